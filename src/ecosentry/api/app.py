@@ -1,0 +1,23 @@
+"""The FastAPI application: REST API under /api/v1 (OpenAPI at /docs) and the web pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ecosentry import __version__
+from ecosentry.api.routes import enterprises, points, system
+
+
+def create_app(engine: Engine, service=None) -> FastAPI:
+    app = FastAPI(title="ecosentry", version=__version__,
+                  description="Pollution-source supervision: HJ 212 data, registry, derived values.")
+    app.state.engine = engine
+    app.state.service = service
+    app.include_router(points.router)
+    app.include_router(enterprises.router)
+    app.include_router(system.router)
+    from ecosentry.web.pages import mount_web
+
+    mount_web(app)
+    return app

@@ -1,0 +1,163 @@
+"""``ecosentry`` command line: serve | demo | simulate | migrate | registry | hj212 | bench."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ecosentry.cli_hj212 import app as hj212_app
+from ecosentry.settings import Settings, get_settings
+
+app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+registry_app = typer.Typer(help="Registry: regions, enterprises, outlets, points, factors.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_args_is_help=True)
+app.add_typer(hj212_app, name="hj212")
+app.add_typer(registry_app, name="registry")
+app.add_typer(bench_app, name="bench")
+console = Console()
+err = Console(stderr=True)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def _run_until_signal(main) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await main(stop)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema and seed the factor catalogue."""
+    from ecosentry.service import prepare_database
+
+    st = get_settings()
+    prepare_database(st.database_url).dispose()
+    console.print(f"database ready: {st.database_url}")
+
+
+@registry_app.command("import")
+def registry_import(path: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                help="fleet file (.yaml/.yml nested, or .csv one row per point-factor)")) -> None:
+    """Load regions, enterprises, outlets, points, factors, limits and users (idempotent)."""
+    from ecosentry.service import prepare_database
+    from ecosentry.store.registry import RegistryError, import_fleet, load_fleet_file
+
+    st = get_settings()
+    engine = prepare_database(st.database_url)
+    try:
+        summary = import_fleet(engine, load_fleet_file(path), default_tz=st.default_tz)
+    except RegistryError as exc:
+        err.print(f"[red]import failed, nothing changed:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"imported {summary}")
+
+
+@app.command()
+def serve(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
+    """Run the HJ 212 gateway, the ingest worker and the web/API server (settings from ECOSENTRY_*)."""
+    from ecosentry.service import Service
+
+    _logging(verbose)
+    st = get_settings()
+
+    async def main(stop: asyncio.Event) -> None:
+        svc = Service(st)
+        await svc.start()
+        console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}; web and API at {svc.url} "
+                      f"(OpenAPI {svc.url}docs)")
+        await stop.wait()
+        await svc.stop()
+
+    asyncio.run(_run_until_signal(main))
+
+
+@app.command()
+def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="virtual data loggers"),
+             host: str = typer.Option("127.0.0.1", help="HJ 212 server host"),
+             port: int = typer.Option(9212, help="HJ 212 server port"),
+             fleet_out: Path | None = typer.Option(None, help="write the simulated fleet here (YAML) to import it"),
+             backfill_hours: float = typer.Option(0, help="first send this many hours of history"),
+             rtd_interval: int = typer.Option(30, help="real-time upload interval [s]"),
+             seed: int = 1, verbose: bool = typer.Option(False, "-v")) -> None:
+    """Run N virtual data loggers (flue gas and wastewater) against an HJ 212 server over real TCP."""
+    from ecosentry.simulate.fleet import demo_fleet, write_fleet_yaml
+    from ecosentry.simulate.runner import run_fleet
+
+    _logging(verbose)
+    fleet = demo_fleet(loggers, seed=seed)
+    if fleet_out:
+        write_fleet_yaml(fleet, fleet_out)
+        console.print(f"fleet written to {fleet_out}; import it with: ecosentry registry import {fleet_out}")
+
+    async def main(stop: asyncio.Event) -> None:
+        await run_fleet(fleet, host, port, stop=stop, backfill_hours=backfill_hours, rtd_interval=rtd_interval,
+                        console=console)
+
+    asyncio.run(_run_until_signal(main))
+
+
+@app.command()
+def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
+         port: int = typer.Option(8000, help="web port (0 = any free port)"),
+         hj212_port: int = typer.Option(0, help="HJ 212 port (0 = any free port)"),
+         data_dir: Path = typer.Option(Path("var/demo"), help="SQLite file and spool go here"),
+         backfill_hours: float = typer.Option(24, help="hours of history each simulated logger sends first"),
+         verbose: bool = typer.Option(False, "-v")) -> None:
+    """SQLite + HJ 212 server + simulated loggers + web, in one process. Prints the URL."""
+    from ecosentry.service import Service, prepare_database
+    from ecosentry.simulate.fleet import demo_fleet
+    from ecosentry.simulate.runner import run_fleet
+    from ecosentry.store.registry import import_fleet
+
+    _logging(verbose)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
+                  http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port)
+    fleet = demo_fleet(loggers)
+    import_fleet(prepare_database(st.database_url), fleet)
+
+    async def main(stop: asyncio.Event) -> None:
+        svc = Service(st)
+        await svc.start()
+        console.print(f"[bold green]ecosentry demo running:[/bold green] open {svc.url}")
+        console.print(f"  API docs {svc.url}docs · HJ 212 on 127.0.0.1:{svc.hj212_port} · "
+                      f"{loggers} simulated loggers · data in {data_dir} · Ctrl-C to stop")
+        sim = asyncio.create_task(run_fleet(fleet, "127.0.0.1", svc.hj212_port, stop=stop,
+                                            backfill_hours=backfill_hours, rtd_interval=10))
+        await stop.wait()
+        sim.cancel()
+        await asyncio.gather(sim, return_exceptions=True)
+        await svc.stop()
+
+    asyncio.run(_run_until_signal(main))
+
+
+@bench_app.command("ingest")
+def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated loggers"),
+                 frames: int = typer.Option(20, help="minute frames each logger sends"),
+                 databases: str = typer.Option("sqlite,postgresql", help="comma-separated: sqlite, postgresql"),
+                 pg_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                                            help="server where a scratch database is created"),
+                 out: Path | None = typer.Option(Path("docs/bench-ingest.json"), help="append results here")) -> None:
+    """Drive the TCP server with simulated loggers; print frames/s, data points/s, p99 reply latency,
+    and the rate of a plain PostgreSQL COPY of the same rows."""
+    from ecosentry.bench.ingest import run_bench
+
+    run_bench(loggers=loggers, frames=frames, databases=[d.strip() for d in databases.split(",") if d.strip()],
+              pg_url=pg_url, out=out, console=console)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,103 @@
+"""The ingest worker: spool → database → derived hours. At-least-once from the spool, idempotent writes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import Engine
+
+from ecosentry.metrics import counters
+from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.envelope import Envelope
+from ecosentry.pipeline.hourly import HourKey, hours_touched, recompute_hours
+from ecosentry.pipeline.spool import Spool
+from ecosentry.store.ingest import write_envelopes
+
+log = logging.getLogger(__name__)
+
+
+class IngestWorker:
+    """Drain the spool into the database in batches; recompute touched hours every ``hourly_every`` s.
+
+    While the database is unreachable the worker retries with back-off; the spool keeps everything the
+    gateways acknowledged, so nothing is lost and nothing waits in memory.
+    """
+
+    def __init__(self, engine: Engine, spool: Spool, directory: PointDirectory, *, batch_max: int = 5000,
+                 hourly_every: float = 5.0) -> None:
+        self.engine = engine
+        self.spool = spool
+        self.directory = directory
+        self.batch_max = batch_max
+        self.hourly_every = hourly_every
+        self.dirty_hours: set[HourKey] = set()
+        self.db_ok = True
+        self._stop = asyncio.Event()
+        self._idle = asyncio.Event()
+
+    async def run(self) -> None:
+        hourly = asyncio.create_task(self._hourly_loop())
+        backoff = 0.2
+        try:
+            while not self._stop.is_set():
+                batch = self.spool.read_batch(self.batch_max)
+                if not batch:
+                    self._idle.set()
+                    await self.spool.wait_for_data(timeout=0.5)
+                    continue
+                self._idle.clear()
+                items = []
+                for rec in batch:
+                    try:
+                        items.append((rec.seq, Envelope.decode(rec.payload)))
+                    except Exception:  # a record we wrote ourselves and cannot read: count, keep going
+                        counters.inc("spool.undecodable")
+                        log.exception("spool record %d cannot be decoded; skipped", rec.seq)
+                try:
+                    result = await asyncio.to_thread(write_envelopes, self.engine, self.spool.id, items)
+                except Exception as exc:
+                    counters.inc("ingest.db_errors")
+                    if self.db_ok:
+                        log.error("database write failed (%s); the spool keeps the data, retrying", exc)
+                    self.db_ok = False
+                    self.spool.rewind()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if not self.db_ok:
+                    log.info("database writes resumed; backlog %d", self.spool.backlog)
+                self.db_ok, backoff = True, 0.2
+                self.spool.commit(batch[-1].seq)
+                counters.inc("ingest.frames", result.frames)
+                counters.inc("ingest.observations_offered", result.observations_offered)
+                self.dirty_hours |= hours_touched(result.touched_minutes or [], self.directory)
+        finally:
+            hourly.cancel()
+
+    async def _hourly_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.hourly_every)
+            await self.flush_hours()
+
+    async def flush_hours(self) -> int:
+        keys, self.dirty_hours = self.dirty_hours, set()
+        if not keys:
+            return 0
+        try:
+            return await asyncio.to_thread(recompute_hours, self.engine, keys, self.directory)
+        except Exception:
+            counters.inc("hourly.errors")
+            log.exception("hourly recompute failed; will retry")
+            self.dirty_hours |= keys
+            return 0
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until everything durable in the spool is in the database (tests, shutdown)."""
+        async def _wait() -> None:
+            while self.spool.backlog > 0 or not self._idle.is_set():
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(_wait(), timeout)
+
+    def stop(self) -> None:
+        self._stop.set()

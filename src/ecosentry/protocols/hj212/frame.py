@@ -1,0 +1,507 @@
+"""HJ 212 frames: parse one complete frame, build one.
+
+A frame (通讯包, HJ 212-2017 §6.3.1, Table 3) is::
+
+    ##  LLLL  <data segment>  CCCC  \\r\\n
+
+``LLLL`` is the data segment's length in bytes (4 decimal digits), ``CCCC``
+the CRC-16 of the data segment (4 hex digits, Appendix A). The data segment
+(§6.3.2, Table 4) is ``QN=..;ST=..;CN=..;PW=..;MN=..;Flag=..;[PNUM=..;PNO=..;]CP=&&..&&``.
+Inside CP (§6.3.3) ``;`` separates groups, ``,`` separates fields of a group
+and each field is ``name=value``.
+
+Parsing is strict about framing (header, length, CRC) and lenient about
+content: unknown CP fields and old HJ/T 212-2005 factor codes are kept
+verbatim; HJ/T 212-2005 frames without QN or Flag are accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Union
+
+from .codes import CN_NAMES, is_known_cn
+from .crc import crc16
+from .errors import BadField, BadHeader, CrcMismatch, FrameTooLarge, LengthMismatch, UnknownCN
+from .timefmt import parse_hj_time
+
+__all__ = [
+    "DEFAULT_MAX_FRAME",
+    "MAX_DATA_SEGMENT",
+    "CpGroups",
+    "Frame",
+    "parse_frame",
+    "build_frame",
+    "data_segment",
+    "decode_segment",
+]
+
+#: Default upper bound on a whole frame, in bytes. HJ 212-2017 limits the
+#: data segment to 1024 bytes (§6.3.1, Table 3) but loggers in the field send
+#: larger frames; 10 KiB is generous without letting a peer exhaust memory.
+DEFAULT_MAX_FRAME = 10240
+
+#: The length field has 4 decimal digits, so no data segment can exceed this.
+MAX_DATA_SEGMENT = 9999
+
+#: CP as parsed: groups of ``(name, value)`` pairs, in wire order.
+CpGroups = tuple[tuple[tuple[str, str], ...], ...]
+
+CpInput = Union[str, Iterable[Union[Mapping[str, Any], Iterable[tuple[str, Any]]]]]
+
+_HEX = b"0123456789abcdefABCDEF"
+_HEADER_KEYS = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One parsed HJ 212 frame (HJ 212-2017 §6.3.2, Table 4).
+
+    Attributes
+    ----------
+    qn : str or None
+        Request number ``YYYYMMDDhhmmsszzz``; absent in many HJ/T 212-2005 uploads.
+    st : str or None
+        System code (Table 5): 31 flue gas, 32 wastewater, 91 interaction ...
+    cn : str
+        Command code (Table 9).
+    pw : str or None
+        Access password.
+    mn : str or None
+        Device id of the data logger (up to 24 characters).
+    flag : int or None
+        Flag byte: bit 0 ``A`` reply wanted, bit 1 ``D`` subpacket,
+        bits 2..7 protocol version.
+    pnum, pno : int or None
+        Total number of subpackets and this subpacket's number (present when
+        the ``D`` bit is set).
+    cp : tuple
+        CP groups, each a tuple of ``(name, value)`` string pairs, in wire order.
+    raw : bytes
+        The frame exactly as received (with or without the CRLF).
+    header_extra : tuple
+        Header items other than the Table 4 fields, kept verbatim.
+    """
+
+    qn: str | None
+    st: str | None
+    cn: str
+    pw: str | None
+    mn: str | None
+    flag: int | None
+    pnum: int | None
+    pno: int | None
+    cp: CpGroups
+    raw: bytes
+    header_extra: tuple[tuple[str, str], ...] = ()
+
+    # -- Flag bits (HJ 212-2017 §6.3.2, Table 4, note on Flag) -------------
+    @property
+    def version(self) -> int | None:
+        """Protocol version from Flag bits 2..7 (1 = HJ 212-2017, 0 = 2005)."""
+        return None if self.flag is None else self.flag >> 2
+
+    @property
+    def reply_wanted(self) -> bool:
+        """Flag bit ``A``: the sender wants a reply (e.g. 9014 for data)."""
+        return self.flag is not None and bool(self.flag & 1)
+
+    @property
+    def is_subpacket(self) -> bool:
+        """Flag bit ``D``: the message is split; PNUM and PNO are present."""
+        return self.flag is not None and bool(self.flag & 2)
+
+    # -- CP access ------------------------------------------------------------
+    def field(self, name: str) -> str | None:
+        """Return the value of the first CP field called ``name``, or None."""
+        for group in self.cp:
+            for key, value in group:
+                if key == name:
+                    return value
+        return None
+
+    def cp_groups(self) -> list[dict[str, str]]:
+        """Return CP as a list of dicts, one per group (wire order kept).
+
+        A name repeated inside one group keeps its first value.
+        """
+        out = []
+        for group in self.cp:
+            d: dict[str, str] = {}
+            for key, value in group:
+                d.setdefault(key, value)
+            out.append(d)
+        return out
+
+    @property
+    def data_time(self) -> datetime | None:
+        """The first ``DataTime`` of CP as a naive *local* datetime, or None.
+
+        For interval data it is the interval's start (HJ 212-2017 Table 9
+        notes: ``20160801080000`` in a 2061 frame covers 08:00-09:00).
+
+        Raises
+        ------
+        BadField
+            If DataTime is present but not ``YYYYMMDDhhmmss``.
+        """
+        text = self.field("DataTime")
+        return None if text is None else parse_hj_time(text, "DataTime", self.raw)
+
+    @property
+    def cn_name(self) -> str | None:
+        """English meaning of the command code (Table 9), if known."""
+        return CN_NAMES.get(self.cn)
+
+    def data_segment(self) -> bytes:
+        """Return the data segment bytes (what the CRC covers)."""
+        return data_segment(self.raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict: header, decoded flag bits, CP, records.
+
+        Raises
+        ------
+        BadField
+            If a data record cannot be decoded (see
+            :func:`~ecosentry.protocols.hj212.records.data_records`).
+        """
+        from .records import data_records  # records imports this module
+
+        data_time = self.data_time
+        out: dict[str, Any] = {
+            "qn": self.qn,
+            "st": self.st,
+            "cn": self.cn,
+            "cn_name": self.cn_name,
+            "pw": self.pw,
+            "mn": self.mn,
+            "flag": self.flag,
+            "version": self.version,
+            "reply_wanted": self.reply_wanted,
+            "is_subpacket": self.is_subpacket,
+            "pnum": self.pnum,
+            "pno": self.pno,
+            "data_time": None if data_time is None else data_time.isoformat(),
+            "cp": self.cp_groups(),
+            "records": [r.to_dict() for r in data_records(self)],
+        }
+        if self.header_extra:
+            out["header_extra"] = dict(self.header_extra)
+        return out
+
+
+def data_segment(raw: bytes) -> bytes:
+    """Return the data segment of a well-formed frame (bytes after ``##LLLL``)."""
+    return bytes(raw[6 : 6 + int(raw[2:6])])
+
+
+def decode_segment(data: bytes) -> str:
+    """Decode a data segment to text.
+
+    The standard's characters are ASCII; free-text fields (e.g. 3020 log
+    ``i11001-Info``) may carry Chinese, in UTF-8 or, from many embedded
+    loggers, GB 18030/GBK. Latin-1 is the last resort and never fails.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_MAX_FRAME) -> Frame:
+    """Parse one complete HJ 212 frame.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole frame from ``##`` to the CRC, with or without the final
+        ``\\r\\n``.
+    strict_cn : bool
+        If True (default) a command code that :func:`~.codes.is_known_cn`
+        does not know raises :class:`UnknownCN`.
+    max_frame : int
+        Largest accepted frame in bytes.
+
+    Returns
+    -------
+    Frame
+
+    Raises
+    ------
+    FrameTooLarge
+        ``raw`` is longer than ``max_frame``.
+    BadHeader
+        No ``##`` or no 4-digit length (HJ 212-2017 §6.3.1, Table 3).
+    LengthMismatch
+        The declared length does not match the bytes between length and CRC.
+    CrcMismatch
+        The CRC is not 4 hex digits or is wrong (Appendix A).
+    BadField
+        A header item or CP field is malformed, CN is missing, Flag, PNUM or
+        PNO is not a number, or the ``D`` flag is set without PNUM/PNO.
+    UnknownCN
+        Unknown command code and ``strict_cn`` is True.
+
+    Notes
+    -----
+    Each error carries the whole frame as ``offending``.
+    """
+    raw = bytes(raw)
+    size = len(raw)
+    if size > max_frame:
+        raise FrameTooLarge(f"frame of {size} bytes exceeds the maximum of {max_frame}", raw)
+    if raw[:2] != b"##":
+        raise BadHeader("frame does not start with '##'", raw)
+    len_field = raw[2:6]
+    if len(len_field) != 4 or not len_field.isdigit():
+        raise BadHeader(f"length field {len_field!r} is not 4 decimal digits", raw)
+    declared = int(len_field)
+    end = size - 2 if raw.endswith(b"\r\n") else size
+    found = end - 10  # minus '##', the length and the CRC
+    if found != declared:
+        raise LengthMismatch(
+            f"declared data-segment length {declared} but {max(found, 0)} bytes found "
+            "between the length field and the CRC",
+            raw,
+        )
+    data = raw[6 : 6 + declared]
+    crc_field = raw[6 + declared : end]
+    if crc_field.strip(_HEX):
+        raise CrcMismatch(f"CRC field {crc_field!r} is not 4 hex digits", raw)
+    computed = crc16(data)
+    if int(crc_field, 16) != computed:
+        raise CrcMismatch(
+            f"CRC in frame is {crc_field.decode('ascii').upper()}, computed {computed:04X}", raw
+        )
+    return _parse_segment(decode_segment(data), raw, strict_cn)
+
+
+def _parse_segment(text: str, raw: bytes, strict_cn: bool) -> Frame:
+    """Split a decoded data segment into header fields and CP (Table 4)."""
+    cp_at = text.find("CP=&&")
+    if cp_at < 0 or (cp_at > 0 and text[cp_at - 1] != ";"):
+        raise BadField("data segment has no 'CP=&&' field", raw, "CP")
+    if len(text) < cp_at + 7 or not text.endswith("&&"):
+        raise BadField("CP is not closed by '&&' at the end of the data segment", raw, "CP")
+
+    header: dict[str, str] = {}
+    extra: list[tuple[str, str]] = []
+    for item in text[: max(cp_at - 1, 0)].split(";"):
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadField(f"header item {item!r} is not name=value", raw, key or item)
+        if key in _HEADER_KEYS:
+            if key in header:
+                raise BadField(f"header field {key} appears twice", raw, key)
+            header[key] = value
+        else:
+            extra.append((key, value))
+
+    cn = header.get("CN")
+    if not cn:
+        raise BadField("data segment has no CN", raw, "CN")
+    if not (cn.isascii() and cn.isdigit()):
+        raise BadField(f"CN={cn!r} is not numeric", raw, "CN")
+    if strict_cn and not is_known_cn(cn):
+        raise UnknownCN(f"unknown command code CN={cn}", raw)
+
+    flag = _opt_int(header.get("Flag"), "Flag", raw)
+    if flag is not None and flag > 255:
+        raise BadField(f"Flag={flag} does not fit in one byte", raw, "Flag")
+    pnum = _opt_int(header.get("PNUM"), "PNUM", raw)
+    pno = _opt_int(header.get("PNO"), "PNO", raw)
+    if flag is not None and flag & 2 and (pnum is None or pno is None):
+        raise BadField("Flag has the D (subpacket) bit set but PNUM/PNO are missing", raw, "PNUM")
+    if pnum is not None and pno is not None and not 1 <= pno <= pnum:
+        raise BadField(f"PNO={pno} is outside 1..PNUM={pnum}", raw, "PNO")
+
+    return Frame(
+        qn=header.get("QN"),
+        st=header.get("ST"),
+        cn=cn,
+        pw=header.get("PW"),
+        mn=header.get("MN"),
+        flag=flag,
+        pnum=pnum,
+        pno=pno,
+        cp=_parse_cp(text[cp_at + 5 : -2], raw),
+        raw=raw,
+        header_extra=tuple(extra),
+    )
+
+
+def _opt_int(text: str | None, name: str, raw: bytes) -> int | None:
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise BadField(f"{name}={text!r} is not a non-negative integer", raw, name)
+    return int(text)
+
+
+def _parse_cp(body: str, raw: bytes) -> CpGroups:
+    """Split CP into groups of (name, value) pairs (HJ 212-2017 §6.3.3)."""
+    if not body:
+        return ()
+    if "=//" in body:
+        return _parse_cp_quoted(body, raw)
+    groups = []
+    for group in body.split(";"):
+        if not group:
+            continue
+        fields = []
+        for item in group.split(","):
+            if not item:
+                continue
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise BadField(f"CP field {item!r} is not name=value", raw, key or item)
+            fields.append((key, value))
+        if fields:
+            groups.append(tuple(fields))
+    return tuple(groups)
+
+
+def _parse_cp_quoted(body: str, raw: bytes) -> CpGroups:
+    """Slow path of :func:`_parse_cp` for values wrapped in ``//…//``.
+
+    Free-text values such as ``i11001-Info=//清洗管路//`` (CN 3020, HJ 2017
+    Appendix C) are delimited by ``//`` and may themselves contain ``,`` or
+    ``;``; the value is kept verbatim, slashes included.
+    """
+    groups: list[tuple[tuple[str, str], ...]] = []
+    fields: list[tuple[str, str]] = []
+    pos, size = 0, len(body)
+    while pos < size:
+        ch = body[pos]
+        if ch == ";":
+            if fields:
+                groups.append(tuple(fields))
+                fields = []
+            pos += 1
+            continue
+        if ch == ",":
+            pos += 1
+            continue
+        eq = body.find("=", pos)
+        key = body[pos:eq] if eq >= 0 else body[pos:]
+        if eq < 0 or not key or ";" in key or "," in key:
+            bad = key.split(";")[0].split(",")[0]
+            raise BadField(f"CP field {bad!r} is not name=value", raw, bad)
+        start = eq + 1
+        if body.startswith("//", start):
+            close = body.find("//", start + 2)
+            if close < 0:
+                raise BadField(f"CP field {key} has an unterminated //…// value", raw, key)
+            stop = close + 2
+            if stop < size and body[stop] not in ",;":
+                raise BadField(f"CP field {key} has text after its //…// value", raw, key)
+        else:
+            stop = size
+            for sep in (",", ";"):
+                at = body.find(sep, start)
+                if 0 <= at < stop:
+                    stop = at
+        fields.append((key, body[start:stop]))
+        pos = stop
+    if fields:
+        groups.append(tuple(fields))
+    return tuple(groups)
+
+
+def build_frame(
+    *,
+    cn: str | int,
+    cp: CpInput,
+    qn: str | None = None,
+    st: str | None = None,
+    pw: str | None = None,
+    mn: str | None = None,
+    flag: int | None = None,
+    pnum: int | None = None,
+    pno: int | None = None,
+) -> bytes:
+    """Build a complete frame: ``##``, length, data segment, CRC, CRLF.
+
+    Parameters
+    ----------
+    cn : str or int
+        Command code (HJ 212-2017 Table 9).
+    cp : list of dict, or str
+        CP groups as mappings (or sequences of ``(name, value)`` pairs, as in
+        :attr:`Frame.cp`), values converted with ``str``; or CP text, either
+        the inner text (``"DataTime=...;a21026-Rtd=1"``), or wrapped in
+        ``&&...&&`` or ``CP=&&...&&``.
+    qn, st, pw, mn : str, optional
+        Header fields; omitted from the frame when None.
+    flag, pnum, pno : int, optional
+        Flag byte and subpacket numbers; omitted when None.
+
+    Returns
+    -------
+    bytes
+        The frame, fields in Table 4 order, CRC per Appendix A in upper-case
+        hex, terminated by ``\\r\\n``.
+
+    Raises
+    ------
+    BadField
+        A name or value would break the framing (contains ``;``, ``,``,
+        ``=`` in a name, ``&&``, CR or LF).
+    FrameTooLarge
+        The data segment exceeds 9999 bytes (4-digit length field).
+    """
+    parts = []
+    for key, value in (("QN", qn), ("ST", st), ("CN", cn), ("PW", pw), ("MN", mn)):
+        if value is not None:
+            parts.append(f"{key}={_checked_header(key, str(value))}")
+    for key, number in (("Flag", flag), ("PNUM", pnum), ("PNO", pno)):
+        if number is not None:
+            parts.append(f"{key}={int(number)}")
+    parts.append(f"CP=&&{_cp_text(cp)}&&")
+    segment = ";".join(parts).encode("utf-8")
+    if len(segment) > MAX_DATA_SEGMENT:
+        raise FrameTooLarge(
+            f"data segment of {len(segment)} bytes exceeds {MAX_DATA_SEGMENT}", segment
+        )
+    return b"##%04d%s%04X\r\n" % (len(segment), segment, crc16(segment))
+
+
+def _checked_header(key: str, value: str) -> str:
+    if any(ch in value for ch in ";=&\r\n"):
+        raise BadField(f"header value {key}={value!r} contains a separator", value.encode(), key)
+    return value
+
+
+def _cp_text(cp: CpInput) -> str:
+    if isinstance(cp, str):
+        if cp.startswith("CP=&&") and cp.endswith("&&") and len(cp) >= 7:
+            return cp[5:-2]
+        if cp.startswith("&&") and cp.endswith("&&") and len(cp) >= 4:
+            return cp[2:-2]
+        return cp
+    groups = []
+    for group in cp:
+        items = group.items() if isinstance(group, Mapping) else group
+        fields = []
+        for key, value in items:
+            key, value = str(key), str(value)
+            if not key or any(ch in key for ch in "=;,&\r\n"):
+                raise BadField(f"CP field name {key!r} is not allowed", key.encode(), key)
+            quoted = len(value) >= 4 and value.startswith("//") and value.endswith("//")
+            if "&&" in value or "\r" in value or "\n" in value or (
+                not quoted and ("," in value or ";" in value)
+            ):
+                raise BadField(f"CP value {key}={value!r} contains a separator", value.encode(), key)
+            fields.append(f"{key}={value}")
+        if fields:
+            groups.append(",".join(fields))
+    return ";".join(groups)

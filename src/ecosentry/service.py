@@ -1,0 +1,102 @@
+"""One running ecosentry: database, spool, ingest worker, HJ 212 gateway and the web/API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+import uvicorn
+from sqlalchemy import Engine
+
+from ecosentry.api.app import create_app
+from ecosentry.gateways.hj212_tcp import HJ212Gateway
+from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.spool import Spool
+from ecosentry.pipeline.worker import IngestWorker
+from ecosentry.settings import Settings
+from ecosentry.store.db import make_engine, migrate
+from ecosentry.store.registry import seed_factors
+
+log = logging.getLogger(__name__)
+
+
+def prepare_database(url: str) -> Engine:
+    """Migrate to the newest schema, seed the factor catalogue, return an engine."""
+    migrate(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        seed_factors(conn)
+    return engine
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: Engine | None = None
+        self.gateway: HJ212Gateway | None = None
+        self.worker: IngestWorker | None = None
+        self.http: uvicorn.Server | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self, *, web: bool = True, gateway: bool = True) -> None:
+        st = self.settings
+        self.engine = await asyncio.to_thread(prepare_database, st.database_url)
+        self.directory = await asyncio.to_thread(PointDirectory, self.engine)
+        self.spool = Spool(st.data_dir / "spool")
+        if self.spool.backlog:
+            log.info("spool holds %d records not yet in the database; writing them first", self.spool.backlog)
+        self.worker = IngestWorker(self.engine, self.spool, self.directory, batch_max=st.ingest_batch_max)
+        self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
+        if gateway:
+            self.gateway = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
+                                        idle_timeout=st.hj212_idle_timeout)
+            await self.gateway.start(st.hj212_host, st.hj212_port)
+        if web:
+            app = create_app(self.engine, service=self)
+            config = uvicorn.Config(app, host=st.http_host, port=st.http_port, log_level="warning",
+                                    lifespan="off")
+            self.http = uvicorn.Server(config)
+            self.http.install_signal_handlers = lambda: None  # the CLI owns signals
+            self._tasks.append(asyncio.create_task(self.http.serve(), name="http"))
+            while not self.http.started:
+                await asyncio.sleep(0.02)
+
+    @property
+    def hj212_port(self) -> int:
+        return self.gateway.port if self.gateway else 0
+
+    @property
+    def http_port(self) -> int:
+        assert self.http is not None
+        return self.http.servers[0].sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        host = self.settings.http_host
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{self.http_port}/"
+
+    def status(self) -> dict:
+        return {
+            "spool_backlog": self.spool.backlog,
+            "database_ok": self.worker.db_ok if self.worker else None,
+            "logger_connections": self.gateway.connections if self.gateway else 0,
+            "points_known": len(self.directory),
+        }
+
+    async def stop(self) -> None:
+        if self.gateway:
+            await self.gateway.close()
+        if self.worker:
+            with suppress(Exception):
+                await self.worker.drain(timeout=5)
+            await self.worker.flush_hours()
+            self.worker.stop()
+        if self.http:
+            self.http.should_exit = True
+        for t in self._tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(t, 5)
+        self.spool.close()
+        if self.engine:
+            self.engine.dispose()

@@ -1,0 +1,36 @@
+"""One settings object, read from the environment (prefix ``ECOSENTRY_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_", env_file=".env", extra="ignore")
+
+    #: SQLAlchemy URL. SQLite file by default; ``postgresql+psycopg://postgres@127.0.0.1/ecosentry`` in production.
+    database_url: str = "sqlite:///var/ecosentry.sqlite"
+    #: Folder for the durable spool (gateway → database) and other local state.
+    data_dir: Path = Path("var")
+    #: HJ 212 TCP gateway.
+    hj212_host: str = "0.0.0.0"
+    hj212_port: int = 9212
+    #: Largest frame accepted (bytes incl. header and CRLF). HJ 212-2017 §6.3 limits the data segment to 9999 bytes.
+    hj212_max_frame: int = 10_240
+    #: Seconds of silence after which a logger connection is closed.
+    hj212_idle_timeout: float = 600.0
+    #: Web/API server.
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    #: Default regulatory time zone for points that do not name one.
+    default_tz: str = "Asia/Shanghai"
+    #: Largest batch the ingest worker writes in one transaction.
+    ingest_batch_max: int = 5000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

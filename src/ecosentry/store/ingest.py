@@ -1,0 +1,134 @@
+"""Batched, idempotent writes of received data: raw archive, quarantine, observations, latest values.
+
+Observations are unique on (point, factor, kind, period start): a frame a logger re-sends after a
+reconnect changes nothing (the first value received is kept; every copy stays in the raw archive).
+PostgreSQL gets the rows by ``COPY`` into a temporary staging table and one ``INSERT ... SELECT ...
+ON CONFLICT DO NOTHING``; SQLite by ``executemany`` with the same conflict clause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, bindparam, select
+
+from ecosentry.pipeline.envelope import Envelope, Reading
+from ecosentry.store import schema as s
+from ecosentry.store.upsert import insert_for, upsert
+
+OBS_COLS = ("point_id", "factor_code", "kind", "period_start", "value", "min", "max", "cou", "flag", "eflag",
+            "zs_value", "zs_min", "zs_max", "sample_time", "received_at", "raw_frame_id")
+
+
+@dataclass
+class WriteResult:
+    frames: int = 0
+    observations_offered: int = 0
+    touched_minutes: list[tuple[int, str, datetime]] | None = None  # (point, factor, minute start) of min data
+
+
+def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> WriteResult:
+    """Write one batch in one transaction. Safe to call again with the same items (replay)."""
+    result = WriteResult(touched_minutes=[])
+    if not items:
+        return result
+    with engine.begin() as conn:
+        ids = _archive_raw(conn, spool_id, items)
+        quarantined = [
+            {"raw_frame_id": ids[seq], "received_at": env.received_at, "peer": env.peer, "mn": env.mn,
+             "reason": env.error or "unknown", "raw": env.raw}
+            for seq, env in items if env.status == "quarantined"
+        ]
+        if quarantined:
+            # one quarantine row per raw frame, also on replay
+            existing = set(conn.scalars(
+                select(s.quarantine.c.raw_frame_id).where(s.quarantine.c.raw_frame_id.in_(
+                    bindparam("ids", expanding=True))),
+                {"ids": [q["raw_frame_id"] for q in quarantined]}))
+            quarantined = [q for q in quarantined if q["raw_frame_id"] not in existing]
+            if quarantined:
+                conn.execute(s.quarantine.insert(), quarantined)
+        rows: list[tuple] = []
+        for seq, env in items:
+            if env.status != "accepted" or env.point_id is None:
+                continue
+            for r in env.readings:
+                rows.append(_obs_row(env, r, ids[seq]))
+                if r.kind == "min":
+                    result.touched_minutes.append((env.point_id, r.factor, r.start))
+        result.frames = len(items)
+        result.observations_offered = len(rows)
+        if rows:
+            if conn.dialect.name == "postgresql":
+                _copy_observations_pg(conn, rows)
+            else:
+                _insert_observations(conn, rows)
+            _update_latest(conn, rows)
+    return result
+
+
+def _archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> dict[int, int]:
+    """Insert the raw frames; return {spool seq: raw_frames.id}, including frames archived before."""
+    stmt = insert_for(conn, s.raw_frames)
+    stmt = stmt.on_conflict_do_update(index_elements=["spool", "spool_seq"],
+                                      set_={"spool_seq": stmt.excluded.spool_seq})
+    stmt = stmt.returning(s.raw_frames.c.id, s.raw_frames.c.spool_seq)
+    rows = [{"spool": spool_id, "spool_seq": seq, "received_at": env.received_at, "transport": env.transport,
+             "peer": env.peer, "mn": env.mn, "cn": env.cn, "qn": env.qn, "point_id": env.point_id,
+             "status": env.status, "error": env.error, "detail": env.detail, "raw": env.raw}
+            for seq, env in items]
+    result = conn.execute(stmt, rows)
+    return {r.spool_seq: r.id for r in result}
+
+
+def _obs_row(env: Envelope, r: Reading, raw_id: int) -> tuple:
+    return (env.point_id, r.factor, r.kind, r.start, r.value, r.min, r.max, r.cou, r.flag, r.eflag,
+            r.zs_value, r.zs_min, r.zs_max, r.sample_time, env.received_at, raw_id)
+
+
+def _insert_observations(conn: Connection, rows: list[tuple]) -> None:
+    stmt = insert_for(conn, s.observations).on_conflict_do_nothing(
+        index_elements=["point_id", "factor_code", "kind", "period_start"])
+    conn.execute(stmt, [dict(zip(OBS_COLS, r)) for r in rows])
+
+
+def _copy_observations_pg(conn: Connection, rows: list[tuple]) -> None:
+    cols = ", ".join(f'"{c}"' for c in OBS_COLS)
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_observations "
+        "(LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY stage_observations ({cols}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        cur.execute(
+            f"INSERT INTO observations ({cols}) SELECT {cols} FROM stage_observations "
+            "ON CONFLICT (point_id, factor_code, kind, period_start) DO NOTHING")
+
+
+def _update_latest(conn: Connection, rows: Iterable[tuple]) -> None:
+    latest: dict[tuple, tuple] = {}
+    for r in rows:
+        key = (r[0], r[1], r[2])
+        cur = latest.get(key)
+        if cur is None or r[3] > cur[3]:
+            latest[key] = r
+    stmt = insert_for(conn, s.latest_values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["point_id", "factor_code", "kind"],
+        set_={c: stmt.excluded[c] for c in ("period_start", "value", "flag", "zs_value", "received_at")},
+        where=stmt.excluded.period_start >= s.latest_values.c.period_start,
+    )
+    conn.execute(stmt, [
+        {"point_id": r[0], "factor_code": r[1], "kind": r[2], "period_start": r[3], "value": r[4],
+         "flag": r[8], "zs_value": r[10], "received_at": r[14]}
+        for r in sorted(latest.values(), key=lambda r: (r[0], r[1], r[2]))
+    ])
+
+
+def upsert_hourly(conn: Connection, rows: list[dict]) -> None:
+    cols = [c.name for c in s.hourly_values.columns if c.name not in ("point_id", "factor_code", "period_start")]
+    upsert(conn, s.hourly_values, rows, ["point_id", "factor_code", "period_start"], cols)

@@ -1,0 +1,260 @@
+"""Registry: load a fleet (YAML or CSV) idempotently, seed the factor catalogue, look points up by MN."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Connection, Engine, delete, select
+
+from ecosentry.store import schema as s
+from ecosentry.store.upsert import upsert
+
+
+class RegistryError(ValueError):
+    """A fleet file that cannot be imported; the message names the row or key at fault."""
+
+
+# ---------------------------------------------------------------------------------------- factors
+
+def seed_factors(conn: Connection) -> int:
+    """Insert or refresh the HJ 212-2017 Appendix B factor catalogue shipped with ecosentry."""
+    from ecosentry.store.seed import load_factors
+
+    cols = {c.name for c in s.factors.columns}
+    rows = [{k: v for k, v in f.items() if k in cols} for f in load_factors()]
+    upsert(conn, s.factors, rows, ["code"], [c for c in cols if c != "code"])
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------------------- import
+
+def load_fleet_file(path: Path) -> dict:
+    """Read a fleet from YAML (nested, see docs/registry.md) or CSV (one row per point-factor)."""
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        if not isinstance(data, dict):
+            raise RegistryError(f"{path}: the top level must be a mapping with regions/enterprises/users")
+        return data
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return fleet_from_csv_rows(list(csv.DictReader(f)))
+    raise RegistryError(f"{path}: unknown fleet format (use .yaml, .yml or .csv)")
+
+
+CSV_COLUMNS = (
+    "region_code", "region_name", "credit_code", "enterprise_name", "industry", "outlet_code", "outlet_name",
+    "medium", "ref_o2", "duct_area", "mn", "password", "st", "point_name", "tz", "min_interval", "factor",
+    "range_low", "range_high", "limit_hour", "limit_day", "limit_lower", "limit_from", "standard",
+)
+
+
+def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
+    """Fold flat CSV rows (one per point-factor) into the nested fleet structure."""
+    required = {"region_code", "credit_code", "enterprise_name", "outlet_code", "medium", "mn", "password",
+                "st", "factor"}
+    regions: dict[str, dict] = {}
+    ents: dict[str, dict] = {}
+    for i, row in enumerate(rows, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        missing = sorted(c for c in required if not row.get(c))
+        if missing:
+            raise RegistryError(f"CSV line {i}: missing {', '.join(missing)}")
+        regions.setdefault(row["region_code"], {"code": row["region_code"],
+                                                "name": row.get("region_name") or row["region_code"],
+                                                "level": "county"})
+        ent = ents.setdefault(row["credit_code"], {
+            "credit_code": row["credit_code"], "name": row["enterprise_name"], "industry": row.get("industry"),
+            "region": row["region_code"], "outlets": []})
+        outlet = next((o for o in ent["outlets"] if o["code"] == row["outlet_code"]), None)
+        if outlet is None:
+            outlet = {"code": row["outlet_code"], "name": row.get("outlet_name") or row["outlet_code"],
+                      "medium": row["medium"], "ref_o2": _num(row.get("ref_o2"), i),
+                      "duct_area": _num(row.get("duct_area"), i), "points": []}
+            ent["outlets"].append(outlet)
+        point = next((p for p in outlet["points"] if p["mn"] == row["mn"]), None)
+        if point is None:
+            point = {"mn": row["mn"], "password": row["password"], "st": row["st"],
+                     "name": row.get("point_name") or row["mn"], "tz": row.get("tz") or None,
+                     "min_interval": int(row["min_interval"]) if row.get("min_interval") else None,
+                     "factors": []}
+            outlet["points"].append(point)
+        limits = []
+        for kind in ("hour", "day"):
+            upper = _num(row.get(f"limit_{kind}"), i)
+            if upper is not None:
+                limits.append({"kind": kind, "upper": upper, "lower": _num(row.get("limit_lower"), i),
+                               "valid_from": row.get("limit_from") or "2000-01-01",
+                               "standard": row.get("standard") or None})
+        point["factors"].append({"code": row["factor"],
+                                 "range": [_num(row.get("range_low"), i), _num(row.get("range_high"), i)],
+                                 "limits": limits})
+    return {"regions": list(regions.values()), "enterprises": list(ents.values())}
+
+
+def _num(v: str | None, line: int) -> float | None:
+    if v in (None, ""):
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        raise RegistryError(f"CSV line {line}: {v!r} is not a number") from None
+
+
+@dataclass
+class ImportSummary:
+    regions: int = 0
+    enterprises: int = 0
+    outlets: int = 0
+    points: int = 0
+    point_factors: int = 0
+    limits: int = 0
+    users: int = 0
+
+
+def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai") -> ImportSummary:
+    """Create or update everything in ``fleet`` in one transaction (keys: region code, credit code,
+    enterprise + outlet code, MN, point + factor). Limits of an imported point-factor are replaced."""
+    summary = ImportSummary()
+    with engine.begin() as conn:
+        known_factors = set(conn.scalars(select(s.factors.c.code)))
+        for r in _sorted_regions(fleet.get("regions") or []):
+            upsert(conn, s.regions, [{"code": str(r["code"]), "name": r["name"], "level": r.get("level", "county"),
+                                      "parent_code": str(r["parent"]) if r.get("parent") else None,
+                                      "country": r.get("country", "CN")}],
+                   ["code"], ["name", "level", "parent_code", "country"])
+            summary.regions += 1
+        for e in fleet.get("enterprises") or []:
+            _require(e, ("credit_code", "name", "region"), "enterprise")
+            ent_id = _upsert_get_id(conn, s.enterprises, {"credit_code": e["credit_code"]}, {
+                "name": e["name"], "industry": e.get("industry"), "region_code": str(e["region"]),
+                "address": e.get("address"), "lon": e.get("lon"), "lat": e.get("lat")})
+            summary.enterprises += 1
+            for o in e.get("outlets") or []:
+                _require(o, ("code", "name", "medium"), f"outlet of {e['name']}")
+                if o["medium"] not in ("gas", "water", "ambient"):
+                    raise RegistryError(f"outlet {o['code']} of {e['name']}: medium must be gas, water or ambient")
+                out_id = _upsert_get_id(conn, s.outlets, {"enterprise_id": ent_id, "code": o["code"]}, {
+                    "name": o["name"], "medium": o["medium"], "lon": o.get("lon", e.get("lon")),
+                    "lat": o.get("lat", e.get("lat")), "ref_o2": o.get("ref_o2"),
+                    "duct_area": o.get("duct_area"), "height": o.get("height")})
+                summary.outlets += 1
+                for p in o.get("points") or []:
+                    _require(p, ("mn", "password", "st"), f"point of outlet {o['code']}")
+                    pid = _upsert_get_id(conn, s.points, {"mn": str(p["mn"])}, {
+                        "outlet_id": out_id, "password": str(p["password"]), "st": str(p["st"]),
+                        "name": p.get("name") or o["name"], "tz": p.get("tz") or default_tz,
+                        "region_code": str(p.get("region") or e["region"]),
+                        "min_interval": int(p.get("min_interval") or (1 if o["medium"] == "gas" else 10)),
+                        "rtd_interval": int(p.get("rtd_interval") or 30), "active": bool(p.get("active", True))})
+                    summary.points += 1
+                    for f in p.get("factors") or []:
+                        code = f["code"] if isinstance(f, dict) else str(f)
+                        if code not in known_factors:
+                            raise RegistryError(f"point {p['mn']}: unknown factor code {code!r}")
+                        f = f if isinstance(f, dict) else {"code": code}
+                        rng = f.get("range") or [None, None]
+                        upsert(conn, s.point_factors, [{"point_id": pid, "factor_code": code,
+                                                        "range_low": rng[0], "range_high": rng[1],
+                                                        "assessed": bool(f.get("assessed", True))}],
+                               ["point_id", "factor_code"], ["range_low", "range_high", "assessed"])
+                        summary.point_factors += 1
+                        conn.execute(delete(s.limits).where(s.limits.c.point_id == pid,
+                                                            s.limits.c.factor_code == code))
+                        for lim in f.get("limits") or []:
+                            conn.execute(s.limits.insert().values(
+                                point_id=pid, factor_code=code, kind=lim.get("kind", "hour"),
+                                upper=lim.get("upper"), lower=lim.get("lower"),
+                                valid_from=_date(lim.get("valid_from") or "2000-01-01"),
+                                valid_to=_date(lim["valid_to"]) if lim.get("valid_to") else None,
+                                standard=lim.get("standard")))
+                            summary.limits += 1
+        for u in fleet.get("users") or []:
+            _require(u, ("username", "role"), "user")
+            _upsert_get_id(conn, s.users, {"username": u["username"]}, {
+                "display_name": u.get("display_name"), "role": u["role"],
+                "region_code": str(u["region"]) if u.get("region") else None})
+            summary.users += 1
+    return summary
+
+
+def _sorted_regions(regions: list[dict]) -> list[dict]:
+    """Parents before children, so the foreign key holds whatever order the file uses."""
+    by_code = {str(r["code"]): r for r in regions}
+    done: list[dict] = []
+    seen: set[str] = set()
+
+    def visit(code: str, depth: int = 0) -> None:
+        if code in seen or code not in by_code or depth > 10:
+            return
+        parent = by_code[code].get("parent")
+        if parent:
+            visit(str(parent), depth + 1)
+        seen.add(code)
+        done.append(by_code[code])
+
+    for code in by_code:
+        visit(code)
+    return done
+
+
+def _require(d: dict, keys: tuple[str, ...], what: str) -> None:
+    missing = [k for k in keys if d.get(k) in (None, "")]
+    if missing:
+        raise RegistryError(f"{what}: missing {', '.join(missing)} in {d!r:.200}")
+
+
+def _date(v: Any) -> date:
+    return v if isinstance(v, date) else date.fromisoformat(str(v))
+
+
+def _upsert_get_id(conn: Connection, table: s.Table, key: dict, values: dict) -> int:
+    where = [table.c[k] == v for k, v in key.items()]
+    existing = conn.execute(select(table.c.id).where(*where)).scalar()
+    if existing is None:
+        return conn.execute(table.insert().values(**key, **values)).inserted_primary_key[0]
+    conn.execute(table.update().where(*where).values(**values))
+    return existing
+
+
+# ---------------------------------------------------------------------------------------- lookup
+
+@dataclass(frozen=True, slots=True)
+class PointInfo:
+    """What the gateways and the pipeline need to know of a point, keyed by its MN."""
+
+    point_id: int
+    mn: str
+    password: str
+    tz: str
+    active: bool
+    medium: str
+    min_interval: int
+
+
+def load_point_directory(engine: Engine) -> dict[str, PointInfo]:
+    p, o = s.points, s.outlets
+    with engine.connect() as conn:
+        rows = conn.execute(select(p.c.id, p.c.mn, p.c.password, p.c.tz, p.c.active, o.c.medium,
+                                   p.c.min_interval).join_from(p, o, p.c.outlet_id == o.c.id))
+        return {r.mn: PointInfo(r.id, r.mn, r.password, r.tz, bool(r.active), r.medium, r.min_interval)
+                for r in rows}
+
+
+def region_subtree(conn: Connection, code: str) -> list[str]:
+    """The region and every region below it (GB/T 2260 tree as stored, not guessed from the digits)."""
+    rows = conn.execute(select(s.regions.c.code, s.regions.c.parent_code)).all()
+    children: dict[str | None, list[str]] = {}
+    for c, parent in rows:
+        children.setdefault(parent, []).append(c)
+    out, stack = [], [code]
+    while stack:
+        c = stack.pop()
+        out.append(c)
+        stack.extend(children.get(c, []))
+    return out

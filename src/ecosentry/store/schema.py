@@ -1,0 +1,262 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations in ``store/migrations`` create exactly this.
+
+Times are stored in UTC (:class:`UTCDateTime`); regulatory days are computed in the point's own time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+naming = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=naming)
+
+# BigInteger autoincrement does not work on SQLite; this variant gives INTEGER PRIMARY KEY there.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (UTC), on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: ecosentry stores only timezone-aware times")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+# --------------------------------------------------------------------------- registry
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("code", String(12), primary_key=True, comment="GB/T 2260 administrative division code"),
+    Column("name", String(100), nullable=False),
+    Column("parent_code", String(12), ForeignKey("regions.code"), nullable=True),
+    Column("level", String(16), nullable=False, comment="country | province | city | county"),
+    Column("country", String(2), nullable=False, server_default="CN"),
+)
+
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("credit_code", String(18), nullable=False, unique=True, comment="统一社会信用代码 (GB 32100)"),
+    Column("name", String(200), nullable=False),
+    Column("industry", String(100), nullable=True, comment="industry code and name (GB/T 4754)"),
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=False, index=True),
+    Column("address", String(300), nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("lat", Float, nullable=True),
+)
+
+outlets = Table(
+    "outlets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False, index=True),
+    Column("code", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("medium", String(10), nullable=False, comment="gas | water | ambient"),
+    Column("lon", Float, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("ref_o2", Float, nullable=True, comment="reference O2 for 折算 [%]; NULL = no correction"),
+    Column("duct_area", Float, nullable=True, comment="flue cross-section area F [m²]"),
+    Column("height", Float, nullable=True, comment="stack height [m]"),
+    UniqueConstraint("enterprise_id", "code", name="uq_outlets_enterprise_code"),
+)
+
+points = Table(
+    "points",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outlet_id", Integer, ForeignKey("outlets.id"), nullable=False, index=True),
+    Column("mn", String(24), nullable=False, unique=True, comment="HJ 212 device unique code MN"),
+    Column("password", String(64), nullable=False, comment="HJ 212 access password PW"),
+    Column("st", String(4), nullable=False, comment="HJ 212 system code ST (31 gas, 32 water, 22 ambient ...)"),
+    Column("name", String(200), nullable=False),
+    Column("tz", String(40), nullable=False, server_default="Asia/Shanghai"),
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=False, index=True,
+           comment="jurisdiction (管辖区域)"),
+    Column("min_interval", Integer, nullable=False, server_default="1", comment="MinInterval [min]"),
+    Column("rtd_interval", Integer, nullable=False, server_default="30", comment="RtdInterval [s]"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+factors = Table(
+    "factors",
+    metadata,
+    Column("code", String(12), primary_key=True, comment="HJ 212-2017 Appendix B code"),
+    Column("old_code", String(12), nullable=True, comment="HJ/T 212-2005 code"),
+    Column("name_zh", String(100), nullable=False),
+    Column("name_en", String(100), nullable=False),
+    Column("unit", String(20), nullable=True, comment="concentration / value unit"),
+    Column("cou_unit", String(20), nullable=True, comment="unit of -Cou (emission amount or volume)"),
+    Column("medium", String(10), nullable=False, comment="gas | water | ambient | any"),
+    Column("category", String(20), nullable=False, comment="pollutant | parameter | flow"),
+)
+
+point_factors = Table(
+    "point_factors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False),
+    Column("factor_code", String(12), ForeignKey("factors.code"), nullable=False),
+    Column("range_low", Float, nullable=True, comment="analyser range lower bound"),
+    Column("range_high", Float, nullable=True, comment="analyser range upper bound"),
+    Column("assessed", Boolean, nullable=False, server_default="1", comment="counted in transmission rates (考核)"),
+    UniqueConstraint("point_id", "factor_code", name="uq_point_factors_point_factor"),
+)
+
+limits = Table(
+    "limits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False, index=True),
+    Column("factor_code", String(12), ForeignKey("factors.code"), nullable=False),
+    Column("kind", String(8), nullable=False, comment="hour | day"),
+    Column("upper", Float, nullable=True),
+    Column("lower", Float, nullable=True, comment="lower bound (pH)"),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True, comment="inclusive; NULL = open"),
+    Column("standard", String(100), nullable=True, comment="e.g. GB 13223-2011 表1"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("role", String(20), nullable=False, comment="admin | regulator | enterprise | om | park | public"),
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=True, comment="scope for regulators"),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True, comment="scope for enterprises"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+# --------------------------------------------------------------------------- received data
+
+raw_frames = Table(
+    "raw_frames",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("spool", String(16), nullable=True, comment="id of the on-disk spool that carried the frame"),
+    Column("spool_seq", BigInteger, nullable=True, comment="sequence in that spool: a replay is idempotent"),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("transport", String(16), nullable=False, comment="hj212-tcp | ftp | mqtt | http"),
+    Column("peer", String(64), nullable=True),
+    Column("mn", String(24), nullable=True, index=True),
+    Column("cn", String(8), nullable=True),
+    Column("qn", String(20), nullable=True),
+    Column("point_id", Integer, nullable=True),
+    Column("status", String(16), nullable=False, comment="accepted | quarantined | rejected"),
+    Column("error", String(40), nullable=True, comment="error class when rejected"),
+    Column("detail", Text, nullable=True),
+    Column("raw", LargeBinary, nullable=False),
+    UniqueConstraint("spool", "spool_seq", name="uq_raw_frames_spool_seq"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("raw_frame_id", BigInteger, nullable=False, index=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("peer", String(64), nullable=True),
+    Column("mn", String(24), nullable=True),
+    Column("reason", String(40), nullable=False, comment="unknown_mn | bad_password | ..."),
+    Column("raw", LargeBinary, nullable=False),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("point_id", Integer, primary_key=True),
+    Column("factor_code", String(16), primary_key=True),
+    Column("kind", String(8), primary_key=True, comment="rtd | min | hour | day | state | runtime"),
+    Column("period_start", UTCDateTime, primary_key=True, comment="HJ 212 DataTime (interval start), in UTC"),
+    Column("value", Float, nullable=True, comment="Rtd for rtd, Avg for min/hour/day, RS/RT for state/runtime"),
+    Column("min", Float, nullable=True),
+    Column("max", Float, nullable=True),
+    Column("cou", Float, nullable=True),
+    Column("flag", String(2), nullable=True),
+    Column("eflag", String(8), nullable=True),
+    Column("zs_value", Float, nullable=True, comment="折算 value as sent (ZsRtd / ZsAvg)"),
+    Column("zs_min", Float, nullable=True),
+    Column("zs_max", Float, nullable=True),
+    Column("sample_time", UTCDateTime, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("raw_frame_id", BigInteger, nullable=True),
+)
+
+hourly_values = Table(
+    "hourly_values",
+    metadata,
+    Column("point_id", Integer, primary_key=True),
+    Column("factor_code", String(16), primary_key=True),
+    Column("period_start", UTCDateTime, primary_key=True),
+    Column("value", Float, nullable=True, comment="mean of valid minute values (NULL when none)"),
+    Column("zs_value", Float, nullable=True, comment="mean of valid minute 折算 values"),
+    Column("min", Float, nullable=True),
+    Column("max", Float, nullable=True),
+    Column("cou", Float, nullable=True),
+    Column("flag", String(2), nullable=True, comment="rolled-up flag, HJ 212-2017 Appendix C"),
+    Column("valid", Boolean, nullable=False),
+    Column("valid_minutes", Integer, nullable=False),
+    Column("received_minutes", Integer, nullable=False),
+    Column("n_records", Integer, nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
+latest_values = Table(
+    "latest_values",
+    metadata,
+    Column("point_id", Integer, primary_key=True),
+    Column("factor_code", String(16), primary_key=True),
+    Column("kind", String(8), primary_key=True),
+    Column("period_start", UTCDateTime, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("flag", String(2), nullable=True),
+    Column("zs_value", Float, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+Index("ix_observations_point_kind_time", observations.c.point_id, observations.c.kind, observations.c.period_start)

@@ -1,0 +1,60 @@
+"""Shared fixtures: databases (SQLite file and a scratch PostgreSQL database), a running service."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+PG_ADMIN_URL = os.environ.get("ECOSENTRY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _pg_available() -> bool:
+    try:
+        eng = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with eng.connect():
+            pass
+        eng.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """Admin URL of the PostgreSQL server. In CI a missing server is a failure, never a skip."""
+    if not _pg_available():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but not reachable at {PG_ADMIN_URL}")
+        pytest.skip("PostgreSQL not reachable (runs in CI)")
+    return PG_ADMIN_URL
+
+
+def make_pg_database(admin_url: str) -> tuple[str, callable]:
+    name = f"ecosentry_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    admin = request.getfixturevalue("pg_server")
+    url, drop = make_pg_database(admin)
+    yield url
+    drop()

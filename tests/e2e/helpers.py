@@ -1,0 +1,88 @@
+"""Test helpers: a small fleet, a running service, and a raw HJ 212 logger over a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from ecosentry.protocols.hj212 import build_frame
+from ecosentry.service import Service, prepare_database
+from ecosentry.settings import Settings
+from ecosentry.store.registry import import_fleet
+
+GAS_MN = "TEST0000000000000000GAS1"
+WATER_MN = "TEST000000000000000WAT01"
+PW = "123456"
+
+FLEET = {
+    "regions": [
+        {"code": "320000", "name": "江苏省", "level": "province"},
+        {"code": "320500", "name": "苏州市", "level": "city", "parent": "320000"},
+        {"code": "320506", "name": "吴中区", "level": "county", "parent": "320500"},
+    ],
+    "enterprises": [{
+        "credit_code": "91320506MA1TEST001", "name": "苏州测试热电有限公司", "industry": "4411 火力发电",
+        "region": "320506", "lon": 120.6, "lat": 31.3,
+        "outlets": [
+            {"code": "DA001", "name": "1号锅炉排口", "medium": "gas", "ref_o2": 6.0, "duct_area": 12.5,
+             "points": [{"mn": GAS_MN, "password": PW, "st": "31", "name": "1号锅炉CEMS", "min_interval": 1,
+                         "factors": [{"code": "a21026", "range": [0, 200]}, {"code": "a21002", "range": [0, 300]},
+                                     {"code": "a19001", "range": [0, 25]}]}]},
+            {"code": "DW001", "name": "废水总排口", "medium": "water",
+             "points": [{"mn": WATER_MN, "password": PW, "st": "32", "name": "总排口水质", "min_interval": 10,
+                         "factors": ["w01018", "w21003", "w00000"]}]},
+        ],
+    }],
+}
+
+
+def minute_frame(mn: str, t: datetime, values: dict[str, float], *, pw: str = PW, flag: int = 5,
+                 qn: str | None = None, data_flag: str = "N", cn: str = "2051", st: str = "31") -> bytes:
+    """A minute-data (or other CN) frame with DataTime = t (local, naive)."""
+    cp = [{"DataTime": t.strftime("%Y%m%d%H%M%S")}]
+    for code, v in values.items():
+        cp.append({f"{code}-Min": f"{v}", f"{code}-Avg": f"{v}", f"{code}-Max": f"{v}", f"{code}-Flag": data_flag})
+    return build_frame(qn=qn or t.strftime("%Y%m%d%H%M%S") + "000", st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=cp)
+
+
+@asynccontextmanager
+async def running_service(tmp_path: Path, db_url: str, *, web: bool = False, **overrides):
+    engine = prepare_database(db_url)
+    import_fleet(engine, FLEET)
+    engine.dispose()
+    st = Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1", hj212_port=0,
+                  http_host="127.0.0.1", http_port=0, **overrides)
+    svc = Service(st)
+    await svc.start(web=web)
+    try:
+        yield svc
+    finally:
+        await svc.stop()
+
+
+class Logger:
+    """A raw TCP data logger for tests: writes bytes, reads replies."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, port: int) -> Logger:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        return cls(r, w)
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def reply(self, timeout: float = 5.0) -> bytes:
+        return await asyncio.wait_for(self.reader.readuntil(b"\r\n"), timeout)
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass
