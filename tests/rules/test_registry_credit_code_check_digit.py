@@ -57,9 +57,11 @@ def test_gb11714_organization_code():
     assert is_valid_organization_code("M000100Y4")
     assert is_valid_organization_code("MA62K0260")
     assert not is_valid_organization_code("M000100Y5")
-    # A weighted sum ≡ 1 (mod 11) gives 10 → "X": "00000002" has sum 4 → 7; "10000000" has 3 → 8 ...
+    # Last weight is 2: "00000004" → Σ = 8, 11 − 8 = 3; "00000005" → Σ = 10, 11 − 10 = 1.
     assert organization_code_check_digit("00000004") == "3"
     assert organization_code_check_digit("00000005") == "1"
+    # Σ ≡ 1 (mod 11) gives 10, written "X" ("00000006": Σ = 12).
+    assert organization_code_check_digit("00000006") == "X"
     body = next(b for b in (f"0000000{d}" for d in "0123456789ABCDEFGHIJ") if organization_code_check_digit(b) == "X")
     assert is_valid_organization_code(body + "X")
     with pytest.raises(ValueError):

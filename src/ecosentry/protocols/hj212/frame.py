@@ -244,8 +244,8 @@ def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_
     CrcMismatch
         The CRC is not 4 hex digits or is wrong (Appendix A).
     BadField
-        A header item or CP field is malformed, CN is missing, Flag, PNUM or
-        PNO is not a number, or the ``D`` flag is set without PNUM/PNO.
+        A header item or CP field is malformed, CN is missing or not numeric,
+        a header field appears twice, or Flag, PNUM or PNO is not a number.
     UnknownCN
         Unknown command code and ``strict_cn`` is True.
 
@@ -317,12 +317,10 @@ def _parse_segment(text: str, raw: bytes, strict_cn: bool) -> Frame:
     flag = _opt_int(header.get("Flag"), "Flag", raw)
     if flag is not None and flag > 255:
         raise BadField(f"Flag={flag} does not fit in one byte", raw, "Flag")
+    # A D bit without PNUM/PNO, or a PNO outside 1..PNUM, is a logger bug but
+    # not a reason to drop its data: both are kept as sent for the gateway.
     pnum = _opt_int(header.get("PNUM"), "PNUM", raw)
     pno = _opt_int(header.get("PNO"), "PNO", raw)
-    if flag is not None and flag & 2 and (pnum is None or pno is None):
-        raise BadField("Flag has the D (subpacket) bit set but PNUM/PNO are missing", raw, "PNUM")
-    if pnum is not None and pno is not None and not 1 <= pno <= pnum:
-        raise BadField(f"PNO={pno} is outside 1..PNUM={pnum}", raw, "PNO")
 
     return Frame(
         qn=header.get("QN"),
@@ -348,11 +346,17 @@ def _opt_int(text: str | None, name: str, raw: bytes) -> int | None:
 
 
 def _parse_cp(body: str, raw: bytes) -> CpGroups:
-    """Split CP into groups of (name, value) pairs (HJ 212-2017 §6.3.3)."""
+    """Split CP into groups of (name, value) pairs (HJ 212-2017 §6.3.3).
+
+    Spaces around field names are dropped (names never contain spaces, and
+    the standard's Appendix C examples put one after ``;``); values are kept
+    verbatim.
+    """
     if not body:
         return ()
     if "=//" in body:
         return _parse_cp_quoted(body, raw)
+    spaced = " " in body  # the standard's own examples have "; LA-Rtd=50.1"
     groups = []
     for group in body.split(";"):
         if not group:
@@ -362,6 +366,8 @@ def _parse_cp(body: str, raw: bytes) -> CpGroups:
             if not item:
                 continue
             key, sep, value = item.partition("=")
+            if spaced:
+                key = key.strip()
             if not sep or not key:
                 raise BadField(f"CP field {item!r} is not name=value", raw, key or item)
             fields.append((key, value))
@@ -392,7 +398,7 @@ def _parse_cp_quoted(body: str, raw: bytes) -> CpGroups:
             pos += 1
             continue
         eq = body.find("=", pos)
-        key = body[pos:eq] if eq >= 0 else body[pos:]
+        key = (body[pos:eq] if eq >= 0 else body[pos:]).strip()
         if eq < 0 or not key or ";" in key or "," in key:
             bad = key.split(";")[0].split(",")[0]
             raise BadField(f"CP field {bad!r} is not name=value", raw, bad)

@@ -117,24 +117,35 @@ class DataRecord:
         }
 
 
-def _number(text: str | None, name: str, raw: bytes) -> float | None:
-    """Parse a numeric CP value; empty means "no value" (None).
+# Slots of a record under construction, in DataRecord field order after
+# (factor, kind, data_time).
+_VALUE, _MIN, _MAX, _COU, _FLAG, _EFLAG, _ZS, _ZS_MIN, _ZS_MAX, _SAMPLE, _EXTRA = range(11)
+_NUMERIC_SLOTS = frozenset({_VALUE, _MIN, _MAX, _COU, _ZS, _ZS_MIN, _ZS_MAX})
+_COMMON_SLOTS = {
+    "Min": _MIN,
+    "Max": _MAX,
+    "Cou": _COU,
+    "Flag": _FLAG,
+    "EFlag": _EFLAG,
+    "ZsMin": _ZS_MIN,
+    "ZsMax": _ZS_MAX,
+    "SampleTime": _SAMPLE,
+}
 
-    Only plain decimal (optionally exponent) notation is accepted, so that
-    ``nan``, ``inf``, ``1_000`` or full-width digits, which ``float`` would
-    take, are reported as bad data instead.
-    """
-    if not text:
-        return None
-    if not text.strip(_NUMERIC_CHARS):
-        try:
-            value = float(text)
-        except ValueError:
-            pass
-        else:
-            if value != _INF and value != -_INF:
-                return value
-    raise BadField(f"{name}={text!r} is not a number", raw, name)
+
+def _slot_map(kind: str) -> dict[str, int]:
+    slots = dict(_COMMON_SLOTS)
+    slots[_VALUE_SUFFIX[kind]] = _VALUE
+    if kind in _ZS_SUFFIX:
+        slots[_ZS_SUFFIX[kind]] = _ZS
+    return slots
+
+
+_SLOTS_BY_KIND = {kind: _slot_map(kind) for kind in _VALUE_SUFFIX}
+
+
+def _bad_number(name: str, text: str, raw: bytes) -> BadField:
+    return BadField(f"{name}={text!r} is not a number", raw, name)
 
 
 def data_records(frame: Frame) -> list[DataRecord]:
@@ -160,64 +171,66 @@ def data_records(frame: Frame) -> list[DataRecord]:
 
     Notes
     -----
-    Fields without a ``-`` (``DataTime``, ``PolId``, ...) are not records;
-    they stay available through :meth:`Frame.field`. A factor suffix sent
-    twice for the same DataTime keeps its first value.
+    * A ``DataTime`` governs the fields that follow it in wire order, up to
+      the next ``DataTime``: once for the whole CP, or repeated per group.
+    * Numbers must be plain decimal (optionally with an exponent): ``nan``,
+      ``inf``, ``1_000`` or full-width digits, which ``float`` would take,
+      are bad data. An empty value means "no value" (None).
+    * Fields without a ``-`` (``PolId``, ...) are not records; they stay
+      available through :meth:`Frame.field`. A suffix sent twice for the
+      same factor and DataTime keeps its first value.
     """
     kind = KIND_BY_CN.get(frame.cn)
     if kind is None:
         return []
     raw = frame.raw
+    slot_of = _SLOTS_BY_KIND[kind]
+    numeric = _NUMERIC_SLOTS
+    num_chars = _NUMERIC_CHARS
     current: datetime | None = None
     time_text: str | None = None
-    collected: dict[tuple[str, datetime], dict[str, str]] = {}
+    collected: dict[tuple[str, datetime], list[Any]] = {}
+    last_factor: str | None = None
+    slots: list[Any] = []
     for group in frame.cp:
-        for name, value in group:  # a DataTime anywhere in a group governs it
-            if name == "DataTime":
-                if value != time_text:
-                    current = parse_hj_time(value, "DataTime", raw)
-                    time_text = value
-                break
         for name, value in group:
             factor, sep, suffix = name.rpartition("-")
             if not sep or not factor:
+                if name == "DataTime" and value != time_text:
+                    current = parse_hj_time(value, "DataTime", raw)
+                    time_text = value
+                    last_factor = None
                 continue
-            if current is None:
-                raise BadField(f"{name} appears before any DataTime", raw, "DataTime")
-            fields = collected.get((factor, current))
-            if fields is None:
-                fields = collected[(factor, current)] = {}
-            fields.setdefault(suffix, value)
-
-    value_suffix = _VALUE_SUFFIX[kind]
-    zs_suffix = _ZS_SUFFIX.get(kind)
-    records = []
-    for (factor, data_time), fields in collected.items():
-        prefix = factor + "-"
-        value = _number(fields.pop(value_suffix, None), prefix + value_suffix, raw)
-        zs_value = None
-        if zs_suffix is not None:
-            zs_value = _number(fields.pop(zs_suffix, None), prefix + zs_suffix, raw)
-        sample = fields.pop("SampleTime", None)
-        records.append(
-            DataRecord(
-                factor=factor,
-                kind=kind,
-                data_time=data_time,
-                value=value,
-                min=_number(fields.pop("Min", None), prefix + "Min", raw),
-                max=_number(fields.pop("Max", None), prefix + "Max", raw),
-                cou=_number(fields.pop("Cou", None), prefix + "Cou", raw),
-                flag=fields.pop("Flag", None),
-                eflag=fields.pop("EFlag", None),
-                zs_value=zs_value,
-                zs_min=_number(fields.pop("ZsMin", None), prefix + "ZsMin", raw),
-                zs_max=_number(fields.pop("ZsMax", None), prefix + "ZsMax", raw),
-                sample_time=None if not sample else parse_hj_time(sample, prefix + "SampleTime", raw),
-                extra=fields,
-            )
-        )
-    return records
+            if factor != last_factor:
+                if current is None:
+                    raise BadField(f"{name} appears before any DataTime", raw, "DataTime")
+                key = (factor, current)
+                slots = collected.get(key)  # type: ignore[assignment]
+                if slots is None:
+                    slots = collected[key] = [None] * 10 + [{}]
+                last_factor = factor
+            index = slot_of.get(suffix)
+            if index is None:
+                slots[_EXTRA].setdefault(suffix, value)
+            elif slots[index] is not None:
+                continue
+            elif index in numeric:
+                if value:
+                    try:
+                        number = float(value)
+                    except ValueError:
+                        raise _bad_number(name, value, raw) from None
+                    if value.strip(num_chars) or number - number:  # letters, inf
+                        raise _bad_number(name, value, raw)
+                    slots[index] = number
+            elif index == _SAMPLE:
+                if value:
+                    slots[index] = parse_hj_time(value, name, raw)
+            else:
+                slots[index] = value
+    return [
+        DataRecord(factor, kind, data_time, *slots) for (factor, data_time), slots in collected.items()
+    ]
 
 
 def restart_time(frame: Frame) -> datetime | None:
