@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 
 import click
 import typer
@@ -14,6 +16,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def _stdin_lines() -> Iterator[bytes]:
+    """Lines of stdin as bytes (frames are bytes; a text-only stdin is UTF-8 encoded)."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is not None:
+        yield from binary
+    else:
+        for line in sys.stdin:
+            yield line.encode("utf-8", "surrogateescape")
 
 
 @app.callback()
@@ -37,9 +49,8 @@ def parse(
     Exit code: 0 if at least one frame decoded (or there was no input),
     1 if every non-blank line was bad.
     """
-    stdin = click.get_binary_stream("stdin")
     good = bad = 0
-    for line in stdin:
+    for line in _stdin_lines():
         frame_bytes = line.rstrip(b"\n").rstrip(b"\r")
         if not frame_bytes.strip():
             continue

@@ -84,3 +84,13 @@ def test_table_driven_crc_equals_bit_loop_on_random_data():
     for size in list(range(40)) + [255, 256, 1024, 4000]:
         data = bytes(rng.randrange(256) for _ in range(size))
         assert crc16(data) == _reference_crc(data), size
+
+
+def test_docstring_examples():
+    import doctest
+
+    from ecosentry.protocols.hj212 import crc, records
+
+    for module in (crc, records):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

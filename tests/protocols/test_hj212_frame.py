@@ -428,3 +428,21 @@ def test_build_rejects_separator_in_header():
 def test_build_too_large():
     with pytest.raises(FrameTooLarge):
         build_frame(cn="2011", cp=[{"x": "1" * 10000}])
+
+
+# -- error objects --------------------------------------------------------------
+
+
+def test_error_classes_carry_their_code_and_survive_pickling():
+    import pickle
+
+    from ecosentry.protocols.hj212 import errors
+
+    for cls in (BadHeader, LengthMismatch, CrcMismatch, BadField, UnknownCN, FrameTooLarge):
+        assert cls.code == cls.__name__ and issubclass(cls, HJ212Error)
+        err = cls("what went wrong", b"##0101...")
+        back = pickle.loads(pickle.dumps(err))
+        assert (type(back), back.detail, back.offending) == (cls, "what went wrong", b"##0101...")
+    assert pickle.loads(pickle.dumps(BadField("x", b"y", field="a21026-Rtd"))).field == "a21026-Rtd"
+    assert errors.decode_offending("清洗".encode()) == "清洗"
+    assert errors.decode_offending(b"\xff\x00") == "\xff\x00"

@@ -156,8 +156,8 @@ _INDUSTRIES = {
 _GAS_LEANING = ("power", "chp", "cement", "chemical")
 _WATER_LEANING = ("wwtp", "paper", "chemical")
 
-_TRADE_FIRST = "恒瑞永宏嘉鑫新天东汇润康盛鼎博锦和兴富丰金长通泰源晨荣佳德立"
-_TRADE_SECOND = "泰丰盛达禾源宇宏升通泽安远诚信发昌隆业力辉明茂益顺祥合利阳凯"
+_TRADE_FIRST = "恒瑞永宏嘉鑫新天东汇润康盛鼎博锦和兴富丰通泰源晨荣佳德立"
+_TRADE_SECOND = "泰丰盛达禾源宇宏升通泽安远诚发昌隆业力辉明茂益顺祥合利阳凯"
 _ROADS = ("兴业路", "创业路", "工业园路", "滨江路", "港城大道", "经二路", "纬三路", "环保路", "科技路",
           "长江路", "太湖路", "运河路", "新港路", "金港大道", "东方大道", "通园路")
 _ORG_BODY_CHARSET = CREDIT_CODE_CHARSET  # letters valid in both GB 11714 and GB 32100

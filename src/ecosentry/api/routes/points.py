@@ -110,9 +110,11 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
 @router.get("/points/{point_id}/hourly", summary="Derived hourly values with validity (45-valid-minute rule)")
 def hourly(point_id: int, factor: str | None = None, start: str | None = None, end: str | None = None,
            tz: str | None = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging)):
+    """``complete`` is false for the hour still in progress: its validity can still change."""
     pt = get_point(engine, point_id)
     tz = tz or pt["tz"]
-    t1 = parse_time(end, tz, "end") or datetime.now(timezone.utc)
+    now = datetime.now(timezone.utc)
+    t1 = parse_time(end, tz, "end") or now
     t0 = parse_time(start, tz, "start") or t1 - timedelta(hours=24)
     h = s.hourly_values
     where = [h.c.point_id == point_id, h.c.period_start >= t0, h.c.period_start < t1]
@@ -125,5 +127,6 @@ def hourly(point_id: int, factor: str | None = None, start: str | None = None, e
     items = [{"factor": r["factor_code"], "time": iso(r["period_start"], tz), "value": r["value"],
               "zs_value": r["zs_value"], "min": r["min"], "max": r["max"], "cou": r["cou"], "flag": r["flag"],
               "valid": r["valid"], "valid_minutes": r["valid_minutes"], "received_minutes": r["received_minutes"],
-              "n_records": r["n_records"], "reason": r["reason"]} for r in rows]
+              "n_records": r["n_records"], "reason": r["reason"],
+              "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
     return {**paged(items, total, p), "point_id": point_id, "tz": tz, "start": iso(t0, tz), "end": iso(t1, tz)}

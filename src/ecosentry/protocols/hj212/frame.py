@@ -38,9 +38,10 @@ __all__ = [
     "decode_segment",
 ]
 
-#: Default upper bound on a whole frame, in bytes. HJ 212-2017 limits the
-#: data segment to 1024 bytes (§6.3.1, Table 3) but loggers in the field send
-#: larger frames; 10 KiB is generous without letting a peer exhaust memory.
+#: Default upper bound on a whole frame, in bytes. HJ 212-2017 §6.3.1
+#: (Table 3) allows a data segment of up to 1024 bytes, but loggers in the
+#: field send larger frames; 10 KiB is generous without letting a peer
+#: exhaust memory.
 DEFAULT_MAX_FRAME = 10240
 
 #: The length field has 4 decimal digits, so no data segment can exceed this.

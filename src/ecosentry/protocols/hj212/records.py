@@ -51,7 +51,6 @@ CN_BY_KIND: dict[str, str] = {kind: cn for cn, kind in KIND_BY_CN.items()}
 _VALUE_SUFFIX = {"rtd": "Rtd", "min": "Avg", "hour": "Avg", "day": "Avg", "state": "RS", "runtime": "RT"}
 _ZS_SUFFIX = {"rtd": "ZsRtd", "min": "ZsAvg", "hour": "ZsAvg", "day": "ZsAvg"}
 _NUMERIC_CHARS = "0123456789.+-eE"
-_INF = math.inf
 
 
 @dataclass(frozen=True, slots=True)

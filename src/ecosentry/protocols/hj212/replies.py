@@ -14,8 +14,9 @@ Who sends what (Appendix C):
   request, ``CP=&&QnRtn=1&&`` (QnRtn codes in §6.6.3, Table 7);
 * ``9012`` execution result (执行结果): the logger reports the outcome,
   ``CP=&&ExeRtn=1&&`` (§6.6.2, Table 6);
-* ``9013`` notification reply (通知应答): answers a notification such as
-  1013 time-calibration request, ``CP=&&&&``;
+* ``9013`` notification reply (通知应答): answers a notification, e.g. the
+  logger's 1013 time-calibration request (answered by the platform) or the
+  platform's 2012/2022 "stop sending" (answered by the logger), ``CP=&&&&``;
 * ``9014`` data reply (数据应答): the platform acknowledges a data upload
   whose Flag had the A bit set, ``CP=&&&&``.
 

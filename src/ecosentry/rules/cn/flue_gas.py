@@ -62,10 +62,12 @@ def corrected_concentration(c_dry, o2_measured, o2_reference, o2_cutoff=20.0):
     province's rule (often 19 % or 19.5 %) can be applied. Detecting "O2 says stopped" is a separate
     detector, not the job of this function.
 
-    | assumption | value |
-    |---|---|
-    | O2 content of air | 21 % |
-    | basis of ``c_dry`` and ``o2_measured`` | dry, standard state |
+    ==========================================  =====================
+    assumption                                  value
+    ==========================================  =====================
+    O2 content of air                           21 %
+    basis of ``c_dry`` and ``o2_measured``      dry, standard state
+    ==========================================  =====================
 
     Oxygen-enriched combustion (the national outlet record's 是否富氧燃烧 / 助燃空气初始氧含量) would
     replace 21 by the combustion-air O2; that variant is not implemented (formula unconfirmed).

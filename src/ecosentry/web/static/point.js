@@ -36,9 +36,10 @@
     const box = document.getElementById('hourly');
     if (!r.items.length) { box.textContent = '暂无小时数据 no hourly values yet'; return; }
     const rows = r.items.slice(-24 * meta.factors.length).map(h =>
-      `<tr class="${h.valid ? 'ok' : 'bad'}"><td>${h.factor}</td><td>${h.time.slice(0, 16).replace('T', ' ')}</td>` +
+      `<tr class="${h.valid ? 'ok' : (h.complete ? 'bad' : 'open')}"><td>${h.factor}</td><td>${h.time.slice(0, 16).replace('T', ' ')}</td>` +
       `<td>${h.value === null ? '—' : h.value.toPrecision(4)}</td><td>${h.flag || ''}</td>` +
-      `<td>${h.valid_minutes}/${h.received_minutes}</td><td>${h.valid ? '有效 valid' : '无效 invalid'}</td><td>${h.reason || ''}</td></tr>`);
+      `<td>${h.valid_minutes}/${h.received_minutes}</td><td>${h.complete ? (h.valid ? '有效 valid' : '无效 invalid') : '进行中 in progress'}</td>` +
+      `<td>${h.complete ? (h.reason || '') : ''}</td></tr>`);
     box.innerHTML = '<table class="latest"><thead><tr><th>因子</th><th>小时</th><th>均值</th><th>标记</th>' +
       '<th>有效/接收 分钟</th><th>有效性</th><th>原因</th></tr></thead><tbody>' + rows.join('') + '</tbody></table>';
   }

@@ -1,0 +1,60 @@
+"""The README's first command starts the demo, which shows simulated enterprises with live data."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```(?:bash|sh)?\n(.*?)```", text, re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_starts_with_the_two_commands():
+    cmds = readme_commands()
+    assert cmds[:2] == ["./run demo", "./run test"]
+    assert "./run test" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.slow
+def test_demo_from_the_readme_command_shows_live_data(tmp_path):
+    cmd = readme_commands()[0].split() + ["--port", "0", "--loggers", "4", "--data-dir", str(tmp_path / "demo"),
+                                          "--backfill-hours", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        deadline = time.time() + 120  # includes setting up the virtual environment when it is new
+        while url is None and time.time() < deadline:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, "demo exited early"
+            m = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
+            url = m.group(1) if m else None
+        assert url, "the demo did not print its URL"
+        deadline = time.time() + 60
+        points = []
+        while time.time() < deadline:
+            points = json.load(urllib.request.urlopen(url + "api/v1/points"))["items"]
+            if points and all(p["last_received_at"] for p in points):
+                break
+            time.sleep(1)
+        assert len(points) == 4 and all(p["last_received_at"] for p in points)
+        html = urllib.request.urlopen(url).read().decode()
+        assert "有限公司" in html and 'class="point online"' in html
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert proc.returncode == 0
