@@ -84,6 +84,32 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
 
 
 @app.command()
+def worker(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
+    """Run only the ingest worker: spool (ECOSENTRY_DATA_DIR) → database. `serve` starts it itself when
+    ECOSENTRY_INGEST_PROCESS=true."""
+    from ecosentry.pipeline.directory import PointDirectory
+    from ecosentry.pipeline.spool import SpoolReader
+    from ecosentry.pipeline.worker import IngestWorker
+    from ecosentry.store.db import make_engine
+
+    _logging(verbose)
+    st = get_settings()
+
+    async def main(stop: asyncio.Event) -> None:
+        engine = make_engine(st.database_url)
+        w = IngestWorker(engine, SpoolReader(st.data_dir / "spool"), PointDirectory(engine),
+                         batch_max=st.ingest_batch_max)
+        task = asyncio.create_task(w.run())
+        await stop.wait()
+        await w.flush_hours()
+        w.stop()
+        await asyncio.wait_for(task, 10)
+        engine.dispose()
+
+    asyncio.run(_run_until_signal(main))
+
+
+@app.command()
 def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="virtual data loggers"),
              host: str = typer.Option("127.0.0.1", help="HJ 212 server host"),
              port: int = typer.Option(9212, help="HJ 212 server port"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 from contextlib import suppress
 
 import uvicorn
@@ -12,7 +15,7 @@ from sqlalchemy import Engine
 from ecosentry.api.app import create_app
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.spool import Spool
+from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
 from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.settings import Settings
 from ecosentry.store.db import make_engine, migrate
@@ -46,8 +49,15 @@ class Service:
         self.spool = Spool(st.data_dir / "spool")
         if self.spool.backlog:
             log.info("spool holds %d records not yet in the database; writing them first", self.spool.backlog)
-        self.worker = IngestWorker(self.engine, self.spool, self.directory, batch_max=st.ingest_batch_max)
-        self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
+        self.worker_proc: subprocess.Popen | None = None
+        if st.ingest_process:
+            env = {**os.environ, "ECOSENTRY_DATABASE_URL": st.database_url, "ECOSENTRY_DATA_DIR": str(st.data_dir),
+                   "ECOSENTRY_INGEST_BATCH_MAX": str(st.ingest_batch_max)}
+            self.worker_proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "worker"], env=env)
+        else:
+            self.worker = IngestWorker(self.engine, SpoolReader(st.data_dir / "spool"), self.directory,
+                                       batch_max=st.ingest_batch_max, wake=self.spool.new_data)
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
         if gateway:
             self.gateway = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
                                         idle_timeout=st.hj212_idle_timeout)
@@ -76,10 +86,21 @@ class Service:
         host = self.settings.http_host
         return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{self.http_port}/"
 
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until the database holds everything the gateway has made durable so far."""
+        upto = self.spool.durable_seq
+
+        async def _wait() -> None:
+            while read_cursor(self.spool.dir) < upto:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(_wait(), timeout)
+
     def status(self) -> dict:
         return {
             "spool_backlog": self.spool.backlog,
             "database_ok": self.worker.db_ok if self.worker else None,
+            "ingest_process": self.worker_proc.pid if self.worker_proc else None,
             "logger_connections": self.gateway.connections if self.gateway else 0,
             "points_known": len(self.directory),
         }
@@ -87,11 +108,15 @@ class Service:
     async def stop(self) -> None:
         if self.gateway:
             await self.gateway.close()
+        with suppress(Exception):
+            await self.drain(timeout=5)
         if self.worker:
-            with suppress(Exception):
-                await self.worker.drain(timeout=5)
             await self.worker.flush_hours()
             self.worker.stop()
+        if self.worker_proc:
+            self.worker_proc.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(self.worker_proc.wait, 10)
         if self.http:
             self.http.should_exit = True
         for t in self._tasks:

@@ -23,7 +23,7 @@ async def _populate(svc) -> None:
         await lg.send(minute_frame(WATER_MN, T0 + timedelta(minutes=10 * i), {"w01018": 40.0 + i}, st="32"))
         await lg.reply()
     await lg.close()
-    await svc.worker.drain()
+    await svc.drain()
     await svc.worker.flush_hours()
 
 

@@ -168,7 +168,7 @@ async def test_database_outage_loses_nothing(tmp_path, pg_server):
             for i in range(10):
                 await lg.send(minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": float(i)}))
                 await lg.reply()
-            await svc.worker.drain()
+            await svc.drain()
             assert _count(url) == 10
             proxy.down()  # the database becomes unreachable
             for i in range(10, 30):
@@ -178,7 +178,7 @@ async def test_database_outage_loses_nothing(tmp_path, pg_server):
             assert svc.worker.db_ok is False and svc.spool.backlog > 0
             assert _count(url) == 10
             proxy.up()
-            await svc.worker.drain(timeout=40)
+            await svc.drain(timeout=40)
             assert _count(url) == 30 and svc.worker.db_ok
             await lg.close()
     finally:

@@ -29,7 +29,7 @@ async def test_minute_frames_are_acknowledged_stored_and_rolled_up(tmp_path, db_
             reply = parse_frame(await lg.reply())
             assert reply.cn == "9014" and reply.qn == parse_frame(frame).qn and reply.mn == GAS_MN
         await lg.close()
-        await svc.worker.drain()
+        await svc.drain()
         assert await svc.worker.flush_hours() == 2  # one hour, two factors
         eng = svc.engine
         o = s.observations
@@ -54,7 +54,7 @@ async def test_resent_frames_create_no_duplicates(tmp_path, db_url):
                 await lg.send(f)
                 await lg.reply()
             await lg.close()
-        await svc.worker.drain()
+        await svc.drain()
         o = s.observations
         assert count(svc.engine, o) == 10
         assert count(svc.engine, s.raw_frames) == 30  # every copy is archived raw
@@ -94,7 +94,7 @@ async def test_bad_input_is_refused_while_a_good_logger_is_served(tmp_path, db_u
         assert got == b""
         await good.close()
         await bad.close()
-        await svc.worker.drain()
+        await svc.drain()
         eng = svc.engine
         o, q, rf = s.observations, s.quarantine, s.raw_frames
         assert count(eng, o, o.c.value == 999.0) == 0
@@ -116,7 +116,7 @@ async def test_frame_without_A_bit_is_stored_but_not_answered(tmp_path, db_url):
         reply = parse_frame(await lg.reply())
         assert reply.qn == parse_frame(minute_frame(GAS_MN, T0 + timedelta(minutes=1), {"a21026": 6.0})).qn
         await lg.close()
-        await svc.worker.drain()
+        await svc.drain()
         assert count(svc.engine, s.observations) == 2
 
 

@@ -46,7 +46,7 @@ async def test_home_and_point_page_show_live_data_and_chart(tmp_path, chromium):
                                        st="32"))
             await lg.reply()
         await lg.close()
-        await svc.worker.drain()
+        await svc.drain()
         await svc.worker.flush_hours()
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

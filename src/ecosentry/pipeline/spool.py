@@ -34,13 +34,6 @@ _HEADER = struct.Struct("<QII")
 
 
 @dataclass
-class _Segment:
-    first_seq: int
-    path: Path
-    last_seq: int = 0  # 0 = empty
-
-
-@dataclass
 class SpoolRecord:
     seq: int
     payload: bytes
@@ -53,7 +46,7 @@ class _Pending:
 
 
 class Spool:
-    """Append-only log with group commit.
+    """Writer side: append-only log with group commit.
 
     Parameters
     ----------
@@ -67,54 +60,40 @@ class Spool:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.segment_bytes = segment_bytes
-        id_file = self.dir / "spool.id"
-        if not id_file.exists():
-            _write_atomic(id_file, secrets.token_hex(8).encode())
-        self.id = id_file.read_text().strip()
+        self.id = _spool_id(self.dir)
         self._lock = threading.Lock()
-        self._segments: list[_Segment] = []
-        self.cursor = self._read_cursor()
-        self._recover()
-        self.durable_seq = max([self.cursor, *(s.last_seq for s in self._segments)])
+        self.durable_seq = max(read_cursor(self.dir), self._recover())
         self._open_active()
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task | None = None
-        self._new_data = asyncio.Event()
-        self._read_pos: tuple[int, int] | None = None  # (segment index, byte offset) of the next unread record
-        self._read_seq = self.cursor
+        self.new_data = asyncio.Event()
 
-    # ------------------------------------------------------------------ recovery
-
-    def _read_cursor(self) -> int:
-        p = self.dir / "cursor"
-        return int(p.read_text().strip() or 0) if p.exists() else 0
-
-    def _recover(self) -> None:
+    def _recover(self) -> int:
+        """Cut a torn record off the last segment; return the last whole record's sequence number."""
+        last = 0
         seg_paths = sorted(self.dir.glob("*.seg"))
         for i, path in enumerate(seg_paths):
-            seg = _Segment(first_seq=int(path.stem), path=path)
             valid_end, last_seq = _scan(path)
             if valid_end < path.stat().st_size:
                 if i != len(seg_paths) - 1:
-                    log.error("spool segment %s is damaged after byte %d; later records are kept", path, valid_end)
+                    log.error("spool segment %s is damaged after byte %d", path, valid_end)
                 else:
                     log.warning("spool: cutting a torn record off %s at byte %d", path, valid_end)
-                with open(path, "r+b") as f:
-                    f.truncate(valid_end)
-                    os.fsync(f.fileno())
-            seg.last_seq = last_seq
-            self._segments.append(seg)
+                    with open(path, "r+b") as f:
+                        f.truncate(valid_end)
+                        os.fsync(f.fileno())
+            last = max(last, last_seq)
+        return last
 
     def _open_active(self) -> None:
-        if not self._segments or (self._segments[-1].path.stat().st_size >= self.segment_bytes):
-            first = self.durable_seq + 1
-            path = self.dir / f"{first:020d}.seg"
+        segs = sorted(self.dir.glob("*.seg"))
+        if not segs or segs[-1].stat().st_size >= self.segment_bytes:
+            path = self.dir / f"{self.durable_seq + 1:020d}.seg"
             path.touch()
             _fsync_dir(self.dir)
-            self._segments.append(_Segment(first_seq=first, path=path))
-        self._active = open(self._segments[-1].path, "ab")
-
-    # ------------------------------------------------------------------ writing
+        else:
+            path = segs[-1]
+        self._active = open(path, "ab")
 
     def append_sync(self, payloads: list[bytes]) -> int:
         """Append records and fsync; returns the sequence number of the last one."""
@@ -128,9 +107,9 @@ class Spool:
             self._active.write(buf)
             self._active.flush()
             os.fsync(self._active.fileno())
-            self._segments[-1].last_seq = seq
             self.durable_seq = seq
             if self._active.tell() >= self.segment_bytes:
+                # the old segment is complete and on disk before the new one exists (readers rely on it)
                 self._active.close()
                 self._open_active()
         return seq
@@ -163,73 +142,91 @@ class Spool:
                 end += len(item.payloads)
                 if not item.future.done():
                     item.future.set_result(end)
-            self._new_data.set()
+            self.new_data.set()
 
-    # ------------------------------------------------------------------ reading
+    @property
+    def backlog(self) -> int:
+        """Records on disk that the database does not hold yet (per the reader's cursor)."""
+        return max(0, self.durable_seq - read_cursor(self.dir))
+
+    def close(self) -> None:
+        self._active.close()
+
+
+class SpoolReader:
+    """Reader side: reads records in order from the cursor, commits, deletes finished segments.
+
+    It may run in the writer's process or in another one (``ecosentry serve`` with a separate ingest
+    process). It reads only whole records (length and CRC check), so a record being written is simply
+    not there yet; a segment followed by a newer one is complete (the writer fsyncs before rolling over).
+    """
+
+    def __init__(self, directory: Path | str) -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.id = _spool_id(self.dir)
+        self.cursor = read_cursor(self.dir)
+        self.rewind()
+
+    def rewind(self) -> None:
+        """Read again from the cursor (after a failed database write)."""
+        self._read_seq = self.cursor
+        self._pos: tuple[Path, int] | None = None
+
+    def _segments(self) -> list[Path]:
+        return sorted(self.dir.glob("*.seg"))
+
+    def _locate(self, seq: int) -> tuple[Path, int] | None:
+        """Segment and offset of the first record with sequence ≥ ``seq``."""
+        segs = self._segments()
+        for i, path in enumerate(segs):
+            if i + 1 < len(segs) and int(segs[i + 1].stem) <= seq:
+                continue
+            offset = 0
+            with open(path, "rb") as f:
+                while True:
+                    head = f.read(_HEADER.size)
+                    if len(head) < _HEADER.size:
+                        break
+                    s_, length, _crc = _HEADER.unpack(head)
+                    if s_ >= seq:
+                        break
+                    f.seek(length, os.SEEK_CUR)
+                    offset = f.tell()
+            return path, offset
+        return None
 
     def read_batch(self, max_records: int) -> list[SpoolRecord]:
-        """Return up to ``max_records`` durable records after those already read (in order)."""
+        """Up to ``max_records`` whole records after those already read, in order."""
         out: list[SpoolRecord] = []
-        with self._lock:
-            durable = self.durable_seq
-            segments = list(self._segments)
-        if self._read_seq >= durable:
-            return out
-        if self._read_pos is None:
-            self._read_pos = self._locate(segments, self._read_seq + 1)
-        si, offset = self._read_pos
-        while len(out) < max_records and self._read_seq < durable and si < len(segments):
-            seg = segments[si]
-            with open(seg.path, "rb") as f:
+        if self._pos is None or not self._pos[0].exists():
+            self._pos = self._locate(self._read_seq + 1)
+            if self._pos is None:
+                return out
+        path, offset = self._pos
+        while len(out) < max_records:
+            with open(path, "rb") as f:
                 f.seek(offset)
-                while len(out) < max_records and self._read_seq < durable:
+                while len(out) < max_records:
                     head = f.read(_HEADER.size)
                     if len(head) < _HEADER.size:
                         break
                     seq, length, crc = _HEADER.unpack(head)
                     payload = f.read(length)
                     if len(payload) < length or zlib.crc32(payload) != crc:
-                        raise IOError(f"spool record {seq} in {seg.path} is damaged")
+                        break  # not completely written yet
                     offset = f.tell()
-                    self._read_seq = seq
-                    out.append(SpoolRecord(seq, payload))
-            if self._read_seq < durable and (seg.last_seq and self._read_seq >= seg.last_seq):
-                si, offset = si + 1, 0
-        self._read_pos = (si, offset)
+                    if seq > self._read_seq:
+                        self._read_seq = seq
+                        out.append(SpoolRecord(seq, payload))
+            if len(out) >= max_records:
+                break
+            newer = [p for p in self._segments() if p.name > path.name]
+            if not newer:
+                break
+            path, offset = newer[0], 0  # a segment with a newer one after it is complete
+        self._pos = (path, offset)
         return out
-
-    def _locate(self, segments: list[_Segment], seq: int) -> tuple[int, int]:
-        for si, seg in enumerate(segments):
-            if seg.last_seq and seg.last_seq < seq:
-                continue
-            offset = 0
-            with open(seg.path, "rb") as f:
-                while True:
-                    head = f.read(_HEADER.size)
-                    if len(head) < _HEADER.size:
-                        return si, offset
-                    s, length, _crc = _HEADER.unpack(head)
-                    if s >= seq:
-                        return si, offset
-                    f.seek(length, os.SEEK_CUR)
-                    offset = f.tell()
-        return max(len(segments) - 1, 0), (segments[-1].path.stat().st_size if segments else 0)
-
-    def rewind(self) -> None:
-        """Read again from the cursor (after a failed database write)."""
-        self._read_seq = self.cursor
-        self._read_pos = None
-
-    async def wait_for_data(self, timeout: float | None = None) -> None:
-        if self._read_seq < self.durable_seq:
-            return
-        self._new_data.clear()
-        try:
-            await asyncio.wait_for(self._new_data.wait(), timeout)
-        except TimeoutError:
-            pass
-
-    # ------------------------------------------------------------------ committing
 
     def commit(self, seq: int) -> None:
         """Record that the database holds everything up to ``seq``; drop segments no longer needed."""
@@ -237,31 +234,37 @@ class Spool:
             return
         _write_atomic(self.dir / "cursor", str(seq).encode())
         self.cursor = seq
-        with self._lock:
-            keep: list[_Segment] = []
-            for i, seg in enumerate(self._segments):
-                is_active = i == len(self._segments) - 1
-                if not is_active and seg.last_seq and seg.last_seq <= seq:
-                    seg.path.unlink(missing_ok=True)
-                    self._read_pos = None  # indices moved: locate again from the read sequence
-                else:
-                    keep.append(seg)
-            self._segments = keep
+        segs = self._segments()
+        for path, nxt in zip(segs, segs[1:]):
+            if int(nxt.stem) - 1 <= seq:  # every record of this segment is below the next one's first
+                path.unlink(missing_ok=True)
 
     @property
-    def backlog(self) -> int:
-        """Records on disk not yet in the database."""
-        return self.durable_seq - self.cursor
-
-    def close(self) -> None:
-        self._active.close()
+    def read_seq(self) -> int:
+        return self._read_seq
 
 
-def _scan(path: Path) -> tuple[int, int]:
-    """Return (end of the last whole record, its sequence number) of a segment file."""
-    end = 0
+def read_cursor(directory: Path) -> int:
+    p = Path(directory) / "cursor"
+    try:
+        return int(p.read_text().strip() or 0)
+    except FileNotFoundError:
+        return 0
+
+
+def _spool_id(directory: Path) -> str:
+    id_file = directory / "spool.id"
+    if not id_file.exists():
+        _write_atomic(id_file, secrets.token_hex(8).encode())
+    return id_file.read_text().strip()
+
+
+def _scan(path: Path, start: int = 0) -> tuple[int, int]:
+    """Return (end of the last whole record, its sequence number) of a segment file from ``start``."""
+    end = start
     last = 0
     with open(path, "rb") as f:
+        f.seek(start)
         while True:
             head = f.read(_HEADER.size)
             if len(head) < _HEADER.size:

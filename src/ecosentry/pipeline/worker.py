@@ -11,7 +11,7 @@ from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.envelope import Envelope
 from ecosentry.pipeline.hourly import HourKey, hours_touched, recompute_hours
-from ecosentry.pipeline.spool import Spool
+from ecosentry.pipeline.spool import SpoolReader
 from ecosentry.store.ingest import write_envelopes
 
 log = logging.getLogger(__name__)
@@ -24,17 +24,17 @@ class IngestWorker:
     gateways acknowledged, so nothing is lost and nothing waits in memory.
     """
 
-    def __init__(self, engine: Engine, spool: Spool, directory: PointDirectory, *, batch_max: int = 5000,
-                 hourly_every: float = 5.0) -> None:
+    def __init__(self, engine: Engine, spool: SpoolReader, directory: PointDirectory, *, batch_max: int = 5000,
+                 hourly_every: float = 5.0, wake: asyncio.Event | None = None) -> None:
         self.engine = engine
         self.spool = spool
+        self.wake = wake  # set by an in-process spool writer on new data; otherwise the worker polls
         self.directory = directory
         self.batch_max = batch_max
         self.hourly_every = hourly_every
         self.dirty_hours: set[HourKey] = set()
         self.db_ok = True
         self._stop = asyncio.Event()
-        self._idle = asyncio.Event()
 
     async def run(self) -> None:
         hourly = asyncio.create_task(self._hourly_loop())
@@ -43,10 +43,8 @@ class IngestWorker:
             while not self._stop.is_set():
                 batch = self.spool.read_batch(self.batch_max)
                 if not batch:
-                    self._idle.set()
-                    await self.spool.wait_for_data(timeout=0.5)
+                    await self._wait_for_data()
                     continue
-                self._idle.clear()
                 items = []
                 for rec in batch:
                     try:
@@ -66,7 +64,7 @@ class IngestWorker:
                     backoff = min(backoff * 2, 10.0)
                     continue
                 if not self.db_ok:
-                    log.info("database writes resumed; backlog %d", self.spool.backlog)
+                    log.info("database writes resumed at spool record %d", self.spool.cursor)
                 self.db_ok, backoff = True, 0.2
                 self.spool.commit(batch[-1].seq)
                 counters.inc("ingest.frames", result.frames)
@@ -74,6 +72,16 @@ class IngestWorker:
                 self.dirty_hours |= hours_touched(result.touched_minutes or [], self.directory)
         finally:
             hourly.cancel()
+
+    async def _wait_for_data(self) -> None:
+        if self.wake is None:
+            await asyncio.sleep(0.02)
+            return
+        self.wake.clear()
+        try:
+            await asyncio.wait_for(self.wake.wait(), 0.5)
+        except TimeoutError:
+            pass
 
     async def _hourly_loop(self) -> None:
         while True:
@@ -92,10 +100,10 @@ class IngestWorker:
             self.dirty_hours |= keys
             return 0
 
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Wait until everything durable in the spool is in the database (tests, shutdown)."""
+    async def drain(self, upto: int, timeout: float = 30.0) -> None:
+        """Wait until the database holds every spool record up to ``upto`` (tests, shutdown)."""
         async def _wait() -> None:
-            while self.spool.backlog > 0 or not self._idle.is_set():
+            while self.spool.cursor < upto:
                 await asyncio.sleep(0.02)
         await asyncio.wait_for(_wait(), timeout)
 

@@ -59,6 +59,7 @@ class VirtualLogger:
         self._connected = asyncio.Event()
         self._qn_ms = 0
         self._counter = itertools.count()
+        self._held: set[str] = set()  # QNs queued while disconnected, never written yet
 
     # ------------------------------------------------------------------ packets
 
@@ -103,7 +104,13 @@ class VirtualLogger:
         await self.window.acquire()
         self.unacked[qn] = (frame, time.monotonic())
         self.stats.sent += 1
-        await self._write(frame)
+        if self._connected.is_set():
+            await self._write(frame)
+        else:
+            # Disconnected: hold it; the connection loop writes every unacknowledged frame once connected
+            # (writing it here as well would send it twice).
+            self._held.add(qn)
+            await self._connected.wait()
 
     async def _write(self, frame: bytes) -> None:
         await self._connected.wait()
@@ -126,8 +133,13 @@ class VirtualLogger:
             backoff = 0.5
             self._writer = writer
             self._connected.set()
-            for frame, _sent in list(self.unacked.values()):  # re-send what was never acknowledged
-                self.stats.resent += 1
+            now = time.monotonic()
+            for qn, (frame, _sent) in list(self.unacked.items()):  # (re-)send what was never acknowledged
+                if qn in self._held:
+                    self._held.discard(qn)  # first transmission, not a re-send
+                else:
+                    self.stats.resent += 1
+                self.unacked[qn] = (frame, now)  # OverTime counts from this transmission
                 writer.write(frame)
             framer = FrameReader()
             try:

@@ -69,17 +69,32 @@ def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, En
     return result
 
 
+RAW_COLS = ("spool", "spool_seq", "received_at", "transport", "peer", "mn", "cn", "qn", "point_id", "status",
+            "error", "detail", "raw")
+
+
 def _archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> dict[int, int]:
     """Insert the raw frames; return {spool seq: raw_frames.id}, including frames archived before."""
+    rows = [(spool_id, seq, env.received_at, env.transport, env.peer, env.mn, env.cn, env.qn, env.point_id,
+             env.status, env.error, env.detail, env.raw) for seq, env in items]
+    if conn.dialect.name == "postgresql":
+        cols = ", ".join(RAW_COLS)
+        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS stage_raw_frames "
+                             "(LIKE raw_frames INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        with conn.connection.driver_connection.cursor() as cur:
+            with cur.copy(f"COPY stage_raw_frames ({cols}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+            # a replayed frame conflicts on (spool, spool_seq); the no-op update makes RETURNING give its id
+            cur.execute(f"INSERT INTO raw_frames ({cols}) SELECT {cols} FROM stage_raw_frames ORDER BY spool_seq "
+                        "ON CONFLICT (spool, spool_seq) DO UPDATE SET spool_seq = EXCLUDED.spool_seq "
+                        "RETURNING id, spool_seq")
+            return {seq: rid for rid, seq in cur.fetchall()}
     stmt = insert_for(conn, s.raw_frames)
     stmt = stmt.on_conflict_do_update(index_elements=["spool", "spool_seq"],
                                       set_={"spool_seq": stmt.excluded.spool_seq})
     stmt = stmt.returning(s.raw_frames.c.id, s.raw_frames.c.spool_seq)
-    rows = [{"spool": spool_id, "spool_seq": seq, "received_at": env.received_at, "transport": env.transport,
-             "peer": env.peer, "mn": env.mn, "cn": env.cn, "qn": env.qn, "point_id": env.point_id,
-             "status": env.status, "error": env.error, "detail": env.detail, "raw": env.raw}
-            for seq, env in items]
-    result = conn.execute(stmt, rows)
+    result = conn.execute(stmt, [dict(zip(RAW_COLS, r)) for r in rows])
     return {r.spool_seq: r.id for r in result}
 
 
