@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -77,10 +78,15 @@ class VirtualLogger:
 
     def realtime_packet(self, t: datetime) -> tuple[str, bytes]:
         values = self.profile.sample(t)
+        corrected = self.profile.sample_zs(t)
         cp = [{"DataTime": _dt(t)}]
         for code in self.cfg.factors:
             if code in values:
-                cp.append({f"{code}-Rtd": _num(values[code]), f"{code}-Flag": "N"})
+                group = {f"{code}-Rtd": _num(values[code])}
+                if math.isfinite(corrected.get(code, math.nan)):  # no 折算 where O2 is near 21 %
+                    group[f"{code}-ZsRtd"] = _num(corrected[code])
+                group[f"{code}-Flag"] = "N"
+                cp.append(group)
         return self._frame("2011", cp)
 
     def interval_packet(self, cn: str, start: datetime, seconds: int) -> tuple[str, bytes]:
@@ -92,8 +98,11 @@ class VirtualLogger:
             if st is None:
                 continue
             group = {f"{code}-Min": _num(st.min), f"{code}-Avg": _num(st.avg), f"{code}-Max": _num(st.max)}
-            if getattr(st, "cou", None) is not None:
+            if st.cou is not None:
                 group[f"{code}-Cou"] = _num(st.cou)
+            if st.zs_avg is not None and math.isfinite(st.zs_avg):
+                group.update({f"{code}-ZsMin": _num(st.zs_min), f"{code}-ZsAvg": _num(st.zs_avg),
+                              f"{code}-ZsMax": _num(st.zs_max)})
             group[f"{code}-Flag"] = "N"
             cp.append(group)
         return self._frame(cn, cp)

@@ -58,4 +58,13 @@ def mount_web(app: FastAPI) -> None:
         engine = request.app.state.engine
         pt = get_point(engine, point_id)
         lat = latest(point_id, engine=engine, kind=None, tz=None)
-        return templates.TemplateResponse(request, "point.html", {"pt": pt, "latest": lat["items"]})
+        by_factor: dict[str, dict] = {}
+        for item in lat["items"]:
+            row = by_factor.setdefault(item["factor"], {"factor": item["factor"], "name_zh": item["name_zh"],
+                                                        "unit": item["unit"]})
+            row[item["kind"]] = item
+        return templates.TemplateResponse(request, "point.html", {"pt": pt, "latest": list(by_factor.values()),
+                                                                  "kinds": KIND_LABELS})
+
+
+KIND_LABELS = {"rtd": "实时 real-time", "min": "分钟 minute", "hour": "小时 hour", "day": "日 day"}
