@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import upsert
@@ -36,6 +37,17 @@ def seed_factors(conn: Connection) -> int:
 def load_fleet_file(path: Path) -> dict:
     """Read a fleet from YAML (nested, see docs/registry.md) or CSV (one row per point-factor)."""
     path = Path(path)
+    try:
+        return _load_fleet_file(path)
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise RegistryError(f"{path}: not valid CSV: {exc}") from None
+
+
+def _load_fleet_file(path: Path) -> dict:
     if path.suffix.lower() in (".yaml", ".yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
         if not isinstance(data, dict):
@@ -120,6 +132,19 @@ class ImportSummary:
 def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai") -> ImportSummary:
     """Create or update everything in ``fleet`` in one transaction (keys: region code, credit code,
     enterprise + outlet code, MN, point + factor). Limits of an imported point-factor are replaced."""
+    try:
+        return _import_fleet(engine, fleet, default_tz)
+    except IntegrityError as exc:
+        raise RegistryError(f"the fleet breaks a registry constraint (a unique key repeated, or a reference "
+                            f"to something not in the file or database): {exc.orig}") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, RegistryError):
+            raise
+        raise RegistryError(f"fleet structure not understood ({type(exc).__name__}: {exc}); "
+                            "see docs/registry.md") from None
+
+
+def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> ImportSummary:
     summary = ImportSummary()
     with engine.begin() as conn:
         known_factors = set(conn.scalars(select(s.factors.c.code)))
@@ -131,6 +156,9 @@ def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "As
             summary.regions += 1
         for e in fleet.get("enterprises") or []:
             _require(e, ("credit_code", "name", "region"), "enterprise")
+            if conn.execute(select(s.regions.c.code).where(s.regions.c.code == str(e["region"]))).first() is None:
+                raise RegistryError(f"enterprise {e['name']}: region {e['region']!r} is neither in the file's "
+                                    "regions nor in the database")
             ent_id = _upsert_get_id(conn, s.enterprises, {"credit_code": e["credit_code"]}, {
                 "name": e["name"], "industry": e.get("industry"), "region_code": str(e["region"]),
                 "address": e.get("address"), "lon": e.get("lon"), "lat": e.get("lat")})
