@@ -38,42 +38,40 @@ def hours_touched(minutes: Iterable[tuple[int, str, datetime]], directory: Point
 
 
 def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDirectory) -> int:
-    """Recompute and store the given hours from the stored minute observations; returns hours written."""
-    by_point: dict[int, set[HourKey]] = defaultdict(set)
+    """Recompute and store the given hours from the stored minute observations; returns hours written.
+
+    One query per distinct hour (usually the current one and perhaps the previous), for all points at once.
+    """
+    by_hour: dict[datetime, set[HourKey]] = defaultdict(set)
     for k in keys:
-        by_point[k[0]].add(k)
+        by_hour[k[2]].add(k)
     now = datetime.now(timezone.utc)
     written = 0
     o = s.observations
     with engine.begin() as conn:
-        for point_id, pkeys in by_point.items():
-            info = directory.by_id(point_id)
-            medium = "water" if info and info.medium == "water" else "gas"
-            interval = info.min_interval if info else 1
-            factors = sorted({k[1] for k in pkeys})
-            lo = min(k[2] for k in pkeys)
-            hi = max(k[2] for k in pkeys) + timedelta(hours=1)
+        for hour, hkeys in sorted(by_hour.items()):
             rows = conn.execute(
-                select(o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value, o.c.min, o.c.max,
-                       o.c.cou)
-                .where(o.c.point_id == point_id, o.c.kind == "min", o.c.factor_code.in_(factors),
-                       o.c.period_start >= lo, o.c.period_start < hi))
-            grouped: dict[tuple[str, datetime], list[MinuteRecord]] = defaultdict(list)
+                select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value,
+                       o.c.min, o.c.max, o.c.cou)
+                .where(o.c.kind == "min", o.c.point_id.in_(sorted({k[0] for k in hkeys})),
+                       o.c.period_start >= hour, o.c.period_start < hour + timedelta(hours=1)))
+            grouped: dict[HourKey, list[MinuteRecord]] = defaultdict(list)
             for r in rows:
-                hour = local_hour_start(r.period_start, info.tz if info else "UTC")
-                if (point_id, r.factor_code, hour) in pkeys:
-                    grouped[(r.factor_code, hour)].append(MinuteRecord(
-                        start=r.period_start, value=r.value, flag=r.flag, zs_value=r.zs_value, min=r.min,
-                        max=r.max, cou=r.cou))
+                key = (r.point_id, r.factor_code, hour)
+                if key in hkeys:
+                    grouped[key].append(MinuteRecord(start=r.period_start, value=r.value, flag=r.flag,
+                                                     zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou))
             out = []
-            for (_p, factor, hour) in pkeys:
-                hv = hourly_from_minutes(grouped.get((factor, hour), []), medium=medium, interval_minutes=interval)
-                out.append({"point_id": point_id, "factor_code": factor, "period_start": hour, "value": hv.value,
+            for key in sorted(hkeys):
+                info = directory.by_id(key[0])
+                medium = "water" if info and info.medium == "water" else "gas"
+                hv = hourly_from_minutes(grouped.get(key, []), medium=medium,
+                                         interval_minutes=info.min_interval if info else 1)
+                out.append({"point_id": key[0], "factor_code": key[1], "period_start": hour, "value": hv.value,
                             "zs_value": hv.zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag,
                             "valid": hv.valid, "valid_minutes": hv.valid_minutes,
                             "received_minutes": hv.received_minutes, "n_records": hv.n_records,
                             "reason": hv.reason, "computed_at": now})
-            out.sort(key=lambda r: (r["factor_code"], r["period_start"]))
             upsert_hourly(conn, out)
             written += len(out)
     return written
