@@ -19,6 +19,7 @@ from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
 from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.settings import Settings
 from ecosentry.store.db import make_engine, migrate
+from ecosentry.store.partitions import ensure_month_partitions
 from ecosentry.store.registry import seed_factors
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def prepare_database(url: str) -> Engine:
     engine = make_engine(url)
     with engine.begin() as conn:
         seed_factors(conn)
+        ensure_month_partitions(conn)
     return engine
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from sqlalchemy import Engine
 
@@ -13,6 +14,7 @@ from ecosentry.pipeline.envelope import Envelope
 from ecosentry.pipeline.hourly import HourKey, hours_touched, recompute_hours
 from ecosentry.pipeline.spool import SpoolReader
 from ecosentry.store.ingest import write_envelopes
+from ecosentry.store.partitions import ensure_month_partitions
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +86,20 @@ class IngestWorker:
             pass
 
     async def _hourly_loop(self) -> None:
+        last_partition_check = time.monotonic()
         while True:
             await asyncio.sleep(self.hourly_every)
             await self.flush_hours()
+            if time.monotonic() - last_partition_check > 6 * 3600:  # a service running into a new month
+                last_partition_check = time.monotonic()
+                try:
+                    await asyncio.to_thread(self._ensure_partitions)
+                except Exception:
+                    log.exception("creating monthly partitions failed; rows go to the default partition")
+
+    def _ensure_partitions(self) -> None:
+        with self.engine.begin() as conn:
+            ensure_month_partitions(conn)
 
     async def flush_hours(self) -> int:
         keys, self.dirty_hours = self.dirty_hours, set()

@@ -62,10 +62,10 @@ def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, En
         result.observations_offered = len(rows)
         if rows:
             if conn.dialect.name == "postgresql":
-                _copy_observations_pg(conn, rows)
+                _copy_observations_pg(conn, rows)  # also updates latest_values from the staging table
             else:
                 _insert_observations(conn, rows)
-            _update_latest(conn, rows)
+                _update_latest(conn, rows)
     return result
 
 
@@ -122,6 +122,13 @@ def _copy_observations_pg(conn: Connection, rows: list[tuple]) -> None:
         cur.execute(
             f"INSERT INTO observations ({cols}) SELECT {cols} FROM stage_observations "
             "ON CONFLICT (point_id, factor_code, kind, period_start) DO NOTHING")
+        latest = "point_id, factor_code, kind, period_start, value, flag, zs_value, received_at"
+        cur.execute(
+            f"INSERT INTO latest_values ({latest}) SELECT DISTINCT ON (point_id, factor_code, kind) {latest} "
+            "FROM stage_observations ORDER BY point_id, factor_code, kind, period_start DESC "
+            "ON CONFLICT (point_id, factor_code, kind) DO UPDATE SET period_start = EXCLUDED.period_start, "
+            "value = EXCLUDED.value, flag = EXCLUDED.flag, zs_value = EXCLUDED.zs_value, "
+            "received_at = EXCLUDED.received_at WHERE EXCLUDED.period_start >= latest_values.period_start")
 
 
 def _update_latest(conn: Connection, rows: Iterable[tuple]) -> None:

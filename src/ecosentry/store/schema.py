@@ -224,6 +224,8 @@ observations = Table(
     Column("sample_time", UTCDateTime, nullable=True),
     Column("received_at", UTCDateTime, nullable=False),
     Column("raw_frame_id", BigInteger, nullable=True),
+    # PostgreSQL: range-partitioned by month (store/partitions.py); retention = dropping old partitions
+    postgresql_partition_by="RANGE (period_start)",
 )
 
 hourly_values = Table(

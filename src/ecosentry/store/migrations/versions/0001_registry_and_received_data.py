@@ -74,8 +74,12 @@ def upgrade() -> None:
     sa.Column('sample_time', ecosentry.store.schema.UTCDateTime(timezone=True), nullable=True),
     sa.Column('received_at', ecosentry.store.schema.UTCDateTime(timezone=True), nullable=False),
     sa.Column('raw_frame_id', sa.BigInteger(), nullable=True),
-    sa.PrimaryKeyConstraint('point_id', 'factor_code', 'kind', 'period_start', name=op.f('pk_observations'))
+    sa.PrimaryKeyConstraint('point_id', 'factor_code', 'kind', 'period_start', name=op.f('pk_observations')),
+    postgresql_partition_by='RANGE (period_start)',
     )
+    if op.get_bind().dialect.name == 'postgresql':
+        # months get their own partitions (store/partitions.py); anything else lands here
+        op.execute('CREATE TABLE observations_default PARTITION OF observations DEFAULT')
     with op.batch_alter_table('observations', schema=None) as batch_op:
         batch_op.create_index('ix_observations_point_kind_time', ['point_id', 'kind', 'period_start'], unique=False)
 
