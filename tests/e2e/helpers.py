@@ -52,8 +52,8 @@ async def running_service(tmp_path: Path, db_url: str, *, web: bool = False, **o
     engine = prepare_database(db_url)
     import_fleet(engine, FLEET)
     engine.dispose()
-    st = Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1", hj212_port=0,
-                  http_host="127.0.0.1", http_port=0, **overrides)
+    st = Settings(**{"database_url": db_url, "data_dir": tmp_path / "state", "hj212_host": "127.0.0.1",
+                     "hj212_port": 0, "http_host": "127.0.0.1", "http_port": 0, **overrides})
     svc = Service(st)
     await svc.start(web=web)
     try:

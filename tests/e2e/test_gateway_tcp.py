@@ -126,3 +126,14 @@ async def test_idle_connection_is_closed(tmp_path, db_url):
         data = await asyncio.wait_for(lg.reader.read(), 5)
         assert data == b"" and lg.reader.at_eof()
         assert svc.gateway.connections == 0
+
+
+async def test_stopping_the_service_closes_logger_connections(tmp_path, db_url):
+    async with running_service(tmp_path, db_url) as svc:
+        lg = await Logger.connect(svc.hj212_port)
+        await lg.send(minute_frame(GAS_MN, T0, {"a21026": 5.0}))
+        await lg.reply()
+        assert svc.gateway.connections == 1
+    # the service stopped: the logger sees its connection closed (and would reconnect and re-send)
+    assert await asyncio.wait_for(lg.reader.read(), 5) == b""
+    await lg.close()

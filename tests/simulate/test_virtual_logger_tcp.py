@@ -9,9 +9,13 @@ or the server went away, reach the database exactly once after the server (re)st
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
 import sys
 import time
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,9 +23,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import distinct, func, select
 
+from ecosentry.service import Service, prepare_database
+from ecosentry.settings import Settings
 from ecosentry.simulate.logger import VirtualLogger
 from ecosentry.simulate.runner import fleet_loggers
 from ecosentry.store import schema as s
+from ecosentry.store.registry import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, running_service  # noqa: E402
@@ -38,6 +45,57 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def service_on(tmp_path: Path, db_url: str, port: int, **overrides):
+    """Like helpers.running_service, on a fixed HJ 212 port (that helper always asks for port 0)."""
+    engine = prepare_database(db_url)
+    import_fleet(engine, FLEET)
+    engine.dispose()
+    svc = Service(Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1",
+                           hj212_port=port, http_host="127.0.0.1", http_port=0, **overrides))
+    await svc.start(web=False)
+    try:
+        assert svc.hj212_port == port
+        yield svc
+    finally:
+        await svc.stop()
+
+
+async def start_server_process(db_url: str, state: Path, port: int) -> subprocess.Popen:
+    """``ecosentry serve`` in its own process (so it can be frozen and killed), HJ 212 on ``port``."""
+    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(state),
+           "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
+           "ECOSENTRY_HTTP_HOST": "127.0.0.1", "ECOSENTRY_HTTP_PORT": str(free_port())}
+    log = state.parent / f"serve-{port}.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            _r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.close()
+            return proc
+        except OSError:
+            await asyncio.sleep(0.1)
+    proc.kill()
+    pytest.fail("server did not start within 60 s")
+
+
+def stop_server_process(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)  # in case it is still frozen
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+            pytest.fail("the server did not stop within 30 s of SIGTERM")
 
 
 async def wait_until(cond, deadline_s: float, what: str) -> None:
@@ -223,73 +281,103 @@ async def test_backfill_is_acknowledged_and_stored_exactly(tmp_path, db_url):
 async def test_frames_held_while_nothing_listens_arrive_once_the_server_starts(tmp_path, db_url):
     port = free_port()
     hours_back = 0.5
-    gas = loggers_by_mn(port, overtime=2.0)[GAS_MN]
+    gas = loggers_by_mn(port, overtime=30.0)[GAS_MN]
     stop = asyncio.Event()
     await away_from_minute_edge()
     now = datetime.now(ZONE)
     task = asyncio.create_task(gas.run(stop, backfill_hours=hours_back))
     minutes, hours, end = backfill_plan(now, hours_back, 1)
     try:
-        # nothing listens: the first frame is kept, unacknowledged, and the backfill waits behind it
-        await wait_until(lambda: len(gas.unacked) == 1, 10, "first frame queued")
+        # nothing listens: the first frame is held, unacknowledged, and the backfill waits behind it
+        await wait_until(lambda: len(gas.unacked) == 1, 10, "first frame held")
         await asyncio.sleep(1.5)  # several refused connection attempts
         assert gas.stats.sent == 1 and gas.stats.acked == 0 and len(gas.unacked) == 1
         assert not task.done()
 
-        async with running_service(tmp_path, db_url, hj212_port=port) as svc:
-            assert svc.hj212_port == port
+        async with service_on(tmp_path, db_url, port) as svc:
             await wait_until(lambda: gas.stats.sent > len(minutes) + len(hours) and not gas.unacked, 60,
                              "backfill delivered after the server started")
             stop.set()
             await asyncio.wait_for(task, 30)
             await svc.drain(timeout=60)
-            assert gas.stats.resent > 0
             assert gas.stats.acked == gas.stats.sent
             by_cn = assert_every_frame_stored_once(svc.engine, gas, GAS_FACTORS)
             assert by_cn["2051"] >= len(minutes)
-            assert raw_copies(svc.engine, GAS_MN) > sum(by_cn.values())  # the held frame came again
+            # the held frame went out once, when the connection came up: nothing was sent twice
+            assert gas.stats.resent == 0
+            assert raw_copies(svc.engine, GAS_MN) == sum(by_cn.values()) == gas.stats.sent
             assert_backfill_in_database(svc.engine, gas, GAS_FACTORS, minutes, hours, end)
     finally:
         stop.set()
-        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 30)
 
 
-async def test_frames_sent_while_the_server_is_down_arrive_once_after_it_restarts(tmp_path, db_url):
-    """The server goes away while the logger is sending (backfill, then a real-time frame every 2 s);
-    what it never acknowledged is re-sent to the restarted server on the same port and stored once."""
+async def test_stop_ends_a_logger_that_never_connected():
+    gas = loggers_by_mn(free_port())[GAS_MN]
+    stop = asyncio.Event()
+    task = asyncio.create_task(gas.run(stop, backfill_hours=1))
+    await wait_until(lambda: len(gas.unacked) == 1, 10, "first frame held")
+    stop.set()
+    await asyncio.wait_for(task, 10)  # must not wait for a connection that never comes
+    assert gas.stats.sent == 1 and gas.stats.acked == 0 and gas.stats.reconnects == 0
+
+
+async def test_frames_unacknowledged_when_the_server_dies_arrive_once_after_it_restarts(tmp_path, db_url):
+    """The server process is frozen (SIGSTOP) while the logger backfills, so frames are written but never
+    acknowledged, then killed (SIGKILL); the logger re-sends to the restarted server on the same port and
+    every frame ends up in the database once: the acknowledged ones from the server's spool, the others
+    from the logger."""
+    engine = prepare_database(db_url)
+    import_fleet(engine, FLEET)
     port = free_port()
-    hours_back = 1.0
-    # an idle logger connection is closed after 1 s, so stopping the server never waits on it
-    settings = {"hj212_port": port, "hj212_idle_timeout": 1.0}
-    gas = loggers_by_mn(port, rtd_interval=2, overtime=2.0)[GAS_MN]
+    state = tmp_path / "state"
+    hours_back = 3.0
+    gas = loggers_by_mn(port, rtd_interval=1, overtime=2.0)[GAS_MN]
     stop = asyncio.Event()
     await away_from_minute_edge()
     now = datetime.now(ZONE)
     minutes, hours, end = backfill_plan(now, hours_back, 1)
+    proc = await start_server_process(db_url, state, port)
     task = asyncio.create_task(gas.run(stop, backfill_hours=hours_back))
     try:
-        async with running_service(tmp_path, db_url, **settings) as svc:
-            await wait_until(lambda: gas.stats.acked >= 10, 30, "first frames acknowledged")
-        # server stopped; the logger keeps producing frames and cannot deliver them
-        acked_at_stop = gas.stats.acked
-        await wait_until(lambda: len(gas.unacked) > 0, 30, "frames held during the outage")
-        await asyncio.sleep(1.0)
-        assert gas.stats.acked == acked_at_stop  # nobody acknowledges while the server is down
-        held = set(gas.unacked)
-        assert held
+        await wait_until(lambda: gas.stats.acked >= 20, 60, "first frames acknowledged")
+        proc.send_signal(signal.SIGSTOP)  # frozen: reads nothing, acknowledges nothing
+        await asyncio.sleep(0.5)  # replies already on their way arrive; none after that
+        acked_at_freeze = gas.stats.acked
+        # the logger goes on writing (backfill, a real-time frame every second) until its window is full
+        await wait_until(lambda: len(gas.unacked) > 0, 30, "frames written to the frozen server")
+        await asyncio.sleep(0.5)
+        assert gas.stats.acked == acked_at_freeze
+        written_unacked = set(gas.unacked)
+        proc.kill()
+        proc.wait(10)
+        await wait_until(lambda: gas.stats.reconnects >= 1, 30, "the logger notices the server is gone")
+        await asyncio.sleep(1.0)  # and retries against a closed port
+        assert gas.stats.acked == acked_at_freeze < gas.stats.sent
+        assert written_unacked <= set(gas.unacked)
 
-        async with running_service(tmp_path, db_url, **settings) as svc:
-            await wait_until(lambda: not (held & set(gas.unacked)), 60, "held frames acknowledged after restart")
-            await wait_until(lambda: gas.stats.sent > len(minutes) + len(hours) and not gas.unacked, 60,
-                             "everything acknowledged")
-            stop.set()
-            await asyncio.wait_for(task, 30)
-            await svc.drain(timeout=60)
-            assert gas.stats.resent > 0 and gas.stats.reconnects >= 1
-            assert gas.stats.acked == gas.stats.sent > acked_at_stop
-            by_cn = assert_every_frame_stored_once(svc.engine, gas, GAS_FACTORS)
-            assert by_cn["2011"] >= 2 and by_cn["2051"] >= len(minutes)
-            assert_backfill_in_database(svc.engine, gas, GAS_FACTORS, minutes, hours, end)
+        proc = await start_server_process(db_url, state, port)
+        await wait_until(lambda: not (written_unacked & set(gas.unacked)), 60, "re-sent frames acknowledged")
+        await wait_until(lambda: gas.stats.sent > len(minutes) + len(hours) + 1 and not gas.unacked, 60,
+                         "everything acknowledged")
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        assert gas.stats.resent > 0
+        assert gas.stats.acked == gas.stats.sent > acked_at_freeze
+
+        def stored() -> bool:
+            try:
+                assert_every_frame_stored_once(engine, gas, GAS_FACTORS)
+                return True
+            except AssertionError:
+                return False
+
+        await wait_until(stored, 60, "every frame in the database")
+        by_cn = assert_every_frame_stored_once(engine, gas, GAS_FACTORS)
+        assert by_cn["2011"] >= 1 and by_cn["2051"] >= len(minutes)
+        assert_backfill_in_database(engine, gas, GAS_FACTORS, minutes, hours, end)
     finally:
         stop.set()
-        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 30)
+        stop_server_process(proc)
+        engine.dispose()

@@ -63,8 +63,8 @@ class HJ212Gateway:
         self.spool = spool
         self.max_frame = max_frame
         self.idle_timeout = idle_timeout
-        self.connections = 0
         self.server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self, host: str = "0.0.0.0", port: int = 9212) -> asyncio.Server:
         self.server = await asyncio.start_server(self._handle, host, port, backlog=4096, limit=self.max_frame * 4)
@@ -75,9 +75,17 @@ class HJ212Gateway:
         assert self.server is not None
         return self.server.sockets[0].getsockname()[1]
 
+    @property
+    def connections(self) -> int:
+        return len(self._writers)
+
     async def close(self) -> None:
+        """Stop accepting, close every logger connection (they reconnect and re-send what was not
+        acknowledged) and wait for the server to finish."""
         if self.server is not None:
             self.server.close()
+            for w in list(self._writers):
+                w.close()
             await self.server.wait_closed()
 
     # ------------------------------------------------------------------------------ per connection
@@ -86,7 +94,7 @@ class HJ212Gateway:
         addr = writer.get_extra_info("peername")
         peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
         framer = FrameReader(max_frame=self.max_frame)
-        self.connections += 1
+        self._writers.add(writer)
         counters.inc("hj212.connections")
         try:
             while True:
@@ -119,7 +127,7 @@ class HJ212Gateway:
             counters.inc("hj212.internal_errors")
             log.exception("error serving logger %s; connection closed, service continues", peer)
         finally:
-            self.connections -= 1
+            self._writers.discard(writer)
             writer.close()
             try:
                 await writer.wait_closed()

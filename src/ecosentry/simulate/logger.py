@@ -194,15 +194,24 @@ class VirtualLogger:
 
     async def run(self, stop: asyncio.Event, *, backfill_hours: float = 0.0) -> None:
         tasks = [asyncio.create_task(self._connection_loop(stop)), asyncio.create_task(self._resend_loop(stop))]
+        # The schedule can wait indefinitely for a connection (``send`` holds while disconnected), so
+        # ``stop`` must end it from outside, not only between packets.
+        schedule = asyncio.create_task(self._schedule(stop, backfill_hours))
+        stopped = asyncio.create_task(stop.wait())
         try:
-            now = datetime.now(self.zone)
-            if backfill_hours > 0:
-                await self._backfill(now - timedelta(hours=backfill_hours), now, stop)
-            await self._live(stop)
+            await asyncio.wait({schedule, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if schedule.done():
+                schedule.result()  # re-raise an error of the schedule
         finally:
-            for t in tasks:
+            for t in (*tasks, schedule, stopped):
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, schedule, stopped, return_exceptions=True)
+
+    async def _schedule(self, stop: asyncio.Event, backfill_hours: float) -> None:
+        now = datetime.now(self.zone)
+        if backfill_hours > 0:
+            await self._backfill(now - timedelta(hours=backfill_hours), now, stop)
+        await self._live(stop)
 
     async def _backfill(self, since: datetime, until: datetime, stop: asyncio.Event) -> None:
         step = timedelta(minutes=self.cfg.min_interval)

@@ -77,9 +77,13 @@ def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
         missing = sorted(c for c in required if not row.get(c))
         if missing:
             raise RegistryError(f"CSV line {i}: missing {', '.join(missing)}")
-        regions.setdefault(row["region_code"], {"code": row["region_code"],
-                                                "name": row.get("region_name") or row["region_code"],
-                                                "level": "county"})
+        min_interval = _csv_int(row.get("min_interval"), i, "min_interval")  # checked on every row
+        limit_from = _csv_date(row.get("limit_from"), i)
+        # a CSV row knows a region's code and maybe its name, not its place in the tree: give only that,
+        # so a re-import does not overwrite level and parent of a region imported from YAML
+        region = regions.setdefault(row["region_code"], {"code": row["region_code"]})
+        if row.get("region_name"):
+            region["name"] = row["region_name"]
         ent = ents.setdefault(row["credit_code"], {
             "credit_code": row["credit_code"], "name": row["enterprise_name"], "industry": row.get("industry"),
             "region": row["region_code"], "outlets": []})
@@ -93,7 +97,7 @@ def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
         if point is None:
             point = {"mn": row["mn"], "password": row["password"], "st": row["st"],
                      "name": row.get("point_name") or row["mn"], "tz": row.get("tz") or None,
-                     "min_interval": int(row["min_interval"]) if row.get("min_interval") else None,
+                     "min_interval": min_interval,
                      "factors": []}
             outlet["points"].append(point)
         limits = []
@@ -101,12 +105,34 @@ def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
             upper = _num(row.get(f"limit_{kind}"), i)
             if upper is not None:
                 limits.append({"kind": kind, "upper": upper, "lower": _num(row.get("limit_lower"), i),
-                               "valid_from": row.get("limit_from") or "2000-01-01",
+                               "valid_from": limit_from or "2000-01-01",
                                "standard": row.get("standard") or None})
+        factor = next((f for f in point["factors"] if f["code"] == row["factor"]), None)
+        if factor is not None:  # another row of the same point-factor: more limits (a limit history)
+            factor["limits"].extend(limits)
+            continue
         point["factors"].append({"code": row["factor"],
                                  "range": [_num(row.get("range_low"), i), _num(row.get("range_high"), i)],
                                  "limits": limits})
     return {"regions": list(regions.values()), "enterprises": list(ents.values())}
+
+
+def _csv_int(v: str | None, line: int, column: str) -> int | None:
+    if v in (None, ""):
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        raise RegistryError(f"CSV line {line}: {column} {v!r} is not a whole number") from None
+
+
+def _csv_date(v: str | None, line: int) -> str | None:
+    if v in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(v).isoformat()
+    except ValueError:
+        raise RegistryError(f"CSV line {line}: limit_from {v!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _num(v: str | None, line: int) -> float | None:
@@ -149,10 +175,15 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
     with engine.begin() as conn:
         known_factors = set(conn.scalars(select(s.factors.c.code)))
         for r in _sorted_regions(fleet.get("regions") or []):
-            upsert(conn, s.regions, [{"code": str(r["code"]), "name": r["name"], "level": r.get("level", "county"),
+            _require(r, ("code",), "region")
+            # on conflict update only what the file gives (a CSV row gives no level or parent)
+            given = [c for c, k in (("name", "name"), ("level", "level"), ("parent_code", "parent"),
+                                    ("country", "country")) if k in r and (k != "name" or r[k])]
+            upsert(conn, s.regions, [{"code": str(r["code"]), "name": r.get("name") or str(r["code"]),
+                                      "level": r.get("level") or "county",
                                       "parent_code": str(r["parent"]) if r.get("parent") else None,
-                                      "country": r.get("country", "CN")}],
-                   ["code"], ["name", "level", "parent_code", "country"])
+                                      "country": r.get("country") or "CN"}],
+                   ["code"], given)
             summary.regions += 1
         for e in fleet.get("enterprises") or []:
             _require(e, ("credit_code", "name", "region"), "enterprise")
@@ -161,16 +192,20 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                                     "regions nor in the database")
             ent_id = _upsert_get_id(conn, s.enterprises, {"credit_code": e["credit_code"]}, {
                 "name": e["name"], "industry": e.get("industry"), "region_code": str(e["region"]),
-                "address": e.get("address"), "lon": e.get("lon"), "lat": e.get("lat")})
+                "address": e.get("address"), "lon": _float(e, "lon", f"enterprise {e['name']}"),
+                "lat": _float(e, "lat", f"enterprise {e['name']}")})
             summary.enterprises += 1
             for o in e.get("outlets") or []:
                 _require(o, ("code", "name", "medium"), f"outlet of {e['name']}")
                 if o["medium"] not in ("gas", "water", "ambient"):
                     raise RegistryError(f"outlet {o['code']} of {e['name']}: medium must be gas, water or ambient")
+                where = f"outlet {o['code']} of {e['name']}"
                 out_id = _upsert_get_id(conn, s.outlets, {"enterprise_id": ent_id, "code": o["code"]}, {
-                    "name": o["name"], "medium": o["medium"], "lon": o.get("lon", e.get("lon")),
-                    "lat": o.get("lat", e.get("lat")), "ref_o2": o.get("ref_o2"),
-                    "duct_area": o.get("duct_area"), "height": o.get("height")})
+                    "name": o["name"], "medium": o["medium"],
+                    "lon": _float(o, "lon", where) if "lon" in o else _float(e, "lon", where),
+                    "lat": _float(o, "lat", where) if "lat" in o else _float(e, "lat", where),
+                    "ref_o2": _float(o, "ref_o2", where), "duct_area": _float(o, "duct_area", where),
+                    "height": _float(o, "height", where)})
                 summary.outlets += 1
                 for p in o.get("points") or []:
                     _require(p, ("mn", "password", "st"), f"point of outlet {o['code']}")
@@ -178,15 +213,27 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                         "outlet_id": out_id, "password": str(p["password"]), "st": str(p["st"]),
                         "name": p.get("name") or o["name"], "tz": p.get("tz") or default_tz,
                         "region_code": str(p.get("region") or e["region"]),
-                        "min_interval": int(p.get("min_interval") or (1 if o["medium"] == "gas" else 10)),
-                        "rtd_interval": int(p.get("rtd_interval") or 30), "active": bool(p.get("active", True))})
+                        "min_interval": _int(p, "min_interval", f"point {p['mn']}")
+                        or (1 if o["medium"] == "gas" else 10),
+                        "rtd_interval": _int(p, "rtd_interval", f"point {p['mn']}") or 30,
+                        "active": bool(p.get("active", True))})
                     summary.points += 1
+                    codes_seen: set[str] = set()
                     for f in p.get("factors") or []:
-                        code = f["code"] if isinstance(f, dict) else str(f)
+                        if isinstance(f, dict):
+                            _require(f, ("code",), f"factor of point {p['mn']}")
+                        code = str(f["code"]) if isinstance(f, dict) else str(f)
                         if code not in known_factors:
                             raise RegistryError(f"point {p['mn']}: unknown factor code {code!r}")
+                        if code in codes_seen:  # the second entry would silently replace the first's limits
+                            raise RegistryError(f"point {p['mn']}: factor {code} is listed twice")
+                        codes_seen.add(code)
                         f = f if isinstance(f, dict) else {"code": code}
+                        where = f"point {p['mn']}, factor {code}"
                         rng = f.get("range") or [None, None]
+                        if not isinstance(rng, (list, tuple)) or len(rng) != 2:
+                            raise RegistryError(f"{where}: range must be [low, high], not {rng!r}")
+                        rng = [_float({"range": v}, "range", where) for v in rng]
                         upsert(conn, s.point_factors, [{"point_id": pid, "factor_code": code,
                                                         "range_low": rng[0], "range_high": rng[1],
                                                         "assessed": bool(f.get("assessed", True))}],
@@ -197,9 +244,11 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                         for lim in f.get("limits") or []:
                             conn.execute(s.limits.insert().values(
                                 point_id=pid, factor_code=code, kind=lim.get("kind", "hour"),
-                                upper=lim.get("upper"), lower=lim.get("lower"),
-                                valid_from=_date(lim.get("valid_from") or "2000-01-01"),
-                                valid_to=_date(lim["valid_to"]) if lim.get("valid_to") else None,
+                                upper=_float(lim, "upper", f"{where}, limit"),
+                                lower=_float(lim, "lower", f"{where}, limit"),
+                                valid_from=_date(lim.get("valid_from") or "2000-01-01", f"{where}, limit valid_from"),
+                                valid_to=_date(lim["valid_to"], f"{where}, limit valid_to") if lim.get("valid_to")
+                                else None,
                                 standard=lim.get("standard")))
                             summary.limits += 1
         for u in fleet.get("users") or []:
@@ -237,8 +286,39 @@ def _require(d: dict, keys: tuple[str, ...], what: str) -> None:
         raise RegistryError(f"{what}: missing {', '.join(missing)} in {d!r:.200}")
 
 
-def _date(v: Any) -> date:
-    return v if isinstance(v, date) else date.fromisoformat(str(v))
+def _date(v: Any, what: str = "date") -> date:
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v))
+    except ValueError:
+        raise RegistryError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _float(d: dict, key: str, what: str) -> float | None:
+    """``d[key]`` as a number (None when absent or empty). The database would otherwise store text in a
+    number column (SQLite) or fail with a driver error (PostgreSQL)."""
+    v = d.get(key)
+    if v is None or v == "":
+        return None
+    try:
+        if isinstance(v, bool):
+            raise ValueError
+        return float(v)
+    except (TypeError, ValueError):
+        raise RegistryError(f"{what}: {key} {v!r} is not a number") from None
+
+
+def _int(d: dict, key: str, what: str) -> int | None:
+    v = d.get(key)
+    if v is None or v == "":
+        return None
+    try:
+        if isinstance(v, bool) or float(v) != int(float(v)):
+            raise ValueError
+        return int(float(v))
+    except (TypeError, ValueError, OverflowError):
+        raise RegistryError(f"{what}: {key} {v!r} is not a whole number") from None
 
 
 def _upsert_get_id(conn: Connection, table: s.Table, key: dict, values: dict) -> int:
@@ -280,9 +360,12 @@ def region_subtree(conn: Connection, code: str) -> list[str]:
     children: dict[str | None, list[str]] = {}
     for c, parent in rows:
         children.setdefault(parent, []).append(c)
-    out, stack = [], [code]
+    out, stack, seen = [], [code], set()
     while stack:
         c = stack.pop()
+        if c in seen:  # a cycle in the stored tree (parent codes are only foreign keys)
+            continue
+        seen.add(c)
         out.append(c)
         stack.extend(children.get(c, []))
     return out

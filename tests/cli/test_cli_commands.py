@@ -1,0 +1,206 @@
+"""The ``ecosentry`` command line through typer's CliRunner on the main app, against a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from ecosentry import cli
+from ecosentry.protocols.hj212 import build_frame
+from ecosentry.settings import get_settings
+from ecosentry.simulate.fleet import demo_fleet, write_fleet_yaml
+from ecosentry.store import schema as s
+from ecosentry.store.db import make_engine
+from ecosentry.store.registry import CSV_COLUMNS
+
+runner = CliRunner()
+REGISTRY_TABLES = (s.regions, s.enterprises, s.outlets, s.points, s.point_factors, s.limits, s.users)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """ECOSENTRY_* pointing at a fresh SQLite file and data folder; returns an engine on that file."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.chdir(tmp_path)  # no stray .env file is read
+    monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
+    monkeypatch.setenv("ECOSENTRY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "250")  # rich wraps at the terminal width
+    get_settings.cache_clear()
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def invoke(*args: str, input: bytes | str | None = None):
+    return runner.invoke(cli.app, list(args), input=input)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def counts(engine) -> dict[str, int]:
+    with engine.connect() as c:
+        return {t.name: c.execute(select(func.count()).select_from(t)).scalar_one() for t in REGISTRY_TABLES}
+
+
+def snapshot(engine) -> dict[str, list]:
+    with engine.connect() as c:
+        return {t.name: sorted(tuple(map(repr, r)) for r in c.execute(select(t))) for t in REGISTRY_TABLES}
+
+
+def csv_rows(fleet: dict) -> list[dict[str, str]]:
+    rows = []
+    for e in fleet["enterprises"]:
+        for o in e["outlets"]:
+            for p in o["points"]:
+                for f in p["factors"]:
+                    lim = next(iter(f["limits"]), None)
+                    rows.append({
+                        "region_code": e["region"], "region_name": "", "credit_code": e["credit_code"],
+                        "enterprise_name": e["name"], "industry": e["industry"], "outlet_code": o["code"],
+                        "outlet_name": o["name"], "medium": o["medium"], "ref_o2": o["ref_o2"] or "",
+                        "duct_area": o["duct_area"] or "", "mn": p["mn"], "password": p["password"], "st": p["st"],
+                        "point_name": p["name"], "tz": p["tz"], "min_interval": p["min_interval"],
+                        "factor": f["code"], "range_low": f["range"][0], "range_high": f["range"][1],
+                        "limit_hour": lim["upper"] if lim and lim["kind"] == "hour" else "",
+                        "limit_day": lim["upper"] if lim and lim["kind"] == "day" else "",
+                        "limit_lower": lim.get("lower", "") if lim else "",
+                        "limit_from": lim["valid_from"] if lim else "", "standard": lim["standard"] if lim else "",
+                    })
+    return rows
+
+
+def write_csv(path, rows) -> str:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(CSV_COLUMNS))
+        w.writeheader()
+        w.writerows(rows)
+    return str(path)
+
+
+# --------------------------------------------------------------------------- migrate
+
+
+def test_help_lists_the_commands(db):
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("serve", "demo", "simulate", "migrate", "registry", "hj212", "bench"):
+        assert command in result.stdout
+
+
+def test_migrate_creates_the_schema_and_seeds_factors(db, tmp_path):
+    result = invoke("migrate")
+    assert result.exit_code == 0, result.output
+    assert flat(result.stdout) == f"database ready: sqlite:///{tmp_path / 'cli.sqlite'}"
+    with db.connect() as c:
+        names = dict(c.execute(select(s.factors.c.code, s.factors.c.name_zh)
+                               .where(s.factors.c.code.in_(["a21026", "w01018"]))).all())
+        assert counts(db) == dict.fromkeys(counts(db), 0)
+    assert set(names) == {"a21026", "w01018"}  # SO2 and COD from the HJ 212-2017 Appendix B catalogue
+    assert invoke("migrate").exit_code == 0  # again: nothing to do
+
+
+# --------------------------------------------------------------------------- registry import
+
+
+def test_registry_import_yaml_prints_a_summary_and_is_idempotent(db, tmp_path):
+    fleet = demo_fleet(7)
+    path = write_fleet_yaml(fleet, tmp_path / "good.yaml")
+    n_ent = len(fleet["enterprises"])
+    n_out = sum(len(e["outlets"]) for e in fleet["enterprises"])
+    result = invoke("registry", "import", str(path))
+    assert result.exit_code == 0, result.output
+    out = flat(result.stdout)
+    assert out.startswith("imported ImportSummary(")
+    for part in ("regions=10", f"enterprises={n_ent}", f"outlets={n_out}", "points=7", "users=2"):
+        assert part in out
+    first = counts(db)
+    assert (first["regions"], first["enterprises"], first["outlets"], first["points"], first["users"]) == \
+        (10, n_ent, n_out, 7, 2)
+    again = invoke("registry", "import", str(path))
+    assert again.exit_code == 0 and flat(again.stdout) == out
+    assert counts(db) == first
+
+
+def test_registry_import_csv(db, tmp_path):
+    fleet = demo_fleet(4)
+    rows = csv_rows(fleet)
+    result = invoke("registry", "import", write_csv(tmp_path / "good.csv", rows))
+    assert result.exit_code == 0, result.output
+    assert f"point_factors={len(rows)}" in flat(result.stdout)
+    with db.connect() as c:
+        mns = set(c.scalars(select(s.points.c.mn)))
+    assert mns == {p["mn"] for e in fleet["enterprises"] for o in e["outlets"] for p in o["points"]}
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda rows: rows[1].update(range_high="n/a"), "CSV line 3: 'n/a' is not a number"),
+    (lambda rows: rows[0].update(credit_code=""), "CSV line 2: missing credit_code"),
+    # found only while writing: the rows before it are already in the transaction, which is rolled back
+    (lambda rows: rows[-1].update(factor="a99999"), "unknown factor code 'a99999'"),
+], ids=["non-number", "missing-value", "unknown-factor"])
+def test_registry_import_bad_csv_exits_2_and_changes_nothing(db, tmp_path, edit, message):
+    assert invoke("registry", "import", str(write_fleet_yaml(demo_fleet(7), tmp_path / "good.yaml"))).exit_code == 0
+    before = snapshot(db)
+    rows = csv_rows(demo_fleet(3, seed=42))
+    edit(rows)
+    result = invoke("registry", "import", write_csv(tmp_path / "bad.csv", rows))
+    assert result.exit_code == 2
+    err = flat(result.stderr)
+    assert err.startswith("import failed, nothing changed:") and message in err
+    assert result.stdout == ""
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("broken.yaml", "enterprises: [\n  {credit_code: 1\n", "not valid YAML"),
+    ("gbk.csv", (",".join(CSV_COLUMNS) + "\n320506,吴中区\n").encode("gbk"), "not UTF-8"),
+    ("fleet.json", "{}", "unknown fleet format"),
+], ids=["yaml-syntax", "not-utf8", "unknown-suffix"])
+def test_registry_import_unreadable_file_exits_2(db, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = invoke("registry", "import", str(path))
+    assert result.exit_code == 2
+    assert message in flat(result.stderr) and name in flat(result.stderr)
+
+
+def test_registry_import_missing_file(db, tmp_path):
+    result = invoke("registry", "import", str(tmp_path / "missing.yaml"))
+    assert result.exit_code == 2  # click's usage error
+    err = flat(result.stderr)
+    assert "missing.yaml" in err and "does not exist" in err
+    assert not (tmp_path / "cli.sqlite").exists()  # refused before touching the database
+
+
+# --------------------------------------------------------------------------- hj212 parse
+
+
+GOOD = build_frame(qn="20240315102100000", st="31", cn="2051", pw="123456", mn="32050600000001", flag=5,
+                   cp=[{"DataTime": "20240315102000"},
+                       {"a21026-Min": "10.5", "a21026-Avg": "12.25", "a21026-Max": "15", "a21026-Flag": "N"}])
+
+
+def test_hj212_parse_through_the_main_app(db):
+    bad = GOOD.replace(b"a21026-Avg=12.25", b"a21026-Avg=12.35")  # CRC no longer matches
+    result = invoke("hj212", "parse", input=GOOD + bad)
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [x["ok"] for x in lines] == [True, False]
+    frame = lines[0]["frame"]
+    assert (frame["qn"], frame["st"], frame["cn"], frame["mn"], frame["flag"]) == \
+        ("20240315102100000", "31", "2051", "32050600000001", 5)
+    assert lines[1]["error"] and lines[1]["detail"]
+
+
+def test_hj212_parse_only_bad_lines_exits_1(db):
+    result = invoke("hj212", "parse", input=b"garbage\n##0000\n")
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [x["ok"] for x in lines] == [False, False]
