@@ -98,7 +98,7 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     async def main(stop: asyncio.Event) -> None:
         engine = make_engine(st.database_url)
         w = IngestWorker(engine, SpoolReader(st.data_dir / "spool"), PointDirectory(engine),
-                         batch_max=st.ingest_batch_max)
+                         batch_max=st.ingest_batch_max, hourly_every=st.hourly_every)
         task = asyncio.create_task(w.run())
         await stop.wait()
         await w.flush_hours()
@@ -150,7 +150,8 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
     _logging(verbose)
     data_dir.mkdir(parents=True, exist_ok=True)
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
-                  http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port)
+                  http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port,
+                  hourly_every=5.0)
     fleet = demo_fleet(loggers)
     import_fleet(prepare_database(st.database_url), fleet)
 

@@ -54,11 +54,12 @@ class Service:
         self.worker_proc: subprocess.Popen | None = None
         if st.ingest_process:
             env = {**os.environ, "ECOSENTRY_DATABASE_URL": st.database_url, "ECOSENTRY_DATA_DIR": str(st.data_dir),
-                   "ECOSENTRY_INGEST_BATCH_MAX": str(st.ingest_batch_max)}
+                   "ECOSENTRY_INGEST_BATCH_MAX": str(st.ingest_batch_max), "ECOSENTRY_HOURLY_EVERY": str(st.hourly_every)}
             self.worker_proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "worker"], env=env)
         else:
             self.worker = IngestWorker(self.engine, SpoolReader(st.data_dir / "spool"), self.directory,
-                                       batch_max=st.ingest_batch_max, wake=self.spool.new_data)
+                                       batch_max=st.ingest_batch_max, hourly_every=st.hourly_every,
+                                       wake=self.spool.new_data)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
         if gateway:
             self.gateway = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,

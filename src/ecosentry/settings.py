@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     default_tz: str = "Asia/Shanghai"
     #: Largest batch the ingest worker writes in one transaction.
     ingest_batch_max: int = 5000
+    #: Seconds between recomputations of the hours that received minute data (the hour in progress is
+    #: recomputed at most this often; a late or back-filled hour within this delay).
+    hourly_every: float = 30.0
     #: Run the ingest worker in its own process (``ecosentry serve``), so gateway and database writes use two
     #: cores. The demo keeps everything in one process.
     ingest_process: bool = False

@@ -20,6 +20,9 @@ from ecosentry.store.upsert import insert_for, upsert
 
 OBS_COLS = ("point_id", "factor_code", "kind", "period_start", "value", "min", "max", "cou", "flag", "eflag",
             "zs_value", "zs_min", "zs_max", "sample_time", "received_at", "raw_frame_id")
+#: PostgreSQL types of OBS_COLS, for binary COPY (no text formatting and parsing of every value).
+OBS_PG_TYPES = ("int4", "varchar", "varchar", "timestamptz", "float8", "float8", "float8", "float8", "varchar",
+                "varchar", "float8", "float8", "float8", "timestamptz", "timestamptz", "int8")
 
 
 @dataclass
@@ -116,7 +119,8 @@ def _copy_observations_pg(conn: Connection, rows: list[tuple]) -> None:
         "(LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
-        with cur.copy(f"COPY stage_observations ({cols}) FROM STDIN") as copy:
+        with cur.copy(f"COPY stage_observations ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(OBS_PG_TYPES)
             for r in rows:
                 copy.write_row(r)
         cur.execute(
