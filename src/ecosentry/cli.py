@@ -17,9 +17,11 @@ app = typer.Typer(help="ecosentry: open platform for pollution-source supervisio
                   pretty_exceptions_enable=False)
 registry_app = typer.Typer(help="Registry: regions, enterprises, outlets, points, factors.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_args_is_help=True)
+rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=True)
 app.add_typer(hj212_app, name="hj212")
 app.add_typer(registry_app, name="registry")
 app.add_typer(bench_app, name="bench")
+app.add_typer(rules_app, name="rules")
 console = Console()
 err = Console(stderr=True)
 
@@ -35,6 +37,29 @@ async def _run_until_signal(main) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await main(stop)
+
+
+@rules_app.command("list")
+def rules_list(as_json: bool = typer.Option(False, "--json", help="one JSON object per rule")) -> None:
+    """Print every rule code with its severity, summary and source (generated from the code)."""
+    import json
+
+    from rich.table import Table
+
+    from ecosentry.rules.catalogue import catalogue
+
+    entries = catalogue()
+    if as_json:
+        for r in entries:
+            print(json.dumps({"code": r.code, "severity": r.severity, "summary": r.summary, "source": r.source,
+                              "module": r.module, "tag": r.tag}, ensure_ascii=False))
+        return
+    table = Table(title=f"ecosentry rule catalogue ({len(entries)} codes)")
+    for col in ("code", "severity", "summary", "source", "tag"):
+        table.add_column(col, overflow="fold")
+    for r in entries:
+        table.add_row(r.code, r.severity or "—", r.summary, r.source, r.tag)
+    console.print(table)
 
 
 @app.command()

@@ -246,6 +246,11 @@ hourly_values = Table(
     Column("n_records", Integer, nullable=False),
     Column("reason", String(200), nullable=True),
     Column("computed_at", UTCDateTime, nullable=False),
+    Column("mark_ids", String(200), nullable=True, comment="comma-separated ids of the marks covering the hour"),
+    Column("excluded", Boolean, nullable=True, comment="stopped / non-attributable: out of the rates"),
+    Column("exceeded", Boolean, nullable=True, comment="NULL = not judged (invalid, excluded or no limit)"),
+    Column("multiple", Float, nullable=True),
+    Column("limit_value", Float, nullable=True),
 )
 
 latest_values = Table(
@@ -262,3 +267,96 @@ latest_values = Table(
 )
 
 Index("ix_observations_point_kind_time", observations.c.point_id, observations.c.kind, observations.c.period_start)
+
+# --------------------------------------------------------------------------- rules: marks, audit, periods
+
+marks = Table(
+    "marks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False, index=True),
+    Column("factor_codes", String(400), nullable=True, comment="comma-separated; NULL = every factor of the point"),
+    Column("family", String(32), nullable=False,
+           comment="national mark family: comm_interruption | equipment_maintenance | manual_values | "
+                   "non_attributable | parameter_maintenance | treatment_condition | production_condition | "
+                   "cems_switch"),
+    Column("type", String(40), nullable=False,
+           comment="maintenance | calibration | fault | comm_interruption | stopped | standard_sample_check | "
+                   "startup_shutdown | force_majeure | ..."),
+    Column("sub_type", String(60), nullable=True),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=True, comment="NULL = open mark (status 0 incomplete)"),
+    Column("source", String(8), nullable=False, comment="manual | auto; manual marks override automatic ones"),
+    Column("status", String(10), nullable=False, comment="filed | approved | rejected"),
+    Column("majeure_type", Integer, nullable=True, comment="1 force majeure, 2 long-term shutdown, 3 other"),
+    Column("reason", Text, nullable=True),
+    Column("filed_by", String(64), nullable=True),
+    Column("filed_at", UTCDateTime, nullable=False),
+    Column("reviewed_by", String(64), nullable=True),
+    Column("reviewed_at", UTCDateTime, nullable=True),
+    Column("review_comment", Text, nullable=True),
+    Column("deleted_at", UTCDateTime, nullable=True, comment="soft delete (data_status -1)"),
+)
+
+mark_evidence = Table(
+    "mark_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mark_id", Integer, ForeignKey("marks.id"), nullable=False, index=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=True),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_by", String(64), nullable=True),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
+mark_manual_values = Table(
+    "mark_manual_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mark_id", Integer, ForeignKey("marks.id"), nullable=False, index=True),
+    Column("factor_code", String(16), nullable=False),
+    Column("sampled_at", UTCDateTime, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("zs_value", Float, nullable=True),
+    Column("unit", String(20), nullable=True),
+    Column("method", String(100), nullable=True),
+    Column("instrument", String(100), nullable=True),
+    Column("monitor_type", Integer, nullable=True, comment="1 self-monitoring, 2 enforcement monitoring"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(64), nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("entity_id", String(64), nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+)
+
+derived_periods = Table(
+    "derived_periods",
+    metadata,
+    Column("point_id", Integer, primary_key=True),
+    Column("factor_code", String(16), primary_key=True),
+    Column("period", String(8), primary_key=True, comment="day | month"),
+    Column("period_start", UTCDateTime, primary_key=True, comment="local day/month start, in UTC"),
+    Column("value", Float, nullable=True),
+    Column("zs_value", Float, nullable=True),
+    Column("cou", Float, nullable=True),
+    Column("valid", Boolean, nullable=False),
+    Column("n_valid", Integer, nullable=False),
+    Column("n_received", Integer, nullable=False),
+    Column("n_expected", Integer, nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("exceeded", Boolean, nullable=True, comment="NULL = not judged (invalid, excluded or no limit)"),
+    Column("multiple", Float, nullable=True, comment="(C − C0)/C0"),
+    Column("limit_value", Float, nullable=True),
+    Column("computed_at", UTCDateTime, nullable=False),
+)
