@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ecosentry import __version__
-from ecosentry.api.routes import enterprises, points, system
+from ecosentry.api.routes import enterprises, periods, points, system
 
 
 def create_app(engine: Engine, service=None) -> FastAPI:
@@ -16,6 +16,7 @@ def create_app(engine: Engine, service=None) -> FastAPI:
     app.state.service = service
     app.include_router(points.router)
     app.include_router(enterprises.router)
+    app.include_router(periods.router)
     app.include_router(system.router)
     from ecosentry.web.pages import mount_web
 

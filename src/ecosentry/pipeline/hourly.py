@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 
 from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.periods import judge_hour, load_limits
 from ecosentry.rules.cn.hourly import MinuteRecord, hourly_from_minutes
 from ecosentry.store import schema as s
 from ecosentry.store.ingest import upsert_hourly
@@ -46,6 +47,10 @@ def hours_touched(minutes: Iterable[tuple[int, str, datetime]], directory: Point
     return out
 
 
+def by_hour_keys(by_hour: dict[datetime, set[HourKey]]) -> set[HourKey]:
+    return set().union(*by_hour.values()) if by_hour else set()
+
+
 def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDirectory) -> int:
     """Recompute and store the given hours from the stored minute observations; returns hours written.
 
@@ -58,6 +63,7 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
     written = 0
     o = s.observations
     with engine.begin() as conn:
+        limits = load_limits(conn, {k[0] for k in by_hour_keys(by_hour)})
         for hour, hkeys in sorted(by_hour.items()):
             rows = conn.execute(
                 select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value,
@@ -76,11 +82,15 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                 medium = "water" if info and info.medium == "water" else "gas"
                 hv = hourly_from_minutes(grouped.get(key, []), medium=medium,
                                          interval_minutes=info.min_interval if info else 1)
+                day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
+                exc = judge_hour(medium, hv.zs_value, hv.value, hv.valid, limits.get((key[0], key[1]), []), day)
                 out.append({"point_id": key[0], "factor_code": key[1], "period_start": hour, "value": hv.value,
                             "zs_value": hv.zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag,
                             "valid": hv.valid, "valid_minutes": hv.valid_minutes,
                             "received_minutes": hv.received_minutes, "n_records": hv.n_records,
-                            "reason": hv.reason, "computed_at": now})
+                            "reason": hv.reason, "computed_at": now, "mark_ids": None, "excluded": False,
+                            "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
+                            "limit_value": exc.limit.upper if exc and exc.limit else None})
             upsert_hourly(conn, out)
             written += len(out)
     return written

@@ -12,6 +12,7 @@ from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.envelope import Envelope
 from ecosentry.pipeline.hourly import HourKey, hours_touched, recompute_hours
+from ecosentry.pipeline.periods import days_of_hours, recompute_days, recompute_months
 from ecosentry.pipeline.spool import SpoolReader
 from ecosentry.store.ingest import write_envelopes
 from ecosentry.store.partitions import ensure_month_partitions
@@ -102,16 +103,23 @@ class IngestWorker:
             ensure_month_partitions(conn)
 
     async def flush_hours(self) -> int:
+        """Recompute the touched hours, then their days and months; returns the hours written."""
         keys, self.dirty_hours = self.dirty_hours, set()
         if not keys:
             return 0
         try:
-            return await asyncio.to_thread(recompute_hours, self.engine, keys, self.directory)
+            return await asyncio.to_thread(self._recompute, keys)
         except Exception:
             counters.inc("hourly.errors")
             log.exception("hourly recompute failed; will retry")
             self.dirty_hours |= keys
             return 0
+
+    def _recompute(self, keys: set[HourKey]) -> int:
+        n = recompute_hours(self.engine, keys, self.directory)
+        months = recompute_days(self.engine, days_of_hours(keys, self.directory), self.directory)
+        recompute_months(self.engine, months, self.directory)
+        return n
 
     async def drain(self, upto: int, timeout: float = 30.0) -> None:
         """Wait until the database holds every spool record up to ``upto`` (tests, shutdown)."""

@@ -1,0 +1,80 @@
+"""Days, months, exceedance and rates from data that arrived over TCP, through the API."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from ecosentry.api.app import create_app
+from ecosentry.store.registry import import_fleet
+from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service
+
+DAY = datetime(2026, 11, 10)  # local (Asia/Shanghai)
+
+
+def fleet_with_limits() -> dict:
+    f = copy.deepcopy(FLEET)
+    gas_point = f["enterprises"][0]["outlets"][0]["points"][0]
+    gas_point["factors"][0] = {"code": "a21026", "range": [0, 200],
+                               "limits": [{"kind": "hour", "upper": 35, "valid_from": "2020-01-01",
+                                           "standard": "ultra-low"}]}
+    return f
+
+
+async def test_day_month_exceedance_and_rates(tmp_path, db_url):
+    async with running_service(tmp_path, db_url) as svc:
+        import_fleet(svc.engine, fleet_with_limits())
+        lg = await Logger.connect(svc.hj212_port)
+        # 24 hours × 45 minutes of SO2: hours 0-21 at 20 + h/10; hour 22 only 44 minutes (invalid);
+        # hour 5 at 40 mg/m³ (above the 35 limit); hour 23 absent.
+        for h in range(23):
+            for m in range(44 if h == 22 else 45):
+                v = 40.0 if h == 5 else 20 + h / 10
+                await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m), {"a21026": v}))
+                await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
+            pid = (await api.get("/api/v1/points")).json()["items"][0]["id"]
+            q = {"start": "2026-11-10T00:00:00", "end": "2026-11-11T00:00:00"}
+            hours = (await api.get(f"/api/v1/points/{pid}/hourly", params={**q, "factor": "a21026"})).json()["items"]
+            assert len(hours) == 23
+            h5 = hours[5]
+            # no reference-O2 折算 sent, so the measured mean is judged: (40 − 35)/35 = 0.142857…
+            assert h5["value"] == 40.0 and h5["valid"] is True
+            full = (await api.get(f"/api/v1/points/{pid}/hourly", params=q)).json()
+            assert full["total"] == 23
+            days = (await api.get(f"/api/v1/points/{pid}/periods", params={**q, "period": "day"})).json()["items"]
+            so2 = next(d for d in days if d["factor"] == "a21026")
+            # 22 valid hours (0–21); mean = (Σ_{h≠5, h<22} (20 + h/10) + 40) / 22
+            expected = (sum(20 + h / 10 for h in range(22) if h != 5) + 40.0) / 22
+            assert so2["valid"] is True and so2["n_valid"] == 22 and so2["value"] == pytest.approx(expected, rel=1e-12)
+            assert so2["start"] == "2026-11-10T00:00:00+08:00"
+            months = (await api.get(f"/api/v1/points/{pid}/periods",
+                                    params={"period": "month", "start": "2026-11-01T00:00:00",
+                                            "end": "2026-12-01T00:00:00"})).json()["items"]
+            m = next(x for x in months if x["factor"] == "a21026")
+            assert m["valid"] is False and m["n_valid"] == 1 and m["n_expected"] == 30
+            rates = (await api.get(f"/api/v1/points/{pid}/rates", params=q)).json()
+            r = next(x for x in rates["factors"] if x["factor"] == "a21026")
+            # 24 expected hourly groups, 23 received, 22 valid → 23/24, 22/24, product 22/24
+            assert r["counts"]["expected"] == 24 and r["counts"]["received"] == 23
+            assert r["counts"]["valid_groups"] == 22
+            assert r["trans_rate"] == pytest.approx(23 / 24) and r["effe_rate"] == pytest.approx(22 / 24)
+            assert r["effe_trans_rate"] == pytest.approx(23 / 24 * 22 / 24)
+        from sqlalchemy import select
+
+        from ecosentry.store import schema as s
+        with svc.engine.connect() as c:
+            row = c.execute(select(s.hourly_values).where(
+                s.hourly_values.c.factor_code == "a21026",
+                s.hourly_values.c.value == 40.0)).mappings().one()
+            other = c.execute(select(s.hourly_values.c.exceeded).where(
+                s.hourly_values.c.factor_code == "a21026", s.hourly_values.c.value == 20.0)).scalar_one()
+        assert row["exceeded"] is True and row["multiple"] == pytest.approx((40 - 35) / 35) and row["limit_value"] == 35
+        assert other is False
