@@ -135,6 +135,44 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
 
 
 @app.command()
+def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (local time of --tz without offset)"),
+              end: str = typer.Option(..., "--to", help="end (exclusive), ISO 8601"),
+              region: str | None = typer.Option(None, help="GB/T 2260 code: this region and below"),
+              tz: str = typer.Option("Asia/Shanghai", help="time zone of --from/--to without offset")) -> None:
+    """Recompute derived hours, days and months (validity, exceedance) over a time range."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from rich.progress import Progress
+
+    from ecosentry.pipeline.directory import PointDirectory
+    from ecosentry.pipeline.recompute import recompute_range
+    from ecosentry.service import prepare_database
+
+    def parse(v: str, name: str) -> datetime:
+        try:
+            t = datetime.fromisoformat(v)
+        except ValueError:
+            err.print(f"[red]--{name} {v!r} is not an ISO 8601 time[/red] (e.g. 2026-11-01 or 2026-11-01T08:00+08:00)")
+            raise typer.Exit(2) from None
+        return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))
+
+    t0, t1 = parse(start, "from"), parse(end, "to")
+    if t0 >= t1:
+        err.print("[red]--from must be before --to[/red]")
+        raise typer.Exit(2)
+    st = get_settings()
+    engine = prepare_database(st.database_url)
+    directory = PointDirectory(engine)
+    with Progress(console=console) as progress:
+        task = progress.add_task("recomputing", total=None)
+        totals = recompute_range(engine, directory, t0, t1, region=region,
+                                 progress=lambda i, n: progress.update(task, completed=i, total=n))
+    console.print(f"recomputed {totals['hours']} hours, {totals['days']} days, {totals['months']} months "
+                  f"of {totals['points']} points")
+
+
+@app.command()
 def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="virtual data loggers"),
              host: str = typer.Option("127.0.0.1", help="HJ 212 server host"),
              port: int = typer.Option(9212, help="HJ 212 server port"),

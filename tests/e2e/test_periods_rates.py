@@ -78,3 +78,35 @@ async def test_day_month_exceedance_and_rates(tmp_path, db_url):
                 s.hourly_values.c.factor_code == "a21026", s.hourly_values.c.value == 20.0)).scalar_one()
         assert row["exceeded"] is True and row["multiple"] == pytest.approx((40 - 35) / 35) and row["limit_value"] == 35
         assert other is False
+
+
+async def test_bulk_recompute_gives_the_same_figures(tmp_path, db_url):
+    from ecosentry.pipeline.recompute import recompute_range
+    from ecosentry.store import schema as s
+    from sqlalchemy import delete, select
+    from zoneinfo import ZoneInfo
+
+    async with running_service(tmp_path, db_url) as svc:
+        lg = await Logger.connect(svc.hj212_port)
+        for m in range(50):
+            await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=3, minutes=m), {"a21026": float(m)}))
+            await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        with svc.engine.begin() as c:
+            before = c.execute(select(s.hourly_values.c.value).where(s.hourly_values.c.factor_code == "a21026")).scalar_one()
+            c.execute(delete(s.hourly_values))
+            c.execute(delete(s.derived_periods))
+        z = ZoneInfo("Asia/Shanghai")
+        seen = []
+        totals = recompute_range(svc.engine, svc.directory, DAY.replace(tzinfo=z), (DAY + timedelta(days=1)).replace(tzinfo=z),
+                                 progress=lambda i, n: seen.append((i, n)))
+        # 2 points; gas has 3 registered factors, water 3 → 6 factors × 24 hours
+        assert totals["points"] == 2 and totals["hours"] == 6 * 24 and seen[-1] == (2, 2)
+        with svc.engine.connect() as c:
+            rows = c.execute(select(s.hourly_values).where(s.hourly_values.c.factor_code == "a21026")).mappings().all()
+        assert len(rows) == 24
+        filled = [r for r in rows if r["n_records"]]
+        assert len(filled) == 1 and filled[0]["value"] == before == sum(range(50)) / 50
+        assert sum(1 for r in rows if r["reason"] == "no data") == 23
