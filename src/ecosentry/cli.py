@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from ecosentry.cli_compute import compute_command
 from ecosentry.cli_hj212 import app as hj212_app
 from ecosentry.settings import Settings, get_settings
 
@@ -22,6 +23,8 @@ app.add_typer(hj212_app, name="hj212")
 app.add_typer(registry_app, name="registry")
 app.add_typer(bench_app, name="bench")
 app.add_typer(rules_app, name="rules")
+app.command("compute", help="Offline audit: hours, days, months and rates from a long-format CSV, no server.")(
+    compute_command)
 console = Console()
 err = Console(stderr=True)
 
@@ -170,6 +173,36 @@ def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (lo
                                  progress=lambda i, n: progress.update(task, completed=i, total=n))
     console.print(f"recomputed {totals['hours']} hours, {totals['days']} days, {totals['months']} months "
                   f"of {totals['points']} points")
+
+
+@app.command()
+def report(point: int = typer.Option(..., help="point id (see /api/v1/points)"),
+           day: str = typer.Option(..., help="local day, YYYY-MM-DD"),
+           fmt: str = typer.Option("pdf", "--format", help="pdf | xlsx"),
+           output: Path = typer.Option(..., "--output", "-o", help="file to write")) -> None:
+    """Write the HJ 76 daily report (hourly rows) of a point as PDF or XLSX."""
+    from datetime import date
+
+    from ecosentry.api.routes.reports import render_daily
+    from ecosentry.reports.model import ReportError
+    from ecosentry.service import prepare_database
+
+    if fmt not in ("pdf", "xlsx"):
+        err.print(f"[red]--format must be pdf or xlsx, not {fmt!r}[/red]")
+        raise typer.Exit(2)
+    try:
+        the_day = date.fromisoformat(day)
+    except ValueError:
+        err.print(f"[red]--day {day!r} is not a date (YYYY-MM-DD)[/red]")
+        raise typer.Exit(2) from None
+    engine = prepare_database(get_settings().database_url)
+    try:
+        data = render_daily(engine, point, the_day, fmt)
+    except ReportError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    output.write_bytes(data)
+    console.print(f"wrote {output} ({len(data)} bytes)")
 
 
 @app.command()

@@ -110,3 +110,40 @@ async def test_bulk_recompute_gives_the_same_figures(tmp_path, db_url):
         filled = [r for r in rows if r["n_records"]]
         assert len(filled) == 1 and filled[0]["value"] == before == sum(range(50)) / 50
         assert sum(1 for r in rows if r["reason"] == "no data") == 23
+
+
+async def test_a_filed_mark_recomputes_the_hours_it_touches(tmp_path, db_url):
+    async with running_service(tmp_path, db_url) as svc:
+        lg = await Logger.connect(svc.hj212_port)
+        for h in range(2):  # two full hours 00:00–02:00 local
+            for m in range(60):
+                await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m), {"a21026": 10.0}))
+                await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
+            pid = next(p["id"] for p in (await api.get("/api/v1/points")).json()["items"] if p["mn"] == GAS_MN)
+            q = {"start": "2026-11-10T00:00:00", "end": "2026-11-10T02:00:00", "factor": "a21026"}
+            before = (await api.get(f"/api/v1/points/{pid}/hourly", params=q)).json()["items"]
+            assert [h["valid"] for h in before] == [True, True]
+            # a 10-minute calibration at 01:20 makes the 01:00 hour invalid (reference notes §2.4)
+            r = await api.post(f"/api/v1/points/{pid}/marks", headers={"X-Ecosentry-User": "ent-user"},
+                               json={"type": "calibration", "start": "2026-11-10T01:20:00",
+                                     "end": "2026-11-10T01:30:00", "factor_codes": ["a21026"]})
+            assert r.status_code == 201, r.text
+            mark_id = r.json()["id"]
+            after = (await api.get(f"/api/v1/points/{pid}/hourly", params=q)).json()["items"]
+            assert [h["valid"] for h in after] == [True, False] and "CN-MARK" in after[1]["reason"]
+            rates = (await api.get(f"/api/v1/points/{pid}/rates", params=q)).json()
+            so2 = next(f for f in rates["factors"] if f["factor"] == "a21026")
+            assert so2["counts"]["valid_groups"] == 1 and so2["effe_rate"] == pytest.approx(1 / 2)
+            # the regulator rejects it: the hour is valid again
+            r = await api.post(f"/api/v1/marks/{mark_id}/review", json={"decision": "rejected", "comment": "no record"},
+                               headers={"X-Ecosentry-User": "regulator"})
+            assert r.status_code == 200, r.text
+            again = (await api.get(f"/api/v1/points/{pid}/hourly", params=q)).json()["items"]
+            assert [h["valid"] for h in again] == [True, True]
+            audit = (await api.get("/api/v1/audit", params={"entity": "mark", "entity_id": str(mark_id)})).json()
+            assert {a["actor"] for a in audit["items"]} >= {"ent-user", "regulator"}

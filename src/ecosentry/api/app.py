@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ecosentry import __version__
-from ecosentry.api.routes import enterprises, periods, points, system
+from ecosentry.api.routes import enterprises, marks, periods, points, reports, system
 
 
 def create_app(engine: Engine, service=None) -> FastAPI:
@@ -17,6 +17,8 @@ def create_app(engine: Engine, service=None) -> FastAPI:
     app.include_router(points.router)
     app.include_router(enterprises.router)
     app.include_router(periods.router)
+    app.include_router(marks.router)
+    app.include_router(reports.router)
     app.include_router(system.router)
     from ecosentry.web.pages import mount_web
 

@@ -13,6 +13,8 @@ from sqlalchemy import Engine, select
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.periods import judge_hour, load_limits
 from ecosentry.rules.cn.hourly import MinuteRecord, hourly_from_minutes
+from ecosentry.rules.cn.marks import hour_mark_effect
+from ecosentry.store.marks import marks_for_hours
 from ecosentry.store import schema as s
 from ecosentry.store.ingest import upsert_hourly
 
@@ -64,6 +66,11 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
     o = s.observations
     with engine.begin() as conn:
         limits = load_limits(conn, {k[0] for k in by_hour_keys(by_hour)})
+        marks = {}
+        if by_hour:
+            lo, hi = min(by_hour), max(by_hour) + timedelta(hours=1)
+            for point_id in {k[0] for k in by_hour_keys(by_hour)}:
+                marks[point_id] = marks_for_hours(conn, point_id, lo, hi)
         for hour, hkeys in sorted(by_hour.items()):
             rows = conn.execute(
                 select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value,
@@ -83,12 +90,24 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                 hv = hourly_from_minutes(grouped.get(key, []), medium=medium,
                                          interval_minutes=info.min_interval if info else 1)
                 day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
-                exc = judge_hour(medium, hv.zs_value, hv.value, hv.valid, limits.get((key[0], key[1]), []), day)
+                # marks (标记) override the instrument: reference notes §2.4
+                effect, mark_ids, mark_reason = hour_mark_effect(marks.get(key[0], []), key[1], hour,
+                                                                 hour + timedelta(hours=1))
+                valid, reason = hv.valid, hv.reason
+                if effect == "invalid":
+                    valid, reason = False, mark_reason
+                elif effect is not None:
+                    reason = "; ".join(x for x in (reason, mark_reason) if x)
+                excluded = effect == "excluded"
+                exc = judge_hour(medium, hv.zs_value, hv.value, valid and not excluded,
+                                 limits.get((key[0], key[1]), []), day)
                 out.append({"point_id": key[0], "factor_code": key[1], "period_start": hour, "value": hv.value,
                             "zs_value": hv.zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag,
-                            "valid": hv.valid, "valid_minutes": hv.valid_minutes,
+                            "valid": valid, "valid_minutes": hv.valid_minutes,
                             "received_minutes": hv.received_minutes, "n_records": hv.n_records,
-                            "reason": hv.reason, "computed_at": now, "mark_ids": None, "excluded": False,
+                            "reason": reason, "computed_at": now,
+                            "mark_ids": ",".join(map(str, mark_ids)) or None, "excluded": excluded,
+                            "exempt": effect == "exempt",
                             "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
                             "limit_value": exc.limit.upper if exc and exc.limit else None})
             upsert_hourly(conn, out)

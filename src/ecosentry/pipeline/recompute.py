@@ -8,7 +8,7 @@ factor of every selected point in the range is recomputed (an hour without minut
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, select
 
@@ -38,9 +38,11 @@ def point_factors(engine: Engine, point_id: int, t0: datetime, t1: datetime) -> 
 
 
 def recompute_range(engine: Engine, directory: PointDirectory, t0: datetime, t1: datetime, *,
-                    region: str | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Recompute everything derived in [t0, t1) for the points of ``region`` (all when None)."""
-    ids = points_in_scope(engine, region)
+                    region: str | None = None, point_ids: list[int] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> dict:
+    """Recompute everything derived in [t0, t1) for ``point_ids``, or the points of ``region`` (all when
+    both are None)."""
+    ids = point_ids if point_ids is not None else points_in_scope(engine, region)
     totals = {"points": len(ids), "hours": 0, "days": 0, "months": 0}
     for i, point_id in enumerate(ids, start=1):
         info = directory.by_id(point_id)
@@ -61,3 +63,9 @@ def recompute_range(engine: Engine, directory: PointDirectory, t0: datetime, t1:
         if progress:
             progress(i, len(ids))
     return totals
+
+
+def recompute_for_mark(engine: Engine, directory: PointDirectory, mark: dict) -> dict:
+    """A mark was filed, reviewed, closed or deleted: recompute the hours it covers (an open mark: up to now)."""
+    end = mark.get("end") or datetime.now(timezone.utc)
+    return recompute_range(engine, directory, mark["start"], end, point_ids=[mark["point_id"]])

@@ -248,6 +248,7 @@ hourly_values = Table(
     Column("computed_at", UTCDateTime, nullable=False),
     Column("mark_ids", String(200), nullable=True, comment="comma-separated ids of the marks covering the hour"),
     Column("excluded", Boolean, nullable=True, comment="stopped / non-attributable: out of the rates"),
+    Column("exempt", Boolean, nullable=True, comment="标样核查 (standard-sample check) mark: exemption candidate"),
     Column("exceeded", Boolean, nullable=True, comment="NULL = not judged (invalid, excluded or no limit)"),
     Column("multiple", Float, nullable=True),
     Column("limit_value", Float, nullable=True),

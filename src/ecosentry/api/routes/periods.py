@@ -78,6 +78,7 @@ def rates(point_id: int, start: str | None = None, end: str | None = None, tz: s
             r = by_key.get((f, hr))
             slots.append(HourSlot(start=hr.astimezone(zone(tz)), received=bool(r and r["n_records"]),
                                   valid=bool(r and r["valid"]), stopped=bool(r and r["excluded"]),
+                                  exempt_standard_sample=bool(r and r["exempt"]),
                                   reason=(r["reason"] if r else "no data")))
         res = compute_rates(slots, mode=mode, settings=settings, factor_code=f)
         all_counts.append(res.counts)

@@ -111,6 +111,7 @@ def upgrade() -> None:
     with op.batch_alter_table('hourly_values', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mark_ids', sa.String(length=200), nullable=True, comment='comma-separated ids of the marks covering the hour'))
         batch_op.add_column(sa.Column('excluded', sa.Boolean(), nullable=True, comment='stopped / non-attributable: out of the rates'))
+        batch_op.add_column(sa.Column('exempt', sa.Boolean(), nullable=True, comment='标样核查 (standard-sample check) mark: exemption candidate'))
         batch_op.add_column(sa.Column('exceeded', sa.Boolean(), nullable=True, comment='NULL = not judged (invalid, excluded or no limit)'))
         batch_op.add_column(sa.Column('multiple', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('limit_value', sa.Float(), nullable=True))
@@ -124,6 +125,7 @@ def downgrade() -> None:
         batch_op.drop_column('limit_value')
         batch_op.drop_column('multiple')
         batch_op.drop_column('exceeded')
+        batch_op.drop_column('exempt')
         batch_op.drop_column('excluded')
         batch_op.drop_column('mark_ids')
 
