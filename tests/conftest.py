@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+
+from pgdb import make_pg_database
 
 PG_ADMIN_URL = os.environ.get("ECOSENTRY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -31,21 +32,6 @@ def pg_server() -> str:
             pytest.fail(f"PostgreSQL is required in CI but not reachable at {PG_ADMIN_URL}")
         pytest.skip("PostgreSQL not reachable (runs in CI)")
     return PG_ADMIN_URL
-
-
-def make_pg_database(admin_url: str) -> tuple[str, callable]:
-    name = f"ecosentry_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-
-    def drop() -> None:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -156,7 +156,7 @@ class CuttableProxy:
 
 @pytest.mark.postgres
 async def test_database_outage_loses_nothing(tmp_path, pg_server):
-    from conftest import make_pg_database
+    from pgdb import make_pg_database
 
     url, drop = make_pg_database(pg_server)
     proxy = CuttableProxy(5432)

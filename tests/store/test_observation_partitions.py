@@ -20,7 +20,7 @@ def test_month_arithmetic():
 
 @pytest.mark.postgres
 def test_rows_route_to_their_month_and_old_backfill_to_default(pg_server):
-    from conftest import make_pg_database
+    from pgdb import make_pg_database
 
     url, drop = make_pg_database(pg_server)
     try:
