@@ -147,3 +147,26 @@ async def test_a_filed_mark_recomputes_the_hours_it_touches(tmp_path, db_url):
             assert [h["valid"] for h in again] == [True, True]
             audit = (await api.get("/api/v1/audit", params={"entity": "mark", "entity_id": str(mark_id)})).json()
             assert {a["actor"] for a in audit["items"]} >= {"ent-user", "regulator"}
+
+
+async def test_region_rates_sum_counts_over_points(tmp_path, db_url):
+    async with running_service(tmp_path, db_url) as svc:
+        lg = await Logger.connect(svc.hj212_port)
+        for m in range(60):  # gas: one full hour of SO2 only (its other 2 factors send nothing)
+            await lg.send(minute_frame(GAS_MN, DAY + timedelta(minutes=m), {"a21026": 5.0}))
+            await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
+            q = {"region": "320500", "start": "2026-11-10T00:00:00", "end": "2026-11-10T02:00:00"}
+            r = (await api.get("/api/v1/rates", params=q)).json()
+        # gas point: 3 factors × 2 hours = 6 expected, 1 received; water point: 3 × 2 = 6 expected, 0 received
+        gas = next(p for p in r["points"] if p["mn"] == GAS_MN)
+        assert gas["counts"]["expected"] == 6 and gas["counts"]["received"] == 1
+        assert r["region_rates"]["counts"]["expected"] == 12 and r["region_rates"]["counts"]["received"] == 1
+        assert r["region_rates"]["trans_rate"] == pytest.approx(1 / 12)
+        # summed, not averaged: the mean of the points' rates would be (1/6 + 0)/2 = 1/12 here too, so check
+        # the enterprise line carries the summed counts
+        assert r["enterprises"][0]["counts"]["expected"] == 12

@@ -14,6 +14,7 @@ from ecosentry.api.routes.points import get_point
 from ecosentry.api.timefmt import iso, parse_time, zone
 from ecosentry.rules.cn.rates import HourSlot, RateSettings, compute_rates, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
+from ecosentry.store.registry import region_subtree
 
 router = APIRouter(prefix="/api/v1", tags=["periods and rates"])
 
@@ -47,17 +48,9 @@ def periods(point_id: int, period: Literal["day", "month"] = "day", factor: str 
     return {**paged(items[p.offset:p.offset + p.page_size], len(items), p), "point_id": point_id, "tz": tz}
 
 
-@router.get("/points/{point_id}/rates",
-            summary="Transmission rate, validity rate and effective transmission rate, with their counts")
-def rates(point_id: int, start: str | None = None, end: str | None = None, tz: str | None = None,
-          mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
-          engine: Engine = Depends(get_engine)):
-    """Per assessed factor and for the point, by summing the counts (never averaging rates), over the clock
-    hours of [start, end) (default: the last 24 h). An hour with no derived value counts as not received."""
-    pt = get_point(engine, point_id)
-    tz = tz or pt["tz"]
-    t0, t1 = _range(start, end, tz, timedelta(hours=24))
-    t0 = t0.replace(minute=0, second=0, microsecond=0)
+def point_rate_counts(engine: Engine, point_id: int, t0: datetime, t1: datetime, tz: str, mode: str,
+                      settings: RateSettings) -> list[tuple[str, object]]:
+    """[(factor, Rates)] of the point's assessed factors over the clock hours of [t0, t1)."""
     h, pf = s.hourly_values, s.point_factors
     with engine.connect() as conn:
         factors = list(conn.scalars(select(pf.c.factor_code).where(pf.c.point_id == point_id, pf.c.assessed)
@@ -70,8 +63,7 @@ def rates(point_id: int, start: str | None = None, end: str | None = None, tz: s
     while t < t1:
         hours.append(t)
         t += timedelta(hours=1)
-    settings = RateSettings()
-    per_factor, all_counts = [], []
+    out = []
     for f in factors:
         slots = []
         for hr in hours:
@@ -80,14 +72,67 @@ def rates(point_id: int, start: str | None = None, end: str | None = None, tz: s
                                   valid=bool(r and r["valid"]), stopped=bool(r and r["excluded"]),
                                   exempt_standard_sample=bool(r and r["exempt"]),
                                   reason=(r["reason"] if r else "no data")))
-        res = compute_rates(slots, mode=mode, settings=settings, factor_code=f)
-        all_counts.append(res.counts)
-        per_factor.append({"factor": f, **_rates_json(res)})
-    total = rates_from_counts(sum_counts(all_counts), settings=settings, mode=mode) if all_counts else None
+        out.append((f, compute_rates(slots, mode=mode, settings=settings, factor_code=f)))
+    return out
+
+
+@router.get("/points/{point_id}/rates",
+            summary="Transmission rate, validity rate and effective transmission rate, with their counts")
+def rates(point_id: int, start: str | None = None, end: str | None = None, tz: str | None = None,
+          mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
+          engine: Engine = Depends(get_engine)):
+    """Per assessed factor and for the point, by summing the counts (never averaging rates), over the clock
+    hours of [start, end) (default: the last 24 h). An hour with no derived value counts as not received."""
+    pt = get_point(engine, point_id)
+    tz = tz or pt["tz"]
+    t0, t1 = _range(start, end, tz, timedelta(hours=24))
+    t0 = t0.replace(minute=0, second=0, microsecond=0)
+    settings = RateSettings()
+    per = point_rate_counts(engine, point_id, t0, t1, tz, mode, settings)
+    total = rates_from_counts(sum_counts([r.counts for _, r in per]), settings=settings, mode=mode) if per else None
     return {"point_id": point_id, "tz": tz, "start": iso(t0, tz), "end": iso(t1, tz), "mode": mode,
-            "point": _rates_json(total) if total else None, "factors": per_factor}
+            "point": _rates_json(total) if total else None,
+            "factors": [{"factor": f, **_rates_json(r)} for f, r in per]}
 
 
-def _rates_json(r) -> dict:
-    return {"trans_rate": r.trans_rate, "effe_rate": r.effe_rate, "effe_trans_rate": r.effe_trans_rate,
-            "counts": asdict(r.counts), "hour_reasons": list(r.hour_reasons), "notes": list(r.notes)}
+@router.get("/rates", summary="Rates of a region: per point, per enterprise and for the region, by summing counts")
+def region_rates(region: str | None = Query(None, description="GB/T 2260 code: this region and below; all if absent"),
+                 start: str | None = None, end: str | None = None, tz: str = "Asia/Shanghai",
+                 mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
+                 engine: Engine = Depends(get_engine)):
+    t0, t1 = _range(start, end, tz, timedelta(hours=24))
+    t0 = t0.replace(minute=0, second=0, microsecond=0)
+    settings = RateSettings()
+    p, o, e = s.points, s.outlets, s.enterprises
+    with engine.connect() as conn:
+        q = (select(p.c.id, p.c.mn, p.c.name, e.c.id.label("enterprise_id"), e.c.name.label("enterprise_name"))
+             .join_from(p, o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id).order_by(p.c.id))
+        if region:
+            q = q.where(p.c.region_code.in_(region_subtree(conn, region)))
+        pts = conn.execute(q).mappings().all()
+    points_out, by_ent, all_counts = [], {}, []
+    for pt in pts:
+        counts = [r.counts for _, r in point_rate_counts(engine, pt["id"], t0, t1, tz, mode, settings)]
+        if not counts:
+            continue
+        c = sum_counts(counts)
+        all_counts.append(c)
+        by_ent.setdefault((pt["enterprise_id"], pt["enterprise_name"]), []).append(c)
+        points_out.append({"point_id": pt["id"], "mn": pt["mn"], "name": pt["name"],
+                           "enterprise_id": pt["enterprise_id"],
+                           **_rates_json(rates_from_counts(c, settings=settings, mode=mode), hours=False)})
+    ents = [{"enterprise_id": eid, "name": name,
+             **_rates_json(rates_from_counts(sum_counts(cs), settings=settings, mode=mode), hours=False)}
+            for (eid, name), cs in sorted(by_ent.items())]
+    total = rates_from_counts(sum_counts(all_counts), settings=settings, mode=mode) if all_counts else None
+    return {"region": region, "tz": tz, "start": iso(t0, tz), "end": iso(t1, tz), "mode": mode,
+            "region_rates": _rates_json(total, hours=False) if total else None,
+            "enterprises": ents, "points": points_out}
+
+
+def _rates_json(r, hours: bool = True) -> dict:
+    out = {"trans_rate": r.trans_rate, "effe_rate": r.effe_rate, "effe_trans_rate": r.effe_trans_rate,
+           "counts": asdict(r.counts), "notes": list(r.notes)}
+    if hours:
+        out["hour_reasons"] = list(r.hour_reasons)
+    return out
