@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     #: Seconds between recomputations of the hours that received minute data (the hour in progress is
     #: recomputed at most this often; a late or back-filled hour within this delay).
     hourly_every: float = 30.0
+    #: How the platform computes an hourly 折算 value when the logger sent none (reference notes §3.1, open
+    #: question): "mean_of_minute" (mean of the minute 折算 values) or "corrected_hourly_mean".
+    zs_method: str = "mean_of_minute"
     #: Run the ingest worker in its own process (``ecosentry serve``), so gateway and database writes use two
     #: cores. The demo keeps everything in one process.
     ingest_process: bool = False

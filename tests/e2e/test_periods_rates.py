@@ -170,3 +170,23 @@ async def test_region_rates_sum_counts_over_points(tmp_path, db_url):
         # summed, not averaged: the mean of the points' rates would be (1/6 + 0)/2 = 1/12 here too, so check
         # the enterprise line carries the summed counts
         assert r["enterprises"][0]["counts"]["expected"] == 12
+
+
+async def test_platform_computes_the_hourly_corrected_value_when_the_logger_sends_none(tmp_path, db_url):
+    from sqlalchemy import select
+
+    from ecosentry.store import schema as s
+
+    async with running_service(tmp_path, db_url) as svc:  # the gas outlet's reference O2 is 6 %
+        lg = await Logger.connect(svc.hj212_port)
+        for m in range(60):
+            o2 = 9.0 if m < 30 else 11.0
+            await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=1, minutes=m), {"a21026": 30.0, "a19001": o2}))
+            await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        with svc.engine.connect() as c:
+            zs = c.execute(select(s.hourly_values.c.zs_value).where(s.hourly_values.c.factor_code == "a21026")).scalar_one()
+    # mean of minute 折算 (HJ 212 App. D eq. (28)): ½·30·15/12 + ½·30·15/10 = 18.75 + 22.5 = 41.25
+    assert zs == pytest.approx(0.5 * 30 * 15 / 12 + 0.5 * 30 * 15 / 10)

@@ -12,7 +12,9 @@ from sqlalchemy import Engine, select
 
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.periods import judge_hour, load_limits
-from ecosentry.rules.cn.hourly import MinuteRecord, hourly_from_minutes
+from ecosentry.rules.cn.flue_gas import hourly_corrected_mean
+from ecosentry.rules.cn.hourly import VALID_FLAGS, MinuteRecord, hourly_from_minutes
+from ecosentry.settings import get_settings
 from ecosentry.rules.cn.marks import hour_mark_effect
 from ecosentry.store.marks import marks_for_hours
 from ecosentry.store import schema as s
@@ -49,6 +51,23 @@ def hours_touched(minutes: Iterable[tuple[int, str, datetime]], directory: Point
     return out
 
 
+O2 = "a19001"
+#: Pollutants whose concentration is corrected to the reference O2 (HJ 212-2017 App. D eq. (28)).
+CORRECTED_FACTORS = frozenset({"a34013", "a21026", "a21002", "a21005", "a21024", "a21003", "a21004"})
+
+
+def _platform_corrected(minutes: list[MinuteRecord], o2_minutes: list[MinuteRecord], o2_ref: float,
+                        method: str) -> float | None:
+    """The hourly 折算 value from the valid minutes that have an O2 minute, when the logger sent none."""
+    o2 = {m.start: m.value for m in o2_minutes if m.value is not None and (m.flag or "N") in VALID_FLAGS}
+    pairs = [(m.value, o2[m.start]) for m in minutes
+             if m.value is not None and (m.flag or "N") in VALID_FLAGS and m.start in o2]
+    if not pairs:
+        return None
+    result = hourly_corrected_mean([c for c, _ in pairs], [x for _, x in pairs], o2_ref, method)
+    return result.value
+
+
 def by_hour_keys(by_hour: dict[datetime, set[HourKey]]) -> set[HourKey]:
     return set().union(*by_hour.values()) if by_hour else set()
 
@@ -62,6 +81,7 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
     for k in keys:
         by_hour[k[2]].add(k)
     now = datetime.now(timezone.utc)
+    zs_method = get_settings().zs_method
     written = 0
     o = s.observations
     with engine.begin() as conn:
@@ -89,6 +109,11 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                 medium = "water" if info and info.medium == "water" else "gas"
                 hv = hourly_from_minutes(grouped.get(key, []), medium=medium,
                                          interval_minutes=info.min_interval if info else 1)
+                zs_value = hv.zs_value
+                if zs_value is None and medium == "gas" and info and info.ref_o2 is not None \
+                        and key[1] in CORRECTED_FACTORS:
+                    zs_value = _platform_corrected(grouped.get(key, []), grouped.get((key[0], O2, hour), []),
+                                                   info.ref_o2, zs_method)
                 day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
                 # marks (标记) override the instrument: reference notes §2.4
                 effect, mark_ids, mark_reason = hour_mark_effect(marks.get(key[0], []), key[1], hour,
@@ -99,10 +124,10 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                 elif effect is not None:
                     reason = "; ".join(x for x in (reason, mark_reason) if x)
                 excluded = effect == "excluded"
-                exc = judge_hour(medium, hv.zs_value, hv.value, valid and not excluded,
+                exc = judge_hour(medium, zs_value, hv.value, valid and not excluded,
                                  limits.get((key[0], key[1]), []), day)
                 out.append({"point_id": key[0], "factor_code": key[1], "period_start": hour, "value": hv.value,
-                            "zs_value": hv.zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag,
+                            "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag,
                             "valid": valid, "valid_minutes": hv.valid_minutes,
                             "received_minutes": hv.received_minutes, "n_records": hv.n_records,
                             "reason": reason, "computed_at": now,

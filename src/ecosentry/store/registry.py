@@ -343,14 +343,15 @@ class PointInfo:
     active: bool
     medium: str
     min_interval: int
+    ref_o2: float | None = None
 
 
 def load_point_directory(engine: Engine) -> dict[str, PointInfo]:
     p, o = s.points, s.outlets
     with engine.connect() as conn:
         rows = conn.execute(select(p.c.id, p.c.mn, p.c.password, p.c.tz, p.c.active, o.c.medium,
-                                   p.c.min_interval).join_from(p, o, p.c.outlet_id == o.c.id))
-        return {r.mn: PointInfo(r.id, r.mn, r.password, r.tz, bool(r.active), r.medium, r.min_interval)
+                                   p.c.min_interval, o.c.ref_o2).join_from(p, o, p.c.outlet_id == o.c.id))
+        return {r.mn: PointInfo(r.id, r.mn, r.password, r.tz, bool(r.active), r.medium, r.min_interval, r.ref_o2)
                 for r in rows}
 
 
