@@ -267,6 +267,17 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
     asyncio.run(_run_until_signal(main))
 
 
+@bench_app.command("recompute")
+def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the generated city"),
+                    factors: int = typer.Option(10, help="factors per outlet"),
+                    year: int = typer.Option(2025, help="year of hourly data"),
+                    seed: int = typer.Option(1)) -> None:
+    """Generate a city in memory; time minute→hour, hour→day, day→month, rates and exceedance for a year."""
+    from ecosentry.bench.recompute import run_bench_recompute
+
+    run_bench_recompute(outlets=outlets, factors=factors, year=year, seed=seed, console=console)
+
+
 @bench_app.command("ingest")
 def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated loggers"),
                  frames: int = typer.Option(20, help="minute frames each logger sends"),
