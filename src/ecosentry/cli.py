@@ -19,10 +19,12 @@ app = typer.Typer(help="ecosentry: open platform for pollution-source supervisio
 registry_app = typer.Typer(help="Registry: regions, enterprises, outlets, points, factors.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)
 app.add_typer(hj212_app, name="hj212")
 app.add_typer(registry_app, name="registry")
 app.add_typer(bench_app, name="bench")
 app.add_typer(rules_app, name="rules")
+app.add_typer(report_app, name="report")
 app.command("compute", help="Offline audit: hours, days, months and rates from a long-format CSV, no server.")(
     compute_command)
 console = Console()
@@ -175,34 +177,81 @@ def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (lo
                   f"of {totals['points']} points")
 
 
-@app.command()
-def report(point: int = typer.Option(..., help="point id (see /api/v1/points)"),
-           day: str = typer.Option(..., help="local day, YYYY-MM-DD"),
-           fmt: str = typer.Option("pdf", "--format", help="pdf | xlsx"),
-           output: Path = typer.Option(..., "--output", "-o", help="file to write")) -> None:
-    """Write the HJ 76 daily report (hourly rows) of a point as PDF or XLSX."""
-    from datetime import date
-
-    from ecosentry.api.routes.reports import render_daily
+def _write_report(kind: str, fmt: str, output: Path, build) -> None:
+    from ecosentry.api.routes.reports import render
     from ecosentry.reports.model import ReportError
-    from ecosentry.service import prepare_database
 
     if fmt not in ("pdf", "xlsx"):
         err.print(f"[red]--format must be pdf or xlsx, not {fmt!r}[/red]")
         raise typer.Exit(2)
     try:
-        the_day = date.fromisoformat(day)
-    except ValueError:
-        err.print(f"[red]--day {day!r} is not a date (YYYY-MM-DD)[/red]")
-        raise typer.Exit(2) from None
-    engine = prepare_database(get_settings().database_url)
-    try:
-        data = render_daily(engine, point, the_day, fmt)
-    except ReportError as exc:
+        data = render(kind, fmt, build)
+    except (ReportError, ValueError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     output.write_bytes(data)
     console.print(f"wrote {output} ({len(data)} bytes)")
+
+
+def _engine():
+    from ecosentry.service import prepare_database
+
+    return prepare_database(get_settings().database_url)
+
+
+def _date(value: str, name: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]--{name} {value!r} is not a date (YYYY-MM-DD)[/red]")
+        raise typer.Exit(2) from None
+
+
+FORMAT = typer.Option("pdf", "--format", help="pdf | xlsx")
+OUTPUT = typer.Option(..., "--output", "-o", help="file to write")
+
+
+@report_app.command("daily")
+def report_daily(point: int = typer.Option(..., help="point id (see /api/v1/points)"),
+                 day: str = typer.Option(..., help="local day, YYYY-MM-DD"), fmt: str = FORMAT,
+                 output: Path = OUTPUT) -> None:
+    """HJ 76 daily report (日报表): one row per hour."""
+    from ecosentry.reports.model import build_daily_report
+
+    d = _date(day, "day")
+    _write_report("daily", fmt, output, lambda: build_daily_report(_engine(), point, d))
+
+
+@report_app.command("monthly")
+def report_monthly(point: int = typer.Option(...), year: int = typer.Option(...), month: int = typer.Option(...),
+                   fmt: str = FORMAT, output: Path = OUTPUT) -> None:
+    """Monthly report (月报表): one row per day."""
+    from ecosentry.reports.periodic import build_monthly_report
+
+    _write_report("monthly", fmt, output, lambda: build_monthly_report(_engine(), point, year, month))
+
+
+@report_app.command("yearly")
+def report_yearly(point: int = typer.Option(...), year: int = typer.Option(...), fmt: str = FORMAT,
+                  output: Path = OUTPUT) -> None:
+    """Yearly report (年报表): one row per month."""
+    from ecosentry.reports.periodic import build_yearly_report
+
+    _write_report("yearly", fmt, output, lambda: build_yearly_report(_engine(), point, year))
+
+
+@report_app.command("rates")
+def report_rates(start: str = typer.Option(..., "--from", help="first local day, YYYY-MM-DD"),
+                 end: str = typer.Option(..., "--to", help="last local day (inclusive)"),
+                 region: str | None = typer.Option(None, help="GB/T 2260 code: this region and below"),
+                 fmt: str = FORMAT, output: Path = OUTPUT) -> None:
+    """Transmission-rate report (有效传输率) per point, enterprise and region, by summed counts."""
+    from ecosentry.reports.rate_report import build_rate_report
+
+    d0, d1 = _date(start, "from"), _date(end, "to")
+    _write_report("rates", fmt, output, lambda: build_rate_report(_engine(), region, d0, d1))
 
 
 @app.command()

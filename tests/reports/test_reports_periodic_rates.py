@@ -45,7 +45,8 @@ def dp(point_id, code, period, start, value, zs, cou, valid, n_valid, n_expected
 
 
 def hv(point_id, code, local_hour, valid=True) -> dict:
-    return {"point_id": point_id, "factor_code": code, "period_start": local_day_utc(RATE_DAY) + timedelta(hours=local_hour),
+    start = local_day_utc(RATE_DAY) + timedelta(hours=local_hour)
+    return {"point_id": point_id, "factor_code": code, "period_start": start,
             "value": 1.0, "zs_value": None, "min": None, "max": None, "cou": None, "flag": "N" if valid else "D",
             "valid": valid, "valid_minutes": 60 if valid else 10, "received_minutes": 60, "n_records": 60,
             "reason": None if valid else "有效分钟数 10 < 45", "computed_at": NOW}
@@ -254,7 +255,7 @@ def test_rate_report_sums_counts(db):
     ent = rep.enterprises
     assert len(ent) == 1 and ent[0].enterprise == "苏州测试热电有限公司"
     assert ent[0].counts.expected == 144 and ent[0].counts.received == 88 and ent[0].counts.valid_groups == 86
-    assert ent[0].trans_rate == pytest.approx(88 / 144)                          # not (58/72 + 30/72) / 2 … same here
+    assert ent[0].trans_rate == pytest.approx(88 / 144)                          # (58 + 30) / (72 + 72)
     assert ent[0].effe_trans_rate == pytest.approx(88 / 144 * 86 / 144)          # ≠ mean of the point products
     assert ent[0].effe_trans_rate != pytest.approx((g.effe_trans_rate + w.effe_trans_rate) / 2)
     assert rep.total.counts == ent[0].counts and rep.total.point == "合计"
@@ -307,3 +308,16 @@ def test_rate_pdf_text_shows_percentages(db):
     last = sheet.lines[-1]
     assert cell_text(sheet.columns[8], last.cells[8]) == f"{88 / 144 * 100:.2f}%" == "61.11%"
     assert cell_text(sheet.columns[8], type(last.cells[8])(None)) == MISSING
+
+
+def test_second_document_keeps_its_own_glyphs(db):
+    """reportlab maps a font to the first registered one of the same face name: each subset needs its own."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext not installed")
+    engine, gas, water = db
+    first = monthly_report_pdf(build_monthly_report(engine, water, 2026, 2))      # another character subset
+    second = yearly_report_pdf(build_yearly_report(engine, gas, 2026))
+    for pdf, title in ((first, "废水排放连续监测月报表"), (second, "废气排放连续监测年报表")):
+        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=pdf, capture_output=True,
+                              check=True).stdout.decode()
+        assert title in text

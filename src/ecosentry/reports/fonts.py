@@ -161,6 +161,10 @@ def _registered(chars: str) -> str:
         ttf = TTFont(name, str(font.path), subfontIndex=font.index)
     except Exception:
         ttf = TTFont(name, io.BytesIO(_truetype_subset(font, chars)))
+        # reportlab's registerFont maps every later font whose PostScript name equals an already registered
+        # one to that first font object, so a second document (another character subset) would be drawn
+        # with the first subset's glyphs: give each subset its own face name.
+        ttf.face.name = name.encode("ascii")
     pdfmetrics.registerFont(ttf)
     return name
 

@@ -303,7 +303,7 @@ def period_report_sheet(report: PeriodReport) -> Sheet:
                  extra_title=extra_title, extra=reasons)
 
 
-def period_report_chart_png(report: PeriodReport, *, dpi: int = 150) -> bytes:
+def period_report_chart_png(report: PeriodReport, *, dpi: int = 150, height_in: float = 3.2) -> bytes:
     """PNG of the rows' mean concentrations: measured solid, 折算 dashed, invalid rows as hollow red markers."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -311,7 +311,7 @@ def period_report_chart_png(report: PeriodReport, *, dpi: int = 150) -> bytes:
     from ecosentry.reports.fonts import register_matplotlib_font
 
     family = register_matplotlib_font()
-    fig = Figure(figsize=(10.5, 3.2), dpi=dpi)
+    fig = Figure(figsize=(10.5, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     x = list(range(1, len(report.rows) + 1))
@@ -372,4 +372,5 @@ def yearly_report_xlsx(report: PeriodReport) -> bytes:
 
 def yearly_report_pdf(report: PeriodReport) -> bytes:
     """The 年报表 as a PDF (A4 landscape) with a chart of the monthly means (bytes)."""
-    return sheet_pdf(period_report_sheet(report), period_report_chart_png(report), chart_aspect=3.2 / 10.5)
+    return sheet_pdf(period_report_sheet(report), period_report_chart_png(report, height_in=2.6),
+                     chart_aspect=2.6 / 10.5)

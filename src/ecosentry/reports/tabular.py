@@ -119,7 +119,7 @@ def cell_text(col: SheetColumn, cell: SheetCell) -> str:
         body = f"{v * 100:.2f}%"
     else:
         body = f"{v:.{col.decimals}f}"
-    return body + INVALID_MARK if cell.state == "invalid" else body
+    return body + INVALID_MARK if cell.state == "invalid" and col.kind != "text" else body
 
 
 def _xlsx_format(col: SheetColumn, invalid: bool) -> str:
@@ -249,7 +249,8 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
     total_w = sum(c.width for c in cols)
     widths = [avail * c.width / total_w for c in cols]
     font_size = 6.3 if len(cols) > 12 else 7.2
-    table = Table(data, colWidths=widths, rowHeights=10.2 if font_size < 7 else 11.5, repeatRows=3)
+    row_h = 10.2 if font_size < 7 or len(data) > 32 else 11.5
+    table = Table(data, colWidths=widths, rowHeights=row_h, repeatRows=3)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), font),
         ("FONTSIZE", (0, 0), (-1, -1), font_size),
