@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     #: How the platform computes an hourly 折算 value when the logger sent none (reference notes §3.1, open
     #: question): "mean_of_minute" (mean of the minute 折算 values) or "corrected_hourly_mean".
     zs_method: str = "mean_of_minute"
+    #: 即时 (real-time) rates count an hour as received only if its data arrived within this many minutes
+    #: after the hour ended; later data count for 补全 (after back-fill) only. [R] UNCONFIRMED cut-off
+    #: (reference notes §1.1–§1.2: both variants are published, the cut-off is not).
+    realtime_grace_minutes: int = 60
     #: Run the ingest worker in its own process (``ecosentry serve``), so gateway and database writes use two
     #: cores. The demo keeps everything in one process.
     ingest_process: bool = False

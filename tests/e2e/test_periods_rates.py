@@ -67,6 +67,11 @@ async def test_day_month_exceedance_and_rates(tmp_path, db_url):
             assert r["counts"]["valid_groups"] == 22
             assert r["trans_rate"] == pytest.approx(23 / 24) and r["effe_rate"] == pytest.approx(22 / 24)
             assert r["effe_trans_rate"] == pytest.approx(23 / 24 * 22 / 24)
+            # 即时 (realtime): these hours of 2026-11-10 arrived days later (now), past the 1 h grace → back-fill,
+            # so none counts as received in real time; 补全 (above) counts all 23
+            rt = (await api.get(f"/api/v1/points/{pid}/rates", params={**q, "mode": "realtime"})).json()
+            rs = next(x for x in rt["factors"] if x["factor"] == "a21026")
+            assert rs["counts"]["received"] == 0 and rs["trans_rate"] == 0
         from sqlalchemy import select
 
         from ecosentry.store import schema as s

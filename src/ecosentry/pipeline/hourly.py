@@ -94,13 +94,16 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
         for hour, hkeys in sorted(by_hour.items()):
             rows = conn.execute(
                 select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value,
-                       o.c.min, o.c.max, o.c.cou)
+                       o.c.min, o.c.max, o.c.cou, o.c.received_at)
                 .where(o.c.kind == "min", o.c.point_id.in_(sorted({k[0] for k in hkeys})),
                        o.c.period_start >= hour, o.c.period_start < hour + timedelta(hours=1)))
             grouped: dict[HourKey, list[MinuteRecord]] = defaultdict(list)
+            last_received: dict[HourKey, datetime] = {}
             for r in rows:
                 key = (r.point_id, r.factor_code, hour)
                 if key in hkeys:
+                    if key not in last_received or r.received_at > last_received[key]:
+                        last_received[key] = r.received_at
                     grouped[key].append(MinuteRecord(start=r.period_start, value=r.value, flag=r.flag,
                                                      zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou))
             out = []
@@ -130,7 +133,7 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                             "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag,
                             "valid": valid, "valid_minutes": hv.valid_minutes,
                             "received_minutes": hv.received_minutes, "n_records": hv.n_records,
-                            "reason": reason, "computed_at": now,
+                            "reason": reason, "computed_at": now, "last_received_at": last_received.get(key),
                             "mark_ids": ",".join(map(str, mark_ids)) or None, "excluded": excluded,
                             "exempt": effect == "exempt",
                             "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,

@@ -246,6 +246,8 @@ hourly_values = Table(
     Column("n_records", Integer, nullable=False),
     Column("reason", String(200), nullable=True),
     Column("computed_at", UTCDateTime, nullable=False),
+    Column("last_received_at", UTCDateTime, nullable=True,
+           comment="when the hour's last minute record arrived (即时 vs 补全 rates)"),
     Column("mark_ids", String(200), nullable=True, comment="comma-separated ids of the marks covering the hour"),
     Column("excluded", Boolean, nullable=True, comment="stopped / non-attributable: out of the rates"),
     Column("exempt", Boolean, nullable=True, comment="标样核查 (standard-sample check) mark: exemption candidate"),

@@ -13,6 +13,7 @@ from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.routes.points import get_point
 from ecosentry.api.timefmt import iso, parse_time, zone
 from ecosentry.rules.cn.rates import HourSlot, RateSettings, compute_rates, rates_from_counts, sum_counts
+from ecosentry.settings import get_settings
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
 
@@ -63,12 +64,18 @@ def point_rate_counts(engine: Engine, point_id: int, t0: datetime, t1: datetime,
     while t < t1:
         hours.append(t)
         t += timedelta(hours=1)
+    grace = timedelta(hours=1, minutes=get_settings().realtime_grace_minutes)  # hour end + grace
+
+    def late(r) -> bool:
+        return bool(r and r["last_received_at"] and r["last_received_at"] > r["period_start"] + grace)
+
     out = []
     for f in factors:
         slots = []
         for hr in hours:
             r = by_key.get((f, hr))
             slots.append(HourSlot(start=hr.astimezone(zone(tz)), received=bool(r and r["n_records"]),
+                                  received_late=late(r),
                                   valid=bool(r and r["valid"]), stopped=bool(r and r["excluded"]),
                                   exempt_standard_sample=bool(r and r["exempt"]),
                                   reason=(r["reason"] if r else "no data")))

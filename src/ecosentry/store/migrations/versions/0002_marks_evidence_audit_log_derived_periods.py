@@ -109,6 +109,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_mark_manual_values_mark_id'), ['mark_id'], unique=False)
 
     with op.batch_alter_table('hourly_values', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_received_at', ecosentry.store.schema.UTCDateTime(timezone=True), nullable=True, comment="when the hour's last minute record arrived (即时 vs 补全 rates)"))
         batch_op.add_column(sa.Column('mark_ids', sa.String(length=200), nullable=True, comment='comma-separated ids of the marks covering the hour'))
         batch_op.add_column(sa.Column('excluded', sa.Boolean(), nullable=True, comment='stopped / non-attributable: out of the rates'))
         batch_op.add_column(sa.Column('exempt', sa.Boolean(), nullable=True, comment='标样核查 (standard-sample check) mark: exemption candidate'))
@@ -128,6 +129,7 @@ def downgrade() -> None:
         batch_op.drop_column('exempt')
         batch_op.drop_column('excluded')
         batch_op.drop_column('mark_ids')
+        batch_op.drop_column('last_received_at')
 
     with op.batch_alter_table('mark_manual_values', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mark_manual_values_mark_id'))
