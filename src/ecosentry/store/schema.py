@@ -361,5 +361,22 @@ derived_periods = Table(
     Column("exceeded", Boolean, nullable=True, comment="NULL = not judged (invalid, excluded or no limit)"),
     Column("multiple", Float, nullable=True, comment="(C − C0)/C0"),
     Column("limit_value", Float, nullable=True),
+    Column("cou_substituted", Float, nullable=True,
+           comment="emission/load total with substitute values for invalid hours (HJ 75 / HJ 356); raw in cou"),
+    Column("n_substituted", Integer, nullable=True, comment="hours carrying a substitute value"),
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("point_id", Integer, primary_key=True),
+    Column("factor_code", String(16), primary_key=True),
+    Column("period_start", UTCDateTime, primary_key=True, comment="the hour revised (UTC)"),
+    Column("field", String(16), primary_key=True, comment="cou (hourly emission/load) | value"),
+    Column("original", Float, nullable=True),
+    Column("substitute", Float, nullable=True),
+    Column("rule_code", String(40), nullable=False),
+    Column("explanation", Text, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
 )

@@ -1,8 +1,8 @@
-"""marks, evidence, audit log, derived periods
+"""marks, evidence, audit log, derived periods, revisions
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 06:36:34.945046
+Create Date: 2026-11-23 07:05:19.227436
 """
 from alembic import op
 import sqlalchemy as sa
@@ -47,8 +47,22 @@ def upgrade() -> None:
     sa.Column('exceeded', sa.Boolean(), nullable=True, comment='NULL = not judged (invalid, excluded or no limit)'),
     sa.Column('multiple', sa.Float(), nullable=True, comment='(C − C0)/C0'),
     sa.Column('limit_value', sa.Float(), nullable=True),
+    sa.Column('cou_substituted', sa.Float(), nullable=True, comment='emission/load total with substitute values for invalid hours (HJ 75 / HJ 356); raw in cou'),
+    sa.Column('n_substituted', sa.Integer(), nullable=True, comment='hours carrying a substitute value'),
     sa.Column('computed_at', ecosentry.store.schema.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('point_id', 'factor_code', 'period', 'period_start', name=op.f('pk_derived_periods'))
+    )
+    op.create_table('revisions',
+    sa.Column('point_id', sa.Integer(), nullable=False),
+    sa.Column('factor_code', sa.String(length=16), nullable=False),
+    sa.Column('period_start', ecosentry.store.schema.UTCDateTime(timezone=True), nullable=False, comment='the hour revised (UTC)'),
+    sa.Column('field', sa.String(length=16), nullable=False, comment='cou (hourly emission/load) | value'),
+    sa.Column('original', sa.Float(), nullable=True),
+    sa.Column('substitute', sa.Float(), nullable=True),
+    sa.Column('rule_code', sa.String(length=40), nullable=False),
+    sa.Column('explanation', sa.Text(), nullable=False),
+    sa.Column('computed_at', ecosentry.store.schema.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('point_id', 'factor_code', 'period_start', 'field', name=op.f('pk_revisions'))
     )
     op.create_table('marks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -143,6 +157,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_marks_point_id'))
 
     op.drop_table('marks')
+    op.drop_table('revisions')
     op.drop_table('derived_periods')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
