@@ -195,3 +195,39 @@ async def test_platform_computes_the_hourly_corrected_value_when_the_logger_send
             zs = c.execute(select(s.hourly_values.c.zs_value).where(s.hourly_values.c.factor_code == "a21026")).scalar_one()
     # mean of minute 折算 (HJ 212 App. D eq. (28)): ½·30·15/12 + ½·30·15/10 = 18.75 + 22.5 = 41.25
     assert zs == pytest.approx(0.5 * 30 * 15 / 12 + 0.5 * 30 * 15 / 10)
+
+
+async def test_substitute_values_are_revisions_beside_the_raw_totals(tmp_path, db_url):
+    from sqlalchemy import select
+
+    from ecosentry.store import schema as s
+
+    async with running_service(tmp_path, db_url) as svc:
+        lg = await Logger.connect(svc.hj212_port)
+        # SO2 emission amounts (-Cou, kg per minute): hours 0–19 valid at 0.1 kg/min (6 kg/h) except hour 7 at
+        # 0.2 kg/min (12 kg/h); hours 20–23 missing → a 4-hour gap in a quarter where everything else is missing
+        for h in range(20):
+            for m in range(60):
+                cou = 0.2 if h == 7 else 0.1
+                frame = minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m), {"a21026": 30.0})
+                # add -Cou to the group: rebuild with the codec
+                from ecosentry.protocols.hj212 import build_frame, parse_frame
+                f = parse_frame(frame)
+                groups = f.cp_groups()
+                groups[1]["a21026-Cou"] = f"{cou}"
+                await lg.send(build_frame(qn=f.qn, st=f.st, cn=f.cn, pw=f.pw, mn=f.mn, flag=f.flag, cp=groups))
+                await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        with svc.engine.connect() as c:
+            day = c.execute(select(s.derived_periods).where(s.derived_periods.c.factor_code == "a21026",
+                                                            s.derived_periods.c.period == "day")).mappings().one()
+            revs = c.execute(select(s.revisions).where(s.revisions.c.factor_code == "a21026")
+                             .order_by(s.revisions.c.period_start)).mappings().all()
+    raw = 19 * 6.0 + 12.0  # 126 kg from the 20 valid hours
+    assert day["cou"] == pytest.approx(raw)
+    # α for the quarter up to the day's end is far below 75 % (only 20 valid hours since 1 October), so
+    # HJ 75 gives no substitute: the hours are listed as revisions without a value and the total stays raw
+    assert len(revs) == 4 and all(r["substitute"] is None for r in revs)
+    assert day["n_substituted"] == 0 and day["cou_substituted"] == pytest.approx(raw)

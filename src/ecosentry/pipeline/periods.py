@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, select
 
 from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.substitution import substitute_day
 from ecosentry.rules.cn.aggregates import daily_from_hours, monthly_from_days, water_daily_from_hours
 from ecosentry.rules.cn.exceedance import Limit, applicable_limit, judge, judge_gas_hour, judge_water_day
 from ecosentry.store import schema as s
@@ -111,7 +112,11 @@ def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirec
                                            for r in hs])
                     lim = applicable_limit(pl, day, "day")
                     exc = judge(pv.zs_value if pv.zs_value is not None else pv.value, pv.valid, lim) if lim else None
+                # substitute values only for a finished day (the day in progress is recomputed every flush)
+                sub = substitute_day(conn, point_id, factor, medium, tz, lo, hi) if hi <= now else None
                 rows_out.append({
+                    "cou_substituted": sub.cou_substituted if sub else None,
+                    "n_substituted": sub.n_substituted if sub else None,
                     "point_id": point_id, "factor_code": factor, "period": "day", "period_start": lo,
                     "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid,
                     "n_valid": pv.n_valid, "n_received": pv.n_received, "n_expected": pv.n_expected,
@@ -144,9 +149,16 @@ def recompute_months(engine: Engine, keys: Iterable[MonthKey], directory: PointD
                 "point_id": point_id, "factor_code": factor, "period": "month", "period_start": lo,
                 "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid, "n_valid": pv.n_valid,
                 "n_received": pv.n_received, "n_expected": pv.n_expected, "reason": pv.reason, "exceeded": None,
-                "multiple": None, "limit_value": None, "computed_at": now})
+                "multiple": None, "limit_value": None, "computed_at": now,
+                "cou_substituted": _sum_or_none(r["cou_substituted"] for r in days),
+                "n_substituted": _sum_or_none(r["n_substituted"] for r in days)})
         _upsert_periods(conn, rows_out)
     return len(rows_out)
+
+
+def _sum_or_none(values) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) if vals else None
 
 
 def _upsert_periods(conn: Connection, rows: list[dict]) -> None:
