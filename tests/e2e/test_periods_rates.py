@@ -231,3 +231,37 @@ async def test_substitute_values_are_revisions_beside_the_raw_totals(tmp_path, d
     # HJ 75 gives no substitute: the hours are listed as revisions without a value and the total stays raw
     assert len(revs) == 4 and all(r["substitute"] is None for r in revs)
     assert day["n_substituted"] == 0 and day["cou_substituted"] == pytest.approx(raw)
+
+
+async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url):
+    from sqlalchemy import select
+
+    from ecosentry.store import schema as s
+
+    async with running_service(tmp_path, db_url) as svc:
+        f = fleet_with_limits()
+        so2 = f["enterprises"][0]["outlets"][0]["points"][0]["factors"][0]
+        # year-round 35; a stricter winter limit of 20 (heating season from 15 Nov by default [R])
+        so2["limits"].append({"kind": "hour", "upper": 20, "valid_from": "2020-01-01", "season": "winter"})
+        import_fleet(svc.engine, f)
+        lg = await Logger.connect(svc.hj212_port)
+        for d in (datetime(2026, 11, 14, 9), datetime(2026, 11, 16, 9)):  # the day before / after 15 Nov
+            for m in range(60):
+                await lg.send(minute_frame(GAS_MN, d + timedelta(minutes=m), {"a21026": 30.0}))
+                await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        with svc.engine.connect() as c:
+            rows = c.execute(select(s.hourly_values.c.exceeded, s.hourly_values.c.limit_value)
+                             .where(s.hourly_values.c.factor_code == "a21026")
+                             .order_by(s.hourly_values.c.period_start)).all()
+    # 30 mg/m³: within 35 on 14 Nov, above the winter 20 on 16 Nov, multiple (30 − 20)/20 = 0.5
+    assert [(r.exceeded, r.limit_value) for r in rows] == [(False, 35.0), (True, 20.0)]
+
+    bad = fleet_with_limits()
+    bad["enterprises"][0]["outlets"][0]["points"][0]["factors"][0]["limits"][0]["season"] = "monsoon"
+    from ecosentry.store.registry import RegistryError
+    with pytest.raises(RegistryError, match="season"):
+        from ecosentry.service import prepare_database
+        import_fleet(prepare_database(f"sqlite:///{tmp_path / 'x.sqlite'}"), {**bad, "regions": FLEET["regions"]})

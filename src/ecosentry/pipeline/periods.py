@@ -51,7 +51,7 @@ def load_limits(conn: Connection, point_ids: Iterable[int]) -> dict[tuple[int, s
     for r in conn.execute(select(lim).where(lim.c.point_id.in_(sorted(set(point_ids))))).mappings():
         out[(r["point_id"], r["factor_code"])].append(Limit(
             kind=r["kind"], upper=r["upper"], lower=r["lower"], valid_from=r["valid_from"],
-            valid_to=r["valid_to"], standard=r["standard"] or ""))
+            valid_to=r["valid_to"], standard=r["standard"] or "", season=r["season"]))
     return out
 
 

@@ -249,7 +249,7 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                                 valid_from=_date(lim.get("valid_from") or "2000-01-01", f"{where}, limit valid_from"),
                                 valid_to=_date(lim["valid_to"], f"{where}, limit valid_to") if lim.get("valid_to")
                                 else None,
-                                standard=lim.get("standard")))
+                                standard=lim.get("standard"), season=_season(lim, where)))
                             summary.limits += 1
         for u in fleet.get("users") or []:
             _require(u, ("username", "role"), "user")
@@ -293,6 +293,13 @@ def _date(v: Any, what: str = "date") -> date:
         return date.fromisoformat(str(v))
     except ValueError:
         raise RegistryError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _season(lim: dict, what: str) -> str | None:
+    season = lim.get("season") or None
+    if season not in (None, "summer", "winter"):
+        raise RegistryError(f"{what}, limit: season must be summer or winter, not {season!r}")
+    return season
 
 
 def _float(d: dict, key: str, what: str) -> float | None:

@@ -156,6 +156,7 @@ limits = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=True, comment="inclusive; NULL = open"),
     Column("standard", String(100), nullable=True, comment="e.g. GB 13223-2011 表1"),
+    Column("season", String(8), nullable=True, comment="summer | winter (seasonal limit); NULL = all year"),
 )
 
 users = Table(
