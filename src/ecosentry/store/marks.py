@@ -14,6 +14,7 @@ What a mark does to an hour is decided by :mod:`ecosentry.rules.cn.marks`.
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Iterable
@@ -191,6 +192,42 @@ def attach_evidence(engine: Engine, mark_id: int, filename: str, content_type: s
         after = _load(conn, mark_id)
         audit.record(conn, uploaded_by, "attach_evidence", "mark", mark_id, before, after)
     return next(e for e in after["evidence"] if e["id"] == eid)
+
+
+def add_manual_value(engine: Engine, mark_id: int, *, factor_code: str, sampled_at: datetime, value: float,
+                     zs_value: float | None = None, unit: str | None = None, method: str | None = None,
+                     instrument: str | None = None, monitor_type: int | None = None,
+                     actor: str | None = None) -> dict:
+    """Record a manual monitoring value (手工监测值录入) taken while the equipment was down: the national
+    mark family 3; ``monitor_type`` 1 self-monitoring, 2 enforcement monitoring."""
+    sampled_at = _aware(sampled_at, "sampled_at")
+    if monitor_type not in (None, 1, 2):
+        raise MarkError(f"monitor_type must be 1 (self-monitoring) or 2 (enforcement), not {monitor_type!r}")
+    if not math.isfinite(value):
+        raise MarkError(f"value {value!r} is not a finite number")
+    with engine.begin() as conn:
+        before = _live(conn, mark_id)
+        codes = before["factor_codes"]
+        if codes and factor_code not in codes:
+            raise MarkError(f"factor {factor_code} is not covered by mark {mark_id} ({', '.join(codes)})")
+        registered = set(conn.scalars(select(s.point_factors.c.factor_code)
+                                      .where(s.point_factors.c.point_id == before["point_id"])))
+        if factor_code not in registered:
+            raise MarkError(f"factor {factor_code} is not registered on point {before['point_id']}")
+        res = conn.execute(insert(s.mark_manual_values).values(
+            mark_id=mark_id, factor_code=factor_code, sampled_at=sampled_at, value=value, zs_value=zs_value,
+            unit=unit, method=method, instrument=instrument, monitor_type=monitor_type))
+        row = dict(conn.execute(select(s.mark_manual_values).where(
+            s.mark_manual_values.c.id == res.inserted_primary_key[0])).mappings().one())
+        audit.record(conn, actor, "add_manual_value", "mark", mark_id, None, row)
+    return row
+
+
+def list_manual_values(engine: Engine, mark_id: int) -> list[dict]:
+    with engine.connect() as conn:
+        _load(conn, mark_id)
+        return [dict(r) for r in conn.execute(select(s.mark_manual_values).where(
+            s.mark_manual_values.c.mark_id == mark_id).order_by(s.mark_manual_values.c.sampled_at)).mappings()]
 
 
 def get_evidence(engine: Engine, mark_id: int, evidence_id: int) -> dict:

@@ -52,6 +52,17 @@ class ReviewIn(BaseModel):
     comment: str | None = None
 
 
+class ManualValueIn(BaseModel):
+    factor_code: str
+    sampled_at: str = Field(..., description="ISO 8601; without offset = the point's local time")
+    value: float
+    zs_value: float | None = None
+    unit: str | None = None
+    method: str | None = None
+    instrument: str | None = None
+    monitor_type: int | None = Field(None, description="1 self-monitoring, 2 enforcement monitoring")
+
+
 class CloseIn(BaseModel):
     end: str = Field(..., description="ISO 8601; without offset = the point's local time")
 
@@ -159,6 +170,25 @@ def close_mark(mark_id: int, body: CloseIn, request: Request, engine: Engine = D
 def delete_mark(mark_id: int, request: Request, engine: Engine = Depends(get_engine), user: str = Depends(actor)):
     _mark, tz = _mark_and_tz(engine, mark_id)
     return _out(_recomputed(request, engine, _call(store.delete_mark, engine, mark_id, user)), tz)
+
+
+@router.post("/marks/{mark_id}/manual-values", status_code=201,
+             summary="Record a manual monitoring value taken while the equipment was down (手工监测值)")
+def add_manual_value(mark_id: int, body: ManualValueIn, engine: Engine = Depends(get_engine),
+                     user: str = Depends(actor)):
+    _mark, tz = _mark_and_tz(engine, mark_id)
+    row = _call(store.add_manual_value, engine, mark_id, factor_code=body.factor_code,
+                sampled_at=parse_time(body.sampled_at, tz, "sampled_at"), value=body.value, zs_value=body.zs_value,
+                unit=body.unit, method=body.method, instrument=body.instrument, monitor_type=body.monitor_type,
+                actor=user)
+    return {**row, "sampled_at": iso(row["sampled_at"], tz)}
+
+
+@router.get("/marks/{mark_id}/manual-values", summary="Manual monitoring values of a mark")
+def list_manual_values(mark_id: int, engine: Engine = Depends(get_engine)):
+    _mark, tz = _mark_and_tz(engine, mark_id)
+    return {"mark_id": mark_id, "items": [{**r, "sampled_at": iso(r["sampled_at"], tz)}
+                                          for r in _call(store.list_manual_values, engine, mark_id)]}
 
 
 def _recomputed(request: Request, engine: Engine, mark: dict) -> dict:
