@@ -265,3 +265,27 @@ async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url):
     with pytest.raises(RegistryError, match="season"):
         from ecosentry.service import prepare_database
         import_fleet(prepare_database(f"sqlite:///{tmp_path / 'x.sqlite'}"), {**bad, "regions": FLEET["regions"]})
+
+
+async def test_wastewater_hour_from_the_loggers_hourly_record_when_no_minute_data(tmp_path, db_url):
+    from sqlalchemy import select
+
+    from ecosentry.store import schema as s
+    from helpers import WATER_MN
+
+    async with running_service(tmp_path, db_url) as svc:
+        lg = await Logger.connect(svc.hj212_port)
+        # an analyser that reports once per hour (CN 2061 only): COD 42.0 at 09:00, COD with flag D at 10:00
+        await lg.send(minute_frame(WATER_MN, DAY + timedelta(hours=9), {"w01018": 42.0}, cn="2061", st="32"))
+        await lg.reply()
+        await lg.send(minute_frame(WATER_MN, DAY + timedelta(hours=10), {"w01018": 55.0}, cn="2061", st="32",
+                                   data_flag="D"))
+        await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        with svc.engine.connect() as c:
+            rows = c.execute(select(s.hourly_values.c.value, s.hourly_values.c.valid, s.hourly_values.c.flag)
+                             .where(s.hourly_values.c.factor_code == "w01018")
+                             .order_by(s.hourly_values.c.period_start)).all()
+    assert [(r.value, r.valid, r.flag) for r in rows] == [(42.0, True, "N"), (55.0, False, "D")]

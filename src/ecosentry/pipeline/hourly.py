@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.periods import judge_hour, load_limits
 from ecosentry.rules.cn.flue_gas import hourly_corrected_mean
-from ecosentry.rules.cn.hourly import VALID_FLAGS, MinuteRecord, hourly_from_minutes
+from ecosentry.rules.cn.hourly import VALID_FLAGS, HourlyValue, MinuteRecord, hourly_from_minutes
 from ecosentry.settings import get_settings
 from ecosentry.rules.cn.marks import hour_mark_effect
 from ecosentry.store.marks import marks_for_hours
@@ -68,6 +68,17 @@ def _platform_corrected(minutes: list[MinuteRecord], o2_minutes: list[MinuteReco
     return result.value
 
 
+def logger_hour(r) -> HourlyValue:
+    """The hour as the logger reported it (CN 2061): one record covering the whole hour, valid when its
+    flag is N or S and it has a value (HJ 212-2017 Table 8)."""
+    flag = (r.flag or "N").strip() or "N"
+    valid = flag in VALID_FLAGS and r.value is not None
+    return HourlyValue(value=r.value, zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou, flag=flag, valid=valid,
+                       valid_minutes=60 if valid else 0, received_minutes=60, n_records=1,
+                       reason=None if valid else ("logger hour without a value" if r.value is None
+                                                  else f"logger hour flagged {flag}"))
+
+
 def by_hour_keys(by_hour: dict[datetime, set[HourKey]]) -> set[HourKey]:
     return set().union(*by_hour.values()) if by_hour else set()
 
@@ -97,6 +108,14 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                        o.c.min, o.c.max, o.c.cou, o.c.received_at)
                 .where(o.c.kind == "min", o.c.point_id.in_(sorted({k[0] for k in hkeys})),
                        o.c.period_start >= hour, o.c.period_start < hour + timedelta(hours=1)))
+            # wastewater: the logger's own hourly record stands for the hour where no minute data exist: the
+            # analyser produces one value per measuring cycle, typically the hour (reference notes §2.3); flue
+            # gas hours always need their minutes (45 valid minutes, HJ 76-2017 App. B)
+            logger_hours = {(r.point_id, r.factor_code): r for r in conn.execute(
+                select(o.c.point_id, o.c.factor_code, o.c.value, o.c.flag, o.c.zs_value, o.c.min, o.c.max,
+                       o.c.cou, o.c.received_at)
+                .where(o.c.kind == "hour", o.c.point_id.in_(sorted({k[0] for k in hkeys})),
+                       o.c.period_start == hour))}
             grouped: dict[HourKey, list[MinuteRecord]] = defaultdict(list)
             last_received: dict[HourKey, datetime] = {}
             for r in rows:
@@ -110,8 +129,13 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
             for key in sorted(hkeys):
                 info = directory.by_id(key[0])
                 medium = "water" if info and info.medium == "water" else "gas"
-                hv = hourly_from_minutes(grouped.get(key, []), medium=medium,
-                                         interval_minutes=info.min_interval if info else 1)
+                lh = logger_hours.get((key[0], key[1]))
+                if medium == "water" and not grouped.get(key) and lh is not None:
+                    hv = logger_hour(lh)
+                    last_received.setdefault(key, lh.received_at)
+                else:
+                    hv = hourly_from_minutes(grouped.get(key, []), medium=medium,
+                                             interval_minutes=info.min_interval if info else 1)
                 zs_value = hv.zs_value
                 if zs_value is None and medium == "gas" and info and info.ref_o2 is not None \
                         and key[1] in CORRECTED_FACTORS:

@@ -29,7 +29,8 @@ OBS_PG_TYPES = ("int4", "varchar", "varchar", "timestamptz", "float8", "float8",
 class WriteResult:
     frames: int = 0
     observations_offered: int = 0
-    touched_minutes: list[tuple[int, str, datetime]] | None = None  # (point, factor, minute start) of min data
+    #: (point, factor, start) of minute data, and of hourly data (a wastewater analyser's cycle is the hour)
+    touched_minutes: list[tuple[int, str, datetime]] | None = None
 
 
 def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> WriteResult:
@@ -59,7 +60,7 @@ def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, En
                 continue
             for r in env.readings:
                 rows.append(_obs_row(env, r, ids[seq]))
-                if r.kind == "min":
+                if r.kind in ("min", "hour"):
                     result.touched_minutes.append((env.point_id, r.factor, r.start))
         result.frames = len(items)
         result.observations_offered = len(rows)
