@@ -79,6 +79,41 @@ def logger_hour(r) -> HourlyValue:
                                                   else f"logger hour flagged {flag}"))
 
 
+def _derive_hour(key: HourKey, grouped: dict[HourKey, list[MinuteRecord]], logger_hour_row,
+                 last_received: dict[HourKey, datetime], info, marks: list, limits: list, zs_method: str,
+                 now: datetime) -> dict:
+    """One hourly_values row: the rule's hour (or the logger's for wastewater), the platform's 折算 where
+    none was sent, the marks' effect and the exceedance judgement."""
+    point_id, factor, hour = key
+    medium = "water" if info and info.medium == "water" else "gas"
+    minutes = grouped.get(key, [])
+    if medium == "water" and not minutes and logger_hour_row is not None:
+        hv = logger_hour(logger_hour_row)
+        last_received.setdefault(key, logger_hour_row.received_at)
+    else:
+        hv = hourly_from_minutes(minutes, medium=medium, interval_minutes=info.min_interval if info else 1)
+    zs_value = hv.zs_value
+    if zs_value is None and medium == "gas" and info and info.ref_o2 is not None and factor in CORRECTED_FACTORS:
+        zs_value = _platform_corrected(minutes, grouped.get((point_id, O2, hour), []), info.ref_o2, zs_method)
+    # marks (标记) override the instrument: reference notes §2.4
+    effect, mark_ids, mark_reason = hour_mark_effect(marks, factor, hour, hour + timedelta(hours=1))
+    valid, reason = hv.valid, hv.reason
+    if effect == "invalid":
+        valid, reason = False, mark_reason
+    elif effect is not None:
+        reason = "; ".join(x for x in (reason, mark_reason) if x)
+    excluded = effect == "excluded"
+    day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
+    exc = judge_hour(medium, zs_value, hv.value, valid and not excluded, limits, day)
+    return {"point_id": point_id, "factor_code": factor, "period_start": hour, "value": hv.value,
+            "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag, "valid": valid,
+            "valid_minutes": hv.valid_minutes, "received_minutes": hv.received_minutes, "n_records": hv.n_records,
+            "reason": reason, "computed_at": now, "last_received_at": last_received.get(key),
+            "mark_ids": ",".join(map(str, mark_ids)) or None, "excluded": excluded, "exempt": effect == "exempt",
+            "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
+            "limit_value": exc.limit.upper if exc and exc.limit else None}
+
+
 def by_hour_keys(by_hour: dict[datetime, set[HourKey]]) -> set[HourKey]:
     return set().union(*by_hour.values()) if by_hour else set()
 
@@ -125,43 +160,9 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                         last_received[key] = r.received_at
                     grouped[key].append(MinuteRecord(start=r.period_start, value=r.value, flag=r.flag,
                                                      zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou))
-            out = []
-            for key in sorted(hkeys):
-                info = directory.by_id(key[0])
-                medium = "water" if info and info.medium == "water" else "gas"
-                lh = logger_hours.get((key[0], key[1]))
-                if medium == "water" and not grouped.get(key) and lh is not None:
-                    hv = logger_hour(lh)
-                    last_received.setdefault(key, lh.received_at)
-                else:
-                    hv = hourly_from_minutes(grouped.get(key, []), medium=medium,
-                                             interval_minutes=info.min_interval if info else 1)
-                zs_value = hv.zs_value
-                if zs_value is None and medium == "gas" and info and info.ref_o2 is not None \
-                        and key[1] in CORRECTED_FACTORS:
-                    zs_value = _platform_corrected(grouped.get(key, []), grouped.get((key[0], O2, hour), []),
-                                                   info.ref_o2, zs_method)
-                day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
-                # marks (标记) override the instrument: reference notes §2.4
-                effect, mark_ids, mark_reason = hour_mark_effect(marks.get(key[0], []), key[1], hour,
-                                                                 hour + timedelta(hours=1))
-                valid, reason = hv.valid, hv.reason
-                if effect == "invalid":
-                    valid, reason = False, mark_reason
-                elif effect is not None:
-                    reason = "; ".join(x for x in (reason, mark_reason) if x)
-                excluded = effect == "excluded"
-                exc = judge_hour(medium, zs_value, hv.value, valid and not excluded,
-                                 limits.get((key[0], key[1]), []), day)
-                out.append({"point_id": key[0], "factor_code": key[1], "period_start": hour, "value": hv.value,
-                            "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag,
-                            "valid": valid, "valid_minutes": hv.valid_minutes,
-                            "received_minutes": hv.received_minutes, "n_records": hv.n_records,
-                            "reason": reason, "computed_at": now, "last_received_at": last_received.get(key),
-                            "mark_ids": ",".join(map(str, mark_ids)) or None, "excluded": excluded,
-                            "exempt": effect == "exempt",
-                            "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
-                            "limit_value": exc.limit.upper if exc and exc.limit else None})
+            out = [_derive_hour(key, grouped, logger_hours.get(key[:2]), last_received,
+                                directory.by_id(key[0]), marks.get(key[0], []),
+                                limits.get(key[:2], []), zs_method, now) for key in sorted(hkeys)]
             upsert_hourly(conn, out)
             written += len(out)
     return written
