@@ -13,7 +13,6 @@ font manager.
 from __future__ import annotations
 
 import io
-import math
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -22,7 +21,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ecosentry.reports.fonts import register_matplotlib_font, reportlab_font
+from ecosentry.reports.chart import concentration_chart_png
+from ecosentry.reports.fonts import reportlab_font
 from ecosentry.reports.model import MISSING, DailyReport
 
 __all__ = ["daily_report_pdf", "daily_report_chart_png"]
@@ -35,51 +35,12 @@ SUMMARY_BG = colors.HexColor("#FFF2CC")
 
 def daily_report_chart_png(report: DailyReport, *, dpi: int = 150) -> bytes:
     """PNG of the day's hourly measured and 折算 concentrations (invalid hours as hollow red markers)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    family = register_matplotlib_font()
-    fig = Figure(figsize=(10.5, 3.6), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    x = list(range(len(report.rows)))
-    plotted = False
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-    groups: list[str] = []
-    for col in report.columns:
-        if not col.chart:
-            continue
-        if col.group_zh not in groups:
-            groups.append(col.group_zh)
-        color = palette[groups.index(col.group_zh) % len(palette)]
-        cells = [r.cells.get(col.key) for r in report.rows]
-        y = [c.value if c is not None and c.valid and c.value is not None else math.nan for c in cells]
-        style = "-" if col.chart == "measured" else "--"
-        if any(not math.isnan(v) for v in y):
-            ax.plot(x, y, style, marker="o", markersize=3, color=color, label=f"{col.label_zh}（{col.unit}）")
-            plotted = True
-        bad = [(i, c.value) for i, c in enumerate(cells) if c is not None and c.valid is False and c.value is not None]
-        if bad:
-            ax.plot([i for i, _ in bad], [v for _, v in bad], linestyle="none", marker="o", markersize=6,
-                    markerfacecolor="none", markeredgecolor="red")
-    ax.set_xticks(x)
-    ax.set_xticklabels([r.label[:2] for r in report.rows], fontsize=7, fontfamily=family)
-    ax.set_xlabel(f"时（{report.header.tz}）", fontfamily=family, fontsize=8)
-    unit = "mg/L" if report.header.medium == "water" else "mg/m³"
-    ax.set_ylabel(f"浓度（{unit}）", fontfamily=family, fontsize=8)
-    ax.set_title(f"{report.header.point} {report.header.day.isoformat()} 小时浓度（实线：实测；虚线：折算；红圈：无效小时）",
-                 fontfamily=family, fontsize=9)
-    ax.grid(True, linewidth=0.3, alpha=0.6)
-    ax.tick_params(labelsize=7)
-    if plotted:
-        ax.legend(prop={"family": family, "size": 7}, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    else:
-        ax.text(0.5, 0.5, "当日无有效浓度数据", transform=ax.transAxes, ha="center", va="center",
-                fontfamily=family, fontsize=12, color="gray")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    h = report.header
+    return concentration_chart_png(
+        report.columns, report.rows, list(range(len(report.rows))), [r.label[:2] for r in report.rows],
+        medium=h.medium, xlabel=f"时（{h.tz}）",
+        title=f"{h.point} {h.day.isoformat()} 小时浓度（实线：实测；虚线：折算；红圈：无效小时）",
+        empty_text="当日无有效浓度数据", height_in=3.6, dpi=dpi)
 
 
 def _table_data(report: DailyReport) -> tuple[list[list[str]], list[tuple]]:

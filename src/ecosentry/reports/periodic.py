@@ -19,7 +19,6 @@ report the month row itself (月数据); counts of valid, invalid and missing ro
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -305,54 +304,15 @@ def period_report_sheet(report: PeriodReport) -> Sheet:
 
 def period_report_chart_png(report: PeriodReport, *, dpi: int = 150, height_in: float = 3.2) -> bytes:
     """PNG of the rows' mean concentrations: measured solid, 折算 dashed, invalid rows as hollow red markers."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from ecosentry.reports.chart import concentration_chart_png
 
-    from ecosentry.reports.fonts import register_matplotlib_font
-
-    family = register_matplotlib_font()
-    fig = Figure(figsize=(10.5, height_in), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    x = list(range(1, len(report.rows) + 1))
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-    groups: list[str] = []
-    plotted = False
-    for col in report.columns:
-        if not col.chart:
-            continue
-        if col.group_zh not in groups:
-            groups.append(col.group_zh)
-        color = palette[groups.index(col.group_zh) % len(palette)]
-        cells = [r.cells[col.key] for r in report.rows]
-        y = [c.value if c.valid and c.value is not None else math.nan for c in cells]
-        if any(not math.isnan(v) for v in y):
-            ax.plot(x, y, "-" if col.chart == "measured" else "--", marker="o", markersize=3, color=color,
-                    label=f"{col.label_zh}（{col.unit}）")
-            plotted = True
-        bad = [(i, c.value) for i, c in zip(x, cells) if c.valid is False and c.value is not None]
-        if bad:
-            ax.plot([i for i, _ in bad], [v for _, v in bad], linestyle="none", marker="o", markersize=6,
-                    markerfacecolor="none", markeredgecolor="red")
-    ax.set_xticks(x)
-    ax.set_xticklabels([str(i) for i in x], fontsize=7)
     what = "日" if report.kind == "month" else "月"
-    ax.set_xlabel(f"{what}（{report.header.tz}）", fontfamily=family, fontsize=8)
-    unit = "mg/L" if report.header.medium == "water" else "mg/m³"
-    ax.set_ylabel(f"浓度（{unit}）", fontfamily=family, fontsize=8)
-    ax.set_title(f"{report.header.point} {report.period_label} {what}均浓度（实线：实测；虚线：折算；红圈：无效{what}）",
-                 fontfamily=family, fontsize=9)
-    ax.grid(True, linewidth=0.3, alpha=0.6)
-    ax.tick_params(labelsize=7)
-    if plotted:
-        ax.legend(prop={"family": family, "size": 7}, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    else:
-        ax.text(0.5, 0.5, f"本期无有效{what}均值", transform=ax.transAxes, ha="center", va="center",
-                fontfamily=family, fontsize=12, color="gray")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    x = list(range(1, len(report.rows) + 1))
+    return concentration_chart_png(
+        report.columns, report.rows, x, [str(i) for i in x], medium=report.header.medium,
+        xlabel=f"{what}（{report.header.tz}）",
+        title=f"{report.header.point} {report.period_label} {what}均浓度（实线：实测；虚线：折算；红圈：无效{what}）",
+        empty_text=f"本期无有效{what}均值", height_in=height_in, dpi=dpi)
 
 
 def monthly_report_xlsx(report: PeriodReport) -> bytes:
