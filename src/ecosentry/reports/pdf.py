@@ -46,26 +46,12 @@ def daily_report_chart_png(report: DailyReport, *, dpi: int = 150) -> bytes:
 def _table_data(report: DailyReport) -> tuple[list[list[str]], list[tuple]]:
     cols = report.columns
     n = len(cols) + 2
-    style: list[tuple] = []
-    r0, r1, r2 = ["时间"], [""], [""]
-    i = 0
-    while i < len(cols):
-        j = i
-        while j + 1 < len(cols) and cols[j + 1].group_zh == cols[i].group_zh:
-            j += 1
-        single = i == j and cols[i].group_zh == cols[i].sub_zh
-        for k in range(i, j + 1):
-            r0.append(cols[i].group_zh if k == i else "")
-            r1.append("" if single else cols[k].sub_zh)
-            r2.append(cols[k].unit)
-        if single:
-            style.append(("SPAN", (i + 1, 0), (i + 1, 1)))
-        elif j > i:
-            style.append(("SPAN", (i + 1, 0), (j + 1, 0)))
-        i = j + 1
-    r0.append("状态")
-    r1.append("")
-    r2.append("")
+    from ecosentry.reports.tabular import header_layout  # tabular imports this module's colours
+
+    (h0, h1, h2), spans = header_layout([(c.group_zh, c.sub_zh, c.unit) for c in cols], merge_empty_unit=False)
+    r0, r1, r2 = ["时间", *h0, "状态"], ["", *h1, ""], ["", *h2, ""]
+    # reportlab spans are (col, row); the time column comes first
+    style: list[tuple] = [("SPAN", (c0 + 1, row0), (c1 + 1, row1)) for row0, c0, row1, c1 in spans]
     style += [("SPAN", (0, 0), (0, 2)), ("SPAN", (n - 1, 0), (n - 1, 2)),
               ("BACKGROUND", (0, 0), (-1, 2), HEADER_BG)]
     data = [r0, r1, r2]
