@@ -154,3 +154,20 @@ def test_ten_minute_interval():
     # alone (covered 08:40–08:50, then 08:50–09:00 = 10 min) → none.
     data = [t(8, 0), t(8, 10), t(8, 40)]
     assert auto_gap_marks(data, 10, t(8), t(9)) == [(t(8, 20), t(8, 40))]
+
+
+def test_auto_gap_mark_decides_an_hour_only_beyond_15_minutes_of_it():
+    # CN-MARK-AUTO-GAP and CN-HOUR-45MIN: 60 − 45 = 15 minutes may be missing in a valid hour.
+    # A 20-minute gap 08:50–09:10 covers 10 minutes of each hour: both keep 50 minutes of data → no effect.
+    straddling = span(20, "comm_interruption", t(8, 50), t(9, 10), source="auto")
+    assert hour_mark_effect([straddling], "a21026", *hour(8)) == (None, (), None)
+    assert hour_mark_effect([straddling], "a21026", *hour(9)) == (None, (), None)
+    # exactly 15 minutes inside the hour (08:10–08:25): 45 minutes remain → no effect
+    fifteen = span(21, "comm_interruption", t(8, 10), t(8, 25), source="auto")
+    assert hour_mark_effect([fifteen], "a21026", *hour(8))[0] is None
+    # 16 minutes inside the hour (08:10–08:26): only 44 minutes can remain → the hour is invalid by the mark
+    sixteen = span(22, "comm_interruption", t(8, 10), t(8, 26), source="auto")
+    assert hour_mark_effect([sixteen], "a21026", *hour(8))[:2] == ("invalid", (22,))
+    # a manual comm-interruption mark of any length still decides the hours it touches
+    manual = span(23, "comm_interruption", t(8, 50), t(9, 10))
+    assert hour_mark_effect([manual], "a21026", *hour(9))[:2] == ("invalid", (23,))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime, timezone
 
 from sqlalchemy import Engine
 
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.envelope import Envelope
+from ecosentry.pipeline.gaps import sync_gap_marks_for_hours
 from ecosentry.pipeline.hourly import HourKey, hours_touched, recompute_hours
 from ecosentry.pipeline.periods import days_of_hours, recompute_days, recompute_months
 from ecosentry.pipeline.spool import SpoolReader
@@ -28,13 +30,14 @@ class IngestWorker:
     """
 
     def __init__(self, engine: Engine, spool: SpoolReader, directory: PointDirectory, *, batch_max: int = 5000,
-                 hourly_every: float = 5.0, wake: asyncio.Event | None = None) -> None:
+                 hourly_every: float = 5.0, wake: asyncio.Event | None = None, auto_gap_marks: bool = True) -> None:
         self.engine = engine
         self.spool = spool
         self.wake = wake  # set by an in-process spool writer on new data; otherwise the worker polls
         self.directory = directory
         self.batch_max = batch_max
         self.hourly_every = hourly_every
+        self.auto_gap_marks = auto_gap_marks
         self.dirty_hours: set[HourKey] = set()
         self.db_ok = True
         self._stop = asyncio.Event()
@@ -116,6 +119,8 @@ class IngestWorker:
             return 0
 
     def _recompute(self, keys: set[HourKey]) -> int:
+        if self.auto_gap_marks:
+            sync_gap_marks_for_hours(self.engine, keys, datetime.now(timezone.utc))
         n = recompute_hours(self.engine, keys, self.directory)
         months = recompute_days(self.engine, days_of_hours(keys, self.directory), self.directory)
         recompute_months(self.engine, months, self.directory)

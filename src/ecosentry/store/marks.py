@@ -17,7 +17,7 @@ import hashlib
 import math
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
@@ -341,63 +341,92 @@ def marks_for_hours(bind: Engine | Connection, point_id: int, start: datetime, e
 
 def sync_auto_gap_marks(engine: Engine, point_id: int, factor: str, window_start: datetime,
                         window_end: datetime, min_gap_minutes: int = 15) -> dict:
-    """Create, update or remove the automatic 通讯中断 marks of one factor from its stored minute data.
+    """Create, update or remove the automatic 通讯中断 marks of one factor; see :func:`sync_point_gap_marks`."""
+    return sync_point_gap_marks(engine, point_id, [factor], window_start, window_end, min_gap_minutes,
+                                require_monitored=True)
+
+
+def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] | None, window_start: datetime,
+                         window_end: datetime, min_gap_minutes: int = 15, *, require_monitored: bool = False,
+                         only_minute_factors: bool = False) -> dict:
+    """Create, update or remove the automatic 通讯中断 marks of a point's factors from its stored minute data.
 
     Gaps are found by :func:`ecosentry.rules.cn.marks.auto_gap_marks` over the ``observations`` of kind
-    ``min`` in ``[window_start, window_end)``, with the point's ``min_interval``. Idempotent: running it
-    twice changes nothing the second time. Matching: an existing automatic comm-interruption mark of this
-    factor that overlaps a gap is updated to it (a gap cut at a window edge keeps the mark's start or end
-    beyond that edge); a gap without a mark gets a new mark; an automatic mark lying wholly inside the
-    window that no gap matches any more (late or back-filled data) is soft-deleted. Automatic marks partly
-    outside the window and unmatched are left alone. Returns ``{"created": [...], "updated": [...],
-    "deleted": [...]}`` (mark ids).
+    ``min`` in ``[window_start, window_end)``, with the point's ``min_interval``; ``factors`` ``None`` means
+    every factor monitored at the point. One transaction for all factors. Idempotent: running it twice
+    changes nothing the second time. Matching: an existing automatic comm-interruption mark of a factor that
+    overlaps a gap is updated to it (a gap cut at a window edge keeps the mark's start or end beyond that
+    edge); a gap without a mark gets a new mark; an automatic mark lying wholly inside the window that no gap
+    matches any more (late or back-filled data) is soft-deleted. Automatic marks partly outside the window
+    and unmatched are left alone. Returns ``{"created": [...], "updated": [...], "deleted": [...]}``
+    (mark ids).
+
+    ``only_minute_factors``: skip factors without any minute record in the window (a wastewater analyser
+    whose cycle is the hour sends hourly records only; it has no minute data to miss).
     """
     w0, w1 = _aware(window_start, "window_start"), _aware(window_end, "window_end")
     if w1 <= w0:
         raise MarkError("window_end must be after window_start")
     out: dict[str, list[int]] = {"created": [], "updated": [], "deleted": []}
-    o, m = s.observations, s.marks
+    o, m, pf = s.observations, s.marks, s.point_factors
     with engine.begin() as conn:
         row = conn.execute(select(s.points.c.min_interval).where(s.points.c.id == point_id)).first()
         if row is None:
             raise MarkNotFound(f"no point with id {point_id}")
         interval = int(row[0] or 1)
-        pf = s.point_factors
-        if conn.execute(select(pf.c.id).where(pf.c.point_id == point_id, pf.c.factor_code == factor)).first() is None:
-            raise MarkError(f"factor {factor} is not monitored at point {point_id}")
-        times = conn.execute(select(o.c.period_start).where(
-            o.c.point_id == point_id, o.c.factor_code == factor, o.c.kind == "min",
-            o.c.period_start >= w0 - timedelta(minutes=interval), o.c.period_start < w1)
-            .order_by(o.c.period_start)).scalars().all()
-        gaps = auto_gap_marks(times, interval, w0, w1, min_gap_minutes)
-        existing = [dict(r) for r in conn.execute(select(m).where(
+        monitored = set(conn.execute(select(pf.c.factor_code).where(pf.c.point_id == point_id)).scalars())
+        wanted = sorted(monitored if factors is None else set(factors))
+        missing = [f for f in wanted if f not in monitored]
+        if missing and require_monitored:
+            raise MarkError(f"factor {missing[0]} is not monitored at point {point_id}")
+        wanted = [f for f in wanted if f in monitored]
+        if not wanted:
+            return out
+        times: dict[str, list[datetime]] = {f: [] for f in wanted}
+        for factor, t in conn.execute(select(o.c.factor_code, o.c.period_start).where(
+                o.c.point_id == point_id, o.c.factor_code.in_(wanted), o.c.kind == "min",
+                o.c.period_start >= w0 - timedelta(minutes=interval), o.c.period_start < w1)
+                .order_by(o.c.factor_code, o.c.period_start)):
+            times[factor].append(t)
+        existing_all = [dict(r) for r in conn.execute(select(m).where(
             m.c.point_id == point_id, m.c.source == "auto", m.c.type == "comm_interruption",
-            m.c.factor_codes == factor, m.c.deleted_at.is_(None),
+            m.c.factor_codes.in_(wanted), m.c.deleted_at.is_(None),
             or_(m.c.end.is_(None), m.c.end >= w0), m.c.start <= w1).order_by(m.c.start, m.c.id)).mappings()]
-        used: set[int] = set()
-        for g0, g1 in gaps:
-            match = next((e for e in existing if e["id"] not in used and e["start"] <= g1
-                          and (e["end"] is None or e["end"] >= g0)), None)
-            if match is None:
-                out["created"].append(_insert_mark(
-                    conn, point_id=point_id, type="comm_interruption", start=g0, end=g1, factor_codes=[factor],
-                    family=None, sub_type=None, reason=f"CN-MARK-AUTO-GAP: no minute data for more than "
-                    f"{min_gap_minutes} min", majeure_type=None, filed_by=AUTO_ACTOR, source="auto"))
+        for factor in wanted:
+            if only_minute_factors and not times[factor]:
                 continue
-            used.add(match["id"])
-            new_start = match["start"] if (g0 == w0 and match["start"] < w0) else g0
-            new_end = match["end"] if (g1 == w1 and (match["end"] is None or match["end"] > w1)) else g1
-            if (new_start, new_end) != (match["start"], match["end"]):
-                before = _load(conn, match["id"])
-                conn.execute(update(m).where(m.c.id == match["id"]).values(start=new_start, end=new_end))
-                audit.record(conn, AUTO_ACTOR, "auto_update", "mark", match["id"], before, _load(conn, match["id"]))
-                out["updated"].append(match["id"])
-        for e in existing:
-            if e["id"] in used or e["start"] < w0 or e["end"] is None or e["end"] > w1:
-                continue
-            before = _load(conn, e["id"])
-            conn.execute(update(m).where(m.c.id == e["id"]).values(deleted_at=datetime.now(timezone.utc)))
-            audit.record(conn, AUTO_ACTOR, "auto_delete", "mark", e["id"], before, _load(conn, e["id"]))
-            out["deleted"].append(e["id"])
+            gaps = auto_gap_marks(times[factor], interval, w0, w1, min_gap_minutes)
+            existing = [e for e in existing_all if e["factor_codes"] == factor]
+            _sync_factor_gaps(conn, point_id, factor, gaps, existing, w0, w1, min_gap_minutes, out)
     return out
 
+
+def _sync_factor_gaps(conn: Connection, point_id: int, factor: str, gaps: list[tuple[datetime, datetime]],
+                      existing: list[dict], w0: datetime, w1: datetime, min_gap_minutes: int,
+                      out: dict[str, list[int]]) -> None:
+    m = s.marks
+    used: set[int] = set()
+    for g0, g1 in gaps:
+        match = next((e for e in existing if e["id"] not in used and e["start"] <= g1
+                      and (e["end"] is None or e["end"] >= g0)), None)
+        if match is None:
+            out["created"].append(_insert_mark(
+                conn, point_id=point_id, type="comm_interruption", start=g0, end=g1, factor_codes=[factor],
+                family=None, sub_type=None, reason=f"CN-MARK-AUTO-GAP: no minute data for more than "
+                f"{min_gap_minutes} min", majeure_type=None, filed_by=AUTO_ACTOR, source="auto"))
+            continue
+        used.add(match["id"])
+        new_start = match["start"] if (g0 == w0 and match["start"] < w0) else g0
+        new_end = match["end"] if (g1 == w1 and (match["end"] is None or match["end"] > w1)) else g1
+        if (new_start, new_end) != (match["start"], match["end"]):
+            before = _load(conn, match["id"])
+            conn.execute(update(m).where(m.c.id == match["id"]).values(start=new_start, end=new_end))
+            audit.record(conn, AUTO_ACTOR, "auto_update", "mark", match["id"], before, _load(conn, match["id"]))
+            out["updated"].append(match["id"])
+    for e in existing:
+        if e["id"] in used or e["start"] < w0 or e["end"] is None or e["end"] > w1:
+            continue
+        before = _load(conn, e["id"])
+        conn.execute(update(m).where(m.c.id == e["id"]).values(deleted_at=datetime.now(timezone.utc)))
+        audit.record(conn, AUTO_ACTOR, "auto_delete", "mark", e["id"], before, _load(conn, e["id"]))
+        out["deleted"].append(e["id"])

@@ -21,7 +21,9 @@ Effects (reference notes: china-vietnam-rules.md §1.2, §2.4, §4.2; subsystems
 Which marks count (``CN-MARK-PRECEDENCE``):
 
 * Deleted marks never reach this module; ``rejected`` marks never count.
-* Automatic marks (``source="auto"``) count as soon as they exist.
+* Automatic marks (``source="auto"``) count as soon as they exist; an automatic 通讯中断 mark decides an
+  hour only when it covers more than 15 minutes of it (:data:`AUTO_GAP_HOUR_OVERLAP`: a shorter stretch
+  cannot break the 45-minute rule, which already counts those minutes as missing).
 * Manual marks count when ``approved``; **filed-but-not-reviewed manual marks count too by default**
   (:attr:`MarkSettings.count_filed` = True). National practice as we understand it: an enterprise mark
   takes effect when it is filed and the regulator may reject it later, which restores the original
@@ -189,10 +191,20 @@ def touches(mark: MarkSpan, start: datetime, end: datetime, min_overlap: timedel
     return hi - lo >= min_overlap
 
 
-def _counts(mark: MarkSpan, settings: MarkSettings) -> bool:
+#: An automatic 通讯中断 mark decides an hour only when it covers **more than** this much of it: 60 − 45 min.
+#: A shorter stretch leaves room for 45 valid minutes, and the 45-minute rule (CN-HOUR-45MIN) already counts
+#: the uncovered minutes as missing (subsystems.md §4.2 [V]: "automatic windows ≤ 15 min are ignored
+#: because they do not break the ≥ 45 valid minutes per hour rule"). So a 20-minute gap from 08:50 to 09:10
+#: leaves both hours valid with 50 minutes each, and a gap from 08:10 to 08:30 makes 08:00 invalid.
+AUTO_GAP_HOUR_OVERLAP = timedelta(minutes=15)
+
+
+def _counts(mark: MarkSpan, settings: MarkSettings, hour_start: datetime, hour_end: datetime) -> bool:
     if mark.status == "rejected":
         return False
     if mark.source == "auto":
+        if mark.type == "comm_interruption":
+            return touches(mark, hour_start, hour_end, AUTO_GAP_HOUR_OVERLAP + timedelta(microseconds=1))
         return True
     return mark.status == "approved" or (mark.status == "filed" and settings.count_filed)
 
@@ -209,7 +221,7 @@ def hour_mark_effect(
     """
     touching = [m for m in marks if m.applies_to(point_factor)
                 and touches(m, hour_start, hour_end, settings.min_overlap)]
-    counting = [m for m in touching if _counts(m, settings)]
+    counting = [m for m in touching if _counts(m, settings, hour_start, hour_end)]
     if not counting:
         return None, (), None
     manual = [m for m in counting if m.source != "auto"]
