@@ -52,3 +52,49 @@ def test_missing_hours_get_the_max_of_the_180_valid_hours_before(db_url):
     assert d["cou"] == pytest.approx(21 * 6.0)  # raw: the 21 valid hours
     assert d["cou_substituted"] == pytest.approx(21 * 6.0 + 3 * 10.0) and d["n_substituted"] == 3
     engine.dispose()
+
+
+def test_monthly_report_shows_the_substituted_total_beside_the_raw_one(db_url):
+    from ecosentry.pipeline.periods import recompute_months
+    from ecosentry.reports.periodic import build_monthly_report, period_report_sheet
+
+    engine = prepare_database(db_url)
+    import_fleet(engine, FLEET)
+    directory = PointDirectory(engine)
+    pid = directory.by_mn(GAS_MN).point_id
+    day_lo = datetime(2026, 11, 10, tzinfo=Z).astimezone(timezone.utc)
+    rows, t = [], datetime(2026, 10, 1, tzinfo=Z).astimezone(timezone.utc)
+    while t < day_lo + timedelta(days=1):
+        if t not in {day_lo + timedelta(hours=h) for h in (5, 6)}:
+            rows.append({"point_id": pid, "factor_code": "a21026", "period_start": t, "value": 30.0, "cou": 6.0,
+                         "flag": "N", "valid": True, "valid_minutes": 60, "received_minutes": 60, "n_records": 60,
+                         "computed_at": t, "excluded": False})
+        t += timedelta(hours=1)
+    with engine.begin() as c:
+        c.execute(s.hourly_values.insert(), rows)
+    months = recompute_days(engine, {(pid, "a21026", date(2026, 11, d)) for d in range(1, 11)}, directory)
+    recompute_months(engine, months, directory)
+    report = build_monthly_report(engine, pid, 2026, 11)
+    keys = [c.key for c in report.columns]
+    assert "a21026.cou_sub" in keys and "a21026.n_sub" in keys
+    day10 = report.rows[9]
+    # raw: 22 valid hours × 6 kg = 132 kg; substituted: + 2 hours × max(6 kg) of the 180 before = 144 kg
+    assert day10.cells["a21026.cou"].value == pytest.approx(132.0)
+    assert day10.cells["a21026.cou_sub"].value == pytest.approx(144.0)
+    assert day10.cells["a21026.n_sub"].value == 2
+    total = next(r for r in report.summary if r.key == "total")
+    # month total over days 1–10: 9 × 24 × 6 + 132 = 1428 raw; 1428 + 12 = 1440 with substitutes
+    assert total.values["a21026.cou"] == pytest.approx(1428.0)
+    assert total.values["a21026.cou_sub"] == pytest.approx(1440.0)
+    sheet = period_report_sheet(report)
+    assert any(col.sub == "替代小时数" for col in sheet.columns)
+    # the daily report of day 10 keeps its hourly cells and adds the count and the note
+    from ecosentry.reports.model import build_daily_report
+    from ecosentry.reports.pdf import daily_report_pdf
+    from ecosentry.reports.xlsx import daily_report_xlsx
+
+    daily = build_daily_report(engine, pid, date(2026, 11, 10))
+    assert daily.summary_row("n_substituted").values == {"a21026.emission": 2}
+    assert any("2 个无效或缺失小时" in n and "144.000 kg" in n and "132.000 kg" in n for n in daily.notes)
+    assert daily_report_xlsx(daily)[:2] == b"PK" and daily_report_pdf(daily)[:5] == b"%PDF-"
+    engine.dispose()

@@ -36,7 +36,9 @@ Wastewater (reference notes §2.3, HJ 212-2017 Appendix D.1)
 Summary rows (per column, over the **valid** hours only): min, max, arithmetic mean, daily total (for
 emission, load, flow and volume columns), counts of valid, invalid (record present, invalid) and missing
 hours. A derived cell (折算, flow, emission, load) is valid only when every input it uses is valid.
-Substitution of invalid hours (HJ 75-2017 §12) is not applied here.
+Substitution (HJ 75-2017 §12, HJ 356-2019) changes no hourly cell: when the day carries substitute values
+(``derived_periods.n_substituted`` > 0), a summary row 替代小时数 and a note per factor give the number of
+substituted hours and the daily total with substitutes beside the raw total.
 """
 
 from __future__ import annotations
@@ -417,6 +419,10 @@ def build_daily_report(engine: Engine, point_id: int, day: date) -> DailyReport:
                                        .where(s.point_factors.c.point_id == point_id)))
         names = {r.code: (r.name_zh, r.unit) for r in conn.execute(select(s.factors.c.code, s.factors.c.name_zh,
                                                                           s.factors.c.unit))}
+        d = s.derived_periods
+        substituted = {r.factor_code: r for r in conn.execute(
+            select(d.c.factor_code, d.c.cou, d.c.cou_substituted, d.c.n_substituted).where(
+                d.c.point_id == point_id, d.c.period == "day", d.c.period_start == t0, d.c.n_substituted > 0))}
     codes = list(dict.fromkeys(configured + sorted({code for code, _ in hours})))
     medium = pt["medium"]
     cols = _water_columns(codes, names) if medium == "water" else _gas_columns(codes, names)
@@ -459,8 +465,23 @@ def build_daily_report(engine: Engine, point_id: int, day: date) -> DailyReport:
         notes.append("排水量 D = Q × 3600 × 10^-3 m³；排放量 G = C × D × 10^-3 kg；加权均值 = ΣG / ΣD × 10³。")
     if n_logger:
         notes.append(f"{n_logger} 个小时值取自数采仪上报的小时数据（2061）。")
+    summaries = _summaries(cols, rows, medium)
+    if substituted:
+        # HJ 75-2017 §12 (flue gas) / HJ 356-2019 (wastewater): substitute values for the emission totals only,
+        # kept beside the raw figures (revisions table), never in the hourly cells.
+        counts: dict[str, float | int | None] = {}
+        for c in cols:
+            r = substituted.get(c.factor_code or "")
+            if r is not None and c.key.endswith((".emission", ".load")):
+                counts[c.key] = r.n_substituted
+                name = GAS_POLLUTANT_NAMES.get(r.factor_code) or WATER_POLLUTANT_NAMES.get(r.factor_code) \
+                    or names.get(r.factor_code, (r.factor_code,))[0]
+                raw = "—" if r.cou is None else f"{r.cou:.3f}"
+                notes.append(f"{name}：{r.n_substituted} 个无效或缺失小时按替代规则补遗，含替代值的日排放量 "
+                             f"{r.cou_substituted:.3f} kg（有效小时实测合计 {raw} kg）。")
+        summaries.append(SummaryRow("n_substituted", "替代小时数", counts, integer=True))
     header = ReportHeader(
         enterprise=pt["enterprise_name"], credit_code=pt["credit_code"], outlet=pt["outlet_name"],
         outlet_code=pt["outlet_code"], point=pt["point_name"], mn=pt["mn"], medium=medium, day=day, tz=tz,
         ref_o2=pt["ref_o2"], start_utc=t0, end_utc=t1)
-    return DailyReport(header, cols, rows, _summaries(cols, rows, medium), notes)
+    return DailyReport(header, cols, rows, summaries, notes)

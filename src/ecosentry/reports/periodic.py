@@ -95,7 +95,7 @@ def _factor_order(codes: set[str]) -> list[str]:
 
 
 def _columns(codes: list[str], names: dict[str, tuple[str, str | None, str | None]], has_cou: set[str],
-             kind: str) -> list[ReportColumn]:
+             kind: str, has_sub: set[str] = frozenset()) -> list[ReportColumn]:
     n_label, n_unit = ("有效小时数", "h") if kind == "month" else ("有效天数", "d")
     cols: list[ReportColumn] = []
     for code in codes:
@@ -114,6 +114,12 @@ def _columns(codes: list[str], names: dict[str, tuple[str, str | None, str | Non
             if code in GAS_POLLUTANTS + WATER_POLLUTANTS or code in has_cou:
                 cols.append(ReportColumn(f"{code}.cou", code, zh, "排放量", cou_unit or "kg", 3,
                                          total=True, total_unit=cou_unit or "kg"))
+            if code in has_sub:
+                # HJ 75-2017 §12 / HJ 356: the total with substitute values for the invalid hours, beside the raw
+                cols.append(ReportColumn(f"{code}.cou_sub", code, zh, "排放量(含替代)", cou_unit or "kg", 3,
+                                         total=True, total_unit=cou_unit or "kg"))
+                cols.append(ReportColumn(f"{code}.n_sub", code, zh, "替代小时数", "h", 0, total=True,
+                                         total_unit="h"))
         cols.append(ReportColumn(f"{code}.n_valid", code, zh, n_label, n_unit, 0, total=True, total_unit=n_unit))
     return cols
 
@@ -127,7 +133,8 @@ def _cells(cols: list[ReportColumn], recs: dict[str, Any]) -> dict[str, ReportCe
             continue
         field_ = c.key.rsplit(".", 1)[1]
         value = {"value": _num(r["value"]), "zs": _num(r["zs_value"]), "cou": _num(r["cou"]),
-                 "n_valid": r["n_valid"]}[field_]
+                 "n_valid": r["n_valid"], "cou_sub": _num(r["cou_substituted"]),
+                 "n_sub": r["n_substituted"]}[field_]
         cells[c.key] = ReportCell(value, bool(r["valid"]), "derived")
     return cells
 
@@ -185,7 +192,8 @@ def _build(engine: Engine, point_id: int, year: int, month: int | None) -> Perio
         by_slot.setdefault(r["period_start"], {})[r["factor_code"]] = r
     codes = _factor_order(set(configured) | {r["factor_code"] for r in recs})
     has_cou = {r["factor_code"] for r in recs if r["cou"] is not None}
-    cols = _columns(codes, names, has_cou, kind)
+    has_sub = {r["factor_code"] for r in recs if r["n_substituted"]}
+    cols = _columns(codes, names, has_cou, kind, has_sub)
     z = ZoneInfo(tz)
     rows: list[ReportRow] = []
     for label, start, _day in slots:
@@ -256,7 +264,7 @@ def period_report_sheet(report: PeriodReport) -> Sheet:
     for c in report.columns:
         single = c.group_zh == c.sub_zh
         cols.append(SheetColumn(c.group_zh, c.sub_zh if not single else c.group_zh, c.unit,
-                                "int" if c.key.endswith(".n_valid") else "num", c.decimals))
+                                "int" if c.key.endswith((".n_valid", ".n_sub")) else "num", c.decimals))
     cols.append(SheetColumn("状态", "状态", "", "text", width=0.9))
     lines: list[SheetLine] = []
     for row in report.rows:
