@@ -456,3 +456,33 @@ def test_docs_examples_import_as_documented(engine, tmp_path):
     assert csv_structure["limits"] == yaml_structure["limits"]  # same limits, not doubled
     with engine.connect() as c:
         assert sorted(region_subtree(c, "320000")) == ["320000", "320500", "320506"]  # tree kept
+
+
+# --------------------------------------------------------------------------- limits from the seed table
+
+
+def test_limits_picked_from_the_seed_table_by_standard_and_source(engine, tmp_path):
+    fleet = demo_fleet(3)
+    _e, _o, gas = next((e, o, p) for e, o, p in points_of(fleet) if p["st"] == "31")
+    so2 = next(f for f in gas["factors"] if f["code"] == "a21026")
+    # GB 13223-2011 Table 1, coal boiler, SO2: new unit 100, existing unit 200 (limits_seed.yaml rows)
+    so2["limits"] = [{"seed": {"standard": "GB 13223-2011", "table": "1", "source": "coal boiler",
+                               "condition": "existing unit"}, "valid_from": "2020-01-01", "valid_to": "2025-12-31"},
+                     {"seed": {"standard": "GB 13223-2011", "table": "2", "source": "coal boiler"},
+                      "valid_from": "2026-01-01"}]
+    import_fleet(engine, load_fleet_file(write_fleet_yaml(fleet, tmp_path / "fleet.yaml")))
+    lim = s.limits
+    with engine.connect() as c:
+        pid = c.execute(select(s.points.c.id).where(s.points.c.mn == gas["mn"])).scalar_one()
+        rows = c.execute(select(lim.c.kind, lim.c.upper, lim.c.valid_from, lim.c.standard)
+                         .where(lim.c.point_id == pid, lim.c.factor_code == "a21026")
+                         .order_by(lim.c.valid_from)).all()
+    assert rows == [("hour", 200.0, date(2020, 1, 1), "GB 13223-2011 表1 coal boiler (existing unit)"),
+                    ("hour", 50.0, date(2026, 1, 1), "GB 13223-2011 表2 coal boiler")]
+
+    # ambiguous (new unit 100 / existing unit 200 / regional rows) → a clear error listing the candidates
+    so2["limits"] = [{"seed": {"standard": "GB 13223-2011", "table": "1", "source": "coal boiler"}}]
+    before = snapshot(engine)
+    with pytest.raises(RegistryError, match=r"matches 4 rows .*existing unit.*name table and condition"):
+        import_fleet(engine, load_fleet_file(write_fleet_yaml(fleet, tmp_path / "fleet.yaml")))
+    assert snapshot(engine) == before

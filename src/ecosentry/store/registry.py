@@ -242,6 +242,7 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                         conn.execute(delete(s.limits).where(s.limits.c.point_id == pid,
                                                             s.limits.c.factor_code == code))
                         for lim in f.get("limits") or []:
+                            lim = _resolve_seed_limit(lim, code, f"{where}, limit")
                             conn.execute(s.limits.insert().values(
                                 point_id=pid, factor_code=code, kind=lim.get("kind", "hour"),
                                 upper=_float(lim, "upper", f"{where}, limit"),
@@ -377,3 +378,41 @@ def region_subtree(conn: Connection, code: str) -> list[str]:
         out.append(c)
         stack.extend(children.get(c, []))
     return out
+
+
+def _resolve_seed_limit(lim: dict, factor: str, where: str) -> dict:
+    """A limit given as ``{seed: {standard, table, source, condition}}`` → the seeded row's bounds.
+
+    The seed table (``rules/cn/limits_seed.yaml``, reference notes §4.3) is searched for the rows of this
+    factor whose ``standard``, ``table``, ``source`` and ``condition`` equal the given ones (``table`` and
+    ``condition`` may be left out: then the row must have none, or be the only candidate), and ``kind``
+    when given. Exactly one row must match; otherwise the error lists the candidates. The limit's own
+    ``valid_from``, ``valid_to`` and ``season`` are kept.
+    """
+    if not isinstance(lim, dict) or "seed" not in lim:
+        return lim
+    from ecosentry.rules.cn.exceedance import load_limit_seed
+
+    key = lim["seed"]
+    if not isinstance(key, dict) or not key.get("standard") or not key.get("source"):
+        raise RegistryError(f"{where}: seed must name at least standard and source, e.g. "
+                            "{standard: GB 13223-2011, table: '1', source: coal boiler}")
+    rows = [r for r in load_limit_seed() if r.factor == factor and r.standard == str(key["standard"])
+            and r.source == str(key["source"]) and (lim.get("kind") is None or r.kind == lim["kind"])]
+    if "table" in key:
+        rows = [r for r in rows if r.table == (None if key["table"] is None else str(key["table"]))]
+    if "condition" in key:
+        rows = [r for r in rows if r.condition == key["condition"]]
+    elif len(rows) > 1:
+        rows = [r for r in rows if r.condition is None] or rows
+    if len(rows) != 1:
+        candidates = "; ".join(f"table {r.table} {r.source} [{r.condition or 'always'}] {r.kind} {r.upper}"
+                               for r in rows) or "none"
+        raise RegistryError(f"{where}: seed {key} matches {len(rows)} rows for factor {factor} "
+                            f"(candidates: {candidates}); name table and condition")
+    row = rows[0]
+    label = f"{row.standard} 表{row.table} {row.source}" if row.table else f"{row.standard} {row.source}"
+    if row.condition:
+        label += f" ({row.condition})"
+    return {**{k: v for k, v in lim.items() if k != "seed"}, "kind": row.kind, "upper": row.upper,
+            "lower": row.lower, "standard": lim.get("standard") or label[:100]}
