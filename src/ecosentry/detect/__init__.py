@@ -1,0 +1,1 @@
+"""Falsification and anomaly detectors: pure functions, series in → findings out (:mod:`.model`)."""

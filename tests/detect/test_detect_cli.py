@@ -1,0 +1,165 @@
+"""``ecosentry detect`` end to end through the main Typer app, on small hand-written CSV files."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from typer.testing import CliRunner
+
+from ecosentry import cli
+from ecosentry.cli_detect import NAB_FAMILIES
+from ecosentry.detect.registry import all_detectors, codes_of_family, family_of
+
+runner = CliRunner()
+T0 = datetime(2026, 10, 1, 0, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+def invoke(*args: str):
+    return runner.invoke(cli.app, list(args))
+
+
+def read_jsonl(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_gas_csv(path, *, step_minutes: int, hours: int, stuck: range) -> None:
+    """A gas point: dust (a34013) varying except a stuck run over the hours in ``stuck``; O2 and flow running."""
+    lines = ["point,factor,time,value,flag"]
+    n = hours * 60 // step_minutes
+    for i in range(n):
+        t = T0 + timedelta(minutes=i * step_minutes)
+        hour = i * step_minutes // 60
+        dust = 5.0 if hour in stuck else 4.0 + 1.5 * math.sin(i / 7.0) + 0.01 * (i % 13)
+        stamp = t.isoformat()
+        lines.append(f"P1,a34013,{stamp},{dust:.3f},N")
+        lines.append(f"P1,a19001,{stamp},{7.0 + 0.5 * math.sin(i / 5.0) + 0.003 * (i % 7):.3f},N")
+        lines.append(f"P1,a00000,{stamp},{250.0 + 20.0 * math.sin(i / 9.0) + 0.1 * (i % 5):.3f},N")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def overlaps(finding: dict, start: datetime, end: datetime) -> bool:
+    f0 = datetime.fromisoformat(finding["start"].replace("Z", "+00:00"))
+    f1 = datetime.fromisoformat(finding["end"].replace("Z", "+00:00"))
+    return f0 <= end and f1 >= start
+
+
+@pytest.mark.parametrize("step_minutes", [60, 1], ids=["hourly", "minute"])
+def test_constant_run_gives_a_constant_finding(tmp_path, step_minutes):
+    constant_codes = codes_of_family("constant")
+    assert constant_codes, "no constant-value detector registered"
+    data, out = tmp_path / "data.csv", tmp_path / "findings.jsonl"
+    write_gas_csv(data, step_minutes=step_minutes, hours=48, stuck=range(20, 30))
+    result = invoke("detect", "--input", str(data), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    findings = read_jsonl(out)
+    for f in findings:
+        assert set(f) == {"code", "severity", "point", "factor", "start", "end", "explanation", "evidence"}
+    stuck = [f for f in findings if f["code"] in constant_codes and "a34013" in f["factor"].split(",")]
+    assert stuck, findings
+    assert stuck[0]["point"] == "P1"
+    # the stuck hours, 20:00–06:00 local (UTC+8) = 12:00–22:00 UTC
+    assert overlaps(stuck[0], T0 + timedelta(hours=20), T0 + timedelta(hours=30))
+    assert not any(
+        f["code"] in constant_codes and not overlaps(f, T0 + timedelta(hours=20), T0 + timedelta(hours=30))
+        for f in findings
+    )
+
+
+def test_only_restricts_the_codes(tmp_path):
+    data, out = tmp_path / "data.csv", tmp_path / "findings.jsonl"
+    write_gas_csv(data, step_minutes=60, hours=48, stuck=range(20, 30))
+    code = codes_of_family("constant")[0]
+    result = invoke("detect", "--input", str(data), "--output", str(out), "--only", code)
+    assert result.exit_code == 0, result.output
+    findings = read_jsonl(out)
+    assert findings and {f["code"] for f in findings} == {code}
+
+
+def test_only_with_an_unknown_code_is_exit_2(tmp_path):
+    data, out = tmp_path / "data.csv", tmp_path / "findings.jsonl"
+    write_gas_csv(data, step_minutes=60, hours=10, stuck=range(0))
+    result = invoke("detect", "--input", str(data), "--output", str(out), "--only", "DET-NO-SUCH-CODE")
+    assert result.exit_code == 2
+    assert "DET-NO-SUCH-CODE" in result.output
+    assert not out.exists()
+
+
+def test_nab_format_runs_single_series_detectors(tmp_path):
+    """A NAB-style 5-minute series: a flat stretch of 6 h and 2 h of negative values (hourly means < 0)."""
+    data, out = tmp_path / "machine_temp.csv", tmp_path / "findings.jsonl"
+    rows = ["timestamp,value"]
+    t = datetime(2014, 3, 1, 0, 0)
+    flat = range(1200, 1272)  # 72 five-minute values = 6 h
+    for i in range(2016):  # one week
+        if i in flat:
+            v = 42.0
+        elif 1704 <= i < 1728:
+            v = -3.0 - 0.01 * (i % 3)
+        else:
+            v = 40.0 + 5.0 * math.sin(2 * math.pi * i / 288) + 0.37 * ((i * 7919) % 11 - 5)
+        rows.append(f"{(t + timedelta(minutes=5 * i)).strftime('%Y-%m-%d %H:%M:%S')},{v:.3f}")
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--format", "nab", "--tz", "UTC", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    findings = read_jsonl(out)
+    specs = all_detectors()
+    names = {code: name for name, spec in specs.items() for code in spec.codes}
+    assert all(family_of(f["code"], names.get(f["code"], "")) in NAB_FAMILIES for f in findings), findings
+    assert all(f["point"] == "machine_temp" and f["factor"] == "value" for f in findings)
+    codes = {f["code"] for f in findings}
+    assert codes & set(codes_of_family("constant")), findings
+    assert codes & set(codes_of_family("negative")), findings
+    flat_start, flat_end = t.replace(tzinfo=timezone.utc) + timedelta(minutes=5 * 1200), t.replace(
+        tzinfo=timezone.utc) + timedelta(minutes=5 * 1272)
+    assert any(f["code"] in codes_of_family("constant") and overlaps(f, flat_start, flat_end) for f in findings)
+
+
+def test_bad_time_is_exit_2_naming_file_and_line(tmp_path):
+    data, out = tmp_path / "data.csv", tmp_path / "findings.jsonl"
+    data.write_text(
+        "point,factor,time,value\n"
+        "P1,a34013,2026-10-01T00:00:00+08:00,5.1\n"
+        "P1,a34013,2026-10-01T01:00:00+08:00,5.2\n"
+        "P1,a34013,yesterday noon,5.3\n",
+        encoding="utf-8",
+    )
+    result = invoke("detect", "--input", str(data), "--output", str(out))
+    assert result.exit_code == 2
+    assert f"{data}, line 4" in result.output
+    assert "bad time" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_bad_limit_is_exit_2_naming_the_limits_file(tmp_path):
+    data, limits, out = tmp_path / "data.csv", tmp_path / "limits.csv", tmp_path / "findings.jsonl"
+    write_gas_csv(data, step_minutes=60, hours=10, stuck=range(0))
+    limits.write_text("point,factor,kind,limit\nP1,a34013,hour,10\nP1,a21026,week,35\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--limits", str(limits), "--output", str(out))
+    assert result.exit_code == 2
+    assert f"{limits}, line 3" in result.output and "week" in result.output
+    assert not out.exists()
+
+
+def test_missing_column_in_nab_file_is_exit_2(tmp_path):
+    data, out = tmp_path / "series.csv", tmp_path / "findings.jsonl"
+    data.write_text("time,val\n2014-03-01 00:00:00,1\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--format", "nab", "--output", str(out))
+    assert result.exit_code == 2
+    assert f"{data}, line 1" in result.output and "timestamp" in result.output
+
+
+def test_point_only_in_master_data_is_reported_without_data(tmp_path):
+    """A point named in limits.csv but absent from the data is still examined (no-data detectors)."""
+    data, limits, out = tmp_path / "data.csv", tmp_path / "limits.csv", tmp_path / "findings.jsonl"
+    write_gas_csv(data, step_minutes=60, hours=24, stuck=range(0))
+    limits.write_text("point,factor,kind,limit\nP1,a34013,hour,10\nP2,a34013,hour,10\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--limits", str(limits), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "2 point(s)" in result.output
+    no_data = codes_of_family("no_data")
+    if no_data:  # the national rule 联网异常 is registered
+        assert any(f["point"] == "P2" and f["code"] in no_data for f in read_jsonl(out))
