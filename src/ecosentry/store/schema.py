@@ -381,3 +381,94 @@ revisions = Table(
     Column("explanation", Text, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
 )
+
+# --------------------------------------------------------------------------- alarms (ecosentry.alarms)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(40), nullable=False, comment="alarm type code ALM-... (ecosentry.alarms.catalogue)"),
+    Column("source_type", String(24), nullable=False, comment="originator kind: point | enterprise | gate | ..."),
+    Column("source_id", String(64), nullable=False, comment="originator id within its kind"),
+    Column("state", String(12), nullable=False, comment="active | acknowledged | cleared"),
+    Column("severity", String(10), nullable=False, comment="info | warning | critical"),
+    Column("previous_severity", String(10), nullable=True, comment="severity before the latest occurrence"),
+    Column("title", String(200), nullable=False),
+    Column("explanation", Text, nullable=True, comment="latest explanation"),
+    Column("evidence", JSON, nullable=True, comment="latest evidence"),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=True, index=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True, index=True),
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=True, index=True),
+    Column("factor_codes", String(400), nullable=True, comment="comma-separated HJ 212 codes"),
+    Column("occurrences", Integer, nullable=False, server_default="1"),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False, index=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("assignee", String(64), nullable=True),
+    Column("cleared_at", UTCDateTime, nullable=True),
+    Column("cleared_by", String(64), nullable=True, comment="user, or 'data' when the condition ended"),
+    Column("clear_reason", Text, nullable=True),
+    Column("escalation_level", Integer, nullable=False, server_default="0",
+           comment="region levels added above the initial routing"),
+    Column("repeats", Integer, nullable=False, server_default="0", comment="repeat notifications sent"),
+)
+
+# one non-cleared alarm per (originator, type): INSERT ... ON CONFLICT targets this partial index
+Index("ux_alarms_open", alarms.c.source_type, alarms.c.source_id, alarms.c.type, unique=True,
+      sqlite_where=alarms.c.state != "cleared", postgresql_where=alarms.c.state != "cleared")
+
+alarm_events = Table(
+    "alarm_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alarm_id", Integer, ForeignKey("alarms.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=True, comment="user, or 'system' / 'data'"),
+    Column("kind", String(16), nullable=False,
+           comment="raised | updated | acknowledged | assigned | commented | cleared | linked | escalated | repeat"),
+    Column("comment", Text, nullable=True),
+    Column("detail", JSON, nullable=True),
+)
+
+alarm_links = Table(
+    "alarm_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alarm_id", Integer, ForeignKey("alarms.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False, comment="mark | work_order"),
+    Column("target_id", String(64), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("alarm_id", "kind", "target_id", name="uq_alarm_links_alarm_kind_target"),
+)
+
+alarm_subscriptions = Table(
+    "alarm_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("channel", String(10), nullable=False, comment="email | webhook | sms | live"),
+    Column("address", String(300), nullable=False, comment="e-mail, URL, phone number or user name"),
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=False, index=True),
+    Column("alarm_types", String(400), nullable=True, comment="comma-separated ALM codes; NULL = all"),
+    Column("min_severity", String(10), nullable=False, server_default="info"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+alarm_deliveries = Table(
+    "alarm_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alarm_id", Integer, ForeignKey("alarms.id"), nullable=False, index=True),
+    Column("event_id", BigInteger, nullable=True),
+    Column("event", String(16), nullable=False, comment="raised | updated | escalated | repeat | ..."),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(300), nullable=False),
+    Column("subscription_id", Integer, nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("detail", Text, nullable=True),
+)

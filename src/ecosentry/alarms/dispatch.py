@@ -1,0 +1,171 @@
+"""The dispatcher: sends the notifications the router and the escalation schedule decide, over whatever
+channels it is given, and writes the delivery log (``alarm_deliveries``).
+
+Sends run concurrently; a channel that fails, raises or does not answer within ``send_timeout`` gives a
+failed delivery row and never stops the others. Time is a parameter (``now``/``at``), so the schedule is
+driven by the caller's clock: the service calls :meth:`Dispatcher.tick` every minute with the wall clock,
+tests with a controlled one. Database work runs in a worker thread so the event loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from ecosentry.alarms import store
+from ecosentry.alarms.channels.base import Channel, DeliveryResult
+from ecosentry.alarms.escalation import plan_tick
+from ecosentry.alarms.channels.live import message_regions
+from ecosentry.alarms.routing import AlarmPolicy, Delivery, alarm_payload, route_event
+from ecosentry.alarms.store import AlarmChange
+from ecosentry.alarms.subscriptions import region_parents, routing_context
+from ecosentry.store import schema as s
+
+__all__ = ["Dispatcher", "TickReport"]
+
+
+@dataclass
+class TickReport:
+    """What one tick did: alarm ids escalated and reminded, and the delivery rows written."""
+
+    escalated: list[int] = field(default_factory=list)
+    repeated: list[int] = field(default_factory=list)
+    deliveries: list[dict] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Routes alarm events to subscriptions and sends them over ``channels`` (name → :class:`Channel`).
+
+    Parameters
+    ----------
+    engine : Engine
+    channels : mapping of str to Channel
+        ``"email"``, ``"webhook"``, ``"sms"``, ``"live"``; a subscription whose channel is missing gets a
+        failed delivery row saying so.
+    policy : AlarmPolicy
+        Routing depth, escalation and repeat settings.
+    send_timeout : float
+        Seconds a channel may take for one message before the delivery counts as failed. [s]
+    """
+
+    def __init__(self, engine: Engine, channels: Mapping[str, Channel], policy: AlarmPolicy | None = None, *,
+                 send_timeout: float = 30.0, hub: Any = None) -> None:
+        self.engine = engine
+        self.channels = dict(channels)
+        self.policy = policy or AlarmPolicy()
+        self.send_timeout = send_timeout
+        #: :class:`~ecosentry.alarms.channels.live.LiveHub` of the open pages: every raise, severity rise,
+        #: escalation and clear is broadcast there (filtered by region per page), besides subscriptions.
+        self.hub = hub
+
+    @classmethod
+    def from_settings(cls, engine: Engine, channels: Mapping[str, Channel], settings: Any,
+                      hub: Any = None) -> Dispatcher:
+        return cls(engine, channels, AlarmPolicy.from_settings(settings), send_timeout=settings.alarm_send_timeout,
+                   hub=hub)
+
+    def broadcast(self, alarm: Mapping[str, Any], event: str) -> None:
+        """Publish an alarm event to the open pages (live hub), if there is one."""
+        if self.hub is None:
+            return
+        payload = alarm_payload(alarm, event)
+        self.hub.publish(event, alarm["type"], {"alarm_id": alarm["id"], "event": event, "code": alarm["type"],
+                                                "severity": alarm["severity"], "title": alarm["title"],
+                                                "alarm": payload["alarm"]},
+                         regions=message_regions(payload))
+
+    async def notify_cleared(self, alarm: Mapping[str, Any]) -> None:
+        """An alarm was cleared (by data or by hand): open pages learn it at once."""
+        self.broadcast(alarm, "cleared")
+
+    # ------------------------------------------------------------------ events
+
+    async def notify(self, alarm: dict, change: AlarmChange, at: datetime | None = None) -> list[dict]:
+        """Tell the current recipients about a raise or a severity rise (nothing for a quiet update)."""
+        if not change.notify:
+            return []
+        self.broadcast(alarm, change.kind)
+        regions, subs = await asyncio.to_thread(self._context, alarm["region_code"])
+        deliveries = route_event(alarm, change.kind, subs, regions, self.policy)
+        return await self.send(alarm["id"], change.kind, change.event_id, deliveries, at)
+
+    async def raise_alarm(self, **kwargs: Any) -> tuple[dict, AlarmChange, list[dict]]:
+        """:func:`ecosentry.alarms.store.raise_alarm` then :meth:`notify`; returns the deliveries too."""
+        alarm, change = await asyncio.to_thread(lambda: store.raise_alarm(self.engine, **kwargs))
+        return alarm, change, await self.notify(alarm, change, kwargs.get("at"))
+
+    async def tick(self, now: datetime) -> TickReport:
+        """Run the escalations and repeats due at ``now`` for every active (unacknowledged) alarm."""
+        report = TickReport()
+        alarms = await asyncio.to_thread(store.open_alarms, self.engine)
+        if not alarms:
+            return report
+        parents = await asyncio.to_thread(self._parents)
+        for alarm in alarms:
+            regions, subs = await asyncio.to_thread(self._context, alarm["region_code"], parents)
+            plan = plan_tick(alarm, subs, regions, self.policy, now)
+            if plan.escalation_level is None and plan.repeats is None:
+                continue
+            events = await asyncio.to_thread(lambda: store.claim_tick(
+                self.engine, alarm, escalation_level=plan.escalation_level, repeats=plan.repeats, at=now))
+            if events is None:  # another tick, an acknowledgement or a clear came first
+                continue
+            if "escalated" in events:
+                report.escalated.append(alarm["id"])
+                self.broadcast(alarm, "escalated")
+                report.deliveries += await self.send(alarm["id"], "escalated", events["escalated"],
+                                                     plan.escalated, now)
+            if "repeat" in events:
+                report.repeated.append(alarm["id"])
+                report.deliveries += await self.send(alarm["id"], "repeat", events["repeat"], plan.repeated, now)
+        return report
+
+    # ------------------------------------------------------------------ sending
+
+    async def send(self, alarm_id: int, event: str, event_id: int | None, deliveries: Sequence[Delivery],
+                   at: datetime | None = None) -> list[dict]:
+        """Send ``deliveries`` concurrently and write one ``alarm_deliveries`` row each; returns the rows."""
+        if not deliveries:
+            return []
+        results = await asyncio.gather(*(self._send_one(d) for d in deliveries))
+        stamp = at or datetime.now(timezone.utc)
+        rows = [{"alarm_id": alarm_id, "event_id": event_id, "event": event, "channel": d.channel,
+                 "recipient": d.notification.recipient[:300], "subscription_id": d.subscription_id, "at": stamp,
+                 "ok": r.ok, "detail": r.detail} for d, r in zip(deliveries, results)]
+        await asyncio.to_thread(self._log, rows)
+        return rows
+
+    async def _send_one(self, delivery: Delivery) -> DeliveryResult:
+        channel = self.channels.get(delivery.channel)
+        if channel is None:
+            return DeliveryResult(False, f"no {delivery.channel!r} channel is configured")
+        try:
+            result = await asyncio.wait_for(channel.send(delivery.notification), self.send_timeout)
+        except asyncio.TimeoutError:
+            return DeliveryResult(False, f"the {delivery.channel} channel did not answer within "
+                                         f"{self.send_timeout:g} s")
+        except Exception as exc:  # a channel must not raise; if one does, it only fails its own delivery
+            return DeliveryResult(False, f"{type(exc).__name__}: {exc}")
+        if not isinstance(result, DeliveryResult):
+            return DeliveryResult(False, f"the {delivery.channel} channel returned {type(result).__name__}, "
+                                         "not a DeliveryResult")
+        return result
+
+    # ------------------------------------------------------------------ database (worker thread)
+
+    def _parents(self) -> dict[str, str | None]:
+        with self.engine.connect() as conn:
+            return region_parents(conn)
+
+    def _context(self, region_code: str | None, parents: dict[str, str | None] | None = None):
+        with self.engine.connect() as conn:
+            return routing_context(conn, region_code, parents)
+
+    def _log(self, rows: list[dict]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(s.alarm_deliveries), rows)
