@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from ecosentry.cli_compute import compute_command
+from ecosentry.cli_detect import bench_detect_command, detect_command, simulate_inject_command
 from ecosentry.cli_hj212 import app as hj212_app
 from ecosentry.settings import Settings, get_settings
 
@@ -27,6 +28,12 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(report_app, name="report")
 app.command("compute", help="Offline audit: hours, days, months and rates from a long-format CSV, no server.")(
     compute_command)
+app.command("detect", help="Falsification and anomaly detectors on a CSV file (long or NAB), no server.")(
+    detect_command)
+app.command("simulate-inject", help="Write a labelled synthetic CEMS set with injected faults (files, no server).")(
+    simulate_inject_command)
+bench_app.command("detect", help="Precision and recall of every registered detector on injected faults.")(
+    bench_detect_command)
 console = Console()
 err = Console(stderr=True)
 
@@ -51,9 +58,9 @@ def rules_list(as_json: bool = typer.Option(False, "--json", help="one JSON obje
 
     from rich.table import Table
 
-    from ecosentry.rules.catalogue import catalogue
+    from ecosentry.catalogue import full_catalogue
 
-    entries = catalogue()
+    entries = full_catalogue()
     if as_json:
         for r in entries:
             print(json.dumps({"code": r.code, "severity": r.severity, "summary": r.summary, "source": r.source,
@@ -314,6 +321,20 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
         await svc.stop()
 
     asyncio.run(_run_until_signal(main))
+
+
+@bench_app.command("nab")
+def bench_nab(nab_dir: Path = typer.Option(Path("../shared/nab"), help="NAB data and labels (data/, labels/, config/)"),
+              profile: str = typer.Option("standard", help="standard | reward_low_FP | reward_low_FN"),
+              out: Path | None = typer.Option(Path("docs/bench-nab.json"), help="write the result here")) -> None:
+    """Score the statistical detector on the Numenta Anomaly Benchmark (58 series, NAB scoring re-implemented)."""
+    from ecosentry.bench.nab import run_bench_nab
+
+    if not (nab_dir / "labels" / "combined_windows.json").is_file():
+        err.print(f"[red]no NAB corpus at {nab_dir}[/red] (expected labels/combined_windows.json); "
+                  "pass --nab-dir")
+        raise typer.Exit(2)
+    run_bench_nab(nab_dir, profile=profile, out=out, console=console)
 
 
 @bench_app.command("recompute")

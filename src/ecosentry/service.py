@@ -8,12 +8,17 @@ import os
 import subprocess
 import sys
 from contextlib import suppress
+from datetime import datetime, timezone
 
 import uvicorn
 from sqlalchemy import Engine
 
+from ecosentry.alarms.channels.config import ChannelSettings, build_channels
+from ecosentry.alarms.channels.live import LiveHub
+from ecosentry.alarms.dispatch import Dispatcher
 from ecosentry.api.app import create_app
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
+from ecosentry.pipeline.detection import DetectionJob, DetectionSettings
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
 from ecosentry.pipeline.worker import IngestWorker
@@ -44,7 +49,9 @@ class Service:
         self.http: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task] = []
 
-    async def start(self, *, web: bool = True, gateway: bool = True) -> None:
+    async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True) -> None:
+        """Start the parts; ``alarms=False`` leaves the detection passes and alarm ticks to the caller
+        (tests drive :attr:`detection` and :attr:`dispatcher` with their own clock)."""
         st = self.settings
         self.engine = await asyncio.to_thread(prepare_database, st.database_url)
         self.directory = await asyncio.to_thread(PointDirectory, self.engine)
@@ -59,8 +66,15 @@ class Service:
         else:
             self.worker = IngestWorker(self.engine, SpoolReader(st.data_dir / "spool"), self.directory,
                                        batch_max=st.ingest_batch_max, hourly_every=st.hourly_every,
-                                       wake=self.spool.new_data)
+                                       wake=self.spool.new_data, auto_gap_marks=st.auto_gap_marks)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
+        self.live_hub = LiveHub()
+        self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(ChannelSettings(), hub=self.live_hub),
+                                                   st, hub=self.live_hub)
+        self.detection = DetectionJob(self.engine, DetectionSettings.from_settings(st), dispatcher=self.dispatcher)
+        if alarms:
+            self._tasks.append(asyncio.create_task(self.detection.run(), name="detection"))
+            self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
         if gateway:
             self.gateway = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
                                         idle_timeout=st.hj212_idle_timeout)
@@ -74,6 +88,15 @@ class Service:
             self._tasks.append(asyncio.create_task(self.http.serve(), name="http"))
             while not self.http.started:
                 await asyncio.sleep(0.02)
+
+    async def _alarm_ticks(self) -> None:
+        """Escalations and repeat notifications of the open alarms, on the wall clock."""
+        while True:
+            await asyncio.sleep(self.settings.alarm_tick_every)
+            try:
+                await self.dispatcher.tick(datetime.now(timezone.utc))
+            except Exception:
+                log.exception("alarm escalation tick failed; retrying next tick")
 
     @property
     def hj212_port(self) -> int:
@@ -122,6 +145,11 @@ class Service:
                 await asyncio.to_thread(self.worker_proc.wait, 10)
         if self.http:
             self.http.should_exit = True
+        if getattr(self, "detection", None):
+            self.detection.stop()
+        for t in self._tasks:
+            if t.get_name() == "alarm-ticks":
+                t.cancel()
         for t in self._tasks:
             with suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(t, 5)

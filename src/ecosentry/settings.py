@@ -43,6 +43,41 @@ class Settings(BaseSettings):
     #: cores. The demo keeps everything in one process.
     ingest_process: bool = False
 
+    # --- alarms (ecosentry.alarms; platform choices, tag "ours": no national rule fixes these numbers)
+    #: Region levels that receive a new alarm at once, counted upward from the alarm's own region:
+    #: 2 = the county (区县) and the city (地市) together, the usual first line of 环境执法.
+    alarm_route_levels: int = 2
+    #: An alarm not acknowledged within this many minutes escalates one region level up (province …);
+    #: each further period adds one more level. [min]
+    alarm_escalate_after_minutes: float = 30.0
+    #: Repeat notifications to the current recipients every this many minutes while unacknowledged. [min]
+    alarm_repeat_minutes: float = 60.0
+    #: At most this many repeat notifications per alarm.
+    alarm_repeat_max: int = 3
+    #: A channel that has not answered within this many seconds counts as a failed delivery. [s]
+    alarm_send_timeout: float = 30.0
+    #: Base URL of the web UI, for the link in notifications (``None``: no link).
+    alarm_base_url: str | None = None
+    #: Seconds between escalation/repeat checks of the open alarms. [s]
+    alarm_tick_every: float = 60.0
+
+    # --- continuous detection (ecosentry.pipeline.detection); detector thresholds: ecosentry.detect.settings
+    #: Seconds between detection passes (offline check, detectors, exceedance alarms). [s]
+    detect_every: float = 60.0
+    #: A finding raises or keeps an alarm while it ended less than this many hours ago. [h]
+    detect_recent_hours: float = 2.0
+    #: History each pass reads per point: minutes of the last N hours, hours of the last N days (15 days:
+    #: the national half-month constant-range rule, reference notes §5.2).
+    detect_minute_hours: float = 6.0
+    detect_hour_days: float = 15.0
+    #: A logger is offline after silence of this many × its minute-data interval (MinInterval) … [-]
+    offline_factor: float = 3.0
+    #: … and at least this many minutes. The offline alarm is raised at most ``detect_every`` seconds after
+    #: that silence. [min]
+    offline_min_minutes: float = 10.0
+    #: Create automatic 通讯中断 marks for gaps of more than 15 minutes (CN-MARK-AUTO-GAP).
+    auto_gap_marks: bool = True
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ecosentry import __version__
-from ecosentry.api.routes import enterprises, marks, periods, points, reports, system
+from ecosentry.alarms.channels.live import LiveHub
+from ecosentry.api.routes import alarms, enterprises, live, marks, periods, points, reports, system
 
 
 def create_app(engine: Engine, service=None) -> FastAPI:
@@ -20,6 +21,10 @@ def create_app(engine: Engine, service=None) -> FastAPI:
     app.include_router(marks.router)
     app.include_router(reports.router)
     app.include_router(system.router)
+    # the live stream first: /api/v1/alarms/stream must not be read as /api/v1/alarms/{alarm_id}
+    app.state.live_hub = getattr(service, "live_hub", None) or LiveHub()
+    app.include_router(live.router)
+    app.include_router(alarms.router)
     from ecosentry.web.pages import mount_web
 
     mount_web(app)

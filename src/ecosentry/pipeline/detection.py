@@ -1,0 +1,279 @@
+"""Continuous detection: detectors, exceedances and silent loggers → alarms (design: pipeline → detectors → alarms).
+
+Every ``every`` seconds the job
+
+1. checks every active point for silence (``ALM-LOGGER-OFFLINE``): a point whose newest received data is
+   older than ``offline_factor`` × its minute-data interval (at least ``offline_min_minutes``) is offline.
+   The alarm is raised within that silence plus one pass (the bound printed in the docs) and cleared by
+   data as soon as the point is heard again;
+2. for each point that received data since the previous pass, reads its window
+   (:func:`ecosentry.pipeline.detect_input.load_point_data`), runs every registered detector
+   (:func:`ecosentry.detect.registry.run_detectors`), and raises one alarm per alarm type for the
+   findings that are *current* (ending within ``recent_hours`` of now); a type without a current finding
+   is cleared by data;
+3. for the same points, raises ``ALM-EXCEEDANCE`` when the newest judged hour (flue gas: hourly 折算
+   mean) or day (wastewater: daily mean) of a factor is above its limit, and clears it when the newest
+   judged periods are within the limits again.
+
+The grouping and wording are pure functions (:func:`alarm_type_of`, :func:`group_current`,
+:func:`summarise_findings`, :func:`offline_threshold`) tested without a database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Engine, func, select
+
+from ecosentry.alarms import store as alarm_store
+from ecosentry.alarms.catalogue import AlarmType, register_alarm_type, severity_rank
+from ecosentry.detect.model import Finding
+from ecosentry.detect.registry import all_detectors, run_detectors
+from ecosentry.detect.settings import DetectorSettings
+from ecosentry.metrics import counters
+from ecosentry.pipeline.detect_input import DetectWindow, load_point_data
+from ecosentry.store import schema as s
+from ecosentry.store.registry import PointInfo, load_point_directory
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DetectionSettings", "DetectionJob", "alarm_type_of", "group_current", "summarise_findings",
+           "offline_threshold"]
+
+ALM_DATA_ANOMALY = register_alarm_type(AlarmType(
+    "ALM-DATA-ANOMALY", "warning",
+    "Values are impossible or abnormal for the analyser (negative, above the range, statistical outliers).",
+    "national 电子督办 rule 3 数据异常 (负值, 超量程); reference notes §5.2, §5.6; anchors.md §6"), __name__)
+
+#: Finding code prefix → alarm type (first match wins). Everything else is a falsification sign.
+_TYPE_BY_PREFIX: tuple[tuple[str, str], ...] = (
+    ("DET-MISSING", "ALM-DATA-MISSING"),
+    ("DET-NO-DATA", "ALM-DATA-MISSING"),
+    ("DET-NEGATIVE", "ALM-DATA-ANOMALY"),
+    ("DET-OVER-RANGE", "ALM-DATA-ANOMALY"),
+    ("DET-STAT-", "ALM-DATA-ANOMALY"),
+)
+
+
+def alarm_type_of(code: str) -> str:
+    """The alarm type a finding code raises: missing data, data anomaly, or falsification signs."""
+    for prefix, alarm_type in _TYPE_BY_PREFIX:
+        if code.startswith(prefix):
+            return alarm_type
+    return "ALM-FALSIFICATION"
+
+
+def group_current(findings: Iterable[Finding], now: datetime, recent: timedelta,
+                  min_severity: str = "warning") -> dict[str, list[Finding]]:
+    """Findings ending within ``recent`` of ``now``, by alarm type (older ones were alarmed when current).
+
+    Findings below ``min_severity`` (``info``: weak evidence on its own, e.g. the last-digit test) raise
+    no alarm; the detectors' output (``ecosentry detect``, the evidence of other alarms) still shows them.
+    """
+    out: dict[str, list[Finding]] = defaultdict(list)
+    floor = severity_rank(min_severity)
+    for f in findings:
+        if f.end >= now - recent and severity_rank(f.severity) >= floor:
+            out[alarm_type_of(f.code)].append(f)
+    return dict(out)
+
+
+def summarise_findings(point_label: str, findings: Sequence[Finding], limit: int = 20) -> dict[str, Any]:
+    """Title, explanation, severity, factor codes and evidence of one alarm made of ``findings``."""
+    ordered = sorted(findings, key=lambda f: (-severity_rank(f.severity), f.code, f.start))
+    codes = list(dict.fromkeys(f.code for f in ordered))
+    factors = sorted({x for f in ordered for x in f.factors})
+    worst = ordered[0]
+    more = f" (+{len(ordered) - 1} more)" if len(ordered) > 1 else ""
+    return {
+        "title": f"{point_label}: {', '.join(codes[:4])}{'…' if len(codes) > 4 else ''}",
+        "explanation": worst.explanation + more,
+        "severity": worst.severity,
+        "factor_codes": factors or None,
+        "evidence": {"findings": [f.to_json() for f in ordered[:limit]], "n_findings": len(ordered),
+                     "codes": codes},
+    }
+
+
+def offline_threshold(min_interval_minutes: int, factor: float, floor_minutes: float) -> timedelta:
+    """Silence after which a logger is offline: ``factor`` × its minute interval, at least ``floor``."""
+    return timedelta(minutes=max(floor_minutes, factor * max(1, min_interval_minutes)))
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """Settings of the continuous detection job (from :class:`ecosentry.settings.Settings`)."""
+
+    every: float = 60.0
+    recent_hours: float = 2.0
+    offline_factor: float = 3.0
+    offline_min_minutes: float = 10.0
+    window: DetectWindow = DetectWindow()
+
+    @classmethod
+    def from_settings(cls, st: Any) -> "DetectionSettings":
+        return cls(every=st.detect_every, recent_hours=st.detect_recent_hours, offline_factor=st.offline_factor,
+                   offline_min_minutes=st.offline_min_minutes,
+                   window=DetectWindow(st.detect_minute_hours, st.detect_hour_days))
+
+
+class DetectionJob:
+    """Runs :meth:`pass_once` every ``settings.every`` seconds; ``raise_alarm`` notifies through a dispatcher."""
+
+    def __init__(self, engine: Engine, settings: DetectionSettings = DetectionSettings(), *,
+                 dispatcher: Any = None, detector_settings: DetectorSettings | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.detector_settings = detector_settings or DetectorSettings()
+        self.specs = all_detectors()
+        self.last_pass: datetime | None = None
+        #: A point that never sent data is offline once the job has watched it for the allowed silence.
+        self.watching_since = datetime.now(timezone.utc)
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Pass after pass, the first one ``every`` seconds after the start, until :meth:`stop`."""
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.settings.every)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self.pass_once(datetime.now(timezone.utc))
+            except Exception:
+                counters.inc("detect.pass_errors")
+                log.exception("detection pass failed; retrying next pass")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # ------------------------------------------------------------------ one pass
+
+    async def pass_once(self, now: datetime) -> dict[str, int]:
+        """One pass at ``now``; returns counts (points looked at, alarms raised/updated, cleared)."""
+        since = self.last_pass or now - timedelta(days=self.settings.window.hour_days)
+        points, last_heard = await asyncio.to_thread(self._points_and_last_heard)
+        stats = {"points": 0, "raised": 0, "cleared": 0}
+        for info in points:
+            await self._offline(info, last_heard.get(info.point_id), now, stats)
+        fresh = [p for p in points if (t := last_heard.get(p.point_id)) is not None and t >= since]
+        for info in fresh:
+            stats["points"] += 1
+            try:
+                findings, exceeded = await asyncio.to_thread(self._evaluate, info, now)
+            except Exception:
+                counters.inc("detect.point_errors")
+                log.exception("detection of point %s failed", info.mn)
+                continue
+            await self._sync_findings(info, findings, now, stats)
+            await self._sync_exceedance(info, exceeded, now, stats)
+        self.last_pass = now
+        counters.inc("detect.passes")
+        return stats
+
+    def _points_and_last_heard(self) -> tuple[list[PointInfo], dict[int, datetime]]:
+        points = [p for p in load_point_directory(self.engine).values() if p.active]
+        lv = s.latest_values
+        with self.engine.connect() as conn:
+            heard = dict(conn.execute(select(lv.c.point_id, func.max(lv.c.received_at)).group_by(lv.c.point_id)).all())
+        return points, heard
+
+    def _evaluate(self, info: PointInfo, now: datetime) -> tuple[list[Finding], list[dict]]:
+        with self.engine.connect() as conn:
+            data = load_point_data(conn, info, now, self.settings.window)
+            exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2))
+
+        def on_error(name: str, point: str, exc: Exception) -> None:
+            counters.inc("detect.detector_errors")
+            log.error("detector %s failed on point %s: %s", name, point, exc)
+
+        return run_detectors(data, self.detector_settings, self.specs, on_error=on_error), exceeded
+
+    async def _raise(self, stats: dict[str, int], **kwargs: Any) -> None:
+        if self.dispatcher is not None:
+            _alarm, change, _ = await self.dispatcher.raise_alarm(**kwargs)
+        else:
+            _alarm, change = await asyncio.to_thread(lambda: alarm_store.raise_alarm(self.engine, **kwargs))
+        stats["raised"] += change.kind == "raised"
+
+    async def _clear(self, stats: dict[str, int], **kwargs: Any) -> None:
+        cleared = await asyncio.to_thread(lambda: alarm_store.clear_by_data(self.engine, **kwargs))
+        if cleared is not None:
+            stats["cleared"] += 1
+            if self.dispatcher is not None and hasattr(self.dispatcher, "notify_cleared"):
+                await self.dispatcher.notify_cleared(cleared)
+
+    async def _offline(self, info: PointInfo, heard: datetime | None, now: datetime, stats: dict[str, int]) -> None:
+        limit = offline_threshold(info.min_interval, self.settings.offline_factor, self.settings.offline_min_minutes)
+        origin = {"type": "ALM-LOGGER-OFFLINE", "source_type": "point", "source_id": info.point_id}
+        if heard is not None and now - heard <= limit:
+            await self._clear(stats, **origin, at=now, explanation=f"data received again at {heard.isoformat()}")
+            return
+        if heard is None and now - self.watching_since <= limit:
+            return
+        silent = "has never sent data" if heard is None else \
+            f"has sent nothing since {heard.isoformat()} ({(now - heard).total_seconds() / 60:.0f} min)"
+        await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now,
+                          title=f"{info.mn}: logger offline",
+                          explanation=f"Data logger {info.mn} {silent}; the allowed silence is "
+                                      f"{limit.total_seconds() / 60:.0f} min ({self.settings.offline_factor:g} × "
+                                      f"its {info.min_interval}-min data interval).",
+                          evidence={"last_received_at": heard, "threshold_minutes": limit.total_seconds() / 60,
+                                    "min_interval": info.min_interval})
+
+    async def _sync_findings(self, info: PointInfo, findings: list[Finding], now: datetime,
+                             stats: dict[str, int]) -> None:
+        current = group_current(findings, now, timedelta(hours=self.settings.recent_hours))
+        for alarm_type in ("ALM-DATA-MISSING", "ALM-DATA-ANOMALY", "ALM-FALSIFICATION"):
+            origin = {"type": alarm_type, "source_type": "point", "source_id": info.point_id}
+            group = current.get(alarm_type)
+            if not group:
+                await self._clear(stats, **origin, at=now, explanation="no current finding in the latest pass")
+                continue
+            summary = summarise_findings(info.mn, group)
+            await self._raise(stats, **origin, point_id=info.point_id, at=now, **summary)
+
+    async def _sync_exceedance(self, info: PointInfo, newest: list[dict], now: datetime,
+                               stats: dict[str, int]) -> None:
+        origin = {"type": "ALM-EXCEEDANCE", "source_type": "point", "source_id": info.point_id}
+        over = [r for r in newest if r["exceeded"]]
+        if not newest:
+            return
+        if not over:
+            await self._clear(stats, **origin, at=now, explanation="the newest judged periods are within the limits")
+            return
+        parts = [f"{r['factor_code']} {r['period']} {r['period_start'].isoformat()}: "
+                 f"{r['judged_value']:.4g} > limit {r['limit_value']:.4g} (×{1 + (r['multiple'] or 0):.2f})"
+                 for r in over]
+        await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now,
+                          factor_codes=sorted({r["factor_code"] for r in over}),
+                          title=f"{info.mn}: exceedance of {', '.join(sorted({r['factor_code'] for r in over}))}",
+                          explanation=f"Point {info.mn} exceeds its emission limit: " + "; ".join(parts) + ".",
+                          evidence={"periods": over})
+
+
+def _newest_judgements(conn, point_id: int, since: datetime) -> list[dict]:
+    """Per factor, the newest judged hour (hourly_values) and day (derived_periods) since ``since``."""
+    out: list[dict] = []
+    h, d = s.hourly_values, s.derived_periods
+    for table, period, value_expr in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value)),
+                                      (d, "day", func.coalesce(d.c.zs_value, d.c.value))):
+        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since]
+        if table is d:
+            filters.append(d.c.period == "day")
+        newest = (select(table.c.factor_code, func.max(table.c.period_start).label("t"))
+                  .where(*filters).group_by(table.c.factor_code).subquery())
+        rows = conn.execute(select(table.c.factor_code, table.c.period_start, value_expr.label("judged_value"),
+                                   table.c.exceeded, table.c.multiple, table.c.limit_value)
+                            .join(newest, (newest.c.factor_code == table.c.factor_code)
+                                  & (newest.c.t == table.c.period_start))
+                            .where(*filters)).mappings()
+        out += [{**r, "period": period} for r in rows]
+    return out

@@ -1,0 +1,61 @@
+"""Pure parts of the continuous detection job: which alarm a finding raises, when it is current, wording."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ecosentry.alarms.catalogue import ALARM_TYPES
+from ecosentry.detect.model import Finding
+from ecosentry.detect.registry import all_codes, all_detectors
+from ecosentry.pipeline.detection import alarm_type_of, group_current, offline_threshold, summarise_findings
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+def finding(code: str, end_h_ago: float, severity: str = "warning", factors=("a21026",)) -> Finding:
+    end = NOW - timedelta(hours=end_h_ago)
+    return Finding(code, severity, "MN1", tuple(factors), end - timedelta(hours=4), end,
+                   f"{code} explained with numbers 35.2 mg/m³.", {"x": 1})
+
+
+def test_every_detector_code_maps_to_a_registered_alarm_type():
+    all_detectors()
+    codes = all_codes()
+    assert codes, "detectors are registered"
+    for code in codes:
+        assert alarm_type_of(code) in ALARM_TYPES
+    assert alarm_type_of("DET-MISSING-MINUTES") == alarm_type_of("DET-NO-DATA") == "ALM-DATA-MISSING"
+    assert alarm_type_of("DET-NEGATIVE") == alarm_type_of("DET-STAT-SPIKE") == "ALM-DATA-ANOMALY"
+    assert alarm_type_of("DET-CONST-4H") == alarm_type_of("DET-LIMIT-HUG") == "ALM-FALSIFICATION"
+
+
+def test_only_findings_ending_within_the_recent_window_are_current():
+    old = finding("DET-CONST-4H", 2.5)
+    edge = finding("DET-LIMIT-HUG", 2.0)
+    fresh = finding("DET-MISSING-HOUR", 0.0)
+    groups = group_current([old, edge, fresh], NOW, timedelta(hours=2))
+    assert groups == {"ALM-FALSIFICATION": [edge], "ALM-DATA-MISSING": [fresh]}
+
+
+def test_summary_puts_the_worst_finding_first_and_keeps_all_evidence():
+    a = finding("DET-CONST-4H", 0, "warning", ("a21026",))
+    b = finding("DET-CLONE", 0, "critical", ("a34013", "a01012"))
+    s = summarise_findings("MN1", [a, b])
+    assert s["severity"] == "critical"
+    assert s["title"] == "MN1: DET-CLONE, DET-CONST-4H"
+    assert s["explanation"] == b.explanation + " (+1 more)"
+    assert s["factor_codes"] == ["a01012", "a21026", "a34013"]
+    assert s["evidence"]["n_findings"] == 2 and [f["code"] for f in s["evidence"]["findings"]] == ["DET-CLONE",
+                                                                                                  "DET-CONST-4H"]
+
+
+def test_offline_threshold_is_n_intervals_with_a_floor():
+    assert offline_threshold(1, 3, 10) == timedelta(minutes=10)      # 3 × 1 min < 10-min floor
+    assert offline_threshold(10, 3, 10) == timedelta(minutes=30)     # 3 × 10 min
+    assert offline_threshold(0, 3, 2) == timedelta(minutes=3)        # interval 0 read as 1 min
+
+
+def test_info_findings_raise_no_alarm_by_themselves():
+    weak = finding("DET-LAST-DIGIT", 0, "info")
+    assert group_current([weak], NOW, timedelta(hours=2)) == {}
+    assert group_current([weak], NOW, timedelta(hours=2), min_severity="info") == {"ALM-FALSIFICATION": [weak]}
