@@ -59,3 +59,20 @@ def test_info_findings_raise_no_alarm_by_themselves():
     weak = finding("DET-LAST-DIGIT", 0, "info")
     assert group_current([weak], NOW, timedelta(hours=2)) == {}
     assert group_current([weak], NOW, timedelta(hours=2), min_severity="info") == {"ALM-FALSIFICATION": [weak]}
+
+
+def test_device_faults_are_the_trailing_fault_flagged_records():
+    from ecosentry.detect.model import PointData, Series
+    from ecosentry.pipeline.detection import device_faults
+
+    def minutes(flags):
+        times = [NOW - timedelta(minutes=len(flags) - i) for i in range(len(flags))]
+        return Series.from_records("a21026", [(t, 20.0, f) for t, f in zip(times, flags)])
+
+    data = PointData("MN1", minutes={"a21026": minutes(["N", "D", "N", "D", "D", "D"])})
+    [f] = device_faults(data, NOW, timedelta(hours=2))
+    # the trailing run of D starts 3 records before the end: NOW − 3 min … the newest at NOW − 1 min
+    assert f == {"factor": "a21026", "flag": "D", "since": NOW - timedelta(minutes=3), "at": NOW - timedelta(minutes=1)}
+    # back to normal at the newest record → no fault; a fault older than the recent window → no fault
+    assert device_faults(PointData("MN1", minutes={"a21026": minutes(["D", "D", "N"])}), NOW, timedelta(hours=2)) == []
+    assert device_faults(data, NOW + timedelta(hours=3), timedelta(hours=2)) == []

@@ -11,7 +11,8 @@ Every ``every`` seconds the job
    (:func:`ecosentry.detect.registry.run_detectors`), and raises one alarm per alarm type for the
    findings that are *current* (ending within ``recent_hours`` of now); a type without a current finding
    is cleared by data;
-3. for the same points, raises ``ALM-EXCEEDANCE`` when the newest judged hour (flue gas: hourly 折算
+3. for the same points, raises ``ALM-DEVICE-FAULT`` while the newest records of a factor carry the fault flag
+   D or B (HJ 212-2017 Table 8), and ``ALM-EXCEEDANCE`` when the newest judged hour (flue gas: hourly 折算
    mean) or day (wastewater: daily mean) of a factor is above its limit, and clears it when the newest
    judged periods are within the limits again.
 
@@ -32,7 +33,7 @@ from sqlalchemy import Engine, func, select
 
 from ecosentry.alarms import store as alarm_store
 from ecosentry.alarms.catalogue import AlarmType, register_alarm_type, severity_rank
-from ecosentry.detect.model import Finding
+from ecosentry.detect.model import Finding, PointData, to_datetime, to_datetime64
 from ecosentry.detect.registry import all_detectors, run_detectors
 from ecosentry.detect.settings import DetectorSettings
 from ecosentry.metrics import counters
@@ -98,6 +99,34 @@ def summarise_findings(point_label: str, findings: Sequence[Finding], limit: int
         "evidence": {"findings": [f.to_json() for f in ordered[:limit]], "n_findings": len(ordered),
                      "codes": codes},
     }
+
+
+#: HJ 212-2017 §6.6.4 Table 8 flags that say the device itself is not working: D 故障 (fault),
+#: B 通讯异常 (communication fault of the analyser link).
+FAULT_FLAGS = frozenset({"D", "B"})
+
+
+def device_faults(data: PointData, now: datetime, recent: timedelta) -> list[dict]:
+    """Factors whose newest record within ``recent`` of ``now`` carries a fault flag (D or B).
+
+    Returns ``[{"factor", "flag", "since", "at"}]``: ``since`` is the start of the trailing run of fault-flagged
+    records (the fault is still on at the newest record). Minute records when the factor has them, else hours.
+    """
+    out = []
+    lo = to_datetime64(now - recent)
+    for factor in data.factors():
+        series = data.minutes.get(factor) or data.hours.get(factor)
+        if series is None or not len(series) or not series.flags or series.times[-1] < lo:
+            continue
+        flags = series.flag_array()
+        if flags[-1] not in FAULT_FLAGS:
+            continue
+        i = len(flags) - 1
+        while i > 0 and flags[i - 1] in FAULT_FLAGS:
+            i -= 1
+        out.append({"factor": factor, "flag": flags[-1], "since": to_datetime(series.times[i]),
+                    "at": to_datetime(series.times[-1])})
+    return out
 
 
 def offline_threshold(min_interval_minutes: int, factor: float, floor_minutes: float) -> timedelta:
@@ -167,13 +196,14 @@ class DetectionJob:
         for info in fresh:
             stats["points"] += 1
             try:
-                findings, exceeded = await asyncio.to_thread(self._evaluate, info, now)
+                findings, exceeded, faults = await asyncio.to_thread(self._evaluate, info, now)
             except Exception:
                 counters.inc("detect.point_errors")
                 log.exception("detection of point %s failed", info.mn)
                 continue
             await self._sync_findings(info, findings, now, stats)
             await self._sync_exceedance(info, exceeded, now, stats)
+            await self._sync_faults(info, faults, now, stats)
         self.last_pass = now
         counters.inc("detect.passes")
         return stats
@@ -185,7 +215,7 @@ class DetectionJob:
             heard = dict(conn.execute(select(lv.c.point_id, func.max(lv.c.received_at)).group_by(lv.c.point_id)).all())
         return points, heard
 
-    def _evaluate(self, info: PointInfo, now: datetime) -> tuple[list[Finding], list[dict]]:
+    def _evaluate(self, info: PointInfo, now: datetime) -> tuple[list[Finding], list[dict], list[dict]]:
         with self.engine.connect() as conn:
             data = load_point_data(conn, info, now, self.settings.window)
             exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2))
@@ -194,7 +224,8 @@ class DetectionJob:
             counters.inc("detect.detector_errors")
             log.error("detector %s failed on point %s: %s", name, point, exc)
 
-        return run_detectors(data, self.detector_settings, self.specs, on_error=on_error), exceeded
+        faults = device_faults(data, now, timedelta(hours=self.settings.recent_hours))
+        return run_detectors(data, self.detector_settings, self.specs, on_error=on_error), exceeded, faults
 
     async def _raise(self, stats: dict[str, int], **kwargs: Any) -> None:
         if self.dispatcher is not None:
@@ -239,6 +270,20 @@ class DetectionJob:
                 continue
             summary = summarise_findings(info.mn, group)
             await self._raise(stats, **origin, point_id=info.point_id, at=now, **summary)
+
+    async def _sync_faults(self, info: PointInfo, faults: list[dict], now: datetime, stats: dict[str, int]) -> None:
+        origin = {"type": "ALM-DEVICE-FAULT", "source_type": "point", "source_id": info.point_id}
+        if not faults:
+            await self._clear(stats, **origin, at=now, explanation="the newest records carry no fault flag")
+            return
+        names = {"D": "fault (D)", "B": "communication fault (B)"}
+        parts = [f"{f['factor']} {names[f['flag']]} since {f['since'].isoformat()}" for f in faults]
+        await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now,
+                          factor_codes=[f["factor"] for f in faults],
+                          title=f"{info.mn}: device fault ({', '.join(f['factor'] for f in faults)})",
+                          explanation=f"The logger of point {info.mn} flags its newest data as device faults "
+                                      f"(HJ 212-2017 Table 8): " + "; ".join(parts) + ".",
+                          evidence={"faults": faults})
 
     async def _sync_exceedance(self, info: PointInfo, newest: list[dict], now: datetime,
                                stats: dict[str, int]) -> None:
