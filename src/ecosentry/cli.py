@@ -268,8 +268,20 @@ def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="vir
              fleet_out: Path | None = typer.Option(None, help="write the simulated fleet here (YAML) to import it"),
              backfill_hours: float = typer.Option(0, help="first send this many hours of history"),
              rtd_interval: int = typer.Option(30, help="real-time upload interval [s]"),
-             seed: int = 1, verbose: bool = typer.Option(False, "-v")) -> None:
-    """Run N virtual data loggers (flue gas and wastewater) against an HJ 212 server over real TCP."""
+             seed: int = 1, verbose: bool = typer.Option(False, "-v"),
+             inject: str | None = typer.Option(None, help="all or fault classes (comma-separated): write a labelled "
+                                               "set with injected faults to --inject-out instead of sending"),
+             inject_out: Path | None = typer.Option(None, help="directory for the labelled set (with --inject)")) -> None:
+    """Run N virtual data loggers (flue gas and wastewater) against an HJ 212 server over real TCP.
+
+    With ``--inject``, write a labelled synthetic set with injected faults instead (see ``simulate-inject``).
+    """
+    if inject is not None:
+        if inject_out is None:
+            err.print("[red]--inject needs --inject-out DIR[/red]")
+            raise typer.Exit(2)
+        simulate_inject_command(out=inject_out, inject=inject, seed=seed, points=24, days=30, per_class=2, clean=4)
+        return
     from ecosentry.simulate.fleet import demo_fleet, write_fleet_yaml
     from ecosentry.simulate.runner import run_fleet
 
