@@ -12,6 +12,7 @@ from rich.console import Console
 
 from ecosentry.cli_compute import compute_command
 from ecosentry.cli_detect import bench_detect_command, detect_command, simulate_inject_command
+from ecosentry.cli_evidence import evidence_command
 from ecosentry.cli_hj212 import app as hj212_app
 from ecosentry.settings import Settings, get_settings
 
@@ -21,11 +22,15 @@ registry_app = typer.Typer(help="Registry: regions, enterprises, outlets, points
 bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)
+alarm_app = typer.Typer(help="Alarms: the evidence pack for enforcement.", no_args_is_help=True)
 app.add_typer(hj212_app, name="hj212")
 app.add_typer(registry_app, name="registry")
 app.add_typer(bench_app, name="bench")
 app.add_typer(rules_app, name="rules")
 app.add_typer(report_app, name="report")
+app.add_typer(alarm_app, name="alarm")
+alarm_app.command("evidence", help="The evidence pack (证据包) PDF of an alarm: data window, chart, rules, marks, "
+                  "raw frames, history.")(evidence_command)
 app.command("compute", help="Offline audit: hours, days, months and rates from a long-format CSV, no server.")(
     compute_command)
 app.command("detect", help="Falsification and anomaly detectors on a CSV file (long or NAB), no server.")(

@@ -71,7 +71,8 @@ class Service:
         self.live_hub = LiveHub()
         self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(ChannelSettings(), hub=self.live_hub),
                                                    st, hub=self.live_hub)
-        self.detection = DetectionJob(self.engine, DetectionSettings.from_settings(st), dispatcher=self.dispatcher)
+        self.detection = DetectionJob(self.engine, DetectionSettings.from_settings(st), dispatcher=self.dispatcher,
+                                      detector_settings=st.detect)
         if alarms:
             self._tasks.append(asyncio.create_task(self.detection.run(), name="detection"))
             self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))

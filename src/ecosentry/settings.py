@@ -5,11 +5,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ecosentry.detect.settings import DetectorSettings
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
 
     #: SQLAlchemy URL. SQLite file by default; ``postgresql+psycopg://postgres@127.0.0.1/ecosentry`` in production.
     database_url: str = "sqlite:///var/ecosentry.sqlite"
@@ -64,6 +68,8 @@ class Settings(BaseSettings):
     # --- continuous detection (ecosentry.pipeline.detection); detector thresholds: ecosentry.detect.settings
     #: Seconds between detection passes (offline check, detectors, exceedance alarms). [s]
     detect_every: float = 60.0
+    #: A point is evaluated by the detectors at most this often (offline checks run every pass). [s]
+    detect_point_every: float = 300.0
     #: A finding raises or keeps an alarm while it ended less than this many hours ago. [h]
     detect_recent_hours: float = 2.0
     #: History each pass reads per point: minutes of the last N hours, hours of the last N days (15 days:
@@ -77,6 +83,8 @@ class Settings(BaseSettings):
     offline_min_minutes: float = 10.0
     #: Create automatic 通讯中断 marks for gaps of more than 15 minutes (CN-MARK-AUTO-GAP).
     auto_gap_marks: bool = True
+    #: Detector thresholds (``ecosentry.detect.settings``), e.g. ``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``.
+    detect: DetectorSettings = Field(default_factory=DetectorSettings)
 
 
 @lru_cache

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.detect.model import Finding
 from ecosentry.detect.registry import all_codes, all_detectors
-from ecosentry.pipeline.detection import alarm_type_of, group_current, offline_threshold, summarise_findings
+from ecosentry.pipeline.detection import (
+    DetectionJob,
+    DetectionSettings,
+    alarm_type_of,
+    group_current,
+    offline_threshold,
+    summarise_findings,
+)
+from ecosentry.service import prepare_database
+from ecosentry.store import schema as s
+from ecosentry.store.registry import import_fleet
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+from helpers import FLEET  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
@@ -76,3 +91,23 @@ def test_device_faults_are_the_trailing_fault_flagged_records():
     # back to normal at the newest record → no fault; a fault older than the recent window → no fault
     assert device_faults(PointData("MN1", minutes={"a21026": minutes(["D", "D", "N"])}), NOW, timedelta(hours=2)) == []
     assert device_faults(data, NOW + timedelta(hours=3), timedelta(hours=2)) == []
+
+
+async def test_a_point_is_evaluated_at_most_every_point_every_seconds(tmp_path):
+    """Fresh points are evaluated when due; a point not due stays pending for a later pass."""
+    engine = prepare_database(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    import_fleet(engine, FLEET)
+    with engine.begin() as c:
+        c.execute(s.latest_values.insert(), [{"point_id": 1, "factor_code": "a21026", "kind": "min",
+                                              "period_start": NOW - timedelta(minutes=1), "value": 1.0,
+                                              "received_at": NOW - timedelta(seconds=30)}])
+    job = DetectionJob(engine, DetectionSettings(point_every=300))
+    job.last_pass = NOW - timedelta(minutes=1)
+    assert (await job.pass_once(NOW))["points"] == 1            # heard since the last pass: evaluated
+    assert (await job.pass_once(NOW + timedelta(seconds=60)))["points"] == 0   # not due, nothing new
+    with engine.begin() as c:                                   # new data 2 min later: heard, not yet due
+        c.execute(s.latest_values.update().values(received_at=NOW + timedelta(seconds=110)))
+    assert (await job.pass_once(NOW + timedelta(seconds=120)))["points"] == 0 and job.pending == {1}
+    assert (await job.pass_once(NOW + timedelta(seconds=300)))["points"] == 1  # due now: evaluated
+    assert job.pending == set()
+    engine.dispose()

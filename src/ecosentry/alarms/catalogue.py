@@ -113,6 +113,9 @@ for _t in (
     AlarmType("ALM-FALSIFICATION", "critical",
               "Detectors (DET-*) found signs of falsified or manipulated data (恒值, 负值, 突升突降 …).",
               f"national 电子督办 rules 3, 11–16; {_REF} §5.1–§5.6"),
+    AlarmType("ALM-DATA-ANOMALY", "warning",
+              "Values are impossible or abnormal for the analyser (negative, above the range, statistical "
+              "outliers).", f"national 电子督办 rule 3 数据异常 (负值, 超量程); {_REF} §5.2, §5.6; anchors.md §6"),
     AlarmType("ALM-DEVICE-FAULT", "warning",
               "The analyser or logger reports a fault or abnormal state (flag D or B, status 02).",
               f"HJ 212-2017 §6.6.4 Table 8; Circular 10/2021 Art. 39; {_REF} §0.2, §7.2, §5.2 rule 5"),

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from ecosentry import __version__
 from ecosentry.alarms.channels.live import LiveHub
-from ecosentry.api.routes import alarms, enterprises, live, marks, periods, points, reports, system
+from ecosentry.api.routes import alarms, enterprises, evidence, live, marks, periods, points, reports, system
 
 
 def create_app(engine: Engine, service=None) -> FastAPI:
@@ -25,6 +25,7 @@ def create_app(engine: Engine, service=None) -> FastAPI:
     app.state.live_hub = getattr(service, "live_hub", None) or LiveHub()
     app.include_router(live.router)
     app.include_router(alarms.router)
+    app.include_router(evidence.router)
     from ecosentry.web.pages import mount_web
 
     mount_web(app)

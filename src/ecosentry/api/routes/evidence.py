@@ -1,0 +1,33 @@
+"""The evidence pack (证据包) of an alarm as a PDF download, for enforcement (:mod:`ecosentry.reports.evidence`).
+
+Links in the pack start with ``base_url`` (query), else ``settings.alarm_base_url``, else they are relative.
+404 for an unknown alarm.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from sqlalchemy import Engine
+
+from ecosentry.alarms.store import AlarmNotFound
+from ecosentry.api.deps import get_engine
+from ecosentry.reports.evidence import EvidenceSettings, build_evidence_pack, evidence_pack_pdf
+from ecosentry.settings import get_settings
+
+router = APIRouter(prefix="/api/v1", tags=["alarms"])
+
+
+@router.get("/alarms/{alarm_id}/evidence.pdf", summary="Evidence pack (证据包) of an alarm, PDF",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def evidence_pdf(alarm_id: int,
+                 base_url: str | None = Query(None, description="base URL of the platform for the links"),
+                 max_frames: int | None = Query(None, ge=0, le=1000, description="raw frames listed at most"),
+                 engine: Engine = Depends(get_engine)) -> Response:
+    settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
+    try:
+        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarm_base_url,
+                                   settings=settings)
+    except AlarmNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    return Response(evidence_pack_pdf(pack), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="alarm-{alarm_id}-evidence.pdf"'})
