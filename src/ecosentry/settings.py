@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     http_port: int = 8000
     #: Default regulatory time zone for points that do not name one.
     default_tz: str = "Asia/Shanghai"
+    #: UI language when neither the user nor the browser chooses one: zh | vi | en.
+    default_locale: str = "zh"
     #: Largest batch the ingest worker writes in one transaction.
     ingest_batch_max: int = 5000
     #: Seconds between recomputations of the hours that received minute data (the hour in progress is

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ecosentry import __version__
+from ecosentry.settings import Settings
 from ecosentry.alarms.channels.live import LiveHub
 from ecosentry.api.routes import alarms, enterprises, evidence, live, marks, periods, points, reports, system
 
@@ -15,6 +16,7 @@ def create_app(engine: Engine, service=None) -> FastAPI:
                   description="Pollution-source supervision: HJ 212 data, registry, derived values.")
     app.state.engine = engine
     app.state.service = service
+    app.state.settings = service.settings if service is not None else Settings()
     app.include_router(points.router)
     app.include_router(enterprises.router)
     app.include_router(periods.router)

@@ -84,6 +84,9 @@ enterprises = Table(
     Column("address", String(300), nullable=True),
     Column("lon", Float, nullable=True),
     Column("lat", Float, nullable=True),
+    Column("park_code", String(20), ForeignKey("parks.code"), nullable=True, comment="chemical park (化工园区)"),
+    Column("published", Boolean, nullable=False, server_default="0",
+           comment="data shown on the public page (信息公开)"),
 )
 
 outlets = Table(
@@ -170,6 +173,42 @@ users = Table(
     Column("region_code", String(12), ForeignKey("regions.code"), nullable=True, comment="scope for regulators"),
     Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True, comment="scope for enterprises"),
     Column("active", Boolean, nullable=False, server_default="1"),
+    Column("park_code", String(20), ForeignKey("parks.code"), nullable=True, comment="scope for park committees"),
+    Column("organisation", String(200), nullable=True, comment="O&M contractor or authority name"),
+    Column("locale", String(8), nullable=True, comment="preferred UI language: zh | vi | en"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime, nullable=True, comment="lock-out after repeated failed logins"),
+    Column("last_login_at", UTCDateTime, nullable=True),
+)
+
+parks = Table(
+    "parks",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=False),
+)
+
+point_maintainers = Table(
+    "point_maintainers",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), primary_key=True),
+    comment="O&M contractor accounts and the points they maintain (their scope)",
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True, comment="first characters of the key, shown"),
+    Column("key_hash", String(200), nullable=False, comment="SHA-256 of the whole key"),
+    Column("rate_limit_per_minute", Integer, nullable=True, comment="NULL = the default limit"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 # --------------------------------------------------------------------------- received data

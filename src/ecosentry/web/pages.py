@@ -7,25 +7,30 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import plotly
+import xstatic.pkg.leaflet
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from ecosentry.api.routes.enterprises import enterprises_with_points
 from ecosentry.api.routes.points import get_point, latest
 from ecosentry.api.timefmt import iso
 from ecosentry.store import schema as s
+from ecosentry.web.templating import render
+from ecosentry.web.views import routers as view_routers
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
+LEAFLET_DIR = Path(xstatic.pkg.leaflet.BASE_DIR)
 
 
 def mount_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_DIR), name="plotly")
+    app.mount("/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
+    for router in view_routers():
+        app.include_router(router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request):
@@ -46,7 +51,7 @@ def mount_web(app: FastAPI) -> None:
             last_seen[r["point_id"]] = max(last_seen.get(r["point_id"], r["received_at"]), r["received_at"])
         n_points = sum(len(o["points"]) for e in ents for o in e["outlets"])
         online = sum(1 for t in last_seen.values() if now - t < timedelta(minutes=10))
-        return templates.TemplateResponse(request, "home.html", {
+        return render(request, "home.html", {
             "ents": ents, "total": total, "latest": latest_by_point, "last_seen": last_seen, "now": now,
             "names": names, "units": units, "n_points": n_points, "online": online,
             "fmt_time": lambda t, tz: iso(t, tz)[11:19] if t else "—",
@@ -63,7 +68,7 @@ def mount_web(app: FastAPI) -> None:
             row = by_factor.setdefault(item["factor"], {"factor": item["factor"], "name_zh": item["name_zh"],
                                                         "unit": item["unit"]})
             row[item["kind"]] = item
-        return templates.TemplateResponse(request, "point.html", {"pt": pt, "latest": list(by_factor.values()),
+        return render(request, "point.html", {"pt": pt, "latest": list(by_factor.values()),
                                                                   "kinds": KIND_LABELS})
 
 

@@ -1,0 +1,1 @@
+"""Accounts, roles, scopes, sessions, API keys and rate limits: who may see and change what."""

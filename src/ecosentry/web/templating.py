@@ -1,0 +1,50 @@
+"""The one Jinja environment of the pages, and :func:`render`, which gives every template its language,
+formatter and principal.
+
+Templates translate with ``{{ _("Text") }}`` (``ngettext`` for plurals); the strings are English msgids
+extracted by Babel (``babel.cfg``). Every page gets:
+
+* ``_``, ``ngettext``: the request's catalogue; ``lang`` and ``LOCALES`` for the switcher;
+* ``fmt``: a :class:`~ecosentry.web.i18n.Formatter` (dates, numbers, percentages in the language);
+* ``principal``: who is looking (``principal.role``, ``principal.may("...")``), for the navigation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ecosentry.auth.deps import current_principal
+from ecosentry.web.i18n import LOCALES, Formatter, negotiate, translations
+
+__all__ = ["templates", "render", "page_context"]
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """Language, formatter and principal of the request, as template variables."""
+    principal = current_principal(request)
+    st = getattr(request.app.state, "settings", None)
+    default = getattr(st, "default_locale", "zh") if st is not None else "zh"
+    tz = getattr(st, "default_tz", "Asia/Shanghai") if st is not None else "Asia/Shanghai"
+    lang = negotiate(request, principal.locale, default)
+    tr = translations(lang)
+    return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": lang, "LOCALES": LOCALES,
+            "fmt": Formatter(lang, tz), "principal": principal}
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    """Render ``name`` with the page context; a ``?lang=`` choice is remembered in the ``lang`` cookie."""
+    ctx = page_context(request)
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    chosen = request.query_params.get("lang")
+    if chosen in LOCALES:
+        response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="lax")
+    return response
