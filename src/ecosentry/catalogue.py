@@ -18,7 +18,8 @@ REGISTERING_MODULES = (
     "ecosentry.rules.cn.hourly", "ecosentry.rules.cn.aggregates", "ecosentry.rules.cn.flue_gas",
     "ecosentry.rules.cn.rates", "ecosentry.rules.cn.exceedance", "ecosentry.rules.cn.substitution",
     "ecosentry.rules.cn.marks", "ecosentry.detect.national", "ecosentry.detect.patterns",
-    "ecosentry.detect.statistical", "ecosentry.alarms.catalogue",
+    "ecosentry.detect.statistical", "ecosentry.alarms.catalogue", "ecosentry.rules.vn.status",
+    "ecosentry.rules.vn.qcvn", "ecosentry.rules.vn.completeness",
 )
 
 
