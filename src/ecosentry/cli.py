@@ -14,6 +14,10 @@ from ecosentry.cli_compute import compute_command
 from ecosentry.cli_detect import bench_detect_command, detect_command, simulate_inject_command
 from ecosentry.cli_evidence import evidence_command
 from ecosentry.cli_hj212 import app as hj212_app
+from ecosentry.cli_forward import app as forward_app
+from ecosentry.cli_ftp import app as ftp_app
+from ecosentry.cli_vn import app as vn_app
+from ecosentry.cli_users import app as users_app
 from ecosentry.settings import Settings, get_settings
 
 app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
@@ -24,11 +28,15 @@ rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=Tru
 report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)
 alarm_app = typer.Typer(help="Alarms: the evidence pack for enforcement.", no_args_is_help=True)
 app.add_typer(hj212_app, name="hj212")
+app.add_typer(vn_app, name="vn")
+app.add_typer(forward_app, name="forward")
+app.add_typer(ftp_app, name="ftp")
 app.add_typer(registry_app, name="registry")
 app.add_typer(bench_app, name="bench")
 app.add_typer(rules_app, name="rules")
 app.add_typer(report_app, name="report")
 app.add_typer(alarm_app, name="alarm")
+app.add_typer(users_app, name="user")
 alarm_app.command("evidence", help="The evidence pack (证据包) PDF of an alarm: data window, chart, rules, marks, "
                   "raw frames, history.")(evidence_command)
 app.command("compute", help="Offline audit: hours, days, months and rates from a long-format CSV, no server.")(
@@ -309,10 +317,18 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
          hj212_port: int = typer.Option(0, help="HJ 212 port (0 = any free port)"),
          data_dir: Path = typer.Option(Path("var/demo"), help="SQLite file and spool go here"),
          backfill_hours: float = typer.Option(24, help="hours of history each simulated logger sends first"),
+         country: str = typer.Option("cn", help="cn: HJ 212 loggers over TCP; vn: Circular 10/2021 stations "
+                                     "uploading files over FTP, Vietnamese interface"),
          verbose: bool = typer.Option(False, "-v")) -> None:
     """SQLite + HJ 212 server + simulated loggers + web, in one process. Prints the URL."""
+    if country not in ("cn", "vn"):
+        err.print("[red]--country must be cn or vn[/red]")
+        raise typer.Exit(2)
+    if country == "vn":
+        _demo_vn(loggers, port, data_dir, backfill_hours, verbose)
+        return
     from ecosentry.service import Service, prepare_database
-    from ecosentry.simulate.fleet import demo_fleet
+    from ecosentry.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
     from ecosentry.simulate.runner import run_fleet
     from ecosentry.store.registry import import_fleet
 
@@ -330,8 +346,55 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
         console.print(f"[bold green]ecosentry demo running:[/bold green] open {svc.url}")
         console.print(f"  API docs {svc.url}docs · HJ 212 on 127.0.0.1:{svc.hj212_port} · "
                       f"{loggers} simulated loggers · data in {data_dir} · Ctrl-C to stop")
+        console.print(f"  demo accounts (password [bold]{DEMO_PASSWORD}[/bold], log in at {svc.url}login):")
+        for username, role, name in demo_accounts(fleet):
+            console.print(f"    {username:<11} {role:<10} {name}", highlight=False)
         sim = asyncio.create_task(run_fleet(fleet, "127.0.0.1", svc.hj212_port, stop=stop,
                                             backfill_hours=backfill_hours, rtd_interval=10))
+        await stop.wait()
+        sim.cancel()
+        await asyncio.gather(sim, return_exceptions=True)
+        await svc.stop()
+
+    asyncio.run(_run_until_signal(main))
+
+
+def _demo_vn(stations: int, port: int, data_dir: Path, backfill_hours: float, verbose: bool) -> None:
+    """The Vietnamese demo: a DONRE platform receiving station files by FTP (issue 7)."""
+    from ecosentry.service import Service, prepare_database
+    from ecosentry.simulate.fleet import DEMO_PASSWORD
+    from ecosentry.simulate.vn_stations import demo_vn_fleet
+    from ecosentry.simulate.vn_uploader import run_vn_stations
+    from ecosentry.store.registry import import_fleet
+
+    _logging(verbose)
+    data_dir = data_dir.with_name(data_dir.name + "-vn") if data_dir == Path("var/demo") else data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
+                  http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=0,
+                  ftp_enabled=True, ftp_host="127.0.0.1", ftp_port=0, hourly_every=5.0,
+                  default_tz="Asia/Ho_Chi_Minh", default_locale="vi")
+    fleet = demo_vn_fleet(stations)
+    province = next(r["code"] for r in fleet["regions"] if r.get("level") == "province")
+    fleet["users"] = [
+        {"username": "admin", "role": "admin", "display_name": "Quản trị", "password": DEMO_PASSWORD, "locale": "vi"},
+        {"username": "donre", "role": "regulator", "region": province, "display_name": "Sở TN&MT",
+         "password": DEMO_PASSWORD, "locale": "vi"},
+    ]
+    for e in fleet["enterprises"]:
+        e["published"] = True
+    import_fleet(prepare_database(st.database_url), fleet)
+
+    async def main(stop: asyncio.Event) -> None:
+        svc = Service(st)
+        await svc.start()
+        console.print(f"[bold green]ecosentry demo (Việt Nam) running:[/bold green] open {svc.url}")
+        console.print(f"  FTP on 127.0.0.1:{svc.ftp_port} (one account per station) · {stations} stations · "
+                      f"data in {data_dir} · Ctrl-C to stop")
+        console.print(f"  accounts admin, donre (password [bold]{DEMO_PASSWORD}[/bold]), log in at {svc.url}login")
+        sim = asyncio.create_task(run_vn_stations(fleet, "127.0.0.1", svc.ftp_port, stop=stop,
+                                                  backfill_hours=backfill_hours, late_share=0.05,
+                                                  malformed_share=0.02))
         await stop.wait()
         sim.cancel()
         await asyncio.gather(sim, return_exceptions=True)

@@ -17,10 +17,14 @@ from ecosentry.alarms.channels.config import ChannelSettings, build_channels
 from ecosentry.alarms.channels.live import LiveHub
 from ecosentry.alarms.dispatch import Dispatcher
 from ecosentry.api.app import create_app
+from ecosentry.forward.runner import ForwardRunner
+from ecosentry.gateways.folder import FolderSettings, FolderWatcher
+from ecosentry.gateways.ftp import FtpGateway, FtpSettings
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
 from ecosentry.pipeline.detection import DetectionJob, DetectionSettings
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
+from ecosentry.pipeline.vn_ingest import check_missing_files, make_intake
 from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.settings import Settings
 from ecosentry.store.db import make_engine, migrate
@@ -49,7 +53,8 @@ class Service:
         self.http: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task] = []
 
-    async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True) -> None:
+    async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True,
+                    forward: bool = True) -> None:
         """Start the parts; ``alarms=False`` leaves the detection passes and alarm ticks to the caller
         (tests drive :attr:`detection` and :attr:`dispatcher` with their own clock)."""
         st = self.settings
@@ -68,11 +73,27 @@ class Service:
                                        batch_max=st.ingest_batch_max, hourly_every=st.hourly_every,
                                        wake=self.spool.new_data, auto_gap_marks=st.auto_gap_marks)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
+        self.ftp = self.folder_watcher = None
+        folder_dirs = FolderSettings().dirs
+        if st.ftp_enabled or folder_dirs:
+            self.vn_intake = make_intake(self.engine, self.directory, self.spool, st.data_dir,
+                                         asyncio.get_running_loop())
+            if st.ftp_enabled:
+                ftp_st = FtpSettings()
+                self.ftp = FtpGateway(self.vn_intake, self.directory, ftp_st.root or st.data_dir / "ftp", ftp_st)
+                await asyncio.to_thread(self.ftp.start, st.ftp_host, st.ftp_port)
+            if folder_dirs:
+                self.folder_watcher = FolderWatcher(self.vn_intake, folder_dirs)
+                self._tasks.append(asyncio.create_task(self.folder_watcher.run(), name="vn-folder"))
+            self._tasks.append(asyncio.create_task(self._vn_checks(), name="vn-checks"))
         self.live_hub = LiveHub()
         self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(ChannelSettings(), hub=self.live_hub),
                                                    st, hub=self.live_hub)
         self.detection = DetectionJob(self.engine, DetectionSettings.from_settings(st), dispatcher=self.dispatcher,
                                       detector_settings=st.detect)
+        self.forwarder = ForwardRunner(self.engine) if forward else None
+        if self.forwarder is not None:
+            self._tasks.append(asyncio.create_task(self.forwarder.run(), name="forwarder"))
         if alarms:
             self._tasks.append(asyncio.create_task(self.detection.run(), name="detection"))
             self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
@@ -90,6 +111,17 @@ class Service:
             while not self.http.started:
                 await asyncio.sleep(0.02)
 
+    async def _vn_checks(self) -> None:
+        """Missing station files (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows kept while
+        the database was down, every detection period."""
+        while True:
+            await asyncio.sleep(self.settings.detect_every)
+            try:
+                await asyncio.to_thread(self.vn_intake.flush_pending_log)
+                await check_missing_files(self.engine, datetime.now(timezone.utc), dispatcher=self.dispatcher)
+            except Exception:
+                log.exception("missing-file check failed; retrying next period")
+
     async def _alarm_ticks(self) -> None:
         """Escalations and repeat notifications of the open alarms, on the wall clock."""
         while True:
@@ -98,6 +130,10 @@ class Service:
                 await self.dispatcher.tick(datetime.now(timezone.utc))
             except Exception:
                 log.exception("alarm escalation tick failed; retrying next tick")
+
+    @property
+    def ftp_port(self) -> int:
+        return self.ftp.port if self.ftp else 0
 
     @property
     def hj212_port(self) -> int:
@@ -135,6 +171,10 @@ class Service:
     async def stop(self) -> None:
         if self.gateway:
             await self.gateway.close()
+        if getattr(self, "ftp", None):
+            await asyncio.to_thread(self.ftp.stop)
+        if getattr(self, "folder_watcher", None):
+            self.folder_watcher.stop()
         with suppress(Exception):
             await self.drain(timeout=5)
         if self.worker:
@@ -148,8 +188,10 @@ class Service:
             self.http.should_exit = True
         if getattr(self, "detection", None):
             self.detection.stop()
+        if getattr(self, "forwarder", None):
+            self.forwarder.stop()
         for t in self._tasks:
-            if t.get_name() == "alarm-ticks":
+            if t.get_name() in ("alarm-ticks", "vn-checks"):
                 t.cancel()
         for t in self._tasks:
             with suppress(asyncio.CancelledError, Exception):

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     default_tz: str = "Asia/Shanghai"
     #: UI language when neither the user nor the browser chooses one: zh | vi | en.
     default_locale: str = "zh"
+    #: Map tiles, e.g. ``https://tiles.example.cn/{z}/{x}/{y}.png`` (a server the deployment may reach); empty =
+    #: no tiles: the map draws plain region outlines, so it works offline.
+    map_tile_url: str = ""
     #: Largest batch the ingest worker writes in one transaction.
     ingest_batch_max: int = 5000
     #: Seconds between recomputations of the hours that received minute data (the hour in progress is
@@ -45,6 +48,12 @@ class Settings(BaseSettings):
     #: after the hour ended; later data count for 补全 (after back-fill) only. [R] UNCONFIRMED cut-off
     #: (reference notes §1.1–§1.2: both variants are published, the cut-off is not).
     realtime_grace_minutes: int = 60
+    #: Vietnam (Circular 10/2021): run the FTP gateway for station files in the service (settings of the gateway
+    #: itself: ``ECOSENTRY_FTP_*``; folder watcher: ``ECOSENTRY_VN_FOLDER_DIRS``).
+    ftp_enabled: bool = False
+    #: FTP listening address (the same variables as ``FtpSettings``: ``ECOSENTRY_FTP_HOST``/``_PORT``; 0 = any).
+    ftp_host: str = "0.0.0.0"
+    ftp_port: int = 2121
     #: Run the ingest worker in its own process (``ecosentry serve``), so gateway and database writes use two
     #: cores. The demo keeps everything in one process.
     ingest_process: bool = False
@@ -87,6 +96,23 @@ class Settings(BaseSettings):
     auto_gap_marks: bool = True
     #: Detector thresholds (``ecosentry.detect.settings``), e.g. ``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``.
     detect: DetectorSettings = Field(default_factory=DetectorSettings)
+
+    # --- access (ecosentry.auth: sessions, lock-out, rate limits)
+    #: Secret that signs the session cookie. Unset: generated once and kept in ``data_dir/session.key``
+    #: (mode 0600), so restarts and every process sharing ``data_dir`` keep the sessions.
+    session_secret: str | None = None
+    #: Send the session cookie over HTTPS only (set behind TLS in production).
+    session_https_only: bool = False
+    #: Session cookie lifetime. [s]
+    session_max_age: int = 14 * 24 * 3600
+    #: Failed logins in a row after which an account is locked.
+    login_max_failures: int = 5
+    #: How long a locked account stays locked. [min]
+    login_lockout_minutes: float = 15.0
+    #: Requests per API key or logged-in user (``limits`` notation: "600/minute", "10/second; 600/minute").
+    rate_limit_default: str = "600/minute"
+    #: Requests per client IP address for anonymous callers.
+    rate_limit_anonymous: str = "120/minute"
 
 
 @lru_cache

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 
 from alarm_testkit import (  # noqa: F401  (fixtures)
     CITY, COUNTY, _pg_session_db, _sqlite_template, alarm_db_url, engine, gas_point, user_ids, water_point)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from helpers import AsUsers  # noqa: E402
+
 from ecosentry.alarms import store
 from ecosentry.api.app import create_app
 from ecosentry.store.marks import file_mark
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
-CITY_USER = {"X-Ecosentry-User": "city-officer"}
+CITY_USER = {"X-Test-User": "city-officer"}
 
 
 @pytest.fixture
 async def client(engine):
     app = create_app(engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+    async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://test") as c:
         yield c
 
 

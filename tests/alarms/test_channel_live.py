@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -16,6 +17,9 @@ from fastapi import FastAPI
 from ecosentry.alarms.channels.base import Channel, Notification
 from ecosentry.alarms.channels.live import LiveChannel, LiveHub, message_regions
 from ecosentry.api.routes.live import _stream, router
+from ecosentry.auth.accounts import create_user
+from ecosentry.auth.apikeys import create_api_key
+from ecosentry.service import prepare_database
 from ecosentry.metrics import counters
 
 WAIT_S = 10.0  # upper bound of any wait below; never reached when the code works
@@ -174,21 +178,27 @@ async def wait_until(predicate) -> bool:
 
 
 def app_with_hub(hub: LiveHub | None) -> FastAPI:
+    """The live router on a scratch SQLite database holding the admin account ``li.wei``, whose API key
+    headers are ``app.state.auth`` (the stream needs a logged-in reader)."""
     app = FastAPI()
     app.include_router(router)
     if hub is not None:
         app.state.live_hub = hub
+    app.state.engine = prepare_database(f"sqlite:///{tempfile.mkdtemp()}/live.sqlite")
+    user_id = create_user(app.state.engine, username="li.wei", role="admin")
+    app.state.auth = {"Authorization": f"Bearer {create_api_key(app.state.engine, user_id, 'sse')[0]}"}
     return app
 
 
 async def test_sse_stream_receives_published_events_and_cleans_up():
     hub = LiveHub(heartbeat_s=0.05)
     channel = LiveChannel(hub)
-    with serve(app_with_hub(hub)) as base:
+    app = app_with_hub(hub)
+    with serve(app) as base:
         async with httpx.AsyncClient(base_url=base, timeout=WAIT_S) as client:
             async with client.stream("GET", "/api/v1/alarms/stream",
                                      params={"region": "320000", "types": "ALM-EXCEEDANCE,ALM-CONSTANT"},
-                                     headers={"X-Ecosentry-User": "li.wei"}) as resp:
+                                     headers=app.state.auth) as resp:
                 assert resp.status_code == 200
                 assert resp.headers["content-type"].startswith("text/event-stream")
                 lines = resp.aiter_lines()
@@ -215,7 +225,7 @@ async def test_sse_creates_the_hub_lazily_and_resumes_after_last_event_id():
     app = app_with_hub(None)
     with serve(app) as base:
         async with httpx.AsyncClient(base_url=base, timeout=WAIT_S) as client:
-            async with client.stream("GET", "/api/v1/alarms/stream", params={"user": "li.wei"}) as resp:
+            async with client.stream("GET", "/api/v1/alarms/stream", headers=app.state.auth) as resp:
                 lines = resp.aiter_lines()
                 await asyncio.wait_for(read_until(lines, ": connected"), WAIT_S)
                 hub = app.state.live_hub
@@ -225,7 +235,7 @@ async def test_sse_creates_the_hub_lazily_and_resumes_after_last_event_id():
             first = hub.publish("raised", "ALM-X", {"n": 1})
             hub.publish("cleared", "ALM-X", {"n": 2})
             async with client.stream("GET", "/api/v1/alarms/stream",
-                                     headers={"Last-Event-ID": str(first.id)}) as resp:
+                                     headers={**app.state.auth, "Last-Event-ID": str(first.id)}) as resp:
                 ev = await asyncio.wait_for(read_event(resp.aiter_lines(), "cleared"), WAIT_S)
                 assert json.loads(ev["data"]) == {"n": 2}
 

@@ -118,11 +118,12 @@ def test_registry_import_yaml_prints_a_summary_and_is_idempotent(db, tmp_path):
     assert result.exit_code == 0, result.output
     out = flat(result.stdout)
     assert out.startswith("imported ImportSummary(")
-    for part in ("regions=10", f"enterprises={n_ent}", f"outlets={n_out}", "points=7", "users=2"):
+    n_users = len(fleet["users"])
+    for part in ("regions=10", f"enterprises={n_ent}", f"outlets={n_out}", "points=7", f"users={n_users}"):
         assert part in out
     first = counts(db)
     assert (first["regions"], first["enterprises"], first["outlets"], first["points"], first["users"]) == \
-        (10, n_ent, n_out, 7, 2)
+        (10, n_ent, n_out, 7, len(fleet["users"]))
     again = invoke("registry", "import", str(path))
     assert again.exit_code == 0 and flat(again.stdout) == out
     assert counts(db) == first

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+
 from ecosentry.protocols.hj212 import build_frame
 from ecosentry.service import Service, prepare_database
 from ecosentry.settings import Settings
@@ -86,3 +88,38 @@ class Logger:
             await self.writer.wait_closed()
         except (ConnectionError, OSError):
             pass
+
+
+def api_user(engine, username: str, role: str = "admin", **scope) -> dict[str, str]:
+    """Headers authenticating as ``username`` (created with ``role`` and ``scope`` if new) by a fresh API key."""
+    from ecosentry.auth.accounts import create_user, get_user
+    from ecosentry.auth.apikeys import create_api_key
+
+    user = get_user(engine, username=username)
+    user_id = user["id"] if user else create_user(engine, username=username, role=role, **scope)
+    key, _ = create_api_key(engine, user_id, "tests")
+    return {"Authorization": f"Bearer {key}"}
+
+
+#: Test-only request header naming the account a request is made as (see :class:`AsUsers`).
+TEST_USER = "X-Test-User"
+
+
+class AsUsers(httpx.AsyncBaseTransport):
+    """An ASGI transport that logs every request in: as the account named in its ``X-Test-User`` header
+    (default ``default``), an admin created on first use, by that account's API key."""
+
+    def __init__(self, app, engine, default: str = "tester") -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.engine, self.default = engine, default
+        self.keys: dict[str, dict[str, str]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        name = request.headers.get(TEST_USER) or self.default
+        if TEST_USER in request.headers:
+            del request.headers[TEST_USER]
+        if "authorization" not in request.headers:
+            if name not in self.keys:
+                self.keys[name] = api_user(self.engine, name)
+            request.headers.update(self.keys[name])
+        return await self.inner.handle_async_request(request)

@@ -23,7 +23,7 @@ from ecosentry.alarms.subscriptions import create_subscription
 from ecosentry.api.app import create_app
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet
-from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service
+from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service, AsUsers
 
 CST = timezone(timedelta(hours=8))
 RNG = random.Random(7)
@@ -134,7 +134,7 @@ async def test_frames_raise_alarms_that_mail_the_county_and_clear_by_data(tmp_pa
             assert cleared.state == "cleared"
 
             # the API shows the alarm with its events and deliveries
-            transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+            transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
                 detail = (await api.get(f"/api/v1/alarms/{exc['id']}")).json()
                 kinds = [e["kind"] for e in detail["events"]]

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from ecosentry.api.app import create_app
-from helpers import GAS_MN, WATER_MN, Logger, minute_frame, running_service
+from helpers import GAS_MN, WATER_MN, Logger, minute_frame, running_service, AsUsers
 
 T0 = datetime(2026, 11, 22, 9, 0, 0)  # Beijing time
 
@@ -31,7 +31,7 @@ async def _populate(svc) -> None:
 async def api(tmp_path, db_url):
     async with running_service(tmp_path, db_url) as svc:
         await _populate(svc)
-        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -34,23 +35,32 @@ def test_demo_from_the_readme_command_shows_live_data(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         url = None
+        printed = []
         deadline = time.time() + 120  # includes setting up the virtual environment when it is new
-        while url is None and time.time() < deadline:
+        while (url is None or not any(" admin " in x for x in printed)) and time.time() < deadline:
             line = proc.stdout.readline()
             assert line or proc.poll() is None, "demo exited early"
+            printed.append(line)
             m = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
-            url = m.group(1) if m else None
+            url = url or (m.group(1) if m else None)
         assert url, "the demo did not print its URL"
+        password = re.search(r"demo accounts \(password (\S+),", "".join(printed)).group(1)
+        # log in as the printed admin account: the session cookie opens the API and the pages
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        login = urllib.request.Request(url + "api/v1/auth/login", method="POST",
+                                       data=json.dumps({"username": "admin", "password": password}).encode(),
+                                       headers={"Content-Type": "application/json"})
+        assert json.load(browser.open(login))["role"] == "admin"
         deadline = time.time() + 60
         points = []
         while time.time() < deadline:
-            points = json.load(urllib.request.urlopen(url + "api/v1/points"))["items"]
+            points = json.load(browser.open(url + "api/v1/points"))["items"]
             if points and all(p["last_received_at"] for p in points):
                 break
             time.sleep(1)
         assert len(points) == 4 and all(p["last_received_at"] for p in points)
-        html = urllib.request.urlopen(url).read().decode()
-        assert "有限公司" in html and 'class="point online"' in html
+        html = browser.open(url).read().decode()
+        assert "有限公司" in html and 'class="point online' in html, html[-3000:]
     finally:
         proc.send_signal(signal.SIGINT)
         try:

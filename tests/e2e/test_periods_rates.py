@@ -10,7 +10,7 @@ import pytest
 
 from ecosentry.api.app import create_app
 from ecosentry.store.registry import import_fleet
-from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service
+from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service, AsUsers
 
 DAY = datetime(2026, 11, 10)  # local (Asia/Shanghai)
 
@@ -38,7 +38,7 @@ async def test_day_month_exceedance_and_rates(tmp_path, db_url):
         await lg.close()
         await svc.drain()
         await svc.worker.flush_hours()
-        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = (await api.get("/api/v1/points")).json()["items"][0]["id"]
             q = {"start": "2026-11-10T00:00:00", "end": "2026-11-11T00:00:00"}
@@ -127,14 +127,14 @@ async def test_a_filed_mark_recomputes_the_hours_it_touches(tmp_path, db_url):
         await lg.close()
         await svc.drain()
         await svc.worker.flush_hours()
-        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = next(p["id"] for p in (await api.get("/api/v1/points")).json()["items"] if p["mn"] == GAS_MN)
             q = {"start": "2026-11-10T00:00:00", "end": "2026-11-10T02:00:00", "factor": "a21026"}
             before = (await api.get(f"/api/v1/points/{pid}/hourly", params=q)).json()["items"]
             assert [h["valid"] for h in before] == [True, True]
             # a 10-minute calibration at 01:20 makes the 01:00 hour invalid (reference notes §2.4)
-            r = await api.post(f"/api/v1/points/{pid}/marks", headers={"X-Ecosentry-User": "ent-user"},
+            r = await api.post(f"/api/v1/points/{pid}/marks", headers={"X-Test-User": "ent-user"},
                                json={"type": "calibration", "start": "2026-11-10T01:20:00",
                                      "end": "2026-11-10T01:30:00", "factor_codes": ["a21026"]})
             assert r.status_code == 201, r.text
@@ -146,7 +146,7 @@ async def test_a_filed_mark_recomputes_the_hours_it_touches(tmp_path, db_url):
             assert so2["counts"]["valid_groups"] == 1 and so2["effe_rate"] == pytest.approx(1 / 2)
             # the regulator rejects it: the hour is valid again
             r = await api.post(f"/api/v1/marks/{mark_id}/review", json={"decision": "rejected", "comment": "no record"},
-                               headers={"X-Ecosentry-User": "regulator"})
+                               headers={"X-Test-User": "regulator"})
             assert r.status_code == 200, r.text
             again = (await api.get(f"/api/v1/points/{pid}/hourly", params=q)).json()["items"]
             assert [h["valid"] for h in again] == [True, True]
@@ -163,7 +163,7 @@ async def test_region_rates_sum_counts_over_points(tmp_path, db_url):
         await lg.close()
         await svc.drain()
         await svc.worker.flush_hours()
-        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             q = {"region": "320500", "start": "2026-11-10T00:00:00", "end": "2026-11-10T02:00:00"}
             r = (await api.get("/api/v1/rates", params=q)).json()

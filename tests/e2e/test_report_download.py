@@ -9,7 +9,7 @@ import httpx
 import openpyxl
 
 from ecosentry.api.app import create_app
-from helpers import GAS_MN, Logger, minute_frame, running_service
+from helpers import GAS_MN, Logger, minute_frame, running_service, AsUsers
 
 DAY = datetime(2026, 11, 12)
 
@@ -23,7 +23,7 @@ async def test_daily_report_xlsx_and_pdf_from_the_api(tmp_path, db_url):
         await lg.close()
         await svc.drain()
         await svc.worker.flush_hours()
-        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = next(p["id"] for p in (await api.get("/api/v1/points")).json()["items"] if p["mn"] == GAS_MN)
             r = await api.get(f"/api/v1/points/{pid}/reports/daily", params={"day": "2026-11-12", "format": "xlsx"})
@@ -46,7 +46,7 @@ async def test_monthly_yearly_and_rate_reports_from_the_api(tmp_path, db_url):
         await lg.close()
         await svc.drain()
         await svc.worker.flush_hours()
-        transport = httpx.ASGITransport(app=create_app(svc.engine, service=svc))
+        transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = next(p["id"] for p in (await api.get("/api/v1/points")).json()["items"] if p["mn"] == GAS_MN)
             r = await api.get(f"/api/v1/points/{pid}/reports/monthly", params={"year": 2026, "month": 11})

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import httpx
 
+from helpers import AsUsers
+
 from ecosentry.api.app import create_app
 
 
 async def test_manual_values_lifecycle(engine, gas_point):
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = AsUsers(create_app(engine), engine)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
-        r = await api.post(f"/api/v1/points/{gas_point}/marks", headers={"X-Ecosentry-User": "om"},
+        r = await api.post(f"/api/v1/points/{gas_point}/marks", headers={"X-Test-User": "om"},
                            json={"type": "fault", "start": "2026-11-10T08:00:00", "end": "2026-11-10T14:00:00",
                                  "factor_codes": ["a21026"]})
         assert r.status_code == 201, r.text
         mid = r.json()["id"]
-        ok = await api.post(f"/api/v1/marks/{mid}/manual-values", headers={"X-Ecosentry-User": "om"},
+        ok = await api.post(f"/api/v1/marks/{mid}/manual-values", headers={"X-Test-User": "om"},
                             json={"factor_code": "a21026", "sampled_at": "2026-11-10T10:00:00", "value": 18.5,
                                   "zs_value": 21.2, "unit": "mg/m3", "method": "HJ 57-2017", "monitor_type": 1})
         assert ok.status_code == 201, ok.text

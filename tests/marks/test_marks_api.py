@@ -7,11 +7,13 @@ import hashlib
 import httpx
 import pytest
 
+from helpers import AsUsers
+
 from ecosentry.api.app import create_app
 from ecosentry.api.routes import marks
 
-ENT = {"X-Ecosentry-User": "ent-user"}
-REG = {"X-Ecosentry-User": "regulator-1"}
+ENT = {"X-Test-User": "ent-user"}
+REG = {"X-Test-User": "regulator-1"}
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ async def client(engine):
     app = create_app(engine)
     if not any(getattr(r, "path", "") == "/api/v1/marks/{mark_id}" for r in app.routes):
         app.include_router(marks.router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+    async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://test") as c:
         yield c
 
 
@@ -63,7 +65,7 @@ async def test_lifecycle_over_http(client, gas_point):
                          params={"start": "2026-11-20T09:10:00", "end": "2026-11-20T10:00:00"})
     assert r.json()["items"] == []
 
-    r = await client.delete(f"/api/v1/marks/{mid}")       # no header → "anonymous"
+    r = await client.delete(f"/api/v1/marks/{mid}")       # no header → the default test account
     assert r.status_code == 200 and r.json()["deleted"] is True
     assert (await client.get(f"/api/v1/points/{gas_point}/marks")).json()["items"] == []
     r = await client.get(f"/api/v1/points/{gas_point}/marks", params={"include_deleted": "true"})
@@ -73,7 +75,7 @@ async def test_lifecycle_over_http(client, gas_point):
     items = list(reversed(r.json()["items"]))
     assert [(a["action"], a["actor"]) for a in items] == [
         ("file", "ent-user"), ("attach_evidence", "ent-user"), ("review", "regulator-1"), ("close", "ent-user"),
-        ("delete", "anonymous")]
+        ("delete", "tester")]
     assert items[0]["before"] is None and items[-1]["after"]["deleted_at"] is not None
     assert items[3]["before"]["end"] is None and items[3]["after"]["end"] == "2026-11-20T01:10:00+00:00"
 

@@ -28,7 +28,7 @@ from ecosentry.store.marks import file_mark
 from ecosentry.store.registry import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
-from helpers import FLEET, GAS_MN, WATER_MN, minute_frame  # noqa: E402
+from helpers import FLEET, GAS_MN, WATER_MN, AsUsers, minute_frame  # noqa: E402
 
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 UTC = timezone.utc
@@ -210,7 +210,7 @@ async def test_route_gives_the_pdf_and_404(setup):
     app = FastAPI()
     app.include_router(router)
     app.state.engine = engine
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as api:
+    async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://t") as api:
         r = await api.get(f"/api/v1/alarms/{alarm_id}/evidence.pdf", params={"max_frames": 1})
         assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
         assert r.content.startswith(b"%PDF") and f"alarm-{alarm_id}-evidence.pdf" in r.headers["content-disposition"]

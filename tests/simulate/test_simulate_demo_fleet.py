@@ -11,7 +11,7 @@ from ecosentry.simulate.fleet import REGIONS, demo_fleet, write_fleet_yaml
 from ecosentry.simulate.profiles import gas_profile
 from ecosentry.store.seed import factor_index
 
-ENTERPRISE_KEYS = {"credit_code", "name", "industry", "region", "address", "lon", "lat", "outlets"}
+ENTERPRISE_KEYS = {"credit_code", "name", "industry", "region", "address", "lon", "lat", "published", "outlets"}
 OUTLET_KEYS = {"code", "name", "medium", "lon", "lat", "ref_o2", "duct_area", "height", "points"}
 POINT_KEYS = {"mn", "password", "st", "name", "tz", "min_interval", "rtd_interval", "factors"}
 
@@ -45,7 +45,7 @@ def test_every_point_has_known_factors_and_consistent_limits(n):
     catalogue = factor_index()
     fleet = demo_fleet(n)
     for e, o, p in points_of(fleet):
-        assert set(e) == ENTERPRISE_KEYS and set(o) == OUTLET_KEYS and set(p) == POINT_KEYS
+        assert set(e) - {"park"} == ENTERPRISE_KEYS and set(o) == OUTLET_KEYS and set(p) == POINT_KEYS
         assert p["factors"], p["mn"]
         assert p["password"] == "123456" and p["tz"] == "Asia/Shanghai" and p["rtd_interval"] == 30
         codes = [f["code"] for f in p["factors"]]

@@ -131,9 +131,11 @@ def test_yaml_import_of_the_demo_fleet(engine, tmp_path):
     n_pf = sum(len(p["factors"]) for _, _, p in points_of(fleet))
     n_limits = sum(len(f["limits"]) for _, _, p in points_of(fleet) for f in p["factors"])
     assert (summary.regions, summary.enterprises, summary.outlets, summary.points, summary.point_factors,
-            summary.limits, summary.users) == (10, len(fleet["enterprises"]), n_outlets, 7, n_pf, n_limits, 2)
+            summary.limits, summary.users) == (10, len(fleet["enterprises"]), n_outlets, 7, n_pf, n_limits,
+                                             len(fleet["users"]))
     assert counts(engine) == {"regions": 10, "enterprises": len(fleet["enterprises"]), "outlets": n_outlets,
-                              "points": 7, "point_factors": n_pf, "limits": n_limits, "users": 2}
+                              "points": 7, "point_factors": n_pf, "limits": n_limits,
+                              "users": len(fleet["users"])}
     assert structure(engine) == expected_structure(fleet)
 
     # gas points: 4 of 7 (ST 31, 1-min data, hourly limits); water: 3 (ST 32, 10-min data, daily limits)
@@ -150,7 +152,7 @@ def test_yaml_import_of_the_demo_fleet(engine, tmp_path):
                                  .where(e.c.credit_code == first["credit_code"])).all())
         assert heights == {x["code"]: x["height"] for x in first["outlets"]}
         users = dict(c.execute(select(s.users.c.username, s.users.c.role)).all())
-        assert users == {"admin": "admin", "regulator": "regulator"}
+        assert users == {u["username"]: u["role"] for u in fleet["users"]}  # one account per role
         ph = c.execute(select(s.limits.c.lower, s.limits.c.upper, s.limits.c.kind)
                        .where(s.limits.c.factor_code == "w01001")).all()
         assert len(ph) == 3 and set(ph) == {(6.0, 9.0, "day")}  # pH 6–9 on each water point
@@ -394,7 +396,7 @@ def test_migrations_upgrade_downgrade_upgrade(db_url, tmp_path):
     assert _tables(db_url) == schema_tables | {"alembic_version"}
     eng = make_engine(db_url)
     with eng.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
     eng.dispose()
 
     cfg = alembic_config(db_url)

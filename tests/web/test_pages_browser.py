@@ -1,4 +1,5 @@
-"""The first pages in a real browser (Debian's chromium via Playwright) against a running service."""
+"""The first pages in a real browser (Debian's chromium via Playwright) against a running service: the home
+list and the point page of a logged-in administrator (API key), with live data sent over HJ 212."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
-from helpers import GAS_MN, WATER_MN, Logger, minute_frame, running_service  # noqa: E402
+from helpers import FLEET, GAS_MN, WATER_MN, Logger, minute_frame, running_service  # noqa: E402
+from pages_testkit import add_users  # noqa: E402
+
+from ecosentry.service import prepare_database  # noqa: E402
+from ecosentry.store.registry import import_fleet  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
@@ -33,6 +38,10 @@ async def test_home_and_point_page_show_live_data_and_chart(tmp_path, chromium):
     from playwright.async_api import async_playwright
 
     db_url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+    engine = prepare_database(db_url)
+    import_fleet(engine, FLEET)
+    keys = add_users(engine, only=("admin",))
+    engine.dispose()
     async with running_service(tmp_path, db_url, web=True) as svc:
         now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, second=0, microsecond=0)
         lg = await Logger.connect(svc.hj212_port)
@@ -54,7 +63,9 @@ async def test_home_and_point_page_show_live_data_and_chart(tmp_path, chromium):
             browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
             errors: list[str] = []
             for name, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
-                page = await browser.new_page(viewport=viewport)
+                ctx = await browser.new_context(viewport=viewport, locale="zh-CN",
+                                                extra_http_headers={"Authorization": f"Bearer {keys['admin']}"})
+                page = await ctx.new_page()
                 page.on("pageerror", lambda e: errors.append(str(e)))
                 await page.goto(svc.url)
                 await page.get_by_text("苏州测试热电有限公司").wait_for()
@@ -71,6 +82,6 @@ async def test_home_and_point_page_show_live_data_and_chart(tmp_path, chromium):
                 hourly = await page.locator("#hourly").inner_text()
                 assert "有效" in hourly or "无效" in hourly
                 await page.screenshot(path=str(ARTIFACTS / f"point-{name}.png"), full_page=True)
-                await page.close()
+                await ctx.close()
             await browser.close()
             assert errors == []

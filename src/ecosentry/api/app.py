@@ -1,27 +1,47 @@
-"""The FastAPI application: REST API under /api/v1 (OpenAPI at /docs) and the web pages."""
+"""The FastAPI application: REST API under /api/v1 (OpenAPI at /docs) and the web pages.
+
+Middleware, outermost first: the session (signed cookie, Starlette ``SessionMiddleware`` with itsdangerous;
+``SameSite=Lax``, HTTPS-only when ``session_https_only``), then the API rate limits
+(:mod:`ecosentry.auth.ratelimit`), which need the decoded session to count per user.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
 
 from ecosentry import __version__
-from ecosentry.settings import Settings
 from ecosentry.alarms.channels.live import LiveHub
-from ecosentry.api.routes import alarms, enterprises, evidence, live, marks, periods, points, reports, system
+from ecosentry.api.routes import (alarms, audit, auth, enterprises, evidence, live, marks, periods, points, reports,
+                                  system)
+from ecosentry.auth.ratelimit import RateLimitMiddleware
+from ecosentry.auth.sessions import session_secret
+from ecosentry.settings import Settings
+
+#: Name of the session cookie.
+SESSION_COOKIE = "ecosentry_session"
 
 
-def create_app(engine: Engine, service=None) -> FastAPI:
+def create_app(engine: Engine, service=None, settings: Settings | None = None) -> FastAPI:
+    """The application on ``engine``; settings from ``settings``, else the service's, else the environment."""
     app = FastAPI(title="ecosentry", version=__version__,
                   description="Pollution-source supervision: HJ 212 data, registry, derived values.")
     app.state.engine = engine
     app.state.service = service
-    app.state.settings = service.settings if service is not None else Settings()
+    app.state.settings = settings or (service.settings if service is not None else Settings())
+    st = app.state.settings
+    # added first = inner: the rate limiter runs inside the session middleware and sees the session
+    app.add_middleware(RateLimitMiddleware, default=st.rate_limit_default, anonymous=st.rate_limit_anonymous)
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(st), session_cookie=SESSION_COOKIE,
+                       max_age=st.session_max_age, same_site="lax", https_only=st.session_https_only)
+    app.include_router(auth.router)
     app.include_router(points.router)
     app.include_router(enterprises.router)
     app.include_router(periods.router)
     app.include_router(marks.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
     app.include_router(system.router)
     # the live stream first: /api/v1/alarms/stream must not be read as /api/v1/alarms/{alarm_id}
     app.state.live_hub = getattr(service, "live_hub", None) or LiveHub()

@@ -89,7 +89,7 @@ def requires(action: str) -> Callable[[Principal], Principal]:
 
     def dep(principal: Principal = Depends(current_principal)) -> Principal:
         if not principal.may(action):
-            if principal.is_public:
+            if principal.is_public and principal.auth == "anonymous":
                 raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
             raise HTTPException(403, f"a {principal.role} account may not do {action}")
         return principal

@@ -40,7 +40,8 @@ ROLES = ("admin", "regulator", "enterprise", "om", "park", "public")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "data.read": frozenset(ROLES),                      # values, periods, rates, reports of visible points
     "raw.read": frozenset({"admin", "regulator", "enterprise", "om"}),   # raw frames, quarantine
-    "marks.file": frozenset({"admin", "enterprise", "om"}),
+    "marks.read": frozenset({"admin", "regulator", "enterprise", "om", "park"}),   # marks and their evidence
+    "marks.file": frozenset({"admin", "enterprise", "om"}),     # file, close, delete, evidence, manual values
     "marks.review": frozenset({"admin", "regulator"}),
     "alarms.read": frozenset({"admin", "regulator", "enterprise", "om", "park"}),
     "alarms.act": frozenset({"admin", "regulator"}),    # acknowledge, assign, clear

@@ -50,7 +50,11 @@ import yaml
 
 from ecosentry.registry_codes import CREDIT_CODE_CHARSET, credit_code_check_digit, organization_code_check_digit
 
-__all__ = ["demo_fleet", "write_fleet_yaml", "REGIONS"]
+__all__ = ["demo_fleet", "write_fleet_yaml", "demo_accounts", "REGIONS", "DEMO_PASSWORD"]
+
+#: Login password of every demo account (``ecosentry demo`` prints the accounts). Demo only: a fleet file
+#: with passwords holds secrets in clear text.
+DEMO_PASSWORD = "ecosentry-demo"
 
 PROVINCE = {"code": "320000", "name": "江苏省", "level": "province"}
 CITY = {"code": "320500", "name": "苏州市", "level": "city", "parent": "320000"}
@@ -180,8 +184,10 @@ def demo_fleet(n_loggers: int, *, seed: int = 1, password: str = "123456") -> di
     Returns
     -------
     dict
-        ``{"regions": [...], "enterprises": [...], "users": [...]}`` in the registry import format:
-        enterprises carry ``credit_code, name, industry, region, address, lon, lat, outlets``; outlets
+        ``{"regions": [...], "parks": [...], "enterprises": [...], "users": [...]}`` in the registry import
+        format (users: one per role with password :data:`DEMO_PASSWORD`, see :func:`_demo_access`):
+        enterprises carry ``credit_code, name, industry, region, address, lon, lat, published[, park],
+        outlets``; outlets
         ``code, name, medium, lon, lat, ref_o2, duct_area, height, points``; points ``mn, password, st,
         name, tz, min_interval, rtd_interval, factors``; factors ``code, range, limits``; limits
         ``kind, upper[, lower], valid_from, standard``.
@@ -243,11 +249,56 @@ def demo_fleet(n_loggers: int, *, seed: int = 1, password: str = "123456") -> di
             "outlets": outlets,
         })
 
+    parks, users = _demo_access(enterprises)
+    return {"regions": [dict(r) for r in REGIONS], "parks": parks, "enterprises": enterprises, "users": users}
+
+
+def _demo_access(enterprises: list[dict]) -> tuple[list[dict], list[dict]]:
+    """A chemical park, published enterprises and one account per role (password :data:`DEMO_PASSWORD`).
+
+    * every other enterprise (the 1st, 3rd …) is published (信息公开);
+    * the park lies in the county with the most enterprises and holds up to two of them;
+    * the county regulator supervises the first enterprise's county; the enterprise account is the first
+      enterprise's; the O&M contractor maintains the first point of the second and third enterprises (or
+      of the first, in a one-enterprise fleet).
+    """
+    for i, e in enumerate(enterprises):
+        e["published"] = i % 2 == 0
+    parks: list[dict] = []
     users = [
         {"username": "admin", "role": "admin", "display_name": "系统管理员"},
-        {"username": "regulator", "role": "regulator", "display_name": "苏州市生态环境局"},
+        {"username": "province", "role": "regulator", "display_name": "江苏省生态环境厅", "region": PROVINCE["code"]},
+        {"username": "regulator", "role": "regulator", "display_name": "苏州市生态环境局", "region": CITY["code"]},
+        {"username": "public", "role": "public", "display_name": "公众"},
     ]
-    return {"regions": [dict(r) for r in REGIONS], "enterprises": enterprises, "users": users}
+    if enterprises:
+        first = enterprises[0]
+        county = _COUNTIES[first["region"]][0]
+        users.append({"username": "county", "role": "regulator", "display_name": f"苏州市{county}生态环境局",
+                      "region": first["region"]})
+        users.append({"username": "enterprise", "role": "enterprise", "display_name": first["name"],
+                      "enterprise": first["credit_code"], "organisation": first["name"]})
+        maintained = [e["outlets"][0]["points"][0]["mn"] for e in (enterprises[1:3] or enterprises[:1])]
+        users.append({"username": "om", "role": "om", "display_name": "苏州示范环保运维有限公司",
+                      "organisation": "苏州示范环保运维有限公司", "points": maintained})
+        by_county: dict[str, list[dict]] = {}
+        for e in enterprises:
+            by_county.setdefault(e["region"], []).append(e)
+        region = max(sorted(by_county), key=lambda c: len(by_county[c]))
+        park = {"code": f"P{region}", "name": f"{_COUNTIES[region][1]}示范化工园区", "region": region}
+        parks.append(park)
+        for e in by_county[region][:2]:
+            e["park"] = park["code"]
+        users.append({"username": "park", "role": "park", "display_name": f"{park['name']}管委会",
+                      "park": park["code"]})
+    for u in users:
+        u["password"] = DEMO_PASSWORD
+    return parks, users
+
+
+def demo_accounts(fleet: dict) -> list[tuple[str, str, str]]:
+    """``(user name, role, display name)`` of the fleet's accounts, for the demo's welcome text."""
+    return [(u["username"], u["role"], u.get("display_name") or "") for u in fleet.get("users") or []]
 
 
 def write_fleet_yaml(fleet: dict, path: str | os.PathLike) -> Path:

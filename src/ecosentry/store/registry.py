@@ -153,6 +153,7 @@ class ImportSummary:
     point_factors: int = 0
     limits: int = 0
     users: int = 0
+    parks: int = 0
 
 
 def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai") -> ImportSummary:
@@ -185,6 +186,11 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                                       "country": r.get("country") or "CN"}],
                    ["code"], given)
             summary.regions += 1
+        for pk in fleet.get("parks") or []:
+            _require(pk, ("code", "name", "region"), "park")
+            upsert(conn, s.parks, [{"code": str(pk["code"]), "name": pk["name"], "region_code": str(pk["region"])}],
+                   ["code"], ["name", "region_code"])
+            summary.parks += 1
         for e in fleet.get("enterprises") or []:
             _require(e, ("credit_code", "name", "region"), "enterprise")
             if conn.execute(select(s.regions.c.code).where(s.regions.c.code == str(e["region"]))).first() is None:
@@ -193,7 +199,9 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
             ent_id = _upsert_get_id(conn, s.enterprises, {"credit_code": e["credit_code"]}, {
                 "name": e["name"], "industry": e.get("industry"), "region_code": str(e["region"]),
                 "address": e.get("address"), "lon": _float(e, "lon", f"enterprise {e['name']}"),
-                "lat": _float(e, "lat", f"enterprise {e['name']}")})
+                "lat": _float(e, "lat", f"enterprise {e['name']}"),
+                "park_code": str(e["park"]) if e.get("park") else None,
+                "published": bool(e.get("published", False))})
             summary.enterprises += 1
             for o in e.get("outlets") or []:
                 _require(o, ("code", "name", "medium"), f"outlet of {e['name']}")
@@ -253,12 +261,61 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                                 standard=lim.get("standard"), season=_season(lim, where)))
                             summary.limits += 1
         for u in fleet.get("users") or []:
-            _require(u, ("username", "role"), "user")
-            _upsert_get_id(conn, s.users, {"username": u["username"]}, {
-                "display_name": u.get("display_name"), "role": u["role"],
-                "region_code": str(u["region"]) if u.get("region") else None})
+            _import_user(conn, u)
             summary.users += 1
     return summary
+
+
+def _import_user(conn: Connection, u: dict) -> int:
+    """Create or update one account (key: ``username``). See docs/registry.md, "users".
+
+    ``password`` is hashed here (Argon2id) and set only when the account has no password yet, so a
+    re-import does not undo a password changed since. ``enterprise`` is a credit code, ``park`` a park code,
+    ``points`` a list of MNs (the points an O&M account maintains, replaced on every import).
+    """
+    from ecosentry.auth.passwords import PasswordError, check_strength, hash_password
+    from ecosentry.auth.principal import ROLES
+
+    _require(u, ("username", "role"), "user")
+    name = str(u["username"])
+    if u["role"] not in ROLES:
+        raise RegistryError(f"user {name}: role must be one of {', '.join(ROLES)}, not {u['role']!r}")
+    values: dict[str, Any] = {"display_name": u.get("display_name"), "role": u["role"],
+                              "region_code": str(u["region"]) if u.get("region") else None,
+                              "organisation": u.get("organisation"), "locale": u.get("locale")}
+    if values["locale"] not in (None, "zh", "vi", "en"):
+        raise RegistryError(f"user {name}: locale must be zh, vi or en, not {values['locale']!r}")
+    if u.get("enterprise"):
+        ent = conn.execute(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == str(u["enterprise"]))).scalar()
+        if ent is None:
+            raise RegistryError(f"user {name}: no enterprise with credit code {u['enterprise']!r}")
+        values["enterprise_id"] = ent
+    else:
+        values["enterprise_id"] = None
+    values["park_code"] = str(u["park"]) if u.get("park") else None
+    if "active" in u:
+        values["active"] = bool(u["active"])
+    user_id = _upsert_get_id(conn, s.users, {"username": name}, values)
+    if u.get("password") not in (None, ""):
+        try:
+            check_strength(str(u["password"]))
+        except PasswordError as exc:
+            raise RegistryError(f"user {name}: {exc}") from None
+        has = conn.execute(select(s.users.c.password_hash).where(s.users.c.id == user_id)).scalar()
+        if not has:
+            conn.execute(s.users.update().where(s.users.c.id == user_id)
+                         .values(password_hash=hash_password(str(u["password"]))))
+    if "points" in u:
+        mns = [str(m) for m in u.get("points") or []]
+        ids = dict(conn.execute(select(s.points.c.mn, s.points.c.id).where(s.points.c.mn.in_(mns))).all()) if mns \
+            else {}
+        missing = [m for m in mns if m not in ids]
+        if missing:
+            raise RegistryError(f"user {name}: no point with MN {', '.join(missing)}")
+        conn.execute(delete(s.point_maintainers).where(s.point_maintainers.c.user_id == user_id))
+        for pid in sorted(set(ids.values())):
+            conn.execute(s.point_maintainers.insert().values(user_id=user_id, point_id=pid))
+    return user_id
 
 
 def _sorted_regions(regions: list[dict]) -> list[dict]:

@@ -1,28 +1,75 @@
-"""Server-rendered pages. Front-end assets are served from installed packages (plotly.js from the
-plotly wheel); nothing is loaded from a CDN."""
+"""Server-rendered pages: the home list of enterprises and points (``/``) and the point page
+(``/points/{id}``); the other pages are modules of :mod:`ecosentry.web.views`, included by :func:`mount_web`.
+
+Front-end assets are served from installed packages (plotly.js from the plotly wheel, Leaflet from
+xstatic-leaflet); nothing is loaded from a CDN. Every page shows only what the request's principal sees
+(:mod:`ecosentry.web.views.site_state`); the anonymous public is sent to ``/public``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import plotly
 import xstatic.pkg.leaflet
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import select
 
-from ecosentry.api.routes.enterprises import enterprises_with_points
-from ecosentry.api.routes.points import get_point, latest
-from ecosentry.api.timefmt import iso
-from ecosentry.store import schema as s
+from ecosentry.api.routes.periods import point_rate_counts
+from ecosentry.api.routes.points import get_point
+from ecosentry.auth.deps import current_principal
+from ecosentry.rules.cn.rates import RateSettings
 from ecosentry.web.templating import render
 from ecosentry.web.views import routers as view_routers
+from ecosentry.web.views.point_chart import DEFAULT_HOURS
+from ecosentry.web.views.site_details import (KINDS, limits_in_force, live_values, point_rates, recent_alarms,
+                                              recent_hours, recent_marks, report_links)
+from ecosentry.web.views.site_state import (factor_catalogue, login_redirect, point_states, require_point,
+                                            visible_tree)
 
 HERE = Path(__file__).parent
 PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 LEAFLET_DIR = Path(xstatic.pkg.leaflet.BASE_DIR)
+
+
+def home_context(engine, principal, now: datetime) -> dict:
+    """Enterprises and points in the scope, with their state and latest minute (or real-time) values."""
+    with engine.connect() as conn:
+        ents = visible_tree(conn, principal)
+        states = point_states(conn, ents, now)
+        pids = [pt["id"] for x in ents for pt in x["points"]]
+        live = live_values(conn, pids)
+        factors = factor_catalogue(conn)
+    n_points = len(pids)
+    online = sum(1 for pid in pids if states[pid].online)
+    return {"ents": ents, "states": states, "live": live, "factors": factors, "n_points": n_points,
+            "online": online, "now": now}
+
+
+def point_context(engine, principal, point_id: int, now: datetime) -> dict:
+    """Everything the point page shows around its chart."""
+    with engine.connect() as conn:
+        require_point(conn, principal, point_id)
+    pt = get_point(engine, point_id)
+    with engine.connect() as conn:
+        ent = visible_tree(conn, principal, enterprise_id=pt["enterprise_id"])[0]
+        states = point_states(conn, [ent], now)
+        live = live_values(conn, [point_id])
+        limits = limits_in_force(conn, [point_id], now.astimezone(ZoneInfo(pt["tz"])).date())
+        alarms = recent_alarms(conn, [point_id], None, now)
+        hours = recent_hours(conn, point_id, now)
+        factors = factor_catalogue(conn)
+    end = now.replace(minute=0, second=0, microsecond=0)
+    per_factor = point_rate_counts(engine, point_id, end - timedelta(hours=24), end, pt["tz"], "backfilled",
+                                   RateSettings())
+    return {"pt": pt, "state": states[point_id], "live": live, "limits": limits, "alarms": alarms,
+            "factors": factors, "kinds": KINDS, "rates": point_rates(engine, [pt], now)[point_id],
+            "factor_rates": per_factor, "marks": recent_marks(engine, [point_id], now),
+            "reports": report_links(point_id, pt["tz"], now), "point_of": {point_id: pt},
+            "chart_hours": DEFAULT_HOURS, "hours": hours}
 
 
 def mount_web(app: FastAPI) -> None:
@@ -34,42 +81,15 @@ def mount_web(app: FastAPI) -> None:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request):
-        engine = request.app.state.engine
-        ents, total = enterprises_with_points(engine)
-        now = datetime.now(timezone.utc)
-        lv = s.latest_values
-        with engine.connect() as conn:
-            rows = conn.execute(select(lv).where(lv.c.kind.in_(("rtd", "min")))).mappings().all()
-            names = dict(conn.execute(select(s.factors.c.code, s.factors.c.name_zh)).all())
-            units = dict(conn.execute(select(s.factors.c.code, s.factors.c.unit)).all())
-        latest_by_point: dict[int, dict[str, dict]] = {}
-        last_seen: dict[int, datetime] = {}
-        for r in rows:
-            cur = latest_by_point.setdefault(r["point_id"], {}).get(r["factor_code"])
-            if cur is None or r["period_start"] > cur["period_start"]:
-                latest_by_point[r["point_id"]][r["factor_code"]] = dict(r)
-            last_seen[r["point_id"]] = max(last_seen.get(r["point_id"], r["received_at"]), r["received_at"])
-        n_points = sum(len(o["points"]) for e in ents for o in e["outlets"])
-        online = sum(1 for t in last_seen.values() if now - t < timedelta(minutes=10))
-        return render(request, "home.html", {
-            "ents": ents, "total": total, "latest": latest_by_point, "last_seen": last_seen, "now": now,
-            "names": names, "units": units, "n_points": n_points, "online": online,
-            "fmt_time": lambda t, tz: iso(t, tz)[11:19] if t else "—",
-            "is_online": lambda pid: pid in last_seen and now - last_seen[pid] < timedelta(minutes=10),
-        })
+        if current_principal(request).is_public:
+            return RedirectResponse("/public", status_code=303)
+        ctx = home_context(request.app.state.engine, current_principal(request), datetime.now(timezone.utc))
+        return render(request, "home.html", ctx)
 
     @app.get("/points/{point_id}", response_class=HTMLResponse, include_in_schema=False)
     def point_page(request: Request, point_id: int):
-        engine = request.app.state.engine
-        pt = get_point(engine, point_id)
-        lat = latest(point_id, engine=engine, kind=None, tz=None)
-        by_factor: dict[str, dict] = {}
-        for item in lat["items"]:
-            row = by_factor.setdefault(item["factor"], {"factor": item["factor"], "name_zh": item["name_zh"],
-                                                        "unit": item["unit"]})
-            row[item["kind"]] = item
-        return render(request, "point.html", {"pt": pt, "latest": list(by_factor.values()),
-                                                                  "kinds": KIND_LABELS})
-
-
-KIND_LABELS = {"rtd": "实时 real-time", "min": "分钟 minute", "hour": "小时 hour", "day": "日 day"}
+        if (redirect := login_redirect(request)) is not None:
+            return redirect
+        ctx = point_context(request.app.state.engine, current_principal(request), point_id,
+                            datetime.now(timezone.utc))
+        return render(request, "point.html", ctx)

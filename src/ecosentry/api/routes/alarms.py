@@ -1,8 +1,12 @@
 """Alarms: list and detail, acknowledge / assign / comment / clear / link, alarm types, subscriptions.
 
-**Actor (who did it).** As for marks, the acting user is taken **unchecked** from the header
-``X-Ecosentry-User`` (default ``"anonymous"``) until authentication arrives; do not expose these routes
-beyond a trusted network yet.
+**Who and what.** The acting user is the authenticated principal. Reading alarms needs ``alarms.read``
+(not the public); acknowledge, assign and clear ``alarms.act`` (regulator, admin); comments and links
+``alarms.comment``. An alarm belongs to its point, else its enterprise, else its region
+(:func:`ecosentry.auth.guards.alarm_clause`); outside the scope it answers 404 like an unknown alarm, and
+lists never hold it. **Subscriptions:** a user manages only their own (an admin every one), and subscribes
+only to regions inside their scope (403 otherwise; region-wide subscriptions are therefore for regulators
+and admins: routing by region would show an enterprise other enterprises' alarms).
 
 Times are ISO 8601 in UTC in answers; a query time without an offset is UTC. Refusals answer with a
 sentence: 404 unknown alarm or subscription, 409 the alarm's state does not allow it (acknowledging a
@@ -15,16 +19,22 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from ecosentry.alarms import store
 from ecosentry.alarms import subscriptions as subs
 from ecosentry.alarms.catalogue import ALARM_TYPES, ORIGINATOR_KINDS
-from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound
+from ecosentry.alarms.store import STATES, AlarmConflict, AlarmError, AlarmNotFound
+from ecosentry.alarms.catalogue import SEVERITIES
 from ecosentry.api.deps import Page, get_engine, paged, paging
-from ecosentry.api.routes.marks import actor
 from ecosentry.api.timefmt import parse_time
+from ecosentry.auth.deps import requires
+from ecosentry.auth.guards import alarm_clause, alarm_or_404
+from ecosentry.auth.principal import Principal
+from ecosentry.store import schema as s
 from ecosentry.store.audit import jsonable
+from ecosentry.store.marks import get_mark, MarkNotFound
+from ecosentry.store.registry import region_subtree
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
@@ -53,7 +63,7 @@ class LinkIn(BaseModel):
 
 
 class SubscriptionIn(BaseModel):
-    user_id: int
+    user_id: int | None = Field(None, description="the subscriber; default yourself (only an admin names another)")
     channel: Literal["email", "webhook", "sms", "live"]
     address: str = Field(..., min_length=1, max_length=300, description="e-mail, URL, phone number or user name")
     region_code: str
@@ -86,6 +96,49 @@ def _detail(engine: Engine, alarm_id: int) -> dict:
     return jsonable(_call(store.alarm_detail, engine, alarm_id))
 
 
+def _visible(engine: Engine, alarm_id: int, principal: Principal) -> dict:
+    """The alarm; 404 when unknown or outside the principal's scope."""
+    alarm = _call(store.get_alarm, engine, alarm_id)
+    alarm_or_404(principal, alarm)
+    return alarm
+
+
+def _scoped_alarms(engine: Engine, principal: Principal, *, states, types, severities, region_code, point_id,
+                   enterprise_id, since, offset: int, limit: int) -> tuple[list[dict], int]:
+    """:func:`ecosentry.alarms.store.list_alarms` with the principal's scope added to the filters."""
+    for name, given, allowed in (("state", states, STATES), ("severity", severities, SEVERITIES)):
+        bad = sorted(set(given or ()) - set(allowed))
+        if bad:
+            raise HTTPException(422, f"unknown {name} {', '.join(bad)}; use {', '.join(allowed)}")
+    a = s.alarms
+    conds = [alarm_clause(principal)]
+    with engine.connect() as conn:
+        if states:
+            conds.append(a.c.state.in_(list(states)))
+        if types:
+            conds.append(a.c.type.in_(list(types)))
+        if severities:
+            conds.append(a.c.severity.in_(list(severities)))
+        if region_code is not None:
+            conds.append(a.c.region_code.in_(region_subtree(conn, region_code)))
+        if point_id is not None:
+            conds.append(a.c.point_id == point_id)
+        if enterprise_id is not None:
+            conds.append(a.c.enterprise_id == enterprise_id)
+        if since is not None:
+            conds.append(a.c.last_at >= since)
+        total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
+        rows = conn.execute(select(a).where(*conds).order_by(a.c.last_at.desc(), a.c.id.desc())
+                            .offset(offset).limit(limit)).mappings()
+        items = []
+        for r in rows:
+            alarm = dict(r)
+            codes = alarm.get("factor_codes")
+            alarm["factor_codes"] = [c for c in codes.split(",") if c] if codes else None
+            items.append(alarm)
+    return items, int(total)
+
+
 # --------------------------------------------------------------------------- alarm types
 
 @router.get("/alarm-types", summary="The alarm type catalogue and the originator kinds")
@@ -104,77 +157,128 @@ def list_alarms(state: list[str] | None = Query(None, description="active | ackn
                 region: str | None = Query(None, description="region code: that region and everything below"),
                 point_id: int | None = None, enterprise_id: int | None = None,
                 since: str | None = Query(None, description="last occurrence at or after (ISO 8601)"),
-                p: Page = Depends(paging), engine: Engine = Depends(get_engine)):
-    items, total = _call(store.list_alarms, engine, states=state, types=type, severities=severity,
-                         region_code=region, point_id=point_id, enterprise_id=enterprise_id,
-                         since=parse_time(since, "UTC", "since"), offset=p.offset, limit=p.page_size)
+                p: Page = Depends(paging), engine: Engine = Depends(get_engine),
+                principal: Principal = Depends(requires("alarms.read"))):
+    items, total = _scoped_alarms(engine, principal, states=state, types=type, severities=severity,
+                                  region_code=region, point_id=point_id, enterprise_id=enterprise_id,
+                                  since=parse_time(since, "UTC", "since"), offset=p.offset, limit=p.page_size)
     return paged(jsonable(items), total, p)
 
 
 @router.get("/alarms/{alarm_id}", summary="One alarm with its events, links and deliveries")
-def get_alarm(alarm_id: int, engine: Engine = Depends(get_engine)):
+def get_alarm(alarm_id: int, engine: Engine = Depends(get_engine),
+              principal: Principal = Depends(requires("alarms.read"))):
+    _visible(engine, alarm_id, principal)
     return _detail(engine, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/ack", summary="Acknowledge an active alarm (stops escalation and repeats)")
 def acknowledge(alarm_id: int, body: AckIn | None = None, engine: Engine = Depends(get_engine),
-                user: str = Depends(actor)):
-    _call(store.acknowledge, engine, alarm_id, user, body.comment if body else None)
+                principal: Principal = Depends(requires("alarms.act"))):
+    _visible(engine, alarm_id, principal)
+    _call(store.acknowledge, engine, alarm_id, principal.username, body.comment if body else None)
     return _detail(engine, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/assign", summary="Set or remove the person responsible")
-def assign(alarm_id: int, body: AssignIn, engine: Engine = Depends(get_engine), user: str = Depends(actor)):
-    _call(store.assign, engine, alarm_id, body.assignee, user)
+def assign(alarm_id: int, body: AssignIn, engine: Engine = Depends(get_engine),
+           principal: Principal = Depends(requires("alarms.act"))):
+    _visible(engine, alarm_id, principal)
+    _call(store.assign, engine, alarm_id, body.assignee, principal.username)
     return _detail(engine, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/comments", status_code=201, summary="Add a comment")
-def add_comment(alarm_id: int, body: CommentIn, engine: Engine = Depends(get_engine), user: str = Depends(actor)):
-    _alarm, event_id = _call(store.add_comment, engine, alarm_id, body.text, user)
+def add_comment(alarm_id: int, body: CommentIn, engine: Engine = Depends(get_engine),
+                principal: Principal = Depends(requires("alarms.comment"))):
+    _visible(engine, alarm_id, principal)
+    _alarm, event_id = _call(store.add_comment, engine, alarm_id, body.text, principal.username)
     detail = _detail(engine, alarm_id)
     return next(e for e in detail["events"] if e["id"] == event_id)
 
 
 @router.post("/alarms/{alarm_id}/clear", summary="Clear an alarm by hand, with a reason")
-def clear(alarm_id: int, body: ClearIn, engine: Engine = Depends(get_engine), user: str = Depends(actor)):
-    _call(store.clear, engine, alarm_id, body.reason, user)
+def clear(alarm_id: int, body: ClearIn, engine: Engine = Depends(get_engine),
+          principal: Principal = Depends(requires("alarms.act"))):
+    _visible(engine, alarm_id, principal)
+    _call(store.clear, engine, alarm_id, body.reason, principal.username)
     return _detail(engine, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/links", status_code=201, summary="Link the alarm to a mark or a work order")
-def add_link(alarm_id: int, body: LinkIn, engine: Engine = Depends(get_engine), user: str = Depends(actor)):
-    return jsonable(_call(store.add_link, engine, alarm_id, body.kind, body.target_id, user))
+def add_link(alarm_id: int, body: LinkIn, engine: Engine = Depends(get_engine),
+             principal: Principal = Depends(requires("alarms.comment"))):
+    _visible(engine, alarm_id, principal)
+    if body.kind == "mark":  # a mark outside the scope is as unknown as a missing one
+        target = body.target_id.strip()
+        try:
+            mark = get_mark(engine, int(target))
+        except (ValueError, MarkNotFound):
+            mark = None
+        if mark is None or not principal.sees_point(mark["point_id"]):
+            raise HTTPException(422, f"no mark with id {target}")
+    return jsonable(_call(store.add_link, engine, alarm_id, body.kind, body.target_id, principal.username))
 
 
 # --------------------------------------------------------------------------- subscriptions
 
-@router.get("/alarm-subscriptions", summary="Alarm subscriptions")
+def _own_subscription(engine: Engine, sub_id: int, principal: Principal) -> dict:
+    """The subscription; 404 when unknown or another user's (an admin sees every one)."""
+    sub = _call(subs.get_subscription, engine, sub_id)
+    if principal.role != "admin" and sub["user_id"] != principal.user_id:
+        raise HTTPException(404, f"no alarm subscription with id {sub_id}")
+    return sub
+
+
+def _region_in_scope(principal: Principal, region_code: str) -> None:
+    if not principal.sees_region(region_code):
+        raise HTTPException(403, f"region {region_code} is outside your scope; subscribe to a region you supervise")
+
+
+@router.get("/alarm-subscriptions", summary="Alarm subscriptions (your own; an admin: everyone's)")
 def list_subscriptions(user_id: int | None = None, region: str | None = None, active: bool | None = None,
-                       engine: Engine = Depends(get_engine)):
+                       engine: Engine = Depends(get_engine),
+                       principal: Principal = Depends(requires("subscriptions.manage"))):
+    if principal.role != "admin":
+        if user_id is not None and user_id != principal.user_id:
+            return {"items": []}
+        user_id = principal.user_id
     return {"items": jsonable(subs.list_subscriptions(engine, user_id=user_id, region_code=region, active=active))}
 
 
 @router.post("/alarm-subscriptions", status_code=201, summary="Subscribe a user to a region's alarms")
-def create_subscription(body: SubscriptionIn, engine: Engine = Depends(get_engine), user: str = Depends(actor)):
-    return jsonable(_call(subs.create_subscription, engine, **body.model_dump(), actor=user))
+def create_subscription(body: SubscriptionIn, engine: Engine = Depends(get_engine),
+                        principal: Principal = Depends(requires("subscriptions.manage"))):
+    values = body.model_dump()
+    if values["user_id"] is None:
+        values["user_id"] = principal.user_id
+    if principal.role != "admin" and values["user_id"] != principal.user_id:
+        raise HTTPException(403, "you may manage only your own subscriptions")
+    _region_in_scope(principal, body.region_code)
+    return jsonable(_call(subs.create_subscription, engine, **values, actor=principal.username))
 
 
 @router.get("/alarm-subscriptions/{sub_id}", summary="One subscription")
-def get_subscription(sub_id: int, engine: Engine = Depends(get_engine)):
-    return jsonable(_call(subs.get_subscription, engine, sub_id))
+def get_subscription(sub_id: int, engine: Engine = Depends(get_engine),
+                     principal: Principal = Depends(requires("subscriptions.manage"))):
+    return jsonable(_own_subscription(engine, sub_id, principal))
 
 
 @router.patch("/alarm-subscriptions/{sub_id}", summary="Change a subscription")
 def update_subscription(sub_id: int, body: SubscriptionPatch, engine: Engine = Depends(get_engine),
-                        user: str = Depends(actor)):
+                        principal: Principal = Depends(requires("subscriptions.manage"))):
+    _own_subscription(engine, sub_id, principal)
     changes = body.model_dump(exclude_unset=True)
     for key in ("channel", "address", "region_code", "min_severity", "active"):
         if key in changes and changes[key] is None:
             raise HTTPException(422, f"{key} cannot be null")
-    return jsonable(_call(subs.update_subscription, engine, sub_id, changes, user))
+    if "region_code" in changes:
+        _region_in_scope(principal, changes["region_code"])
+    return jsonable(_call(subs.update_subscription, engine, sub_id, changes, principal.username))
 
 
 @router.delete("/alarm-subscriptions/{sub_id}", summary="Delete a subscription (the audit log keeps it)")
-def delete_subscription(sub_id: int, engine: Engine = Depends(get_engine), user: str = Depends(actor)):
-    return jsonable(_call(subs.delete_subscription, engine, sub_id, user))
+def delete_subscription(sub_id: int, engine: Engine = Depends(get_engine),
+                        principal: Principal = Depends(requires("subscriptions.manage"))):
+    _own_subscription(engine, sub_id, principal)
+    return jsonable(_call(subs.delete_subscription, engine, sub_id, principal.username))

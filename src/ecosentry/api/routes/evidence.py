@@ -1,7 +1,7 @@
 """The evidence pack (证据包) of an alarm as a PDF download, for enforcement (:mod:`ecosentry.reports.evidence`).
 
 Links in the pack start with ``base_url`` (query), else ``settings.alarm_base_url``, else they are relative.
-404 for an unknown alarm.
+Needs ``alarms.read`` (401/403); raw frames are listed only for ``raw.read``; 404 for an unknown alarm or one outside the principal's scope.
 """
 
 from __future__ import annotations
@@ -9,8 +9,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from sqlalchemy import Engine
 
-from ecosentry.alarms.store import AlarmNotFound
+from ecosentry.alarms.store import AlarmNotFound, get_alarm
 from ecosentry.api.deps import get_engine
+from ecosentry.auth.deps import requires
+from ecosentry.auth.guards import alarm_or_404
+from ecosentry.auth.principal import Principal
 from ecosentry.reports.evidence import EvidenceSettings, build_evidence_pack, evidence_pack_pdf
 from ecosentry.settings import get_settings
 
@@ -22,9 +25,13 @@ router = APIRouter(prefix="/api/v1", tags=["alarms"])
 def evidence_pdf(alarm_id: int,
                  base_url: str | None = Query(None, description="base URL of the platform for the links"),
                  max_frames: int | None = Query(None, ge=0, le=1000, description="raw frames listed at most"),
-                 engine: Engine = Depends(get_engine)) -> Response:
+                 engine: Engine = Depends(get_engine),
+                 principal: Principal = Depends(requires("alarms.read"))) -> Response:
+    if not principal.may("raw.read"):  # e.g. a park committee: the pack without the raw frames
+        max_frames = 0
     settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
     try:
+        alarm_or_404(principal, get_alarm(engine, alarm_id))
         pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarm_base_url,
                                    settings=settings)
     except AlarmNotFound as exc:

@@ -6,9 +6,10 @@ comment line (``: keepalive``) every ``heartbeat_s`` seconds so proxies and load
 reconnecting browser sends ``Last-Event-ID`` and receives the kept messages it missed. When the client lagged
 and messages were dropped, an ``event: dropped`` with the count comes first (reload the alarm list).
 
-The browser's ``EventSource`` cannot set headers, so the user can be given as ``?user=`` as well as by the
-``X-Ecosentry-User`` header (unauthenticated, as in :mod:`ecosentry.api.routes.marks`, until authentication
-arrives).
+Who: the authenticated principal (the page's session cookie, which ``EventSource`` sends; or an API key),
+with ``alarms.read``. The stream delivers only alarms inside the principal's scope
+(:func:`ecosentry.auth.guards.alarm_visible` on each message, after the hub's own region/type filters), and
+the messages addressed to the principal's user name.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from ecosentry.alarms.channels.live import LiveHub, LiveMessage, Subscription
+from ecosentry.auth.deps import requires
+from ecosentry.auth.guards import alarm_visible
+from ecosentry.auth.principal import Principal
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
 
@@ -56,8 +60,16 @@ def _message_event(m: LiveMessage) -> bytes:
     return sse_event(m.event, m.data, m.id)
 
 
+def in_scope(principal: Principal | None, m: LiveMessage) -> bool:
+    """True when the message's alarm is visible to ``principal`` (``None``: no scope check)."""
+    if principal is None:
+        return True
+    alarm = m.data.get("alarm") if isinstance(m.data.get("alarm"), dict) else m.data
+    return alarm_visible(principal, alarm)
+
+
 async def _stream(hub: LiveHub, user: str | None, regions: list[str], types: list[str], events: list[str],
-                  last_event_id: int | None) -> AsyncIterator[bytes]:
+                  last_event_id: int | None, principal: Principal | None = None) -> AsyncIterator[bytes]:
     # Subscribe inside the generator: its ``finally`` then always runs, on disconnect (the server cancels
     # the stream) as well as on a failed write.
     sub: Subscription = hub.subscribe(user, regions, types, events, last_event_id)
@@ -69,7 +81,10 @@ async def _stream(hub: LiveHub, user: str | None, regions: list[str], types: lis
             if sub.dropped > reported:
                 yield sse_event("dropped", {"dropped": sub.dropped - reported, "total": sub.dropped})
                 reported = sub.dropped
-            yield b": keepalive\n\n" if m is None else _message_event(m)
+            if m is None:
+                yield b": keepalive\n\n"
+            elif in_scope(principal, m):
+                yield _message_event(m)
     finally:
         hub.unsubscribe(sub)
 
@@ -83,13 +98,11 @@ async def alarm_stream(
         region: list[str] | None = Query(None, description="region code(s); the alarm's region or an ancestor"),
         types: list[str] | None = Query(None, description="alarm type codes, comma-separated or repeated"),
         events: list[str] | None = Query(None, description="alarm events (raised, cleared, ...)"),
-        user: str | None = Query(None, description="user name (EventSource cannot send headers)"),
-        x_ecosentry_user: str | None = Header(None, description="user name (unauthenticated)"),
         last_event_id: str | None = Header(None, description="resume after this event id"),
+        principal: Principal = Depends(requires("alarms.read")),
 ):
     hub = get_live_hub(request)
-    who = (user or x_ecosentry_user or "").strip()[:64] or None
     resume = int(last_event_id) if last_event_id and last_event_id.strip().isdigit() else None
-    stream = _stream(hub, who, _split(region), _split(types), _split(events), resume)
+    stream = _stream(hub, principal.username, _split(region), _split(types), _split(events), resume, principal)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,4 +1,7 @@
-"""Derived days and months, and the transmission / validity / effective transmission rates."""
+"""Derived days and months, and the transmission / validity / effective transmission rates.
+
+Scope: a point outside the principal's scope answers 404; the region rates sum only the principal's points.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from sqlalchemy import Engine, select
 
 from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.routes.points import get_point
+from ecosentry.auth.deps import current_principal
+from ecosentry.auth.principal import Principal
 from ecosentry.api.timefmt import iso, parse_time, zone
 from ecosentry.rules.cn.rates import HourSlot, RateSettings, compute_rates, rates_from_counts, sum_counts
 from ecosentry.settings import get_settings
@@ -31,8 +36,9 @@ def _range(start: str | None, end: str | None, tz: str, default: timedelta) -> t
 @router.get("/points/{point_id}/periods", summary="Derived daily or monthly values with validity and exceedance")
 def periods(point_id: int, period: Literal["day", "month"] = "day", factor: str | None = None,
             start: str | None = None, end: str | None = None, tz: str | None = None,
-            engine: Engine = Depends(get_engine), p: Page = Depends(paging)):
-    pt = get_point(engine, point_id)
+            engine: Engine = Depends(get_engine), p: Page = Depends(paging),
+            principal: Principal = Depends(current_principal)):
+    pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     t0, t1 = _range(start, end, tz, timedelta(days=31 if period == "day" else 366))
     d = s.derived_periods
@@ -87,10 +93,10 @@ def point_rate_counts(engine: Engine, point_id: int, t0: datetime, t1: datetime,
             summary="Transmission rate, validity rate and effective transmission rate, with their counts")
 def rates(point_id: int, start: str | None = None, end: str | None = None, tz: str | None = None,
           mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
-          engine: Engine = Depends(get_engine)):
+          engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     """Per assessed factor and for the point, by summing the counts (never averaging rates), over the clock
     hours of [start, end) (default: the last 24 h). An hour with no derived value counts as not received."""
-    pt = get_point(engine, point_id)
+    pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     t0, t1 = _range(start, end, tz, timedelta(hours=24))
     t0 = t0.replace(minute=0, second=0, microsecond=0)
@@ -106,14 +112,15 @@ def rates(point_id: int, start: str | None = None, end: str | None = None, tz: s
 def region_rates(region: str | None = Query(None, description="GB/T 2260 code: this region and below; all if absent"),
                  start: str | None = None, end: str | None = None, tz: str = "Asia/Shanghai",
                  mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
-                 engine: Engine = Depends(get_engine)):
+                 engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     t0, t1 = _range(start, end, tz, timedelta(hours=24))
     t0 = t0.replace(minute=0, second=0, microsecond=0)
     settings = RateSettings()
     p, o, e = s.points, s.outlets, s.enterprises
     with engine.connect() as conn:
         q = (select(p.c.id, p.c.mn, p.c.name, e.c.id.label("enterprise_id"), e.c.name.label("enterprise_name"))
-             .join_from(p, o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id).order_by(p.c.id))
+             .join_from(p, o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id)
+             .where(principal.point_clause(p.c.id)).order_by(p.c.id))
         if region:
             q = q.where(p.c.region_code.in_(region_subtree(conn, region)))
         pts = conn.execute(q).mappings().all()

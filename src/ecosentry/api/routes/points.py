@@ -1,4 +1,8 @@
-"""Points, their latest values, series and derived hourly values."""
+"""Points, their latest values, series and derived hourly values.
+
+Scope (:mod:`ecosentry.auth.guards`): lists hold only the principal's points; a point outside the scope
+answers 404 like an unknown one. The public sees the points of published enterprises.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import Engine, func, select
 
 from ecosentry.api.deps import Page, get_engine, paged, paging
+from ecosentry.auth.deps import current_principal
+from ecosentry.auth.guards import point_or_404
+from ecosentry.auth.principal import Principal
 from ecosentry.api.timefmt import iso, parse_time
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
@@ -27,7 +34,10 @@ def _point_select():
             .join(r, p.c.region_code == r.c.code))
 
 
-def get_point(engine: Engine, point_id: int) -> dict:
+def get_point(engine: Engine, point_id: int, principal: Principal | None = None) -> dict:
+    """The point with its outlet, enterprise and region; 404 when unknown or outside ``principal``'s scope."""
+    if principal is not None:
+        point_or_404(principal, point_id)
     with engine.connect() as conn:
         row = conn.execute(_point_select().where(s.points.c.id == point_id)).mappings().first()
     if row is None:
@@ -38,8 +48,8 @@ def get_point(engine: Engine, point_id: int) -> dict:
 @router.get("/points", summary="List monitoring points")
 def list_points(engine: Engine = Depends(get_engine), p: Page = Depends(paging),
                 region: str | None = Query(None, description="GB/T 2260 code: this region and below"),
-                enterprise_id: int | None = None):
-    q = _point_select()
+                enterprise_id: int | None = None, principal: Principal = Depends(current_principal)):
+    q = _point_select().where(principal.point_clause(s.points.c.id))
     if enterprise_id is not None:
         q = q.where(s.enterprises.c.id == enterprise_id)
     with engine.connect() as conn:
@@ -53,8 +63,9 @@ def list_points(engine: Engine = Depends(get_engine), p: Page = Depends(paging),
 
 
 @router.get("/points/{point_id}", summary="One monitoring point")
-def point_detail(point_id: int, engine: Engine = Depends(get_engine)):
-    pt = get_point(engine, point_id)
+def point_detail(point_id: int, engine: Engine = Depends(get_engine),
+                 principal: Principal = Depends(current_principal)):
+    pt = get_point(engine, point_id, principal)
     with engine.connect() as conn:
         f, pf = s.factors, s.point_factors
         factors = conn.execute(select(pf.c.factor_code, f.c.name_zh, f.c.name_en, f.c.unit, pf.c.range_low,
@@ -64,9 +75,16 @@ def point_detail(point_id: int, engine: Engine = Depends(get_engine)):
 
 
 @router.get("/points/{point_id}/latest", summary="Latest value of every factor of a point")
-def latest(point_id: int, engine: Engine = Depends(get_engine),
-           kind: Kind | None = Query(None, description="only this data kind"),
-           tz: str | None = Query(None, description="IANA time zone of the answer; default the point's")):
+def point_latest(point_id: int, engine: Engine = Depends(get_engine),
+                 kind: Kind | None = Query(None, description="only this data kind"),
+                 tz: str | None = Query(None, description="IANA time zone of the answer; default the point's"),
+                 principal: Principal = Depends(current_principal)):
+    point_or_404(principal, point_id)
+    return latest(point_id, engine=engine, kind=kind, tz=tz)
+
+
+def latest(point_id: int, engine: Engine, kind: str | None = None, tz: str | None = None) -> dict:
+    """Latest value of every factor of a point (no scope check: the caller checks)."""
     pt = get_point(engine, point_id)
     tz = tz or pt["tz"]
     lv, f = s.latest_values, s.factors
@@ -84,10 +102,11 @@ def latest(point_id: int, engine: Engine = Depends(get_engine),
 
 @router.get("/points/{point_id}/series", summary="Values of one factor of a point over a time range")
 def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = None, end: str | None = None,
-           tz: str | None = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging)):
+           tz: str | None = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging),
+           principal: Principal = Depends(current_principal)):
     """``start``/``end``: ISO 8601; without an offset they are local time of ``tz`` (default the point's).
     Default range: the 24 h before ``end`` (default now). Times are interval starts (HJ 212 DataTime)."""
-    pt = get_point(engine, point_id)
+    pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     t1 = parse_time(end, tz, "end") or datetime.now(timezone.utc)
     t0 = parse_time(start, tz, "start") or t1 - timedelta(hours=24)
@@ -109,9 +128,10 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
 
 @router.get("/points/{point_id}/hourly", summary="Derived hourly values with validity (45-valid-minute rule)")
 def hourly(point_id: int, factor: str | None = None, start: str | None = None, end: str | None = None,
-           tz: str | None = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging)):
+           tz: str | None = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging),
+           principal: Principal = Depends(current_principal)):
     """``complete`` is false for the hour still in progress: its validity can still change."""
-    pt = get_point(engine, point_id)
+    pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     now = datetime.now(timezone.utc)
     t1 = parse_time(end, tz, "end") or now

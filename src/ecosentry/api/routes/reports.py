@@ -1,5 +1,10 @@
 """Report downloads (HJ 76 layouts): daily (hourly rows), monthly (daily rows), yearly (monthly rows) per point,
-and the transmission-rate report per region; XLSX or PDF."""
+and the transmission-rate report per region; XLSX or PDF.
+
+Scope: a point report needs the point in the principal's scope (404 otherwise); the region report covers a
+region inside the scope (admin: any; a regulator: its subtree, by default its own region; other roles
+download their points' reports instead, 403).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from sqlalchemy import Engine
 
 from ecosentry.api.deps import get_engine
+from ecosentry.auth.deps import current_principal
+from ecosentry.auth.guards import point_or_404, report_region
+from ecosentry.auth.principal import Principal
 from ecosentry.reports.model import ReportError, build_daily_report
 from ecosentry.reports.pdf import daily_report_pdf
 from ecosentry.reports.periodic import (build_monthly_report, build_yearly_report, monthly_report_pdf,
@@ -49,27 +57,33 @@ def _download(kind: str, fmt: str, name: str, build: Callable[[], object]) -> Re
 
 
 @router.get("/points/{point_id}/reports/daily", summary="Daily report (日报表, hourly rows)")
-def daily_report(point_id: int, day: date, format: Format = "xlsx", engine: Engine = Depends(get_engine)):
+def daily_report(point_id: int, day: date, format: Format = "xlsx", engine: Engine = Depends(get_engine),
+                 principal: Principal = Depends(current_principal)):
     """``day`` is the local calendar day of the point (YYYY-MM-DD)."""
+    point_or_404(principal, point_id)
     return _download("daily", format, f"daily-{point_id}-{day}", lambda: build_daily_report(engine, point_id, day))
 
 
 @router.get("/points/{point_id}/reports/monthly", summary="Monthly report (月报表, daily rows)")
 def monthly_report(point_id: int, year: int, month: int = Query(..., ge=1, le=12), format: Format = "xlsx",
-                   engine: Engine = Depends(get_engine)):
+                   engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
+    point_or_404(principal, point_id)
     return _download("monthly", format, f"monthly-{point_id}-{year}-{month:02d}",
                      lambda: build_monthly_report(engine, point_id, year, month))
 
 
 @router.get("/points/{point_id}/reports/yearly", summary="Yearly report (年报表, monthly rows)")
-def yearly_report(point_id: int, year: int, format: Format = "xlsx", engine: Engine = Depends(get_engine)):
+def yearly_report(point_id: int, year: int, format: Format = "xlsx", engine: Engine = Depends(get_engine),
+                  principal: Principal = Depends(current_principal)):
+    point_or_404(principal, point_id)
     return _download("yearly", format, f"yearly-{point_id}-{year}", lambda: build_yearly_report(engine, point_id, year))
 
 
 @router.get("/reports/rates", summary="Transmission-rate report (有效传输率) of a region, counts summed")
 def rate_report(start_day: date, end_day: date, region: str | None = None, tz: str = "Asia/Shanghai",
                 mode: Literal["backfilled", "realtime"] = "backfilled", format: Format = "xlsx",
-                engine: Engine = Depends(get_engine)):
+                engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     """``end_day`` is inclusive (local days)."""
+    region = report_region(principal, region)
     return _download("rates", format, f"rates-{region or 'all'}-{start_day}-{end_day}",
                      lambda: build_rate_report(engine, region, start_day, end_day, tz, mode=mode))

@@ -1,4 +1,9 @@
-"""Health and counters of the running service."""
+"""Health and counters of the running service.
+
+``/api/v1/stats`` stays open to everyone, the anonymous public included: it holds process counters and
+health flags only (frames received, accepted, rejected; spool backlog; connections), no registry or
+monitoring data, and a load balancer or monitoring system must be able to read it without an account.
+"""
 
 from __future__ import annotations
 

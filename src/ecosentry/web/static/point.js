@@ -1,51 +1,76 @@
-// Point page: 24 h chart of every factor (one small panel each) and the hourly validity table.
-(async function () {
+// Point page chart: one panel per factor sharing the time axis; invalid hours (days) shaded red in the
+// factor's panel, marks shaded blue across all panels, limits as dashed lines. Data: /points/{id}/chart.json.
+(function () {
   const el = document.getElementById('chart');
   const pointId = el.dataset.point;
+  const lang = el.dataset.lang;
+  const t = JSON.parse(el.dataset.i18n);
   const kindSel = document.getElementById('kind');
-  const meta = await (await fetch(`/api/v1/points/${pointId}`)).json();
-
-  async function series(factor, kind) {
-    const r = await fetch(`/api/v1/points/${pointId}/series?factor=${factor}&kind=${kind}&page_size=5000`);
-    return (await r.json()).items;
-  }
+  const spanSel = document.getElementById('span');
 
   async function draw() {
     const kind = kindSel.value;
-    const factors = meta.factors;
-    const data = [], layout = {grid: {rows: factors.length, columns: 1, pattern: 'independent'},
-      height: Math.max(260, 150 * factors.length), margin: {l: 60, r: 20, t: 10, b: 30}, showlegend: false,
-      font: {family: '"Noto Sans CJK SC", "Noto Sans", sans-serif', size: 11}};
-    const all = await Promise.all(factors.map(f => series(f.factor_code, kind)));
+    const q = new URLSearchParams({kind});
+    if (spanSel.value) q.set('hours', spanSel.value);
+    const res = await fetch(`/points/${pointId}/chart.json?${q}`, {credentials: 'same-origin'});
+    if (!res.ok) { el.textContent = (await res.json()).detail; return; }
+    const d = await res.json();
+    const factors = d.factors.filter(f => f.t.length || f.invalid.length);
+    if (!factors.length) {
+      Plotly.purge(el);
+      el.innerHTML = `<p class="empty chart-empty">${t.empty}</p>`;
+      el.dataset.ready = '1';
+      return;
+    }
+    const n = factors.length;
+    const data = [], shapes = [];
+    const layout = {
+      grid: {rows: n, columns: 1, pattern: 'coupled', roworder: 'top to bottom', ygap: 0.25},
+      height: Math.max(280, 150 * n + 40), margin: {l: 64, r: 16, t: 10, b: 36}, showlegend: false,
+      font: {family: '"Noto Sans CJK SC", "Noto Sans", sans-serif', size: 11},
+      xaxis: {type: 'date', range: [d.start, d.end], title: {text: `${t.time} (${d.tz})`, font: {size: 10}}},
+      hovermode: 'x unified', shapes,
+    };
     factors.forEach((f, i) => {
-      const rows = all[i];
       const ax = i === 0 ? '' : String(i + 1);
-      data.push({x: rows.map(r => r.time), y: rows.map(r => r.value), type: 'scatter', mode: 'lines',
-                 name: f.name_zh, xaxis: 'x' + ax, yaxis: 'y' + ax, line: {width: 1.5}});
-      const bad = rows.filter(r => r.flag && r.flag !== 'N');
-      if (bad.length) data.push({x: bad.map(r => r.time), y: bad.map(r => r.value), type: 'scatter',
-        mode: 'markers', marker: {color: '#d9480f', size: 5}, name: f.name_zh + ' flag',
-        text: bad.map(r => r.flag), xaxis: 'x' + ax, yaxis: 'y' + ax});
-      layout['yaxis' + ax] = {title: {text: `${f.name_zh}${f.unit ? ' (' + f.unit + ')' : ''}`, font: {size: 10}}};
+      const name = lang === 'zh' ? f.name_zh : f.name_en;
+      const isPeriod = kind === 'hour' || kind === 'day';
+      data.push({x: f.t, y: f.v, type: 'scatter', mode: isPeriod ? 'lines+markers' : 'lines', name,
+                 xaxis: 'x', yaxis: 'y' + ax, line: {width: 1.5, color: '#1c7ed6'}, marker: {size: 4},
+                 connectgaps: false});
+      const bad = f.t.map((x, j) => j).filter(j => (f.valid[j] === false) || (f.flag[j] && f.flag[j] !== 'N'));
+      if (bad.length) data.push({x: bad.map(j => f.t[j]), y: bad.map(j => f.v[j]), type: 'scatter', mode: 'markers',
+        name: `${name} · ${isPeriod ? t.invalid : t.flagged}`, xaxis: 'x', yaxis: 'y' + ax,
+        marker: {color: '#d9480f', size: 7, symbol: 'x'}, text: bad.map(j => f.flag[j] || t.invalid)});
+      const exc = f.t.map((x, j) => j).filter(j => f.exceeded[j] === true);
+      if (exc.length) data.push({x: exc.map(j => f.t[j]), y: exc.map(j => f.v[j]), type: 'scatter', mode: 'markers',
+        name: `${name} · ${t.exceeded}`, xaxis: 'x', yaxis: 'y' + ax,
+        marker: {color: '#c92a2a', size: 9, symbol: 'circle-open', line: {width: 2}}});
+      layout['yaxis' + ax] = {title: {text: `${name}${f.unit ? ' (' + f.unit + ')' : ''}`, font: {size: 10}},
+                              automargin: true};
+      for (const [a, b] of f.invalid) shapes.push({type: 'rect', xref: 'x', yref: `y${ax} domain`, x0: a, x1: b,
+        y0: 0, y1: 1, fillcolor: 'rgba(224, 49, 49, 0.16)', line: {width: 0}, layer: 'below',
+        name: kind === 'day' ? t.invalid_day : t.invalid});
+      if (f.limit) for (const v of [f.limit.upper, f.limit.lower]) if (v !== null && v !== undefined)
+        shapes.push({type: 'line', xref: 'x domain', yref: 'y' + ax, x0: 0, x1: 1, y0: v, y1: v,
+                     line: {color: '#c92a2a', width: 1.2, dash: 'dash'}, name: t.limit});
     });
-    Plotly.react(el, data, layout, {responsive: true, displaylogo: false});
+    for (const mk of d.marks) {
+      shapes.push({type: 'rect', xref: 'x', yref: 'paper', x0: mk.start, x1: mk.end, y0: 0, y1: 1,
+                   fillcolor: mk.status === 'approved' ? 'rgba(28, 126, 214, 0.14)' : 'rgba(28, 126, 214, 0.07)',
+                   line: {width: 1, color: 'rgba(28, 126, 214, 0.5)', dash: mk.status === 'approved' ? 'solid' : 'dot'},
+                   layer: 'below', name: t[mk.type] || mk.type,
+                   label: {text: t[mk.type] || mk.type, textposition: 'top left', font: {size: 10, color: '#1864ab'}}});
+    }
+    const empty = el.querySelector('.chart-empty');
+    if (empty) empty.remove();  // left by an earlier empty span (Plotly.purge'd then)
+    await Plotly.react(el, data, layout, {responsive: true, displaylogo: false});
+    el.dataset.kind = kind;
+    el.dataset.ready = '1';
   }
 
-  async function hourly() {
-    const r = await (await fetch(`/api/v1/points/${pointId}/hourly?page_size=2000`)).json();
-    const box = document.getElementById('hourly');
-    if (!r.items.length) { box.textContent = '暂无小时数据 no hourly values yet'; return; }
-    const rows = r.items.slice(-24 * meta.factors.length).map(h =>
-      `<tr class="${h.valid ? 'ok' : (h.complete ? 'bad' : 'open')}"><td>${h.factor}</td><td>${h.time.slice(0, 16).replace('T', ' ')}</td>` +
-      `<td>${h.value === null ? '—' : h.value.toPrecision(4)}</td><td>${h.flag || ''}</td>` +
-      `<td>${h.valid_minutes}/${h.received_minutes}</td><td>${h.complete ? (h.valid ? '有效 valid' : '无效 invalid') : '进行中 in progress'}</td>` +
-      `<td>${h.complete ? (h.reason || '') : ''}</td></tr>`);
-    box.innerHTML = '<table class="latest"><thead><tr><th>因子</th><th>小时</th><th>均值</th><th>标记</th>' +
-      '<th>有效/接收 分钟</th><th>有效性</th><th>原因</th></tr></thead><tbody>' + rows.join('') + '</tbody></table>';
-  }
-
-  kindSel.addEventListener('change', draw);
-  await Promise.all([draw(), hourly()]);
-  el.dataset.ready = '1';
-  setInterval(() => { draw(); hourly(); }, 30000);
+  kindSel.addEventListener('change', () => { el.dataset.ready = ''; draw(); });
+  spanSel.addEventListener('change', () => { el.dataset.ready = ''; draw(); });
+  draw();
+  setInterval(draw, 60000);
 })();

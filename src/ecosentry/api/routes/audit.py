@@ -1,0 +1,141 @@
+"""The audit log (``audit_log``): who changed what, when, before and after; as JSON pages or a CSV download.
+
+Needs ``audit.read`` (admins and regulators; 401 for the anonymous public, 403 for other roles).
+
+**What a regulator sees.** An admin sees every row. A regulator sees the rows about objects inside their
+scope, plus every row of their own actions (``actor`` = their user name):
+
+=====================  ===============================================================
+``entity``             in scope when
+=====================  ===============================================================
+``mark``               the mark's point is in scope
+``alarm``              the alarm is in scope (its point, else enterprise, else region)
+``point``              the point is in scope
+``enterprise``         the enterprise is in scope (it has points in scope)
+=====================  ===============================================================
+
+Rows about anything else (users, API keys, subscriptions, other regions' logins) are shown only when the
+regulator did it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine, String, and_, cast, func, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from ecosentry.api.deps import Page, get_engine, paged, paging
+from ecosentry.api.timefmt import iso, parse_time
+from ecosentry.auth.deps import requires
+from ecosentry.auth.guards import alarm_clause
+from ecosentry.auth.principal import Principal
+from ecosentry.store import schema as s
+
+router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+a = s.audit_log
+CSV_COLUMNS = ("id", "at", "actor", "action", "entity", "entity_id", "before", "after")
+#: Rows fetched per round while streaming the CSV.
+CSV_CHUNK = 1000
+
+
+def audit_scope(principal: Principal) -> ColumnElement[bool]:
+    """The audit rows ``principal`` may read (see the module doc)."""
+    if principal.role == "admin":
+        return true()
+    m, al = s.marks, s.alarms
+    about = or_(
+        and_(a.c.entity == "mark",
+             a.c.entity_id.in_(select(cast(m.c.id, String)).where(principal.point_clause(m.c.point_id)))),
+        and_(a.c.entity == "alarm",
+             a.c.entity_id.in_(select(cast(al.c.id, String)).where(alarm_clause(principal, al)))),
+        and_(a.c.entity == "point",
+             a.c.entity_id.in_(select(cast(s.points.c.id, String)).where(principal.point_clause(s.points.c.id)))),
+        and_(a.c.entity == "enterprise",
+             a.c.entity_id.in_(select(cast(s.enterprises.c.id, String))
+                               .where(principal.enterprise_clause(s.enterprises.c.id)))),
+    )
+    return or_(a.c.actor == principal.username, about)
+
+
+def _filters(principal: Principal, entity, entity_id, actor, action, since, until) -> list:
+    t0, t1 = parse_time(since, "UTC", "since"), parse_time(until, "UTC", "until")
+    if t0 is not None and t1 is not None and t0 >= t1:
+        raise HTTPException(422, "since must be before until")
+    conds = [audit_scope(principal)]
+    for col, v in ((a.c.entity, entity), (a.c.entity_id, entity_id), (a.c.actor, actor), (a.c.action, action)):
+        if v is not None:
+            conds.append(col == v)
+    if t0 is not None:
+        conds.append(a.c.at >= t0)
+    if t1 is not None:
+        conds.append(a.c.at < t1)
+    return conds
+
+
+def _row_json(r) -> dict:
+    return {**dict(r), "at": iso(r["at"], "UTC")}
+
+
+Filters = dict(
+    entity=Query(None, description="e.g. mark, alarm, user, api_key, alarm_subscription"),
+    entity_id=Query(None), actor=Query(None, description="user name, or data / system"),
+    action=Query(None, description="e.g. file, review, login, login_failed, lock"),
+    since=Query(None, description="at or after (ISO 8601; no offset = UTC)"),
+    until=Query(None, description="before (ISO 8601; no offset = UTC)"),
+)
+
+
+@router.get("/audit", summary="Audit log, newest first, with filters and paging")
+def list_audit(entity: str | None = Filters["entity"], entity_id: str | None = Filters["entity_id"],
+               actor: str | None = Filters["actor"], action: str | None = Filters["action"],
+               since: str | None = Filters["since"], until: str | None = Filters["until"],
+               p: Page = Depends(paging), engine: Engine = Depends(get_engine),
+               principal: Principal = Depends(requires("audit.read"))):
+    conds = _filters(principal, entity, entity_id, actor, action, since, until)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
+        rows = conn.execute(select(a).where(*conds).order_by(a.c.id.desc()).offset(p.offset)
+                            .limit(p.page_size)).mappings().all()
+    return paged([_row_json(r) for r in rows], total, p)
+
+
+@router.get("/audit/export.csv", summary="The audit log as CSV (UTF-8 with BOM, for spreadsheets), oldest first",
+            response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+def export_audit(entity: str | None = Filters["entity"], entity_id: str | None = Filters["entity_id"],
+                 actor: str | None = Filters["actor"], action: str | None = Filters["action"],
+                 since: str | None = Filters["since"], until: str | None = Filters["until"],
+                 engine: Engine = Depends(get_engine), principal: Principal = Depends(requires("audit.read"))):
+    conds = _filters(principal, entity, entity_id, actor, action, since, until)
+    return StreamingResponse(_csv_rows(engine, conds), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
+
+
+def _csv_rows(engine: Engine, conds: list) -> Iterator[bytes]:
+    """The CSV in chunks of :data:`CSV_CHUNK` rows (keyset paging on the id), so a long log streams."""
+    yield "\ufeff".encode()
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    last_id = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(a).where(*conds, a.c.id > last_id).order_by(a.c.id)
+                                .limit(CSV_CHUNK)).mappings().all()
+        for r in rows:
+            writer.writerow([r["id"], iso(r["at"], "UTC"), r["actor"] or "", r["action"], r["entity"],
+                             r["entity_id"] or "",
+                             "" if r["before"] is None else json.dumps(r["before"], ensure_ascii=False),
+                             "" if r["after"] is None else json.dumps(r["after"], ensure_ascii=False)])
+        yield buf.getvalue().encode("utf-8")
+        buf.seek(0)
+        buf.truncate()
+        if len(rows) < CSV_CHUNK:
+            return
+        last_id = rows[-1]["id"]

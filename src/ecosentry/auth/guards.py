@@ -1,0 +1,97 @@
+"""Scope checks used by every API route, so that refusals look the same everywhere.
+
+The rule (issue 6 "a user never sees or changes anything outside the scope"):
+
+1. **The action.** A route that needs an action (``alarms.act``, ``marks.review`` …) declares
+   ``Depends(requires(action))``: 401 for the anonymous public ("log in first"), 403 for a role that may
+   never do it. Reading alarms, marks or the audit log is such an action too.
+2. **The object.** An object outside the principal's scope answers **404** with the same sentence as an
+   object that does not exist (``no point with id 7``), so ids cannot be probed.
+3. **Lists** are filtered with the principal's clauses; a filter naming something outside the scope (a
+   region, an enterprise) simply finds nothing.
+
+Alarms belong to a point when they have one, else to an enterprise, else to a region
+(:func:`alarm_clause`); marks and reports belong to their point.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from fastapi import HTTPException
+from sqlalchemy import and_, false, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from ecosentry.auth.principal import Principal
+from ecosentry.store import schema as s
+
+__all__ = ["need", "point_or_404", "enterprise_or_404", "alarm_clause", "alarm_visible", "alarm_or_404",
+           "report_region"]
+
+
+def need(principal: Principal, action: str) -> None:
+    """401 (anonymous) or 403 unless the principal may do ``action``."""
+    if not principal.may(action):
+        if principal.is_public and principal.auth == "anonymous":
+            raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(403, f"a {principal.role} account may not do {action}")
+
+
+def point_or_404(principal: Principal, point_id: int) -> None:
+    if not principal.sees_point(point_id):
+        raise HTTPException(404, f"no point with id {point_id}")
+
+
+def enterprise_or_404(principal: Principal, enterprise_id: int) -> None:
+    if not principal.sees_enterprise(enterprise_id):
+        raise HTTPException(404, f"no enterprise with id {enterprise_id}")
+
+
+def alarm_clause(principal: Principal, table=s.alarms) -> ColumnElement[bool]:
+    """Alarms the principal may see: of a visible point; without a point, of a visible enterprise; without
+    either, of a visible region."""
+    if principal.point_ids is None and principal.enterprise_ids is None and principal.region_codes is None:
+        return true()
+    if principal.is_public:
+        return false()
+    a = table
+    return or_(and_(a.c.point_id.is_not(None), principal.point_clause(a.c.point_id)),
+               and_(a.c.point_id.is_(None), a.c.enterprise_id.is_not(None),
+                    principal.enterprise_clause(a.c.enterprise_id)),
+               and_(a.c.point_id.is_(None), a.c.enterprise_id.is_(None), a.c.region_code.is_not(None),
+                    principal.region_clause(a.c.region_code)))
+
+
+def alarm_visible(principal: Principal, alarm: Mapping[str, Any]) -> bool:
+    """The Python twin of :func:`alarm_clause`, for one alarm (a row or its JSON)."""
+    if principal.point_ids is None and principal.enterprise_ids is None and principal.region_codes is None:
+        return True
+    if principal.is_public:
+        return False
+    if alarm.get("point_id") is not None:
+        return principal.sees_point(int(alarm["point_id"]))
+    if alarm.get("enterprise_id") is not None:
+        return principal.sees_enterprise(int(alarm["enterprise_id"]))
+    region = alarm.get("region_code") or alarm.get("region")
+    return region is not None and principal.sees_region(str(region))
+
+
+def alarm_or_404(principal: Principal, alarm: Mapping[str, Any]) -> None:
+    if not alarm_visible(principal, alarm):
+        raise HTTPException(404, f"no alarm with id {alarm['id']}")
+
+
+def report_region(principal: Principal, region: str | None) -> str | None:
+    """The region a region-wide report may cover: the one asked for if it is in scope (404 otherwise); none
+    asked: everything for an unrestricted principal, the regulator's own region, else 403."""
+    if region:
+        if not principal.sees_region(region):
+            raise HTTPException(404, f"no region {region} in your scope")
+        return region
+    if principal.region_codes is None:
+        return None
+    if principal.region_code and principal.role == "regulator":
+        return principal.region_code
+    if principal.is_public and principal.auth == "anonymous":
+        raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+    raise HTTPException(403, f"a {principal.role} account may not run region reports; ask for its points' reports")

@@ -1,0 +1,56 @@
+"""Password hashing with Argon2id (argon2-cffi, RFC 9106), the one place passwords are hashed or checked.
+
+The parameters are argon2-cffi's defaults (RFC 9106 "second recommended option": 64 MiB, 3 passes,
+4 lanes). A stored hash made with older parameters still verifies; :func:`needs_rehash` says when to replace
+it (done at the next successful login, :mod:`ecosentry.auth.accounts`).
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+__all__ = ["MIN_LENGTH", "PasswordError", "hash_password", "verify_password", "needs_rehash", "check_strength"]
+
+#: Shortest password accepted when a password is set (login accepts whatever was stored).
+MIN_LENGTH = 8
+
+_hasher = PasswordHasher()
+
+
+class PasswordError(ValueError):
+    """A new password is refused; the message says why."""
+
+
+def check_strength(password: str) -> None:
+    """Refuse a password that is too short or only whitespace (:class:`PasswordError`)."""
+    if not isinstance(password, str) or len(password.strip()) < MIN_LENGTH:
+        raise PasswordError(f"a password needs at least {MIN_LENGTH} characters")
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash of ``password`` (a self-describing ``$argon2id$v=19$m=…`` string with its salt)."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches ``stored_hash``; False for a mismatch, no hash or a damaged hash."""
+    if not stored_hash:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when ``stored_hash`` was made with other parameters than the current ones."""
+    try:
+        return _hasher.check_needs_rehash(stored_hash)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+#: A hash of a random string, verified against when the user name is unknown, so that a wrong user name
+#: takes as long as a wrong password (no user-name probing by timing).
+DUMMY_HASH = _hasher.hash("ecosentry: no such user")

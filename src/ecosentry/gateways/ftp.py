@@ -1,0 +1,368 @@
+"""FTP gateway for Vietnamese station files (Circular 10/2021/TT-BTNMT Art. 39; reference notes §7.2).
+
+A station's data logger logs in with its station key (``Province_Facility_Station`` = ``points.mn``) and its
+transmission password (``points.password``) and uploads one ``.txt`` file per measurement into its own drop
+folder ``<root>/<station>/`` (``root`` = ``data_dir/ftp``); it cannot leave that folder, and it may write only
+directly into it. Each file is processed on arrival by :class:`ecosentry.pipeline.vn_ingest.VnIntake`
+(timeliness, duplicates, back-fill, parameter mapping; the raw bytes archived through the spool), then moved to
+``processed/`` or ``rejected/`` under the drop folder with ``<name>.receipt.json`` (the station may download its
+receipts).
+
+Design
+------
+* **pyftpdlib's own IO loop in one thread** next to the asyncio service (not its asyncio-free multi-thread or
+  pre-fork servers): one thread serves thousands of idle or uploading loggers, and the spool append is handed to
+  the service's event loop (:class:`~ecosentry.pipeline.vn_ingest.SpoolSink`: group commit, wakes the ingest
+  worker). A file of a few hundred bytes takes a parse, a duplicate lookup, one fsync and a log insert
+  (milliseconds), so handling files one at a time on that thread is far within one file per station per 5 min.
+* **Durable before acknowledged.** The data channel's ``close`` is where pyftpdlib answers ``226``; this
+  gateway's data handler processes the file *before* that answer, so ``226`` means the bytes are in the spool
+  (fsync). If the spool cannot be written the answer is ``451`` and the file stays in the drop folder for the
+  next start (the logger re-sends it, too). The ``226`` text says what became of the file (accepted, late,
+  back-fill, duplicate, or the rejection reason).
+* A file uploaded under a temporary name (``.tmp``, ``.part``, ``.filepart``) and then renamed (RNFR/RNTO) is
+  processed after the rename; there the ``250`` of the rename precedes processing (pyftpdlib answers inside
+  RNTO) — the window is covered by the start-up scan of leftover files.
+* Authentication reads the registry (:class:`~ecosentry.pipeline.directory.PointDirectory`): an unknown station
+  reloads it (a station registered while running can log in), a wrong password reloads it once (a changed
+  password is taken at once), and it is reloaded every ``registry_refresh_s`` anyway (deactivation). Refusals
+  are logged with the client address and counted (``ftp.login_failed.<reason>``); pyftpdlib delays the answer
+  (``auth_failed_delay``) and disconnects after ``max_login_attempts``.
+* Stored bytes are exactly the bytes received: ASCII-mode uploads are not converted (CRLF stays CRLF).
+* The process never changes its working directory for a client's CWD (pyftpdlib's default ``chdir`` does,
+  process-wide, which a multi-threaded service cannot allow).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pyftpdlib.authorizers import AuthenticationFailed
+from pyftpdlib.filesystems import AbstractedFS
+from pyftpdlib.handlers import DTPHandler, FTPHandler
+from pyftpdlib.servers import FTPServer
+
+from ecosentry.metrics import counters
+from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.vn_ingest import Outcome, VnIntake
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FtpSettings", "StationAuthorizer", "FtpGateway", "TRANSPORT", "TEMP_SUFFIXES"]
+
+TRANSPORT = "ftp"
+#: Upload names processed only once renamed to their final name.
+TEMP_SUFFIXES = (".tmp", ".part", ".filepart", ".partial")
+_ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class FtpSettings(BaseSettings):
+    """FTP gateway settings (env prefix ``ECOSENTRY_FTP_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_FTP_", env_file=".env", extra="ignore")
+
+    #: Listening address and port (21 needs privileges; 2121 by default, map it in the firewall).
+    host: str = "0.0.0.0"
+    port: int = 2121
+    #: Drop folders' root; ``None`` = ``<ECOSENTRY_DATA_DIR>/ftp``.
+    root: Path | None = None
+    #: Passive-mode data ports, ``"60000-60099"``; ``None`` = any free port.
+    passive_ports: str | None = None
+    #: Address announced in PASV answers behind NAT; ``None`` = the local address.
+    masquerade_address: str | None = None
+    #: Connections at most, and per client address.
+    max_cons: int = 1024
+    max_cons_per_ip: int = 32
+    #: Idle control connection closed after this long. [s]
+    idle_timeout: float = 300.0
+    #: Answer to a failed login delayed by this much (slows password guessing). [s]
+    auth_failed_delay: float = 3.0
+    #: Failed logins on one connection before it is closed.
+    max_login_attempts: int = 3
+    #: The registry (accounts, passwords, active flags) is reloaded at least this often. [s]
+    registry_refresh_s: float = 60.0
+
+
+class _NoChdirFS(AbstractedFS):
+    """pyftpdlib's virtual file system without the process-wide ``os.chdir`` on CWD."""
+
+    def chdir(self, path):
+        if not self.isdir(path):
+            raise OSError(20, "Not a directory")
+        self.cwd = self.fs2ftp(path)
+
+
+class StationAuthorizer:
+    """pyftpdlib authorizer: one account per registered station (username = station key = ``points.mn``).
+
+    Permissions: list and download anywhere in the drop folder (``elr``: the station reads its receipts);
+    upload and rename (``w``, ``f``) only directly in the drop folder, never into ``processed/`` or
+    ``rejected/``, never over a receipt; no delete, no mkdir.
+
+    Parameters
+    ----------
+    directory : PointDirectory
+    root : Path
+        Parent of the drop folders.
+    refresh_s : float
+        Reload the registry at least this often. [s]
+    """
+
+    read_perms = "elr"
+    write_perms = "wf"
+
+    def __init__(self, directory: PointDirectory, root: Path, refresh_s: float = 60.0) -> None:
+        self.directory = directory
+        self.root = Path(root).resolve()
+        self.refresh_s = refresh_s
+        self._reloaded = time.monotonic()
+        self._lock = threading.Lock()
+
+    def _reload(self, min_age: float) -> None:
+        with self._lock:
+            if time.monotonic() - self._reloaded < min_age:
+                return
+            try:
+                self.directory.reload()
+            except Exception:
+                log.exception("FTP: reloading the registry failed; keeping the accounts known")
+            self._reloaded = time.monotonic()
+
+    def _lookup(self, username: str):
+        self._reload(self.refresh_s)
+        if not _ACCOUNT_RE.match(username or ""):
+            return None
+        return self.directory.by_mn(username)
+
+    def validate_authentication(self, username: str, password: str, handler) -> None:
+        peer = getattr(handler, "remote_ip", "?")
+        info = self._lookup(username)
+        if info is not None and info.active and not hmac.compare_digest(info.password.encode(), password.encode()):
+            self._reload(5.0)  # the password may have just been changed
+            info = self.directory.by_mn(username)
+        if info is None:
+            reason = "unknown_station"
+        elif not info.active:
+            reason = "inactive_station"
+        elif not hmac.compare_digest(info.password.encode(), password.encode()):
+            reason = "bad_password"
+        else:
+            counters.inc("ftp.logins")
+            return
+        counters.inc("ftp.login_failed")
+        counters.inc(f"ftp.login_failed.{reason}")
+        log.warning("FTP login refused from %s: %s (user %r)", peer, reason, username[:64])
+        raise AuthenticationFailed("Authentication failed.")
+
+    def home(self, username: str) -> Path:
+        return self.root / username
+
+    def get_home_dir(self, username: str) -> str:
+        if not _ACCOUNT_RE.match(username or "") or username in (".", ".."):
+            raise AuthenticationFailed("Authentication failed.")
+        home = self.home(username)
+        home.mkdir(parents=True, exist_ok=True)
+        return str(home)
+
+    def has_user(self, username: str) -> bool:
+        return self._lookup(username) is not None
+
+    def has_perm(self, username: str, perm: str, path: str | None = None) -> bool:
+        if perm in self.read_perms:
+            return True
+        if perm not in self.write_perms:
+            return False
+        if path is None:
+            return True
+        p = Path(path)
+        return p.parent == self.home(username) and not p.name.endswith(".receipt.json")
+
+    def get_perms(self, username: str) -> str:
+        return self.read_perms + self.write_perms
+
+    def get_msg_login(self, username: str) -> str:
+        return f"Welcome, station {username}. Upload one file per measurement (Circular 10/2021)."
+
+    def get_msg_quit(self, username: str) -> str:
+        return "Goodbye."
+
+    def impersonate_user(self, username: str, password: str) -> None:
+        pass
+
+    def terminate_impersonation(self, username: str) -> None:
+        pass
+
+
+class _IntakeDTPHandler(DTPHandler):
+    """Data channel that processes an uploaded file before pyftpdlib answers ``226``."""
+
+    def enable_receiving(self, type, cmd):  # noqa: A002 - pyftpdlib's signature
+        super().enable_receiving("i", cmd)  # store the bytes as received, whatever TYPE the client set
+
+    def close(self):
+        if (not self._closed and self.receive and self.transfer_finished and self.file_obj is not None
+                and not self.file_obj.closed):
+            self.file_obj.close()  # flushed to disk before it is read
+            answer = self.cmd_channel.process_upload(Path(self.file_obj.name))
+            if answer:
+                self._resp = (answer, self._resp[1] if self._resp else logging.debug)
+        super().close()
+
+
+class _StationHandler(FTPHandler):
+    """Control channel: binds a station's session to the intake (class attributes set by :class:`FtpGateway`)."""
+
+    dtp_handler = _IntakeDTPHandler
+    abstracted_fs = _NoChdirFS
+    intake: VnIntake
+    station_authorizer: StationAuthorizer
+    banner = "ecosentry FTP intake (Circular 10/2021/TT-BTNMT station files) ready."
+
+    def process_upload(self, path: Path) -> str | None:
+        """Process a completed upload; the ``226``/``451`` answer to give, or ``None`` for the default."""
+        counters.inc("ftp.uploads")
+        if path.name.lower().endswith(TEMP_SUFFIXES):
+            return None
+        return self._intake(path)
+
+    def _intake(self, path: Path) -> str:
+        home = self.station_authorizer.home(self.username)
+        try:
+            outcome = self.intake.receive_path(path, dest=home, transport=TRANSPORT,
+                                               received_at=datetime.now(timezone.utc),
+                                               peer=f"{self.remote_ip}:{self.remote_port}", account=self.username)
+        except Exception:
+            counters.inc("ftp.intake_errors")
+            log.exception("FTP: %s from %s could not be stored; answered 451", path.name, self.username)
+            return "451 Local error: the file was not stored; send it again."
+        return "226 Transfer complete; " + describe(outcome)
+
+    def on_file_received(self, file):
+        pass  # processed in the data channel, before the answer
+
+    def on_incomplete_file_received(self, file):
+        counters.inc("ftp.incomplete_uploads")
+        log.info("FTP: incomplete upload %s from %s removed (the logger sends it again)", file, self.username)
+        try:
+            Path(file).unlink(missing_ok=True)
+        except OSError:
+            log.exception("FTP: could not remove incomplete upload %s", file)
+
+    def ftp_RNTO(self, path):
+        res = super().ftp_RNTO(path)
+        if res and not Path(res[1]).name.lower().endswith(TEMP_SUFFIXES):
+            self._intake(Path(res[1]))
+        return res
+
+
+def describe(outcome: Outcome) -> str:
+    """One line for the FTP answer: what became of the file."""
+    if outcome.status == "accepted":
+        extra = "".join([", late" if outcome.late else "", ", back-fill" if outcome.backfill else "",
+                         f", {len(outcome.unmapped)} line(s) unmapped" if outcome.unmapped else ""])
+        return f"accepted ({outcome.n_readings} readings{extra})."
+    if outcome.status == "duplicate":
+        return "duplicate of a file received before (no new data)."
+    return f"file {outcome.status}: {outcome.reason} (see {outcome.file_name}.receipt.json)."
+
+
+class FtpGateway:
+    """The FTP server in its own thread, feeding :class:`VnIntake`.
+
+    Parameters
+    ----------
+    intake : VnIntake
+    directory : PointDirectory
+    root : Path
+        Parent of the drop folders ``<root>/<station>/``.
+    settings : FtpSettings, optional
+    """
+
+    def __init__(self, intake: VnIntake, directory: PointDirectory, root: Path,
+                 settings: FtpSettings | None = None) -> None:
+        self.intake = intake
+        self.settings = settings or FtpSettings()
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.authorizer = StationAuthorizer(directory, self.root, self.settings.registry_refresh_s)
+        self.server: FTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def _handler_class(self) -> type[_StationHandler]:
+        st = self.settings
+        attrs = {"intake": self.intake, "station_authorizer": self.authorizer, "authorizer": self.authorizer,
+                 "timeout": st.idle_timeout, "auth_failed_timeout": st.auth_failed_delay,
+                 "max_login_attempts": st.max_login_attempts, "permit_foreign_addresses": False,
+                 "masquerade_address": st.masquerade_address, "use_sendfile": False}
+        if st.passive_ports:
+            lo, _, hi = st.passive_ports.partition("-")
+            attrs["passive_ports"] = list(range(int(lo), int(hi or lo) + 1))
+        return type("BoundStationHandler", (_StationHandler,), attrs)
+
+    def recover_leftovers(self) -> int:
+        """Process files left in drop folders (a crash between upload and intake, a 451); returns how many.
+
+        Received time = the file's modification time (when the upload ended).
+        """
+        n = 0
+        for home in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            for f in sorted(p for p in home.iterdir() if p.is_file()):
+                if f.name.endswith(".receipt.json") or f.name.lower().endswith(TEMP_SUFFIXES):
+                    continue
+                at = datetime.fromtimestamp(f.stat().st_mtime, timezone.utc)
+                try:
+                    self.intake.receive_path(f, dest=home, transport=TRANSPORT, received_at=at, account=home.name)
+                    n += 1
+                except Exception:
+                    log.exception("FTP: leftover %s could not be processed; kept for the next start", f)
+        if n:
+            log.info("FTP: processed %d file(s) left in the drop folders", n)
+        return n
+
+    def start(self, host: str | None = None, port: int | None = None) -> None:
+        """Bind, process leftovers, and serve in a background thread."""
+        self.recover_leftovers()
+        handler = self._handler_class()
+        self.server = FTPServer((host or self.settings.host, self.settings.port if port is None else port),
+                                handler)
+        self.server.max_cons = self.settings.max_cons
+        self.server.max_cons_per_ip = self.settings.max_cons_per_ip
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._serve, name="ftp-gateway", daemon=True)
+        self._thread.start()
+        log.info("FTP gateway listening on %s:%d, drop folders in %s", *self.address, self.root)
+
+    def _serve(self) -> None:
+        assert self.server is not None
+        try:
+            while not self._stop.is_set():
+                self.server.serve_forever(timeout=0.2, blocking=False, handle_exit=False)
+        except Exception:
+            counters.inc("ftp.server_errors")
+            log.exception("FTP server loop failed")
+        finally:
+            self.server.close_all()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.server is not None
+        return self.server.socket.getsockname()[:2]
+
+    @property
+    def port(self) -> int:
+        return self.address[1]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving (a transfer in progress is cut; its logger re-sends) and wait for the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

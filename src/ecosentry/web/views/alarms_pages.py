@@ -1,0 +1,242 @@
+"""Alarm centre pages: ``/alarms`` (filters, table, live updates) and ``/alarms/{id}`` (detail and actions).
+
+Reading needs ``alarms.read``; acknowledge, assign, clear and link need ``alarms.act``; comments need
+``alarms.comment``. The lifecycle itself is :mod:`ecosentry.alarms.store`; a hand action is also broadcast
+to the open alarm pages through the service's dispatcher (the live hub), so every open table updates.
+
+Live updates: ``alarms.js`` listens on ``/api/v1/alarms/stream`` (Server-Sent Events) and, for each alarm
+event, fetches ``/alarms/{id}/row`` with the page's filters: the server renders the row (or answers 204 when
+the alarm is outside the scope or the filters), so the browser never shows what the principal may not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Engine, func, select
+
+from ecosentry.alarms import store
+from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
+from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound, STATES
+from ecosentry.auth.guards import alarm_clause
+from ecosentry.auth.principal import Principal
+from ecosentry.store import schema as s
+from ecosentry.store.registry import region_subtree
+from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
+from ecosentry.web.views.marks_pages import TYPE_NAMES_ZH
+from ecosentry.web.views.work_scope import mark_clause, visible_points, visible_regions
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+#: The state filter: "open" = active or acknowledged (the default view of the alarm centre).
+STATE_CHOICES = ("open", "active", "acknowledged", "cleared", "all")
+ACTIONS = ("ack", "assign", "comment", "clear", "link")
+
+
+@dataclass
+class AlarmFilters:
+    """The filters of the alarm table, as given in the query string (validated by :func:`parse_filters`)."""
+
+    state: str = "open"
+    type: str = ""
+    severity: str = ""
+    region: str = ""
+    point: str = ""
+    since: str = ""
+    page: int = 1
+
+    def query(self, **override) -> str:
+        values = {**self.__dict__, **override}
+        return urlencode({k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)})
+
+
+def parse_filters(request: Request, principal: Principal, engine: Engine) -> tuple[AlarmFilters, list]:
+    """The filters of the request and the SQL conditions they make; ``ValueError`` with a sentence."""
+    q = request.query_params
+    f = AlarmFilters(state=q.get("state") or "open", type=q.get("type") or "", severity=q.get("severity") or "",
+                     region=q.get("region") or "", point=q.get("point") or "", since=q.get("since") or "")
+    a = s.alarms
+    conds = [alarm_clause(principal)]
+    if f.state not in STATE_CHOICES:
+        raise ValueError(f"unknown state {f.state!r}; use one of {', '.join(STATE_CHOICES)}")
+    if f.state == "open":
+        conds.append(a.c.state != "cleared")
+    elif f.state in STATES:
+        conds.append(a.c.state == f.state)
+    if f.type:
+        if f.type not in ALARM_TYPES:
+            raise ValueError(f"unknown alarm type {f.type!r}")
+        conds.append(a.c.type == f.type)
+    if f.severity:
+        if f.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {f.severity!r}; use one of {', '.join(SEVERITIES)}")
+        conds.append(a.c.severity == f.severity)
+    with engine.connect() as conn:
+        if f.region:
+            if not principal.sees_region(f.region):
+                raise ValueError(f"region {f.region} is not in your area")
+            conds.append(a.c.region_code.in_(region_subtree(conn, f.region)))
+    if f.point:
+        if not f.point.isdigit() or not principal.sees_point(int(f.point)):
+            raise ValueError(f"point {f.point} is not one of your points")
+        conds.append(a.c.point_id == int(f.point))
+    if f.since:
+        try:
+            day = datetime.strptime(f.since, "%Y-%m-%d").date()
+        except ValueError:
+            raise ValueError(f"since {f.since!r} is not a date (YYYY-MM-DD)") from None
+        tz = ZoneInfo(getattr(request.app.state.settings, "default_tz", "Asia/Shanghai"))
+        conds.append(a.c.last_at >= datetime.combine(day, time(0), tz))
+    page = q.get("page") or "1"
+    f.page = int(page) if page.isdigit() and int(page) > 0 else 1
+    return f, conds
+
+
+def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE) -> tuple[list[dict], int]:
+    """Alarms matching ``conds`` with their point and enterprise names, newest ``last_at`` first."""
+    a, p, e = s.alarms, s.points, s.enterprises
+    q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"))
+         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*conds))
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
+        rows = conn.execute(q.order_by(a.c.last_at.desc(), a.c.id.desc()).offset(offset).limit(limit)).mappings()
+        return [dict(r) for r in rows], int(total)
+
+
+def _visible_alarm(engine: Engine, principal: Principal, alarm_id: int) -> dict | None:
+    rows, _ = _alarm_rows(engine, [s.alarms.c.id == alarm_id, alarm_clause(principal)], limit=1)
+    return rows[0] if rows else None
+
+
+def _stream_url(principal: Principal) -> str:
+    """The live stream, narrowed to the regulator's region (the row check does the rest)."""
+    if principal.role == "regulator" and principal.region_code:
+        return "/api/v1/alarms/stream?" + urlencode({"region": principal.region_code})
+    return "/api/v1/alarms/stream"
+
+
+@router.get("/alarms", response_class=HTMLResponse)
+def alarms_page(request: Request):
+    principal, denied = gate(request, "alarms.read")
+    if denied:
+        return denied
+    engine = request.app.state.engine
+    with engine.connect() as conn:
+        choices = {"regions": visible_regions(conn, principal), "points": visible_points(conn, principal)}
+    ctx = {"types": sorted(ALARM_TYPES.values(), key=lambda t: t.code), "severities": SEVERITIES,
+           "state_choices": STATE_CHOICES, "stream_url": _stream_url(principal), **choices}
+    try:
+        f, conds = parse_filters(request, principal, engine)
+    except ValueError as exc:
+        return work_render(request, "alarms.html", {**ctx, "f": AlarmFilters(), "rows": [], "total": 0,
+                                                    "pages": 1, "error": str(exc)}, status_code=422)
+    rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE)
+    return work_render(request, "alarms.html", {**ctx, "f": f, "rows": rows, "total": total,
+                                                "pages": max(1, -(-total // PAGE_SIZE)), "error": None})
+
+
+@router.get("/alarms/{alarm_id}/row", response_class=HTMLResponse)
+def alarm_row(request: Request, alarm_id: int):
+    """One table row for the live update: 204 when the alarm is outside the scope or the page's filters."""
+    principal, denied = gate(request, "alarms.read")
+    if denied:
+        return denied
+    engine = request.app.state.engine
+    try:
+        _f, conds = parse_filters(request, principal, engine)
+    except ValueError:
+        return Response(status_code=204)
+    rows, _ = _alarm_rows(engine, [*conds, s.alarms.c.id == alarm_id], limit=1)
+    if not rows:
+        return Response(status_code=204)
+    return work_render(request, "alarm_row.html", {"r": rows[0]})
+
+
+def _detail_context(engine: Engine, principal: Principal, row: dict) -> dict:
+    detail = store.alarm_detail(engine, row["id"])
+    marks = []
+    if row["point_id"] is not None:
+        m = s.marks
+        with engine.connect() as conn:
+            marks = [dict(x) for x in conn.execute(
+                select(m.c.id, m.c.type, m.c.start, m.c.end, m.c.status)
+                .where(m.c.point_id == row["point_id"], m.c.deleted_at.is_(None), mark_clause(principal))
+                .order_by(m.c.start.desc()).limit(50)).mappings()]
+    return {"a": {**detail, "point_name": row["point_name"], "enterprise_name": row["enterprise_name"]},
+            "marks": marks, "alarm_type": ALARM_TYPES.get(row["type"]), "type_names_zh": TYPE_NAMES_ZH}
+
+
+@router.get("/alarms/{alarm_id}", response_class=HTMLResponse)
+def alarm_page(request: Request, alarm_id: int):
+    principal, denied = gate(request, "alarms.read")
+    if denied:
+        return denied
+    engine = request.app.state.engine
+    row = _visible_alarm(engine, principal, alarm_id)
+    if row is None:
+        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+    return work_render(request, "alarm.html", {**_detail_context(engine, principal, row),
+                                               "done": request.query_params.get("done"), "error": None})
+
+
+@router.post("/alarms/{alarm_id}/{action}", response_class=HTMLResponse)
+async def alarm_action(request: Request, alarm_id: int, action: str):
+    """Acknowledge, assign, comment, clear or link; then back to the alarm (303) or the page with the error."""
+    if action not in ACTIONS:
+        return not_found(request, f"Unknown alarm action {action!r}.")
+    principal, denied = gate(request, "alarms.comment" if action == "comment" else "alarms.act")
+    if denied:
+        return denied
+    form = await request.form()
+    bad = check_csrf(request, form)
+    if bad:
+        return bad
+    engine = request.app.state.engine
+    row = _visible_alarm(engine, principal, alarm_id)
+    if row is None:
+        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+    actor = principal.username
+    try:
+        if action == "ack":
+            alarm, _ = store.acknowledge(engine, alarm_id, actor, (form.get("comment") or "").strip() or None)
+        elif action == "assign":
+            alarm, _ = store.assign(engine, alarm_id, form.get("assignee"), actor)
+        elif action == "comment":
+            alarm, _ = store.add_comment(engine, alarm_id, form.get("text") or "", actor)
+        elif action == "clear":
+            alarm, _ = store.clear(engine, alarm_id, form.get("reason") or "", actor)
+        else:
+            target = (form.get("mark_id") or "").strip()
+            if not target.isdigit() or not _mark_visible(engine, principal, int(target)):
+                raise AlarmError(f"there is no mark {target or '(none given)'} in your area")
+            store.add_link(engine, alarm_id, "mark", target, actor)
+            alarm = store.get_alarm(engine, alarm_id)
+    except AlarmNotFound:
+        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+    except AlarmError as exc:
+        ctx = _detail_context(engine, principal, _visible_alarm(engine, principal, alarm_id))
+        return work_render(request, "alarm.html", {**ctx, "done": None, "error": str(exc)},
+                           status_code=409 if isinstance(exc, AlarmConflict) else 422)
+    _broadcast(request, alarm, {"ack": "acknowledged", "assign": "assigned", "comment": "commented",
+                                "clear": "cleared", "link": "linked"}[action])
+    return see_other(f"/alarms/{alarm_id}", done=action)
+
+
+def _mark_visible(engine: Engine, principal: Principal, mark_id: int) -> bool:
+    m = s.marks
+    with engine.connect() as conn:
+        return conn.execute(select(m.c.id).where(m.c.id == mark_id, mark_clause(principal))).first() is not None
+
+
+def _broadcast(request: Request, alarm: dict, event: str) -> None:
+    """Tell the open alarm pages (the service's live hub) that a person changed the alarm."""
+    service = getattr(request.app.state, "service", None)
+    dispatcher = getattr(service, "dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.broadcast(alarm, event)

@@ -1,0 +1,111 @@
+"""Audit page: the audit log with filters (entity, id, actor, action, days), the change of each row as a
+before/after table, and the CSV export (``/api/v1/audit/export.csv`` with the same filters).
+
+Needs ``audit.read``; the rows are those :func:`ecosentry.api.routes.audit.audit_scope` lets the principal
+read (everything for an administrator; a regulator's objects and own actions).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+
+from ecosentry.api.routes.audit import audit_scope
+from ecosentry.store import schema as s
+from ecosentry.web.forms import gate, work_render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+FILTERS = ("entity", "entity_id", "actor", "action", "since", "until")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an audited record: value before, after, and whether it changed."""
+
+    key: str
+    before: Any
+    after: Any
+    changed: bool
+
+
+def diff(before: Any, after: Any) -> list[Change]:
+    """The fields of ``before``/``after`` (JSON objects), changed ones first; other JSON as one field."""
+    if not isinstance(before, dict) and not isinstance(after, dict):
+        return [] if before is None and after is None else [Change("", before, after, before != after)]
+    b, a = before if isinstance(before, dict) else {}, after if isinstance(after, dict) else {}
+    keys = list(dict.fromkeys([*b.keys(), *a.keys()]))
+    changes = [Change(k, b.get(k), a.get(k), (k in b) != (k in a) or b.get(k) != a.get(k)) for k in keys]
+    return sorted(changes, key=lambda c: not c.changed)
+
+
+def _bounds(f: dict[str, str], tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """``since`` (first day) and ``until`` (last day, inclusive) as local-midnight times."""
+    out = []
+    for name, shift in (("since", 0), ("until", 1)):
+        if not f[name]:
+            out.append(None)
+            continue
+        try:
+            day = date.fromisoformat(f[name])
+        except ValueError:
+            raise ValueError(f"{f[name]!r} is not a date (YYYY-MM-DD)") from None
+        out.append(datetime.combine(day + timedelta(days=shift), time(0), tz))
+    if out[0] is not None and out[1] is not None and out[0] >= out[1]:
+        raise ValueError("the first day must not be after the last day")
+    return out[0], out[1]
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request):
+    principal, denied = gate(request, "audit.read")
+    if denied:
+        return denied
+    engine = request.app.state.engine
+    q = request.query_params
+    f = {k: (q.get(k) or "").strip() for k in FILTERS}
+    page = int(q["page"]) if (q.get("page") or "").isdigit() and int(q["page"]) > 0 else 1
+    tz = ZoneInfo(getattr(request.app.state.settings, "default_tz", "Asia/Shanghai"))
+    a = s.audit_log
+    conds = [audit_scope(principal)]
+    error, rows, total, export = None, [], 0, {}
+    try:
+        since, until = _bounds(f, tz)
+    except ValueError as exc:
+        error = str(exc)
+    else:
+        for col in ("entity", "entity_id", "actor", "action"):
+            if f[col]:
+                conds.append(a.c[col] == f[col])
+                export[col] = f[col]
+        if since is not None:
+            conds.append(a.c.at >= since)
+            export["since"] = since.isoformat()
+        if until is not None:
+            conds.append(a.c.at < until)
+            export["until"] = until.isoformat()
+        with engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
+            rows = [dict(r) for r in conn.execute(select(a).where(*conds).order_by(a.c.id.desc())
+                                                  .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).mappings()]
+    with engine.connect() as conn:
+        scope = audit_scope(principal)
+        entities = sorted(conn.execute(select(a.c.entity).where(scope).distinct()).scalars())
+        actions = sorted(conn.execute(select(a.c.action).where(scope).distinct()).scalars())
+    for r in rows:
+        r["changes"] = diff(r["before"], r["after"])
+    query = urlencode({k: v for k, v in f.items() if v})
+    return work_render(request, "audit.html", {
+        "rows": rows, "total": total, "f": f, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+        "query": query, "export_url": "/api/v1/audit/export.csv" + (f"?{urlencode(export)}" if export else ""),
+        "entities": entities, "actions": actions, "error": error,
+        "as_json": lambda v: json.dumps(v, ensure_ascii=False, default=str)}, status_code=422 if error else 200)

@@ -1,0 +1,214 @@
+"""What a principal sees of the registry, and the state of each point and enterprise (the map's colours).
+
+Shared by the home list, the map, the overview dashboard and the enterprise/outlet/point pages. Every query
+here is filtered by the :class:`~ecosentry.auth.principal.Principal` (``enterprise_clause`` /
+``point_clause``), so a page built on it never shows anything outside the scope.
+
+State of a point, worst first (:data:`STATES`):
+
+``alarm``
+    a non-cleared alarm of the point (or of its enterprise, for enterprise-level alarms);
+``exceedance``
+    an hourly value judged above its limit (``hourly_values.exceeded``) in the last :data:`EXCEEDANCE_HOURS`;
+``offline``
+    nothing received for longer than :func:`offline_after` (never received counts as offline);
+``normal``
+    otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import Connection, func, select
+
+from ecosentry.auth.deps import current_principal
+
+from ecosentry.auth.principal import Principal
+from ecosentry.store import schema as s
+from ecosentry.store.registry import region_subtree
+
+__all__ = ["STATES", "EXCEEDANCE_HOURS", "offline_after", "PointState", "visible_tree", "point_states",
+           "worst_state", "region_scope", "factor_catalogue", "open_alarm_clause", "visible_regions",
+           "login_redirect", "require_enterprise", "require_point"]
+
+#: Point states, worst first; an enterprise takes the worst state of its points.
+STATES = ("alarm", "exceedance", "offline", "normal")
+#: An exceedance in the hourly values of this many latest hours colours the point. [h]
+EXCEEDANCE_HOURS = 3
+
+
+def offline_after(min_interval: int | None) -> timedelta:
+    """Silence after which a point counts as offline: three minute-data intervals, at least 10 minutes.
+
+    Parameters
+    ----------
+    min_interval : int
+        The point's MinInterval (HJ 212 minute-data interval). [min]
+    """
+    return timedelta(minutes=max(10, 3 * (min_interval or 1)))
+
+
+@dataclass(frozen=True)
+class PointState:
+    """The colour of one point on the map, and why."""
+
+    state: str
+    last_seen: datetime | None
+    online: bool
+    open_alarms: int
+    exceeded_hours: int
+
+
+def worst_state(states: Iterable[str]) -> str:
+    """The worst of ``states`` (``normal`` for none)."""
+    ranked = [STATES.index(x) for x in states]
+    return STATES[min(ranked)] if ranked else "normal"
+
+
+def login_redirect(request: Request) -> RedirectResponse | None:
+    """For the anonymous public: a redirect to the login page (coming back here); for a logged-in public
+    account: to the public page (published data only); else ``None``."""
+    principal = current_principal(request)
+    if principal.is_public and principal.auth == "anonymous":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    if principal.is_public:
+        return RedirectResponse("/public", status_code=303)
+    return None
+
+
+def require_enterprise(conn: Connection, principal: Principal, enterprise_id: int) -> None:
+    """404 for an unknown enterprise, 403 for one outside the scope."""
+    if conn.execute(select(s.enterprises.c.id).where(s.enterprises.c.id == enterprise_id)).first() is None:
+        raise HTTPException(404, f"there is no enterprise with id {enterprise_id}")
+    if not principal.sees_enterprise(enterprise_id):
+        raise HTTPException(403, f"enterprise {enterprise_id} is outside what this account may see")
+
+
+def require_point(conn: Connection, principal: Principal, point_id: int) -> None:
+    """404 for an unknown point, 403 for one outside the scope."""
+    if conn.execute(select(s.points.c.id).where(s.points.c.id == point_id)).first() is None:
+        raise HTTPException(404, f"there is no monitoring point with id {point_id}")
+    if not principal.sees_point(point_id):
+        raise HTTPException(403, f"monitoring point {point_id} is outside what this account may see")
+
+
+def region_scope(conn: Connection, principal: Principal, region: str | None) -> list[str] | None:
+    """The region codes a page shows: the subtree of ``region`` (checked against the scope), else ``None``.
+
+    Raises a 404 for an unknown region and a 403 for a region outside the principal's regions.
+    """
+    if not region:
+        return None
+    if conn.execute(select(s.regions.c.code).where(s.regions.c.code == region)).first() is None:
+        raise HTTPException(404, f"there is no region with code {region}")
+    if not principal.sees_region(region):
+        raise HTTPException(403, f"region {region} is outside what this account may see")
+    return region_subtree(conn, region)
+
+
+def visible_regions(conn: Connection, principal: Principal) -> list[dict]:
+    """Regions the principal may choose on the dashboard (its subtree; every region for an admin)."""
+    r = s.regions
+    rows = conn.execute(select(r.c.code, r.c.name, r.c.level, r.c.parent_code)
+                        .where(principal.region_clause(r.c.code)).order_by(r.c.code)).mappings().all()
+    return [dict(x) for x in rows]
+
+
+def visible_tree(conn: Connection, principal: Principal, regions: list[str] | None = None,
+                 enterprise_id: int | None = None, outlet_id: int | None = None) -> list[dict]:
+    """Enterprises the principal sees (optionally within ``regions`` or only one), each with its region
+    name, ``outlets`` and the visible ``points`` of each outlet."""
+    e, o, p, r = s.enterprises, s.outlets, s.points, s.regions
+    q = (select(e, r.c.name.label("region_name")).join(r, e.c.region_code == r.c.code)
+         .where(principal.enterprise_clause(e.c.id)).order_by(e.c.region_code, e.c.id))
+    if regions is not None:
+        q = q.where(e.c.region_code.in_(regions))
+    if enterprise_id is not None:
+        q = q.where(e.c.id == enterprise_id)
+    ents = [dict(x) for x in conn.execute(q).mappings()]
+    ids = [x["id"] for x in ents]
+    oq = select(o).where(o.c.enterprise_id.in_(ids)).order_by(o.c.enterprise_id, o.c.code)
+    if outlet_id is not None:
+        oq = oq.where(o.c.id == outlet_id)
+    outlets = [dict(x) for x in conn.execute(oq).mappings()] if ids else []
+    pts = conn.execute(select(p.c.id, p.c.mn, p.c.name, p.c.st, p.c.tz, p.c.outlet_id, p.c.min_interval,
+                              p.c.region_code, p.c.active)
+                       .where(p.c.outlet_id.in_([x["id"] for x in outlets]), principal.point_clause(p.c.id))
+                       .order_by(p.c.id)).mappings().all() if outlets else []
+    by_outlet: dict[int, list] = {}
+    for pt in pts:
+        by_outlet.setdefault(pt["outlet_id"], []).append(dict(pt))
+    by_ent: dict[int, list] = {}
+    for x in outlets:
+        if principal.point_ids is not None and x["id"] not in by_outlet:
+            continue  # an outlet without a visible point (an O&M contractor's scope is points, not outlets)
+        by_ent.setdefault(x["enterprise_id"], []).append({**x, "points": by_outlet.get(x["id"], [])})
+    for x in ents:
+        x["outlets"] = by_ent.get(x["id"], [])
+        x["points"] = [pt for out in x["outlets"] for pt in out["points"]]
+    return ents
+
+
+def open_alarm_clause(principal: Principal, point_ids: Iterable[int], enterprise_ids: Iterable[int]):
+    """Non-cleared alarms of these points, or enterprise-level alarms (no point) of these enterprises."""
+    a = s.alarms
+    pids, eids = sorted(set(point_ids)), sorted(set(enterprise_ids))
+    of_points = a.c.point_id.in_(pids) & principal.point_clause(a.c.point_id)
+    of_ents = a.c.point_id.is_(None) & a.c.enterprise_id.in_(eids) & principal.enterprise_clause(a.c.enterprise_id)
+    return (a.c.state != "cleared") & (of_points | of_ents)
+
+
+def point_states(conn: Connection, ents: list[dict], now: datetime) -> dict[int, PointState]:
+    """The :class:`PointState` of every point of ``ents`` (as given by :func:`visible_tree`); an enterprise's
+    own state is ``worst_state`` of its points' states plus its enterprise-level alarms (key ``-id``)."""
+    pts = {pt["id"]: pt for x in ents for pt in x["points"]}
+    ids = sorted(pts)
+    lv, h, a = s.latest_values, s.hourly_values, s.alarms
+    last = dict(conn.execute(select(lv.c.point_id, func.max(lv.c.received_at)).where(lv.c.point_id.in_(ids))
+                             .group_by(lv.c.point_id)).all()) if ids else {}
+    exceeded = dict(conn.execute(
+        select(h.c.point_id, func.count()).where(h.c.point_id.in_(ids), h.c.exceeded.is_(True),
+                                                 h.c.period_start >= now - timedelta(hours=EXCEEDANCE_HOURS))
+        .group_by(h.c.point_id)).all()) if ids else {}
+    alarms = dict(conn.execute(select(a.c.point_id, func.count()).where(a.c.point_id.in_(ids), a.c.state != "cleared")
+                               .group_by(a.c.point_id)).all()) if ids else {}
+    ent_alarms = dict(conn.execute(
+        select(a.c.enterprise_id, func.count())
+        .where(a.c.point_id.is_(None), a.c.enterprise_id.in_([x["id"] for x in ents]), a.c.state != "cleared")
+        .group_by(a.c.enterprise_id)).all()) if ents else {}
+    out: dict[int, PointState] = {}
+    for pid, pt in pts.items():
+        seen = last.get(pid)
+        online = seen is not None and now - seen <= offline_after(pt["min_interval"])
+        if alarms.get(pid):
+            state = "alarm"
+        elif exceeded.get(pid):
+            state = "exceedance"
+        elif not online:
+            state = "offline"
+        else:
+            state = "normal"
+        out[pid] = PointState(state, seen, online, int(alarms.get(pid, 0)), int(exceeded.get(pid, 0)))
+    for x in ents:
+        n = int(ent_alarms.get(x["id"], 0))
+        states = [out[pt["id"]].state for pt in x["points"]] + (["alarm"] if n else [])
+        seen = [out[pt["id"]].last_seen for pt in x["points"] if out[pt["id"]].last_seen]
+        out[-x["id"]] = PointState(worst_state(states) if states else "offline", max(seen, default=None),
+                                   any(out[pt["id"]].online for pt in x["points"]),
+                                   n + sum(out[pt["id"]].open_alarms for pt in x["points"]),
+                                   sum(out[pt["id"]].exceeded_hours for pt in x["points"]))
+    return out
+
+
+def factor_catalogue(conn: Connection) -> dict[str, dict]:
+    """Factor code → ``name_zh``, ``name_en``, ``unit``."""
+    f = s.factors
+    return {r["code"]: dict(r) for r in conn.execute(select(f.c.code, f.c.name_zh, f.c.name_en, f.c.unit)).mappings()}

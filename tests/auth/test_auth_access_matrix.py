@@ -1,0 +1,390 @@
+"""THE ACCESS MATRIX: every /api/v1 route × every role, inside and outside the role's scope.
+
+The test walks ``app.routes``; every route must have a :class:`Spec` in :data:`SPECS` saying how to call it
+(path objects, query, body) and what it needs. A route without one fails the test: add its spec when you add
+a route. For each role the route is called on an object inside the scope (served, 2xx, when the role may do
+the action) and on one outside it (refused: 404, or 403 where the spec says so); a role that may not do
+the action is refused with 401 (anonymous) or 403 either way. List answers are checked against the scope
+computed here independently of :mod:`ecosentry.auth.principal` (no out-of-scope id may appear, and the
+in-scope ones do).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from authkit import (COUNTY_A, COUNTY_B, CITY, MN_A_GAS, MN_A_WATER, MN_B_GAS, CREDIT_A, CREDIT_B, PASSWORD, PROVINCE,
+                     ROLES, World, build_world)
+from conftest import make_app
+from pgdb import make_pg_database
+from ecosentry.auth.principal import PERMISSIONS
+from ecosentry.service import prepare_database
+from ecosentry.store import schema as s
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request, tmp_path_factory) -> World:
+    """One world per database kind for the whole matrix (every call makes its own fresh objects)."""
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'matrix.sqlite'}"
+    else:
+        url, drop = make_pg_database(request.getfixturevalue("pg_server"))
+    engine = prepare_database(url)
+    yield build_world(engine)
+    engine.dispose()
+    if drop is not None:
+        drop()
+
+
+@pytest.fixture
+def tmp_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("app")
+
+# --------------------------------------------------------------------------- the scope oracle
+
+ALL_POINTS = {MN_A_GAS, MN_A_WATER, MN_B_GAS}
+A_POINTS = {MN_A_GAS, MN_A_WATER}
+#: Points each role may see (MNs), written out by hand from the fleet (authkit.FLEET).
+VISIBLE_POINTS = {"admin": ALL_POINTS, "province": ALL_POINTS, "city": ALL_POINTS, "county_a": A_POINTS,
+                  "county_b": {MN_B_GAS}, "enterprise_a": A_POINTS, "om": {MN_B_GAS}, "park": A_POINTS,
+                  "public": A_POINTS, "anonymous": A_POINTS}
+VISIBLE_ENTERPRISES = {"admin": {CREDIT_A, CREDIT_B}, "province": {CREDIT_A, CREDIT_B}, "city": {CREDIT_A, CREDIT_B},
+                       "county_a": {CREDIT_A}, "county_b": {CREDIT_B}, "enterprise_a": {CREDIT_A}, "om": {CREDIT_B},
+                       "park": {CREDIT_A}, "public": {CREDIT_A}, "anonymous": {CREDIT_A}}
+#: Regions whose point-less alarms each role sees.
+VISIBLE_REGIONS = {"admin": {PROVINCE, CITY, COUNTY_A, COUNTY_B}, "province": {PROVINCE, CITY, COUNTY_A, COUNTY_B},
+                   "city": {CITY, COUNTY_A, COUNTY_B}, "county_a": {COUNTY_A}, "county_b": {COUNTY_B}}
+#: A point inside and one outside each role's scope.
+INSIDE = {"admin": MN_A_GAS, "province": MN_B_GAS, "city": MN_A_GAS, "county_a": MN_A_GAS, "county_b": MN_B_GAS,
+          "enterprise_a": MN_A_GAS, "om": MN_B_GAS, "park": MN_A_GAS, "public": MN_A_GAS, "anonymous": MN_A_GAS}
+OUTSIDE = {"county_a": MN_B_GAS, "county_b": MN_A_GAS, "enterprise_a": MN_B_GAS, "om": MN_A_GAS, "park": MN_B_GAS,
+           "public": MN_B_GAS, "anonymous": MN_B_GAS}
+#: The region of a regulator (for region-wide calls), and one outside it.
+OWN_REGION = {"province": PROVINCE, "city": CITY, "county_a": COUNTY_A, "county_b": COUNTY_B}
+OTHER_REGION = {"county_a": COUNTY_B, "county_b": COUNTY_A}
+
+
+def role_of(name: str) -> str:
+    return ROLES[name][0] or "public"
+
+
+def may(name: str, action: str | None) -> bool:
+    if action is None:
+        return True
+    if action == "login":
+        return name != "anonymous"
+    return role_of(name) in PERMISSIONS[action]
+
+
+# --------------------------------------------------------------------------- how to call each route
+
+
+@dataclass
+class Ctx:
+    world: World
+    name: str            # matrix role name
+    point_id: int        # the point the call is about (inside or outside)
+    inside: bool
+
+
+@dataclass
+class Spec:
+    """How to call a route and what it needs.
+
+    ``target``: the object in the path, made fresh for every call (``point``, ``mark``, ``open_mark``,
+    ``evidence``, ``alarm``, ``subscription``, ``api_key``) or ``None``. ``action``: the permission needed
+    (``None``: anyone, ``"login"``: any account). ``inside_ok(name)``: whether the inside call is served for
+    a role that has the permission (default yes). ``outside``: the refusal expected outside the scope.
+    ``listing``: a checker returning the out-of-scope ids found in the answer.
+    """
+
+    action: str | None
+    target: str | None = None
+    query: Callable[[Ctx], dict] | dict = field(default_factory=dict)
+    body: Callable[[Ctx], dict] | dict | None = None
+    files: dict | None = None
+    inside_ok: Callable[[str], bool] = lambda name: True
+    outside: int = 404
+    outside_call: Callable[[str], bool] | None = None   # non-object routes that still have an "outside" call
+    listing: Callable[[object, Ctx], tuple[set, set]] | None = None
+    stream: bool = False
+
+
+def _ids(world: World, mns) -> set[int]:
+    return {world.points[m] for m in mns}
+
+
+def _ents(world: World, codes) -> set[int]:
+    return {world.enterprises[c] for c in codes}
+
+
+def points_listing(body, ctx: Ctx) -> tuple[set, set]:
+    """(ids found, ids expected)."""
+    return {p["id"] for p in body["items"]}, _ids(ctx.world, VISIBLE_POINTS[ctx.name])
+
+
+def enterprises_listing(body, ctx: Ctx) -> tuple[set, set]:
+    found = {("e", e["id"]) for e in body["items"]} | {("p", p["id"]) for e in body["items"] for o in e["outlets"]
+                                                      for p in o["points"]}
+    expected = {("e", i) for i in _ents(ctx.world, VISIBLE_ENTERPRISES[ctx.name])} | \
+        {("p", i) for i in _ids(ctx.world, VISIBLE_POINTS[ctx.name])}
+    return found, expected
+
+
+def rates_listing(body, ctx: Ctx) -> tuple[set, set]:
+    # a point without derived hours has no rates and is left out: only the "never outside" half applies
+    found = {p["point_id"] for p in body["points"]}
+    return found, found & _ids(ctx.world, VISIBLE_POINTS[ctx.name])
+
+
+def _alarm_visible(ctx: Ctx, alarm: dict) -> bool:
+    if alarm["point_id"] is not None:
+        return alarm["point_id"] in _ids(ctx.world, VISIBLE_POINTS[ctx.name])
+    return alarm["region_code"] in VISIBLE_REGIONS.get(ctx.name, set())
+
+
+def alarms_listing(body, ctx: Ctx) -> tuple[set, set]:
+    found = {a["id"] for a in body["items"]}
+    with ctx.world.engine.connect() as conn:
+        every = conn.execute(select(s.alarms)).mappings().all()
+    expected = {a["id"] for a in every if _alarm_visible(ctx, dict(a))}
+    return found, expected if body["total"] <= len(body["items"]) else found & expected
+
+
+def _audit_visible(ctx: Ctx, row: dict) -> bool:
+    if role_of(ctx.name) == "admin" or row["actor"] == f"m-{ctx.name}":
+        return True
+    eng = ctx.world.engine
+    with eng.connect() as conn:
+        if row["entity"] == "mark":
+            pid = conn.execute(select(s.marks.c.point_id).where(s.marks.c.id == int(row["entity_id"]))).scalar()
+            return pid in _ids(ctx.world, VISIBLE_POINTS[ctx.name])
+        if row["entity"] == "alarm":
+            a = conn.execute(select(s.alarms).where(s.alarms.c.id == int(row["entity_id"]))).mappings().one()
+            return _alarm_visible(ctx, dict(a))
+    return False
+
+
+def audit_listing(body, ctx: Ctx) -> tuple[set, set]:
+    found = {r["id"] for r in body["items"]}
+    return found, {r["id"] for r in body["items"] if _audit_visible(ctx, r)} | (found if False else set())
+
+
+def audit_csv_listing(text: str, ctx: Ctx) -> tuple[set, set]:
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows, "the audit export is empty"
+    found = {int(r["id"]) for r in rows}
+    return found, {int(r["id"]) for r in rows if _audit_visible(ctx, r)}
+
+
+def own_listing(body, ctx: Ctx) -> tuple[set, set]:
+    found = {(x["id"], x["user_id"]) for x in body["items"]}
+    if role_of(ctx.name) == "admin":
+        return found, found
+    return found, {x for x in found if x[1] == ctx.world.users[ctx.name]}
+
+
+DAY = {"day": "2026-11-20"}
+SUB_BODY = lambda ctx: {"channel": "email", "address": "officer@example.org",  # noqa: E731
+                        "region_code": (OWN_REGION.get(ctx.name, COUNTY_A) if ctx.inside else OTHER_REGION[ctx.name])}
+REGION_RATES = lambda ctx: {"start_day": "2026-11-20", "end_day": "2026-11-20",  # noqa: E731
+                            **({} if ctx.inside else {"region": OTHER_REGION.get(ctx.name, COUNTY_B)})}
+REGULATOR_OR_ADMIN = lambda name: role_of(name) in ("admin", "regulator")  # noqa: E731
+
+API = "/api/v1"
+SPECS: dict[tuple[str, str], Spec] = {
+    # accounts
+    ("POST", f"{API}/auth/login"): Spec(None, body=lambda ctx: {"username": f"m-{ctx.name}", "password": PASSWORD},
+                                        inside_ok=lambda name: name != "anonymous"),
+    ("POST", f"{API}/auth/logout"): Spec(None),
+    ("GET", f"{API}/auth/me"): Spec(None),
+    ("POST", f"{API}/auth/password"): Spec("login", body={"old_password": PASSWORD, "new_password": PASSWORD}),
+    ("GET", f"{API}/auth/api-keys"): Spec("apikeys.manage", listing=own_listing),
+    ("POST", f"{API}/auth/api-keys"): Spec("apikeys.manage", body={"name": "matrix extra"}),
+    ("DELETE", f"{API}/auth/api-keys/{{key_id}}"): Spec("apikeys.manage", target="api_key"),
+    # registry and data
+    ("GET", f"{API}/points"): Spec(None, listing=points_listing),
+    ("GET", f"{API}/points/{{point_id}}"): Spec(None, target="point"),
+    ("GET", f"{API}/points/{{point_id}}/latest"): Spec(None, target="point"),
+    ("GET", f"{API}/points/{{point_id}}/series"): Spec(None, target="point", query={"factor": "a21026"}),
+    ("GET", f"{API}/points/{{point_id}}/hourly"): Spec(None, target="point"),
+    ("GET", f"{API}/points/{{point_id}}/periods"): Spec(None, target="point"),
+    ("GET", f"{API}/points/{{point_id}}/rates"): Spec(None, target="point"),
+    ("GET", f"{API}/rates"): Spec(None, listing=rates_listing),
+    ("GET", f"{API}/enterprises"): Spec(None, listing=enterprises_listing),
+    # reports
+    ("GET", f"{API}/points/{{point_id}}/reports/daily"): Spec(None, target="point", query=DAY),
+    ("GET", f"{API}/points/{{point_id}}/reports/monthly"): Spec(None, target="point",
+                                                                query={"year": 2026, "month": 11}),
+    ("GET", f"{API}/points/{{point_id}}/reports/yearly"): Spec(None, target="point", query={"year": 2026}),
+    ("GET", f"{API}/reports/rates"): Spec(None, query=REGION_RATES, inside_ok=REGULATOR_OR_ADMIN,
+                                          outside_call=lambda name: name in OTHER_REGION),
+    # marks
+    ("POST", f"{API}/points/{{point_id}}/marks"): Spec("marks.file", target="point", body={
+        "type": "maintenance", "start": "2026-11-21T08:00:00", "end": "2026-11-21T09:00:00", "reason": "matrix"}),
+    ("GET", f"{API}/points/{{point_id}}/marks"): Spec("marks.read", target="point"),
+    ("GET", f"{API}/marks/{{mark_id}}"): Spec("marks.read", target="mark"),
+    ("POST", f"{API}/marks/{{mark_id}}/evidence"): Spec("marks.file", target="mark",
+                                                        files={"file": ("note.txt", b"evidence", "text/plain")}),
+    ("GET", f"{API}/marks/{{mark_id}}/evidence/{{evidence_id}}"): Spec("marks.read", target="evidence"),
+    ("POST", f"{API}/marks/{{mark_id}}/review"): Spec("marks.review", target="mark", body={"decision": "approved"}),
+    ("POST", f"{API}/marks/{{mark_id}}/close"): Spec("marks.file", target="open_mark", body=lambda ctx: {
+        "end": (ctx.world.last_mark_start + timedelta(minutes=30)).isoformat()}),
+    ("DELETE", f"{API}/marks/{{mark_id}}"): Spec("marks.file", target="mark"),
+    ("POST", f"{API}/marks/{{mark_id}}/manual-values"): Spec("marks.file", target="mark", body={
+        "factor_code": "a21026", "sampled_at": "2026-10-01T08:10:00", "value": 12.5}),
+    ("GET", f"{API}/marks/{{mark_id}}/manual-values"): Spec("marks.read", target="mark"),
+    # alarms
+    ("GET", f"{API}/alarm-types"): Spec(None),
+    ("GET", f"{API}/alarms"): Spec("alarms.read", listing=alarms_listing),
+    ("GET", f"{API}/alarms/{{alarm_id}}"): Spec("alarms.read", target="alarm"),
+    ("POST", f"{API}/alarms/{{alarm_id}}/ack"): Spec("alarms.act", target="alarm", body={"comment": "seen"}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/assign"): Spec("alarms.act", target="alarm", body={"assignee": "li.wei"}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/comments"): Spec("alarms.comment", target="alarm", body={"text": "looking"}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/clear"): Spec("alarms.act", target="alarm", body={"reason": "repaired"}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/links"): Spec("alarms.comment", target="alarm",
+                                                       body={"kind": "work_order", "target_id": "WO-1"}),
+    ("GET", f"{API}/alarms/{{alarm_id}}/evidence.pdf"): Spec("alarms.read", target="alarm"),
+    ("GET", f"{API}/alarms/stream"): Spec("alarms.read", stream=True),
+    ("GET", f"{API}/alarm-subscriptions"): Spec("subscriptions.manage", listing=own_listing),
+    ("POST", f"{API}/alarm-subscriptions"): Spec("subscriptions.manage", body=SUB_BODY, inside_ok=REGULATOR_OR_ADMIN,
+                                                 outside=403, outside_call=lambda name: name in OTHER_REGION),
+    ("GET", f"{API}/alarm-subscriptions/{{sub_id}}"): Spec("subscriptions.manage", target="subscription"),
+    ("PATCH", f"{API}/alarm-subscriptions/{{sub_id}}"): Spec("subscriptions.manage", target="subscription",
+                                                            body={"active": False}),
+    ("DELETE", f"{API}/alarm-subscriptions/{{sub_id}}"): Spec("subscriptions.manage", target="subscription"),
+    # audit and system
+    ("GET", f"{API}/audit"): Spec("audit.read", listing=audit_listing),
+    ("GET", f"{API}/audit/export.csv"): Spec("audit.read", listing=audit_csv_listing),
+    ("GET", f"{API}/stats"): Spec(None),
+}
+
+
+def api_routes(app) -> list[tuple[str, str]]:
+    """Every (method, path) under /api/v1, walking included routers too."""
+    out = []
+
+    def walk(routes, prefix=""):
+        for r in routes:
+            if hasattr(r, "original_router"):
+                walk(r.original_router.routes, prefix + (r.include_context.prefix or ""))
+            elif isinstance(r, APIRoute):
+                path = prefix + r.path
+                if path.startswith(API):
+                    out.extend((m, path) for m in sorted(r.methods - {"HEAD", "OPTIONS"}))
+
+    walk(app.routes)
+    return sorted(set(out))
+
+
+# --------------------------------------------------------------------------- calling
+
+
+def path_params(spec: Spec, ctx: Ctx) -> dict:
+    w, pid = ctx.world, ctx.point_id
+    other_user = w.users["admin"] if ctx.name != "admin" else None
+    if spec.target == "point":
+        return {"point_id": pid}
+    if spec.target == "mark":
+        return {"mark_id": w.mark(pid)}
+    if spec.target == "open_mark":
+        return {"mark_id": w.mark(pid, open_=True)}
+    if spec.target == "evidence":
+        mark_id = w.mark(pid)
+        return {"mark_id": mark_id, "evidence_id": w.evidence(mark_id)}
+    if spec.target == "alarm":
+        return {"alarm_id": w.alarm(pid)}
+    if spec.target == "subscription":
+        owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
+        return {"sub_id": w.subscription(owner)}
+    if spec.target == "api_key":
+        owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
+        return {"key_id": w.api_key(owner)}
+    return {}
+
+
+def call(client: TestClient, method: str, path: str, spec: Spec, ctx: Ctx):
+    url = path.format(**path_params(spec, ctx))
+    query = spec.query(ctx) if callable(spec.query) else spec.query
+    body = spec.body(ctx) if callable(spec.body) else spec.body
+    headers = ctx.world.headers[ctx.name]
+    if spec.stream:  # only refusals are answered at once; a served stream never ends (test_auth_live_scope)
+        return client.request(method, url, params=query, headers=headers)
+    return client.request(method, url, params=query, json=body, files=spec.files, headers=headers)
+
+
+def expected(spec: Spec, name: str, inside: bool) -> set[int]:
+    if not may(name, spec.action):
+        return {401} if name == "anonymous" else {403}
+    if inside:
+        if not spec.inside_ok(name):
+            if name == "anonymous":
+                return {401}
+            return {403} if spec.listing is None and spec.target is None else {403, 404}
+        return set(range(200, 300))
+    return {spec.outside}
+
+
+def test_every_api_route_has_a_spec(world, tmp_path):
+    routes = api_routes(make_app(world.engine, tmp_path))
+    unknown = [f"{m} {p}" for m, p in routes if (m, p) not in SPECS]
+    assert not unknown, ("the access matrix does not know how to call these routes; add a Spec for each to "
+                         f"tests/auth/test_auth_access_matrix.py: {unknown}")
+    gone = [f"{m} {p}" for m, p in SPECS if (m, p) not in routes]
+    assert not gone, f"specs for routes that no longer exist: {gone}"
+
+
+@pytest.mark.parametrize("name", list(ROLES))
+def test_access_matrix(world, tmp_path, name):
+    app = make_app(world.engine, tmp_path, rate_limit_default="100000/minute", rate_limit_anonymous="100000/minute")
+    # something to list: a mark and an alarm on every point, and an alarm of county B without a point
+    for mn in sorted(ALL_POINTS):
+        world.mark(world.points[mn])
+        world.alarm(world.points[mn])
+    world.alarm(region=COUNTY_B)
+    failures = []
+    with TestClient(app) as client:
+        routes = api_routes(app)
+        # lists first, while the world holds only what was made above
+        ordered = sorted(routes, key=lambda mp: (SPECS[mp].listing is None, mp))
+        for method, path in ordered:
+            spec = SPECS[(method, path)]
+            if spec.stream and may(name, spec.action):
+                continue  # a served stream never ends: its scope is tested in test_auth_live_scope.py
+            calls = [True]
+            if name in OUTSIDE and spec.target is not None:
+                calls.append(False)
+            if spec.outside_call is not None and spec.outside_call(name):
+                calls.append(False)
+            for inside in calls:
+                pid = world.points[INSIDE[name] if inside else OUTSIDE[name]]
+                ctx = Ctx(world, name, pid, inside)
+                r = call(client, method, path, spec, ctx)
+                world.close_open_marks()
+                want = expected(spec, name, inside)
+                where = "inside" if inside else "outside"
+                if r.status_code not in want:
+                    failures.append(f"{method} {path} as {name} ({where}): {r.status_code} {r.text[:160]!r}, "
+                                    f"expected {sorted(want)[:3]}")
+                    continue
+                if r.status_code >= 400:
+                    assert r.headers["content-type"].startswith("application/json") and r.json()["detail"], \
+                        f"{method} {path}: a refusal must carry a sentence"
+                if spec.listing is not None and r.status_code < 300:
+                    content = r.text if path.endswith(".csv") else r.json()
+                    found, allowed = spec.listing(content, ctx)
+                    if found - allowed:
+                        failures.append(f"{method} {path} as {name}: out-of-scope items {sorted(found - allowed)}")
+                    if not path.endswith(("audit", ".csv")) and allowed - found:
+                        failures.append(f"{method} {path} as {name}: in-scope items missing {sorted(allowed - found)}")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,79 @@
+"""Audit page: filters, scope (a regulator reads its own county's objects), before/after diff, export link."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from work_world import GAS_A, GAS_B, raise_point_alarm, start  # noqa: E402
+
+from ecosentry.alarms import store as alarms  # noqa: E402
+from ecosentry.store.marks import file_mark  # noqa: E402
+from ecosentry.web.views.audit_pages import diff  # noqa: E402
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    client, w = start(db_url, tmp_path)
+    t0 = datetime(2026, 11, 1, 1, tzinfo=timezone.utc)
+    w.mark_a = file_mark(w.engine, point_id=w.points[GAS_A], type="maintenance", start=t0, filed_by="ent_a")
+    w.mark_b = file_mark(w.engine, point_id=w.points[GAS_B], type="calibration", start=t0, filed_by="om_b")
+    w.alarm_a = raise_point_alarm(w, GAS_A)
+    alarms.acknowledge(w.engine, w.alarm_a, "county_a", "收到")
+    with client:
+        yield client, w
+    w.engine.dispose()
+
+
+def test_admin_filters_by_object_and_actor(world):
+    client, w = world
+    page = client.get(f"/audit?entity=alarm&entity_id={w.alarm_a}", headers=w.bearer("admin"))
+    assert page.status_code == 200
+    assert "acknowledged" in page.text and "raise" in page.text and "file" not in page.text.split("<tbody>")[1]
+    # the acknowledgement's diff shows the state change before → after
+    assert "<th>state</th><td class=\"before\">active</td>" in page.text
+    by_om = client.get("/audit?actor=om_b", headers=w.bearer("admin")).text
+    assert f"#{w.mark_b}" in by_om and "county_a" not in by_om.split("<tbody>")[1]
+
+
+def test_regulator_reads_only_its_scope_and_others_are_refused(world):
+    client, w = world
+    county = client.get("/audit?entity=mark", headers=w.bearer("county_a")).text
+    rows = county.split("<tbody>")[1]
+    assert f'entity_id={w.mark_a}"' in rows and f'entity_id={w.mark_b}"' not in rows
+    assert client.get("/audit", headers=w.bearer("ent_a")).status_code == 403
+    assert client.get("/audit", follow_redirects=False).status_code == 303
+
+
+def test_export_link_carries_the_filters_and_days(world):
+    client, w = world
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the mark was filed (and audited) today
+    first, last = today - timedelta(days=3), today + timedelta(days=1)
+    page = client.get(f"/audit?entity=mark&actor=ent_a&since={first}&until={last}", headers=w.bearer("admin")).text
+    start = page.index('id="audit-export" href="') + len('id="audit-export" href="')
+    href = page[start:page.index('"', start)].replace("&amp;", "&")
+    url = urlparse(href)
+    assert url.path == "/api/v1/audit/export.csv"
+    q = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert q == {"entity": "mark", "actor": "ent_a", "since": f"{first}T00:00:00+08:00",
+                 "until": f"{last + timedelta(days=1)}T00:00:00+08:00"}
+    csv = client.get(href, headers=w.bearer("admin"))
+    lines = csv.text.strip().splitlines()
+    assert csv.status_code == 200 and len(lines) == 2 and f",file,mark,{w.mark_a}," in lines[1]
+    bad = client.get("/audit?since=2026-11-30&until=2026-11-01", headers=w.bearer("admin"))
+    assert bad.status_code == 422 and "must not be after" in bad.text
+
+
+def test_diff_puts_changed_fields_first():
+    changes = diff({"state": "active", "severity": "critical", "gone": 1}, {"state": "cleared",
+                                                                           "severity": "critical", "new": 2})
+    assert [(c.key, c.changed) for c in changes] == [("state", True), ("gone", True), ("new", True),
+                                                     ("severity", False)]
+    assert diff(None, None) == []
+    assert [(c.before, c.after) for c in diff(None, {"a": 1})] == [(None, 1)]
