@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 
 from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.columns import fit_ids, fit_text
 from ecosentry.pipeline.periods import judge_hour, load_limits
 from ecosentry.rules.cn.flue_gas import hourly_corrected_mean
 from ecosentry.rules.cn.hourly import VALID_FLAGS, HourlyValue, MinuteRecord, hourly_from_minutes
@@ -108,8 +109,8 @@ def _derive_hour(key: HourKey, grouped: dict[HourKey, list[MinuteRecord]], logge
     return {"point_id": point_id, "factor_code": factor, "period_start": hour, "value": hv.value,
             "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag, "valid": valid,
             "valid_minutes": hv.valid_minutes, "received_minutes": hv.received_minutes, "n_records": hv.n_records,
-            "reason": reason, "computed_at": now, "last_received_at": last_received.get(key),
-            "mark_ids": ",".join(map(str, mark_ids)) or None, "excluded": excluded, "exempt": effect == "exempt",
+            "reason": fit_text(reason, 200), "computed_at": now, "last_received_at": last_received.get(key),
+            "mark_ids": fit_ids(mark_ids, 200), "excluded": excluded, "exempt": effect == "exempt",
             "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
             "limit_value": exc.limit.upper if exc and exc.limit else None}
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select
 
+from ecosentry.pipeline.columns import fit_text
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.substitution import substitute_day
 from ecosentry.rules.cn.aggregates import daily_from_hours, monthly_from_days, water_daily_from_hours
@@ -120,7 +121,7 @@ def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirec
                     "point_id": point_id, "factor_code": factor, "period": "day", "period_start": lo,
                     "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid,
                     "n_valid": pv.n_valid, "n_received": pv.n_received, "n_expected": pv.n_expected,
-                    "reason": pv.reason, "exceeded": exc.exceeded if exc else None,
+                    "reason": fit_text(pv.reason, 200), "exceeded": exc.exceeded if exc else None,
                     "multiple": exc.multiple if exc else None,
                     "limit_value": exc.limit.upper if exc and exc.limit else None, "computed_at": now})
                 months.add((point_id, factor, day.replace(day=1)))
@@ -148,7 +149,7 @@ def recompute_months(engine: Engine, keys: Iterable[MonthKey], directory: PointD
             rows_out.append({
                 "point_id": point_id, "factor_code": factor, "period": "month", "period_start": lo,
                 "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid, "n_valid": pv.n_valid,
-                "n_received": pv.n_received, "n_expected": pv.n_expected, "reason": pv.reason, "exceeded": None,
+                "n_received": pv.n_received, "n_expected": pv.n_expected, "reason": fit_text(pv.reason, 200), "exceeded": None,
                 "multiple": None, "limit_value": None, "computed_at": now,
                 "cou_substituted": _sum_or_none(r["cou_substituted"] for r in days),
                 "n_substituted": _sum_or_none(r["n_substituted"] for r in days)})
