@@ -34,13 +34,26 @@ def pg_server() -> str:
     return PG_ADMIN_URL
 
 
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_server) -> str:
+    """A PostgreSQL database migrated to the newest schema (nothing else: no seeds, no monthly partitions),
+    copied for each test by :func:`db_url`; dropped at the end of the session."""
+    from ecosentry.store.db import migrate
+
+    url, drop = make_pg_database(pg_server)
+    migrate(url)
+    yield url.rsplit("/", 1)[1]
+    drop()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path) -> str:
-    """A fresh, empty database of each kind."""
+    """A fresh database of each kind: SQLite empty; PostgreSQL a copy of the migrated template (the tests call
+    ``prepare_database``/``migrate`` as on a new database: already at head, it seeds and adds partitions)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite'}"
         return
     admin = request.getfixturevalue("pg_server")
-    url, drop = make_pg_database(admin)
+    url, drop = make_pg_database(admin, template=request.getfixturevalue("pg_migrated_template"))
     yield url
     drop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -123,3 +125,13 @@ class AsUsers(httpx.AsyncBaseTransport):
                 self.keys[name] = api_user(self.engine, name)
             request.headers.update(self.keys[name])
         return await self.inner.handle_async_request(request)
+
+
+def stop_demo(proc: subprocess.Popen, timeout: float = 20.0) -> int | None:
+    """Stop a demo process as Ctrl-C does (SIGINT), killing it if it does not stop in time."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return None

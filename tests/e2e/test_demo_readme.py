@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
 import time
 import urllib.request
@@ -12,6 +11,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
+from helpers import stop_demo
 
 ROOT = Path(__file__).parents[2]
 
@@ -62,9 +62,5 @@ def test_demo_from_the_readme_command_shows_live_data(tmp_path):
         html = browser.open(url).read().decode()
         assert "有限公司" in html and 'class="point online' in html, html[-3000:]
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_demo(proc)
     assert proc.returncode == 0
