@@ -9,6 +9,9 @@ from sqlalchemy import create_engine
 
 from pgdb import make_pg_database
 
+# Rich wraps CLI messages at the terminal width; under pytest-xdist tmp paths are longer: read them unwrapped
+os.environ.setdefault("COLUMNS", "400")
+
 PG_ADMIN_URL = os.environ.get("ECOSENTRY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
