@@ -374,8 +374,10 @@ def alarm_detail(engine: Engine, alarm_id: int) -> dict:
 def list_alarms(engine: Engine, *, states: Sequence[str] | None = None, types: Sequence[str] | None = None,
                 severities: Sequence[str] | None = None, region_code: str | None = None,
                 point_id: int | None = None, enterprise_id: int | None = None, since: datetime | None = None,
-                offset: int = 0, limit: int = 100) -> tuple[list[dict], int]:
+                where: Sequence[Any] = (), offset: int = 0, limit: int = 100) -> tuple[list[dict], int]:
     """Alarms matching every given filter, newest ``last_at`` first, and the total count.
+
+    ``where``: further conditions on ``alarms`` (the caller's scope, :func:`ecosentry.auth.guards.alarm_clause`).
 
     ``region_code`` selects the region and everything below it; ``since`` keeps alarms whose last
     occurrence is at or after it.
@@ -384,7 +386,7 @@ def list_alarms(engine: Engine, *, states: Sequence[str] | None = None, types: S
         bad = sorted(set(given or ()) - set(allowed))
         if bad:
             raise AlarmError(f"unknown {name} {', '.join(bad)}; use {', '.join(allowed)}")
-    conds = []
+    conds = list(where)
     with engine.connect() as conn:
         if states:
             conds.append(a.c.state.in_(list(states)))

@@ -19,22 +19,19 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from ecosentry.alarms import store
 from ecosentry.alarms import subscriptions as subs
 from ecosentry.alarms.catalogue import ALARM_TYPES, ORIGINATOR_KINDS
-from ecosentry.alarms.store import STATES, AlarmConflict, AlarmError, AlarmNotFound
-from ecosentry.alarms.catalogue import SEVERITIES
+from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound
 from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.timefmt import parse_time
 from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import alarm_clause, alarm_or_404
 from ecosentry.auth.principal import Principal
-from ecosentry.store import schema as s
 from ecosentry.store.audit import jsonable
 from ecosentry.store.marks import get_mark, MarkNotFound
-from ecosentry.store.registry import region_subtree
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
@@ -103,42 +100,6 @@ def _visible(engine: Engine, alarm_id: int, principal: Principal) -> dict:
     return alarm
 
 
-def _scoped_alarms(engine: Engine, principal: Principal, *, states, types, severities, region_code, point_id,
-                   enterprise_id, since, offset: int, limit: int) -> tuple[list[dict], int]:
-    """:func:`ecosentry.alarms.store.list_alarms` with the principal's scope added to the filters."""
-    for name, given, allowed in (("state", states, STATES), ("severity", severities, SEVERITIES)):
-        bad = sorted(set(given or ()) - set(allowed))
-        if bad:
-            raise HTTPException(422, f"unknown {name} {', '.join(bad)}; use {', '.join(allowed)}")
-    a = s.alarms
-    conds = [alarm_clause(principal)]
-    with engine.connect() as conn:
-        if states:
-            conds.append(a.c.state.in_(list(states)))
-        if types:
-            conds.append(a.c.type.in_(list(types)))
-        if severities:
-            conds.append(a.c.severity.in_(list(severities)))
-        if region_code is not None:
-            conds.append(a.c.region_code.in_(region_subtree(conn, region_code)))
-        if point_id is not None:
-            conds.append(a.c.point_id == point_id)
-        if enterprise_id is not None:
-            conds.append(a.c.enterprise_id == enterprise_id)
-        if since is not None:
-            conds.append(a.c.last_at >= since)
-        total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
-        rows = conn.execute(select(a).where(*conds).order_by(a.c.last_at.desc(), a.c.id.desc())
-                            .offset(offset).limit(limit)).mappings()
-        items = []
-        for r in rows:
-            alarm = dict(r)
-            codes = alarm.get("factor_codes")
-            alarm["factor_codes"] = [c for c in codes.split(",") if c] if codes else None
-            items.append(alarm)
-    return items, int(total)
-
-
 # --------------------------------------------------------------------------- alarm types
 
 @router.get("/alarm-types", summary="The alarm type catalogue and the originator kinds")
@@ -159,9 +120,10 @@ def list_alarms(state: list[str] | None = Query(None, description="active | ackn
                 since: str | None = Query(None, description="last occurrence at or after (ISO 8601)"),
                 p: Page = Depends(paging), engine: Engine = Depends(get_engine),
                 principal: Principal = Depends(requires("alarms.read"))):
-    items, total = _scoped_alarms(engine, principal, states=state, types=type, severities=severity,
-                                  region_code=region, point_id=point_id, enterprise_id=enterprise_id,
-                                  since=parse_time(since, "UTC", "since"), offset=p.offset, limit=p.page_size)
+    items, total = _call(store.list_alarms, engine, states=state, types=type, severities=severity,
+                         region_code=region, point_id=point_id, enterprise_id=enterprise_id,
+                         since=parse_time(since, "UTC", "since"), where=[alarm_clause(principal)],
+                         offset=p.offset, limit=p.page_size)
     return paged(jsonable(items), total, p)
 
 
