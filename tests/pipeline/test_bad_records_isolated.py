@@ -135,3 +135,18 @@ async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_
     assert len(logged) == 2 and any("unwritable_record" in m for m in logged)
     spool.close()
     engine.dispose()
+
+
+def test_a_station_file_log_row_with_an_over_long_station_key_is_cut_not_refused(db_url):
+    """A refused file-log row is kept pending and retried before every later row (pipeline/vn_ingest.py):
+    one station key longer than its column held up the log of every station on PostgreSQL."""
+    from ecosentry.store.vn import record_files
+
+    engine = prepare_database(db_url)
+    row = {"station": "HN_" + "X" * 100, "file_name": "HN_" + "X" * 100 + "_20261120080000.txt",
+           "received_at": AT, "status": "quarantined", "reason": "unknown_mn", "detail": "bad \x00 byte",
+           "sha256": "0" * 64, "size": 10, "transport": "ftp", "late": False, "backfill": False}
+    assert record_files(engine, [row]) == 1
+    (stored,) = rows(engine, s.vn_files)
+    assert stored["station"] == row["station"][:64] and stored["detail"] == "bad \ufffd byte"
+    engine.dispose()
