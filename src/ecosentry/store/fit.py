@@ -88,6 +88,8 @@ def fit_envelope(env: Envelope) -> tuple[Envelope, Fault | None]:
     sender_fault = False
     for name in (*SENDER_FIELDS, *PLATFORM_FIELDS):
         value = getattr(env, name)
+        if _plainly_fits(value, RAW_LIMITS[name]):
+            continue
         fitted, fault = fit_field(value, RAW_LIMITS[name])
         if fault is None:
             continue
@@ -162,13 +164,24 @@ def with_note(detail: str | None, note: str) -> str:
     return note
 
 
+def _plainly_fits(value: object, limit: int | None) -> bool:
+    """Fast check for the usual case (short ASCII text): fits unchanged."""
+    return value is None or (type(value) is str and (limit is None or len(value) <= limit) and value.isascii()
+                             and "\x00" not in value)
+
+
+_READING_LIMITS = tuple((attr, column, OBS_LIMITS[column]) for attr, column in READING_FIELDS.items())
+
+
 def _reading_fault(r: Reading) -> tuple[str, str] | None:
-    for attr, column in READING_FIELDS.items():
+    if all(_plainly_fits(getattr(r, attr), limit) for attr, _, limit in _READING_LIMITS):
+        return None
+    for attr, column, limit in _READING_LIMITS:
         value = getattr(r, attr)
-        _, fault = fit_field(value, OBS_LIMITS[column])
+        _, fault = fit_field(value, limit)
         if fault is not None:
             what = f"reading {clean_text(r.factor)[:40]}"
-            return fault, f"{what}: {_field_note(column, value, OBS_LIMITS[column], fault)}"
+            return fault, f"{what}: {_field_note(column, value, limit, fault)}"
     return None
 
 
