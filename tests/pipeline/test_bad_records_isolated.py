@@ -11,6 +11,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from ecosentry.metrics import counters
@@ -100,7 +101,7 @@ def test_fields_that_do_not_fit_are_cut_and_flagged_and_everything_else_is_writt
 async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_path, db_url, caplog):
     """Three hundred good records, one the database refuses for a reason no column check catches (a value of
     400 digits kept as an integer, a gateway's bug: no float holds it) and one over-long MN, in one spool batch: the good ones are
-    written, the bad ones archived quarantined, counted and logged once, and the spool cursor moves past them."""
+    written, the bad ones archived quarantined, counted and logged once (and a spool record that cannot be decoded archived), and the spool cursor moves past them."""
     engine = prepare_database(db_url)
     spool = Spool(tmp_path / "spool")
     good = [env("GAS", [minute("a21026", i)], qn=f"g{i}") for i in range(150)]
@@ -108,7 +109,8 @@ async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_
     huge = env("GAS", [minute("a19001", 0, value=10**400)], qn="huge")
     long_mn = env("M" * 40, [], status="quarantined", error="unknown_mn", qn="long")
     records = good[:100] + [huge] + good[100:200] + [long_mn] + good[200:]
-    last = spool.append_sync([e.encode() for e in records])
+    garbage = b"{not an envelope\n##0010..."  # a spool record no one can decode: archived as it is
+    last = spool.append_sync([e.encode() for e in records[:150]] + [garbage] + [e.encode() for e in records[150:]])
     before = counters.snapshot()
     worker = IngestWorker(engine, SpoolReader(tmp_path / "spool"), PointDirectory(engine), hourly_every=3600)
     task = asyncio.create_task(worker.run())
@@ -121,7 +123,9 @@ async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_
     o = s.observations
     assert count(engine, o, o.c.point_id == 1) == 150 and count(engine, o, o.c.point_id == 2) == 150
     raw = {r["qn"]: r for r in rows(engine, s.raw_frames)}
-    assert len(raw) == 302
+    assert len(raw) == 303
+    assert raw[None]["raw"] == garbage and raw[None]["status"] == "rejected"
+    assert raw[None]["error"] == "spool_undecodable"
     assert raw["huge"]["status"] == "quarantined" and raw["huge"]["error"] == "unwritable_record"
     assert raw["huge"]["raw"] == huge.raw and raw["huge"]["detail"]
     assert raw["long"]["mn"] == "M" * 24 and raw["long"]["error"] == "field_too_long"
@@ -149,4 +153,43 @@ def test_a_station_file_log_row_with_an_over_long_station_key_is_cut_not_refused
     assert record_files(engine, [row]) == 1
     (stored,) = rows(engine, s.vn_files)
     assert stored["station"] == row["station"][:64] and stored["detail"] == "bad \ufffd byte"
+    engine.dispose()
+
+
+def test_an_unreachable_database_is_waited_for_and_a_refused_record_is_not(db_url, tmp_path):
+    """The worker retries the whole batch only when the database is unreachable; a record it refuses is a
+    reason to split the batch (store/db.py ``is_transient``)."""
+    import socket
+
+    from sqlalchemy import create_engine, text
+
+    from ecosentry.store.db import is_transient
+
+    engine = prepare_database(db_url)
+    if db_url.startswith("sqlite"):
+        down = create_engine(f"sqlite:///{tmp_path / 'no such folder' / 'x.sqlite'}")
+    else:
+        with socket.socket() as sock:  # a port nothing listens on
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        down = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x", connect_args={"connect_timeout": 3})
+    unreachable = refused = None
+    try:
+        with down.connect() as c:
+            c.execute(text("select 1"))
+    except Exception as exc:
+        unreachable = exc
+    try:
+        write_envelopes(engine, "sp", [(1, env("GAS", [minute("a21026", 0, value=10**400)]))])
+    except Exception as exc:
+        refused = exc
+    assert unreachable is not None and is_transient(unreachable)
+    assert refused is not None and not is_transient(refused)
+    if db_url.startswith("postgresql"):
+        with engine.connect() as c, c.connection.driver_connection.cursor() as cur:
+            with pytest.raises(Exception) as info:  # StringDataRightTruncation, unwrapped from the driver as in COPY
+                cur.execute("insert into quarantine (raw_frame_id, received_at, reason, raw) "
+                            "values (1, now(), repeat('x', 41), '')")
+            assert not is_transient(info.value)
+    down.dispose()
     engine.dispose()
