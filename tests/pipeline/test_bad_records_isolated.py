@@ -100,8 +100,9 @@ def test_fields_that_do_not_fit_are_cut_and_flagged_and_everything_else_is_writt
 
 async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_path, db_url, caplog):
     """Three hundred good records, one the database refuses for a reason no column check catches (a value of
-    400 digits kept as an integer, a gateway's bug: no float holds it) and one over-long MN, in one spool batch: the good ones are
-    written, the bad ones archived quarantined, counted and logged once (and a spool record that cannot be decoded archived), and the spool cursor moves past them."""
+    400 digits kept as an integer, a gateway's bug: no float holds it) and one over-long MN, in one spool
+    batch: the good ones are written, the bad ones archived quarantined, counted and logged once (and a spool
+    record that cannot be decoded is archived as it is), and the spool cursor moves past them."""
     engine = prepare_database(db_url)
     spool = Spool(tmp_path / "spool")
     good = [env("GAS", [minute("a21026", i)], qn=f"g{i}") for i in range(150)]
