@@ -73,3 +73,13 @@ def test_a_failure_that_even_the_set_aside_form_meets_is_not_the_records():
     with pytest.raises(Refused):
         write_isolating(list(range(10)), table.write, table.aside, lambda e: False)
     assert table.set_aside == []
+
+
+def test_a_database_lost_while_setting_the_culprit_aside_is_waited_for():
+    table = Table({5})
+
+    def aside_unreachable(item, exc):
+        raise Unreachable("connection lost")
+
+    with pytest.raises(Unreachable):
+        write_isolating(list(range(10)), table.write, aside_unreachable, lambda e: isinstance(e, Unreachable))

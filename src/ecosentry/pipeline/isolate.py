@@ -64,6 +64,8 @@ def write_isolating(items: Sequence[T], write: Callable[[Sequence[T]], R],
         try:
             out.results.append(set_aside(part[0], failure))
         except Exception as aside_failure:
+            if is_transient(aside_failure):  # the database went away meanwhile
+                raise
             raise failure from aside_failure
         out.culprits.append((part[0], failure))
     return out

@@ -110,7 +110,7 @@ class IngestWorker:
         counters.inc("ingest.isolated")
         counters.inc(f"ingest.isolated.{fault.code}")
         log.warning("spool record %d (%s from %s, MN=%r) stored as %s: %s", seq, env.transport, env.peer,
-                    (env.mn or "")[:40], fault.code, fault.note)
+                    str(env.mn or "")[:40], fault.code, fault.note)
 
     async def _wait_for_data(self) -> None:
         if self.wake is None:
