@@ -64,6 +64,20 @@ async def _run_until_signal(main) -> None:
     await main(stop)
 
 
+def _run_service(main, st: Settings, options: dict[str, str]) -> None:
+    """Run ``main`` until a signal; a listening port held by another program ends the command with one
+    sentence naming the port and the option (``options``: web/hj212/ftp → option) that moves it, exit 2."""
+    from ecosentry.cli_messages import cli_language, port_in_use_message
+    from ecosentry.service import PortInUse
+
+    try:
+        asyncio.run(_run_until_signal(main))
+    except PortInUse as exc:
+        err.print(port_in_use_message(exc, options, cli_language(st.default_locale)), highlight=False,
+                  markup=False)
+        raise typer.Exit(2) from None
+
+
 @rules_app.command("list")
 def rules_list(as_json: bool = typer.Option(False, "--json", help="one JSON object per rule")) -> None:
     """Print every rule code with its severity, summary and source (generated from the code)."""
@@ -130,7 +144,8 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
         await stop.wait()
         await svc.stop()
 
-    asyncio.run(_run_until_signal(main))
+    _run_service(main, st, {"web": "ECOSENTRY_HTTP_PORT", "hj212": "ECOSENTRY_HJ212_PORT",
+                            "ftp": "ECOSENTRY_FTP_PORT"})
 
 
 @app.command()
@@ -356,7 +371,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
         await asyncio.gather(sim, return_exceptions=True)
         await svc.stop()
 
-    asyncio.run(_run_until_signal(main))
+    _run_service(main, st, {"web": "--port", "hj212": "--hj212-port", "ftp": "--port"})
 
 
 def _demo_vn(stations: int, port: int, data_dir: Path, backfill_hours: float, verbose: bool) -> None:
@@ -400,7 +415,7 @@ def _demo_vn(stations: int, port: int, data_dir: Path, backfill_hours: float, ve
         await asyncio.gather(sim, return_exceptions=True)
         await svc.stop()
 
-    asyncio.run(_run_until_signal(main))
+    _run_service(main, st, {"web": "--port", "hj212": "--port", "ftp": "--port"})
 
 
 @bench_app.command("nab")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import socket
 import subprocess
 import sys
 from contextlib import suppress
@@ -44,6 +46,42 @@ def prepare_database(url: str) -> Engine:
     return engine
 
 
+class PortInUse(RuntimeError):
+    """A listening port of the service (``web``, ``hj212`` or ``ftp``) is held by another program."""
+
+    def __init__(self, what: str, host: str, port: int) -> None:
+        super().__init__(f"{what} port {port} on {host} is already in use")
+        self.what, self.host, self.port = what, host, port
+
+
+def _is_addr_in_use(exc: OSError) -> bool:
+    # asyncio.start_server re-raises bind failures as a new OSError with the same errno
+    return exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE))
+
+
+def listen_sockets(host: str, port: int, what: str) -> list[socket.socket]:
+    """Bind the web port ourselves (every address ``host`` resolves to, as asyncio would) so that a taken
+    port is a :class:`PortInUse` here instead of uvicorn's ``sys.exit`` inside its serving task."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    socks: list[socket.socket] = []
+    try:
+        for family, type_, proto, _, addr in dict.fromkeys(infos):
+            sock = socket.socket(family, type_, proto)
+            socks.append(sock)
+            if os.name == "posix":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(addr)
+    except OSError as exc:
+        for sock in socks:
+            sock.close()
+        if _is_addr_in_use(exc):
+            raise PortInUse(what, host, port) from exc
+        raise
+    return socks
+
+
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -56,7 +94,16 @@ class Service:
     async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True,
                     forward: bool = True) -> None:
         """Start the parts; ``alarms=False`` leaves the detection passes and alarm ticks to the caller
-        (tests drive :attr:`detection` and :attr:`dispatcher` with their own clock)."""
+        (tests drive :attr:`detection` and :attr:`dispatcher` with their own clock).
+
+        Raises :class:`PortInUse` when a listening port is taken, after stopping what had started."""
+        try:
+            await self._start(web=web, gateway=gateway, alarms=alarms, forward=forward)
+        except PortInUse:
+            await self.stop()
+            raise
+
+    async def _start(self, *, web: bool, gateway: bool, alarms: bool, forward: bool) -> None:
         st = self.settings
         self.engine = await asyncio.to_thread(prepare_database, st.database_url)
         self.directory = await asyncio.to_thread(PointDirectory, self.engine)
@@ -81,7 +128,13 @@ class Service:
             if st.ftp_enabled:
                 ftp_st = FtpSettings()
                 self.ftp = FtpGateway(self.vn_intake, self.directory, ftp_st.root or st.data_dir / "ftp", ftp_st)
-                await asyncio.to_thread(self.ftp.start, st.ftp_host, st.ftp_port)
+                try:
+                    await asyncio.to_thread(self.ftp.start, st.ftp_host, st.ftp_port)
+                except OSError as exc:
+                    self.ftp = None
+                    if _is_addr_in_use(exc):
+                        raise PortInUse("ftp", st.ftp_host, st.ftp_port) from exc
+                    raise
             if folder_dirs:
                 self.folder_watcher = FolderWatcher(self.vn_intake, folder_dirs)
                 self._tasks.append(asyncio.create_task(self.folder_watcher.run(), name="vn-folder"))
@@ -98,18 +151,28 @@ class Service:
             self._tasks.append(asyncio.create_task(self.detection.run(), name="detection"))
             self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
         if gateway:
-            self.gateway = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
-                                        idle_timeout=st.hj212_idle_timeout)
-            await self.gateway.start(st.hj212_host, st.hj212_port)
+            gw = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
+                              idle_timeout=st.hj212_idle_timeout)
+            try:
+                await gw.start(st.hj212_host, st.hj212_port)
+            except OSError as exc:
+                if _is_addr_in_use(exc):
+                    raise PortInUse("hj212", st.hj212_host, st.hj212_port) from exc
+                raise
+            self.gateway = gw
         if web:
+            sockets = listen_sockets(st.http_host, st.http_port, "web")
             app = create_app(self.engine, service=self)
             config = uvicorn.Config(app, host=st.http_host, port=st.http_port, log_level="warning",
                                     lifespan="off")
             self.http = uvicorn.Server(config)
             self.http.install_signal_handlers = lambda: None  # the CLI owns signals
-            self._tasks.append(asyncio.create_task(self.http.serve(), name="http"))
-            while not self.http.started:
+            http_task = asyncio.create_task(self.http.serve(sockets=sockets), name="http")
+            self._tasks.append(http_task)
+            while not self.http.started and not http_task.done():
                 await asyncio.sleep(0.02)
+            if not self.http.started:
+                await http_task  # raises what stopped it
 
     async def _vn_checks(self) -> None:
         """Missing station files (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows kept while
