@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ecosentry.pipeline.spool_lock import SpoolBusy
 from ecosentry.service import PortInUse
 from ecosentry.web.i18n import LOCALES, translations
 
-__all__ = ["cli_language", "port_in_use_message"]
+__all__ = ["cli_language", "port_in_use_message", "spool_busy_message"]
 
 #: One sentence per listening port; ``option`` is the command-line option or setting that changes it.
 PORT_IN_USE = {
@@ -24,6 +25,9 @@ PORT_IN_USE = {
     "ftp": "The FTP port %(port)s is already in use by another program: stop that program, or choose "
            "another port with %(option)s.",
 }
+
+SPOOL_BUSY = ("Another ingest worker (process %(pid)s) already reads the spool %(spool)s: only one worker may run "
+              "per spool.")
 
 
 def cli_language(default: str, environ: Mapping[str, str] | None = None) -> str:
@@ -41,3 +45,9 @@ def port_in_use_message(exc: PortInUse, options: Mapping[str, str], lang: str) -
     """One sentence naming the taken port and the ``options[exc.what]`` that moves it."""
     text = translations(lang).gettext(PORT_IN_USE[exc.what])
     return text % {"port": exc.port, "option": options[exc.what]}
+
+
+def spool_busy_message(exc: SpoolBusy, lang: str) -> str:
+    """One sentence naming the spool and the process that holds its worker lock."""
+    text = translations(lang).gettext(SPOOL_BUSY)
+    return text % {"pid": exc.pid if exc.pid is not None else "?", "spool": exc.spool}

@@ -26,6 +26,7 @@ from ecosentry.gateways.hj212_tcp import HJ212Gateway
 from ecosentry.pipeline.detection import DetectionJob, DetectionSettings
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
+from ecosentry.pipeline.spool_lock import SpoolBusy, SpoolLock
 from ecosentry.pipeline.vn_ingest import check_missing_files, make_intake
 from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.settings import Settings
@@ -90,16 +91,18 @@ class Service:
         self.worker: IngestWorker | None = None
         self.http: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task] = []
+        self._stopping = False
 
     async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True,
                     forward: bool = True) -> None:
         """Start the parts; ``alarms=False`` leaves the detection passes and alarm ticks to the caller
         (tests drive :attr:`detection` and :attr:`dispatcher` with their own clock).
 
-        Raises :class:`PortInUse` when a listening port is taken, after stopping what had started."""
+        Raises :class:`PortInUse` when a listening port is taken, :class:`SpoolBusy` when another process
+        runs the ingest worker of the spool, after stopping what had started."""
         try:
             await self._start(web=web, gateway=gateway, alarms=alarms, forward=forward)
-        except PortInUse:
+        except (PortInUse, SpoolBusy):
             await self.stop()
             raise
 
@@ -111,10 +114,14 @@ class Service:
         if self.spool.backlog:
             log.info("spool holds %d records not yet in the database; writing them first", self.spool.backlog)
         self.worker_proc: subprocess.Popen | None = None
+        self._worker_pipe: int | None = None
+        # one ingest worker per spool (issue 11, 1f): this process holds the lock for its in-process worker;
+        # a worker child takes it itself, so here it is only checked (and waited for) before the child starts
+        self.spool_lock = SpoolLock(st.data_dir / "spool")
+        await asyncio.to_thread(self.spool_lock.acquire, st.worker_lock_wait)
         if st.ingest_process:
-            env = {**os.environ, "ECOSENTRY_DATABASE_URL": st.database_url, "ECOSENTRY_DATA_DIR": str(st.data_dir),
-                   "ECOSENTRY_INGEST_BATCH_MAX": str(st.ingest_batch_max), "ECOSENTRY_HOURLY_EVERY": str(st.hourly_every)}
-            self.worker_proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "worker"], env=env)
+            self.spool_lock.release()
+            self._start_worker_process()
         else:
             self.worker = IngestWorker(self.engine, SpoolReader(st.data_dir / "spool"), self.directory,
                                        batch_max=st.ingest_batch_max, hourly_every=st.hourly_every,
@@ -174,6 +181,32 @@ class Service:
             if not self.http.started:
                 await http_task  # raises what stopped it
 
+    def _start_worker_process(self) -> None:
+        """``ecosentry worker`` as a child that ends when this process ends, however it ends: it holds the
+        read end of a pipe whose write end only this process has (end-of-file when it dies) and asks Linux
+        for SIGTERM on its parent's death (see :mod:`ecosentry.pipeline.parent_watch`)."""
+        st = self.settings
+        env = {**os.environ, "ECOSENTRY_DATABASE_URL": st.database_url, "ECOSENTRY_DATA_DIR": str(st.data_dir),
+               "ECOSENTRY_INGEST_BATCH_MAX": str(st.ingest_batch_max), "ECOSENTRY_HOURLY_EVERY": str(st.hourly_every)}
+        read_end, write_end = os.pipe()  # both non-inheritable; only read_end is passed on
+        try:
+            self.worker_proc = subprocess.Popen(
+                [sys.executable, "-m", "ecosentry.cli", "worker", "--parent-pid", str(os.getpid()),
+                 "--parent-fd", str(read_end), "--lock-wait", "5"], env=env, pass_fds=(read_end,))
+        except BaseException:
+            os.close(write_end)
+            raise
+        finally:
+            os.close(read_end)
+        self._worker_pipe = write_end
+        self._tasks.append(asyncio.create_task(self._watch_worker_process(self.worker_proc), name="worker-proc"))
+
+    async def _watch_worker_process(self, proc: subprocess.Popen) -> None:
+        code = await asyncio.to_thread(proc.wait)
+        if not self._stopping:
+            log.error("the ingest worker process %d ended with code %s; the spool is not being written to the "
+                      "database until the server restarts", proc.pid, code)
+
     async def _vn_checks(self) -> None:
         """Missing station files (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows kept while
         the database was down, every detection period."""
@@ -232,6 +265,7 @@ class Service:
         }
 
     async def stop(self) -> None:
+        self._stopping = True
         if self.gateway:
             await self.gateway.close()
         if getattr(self, "ftp", None):
@@ -247,6 +281,9 @@ class Service:
             self.worker_proc.terminate()
             with suppress(subprocess.TimeoutExpired):
                 await asyncio.to_thread(self.worker_proc.wait, 10)
+        if self._worker_pipe is not None:
+            os.close(self._worker_pipe)
+            self._worker_pipe = None
         if self.http:
             self.http.should_exit = True
         if getattr(self, "detection", None):
@@ -260,5 +297,7 @@ class Service:
             with suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(t, 5)
         self.spool.close()
+        if getattr(self, "spool_lock", None):
+            self.spool_lock.release()
         if self.engine:
             self.engine.dispose()

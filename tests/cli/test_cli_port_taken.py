@@ -28,7 +28,7 @@ def _listening() -> tuple[socket.socket, int]:
 
 def _run(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ECOSENTRY_", "LC_", "LANG"))}
-    environ.update({"ECOSENTRY_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "250", "PYTHONUTF8": "1", **env})
+    environ.update({"ECOSENTRY_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "60", "PYTHONUTF8": "1", **env})
     return subprocess.run([sys.executable, "-m", "ecosentry.cli", *args], env=environ, cwd=tmp_path,
                           capture_output=True, text=True, timeout=180)
 
