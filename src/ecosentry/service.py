@@ -83,6 +83,21 @@ def listen_sockets(host: str, port: int, what: str) -> list[socket.socket]:
     return socks
 
 
+def _warm_report_font() -> subprocess.Popen | None:
+    """Make the Regular instance of the report font now, in a separate process (once per machine, ~15 s of
+    pure-Python work that would otherwise hold this process's GIL), so the first chart a user asks for does
+    not wait for it. None when it is already cached."""
+    from ecosentry.reports.fonts import CJKFontMissing, regular_font_target
+
+    try:
+        if regular_font_target().is_file():
+            return None
+    except CJKFontMissing as exc:
+        log.warning("%s", exc)
+        return None
+    return subprocess.Popen([sys.executable, "-m", "ecosentry.reports.fonts"], stdout=subprocess.DEVNULL)
+
+
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -92,6 +107,7 @@ class Service:
         self.http: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
+        self._font_proc: subprocess.Popen | None = None
 
     async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True,
                     forward: bool = True) -> None:
@@ -169,6 +185,7 @@ class Service:
             self.gateway = gw
         if web:
             sockets = listen_sockets(st.http_host, st.http_port, "web")
+            self._font_proc = _warm_report_font()
             app = create_app(self.engine, service=self)
             config = uvicorn.Config(app, host=st.http_host, port=st.http_port, log_level="warning",
                                     lifespan="off")
@@ -296,6 +313,8 @@ class Service:
         for t in self._tasks:
             with suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(t, 5)
+        if self._font_proc is not None:
+            self._font_proc.poll()  # reaped if done; otherwise it finishes on its own
         self.spool.close()
         if getattr(self, "spool_lock", None):
             self.spool_lock.release()
