@@ -377,7 +377,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
     data_dir.mkdir(parents=True, exist_ok=True)
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
                   http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port,
-                  hourly_every=5.0)
+                  hourly_every=5.0, worker_lock_wait=5.0)  # in one process: no orphaned worker to wait for
     fleet = demo_fleet(loggers)
     import_fleet(prepare_database(st.database_url), fleet)
 
@@ -413,7 +413,7 @@ def _demo_vn(stations: int, port: int, data_dir: Path, backfill_hours: float, ve
     data_dir.mkdir(parents=True, exist_ok=True)
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
                   http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=0,
-                  ftp_enabled=True, ftp_host="127.0.0.1", ftp_port=0, hourly_every=5.0,
+                  ftp_enabled=True, ftp_host="127.0.0.1", ftp_port=0, hourly_every=5.0, worker_lock_wait=5.0,
                   default_tz="Asia/Ho_Chi_Minh", default_locale="vi")
     fleet = demo_vn_fleet(stations)
     province = next(r["code"] for r in fleet["regions"] if r.get("level") == "province")

@@ -108,6 +108,8 @@ class Service:
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
         self._font_proc: subprocess.Popen | None = None
+        self.worker_proc: subprocess.Popen | None = None
+        self._worker_pipe: int | None = None
 
     async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True,
                     forward: bool = True) -> None:
@@ -129,8 +131,6 @@ class Service:
         self.spool = Spool(st.data_dir / "spool")
         if self.spool.backlog:
             log.info("spool holds %d records not yet in the database; writing them first", self.spool.backlog)
-        self.worker_proc: subprocess.Popen | None = None
-        self._worker_pipe: int | None = None
         # one ingest worker per spool (issue 11, 1f): this process holds the lock for its in-process worker;
         # a worker child takes it itself, so here it is only checked (and waited for) before the child starts
         self.spool_lock = SpoolLock(st.data_dir / "spool")
