@@ -27,8 +27,8 @@ from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 
-__all__ = ["CJKFontMissing", "font_cache_dir", "regular_font_path", "register_matplotlib_font",
-           "reportlab_font", "variable_font_path"]
+__all__ = ["CJKFontMissing", "font_cache_dir", "regular_font_path", "regular_font_target",
+           "register_matplotlib_font", "reportlab_font", "variable_font_path"]
 
 #: The distribution (PyPI name) and import package that carry the font.
 DISTRIBUTION = "justmytype-intl-cjk"
@@ -88,24 +88,30 @@ def _instantiate_regular(font):  # fontTools TTFont → TTFont
     return instancer.instantiateVariableFont(font, {"wght": REGULAR_WEIGHT}, updateFontNames=True)
 
 
-@lru_cache(maxsize=1)
-def regular_font_path() -> Path:
-    """The Regular (wght 400) static instance of the whole font, made once and cached on disk.
-
-    Processes that make it at the same time (test workers, several servers) each write their own
-    temporary file and rename it into place, so a reader never sees half a font.
-    """
-    from fontTools.ttLib import TTFont
-
+def regular_font_target() -> Path:
+    """Where the Regular instance is (or will be) cached: named after the wheel's version."""
     src = variable_font_path()
     try:
         version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         version = str(int(src.stat().st_mtime))
-    target = font_cache_dir() / f"NotoSansSC-Regular-{DISTRIBUTION}-{version}.ttf"
+    return font_cache_dir() / f"NotoSansSC-Regular-{DISTRIBUTION}-{version}.ttf"
+
+
+@lru_cache(maxsize=1)
+def regular_font_path() -> Path:
+    """The Regular (wght 400) static instance of the whole font, made once and cached on disk.
+
+    Processes that make it at the same time (test workers, several servers) each write their own
+    temporary file and rename it into place, so a reader never sees half a font. ``python -m
+    ecosentry.reports.fonts`` makes it (the server runs that in the background when it starts).
+    """
+    from fontTools.ttLib import TTFont
+
+    target = regular_font_target()
     if target.is_file():
         return target
-    font = _instantiate_regular(TTFont(str(src)))
+    font = _instantiate_regular(TTFont(str(variable_font_path())))
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     try:
         font.save(str(tmp))
@@ -173,3 +179,7 @@ def reportlab_font(text: str) -> str:
     """
     chars = "".join(sorted(set(text) | set(BASE_CHARS)))
     return _registered(chars)
+
+
+if __name__ == "__main__":  # make the cached Regular instance (see regular_font_path)
+    print(regular_font_path())
