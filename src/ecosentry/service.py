@@ -99,7 +99,10 @@ class Service:
             self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
         if gateway:
             self.gateway = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
-                                        idle_timeout=st.hj212_idle_timeout)
+                                        idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
+                                        max_per_peer=st.hj212_max_connections_per_peer,
+                                        max_garbage=st.hj212_garbage_chunk, log_every=st.hj212_log_every)
+            self._tasks.append(asyncio.create_task(self._directory_refresh(), name="directory-refresh"))
             await self.gateway.start(st.hj212_host, st.hj212_port)
         if web:
             app = create_app(self.engine, service=self)
@@ -110,6 +113,13 @@ class Service:
             self._tasks.append(asyncio.create_task(self.http.serve(), name="http"))
             while not self.http.started:
                 await asyncio.sleep(0.02)
+
+    async def _directory_refresh(self) -> None:
+        """Refresh the gateway's copy of the registry on a schedule, in a thread: the event loop never
+        waits on the database (a hung connection holds that thread only)."""
+        while True:
+            await asyncio.sleep(self.settings.directory_refresh_every)
+            self.directory.refresh_in_background()
 
     async def _vn_checks(self) -> None:
         """Missing station files (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows kept while
