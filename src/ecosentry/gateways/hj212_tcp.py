@@ -282,8 +282,9 @@ class HJ212Gateway:
         except HJ212Error:
             return None
         counters.inc("hj212.lenient_length")
-        detail = f"declared length {int(raw[2:6])}, {len(frame.data_segment())} bytes received: accepted " \
-                 "(point's length leniency)"
+        received = len(raw) - 12 if raw.endswith(b"\r\n") else len(raw) - 10
+        detail = f"declared data-segment length {int(raw[2:6])}, {received} bytes received: accepted " \
+                 "(the point's length leniency)"
         return self._accept(frame, raw, peer, received_at, _LogThrottle(0.0), detail=detail)
 
     def _rejected(self, exc: HJ212Error, raw: bytes, peer: str, received_at: datetime, throttle: _LogThrottle,
