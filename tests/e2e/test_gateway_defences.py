@@ -64,6 +64,8 @@ async def closed_by_server(lg: Logger, drip: bytes | None = None, every: float =
     sender = asyncio.create_task(dripping())
     try:
         data = await asyncio.wait_for(lg.reader.read(), 30)
+    except TimeoutError:  # still open (TimeoutError is an OSError: caught first)
+        return False
     except (ConnectionError, OSError):
         data = b""
     finally:
