@@ -190,6 +190,10 @@ class HJ212Gateway:
         except (ConnectionError, OSError) as exc:
             counters.inc("hj212.connection_errors")
             log.info("logger connection %s ended: %s", peer, exc)
+            try:  # what was received of an unfinished frame is still archived
+                await self._archive(framer.flush(), peer, writer, throttle, reply=False)
+            except Exception:
+                log.exception("could not archive the rest of logger connection %s", peer)
         except Exception:
             counters.inc("hj212.internal_errors")
             log.exception("error serving logger %s; connection closed, service continues", peer)
