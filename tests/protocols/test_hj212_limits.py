@@ -88,3 +88,23 @@ def test_lenient_length_accepts_a_wrong_length_only_with_a_right_crc():
 def test_build_frame_still_refuses_separators():
     with pytest.raises(BadField):
         build_frame(cn="9014", cp="", qn="1=2")
+
+
+def test_the_reply_builder_never_raises_on_parsed_input():
+    import random
+
+    rng = random.Random(11)
+    alphabet = "0123456789ABCxyz=&,;\r\n\t\x00 #/-" + "测"
+    answered = refused = 0
+    for _ in range(3000):
+        qn, pw, mn = ("".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 28))) for _ in range(3))
+        raw = framed(f"QN={qn};ST=31;CN=2051;PW={pw};MN={mn};Flag=5;CP=&&&&")
+        try:
+            frame = parse_frame(raw)
+        except Exception:
+            refused += 1
+            continue
+        reply = parse_frame(data_reply(frame))  # never raises, and echoes the fields
+        assert (reply.qn, reply.pw, reply.mn) == (frame.qn, frame.pw, frame.mn)
+        answered += 1
+    assert answered and refused
