@@ -377,7 +377,9 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
     data_dir.mkdir(parents=True, exist_ok=True)
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
                   http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port,
-                  hourly_every=5.0, worker_lock_wait=5.0)  # in one process: no orphaned worker to wait for
+                  hourly_every=5.0, worker_lock_wait=5.0,  # in one process: no orphaned worker to wait for
+                  # every simulated logger connects from 127.0.0.1: the per-address bound must admit them all
+                  hj212_max_connections_per_peer=max(64, 2 * loggers))
     fleet = demo_fleet(loggers)
     import_fleet(prepare_database(st.database_url), fleet)
 

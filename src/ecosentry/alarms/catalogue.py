@@ -122,6 +122,11 @@ for _t in (
     AlarmType("ALM-LOGGER-OFFLINE", "warning",
               "The data logger has sent nothing for longer than the allowed silence (联网异常).",
               f"national 电子督办 rule 联网异常; {_REF} §5.2"),
+    AlarmType("ALM-LOGGER-FRAMES", "warning",
+              "The data logger keeps sending frames the gateway must reject (wrong length, CRC or fields): a "
+              "device fault of the logger; its data are lost although it is online.",
+              "HJ 212-2017 §6.3 (frame structure), Appendix A (CRC); platform choice of the threshold "
+              "(ECOSENTRY_LOGGER_FAULT_THRESHOLD)"),
     AlarmType("ALM-TREATMENT-OFF", "critical",
               "A treatment facility is stopped while production runs (治污设施停运).",
               f"platform choice for the treatment-facility subsystem; {_REF} §5.3", ("facility", "enterprise")),

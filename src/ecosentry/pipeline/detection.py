@@ -41,6 +41,7 @@ from ecosentry.detect.settings import DetectorSettings
 from ecosentry.metrics import counters
 from ecosentry.pipeline.detect_input import DetectWindow, load_point_data
 from ecosentry.store import schema as s
+from ecosentry.store.logger_faults import LoggerFrames, rejected_frames
 from ecosentry.store.registry import PointInfo, load_point_directory
 
 log = logging.getLogger(__name__)
@@ -141,12 +142,17 @@ class DetectionSettings:
     offline_factor: float = 3.0
     offline_min_minutes: float = 10.0
     window: DetectWindow = DetectWindow()
+    #: ALM-LOGGER-FRAMES: this many rejected frames of a point within the window. [-], [min]
+    logger_fault_threshold: int = 10
+    logger_fault_window_minutes: float = 60.0
 
     @classmethod
     def from_settings(cls, st: Any) -> "DetectionSettings":
         return cls(every=st.detect_every, point_every=st.detect_point_every, recent_hours=st.detect_recent_hours,
                    offline_factor=st.offline_factor,
                    offline_min_minutes=st.offline_min_minutes,
+                   logger_fault_threshold=st.logger_fault_threshold,
+                   logger_fault_window_minutes=st.logger_fault_window_minutes,
                    window=DetectWindow(st.detect_minute_hours, st.detect_hour_days))
 
 
@@ -198,6 +204,7 @@ class DetectionJob:
         stats = {"points": 0, "raised": 0, "cleared": 0}
         for info in points:
             await self._offline(info, last_heard.get(info.point_id), now, stats)
+        await self._logger_frames(points, now, stats)
         fresh = [p for p in points if (t := last_heard.get(p.point_id)) is not None and t >= since]
         due = [p for p in fresh if (t := self.evaluated_at.get(p.point_id)) is None
                or abs((now - t).total_seconds()) >= self.settings.point_every]
@@ -269,6 +276,34 @@ class DetectionJob:
                                       f"its {info.min_interval}-min data interval).",
                           evidence={"last_received_at": heard, "threshold_minutes": limit.total_seconds() / 60,
                                     "min_interval": info.min_interval})
+
+    async def _logger_frames(self, points: list[PointInfo], now: datetime, stats: dict[str, int]) -> None:
+        """ALM-LOGGER-FRAMES: a point whose logger sent ``logger_fault_threshold`` rejected frames within the
+        window has a faulty logger (it is online, but its data are lost)."""
+        window = timedelta(minutes=self.settings.logger_fault_window_minutes)
+
+        def read() -> dict[int, LoggerFrames]:
+            with self.engine.connect() as conn:
+                return rejected_frames(conn, now - window, until=now + timedelta(seconds=1))
+
+        faulty = await asyncio.to_thread(read)
+        for info in points:
+            origin = {"type": "ALM-LOGGER-FRAMES", "source_type": "point", "source_id": info.point_id}
+            got = faulty.get(info.point_id)
+            if got is None or got.count < self.settings.logger_fault_threshold:
+                await self._clear(stats, **origin, at=now,
+                                  explanation="fewer rejected frames than the threshold in the latest window")
+                continue
+            minutes = self.settings.logger_fault_window_minutes
+            await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now,
+                              title=f"{info.mn}: logger sends faulty frames ({got.latest_error})",
+                              explanation=f"The data logger of point {info.mn} sent {got.count} frames within "
+                                          f"{minutes:g} min that the gateway had to reject (threshold "
+                                          f"{self.settings.logger_fault_threshold}); the latest: {got.latest_error}: "
+                                          f"{got.latest_detail}.",
+                              evidence={"rejected_frames": got.count, "window_minutes": minutes,
+                                        "latest_at": got.latest_at, "latest_error": got.latest_error,
+                                        "latest_detail": got.latest_detail})
 
     async def _sync_findings(self, info: PointInfo, findings: list[Finding], now: datetime,
                              stats: dict[str, int]) -> None:

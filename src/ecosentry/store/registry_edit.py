@@ -206,6 +206,7 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         F("min_interval", "int", required=True, low=1, high=1440),
         F("rtd_interval", "int", required=True, low=1, high=86400),
         F("active", "bool"),
+        F("lenient_length", "bool"),
     ), ("id", "mn", "name", "outlet_id", "region_code", "active"), ("mn", "name"), _check_point),
     Entity("factor", s.factors, "code", (
         F("code", required=True, max_len=12, unique=True, create_only=True),

@@ -25,8 +25,8 @@ from ecosentry.rules.cn.rates import RateSettings
 from ecosentry.web.templating import render
 from ecosentry.web.views import routers as view_routers
 from ecosentry.web.views.point_chart import DEFAULT_HOURS
-from ecosentry.web.views.site_details import (KINDS, limits_in_force, live_values, point_rates, recent_alarms,
-                                              recent_hours, recent_marks, report_links)
+from ecosentry.web.views.site_details import (KINDS, limits_in_force, live_values, logger_fault, point_rates,
+                                              recent_alarms, recent_hours, recent_marks, report_links)
 from ecosentry.web.views.site_state import (factor_catalogue, login_redirect, point_states, require_point,
                                             visible_tree)
 
@@ -62,6 +62,7 @@ def point_context(engine, principal, point_id: int, now: datetime) -> dict:
         alarms = recent_alarms(conn, [point_id], None, now)
         hours = recent_hours(conn, point_id, now)
         factors = factor_catalogue(conn)
+        faulty_frames = logger_fault(conn, point_id, now)
     end = now.replace(minute=0, second=0, microsecond=0)
     per_factor = point_rate_counts(engine, point_id, end - timedelta(hours=24), end, pt["tz"], "backfilled",
                                    RateSettings())
@@ -69,7 +70,7 @@ def point_context(engine, principal, point_id: int, now: datetime) -> dict:
             "factors": factors, "kinds": KINDS, "rates": point_rates(engine, [pt], now)[point_id],
             "factor_rates": per_factor, "marks": recent_marks(engine, [point_id], now),
             "reports": report_links(point_id, pt["tz"], now), "point_of": {point_id: pt},
-            "chart_hours": DEFAULT_HOURS, "hours": hours}
+            "chart_hours": DEFAULT_HOURS, "hours": hours, "logger_fault": faulty_frames}
 
 
 def mount_web(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, or_, select
 from ecosentry.api.routes.periods import point_rate_counts
 from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
+from ecosentry.store.logger_faults import rejected_frames
 from ecosentry.store.marks import list_marks
 
 __all__ = ["KINDS", "MARK_DAYS", "live_values", "recent_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
@@ -94,6 +95,11 @@ def recent_alarms(conn: Connection, point_ids: list[int], enterprise_id: int | N
                                                    a.c.last_at >= now - timedelta(days=MARK_DAYS)))
                         .order_by((a.c.state == "cleared").asc(), a.c.last_at.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]
+
+
+def logger_fault(conn: Connection, point_id: int, now: datetime):
+    """Frames of the point's logger rejected in the last 24 h (count, latest error), or None."""
+    return rejected_frames(conn, now - timedelta(hours=24), [point_id]).get(point_id)
 
 
 def report_links(point_id: int, tz: str, now: datetime) -> list[dict]:
