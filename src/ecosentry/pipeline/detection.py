@@ -16,7 +16,8 @@ Every ``every`` seconds the job
 3. for the same points, raises ``ALM-DEVICE-FAULT`` while the newest records of a factor carry the fault flag
    D or B (HJ 212-2017 Table 8), and ``ALM-EXCEEDANCE`` when the newest judged hour (flue gas: hourly 折算
    mean) or day (wastewater: daily mean) of a factor is above its limit, and clears it when the newest
-   judged periods are within the limits again.
+   judged periods are within the limits again. Only complete periods are judged: the hour (day) still
+   running is not, whatever its mean so far.
 
 The grouping and wording are pure functions (:func:`alarm_type_of`, :func:`group_current`,
 :func:`summarise_findings`, :func:`offline_threshold`) tested without a database.
@@ -229,7 +230,7 @@ class DetectionJob:
     def _evaluate(self, info: PointInfo, now: datetime) -> tuple[list[Finding], list[dict], list[dict]]:
         with self.engine.connect() as conn:
             data = load_point_data(conn, info, now, self.settings.window)
-            exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2))
+            exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2), now)
 
         def on_error(name: str, point: str, exc: Exception) -> None:
             counters.inc("detect.detector_errors")
@@ -315,13 +316,19 @@ class DetectionJob:
                           evidence={"periods": over})
 
 
-def _newest_judgements(conn, point_id: int, since: datetime) -> list[dict]:
-    """Per factor, the newest judged hour (hourly_values) and day (derived_periods) since ``since``."""
+def _newest_judgements(conn, point_id: int, since: datetime, now: datetime) -> list[dict]:
+    """Per factor, the newest **complete** judged hour (hourly_values) and day (derived_periods) since ``since``.
+
+    An hour is judged once it has ended (``period_start + 1 h <= now``), a day once its 24 hours have
+    ended: the exceedance of HJ 75-2017 / GB 13223 is of the hourly (daily) mean, and a mean of part of
+    the hour is not that mean (an hour over the limit at :48 may end under it, issue 11 item 3).
+    """
     out: list[dict] = []
     h, d = s.hourly_values, s.derived_periods
-    for table, period, value_expr in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value)),
-                                      (d, "day", func.coalesce(d.c.zs_value, d.c.value))):
-        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since]
+    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
+                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
+        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since,
+                   table.c.period_start <= now - length]
         if table is d:
             filters.append(d.c.period == "day")
         newest = (select(table.c.factor_code, func.max(table.c.period_start).label("t"))
