@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import typer
@@ -337,7 +338,8 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
                   http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port,
                   hourly_every=5.0)
-    fleet = demo_fleet(loggers)
+    # the demo's points go live now, with the history they back-fill: data are expected from then on
+    fleet = demo_fleet(loggers, connected_at=datetime.now(timezone.utc) - timedelta(hours=backfill_hours))
     import_fleet(prepare_database(st.database_url), fleet)
 
     async def main(stop: asyncio.Event) -> None:

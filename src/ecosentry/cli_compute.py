@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,17 @@ def compute_command(
     interval: int = typer.Option(
         1, "--interval", help="Minutes per record: gas MinInterval (1…30), water cycle (e.g. 10 or 60)."
     ),
+    first: Optional[str] = typer.Option(
+        None, "--from", help="First local day of the rate period (YYYY-MM-DD); default: the input's first day."
+    ),
+    last: Optional[str] = typer.Option(
+        None, "--to", help="Last local day of the rate period, inclusive (YYYY-MM-DD); default: the input's last day."
+    ),
+    connected: list[str] = typer.Option(
+        [], "--connected",
+        help="POINT=YYYY-MM-DD[THH:MM]: the point's connection (联网) time, local; repeatable. "
+             "Default: the hour of the point's first record.",
+    ),
 ) -> None:
     """Compute hourly, daily and monthly values and the transmission rates from a CSV file.
 
@@ -76,6 +88,28 @@ def compute_command(
         if out is not None and not (out.parent if str(out.parent) else Path(".")).is_dir():
             _fail(f"output directory of {str(out)!r} does not exist")
 
+    period = None
+    if first is not None or last is not None:
+        try:
+            d0 = date.fromisoformat(first) if first else None
+            d1 = date.fromisoformat(last) if last else None
+        except ValueError:
+            _fail(f"--from/--to must be dates (YYYY-MM-DD), not {first!r}/{last!r}")
+        if d0 is None or d1 is None:
+            _fail("give --from and --to together")
+        if d1 < d0:
+            _fail("--to is before --from")
+        period = (datetime.combine(d0, time(), zone), datetime.combine(d1 + timedelta(days=1), time(), zone))
+    connected_at: dict[str, datetime] = {}
+    for item in connected:
+        point, sep, when = item.partition("=")
+        try:
+            t = datetime.fromisoformat(when.strip())
+        except ValueError:
+            t = None
+        if not sep or not point.strip() or t is None:
+            _fail(f"--connected {item!r}: use POINT=YYYY-MM-DD or POINT=YYYY-MM-DDTHH:MM")
+        connected_at[point.strip()] = t if t.tzinfo else t.replace(tzinfo=zone)
     try:
         mark_list = read_marks(marks, zone) if marks is not None else []
         size = input.stat().st_size
@@ -90,6 +124,7 @@ def compute_command(
             result = compute_periods(
                 groups, kind=kind, zone=zone, interval=interval, marks=mark_list,
                 on_series=lambda: progress.advance(series, 1),
+                period=period, connected=connected_at, now=datetime.now(timezone.utc),
             )
     except AuditInputError as exc:
         _fail(str(exc))

@@ -396,7 +396,7 @@ def test_migrations_upgrade_downgrade_upgrade(db_url, tmp_path):
     assert _tables(db_url) == schema_tables | {"alembic_version"}
     eng = make_engine(db_url)
     with eng.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0009"
     eng.dispose()
 
     cfg = alembic_config(db_url)

@@ -120,6 +120,10 @@ points = Table(
     Column("min_interval", Integer, nullable=False, server_default="1", comment="MinInterval [min]"),
     Column("rtd_interval", Integer, nullable=False, server_default="30", comment="RtdInterval [s]"),
     Column("active", Boolean, nullable=False, server_default="1"),
+    Column("connected_at", UTCDateTime, nullable=True,
+           comment="联网时间: data are expected from here on (NULL: from the first data received)"),
+    Column("decommissioned_at", UTCDateTime, nullable=True,
+           comment="撤销时间: no data are expected from here on (NULL: still in service)"),
 )
 
 factors = Table(

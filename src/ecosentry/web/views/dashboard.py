@@ -2,7 +2,7 @@
 open alarms by type, today's exceedances and the worst enterprises, all within the principal's scope.
 
 The rates are the national ones (:mod:`ecosentry.rules.cn.rates`), computed per point by
-:func:`ecosentry.api.routes.periods.point_rate_counts` over today's complete clock hours (local day of each
+:func:`ecosentry.store.queries.rates.point_rate_counts` over today's complete clock hours (local day of each
 point) and aggregated by summing counts, never by averaging rates.
 """
 
@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine, func, select
 
-from ecosentry.api.routes.periods import point_rate_counts
+from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
@@ -47,7 +47,7 @@ def today_rates(engine: Engine, ents: list[dict], now: datetime) -> tuple[Rates 
             t0, t1 = today_hours(now, pt["tz"])
             if t0 < t1:
                 counts += [r.counts for _, r in point_rate_counts(engine, pt["id"], t0, t1, pt["tz"],
-                                                                  "backfilled", settings)]
+                                                                  "backfilled", settings, now=now)]
         if counts:
             c = sum_counts(counts)
             everything.append(c)
