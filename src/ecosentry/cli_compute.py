@@ -55,7 +55,8 @@ def compute_command(
         None, "--from", help="First local day of the rate period (YYYY-MM-DD); default: the input's first day."
     ),
     last: Optional[str] = typer.Option(
-        None, "--to", help="Last local day of the rate period, inclusive (YYYY-MM-DD); default: the input's last day."
+        None, "--to", help="End of the rate period: a local day, inclusive (YYYY-MM-DD), or a local time, exclusive "
+             "(YYYY-MM-DDTHH:MM); default: the end of the input's last day."
     ),
     connected: list[str] = typer.Option(
         [], "--connected",
@@ -90,16 +91,20 @@ def compute_command(
 
     period = None
     if first is not None or last is not None:
-        try:
-            d0 = date.fromisoformat(first) if first else None
-            d1 = date.fromisoformat(last) if last else None
-        except ValueError:
-            _fail(f"--from/--to must be dates (YYYY-MM-DD), not {first!r}/{last!r}")
-        if d0 is None or d1 is None:
+        if not first or not last:
             _fail("give --from and --to together")
-        if d1 < d0:
+        try:
+            d0 = date.fromisoformat(first)
+            # --to: a day (inclusive: up to its end) or a local time (exclusive), like the API's end
+            end = (datetime.combine(date.fromisoformat(last) + timedelta(days=1), time(), zone) if len(last) <= 10
+                   else datetime.fromisoformat(last))
+        except ValueError:
+            _fail(f"--from must be a date (YYYY-MM-DD) and --to a date or a time, not {first!r}/{last!r}")
+        end = end if end.tzinfo else end.replace(tzinfo=zone)
+        start = datetime.combine(d0, time(), zone)
+        if end <= start:
             _fail("--to is before --from")
-        period = (datetime.combine(d0, time(), zone), datetime.combine(d1 + timedelta(days=1), time(), zone))
+        period = (start, end)
     connected_at: dict[str, datetime] = {}
     for item in connected:
         point, sep, when = item.partition("=")
