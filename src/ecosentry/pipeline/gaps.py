@@ -52,12 +52,11 @@ def sync_gap_marks_for_hours(engine: Engine, keys: Iterable[HourKey], now: datet
     """Sync the automatic gap marks of every touched point; returns the hours whose marks changed.
 
     A mark covers all the point's factors (one mark per gap of the point), so when a point's marks change,
-    every hour of its window is returned for every factor of the point: back-filling one factor shortens
-    a mark that the other factors' hours were judged with, and they must be judged again.
+    every stored hour of its window is returned for every factor of the point: back-filling one factor
+    shortens a mark that the other factors' hours were judged with, and they must be judged again.
     """
     keys = list(keys)
     again: set[HourKey] = set()
-    pf = s.point_factors
     for point_id, (w0, w1) in gap_windows(engine, keys, now).items():
         try:
             res = sync_point_gap_marks(engine, point_id, None, w0, w1, min_gap_minutes, only_minute_factors=True)
@@ -67,11 +66,10 @@ def sync_gap_marks_for_hours(engine: Engine, keys: Iterable[HourKey], now: datet
             continue
         n = sum(len(v) for v in res.values())
         counters.inc("gap_marks.changes", n)
-        if n:
+        if n:  # the point's hours already judged in the window are judged again
+            h = s.hourly_values
             with engine.connect() as conn:
-                factors = list(conn.scalars(select(pf.c.factor_code).where(pf.c.point_id == point_id)))
-            hour = w0.replace(minute=0, second=0, microsecond=0)
-            while hour < w1:
-                again |= {(point_id, f, hour) for f in factors}
-                hour += timedelta(hours=1)
+                again |= {(point_id, f, t) for f, t in conn.execute(select(h.c.factor_code, h.c.period_start).where(
+                    h.c.point_id == point_id, h.c.period_start >= w0.replace(minute=0, second=0, microsecond=0),
+                    h.c.period_start < w1))}
     return again
