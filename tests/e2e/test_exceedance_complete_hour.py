@@ -42,7 +42,12 @@ async def test_unfinished_hour_over_the_limit_raises_no_exceedance_until_it_ends
                 s.hourly_values.c.period_start == base + timedelta(hours=2))).scalar_one_or_none()
         assert partial is not None and partial > 100   # the running mean of the unfinished hour is over the limit
         await svc.detection.pass_once(base + timedelta(hours=2, minutes=48))
-        assert "ALM-EXCEEDANCE" not in open_alarms(svc.engine)
+        early = open_alarms(svc.engine)
+        assert "ALM-EXCEEDANCE" not in early
+        # an early warning of its own type, severity and explanation instead
+        risk = early["ALM-EXCEEDANCE-RISK"]
+        assert risk["severity"] == "warning" and risk["factor_codes"] == "a21002"
+        assert "early warning" in risk["explanation"] and "limit 100" in risk["explanation"]
 
         # the hour completes (still ~150): the next pass after 03:00 judges it and raises the exceedance
         await send_minutes(lg, base, range(2 * 60 + 48, 3 * 60), lambda k: RNG.gauss(150, 3))
@@ -50,7 +55,9 @@ async def test_unfinished_hour_over_the_limit_raises_no_exceedance_until_it_ends
         await svc.drain()
         await svc.worker.flush_hours()
         await svc.detection.pass_once(base + timedelta(hours=3, minutes=1))
-        exc = open_alarms(svc.engine)["ALM-EXCEEDANCE"]
+        after = open_alarms(svc.engine)
+        assert "ALM-EXCEEDANCE-RISK" not in after  # the running 03:00 hour has no data yet
+        exc = after["ALM-EXCEEDANCE"]
         assert exc["factor_codes"] == "a21002"
         assert "limit 100" in exc["explanation"]
         assert [p["period"] for p in exc["evidence"]["periods"]] == ["hour"]

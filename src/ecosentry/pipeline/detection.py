@@ -17,7 +17,9 @@ Every ``every`` seconds the job
    D or B (HJ 212-2017 Table 8), and ``ALM-EXCEEDANCE`` when the newest judged hour (flue gas: hourly 折算
    mean) or day (wastewater: daily mean) of a factor is above its limit, and clears it when the newest
    judged periods are within the limits again. Only complete periods are judged: the hour (day) still
-   running is not, whatever its mean so far.
+   running is not, whatever its mean so far; when its mean so far is above the limit (judged from its
+   45th valid minute on), ``ALM-EXCEEDANCE-RISK`` (an early warning) is raised instead, and cleared when
+   no running period is above its limit.
 
 The grouping and wording are pure functions (:func:`alarm_type_of`, :func:`group_current`,
 :func:`summarise_findings`, :func:`offline_threshold`) tested without a database.
@@ -231,6 +233,7 @@ class DetectionJob:
         with self.engine.connect() as conn:
             data = load_point_data(conn, info, now, self.settings.window)
             exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2), now)
+            exceeded += _running_over_limit(conn, info.point_id, now)
 
         def on_error(name: str, point: str, exc: Exception) -> None:
             counters.inc("detect.detector_errors")
@@ -297,8 +300,11 @@ class DetectionJob:
                                       f"(HJ 212-2017 Table 8): " + "; ".join(parts) + ".",
                           evidence={"faults": faults})
 
-    async def _sync_exceedance(self, info: PointInfo, newest: list[dict], now: datetime,
+    async def _sync_exceedance(self, info: PointInfo, judged: list[dict], now: datetime,
                                stats: dict[str, int]) -> None:
+        running = [r for r in judged if r.get("running")]
+        newest = [r for r in judged if not r.get("running")]
+        await self._sync_exceedance_risk(info, running, now, stats)
         origin = {"type": "ALM-EXCEEDANCE", "source_type": "point", "source_id": info.point_id}
         over = [r for r in newest if r["exceeded"]]
         if not newest:
@@ -314,6 +320,40 @@ class DetectionJob:
                           title=f"{info.mn}: exceedance of {', '.join(sorted({r['factor_code'] for r in over}))}",
                           explanation=f"Point {info.mn} exceeds its emission limit: " + "; ".join(parts) + ".",
                           evidence={"periods": over})
+
+
+    async def _sync_exceedance_risk(self, info: PointInfo, running: list[dict], now: datetime,
+                                    stats: dict[str, int]) -> None:
+        """ALM-EXCEEDANCE-RISK while the mean so far of the hour (day) still running is above its limit."""
+        origin = {"type": "ALM-EXCEEDANCE-RISK", "source_type": "point", "source_id": info.point_id}
+        if not running:
+            await self._clear(stats, **origin, at=now, explanation="no running period is above its limit")
+            return
+        factors = sorted({r["factor_code"] for r in running})
+        parts = [f"{r['factor_code']} {r['period']} from {r['period_start'].isoformat()}: "
+                 f"{r['judged_value']:.4g} so far > limit {r['limit_value']:.4g}" for r in running]
+        await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now, factor_codes=factors,
+                          title=f"{info.mn}: exceedance risk of {', '.join(factors)}",
+                          explanation=f"Point {info.mn} is above its emission limit in the period still running "
+                                      f"(early warning; the exceedance is judged when the period ends): "
+                                      + "; ".join(parts) + ".",
+                          evidence={"periods": running})
+
+
+def _running_over_limit(conn, point_id: int, now: datetime) -> list[dict]:
+    """Hours (days) still running at ``now`` whose mean so far is judged above the limit (``running``)."""
+    out: list[dict] = []
+    h, d = s.hourly_values, s.derived_periods
+    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
+                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
+        filters = [table.c.point_id == point_id, table.c.exceeded.is_(True), table.c.period_start > now - length,
+                   table.c.period_start <= now]
+        if table is d:
+            filters.append(d.c.period == "day")
+        rows = conn.execute(select(table.c.factor_code, table.c.period_start, value_expr.label("judged_value"),
+                                   table.c.exceeded, table.c.multiple, table.c.limit_value).where(*filters)).mappings()
+        out += [{**r, "period": period, "running": True} for r in rows]
+    return out
 
 
 def _newest_judgements(conn, point_id: int, since: datetime, now: datetime) -> list[dict]:
