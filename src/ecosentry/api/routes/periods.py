@@ -61,7 +61,9 @@ def rates(point_id: int, start: str | None = None, end: str | None = None, tz: s
           mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
           engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     """Per assessed factor and for the point, by summing the counts (never averaging rates), over the clock
-    hours of [start, end) (default: the last 24 h). An hour with no derived value counts as not received."""
+    hours of [start, end) (default: the last 24 h). Only hours that ended, from the point's connection time
+    (联网) on and before its decommission, are expected (:mod:`ecosentry.store.queries.rates`); an expected
+    hour with no derived value counts as not received."""
     pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     t0, t1 = _range(start, end, tz, timedelta(hours=24))
