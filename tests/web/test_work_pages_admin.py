@@ -142,3 +142,21 @@ def test_reset_lock_out(world):
 def test_registry_edit_knows_the_roles_of_the_principal():
     assert registry_edit.ROLES == ROLES
     assert registry_edit.ENTITIES["user"].field("role").choices == ROLES
+
+
+def test_point_connection_time_is_edited_in_local_time(world):
+    """联网时间 (issue 11 item 2): entered in the point's local time, stored in UTC, shown back locally."""
+    client, w = world
+    pid = w.points[GAS_B]
+    current = registry_edit.get_row(w.engine, "point", pid)
+    data = {k: ("" if v is None else str(v)) for k, v in current.items() if k != "id"}
+    data.update(connected_at="2026-12-01T08:00", tz="Asia/Shanghai")
+    assert _post(client, w, f"/admin/points/{pid}", data).status_code == 303
+    after = registry_edit.get_row(w.engine, "point", pid)
+    assert after["connected_at"] == datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    assert after["decommissioned_at"] is None
+    form = client.get(f"/admin/points/{pid}", headers=w.bearer("admin")).text
+    assert 'type="datetime-local" name="connected_at" value="2026-12-01T08:00"' in form
+    data.update(connected_at="1 Dec")
+    bad = _post(client, w, f"/admin/points/{pid}", data)
+    assert bad.status_code == 422 and 'data-field="connected_at"' in bad.text

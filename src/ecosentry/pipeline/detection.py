@@ -16,7 +16,10 @@ Every ``every`` seconds the job
 3. for the same points, raises ``ALM-DEVICE-FAULT`` while the newest records of a factor carry the fault flag
    D or B (HJ 212-2017 Table 8), and ``ALM-EXCEEDANCE`` when the newest judged hour (flue gas: hourly 折算
    mean) or day (wastewater: daily mean) of a factor is above its limit, and clears it when the newest
-   judged periods are within the limits again.
+   judged periods are within the limits again. Only complete periods are judged: the hour (day) still
+   running is not, whatever its mean so far; when its mean so far is above the limit (judged from its
+   45th valid minute on), ``ALM-EXCEEDANCE-RISK`` (an early warning) is raised instead, and cleared when
+   no running period is above its limit.
 
 The grouping and wording are pure functions (:func:`alarm_type_of`, :func:`group_current`,
 :func:`summarise_findings`, :func:`offline_threshold`) tested without a database.
@@ -236,7 +239,8 @@ class DetectionJob:
     def _evaluate(self, info: PointInfo, now: datetime) -> tuple[list[Finding], list[dict], list[dict]]:
         with self.engine.connect() as conn:
             data = load_point_data(conn, info, now, self.settings.window)
-            exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2))
+            exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2), now)
+            exceeded += _running_over_limit(conn, info.point_id, now)
 
         def on_error(name: str, point: str, exc: Exception) -> None:
             counters.inc("detect.detector_errors")
@@ -331,8 +335,11 @@ class DetectionJob:
                                       f"(HJ 212-2017 Table 8): " + "; ".join(parts) + ".",
                           evidence={"faults": faults})
 
-    async def _sync_exceedance(self, info: PointInfo, newest: list[dict], now: datetime,
+    async def _sync_exceedance(self, info: PointInfo, judged: list[dict], now: datetime,
                                stats: dict[str, int]) -> None:
+        running = [r for r in judged if r.get("running")]
+        newest = [r for r in judged if not r.get("running")]
+        await self._sync_exceedance_risk(info, running, now, stats)
         origin = {"type": "ALM-EXCEEDANCE", "source_type": "point", "source_id": info.point_id}
         over = [r for r in newest if r["exceeded"]]
         if not newest:
@@ -350,13 +357,53 @@ class DetectionJob:
                           evidence={"periods": over})
 
 
-def _newest_judgements(conn, point_id: int, since: datetime) -> list[dict]:
-    """Per factor, the newest judged hour (hourly_values) and day (derived_periods) since ``since``."""
+    async def _sync_exceedance_risk(self, info: PointInfo, running: list[dict], now: datetime,
+                                    stats: dict[str, int]) -> None:
+        """ALM-EXCEEDANCE-RISK while the mean so far of the hour (day) still running is above its limit."""
+        origin = {"type": "ALM-EXCEEDANCE-RISK", "source_type": "point", "source_id": info.point_id}
+        if not running:
+            await self._clear(stats, **origin, at=now, explanation="no running period is above its limit")
+            return
+        factors = sorted({r["factor_code"] for r in running})
+        parts = [f"{r['factor_code']} {r['period']} from {r['period_start'].isoformat()}: "
+                 f"{r['judged_value']:.4g} so far > limit {r['limit_value']:.4g}" for r in running]
+        await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now, factor_codes=factors,
+                          title=f"{info.mn}: exceedance risk of {', '.join(factors)}",
+                          explanation=f"Point {info.mn} is above its emission limit in the period still running "
+                                      f"(early warning; the exceedance is judged when the period ends): "
+                                      + "; ".join(parts) + ".",
+                          evidence={"periods": running})
+
+
+def _running_over_limit(conn, point_id: int, now: datetime) -> list[dict]:
+    """Hours (days) still running at ``now`` whose mean so far is judged above the limit (``running``)."""
     out: list[dict] = []
     h, d = s.hourly_values, s.derived_periods
-    for table, period, value_expr in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value)),
-                                      (d, "day", func.coalesce(d.c.zs_value, d.c.value))):
-        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since]
+    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
+                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
+        filters = [table.c.point_id == point_id, table.c.exceeded.is_(True), table.c.period_start > now - length,
+                   table.c.period_start <= now]
+        if table is d:
+            filters.append(d.c.period == "day")
+        rows = conn.execute(select(table.c.factor_code, table.c.period_start, value_expr.label("judged_value"),
+                                   table.c.exceeded, table.c.multiple, table.c.limit_value).where(*filters)).mappings()
+        out += [{**r, "period": period, "running": True} for r in rows]
+    return out
+
+
+def _newest_judgements(conn, point_id: int, since: datetime, now: datetime) -> list[dict]:
+    """Per factor, the newest **complete** judged hour (hourly_values) and day (derived_periods) since ``since``.
+
+    An hour is judged once it has ended (``period_start + 1 h <= now``), a day once its 24 hours have
+    ended: the exceedance of HJ 75-2017 / GB 13223 is of the hourly (daily) mean, and a mean of part of
+    the hour is not that mean (an hour over the limit at :48 may end under it, issue 11 item 3).
+    """
+    out: list[dict] = []
+    h, d = s.hourly_values, s.derived_periods
+    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
+                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
+        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since,
+                   table.c.period_start <= now - length]
         if table is d:
             filters.append(d.c.period == "day")
         newest = (select(table.c.factor_code, func.max(table.c.period_start).label("t"))

@@ -363,6 +363,14 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
 
     ``only_minute_factors``: skip factors without any minute record in the window (a wastewater analyser
     whose cycle is the hour sends hourly records only; it has no minute data to miss).
+
+    ``factors`` ``None`` (the pipeline's call) syncs **point-wide** marks: a gap is a stretch in which none
+    of the point's factors sent a minute record (the logger did not communicate), and each gap is **one**
+    mark whose ``factor_codes`` are the factors checked (issue 11: one 20-minute gap gave one mark per
+    factor, 30 marks). Back-filling any factor over part of a gap shortens or removes the mark there: the
+    logger did communicate for that time; the factors still missing those minutes are judged by the
+    45-minute rule (CN-HOUR-45MIN), which counts them as missing, so no hour becomes valid by it. Older
+    per-factor automatic marks inside the window are taken over (the first that overlaps a gap) or removed.
     """
     w0, w1 = _aware(window_start, "window_start"), _aware(window_end, "window_end")
     if w1 <= w0:
@@ -388,6 +396,18 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
                 o.c.period_start >= w0 - timedelta(minutes=interval), o.c.period_start < w1)
                 .order_by(o.c.factor_code, o.c.period_start)):
             times[factor].append(t)
+        if factors is None:  # point-wide: one mark per gap of the point, covering the factors checked
+            checked = [f for f in wanted if times[f] or not only_minute_factors]
+            if not checked:
+                return out
+            existing = [dict(r) for r in conn.execute(select(m).where(
+                m.c.point_id == point_id, m.c.source == "auto", m.c.type == "comm_interruption",
+                m.c.deleted_at.is_(None), or_(m.c.end.is_(None), m.c.end >= w0), m.c.start <= w1)
+                .order_by(m.c.start, m.c.id)).mappings()]
+            union = sorted({t for f in checked for t in times[f]})
+            gaps = auto_gap_marks(union, interval, w0, w1, min_gap_minutes)
+            _sync_factor_gaps(conn, point_id, checked, gaps, existing, w0, w1, min_gap_minutes, out)
+            return out
         existing_all = [dict(r) for r in conn.execute(select(m).where(
             m.c.point_id == point_id, m.c.source == "auto", m.c.type == "comm_interruption",
             m.c.factor_codes.in_(wanted), m.c.deleted_at.is_(None),
@@ -397,30 +417,34 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
                 continue
             gaps = auto_gap_marks(times[factor], interval, w0, w1, min_gap_minutes)
             existing = [e for e in existing_all if e["factor_codes"] == factor]
-            _sync_factor_gaps(conn, point_id, factor, gaps, existing, w0, w1, min_gap_minutes, out)
+            _sync_factor_gaps(conn, point_id, [factor], gaps, existing, w0, w1, min_gap_minutes, out)
     return out
 
 
-def _sync_factor_gaps(conn: Connection, point_id: int, factor: str, gaps: list[tuple[datetime, datetime]],
+def _sync_factor_gaps(conn: Connection, point_id: int, factors: list[str] | None, gaps: list[tuple[datetime, datetime]],
                       existing: list[dict], w0: datetime, w1: datetime, min_gap_minutes: int,
                       out: dict[str, list[int]]) -> None:
     m = s.marks
+    codes: str | None = ",".join(sorted(factors))
+    if len(codes) > 400:  # more factors than the column holds: NULL, every factor of the point
+        codes, factors = None, None
     used: set[int] = set()
     for g0, g1 in gaps:
         match = next((e for e in existing if e["id"] not in used and e["start"] <= g1
                       and (e["end"] is None or e["end"] >= g0)), None)
         if match is None:
             out["created"].append(_insert_mark(
-                conn, point_id=point_id, type="comm_interruption", start=g0, end=g1, factor_codes=[factor],
+                conn, point_id=point_id, type="comm_interruption", start=g0, end=g1, factor_codes=factors,
                 family=None, sub_type=None, reason=f"CN-MARK-AUTO-GAP: no minute data for more than "
                 f"{min_gap_minutes} min", majeure_type=None, filed_by=AUTO_ACTOR, source="auto"))
             continue
         used.add(match["id"])
         new_start = match["start"] if (g0 == w0 and match["start"] < w0) else g0
         new_end = match["end"] if (g1 == w1 and (match["end"] is None or match["end"] > w1)) else g1
-        if (new_start, new_end) != (match["start"], match["end"]):
+        if (new_start, new_end, codes) != (match["start"], match["end"], match["factor_codes"]):
             before = _load(conn, match["id"])
-            conn.execute(update(m).where(m.c.id == match["id"]).values(start=new_start, end=new_end))
+            conn.execute(update(m).where(m.c.id == match["id"]).values(start=new_start, end=new_end,
+                                                                      factor_codes=codes))
             audit.record(conn, AUTO_ACTOR, "auto_update", "mark", match["id"], before, _load(conn, match["id"]))
             out["updated"].append(match["id"])
     for e in existing:

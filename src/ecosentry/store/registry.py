@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ CSV_COLUMNS = (
     "region_code", "region_name", "credit_code", "enterprise_name", "industry", "outlet_code", "outlet_name",
     "medium", "ref_o2", "duct_area", "mn", "password", "st", "point_name", "tz", "min_interval", "factor",
     "range_low", "range_high", "limit_hour", "limit_day", "limit_lower", "limit_from", "standard",
+    "connected_at", "decommissioned_at",
 )
 
 
@@ -99,6 +101,7 @@ def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
             point = {"mn": row["mn"], "password": row["password"], "st": row["st"],
                      "name": row.get("point_name") or row["mn"], "tz": row.get("tz") or None,
                      "min_interval": min_interval,
+                     **{k: row[k] for k in ("connected_at", "decommissioned_at") if row.get(k)},
                      "factors": []}
             outlet["points"].append(point)
         limits = []
@@ -224,9 +227,13 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
                                                   .where(s.points.c.mn == str(p["mn"]))).first()
                     extra = {"lenient_length": _bool(p, "lenient_length", f"point {p['mn']}")} \
                         if "lenient_length" in p else {}
+                    point_tz = p.get("tz") or default_tz
+                    # 联网 / 撤销 times: only when the file gives them, so a re-import without them keeps them
+                    extra |= {k: _instant(p[k], point_tz, f"point {p['mn']}, {k}")
+                              for k in ("connected_at", "decommissioned_at") if k in p}
                     pid = _upsert_get_id(conn, s.points, {"mn": str(p["mn"])}, {**extra,
                         "outlet_id": out_id, "password": str(p["password"]), "st": str(p["st"]),
-                        "name": p.get("name") or o["name"], "tz": p.get("tz") or default_tz,
+                        "name": p.get("name") or o["name"], "tz": point_tz,
                         "region_code": str(p.get("region") or e["region"]),
                         "min_interval": _int(p, "min_interval", f"point {p['mn']}")
                         or (1 if o["medium"] == "gas" else 10),
@@ -234,7 +241,7 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
                         "active": bool(p.get("active", True))})
                     summary.points += 1
                     old = bool(lenient_before.lenient_length) if lenient_before is not None else False
-                    if extra and extra["lenient_length"] != old:
+                    if "lenient_length" in extra and extra["lenient_length"] != old:
                         audit.record(conn, actor, "update" if lenient_before is not None else "create", "point", pid,
                                      {"mn": str(p["mn"]), "lenient_length": old},
                                      {"mn": str(p["mn"]), "lenient_length": extra["lenient_length"]})
@@ -363,6 +370,28 @@ def _date(v: Any, what: str = "date") -> date:
         return date.fromisoformat(str(v))
     except ValueError:
         raise RegistryError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _instant(v: Any, tz: str, what: str) -> datetime | None:
+    """A registry time (联网 / 撤销): a date is the local midnight of the point, a time without offset is the
+    point's local time; empty → None. Returned in UTC."""
+    if v in (None, ""):
+        return None
+    if isinstance(v, datetime):
+        t = v
+    elif isinstance(v, date):
+        t = datetime(v.year, v.month, v.day)
+    else:
+        try:
+            t = datetime.fromisoformat(str(v).strip())
+        except ValueError:
+            raise RegistryError(f"{what}: {v!r} is not a date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+    if t.tzinfo is None:
+        try:
+            t = t.replace(tzinfo=ZoneInfo(tz))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RegistryError(f"{what}: unknown time zone {tz!r}") from None
+    return t.astimezone(timezone.utc)
 
 
 def _season(lim: dict, what: str) -> str | None:

@@ -53,8 +53,9 @@ class Field:
     ----------
     name : str
         Column name (also the form input name).
-    kind : {"text", "int", "float", "bool", "date", "choice", "ref", "mn_list"}
-        How the form string is read. ``ref`` must name an existing row of ``ref``; ``mn_list`` (users only)
+    kind : {"text", "int", "float", "bool", "date", "datetime", "choice", "ref", "mn_list"}
+        How the form string is read (``datetime``: ``YYYY-MM-DD[THH:MM]``, the row's local time unless it
+        has an offset; stored in UTC). ``ref`` must name an existing row of ``ref``; ``mn_list`` (users only)
         is the list of MNs an O&M account maintains.
     required : bool
     max_len : int or None
@@ -207,6 +208,8 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         F("rtd_interval", "int", required=True, low=1, high=86400),
         F("active", "bool"),
         F("lenient_length", "bool"),
+        F("connected_at", "datetime"),
+        F("decommissioned_at", "datetime"),
     ), ("id", "mn", "name", "outlet_id", "region_code", "active"), ("mn", "name"), _check_point),
     Entity("factor", s.factors, "code", (
         F("code", required=True, max_len=12, unique=True, create_only=True),
@@ -345,6 +348,11 @@ def _convert(f: Field, raw: Any) -> Any:
             return date.fromisoformat(text)
         except ValueError:
             raise RegistryEditError(f"{text!r} is not a date (YYYY-MM-DD)", f.name) from None
+    if f.kind == "datetime":
+        try:
+            return datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            raise RegistryEditError(f"{text!r} is not a date and time (YYYY-MM-DD HH:MM)", f.name) from None
     if f.kind == "choice" and text not in f.choices:
         raise RegistryEditError(f"{text!r} is not one of {', '.join(f.choices)}", f.name)
     if f.kind == "ref" and REFS[f.ref][1] == "id":
@@ -386,6 +394,12 @@ def _values(conn: Connection, e: Entity, raw: Mapping[str, Any], before: dict | 
                                     f"{e.composite_unique[0].removesuffix('_id')}", e.composite_unique[-1])
     if e.check is not None:
         e.check(conn, values if before is None else {**before, **values}, before)
+    for f in e.fields:  # a local time of the row (its tz, checked above) → UTC
+        v = values.get(f.name)
+        if f.kind == "datetime" and v is not None:
+            if v.tzinfo is None:
+                v = v.replace(tzinfo=ZoneInfo(values.get("tz") or (before or {}).get("tz") or "Asia/Shanghai"))
+            values[f.name] = v.astimezone(timezone.utc)
     return values
 
 

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from ecosentry.api.routes.periods import point_rate_counts
+from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings
@@ -65,7 +65,7 @@ def point_context(engine, principal, point_id: int, now: datetime) -> dict:
         faulty_frames = logger_fault(conn, point_id, now)
     end = now.replace(minute=0, second=0, microsecond=0)
     per_factor = point_rate_counts(engine, point_id, end - timedelta(hours=24), end, pt["tz"], "backfilled",
-                                   RateSettings())
+                                   RateSettings(), now=now)
     return {"pt": pt, "state": states[point_id], "live": live, "limits": limits, "alarms": alarms,
             "factors": factors, "kinds": KINDS, "rates": point_rates(engine, [pt], now)[point_id],
             "factor_rates": per_factor, "marks": recent_marks(engine, [point_id], now),

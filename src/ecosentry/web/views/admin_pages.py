@@ -10,6 +10,8 @@ directory is reloaded so the gateway sees a new MN or password at once.
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -63,7 +65,9 @@ def _form_values(row: dict | None) -> dict[str, str]:
     """A row as the strings a form shows."""
     out: dict[str, str] = {}
     for k, v in (row or {}).items():
-        if isinstance(v, list):
+        if isinstance(v, datetime):  # a time of the row (联网时间 …) in its own zone, as the form takes it
+            out[k] = v.astimezone(ZoneInfo((row or {}).get("tz") or "Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
+        elif isinstance(v, list):
             out[k] = "\n".join(v)
         elif isinstance(v, bool):
             out[k] = "1" if v else ""

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, or_, select
 
-from ecosentry.api.routes.periods import point_rate_counts
+from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
 from ecosentry.store.logger_faults import rejected_frames
@@ -59,7 +59,7 @@ def limits_in_force(conn: Connection, point_ids: list[int], day: date) -> dict[i
 
 def point_rates(engine: Engine, points: list[dict], now: datetime) -> dict[int, dict[str, Rates | None]]:
     """point id → ``today`` (complete clock hours since local midnight) and ``last24h`` point rates, by summing
-    the counts of the assessed factors (:func:`ecosentry.api.routes.periods.point_rate_counts`)."""
+    the counts of the assessed factors (:func:`ecosentry.store.queries.rates.point_rate_counts`)."""
     settings = RateSettings()
     end = now.replace(minute=0, second=0, microsecond=0)
     out = {}
@@ -68,7 +68,7 @@ def point_rates(engine: Engine, points: list[dict], now: datetime) -> dict[int, 
                     .astimezone(timezone.utc))
         row: dict[str, Rates | None] = {}
         for name, start in (("today", midnight), ("last24h", end - timedelta(hours=24))):
-            per = point_rate_counts(engine, pt["id"], start, end, pt["tz"], "backfilled", settings) \
+            per = point_rate_counts(engine, pt["id"], start, end, pt["tz"], "backfilled", settings, now=now) \
                 if start < end else []
             row[name] = rates_from_counts(sum_counts([r.counts for _, r in per]), settings=settings,
                                           mode="backfilled") if per else None

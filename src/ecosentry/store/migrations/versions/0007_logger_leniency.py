@@ -1,14 +1,14 @@
 """logger leniency: points.lenient_length (accept a wrong HJ 212 frame length when the CRC is right)
 
-Revision ID: 0008
-Revises: 0006 (the lead re-chains it after 0007)
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04 20:45:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
