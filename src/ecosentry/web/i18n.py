@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -84,6 +84,10 @@ class Formatter:
         if t is None:
             return "—"
         return format_datetime(t.astimezone(ZoneInfo(tz or self.tz)), fmt, locale=self.locale)
+
+    def zone(self, tz: str | None = None) -> str:
+        """A time zone as a reader names it ("中国（上海）时间", "Giờ Việt Nam"), not its IANA id."""
+        return get_timezone_location(get_timezone(tz or self.tz), locale=self.locale)
 
     def date(self, d: date | datetime | None, fmt: str = "medium") -> str:
         return "—" if d is None else format_date(d, fmt, locale=self.locale)

@@ -27,7 +27,9 @@ from ecosentry.auth.guards import alarm_clause
 from ecosentry.auth.principal import Principal
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
+from ecosentry.web.alarm_text import localise_alarms
 from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
+from ecosentry.web.templating import page_context
 from ecosentry.web.views.marks_pages import TYPE_NAMES_ZH
 from ecosentry.web.views.work_scope import mark_clause, visible_points, visible_regions
 
@@ -98,15 +100,20 @@ def parse_filters(request: Request, principal: Principal, engine: Engine) -> tup
     return f, conds
 
 
-def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE) -> tuple[list[dict], int]:
-    """Alarms matching ``conds`` with their point and enterprise names, newest ``last_at`` first."""
+def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE,
+                request: Request | None = None) -> tuple[list[dict], int]:
+    """Alarms matching ``conds`` with their point and enterprise names, newest ``last_at`` first; worded in
+    the request's language when ``request`` is given."""
     a, p, e = s.alarms, s.points, s.enterprises
     q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"))
          .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*conds))
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
-        rows = conn.execute(q.order_by(a.c.last_at.desc(), a.c.id.desc()).offset(offset).limit(limit)).mappings()
-        return [dict(r) for r in rows], int(total)
+        rows = [dict(r) for r in conn.execute(q.order_by(a.c.last_at.desc(), a.c.id.desc())
+                                              .offset(offset).limit(limit)).mappings()]
+        if request is not None:
+            rows = localise_alarms(conn, rows, page_context(request)["fmt"])
+        return rows, int(total)
 
 
 def _visible_alarm(engine: Engine, principal: Principal, alarm_id: int) -> dict | None:
@@ -136,7 +143,7 @@ def alarms_page(request: Request):
     except ValueError as exc:
         return work_render(request, "alarms.html", {**ctx, "f": AlarmFilters(), "rows": [], "total": 0,
                                                     "pages": 1, "error": str(exc)}, status_code=422)
-    rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE)
+    rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE, request=request)
     return work_render(request, "alarms.html", {**ctx, "f": f, "rows": rows, "total": total,
                                                 "pages": max(1, -(-total // PAGE_SIZE)), "error": None})
 
@@ -152,14 +159,16 @@ def alarm_row(request: Request, alarm_id: int):
         _f, conds = parse_filters(request, principal, engine)
     except ValueError:
         return Response(status_code=204)
-    rows, _ = _alarm_rows(engine, [*conds, s.alarms.c.id == alarm_id], limit=1)
+    rows, _ = _alarm_rows(engine, [*conds, s.alarms.c.id == alarm_id], limit=1, request=request)
     if not rows:
         return Response(status_code=204)
     return work_render(request, "alarm_row.html", {"r": rows[0]})
 
 
-def _detail_context(engine: Engine, principal: Principal, row: dict) -> dict:
+def _detail_context(request: Request, engine: Engine, principal: Principal, row: dict) -> dict:
     detail = store.alarm_detail(engine, row["id"])
+    with engine.connect() as conn:
+        detail = localise_alarms(conn, [detail], page_context(request)["fmt"])[0]
     marks = []
     if row["point_id"] is not None:
         m = s.marks
@@ -181,7 +190,7 @@ def alarm_page(request: Request, alarm_id: int):
     row = _visible_alarm(engine, principal, alarm_id)
     if row is None:
         return not_found(request, f"There is no alarm {alarm_id} in your area.")
-    return work_render(request, "alarm.html", {**_detail_context(engine, principal, row),
+    return work_render(request, "alarm.html", {**_detail_context(request, engine, principal, row),
                                                "done": request.query_params.get("done"), "error": None})
 
 
@@ -220,7 +229,7 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
     except AlarmNotFound:
         return not_found(request, f"There is no alarm {alarm_id} in your area.")
     except AlarmError as exc:
-        ctx = _detail_context(engine, principal, _visible_alarm(engine, principal, alarm_id))
+        ctx = _detail_context(request, engine, principal, _visible_alarm(engine, principal, alarm_id))
         return work_render(request, "alarm.html", {**ctx, "done": None, "error": str(exc)},
                            status_code=409 if isinstance(exc, AlarmConflict) else 422)
     _broadcast(request, alarm, {"ack": "acknowledged", "assign": "assigned", "comment": "commented",

@@ -211,7 +211,7 @@ def _mark_context(engine: Engine, principal: Principal, mark: dict) -> dict:
     point = _points_by_id(engine, principal).get(mark["point_id"])
     with engine.connect() as conn:
         alarms = [dict(r) for r in conn.execute(
-            select(s.alarms.c.id, s.alarms.c.title, s.alarms.c.state, s.alarms.c.severity)
+            select(s.alarms.c.id, s.alarms.c.type, s.alarms.c.title, s.alarms.c.state, s.alarms.c.severity)
             .join(s.alarm_links, s.alarm_links.c.alarm_id == s.alarms.c.id)
             .where(s.alarm_links.c.kind == "mark", s.alarm_links.c.target_id == str(mark["id"]))
             .order_by(s.alarms.c.id)).mappings()]
