@@ -17,6 +17,7 @@ import re
 import sys
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -49,6 +50,9 @@ ALLOWED = {
 }
 #: The seeded accounts' user names (shown as who is logged in, as filer or actor).
 ALLOWED |= {"admin", "city", "county_a", "county_b", "ent_a", "om_b", "system"}
+#: Vietnamese words written in ASCII that are not single syllables: loanwords and the month abbreviation
+#: of Vietnamese dates ("thg 12" = tháng 12).
+VI_WORDS = {"oxy", "oxit", "Amoni", "thg", "Coliform", "Formanđehit"}
 #: A word: letters of any script with digits and underscores glued to it ("TEST0000GAS1" is one code,
 #: "nghiệp" one Vietnamese word); only words made of ASCII letters alone can be English.
 WORD = re.compile(r"[^\W\d_][\w]*")
@@ -101,10 +105,27 @@ def english_fragments(text: str, lang: str) -> list[str]:
     for w in WORD.findall(text):
         if not w.isascii() or sum(c.isalpha() for c in w) < 3 or w in ALLOWED or _is_code(w):
             continue
-        if lang == "vi" and VI_SYLLABLE.fullmatch(w):
+        if lang == "vi" and (VI_SYLLABLE.fullmatch(w) or w in VI_WORDS or w in vi_vocabulary()):
             continue
         out.append(w)
     return out
+
+
+@lru_cache(maxsize=1)
+def vi_vocabulary() -> frozenset[str]:
+    """ASCII words the Vietnamese catalogue's translators wrote (chemical names such as "Cacbon", "Benzen"):
+    Vietnamese by construction, whereas a word leaking from code never went through the catalogue."""
+    from babel.messages.pofile import read_po
+
+    from ecosentry.web.i18n import LOCALE_DIR
+    with open(LOCALE_DIR / "vi" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalog = read_po(fh)
+    words = set()
+    for m in catalog:
+        if m.id and m.string and m.string != m.id:
+            words |= {w for w in WORD.findall(m.string if isinstance(m.string, str) else " ".join(m.string))
+                      if w.isascii()}
+    return frozenset(words)
 
 
 def _is_code(w: str) -> bool:
