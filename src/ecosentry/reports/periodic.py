@@ -212,7 +212,7 @@ def _build(engine: Engine, point_id: int, year: int, month: int | None) -> Perio
     unit = "日" if kind == "month" else "月"
     notes = [f"数值后的 * 表示该{unit}无效，不计入最小值、最大值、平均值；— 表示缺失。",
              f"{'日' if kind == 'month' else '月'}均值、折算均值、排放量与有效{'小时' if kind == 'month' else '天'}数"
-             "取自平台派生数据（derived_periods）。",
+             "为平台由小时数据计算的派生值。",
              f"{'月' if kind == 'month' else '年'}累计为各{unit}排放量之和（每{unit}排放量只含有效小时），含无效{unit}。"]
     if kind == "month":
         notes.append("月数据行为平台的月派生值：废气月均值需有效日数 ≥ 25（2 月 ≥ 23）。")
