@@ -59,7 +59,7 @@ def test_lifecycle_actions_redirect_and_are_audited_with_the_user(world):
     r = client.post(f"/alarms/{w.a}/ack", headers=h, data={"comment": "已通知企业"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/alarms/{w.a}?done=ack"
     again = client.post(f"/alarms/{w.a}/ack", headers=h, data={}, follow_redirects=False)
-    assert again.status_code == 409 and "already acknowledged by county_a" in again.text
+    assert again.status_code == 409 and "已由 county_a 于" in again.text
     assert client.post(f"/alarms/{w.a}/assign", headers=h, data={"assignee": "zhang.san"},
                        follow_redirects=False).status_code == 303
     no_reason = client.post(f"/alarms/{w.a}/clear", headers=h, data={"reason": " "}, follow_redirects=False)

@@ -28,7 +28,7 @@ from ecosentry.auth.principal import Principal
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
 from ecosentry.web.alarm_text import localise_alarms
-from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
+from ecosentry.web.forms import FormError, check_csrf, error_text, gate, not_found, see_other, work_render
 from ecosentry.web.templating import page_context
 from ecosentry.web.views.marks_pages import TYPE_NAMES_ZH
 from ecosentry.web.views.work_scope import mark_clause, visible_points, visible_regions
@@ -66,33 +66,33 @@ def parse_filters(request: Request, principal: Principal, engine: Engine) -> tup
     a = s.alarms
     conds = [alarm_clause(principal)]
     if f.state not in STATE_CHOICES:
-        raise ValueError(f"unknown state {f.state!r}; use one of {', '.join(STATE_CHOICES)}")
+        raise FormError("unknown state %(value)r", "state", value=f.state)
     if f.state == "open":
         conds.append(a.c.state != "cleared")
     elif f.state in STATES:
         conds.append(a.c.state == f.state)
     if f.type:
         if f.type not in ALARM_TYPES:
-            raise ValueError(f"unknown alarm type {f.type!r}")
+            raise FormError("unknown alarm type %(value)r", "type", value=f.type)
         conds.append(a.c.type == f.type)
     if f.severity:
         if f.severity not in SEVERITIES:
-            raise ValueError(f"unknown severity {f.severity!r}; use one of {', '.join(SEVERITIES)}")
+            raise FormError("unknown severity %(value)r", "severity", value=f.severity)
         conds.append(a.c.severity == f.severity)
     with engine.connect() as conn:
         if f.region:
             if not principal.sees_region(f.region):
-                raise ValueError(f"region {f.region} is not in your area")
+                raise FormError("region %(value)s is not in your area", "region", value=f.region)
             conds.append(a.c.region_code.in_(region_subtree(conn, f.region)))
     if f.point:
         if not f.point.isdigit() or not principal.sees_point(int(f.point)):
-            raise ValueError(f"point {f.point} is not one of your points")
+            raise FormError("point %(value)s is not one of your points", "point", value=f.point)
         conds.append(a.c.point_id == int(f.point))
     if f.since:
         try:
             day = datetime.strptime(f.since, "%Y-%m-%d").date()
         except ValueError:
-            raise ValueError(f"since {f.since!r} is not a date (YYYY-MM-DD)") from None
+            raise FormError("%(value)s is not a date (YYYY-MM-DD)", "since", value=f.since) from None
         tz = ZoneInfo(getattr(request.app.state.settings, "default_tz", "Asia/Shanghai"))
         conds.append(a.c.last_at >= datetime.combine(day, time(0), tz))
     page = q.get("page") or "1"
@@ -142,7 +142,8 @@ def alarms_page(request: Request):
         f, conds = parse_filters(request, principal, engine)
     except ValueError as exc:
         return work_render(request, "alarms.html", {**ctx, "f": AlarmFilters(), "rows": [], "total": 0,
-                                                    "pages": 1, "error": str(exc)}, status_code=422)
+                                                    "pages": 1, "error": error_text(request, exc)},
+                            status_code=422)
     rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE, request=request)
     return work_render(request, "alarms.html", {**ctx, "f": f, "rows": rows, "total": total,
                                                 "pages": max(1, -(-total // PAGE_SIZE)), "error": None})
@@ -223,14 +224,14 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
         else:
             target = (form.get("mark_id") or "").strip()
             if not target.isdigit() or not _mark_visible(engine, principal, int(target)):
-                raise AlarmError(f"there is no mark {target or '(none given)'} in your area")
+                raise AlarmError("there is no mark %(id)s in your area", id=target or "—")
             store.add_link(engine, alarm_id, "mark", target, actor)
             alarm = store.get_alarm(engine, alarm_id)
     except AlarmNotFound:
         return not_found(request, f"There is no alarm {alarm_id} in your area.")
     except AlarmError as exc:
         ctx = _detail_context(request, engine, principal, _visible_alarm(engine, principal, alarm_id))
-        return work_render(request, "alarm.html", {**ctx, "done": None, "error": str(exc)},
+        return work_render(request, "alarm.html", {**ctx, "done": None, "error": error_text(request, exc)},
                            status_code=409 if isinstance(exc, AlarmConflict) else 422)
     _broadcast(request, alarm, {"ack": "acknowledged", "assign": "assigned", "comment": "commented",
                                 "clear": "cleared", "link": "linked"}[action])

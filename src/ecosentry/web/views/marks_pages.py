@@ -23,8 +23,8 @@ from ecosentry.rules.cn.marks import MARK_TYPES, TYPE_FAMILY
 from ecosentry.store import marks as store
 from ecosentry.store import schema as s
 from ecosentry.store.marks import MAX_EVIDENCE_BYTES, MarkError, MarkNotFound
-from ecosentry.web.forms import (FormError, check_csrf, denied_page, gate, local_time, not_found, see_other,
-                                work_render)
+from ecosentry.web.forms import (FormError, check_csrf, denied_page, error_text, gate, local_time, not_found,
+                                see_other, work_render)
 from ecosentry.web.views.work_scope import mark_clause, visible_points
 
 router = APIRouter(include_in_schema=False)
@@ -147,6 +147,14 @@ def new_mark_page(request: Request):
                                                   "error_field": None})
 
 
+def _tz_of(engine: Engine, point_id) -> str | None:
+    """The point's time zone for the times of an error message (None: not a known point)."""
+    try:
+        return store.point_tz(engine, int(point_id))
+    except (TypeError, ValueError):
+        return None
+
+
 async def _evidence_files(form) -> list[tuple[str, str | None, bytes]]:
     """The uploaded evidence files (name, content type, bytes); inputs left empty are skipped."""
     files = []
@@ -155,10 +163,10 @@ async def _evidence_files(form) -> list[tuple[str, str | None, bytes]]:
             continue
         data = await item.read(MAX_EVIDENCE_BYTES + 1)
         if not data:
-            raise FormError(f"the evidence file {item.filename} is empty", "evidence")
+            raise FormError("the evidence file %(name)s is empty", "evidence", name=item.filename)
         if len(data) > MAX_EVIDENCE_BYTES:
-            raise FormError(f"the evidence file {item.filename} is larger than "
-                            f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB", "evidence")
+            raise FormError("the evidence file %(name)s is larger than %(mb)d MB", "evidence", name=item.filename,
+                            mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
         files.append((item.filename, item.content_type, data))
     return files
 
@@ -197,8 +205,10 @@ async def file_mark(request: Request):
                                   majeure_type=int(majeure) if majeure else None, filed_by=principal.username)
     except (FormError, MarkError) as exc:
         field = getattr(exc, "field", None)
+        tz = _tz_of(engine, values["point_id"])
         return work_render(request, "mark_new.html", {**_new_context(engine, principal, values),
-                                                      "error": str(exc), "error_field": field}, status_code=422)
+                                                      "error": error_text(request, exc, tz), "error_field": field},
+                           status_code=422)
     for name, ctype, data in files:
         store.attach_evidence(engine, mark_id, name, ctype, data, principal.username)
     _recompute(request, store.get_mark(engine, mark_id))
@@ -291,5 +301,6 @@ async def mark_action(request: Request, mark_id: int, action: str):
     except (FormError, MarkError) as exc:
         mark = store.get_mark(engine, mark_id)
         return work_render(request, "mark.html", {**_mark_context(engine, principal, mark), "done": None,
-                                                  "error": str(exc)}, status_code=422)
+                                                  "error": error_text(request, exc, _tz_of(engine, mark["point_id"]))},
+                           status_code=422)
     return see_other(f"/marks/{mark_id}", done=action)
