@@ -110,7 +110,7 @@ async def test_lifecycle_over_http(client, engine, gas_point):
     r = await client.post(f"/api/v1/alarms/{aid}/clear", headers=CITY_USER, json={"reason": "pump replaced"})
     assert r.status_code == 200 and (r.json()["state"], r.json()["clear_reason"]) == ("cleared", "pump replaced")
     r = await client.post(f"/api/v1/alarms/{aid}/ack", headers=CITY_USER)
-    assert r.status_code == 409 and "is cleared" in r.json()["detail"] and "cannot acknowledge" in r.json()["detail"]
+    assert r.status_code == 409 and "is cleared" in r.json()["detail"] and "cannot be changed" in r.json()["detail"]
     r = await client.post("/api/v1/alarms/4242/ack")
     assert r.status_code == 404
 

@@ -63,7 +63,7 @@ def test_lifecycle_actions_redirect_and_are_audited_with_the_user(world):
     assert client.post(f"/alarms/{w.a}/assign", headers=h, data={"assignee": "zhang.san"},
                        follow_redirects=False).status_code == 303
     no_reason = client.post(f"/alarms/{w.a}/clear", headers=h, data={"reason": " "}, follow_redirects=False)
-    assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
+    assert no_reason.status_code == 422 and "手动消除告警需要填写原因" in no_reason.text
     assert client.post(f"/alarms/{w.a}/clear", headers=h, data={"reason": "现场核查为仪表漂移"},
                        follow_redirects=False).status_code == 303
     alarm = store.alarm_detail(w.engine, w.a)
@@ -87,7 +87,7 @@ def test_link_a_mark_in_scope_only(world):
                        start=datetime(2026, 11, 1, 1, tzinfo=timezone.utc), filed_by="om_b")
     h = w.bearer("county_a")
     refused = client.post(f"/alarms/{w.a}/link", headers=h, data={"mark_id": str(theirs)}, follow_redirects=False)
-    assert refused.status_code == 422 and f"no mark {theirs} in your area" in refused.text
+    assert refused.status_code == 422 and f"您的范围内没有标记 {theirs}" in refused.text
     ok = client.post(f"/alarms/{w.a}/link", headers=h, data={"mark_id": str(mine)}, follow_redirects=False)
     assert ok.status_code == 303
     assert [(x["kind"], x["target_id"]) for x in store.alarm_detail(w.engine, w.a)["links"]] == [("mark", str(mine))]
@@ -104,9 +104,9 @@ def test_filters_and_bad_filter(world):
     assert f'data-id="{w.b}"' in county_b and f'data-id="{w.a}"' not in county_b
     assert f'data-id="{w.a}"' not in client.get("/alarms?state=cleared", headers=h).text
     bad = client.get("/alarms?severity=loud", headers=h)
-    assert bad.status_code == 422 and "unknown severity" in bad.text
+    assert bad.status_code == 422 and "未知级别" in bad.text
     outside = client.get("/alarms?region=320507", headers=w.bearer("county_a"))
-    assert outside.status_code == 422 and "not in your area" in outside.text
+    assert outside.status_code == 422 and "不在您的管辖范围内" in outside.text
 
 
 def test_live_row_is_rendered_only_in_scope_and_filters(world):
