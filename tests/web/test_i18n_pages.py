@@ -274,3 +274,25 @@ def test_no_english_on_any_page(world, lang):
     print(f"\n[{lang}] {total} English fragments on {len(dirty)} of {pages} pages\n{summary}")
     assert pages >= 15, sorted(report)
     assert not dirty, f"{total} English fragments on {len(dirty)} of {pages} pages:\n{summary}"
+
+
+FORM_ERROR = re.compile(r'class="form-error"[^>]*>(.*?)</p>', re.S)
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi"])
+def test_validation_errors_are_in_the_language_with_local_times(world, lang):
+    """A refused form says why in the reader's language, with the point's local times (not UTC)."""
+    client, w = world
+    client.cookies.clear()
+    r = client.post(f"/marks/new?lang={lang}", follow_redirects=False, headers=w.bearer("ent_a"),
+                    data={"point_id": str(w.points[GAS_A]), "type": "maintenance",
+                          "start": "2026-11-20T09:00", "end": "2026-11-20T08:00"})
+    assert r.status_code == 422
+    error = FORM_ERROR.search(r.text).group(1)
+    # 09:00 and 08:00 local time of the point (Asia/Shanghai), not 01:00 / 00:00 UTC
+    assert "09:00" in error and "08:00" in error and not UTC_STAMP.search(error), error
+    assert english_fragments(error, lang) == [], error
+    bad = client.get("/alarms", params={"severity": "bogus", "lang": lang}, headers=w.bearer("county_a"))
+    assert bad.status_code == 422
+    error = FORM_ERROR.search(bad.text).group(1)
+    assert "bogus" in error and english_fragments(error.replace("bogus", ""), lang) == [], error
