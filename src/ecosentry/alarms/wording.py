@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AlarmNames", "type_name", "rule_name", "alarm_title", "alarm_explanation", "N_"]
+__all__ = ["AlarmNames", "Voice", "type_name", "rule_name", "alarm_title", "alarm_explanation", "notification_text", "N_"]
 
 
 def N_(msgid: str) -> str:
@@ -187,3 +187,49 @@ def alarm_explanation(alarm: Mapping[str, Any], names: AlarmNames, _: Callable[[
             "n": int(ev["n_missing"]), "interval": int(ev.get("interval_minutes") or 0),
             "hours": num(ev.get("window_hours")), "times": shown}
     return None
+
+
+# --------------------------------------------------------------------------- notifications
+
+#: What happened, as the first words of a notification.
+EVENT_WORDS: dict[str, str] = {
+    "raised": N_("New alarm"), "updated": N_("Alarm severity rose"), "escalated": N_("Escalated alarm"),
+    "repeat": N_("Reminder: unacknowledged alarm"), "acknowledged": N_("Alarm acknowledged"),
+    "cleared": N_("Alarm cleared"), "assigned": N_("Alarm assigned"), "commented": N_("Alarm comment"),
+}
+SEVERITY_WORDS = {"info": N_("Info"), "warning": N_("Warning"), "critical": N_("Critical")}
+STATE_WORDS = {"active": N_("Unacknowledged"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How to say an alarm to one reader: the catalogue's gettext, local times, numbers and the names."""
+
+    gettext: Callable[[str], str]
+    when: Callable[[datetime], str]
+    num: Callable[[float], str]
+    names: AlarmNames
+
+
+def notification_text(alarm: Mapping[str, Any], event: str, voice: Voice,
+                      url: str | None = None) -> tuple[str, str, str]:
+    """``(title, body, severity word)`` of a notification in the reader's language."""
+    _ = voice.gettext
+    title = alarm_title(alarm, voice.names, _)
+    severity = _(SEVERITY_WORDS.get(str(alarm.get("severity")), str(alarm.get("severity"))))
+    explanation = alarm_explanation(alarm, voice.names, _, voice.when, voice.num)
+    first, last = _time(alarm.get("first_at")), _time(alarm.get("last_at"))
+    lines = [
+        f"{_(EVENT_WORDS.get(event, event))}{_(': ')}{title}",
+        f"{_('Type')}{_(': ')}{type_name(str(alarm.get('type')), _)}",
+        f"{_('Severity')}{_(': ')}{severity}{_('; ')}{_('State')}{_(': ')}"
+        f"{_(STATE_WORDS.get(str(alarm.get('state')), str(alarm.get('state'))))}{_('; ')}"
+        f"{_('Occurrences')}{_(': ')}{alarm.get('occurrences')}",
+        f"{_('First occurrence')}{_(': ')}{voice.when(first) if first else '—'}{_('; ')}"
+        f"{_('Last occurrence')}{_(': ')}{voice.when(last) if last else '—'}",
+    ]
+    if explanation or alarm.get("explanation"):
+        lines.append(explanation or str(alarm.get("explanation")))
+    if url:
+        lines.append(url)
+    return f"[{severity}] {title}"[:200], "\n".join(lines), severity

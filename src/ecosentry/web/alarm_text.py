@@ -7,30 +7,12 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
+from ecosentry.alarms.voice import factor_names
 from ecosentry.alarms.wording import AlarmNames, alarm_explanation, alarm_title, type_name
 from ecosentry.store import schema as s
 from ecosentry.web.i18n import Formatter, translations
 
-__all__ = ["factor_names", "localise_alarms", "number"]
-
-
-def factor_names(conn: Connection, lang: str) -> dict[str, tuple[str, str | None]]:
-    """Factor code → (name in ``lang``, unit): the Chinese name, else the catalogue's translation of the
-    English name."""
-    _ = translations(lang).gettext
-    f = s.factors
-    return {r.code: (r.name_zh if lang == "zh" else _(r.name_en), r.unit)
-            for r in conn.execute(select(f.c.code, f.c.name_zh, f.c.name_en, f.c.unit))}
-
-
-def number(fmt: Formatter, x) -> str:
-    """A measured number: up to 4 significant decimals, no trailing zeros (120 → 120, 0.35 → 0.35)."""
-    if x is None:
-        return "—"
-    x = float(x)
-    decimals = 0 if x == int(x) else 2 if abs(x) >= 1 else 4
-    text = fmt.number(x, decimals)
-    return text.rstrip("0").rstrip(",.") if decimals else text
+__all__ = ["localise_alarms", "localise_for"]
 
 
 def localise_alarms(conn: Connection, rows: Iterable[dict], fmt: Formatter) -> list[dict]:
@@ -50,7 +32,7 @@ def localise_alarms(conn: Connection, rows: Iterable[dict], fmt: Formatter) -> l
         point_name, tz = points.get(r.get("point_id"), (None, None))
         names = AlarmNames(ents.get(r.get("enterprise_id")), point_name, factors)
         explanation = alarm_explanation(r, names, _, lambda t, tz=tz: fmt.datetime(t, tz),
-                                        lambda x: number(fmt, x))
+                                        fmt.measured)
         codes = r.get("factor_codes")
         if isinstance(codes, str):
             codes = [c for c in codes.split(",") if c]
