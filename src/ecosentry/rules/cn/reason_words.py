@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["reason_text", "MARK_TYPE_NAMES"]
+__all__ = ["reason_text", "MARK_TYPE_NAMES", "FAMILY_NAMES"]
 
 
 def N_(msgid: str) -> str:
@@ -24,6 +24,13 @@ MARK_TYPE_NAMES = {
     "comm_interruption": N_("Communication interruption"), "stopped": N_("Stopped"),
     "standard_sample_check": N_("Standard-sample check"), "startup_shutdown": N_("Start-up / shutdown"),
     "force_majeure": N_("Force majeure"), "non_attributable": N_("Not the enterprise's responsibility"),
+}
+#: National mark families (subsystems.md §4.2) as a reader names them.
+FAMILY_NAMES = {
+    "comm_interruption": N_("Communication interruption"), "equipment_maintenance": N_("Equipment maintenance"),
+    "manual_values": N_("Manual values"), "non_attributable": N_("Not the enterprise's responsibility"),
+    "parameter_maintenance": N_("Parameter maintenance"), "treatment_condition": N_("Treatment-facility condition"),
+    "production_condition": N_("Production condition"), "cems_switch": N_("CEMS switch-over"),
 }
 _EFFECTS = {"invalid": N_("the hour is invalid"), "excluded": N_("the hour leaves the statistics"),
             "exempt": N_("the hour leaves the validity denominator")}
