@@ -33,7 +33,7 @@ def test_county_regulator_sees_only_its_county(world):
     city = client.get("/alarms", headers=w.bearer("city")).text
     assert f'data-id="{w.a}"' in city and f'data-id="{w.b}"' in city
     out = client.get(f"/alarms/{w.b}", headers=w.bearer("county_a"))
-    assert out.status_code == 404 and f"no alarm {w.b}" in out.text.lower()
+    assert out.status_code == 404 and f"您的范围内没有告警 {w.b}" in out.text
     # the O&M account sees the alarm of the point it maintains, not the other county's
     om = client.get("/alarms", headers=w.bearer("om_b")).text
     assert f'data-id="{w.b}"' in om and f'data-id="{w.a}"' not in om
@@ -125,7 +125,7 @@ def test_session_forms_need_the_csrf_token(world):
     page = client.get(f"/alarms/{w.a}")
     assert page.status_code == 200 and "吴中区执法队" in page.text
     forged = client.post(f"/alarms/{w.a}/ack", data={"comment": "x"}, follow_redirects=False)
-    assert forged.status_code == 403 and "expired" in forged.text
+    assert forged.status_code == 403 and "表单已过期" in forged.text
     assert store.get_alarm(w.engine, w.a)["state"] == "active"
     ok = client.post(f"/alarms/{w.a}/ack", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert ok.status_code == 303

@@ -99,13 +99,15 @@ def work_render(request: Request, name: str, context: dict | None = None, status
     return response
 
 
-def denied_page(request: Request, message: str, status_code: int = 403) -> Response:
-    """The 403 (or 404) page with a sentence saying why."""
-    return work_render(request, "work_denied.html", {"message": message, "status": status_code},
+def denied_page(request: Request, message: str | Said, status_code: int = 403) -> Response:
+    """The 403 (or 404) page with a sentence saying why (a :class:`~ecosentry.said.Said` or a msgid, in the
+    reader's language)."""
+    said = message if isinstance(message, Said) else Said(message)
+    return work_render(request, "work_denied.html", {"message": error_text(request, said), "status": status_code},
                        status_code=status_code)
 
 
-def not_found(request: Request, what: str) -> Response:
+def not_found(request: Request, what: str | Said) -> Response:
     """404 for an object that does not exist or lies outside the principal's scope."""
     return denied_page(request, what, status_code=404)
 
@@ -121,7 +123,7 @@ def gate(request: Request, action: str | None = None) -> tuple[Principal, Respon
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return principal, RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
     if action is not None and not principal.may(action):
-        return principal, denied_page(request, f"A {principal.role} account may not do this ({action}).")
+        return principal, denied_page(request, Said("Your account may not do this (%(action)s).", action=action))
     return principal, None
 
 

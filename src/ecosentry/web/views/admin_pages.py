@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from ecosentry.auth import accounts
 from ecosentry.auth.passwords import PasswordError
+from ecosentry.said import Said
 from ecosentry.store import registry_edit as edit
 from ecosentry.store import schema as s
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
@@ -86,7 +87,7 @@ def _form_page(request: Request, slug: str, key: str | None, values: dict, row: 
 
 def _gate(request: Request, slug: str):
     if slug not in SLUGS:
-        return None, not_found(request, f"Unknown registry table {slug!r}.")
+        return None, not_found(request, Said("Unknown registry table %(slug)r.", slug=slug))
     return gate(request, _action(SLUGS[slug]))
 
 
@@ -159,7 +160,7 @@ def admin_edit(request: Request, slug: str, key: str):
     except RegistryEditError:
         row = None
     if row is None:
-        return not_found(request, f"There is no {SLUGS[slug]} {key}.")
+        return not_found(request, Said("Nothing with the key %(key)s in this table.", key=key))
     return _form_page(request, slug, key, _form_values(row), row, done=request.query_params.get("done"))
 
 
@@ -178,7 +179,7 @@ async def admin_update(request: Request, slug: str, key: str):
     except RegistryEditError:
         row = None
     if row is None:
-        return not_found(request, f"There is no {SLUGS[slug]} {key}.")
+        return not_found(request, Said("Nothing with the key %(key)s in this table.", key=key))
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         if slug == "users":

@@ -25,6 +25,7 @@ from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
 from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound, STATES
 from ecosentry.auth.guards import alarm_clause
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
 from ecosentry.web.alarm_text import localise_alarms
@@ -190,7 +191,7 @@ def alarm_page(request: Request, alarm_id: int):
     engine = request.app.state.engine
     row = _visible_alarm(engine, principal, alarm_id)
     if row is None:
-        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
     return work_render(request, "alarm.html", {**_detail_context(request, engine, principal, row),
                                                "done": request.query_params.get("done"), "error": None})
 
@@ -199,7 +200,7 @@ def alarm_page(request: Request, alarm_id: int):
 async def alarm_action(request: Request, alarm_id: int, action: str):
     """Acknowledge, assign, comment, clear or link; then back to the alarm (303) or the page with the error."""
     if action not in ACTIONS:
-        return not_found(request, f"Unknown alarm action {action!r}.")
+        return not_found(request, Said("Unknown alarm action %(action)r.", action=action))
     principal, denied = gate(request, "alarms.comment" if action == "comment" else "alarms.act")
     if denied:
         return denied
@@ -210,7 +211,7 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
     engine = request.app.state.engine
     row = _visible_alarm(engine, principal, alarm_id)
     if row is None:
-        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
     actor = principal.username
     try:
         if action == "ack":
@@ -228,7 +229,7 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
             store.add_link(engine, alarm_id, "mark", target, actor)
             alarm = store.get_alarm(engine, alarm_id)
     except AlarmNotFound:
-        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
     except AlarmError as exc:
         ctx = _detail_context(request, engine, principal, _visible_alarm(engine, principal, alarm_id))
         return work_render(request, "alarm.html", {**ctx, "done": None, "error": error_text(request, exc)},

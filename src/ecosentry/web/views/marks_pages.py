@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from starlette.datastructures import UploadFile
 
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.recompute import recompute_for_mark
 from ecosentry.rules.cn.marks import MARK_TYPES, TYPE_FAMILY
@@ -142,7 +143,7 @@ def new_mark_page(request: Request):
     engine = request.app.state.engine
     values = {"point_id": request.query_params.get("point") or ""}
     if values["point_id"] and (not values["point_id"].isdigit() or not principal.sees_point(int(values["point_id"]))):
-        return not_found(request, f"Point {values['point_id']} is not one of your points.")
+        return not_found(request, Said("Point %(id)s is not one of your points.", id=values["point_id"]))
     return work_render(request, "mark_new.html", {**_new_context(engine, principal, values), "error": None,
                                                   "error_field": None})
 
@@ -237,7 +238,7 @@ def mark_page(request: Request, mark_id: int):
     engine = request.app.state.engine
     mark = _visible_mark(engine, principal, mark_id)
     if mark is None:
-        return not_found(request, f"There is no mark {mark_id} on your points.")
+        return not_found(request, Said("There is no mark %(id)s on your points.", id=mark_id))
     return work_render(request, "mark.html", {**_mark_context(engine, principal, mark),
                                               "done": request.query_params.get("done"), "error": None})
 
@@ -249,11 +250,11 @@ def download_evidence(request: Request, mark_id: int, evidence_id: int):
         return denied
     engine = request.app.state.engine
     if _visible_mark(engine, principal, mark_id) is None:
-        return not_found(request, f"There is no mark {mark_id} on your points.")
+        return not_found(request, Said("There is no mark %(id)s on your points.", id=mark_id))
     try:
         ev = store.get_evidence(engine, mark_id, evidence_id)
     except MarkNotFound as exc:
-        return not_found(request, str(exc))
+        return not_found(request, exc)
     return Response(bytes(ev["data"]), media_type=ev["content_type"] or "application/octet-stream",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(ev['filename'])}",
                              "X-Content-SHA256": ev["sha256"]})
@@ -266,12 +267,12 @@ MARK_ACTIONS = {"review": "marks.review", "close": None, "evidence": "marks.file
 async def mark_action(request: Request, mark_id: int, action: str):
     """Review (regulator), close (filer or regulator) or add evidence (filer); then back to the mark."""
     if action not in MARK_ACTIONS:
-        return not_found(request, f"Unknown mark action {action!r}.")
+        return not_found(request, Said("Unknown mark action %(action)r.", action=action))
     principal, denied = gate(request, MARK_ACTIONS[action])
     if denied:
         return denied
     if action == "close" and not (principal.may("marks.file") or principal.may("marks.review")):
-        return denied_page(request, f"A {principal.role} account may not close marks.")
+        return denied_page(request, "Your account may not close marks.")
     form = await request.form()
     bad = check_csrf(request, form)
     if bad:
@@ -279,7 +280,7 @@ async def mark_action(request: Request, mark_id: int, action: str):
     engine = request.app.state.engine
     mark = _visible_mark(engine, principal, mark_id)
     if mark is None:
-        return not_found(request, f"There is no mark {mark_id} on your points.")
+        return not_found(request, Said("There is no mark %(id)s on your points.", id=mark_id))
     try:
         if action == "review":
             changed = store.review_mark(engine, mark_id, (form.get("decision") or "").strip(), principal.username,
