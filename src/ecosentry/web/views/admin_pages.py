@@ -22,7 +22,7 @@ from ecosentry.said import Said
 from ecosentry.store import registry_edit as edit
 from ecosentry.store import schema as s
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
-from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
+from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,7 +81,7 @@ def _form_page(request: Request, slug: str, key: str | None, values: dict, row: 
         options = {f.name: ref_options(conn, f.ref) for f in entity.fields if f.kind == "ref"}
     return work_render(request, "admin_form.html", {
         "slug": slug, "entity": entity, "key": key, "v": values, "row": row, "options": options,
-        "error": str(error) if error else None, "error_field": error.field if error else None, "done": done,
+        "error": error_text(request, error) if error else None, "error_field": error.field if error else None, "done": done,
     }, status_code=422 if error else 200)
 
 
