@@ -71,7 +71,7 @@ def test_build_a_new_enterprise_through_the_forms(world):
     limit = {"point_id": str(point_id), "factor_code": "w01018", "kind": "day", "upper": "50", "lower": "80",
              "valid_from": "2026-01-01", "standard": "GB 4287-2012"}
     upside_down = _post(client, w, "/admin/limits/new", limit)
-    assert upside_down.status_code == 422 and "lower limit is above the upper" in upside_down.text
+    assert upside_down.status_code == 422 and "下限高于上限" in upside_down.text
     unknown_factor = _post(client, w, "/admin/limits/new", {**limit, "lower": "", "factor_code": "w21003"})
     assert unknown_factor.status_code == 422 and "不监测因子" in unknown_factor.text
     r = _post(client, w, "/admin/limits/new", {**limit, "lower": ""})
