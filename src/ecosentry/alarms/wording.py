@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AlarmNames", "Voice", "type_name", "rule_name", "alarm_title", "alarm_explanation", "notification_text", "N_"]
+__all__ = ["AlarmNames", "Voice", "type_name", "rule_name", "alarm_title", "alarm_explanation", "notification_text",
+           "N_"]
 
 
 def N_(msgid: str) -> str:

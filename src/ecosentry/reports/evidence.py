@@ -655,7 +655,8 @@ def _sections(pack: EvidencePack) -> list[tuple[str, list]]:
     items: list = [pack.explanation_text or a.get("explanation") or "（无说明 no explanation）"]
     if pack.findings:
         items.append(_Table(["代码 Code", "因子 Factor", "时段 Span", "说明 Explanation"],
-                            [[f"{rule_name(f.code, zh)}\n{f.code}", f.factor, f"{L(f.start, seconds=False)}\n至 {L(f.end, seconds=False)}",
+                            [[f"{rule_name(f.code, zh)}\n{f.code}", f.factor,
+                              f"{L(f.start, seconds=False)}\n至 {L(f.end, seconds=False)}",
                               f.explanation] for f in pack.findings], [0.17, 0.11, 0.24, 0.48], wrap=(2, 3)))
     if pack.periods:
         items.append(_Table(["因子 Factor", "时段 Period", "开始 Start", "判定值 Value", "限值 Limit", "超标倍数 Multiple"],

@@ -142,7 +142,8 @@ def list_alarm_types():
 # --------------------------------------------------------------------------- alarms
 
 @router.get("/alarms", summary="Alarms, newest first, with filters and paging")
-def list_alarms(request: Request, state: list[str] | None = Query(None, description="active | acknowledged | cleared (repeatable)"),
+def list_alarms(request: Request,
+                state: list[str] | None = Query(None, description="active | acknowledged | cleared (repeatable)"),
                 type: list[str] | None = Query(None, description="ALM code (repeatable)"),
                 severity: list[str] | None = Query(None, description="info | warning | critical (repeatable)"),
                 region: str | None = Query(None, description="region code: that region and everything below"),

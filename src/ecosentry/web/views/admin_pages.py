@@ -81,7 +81,8 @@ def _form_page(request: Request, slug: str, key: str | None, values: dict, row: 
         options = {f.name: ref_options(conn, f.ref) for f in entity.fields if f.kind == "ref"}
     return work_render(request, "admin_form.html", {
         "slug": slug, "entity": entity, "key": key, "v": values, "row": row, "options": options,
-        "error": error_text(request, error) if error else None, "error_field": error.field if error else None, "done": done,
+        "error": error_text(request, error) if error else None, "error_field": error.field if error else None,
+        "done": done,
     }, status_code=422 if error else 200)
 
 
