@@ -22,6 +22,7 @@ from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings
+from ecosentry.web.alarm_text import localise_for
 from ecosentry.web.templating import render
 from ecosentry.web.views import routers as view_routers
 from ecosentry.web.views.point_chart import DEFAULT_HOURS
@@ -93,4 +94,5 @@ def mount_web(app: FastAPI) -> None:
             return redirect
         ctx = point_context(request.app.state.engine, current_principal(request), point_id,
                             datetime.now(timezone.utc))
+        ctx["alarms"] = localise_for(request, ctx["alarms"])
         return render(request, "point.html", ctx)

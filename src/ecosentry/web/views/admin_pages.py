@@ -20,10 +20,11 @@ from sqlalchemy import Connection, func, select
 
 from ecosentry.auth import accounts
 from ecosentry.auth.passwords import PasswordError
+from ecosentry.said import Said
 from ecosentry.store import registry_edit as edit
 from ecosentry.store import schema as s
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
-from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
+from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,13 +85,14 @@ def _form_page(request: Request, slug: str, key: str | None, values: dict, row: 
         options = {f.name: ref_options(conn, f.ref) for f in entity.fields if f.kind == "ref"}
     return work_render(request, "admin_form.html", {
         "slug": slug, "entity": entity, "key": key, "v": values, "row": row, "options": options,
-        "error": str(error) if error else None, "error_field": error.field if error else None, "done": done,
+        "error": error_text(request, error) if error else None, "error_field": error.field if error else None,
+        "done": done,
     }, status_code=422 if error else 200)
 
 
 def _gate(request: Request, slug: str):
     if slug not in SLUGS:
-        return None, not_found(request, f"Unknown registry table {slug!r}.")
+        return None, not_found(request, Said("Unknown registry table %(slug)r.", slug=slug))
     return gate(request, _action(SLUGS[slug]))
 
 
@@ -163,7 +165,7 @@ def admin_edit(request: Request, slug: str, key: str):
     except RegistryEditError:
         row = None
     if row is None:
-        return not_found(request, f"There is no {SLUGS[slug]} {key}.")
+        return not_found(request, Said("Nothing with the key %(key)s in this table.", key=key))
     return _form_page(request, slug, key, _form_values(row), row, done=request.query_params.get("done"))
 
 
@@ -182,7 +184,7 @@ async def admin_update(request: Request, slug: str, key: str):
     except RegistryEditError:
         row = None
     if row is None:
-        return not_found(request, f"There is no {SLUGS[slug]} {key}.")
+        return not_found(request, Said("Nothing with the key %(key)s in this table.", key=key))
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         if slug == "users":

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
+from ecosentry.web.alarm_text import localise_for
 from ecosentry.web.templating import render
 from ecosentry.web.views.site_details import (KINDS, limits_in_force, live_values, point_rates, recent_alarms,
                                               recent_marks, report_links)
@@ -51,6 +52,7 @@ def enterprise_page(request: Request, enterprise_id: int):
         return redirect
     ctx = site_context(request.app.state.engine, current_principal(request), enterprise_id, None,
                        datetime.now(timezone.utc))
+    ctx["alarms"] = localise_for(request, ctx["alarms"])
     return render(request, "enterprise.html", ctx)
 
 
@@ -67,4 +69,5 @@ def outlet_page(request: Request, outlet_id: int):
     if not ctx["ent"]["outlets"]:  # the outlet has points, none of them in this account's scope
         raise HTTPException(403, f"outlet {outlet_id} has no monitoring point this account may see")
     ctx["outlet"] = ctx["ent"]["outlets"][0]
+    ctx["alarms"] = localise_for(request, ctx["alarms"])
     return render(request, "outlet.html", ctx)
