@@ -22,6 +22,7 @@ from ecosentry.api.routes.periods import point_rate_counts
 from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings
+from ecosentry.web.errors import install_error_pages
 from ecosentry.web.templating import render
 from ecosentry.web.views import routers as view_routers
 from ecosentry.web.views.point_chart import DEFAULT_HOURS
@@ -73,6 +74,7 @@ def point_context(engine, principal, point_id: int, now: datetime) -> dict:
 
 
 def mount_web(app: FastAPI) -> None:
+    install_error_pages(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_DIR), name="plotly")
     app.mount("/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
