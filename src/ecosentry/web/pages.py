@@ -8,7 +8,7 @@ xstatic-leaflet); nothing is loaded from a CDN. Every page shows only what the r
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,11 +23,12 @@ from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings
 from ecosentry.web.errors import install_error_pages
+from ecosentry.web.listing import ListQuery, page_of
 from ecosentry.web.templating import render
 from ecosentry.web.views import routers as view_routers
 from ecosentry.web.views.point_chart import DEFAULT_HOURS
-from ecosentry.web.views.site_details import (KINDS, limits_in_force, live_values, point_rates, recent_alarms,
-                                              recent_hours, recent_marks, report_links)
+from ecosentry.web.views.site_details import (KINDS, day_hours, limits_in_force, live_values, point_rates,
+                                              recent_alarms, recent_marks, report_links)
 from ecosentry.web.views.site_state import (factor_catalogue, login_redirect, point_states, require_point,
                                             visible_tree)
 
@@ -50,8 +51,21 @@ def home_context(engine, principal, now: datetime) -> dict:
             "online": online, "now": now}
 
 
-def point_context(engine, principal, point_id: int, now: datetime) -> dict:
-    """Everything the point page shows around its chart."""
+#: Rows of the point page's hourly table per page (one row per hour and factor).
+HOURS_PER_PAGE = 24
+
+
+def _chosen_day(value: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat(value) if value else today
+    except ValueError:
+        return today
+    return min(day, today)
+
+
+def point_context(engine, principal, point_id: int, now: datetime, request: Request | None = None) -> dict:
+    """Everything the point page shows around its chart; the hourly table shows one local day (``?day=``,
+    default today), newest hour first, :data:`HOURS_PER_PAGE` rows a page (``?page=``)."""
     with engine.connect() as conn:
         require_point(conn, principal, point_id)
     pt = get_point(engine, point_id)
@@ -61,7 +75,12 @@ def point_context(engine, principal, point_id: int, now: datetime) -> dict:
         live = live_values(conn, [point_id])
         limits = limits_in_force(conn, [point_id], now.astimezone(ZoneInfo(pt["tz"])).date())
         alarms = recent_alarms(conn, [point_id], None, now)
-        hours = recent_hours(conn, point_id, now)
+        today = now.astimezone(ZoneInfo(pt["tz"])).date()
+        day = _chosen_day(request.query_params.get("day") if request is not None else None, today)
+        lq = (ListQuery.from_request(request, sorts=("time",), default_sort="time", default_desc=True,
+                                     keep=("day",), per_page=HOURS_PER_PAGE) if request is not None
+              else ListQuery(path=f"/points/{point_id}", sort="time", desc=True, per_page=HOURS_PER_PAGE))
+        hours, n_hours = page_of(day_hours(conn, point_id, day, pt["tz"]), lq)
         factors = factor_catalogue(conn)
     end = now.replace(minute=0, second=0, microsecond=0)
     per_factor = point_rate_counts(engine, point_id, end - timedelta(hours=24), end, pt["tz"], "backfilled",
@@ -70,7 +89,9 @@ def point_context(engine, principal, point_id: int, now: datetime) -> dict:
             "factors": factors, "kinds": KINDS, "rates": point_rates(engine, [pt], now)[point_id],
             "factor_rates": per_factor, "marks": recent_marks(engine, [point_id], now),
             "reports": report_links(point_id, pt["tz"], now), "point_of": {point_id: pt},
-            "chart_hours": DEFAULT_HOURS, "hours": hours}
+            "chart_hours": DEFAULT_HOURS, "hours": hours, "n_hours": n_hours, "hours_lq": lq, "day": day,
+            "today": today, "prev_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1) if day < today else None}
 
 
 def mount_web(app: FastAPI) -> None:
@@ -93,5 +114,5 @@ def mount_web(app: FastAPI) -> None:
         if (redirect := login_redirect(request)) is not None:
             return redirect
         ctx = point_context(request.app.state.engine, current_principal(request), point_id,
-                            datetime.now(timezone.utc))
+                            datetime.now(timezone.utc), request)
         return render(request, "point.html", ctx)
