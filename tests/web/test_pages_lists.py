@@ -38,3 +38,48 @@ def test_point_hourly_table_is_paged_by_day_newest_first(client, engine, keys):
     assert set(_hour_rows(last)).isdisjoint(rows)
     today = client.get(f"/points/{i['gas']}?lang=en").text  # default: today, which has no hours here
     assert "No hourly values on this day." in today and f"day={yesterday}" in today
+
+
+def _names(html: str) -> list[str]:
+    return re.findall(r'<article class="ent" data-enterprise="\d+">\s*<h2><a href="/enterprises/\d+">([^<]+)</a>', html)
+
+
+def test_enterprise_list_search_filter_sort_and_paging(client, engine, keys):
+    from pages_testkit import HOME_NAME, OTHER_NAME, add_alarm
+
+    i = ids(engine)
+    add_alarm(engine, i["other"])
+    as_user(client, keys, "suzhou")  # the city regulator sees both counties
+    assert _names(client.get("/").text) == sorted([HOME_NAME, OTHER_NAME])
+    assert _names(client.get("/?sort=name&order=desc").text) == sorted([HOME_NAME, OTHER_NAME], reverse=True)
+    assert _names(client.get("/?q=虎丘").text) == [OTHER_NAME]
+    assert _names(client.get("/?q=91320506").text) == [HOME_NAME]             # credit code
+    assert _names(client.get("/?q=TEST0000000000000HUQIU").text) == [OTHER_NAME]  # a point's MN
+    assert _names(client.get("/?region=320505").text) == [OTHER_NAME]
+    assert _names(client.get("/?region=320506").text) == [HOME_NAME]
+    assert _names(client.get("/?industry=2614 有机化学原料制造").text) == [OTHER_NAME]
+    assert _names(client.get("/?state=alarm").text) == [OTHER_NAME]
+    assert _names(client.get("/?sort=state").text)[0] == OTHER_NAME            # alarm before the others
+    page = client.get("/?q=x%25_&lang=en").text                               # % and _ match themselves
+    assert _names(page) == [] and "No enterprise matches the search." in page
+    # the state is kept in the sort links and the page links
+    page = client.get("/?q=有限&region=320500&sort=region").text
+    assert 'href="/?q=%E6%9C%89%E9%99%90&amp;region=320500&amp;sort=region&amp;order=desc"' in page
+    as_user(client, keys, "wuzhong")  # a region outside the scope finds nothing
+    assert _names(client.get("/?region=320505").text) == []
+
+
+def test_enterprise_list_pages(engine, keys, client):
+    from ecosentry.store.registry import import_fleet
+    from pages_testkit import PAGES_FLEET
+
+    fleet = {"regions": PAGES_FLEET["regions"], "enterprises": [
+        {"credit_code": f"91320506MA1PAGE{n:03d}", "name": f"分页企业{n:02d}", "region": "320506", "outlets": []}
+        for n in range(25)]}
+    import_fleet(engine, fleet)
+    as_user(client, keys, "wuzhong")
+    first = client.get("/?q=分页企业").text
+    assert _names(first) == [f"分页企业{n:02d}" for n in range(20)]
+    assert 'data-total="25"' in first and 'data-pages="2"' in first
+    second = client.get("/?q=分页企业&page=2").text
+    assert _names(second) == [f"分页企业{n:02d}" for n in range(20, 25)]

@@ -29,26 +29,67 @@ from ecosentry.web.views import routers as view_routers
 from ecosentry.web.views.point_chart import DEFAULT_HOURS
 from ecosentry.web.views.site_details import (KINDS, day_hours, limits_in_force, live_values, point_rates,
                                               recent_alarms, recent_marks, report_links)
-from ecosentry.web.views.site_state import (factor_catalogue, login_redirect, point_states, require_point,
-                                            visible_tree)
+from ecosentry.store.registry import region_subtree
+from ecosentry.web.views.site_state import (STATES, factor_catalogue, login_redirect, point_states, require_point,
+                                            visible_regions, visible_tree)
 
 HERE = Path(__file__).parent
 PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 LEAFLET_DIR = Path(xstatic.pkg.leaflet.BASE_DIR)
 
 
-def home_context(engine, principal, now: datetime) -> dict:
-    """Enterprises and points in the scope, with their state and latest minute (or real-time) values."""
+#: Sort keys of the enterprise list and what each sorts by.
+HOME_SORTS = {"name": lambda x, st: x["name"], "region": lambda x, st: (x["region_name"] or "", x["name"]),
+              "industry": lambda x, st: (x.get("industry") or "", x["name"]),
+              "state": lambda x, st: (STATES.index(st[-x["id"]].state), x["name"])}
+#: Enterprises per page of the enterprise list.
+HOME_PER_PAGE = 20
+
+
+def home_query(request: Request) -> ListQuery:
+    """The enterprise list's search (name, credit code, point MN), filters and sort from the query string."""
+    return ListQuery.from_request(request, sorts=tuple(HOME_SORTS), default_sort="name",
+                                  filters=("region", "industry", "state"), per_page=HOME_PER_PAGE)
+
+
+def _matches(x: dict, lq: ListQuery, states: dict, regions: set[str] | None) -> bool:
+    f = lq.filters
+    if regions is not None and x["region_code"] not in regions:
+        return False
+    if f.get("industry") and (x.get("industry") or "") != f["industry"]:
+        return False
+    if f.get("state") and states[-x["id"]].state != f["state"]:
+        return False
+    if lq.q:
+        needle = lq.q.casefold()
+        hay = [x["name"], x["credit_code"] or ""] + [pt["mn"] for pt in x["points"]]
+        return any(needle in h.casefold() for h in hay)
+    return True
+
+
+def home_context(engine, principal, now: datetime, lq: ListQuery | None = None) -> dict:
+    """Enterprises and points in the scope with their state and latest minute (or real-time) values: the
+    totals over the whole scope, the cards of one page of the searched, filtered and sorted list."""
+    lq = lq or ListQuery(path="/", sort="name", per_page=HOME_PER_PAGE)
     with engine.connect() as conn:
-        ents = visible_tree(conn, principal)
-        states = point_states(conn, ents, now)
-        pids = [pt["id"] for x in ents for pt in x["points"]]
-        live = live_values(conn, pids)
+        every = visible_tree(conn, principal)
+        states = point_states(conn, every, now)
+        region = lq.filters.get("region") or ""
+        regions = None
+        if region:  # a region outside the scope simply finds nothing (as the API's filters do)
+            regions = set(region_subtree(conn, region)) if principal.sees_region(region) else set()
+        chosen = sorted((x for x in every if _matches(x, lq, states, regions)),
+                        key=lambda x: HOME_SORTS[lq.sort](x, states), reverse=lq.desc)
+        ents, total = page_of(chosen, lq)
+        live = live_values(conn, [pt["id"] for x in ents for pt in x["points"]])
         factors = factor_catalogue(conn)
-    n_points = len(pids)
+        region_choices = visible_regions(conn, principal)
+    pids = [pt["id"] for x in every for pt in x["points"]]
     online = sum(1 for pid in pids if states[pid].online)
-    return {"ents": ents, "states": states, "live": live, "factors": factors, "n_points": n_points,
-            "online": online, "now": now}
+    return {"ents": ents, "states": states, "live": live, "factors": factors, "n_points": len(pids),
+            "online": online, "now": now, "n_ents": len(every), "total": total, "lq": lq,
+            "region_choices": region_choices, "industries": sorted({x["industry"] for x in every if x.get("industry")}),
+            "state_choices": STATES}
 
 
 #: Rows of the point page's hourly table per page (one row per hour and factor).
@@ -106,7 +147,8 @@ def mount_web(app: FastAPI) -> None:
     def home(request: Request):
         if current_principal(request).is_public:
             return RedirectResponse("/public", status_code=303)
-        ctx = home_context(request.app.state.engine, current_principal(request), datetime.now(timezone.utc))
+        ctx = home_context(request.app.state.engine, current_principal(request), datetime.now(timezone.utc),
+                           home_query(request))
         return render(request, "home.html", ctx)
 
     @app.get("/points/{point_id}", response_class=HTMLResponse, include_in_schema=False)
