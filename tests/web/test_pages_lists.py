@@ -83,3 +83,26 @@ def test_enterprise_list_pages(engine, keys, client):
     assert 'data-total="25"' in first and 'data-pages="2"' in first
     second = client.get("/?q=分页企业&page=2").text
     assert _names(second) == [f"分页企业{n:02d}" for n in range(20, 25)]
+
+
+def test_registry_lists_sort_by_a_clicked_column_and_page(db_url, tmp_path):
+    """The registry administration lists: search (already), sortable columns and page links."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from work_world import start
+
+    def mns(html: str) -> list[str]:
+        return re.findall(r'<tr><td><a href="/admin/points/\d+">\d+</a></td><td>([^<]*)</td>', html)
+
+    client, w = start(db_url, tmp_path)
+    with client:
+        down = client.get("/admin/points?sort=mn&order=desc", headers=w.bearer("admin")).text
+        up = client.get("/admin/points?sort=mn&order=asc", headers=w.bearer("admin")).text
+        assert len(mns(up)) >= 3 and mns(up) == sorted(mns(up)) and mns(down) == sorted(mns(up), reverse=True)
+        assert 'aria-sort="descending"' in down and 'href="/admin/points?sort=mn&amp;order=asc"' in down
+        found = client.get("/admin/points?q=GASB&sort=mn", headers=w.bearer("admin")).text
+        assert mns(found) == ["TEST0000000000000000GASB"] and 'data-total="1"' in found
+        assert client.get("/admin/points?sort=nonsense", headers=w.bearer("admin")).status_code == 200
+    w.engine.dispose()
