@@ -1,4 +1,4 @@
-"""The alarm centre's list: search (alarm title, enterprise, point) and sortable columns in the query string,
+"""The alarm centre's and the mark list's search (title, enterprise, point; reason) and sortable columns in the query
 on top of its filters and pages (issue 11 item 9)."""
 
 from __future__ import annotations
@@ -45,3 +45,23 @@ def test_search_and_sort_the_alarm_list(world):
     assert 'name="q" value="SO2"' in page
     # the scope still applies to a search: county A never finds county B's alarm
     assert _order(client.get("/alarms?q=焚烧炉", headers=w.bearer("county_a")).text) == []
+
+
+def test_search_and_sort_the_mark_list(world):
+    from work_world import GAS_A as gas_a  # noqa: F401  (the fleet's points)
+    from ecosentry.store.marks import file_mark
+
+    client, w = world
+    t0 = datetime(2026, 11, 20, 1, tzinfo=timezone.utc)
+    ids = [file_mark(w.engine, point_id=w.points[mn], type="maintenance", start=t0 + timedelta(hours=k),
+                     end=t0 + timedelta(hours=k, minutes=30), reason=reason, filed_by="fixture")
+           for k, (mn, reason) in enumerate([(GAS_A, "更换采样探头"), (WATER_A, "清洗管路"), (GAS_B, "校准")])]
+    get = lambda q="": client.get("/marks" + q, headers=w.bearer("city")).text  # noqa: E731
+    order = lambda html: list(dict.fromkeys(int(x) for x in re.findall(r'<a href="/marks/(\d+)">', html)))  # noqa: E731
+    assert order(get("?sort=start&order=asc")) == ids
+    assert order(get("?sort=start&order=desc")) == ids[::-1]
+    assert order(get("?q=探头")) == [ids[0]]                 # in the reason
+    assert order(get("?q=焚烧炉")) == [ids[2]]               # in the point's name
+    page = get("?q=管路&sort=start&order=asc")
+    assert order(page) == [ids[1]] and 'href="/marks?q=%E7%AE%A1%E8%B7%AF&amp;sort=start&amp;order=desc"' in page
+    assert order(client.get("/marks?q=焚烧炉", headers=w.bearer("county_a")).text) == []   # the scope holds
