@@ -1,5 +1,5 @@
-"""The alarm centre's and the mark list's search (title, enterprise, point; reason) and sortable columns in the query
-on top of its filters and pages (issue 11 item 9)."""
+"""The alarm centre's and the mark list's search (alarm title, enterprise, point; mark reason) and sortable
+columns in the query string, on top of their filters and pages (issue 11 item 9)."""
 
 from __future__ import annotations
 
