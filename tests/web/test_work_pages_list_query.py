@@ -65,3 +65,14 @@ def test_search_and_sort_the_mark_list(world):
     page = get("?q=管路&sort=start&order=asc")
     assert order(page) == [ids[1]] and 'href="/marks?q=%E7%AE%A1%E8%B7%AF&amp;sort=start&amp;order=desc"' in page
     assert order(client.get("/marks?q=焚烧炉", headers=w.bearer("county_a")).text) == []   # the scope holds
+
+
+def test_sort_the_audit_log(world):
+    client, w = world
+    rows = lambda html: [int(x) for x in re.findall(r'<tr data-id="(\d+)"', html)]  # noqa: E731
+    newest = client.get("/audit", headers=w.bearer("admin")).text
+    oldest = client.get("/audit?sort=at&order=asc", headers=w.bearer("admin")).text
+    assert len(rows(newest)) >= 2 and rows(oldest) == rows(newest)[::-1]
+    assert 'aria-sort="descending"' in newest and 'href="/audit?sort=at&amp;order=asc"' in newest
+    by_actor = rows(client.get("/audit?sort=actor&order=asc", headers=w.bearer("admin")).text)
+    assert sorted(by_actor) == sorted(rows(newest))
