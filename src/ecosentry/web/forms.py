@@ -86,15 +86,18 @@ def work_render(request: Request, name: str, context: dict | None = None, status
     return response
 
 
-def denied_page(request: Request, message: str, status_code: int = 403) -> Response:
-    """The 403 (or 404) page with a sentence saying why."""
-    return work_render(request, "work_denied.html", {"message": message, "status": status_code},
+def denied_page(request: Request, message: str | None, status_code: int = 403, *,
+                action: str | None = None) -> Response:
+    """The 403 (or 404) page in the user's language: the status's sentence (:mod:`ecosentry.web.errors`),
+    ``message`` translated through the catalogue (an English msgid) and the permission ``action`` lacking."""
+    return work_render(request, "work_denied.html", {"message": message, "status": status_code, "action": action},
                        status_code=status_code)
 
 
 def not_found(request: Request, what: str) -> Response:
-    """404 for an object that does not exist or lies outside the principal's scope."""
-    return denied_page(request, what, status_code=404)
+    """404 for an object that does not exist or lies outside the principal's scope. ``what`` (English, for the
+    code's reader) is not shown: both cases give the same page, in the user's language."""
+    return denied_page(request, None, status_code=404)
 
 
 def gate(request: Request, action: str | None = None) -> tuple[Principal, Response | None]:
@@ -108,7 +111,7 @@ def gate(request: Request, action: str | None = None) -> tuple[Principal, Respon
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return principal, RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
     if action is not None and not principal.may(action):
-        return principal, denied_page(request, f"A {principal.role} account may not do this ({action}).")
+        return principal, denied_page(request, None, action=action)
     return principal, None
 
 

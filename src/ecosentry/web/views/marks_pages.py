@@ -273,7 +273,7 @@ async def mark_action(request: Request, mark_id: int, action: str):
     if denied:
         return denied
     if action == "close" and not (principal.may("marks.file") or principal.may("marks.review")):
-        return denied_page(request, f"A {principal.role} account may not close marks.")
+        return denied_page(request, "Your account may not close marks.")
     form = await request.form()
     bad = check_csrf(request, form)
     if bad:
