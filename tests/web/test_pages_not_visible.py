@@ -68,7 +68,11 @@ def test_unpublished_enterprise_on_the_public_page_is_like_a_missing_one(client,
 
 def test_unknown_address_is_a_page_and_the_api_stays_json(client, engine, keys):
     as_user(client, keys, "wuzhong")
-    r = client.get("/no-such-page", headers={"Accept": "text/html"})
+    bad = client.get("/points/abc?lang=vi")
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+    assert "Hãy kiểm tra địa chỉ và thử lại." in bad.text
+    assert client.get("/api/v1/points/abc").json()["detail"]  # the API keeps its JSON
+    r = client.get("/no-such-page?lang=zh", headers={"Accept": "text/html"})
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and "未找到" in r.text
     api = client.get(f"/api/v1/points/{ids(engine)['other']}")
     assert api.status_code == 404 and api.json()["detail"]

@@ -13,7 +13,8 @@ so ids cannot be probed from the pages either (docs/access.md).
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -56,5 +57,16 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     return await http_exception_handler(request, exc)
 
 
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """A page address with a malformed id or parameter (``/points/abc``): the error page, not JSON."""
+    if wants_page(request):
+        try:
+            return error_page(request, 422)
+        except StarletteHTTPException:
+            pass
+    return await request_validation_exception_handler(request, exc)
+
+
 def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
