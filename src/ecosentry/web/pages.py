@@ -121,7 +121,7 @@ def point_context(engine, principal, point_id: int, now: datetime, request: Requ
         lq = (ListQuery.from_request(request, sorts=("time",), default_sort="time", default_desc=True,
                                      keep=("day",), per_page=HOURS_PER_PAGE) if request is not None
               else ListQuery(path=f"/points/{point_id}", sort="time", desc=True, per_page=HOURS_PER_PAGE))
-        hours, n_hours = page_of(day_hours(conn, point_id, day, pt["tz"]), lq)
+        hours, n_hours = page_of(day_hours(conn, point_id, day, pt["tz"], now), lq)
         factors = factor_catalogue(conn)
     end = now.replace(minute=0, second=0, microsecond=0)
     per_factor = point_rate_counts(engine, point_id, end - timedelta(hours=24), end, pt["tz"], "backfilled",

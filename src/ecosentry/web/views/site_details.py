@@ -13,7 +13,7 @@ from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum
 from ecosentry.store import schema as s
 from ecosentry.store.marks import list_marks
 
-__all__ = ["KINDS", "MARK_DAYS", "live_values", "recent_hours", "day_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
+__all__ = ["KINDS", "MARK_DAYS", "live_values", "day_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
            "report_links"]
 
 #: Data kinds of the live-value tables, finest first.
@@ -33,22 +33,12 @@ def live_values(conn: Connection, point_ids: list[int]) -> dict[int, dict[str, d
     return out
 
 
-def recent_hours(conn: Connection, point_id: int, now: datetime, hours: int = 24) -> list[dict]:
-    """Derived hourly values of the point's last ``hours`` hours, newest first, each with ``complete``
-    (False for the hour in progress, whose validity can still change)."""
-    h = s.hourly_values
-    rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= now - timedelta(hours=hours))
-                        .order_by(h.c.period_start.desc(), h.c.factor_code)).mappings()
-    return [{**dict(r), "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
-
-
-def day_hours(conn: Connection, point_id: int, day: date, tz: str) -> list[dict]:
+def day_hours(conn: Connection, point_id: int, day: date, tz: str, now: datetime) -> list[dict]:
     """Derived hourly values of the point's local ``day`` (in ``tz``), newest hour first, factors in code
     order, each with ``complete`` (False for the hour in progress)."""
     h = s.hourly_values
     start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).astimezone(timezone.utc)
-    now = datetime.now(timezone.utc)
     rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= start, h.c.period_start < end)
                         .order_by(h.c.period_start.desc(), h.c.factor_code)).mappings()
     return [{**dict(r), "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
