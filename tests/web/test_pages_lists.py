@@ -36,8 +36,13 @@ def test_point_hourly_table_is_paged_by_day_newest_first(client, engine, keys):
     last = client.get(f"/points/{i['gas']}?day={yesterday}&page=9&lang=en").text
     assert len(_hour_rows(last)) == 24 and 'rel="next"' not in last.split('class="pager"', 1)[1]
     assert set(_hour_rows(last)).isdisjoint(rows)
-    today = client.get(f"/points/{i['gas']}?lang=en").text  # default: today, which has no hours here
+    today = client.get(f"/points/{i['gas']}?day={yesterday + timedelta(days=1)}&lang=en").text  # no hours today
     assert "No hourly values on this day." in today and f"day={yesterday}" in today
+    recent = client.get(f"/points/{i['gas']}?lang=en").text  # default: the last 24 hours, paged the same way
+    since = datetime.now(timezone.utc) - timedelta(hours=24)
+    n = len(FACTORS) * sum(1 for h in range(24) if start + timedelta(hours=h) >= since)
+    assert len(_hour_rows(recent)) == min(24, n)
+    assert f'data-total="{n}"' in recent if n else "No hourly values in the last 24 hours." in recent
 
 
 def _names(html: str) -> list[str]:

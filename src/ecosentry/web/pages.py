@@ -96,17 +96,18 @@ def home_context(engine, principal, now: datetime, lq: ListQuery | None = None) 
 HOURS_PER_PAGE = 24
 
 
-def _chosen_day(value: str | None, today: date) -> date:
+def _chosen_day(value: str | None, today: date) -> date | None:
+    """The local day asked for (``?day=YYYY-MM-DD``, at most today), or ``None``: the last 24 hours."""
     try:
-        day = date.fromisoformat(value) if value else today
+        day = date.fromisoformat(value) if value else None
     except ValueError:
-        return today
-    return min(day, today)
+        return None
+    return min(day, today) if day is not None else None
 
 
 def point_context(engine, principal, point_id: int, now: datetime, request: Request | None = None) -> dict:
-    """Everything the point page shows around its chart; the hourly table shows one local day (``?day=``,
-    default today), newest hour first, :data:`HOURS_PER_PAGE` rows a page (``?page=``)."""
+    """Everything the point page shows around its chart; the hourly table shows the last 24 hours or one local
+    day (``?day=``), newest hour first, :data:`HOURS_PER_PAGE` rows a page (``?page=``)."""
     with engine.connect() as conn:
         require_point(conn, principal, point_id)
     pt = get_point(engine, point_id)
@@ -131,8 +132,8 @@ def point_context(engine, principal, point_id: int, now: datetime, request: Requ
             "factor_rates": per_factor, "marks": recent_marks(engine, [point_id], now),
             "reports": report_links(point_id, pt["tz"], now), "point_of": {point_id: pt},
             "chart_hours": DEFAULT_HOURS, "hours": hours, "n_hours": n_hours, "hours_lq": lq, "day": day,
-            "today": today, "prev_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1) if day < today else None}
+            "today": today, "prev_day": (day or today) - timedelta(days=1),
+            "next_day": day + timedelta(days=1) if day is not None and day < today else None}
 
 
 def mount_web(app: FastAPI) -> None:

@@ -33,12 +33,16 @@ def live_values(conn: Connection, point_ids: list[int]) -> dict[int, dict[str, d
     return out
 
 
-def day_hours(conn: Connection, point_id: int, day: date, tz: str, now: datetime) -> list[dict]:
-    """Derived hourly values of the point's local ``day`` (in ``tz``), newest hour first, factors in code
-    order, each with ``complete`` (False for the hour in progress)."""
+def day_hours(conn: Connection, point_id: int, day: date | None, tz: str, now: datetime) -> list[dict]:
+    """Derived hourly values of the point's local ``day`` (in ``tz``), or of the last 24 hours when ``day`` is
+    ``None``; newest hour first, factors in code order, each with ``complete`` (False for the hour in
+    progress, whose validity can still change)."""
     h = s.hourly_values
-    start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).astimezone(timezone.utc)
+    if day is None:
+        start, end = now - timedelta(hours=24), now + timedelta(hours=1)
+    else:
+        start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).astimezone(timezone.utc)
     rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= start, h.c.period_start < end)
                         .order_by(h.c.period_start.desc(), h.c.factor_code)).mappings()
     return [{**dict(r), "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
