@@ -305,8 +305,9 @@ def get_row(engine: Engine, entity: str, key: Any) -> dict | None:
 
 
 def list_rows(engine: Engine, entity: str, *, search: str | None = None, offset: int = 0,
-              limit: int = 50) -> tuple[list[dict], int]:
-    """Rows of a registry table (the list columns), ordered by key, optionally searched, and the total."""
+              limit: int = 50, sort: str | None = None, desc: bool = False) -> tuple[list[dict], int]:
+    """Rows of a registry table (the list columns), ordered by ``sort`` (one of the list columns; else the
+    key), then the key, optionally searched, and the total."""
     e = _entity(entity)
     t = e.table
     conds = []
@@ -316,7 +317,12 @@ def list_rows(engine: Engine, entity: str, *, search: str | None = None, offset:
     cols = [t.c[c] for c in e.list_columns]
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(t).where(*conds)).scalar_one()
-        rows = conn.execute(select(*cols).where(*conds).order_by(t.c[e.key]).offset(offset).limit(limit)).mappings()
+        order = [t.c[e.key]]
+        if sort in e.list_columns and sort != e.key:
+            order.insert(0, t.c[sort].desc() if desc else t.c[sort].asc())
+        elif desc:
+            order = [t.c[e.key].desc()]
+        rows = conn.execute(select(*cols).where(*conds).order_by(*order).offset(offset).limit(limit)).mappings()
         return [dict(r) for r in rows], int(total)
 
 

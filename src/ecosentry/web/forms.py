@@ -99,17 +99,22 @@ def work_render(request: Request, name: str, context: dict | None = None, status
     return response
 
 
-def denied_page(request: Request, message: str | Said, status_code: int = 403) -> Response:
-    """The 403 (or 404) page with a sentence saying why (a :class:`~ecosentry.said.Said` or a msgid, in the
-    reader's language)."""
-    said = message if isinstance(message, Said) else Said(message)
-    return work_render(request, "work_denied.html", {"message": error_text(request, said), "status": status_code},
+def denied_page(request: Request, message: str | Said | None, status_code: int = 403, *,
+                action: str | None = None) -> Response:
+    """The 403 (or 404) page in the user's language: the status's sentence (:mod:`ecosentry.web.errors`),
+    ``message`` (a :class:`~ecosentry.said.Said` or an English msgid) said in the reader's language, and the
+    permission ``action`` lacking."""
+    text = None
+    if message is not None:
+        text = error_text(request, message if isinstance(message, Said) else Said(message))
+    return work_render(request, "work_denied.html", {"message": text, "status": status_code, "action": action},
                        status_code=status_code)
 
 
-def not_found(request: Request, what: str | Said) -> Response:
-    """404 for an object that does not exist or lies outside the principal's scope."""
-    return denied_page(request, what, status_code=404)
+def not_found(request: Request, what: str) -> Response:
+    """404 for an object that does not exist or lies outside the principal's scope. ``what`` (English, for the
+    code's reader) is not shown: both cases give the same page, in the user's language."""
+    return denied_page(request, None, status_code=404)
 
 
 def gate(request: Request, action: str | None = None) -> tuple[Principal, Response | None]:
@@ -123,7 +128,7 @@ def gate(request: Request, action: str | None = None) -> tuple[Principal, Respon
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return principal, RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
     if action is not None and not principal.may(action):
-        return principal, denied_page(request, Said("Your account may not do this (%(action)s).", action=action))
+        return principal, denied_page(request, None, action=action)
     return principal, None
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -25,6 +24,7 @@ from ecosentry.store import registry_edit as edit
 from ecosentry.store import schema as s
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
 from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
+from ecosentry.web.listing import ListQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,15 +113,13 @@ def admin_list(request: Request, slug: str):
     principal, denied = _gate(request, slug)
     if denied:
         return denied
-    q = (request.query_params.get("q") or "").strip()
-    page_raw = request.query_params.get("page") or "1"
-    page = int(page_raw) if page_raw.isdigit() and int(page_raw) > 0 else 1
     entity = ENTITIES[SLUGS[slug]]
-    rows, total = edit.list_rows(request.app.state.engine, entity.name, search=q or None,
-                                 offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    lq = ListQuery.from_request(request, sorts=tuple(entity.list_columns), default_sort=entity.key,
+                                per_page=PAGE_SIZE)
+    rows, total = edit.list_rows(request.app.state.engine, entity.name, search=lq.q or None,
+                                 offset=lq.offset, limit=PAGE_SIZE, sort=lq.sort, desc=lq.desc)
     return work_render(request, "admin_list.html", {
-        "slug": slug, "entity": entity, "rows": rows, "total": total, "q": q, "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)), "query": urlencode({"q": q}) if q else ""})
+        "slug": slug, "entity": entity, "rows": rows, "total": total, "q": lq.q, "lq": lq})
 
 
 @router.get("/admin/{slug}/new", response_class=HTMLResponse)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from ecosentry.alarms import store
 from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
@@ -30,6 +30,7 @@ from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
 from ecosentry.web.alarm_text import localise_alarms
 from ecosentry.web.forms import FormError, check_csrf, error_text, gate, not_found, see_other, work_render
+from ecosentry.web.listing import MAX_SEARCH, search_clause
 from ecosentry.web.templating import page_context
 from ecosentry.web.views.marks_pages import TYPE_NAMES_ZH
 from ecosentry.web.views.work_scope import mark_clause, visible_points, visible_regions
@@ -40,6 +41,9 @@ PAGE_SIZE = 50
 #: The state filter: "open" = active or acknowledged (the default view of the alarm centre).
 STATE_CHOICES = ("open", "active", "acknowledged", "cleared", "all")
 ACTIONS = ("ack", "assign", "comment", "clear", "link")
+#: Sortable columns of the alarm table and the direction of their first click.
+SORT_FIRST = {"severity": "desc", "title": "asc", "where": "asc", "state": "asc", "occurrences": "desc",
+              "last": "desc"}
 
 
 @dataclass
@@ -52,18 +56,31 @@ class AlarmFilters:
     region: str = ""
     point: str = ""
     since: str = ""
+    q: str = ""
+    sort: str = "last"
+    order: str = "desc"
     page: int = 1
 
     def query(self, **override) -> str:
         values = {**self.__dict__, **override}
-        return urlencode({k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)})
+        default = {"page": 1, "sort": "last", "order": "desc"}
+        return urlencode({k: v for k, v in values.items() if v not in ("", None) and default.get(k) != v})
+
+    def sort_query(self, key: str) -> str:
+        """The query sorted by ``key`` (the other way when already sorted by it), from page 1."""
+        order = ("asc" if self.order == "desc" else "desc") if key == self.sort else SORT_FIRST[key]
+        return self.query(sort=key, order=order, page=1)
 
 
 def parse_filters(request: Request, principal: Principal, engine: Engine) -> tuple[AlarmFilters, list]:
     """The filters of the request and the SQL conditions they make; ``ValueError`` with a sentence."""
     q = request.query_params
     f = AlarmFilters(state=q.get("state") or "open", type=q.get("type") or "", severity=q.get("severity") or "",
-                     region=q.get("region") or "", point=q.get("point") or "", since=q.get("since") or "")
+                     region=q.get("region") or "", point=q.get("point") or "", since=q.get("since") or "",
+                     q=(q.get("q") or "").strip()[:MAX_SEARCH], sort=q.get("sort") or "last",
+                     order="asc" if q.get("order") == "asc" else "desc")
+    if f.sort not in SORT_FIRST:
+        f.sort = "last"
     a = s.alarms
     conds = [alarm_clause(principal)]
     if f.state not in STATE_CHOICES:
@@ -101,17 +118,30 @@ def parse_filters(request: Request, principal: Principal, engine: Engine) -> tup
     return f, conds
 
 
-def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE,
-                request: Request | None = None) -> tuple[list[dict], int]:
-    """Alarms matching ``conds`` with their point and enterprise names, newest ``last_at`` first; worded in
-    the request's language when ``request`` is given."""
+def _sort_column(sort: str):
     a, p, e = s.alarms, s.points, s.enterprises
+    if sort == "severity":  # by rank, not by name
+        return case({sev: i for i, sev in enumerate(SEVERITIES)}, value=a.c.severity, else_=-1)
+    return {"title": a.c.title, "where": func.coalesce(e.c.name, p.c.name, a.c.region_code), "state": a.c.state,
+            "occurrences": a.c.occurrences, "last": a.c.last_at}[sort]
+
+
+def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE, search: str = "",
+                sort: str = "last", desc: bool = True, request: Request | None = None) -> tuple[list[dict], int]:
+    """Alarms matching ``conds`` (and ``search`` in the title, enterprise or point name) with their point and
+    enterprise names, sorted by ``sort`` (newest ``last_at`` first by default); worded in the request's
+    language when ``request`` is given."""
+    a, p, e = s.alarms, s.points, s.enterprises
+    where = list(conds)
+    if (found := search_clause(search, a.c.title, p.c.name, e.c.name)) is not None:
+        where.append(found)
     q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"))
-         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*conds))
+         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*where))
+    col = _sort_column(sort)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
-        rows = [dict(r) for r in conn.execute(q.order_by(a.c.last_at.desc(), a.c.id.desc())
-                                              .offset(offset).limit(limit)).mappings()]
+        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = [dict(r) for r in conn.execute(q.order_by(col.desc() if desc else col.asc(), a.c.last_at.desc(),
+                                                         a.c.id.desc()).offset(offset).limit(limit)).mappings()]
         if request is not None:
             rows = localise_alarms(conn, rows, page_context(request)["fmt"])
         return rows, int(total)
@@ -145,7 +175,8 @@ def alarms_page(request: Request):
         return work_render(request, "alarms.html", {**ctx, "f": AlarmFilters(), "rows": [], "total": 0,
                                                     "pages": 1, "error": error_text(request, exc)},
                             status_code=422)
-    rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE, request=request)
+    rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE, search=f.q, sort=f.sort,
+                              desc=f.order == "desc", request=request)
     return work_render(request, "alarms.html", {**ctx, "f": f, "rows": rows, "total": total,
                                                 "pages": max(1, -(-total // PAGE_SIZE)), "error": None})
 
@@ -158,10 +189,10 @@ def alarm_row(request: Request, alarm_id: int):
         return denied
     engine = request.app.state.engine
     try:
-        _f, conds = parse_filters(request, principal, engine)
+        f, conds = parse_filters(request, principal, engine)
     except ValueError:
         return Response(status_code=204)
-    rows, _ = _alarm_rows(engine, [*conds, s.alarms.c.id == alarm_id], limit=1, request=request)
+    rows, _ = _alarm_rows(engine, [*conds, s.alarms.c.id == alarm_id], limit=1, search=f.q, request=request)
     if not rows:
         return Response(status_code=204)
     return work_render(request, "alarm_row.html", {"r": rows[0]})

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from starlette.datastructures import UploadFile
 
 from ecosentry.auth.principal import Principal
@@ -26,6 +26,7 @@ from ecosentry.store import schema as s
 from ecosentry.store.marks import MAX_EVIDENCE_BYTES, MarkError, MarkNotFound
 from ecosentry.web.forms import (FormError, check_csrf, denied_page, error_text, gate, local_time, not_found,
                                 see_other, work_render)
+from ecosentry.web.listing import ListQuery, search_clause
 from ecosentry.web.views.work_scope import mark_clause, visible_points
 
 router = APIRouter(include_in_schema=False)
@@ -76,18 +77,27 @@ def _recompute(request: Request, mark: dict) -> None:
 
 # --------------------------------------------------------------------------- list
 
+#: Sortable columns of the mark list.
+MARK_SORTS = {"id": s.marks.c.id, "type": s.marks.c.type, "point": s.marks.c.point_id, "start": s.marks.c.start,
+              "status": s.marks.c.status, "filed": s.marks.c.filed_at}
+
 @router.get("/marks", response_class=HTMLResponse)
 def marks_page(request: Request):
     principal, denied = _gate_reader(request)
     if denied:
         return denied
     engine = request.app.state.engine
-    q = request.query_params
-    status, source, point = q.get("status") or "", q.get("source") or "", q.get("point") or ""
-    page = int(q["page"]) if (q.get("page") or "").isdigit() and int(q["page"]) > 0 else 1
+    lq = ListQuery.from_request(request, sorts=tuple(MARK_SORTS), default_sort="filed", default_desc=True,
+                                filters=("status", "source", "point"), per_page=PAGE_SIZE)
+    status, source, point = lq.filters["status"], lq.filters["source"], lq.filters["point"]
+    page = lq.page
     points = _points_by_id(engine, principal)
     m = s.marks
     conds = [mark_clause(principal), m.c.deleted_at.is_(None)]
+    if lq.q:  # the reason, or the name of the point or its enterprise
+        matching = [pid for pid, p in points.items()
+                    if lq.q.casefold() in f"{p['enterprise_name']} {p['name']} {p['mn']}".casefold()]
+        conds.append(or_(search_clause(lq.q, m.c.reason), m.c.point_id.in_(matching)))
     error = None
     if status not in STATUS_CHOICES or source not in SOURCE_CHOICES:
         error = "Unknown status or source in the filter."
@@ -104,15 +114,17 @@ def marks_page(request: Request):
     if error is None:
         with engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(m).where(*conds)).scalar_one()
-            ids = conn.execute(select(m.c.id).where(*conds).order_by(m.c.filed_at.desc(), m.c.id.desc())
-                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars().all()
+            col = MARK_SORTS[lq.sort]
+            ids = conn.execute(select(m.c.id).where(*conds).order_by(col.desc() if lq.desc else col.asc(),
+                                                                      m.c.id.desc())
+                               .offset(lq.offset).limit(PAGE_SIZE)).scalars().all()
         marks = [store.get_mark(engine, i) for i in ids]
     filters = {"status": status, "source": source, "point": point}
     query = urlencode({k: v for k, v in filters.items() if v})
     return work_render(request, "marks.html", {
         "marks": marks, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "points": points,
         "f": filters, "query": query, "status_choices": STATUS_CHOICES, "source_choices": SOURCE_CHOICES,
-        "type_names_zh": TYPE_NAMES_ZH, "error": error}, status_code=422 if error else 200)
+        "type_names_zh": TYPE_NAMES_ZH, "error": error, "lq": lq}, status_code=422 if error else 200)
 
 
 # --------------------------------------------------------------------------- file a mark

@@ -14,7 +14,7 @@ from ecosentry.store import schema as s
 from ecosentry.store.logger_faults import rejected_frames
 from ecosentry.store.marks import list_marks
 
-__all__ = ["KINDS", "MARK_DAYS", "live_values", "recent_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
+__all__ = ["KINDS", "MARK_DAYS", "live_values", "day_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
            "report_links"]
 
 #: Data kinds of the live-value tables, finest first.
@@ -34,11 +34,17 @@ def live_values(conn: Connection, point_ids: list[int]) -> dict[int, dict[str, d
     return out
 
 
-def recent_hours(conn: Connection, point_id: int, now: datetime, hours: int = 24) -> list[dict]:
-    """Derived hourly values of the point's last ``hours`` hours, newest first, each with ``complete``
-    (False for the hour in progress, whose validity can still change)."""
+def day_hours(conn: Connection, point_id: int, day: date | None, tz: str, now: datetime) -> list[dict]:
+    """Derived hourly values of the point's local ``day`` (in ``tz``), or of the last 24 hours when ``day`` is
+    ``None``; newest hour first, factors in code order, each with ``complete`` (False for the hour in
+    progress, whose validity can still change)."""
     h = s.hourly_values
-    rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= now - timedelta(hours=hours))
+    if day is None:
+        start, end = now - timedelta(hours=24), now + timedelta(hours=1)
+    else:
+        start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).astimezone(timezone.utc)
+    rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= start, h.c.period_start < end)
                         .order_by(h.c.period_start.desc(), h.c.factor_code)).mappings()
     return [{**dict(r), "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
 
