@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
+from ecosentry.reports.fonts import variable_font_path
 from ecosentry.rules.cn.rates import RateSettings
 from ecosentry.store.registry import region_subtree
 from ecosentry.web.alarm_text import localise_for
@@ -144,6 +145,9 @@ def mount_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor/plotly", StaticFiles(directory=PLOTLY_DIR), name="plotly")
     app.mount("/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
+    # Noto Sans SC from the same wheel as the PDFs' font: the pages' last CJK fallback (style.css), fetched by
+    # a browser only when no CJK font of its system comes earlier in the font stack
+    app.mount("/vendor/fonts", StaticFiles(directory=variable_font_path().parent), name="fonts")
     for router in view_routers():
         app.include_router(router)
 

@@ -27,7 +27,7 @@
     const layout = {
       grid: {rows: n, columns: 1, pattern: 'coupled', roworder: 'top to bottom', ygap: 0.25},
       height: Math.max(280, 150 * n + 40), margin: {l: 64, r: 16, t: 10, b: 36}, showlegend: false,
-      font: {family: '"Noto Sans CJK SC", "Noto Sans", sans-serif', size: 11},
+      font: {family: getComputedStyle(document.body).fontFamily, size: 11},
       xaxis: {type: 'date', range: [d.start, d.end], title: {text: `${t.time} (${d.tz})`, font: {size: 10}}},
       hovermode: 'x unified', shapes,
     };
