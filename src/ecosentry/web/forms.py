@@ -20,7 +20,6 @@ refused (403).
 from __future__ import annotations
 
 import hmac
-import secrets
 from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ecosentry.auth.csrf import session_csrf_token
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
 from ecosentry.web.templating import render
@@ -54,14 +54,7 @@ def carries_api_key(request: Request) -> bool:
 
 def csrf_token(request: Request) -> str:
     """The session's CSRF token, created on first use ("" when the app has no session middleware)."""
-    session = request.scope.get("session")
-    if session is None:
-        return ""
-    token = session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
+    return session_csrf_token(request.scope.get("session"))
 
 
 def check_csrf(request: Request, form) -> Response | None:
