@@ -164,3 +164,41 @@ def test_envelope_keeps_short_series_and_marks_empty_slices():
     y[2000:4000] = np.nan     # a gap in the data stays a gap
     cx, lo, hi = minmax_envelope(np.arange(10_000.0), y, 0, 10_000, 100)
     assert np.isnan(hi[25]) and hi[0] == 1.0 and len(cx) == 100
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi", "en"])
+def test_the_pack_cites_published_rules_in_the_readers_language_and_no_design_notes(fleet, tmp_path, lang):
+    from ecosentry.catalogue import full_catalogue
+    from ecosentry.web.i18n import translations
+
+    engine, pid = fleet
+    pack = build_evidence_pack(engine, _falsification(engine, pid))
+    tr = translations(lang).gettext
+    pdf = evidence_pack_pdf(pack, tr)
+    (tmp_path / "pack.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "pack.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = "".join(text.split())
+    assert ".md" not in text and "china-vietnam" not in text and "anchors" not in text
+    rule = {r.code: r for r in full_catalogue()}["DET-RANGE-HALFMONTH"]
+    summary = tr(rule.summary)
+    assert (summary != rule.summary) is (lang != "en")
+    assert "".join(summary.split())[:30] in flat
+    assert "".join("电子督办 恒值".split()) in flat          # the national rule it applies, as the catalogue cites it
+    assert [r.source for r in pack.rules] == ["national 电子督办 rules 3, 11–16", "电子督办 恒值"]
+
+
+def test_every_rule_an_alarm_can_cite_has_a_published_source_or_says_it_is_the_platforms_and_is_translated():
+    from ecosentry.catalogue import full_catalogue
+    from ecosentry.rules.citations import public_citations
+    from ecosentry.web.i18n import translations
+
+    for r in full_catalogue():
+        for part in public_citations(r.source):
+            assert ".md" not in part and "ours" not in part.split() and "(ours)" not in part, (r.code, part)
+        if r.code.startswith(("ALM-", "DET-", "CN-EXC-", "VN-")):
+            for lang in ("zh", "vi"):
+                assert translations(lang).gettext(r.summary) != r.summary, (r.code, lang)
+    assert public_citations("HJ 75-2017 §12; china-vietnam-rules.md §2.2") == ["HJ 75-2017 §12"]
+    assert public_citations("anchors.md §6.1 (last-digit test; Benford caveats)") == []
+    assert public_citations("电子督办 category 16 (thresholds ours); docs/benchmarks.md") == ["电子督办 category 16"]

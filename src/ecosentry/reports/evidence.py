@@ -9,7 +9,10 @@ Contents
 1. Header: alarm id, type (code and catalogue summary), severity, state, first/last seen in the point's
    local time with its UTC offset, enterprise (name, 统一社会信用代码), outlet, point (name, MN), region.
 2. The explanation; for detector alarms every finding (code, factor, span, explanation) and the rule each
-   cites (catalogue summary and source); for exceedance alarms the judged periods (value, limit, multiple).
+   cites: its code, its one-line summary in the reader's language and the published standards or documents
+   it applies (:func:`ecosentry.rules.citations.public_citations`: the project's design notes are never
+   cited, a rule of the platform's own says so); for exceedance alarms the judged periods (value, limit,
+   multiple).
 3. Data window (:func:`evidence_window`): the alarm span widened by ``hours_before`` / ``hours_after``,
    at most ``max_window_days`` long; charts of the alarm's factors (every factor of the point when the alarm
    names none, ``chart_factors`` panels per chart): the **minute values** the detectors judged (a min/max
@@ -34,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -47,6 +50,7 @@ from sqlalchemy import Engine, func, or_, select
 from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.alarms.store import alarm_detail
 from ecosentry.catalogue import full_catalogue
+from ecosentry.rules.citations import public_citations
 from ecosentry.store import schema as s
 from ecosentry.store.marks import list_marks
 
@@ -168,8 +172,8 @@ class EvidenceMinutes:
 class CitedRule:
     code: str
     severity: str | None
-    summary: str
-    source: str
+    summary: str             # the catalogue's English line (the msgid of its translations)
+    source: str              # the published standards / documents it applies, "; "-separated ("": platform rule)
 
 
 @dataclass
@@ -473,8 +477,8 @@ def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding
     out = []
     for code in dict.fromkeys(codes):
         rule = catalogue.get(code)
-        out.append(CitedRule(code, rule.severity, rule.summary, rule.source) if rule is not None
-                   else CitedRule(code, None, "（目录中无此代码 not in the catalogue）", ""))
+        out.append(CitedRule(code, rule.severity, rule.summary, "; ".join(public_citations(rule.source)))
+                   if rule is not None else CitedRule(code, None, "Not in the rule catalogue.", ""))
     return out
 
 
@@ -675,14 +679,19 @@ class _Table:
     shade: list[tuple[int, str]] = field(default_factory=list)   # (row index, colour)
 
 
-def _sections(pack: EvidencePack) -> list[tuple[str, list]]:
-    """The pack as headings and items (``str`` paragraphs, :class:`_Table`, ``bytes`` chart PNG)."""
+def _identity(text: str) -> str:
+    return text
+
+
+def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[tuple[str, list]]:
+    """The pack as headings and items (``str`` paragraphs, :class:`_Table`, ``bytes`` chart PNG); ``_``
+    translates the catalogue's lines (rule and alarm-type summaries) into the reader's language."""
     a = pack.alarm
     L = pack.local
     sections: list[tuple[str, list]] = []
 
     head = [["告警编号 Alarm id", f"#{a['id']}"],
-            ["告警类型 Type", f"{a['type']} — {pack.type_summary}"],
+            ["告警类型 Type", f"{a['type']} — {_(pack.type_summary)}"],
             ["严重程度 Severity", f"{SEVERITY_ZH.get(a['severity'], a['severity'])}（{a['severity']}）"],
             ["状态 State", f"{STATE_ZH.get(a['state'], a['state'])}（{a['state']}）"
              + (f"，{a['acknowledged_by']} 于 {L(a['acknowledged_at'])} 确认" if a.get("acknowledged_at") else "")
@@ -708,10 +717,12 @@ def _sections(pack: EvidencePack) -> list[tuple[str, list]]:
                             [[p.factor_code, {"hour": "小时 hour", "day": "日 day"}.get(p.period, p.period),
                               L(p.start, seconds=False), _fmt(p.value), _fmt(p.limit_value), _fmt(p.multiple)]
                              for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16]))
-    items.append("依据规则 Rules cited:")
-    items.append(_Table(["代码 Code", "级别", "规则 Summary", "依据 Source"],
-                        [[r.code, SEVERITY_ZH.get(r.severity or "", "—"), r.summary, r.source] for r in pack.rules],
-                        [0.2, 0.08, 0.42, 0.3], wrap=(0, 2, 3)))
+    items.append(_("Rules cited: the code in the rule catalogue, what the rule says, and the standard or "
+                   "official document it applies."))
+    items.append(_Table([_("Code"), _("Severity"), _("Rule"), _("Standard or document")],
+                        [[r.code, _(r.severity.capitalize()) if r.severity else "—", _(r.summary),
+                          r.source or _("Rule of the platform (no published standard)")] for r in pack.rules],
+                        [0.2, 0.1, 0.42, 0.28], wrap=(0, 2, 3)))
     sections.append(("2 说明与依据 Explanation and rules", items))
 
     names = {f.code: f for f in pack.factors}
@@ -811,8 +822,12 @@ def _numbered_canvas(font: str, footer: str, margin: float):
     return NumberedCanvas
 
 
-def evidence_pack_pdf(pack: EvidencePack) -> bytes:
-    """Render ``pack`` as a PDF (A4 portrait); returns the file's bytes."""
+def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None = None) -> bytes:
+    """Render ``pack`` as a PDF (A4 portrait); returns the file's bytes.
+
+    ``gettext`` translates the cited rules (summaries, headings) into the reader's language (the web UI's
+    catalogues, :func:`ecosentry.web.i18n.translations`); ``None`` leaves them in English.
+    """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -826,7 +841,7 @@ def evidence_pack_pdf(pack: EvidencePack) -> bytes:
     title = f"告警证据包 Evidence pack — 告警 #{a['id']} {a['type']}"
     sub = f"生成时间 Generated {pack.local(pack.generated_at)}　原始报文 SHA-256 {pack.frames_sha256}"
     footer = f"ecosentry 告警证据包 #{a['id']}　MN {pack.mn or '—'}　生成 {pack.local(pack.generated_at)}"
-    sections = _sections(pack)
+    sections = _sections(pack, gettext or _identity)
     font = reportlab_font(_all_text(title + sub, sections, footer))
 
     page_w, page_h = A4
