@@ -202,3 +202,21 @@ def test_every_rule_an_alarm_can_cite_has_a_published_source_or_says_it_is_the_p
     assert public_citations("HJ 75-2017 §12; china-vietnam-rules.md §2.2") == ["HJ 75-2017 §12"]
     assert public_citations("anchors.md §6.1 (last-digit test; Benford caveats)") == []
     assert public_citations("电子督办 category 16 (thresholds ours); docs/benchmarks.md") == ["电子督办 category 16"]
+
+
+def test_a_long_comment_and_clear_reason_split_over_pages(fleet, tmp_path):
+    from ecosentry.alarms.store import add_comment, clear
+
+    engine, pid = fleet
+    alarm_id = _device_fault(engine, pid)
+    # site-inspection notes pasted into a comment: taller than a page in the history table
+    notes = "".join(f"第{i}条：现场核查发现分析仪采样管路堵塞，运维人员未按规定记录。" for i in range(1, 160))
+    add_comment(engine, alarm_id, notes, "city-officer", at=START + timedelta(days=3, hours=5))
+    clear(engine, alarm_id, "已整改。" * 400, "city-officer", at=START + timedelta(days=3, hours=6))
+    pack = build_evidence_pack(engine, alarm_id)
+    pdf = evidence_pack_pdf(pack)
+    assert _pages(pdf, tmp_path) >= 4
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "pack.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = "".join(text.split())
+    assert "第159条" in flat and "第1条" in flat

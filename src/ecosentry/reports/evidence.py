@@ -865,7 +865,9 @@ def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None =
         data = [[para(h, cell) for h in t.header]]
         for row in t.rows:
             data.append([para(c, cell) if i in t.wrap or "\n" in c else c for i, c in enumerate(row)])
-        tb = Table(data, colWidths=[w * avail for w in t.widths], repeatRows=1)
+        # splitInRow: a row taller than a page (a long comment, clear reason or mark reason typed by a user)
+        # continues on the next page instead of stopping the PDF with reportlab's LayoutError
+        tb = Table(data, colWidths=[w * avail for w in t.widths], repeatRows=1, splitInRow=1)
         tb.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), t.font_size),
             ("LEADING", (0, 0), (-1, -1), t.font_size * 1.25), ("VALIGN", (0, 0), (-1, -1), "TOP"),
