@@ -66,8 +66,9 @@ def fleet(db_url):
             values = [base * (1 + 0.05 * math.sin(i / 37.0)) for i in range(n)]
             if code == "a21026":
                 values[int((SPIKE_AT - START).total_seconds() // 60)] = SPIKE
-            minutes += [{"point_id": pid, "factor_code": code, "kind": "min", "period_start": START + timedelta(minutes=i),
-                         "value": v, "zs_value": v * 1.2 if code in ("a21026", "a21002", "a34013") else None,
+            minutes += [{"point_id": pid, "factor_code": code, "kind": "min",
+                         "period_start": START + timedelta(minutes=i), "value": v,
+                         "zs_value": v * 1.2 if code in ("a21026", "a21002", "a34013") else None,
                          "flag": "N", "received_at": START + timedelta(minutes=i + 1)} for i, v in enumerate(values)]
             for h in range(DAYS * 24):
                 mean = sum(values[h * 60:(h + 1) * 60]) / 60
