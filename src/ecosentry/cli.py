@@ -64,6 +64,25 @@ async def _run_until_signal(main) -> None:
     await main(stop)
 
 
+def _run_service(main, st: Settings, options: dict[str, str]) -> None:
+    """Run ``main`` until a signal; a listening port held by another program ends the command with one
+    sentence naming the port and the option (``options``: web/hj212/ftp → option) that moves it, exit 2;
+    so does a spool whose ingest worker another process runs."""
+    from ecosentry.cli_messages import cli_language, port_in_use_message
+    from ecosentry.pipeline.spool_lock import SpoolBusy
+    from ecosentry.service import PortInUse
+
+    try:
+        asyncio.run(_run_until_signal(main))
+    except PortInUse as exc:
+        err.print(port_in_use_message(exc, options, cli_language(st.default_locale)), highlight=False,
+                  markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except SpoolBusy as exc:
+        _print_spool_busy(exc, st)
+        raise typer.Exit(2) from None
+
+
 @rules_app.command("list")
 def rules_list(as_json: bool = typer.Option(False, "--json", help="one JSON object per rule")) -> None:
     """Print every rule code with its severity, summary and source (generated from the code)."""
@@ -130,22 +149,36 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
         await stop.wait()
         await svc.stop()
 
-    asyncio.run(_run_until_signal(main))
+    _run_service(main, st, {"web": "ECOSENTRY_HTTP_PORT", "hj212": "ECOSENTRY_HJ212_PORT",
+                            "ftp": "ECOSENTRY_FTP_PORT"})
 
 
 @app.command()
-def worker(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
+def worker(verbose: bool = typer.Option(False, "-v", "--verbose"),
+           parent_pid: int | None = typer.Option(None, hidden=True, help="set by serve: stop when it ends"),
+           parent_fd: int | None = typer.Option(None, hidden=True, help="set by serve: its pipe's read end"),
+           lock_wait: float = typer.Option(0.0, hidden=True, help="seconds to wait for the spool lock")) -> None:
     """Run only the ingest worker: spool (ECOSENTRY_DATA_DIR) → database. `serve` starts it itself when
-    ECOSENTRY_INGEST_PROCESS=true."""
+    ECOSENTRY_INGEST_PROCESS=true. One worker per spool: a second one exits (code 2) naming the first."""
     from ecosentry.pipeline.directory import PointDirectory
+    from ecosentry.pipeline.parent_watch import watch_parent
     from ecosentry.pipeline.spool import SpoolReader
+    from ecosentry.pipeline.spool_lock import SpoolBusy, SpoolLock
     from ecosentry.pipeline.worker import IngestWorker
     from ecosentry.store.db import make_engine
 
     _logging(verbose)
     st = get_settings()
+    try:
+        lock = SpoolLock(st.data_dir / "spool").acquire(wait=lock_wait)
+    except SpoolBusy as exc:
+        _print_spool_busy(exc, st)
+        raise typer.Exit(2) from None
 
     async def main(stop: asyncio.Event) -> None:
+        if parent_pid is not None:  # started by serve: end with it (issue 11, 1f)
+            loop = asyncio.get_running_loop()
+            watch_parent(parent_pid, lambda: loop.call_soon_threadsafe(stop.set), pipe_fd=parent_fd)
         engine = make_engine(st.database_url)
         w = IngestWorker(engine, SpoolReader(st.data_dir / "spool"), PointDirectory(engine),
                          batch_max=st.ingest_batch_max, hourly_every=st.hourly_every)
@@ -156,7 +189,15 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
         await asyncio.wait_for(task, 10)
         engine.dispose()
 
-    asyncio.run(_run_until_signal(main))
+    with lock:
+        asyncio.run(_run_until_signal(main))
+
+
+def _print_spool_busy(exc, st: Settings) -> None:
+    from ecosentry.cli_messages import cli_language, spool_busy_message
+
+    err.print(spool_busy_message(exc, cli_language(st.default_locale)), highlight=False, markup=False,
+              soft_wrap=True)
 
 
 @app.command()
@@ -336,7 +377,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
     data_dir.mkdir(parents=True, exist_ok=True)
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
                   http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port,
-                  hourly_every=5.0)
+                  hourly_every=5.0, worker_lock_wait=5.0)  # in one process: no orphaned worker to wait for
     fleet = demo_fleet(loggers)
     import_fleet(prepare_database(st.database_url), fleet)
 
@@ -356,7 +397,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
         await asyncio.gather(sim, return_exceptions=True)
         await svc.stop()
 
-    asyncio.run(_run_until_signal(main))
+    _run_service(main, st, {"web": "--port", "hj212": "--hj212-port", "ftp": "--port"})
 
 
 def _demo_vn(stations: int, port: int, data_dir: Path, backfill_hours: float, verbose: bool) -> None:
@@ -372,7 +413,7 @@ def _demo_vn(stations: int, port: int, data_dir: Path, backfill_hours: float, ve
     data_dir.mkdir(parents=True, exist_ok=True)
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
                   http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=0,
-                  ftp_enabled=True, ftp_host="127.0.0.1", ftp_port=0, hourly_every=5.0,
+                  ftp_enabled=True, ftp_host="127.0.0.1", ftp_port=0, hourly_every=5.0, worker_lock_wait=5.0,
                   default_tz="Asia/Ho_Chi_Minh", default_locale="vi")
     fleet = demo_vn_fleet(stations)
     province = next(r["code"] for r in fleet["regions"] if r.get("level") == "province")
@@ -400,7 +441,7 @@ def _demo_vn(stations: int, port: int, data_dir: Path, backfill_hours: float, ve
         await asyncio.gather(sim, return_exceptions=True)
         await svc.stop()
 
-    asyncio.run(_run_until_signal(main))
+    _run_service(main, st, {"web": "--port", "hj212": "--port", "ftp": "--port"})
 
 
 @bench_app.command("nab")

@@ -38,6 +38,19 @@ def _logging(verbose: bool) -> None:
 async def _run(*, spool_name: str, ftp: bool, dirs: list[Path], check_every: float,
                ready=None) -> None:
     """Run one intake stack until SIGINT/SIGTERM."""
+    from ecosentry.pipeline.spool_lock import SpoolLock
+    from ecosentry.settings import get_settings
+
+    st = get_settings()
+    # one ingest worker per spool, as for `ecosentry worker` (issue 11, 1f)
+    lock = await asyncio.to_thread(SpoolLock(st.data_dir / spool_name).acquire, st.worker_lock_wait)
+    try:
+        await _serve_stack(st, spool_name=spool_name, ftp=ftp, dirs=dirs, check_every=check_every, ready=ready)
+    finally:
+        lock.release()
+
+
+async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], check_every: float, ready) -> None:
     from ecosentry.gateways.folder import FolderSettings, FolderWatcher
     from ecosentry.gateways.ftp import FtpGateway, FtpSettings
     from ecosentry.pipeline.directory import PointDirectory
@@ -45,9 +58,7 @@ async def _run(*, spool_name: str, ftp: bool, dirs: list[Path], check_every: flo
     from ecosentry.pipeline.vn_ingest import VnIntakeSettings, check_missing_files, make_intake
     from ecosentry.pipeline.worker import IngestWorker
     from ecosentry.service import prepare_database
-    from ecosentry.settings import get_settings
 
-    st = get_settings()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -107,7 +118,7 @@ def serve(check_every: float = typer.Option(60.0, help="seconds between missing-
     """Run the FTP intake alone: one account per station (station key / points.password), drop folders in
     ECOSENTRY_FTP_ROOT (default <data_dir>/ftp), port ECOSENTRY_FTP_PORT (2121)."""
     _logging(verbose)
-    asyncio.run(_run(spool_name="spool-ftp", ftp=True, dirs=list(watch), check_every=check_every))
+    _run_stack(spool_name="spool-ftp", ftp=True, dirs=list(watch), check_every=check_every)
 
 
 @app.command("watch")
@@ -122,7 +133,21 @@ def watch(dirs: list[Path] = typer.Argument(None, help="folders to watch (defaul
     if not folders:
         err.print("[red]no folder to watch[/red]: give folders or set ECOSENTRY_VN_FOLDER_DIRS")
         raise typer.Exit(2)
-    asyncio.run(_run(spool_name="spool-vn-folder", ftp=False, dirs=folders, check_every=check_every))
+    _run_stack(spool_name="spool-vn-folder", ftp=False, dirs=folders, check_every=check_every)
+
+
+def _run_stack(**kwargs) -> None:
+    """:func:`_run`; a spool whose worker another process runs ends the command with one sentence (exit 2)."""
+    from ecosentry.cli_messages import cli_language, spool_busy_message
+    from ecosentry.pipeline.spool_lock import SpoolBusy
+    from ecosentry.settings import get_settings
+
+    try:
+        asyncio.run(_run(**kwargs))
+    except SpoolBusy as exc:
+        err.print(spool_busy_message(exc, cli_language(get_settings().default_locale)), highlight=False,
+                  markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("map-set")

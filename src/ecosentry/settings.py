@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     #: Run the ingest worker in its own process (``ecosentry serve``), so gateway and database writes use two
     #: cores. The demo keeps everything in one process.
     ingest_process: bool = False
+    #: One ingest worker per spool (lock file ``spool/worker.lock``). A starting server waits this long for the
+    #: worker of a previous server to release the spool (a killed server's worker child finishing its batch),
+    #: then refuses to start, naming the process that holds it. [s]
+    worker_lock_wait: float = 30.0
 
     # --- alarms (ecosentry.alarms; platform choices, tag "ours": no national rule fixes these numbers)
     #: Region levels that receive a new alarm at once, counted upward from the alarm's own region:

@@ -195,7 +195,7 @@ def test_pdf_has_embedded_cjk_font_and_renders(db):
     rep = build_daily_report(engine, gas, DAY)
     pdf = daily_report_pdf(rep)
     assert pdf.startswith(b"%PDF")
-    assert b"NotoSansCJK" in pdf                                                # embedded subset of Noto Sans CJK SC
+    assert b"NotoSansSC-Regular" in pdf                                         # embedded subset of Noto Sans SC
     assert b"FontFile2" in pdf                                                  # embedded TrueType program
     assert b"/Subtype /Image" in pdf                                            # the matplotlib chart
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -211,7 +211,7 @@ def test_pdf_has_embedded_cjk_font_and_renders(db):
     if shutil.which("pdffonts"):
         listing = subprocess.run(["pdffonts", str(ARTIFACTS / "report-daily.pdf")], capture_output=True,
                                  text=True, check=True).stdout
-        assert "NotoSansCJK" in listing and "yes" in listing                 # embedded: yes
+        assert "NotoSansSC-Regular" in listing and "yes" in listing          # embedded: yes
 
 
 def test_water_pdf_and_xlsx_build(db):
@@ -234,16 +234,29 @@ def test_unknown_point(db):
         build_daily_report(engine, 9999, DAY)
 
 
-def test_missing_font_names_the_debian_package(monkeypatch):
-    monkeypatch.setattr(fonts, "KNOWN_PATHS", ())
-    monkeypatch.setattr(fonts, "_fc", lambda args: "")
-    with pytest.raises(fonts.CJKFontMissing, match="fonts-noto-cjk"):
-        fonts.find_cjk_font.__wrapped__()
+def test_missing_font_names_the_python_package(monkeypatch):
+    monkeypatch.setattr(fonts, "PACKAGE", "no_such_font_package")
+    with pytest.raises(fonts.CJKFontMissing, match="justmytype-intl-cjk"):
+        fonts.variable_font_path.__wrapped__()
 
 
-def test_found_font_is_the_sc_face():
-    f = fonts.find_cjk_font()
-    assert f.path.is_file() and f.family == "Noto Sans CJK SC"
+def test_font_comes_from_the_wheel_at_regular_weight():
+    """The font is found without fontconfig, and both consumers get wght 400, not the Thin default."""
     from fontTools.ttLib import TTFont
-    assert "Noto Sans CJK SC" in TTFont(str(f.path), fontNumber=f.index, lazy=True)["name"].getDebugName(1)
-    assert not math.isnan(f.index)
+
+    var = fonts.variable_font_path()
+    assert "justmytype_intl_cjk" in var.parts
+    assert TTFont(str(var), lazy=True)["OS/2"].usWeightClass != 400        # the wheel's default instance
+    regular = TTFont(str(fonts.regular_font_path()), lazy=True)            # matplotlib's file
+    assert "fvar" not in regular and regular["OS/2"].usWeightClass == 400
+    assert regular["name"].getDebugName(1) == "Noto Sans SC"
+    sub = TTFont(io.BytesIO(fonts._regular_subset("氨氮 Việt")), lazy=True)  # reportlab's subset
+    assert "fvar" not in sub and sub["OS/2"].usWeightClass == 400
+
+
+def test_font_covers_chinese_and_vietnamese():
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(str(fonts.variable_font_path()), lazy=True).getBestCmap()
+    text = "化学需氧量氨氮烟尘折算 Cộng hòa xã hội chủ nghĩa Việt Nam ệ ữ ạ ơ ư đ Đ ố ẫ ỹ " + fonts.BASE_CHARS
+    assert [c for c in text if ord(c) not in cmap] == []

@@ -104,7 +104,7 @@ def render_png(pdf: bytes, name: str) -> Path | None:
 
 def assert_pdf_with_cjk_font(pdf: bytes) -> None:
     assert pdf.startswith(b"%PDF")
-    assert b"NotoSansCJK" in pdf and b"FontFile2" in pdf
+    assert b"NotoSansSC-Regular" in pdf and b"FontFile2" in pdf
 
 
 # --------------------------------------------------------------------------- monthly

@@ -14,9 +14,12 @@ from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.envelope import Envelope
 from ecosentry.pipeline.gaps import sync_gap_marks_for_hours
 from ecosentry.pipeline.hourly import HourKey, hours_touched, recompute_hours
+from ecosentry.pipeline.isolate import write_isolating
 from ecosentry.pipeline.periods import days_of_hours, recompute_days, recompute_months
 from ecosentry.pipeline.spool import SpoolReader
-from ecosentry.store.ingest import write_envelopes
+from ecosentry.store.db import is_transient
+from ecosentry.store.fit import Fault
+from ecosentry.store.ingest import WriteResult, set_aside, write_envelopes
 from ecosentry.store.partitions import ensure_month_partitions
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,9 @@ class IngestWorker:
     """Drain the spool into the database in batches; recompute touched hours every ``hourly_every`` s.
 
     While the database is unreachable the worker retries with back-off; the spool keeps everything the
-    gateways acknowledged, so nothing is lost and nothing waits in memory.
+    gateways acknowledged, so nothing is lost and nothing waits in memory. A record the database refuses
+    does not hold up the others: the batch is split until it is found (pipeline/isolate.py), the good
+    records are written, the culprit is archived quarantined, and the spool moves on.
     """
 
     def __init__(self, engine: Engine, spool: SpoolReader, directory: PointDirectory, *, batch_max: int = 5000,
@@ -51,15 +56,9 @@ class IngestWorker:
                 if not batch:
                     await self._wait_for_data()
                     continue
-                items = []
-                for rec in batch:
-                    try:
-                        items.append((rec.seq, Envelope.decode(rec.payload)))
-                    except Exception:  # a record we wrote ourselves and cannot read: count, keep going
-                        counters.inc("spool.undecodable")
-                        log.exception("spool record %d cannot be decoded; skipped", rec.seq)
+                items = [(rec.seq, self._decode(rec.seq, rec.payload)) for rec in batch]
                 try:
-                    result = await asyncio.to_thread(write_envelopes, self.engine, self.spool.id, items)
+                    results, isolated = await asyncio.to_thread(self._write, items)
                 except Exception as exc:
                     counters.inc("ingest.db_errors")
                     if self.db_ok:
@@ -73,11 +72,45 @@ class IngestWorker:
                     log.info("database writes resumed at spool record %d", self.spool.cursor)
                 self.db_ok, backoff = True, 0.2
                 self.spool.commit(batch[-1].seq)
-                counters.inc("ingest.frames", result.frames)
-                counters.inc("ingest.observations_offered", result.observations_offered)
-                self.dirty_hours |= hours_touched(result.touched_minutes or [], self.directory)
+                # reported once the batch is in: a batch retried after an outage is not counted twice
+                envelopes = dict(items)
+                for seq, fault in isolated:
+                    self._report(seq, envelopes[seq], fault)
+                for result in results:
+                    counters.inc("ingest.frames", result.frames)
+                    counters.inc("ingest.observations_offered", result.observations_offered)
+                    self.dirty_hours |= hours_touched(result.touched_minutes or [], self.directory)
         finally:
             hourly.cancel()
+
+    def _write(self, items: list[tuple[int, Envelope]]) -> tuple[list[WriteResult], list[tuple[int, Fault]]]:
+        """Write a batch (in a worker thread); a record the database refuses is found and set aside."""
+        done = write_isolating(
+            items, lambda part: write_envelopes(self.engine, self.spool.id, part),
+            lambda item, exc: set_aside(self.engine, self.spool.id, item[0], item[1], exc), is_transient)
+        if done.attempts > 1:
+            log.info("a batch of %d spool records was split in %d writes to set %d aside", len(items),
+                     done.attempts, len(done.culprits))
+        return done.results, [f for r in done.results for f in r.isolated]
+
+    @staticmethod
+    def _decode(seq: int, payload: bytes) -> Envelope:
+        """The spool record as an envelope; one we cannot read is archived as received, rejected."""
+        try:
+            return Envelope.decode(payload)
+        except Exception as exc:  # a record we wrote ourselves and cannot read: keep its bytes, keep going
+            counters.inc("spool.undecodable")
+            log.exception("spool record %d cannot be decoded; archived as rejected", seq)
+            return Envelope(transport="spool", received_at=datetime.now(timezone.utc), raw=payload,
+                            status="rejected", error="spool_undecodable", detail=f"{type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _report(seq: int, env: Envelope, fault: Fault) -> None:
+        """Count and log a record stored other than as received, once."""
+        counters.inc("ingest.isolated")
+        counters.inc(f"ingest.isolated.{fault.code}")
+        log.warning("spool record %d (%s from %s, MN=%r) stored as %s: %s", seq, env.transport, env.peer,
+                    str(env.mn or "")[:40], fault.code, fault.note)
 
     async def _wait_for_data(self) -> None:
         if self.wake is None:

@@ -1,7 +1,7 @@
 """The evidence pack (证据包) of one alarm: a PDF a regulator can hand to enforcement (环境执法).
 
 :func:`build_evidence_pack` reads the database and returns an :class:`EvidencePack` (plain data);
-:func:`evidence_pack_pdf` renders it with reportlab (A4 portrait, Noto Sans CJK SC from
+:func:`evidence_pack_pdf` renders it with reportlab (A4 portrait, Noto Sans SC from
 :mod:`ecosentry.reports.fonts`), :func:`evidence_chart_png` draws its chart with matplotlib.
 
 Contents

@@ -1,99 +1,134 @@
-"""The CJK font of the reports: Noto Sans CJK SC from Debian's ``fonts-noto-cjk``.
+"""The font of the reports: Noto Sans SC, Regular, from the PyPI wheel ``justmytype-intl-cjk``.
 
-Two consumers need it:
+The wheel is a dependency of ecosentry, so reports need no font from the operating system (no
+fontconfig, no ``fonts-noto-cjk``). It ships ``NotoSansSC[wght].ttf``, a *variable* TrueType font
+(OFL-1.1) whose default instance is Thin (wght 100): reportlab and matplotlib ignore the variation
+tables and would draw that hairline instance, so both consumers get the Regular (wght 400) instance made
+with ``fontTools.varLib.instancer`` (fontTools is a matplotlib dependency). Its character map also covers
+Latin, Vietnamese (Latin Extended Additional: ệ ữ ạ ơ ư đ …) and the units and punctuation of the reports,
+so one font draws Chinese, Vietnamese and English text.
 
-* **matplotlib** (charts): :func:`register_matplotlib_font` adds the font file to matplotlib's font
-  manager and returns the family name to use.
-* **reportlab** (PDF): reportlab embeds TrueType (``glyf``) outlines only and refuses the PostScript
-  (CFF) outlines that Noto Sans CJK is built with (``TTFError: postscript outlines are not
-  supported``), whatever ``subfontIndex`` is given. :func:`reportlab_font` therefore subsets the SC face
-  to the characters a document actually uses (fontTools, a matplotlib dependency), converts the cubic
-  CFF outlines of that subset to quadratic TrueType outlines (``cu2qu``, tolerance 1 font unit) and
-  registers the result with reportlab. The PDF embeds glyphs of Noto Sans CJK SC itself; subsetting
-  plus conversion takes well under a second.
+Two consumers:
+
+* **matplotlib** (charts): :func:`register_matplotlib_font` needs a font *file*. The Regular instance of
+  the whole font (31 000 glyphs, ~10 MB) takes ~15 s to make, so it is made once and kept in the user's
+  cache directory (:func:`font_cache_dir`), named after the wheel's version.
+* **reportlab** (PDF): :func:`reportlab_font` subsets the variable font to the characters a document uses,
+  instantiates that small subset at wght 400 in memory (well under a second) and registers it; the PDF
+  embeds only those glyphs.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-from dataclasses import dataclass
+import os
+import tempfile
 from functools import lru_cache
+from importlib import metadata, resources
 from pathlib import Path
 
-__all__ = ["CJKFont", "CJKFontMissing", "find_cjk_font", "register_matplotlib_font", "reportlab_font"]
+__all__ = ["CJKFontMissing", "font_cache_dir", "regular_font_path", "regular_font_target",
+           "register_matplotlib_font", "reportlab_font", "variable_font_path"]
 
-#: Paths where Debian/Ubuntu/Fedora/Alpine put the Noto Sans CJK collection (TTC, regular weight).
-KNOWN_PATHS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/local/share/fonts/NotoSansCJK-Regular.ttc",
-)
-#: Face of the SC (simplified Chinese) font inside NotoSansCJK-Regular.ttc when fontconfig cannot say.
-DEFAULT_SC_INDEX = 2
-SC_FAMILY = "Noto Sans CJK SC"
+#: The distribution (PyPI name) and import package that carry the font.
+DISTRIBUTION = "justmytype-intl-cjk"
+PACKAGE = "justmytype_intl_cjk"
+#: The simplified-Chinese variable font inside :data:`PACKAGE`.
+RESOURCE = ("fonts", "ofl", "notosanssc", "NotoSansSC[wght].ttf")
+FAMILY = "Noto Sans SC"
+#: OS/2 weight class of Regular (OpenType ``usWeightClass``), the weight the reports are set in.
+REGULAR_WEIGHT = 400
 
 
 class CJKFontMissing(RuntimeError):
-    """No Noto Sans CJK font found."""
+    """The font wheel is not installed (or does not carry the font)."""
 
 
-@dataclass(frozen=True)
-class CJKFont:
-    path: Path
-    index: int  # face number inside the TTC collection
-    family: str = SC_FAMILY
-
-
-def _fc(args: list[str]) -> str:
-    exe = shutil.which(args[0])
-    if not exe:
-        return ""
-    try:
-        return subprocess.run([exe, *args[1:]], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-@lru_cache(maxsize=1)
-def find_cjk_font() -> CJKFont:
-    """Locate Noto Sans CJK SC: fontconfig first (``fc-list``/``fc-match``), then known paths.
-
-    Raises :class:`CJKFontMissing` naming the Debian package ``fonts-noto-cjk`` when none is found.
-    """
-    for line in _fc(["fc-list", "-f", "%{file}|%{index}|%{family}\n", ":lang=zh"]).splitlines():
-        parts = line.split("|")
-        if len(parts) >= 3 and SC_FAMILY in parts[2].split(",") and "Regular" in Path(parts[0]).name:
-            if Path(parts[0]).is_file():
-                return CJKFont(Path(parts[0]), int(parts[1] or 0))
-    out = _fc(["fc-match", "-f", "%{file}|%{index}|%{family}", f"{SC_FAMILY}:style=Regular"]).strip()
-    parts = out.split("|")
-    if len(parts) >= 3 and SC_FAMILY in parts[2] and Path(parts[0]).is_file():
-        return CJKFont(Path(parts[0]), int(parts[1] or 0))
-    for p in KNOWN_PATHS:
-        if Path(p).is_file():
-            return CJKFont(Path(p), DEFAULT_SC_INDEX)
-    raise CJKFontMissing(
-        "Noto Sans CJK SC not found: install the Debian package fonts-noto-cjk "
-        "(apt-get install fonts-noto-cjk); Chinese text in PDF reports and charts needs it"
+def _missing(detail: str) -> CJKFontMissing:
+    return CJKFontMissing(
+        f"the report font (Noto Sans SC) is missing: {detail}; install the Python package {DISTRIBUTION} "
+        f"(pip install {DISTRIBUTION}, a dependency of ecosentry); Chinese and Vietnamese text in PDF "
+        "reports and charts needs it"
     )
 
 
 @lru_cache(maxsize=1)
-def register_matplotlib_font() -> str:
-    """Add the CJK font file to matplotlib's font manager; return the family name to use.
+def variable_font_path() -> Path:
+    """Path of ``NotoSansSC[wght].ttf`` inside the installed wheel (no fontconfig involved)."""
+    try:
+        root = resources.files(PACKAGE)
+    except ModuleNotFoundError:
+        raise _missing(f"the package {PACKAGE} is not installed") from None
+    path = Path(str(root.joinpath(*RESOURCE)))
+    if not path.is_file():
+        raise _missing(f"{path} does not exist")
+    return path
 
-    matplotlib reads the first face of a TTC (Noto Sans CJK JP); every face of the collection carries
-    the full CJK glyph set, so simplified Chinese renders (some glyph shapes follow Japanese style).
+
+def font_cache_dir() -> Path:
+    """Where the Regular instance is kept: ``$XDG_CACHE_HOME/ecosentry/fonts`` (``~/.cache/…``), or a
+    per-user folder in the temporary directory when the home directory cannot be written."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    for candidate in (Path(base) / "ecosentry" / "fonts", Path(tempfile.gettempdir()) / f"ecosentry-fonts-{user}"):
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(candidate, os.W_OK):
+            return candidate
+    raise _missing("no writable cache directory for its Regular instance")
+
+
+def _instantiate_regular(font):  # fontTools TTFont → TTFont
+    from fontTools.varLib import instancer
+
+    if "fvar" not in font:
+        return font
+    return instancer.instantiateVariableFont(font, {"wght": REGULAR_WEIGHT}, updateFontNames=True)
+
+
+def regular_font_target() -> Path:
+    """Where the Regular instance is (or will be) cached: named after the wheel's version."""
+    src = variable_font_path()
+    try:
+        version = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        version = str(int(src.stat().st_mtime))
+    return font_cache_dir() / f"NotoSansSC-Regular-{DISTRIBUTION}-{version}.ttf"
+
+
+@lru_cache(maxsize=1)
+def regular_font_path() -> Path:
+    """The Regular (wght 400) static instance of the whole font, made once and cached on disk.
+
+    Processes that make it at the same time (test workers, several servers) each write their own
+    temporary file and rename it into place, so a reader never sees half a font. ``python -m
+    ecosentry.reports.fonts`` makes it (the server runs that in the background when it starts).
     """
+    from fontTools.ttLib import TTFont
+
+    target = regular_font_target()
+    if target.is_file():
+        return target
+    font = _instantiate_regular(TTFont(str(variable_font_path())))
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        font.save(str(tmp))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+@lru_cache(maxsize=1)
+def register_matplotlib_font() -> str:
+    """Add the Regular instance to matplotlib's font manager; return the family name to use."""
     from matplotlib import font_manager
 
-    font = find_cjk_font()
-    font_manager.fontManager.addfont(str(font.path))
-    return font_manager.FontProperties(fname=str(font.path)).get_name()
+    path = regular_font_path()
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
 
 
 BASE_CHARS = (
@@ -102,14 +137,13 @@ BASE_CHARS = (
 )
 
 
-def _truetype_subset(font: CJKFont, text: str) -> bytes:
-    """Subset the face to ``text`` and convert its CFF outlines to TrueType ``glyf`` outlines."""
+def _regular_subset(text: str) -> bytes:
+    """The variable font subset to ``text``, then instantiated at wght 400 (subsetting first keeps the
+    instancing to a few hundred glyphs)."""
     from fontTools import subset
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import TTFont, newTable
+    from fontTools.ttLib import TTFont
 
-    ft = TTFont(str(font.path), fontNumber=font.index, lazy=False)
+    ft = TTFont(str(variable_font_path()), lazy=False)
     opts = subset.Options()
     opts.layout_features = []
     opts.name_IDs = ["*"]
@@ -118,33 +152,7 @@ def _truetype_subset(font: CJKFont, text: str) -> bytes:
     sub = subset.Subsetter(opts)
     sub.populate(text=text)
     sub.subset(ft)
-    if "CFF " in ft:
-        order = ft.getGlyphOrder()
-        glyphs = ft.getGlyphSet()
-        glyf = newTable("glyf")
-        glyf.glyphOrder = order
-        glyf.glyphs = {}
-        for name in order:
-            pen = TTGlyphPen(glyphs)
-            glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
-            glyf.glyphs[name] = pen.glyph()
-        ft["glyf"] = glyf
-        ft["loca"] = newTable("loca")
-        maxp = ft["maxp"]
-        maxp.tableVersion = 0x00010000
-        for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                     "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
-            setattr(maxp, attr, 0)
-        maxp.maxZones = 1
-        ft["head"].glyphDataFormat = 0
-        post = ft["post"]
-        post.formatType = 2.0
-        post.extraNames = []
-        post.mapping = {}
-        for tag in ("CFF ", "VORG"):
-            if tag in ft:
-                del ft[tag]
-        ft.sfntVersion = "\x00\x01\x00\x00"
+    ft = _instantiate_regular(ft)
     buf = io.BytesIO()
     ft.save(buf)
     return buf.getvalue()
@@ -155,24 +163,23 @@ def _registered(chars: str) -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    font = find_cjk_font()
-    name = f"NotoSansCJKsc-{abs(hash(chars)) % 10**10}"
-    try:  # a TrueType build (not shipped by Debian) can be embedded directly
-        ttf = TTFont(name, str(font.path), subfontIndex=font.index)
-    except Exception:
-        ttf = TTFont(name, io.BytesIO(_truetype_subset(font, chars)))
-        # reportlab's registerFont maps every later font whose PostScript name equals an already registered
-        # one to that first font object, so a second document (another character subset) would be drawn
-        # with the first subset's glyphs: give each subset its own face name.
-        ttf.face.name = name.encode("ascii")
+    name = f"NotoSansSC-Regular-{abs(hash(chars)) % 10**10}"
+    ttf = TTFont(name, io.BytesIO(_regular_subset(chars)))
+    # reportlab's registerFont maps every later font whose PostScript name equals an already registered
+    # one to that first font object, so a second document (another character subset) would be drawn
+    # with the first subset's glyphs: give each subset its own face name.
+    ttf.face.name = name.encode("ascii")
     pdfmetrics.registerFont(ttf)
     return name
 
 
 def reportlab_font(text: str) -> str:
-    """Register Noto Sans CJK SC with reportlab for a document whose strings are ``text``; return its name.
-
-    The registered font covers ``text`` plus ASCII and common units/punctuation (:data:`BASE_CHARS`).
+    """Register Noto Sans SC Regular with reportlab for a document whose strings are ``text``; return its
+    name. The registered font covers ``text`` plus ASCII and common units/punctuation (:data:`BASE_CHARS`).
     """
     chars = "".join(sorted(set(text) | set(BASE_CHARS)))
     return _registered(chars)
+
+
+if __name__ == "__main__":  # make the cached Regular instance (see regular_font_path)
+    print(regular_font_path())

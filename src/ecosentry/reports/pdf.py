@@ -5,9 +5,8 @@ merged pollutant groups, 24 hourly rows with invalid cells shaded and marked ``*
 summary rows). Then a chart of the day's hourly measured (solid) and 折算 (dashed) concentrations drawn
 with matplotlib (Agg) and embedded as a PNG, the reasons of the invalid hours and the notes.
 
-Chinese text: Noto Sans CJK SC (``fonts-noto-cjk``), embedded as a subset converted to TrueType
-outlines (see :mod:`ecosentry.reports.fonts`); the chart uses the same font file through matplotlib's
-font manager.
+Chinese text: Noto Sans SC Regular (from the PyPI wheel ``justmytype-intl-cjk``), embedded as a subset
+(see :mod:`ecosentry.reports.fonts`); the chart uses the same font through matplotlib's font manager.
 """
 
 from __future__ import annotations

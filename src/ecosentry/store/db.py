@@ -47,3 +47,30 @@ def migrate(url: str, revision: str = "head") -> None:
     if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when a failed write is the database's state, not the data's: unreachable, connection lost,
+    timed out, locked, out of disk. Such a write is retried as it is; any other failure may be caused by a
+    record and is worth splitting the batch for (pipeline/isolate.py).
+
+    psycopg errors raised on the driver connection (``COPY``) arrive unwrapped, SQLAlchemy's wrapped.
+    """
+    import sqlite3
+
+    from sqlalchemy import exc as sa_exc
+
+    transient: tuple[type[BaseException], ...] = (
+        sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError,
+        sa_exc.ResourceClosedError, sqlite3.OperationalError, sqlite3.InterfaceError, OSError, TimeoutError,
+    )
+    try:
+        import psycopg
+
+        # OperationalError covers connection loss, query cancelled (statement timeout), deadlock, disk full
+        transient += (psycopg.OperationalError, psycopg.InterfaceError)
+    except ImportError:  # SQLite-only installations
+        pass
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, transient)

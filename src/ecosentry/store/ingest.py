@@ -4,18 +4,24 @@ Observations are unique on (point, factor, kind, period start): a frame a logger
 reconnect changes nothing (the first value received is kept; every copy stays in the raw archive).
 PostgreSQL gets the rows by ``COPY`` into a temporary staging table and one ``INSERT ... SELECT ...
 ON CONFLICT DO NOTHING``; SQLite by ``executemany`` with the same conflict clause.
+
+No single record may stop the others: every text field is fitted to its column first (store/fit.py), so
+an over-long MN or factor code is cut and flagged instead of failing the batch; a record the database
+still refuses is found by the worker splitting the batch and written by :func:`set_aside` in a form that
+cannot fail (its raw bytes, quarantined with the database's error).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
 from ecosentry.pipeline.envelope import Envelope, Reading
 from ecosentry.store import schema as s
+from ecosentry.store.fit import QUARANTINE_LIMITS, Fault, fit_envelope, fit_field, set_aside_form
 from ecosentry.store.upsert import insert_for, upsert
 
 OBS_COLS = ("point_id", "factor_code", "kind", "period_start", "value", "min", "max", "cou", "flag", "eflag",
@@ -31,6 +37,18 @@ class WriteResult:
     observations_offered: int = 0
     #: (point, factor, start) of minute data, and of hourly data (a wastewater analyser's cycle is the hour)
     touched_minutes: list[tuple[int, str, datetime]] | None = None
+    #: records stored other than as received (spool seq, fault): fields cut, readings left out, set aside
+    isolated: list[tuple[int, Fault]] = field(default_factory=list)
+
+
+def set_aside(engine: Engine, spool_id: str, seq: int, env: Envelope, reason: BaseException) -> WriteResult:
+    """Archive a record the database refused (``reason``) in a form that cannot fail: its raw bytes and
+    fitted header fields, quarantined as ``unwritable_record`` with the error, no readings. Raises only
+    when the database cannot take even that (then the fault is not the record's)."""
+    safe, fault = set_aside_form(env, reason)
+    result = write_envelopes(engine, spool_id, [(seq, safe)])
+    result.isolated = [(seq, fault)]
+    return result
 
 
 def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> WriteResult:
@@ -38,12 +56,25 @@ def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, En
     result = WriteResult(touched_minutes=[])
     if not items:
         return result
+    fitted: list[tuple[int, Envelope]] = []
+    partly: set[int] = set()  # accepted frames with readings left out
+    for seq, env in items:
+        env, fault = fit_envelope(env)
+        fitted.append((seq, env))
+        if fault is not None:
+            result.isolated.append((seq, fault))
+            if fault.readings_dropped and env.status == "accepted":
+                partly.add(seq)
+    items = fitted
     with engine.begin() as conn:
         ids = _archive_raw(conn, spool_id, items)
+        # quarantined frames, and accepted frames with readings left out (their other readings are stored)
         quarantined = [
-            {"raw_frame_id": ids[seq], "received_at": env.received_at, "peer": env.peer, "mn": env.mn,
-             "reason": env.error or "unknown", "raw": env.raw}
-            for seq, env in items if env.status == "quarantined"
+            {"raw_frame_id": ids[seq], "received_at": env.received_at,
+             "peer": fit_field(env.peer, QUARANTINE_LIMITS["peer"])[0],
+             "mn": fit_field(env.mn, QUARANTINE_LIMITS["mn"])[0],
+             "reason": fit_field(env.error or "unknown", QUARANTINE_LIMITS["reason"])[0], "raw": env.raw}
+            for seq, env in items if env.status == "quarantined" or seq in partly
         ]
         if quarantined:
             # one quarantine row per raw frame, also on replay

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, and_, delete, select
 
 from ecosentry.store import schema as s
+from ecosentry.store.fit import fit_field, text_limits
 from ecosentry.store.upsert import upsert
 
 __all__ = ["LOG_COLUMNS", "MappingRow", "record_files", "previous_accepted", "accepted_file_times",
@@ -25,13 +26,17 @@ m_ = s.vn_parameter_map
 
 #: Columns a log row may carry (everything but the id).
 LOG_COLUMNS = tuple(c.name for c in f_.columns if c.name != "id")
+#: Text columns of the file log and their lengths: a station key or name too long is cut, never refused (a
+#: refused row would be kept pending and hold up every later row, see pipeline/vn_ingest.py ``_log``).
+LOG_TEXT_LIMITS = text_limits(f_)
 
 
 def record_files(engine: Engine, rows: Sequence[dict]) -> int:
     """Insert file-log rows (keys from :data:`LOG_COLUMNS`); returns how many were written."""
     if not rows:
         return 0
-    clean = [{k: r.get(k) for k in LOG_COLUMNS} for r in rows]
+    clean = [{k: fit_field(r.get(k), LOG_TEXT_LIMITS[k])[0] if k in LOG_TEXT_LIMITS else r.get(k)
+              for k in LOG_COLUMNS} for r in rows]
     with engine.begin() as conn:
         conn.execute(f_.insert(), clean)
     return len(clean)
