@@ -221,3 +221,15 @@ def test_a_long_comment_and_clear_reason_split_over_pages(fleet, tmp_path):
                           text=True, check=True).stdout
     flat = "".join(text.split())
     assert "第159条" in flat and "第1条" in flat
+
+
+def test_text_pieces_cut_at_blanks_or_anywhere_in_chinese():
+    from ecosentry.reports.evidence import text_pieces
+
+    assert text_pieces("short", 60) == ["short"]
+    words = " ".join(["inspection"] * 40)
+    pieces = text_pieces(words, 100)
+    assert all(len(p) <= 100 for p in pieces) and " ".join(pieces) == words
+    assert all(p.split() == ["inspection"] * len(p.split()) for p in pieces)   # no word cut
+    han = "现场核查" * 100
+    assert "".join(text_pieces(han, 90)) == han and max(len(p) for p in text_pieces(han, 90)) == 90

@@ -669,6 +669,24 @@ def _yes(v: bool | None) -> str:
     return "—" if v is None else ("是" if v else "否")
 
 
+#: Lines of a table cell's text at most in one table row (a longer text continues in the next rows). [-]
+ROW_LINES = 30
+
+
+def text_pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at a line break or a blank when one lies in
+    the second half of the piece (Chinese text has none: it is cut anywhere)."""
+    pieces = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return pieces
+
+
 @dataclass
 class _Table:
     header: list[str]
@@ -863,11 +881,17 @@ def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None =
         cell = ParagraphStyle("cell", fontName=font, fontSize=t.font_size, leading=t.font_size * 1.25,
                               splitLongWords=1, wordWrap="CJK")
         data = [[para(h, cell) for h in t.header]]
-        for row in t.rows:
-            data.append([para(c, cell) if i in t.wrap or "\n" in c else c for i, c in enumerate(row)])
-        # splitInRow: a row taller than a page (a long comment, clear reason or mark reason typed by a user)
-        # continues on the next page instead of stopping the PDF with reportlab's LayoutError
-        tb = Table(data, colWidths=[w * avail for w in t.widths], repeatRows=1, splitInRow=1)
+        first_row: dict[int, int] = {}       # row of t.rows (1-based, as t.shade counts) → its first table row
+        for n, row in enumerate(t.rows, start=1):
+            first_row[n] = len(data)
+            # a long text (a comment, a clear or mark reason typed by a user) goes on over several table rows,
+            # so no row is taller than a page: such a row stopped the PDF with reportlab's LayoutError
+            pieces = [text_pieces(c, max(60, int(t.widths[i] * avail / t.font_size) * ROW_LINES))
+                      if i in t.wrap or "\n" in c else [c] for i, c in enumerate(row)]
+            for k in range(max(len(p) for p in pieces)):
+                data.append([(para(p[k], cell) if i in t.wrap or "\n" in p[k] else p[k]) if k < len(p) else ""
+                             for i, p in enumerate(pieces)])
+        tb = Table(data, colWidths=[w * avail for w in t.widths], repeatRows=1)
         tb.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), t.font_size),
             ("LEADING", (0, 0), (-1, -1), t.font_size * 1.25), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -875,7 +899,7 @@ def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None =
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-            *(("BACKGROUND", (0, r), (-1, r), colors.HexColor(c)) for r, c in t.shade)]))
+            *(("BACKGROUND", (0, first_row[r]), (-1, first_row[r]), colors.HexColor(c)) for r, c in t.shade)]))
         return tb
 
     story: list = [para(title, title_style), para(sub, sub_style)]
