@@ -14,7 +14,8 @@ CSRF: a random token per session (``request.session["csrf"]``), put in every for
 ``csrf`` (:func:`csrf_token`, available in templates as ``csrf``) and compared in :func:`check_csrf`. A
 request authenticated by an API key (``Authorization: Bearer`` or ``X-API-Key``) carries no cookie a foreign
 site could ride on, so it skips the check; every other POST without a session or with a wrong token is
-refused (403).
+refused (403). The same token guards the API's writes made with the session cookie (header ``X-CSRF-Token``,
+:mod:`ecosentry.auth.csrf`).
 """
 
 from __future__ import annotations
