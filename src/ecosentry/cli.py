@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import typer
@@ -377,8 +378,11 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1),
     data_dir.mkdir(parents=True, exist_ok=True)
     st = Settings(database_url=f"sqlite:///{data_dir / 'ecosentry.sqlite'}", data_dir=data_dir,
                   http_host="127.0.0.1", http_port=port, hj212_host="127.0.0.1", hj212_port=hj212_port,
-                  hourly_every=5.0, worker_lock_wait=5.0)  # in one process: no orphaned worker to wait for
-    fleet = demo_fleet(loggers)
+                  hourly_every=5.0, worker_lock_wait=5.0,  # in one process: no orphaned worker to wait for
+                  # every simulated logger connects from 127.0.0.1: the per-address bound must admit them all
+                  hj212_max_connections_per_peer=max(64, 2 * loggers))
+    # the demo's points go live now, with the history they back-fill: data are expected from then on
+    fleet = demo_fleet(loggers, connected_at=datetime.now(timezone.utc) - timedelta(hours=backfill_hours))
     import_fleet(prepare_database(st.database_url), fleet)
 
     async def main(stop: asyncio.Event) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,18 @@ def compute_command(
     interval: int = typer.Option(
         1, "--interval", help="Minutes per record: gas MinInterval (1…30), water cycle (e.g. 10 or 60)."
     ),
+    first: Optional[str] = typer.Option(
+        None, "--from", help="First local day of the rate period (YYYY-MM-DD); default: the input's first day."
+    ),
+    last: Optional[str] = typer.Option(
+        None, "--to", help="End of the rate period: a local day, inclusive (YYYY-MM-DD), or a local time, exclusive "
+             "(YYYY-MM-DDTHH:MM); default: the end of the input's last day."
+    ),
+    connected: list[str] = typer.Option(
+        [], "--connected",
+        help="POINT=YYYY-MM-DD[THH:MM]: the point's connection (联网) time, local; repeatable. "
+             "Default: the hour of the point's first record.",
+    ),
 ) -> None:
     """Compute hourly, daily and monthly values and the transmission rates from a CSV file.
 
@@ -76,6 +89,32 @@ def compute_command(
         if out is not None and not (out.parent if str(out.parent) else Path(".")).is_dir():
             _fail(f"output directory of {str(out)!r} does not exist")
 
+    period = None
+    if first is not None or last is not None:
+        if not first or not last:
+            _fail("give --from and --to together")
+        try:
+            d0 = date.fromisoformat(first)
+            # --to: a day (inclusive: up to its end) or a local time (exclusive), like the API's end
+            end = (datetime.combine(date.fromisoformat(last) + timedelta(days=1), time(), zone) if len(last) <= 10
+                   else datetime.fromisoformat(last))
+        except ValueError:
+            _fail(f"--from must be a date (YYYY-MM-DD) and --to a date or a time, not {first!r}/{last!r}")
+        end = end if end.tzinfo else end.replace(tzinfo=zone)
+        start = datetime.combine(d0, time(), zone)
+        if end <= start:
+            _fail("--to is before --from")
+        period = (start, end)
+    connected_at: dict[str, datetime] = {}
+    for item in connected:
+        point, sep, when = item.partition("=")
+        try:
+            t = datetime.fromisoformat(when.strip())
+        except ValueError:
+            t = None
+        if not sep or not point.strip() or t is None:
+            _fail(f"--connected {item!r}: use POINT=YYYY-MM-DD or POINT=YYYY-MM-DDTHH:MM")
+        connected_at[point.strip()] = t if t.tzinfo else t.replace(tzinfo=zone)
     try:
         mark_list = read_marks(marks, zone) if marks is not None else []
         size = input.stat().st_size
@@ -90,6 +129,7 @@ def compute_command(
             result = compute_periods(
                 groups, kind=kind, zone=zone, interval=interval, marks=mark_list,
                 on_series=lambda: progress.advance(series, 1),
+                period=period, connected=connected_at, now=datetime.now(timezone.utc),
             )
     except AuditInputError as exc:
         _fail(str(exc))

@@ -35,7 +35,7 @@ def evidence_command(
     try:
         settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
         pack = build_evidence_pack(engine, alarm_id, base_url=base_url or st.alarm_base_url, settings=settings)
-        from ecosentry.web.i18n import translations
+        from ecosentry.locale import translations
 
         data = evidence_pack_pdf(pack, translations(st.default_locale).gettext)  # the deployment's language
     except AlarmNotFound as exc:

@@ -175,7 +175,9 @@ class Service:
             self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
         if gateway:
             gw = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
-                              idle_timeout=st.hj212_idle_timeout)
+                              idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
+                              max_per_peer=st.hj212_max_connections_per_peer,
+                              max_garbage=st.hj212_garbage_chunk, log_every=st.hj212_log_every)
             try:
                 await gw.start(st.hj212_host, st.hj212_port)
             except OSError as exc:
@@ -183,6 +185,7 @@ class Service:
                     raise PortInUse("hj212", st.hj212_host, st.hj212_port) from exc
                 raise
             self.gateway = gw
+            self._tasks.append(asyncio.create_task(self._directory_refresh(), name="directory-refresh"))
         if web:
             sockets = listen_sockets(st.http_host, st.http_port, "web")
             self._font_proc = _warm_report_font()
@@ -223,6 +226,13 @@ class Service:
         if not self._stopping:
             log.error("the ingest worker process %d ended with code %s; the spool is not being written to the "
                       "database until the server restarts", proc.pid, code)
+
+    async def _directory_refresh(self) -> None:
+        """Refresh the gateway's copy of the registry on a schedule, in a thread: the event loop never
+        waits on the database (a hung connection holds that thread only)."""
+        while True:
+            await asyncio.sleep(self.settings.directory_refresh_every)
+            self.directory.refresh_in_background()
 
     async def _vn_checks(self) -> None:
         """Missing station files (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows kept while

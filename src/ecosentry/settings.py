@@ -26,6 +26,23 @@ class Settings(BaseSettings):
     hj212_max_frame: int = 10_240
     #: Seconds of silence after which a logger connection is closed.
     hj212_idle_timeout: float = 600.0
+    #: A frame (or a run of garbage) begun must be complete within this many seconds, or the connection is
+    #: closed (a slow sender dripping bytes would otherwise hold it for ever). [s]
+    hj212_frame_deadline: float = 60.0
+    #: Most connections at once from one peer address (several loggers behind one NAT share one address);
+    #: a further connection is closed at once.
+    hj212_max_connections_per_peer: int = 64
+    #: Bytes outside any frame are archived as one rejected record per run, at most this many bytes each.
+    hj212_garbage_chunk: int = 65_536
+    #: Rejected input is logged at most once per connection per this many seconds (with a count). [s]
+    hj212_log_every: float = 60.0
+    #: Seconds between scheduled refreshes of the gateway's copy of the point registry (an unknown MN also
+    #: asks for one, at most every 5 s). [s]
+    directory_refresh_every: float = 60.0
+    #: Logger fault (ALM-LOGGER-FRAMES): this many frames of one point rejected within
+    #: ``logger_fault_window_minutes`` raise a device-fault alarm.
+    logger_fault_threshold: int = 10
+    logger_fault_window_minutes: float = 60.0
     #: Web/API server.
     http_host: str = "127.0.0.1"
     http_port: int = 8000

@@ -110,7 +110,7 @@ async def test_lifecycle_over_http(client, engine, gas_point):
     r = await client.post(f"/api/v1/alarms/{aid}/clear", headers=CITY_USER, json={"reason": "pump replaced"})
     assert r.status_code == 200 and (r.json()["state"], r.json()["clear_reason"]) == ("cleared", "pump replaced")
     r = await client.post(f"/api/v1/alarms/{aid}/ack", headers=CITY_USER)
-    assert r.status_code == 409 and "is cleared" in r.json()["detail"] and "cannot acknowledge" in r.json()["detail"]
+    assert r.status_code == 409 and "is cleared" in r.json()["detail"] and "cannot be changed" in r.json()["detail"]
     r = await client.post("/api/v1/alarms/4242/ack")
     assert r.status_code == 404
 
@@ -166,3 +166,27 @@ async def test_subscriptions_crud(client, user_ids):
     assert r.status_code == 404 and r.json()["detail"] == f"no alarm subscription with id {sub['id']}"
     r = await client.get("/api/v1/audit", params={"entity": "alarm_subscription", "entity_id": sub["id"]})
     assert [x["action"] for x in r.json()["items"]] == ["delete", "update", "create"]
+
+
+def test_alarm_text_in_the_requested_language(db_url, tmp_path):
+    """``text`` says the alarm in ``?lang=`` (or Accept-Language) with names and local times; the stored
+    English ``title`` stays for machines."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+    from work_world import GAS_A, raise_point_alarm, start
+
+    client, w = start(db_url, tmp_path)
+    with client:
+        alarm_id = raise_point_alarm(w, GAS_A, type="ALM-LOGGER-OFFLINE", title="TEST: logger offline")
+        with w.engine.begin() as c:
+            from ecosentry.store import schema as s
+            c.execute(s.alarms.update().where(s.alarms.c.id == alarm_id).values(
+                evidence={"last_received_at": "2026-11-20T01:00:00+00:00", "threshold_minutes": 10.0}))
+        vi = client.get(f"/api/v1/alarms/{alarm_id}?lang=vi", headers=w.bearer("county_a")).json()
+        assert vi["title"] == "TEST: logger offline"
+        assert vi["text"]["lang"] == "vi" and vi["text"]["title"].startswith("苏州测试热电有限公司 1号锅炉CEMS")
+        assert "09:00" in vi["text"]["explanation"] and "không gửi số liệu" in vi["text"]["explanation"]
+        zh = client.get("/api/v1/alarms", headers={**w.bearer("county_a"), "Accept-Language": "zh-CN"}).json()
+        assert zh["items"][0]["text"]["lang"] == "zh" and zh["items"][0]["text"]["type_name"] == "数采仪离线"
+    w.engine.dispose()

@@ -138,3 +138,30 @@ async def test_notify_for_an_alarm_without_region_or_subscribers(engine, user_id
         explanation=None, evidence={"ppm": 15}, at=T0)
     assert change.kind == "raised" and alarm["region_code"] is None and rows == []
     assert (await disp.tick(T0 + timedelta(hours=2))).repeated == [alarm["id"]]  # counted, nobody to tell
+
+
+async def test_notifications_speak_the_recipients_language_with_local_times(engine, gas_point, user_ids):
+    """The county officer reads Vietnamese (her locale), the city officer the deployment's Chinese: names,
+    the rule's words and local times (09:00 Asia/Shanghai), no engine English and no UTC stamps."""
+    subscribe(engine, user_ids)
+    with engine.begin() as c:
+        c.execute(s.users.update().where(s.users.c.username == "county-officer").values(locale="vi"))
+    email, sms = RecordingChannel("email"), RecordingChannel("sms")
+    disp = Dispatcher(engine, {"email": email, "sms": sms}, POLICY, send_timeout=5, default_locale="zh",
+                      default_tz="Asia/Shanghai")
+    hour = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
+    await disp.raise_alarm(type="ALM-EXCEEDANCE", source_type="point", source_id=gas_point, severity=None,
+                           title="TEST: exceedance of a21026", explanation="Point exceeds its emission limit.",
+                           evidence={"periods": [{"factor_code": "a21026", "period": "hour", "period_start": hour,
+                                                  "judged_value": 123.5, "limit_value": 100.0, "exceeded": True,
+                                                  "multiple": 0.235}]},
+                           point_id=gas_point, factor_codes=["a21026"], at=hour)
+    vi, zh = email.sent[0], sms.sent[0]
+    assert (vi.lang, zh.lang) == ("vi", "zh")
+    assert "vượt quy chuẩn 100 mg/m³" in vi.body and "123,5" in vi.body and "09:00" in vi.body, vi.body
+    assert vi.severity_tag == "Nghiêm trọng" and vi.title.startswith("[Nghiêm trọng]")
+    assert "二氧化硫" in zh.title and "超过限值 100 mg/m³" in zh.body and "09:00" in zh.body, zh.body
+    for n in (vi, zh):
+        assert "+00:00" not in n.body and "exceeds" not in n.body and "a21026" not in n.body
+    # the payload keeps the alarm as stored, for machines
+    assert vi.payload["alarm"]["title"] == "TEST: exceedance of a21026"

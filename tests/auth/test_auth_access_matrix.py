@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +28,7 @@ from conftest import make_app
 from pgdb import make_pg_database
 from ecosentry.auth.principal import PERMISSIONS
 from ecosentry.service import prepare_database
+from ecosentry.store import marks as mark_store
 from ecosentry.store import schema as s
 
 
@@ -387,4 +388,102 @@ def test_access_matrix(world, tmp_path, name):
                         failures.append(f"{method} {path} as {name}: out-of-scope items {sorted(found - allowed)}")
                     if not path.endswith(("audit", ".csv")) and allowed - found:
                         failures.append(f"{method} {path} as {name}: in-scope items missing {sorted(allowed - found)}")
+    assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- every route the public can reach
+
+#: The public scope (docs/access.md, role ``public``): the published enterprises (here 甲, CREDIT_A) with
+#: their outlets and points and their derived values; never an alarm, a mark, or anything of an unpublished
+#: enterprise. These strings belong to what the public may not see and must appear in no anonymous answer.
+UNPUBLISHED_NAME = "乙热电有限公司"
+PRIVATE_MARK_REASON = "private maintenance note 7Q"
+ALARM_TITLES = ("二氧化硫超标", "边界站超标")
+#: Catalogues and documentation that name alarm fields without carrying an alarm (the alarm types are the
+#: published rule catalogue; the OpenAPI schema describes every field of the API).
+DOCUMENTATION = {"/api/v1/alarm-types", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def get_routes(app) -> list[str]:
+    """Every GET path of the application (API and pages), walking included routers too."""
+    from starlette.routing import Route
+
+    out = set()
+
+    def walk(routes, prefix=""):
+        for r in routes:
+            if hasattr(r, "original_router"):
+                walk(r.original_router.routes, prefix + (r.include_context.prefix or ""))
+            elif isinstance(r, Route) and "GET" in (r.methods or ()):
+                out.add(prefix + r.path)
+
+    walk(app.routes)
+    return sorted(out)
+
+
+def _alarm_fields(value, path="") -> list[str]:
+    """Keys or state values of a JSON answer that tell about alarms."""
+    found = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if "alarm" in str(k).lower():
+                found.append(f"{path}.{k}")
+            if k == "state" and v == "alarm":
+                found.append(f"{path}.state=alarm")
+            found += _alarm_fields(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _alarm_fields(v, f"{path}[{i}]")
+    return found
+
+
+def _samples(world: World) -> dict[str, list]:
+    """Ids for every path parameter: an object of the published enterprise and one of the unpublished one."""
+    with world.engine.connect() as conn:
+        outlets = dict(conn.execute(select(s.points.c.mn, s.points.c.outlet_id)).all())
+    a, b = world.points[MN_A_GAS], world.points[MN_B_GAS]
+    mark_a = mark_store.file_mark(world.engine, point_id=a, type="maintenance", reason=PRIVATE_MARK_REASON,
+                                  start=datetime(2026, 9, 1, tzinfo=timezone.utc),
+                                  end=datetime(2026, 9, 1, 1, tzinfo=timezone.utc), filed_by="fixture")
+    mark_b = world.mark(b)
+    return {"point_id": [a, b], "enterprise_id": [world.enterprises[CREDIT_A], world.enterprises[CREDIT_B]],
+            "outlet_id": [outlets[MN_A_GAS], outlets[MN_B_GAS]],
+            "alarm_id": [world.alarm(a), world.alarm(b), world.alarm(region=COUNTY_A)],
+            "mark_id": [mark_a, mark_b], "evidence_id": [world.evidence(mark_a)],
+            "slug": ["points", "enterprises", "users"], "key": [a, world.users["admin"]],
+            "sub_id": [world.subscription(world.users["county_a"])]}
+
+
+def test_no_anonymous_answer_discloses_alarms_or_unpublished_data(world, tmp_path):
+    """Every GET route (pages, JSON helpers of the pages, the API), called anonymously with ids inside and
+    outside the public scope: redirects go to the login or public page, refusals are refusals, and no 2xx
+    answer carries an alarm, a mark or anything of the unpublished enterprise."""
+    import itertools
+    import re
+
+    app = make_app(world.engine, tmp_path, rate_limit_default="100000/minute", rate_limit_anonymous="100000/minute")
+    samples = _samples(world)
+    failures, served = [], []
+    with TestClient(app, follow_redirects=False) as client:
+        for path in get_routes(app):
+            names = re.findall(r"{(\w+)}", path)
+            missing = [n for n in names if n not in samples]
+            assert not missing, f"{path}: add sample ids for {missing} to _samples"
+            for combo in itertools.product(*(samples[n] for n in names)):
+                url = path.format(**dict(zip(names, combo)))
+                r = client.get(url, params={"day": "2026-11-20", "year": 2026, "month": 11, "factor": "a21026"})
+                if r.status_code in (301, 302, 303, 307):
+                    if not r.headers["location"].startswith(("/login", "/public")):
+                        failures.append(f"{url}: redirects to {r.headers['location']}")
+                    continue
+                if r.status_code >= 400:
+                    continue
+                served.append(url)
+                text = r.text
+                leaks = [x for x in (UNPUBLISHED_NAME, MN_B_GAS, PRIVATE_MARK_REASON, *ALARM_TITLES) if x in text]
+                if r.headers.get("content-type", "").startswith("application/json") and path not in DOCUMENTATION:
+                    leaks += _alarm_fields(r.json())
+                if leaks:
+                    failures.append(f"{url}: {r.status_code} discloses {leaks[:5]}")
+    assert "/map/markers.json" in served and "/public" in served  # the walk reached the public answers
     assert not failures, "\n".join(failures)

@@ -32,10 +32,12 @@ FLEET = {
         "outlets": [
             {"code": "DA001", "name": "1号锅炉排口", "medium": "gas", "ref_o2": 6.0, "duct_area": 12.5,
              "points": [{"mn": GAS_MN, "password": PW, "st": "31", "name": "1号锅炉CEMS", "min_interval": 1,
+                         "connected_at": "2020-01-01",
                          "factors": [{"code": "a21026", "range": [0, 200]}, {"code": "a21002", "range": [0, 300]},
                                      {"code": "a19001", "range": [0, 25]}]}]},
             {"code": "DW001", "name": "废水总排口", "medium": "water",
              "points": [{"mn": WATER_MN, "password": PW, "st": "32", "name": "总排口水质", "min_interval": 10,
+                         "connected_at": "2020-01-01",
                          "factors": ["w01018", "w21003", "w00000"]}]},
         ],
     }],

@@ -68,3 +68,65 @@ async def test_gaps_become_automatic_marks_and_only_long_ones_decide_hours(tmp_p
         await svc.worker.flush_hours()
         assert so2_marks(svc.engine) == []
         assert so2_hours(svc.engine) == {8: (True, 60, None), 9: (True, 60, None)}
+
+
+#: Twelve factors of one flue-gas point (issue 11 item 8: one gap gave one mark per factor).
+MANY = ["a00000", "a19001", "a01011", "a01012", "a01014", "a01013", "a34013", "a21026", "a21002", "a21005",
+        "a21024", "a21003"]
+
+
+def many_factor_fleet() -> dict:
+    import copy
+
+    from helpers import FLEET
+
+    f = copy.deepcopy(FLEET)
+    f["enterprises"][0]["outlets"][0]["points"][0]["factors"] = [{"code": c} for c in MANY]
+    return f
+
+
+def auto_marks(engine) -> list[tuple[datetime, datetime, str | None]]:
+    m = s.marks
+    with engine.connect() as c:
+        rows = c.execute(select(m.c.start, m.c.end, m.c.factor_codes).where(
+            m.c.source == "auto", m.c.deleted_at.is_(None)).order_by(m.c.start))
+        return [(a.astimezone(CST), b.astimezone(CST), codes) for a, b, codes in rows]
+
+
+async def test_one_gap_of_a_point_is_one_mark_covering_all_its_factors(tmp_path, db_url):
+    from ecosentry.store.registry import import_fleet
+
+    # 08:00–08:59, every factor every minute, except 08:20–08:39 (20 minutes: the logger was silent)
+    gap = range(20, 40)
+    async with running_service(tmp_path, db_url) as svc:
+        import_fleet(svc.engine, many_factor_fleet())
+        lg = await Logger.connect(svc.hj212_port)
+        for k in range(60):
+            if k not in gap:
+                await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=8, minutes=k), {c: 10.0 + k % 3 for c in MANY}))
+                await lg.reply()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        day = DAY.replace(tzinfo=CST)
+        marks = auto_marks(svc.engine)
+        assert marks == [(day + timedelta(hours=8, minutes=20), day + timedelta(hours=8, minutes=40),
+                          ",".join(sorted(MANY)))]
+        with svc.engine.connect() as c:
+            h = s.hourly_values
+            ids = {r.factor_code: r.mark_ids for r in c.execute(select(h.c.factor_code, h.c.mark_ids))}
+        assert set(ids) == set(MANY) and len(set(ids.values())) == 1  # the same one mark decides every factor
+
+        # back-fill of SO2 only: the logger did communicate for those minutes, so the mark goes; the other
+        # factors still miss 20 minutes and their hour is invalid by the 45-minute rule (40 valid minutes)
+        for k in gap:
+            await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=8, minutes=k), {"a21026": 10.0}))
+            await lg.reply()
+        await lg.close()
+        await svc.drain()
+        await svc.worker.flush_hours()
+        assert auto_marks(svc.engine) == []
+        with svc.engine.connect() as c:
+            hours = {r.factor_code: (r.valid, r.valid_minutes, r.mark_ids) for r in c.execute(
+                select(h.c.factor_code, h.c.valid, h.c.valid_minutes, h.c.mark_ids))}
+        assert hours["a21026"] == (True, 60, None)
+        assert all(hours[c] == (False, 40, None) for c in MANY if c != "a21026"), hours

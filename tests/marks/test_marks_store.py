@@ -104,7 +104,7 @@ def test_bad_inputs_are_refused(engine, gas_point, water_point):
     with pytest.raises(MarkError, match="decision"):
         review_mark(engine, mid, "maybe", "reg")
     review_mark(engine, mid, "rejected", "reg", "无核查记录")
-    with pytest.raises(MarkError, match="is rejected; only filed marks can be reviewed"):
+    with pytest.raises(MarkError, match="already reviewed; only filed marks can be reviewed"):
         review_mark(engine, mid, "approved", "reg")
     with pytest.raises(MarkError, match="already closed"):
         close_mark(engine, mid, at(15), "ent")

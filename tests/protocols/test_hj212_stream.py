@@ -79,11 +79,32 @@ def test_garbage_before_and_between_frames():
     assert out[1] == FRAMES[0] and out[3] == FRAMES[1]
 
 
-def test_garbage_without_frame_start_is_reported_and_dropped():
+def test_garbage_without_frame_start_is_reported_when_the_connection_ends():
     reader = FrameReader()
-    [err] = reader.feed(b"AT+CSQ\r\nOK")
+    assert reader.feed(b"AT+CSQ\r\nOK") == []  # one chunk, reported when it ends
+    assert reader.buffered == 0 and reader.pending == len(b"AT+CSQ\r\nOK")
+    [err] = reader.flush()
     assert isinstance(err, BadHeader) and err.offending == b"AT+CSQ\r\nOK"
-    assert reader.buffered == 0
+    assert reader.pending == 0
+
+
+def test_a_run_of_hashes_is_one_garbage_chunk_not_one_error_per_byte():
+    reader = FrameReader(max_garbage=65536)
+    out = []
+    for i in range(0, 128 * 1024, 4096):
+        out.extend(reader.feed(b"#" * 4096))
+    out.extend(reader.feed(FRAMES[0]))
+    errors = [i for i in out if isinstance(i, HJ212Error)]
+    assert 1 <= len(errors) <= 3 and out[-1] == FRAMES[0]
+    assert sum(len(e.offending) for e in errors) == 128 * 1024  # every byte reported, in few chunks
+    assert reader.pending == 0
+
+
+def test_unfinished_frame_is_reported_on_flush():
+    reader = FrameReader()
+    assert reader.feed(APPENDIX_A[:40]) == []
+    [err] = reader.flush()
+    assert isinstance(err, LengthMismatch) and err.offending == APPENDIX_A[:40]
 
 
 def test_lone_hash_at_end_of_read_is_kept():
@@ -110,11 +131,12 @@ def test_bad_length_field_resynchronises():
     assert out[1:] == [FRAMES[1]]
 
 
-def test_bad_length_field_detected_before_the_header_is_complete():
+def test_bad_length_field_is_garbage_up_to_the_next_frame():
     reader = FrameReader()
-    [err] = reader.feed(b"##0x")
-    assert isinstance(err, BadHeader)
-    assert reader.feed(b"yz\r\n" + FRAMES[2]) == [FRAMES[2]]
+    assert reader.feed(b"##0x") == []
+    err, frame = reader.feed(b"yz\r\n" + FRAMES[2])
+    assert isinstance(err, BadHeader) and err.offending == b"##0xyz\r\n"
+    assert frame == FRAMES[2]
 
 
 def test_declared_length_too_long():

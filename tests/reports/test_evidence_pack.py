@@ -238,3 +238,21 @@ def test_cli_writes_the_pack(setup, tmp_path, db_url, monkeypatch):
         assert res.exit_code == 2 and not (tmp_path / "no.pdf").exists()
     finally:
         get_settings.cache_clear()
+
+
+def test_pack_says_the_alarm_and_marks_in_chinese(setup):
+    """The pack's title and explanation name the enterprise, point and factor with local times; marks show
+    their type and family by name (not ``equipment_maintenance``)."""
+    from ecosentry.reports.evidence import hour_reason, mark_kind
+
+    engine, _alarm_id, gas, _frames, _mark = setup
+    period = {"factor_code": "a21026", "period": "hour", "period_start": T0 + timedelta(hours=1),
+              "judged_value": 46.2, "exceeded": True, "multiple": 0.32, "limit_value": SO2_LIMIT}
+    alarm, _ = raise_alarm(engine, type="ALM-EXCEEDANCE", source_type="point", source_id=gas, severity=None,
+                           title=f"{GAS_MN}: exceedance of a21026", explanation="Point exceeds its limit.",
+                           evidence={"periods": [period]}, point_id=gas, factor_codes=["a21026"], at=NOW)
+    pack = build_evidence_pack(engine, alarm["id"], now=NOW)
+    assert pack.title_text.startswith("苏州测试热电有限公司") and "二氧化硫" in pack.title_text
+    assert "超过限值" in pack.explanation_text and "11:00" in pack.explanation_text  # 03:00 UTC
+    assert [mark_kind(m) for m in pack.marks] == ["维护（设备维护）"]
+    assert [hour_reason(h) for h in pack.hours if not h.valid] == ["有效分钟数 30 < 45"]  # already a sentence

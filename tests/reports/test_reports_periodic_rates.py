@@ -142,6 +142,8 @@ def test_monthly_rows_and_summary(db):
     assert rep.summary_row("month").values[so2] == 30.0
     assert rep.summary_row("month").values["a21026.cou"] == 310.0
     assert rep.period_validity["a21026"]["valid"] is False and rep.period_validity["a21026"]["n_valid"] == 3
+    # the notes speak to a reader: no table names of the engine
+    assert rep.notes and not any("derived_periods" in n for n in rep.notes)
 
 
 def test_monthly_xlsx_read_back(db):

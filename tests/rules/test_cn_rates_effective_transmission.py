@@ -199,3 +199,27 @@ def test_inconsistent_slots_raise():
         compute_rates([], mode="later")
     with pytest.raises(ValueError):
         RateSettings(validity_denominator="received_groups")
+
+
+# --------------------------------------------------------------------------- expected hours (issue 11 item 2)
+
+def test_expected_hours_run_from_connection_to_now_whole_hours_only():
+    from datetime import timedelta, timezone
+
+    from ecosentry.rules.cn.rates import expected_hours
+
+    cst = timezone(timedelta(hours=8))
+    day0, day1 = datetime(2026, 12, 1, tzinfo=cst), datetime(2026, 12, 5, tzinfo=cst)
+    now = datetime(2026, 12, 4, 20, 35, tzinfo=cst)
+    # connected today at 14:10: 15:00 … 19:00 have ended by 20:35 (14:00 partial, 20:00 running)
+    hours = expected_hours(day0, day1, now=now, connected_at=datetime(2026, 12, 4, 14, 10, tzinfo=cst))
+    assert [h.hour for h in hours] == [15, 16, 17, 18, 19] and all(h.date().day == 4 for h in hours)
+    # connected long ago: every whole hour of the period until now (3 days × 24 + 20)
+    assert len(expected_hours(day0, day1, now=now, connected_at=datetime(2020, 1, 1, tzinfo=cst))) == 92
+    # decommissioned on the 2nd at 06:30: 1 Dec 00:00 … 2 Dec 05:00
+    assert len(expected_hours(day0, day1, now=now, connected_at=datetime(2020, 1, 1, tzinfo=cst),
+                              decommissioned_at=datetime(2026, 12, 2, 6, 30, tzinfo=cst))) == 30
+    # never connected (no connection time, no data): nothing is owed
+    assert expected_hours(day0, day1, now=now, connected_at=None) == []
+    with pytest.raises(ValueError, match="timezone-aware"):
+        expected_hours(datetime(2026, 12, 1), day1, now=now, connected_at=day0)

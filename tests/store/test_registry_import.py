@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from ecosentry.service import prepare_database
@@ -396,7 +397,8 @@ def test_migrations_upgrade_downgrade_upgrade(db_url, tmp_path):
     assert _tables(db_url) == schema_tables | {"alembic_version"}
     eng = make_engine(db_url)
     with eng.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        head = ScriptDirectory.from_config(alembic_config(db_url)).get_current_head()  # one head, the newest
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
     eng.dispose()
 
     cfg = alembic_config(db_url)
@@ -488,3 +490,41 @@ def test_limits_picked_from_the_seed_table_by_standard_and_source(engine, tmp_pa
     with pytest.raises(RegistryError, match=r"matches 4 rows .*existing unit.*name table and condition"):
         import_fleet(engine, load_fleet_file(write_fleet_yaml(fleet, tmp_path / "fleet.yaml")))
     assert snapshot(engine) == before
+
+
+def test_connection_and_decommission_times_from_yaml_and_csv(engine, tmp_path):
+    """联网 / 撤销 times (issue 11 item 2): a date is the point's local midnight, a time is local unless it has
+    an offset; a re-import without the key keeps the stored value; a bad value names the point."""
+    from datetime import datetime, timezone
+
+    fleet = demo_fleet(2)
+    (_, _, p1), (_, _, p2) = points_of(fleet)
+    p1["connected_at"] = "2026-12-01"
+    p2["connected_at"] = "2026-12-04T14:30"
+    p2["decommissioned_at"] = "2026-12-10T00:00:00+00:00"
+    import_fleet(engine, fleet)
+
+    def times() -> dict:
+        with engine.connect() as c:
+            return {r.mn: (r.connected_at, r.decommissioned_at) for r in c.execute(
+                select(s.points.c.mn, s.points.c.connected_at, s.points.c.decommissioned_at))}
+
+    expected = {p1["mn"]: (datetime(2026, 11, 30, 16, tzinfo=timezone.utc), None),
+                p2["mn"]: (datetime(2026, 12, 4, 6, 30, tzinfo=timezone.utc),
+                           datetime(2026, 12, 10, tzinfo=timezone.utc))}
+    assert times() == expected
+    for _, _, p in points_of(fleet):
+        p.pop("connected_at", None)
+        p.pop("decommissioned_at", None)
+    import_fleet(engine, fleet)
+    assert times() == expected
+    # CSV: the columns connected_at / decommissioned_at, on the point's first row
+    rows = fleet_csv_rows(fleet)
+    for r in rows:
+        r["connected_at"] = "2026-12-02" if r["mn"] == p1["mn"] else ""
+    import_fleet(engine, load_fleet_file(write_csv(tmp_path / "fleet.csv", rows)))
+    assert times()[p1["mn"]][0] == datetime(2026, 12, 1, 16, tzinfo=timezone.utc)
+    assert times()[p2["mn"]] == expected[p2["mn"]]
+    p1["connected_at"] = "yesterday"
+    with pytest.raises(RegistryError, match=rf"point {p1['mn']}, connected_at: 'yesterday' is not a date"):
+        import_fleet(engine, fleet)

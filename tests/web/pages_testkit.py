@@ -41,6 +41,7 @@ PAGES_FLEET["enterprises"].append({
     "region": "320505", "lon": 120.55, "lat": 31.35,
     "outlets": [{"code": "DA001", "name": "焚烧炉排口", "medium": "gas", "ref_o2": 11.0,
                  "points": [{"mn": OTHER_MN, "password": "123456", "st": "31", "name": "焚烧炉CEMS",
+                             "connected_at": "2020-01-01",
                              "factors": [{"code": "a21026", "range": [0, 200],
                                           "limits": [{"kind": "hour", "upper": 100.0, "standard": "GB 18484-2020"},
                                                      {"kind": "day", "upper": 80.0, "standard": "GB 18484-2020"}]},

@@ -77,7 +77,7 @@ async def test_county_regulator_alarms_marks_reports_and_admin(tmp_path, chromiu
                 point_id=w.points[GAS_A], factor_codes=["a21026"], at=datetime.now(timezone.utc))
             live = page.locator(f"#alarm-table tr[data-id='{alarm['id']}']")
             await live.wait_for()  # inserted by the EventSource, no reload
-            assert "分析仪故障" in await live.inner_text()
+            assert "1号锅炉CEMS：设备故障：二氧化硫" in await live.inner_text()  # worded when shown
             assert await page.locator("#alarm-count").get_attribute("data-total") == "2"
             await _shoot(page, "work-alarms-desktop")
             await page.locator(f"#alarm-table tr[data-id='{mine}'] a").first.click()

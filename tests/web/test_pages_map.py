@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
-from pages_testkit import add_alarm, add_hours, add_latest, as_user, ids
+from pages_testkit import OTHER_NAME, add_alarm, add_hours, add_latest, as_user, ids, publish
 from pages_testkit import client, engine, keys  # noqa: F401  (fixtures)
 
 from ecosentry.api.app import create_app
@@ -66,3 +67,19 @@ def test_configured_tile_server_is_passed_to_the_page(engine, keys):
         as_user(c, keys, "admin")
         assert 'data-tiles="http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"' in c.get("/map").text
         assert c.get("/map/markers.json").json()["tile_url"].startswith("http://127.0.0.1:9/")
+
+
+def test_the_public_markers_tell_no_alarm_and_regulators_keep_them(client, engine, keys):
+    """docs/access.md: the public sees no alarms. The anonymous markers carry names and places of the
+    published enterprises only; the regulator of the county still sees the alarm state and count."""
+    i = ids(engine)
+    publish(engine, i["other_ent"])
+    add_alarm(engine, i["other"])
+    public = client.get("/map/markers.json").json()
+    assert [e["name"] for e in public["enterprises"] + public["unplaced"]] == [OTHER_NAME]
+    assert "alarm" not in json.dumps(public) and public["counts"] == {}
+    assert all(e["url"] == f"/public/enterprises/{e['id']}" and "state" not in e for e in public["enterprises"])
+    as_user(client, keys, "huqiu")
+    mine = client.get("/map/markers.json").json()
+    [ent] = mine["enterprises"]
+    assert ent["state"] == "alarm" and ent["open_alarms"] == 1 and mine["counts"]["alarm"] == 1

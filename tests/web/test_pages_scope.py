@@ -44,18 +44,18 @@ def test_city_regulator_and_admin_see_both_counties(client, engine, keys):
         assert names == {HOME_NAME, OTHER_NAME}, user
 
 
-def test_out_of_scope_objects_are_refused_with_a_sentence(client, engine, keys):
+def test_out_of_scope_objects_are_refused_like_missing_ones(client, engine, keys):
     i = ids(engine)
     as_user(client, keys, "wuzhong")
-    for path in (f"/enterprises/{i['other_ent']}", f"/outlets/{i['other_outlet']}", f"/points/{i['other']}",
-                 f"/points/{i['other']}/chart.json"):
+    for path in (f"/enterprises/{i['other_ent']}", f"/outlets/{i['other_outlet']}", f"/points/{i['other']}"):
         r = client.get(path)
-        assert r.status_code == 403, path
-        assert "outside what this account may see" in r.json()["detail"]
-    assert client.get("/dashboard?region=320505").status_code == 403
-    assert client.get("/map/markers.json?region=320505").status_code == 403
-    r = client.get("/dashboard?region=999999")
-    assert r.status_code == 404 and "no region with code 999999" in r.json()["detail"]
+        assert r.status_code == 404 and "此页面不存在，或您的账户无权查看。" in r.text, path
+    r = client.get(f"/points/{i['other']}/chart.json")
+    assert r.status_code == 404 and r.json()["detail"] == f"there is no monitoring point with id {i['other']}"
+    assert client.get("/dashboard?region=320505").status_code == 404
+    r = client.get("/map/markers.json?region=320505")
+    assert r.status_code == 404 and r.json()["detail"] == "there is no region with code 320505"
+    assert client.get("/dashboard?region=999999").status_code == 404
     assert client.get("/enterprises/987654").status_code == 404
     assert client.get("/points/987654").status_code == 404
 
@@ -68,7 +68,7 @@ def test_om_contractor_sees_only_its_point_of_the_enterprise(client, engine, key
     as_user(client, keys, "om")
     page = client.get(f"/enterprises/{i['home']}").text
     assert f'data-point="{i["gas"]}"' in page and f'data-point="{i["water"]}"' not in page
-    assert client.get(f"/points/{i['water']}").status_code == 403
+    assert client.get(f"/points/{i['water']}").status_code == 404
     home = client.get("/").text
     assert "31.50" in home or "31,50" in home
     assert f'data-point="{i["water"]}"' not in home and "44.25" not in home and "44,25" not in home

@@ -45,7 +45,7 @@ def test_build_a_new_enterprise_through_the_forms(world):
                                                 "level": "county", "country": "CN"})
     assert r.status_code == 303 and r.headers["location"] == "/admin/regions/320508?done=created"
     bad = _post(client, w, "/admin/enterprises/new", {"credit_code": "12345", "name": "新企业", "region_code": "320508"})
-    assert bad.status_code == 422 and "18 characters" in bad.text and 'data-field="credit_code"' in bad.text
+    assert bad.status_code == 422 and "统一社会信用代码为 18 位" in bad.text and 'data-field="credit_code"' in bad.text
     assert 'value="新企业"' in bad.text  # what was typed stays
     r = _post(client, w, "/admin/enterprises/new", {"credit_code": "91320508MA1TEST003", "name": "姑苏印染有限公司",
                                                     "region_code": "320508", "lon": "120.62", "lat": "31.31",
@@ -56,13 +56,13 @@ def test_build_a_new_enterprise_through_the_forms(world):
     outlet_id = int(r.headers["location"].split("/")[3].split("?")[0])
     dup = _post(client, w, "/admin/outlets/new", {"enterprise_id": str(ent_id), "code": "DW001", "name": "again",
                                                   "medium": "water"})
-    assert dup.status_code == 422 and "already used" in dup.text
+    assert dup.status_code == 422 and "已被" in dup.text
     point = {"outlet_id": str(outlet_id), "mn": GAS_A, "password": "112233", "st": "32", "name": "印染废水",
              "tz": "Asia/Shanghai", "region_code": "320508", "min_interval": "10", "rtd_interval": "30", "active": "1"}
     taken = _post(client, w, "/admin/points/new", point)
-    assert taken.status_code == 422 and f"{GAS_A} is already used by another point" in taken.text
+    assert taken.status_code == 422 and f"{GAS_A} 已被其他记录使用" in taken.text
     bad_tz = _post(client, w, "/admin/points/new", {**point, "mn": "TEST00000000000000NEW01", "tz": "Mars/Olympus"})
-    assert bad_tz.status_code == 422 and "unknown time zone" in bad_tz.text
+    assert bad_tz.status_code == 422 and "未知时区" in bad_tz.text
     r = _post(client, w, "/admin/points/new", {**point, "mn": "TEST00000000000000NEW01"})
     assert r.status_code == 303
     point_id = int(r.headers["location"].split("/")[3].split("?")[0])
@@ -71,9 +71,9 @@ def test_build_a_new_enterprise_through_the_forms(world):
     limit = {"point_id": str(point_id), "factor_code": "w01018", "kind": "day", "upper": "50", "lower": "80",
              "valid_from": "2026-01-01", "standard": "GB 4287-2012"}
     upside_down = _post(client, w, "/admin/limits/new", limit)
-    assert upside_down.status_code == 422 and "lower limit is above the upper" in upside_down.text
+    assert upside_down.status_code == 422 and "下限高于上限" in upside_down.text
     unknown_factor = _post(client, w, "/admin/limits/new", {**limit, "lower": "", "factor_code": "w21003"})
-    assert unknown_factor.status_code == 422 and "not monitored at point" in unknown_factor.text
+    assert unknown_factor.status_code == 422 and "不监测因子" in unknown_factor.text
     r = _post(client, w, "/admin/limits/new", {**limit, "lower": ""})
     assert r.status_code == 303
     with w.engine.connect() as conn:
@@ -104,13 +104,13 @@ def test_point_edit_is_audited_with_a_masked_password(world):
 def test_users_are_written_by_the_account_functions(world):
     client, w = world
     no_region = _post(client, w, "/admin/users/new", {"username": "inspector", "role": "regulator", "active": "1"})
-    assert no_region.status_code == 422 and "needs its scope" in no_region.text
+    assert no_region.status_code == 422 and "需要管辖范围" in no_region.text
     weak = _post(client, w, "/admin/users/new", {"username": "inspector", "role": "regulator", "region_code": "320507",
                                                  "new_password": "1", "active": "1"})
     assert weak.status_code == 422 and 'data-field="new_password"' in weak.text
     om = _post(client, w, "/admin/users/new", {"username": "om_a", "role": "om", "maintained_points": f"{GAS_A}\nNOPE",
                                                "active": "1"})
-    assert om.status_code == 422 and "no point with MN NOPE" in om.text
+    assert om.status_code == 422 and "没有 MN 为 NOPE 的监测点" in om.text
     r = _post(client, w, "/admin/users/new", {"username": "om_a", "role": "om", "maintained_points": GAS_A,
                                               "active": "1", "locale": "vi"})
     assert r.status_code == 303
@@ -142,3 +142,21 @@ def test_reset_lock_out(world):
 def test_registry_edit_knows_the_roles_of_the_principal():
     assert registry_edit.ROLES == ROLES
     assert registry_edit.ENTITIES["user"].field("role").choices == ROLES
+
+
+def test_point_connection_time_is_edited_in_local_time(world):
+    """联网时间 (issue 11 item 2): entered in the point's local time, stored in UTC, shown back locally."""
+    client, w = world
+    pid = w.points[GAS_B]
+    current = registry_edit.get_row(w.engine, "point", pid)
+    data = {k: ("" if v is None else str(v)) for k, v in current.items() if k != "id"}
+    data.update(connected_at="2026-12-01T08:00", tz="Asia/Shanghai")
+    assert _post(client, w, f"/admin/points/{pid}", data).status_code == 303
+    after = registry_edit.get_row(w.engine, "point", pid)
+    assert after["connected_at"] == datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    assert after["decommissioned_at"] is None
+    form = client.get(f"/admin/points/{pid}", headers=w.bearer("admin")).text
+    assert 'type="datetime-local" name="connected_at" value="2026-12-01T08:00"' in form
+    data.update(connected_at="1 Dec")
+    bad = _post(client, w, f"/admin/points/{pid}", data)
+    assert bad.status_code == 422 and 'data-field="connected_at"' in bad.text

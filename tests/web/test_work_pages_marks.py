@@ -54,18 +54,18 @@ def test_enterprise_files_a_mark_with_evidence(world):
 def test_filing_errors_are_shown_in_the_form(world):
     client, w = world
     other = _file(client, w, mn=GAS_B)
-    assert other.status_code == 422 and "choose one of your points" in other.text
+    assert other.status_code == 422 and "请选择您的监测点" in other.text
     backwards = _file(client, w, end="2026-11-20T08:00")
-    assert backwards.status_code == 422 and "must be after start" in backwards.text
+    assert backwards.status_code == 422 and "必须晚于开始时间" in backwards.text
     assert 'value="2026-11-20T08:00"' in backwards.text  # the typed values stay in the form
     factor = _file(client, w, factor_codes=["w01018"])
-    assert factor.status_code == 422 and "not monitored at point" in factor.text
+    assert factor.status_code == 422 and "不监测因子" in factor.text
     bad_time = _file(client, w, start="yesterday")
-    assert bad_time.status_code == 422 and "is not a date and time" in bad_time.text
+    assert bad_time.status_code == 422 and "不是日期时间" in bad_time.text
     empty = client.post("/marks/new", headers=w.bearer("ent_a"),
                         data={"point_id": str(w.points[GAS_A]), "type": "fault", "start": "2026-11-20T09:00"},
                         files=[("evidence", ("empty.txt", b"", "text/plain"))], follow_redirects=False)
-    assert empty.status_code == 422 and "is empty" in empty.text
+    assert empty.status_code == 422 and "为空" in empty.text
     assert client.get("/marks/new", headers=w.bearer("county_a")).status_code == 403
     with w.engine.connect() as conn:
         from sqlalchemy import func, select
@@ -91,7 +91,7 @@ def test_regulator_reviews_and_scope_hides_other_counties(world):
     assert (mark["status"], mark["reviewed_by"], mark["review_comment"]) == ("approved", "county_a", "记录齐全")
     twice = client.post(f"/marks/{mark_id}/review", headers=w.bearer("county_a"), data={"decision": "rejected"},
                         follow_redirects=False)
-    assert twice.status_code == 422 and "only filed marks can be reviewed" in twice.text
+    assert twice.status_code == 422 and "只能审核待审核的标记" in twice.text
     assert f'data-id="{mark_id}"' in client.get("/marks?status=approved", headers=w.bearer("county_a")).text
 
 
@@ -102,7 +102,7 @@ def test_close_an_open_mark_and_add_evidence(world):
     assert store.get_mark(w.engine, mark_id)["end"] is None
     early = client.post(f"/marks/{mark_id}/close", headers=w.bearer("ent_a"), data={"end": "2026-11-20T08:00"},
                         follow_redirects=False)
-    assert early.status_code == 422 and "must be after start" in early.text
+    assert early.status_code == 422 and "必须晚于开始时间" in early.text
     assert client.post(f"/marks/{mark_id}/close", headers=w.bearer("ent_a"), data={"end": "2026-11-20T12:00"},
                        follow_redirects=False).status_code == 303
     assert store.get_mark(w.engine, mark_id)["end"].isoformat() == "2026-11-20T04:00:00+00:00"

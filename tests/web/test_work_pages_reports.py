@@ -61,12 +61,12 @@ def test_rates_report_region_follows_the_scope(world):
 
 
 @pytest.mark.parametrize("query, sentence", [
-    ("kind=daily&point={b}&day=2026-11-20&format=pdf", "choose one of your points"),
-    ("kind=daily&point={a}&day=20.11.2026&format=pdf", "is not a date"),
-    ("kind=monthly&point={a}&month=2026-13&format=pdf", "is not a month"),
-    ("kind=yearly&point={a}&year=1999&format=pdf", "between 2000 and 2100"),
-    ("kind=daily&point={a}&day=2026-11-20&format=docx", "choose XLSX or PDF"),
-    ("kind=rates&start_day=2026-11-20&end_day=2026-11-01&format=pdf", "must not be before"),
+    ("kind=daily&point={b}&day=2026-11-20&format=pdf", "请选择您的监测点"),
+    ("kind=daily&point={a}&day=20.11.2026&format=pdf", "不是日期"),
+    ("kind=monthly&point={a}&month=2026-13&format=pdf", "不是月份"),
+    ("kind=yearly&point={a}&year=1999&format=pdf", "2000 至 2100"),
+    ("kind=daily&point={a}&day=2026-11-20&format=docx", "请选择 XLSX 或 PDF"),
+    ("kind=rates&start_day=2026-11-20&end_day=2026-11-01&format=pdf", "结束日期不能早于开始日期"),
 ])
 def test_bad_choices_come_back_with_a_sentence(world, query, sentence):
     client, w = world

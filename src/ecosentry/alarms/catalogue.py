@@ -107,6 +107,10 @@ for _t in (
     AlarmType("ALM-EXCEEDANCE", "critical",
               "An hourly or daily value of a pollutant is above its emission limit (超标).",
               f"HJ 76-2017 App. B; GB 8978-1996 §5; {_REF} §4.1; detector codes CN-EXC-*"),
+    AlarmType("ALM-EXCEEDANCE-RISK", "warning",
+              "The hour (or day) still running is above its limit so far: an early warning, not an "
+              "exceedance, which is judged on the complete hour or day (超标预警).",
+              f"platform choice; exceedance of complete periods: HJ 76-2017 App. B; {_REF} §4.1"),
     AlarmType("ALM-DATA-MISSING", "warning",
               "Expected data of a monitored factor did not arrive (数据缺失: < 45 min records in an hour "
               "or a missing hour).", f"national 电子督办 rule 1; {_REF} §5.2, §1.2"),
@@ -122,6 +126,11 @@ for _t in (
     AlarmType("ALM-LOGGER-OFFLINE", "warning",
               "The data logger has sent nothing for longer than the allowed silence (联网异常).",
               f"national 电子督办 rule 联网异常; {_REF} §5.2"),
+    AlarmType("ALM-LOGGER-FRAMES", "warning",
+              "The data logger keeps sending frames the gateway must reject (wrong length, CRC or fields): a "
+              "device fault of the logger; its data are lost although it is online.",
+              "HJ 212-2017 §6.3 (frame structure), Appendix A (CRC); platform choice of the threshold "
+              "(ECOSENTRY_LOGGER_FAULT_THRESHOLD)"),
     AlarmType("ALM-TREATMENT-OFF", "critical",
               "A treatment facility is stopped while production runs (治污设施停运).",
               f"platform choice for the treatment-facility subsystem; {_REF} §5.3", ("facility", "enterprise")),

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from ecosentry.alarms import store
 from ecosentry.alarms.channels.base import Channel, DeliveryResult
@@ -24,6 +24,8 @@ from ecosentry.alarms.channels.live import message_regions
 from ecosentry.alarms.routing import AlarmPolicy, Delivery, alarm_payload, route_event
 from ecosentry.alarms.store import AlarmChange
 from ecosentry.alarms.subscriptions import region_parents, routing_context
+from ecosentry.alarms.voice import load_voice, reader_language
+from ecosentry.alarms.wording import notification_text
 from ecosentry.store import schema as s
 
 __all__ = ["Dispatcher", "TickReport"]
@@ -54,8 +56,12 @@ class Dispatcher:
     """
 
     def __init__(self, engine: Engine, channels: Mapping[str, Channel], policy: AlarmPolicy | None = None, *,
-                 send_timeout: float = 30.0, hub: Any = None) -> None:
+                 send_timeout: float = 30.0, hub: Any = None, default_locale: str = "zh",
+                 default_tz: str = "Asia/Shanghai") -> None:
         self.engine = engine
+        #: Language of recipients without a preferred one, and the zone of alarms without a point.
+        self.default_locale = default_locale
+        self.default_tz = default_tz
         self.channels = dict(channels)
         self.policy = policy or AlarmPolicy()
         self.send_timeout = send_timeout
@@ -67,7 +73,8 @@ class Dispatcher:
     def from_settings(cls, engine: Engine, channels: Mapping[str, Channel], settings: Any,
                       hub: Any = None) -> Dispatcher:
         return cls(engine, channels, AlarmPolicy.from_settings(settings), send_timeout=settings.alarm_send_timeout,
-                   hub=hub)
+                   hub=hub, default_locale=getattr(settings, "default_locale", "zh"),
+                   default_tz=getattr(settings, "default_tz", "Asia/Shanghai"))
 
     def broadcast(self, alarm: Mapping[str, Any], event: str) -> None:
         """Publish an alarm event to the open pages (live hub), if there is one."""
@@ -132,6 +139,7 @@ class Dispatcher:
         """Send ``deliveries`` concurrently and write one ``alarm_deliveries`` row each; returns the rows."""
         if not deliveries:
             return []
+        deliveries = await asyncio.to_thread(self._in_languages, alarm_id, event, deliveries)
         results = await asyncio.gather(*(self._send_one(d) for d in deliveries))
         stamp = at or datetime.now(timezone.utc)
         rows = [{"alarm_id": alarm_id, "event_id": event_id, "event": event, "channel": d.channel,
@@ -165,6 +173,25 @@ class Dispatcher:
     def _context(self, region_code: str | None, parents: dict[str, str | None] | None = None):
         with self.engine.connect() as conn:
             return routing_context(conn, region_code, parents)
+
+    def _in_languages(self, alarm_id: int, event: str, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Each notification said in its recipient's language (the user's locale, else the deployment's),
+        with names and local times; the payload keeps the alarm as stored (machine fields)."""
+        users = {d.notification.user for d in deliveries if d.notification.user}
+        with self.engine.connect() as conn:
+            alarm = store.get_alarm(self.engine, alarm_id)
+            locales = dict(conn.execute(select(s.users.c.username, s.users.c.locale)
+                                        .where(s.users.c.username.in_(users))).all()) if users else {}
+            voices: dict[str, Any] = {}
+            out = []
+            for d in deliveries:
+                lang = reader_language(locales.get(d.notification.user), self.default_locale)
+                if lang not in voices:
+                    voices[lang] = load_voice(conn, alarm, lang, self.default_tz)
+                title, body, tag = notification_text(alarm, event, voices[lang], d.notification.url)
+                out.append(replace(d, notification=replace(d.notification, title=title, body=body,
+                                                           severity_tag=tag, lang=lang)))
+        return out
 
     def _log(self, rows: list[dict]) -> None:
         with self.engine.begin() as conn:

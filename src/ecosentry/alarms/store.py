@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, case, func, insert, literal_column, s
 from sqlalchemy.exc import IntegrityError
 
 from ecosentry.alarms.catalogue import ALARM_TYPES, ORIGINATOR_KINDS, SEVERITIES, severity_rank
+from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
@@ -45,8 +46,9 @@ a = s.alarms
 ev = s.alarm_events
 
 
-class AlarmError(ValueError):
-    """An alarm operation was refused; the message says why (shown to the user as is)."""
+class AlarmError(Said):
+    """An alarm operation was refused; the message says why (a catalogue msgid, shown in the reader's
+    language: :class:`ecosentry.said.Said`)."""
 
 
 class AlarmNotFound(AlarmError):
@@ -109,7 +111,7 @@ def _load(conn: Connection, alarm_id: int, *, lock: bool = False) -> dict:
         q = q.with_for_update()
     row = conn.execute(q).mappings().first()
     if row is None:
-        raise AlarmNotFound(f"no alarm with id {alarm_id}")
+        raise AlarmNotFound("no alarm with id %(id)s", id=alarm_id)
     return _out(row)
 
 
@@ -267,8 +269,8 @@ def _change(engine: Engine, alarm_id: int, actor: str | None, kind: str, at: dat
 
 def _not_cleared(alarm: dict, doing: str) -> None:
     if alarm["state"] == "cleared":
-        raise AlarmConflict(f"alarm {alarm['id']} is cleared (since {alarm['cleared_at'].isoformat()}); "
-                            f"cannot {doing} it")
+        raise AlarmConflict("alarm %(id)s is cleared (since %(since)s); it cannot be changed any more",
+                            id=alarm["id"], since=alarm["cleared_at"])
 
 
 def acknowledge(engine: Engine, alarm_id: int, actor: str | None, comment: str | None = None,
@@ -278,8 +280,8 @@ def acknowledge(engine: Engine, alarm_id: int, actor: str | None, comment: str |
     def decide(alarm: dict, t: datetime) -> dict:
         _not_cleared(alarm, "acknowledge")
         if alarm["state"] == "acknowledged":
-            raise AlarmConflict(f"alarm {alarm_id} was already acknowledged by {alarm['acknowledged_by']} at "
-                                f"{alarm['acknowledged_at'].isoformat()}")
+            raise AlarmConflict("alarm %(id)s was already acknowledged by %(who)s at %(at)s", id=alarm_id,
+                                who=alarm["acknowledged_by"], at=alarm["acknowledged_at"])
         return {"state": "acknowledged", "acknowledged_at": t, "acknowledged_by": actor}
 
     return _change(engine, alarm_id, actor, "acknowledged", at, decide, comment)
@@ -334,12 +336,12 @@ def add_link(engine: Engine, alarm_id: int, kind: str, target_id: Any, actor: st
         if kind == "mark":
             if not target.isdigit() or conn.execute(
                     select(s.marks.c.id).where(s.marks.c.id == int(target))).first() is None:
-                raise AlarmError(f"no mark with id {target}")
+                raise AlarmError("no mark with id %(id)s", id=target)
         exists = conn.execute(select(s.alarm_links.c.id).where(
             s.alarm_links.c.alarm_id == alarm_id, s.alarm_links.c.kind == kind,
             s.alarm_links.c.target_id == target)).first()
         if exists is not None:
-            raise AlarmConflict(f"alarm {alarm_id} is already linked to {kind} {target}")
+            raise AlarmConflict("alarm %(id)s is already linked to %(target)s", id=alarm_id, target=target)
         res = conn.execute(insert(s.alarm_links).values(alarm_id=alarm_id, kind=kind, target_id=target,
                                                         created_by=actor, created_at=at))
         link = {"id": int(res.inserted_primary_key[0]), "alarm_id": alarm_id, "kind": kind, "target_id": target,

@@ -43,8 +43,12 @@ with ``"; "`` and followed by the data's own reason (if any).
 
 Other choices
 -------------
-* **Expected hours**: every clock hour from local midnight of the first local day in the input to the
-  end of the last local day, for every point × factor seen (the same span for all of them).
+* **Hours computed** (periods.csv): every clock hour from local midnight of the first local day in the
+  input to the end of the last local day, for every point × factor seen (the same span for all of them).
+* **Expected hours** (rates): :func:`ecosentry.rules.cn.rates.expected_hours`, the same rule as the
+  platform's: the whole clock hours of the period (``--from`` … ``--to``, default the span above) from
+  the point's connection time (``--connected POINT=TIME``; not given: the clock hour of the point's first
+  record, as the platform falls back to its first data) to ``now`` (hours not ended yet are not expected).
 * **Received**: an hour with at least one record (whatever its flag or value). There is no back-fill
   information in a CSV, so the rates are the 补全 (``mode="backfilled"``) rates.
 * **Water hours**: values are grouped by clock hour; ``--interval`` fixes the cycles expected per hour
@@ -90,6 +94,7 @@ from ecosentry.rules.cn.aggregates import (
 )
 from ecosentry.rules.cn.hourly import MinuteRecord, VALID_FLAGS, hourly_from_minutes
 from ecosentry.rules.cn.rates import (
+    expected_hours,
     HourSlot,
     RateCounts,
     RateSettings,
@@ -213,6 +218,9 @@ def compute(
     marks: Sequence[Mark] = (),
     settings: RateSettings = RateSettings(),
     on_series: Callable[[], None] | None = None,
+    period: tuple[datetime, datetime] | None = None,
+    connected: dict[str, datetime] | None = None,
+    now: datetime | None = None,
 ) -> AuditResult:
     """Compute every period row and the rate counts.
 
@@ -228,6 +236,13 @@ def compute(
     settings : RateSettings
     on_series : callable or None
         Called after each point × factor (progress).
+    period : (datetime, datetime) or None
+        Statistics period of the rates ``[start, end)``, aware; default: the span of the input's local days.
+    connected : dict or None
+        Point → connection time (联网, aware); a point not in it is connected at the clock hour of its
+        first record.
+    now : datetime or None
+        Hours not ended by ``now`` are not expected (default: no cap).
 
     Raises
     ------
@@ -240,7 +255,19 @@ def compute(
     if not groups:
         return result
     all_hours = [h for series in groups.values() for h in series]
-    hours = _hours_span(min(all_hours).date(), max(all_hours).date(), zone)
+    first_day, last_day = min(all_hours).date(), max(all_hours).date()
+    if period is not None:  # the period's hours are computed too (an hour without data is not received)
+        first_day = min(first_day, period[0].astimezone(zone).date())
+        last_day = max(last_day, (period[1] - timedelta(microseconds=1)).astimezone(zone).date())
+    hours = _hours_span(first_day, last_day, zone)
+    span = period or (hours[0], hours[-1] + timedelta(hours=1))
+    first_hour: dict[str, datetime] = {}
+    for (point, _f), series in groups.items():
+        first_hour[point] = min([*series, first_hour.get(point, max(series))])
+    far = datetime.max.replace(tzinfo=timezone.utc)
+    expected = {point: set(expected_hours(span[0], span[1], now=now or far,
+                                          connected_at=(connected or {}).get(point, first)))
+                for point, first in first_hour.items()}
 
     flows: dict[str, dict[datetime, float | None]] = {}
     if kind == "water":
@@ -261,7 +288,7 @@ def compute(
                 _water_hour(point, factor, h, series.get(h, []), series_marks, interval, flows.get(point))
                 for h in hours
             ]
-        slots = [slot for _, slot, _ in hour_rows]
+        slots = [slot for row, slot, _ in hour_rows if row.start in expected[point]]
         code = factor if _CODE.fullmatch(factor) else None
         counts, _ = count_slots(slots, mode="backfilled", settings=settings, factor_code=code)
         result.factor_counts[(point, factor)] = counts

@@ -172,7 +172,9 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
     port = _free_port()
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(work / "state"),
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
-           "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true"}
+           "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
+           # every simulated logger connects from 127.0.0.1: lift the per-address bound for the bench
+           "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -1054,9 +1054,13 @@ def detect_half_month_range(data: PointData, cfg: DetectorSettings) -> list[Find
 def detect_negative_values(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """Negative concentration (measured or 折算), velocity, O2 or flow during normal production (负值).
 
-    Valid records (flags N/S) of the factor's hourly series (minute series when it has none); consecutive
-    negative records are one finding. Production for flow and velocity themselves is judged by O2 alone
-    (a negative flow would otherwise say "stopped" and hide itself).
+    Valid records (flags N/S) of the factor's **minute** series, and of its hourly series for the hours
+    before the first minute record (the minute window of the continuous pass is shorter than the hourly
+    one); consecutive negative records are one finding. The minute records are read first because the rule
+    is about individual values: one negative minute is averaged away in its hourly mean (issue 11: a
+    negative SO2 minute from the pipeline raised only a statistical spike). A negative hourly mean inside
+    the minute window has negative minutes and is found there. Production for flow and velocity themselves
+    is judged by O2 alone (a negative flow would otherwise say "stopped" and hide itself).
 
     Parameters
     ----------
@@ -1067,7 +1071,7 @@ def detect_negative_values(data: PointData, cfg: DetectorSettings) -> list[Findi
     Returns
     -------
     list of Finding
-        ``DET-NEGATIVE`` per factor and run.
+        ``DET-NEGATIVE`` per factor, resolution and run.
 
     References
     ----------
@@ -1077,41 +1081,64 @@ def detect_negative_values(data: PointData, cfg: DetectorSettings) -> list[Findi
     nat = cfg.national
     findings = []
     for factor in data.factors():
-        picked = _primary(data, factor)
-        if picked is None or role_of(factor) not in nat.negative_roles:
+        if role_of(factor) not in nat.negative_roles:
             continue
-        resolution, s = picked
-        step = _step_s(s, _default_step(resolution))
-        if role_of(factor) in ("flow", "velocity"):
-            run, known = _running_by_o2(data, s.times, cfg)
-        else:
-            run, known = _running(data, s.times, cfg)
-        good = valid_mask(s) & run
-        with np.errstate(invalid="ignore"):
-            neg = good & (s.values < -nat.negative_tolerance)
-            neg_zs = (good & np.isfinite(s.zs) & (s.zs < -nat.negative_tolerance)
-                      if s.zs is not None and is_concentration(factor) else np.zeros(len(s), dtype=bool))
-        for a, b in _segments(neg | neg_zs, s.times, step):
-            start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
-            both = np.concatenate((s.values[a:b + 1][neg[a:b + 1]], (s.zs[a:b + 1][neg_zs[a:b + 1]]
-                                                                      if s.zs is not None else [])))
-            lowest = float(np.min(both))
-            n = b - a + 1
-            on_zs = " (折算)" if neg_zs[a:b + 1].any() and not neg[a:b + 1].any() else ""
-            text = (f"{_cap(_label(factor))} at point {data.point} read negative values{on_zs} in "
-                    f"{_plural(n, resolution + ' record')} {_span(start, end, data.tz)} "
-                    f"(lowest {_qty(lowest, factor, data.medium)}) "
-                    f"{_running_phrase(known)}; the national rule flags any value < 0.")
-            evidence = {
-                "lowest": lowest,
-                "records": _records(s.times, s.values, a, b),
-                "zs_records": (_records(s.times, s.zs, a, b) if s.zs is not None and neg_zs[a:b + 1].any()
-                               else []),
-                "resolution": resolution,
-                "negative_tolerance": nat.negative_tolerance,
-                "running_known": known,
-            }
-            findings.append(_finding("DET-NEGATIVE", data, [factor], start, end, text, evidence))
+        minutes, hours = data.minutes.get(factor), data.hours.get(factor)
+        parts: list[tuple[str, Series]] = []
+        if minutes is not None and len(minutes):
+            parts.append(("minute", minutes))
+        if hours is not None and len(hours):
+            if parts:  # only the hours that ended before the first minute record
+                before = hours.times + np.timedelta64(3600, "s") <= minutes.times[0]
+                if before.any():
+                    parts.append(("hourly", _subset(hours, before)))
+            else:
+                parts.append(("hourly", hours))
+        for resolution, s in parts:
+            findings += _negative_runs(data, factor, resolution, s, cfg)
+    return findings
+
+
+def _subset(s: Series, mask: np.ndarray) -> Series:
+    idx = np.flatnonzero(mask)
+    return Series(s.factor, s.times[idx], s.values[idx], tuple(s.flags[i] for i in idx) if s.flags else (),
+                  s.zs[idx] if s.zs is not None else None, s.valid[idx] if s.valid is not None else None)
+
+
+def _negative_runs(data: PointData, factor: str, resolution: str, s: Series, cfg: DetectorSettings) -> list[Finding]:
+    nat = cfg.national
+    findings = []
+    step = _step_s(s, _default_step(resolution))
+    if role_of(factor) in ("flow", "velocity"):
+        run, known = _running_by_o2(data, s.times, cfg)
+    else:
+        run, known = _running(data, s.times, cfg)
+    good = valid_mask(s) & run
+    with np.errstate(invalid="ignore"):
+        neg = good & (s.values < -nat.negative_tolerance)
+        neg_zs = (good & np.isfinite(s.zs) & (s.zs < -nat.negative_tolerance)
+                  if s.zs is not None and is_concentration(factor) else np.zeros(len(s), dtype=bool))
+    for a, b in _segments(neg | neg_zs, s.times, step):
+        start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
+        both = np.concatenate((s.values[a:b + 1][neg[a:b + 1]], (s.zs[a:b + 1][neg_zs[a:b + 1]]
+                                                                  if s.zs is not None else [])))
+        lowest = float(np.min(both))
+        n = b - a + 1
+        on_zs = " (折算)" if neg_zs[a:b + 1].any() and not neg[a:b + 1].any() else ""
+        text = (f"{_cap(_label(factor))} at point {data.point} read negative values{on_zs} in "
+                f"{_plural(n, resolution + ' record')} {_span(start, end, data.tz)} "
+                f"(lowest {_qty(lowest, factor, data.medium)}) "
+                f"{_running_phrase(known)}; the national rule flags any value < 0.")
+        evidence = {
+            "lowest": lowest,
+            "records": _records(s.times, s.values, a, b),
+            "zs_records": (_records(s.times, s.zs, a, b) if s.zs is not None and neg_zs[a:b + 1].any()
+                           else []),
+            "resolution": resolution,
+            "negative_tolerance": nat.negative_tolerance,
+            "running_known": known,
+        }
+        findings.append(_finding("DET-NEGATIVE", data, [factor], start, end, text, evidence))
     return findings
 
 

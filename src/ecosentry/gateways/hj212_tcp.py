@@ -7,12 +7,23 @@ Only after the spool's ``fsync`` does the logger get its data reply (HJ 212-2017
 frame's Flag has the A bit). Frames from an unknown MN or with a wrong password are kept in quarantine,
 never turned into data, and get no reply. Bad input is counted and logged; the connection stays up
 unless the stream cannot be resynchronised.
+
+Defences (issue 11): an error in one frame affects that frame only (every frame of a read is archived,
+each good one answered); garbage between frames is one rejected chunk, and rejections are logged at most
+once per connection and ``log_every`` seconds; a frame begun must be complete within ``frame_deadline``
+and the idle timer is reset by progress (a frame or an error), not by any byte, so a sender dripping bytes
+is closed; connections per peer address are bounded; MN lookups never wait on the database
+(:meth:`PointDirectory.peek`). A rejected frame whose header can still be read (MN and PW of a registered
+point) is linked to its point: a logger fault shown on the point's page and alarmed (ALM-LOGGER-FRAMES).
+A point may accept a wrong declared length when the CRC is right (``points.lenient_length``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -22,11 +33,15 @@ from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.envelope import Envelope, Reading
 from ecosentry.pipeline.spool import Spool
 from ecosentry.protocols.hj212 import (
+    BadField,
     FrameReader,
+    FrameTimeout,
     HJ212Error,
+    LengthMismatch,
     data_records,
     data_reply,
     parse_frame,
+    peek_header,
 )
 from ecosentry.protocols.hj212.records import KIND_BY_CN
 
@@ -42,6 +57,26 @@ def _zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 
 
+class _LogThrottle:
+    """At most one log line per ``every`` seconds for one connection; the lines skipped are counted."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.last = -float("inf")
+        self.skipped = 0
+
+    def warning(self, msg: str, *args) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            self.skipped += 1
+            return
+        if self.skipped:
+            msg += " (%d similar messages not logged)"
+            args = (*args, self.skipped)
+        log.warning(msg, *args)
+        self.last, self.skipped = now, 0
+
+
 class HJ212Gateway:
     """Accepts data-logger connections and hands every frame, good or bad, to the spool.
 
@@ -54,17 +89,32 @@ class HJ212Gateway:
     max_frame : int
         Largest frame accepted. [bytes]
     idle_timeout : float
-        A connection silent for this long is closed. [s]
+        A connection without a frame (or an error) for this long is closed. [s]
+    frame_deadline : float
+        A frame or garbage run begun must be complete within this long, or the connection is closed. [s]
+    max_per_peer : int
+        Most connections at once from one peer address.
+    max_garbage : int
+        Largest garbage chunk archived as one rejected record. [bytes]
+    log_every : float
+        Rejected input is logged at most once per connection per this long. [s]
     """
 
     def __init__(self, directory: PointDirectory, spool: Spool, *, max_frame: int = 10_240,
-                 idle_timeout: float = 600.0) -> None:
+                 idle_timeout: float = 600.0, frame_deadline: float = 60.0, max_per_peer: int = 64,
+                 max_garbage: int = 65_536, log_every: float = 60.0) -> None:
         self.directory = directory
         self.spool = spool
         self.max_frame = max_frame
         self.idle_timeout = idle_timeout
+        self.frame_deadline = frame_deadline
+        self.max_per_peer = max_per_peer
+        self.max_garbage = max_garbage
+        self.log_every = log_every
         self.server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._per_peer: Counter[str] = Counter()
+        self._refused_log = _LogThrottle(log_every)
 
     async def start(self, host: str = "0.0.0.0", port: int = 9212) -> asyncio.Server:
         self.server = await asyncio.start_server(self._handle, host, port, backlog=4096, limit=self.max_frame * 4)
@@ -93,88 +143,180 @@ class HJ212Gateway:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         addr = writer.get_extra_info("peername")
         peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
-        framer = FrameReader(max_frame=self.max_frame)
+        host = addr[0] if isinstance(addr, tuple) else str(addr)
+        if self._per_peer[host] >= self.max_per_peer:
+            counters.inc("hj212.refused_per_peer")
+            self._refused_log.warning("refused connection from %s: %d connections from that address already",
+                                      peer, self._per_peer[host])
+            writer.close()
+            return
+        self._per_peer[host] += 1
+        framer = FrameReader(max_frame=self.max_frame, max_garbage=self.max_garbage)
+        throttle = _LogThrottle(self.log_every)
         self._writers.add(writer)
         counters.inc("hj212.connections")
+        progress = time.monotonic()  # last frame or error: the idle timer
+        begun: float | None = None  # when the input not yet framed began: the frame deadline
         try:
             while True:
+                now = time.monotonic()
+                wait = progress + self.idle_timeout - now
+                if begun is not None:
+                    wait = min(wait, begun + self.frame_deadline - now)
                 try:
-                    data = await asyncio.wait_for(reader.read(65536), self.idle_timeout)
+                    data = await asyncio.wait_for(reader.read(65536), max(wait, 0.0))
                 except TimeoutError:
-                    counters.inc("hj212.idle_timeouts")
-                    log.info("closing idle logger connection %s", peer)
+                    if begun is not None and framer.pending:
+                        counters.inc("hj212.frame_timeouts")
+                        held = b"".join(e.offending for e in framer.flush())
+                        log.info("closing logger connection %s: frame not complete within %.0f s", peer,
+                                 self.frame_deadline)
+                        if held:
+                            exc = FrameTimeout(f"frame not complete within {self.frame_deadline:g} s", held)
+                            await self._archive([exc], peer, writer, throttle)
+                    else:
+                        counters.inc("hj212.idle_timeouts")
+                        log.info("closing idle logger connection %s", peer)
                     break
                 if not data:
+                    await self._archive(framer.flush(), peer, writer, throttle, reply=False)
                     break
-                received_at = datetime.now(timezone.utc)
-                envelopes: list[Envelope] = []
-                replies: list[bytes] = []
-                for item in framer.feed(data):
-                    env, reply = self.decode(item, peer, received_at)
-                    envelopes.append(env)
-                    if reply:
-                        replies.append(reply)
-                if envelopes:
-                    # durable first, then acknowledge (nothing acknowledged may be lost)
-                    await self.spool.append([e.encode() for e in envelopes])
-                if replies:
-                    writer.write(b"".join(replies))
-                    await writer.drain()
+                items = framer.feed(data)
+                now = time.monotonic()
+                if items:
+                    progress = now
+                begun = (now if items or begun is None else begun) if framer.pending else None
+                await self._archive(items, peer, writer, throttle)
         except (ConnectionError, OSError) as exc:
             counters.inc("hj212.connection_errors")
             log.info("logger connection %s ended: %s", peer, exc)
+            try:  # what was received of an unfinished frame is still archived
+                await self._archive(framer.flush(), peer, writer, throttle, reply=False)
+            except Exception:
+                log.exception("could not archive the rest of logger connection %s", peer)
         except Exception:
             counters.inc("hj212.internal_errors")
             log.exception("error serving logger %s; connection closed, service continues", peer)
         finally:
             self._writers.discard(writer)
+            self._per_peer[host] -= 1
+            if self._per_peer[host] <= 0:
+                del self._per_peer[host]
             writer.close()
             try:
                 await writer.wait_closed()
             except (ConnectionError, OSError):
                 pass
 
+    async def _archive(self, items, peer: str, writer: asyncio.StreamWriter, throttle: _LogThrottle, *,
+                       reply: bool = True) -> None:
+        """Decode each item on its own (an error in one never costs another its archive or its reply),
+        make them durable, then send the replies owed."""
+        if not items:
+            return
+        received_at = datetime.now(timezone.utc)
+        envelopes: list[Envelope] = []
+        replies: list[bytes] = []
+        for item in items:
+            try:
+                env, answer = self.decode(item, peer, received_at, throttle)
+            except Exception as exc:  # a defect of ours: this frame only
+                counters.inc("hj212.internal_errors")
+                log.exception("error decoding a frame from %s; frame archived as rejected", peer)
+                raw = item if isinstance(item, bytes) else item.offending
+                env, answer = Envelope(transport=TRANSPORT, received_at=received_at, raw=raw, status="rejected",
+                                       peer=peer, error="InternalError", detail=repr(exc)[:500]), None
+            envelopes.append(env)
+            if answer:
+                replies.append(answer)
+        # durable first, then acknowledge (nothing acknowledged may be lost)
+        await self.spool.append([e.encode() for e in envelopes])
+        if replies and reply:
+            writer.write(b"".join(replies))
+            await writer.drain()
+
     # ------------------------------------------------------------------------------ one frame
 
-    def decode(self, item: bytes | HJ212Error, peer: str, received_at: datetime) -> tuple[Envelope, bytes | None]:
+    def decode(self, item: bytes | HJ212Error, peer: str, received_at: datetime,
+               throttle: _LogThrottle | None = None) -> tuple[Envelope, bytes | None]:
         """Turn one framed item into an Envelope, and the reply owed once it is durable (or None)."""
+        throttle = throttle or _LogThrottle(0.0)
         if isinstance(item, HJ212Error):
-            return self._rejected(item, item.offending[: self.max_frame], peer, received_at), None
+            raw = item.offending[: max(self.max_frame, self.max_garbage)]
+            if isinstance(item, LengthMismatch):
+                lenient = self._lenient(raw, peer, received_at)
+                if lenient is not None:
+                    return lenient
+            return self._rejected(item, raw, peer, received_at, throttle), None
         try:
             frame = parse_frame(item)
         except HJ212Error as exc:
-            return self._rejected(exc, item, peer, received_at), None
+            return self._rejected(exc, item, peer, received_at, throttle), None
+        return self._accept(frame, item, peer, received_at, throttle)
+
+    def _accept(self, frame, item: bytes, peer: str, received_at: datetime, throttle: _LogThrottle,
+                detail: str | None = None) -> tuple[Envelope, bytes | None]:
         env = Envelope(transport=TRANSPORT, received_at=received_at, raw=item, status="accepted", peer=peer,
-                       mn=frame.mn, cn=frame.cn, qn=frame.qn)
-        info = self.directory.by_mn(frame.mn)
+                       mn=frame.mn, cn=frame.cn, qn=frame.qn, detail=detail)
+        info = self.directory.peek(frame.mn)
         if info is None or not info.active or info.password != frame.pw:
             env.status = "quarantined"
             env.error = "unknown_mn" if info is None else ("inactive_point" if not info.active else "bad_password")
             counters.inc(f"hj212.quarantined.{env.error}")
-            log.warning("quarantined frame from %s: %s (MN=%s CN=%s)", peer, env.error, frame.mn, frame.cn)
+            throttle.warning("quarantined frame from %s: %s (MN=%s CN=%s)", peer, env.error, frame.mn, frame.cn)
             return env, None
         env.point_id = info.point_id
         try:
             env.readings = [_reading(r, _zone(info.tz)) for r in data_records(frame)]
         except HJ212Error as exc:
-            return self._rejected(exc, item, peer, received_at, env), None
+            return self._rejected(exc, item, peer, received_at, throttle, env), None
         counters.inc("hj212.frames_accepted")
         reply = data_reply(frame) if frame.reply_wanted and frame.cn in UPLOAD_CNS else None
         return env, reply
 
-    def _rejected(self, exc: HJ212Error, raw: bytes, peer: str, received_at: datetime,
+    def _lenient(self, raw: bytes, peer: str, received_at: datetime) -> tuple[Envelope, bytes | None] | None:
+        """A wrong declared length is accepted from a point whose leniency is on, when the CRC over the
+        bytes received is right (field practice: some loggers count the length wrongly); else None."""
+        head = peek_header(raw)
+        info = self.directory.peek(head.get("MN"))
+        if info is None or not getattr(info, "lenient_length", False) or info.password != head.get("PW"):
+            return None
+        try:
+            frame = parse_frame(raw, lenient_length=True)
+        except HJ212Error:
+            return None
+        counters.inc("hj212.lenient_length")
+        received = len(raw) - 12 if raw.endswith(b"\r\n") else len(raw) - 10
+        detail = f"declared data-segment length {int(raw[2:6])}, {received} bytes received: accepted " \
+                 "(the point's length leniency)"
+        return self._accept(frame, raw, peer, received_at, _LogThrottle(0.0), detail=detail)
+
+    def _rejected(self, exc: HJ212Error, raw: bytes, peer: str, received_at: datetime, throttle: _LogThrottle,
                   env: Envelope | None = None) -> Envelope:
         counters.inc(f"hj212.rejected.{exc.code}")
-        log.warning("rejected input from %s: %s: %s", peer, exc.code, exc.detail)
-        env = env or Envelope(transport=TRANSPORT, received_at=received_at, raw=raw, status="rejected", peer=peer)
-        env.status, env.error, env.detail, env.point_id, env.readings = "rejected", exc.code, exc.detail, None, []
+        throttle.warning("rejected input from %s: %s: %s", peer, exc.code, exc.detail[:200])
+        if env is None:
+            env = Envelope(transport=TRANSPORT, received_at=received_at, raw=raw, status="rejected", peer=peer)
+            head = peek_header(raw)
+            env.mn, env.cn, env.qn = head.get("MN"), head.get("CN"), head.get("QN")
+            info = self.directory.peek(env.mn)
+            # linked to its point only when the password matches too: a stranger cannot raise logger
+            # faults on someone else's point by sending garbage with its MN
+            if info is not None and env.mn is not None and info.password == head.get("PW"):
+                env.point_id = info.point_id
+                counters.inc("hj212.rejected_linked")
+        env.status, env.error, env.detail, env.readings = "rejected", exc.code, exc.detail, []
         return env
 
 
 def _reading(r, zone: ZoneInfo) -> Reading:
     """Codec record (naive local DataTime) → Reading (UTC). HJ 212 DataTime is the logger's local time."""
-    start = r.data_time.replace(tzinfo=zone).astimezone(timezone.utc)
-    sample = r.sample_time.replace(tzinfo=zone).astimezone(timezone.utc) if r.sample_time else None
+    try:
+        start = r.data_time.replace(tzinfo=zone).astimezone(timezone.utc)
+        sample = r.sample_time.replace(tzinfo=zone).astimezone(timezone.utc) if r.sample_time else None
+    except (OverflowError, ValueError):  # DataTime=00010101000000 in UTC+8 is before year 1
+        raise BadField(f"{r.factor}: DataTime {r.data_time:%Y%m%d%H%M%S} is out of range", b"", "DataTime") \
+            from None
     return Reading(factor=r.factor, kind=r.kind, start=start, value=r.value, min=r.min, max=r.max, cou=r.cou,
                    flag=r.flag, eflag=r.eflag, zs_value=r.zs_value, zs_min=r.zs_min, zs_max=r.zs_max,
                    sample_time=sample)

@@ -16,7 +16,10 @@ Every ``every`` seconds the job
 3. for the same points, raises ``ALM-DEVICE-FAULT`` while the newest records of a factor carry the fault flag
    D or B (HJ 212-2017 Table 8), and ``ALM-EXCEEDANCE`` when the newest judged hour (flue gas: hourly 折算
    mean) or day (wastewater: daily mean) of a factor is above its limit, and clears it when the newest
-   judged periods are within the limits again.
+   judged periods are within the limits again. Only complete periods are judged: the hour (day) still
+   running is not, whatever its mean so far; when its mean so far is above the limit (judged from its
+   45th valid minute on), ``ALM-EXCEEDANCE-RISK`` (an early warning) is raised instead, and cleared when
+   no running period is above its limit.
 
 The grouping and wording are pure functions (:func:`alarm_type_of`, :func:`group_current`,
 :func:`summarise_findings`, :func:`offline_threshold`) tested without a database.
@@ -41,6 +44,7 @@ from ecosentry.detect.settings import DetectorSettings
 from ecosentry.metrics import counters
 from ecosentry.pipeline.detect_input import DetectWindow, load_point_data
 from ecosentry.store import schema as s
+from ecosentry.store.logger_faults import LoggerFrames, rejected_frames
 from ecosentry.store.registry import PointInfo, load_point_directory
 
 log = logging.getLogger(__name__)
@@ -141,12 +145,17 @@ class DetectionSettings:
     offline_factor: float = 3.0
     offline_min_minutes: float = 10.0
     window: DetectWindow = DetectWindow()
+    #: ALM-LOGGER-FRAMES: this many rejected frames of a point within the window. [-], [min]
+    logger_fault_threshold: int = 10
+    logger_fault_window_minutes: float = 60.0
 
     @classmethod
     def from_settings(cls, st: Any) -> "DetectionSettings":
         return cls(every=st.detect_every, point_every=st.detect_point_every, recent_hours=st.detect_recent_hours,
                    offline_factor=st.offline_factor,
                    offline_min_minutes=st.offline_min_minutes,
+                   logger_fault_threshold=st.logger_fault_threshold,
+                   logger_fault_window_minutes=st.logger_fault_window_minutes,
                    window=DetectWindow(st.detect_minute_hours, st.detect_hour_days))
 
 
@@ -198,6 +207,7 @@ class DetectionJob:
         stats = {"points": 0, "raised": 0, "cleared": 0}
         for info in points:
             await self._offline(info, last_heard.get(info.point_id), now, stats)
+        await self._logger_frames(points, now, stats)
         fresh = [p for p in points if (t := last_heard.get(p.point_id)) is not None and t >= since]
         due = [p for p in fresh if (t := self.evaluated_at.get(p.point_id)) is None
                or abs((now - t).total_seconds()) >= self.settings.point_every]
@@ -229,7 +239,8 @@ class DetectionJob:
     def _evaluate(self, info: PointInfo, now: datetime) -> tuple[list[Finding], list[dict], list[dict]]:
         with self.engine.connect() as conn:
             data = load_point_data(conn, info, now, self.settings.window)
-            exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2))
+            exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2), now)
+            exceeded += _running_over_limit(conn, info.point_id, now)
 
         def on_error(name: str, point: str, exc: Exception) -> None:
             counters.inc("detect.detector_errors")
@@ -270,6 +281,34 @@ class DetectionJob:
                           evidence={"last_received_at": heard, "threshold_minutes": limit.total_seconds() / 60,
                                     "min_interval": info.min_interval})
 
+    async def _logger_frames(self, points: list[PointInfo], now: datetime, stats: dict[str, int]) -> None:
+        """ALM-LOGGER-FRAMES: a point whose logger sent ``logger_fault_threshold`` rejected frames within the
+        window has a faulty logger (it is online, but its data are lost)."""
+        window = timedelta(minutes=self.settings.logger_fault_window_minutes)
+
+        def read() -> dict[int, LoggerFrames]:
+            with self.engine.connect() as conn:
+                return rejected_frames(conn, now - window, until=now + timedelta(seconds=1))
+
+        faulty = await asyncio.to_thread(read)
+        for info in points:
+            origin = {"type": "ALM-LOGGER-FRAMES", "source_type": "point", "source_id": info.point_id}
+            got = faulty.get(info.point_id)
+            if got is None or got.count < self.settings.logger_fault_threshold:
+                await self._clear(stats, **origin, at=now,
+                                  explanation="fewer rejected frames than the threshold in the latest window")
+                continue
+            minutes = self.settings.logger_fault_window_minutes
+            await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now,
+                              title=f"{info.mn}: logger sends faulty frames ({got.latest_error})",
+                              explanation=f"The data logger of point {info.mn} sent {got.count} frames within "
+                                          f"{minutes:g} min that the gateway had to reject (threshold "
+                                          f"{self.settings.logger_fault_threshold}); the latest: {got.latest_error}: "
+                                          f"{got.latest_detail}.",
+                              evidence={"rejected_frames": got.count, "window_minutes": minutes,
+                                        "latest_at": got.latest_at, "latest_error": got.latest_error,
+                                        "latest_detail": got.latest_detail})
+
     async def _sync_findings(self, info: PointInfo, findings: list[Finding], now: datetime,
                              stats: dict[str, int]) -> None:
         current = group_current(findings, now, timedelta(hours=self.settings.recent_hours))
@@ -296,8 +335,11 @@ class DetectionJob:
                                       f"(HJ 212-2017 Table 8): " + "; ".join(parts) + ".",
                           evidence={"faults": faults})
 
-    async def _sync_exceedance(self, info: PointInfo, newest: list[dict], now: datetime,
+    async def _sync_exceedance(self, info: PointInfo, judged: list[dict], now: datetime,
                                stats: dict[str, int]) -> None:
+        running = [r for r in judged if r.get("running")]
+        newest = [r for r in judged if not r.get("running")]
+        await self._sync_exceedance_risk(info, running, now, stats)
         origin = {"type": "ALM-EXCEEDANCE", "source_type": "point", "source_id": info.point_id}
         over = [r for r in newest if r["exceeded"]]
         if not newest:
@@ -315,13 +357,53 @@ class DetectionJob:
                           evidence={"periods": over})
 
 
-def _newest_judgements(conn, point_id: int, since: datetime) -> list[dict]:
-    """Per factor, the newest judged hour (hourly_values) and day (derived_periods) since ``since``."""
+    async def _sync_exceedance_risk(self, info: PointInfo, running: list[dict], now: datetime,
+                                    stats: dict[str, int]) -> None:
+        """ALM-EXCEEDANCE-RISK while the mean so far of the hour (day) still running is above its limit."""
+        origin = {"type": "ALM-EXCEEDANCE-RISK", "source_type": "point", "source_id": info.point_id}
+        if not running:
+            await self._clear(stats, **origin, at=now, explanation="no running period is above its limit")
+            return
+        factors = sorted({r["factor_code"] for r in running})
+        parts = [f"{r['factor_code']} {r['period']} from {r['period_start'].isoformat()}: "
+                 f"{r['judged_value']:.4g} so far > limit {r['limit_value']:.4g}" for r in running]
+        await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now, factor_codes=factors,
+                          title=f"{info.mn}: exceedance risk of {', '.join(factors)}",
+                          explanation=f"Point {info.mn} is above its emission limit in the period still running "
+                                      f"(early warning; the exceedance is judged when the period ends): "
+                                      + "; ".join(parts) + ".",
+                          evidence={"periods": running})
+
+
+def _running_over_limit(conn, point_id: int, now: datetime) -> list[dict]:
+    """Hours (days) still running at ``now`` whose mean so far is judged above the limit (``running``)."""
     out: list[dict] = []
     h, d = s.hourly_values, s.derived_periods
-    for table, period, value_expr in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value)),
-                                      (d, "day", func.coalesce(d.c.zs_value, d.c.value))):
-        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since]
+    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
+                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
+        filters = [table.c.point_id == point_id, table.c.exceeded.is_(True), table.c.period_start > now - length,
+                   table.c.period_start <= now]
+        if table is d:
+            filters.append(d.c.period == "day")
+        rows = conn.execute(select(table.c.factor_code, table.c.period_start, value_expr.label("judged_value"),
+                                   table.c.exceeded, table.c.multiple, table.c.limit_value).where(*filters)).mappings()
+        out += [{**r, "period": period, "running": True} for r in rows]
+    return out
+
+
+def _newest_judgements(conn, point_id: int, since: datetime, now: datetime) -> list[dict]:
+    """Per factor, the newest **complete** judged hour (hourly_values) and day (derived_periods) since ``since``.
+
+    An hour is judged once it has ended (``period_start + 1 h <= now``), a day once its 24 hours have
+    ended: the exceedance of HJ 75-2017 / GB 13223 is of the hourly (daily) mean, and a mean of part of
+    the hour is not that mean (an hour over the limit at :48 may end under it, issue 11 item 3).
+    """
+    out: list[dict] = []
+    h, d = s.hourly_values, s.derived_periods
+    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
+                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
+        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since,
+                   table.c.period_start <= now - length]
         if table is d:
             filters.append(d.c.period == "day")
         newest = (select(table.c.factor_code, func.max(table.c.period_start).label("t"))

@@ -48,10 +48,15 @@ def gap_windows(engine: Engine, keys: Iterable[HourKey], now: datetime) -> dict[
 
 
 def sync_gap_marks_for_hours(engine: Engine, keys: Iterable[HourKey], now: datetime,
-                             min_gap_minutes: int = 15) -> int:
-    """Sync the automatic gap marks of every touched point; returns marks created + updated + deleted."""
+                             min_gap_minutes: int = 15) -> set[HourKey]:
+    """Sync the automatic gap marks of every touched point; returns the hours whose marks changed.
+
+    A mark covers all the point's factors (one mark per gap of the point), so when a point's marks change,
+    every stored hour of its window is returned for every factor of the point: back-filling one factor
+    shortens a mark that the other factors' hours were judged with, and they must be judged again.
+    """
     keys = list(keys)
-    changed = 0
+    again: set[HourKey] = set()
     for point_id, (w0, w1) in gap_windows(engine, keys, now).items():
         try:
             res = sync_point_gap_marks(engine, point_id, None, w0, w1, min_gap_minutes, only_minute_factors=True)
@@ -61,5 +66,10 @@ def sync_gap_marks_for_hours(engine: Engine, keys: Iterable[HourKey], now: datet
             continue
         n = sum(len(v) for v in res.values())
         counters.inc("gap_marks.changes", n)
-        changed += n
-    return changed
+        if n:  # the point's hours already judged in the window are judged again
+            h = s.hourly_values
+            with engine.connect() as conn:
+                again |= {(point_id, f, t) for f, t in conn.execute(select(h.c.factor_code, h.c.period_start).where(
+                    h.c.point_id == point_id, h.c.period_start >= w0.replace(minute=0, second=0, microsecond=0),
+                    h.c.period_start < w1))}
+    return again

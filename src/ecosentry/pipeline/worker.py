@@ -153,7 +153,7 @@ class IngestWorker:
 
     def _recompute(self, keys: set[HourKey]) -> int:
         if self.auto_gap_marks:
-            sync_gap_marks_for_hours(self.engine, keys, datetime.now(timezone.utc))
+            keys = keys | sync_gap_marks_for_hours(self.engine, keys, datetime.now(timezone.utc))
         n = recompute_hours(self.engine, keys, self.directory)
         months = recompute_days(self.engine, days_of_hours(keys, self.directory), self.directory)
         recompute_months(self.engine, months, self.directory)

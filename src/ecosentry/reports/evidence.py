@@ -49,8 +49,12 @@ from sqlalchemy import Engine, func, or_, select
 
 from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.alarms.store import alarm_detail
+from ecosentry.alarms.voice import load_voice
+from ecosentry.alarms.wording import alarm_explanation, alarm_title, rule_name, type_name
 from ecosentry.catalogue import full_catalogue
+from ecosentry.locale import translations
 from ecosentry.rules.citations import public_citations
+from ecosentry.rules.cn.reason_words import FAMILY_NAMES, MARK_TYPE_NAMES, reason_text
 from ecosentry.store import schema as s
 from ecosentry.store.marks import list_marks
 
@@ -209,6 +213,10 @@ class EvidencePack:
     links: list[tuple[str, str]]
     generated_at: datetime
     settings: EvidenceSettings = field(default_factory=EvidenceSettings)
+    #: The alarm's title and explanation said in Chinese (names, rule names, local times); the stored
+    #: English wording is for machines.
+    title_text: str | None = None
+    explanation_text: str | None = None
     minutes: dict[str, EvidenceMinutes] = field(default_factory=dict)   # factor → minute values
 
     @property
@@ -521,6 +529,9 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
             limits, limit_kind = _limits(conn, pid, codes, tz, t0, t1)
             frames, total, raws = _frames(conn, pid, info.get("mn"), span_start,
                                           span_end + timedelta(minutes=settings.frame_grace_minutes), settings)
+        voice = load_voice(conn, alarm, "zh", tz if tz != "UTC" else "Asia/Shanghai")
+        title_text = alarm_title(alarm, voice.names, voice.gettext)
+        explanation_text = alarm_explanation(alarm, voice.names, voice.gettext, voice.when, voice.num)
     marks = []
     if pid is not None and info.get("mn"):
         marks = [EvidenceMark(m["id"], m["type"], m["family"], tuple(m["factor_codes"]) if m["factor_codes"] else None,
@@ -537,7 +548,7 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         rules=_cited_rules(alarm["type"], evidence, findings), marks=marks, frames=frames, frames_total=total,
         frames_sha256=frames_digest(raws), links=_urls(alarm, base_url),
         generated_at=(now or datetime.now(timezone.utc)).astimezone(timezone.utc), settings=settings,
-        minutes=minutes)
+        title_text=title_text, explanation_text=explanation_text, minutes=minutes)
 
 
 # --------------------------------------------------------------------------- chart
@@ -697,6 +708,17 @@ class _Table:
     shade: list[tuple[int, str]] = field(default_factory=list)   # (row index, colour)
 
 
+def mark_kind(m: EvidenceMark) -> str:
+    """A mark's type and national family by their Chinese names ("维护（设备维护）")."""
+    zh = translations("zh").gettext
+    return f"{zh(MARK_TYPE_NAMES.get(m.type, m.type))}（{zh(FAMILY_NAMES.get(m.family, m.family))}）"
+
+
+def hour_reason(h: EvidenceHour) -> str:
+    """Why an hour of the data window is invalid, in Chinese (the stored reason is the rules' shorthand)."""
+    return reason_text(h.reason, translations("zh").gettext) or ("标记 " + h.mark_ids if h.mark_ids else "")
+
+
 def _identity(text: str) -> str:
     return text
 
@@ -707,14 +729,15 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
     a = pack.alarm
     L = pack.local
     sections: list[tuple[str, list]] = []
+    zh = translations("zh").gettext
 
     head = [["告警编号 Alarm id", f"#{a['id']}"],
-            ["告警类型 Type", f"{a['type']} — {_(pack.type_summary)}"],
+            ["告警类型 Type", f"{type_name(a['type'], zh)}（{a['type']}）"],
             ["严重程度 Severity", f"{SEVERITY_ZH.get(a['severity'], a['severity'])}（{a['severity']}）"],
             ["状态 State", f"{STATE_ZH.get(a['state'], a['state'])}（{a['state']}）"
              + (f"，{a['acknowledged_by']} 于 {L(a['acknowledged_at'])} 确认" if a.get("acknowledged_at") else "")
              + (f"，{a['cleared_by']} 于 {L(a['cleared_at'])} 解除：{a['clear_reason']}" if a.get("cleared_at") else "")],
-            ["标题 Title", a["title"]],
+            ["标题 Title", pack.title_text or a["title"]],
             ["首次 First seen", L(a["first_at"])], ["最近 Last seen", L(a["last_at"])],
             ["发生次数 Occurrences", str(a["occurrences"])],
             ["告警时段 Alarm span", f"{L(pack.span_start)} 至 {L(pack.span_end)}"],
@@ -725,10 +748,11 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
     sections.append(("1 告警概况 Alarm", [_Table(["项目 Item", "内容 Value"], head, [0.24, 0.76], wrap=(1,),
                                               font_size=8)]))
 
-    items: list = [a.get("explanation") or "（无说明 no explanation）"]
+    items: list = [pack.explanation_text or a.get("explanation") or "（无说明 no explanation）"]
     if pack.findings:
         items.append(_Table(["代码 Code", "因子 Factor", "时段 Span", "说明 Explanation"],
-                            [[f.code, f.factor, f"{L(f.start, seconds=False)}\n至 {L(f.end, seconds=False)}",
+                            [[f"{rule_name(f.code, zh)}\n{f.code}", f.factor,
+                              f"{L(f.start, seconds=False)}\n至 {L(f.end, seconds=False)}",
                               f.explanation] for f in pack.findings], [0.17, 0.11, 0.24, 0.48], wrap=(2, 3)))
     if pack.periods:
         items.append(_Table(["因子 Factor", "时段 Period", "开始 Start", "判定值 Value", "限值 Limit", "超标倍数 Multiple"],
@@ -760,7 +784,7 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
     for h in pack.hours:
         rows.append([L(h.start, seconds=False), f"{names[h.factor_code].name_zh if h.factor_code in names else ''}"
                      f" {h.factor_code}", _fmt(h.value), _fmt(h.zs_value), "有效" if h.valid else "无效",
-                     h.flag or "—", h.reason or ("标记 " + h.mark_ids if h.mark_ids else ""), _yes(h.exceeded)])
+                     h.flag or "—", hour_reason(h), _yes(h.exceeded)])
         if not h.valid:
             shade.append((len(rows), "#F8CBAD"))
         elif h.exceeded:
@@ -772,7 +796,7 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
 
     sections.append(("4 标记 Marks", [_Table(
         ["编号", "类型 Type", "时段 Span", "状态 Status", "填报 Filed by", "原因 Reason"],
-        [[str(m.id), f"{m.type}（{m.family}）" + (f"\n{','.join(m.factor_codes)}" if m.factor_codes else ""),
+        [[str(m.id), mark_kind(m) + (f"\n{','.join(m.factor_codes)}" if m.factor_codes else ""),
           f"{L(m.start, seconds=False)}\n至 {L(m.end, seconds=False) if m.end else '未结束 open'}",
           f"{m.status} / {m.source}", m.filed_by or "—", m.reason or "—"] for m in pack.marks] or [["—"] * 6],
         [0.07, 0.2, 0.27, 0.13, 0.12, 0.21], wrap=(1, 2, 5))]))

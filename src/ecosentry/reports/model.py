@@ -52,7 +52,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from ecosentry.locale import translations
 from ecosentry.rules.cn.flue_gas import corrected_concentration, emission_rate_kg_h, standard_dry_flow
+from ecosentry.rules.cn.reason_words import reason_text
 from ecosentry.store import schema as s
 
 __all__ = [
@@ -441,7 +443,7 @@ def build_daily_report(engine: Engine, point_id: int, day: date) -> DailyReport:
         for c in codes:
             h = hours.get((c, t))
             if h is not None and not h.valid:
-                reasons.append(f"{names.get(c, (c,))[0]}: {h.reason or '无效'}")
+                reasons.append(f"{names.get(c, (c,))[0]}：{reason_text(h.reason, translations('zh').gettext) or '无效'}")
         if not records:
             status = "缺失"
         elif any(not r.valid for r in records):

@@ -28,10 +28,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from ecosentry.locale import translations
 from ecosentry.reports.model import (GAS_POLLUTANT_NAMES, GAS_POLLUTANTS, WATER_POLLUTANT_NAMES, WATER_POLLUTANTS,
                                      ReportCell, ReportColumn, ReportHeader, ReportRow, SummaryRow, _load_point,
                                      _num)
 from ecosentry.reports.tabular import Sheet, SheetCell, SheetColumn, SheetLine, sheet_pdf, sheet_xlsx
+from ecosentry.rules.cn.reason_words import reason_text
 from ecosentry.store import schema as s
 
 __all__ = ["PeriodReport", "build_monthly_report", "build_yearly_report", "monthly_report_xlsx",
@@ -41,6 +43,11 @@ __all__ = ["PeriodReport", "build_monthly_report", "build_yearly_report", "month
 FLOWS = {"a00000": "烟气流量", "w00000": "污水流量"}
 FLOW_COU_UNIT = "m³"
 
+
+
+def _zh_reason(reason: str | None) -> str:
+    """A stored reason (the rules' shorthand) as a Chinese sentence for the report (reports are Chinese forms)."""
+    return reason_text(reason, translations("zh").gettext) or "无效"
 
 def local_month_start_utc(year: int, month: int, tz: str) -> datetime:
     """UTC instant of local midnight on the first day of ``year-month`` in ``tz``."""
@@ -199,7 +206,7 @@ def _build(engine: Engine, point_id: int, year: int, month: int | None) -> Perio
     for label, start, _day in slots:
         present = by_slot.get(start, {})
         cells = _cells(cols, present)
-        reasons = [f"{names.get(c, (c,))[0]}: {r['reason'] or '无效'}" for c, r in sorted(present.items())
+        reasons = [f"{names.get(c, (c,))[0]}：{_zh_reason(r['reason'])}" for c, r in sorted(present.items())
                    if not r["valid"]]
         status = "缺失" if not present else ("无效" if reasons else "有效")
         rows.append(ReportRow(label, start.astimezone(z), start, cells, status, reasons))
@@ -212,7 +219,7 @@ def _build(engine: Engine, point_id: int, year: int, month: int | None) -> Perio
     unit = "日" if kind == "month" else "月"
     notes = [f"数值后的 * 表示该{unit}无效，不计入最小值、最大值、平均值；— 表示缺失。",
              f"{'日' if kind == 'month' else '月'}均值、折算均值、排放量与有效{'小时' if kind == 'month' else '天'}数"
-             "取自平台派生数据（derived_periods）。",
+             "为平台由小时数据计算的派生值。",
              f"{'月' if kind == 'month' else '年'}累计为各{unit}排放量之和（每{unit}排放量只含有效小时），含无效{unit}。"]
     if kind == "month":
         notes.append("月数据行为平台的月派生值：废气月均值需有效日数 ≥ 25（2 月 ≥ 23）。")
@@ -251,7 +258,7 @@ def _validity_lines(report: PeriodReport) -> list[str]:
             out.append(f"{name}：无月数据")
         else:
             state = "有效" if r["valid"] else "无效"
-            extra = f"（{r['reason']}）" if r.get("reason") else ""
+            extra = f"（{_zh_reason(r['reason'])}）" if r.get("reason") else ""
             out.append(f"{name}：{state}，有效天数 {r['n_valid']}/{r['n_expected']}{extra}")
     return out
 

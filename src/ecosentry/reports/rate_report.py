@@ -2,7 +2,7 @@
 
 Rows: one per monitoring point (enterprise, point, MN, counts, 传输率, 有效率, 有效传输率), a subtotal
 per enterprise after its points, and the region total last. The counts of a point are the sums over
-its assessed factors (:func:`ecosentry.api.routes.periods.point_rate_counts`, the same function the
+its assessed factors (:func:`ecosentry.store.queries.rates.point_rate_counts`, the same function the
 ``/rates`` API uses); enterprise and region rows sum the points' counts and compute the rates from
 those sums (:func:`~ecosentry.rules.cn.rates.sum_counts`, :func:`~ecosentry.rules.cn.rates.rates_from_counts`)
 — rates are never averaged (reference notes §1.4).
@@ -19,7 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ecosentry.api.routes.periods import point_rate_counts
+from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.reports.model import local_day_utc_range
 from ecosentry.reports.tabular import Sheet, SheetCell, SheetColumn, SheetLine, sheet_pdf, sheet_xlsx
 from ecosentry.rules.cn.rates import RateCounts, RateSettings, Rates, rates_from_counts, sum_counts
@@ -89,9 +89,11 @@ class RateReport:
 
 def build_rate_report(engine: Engine, region_code: str | None, start_day: date, end_day: date,
                       tz: str = "Asia/Shanghai", *, mode: str = "backfilled",
-                      settings: RateSettings | None = None) -> RateReport:
+                      settings: RateSettings | None = None, now: datetime | None = None) -> RateReport:
     """Rates of every point of ``region_code`` (and the regions below it; all points if ``None``) over the
-    local days ``start_day`` … ``end_day`` (inclusive), with enterprise subtotals and the region total."""
+    local days ``start_day`` … ``end_day`` (inclusive), with enterprise subtotals and the region total.
+    Only hours that have ended by ``now`` (default: the clock) and in which the point was connected are
+    expected (:func:`ecosentry.store.queries.rates.point_rate_counts`)."""
     if end_day < start_day:
         raise ValueError("end_day must not be before start_day")
     if mode not in MODE_ZH:
@@ -129,7 +131,7 @@ def build_rate_report(engine: Engine, region_code: str | None, start_day: date, 
         if pt["enterprise_id"] != ent_key:
             close_enterprise()
             ent_key, ent_name, ent_counts = pt["enterprise_id"], pt["enterprise_name"], []
-        per = point_rate_counts(engine, pt["id"], t0, t1, tz, mode, settings)
+        per = point_rate_counts(engine, pt["id"], t0, t1, tz, mode, settings, now=now)
         c, r = rates_of([x.counts for _, x in per])
         if c is not None:
             ent_counts.append(c)
@@ -141,7 +143,7 @@ def build_rate_report(engine: Engine, region_code: str | None, start_day: date, 
     notes = [
         "传输率 = 实收个数 / 应收个数；有效率 = 有效组数 / (应收组数 − 不参与组数)；有效传输率 = 传输率 × 有效率。",
         "企业小计与合计由各监测点的计数相加后计算，不是对比率求平均。",
-        "计数为监测点各考核因子逐小时计数之和；停运小时不计入应收；— 表示无法计算（分母为 0 或无考核因子）。",
+        "计数为监测点各考核因子逐小时计数之和；应收小时自监测点联网时间起、至统计时刻已结束的整点小时止，停运小时不计入应收；— 表示无法计算（分母为 0 或无考核因子）。",
         f"统计口径：{MODE_ZH[mode]}。",
     ]
     return RateReport(region_code, region_name, start_day, end_day, tz, mode, t0, t1, lines, notes)

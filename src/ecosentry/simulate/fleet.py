@@ -44,6 +44,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -167,7 +168,8 @@ _ROADS = ("兴业路", "创业路", "工业园路", "滨江路", "港城大道",
 _ORG_BODY_CHARSET = CREDIT_CODE_CHARSET  # letters valid in both GB 11714 and GB 32100
 
 
-def demo_fleet(n_loggers: int, *, seed: int = 1, password: str = "123456") -> dict:
+def demo_fleet(n_loggers: int, *, seed: int = 1, password: str = "123456",
+               connected_at: datetime | None = None) -> dict:
     """
     Build a deterministic demo registry with ``n_loggers`` data loggers (monitoring points).
 
@@ -180,6 +182,9 @@ def demo_fleet(n_loggers: int, *, seed: int = 1, password: str = "123456") -> di
         Seed of the fleet; the same ``(n_loggers, seed)`` always gives the same fleet.
     password : str, default "123456"
         HJ 212 access password (PW) of every point.
+    connected_at : datetime or None
+        联网时间 of every point (``connected_at`` in the registry): the demo's points go live when the demo
+        starts (with the history they back-fill). ``None``: not set (the first data received counts).
 
     Returns
     -------
@@ -249,6 +254,11 @@ def demo_fleet(n_loggers: int, *, seed: int = 1, password: str = "123456") -> di
             "outlets": outlets,
         })
 
+    if connected_at is not None:
+        for e in enterprises:
+            for o in e["outlets"]:
+                for pt in o["points"]:
+                    pt["connected_at"] = connected_at.isoformat()
     parks, users = _demo_access(enterprises)
     return {"regions": [dict(r) for r in REGIONS], "parks": parks, "enterprises": enterprises, "users": users}
 

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from ecosentry.rules.cn.marks import FAMILIES, MARK_TYPES, TYPE_FAMILY, MarkSpan, auto_gap_marks
+from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 
@@ -39,8 +40,9 @@ SOURCES = ("manual", "auto")
 DECISIONS = ("approved", "rejected")
 
 
-class MarkError(ValueError):
-    """A mark operation was refused; the message says why (shown to the user as is)."""
+class MarkError(Said):
+    """A mark operation was refused; the message says why (a catalogue msgid: shown in the reader's
+    language, see :class:`ecosentry.said.Said`)."""
 
 
 class MarkNotFound(MarkError):
@@ -53,9 +55,10 @@ def _aware(t: datetime | None, name: str) -> datetime | None:
     if t is None:
         return None
     if not isinstance(t, datetime):
-        raise MarkError(f"{name} must be a datetime")
+        raise MarkError("%(name)s must be a datetime", name=name)
     if t.tzinfo is None:
-        raise MarkError(f"{name} {t.isoformat()} has no time zone; give an offset (e.g. +08:00)")
+        raise MarkError("%(name)s %(time)s has no time zone; give an offset (e.g. +08:00)", name=name,
+                        time=t.isoformat())
     return t.astimezone(timezone.utc)
 
 
@@ -76,7 +79,7 @@ def _load(conn: Connection, mark_id: int, *, lock: bool = False) -> dict:
         q = q.with_for_update()
     row = conn.execute(q).mappings().first()
     if row is None:
-        raise MarkNotFound(f"no mark with id {mark_id}")
+        raise MarkNotFound("no mark with id %(id)s", id=mark_id)
     mark = dict(row)
     mark["factor_codes"] = _split(mark["factor_codes"])
     mark["evidence"] = _evidence_meta(conn, mark_id)
@@ -86,7 +89,7 @@ def _load(conn: Connection, mark_id: int, *, lock: bool = False) -> dict:
 def _live(conn: Connection, mark_id: int) -> dict:
     mark = _load(conn, mark_id, lock=True)
     if mark["deleted_at"] is not None:
-        raise MarkError(f"mark {mark_id} is deleted")
+        raise MarkError("mark %(id)s is deleted", id=mark_id)
     return mark
 
 
@@ -95,7 +98,7 @@ def point_tz(engine: Engine, point_id: int) -> str:
     with engine.connect() as conn:
         tz = conn.execute(select(s.points.c.tz).where(s.points.c.id == point_id)).scalar()
     if tz is None:
-        raise MarkNotFound(f"no point with id {point_id}")
+        raise MarkNotFound("no point with id %(id)s", id=point_id)
     return tz
 
 
@@ -105,7 +108,8 @@ def _insert_mark(conn: Connection, *, point_id: int, type: str, start: datetime,
                  factor_codes: Iterable[str] | None, family: str | None, sub_type: str | None,
                  reason: str | None, majeure_type: int | None, filed_by: str | None, source: str) -> int:
     if type not in MARK_TYPES:
-        raise MarkError(f"unknown mark type {type!r}; known types: {', '.join(sorted(MARK_TYPES))}")
+        raise MarkError("unknown mark type %(type)r; known types: %(known)s", type=type,
+                        known=", ".join(sorted(MARK_TYPES)))
     if source not in SOURCES:
         raise MarkError(f"source must be 'manual' or 'auto', not {source!r}")
     start = _aware(start, "start")
@@ -113,22 +117,22 @@ def _insert_mark(conn: Connection, *, point_id: int, type: str, start: datetime,
     if start is None:
         raise MarkError("start is required")
     if end is not None and end <= start:
-        raise MarkError(f"end {end.isoformat()} must be after start {start.isoformat()}")
+        raise MarkError("end %(end)s must be after start %(start)s", end=end, start=start)
     family = family or TYPE_FAMILY[type]
     if family not in FAMILIES:
         raise MarkError(f"unknown mark family {family!r}; known families: {', '.join(sorted(FAMILIES))}")
     if majeure_type is not None and majeure_type not in (1, 2, 3):
         raise MarkError("majeure_type must be 1 (force majeure), 2 (long-term shutdown) or 3 (other)")
     if conn.execute(select(s.points.c.id).where(s.points.c.id == point_id)).first() is None:
-        raise MarkNotFound(f"no point with id {point_id}")
+        raise MarkNotFound("no point with id %(id)s", id=point_id)
     codes = sorted({c.strip() for c in factor_codes if c and c.strip()}) if factor_codes is not None else []
     if codes:
         pf = s.point_factors
         known = set(conn.execute(select(pf.c.factor_code).where(pf.c.point_id == point_id)).scalars())
         unknown = [c for c in codes if c not in known]
         if unknown:
-            raise MarkError(f"factor(s) {', '.join(unknown)} are not monitored at point {point_id} "
-                            f"(its factors: {', '.join(sorted(known)) or 'none'})")
+            raise MarkError("factor(s) %(factors)s are not monitored at point %(point)s (its factors: %(known)s)",
+                            factors=", ".join(unknown), point=point_id, known=", ".join(sorted(known)) or "—")
     joined = ",".join(codes) or None
     if joined is not None and len(joined) > 400:
         raise MarkError("too many factor codes for one mark")
@@ -179,7 +183,8 @@ def attach_evidence(engine: Engine, mark_id: int, filename: str, content_type: s
     if not data:
         raise MarkError("the evidence file is empty")
     if len(data) > limit:
-        raise MarkError(f"the evidence file is {len(data)} bytes; the limit is {limit} bytes")
+        raise MarkError("the evidence file is %(size)d bytes; the limit is %(limit)d bytes", size=len(data),
+                        limit=limit)
     fname = _clean_filename(filename)
     digest = hashlib.sha256(data).hexdigest()
     with engine.begin() as conn:
@@ -204,16 +209,18 @@ def add_manual_value(engine: Engine, mark_id: int, *, factor_code: str, sampled_
     if monitor_type not in (None, 1, 2):
         raise MarkError(f"monitor_type must be 1 (self-monitoring) or 2 (enforcement), not {monitor_type!r}")
     if not math.isfinite(value):
-        raise MarkError(f"value {value!r} is not a finite number")
+        raise MarkError("value %(value)r is not a finite number", value=value)
     with engine.begin() as conn:
         before = _live(conn, mark_id)
         codes = before["factor_codes"]
         if codes and factor_code not in codes:
-            raise MarkError(f"factor {factor_code} is not covered by mark {mark_id} ({', '.join(codes)})")
+            raise MarkError("factor %(factor)s is not covered by mark %(id)s (%(codes)s)", factor=factor_code,
+                            id=mark_id, codes=", ".join(codes))
         registered = set(conn.scalars(select(s.point_factors.c.factor_code)
                                       .where(s.point_factors.c.point_id == before["point_id"])))
         if factor_code not in registered:
-            raise MarkError(f"factor {factor_code} is not registered on point {before['point_id']}")
+            raise MarkError("factor %(factor)s is not registered on point %(point)s", factor=factor_code,
+                            point=before["point_id"])
         res = conn.execute(insert(s.mark_manual_values).values(
             mark_id=mark_id, factor_code=factor_code, sampled_at=sampled_at, value=value, zs_value=zs_value,
             unit=unit, method=method, instrument=instrument, monitor_type=monitor_type))
@@ -236,7 +243,7 @@ def get_evidence(engine: Engine, mark_id: int, evidence_id: int) -> dict:
     with engine.connect() as conn:
         row = conn.execute(select(e).where(e.c.id == evidence_id, e.c.mark_id == mark_id)).mappings().first()
     if row is None:
-        raise MarkNotFound(f"mark {mark_id} has no evidence file with id {evidence_id}")
+        raise MarkNotFound("mark %(id)s has no evidence file with id %(evidence)s", id=mark_id, evidence=evidence_id)
     return dict(row)
 
 
@@ -249,7 +256,7 @@ def review_mark(engine: Engine, mark_id: int, decision: str, reviewer: str | Non
     with engine.begin() as conn:
         before = _live(conn, mark_id)
         if before["status"] != "filed":
-            raise MarkError(f"mark {mark_id} is {before['status']}; only filed marks can be reviewed")
+            raise MarkError("mark %(id)s is already reviewed; only filed marks can be reviewed", id=mark_id)
         conn.execute(update(s.marks).where(s.marks.c.id == mark_id).values(
             status=decision, reviewed_by=reviewer, reviewed_at=datetime.now(timezone.utc), review_comment=comment))
         after = _load(conn, mark_id)
@@ -265,9 +272,9 @@ def close_mark(engine: Engine, mark_id: int, end: datetime, actor: str | None) -
     with engine.begin() as conn:
         before = _live(conn, mark_id)
         if before["end"] is not None:
-            raise MarkError(f"mark {mark_id} is already closed (end {before['end'].isoformat()})")
+            raise MarkError("mark %(id)s is already closed (end %(end)s)", id=mark_id, end=before["end"])
         if end <= before["start"]:
-            raise MarkError(f"end {end.isoformat()} must be after start {before['start'].isoformat()}")
+            raise MarkError("end %(end)s must be after start %(start)s", end=end, start=before["start"])
         conn.execute(update(s.marks).where(s.marks.c.id == mark_id).values(end=end))
         after = _load(conn, mark_id)
         audit.record(conn, actor, "close", "mark", mark_id, before, after)
@@ -363,6 +370,14 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
 
     ``only_minute_factors``: skip factors without any minute record in the window (a wastewater analyser
     whose cycle is the hour sends hourly records only; it has no minute data to miss).
+
+    ``factors`` ``None`` (the pipeline's call) syncs **point-wide** marks: a gap is a stretch in which none
+    of the point's factors sent a minute record (the logger did not communicate), and each gap is **one**
+    mark whose ``factor_codes`` are the factors checked (issue 11: one 20-minute gap gave one mark per
+    factor, 30 marks). Back-filling any factor over part of a gap shortens or removes the mark there: the
+    logger did communicate for that time; the factors still missing those minutes are judged by the
+    45-minute rule (CN-HOUR-45MIN), which counts them as missing, so no hour becomes valid by it. Older
+    per-factor automatic marks inside the window are taken over (the first that overlaps a gap) or removed.
     """
     w0, w1 = _aware(window_start, "window_start"), _aware(window_end, "window_end")
     if w1 <= w0:
@@ -372,7 +387,7 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
     with engine.begin() as conn:
         row = conn.execute(select(s.points.c.min_interval).where(s.points.c.id == point_id)).first()
         if row is None:
-            raise MarkNotFound(f"no point with id {point_id}")
+            raise MarkNotFound("no point with id %(id)s", id=point_id)
         interval = int(row[0] or 1)
         monitored = set(conn.execute(select(pf.c.factor_code).where(pf.c.point_id == point_id)).scalars())
         wanted = sorted(monitored if factors is None else set(factors))
@@ -388,6 +403,18 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
                 o.c.period_start >= w0 - timedelta(minutes=interval), o.c.period_start < w1)
                 .order_by(o.c.factor_code, o.c.period_start)):
             times[factor].append(t)
+        if factors is None:  # point-wide: one mark per gap of the point, covering the factors checked
+            checked = [f for f in wanted if times[f] or not only_minute_factors]
+            if not checked:
+                return out
+            existing = [dict(r) for r in conn.execute(select(m).where(
+                m.c.point_id == point_id, m.c.source == "auto", m.c.type == "comm_interruption",
+                m.c.deleted_at.is_(None), or_(m.c.end.is_(None), m.c.end >= w0), m.c.start <= w1)
+                .order_by(m.c.start, m.c.id)).mappings()]
+            union = sorted({t for f in checked for t in times[f]})
+            gaps = auto_gap_marks(union, interval, w0, w1, min_gap_minutes)
+            _sync_factor_gaps(conn, point_id, checked, gaps, existing, w0, w1, min_gap_minutes, out)
+            return out
         existing_all = [dict(r) for r in conn.execute(select(m).where(
             m.c.point_id == point_id, m.c.source == "auto", m.c.type == "comm_interruption",
             m.c.factor_codes.in_(wanted), m.c.deleted_at.is_(None),
@@ -397,30 +424,34 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
                 continue
             gaps = auto_gap_marks(times[factor], interval, w0, w1, min_gap_minutes)
             existing = [e for e in existing_all if e["factor_codes"] == factor]
-            _sync_factor_gaps(conn, point_id, factor, gaps, existing, w0, w1, min_gap_minutes, out)
+            _sync_factor_gaps(conn, point_id, [factor], gaps, existing, w0, w1, min_gap_minutes, out)
     return out
 
 
-def _sync_factor_gaps(conn: Connection, point_id: int, factor: str, gaps: list[tuple[datetime, datetime]],
+def _sync_factor_gaps(conn: Connection, point_id: int, factors: list[str] | None, gaps: list[tuple[datetime, datetime]],
                       existing: list[dict], w0: datetime, w1: datetime, min_gap_minutes: int,
                       out: dict[str, list[int]]) -> None:
     m = s.marks
+    codes: str | None = ",".join(sorted(factors))
+    if len(codes) > 400:  # more factors than the column holds: NULL, every factor of the point
+        codes, factors = None, None
     used: set[int] = set()
     for g0, g1 in gaps:
         match = next((e for e in existing if e["id"] not in used and e["start"] <= g1
                       and (e["end"] is None or e["end"] >= g0)), None)
         if match is None:
             out["created"].append(_insert_mark(
-                conn, point_id=point_id, type="comm_interruption", start=g0, end=g1, factor_codes=[factor],
+                conn, point_id=point_id, type="comm_interruption", start=g0, end=g1, factor_codes=factors,
                 family=None, sub_type=None, reason=f"CN-MARK-AUTO-GAP: no minute data for more than "
                 f"{min_gap_minutes} min", majeure_type=None, filed_by=AUTO_ACTOR, source="auto"))
             continue
         used.add(match["id"])
         new_start = match["start"] if (g0 == w0 and match["start"] < w0) else g0
         new_end = match["end"] if (g1 == w1 and (match["end"] is None or match["end"] > w1)) else g1
-        if (new_start, new_end) != (match["start"], match["end"]):
+        if (new_start, new_end, codes) != (match["start"], match["end"], match["factor_codes"]):
             before = _load(conn, match["id"])
-            conn.execute(update(m).where(m.c.id == match["id"]).values(start=new_start, end=new_end))
+            conn.execute(update(m).where(m.c.id == match["id"]).values(start=new_start, end=new_end,
+                                                                      factor_codes=codes))
             audit.record(conn, AUTO_ACTOR, "auto_update", "mark", match["id"], before, _load(conn, match["id"]))
             out["updated"].append(match["id"])
     for e in existing:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import upsert
 
@@ -63,6 +65,7 @@ CSV_COLUMNS = (
     "region_code", "region_name", "credit_code", "enterprise_name", "industry", "outlet_code", "outlet_name",
     "medium", "ref_o2", "duct_area", "mn", "password", "st", "point_name", "tz", "min_interval", "factor",
     "range_low", "range_high", "limit_hour", "limit_day", "limit_lower", "limit_from", "standard",
+    "connected_at", "decommissioned_at",
 )
 
 
@@ -98,6 +101,7 @@ def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
             point = {"mn": row["mn"], "password": row["password"], "st": row["st"],
                      "name": row.get("point_name") or row["mn"], "tz": row.get("tz") or None,
                      "min_interval": min_interval,
+                     **{k: row[k] for k in ("connected_at", "decommissioned_at") if row.get(k)},
                      "factors": []}
             outlet["points"].append(point)
         limits = []
@@ -156,11 +160,13 @@ class ImportSummary:
     parks: int = 0
 
 
-def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai") -> ImportSummary:
+def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai",
+                 actor: str | None = "fleet-import") -> ImportSummary:
     """Create or update everything in ``fleet`` in one transaction (keys: region code, credit code,
-    enterprise + outlet code, MN, point + factor). Limits of an imported point-factor are replaced."""
+    enterprise + outlet code, MN, point + factor). Limits of an imported point-factor are replaced.
+    A change of a point's ``lenient_length`` is written to the audit log as ``actor``."""
     try:
-        return _import_fleet(engine, fleet, default_tz)
+        return _import_fleet(engine, fleet, default_tz, actor)
     except IntegrityError as exc:
         raise RegistryError(f"the fleet breaks a registry constraint (a unique key repeated, or a reference "
                             f"to something not in the file or database): {exc.orig}") from None
@@ -171,7 +177,7 @@ def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "As
                             "see docs/registry.md") from None
 
 
-def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> ImportSummary:
+def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor: str | None) -> ImportSummary:
     summary = ImportSummary()
     with engine.begin() as conn:
         known_factors = set(conn.scalars(select(s.factors.c.code)))
@@ -217,15 +223,28 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str) -> Imp
                 summary.outlets += 1
                 for p in o.get("points") or []:
                     _require(p, ("mn", "password", "st"), f"point of outlet {o['code']}")
-                    pid = _upsert_get_id(conn, s.points, {"mn": str(p["mn"])}, {
+                    lenient_before = conn.execute(select(s.points.c.id, s.points.c.lenient_length)
+                                                  .where(s.points.c.mn == str(p["mn"]))).first()
+                    extra = {"lenient_length": _bool(p, "lenient_length", f"point {p['mn']}")} \
+                        if "lenient_length" in p else {}
+                    point_tz = p.get("tz") or default_tz
+                    # 联网 / 撤销 times: only when the file gives them, so a re-import without them keeps them
+                    extra |= {k: _instant(p[k], point_tz, f"point {p['mn']}, {k}")
+                              for k in ("connected_at", "decommissioned_at") if k in p}
+                    pid = _upsert_get_id(conn, s.points, {"mn": str(p["mn"])}, {**extra,
                         "outlet_id": out_id, "password": str(p["password"]), "st": str(p["st"]),
-                        "name": p.get("name") or o["name"], "tz": p.get("tz") or default_tz,
+                        "name": p.get("name") or o["name"], "tz": point_tz,
                         "region_code": str(p.get("region") or e["region"]),
                         "min_interval": _int(p, "min_interval", f"point {p['mn']}")
                         or (1 if o["medium"] == "gas" else 10),
                         "rtd_interval": _int(p, "rtd_interval", f"point {p['mn']}") or 30,
                         "active": bool(p.get("active", True))})
                     summary.points += 1
+                    old = bool(lenient_before.lenient_length) if lenient_before is not None else False
+                    if "lenient_length" in extra and extra["lenient_length"] != old:
+                        audit.record(conn, actor, "update" if lenient_before is not None else "create", "point", pid,
+                                     {"mn": str(p["mn"]), "lenient_length": old},
+                                     {"mn": str(p["mn"]), "lenient_length": extra["lenient_length"]})
                     codes_seen: set[str] = set()
                     for f in p.get("factors") or []:
                         if isinstance(f, dict):
@@ -353,6 +372,28 @@ def _date(v: Any, what: str = "date") -> date:
         raise RegistryError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _instant(v: Any, tz: str, what: str) -> datetime | None:
+    """A registry time (联网 / 撤销): a date is the local midnight of the point, a time without offset is the
+    point's local time; empty → None. Returned in UTC."""
+    if v in (None, ""):
+        return None
+    if isinstance(v, datetime):
+        t = v
+    elif isinstance(v, date):
+        t = datetime(v.year, v.month, v.day)
+    else:
+        try:
+            t = datetime.fromisoformat(str(v).strip())
+        except ValueError:
+            raise RegistryError(f"{what}: {v!r} is not a date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+    if t.tzinfo is None:
+        try:
+            t = t.replace(tzinfo=ZoneInfo(tz))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RegistryError(f"{what}: unknown time zone {tz!r}") from None
+    return t.astimezone(timezone.utc)
+
+
 def _season(lim: dict, what: str) -> str | None:
     season = lim.get("season") or None
     if season not in (None, "summer", "winter"):
@@ -372,6 +413,15 @@ def _float(d: dict, key: str, what: str) -> float | None:
         return float(v)
     except (TypeError, ValueError):
         raise RegistryError(f"{what}: {key} {v!r} is not a number") from None
+
+
+def _bool(d: dict, key: str, what: str) -> bool:
+    v = d.get(key)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, str)) and str(v).strip().lower() in ("0", "1", "true", "false", "yes", "no", ""):
+        return str(v).strip().lower() in ("1", "true", "yes")
+    raise RegistryError(f"{what}: {key} must be true or false, not {v!r}")
 
 
 def _int(d: dict, key: str, what: str) -> int | None:
@@ -409,15 +459,18 @@ class PointInfo:
     medium: str
     min_interval: int
     ref_o2: float | None = None
+    #: Accept a wrong declared frame length when the CRC is right (``points.lenient_length``).
+    lenient_length: bool = False
 
 
 def load_point_directory(engine: Engine) -> dict[str, PointInfo]:
     p, o = s.points, s.outlets
     with engine.connect() as conn:
         rows = conn.execute(select(p.c.id, p.c.mn, p.c.password, p.c.tz, p.c.active, o.c.medium,
-                                   p.c.min_interval, o.c.ref_o2).join_from(p, o, p.c.outlet_id == o.c.id))
-        return {r.mn: PointInfo(r.id, r.mn, r.password, r.tz, bool(r.active), r.medium, r.min_interval, r.ref_o2)
-                for r in rows}
+                                   p.c.min_interval, o.c.ref_o2, p.c.lenient_length)
+                            .join_from(p, o, p.c.outlet_id == o.c.id))
+        return {r.mn: PointInfo(r.id, r.mn, r.password, r.tz, bool(r.active), r.medium, r.min_interval, r.ref_o2,
+                                bool(r.lenient_length)) for r in rows}
 
 
 def region_subtree(conn: Connection, code: str) -> list[str]:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Engine, Table, func, insert, or_, select
 from sqlalchemy import update as sql_update
 
+from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 
@@ -37,11 +38,12 @@ ROLES = ("admin", "regulator", "enterprise", "om", "park", "public")
 MASK = "***"
 
 
-class RegistryEditError(ValueError):
-    """A value cannot be saved; ``field`` names the input (``None``: the row as a whole)."""
+class RegistryEditError(Said):
+    """A value cannot be saved; ``field`` names the input (``None``: the row as a whole). The message is a
+    catalogue msgid with ``params`` (:class:`ecosentry.said.Said`), said in the reader's language."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, msgid: str, field: str | None = None, **params: Any) -> None:
+        super().__init__(msgid, **params)
         self.field = field
 
 
@@ -53,8 +55,9 @@ class Field:
     ----------
     name : str
         Column name (also the form input name).
-    kind : {"text", "int", "float", "bool", "date", "choice", "ref", "mn_list"}
-        How the form string is read. ``ref`` must name an existing row of ``ref``; ``mn_list`` (users only)
+    kind : {"text", "int", "float", "bool", "date", "datetime", "choice", "ref", "mn_list"}
+        How the form string is read (``datetime``: ``YYYY-MM-DD[THH:MM]``, the row's local time unless it
+        has an offset; stored in UTC). ``ref`` must name an existing row of ``ref``; ``mn_list`` (users only)
         is the list of MNs an O&M account maintains.
     required : bool
     max_len : int or None
@@ -111,7 +114,8 @@ def _check_region(conn: Connection, v: dict, before: dict | None) -> None:
     seen = {code}
     while parent:
         if parent in seen:
-            raise RegistryEditError(f"region {parent} cannot be a parent here: the tree would loop", "parent_code")
+            raise RegistryEditError("region %(code)s cannot be a parent here: the tree would loop", "parent_code",
+                                    code=parent)
         seen.add(parent)
         parent = conn.execute(select(s.regions.c.parent_code).where(s.regions.c.code == parent)).scalar()
 
@@ -134,8 +138,8 @@ def _check_point(conn: Connection, v: dict, before: dict | None) -> None:
     try:
         ZoneInfo(v["tz"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise RegistryEditError(f"unknown time zone {v['tz']!r} (use an IANA name such as Asia/Shanghai)",
-                                "tz") from None
+        raise RegistryEditError("unknown time zone %(tz)r (use an IANA name such as Asia/Shanghai)", "tz",
+                                tz=v["tz"]) from None
 
 
 def _check_limit(conn: Connection, v: dict, before: dict | None) -> None:
@@ -148,14 +152,15 @@ def _check_limit(conn: Connection, v: dict, before: dict | None) -> None:
     pf = s.point_factors
     if conn.execute(select(pf.c.id).where(pf.c.point_id == v["point_id"],
                                           pf.c.factor_code == v["factor_code"])).first() is None:
-        raise RegistryEditError(f"factor {v['factor_code']} is not monitored at point {v['point_id']}", "factor_code")
+        raise RegistryEditError("factor %(factor)s is not monitored at point %(point)s", "factor_code",
+                                factor=v["factor_code"], point=v["point_id"])
 
 
 def _check_user(conn: Connection, v: dict, before: dict | None) -> None:
     needs = {"regulator": "region_code", "enterprise": "enterprise_id", "park": "park_code"}
     key = needs.get(v["role"])
     if key and v.get(key) in (None, ""):
-        raise RegistryEditError(f"a {v['role']} account needs its scope: fill in this field", key)
+        raise RegistryEditError("this account needs its scope: fill in this field", key)
     if v["role"] == "om" and not v.get("maintained_points"):
         raise RegistryEditError("an O&M account needs the MNs of the points it maintains", "maintained_points")
 
@@ -206,6 +211,9 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         F("min_interval", "int", required=True, low=1, high=1440),
         F("rtd_interval", "int", required=True, low=1, high=86400),
         F("active", "bool"),
+        F("lenient_length", "bool"),
+        F("connected_at", "datetime"),
+        F("decommissioned_at", "datetime"),
     ), ("id", "mn", "name", "outlet_id", "region_code", "active"), ("mn", "name"), _check_point),
     Entity("factor", s.factors, "code", (
         F("code", required=True, max_len=12, unique=True, create_only=True),
@@ -297,8 +305,9 @@ def get_row(engine: Engine, entity: str, key: Any) -> dict | None:
 
 
 def list_rows(engine: Engine, entity: str, *, search: str | None = None, offset: int = 0,
-              limit: int = 50) -> tuple[list[dict], int]:
-    """Rows of a registry table (the list columns), ordered by key, optionally searched, and the total."""
+              limit: int = 50, sort: str | None = None, desc: bool = False) -> tuple[list[dict], int]:
+    """Rows of a registry table (the list columns), ordered by ``sort`` (one of the list columns; else the
+    key), then the key, optionally searched, and the total."""
     e = _entity(entity)
     t = e.table
     conds = []
@@ -308,7 +317,12 @@ def list_rows(engine: Engine, entity: str, *, search: str | None = None, offset:
     cols = [t.c[c] for c in e.list_columns]
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(t).where(*conds)).scalar_one()
-        rows = conn.execute(select(*cols).where(*conds).order_by(t.c[e.key]).offset(offset).limit(limit)).mappings()
+        order = [t.c[e.key]]
+        if sort in e.list_columns and sort != e.key:
+            order.insert(0, t.c[sort].desc() if desc else t.c[sort].asc())
+        elif desc:
+            order = [t.c[e.key].desc()]
+        rows = conn.execute(select(*cols).where(*conds).order_by(*order).offset(offset).limit(limit)).mappings()
         return [dict(r) for r in rows], int(total)
 
 
@@ -325,32 +339,38 @@ def _convert(f: Field, raw: Any) -> Any:
             raise RegistryEditError("this field is required", f.name)
         return None
     if f.max_len is not None and len(text) > f.max_len:
-        raise RegistryEditError(f"at most {f.max_len} characters", f.name)
+        raise RegistryEditError("at most %(n)d characters", f.name, n=f.max_len)
     if f.kind in ("int", "float"):
         try:
             value: Any = int(text) if f.kind == "int" else float(text)
         except ValueError:
-            raise RegistryEditError(f"{text!r} is not {'a whole number' if f.kind == 'int' else 'a number'}",
-                                    f.name) from None
+            raise RegistryEditError("%(text)r is not a whole number" if f.kind == "int" else "%(text)r is not a number",
+                                    f.name, text=text) from None
         if value != value or value in (float("inf"), float("-inf")):
-            raise RegistryEditError(f"{text!r} is not a finite number", f.name)
+            raise RegistryEditError("%(text)r is not a finite number", f.name, text=text)
         if f.low is not None and value < f.low:
-            raise RegistryEditError(f"must be at least {f.low:g}", f.name)
+            raise RegistryEditError("must be at least %(n)s", f.name, n=f"{f.low:g}")
         if f.high is not None and value > f.high:
-            raise RegistryEditError(f"must be at most {f.high:g}", f.name)
+            raise RegistryEditError("must be at most %(n)s", f.name, n=f"{f.high:g}")
         return value
     if f.kind == "date":
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise RegistryEditError(f"{text!r} is not a date (YYYY-MM-DD)", f.name) from None
+            raise RegistryEditError("%(value)s is not a date (YYYY-MM-DD)", f.name, value=text) from None
+    if f.kind == "datetime":
+        try:
+            return datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            raise RegistryEditError("%(value)r is not a date and time (YYYY-MM-DD HH:MM)", f.name,
+                                    value=text) from None
     if f.kind == "choice" and text not in f.choices:
-        raise RegistryEditError(f"{text!r} is not one of {', '.join(f.choices)}", f.name)
+        raise RegistryEditError("%(text)r is not one of %(choices)s", f.name, text=text, choices=", ".join(f.choices))
     if f.kind == "ref" and REFS[f.ref][1] == "id":
         try:
             return int(text)
         except ValueError:
-            raise RegistryEditError(f"{text!r} is not a {f.ref} id", f.name) from None
+            raise RegistryEditError("%(text)r is not a number", f.name, text=text) from None
     return text
 
 
@@ -367,24 +387,30 @@ def _values(conn: Connection, e: Entity, raw: Mapping[str, Any], before: dict | 
         if f.kind == "ref" and v is not None:
             table, col = REFS[f.ref]
             if conn.execute(select(table.c[col]).where(table.c[col] == v)).first() is None:
-                raise RegistryEditError(f"there is no {f.ref} {v}", f.name)
+                raise RegistryEditError("there is nothing with the key %(key)s", f.name, key=v)
         if f.unique and v is not None:
             t = e.table
             q = select(t.c[e.key]).where(t.c[f.name] == v)
             if before is not None:
                 q = q.where(t.c[e.key] != before[e.key])
             if conn.execute(q).first() is not None:
-                raise RegistryEditError(f"{v} is already used by another {e.name}", f.name)
+                raise RegistryEditError("%(value)s is already used by another row", f.name, value=v)
     if e.composite_unique:
         t = e.table
         q = select(t.c[e.key]).where(*(t.c[c] == values[c] for c in e.composite_unique))
         if before is not None:
             q = q.where(t.c[e.key] != before[e.key])
         if conn.execute(q).first() is not None:
-            raise RegistryEditError(f"this {e.name} code is already used within the same "
-                                    f"{e.composite_unique[0].removesuffix('_id')}", e.composite_unique[-1])
+            # the only composite key is (enterprise_id, code) of outlets
+            raise RegistryEditError("this code is already used within the same enterprise", e.composite_unique[-1])
     if e.check is not None:
         e.check(conn, values if before is None else {**before, **values}, before)
+    for f in e.fields:  # a local time of the row (its tz, checked above) → UTC
+        v = values.get(f.name)
+        if f.kind == "datetime" and v is not None:
+            if v.tzinfo is None:
+                v = v.replace(tzinfo=ZoneInfo(values.get("tz") or (before or {}).get("tz") or "Asia/Shanghai"))
+            values[f.name] = v.astimezone(timezone.utc)
     return values
 
 
@@ -392,7 +418,7 @@ def _mns_to_points(conn: Connection, mns: list[str]) -> list[int]:
     found = dict(conn.execute(select(s.points.c.mn, s.points.c.id).where(s.points.c.mn.in_(mns))).all())
     unknown = [m for m in mns if m not in found]
     if unknown:
-        raise RegistryEditError(f"no point with MN {', '.join(unknown)}", "maintained_points")
+        raise RegistryEditError("no point with MN %(mns)s", "maintained_points", mns=", ".join(unknown))
     return sorted(found.values())
 
 

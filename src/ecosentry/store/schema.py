@@ -120,6 +120,12 @@ points = Table(
     Column("min_interval", Integer, nullable=False, server_default="1", comment="MinInterval [min]"),
     Column("rtd_interval", Integer, nullable=False, server_default="30", comment="RtdInterval [s]"),
     Column("active", Boolean, nullable=False, server_default="1"),
+    Column("lenient_length", Boolean, nullable=False, server_default="0",
+           comment="accept HJ 212 frames whose declared length is wrong when the CRC is right (field practice)"),
+    Column("connected_at", UTCDateTime, nullable=True,
+           comment="联网时间: data are expected from here on (NULL: from the first data received)"),
+    Column("decommissioned_at", UTCDateTime, nullable=True,
+           comment="撤销时间: no data are expected from here on (NULL: still in service)"),
 )
 
 factors = Table(

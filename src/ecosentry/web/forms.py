@@ -31,20 +31,33 @@ from starlette.responses import RedirectResponse, Response
 from ecosentry.auth.csrf import session_csrf_token
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.web.templating import render
 
-__all__ = ["FormError", "gate", "not_found", "denied_page", "csrf_token", "check_csrf", "see_other",
+__all__ = ["FormError", "error_text", "gate", "not_found", "denied_page", "csrf_token", "check_csrf", "see_other",
            "work_render", "local_time", "carries_api_key"]
 
 CSRF_FIELD = "csrf"
 
 
-class FormError(ValueError):
-    """A value in a form is wrong; ``field`` names the input, the message is shown beside it."""
+class FormError(Said):
+    """A value in a form is wrong; ``field`` names the input, the message (a catalogue msgid with
+    ``params``) is shown beside it in the reader's language."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, msgid: str, field: str | None = None, **params) -> None:
+        super().__init__(msgid, **params)
         self.field = field
+
+
+def error_text(request: Request, exc: Exception, tz: str | None = None) -> str:
+    """An error's message in the request's language, its times in local time (``tz``: the point's zone,
+    else the display zone); an error that is not a :class:`~ecosentry.said.Said` is shown as it is."""
+    from ecosentry.web.templating import page_context
+
+    if not isinstance(exc, Said):
+        return str(exc)
+    ctx = page_context(request)
+    return exc.say(ctx["_"], lambda t: ctx["fmt"].datetime(t, tz))
 
 
 def carries_api_key(request: Request) -> bool:
@@ -80,15 +93,22 @@ def work_render(request: Request, name: str, context: dict | None = None, status
     return response
 
 
-def denied_page(request: Request, message: str, status_code: int = 403) -> Response:
-    """The 403 (or 404) page with a sentence saying why."""
-    return work_render(request, "work_denied.html", {"message": message, "status": status_code},
+def denied_page(request: Request, message: str | Said | None, status_code: int = 403, *,
+                action: str | None = None) -> Response:
+    """The 403 (or 404) page in the user's language: the status's sentence (:mod:`ecosentry.web.errors`),
+    ``message`` (a :class:`~ecosentry.said.Said` or an English msgid) said in the reader's language, and the
+    permission ``action`` lacking."""
+    text = None
+    if message is not None:
+        text = error_text(request, message if isinstance(message, Said) else Said(message))
+    return work_render(request, "work_denied.html", {"message": text, "status": status_code, "action": action},
                        status_code=status_code)
 
 
 def not_found(request: Request, what: str) -> Response:
-    """404 for an object that does not exist or lies outside the principal's scope."""
-    return denied_page(request, what, status_code=404)
+    """404 for an object that does not exist or lies outside the principal's scope. ``what`` (English, for the
+    code's reader) is not shown: both cases give the same page, in the user's language."""
+    return denied_page(request, None, status_code=404)
 
 
 def gate(request: Request, action: str | None = None) -> tuple[Principal, Response | None]:
@@ -102,7 +122,7 @@ def gate(request: Request, action: str | None = None) -> tuple[Principal, Respon
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return principal, RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
     if action is not None and not principal.may(action):
-        return principal, denied_page(request, f"A {principal.role} account may not do this ({action}).")
+        return principal, denied_page(request, None, action=action)
     return principal, None
 
 
@@ -123,10 +143,10 @@ def local_time(value: str | None, tz: str, name: str) -> datetime | None:
     try:
         t = datetime.fromisoformat(value.replace(" ", "T"))
     except ValueError:
-        raise FormError(f"{value!r} is not a date and time (YYYY-MM-DD HH:MM)", name) from None
+        raise FormError("%(value)r is not a date and time (YYYY-MM-DD HH:MM)", name, value=value) from None
     if t.tzinfo is None:
         try:
             t = t.replace(tzinfo=ZoneInfo(tz))
         except (ZoneInfoNotFoundError, ValueError):
-            raise FormError(f"unknown time zone {tz!r}", name) from None
+            raise FormError("unknown time zone %(tz)r", name, tz=tz) from None
     return t.astimezone(timezone.utc)

@@ -12,42 +12,11 @@ ones). Dates, numbers and time zones follow the locale (:class:`Formatter`).
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from babel import Locale
-from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
-from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
+from ecosentry.locale import BABEL_LOCALE, LOCALE_DIR, LOCALES, Formatter, translations
+
 __all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "negotiate", "Formatter"]
-
-#: UI languages: code → name in that language (the switcher shows these).
-LOCALES: dict[str, str] = {"zh": "简体中文", "vi": "Tiếng Việt", "en": "English"}
-#: UI code → Babel locale for dates and numbers.
-BABEL_LOCALE = {"zh": "zh_Hans_CN", "vi": "vi_VN", "en": "en_GB"}
-LOCALE_DIR = Path(__file__).parent / "locale"
-
-
-@lru_cache(maxsize=None)
-def translations(lang: str) -> NullTranslations:
-    """The compiled catalogue of ``lang`` (English: the msgids themselves)."""
-    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if lang not in LOCALES or not po.is_file():
-        return NullTranslations()
-    with open(po, "rb") as fh:
-        catalog = read_po(fh, locale=BABEL_LOCALE[lang])
-    buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
-    buf.seek(0)
-    return Translations(buf)
 
 
 def _accept_language(header: str) -> list[str]:
@@ -66,34 +35,3 @@ def negotiate(request: Request, user_locale: str | None = None, default: str = "
         if candidate in LOCALES:
             return candidate
     return "zh"
-
-
-@dataclass(frozen=True)
-class Formatter:
-    """Dates, numbers and times for one language and display time zone."""
-
-    lang: str
-    tz: str = "Asia/Shanghai"
-
-    @property
-    def locale(self) -> Locale:
-        return Locale.parse(BABEL_LOCALE[self.lang])
-
-    def datetime(self, t: datetime | None, tz: str | None = None, fmt: str = "short") -> str:
-        """A time in ``tz`` (the point's zone) or the display zone, in the language's format."""
-        if t is None:
-            return "—"
-        return format_datetime(t.astimezone(ZoneInfo(tz or self.tz)), fmt, locale=self.locale)
-
-    def date(self, d: date | datetime | None, fmt: str = "medium") -> str:
-        return "—" if d is None else format_date(d, fmt, locale=self.locale)
-
-    def number(self, x: float | int | None, decimals: int = 2) -> str:
-        if x is None:
-            return "—"
-        return format_decimal(x, format=f"#,##0.{'0' * decimals}" if decimals else "#,##0", locale=self.locale)
-
-    def percent(self, x: float | None, decimals: int = 1) -> str:
-        if x is None:
-            return "—"
-        return format_percent(x, format=f"#,##0.{'0' * decimals}%" if decimals else "#,##0%", locale=self.locale)

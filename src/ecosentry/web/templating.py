@@ -6,7 +6,8 @@ extracted by Babel (``babel.cfg``). Every page gets:
 
 * ``_``, ``ngettext``: the request's catalogue; ``lang`` and ``LOCALES`` for the switcher;
 * ``fmt``: a :class:`~ecosentry.web.i18n.Formatter` (dates, numbers, percentages in the language);
-* ``principal``: who is looking (``principal.role``, ``principal.may("...")``), for the navigation.
+* ``principal``: who is looking (``principal.role``, ``principal.may("...")``), for the navigation;
+* ``reason_text(reason)``: a stored hour/period reason said in the language.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ecosentry.auth.deps import current_principal
+from ecosentry.rules.cn.reason_words import reason_text
 from ecosentry.web.i18n import LOCALES, Formatter, negotiate, translations
 
 __all__ = ["templates", "render", "page_context"]
@@ -36,7 +38,8 @@ def page_context(request: Request) -> dict[str, Any]:
     lang = negotiate(request, principal.locale, default)
     tr = translations(lang)
     return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": lang, "LOCALES": LOCALES,
-            "fmt": Formatter(lang, tz), "principal": principal}
+            "fmt": Formatter(lang, tz), "principal": principal,
+            "reason_text": lambda reason: reason_text(reason, tr.gettext)}
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:

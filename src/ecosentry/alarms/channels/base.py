@@ -40,6 +40,10 @@ class Notification:
         The alarm as JSON (webhook body, live-push data).
     user : str or None
         The user the notification is for (``None`` for a system-wide webhook).
+    severity_tag : str or None
+        The severity in the recipient's language (subject and SMS tag); ``None``: the English tag.
+    lang : str or None
+        The language ``title`` and ``body`` are written in.
     """
 
     alarm_id: int
@@ -52,6 +56,8 @@ class Notification:
     url: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     user: str | None = None
+    severity_tag: str | None = None
+    lang: str | None = None
 
 
 @dataclass(frozen=True)

@@ -127,11 +127,14 @@ def alarm_json(payload: dict[str, Any]) -> dict[str, Any]:
     return inner if isinstance(inner, dict) else payload
 
 
-def plain_title(title: str, severity: str) -> str:
-    """The title without a leading ``[SEVERITY]`` tag, so a channel adding its own does not repeat it."""
-    tag = f"[{severity.upper()}]"
+def plain_title(title: str, severity: str, tag: str | None = None) -> str:
+    """The title without a leading ``[SEVERITY]`` tag (or ``[tag]``, the severity in the recipient's
+    language), so a channel adding its own does not repeat it."""
     stripped = title.lstrip()
-    return stripped[len(tag):].lstrip() if stripped.upper().startswith(tag) else title
+    for t in (f"[{severity.upper()}]", f"[{tag}]" if tag else None):
+        if t and stripped.upper().startswith(t.upper()):
+            return stripped[len(t):].lstrip()
+    return title
 
 
 def tally(channel_name: str, counts: Counter[str], notification: Notification,

@@ -40,7 +40,8 @@ def _sender_domain(from_header: str) -> str:
 
 def subject_of(n: Notification) -> str:
     """``[CRITICAL] <title>``: the severity first so it sorts and filters in a mailbox (never twice)."""
-    return f"[{SEVERITY_TAG.get(n.severity, n.severity.upper())}] {plain_title(n.title, n.severity)}"
+    tag = n.severity_tag or SEVERITY_TAG.get(n.severity, n.severity.upper())
+    return f"[{tag}] {plain_title(n.title, n.severity, n.severity_tag)}"
 
 
 def _html_body(n: Notification, link: str | None) -> str:

@@ -111,8 +111,8 @@ def sms_text(n: Notification, max_length: int = 70, base_url: str | None = None,
     that leaves at least 10 characters of text; otherwise the whole text is cut.
     """
     alarm = alarm_json(n.payload)
-    title = plain_title(n.title, n.severity).strip()
-    parts = [f"[{SEVERITY_TAG.get(n.severity, n.severity.upper()[:4])}]", title]
+    title = plain_title(n.title, n.severity, n.severity_tag).strip()
+    parts = [f"[{n.severity_tag or SEVERITY_TAG.get(n.severity, n.severity.upper()[:4])}]", title]
     point = _first(alarm, "point_name", "point", "mn")
     if point is not None and str(point) not in title:
         parts.append(str(point))

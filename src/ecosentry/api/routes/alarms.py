@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -25,6 +25,8 @@ from ecosentry.alarms import store
 from ecosentry.alarms import subscriptions as subs
 from ecosentry.alarms.catalogue import ALARM_TYPES, ORIGINATOR_KINDS
 from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound
+from ecosentry.alarms.voice import load_voice, reader_language
+from ecosentry.alarms.wording import alarm_explanation, alarm_title, type_name
 from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.timefmt import parse_time
 from ecosentry.auth.deps import requires
@@ -93,6 +95,34 @@ def _detail(engine: Engine, alarm_id: int) -> dict:
     return jsonable(_call(store.alarm_detail, engine, alarm_id))
 
 
+def _reader(request: Request, principal: Principal) -> str:
+    """The language of the ``text`` fields: ``?lang=``, ``Accept-Language``, the user's locale, the default."""
+    st = getattr(request.app.state, "settings", None)
+    accept = [part.split(";")[0].strip().split("-")[0].lower()
+              for part in request.headers.get("accept-language", "").split(",") if part.strip()]
+    for candidate in (request.query_params.get("lang"), *accept, principal.locale):
+        if candidate in ("zh", "vi", "en"):
+            return candidate
+    return reader_language(None, getattr(st, "default_locale", "zh"))
+
+
+def _with_text(request: Request, engine: Engine, principal: Principal, alarms: list[dict]) -> list[dict]:
+    """Each alarm with ``text``: title, explanation and type name said in the reader's language with names
+    and local times (the stored ``title``/``explanation`` stay the engine's English, for machines)."""
+    lang = _reader(request, principal)
+    tz = getattr(getattr(request.app.state, "settings", None), "default_tz", "Asia/Shanghai")
+    out = []
+    with engine.connect() as conn:
+        for alarm in alarms:
+            voice = load_voice(conn, alarm, lang, tz)
+            explanation = alarm_explanation(alarm, voice.names, voice.gettext, voice.when, voice.num)
+            out.append({**alarm, "text": {
+                "lang": lang, "title": alarm_title(alarm, voice.names, voice.gettext),
+                "explanation": explanation if explanation is not None else alarm.get("explanation"),
+                "type_name": type_name(str(alarm.get("type")), voice.gettext)}})
+    return out
+
+
 def _visible(engine: Engine, alarm_id: int, principal: Principal) -> dict:
     """The alarm; 404 when unknown or outside the principal's scope."""
     alarm = _call(store.get_alarm, engine, alarm_id)
@@ -112,7 +142,8 @@ def list_alarm_types():
 # --------------------------------------------------------------------------- alarms
 
 @router.get("/alarms", summary="Alarms, newest first, with filters and paging")
-def list_alarms(state: list[str] | None = Query(None, description="active | acknowledged | cleared (repeatable)"),
+def list_alarms(request: Request,
+                state: list[str] | None = Query(None, description="active | acknowledged | cleared (repeatable)"),
                 type: list[str] | None = Query(None, description="ALM code (repeatable)"),
                 severity: list[str] | None = Query(None, description="info | warning | critical (repeatable)"),
                 region: str | None = Query(None, description="region code: that region and everything below"),
@@ -124,14 +155,15 @@ def list_alarms(state: list[str] | None = Query(None, description="active | ackn
                          region_code=region, point_id=point_id, enterprise_id=enterprise_id,
                          since=parse_time(since, "UTC", "since"), where=[alarm_clause(principal)],
                          offset=p.offset, limit=p.page_size)
-    return paged(jsonable(items), total, p)
+    return paged(jsonable(_with_text(request, engine, principal, items)), total, p)
 
 
 @router.get("/alarms/{alarm_id}", summary="One alarm with its events, links and deliveries")
-def get_alarm(alarm_id: int, engine: Engine = Depends(get_engine),
+def get_alarm(request: Request, alarm_id: int, engine: Engine = Depends(get_engine),
               principal: Principal = Depends(requires("alarms.read"))):
     _visible(engine, alarm_id, principal)
-    return _detail(engine, alarm_id)
+    detail = _call(store.alarm_detail, engine, alarm_id)
+    return jsonable(_with_text(request, engine, principal, [detail])[0])
 
 
 @router.post("/alarms/{alarm_id}/ack", summary="Acknowledge an active alarm (stops escalation and repeats)")

@@ -16,10 +16,10 @@ from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
-from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time, zone
-from ecosentry.rules.cn.rates import HourSlot, RateSettings, compute_rates, rates_from_counts, sum_counts
-from ecosentry.settings import get_settings
+from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
+from ecosentry.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
+from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.store.registry import region_subtree
 
 router = APIRouter(prefix="/api/v1", tags=["periods and rates"])
@@ -55,47 +55,15 @@ def periods(point_id: int, period: Literal["day", "month"] = "day", factor: str 
     return {**paged(items[p.offset:p.offset + p.page_size], len(items), p), "point_id": point_id, "tz": tz}
 
 
-def point_rate_counts(engine: Engine, point_id: int, t0: datetime, t1: datetime, tz: str, mode: str,
-                      settings: RateSettings) -> list[tuple[str, object]]:
-    """[(factor, Rates)] of the point's assessed factors over the clock hours of [t0, t1)."""
-    h, pf = s.hourly_values, s.point_factors
-    with engine.connect() as conn:
-        factors = list(conn.scalars(select(pf.c.factor_code).where(pf.c.point_id == point_id, pf.c.assessed)
-                                    .order_by(pf.c.factor_code)))
-        rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= t0,
-                                            h.c.period_start < t1)).mappings().all()
-    by_key = {(r["factor_code"], r["period_start"]): r for r in rows}
-    hours = []
-    t = t0
-    while t < t1:
-        hours.append(t)
-        t += timedelta(hours=1)
-    grace = timedelta(hours=1, minutes=get_settings().realtime_grace_minutes)  # hour end + grace
-
-    def late(r) -> bool:
-        return bool(r and r["last_received_at"] and r["last_received_at"] > r["period_start"] + grace)
-
-    out = []
-    for f in factors:
-        slots = []
-        for hr in hours:
-            r = by_key.get((f, hr))
-            slots.append(HourSlot(start=hr.astimezone(zone(tz)), received=bool(r and r["n_records"]),
-                                  received_late=late(r),
-                                  valid=bool(r and r["valid"]), stopped=bool(r and r["excluded"]),
-                                  exempt_standard_sample=bool(r and r["exempt"]),
-                                  reason=(r["reason"] if r else "no data")))
-        out.append((f, compute_rates(slots, mode=mode, settings=settings, factor_code=f)))
-    return out
-
-
 @router.get("/points/{point_id}/rates",
             summary="Transmission rate, validity rate and effective transmission rate, with their counts")
 def rates(point_id: int, start: str | None = None, end: str | None = None, tz: TimeZoneQuery = None,
           mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
           engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     """Per assessed factor and for the point, by summing the counts (never averaging rates), over the clock
-    hours of [start, end) (default: the last 24 h). An hour with no derived value counts as not received."""
+    hours of [start, end) (default: the last 24 h). Only hours that ended, from the point's connection time
+    (联网) on and before its decommission, are expected (:mod:`ecosentry.store.queries.rates`); an expected
+    hour with no derived value counts as not received."""
     pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     t0, t1 = _range(start, end, tz, timedelta(hours=24))

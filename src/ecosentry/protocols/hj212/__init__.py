@@ -29,12 +29,14 @@ from .errors import (
     BadField,
     BadHeader,
     CrcMismatch,
+    FieldTooLong,
+    FrameTimeout,
     FrameTooLarge,
     HJ212Error,
     LengthMismatch,
     UnknownCN,
 )
-from .frame import DEFAULT_MAX_FRAME, Frame, build_frame, data_segment, parse_frame
+from .frame import DEFAULT_MAX_FRAME, FIELD_LIMITS, Frame, build_frame, data_segment, parse_frame, peek_header
 from .records import (
     CN_BY_KIND,
     KIND_BY_CN,
@@ -55,6 +57,9 @@ __all__ = [
     "CrcMismatch",
     "DATA_FLAG_NAMES",
     "DEFAULT_MAX_FRAME",
+    "FIELD_LIMITS",
+    "FieldTooLong",
+    "FrameTimeout",
     "DataRecord",
     "ExeRtn",
     "Frame",
@@ -76,6 +81,7 @@ __all__ = [
     "is_known_cn",
     "notification_reply",
     "parse_frame",
+    "peek_header",
     "records_to_cp",
     "request_reply",
     "restart_time",

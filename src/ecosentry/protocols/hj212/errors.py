@@ -14,8 +14,10 @@ __all__ = [
     "LengthMismatch",
     "CrcMismatch",
     "BadField",
+    "FieldTooLong",
     "UnknownCN",
     "FrameTooLarge",
+    "FrameTimeout",
     "decode_offending",
 ]
 
@@ -106,6 +108,12 @@ class BadField(HJ212Error):
         return (type(self), (self.detail, self.offending, self.field))
 
 
+class FieldTooLong(BadField):
+    """A header field or a record field is longer than HJ 212-2017 allows (Table 4: QN C20, ST C5, CN C7,
+    PW C9, MN C24; §6.3.3 field dictionary), or than the platform keeps (factor codes, data flags): see
+    :data:`~.frame.FIELD_LIMITS`. Rejected at the gateway so that no such value reaches the store."""
+
+
 class UnknownCN(HJ212Error):
     """The command code is not one this codec knows (HJ 212-2017 §6.6.5.2,
     Table 9); pass ``strict_cn=False`` to accept it."""
@@ -113,3 +121,8 @@ class UnknownCN(HJ212Error):
 
 class FrameTooLarge(HJ212Error):
     """The declared or actual frame size exceeds the configured maximum."""
+
+
+class FrameTimeout(HJ212Error):
+    """A frame was begun but not completed within the gateway's frame deadline (a stalled or
+    deliberately slow sender); ``offending`` holds the bytes received of it."""

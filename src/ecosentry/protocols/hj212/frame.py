@@ -24,18 +24,20 @@ from typing import Any, Union
 
 from .codes import CN_NAMES, is_known_cn
 from .crc import crc16
-from .errors import BadField, BadHeader, CrcMismatch, FrameTooLarge, LengthMismatch, UnknownCN
+from .errors import BadField, BadHeader, CrcMismatch, FieldTooLong, FrameTooLarge, LengthMismatch, UnknownCN
 from .timefmt import parse_hj_time
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
     "MAX_DATA_SEGMENT",
+    "FIELD_LIMITS",
     "CpGroups",
     "Frame",
     "parse_frame",
     "build_frame",
     "data_segment",
     "decode_segment",
+    "peek_header",
 ]
 
 #: Default upper bound on a whole frame, in bytes. HJ 212-2017 §6.3.1
@@ -51,6 +53,21 @@ MAX_DATA_SEGMENT = 9999
 CpGroups = tuple[tuple[tuple[str, str], ...], ...]
 
 CpInput = Union[str, Iterable[Union[Mapping[str, Any], Iterable[tuple[str, Any]]]]]
+
+#: Longest value accepted per field, in characters. Header fields: HJ 212-2017 §6.3.2, Table 4 (QN C20,
+#: ST C5, CN C7, PW C9, MN C24, Flag N3). Record fields (§6.3.3 field dictionary): the standard's factor codes
+#: have 6 characters (Appendix B) and ``-Flag`` is C1, ``-EFlag`` C4; the platform keeps up to 16, 2 and
+#: 8 (the store's columns, ``observations.factor_code/flag/eflag``) for provincial and HJ/T 212-2005
+#: variants. A value beyond these could not be stored (PostgreSQL enforces the column lengths), so the
+#: frame is rejected at the gateway with :class:`~.errors.FieldTooLong`.
+FIELD_LIMITS: dict[str, int] = {
+    "QN": 20, "ST": 5, "CN": 7, "PW": 9, "MN": 24, "Flag": 3, "PNUM": 4, "PNO": 4,
+    "factor": 16, "-Flag": 2, "-EFlag": 8,
+}
+
+#: Characters a header value may not contain: the reply echoes QN, PW and MN (Table 9, 9014), and a
+#: separator or a line break there would forge fields or frames in the reply.
+_HEADER_FORBIDDEN = frozenset("=&,;\r\n") | frozenset(chr(c) for c in (*range(32), 127))
 
 _HEX = b"0123456789abcdefABCDEF"
 _HEADER_KEYS = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
@@ -216,7 +233,8 @@ def decode_segment(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_MAX_FRAME) -> Frame:
+def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_MAX_FRAME,
+                lenient_length: bool = False) -> Frame:
     """Parse one complete HJ 212 frame.
 
     Parameters
@@ -229,6 +247,9 @@ def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_
         does not know raises :class:`UnknownCN`.
     max_frame : int
         Largest accepted frame in bytes.
+    lenient_length : bool
+        Accept a declared length that differs from the bytes received when the CRC over the bytes received
+        is right (loggers in the field that count the length wrongly; a per-point setting, off by default).
 
     Returns
     -------
@@ -266,6 +287,8 @@ def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_
     declared = int(len_field)
     end = size - 2 if raw.endswith(b"\r\n") else size
     found = end - 10  # minus '##', the length and the CRC
+    if found != declared and lenient_length and found > 0:
+        declared = found  # the CRC below still has to match the bytes actually received
     if found != declared:
         raise LengthMismatch(
             f"declared data-segment length {declared} but {max(found, 0)} bytes found "
@@ -303,6 +326,7 @@ def _parse_segment(text: str, raw: bytes, strict_cn: bool) -> Frame:
         if key in _HEADER_KEYS:
             if key in header:
                 raise BadField(f"header field {key} appears twice", raw, key)
+            _check_header_value(key, value, raw)
             header[key] = value
         else:
             extra.append((key, value))
@@ -336,6 +360,43 @@ def _parse_segment(text: str, raw: bytes, strict_cn: bool) -> Frame:
         raw=raw,
         header_extra=tuple(extra),
     )
+
+
+def _check_header_value(key: str, value: str, raw: bytes) -> None:
+    limit = FIELD_LIMITS.get(key)
+    if limit is not None and len(value) > limit:
+        raise FieldTooLong(f"{key} has {len(value)} characters, at most {limit} allowed "
+                           "(HJ 212-2017 Table 4)", raw, key)
+    if any(ch in _HEADER_FORBIDDEN for ch in value):
+        raise BadField(f"header value {key}={value!r} contains a separator or control character", raw, key)
+
+
+def peek_header(raw: bytes) -> dict[str, str]:
+    """Read what can still be read of the header of a frame that failed to parse.
+
+    Parameters
+    ----------
+    raw : bytes
+        Bytes of a rejected frame (bad length, bad CRC, bad CP ...).
+
+    Returns
+    -------
+    dict
+        ``QN``/``ST``/``CN``/``PW``/``MN`` values found before ``CP=``, each only if it is a valid header
+        value (length and characters as :func:`parse_frame` requires); empty when nothing is readable.
+        Used to link a rejected frame to the logger that sent it; never to accept data.
+    """
+    body = bytes(raw[6:]) if raw[:2] == b"##" else bytes(raw)
+    cut = body.find(b"CP=")
+    text = (body if cut < 0 else body[:cut]).decode("latin-1")
+    out: dict[str, str] = {}
+    for item in text.split(";"):
+        key, sep, value = item.partition("=")
+        if not sep or key not in _HEADER_KEYS[:5] or key in out:
+            continue
+        if len(value) <= FIELD_LIMITS[key] and not any(ch in _HEADER_FORBIDDEN for ch in value):
+            out[key] = value
+    return out
 
 
 def _opt_int(text: str | None, name: str, raw: bytes) -> int | None:

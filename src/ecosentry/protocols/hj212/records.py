@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .errors import BadField
-from .frame import Frame
+from .errors import BadField, FieldTooLong
+from .frame import FIELD_LIMITS, Frame
 from .timefmt import format_hj_time, parse_hj_time
 
 __all__ = [
@@ -201,6 +201,9 @@ def data_records(frame: Frame) -> list[DataRecord]:
                     last_factor = None
                 continue
             if factor != last_factor:
+                if len(factor) > FIELD_LIMITS["factor"]:
+                    raise FieldTooLong(f"factor code {factor[:40]!r} has {len(factor)} characters, at most "
+                                       f"{FIELD_LIMITS['factor']} allowed", raw, name)
                 if current is None:
                     raise BadField(f"{name} appears before any DataTime", raw, "DataTime")
                 key = (factor, current)
@@ -226,6 +229,10 @@ def data_records(frame: Frame) -> list[DataRecord]:
                 if value:
                     slots[index] = parse_hj_time(value, name, raw)
             else:
+                limit = FIELD_LIMITS.get("-" + suffix)  # Flag, EFlag
+                if limit is not None and len(value) > limit:
+                    raise FieldTooLong(f"{name}={value[:40]!r} has {len(value)} characters, at most {limit} "
+                                       "allowed (HJ 212-2017 §6.3.3)", raw, name)
                 slots[index] = value
     return [
         DataRecord(factor, kind, data_time, *slots) for (factor, data_time), slots in collected.items()

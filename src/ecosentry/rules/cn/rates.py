@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal, Sequence
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "rates_from_counts",
     "compute_rates",
     "sum_counts",
+    "expected_hours",
 ]
 
 #: Wastewater factors whose 标样核查 hour may be exempt: COD, NH3-N, TP, TN (reference notes §1.2 [S]).
@@ -401,6 +402,76 @@ def sum_counts(counts: Sequence[RateCounts]) -> RateCounts:
     """
     fields = [f.name for f in dataclasses.fields(RateCounts)]
     return RateCounts(**{name: sum(getattr(c, name) for c in counts) for name in fields})
+
+
+def expected_hours(
+    period_start: datetime,
+    period_end: datetime,
+    *,
+    now: datetime,
+    connected_at: datetime | None,
+    decommissioned_at: datetime | None = None,
+) -> list[datetime]:
+    """
+    The clock hours of a statistics period in which a point is expected to send data (应收时段).
+
+    A point owes data only while it is connected (联网) and in service, and only for hours that have
+    ended: an hour counts when the whole of it lies in
+
+    .. math::
+
+        [\\max(T_0, t_{connected}),\\; \\min(T_1, t_{now}, t_{decommissioned}))
+
+    The hour in which the point was connected (or decommissioned) is partial and is not expected; the
+    hour still running is not expected either. Stopped (停运) hours are removed afterwards, slot by slot
+    (:attr:`HourSlot.stopped`, reference notes §1.2).
+
+    Parameters
+    ----------
+    period_start, period_end : datetime
+        The statistics period ``[T0, T1)``, timezone-aware. [UTC or any zone]
+    now : datetime
+        The time of the computation, timezone-aware: hours not yet ended are not expected.
+    connected_at : datetime or None
+        联网时间 of the point (registry); ``None``: the caller has no connection time at all (the point
+        has never been connected and sent nothing), and no hour is expected.
+    decommissioned_at : datetime or None
+        撤销时间 of the point; ``None``: still in service.
+
+    Returns
+    -------
+    list of datetime
+        Start of each expected hour, in time order, in the zone of ``period_start``.
+
+    Notes
+    -----
+    Choice (ours, documented in docs/rates.md): hours are clock hours of UTC, which are the clock hours of
+    every zone with a whole-hour offset (China, Vietnam).
+
+    References
+    ----------
+    .. [1] Reference notes §1.2 ("one group per assessed pollutant per clock hour while the source is
+       operating"; vendor ``calculateShouldNum``: "24, or the hours elapsed so far today").
+    .. [2] 环办执法函〔2021〕484号 (安装联网): data are owed from the point's connection (联网).
+    """
+    for name, t in (("period_start", period_start), ("period_end", period_end), ("now", now),
+                    ("connected_at", connected_at), ("decommissioned_at", decommissioned_at)):
+        if t is not None and t.tzinfo is None:
+            raise ValueError(f"{name} must be timezone-aware")
+    if connected_at is None:
+        return []
+    lo = max(period_start, connected_at)
+    hi = min(x for x in (period_end, now, decommissioned_at) if x is not None)
+    hour = timedelta(hours=1)
+    first = lo.replace(minute=0, second=0, microsecond=0)
+    if first < lo:
+        first += hour
+    out = []
+    t = first
+    while t + hour <= hi:
+        out.append(t.astimezone(period_start.tzinfo))
+        t += hour
+    return out
 
 
 # --------------------------------------------------------------------------- helpers

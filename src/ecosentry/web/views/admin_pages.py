@@ -10,7 +10,8 @@ directory is reloaded so the gateway sees a new MN or password at once.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -18,10 +19,12 @@ from sqlalchemy import Connection, func, select
 
 from ecosentry.auth import accounts
 from ecosentry.auth.passwords import PasswordError
+from ecosentry.said import Said
 from ecosentry.store import registry_edit as edit
 from ecosentry.store import schema as s
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
-from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
+from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
+from ecosentry.web.listing import ListQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,7 +66,9 @@ def _form_values(row: dict | None) -> dict[str, str]:
     """A row as the strings a form shows."""
     out: dict[str, str] = {}
     for k, v in (row or {}).items():
-        if isinstance(v, list):
+        if isinstance(v, datetime):  # a time of the row (联网时间 …) in its own zone, as the form takes it
+            out[k] = v.astimezone(ZoneInfo((row or {}).get("tz") or "Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
+        elif isinstance(v, list):
             out[k] = "\n".join(v)
         elif isinstance(v, bool):
             out[k] = "1" if v else ""
@@ -80,13 +85,14 @@ def _form_page(request: Request, slug: str, key: str | None, values: dict, row: 
         options = {f.name: ref_options(conn, f.ref) for f in entity.fields if f.kind == "ref"}
     return work_render(request, "admin_form.html", {
         "slug": slug, "entity": entity, "key": key, "v": values, "row": row, "options": options,
-        "error": str(error) if error else None, "error_field": error.field if error else None, "done": done,
+        "error": error_text(request, error) if error else None, "error_field": error.field if error else None,
+        "done": done,
     }, status_code=422 if error else 200)
 
 
 def _gate(request: Request, slug: str):
     if slug not in SLUGS:
-        return None, not_found(request, f"Unknown registry table {slug!r}.")
+        return None, not_found(request, Said("Unknown registry table %(slug)r.", slug=slug))
     return gate(request, _action(SLUGS[slug]))
 
 
@@ -107,15 +113,13 @@ def admin_list(request: Request, slug: str):
     principal, denied = _gate(request, slug)
     if denied:
         return denied
-    q = (request.query_params.get("q") or "").strip()
-    page_raw = request.query_params.get("page") or "1"
-    page = int(page_raw) if page_raw.isdigit() and int(page_raw) > 0 else 1
     entity = ENTITIES[SLUGS[slug]]
-    rows, total = edit.list_rows(request.app.state.engine, entity.name, search=q or None,
-                                 offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    lq = ListQuery.from_request(request, sorts=tuple(entity.list_columns), default_sort=entity.key,
+                                per_page=PAGE_SIZE)
+    rows, total = edit.list_rows(request.app.state.engine, entity.name, search=lq.q or None,
+                                 offset=lq.offset, limit=PAGE_SIZE, sort=lq.sort, desc=lq.desc)
     return work_render(request, "admin_list.html", {
-        "slug": slug, "entity": entity, "rows": rows, "total": total, "q": q, "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)), "query": urlencode({"q": q}) if q else ""})
+        "slug": slug, "entity": entity, "rows": rows, "total": total, "q": lq.q, "lq": lq})
 
 
 @router.get("/admin/{slug}/new", response_class=HTMLResponse)
@@ -159,7 +163,7 @@ def admin_edit(request: Request, slug: str, key: str):
     except RegistryEditError:
         row = None
     if row is None:
-        return not_found(request, f"There is no {SLUGS[slug]} {key}.")
+        return not_found(request, Said("Nothing with the key %(key)s in this table.", key=key))
     return _form_page(request, slug, key, _form_values(row), row, done=request.query_params.get("done"))
 
 
@@ -178,7 +182,7 @@ async def admin_update(request: Request, slug: str, key: str):
     except RegistryEditError:
         row = None
     if row is None:
-        return not_found(request, f"There is no {SLUGS[slug]} {key}.")
+        return not_found(request, Said("Nothing with the key %(key)s in this table.", key=key))
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         if slug == "users":

@@ -18,16 +18,20 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from ecosentry.alarms import store
 from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
 from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound, STATES
 from ecosentry.auth.guards import alarm_clause
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
-from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
+from ecosentry.web.alarm_text import localise_alarms
+from ecosentry.web.forms import FormError, check_csrf, error_text, gate, not_found, see_other, work_render
+from ecosentry.web.listing import MAX_SEARCH, search_clause
+from ecosentry.web.templating import page_context
 from ecosentry.web.views.marks_pages import TYPE_NAMES_ZH
 from ecosentry.web.views.work_scope import mark_clause, visible_points, visible_regions
 
@@ -37,6 +41,9 @@ PAGE_SIZE = 50
 #: The state filter: "open" = active or acknowledged (the default view of the alarm centre).
 STATE_CHOICES = ("open", "active", "acknowledged", "cleared", "all")
 ACTIONS = ("ack", "assign", "comment", "clear", "link")
+#: Sortable columns of the alarm table and the direction of their first click.
+SORT_FIRST = {"severity": "desc", "title": "asc", "where": "asc", "state": "asc", "occurrences": "desc",
+              "last": "desc"}
 
 
 @dataclass
@@ -49,48 +56,61 @@ class AlarmFilters:
     region: str = ""
     point: str = ""
     since: str = ""
+    q: str = ""
+    sort: str = "last"
+    order: str = "desc"
     page: int = 1
 
     def query(self, **override) -> str:
         values = {**self.__dict__, **override}
-        return urlencode({k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)})
+        default = {"page": 1, "sort": "last", "order": "desc"}
+        return urlencode({k: v for k, v in values.items() if v not in ("", None) and default.get(k) != v})
+
+    def sort_query(self, key: str) -> str:
+        """The query sorted by ``key`` (the other way when already sorted by it), from page 1."""
+        order = ("asc" if self.order == "desc" else "desc") if key == self.sort else SORT_FIRST[key]
+        return self.query(sort=key, order=order, page=1)
 
 
 def parse_filters(request: Request, principal: Principal, engine: Engine) -> tuple[AlarmFilters, list]:
     """The filters of the request and the SQL conditions they make; ``ValueError`` with a sentence."""
     q = request.query_params
     f = AlarmFilters(state=q.get("state") or "open", type=q.get("type") or "", severity=q.get("severity") or "",
-                     region=q.get("region") or "", point=q.get("point") or "", since=q.get("since") or "")
+                     region=q.get("region") or "", point=q.get("point") or "", since=q.get("since") or "",
+                     q=(q.get("q") or "").strip()[:MAX_SEARCH], sort=q.get("sort") or "last",
+                     order="asc" if q.get("order") == "asc" else "desc")
+    if f.sort not in SORT_FIRST:
+        f.sort = "last"
     a = s.alarms
     conds = [alarm_clause(principal)]
     if f.state not in STATE_CHOICES:
-        raise ValueError(f"unknown state {f.state!r}; use one of {', '.join(STATE_CHOICES)}")
+        raise FormError("unknown state %(value)r", "state", value=f.state)
     if f.state == "open":
         conds.append(a.c.state != "cleared")
     elif f.state in STATES:
         conds.append(a.c.state == f.state)
     if f.type:
         if f.type not in ALARM_TYPES:
-            raise ValueError(f"unknown alarm type {f.type!r}")
+            raise FormError("unknown alarm type %(value)r", "type", value=f.type)
         conds.append(a.c.type == f.type)
     if f.severity:
         if f.severity not in SEVERITIES:
-            raise ValueError(f"unknown severity {f.severity!r}; use one of {', '.join(SEVERITIES)}")
+            raise FormError("unknown severity %(value)r", "severity", value=f.severity)
         conds.append(a.c.severity == f.severity)
     with engine.connect() as conn:
         if f.region:
             if not principal.sees_region(f.region):
-                raise ValueError(f"region {f.region} is not in your area")
+                raise FormError("region %(value)s is not in your area", "region", value=f.region)
             conds.append(a.c.region_code.in_(region_subtree(conn, f.region)))
     if f.point:
         if not f.point.isdigit() or not principal.sees_point(int(f.point)):
-            raise ValueError(f"point {f.point} is not one of your points")
+            raise FormError("point %(value)s is not one of your points", "point", value=f.point)
         conds.append(a.c.point_id == int(f.point))
     if f.since:
         try:
             day = datetime.strptime(f.since, "%Y-%m-%d").date()
         except ValueError:
-            raise ValueError(f"since {f.since!r} is not a date (YYYY-MM-DD)") from None
+            raise FormError("%(value)s is not a date (YYYY-MM-DD)", "since", value=f.since) from None
         tz = ZoneInfo(getattr(request.app.state.settings, "default_tz", "Asia/Shanghai"))
         conds.append(a.c.last_at >= datetime.combine(day, time(0), tz))
     page = q.get("page") or "1"
@@ -98,15 +118,33 @@ def parse_filters(request: Request, principal: Principal, engine: Engine) -> tup
     return f, conds
 
 
-def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE) -> tuple[list[dict], int]:
-    """Alarms matching ``conds`` with their point and enterprise names, newest ``last_at`` first."""
+def _sort_column(sort: str):
     a, p, e = s.alarms, s.points, s.enterprises
+    if sort == "severity":  # by rank, not by name
+        return case({sev: i for i, sev in enumerate(SEVERITIES)}, value=a.c.severity, else_=-1)
+    return {"title": a.c.title, "where": func.coalesce(e.c.name, p.c.name, a.c.region_code), "state": a.c.state,
+            "occurrences": a.c.occurrences, "last": a.c.last_at}[sort]
+
+
+def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE, search: str = "",
+                sort: str = "last", desc: bool = True, request: Request | None = None) -> tuple[list[dict], int]:
+    """Alarms matching ``conds`` (and ``search`` in the title, enterprise or point name) with their point and
+    enterprise names, sorted by ``sort`` (newest ``last_at`` first by default); worded in the request's
+    language when ``request`` is given."""
+    a, p, e = s.alarms, s.points, s.enterprises
+    where = list(conds)
+    if (found := search_clause(search, a.c.title, p.c.name, e.c.name)) is not None:
+        where.append(found)
     q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"))
-         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*conds))
+         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*where))
+    col = _sort_column(sort)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
-        rows = conn.execute(q.order_by(a.c.last_at.desc(), a.c.id.desc()).offset(offset).limit(limit)).mappings()
-        return [dict(r) for r in rows], int(total)
+        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        rows = [dict(r) for r in conn.execute(q.order_by(col.desc() if desc else col.asc(), a.c.last_at.desc(),
+                                                         a.c.id.desc()).offset(offset).limit(limit)).mappings()]
+        if request is not None:
+            rows = localise_alarms(conn, rows, page_context(request)["fmt"])
+        return rows, int(total)
 
 
 def _visible_alarm(engine: Engine, principal: Principal, alarm_id: int) -> dict | None:
@@ -135,8 +173,10 @@ def alarms_page(request: Request):
         f, conds = parse_filters(request, principal, engine)
     except ValueError as exc:
         return work_render(request, "alarms.html", {**ctx, "f": AlarmFilters(), "rows": [], "total": 0,
-                                                    "pages": 1, "error": str(exc)}, status_code=422)
-    rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE)
+                                                    "pages": 1, "error": error_text(request, exc)},
+                            status_code=422)
+    rows, total = _alarm_rows(engine, conds, offset=(f.page - 1) * PAGE_SIZE, search=f.q, sort=f.sort,
+                              desc=f.order == "desc", request=request)
     return work_render(request, "alarms.html", {**ctx, "f": f, "rows": rows, "total": total,
                                                 "pages": max(1, -(-total // PAGE_SIZE)), "error": None})
 
@@ -149,17 +189,19 @@ def alarm_row(request: Request, alarm_id: int):
         return denied
     engine = request.app.state.engine
     try:
-        _f, conds = parse_filters(request, principal, engine)
+        f, conds = parse_filters(request, principal, engine)
     except ValueError:
         return Response(status_code=204)
-    rows, _ = _alarm_rows(engine, [*conds, s.alarms.c.id == alarm_id], limit=1)
+    rows, _ = _alarm_rows(engine, [*conds, s.alarms.c.id == alarm_id], limit=1, search=f.q, request=request)
     if not rows:
         return Response(status_code=204)
     return work_render(request, "alarm_row.html", {"r": rows[0]})
 
 
-def _detail_context(engine: Engine, principal: Principal, row: dict) -> dict:
+def _detail_context(request: Request, engine: Engine, principal: Principal, row: dict) -> dict:
     detail = store.alarm_detail(engine, row["id"])
+    with engine.connect() as conn:
+        detail = localise_alarms(conn, [detail], page_context(request)["fmt"])[0]
     marks = []
     if row["point_id"] is not None:
         m = s.marks
@@ -180,8 +222,8 @@ def alarm_page(request: Request, alarm_id: int):
     engine = request.app.state.engine
     row = _visible_alarm(engine, principal, alarm_id)
     if row is None:
-        return not_found(request, f"There is no alarm {alarm_id} in your area.")
-    return work_render(request, "alarm.html", {**_detail_context(engine, principal, row),
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
+    return work_render(request, "alarm.html", {**_detail_context(request, engine, principal, row),
                                                "done": request.query_params.get("done"), "error": None})
 
 
@@ -189,7 +231,7 @@ def alarm_page(request: Request, alarm_id: int):
 async def alarm_action(request: Request, alarm_id: int, action: str):
     """Acknowledge, assign, comment, clear or link; then back to the alarm (303) or the page with the error."""
     if action not in ACTIONS:
-        return not_found(request, f"Unknown alarm action {action!r}.")
+        return not_found(request, Said("Unknown alarm action %(action)r.", action=action))
     principal, denied = gate(request, "alarms.comment" if action == "comment" else "alarms.act")
     if denied:
         return denied
@@ -200,7 +242,7 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
     engine = request.app.state.engine
     row = _visible_alarm(engine, principal, alarm_id)
     if row is None:
-        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
     actor = principal.username
     try:
         if action == "ack":
@@ -214,14 +256,14 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
         else:
             target = (form.get("mark_id") or "").strip()
             if not target.isdigit() or not _mark_visible(engine, principal, int(target)):
-                raise AlarmError(f"there is no mark {target or '(none given)'} in your area")
+                raise AlarmError("there is no mark %(id)s in your area", id=target or "—")
             store.add_link(engine, alarm_id, "mark", target, actor)
             alarm = store.get_alarm(engine, alarm_id)
     except AlarmNotFound:
-        return not_found(request, f"There is no alarm {alarm_id} in your area.")
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
     except AlarmError as exc:
-        ctx = _detail_context(engine, principal, _visible_alarm(engine, principal, alarm_id))
-        return work_render(request, "alarm.html", {**ctx, "done": None, "error": str(exc)},
+        ctx = _detail_context(request, engine, principal, _visible_alarm(engine, principal, alarm_id))
+        return work_render(request, "alarm.html", {**ctx, "done": None, "error": error_text(request, exc)},
                            status_code=409 if isinstance(exc, AlarmConflict) else 422)
     _broadcast(request, alarm, {"ack": "acknowledged", "assign": "assigned", "comment": "commented",
                                 "clear": "cleared", "link": "linked"}[action])

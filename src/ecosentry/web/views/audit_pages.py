@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from ecosentry.api.routes.audit import audit_scope
 from ecosentry.store import schema as s
 from ecosentry.web.forms import gate, work_render
+from ecosentry.web.listing import ListQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +66,11 @@ def _bounds(f: dict[str, str], tz: ZoneInfo) -> tuple[datetime | None, datetime 
     return out[0], out[1]
 
 
+#: Sortable columns of the audit table.
+AUDIT_SORTS = {"at": s.audit_log.c.at, "actor": s.audit_log.c.actor, "action": s.audit_log.c.action,
+               "entity": s.audit_log.c.entity}
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request):
     principal, denied = gate(request, "audit.read")
@@ -73,7 +79,9 @@ def audit_page(request: Request):
     engine = request.app.state.engine
     q = request.query_params
     f = {k: (q.get(k) or "").strip() for k in FILTERS}
-    page = int(q["page"]) if (q.get("page") or "").isdigit() and int(q["page"]) > 0 else 1
+    lq = ListQuery.from_request(request, sorts=tuple(AUDIT_SORTS), default_sort="at", default_desc=True,
+                                filters=FILTERS, per_page=PAGE_SIZE)
+    page = lq.page
     tz = ZoneInfo(getattr(request.app.state.settings, "default_tz", "Asia/Shanghai"))
     a = s.audit_log
     conds = [audit_scope(principal)]
@@ -95,8 +103,11 @@ def audit_page(request: Request):
             export["until"] = until.isoformat()
         with engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
-            rows = [dict(r) for r in conn.execute(select(a).where(*conds).order_by(a.c.id.desc())
-                                                  .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).mappings()]
+            col = AUDIT_SORTS[lq.sort]
+            rows = [dict(r) for r in conn.execute(
+                select(a).where(*conds).order_by(col.desc() if lq.desc else col.asc(),
+                                                 a.c.id.desc() if lq.desc else a.c.id.asc())
+                .offset(lq.offset).limit(PAGE_SIZE)).mappings()]
     with engine.connect() as conn:
         scope = audit_scope(principal)
         entities = sorted(conn.execute(select(a.c.entity).where(scope).distinct()).scalars())
@@ -107,5 +118,5 @@ def audit_page(request: Request):
     return work_render(request, "audit.html", {
         "rows": rows, "total": total, "f": f, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
         "query": query, "export_url": "/api/v1/audit/export.csv" + (f"?{urlencode(export)}" if export else ""),
-        "entities": entities, "actions": actions, "error": error,
+        "entities": entities, "actions": actions, "error": error, "lq": lq,
         "as_json": lambda v: json.dumps(v, ensure_ascii=False, default=str)}, status_code=422 if error else 200)

@@ -2,20 +2,20 @@
 open alarms by type, today's exceedances and the worst enterprises, all within the principal's scope.
 
 The rates are the national ones (:mod:`ecosentry.rules.cn.rates`), computed per point by
-:func:`ecosentry.api.routes.periods.point_rate_counts` over today's complete clock hours (local day of each
+:func:`ecosentry.store.queries.rates.point_rate_counts` over today's complete clock hours (local day of each
 point) and aggregated by summing counts, never by averaging rates.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine, func, select
 
-from ecosentry.api.routes.periods import point_rate_counts
+from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
@@ -47,7 +47,7 @@ def today_rates(engine: Engine, ents: list[dict], now: datetime) -> tuple[Rates 
             t0, t1 = today_hours(now, pt["tz"])
             if t0 < t1:
                 counts += [r.counts for _, r in point_rate_counts(engine, pt["id"], t0, t1, pt["tz"],
-                                                                  "backfilled", settings)]
+                                                                  "backfilled", settings, now=now)]
         if counts:
             c = sum_counts(counts)
             everything.append(c)
@@ -71,7 +71,9 @@ def overview(engine: Engine, principal, region: str | None, now: datetime, tz: s
         by_severity = dict(conn.execute(select(a.c.severity, func.count()).where(alarm_where)
                                         .group_by(a.c.severity)).all())
         day0, _ = today_hours(now, tz)
-        exc_where = (h.c.point_id.in_(pids), h.c.exceeded.is_(True), h.c.period_start >= day0)
+        # complete hours only: the hour still running is not judged (issue 11 item 3)
+        exc_where = (h.c.point_id.in_(pids), h.c.exceeded.is_(True), h.c.period_start >= day0,
+                     h.c.period_start <= now - timedelta(hours=1))
         n_exceeded = conn.execute(select(func.count()).select_from(h).where(*exc_where)).scalar_one()
         exceedances = [dict(r) for r in conn.execute(
             select(h.c.point_id, h.c.factor_code, h.c.period_start, h.c.value, h.c.zs_value, h.c.limit_value,

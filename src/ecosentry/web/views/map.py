@@ -6,6 +6,10 @@ Tiles come from the ``map_tile_url`` setting (a Leaflet URL template such as
 tile server does not answer, the map draws plain region outlines computed from the enterprises' locations
 (:mod:`ecosentry.web.views.outline`), labelled as such, so it works offline. Markers and outlines come from
 ``/map/markers.json``, filtered by the principal's scope.
+
+The public (anonymous or a public account) may see no alarms and no raw data (docs/access.md): for it the
+markers carry only the published enterprises' names, places and outlets, linked to their public pages
+(:func:`public_markers`), no state, no alarm count and no point.
 """
 
 from __future__ import annotations
@@ -28,6 +32,19 @@ router = APIRouter(include_in_schema=False)
 def tile_url(request: Request) -> str:
     """The configured tile URL template, or ``""`` (no tile server)."""
     return getattr(request.app.state.settings, "map_tile_url", "") or ""
+
+
+def public_markers(data: dict) -> dict:
+    """``data`` (of :func:`map_data`) cut to what the public may see: names, places, region outlines."""
+    def ent(m: dict) -> dict:
+        return {"id": m["id"], "name": m["name"], "region_code": m["region_code"], "region_name": m["region_name"],
+                "lon": m["lon"], "lat": m["lat"], "url": f"/public/enterprises/{m['id']}",
+                "outlets": [{"id": o["id"], "name": o["name"], "medium": o["medium"], "lon": o["lon"],
+                             "lat": o["lat"], "url": f"/public/enterprises/{m['id']}"} for o in m["outlets"]]}
+
+    return {"region": data["region"], "enterprises": [ent(m) for m in data["enterprises"]],
+            "unplaced": [{"id": m["id"], "name": m["name"]} for m in data["unplaced"]], "counts": {},
+            "outlines": data["outlines"]}
 
 
 def map_data(engine, principal, region: str | None, now: datetime) -> dict:
@@ -74,4 +91,6 @@ def map_markers(request: Request, region: str | None = None):
     """Enterprises and outlets with their state, and region outlines (GeoJSON), for the map page."""
     principal = current_principal(request)
     data = map_data(request.app.state.engine, principal, region, datetime.now(timezone.utc))
+    if not principal.may("alarms.read"):  # the public: no alarm, no state (docs/access.md)
+        data = public_markers(data)
     return {**data, "tile_url": tile_url(request)}

@@ -13,18 +13,20 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from starlette.datastructures import UploadFile
 
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.recompute import recompute_for_mark
 from ecosentry.rules.cn.marks import MARK_TYPES, TYPE_FAMILY
 from ecosentry.store import marks as store
 from ecosentry.store import schema as s
 from ecosentry.store.marks import MAX_EVIDENCE_BYTES, MarkError, MarkNotFound
-from ecosentry.web.forms import (FormError, check_csrf, denied_page, gate, local_time, not_found, see_other,
-                                work_render)
+from ecosentry.web.forms import (FormError, check_csrf, denied_page, error_text, gate, local_time, not_found,
+                                see_other, work_render)
+from ecosentry.web.listing import ListQuery, search_clause
 from ecosentry.web.views.work_scope import mark_clause, visible_points
 
 router = APIRouter(include_in_schema=False)
@@ -75,18 +77,27 @@ def _recompute(request: Request, mark: dict) -> None:
 
 # --------------------------------------------------------------------------- list
 
+#: Sortable columns of the mark list.
+MARK_SORTS = {"id": s.marks.c.id, "type": s.marks.c.type, "point": s.marks.c.point_id, "start": s.marks.c.start,
+              "status": s.marks.c.status, "filed": s.marks.c.filed_at}
+
 @router.get("/marks", response_class=HTMLResponse)
 def marks_page(request: Request):
     principal, denied = _gate_reader(request)
     if denied:
         return denied
     engine = request.app.state.engine
-    q = request.query_params
-    status, source, point = q.get("status") or "", q.get("source") or "", q.get("point") or ""
-    page = int(q["page"]) if (q.get("page") or "").isdigit() and int(q["page"]) > 0 else 1
+    lq = ListQuery.from_request(request, sorts=tuple(MARK_SORTS), default_sort="filed", default_desc=True,
+                                filters=("status", "source", "point"), per_page=PAGE_SIZE)
+    status, source, point = lq.filters["status"], lq.filters["source"], lq.filters["point"]
+    page = lq.page
     points = _points_by_id(engine, principal)
     m = s.marks
     conds = [mark_clause(principal), m.c.deleted_at.is_(None)]
+    if lq.q:  # the reason, or the name of the point or its enterprise
+        matching = [pid for pid, p in points.items()
+                    if lq.q.casefold() in f"{p['enterprise_name']} {p['name']} {p['mn']}".casefold()]
+        conds.append(or_(search_clause(lq.q, m.c.reason), m.c.point_id.in_(matching)))
     error = None
     if status not in STATUS_CHOICES or source not in SOURCE_CHOICES:
         error = "Unknown status or source in the filter."
@@ -103,15 +114,17 @@ def marks_page(request: Request):
     if error is None:
         with engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(m).where(*conds)).scalar_one()
-            ids = conn.execute(select(m.c.id).where(*conds).order_by(m.c.filed_at.desc(), m.c.id.desc())
-                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars().all()
+            col = MARK_SORTS[lq.sort]
+            ids = conn.execute(select(m.c.id).where(*conds).order_by(col.desc() if lq.desc else col.asc(),
+                                                                      m.c.id.desc())
+                               .offset(lq.offset).limit(PAGE_SIZE)).scalars().all()
         marks = [store.get_mark(engine, i) for i in ids]
     filters = {"status": status, "source": source, "point": point}
     query = urlencode({k: v for k, v in filters.items() if v})
     return work_render(request, "marks.html", {
         "marks": marks, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "points": points,
         "f": filters, "query": query, "status_choices": STATUS_CHOICES, "source_choices": SOURCE_CHOICES,
-        "type_names_zh": TYPE_NAMES_ZH, "error": error}, status_code=422 if error else 200)
+        "type_names_zh": TYPE_NAMES_ZH, "error": error, "lq": lq}, status_code=422 if error else 200)
 
 
 # --------------------------------------------------------------------------- file a mark
@@ -142,9 +155,17 @@ def new_mark_page(request: Request):
     engine = request.app.state.engine
     values = {"point_id": request.query_params.get("point") or ""}
     if values["point_id"] and (not values["point_id"].isdigit() or not principal.sees_point(int(values["point_id"]))):
-        return not_found(request, f"Point {values['point_id']} is not one of your points.")
+        return not_found(request, Said("Point %(id)s is not one of your points.", id=values["point_id"]))
     return work_render(request, "mark_new.html", {**_new_context(engine, principal, values), "error": None,
                                                   "error_field": None})
+
+
+def _tz_of(engine: Engine, point_id) -> str | None:
+    """The point's time zone for the times of an error message (None: not a known point)."""
+    try:
+        return store.point_tz(engine, int(point_id))
+    except (TypeError, ValueError):
+        return None
 
 
 async def _evidence_files(form) -> list[tuple[str, str | None, bytes]]:
@@ -155,10 +176,10 @@ async def _evidence_files(form) -> list[tuple[str, str | None, bytes]]:
             continue
         data = await item.read(MAX_EVIDENCE_BYTES + 1)
         if not data:
-            raise FormError(f"the evidence file {item.filename} is empty", "evidence")
+            raise FormError("the evidence file %(name)s is empty", "evidence", name=item.filename)
         if len(data) > MAX_EVIDENCE_BYTES:
-            raise FormError(f"the evidence file {item.filename} is larger than "
-                            f"{MAX_EVIDENCE_BYTES // (1024 * 1024)} MB", "evidence")
+            raise FormError("the evidence file %(name)s is larger than %(mb)d MB", "evidence", name=item.filename,
+                            mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
         files.append((item.filename, item.content_type, data))
     return files
 
@@ -197,8 +218,10 @@ async def file_mark(request: Request):
                                   majeure_type=int(majeure) if majeure else None, filed_by=principal.username)
     except (FormError, MarkError) as exc:
         field = getattr(exc, "field", None)
+        tz = _tz_of(engine, values["point_id"])
         return work_render(request, "mark_new.html", {**_new_context(engine, principal, values),
-                                                      "error": str(exc), "error_field": field}, status_code=422)
+                                                      "error": error_text(request, exc, tz), "error_field": field},
+                           status_code=422)
     for name, ctype, data in files:
         store.attach_evidence(engine, mark_id, name, ctype, data, principal.username)
     _recompute(request, store.get_mark(engine, mark_id))
@@ -211,7 +234,7 @@ def _mark_context(engine: Engine, principal: Principal, mark: dict) -> dict:
     point = _points_by_id(engine, principal).get(mark["point_id"])
     with engine.connect() as conn:
         alarms = [dict(r) for r in conn.execute(
-            select(s.alarms.c.id, s.alarms.c.title, s.alarms.c.state, s.alarms.c.severity)
+            select(s.alarms.c.id, s.alarms.c.type, s.alarms.c.title, s.alarms.c.state, s.alarms.c.severity)
             .join(s.alarm_links, s.alarm_links.c.alarm_id == s.alarms.c.id)
             .where(s.alarm_links.c.kind == "mark", s.alarm_links.c.target_id == str(mark["id"]))
             .order_by(s.alarms.c.id)).mappings()]
@@ -227,7 +250,7 @@ def mark_page(request: Request, mark_id: int):
     engine = request.app.state.engine
     mark = _visible_mark(engine, principal, mark_id)
     if mark is None:
-        return not_found(request, f"There is no mark {mark_id} on your points.")
+        return not_found(request, Said("There is no mark %(id)s on your points.", id=mark_id))
     return work_render(request, "mark.html", {**_mark_context(engine, principal, mark),
                                               "done": request.query_params.get("done"), "error": None})
 
@@ -239,11 +262,11 @@ def download_evidence(request: Request, mark_id: int, evidence_id: int):
         return denied
     engine = request.app.state.engine
     if _visible_mark(engine, principal, mark_id) is None:
-        return not_found(request, f"There is no mark {mark_id} on your points.")
+        return not_found(request, Said("There is no mark %(id)s on your points.", id=mark_id))
     try:
         ev = store.get_evidence(engine, mark_id, evidence_id)
     except MarkNotFound as exc:
-        return not_found(request, str(exc))
+        return not_found(request, exc)
     return Response(bytes(ev["data"]), media_type=ev["content_type"] or "application/octet-stream",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(ev['filename'])}",
                              "X-Content-SHA256": ev["sha256"]})
@@ -256,12 +279,12 @@ MARK_ACTIONS = {"review": "marks.review", "close": None, "evidence": "marks.file
 async def mark_action(request: Request, mark_id: int, action: str):
     """Review (regulator), close (filer or regulator) or add evidence (filer); then back to the mark."""
     if action not in MARK_ACTIONS:
-        return not_found(request, f"Unknown mark action {action!r}.")
+        return not_found(request, Said("Unknown mark action %(action)r.", action=action))
     principal, denied = gate(request, MARK_ACTIONS[action])
     if denied:
         return denied
     if action == "close" and not (principal.may("marks.file") or principal.may("marks.review")):
-        return denied_page(request, f"A {principal.role} account may not close marks.")
+        return denied_page(request, "Your account may not close marks.")
     form = await request.form()
     bad = check_csrf(request, form)
     if bad:
@@ -269,7 +292,7 @@ async def mark_action(request: Request, mark_id: int, action: str):
     engine = request.app.state.engine
     mark = _visible_mark(engine, principal, mark_id)
     if mark is None:
-        return not_found(request, f"There is no mark {mark_id} on your points.")
+        return not_found(request, Said("There is no mark %(id)s on your points.", id=mark_id))
     try:
         if action == "review":
             changed = store.review_mark(engine, mark_id, (form.get("decision") or "").strip(), principal.username,
@@ -291,5 +314,6 @@ async def mark_action(request: Request, mark_id: int, action: str):
     except (FormError, MarkError) as exc:
         mark = store.get_mark(engine, mark_id)
         return work_render(request, "mark.html", {**_mark_context(engine, principal, mark), "done": None,
-                                                  "error": str(exc)}, status_code=422)
+                                                  "error": error_text(request, exc, _tz_of(engine, mark["point_id"]))},
+                           status_code=422)
     return see_other(f"/marks/{mark_id}", done=action)

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ecosentry.auth.guards import report_region
 from ecosentry.auth.principal import Principal
-from ecosentry.web.forms import FormError, denied_page, gate, work_render
+from ecosentry.web.forms import FormError, denied_page, error_text, gate, work_render
 from ecosentry.web.views.work_scope import visible_points, visible_regions
 
 router = APIRouter(include_in_schema=False)
@@ -45,12 +45,12 @@ def _day(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise FormError(f"{value or '(empty)'} is not a date (YYYY-MM-DD)", field) from None
+        raise FormError("%(value)s is not a date (YYYY-MM-DD)", field, value=value or "—") from None
 
 
 def _year(value: str) -> int:
     if not value.isdigit() or not 2000 <= int(value) <= 2100:
-        raise FormError(f"{value or '(empty)'} is not a year between 2000 and 2100", "year")
+        raise FormError("%(value)s is not a year between 2000 and 2100", "year", value=value or "—")
     return int(value)
 
 
@@ -83,7 +83,7 @@ def report_url(choice: ReportChoice, principal: Principal) -> str:
             if not 1 <= month <= 12:
                 raise ValueError
         except ValueError:
-            raise FormError(f"{choice.month or '(empty)'} is not a month (YYYY-MM)", "month") from None
+            raise FormError("%(value)s is not a month (YYYY-MM)", "month", value=choice.month or "—") from None
         return base + urlencode({"year": _year(str(year)), "month": month, "format": choice.format})
     return base + urlencode({"year": _year(choice.year), "format": choice.format})
 
@@ -96,7 +96,7 @@ def _page(request: Request, principal: Principal, choice: ReportChoice, error: F
     return work_render(request, "reports.html", {
         "c": choice, "points": points, "regions": regions, "kinds": KINDS, "formats": FORMATS,
         "all_regions": principal.region_codes is None, "today": today.isoformat(),
-        "error": str(error) if error else None, "error_field": error.field if error else None,
+        "error": error_text(request, error) if error else None, "error_field": error.field if error else None,
     }, status_code=422 if error else 200)
 
 

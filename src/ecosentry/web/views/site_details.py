@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, or_, select
 
-from ecosentry.api.routes.periods import point_rate_counts
+from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
+from ecosentry.store.logger_faults import rejected_frames
 from ecosentry.store.marks import list_marks
 
-__all__ = ["KINDS", "MARK_DAYS", "live_values", "recent_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
+__all__ = ["KINDS", "MARK_DAYS", "live_values", "day_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
            "report_links"]
 
 #: Data kinds of the live-value tables, finest first.
@@ -33,11 +34,17 @@ def live_values(conn: Connection, point_ids: list[int]) -> dict[int, dict[str, d
     return out
 
 
-def recent_hours(conn: Connection, point_id: int, now: datetime, hours: int = 24) -> list[dict]:
-    """Derived hourly values of the point's last ``hours`` hours, newest first, each with ``complete``
-    (False for the hour in progress, whose validity can still change)."""
+def day_hours(conn: Connection, point_id: int, day: date | None, tz: str, now: datetime) -> list[dict]:
+    """Derived hourly values of the point's local ``day`` (in ``tz``), or of the last 24 hours when ``day`` is
+    ``None``; newest hour first, factors in code order, each with ``complete`` (False for the hour in
+    progress, whose validity can still change)."""
     h = s.hourly_values
-    rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= now - timedelta(hours=hours))
+    if day is None:
+        start, end = now - timedelta(hours=24), now + timedelta(hours=1)
+    else:
+        start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).astimezone(timezone.utc)
+    rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= start, h.c.period_start < end)
                         .order_by(h.c.period_start.desc(), h.c.factor_code)).mappings()
     return [{**dict(r), "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
 
@@ -58,7 +65,7 @@ def limits_in_force(conn: Connection, point_ids: list[int], day: date) -> dict[i
 
 def point_rates(engine: Engine, points: list[dict], now: datetime) -> dict[int, dict[str, Rates | None]]:
     """point id → ``today`` (complete clock hours since local midnight) and ``last24h`` point rates, by summing
-    the counts of the assessed factors (:func:`ecosentry.api.routes.periods.point_rate_counts`)."""
+    the counts of the assessed factors (:func:`ecosentry.store.queries.rates.point_rate_counts`)."""
     settings = RateSettings()
     end = now.replace(minute=0, second=0, microsecond=0)
     out = {}
@@ -67,7 +74,7 @@ def point_rates(engine: Engine, points: list[dict], now: datetime) -> dict[int, 
                     .astimezone(timezone.utc))
         row: dict[str, Rates | None] = {}
         for name, start in (("today", midnight), ("last24h", end - timedelta(hours=24))):
-            per = point_rate_counts(engine, pt["id"], start, end, pt["tz"], "backfilled", settings) \
+            per = point_rate_counts(engine, pt["id"], start, end, pt["tz"], "backfilled", settings, now=now) \
                 if start < end else []
             row[name] = rates_from_counts(sum_counts([r.counts for _, r in per]), settings=settings,
                                           mode="backfilled") if per else None
@@ -94,6 +101,11 @@ def recent_alarms(conn: Connection, point_ids: list[int], enterprise_id: int | N
                                                    a.c.last_at >= now - timedelta(days=MARK_DAYS)))
                         .order_by((a.c.state == "cleared").asc(), a.c.last_at.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]
+
+
+def logger_fault(conn: Connection, point_id: int, now: datetime):
+    """Frames of the point's logger rejected in the last 24 h (count, latest error), or None."""
+    return rejected_frames(conn, now - timedelta(hours=24), [point_id]).get(point_id)
 
 
 def report_links(point_id: int, tz: str, now: datetime) -> list[dict]:

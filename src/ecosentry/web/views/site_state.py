@@ -85,32 +85,31 @@ def login_redirect(request: Request) -> RedirectResponse | None:
 
 
 def require_enterprise(conn: Connection, principal: Principal, enterprise_id: int) -> None:
-    """404 for an unknown enterprise, 403 for one outside the scope."""
-    if conn.execute(select(s.enterprises.c.id).where(s.enterprises.c.id == enterprise_id)).first() is None:
+    """404 for an enterprise that does not exist or lies outside the scope: the same answer for both, as the
+    API gives (:func:`ecosentry.auth.guards.enterprise_or_404`), so ids cannot be probed."""
+    if not principal.sees_enterprise(enterprise_id) or conn.execute(
+            select(s.enterprises.c.id).where(s.enterprises.c.id == enterprise_id)).first() is None:
         raise HTTPException(404, f"there is no enterprise with id {enterprise_id}")
-    if not principal.sees_enterprise(enterprise_id):
-        raise HTTPException(403, f"enterprise {enterprise_id} is outside what this account may see")
 
 
 def require_point(conn: Connection, principal: Principal, point_id: int) -> None:
-    """404 for an unknown point, 403 for one outside the scope."""
-    if conn.execute(select(s.points.c.id).where(s.points.c.id == point_id)).first() is None:
+    """404 for a point that does not exist or lies outside the scope (same answer, as in the API)."""
+    if not principal.sees_point(point_id) or conn.execute(
+            select(s.points.c.id).where(s.points.c.id == point_id)).first() is None:
         raise HTTPException(404, f"there is no monitoring point with id {point_id}")
-    if not principal.sees_point(point_id):
-        raise HTTPException(403, f"monitoring point {point_id} is outside what this account may see")
 
 
 def region_scope(conn: Connection, principal: Principal, region: str | None) -> list[str] | None:
     """The region codes a page shows: the subtree of ``region`` (checked against the scope), else ``None``.
 
-    Raises a 404 for an unknown region and a 403 for a region outside the principal's regions.
+    Raises a 404 for a region that does not exist or lies outside the principal's regions (the same answer
+    for both, as in the API's ``report_region``).
     """
     if not region:
         return None
-    if conn.execute(select(s.regions.c.code).where(s.regions.c.code == region)).first() is None:
+    if not principal.sees_region(region) or conn.execute(
+            select(s.regions.c.code).where(s.regions.c.code == region)).first() is None:
         raise HTTPException(404, f"there is no region with code {region}")
-    if not principal.sees_region(region):
-        raise HTTPException(403, f"region {region} is outside what this account may see")
     return region_subtree(conn, region)
 
 

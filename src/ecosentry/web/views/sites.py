@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
+from ecosentry.web.alarm_text import localise_for
 from ecosentry.web.templating import render
 from ecosentry.web.views.site_details import (KINDS, limits_in_force, live_values, point_rates, recent_alarms,
                                               recent_marks, report_links)
@@ -51,6 +52,7 @@ def enterprise_page(request: Request, enterprise_id: int):
         return redirect
     ctx = site_context(request.app.state.engine, current_principal(request), enterprise_id, None,
                        datetime.now(timezone.utc))
+    ctx["alarms"] = localise_for(request, ctx["alarms"])
     return render(request, "enterprise.html", ctx)
 
 
@@ -61,10 +63,12 @@ def outlet_page(request: Request, outlet_id: int):
     engine = request.app.state.engine
     with engine.connect() as conn:
         enterprise_id = conn.execute(select(s.outlets.c.enterprise_id).where(s.outlets.c.id == outlet_id)).scalar()
-    if enterprise_id is None:
+    principal = current_principal(request)
+    if enterprise_id is None or not principal.sees_enterprise(enterprise_id):
         raise HTTPException(404, f"there is no outlet with id {outlet_id}")
-    ctx = site_context(engine, current_principal(request), enterprise_id, outlet_id, datetime.now(timezone.utc))
-    if not ctx["ent"]["outlets"]:  # the outlet has points, none of them in this account's scope
-        raise HTTPException(403, f"outlet {outlet_id} has no monitoring point this account may see")
+    ctx = site_context(engine, principal, enterprise_id, outlet_id, datetime.now(timezone.utc))
+    if not ctx["ent"]["outlets"]:  # the outlet has points, none of them in this account's scope: as if missing
+        raise HTTPException(404, f"there is no outlet with id {outlet_id}")
     ctx["outlet"] = ctx["ent"]["outlets"][0]
+    ctx["alarms"] = localise_for(request, ctx["alarms"])
     return render(request, "outlet.html", ctx)

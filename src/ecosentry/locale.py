@@ -1,0 +1,92 @@
+"""The languages of what ecosentry says to people (zh, vi, en): gettext catalogues and a formatter of dates,
+numbers and time zones. The pages (:mod:`ecosentry.web.i18n`) and the notifications (:mod:`ecosentry.alarms`)
+both use it, so it sits below both.
+
+Catalogues are ``web/locale/<lang>/LC_MESSAGES/messages.po`` (English msgids), compiled in memory on first use.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+__all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "Formatter"]
+
+#: UI languages: code → name in that language (the switcher shows these).
+LOCALES: dict[str, str] = {"zh": "简体中文", "vi": "Tiếng Việt", "en": "English"}
+#: UI code → Babel locale for dates and numbers.
+BABEL_LOCALE = {"zh": "zh_Hans_CN", "vi": "vi_VN", "en": "en_GB"}
+LOCALE_DIR = Path(__file__).parent / "web" / "locale"
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalogue of ``lang`` (English: the msgids themselves)."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang not in LOCALES or not po.is_file():
+        return NullTranslations()
+    with open(po, "rb") as fh:
+        catalog = read_po(fh, locale=BABEL_LOCALE[lang])
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(buf)
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Dates, numbers and times for one language and display time zone."""
+
+    lang: str
+    tz: str = "Asia/Shanghai"
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(BABEL_LOCALE[self.lang])
+
+    def datetime(self, t: datetime | None, tz: str | None = None, fmt: str = "short") -> str:
+        """A time in ``tz`` (the point's zone) or the display zone, in the language's format."""
+        if t is None:
+            return "—"
+        return format_datetime(t.astimezone(ZoneInfo(tz or self.tz)), fmt, locale=self.locale)
+
+    def zone(self, tz: str | None = None) -> str:
+        """A time zone as a reader names it ("中国（上海）时间", "Giờ Việt Nam"), not its IANA id."""
+        return get_timezone_location(get_timezone(tz or self.tz), locale=self.locale)
+
+    def date(self, d: date | datetime | None, fmt: str = "medium") -> str:
+        return "—" if d is None else format_date(d, fmt, locale=self.locale)
+
+    def number(self, x: float | int | None, decimals: int = 2) -> str:
+        if x is None:
+            return "—"
+        return format_decimal(x, format=f"#,##0.{'0' * decimals}" if decimals else "#,##0", locale=self.locale)
+
+    def measured(self, x: float | int | None) -> str:
+        """A measured number without trailing zeros: 120 → 120, 120.5 → 120.5, 0.035 → 0.035."""
+        if x is None:
+            return "—"
+        x = float(x)
+        decimals = 0 if x == int(x) else 2 if abs(x) >= 1 else 4
+        text = self.number(x, decimals)
+        if decimals:
+            sep = self.locale.number_symbols.get("latn", self.locale.number_symbols).get("decimal", ".") \
+                if hasattr(self.locale.number_symbols, "get") else "."
+            text = text.rstrip("0").rstrip(sep)
+        return text
+
+    def percent(self, x: float | None, decimals: int = 1) -> str:
+        if x is None:
+            return "—"
+        return format_percent(x, format=f"#,##0.{'0' * decimals}%" if decimals else "#,##0%", locale=self.locale)

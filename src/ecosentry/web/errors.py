@@ -1,0 +1,72 @@
+"""Error answers of the pages: one place decides how a refusal looks on an HTML page.
+
+An ``HTTPException`` raised while serving a page (a route declared with ``response_class=HTMLResponse``, or a
+path that matches no route and is not under ``/api/``) is answered with the error page in the user's language
+(``work_denied.html`` in the base layout), never with the API's JSON. Everything else (the REST API, the
+JSON helpers of the pages such as ``/map/markers.json``) keeps FastAPI's JSON answer.
+
+The page says only the status's general sentence: an object outside the account's scope and one that does not
+exist both answer 404 (:func:`ecosentry.web.views.site_state.require_point` and friends), with the same page,
+so ids cannot be probed from the pages either (docs/access.md).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+__all__ = ["wants_page", "error_page", "install_error_pages"]
+
+#: Paths whose errors always stay JSON (the API, and the packaged static files).
+JSON_PREFIXES = ("/api/", "/static/", "/vendor/", "/docs", "/redoc", "/openapi")
+
+
+def wants_page(request: Request) -> bool:
+    """True when the request is for an HTML page (so a refusal must be a page too)."""
+    path = request.url.path
+    if path.startswith(JSON_PREFIXES) or path.endswith((".json", ".csv", ".pdf", ".xlsx", ".js", ".css")):
+        return False
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        return route.response_class is HTMLResponse or getattr(route.response_class, "value", None) is HTMLResponse
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, status_code: int, headers: dict | None = None) -> Response:
+    """The error page of ``status_code`` (404 and 403 have their own sentence; others a general one)."""
+    from ecosentry.web.forms import work_render  # the forms module imports the templates, which import auth
+
+    response = work_render(request, "work_denied.html", {"status": status_code, "message": None},
+                           status_code=status_code)
+    for k, v in (headers or {}).items():
+        response.headers.setdefault(k, v)
+    return response
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code >= 400 and exc.status_code != 401 and wants_page(request):
+        try:
+            return error_page(request, exc.status_code, getattr(exc, "headers", None))
+        except StarletteHTTPException:  # the principal itself cannot be resolved (a bad API key): JSON
+            pass
+    return await http_exception_handler(request, exc)
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """A page address with a malformed id or parameter (``/points/abc``): the error page, not JSON."""
+    if wants_page(request):
+        try:
+            return error_page(request, 422)
+        except StarletteHTTPException:
+            pass
+    return await request_validation_exception_handler(request, exc)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
