@@ -35,7 +35,9 @@ def evidence_command(
     try:
         settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
         pack = build_evidence_pack(engine, alarm_id, base_url=base_url or st.alarm_base_url, settings=settings)
-        data = evidence_pack_pdf(pack)
+        from ecosentry.locale import translations
+
+        data = evidence_pack_pdf(pack, translations(st.default_locale).gettext)  # the deployment's language
     except AlarmNotFound as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=EXIT_BAD_INPUT) from None

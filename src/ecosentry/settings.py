@@ -122,8 +122,10 @@ class Settings(BaseSettings):
     #: Secret that signs the session cookie. Unset: generated once and kept in ``data_dir/session.key``
     #: (mode 0600), so restarts and every process sharing ``data_dir`` keep the sessions.
     session_secret: str | None = None
-    #: Send the session cookie over HTTPS only (set behind TLS in production).
-    session_https_only: bool = False
+    #: Mark the session cookie (and the language cookie) ``Secure``: browsers then send them over HTTPS only.
+    #: Set it to true in every deployment served over HTTPS (also behind a TLS-terminating proxy); the default
+    #: false lets the demo work over plain http://127.0.0.1.
+    session_cookie_secure: bool = False
     #: Session cookie lifetime. [s]
     session_max_age: int = 14 * 24 * 3600
     #: Failed logins in a row after which an account is locked.

@@ -93,7 +93,8 @@ def test_lockout_over_http_with_the_app_clock(engine, user_id, tmp_path):
         ok = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": PASSWORD})
         assert ok.status_code == 200 and ok.json()["role"] == "admin" and ok.json()["auth"] == "session"
         assert c.get("/api/v1/auth/me").json()["username"] == "li.wei"
-        assert c.post("/api/v1/auth/logout").status_code == 204
+        # a script keeping the cookie sends the session's CSRF token on writes (ecosentry.auth.csrf)
+        assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": ok.json()["csrf_token"]}).status_code == 204
         assert c.get("/api/v1/auth/me").json()["auth"] == "anonymous"
     assert audit_actions(engine, user_id)[-3:] == ["login_locked", "login", "logout"]
 
@@ -105,7 +106,8 @@ def test_set_password_unlocks_and_change_password_needs_the_old_one(engine, user
     accounts.set_password(engine, user_id, "a new long password", actor="admin")
     accounts.login(engine, "li.wei", "a new long password", policy=POLICY, now=T0)
     with TestClient(make_app(engine, tmp_path)) as c:
-        c.post("/api/v1/auth/login", json={"username": "li.wei", "password": "a new long password"})
+        login = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": "a new long password"})
+        c.headers["X-CSRF-Token"] = login.json()["csrf_token"]
         r = c.post("/api/v1/auth/password", json={"old_password": "not it", "new_password": "another password"})
         assert r.status_code == 403 and r.json()["detail"] == "the old password is wrong"
         r = c.post("/api/v1/auth/password", json={"old_password": "a new long password", "new_password": "short"})

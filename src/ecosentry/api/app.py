@@ -1,8 +1,9 @@
 """The FastAPI application: REST API under /api/v1 (OpenAPI at /docs) and the web pages.
 
 Middleware, outermost first: the session (signed cookie, Starlette ``SessionMiddleware`` with itsdangerous;
-``SameSite=Lax``, HTTPS-only when ``session_https_only``), then the API rate limits
-(:mod:`ecosentry.auth.ratelimit`), which need the decoded session to count per user.
+``SameSite=Lax``, ``Secure`` when ``session_cookie_secure``), then the API rate limits
+(:mod:`ecosentry.auth.ratelimit`), which need the decoded session to count per user, then the CSRF check of
+API writes made with the session cookie (:mod:`ecosentry.auth.csrf`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ecosentry import __version__
 from ecosentry.alarms.channels.live import LiveHub
 from ecosentry.api.routes import (alarms, audit, auth, enterprises, evidence, live, marks, periods, points, reports,
                                   system)
+from ecosentry.auth.csrf import CsrfMiddleware
 from ecosentry.auth.ratelimit import RateLimitMiddleware
 from ecosentry.auth.sessions import session_secret
 from ecosentry.settings import Settings
@@ -31,10 +33,11 @@ def create_app(engine: Engine, service=None, settings: Settings | None = None) -
     app.state.service = service
     app.state.settings = settings or (service.settings if service is not None else Settings())
     st = app.state.settings
-    # added first = inner: the rate limiter runs inside the session middleware and sees the session
+    # added first = inner: the CSRF check and the rate limiter run inside the session middleware and see the session
+    app.add_middleware(CsrfMiddleware, prefix="/api/", trusted_origins=[st.alarm_base_url or ""])
     app.add_middleware(RateLimitMiddleware, default=st.rate_limit_default, anonymous=st.rate_limit_anonymous)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(st), session_cookie=SESSION_COOKIE,
-                       max_age=st.session_max_age, same_site="lax", https_only=st.session_https_only)
+                       max_age=st.session_max_age, same_site="lax", https_only=st.session_cookie_secure)
     app.include_router(auth.router)
     app.include_router(points.router)
     app.include_router(enterprises.router)

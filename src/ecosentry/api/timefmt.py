@@ -1,12 +1,37 @@
-"""Times in API answers: ISO 8601 with the offset of the point's (or the requested) time zone."""
+"""Times in API answers: ISO 8601 with the offset of the point's (or the requested) time zone.
+
+Every route that takes a ``tz`` query parameter declares it as :data:`TimeZoneQuery`, so an unknown zone is
+refused the same way everywhere: a 422 validation error naming ``tz`` (like any other bad parameter),
+before the route runs (a zone that reached the report builders used to end as a 500).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Query
+from pydantic import AfterValidator
+
+__all__ = ["TimeZoneQuery", "valid_zone_name", "zone", "iso", "parse_time"]
+
+
+def valid_zone_name(name: str | None) -> str | None:
+    """``name`` when it is an IANA time zone this machine knows (``None`` passes), else ``ValueError``."""
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from None
+    return name
+
+
+#: The ``tz`` query parameter of every route: an IANA zone name, checked (422) before the route runs.
+TimeZoneQuery = Annotated[str | None, AfterValidator(valid_zone_name),
+                          Query(description="IANA time zone of the answer, e.g. Asia/Shanghai")]
 
 
 @lru_cache(maxsize=64)

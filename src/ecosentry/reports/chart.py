@@ -58,3 +58,41 @@ def concentration_chart_png(columns: Sequence, rows: Sequence, x: list[int], tic
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def minmax_envelope(x, y, start: float, end: float, buckets: int):
+    """Downsample a series for drawing without losing its spikes: the minimum and the maximum of each of
+    ``buckets`` equal slices of ``[start, end]``.
+
+    A mean per slice would flatten the one-minute spike that raised an alarm; the min/max envelope keeps
+    every extreme (the drawing is at most ``buckets`` pixels wide anyway). Series of at most ``2 × buckets``
+    points are returned as they are.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Positions (sorted) and values; NaN for a missing value.
+    start, end : float
+        The range the slices cover (the chart's x range).
+    buckets : int
+        Number of slices.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        Slice centres, minima and maxima (NaN for a slice without values); for a short series ``x, y, y``.
+    """
+    import numpy as np
+
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    if xs.size <= 2 * buckets or end <= start:
+        return xs, ys, ys
+    edges = np.linspace(start, end, buckets + 1)
+    idx = np.clip(np.searchsorted(edges, xs, side="right") - 1, 0, buckets - 1)
+    lo = np.full(buckets, np.nan)
+    hi = np.full(buckets, np.nan)
+    ok = ~np.isnan(ys)
+    np.fmin.at(lo, idx[ok], ys[ok])   # fmin/fmax ignore the NaN the slices start with
+    np.fmax.at(hi, idx[ok], ys[ok])
+    return (edges[:-1] + edges[1:]) / 2, lo, hi

@@ -9,10 +9,16 @@ Contents
 1. Header: alarm id, type (code and catalogue summary), severity, state, first/last seen in the point's
    local time with its UTC offset, enterprise (name, 统一社会信用代码), outlet, point (name, MN), region.
 2. The explanation; for detector alarms every finding (code, factor, span, explanation) and the rule each
-   cites (catalogue summary and source); for exceedance alarms the judged periods (value, limit, multiple).
+   cites: its code, its one-line summary in the reader's language and the published standards or documents
+   it applies (:func:`ecosentry.rules.citations.public_citations`: the project's design notes are never
+   cited, a rule of the platform's own says so); for exceedance alarms the judged periods (value, limit,
+   multiple).
 3. Data window (:func:`evidence_window`): the alarm span widened by ``hours_before`` / ``hours_after``,
-   at most ``max_window_days`` long; a chart of the hourly values of the alarm's factors (every factor of
-   the point when the alarm names none) and the table of those hourly values.
+   at most ``max_window_days`` long; charts of the alarm's factors (every factor of the point when the alarm
+   names none, ``chart_factors`` panels per chart): the **minute values** the detectors judged (a min/max
+   envelope per slice when the window holds more minutes than the chart has room for, so a spike stays
+   visible), the hourly means over them as context, the limit in force, marks and the alarm span; then the
+   table of the hourly values.
 4. Marks (标记) overlapping the window.
 5. Raw HJ 212 frames of the point received within the alarm span (the original records): received time,
    CN, QN, the first ``frame_chars`` characters and each frame's SHA-256; the pack's integrity digest is
@@ -31,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -47,20 +53,19 @@ from ecosentry.alarms.voice import load_voice
 from ecosentry.alarms.wording import alarm_explanation, alarm_title, rule_name, type_name
 from ecosentry.catalogue import full_catalogue
 from ecosentry.locale import translations
+from ecosentry.rules.citations import public_citations
 from ecosentry.rules.cn.reason_words import FAMILY_NAMES, MARK_TYPE_NAMES, reason_text
 from ecosentry.store import schema as s
 from ecosentry.store.marks import list_marks
 
 __all__ = [
     "EvidenceSettings", "EvidenceFactor", "EvidenceHour", "EvidenceFrame", "EvidenceMark", "EvidenceFinding",
-    "EvidencePeriod", "CitedRule", "EvidencePack", "alarm_span", "evidence_window", "frames_digest",
-    "build_evidence_pack", "evidence_chart_png", "evidence_pack_pdf",
+    "EvidencePeriod", "CitedRule", "EvidenceMinutes", "EvidencePack", "alarm_span", "evidence_window", "frames_digest",
+    "build_evidence_pack", "chart_groups", "evidence_chart_png", "evidence_pack_pdf",
 ]
 
 SEVERITY_ZH = {"info": "提示", "warning": "警告", "critical": "严重"}
 STATE_ZH = {"active": "未确认", "acknowledged": "已确认", "cleared": "已解除"}
-#: Most factors drawn in the chart (one panel each); the table still lists every factor.
-MAX_CHART_FACTORS = 8
 
 
 class EvidenceSettings(BaseModel):
@@ -79,6 +84,11 @@ class EvidenceSettings(BaseModel):
     #: Frames received up to this long after the span's end still belong to it: the data of the span's
     #: last hour (minute records, the CN 2061 hourly record) arrive after that hour. [min]
     frame_grace_minutes: float = Field(60.0, ge=0)
+    #: Factors per chart (one panel each); more factors get further charts, each fitting one page.
+    chart_factors: int = Field(4, ge=1, le=8)
+    #: Slices of a chart's width: a window with more minute values than twice this is drawn as the min/max
+    #: envelope of each slice (:func:`ecosentry.reports.chart.minmax_envelope`).
+    chart_slices: int = Field(600, ge=50)
 
 
 # --------------------------------------------------------------------------- the pack
@@ -153,11 +163,21 @@ class EvidencePeriod:
 
 
 @dataclass(frozen=True)
+class EvidenceMinutes:
+    """The minute values (HJ 212 CN 2051) of one factor in the data window, oldest first."""
+
+    factor_code: str
+    times: list[datetime]            # UTC, interval starts
+    values: list[float | None]
+    zs_values: list[float | None]
+
+
+@dataclass(frozen=True)
 class CitedRule:
     code: str
     severity: str | None
-    summary: str
-    source: str
+    summary: str             # the catalogue's English line (the msgid of its translations)
+    source: str              # the published standards / documents it applies, "; "-separated ("": platform rule)
 
 
 @dataclass
@@ -197,6 +217,7 @@ class EvidencePack:
     #: English wording is for machines.
     title_text: str | None = None
     explanation_text: str | None = None
+    minutes: dict[str, EvidenceMinutes] = field(default_factory=dict)   # factor → minute values
 
     @property
     def events(self) -> list[dict]:
@@ -378,6 +399,22 @@ def _hours(conn, point_id: int, codes: list[str], t0: datetime, t1: datetime) ->
                          r["mark_ids"]) for r in rows]
 
 
+def _minutes(conn, point_id: int, codes: list[str], t0: datetime, t1: datetime) -> dict[str, EvidenceMinutes]:
+    """The minute values of ``codes`` in ``[t0, t1)``: the data the detectors and the hourly means work on."""
+    o = s.observations
+    rows = conn.execute(select(o.c.factor_code, o.c.period_start, o.c.value, o.c.zs_value)
+                        .where(o.c.point_id == point_id, o.c.kind == "min", o.c.factor_code.in_(codes),
+                               o.c.period_start >= t0, o.c.period_start < t1)
+                        .order_by(o.c.factor_code, o.c.period_start)).all()
+    out: dict[str, EvidenceMinutes] = {}
+    for r in rows:
+        m = out.setdefault(r.factor_code, EvidenceMinutes(r.factor_code, [], [], []))
+        m.times.append(r.period_start)
+        m.values.append(_num(r.value))
+        m.zs_values.append(_num(r.zs_value))
+    return out
+
+
 def _limits(conn, point_id: int, codes: list[str], tz: str, t0: datetime,
             t1: datetime) -> tuple[dict[str, list[tuple[datetime, float | None]]], dict[str, str]]:
     """Per factor, the upper limit in force at each hour of the window (hourly limit, else daily)."""
@@ -448,8 +485,8 @@ def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding
     out = []
     for code in dict.fromkeys(codes):
         rule = catalogue.get(code)
-        out.append(CitedRule(code, rule.severity, rule.summary, rule.source) if rule is not None
-                   else CitedRule(code, None, "（目录中无此代码 not in the catalogue）", ""))
+        out.append(CitedRule(code, rule.severity, rule.summary, "; ".join(public_citations(rule.source)))
+                   if rule is not None else CitedRule(code, None, "Not in the rule catalogue.", ""))
     return out
 
 
@@ -482,11 +519,13 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         factors: list[EvidenceFactor] = []
         hours: list[EvidenceHour] = []
         limits, limit_kind = {}, {}
+        minutes: dict[str, EvidenceMinutes] = {}
         frames, total, raws = [], 0, []
         if pid is not None and info.get("mn"):
             factors = _factors(conn, pid, alarm.get("factor_codes"), t0, t1)
             codes = [f.code for f in factors]
             hours = _hours(conn, pid, codes, t0, t1)
+            minutes = _minutes(conn, pid, codes, t0, t1)
             limits, limit_kind = _limits(conn, pid, codes, tz, t0, t1)
             frames, total, raws = _frames(conn, pid, info.get("mn"), span_start,
                                           span_end + timedelta(minutes=settings.frame_grace_minutes), settings)
@@ -509,25 +548,36 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         rules=_cited_rules(alarm["type"], evidence, findings), marks=marks, frames=frames, frames_total=total,
         frames_sha256=frames_digest(raws), links=_urls(alarm, base_url),
         generated_at=(now or datetime.now(timezone.utc)).astimezone(timezone.utc), settings=settings,
-        title_text=title_text, explanation_text=explanation_text)
+        title_text=title_text, explanation_text=explanation_text, minutes=minutes)
 
 
 # --------------------------------------------------------------------------- chart
 
-def evidence_chart_png(pack: EvidencePack, *, dpi: int = 150) -> bytes:
-    """PNG of the window's hourly values, one panel per factor (at most :data:`MAX_CHART_FACTORS`).
+def chart_groups(pack: EvidencePack) -> list[list[EvidenceFactor]]:
+    """The factors of the pack in groups of ``chart_factors``: one chart (one page at most) per group."""
+    factors = pack.factors or [EvidenceFactor("—", "无因子 no factor", "")]
+    n = pack.settings.chart_factors
+    return [factors[i:i + n] for i in range(0, len(factors), n)]
 
-    Measured values solid, 折算 dashed, invalid hours as hollow red circles (a red ✕ on the axis when the
-    hour has no value), the limit in force as a red step line, marks shaded grey, the alarm span shaded red.
-    Times are the point's local time.
+
+def evidence_chart_png(pack: EvidencePack, factors: Sequence[EvidenceFactor] | None = None, *,
+                       dpi: int = 150) -> bytes:
+    """PNG of the window's data of ``factors`` (default: the first group of :func:`chart_groups`), one panel each.
+
+    Per panel: the minute values (thin line; a min/max envelope per slice when there are more than twice
+    ``chart_slices`` of them, so a one-minute spike stays visible), their 折算 values dashed, the hourly means
+    as a thick step line over each hour (context: limits are judged on them), invalid hours as hollow red
+    circles (a red ✕ on the axis when the hour has no value), the limit in force as a red dotted step line,
+    marks shaded grey, the alarm span shaded red. Times are the point's local time.
     """
+    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, DateFormatter
+    from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from ecosentry.reports.chart import PALETTE
+    from ecosentry.reports.chart import PALETTE, minmax_envelope
     from ecosentry.reports.fonts import register_matplotlib_font
 
     family = register_matplotlib_font()
@@ -536,13 +586,16 @@ def evidence_chart_png(pack: EvidencePack, *, dpi: int = 150) -> bytes:
     def loc(t: datetime) -> datetime:
         return t.astimezone(zone).replace(tzinfo=None)
 
-    factors = pack.factors[:MAX_CHART_FACTORS] or [EvidenceFactor("—", "无因子 no factor", "")]
-    fig = Figure(figsize=(7.6, 0.6 + 1.55 * len(factors)), dpi=dpi)
+    factors = list(factors) if factors is not None else chart_groups(pack)[0]
+    fig = Figure(figsize=(7.6, 0.75 + 1.6 * len(factors)), dpi=dpi)
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(factors), 1, sharex=True, squeeze=False)[:, 0]
     x0, x1 = loc(pack.window_start), loc(pack.window_end)
-    for i, (ax, fac) in enumerate(zip(axes, factors)):
-        color = PALETTE[i % len(PALETTE)]
+    n0, n1 = date2num(x0), date2num(x1)
+    slices = pack.settings.chart_slices
+    enveloped = False
+    for ax, fac in zip(axes, factors):
+        color = PALETTE[pack.factors.index(fac) % len(PALETTE)] if fac in pack.factors else PALETTE[0]
         rows = [h for h in pack.hours if h.factor_code == fac.code]
         ax.axvspan(loc(max(pack.span_start, pack.window_start)), loc(min(pack.span_end, pack.window_end)),
                    color="#d62728", alpha=0.12, linewidth=0)
@@ -550,16 +603,33 @@ def evidence_chart_png(pack: EvidencePack, *, dpi: int = 150) -> bytes:
             if m.factor_codes is None or fac.code in m.factor_codes:
                 ax.axvspan(loc(max(m.start, pack.window_start)), loc(min(m.end or pack.window_end, pack.window_end)),
                            facecolor="#7f7f7f", alpha=0.22, hatch="//", edgecolor="#7f7f7f", linewidth=0)
-        for attr, style in (("value", "-"), ("zs_value", "--")):
-            xs = [loc(h.start) for h in rows]
-            ys = [getattr(h, attr) if h.valid and getattr(h, attr) is not None else math.nan for h in rows]
-            if any(not math.isnan(y) for y in ys):
-                ax.plot(xs, ys, style, marker="o", markersize=2.5, linewidth=1, color=color)
-        bad = [(loc(h.start), h.value) for h in rows if not h.valid and h.value is not None]
+        minutes = pack.minutes.get(fac.code)
+        if minutes is not None and minutes.times:
+            xs = date2num([loc(t) for t in minutes.times])
+            for series, style, alpha in ((minutes.values, "-", 0.35), (minutes.zs_values, "--", 0.18)):
+                ys = np.array([math.nan if v is None else v for v in series], dtype=float)
+                if np.isnan(ys).all():
+                    continue
+                cx, lo, hi = minmax_envelope(xs, ys, n0, n1, slices)
+                if cx is xs:
+                    ax.plot(xs, ys, style, linewidth=0.6, color=color, alpha=0.9)
+                else:
+                    enveloped = True
+                    ax.fill_between(cx, lo, hi, color=color, alpha=alpha, linewidth=0)
+                    ax.plot(cx, hi, style, linewidth=0.4, color=color, alpha=0.8)
+                    ax.plot(cx, lo, style, linewidth=0.4, color=color, alpha=0.8)
+        for attr, style in (("value", "solid"), ("zs_value", "dashed")):
+            # each valid hourly mean as a bar over its own hour (a missing hour stays a gap)
+            hrs = [h for h in rows if h.valid and getattr(h, attr) is not None]
+            if hrs:
+                ax.hlines([getattr(h, attr) for h in hrs], [loc(h.start) for h in hrs],
+                          [loc(h.start + timedelta(hours=1)) for h in hrs], linestyles=style, linewidth=1.6,
+                          color="black" if attr == "value" else "#555555", alpha=0.75)
+        bad = [(loc(h.start + timedelta(minutes=30)), h.value) for h in rows if not h.valid and h.value is not None]
         if bad:
             ax.plot([t for t, _ in bad], [v for _, v in bad], linestyle="none", marker="o", markersize=5,
                     markerfacecolor="none", markeredgecolor="red")
-        empty = [loc(h.start) for h in rows if not h.valid and h.value is None]
+        empty = [loc(h.start + timedelta(minutes=30)) for h in rows if not h.valid and h.value is None]
         if empty:
             ax.plot(empty, [0.03] * len(empty), linestyle="none", marker="x", markersize=5, color="red",
                     transform=ax.get_xaxis_transform())
@@ -567,9 +637,9 @@ def evidence_chart_png(pack: EvidencePack, *, dpi: int = 150) -> bytes:
         if line:
             ax.step([loc(t) for t, _ in line], [math.nan if v is None else v for _, v in line], where="post",
                     color="red", linestyle=":", linewidth=1.2)
-        if not rows:
-            ax.text(0.5, 0.5, "窗口内无小时数据 no hourly data", transform=ax.transAxes, ha="center", va="center",
-                    fontfamily=family, fontsize=8, color="gray")
+        if not rows and (minutes is None or not minutes.times):
+            ax.text(0.5, 0.5, "窗口内无数据 no data in the window", transform=ax.transAxes, ha="center",
+                    va="center", fontfamily=family, fontsize=8, color="gray")
         ax.set_ylabel(f"{fac.name_zh}\n{fac.code}" + (f"（{fac.unit}）" if fac.unit else ""), fontfamily=family,
                       fontsize=6.5)
         ax.grid(True, linewidth=0.3, alpha=0.6)
@@ -579,15 +649,18 @@ def evidence_chart_png(pack: EvidencePack, *, dpi: int = 150) -> bytes:
     axes[-1].xaxis.set_major_locator(locator)
     axes[-1].xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M"))
     axes[-1].set_xlabel(f"当地时间 local time（{pack.tz}）", fontfamily=family, fontsize=7)
-    handles = [Line2D([], [], color="black", linestyle="-", marker="o", markersize=2.5, label="实测 measured"),
-               Line2D([], [], color="black", linestyle="--", label="折算 corrected"),
+    handles = [Line2D([], [], color="#1f77b4", linewidth=0.8, label="分钟值 minute values"),
+               Line2D([], [], color="#1f77b4", linestyle="--", linewidth=0.8, label="分钟折算 minute corrected"),
+               Line2D([], [], color="black", linewidth=1.6, alpha=0.75, label="小时均值 hourly mean"),
                Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
                       label="无效小时 invalid hour"),
                Line2D([], [], color="red", linestyle=":", label="限值 limit"),
                Patch(facecolor="#7f7f7f", alpha=0.3, hatch="//", label="标记 mark"),
                Patch(facecolor="#d62728", alpha=0.15, label="告警时段 alarm span")]
-    fig.legend(handles=handles, loc="upper center", ncol=6, prop={"family": family, "size": 6.5}, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
+    if enveloped:
+        handles.insert(2, Patch(facecolor="#1f77b4", alpha=0.35, label="分钟最小–最大 minute min–max"))
+    fig.legend(handles=handles, loc="upper center", ncol=4, prop={"family": family, "size": 6.5}, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -605,6 +678,24 @@ def _fmt(v: float | None, decimals: int = 3) -> str:
 
 def _yes(v: bool | None) -> str:
     return "—" if v is None else ("是" if v else "否")
+
+
+#: Lines of a table cell's text at most in one table row (a longer text continues in the next rows). [-]
+ROW_LINES = 30
+
+
+def text_pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at a line break or a blank when one lies in
+    the second half of the piece (Chinese text has none: it is cut anywhere)."""
+    pieces = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return pieces
 
 
 @dataclass
@@ -628,8 +719,13 @@ def hour_reason(h: EvidenceHour) -> str:
     return reason_text(h.reason, translations("zh").gettext) or ("标记 " + h.mark_ids if h.mark_ids else "")
 
 
-def _sections(pack: EvidencePack) -> list[tuple[str, list]]:
-    """The pack as headings and items (``str`` paragraphs, :class:`_Table`, ``bytes`` chart PNG)."""
+def _identity(text: str) -> str:
+    return text
+
+
+def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[tuple[str, list]]:
+    """The pack as headings and items (``str`` paragraphs, :class:`_Table`, ``bytes`` chart PNG); ``_``
+    translates the catalogue's lines (rule and alarm-type summaries) into the reader's language."""
     a = pack.alarm
     L = pack.local
     sections: list[tuple[str, list]] = []
@@ -663,10 +759,12 @@ def _sections(pack: EvidencePack) -> list[tuple[str, list]]:
                             [[p.factor_code, {"hour": "小时 hour", "day": "日 day"}.get(p.period, p.period),
                               L(p.start, seconds=False), _fmt(p.value), _fmt(p.limit_value), _fmt(p.multiple)]
                              for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16]))
-    items.append("依据规则 Rules cited:")
-    items.append(_Table(["代码 Code", "级别", "规则 Summary", "依据 Source"],
-                        [[r.code, SEVERITY_ZH.get(r.severity or "", "—"), r.summary, r.source] for r in pack.rules],
-                        [0.2, 0.08, 0.42, 0.3], wrap=(0, 2, 3)))
+    items.append(_("Rules cited: the code in the rule catalogue, what the rule says, and the standard or "
+                   "official document it applies."))
+    items.append(_Table([_("Code"), _("Severity"), _("Rule"), _("Standard or document")],
+                        [[r.code, _(r.severity.capitalize()) if r.severity else "—", _(r.summary),
+                          r.source or _("Rule of the platform (no published standard)")] for r in pack.rules],
+                        [0.2, 0.1, 0.42, 0.28], wrap=(0, 2, 3)))
     sections.append(("2 说明与依据 Explanation and rules", items))
 
     names = {f.code: f for f in pack.factors}
@@ -674,9 +772,10 @@ def _sections(pack: EvidencePack) -> list[tuple[str, list]]:
               f"（告警时段前 {pack.settings.hours_before:g} h、后 {pack.settings.hours_after:g} h"
               + (f"；超过 {pack.settings.max_window_days:g} 天，只保留最近部分" if pack.window_capped else "") + "）")
     items = [f"数据窗口 Data window：{window}。因子 Factors："
-             + ("、".join(f"{f.name_zh}（{f.code}）" for f in pack.factors) or "—")
-             + (f"；图中只画前 {MAX_CHART_FACTORS} 个因子" if len(pack.factors) > MAX_CHART_FACTORS else "") + "。",
-             evidence_chart_png(pack)]
+             + ("、".join(f"{f.name_zh}（{f.code}）" for f in pack.factors) or "—") + "。"
+             + "图中为分钟值（告警依据的数据），粗线为小时均值 The charts show the minute values the alarm was "
+               "raised on; thick bars are the hourly means.",
+             *(evidence_chart_png(pack, group) for group in chart_groups(pack))]
     lim = [f"{names[c].name_zh if c in names else c}：{'小时均值限值' if k == 'hour' else '日均值限值'}"
            for c, k in pack.limit_kind.items()]
     if lim:
@@ -765,8 +864,12 @@ def _numbered_canvas(font: str, footer: str, margin: float):
     return NumberedCanvas
 
 
-def evidence_pack_pdf(pack: EvidencePack) -> bytes:
-    """Render ``pack`` as a PDF (A4 portrait); returns the file's bytes."""
+def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None = None) -> bytes:
+    """Render ``pack`` as a PDF (A4 portrait); returns the file's bytes.
+
+    ``gettext`` translates the cited rules (summaries, headings) into the reader's language (the web UI's
+    catalogues, :func:`ecosentry.web.i18n.translations`); ``None`` leaves them in English.
+    """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -780,12 +883,14 @@ def evidence_pack_pdf(pack: EvidencePack) -> bytes:
     title = f"告警证据包 Evidence pack — 告警 #{a['id']} {a['type']}"
     sub = f"生成时间 Generated {pack.local(pack.generated_at)}　原始报文 SHA-256 {pack.frames_sha256}"
     footer = f"ecosentry 告警证据包 #{a['id']}　MN {pack.mn or '—'}　生成 {pack.local(pack.generated_at)}"
-    sections = _sections(pack)
+    sections = _sections(pack, gettext or _identity)
     font = reportlab_font(_all_text(title + sub, sections, footer))
 
     page_w, page_h = A4
     margin = 14 * mm
     avail = page_w - 2 * margin
+    # the frame's height (SimpleDocTemplate pads its frame by 6 pt on each side), less room for a heading
+    avail_h = page_h - margin - 14 * mm - 12 - 40
     title_style = ParagraphStyle("title", fontName=font, fontSize=14, leading=18, alignment=1, spaceAfter=2)
     sub_style = ParagraphStyle("sub", fontName=font, fontSize=7, leading=9, alignment=1,
                                textColor=colors.HexColor("#444444"), spaceAfter=4)
@@ -800,8 +905,16 @@ def evidence_pack_pdf(pack: EvidencePack) -> bytes:
         cell = ParagraphStyle("cell", fontName=font, fontSize=t.font_size, leading=t.font_size * 1.25,
                               splitLongWords=1, wordWrap="CJK")
         data = [[para(h, cell) for h in t.header]]
-        for row in t.rows:
-            data.append([para(c, cell) if i in t.wrap or "\n" in c else c for i, c in enumerate(row)])
+        first_row: dict[int, int] = {}       # row of t.rows (1-based, as t.shade counts) → its first table row
+        for n, row in enumerate(t.rows, start=1):
+            first_row[n] = len(data)
+            # a long text (a comment, a clear or mark reason typed by a user) goes on over several table rows,
+            # so no row is taller than a page: such a row stopped the PDF with reportlab's LayoutError
+            pieces = [text_pieces(c, max(60, int(t.widths[i] * avail / t.font_size) * ROW_LINES))
+                      if i in t.wrap or "\n" in c else [c] for i, c in enumerate(row)]
+            for k in range(max(len(p) for p in pieces)):
+                data.append([(para(p[k], cell) if i in t.wrap or "\n" in p[k] else p[k]) if k < len(p) else ""
+                             for i, p in enumerate(pieces)])
         tb = Table(data, colWidths=[w * avail for w in t.widths], repeatRows=1)
         tb.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), t.font_size),
@@ -810,7 +923,7 @@ def evidence_pack_pdf(pack: EvidencePack) -> bytes:
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-            *(("BACKGROUND", (0, r), (-1, r), colors.HexColor(c)) for r, c in t.shade)]))
+            *(("BACKGROUND", (0, first_row[r]), (-1, first_row[r]), colors.HexColor(c)) for r, c in t.shade)]))
         return tb
 
     story: list = [para(title, title_style), para(sub, sub_style)]
@@ -823,9 +936,11 @@ def evidence_pack_pdf(pack: EvidencePack) -> bytes:
                 flow.append(table(it))
                 flow.append(Spacer(1, 3))
             else:
+                # fit the frame both ways: a chart taller than a page raised reportlab's LayoutError
+                # "Image too large" (alarms with many factors)
                 img = Image(io.BytesIO(it))
-                scale = avail / img.imageWidth
-                img.drawWidth, img.drawHeight = avail, img.imageHeight * scale
+                scale = min(avail / img.imageWidth, avail_h / img.imageHeight)
+                img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
                 flow.append(img)
         story.append(KeepTogether(flow[:2]))
         story += flow[2:]

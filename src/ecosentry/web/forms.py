@@ -14,13 +14,13 @@ CSRF: a random token per session (``request.session["csrf"]``), put in every for
 ``csrf`` (:func:`csrf_token`, available in templates as ``csrf``) and compared in :func:`check_csrf`. A
 request authenticated by an API key (``Authorization: Bearer`` or ``X-API-Key``) carries no cookie a foreign
 site could ride on, so it skips the check; every other POST without a session or with a wrong token is
-refused (403).
+refused (403). The same token guards the API's writes made with the session cookie (header ``X-CSRF-Token``,
+:mod:`ecosentry.auth.csrf`).
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
 from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ecosentry.auth.csrf import session_csrf_token
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
 from ecosentry.said import Said
@@ -67,14 +68,7 @@ def carries_api_key(request: Request) -> bool:
 
 def csrf_token(request: Request) -> str:
     """The session's CSRF token, created on first use ("" when the app has no session middleware)."""
-    session = request.scope.get("session")
-    if session is None:
-        return ""
-    token = session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
+    return session_csrf_token(request.scope.get("session"))
 
 
 def check_csrf(request: Request, form) -> Response | None:

@@ -49,5 +49,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     chosen = request.query_params.get("lang")
     if chosen in LOCALES:
-        response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="lax")
+        st = getattr(request.app.state, "settings", None)
+        response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="lax",
+                            secure=bool(getattr(st, "session_cookie_secure", False)))
     return response

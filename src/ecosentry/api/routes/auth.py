@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from ecosentry.api.deps import get_engine
 from ecosentry.auth import accounts, apikeys
+from ecosentry.auth.csrf import session_csrf_token
 from ecosentry.auth.deps import current_principal, logged_in, requires
 from ecosentry.auth.passwords import PasswordError
 from ecosentry.auth.principal import Principal
@@ -53,7 +54,8 @@ def login(body: LoginIn, request: Request, engine: Engine = Depends(get_engine))
     except accounts.LoginFailed as exc:
         raise HTTPException(401, str(exc)) from None
     start_session(request, user)
-    return principal_json(current_principal(request))
+    # scripts that keep the cookie send this token as X-CSRF-Token on writes (ecosentry.auth.csrf)
+    return {**principal_json(current_principal(request)), "csrf_token": session_csrf_token(request.session)}
 
 
 @router.post("/logout", status_code=204, summary="Log out (clears the session cookie)")
@@ -68,8 +70,11 @@ def logout(request: Request, engine: Engine = Depends(get_engine)):
 
 
 @router.get("/me", summary="Who the request is made as: role, scope size, permissions")
-def me(principal: Principal = Depends(current_principal)):
-    return principal_json(principal)
+def me(request: Request, principal: Principal = Depends(current_principal)):
+    out = principal_json(principal)
+    if principal.auth == "session":
+        out["csrf_token"] = session_csrf_token(request.session)
+    return out
 
 
 @router.post("/password", status_code=204, summary="Change your own password (the old one is needed)")

@@ -1,12 +1,14 @@
 """The evidence pack (证据包) of an alarm as a PDF download, for enforcement (:mod:`ecosentry.reports.evidence`).
 
 Links in the pack start with ``base_url`` (query), else ``settings.alarm_base_url``, else they are relative.
+The cited rules are in the reader's language (``?lang=``, the ``lang`` cookie, the account's locale, the
+browser's ``Accept-Language``, then ``ECOSENTRY_DEFAULT_LOCALE``).
 Needs ``alarms.read`` (401/403); raw frames are listed only for ``raw.read``; 404 for an unknown alarm or one outside the principal's scope.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import Engine
 
 from ecosentry.alarms.store import AlarmNotFound, get_alarm
@@ -22,7 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
 @router.get("/alarms/{alarm_id}/evidence.pdf", summary="Evidence pack (证据包) of an alarm, PDF",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def evidence_pdf(alarm_id: int,
+def evidence_pdf(alarm_id: int, request: Request,
                  base_url: str | None = Query(None, description="base URL of the platform for the links"),
                  max_frames: int | None = Query(None, ge=0, le=1000, description="raw frames listed at most"),
                  engine: Engine = Depends(get_engine),
@@ -36,5 +38,9 @@ def evidence_pdf(alarm_id: int,
                                    settings=settings)
     except AlarmNotFound as exc:
         raise HTTPException(404, str(exc)) from None
-    return Response(evidence_pack_pdf(pack), media_type="application/pdf",
+    from ecosentry.web.i18n import negotiate, translations
+
+    st = getattr(request.app.state, "settings", None) or get_settings()
+    lang = negotiate(request, principal.locale, getattr(st, "default_locale", "zh"))
+    return Response(evidence_pack_pdf(pack, translations(lang).gettext), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="alarm-{alarm_id}-evidence.pdf"'})

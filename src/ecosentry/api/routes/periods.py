@@ -16,7 +16,7 @@ from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
-from ecosentry.api.timefmt import iso, parse_time
+from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
 from ecosentry.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
 from ecosentry.store.queries.rates import point_rate_counts
@@ -35,7 +35,7 @@ def _range(start: str | None, end: str | None, tz: str, default: timedelta) -> t
 
 @router.get("/points/{point_id}/periods", summary="Derived daily or monthly values with validity and exceedance")
 def periods(point_id: int, period: Literal["day", "month"] = "day", factor: str | None = None,
-            start: str | None = None, end: str | None = None, tz: str | None = None,
+            start: str | None = None, end: str | None = None, tz: TimeZoneQuery = None,
             engine: Engine = Depends(get_engine), p: Page = Depends(paging),
             principal: Principal = Depends(current_principal)):
     pt = get_point(engine, point_id, principal)
@@ -57,7 +57,7 @@ def periods(point_id: int, period: Literal["day", "month"] = "day", factor: str 
 
 @router.get("/points/{point_id}/rates",
             summary="Transmission rate, validity rate and effective transmission rate, with their counts")
-def rates(point_id: int, start: str | None = None, end: str | None = None, tz: str | None = None,
+def rates(point_id: int, start: str | None = None, end: str | None = None, tz: TimeZoneQuery = None,
           mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
           engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     """Per assessed factor and for the point, by summing the counts (never averaging rates), over the clock
@@ -78,7 +78,7 @@ def rates(point_id: int, start: str | None = None, end: str | None = None, tz: s
 
 @router.get("/rates", summary="Rates of a region: per point, per enterprise and for the region, by summing counts")
 def region_rates(region: str | None = Query(None, description="GB/T 2260 code: this region and below; all if absent"),
-                 start: str | None = None, end: str | None = None, tz: str = "Asia/Shanghai",
+                 start: str | None = None, end: str | None = None, tz: TimeZoneQuery = "Asia/Shanghai",
                  mode: Literal["backfilled", "realtime"] = Query("backfilled", description="补全 or 即时"),
                  engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     t0, t1 = _range(start, end, tz, timedelta(hours=24))

@@ -16,7 +16,7 @@ from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.guards import point_or_404
 from ecosentry.auth.principal import Principal
-from ecosentry.api.timefmt import iso, parse_time
+from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
 
@@ -77,7 +77,7 @@ def point_detail(point_id: int, engine: Engine = Depends(get_engine),
 @router.get("/points/{point_id}/latest", summary="Latest value of every factor of a point")
 def point_latest(point_id: int, engine: Engine = Depends(get_engine),
                  kind: Kind | None = Query(None, description="only this data kind"),
-                 tz: str | None = Query(None, description="IANA time zone of the answer; default the point's"),
+                 tz: TimeZoneQuery = None,
                  principal: Principal = Depends(current_principal)):
     point_or_404(principal, point_id)
     return latest(point_id, engine=engine, kind=kind, tz=tz)
@@ -102,7 +102,7 @@ def latest(point_id: int, engine: Engine, kind: str | None = None, tz: str | Non
 
 @router.get("/points/{point_id}/series", summary="Values of one factor of a point over a time range")
 def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = None, end: str | None = None,
-           tz: str | None = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging),
+           tz: TimeZoneQuery = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging),
            principal: Principal = Depends(current_principal)):
     """``start``/``end``: ISO 8601; without an offset they are local time of ``tz`` (default the point's).
     Default range: the 24 h before ``end`` (default now). Times are interval starts (HJ 212 DataTime)."""
@@ -128,7 +128,7 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
 
 @router.get("/points/{point_id}/hourly", summary="Derived hourly values with validity (45-valid-minute rule)")
 def hourly(point_id: int, factor: str | None = None, start: str | None = None, end: str | None = None,
-           tz: str | None = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging),
+           tz: TimeZoneQuery = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging),
            principal: Principal = Depends(current_principal)):
     """``complete`` is false for the hour still in progress: its validity can still change."""
     pt = get_point(engine, point_id, principal)

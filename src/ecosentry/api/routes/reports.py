@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from sqlalchemy import Engine
 
 from ecosentry.api.deps import get_engine
+from ecosentry.api.timefmt import TimeZoneQuery
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.guards import point_or_404, report_region
 from ecosentry.auth.principal import Principal
@@ -80,7 +81,7 @@ def yearly_report(point_id: int, year: int, format: Format = "xlsx", engine: Eng
 
 
 @router.get("/reports/rates", summary="Transmission-rate report (有效传输率) of a region, counts summed")
-def rate_report(start_day: date, end_day: date, region: str | None = None, tz: str = "Asia/Shanghai",
+def rate_report(start_day: date, end_day: date, region: str | None = None, tz: TimeZoneQuery = "Asia/Shanghai",
                 mode: Literal["backfilled", "realtime"] = "backfilled", format: Format = "xlsx",
                 engine: Engine = Depends(get_engine), principal: Principal = Depends(current_principal)):
     """``end_day`` is inclusive (local days)."""
