@@ -41,6 +41,8 @@ ALLOWED = {
     "ecosentry", "API", "PDF", "XLSX", "CSV", "JSON",
     # standards and protocols cited by name
     "HJ", "QCVN", "GB", "CEMS", "MN", "TCP", "FTP",
+    # the HJ 212 checksum (CRC 校验 / kiểm tra CRC) and the base map's data set, by their own names
+    "CRC", "GSHHG",
     # units and chemical formulas
     "mg", "Nm", "kg", "mgL", "NOx", "SO", "NO", "COD", "pH", "kPa", "min",
     # the language switcher names each language in itself
@@ -196,7 +198,7 @@ def seed(w) -> None:
     async def raise_all() -> None:
         from ecosentry.pipeline.detection import _newest_judgements
         with w.engine.connect() as conn:
-            newest = _newest_judgements(conn, gas, now - timedelta(days=2))
+            newest = _newest_judgements(conn, gas, now - timedelta(days=2), now)
         await job._sync_exceedance(info[GAS_A], newest, now, stats)
         await job._offline(info[WATER_A], now - timedelta(hours=2), now, stats)
         await job._offline(info[GAS_B], None, now, stats)
