@@ -125,7 +125,7 @@ def test_set_password_unlocks_and_change_password_needs_the_old_one(engine, user
 def test_account_creation_refuses_bad_roles_and_missing_scope(engine):
     with pytest.raises(accounts.AccountError, match="unknown role"):
         accounts.create_user(engine, username="x", role="superuser")
-    with pytest.raises(accounts.AccountError, match="needs region_code"):
+    with pytest.raises(accounts.AccountError, match="regulator account needs a region"):
         accounts.create_user(engine, username="x", role="regulator")
     with pytest.raises(accounts.AccountError, match="no region"):
         accounts.create_user(engine, username="x", role="regulator", region_code="999999")

@@ -92,7 +92,7 @@ def test_cli_user_commands(tmp_path, monkeypatch):
         r = run(cli, ["user", "add", "ops", "--role", "om", "--point", MN_B_GAS, "--no-password"])
         assert r.exit_code == 0, r.output
         r = run(cli, ["user", "add", "bad", "--role", "regulator", "--password", "a long password"])
-        assert r.exit_code == 2 and "needs region_code" in r.output
+        assert r.exit_code == 2 and "regulator account needs a region" in r.output
         r = run(cli, ["user", "passwd", "wz", "--password", "another long one"])
         assert r.exit_code == 0
         assert login(engine, "wz", "another long one", policy=LoginPolicy())["region_code"] == "320506"

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ecosentry.auth.passwords import DUMMY_HASH, check_strength, hash_password, needs_rehash, verify_password
 from ecosentry.auth.principal import ROLES
+from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 
@@ -36,8 +37,13 @@ USER_FIELDS = ("display_name", "role", "region_code", "enterprise_id", "park_cod
                "active")
 
 
-class AccountError(ValueError):
-    """An account change was refused; the message says why."""
+class AccountError(Said):
+    """An account change was refused; the message (a catalogue msgid, :class:`ecosentry.said.Said`) says why."""
+
+
+#: What a scoped role's account lacks when its scope key is empty (one sentence per role, for the catalogue).
+NEEDS_SCOPE = {"regulator": "a regulator account needs a region",
+               "enterprise": "an enterprise account needs an enterprise", "park": "a park account needs a park"}
 
 
 class LoginFailed(Exception):
@@ -92,25 +98,25 @@ def _public(row: Any) -> dict:
 def _check_role(conn: Connection, values: dict) -> None:
     role = values.get("role")
     if role is not None and role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        raise AccountError("unknown role %(role)r; roles are %(roles)s", role=role, roles=", ".join(ROLES))
     if values.get("region_code") and conn.execute(
             select(s.regions.c.code).where(s.regions.c.code == values["region_code"])).first() is None:
-        raise AccountError(f"no region with code {values['region_code']!r}")
+        raise AccountError("no region with code %(code)r", code=values["region_code"])
     if values.get("enterprise_id") is not None and conn.execute(
             select(s.enterprises.c.id).where(s.enterprises.c.id == values["enterprise_id"])).first() is None:
-        raise AccountError(f"no enterprise with id {values['enterprise_id']}")
+        raise AccountError("no enterprise with id %(id)s", id=values["enterprise_id"])
     if values.get("park_code") and conn.execute(
             select(s.parks.c.code).where(s.parks.c.code == values["park_code"])).first() is None:
-        raise AccountError(f"no park with code {values['park_code']!r}")
+        raise AccountError("no park with code %(code)r", code=values["park_code"])
     if values.get("locale") not in (None, "zh", "vi", "en"):
-        raise AccountError(f"locale must be zh, vi or en, not {values['locale']!r}")
+        raise AccountError("locale must be zh, vi or en, not %(value)r", value=values["locale"])
 
 
 def _check_scope_key(values: dict) -> None:
     """A scoped role needs its scope key, or the account would see nothing (refused rather than useless)."""
     need = {"regulator": "region_code", "enterprise": "enterprise_id", "park": "park_code"}.get(values["role"])
     if need and values.get(need) in (None, ""):
-        raise AccountError(f"a {values['role']} account needs {need}")
+        raise AccountError(NEEDS_SCOPE[values["role"]])
 
 
 def create_user(engine: Engine, *, username: str, role: str, password: str | None = None,
@@ -135,13 +141,13 @@ def create_user(engine: Engine, *, username: str, role: str, password: str | Non
         raise AccountError("a user name needs 1 to 64 characters")
     unknown = sorted(set(fields) - set(USER_FIELDS))
     if unknown:
-        raise AccountError(f"unknown user field(s) {', '.join(unknown)}")
+        raise AccountError("unknown user field(s) %(fields)s", fields=", ".join(unknown))
     values = {**fields, "role": role}
     with engine.begin() as conn:
         _check_role(conn, values)
         _check_scope_key(values)
         if conn.execute(select(u.c.id).where(u.c.username == username)).first() is not None:
-            raise AccountError(f"user {username!r} exists already")
+            raise AccountError("user %(name)r exists already", name=username)
         if password is not None:
             check_strength(password)
             values["password_hash"] = hash_password(password)
@@ -156,7 +162,7 @@ def update_user(engine: Engine, user_id: int, changes: dict, actor: str | None =
     """Change fields of an account (:data:`USER_FIELDS`); returns the account without its hash."""
     unknown = sorted(set(changes) - set(USER_FIELDS))
     if unknown:
-        raise AccountError(f"unknown user field(s) {', '.join(unknown)}")
+        raise AccountError("unknown user field(s) %(fields)s", fields=", ".join(unknown))
     with engine.begin() as conn:
         before = _public(_load(conn, user_id))
         _check_role(conn, changes)
@@ -181,7 +187,7 @@ def _set_points(conn: Connection, user_id: int, point_ids: Iterable[int]) -> Non
     known = set(conn.execute(select(s.points.c.id).where(s.points.c.id.in_(ids))).scalars()) if ids else set()
     missing = [p for p in ids if p not in known]
     if missing:
-        raise AccountError(f"no point with id {', '.join(map(str, missing))}")
+        raise AccountError("no point with id %(ids)s", ids=", ".join(map(str, missing)))
     conn.execute(delete(s.point_maintainers).where(s.point_maintainers.c.user_id == user_id))
     if ids:
         conn.execute(insert(s.point_maintainers), [{"user_id": user_id, "point_id": p} for p in ids])
@@ -190,7 +196,7 @@ def _set_points(conn: Connection, user_id: int, point_ids: Iterable[int]) -> Non
 def _load(conn: Connection, user_id: int) -> dict:
     row = conn.execute(select(u).where(u.c.id == user_id)).mappings().first()
     if row is None:
-        raise AccountError(f"no user with id {user_id}")
+        raise AccountError("no user with id %(id)s", id=user_id)
     return dict(row)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ecosentry.said import Said
+
 __all__ = ["MIN_LENGTH", "PasswordError", "hash_password", "verify_password", "needs_rehash", "check_strength"]
 
 #: Shortest password accepted when a password is set (login accepts whatever was stored).
@@ -18,14 +20,14 @@ MIN_LENGTH = 8
 _hasher = PasswordHasher()
 
 
-class PasswordError(ValueError):
-    """A new password is refused; the message says why."""
+class PasswordError(Said):
+    """A new password is refused; the message (a catalogue msgid, :class:`ecosentry.said.Said`) says why."""
 
 
 def check_strength(password: str) -> None:
     """Refuse a password that is too short or only whitespace (:class:`PasswordError`)."""
     if not isinstance(password, str) or len(password.strip()) < MIN_LENGTH:
-        raise PasswordError(f"a password needs at least {MIN_LENGTH} characters")
+        raise PasswordError("a password needs at least %(n)s characters", n=MIN_LENGTH)
 
 
 def hash_password(password: str) -> str:

@@ -218,14 +218,15 @@ def _account_call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except PasswordError as exc:
-        raise RegistryEditError(str(exc), "new_password") from None
+        raise RegistryEditError(exc.msgid, "new_password", **exc.params) from None
     except accounts.AccountError as exc:
-        raise RegistryEditError(str(exc)) from None
+        raise RegistryEditError(exc.msgid, **exc.params) from None
 
 
 def _create_user(engine, raw: dict, actor: str) -> int:
     values = edit.read_form(engine, "user", raw)
-    point_ids = values.pop("maintained_points") if values["role"] == "om" else []
+    maintained = values.pop("maintained_points", None) or []  # the form always has the field
+    point_ids = maintained if values["role"] == "om" else []
     username, role = values.pop("username"), values.pop("role")
     return _account_call(accounts.create_user, engine, username=username, role=role,
                          password=(raw.get("new_password") or None), actor=actor, point_ids=point_ids, **values)
@@ -234,7 +235,8 @@ def _create_user(engine, raw: dict, actor: str) -> int:
 def _update_user(engine, user_id: int, raw: dict, actor: str) -> None:
     before = edit.get_row(engine, "user", user_id)
     values = edit.read_form(engine, "user", raw, user_id)
-    point_ids = values.pop("maintained_points") if values["role"] == "om" else []
+    maintained = values.pop("maintained_points", None) or []  # the form always has the field
+    point_ids = maintained if values["role"] == "om" else []
     _account_call(accounts.update_user, engine, user_id, values, actor)
     if point_ids or before["maintained_points"]:  # only O&M accounts have points; do not audit a no-op
         _account_call(accounts.set_maintained_points, engine, user_id, point_ids, actor)
