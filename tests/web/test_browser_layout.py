@@ -10,28 +10,20 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
+from browser_kit import ARGS
 from layout_kit import serve
 from pages_testkit import PAGES_FLEET, add_alarm, add_hours, add_latest, add_users, ids, publish
 
 from ecosentry.service import prepare_database
 from ecosentry.store.registry import import_fleet
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-proxy-server"]
 FACTORS = ("a21026", "a21002", "a19001", "a01012", "a01013", "a01011", "a01014", "a21005", "a34013")
 #: The point page with 24 hourly rows, live values, chart, rates, reports, marks and alarms fits in this. [px]
 POINT_PAGE_MAX = 3000
 
 
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("chromium is required in CI (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed")
-    return CHROMIUM
 
 
 @pytest.mark.browser

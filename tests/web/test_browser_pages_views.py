@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from browser_kit import ARGS
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import GAS_MN, Logger, minute_frame, running_service  # noqa: E402
 from pages_testkit import (OTHER_NAME, PAGES_FLEET, add_alarm, add_days, add_hours, add_latest, add_mark,  # noqa: E402
@@ -22,20 +24,10 @@ from pages_testkit import (OTHER_NAME, PAGES_FLEET, add_alarm, add_days, add_hou
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.store.registry import import_fleet  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-proxy-server"]
 VIEWPORTS = (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844}))
 
 
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("chromium is required in CI (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed")
-    return CHROMIUM
 
 
 def _seed(engine) -> dict:

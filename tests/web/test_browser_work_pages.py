@@ -13,25 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from browser_kit import ARGS
+
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import running_service  # noqa: E402
 from work_world import GAS_A, GAS_B, PASSWORD, build_world, raise_point_alarm  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-proxy-server"]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("chromium is required in CI (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed")
-    return CHROMIUM
 
 
 async def _log_in(browser, base: str, username: str, viewport=DESKTOP, errors: list | None = None):

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from browser_kit import ARGS
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, Logger, minute_frame, running_service  # noqa: E402
 from pages_testkit import add_users  # noqa: E402
@@ -18,19 +20,9 @@ from pages_testkit import add_users  # noqa: E402
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.store.registry import import_fleet  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-proxy-server"]
 
 
-@pytest.fixture
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("chromium is required in CI (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed")
-    return CHROMIUM
 
 
 @pytest.mark.browser
