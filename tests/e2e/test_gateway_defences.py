@@ -220,7 +220,7 @@ async def test_a_logger_with_a_wrong_length_is_a_logger_fault_unless_its_point_i
             zh = (await web.get(f"/points/{pid}?lang=zh")).text
             en = (await web.get(f"/points/{pid}?lang=en")).text
         assert 'data-logger-fault="3"' in zh and "数采仪故障" in zh and "声明的长度错误" in zh
-        assert "Logger fault: 3 frames rejected" in en and "wrong declared length" in en
+        assert "Logger fault: 3 transmissions (frames or files) rejected" in en and "wrong declared length" in en
 
         # leniency on (fleet import, audited): the same frames are accepted and counted
         fleet = {**FLEET, "enterprises": [dict(FLEET["enterprises"][0])]}

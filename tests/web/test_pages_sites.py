@@ -93,6 +93,11 @@ def test_chart_data_of_every_kind(client, engine, keys):
     day = client.get(f"/points/{i['other']}/chart.json?kind=day").json()
     assert next(f for f in day["factors"] if f["code"] == "a21026")["limit"]["upper"] == 80.0  # daily limit
     assert client.get(f"/points/{i['other']}/chart.json?kind=rtd&hours=2").json()["kind"] == "rtd"
+    # the panels' names and the time axis speak the reader's language (the chart is drawn by a script)
+    vi = client.get(f"/points/{i['other']}/chart.json?kind=min&lang=vi").json()
+    assert next(f for f in vi["factors"] if f["code"] == "a21026")["name"] == "Lưu huỳnh đioxit (SO2)"
+    assert vi["tz_label"] == "Giờ Trung Quốc (Thượng Hải)" and d["tz_label"] == "中国（上海）时间"
+    assert next(f for f in d["factors"] if f["code"] == "a21026")["name"] == "二氧化硫"
 
 
 def test_chart_data_refuses_bad_input(client, engine, keys):

@@ -28,12 +28,12 @@
       grid: {rows: n, columns: 1, pattern: 'coupled', roworder: 'top to bottom', ygap: 0.25},
       height: Math.max(280, 150 * n + 40), margin: {l: 64, r: 16, t: 10, b: 36}, showlegend: false,
       font: {family: getComputedStyle(document.body).fontFamily, size: 11},
-      xaxis: {type: 'date', range: [d.start, d.end], title: {text: `${t.time} (${d.tz})`, font: {size: 10}}},
+      xaxis: {type: 'date', range: [d.start, d.end], title: {text: `${t.time} (${d.tz_label})`, font: {size: 10}}},
       hovermode: 'x unified', shapes,
     };
     factors.forEach((f, i) => {
       const ax = i === 0 ? '' : String(i + 1);
-      const name = lang === 'zh' ? f.name_zh : f.name_en;
+      const name = f.name;
       const isPeriod = kind === 'hour' || kind === 'day';
       data.push({x: f.t, y: f.v, type: 'scatter', mode: isPeriod ? 'lines+markers' : 'lines', name,
                  xaxis: 'x', yaxis: 'y' + ax, line: {width: 1.5, color: '#1c7ed6'}, marker: {size: 4},

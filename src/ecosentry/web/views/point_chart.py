@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import Connection, select
 
+from ecosentry.alarms.voice import factor_names
 from ecosentry.auth.deps import current_principal
+from ecosentry.locale import Formatter
 from ecosentry.store import schema as s
 from ecosentry.store.marks import list_marks
+from ecosentry.web.templating import page_context
 from ecosentry.web.views.site_details import limits_in_force
 from ecosentry.web.views.site_state import require_point
 
@@ -70,8 +73,9 @@ def _invalid_periods(conn: Connection, point_id: int, kind: str, t0: datetime, t
     return [(f, t, t + PERIOD["hour"]) for f, t in rows]
 
 
-def chart_data(engine, point_id: int, kind: str, hours: int, now: datetime) -> dict:
-    """Everything the chart draws (see the module docstring)."""
+def chart_data(engine, point_id: int, kind: str, hours: int, now: datetime, lang: str = "zh") -> dict:
+    """Everything the chart draws (see the module docstring); factor names (``name``) and the time zone's
+    name (``tz_label``) in ``lang``."""
     p, pf, f = s.points, s.point_factors, s.factors
     t1 = now
     t0 = now - timedelta(hours=hours)
@@ -84,19 +88,21 @@ def chart_data(engine, point_id: int, kind: str, hours: int, now: datetime) -> d
         rows = _series(conn, point_id, kind, t0, t1)
         invalid = _invalid_periods(conn, point_id, kind, t0, t1, now)
         limits = limits_in_force(conn, [point_id], now.astimezone(tz).date()).get(point_id, {})
+        names = factor_names(conn, lang)
     marks = [m for m in list_marks(engine, point_id=point_id, start=t0, end=t1) if m["status"] != "rejected"]
     by_factor: dict[str, dict] = {}
     for x in factors:
         lim = limits.get(x["factor_code"], {})
         chosen = lim.get("day") if kind == "day" and lim.get("day") else lim.get("hour")
         by_factor[x["factor_code"]] = {
-            "code": x["factor_code"], "name_zh": x["name_zh"], "name_en": x["name_en"], "unit": x["unit"],
+            "code": x["factor_code"], "name": names.get(x["factor_code"], (x["factor_code"],))[0],
+            "name_zh": x["name_zh"], "name_en": x["name_en"], "unit": x["unit"],
             "limit": {"upper": chosen["upper"], "lower": chosen["lower"], "standard": chosen["standard"]}
             if chosen else None, "t": [], "v": [], "flag": [], "valid": [], "exceeded": [], "invalid": []}
     for r in rows:
         series = by_factor.get(r["factor"])
         if series is None:  # a factor sent but not registered at the point: still shown
-            series = by_factor.setdefault(r["factor"], {"code": r["factor"], "name_zh": r["factor"],
+            series = by_factor.setdefault(r["factor"], {"code": r["factor"], "name": r["factor"], "name_zh": r["factor"],
                                                         "name_en": r["factor"], "unit": None, "limit": None,
                                                         "t": [], "v": [], "flag": [], "valid": [],
                                                         "exceeded": [], "invalid": []})
@@ -108,7 +114,7 @@ def chart_data(engine, point_id: int, kind: str, hours: int, now: datetime) -> d
     for code, a, b in invalid:
         if code in by_factor:
             by_factor[code]["invalid"].append([_local(max(a, t0), tz), _local(min(b, t1), tz)])
-    return {"point_id": point_id, "tz": tz_name, "kind": kind, "start": _local(t0, tz), "end": _local(t1, tz),
+    return {"point_id": point_id, "tz": tz_name, "tz_label": Formatter(lang, tz_name).zone(), "kind": kind, "start": _local(t0, tz), "end": _local(t1, tz),
             "factors": list(by_factor.values()),
             "marks": [{"id": m["id"], "type": m["type"], "status": m["status"], "factors": m["factor_codes"],
                        "start": _local(max(m["start"], t0), tz), "end": _local(min(m["end"] or t1, t1), tz)}
@@ -124,4 +130,5 @@ def point_chart(request: Request, point_id: int, kind: ChartKind = "min",
     engine = request.app.state.engine
     with engine.connect() as conn:
         require_point(conn, principal, point_id)
-    return chart_data(engine, point_id, kind, hours or DEFAULT_HOURS[kind], datetime.now(timezone.utc))
+    return chart_data(engine, point_id, kind, hours or DEFAULT_HOURS[kind], datetime.now(timezone.utc),
+                      page_context(request)["lang"])
