@@ -170,6 +170,24 @@ def test_model_window_rows_limits_marks_frames_and_digest(setup):
         build_evidence_pack(engine, 9999)
 
 
+def test_frames_back_filled_after_the_span_are_evidence_of_it(setup):
+    """A logger back-fills an outage the next morning: the frames carrying the span's minutes arrive long after
+    it, and they are the raw evidence of those minutes (before: only frames received in the span were listed)."""
+    engine, alarm_id, gas, frames, _ = setup
+    received = T1 + timedelta(hours=20)
+    raw = minute_frame(GAS_MN, (T0 + timedelta(hours=9, minutes=15)).replace(tzinfo=None), {"a21026": 42.0})
+    with engine.begin() as conn:
+        rid = conn.execute(insert(s.raw_frames).values(**frame_row(gas, GAS_MN, received, raw))
+                           .returning(s.raw_frames.c.id)).scalar_one()
+        conn.execute(insert(s.observations).values(point_id=gas, factor_code="a21026", kind="min",
+                                                   period_start=T0 + timedelta(hours=1, minutes=15), value=42.0,
+                                                   flag="N", received_at=received, raw_frame_id=rid))
+    pack = build_evidence_pack(engine, alarm_id, now=received + timedelta(minutes=1))
+    listed = [frames["a"], frames["b"], frames["grace"], raw]
+    assert pack.frames_total == 4 and [f.sha256 for f in pack.frames] == [hashlib.sha256(r).hexdigest()
+                                                                           for r in listed]
+
+
 def test_pdf_carries_mn_code_enterprise_rule_and_digest(setup, tmp_path):
     engine, alarm_id, _gas, _frames, _mark = setup
     pack = build_evidence_pack(engine, alarm_id, now=NOW)

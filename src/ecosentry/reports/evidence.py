@@ -45,7 +45,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.alarms.store import alarm_detail
@@ -441,11 +441,14 @@ def _limits(conn, point_id: int, codes: list[str], tz: str, t0: datetime,
 
 def _frames(conn, point_id: int, mn: str | None, t0: datetime, t1: datetime,
             settings: EvidenceSettings) -> tuple[list[EvidenceFrame], int, list[bytes]]:
-    """The point's frames received in ``[t0, t1]``, oldest first (at most ``max_frames``), their total
-    count and their raw bytes (for the digest)."""
-    r = s.raw_frames
+    """The point's frames received in ``[t0, t1]`` or carrying its data of ``[t0, t1]`` (a logger back-fills
+    an outage later: its frames arrive after the span they prove), oldest first (at most ``max_frames``),
+    their total count and their raw bytes (for the digest)."""
+    r, o = s.raw_frames, s.observations
     who = r.c.point_id == point_id if not mn else or_(r.c.point_id == point_id, r.c.mn == mn)
-    where = [who, r.c.received_at >= t0, r.c.received_at <= t1]
+    carrying = select(o.c.raw_frame_id).where(o.c.point_id == point_id, o.c.period_start >= t0,
+                                              o.c.period_start <= t1, o.c.raw_frame_id.is_not(None))
+    where = [who, or_(and_(r.c.received_at >= t0, r.c.received_at <= t1), r.c.id.in_(carrying))]
     rows = conn.execute(select(r.c.id, r.c.received_at, r.c.mn, r.c.cn, r.c.qn, r.c.status, r.c.raw)
                         .where(*where).order_by(r.c.received_at, r.c.id).limit(settings.max_frames)).all()
     total = conn.execute(select(func.count()).select_from(r).where(*where)).scalar_one()
@@ -801,7 +804,8 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
           f"{m.status} / {m.source}", m.filed_by or "—", m.reason or "—"] for m in pack.marks] or [["—"] * 6],
         [0.07, 0.2, 0.27, 0.13, 0.12, 0.21], wrap=(1, 2, 5))]))
 
-    note = (f"告警时段内（含结束后 {pack.settings.frame_grace_minutes:g} 分钟）收到的原始报文共 {pack.frames_total} 条，"
+    note = (f"告警时段内（含结束后 {pack.settings.frame_grace_minutes:g} 分钟）收到的、或载有该时段数据（含补发）的原始报文共 "
+            f"{pack.frames_total} 条，"
             f"列出最早的 {len(pack.frames)} 条。完整性校验 Integrity：所列报文完整原始字节按顺序拼接的 "
             f"SHA-256 = {pack.frames_sha256}；每条报文的 SHA-256 见表。")
     sections.append(("5 原始报文 Raw HJ 212 frames", [note, _Table(
