@@ -2,7 +2,7 @@
 
 The rules are those of :class:`ecosentry.auth.principal.Principal`; alarms use
 :func:`ecosentry.auth.guards.alarm_clause` and the audit log
-:func:`ecosentry.api.routes.audit.audit_scope`, the same clauses as the API.
+:func:`ecosentry.auth.guards.audit_clause`, the same clauses as the API.
 """
 
 from __future__ import annotations
