@@ -19,14 +19,14 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from fastapi import HTTPException
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import String, and_, cast, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ecosentry.auth.principal import Principal
 from ecosentry.store import schema as s
 
 __all__ = ["need", "point_or_404", "enterprise_or_404", "alarm_clause", "alarm_visible", "alarm_or_404",
-           "report_region"]
+           "audit_clause", "report_region"]
 
 
 def need(principal: Principal, action: str) -> None:
@@ -79,6 +79,27 @@ def alarm_visible(principal: Principal, alarm: Mapping[str, Any]) -> bool:
 def alarm_or_404(principal: Principal, alarm: Mapping[str, Any]) -> None:
     if not alarm_visible(principal, alarm):
         raise HTTPException(404, f"no alarm with id {alarm['id']}")
+
+
+def audit_clause(principal: Principal) -> ColumnElement[bool]:
+    """The audit rows ``principal`` may read: every row for an admin; for the others, the rows about a mark,
+    alarm, point or enterprise in their scope, plus every row of their own actions (``actor``)."""
+    a = s.audit_log
+    if principal.role == "admin":
+        return true()
+    m, al = s.marks, s.alarms
+    about = or_(
+        and_(a.c.entity == "mark",
+             a.c.entity_id.in_(select(cast(m.c.id, String)).where(principal.point_clause(m.c.point_id)))),
+        and_(a.c.entity == "alarm",
+             a.c.entity_id.in_(select(cast(al.c.id, String)).where(alarm_clause(principal, al)))),
+        and_(a.c.entity == "point",
+             a.c.entity_id.in_(select(cast(s.points.c.id, String)).where(principal.point_clause(s.points.c.id)))),
+        and_(a.c.entity == "enterprise",
+             a.c.entity_id.in_(select(cast(s.enterprises.c.id, String))
+                               .where(principal.enterprise_clause(s.enterprises.c.id)))),
+    )
+    return or_(a.c.actor == principal.username, about)
 
 
 def report_region(principal: Principal, region: str | None) -> str | None:

@@ -45,7 +45,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine
 
 from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.alarms.store import alarm_detail
@@ -55,8 +55,8 @@ from ecosentry.catalogue import full_catalogue
 from ecosentry.locale import translations
 from ecosentry.rules.citations import public_citations
 from ecosentry.rules.cn.reason_words import FAMILY_NAMES, MARK_TYPE_NAMES, reason_text
-from ecosentry.store import schema as s
 from ecosentry.store.marks import list_marks
+from ecosentry.store.queries import evidence as eq
 
 __all__ = [
     "EvidenceSettings", "EvidenceFactor", "EvidenceHour", "EvidenceFrame", "EvidenceMark", "EvidenceFinding",
@@ -343,20 +343,14 @@ def _urls(alarm: dict, base_url: str | None) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- reading the database
 
 def _point_info(conn, point_id: int | None, enterprise_id: int | None) -> dict:
-    p, o, e = s.points, s.outlets, s.enterprises
     if point_id is not None:
-        row = conn.execute(
-            select(p.c.mn, p.c.name.label("point"), p.c.tz, p.c.region_code, o.c.name.label("outlet"),
-                   o.c.code.label("outlet_code"), o.c.medium, e.c.name.label("enterprise"), e.c.credit_code)
-            .select_from(p.join(o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id))
-            .where(p.c.id == point_id)).mappings().first()
+        row = eq.evidence_point(conn, point_id)
         if row is not None:
-            return dict(row)
+            return row
     if enterprise_id is not None:
-        row = conn.execute(select(e.c.name.label("enterprise"), e.c.credit_code, e.c.region_code)
-                           .where(e.c.id == enterprise_id)).mappings().first()
+        row = eq.evidence_enterprise(conn, enterprise_id)
         if row is not None:
-            return dict(row)
+            return row
     return {}
 
 
@@ -367,7 +361,7 @@ def _region_path(conn, code: str | None) -> str | None:
     names, seen, cur = [], set(), code
     while cur and cur not in seen:
         seen.add(cur)
-        row = conn.execute(select(s.regions.c.name, s.regions.c.parent_code).where(s.regions.c.code == cur)).first()
+        row = eq.region_and_parent(conn, cur)
         if row is None:
             break
         names.append(row.name)
@@ -377,23 +371,15 @@ def _region_path(conn, code: str | None) -> str | None:
 
 def _factors(conn, point_id: int, codes: Sequence[str] | None, t0: datetime, t1: datetime) -> list[EvidenceFactor]:
     if not codes:
-        codes = list(conn.execute(select(s.point_factors.c.factor_code)
-                                  .where(s.point_factors.c.point_id == point_id)).scalars())
-        h = s.hourly_values
-        codes += list(conn.execute(select(h.c.factor_code).distinct().where(
-            h.c.point_id == point_id, h.c.period_start >= t0, h.c.period_start < t1)).scalars())
+        codes = eq.window_factor_codes(conn, point_id, t0, t1)
     codes = sorted(set(codes))
-    f = s.factors
-    names = {r.code: r for r in conn.execute(select(f.c.code, f.c.name_zh, f.c.unit).where(f.c.code.in_(codes)))}
+    names = eq.factor_rows(conn, codes)
     return [EvidenceFactor(c, names[c].name_zh if c in names else c, (names[c].unit or "") if c in names else "")
             for c in codes]
 
 
 def _hours(conn, point_id: int, codes: list[str], t0: datetime, t1: datetime) -> list[EvidenceHour]:
-    h = s.hourly_values
-    rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.factor_code.in_(codes),
-                                        h.c.period_start >= t0, h.c.period_start < t1)
-                        .order_by(h.c.period_start, h.c.factor_code)).mappings()
+    rows = eq.evidence_hour_rows(conn, point_id, codes, t0, t1)
     return [EvidenceHour(r["factor_code"], r["period_start"], _num(r["value"]), _num(r["zs_value"]), bool(r["valid"]),
                          r["flag"], r["reason"], r["exceeded"], _num(r["multiple"]), _num(r["limit_value"]),
                          r["mark_ids"]) for r in rows]
@@ -401,11 +387,7 @@ def _hours(conn, point_id: int, codes: list[str], t0: datetime, t1: datetime) ->
 
 def _minutes(conn, point_id: int, codes: list[str], t0: datetime, t1: datetime) -> dict[str, EvidenceMinutes]:
     """The minute values of ``codes`` in ``[t0, t1)``: the data the detectors and the hourly means work on."""
-    o = s.observations
-    rows = conn.execute(select(o.c.factor_code, o.c.period_start, o.c.value, o.c.zs_value)
-                        .where(o.c.point_id == point_id, o.c.kind == "min", o.c.factor_code.in_(codes),
-                               o.c.period_start >= t0, o.c.period_start < t1)
-                        .order_by(o.c.factor_code, o.c.period_start)).all()
+    rows = eq.minute_rows(conn, point_id, codes, t0, t1)
     out: dict[str, EvidenceMinutes] = {}
     for r in rows:
         m = out.setdefault(r.factor_code, EvidenceMinutes(r.factor_code, [], [], []))
@@ -444,14 +426,7 @@ def _frames(conn, point_id: int, mn: str | None, t0: datetime, t1: datetime,
     """The point's frames received in ``[t0, t1]`` or carrying its data of ``[t0, t1]`` (a logger back-fills
     an outage later: its frames arrive after the span they prove), oldest first (at most ``max_frames``),
     their total count and their raw bytes (for the digest)."""
-    r, o = s.raw_frames, s.observations
-    who = r.c.point_id == point_id if not mn else or_(r.c.point_id == point_id, r.c.mn == mn)
-    carrying = select(o.c.raw_frame_id).where(o.c.point_id == point_id, o.c.period_start >= t0,
-                                              o.c.period_start <= t1, o.c.raw_frame_id.is_not(None))
-    where = [who, or_(and_(r.c.received_at >= t0, r.c.received_at <= t1), r.c.id.in_(carrying))]
-    rows = conn.execute(select(r.c.id, r.c.received_at, r.c.mn, r.c.cn, r.c.qn, r.c.status, r.c.raw)
-                        .where(*where).order_by(r.c.received_at, r.c.id).limit(settings.max_frames)).all()
-    total = conn.execute(select(func.count()).select_from(r).where(*where)).scalar_one()
+    rows, total = eq.frame_rows(conn, point_id, mn, t0, t1, settings.max_frames)
     frames = [EvidenceFrame(int(x.id), x.received_at, x.mn, x.cn, x.qn, x.status,
                             frame_text(x.raw, settings.frame_chars), len(bytes(x.raw)),
                             hashlib.sha256(bytes(x.raw)).hexdigest()) for x in rows]

@@ -49,13 +49,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ecosentry.locale import translations
 from ecosentry.rules.cn.flue_gas import corrected_concentration, emission_rate_kg_h, standard_dry_flow
 from ecosentry.rules.cn.reason_words import reason_text
-from ecosentry.store import schema as s
+from ecosentry.store.queries import reports as rq
 
 __all__ = [
     "MISSING",
@@ -215,30 +214,19 @@ def _num(v: Any) -> float | None:
 
 
 def _load_point(conn, point_id: int) -> dict:
-    p, o, e = s.points, s.outlets, s.enterprises
-    row = conn.execute(
-        select(p.c.id, p.c.mn, p.c.name.label("point_name"), p.c.tz, o.c.code.label("outlet_code"),
-               o.c.name.label("outlet_name"), o.c.medium, o.c.ref_o2, o.c.duct_area,
-               e.c.name.label("enterprise_name"), e.c.credit_code)
-        .select_from(p.join(o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id))
-        .where(p.c.id == point_id)).mappings().first()
+    row = rq.report_point(conn, point_id)
     if row is None:
         raise ReportError(f"point {point_id} does not exist")
-    return dict(row)
+    return row
 
 
 def _load_hours(conn, point_id: int, t0: datetime, t1: datetime) -> dict[tuple[str, datetime], _Hour]:
-    h, ob = s.hourly_values, s.observations
     hours: dict[tuple[str, datetime], _Hour] = {}
     # an hour derived from no record at all ("no data", e.g. written by a bulk recompute) is missing
-    for r in conn.execute(select(h.c.factor_code, h.c.period_start, h.c.value, h.c.zs_value, h.c.valid, h.c.reason)
-                          .where(h.c.point_id == point_id, h.c.period_start >= t0, h.c.period_start < t1,
-                                 h.c.n_records > 0)):
+    for r in rq.report_hour_rows(conn, point_id, t0, t1):
         hours[(r.factor_code, r.period_start)] = _Hour(_num(r.value), _num(r.zs_value), bool(r.valid), r.reason,
                                                        "hourly")
-    for r in conn.execute(select(ob.c.factor_code, ob.c.period_start, ob.c.value, ob.c.zs_value, ob.c.flag)
-                          .where(ob.c.point_id == point_id, ob.c.kind == "hour", ob.c.period_start >= t0,
-                                 ob.c.period_start < t1)):
+    for r in rq.report_hour_observations(conn, point_id, t0, t1):
         key = (r.factor_code, r.period_start)
         if key in hours:
             continue
@@ -417,14 +405,9 @@ def build_daily_report(engine: Engine, point_id: int, day: date) -> DailyReport:
         tz = pt["tz"] or "Asia/Shanghai"
         t0, t1 = local_day_utc_range(day, tz)
         hours = _load_hours(conn, point_id, t0, t1)
-        configured = list(conn.scalars(select(s.point_factors.c.factor_code)
-                                       .where(s.point_factors.c.point_id == point_id)))
-        names = {r.code: (r.name_zh, r.unit) for r in conn.execute(select(s.factors.c.code, s.factors.c.name_zh,
-                                                                          s.factors.c.unit))}
-        d = s.derived_periods
-        substituted = {r.factor_code: r for r in conn.execute(
-            select(d.c.factor_code, d.c.cou, d.c.cou_substituted, d.c.n_substituted).where(
-                d.c.point_id == point_id, d.c.period == "day", d.c.period_start == t0, d.c.n_substituted > 0))}
+        configured = rq.configured_factors(conn, point_id)
+        names = {r.code: (r.name_zh, r.unit) for r in rq.factor_name_rows(conn)}
+        substituted = rq.day_substitutions(conn, point_id, t0)
     codes = list(dict.fromkeys(configured + sorted({code for code, _ in hours})))
     medium = pt["medium"]
     cols = _water_columns(codes, names) if medium == "water" else _gas_columns(codes, names)

@@ -25,7 +25,6 @@ from datetime import date, datetime, time, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ecosentry.locale import translations
@@ -34,7 +33,7 @@ from ecosentry.reports.model import (GAS_POLLUTANT_NAMES, GAS_POLLUTANTS, WATER_
                                      _num)
 from ecosentry.reports.tabular import Sheet, SheetCell, SheetColumn, SheetLine, sheet_pdf, sheet_xlsx
 from ecosentry.rules.cn.reason_words import reason_text
-from ecosentry.store import schema as s
+from ecosentry.store.queries import reports as rq
 
 __all__ = ["PeriodReport", "build_monthly_report", "build_yearly_report", "monthly_report_xlsx",
            "monthly_report_pdf", "yearly_report_xlsx", "yearly_report_pdf", "period_report_chart_png",
@@ -171,7 +170,6 @@ def _period_summaries(cols: list[ReportColumn], rows: list[ReportRow], kind: str
 
 def _build(engine: Engine, point_id: int, year: int, month: int | None) -> PeriodReport:
     kind = "month" if month is not None else "year"
-    d = s.derived_periods
     with engine.connect() as conn:
         pt = _load_point(conn, point_id)
         tz = pt["tz"] or "Asia/Shanghai"
@@ -184,16 +182,12 @@ def _build(engine: Engine, point_id: int, year: int, month: int | None) -> Perio
             t0, t1 = local_month_start_utc(year, 1, tz), local_month_start_utc(year + 1, 1, tz)
             slots = [(f"{m:02d}月", local_month_start_utc(year, m, tz), date(year, m, 1)) for m in range(1, 13)]
         period = "day" if kind == "month" else "month"
-        recs = conn.execute(select(d).where(d.c.point_id == point_id, d.c.period == period, d.c.period_start >= t0,
-                                            d.c.period_start < t1)).mappings().all()
+        recs = rq.derived_rows(conn, point_id, period, t0, t1)
         month_recs = []
         if kind == "month":
-            month_recs = conn.execute(select(d).where(d.c.point_id == point_id, d.c.period == "month",
-                                                      d.c.period_start == t0)).mappings().all()
-        configured = list(conn.scalars(select(s.point_factors.c.factor_code)
-                                       .where(s.point_factors.c.point_id == point_id)))
-        names = {r.code: (r.name_zh, r.unit, r.cou_unit) for r in conn.execute(
-            select(s.factors.c.code, s.factors.c.name_zh, s.factors.c.unit, s.factors.c.cou_unit))}
+            month_recs = rq.derived_rows(conn, point_id, "month", t0)
+        configured = rq.configured_factors(conn, point_id)
+        names = {r.code: (r.name_zh, r.unit, r.cou_unit) for r in rq.factor_name_rows(conn)}
     by_slot: dict[datetime, dict[str, Any]] = {}
     for r in recs:
         by_slot.setdefault(r["period_start"], {})[r["factor_code"]] = r

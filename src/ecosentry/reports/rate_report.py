@@ -16,15 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from ecosentry.store.queries.points import rate_points, region_name
 from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.reports.model import local_day_utc_range
 from ecosentry.reports.tabular import Sheet, SheetCell, SheetColumn, SheetLine, sheet_pdf, sheet_xlsx
 from ecosentry.rules.cn.rates import RateCounts, RateSettings, Rates, rates_from_counts, sum_counts
-from ecosentry.store import schema as s
-from ecosentry.store.registry import region_subtree
 
 __all__ = ["RateLine", "RateReport", "build_rate_report", "rate_report_xlsx", "rate_report_pdf"]
 
@@ -101,16 +99,11 @@ def build_rate_report(engine: Engine, region_code: str | None, start_day: date, 
     settings = settings or RateSettings()
     t0 = local_day_utc_range(start_day, tz)[0]
     t1 = local_day_utc_range(end_day, tz)[1]
-    p, o, e = s.points, s.outlets, s.enterprises
     with engine.connect() as conn:
-        q = (select(p.c.id, p.c.mn, p.c.name, e.c.id.label("enterprise_id"), e.c.name.label("enterprise_name"))
-             .join_from(p, o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id)
-             .order_by(e.c.name, e.c.id, p.c.id))
-        region_name = "全部"
+        scope_name = "全部"
         if region_code:
-            q = q.where(p.c.region_code.in_(region_subtree(conn, region_code)))
-            region_name = conn.scalar(select(s.regions.c.name).where(s.regions.c.code == region_code)) or region_code
-        pts = conn.execute(q).mappings().all()
+            scope_name = region_name(conn, region_code) or region_code
+        pts = rate_points(conn, None, region_code, by_enterprise=True)
 
     def rates_of(cs: list[RateCounts]) -> tuple[RateCounts | None, Rates | None]:
         if not cs:
@@ -139,14 +132,14 @@ def build_rate_report(engine: Engine, region_code: str | None, start_day: date, 
         lines.append(RateLine("point", pt["enterprise_name"], pt["name"], pt["mn"], c, r, len(per)))
     close_enterprise()
     c, r = rates_of(all_counts)
-    lines.append(RateLine("region", region_name, "合计", "", c, r))
+    lines.append(RateLine("region", scope_name, "合计", "", c, r))
     notes = [
         "传输率 = 实收个数 / 应收个数；有效率 = 有效组数 / (应收组数 − 不参与组数)；有效传输率 = 传输率 × 有效率。",
         "企业小计与合计由各监测点的计数相加后计算，不是对比率求平均。",
         "计数为监测点各考核因子逐小时计数之和；应收小时自监测点联网时间起、至统计时刻已结束的整点小时止，停运小时不计入应收；— 表示无法计算（分母为 0 或无考核因子）。",
         f"统计口径：{MODE_ZH[mode]}。",
     ]
-    return RateReport(region_code, region_name, start_day, end_day, tz, mode, t0, t1, lines, notes)
+    return RateReport(region_code, scope_name, start_day, end_day, tz, mode, t0, t1, lines, notes)
 
 
 COUNT_FIELDS = (("expected", "应收个数"), ("received", "实收个数"), ("expected_groups", "应收组数"),

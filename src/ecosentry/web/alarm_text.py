@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ecosentry.alarms.voice import factor_names
 from ecosentry.alarms.wording import AlarmNames, alarm_explanation, alarm_title, type_name
-from ecosentry.store import schema as s
+from ecosentry.store.queries.alarms import alarm_place_names
 from ecosentry.web.i18n import Formatter, translations
 
 __all__ = ["localise_alarms", "localise_for"]
@@ -21,12 +21,9 @@ def localise_alarms(conn: Connection, rows: Iterable[dict], fmt: Formatter) -> l
     rows = list(rows)
     _ = translations(fmt.lang).gettext
     factors = factor_names(conn, fmt.lang)
-    p, e = s.points, s.enterprises
     pids = {r["point_id"] for r in rows if r.get("point_id") is not None}
     eids = {r["enterprise_id"] for r in rows if r.get("enterprise_id") is not None}
-    points = {x.id: (x.name, x.tz) for x in conn.execute(select(p.c.id, p.c.name, p.c.tz).where(p.c.id.in_(pids)))} \
-        if pids else {}
-    ents = dict(conn.execute(select(e.c.id, e.c.name).where(e.c.id.in_(eids))).all()) if eids else {}
+    points, ents = alarm_place_names(conn, pids, eids)
     out = []
     for r in rows:
         point_name, tz = points.get(r.get("point_id"), (None, None))

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, Select, func, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Select
+
+from ecosentry.store.queries import listing as queries
+from ecosentry.store.queries.listing import search_clause
 
 __all__ = ["ListQuery", "search_clause", "sorted_page", "page_of"]
 
@@ -95,22 +97,10 @@ class ListQuery:
         return max(1, -(-total // self.per_page))
 
 
-def search_clause(q: str, *columns) -> ColumnElement[bool] | None:
-    """Rows where any of ``columns`` contains ``q`` (case-insensitive; ``%`` and ``_`` match themselves)."""
-    if not q:
-        return None
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(*(c.ilike(pattern, escape="\\") for c in columns))
-
-
 def sorted_page(conn: Connection, query: Select, lq: ListQuery, sort_columns: dict[str, Any],
                 tiebreak: Any) -> tuple[list[dict], int]:
     """One page of ``query`` sorted by ``sort_columns[lq.sort]`` (then ``tiebreak``), and the total count."""
-    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    col = sort_columns[lq.sort]
-    ordered = query.order_by(col.desc() if lq.desc else col.asc(), tiebreak)
-    rows = conn.execute(ordered.offset(lq.offset).limit(lq.per_page)).mappings().all()
-    return [dict(r) for r in rows], int(total)
+    return queries.sorted_page(conn, query, lq.offset, lq.per_page, sort_columns[lq.sort], lq.desc, tiebreak)
 
 
 def page_of(items: Sequence, lq: ListQuery) -> tuple[list, int]:

@@ -19,10 +19,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from ecosentry.store.queries.rates import point_rate_counts
-from ecosentry.api.routes.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.reports.fonts import variable_font_path
 from ecosentry.rules.cn.rates import RateSettings
+from ecosentry.store.queries.points import point_row
 from ecosentry.store.registry import region_subtree
 from ecosentry.web.alarm_text import localise_for
 from ecosentry.web.errors import install_error_pages
@@ -112,8 +112,7 @@ def point_context(engine, principal, point_id: int, now: datetime, request: Requ
     day (``?day=``), newest hour first, :data:`HOURS_PER_PAGE` rows a page (``?page=``)."""
     with engine.connect() as conn:
         require_point(conn, principal, point_id)
-    pt = get_point(engine, point_id)
-    with engine.connect() as conn:
+        pt = point_row(conn, point_id)
         ent = visible_tree(conn, principal, enterprise_id=pt["enterprise_id"])[0]
         states = point_states(conn, [ent], now)
         live = live_values(conn, [point_id])

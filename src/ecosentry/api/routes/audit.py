@@ -15,7 +15,8 @@ scope, plus every row of their own actions (``actor`` = their user name):
 =====================  ===============================================================
 
 Rows about anything else (users, API keys, subscriptions, other regions' logins) are shown only when the
-regulator did it.
+regulator did it. The clause is :func:`ecosentry.auth.guards.audit_clause`; the queries, shared with the audit
+page, are in :mod:`ecosentry.store.queries.audit`.
 """
 
 from __future__ import annotations
@@ -27,56 +28,28 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine, String, and_, cast, func, or_, select, true
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Engine
 
 from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.timefmt import iso, parse_time
 from ecosentry.auth.deps import requires
-from ecosentry.auth.guards import alarm_clause
+from ecosentry.auth.guards import audit_clause
 from ecosentry.auth.principal import Principal
-from ecosentry.store import schema as s
+from ecosentry.store.queries.audit import audit_conditions, audit_count, audit_rows, audit_rows_after
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
-a = s.audit_log
 CSV_COLUMNS = ("id", "at", "actor", "action", "entity", "entity_id", "before", "after")
 #: Rows fetched per round while streaming the CSV.
 CSV_CHUNK = 1000
-
-
-def audit_scope(principal: Principal) -> ColumnElement[bool]:
-    """The audit rows ``principal`` may read (see the module doc)."""
-    if principal.role == "admin":
-        return true()
-    m, al = s.marks, s.alarms
-    about = or_(
-        and_(a.c.entity == "mark",
-             a.c.entity_id.in_(select(cast(m.c.id, String)).where(principal.point_clause(m.c.point_id)))),
-        and_(a.c.entity == "alarm",
-             a.c.entity_id.in_(select(cast(al.c.id, String)).where(alarm_clause(principal, al)))),
-        and_(a.c.entity == "point",
-             a.c.entity_id.in_(select(cast(s.points.c.id, String)).where(principal.point_clause(s.points.c.id)))),
-        and_(a.c.entity == "enterprise",
-             a.c.entity_id.in_(select(cast(s.enterprises.c.id, String))
-                               .where(principal.enterprise_clause(s.enterprises.c.id)))),
-    )
-    return or_(a.c.actor == principal.username, about)
 
 
 def _filters(principal: Principal, entity, entity_id, actor, action, since, until) -> list:
     t0, t1 = parse_time(since, "UTC", "since"), parse_time(until, "UTC", "until")
     if t0 is not None and t1 is not None and t0 >= t1:
         raise HTTPException(422, "since must be before until")
-    conds = [audit_scope(principal)]
-    for col, v in ((a.c.entity, entity), (a.c.entity_id, entity_id), (a.c.actor, actor), (a.c.action, action)):
-        if v is not None:
-            conds.append(col == v)
-    if t0 is not None:
-        conds.append(a.c.at >= t0)
-    if t1 is not None:
-        conds.append(a.c.at < t1)
-    return conds
+    return audit_conditions(audit_clause(principal), entity=entity, entity_id=entity_id, actor=actor,
+                            action=action, since=t0, until=t1)
 
 
 def _row_json(r) -> dict:
@@ -100,9 +73,8 @@ def list_audit(entity: str | None = Filters["entity"], entity_id: str | None = F
                principal: Principal = Depends(requires("audit.read"))):
     conds = _filters(principal, entity, entity_id, actor, action, since, until)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
-        rows = conn.execute(select(a).where(*conds).order_by(a.c.id.desc()).offset(p.offset)
-                            .limit(p.page_size)).mappings().all()
+        total = audit_count(conn, conds)
+        rows = audit_rows(conn, conds, sort="id", desc=True, offset=p.offset, limit=p.page_size)
     return paged([_row_json(r) for r in rows], total, p)
 
 
@@ -126,8 +98,7 @@ def _csv_rows(engine: Engine, conds: list) -> Iterator[bytes]:
     last_id = 0
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(select(a).where(*conds, a.c.id > last_id).order_by(a.c.id)
-                                .limit(CSV_CHUNK)).mappings().all()
+            rows = audit_rows_after(conn, conds, last_id, CSV_CHUNK)
         for r in rows:
             writer.writerow([r["id"], iso(r["at"], "UTC"), r["actor"] or "", r["action"], r["entity"],
                              r["entity_id"] or "",

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.api.routes.points import get_point
@@ -19,8 +19,8 @@ from ecosentry.auth.principal import Principal
 from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
 from ecosentry.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
+from ecosentry.store.queries.points import period_rows, rate_points
 from ecosentry.store.queries.rates import point_rate_counts
-from ecosentry.store.registry import region_subtree
 
 router = APIRouter(prefix="/api/v1", tags=["periods and rates"])
 
@@ -41,12 +41,8 @@ def periods(point_id: int, period: Literal["day", "month"] = "day", factor: str 
     pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     t0, t1 = _range(start, end, tz, timedelta(days=31 if period == "day" else 366))
-    d = s.derived_periods
-    where = [d.c.point_id == point_id, d.c.period == period, d.c.period_start >= t0, d.c.period_start < t1]
-    if factor:
-        where.append(d.c.factor_code == factor)
     with engine.connect() as conn:
-        rows = conn.execute(select(d).where(*where).order_by(d.c.factor_code, d.c.period_start)).mappings().all()
+        rows = period_rows(conn, point_id, period, t0, t1, factor)
     items = [{"factor": r["factor_code"], "period": r["period"], "start": iso(r["period_start"], tz),
               "value": r["value"], "zs_value": r["zs_value"], "cou": r["cou"], "valid": r["valid"],
               "n_valid": r["n_valid"], "n_received": r["n_received"], "n_expected": r["n_expected"],
@@ -84,14 +80,8 @@ def region_rates(region: str | None = Query(None, description="GB/T 2260 code: t
     t0, t1 = _range(start, end, tz, timedelta(hours=24))
     t0 = t0.replace(minute=0, second=0, microsecond=0)
     settings = RateSettings()
-    p, o, e = s.points, s.outlets, s.enterprises
     with engine.connect() as conn:
-        q = (select(p.c.id, p.c.mn, p.c.name, e.c.id.label("enterprise_id"), e.c.name.label("enterprise_name"))
-             .join_from(p, o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id)
-             .where(principal.point_clause(p.c.id)).order_by(p.c.id))
-        if region:
-            q = q.where(p.c.region_code.in_(region_subtree(conn, region)))
-        pts = conn.execute(q).mappings().all()
+        pts = rate_points(conn, principal.point_clause(s.points.c.id), region)
     points_out, by_ent, all_counts = [], {}, []
     for pt in pts:
         counts = [r.counts for _, r in point_rate_counts(engine, pt["id"], t0, t1, tz, mode, settings)]

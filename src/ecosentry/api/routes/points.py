@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from ecosentry.api.deps import Page, get_engine, paged, paging
 from ecosentry.auth.deps import current_principal
@@ -18,20 +18,12 @@ from ecosentry.auth.guards import point_or_404
 from ecosentry.auth.principal import Principal
 from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
 from ecosentry.store import schema as s
-from ecosentry.store.registry import region_subtree
+from ecosentry.store.queries.points import (hourly_page, last_received, latest_rows, observation_page,
+                                            point_factor_ranges, point_page, point_row)
 
 router = APIRouter(prefix="/api/v1", tags=["points"])
 
 Kind = Literal["rtd", "min", "hour", "day", "state", "runtime"]
-
-
-def _point_select():
-    p, o, e, r = s.points, s.outlets, s.enterprises, s.regions
-    return (select(p.c.id, p.c.mn, p.c.name, p.c.st, p.c.tz, p.c.min_interval, p.c.region_code,
-                   r.c.name.label("region_name"), o.c.id.label("outlet_id"), o.c.name.label("outlet_name"),
-                   o.c.medium, o.c.ref_o2, e.c.id.label("enterprise_id"), e.c.name.label("enterprise_name"))
-            .join_from(p, o, p.c.outlet_id == o.c.id).join(e, o.c.enterprise_id == e.c.id)
-            .join(r, p.c.region_code == r.c.code))
 
 
 def get_point(engine: Engine, point_id: int, principal: Principal | None = None) -> dict:
@@ -39,27 +31,21 @@ def get_point(engine: Engine, point_id: int, principal: Principal | None = None)
     if principal is not None:
         point_or_404(principal, point_id)
     with engine.connect() as conn:
-        row = conn.execute(_point_select().where(s.points.c.id == point_id)).mappings().first()
+        row = point_row(conn, point_id)
     if row is None:
         raise HTTPException(404, f"no point with id {point_id}")
-    return dict(row)
+    return row
 
 
 @router.get("/points", summary="List monitoring points")
 def list_points(engine: Engine = Depends(get_engine), p: Page = Depends(paging),
                 region: str | None = Query(None, description="GB/T 2260 code: this region and below"),
                 enterprise_id: int | None = None, principal: Principal = Depends(current_principal)):
-    q = _point_select().where(principal.point_clause(s.points.c.id))
-    if enterprise_id is not None:
-        q = q.where(s.enterprises.c.id == enterprise_id)
     with engine.connect() as conn:
-        if region:
-            q = q.where(s.points.c.region_code.in_(region_subtree(conn, region)))
-        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = conn.execute(q.order_by(s.points.c.id).offset(p.offset).limit(p.page_size)).mappings().all()
-        last = dict(conn.execute(select(s.latest_values.c.point_id, func.max(s.latest_values.c.received_at))
-                                 .group_by(s.latest_values.c.point_id)).all())
-    return paged([{**dict(r), "last_received_at": iso(last.get(r["id"]), r["tz"])} for r in rows], total, p)
+        rows, total = point_page(conn, principal.point_clause(s.points.c.id), enterprise_id=enterprise_id,
+                                 region=region, offset=p.offset, limit=p.page_size)
+        last = last_received(conn)
+    return paged([{**r, "last_received_at": iso(last.get(r["id"]), r["tz"])} for r in rows], total, p)
 
 
 @router.get("/points/{point_id}", summary="One monitoring point")
@@ -67,11 +53,8 @@ def point_detail(point_id: int, engine: Engine = Depends(get_engine),
                  principal: Principal = Depends(current_principal)):
     pt = get_point(engine, point_id, principal)
     with engine.connect() as conn:
-        f, pf = s.factors, s.point_factors
-        factors = conn.execute(select(pf.c.factor_code, f.c.name_zh, f.c.name_en, f.c.unit, pf.c.range_low,
-                                      pf.c.range_high).join(f, pf.c.factor_code == f.c.code)
-                               .where(pf.c.point_id == point_id).order_by(pf.c.factor_code)).mappings().all()
-    return {**pt, "factors": [dict(x) for x in factors]}
+        factors = point_factor_ranges(conn, point_id)
+    return {**pt, "factors": factors}
 
 
 @router.get("/points/{point_id}/latest", summary="Latest value of every factor of a point")
@@ -87,13 +70,8 @@ def latest(point_id: int, engine: Engine, kind: str | None = None, tz: str | Non
     """Latest value of every factor of a point (no scope check: the caller checks)."""
     pt = get_point(engine, point_id)
     tz = tz or pt["tz"]
-    lv, f = s.latest_values, s.factors
-    q = (select(lv, f.c.name_zh, f.c.name_en, f.c.unit).join(f, lv.c.factor_code == f.c.code, isouter=True)
-         .where(lv.c.point_id == point_id).order_by(lv.c.factor_code, lv.c.kind))
-    if kind:
-        q = q.where(lv.c.kind == kind)
     with engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
+        rows = latest_rows(conn, point_id, kind)
     return {"point_id": point_id, "mn": pt["mn"], "tz": tz, "items": [
         {"factor": r["factor_code"], "name_zh": r["name_zh"], "name_en": r["name_en"], "unit": r["unit"],
          "kind": r["kind"], "time": iso(r["period_start"], tz), "value": r["value"], "flag": r["flag"],
@@ -112,13 +90,8 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
     t0 = parse_time(start, tz, "start") or t1 - timedelta(hours=24)
     if t0 >= t1:
         raise HTTPException(422, "start must be before end")
-    o = s.observations
-    where = (o.c.point_id == point_id, o.c.factor_code == factor, o.c.kind == kind, o.c.period_start >= t0,
-             o.c.period_start < t1)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(o).where(*where)).scalar_one()
-        rows = conn.execute(select(o).where(*where).order_by(o.c.period_start).offset(p.offset)
-                            .limit(p.page_size)).mappings().all()
+        rows, total = observation_page(conn, point_id, factor, kind, t0, t1, offset=p.offset, limit=p.page_size)
     items = [{"time": iso(r["period_start"], tz), "value": r["value"], "min": r["min"], "max": r["max"],
               "cou": r["cou"], "flag": r["flag"], "eflag": r["eflag"], "zs_value": r["zs_value"],
               "zs_min": r["zs_min"], "zs_max": r["zs_max"], "sample_time": iso(r["sample_time"], tz)} for r in rows]
@@ -136,14 +109,8 @@ def hourly(point_id: int, factor: str | None = None, start: str | None = None, e
     now = datetime.now(timezone.utc)
     t1 = parse_time(end, tz, "end") or now
     t0 = parse_time(start, tz, "start") or t1 - timedelta(hours=24)
-    h = s.hourly_values
-    where = [h.c.point_id == point_id, h.c.period_start >= t0, h.c.period_start < t1]
-    if factor:
-        where.append(h.c.factor_code == factor)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(h).where(*where)).scalar_one()
-        rows = conn.execute(select(h).where(*where).order_by(h.c.factor_code, h.c.period_start)
-                            .offset(p.offset).limit(p.page_size)).mappings().all()
+        rows, total = hourly_page(conn, point_id, t0, t1, factor, offset=p.offset, limit=p.page_size)
     items = [{"factor": r["factor_code"], "time": iso(r["period_start"], tz), "value": r["value"],
               "zs_value": r["zs_value"], "min": r["min"], "max": r["max"], "cou": r["cou"], "flag": r["flag"],
               "valid": r["valid"], "valid_minutes": r["valid_minutes"], "received_minutes": r["received_minutes"],

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from ecosentry.auth import accounts
 from ecosentry.auth.passwords import PasswordError
 from ecosentry.said import Said
 from ecosentry.store import registry_edit as edit
-from ecosentry.store import schema as s
+from ecosentry.store.queries.sites import reference_choices, row_count
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
 from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
 from ecosentry.web.listing import ListQuery
@@ -40,26 +40,7 @@ def _action(entity: str) -> str:
 
 def ref_options(conn: Connection, ref: str) -> list[tuple[str, str]]:
     """(value, label) choices of a reference field, for the form's select."""
-    if ref == "region":
-        r = s.regions
-        return [(c, f"{n} ({c})") for c, n in conn.execute(select(r.c.code, r.c.name).order_by(r.c.code))]
-    if ref == "park":
-        pk = s.parks
-        return [(c, f"{n} ({c})") for c, n in conn.execute(select(pk.c.code, pk.c.name).order_by(pk.c.code))]
-    if ref == "enterprise":
-        e = s.enterprises
-        return [(str(i), n) for i, n in conn.execute(select(e.c.id, e.c.name).order_by(e.c.name))]
-    if ref == "outlet":
-        o, e = s.outlets, s.enterprises
-        return [(str(i), f"{en} · {c} {n}") for i, c, n, en in conn.execute(
-            select(o.c.id, o.c.code, o.c.name, e.c.name).join(e, o.c.enterprise_id == e.c.id).order_by(e.c.name, o.c.code))]
-    if ref == "point":
-        p = s.points
-        return [(str(i), f"{mn} · {n}") for i, mn, n in conn.execute(select(p.c.id, p.c.mn, p.c.name).order_by(p.c.mn))]
-    if ref == "factor":
-        f = s.factors
-        return [(c, f"{c} {n}") for c, n in conn.execute(select(f.c.code, f.c.name_zh).order_by(f.c.code))]
-    raise ValueError(f"unknown reference {ref!r}")
+    return reference_choices(conn, ref)
 
 
 def _form_values(row: dict | None) -> dict[str, str]:
@@ -103,8 +84,7 @@ def admin_index(request: Request):
         return denied
     engine = request.app.state.engine
     with engine.connect() as conn:
-        counts = {slug: conn.execute(select(func.count()).select_from(ENTITIES[name].table)).scalar_one()
-                  for slug, name in SLUGS.items()}
+        counts = {slug: row_count(conn, ENTITIES[name].table) for slug, name in SLUGS.items()}
     return work_render(request, "admin_index.html", {"counts": counts})
 
 

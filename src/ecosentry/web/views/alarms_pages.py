@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine
 
 from ecosentry.alarms import store
 from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
@@ -27,10 +27,12 @@ from ecosentry.auth.guards import alarm_clause
 from ecosentry.auth.principal import Principal
 from ecosentry.said import Said
 from ecosentry.store import schema as s
+from ecosentry.store.queries.alarms import alarm_list
+from ecosentry.store.queries.marks import mark_in_scope, marks_of_point
 from ecosentry.store.registry import region_subtree
 from ecosentry.web.alarm_text import localise_alarms
 from ecosentry.web.forms import FormError, check_csrf, error_text, gate, not_found, see_other, work_render
-from ecosentry.web.listing import MAX_SEARCH, search_clause
+from ecosentry.web.listing import MAX_SEARCH
 from ecosentry.web.templating import page_context
 from ecosentry.web.views.marks_pages import TYPE_NAMES_ZH
 from ecosentry.web.views.work_scope import mark_clause, visible_points, visible_regions
@@ -118,30 +120,14 @@ def parse_filters(request: Request, principal: Principal, engine: Engine) -> tup
     return f, conds
 
 
-def _sort_column(sort: str):
-    a, p, e = s.alarms, s.points, s.enterprises
-    if sort == "severity":  # by rank, not by name
-        return case({sev: i for i, sev in enumerate(SEVERITIES)}, value=a.c.severity, else_=-1)
-    return {"title": a.c.title, "where": func.coalesce(e.c.name, p.c.name, a.c.region_code), "state": a.c.state,
-            "occurrences": a.c.occurrences, "last": a.c.last_at}[sort]
-
-
 def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE, search: str = "",
                 sort: str = "last", desc: bool = True, request: Request | None = None) -> tuple[list[dict], int]:
     """Alarms matching ``conds`` (and ``search`` in the title, enterprise or point name) with their point and
     enterprise names, sorted by ``sort`` (newest ``last_at`` first by default); worded in the request's
     language when ``request`` is given."""
-    a, p, e = s.alarms, s.points, s.enterprises
-    where = list(conds)
-    if (found := search_clause(search, a.c.title, p.c.name, e.c.name)) is not None:
-        where.append(found)
-    q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"))
-         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*where))
-    col = _sort_column(sort)
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-        rows = [dict(r) for r in conn.execute(q.order_by(col.desc() if desc else col.asc(), a.c.last_at.desc(),
-                                                         a.c.id.desc()).offset(offset).limit(limit)).mappings()]
+        rows, total = alarm_list(conn, conds, severities=SEVERITIES, search=search, sort=sort, desc=desc,
+                                 offset=offset, limit=limit)
         if request is not None:
             rows = localise_alarms(conn, rows, page_context(request)["fmt"])
         return rows, int(total)
@@ -204,12 +190,8 @@ def _detail_context(request: Request, engine: Engine, principal: Principal, row:
         detail = localise_alarms(conn, [detail], page_context(request)["fmt"])[0]
     marks = []
     if row["point_id"] is not None:
-        m = s.marks
         with engine.connect() as conn:
-            marks = [dict(x) for x in conn.execute(
-                select(m.c.id, m.c.type, m.c.start, m.c.end, m.c.status)
-                .where(m.c.point_id == row["point_id"], m.c.deleted_at.is_(None), mark_clause(principal))
-                .order_by(m.c.start.desc()).limit(50)).mappings()]
+            marks = marks_of_point(conn, row["point_id"], mark_clause(principal), limit=50)
     return {"a": {**detail, "point_name": row["point_name"], "enterprise_name": row["enterprise_name"]},
             "marks": marks, "alarm_type": ALARM_TYPES.get(row["type"]), "type_names_zh": TYPE_NAMES_ZH}
 
@@ -271,9 +253,8 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
 
 
 def _mark_visible(engine: Engine, principal: Principal, mark_id: int) -> bool:
-    m = s.marks
     with engine.connect() as conn:
-        return conn.execute(select(m.c.id).where(m.c.id == mark_id, mark_clause(principal))).first() is not None
+        return mark_in_scope(conn, mark_id, mark_clause(principal))
 
 
 def _broadcast(request: Request, alarm: dict, event: str) -> None:

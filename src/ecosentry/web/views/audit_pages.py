@@ -1,7 +1,7 @@
 """Audit page: the audit log with filters (entity, id, actor, action, days), the change of each row as a
 before/after table, and the CSV export (``/api/v1/audit/export.csv`` with the same filters).
 
-Needs ``audit.read``; the rows are those :func:`ecosentry.api.routes.audit.audit_scope` lets the principal
+Needs ``audit.read``; the rows are those :func:`ecosentry.auth.guards.audit_clause` lets the principal
 read (everything for an administrator; a regulator's objects and own actions).
 """
 
@@ -16,10 +16,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
-
-from ecosentry.api.routes.audit import audit_scope
-from ecosentry.store import schema as s
+from ecosentry.auth.guards import audit_clause
+from ecosentry.store.queries.audit import audit_choices, audit_conditions, audit_count, audit_rows
 from ecosentry.web.forms import gate, work_render
 from ecosentry.web.listing import ListQuery
 
@@ -66,9 +64,8 @@ def _bounds(f: dict[str, str], tz: ZoneInfo) -> tuple[datetime | None, datetime 
     return out[0], out[1]
 
 
-#: Sortable columns of the audit table.
-AUDIT_SORTS = {"at": s.audit_log.c.at, "actor": s.audit_log.c.actor, "action": s.audit_log.c.action,
-               "entity": s.audit_log.c.entity}
+#: Sortable columns of the audit table (keys of :data:`ecosentry.store.queries.audit.AUDIT_SORTS`).
+AUDIT_SORTS = ("at", "actor", "action", "entity")
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -79,12 +76,11 @@ def audit_page(request: Request):
     engine = request.app.state.engine
     q = request.query_params
     f = {k: (q.get(k) or "").strip() for k in FILTERS}
-    lq = ListQuery.from_request(request, sorts=tuple(AUDIT_SORTS), default_sort="at", default_desc=True,
+    lq = ListQuery.from_request(request, sorts=AUDIT_SORTS, default_sort="at", default_desc=True,
                                 filters=FILTERS, per_page=PAGE_SIZE)
     page = lq.page
     tz = ZoneInfo(getattr(request.app.state.settings, "default_tz", "Asia/Shanghai"))
-    a = s.audit_log
-    conds = [audit_scope(principal)]
+    scope = audit_clause(principal)
     error, rows, total, export = None, [], 0, {}
     try:
         since, until = _bounds(f, tz)
@@ -93,25 +89,18 @@ def audit_page(request: Request):
     else:
         for col in ("entity", "entity_id", "actor", "action"):
             if f[col]:
-                conds.append(a.c[col] == f[col])
                 export[col] = f[col]
         if since is not None:
-            conds.append(a.c.at >= since)
             export["since"] = since.isoformat()
         if until is not None:
-            conds.append(a.c.at < until)
             export["until"] = until.isoformat()
+        conds = audit_conditions(scope, entity=f["entity"] or None, entity_id=f["entity_id"] or None,
+                                 actor=f["actor"] or None, action=f["action"] or None, since=since, until=until)
         with engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(a).where(*conds)).scalar_one()
-            col = AUDIT_SORTS[lq.sort]
-            rows = [dict(r) for r in conn.execute(
-                select(a).where(*conds).order_by(col.desc() if lq.desc else col.asc(),
-                                                 a.c.id.desc() if lq.desc else a.c.id.asc())
-                .offset(lq.offset).limit(PAGE_SIZE)).mappings()]
+            total = audit_count(conn, conds)
+            rows = audit_rows(conn, conds, sort=lq.sort, desc=lq.desc, offset=lq.offset, limit=PAGE_SIZE)
     with engine.connect() as conn:
-        scope = audit_scope(principal)
-        entities = sorted(conn.execute(select(a.c.entity).where(scope).distinct()).scalars())
-        actions = sorted(conn.execute(select(a.c.action).where(scope).distinct()).scalars())
+        entities, actions = audit_choices(conn, scope)
     for r in rows:
         r["changes"] = diff(r["before"], r["after"])
     query = urlencode({k: v for k, v in f.items() if v})

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum_counts
-from ecosentry.store import schema as s
+from ecosentry.store.queries.alarms import open_alarm_counts
+from ecosentry.store.queries.series import exceeded_hours
 from ecosentry.web.templating import render
 from ecosentry.web.views.site_state import (factor_catalogue, login_redirect, open_alarm_clause, point_states, region_scope,
                                             visible_regions, visible_tree)
@@ -58,7 +59,6 @@ def today_rates(engine: Engine, ents: list[dict], now: datetime) -> tuple[Rates 
 
 def overview(engine: Engine, principal, region: str | None, now: datetime, tz: str) -> dict:
     """Every figure of the dashboard, as a template context."""
-    a, h = s.alarms, s.hourly_values
     with engine.connect() as conn:
         regions = region_scope(conn, principal, region)
         ents = visible_tree(conn, principal, regions)
@@ -66,18 +66,10 @@ def overview(engine: Engine, principal, region: str | None, now: datetime, tz: s
         pids = [pt["id"] for x in ents for pt in x["points"]]
         eids = [x["id"] for x in ents]
         alarm_where = open_alarm_clause(principal, pids, eids)
-        by_type = conn.execute(select(a.c.type, func.count()).where(alarm_where).group_by(a.c.type)
-                               .order_by(func.count().desc(), a.c.type)).all()
-        by_severity = dict(conn.execute(select(a.c.severity, func.count()).where(alarm_where)
-                                        .group_by(a.c.severity)).all())
+        by_type, by_severity = open_alarm_counts(conn, alarm_where)
         day0, _ = today_hours(now, tz)
         # complete hours only: the hour still running is not judged (issue 11 item 3)
-        exc_where = (h.c.point_id.in_(pids), h.c.exceeded.is_(True), h.c.period_start >= day0,
-                     h.c.period_start <= now - timedelta(hours=1))
-        n_exceeded = conn.execute(select(func.count()).select_from(h).where(*exc_where)).scalar_one()
-        exceedances = [dict(r) for r in conn.execute(
-            select(h.c.point_id, h.c.factor_code, h.c.period_start, h.c.value, h.c.zs_value, h.c.limit_value,
-                   h.c.multiple).where(*exc_where).order_by(h.c.period_start.desc()).limit(TOP_N)).mappings()]
+        n_exceeded, exceedances = exceeded_hours(conn, pids, day0, now - timedelta(hours=1), TOP_N)
         factors = factor_catalogue(conn)
         choices = visible_regions(conn, principal)
     active = [pt for x in ents for pt in x["points"] if pt["active"]]

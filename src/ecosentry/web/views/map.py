@@ -18,10 +18,9 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from ecosentry.auth.deps import current_principal
-from ecosentry.store import schema as s
+from ecosentry.store.queries.sites import all_regions
 from ecosentry.web.templating import render
 from ecosentry.web.views.outline import region_outlines
 from ecosentry.web.views.site_state import STATES, login_redirect, point_states, region_scope, visible_tree
@@ -53,8 +52,7 @@ def map_data(engine, principal, region: str | None, now: datetime) -> dict:
         regions = region_scope(conn, principal, region)
         ents = visible_tree(conn, principal, regions)
         states = point_states(conn, ents, now)
-        r = s.regions
-        region_info = {x["code"]: dict(x) for x in conn.execute(select(r.c.code, r.c.name, r.c.level)).mappings()}
+        region_info = all_regions(conn)
     markers, unplaced = [], []
     for x in ents:
         st = states[-x["id"]]

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, or_
 from starlette.datastructures import UploadFile
 
 from ecosentry.auth.principal import Principal
@@ -27,6 +27,8 @@ from ecosentry.store.marks import MAX_EVIDENCE_BYTES, MarkError, MarkNotFound
 from ecosentry.web.forms import (FormError, check_csrf, denied_page, error_text, gate, local_time, not_found,
                                 see_other, work_render)
 from ecosentry.web.listing import ListQuery, search_clause
+from ecosentry.store.queries import marks as queries
+from ecosentry.store.queries.series import point_factor_names
 from ecosentry.web.views.work_scope import mark_clause, visible_points
 
 router = APIRouter(include_in_schema=False)
@@ -77,9 +79,8 @@ def _recompute(request: Request, mark: dict) -> None:
 
 # --------------------------------------------------------------------------- list
 
-#: Sortable columns of the mark list.
-MARK_SORTS = {"id": s.marks.c.id, "type": s.marks.c.type, "point": s.marks.c.point_id, "start": s.marks.c.start,
-              "status": s.marks.c.status, "filed": s.marks.c.filed_at}
+#: Sortable columns of the mark list (keys of :data:`ecosentry.store.queries.marks.MARK_SORTS`).
+MARK_SORTS = tuple(queries.MARK_SORTS)
 
 @router.get("/marks", response_class=HTMLResponse)
 def marks_page(request: Request):
@@ -87,7 +88,7 @@ def marks_page(request: Request):
     if denied:
         return denied
     engine = request.app.state.engine
-    lq = ListQuery.from_request(request, sorts=tuple(MARK_SORTS), default_sort="filed", default_desc=True,
+    lq = ListQuery.from_request(request, sorts=MARK_SORTS, default_sort="filed", default_desc=True,
                                 filters=("status", "source", "point"), per_page=PAGE_SIZE)
     status, source, point = lq.filters["status"], lq.filters["source"], lq.filters["point"]
     page = lq.page
@@ -113,11 +114,8 @@ def marks_page(request: Request):
     marks, total = [], 0
     if error is None:
         with engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(m).where(*conds)).scalar_one()
-            col = MARK_SORTS[lq.sort]
-            ids = conn.execute(select(m.c.id).where(*conds).order_by(col.desc() if lq.desc else col.asc(),
-                                                                      m.c.id.desc())
-                               .offset(lq.offset).limit(PAGE_SIZE)).scalars().all()
+            ids, total = queries.mark_ids_page(conn, conds, sort=lq.sort, desc=lq.desc, offset=lq.offset,
+                                               limit=PAGE_SIZE)
         marks = [store.get_mark(engine, i) for i in ids]
     filters = {"status": status, "source": source, "point": point}
     query = urlencode({k: v for k, v in filters.items() if v})
@@ -130,11 +128,8 @@ def marks_page(request: Request):
 # --------------------------------------------------------------------------- file a mark
 
 def _factors_of(engine: Engine, point_id: int) -> list[dict]:
-    pf, f = s.point_factors, s.factors
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(
-            select(pf.c.factor_code, f.c.name_zh, f.c.name_en, f.c.unit).join(f, pf.c.factor_code == f.c.code)
-            .where(pf.c.point_id == point_id).order_by(pf.c.factor_code)).mappings()]
+        return point_factor_names(conn, point_id)
 
 
 def _new_context(engine: Engine, principal: Principal, values: dict) -> dict:
@@ -233,11 +228,7 @@ async def file_mark(request: Request):
 def _mark_context(engine: Engine, principal: Principal, mark: dict) -> dict:
     point = _points_by_id(engine, principal).get(mark["point_id"])
     with engine.connect() as conn:
-        alarms = [dict(r) for r in conn.execute(
-            select(s.alarms.c.id, s.alarms.c.type, s.alarms.c.title, s.alarms.c.state, s.alarms.c.severity)
-            .join(s.alarm_links, s.alarm_links.c.alarm_id == s.alarms.c.id)
-            .where(s.alarm_links.c.kind == "mark", s.alarm_links.c.target_id == str(mark["id"]))
-            .order_by(s.alarms.c.id)).mappings()]
+        alarms = queries.alarms_linked_to_mark(conn, mark["id"])
     return {"m": mark, "point": point, "tz": point["tz"] if point else "Asia/Shanghai", "alarms": alarms,
             "type_names_zh": TYPE_NAMES_ZH, "max_mb": MAX_EVIDENCE_BYTES // (1024 * 1024)}
 

@@ -10,15 +10,13 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from sqlalchemy import Connection, select
-
 from ecosentry.alarms.voice import factor_names
 from ecosentry.auth.deps import current_principal
 from ecosentry.locale import Formatter
-from ecosentry.store import schema as s
 from ecosentry.store.marks import list_marks
+from ecosentry.store.queries.series import (chart_rows, invalid_periods, limits_in_force, point_factor_names,
+                                            point_zone)
 from ecosentry.web.templating import page_context
-from ecosentry.web.views.site_details import limits_in_force
 from ecosentry.web.views.site_state import require_point
 
 router = APIRouter(include_in_schema=False)
@@ -28,65 +26,23 @@ ChartKind = Literal["rtd", "min", "hour", "day"]
 DEFAULT_HOURS = {"rtd": 6, "min": 24, "hour": 48, "day": 24 * 31}
 #: Longest span one request may ask for (a quarter). [h]
 MAX_HOURS = 24 * 92
-#: Length of one period of each derived kind, for the invalid spans.
-PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
 def _local(t: datetime, tz: ZoneInfo) -> str:
     return t.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _series(conn: Connection, point_id: int, kind: str, t0: datetime, t1: datetime) -> list[dict]:
-    """Rows of (factor, time, value, flag, valid, exceeded) of one kind over [t0, t1), oldest first."""
-    if kind in ("rtd", "min"):
-        o = s.observations
-        q = select(o.c.factor_code, o.c.period_start, o.c.value, o.c.flag).where(
-            o.c.point_id == point_id, o.c.kind == kind, o.c.period_start >= t0, o.c.period_start < t1)
-        return [{"factor": r.factor_code, "t": r.period_start, "v": r.value, "flag": r.flag, "valid": None,
-                 "exceeded": None} for r in conn.execute(q.order_by(o.c.period_start))]
-    if kind == "hour":
-        h = s.hourly_values
-        q = select(h.c.factor_code, h.c.period_start, h.c.value, h.c.flag, h.c.valid, h.c.exceeded).where(
-            h.c.point_id == point_id, h.c.period_start >= t0, h.c.period_start < t1).order_by(h.c.period_start)
-    else:
-        h = s.derived_periods
-        q = select(h.c.factor_code, h.c.period_start, h.c.value, h.c.valid, h.c.exceeded).where(
-            h.c.point_id == point_id, h.c.period == "day", h.c.period_start >= t0, h.c.period_start < t1
-        ).order_by(h.c.period_start)
-    return [{"factor": r.factor_code, "t": r.period_start, "v": r.value, "flag": getattr(r, "flag", None),
-             "valid": r.valid, "exceeded": r.exceeded} for r in conn.execute(q)]
-
-
-def _invalid_periods(conn: Connection, point_id: int, kind: str, t0: datetime, t1: datetime,
-                     now: datetime) -> list[tuple[str, datetime, datetime]]:
-    """(factor, start, end) of the invalid complete hours (days for the day chart) in [t0, t1)."""
-    if kind == "day":
-        d = s.derived_periods
-        rows = conn.execute(select(d.c.factor_code, d.c.period_start).where(
-            d.c.point_id == point_id, d.c.period == "day", d.c.valid.is_(False), d.c.period_start >= t0,
-            d.c.period_start < t1))
-        return [(f, t, t + PERIOD["day"]) for f, t in rows]
-    h = s.hourly_values
-    rows = conn.execute(select(h.c.factor_code, h.c.period_start).where(
-        h.c.point_id == point_id, h.c.valid.is_(False), h.c.period_start >= t0 - PERIOD["hour"],
-        h.c.period_start < t1, h.c.period_start <= now - PERIOD["hour"]))
-    return [(f, t, t + PERIOD["hour"]) for f, t in rows]
-
-
 def chart_data(engine, point_id: int, kind: str, hours: int, now: datetime, lang: str = "zh") -> dict:
     """Everything the chart draws (see the module docstring); factor names (``name``) and the time zone's
     name (``tz_label``) in ``lang``."""
-    p, pf, f = s.points, s.point_factors, s.factors
     t1 = now
     t0 = now - timedelta(hours=hours)
     with engine.connect() as conn:
-        tz_name = conn.execute(select(p.c.tz).where(p.c.id == point_id)).scalar_one()
+        tz_name = point_zone(conn, point_id)
         tz = ZoneInfo(tz_name)
-        factors = conn.execute(select(pf.c.factor_code, f.c.name_zh, f.c.name_en, f.c.unit)
-                               .join(f, pf.c.factor_code == f.c.code).where(pf.c.point_id == point_id)
-                               .order_by(pf.c.factor_code)).mappings().all()
-        rows = _series(conn, point_id, kind, t0, t1)
-        invalid = _invalid_periods(conn, point_id, kind, t0, t1, now)
+        factors = point_factor_names(conn, point_id)
+        rows = chart_rows(conn, point_id, kind, t0, t1)
+        invalid = invalid_periods(conn, point_id, kind, t0, t1, now)
         limits = limits_in_force(conn, [point_id], now.astimezone(tz).date()).get(point_id, {})
         names = factor_names(conn, lang)
     marks = [m for m in list_marks(engine, point_id=point_id, start=t0, end=t1) if m["status"] != "rejected"]

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from ecosentry.auth.principal import public_principal
-from ecosentry.store import schema as s
+from ecosentry.store.queries.series import daily_exceedance_stats, daily_rows
 from ecosentry.web.templating import render
 from ecosentry.web.views.site_details import limits_in_force
 from ecosentry.web.views.site_state import factor_catalogue, visible_tree
@@ -23,27 +23,12 @@ router = APIRouter(include_in_schema=False)
 PUBLIC_DAYS = 30
 
 
-def _daily_rows(conn: Connection, point_ids: list[int], since: datetime):
-    d = s.derived_periods
-    return conn.execute(select(d.c.point_id, d.c.factor_code, d.c.period_start, d.c.value, d.c.zs_value, d.c.valid,
-                               d.c.exceeded, d.c.limit_value)
-                        .where(d.c.point_id.in_(point_ids), d.c.period == "day", d.c.period_start >= since)
-                        .order_by(d.c.period_start.desc())).mappings().all() if point_ids else []
-
-
 def published_list(conn: Connection, now: datetime) -> list[dict]:
     """Published enterprises, each with ``n_points``, ``exceeded_days`` (days with at least one daily value
     above its limit) and ``last_day`` over the last :data:`PUBLIC_DAYS` days."""
     ents = visible_tree(conn, public_principal(conn))
-    d, p, o = s.derived_periods, s.points, s.outlets
     since = now - timedelta(days=PUBLIC_DAYS)
-    ids = [x["id"] for x in ents]
-    stats = {r.enterprise_id: r for r in conn.execute(
-        select(o.c.enterprise_id, func.count(func.distinct(d.c.period_start)).filter(d.c.exceeded.is_(True))
-               .label("exceeded_days"), func.max(d.c.period_start).label("last_day"))
-        .join_from(d, p, d.c.point_id == p.c.id).join(o, p.c.outlet_id == o.c.id)
-        .where(o.c.enterprise_id.in_(ids), d.c.period == "day", d.c.period_start >= since)
-        .group_by(o.c.enterprise_id))} if ids else {}
+    stats = daily_exceedance_stats(conn, [x["id"] for x in ents], since)
     for x in ents:
         st = stats.get(x["id"])
         x["n_points"] = len(x["points"])
@@ -60,7 +45,7 @@ def published_enterprise(conn: Connection, enterprise_id: int, now: datetime) ->
         raise HTTPException(404, f"there is no published enterprise with id {enterprise_id}")
     ent = found[0]
     points = ent["points"]
-    rows = _daily_rows(conn, [pt["id"] for pt in points], now - timedelta(days=PUBLIC_DAYS))
+    rows = daily_rows(conn, [pt["id"] for pt in points], now - timedelta(days=PUBLIC_DAYS))
     limits = limits_in_force(conn, [pt["id"] for pt in points], now.date())
     outlet_of = {pt["id"]: o for o in ent["outlets"] for pt in o["points"]}
     tables = []

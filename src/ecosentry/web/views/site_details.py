@@ -1,66 +1,26 @@
 """What the enterprise, outlet and point pages show about a set of (already scope-checked) points: live
-values, limits in force, today's and the last 24 hours' rates, marks, alarms and report links."""
+values, limits in force, today's and the last 24 hours' rates, marks, alarms and report links. The value
+queries are :mod:`ecosentry.store.queries.series`, re-exported here for the pages."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine
 
 from ecosentry.store.queries.rates import point_rate_counts
 from ecosentry.rules.cn.rates import RateSettings, Rates, rates_from_counts, sum_counts
-from ecosentry.store import schema as s
+from ecosentry.store.queries import alarms as queries
 from ecosentry.store.logger_faults import rejected_frames
 from ecosentry.store.marks import list_marks
+from ecosentry.store.queries.series import KINDS, day_hours, limits_in_force, live_values
 
 __all__ = ["KINDS", "MARK_DAYS", "live_values", "day_hours", "limits_in_force", "point_rates", "recent_marks", "recent_alarms",
            "report_links"]
 
-#: Data kinds of the live-value tables, finest first.
-KINDS = ("rtd", "min", "hour", "day")
 #: Marks and cleared alarms of this many past days are listed. [d]
 MARK_DAYS = 30
-
-
-def live_values(conn: Connection, point_ids: list[int]) -> dict[int, dict[str, dict[str, dict]]]:
-    """point id → factor code → data kind → the latest value row (``latest_values``)."""
-    lv = s.latest_values
-    out: dict[int, dict[str, dict[str, dict]]] = {}
-    if not point_ids:
-        return out
-    for r in conn.execute(select(lv).where(lv.c.point_id.in_(point_ids), lv.c.kind.in_(KINDS))).mappings():
-        out.setdefault(r["point_id"], {}).setdefault(r["factor_code"], {})[r["kind"]] = dict(r)
-    return out
-
-
-def day_hours(conn: Connection, point_id: int, day: date | None, tz: str, now: datetime) -> list[dict]:
-    """Derived hourly values of the point's local ``day`` (in ``tz``), or of the last 24 hours when ``day`` is
-    ``None``; newest hour first, factors in code order, each with ``complete`` (False for the hour in
-    progress, whose validity can still change)."""
-    h = s.hourly_values
-    if day is None:
-        start, end = now - timedelta(hours=24), now + timedelta(hours=1)
-    else:
-        start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
-        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(tz)).astimezone(timezone.utc)
-    rows = conn.execute(select(h).where(h.c.point_id == point_id, h.c.period_start >= start, h.c.period_start < end)
-                        .order_by(h.c.period_start.desc(), h.c.factor_code)).mappings()
-    return [{**dict(r), "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
-
-
-def limits_in_force(conn: Connection, point_ids: list[int], day: date) -> dict[int, dict[str, dict[str, dict]]]:
-    """point id → factor code → ``hour``/``day`` → the limit row valid on ``day`` (seasonal ones included)."""
-    lim = s.limits
-    out: dict[int, dict[str, dict[str, dict]]] = {}
-    if not point_ids:
-        return out
-    rows = conn.execute(select(lim).where(lim.c.point_id.in_(point_ids), lim.c.valid_from <= day,
-                                          or_(lim.c.valid_to.is_(None), lim.c.valid_to >= day))
-                        .order_by(lim.c.valid_from)).mappings()
-    for r in rows:
-        out.setdefault(r["point_id"], {}).setdefault(r["factor_code"], {})[r["kind"]] = dict(r)
-    return out
 
 
 def point_rates(engine: Engine, points: list[dict], now: datetime) -> dict[int, dict[str, Rates | None]]:
@@ -93,14 +53,7 @@ def recent_alarms(conn: Connection, point_ids: list[int], enterprise_id: int | N
                   limit: int = 50) -> list[dict]:
     """Open alarms of the points (and enterprise-level ones of the enterprise), and those cleared in the
     last :data:`MARK_DAYS` days; open first, then newest."""
-    a = s.alarms
-    whose = a.c.point_id.in_(point_ids)
-    if enterprise_id is not None:
-        whose = whose | (a.c.point_id.is_(None) & (a.c.enterprise_id == enterprise_id))
-    rows = conn.execute(select(a).where(whose, or_(a.c.state != "cleared",
-                                                   a.c.last_at >= now - timedelta(days=MARK_DAYS)))
-                        .order_by((a.c.state == "cleared").asc(), a.c.last_at.desc()).limit(limit)).mappings()
-    return [dict(r) for r in rows]
+    return queries.recent_alarms(conn, point_ids, enterprise_id, now, MARK_DAYS, limit)
 
 
 def logger_fault(conn: Connection, point_id: int, now: datetime):

@@ -1,7 +1,7 @@
 """What a principal sees of the registry, and the state of each point and enterprise (the map's colours).
 
-Shared by the home list, the map, the overview dashboard and the enterprise/outlet/point pages. Every query
-here is filtered by the :class:`~ecosentry.auth.principal.Principal` (``enterprise_clause`` /
+Shared by the home list, the map, the overview dashboard and the enterprise/outlet/point pages. The queries
+are :mod:`ecosentry.store.queries.sites`; every one is filtered by the :class:`~ecosentry.auth.principal.Principal` (``enterprise_clause`` /
 ``point_clause``), so a page built on it never shows anything outside the scope.
 
 State of a point, worst first (:data:`STATES`):
@@ -26,12 +26,14 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from ecosentry.auth.deps import current_principal
 
 from ecosentry.auth.principal import Principal
 from ecosentry.store import schema as s
+from ecosentry.store.queries.sites import (enterprise_exists, enterprise_tree, factor_catalogue, point_exists,
+                                           point_state_counts, region_exists, regions_in)
 from ecosentry.store.registry import region_subtree
 
 __all__ = ["STATES", "EXCEEDANCE_HOURS", "offline_after", "PointState", "visible_tree", "point_states",
@@ -87,15 +89,13 @@ def login_redirect(request: Request) -> RedirectResponse | None:
 def require_enterprise(conn: Connection, principal: Principal, enterprise_id: int) -> None:
     """404 for an enterprise that does not exist or lies outside the scope: the same answer for both, as the
     API gives (:func:`ecosentry.auth.guards.enterprise_or_404`), so ids cannot be probed."""
-    if not principal.sees_enterprise(enterprise_id) or conn.execute(
-            select(s.enterprises.c.id).where(s.enterprises.c.id == enterprise_id)).first() is None:
+    if not principal.sees_enterprise(enterprise_id) or not enterprise_exists(conn, enterprise_id):
         raise HTTPException(404, f"there is no enterprise with id {enterprise_id}")
 
 
 def require_point(conn: Connection, principal: Principal, point_id: int) -> None:
     """404 for a point that does not exist or lies outside the scope (same answer, as in the API)."""
-    if not principal.sees_point(point_id) or conn.execute(
-            select(s.points.c.id).where(s.points.c.id == point_id)).first() is None:
+    if not principal.sees_point(point_id) or not point_exists(conn, point_id):
         raise HTTPException(404, f"there is no monitoring point with id {point_id}")
 
 
@@ -107,53 +107,24 @@ def region_scope(conn: Connection, principal: Principal, region: str | None) -> 
     """
     if not region:
         return None
-    if not principal.sees_region(region) or conn.execute(
-            select(s.regions.c.code).where(s.regions.c.code == region)).first() is None:
+    if not principal.sees_region(region) or not region_exists(conn, region):
         raise HTTPException(404, f"there is no region with code {region}")
     return region_subtree(conn, region)
 
 
 def visible_regions(conn: Connection, principal: Principal) -> list[dict]:
     """Regions the principal may choose on the dashboard (its subtree; every region for an admin)."""
-    r = s.regions
-    rows = conn.execute(select(r.c.code, r.c.name, r.c.level, r.c.parent_code)
-                        .where(principal.region_clause(r.c.code)).order_by(r.c.code)).mappings().all()
-    return [dict(x) for x in rows]
+    return regions_in(conn, principal.region_clause(s.regions.c.code), with_parent=True)
 
 
 def visible_tree(conn: Connection, principal: Principal, regions: list[str] | None = None,
                  enterprise_id: int | None = None, outlet_id: int | None = None) -> list[dict]:
     """Enterprises the principal sees (optionally within ``regions`` or only one), each with its region
     name, ``outlets`` and the visible ``points`` of each outlet."""
-    e, o, p, r = s.enterprises, s.outlets, s.points, s.regions
-    q = (select(e, r.c.name.label("region_name")).join(r, e.c.region_code == r.c.code)
-         .where(principal.enterprise_clause(e.c.id)).order_by(e.c.region_code, e.c.id))
-    if regions is not None:
-        q = q.where(e.c.region_code.in_(regions))
-    if enterprise_id is not None:
-        q = q.where(e.c.id == enterprise_id)
-    ents = [dict(x) for x in conn.execute(q).mappings()]
-    ids = [x["id"] for x in ents]
-    oq = select(o).where(o.c.enterprise_id.in_(ids)).order_by(o.c.enterprise_id, o.c.code)
-    if outlet_id is not None:
-        oq = oq.where(o.c.id == outlet_id)
-    outlets = [dict(x) for x in conn.execute(oq).mappings()] if ids else []
-    pts = conn.execute(select(p.c.id, p.c.mn, p.c.name, p.c.st, p.c.tz, p.c.outlet_id, p.c.min_interval,
-                              p.c.region_code, p.c.active)
-                       .where(p.c.outlet_id.in_([x["id"] for x in outlets]), principal.point_clause(p.c.id))
-                       .order_by(p.c.id)).mappings().all() if outlets else []
-    by_outlet: dict[int, list] = {}
-    for pt in pts:
-        by_outlet.setdefault(pt["outlet_id"], []).append(dict(pt))
-    by_ent: dict[int, list] = {}
-    for x in outlets:
-        if principal.point_ids is not None and x["id"] not in by_outlet:
-            continue  # an outlet without a visible point (an O&M contractor's scope is points, not outlets)
-        by_ent.setdefault(x["enterprise_id"], []).append({**x, "points": by_outlet.get(x["id"], [])})
-    for x in ents:
-        x["outlets"] = by_ent.get(x["id"], [])
-        x["points"] = [pt for out in x["outlets"] for pt in out["points"]]
-    return ents
+    # an O&M contractor's scope is points, not outlets: its outlets without a visible point are left out
+    return enterprise_tree(conn, principal.enterprise_clause(s.enterprises.c.id),
+                           principal.point_clause(s.points.c.id), outlets_need_points=principal.point_ids is not None,
+                           regions=regions, enterprise_id=enterprise_id, outlet_id=outlet_id)
 
 
 def open_alarm_clause(principal: Principal, point_ids: Iterable[int], enterprise_ids: Iterable[int]):
@@ -170,19 +141,8 @@ def point_states(conn: Connection, ents: list[dict], now: datetime) -> dict[int,
     own state is ``worst_state`` of its points' states plus its enterprise-level alarms (key ``-id``)."""
     pts = {pt["id"]: pt for x in ents for pt in x["points"]}
     ids = sorted(pts)
-    lv, h, a = s.latest_values, s.hourly_values, s.alarms
-    last = dict(conn.execute(select(lv.c.point_id, func.max(lv.c.received_at)).where(lv.c.point_id.in_(ids))
-                             .group_by(lv.c.point_id)).all()) if ids else {}
-    exceeded = dict(conn.execute(
-        select(h.c.point_id, func.count()).where(h.c.point_id.in_(ids), h.c.exceeded.is_(True),
-                                                 h.c.period_start >= now - timedelta(hours=EXCEEDANCE_HOURS))
-        .group_by(h.c.point_id)).all()) if ids else {}
-    alarms = dict(conn.execute(select(a.c.point_id, func.count()).where(a.c.point_id.in_(ids), a.c.state != "cleared")
-                               .group_by(a.c.point_id)).all()) if ids else {}
-    ent_alarms = dict(conn.execute(
-        select(a.c.enterprise_id, func.count())
-        .where(a.c.point_id.is_(None), a.c.enterprise_id.in_([x["id"] for x in ents]), a.c.state != "cleared")
-        .group_by(a.c.enterprise_id)).all()) if ents else {}
+    last, exceeded, alarms, ent_alarms = point_state_counts(conn, ids, [x["id"] for x in ents],
+                                                            now - timedelta(hours=EXCEEDANCE_HOURS))
     out: dict[int, PointState] = {}
     for pid, pt in pts.items():
         seen = last.get(pid)
@@ -205,9 +165,3 @@ def point_states(conn: Connection, ents: list[dict], now: datetime) -> dict[int,
                                    n + sum(out[pt["id"]].open_alarms for pt in x["points"]),
                                    sum(out[pt["id"]].exceeded_hours for pt in x["points"]))
     return out
-
-
-def factor_catalogue(conn: Connection) -> dict[str, dict]:
-    """Factor code → ``name_zh``, ``name_en``, ``unit``."""
-    f = s.factors
-    return {r["code"]: dict(r) for r in conn.execute(select(f.c.code, f.c.name_zh, f.c.name_en, f.c.unit)).mappings()}

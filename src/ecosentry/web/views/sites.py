@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from ecosentry.auth.deps import current_principal
 from ecosentry.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
-from ecosentry.store import schema as s
+from ecosentry.store.queries.sites import outlet_enterprise
 from ecosentry.web.alarm_text import localise_for
 from ecosentry.web.templating import render
 from ecosentry.web.views.site_details import (KINDS, limits_in_force, live_values, point_rates, recent_alarms,
@@ -62,7 +61,7 @@ def outlet_page(request: Request, outlet_id: int):
         return redirect
     engine = request.app.state.engine
     with engine.connect() as conn:
-        enterprise_id = conn.execute(select(s.outlets.c.enterprise_id).where(s.outlets.c.id == outlet_id)).scalar()
+        enterprise_id = outlet_enterprise(conn, outlet_id)
     principal = current_principal(request)
     if enterprise_id is None or not principal.sees_enterprise(enterprise_id):
         raise HTTPException(404, f"there is no outlet with id {outlet_id}")
