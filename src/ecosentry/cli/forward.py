@@ -1,7 +1,6 @@
 """``ecosentry forward ...``: upper-level forwarding targets, backlog, and a standalone forwarder.
 
-Register in ``cli.py`` with ``app.add_typer(forward_app, name="forward")`` (``from ecosentry.cli_forward import
-app as forward_app``).
+Registered in ``ecosentry/cli/__init__.py`` with ``app.add_typer(forward_app, name="forward")``.
 """
 
 from __future__ import annotations
