@@ -104,3 +104,14 @@ def test_the_intake_and_the_watcher_take_their_section_by_default(monkeypatch, t
     intake = VnIntake(None, None, None)  # engine, directory and spool are not used before a file arrives
     assert intake.settings is get_settings().vn and intake.settings.max_age_days == 30.0
     assert FolderWatcher(intake, [tmp_path]).settings.quiet_s == 0.5
+
+
+def test_the_notification_channels_are_the_notify_section(monkeypatch, caplog):
+    from ecosentry.alarms.channels.config import build_channels
+
+    monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_HOST", "mail.example.gov.cn")  # former name
+    monkeypatch.setenv("ECOSENTRY_NOTIFY__SMS_GATEWAY_URL", "https://sms.example.gov.cn/send")
+    with caplog.at_level(logging.WARNING, logger="ecosentry.settings"):
+        assert sorted(build_channels()) == ["email", "live", "sms", "webhook"]  # built from get_settings()
+    assert get_settings().notify.smtp_host == "mail.example.gov.cn"
+    assert any("ECOSENTRY_NOTIFY__SMTP_HOST" in r.getMessage() for r in caplog.records)

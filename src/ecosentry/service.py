@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import uvicorn
 from sqlalchemy import Engine
 
-from ecosentry.alarms.channels.config import ChannelSettings, build_channels
+from ecosentry.alarms.channels.config import build_channels
 from ecosentry.alarms.channels.live import LiveHub
 from ecosentry.alarms.dispatch import Dispatcher
 from ecosentry.api.app import create_app
@@ -163,7 +163,7 @@ class Service:
                 self._tasks.append(asyncio.create_task(self.folder_watcher.run(), name="vn-folder"))
             self._tasks.append(asyncio.create_task(self._vn_checks(), name="vn-checks"))
         self.live_hub = LiveHub()
-        self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(ChannelSettings(), hub=self.live_hub),
+        self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(st.notify, hub=self.live_hub),
                                                    st, hub=self.live_hub)
         self.detection = DetectionJob(self.engine, DetectionSettings.from_settings(st), dispatcher=self.dispatcher,
                                       detector_settings=st.detect)

@@ -22,6 +22,7 @@ from pydantic import Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ecosentry.alarms.channels.settings import ChannelSettings
 from ecosentry.detect.settings import DetectorSettings
 from ecosentry.forward.settings import ForwardSettings
 from ecosentry.gateways.folder_settings import FolderSettings
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 #: Section → the prefix of its variables when it was a settings class of its own (issue 12 item 6). The
 #: former ``<prefix><FIELD>`` is read when ``ECOSENTRY_<SECTION>__<FIELD>`` is not set.
 FORMER_PREFIXES: dict[str, str] = {"forward": "ECOSENTRY_FORWARD_", "vn": "ECOSENTRY_VN_",
-                                   "vn_folder": "ECOSENTRY_VN_FOLDER_"}
+                                   "vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_"}
 
 
 def new_name(section: str, field: str) -> str:
@@ -180,6 +181,8 @@ class Settings(BaseSettings):
     vn: VnIntakeSettings = Field(default_factory=VnIntakeSettings)
     #: Folder watcher for Vietnamese files (``ecosentry.gateways.folder_settings``): ``ECOSENTRY_VN_FOLDER__DIRS`` …
     vn_folder: FolderSettings = Field(default_factory=FolderSettings)
+    #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
+    notify: ChannelSettings = Field(default_factory=ChannelSettings)
 
     # --- access (ecosentry.auth: sessions, lock-out, rate limits)
     #: Secret that signs the session cookie. Unset: generated once and kept in ``data_dir/session.key``
