@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 import uvicorn
 from sqlalchemy import Engine
 
-from ecosentry.alarms.channels.config import ChannelSettings, build_channels
+from ecosentry.alarms.channels.config import build_channels
 from ecosentry.alarms.channels.live import LiveHub
 from ecosentry.alarms.dispatch import Dispatcher
 from ecosentry.api.app import create_app
 from ecosentry.forward.runner import ForwardRunner
-from ecosentry.gateways.folder import FolderSettings, FolderWatcher
+from ecosentry.gateways.folder import FolderWatcher
 from ecosentry.gateways.ftp import FtpGateway, FtpSettings
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
 from ecosentry.pipeline.detection import DetectionJob, DetectionSettings
@@ -144,10 +144,10 @@ class Service:
                                        wake=self.spool.new_data, auto_gap_marks=st.auto_gap_marks)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
         self.ftp = self.folder_watcher = None
-        folder_dirs = FolderSettings().dirs
+        folder_dirs = st.vn_folder.dirs
         if st.ftp_enabled or folder_dirs:
             self.vn_intake = make_intake(self.engine, self.directory, self.spool, st.data_dir,
-                                         asyncio.get_running_loop())
+                                         asyncio.get_running_loop(), st.vn)
             if st.ftp_enabled:
                 ftp_st = FtpSettings()
                 self.ftp = FtpGateway(self.vn_intake, self.directory, ftp_st.root or st.data_dir / "ftp", ftp_st)
@@ -159,15 +159,15 @@ class Service:
                         raise PortInUse("ftp", st.ftp_host, st.ftp_port) from exc
                     raise
             if folder_dirs:
-                self.folder_watcher = FolderWatcher(self.vn_intake, folder_dirs)
+                self.folder_watcher = FolderWatcher(self.vn_intake, folder_dirs, st.vn_folder)
                 self._tasks.append(asyncio.create_task(self.folder_watcher.run(), name="vn-folder"))
             self._tasks.append(asyncio.create_task(self._vn_checks(), name="vn-checks"))
         self.live_hub = LiveHub()
-        self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(ChannelSettings(), hub=self.live_hub),
+        self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(st.notify, hub=self.live_hub),
                                                    st, hub=self.live_hub)
         self.detection = DetectionJob(self.engine, DetectionSettings.from_settings(st), dispatcher=self.dispatcher,
                                       detector_settings=st.detect)
-        self.forwarder = ForwardRunner(self.engine) if forward else None
+        self.forwarder = ForwardRunner(self.engine, st.forward) if forward else None
         if self.forwarder is not None:
             self._tasks.append(asyncio.create_task(self.forwarder.run(), name="forwarder"))
         if alarms:
@@ -241,7 +241,8 @@ class Service:
             await asyncio.sleep(self.settings.detect_every)
             try:
                 await asyncio.to_thread(self.vn_intake.flush_pending_log)
-                await check_missing_files(self.engine, datetime.now(timezone.utc), dispatcher=self.dispatcher)
+                await check_missing_files(self.engine, datetime.now(timezone.utc), settings=self.settings.vn,
+                                          dispatcher=self.dispatcher)
             except Exception:
                 log.exception("missing-file check failed; retrying next period")
 

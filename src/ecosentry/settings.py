@@ -1,14 +1,69 @@
-"""One settings object, read from the environment (prefix ``ECOSENTRY_``)."""
+"""One settings object, read from the environment (prefix ``ECOSENTRY_``) and ``.env``, once per process
+(:func:`get_settings`).
+
+Flat fields are the core's (``ECOSENTRY_HJ212_PORT``); a subsystem's settings are a nested section, one model
+beside the subsystem, reached with ``__`` (``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``,
+``ECOSENTRY_FORWARD__POLL_EVERY=2``). A variable a section had before it joined this object
+(``ECOSENTRY_FORWARD_POLL_EVERY``) is still read, below the new name, with a warning naming the new one
+(:data:`FORMER_PREFIXES`): scripts and deployments keep working while they move.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ecosentry.alarms.channels.settings import ChannelSettings
 from ecosentry.detect.settings import DetectorSettings
+from ecosentry.forward.settings import ForwardSettings
+from ecosentry.gateways.folder_settings import FolderSettings
+from ecosentry.pipeline.vn_settings import VnIntakeSettings
+
+log = logging.getLogger(__name__)
+
+#: Section → the prefix of its variables when it was a settings class of its own (issue 12 item 6). The
+#: former ``<prefix><FIELD>`` is read when ``ECOSENTRY_<SECTION>__<FIELD>`` is not set.
+FORMER_PREFIXES: dict[str, str] = {"forward": "ECOSENTRY_FORWARD_", "vn": "ECOSENTRY_VN_",
+                                   "vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_"}
+
+
+def new_name(section: str, field: str) -> str:
+    """The variable of a section's field: ``ECOSENTRY_FORWARD__POLL_EVERY``."""
+    return f"ECOSENTRY_{section}__{field}".upper()
+
+
+class FormerNames(PydanticBaseSettingsSource):
+    """The sections' former flat variables (environment, then ``.env``), each logged as deprecated."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # the whole mapping is built in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, str] = {}
+        env_file = self.config.get("env_file")
+        if isinstance(env_file, (str, Path)) and Path(env_file).is_file():
+            found.update({k.upper(): v for k, v in dotenv_values(env_file).items() if v is not None})
+        found.update({k.upper(): v for k, v in os.environ.items()})
+        values: dict[str, dict[str, Any]] = {}
+        for section, prefix in FORMER_PREFIXES.items():
+            model = self.settings_cls.model_fields[section].annotation
+            for field, info in getattr(model, "model_fields", {}).items():
+                old = f"{prefix}{field}".upper()
+                if old in found:
+                    log.warning("%s is deprecated: set %s instead (read this time)", old, new_name(section, field))
+                    # lists were JSON in the former variable as in the new one (``'["/srv/ftp"]'``)
+                    value = json.loads(found[old]) if self.field_is_complex(info) else found[old]
+                    values.setdefault(section, {})[field] = value
+        return values
 
 
 class Settings(BaseSettings):
@@ -66,7 +121,7 @@ class Settings(BaseSettings):
     #: (reference notes §1.1–§1.2: both variants are published, the cut-off is not).
     realtime_grace_minutes: int = 60
     #: Vietnam (Circular 10/2021): run the FTP gateway for station files in the service (settings of the gateway
-    #: itself: ``ECOSENTRY_FTP_*``; folder watcher: ``ECOSENTRY_VN_FOLDER_DIRS``).
+    #: itself: ``ECOSENTRY_FTP_*``; folder watcher: ``ECOSENTRY_VN_FOLDER__DIRS``).
     ftp_enabled: bool = False
     #: FTP listening address (the same variables as ``FtpSettings``: ``ECOSENTRY_FTP_HOST``/``_PORT``; 0 = any).
     ftp_host: str = "0.0.0.0"
@@ -118,6 +173,17 @@ class Settings(BaseSettings):
     #: Detector thresholds (``ecosentry.detect.settings``), e.g. ``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``.
     detect: DetectorSettings = Field(default_factory=DetectorSettings)
 
+    # --- sections of the subsystems (each model beside its subsystem; ``ECOSENTRY_<SECTION>__<FIELD>``)
+    #: Forwarding to upper platforms (``ecosentry.forward.settings``): ``ECOSENTRY_FORWARD__POLL_EVERY`` …
+    forward: ForwardSettings = Field(default_factory=ForwardSettings)
+    #: Vietnamese file intake, timeliness and back-fill (``ecosentry.pipeline.vn_settings``):
+    #: ``ECOSENTRY_VN__DECIMAL_COMMA`` …
+    vn: VnIntakeSettings = Field(default_factory=VnIntakeSettings)
+    #: Folder watcher for Vietnamese files (``ecosentry.gateways.folder_settings``): ``ECOSENTRY_VN_FOLDER__DIRS`` …
+    vn_folder: FolderSettings = Field(default_factory=FolderSettings)
+    #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
+    notify: ChannelSettings = Field(default_factory=ChannelSettings)
+
     # --- access (ecosentry.auth: sessions, lock-out, rate limits)
     #: Secret that signs the session cookie. Unset: generated once and kept in ``data_dir/session.key``
     #: (mode 0600), so restarts and every process sharing ``data_dir`` keep the sessions.
@@ -137,7 +203,17 @@ class Settings(BaseSettings):
     #: Requests per client IP address for anonymous callers.
     rate_limit_anonymous: str = "120/minute"
 
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the former names rank below the new ones (environment and .env), above the defaults
+        return init_settings, env_settings, dotenv_settings, FormerNames(settings_cls), file_secret_settings
+
 
 @lru_cache
 def get_settings() -> Settings:
+    """The settings of this process, read once (tests that change the environment call ``cache_clear``)."""
     return Settings()

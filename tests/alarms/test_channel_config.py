@@ -1,4 +1,5 @@
-"""Channel settings from the environment and the assembly of the configured channels."""
+"""Channel settings from the environment (the section ``notify`` of the settings) and the assembly of the
+configured channels."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ecosentry.alarms.channels.email import EmailChannel
 from ecosentry.alarms.channels.live import LiveChannel, LiveHub
 from ecosentry.alarms.channels.sms import SmsChannel
 from ecosentry.alarms.channels.webhook import WebhookChannel
+from ecosentry.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +24,7 @@ def clean_env(monkeypatch):
 
 
 def test_defaults_build_webhook_and_live_only():
-    s = ChannelSettings(_env_file=None)
+    s = ChannelSettings()
     assert s.smtp_port == 25 and s.webhook_retries == 3 and s.sms_max_length == 70
     channels = build_channels(s)
     assert sorted(channels) == ["live", "webhook"]
@@ -30,8 +32,8 @@ def test_defaults_build_webhook_and_live_only():
 
 
 def test_environment_configures_every_channel(monkeypatch):
-    monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_HOST", "mail.example.gov.cn")
-    monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_PORT", "587")
+    monkeypatch.setenv("ECOSENTRY_NOTIFY__SMTP_HOST", "mail.example.gov.cn")  # the section's variables …
+    monkeypatch.setenv("ECOSENTRY_NOTIFY__SMTP_PORT", "587")  # … and below, the former flat names still read
     monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_STARTTLS", "true")
     monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_PASSWORD", "pw")
     monkeypatch.setenv("ECOSENTRY_NOTIFY_SMS_GATEWAY_URL", "https://sms.example.gov.cn/send")
@@ -39,7 +41,7 @@ def test_environment_configures_every_channel(monkeypatch):
     monkeypatch.setenv("ECOSENTRY_NOTIFY_WEBHOOK_SECRET", "s")
     monkeypatch.setenv("ECOSENTRY_NOTIFY_LIVE_HEARTBEAT_S", "5")
 
-    s = ChannelSettings(_env_file=None)
+    s = Settings().notify
     assert s.smtp_port == 587 and s.smtp_starttls and s.sms_text_field == "content"
     assert "pw" not in repr(s)  # secrets stay out of logs
     channels = build_channels(s)
@@ -53,7 +55,7 @@ def test_environment_configures_every_channel(monkeypatch):
 
 def test_live_channel_uses_the_given_hub():
     hub = LiveHub()
-    assert build_channels(ChannelSettings(_env_file=None), hub=hub)["live"].hub is hub
+    assert build_channels(ChannelSettings(), hub=hub)["live"].hub is hub
 
 
 def test_relative_links_are_made_absolute():

@@ -67,7 +67,7 @@ def settings(port: int, **kw) -> ChannelSettings:
     base = dict(smtp_host="127.0.0.1", smtp_port=port, smtp_from="生态环境监控 <alarm@ecosentry.example>",
                 smtp_timeout=5, public_base_url="https://ecosentry.example")
     base.update(kw)
-    return ChannelSettings(_env_file=None, **base)
+    return ChannelSettings(**base)
 
 
 def notification(recipient: str = "duty@example.gov.cn") -> Notification:

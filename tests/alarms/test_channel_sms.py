@@ -63,7 +63,7 @@ def channel(url: str, **kw) -> SmsChannel:
                 sms_sender_field="sign", sms_sender_id="生态环境", public_base_url="https://eco.example",
                 sms_timeout=5)
     base.update(kw)
-    return SmsChannel(ChannelSettings(_env_file=None, **base))
+    return SmsChannel(ChannelSettings(**base))
 
 
 def notification(recipient: str = "138 1234 5678", title: str = "二氧化硫超标", **payload) -> Notification:

@@ -74,7 +74,7 @@ def channel(**kw) -> WebhookChannel:
     base = dict(webhook_secret=SECRET, webhook_retries=3, webhook_backoff=0.01, webhook_timeout=5,
                 public_base_url="https://ecosentry.example")
     base.update(kw)
-    return WebhookChannel(ChannelSettings(_env_file=None, **base))
+    return WebhookChannel(ChannelSettings(**base))
 
 
 def notification(url: str, event: str = "raised") -> Notification:

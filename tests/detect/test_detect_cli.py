@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecosentry import cli
-from ecosentry.cli_detect import NAB_FAMILIES
+from ecosentry.cli.detect import NAB_FAMILIES
 from ecosentry.detect.registry import all_detectors, codes_of_family, family_of
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from ecosentry.cli_forward import app as forward_app
+from ecosentry.cli.forward import app as forward_app
 from ecosentry.forward.hj212_relay import RelayEncodeError, reencode
 from ecosentry.forward.queue import (
     Attempt,

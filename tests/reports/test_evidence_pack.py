@@ -239,7 +239,7 @@ async def test_route_gives_the_pdf_and_404(setup):
 def test_cli_writes_the_pack(setup, tmp_path, db_url, monkeypatch):
     import typer
 
-    from ecosentry.cli_evidence import evidence_command
+    from ecosentry.cli.evidence import evidence_command
     from ecosentry.settings import get_settings
 
     _engine, alarm_id, *_ = setup

@@ -7,7 +7,7 @@ platform under its own MN/PW (HJ 212-2017 §6.3, §6.6.3).
 
 Modules
 -------
-settings     ``ForwardSettings`` (env prefix ``ECOSENTRY_FORWARD_``).
+settings     ``ForwardSettings``: the section ``forward`` of the settings (env ``ECOSENTRY_FORWARD__*``).
 queue        targets, the queue in the database (idempotent per target), the feeder over ``raw_frames``,
              attempts and the delivery log.
 vn_ftp       FTP forwarder: same file name and bytes, upload to a temporary name then rename.

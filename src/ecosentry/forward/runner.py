@@ -55,7 +55,8 @@ class ForwardRunner:
     engine : Engine
         The platform's database (``raw_frames`` and the ``forward_*`` tables).
     settings : ForwardSettings, optional
-        Poll period, batch sizes, back-off and timeouts (env ``ECOSENTRY_FORWARD_*``).
+        Poll period, batch sizes, back-off and timeouts; default ``get_settings().forward``
+        (env ``ECOSENTRY_FORWARD__*``).
     feed : bool
         Feed the queue from ``raw_frames`` (default). False when the pipeline calls
         :func:`~ecosentry.forward.queue.enqueue_for_targets` itself.
@@ -63,7 +64,11 @@ class ForwardRunner:
 
     def __init__(self, engine: Engine, settings: ForwardSettings | None = None, *, feed: bool = True) -> None:
         self.engine = engine
-        self.settings = settings or ForwardSettings()
+        if settings is None:
+            from ecosentry.settings import get_settings  # the section of the one settings object
+
+            settings = get_settings().forward
+        self.settings = settings
         self.feed = feed
         self._stop = asyncio.Event()
         self._wake: dict[int, asyncio.Event] = {}

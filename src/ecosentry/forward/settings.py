@@ -1,18 +1,20 @@
-"""Settings of the forwarder (environment prefix ``ECOSENTRY_FORWARD_``); defaults are platform choices ("ours")."""
+"""Settings of the forwarder: the section ``forward`` of :class:`ecosentry.settings.Settings`
+(``get_settings().forward``; environment ``ECOSENTRY_FORWARD__POLL_EVERY`` …, the former
+``ECOSENTRY_FORWARD_POLL_EVERY`` still read with a warning). Defaults are platform choices ("ours")."""
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict
 
 
-class ForwardSettings(BaseSettings):
+class ForwardSettings(BaseModel):
     """How the forwarder polls, retries and waits.
 
     None of these numbers is fixed by Circular 10/2021 or HJ 212-2017; Circular 10/2021 Art. 39 only asks
     that data reach the authority within 5 minutes, so the defaults keep a healthy receiver well inside that.
     """
 
-    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_FORWARD_", env_file=".env", extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     #: Seconds between looks at ``raw_frames`` for new data, and between checks of an idle target. [s]
     poll_every: float = 1.0

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from ecosentry.gateways.folder_settings import FolderSettings
 from ecosentry.metrics import counters
 from ecosentry.pipeline.vn_ingest import Outcome, VnIntake
+from ecosentry.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +38,6 @@ __all__ = ["FolderSettings", "FolderWatcher", "TRANSPORT"]
 TRANSPORT = "vn-folder"
 _SKIP_DIRS = frozenset({"processed", "rejected"})
 _TEMP_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")
-
-
-class FolderSettings(BaseSettings):
-    """Folder watcher settings (env prefix ``ECOSENTRY_VN_FOLDER_``)."""
-
-    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_VN_FOLDER_", env_file=".env", extra="ignore")
-
-    #: Folders watched (JSON list in the environment: ``ECOSENTRY_VN_FOLDER_DIRS='["/srv/ftp"]'``).
-    dirs: list[Path] = []
-    #: Seconds between polls. [s]
-    poll_interval: float = 2.0
-    #: Polls over which size and modification time must stay the same. [-]
-    stable_polls: int = 2
-    #: And the file must have been untouched for this long. [s]
-    quiet_s: float = 2.0
 
 
 @dataclass
@@ -75,7 +60,7 @@ class FolderWatcher:
 
     def __init__(self, intake: VnIntake, dirs: list[Path], settings: FolderSettings | None = None) -> None:
         self.intake = intake
-        self.settings = settings or FolderSettings()
+        self.settings = settings or get_settings().vn_folder
         self.dirs = [Path(d) for d in dirs]
         self._seen: dict[Path, _Seen] = {}
         self._stop = asyncio.Event()

@@ -43,13 +43,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.envelope import Envelope, Reading
+from ecosentry.pipeline.vn_settings import VnIntakeSettings
 from ecosentry.protocols.vn_txt.model import VnFile, VnFileError
+from ecosentry.settings import get_settings
 from ecosentry.store import vn as vn_store
 from ecosentry.store.registry import PointInfo, load_point_directory
 
@@ -68,33 +69,6 @@ FLAG_BY_STATUS = {"00": "N", "01": "C", "02": "D"}
 
 #: ``Envelope.cn`` of a Vietnamese station file (the payload format, whatever the transport).
 CN_VN_TXT = "vn-txt"
-
-
-class VnIntakeSettings(BaseSettings):
-    """Timeliness and back-fill rules of Vietnamese station files (env prefix ``ECOSENTRY_VN_``).
-
-    Defaults: Circular 10/2021/TT-BTNMT Art. 39 (≤ 5 min after the result; ≥ 60 days of logger buffer),
-    reference notes §7.2 and subsystems.md §7 req. 32–33; the others are platform choices (tag "ours").
-    """
-
-    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_VN_", env_file=".env", extra="ignore")
-
-    #: A file received more than this after its time is late (Art. 39: "at the latest 5 minutes"). [min]
-    late_after_minutes: float = 5.0
-    #: A file received more than this after its time is back-fill (from the logger's buffer). 60 min is the
-    #: platform's 即时/补全 cut-off (``ECOSENTRY_REALTIME_GRACE_MINUTES``), so both notions agree. [min] (ours)
-    backfill_after_minutes: float = 60.0
-    #: Older files are refused ``too_old`` (the logger keeps ≥ 60 days, Art. 39). [d]
-    max_age_days: float = 60.0
-    #: Files dated more than this in the future are refused ``future`` (a logger clock ahead). [min] (ours)
-    future_minutes: float = 5.0
-    #: Time zone of a station not in the registry (file times are station local time). Registered stations
-    #: use ``points.tz``.
-    default_tz: str = "Asia/Ho_Chi_Minh"
-    #: ``12,5`` read as 12.5 (off: ``1,009`` is ambiguous; see the parser's notes).
-    decimal_comma: bool = False
-    #: Missing-file check: slots of the last this many hours are looked at (raised while any is missing). [h]
-    missing_window_hours: float = 2.0
 
 
 # --------------------------------------------------------------------------- parameter names and units
@@ -465,7 +439,7 @@ async def check_missing_files(engine: Engine, now: datetime, *, settings: VnInta
     """
     from ecosentry.alarms import store as alarm_store
 
-    st = settings or VnIntakeSettings()
+    st = settings or get_settings().vn
     first_seen, directory = await asyncio.to_thread(
         lambda: (vn_store.stations_with_files(engine), load_point_directory(engine)))
     wanted = set(point_ids) if point_ids is not None else set(first_seen)
@@ -638,7 +612,7 @@ class VnIntake:
         self.engine = engine
         self.directory = directory
         self.sink = sink
-        self.settings = settings or VnIntakeSettings()
+        self.settings = settings or get_settings().vn
         self.pending_log = Path(pending_log) if pending_log else None
         self.mapper_refresh_s = mapper_refresh_s
         self._mapper: ParameterMapper | None = None

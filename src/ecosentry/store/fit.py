@@ -14,6 +14,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import String, Table
 
@@ -82,7 +83,7 @@ def fit_envelope(env: Envelope) -> tuple[Envelope, Fault | None]:
     reading that does not fit is left out and the frame's other readings kept. Platform fields are cut
     and noted. The original envelope is not changed (it may be written again on a retry).
     """
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # field name → fitted value, each of its own field's type
     notes: list[str] = []
     codes: list[str] = []
     sender_fault = False

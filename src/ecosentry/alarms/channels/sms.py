@@ -137,7 +137,7 @@ class SmsChannel:
 
     def __init__(self, settings: ChannelSettings) -> None:
         if not settings.sms_gateway_url:
-            raise ValueError("the SMS channel needs ECOSENTRY_NOTIFY_SMS_GATEWAY_URL")
+            raise ValueError("the SMS channel needs ECOSENTRY_NOTIFY__SMS_GATEWAY_URL")
         self.settings = settings
         self.counts: Counter[str] = Counter()
         # One TLS context (system trust store) for all requests: building one per client costs ~0.1 s.

@@ -140,7 +140,7 @@ class WebhookChannel:
         self._tls = ssl.create_default_context()
         self._secret = secret_value(settings.webhook_secret)
         if not self._secret:
-            log.warning("webhook secret is empty (ECOSENTRY_NOTIFY_WEBHOOK_SECRET): webhooks are sent unsigned")
+            log.warning("webhook secret is empty (ECOSENTRY_NOTIFY__WEBHOOK_SECRET): webhooks are sent unsigned")
 
     def headers(self, n: Notification, body: bytes, now: float | None = None) -> dict[str, str]:
         """The request headers of one attempt (a fresh timestamp and signature per attempt)."""

@@ -35,9 +35,9 @@ def get_live_hub(request: Request) -> LiveHub:
     """The application's hub (``app.state.live_hub``), created with the settings' sizes when missing."""
     hub = getattr(request.app.state, "live_hub", None)
     if hub is None:
-        from ecosentry.alarms.channels.config import ChannelSettings
+        from ecosentry.settings import get_settings
 
-        s = ChannelSettings()
+        s = get_settings().notify
         hub = LiveHub(s.live_queue_size, s.live_replay_size, s.live_heartbeat_s)
         request.app.state.live_hub = hub
     return hub

@@ -51,11 +51,11 @@ async def _run(*, spool_name: str, ftp: bool, dirs: list[Path], check_every: flo
 
 
 async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], check_every: float, ready) -> None:
-    from ecosentry.gateways.folder import FolderSettings, FolderWatcher
+    from ecosentry.gateways.folder import FolderWatcher
     from ecosentry.gateways.ftp import FtpGateway, FtpSettings
     from ecosentry.pipeline.directory import PointDirectory
     from ecosentry.pipeline.spool import Spool, SpoolReader
-    from ecosentry.pipeline.vn_ingest import VnIntakeSettings, check_missing_files, make_intake
+    from ecosentry.pipeline.vn_ingest import check_missing_files, make_intake
     from ecosentry.pipeline.worker import IngestWorker
     from ecosentry.service import prepare_database
 
@@ -66,7 +66,7 @@ async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], chec
     engine = await asyncio.to_thread(prepare_database, st.database_url)
     directory = await asyncio.to_thread(PointDirectory, engine)
     spool = Spool(st.data_dir / spool_name)
-    vst = VnIntakeSettings()
+    vst = st.vn
     intake = make_intake(engine, directory, spool, st.data_dir, loop, vst)
     worker = IngestWorker(engine, SpoolReader(st.data_dir / spool_name), directory, batch_max=st.ingest_batch_max,
                           hourly_every=st.hourly_every, wake=spool.new_data, auto_gap_marks=st.auto_gap_marks)
@@ -78,7 +78,7 @@ async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], chec
         await asyncio.to_thread(gateway.start)
         console.print(f"FTP intake on {fst.host}:{gateway.port}, drop folders in {gateway.root}")
     if dirs:
-        watcher = FolderWatcher(intake, dirs, FolderSettings())
+        watcher = FolderWatcher(intake, dirs, st.vn_folder)
         tasks.append(asyncio.create_task(watcher.run(), name="folder-watcher"))
         console.print(f"watching {', '.join(map(str, dirs))}")
 
@@ -122,23 +122,23 @@ def serve(check_every: float = typer.Option(60.0, help="seconds between missing-
 
 
 @app.command("watch")
-def watch(dirs: list[Path] = typer.Argument(None, help="folders to watch (default ECOSENTRY_VN_FOLDER_DIRS)"),
+def watch(dirs: list[Path] = typer.Argument(None, help="folders to watch (default ECOSENTRY_VN_FOLDER__DIRS)"),
           check_every: float = typer.Option(60.0, help="seconds between missing-file checks"),
           verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run the folder watcher alone: station files arriving by other means (another FTP server, rsync ...)."""
-    from ecosentry.gateways.folder import FolderSettings
+    from ecosentry.settings import get_settings
 
     _logging(verbose)
-    folders = list(dirs or []) or list(FolderSettings().dirs)
+    folders = list(dirs or []) or list(get_settings().vn_folder.dirs)
     if not folders:
-        err.print("[red]no folder to watch[/red]: give folders or set ECOSENTRY_VN_FOLDER_DIRS")
+        err.print("[red]no folder to watch[/red]: give folders or set ECOSENTRY_VN_FOLDER__DIRS")
         raise typer.Exit(2)
     _run_stack(spool_name="spool-vn-folder", ftp=False, dirs=folders, check_every=check_every)
 
 
 def _run_stack(**kwargs) -> None:
     """:func:`_run`; a spool whose worker another process runs ends the command with one sentence (exit 2)."""
-    from ecosentry.cli_messages import cli_language, spool_busy_message
+    from ecosentry.cli.messages import cli_language, spool_busy_message
     from ecosentry.pipeline.spool_lock import SpoolBusy
     from ecosentry.settings import get_settings
 

@@ -1,7 +1,6 @@
 """``ecosentry forward ...``: upper-level forwarding targets, backlog, and a standalone forwarder.
 
-Register in ``cli.py`` with ``app.add_typer(forward_app, name="forward")`` (``from ecosentry.cli_forward import
-app as forward_app``).
+Registered in ``ecosentry/cli/__init__.py`` with ``app.add_typer(forward_app, name="forward")``.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from ecosentry.forward.queue import (
     set_target_active,
 )
 from ecosentry.forward.runner import ForwardRunner
-from ecosentry.forward.settings import ForwardSettings
 from ecosentry.settings import get_settings
 
 app = typer.Typer(help="Forwarding to upper platforms: MONRE by FTP (Vietnam), HJ 212 relay (China).",
@@ -165,7 +163,7 @@ def run(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def _main() -> None:
-        runner = ForwardRunner(_engine(), ForwardSettings())
+        runner = ForwardRunner(_engine(), get_settings().forward)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)

@@ -1,4 +1,5 @@
-"""``ecosentry`` command line: serve | demo | simulate | migrate | registry | hj212 | bench."""
+"""The core's commands (migrate, serve, worker, recompute, simulate, demo, registry, rules, report, bench) and
+the root app and groups the subsystems add theirs to (``ecosentry.cli``)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ecosentry.cli_compute import compute_command
-from ecosentry.cli_detect import bench_detect_command, detect_command, simulate_inject_command
-from ecosentry.cli_evidence import evidence_command
-from ecosentry.cli_hj212 import app as hj212_app
-from ecosentry.cli_forward import app as forward_app
-from ecosentry.cli_ftp import app as ftp_app
-from ecosentry.cli_vn import app as vn_app
-from ecosentry.cli_users import app as users_app
 from ecosentry.settings import Settings, get_settings
 
 app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
@@ -28,26 +21,6 @@ bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_arg
 rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)
 alarm_app = typer.Typer(help="Alarms: the evidence pack for enforcement.", no_args_is_help=True)
-app.add_typer(hj212_app, name="hj212")
-app.add_typer(vn_app, name="vn")
-app.add_typer(forward_app, name="forward")
-app.add_typer(ftp_app, name="ftp")
-app.add_typer(registry_app, name="registry")
-app.add_typer(bench_app, name="bench")
-app.add_typer(rules_app, name="rules")
-app.add_typer(report_app, name="report")
-app.add_typer(alarm_app, name="alarm")
-app.add_typer(users_app, name="user")
-alarm_app.command("evidence", help="The evidence pack (证据包) PDF of an alarm: data window, chart, rules, marks, "
-                  "raw frames, history.")(evidence_command)
-app.command("compute", help="Offline audit: hours, days, months and rates from a long-format CSV, no server.")(
-    compute_command)
-app.command("detect", help="Falsification and anomaly detectors on a CSV file (long or NAB), no server.")(
-    detect_command)
-app.command("simulate-inject", help="Write a labelled synthetic CEMS set with injected faults (files, no server).")(
-    simulate_inject_command)
-bench_app.command("detect", help="Precision and recall of every registered detector on injected faults.")(
-    bench_detect_command)
 console = Console()
 err = Console(stderr=True)
 
@@ -69,7 +42,7 @@ def _run_service(main, st: Settings, options: dict[str, str]) -> None:
     """Run ``main`` until a signal; a listening port held by another program ends the command with one
     sentence naming the port and the option (``options``: web/hj212/ftp → option) that moves it, exit 2;
     so does a spool whose ingest worker another process runs."""
-    from ecosentry.cli_messages import cli_language, port_in_use_message
+    from ecosentry.cli.messages import cli_language, port_in_use_message
     from ecosentry.pipeline.spool_lock import SpoolBusy
     from ecosentry.service import PortInUse
 
@@ -195,7 +168,7 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose"),
 
 
 def _print_spool_busy(exc, st: Settings) -> None:
-    from ecosentry.cli_messages import cli_language, spool_busy_message
+    from ecosentry.cli.messages import cli_language, spool_busy_message
 
     err.print(spool_busy_message(exc, cli_language(st.default_locale)), highlight=False, markup=False,
               soft_wrap=True)
@@ -335,6 +308,8 @@ def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="vir
         if inject_out is None:
             err.print("[red]--inject needs --inject-out DIR[/red]")
             raise typer.Exit(2)
+        from ecosentry.cli.detect import simulate_inject_command
+
         simulate_inject_command(out=inject_out, inject=inject, seed=seed, points=24, days=30, per_class=2, clean=4)
         return
     from ecosentry.simulate.fleet import demo_fleet, write_fleet_yaml
@@ -486,7 +461,3 @@ def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated log
 
     run_bench(loggers=loggers, frames=frames, databases=[d.strip() for d in databases.split(",") if d.strip()],
               pg_url=pg_url, out=out, console=console)
-
-
-if __name__ == "__main__":
-    app()

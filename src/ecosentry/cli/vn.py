@@ -1,7 +1,6 @@
 """``ecosentry vn ...``: Vietnamese station files (Circular 10/2021/TT-BTNMT) from the command line.
 
-Register in ``ecosentry/cli.py`` with ``app.add_typer(vn_app, name="vn")`` (``from ecosentry.cli_vn import
-app as vn_app``).
+Registered in ``ecosentry/cli/__init__.py`` with ``app.add_typer(vn_app, name="vn")``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,117 @@
+"""The one settings object: subsystem sections nested under ``__``, the sections' former flat variables still
+read (below the new name) with a warning naming the new one, read once per process."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+from ecosentry.settings import Settings, get_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    """No ECOSENTRY_* of the caller's and no .env of the checkout: each test sets what it reads."""
+    import os
+
+    for name in list(os.environ):
+        if name.upper().startswith("ECOSENTRY_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_a_section_is_read_from_its_nested_variables(monkeypatch, caplog):
+    monkeypatch.setenv("ECOSENTRY_FORWARD__POLL_EVERY", "2.5")
+    monkeypatch.setenv("ECOSENTRY_FORWARD__WINDOW", "3")
+    monkeypatch.setenv("ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS", "6")
+    with caplog.at_level(logging.WARNING, logger="ecosentry.settings"):
+        st = Settings()
+    assert (st.forward.poll_every, st.forward.window) == (2.5, 3)
+    assert st.forward.backoff_max == 300.0  # the others keep their defaults
+    assert st.detect.national.constant_hours == 6
+    assert not caplog.records
+
+
+def test_the_former_flat_variable_is_still_read_with_a_warning_naming_the_new_one(monkeypatch, caplog):
+    monkeypatch.setenv("ECOSENTRY_FORWARD_POLL_EVERY", "4")
+    monkeypatch.setenv("ECOSENTRY_FORWARD_MAX_ATTEMPTS", "7")
+    with caplog.at_level(logging.WARNING, logger="ecosentry.settings"):
+        st = Settings()
+    assert (st.forward.poll_every, st.forward.max_attempts) == (4.0, 7)
+    said = {r.getMessage() for r in caplog.records}
+    assert any("ECOSENTRY_FORWARD_POLL_EVERY" in m and "ECOSENTRY_FORWARD__POLL_EVERY" in m for m in said), said
+    assert any("ECOSENTRY_FORWARD_MAX_ATTEMPTS" in m and "ECOSENTRY_FORWARD__MAX_ATTEMPTS" in m for m in said), said
+
+
+def test_the_new_name_wins_over_the_former_and_sections_merge(monkeypatch):
+    monkeypatch.setenv("ECOSENTRY_FORWARD_POLL_EVERY", "4")
+    monkeypatch.setenv("ECOSENTRY_FORWARD__POLL_EVERY", "0.5")
+    monkeypatch.setenv("ECOSENTRY_FORWARD_WINDOW", "2")  # former name for another field of the same section
+    st = Settings()
+    assert (st.forward.poll_every, st.forward.window) == (0.5, 2)
+
+
+def test_the_former_name_in_dot_env_is_read_too(tmp_path, caplog):
+    (tmp_path / ".env").write_text("ECOSENTRY_FORWARD_ACK_TIMEOUT=2\nECOSENTRY_HJ212_PORT=9300\n")
+    with caplog.at_level(logging.WARNING, logger="ecosentry.settings"):
+        st = Settings()
+    assert (st.forward.ack_timeout, st.hj212_port) == (2.0, 9300)
+    assert any("ECOSENTRY_FORWARD__ACK_TIMEOUT" in r.getMessage() for r in caplog.records)
+
+
+def test_a_misspelt_field_of_a_section_is_refused_naming_it(monkeypatch):
+    monkeypatch.setenv("ECOSENTRY_FORWARD__POLL_EVRY", "1")
+    with pytest.raises(ValidationError, match="poll_evry"):
+        Settings()
+
+
+def test_flat_core_variables_keep_working_and_are_read_once(monkeypatch):
+    monkeypatch.setenv("ECOSENTRY_HJ212_PORT", "9301")
+    monkeypatch.setenv("ECOSENTRY_DETECT_EVERY", "15")  # a flat core field beside the detect section
+    first = get_settings()
+    monkeypatch.setenv("ECOSENTRY_HJ212_PORT", "9302")
+    assert get_settings() is first and first.hj212_port == 9301 and first.detect_every == 15.0
+    get_settings.cache_clear()
+    assert get_settings().hj212_port == 9302
+
+
+def test_the_vietnamese_sections_read_new_and_former_names(monkeypatch, tmp_path, caplog):
+    inbox = tmp_path / "inbox"
+    monkeypatch.setenv("ECOSENTRY_VN_FOLDER_DIRS", f'["{inbox}"]')  # former name, a JSON list as before
+    monkeypatch.setenv("ECOSENTRY_VN_DECIMAL_COMMA", "true")  # former name
+    monkeypatch.setenv("ECOSENTRY_VN__LATE_AFTER_MINUTES", "10")  # new name
+    with caplog.at_level(logging.WARNING, logger="ecosentry.settings"):
+        st = Settings()
+    assert st.vn_folder.dirs == [inbox]
+    assert (st.vn.decimal_comma, st.vn.late_after_minutes, st.vn.max_age_days) == (True, 10.0, 60.0)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "ECOSENTRY_VN_FOLDER__DIRS" in said and "ECOSENTRY_VN__DECIMAL_COMMA" in said
+    assert "LATE_AFTER_MINUTES" not in said  # the new name is not a deprecated one
+
+
+def test_the_intake_and_the_watcher_take_their_section_by_default(monkeypatch, tmp_path):
+    """Built without settings, the Vietnamese intake and the folder watcher use the one settings object."""
+    from ecosentry.gateways.folder import FolderWatcher
+    from ecosentry.pipeline.vn_ingest import VnIntake
+
+    monkeypatch.setenv("ECOSENTRY_VN__MAX_AGE_DAYS", "30")
+    monkeypatch.setenv("ECOSENTRY_VN_FOLDER__QUIET_S", "0.5")
+    intake = VnIntake(None, None, None)  # engine, directory and spool are not used before a file arrives
+    assert intake.settings is get_settings().vn and intake.settings.max_age_days == 30.0
+    assert FolderWatcher(intake, [tmp_path]).settings.quiet_s == 0.5
+
+
+def test_the_notification_channels_are_the_notify_section(monkeypatch, caplog):
+    from ecosentry.alarms.channels.config import build_channels
+
+    monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_HOST", "mail.example.gov.cn")  # former name
+    monkeypatch.setenv("ECOSENTRY_NOTIFY__SMS_GATEWAY_URL", "https://sms.example.gov.cn/send")
+    with caplog.at_level(logging.WARNING, logger="ecosentry.settings"):
+        assert sorted(build_channels()) == ["email", "live", "sms", "webhook"]  # built from get_settings()
+    assert get_settings().notify.smtp_host == "mail.example.gov.cn"
+    assert any("ECOSENTRY_NOTIFY__SMTP_HOST" in r.getMessage() for r in caplog.records)
