@@ -207,14 +207,19 @@ def test_pdf_carries_mn_code_enterprise_rule_and_digest(setup, tmp_path):
                         str(ARTIFACTS / "evidence-pack")], check=True)
 
 
-def test_exceedance_alarm_lists_its_periods(setup, tmp_path):
-    engine, _alarm_id, gas, _frames, _mark = setup
+def _exceedance_alarm(engine, gas: int) -> int:
+    """An exceedance alarm of the 11:00 (local) SO2 hour: 46.2 against 35, 0.32 times over."""
     period = {"factor_code": "a21026", "period": "hour", "period_start": T0 + timedelta(hours=1),
               "judged_value": 46.2, "exceeded": True, "multiple": 0.32, "limit_value": SO2_LIMIT}
     alarm, _ = raise_alarm(engine, type="ALM-EXCEEDANCE", source_type="point", source_id=gas, severity=None,
                            title=f"{GAS_MN}: exceedance of a21026", explanation="Point exceeds its limit.",
                            evidence={"periods": [period]}, point_id=gas, factor_codes=["a21026"], at=NOW)
-    pack = build_evidence_pack(engine, alarm["id"], now=NOW)
+    return alarm["id"]
+
+
+def test_exceedance_alarm_lists_its_periods(setup, tmp_path):
+    engine, _alarm_id, gas, _frames, _mark = setup
+    pack = build_evidence_pack(engine, _exceedance_alarm(engine, gas), now=NOW)
     assert [(p.factor_code, p.value, p.limit_value, p.multiple) for p in pack.periods] == [
         ("a21026", 46.2, SO2_LIMIT, 0.32)]
     assert pack.span_start == T0 + timedelta(hours=1) and pack.span_end == NOW
@@ -264,12 +269,7 @@ def test_pack_says_the_alarm_and_marks_in_chinese(setup):
     from ecosentry.reports.evidence import hour_reason, mark_kind
 
     engine, _alarm_id, gas, _frames, _mark = setup
-    period = {"factor_code": "a21026", "period": "hour", "period_start": T0 + timedelta(hours=1),
-              "judged_value": 46.2, "exceeded": True, "multiple": 0.32, "limit_value": SO2_LIMIT}
-    alarm, _ = raise_alarm(engine, type="ALM-EXCEEDANCE", source_type="point", source_id=gas, severity=None,
-                           title=f"{GAS_MN}: exceedance of a21026", explanation="Point exceeds its limit.",
-                           evidence={"periods": [period]}, point_id=gas, factor_codes=["a21026"], at=NOW)
-    pack = build_evidence_pack(engine, alarm["id"], now=NOW)
+    pack = build_evidence_pack(engine, _exceedance_alarm(engine, gas), now=NOW)
     assert pack.title_text.startswith("苏州测试热电有限公司") and "二氧化硫" in pack.title_text
     assert "超过限值" in pack.explanation_text and "11:00" in pack.explanation_text  # 03:00 UTC
     assert [mark_kind(m) for m in pack.marks] == ["维护（设备维护）"]
