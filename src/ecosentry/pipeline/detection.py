@@ -375,18 +375,25 @@ class DetectionJob:
                           evidence={"periods": running})
 
 
+def _judged_periods(point_id: int):
+    """Per judged kind of period (hour: hourly_values; day: derived_periods), its table, name, judged value
+    (the 折算 mean where there is one), length, the columns the alarms carry and the point's rows."""
+    h, d = s.hourly_values, s.derived_periods
+    for table, period, length in ((h, "hour", timedelta(hours=1)), (d, "day", timedelta(days=1))):
+        columns = (table.c.factor_code, table.c.period_start,
+                   func.coalesce(table.c.zs_value, table.c.value).label("judged_value"), table.c.exceeded,
+                   table.c.multiple, table.c.limit_value)
+        mine = [table.c.point_id == point_id] + ([d.c.period == "day"] if table is d else [])
+        yield table, period, length, columns, mine
+
+
 def _running_over_limit(conn, point_id: int, now: datetime) -> list[dict]:
     """Hours (days) still running at ``now`` whose mean so far is judged above the limit (``running``)."""
     out: list[dict] = []
-    h, d = s.hourly_values, s.derived_periods
-    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
-                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
-        filters = [table.c.point_id == point_id, table.c.exceeded.is_(True), table.c.period_start > now - length,
-                   table.c.period_start <= now]
-        if table is d:
-            filters.append(d.c.period == "day")
-        rows = conn.execute(select(table.c.factor_code, table.c.period_start, value_expr.label("judged_value"),
-                                   table.c.exceeded, table.c.multiple, table.c.limit_value).where(*filters)).mappings()
+    for table, period, length, columns, mine in _judged_periods(point_id):
+        rows = conn.execute(select(*columns).where(*mine, table.c.exceeded.is_(True),
+                                                   table.c.period_start > now - length,
+                                                   table.c.period_start <= now)).mappings()
         out += [{**r, "period": period, "running": True} for r in rows]
     return out
 
@@ -399,17 +406,12 @@ def _newest_judgements(conn, point_id: int, since: datetime, now: datetime) -> l
     the hour is not that mean (an hour over the limit at :48 may end under it, issue 11 item 3).
     """
     out: list[dict] = []
-    h, d = s.hourly_values, s.derived_periods
-    for table, period, value_expr, length in ((h, "hour", func.coalesce(h.c.zs_value, h.c.value), timedelta(hours=1)),
-                                              (d, "day", func.coalesce(d.c.zs_value, d.c.value), timedelta(days=1))):
-        filters = [table.c.point_id == point_id, table.c.exceeded.is_not(None), table.c.period_start >= since,
+    for table, period, length, columns, mine in _judged_periods(point_id):
+        filters = [*mine, table.c.exceeded.is_not(None), table.c.period_start >= since,
                    table.c.period_start <= now - length]
-        if table is d:
-            filters.append(d.c.period == "day")
         newest = (select(table.c.factor_code, func.max(table.c.period_start).label("t"))
                   .where(*filters).group_by(table.c.factor_code).subquery())
-        rows = conn.execute(select(table.c.factor_code, table.c.period_start, value_expr.label("judged_value"),
-                                   table.c.exceeded, table.c.multiple, table.c.limit_value)
+        rows = conn.execute(select(*columns)
                             .join(newest, (newest.c.factor_code == table.c.factor_code)
                                   & (newest.c.t == table.c.period_start))
                             .where(*filters)).mappings()
