@@ -21,13 +21,23 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
-__all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "Formatter"]
+__all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "accept_languages", "Formatter"]
 
 #: UI languages: code → name in that language (the switcher shows these).
 LOCALES: dict[str, str] = {"zh": "简体中文", "vi": "Tiếng Việt", "en": "English"}
 #: UI code → Babel locale for dates and numbers.
 BABEL_LOCALE = {"zh": "zh_Hans_CN", "vi": "vi_VN", "en": "en_GB"}
 LOCALE_DIR = Path(__file__).parent / "web" / "locale"
+
+
+def accept_languages(header: str) -> list[str]:
+    """The primary language tags of an ``Accept-Language`` header, in the order given (``zh-CN`` → ``zh``)."""
+    out = []
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag:
+            out.append(tag.split("-")[0])
+    return out
 
 
 @lru_cache(maxsize=None)

@@ -14,24 +14,15 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from ecosentry.locale import BABEL_LOCALE, LOCALE_DIR, LOCALES, Formatter, translations
+from ecosentry.locale import BABEL_LOCALE, LOCALE_DIR, LOCALES, Formatter, accept_languages, translations
 
 __all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "negotiate", "Formatter"]
-
-
-def _accept_language(header: str) -> list[str]:
-    out = []
-    for part in header.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag:
-            out.append(tag.split("-")[0])
-    return out
 
 
 def negotiate(request: Request, user_locale: str | None = None, default: str = "zh") -> str:
     """The language of this request (see the module docstring for the order)."""
     for candidate in (request.query_params.get("lang"), request.cookies.get("lang"), user_locale,
-                      *_accept_language(request.headers.get("accept-language", "")), default):
+                      *accept_languages(request.headers.get("accept-language", "")), default):
         if candidate in LOCALES:
             return candidate
     return "zh"

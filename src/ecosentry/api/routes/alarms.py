@@ -32,6 +32,7 @@ from ecosentry.api.timefmt import parse_time
 from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import alarm_clause, alarm_or_404
 from ecosentry.auth.principal import Principal
+from ecosentry.locale import LOCALES, accept_languages
 from ecosentry.store.audit import jsonable
 from ecosentry.store.marks import get_mark, MarkNotFound
 
@@ -98,10 +99,9 @@ def _detail(engine: Engine, alarm_id: int) -> dict:
 def _reader(request: Request, principal: Principal) -> str:
     """The language of the ``text`` fields: ``?lang=``, ``Accept-Language``, the user's locale, the default."""
     st = getattr(request.app.state, "settings", None)
-    accept = [part.split(";")[0].strip().split("-")[0].lower()
-              for part in request.headers.get("accept-language", "").split(",") if part.strip()]
+    accept = accept_languages(request.headers.get("accept-language", ""))
     for candidate in (request.query_params.get("lang"), *accept, principal.locale):
-        if candidate in ("zh", "vi", "en"):
+        if candidate in LOCALES:
             return candidate
     return reader_language(None, getattr(st, "default_locale", "zh"))
 
