@@ -1,7 +1,7 @@
 """The state of a list page (search, filters, sort, page) read from and written to the query string.
 
 Every list of the pages (enterprises, the hourly values of a point, …) reads its query with
-:meth:`ListQuery.from_request`, applies it on the server (:func:`search_clause`, :func:`sorted_page`,
+:meth:`ListQuery.from_request`, applies it on the server (:func:`search_clause`,
 :func:`page_of`) and draws its controls with the macros of ``templates/list_macros.html`` (search box, sortable
 column headers, page links), so the state is in the address: a list can be bookmarked and shared, and the
 browser's back button works.
@@ -13,12 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, Select
-
-from ecosentry.store.queries import listing as queries
 from ecosentry.store.queries.listing import search_clause
 
-__all__ = ["ListQuery", "search_clause", "sorted_page", "page_of"]
+__all__ = ["ListQuery", "search_clause", "page_of"]
 
 #: Longest search text taken from the address (a longer one is cut). [characters]
 MAX_SEARCH = 100
@@ -95,12 +92,6 @@ class ListQuery:
 
     def pages(self, total: int) -> int:
         return max(1, -(-total // self.per_page))
-
-
-def sorted_page(conn: Connection, query: Select, lq: ListQuery, sort_columns: dict[str, Any],
-                tiebreak: Any) -> tuple[list[dict], int]:
-    """One page of ``query`` sorted by ``sort_columns[lq.sort]`` (then ``tiebreak``), and the total count."""
-    return queries.sorted_page(conn, query, lq.offset, lq.per_page, sort_columns[lq.sort], lq.desc, tiebreak)
 
 
 def page_of(items: Sequence, lq: ListQuery) -> tuple[list, int]:
