@@ -97,7 +97,7 @@ def test_the_vietnamese_sections_read_new_and_former_names(monkeypatch, tmp_path
 def test_the_intake_and_the_watcher_take_their_section_by_default(monkeypatch, tmp_path):
     """Built without settings, the Vietnamese intake and the folder watcher use the one settings object."""
     from ecosentry.gateways.folder import FolderWatcher
-    from ecosentry.pipeline.vn_ingest import VnIntake
+    from ecosentry.subsystems.monitoring.pipeline.vn_ingest import VnIntake
 
     monkeypatch.setenv("ECOSENTRY_VN__MAX_AGE_DAYS", "30")
     monkeypatch.setenv("ECOSENTRY_VN_FOLDER__QUIET_S", "0.5")

@@ -1,30 +1,31 @@
-"""The whole catalogue of codes: rules, detectors and alarm types, from every module that registers some.
+"""The whole catalogue of codes: rules, detectors and alarm types, of the core and every installed subsystem.
 
-:mod:`ecosentry.rules.catalogue` is plain data that imports nothing; the modules that add codes
-(rules, marks, detectors, alarm types, the detection job) register them when imported. This module imports
-them all, so ``ecosentry rules list``, the API and the UI show the same complete list.
+:mod:`ecosentry.contracts.catalogue` is plain data that imports nothing; the modules that add codes register
+them when imported. The core's are the alarm types (:mod:`ecosentry.alarms.catalogue`); each subsystem names
+its own (:attr:`ecosentry.contracts.subsystem.Subsystem.catalogue`). This module imports them all, so
+``ecosentry rules list``, the API and the UI show the same complete list.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from ecosentry.rules.catalogue import Rule, catalogue
+from ecosentry.contracts.catalogue import Rule, catalogue
+from ecosentry.installed import installed
 
-__all__ = ["REGISTERING_MODULES", "full_catalogue"]
+__all__ = ["CORE_REGISTERING_MODULES", "registering_modules", "full_catalogue"]
 
-#: Modules whose import registers codes.
-REGISTERING_MODULES = (
-    "ecosentry.rules.cn.hourly", "ecosentry.rules.cn.aggregates", "ecosentry.rules.cn.flue_gas",
-    "ecosentry.rules.cn.rates", "ecosentry.rules.cn.exceedance", "ecosentry.rules.cn.substitution",
-    "ecosentry.rules.cn.marks", "ecosentry.detect.national", "ecosentry.detect.patterns",
-    "ecosentry.detect.statistical", "ecosentry.alarms.catalogue", "ecosentry.rules.vn.status",
-    "ecosentry.rules.vn.qcvn", "ecosentry.rules.vn.completeness",
-)
+#: The core's modules whose import registers codes.
+CORE_REGISTERING_MODULES = ("ecosentry.alarms.catalogue",)
+
+
+def registering_modules() -> tuple[str, ...]:
+    """The core's registering modules, then each installed subsystem's."""
+    return CORE_REGISTERING_MODULES + tuple(m for sub in installed() for m in sub.catalogue)
 
 
 def full_catalogue() -> list[Rule]:
     """Every registered code, sorted."""
-    for name in REGISTERING_MODULES:
+    for name in registering_modules():
         importlib.import_module(name)
     return catalogue()

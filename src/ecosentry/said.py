@@ -12,7 +12,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Said"]
+__all__ = ["Said", "N_"]
+
+
+def N_(msgid: str) -> str:
+    """Mark a msgid for extraction (Babel's ``N_`` keyword); it is translated where it is shown."""
+    return msgid
 
 
 def _english(value: Any) -> Any:

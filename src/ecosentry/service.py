@@ -1,4 +1,5 @@
-"""One running ecosentry: database, spool, ingest worker, HJ 212 gateway and the web/API server."""
+"""One running ecosentry: database, spool, ingest worker, HJ 212 gateway, the installed subsystems' parts
+(:attr:`ecosentry.contracts.subsystem.Subsystem.services`) and the web/API server."""
 
 from __future__ import annotations
 
@@ -19,15 +20,13 @@ from ecosentry.alarms.channels.config import build_channels
 from ecosentry.alarms.channels.live import LiveHub
 from ecosentry.alarms.dispatch import Dispatcher
 from ecosentry.api.app import create_app
-from ecosentry.forward.runner import ForwardRunner
-from ecosentry.gateways.folder import FolderWatcher
-from ecosentry.gateways.ftp import FtpGateway, FtpSettings
+from ecosentry.contracts.subsystem import PortInUse, ServiceContext
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
-from ecosentry.pipeline.detection import DetectionJob, DetectionSettings
+from ecosentry.installed import each
 from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.sinks import build_sinks
 from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
 from ecosentry.pipeline.spool_lock import SpoolBusy, SpoolLock
-from ecosentry.pipeline.vn_ingest import check_missing_files, make_intake
 from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.settings import Settings
 from ecosentry.store.db import make_engine, migrate
@@ -45,14 +44,6 @@ def prepare_database(url: str) -> Engine:
         seed_factors(conn)
         ensure_month_partitions(conn)
     return engine
-
-
-class PortInUse(RuntimeError):
-    """A listening port of the service (``web``, ``hj212`` or ``ftp``) is held by another program."""
-
-    def __init__(self, what: str, host: str, port: int) -> None:
-        super().__init__(f"{what} port {port} on {host} is already in use")
-        self.what, self.host, self.port = what, host, port
 
 
 def _is_addr_in_use(exc: OSError) -> bool:
@@ -110,6 +101,20 @@ class Service:
         self._font_proc: subprocess.Popen | None = None
         self.worker_proc: subprocess.Popen | None = None
         self._worker_pipe: int | None = None
+        #: The subsystems' parts, by name (:meth:`part`).
+        self.parts: dict = {}
+
+    def part(self, name: str):
+        """The running part ``name`` of a subsystem (its ``target`` when it wraps one), or None."""
+        p = self.parts.get(name)
+        return getattr(p, "target", p)
+
+    def __getattr__(self, name: str):
+        # ``service.detection``, ``service.forwarder``, ``service.vn_intake``: the subsystems' parts by name
+        parts = self.__dict__.get("parts") or {}
+        if name in parts:
+            return self.part(name)
+        raise AttributeError(name)
 
     async def start(self, *, web: bool = True, gateway: bool = True, alarms: bool = True,
                     forward: bool = True) -> None:
@@ -139,39 +144,21 @@ class Service:
             self.spool_lock.release()
             self._start_worker_process()
         else:
-            self.worker = IngestWorker(self.engine, SpoolReader(st.data_dir / "spool"), self.directory,
-                                       batch_max=st.ingest_batch_max, hourly_every=st.hourly_every,
-                                       wake=self.spool.new_data, auto_gap_marks=st.auto_gap_marks)
+            self.worker = IngestWorker(self.engine, SpoolReader(st.data_dir / "spool"),
+                                       build_sinks(self.engine, st, self.directory), batch_max=st.ingest_batch_max,
+                                       flush_every=st.hourly_every, wake=self.spool.new_data)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
-        self.ftp = self.folder_watcher = None
-        folder_dirs = st.vn_folder.dirs
-        if st.ftp_enabled or folder_dirs:
-            self.vn_intake = make_intake(self.engine, self.directory, self.spool, st.data_dir,
-                                         asyncio.get_running_loop(), st.vn)
-            if st.ftp_enabled:
-                ftp_st = FtpSettings()
-                self.ftp = FtpGateway(self.vn_intake, self.directory, ftp_st.root or st.data_dir / "ftp", ftp_st)
-                try:
-                    await asyncio.to_thread(self.ftp.start, st.ftp_host, st.ftp_port)
-                except OSError as exc:
-                    self.ftp = None
-                    if _is_addr_in_use(exc):
-                        raise PortInUse("ftp", st.ftp_host, st.ftp_port) from exc
-                    raise
-            if folder_dirs:
-                self.folder_watcher = FolderWatcher(self.vn_intake, folder_dirs, st.vn_folder)
-                self._tasks.append(asyncio.create_task(self.folder_watcher.run(), name="vn-folder"))
-            self._tasks.append(asyncio.create_task(self._vn_checks(), name="vn-checks"))
         self.live_hub = LiveHub()
         self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(st.notify, hub=self.live_hub),
                                                    st, hub=self.live_hub)
-        self.detection = DetectionJob(self.engine, DetectionSettings.from_settings(st), dispatcher=self.dispatcher,
-                                      detector_settings=st.detect)
-        self.forwarder = ForwardRunner(self.engine, st.forward) if forward else None
-        if self.forwarder is not None:
-            self._tasks.append(asyncio.create_task(self.forwarder.run(), name="forwarder"))
+        enabled = frozenset(k for k, v in (("gateway", gateway), ("alarms", alarms), ("forward", forward)) if v)
+        ctx = ServiceContext(settings=st, engine=self.engine, spool=self.spool, directory=self.directory,
+                             dispatcher=self.dispatcher, enabled=enabled, parts=self.parts)
+        for _, make_parts in each("services"):
+            for part in make_parts(ctx):
+                self.parts[part.name] = part
+                await part.start()
         if alarms:
-            self._tasks.append(asyncio.create_task(self.detection.run(), name="detection"))
             self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
         if gateway:
             gw = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
@@ -234,18 +221,6 @@ class Service:
             await asyncio.sleep(self.settings.directory_refresh_every)
             self.directory.refresh_in_background()
 
-    async def _vn_checks(self) -> None:
-        """Missing station files (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows kept while
-        the database was down, every detection period."""
-        while True:
-            await asyncio.sleep(self.settings.detect_every)
-            try:
-                await asyncio.to_thread(self.vn_intake.flush_pending_log)
-                await check_missing_files(self.engine, datetime.now(timezone.utc), settings=self.settings.vn,
-                                          dispatcher=self.dispatcher)
-            except Exception:
-                log.exception("missing-file check failed; retrying next period")
-
     async def _alarm_ticks(self) -> None:
         """Escalations and repeat notifications of the open alarms, on the wall clock."""
         while True:
@@ -257,7 +232,8 @@ class Service:
 
     @property
     def ftp_port(self) -> int:
-        return self.ftp.port if self.ftp else 0
+        """The FTP port of the Vietnamese intake, 0 when it does not run."""
+        return getattr(self.parts.get("vn_intake"), "port", 0)
 
     @property
     def hj212_port(self) -> int:
@@ -296,14 +272,13 @@ class Service:
         self._stopping = True
         if self.gateway:
             await self.gateway.close()
-        if getattr(self, "ftp", None):
-            await asyncio.to_thread(self.ftp.stop)
-        if getattr(self, "folder_watcher", None):
-            self.folder_watcher.stop()
+        for part in reversed(list(self.parts.values())):
+            with suppress(Exception):
+                await part.close()
         with suppress(Exception):
             await self.drain(timeout=5)
         if self.worker:
-            await self.worker.flush_hours()
+            await self.worker.flush()
             self.worker.stop()
         if self.worker_proc:
             self.worker_proc.terminate()
@@ -314,12 +289,8 @@ class Service:
             self._worker_pipe = None
         if self.http:
             self.http.should_exit = True
-        if getattr(self, "detection", None):
-            self.detection.stop()
-        if getattr(self, "forwarder", None):
-            self.forwarder.stop()
         for t in self._tasks:
-            if t.get_name() in ("alarm-ticks", "vn-checks"):
+            if t.get_name() == "alarm-ticks":
                 t.cancel()
         for t in self._tasks:
             with suppress(asyncio.CancelledError, Exception):

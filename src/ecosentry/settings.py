@@ -18,22 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from pydantic import Field
+from pydantic import Field, create_model
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ecosentry.alarms.channels.settings import ChannelSettings
-from ecosentry.detect.settings import DetectorSettings
-from ecosentry.forward.settings import ForwardSettings
 from ecosentry.gateways.folder_settings import FolderSettings
-from ecosentry.pipeline.vn_settings import VnIntakeSettings
+from ecosentry.installed import former_settings, installed_names, settings_sections
 
 log = logging.getLogger(__name__)
 
-#: Section → the prefix of its variables when it was a settings class of its own (issue 12 item 6). The
-#: former ``<prefix><FIELD>`` is read when ``ECOSENTRY_<SECTION>__<FIELD>`` is not set.
-FORMER_PREFIXES: dict[str, str] = {"forward": "ECOSENTRY_FORWARD_", "vn": "ECOSENTRY_VN_",
-                                   "vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_"}
+#: The core's sections → the prefix of their variables when each was a settings class of its own (issue 12
+#: item 6); the subsystems declare theirs (``Subsystem.former_settings``). The former ``<prefix><FIELD>`` is
+#: read when ``ECOSENTRY_<SECTION>__<FIELD>`` is not set.
+CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_"}
 
 
 def new_name(section: str, field: str) -> str:
@@ -54,7 +52,10 @@ class FormerNames(PydanticBaseSettingsSource):
             found.update({k.upper(): v for k, v in dotenv_values(env_file).items() if v is not None})
         found.update({k.upper(): v for k, v in os.environ.items()})
         values: dict[str, dict[str, Any]] = {}
-        for section, prefix in FORMER_PREFIXES.items():
+        prefixes = {**CORE_FORMER_PREFIXES, **former_settings(getattr(self.settings_cls, "subsystems", None))}
+        for section, prefix in prefixes.items():
+            if section not in self.settings_cls.model_fields:
+                continue
             model = self.settings_cls.model_fields[section].annotation
             for field, info in getattr(model, "model_fields", {}).items():
                 old = f"{prefix}{field}".upper()
@@ -66,7 +67,9 @@ class FormerNames(PydanticBaseSettingsSource):
         return values
 
 
-class Settings(BaseSettings):
+class CoreSettings(BaseSettings):
+    """The core's settings; :data:`Settings` adds a section per installed subsystem."""
+
     model_config = SettingsConfigDict(env_prefix="ECOSENTRY_", env_file=".env", extra="ignore",
                                       env_nested_delimiter="__")
 
@@ -152,7 +155,7 @@ class Settings(BaseSettings):
     #: Seconds between escalation/repeat checks of the open alarms. [s]
     alarm_tick_every: float = 60.0
 
-    # --- continuous detection (ecosentry.pipeline.detection); detector thresholds: ecosentry.detect.settings
+    # --- continuous detection (ecosentry.subsystems.monitoring.pipeline.detection); detector thresholds: ecosentry.subsystems.monitoring.detect.settings
     #: Seconds between detection passes (offline check, detectors, exceedance alarms). [s]
     detect_every: float = 60.0
     #: A point is evaluated by the detectors at most this often (offline checks run every pass). [s]
@@ -170,15 +173,9 @@ class Settings(BaseSettings):
     offline_min_minutes: float = 10.0
     #: Create automatic 通讯中断 marks for gaps of more than 15 minutes (CN-MARK-AUTO-GAP).
     auto_gap_marks: bool = True
-    #: Detector thresholds (``ecosentry.detect.settings``), e.g. ``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``.
-    detect: DetectorSettings = Field(default_factory=DetectorSettings)
 
-    # --- sections of the subsystems (each model beside its subsystem; ``ECOSENTRY_<SECTION>__<FIELD>``)
-    #: Forwarding to upper platforms (``ecosentry.forward.settings``): ``ECOSENTRY_FORWARD__POLL_EVERY`` …
-    forward: ForwardSettings = Field(default_factory=ForwardSettings)
-    #: Vietnamese file intake, timeliness and back-fill (``ecosentry.pipeline.vn_settings``):
-    #: ``ECOSENTRY_VN__DECIMAL_COMMA`` …
-    vn: VnIntakeSettings = Field(default_factory=VnIntakeSettings)
+    # --- sections of the edges (each model beside its code; ``ECOSENTRY_<SECTION>__<FIELD>``); the subsystems'
+    # sections (``detect``, ``forward``, ``vn`` of the monitoring subsystem ...) are added by :func:`settings_class`
     #: Folder watcher for Vietnamese files (``ecosentry.gateways.folder_settings``): ``ECOSENTRY_VN_FOLDER__DIRS`` …
     vn_folder: FolderSettings = Field(default_factory=FolderSettings)
     #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
@@ -213,7 +210,21 @@ class Settings(BaseSettings):
         return init_settings, env_settings, dotenv_settings, FormerNames(settings_cls), file_secret_settings
 
 
+@lru_cache(maxsize=8)
+def settings_class(names: tuple[str, ...]) -> type[CoreSettings]:
+    """The settings object of the subsystems ``names``: the core's fields and one section per subsystem
+    setting (:attr:`ecosentry.contracts.subsystem.Subsystem.settings`), each with its defaults."""
+    sections = {name: (model, Field(default_factory=model)) for name, model in settings_sections(names).items()}
+    cls = create_model("Settings", __base__=CoreSettings, __module__=__name__, **sections)  # type: ignore[call-overload]
+    cls.subsystems = names
+    return cls
+
+
+#: The settings class of the installed subsystems (:func:`ecosentry.installed.installed_names`).
+Settings = settings_class(installed_names())
+
+
 @lru_cache
-def get_settings() -> Settings:
+def get_settings() -> CoreSettings:
     """The settings of this process, read once (tests that change the environment call ``cache_clear``)."""
     return Settings()

@@ -18,7 +18,7 @@ from helpers import AsUsers  # noqa: E402
 
 from ecosentry.alarms import store
 from ecosentry.api.app import create_app
-from ecosentry.store.marks import file_mark
+from ecosentry.subsystems.monitoring.store.marks import file_mark
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 CITY_USER = {"X-Test-User": "city-officer"}

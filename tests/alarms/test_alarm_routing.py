@@ -10,7 +10,7 @@ import pytest
 from ecosentry.alarms.catalogue import ALARM_TYPES, AlarmType, register_alarm_type, severity_rank
 from ecosentry.alarms.escalation import max_escalation, plan_tick
 from ecosentry.alarms.routing import AlarmPolicy, Subscription, ancestry, compose, recipients, route_event
-from ecosentry.rules.catalogue import RULES
+from ecosentry.contracts.catalogue import RULES
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 PARENTS = {"320506": "320500", "320500": "320000", "320000": "CN", "CN": None, "320581": "320500"}

@@ -17,7 +17,7 @@ from ecosentry.alarms import store
 from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound
 from ecosentry.store import audit
 from ecosentry.store import schema as s
-from ecosentry.store.marks import file_mark
+from ecosentry.subsystems.monitoring.store.marks import file_mark
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ecosentry.cli.compute import app
+from ecosentry.subsystems.monitoring.cli.compute import app
 
 CST = timezone(timedelta(hours=8))
 runner = CliRunner()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import ecosentry.cli.compute as cli_compute
-from ecosentry.cli.compute import app, compute, compute_command
+import ecosentry.subsystems.monitoring.cli.compute as cli_compute
+from ecosentry.subsystems.monitoring.cli.compute import app, compute, compute_command
 
 CST = timezone(timedelta(hours=8))
 runner = CliRunner()

@@ -14,7 +14,7 @@ from ecosentry.alarms import store as alarm_store
 from ecosentry.alarms import subscriptions as subs
 from ecosentry.auth.accounts import create_user
 from ecosentry.auth.apikeys import create_api_key
-from ecosentry.store import marks as mark_store
+from ecosentry.subsystems.monitoring.store import marks as mark_store
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet
 

@@ -28,7 +28,7 @@ from conftest import make_app
 from pgdb import make_pg_database
 from ecosentry.auth.principal import PERMISSIONS
 from ecosentry.service import prepare_database
-from ecosentry.store import marks as mark_store
+from ecosentry.subsystems.monitoring.store import marks as mark_store
 from ecosentry.store import schema as s
 
 

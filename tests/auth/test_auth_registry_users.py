@@ -12,7 +12,7 @@ from ecosentry.auth.accounts import LoginPolicy, login
 from ecosentry.auth.deps import principal_for_user
 from ecosentry.cli import app as cli
 from ecosentry.service import prepare_database
-from ecosentry.simulate.fleet import DEMO_PASSWORD, demo_fleet
+from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_fleet
 from ecosentry.store import schema as s
 from ecosentry.store.registry import RegistryError, import_fleet
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from ecosentry import cli
 from ecosentry.protocols.hj212 import build_frame
 from ecosentry.settings import get_settings
-from ecosentry.simulate.fleet import demo_fleet, write_fleet_yaml
+from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet, write_fleet_yaml
 from ecosentry.store import schema as s
 from ecosentry.store.db import make_engine
 from ecosentry.store.registry import CSV_COLUMNS

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ecosentry import cli
-from ecosentry.cli.detect import NAB_FAMILIES
-from ecosentry.detect.registry import all_detectors, codes_of_family, family_of
+from ecosentry.subsystems.monitoring.cli.detect import NAB_FAMILIES
+from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family, family_of
 
 runner = CliRunner()
 T0 = datetime(2026, 10, 1, 0, 0, tzinfo=timezone(timedelta(hours=8)))

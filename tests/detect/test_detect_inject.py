@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ecosentry import cli
-from ecosentry.bench.detect_eval import Found, evaluate, f1, match, to_markdown
-from ecosentry.detect import csvinput
-from ecosentry.simulate.inject import (
+from ecosentry.subsystems.monitoring.bench.detect_eval import Found, evaluate, f1, match, to_markdown
+from ecosentry.subsystems.monitoring.detect import csvinput
+from ecosentry.subsystems.monitoring.simulate.inject import (
     FAULT_ALSO, FAULT_CLASSES, FAULT_FAMILY, Label, generate, parse_classes, read_labels, write_set,
 )
 

@@ -1,4 +1,4 @@
-"""NAB scorer (ecosentry.detect.nab) on hand-made cases, the arithmetic written out.
+"""NAB scorer (ecosentry.subsystems.monitoring.detect.nab) on hand-made cases, the arithmetic written out.
 
 Scaled sigmoid σ(y) = 2 / (1 + e^{5y}) - 1 = tanh(-5y/2) (Lavin & Ahmad 2015, eq. 1).
 σ(-1) = tanh(2.5) = 0.98661429815; a TP scores A_TP · σ(y) / σ(-1).
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecosentry.detect import nab
+from ecosentry.subsystems.monitoring.detect import nab
 
 NAB_DIR = Path("/work/shared/nab")
 STANDARD = nab.CostProfile("standard", tp=1.0, fp=0.11, fn=1.0)
@@ -126,7 +126,7 @@ def test_real_labels_and_profiles_load():
 def test_bench_nab_on_a_two_series_corpus(tmp_path):
     from rich.console import Console
 
-    from ecosentry.bench.nab import run_bench_nab
+    from ecosentry.subsystems.monitoring.bench.nab import run_bench_nab
 
     keys = ["realTraffic/speed_7578.csv", "realAdExchange/exchange-2_cpc_results.csv"]
     all_windows = json.loads((NAB_DIR / "labels/combined_windows.json").read_text())

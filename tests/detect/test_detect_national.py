@@ -1,4 +1,4 @@
-"""National 电子督办 rule detectors (ecosentry.detect.national): each rule fires on a constructed series and
+"""National 电子督办 rule detectors (ecosentry.subsystems.monitoring.detect.national): each rule fires on a constructed series and
 stays quiet at its boundary (reference notes §5.2, §5.6)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from ecosentry.detect import national as nat
-from ecosentry.detect.model import DETECTORS, Mark, PointData, Series, to_datetime64
-from ecosentry.detect.settings import DetectorSettings
-from ecosentry.rules.catalogue import RULES
+from ecosentry.subsystems.monitoring.detect import national as nat
+from ecosentry.subsystems.monitoring.detect.model import DETECTORS, Mark, PointData, Series, to_datetime64
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+from ecosentry.contracts.catalogue import RULES
 
 UTC = timezone.utc
 #: 2024-03-01 00:00 UTC = 08:00 in Asia/Shanghai.
@@ -73,7 +73,7 @@ def test_every_national_code_is_in_the_catalogue():
         rule = RULES[code]
         assert rule.severity in ("info", "warning", "critical")
         assert rule.summary and rule.source and rule.tag
-        assert rule.module.startswith("ecosentry.detect.national.")
+        assert rule.module.startswith("ecosentry.subsystems.monitoring.detect.national.")
     assert RULES["DET-MISSING-168H"].severity == "critical"
 
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from ecosentry.detect import patterns
-from ecosentry.detect.model import DETECTORS, Mark, PointData, Series, to_datetime64
-from ecosentry.detect.patterns import (
+from ecosentry.subsystems.monitoring.detect import patterns
+from ecosentry.subsystems.monitoring.detect.model import DETECTORS, Mark, PointData, Series, to_datetime64
+from ecosentry.subsystems.monitoring.detect.patterns import (
     chi2_sf,
     detect_channel_clone,
     detect_last_digit,
@@ -20,8 +20,8 @@ from ecosentry.detect.patterns import (
     detect_parameter_drift,
     last_digit_resolution,
 )
-from ecosentry.detect.settings import DetectorSettings
-from ecosentry.rules.catalogue import RULES
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+from ecosentry.contracts.catalogue import RULES
 
 UTC = timezone.utc
 T0 = datetime(2024, 4, 30, 16, tzinfo=UTC)  # 2024-05-01 00:00 Asia/Shanghai
@@ -321,7 +321,7 @@ def test_every_pattern_code_is_catalogued():
     for code in codes:
         rule = RULES[code]
         assert rule.severity in ("info", "warning", "critical") and rule.summary and rule.source
-        assert rule.module == "ecosentry.detect.patterns" and code.startswith("DET-")
+        assert rule.module == "ecosentry.subsystems.monitoring.detect.patterns" and code.startswith("DET-")
     # every code literal in the module is one of the declared, catalogued codes
     text = open(patterns.__file__, encoding="utf-8").read()
     assert set(re.findall(r'"(DET-[A-Z0-9-]+)"', text)) == codes

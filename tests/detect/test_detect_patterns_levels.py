@@ -7,14 +7,14 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from ecosentry.detect.model import PointData, Series, to_datetime64
-from ecosentry.detect.patterns import (
+from ecosentry.subsystems.monitoring.detect.model import PointData, Series, to_datetime64
+from ecosentry.subsystems.monitoring.detect.patterns import (
     detect_day_night,
     detect_limit_hugging,
     detect_narrow_band,
     detect_step_flat,
 )
-from ecosentry.detect.settings import DetectorSettings
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
 UTC = timezone.utc
 # 2024-05-01 00:00 Asia/Shanghai

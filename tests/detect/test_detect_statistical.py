@@ -1,4 +1,4 @@
-"""Statistical detector (ecosentry.detect.statistical): what fires, what stays quiet, causality, NaN."""
+"""Statistical detector (ecosentry.subsystems.monitoring.detect.statistical): what fires, what stays quiet, causality, NaN."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from ecosentry.detect.model import DETECTORS, PointData, Series
-from ecosentry.detect.settings import DetectorSettings
-from ecosentry.detect.statistical import CODES, StatisticalSettings, detect_statistical, score_stream
-from ecosentry.rules.catalogue import RULES
+from ecosentry.subsystems.monitoring.detect.model import DETECTORS, PointData, Series
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+from ecosentry.subsystems.monitoring.detect.statistical import CODES, StatisticalSettings, detect_statistical, score_stream
+from ecosentry.contracts.catalogue import RULES
 
 CFG = StatisticalSettings()
 
@@ -155,5 +155,5 @@ def test_hourly_series_used_when_no_minutes_and_settings_compose():
 def test_codes_in_the_catalogue():
     assert set(DETECTORS["statistical"].codes) == set(CODES.values())
     for code in CODES.values():
-        assert RULES[code].tag == "ours" and RULES[code].module == "ecosentry.detect.statistical"
+        assert RULES[code].tag == "ours" and RULES[code].module == "ecosentry.subsystems.monitoring.detect.statistical"
     assert RULES["DET-STAT-VARIANCE"].severity == "info"

@@ -95,7 +95,7 @@ async def test_frames_raise_alarms_that_mail_the_county_and_clear_by_data(tmp_pa
             # hours 0–5: NOx varies around 60 mg/m³, in hour 5 it runs at 150 (limit 100); SO2 stuck at 20.00
             await send_hours(lg, base, range(6), lambda h, m: RNG.gauss(150, 3) if h == 5 else RNG.gauss(60, 4))
             await svc.drain()
-            await svc.worker.flush_hours()
+            await svc.worker.flush()
 
             stats = await svc.detection.pass_once(base + timedelta(hours=6, minutes=1))
             alarms = open_alarms(svc.engine)
@@ -123,7 +123,7 @@ async def test_frames_raise_alarms_that_mail_the_county_and_clear_by_data(tmp_pa
             await send_hours(lg, base, range(6, 10), noisy(60, 4), so2=noisy(20, 2))
             await lg.close()
             await svc.drain()
-            await svc.worker.flush_hours()
+            await svc.worker.flush()
             await svc.detection.pass_once(base + timedelta(hours=10, minutes=1))
             left = open_alarms(svc.engine)
             # the constant run ended at hour 6, more than detect_recent_hours (2 h) before this pass

@@ -24,7 +24,7 @@ async def _populate(svc) -> None:
         await lg.reply()
     await lg.close()
     await svc.drain()
-    await svc.worker.flush_hours()
+    await svc.worker.flush()
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ async def test_gaps_become_automatic_marks_and_only_long_ones_decide_hours(tmp_p
         lg = await Logger.connect(svc.hj212_port)
         await send_minutes(lg, minutes)
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         day = DAY.replace(tzinfo=CST)
         assert so2_marks(svc.engine) == [
             (day + timedelta(hours=8, minutes=10), day + timedelta(hours=8, minutes=26)),
@@ -65,7 +65,7 @@ async def test_gaps_become_automatic_marks_and_only_long_ones_decide_hours(tmp_p
                                 if 10 <= m < 26 or 50 <= m < 70 or 90 <= m < 105])
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         assert so2_marks(svc.engine) == []
         assert so2_hours(svc.engine) == {8: (True, 60, None), 9: (True, 60, None)}
 
@@ -106,7 +106,7 @@ async def test_one_gap_of_a_point_is_one_mark_covering_all_its_factors(tmp_path,
                 await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=8, minutes=k), {c: 10.0 + k % 3 for c in MANY}))
                 await lg.reply()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         day = DAY.replace(tzinfo=CST)
         marks = auto_marks(svc.engine)
         assert marks == [(day + timedelta(hours=8, minutes=20), day + timedelta(hours=8, minutes=40),
@@ -123,7 +123,7 @@ async def test_one_gap_of_a_point_is_one_mark_covering_all_its_factors(tmp_path,
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         assert auto_marks(svc.engine) == []
         with svc.engine.connect() as c:
             hours = {r.factor_code: (r.valid, r.valid_minutes, r.mark_ids) for r in c.execute(

@@ -35,7 +35,7 @@ async def test_unfinished_hour_over_the_limit_raises_no_exceedance_until_it_ends
         # hours 0-1 at ~60, hour 2 at ~150 for minutes 0..47 (02:00-02:47)
         await send_minutes(lg, base, range(0, 2 * 60 + 48), lambda k: RNG.gauss(150, 3) if k >= 120 else RNG.gauss(60, 3))
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         with svc.engine.connect() as c:
             partial = c.execute(select(s.hourly_values.c.value).where(
                 s.hourly_values.c.factor_code == "a21002",
@@ -53,7 +53,7 @@ async def test_unfinished_hour_over_the_limit_raises_no_exceedance_until_it_ends
         await send_minutes(lg, base, range(2 * 60 + 48, 3 * 60), lambda k: RNG.gauss(150, 3))
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         await svc.detection.pass_once(base + timedelta(hours=3, minutes=1))
         after = open_alarms(svc.engine)
         assert "ALM-EXCEEDANCE-RISK" not in after  # the running 03:00 hour has no data yet

@@ -21,7 +21,7 @@ from ecosentry.pipeline.spool import Spool
 from ecosentry.protocols.hj212 import crc16, parse_frame
 from ecosentry.store import schema as s
 from ecosentry.store.audit import list_audit
-from ecosentry.store.logger_faults import rejected_frames
+from ecosentry.subsystems.monitoring.store.logger_faults import rejected_frames
 from ecosentry.store.registry import PointInfo, import_fleet
 from helpers import FLEET, GAS_MN, PW, AsUsers, Logger, minute_frame, running_service
 

@@ -30,7 +30,7 @@ async def test_minute_frames_are_acknowledged_stored_and_rolled_up(tmp_path, db_
             assert reply.cn == "9014" and reply.qn == parse_frame(frame).qn and reply.mn == GAS_MN
         await lg.close()
         await svc.drain()
-        assert await svc.worker.flush_hours() == 2  # one hour, two factors
+        assert await svc.worker.flush() == 2  # one hour, two factors
         eng = svc.engine
         o = s.observations
         assert count(eng, o, o.c.kind == "min", o.c.factor_code == "a21026") == 50

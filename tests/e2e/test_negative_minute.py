@@ -24,7 +24,7 @@ async def test_a_negative_so2_minute_raises_the_negative_value_finding(tmp_path,
                          so2=lambda h, m: -3.5 if (h, m) == (2, 17) else RNG.gauss(20, 2))
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         await svc.detection.pass_once(base + timedelta(hours=3, minutes=1))
         anomaly = open_alarms(svc.engine)["ALM-DATA-ANOMALY"]
         assert "DET-NEGATIVE" in anomaly["evidence"]["codes"]
@@ -63,7 +63,7 @@ async def test_the_point_page_highlights_a_value_beyond_its_limit(tmp_path, db_u
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         with svc.engine.connect() as c:
             pid = c.execute(select(s.points.c.id).where(s.points.c.mn == GAS_MN)).scalar_one()
         transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)

@@ -37,7 +37,7 @@ async def test_day_month_exceedance_and_rates(tmp_path, db_url):
                 await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = (await api.get("/api/v1/points")).json()["items"][0]["id"]
@@ -86,7 +86,7 @@ async def test_day_month_exceedance_and_rates(tmp_path, db_url):
 
 
 async def test_bulk_recompute_gives_the_same_figures(tmp_path, db_url):
-    from ecosentry.pipeline.recompute import recompute_range
+    from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_range
     from ecosentry.store import schema as s
     from sqlalchemy import delete, select
     from zoneinfo import ZoneInfo
@@ -98,7 +98,7 @@ async def test_bulk_recompute_gives_the_same_figures(tmp_path, db_url):
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         with svc.engine.begin() as c:
             before = c.execute(select(s.hourly_values.c.value).where(s.hourly_values.c.factor_code == "a21026")).scalar_one()
             c.execute(delete(s.hourly_values))
@@ -126,7 +126,7 @@ async def test_a_filed_mark_recomputes_the_hours_it_touches(tmp_path, db_url):
                 await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = next(p["id"] for p in (await api.get("/api/v1/points")).json()["items"] if p["mn"] == GAS_MN)
@@ -162,7 +162,7 @@ async def test_region_rates_sum_counts_over_points(tmp_path, db_url):
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             q = {"region": "320500", "start": "2026-11-10T00:00:00", "end": "2026-11-10T02:00:00"}
@@ -190,7 +190,7 @@ async def test_platform_computes_the_hourly_corrected_value_when_the_logger_send
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         with svc.engine.connect() as c:
             zs = c.execute(select(s.hourly_values.c.zs_value).where(s.hourly_values.c.factor_code == "a21026")).scalar_one()
     # mean of minute 折算 (HJ 212 App. D eq. (28)): ½·30·15/12 + ½·30·15/10 = 18.75 + 22.5 = 41.25
@@ -219,7 +219,7 @@ async def test_substitute_values_are_revisions_beside_the_raw_totals(tmp_path, d
                 await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         with svc.engine.connect() as c:
             day = c.execute(select(s.derived_periods).where(s.derived_periods.c.factor_code == "a21026",
                                                             s.derived_periods.c.period == "day")).mappings().one()
@@ -251,7 +251,7 @@ async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url):
                 await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         with svc.engine.connect() as c:
             rows = c.execute(select(s.hourly_values.c.exceeded, s.hourly_values.c.limit_value)
                              .where(s.hourly_values.c.factor_code == "a21026")
@@ -283,7 +283,7 @@ async def test_wastewater_hour_from_the_loggers_hourly_record_when_no_minute_dat
         await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         with svc.engine.connect() as c:
             rows = c.execute(select(s.hourly_values.c.value, s.hourly_values.c.valid, s.hourly_values.c.flag)
                              .where(s.hourly_values.c.factor_code == "w01018")

@@ -21,12 +21,12 @@ from sqlalchemy import select
 
 from ecosentry.api.app import create_app
 from ecosentry.auth.deps import principal_for_user
-from ecosentry.reports.rate_report import build_rate_report
-from ecosentry.rules.cn.rates import expected_hours
+from ecosentry.subsystems.monitoring.reports.rate_report import build_rate_report
+from ecosentry.subsystems.monitoring.rules.cn.rates import expected_hours
 from ecosentry.store import schema as s
-from ecosentry.store.marks import file_mark, review_mark
+from ecosentry.subsystems.monitoring.store.marks import file_mark, review_mark
 from ecosentry.store.registry import import_fleet
-from ecosentry.web.views.dashboard import overview
+from ecosentry.subsystems.monitoring.web.dashboard import overview
 from helpers import FLEET, GAS_MN, AsUsers, Logger, api_user, minute_frame, running_service
 
 CST = timezone(timedelta(hours=8))
@@ -101,7 +101,7 @@ async def test_a_point_connected_today_that_sent_everything_is_at_100_percent_ev
         rows: list[list[str]] = []
         await send(svc.hj212_port, [12, 13, 14], rows)   # every minute of every hour since it went live
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         # the report's period starts on the 1st: before the fix the days before 12:00 on the 20th counted
         # as expected (9 / (19 days × 24 h × 3 factors) ≈ 0.7 %)
         got = await rates_everywhere(svc, tmp_path, rows, date(2026, 11, 1), "2026-11-20T12:00")
@@ -129,6 +129,6 @@ async def test_worked_example_mid_period_connection_and_a_stop_mark(tmp_path, db
         rows: list[list[str]] = []
         await send(svc.hj212_port, [11, 12], rows)
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         got = await rates_everywhere(svc, tmp_path, rows, date(2026, 11, 20), "2026-11-20T10:30")
     assert got == {k: (pytest.approx(4 / 9), 9, 6) for k in got}, got

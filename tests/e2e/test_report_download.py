@@ -22,7 +22,7 @@ async def test_daily_report_xlsx_and_pdf_from_the_api(tmp_path, db_url):
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = next(p["id"] for p in (await api.get("/api/v1/points")).json()["items"] if p["mn"] == GAS_MN)
@@ -45,7 +45,7 @@ async def test_monthly_yearly_and_rate_reports_from_the_api(tmp_path, db_url):
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         transport = AsUsers(create_app(svc.engine, service=svc), svc.engine)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
             pid = next(p["id"] for p in (await api.get("/api/v1/points")).json()["items"] if p["mn"] == GAS_MN)

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from ecosentry.service import Service, prepare_database
 from ecosentry.settings import Settings
-from ecosentry.simulate.vn_stations import demo_vn_fleet, iter_station_files_detailed
-from ecosentry.simulate.vn_uploader import run_vn_stations
+from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet, iter_station_files_detailed
+from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet
 

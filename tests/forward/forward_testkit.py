@@ -15,7 +15,7 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
 
-from ecosentry.forward.settings import ForwardSettings
+from ecosentry.subsystems.monitoring.forward.settings import ForwardSettings
 from ecosentry.protocols.hj212 import build_frame
 from ecosentry.service import Service
 from ecosentry.settings import Settings

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from ecosentry.forward.queue import add_target, backlog
-from ecosentry.forward.runner import ForwardRunner
-from ecosentry.pipeline.envelope import Envelope
+from ecosentry.subsystems.monitoring.forward.queue import add_target, backlog
+from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
+from ecosentry.contracts.envelope import Envelope
 from ecosentry.protocols.hj212 import parse_frame
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.ingest import write_envelopes
+from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 from ecosentry.store.registry import import_fleet
 from forward_testkit import (  # noqa: F401  (fixture)
     FAST,

@@ -12,9 +12,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from ecosentry.cli.forward import app as forward_app
-from ecosentry.forward.hj212_relay import RelayEncodeError, reencode
-from ecosentry.forward.queue import (
+from ecosentry.subsystems.monitoring.cli.forward import app as forward_app
+from ecosentry.subsystems.monitoring.forward.hj212_relay import RelayEncodeError, reencode
+from ecosentry.subsystems.monitoring.forward.queue import (
     Attempt,
     ForwardError,
     Target,
@@ -29,12 +29,12 @@ from ecosentry.forward.queue import (
     retry_failed,
     vn_file_name,
 )
-from ecosentry.pipeline.envelope import Envelope
+from ecosentry.contracts.envelope import Envelope
 from ecosentry.protocols.hj212 import build_frame, parse_frame
 from ecosentry.service import prepare_database
 from ecosentry.settings import get_settings
 from ecosentry.store import schema as s
-from ecosentry.store.ingest import write_envelopes
+from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 from ecosentry.store.registry import import_fleet
 from forward_testkit import (
     LOCAL_MN,

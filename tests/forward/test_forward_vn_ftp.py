@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ecosentry.forward.queue import QueueItem, add_target, backlog, enqueue_for_targets, load_target
-from ecosentry.forward.runner import ForwardRunner
-from ecosentry.forward.vn_ftp import VnFtpForwarder
-from ecosentry.pipeline.envelope import Envelope
+from ecosentry.subsystems.monitoring.forward.queue import QueueItem, add_target, backlog, enqueue_for_targets, load_target
+from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
+from ecosentry.subsystems.monitoring.forward.vn_ftp import VnFtpForwarder
+from ecosentry.contracts.envelope import Envelope
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.ingest import write_envelopes
+from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 from ecosentry.store.registry import import_fleet
 from forward_testkit import (
     FAST,

@@ -13,13 +13,13 @@ import time
 
 from typer.testing import CliRunner
 
-from ecosentry.cli.ftp import app
+from ecosentry.subsystems.monitoring.cli.ftp import app
 from ecosentry.store import schema as s
-from ecosentry.store.vn import load_mappings
+from ecosentry.subsystems.monitoring.store.vn import load_mappings
 
 from vn_testkit import PW, WATER, count, file_bytes, file_name, local, now_minute, point_id, setup_db
 
-RUN = "from ecosentry.cli.ftp import app; app()"
+RUN = "from ecosentry.subsystems.monitoring.cli.ftp import app; app()"
 
 
 def _free_port() -> int:

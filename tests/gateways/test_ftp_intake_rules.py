@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ecosentry.pipeline.vn_ingest import (ParameterMapper, Resolved, Unresolved, VnIntakeSettings,
+from ecosentry.subsystems.monitoring.pipeline.vn_ingest import (ParameterMapper, Resolved, Unresolved, VnIntakeSettings,
                                           assess_timeliness, missing_slots, name_key, to_readings, unit_conversion,
                                           unit_key)
 from ecosentry.protocols.vn_txt.parser import parse_file
 from ecosentry.store.registry import PointInfo
-from ecosentry.store.vn import MappingRow
+from ecosentry.subsystems.monitoring.store.vn import MappingRow
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from ecosentry.alarms import store as alarm_store
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.spool import Spool
-from ecosentry.pipeline.vn_ingest import MISSING_SOURCE_SUFFIX, SpoolSink, VnIntake, check_missing_files
+from ecosentry.subsystems.monitoring.pipeline.vn_ingest import MISSING_SOURCE_SUFFIX, SpoolSink, VnIntake, check_missing_files
 from ecosentry.store import schema as s
 
 from vn_testkit import VN, WATER, count, file_bytes, file_name, point_id, setup_db

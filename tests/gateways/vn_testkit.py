@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.spool import Spool, SpoolReader
-from ecosentry.pipeline.vn_ingest import VnIntakeSettings, make_intake
+from ecosentry.subsystems.monitoring.pipeline.vn_ingest import VnIntakeSettings, make_intake
 from ecosentry.pipeline.worker import IngestWorker
+from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet
@@ -96,8 +97,8 @@ async def intake_stack(engine, tmp_path: Path, settings: VnIntakeSettings | None
     spool = Spool(tmp_path / "spool")
     directory = PointDirectory(engine)
     intake = make_intake(engine, directory, spool, tmp_path, asyncio.get_running_loop(), settings)
-    worker = IngestWorker(engine, SpoolReader(tmp_path / "spool"), directory, hourly_every=3600,
-                          wake=spool.new_data, auto_gap_marks=False)
+    sinks = {"observations": ObservationSink(engine, directory, auto_gap_marks=False)}
+    worker = IngestWorker(engine, SpoolReader(tmp_path / "spool"), sinks, flush_every=3600, wake=spool.new_data)
     task = asyncio.create_task(worker.run())
     try:
         yield intake, directory, spool, worker

@@ -10,7 +10,7 @@ import pytest
 from helpers import AsUsers
 
 from ecosentry.api.app import create_app
-from ecosentry.api.routes import marks
+from ecosentry.subsystems.monitoring.api import marks
 
 ENT = {"X-Test-User": "ent-user"}
 REG = {"X-Test-User": "regulator-1"}

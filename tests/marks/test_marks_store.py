@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert
 
-from ecosentry.rules.cn.marks import hour_mark_effect
+from ecosentry.subsystems.monitoring.rules.cn.marks import hour_mark_effect
 from ecosentry.store import schema as s
 from ecosentry.store.audit import list_audit
-from ecosentry.store.marks import (
+from ecosentry.subsystems.monitoring.store.marks import (
     MarkError,
     MarkNotFound,
     attach_evidence,

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.envelope import Envelope, Reading
+from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
 from ecosentry.pipeline.worker import IngestWorker
+from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.ingest import write_envelopes
+from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
 AT = datetime(2026, 11, 20, 0, 5, tzinfo=timezone.utc)
@@ -113,7 +114,8 @@ async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_
     garbage = b"{not an envelope\n##0010..."  # a spool record no one can decode: archived as it is
     last = spool.append_sync([e.encode() for e in records[:150]] + [garbage] + [e.encode() for e in records[150:]])
     before = counters.snapshot()
-    worker = IngestWorker(engine, SpoolReader(tmp_path / "spool"), PointDirectory(engine), hourly_every=3600)
+    sinks = {"observations": ObservationSink(engine, PointDirectory(engine))}
+    worker = IngestWorker(engine, SpoolReader(tmp_path / "spool"), sinks, flush_every=3600)
     task = asyncio.create_task(worker.run())
     with caplog.at_level(logging.WARNING, logger="ecosentry.pipeline.worker"):
         await worker.drain(last)
@@ -145,7 +147,7 @@ async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_
 def test_a_station_file_log_row_with_an_over_long_station_key_is_cut_not_refused(db_url):
     """A refused file-log row is kept pending and retried before every later row (pipeline/vn_ingest.py):
     one station key longer than its column held up the log of every station on PostgreSQL."""
-    from ecosentry.store.vn import record_files
+    from ecosentry.subsystems.monitoring.store.vn import record_files
 
     engine = prepare_database(db_url)
     row = {"station": "HN_" + "X" * 100, "file_name": "HN_" + "X" * 100 + "_20261120080000.txt",

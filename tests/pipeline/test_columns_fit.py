@@ -1,6 +1,6 @@
 """Long reasons and id lists fit their columns (several marks over one hour on PostgreSQL varchar(200))."""
 
-from ecosentry.pipeline.columns import fit_ids, fit_text
+from ecosentry.subsystems.monitoring.pipeline.columns import fit_ids, fit_text
 
 
 def test_text_is_cut_with_an_ellipsis_only_when_too_long():

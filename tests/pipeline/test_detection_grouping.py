@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ecosentry.alarms.catalogue import ALARM_TYPES
-from ecosentry.detect.model import Finding
-from ecosentry.detect.registry import all_codes, all_detectors
-from ecosentry.pipeline.detection import (
+from ecosentry.subsystems.monitoring.detect.model import Finding
+from ecosentry.subsystems.monitoring.detect.registry import all_codes, all_detectors
+from ecosentry.subsystems.monitoring.pipeline.detection import (
     DetectionJob,
     DetectionSettings,
     alarm_type_of,
@@ -77,8 +77,8 @@ def test_info_findings_raise_no_alarm_by_themselves():
 
 
 def test_device_faults_are_the_trailing_fault_flagged_records():
-    from ecosentry.detect.model import PointData, Series
-    from ecosentry.pipeline.detection import device_faults
+    from ecosentry.subsystems.monitoring.detect.model import PointData, Series
+    from ecosentry.subsystems.monitoring.pipeline.detection import device_faults
 
     def minutes(flags):
         times = [NOW - timedelta(minutes=len(flags) - i) for i in range(len(flags))]

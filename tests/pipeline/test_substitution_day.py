@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.periods import recompute_days
+from ecosentry.subsystems.monitoring.pipeline.periods import recompute_days
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet
@@ -55,8 +55,8 @@ def test_missing_hours_get_the_max_of_the_180_valid_hours_before(db_url):
 
 
 def test_monthly_report_shows_the_substituted_total_beside_the_raw_one(db_url):
-    from ecosentry.pipeline.periods import recompute_months
-    from ecosentry.reports.periodic import build_monthly_report, period_report_sheet
+    from ecosentry.subsystems.monitoring.pipeline.periods import recompute_months
+    from ecosentry.subsystems.monitoring.reports.periodic import build_monthly_report, period_report_sheet
 
     engine = prepare_database(db_url)
     import_fleet(engine, FLEET)
@@ -89,9 +89,9 @@ def test_monthly_report_shows_the_substituted_total_beside_the_raw_one(db_url):
     sheet = period_report_sheet(report)
     assert any(col.sub == "替代小时数" for col in sheet.columns)
     # the daily report of day 10 keeps its hourly cells and adds the count and the note
-    from ecosentry.reports.model import build_daily_report
-    from ecosentry.reports.pdf import daily_report_pdf
-    from ecosentry.reports.xlsx import daily_report_xlsx
+    from ecosentry.subsystems.monitoring.reports.model import build_daily_report
+    from ecosentry.subsystems.monitoring.reports.pdf import daily_report_pdf
+    from ecosentry.subsystems.monitoring.reports.xlsx import daily_report_xlsx
 
     daily = build_daily_report(engine, pid, date(2026, 11, 10))
     assert daily.summary_row("n_substituted").values == {"a21026.emission": 2}

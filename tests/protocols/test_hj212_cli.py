@@ -1,10 +1,10 @@
-"""`ecosentry hj212 parse` through typer's CliRunner on ecosentry.cli.hj212.app."""
+"""`ecosentry hj212 parse` through typer's CliRunner on ecosentry.subsystems.monitoring.cli.hj212.app."""
 
 import json
 
 from typer.testing import CliRunner
 
-from ecosentry.cli import hj212 as cli_hj212
+from ecosentry.subsystems.monitoring.cli import hj212 as cli_hj212
 from ecosentry.protocols.hj212 import build_frame
 
 runner = CliRunner()

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from ecosentry.cli.vn import app
+from ecosentry.subsystems.monitoring.cli.vn import app
 
 T = "20260203124500"
 

@@ -18,13 +18,13 @@ from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
 from ecosentry.alarms.store import AlarmNotFound, acknowledge, add_comment, add_link, raise_alarm
-from ecosentry.api.routes.evidence import router
+from ecosentry.subsystems.monitoring.api.evidence import router
 from ecosentry.catalogue import full_catalogue
-from ecosentry.reports.evidence import (EvidenceSettings, alarm_span, build_evidence_pack, evidence_pack_pdf,
+from ecosentry.subsystems.monitoring.reports.evidence import (EvidenceSettings, alarm_span, build_evidence_pack, evidence_pack_pdf,
                                         evidence_window, frames_digest)
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.marks import file_mark
+from ecosentry.subsystems.monitoring.store.marks import file_mark
 from ecosentry.store.registry import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
@@ -244,7 +244,7 @@ async def test_route_gives_the_pdf_and_404(setup):
 def test_cli_writes_the_pack(setup, tmp_path, db_url, monkeypatch):
     import typer
 
-    from ecosentry.cli.evidence import evidence_command
+    from ecosentry.subsystems.monitoring.cli.evidence import evidence_command
     from ecosentry.settings import get_settings
 
     _engine, alarm_id, *_ = setup
@@ -266,7 +266,7 @@ def test_cli_writes_the_pack(setup, tmp_path, db_url, monkeypatch):
 def test_pack_says_the_alarm_and_marks_in_chinese(setup):
     """The pack's title and explanation name the enterprise, point and factor with local times; marks show
     their type and family by name (not ``equipment_maintenance``)."""
-    from ecosentry.reports.evidence import hour_reason, mark_kind
+    from ecosentry.subsystems.monitoring.reports.evidence import hour_reason, mark_kind
 
     engine, _alarm_id, gas, _frames, _mark = setup
     pack = build_evidence_pack(engine, _exceedance_alarm(engine, gas), now=NOW)

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 
 from ecosentry.alarms.store import raise_alarm
 from ecosentry.reports.chart import minmax_envelope
-from ecosentry.reports.evidence import build_evidence_pack, chart_groups, evidence_pack_pdf
+from ecosentry.subsystems.monitoring.reports.evidence import build_evidence_pack, chart_groups, evidence_pack_pdf
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.store.partitions import ensure_month_partitions
@@ -191,7 +191,7 @@ def test_the_pack_cites_published_rules_in_the_readers_language_and_no_design_no
 
 def test_every_rule_an_alarm_can_cite_has_a_published_source_or_says_it_is_the_platforms_and_is_translated():
     from ecosentry.catalogue import full_catalogue
-    from ecosentry.rules.citations import public_citations
+    from ecosentry.subsystems.monitoring.rules.citations import public_citations
     from ecosentry.web.i18n import translations
 
     for r in full_catalogue():
@@ -224,7 +224,7 @@ def test_a_long_comment_and_clear_reason_split_over_pages(fleet, tmp_path):
 
 
 def test_text_pieces_cut_at_blanks_or_anywhere_in_chinese():
-    from ecosentry.reports.evidence import text_pieces
+    from ecosentry.subsystems.monitoring.reports.evidence import text_pieces
 
     assert text_pieces("short", 60) == ["short"]
     words = " ".join(["inspection"] * 40)

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from ecosentry.reports import fonts
-from ecosentry.reports.model import MISSING, ReportError, build_daily_report, local_day_utc_range
-from ecosentry.reports.pdf import daily_report_pdf
-from ecosentry.reports.xlsx import FIRST_DATA_ROW, HEADER_ROW, daily_report_xlsx
+from ecosentry.subsystems.monitoring.reports.model import MISSING, ReportError, build_daily_report, local_day_utc_range
+from ecosentry.subsystems.monitoring.reports.pdf import daily_report_pdf
+from ecosentry.subsystems.monitoring.reports.xlsx import FIRST_DATA_ROW, HEADER_ROW, daily_report_xlsx
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet

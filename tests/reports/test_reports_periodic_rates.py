@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ecosentry.reports.model import MISSING, ReportError
-from ecosentry.reports.periodic import (build_monthly_report, build_yearly_report, local_month_start_utc,
+from ecosentry.subsystems.monitoring.reports.model import MISSING, ReportError
+from ecosentry.subsystems.monitoring.reports.periodic import (build_monthly_report, build_yearly_report, local_month_start_utc,
                                         monthly_report_pdf, monthly_report_xlsx, yearly_report_pdf,
                                         yearly_report_xlsx)
-from ecosentry.reports.rate_report import build_rate_report, rate_report_pdf, rate_report_xlsx
-from ecosentry.reports.tabular import XLSX_FIRST_DATA_ROW, XLSX_HEADER_ROW
+from ecosentry.subsystems.monitoring.reports.rate_report import build_rate_report, rate_report_pdf, rate_report_xlsx
+from ecosentry.subsystems.monitoring.reports.tabular import XLSX_FIRST_DATA_ROW, XLSX_HEADER_ROW
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet
@@ -302,8 +302,8 @@ def test_rate_report_xlsx_and_pdf(db):
 
 
 def test_rate_pdf_text_shows_percentages(db):
-    from ecosentry.reports.rate_report import rate_report_sheet
-    from ecosentry.reports.tabular import cell_text
+    from ecosentry.subsystems.monitoring.reports.rate_report import rate_report_sheet
+    from ecosentry.subsystems.monitoring.reports.tabular import cell_text
 
     engine, _, _ = db
     sheet = rate_report_sheet(build_rate_report(engine, "320506", RATE_DAY, RATE_DAY))

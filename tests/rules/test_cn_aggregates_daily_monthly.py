@@ -4,8 +4,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from ecosentry.rules.cn.aggregates import HourValue, PeriodValue, daily_from_hours, monthly_from_days
-from ecosentry.rules.cn.hourly import HourlyValue
+from ecosentry.subsystems.monitoring.rules.cn.aggregates import HourValue, PeriodValue, daily_from_hours, monthly_from_days
+from ecosentry.subsystems.monitoring.rules.cn.hourly import HourlyValue
 
 D = datetime(2024, 5, 6)
 

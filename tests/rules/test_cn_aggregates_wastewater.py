@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ecosentry.rules.cn.aggregates import (
+from ecosentry.subsystems.monitoring.rules.cn.aggregates import (
     flow_weighted_concentration,
     water_daily_from_hours,
     water_hourly_from_cycles,

@@ -5,7 +5,7 @@ import io
 import numpy as np
 from rich.console import Console
 
-from ecosentry.bench.recompute import generate_city, run_bench_recompute
+from ecosentry.subsystems.monitoring.bench.recompute import generate_city, run_bench_recompute
 
 
 def test_generated_city_is_consistent():

@@ -5,11 +5,11 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pytest
 
-from ecosentry.rules.cn import bulk
-from ecosentry.rules.cn.aggregates import HourValue, daily_from_hours, monthly_from_days
-from ecosentry.rules.cn.exceedance import Limit, judge
-from ecosentry.rules.cn.hourly import MinuteRecord, hourly_from_minutes
-from ecosentry.rules.cn.rates import HourSlot, count_slots, rates_from_counts, sum_counts
+from ecosentry.subsystems.monitoring.rules.cn import bulk
+from ecosentry.subsystems.monitoring.rules.cn.aggregates import HourValue, daily_from_hours, monthly_from_days
+from ecosentry.subsystems.monitoring.rules.cn.exceedance import Limit, judge
+from ecosentry.subsystems.monitoring.rules.cn.hourly import MinuteRecord, hourly_from_minutes
+from ecosentry.subsystems.monitoring.rules.cn.rates import HourSlot, count_slots, rates_from_counts, sum_counts
 
 RTOL = 1e-12
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from ecosentry.rules.cn.exceedance import (
+from ecosentry.subsystems.monitoring.rules.cn.exceedance import (
     NOT_JUDGED_INVALID,
     Exceedance,
     Limit,
@@ -120,7 +120,7 @@ def test_limit_validation():
 
 
 def test_results_carry_catalogue_codes():
-    from ecosentry.rules.catalogue import RULES
+    from ecosentry.contracts.catalogue import RULES
 
     gas = judge_gas_hour(150.0, True, [SO2_NEW], date(2024, 1, 1))
     water = judge_water_day(10.0, True, [Limit("day", 50.0)], date(2024, 1, 1))

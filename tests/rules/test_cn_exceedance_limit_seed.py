@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from ecosentry.rules.cn.exceedance import judge_water_day, load_limit_seed
+from ecosentry.subsystems.monitoring.rules.cn.exceedance import judge_water_day, load_limit_seed
 
 CODES = {"a34013", "a21026", "a21002", "a21005", "a21024", "w01018", "w21003", "w21011", "w21001", "w01001", None}
 

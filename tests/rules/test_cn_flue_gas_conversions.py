@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ecosentry.rules.cn.flue_gas import (
+from ecosentry.subsystems.monitoring.rules.cn.flue_gas import (
     MOLAR_MASS,
     corrected_by_excess_air,
     corrected_concentration,

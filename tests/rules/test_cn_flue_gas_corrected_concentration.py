@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ecosentry.rules.cn.flue_gas import corrected_concentration, standard_dry_flow
+from ecosentry.subsystems.monitoring.rules.cn.flue_gas import corrected_concentration, standard_dry_flow
 
 
 def test_worked_example_scalar():

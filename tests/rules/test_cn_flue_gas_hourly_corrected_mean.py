@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ecosentry.rules.cn.flue_gas import HourlyCorrectedValue, hourly_corrected_mean
+from ecosentry.subsystems.monitoring.rules.cn.flue_gas import HourlyCorrectedValue, hourly_corrected_mean
 
 # Four minutes: 30 mg/m³ at 9 % and at 11 %, 40 mg/m³ at 6 % and at 16 %; reference 6 %.
 C = [30.0, 30.0, 40.0, 40.0]

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ecosentry.rules.cn.hourly import (
+from ecosentry.subsystems.monitoring.rules.cn.hourly import (
     HourlyValue,
     MinuteRecord,
     expected_minutes_in_hour,

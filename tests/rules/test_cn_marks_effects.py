@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ecosentry.rules.catalogue import RULES
-from ecosentry.rules.cn.marks import (
+from ecosentry.contracts.catalogue import RULES
+from ecosentry.subsystems.monitoring.rules.cn.marks import (
     MARK_EFFECTS,
     MarkSettings,
     MarkSpan,
@@ -38,7 +38,7 @@ def test_effects_table_and_codes_registered():
     assert effect_of("force_majeure") == effect_of("non_attributable") == "excluded"
     assert effect_of("non_attributable", MarkSettings(non_attributable_effect="invalid")) == "invalid"
     for code in ("CN-MARK-INVALID", "CN-MARK-EXCLUDED", "CN-MARK-EXEMPT", "CN-MARK-AUTO-GAP", "CN-MARK-PRECEDENCE"):
-        assert RULES[code].module == "ecosentry.rules.cn.marks"
+        assert RULES[code].module == "ecosentry.subsystems.monitoring.rules.cn.marks"
     with pytest.raises(ValueError, match="unknown mark type"):
         effect_of("holiday")
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ecosentry.rules.cn.rates import (
+from ecosentry.subsystems.monitoring.rules.cn.rates import (
     HourSlot,
     RateCounts,
     RateSettings,
@@ -206,7 +206,7 @@ def test_inconsistent_slots_raise():
 def test_expected_hours_run_from_connection_to_now_whole_hours_only():
     from datetime import timedelta, timezone
 
-    from ecosentry.rules.cn.rates import expected_hours
+    from ecosentry.subsystems.monitoring.rules.cn.rates import expected_hours
 
     cst = timezone(timedelta(hours=8))
     day0, day1 = datetime(2026, 12, 1, tzinfo=cst), datetime(2026, 12, 5, tzinfo=cst)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ecosentry.rules.cn.substitution import (
+from ecosentry.subsystems.monitoring.rules.cn.substitution import (
     Revision,
     SubstitutionSettings,
     find_gaps,

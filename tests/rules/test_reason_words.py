@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ecosentry.locale import translations
-from ecosentry.rules.cn.marks import MarkSpan, hour_mark_effect
-from ecosentry.rules.cn.reason_words import reason_text
+from ecosentry.subsystems.monitoring.rules.cn.marks import MarkSpan, hour_mark_effect
+from ecosentry.subsystems.monitoring.rules.cn.reason_words import reason_text
 
 H = datetime(2026, 11, 20, 1, tzinfo=timezone.utc)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-import ecosentry.rules.cn.substitution as substitution
-from ecosentry.rules.catalogue import RULES, Rule, catalogue, get, register, rule
+import ecosentry.subsystems.monitoring.rules.cn.substitution as substitution
+from ecosentry.contracts.catalogue import RULES, Rule, catalogue, get, register, rule
 
 SRC = Path(substitution.__file__).resolve().parent
 
@@ -21,13 +21,13 @@ def test_catalogue_sorted_and_contains_required_codes():
         "CN-SUB-CAPTURE-RATE", "CN-SUB-GAS-OOC-180", "CN-SUB-GAS-GAP-2160", "CN-SUB-WATER-PH-MEDIAN",
     ):
         assert code in codes
-    assert get("CN-HOUR-45MIN").module == "ecosentry.rules.cn.hourly"
-    assert get("CN-DAY-20H").module == "ecosentry.rules.cn.aggregates"
+    assert get("CN-HOUR-45MIN").module == "ecosentry.subsystems.monitoring.rules.cn.hourly"
+    assert get("CN-DAY-20H").module == "ecosentry.subsystems.monitoring.rules.cn.aggregates"
 
 
 def test_every_entry_is_complete():
     for r in catalogue():
-        assert r.summary and r.source and r.module.startswith(("ecosentry.rules.", "ecosentry.detect.", "ecosentry.alarms."))
+        assert r.summary and r.source and r.module.startswith(("ecosentry.rules.", "ecosentry.subsystems.monitoring.detect.", "ecosentry.alarms."))
         assert r.severity in (None, "info", "warning", "critical")
 
 

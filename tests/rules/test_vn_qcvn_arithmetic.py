@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecosentry.rules.vn import (
+from ecosentry.subsystems.monitoring.rules.vn import (
     QcvnError, cmax, convert_reference_temperature, correct_o2, kf_for_flow, kp_for_flow,
     kq_for_receiving_water, kv_for_zone, load_qcvn_seed, max_allowed_emission, max_allowed_wastewater,
     qcvn_limit, qcvn_limits, qcvn_standard,

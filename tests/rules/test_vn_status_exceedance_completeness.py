@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from ecosentry.protocols.vn_txt import parse_file, write_file, VnFileName
-from ecosentry.rules.catalogue import RULES
-from ecosentry.rules.vn import (
+from ecosentry.contracts.catalogue import RULES
+from ecosentry.subsystems.monitoring.rules.vn import (
     Bounds, FileReceipt, Measurement, STATUS_VALIDITY, cmax, daily_completeness, daily_exceedance,
     expected_files, hj212_flag, is_late, is_valid, judge_value, publication_view, qcvn_limit,
     receipts_and_measurements,

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from ecosentry.registry_codes import is_valid_credit_code, is_valid_organization_code
-from ecosentry.simulate.fleet import REGIONS, demo_fleet, write_fleet_yaml
-from ecosentry.simulate.profiles import gas_profile
+from ecosentry.subsystems.monitoring.simulate.fleet import REGIONS, demo_fleet, write_fleet_yaml
+from ecosentry.subsystems.monitoring.simulate.profiles import gas_profile
 from ecosentry.store.seed import factor_index
 
 ENTERPRISE_KEYS = {"credit_code", "name", "industry", "region", "address", "lon", "lat", "published", "outlets"}

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from ecosentry.rules.cn.flue_gas import corrected_concentration, standard_dry_flow
-from ecosentry.simulate.profiles import GAS_CODES, WATER_CODES, PointProfile, Stats, gas_profile, water_profile
+from ecosentry.subsystems.monitoring.rules.cn.flue_gas import corrected_concentration, standard_dry_flow
+from ecosentry.subsystems.monitoring.simulate.profiles import GAS_CODES, WATER_CODES, PointProfile, Stats, gas_profile, water_profile
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2024, 5, 6, 8, 0, tzinfo=SH)
@@ -137,7 +137,7 @@ def test_channels_of_one_logger_co_vary_with_the_daily_load():
 
 
 def test_noise_is_roughly_unit_variance_and_bounded():
-    from ecosentry.simulate.profiles import _hash_noise
+    from ecosentry.subsystems.monitoring.simulate.profiles import _hash_noise
 
     noise = _hash_noise(np.arange(100_000, dtype=float), 3, seed=12345)
     assert abs(noise.mean()) < 0.02

@@ -25,8 +25,8 @@ from sqlalchemy import distinct, func, select
 
 from ecosentry.service import Service, prepare_database
 from ecosentry.settings import Settings
-from ecosentry.simulate.logger import VirtualLogger
-from ecosentry.simulate.runner import fleet_loggers
+from ecosentry.subsystems.monitoring.simulate.logger import VirtualLogger
+from ecosentry.subsystems.monitoring.simulate.runner import fleet_loggers
 from ecosentry.store import schema as s
 from ecosentry.store.registry import import_fleet
 
@@ -248,7 +248,7 @@ async def test_backfill_is_acknowledged_and_stored_exactly(tmp_path, db_url):
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
 
         await svc.drain(timeout=60)
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
         eng = svc.engine
         for mn, factors in ((GAS_MN, GAS_FACTORS), (WATER_MN, WATER_FACTORS)):
             lg = loggers[mn]

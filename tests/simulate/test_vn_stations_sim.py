@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from ecosentry.protocols.vn_txt import VnFileError, parse_file
-from ecosentry.rules.vn import cmax, qcvn_limit
+from ecosentry.subsystems.monitoring.rules.vn import cmax, qcvn_limit
 from ecosentry.service import prepare_database
-from ecosentry.simulate.vn_stations import (
+from ecosentry.subsystems.monitoring.simulate.vn_stations import (
     demo_vn_fleet, is_valid_mst, iter_station_files, iter_station_files_detailed, mst_check_digit,
 )
 from ecosentry.store import schema as s

@@ -94,9 +94,9 @@ def test_the_detector_sees_statements_and_table_methods():
            "from ecosentry.store import schema as s\n"
            "a = sel(s.points)\nb = sa.text('x')\nc = s.marks.update()\nd = func.count()\ne = ''.join([])\n")
     assert statements_built(src) == ["select (4)", "sa.text (5)", "s.marks.update (6)"]
-    assert routes_imported("from ecosentry.api.routes.points import get_point\nfrom ecosentry.api import deps\n"
+    assert routes_imported("from ecosentry.subsystems.monitoring.api.points import get_point\nfrom ecosentry.api import deps\n"
                            "from ecosentry.api.routes import audit\n") == \
-        ["ecosentry.api.routes.points (1)", "ecosentry.api.routes (3)"]
+        ["ecosentry.subsystems.monitoring.api.points (1)", "ecosentry.api.routes (3)"]
 
 
 def test_routes_pages_and_reports_build_no_statements():

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from ecosentry.service import prepare_database
-from ecosentry.simulate.fleet import REGIONS, demo_fleet, write_fleet_yaml
+from ecosentry.subsystems.monitoring.simulate.fleet import REGIONS, demo_fleet, write_fleet_yaml
 from ecosentry.store import schema as s
 from ecosentry.store.db import alembic_config, make_engine, migrate
 from ecosentry.store.registry import (

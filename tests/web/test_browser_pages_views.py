@@ -55,7 +55,7 @@ async def _send_minutes(svc) -> None:
         await lg.reply()
     await lg.close()
     await svc.drain()
-    await svc.worker.flush_hours()
+    await svc.worker.flush()
 
 
 async def _no_page_wide_scroll(page) -> None:

@@ -28,10 +28,10 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).parent))
 from work_world import GAS_A, GAS_B, WATER_A, log_in, start  # noqa: E402
 
-from ecosentry.detect.model import Finding  # noqa: E402
-from ecosentry.pipeline.detection import DetectionJob  # noqa: E402
-from ecosentry.rules.cn.marks import hour_mark_effect  # noqa: E402
-from ecosentry.store import marks as mark_store  # noqa: E402
+from ecosentry.subsystems.monitoring.detect.model import Finding  # noqa: E402
+from ecosentry.subsystems.monitoring.pipeline.detection import DetectionJob  # noqa: E402
+from ecosentry.subsystems.monitoring.rules.cn.marks import hour_mark_effect  # noqa: E402
+from ecosentry.subsystems.monitoring.store import marks as mark_store  # noqa: E402
 from ecosentry.store import schema as s  # noqa: E402
 from ecosentry.store.registry import load_point_directory  # noqa: E402
 
@@ -196,7 +196,7 @@ def seed(w) -> None:
     stats = {"points": 0, "raised": 0, "cleared": 0}
 
     async def raise_all() -> None:
-        from ecosentry.pipeline.detection import _newest_judgements
+        from ecosentry.subsystems.monitoring.pipeline.detection import _newest_judgements
         with w.engine.connect() as conn:
             newest = _newest_judgements(conn, gas, now - timedelta(days=2), now)
         await job._sync_exceedance(info[GAS_A], newest, now, stats)

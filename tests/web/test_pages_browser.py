@@ -48,7 +48,7 @@ async def test_home_and_point_page_show_live_data_and_chart(tmp_path, chromium):
             await lg.reply()
         await lg.close()
         await svc.drain()
-        await svc.worker.flush_hours()
+        await svc.worker.flush()
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         async with async_playwright() as p:

@@ -10,7 +10,7 @@ from pages_testkit import client, engine, keys  # noqa: F401  (fixtures)
 
 from ecosentry.auth.deps import principal_for_user
 from ecosentry.store import schema as s
-from ecosentry.web.views.dashboard import overview, today_hours
+from ecosentry.subsystems.monitoring.web.dashboard import overview, today_hours
 
 
 def _user_id(engine, name):

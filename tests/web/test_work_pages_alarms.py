@@ -78,7 +78,7 @@ def test_lifecycle_actions_redirect_and_are_audited_with_the_user(world):
 def test_link_a_mark_in_scope_only(world):
     from datetime import datetime, timezone
 
-    from ecosentry.store.marks import file_mark
+    from ecosentry.subsystems.monitoring.store.marks import file_mark
 
     client, w = world
     mine = file_mark(w.engine, point_id=w.points[GAS_A], type="maintenance",

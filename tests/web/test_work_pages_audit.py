@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from work_world import GAS_A, GAS_B, raise_point_alarm, start  # noqa: E402
 
 from ecosentry.alarms import store as alarms  # noqa: E402
-from ecosentry.store.marks import file_mark  # noqa: E402
+from ecosentry.subsystems.monitoring.store.marks import file_mark  # noqa: E402
 from ecosentry.web.views.audit_pages import diff  # noqa: E402
 
 

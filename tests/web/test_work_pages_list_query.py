@@ -49,7 +49,7 @@ def test_search_and_sort_the_alarm_list(world):
 
 def test_search_and_sort_the_mark_list(world):
     from work_world import GAS_A as gas_a  # noqa: F401  (the fleet's points)
-    from ecosentry.store.marks import file_mark
+    from ecosentry.subsystems.monitoring.store.marks import file_mark
 
     client, w = world
     t0 = datetime(2026, 11, 20, 1, tzinfo=timezone.utc)

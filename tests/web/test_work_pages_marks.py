@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from work_world import GAS_A, GAS_B, audit_rows, start  # noqa: E402
 
-from ecosentry.store import marks as store  # noqa: E402
+from ecosentry.subsystems.monitoring.store import marks as store  # noqa: E402
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ An alarm is identified by ``(source_type, source_id, type)``: one active alarm p
 
 A later subsystem (vehicle gates, park sensors, treatment-facility monitoring) adds its own type and kind
 with :func:`register_alarm_type` / :func:`register_originator_kind` from its own module; nothing in the alarm
-core changes. Every type is also registered in :mod:`ecosentry.rules.catalogue` (tag ``ours``: the alarm
+core changes. Every type is also registered in :mod:`ecosentry.contracts.catalogue` (tag ``ours``: the alarm
 catalogue is a platform choice, its sources are cited per type) so ``ecosentry rules list`` shows it.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ecosentry.rules.catalogue import Rule, register
+from ecosentry.contracts.catalogue import Rule, register
 
 __all__ = [
     "SEVERITIES", "severity_rank", "AlarmType", "ALARM_TYPES", "ORIGINATOR_KINDS", "register_alarm_type",

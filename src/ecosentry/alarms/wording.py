@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ecosentry.said import N_
+
 __all__ = ["AlarmNames", "Voice", "type_name", "rule_name", "alarm_title", "alarm_explanation", "notification_text",
            "N_"]
 
 
-def N_(msgid: str) -> str:
-    """Mark a msgid for extraction; translated where it is shown."""
-    return msgid
 
 
 #: Alarm type → short name (the same words as the pages' type labels).
@@ -36,7 +35,7 @@ TYPE_NAMES: dict[str, str] = {
     "ALM-TOXIC-GAS": N_("Toxic gas"),
 }
 
-#: Detector code → the rule's name as a regulator says it (catalogue: ecosentry.detect).
+#: Detector code → the rule's name as a regulator says it (catalogue: ecosentry.subsystems.monitoring.detect).
 RULE_NAMES: dict[str, str] = {
     "DET-AREA-IMPLIED": N_("Duct area implied by flow and velocity differs from the registered area"),
     "DET-AT-DETECTION-LIMIT": N_("Values stay at the detection limit"),

@@ -1,4 +1,5 @@
-"""The FastAPI application: REST API under /api/v1 (OpenAPI at /docs) and the web pages.
+"""The FastAPI application: REST API under /api/v1 (OpenAPI at /docs) and the web pages, the core's and those of
+every installed subsystem.
 
 Middleware, outermost first: the session (signed cookie, Starlette ``SessionMiddleware`` with itsdangerous;
 ``SameSite=Lax``, ``Secure`` when ``session_cookie_secure``), then the API rate limits
@@ -14,12 +15,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from ecosentry import __version__
 from ecosentry.alarms.channels.live import LiveHub
-from ecosentry.api.routes import (alarms, audit, auth, enterprises, evidence, live, marks, periods, points, reports,
-                                  system)
+from ecosentry.api.routes import alarms, audit, auth, enterprises, live, system
 from ecosentry.auth.csrf import CsrfMiddleware
 from ecosentry.auth.ratelimit import RateLimitMiddleware
 from ecosentry.auth.sessions import session_secret
+from ecosentry.installed import each
 from ecosentry.settings import Settings
+from ecosentry.web.pages import mount_web
 
 #: Name of the session cookie.
 SESSION_COOKIE = "ecosentry_session"
@@ -39,19 +41,14 @@ def create_app(engine: Engine, service=None, settings: Settings | None = None) -
     app.add_middleware(SessionMiddleware, secret_key=session_secret(st), session_cookie=SESSION_COOKIE,
                        max_age=st.session_max_age, same_site="lax", https_only=st.session_cookie_secure)
     app.include_router(auth.router)
-    app.include_router(points.router)
     app.include_router(enterprises.router)
-    app.include_router(periods.router)
-    app.include_router(marks.router)
-    app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(system.router)
     # the live stream first: /api/v1/alarms/stream must not be read as /api/v1/alarms/{alarm_id}
     app.state.live_hub = getattr(service, "live_hub", None) or LiveHub()
     app.include_router(live.router)
     app.include_router(alarms.router)
-    app.include_router(evidence.router)
-    from ecosentry.web.pages import mount_web
-
+    for _, router in each("api_routers"):  # the installed subsystems' routes (Subsystem.api_routers)
+        app.include_router(router)
     mount_web(app)
     return app

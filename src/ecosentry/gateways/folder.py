@@ -1,7 +1,7 @@
 """Folder watcher for Vietnamese station files arriving by other means (another FTP server, SFTP, rsync, a share).
 
 Polls folders (no extra dependency, works on network shares where inotify does not) and hands each file to
-:class:`ecosentry.pipeline.vn_ingest.VnIntake` once it is *complete*: its size and modification time have not
+:class:`ecosentry.subsystems.monitoring.pipeline.vn_ingest.VnIntake` once it is *complete*: its size and modification time have not
 changed over ``stable_polls`` consecutive polls and it has been untouched for ``quiet_s`` seconds. The station
 is taken from the file name (``Province_Facility_Station``); an unknown station is quarantined. Files are then
 moved to ``processed/`` or ``rejected/`` next to where they arrived, with ``<name>.receipt.json`` — the same
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ecosentry.gateways.folder_settings import FolderSettings
 from ecosentry.metrics import counters
-from ecosentry.pipeline.vn_ingest import Outcome, VnIntake
+from ecosentry.subsystems.monitoring.pipeline.vn_ingest import Outcome, VnIntake
 from ecosentry.settings import get_settings
 
 log = logging.getLogger(__name__)

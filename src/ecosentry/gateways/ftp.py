@@ -3,7 +3,7 @@
 A station's data logger logs in with its station key (``Province_Facility_Station`` = ``points.mn``) and its
 transmission password (``points.password``) and uploads one ``.txt`` file per measurement into its own drop
 folder ``<root>/<station>/`` (``root`` = ``data_dir/ftp``); it cannot leave that folder, and it may write only
-directly into it. Each file is processed on arrival by :class:`ecosentry.pipeline.vn_ingest.VnIntake`
+directly into it. Each file is processed on arrival by :class:`ecosentry.subsystems.monitoring.pipeline.vn_ingest.VnIntake`
 (timeliness, duplicates, back-fill, parameter mapping; the raw bytes archived through the spool), then moved to
 ``processed/`` or ``rejected/`` under the drop folder with ``<name>.receipt.json`` (the station may download its
 receipts).
@@ -12,7 +12,7 @@ Design
 ------
 * **pyftpdlib's own IO loop in one thread** next to the asyncio service (not its asyncio-free multi-thread or
   pre-fork servers): one thread serves thousands of idle or uploading loggers, and the spool append is handed to
-  the service's event loop (:class:`~ecosentry.pipeline.vn_ingest.SpoolSink`: group commit, wakes the ingest
+  the service's event loop (:class:`~ecosentry.subsystems.monitoring.pipeline.vn_ingest.SpoolSink`: group commit, wakes the ingest
   worker). A file of a few hundred bytes takes a parse, a duplicate lookup, one fsync and a log insert
   (milliseconds), so handling files one at a time on that thread is far within one file per station per 5 min.
 * **Durable before acknowledged.** The data channel's ``close`` is where pyftpdlib answers ``226``; this
@@ -51,7 +51,7 @@ from pyftpdlib.servers import FTPServer
 
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.vn_ingest import Outcome, VnIntake
+from ecosentry.subsystems.monitoring.pipeline.vn_ingest import Outcome, VnIntake
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.envelope import Envelope, Reading
+from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.pipeline.spool import Spool
 from ecosentry.protocols.hj212 import (
     BadField,

@@ -1,4 +1,5 @@
-"""The ingest worker: spool → database → derived hours. At-least-once from the spool, idempotent writes."""
+"""The ingest worker: spool → the sink of each record kind → database, then the sinks' follow-up work (derived
+hours ...) on a schedule. At-least-once from the spool; the sinks write idempotently."""
 
 from __future__ import annotations
 
@@ -6,49 +7,47 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import Engine
 
+from ecosentry.contracts.envelope import Envelope
+from ecosentry.contracts.sink import Sink, SinkResult
 from ecosentry.metrics import counters
-from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.envelope import Envelope
-from ecosentry.pipeline.gaps import sync_gap_marks_for_hours
-from ecosentry.pipeline.hourly import HourKey, hours_touched, recompute_hours
 from ecosentry.pipeline.isolate import write_isolating
-from ecosentry.pipeline.periods import days_of_hours, recompute_days, recompute_months
 from ecosentry.pipeline.spool import SpoolReader
 from ecosentry.store.db import is_transient
-from ecosentry.store.fit import Fault
-from ecosentry.store.ingest import WriteResult, set_aside, write_envelopes
 from ecosentry.store.partitions import ensure_month_partitions
 
 log = logging.getLogger(__name__)
 
 
 class IngestWorker:
-    """Drain the spool into the database in batches; recompute touched hours every ``hourly_every`` s.
+    """Drain the spool into the database in batches, each envelope through the sink of its record kind
+    (:mod:`ecosentry.contracts.sink`); call the sinks' :meth:`~ecosentry.contracts.sink.Sink.flush` every
+    ``flush_every`` s (the monitoring sink recomputes the touched hours then).
 
     While the database is unreachable the worker retries with back-off; the spool keeps everything the
     gateways acknowledged, so nothing is lost and nothing waits in memory. A record the database refuses
     does not hold up the others: the batch is split until it is found (pipeline/isolate.py), the good
-    records are written, the culprit is archived quarantined, and the spool moves on.
+    records are written, the culprit is archived by its sink, and the spool moves on. An envelope of a kind
+    no installed subsystem stores is counted and logged once per kind, and skipped.
     """
 
-    def __init__(self, engine: Engine, spool: SpoolReader, directory: PointDirectory, *, batch_max: int = 5000,
-                 hourly_every: float = 5.0, wake: asyncio.Event | None = None, auto_gap_marks: bool = True) -> None:
+    def __init__(self, engine: Engine, spool: SpoolReader, sinks: dict[str, Sink], *, batch_max: int = 5000,
+                 flush_every: float = 5.0, wake: asyncio.Event | None = None) -> None:
         self.engine = engine
         self.spool = spool
         self.wake = wake  # set by an in-process spool writer on new data; otherwise the worker polls
-        self.directory = directory
+        self.sinks = sinks
         self.batch_max = batch_max
-        self.hourly_every = hourly_every
-        self.auto_gap_marks = auto_gap_marks
-        self.dirty_hours: set[HourKey] = set()
+        self.flush_every = flush_every
         self.db_ok = True
         self._stop = asyncio.Event()
+        self._unknown_kinds: set[str] = set()
 
     async def run(self) -> None:
-        hourly = asyncio.create_task(self._hourly_loop())
+        flushing = asyncio.create_task(self._flush_loop())
         backoff = 0.2
         try:
             while not self._stop.is_set():
@@ -58,7 +57,7 @@ class IngestWorker:
                     continue
                 items = [(rec.seq, self._decode(rec.seq, rec.payload)) for rec in batch]
                 try:
-                    results, isolated = await asyncio.to_thread(self._write, items)
+                    done = await asyncio.to_thread(self._write, items)
                 except Exception as exc:
                     counters.inc("ingest.db_errors")
                     if self.db_ok:
@@ -74,24 +73,43 @@ class IngestWorker:
                 self.spool.commit(batch[-1].seq)
                 # reported once the batch is in: a batch retried after an outage is not counted twice
                 envelopes = dict(items)
-                for seq, fault in isolated:
-                    self._report(seq, envelopes[seq], fault)
-                for result in results:
-                    counters.inc("ingest.frames", result.frames)
-                    counters.inc("ingest.observations_offered", result.observations_offered)
-                    self.dirty_hours |= hours_touched(result.touched_minutes or [], self.directory)
+                for kind, results in done:
+                    for result in results:
+                        for seq, fault in result.isolated:
+                            self._report(seq, envelopes[seq], fault)
+                        counters.inc("ingest.frames", result.frames)
+                        counters.inc("ingest.observations_offered", result.records_offered)
+                        self.sinks[kind].after_commit(result)
         finally:
-            hourly.cancel()
+            flushing.cancel()
 
-    def _write(self, items: list[tuple[int, Envelope]]) -> tuple[list[WriteResult], list[tuple[int, Fault]]]:
-        """Write a batch (in a worker thread); a record the database refuses is found and set aside."""
-        done = write_isolating(
-            items, lambda part: write_envelopes(self.engine, self.spool.id, part),
-            lambda item, exc: set_aside(self.engine, self.spool.id, item[0], item[1], exc), is_transient)
-        if done.attempts > 1:
-            log.info("a batch of %d spool records was split in %d writes to set %d aside", len(items),
-                     done.attempts, len(done.culprits))
-        return done.results, [f for r in done.results for f in r.isolated]
+    def _write(self, items: list[tuple[int, Envelope]]) -> list[tuple[str, list[SinkResult]]]:
+        """Write a batch (in a worker thread), kind by kind in spool order of first appearance; a record the
+        database refuses is found and set aside by its sink."""
+        by_kind: dict[str, list[tuple[int, Envelope]]] = {}
+        for item in items:
+            by_kind.setdefault(item[1].kind, []).append(item)
+        out: list[tuple[str, list[SinkResult]]] = []
+        for kind, part in by_kind.items():
+            sink = self.sinks.get(kind)
+            if sink is None:
+                self._unknown_kind(kind, len(part))
+                continue
+            done = write_isolating(
+                part, lambda p, sink=sink: sink.write(self.spool.id, p),
+                lambda item, exc, sink=sink: sink.set_aside(self.spool.id, item[0], item[1], exc), is_transient)
+            if done.attempts > 1:
+                log.info("a batch of %d %s records was split in %d writes to set %d aside", len(part), kind,
+                         done.attempts, len(done.culprits))
+            out.append((kind, done.results))
+        return out
+
+    def _unknown_kind(self, kind: str, n: int) -> None:
+        counters.inc("ingest.unknown_kind", n)
+        if kind not in self._unknown_kinds:
+            self._unknown_kinds.add(kind)
+            log.error("spool records of kind %r have no sink (is the subsystem that stores them installed?); "
+                      "skipped, their bytes stay in the spool file", kind)
 
     @staticmethod
     def _decode(seq: int, payload: bytes) -> Envelope:
@@ -105,7 +123,7 @@ class IngestWorker:
                             status="rejected", error="spool_undecodable", detail=f"{type(exc).__name__}: {exc}")
 
     @staticmethod
-    def _report(seq: int, env: Envelope, fault: Fault) -> None:
+    def _report(seq: int, env: Envelope, fault: Any) -> None:
         """Count and log a record stored other than as received, once."""
         counters.inc("ingest.isolated")
         counters.inc(f"ingest.isolated.{fault.code}")
@@ -122,11 +140,11 @@ class IngestWorker:
         except TimeoutError:
             pass
 
-    async def _hourly_loop(self) -> None:
+    async def _flush_loop(self) -> None:
         last_partition_check = time.monotonic()
         while True:
-            await asyncio.sleep(self.hourly_every)
-            await self.flush_hours()
+            await asyncio.sleep(self.flush_every)
+            await self.flush()
             if time.monotonic() - last_partition_check > 6 * 3600:  # a service running into a new month
                 last_partition_check = time.monotonic()
                 try:
@@ -138,25 +156,16 @@ class IngestWorker:
         with self.engine.begin() as conn:
             ensure_month_partitions(conn)
 
-    async def flush_hours(self) -> int:
-        """Recompute the touched hours, then their days and months; returns the hours written."""
-        keys, self.dirty_hours = self.dirty_hours, set()
-        if not keys:
-            return 0
-        try:
-            return await asyncio.to_thread(self._recompute, keys)
-        except Exception:
-            counters.inc("hourly.errors")
-            log.exception("hourly recompute failed; will retry")
-            self.dirty_hours |= keys
-            return 0
-
-    def _recompute(self, keys: set[HourKey]) -> int:
-        if self.auto_gap_marks:
-            keys = keys | sync_gap_marks_for_hours(self.engine, keys, datetime.now(timezone.utc))
-        n = recompute_hours(self.engine, keys, self.directory)
-        months = recompute_days(self.engine, days_of_hours(keys, self.directory), self.directory)
-        recompute_months(self.engine, months, self.directory)
+    async def flush(self) -> int:
+        """Every sink's follow-up work (the monitoring sink: touched hours, then their days and months);
+        returns the units done. A sink that fails keeps its work for the next flush."""
+        n = 0
+        for kind, sink in self.sinks.items():
+            try:
+                n += await asyncio.to_thread(sink.flush)
+            except Exception:
+                counters.inc("sink.flush_errors")
+                log.exception("follow-up work of the %s sink failed; will retry", kind)
         return n
 
     async def drain(self, upto: int, timeout: float = 30.0) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import String, Table
 
-from ecosentry.pipeline.envelope import Envelope, Reading
+from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.store import schema as s
 
 #: A field the sender supplied is longer than its column: cut, and the frame's data not used.

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from ecosentry.installed import each
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import upsert
@@ -493,7 +494,8 @@ def region_subtree(conn: Connection, code: str) -> list[str]:
 def _resolve_seed_limit(lim: dict, factor: str, where: str) -> dict:
     """A limit given as ``{seed: {standard, table, source, condition}}`` → the seeded row's bounds.
 
-    The seed table (``rules/cn/limits_seed.yaml``, reference notes §4.3) is searched for the rows of this
+    The seed table (the installed subsystems' ``limit_seed``: the monitoring subsystem's
+    ``rules/cn/limits_seed.yaml``, reference notes §4.3) is searched for the rows of this
     factor whose ``standard``, ``table``, ``source`` and ``condition`` equal the given ones (``table`` and
     ``condition`` may be left out: then the row must have none, or be the only candidate), and ``kind``
     when given. Exactly one row must match; otherwise the error lists the candidates. The limit's own
@@ -501,13 +503,12 @@ def _resolve_seed_limit(lim: dict, factor: str, where: str) -> dict:
     """
     if not isinstance(lim, dict) or "seed" not in lim:
         return lim
-    from ecosentry.rules.cn.exceedance import load_limit_seed
-
     key = lim["seed"]
     if not isinstance(key, dict) or not key.get("standard") or not key.get("source"):
         raise RegistryError(f"{where}: seed must name at least standard and source, e.g. "
                             "{standard: GB 13223-2011, table: '1', source: coal boiler}")
-    rows = [r for r in load_limit_seed() if r.factor == factor and r.standard == str(key["standard"])
+    seeded = [r for _, load in each("limit_seed") for r in load()]
+    rows = [r for r in seeded if r.factor == factor and r.standard == str(key["standard"])
             and r.source == str(key["source"]) and (lim.get("kind") is None or r.kind == lim["kind"])]
     if "table" in key:
         rows = [r for r in rows if r.table == (None if key["table"] is None else str(key["table"]))]

@@ -518,7 +518,7 @@ alarm_deliveries = Table(
     Column("detail", Text, nullable=True),
 )
 
-# --------------------------------------------------------------------------- forwarding (ecosentry.forward)
+# --------------------------------------------------------------------------- forwarding (ecosentry.subsystems.monitoring.forward)
 # Upper-level forwarding (issue 7 item 4): a provincial DONRE passes station files on to MONRE by FTP in the
 # same format (Circular 10/2021 Art. 39; reference notes §7.2), and a Chinese platform relays HJ 212-2017
 # frames to an upper platform under its own MN/PW. Store-and-forward: raw frames are copied into a queue
@@ -591,7 +591,7 @@ forward_deliveries = Table(
 # --------------------------------------------------------------------------- Vietnamese station files (ecosentry.gateways.ftp)
 # Circular 10/2021/TT-BTNMT Art. 39 file transmission (issue 7 item 2; subsystems.md §7 req. 31–34): one log row per
 # file received (FTP or folder), whatever became of it, and the per-station mapping of free-text parameter names and
-# units to canonical factors. Store access: ecosentry.store.vn; migration 0005.
+# units to canonical factors. Store access: ecosentry.subsystems.monitoring.store.vn; migration 0005.
 
 vn_files = Table(
     "vn_files",

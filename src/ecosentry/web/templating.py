@@ -7,7 +7,11 @@ extracted by Babel (``babel.cfg``). Every page gets:
 * ``_``, ``ngettext``: the request's catalogue; ``lang`` and ``LOCALES`` for the switcher;
 * ``fmt``: a :class:`~ecosentry.web.i18n.Formatter` (dates, numbers, percentages in the language);
 * ``principal``: who is looking (``principal.role``, ``principal.may("...")``), for the navigation;
-* ``reason_text(reason)``: a stored hour/period reason said in the language.
+* ``menu``: the navigation, the core's entries and every installed subsystem's;
+* whatever the installed subsystems' ``page_context`` functions add (the monitoring subsystem:
+  ``reason_text(reason)``, a stored hour/period reason said in the language).
+
+Templates are looked up in the core's ``templates/`` folder, then in each subsystem's.
 """
 
 from __future__ import annotations
@@ -20,13 +24,37 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ecosentry.auth.deps import current_principal
-from ecosentry.rules.cn.reason_words import reason_text
+from ecosentry.contracts.subsystem import MenuEntry
+from ecosentry.installed import each, menu_entries, template_dirs
+from ecosentry.said import N_
 from ecosentry.web.i18n import LOCALES, Formatter, negotiate, translations
 
 __all__ = ["templates", "render", "page_context"]
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
+templates = Jinja2Templates(directory=[HERE / "templates", *template_dirs()])
+
+#: The core's own navigation entries; the subsystems add theirs (:attr:`Subsystem.menu`).
+CORE_MENU = (
+    MenuEntry("/map", N_("Map"), group="main", order=20),
+    MenuEntry("/alarms", N_("Alarms"), group="main", permission="alarms.read", order=40),
+    MenuEntry("/audit", N_("Audit"), permission="audit.read", order=20),
+    MenuEntry("/admin", N_("Registry"), permission="registry.edit", order=30),
+    MenuEntry("/docs", "API", order=90, public=True),
+)
+
+
+def navigation(principal) -> dict[str, list[MenuEntry]]:
+    """The menu entries the principal may follow, by group, in order."""
+    entries = sorted((*CORE_MENU, *menu_entries()), key=lambda e: (e.order, e.path))
+    out: dict[str, list[MenuEntry]] = {"main": [], "more": []}
+    public = principal.role == "public"
+    for e in entries:
+        if public and not e.public:
+            continue
+        if e.permission is None or principal.may(e.permission):
+            out[e.group].append(e)
+    return out
 
 
 def page_context(request: Request) -> dict[str, Any]:
@@ -38,8 +66,8 @@ def page_context(request: Request) -> dict[str, Any]:
     lang = negotiate(request, principal.locale, default)
     tr = translations(lang)
     return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": lang, "LOCALES": LOCALES,
-            "fmt": Formatter(lang, tz), "principal": principal,
-            "reason_text": lambda reason: reason_text(reason, tr.gettext)}
+            "fmt": Formatter(lang, tz), "principal": principal, "menu": navigation(principal),
+            **{k: v for _, contribute in each("page_context") for k, v in contribute(request, tr).items()}}
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:

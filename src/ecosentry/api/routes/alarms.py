@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from ecosentry.alarms import store
 from ecosentry.alarms import subscriptions as subs
 from ecosentry.alarms.catalogue import ALARM_TYPES, ORIGINATOR_KINDS
+from ecosentry.alarms.links import link_target_visible
 from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound
 from ecosentry.alarms.voice import load_voice, reader_language
 from ecosentry.alarms.wording import alarm_explanation, alarm_title, type_name
@@ -34,7 +35,6 @@ from ecosentry.auth.guards import alarm_clause, alarm_or_404
 from ecosentry.auth.principal import Principal
 from ecosentry.locale import LOCALES, accept_languages
 from ecosentry.store.audit import jsonable
-from ecosentry.store.marks import get_mark, MarkNotFound
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
@@ -203,14 +203,10 @@ def clear(alarm_id: int, body: ClearIn, engine: Engine = Depends(get_engine),
 def add_link(alarm_id: int, body: LinkIn, engine: Engine = Depends(get_engine),
              principal: Principal = Depends(requires("alarms.comment"))):
     _visible(engine, alarm_id, principal)
-    if body.kind == "mark":  # a mark outside the scope is as unknown as a missing one
-        target = body.target_id.strip()
-        try:
-            mark = get_mark(engine, int(target))
-        except (ValueError, MarkNotFound):
-            mark = None
-        if mark is None or not principal.sees_point(mark["point_id"]):
-            raise HTTPException(422, f"no mark with id {target}")
+    # a target outside the scope is as unknown as a missing one; kinds no installed subsystem checks (a work
+    # order before the O&M subsystem) are kept as given
+    if not link_target_visible(engine, principal, body.kind, body.target_id.strip(), unchecked=True):
+        raise HTTPException(422, f"no {body.kind} with id {body.target_id.strip()}")
     return jsonable(_call(store.add_link, engine, alarm_id, body.kind, body.target_id, principal.username))
 
 

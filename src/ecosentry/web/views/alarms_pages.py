@@ -22,20 +22,20 @@ from sqlalchemy import Engine
 
 from ecosentry.alarms import store
 from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
-from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound, STATES
+from ecosentry.alarms.links import link_target_visible
+from ecosentry.alarms.store import STATES, AlarmConflict, AlarmError, AlarmNotFound
 from ecosentry.auth.guards import alarm_clause
 from ecosentry.auth.principal import Principal
+from ecosentry.installed import each
 from ecosentry.said import Said
 from ecosentry.store import schema as s
 from ecosentry.store.queries.alarms import alarm_list
-from ecosentry.store.queries.marks import mark_in_scope, marks_of_point
 from ecosentry.store.registry import region_subtree
 from ecosentry.web.alarm_text import localise_alarms
 from ecosentry.web.forms import FormError, check_csrf, error_text, gate, not_found, see_other, work_render
 from ecosentry.web.listing import MAX_SEARCH
 from ecosentry.web.templating import page_context
-from ecosentry.web.views.marks_pages import TYPE_NAMES_ZH
-from ecosentry.web.views.work_scope import mark_clause, visible_points, visible_regions
+from ecosentry.web.views.work_scope import visible_points, visible_regions
 
 router = APIRouter(include_in_schema=False)
 
@@ -188,12 +188,14 @@ def _detail_context(request: Request, engine: Engine, principal: Principal, row:
     detail = store.alarm_detail(engine, row["id"])
     with engine.connect() as conn:
         detail = localise_alarms(conn, [detail], page_context(request)["fmt"])[0]
-    marks = []
-    if row["point_id"] is not None:
-        with engine.connect() as conn:
-            marks = marks_of_point(conn, row["point_id"], mark_clause(principal), limit=50)
-    return {"a": {**detail, "point_name": row["point_name"], "enterprise_name": row["enterprise_name"]},
-            "marks": marks, "alarm_type": ALARM_TYPES.get(row["type"]), "type_names_zh": TYPE_NAMES_ZH}
+    ctx: dict = {"alarm_panels": []}
+    with engine.connect() as conn:  # what the installed subsystems show beside the alarm (Subsystem.alarm_context)
+        for _, contribute in each("alarm_context"):
+            more = contribute(conn, principal, row)
+            ctx["alarm_panels"] += more.pop("alarm_panels", [])
+            ctx.update(more)
+    return {**ctx, "a": {**detail, "point_name": row["point_name"], "enterprise_name": row["enterprise_name"]},
+            "alarm_type": ALARM_TYPES.get(row["type"])}
 
 
 @router.get("/alarms/{alarm_id}", response_class=HTMLResponse)
@@ -236,10 +238,11 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
         elif action == "clear":
             alarm, _ = store.clear(engine, alarm_id, form.get("reason") or "", actor)
         else:
-            target = (form.get("mark_id") or "").strip()
-            if not target.isdigit() or not _mark_visible(engine, principal, int(target)):
+            kind = (form.get("kind") or "mark").strip()
+            target = (form.get("target_id") or form.get(f"{kind}_id") or "").strip()
+            if not link_target_visible(engine, principal, kind, target):
                 raise AlarmError("there is no mark %(id)s in your area", id=target or "—")
-            store.add_link(engine, alarm_id, "mark", target, actor)
+            store.add_link(engine, alarm_id, kind, target, actor)
             alarm = store.get_alarm(engine, alarm_id)
     except AlarmNotFound:
         return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
@@ -252,9 +255,6 @@ async def alarm_action(request: Request, alarm_id: int, action: str):
     return see_other(f"/alarms/{alarm_id}", done=action)
 
 
-def _mark_visible(engine: Engine, principal: Principal, mark_id: int) -> bool:
-    with engine.connect() as conn:
-        return mark_in_scope(conn, mark_id, mark_clause(principal))
 
 
 def _broadcast(request: Request, alarm: dict, event: str) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+
 from ecosentry.auth.guards import audit_clause
 from ecosentry.store.queries.audit import audit_choices, audit_conditions, audit_count, audit_rows
 from ecosentry.web.forms import gate, work_render

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
-
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
@@ -29,11 +28,17 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
 from ecosentry.auth.deps import current_principal
-
 from ecosentry.auth.principal import Principal
 from ecosentry.store import schema as s
-from ecosentry.store.queries.sites import (enterprise_exists, enterprise_tree, factor_catalogue, point_exists,
-                                           point_state_counts, region_exists, regions_in)
+from ecosentry.store.queries.sites import (
+    enterprise_exists,
+    enterprise_tree,
+    factor_catalogue,
+    point_exists,
+    point_state_counts,
+    region_exists,
+    regions_in,
+)
 from ecosentry.store.registry import region_subtree
 
 __all__ = ["STATES", "EXCEEDANCE_HOURS", "offline_after", "PointState", "visible_tree", "point_states",

@@ -1,0 +1,99 @@
+"""The one contract between gateways and the pipeline, for every record kind.
+
+Every gateway (HJ 212 TCP, FTP drop, folder, MQTT, HTTP push) turns what it received into an :class:`Envelope`:
+the record kind (which subsystem's sink stores it), the raw bytes as received, where and when they came from,
+whether they were accepted, and what was decoded from them with times already in UTC. Gateways never apply
+business rules or read the database; the kind's sink does, after the spool.
+
+Record kinds: ``observations`` (monitoring data: HJ 212 frames, the lines of a Vietnamese station file
+decoded into :class:`Reading` values), ``vn-file`` (a whole Circular 10/2021 file, decoded by its sink), and
+whatever kinds installed subsystems declare (:attr:`ecosentry.contracts.subsystem.Subsystem.sinks`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+Status = Literal["accepted", "quarantined", "rejected"]
+
+
+@dataclass(slots=True)
+class Reading:
+    """One decoded value of one factor of one point for one period (HJ 212 data kinds)."""
+
+    factor: str
+    kind: str  # rtd | min | hour | day | state | runtime
+    start: datetime  # interval start (UTC)
+    value: float | None = None
+    min: float | None = None
+    max: float | None = None
+    cou: float | None = None
+    flag: str | None = None
+    eflag: str | None = None
+    zs_value: float | None = None
+    zs_min: float | None = None
+    zs_max: float | None = None
+    sample_time: datetime | None = None
+
+    def to_list(self) -> list:
+        return [
+            self.factor, self.kind, self.start.timestamp(), self.value, self.min, self.max, self.cou,
+            self.flag, self.eflag, self.zs_value, self.zs_min, self.zs_max,
+            self.sample_time.timestamp() if self.sample_time else None,
+        ]
+
+    @classmethod
+    def from_list(cls, v: list) -> Reading:
+        return cls(
+            v[0], v[1], datetime.fromtimestamp(v[2], timezone.utc), v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+            v[10], v[11], datetime.fromtimestamp(v[12], timezone.utc) if v[12] is not None else None,
+        )
+
+
+@dataclass(slots=True)
+class Envelope:
+    """What a gateway received, as it received it, plus what it decoded."""
+
+    transport: str  # hj212-tcp | ftp | folder | mqtt | http
+    received_at: datetime  # UTC
+    raw: bytes
+    status: Status
+    peer: str | None = None
+    mn: str | None = None
+    cn: str | None = None
+    qn: str | None = None
+    point_id: int | None = None
+    error: str | None = None  # error class (rejected) or reason (quarantined)
+    detail: str | None = None
+    readings: list[Reading] = field(default_factory=list)
+    #: Which sink stores it (:mod:`ecosentry.contracts.sink`).
+    kind: str = "observations"
+    #: Decoded fields of a kind that are not readings (file name, device event ...), JSON-serialisable.
+    meta: dict = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        """Serialise for the spool: one JSON header line, then the raw bytes verbatim."""
+        head = {
+            "t": self.transport, "at": self.received_at.timestamp(), "s": self.status, "p": self.peer,
+            "mn": self.mn, "cn": self.cn, "qn": self.qn, "pid": self.point_id, "e": self.error,
+            "d": self.detail, "r": [r.to_list() for r in self.readings],
+        }
+        if self.kind != "observations":
+            head["k"] = self.kind
+        if self.meta:
+            head["m"] = self.meta
+        return json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" + self.raw
+
+    @classmethod
+    def decode(cls, data: bytes) -> Envelope:
+        head_b, _, raw = data.partition(b"\n")
+        h = json.loads(head_b)
+        return cls(
+            transport=h["t"], received_at=datetime.fromtimestamp(h["at"], timezone.utc), raw=raw,
+            status=h["s"], peer=h["p"], mn=h["mn"], cn=h["cn"], qn=h["qn"], point_id=h["pid"],
+            error=h["e"], detail=h["d"], readings=[Reading.from_list(r) for r in h["r"]],
+            kind=h.get("k", "observations"), meta=h.get("m") or {},
+        )

@@ -1,0 +1,156 @@
+"""The subsystem contract: one declaration of everything a subsystem adds to the core.
+
+A subsystem is a package ``ecosentry.subsystems.<name>`` (or any importable package) whose ``__init__`` defines
+``SUBSYSTEM = Subsystem(...)``. The declaration is light: it names its parts as ``"module:attribute"``
+references, which the core resolves only when it needs them (:mod:`ecosentry.installed`), so listing a
+subsystem costs no import and the core never imports a subsystem's code by name. Django's ``AppConfig`` and
+Home Assistant's integration manifest are the models.
+
+What a subsystem may contribute, and who asks for it:
+
+========================  =====================================================================================
+field                     used by
+========================  =====================================================================================
+``schema``                the metadata (:mod:`ecosentry.store.schema`): a module whose import adds its tables
+``migrations``            Alembic (:mod:`ecosentry.store.db`): a package of revisions, one more version location
+``sinks``                 the ingest worker: record kind → factory of a :class:`~ecosentry.contracts.sink.Sink`
+``catalogue``             ``rules list``, API, pages: modules whose import registers codes
+``api_routers``           the API application: ``APIRouter`` objects under ``/api/v1``
+``pages``                 the web shell: ``APIRouter`` objects of HTML pages
+``menu``                  the web shell's navigation: :class:`MenuEntry` items
+``templates``             the web shell: a package whose ``templates/`` folder holds the subsystem's templates
+``page_context``          the web shell: functions ``(request, translations) -> dict`` adding template variables
+``alarm_links``           alarms: link kind → ``(conn, principal, target_id) -> bool``, the target is visible
+``alarm_context``         the alarm page: functions ``(conn, principal, alarm) -> dict`` adding variables and
+                          ``panels`` (templates included on the page)
+``cli``                   the command line: a function ``register(app)`` adding commands to the Typer app
+``settings``              the settings object: section name → pydantic model (``ECOSENTRY_<SECTION>__<FIELD>``)
+``former_settings``       the settings object: section → prefix of its variables before it was a section
+``services``              the running service: factories ``(ServiceContext) -> list[Part]``
+``demo``                  ``ecosentry demo``: a function ``(DemoOptions) -> DemoPlan | None``
+``locale``                i18n: a package whose ``locale/`` folder holds more ``messages.po`` catalogues
+``limit_seed``            registry import: a function returning the seeded limit rows (``seed:`` in a fleet)
+========================  =====================================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+#: ``"package.module:attribute"``: a part of a subsystem, imported when first needed.
+Ref = str
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    """One link of the navigation. ``label`` is an English message id, translated with the page's language."""
+
+    path: str
+    label: str
+    #: ``main`` = the top bar; ``more`` = the "More" menu.
+    group: Literal["main", "more"] = "more"
+    #: The permission a principal needs to see it (``principal.may(...)``); None = everyone who sees the menu.
+    permission: str | None = None
+    #: Position in its group, smaller first.
+    order: int = 100
+    #: Shown to the anonymous public too (else to logged-in users only).
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Subsystem:
+    """What one subsystem contributes. Every field but ``name`` and ``title`` is optional."""
+
+    name: str
+    #: English message id of the subsystem's name (translated in the pages).
+    title: str
+    schema: Ref | None = None
+    migrations: str | None = None
+    sinks: dict[str, Ref] = field(default_factory=dict)
+    catalogue: tuple[str, ...] = ()
+    api_routers: tuple[Ref, ...] = ()
+    pages: tuple[Ref, ...] = ()
+    menu: tuple[MenuEntry, ...] = ()
+    templates: str | None = None
+    page_context: tuple[Ref, ...] = ()
+    alarm_links: dict[str, Ref] = field(default_factory=dict)
+    alarm_context: tuple[Ref, ...] = ()
+    cli: Ref | None = None
+    settings: dict[str, Ref] = field(default_factory=dict)
+    former_settings: dict[str, str] = field(default_factory=dict)
+    services: tuple[Ref, ...] = ()
+    demo: Ref | None = None
+    locale: str | None = None
+    limit_seed: Ref | None = None
+
+
+class Part(Protocol):
+    """A long-running piece a subsystem adds to the service (a gateway, a periodic job)."""
+
+    #: Unique within the service; the service exposes the part's ``target`` (or the part) as ``service.<name>``.
+    name: str
+
+    async def start(self) -> None:
+        """Bind what must be bound (raise :class:`PortInUse` for a taken port), then start the part's tasks."""
+
+    async def close(self) -> None:
+        """Stop accepting work and end the tasks; what was acknowledged is already durable."""
+
+
+class PortInUse(RuntimeError):
+    """A listening port of the service (``web``, ``hj212``, ``ftp`` ...) is held by another program."""
+
+    def __init__(self, what: str, host: str, port: int) -> None:
+        super().__init__(f"{what} port {port} on {host} is already in use")
+        self.what, self.host, self.port = what, host, port
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    """What the running service gives a subsystem's part factories."""
+
+    settings: Any
+    engine: Any
+    #: The durable spool writer: gateways append envelopes, then reply.
+    spool: Any
+    #: The shared device directory (points by MN), refreshed in the background.
+    directory: Any
+    #: The alarm dispatcher (raise, resolve, notify).
+    dispatcher: Any
+    #: Which optional parts the caller asked for (``gateway``, ``alarms``, ``forward``).
+    enabled: frozenset[str] = frozenset()
+    #: Parts already made by earlier factories, by name.
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class DemoOptions:
+    """What ``ecosentry demo`` was asked for."""
+
+    #: How many simulated devices of each kind (loggers, stations, meters ...).
+    size: int
+    #: ``cn`` or ``vn``: the deployment's country (rules, language, time zone).
+    country: str
+    #: Hours of history the simulated devices send first. [h]
+    backfill_hours: float
+    data_dir: Any
+    port: int
+    hj212_port: int
+
+
+@dataclass(slots=True)
+class DemoPlan:
+    """A subsystem's part of the demo: registry rows to import, settings it needs, and its simulators."""
+
+    #: A registry import document (``ecosentry registry import``); the core merges the plans' lists.
+    fleet: dict
+    #: Settings the plan needs (``ftp_enabled`` ...), applied over the demo's defaults.
+    settings: dict = field(default_factory=dict)
+    #: ``async run(service, stop_event)``: the simulators, until ``stop_event`` is set.
+    run: Any = None
+    #: ``lines(service) -> list[str]``: what the terminal shows once the service runs.
+    banner: Any = None
+    #: Users to print (username, role, name), and their password.
+    accounts: list = field(default_factory=list)
+    password: str | None = None

@@ -1,0 +1,116 @@
+"""The installed subsystems: one list, and the core's one way to reach what they contribute.
+
+:data:`INSTALLED` names the subsystem packages (Django's ``INSTALLED_APPS``); ``ECOSENTRY_SUBSYSTEMS``
+(comma-separated package names, read from the environment only, because it decides the shape of the settings
+object itself) replaces it for one deployment or test. Each package's ``SUBSYSTEM``
+(:class:`ecosentry.contracts.subsystem.Subsystem`) names its parts as ``"module:attribute"``; this module
+resolves them on demand. It is the only place where the core loads subsystem code, always by those names,
+never by an ``import`` statement: the layer check (``tests/test_layers.py``) holds the core to that.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
+
+__all__ = ["INSTALLED", "installed", "installed_names", "resolve", "menu_entries", "template_dirs", "locale_dirs",
+           "settings_sections", "former_settings", "each"]
+
+#: The subsystems this platform runs, in order (pages, menus and commands appear in this order).
+INSTALLED: tuple[str, ...] = (
+    "ecosentry.subsystems.monitoring",
+)
+
+
+def installed_names() -> tuple[str, ...]:
+    """:data:`INSTALLED`, or the packages ``ECOSENTRY_SUBSYSTEMS`` names."""
+    raw = os.environ.get("ECOSENTRY_SUBSYSTEMS", "").strip()
+    if not raw:
+        return INSTALLED
+    return tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+
+
+class SubsystemError(RuntimeError):
+    """A listed subsystem that cannot be loaded or contradicts another one."""
+
+
+@lru_cache(maxsize=8)
+def _load(names: tuple[str, ...]) -> tuple[Subsystem, ...]:
+    out: list[Subsystem] = []
+    seen_names: dict[str, str] = {}
+    seen_kinds: dict[str, str] = {}
+    seen_sections: dict[str, str] = {}
+    for package in names:
+        try:
+            sub = importlib.import_module(package).SUBSYSTEM
+        except (ImportError, AttributeError) as exc:
+            raise SubsystemError(f"subsystem package {package!r} cannot be loaded: {exc}") from exc
+        if not isinstance(sub, Subsystem):
+            raise SubsystemError(f"{package}.SUBSYSTEM is not a Subsystem")
+        for what, keys, seen in (("name", [sub.name], seen_names), ("record kind", sub.sinks, seen_kinds),
+                                 ("settings section", sub.settings, seen_sections)):
+            for key in keys:
+                if key in seen:
+                    raise SubsystemError(f"{what} {key!r} is declared by both {seen[key]} and {package}")
+                seen[key] = package
+        out.append(sub)
+    return tuple(out)
+
+
+def installed(names: tuple[str, ...] | None = None) -> tuple[Subsystem, ...]:
+    """The installed subsystems' declarations, in list order."""
+    return _load(names if names is not None else installed_names())
+
+
+def resolve(ref: str) -> Any:
+    """The object a ``"package.module:attribute"`` reference names."""
+    module, _, attr = ref.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in filter(None, attr.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
+def each(field: str, names: tuple[str, ...] | None = None) -> list[tuple[Subsystem, Any]]:
+    """(subsystem, resolved part) for every reference in ``field`` (a tuple of references or one reference)."""
+    out: list[tuple[Subsystem, Any]] = []
+    for sub in installed(names):
+        value = getattr(sub, field)
+        refs = value if isinstance(value, tuple) else (value,) if value else ()
+        out.extend((sub, resolve(ref)) for ref in refs)
+    return out
+
+
+def menu_entries(names: tuple[str, ...] | None = None) -> list[MenuEntry]:
+    """Every subsystem's menu entries, each group in order."""
+    return sorted((e for sub in installed(names) for e in sub.menu), key=lambda e: (e.group, e.order))
+
+
+def _package_dir(package: str) -> Path:
+    module = importlib.import_module(package)
+    return Path(module.__file__ or "").parent
+
+
+def template_dirs(names: tuple[str, ...] | None = None) -> list[Path]:
+    """The subsystems' ``templates/`` folders, in list order."""
+    return [_package_dir(sub.templates) / "templates" for sub in installed(names) if sub.templates]
+
+
+def locale_dirs(names: tuple[str, ...] | None = None) -> list[Path]:
+    """The subsystems' ``locale/`` folders (``<lang>/LC_MESSAGES/messages.po``)."""
+    return [_package_dir(sub.locale) / "locale" for sub in installed(names) if sub.locale]
+
+
+def settings_sections(names: tuple[str, ...] | None = None) -> dict[str, type]:
+    """Section name → pydantic model, from every subsystem."""
+    return {name: resolve(ref) for sub in installed(names) for name, ref in sub.settings.items()}
+
+
+def former_settings(names: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Section → the prefix of its variables before it was a section (still read, with a warning)."""
+    return {k: v for sub in installed(names) for k, v in sub.former_settings.items()}

@@ -1,0 +1,50 @@
+"""Automatic monitoring (自动监控 / quan trắc tự động): the first subsystem.
+
+HJ 212-2017 data from CEMS, wastewater and ambient loggers over TCP (China) and Circular 10/2021 station files
+over FTP or a folder (Vietnam) become readings, hours, days and months with the regulator's numbers (validity,
+折算, emissions, transmission and effective-transmission rates, exceedance, substitution), marks (标记), the
+falsification and anomaly detectors, HJ 76 and rate reports, evidence packs, and forwarding to upper platforms.
+
+Inside: ``rules/`` (pure, cited rules: ``cn/`` China, ``vn/`` Vietnam), ``detect/`` (detectors), ``pipeline/``
+(its sink, recompute and detection jobs, the Vietnamese intake), ``store/`` (its writes), ``queries/`` (its read
+models), ``reports/``, ``forward/``, ``api/``, ``web/`` (pages and templates), ``cli/``, ``simulate/``
+(virtual loggers and stations, the demo fleets), ``bench/`` and ``offline/`` (the regulator's numbers from a
+CSV file, no server).
+"""
+
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
+from ecosentry.said import N_
+
+_M = "ecosentry.subsystems.monitoring"
+
+SUBSYSTEM = Subsystem(
+    name="monitoring",
+    title=N_("Automatic monitoring"),
+    sinks={"observations": f"{_M}.pipeline.sink:ObservationSink.from_settings"},
+    catalogue=tuple(f"{_M}.{m}" for m in (
+        "rules.cn.hourly", "rules.cn.aggregates", "rules.cn.flue_gas", "rules.cn.rates", "rules.cn.exceedance",
+        "rules.cn.substitution", "rules.cn.marks", "detect.national", "detect.patterns", "detect.statistical",
+        "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness")),
+    api_routers=tuple(f"{_M}.api.{m}:router" for m in ("points", "periods", "marks", "reports", "evidence")),
+    pages=tuple(f"{_M}.web.{m}:router" for m in (
+        "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home")),
+    menu=(
+        MenuEntry("/dashboard", N_("Overview"), group="main", order=10),
+        MenuEntry("/", N_("Enterprises"), group="main", order=30),
+        MenuEntry("/marks", N_("Marks"), group="main", order=50),
+        MenuEntry("/reports", N_("Reports"), group="main", order=60),
+        MenuEntry("/public", N_("Public data"), order=80, public=True),
+    ),
+    templates=f"{_M}.web",
+    page_context=(f"{_M}.web.context:page_words",),
+    alarm_links={"mark": f"{_M}.web.context:mark_visible"},
+    alarm_context=(f"{_M}.web.context:alarm_marks",),
+    cli=f"{_M}.cli:register",
+    settings={"detect": f"{_M}.detect.settings:DetectorSettings",
+              "forward": f"{_M}.forward.settings:ForwardSettings",
+              "vn": f"{_M}.pipeline.vn_settings:VnIntakeSettings"},
+    former_settings={"forward": "ECOSENTRY_FORWARD_", "vn": "ECOSENTRY_VN_"},
+    services=(f"{_M}.service:parts",),
+    demo=f"{_M}.simulate.demo:demo",
+    limit_seed=f"{_M}.rules.cn.exceedance:load_limit_seed",
+)

@@ -1,0 +1,254 @@
+"""``ecosentry bench ingest``: HJ 212 frames over TCP → spool → database, measured end to end.
+
+The server runs in its own process (``ecosentry serve``), as in production; this process plays the
+loggers. Each logger keeps up to ``window`` frames in flight and times each 9014 reply (sent by the
+server only after the frame is durable in the spool). Data points/s counts observation rows in the
+database from the first frame sent until the last row is there. In the same run, a plain PostgreSQL
+COPY of the same rows into an empty table of the same shape gives the ceiling to compare with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import create_engine, func, select, text
+
+from ecosentry.protocols.hj212 import FrameReader, HJ212Error, build_frame
+from ecosentry.service import prepare_database
+from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
+from ecosentry.store import schema as s
+from ecosentry.store.registry import import_fleet
+
+WINDOW = 8  # frames in flight per logger (latency at saturation ≈ loggers × WINDOW / throughput)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _points(fleet: dict) -> list[dict]:
+    return [p | {"medium": o["medium"]} for e in fleet["enterprises"] for o in e["outlets"] for p in o["points"]]
+
+
+def build_frames(fleet: dict, frames_per_logger: int, seed: int = 7) -> tuple[list[list[bytes]], int]:
+    """Minute frames (CN 2051) for every point; returns frames per logger and the number of data points."""
+    rnd = random.Random(seed)
+    start = datetime(2026, 1, 1, 0, 0)
+    out, n_points = [], 0
+    for p in _points(fleet):
+        codes = [f["code"] if isinstance(f, dict) else f for f in p["factors"]]
+        frames = []
+        for i in range(frames_per_logger):
+            t = start + timedelta(minutes=i * int(p.get("min_interval") or 1))
+            cp = [{"DataTime": t.strftime("%Y%m%d%H%M%S")}]
+            for c in codes:
+                v = round(rnd.uniform(5, 50), 3)
+                cp.append({f"{c}-Min": f"{v * 0.9:.3f}", f"{c}-Avg": f"{v}", f"{c}-Max": f"{v * 1.1:.3f}",
+                           f"{c}-Flag": "N"})
+            qn = t.strftime("%Y%m%d%H%M%S") + f"{i % 1000:03d}"
+            frames.append(build_frame(qn=qn, st=p["st"], cn="2051", pw=p["password"], mn=p["mn"], flag=5, cp=cp))
+            n_points += len(codes)
+        out.append(frames)
+    return out, n_points
+
+
+async def _drive(port: int, frames: list[bytes], latencies: list[float], progress) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sent: dict[str, float] = {}
+    window = asyncio.Semaphore(WINDOW)
+    done = asyncio.Event()
+    remaining = len(frames)
+
+    async def read_replies() -> None:
+        nonlocal remaining
+        framer = FrameReader()
+        while remaining:
+            data = await reader.read(65536)
+            if not data:
+                raise ConnectionError("server closed the connection")
+            for item in framer.feed(data):
+                if isinstance(item, HJ212Error):
+                    continue
+                qn = _qn(item)
+                t0 = sent.pop(qn, None)
+                if t0 is not None:
+                    latencies.append(time.perf_counter() - t0)
+                    remaining -= 1
+                    progress()
+                    window.release()
+        done.set()
+
+    rt = asyncio.create_task(read_replies())
+    for f in frames:
+        await window.acquire()
+        qn = _qn(f)
+        sent[qn] = time.perf_counter()
+        writer.write(f)
+        await writer.drain()
+    await rt
+    writer.close()
+
+
+def _qn(frame: bytes) -> str:
+    """The QN of a frame without a full parse: the bench client must not compete for CPU."""
+    return frame.split(b"QN=", 1)[1].split(b";", 1)[0].decode()
+
+
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    t_end = time.time() + timeout
+    while time.time() < t_end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("server did not start")
+
+
+def _copy_baseline(url: str, rows: int, console: Console) -> float:
+    """Rows/s of a plain COPY of the same observation rows into an empty table of the same shape."""
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS copy_baseline")
+        conn.exec_driver_sql("CREATE TABLE copy_baseline (LIKE observations INCLUDING ALL)")
+        src = conn.exec_driver_sql(
+            "SELECT point_id, factor_code, kind, period_start, value, min, max, cou, flag, received_at "
+            "FROM observations").fetchall()
+    cols = "point_id, factor_code, kind, period_start, value, min, max, cou, flag, received_at"
+    raw = eng.raw_connection()
+    try:
+        drv = raw.driver_connection
+        t0 = time.perf_counter()
+        with drv.cursor() as cur:
+            with cur.copy(f"COPY copy_baseline ({cols}) FROM STDIN") as cp:
+                for r in src:
+                    cp.write_row(r)
+        drv.commit()
+        dt = time.perf_counter() - t0
+    finally:
+        raw.close()
+    eng.dispose()
+    return len(src) / dt if dt else 0.0
+
+
+def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_url: str,
+            console: Console) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"ecosentry-bench-{db}-"))
+    drop = None
+    if db == "sqlite":
+        url = f"sqlite:///{work / 'bench.sqlite'}"
+    else:
+        name = f"ecosentry_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = pg_url.rsplit("/", 1)[0] + "/" + name
+
+        def drop() -> None:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    engine = prepare_database(url)
+    import_fleet(engine, fleet)
+    port = _free_port()
+    env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(work / "state"),
+           "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
+           "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
+           # every simulated logger connects from 127.0.0.1: lift the per-address bound for the bench
+           "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
+    proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_port(port, proc)
+        latencies: list[float] = []
+        total = sum(len(f) for f in frames)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{db}: sending {total} frames", total=total)
+
+            def tick() -> None:
+                progress.advance(task)
+
+            async def main() -> None:
+                await asyncio.gather(*(_drive(port, f, latencies, tick) for f in frames))
+
+            t0 = time.perf_counter()
+            asyncio.run(main())
+            t_acked = time.perf_counter() - t0
+            o = s.observations
+            stored = 0
+            while True:
+                with engine.connect() as c:
+                    stored = c.execute(select(func.count()).select_from(o)).scalar_one()
+                if stored >= n_points or time.perf_counter() - t0 > 600:
+                    break
+                time.sleep(0.05)
+            t_stored = time.perf_counter() - t0
+        latencies.sort()
+        result = {
+            "database": db, "loggers": len(frames), "frames": total, "data_points": n_points,
+            "stored": stored, "frames_per_s": round(total / t_acked, 1),
+            "points_per_s_acked": round(n_points / t_acked, 1),
+            "points_per_s_stored": round(stored / t_stored, 1),
+            "reply_p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+            "reply_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        }
+        if db == "postgresql":
+            result["plain_copy_rows_per_s"] = round(_copy_baseline(url, stored, console), 1)
+            result["ratio_to_copy"] = round(result["points_per_s_stored"] / result["plain_copy_rows_per_s"], 3)
+        return result
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        engine.dispose()
+        if drop:
+            drop()
+
+
+def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, out: Path | None,
+              console: Console) -> list[dict]:
+    fleet = demo_fleet(loggers, seed=11)
+    built, n_points = build_frames(fleet, frames)
+    console.print(f"{loggers} loggers × {frames} minute frames = {sum(map(len, built))} frames, "
+                  f"{n_points} data points; server in a separate process; window {WINDOW} frames per logger")
+    results = [run_one(db, fleet, built, n_points, pg_url, console) for db in databases]
+    table = Table(title="ecosentry bench ingest")
+    table.add_column("measure")
+    for r in results:
+        table.add_column(r["database"], justify="right")
+    for key in ("frames", "data_points", "stored", "frames_per_s", "points_per_s_acked", "points_per_s_stored",
+                "reply_p50_ms", "reply_p99_ms", "plain_copy_rows_per_s", "ratio_to_copy"):
+        table.add_row(key, *(str(r.get(key, "")) for r in results))
+    console.print(table)
+    if out:
+        machine = {"cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+                   "platform": platform.platform()}
+        record = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine,
+                  "results": results}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        history = json.loads(out.read_text()) if out.exists() else []
+        history.append(record)
+        out.write_text(json.dumps(history, indent=2, ensure_ascii=False) + "\n")
+        console.print(f"recorded in {out}")
+    return results

@@ -1,0 +1,211 @@
+"""The monitoring subsystem's own commands: recompute, the HJ 76 and rate reports, the virtual loggers and its
+benchmarks (added to the core's ``bench`` group)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from ecosentry.cli.main import _logging, _run_until_signal, console, err
+from ecosentry.settings import get_settings
+
+app = typer.Typer()
+report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)
+bench_app = typer.Typer()
+
+
+@app.command()
+def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (local time of --tz without offset)"),
+              end: str = typer.Option(..., "--to", help="end (exclusive), ISO 8601"),
+              region: str | None = typer.Option(None, help="GB/T 2260 code: this region and below"),
+              tz: str = typer.Option("Asia/Shanghai", help="time zone of --from/--to without offset")) -> None:
+    """Recompute derived hours, days and months (validity, exceedance) over a time range."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from rich.progress import Progress
+
+    from ecosentry.pipeline.directory import PointDirectory
+    from ecosentry.service import prepare_database
+    from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_range
+
+    def parse(v: str, name: str) -> datetime:
+        try:
+            t = datetime.fromisoformat(v)
+        except ValueError:
+            err.print(f"[red]--{name} {v!r} is not an ISO 8601 time[/red] (e.g. 2026-11-01 or 2026-11-01T08:00+08:00)")
+            raise typer.Exit(2) from None
+        return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))
+
+    t0, t1 = parse(start, "from"), parse(end, "to")
+    if t0 >= t1:
+        err.print("[red]--from must be before --to[/red]")
+        raise typer.Exit(2)
+    st = get_settings()
+    engine = prepare_database(st.database_url)
+    directory = PointDirectory(engine)
+    with Progress(console=console) as progress:
+        task = progress.add_task("recomputing", total=None)
+        totals = recompute_range(engine, directory, t0, t1, region=region,
+                                 progress=lambda i, n: progress.update(task, completed=i, total=n))
+    console.print(f"recomputed {totals['hours']} hours, {totals['days']} days, {totals['months']} months "
+                  f"of {totals['points']} points")
+
+
+def _write_report(kind: str, fmt: str, output: Path, build) -> None:
+    from ecosentry.subsystems.monitoring.api.reports import render
+    from ecosentry.subsystems.monitoring.reports.model import ReportError
+
+    if fmt not in ("pdf", "xlsx"):
+        err.print(f"[red]--format must be pdf or xlsx, not {fmt!r}[/red]")
+        raise typer.Exit(2)
+    try:
+        data = render(kind, fmt, build)
+    except (ReportError, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    output.write_bytes(data)
+    console.print(f"wrote {output} ({len(data)} bytes)")
+
+
+def _engine():
+    from ecosentry.service import prepare_database
+
+    return prepare_database(get_settings().database_url)
+
+
+def _date(value: str, name: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]--{name} {value!r} is not a date (YYYY-MM-DD)[/red]")
+        raise typer.Exit(2) from None
+
+
+FORMAT = typer.Option("pdf", "--format", help="pdf | xlsx")
+OUTPUT = typer.Option(..., "--output", "-o", help="file to write")
+
+
+@report_app.command("daily")
+def report_daily(point: int = typer.Option(..., help="point id (see /api/v1/points)"),
+                 day: str = typer.Option(..., help="local day, YYYY-MM-DD"), fmt: str = FORMAT,
+                 output: Path = OUTPUT) -> None:
+    """HJ 76 daily report (日报表): one row per hour."""
+    from ecosentry.subsystems.monitoring.reports.model import build_daily_report
+
+    d = _date(day, "day")
+    _write_report("daily", fmt, output, lambda: build_daily_report(_engine(), point, d))
+
+
+@report_app.command("monthly")
+def report_monthly(point: int = typer.Option(...), year: int = typer.Option(...), month: int = typer.Option(...),
+                   fmt: str = FORMAT, output: Path = OUTPUT) -> None:
+    """Monthly report (月报表): one row per day."""
+    from ecosentry.subsystems.monitoring.reports.periodic import build_monthly_report
+
+    _write_report("monthly", fmt, output, lambda: build_monthly_report(_engine(), point, year, month))
+
+
+@report_app.command("yearly")
+def report_yearly(point: int = typer.Option(...), year: int = typer.Option(...), fmt: str = FORMAT,
+                  output: Path = OUTPUT) -> None:
+    """Yearly report (年报表): one row per month."""
+    from ecosentry.subsystems.monitoring.reports.periodic import build_yearly_report
+
+    _write_report("yearly", fmt, output, lambda: build_yearly_report(_engine(), point, year))
+
+
+@report_app.command("rates")
+def report_rates(start: str = typer.Option(..., "--from", help="first local day, YYYY-MM-DD"),
+                 end: str = typer.Option(..., "--to", help="last local day (inclusive)"),
+                 region: str | None = typer.Option(None, help="GB/T 2260 code: this region and below"),
+                 fmt: str = FORMAT, output: Path = OUTPUT) -> None:
+    """Transmission-rate report (有效传输率) per point, enterprise and region, by summed counts."""
+    from ecosentry.subsystems.monitoring.reports.rate_report import build_rate_report
+
+    d0, d1 = _date(start, "from"), _date(end, "to")
+    _write_report("rates", fmt, output, lambda: build_rate_report(_engine(), region, d0, d1))
+
+
+@app.command()
+def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="virtual data loggers"),
+             host: str = typer.Option("127.0.0.1", help="HJ 212 server host"),
+             port: int = typer.Option(9212, help="HJ 212 server port"),
+             fleet_out: Path | None = typer.Option(None, help="write the simulated fleet here (YAML) to import it"),
+             backfill_hours: float = typer.Option(0, help="first send this many hours of history"),
+             rtd_interval: int = typer.Option(30, help="real-time upload interval [s]"),
+             seed: int = 1, verbose: bool = typer.Option(False, "-v"),
+             inject: str | None = typer.Option(None, help="all or fault classes (comma-separated): write a labelled "
+                                               "set with injected faults to --inject-out instead of sending"),
+             inject_out: Path | None = typer.Option(None, help="directory for the labelled set (with --inject)")) -> None:
+    """Run N virtual data loggers (flue gas and wastewater) against an HJ 212 server over real TCP.
+
+    With ``--inject``, write a labelled synthetic set with injected faults instead (see ``simulate-inject``).
+    """
+    if inject is not None:
+        if inject_out is None:
+            err.print("[red]--inject needs --inject-out DIR[/red]")
+            raise typer.Exit(2)
+        from ecosentry.subsystems.monitoring.cli.detect import simulate_inject_command
+
+        simulate_inject_command(out=inject_out, inject=inject, seed=seed, points=24, days=30, per_class=2, clean=4)
+        return
+    from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet, write_fleet_yaml
+    from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
+
+    _logging(verbose)
+    fleet = demo_fleet(loggers, seed=seed)
+    if fleet_out:
+        write_fleet_yaml(fleet, fleet_out)
+        console.print(f"fleet written to {fleet_out}; import it with: ecosentry registry import {fleet_out}")
+
+    async def main(stop: asyncio.Event) -> None:
+        await run_fleet(fleet, host, port, stop=stop, backfill_hours=backfill_hours, rtd_interval=rtd_interval,
+                        console=console)
+
+    asyncio.run(_run_until_signal(main))
+
+
+
+@bench_app.command("nab")
+def bench_nab(nab_dir: Path = typer.Option(Path("../shared/nab"), help="NAB data and labels (data/, labels/, config/)"),
+              profile: str = typer.Option("standard", help="standard | reward_low_FP | reward_low_FN"),
+              out: Path | None = typer.Option(Path("docs/bench-nab.json"), help="write the result here")) -> None:
+    """Score the statistical detector on the Numenta Anomaly Benchmark (58 series, NAB scoring re-implemented)."""
+    from ecosentry.subsystems.monitoring.bench.nab import run_bench_nab
+
+    if not (nab_dir / "labels" / "combined_windows.json").is_file():
+        err.print(f"[red]no NAB corpus at {nab_dir}[/red] (expected labels/combined_windows.json); "
+                  "pass --nab-dir")
+        raise typer.Exit(2)
+    run_bench_nab(nab_dir, profile=profile, out=out, console=console)
+
+
+@bench_app.command("recompute")
+def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the generated city"),
+                    factors: int = typer.Option(10, help="factors per outlet"),
+                    year: int = typer.Option(2025, help="year of hourly data"),
+                    seed: int = typer.Option(1)) -> None:
+    """Generate a city in memory; time minute→hour, hour→day, day→month, rates and exceedance for a year."""
+    from ecosentry.subsystems.monitoring.bench.recompute import run_bench_recompute
+
+    run_bench_recompute(outlets=outlets, factors=factors, year=year, seed=seed, console=console)
+
+
+@bench_app.command("ingest")
+def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated loggers"),
+                 frames: int = typer.Option(20, help="minute frames each logger sends"),
+                 databases: str = typer.Option("sqlite,postgresql", help="comma-separated: sqlite, postgresql"),
+                 pg_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                                            help="server where a scratch database is created"),
+                 out: Path | None = typer.Option(Path("docs/bench-ingest.json"), help="append results here")) -> None:
+    """Drive the TCP server with simulated loggers; print frames/s, data points/s, p99 reply latency,
+    and the rate of a plain PostgreSQL COPY of the same rows."""
+    from ecosentry.subsystems.monitoring.bench.ingest import run_bench
+
+    run_bench(loggers=loggers, frames=frames, databases=[d.strip() for d in databases.split(",") if d.strip()],
+              pg_url=pg_url, out=out, console=console)

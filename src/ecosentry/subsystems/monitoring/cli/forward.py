@@ -1,0 +1,172 @@
+"""``ecosentry forward ...``: upper-level forwarding targets, backlog, and a standalone forwarder.
+
+Registered in ``ecosentry/cli/__init__.py`` with ``app.add_typer(forward_app, name="forward")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecosentry.settings import get_settings
+from ecosentry.subsystems.monitoring.forward.queue import (
+    ACK_MODES,
+    KINDS,
+    ForwardError,
+    add_target,
+    backlog,
+    load_targets,
+    retry_failed,
+    set_target_active,
+)
+from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
+
+app = typer.Typer(help="Forwarding to upper platforms: MONRE by FTP (Vietnam), HJ 212 relay (China).",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+
+def _engine():
+    from ecosentry.service import prepare_database
+
+    return prepare_database(get_settings().database_url)
+
+
+def _parse_map(items: list[str]) -> dict[str, dict[str, str]]:
+    """``LOCAL=UPPER`` or ``LOCAL=UPPER:PW`` → MN map."""
+    out: dict[str, dict[str, str]] = {}
+    for it in items:
+        local, sep, upper = it.partition("=")
+        if not sep or not local or not upper:
+            raise ForwardError(f"--map {it!r}: expected LOCAL_MN=UPPER_MN or LOCAL_MN=UPPER_MN:UPPER_PW")
+        mn, _, pw = upper.partition(":")
+        out[local] = {k: v for k, v in (("mn", mn), ("pw", pw)) if v}
+    return out
+
+
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="a unique name, e.g. monre or provincial-platform"),
+    kind: str = typer.Option(..., "--kind", help=f"{' | '.join(KINDS)}"),
+    host: str = typer.Option(..., "--host"),
+    port: int = typer.Option(None, "--port", help="default 21 (vn-ftp) or 9212 (hj212)"),
+    user: str = typer.Option(None, "--user", help="FTP user (vn-ftp)"),
+    password: str = typer.Option(None, "--password",
+                                 help="FTP password (vn-ftp); default upper PW (hj212; omit to keep the logger's)"),
+    remote_path: str = typer.Option(None, "--remote-path", help="remote folder (vn-ftp), created when missing"),
+    region: str = typer.Option(None, "--region", help="forward the points of this region subtree"),
+    point: list[str] = typer.Option(None, "--point", help="forward this point (MN or VN station key); repeatable"),
+    mn_map: list[str] = typer.Option(None, "--map", help="hj212: LOCAL_MN=UPPER_MN[:UPPER_PW]; repeatable"),
+    pass_through: bool = typer.Option(False, "--pass-through", help="hj212: relay frames byte for byte"),
+    ack_mode: str = typer.Option("as_sent", "--ack", help=f"hj212: {' | '.join(ACK_MODES)}"),
+    cn: list[str] = typer.Option(None, "--cn", help="hj212: relay these CNs (default: the data uploads)"),
+    from_start: bool = typer.Option(False, "--from-start", help="also forward data archived before now"),
+) -> None:
+    """Add a forwarding target (an upper platform) and print it as JSON."""
+    try:
+        t = add_target(_engine(), name=name, kind=kind, host=host,
+                       port=port or (21 if kind == "vn-ftp" else 9212), username=user, password=password,
+                       remote_path=remote_path, region_code=region, point_mns=point or None,
+                       mn_map=_parse_map(mn_map or []), pass_through=pass_through, ack_mode=ack_mode,
+                       cns=cn or None, from_start=from_start)
+    except ForwardError as exc:
+        err.print(f"[red]cannot add target:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    print(json.dumps(_public(t), ensure_ascii=False))
+
+
+def _public(t) -> dict:
+    return {"id": t.id, "name": t.name, "kind": t.kind, "host": t.host, "port": t.port, "user": t.username,
+            "remote_path": t.remote_path, "region": t.region_code, "point_ids": t.point_ids,
+            "mn_map": {k: {"mn": v.get("mn")} for k, v in t.mn_map.items()}, "pass_through": t.pass_through,
+            "ack": t.ack_mode, "cns": sorted(t.cns) if t.cns else None, "active": t.active}
+
+
+@app.command("list")
+def list_targets(as_json: bool = typer.Option(False, "--json", help="one JSON object per target")) -> None:
+    """List the forwarding targets (passwords are never printed)."""
+    targets = load_targets(_engine(), active_only=False)
+    if as_json:
+        for t in targets:
+            print(json.dumps(_public(t), ensure_ascii=False))
+        return
+    table = Table(title=f"forwarding targets ({len(targets)})")
+    for col in ("name", "kind", "address", "what", "active"):
+        table.add_column(col, overflow="fold")
+    for t in targets:
+        what = ", ".join(x for x in (f"region {t.region_code}" if t.region_code else "",
+                                     f"{len(t.point_ids)} point(s)" if t.point_ids else "") if x) or "every point"
+        table.add_row(t.name, t.kind, f"{t.host}:{t.port}{t.remote_path or ''}", what, "yes" if t.active else "no")
+    console.print(table)
+
+
+@app.command("backlog")
+def show_backlog(as_json: bool = typer.Option(False, "--json", help="one JSON object per target")) -> None:
+    """Pending, delivered and failed items per target, the oldest pending item and the last error."""
+    rows = backlog(_engine())
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+        return
+    table = Table(title="forwarding backlog")
+    for col in ("target", "kind", "pending", "delivered", "failed", "oldest pending", "last error"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["target"], r["kind"], str(r["pending"]), str(r["delivered"]), str(r["failed"]),
+                      r["oldest_pending"] or "—", r["last_error"] or "—")
+    console.print(table)
+
+
+@app.command("pause")
+def pause(name: str) -> None:
+    """Stop forwarding to a target (its queue keeps filling)."""
+    _set_active(name, False)
+
+
+@app.command("resume")
+def resume(name: str) -> None:
+    """Resume forwarding to a target; its backlog is sent in order."""
+    _set_active(name, True)
+
+
+def _set_active(name: str, active: bool) -> None:
+    try:
+        set_target_active(_engine(), name, active)
+    except ForwardError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"{name}: {'active' if active else 'paused'}")
+
+
+@app.command("retry")
+def retry(name: str) -> None:
+    """Put a target's failed items back in its queue."""
+    try:
+        n = retry_failed(_engine(), name)
+    except ForwardError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"{name}: {n} item(s) queued again")
+
+
+@app.command("run")
+def run(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Run the forwarder on its own (when ``serve`` does not run it): feed, send, retry until Ctrl-C."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def _main() -> None:
+        runner = ForwardRunner(_engine(), get_settings().forward)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, runner.stop)
+        await runner.run()
+
+    asyncio.run(_main())

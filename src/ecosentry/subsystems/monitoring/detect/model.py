@@ -1,0 +1,357 @@
+"""What every detector reads and writes: series in, findings out (pure; no DB, clock or network).
+
+A detector is a function ``detect_x(data: PointData, cfg: DetectorSettings) -> list[Finding]``. The
+pipeline, the ``ecosentry detect`` CLI and the benchmarks build :class:`PointData` from their own sources
+(observations and hourly values, a long CSV, a NAB series) and call the same functions.
+
+Series hold UTC instants as ``numpy.datetime64[s]`` and values as ``float64`` (``NaN`` = a received record
+without a value). Flags are HJ 212-2017 §6.6.4 data flags (``N`` normal, ``F`` stopped, ``M`` maintenance,
+``S`` manual, ``D`` fault, ``C`` calibration, ``T`` over range, ``B`` communication fault), ``None`` when the
+source has none (treated as ``N``).
+
+Factor roles (which code is O2, flow, velocity ...) follow HJ 212-2017 Appendix B; see :data:`ROLE_CODES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "Severity",
+    "Finding",
+    "Series",
+    "Mark",
+    "PointData",
+    "ROLE_CODES",
+    "role_of",
+    "is_concentration",
+    "to_datetime",
+    "valid_mask",
+    "running_mask",
+    "runs",
+    "VALID_FLAGS",
+    "to_datetime64",
+    "DetectorSpec",
+    "DETECTORS",
+    "detector",
+]
+
+Severity = Literal["info", "warning", "critical"]
+
+#: HJ 212-2017 Appendix B codes by role. Flue gas: O2, velocity, temperature, moisture, working flow;
+#: wastewater: flow. Concentration factors are every other ``a2xxxx``/``a3xxxx``/``w``-pollutant code.
+ROLE_CODES: dict[str, frozenset[str]] = {
+    "o2": frozenset({"a19001"}),
+    "velocity": frozenset({"a01011"}),
+    "temperature": frozenset({"a01012"}),
+    "moisture": frozenset({"a01014"}),
+    "pressure": frozenset({"a01013", "a01017"}),
+    "flow": frozenset({"a00000", "w00000"}),
+    "area": frozenset({"a01016"}),
+    "ph": frozenset({"w01001"}),
+}
+
+_PARAMETER_CODES = frozenset().union(*ROLE_CODES.values()) | {"a01015", "a01901", "a01902", "w01010"}
+
+
+def role_of(factor: str) -> str | None:
+    """``"o2"``, ``"flow"`` ... for a parameter code; ``"concentration"`` for a pollutant; else ``None``."""
+    for role, codes in ROLE_CODES.items():
+        if factor in codes:
+            return role
+    return "concentration" if is_concentration(factor) else None
+
+
+def is_concentration(factor: str) -> bool:
+    """True for pollutant concentration codes (not flow, O2, velocity, temperature, moisture, pressure, pH).
+
+    Unknown free-text factor names (CSV input) count as concentrations.
+    """
+    return factor not in _PARAMETER_CODES
+
+
+@dataclass(frozen=True)
+class Series:
+    """One factor of one point at one resolution.
+
+    Attributes
+    ----------
+    times : numpy.ndarray
+        ``datetime64[s]``, UTC, strictly increasing (interval start, as HJ 212 DataTime).
+    values : numpy.ndarray
+        ``float64``; ``NaN`` for a record without value.
+    flags : tuple
+        One flag per record, or empty (all ``N``).
+    zs : numpy.ndarray or None
+        折算 values where the source has them (same length), else ``None``.
+    valid : numpy.ndarray or None
+        For hourly series: the validity of each hour (HJ 75 §11 / reference notes §2); ``None`` = derive
+        from flags.
+    """
+
+    factor: str
+    times: np.ndarray
+    values: np.ndarray
+    flags: tuple[str | None, ...] = ()
+    zs: np.ndarray | None = None
+    valid: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.times)
+        if len(self.values) != n or (self.flags and len(self.flags) != n):
+            raise ValueError(f"series {self.factor}: times, values and flags differ in length")
+        if self.zs is not None and len(self.zs) != n:
+            raise ValueError(f"series {self.factor}: zs length differs")
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @classmethod
+    def from_records(cls, factor: str, records: Iterable[tuple[datetime, float | None, str | None]],
+                     **kw: Any) -> "Series":
+        """Build from ``(aware datetime, value, flag)`` tuples in time order."""
+        rows = list(records)
+        times = np.array([to_datetime64(t) for t, _, _ in rows], dtype="datetime64[s]")
+        values = np.array([np.nan if v is None else float(v) for _, v, _ in rows], dtype=np.float64)
+        flags = tuple(f for _, _, f in rows) if any(f not in (None, "N") for _, _, f in rows) else ()
+        return cls(factor, times, values, flags, **kw)
+
+    def flag_array(self) -> np.ndarray:
+        """Flags as an object array (``"N"`` where none)."""
+        if not self.flags:
+            return np.full(len(self), "N", dtype=object)
+        return np.array([f or "N" for f in self.flags], dtype=object)
+
+    def step_seconds(self) -> float:
+        """Median spacing in seconds (60 for minute data, 3600 for hourly); 0 for < 2 records."""
+        if len(self) < 2:
+            return 0.0
+        return float(np.median(np.diff(self.times).astype("timedelta64[s]").astype(np.int64)))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A mark (标记) as detectors see it: type from :mod:`ecosentry.subsystems.monitoring.rules.cn.marks`; factors ``None`` = all."""
+
+    type: str
+    start: datetime
+    end: datetime
+    factors: frozenset[str] | None = None
+    mark_id: int | None = None
+
+
+@dataclass
+class PointData:
+    """Everything the detectors may look at for one point over one window.
+
+    Attributes
+    ----------
+    point : str
+        MN or id as text, copied into findings.
+    medium : {"gas", "water", "ambient"}
+    tz : str
+        IANA zone of the point (day/night detectors use local time).
+    minutes : dict
+        factor → minute (or real-time, or native-resolution CSV) :class:`Series`.
+    hours : dict
+        factor → hourly :class:`Series` (``valid`` filled when known).
+    ranges : dict
+        factor → (low, high) analyser range (instrument master data, point_factors).
+    limits : dict
+        factor → hourly limit (gas: on 折算) ; ``day_limits`` for daily limits (water).
+    detection_limits : dict
+        factor → method detection limit.
+    registered : dict
+        instrument parameters as registered (备案): ``{"a01011": {"kv": 1.2, "range_high": 200}, "*": {"area": 3.1}}``.
+    reported : list
+        reported instrument parameters ``(time, factor or "*", name, value)`` (HJ 212 CN 3020 ...), for drift.
+    marks : list of :class:`Mark`
+    window_end : datetime or None
+        End of the window looked at (for "no data since" detectors); ``None`` = last record.
+    """
+
+    point: str
+    medium: str = "gas"
+    tz: str = "Asia/Shanghai"
+    minutes: dict[str, Series] = field(default_factory=dict)
+    hours: dict[str, Series] = field(default_factory=dict)
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)
+    day_limits: dict[str, float] = field(default_factory=dict)
+    detection_limits: dict[str, float] = field(default_factory=dict)
+    registered: dict[str, dict[str, float]] = field(default_factory=dict)
+    reported: list[tuple[datetime, str, str, float]] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+    def factors(self) -> list[str]:
+        return sorted(set(self.minutes) | set(self.hours))
+
+    def by_role(self, role: str, *, hourly: bool = True) -> Series | None:
+        """The first series whose factor has ``role`` (``"o2"``, ``"flow"`` ...)."""
+        source = self.hours if hourly else self.minutes
+        for code in sorted(ROLE_CODES.get(role, ())):
+            if code in source:
+                return source[code]
+        return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One detector result.
+
+    ``code`` is a stable catalogue code (``DET-...``), ``severity`` from the catalogue,
+    ``explanation`` one sentence a regulator can read out; ``evidence`` the values and settings that
+    triggered it (JSON-serialisable).
+    """
+
+    code: str
+    severity: Severity
+    point: str
+    factors: tuple[str, ...]
+    start: datetime
+    end: datetime
+    explanation: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def factor(self) -> str:
+        return ",".join(self.factors)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``ecosentry detect`` output object (times ISO 8601 UTC)."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "point": self.point,
+            "factor": self.factor,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "explanation": self.explanation,
+            "evidence": _jsonable(self.evidence),
+        }
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    if isinstance(x, datetime):
+        return _iso(x)
+    if isinstance(x, np.datetime64):
+        return _iso(to_datetime(x))
+    return x
+
+
+def to_datetime64(t: datetime) -> np.datetime64:
+    """Aware datetime → ``datetime64[s]`` UTC."""
+    if t.tzinfo is None:
+        raise ValueError("naive datetime: series times must be aware")
+    return np.datetime64(t.astimezone(timezone.utc).replace(tzinfo=None), "s")
+
+
+def to_datetime(t: np.datetime64) -> datetime:
+    """``datetime64`` (UTC) → aware UTC datetime."""
+    return datetime.fromtimestamp(int(t.astype("datetime64[s]").astype(np.int64)), tz=timezone.utc)
+
+
+#: Flags whose records count as normal measurements (S is manual input: valid but visible, §0.2).
+VALID_FLAGS = frozenset({"N", "S"})
+
+
+def valid_mask(s: Series) -> np.ndarray:
+    """Records with a value and a normal flag (``N``/``S``/none); for hourly series, ``valid`` if given."""
+    ok = np.isfinite(s.values)
+    if s.valid is not None:
+        return ok & s.valid.astype(bool)
+    if s.flags:
+        ok &= np.isin(s.flag_array(), list(VALID_FLAGS))
+    return ok
+
+
+def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | None:
+    """Normal production (正常生产) at each of ``times`` from hourly O2/flow/velocity, else ``None``.
+
+    A flue-gas point runs when its flow (or velocity) is above ``cfg.running_flow_min`` fraction of its
+    median and, when O2 is measured, O2 is below ``cfg.o2_stopped_pct`` (reference notes §5.6 "O2 logic",
+    ours). Wastewater: flow above ``cfg.running_flow_min`` of its median. Unknown (no parameter series) →
+    ``None``; callers then treat every hour as running and say so in the evidence.
+    """
+    flow = data.by_role("flow") or data.by_role("velocity")
+    o2 = data.by_role("o2") if data.medium == "gas" else None
+    if flow is None and o2 is None:
+        return None
+    run = np.ones(len(times), dtype=bool)
+    if flow is not None and len(flow):
+        v = _at(flow, times)
+        med = np.nanmedian(flow.values) if np.isfinite(flow.values).any() else np.nan
+        threshold = cfg.running_flow_min * med if np.isfinite(med) and med > 0 else 0.0
+        run &= np.nan_to_num(v, nan=0.0) > threshold
+    if o2 is not None and len(o2):
+        v = _at(o2, times)
+        run &= ~(np.nan_to_num(v, nan=21.0) >= cfg.o2_stopped_pct)
+    return run
+
+
+def _at(s: Series, times: np.ndarray) -> np.ndarray:
+    """Values of ``s`` at exactly ``times`` (NaN where ``s`` has no record)."""
+    idx = np.searchsorted(s.times, times)
+    idx = np.clip(idx, 0, max(len(s) - 1, 0))
+    out = np.full(len(times), np.nan)
+    if len(s):
+        hit = s.times[idx] == times
+        out[hit] = s.values[idx[hit]]
+    return out
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of True as ``(first, last)`` inclusive index pairs."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return []
+    d = np.diff(np.concatenate(([0], m.view(np.int8), [0])))
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+Detector = Callable[[PointData, Any], list[Finding]]
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A registered detector: its codes (catalogue entries) and the function."""
+
+    name: str
+    codes: Sequence[str]
+    func: Detector
+    needs: Sequence[str] = ()
+
+
+DETECTORS: dict[str, DetectorSpec] = {}
+
+
+def detector(name: str, codes: Sequence[str], needs: Sequence[str] = ()) -> Callable[[Detector], Detector]:
+    """Register a detector function under ``name`` (the pipeline and CLI run every registered one)."""
+
+    def wrap(func: Detector) -> Detector:
+        if name in DETECTORS:
+            raise ValueError(f"detector {name!r} registered twice")
+        DETECTORS[name] = DetectorSpec(name, tuple(codes), func, tuple(needs))
+        return func
+
+    return wrap

@@ -1,0 +1,1260 @@
+"""Fraud-sign (pattern) detectors: signatures of gamed or falsified monitoring data.
+
+Each detector is a pure function ``detect_x(data: PointData, cfg: DetectorSettings) -> list[Finding]``
+registered with :func:`~ecosentry.subsystems.monitoring.detect.model.detector`, and each finding code is in the rule catalogue.
+Sources: reference notes (``china-vietnam-rules.md``) §5.2 national 电子督办 categories 11, 12, 14, 15;
+§5.3 on-site inspection checklist; §5.4 cross-parameter and limit-gaming patterns; §5.6 suggested
+detector set; ``anchors.md`` §6.1 "fraud signatures worth coding". The national thresholds of these
+categories were not obtained (§5.2), so every threshold here is a platform choice ("ours") and a setting
+of :class:`PatternSettings`.
+
+The national rules (missing, constant, negative, over range, O2 logic, zero while running) live in
+:mod:`ecosentry.subsystems.monitoring.detect.national`; nothing here repeats them.
+
+Common conventions
+------------------
+* Only valid values count (:func:`~ecosentry.subsystems.monitoring.detect.model.valid_mask`). Flue-gas pollutants are judged
+  on their 折算 values (``Series.zs``) when present, as exceedance is (§4.1).
+* Level-based detectors (limit hugging, step then flat, day/night, narrow band, clone) only look at hours
+  of normal production (:func:`~ecosentry.subsystems.monitoring.detect.model.running_mask`): a stopped stack is flat and low
+  for honest reasons. When the running state is unknown every hour counts and the evidence says so.
+* Local time (day/night, calendar days) is the point's zone ``PointData.tz``.
+* Every detector is O(n) in the number of records (numpy; sliding windows of fixed width).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from pydantic import BaseModel, ConfigDict
+
+from ecosentry.subsystems.monitoring.detect.model import (
+    Finding,
+    PointData,
+    Series,
+    detector,
+    is_concentration,
+    role_of,
+    running_mask,
+    to_datetime,
+    to_datetime64,
+    valid_mask,
+)
+from ecosentry.contracts.catalogue import Rule, register
+
+if TYPE_CHECKING:
+    from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+
+__all__ = [
+    "PatternSettings",
+    "LINKED_ROLES",
+    "detect_limit_hugging",
+    "detect_step_flat",
+    "detect_channel_clone",
+    "detect_day_night",
+    "detect_narrow_band",
+    "detect_parameter_drift",
+    "detect_marks_before_exceedance",
+    "detect_last_digit",
+    "chi2_sf",
+    "last_digit_resolution",
+]
+
+_MOD = "ecosentry.subsystems.monitoring.detect.patterns"
+_REF = "china-vietnam-rules.md"
+_ANCH = "anchors.md"
+
+
+class PatternSettings(BaseModel):
+    """Thresholds of the pattern detectors. All defaults are ours (the national thresholds of these
+    categories were not obtained, reference notes §5.2) unless a field says otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # ------------------------------------------------------------ limit hugging 贴限生产 (§5.2 #12, §5.4)
+    #: Lower edge of the "just below the limit" band as a fraction of the limit (§5.6: [0.9·limit, limit)).
+    hug_band_low: float = 0.9
+    #: Share of valid values inside the band that alone makes a finding (ours).
+    hug_share_min: float = 0.3
+    #: Minimum number of valid hourly values looked at (one week, ours).
+    hug_min_values: int = 168
+    #: Histogram cliff: values in [band_low·L, L) at least this many times the values in [L, (2−band_low)·L)
+    #: (the mirror band above the limit) ... (ours; a Gaussian near the limit gives ≲ 4).
+    hug_cliff_ratio: float = 8.0
+    #: ... and at least this share of the values in the band below (ours).
+    hug_cliff_share_min: float = 0.1
+    #: Daily-limit variant: minimum number of valid days (ours).
+    hug_min_days: int = 20
+    #: A day's mean counts with at least this many valid hours (ours; wastewater analysers may sample only
+    #: every 2 h, so below the 20 h of HJ 76 for gas).
+    hug_day_min_hours: int = 12
+
+    # ------------------------------------------------------------ step then flat 突升突降后保持平稳 (§5.2 #11)
+    #: Jump between the level before and the flat level after, relative to the larger of the two (ours).
+    step_jump_frac: float = 0.3
+    #: Hours averaged for the level before the jump (ours).
+    step_level_hours: int = 6
+    #: Minimum length of the flat stretch after the jump [h] (ours).
+    step_flat_hours: int = 6
+    #: "Flat": coefficient of variation of the stretch at most this (ours; honest hourly means rarely
+    #: stay within 1 % for 6 h after a change of load).
+    step_flat_cv: float = 0.01
+    #: Valid hours further apart than this break a stretch [h] (ours).
+    step_max_gap_hours: int = 2
+
+    # ------------------------------------------------------------ cross-channel clone (§5.4, §5.6)
+    #: Pearson r on hourly levels within a local day at or above this (§5.6: r > 0.99, ours).
+    clone_r_min: float = 0.99
+    #: ... and Pearson r on hour-to-hour changes at or above this: same *shape*, not just a common load
+    #: swing (ours).
+    clone_diff_r_min: float = 0.95
+    #: Minimum common valid hours of the pair in the day (ours).
+    clone_min_points: int = 18
+    #: Each channel's coefficient of variation in the day at least this, so two flat lines do not count
+    #: (ours).
+    clone_min_cv: float = 0.02
+    #: Additional physically linked factor pairs never reported (NOx is computed from NO and NO2,
+    #: HJ 212-2017 App. D eq. (21)); role pairs are :data:`LINKED_ROLES`.
+    clone_linked_factors: tuple[tuple[str, str], ...] = (("a21002", "a21003"), ("a21002", "a21004"))
+
+    # ------------------------------------------------------------ day/night 昼夜差异明显 (§5.2 #14, §5.4)
+    #: Night starts at this local hour (inclusive) (ours).
+    night_start_hour: int = 22
+    #: Night ends at this local hour (exclusive) (ours).
+    night_end_hour: int = 6
+    #: A day counts when its night mean is at least this multiple of its day mean (ours).
+    daynight_ratio: float = 2.0
+    #: Minimum number of such days in the window (ours).
+    daynight_min_days: int = 5
+    #: ... and minimum share of the days with enough samples (ours).
+    daynight_min_share: float = 0.3
+    #: Minimum valid day hours and night hours for a day to count (ours).
+    daynight_min_day_hours: int = 6
+    daynight_min_night_hours: int = 4
+
+    # ------------------------------------------------------------ narrow band (§5.3 inspection checklist)
+    #: Variation within this fraction of the analyser range (high − low) is suspicious (§5.3 "2 %" [S]).
+    narrow_range_frac: float = 0.02
+    #: "Long-term": a window of this many hours (one week, ours).
+    narrow_window_hours: int = 168
+    #: Share of the window that must hold valid running values (ours; 75 % as the 45-min rule).
+    narrow_min_share: float = 0.75
+    #: ... and the variation must also be within this fraction of the window's mean level (ours): a low
+    #: concentration on a wide range, a scrubbed flue temperature or pH naturally move less than 2 % of range
+    #: in a week; a fixed or replayed value moves less than a tenth of its own level.
+    narrow_level_frac: float = 0.10
+    #: Hovering at the method detection limit: values at most this multiple of the detection limit (ours).
+    dl_hover_factor: float = 2.0
+    #: ... for at least this long [h] (one week, ours).
+    dl_min_hours: int = 168
+    #: Valid hours further apart than this break a hovering stretch [h] (ours).
+    dl_max_gap_hours: int = 6
+
+    # ------------------------------------------------------------ parameter drift (§5.3, §5.4, §5.2 #15)
+    #: A reported parameter differs from the registered (备案) one by more than this fraction ... (ours).
+    drift_rel_tol: float = 0.001
+    #: ... and more than this absolute amount (ours; absorbs rounding of zero intercepts).
+    drift_abs_tol: float = 1e-9
+    #: Duct area implied by flow/velocity (HJ 212-2017 eq. (30)) off the registered area by more than
+    #: this fraction on a day (ours).
+    area_rel_tol: float = 0.05
+    #: Seconds per flow unit of the flow series: 1 for m³/s (``a00000`` as sent by loggers, reference
+    #: notes "Factors"), 3600 for m³/h.
+    area_flow_unit_s: float = 1.0
+    #: Hours with a lower velocity [m/s] are not used for the implied area (ours).
+    area_min_velocity: float = 0.5
+    #: Minimum usable hours for a day's implied area (ours).
+    area_min_hours: int = 12
+
+    # ------------------------------------------------------------ marks before predicted exceedance (§6.1)
+    #: Mark types that take the monitor off-line (rules.cn.marks types).
+    mark_types: tuple[str, ...] = ("maintenance", "calibration", "fault", "stopped", "comm_interruption",
+                                   "startup_shutdown")
+    #: Valid hours looked at before each mark or gap (ours).
+    mark_lookback_hours: int = 3
+    #: "Predicted exceedance": their mean at least this fraction of the limit, or their linear trend
+    #: reaching the limit in the next hour (ours).
+    mark_pre_limit_frac: float = 0.9
+    #: A run of at least this many hours without a valid value is a gap (ours).
+    mark_gap_min_hours: int = 2
+    #: Minimum number of marks/gaps preceded by a predicted exceedance (ours).
+    mark_min_events: int = 3
+    #: ... as a share of all marks/gaps (ours).
+    mark_min_share: float = 0.5
+    #: ... and at least this multiple of the share of ordinary hours preceded by the same (ours).
+    mark_min_lift: float = 2.0
+
+    # ------------------------------------------------------------ last digit (anchors.md §6.1)
+    #: Minimum number of values for the chi-square test (ours; ≥ 20 expected per digit).
+    digit_min_values: int = 200
+    #: p-value below which the digits are called non-uniform (ours).
+    digit_p_max: float = 0.001
+    #: The values must spread over at least this many resolution steps (5th–95th percentile), else
+    #: last digits are not expected to be uniform (ours).
+    digit_min_spread_steps: float = 100.0
+    #: ... and the largest deviation of a digit's share from 10 % at least this (ours): with a year of
+    #: minute data any tiny quantisation effect is "significant", so an effect size is required too.
+    digit_min_deviation: float = 0.02
+    #: Finest resolution tried: 10^-digit_max_decimals (ours).
+    digit_max_decimals: int = 4
+
+
+#: Role pairs that are physically linked and so may legitimately move together: flow = area × velocity
+#: (HJ 212-2017 eq. (30)); velocity from differential pressure (eq. (29)); saturated flue gas after wet
+#: desulfurisation: moisture follows temperature. Order inside a pair does not matter.
+LINKED_ROLES: frozenset[frozenset[str]] = frozenset({
+    frozenset({"velocity", "flow"}),
+    frozenset({"velocity", "pressure"}),
+    frozenset({"flow", "pressure"}),
+    frozenset({"temperature", "moisture"}),
+})
+
+# ---------------------------------------------------------------------------------------------- catalogue
+
+_SRC_HUG = f"环境自动监控数据异常 category 12 贴限生产 (thresholds not published); {_REF} §5.2, §5.4, §5.6"
+RULE_LIMIT_HUG = register(Rule(
+    "DET-LIMIT-HUG", "warning",
+    "Valid hourly values pile up just below the hourly limit (share in [0.9·L, L) or a histogram cliff at L).",
+    _SRC_HUG, _MOD, "S/ours"))
+RULE_LIMIT_HUG_DAY = register(Rule(
+    "DET-LIMIT-HUG-DAY", "warning",
+    "Daily means pile up just below the daily limit (share in [0.9·L, L) or a histogram cliff at L).",
+    _SRC_HUG, _MOD, "S/ours"))
+RULE_STEP_FLAT = register(Rule(
+    "DET-STEP-FLAT", "warning",
+    "A sudden jump between levels followed by an implausibly flat stretch (突升突降后保持平稳).",
+    f"环境自动监控数据异常 category 11 (thresholds not published); {_REF} §5.2, §5.4, §5.6", _MOD, "S/ours"))
+RULE_CLONE = register(Rule(
+    "DET-CLONE", "critical",
+    "Two physically unrelated channels have near-identical hourly shape over a day (one signal wired twice).",
+    f"{_REF} §5.4 (case: dust, velocity and temperature of identical shape), §5.6", _MOD, "S/ours"))
+RULE_DAY_NIGHT = register(Rule(
+    "DET-DAY-NIGHT", "warning",
+    "Night-time concentration repeatedly far above the day-time one (昼夜差异明显, night discharge).",
+    f"环境自动监控数据异常 category 14 (thresholds not published); {_REF} §5.2, §5.4", _MOD, "S/ours"))
+RULE_NARROW_BAND = register(Rule(
+    "DET-NARROW-BAND", "warning",
+    "Values stay for a week within 2 % of the analyser range (long-term narrow-band fluctuation).",
+    f"现场监督检查 checklist (长期在量程2%以内变化); {_REF} §5.3, §5.6", _MOD, "S"))
+RULE_AT_DL = register(Rule(
+    "DET-AT-DETECTION-LIMIT", "info",
+    "Values hover at the method detection limit for a long period.",
+    f"现场监督检查 checklist (数据长期在检出限附近); {_REF} §5.3, §5.6", _MOD, "S/ours"))
+RULE_PARAM_DRIFT = register(Rule(
+    "DET-PARAM-DRIFT", "critical",
+    "A reported instrument parameter (K_v, area, range, slope, intercept, reference O2, dilution) differs "
+    "from the registered (备案) value.",
+    f"环发〔2015〕175号 Art. 4(9); {_REF} §5.3, §5.4, §5.6", _MOD, "S/ours"))
+RULE_AREA_IMPLIED = register(Rule(
+    "DET-AREA-IMPLIED", "warning",
+    "Flow ÷ velocity implies a duct cross-section area different from the registered area.",
+    f"环境自动监控数据异常 category 15 横截面积数据异常; HJ 212-2017 App. D eq. (30); {_REF} §5.2, §5.4",
+    _MOD, "S/ours"))
+RULE_MARK_EXC = register(Rule(
+    "DET-MARK-BEFORE-EXCEEDANCE", "warning",
+    "Marks or data gaps repeatedly begin just when the preceding hours were heading over the limit.",
+    f"Wang et al. 2022 J. Environ. Manage. 314:115081; {_ANCH} §6.1; {_REF} §5.4 (false marking)",
+    _MOD, "V/ours"))
+RULE_LAST_DIGIT = register(Rule(
+    "DET-LAST-DIGIT", "info",
+    "The last reported digit is far from uniform (chi-square test); weak evidence of edited values.",
+    f"{_ANCH} §6.1 (last-digit test; Benford caveats, Atmosphere 15:1303); {_REF} §5.1 Art. 4(12)",
+    _MOD, "V/ours"))
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+_HOUR = 3600
+
+
+def _running(data: PointData, times: np.ndarray, cfg: Any) -> tuple[np.ndarray, bool]:
+    """Running mask at ``times`` and whether it is known (unknown → all True)."""
+    run = running_mask(data, times, cfg)
+    if run is None:
+        return np.ones(len(times), dtype=bool), False
+    return run, True
+
+
+def _level_values(s: Series, medium: str) -> tuple[np.ndarray, bool]:
+    """Values judged against limits: 折算 for gas pollutants when present (§4.1), else measured."""
+    if medium == "gas" and s.zs is not None and is_concentration(s.factor):
+        return np.asarray(s.zs, dtype=np.float64), True
+    return np.asarray(s.values, dtype=np.float64), False
+
+
+def _valid_running(data: PointData, s: Series, cfg: Any, *, use_zs: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray, bool, bool]:
+    """``(times, values, running_known, zs_used)`` of valid records taken during normal production."""
+    vals, zs_used = _level_values(s, data.medium) if use_zs else (np.asarray(s.values, np.float64), False)
+    ok = valid_mask(s) & np.isfinite(vals)
+    run, known = _running(data, s.times, cfg)
+    ok &= run
+    return s.times[ok], vals[ok], known, zs_used
+
+
+def _unit(factor: str, medium: str) -> str:
+    role = role_of(factor)
+    return {"o2": "%", "velocity": "m/s", "temperature": "°C", "moisture": "%", "pressure": "kPa",
+            "flow": "m³/s" if medium == "gas" else "m³/h", "ph": ""}.get(
+        role or "", "mg/L" if medium == "water" else "mg/m³")
+
+
+def _num(x: float) -> str:
+    """A number as a regulator reads it (3–4 significant digits, no exponent for usual magnitudes)."""
+    if not np.isfinite(x):
+        return "n/a"
+    a = abs(x)
+    if a >= 100:
+        return f"{x:.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3g}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %" if abs(x) >= 0.1 else f"{100 * x:.1f} %"
+
+
+def _local(t: datetime | np.datetime64, tz: str) -> str:
+    """``2024-05-03 18:00`` in the point's zone (the explanation names the zone once)."""
+    if isinstance(t, np.datetime64):
+        t = to_datetime(t)
+    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def _local_offsets(times: np.ndarray, tz: str) -> np.ndarray:
+    """UTC offset [s] of the zone at each instant (computed once per distinct UTC hour)."""
+    if len(times) == 0:
+        return np.zeros(0, dtype=np.int64)
+    zone = ZoneInfo(tz)
+    hours = times.astype("datetime64[h]")
+    uniq, inv = np.unique(hours, return_inverse=True)
+    secs = uniq.astype("datetime64[s]").astype(np.int64)
+    offs = np.array([_offset_s(datetime.fromtimestamp(int(s), tz=zone)) for s in secs], dtype=np.int64)
+    return offs[inv.reshape(-1)]
+
+
+def _offset_s(t: datetime) -> int:
+    off = t.utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
+def _local_clock(times: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(local_day as datetime64[D], local hour 0–23)`` for UTC ``times``."""
+    local = times.astype("datetime64[s]") + _local_offsets(times, tz).astype("timedelta64[s]")
+    day = local.astype("datetime64[D]")
+    hour = ((local - day.astype("datetime64[s]")).astype(np.int64) // _HOUR).astype(np.int64)
+    return day, hour
+
+
+def _stretches(mask: np.ndarray, times: np.ndarray, max_gap_s: float) -> list[tuple[int, int]]:
+    """Maximal runs of True whose consecutive records are at most ``max_gap_s`` apart (inclusive pairs)."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return []
+    gap = np.r_[True, np.diff(times.astype(np.int64)) > max_gap_s] if len(times) else np.zeros(0, bool)
+    prev = np.r_[False, m[:-1]]
+    nxt = np.r_[m[1:], False]
+    start = m & (gap | ~prev)
+    end = m & (np.r_[gap[1:], True] | ~nxt)
+    return list(zip(np.flatnonzero(start).tolist(), np.flatnonzero(end).tolist()))
+
+
+def _finding(rule: Rule, data: PointData, factors: Sequence[str], start: np.datetime64 | datetime,
+             end: np.datetime64 | datetime, explanation: str, evidence: dict[str, Any]) -> Finding:
+    s = to_datetime(start) if isinstance(start, np.datetime64) else start.astimezone(timezone.utc)
+    e = to_datetime(end) if isinstance(end, np.datetime64) else end.astimezone(timezone.utc)
+    return Finding(rule.code, rule.severity or "info", data.point, tuple(factors), s, e, explanation, evidence)
+
+
+def _settings(cfg: Any, names: Iterable[str]) -> dict[str, Any]:
+    p = cfg.patterns
+    return {n: getattr(p, n) for n in names}
+
+
+def _what(factor: str, zs_used: bool) -> str:
+    return f"{factor} 折算" if zs_used else factor
+
+
+# ---------------------------------------------------------------------------------------------- 1 limit hugging
+
+
+def _hug_stats(x: np.ndarray, limit: float, band_low: float) -> dict[str, Any]:
+    lo = band_low * limit
+    hi_mirror = (2.0 - band_low) * limit
+    below = int(np.count_nonzero((x >= lo) & (x < limit)))
+    mirror = int(np.count_nonzero((x >= limit) & (x < hi_mirror)))
+    above = int(np.count_nonzero(x >= limit))
+    n = len(x)
+    return {"n": n, "in_band": below, "share_in_band": below / n if n else 0.0,
+            "in_mirror_band_above": mirror, "at_or_above_limit": above,
+            "cliff_ratio": below / max(mirror, 1)}
+
+
+def _hugs(st: dict[str, Any], p: PatternSettings) -> str | None:
+    if st["share_in_band"] >= p.hug_share_min:
+        return "share"
+    if st["share_in_band"] >= p.hug_cliff_share_min and st["in_band"] >= p.hug_cliff_ratio * max(
+            st["in_mirror_band_above"], 1):
+        return "cliff"
+    return None
+
+
+@detector("limit_hugging", codes=[RULE_LIMIT_HUG.code, RULE_LIMIT_HUG_DAY.code])
+def detect_limit_hugging(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """贴限生产: valid values pile up in ``[band_low·limit, limit)``.
+
+    Hourly values (gas: 折算) against ``data.limits``; daily means of local days against
+    ``data.day_limits``. A finding when the share of values in the band is at least ``hug_share_min``, or
+    when it is at least ``hug_cliff_share_min`` and the band holds ``hug_cliff_ratio`` times as many values
+    as the mirror band ``[limit, (2 − band_low)·limit)`` above (a histogram cliff at the limit).
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    Reference notes §5.2 category 12 贴限生产 (national, threshold not published), §5.4 "a histogram with a
+    pile-up just below the limit", §5.6; anchors.md §6.1 "bunching just below the limit" (Stoerk 2016).
+    """
+    p = cfg.patterns
+    out: list[Finding] = []
+    names = ("hug_band_low", "hug_share_min", "hug_min_values", "hug_cliff_ratio", "hug_cliff_share_min",
+             "hug_min_days", "hug_day_min_hours")
+    for factor in sorted(data.hours):
+        s = data.hours[factor]
+        if not is_concentration(factor):
+            continue
+        limit = data.limits.get(factor)
+        day_limit = data.day_limits.get(factor)
+        if not (limit and limit > 0) and not (day_limit and day_limit > 0):
+            continue
+        t, x, known, zs_used = _valid_running(data, s, cfg)
+        unit = _unit(factor, data.medium)
+        what = _what(factor, zs_used)
+        if limit and limit > 0 and len(x) >= p.hug_min_values:
+            st = _hug_stats(x, float(limit), p.hug_band_low)
+            why = _hugs(st, p)
+            if why:
+                days = (int((t[-1] - t[0]).astype(np.int64)) + _HOUR) / 86400
+                tail = ("none above it" if st["at_or_above_limit"] == 0
+                        else f"only {st['in_mirror_band_above']} in the same width above it")
+                expl = (f"Over {days:.0f} days, {_pct(st['share_in_band'])} of {st['n']} valid hourly {what} "
+                        f"values at point {data.point} lay in [{_pct(p.hug_band_low)}, 100 %) of the "
+                        f"{_num(limit)} {unit} limit ({st['in_band']} values) and {tail}; an honest process "
+                        f"rarely piles up just under a limit.")
+                ev = dict(st, limit=limit, unit=unit, averaging="hour", criterion=why, zs_used=zs_used,
+                          running_known=known, settings=_settings(cfg, names))
+                out.append(_finding(RULE_LIMIT_HUG, data, (factor,), t[0], t[-1] + np.timedelta64(_HOUR, "s"),
+                                    expl, ev))
+        if day_limit and day_limit > 0 and len(x) >= p.hug_min_days:
+            day, _ = _local_clock(t, data.tz)
+            uniq, inv, cnt = np.unique(day, return_inverse=True, return_counts=True)
+            means = np.bincount(inv, weights=x) / cnt
+            keep = cnt >= p.hug_day_min_hours
+            dm, dd = means[keep], uniq[keep]
+            if len(dm) < p.hug_min_days:
+                continue
+            st = _hug_stats(dm, float(day_limit), p.hug_band_low)
+            why = _hugs(st, p)
+            if not why:
+                continue
+            tail = ("none above it" if st["at_or_above_limit"] == 0
+                    else f"only {st['in_mirror_band_above']} in the same width above it")
+            expl = (f"On {st['in_band']} of {st['n']} days ({_pct(st['share_in_band'])}) the daily mean {what} at "
+                    f"point {data.point} lay in [{_pct(p.hug_band_low)}, 100 %) of the {_num(day_limit)} {unit} "
+                    f"daily limit and {tail}; an honest process rarely piles up just under a limit.")
+            ev = dict(st, limit=day_limit, unit=unit, averaging="day", criterion=why, zs_used=zs_used,
+                      running_known=known, first_day=str(dd[0]), last_day=str(dd[-1]),
+                      settings=_settings(cfg, names))
+            start = _day_start(dd[0], data.tz)
+            end = _day_start(dd[-1] + np.timedelta64(1, "D"), data.tz)
+            out.append(_finding(RULE_LIMIT_HUG_DAY, data, (factor,), start, end, expl, ev))
+    return out
+
+
+def _day_start(day: np.datetime64, tz: str) -> datetime:
+    """Local midnight of ``day`` as an aware datetime."""
+    d = day.astype(object)
+    return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(tz))
+
+
+# ---------------------------------------------------------------------------------------------- 2 step then flat
+
+
+@detector("step_flat", codes=[RULE_STEP_FLAT.code])
+def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """突升突降后保持平稳: a jump between levels, then a flat stretch.
+
+    On each stretch of valid running hours (gaps ≤ ``step_max_gap_hours``): the mean ``L0`` of the
+    ``step_level_hours`` before hour *i* and the window of ``step_flat_hours`` from *i* with mean ``L1``
+    and coefficient of variation ``cv``. A step at *i* when ``cv ≤ step_flat_cv``, the window starting one
+    hour earlier is not flat (onset), and ``|L1 − L0| / max(|L0|, |L1|) ≥ step_jump_frac``. The episode
+    runs while consecutive windows stay flat. Concentrations (gas: 折算) and flow.
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    Reference notes §5.2 category 11 (national, threshold not published), §5.4, §5.6 "step and flat";
+    anchors.md §6.1 "sudden step changes at calibration time".
+    """
+    p = cfg.patterns
+    k, n = p.step_level_hours, p.step_flat_hours
+    names = ("step_jump_frac", "step_level_hours", "step_flat_hours", "step_flat_cv", "step_max_gap_hours")
+    out: list[Finding] = []
+    for factor in sorted(data.hours):
+        if not (is_concentration(factor) or role_of(factor) == "flow"):
+            continue
+        t, x, known, zs_used = _valid_running(data, data.hours[factor], cfg)
+        for a, b in _stretches(np.ones(len(t), bool), t, p.step_max_gap_hours * _HOUR):
+            seg_t, seg = t[a:b + 1], x[a:b + 1]
+            if len(seg) < k + n:
+                continue
+            win = sliding_window_view(seg, n)
+            mu = win.mean(axis=1)
+            sd = win.std(axis=1)
+            flat = (mu > 0) & (sd <= p.step_flat_cv * mu)
+            prev = sliding_window_view(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
+            for i in np.flatnonzero(flat[k:]) + k:
+                if flat[i - 1]:
+                    continue
+                l0, l1 = float(prev[i - k]), float(mu[i])
+                jump = abs(l1 - l0) / max(abs(l0), abs(l1))
+                if jump < p.step_jump_frac:
+                    continue
+                j = i
+                while j + 1 < len(flat) and flat[j + 1]:
+                    j += 1
+                last = j + n - 1
+                stretch = seg[i:last + 1]
+                level = float(stretch.mean())
+                cv = float(stretch.std() / level)
+                hours = int((seg_t[last] - seg_t[i]).astype(np.int64)) // _HOUR + 1
+                unit = _unit(factor, data.medium)
+                verb = "jumped" if l1 > l0 else "dropped"
+                expl = (f"At point {data.point}, hourly {_what(factor, zs_used)} {verb} from {_num(l0)} to "
+                        f"{_num(l1)} {unit} ({(l1 - l0) / l0 * 100:+.0f} %) at {_local(seg_t[i], data.tz)} "
+                        f"({data.tz}) and then stayed flat for {hours} hours (coefficient of variation "
+                        f"{cv * 100:.2f} %); measurements normally keep fluctuating after a change of level."
+                        if l0 else
+                        f"At point {data.point}, hourly {_what(factor, zs_used)} {verb} from 0 to {_num(l1)} "
+                        f"{unit} at {_local(seg_t[i], data.tz)} ({data.tz}) and then stayed flat for {hours} "
+                        f"hours (coefficient of variation {cv * 100:.2f} %).")
+                ev = {"level_before": l0, "level_after": level, "jump_frac": jump, "flat_hours": hours,
+                      "flat_cv": cv, "unit": unit, "zs_used": zs_used, "running_known": known,
+                      "settings": _settings(cfg, names)}
+                out.append(_finding(RULE_STEP_FLAT, data, (factor,), seg_t[i],
+                                    seg_t[last] + np.timedelta64(_HOUR, "s"), expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- 3 clone
+
+
+def _linked(f1: str, f2: str, p: PatternSettings) -> bool:
+    if frozenset({f1, f2}) in {frozenset(pair) for pair in p.clone_linked_factors}:
+        return True
+    r1, r2 = role_of(f1), role_of(f2)
+    return r1 is not None and r2 is not None and r1 != "concentration" and frozenset({r1, r2}) in LINKED_ROLES
+
+
+def _daily_r(x: np.ndarray, y: np.ndarray, day: np.ndarray, ndays: int, min_n: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-day Pearson r of ``x`` and ``y`` over common finite points: ``(r, n, cv_x, cv_y, ok)``."""
+    c = np.isfinite(x) & np.isfinite(y)
+    d = day[c]
+    xs, ys = x[c], y[c]
+    n = np.bincount(d, minlength=ndays).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = np.bincount(d, xs, ndays) / n
+        my = np.bincount(d, ys, ndays) / n
+        dx, dy = xs - mx[d], ys - my[d]
+        vx = np.bincount(d, dx * dx, ndays) / n
+        vy = np.bincount(d, dy * dy, ndays) / n
+        cov = np.bincount(d, dx * dy, ndays) / n
+        r = cov / np.sqrt(vx * vy)
+        cvx = np.sqrt(vx) / np.abs(mx)
+        cvy = np.sqrt(vy) / np.abs(my)
+    ok = (n >= min_n) & (vx > 0) & (vy > 0)
+    return r, n, cvx, cvy, ok
+
+
+@detector("channel_clone", codes=[RULE_CLONE.code])
+def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Cross-channel clone: physically unrelated channels with near-identical shape over a local day.
+
+    All hourly series of the point on a common hour grid (valid, running hours only: a shutdown moves
+    every channel together). For each unlinked pair and local day with ≥ ``clone_min_points`` common hours
+    and each channel's CV ≥ ``clone_min_cv``: Pearson r of the levels ≥ ``clone_r_min`` **and** of the
+    hour-to-hour changes ≥ ``clone_diff_r_min`` (same shape, not a shared load swing). Consecutive such
+    days give one finding. Linked pairs (:data:`LINKED_ROLES`, ``clone_linked_factors``) are skipped.
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    Reference notes §5.4 (case: particulate, velocity and temperature curves of identical shape after the
+    temperature signal was wired into the other channels), §5.6 "cross-channel clone: r > 0.99 over 24 h".
+    """
+    p = cfg.patterns
+    factors = [f for f in sorted(data.hours) if len(data.hours[f])]
+    if len(factors) < 2:
+        return []
+    grid = np.unique(np.concatenate([data.hours[f].times for f in factors]))
+    run, known = _running(data, grid, cfg)
+    mat = np.full((len(factors), len(grid)), np.nan)
+    for i, f in enumerate(factors):
+        s = data.hours[f]
+        ok = valid_mask(s)
+        idx = np.searchsorted(grid, s.times[ok])
+        mat[i, idx] = s.values[ok]
+    mat[:, ~run] = np.nan
+    local_day, _ = _local_clock(grid, data.tz)
+    days, day = np.unique(local_day, return_inverse=True)
+    day = day.reshape(-1)
+    consecutive = np.r_[np.diff(grid.astype(np.int64)) == _HOUR] & (day[1:] == day[:-1])
+    names = ("clone_r_min", "clone_diff_r_min", "clone_min_points", "clone_min_cv", "clone_linked_factors")
+    out: list[Finding] = []
+    for i in range(len(factors)):
+        for j in range(i + 1, len(factors)):
+            fi, fj = factors[i], factors[j]
+            if _linked(fi, fj, p):
+                continue
+            x, y = mat[i], mat[j]
+            r, n, cvx, cvy, ok = _daily_r(x, y, day, len(days), p.clone_min_points)
+            ddx = np.where(consecutive, np.diff(x), np.nan)
+            ddy = np.where(consecutive, np.diff(y), np.nan)
+            rd, nd, _, _, okd = _daily_r(ddx, ddy, day[1:], len(days), max(p.clone_min_points // 2, 3))
+            hit = (ok & okd & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
+                   & (r >= p.clone_r_min) & (rd >= p.clone_diff_r_min))
+            if not hit.any():
+                continue
+            # consecutive calendar days form one episode
+            dnum = days.astype(np.int64)
+            flagged = np.flatnonzero(hit)
+            groups = np.split(flagged, np.flatnonzero(np.diff(dnum[flagged]) != 1) + 1)
+            for g in groups:
+                rs, rds = r[g], rd[g]
+                first, last = days[g[0]], days[g[-1]]
+                span = (f"on {first}" if len(g) == 1 else f"on {len(g)} consecutive days ({first} to {last})")
+                expl = (f"At point {data.point}, {span} the hourly curves of {fi} and {fj} had near-identical "
+                        f"shape (Pearson r ≥ {np.min(rs):.4f} on levels and ≥ {np.min(rds):.4f} on "
+                        f"hour-to-hour changes) although the two are physically unrelated; this is the "
+                        f"signature of one signal wired into several channels.")
+                ev = {"days": [str(days[k]) for k in g], "r_levels": [float(v) for v in rs],
+                      "r_changes": [float(v) for v in rds], "points": [int(v) for v in n[g]],
+                      "cv": {fi: [float(v) for v in cvx[g]], fj: [float(v) for v in cvy[g]]},
+                      "running_known": known, "settings": _settings(cfg, names)}
+                out.append(_finding(RULE_CLONE, data, (fi, fj), _day_start(first, data.tz),
+                                    _day_start(last + np.timedelta64(1, "D"), data.tz), expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- 4 day/night
+
+
+@detector("day_night", codes=[RULE_DAY_NIGHT.code])
+def detect_day_night(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """昼夜差异明显: night mean concentration repeatedly ≥ ``daynight_ratio`` × day mean.
+
+    Local time. A "diurnal day" runs from ``night_end_hour`` to the same hour next day, so one night
+    (``night_start_hour`` to ``night_end_hour``) belongs to the day before it. A diurnal day counts when it
+    has ≥ ``daynight_min_day_hours`` valid running day hours and ≥ ``daynight_min_night_hours`` night hours
+    and a positive day mean; it is marked when night mean / day mean ≥ ``daynight_ratio``. A finding when
+    the marked days are at least ``daynight_min_days`` and ``daynight_min_share`` of the counted days.
+    Concentrations (gas: 折算), wastewater and gas.
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    Reference notes §5.2 category 14 (national, threshold not published), §5.4 "night discharge, or
+    treatment switched off at night".
+    """
+    p = cfg.patterns
+    names = ("night_start_hour", "night_end_hour", "daynight_ratio", "daynight_min_days",
+             "daynight_min_share", "daynight_min_day_hours", "daynight_min_night_hours")
+    out: list[Finding] = []
+    for factor in sorted(data.hours):
+        if not is_concentration(factor):
+            continue
+        t, x, known, zs_used = _valid_running(data, data.hours[factor], cfg)
+        if len(t) == 0:
+            continue
+        shifted = t - np.timedelta64(p.night_end_hour * _HOUR, "s")
+        dday, _ = _local_clock(shifted, data.tz)
+        _, hour = _local_clock(t, data.tz)
+        if p.night_start_hour > p.night_end_hour:
+            night = (hour >= p.night_start_hour) | (hour < p.night_end_hour)
+        else:
+            night = (hour >= p.night_start_hour) & (hour < p.night_end_hour)
+        days, inv = np.unique(dday, return_inverse=True)
+        inv = inv.reshape(-1)
+        nd = len(days)
+        n_night = np.bincount(inv[night], minlength=nd)
+        n_day = np.bincount(inv[~night], minlength=nd)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m_night = np.bincount(inv[night], x[night], nd) / n_night
+            m_day = np.bincount(inv[~night], x[~night], nd) / n_day
+            ratio = m_night / m_day
+        counted = (n_day >= p.daynight_min_day_hours) & (n_night >= p.daynight_min_night_hours) & (m_day > 0)
+        marked = counted & (ratio >= p.daynight_ratio)
+        nc, nm = int(counted.sum()), int(marked.sum())
+        if nm < p.daynight_min_days or nm < p.daynight_min_share * nc:
+            continue
+        unit = _unit(factor, data.medium)
+        mr = float(np.median(ratio[marked]))
+        expl = (f"On {nm} of {nc} days ({_pct(nm / nc)}) the night-time ({p.night_start_hour:02d}:00–"
+                f"{p.night_end_hour:02d}:00 {data.tz}) mean {_what(factor, zs_used)} at point {data.point} was at "
+                f"least {_num(p.daynight_ratio)} times the day-time mean (median {_num(mr)} times: "
+                f"{_num(float(np.median(m_night[marked])))} against {_num(float(np.median(m_day[marked])))} "
+                f"{unit}); discharge or treatment switched off at night shows this way.")
+        idx = np.flatnonzero(marked)
+        ev = {"days_counted": nc, "days_marked": nm, "median_ratio": mr,
+              "marked": [{"day": str(days[k]), "night_mean": float(m_night[k]), "day_mean": float(m_day[k]),
+                          "ratio": float(ratio[k])} for k in idx],
+              "unit": unit, "zs_used": zs_used, "running_known": known, "settings": _settings(cfg, names)}
+        start = _day_start(days[idx[0]], data.tz) + timedelta(hours=p.night_end_hour)
+        end = _day_start(days[idx[-1]] + np.timedelta64(1, "D"), data.tz) + timedelta(hours=p.night_end_hour)
+        out.append(_finding(RULE_DAY_NIGHT, data, (factor,), start, end, expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- 5 narrow band
+
+
+@detector("narrow_band", codes=[RULE_NARROW_BAND.code, RULE_AT_DL.code])
+def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Narrow band: a week within 2 % of the analyser range; hovering at the detection limit.
+
+    *Narrow band* (``DET-NARROW-BAND``): for pollutant concentrations with an analyser range ``(low, high)``,
+    sliding windows
+    of ``m = ceil(narrow_min_share · narrow_window_hours)`` consecutive valid running values spanning at
+    most ``narrow_window_hours``; a window is narrow when ``max − min ≤ narrow_range_frac · (high − low)``
+    and ``max − min ≤ narrow_level_frac · |mean|`` (ours: honest low readings on a wide range pass the first).
+    Overlapping narrow windows form one episode.
+
+    *At the detection limit* (``DET-AT-DETECTION-LIMIT``): for factors with a method detection limit DL,
+    stretches (gaps ≤ ``dl_max_gap_hours``) of valid running values all ≤ ``dl_hover_factor`` · DL lasting
+    ≥ ``dl_min_hours``.
+
+    Measured values (not 折算): the range and DL are the analyser's.
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    Reference notes §5.3 on-site inspection checklist: "long-term variation within 2 % of range", "data
+    hovering around the method detection limit for long periods"; §5.6 "narrow band".
+    """
+    p = cfg.patterns
+    out: list[Finding] = []
+    m = int(math.ceil(p.narrow_min_share * p.narrow_window_hours))
+    for factor in sorted(data.hours):
+        s = data.hours[factor]
+        t, x, known, _ = _valid_running(data, s, cfg, use_zs=False)
+        unit = _unit(factor, data.medium)
+        lo, hi = data.ranges.get(factor, (None, None))
+        if (is_concentration(factor) and lo is not None and hi is not None and hi > lo and m >= 2
+                and len(x) >= m):
+            band = p.narrow_range_frac * (hi - lo)
+            win = sliding_window_view(x, m)
+            spread = win.max(axis=1) - win.min(axis=1)
+            span = (t[m - 1:] - t[:len(t) - m + 1]).astype(np.int64)
+            narrow = ((span <= (p.narrow_window_hours - 1) * _HOUR) & (spread <= band)
+                      & (spread <= p.narrow_level_frac * np.abs(win.mean(axis=1))))
+            for a, b in _stretches(narrow, np.arange(len(narrow)) * _HOUR, _HOUR):
+                last = b + m - 1
+                seg = x[a:last + 1]
+                worst = float(spread[a:b + 1].max())
+                hours = int((t[last] - t[a]).astype(np.int64)) // _HOUR + 1
+                expl = (f"For {hours} hours from {_local(t[a], data.tz)} ({data.tz}), hourly {factor} at point "
+                        f"{data.point} stayed between {_num(float(seg.min()))} and {_num(float(seg.max()))} "
+                        f"{unit} and no {p.narrow_window_hours}-hour window varied by more than {_num(worst)} "
+                        f"{unit} = {(worst / (hi - lo)) * 100:.2f} % of the {_num(lo)}–{_num(hi)} {unit} "
+                        f"range; the inspection guide treats variation within "
+                        f"{p.narrow_range_frac * 100:.0f} % of range as suspicious.")
+                ev = {"range": [lo, hi], "band": band, "max_window_spread": worst, "min": float(seg.min()),
+                      "max": float(seg.max()), "values": int(len(seg)), "hours": hours, "unit": unit,
+                      "running_known": known,
+                      "settings": _settings(cfg, ("narrow_range_frac", "narrow_window_hours", "narrow_min_share"))}
+                out.append(_finding(RULE_NARROW_BAND, data, (factor,), t[a],
+                                    t[last] + np.timedelta64(_HOUR, "s"), expl, ev))
+        dl = data.detection_limits.get(factor)
+        if dl is not None and dl > 0 and len(x):
+            hover = x <= p.dl_hover_factor * dl
+            for a, b in _stretches(hover, t.astype(np.int64), p.dl_max_gap_hours * _HOUR):
+                hours = int((t[b] - t[a]).astype(np.int64)) // _HOUR + 1
+                if hours < p.dl_min_hours:
+                    continue
+                seg = x[a:b + 1]
+                expl = (f"For {hours} hours from {_local(t[a], data.tz)} ({data.tz}), all {len(seg)} valid hourly "
+                        f"{factor} values at point {data.point} stayed at or below {_num(p.dl_hover_factor)} × the "
+                        f"{_num(dl)} {unit} method detection limit (median {_num(float(np.median(seg)))} {unit}); "
+                        f"the inspection guide treats long hovering at the detection limit as suspicious.")
+                ev = {"detection_limit": dl, "values": int(len(seg)), "hours": hours,
+                      "median": float(np.median(seg)), "max": float(seg.max()), "unit": unit,
+                      "running_known": known,
+                      "settings": _settings(cfg, ("dl_hover_factor", "dl_min_hours", "dl_max_gap_hours"))}
+                out.append(_finding(RULE_AT_DL, data, (factor,), t[a], t[b] + np.timedelta64(_HOUR, "s"),
+                                    expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- 6 parameter drift
+
+_PARAM_LABEL = {"kv": "K_v", "area": "duct area", "range_low": "range low", "range_high": "range high",
+                "slope": "calibration slope", "intercept": "calibration intercept", "ref_o2": "reference O2",
+                "dilution_ratio": "dilution ratio"}
+
+
+def _registered(data: PointData, factor: str, name: str) -> float | None:
+    """Registered value of ``name`` for ``factor``, falling back to the point-wide (``"*"``) entry."""
+    v = data.registered.get(factor, {}).get(name)
+    if v is None and factor != "*":
+        v = data.registered.get("*", {}).get(name)
+    return None if v is None else float(v)
+
+
+def _registered_area(data: PointData) -> float | None:
+    for key in ("*", "a00000", "a01011", "a01016"):
+        v = data.registered.get(key, {}).get("area")
+        if v is not None and float(v) > 0:
+            return float(v)
+    return None
+
+
+@detector("parameter_drift", codes=[RULE_PARAM_DRIFT.code, RULE_AREA_IMPLIED.code])
+def detect_parameter_drift(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Instrument parameters against the registered (备案) values, reported and implied.
+
+    *Reported* (``DET-PARAM-DRIFT``): each ``data.reported`` entry ``(time, factor or "*", name, value)``
+    whose registered counterpart (factor entry, else ``"*"``) differs by more than
+    ``max(drift_abs_tol, drift_rel_tol · |registered|)``. One finding per (factor, name), from the first to
+    the last differing report. Names: ``kv``, ``area``, ``range_low``, ``range_high``, ``slope``,
+    ``intercept``, ``ref_o2``, ``dilution_ratio`` and any other registered name.
+
+    *Implied area* (``DET-AREA-IMPLIED``, gas): per local day the median of
+    ``F = Q / (V · area_flow_unit_s)`` over valid running hours with ``V ≥ area_min_velocity`` (HJ 212-2017
+    eq. (30) ``Q_sh = 3600 · F · V``); days with ≥ ``area_min_hours`` such hours whose ``|F/F_reg − 1| >
+    area_rel_tol``; consecutive days give one finding.
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    Reference notes §5.3 (dilution ratio or flows different from the registered values), §5.4 (K_v,
+    dilution, conversion, curve values, range; area, national category 15), §5.6; 环发〔2015〕175号 Art. 4(9).
+    """
+    p = cfg.patterns
+    out: list[Finding] = []
+    groups: dict[tuple[str, str], list[tuple[datetime, float, float]]] = {}
+    for when, factor, name, value in data.reported:
+        reg = _registered(data, factor, name)
+        if reg is None or value is None or not np.isfinite(value):
+            continue
+        if abs(value - reg) > max(p.drift_abs_tol, p.drift_rel_tol * abs(reg)):
+            groups.setdefault((factor, name), []).append((when, float(value), reg))
+    for (factor, name), rows in sorted(groups.items()):
+        rows.sort(key=lambda r: r[0])
+        reg = rows[-1][2]
+        values = sorted({v for _, v, _ in rows})
+        last = rows[-1][1]
+        label = _PARAM_LABEL.get(name, name)
+        who = f"{factor} at point {data.point}" if factor != "*" else f"point {data.point}"
+        rel = f" ({(last - reg) / reg * 100:+.1f} %)" if reg else ""
+        span = (f"On {_local(rows[0][0], data.tz)}" if len(rows) == 1 else
+                f"From {_local(rows[0][0], data.tz)} to {_local(rows[-1][0], data.tz)}")
+        expl = (f"{span} ({data.tz}) {who} reported {label} = {_num(last)} ({len(rows)} report"
+                f"{'s' if len(rows) > 1 else ''}) while the registered (备案) value is {_num(reg)}{rel}; changing "
+                f"an instrument parameter without re-registration alters every value it produces.")
+        ev = {"parameter": name, "registered": reg, "reported_values": values[:20], "last_reported": last,
+              "reports": len(rows), "settings": _settings(cfg, ("drift_rel_tol", "drift_abs_tol"))}
+        out.append(_finding(RULE_PARAM_DRIFT, data, (factor,) if factor != "*" else (), rows[0][0],
+                            rows[-1][0], expl, ev))
+    out.extend(_implied_area(data, cfg))
+    return out
+
+
+def _implied_area(data: PointData, cfg: Any) -> list[Finding]:
+    p = cfg.patterns
+    if data.medium != "gas":
+        return []
+    reg = _registered_area(data)
+    q, v = data.by_role("flow"), data.by_role("velocity")
+    if reg is None or q is None or v is None or not len(q) or not len(v):
+        return []
+    common, iq, iv = np.intersect1d(q.times, v.times, return_indices=True)
+    qv, vv = q.values[iq], v.values[iv]
+    ok = valid_mask(q)[iq] & valid_mask(v)[iv] & (vv >= p.area_min_velocity)
+    run, known = _running(data, common, cfg)
+    ok &= run
+    t = common[ok]
+    if not len(t):
+        return []
+    area = qv[ok] / (vv[ok] * p.area_flow_unit_s)
+    day, _ = _local_clock(t, data.tz)
+    days, inv = np.unique(day, return_inverse=True)
+    inv = inv.reshape(-1)
+    order = np.lexsort((area, inv))  # sorted by day, then by area: a median per day in O(n log n)
+    counts = np.bincount(inv, minlength=len(days))
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    sorted_area = area[order]
+    med = np.array([float(np.median(sorted_area[s:s + c])) for s, c in zip(starts, counts)])
+    dev = med / reg - 1.0
+    hit = (counts >= p.area_min_hours) & (np.abs(dev) > p.area_rel_tol)
+    flagged = np.flatnonzero(hit)
+    out: list[Finding] = []
+    if not len(flagged):
+        return out
+    dnum = days.astype(np.int64)
+    for g in np.split(flagged, np.flatnonzero(np.diff(dnum[flagged]) != 1) + 1):
+        first, last = days[g[0]], days[g[-1]]
+        implied = float(np.median(med[g]))
+        span = f"on {first}" if len(g) == 1 else f"on {len(g)} consecutive days ({first} to {last})"
+        expl = (f"At point {data.point}, {span} flow {q.factor} ÷ velocity {v.factor} implied a duct area of "
+                f"{_num(implied)} m² against the registered {_num(reg)} m² ({(implied / reg - 1) * 100:+.1f} %); "
+                f"a changed cross-section scales every reported flow and emission amount.")
+        ev = {"registered_area": reg, "implied_area_median": implied,
+              "days": [{"day": str(days[k]), "implied_area": float(med[k]), "hours": int(counts[k])} for k in g],
+              "running_known": known,
+              "settings": _settings(cfg, ("area_rel_tol", "area_flow_unit_s", "area_min_velocity",
+                                          "area_min_hours"))}
+        out.append(_finding(RULE_AREA_IMPLIED, data, (q.factor, v.factor), _day_start(first, data.tz),
+                            _day_start(last + np.timedelta64(1, "D"), data.tz), expl, ev))
+    return out
+
+
+# ------------------------------------------------------------------------------------- 7 marks before exceedance
+
+
+def _heading_over(win_t: np.ndarray, win_x: np.ndarray, target_t: np.ndarray, limit: float,
+                  frac: float) -> tuple[np.ndarray, np.ndarray]:
+    """For windows (rows) of the last K valid hours: mean ≥ frac·limit, or least-squares line at
+    ``target_t`` ≥ limit. Returns ``(predicted, mean)``."""
+    mean = win_x.mean(axis=1)
+    tt = (win_t - win_t[:, -1:]).astype(np.float64) / _HOUR
+    tm = tt.mean(axis=1, keepdims=True)
+    var = ((tt - tm) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = ((tt - tm) * (win_x - mean[:, None])).sum(axis=1) / var
+    slope = np.where(var > 0, slope, 0.0)
+    at = (target_t - win_t[:, -1]).astype(np.float64) / _HOUR
+    forecast = mean + slope * (at - tm[:, 0])
+    return (mean >= frac * limit) | (forecast >= limit), mean
+
+
+@detector("marks_before_exceedance", codes=[RULE_MARK_EXC.code])
+def detect_marks_before_exceedance(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Marks or data gaps that begin when an exceedance was coming.
+
+    Events: marks of ``mark_types`` covering the factor, and gaps of ≥ ``mark_gap_min_hours`` hours without
+    a valid value (events starting in the same clock hour count once). For each event, the last
+    ``mark_lookback_hours`` valid hours before it (within ``mark_lookback_hours + mark_gap_min_hours``
+    hours) "predict an exceedance" when their mean ≥ ``mark_pre_limit_frac`` · limit or their least-squares
+    line reaches the limit at the event hour. Baseline: the same test for every ordinary valid hour. A
+    finding when predicted events ≥ ``mark_min_events``, their share ≥ ``mark_min_share`` and ≥
+    ``mark_min_lift`` × the baseline share. Concentrations with an hourly limit (gas: 折算).
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    Wang et al. 2022 (J. Environ. Manage. 314:115081): firms switch CEMS off when concentrations would
+    exceed the limit; anchors.md §6.1; reference notes §5.4 "marks that coincide with exceedances".
+    """
+    p = cfg.patterns
+    k = p.mark_lookback_hours
+    reach = (k + p.mark_gap_min_hours) * _HOUR
+    names = ("mark_types", "mark_lookback_hours", "mark_pre_limit_frac", "mark_gap_min_hours",
+             "mark_min_events", "mark_min_share", "mark_min_lift")
+    out: list[Finding] = []
+    for factor in sorted(data.hours):
+        limit = data.limits.get(factor)
+        if not is_concentration(factor) or not limit or limit <= 0:
+            continue
+        s = data.hours[factor]
+        vals, zs_used = _level_values(s, data.medium)
+        ok = valid_mask(s) & np.isfinite(vals)
+        t, x = s.times[ok], vals[ok]
+        if len(t) <= k:
+            continue
+        events: dict[np.datetime64, str] = {}
+        for mk in data.marks:
+            if mk.type in p.mark_types and (mk.factors is None or factor in mk.factors):
+                events.setdefault(to_datetime64(mk.start).astype("datetime64[h]").astype("datetime64[s]"),
+                                  mk.type)
+        gaps = np.flatnonzero(np.diff(t).astype(np.int64) > p.mark_gap_min_hours * _HOUR)
+        for g in gaps:
+            events.setdefault(t[g] + np.timedelta64(_HOUR, "s"), "gap")
+        if not events:
+            continue
+        ev_t = np.array(sorted(events), dtype="datetime64[s]")
+        pos = np.searchsorted(t, ev_t)  # valid hours strictly before the event: t[pos-k:pos]
+        usable = (pos >= k)
+        usable[usable] &= (ev_t[usable] - t[pos[usable] - k]).astype(np.int64) <= reach
+        if not usable.any():
+            continue
+        rows = pos[usable][:, None] - k + np.arange(k)[None, :]
+        pred, pre_mean = _heading_over(t[rows], x[rows], ev_t[usable], float(limit), p.mark_pre_limit_frac)
+        # baseline: every valid hour i ≥ k with its K predecessors close enough
+        bt, bx = sliding_window_view(t[:-1], k), sliding_window_view(x[:-1], k)
+        target = t[k:]
+        close = (target - bt[:, 0]).astype(np.int64) <= reach
+        bpred, _ = _heading_over(bt[close], bx[close], target[close], float(limit), p.mark_pre_limit_frac)
+        base = float(bpred.mean()) if len(bpred) else 0.0
+        n_ev, n_pred = int(usable.sum()), int(pred.sum())
+        share = n_pred / n_ev
+        if n_pred < p.mark_min_events or share < p.mark_min_share or share < p.mark_min_lift * base:
+            continue
+        used_t = ev_t[usable]
+        kinds = [events[e] for e in used_t]
+        hit_t = used_t[pred]
+        unit = _unit(factor, data.medium)
+        kinds_hit = sorted({kinds[i] for i in np.flatnonzero(pred)})
+        expl = (f"At point {data.point}, {n_pred} of {n_ev} marks or data gaps for {_what(factor, zs_used)} "
+                f"({_pct(share)}; {', '.join(kinds_hit)}) began right after hours heading over the "
+                f"{_num(limit)} {unit} limit (mean of the last {k} valid values ≥ "
+                f"{_pct(p.mark_pre_limit_frac)} of it, or a trend reaching it), against {_pct(base)} of "
+                f"ordinary hours; switching the monitor off when an exceedance is coming is a known evasion.")
+        ev = {"limit": limit, "unit": unit, "events": n_ev, "predicted": n_pred, "share": share,
+              "baseline_share": base, "zs_used": zs_used,
+              "event_list": [{"start": to_datetime(e), "kind": kd, "pre_mean": float(m), "predicted": bool(pr)}
+                             for e, kd, m, pr in zip(used_t, kinds, pre_mean, pred)],
+              "settings": _settings(cfg, names)}
+        out.append(_finding(RULE_MARK_EXC, data, (factor,), hit_t[0], hit_t[-1] + np.timedelta64(_HOUR, "s"),
+                            expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- 8 last digit
+
+
+def _upper_gamma_regularised(a: float, x: float) -> float:
+    """Q(a, x) = Γ(a, x)/Γ(a): power series of P for x < a + 1, Legendre continued fraction (modified
+    Lentz evaluation) otherwise. Both converge to ~1e-14 in < 200 terms for the a, x used here."""
+    if x <= 0:
+        return 1.0
+    log_front = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        ap = a
+        for _ in range(500):
+            ap += 1
+            term *= x / ap
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_front))
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 500):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-15:
+            break
+    return min(1.0, math.exp(log_front) * h)
+
+
+def chi2_sf(stat: float, dof: int) -> float:
+    """Survival function of the chi-square distribution, ``P(X ≥ stat)`` for ``X ~ χ²(dof)``.
+
+    .. math:: P = Q(k/2, x/2) = \\Gamma(k/2, x/2) / \\Gamma(k/2)
+
+    computed with the regularised upper incomplete gamma function (series / continued fraction; scipy is
+    not a dependency).
+
+    Parameters
+    ----------
+    stat : float
+        Test statistic ``x ≥ 0``.
+    dof : int
+        Degrees of freedom ``k > 0``.
+    """
+    if dof <= 0:
+        raise ValueError("dof must be positive")
+    return _upper_gamma_regularised(dof / 2.0, max(stat, 0.0) / 2.0)
+
+
+def last_digit_resolution(values: np.ndarray, max_decimals: int = 4) -> int | None:
+    """Number of decimals ``d`` (0…``max_decimals``) at which every value is a whole number of 10^-d
+    (the reported resolution), or ``None`` (computed means, no fixed resolution)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    for d in range(max_decimals + 1):
+        scaled = v * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return d
+    return None
+
+
+#: Channels usually computed from others (flow = area × velocity, HJ 212-2017 eq. (30)): their last digits
+#: inherit the arithmetic, not the measurement.
+_DERIVED_ROLES = frozenset({"flow", "area"})
+
+
+@detector("last_digit", codes=[RULE_LAST_DIGIT.code])
+def detect_last_digit(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Last-digit uniformity: chi-square test of the last reported digit (9 degrees of freedom).
+
+    For each factor the reported values (minute series when present, else hourly), valid only, at their
+    resolution ``10^-d`` (:func:`last_digit_resolution`); skipped when the resolution is not fixed, there
+    are fewer than ``digit_min_values`` values (a value equal to the one before it counts once: stuck
+    stretches belong to the constant-value rule) or the 5th–95th percentile spread is under
+    ``digit_min_spread_steps`` steps (then the last digit is not expected to be uniform). A finding when
+    the p-value (:func:`chi2_sf`, exact regularised incomplete gamma) is below ``digit_p_max`` and some
+    digit's share is ``digit_min_deviation`` or more away from 10 %. Flow and area are skipped (computed
+    from velocity, their digits follow the arithmetic). Weak evidence on its own: severity info.
+
+    Parameters
+    ----------
+    data : PointData
+        One point over one window (hourly series, limits, ranges, registered values, marks as needed).
+    cfg : DetectorSettings
+        Thresholds in ``cfg.patterns``; ``running_flow_min`` and ``o2_stopped_pct`` decide the running state.
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing is suspicious or the data are too short to judge.
+
+    References
+    ----------
+    anchors.md §6.1: "wrong digit distributions (last-digit uniformity test is more robust than
+    first-digit Benford for narrow ranges)"; Atmosphere 15(11):1303 (2024) on Benford's limits;
+    环发〔2015〕175号 Art. 4(12) unreasonable rounding or selection of raw data.
+    """
+    p = cfg.patterns
+    out: list[Finding] = []
+    for factor in sorted(set(data.minutes) | set(data.hours)):
+        if role_of(factor) in _DERIVED_ROLES:
+            continue
+        s = data.minutes.get(factor)
+        res = "minute"
+        if s is None or not len(s):
+            s, res = data.hours.get(factor), "hour"
+        if s is None:
+            continue
+        ok = valid_mask(s)
+        x, t = s.values[ok], s.times[ok]
+        # a repeated value is one reading, not many: a stuck stretch is the constant-value rule's finding
+        # (DET-CONST-4H) and would otherwise pile up its one last digit here
+        fresh = np.concatenate(([True], x[1:] != x[:-1])) if len(x) else np.zeros(0, dtype=bool)
+        x, t = x[fresh], t[fresh]
+        if len(x) < p.digit_min_values:
+            continue
+        d = last_digit_resolution(x, p.digit_max_decimals)
+        if d is None:
+            continue
+        units = np.round(np.abs(x) * 10.0 ** d).astype(np.int64)
+        q5, q95 = np.percentile(units, [5, 95])
+        if q95 - q5 < p.digit_min_spread_steps:
+            continue
+        counts = np.bincount(units % 10, minlength=10)
+        expected = len(units) / 10.0
+        stat = float(((counts - expected) ** 2 / expected).sum())
+        pval = chi2_sf(stat, 9)
+        deviation = np.abs(counts / len(units) - 0.1)
+        if pval >= p.digit_p_max or deviation.max() < p.digit_min_deviation:
+            continue
+        top = int(np.argmax(deviation))
+        step = f"{10.0 ** -d:g}"
+        expl = (f"Over {len(x)} valid {res} {factor} values at point {data.point} reported to {step} "
+                f"{_unit(factor, data.medium)}, the last digit is far from uniform (chi-square {stat:.1f} on 9 "
+                f"degrees of freedom, p = {pval:.2g}; digit {top} appears {_pct(counts[top] / len(x))} of the "
+                f"time against 10 % expected); on its own this is weak evidence of edited or hand-entered "
+                f"values.")
+        ev = {"resolution": 10.0 ** -d, "series": res, "n": int(len(x)), "digit_counts": counts.tolist(),
+              "chi2": stat, "dof": 9, "p_value": pval, "max_deviation": float(deviation.max()),
+              "settings": _settings(cfg, ("digit_min_values", "digit_p_max", "digit_min_deviation",
+                                          "digit_min_spread_steps", "digit_max_decimals"))}
+        out.append(_finding(RULE_LAST_DIGIT, data, (factor,), t[0], t[-1], expl, ev))
+    return out

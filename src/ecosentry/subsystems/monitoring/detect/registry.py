@@ -1,0 +1,188 @@
+"""The one place that imports every detector module, and the families their codes belong to.
+
+Detector modules fill :data:`ecosentry.subsystems.monitoring.detect.model.DETECTORS` when imported (``@detector``).
+:func:`all_detectors` imports them here, so the CLI, the pipeline and the benchmarks see the same set
+whatever each module registers.
+
+Families
+--------
+A *family* groups the codes that answer one question ("is the value stuck?", "is data missing?"). The
+fault-injection labels (:mod:`ecosentry.subsystems.monitoring.simulate.inject`) name the family a fault should trigger, and the
+evaluation (:mod:`ecosentry.subsystems.monitoring.bench.detect_eval`) matches findings to labels by family, so a detector may
+refine its codes (``...-CONST-4H``, ``...-CONST-ZERO``) without breaking the benchmark. A code's family is
+found from its detector's name and its code by the keywords of :data:`FAMILY_KEYWORDS` (first family
+whose keyword occurs wins; the table is ordered from specific to general). The families follow the
+detector set of reference notes §5.6 and the national categories of §5.2.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Iterable, Sequence
+
+from ecosentry.subsystems.monitoring.detect.model import DETECTORS, DetectorSpec, Finding, PointData
+
+__all__ = [
+    "DETECTOR_MODULES",
+    "FAMILIES",
+    "FAMILY_KEYWORDS",
+    "all_detectors",
+    "all_codes",
+    "family_of",
+    "code_families",
+    "codes_of_family",
+    "select_detectors",
+    "run_detectors",
+]
+
+#: Modules whose import registers detectors (national rules, pattern rules, statistical detector).
+DETECTOR_MODULES = (
+    "ecosentry.subsystems.monitoring.detect.national",
+    "ecosentry.subsystems.monitoring.detect.patterns",
+    "ecosentry.subsystems.monitoring.detect.statistical",
+)
+
+#: Family → keywords looked for (upper case) in ``"<detector name> <code>"``; order matters: the first
+#: family with a matching keyword wins, so specific families come before general ones.
+FAMILY_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "data_while_stopped": ("STOPPED-DATA", "WHILE-STOPPED", "DATA-STOPPED"),
+    "o2_stopped": ("O2",),
+    "zero_running": ("ZERO",),
+    "half_month_range": ("HALF", "RANGE5", "RANGE-5", "15D", "LOWVAR", "LOW-VAR", "SMALL-RANGE", "RANGE-HM"),
+    "over_range": ("OVER-RANGE", "OVERRANGE", "OVER_RANGE", "OVER", "RANGE"),
+    "negative": ("NEG",),
+    "constant": ("CONST", "STUCK", "FLAT-4H"),
+    "step_flat": ("STEP",),
+    "limit_hugging": ("HUG", "LIMIT-HUG", "CLIP", "CAP"),
+    "clone": ("CLONE", "CORR", "COPY", "TWIN"),
+    "day_night": ("NIGHT", "DAYNIGHT", "DAY-NIGHT", "DIURNAL"),
+    "narrow_band": ("NARROW", "BAND", "DETLIM", "DETECTION", "DL-", "-DL"),
+    "param_drift": ("DRIFT", "PARAM", "AREA", "KV"),
+    "marks_exceedance": ("MARK",),
+    "last_digit": ("DIGIT",),
+    "no_data": ("NO-DATA", "NODATA", "OFFLINE", "SILENT"),
+    "missing": ("MISSING", "MISS", "GAP", "LOST"),
+    "statistical": ("STAT", "ROBUST", "ANOM", "SPIKE", "SHIFT", "NAB", "MAD", "ZSCORE"),
+}
+
+#: Every family name.
+FAMILIES: tuple[str, ...] = tuple(FAMILY_KEYWORDS)
+
+
+def all_detectors() -> dict[str, DetectorSpec]:
+    """Import the detector modules and return the registry (name → spec), sorted by name.
+
+    Returns
+    -------
+    dict
+        A copy of :data:`ecosentry.subsystems.monitoring.detect.model.DETECTORS` after every module of
+        :data:`DETECTOR_MODULES` was imported.
+    """
+    for module in DETECTOR_MODULES:
+        importlib.import_module(module)
+    return {name: DETECTORS[name] for name in sorted(DETECTORS)}
+
+
+def all_codes(specs: Iterable[DetectorSpec] | None = None) -> list[str]:
+    """Every code the detectors may emit, sorted."""
+    specs = all_detectors().values() if specs is None else specs
+    return sorted({code for spec in specs for code in spec.codes})
+
+
+def family_of(code: str, detector_name: str = "") -> str | None:
+    """Family of a finding code (``None`` when no keyword matches).
+
+    Parameters
+    ----------
+    code : str
+        Catalogue code, e.g. ``"DET-CONST-4H"``.
+    detector_name : str
+        Name of the detector that emits it, when known; searched too (``"constant_value"`` → constant).
+    """
+    text = f"{detector_name.upper().replace('_', '-')} {code.upper()}"
+    code_text = code.upper()
+    # The code decides first (it is the stable identifier); the detector name only when the code is mute.
+    for haystack in (code_text, text):
+        for family, keywords in FAMILY_KEYWORDS.items():
+            if any(k in haystack for k in keywords):
+                return family
+    return None
+
+
+def code_families(specs: Iterable[DetectorSpec] | None = None) -> dict[str, str | None]:
+    """Code → family for every registered code."""
+    specs = all_detectors().values() if specs is None else specs
+    return {code: family_of(code, spec.name) for spec in specs for code in spec.codes}
+
+
+def codes_of_family(family: str, specs: Iterable[DetectorSpec] | None = None) -> list[str]:
+    """The registered codes of one family, sorted."""
+    return sorted(code for code, fam in code_families(specs).items() if fam == family)
+
+
+def select_detectors(
+    specs: dict[str, DetectorSpec],
+    *,
+    only_codes: Sequence[str] | None = None,
+    families: Sequence[str] | None = None,
+) -> dict[str, DetectorSpec]:
+    """The detectors emitting at least one of ``only_codes`` and/or belonging to one of ``families``.
+
+    Raises
+    ------
+    ValueError
+        If a code of ``only_codes`` is emitted by no registered detector (the message lists the known ones).
+    """
+    chosen = dict(specs)
+    if only_codes:
+        known = set(all_codes(specs.values()))
+        unknown = [c for c in only_codes if c not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown detector code(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known)) or '(none registered)'}"
+            )
+        chosen = {n: s for n, s in chosen.items() if set(s.codes) & set(only_codes)}
+    if families is not None:
+        fams = set(families)
+        chosen = {n: s for n, s in chosen.items() if any(family_of(c, s.name) in fams for c in s.codes)}
+    return chosen
+
+
+def run_detectors(
+    data: PointData,
+    cfg: object,
+    specs: dict[str, DetectorSpec],
+    *,
+    only_codes: Sequence[str] | None = None,
+    on_error=None,
+) -> list[Finding]:
+    """Run ``specs`` on one point; findings sorted by start, code, factor.
+
+    Parameters
+    ----------
+    data : PointData
+    cfg : DetectorSettings
+    specs : dict
+        Name → spec, from :func:`all_detectors` or :func:`select_detectors`.
+    only_codes : sequence of str or None
+        Keep only findings with these codes (a detector may emit several codes).
+    on_error : callable or None
+        ``on_error(detector_name, point, exception)``: called when a detector raises; the others still
+        run. ``None`` re-raises.
+    """
+    findings: list[Finding] = []
+    for name, spec in specs.items():
+        try:
+            found = spec.func(data, cfg)
+        except Exception as exc:  # a failing detector must not hide the others' findings
+            if on_error is None:
+                raise
+            on_error(name, data.point, exc)
+            continue
+        findings.extend(found or ())
+    if only_codes:
+        keep = set(only_codes)
+        findings = [f for f in findings if f.code in keep]
+    findings.sort(key=lambda f: (f.start, f.code, f.factor))
+    return findings

@@ -1,0 +1,372 @@
+"""Statistical detector for generic abnormal data: causal robust tests on one series (ours).
+
+Every observation is judged only from the values before it (streaming, no look-ahead), against a
+robust baseline of the past ``window`` samples:
+
+* **spike** (``DET-STAT-SPIKE``): the value lies more than ``spike_z`` robust standard deviations from
+  the rolling median;
+* **level shift** (``DET-STAT-SHIFT``): the median of the last ``shift_samples`` values lies more than
+  ``shift_z`` robust standard deviations from the median of the baseline that ended before them;
+* **variance shift** (``DET-STAT-VARIANCE``): the spread of the last ``variance_samples`` values is more
+  than ``variance_ratio`` times the baseline spread.
+
+The robust standard deviation is the larger of ``1.4826 · MAD`` and ``√(π/2) · mean |x - median|``
+(both consistent with σ for Gaussian noise; the second stays positive on series that are mostly one
+value, e.g. zeros with bursts), floored at ``min_sigma_fraction`` of ``|median|``. After an alarm, the
+series stays silent for ``refractory`` samples, so one event gives one alarm.
+
+The robust z-score / MAD outlier rule is Hampel's (Hampel 1974; Iglewicz & Hoaglin 1993, "How to Detect
+and Handle Outliers"); the sustained-shift and spread tests follow the level-shift and volatility-shift
+detectors of the time-series anomaly literature (anchors.md §6.3, ADTK's LevelShiftAD/VolatilityShiftAD
+ideas, re-derived here). Defaults were tuned once on the whole NAB corpus (docs/benchmarks.md, "Anomaly
+detection: NAB"), never per series; the detector does not read labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from pydantic import BaseModel, ConfigDict
+
+from ecosentry.subsystems.monitoring.detect.model import Finding, PointData, Series, detector, to_datetime, valid_mask
+from ecosentry.contracts.catalogue import Rule, register
+
+__all__ = [
+    "StatisticalSettings",
+    "Alarm",
+    "StreamScores",
+    "robust_baseline",
+    "score_stream",
+    "detect_statistical",
+    "CODES",
+]
+
+#: √(π/2): mean absolute deviation → σ for Gaussian noise; 1.4826: MAD → σ (1 / Φ⁻¹(3/4)).
+_MEAN_AD_TO_SIGMA = float(np.sqrt(np.pi / 2.0))
+_MAD_TO_SIGMA = 1.4826
+
+
+class StatisticalSettings(BaseModel):
+    """Thresholds of the statistical detector (all in samples of the analysed series; ours, tuned on NAB)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Baseline length [samples]: median and spread of the past ``window`` values (2016 = 7 days of 5-min
+    #: data; ours, NAB tuning, standard profile: 288 → 36.7, 1152 → 44.6, 2016 → 49.7).
+    window: int = 2016
+    #: Recompute the baseline every this many samples [samples] (6 = every 30 min of 5-min data; speed, ours).
+    baseline_stride: int = 6
+    #: No score before this many past values [samples] (the baseline grows from here up to ``window``; ours).
+    min_history: int = 48
+    #: Spike: |value - median| above this many robust σ (Hampel's rule uses 3; ours, higher for alarms).
+    spike_z: float = 8.0
+    #: Level shift: median of the last ``shift_samples`` values [samples] ...
+    shift_samples: int = 6
+    #: ... at more than this many robust σ from the baseline median (ours, NAB tuning).
+    shift_z: float = 3.0
+    #: Variance shift: spread of the last ``variance_samples`` values [samples] ...
+    variance_samples: int = 24
+    #: ... above this multiple of the baseline spread (ours).
+    variance_ratio: float = 6.0
+    #: Floor of the robust σ as a fraction of |baseline median| [1] (analyser resolution; ours).
+    min_sigma_fraction: float = 0.03
+    #: After an alarm, no new alarm for this many samples (one event → one alarm; ours, NAB tuning:
+    #: 144 → 43, 200 → 49.7, 250 → 49.2, 288 → 46.0).
+    refractory: int = 200
+    #: Series with fewer valid values than this are not analysed [samples] (ours).
+    min_values: int = 96
+
+
+CODES = {
+    "spike": "DET-STAT-SPIKE",
+    "level_shift": "DET-STAT-SHIFT",
+    "variance": "DET-STAT-VARIANCE",
+}
+_SEVERITY = {"spike": "warning", "level_shift": "warning", "variance": "info"}
+_SOURCE = ("Hampel robust z (MAD) outlier rule; level/volatility shift tests; anchors.md §6.2–6.3; "
+           "defaults tuned on NAB (docs/benchmarks.md)")
+register(Rule(CODES["spike"], "warning",
+              "A value far from the rolling median of the past values (robust z-score above spike_z)",
+              _SOURCE, "ecosentry.subsystems.monitoring.detect.statistical", "ours"))
+register(Rule(CODES["level_shift"], "warning",
+              "The level moved and stayed: median of the last samples far from the past median (shift_z)",
+              _SOURCE, "ecosentry.subsystems.monitoring.detect.statistical", "ours"))
+register(Rule(CODES["variance"], "info",
+              "The series became much noisier: recent spread above variance_ratio × the past spread",
+              _SOURCE, "ecosentry.subsystems.monitoring.detect.statistical", "ours"))
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One alarm of :func:`score_stream`.
+
+    Attributes
+    ----------
+    index : int
+        Row of the decision (the observation that completed the evidence).
+    start : int
+        First row of the evidence (``index`` for a spike, the first of the recent samples otherwise).
+    kind : {"spike", "level_shift", "variance"}
+    score : float
+        Anomaly score (≥ 1: the test statistic over its threshold).
+    statistic : float
+        Robust z (spike, level shift) or spread ratio (variance).
+    value : float
+        The value (spike), the recent median (level shift) or the recent spread (variance).
+    baseline : float
+        Median of the baseline window.
+    sigma : float
+        Robust σ of the baseline window.
+    baseline_samples : int
+        How many past values the baseline used.
+    """
+
+    index: int
+    start: int
+    kind: str
+    score: float
+    statistic: float
+    value: float
+    baseline: float
+    sigma: float
+    baseline_samples: int
+
+    def reason(self, span: str = "") -> str:
+        """One sentence with the numbers (``span`` names the baseline duration, e.g. ``"24 h"``)."""
+        past = f"the past {span} ({self.baseline_samples} values)" if span else f"the past {self.baseline_samples} values"
+        if self.kind == "spike":
+            side = "above" if self.statistic > 0 else "below"
+            return (f"value {self.value:.4g} is {abs(self.statistic):.1f} robust σ {side} the median "
+                    f"{self.baseline:.4g} of {past} (σ {self.sigma:.3g})")
+        if self.kind == "level_shift":
+            n = self.index - self.start + 1
+            rel = (self.value - self.baseline) / abs(self.baseline) * 100.0 if self.baseline else float("nan")
+            pct = f" ({rel:+.0f} %)" if np.isfinite(rel) else ""
+            return (f"level shift: median {self.value:.4g} of the last {n} samples{pct} is {abs(self.statistic):.1f} "
+                    f"robust σ from the median {self.baseline:.4g} of {past}")
+        n = self.index - self.start + 1
+        return (f"spread of the last {n} samples is {self.statistic:.1f}× the spread σ {self.sigma:.3g} "
+                f"of {past}")
+
+
+@dataclass(frozen=True)
+class StreamScores:
+    """Per-row anomaly scores (``NaN`` before ``min_history``) and the alarms (after the refractory rule)."""
+
+    scores: np.ndarray
+    alarms: list[Alarm]
+
+
+def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    med = np.median(windows, axis=1)
+    dev = np.abs(windows - med[:, None])
+    sigma = np.maximum(_MAD_TO_SIGMA * np.median(dev, axis=1), _MEAN_AD_TO_SIGMA * dev.mean(axis=1))
+    return med, sigma
+
+
+def robust_baseline(x: np.ndarray, window: int, min_history: int, stride: int = 1,
+                    chunk: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Causal rolling median and robust σ: row ``i`` uses values strictly before it only.
+
+    The baseline is recomputed every ``stride`` rows, at rows ``j = stride · ⌊i / stride⌋ ≤ i``, from
+    ``x[max(0, j - window):j]``, and held until the next recomputation (as a streaming detector that
+    refreshes its baseline every ``stride`` samples would).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Values (finite).
+    window : int
+        Baseline length [samples].
+    min_history : int
+        Rows with fewer past values get ``NaN`` [samples].
+    stride : int
+        Recompute the baseline every ``stride`` rows [samples].
+
+    Returns
+    -------
+    median, sigma, count : numpy.ndarray
+        Baseline median, robust σ (before flooring) and the number of past values used, per row.
+    """
+    n = len(x)
+    stride = max(int(stride), 1)
+    at = np.arange(0, n, stride)  # recomputation rows
+    med_at = np.full(len(at), np.nan)
+    sig_at = np.full(len(at), np.nan)
+    count_at = np.minimum(at, window)
+    # Growing baseline while fewer than ``window`` values are known.
+    for k, j in enumerate(at):
+        if j >= window:
+            break
+        if j >= max(min_history, 1):
+            m, s = _window_stats(x[None, :j])
+            med_at[k], sig_at[k] = m[0], s[0]
+    full = np.flatnonzero(at >= window)
+    if len(full) and n > window:
+        views = sliding_window_view(x[:-1], window)  # row r = x[r:r+window] → baseline of row r+window
+        starts = at[full] - window
+        for a in range(0, len(full), chunk):
+            m, s = _window_stats(views[starts[a : a + chunk]])
+            med_at[full[a : a + chunk]] = m
+            sig_at[full[a : a + chunk]] = s
+    slot = np.arange(n) // stride
+    med, sigma, count = med_at[slot], sig_at[slot], count_at[slot]
+    sigma[count < min_history] = np.nan
+    med[count < min_history] = np.nan
+    return med, sigma, count
+
+
+def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
+    """``a`` shifted ``lag`` rows later (``out[i] = a[i - lag]``, NaN where undefined)."""
+    out = np.full(len(a), np.nan)
+    if lag < len(a):
+        out[lag:] = a[: len(a) - lag]
+    return out
+
+
+def _recent(x: np.ndarray, k: int, fn) -> np.ndarray:
+    """``fn`` over the last ``k`` values ending at each row (NaN for the first ``k - 1`` rows)."""
+    out = np.full(len(x), np.nan)
+    if k <= len(x):
+        out[k - 1 :] = fn(sliding_window_view(x, k))
+    return out
+
+
+def _spread(windows: np.ndarray) -> np.ndarray:
+    med = np.median(windows, axis=1)
+    return _MEAN_AD_TO_SIGMA * np.abs(windows - med[:, None]).mean(axis=1)
+
+
+def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None) -> StreamScores:
+    """Anomaly scores and alarms of one series, each row judged from the past only.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The series in time order [unit of the factor]; ``NaN`` rows are skipped (neither scored nor used
+        in baselines).
+    cfg : StatisticalSettings or None
+
+    Returns
+    -------
+    StreamScores
+        ``scores[i] = max(|z_spike| / spike_z, |z_shift| / shift_z, ratio / variance_ratio)``; an alarm
+        where the score reaches 1, at least ``refractory`` samples after the previous alarm.
+    """
+    cfg = cfg or StatisticalSettings()
+    values = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(values)
+    rows = np.flatnonzero(ok)
+    x = values[ok]
+    n = len(x)
+    scores_full = np.full(len(values), np.nan)
+    if n <= cfg.min_history:
+        return StreamScores(scores_full, [])
+    med, sig_raw, count = robust_baseline(x, cfg.window, cfg.min_history, cfg.baseline_stride)
+    sigma = np.maximum(sig_raw, cfg.min_sigma_fraction * np.abs(med))
+    sigma = np.where(sigma == 0, np.finfo(float).tiny, sigma)  # a constant baseline: any change is news
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        z_spike = (x - med) / sigma
+        k = max(int(cfg.shift_samples), 1)
+        base_med_k, base_sig_k = _lagged(med, k - 1), _lagged(sigma, k - 1)
+        recent_med = _recent(x, k, lambda w: np.median(w, axis=1))
+        z_shift = (recent_med - base_med_k) / base_sig_k
+        v = max(int(cfg.variance_samples), 2)
+        base_med_v, base_sig_v = _lagged(med, v - 1), _lagged(sigma, v - 1)
+        ratio = _recent(x, v, _spread) / base_sig_v
+        parts = np.vstack([np.abs(z_spike) / cfg.spike_z, np.abs(z_shift) / cfg.shift_z, ratio / cfg.variance_ratio])
+    parts = np.where(np.isfinite(parts), parts, 0.0)
+    score = parts.max(axis=0)
+    score[: cfg.min_history] = np.nan
+    kinds = parts.argmax(axis=0)
+    alarms: list[Alarm] = []
+    last = -(10**18)
+    for i in np.flatnonzero(score >= 1.0):
+        if i - last < cfg.refractory:
+            continue
+        last = int(i)
+        kind = ("spike", "level_shift", "variance")[int(kinds[i])]
+        if kind == "spike":
+            a = Alarm(int(i), int(i), kind, float(score[i]), float(z_spike[i]), float(x[i]), float(med[i]),
+                      float(sigma[i]), int(count[i]))
+        elif kind == "level_shift":
+            s = i - k + 1
+            a = Alarm(int(i), int(s), kind, float(score[i]), float(z_shift[i]), float(recent_med[i]),
+                      float(base_med_k[i]), float(base_sig_k[i]), int(count[s]))
+        else:
+            s = i - v + 1
+            a = Alarm(int(i), int(s), kind, float(score[i]), float(ratio[i]), float(ratio[i] * base_sig_v[i]),
+                      float(base_med_v[i]), float(base_sig_v[i]), int(count[s]))
+        alarms.append(a)
+    scores_full[rows] = score
+    # Alarm indices refer to the compressed (finite) rows: map them back to the input rows.
+    alarms = [Alarm(int(rows[a.index]), int(rows[a.start]), a.kind, a.score, a.statistic, a.value, a.baseline,
+                    a.sigma, a.baseline_samples) for a in alarms]
+    return StreamScores(scores_full, alarms)
+
+
+def _span(times: np.ndarray, samples: int) -> str:
+    """Human duration of ``samples`` rows of ``times`` (median step × samples)."""
+    if len(times) < 2:
+        return ""
+    step = float(np.median(np.diff(times).astype("timedelta64[s]").astype(np.int64)))
+    sec = step * samples
+    if sec >= 86400 and sec % 3600 == 0:
+        return f"{sec / 86400:.3g} d" if sec % 86400 == 0 else f"{sec / 3600:.0f} h"
+    if sec >= 3600:
+        return f"{sec / 3600:.3g} h"
+    return f"{sec / 60:.0f} min"
+
+
+def _series_for(data: PointData, factor: str) -> Series | None:
+    s = data.minutes.get(factor)
+    if s is not None and len(s):
+        return s
+    return data.hours.get(factor)
+
+
+@detector("statistical", codes=list(CODES.values()))
+def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
+    """Spikes, level shifts and variance shifts in each factor's minute series (hourly when no minutes).
+
+    Only valid records (:func:`~ecosentry.subsystems.monitoring.detect.model.valid_mask`: a value and flag N/S) are analysed;
+    each finding names the factor, the rows of evidence, the numbers and the settings used.
+    """
+    st: StatisticalSettings = getattr(cfg, "statistical", None) or StatisticalSettings()
+    findings: list[Finding] = []
+    for factor in data.factors():
+        s = _series_for(data, factor)
+        if s is None:
+            continue
+        ok = valid_mask(s)
+        if int(ok.sum()) < st.min_values:
+            continue
+        times = s.times[ok]
+        result = score_stream(s.values[ok], st)
+        resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
+        for a in result.alarms:
+            span = _span(times[: a.baseline_samples + 1], a.baseline_samples)
+            findings.append(Finding(
+                code=CODES[a.kind],
+                severity=_SEVERITY[a.kind],  # type: ignore[arg-type]
+                point=data.point,
+                factors=(factor,),
+                start=to_datetime(times[a.start]),
+                end=to_datetime(times[a.index]),
+                explanation=f"{factor}: {a.reason(span)}",
+                evidence={
+                    "kind": a.kind,
+                    "resolution": resolution,
+                    "statistic": round(a.statistic, 3),
+                    "score": round(a.score, 3),
+                    "value": a.value,
+                    "baseline_median": a.baseline,
+                    "baseline_sigma": a.sigma,
+                    "baseline_samples": a.baseline_samples,
+                    "settings": st.model_dump(),
+                },
+            ))
+    return findings

@@ -1,0 +1,169 @@
+"""Recompute derived hourly values for the hours that received minute data (late data included)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+
+from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.subsystems.monitoring.pipeline.columns import fit_ids, fit_text
+from ecosentry.subsystems.monitoring.pipeline.periods import judge_hour, load_limits
+from ecosentry.subsystems.monitoring.rules.cn.flue_gas import hourly_corrected_mean
+from ecosentry.subsystems.monitoring.rules.cn.hourly import VALID_FLAGS, HourlyValue, MinuteRecord, hourly_from_minutes
+from ecosentry.settings import get_settings
+from ecosentry.subsystems.monitoring.rules.cn.marks import hour_mark_effect
+from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
+from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring.store.ingest import upsert_hourly
+
+HourKey = tuple[int, str, datetime]  # (point id, factor, hour start in UTC)
+
+
+@lru_cache(maxsize=64)
+def _zone(tz: str) -> ZoneInfo:
+    return ZoneInfo(tz)
+
+
+def local_hour_start(t: datetime, tz: str) -> datetime:
+    """Start (UTC) of the clock hour of the point's time zone that contains ``t``.
+
+    Every UTC offset in use is a multiple of 15 minutes, so the answer is the same for all ``t`` in one
+    UTC quarter-hour: it is computed once per (zone, quarter-hour) and cached (the ingest hot path)."""
+    quarter = t.replace(minute=t.minute - t.minute % 15, second=0, microsecond=0)
+    return _local_hour_start_of_quarter(quarter, tz)
+
+
+@lru_cache(maxsize=4096)
+def _local_hour_start_of_quarter(quarter: datetime, tz: str) -> datetime:
+    local = quarter.astimezone(_zone(tz))
+    return local.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+
+
+def hours_touched(minutes: Iterable[tuple[int, str, datetime]], directory: PointDirectory) -> set[HourKey]:
+    out: set[HourKey] = set()
+    for point_id, factor, start in minutes:
+        info = directory.by_id(point_id)
+        out.add((point_id, factor, local_hour_start(start, info.tz if info else "UTC")))
+    return out
+
+
+O2 = "a19001"
+#: Pollutants whose concentration is corrected to the reference O2 (HJ 212-2017 App. D eq. (28)).
+CORRECTED_FACTORS = frozenset({"a34013", "a21026", "a21002", "a21005", "a21024", "a21003", "a21004"})
+
+
+def _platform_corrected(minutes: list[MinuteRecord], o2_minutes: list[MinuteRecord], o2_ref: float,
+                        method: str) -> float | None:
+    """The hourly 折算 value from the valid minutes that have an O2 minute, when the logger sent none."""
+    o2 = {m.start: m.value for m in o2_minutes if m.value is not None and (m.flag or "N") in VALID_FLAGS}
+    pairs = [(m.value, o2[m.start]) for m in minutes
+             if m.value is not None and (m.flag or "N") in VALID_FLAGS and m.start in o2]
+    if not pairs:
+        return None
+    result = hourly_corrected_mean([c for c, _ in pairs], [x for _, x in pairs], o2_ref, method)
+    return result.value
+
+
+def logger_hour(r) -> HourlyValue:
+    """The hour as the logger reported it (CN 2061): one record covering the whole hour, valid when its
+    flag is N or S and it has a value (HJ 212-2017 Table 8)."""
+    flag = (r.flag or "N").strip() or "N"
+    valid = flag in VALID_FLAGS and r.value is not None
+    return HourlyValue(value=r.value, zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou, flag=flag, valid=valid,
+                       valid_minutes=60 if valid else 0, received_minutes=60, n_records=1,
+                       reason=None if valid else ("logger hour without a value" if r.value is None
+                                                  else f"logger hour flagged {flag}"))
+
+
+def _derive_hour(key: HourKey, grouped: dict[HourKey, list[MinuteRecord]], logger_hour_row,
+                 last_received: dict[HourKey, datetime], info, marks: list, limits: list, zs_method: str,
+                 now: datetime) -> dict:
+    """One hourly_values row: the rule's hour (or the logger's for wastewater), the platform's 折算 where
+    none was sent, the marks' effect and the exceedance judgement."""
+    point_id, factor, hour = key
+    medium = "water" if info and info.medium == "water" else "gas"
+    minutes = grouped.get(key, [])
+    if medium == "water" and not minutes and logger_hour_row is not None:
+        hv = logger_hour(logger_hour_row)
+        last_received.setdefault(key, logger_hour_row.received_at)
+    else:
+        hv = hourly_from_minutes(minutes, medium=medium, interval_minutes=info.min_interval if info else 1)
+    zs_value = hv.zs_value
+    if zs_value is None and medium == "gas" and info and info.ref_o2 is not None and factor in CORRECTED_FACTORS:
+        zs_value = _platform_corrected(minutes, grouped.get((point_id, O2, hour), []), info.ref_o2, zs_method)
+    # marks (标记) override the instrument: reference notes §2.4
+    effect, mark_ids, mark_reason = hour_mark_effect(marks, factor, hour, hour + timedelta(hours=1))
+    valid, reason = hv.valid, hv.reason
+    if effect == "invalid":
+        valid, reason = False, mark_reason
+    elif effect is not None:
+        reason = "; ".join(x for x in (reason, mark_reason) if x)
+    excluded = effect == "excluded"
+    day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
+    exc = judge_hour(medium, zs_value, hv.value, valid and not excluded, limits, day)
+    return {"point_id": point_id, "factor_code": factor, "period_start": hour, "value": hv.value,
+            "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag, "valid": valid,
+            "valid_minutes": hv.valid_minutes, "received_minutes": hv.received_minutes, "n_records": hv.n_records,
+            "reason": fit_text(reason, 200), "computed_at": now, "last_received_at": last_received.get(key),
+            "mark_ids": fit_ids(mark_ids, 200), "excluded": excluded, "exempt": effect == "exempt",
+            "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
+            "limit_value": exc.limit.upper if exc and exc.limit else None}
+
+
+def by_hour_keys(by_hour: dict[datetime, set[HourKey]]) -> set[HourKey]:
+    return set().union(*by_hour.values()) if by_hour else set()
+
+
+def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDirectory) -> int:
+    """Recompute and store the given hours from the stored minute observations; returns hours written.
+
+    One query per distinct hour (usually the current one and perhaps the previous), for all points at once.
+    """
+    by_hour: dict[datetime, set[HourKey]] = defaultdict(set)
+    for k in keys:
+        by_hour[k[2]].add(k)
+    now = datetime.now(timezone.utc)
+    zs_method = get_settings().zs_method
+    written = 0
+    o = s.observations
+    with engine.begin() as conn:
+        limits = load_limits(conn, {k[0] for k in by_hour_keys(by_hour)})
+        marks = {}
+        if by_hour:
+            lo, hi = min(by_hour), max(by_hour) + timedelta(hours=1)
+            for point_id in {k[0] for k in by_hour_keys(by_hour)}:
+                marks[point_id] = marks_for_hours(conn, point_id, lo, hi)
+        for hour, hkeys in sorted(by_hour.items()):
+            rows = conn.execute(
+                select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value,
+                       o.c.min, o.c.max, o.c.cou, o.c.received_at)
+                .where(o.c.kind == "min", o.c.point_id.in_(sorted({k[0] for k in hkeys})),
+                       o.c.period_start >= hour, o.c.period_start < hour + timedelta(hours=1)))
+            # wastewater: the logger's own hourly record stands for the hour where no minute data exist: the
+            # analyser produces one value per measuring cycle, typically the hour (reference notes §2.3); flue
+            # gas hours always need their minutes (45 valid minutes, HJ 76-2017 App. B)
+            logger_hours = {(r.point_id, r.factor_code): r for r in conn.execute(
+                select(o.c.point_id, o.c.factor_code, o.c.value, o.c.flag, o.c.zs_value, o.c.min, o.c.max,
+                       o.c.cou, o.c.received_at)
+                .where(o.c.kind == "hour", o.c.point_id.in_(sorted({k[0] for k in hkeys})),
+                       o.c.period_start == hour))}
+            grouped: dict[HourKey, list[MinuteRecord]] = defaultdict(list)
+            last_received: dict[HourKey, datetime] = {}
+            for r in rows:
+                key = (r.point_id, r.factor_code, hour)
+                if key in hkeys:
+                    if key not in last_received or r.received_at > last_received[key]:
+                        last_received[key] = r.received_at
+                    grouped[key].append(MinuteRecord(start=r.period_start, value=r.value, flag=r.flag,
+                                                     zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou))
+            out = [_derive_hour(key, grouped, logger_hours.get(key[:2]), last_received,
+                                directory.by_id(key[0]), marks.get(key[0], []),
+                                limits.get(key[:2], []), zs_method, now) for key in sorted(hkeys)]
+            upsert_hourly(conn, out)
+            written += len(out)
+    return written

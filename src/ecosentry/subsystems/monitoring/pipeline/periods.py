@@ -1,0 +1,167 @@
+"""Derived days and months, and exceedance judgement, recomputed for the periods new data touched.
+
+Hours come from :mod:`ecosentry.subsystems.monitoring.pipeline.hourly`; this module rolls them up with the pure rules of
+:mod:`ecosentry.subsystems.monitoring.rules.cn.aggregates` and judges them with :mod:`ecosentry.subsystems.monitoring.rules.cn.exceedance`:
+
+* flue gas: day = mean of ≥ 20 valid hours, month = mean of ≥ 25 valid days (February 23);
+  the hourly 折算 mean is judged against the hourly limit, the daily mean against a daily limit where the
+  standard has one (GB 18485 24 h);
+* wastewater: day = flow-weighted mean of the valid hours with the hourly volumes of ``w00000`` (its
+  ``-Cou``), pH arithmetic, ≥ 75 % complete ([R], a setting of the rule); judged on the daily mean.
+
+Periods are local (the point's time zone) and stored with their UTC start.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, select
+
+from ecosentry.subsystems.monitoring.pipeline.columns import fit_text
+from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.subsystems.monitoring.pipeline.substitution import substitute_day
+from ecosentry.subsystems.monitoring.rules.cn.aggregates import daily_from_hours, monthly_from_days, water_daily_from_hours
+from ecosentry.subsystems.monitoring.rules.cn.exceedance import Limit, applicable_limit, judge, judge_gas_hour, judge_water_day
+from ecosentry.store import schema as s
+from ecosentry.store.upsert import upsert
+
+DayKey = tuple[int, str, date]  # (point, factor, local day)
+MonthKey = tuple[int, str, date]  # (point, factor, first day of the local month)
+
+WATER_FLOW = "w00000"
+PH = "w01001"
+#: Wastewater factors whose daily value is flow-weighted (HJ 212-2017 App. D.1); others are plain means.
+WATER_WEIGHTED = frozenset({"w01018", "w21003", "w21011", "w21001"})
+
+
+def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    z = ZoneInfo(tz)
+    lo = datetime.combine(day, time(), z).astimezone(timezone.utc)
+    hi = datetime.combine(day + timedelta(days=1), time(), z).astimezone(timezone.utc)
+    return lo, hi
+
+
+def load_limits(conn: Connection, point_ids: Iterable[int]) -> dict[tuple[int, str], list[Limit]]:
+    lim = s.limits
+    out: dict[tuple[int, str], list[Limit]] = defaultdict(list)
+    for r in conn.execute(select(lim).where(lim.c.point_id.in_(sorted(set(point_ids))))).mappings():
+        out[(r["point_id"], r["factor_code"])].append(Limit(
+            kind=r["kind"], upper=r["upper"], lower=r["lower"], valid_from=r["valid_from"],
+            valid_to=r["valid_to"], standard=r["standard"] or "", season=r["season"]))
+    return out
+
+
+def judge_hour(medium: str, zs_value: float | None, value: float | None, valid: bool, limits: list[Limit],
+               day: date):
+    """Flue gas: the hourly 折算 mean (the measured mean where the point has no reference O2, HJ 212
+    App. D eq. (4)) against the hourly limit. Wastewater hours are not judged (daily means are)."""
+    if medium != "gas" or not limits:
+        return None
+    return judge_gas_hour(zs_value if zs_value is not None else value, valid, limits, day)
+
+
+def days_of_hours(hour_keys: Iterable[tuple[int, str, datetime]], directory: PointDirectory) -> set[DayKey]:
+    """The local days of the given hours; a wastewater flow hour also touches the day of every
+    flow-weighted factor (its volume is their weight)."""
+    out: set[DayKey] = set()
+    for point_id, factor, hour in hour_keys:
+        info = directory.by_id(point_id)
+        day = hour.astimezone(ZoneInfo(info.tz if info else "UTC")).date()
+        out.add((point_id, factor, day))
+        if info and info.medium == "water" and factor == WATER_FLOW:
+            out |= {(point_id, f, day) for f in WATER_WEIGHTED}
+    return out
+
+
+def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirectory) -> set[MonthKey]:
+    """Recompute and store the given local days; return the months they belong to."""
+    by_point_day: dict[tuple[int, date], set[str]] = defaultdict(set)
+    for p, f, d in keys:
+        by_point_day[(p, d)].add(f)
+    now = datetime.now(timezone.utc)
+    months: set[MonthKey] = set()
+    h = s.hourly_values
+    with engine.begin() as conn:
+        limits = load_limits(conn, {p for p, _ in by_point_day})
+        rows_out = []
+        for (point_id, day), factors in sorted(by_point_day.items()):
+            info = directory.by_id(point_id)
+            tz, medium = (info.tz, info.medium) if info else ("UTC", "gas")
+            lo, hi = local_day_bounds(day, tz)
+            wanted = set(factors) | ({WATER_FLOW} if medium == "water" else set())
+            hours: dict[str, list] = defaultdict(list)
+            for r in conn.execute(select(h).where(h.c.point_id == point_id, h.c.factor_code.in_(sorted(wanted)),
+                                                  h.c.period_start >= lo, h.c.period_start < hi)).mappings():
+                hours[r["factor_code"]].append(r)
+            volumes = {r["period_start"]: r["cou"] for r in hours.get(WATER_FLOW, [])}
+            for factor in sorted(factors):
+                hs = sorted(hours.get(factor, []), key=lambda r: r["period_start"])
+                pl = limits.get((point_id, factor), [])
+                if medium == "water" and factor in WATER_WEIGHTED | {PH}:
+                    pv = water_daily_from_hours([r["value"] for r in hs], [volumes.get(r["period_start"]) for r in hs],
+                                                [bool(r["valid"]) and not r["excluded"] for r in hs], ph=factor == PH)
+                    exc = judge_water_day(pv.value, pv.valid, pl, day)
+                else:
+                    pv = daily_from_hours([SimpleNamespace(value=r["value"], valid=bool(r["valid"]) and not r["excluded"],
+                                                           zs_value=r["zs_value"], cou=r["cou"],
+                                                           start=r["period_start"].astimezone(ZoneInfo(tz)))
+                                           for r in hs])
+                    lim = applicable_limit(pl, day, "day")
+                    exc = judge(pv.zs_value if pv.zs_value is not None else pv.value, pv.valid, lim) if lim else None
+                # substitute values only for a finished day (the day in progress is recomputed every flush)
+                sub = substitute_day(conn, point_id, factor, medium, tz, lo, hi) if hi <= now else None
+                rows_out.append({
+                    "cou_substituted": sub.cou_substituted if sub else None,
+                    "n_substituted": sub.n_substituted if sub else None,
+                    "point_id": point_id, "factor_code": factor, "period": "day", "period_start": lo,
+                    "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid,
+                    "n_valid": pv.n_valid, "n_received": pv.n_received, "n_expected": pv.n_expected,
+                    "reason": fit_text(pv.reason, 200), "exceeded": exc.exceeded if exc else None,
+                    "multiple": exc.multiple if exc else None,
+                    "limit_value": exc.limit.upper if exc and exc.limit else None, "computed_at": now})
+                months.add((point_id, factor, day.replace(day=1)))
+        _upsert_periods(conn, rows_out)
+    return months
+
+
+def recompute_months(engine: Engine, keys: Iterable[MonthKey], directory: PointDirectory) -> int:
+    d = s.derived_periods
+    now = datetime.now(timezone.utc)
+    rows_out = []
+    with engine.begin() as conn:
+        for point_id, factor, first in sorted(set(keys)):
+            info = directory.by_id(point_id)
+            tz = info.tz if info else "UTC"
+            lo, _ = local_day_bounds(first, tz)
+            nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            hi, _ = local_day_bounds(nxt, tz)
+            days = conn.execute(select(d).where(d.c.point_id == point_id, d.c.factor_code == factor,
+                                                d.c.period == "day", d.c.period_start >= lo,
+                                                d.c.period_start < hi)).mappings().all()
+            pv = monthly_from_days([SimpleNamespace(value=r["value"], valid=r["valid"], zs_value=r["zs_value"],
+                                                    cou=r["cou"], start=r["period_start"].astimezone(ZoneInfo(tz)).date())
+                                    for r in days], year=first.year, month=first.month)
+            rows_out.append({
+                "point_id": point_id, "factor_code": factor, "period": "month", "period_start": lo,
+                "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid, "n_valid": pv.n_valid,
+                "n_received": pv.n_received, "n_expected": pv.n_expected, "reason": fit_text(pv.reason, 200), "exceeded": None,
+                "multiple": None, "limit_value": None, "computed_at": now,
+                "cou_substituted": _sum_or_none(r["cou_substituted"] for r in days),
+                "n_substituted": _sum_or_none(r["n_substituted"] for r in days)})
+        _upsert_periods(conn, rows_out)
+    return len(rows_out)
+
+
+def _sum_or_none(values) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) if vals else None
+
+
+def _upsert_periods(conn: Connection, rows: list[dict]) -> None:
+    keys = ["point_id", "factor_code", "period", "period_start"]
+    upsert(conn, s.derived_periods, rows, keys, [c.name for c in s.derived_periods.columns if c.name not in keys])

@@ -1,0 +1,93 @@
+"""Substitute values for a day's invalid hours, stored as revisions beside the raw values.
+
+Flue gas (HJ 75-2017 §12, via :func:`ecosentry.subsystems.monitoring.rules.cn.substitution.substitute_gas_emissions`): the hourly
+emission amounts (``-Cou``, kg) of SO2, NOx and particulate in invalid or missing operating hours get a
+substitute chosen by the quarter's capture rate α and the gap length; stopped (excluded) hours are not
+operating hours and are left out. The cause of a gap is ``maintenance`` when a mark made the hour invalid,
+otherwise ``missing`` (an out-of-control cause needs calibration records, which the platform does not hold
+yet). Wastewater (HJ 356-2019 §8, :func:`substitute_water_values`): the hourly volume of ``w00000`` and the
+hourly concentrations of the other factors get the mean (pH: median) of the preceding period.
+
+Nothing is overwritten: ``hourly_values`` keeps the measured figures, the substitutes go to ``revisions``
+and the day carries both totals (``cou`` raw, ``cou_substituted``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, delete, select
+
+from ecosentry.subsystems.monitoring.rules.cn.substitution import quarterly_capture_rate, substitute_gas_emissions, substitute_water_values
+from ecosentry.store import schema as s
+from ecosentry.store.upsert import upsert
+
+#: Flue-gas pollutants whose emission amounts are substituted (reference notes §2.2).
+GAS_SUBSTITUTED = frozenset({"a21026", "a21002", "a34013"})
+WATER_SUBSTITUTED = frozenset({"w01018", "w21003", "w21011", "w21001", "w01001", "w00000"})
+#: How far back the look-back windows may reach: 2,160 valid hours plus room for gaps. [h]
+LOOKBACK_HOURS = 24 * 120
+
+
+@dataclass
+class DaySubstitution:
+    cou_substituted: float | None
+    n_substituted: int
+
+
+def _quarter_start(day_local: datetime) -> datetime:
+    return day_local.replace(month=3 * ((day_local.month - 1) // 3) + 1, day=1, hour=0, minute=0, second=0,
+                             microsecond=0)
+
+
+def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz: str, day_lo: datetime,
+                   day_hi: datetime) -> DaySubstitution | None:
+    """Compute and store the revisions of one day of one factor; None when the factor is not substituted."""
+    if not ((medium == "gas" and factor in GAS_SUBSTITUTED) or (medium == "water" and factor in WATER_SUBSTITUTED)):
+        return None
+    h = s.hourly_values
+    lo = day_lo - timedelta(hours=LOOKBACK_HOURS)
+    rows = {r["period_start"]: r for r in conn.execute(
+        select(h.c.period_start, h.c.value, h.c.cou, h.c.valid, h.c.excluded, h.c.mark_ids)
+        .where(h.c.point_id == point_id, h.c.factor_code == factor, h.c.period_start >= lo,
+               h.c.period_start < day_hi)).mappings()}
+    hours, t = [], lo
+    while t < day_hi:
+        r = rows.get(t)
+        if not (r and r["excluded"]):  # stopped hours are not operating hours
+            hours.append((t, r))
+        t += timedelta(hours=1)
+    valid = [bool(r and r["valid"]) for _, r in hours]
+    field = "cou" if medium == "gas" or factor == "w00000" else "value"
+    series = [(r[field] if r else None) for _, r in hours]
+    if medium == "gas":
+        q_lo = _quarter_start(day_lo.astimezone(ZoneInfo(tz))).astimezone(timezone.utc)
+        in_quarter = [(t, r) for t, r in hours if t >= q_lo]
+        quarter_hours = int((day_hi - q_lo) / timedelta(hours=1))
+        stopped = quarter_hours - len(in_quarter)
+        invalid = sum(1 for _t, r in in_quarter if not (r and r["valid"]))
+        alpha = quarterly_capture_rate(quarter_hours, stopped, invalid)
+        if alpha is None:
+            return DaySubstitution(None, 0)
+        causes = [None if v else ("maintenance" if r and r["mark_ids"] else "missing")
+                  for v, (_t, r) in zip(valid, hours)]
+        revisions = substitute_gas_emissions(series, valid, causes, alpha)
+    else:
+        revisions = substitute_water_values(series, valid, factor)
+    now = datetime.now(timezone.utc)
+    todays = [rv for rv in revisions if hours[rv.index][0] >= day_lo]
+    conn.execute(delete(s.revisions).where(s.revisions.c.point_id == point_id, s.revisions.c.factor_code == factor,
+                                           s.revisions.c.period_start >= day_lo, s.revisions.c.period_start < day_hi))
+    upsert(conn, s.revisions, [
+        {"point_id": point_id, "factor_code": factor, "period_start": hours[rv.index][0], "field": field,
+         "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
+         "explanation": rv.explanation, "computed_at": now} for rv in todays], ["point_id", "factor_code",
+                                                                                "period_start", "field"])
+    if field != "cou":
+        return DaySubstitution(None, sum(1 for rv in todays if rv.substitute is not None))
+    day_valid = [x for (t, _r), x, v in zip(hours, series, valid) if t >= day_lo and v and x is not None]
+    subs = [rv.substitute for rv in todays if rv.substitute is not None]
+    total = sum(day_valid) + sum(subs) if (day_valid or subs) else None
+    return DaySubstitution(total, len(subs))

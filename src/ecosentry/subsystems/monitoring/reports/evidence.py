@@ -1,0 +1,932 @@
+"""The evidence pack (证据包) of one alarm: a PDF a regulator can hand to enforcement (环境执法).
+
+:func:`build_evidence_pack` reads the database and returns an :class:`EvidencePack` (plain data);
+:func:`evidence_pack_pdf` renders it with reportlab (A4 portrait, Noto Sans SC from
+:mod:`ecosentry.reports.fonts`), :func:`evidence_chart_png` draws its chart with matplotlib.
+
+Contents
+--------
+1. Header: alarm id, type (code and catalogue summary), severity, state, first/last seen in the point's
+   local time with its UTC offset, enterprise (name, 统一社会信用代码), outlet, point (name, MN), region.
+2. The explanation; for detector alarms every finding (code, factor, span, explanation) and the rule each
+   cites: its code, its one-line summary in the reader's language and the published standards or documents
+   it applies (:func:`ecosentry.subsystems.monitoring.rules.citations.public_citations`: the project's design notes are never
+   cited, a rule of the platform's own says so); for exceedance alarms the judged periods (value, limit,
+   multiple).
+3. Data window (:func:`evidence_window`): the alarm span widened by ``hours_before`` / ``hours_after``,
+   at most ``max_window_days`` long; charts of the alarm's factors (every factor of the point when the alarm
+   names none, ``chart_factors`` panels per chart): the **minute values** the detectors judged (a min/max
+   envelope per slice when the window holds more minutes than the chart has room for, so a spike stays
+   visible), the hourly means over them as context, the limit in force, marks and the alarm span; then the
+   table of the hourly values.
+4. Marks (标记) overlapping the window.
+5. Raw HJ 212 frames of the point received within the alarm span (the original records): received time,
+   CN, QN, the first ``frame_chars`` characters and each frame's SHA-256; the pack's integrity digest is
+   the SHA-256 of the listed frames' complete raw bytes concatenated in the listed order
+   (:func:`frames_digest`), so anyone holding the frames can recompute it.
+6. Alarm history: events and notification deliveries.
+7. Links: the alarm in the web UI (``{base}/alarms/{id}``, as in alarm notifications) and the API URLs.
+
+The alarm span (:func:`alarm_span`) comes from the alarm's evidence: the findings' spans (detector alarms),
+the judged periods together with first/last seen (exceedance), the last reception up to last seen
+(logger offline), otherwise first/last seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from ecosentry.alarms.catalogue import ALARM_TYPES
+from ecosentry.alarms.store import alarm_detail
+from ecosentry.alarms.voice import load_voice
+from ecosentry.alarms.wording import alarm_explanation, alarm_title, rule_name, type_name
+from ecosentry.catalogue import full_catalogue
+from ecosentry.locale import translations
+from ecosentry.subsystems.monitoring.rules.citations import public_citations
+from ecosentry.subsystems.monitoring.rules.cn.reason_words import FAMILY_NAMES, MARK_TYPE_NAMES, reason_text
+from ecosentry.subsystems.monitoring.store.marks import list_marks
+from ecosentry.subsystems.monitoring.queries import evidence as eq
+
+__all__ = [
+    "EvidenceSettings", "EvidenceFactor", "EvidenceHour", "EvidenceFrame", "EvidenceMark", "EvidenceFinding",
+    "EvidencePeriod", "CitedRule", "EvidenceMinutes", "EvidencePack", "alarm_span", "evidence_window", "frames_digest",
+    "build_evidence_pack", "chart_groups", "evidence_chart_png", "evidence_pack_pdf",
+]
+
+SEVERITY_ZH = {"info": "提示", "warning": "警告", "critical": "严重"}
+STATE_ZH = {"active": "未确认", "acknowledged": "已确认", "cleared": "已解除"}
+
+
+class EvidenceSettings(BaseModel):
+    """Settings of the evidence pack (platform choices, tag ``ours``: no national rule fixes them)."""
+
+    #: Hours of data shown before the alarm span: the lead-up to the onset. [h]
+    hours_before: float = Field(6.0, ge=0)
+    #: Hours of data shown after the alarm span. [h]
+    hours_after: float = Field(2.0, ge=0)
+    #: Longest data window; a longer span keeps its latest part. [d]
+    max_window_days: float = Field(7.0, gt=0)
+    #: Raw frames listed at most (the oldest of the span first).
+    max_frames: int = Field(50, ge=0)
+    #: Characters of each frame's text shown (the digest covers the whole frame).
+    frame_chars: int = Field(300, ge=20)
+    #: Frames received up to this long after the span's end still belong to it: the data of the span's
+    #: last hour (minute records, the CN 2061 hourly record) arrive after that hour. [min]
+    frame_grace_minutes: float = Field(60.0, ge=0)
+    #: Factors per chart (one panel each); more factors get further charts, each fitting one page.
+    chart_factors: int = Field(4, ge=1, le=8)
+    #: Slices of a chart's width: a window with more minute values than twice this is drawn as the min/max
+    #: envelope of each slice (:func:`ecosentry.reports.chart.minmax_envelope`).
+    chart_slices: int = Field(600, ge=50)
+
+
+# --------------------------------------------------------------------------- the pack
+
+@dataclass(frozen=True)
+class EvidenceFactor:
+    code: str
+    name_zh: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class EvidenceHour:
+    factor_code: str
+    start: datetime          # UTC
+    value: float | None
+    zs_value: float | None
+    valid: bool
+    flag: str | None
+    reason: str | None
+    exceeded: bool | None
+    multiple: float | None
+    limit_value: float | None
+    mark_ids: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceFrame:
+    id: int
+    received_at: datetime    # UTC
+    mn: str | None
+    cn: str | None
+    qn: str | None
+    status: str
+    text: str                # the first ``frame_chars`` characters
+    length: int              # bytes of the whole frame
+    sha256: str              # of the whole frame
+
+
+@dataclass(frozen=True)
+class EvidenceMark:
+    id: int
+    type: str
+    family: str
+    factor_codes: tuple[str, ...] | None
+    start: datetime
+    end: datetime | None
+    status: str
+    source: str
+    filed_by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceFinding:
+    code: str
+    severity: str | None
+    factor: str
+    start: datetime | None
+    end: datetime | None
+    explanation: str
+
+
+@dataclass(frozen=True)
+class EvidencePeriod:
+    factor_code: str
+    period: str              # hour | day
+    start: datetime | None
+    value: float | None
+    limit_value: float | None
+    multiple: float | None
+
+
+@dataclass(frozen=True)
+class EvidenceMinutes:
+    """The minute values (HJ 212 CN 2051) of one factor in the data window, oldest first."""
+
+    factor_code: str
+    times: list[datetime]            # UTC, interval starts
+    values: list[float | None]
+    zs_values: list[float | None]
+
+
+@dataclass(frozen=True)
+class CitedRule:
+    code: str
+    severity: str | None
+    summary: str             # the catalogue's English line (the msgid of its translations)
+    source: str              # the published standards / documents it applies, "; "-separated ("": platform rule)
+
+
+@dataclass
+class EvidencePack:
+    """Everything the evidence PDF shows, read from the database at ``generated_at``."""
+
+    alarm: dict
+    type_summary: str
+    tz: str
+    enterprise: str | None
+    credit_code: str | None
+    outlet: str | None
+    point: str | None
+    mn: str | None
+    medium: str | None
+    region: str | None
+    span_start: datetime
+    span_end: datetime
+    window_start: datetime
+    window_end: datetime
+    window_capped: bool
+    factors: list[EvidenceFactor]
+    hours: list[EvidenceHour]
+    limits: dict[str, list[tuple[datetime, float | None]]]   # factor → per-hour limit in force
+    limit_kind: dict[str, str]                                # factor → hour | day
+    findings: list[EvidenceFinding]
+    periods: list[EvidencePeriod]
+    rules: list[CitedRule]
+    marks: list[EvidenceMark]
+    frames: list[EvidenceFrame]
+    frames_total: int
+    frames_sha256: str
+    links: list[tuple[str, str]]
+    generated_at: datetime
+    settings: EvidenceSettings = field(default_factory=EvidenceSettings)
+    #: The alarm's title and explanation said in Chinese (names, rule names, local times); the stored
+    #: English wording is for machines.
+    title_text: str | None = None
+    explanation_text: str | None = None
+    minutes: dict[str, EvidenceMinutes] = field(default_factory=dict)   # factor → minute values
+
+    @property
+    def events(self) -> list[dict]:
+        return self.alarm.get("events", [])
+
+    @property
+    def deliveries(self) -> list[dict]:
+        return self.alarm.get("deliveries", [])
+
+    def local(self, t: datetime | None, *, seconds: bool = True) -> str:
+        """``t`` in the point's time zone with its UTC offset (``2026-11-20 09:00:00 +08:00``)."""
+        if t is None:
+            return "—"
+        loc = t.astimezone(ZoneInfo(self.tz))
+        off = loc.strftime("%z")
+        return loc.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {off[:3]}:{off[3:]}"
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+def _time(v: Any) -> datetime | None:
+    """A time from the evidence JSON (ISO 8601 string, ``Z`` allowed) or a datetime; naive = UTC."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, datetime):
+        t = v
+    else:
+        try:
+            t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _num(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def alarm_span(alarm: dict) -> tuple[datetime, datetime]:
+    """[start, end] of the condition an alarm reports, from its evidence (UTC).
+
+    Detector alarms: first finding start to last finding end. Exceedance: the judged periods (an hour or a
+    day each) together with first/last seen. Logger offline: the last reception to last seen. Otherwise
+    first/last seen.
+    """
+    first, last = alarm["first_at"], alarm["last_at"]
+    ev = alarm.get("evidence") if isinstance(alarm.get("evidence"), dict) else {}
+    spans = [(_time(f.get("start")), _time(f.get("end"))) for f in ev.get("findings") or [] if isinstance(f, dict)]
+    spans = [(a, b or a) for a, b in spans if a is not None]
+    if spans:
+        return min(a for a, _ in spans), max(b for _, b in spans)
+    periods = []
+    for p in ev.get("periods") or []:
+        t = _time(p.get("period_start")) if isinstance(p, dict) else None
+        if t is not None:
+            periods.append((t, t + (timedelta(days=1) if p.get("period") == "day" else timedelta(hours=1))))
+    if periods:
+        return min(first, *(a for a, _ in periods)), max(last, *(b for _, b in periods))
+    heard = _time(ev.get("last_received_at"))
+    if heard is not None and heard <= last:
+        return heard, last
+    return first, last
+
+
+def evidence_window(span_start: datetime, span_end: datetime,
+                    settings: EvidenceSettings = EvidenceSettings()) -> tuple[datetime, datetime, bool]:
+    """Data window around an alarm span: ``[start − hours_before, end + hours_after]`` on whole hours.
+
+    A window longer than ``max_window_days`` keeps its latest part (the condition as it stands now).
+
+    Returns
+    -------
+    (datetime, datetime, bool)
+        Start (floored to the hour), end (ceiled to the hour, exclusive) and whether it was capped.
+    """
+    t0 = span_start - timedelta(hours=settings.hours_before)
+    t1 = span_end + timedelta(hours=settings.hours_after)
+    t0 = t0.replace(minute=0, second=0, microsecond=0)
+    if t1.minute or t1.second or t1.microsecond:
+        t1 = t1.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    longest = timedelta(days=settings.max_window_days)
+    if t1 - t0 > longest:
+        return t1 - longest, t1, True
+    return t0, t1, False
+
+
+def frames_digest(raws: Iterable[bytes]) -> str:
+    """SHA-256 (hex) of the frames' complete raw bytes concatenated in the given order."""
+    h = hashlib.sha256()
+    for raw in raws:
+        h.update(bytes(raw))
+    return h.hexdigest()
+
+
+def frame_text(raw: bytes, chars: int) -> str:
+    """The frame as text (HJ 212 frames are ASCII; other bytes shown as U+FFFD), CR/LF dropped, cut to ``chars``."""
+    text = bytes(raw).decode("utf-8", errors="replace").replace("\r", "").replace("\n", "")
+    return text if len(text) <= chars else text[:chars] + "…"
+
+
+def _urls(alarm: dict, base_url: str | None) -> list[tuple[str, str]]:
+    base = (base_url or "").rstrip("/")
+    aid, pid = alarm["id"], alarm.get("point_id")
+    links = [("告警页面 Alarm in the web UI", f"{base}/alarms/{aid}"),
+             ("告警 API（含事件、关联、通知）Alarm API", f"{base}/api/v1/alarms/{aid}"),
+             ("本证据包 This evidence pack", f"{base}/api/v1/alarms/{aid}/evidence.pdf")]
+    if pid is not None:
+        links += [("监测点 API Point", f"{base}/api/v1/points/{pid}"),
+                  ("小时数据 API Hourly values", f"{base}/api/v1/points/{pid}/hourly"),
+                  ("标记 API Marks", f"{base}/api/v1/points/{pid}/marks")]
+    for link in alarm.get("links") or []:
+        if link["kind"] == "mark":
+            links.append((f"关联标记 Linked mark {link['target_id']}", f"{base}/api/v1/marks/{link['target_id']}"))
+        else:
+            links.append((f"关联工单 Linked work order {link['target_id']}", str(link["target_id"])))
+    return links
+
+
+# --------------------------------------------------------------------------- reading the database
+
+def _point_info(conn, point_id: int | None, enterprise_id: int | None) -> dict:
+    if point_id is not None:
+        row = eq.evidence_point(conn, point_id)
+        if row is not None:
+            return row
+    if enterprise_id is not None:
+        row = eq.evidence_enterprise(conn, enterprise_id)
+        if row is not None:
+            return row
+    return {}
+
+
+def _region_path(conn, code: str | None) -> str | None:
+    """``江苏省 苏州市 吴中区（320506）`` from the region and its parents."""
+    if not code:
+        return None
+    names, seen, cur = [], set(), code
+    while cur and cur not in seen:
+        seen.add(cur)
+        row = eq.region_and_parent(conn, cur)
+        if row is None:
+            break
+        names.append(row.name)
+        cur = row.parent_code
+    return f"{' '.join(reversed(names))}（{code}）" if names else code
+
+
+def _factors(conn, point_id: int, codes: Sequence[str] | None, t0: datetime, t1: datetime) -> list[EvidenceFactor]:
+    if not codes:
+        codes = eq.window_factor_codes(conn, point_id, t0, t1)
+    codes = sorted(set(codes))
+    names = eq.factor_rows(conn, codes)
+    return [EvidenceFactor(c, names[c].name_zh if c in names else c, (names[c].unit or "") if c in names else "")
+            for c in codes]
+
+
+def _hours(conn, point_id: int, codes: list[str], t0: datetime, t1: datetime) -> list[EvidenceHour]:
+    rows = eq.evidence_hour_rows(conn, point_id, codes, t0, t1)
+    return [EvidenceHour(r["factor_code"], r["period_start"], _num(r["value"]), _num(r["zs_value"]), bool(r["valid"]),
+                         r["flag"], r["reason"], r["exceeded"], _num(r["multiple"]), _num(r["limit_value"]),
+                         r["mark_ids"]) for r in rows]
+
+
+def _minutes(conn, point_id: int, codes: list[str], t0: datetime, t1: datetime) -> dict[str, EvidenceMinutes]:
+    """The minute values of ``codes`` in ``[t0, t1)``: the data the detectors and the hourly means work on."""
+    rows = eq.minute_rows(conn, point_id, codes, t0, t1)
+    out: dict[str, EvidenceMinutes] = {}
+    for r in rows:
+        m = out.setdefault(r.factor_code, EvidenceMinutes(r.factor_code, [], [], []))
+        m.times.append(r.period_start)
+        m.values.append(_num(r.value))
+        m.zs_values.append(_num(r.zs_value))
+    return out
+
+
+def _limits(conn, point_id: int, codes: list[str], tz: str, t0: datetime,
+            t1: datetime) -> tuple[dict[str, list[tuple[datetime, float | None]]], dict[str, str]]:
+    """Per factor, the upper limit in force at each hour of the window (hourly limit, else daily)."""
+    from ecosentry.subsystems.monitoring.pipeline.periods import load_limits
+    from ecosentry.subsystems.monitoring.rules.cn.exceedance import applicable_limit
+
+    by_factor = load_limits(conn, [point_id])
+    zone = ZoneInfo(tz)
+    steps: dict[str, list[tuple[datetime, float | None]]] = {}
+    kinds: dict[str, str] = {}
+    n = int((t1 - t0).total_seconds() // 3600)
+    for code in codes:
+        limits = by_factor.get((point_id, code)) or []
+        kind = "hour" if any(lim.kind == "hour" for lim in limits) else "day"
+        line = []
+        for i in range(n + 1):
+            t = t0 + timedelta(hours=i)
+            lim = applicable_limit(limits, t.astimezone(zone).date(), kind) if limits else None
+            line.append((t, lim.upper if lim is not None else None))
+        if any(v is not None for _, v in line):
+            steps[code], kinds[code] = line, kind
+    return steps, kinds
+
+
+def _frames(conn, point_id: int, mn: str | None, t0: datetime, t1: datetime,
+            settings: EvidenceSettings) -> tuple[list[EvidenceFrame], int, list[bytes]]:
+    """The point's frames received in ``[t0, t1]`` or carrying its data of ``[t0, t1]`` (a logger back-fills
+    an outage later: its frames arrive after the span they prove), oldest first (at most ``max_frames``),
+    their total count and their raw bytes (for the digest)."""
+    rows, total = eq.frame_rows(conn, point_id, mn, t0, t1, settings.max_frames)
+    frames = [EvidenceFrame(int(x.id), x.received_at, x.mn, x.cn, x.qn, x.status,
+                            frame_text(x.raw, settings.frame_chars), len(bytes(x.raw)),
+                            hashlib.sha256(bytes(x.raw)).hexdigest()) for x in rows]
+    return frames, int(total), [bytes(x.raw) for x in rows]
+
+
+def _findings(evidence: dict) -> list[EvidenceFinding]:
+    out = []
+    for f in evidence.get("findings") or []:
+        if isinstance(f, dict) and f.get("code"):
+            out.append(EvidenceFinding(str(f["code"]), f.get("severity"), str(f.get("factor") or ""),
+                                       _time(f.get("start")), _time(f.get("end")), str(f.get("explanation") or "")))
+    return out
+
+
+def _periods(evidence: dict) -> list[EvidencePeriod]:
+    out = []
+    for p in evidence.get("periods") or []:
+        if isinstance(p, dict) and p.get("factor_code"):
+            out.append(EvidencePeriod(str(p["factor_code"]), str(p.get("period") or "hour"),
+                                      _time(p.get("period_start")), _num(p.get("judged_value", p.get("value"))),
+                                      _num(p.get("limit_value")), _num(p.get("multiple"))))
+    return out
+
+
+def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding]) -> list[CitedRule]:
+    """The alarm type and every code its evidence cites, as the catalogue states them."""
+    catalogue = {r.code: r for r in full_catalogue()}
+    codes = [alarm_type, *(f.code for f in findings), *(c for c in evidence.get("codes") or [] if isinstance(c, str))]
+    if evidence.get("periods"):
+        kinds = {p.get("period") for p in evidence["periods"] if isinstance(p, dict)}
+        codes += ["CN-EXC-GAS-HOUR"] if "hour" in kinds else []
+        codes += ["CN-EXC-WATER-DAY"] if "day" in kinds else []
+    out = []
+    for code in dict.fromkeys(codes):
+        rule = catalogue.get(code)
+        out.append(CitedRule(code, rule.severity, rule.summary, "; ".join(public_citations(rule.source)))
+                   if rule is not None else CitedRule(code, None, "Not in the rule catalogue.", ""))
+    return out
+
+
+def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None = None,
+                        settings: EvidenceSettings | None = None, now: datetime | None = None) -> EvidencePack:
+    """Read everything the evidence pack of alarm ``alarm_id`` shows.
+
+    Parameters
+    ----------
+    alarm_id : int
+        The alarm (:class:`~ecosentry.alarms.store.AlarmNotFound` when there is none).
+    base_url : str or None
+        Base URL of the platform for the links; ``None``: relative paths.
+    settings : EvidenceSettings or None
+        Window, frame count and frame length (defaults: :class:`EvidenceSettings`).
+    now : datetime or None
+        The generation time printed in the pack (default: the current time).
+    """
+    settings = settings or EvidenceSettings()
+    alarm = alarm_detail(engine, alarm_id)
+    evidence = alarm["evidence"] if isinstance(alarm.get("evidence"), dict) else {}
+    span_start, span_end = alarm_span(alarm)
+    t0, t1, capped = evidence_window(span_start, span_end, settings)
+    findings, periods = _findings(evidence), _periods(evidence)
+    pid = alarm.get("point_id")
+    with engine.connect() as conn:
+        info = _point_info(conn, pid, alarm.get("enterprise_id"))
+        tz = info.get("tz") or "UTC"
+        region = _region_path(conn, alarm.get("region_code") or info.get("region_code"))
+        factors: list[EvidenceFactor] = []
+        hours: list[EvidenceHour] = []
+        limits, limit_kind = {}, {}
+        minutes: dict[str, EvidenceMinutes] = {}
+        frames, total, raws = [], 0, []
+        if pid is not None and info.get("mn"):
+            factors = _factors(conn, pid, alarm.get("factor_codes"), t0, t1)
+            codes = [f.code for f in factors]
+            hours = _hours(conn, pid, codes, t0, t1)
+            minutes = _minutes(conn, pid, codes, t0, t1)
+            limits, limit_kind = _limits(conn, pid, codes, tz, t0, t1)
+            frames, total, raws = _frames(conn, pid, info.get("mn"), span_start,
+                                          span_end + timedelta(minutes=settings.frame_grace_minutes), settings)
+        voice = load_voice(conn, alarm, "zh", tz if tz != "UTC" else "Asia/Shanghai")
+        title_text = alarm_title(alarm, voice.names, voice.gettext)
+        explanation_text = alarm_explanation(alarm, voice.names, voice.gettext, voice.when, voice.num)
+    marks = []
+    if pid is not None and info.get("mn"):
+        marks = [EvidenceMark(m["id"], m["type"], m["family"], tuple(m["factor_codes"]) if m["factor_codes"] else None,
+                              m["start"], m["end"], m["status"], m["source"], m["filed_by"], m["reason"])
+                 for m in list_marks(engine, point_id=pid, start=t0, end=t1)]
+    atype = ALARM_TYPES.get(alarm["type"])
+    return EvidencePack(
+        alarm=alarm, type_summary=atype.summary if atype else alarm["title"], tz=tz,
+        enterprise=info.get("enterprise"), credit_code=info.get("credit_code"),
+        outlet=f"{info['outlet']}（{info['outlet_code']}）" if info.get("outlet") else None,
+        point=info.get("point"), mn=info.get("mn"), medium=info.get("medium"), region=region,
+        span_start=span_start, span_end=span_end, window_start=t0, window_end=t1, window_capped=capped,
+        factors=factors, hours=hours, limits=limits, limit_kind=limit_kind, findings=findings, periods=periods,
+        rules=_cited_rules(alarm["type"], evidence, findings), marks=marks, frames=frames, frames_total=total,
+        frames_sha256=frames_digest(raws), links=_urls(alarm, base_url),
+        generated_at=(now or datetime.now(timezone.utc)).astimezone(timezone.utc), settings=settings,
+        title_text=title_text, explanation_text=explanation_text, minutes=minutes)
+
+
+# --------------------------------------------------------------------------- chart
+
+def chart_groups(pack: EvidencePack) -> list[list[EvidenceFactor]]:
+    """The factors of the pack in groups of ``chart_factors``: one chart (one page at most) per group."""
+    factors = pack.factors or [EvidenceFactor("—", "无因子 no factor", "")]
+    n = pack.settings.chart_factors
+    return [factors[i:i + n] for i in range(0, len(factors), n)]
+
+
+def evidence_chart_png(pack: EvidencePack, factors: Sequence[EvidenceFactor] | None = None, *,
+                       dpi: int = 150) -> bytes:
+    """PNG of the window's data of ``factors`` (default: the first group of :func:`chart_groups`), one panel each.
+
+    Per panel: the minute values (thin line; a min/max envelope per slice when there are more than twice
+    ``chart_slices`` of them, so a one-minute spike stays visible), their 折算 values dashed, the hourly means
+    as a thick step line over each hour (context: limits are judged on them), invalid hours as hollow red
+    circles (a red ✕ on the axis when the hour has no value), the limit in force as a red dotted step line,
+    marks shaded grey, the alarm span shaded red. Times are the point's local time.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from ecosentry.reports.chart import PALETTE, minmax_envelope
+    from ecosentry.reports.fonts import register_matplotlib_font
+
+    family = register_matplotlib_font()
+    zone = ZoneInfo(pack.tz)
+
+    def loc(t: datetime) -> datetime:
+        return t.astimezone(zone).replace(tzinfo=None)
+
+    factors = list(factors) if factors is not None else chart_groups(pack)[0]
+    fig = Figure(figsize=(7.6, 0.75 + 1.6 * len(factors)), dpi=dpi)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(factors), 1, sharex=True, squeeze=False)[:, 0]
+    x0, x1 = loc(pack.window_start), loc(pack.window_end)
+    n0, n1 = date2num(x0), date2num(x1)
+    slices = pack.settings.chart_slices
+    enveloped = False
+    for ax, fac in zip(axes, factors):
+        color = PALETTE[pack.factors.index(fac) % len(PALETTE)] if fac in pack.factors else PALETTE[0]
+        rows = [h for h in pack.hours if h.factor_code == fac.code]
+        ax.axvspan(loc(max(pack.span_start, pack.window_start)), loc(min(pack.span_end, pack.window_end)),
+                   color="#d62728", alpha=0.12, linewidth=0)
+        for m in pack.marks:
+            if m.factor_codes is None or fac.code in m.factor_codes:
+                ax.axvspan(loc(max(m.start, pack.window_start)), loc(min(m.end or pack.window_end, pack.window_end)),
+                           facecolor="#7f7f7f", alpha=0.22, hatch="//", edgecolor="#7f7f7f", linewidth=0)
+        minutes = pack.minutes.get(fac.code)
+        if minutes is not None and minutes.times:
+            xs = date2num([loc(t) for t in minutes.times])
+            for series, style, alpha in ((minutes.values, "-", 0.35), (minutes.zs_values, "--", 0.18)):
+                ys = np.array([math.nan if v is None else v for v in series], dtype=float)
+                if np.isnan(ys).all():
+                    continue
+                cx, lo, hi = minmax_envelope(xs, ys, n0, n1, slices)
+                if cx is xs:
+                    ax.plot(xs, ys, style, linewidth=0.6, color=color, alpha=0.9)
+                else:
+                    enveloped = True
+                    ax.fill_between(cx, lo, hi, color=color, alpha=alpha, linewidth=0)
+                    ax.plot(cx, hi, style, linewidth=0.4, color=color, alpha=0.8)
+                    ax.plot(cx, lo, style, linewidth=0.4, color=color, alpha=0.8)
+        for attr, style in (("value", "solid"), ("zs_value", "dashed")):
+            # each valid hourly mean as a bar over its own hour (a missing hour stays a gap)
+            hrs = [h for h in rows if h.valid and getattr(h, attr) is not None]
+            if hrs:
+                ax.hlines([getattr(h, attr) for h in hrs], [loc(h.start) for h in hrs],
+                          [loc(h.start + timedelta(hours=1)) for h in hrs], linestyles=style, linewidth=1.6,
+                          color="black" if attr == "value" else "#555555", alpha=0.75)
+        bad = [(loc(h.start + timedelta(minutes=30)), h.value) for h in rows if not h.valid and h.value is not None]
+        if bad:
+            ax.plot([t for t, _ in bad], [v for _, v in bad], linestyle="none", marker="o", markersize=5,
+                    markerfacecolor="none", markeredgecolor="red")
+        empty = [loc(h.start + timedelta(minutes=30)) for h in rows if not h.valid and h.value is None]
+        if empty:
+            ax.plot(empty, [0.03] * len(empty), linestyle="none", marker="x", markersize=5, color="red",
+                    transform=ax.get_xaxis_transform())
+        line = pack.limits.get(fac.code)
+        if line:
+            ax.step([loc(t) for t, _ in line], [math.nan if v is None else v for _, v in line], where="post",
+                    color="red", linestyle=":", linewidth=1.2)
+        if not rows and (minutes is None or not minutes.times):
+            ax.text(0.5, 0.5, "窗口内无数据 no data in the window", transform=ax.transAxes, ha="center",
+                    va="center", fontfamily=family, fontsize=8, color="gray")
+        ax.set_ylabel(f"{fac.name_zh}\n{fac.code}" + (f"（{fac.unit}）" if fac.unit else ""), fontfamily=family,
+                      fontsize=6.5)
+        ax.grid(True, linewidth=0.3, alpha=0.6)
+        ax.tick_params(labelsize=6.5)
+        ax.set_xlim(x0, x1)
+    locator = AutoDateLocator(minticks=4, maxticks=10)
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M"))
+    axes[-1].set_xlabel(f"当地时间 local time（{pack.tz}）", fontfamily=family, fontsize=7)
+    handles = [Line2D([], [], color="#1f77b4", linewidth=0.8, label="分钟值 minute values"),
+               Line2D([], [], color="#1f77b4", linestyle="--", linewidth=0.8, label="分钟折算 minute corrected"),
+               Line2D([], [], color="black", linewidth=1.6, alpha=0.75, label="小时均值 hourly mean"),
+               Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
+                      label="无效小时 invalid hour"),
+               Line2D([], [], color="red", linestyle=":", label="限值 limit"),
+               Patch(facecolor="#7f7f7f", alpha=0.3, hatch="//", label="标记 mark"),
+               Patch(facecolor="#d62728", alpha=0.15, label="告警时段 alarm span")]
+    if enveloped:
+        handles.insert(2, Patch(facecolor="#1f77b4", alpha=0.35, label="分钟最小–最大 minute min–max"))
+    fig.legend(handles=handles, loc="upper center", ncol=4, prop={"family": family, "size": 6.5}, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- PDF
+
+def _fmt(v: float | None, decimals: int = 3) -> str:
+    """At most ``decimals`` decimals, trailing zeros dropped; ``—`` for no value."""
+    if v is None:
+        return "—"
+    text = f"{v:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _yes(v: bool | None) -> str:
+    return "—" if v is None else ("是" if v else "否")
+
+
+#: Lines of a table cell's text at most in one table row (a longer text continues in the next rows). [-]
+ROW_LINES = 30
+
+
+def text_pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at a line break or a blank when one lies in
+    the second half of the piece (Chinese text has none: it is cut anywhere)."""
+    pieces = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return pieces
+
+
+@dataclass
+class _Table:
+    header: list[str]
+    rows: list[list[str]]
+    widths: list[float]          # fractions of the text width
+    wrap: tuple[int, ...] = ()   # columns rendered as wrapping paragraphs
+    font_size: float = 7.0
+    shade: list[tuple[int, str]] = field(default_factory=list)   # (row index, colour)
+
+
+def mark_kind(m: EvidenceMark) -> str:
+    """A mark's type and national family by their Chinese names ("维护（设备维护）")."""
+    zh = translations("zh").gettext
+    return f"{zh(MARK_TYPE_NAMES.get(m.type, m.type))}（{zh(FAMILY_NAMES.get(m.family, m.family))}）"
+
+
+def hour_reason(h: EvidenceHour) -> str:
+    """Why an hour of the data window is invalid, in Chinese (the stored reason is the rules' shorthand)."""
+    return reason_text(h.reason, translations("zh").gettext) or ("标记 " + h.mark_ids if h.mark_ids else "")
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[tuple[str, list]]:
+    """The pack as headings and items (``str`` paragraphs, :class:`_Table`, ``bytes`` chart PNG); ``_``
+    translates the catalogue's lines (rule and alarm-type summaries) into the reader's language."""
+    a = pack.alarm
+    L = pack.local
+    sections: list[tuple[str, list]] = []
+    zh = translations("zh").gettext
+
+    head = [["告警编号 Alarm id", f"#{a['id']}"],
+            ["告警类型 Type", f"{type_name(a['type'], zh)}（{a['type']}）"],
+            ["严重程度 Severity", f"{SEVERITY_ZH.get(a['severity'], a['severity'])}（{a['severity']}）"],
+            ["状态 State", f"{STATE_ZH.get(a['state'], a['state'])}（{a['state']}）"
+             + (f"，{a['acknowledged_by']} 于 {L(a['acknowledged_at'])} 确认" if a.get("acknowledged_at") else "")
+             + (f"，{a['cleared_by']} 于 {L(a['cleared_at'])} 解除：{a['clear_reason']}" if a.get("cleared_at") else "")],
+            ["标题 Title", pack.title_text or a["title"]],
+            ["首次 First seen", L(a["first_at"])], ["最近 Last seen", L(a["last_at"])],
+            ["发生次数 Occurrences", str(a["occurrences"])],
+            ["告警时段 Alarm span", f"{L(pack.span_start)} 至 {L(pack.span_end)}"],
+            ["企业 Enterprise", pack.enterprise or "—"], ["统一社会信用代码", pack.credit_code or "—"],
+            ["排放口 Outlet", pack.outlet or "—"], ["监测点 Point", pack.point or "—"], ["MN", pack.mn or "—"],
+            ["行政区 Region", pack.region or "—"], ["负责人 Assignee", a.get("assignee") or "—"],
+            ["原始报文 SHA-256", f"{pack.frames_sha256}（{len(pack.frames)} 条 frames）"]]
+    sections.append(("1 告警概况 Alarm", [_Table(["项目 Item", "内容 Value"], head, [0.24, 0.76], wrap=(1,),
+                                              font_size=8)]))
+
+    items: list = [pack.explanation_text or a.get("explanation") or "（无说明 no explanation）"]
+    if pack.findings:
+        items.append(_Table(["代码 Code", "因子 Factor", "时段 Span", "说明 Explanation"],
+                            [[f"{rule_name(f.code, zh)}\n{f.code}", f.factor,
+                              f"{L(f.start, seconds=False)}\n至 {L(f.end, seconds=False)}",
+                              f.explanation] for f in pack.findings], [0.17, 0.11, 0.24, 0.48], wrap=(2, 3)))
+    if pack.periods:
+        items.append(_Table(["因子 Factor", "时段 Period", "开始 Start", "判定值 Value", "限值 Limit", "超标倍数 Multiple"],
+                            [[p.factor_code, {"hour": "小时 hour", "day": "日 day"}.get(p.period, p.period),
+                              L(p.start, seconds=False), _fmt(p.value), _fmt(p.limit_value), _fmt(p.multiple)]
+                             for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16]))
+    items.append(_("Rules cited: the code in the rule catalogue, what the rule says, and the standard or "
+                   "official document it applies."))
+    items.append(_Table([_("Code"), _("Severity"), _("Rule"), _("Standard or document")],
+                        [[r.code, _(r.severity.capitalize()) if r.severity else "—", _(r.summary),
+                          r.source or _("Rule of the platform (no published standard)")] for r in pack.rules],
+                        [0.2, 0.1, 0.42, 0.28], wrap=(0, 2, 3)))
+    sections.append(("2 说明与依据 Explanation and rules", items))
+
+    names = {f.code: f for f in pack.factors}
+    window = (f"{L(pack.window_start, seconds=False)} 至 {L(pack.window_end, seconds=False)}"
+              f"（告警时段前 {pack.settings.hours_before:g} h、后 {pack.settings.hours_after:g} h"
+              + (f"；超过 {pack.settings.max_window_days:g} 天，只保留最近部分" if pack.window_capped else "") + "）")
+    items = [f"数据窗口 Data window：{window}。因子 Factors："
+             + ("、".join(f"{f.name_zh}（{f.code}）" for f in pack.factors) or "—") + "。"
+             + "图中为分钟值（告警依据的数据），粗线为小时均值 The charts show the minute values the alarm was "
+               "raised on; thick bars are the hourly means.",
+             *(evidence_chart_png(pack, group) for group in chart_groups(pack))]
+    lim = [f"{names[c].name_zh if c in names else c}：{'小时均值限值' if k == 'hour' else '日均值限值'}"
+           for c, k in pack.limit_kind.items()]
+    if lim:
+        items.append("图中限值 Limits drawn：" + "；".join(lim) + "（气态污染物按折算浓度判定）。")
+    rows, shade = [], []
+    for h in pack.hours:
+        rows.append([L(h.start, seconds=False), f"{names[h.factor_code].name_zh if h.factor_code in names else ''}"
+                     f" {h.factor_code}", _fmt(h.value), _fmt(h.zs_value), "有效" if h.valid else "无效",
+                     h.flag or "—", hour_reason(h), _yes(h.exceeded)])
+        if not h.valid:
+            shade.append((len(rows), "#F8CBAD"))
+        elif h.exceeded:
+            shade.append((len(rows), "#FFD7D7"))
+    items.append(_Table(["时间 Time", "因子 Factor", "实测 Value", "折算 Corr.", "有效 Valid", "标志 Flag",
+                         "原因 Reason", "超标 Exc."], rows or [["—"] * 8],
+                        [0.2, 0.17, 0.09, 0.09, 0.08, 0.07, 0.22, 0.08], wrap=(1, 6), font_size=6.5, shade=shade))
+    sections.append(("3 数据窗口 Data window", items))
+
+    sections.append(("4 标记 Marks", [_Table(
+        ["编号", "类型 Type", "时段 Span", "状态 Status", "填报 Filed by", "原因 Reason"],
+        [[str(m.id), mark_kind(m) + (f"\n{','.join(m.factor_codes)}" if m.factor_codes else ""),
+          f"{L(m.start, seconds=False)}\n至 {L(m.end, seconds=False) if m.end else '未结束 open'}",
+          f"{m.status} / {m.source}", m.filed_by or "—", m.reason or "—"] for m in pack.marks] or [["—"] * 6],
+        [0.07, 0.2, 0.27, 0.13, 0.12, 0.21], wrap=(1, 2, 5))]))
+
+    note = (f"告警时段内（含结束后 {pack.settings.frame_grace_minutes:g} 分钟）收到的、或载有该时段数据（含补发）的原始报文共 "
+            f"{pack.frames_total} 条，"
+            f"列出最早的 {len(pack.frames)} 条。完整性校验 Integrity：所列报文完整原始字节按顺序拼接的 "
+            f"SHA-256 = {pack.frames_sha256}；每条报文的 SHA-256 见表。")
+    sections.append(("5 原始报文 Raw HJ 212 frames", [note, _Table(
+        ["编号 Id", "接收时间 Received", "CN / QN", "SHA-256", f"报文（前 {pack.settings.frame_chars} 字符）Frame"],
+        [[str(f.id), L(f.received_at), f"{f.cn or '—'}\n{f.qn or '—'}\n{f.status}", f.sha256,
+          f.text] for f in pack.frames] or [["—"] * 5],
+        [0.07, 0.15, 0.13, 0.15, 0.5], wrap=(1, 3, 4), font_size=6)]))
+
+    ev_rows = [[L(e["at"]), e["kind"], e.get("actor") or "—", e.get("comment") or ""] for e in pack.events]
+    dl_rows = [[L(d["at"]), d["event"], d["channel"], d["recipient"], "成功" if d["ok"] else "失败",
+                d.get("detail") or ""] for d in pack.deliveries]
+    sections.append(("6 告警历史 Alarm history", [
+        "事件 Events：", _Table(["时间 At", "事件 Kind", "操作人 Actor", "说明 Comment"], ev_rows or [["—"] * 4],
+                              [0.25, 0.13, 0.15, 0.47], wrap=(3,)),
+        "通知 Deliveries：", _Table(["时间 At", "事件", "渠道 Channel", "接收人 Recipient", "结果 OK", "详情 Detail"],
+                                  dl_rows or [["—"] * 6], [0.22, 0.1, 0.1, 0.25, 0.08, 0.25], wrap=(3, 5))]))
+
+    sections.append(("7 链接 Links", [f"{label}：{url}" for label, url in pack.links]))
+    return sections
+
+
+def _all_text(title: str, sections: list[tuple[str, list]], footer: str) -> str:
+    parts = [title, footer, "第页共/"]
+    for heading, items in sections:
+        parts.append(heading)
+        for it in items:
+            if isinstance(it, str):
+                parts.append(it)
+            elif isinstance(it, _Table):
+                parts += it.header + [c for row in it.rows for c in row]
+    return "".join(parts)
+
+
+def _numbered_canvas(font: str, footer: str, margin: float):
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        """Draws "第 n 页 / 共 N 页" once the page count is known (pages are kept until ``save``)."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 (reportlab API)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                w, _h = self._pagesize
+                self.setFont(font, 7)
+                self.setFillGray(0.3)
+                self.drawString(margin, 8 * 72 / 25.4, footer)
+                self.drawRightString(w - margin, 8 * 72 / 25.4, f"第 {self._pageNumber} 页 / 共 {total} 页")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None = None) -> bytes:
+    """Render ``pack`` as a PDF (A4 portrait); returns the file's bytes.
+
+    ``gettext`` translates the cited rules (summaries, headings) into the reader's language (the web UI's
+    catalogues, :func:`ecosentry.web.i18n.translations`); ``None`` leaves them in English.
+    """
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from ecosentry.reports.fonts import reportlab_font
+    from ecosentry.subsystems.monitoring.reports.pdf import HEADER_BG
+
+    a = pack.alarm
+    title = f"告警证据包 Evidence pack — 告警 #{a['id']} {a['type']}"
+    sub = f"生成时间 Generated {pack.local(pack.generated_at)}　原始报文 SHA-256 {pack.frames_sha256}"
+    footer = f"ecosentry 告警证据包 #{a['id']}　MN {pack.mn or '—'}　生成 {pack.local(pack.generated_at)}"
+    sections = _sections(pack, gettext or _identity)
+    font = reportlab_font(_all_text(title + sub, sections, footer))
+
+    page_w, page_h = A4
+    margin = 14 * mm
+    avail = page_w - 2 * margin
+    # the frame's height (SimpleDocTemplate pads its frame by 6 pt on each side), less room for a heading
+    avail_h = page_h - margin - 14 * mm - 12 - 40
+    title_style = ParagraphStyle("title", fontName=font, fontSize=14, leading=18, alignment=1, spaceAfter=2)
+    sub_style = ParagraphStyle("sub", fontName=font, fontSize=7, leading=9, alignment=1,
+                               textColor=colors.HexColor("#444444"), spaceAfter=4)
+    h_style = ParagraphStyle("h", fontName=font, fontSize=11, leading=15, spaceBefore=8, spaceAfter=3,
+                             textColor=colors.HexColor("#1F3864"))
+    p_style = ParagraphStyle("p", fontName=font, fontSize=8.5, leading=12, spaceAfter=3)
+
+    def para(text: str, style) -> Paragraph:
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    def table(t: _Table):
+        cell = ParagraphStyle("cell", fontName=font, fontSize=t.font_size, leading=t.font_size * 1.25,
+                              splitLongWords=1, wordWrap="CJK")
+        data = [[para(h, cell) for h in t.header]]
+        first_row: dict[int, int] = {}       # row of t.rows (1-based, as t.shade counts) → its first table row
+        for n, row in enumerate(t.rows, start=1):
+            first_row[n] = len(data)
+            # a long text (a comment, a clear or mark reason typed by a user) goes on over several table rows,
+            # so no row is taller than a page: such a row stopped the PDF with reportlab's LayoutError
+            pieces = [text_pieces(c, max(60, int(t.widths[i] * avail / t.font_size) * ROW_LINES))
+                      if i in t.wrap or "\n" in c else [c] for i, c in enumerate(row)]
+            for k in range(max(len(p) for p in pieces)):
+                data.append([(para(p[k], cell) if i in t.wrap or "\n" in p[k] else p[k]) if k < len(p) else ""
+                             for i, p in enumerate(pieces)])
+        tb = Table(data, colWidths=[w * avail for w in t.widths], repeatRows=1)
+        tb.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), t.font_size),
+            ("LEADING", (0, 0), (-1, -1), t.font_size * 1.25), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#808080")),
+            ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+            *(("BACKGROUND", (0, first_row[r]), (-1, first_row[r]), colors.HexColor(c)) for r, c in t.shade)]))
+        return tb
+
+    story: list = [para(title, title_style), para(sub, sub_style)]
+    for heading, items in sections:
+        flow: list = [para(heading, h_style)]
+        for it in items:
+            if isinstance(it, str):
+                flow.append(para(it, p_style))
+            elif isinstance(it, _Table):
+                flow.append(table(it))
+                flow.append(Spacer(1, 3))
+            else:
+                # fit the frame both ways: a chart taller than a page raised reportlab's LayoutError
+                # "Image too large" (alarms with many factors)
+                img = Image(io.BytesIO(it))
+                scale = min(avail / img.imageWidth, avail_h / img.imageHeight)
+                img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+                flow.append(img)
+        story.append(KeepTogether(flow[:2]))
+        story += flow[2:]
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin,
+                            bottomMargin=14 * mm, title=f"告警证据包 #{a['id']} {a['type']}", author="ecosentry",
+                            subject=f"frames SHA-256 {pack.frames_sha256}")
+    doc.build(story, canvasmaker=_numbered_canvas(font, footer, margin))
+    return buf.getvalue()

@@ -1,0 +1,111 @@
+"""The monitoring subsystem's running parts (:attr:`ecosentry.contracts.subsystem.Subsystem.services`): the
+continuous detection job, the forwarder to upper platforms, and the Vietnamese intake (FTP, folder watcher and
+the missing-file checks)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from contextlib import suppress
+from datetime import datetime, timezone
+
+from ecosentry.contracts.subsystem import PortInUse, ServiceContext
+from ecosentry.gateways.folder import FolderWatcher
+from ecosentry.gateways.ftp import FtpGateway, FtpSettings
+from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
+from ecosentry.subsystems.monitoring.pipeline.detection import DetectionJob, DetectionSettings
+from ecosentry.subsystems.monitoring.pipeline.vn_ingest import check_missing_files, make_intake
+
+log = logging.getLogger(__name__)
+
+
+class _Task:
+    """A part that is one asyncio task running ``target.run()``, stopped with ``target.stop()``."""
+
+    def __init__(self, name: str, target, *, run: bool = True) -> None:
+        self.name, self.target, self._run = name, target, run
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self._run:
+            self._task = asyncio.create_task(self.target.run(), name=self.name)
+
+    async def close(self) -> None:
+        self.target.stop()
+        if self._task is not None:
+            with suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, 5)
+
+
+class VnIntakePart:
+    """Vietnamese station files: the FTP gateway and/or the folder watcher feeding the intake, and every
+    detection period the missing-file check (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows
+    kept while the database was down."""
+
+    name = "vn_intake"
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        st = ctx.settings
+        self.target = make_intake(ctx.engine, ctx.directory, ctx.spool, st.data_dir, asyncio.get_running_loop(),
+                                  st.vn)
+        self.ftp: FtpGateway | None = None
+        self.folder_watcher: FolderWatcher | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        st = self.ctx.settings
+        if st.ftp_enabled:
+            ftp_st = FtpSettings()
+            ftp = FtpGateway(self.target, self.ctx.directory, ftp_st.root or st.data_dir / "ftp", ftp_st)
+            try:
+                await asyncio.to_thread(ftp.start, st.ftp_host, st.ftp_port)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise PortInUse("ftp", st.ftp_host, st.ftp_port) from exc
+                raise
+            self.ftp = ftp
+        if st.vn_folder.dirs:
+            self.folder_watcher = FolderWatcher(self.target, st.vn_folder.dirs, st.vn_folder)
+            self._tasks.append(asyncio.create_task(self.folder_watcher.run(), name="vn-folder"))
+        self._tasks.append(asyncio.create_task(self._checks(), name="vn-checks"))
+
+    async def _checks(self) -> None:
+        while True:
+            await asyncio.sleep(self.ctx.settings.detect_every)
+            try:
+                await asyncio.to_thread(self.target.flush_pending_log)
+                await check_missing_files(self.ctx.engine, datetime.now(timezone.utc), settings=self.ctx.settings.vn,
+                                          dispatcher=self.ctx.dispatcher)
+            except Exception:
+                log.exception("missing-file check failed; retrying next period")
+
+    async def close(self) -> None:
+        if self.ftp is not None:
+            await asyncio.to_thread(self.ftp.stop)
+        if self.folder_watcher is not None:
+            self.folder_watcher.stop()
+        for t in self._tasks:
+            if t.get_name() == "vn-checks":
+                t.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(t, 5)
+
+    @property
+    def port(self) -> int:
+        return self.ftp.port if self.ftp else 0
+
+
+def parts(ctx: ServiceContext) -> list:
+    """The parts this subsystem runs in the service."""
+    st = ctx.settings
+    out: list = []
+    if st.ftp_enabled or st.vn_folder.dirs:
+        out.append(VnIntakePart(ctx))
+    detection = DetectionJob(ctx.engine, DetectionSettings.from_settings(st), dispatcher=ctx.dispatcher,
+                             detector_settings=st.detect)
+    out.append(_Task("detection", detection, run="alarms" in ctx.enabled))
+    if "forward" in ctx.enabled:
+        out.append(_Task("forwarder", ForwardRunner(ctx.engine, st.forward)))
+    return out

@@ -1,0 +1,52 @@
+"""The monitoring subsystem's part of ``ecosentry demo``: a Chinese fleet of HJ 212 loggers over TCP, or a
+Vietnamese DONRE platform whose stations upload Circular 10/2021 files over FTP (issue 7)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
+from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
+from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
+from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet
+from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
+
+
+def demo(options: DemoOptions) -> DemoPlan:
+    return _vn(options) if options.country == "vn" else _cn(options)
+
+
+def _cn(o: DemoOptions) -> DemoPlan:
+    # the demo's points go live now, with the history they back-fill: data are expected from then on
+    fleet = demo_fleet(o.size, connected_at=datetime.now(timezone.utc) - timedelta(hours=o.backfill_hours))
+
+    async def run(svc, stop) -> None:
+        await run_fleet(fleet, "127.0.0.1", svc.hj212_port, stop=stop, backfill_hours=o.backfill_hours,
+                        rtd_interval=10)
+
+    return DemoPlan(
+        fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
+        # every simulated logger connects from 127.0.0.1: the per-address bound must admit them all
+        settings={"hj212_max_connections_per_peer": max(64, 2 * o.size)},
+        banner=lambda svc: [f"HJ 212 on 127.0.0.1:{svc.hj212_port} · {o.size} simulated loggers"])
+
+
+def _vn(o: DemoOptions) -> DemoPlan:
+    fleet = demo_vn_fleet(o.size)
+    province = next(r["code"] for r in fleet["regions"] if r.get("level") == "province")
+    fleet["users"] = [
+        {"username": "admin", "role": "admin", "display_name": "Quản trị", "password": DEMO_PASSWORD, "locale": "vi"},
+        {"username": "donre", "role": "regulator", "region": province, "display_name": "Sở TN&MT",
+         "password": DEMO_PASSWORD, "locale": "vi"},
+    ]
+    for e in fleet["enterprises"]:
+        e["published"] = True
+
+    async def run(svc, stop) -> None:
+        await run_vn_stations(fleet, "127.0.0.1", svc.ftp_port, stop=stop, backfill_hours=o.backfill_hours,
+                              late_share=0.05, malformed_share=0.02)
+
+    return DemoPlan(
+        fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
+        settings={"ftp_enabled": True, "ftp_host": "127.0.0.1", "ftp_port": 0, "hj212_port": 0},
+        banner=lambda svc: [f"FTP on 127.0.0.1:{svc.ftp_port} (one account per station) · {o.size} stations"])
