@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from pydantic import Field, create_model
+from pydantic import BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -97,10 +98,6 @@ class CoreSettings(BaseSettings):
     #: Seconds between scheduled refreshes of the gateway's copy of the point registry (an unknown MN also
     #: asks for one, at most every 5 s). [s]
     directory_refresh_every: float = 60.0
-    #: Logger fault (ALM-LOGGER-FRAMES): this many frames of one point rejected within
-    #: ``logger_fault_window_minutes`` raise a device-fault alarm.
-    logger_fault_threshold: int = 10
-    logger_fault_window_minutes: float = 60.0
     #: Web/API server.
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -116,13 +113,6 @@ class CoreSettings(BaseSettings):
     #: Seconds between recomputations of the hours that received minute data (the hour in progress is
     #: recomputed at most this often; a late or back-filled hour within this delay).
     hourly_every: float = 30.0
-    #: How the platform computes an hourly 折算 value when the logger sent none (reference notes §3.1, open
-    #: question): "mean_of_minute" (mean of the minute 折算 values) or "corrected_hourly_mean".
-    zs_method: str = "mean_of_minute"
-    #: 即时 (real-time) rates count an hour as received only if its data arrived within this many minutes
-    #: after the hour ended; later data count for 补全 (after back-fill) only. [R] UNCONFIRMED cut-off
-    #: (reference notes §1.1–§1.2: both variants are published, the cut-off is not).
-    realtime_grace_minutes: int = 60
     #: Vietnam (Circular 10/2021): run the FTP gateway for station files in the service (settings of the gateway
     #: itself: ``ECOSENTRY_FTP_*``; folder watcher: ``ECOSENTRY_VN_FOLDER__DIRS``).
     ftp_enabled: bool = False
@@ -154,25 +144,6 @@ class CoreSettings(BaseSettings):
     alarm_base_url: str | None = None
     #: Seconds between escalation/repeat checks of the open alarms. [s]
     alarm_tick_every: float = 60.0
-
-    # --- continuous detection (ecosentry.subsystems.monitoring.pipeline.detection); detector thresholds: ecosentry.subsystems.monitoring.detect.settings
-    #: Seconds between detection passes (offline check, detectors, exceedance alarms). [s]
-    detect_every: float = 60.0
-    #: A point is evaluated by the detectors at most this often (offline checks run every pass). [s]
-    detect_point_every: float = 300.0
-    #: A finding raises or keeps an alarm while it ended less than this many hours ago. [h]
-    detect_recent_hours: float = 2.0
-    #: History each pass reads per point: minutes of the last N hours, hours of the last N days (15 days:
-    #: the national half-month constant-range rule, reference notes §5.2).
-    detect_minute_hours: float = 6.0
-    detect_hour_days: float = 15.0
-    #: A logger is offline after silence of this many × its minute-data interval (MinInterval) … [-]
-    offline_factor: float = 3.0
-    #: … and at least this many minutes. The offline alarm is raised at most ``detect_every`` seconds after
-    #: that silence. [min]
-    offline_min_minutes: float = 10.0
-    #: Create automatic 通讯中断 marks for gaps of more than 15 minutes (CN-MARK-AUTO-GAP).
-    auto_gap_marks: bool = True
 
     # --- sections of the edges (each model beside its code; ``ECOSENTRY_<SECTION>__<FIELD>``); the subsystems'
     # sections (``detect``, ``forward``, ``vn`` of the monitoring subsystem ...) are added by :func:`settings_class`
@@ -228,3 +199,22 @@ Settings = settings_class(installed_names())
 def get_settings() -> CoreSettings:
     """The settings of this process, read once (tests that change the environment call ``cache_clear``)."""
     return Settings()
+
+
+def _merged(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def with_changes(settings: CoreSettings, changes: Mapping[str, Any]) -> CoreSettings:
+    """``settings`` with ``changes`` (flat fields by name, a section's fields as a mapping under its name,
+    merged into the section), validated as the environment's values are, without reading the environment
+    again: a command that adjusts the process's settings (``ecosentry demo``) keeps the one object's values
+    and says no deprecation twice."""
+    data = _merged(settings.model_dump(), changes)
+    changed = type(settings).__new__(type(settings))
+    BaseModel.__init__(changed, **data)  # BaseSettings.__init__ would read the sources again
+    return changed
+

@@ -20,7 +20,7 @@ from ecosentry.auth.csrf import CsrfMiddleware
 from ecosentry.auth.ratelimit import RateLimitMiddleware
 from ecosentry.auth.sessions import session_secret
 from ecosentry.installed import each
-from ecosentry.settings import Settings
+from ecosentry.settings import Settings, get_settings
 from ecosentry.web.pages import mount_web
 
 #: Name of the session cookie.
@@ -28,12 +28,13 @@ SESSION_COOKIE = "ecosentry_session"
 
 
 def create_app(engine: Engine, service=None, settings: Settings | None = None) -> FastAPI:
-    """The application on ``engine``; settings from ``settings``, else the service's, else the environment."""
+    """The application on ``engine``; settings from ``settings``, else the service's, else the process's one
+    settings object (:func:`ecosentry.settings.get_settings`)."""
     app = FastAPI(title="ecosentry", version=__version__,
                   description="Pollution-source supervision: HJ 212 data, registry, derived values.")
     app.state.engine = engine
     app.state.service = service
-    app.state.settings = settings or (service.settings if service is not None else Settings())
+    app.state.settings = settings or (service.settings if service is not None else get_settings())
     st = app.state.settings
     # added first = inner: the CSRF check and the rate limiter run inside the session middleware and see the session
     app.add_middleware(CsrfMiddleware, prefix="/api/", trusted_origins=[st.alarm_base_url or ""])
