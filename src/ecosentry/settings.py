@@ -24,6 +24,8 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ecosentry.alarms.channels.settings import ChannelSettings
+from ecosentry.alarms.settings import AlarmSettings
+from ecosentry.auth.settings import AccessSettings
 from ecosentry.gateways.folder_settings import FolderSettings
 from ecosentry.installed import former_settings, installed_names, settings_sections
 
@@ -32,7 +34,10 @@ log = logging.getLogger(__name__)
 #: The core's sections → the prefix of their variables when each was a settings class of its own (issue 12
 #: item 6); the subsystems declare theirs (``Subsystem.former_settings``). The former ``<prefix><FIELD>`` is
 #: read when ``ECOSENTRY_<SECTION>__<FIELD>`` is not set.
-CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_"}
+CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_",
+                                         # flat core fields until then: ECOSENTRY_ALARM_ROUTE_LEVELS,
+                                         # ECOSENTRY_SESSION_SECRET (the field kept its name)
+                                         "alarms": "ECOSENTRY_ALARM_", "access": "ECOSENTRY_"}
 
 
 def new_name(section: str, field: str) -> str:
@@ -127,24 +132,6 @@ class CoreSettings(BaseSettings):
     #: then refuses to start, naming the process that holds it. [s]
     worker_lock_wait: float = 30.0
 
-    # --- alarms (ecosentry.alarms; platform choices, tag "ours": no national rule fixes these numbers)
-    #: Region levels that receive a new alarm at once, counted upward from the alarm's own region:
-    #: 2 = the county (区县) and the city (地市) together, the usual first line of 环境执法.
-    alarm_route_levels: int = 2
-    #: An alarm not acknowledged within this many minutes escalates one region level up (province …);
-    #: each further period adds one more level. [min]
-    alarm_escalate_after_minutes: float = 30.0
-    #: Repeat notifications to the current recipients every this many minutes while unacknowledged. [min]
-    alarm_repeat_minutes: float = 60.0
-    #: At most this many repeat notifications per alarm.
-    alarm_repeat_max: int = 3
-    #: A channel that has not answered within this many seconds counts as a failed delivery. [s]
-    alarm_send_timeout: float = 30.0
-    #: Base URL of the web UI, for the link in notifications (``None``: no link).
-    alarm_base_url: str | None = None
-    #: Seconds between escalation/repeat checks of the open alarms. [s]
-    alarm_tick_every: float = 60.0
-
     # --- sections of the edges (each model beside its code; ``ECOSENTRY_<SECTION>__<FIELD>``); the subsystems'
     # sections (``detect``, ``forward``, ``vn`` of the monitoring subsystem ...) are added by :func:`settings_class`
     #: Folder watcher for Vietnamese files (``ecosentry.gateways.folder_settings``): ``ECOSENTRY_VN_FOLDER__DIRS`` …
@@ -152,24 +139,12 @@ class CoreSettings(BaseSettings):
     #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
     notify: ChannelSettings = Field(default_factory=ChannelSettings)
 
-    # --- access (ecosentry.auth: sessions, lock-out, rate limits)
-    #: Secret that signs the session cookie. Unset: generated once and kept in ``data_dir/session.key``
-    #: (mode 0600), so restarts and every process sharing ``data_dir`` keep the sessions.
-    session_secret: str | None = None
-    #: Mark the session cookie (and the language cookie) ``Secure``: browsers then send them over HTTPS only.
-    #: Set it to true in every deployment served over HTTPS (also behind a TLS-terminating proxy); the default
-    #: false lets the demo work over plain http://127.0.0.1.
-    session_cookie_secure: bool = False
-    #: Session cookie lifetime. [s]
-    session_max_age: int = 14 * 24 * 3600
-    #: Failed logins in a row after which an account is locked.
-    login_max_failures: int = 5
-    #: How long a locked account stays locked. [min]
-    login_lockout_minutes: float = 15.0
-    #: Requests per API key or logged-in user (``limits`` notation: "600/minute", "10/second; 600/minute").
-    rate_limit_default: str = "600/minute"
-    #: Requests per client IP address for anonymous callers.
-    rate_limit_anonymous: str = "120/minute"
+    # --- sections of the core's own services
+    #: Alarm routing, escalation, delivery (``ecosentry.alarms.settings``): ``ECOSENTRY_ALARMS__ROUTE_LEVELS`` …
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    #: Sessions, lock-out, rate limits (``ecosentry.auth.settings``): ``ECOSENTRY_ACCESS__SESSION_SECRET`` …
+    access: AccessSettings = Field(default_factory=AccessSettings)
+
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -2,7 +2,7 @@
 every installed subsystem.
 
 Middleware, outermost first: the session (signed cookie, Starlette ``SessionMiddleware`` with itsdangerous;
-``SameSite=Lax``, ``Secure`` when ``session_cookie_secure``), then the API rate limits
+``SameSite=Lax``, ``Secure`` when ``access.session_cookie_secure``), then the API rate limits
 (:mod:`ecosentry.auth.ratelimit`), which need the decoded session to count per user, then the CSRF check of
 API writes made with the session cookie (:mod:`ecosentry.auth.csrf`).
 """
@@ -37,10 +37,12 @@ def create_app(engine: Engine, service=None, settings: Settings | None = None) -
     app.state.settings = settings or (service.settings if service is not None else get_settings())
     st = app.state.settings
     # added first = inner: the CSRF check and the rate limiter run inside the session middleware and see the session
-    app.add_middleware(CsrfMiddleware, prefix="/api/", trusted_origins=[st.alarm_base_url or ""])
-    app.add_middleware(RateLimitMiddleware, default=st.rate_limit_default, anonymous=st.rate_limit_anonymous)
+    app.add_middleware(CsrfMiddleware, prefix="/api/", trusted_origins=[st.alarms.base_url or ""])
+    app.add_middleware(RateLimitMiddleware, default=st.access.rate_limit_default,
+                       anonymous=st.access.rate_limit_anonymous)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(st), session_cookie=SESSION_COOKIE,
-                       max_age=st.session_max_age, same_site="lax", https_only=st.session_cookie_secure)
+                       max_age=st.access.session_max_age, same_site="lax",
+                       https_only=st.access.session_cookie_secure)
     app.include_router(auth.router)
     app.include_router(enterprises.router)
     app.include_router(audit.router)
