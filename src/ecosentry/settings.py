@@ -1,11 +1,27 @@
 """One settings object, read from the environment (prefix ``ECOSENTRY_``) and ``.env``, once per process
-(:func:`get_settings`).
+(:func:`get_settings`; issue 12 item 6).
 
-Flat fields are the core's (``ECOSENTRY_HJ212_PORT``); a subsystem's settings are a nested section, one model
-beside the subsystem, reached with ``__`` (``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``,
-``ECOSENTRY_FORWARD__POLL_EVERY=2``). A variable a section had before it joined this object
-(``ECOSENTRY_FORWARD_POLL_EVERY``) is still read, below the new name, with a warning naming the new one
-(:data:`FORMER_PREFIXES`): scripts and deployments keep working while they move.
+Flat fields are the core's plain values (``ECOSENTRY_HJ212_PORT``, ``ECOSENTRY_DATABASE_URL``). Everything else
+is a nested section, one pydantic model beside the code that reads it, reached with ``__``:
+
+* the core's: ``alarms`` (:mod:`ecosentry.alarms.settings`), ``access`` (:mod:`ecosentry.auth.settings`),
+  ``notify`` (:mod:`ecosentry.alarms.channels.settings`), ``vn_folder`` (:mod:`ecosentry.gateways.folder_settings`);
+* each installed subsystem's (:attr:`ecosentry.contracts.subsystem.Subsystem.settings`, added by
+  :func:`settings_class`): the monitoring subsystem's ``monitoring``, ``detect``, ``forward``, ``vn``
+  (``ECOSENTRY_MONITORING__DETECT_EVERY=30``, ``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``). A subsystem
+  that is not installed has no section, and its variables are not read.
+
+A variable a section had before it joined this object is still read, below the new name, with a warning
+naming the new one: scripts and deployments keep working while they move. The former variable of a section's
+field is ``<prefix><FIELD>``, the prefix declared per section (:data:`CORE_FORMER_PREFIXES`,
+``Subsystem.former_settings``): ``ECOSENTRY_FORWARD_`` for the former ``ForwardSettings``, and plain
+``ECOSENTRY_`` for a section gathered from flat core fields that kept their names (``monitoring``: the former
+``ECOSENTRY_DETECT_EVERY`` is ``monitoring.detect_every``). Precedence, highest first: keyword arguments, the
+new names in the environment, in ``.env``, the former names (environment over ``.env``), the defaults.
+
+Code takes the process's object (:func:`get_settings`) or the one passed down to it (the service's
+``settings``, the application's ``app.state.settings``); a command that adjusts it (``ecosentry demo``) uses
+:func:`with_changes` instead of reading the environment again.
 """
 
 from __future__ import annotations
