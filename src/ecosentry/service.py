@@ -224,7 +224,7 @@ class Service:
     async def _alarm_ticks(self) -> None:
         """Escalations and repeat notifications of the open alarms, on the wall clock."""
         while True:
-            await asyncio.sleep(self.settings.alarm_tick_every)
+            await asyncio.sleep(self.settings.alarms.tick_every)
             try:
                 await self.dispatcher.tick(datetime.now(timezone.utc))
             except Exception:

@@ -1,11 +1,27 @@
 """One settings object, read from the environment (prefix ``ECOSENTRY_``) and ``.env``, once per process
-(:func:`get_settings`).
+(:func:`get_settings`; issue 12 item 6).
 
-Flat fields are the core's (``ECOSENTRY_HJ212_PORT``); a subsystem's settings are a nested section, one model
-beside the subsystem, reached with ``__`` (``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``,
-``ECOSENTRY_FORWARD__POLL_EVERY=2``). A variable a section had before it joined this object
-(``ECOSENTRY_FORWARD_POLL_EVERY``) is still read, below the new name, with a warning naming the new one
-(:data:`FORMER_PREFIXES`): scripts and deployments keep working while they move.
+Flat fields are the core's plain values (``ECOSENTRY_HJ212_PORT``, ``ECOSENTRY_DATABASE_URL``). Everything else
+is a nested section, one pydantic model beside the code that reads it, reached with ``__``:
+
+* the core's: ``alarms`` (:mod:`ecosentry.alarms.settings`), ``access`` (:mod:`ecosentry.auth.settings`),
+  ``notify`` (:mod:`ecosentry.alarms.channels.settings`), ``vn_folder`` (:mod:`ecosentry.gateways.folder_settings`);
+* each installed subsystem's (:attr:`ecosentry.contracts.subsystem.Subsystem.settings`, added by
+  :func:`settings_class`): the monitoring subsystem's ``monitoring``, ``detect``, ``forward``, ``vn``
+  (``ECOSENTRY_MONITORING__DETECT_EVERY=30``, ``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``). A subsystem
+  that is not installed has no section, and its variables are not read.
+
+A variable a section had before it joined this object is still read, below the new name, with a warning
+naming the new one: scripts and deployments keep working while they move. The former variable of a section's
+field is ``<prefix><FIELD>``, the prefix declared per section (:data:`CORE_FORMER_PREFIXES`,
+``Subsystem.former_settings``): ``ECOSENTRY_FORWARD_`` for the former ``ForwardSettings``, and plain
+``ECOSENTRY_`` for a section gathered from flat core fields that kept their names (``monitoring``: the former
+``ECOSENTRY_DETECT_EVERY`` is ``monitoring.detect_every``). Precedence, highest first: keyword arguments, the
+new names in the environment, in ``.env``, the former names (environment over ``.env``), the defaults.
+
+Code takes the process's object (:func:`get_settings`) or the one passed down to it (the service's
+``settings``, the application's ``app.state.settings``); a command that adjusts it (``ecosentry demo``) uses
+:func:`with_changes` instead of reading the environment again.
 """
 
 from __future__ import annotations
@@ -13,16 +29,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from pydantic import Field, create_model
+from pydantic import BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ecosentry.alarms.channels.settings import ChannelSettings
+from ecosentry.alarms.settings import AlarmSettings
+from ecosentry.auth.settings import AccessSettings
 from ecosentry.gateways.folder_settings import FolderSettings
 from ecosentry.installed import former_settings, installed_names, settings_sections
 
@@ -31,7 +50,10 @@ log = logging.getLogger(__name__)
 #: The core's sections → the prefix of their variables when each was a settings class of its own (issue 12
 #: item 6); the subsystems declare theirs (``Subsystem.former_settings``). The former ``<prefix><FIELD>`` is
 #: read when ``ECOSENTRY_<SECTION>__<FIELD>`` is not set.
-CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_"}
+CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_",
+                                         # flat core fields until then: ECOSENTRY_ALARM_ROUTE_LEVELS,
+                                         # ECOSENTRY_SESSION_SECRET (the field kept its name)
+                                         "alarms": "ECOSENTRY_ALARM_", "access": "ECOSENTRY_"}
 
 
 def new_name(section: str, field: str) -> str:
@@ -97,10 +119,6 @@ class CoreSettings(BaseSettings):
     #: Seconds between scheduled refreshes of the gateway's copy of the point registry (an unknown MN also
     #: asks for one, at most every 5 s). [s]
     directory_refresh_every: float = 60.0
-    #: Logger fault (ALM-LOGGER-FRAMES): this many frames of one point rejected within
-    #: ``logger_fault_window_minutes`` raise a device-fault alarm.
-    logger_fault_threshold: int = 10
-    logger_fault_window_minutes: float = 60.0
     #: Web/API server.
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -116,13 +134,6 @@ class CoreSettings(BaseSettings):
     #: Seconds between recomputations of the hours that received minute data (the hour in progress is
     #: recomputed at most this often; a late or back-filled hour within this delay).
     hourly_every: float = 30.0
-    #: How the platform computes an hourly 折算 value when the logger sent none (reference notes §3.1, open
-    #: question): "mean_of_minute" (mean of the minute 折算 values) or "corrected_hourly_mean".
-    zs_method: str = "mean_of_minute"
-    #: 即时 (real-time) rates count an hour as received only if its data arrived within this many minutes
-    #: after the hour ended; later data count for 补全 (after back-fill) only. [R] UNCONFIRMED cut-off
-    #: (reference notes §1.1–§1.2: both variants are published, the cut-off is not).
-    realtime_grace_minutes: int = 60
     #: Vietnam (Circular 10/2021): run the FTP gateway for station files in the service (settings of the gateway
     #: itself: ``ECOSENTRY_FTP_*``; folder watcher: ``ECOSENTRY_VN_FOLDER__DIRS``).
     ftp_enabled: bool = False
@@ -137,43 +148,6 @@ class CoreSettings(BaseSettings):
     #: then refuses to start, naming the process that holds it. [s]
     worker_lock_wait: float = 30.0
 
-    # --- alarms (ecosentry.alarms; platform choices, tag "ours": no national rule fixes these numbers)
-    #: Region levels that receive a new alarm at once, counted upward from the alarm's own region:
-    #: 2 = the county (区县) and the city (地市) together, the usual first line of 环境执法.
-    alarm_route_levels: int = 2
-    #: An alarm not acknowledged within this many minutes escalates one region level up (province …);
-    #: each further period adds one more level. [min]
-    alarm_escalate_after_minutes: float = 30.0
-    #: Repeat notifications to the current recipients every this many minutes while unacknowledged. [min]
-    alarm_repeat_minutes: float = 60.0
-    #: At most this many repeat notifications per alarm.
-    alarm_repeat_max: int = 3
-    #: A channel that has not answered within this many seconds counts as a failed delivery. [s]
-    alarm_send_timeout: float = 30.0
-    #: Base URL of the web UI, for the link in notifications (``None``: no link).
-    alarm_base_url: str | None = None
-    #: Seconds between escalation/repeat checks of the open alarms. [s]
-    alarm_tick_every: float = 60.0
-
-    # --- continuous detection (ecosentry.subsystems.monitoring.pipeline.detection); detector thresholds: ecosentry.subsystems.monitoring.detect.settings
-    #: Seconds between detection passes (offline check, detectors, exceedance alarms). [s]
-    detect_every: float = 60.0
-    #: A point is evaluated by the detectors at most this often (offline checks run every pass). [s]
-    detect_point_every: float = 300.0
-    #: A finding raises or keeps an alarm while it ended less than this many hours ago. [h]
-    detect_recent_hours: float = 2.0
-    #: History each pass reads per point: minutes of the last N hours, hours of the last N days (15 days:
-    #: the national half-month constant-range rule, reference notes §5.2).
-    detect_minute_hours: float = 6.0
-    detect_hour_days: float = 15.0
-    #: A logger is offline after silence of this many × its minute-data interval (MinInterval) … [-]
-    offline_factor: float = 3.0
-    #: … and at least this many minutes. The offline alarm is raised at most ``detect_every`` seconds after
-    #: that silence. [min]
-    offline_min_minutes: float = 10.0
-    #: Create automatic 通讯中断 marks for gaps of more than 15 minutes (CN-MARK-AUTO-GAP).
-    auto_gap_marks: bool = True
-
     # --- sections of the edges (each model beside its code; ``ECOSENTRY_<SECTION>__<FIELD>``); the subsystems'
     # sections (``detect``, ``forward``, ``vn`` of the monitoring subsystem ...) are added by :func:`settings_class`
     #: Folder watcher for Vietnamese files (``ecosentry.gateways.folder_settings``): ``ECOSENTRY_VN_FOLDER__DIRS`` …
@@ -181,24 +155,12 @@ class CoreSettings(BaseSettings):
     #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
     notify: ChannelSettings = Field(default_factory=ChannelSettings)
 
-    # --- access (ecosentry.auth: sessions, lock-out, rate limits)
-    #: Secret that signs the session cookie. Unset: generated once and kept in ``data_dir/session.key``
-    #: (mode 0600), so restarts and every process sharing ``data_dir`` keep the sessions.
-    session_secret: str | None = None
-    #: Mark the session cookie (and the language cookie) ``Secure``: browsers then send them over HTTPS only.
-    #: Set it to true in every deployment served over HTTPS (also behind a TLS-terminating proxy); the default
-    #: false lets the demo work over plain http://127.0.0.1.
-    session_cookie_secure: bool = False
-    #: Session cookie lifetime. [s]
-    session_max_age: int = 14 * 24 * 3600
-    #: Failed logins in a row after which an account is locked.
-    login_max_failures: int = 5
-    #: How long a locked account stays locked. [min]
-    login_lockout_minutes: float = 15.0
-    #: Requests per API key or logged-in user (``limits`` notation: "600/minute", "10/second; 600/minute").
-    rate_limit_default: str = "600/minute"
-    #: Requests per client IP address for anonymous callers.
-    rate_limit_anonymous: str = "120/minute"
+    # --- sections of the core's own services
+    #: Alarm routing, escalation, delivery (``ecosentry.alarms.settings``): ``ECOSENTRY_ALARMS__ROUTE_LEVELS`` …
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    #: Sessions, lock-out, rate limits (``ecosentry.auth.settings``): ``ECOSENTRY_ACCESS__SESSION_SECRET`` …
+    access: AccessSettings = Field(default_factory=AccessSettings)
+
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -228,3 +190,22 @@ Settings = settings_class(installed_names())
 def get_settings() -> CoreSettings:
     """The settings of this process, read once (tests that change the environment call ``cache_clear``)."""
     return Settings()
+
+
+def _merged(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def with_changes(settings: CoreSettings, changes: Mapping[str, Any]) -> CoreSettings:
+    """``settings`` with ``changes`` (flat fields by name, a section's fields as a mapping under its name,
+    merged into the section), validated as the environment's values are, without reading the environment
+    again: a command that adjusts the process's settings (``ecosentry demo``) keeps the one object's values
+    and says no deprecation twice."""
+    data = _merged(settings.model_dump(), changes)
+    changed = type(settings).__new__(type(settings))
+    BaseModel.__init__(changed, **data)  # BaseSettings.__init__ would read the sources again
+    return changed
+

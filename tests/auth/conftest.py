@@ -28,6 +28,7 @@ def world(engine) -> World:
     return build_world(engine)
 
 
-def make_app(engine, tmp_path, **settings):
-    st = Settings(database_url="sqlite://", data_dir=tmp_path / "state", **settings)
+def make_app(engine, tmp_path, **access):
+    """The application with these fields of the settings section ``access`` (``login_max_failures`` …)."""
+    st = Settings(database_url="sqlite://", data_dir=tmp_path / "state", access=access)
     return create_app(engine, settings=st)

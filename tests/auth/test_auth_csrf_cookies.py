@@ -1,6 +1,6 @@
 """API writes made with the session cookie need the session's CSRF token or the platform's own Origin; a
 foreign Origin is refused; API keys are not concerned (issue 11 item 1h). The session and language cookies
-are ``Secure`` exactly when ``session_cookie_secure`` is set."""
+are ``Secure`` exactly when ``access.session_cookie_secure`` is set."""
 
 from __future__ import annotations
 
@@ -127,7 +127,10 @@ def test_session_and_language_cookies_are_secure_when_set(world, tmp_path, secur
 def test_the_setting_is_read_from_the_environment(monkeypatch):
     from ecosentry.settings import Settings
 
-    monkeypatch.setenv("ECOSENTRY_SESSION_COOKIE_SECURE", "true")
-    assert Settings().session_cookie_secure is True
+    monkeypatch.setenv("ECOSENTRY_ACCESS__SESSION_COOKIE_SECURE", "true")
+    assert Settings().access.session_cookie_secure is True
+    monkeypatch.delenv("ECOSENTRY_ACCESS__SESSION_COOKIE_SECURE")
+    monkeypatch.setenv("ECOSENTRY_SESSION_COOKIE_SECURE", "true")  # the former name, still read
+    assert Settings().access.session_cookie_secure is True
     monkeypatch.delenv("ECOSENTRY_SESSION_COOKIE_SECURE")
-    assert Settings(_env_file=None).session_cookie_secure is False
+    assert Settings(_env_file=None).access.session_cookie_secure is False

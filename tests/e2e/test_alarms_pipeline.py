@@ -83,8 +83,8 @@ async def test_frames_raise_alarms_that_mail_the_county_and_clear_by_data(tmp_pa
     monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("ECOSENTRY_NOTIFY_SMTP_PORT", str(smtp.port))
     try:
-        async with running_service(tmp_path, db_url, detect_every=3600, alarm_tick_every=3600,
-                                   detect_point_every=0) as svc:
+        async with running_service(tmp_path, db_url, alarms={"tick_every": 3600},
+                                   monitoring={"detect_every": 3600, "detect_point_every": 0}) as svc:
             import_fleet(svc.engine, fleet_with_nox_limit_and_a_county_user())
             with svc.engine.connect() as c:
                 uid = c.execute(select(s.users.c.id).where(s.users.c.username == "wuzhong")).scalar_one()

@@ -27,8 +27,8 @@ async def send_minutes(lg: Logger, base: datetime, minutes: range, nox) -> None:
 
 
 async def test_unfinished_hour_over_the_limit_raises_no_exceedance_until_it_ends(tmp_path, db_url):
-    async with running_service(tmp_path, db_url, detect_every=3600, alarm_tick_every=3600,
-                               detect_point_every=0) as svc:
+    async with running_service(tmp_path, db_url, alarms={"tick_every": 3600},
+                               monitoring={"detect_every": 3600, "detect_point_every": 0}) as svc:
         import_fleet(svc.engine, fleet_with_nox_limit_and_a_county_user())
         base = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
         lg = await Logger.connect(svc.hj212_port)

@@ -192,7 +192,7 @@ async def test_a_hung_registry_refresh_does_not_stop_the_replies(tmp_path):
 
 
 async def test_a_logger_with_a_wrong_length_is_a_logger_fault_unless_its_point_is_lenient(tmp_path, db_url):
-    async with running_service(tmp_path, db_url, web=True, logger_fault_threshold=3) as svc:
+    async with running_service(tmp_path, db_url, web=True, monitoring={"logger_fault_threshold": 3}) as svc:
         eng = svc.engine
         pid = gas_point_id(eng)
         lg = await Logger.connect(svc.hj212_port)

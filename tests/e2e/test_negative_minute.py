@@ -14,8 +14,8 @@ from test_alarms_pipeline import RNG, fleet_with_nox_limit_and_a_county_user, op
 
 
 async def test_a_negative_so2_minute_raises_the_negative_value_finding(tmp_path, db_url):
-    async with running_service(tmp_path, db_url, detect_every=3600, alarm_tick_every=3600,
-                               detect_point_every=0) as svc:
+    async with running_service(tmp_path, db_url, alarms={"tick_every": 3600},
+                               monitoring={"detect_every": 3600, "detect_point_every": 0}) as svc:
         import_fleet(svc.engine, fleet_with_nox_limit_and_a_county_user())
         base = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
         lg = await Logger.connect(svc.hj212_port)

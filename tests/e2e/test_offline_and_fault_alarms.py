@@ -37,8 +37,8 @@ def now_local() -> datetime:
 
 
 async def test_silence_raises_offline_and_a_fault_flag_raises_device_fault(tmp_path, db_url):
-    async with running_service(tmp_path, db_url, detect_every=0.3, detect_point_every=0, offline_factor=0.05,
-                               offline_min_minutes=0) as svc:
+    async with running_service(tmp_path, db_url, monitoring={"detect_every": 0.3, "detect_point_every": 0,
+                                                              "offline_factor": 0.05, "offline_min_minutes": 0}) as svc:
         lg = await Logger.connect(svc.hj212_port)
         # the analyser flags its newest minute as faulty (D, HJ 212-2017 Table 8)
         await lg.send(minute_frame(GAS_MN, now_local() - timedelta(minutes=2), {"a21026": 20.0}, data_flag="D"))

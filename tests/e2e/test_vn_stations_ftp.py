@@ -31,7 +31,7 @@ async def test_simulated_stations_upload_late_and_malformed_files_over_ftp(tmp_p
     engine.dispose()
     st = Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1", hj212_port=0,
                   http_host="127.0.0.1", http_port=0, ftp_enabled=True, ftp_host="127.0.0.1", ftp_port=0,
-                  hourly_every=0.5, detect_every=3600, default_tz="Asia/Ho_Chi_Minh")
+                  hourly_every=0.5, monitoring={"detect_every": 3600}, default_tz="Asia/Ho_Chi_Minh")
     svc = Service(st)
     await svc.start(web=False)
     try:

@@ -130,7 +130,7 @@ for _t in (
               "The data logger keeps sending frames the gateway must reject (wrong length, CRC or fields): a "
               "device fault of the logger; its data are lost although it is online.",
               "HJ 212-2017 §6.3 (frame structure), Appendix A (CRC); platform choice of the threshold "
-              "(ECOSENTRY_LOGGER_FAULT_THRESHOLD)"),
+              "(ECOSENTRY_MONITORING__LOGGER_FAULT_THRESHOLD)"),
     AlarmType("ALM-TREATMENT-OFF", "critical",
               "A treatment facility is stopped while production runs (治污设施停运).",
               f"platform choice for the treatment-facility subsystem; {_REF} §5.3", ("facility", "enterprise")),

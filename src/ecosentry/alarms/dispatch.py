@@ -72,7 +72,7 @@ class Dispatcher:
     @classmethod
     def from_settings(cls, engine: Engine, channels: Mapping[str, Channel], settings: Any,
                       hub: Any = None) -> Dispatcher:
-        return cls(engine, channels, AlarmPolicy.from_settings(settings), send_timeout=settings.alarm_send_timeout,
+        return cls(engine, channels, AlarmPolicy.from_settings(settings), send_timeout=settings.alarms.send_timeout,
                    hub=hub, default_locale=getattr(settings, "default_locale", "zh"),
                    default_tz=getattr(settings, "default_tz", "Asia/Shanghai"))
 

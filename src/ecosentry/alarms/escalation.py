@@ -5,7 +5,7 @@ Level ``k`` above the initial routing is due at ``first_at + k × escalate_after
 ``first_at + n × repeat_every`` for ``n ≤ repeat_max``. Counting from the raise (not from the previous
 notification) lets a late tick catch up in one step without drifting. An acknowledged or cleared alarm
 neither escalates nor repeats. Platform choice (tag ``ours``); the numbers are settings
-(``alarm_escalate_after_minutes``, ``alarm_repeat_minutes``, ``alarm_repeat_max``).
+(``alarms.escalate_after_minutes``, ``alarms.repeat_minutes``, ``alarms.repeat_max``).
 """
 
 from __future__ import annotations

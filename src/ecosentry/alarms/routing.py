@@ -36,7 +36,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AlarmPolicy:
-    """The routing settings (see ``Settings.alarm_*``).
+    """The routing settings (see the section ``alarms`` of the settings).
 
     Attributes
     ----------
@@ -60,19 +60,18 @@ class AlarmPolicy:
 
     def __post_init__(self) -> None:
         if self.route_levels < 1:
-            raise ValueError("alarm_route_levels must be at least 1 (the alarm's own region)")
+            raise ValueError("alarms.route_levels must be at least 1 (the alarm's own region)")
         if self.escalate_after <= timedelta(0) or self.repeat_every <= timedelta(0):
             raise ValueError("alarm escalation and repeat intervals must be positive")
         if self.repeat_max < 0:
-            raise ValueError("alarm_repeat_max must not be negative")
+            raise ValueError("alarms.repeat_max must not be negative")
 
     @classmethod
     def from_settings(cls, settings: Any) -> AlarmPolicy:
-        """The policy from an :class:`ecosentry.settings.Settings` (its ``alarm_*`` fields)."""
-        return cls(route_levels=settings.alarm_route_levels,
-                   escalate_after=timedelta(minutes=settings.alarm_escalate_after_minutes),
-                   repeat_every=timedelta(minutes=settings.alarm_repeat_minutes),
-                   repeat_max=settings.alarm_repeat_max, base_url=settings.alarm_base_url)
+        """The policy from an :class:`ecosentry.settings.Settings` (its section ``alarms``)."""
+        a = settings.alarms
+        return cls(route_levels=a.route_levels, escalate_after=timedelta(minutes=a.escalate_after_minutes),
+                   repeat_every=timedelta(minutes=a.repeat_minutes), repeat_max=a.repeat_max, base_url=a.base_url)
 
 
 @dataclass(frozen=True)

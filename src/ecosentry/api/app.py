@@ -2,7 +2,7 @@
 every installed subsystem.
 
 Middleware, outermost first: the session (signed cookie, Starlette ``SessionMiddleware`` with itsdangerous;
-``SameSite=Lax``, ``Secure`` when ``session_cookie_secure``), then the API rate limits
+``SameSite=Lax``, ``Secure`` when ``access.session_cookie_secure``), then the API rate limits
 (:mod:`ecosentry.auth.ratelimit`), which need the decoded session to count per user, then the CSRF check of
 API writes made with the session cookie (:mod:`ecosentry.auth.csrf`).
 """
@@ -20,7 +20,7 @@ from ecosentry.auth.csrf import CsrfMiddleware
 from ecosentry.auth.ratelimit import RateLimitMiddleware
 from ecosentry.auth.sessions import session_secret
 from ecosentry.installed import each
-from ecosentry.settings import Settings
+from ecosentry.settings import Settings, get_settings
 from ecosentry.web.pages import mount_web
 
 #: Name of the session cookie.
@@ -28,18 +28,21 @@ SESSION_COOKIE = "ecosentry_session"
 
 
 def create_app(engine: Engine, service=None, settings: Settings | None = None) -> FastAPI:
-    """The application on ``engine``; settings from ``settings``, else the service's, else the environment."""
+    """The application on ``engine``; settings from ``settings``, else the service's, else the process's one
+    settings object (:func:`ecosentry.settings.get_settings`)."""
     app = FastAPI(title="ecosentry", version=__version__,
                   description="Pollution-source supervision: HJ 212 data, registry, derived values.")
     app.state.engine = engine
     app.state.service = service
-    app.state.settings = settings or (service.settings if service is not None else Settings())
+    app.state.settings = settings or (service.settings if service is not None else get_settings())
     st = app.state.settings
     # added first = inner: the CSRF check and the rate limiter run inside the session middleware and see the session
-    app.add_middleware(CsrfMiddleware, prefix="/api/", trusted_origins=[st.alarm_base_url or ""])
-    app.add_middleware(RateLimitMiddleware, default=st.rate_limit_default, anonymous=st.rate_limit_anonymous)
+    app.add_middleware(CsrfMiddleware, prefix="/api/", trusted_origins=[st.alarms.base_url or ""])
+    app.add_middleware(RateLimitMiddleware, default=st.access.rate_limit_default,
+                       anonymous=st.access.rate_limit_anonymous)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(st), session_cookie=SESSION_COOKIE,
-                       max_age=st.session_max_age, same_site="lax", https_only=st.session_cookie_secure)
+                       max_age=st.access.session_max_age, same_site="lax",
+                       https_only=st.access.session_cookie_secure)
     app.include_router(auth.router)
     app.include_router(enterprises.router)
     app.include_router(audit.router)

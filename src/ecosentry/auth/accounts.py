@@ -1,8 +1,8 @@
 """Accounts: create users, set and change passwords, log in with lock-out, log out; all of it audited.
 
 Lock-out (issue 6 "lock-out after repeated failures"): every failed login adds one to
-``users.failed_logins``; the ``login_max_failures``-th failure in a row locks the account until
-``now + login_lockout_minutes`` (``users.locked_until``) and resets the counter. While locked, the answer is
+``users.failed_logins``; the ``access.login_max_failures``-th failure in a row locks the account until
+``now + access.login_lockout_minutes`` (``users.locked_until``) and resets the counter. While locked, the answer is
 "locked" whether the password is right or not (so a guesser learns nothing from it), and the attempt does
 not extend the lock. A successful login resets the counter. Unknown user names, disabled accounts and wrong
 passwords get one and the same answer, after the same amount of hashing work.
@@ -67,15 +67,14 @@ class AccountLocked(Exception):
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """Lock-out parameters (settings ``login_max_failures``, ``login_lockout_minutes``)."""
+    """Lock-out parameters (settings ``access.login_max_failures``, ``access.login_lockout_minutes``)."""
 
     max_failures: int = 5
     lockout_minutes: float = 15.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> LoginPolicy:
-        return cls(int(getattr(settings, "login_max_failures", 5)),
-                   float(getattr(settings, "login_lockout_minutes", 15.0)))
+        return cls(settings.access.login_max_failures, settings.access.login_lockout_minutes)
 
 
 def _now(now: datetime | None) -> datetime:

@@ -2,8 +2,8 @@
 
 Who is counted: the API key of the request (``Authorization: Bearer es_…`` / ``X-API-Key``), else the
 logged-in user of the session cookie, else the client IP address (anonymous callers). Keys and users get
-``rate_limit_default`` (or the key's own ``api_keys.rate_limit_per_minute``), anonymous callers
-``rate_limit_anonymous`` (settings, ``limits`` notation such as ``"600/minute"`` or ``"10/second;
+``access.rate_limit_default`` (or the key's own ``api_keys.rate_limit_per_minute``), anonymous callers
+``access.rate_limit_anonymous`` (settings, ``limits`` notation such as ``"600/minute"`` or ``"10/second;
 600/minute"``). Counting uses the ``limits`` library's moving window in memory, per process: behind several
 processes each counts its own share.
 

@@ -1,6 +1,6 @@
 """The secret that signs the session cookie (Starlette ``SessionMiddleware``, itsdangerous).
 
-``settings.session_secret`` when set; otherwise a random secret generated once and kept in
+``settings.access.session_secret`` when set; otherwise a random secret generated once and kept in
 ``data_dir/session.key`` (mode 0600), so a restart, and every process that shares ``data_dir`` (``ecosentry
 serve`` and its worker), accept the same cookies. Deleting the file logs everybody out.
 """
@@ -24,7 +24,7 @@ SESSION_KEY_FILE = "session.key"
 
 def session_secret(settings: Any) -> str:
     """The signing secret of the session cookie (see the module doc)."""
-    configured = getattr(settings, "session_secret", None)
+    configured = settings.access.session_secret
     if configured:
         return str(configured)
     path = Path(getattr(settings, "data_dir", "var")) / SESSION_KEY_FILE

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ecosentry.settings import Settings, get_settings
+from ecosentry.settings import Settings, get_settings, with_changes
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
 
 app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
@@ -193,7 +193,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
         wanted.update(plan.settings)
         for key, rows in plan.fleet.items():
             fleet.setdefault(key, []).extend(rows) if isinstance(rows, list) else fleet.setdefault(key, rows)
-    st = Settings(**wanted)
+    st = with_changes(get_settings(), wanted)  # the environment read once, the demo's choices over it
     import_fleet(prepare_database(st.database_url), fleet)
 
     async def main(stop: asyncio.Event) -> None:

@@ -26,6 +26,7 @@ field                     used by
 ``cli``                   the command line: a function ``register(app)`` adding commands to the Typer app
 ``settings``              the settings object: section name → pydantic model (``ECOSENTRY_<SECTION>__<FIELD>``)
 ``former_settings``       the settings object: section → prefix of its variables before it was a section
+                          (``ECOSENTRY_FORWARD_``; ``ECOSENTRY_`` for flat core fields moved in by name)
 ``services``              the running service: factories ``(ServiceContext) -> list[Part]``
 ``demo``                  ``ecosentry demo``: a function ``(DemoOptions) -> DemoPlan | None``
 ``locale``                i18n: a package whose ``locale/`` folder holds more ``messages.po`` catalogues
@@ -145,7 +146,8 @@ class DemoPlan:
 
     #: A registry import document (``ecosentry registry import``); the core merges the plans' lists.
     fleet: dict
-    #: Settings the plan needs (``ftp_enabled`` ...), applied over the demo's defaults.
+    #: Settings the plan needs, applied over the demo's defaults (``ecosentry.settings.with_changes``): flat
+    #: fields by name (``ftp_enabled``), a section's fields as a mapping under its name (``{"monitoring": {...}}``).
     settings: dict = field(default_factory=dict)
     #: ``async run(service, stop_event)``: the simulators, until ``stop_event`` is set.
     run: Any = None

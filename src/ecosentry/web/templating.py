@@ -79,5 +79,5 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     if chosen in LOCALES:
         st = getattr(request.app.state, "settings", None)
         response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="lax",
-                            secure=bool(getattr(st, "session_cookie_secure", False)))
+                            secure=bool(st is not None and st.access.session_cookie_secure))
     return response

@@ -73,7 +73,7 @@ class VnIntakePart:
 
     async def _checks(self) -> None:
         while True:
-            await asyncio.sleep(self.ctx.settings.detect_every)
+            await asyncio.sleep(self.ctx.settings.monitoring.detect_every)
             try:
                 await asyncio.to_thread(self.target.flush_pending_log)
                 await check_missing_files(self.ctx.engine, datetime.now(timezone.utc), settings=self.ctx.settings.vn,

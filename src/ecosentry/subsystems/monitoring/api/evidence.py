@@ -1,6 +1,6 @@
 """The evidence pack (证据包) of an alarm as a PDF download, for enforcement (:mod:`ecosentry.subsystems.monitoring.reports.evidence`).
 
-Links in the pack start with ``base_url`` (query), else ``settings.alarm_base_url``, else they are relative.
+Links in the pack start with ``base_url`` (query), else ``settings.alarms.base_url``, else they are relative.
 The cited rules are in the reader's language (``?lang=``, the ``lang`` cookie, the account's locale, the
 browser's ``Accept-Language``, then ``ECOSENTRY_DEFAULT_LOCALE``).
 Needs ``alarms.read`` (401/403); raw frames are listed only for ``raw.read``; 404 for an unknown alarm or one outside the principal's scope.
@@ -34,7 +34,7 @@ def evidence_pdf(alarm_id: int, request: Request,
     settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
     try:
         alarm_or_404(principal, get_alarm(engine, alarm_id))
-        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarm_base_url,
+        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarms.base_url,
                                    settings=settings)
     except AlarmNotFound as exc:
         raise HTTPException(404, str(exc)) from None

@@ -20,7 +20,7 @@ def evidence_command(
     alarm_id: int = typer.Option(..., "--id", help="alarm id (see /api/v1/alarms)"),
     output: Path = typer.Option(..., "--output", "-o", help="PDF file to write"),
     base_url: Optional[str] = typer.Option(None, "--base-url",
-                                           help="base URL for the links (default: ECOSENTRY_ALARM_BASE_URL)"),
+                                           help="base URL for the links (default: ECOSENTRY_ALARMS__BASE_URL)"),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=0, help="raw frames listed at most (50)"),
 ) -> None:
     """Write the evidence pack of an alarm: header, explanation and rules, data window with chart and hourly
@@ -38,7 +38,7 @@ def evidence_command(
     engine = prepare_database(st.database_url)
     try:
         settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
-        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or st.alarm_base_url, settings=settings)
+        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or st.alarms.base_url, settings=settings)
         from ecosentry.locale import translations
 
         data = evidence_pack_pdf(pack, translations(st.default_locale).gettext)  # the deployment's language

@@ -137,7 +137,8 @@ def offline_threshold(min_interval_minutes: int, factor: float, floor_minutes: f
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    """Settings of the continuous detection job (from :class:`ecosentry.settings.Settings`)."""
+    """Settings of the continuous detection job (from the section ``monitoring`` of
+    :class:`ecosentry.settings.Settings`)."""
 
     every: float = 60.0
     point_every: float = 300.0
@@ -151,12 +152,14 @@ class DetectionSettings:
 
     @classmethod
     def from_settings(cls, st: Any) -> "DetectionSettings":
-        return cls(every=st.detect_every, point_every=st.detect_point_every, recent_hours=st.detect_recent_hours,
-                   offline_factor=st.offline_factor,
-                   offline_min_minutes=st.offline_min_minutes,
-                   logger_fault_threshold=st.logger_fault_threshold,
-                   logger_fault_window_minutes=st.logger_fault_window_minutes,
-                   window=DetectWindow(st.detect_minute_hours, st.detect_hour_days))
+        """From the settings object's section ``monitoring`` (:class:`..settings.MonitoringSettings`)."""
+        m = st.monitoring
+        return cls(every=m.detect_every, point_every=m.detect_point_every, recent_hours=m.detect_recent_hours,
+                   offline_factor=m.offline_factor,
+                   offline_min_minutes=m.offline_min_minutes,
+                   logger_fault_threshold=m.logger_fault_threshold,
+                   logger_fault_window_minutes=m.logger_fault_window_minutes,
+                   window=DetectWindow(m.detect_minute_hours, m.detect_hour_days))
 
 
 class DetectionJob:

@@ -128,7 +128,7 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
     for k in keys:
         by_hour[k[2]].add(k)
     now = datetime.now(timezone.utc)
-    zs_method = get_settings().zs_method
+    zs_method = get_settings().monitoring.zs_method
     written = 0
     o = s.observations
     with engine.begin() as conn:

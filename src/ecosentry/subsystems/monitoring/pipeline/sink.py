@@ -28,7 +28,7 @@ class ObservationSink:
 
     @classmethod
     def from_settings(cls, engine: Engine, settings, directory: PointDirectory) -> ObservationSink:
-        return cls(engine, directory, auto_gap_marks=settings.auto_gap_marks)
+        return cls(engine, directory, auto_gap_marks=settings.monitoring.auto_gap_marks)
 
     def write(self, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
         return self._result(write_envelopes(self.engine, spool_id, list(items)))

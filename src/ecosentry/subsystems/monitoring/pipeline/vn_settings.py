@@ -21,7 +21,8 @@ class VnIntakeSettings(BaseModel):
     #: A file received more than this after its time is late (Art. 39: "at the latest 5 minutes"). [min]
     late_after_minutes: float = 5.0
     #: A file received more than this after its time is back-fill (from the logger's buffer). 60 min is the
-    #: platform's 即时/补全 cut-off (``ECOSENTRY_REALTIME_GRACE_MINUTES``), so both notions agree. [min] (ours)
+    #: platform's 即时/补全 cut-off (``ECOSENTRY_MONITORING__REALTIME_GRACE_MINUTES``), so both notions agree.
+    #: [min] (ours)
     backfill_after_minutes: float = 60.0
     #: Older files are refused ``too_old`` (the logger keeps ≥ 60 days, Art. 39). [d]
     max_age_days: float = 60.0

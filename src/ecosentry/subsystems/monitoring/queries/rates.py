@@ -63,11 +63,12 @@ def point_rate_counts(engine: Engine, point_id: int, t0: datetime, t1: datetime,
         The time of the computation (default: the clock); hours not ended by then are not expected.
     realtime_grace_minutes : int or None
         In 即时 mode, a record received later than this after its hour's end counts as back-filled
-        (default: ``ECOSENTRY_REALTIME_GRACE_MINUTES``).
+        (default: the setting ``monitoring.realtime_grace_minutes``,
+        ``ECOSENTRY_MONITORING__REALTIME_GRACE_MINUTES``).
     """
     now = now or datetime.now(timezone.utc)
     if realtime_grace_minutes is None:
-        realtime_grace_minutes = get_settings().realtime_grace_minutes
+        realtime_grace_minutes = get_settings().monitoring.realtime_grace_minutes
     h, pf = s.hourly_values, s.point_factors
     with engine.connect() as conn:
         factors = list(conn.scalars(select(pf.c.factor_code).where(pf.c.point_id == point_id, pf.c.assessed)
