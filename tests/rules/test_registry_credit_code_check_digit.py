@@ -2,7 +2,7 @@
 
 import pytest
 
-from ecosentry.registry_codes import (
+from ecosentry.protocols.credit_code import (
     credit_code_check_digit,
     is_valid_credit_code,
     is_valid_organization_code,

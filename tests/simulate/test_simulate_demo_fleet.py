@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 import yaml
 
-from ecosentry.registry_codes import is_valid_credit_code, is_valid_organization_code
+from ecosentry.protocols.credit_code import is_valid_credit_code, is_valid_organization_code
 from ecosentry.subsystems.monitoring.simulate.fleet import REGIONS, demo_fleet, write_fleet_yaml
 from ecosentry.subsystems.monitoring.simulate.profiles import gas_profile
 from ecosentry.store.seed import factor_index

@@ -34,7 +34,7 @@ standards that would displace GB 8978 (e.g. GB 3544-2008 for paper mills) are no
 References
 ----------
 .. [1] GB/T 2260 中华人民共和国行政区划代码. .. [2] GB/T 4754-2017 国民经济行业分类.
-.. [3] GB 32100-2015; GB 11714-1997 (see :mod:`ecosentry.registry_codes`).
+.. [3] GB 32100-2015; GB 11714-1997 (see :mod:`ecosentry.protocols.credit_code`).
 .. [4] HJ 212-2017 (ST system codes, MinInterval, RtdInterval, factor codes).
 .. [5] shared/reference/china-vietnam-rules.md §3.2 (reference O2), §4.1 (hourly vs daily), §4.3 (limits).
 """
@@ -49,7 +49,7 @@ from pathlib import Path
 
 import yaml
 
-from ecosentry.registry_codes import CREDIT_CODE_CHARSET, credit_code_check_digit, organization_code_check_digit
+from ecosentry.protocols.credit_code import CREDIT_CODE_CHARSET, credit_code_check_digit, organization_code_check_digit
 
 __all__ = ["demo_fleet", "write_fleet_yaml", "demo_accounts", "REGIONS", "DEMO_PASSWORD"]
 
