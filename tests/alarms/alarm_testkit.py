@@ -22,7 +22,7 @@ from ecosentry.alarms.channels.base import DeliveryResult, Notification  # noqa:
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.store import schema as s  # noqa: E402
 from ecosentry.store.db import make_engine  # noqa: E402
-from ecosentry.store.registry import import_fleet  # noqa: E402
+from ecosentry.fleet import import_fleet  # noqa: E402
 
 PROVINCE, CITY, COUNTY = "320000", "320500", "320506"
 #: Tables the alarm tests write to (emptied before each PostgreSQL test).

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from ecosentry.alarms.channels.base import Channel
-from ecosentry.alarms.channels.config import ChannelSettings, absolute_url, build_channels
+from ecosentry.alarms.channels.base import absolute_url
+from ecosentry.alarms.channels.config import ChannelSettings, build_channels
 from ecosentry.alarms.channels.email import EmailChannel
 from ecosentry.alarms.channels.live import LiveChannel, LiveHub
 from ecosentry.alarms.channels.sms import SmsChannel

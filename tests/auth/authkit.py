@@ -16,7 +16,7 @@ from ecosentry.auth.accounts import create_user
 from ecosentry.auth.apikeys import create_api_key
 from ecosentry.subsystems.monitoring.store import marks as mark_store
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 PASSWORD = "correct horse battery"
 COUNTY_A, COUNTY_B, CITY, PROVINCE = "320506", "320507", "320500", "320000"

@@ -14,7 +14,7 @@ from ecosentry.cli import app as cli
 from ecosentry.service import prepare_database
 from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_fleet
 from ecosentry.store import schema as s
-from ecosentry.store.registry import RegistryError, import_fleet
+from ecosentry.fleet import RegistryError, import_fleet
 
 USERS = [
     {"username": "ent", "role": "enterprise", "enterprise": "91320506MA1MATRXA1", "password": "first password",

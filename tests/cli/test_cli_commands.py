@@ -15,7 +15,7 @@ from ecosentry.settings import get_settings
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet, write_fleet_yaml
 from ecosentry.store import schema as s
 from ecosentry.store.db import make_engine
-from ecosentry.store.registry import CSV_COLUMNS
+from ecosentry.fleet import CSV_COLUMNS
 
 runner = CliRunner()
 REGISTRY_TABLES = (s.regions, s.enterprises, s.outlets, s.points, s.point_factors, s.limits, s.users)

@@ -14,7 +14,7 @@ import httpx
 from ecosentry.protocols.hj212 import build_frame
 from ecosentry.service import Service, prepare_database
 from ecosentry.settings import Settings
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 GAS_MN = "TEST0000000000000000GAS1"
 WATER_MN = "TEST000000000000000WAT01"

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from ecosentry.alarms.subscriptions import create_subscription
 from ecosentry.api.app import create_app
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service, AsUsers
 
 CST = timezone(timedelta(hours=8))

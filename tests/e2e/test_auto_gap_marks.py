@@ -94,7 +94,7 @@ def auto_marks(engine) -> list[tuple[datetime, datetime, str | None]]:
 
 
 async def test_one_gap_of_a_point_is_one_mark_covering_all_its_factors(tmp_path, db_url):
-    from ecosentry.store.registry import import_fleet
+    from ecosentry.fleet import import_fleet
 
     # 08:00–08:59, every factor every minute, except 08:20–08:39 (20 minutes: the logger was silent)
     gap = range(20, 40)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from ecosentry.protocols.hj212 import parse_frame
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service
 
 T0 = datetime(2026, 11, 21, 10, 0, 0)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from helpers import GAS_MN, Logger, minute_frame, running_service
 
 from test_alarms_pipeline import CST, RNG, fleet_with_nox_limit_and_a_county_user, open_alarms

@@ -22,7 +22,8 @@ from ecosentry.protocols.hj212 import crc16, parse_frame
 from ecosentry.store import schema as s
 from ecosentry.store.audit import list_audit
 from ecosentry.subsystems.monitoring.store.logger_faults import rejected_frames
-from ecosentry.store.registry import PointInfo, import_fleet
+from ecosentry.fleet import import_fleet
+from ecosentry.store.registry import PointInfo
 from helpers import FLEET, GAS_MN, PW, AsUsers, Logger, minute_frame, running_service
 
 T0 = datetime(2026, 11, 20, 8, 0, 0)  # local time (Asia/Shanghai)

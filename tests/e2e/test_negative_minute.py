@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from helpers import Logger, running_service
 
 from test_alarms_pipeline import RNG, fleet_with_nox_limit_and_a_county_user, open_alarms, send_hours

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ecosentry.api.app import create_app
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service, AsUsers
 
 DAY = datetime(2026, 11, 10)  # local (Asia/Shanghai)
@@ -261,7 +261,7 @@ async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url):
 
     bad = fleet_with_limits()
     bad["enterprises"][0]["outlets"][0]["points"][0]["factors"][0]["limits"][0]["season"] = "monsoon"
-    from ecosentry.store.registry import RegistryError
+    from ecosentry.fleet import RegistryError
     with pytest.raises(RegistryError, match="season"):
         from ecosentry.service import prepare_database
         import_fleet(prepare_database(f"sqlite:///{tmp_path / 'x.sqlite'}"), {**bad, "regions": FLEET["regions"]})

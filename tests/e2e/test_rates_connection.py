@@ -25,7 +25,7 @@ from ecosentry.subsystems.monitoring.reports.rate_report import build_rate_repor
 from ecosentry.subsystems.monitoring.rules.cn.rates import expected_hours
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.marks import file_mark, review_mark
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from ecosentry.subsystems.monitoring.web.dashboard import overview
 from helpers import FLEET, GAS_MN, AsUsers, Logger, api_user, minute_frame, running_service
 

@@ -13,7 +13,7 @@ from ecosentry.settings import Settings
 from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet, iter_station_files_detailed
 from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 
 async def wait_for(predicate, timeout: float = 60.0):

@@ -17,7 +17,7 @@ import pytest
 from ecosentry.pipeline.parent_watch import watch_parent
 from ecosentry.pipeline.spool_lock import LOCK_FILE, SpoolBusy, SpoolLock
 from ecosentry.service import prepare_database
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from helpers import FLEET
 
 WAIT = 60.0  # bound of every wait below; none asserts how fast anything happens [s]

@@ -15,7 +15,7 @@ from ecosentry.protocols.hj212 import parse_frame
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from forward_testkit import (  # noqa: F401  (fixture)
     FAST,
     LOCAL_MN,

@@ -35,7 +35,7 @@ from ecosentry.service import prepare_database
 from ecosentry.settings import get_settings
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from forward_testkit import (
     LOCAL_MN,
     LOCAL_PW,

@@ -16,7 +16,7 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 from forward_testkit import (
     FAST,
     VN_FLEET,

@@ -17,7 +17,7 @@ from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WATER = "HN_PHCH_NUOPCH"

@@ -14,7 +14,7 @@ from helpers import FLEET, GAS_MN, WATER_MN  # noqa: E402
 
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.store import schema as s  # noqa: E402
-from ecosentry.store.registry import import_fleet  # noqa: E402
+from ecosentry.fleet import import_fleet  # noqa: E402
 
 
 @pytest.fixture

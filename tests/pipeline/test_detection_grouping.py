@@ -19,7 +19,7 @@ from ecosentry.subsystems.monitoring.pipeline.detection import (
 )
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET  # noqa: E402

@@ -14,7 +14,7 @@ from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.subsystems.monitoring.pipeline.periods import recompute_days
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET, GAS_MN  # noqa: E402

@@ -16,6 +16,7 @@ from ecosentry.protocols.hj212 import (
     build_frame,
     crc16,
     data_records,
+    frame_dict,
     parse_frame,
 )
 
@@ -265,16 +266,16 @@ def test_gbk_text_is_decoded():
 def test_unknown_header_items_are_kept():
     f = parse_frame(frame_of("QN=1;ST=32;CN=2011;Foo=bar;PW=1;MN=M;Flag=4;CP=&&&&"))
     assert f.header_extra == (("Foo", "bar"),)
-    assert f.to_dict()["header_extra"] == {"Foo": "bar"}
+    assert frame_dict(f)["header_extra"] == {"Foo": "bar"}
 
 
-def test_to_dict_is_json_ready_and_complete():
+def test_frame_dict_is_json_ready_and_complete():
     raw = frame_of(
         "QN=20160801085857223;ST=32;CN=2051;PW=123456;MN=010000A8900016F000169DC0;Flag=5;"
         "CP=&&DataTime=20160801084000;w00000-Cou=10.5,w00000-Min=16.4,w00000-Avg=17.5,"
         "w00000-Max=20.1,w00000-Flag=N&&"
     )
-    d = json.loads(json.dumps(parse_frame(raw).to_dict()))
+    d = json.loads(json.dumps(frame_dict(parse_frame(raw))))
     assert d["cn"] == "2051" and d["cn_name"] == "minute data"
     assert (d["flag"], d["version"], d["reply_wanted"], d["is_subpacket"]) == (5, 1, True, False)
     assert d["data_time"] == "2016-08-01T08:40:00"

@@ -25,7 +25,7 @@ from ecosentry.subsystems.monitoring.reports.evidence import (EvidenceSettings, 
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.marks import file_mark
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, AsUsers, minute_frame  # noqa: E402

@@ -21,7 +21,7 @@ from ecosentry.subsystems.monitoring.reports.evidence import build_evidence_pack
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.store.partitions import ensure_month_partitions
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 UTC = timezone.utc
 MN = "SHAPE000000000000000GAS1"

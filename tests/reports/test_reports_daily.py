@@ -20,7 +20,7 @@ from ecosentry.subsystems.monitoring.reports.pdf import daily_report_pdf
 from ecosentry.subsystems.monitoring.reports.xlsx import FIRST_DATA_ROW, HEADER_ROW, daily_report_xlsx
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN  # noqa: E402

@@ -22,7 +22,7 @@ from ecosentry.subsystems.monitoring.reports.rate_report import build_rate_repor
 from ecosentry.subsystems.monitoring.reports.tabular import XLSX_FIRST_DATA_ROW, XLSX_HEADER_ROW
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN  # noqa: E402

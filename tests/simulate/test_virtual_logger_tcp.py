@@ -28,7 +28,7 @@ from ecosentry.settings import Settings
 from ecosentry.subsystems.monitoring.simulate.logger import VirtualLogger
 from ecosentry.subsystems.monitoring.simulate.runner import fleet_loggers
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, running_service  # noqa: E402

@@ -16,7 +16,8 @@ from ecosentry.subsystems.monitoring.simulate.vn_stations import (
     demo_vn_fleet, is_valid_mst, iter_station_files, iter_station_files_detailed, mst_check_digit,
 )
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet, load_point_directory
+from ecosentry.fleet import import_fleet
+from ecosentry.store.registry import load_point_directory
 from ecosentry.store.seed import factor_index
 
 WATER = {"Flow_In", "Flow_Out", "Temp", "pH", "TSS", "COD", "NH4+"}

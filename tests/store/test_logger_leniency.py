@@ -8,7 +8,8 @@ from ecosentry.service import prepare_database
 from ecosentry.store import registry_edit
 from ecosentry.store import schema as s
 from ecosentry.store.audit import list_audit
-from ecosentry.store.registry import import_fleet, load_point_directory
+from ecosentry.fleet import import_fleet
+from ecosentry.store.registry import load_point_directory
 
 
 FLEET = {

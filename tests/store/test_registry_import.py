@@ -16,14 +16,8 @@ from ecosentry.service import prepare_database
 from ecosentry.subsystems.monitoring.simulate.fleet import REGIONS, demo_fleet, write_fleet_yaml
 from ecosentry.store import schema as s
 from ecosentry.store.db import alembic_config, make_engine, migrate
-from ecosentry.store.registry import (
-    CSV_COLUMNS,
-    RegistryError,
-    import_fleet,
-    load_fleet_file,
-    load_point_directory,
-    region_subtree,
-)
+from ecosentry.fleet import CSV_COLUMNS, RegistryError, import_fleet, load_fleet_file
+from ecosentry.store.registry import load_point_directory, region_subtree
 
 REGISTRY_TABLES = (s.regions, s.enterprises, s.outlets, s.points, s.point_factors, s.limits, s.users)
 REGION_NAMES = {r["code"]: r["name"] for r in REGIONS}

@@ -28,7 +28,7 @@ from ecosentry.auth.deps import hash_api_key  # noqa: E402
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.store import schema as s  # noqa: E402
 from ecosentry.subsystems.monitoring.store.marks import file_mark  # noqa: E402
-from ecosentry.store.registry import import_fleet  # noqa: E402
+from ecosentry.fleet import import_fleet  # noqa: E402
 
 OTHER_MN = "TEST0000000000000HUQIU01"
 OTHER_NAME = "苏州虎丘化工有限公司"

@@ -16,7 +16,7 @@ from layout_kit import serve
 from pages_testkit import PAGES_FLEET, add_alarm, add_hours, add_latest, add_users, ids, publish
 
 from ecosentry.service import prepare_database
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 FACTORS = ("a21026", "a21002", "a19001", "a01012", "a01013", "a01011", "a01014", "a21005", "a34013")

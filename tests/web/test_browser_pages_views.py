@@ -22,7 +22,7 @@ from pages_testkit import (OTHER_NAME, PAGES_FLEET, add_alarm, add_days, add_hou
                            add_users, ids, publish)
 
 from ecosentry.service import prepare_database  # noqa: E402
-from ecosentry.store.registry import import_fleet  # noqa: E402
+from ecosentry.fleet import import_fleet  # noqa: E402
 
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 VIEWPORTS = (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844}))

@@ -18,7 +18,7 @@ from helpers import FLEET, GAS_MN, WATER_MN, Logger, minute_frame, running_servi
 from pages_testkit import add_users  # noqa: E402
 
 from ecosentry.service import prepare_database  # noqa: E402
-from ecosentry.store.registry import import_fleet  # noqa: E402
+from ecosentry.fleet import import_fleet  # noqa: E402
 
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 

@@ -75,7 +75,7 @@ def test_enterprise_list_search_filter_sort_and_paging(client, engine, keys):
 
 
 def test_enterprise_list_pages(engine, keys, client):
-    from ecosentry.store.registry import import_fleet
+    from ecosentry.fleet import import_fleet
     from pages_testkit import PAGES_FLEET
 
     fleet = {"regions": PAGES_FLEET["regions"], "enterprises": [

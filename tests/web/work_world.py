@@ -17,7 +17,7 @@ from ecosentry.alarms import store as alarms
 from ecosentry.auth import accounts
 from ecosentry.auth.apikeys import create_api_key
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 GAS_A = "TEST0000000000000000GAS1"
 WATER_A = "TEST000000000000000WAT01"

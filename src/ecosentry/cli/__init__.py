@@ -1,9 +1,10 @@
 """The ``ecosentry`` command line: one Typer app (``ecosentry.cli:app``, also ``python -m ecosentry.cli``).
 
-The core's commands and groups are in ``main`` (serve, worker, demo, registry, rules, users, and the empty
-``bench`` and ``alarm`` groups); each installed subsystem adds its own through its ``register(app, groups)``
-(:attr:`ecosentry.contracts.subsystem.Subsystem.cli`). The README's command table is tested against this app
-(tests/cli/test_cli_readme.py).
+The core's commands and groups are in ``main`` (serve, worker, demo, registry, rules, users, and the ``bench``
+and ``alarm`` groups); each installed subsystem adds its own through its ``register(app, groups)``
+(:attr:`ecosentry.contracts.subsystem.Subsystem.cli`). A subsystem's commands use the shared consoles and
+helpers of :mod:`ecosentry.terminal`, below this shell, never this package. The README's command table is
+tested against this app (tests/cli/test_cli_readme.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from ecosentry.cli.main import alarm_app, app, bench_app, registry_app, rules_ap
 from ecosentry.cli.users import app as users_app
 from ecosentry.installed import each
 
-__all__ = ["app"]
+__all__ = ["app", "GROUPS"]
 
+#: The core's command groups a subsystem may add commands to.
 GROUPS = {"registry": registry_app, "bench": bench_app, "rules": rules_app, "alarm": alarm_app, "user": users_app}
 
 for _name, _group in GROUPS.items():

@@ -74,7 +74,7 @@ def registry_import(path: Path = typer.Argument(..., exists=True, dir_okay=False
                                                 help="fleet file (.yaml/.yml nested, or .csv one row per point-factor)")) -> None:
     """Load regions, enterprises, outlets, points, factors, limits and users (idempotent)."""
     from ecosentry.service import prepare_database
-    from ecosentry.store.registry import RegistryError, import_fleet, load_fleet_file
+    from ecosentry.fleet import RegistryError, import_fleet, load_fleet_file
 
     st = get_settings()
     engine = prepare_database(st.database_url)
@@ -170,7 +170,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
     from ecosentry.contracts.subsystem import DemoOptions
     from ecosentry.installed import each
     from ecosentry.service import Service, prepare_database
-    from ecosentry.store.registry import import_fleet
+    from ecosentry.fleet import import_fleet
 
     if country not in ("cn", "vn"):
         err.print("[red]--country must be cn or vn[/red]")

@@ -1,7 +1,7 @@
 """Registry edits one row at a time (the administration pages): create and update regions, enterprises,
 outlets, points, factors and limits, each checked and audited; read and check the user form.
 
-:func:`ecosentry.store.registry.import_fleet` loads whole fleets; this module is its single-row companion.
+:func:`ecosentry.fleet.import_fleet` loads whole fleets; this module is its single-row companion.
 Every field is declared once (:data:`ENTITIES`: kind, required, length, choices, reference); :func:`create`
 and :func:`update` convert the form's strings, check types, references, unique keys and the rules between
 fields (a limit needs a bound, a regulator needs a region …) and raise :class:`RegistryEditError` naming the

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 
 from ecosentry.pipeline.spool_lock import SpoolBusy
-from ecosentry.service import PortInUse
+from ecosentry.contracts.subsystem import PortInUse
 from ecosentry.web.i18n import LOCALES, translations
 
 __all__ = ["cli_language", "port_in_use_message", "spool_busy_message"]

@@ -8,10 +8,19 @@ with a sentence saying why, so one bad address never stops the others.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["AlarmEvent", "Notification", "DeliveryResult", "Channel"]
+from pydantic import SecretStr
+
+from ecosentry.metrics import counters
+
+__all__ = ["AlarmEvent", "Notification", "DeliveryResult", "Channel", "secret_value", "absolute_url", "alarm_json",
+           "plain_title", "tally"]
+
+log = logging.getLogger(__name__)
 
 #: What happened to the alarm that this notification reports.
 AlarmEvent = Literal["raised", "updated", "escalated", "repeat", "acknowledged", "cleared", "assigned", "commented"]
@@ -74,3 +83,52 @@ class Channel(Protocol):
 
     async def send(self, notification: Notification) -> DeliveryResult:
         ...
+
+
+# -- what every channel does alike (the builder in config.py sits above the channels, so these live here) --
+
+
+def secret_value(secret: SecretStr | None) -> str:
+    """The plain text of an optional secret (empty string when unset)."""
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def absolute_url(url: str | None, base: str | None) -> str | None:
+    """Join a relative alarm link (``/alarms/12``) with the public base URL; absolute links pass unchanged."""
+    if not url:
+        return None
+    if "://" in url or not base:
+        return url
+    return base.rstrip("/") + "/" + url.lstrip("/")
+
+
+def alarm_json(payload: dict[str, Any]) -> dict[str, Any]:
+    """The alarm inside a notification payload: ``payload["alarm"]`` as composed by
+    :func:`ecosentry.alarms.routing.compose` (``{"event": ..., "alarm": {...}}``), else the payload itself."""
+    inner = payload.get("alarm")
+    return inner if isinstance(inner, dict) else payload
+
+
+def plain_title(title: str, severity: str, tag: str | None = None) -> str:
+    """The title without a leading ``[SEVERITY]`` tag (or ``[tag]``, the severity in the recipient's
+    language), so a channel adding its own does not repeat it."""
+    stripped = title.lstrip()
+    for t in (f"[{severity.upper()}]", f"[{tag}]" if tag else None):
+        if t and stripped.upper().startswith(t.upper()):
+            return stripped[len(t):].lstrip()
+    return title
+
+
+def tally(channel_name: str, counts: Counter[str], notification: Notification,
+          result: DeliveryResult) -> DeliveryResult:
+    """Count and log one delivery (process counters ``notify.<channel>.ok`` / ``.failed``, see /api/v1/stats).
+
+    Returns the result unchanged, so a channel can ``return tally(...)``.
+    """
+    outcome = "ok" if result.ok else "failed"
+    counts[outcome] += 1
+    counters.inc(f"notify.{channel_name}.{outcome}")
+    level = logging.INFO if result.ok else logging.WARNING
+    log.log(level, "%s notification alarm=%s event=%s to=%s: %s%s", channel_name, notification.alarm_id,
+            notification.event, notification.recipient, outcome, f" ({result.detail})" if result.detail else "")
+    return result

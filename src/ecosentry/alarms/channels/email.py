@@ -16,8 +16,8 @@ from collections import Counter
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from ecosentry.alarms.channels.base import DeliveryResult, Notification
-from ecosentry.alarms.channels.config import ChannelSettings, absolute_url, plain_title, secret_value, tally
+from ecosentry.alarms.channels.base import DeliveryResult, Notification, absolute_url, plain_title, secret_value, tally
+from ecosentry.alarms.channels.settings import ChannelSettings
 
 __all__ = ["EmailChannel", "build_message"]
 

@@ -24,8 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecosentry.alarms.channels.base import DeliveryResult, Notification
-from ecosentry.alarms.channels.config import alarm_json, tally
+from ecosentry.alarms.channels.base import DeliveryResult, Notification, alarm_json, tally
 from ecosentry.metrics import counters
 
 __all__ = ["LiveMessage", "Subscription", "LiveHub", "LiveChannel", "message_regions", "gbt2260_ancestors"]

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from ecosentry.alarms.channels.base import DeliveryResult, Notification
-from ecosentry.alarms.channels.config import (ChannelSettings, absolute_url, alarm_json, plain_title,
-                                              secret_value, tally)
+from ecosentry.alarms.channels.base import (DeliveryResult, Notification, absolute_url, alarm_json, plain_title,
+                                            secret_value, tally)
+from ecosentry.alarms.channels.settings import ChannelSettings
 
 __all__ = ["SmsChannel", "normalise_phone", "sms_text"]
 

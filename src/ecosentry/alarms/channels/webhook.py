@@ -33,8 +33,8 @@ from typing import Any
 import httpx
 
 from ecosentry import __version__
-from ecosentry.alarms.channels.base import DeliveryResult, Notification
-from ecosentry.alarms.channels.config import ChannelSettings, absolute_url, alarm_json, secret_value, tally
+from ecosentry.alarms.channels.base import DeliveryResult, Notification, absolute_url, alarm_json, secret_value, tally
+from ecosentry.alarms.channels.settings import ChannelSettings
 
 __all__ = ["WebhookChannel", "sign", "verify_signature", "delivery_id", "webhook_body"]
 

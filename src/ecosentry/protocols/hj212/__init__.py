@@ -43,6 +43,7 @@ from .records import (
     DataRecord,
     data_records,
     format_number,
+    frame_dict,
     records_to_cp,
     restart_time,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "data_segment",
     "execution_reply",
     "format_number",
+    "frame_dict",
     "is_known_cn",
     "notification_reply",
     "parse_frame",

@@ -177,17 +177,12 @@ class Frame:
         """Return the data segment bytes (what the CRC covers)."""
         return data_segment(self.raw)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict: header, decoded flag bits, CP, records.
+    def header_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of the header, the decoded flag bits and the CP groups.
 
-        Raises
-        ------
-        BadField
-            If a data record cannot be decoded (see
-            :func:`~ecosentry.protocols.hj212.records.data_records`).
+        :func:`~ecosentry.protocols.hj212.records.frame_dict` adds the decoded records: records are read from
+        a frame, so the codec of the records sits above this module, not below it.
         """
-        from .records import data_records  # records imports this module
-
         data_time = self.data_time
         out: dict[str, Any] = {
             "qn": self.qn,
@@ -204,7 +199,6 @@ class Frame:
             "pno": self.pno,
             "data_time": None if data_time is None else data_time.isoformat(),
             "cp": self.cp_groups(),
-            "records": [r.to_dict() for r in data_records(self)],
         }
         if self.header_extra:
             out["header_extra"] = dict(self.header_extra)

@@ -239,6 +239,22 @@ def data_records(frame: Frame) -> list[DataRecord]:
     ]
 
 
+def frame_dict(frame: Frame) -> dict[str, Any]:
+    """Return a JSON-ready dict of a frame: header, decoded flag bits, CP and records.
+
+    Raises
+    ------
+    BadField
+        If a data record cannot be decoded (see :func:`data_records`).
+    """
+    out = frame.header_dict()
+    header_extra = out.pop("header_extra", None)
+    out["records"] = [r.to_dict() for r in data_records(frame)]
+    if header_extra is not None:
+        out["header_extra"] = header_extra
+    return out
+
+
 def restart_time(frame: Frame) -> datetime | None:
     """Return ``RestartTime`` of a 2081 frame (data logger boot time), or None.
 

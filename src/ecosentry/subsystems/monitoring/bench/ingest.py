@@ -32,7 +32,7 @@ from ecosentry.protocols.hj212 import FrameReader, HJ212Error, build_frame
 from ecosentry.service import prepare_database
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 from ecosentry.store import schema as s
-from ecosentry.store.registry import import_fleet
+from ecosentry.fleet import import_fleet
 
 WINDOW = 8  # frames in flight per logger (latency at saturation ≈ loggers × WINDOW / throughput)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import click
 import typer
 
-from ecosentry.protocols.hj212 import HJ212Error, parse_frame
+from ecosentry.protocols.hj212 import HJ212Error, frame_dict, parse_frame
 
 app = typer.Typer(
     help="HJ 212-2017 tools: decode frames sent by pollution-source data loggers.",
@@ -55,7 +55,7 @@ def parse(
         if not frame_bytes.strip():
             continue
         try:
-            result = {"ok": True, "frame": parse_frame(frame_bytes, strict_cn=not lenient_cn).to_dict()}
+            result = {"ok": True, "frame": frame_dict(parse_frame(frame_bytes, strict_cn=not lenient_cn))}
             good += 1
         except HJ212Error as exc:
             result = {"ok": False, **exc.to_dict()}

@@ -36,11 +36,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from ecosentry.subsystems.monitoring.detect.model import (
     Finding,
@@ -55,10 +54,8 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime64,
     valid_mask,
 )
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings, NationalSettings
 from ecosentry.contracts.catalogue import Rule, get, register
-
-if TYPE_CHECKING:
-    from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
 __all__ = [
     "NationalSettings",
@@ -74,65 +71,6 @@ __all__ = [
     "detect_o2_logic",
     "detect_zero_while_running",
 ]
-
-
-class NationalSettings(BaseModel):
-    """Thresholds of the national-rule detectors (``cfg.national``); defaults cite their source."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    #: A flue-gas factor needs at least this many minutes of minute records in an hour [min] (数据缺失;
-    #: notes §5.2 [S]; HJ 76-2017 App. B). A record at MinInterval Δ counts Δ minutes (notes §2.1, ours).
-    min_minutes_per_hour: float = 45.0
-    #: Hourly data missing for longer than this [h] without back-fill is escalated to critical (notes §5.2
-    #: [S]: "> 168 h").
-    backfill_hours: float = 168.0
-    #: Mark types whose hours need carry no data: 停运 leaves the statistics period (notes §1.2 [S]).
-    missing_exempt_marks: tuple[str, ...] = ("stopped",)
-    #: 恒值: the same value ≥ 0 for at least this many consecutive hours [h] during normal production
-    #: (notes §5.2 [S]).
-    constant_hours: float = 4.0
-    #: Two successive values count as "the same" when they differ by at most this [factor unit]; 0 = exact
-    #: equality, as the national rule reads (ours).
-    constant_tolerance: float = 0.0
-    #: Also look for ``constant_hours`` of identical *minute* values when a factor has hourly data too (ours;
-    #: see the module notes). Factors with only minute data are always checked on minutes.
-    constant_on_minutes: bool = True
-    #: Roles checked for constant values: concentration (measured and 折算), velocity, O2 (notes §5.2 [S]).
-    constant_roles: tuple[str, ...] = ("concentration", "velocity", "o2")
-    #: Half-month window of the range rule: ``"calendar"`` = local 1st–15th and 16th–end of month,
-    #: ``"rolling"`` = every window of ``range_window_days`` starting at a valid hour (ours; the national
-    #: text says only "半月").
-    range_window: Literal["calendar", "rolling"] = "calendar"
-    #: Length of a rolling window [day] (ours; half a month).
-    range_window_days: float = 15.0
-    #: The range (max − min) of valid hourly means below this [%] of the denominator is flagged (notes
-    #: §5.2 [S]).
-    range_max_pct: float = 5.0
-    #: Denominator of the relative range; the national text does not say (notes §5.2: UNCONFIRMED, ours).
-    range_denominator: Literal["mean", "median", "max"] = "mean"
-    #: A window is judged only with at least this many valid running hours [h] (ours; half of 360 h).
-    range_min_hours: int = 180
-    #: Values below ``-negative_tolerance`` are negative [factor unit] (notes §5.2 [S]: "< 0"; 0 = national).
-    negative_tolerance: float = 0.0
-    #: Roles checked for negative values: emission (flow), concentration (and 折算), velocity, O2 (§5.2 [S]).
-    negative_roles: tuple[str, ...] = ("concentration", "velocity", "o2", "flow")
-    #: Data while stopped: the normal-running reference (median flow or concentration) needs this many
-    #: hours not declared stopped [h] (ours).
-    stopped_reference_min_hours: float = 24.0
-    #: Data while stopped, without flow/O2: a concentration above this fraction of its normal-running median
-    #: looks like production (ours).
-    stopped_concentration_fraction: float = 0.5
-    #: Flue-gas temperature at or below this [°C] is ambient, above it the flue is hot (running) (ours).
-    ambient_temperature_max_c: float = 40.0
-    #: O2 logic anomalies shorter than this [h] are start-up/shut-down transitions, not findings (ours).
-    o2_logic_min_hours: float = 2.0
-    #: Mark types whose hours the O2 logic rule skips (transitions; ours).
-    o2_logic_exempt_marks: tuple[str, ...] = ("startup_shutdown",)
-    #: A concentration at or below this [factor unit] (and ≥ 0) is "zero" (notes §5.6, ours).
-    zero_epsilon: float = 0.0
-    #: Zero concentration while running is flagged from this duration on [h] (ours).
-    zero_min_hours: float = 1.0
 
 
 # ---------------------------------------------------------------------------------------------- catalogue

@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from pydantic import BaseModel, ConfigDict
 
 from ecosentry.subsystems.monitoring.detect.model import (
     Finding,
@@ -45,10 +44,8 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime64,
     valid_mask,
 )
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings, PatternSettings
 from ecosentry.contracts.catalogue import Rule, register
-
-if TYPE_CHECKING:
-    from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
 __all__ = [
     "PatternSettings",
@@ -68,140 +65,6 @@ __all__ = [
 _MOD = "ecosentry.subsystems.monitoring.detect.patterns"
 _REF = "china-vietnam-rules.md"
 _ANCH = "anchors.md"
-
-
-class PatternSettings(BaseModel):
-    """Thresholds of the pattern detectors. All defaults are ours (the national thresholds of these
-    categories were not obtained, reference notes §5.2) unless a field says otherwise."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # ------------------------------------------------------------ limit hugging 贴限生产 (§5.2 #12, §5.4)
-    #: Lower edge of the "just below the limit" band as a fraction of the limit (§5.6: [0.9·limit, limit)).
-    hug_band_low: float = 0.9
-    #: Share of valid values inside the band that alone makes a finding (ours).
-    hug_share_min: float = 0.3
-    #: Minimum number of valid hourly values looked at (one week, ours).
-    hug_min_values: int = 168
-    #: Histogram cliff: values in [band_low·L, L) at least this many times the values in [L, (2−band_low)·L)
-    #: (the mirror band above the limit) ... (ours; a Gaussian near the limit gives ≲ 4).
-    hug_cliff_ratio: float = 8.0
-    #: ... and at least this share of the values in the band below (ours).
-    hug_cliff_share_min: float = 0.1
-    #: Daily-limit variant: minimum number of valid days (ours).
-    hug_min_days: int = 20
-    #: A day's mean counts with at least this many valid hours (ours; wastewater analysers may sample only
-    #: every 2 h, so below the 20 h of HJ 76 for gas).
-    hug_day_min_hours: int = 12
-
-    # ------------------------------------------------------------ step then flat 突升突降后保持平稳 (§5.2 #11)
-    #: Jump between the level before and the flat level after, relative to the larger of the two (ours).
-    step_jump_frac: float = 0.3
-    #: Hours averaged for the level before the jump (ours).
-    step_level_hours: int = 6
-    #: Minimum length of the flat stretch after the jump [h] (ours).
-    step_flat_hours: int = 6
-    #: "Flat": coefficient of variation of the stretch at most this (ours; honest hourly means rarely
-    #: stay within 1 % for 6 h after a change of load).
-    step_flat_cv: float = 0.01
-    #: Valid hours further apart than this break a stretch [h] (ours).
-    step_max_gap_hours: int = 2
-
-    # ------------------------------------------------------------ cross-channel clone (§5.4, §5.6)
-    #: Pearson r on hourly levels within a local day at or above this (§5.6: r > 0.99, ours).
-    clone_r_min: float = 0.99
-    #: ... and Pearson r on hour-to-hour changes at or above this: same *shape*, not just a common load
-    #: swing (ours).
-    clone_diff_r_min: float = 0.95
-    #: Minimum common valid hours of the pair in the day (ours).
-    clone_min_points: int = 18
-    #: Each channel's coefficient of variation in the day at least this, so two flat lines do not count
-    #: (ours).
-    clone_min_cv: float = 0.02
-    #: Additional physically linked factor pairs never reported (NOx is computed from NO and NO2,
-    #: HJ 212-2017 App. D eq. (21)); role pairs are :data:`LINKED_ROLES`.
-    clone_linked_factors: tuple[tuple[str, str], ...] = (("a21002", "a21003"), ("a21002", "a21004"))
-
-    # ------------------------------------------------------------ day/night 昼夜差异明显 (§5.2 #14, §5.4)
-    #: Night starts at this local hour (inclusive) (ours).
-    night_start_hour: int = 22
-    #: Night ends at this local hour (exclusive) (ours).
-    night_end_hour: int = 6
-    #: A day counts when its night mean is at least this multiple of its day mean (ours).
-    daynight_ratio: float = 2.0
-    #: Minimum number of such days in the window (ours).
-    daynight_min_days: int = 5
-    #: ... and minimum share of the days with enough samples (ours).
-    daynight_min_share: float = 0.3
-    #: Minimum valid day hours and night hours for a day to count (ours).
-    daynight_min_day_hours: int = 6
-    daynight_min_night_hours: int = 4
-
-    # ------------------------------------------------------------ narrow band (§5.3 inspection checklist)
-    #: Variation within this fraction of the analyser range (high − low) is suspicious (§5.3 "2 %" [S]).
-    narrow_range_frac: float = 0.02
-    #: "Long-term": a window of this many hours (one week, ours).
-    narrow_window_hours: int = 168
-    #: Share of the window that must hold valid running values (ours; 75 % as the 45-min rule).
-    narrow_min_share: float = 0.75
-    #: ... and the variation must also be within this fraction of the window's mean level (ours): a low
-    #: concentration on a wide range, a scrubbed flue temperature or pH naturally move less than 2 % of range
-    #: in a week; a fixed or replayed value moves less than a tenth of its own level.
-    narrow_level_frac: float = 0.10
-    #: Hovering at the method detection limit: values at most this multiple of the detection limit (ours).
-    dl_hover_factor: float = 2.0
-    #: ... for at least this long [h] (one week, ours).
-    dl_min_hours: int = 168
-    #: Valid hours further apart than this break a hovering stretch [h] (ours).
-    dl_max_gap_hours: int = 6
-
-    # ------------------------------------------------------------ parameter drift (§5.3, §5.4, §5.2 #15)
-    #: A reported parameter differs from the registered (备案) one by more than this fraction ... (ours).
-    drift_rel_tol: float = 0.001
-    #: ... and more than this absolute amount (ours; absorbs rounding of zero intercepts).
-    drift_abs_tol: float = 1e-9
-    #: Duct area implied by flow/velocity (HJ 212-2017 eq. (30)) off the registered area by more than
-    #: this fraction on a day (ours).
-    area_rel_tol: float = 0.05
-    #: Seconds per flow unit of the flow series: 1 for m³/s (``a00000`` as sent by loggers, reference
-    #: notes "Factors"), 3600 for m³/h.
-    area_flow_unit_s: float = 1.0
-    #: Hours with a lower velocity [m/s] are not used for the implied area (ours).
-    area_min_velocity: float = 0.5
-    #: Minimum usable hours for a day's implied area (ours).
-    area_min_hours: int = 12
-
-    # ------------------------------------------------------------ marks before predicted exceedance (§6.1)
-    #: Mark types that take the monitor off-line (rules.cn.marks types).
-    mark_types: tuple[str, ...] = ("maintenance", "calibration", "fault", "stopped", "comm_interruption",
-                                   "startup_shutdown")
-    #: Valid hours looked at before each mark or gap (ours).
-    mark_lookback_hours: int = 3
-    #: "Predicted exceedance": their mean at least this fraction of the limit, or their linear trend
-    #: reaching the limit in the next hour (ours).
-    mark_pre_limit_frac: float = 0.9
-    #: A run of at least this many hours without a valid value is a gap (ours).
-    mark_gap_min_hours: int = 2
-    #: Minimum number of marks/gaps preceded by a predicted exceedance (ours).
-    mark_min_events: int = 3
-    #: ... as a share of all marks/gaps (ours).
-    mark_min_share: float = 0.5
-    #: ... and at least this multiple of the share of ordinary hours preceded by the same (ours).
-    mark_min_lift: float = 2.0
-
-    # ------------------------------------------------------------ last digit (anchors.md §6.1)
-    #: Minimum number of values for the chi-square test (ours; ≥ 20 expected per digit).
-    digit_min_values: int = 200
-    #: p-value below which the digits are called non-uniform (ours).
-    digit_p_max: float = 0.001
-    #: The values must spread over at least this many resolution steps (5th–95th percentile), else
-    #: last digits are not expected to be uniform (ours).
-    digit_min_spread_steps: float = 100.0
-    #: ... and the largest deviation of a digit's share from 10 % at least this (ours): with a year of
-    #: minute data any tiny quantisation effect is "significant", so an effect size is required too.
-    digit_min_deviation: float = 0.02
-    #: Finest resolution tried: 10^-digit_max_decimals (ours).
-    digit_max_decimals: int = 4
 
 
 #: Role pairs that are physically linked and so may legitimately move together: flow = area × velocity

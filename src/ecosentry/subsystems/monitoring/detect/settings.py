@@ -1,22 +1,241 @@
 """Detector thresholds: one settings object, every field documented with its default and its source.
 
-Each detector family owns its section (``national``, ``patterns``, ``statistical``), defined beside its
-detectors; this module composes them. Deployments override fields from a YAML/JSON mapping
-(:meth:`DetectorSettings.from_mapping`) or the environment (``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6``
-through :class:`ecosentry.settings.Settings`).
+Each detector family has its section (``national``, ``patterns``, ``statistical``); all of them are here,
+below the detectors, because every detector is given the whole object (``detect_x(data, cfg)``) and names its
+type: sections beside the detectors made the detectors and this module import each other. Deployments
+override fields from a YAML/JSON mapping (:meth:`DetectorSettings.from_mapping`) or the environment
+(``ECOSENTRY_DETECT__NATIONAL__CONSTANT_HOURS=6`` through :class:`ecosentry.settings.Settings`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ecosentry.subsystems.monitoring.detect.national import NationalSettings
-from ecosentry.subsystems.monitoring.detect.patterns import PatternSettings
-from ecosentry.subsystems.monitoring.detect.statistical import StatisticalSettings
+__all__ = ["DetectorSettings", "NationalSettings", "PatternSettings", "StatisticalSettings"]
 
-__all__ = ["DetectorSettings"]
+
+class NationalSettings(BaseModel):
+    """Thresholds of the national-rule detectors (``cfg.national``); defaults cite their source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: A flue-gas factor needs at least this many minutes of minute records in an hour [min] (数据缺失;
+    #: notes §5.2 [S]; HJ 76-2017 App. B). A record at MinInterval Δ counts Δ minutes (notes §2.1, ours).
+    min_minutes_per_hour: float = 45.0
+    #: Hourly data missing for longer than this [h] without back-fill is escalated to critical (notes §5.2
+    #: [S]: "> 168 h").
+    backfill_hours: float = 168.0
+    #: Mark types whose hours need carry no data: 停运 leaves the statistics period (notes §1.2 [S]).
+    missing_exempt_marks: tuple[str, ...] = ("stopped",)
+    #: 恒值: the same value ≥ 0 for at least this many consecutive hours [h] during normal production
+    #: (notes §5.2 [S]).
+    constant_hours: float = 4.0
+    #: Two successive values count as "the same" when they differ by at most this [factor unit]; 0 = exact
+    #: equality, as the national rule reads (ours).
+    constant_tolerance: float = 0.0
+    #: Also look for ``constant_hours`` of identical *minute* values when a factor has hourly data too (ours;
+    #: see the module notes). Factors with only minute data are always checked on minutes.
+    constant_on_minutes: bool = True
+    #: Roles checked for constant values: concentration (measured and 折算), velocity, O2 (notes §5.2 [S]).
+    constant_roles: tuple[str, ...] = ("concentration", "velocity", "o2")
+    #: Half-month window of the range rule: ``"calendar"`` = local 1st–15th and 16th–end of month,
+    #: ``"rolling"`` = every window of ``range_window_days`` starting at a valid hour (ours; the national
+    #: text says only "半月").
+    range_window: Literal["calendar", "rolling"] = "calendar"
+    #: Length of a rolling window [day] (ours; half a month).
+    range_window_days: float = 15.0
+    #: The range (max − min) of valid hourly means below this [%] of the denominator is flagged (notes
+    #: §5.2 [S]).
+    range_max_pct: float = 5.0
+    #: Denominator of the relative range; the national text does not say (notes §5.2: UNCONFIRMED, ours).
+    range_denominator: Literal["mean", "median", "max"] = "mean"
+    #: A window is judged only with at least this many valid running hours [h] (ours; half of 360 h).
+    range_min_hours: int = 180
+    #: Values below ``-negative_tolerance`` are negative [factor unit] (notes §5.2 [S]: "< 0"; 0 = national).
+    negative_tolerance: float = 0.0
+    #: Roles checked for negative values: emission (flow), concentration (and 折算), velocity, O2 (§5.2 [S]).
+    negative_roles: tuple[str, ...] = ("concentration", "velocity", "o2", "flow")
+    #: Data while stopped: the normal-running reference (median flow or concentration) needs this many
+    #: hours not declared stopped [h] (ours).
+    stopped_reference_min_hours: float = 24.0
+    #: Data while stopped, without flow/O2: a concentration above this fraction of its normal-running median
+    #: looks like production (ours).
+    stopped_concentration_fraction: float = 0.5
+    #: Flue-gas temperature at or below this [°C] is ambient, above it the flue is hot (running) (ours).
+    ambient_temperature_max_c: float = 40.0
+    #: O2 logic anomalies shorter than this [h] are start-up/shut-down transitions, not findings (ours).
+    o2_logic_min_hours: float = 2.0
+    #: Mark types whose hours the O2 logic rule skips (transitions; ours).
+    o2_logic_exempt_marks: tuple[str, ...] = ("startup_shutdown",)
+    #: A concentration at or below this [factor unit] (and ≥ 0) is "zero" (notes §5.6, ours).
+    zero_epsilon: float = 0.0
+    #: Zero concentration while running is flagged from this duration on [h] (ours).
+    zero_min_hours: float = 1.0
+
+class PatternSettings(BaseModel):
+    """Thresholds of the pattern detectors. All defaults are ours (the national thresholds of these
+    categories were not obtained, reference notes §5.2) unless a field says otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # ------------------------------------------------------------ limit hugging 贴限生产 (§5.2 #12, §5.4)
+    #: Lower edge of the "just below the limit" band as a fraction of the limit (§5.6: [0.9·limit, limit)).
+    hug_band_low: float = 0.9
+    #: Share of valid values inside the band that alone makes a finding (ours).
+    hug_share_min: float = 0.3
+    #: Minimum number of valid hourly values looked at (one week, ours).
+    hug_min_values: int = 168
+    #: Histogram cliff: values in [band_low·L, L) at least this many times the values in [L, (2−band_low)·L)
+    #: (the mirror band above the limit) ... (ours; a Gaussian near the limit gives ≲ 4).
+    hug_cliff_ratio: float = 8.0
+    #: ... and at least this share of the values in the band below (ours).
+    hug_cliff_share_min: float = 0.1
+    #: Daily-limit variant: minimum number of valid days (ours).
+    hug_min_days: int = 20
+    #: A day's mean counts with at least this many valid hours (ours; wastewater analysers may sample only
+    #: every 2 h, so below the 20 h of HJ 76 for gas).
+    hug_day_min_hours: int = 12
+
+    # ------------------------------------------------------------ step then flat 突升突降后保持平稳 (§5.2 #11)
+    #: Jump between the level before and the flat level after, relative to the larger of the two (ours).
+    step_jump_frac: float = 0.3
+    #: Hours averaged for the level before the jump (ours).
+    step_level_hours: int = 6
+    #: Minimum length of the flat stretch after the jump [h] (ours).
+    step_flat_hours: int = 6
+    #: "Flat": coefficient of variation of the stretch at most this (ours; honest hourly means rarely
+    #: stay within 1 % for 6 h after a change of load).
+    step_flat_cv: float = 0.01
+    #: Valid hours further apart than this break a stretch [h] (ours).
+    step_max_gap_hours: int = 2
+
+    # ------------------------------------------------------------ cross-channel clone (§5.4, §5.6)
+    #: Pearson r on hourly levels within a local day at or above this (§5.6: r > 0.99, ours).
+    clone_r_min: float = 0.99
+    #: ... and Pearson r on hour-to-hour changes at or above this: same *shape*, not just a common load
+    #: swing (ours).
+    clone_diff_r_min: float = 0.95
+    #: Minimum common valid hours of the pair in the day (ours).
+    clone_min_points: int = 18
+    #: Each channel's coefficient of variation in the day at least this, so two flat lines do not count
+    #: (ours).
+    clone_min_cv: float = 0.02
+    #: Additional physically linked factor pairs never reported (NOx is computed from NO and NO2,
+    #: HJ 212-2017 App. D eq. (21)); role pairs are :data:`LINKED_ROLES`.
+    clone_linked_factors: tuple[tuple[str, str], ...] = (("a21002", "a21003"), ("a21002", "a21004"))
+
+    # ------------------------------------------------------------ day/night 昼夜差异明显 (§5.2 #14, §5.4)
+    #: Night starts at this local hour (inclusive) (ours).
+    night_start_hour: int = 22
+    #: Night ends at this local hour (exclusive) (ours).
+    night_end_hour: int = 6
+    #: A day counts when its night mean is at least this multiple of its day mean (ours).
+    daynight_ratio: float = 2.0
+    #: Minimum number of such days in the window (ours).
+    daynight_min_days: int = 5
+    #: ... and minimum share of the days with enough samples (ours).
+    daynight_min_share: float = 0.3
+    #: Minimum valid day hours and night hours for a day to count (ours).
+    daynight_min_day_hours: int = 6
+    daynight_min_night_hours: int = 4
+
+    # ------------------------------------------------------------ narrow band (§5.3 inspection checklist)
+    #: Variation within this fraction of the analyser range (high − low) is suspicious (§5.3 "2 %" [S]).
+    narrow_range_frac: float = 0.02
+    #: "Long-term": a window of this many hours (one week, ours).
+    narrow_window_hours: int = 168
+    #: Share of the window that must hold valid running values (ours; 75 % as the 45-min rule).
+    narrow_min_share: float = 0.75
+    #: ... and the variation must also be within this fraction of the window's mean level (ours): a low
+    #: concentration on a wide range, a scrubbed flue temperature or pH naturally move less than 2 % of range
+    #: in a week; a fixed or replayed value moves less than a tenth of its own level.
+    narrow_level_frac: float = 0.10
+    #: Hovering at the method detection limit: values at most this multiple of the detection limit (ours).
+    dl_hover_factor: float = 2.0
+    #: ... for at least this long [h] (one week, ours).
+    dl_min_hours: int = 168
+    #: Valid hours further apart than this break a hovering stretch [h] (ours).
+    dl_max_gap_hours: int = 6
+
+    # ------------------------------------------------------------ parameter drift (§5.3, §5.4, §5.2 #15)
+    #: A reported parameter differs from the registered (备案) one by more than this fraction ... (ours).
+    drift_rel_tol: float = 0.001
+    #: ... and more than this absolute amount (ours; absorbs rounding of zero intercepts).
+    drift_abs_tol: float = 1e-9
+    #: Duct area implied by flow/velocity (HJ 212-2017 eq. (30)) off the registered area by more than
+    #: this fraction on a day (ours).
+    area_rel_tol: float = 0.05
+    #: Seconds per flow unit of the flow series: 1 for m³/s (``a00000`` as sent by loggers, reference
+    #: notes "Factors"), 3600 for m³/h.
+    area_flow_unit_s: float = 1.0
+    #: Hours with a lower velocity [m/s] are not used for the implied area (ours).
+    area_min_velocity: float = 0.5
+    #: Minimum usable hours for a day's implied area (ours).
+    area_min_hours: int = 12
+
+    # ------------------------------------------------------------ marks before predicted exceedance (§6.1)
+    #: Mark types that take the monitor off-line (rules.cn.marks types).
+    mark_types: tuple[str, ...] = ("maintenance", "calibration", "fault", "stopped", "comm_interruption",
+                                   "startup_shutdown")
+    #: Valid hours looked at before each mark or gap (ours).
+    mark_lookback_hours: int = 3
+    #: "Predicted exceedance": their mean at least this fraction of the limit, or their linear trend
+    #: reaching the limit in the next hour (ours).
+    mark_pre_limit_frac: float = 0.9
+    #: A run of at least this many hours without a valid value is a gap (ours).
+    mark_gap_min_hours: int = 2
+    #: Minimum number of marks/gaps preceded by a predicted exceedance (ours).
+    mark_min_events: int = 3
+    #: ... as a share of all marks/gaps (ours).
+    mark_min_share: float = 0.5
+    #: ... and at least this multiple of the share of ordinary hours preceded by the same (ours).
+    mark_min_lift: float = 2.0
+
+    # ------------------------------------------------------------ last digit (anchors.md §6.1)
+    #: Minimum number of values for the chi-square test (ours; ≥ 20 expected per digit).
+    digit_min_values: int = 200
+    #: p-value below which the digits are called non-uniform (ours).
+    digit_p_max: float = 0.001
+    #: The values must spread over at least this many resolution steps (5th–95th percentile), else
+    #: last digits are not expected to be uniform (ours).
+    digit_min_spread_steps: float = 100.0
+    #: ... and the largest deviation of a digit's share from 10 % at least this (ours): with a year of
+    #: minute data any tiny quantisation effect is "significant", so an effect size is required too.
+    digit_min_deviation: float = 0.02
+    #: Finest resolution tried: 10^-digit_max_decimals (ours).
+    digit_max_decimals: int = 4
+
+class StatisticalSettings(BaseModel):
+    """Thresholds of the statistical detector (all in samples of the analysed series; ours, tuned on NAB)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Baseline length [samples]: median and spread of the past ``window`` values (2016 = 7 days of 5-min
+    #: data; ours, NAB tuning, standard profile: 288 → 36.7, 1152 → 44.6, 2016 → 49.7).
+    window: int = 2016
+    #: Recompute the baseline every this many samples [samples] (6 = every 30 min of 5-min data; speed, ours).
+    baseline_stride: int = 6
+    #: No score before this many past values [samples] (the baseline grows from here up to ``window``; ours).
+    min_history: int = 48
+    #: Spike: |value - median| above this many robust σ (Hampel's rule uses 3; ours, higher for alarms).
+    spike_z: float = 8.0
+    #: Level shift: median of the last ``shift_samples`` values [samples] ...
+    shift_samples: int = 6
+    #: ... at more than this many robust σ from the baseline median (ours, NAB tuning).
+    shift_z: float = 3.0
+    #: Variance shift: spread of the last ``variance_samples`` values [samples] ...
+    variance_samples: int = 24
+    #: ... above this multiple of the baseline spread (ours).
+    variance_ratio: float = 6.0
+    #: Floor of the robust σ as a fraction of |baseline median| [1] (analyser resolution; ours).
+    min_sigma_fraction: float = 0.03
+    #: After an alarm, no new alarm for this many samples (one event → one alarm; ours, NAB tuning:
+    #: 144 → 43, 200 → 49.7, 250 → 49.2, 288 → 46.0).
+    refractory: int = 200
+    #: Series with fewer valid values than this are not analysed [samples] (ours).
+    min_values: int = 96
 
 
 class DetectorSettings(BaseModel):

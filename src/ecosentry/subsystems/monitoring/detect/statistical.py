@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from pydantic import BaseModel, ConfigDict
 
 from ecosentry.subsystems.monitoring.detect.model import Finding, PointData, Series, detector, to_datetime, valid_mask
+from ecosentry.subsystems.monitoring.detect.settings import StatisticalSettings
 from ecosentry.contracts.catalogue import Rule, register
 
 __all__ = [
@@ -47,37 +47,6 @@ __all__ = [
 #: √(π/2): mean absolute deviation → σ for Gaussian noise; 1.4826: MAD → σ (1 / Φ⁻¹(3/4)).
 _MEAN_AD_TO_SIGMA = float(np.sqrt(np.pi / 2.0))
 _MAD_TO_SIGMA = 1.4826
-
-
-class StatisticalSettings(BaseModel):
-    """Thresholds of the statistical detector (all in samples of the analysed series; ours, tuned on NAB)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    #: Baseline length [samples]: median and spread of the past ``window`` values (2016 = 7 days of 5-min
-    #: data; ours, NAB tuning, standard profile: 288 → 36.7, 1152 → 44.6, 2016 → 49.7).
-    window: int = 2016
-    #: Recompute the baseline every this many samples [samples] (6 = every 30 min of 5-min data; speed, ours).
-    baseline_stride: int = 6
-    #: No score before this many past values [samples] (the baseline grows from here up to ``window``; ours).
-    min_history: int = 48
-    #: Spike: |value - median| above this many robust σ (Hampel's rule uses 3; ours, higher for alarms).
-    spike_z: float = 8.0
-    #: Level shift: median of the last ``shift_samples`` values [samples] ...
-    shift_samples: int = 6
-    #: ... at more than this many robust σ from the baseline median (ours, NAB tuning).
-    shift_z: float = 3.0
-    #: Variance shift: spread of the last ``variance_samples`` values [samples] ...
-    variance_samples: int = 24
-    #: ... above this multiple of the baseline spread (ours).
-    variance_ratio: float = 6.0
-    #: Floor of the robust σ as a fraction of |baseline median| [1] (analyser resolution; ours).
-    min_sigma_fraction: float = 0.03
-    #: After an alarm, no new alarm for this many samples (one event → one alarm; ours, NAB tuning:
-    #: 144 → 43, 200 → 49.7, 250 → 49.2, 288 → 46.0).
-    refractory: int = 200
-    #: Series with fewer valid values than this are not analysed [samples] (ours).
-    min_values: int = 96
 
 
 CODES = {

@@ -22,6 +22,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 
 from ecosentry.reports.chart import concentration_chart_png
 from ecosentry.reports.fonts import reportlab_font
+from ecosentry.subsystems.monitoring.reports.layout import header_layout
 from ecosentry.subsystems.monitoring.reports.model import MISSING, DailyReport
 
 __all__ = ["daily_report_pdf", "daily_report_chart_png"]
@@ -45,8 +46,6 @@ def daily_report_chart_png(report: DailyReport, *, dpi: int = 150) -> bytes:
 def _table_data(report: DailyReport) -> tuple[list[list[str]], list[tuple]]:
     cols = report.columns
     n = len(cols) + 2
-    from ecosentry.subsystems.monitoring.reports.tabular import header_layout  # tabular imports this module's colours
-
     (h0, h1, h2), spans = header_layout([(c.group_zh, c.sub_zh, c.unit) for c in cols], merge_empty_unit=False)
     r0, r1, r2 = ["时间", *h0, "状态"], ["", *h1, ""], ["", *h2, ""]
     # reportlab spans are (col, row); the time column comes first

@@ -1,6 +1,6 @@
 """Vietnamese monitoring stations: a demo registry (provinces, facilities, stations) and their 5-minute files.
 
-:func:`demo_vn_fleet` returns a fleet in the registry import format (``ecosentry.store.registry.
+:func:`demo_vn_fleet` returns a fleet in the registry import format (``ecosentry.fleet.
 import_fleet``); :func:`iter_station_files` produces, for every station and every 5-minute slot, the file a
 data logger would upload under Circular 10/2021/TT-BTNMT (name + bytes, written by
 :func:`ecosentry.protocols.vn_txt.write_file`) and the time it is meant to be uploaded — a share of them
