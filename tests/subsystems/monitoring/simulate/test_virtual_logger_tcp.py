@@ -30,7 +30,7 @@ from ecosentry.subsystems.monitoring.simulate.runner import fleet_loggers
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).parents[3] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, running_service  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")

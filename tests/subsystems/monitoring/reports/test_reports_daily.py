@@ -22,10 +22,10 @@ from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).parents[3] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN  # noqa: E402
 
-ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
+ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[4] / "test-artifacts"))
 DAY = date(2026, 11, 20)  # Asia/Shanghai (UTC+8): local 00:00 = 2026-11-19 16:00 UTC
 NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
 

@@ -27,10 +27,10 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.marks import file_mark
 from ecosentry.fleet import import_fleet
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).parents[3] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, AsUsers, minute_frame  # noqa: E402
 
-ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
+ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", Path(__file__).parents[4] / "test-artifacts"))
 UTC = timezone.utc
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)      # finding start (10:00 Asia/Shanghai)
 T1 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)      # finding end
