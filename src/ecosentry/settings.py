@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from ecosentry.alarms.channels.settings import ChannelSettings
 from ecosentry.gateways.folder_settings import FolderSettings
+from ecosentry.gateways.ftp_settings import FtpSettings
 from ecosentry.installed import former_settings, installed_names, settings_sections
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 #: The core's sections → the prefix of their variables when each was a settings class of its own (issue 12
 #: item 6); the subsystems declare theirs (``Subsystem.former_settings``). The former ``<prefix><FIELD>`` is
 #: read when ``ECOSENTRY_<SECTION>__<FIELD>`` is not set.
-CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_"}
+CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_",
+                                        "ftp": "ECOSENTRY_FTP_"}
 
 
 def new_name(section: str, field: str) -> str:
@@ -124,9 +126,9 @@ class CoreSettings(BaseSettings):
     #: (reference notes §1.1–§1.2: both variants are published, the cut-off is not).
     realtime_grace_minutes: int = 60
     #: Vietnam (Circular 10/2021): run the FTP gateway for station files in the service (settings of the gateway
-    #: itself: ``ECOSENTRY_FTP_*``; folder watcher: ``ECOSENTRY_VN_FOLDER__DIRS``).
+    #: itself: the section ``ftp``, ``ECOSENTRY_FTP__ROOT`` …; folder watcher: ``ECOSENTRY_VN_FOLDER__DIRS``).
     ftp_enabled: bool = False
-    #: FTP listening address (the same variables as ``FtpSettings``: ``ECOSENTRY_FTP_HOST``/``_PORT``; 0 = any).
+    #: FTP listening address (``ECOSENTRY_FTP_HOST``/``_PORT`` as always; port 0 = any free port).
     ftp_host: str = "0.0.0.0"
     ftp_port: int = 2121
     #: Run the ingest worker in its own process (``ecosentry serve``), so gateway and database writes use two
@@ -178,6 +180,9 @@ class CoreSettings(BaseSettings):
     # sections (``detect``, ``forward``, ``vn`` of the monitoring subsystem ...) are added by :func:`settings_class`
     #: Folder watcher for Vietnamese files (``ecosentry.gateways.folder_settings``): ``ECOSENTRY_VN_FOLDER__DIRS`` …
     vn_folder: FolderSettings = Field(default_factory=FolderSettings)
+    #: FTP gateway for Vietnamese files (``ecosentry.gateways.ftp_settings``): ``ECOSENTRY_FTP__ROOT`` …; its
+    #: listening address stays ``ftp_host``/``ftp_port`` above.
+    ftp: FtpSettings = Field(default_factory=FtpSettings)
     #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
     notify: ChannelSettings = Field(default_factory=ChannelSettings)
 
