@@ -121,8 +121,8 @@ async def check_missing_files(engine: Engine, now: datetime, *, settings: VnInta
                     await dispatcher.notify_cleared(cleared)
             continue
         stats["missing"] += len(gaps)
-        zone = zone(p.tz)
-        local = [g.astimezone(zone).strftime("%Y-%m-%d %H:%M") for g in gaps]
+        local_zone = zone(p.tz)
+        local = [g.astimezone(local_zone).strftime("%Y-%m-%d %H:%M") for g in gaps]
         shown = ", ".join(local[:6]) + (f" … (+{len(local) - 6})" if len(local) > 6 else "")
         kwargs = dict(**origin, severity=None, point_id=p.point_id, at=now,
                       title=f"{p.mn}: {len(gaps)} station file(s) missing",
