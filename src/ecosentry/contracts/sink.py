@@ -33,8 +33,9 @@ class Sink(Protocol):
     def write(self, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
         """Write a batch in one transaction (runs in a worker thread); raise to have it split."""
 
-    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> None:
-        """Archive one record the database refused, with the error, so the spool can move on."""
+    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> SinkResult:
+        """Archive one record the database refused, with the error, so the spool can move on; the result
+        names it in ``isolated``."""
 
     def after_commit(self, result: SinkResult) -> None:
         """Note follow-up work once the spool cursor has moved past the batch (event loop; no I/O)."""

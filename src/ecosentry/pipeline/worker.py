@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import Engine
 
@@ -95,14 +96,19 @@ class IngestWorker:
             if sink is None:
                 self._unknown_kind(kind, len(part))
                 continue
-            done = write_isolating(
-                part, lambda p, sink=sink: sink.write(self.spool.id, p),
-                lambda item, exc, sink=sink: sink.set_aside(self.spool.id, item[0], item[1], exc), is_transient)
+            done = write_isolating(part, partial(self._write_part, sink), partial(self._set_aside, sink),
+                                   is_transient)
             if done.attempts > 1:
                 log.info("a batch of %d %s records was split in %d writes to set %d aside", len(part), kind,
                          done.attempts, len(done.culprits))
             out.append((kind, done.results))
         return out
+
+    def _write_part(self, sink: Sink, part: Sequence[tuple[int, Envelope]]) -> SinkResult:
+        return sink.write(self.spool.id, part)
+
+    def _set_aside(self, sink: Sink, item: tuple[int, Envelope], exc: BaseException) -> SinkResult:
+        return sink.set_aside(self.spool.id, item[0], item[1], exc)
 
     def _unknown_kind(self, kind: str, n: int) -> None:
         counters.inc("ingest.unknown_kind", n)

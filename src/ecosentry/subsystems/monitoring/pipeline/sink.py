@@ -31,12 +31,15 @@ class ObservationSink:
         return cls(engine, directory, auto_gap_marks=settings.auto_gap_marks)
 
     def write(self, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
-        r = write_envelopes(self.engine, spool_id, list(items))
+        return self._result(write_envelopes(self.engine, spool_id, list(items)))
+
+    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> SinkResult:
+        return self._result(set_aside(self.engine, spool_id, seq, envelope, exc))
+
+    @staticmethod
+    def _result(r) -> SinkResult:
         return SinkResult(frames=r.frames, records_offered=r.observations_offered, isolated=r.isolated,
                           touched=r.touched_minutes or [])
-
-    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> None:
-        set_aside(self.engine, spool_id, seq, envelope, exc)
 
     def after_commit(self, result: SinkResult) -> None:
         self.dirty_hours |= hours_touched(result.touched, self.directory)
