@@ -32,11 +32,11 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.contracts.sink import SinkResult
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.store.fit import set_aside_form
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.subsystems.monitoring.pipeline.vn_settings import VnIntakeSettings
 from ecosentry.subsystems.monitoring.store import vn as vn_store
-from ecosentry.subsystems.monitoring.store.ingest import write_envelopes, write_envelopes_in
+from ecosentry.subsystems.monitoring.store.ingest import set_aside as archive_refused
+from ecosentry.subsystems.monitoring.store.ingest import write_envelopes_in
 from ecosentry.subsystems.monitoring.vn.judge import CN_VN_TXT, detail_of, file_name_of, judge_file
 from ecosentry.subsystems.monitoring.vn.mapping import ParameterMapper
 from ecosentry.subsystems.monitoring.vn.outcome import Outcome
@@ -140,13 +140,12 @@ class VnFileSink:
             log.exception("VN file %s could not be judged; set aside as rejected", file_name_of(env))
             return _unprocessable(env, exc)
 
-    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> None:
+    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> SinkResult:
         """Archive a file whose rows the database refused: its bytes quarantined (``unwritable_record``), a
         file-log row ``rejected``/``unwritable_record``, the file and its receipt in ``rejected/``."""
         outcome, obs = _unprocessable(envelope, exc, reason="unwritable_record")
         outcome.spool, outcome.spool_seq = spool_id, seq
-        safe, _ = set_aside_form(obs, exc)
-        write_envelopes(self.engine, spool_id, [(seq, safe)])
+        stored = archive_refused(self.engine, spool_id, seq, obs, exc)
         try:
             vn_store.record_files(self.engine, [outcome.log_row()])
         except SQLAlchemyError:
@@ -154,6 +153,7 @@ class VnFileSink:
                           seq)
         self._count(outcome)
         self._file(envelope, outcome)
+        return SinkResult(frames=stored.frames, isolated=stored.isolated)
 
     def after_commit(self, result: SinkResult) -> None:
         self.observations.after_commit(result)
