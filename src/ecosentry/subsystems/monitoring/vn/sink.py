@@ -115,7 +115,7 @@ class VnFileSink:
                 if seq in done:
                     counters.inc("vn.files.replayed")
                     continue
-                outcome, obs = self._judge(env, previous)
+                outcome, obs = self._judge(env, mapper, previous)
                 outcome.spool, outcome.spool_seq = spool_id, seq
                 obs.detail = detail_of(outcome)
                 if outcome.status == "accepted" and outcome.station:
@@ -129,9 +129,9 @@ class VnFileSink:
         return SinkResult(frames=stored.frames, records_offered=stored.observations_offered,
                           isolated=stored.isolated, touched=stored.touched_minutes or [])
 
-    def _judge(self, env: Envelope, previous) -> tuple[Outcome, Envelope]:
+    def _judge(self, env: Envelope, mapper: ParameterMapper, previous) -> tuple[Outcome, Envelope]:
         try:
-            return judge_file(env, directory=self.directory, mapper=self.mapper(), previous=previous,
+            return judge_file(env, directory=self.directory, mapper=mapper, previous=previous,
                               settings=self.settings)
         except SQLAlchemyError:
             raise  # the database's error: the worker retries or splits the batch
