@@ -13,6 +13,13 @@ crash between the commit and the spool cursor) is skipped. A file the sink canno
 the database's) is rejected ``unprocessable`` with the error, archived and filed in ``rejected/``; a record the
 database refuses is found by the worker splitting the batch and set aside (:meth:`VnFileSink.set_aside`):
 neither holds up the spool.
+
+Receipts therefore appear once the file is judged and stored (milliseconds after the ``226`` in a running
+service, after the database comes back if it was down), no longer at the ``226``. Limits (tag "ours"): a crash
+between the commit and the filing leaves that file without its receipt (its data, bytes and file-log row are
+stored); a crash between the spool append and the removal of the upload makes the start-up scan spool it again,
+and it is then judged a ``duplicate``. Receipts are written by the process that runs the sink, into the folder
+named in the envelope: the ingest worker must see the gateway's drop folders (one machine, or a shared folder).
 """
 
 from __future__ import annotations
