@@ -14,12 +14,13 @@ import importlib
 import os
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 
 __all__ = ["INSTALLED", "installed", "installed_names", "resolve", "menu_entries", "template_dirs", "locale_dirs",
-           "settings_sections", "former_settings", "each"]
+           "settings_sections", "former_settings", "each", "load_schemas", "migration_dirs"]
 
 #: The subsystems this platform runs, in order (pages, menus and commands appear in this order).
 INSTALLED: tuple[str, ...] = (
@@ -114,3 +115,15 @@ def settings_sections(names: tuple[str, ...] | None = None) -> dict[str, type]:
 def former_settings(names: tuple[str, ...] | None = None) -> dict[str, str]:
     """Section → the prefix of its variables before it was a section (still read, with a warning)."""
     return {k: v for sub in installed(names) for k, v in sub.former_settings.items()}
+
+
+def load_schemas(names: tuple[str, ...] | None = None) -> list[ModuleType]:
+    """Import every subsystem's ``schema`` module, so the shared metadata (:mod:`ecosentry.store.schema`) holds
+    their tables beside the core's (what Alembic compares the database with)."""
+    return [importlib.import_module(sub.schema.partition(":")[0]) for sub in installed(names) if sub.schema]
+
+
+def migration_dirs(names: tuple[str, ...] | None = None) -> list[Path]:
+    """The folders of the subsystems' ``migrations`` packages: Alembic version locations, one per subsystem,
+    each holding a branch of its own that depends on a core revision (:func:`ecosentry.store.db.migrate`)."""
+    return [_package_dir(sub.migrations) for sub in installed(names) if sub.migrations]

@@ -2,7 +2,10 @@
 numbers and time zones. The pages (:mod:`ecosentry.web.i18n`) and the notifications (:mod:`ecosentry.alarms`)
 both use it, so it sits below both.
 
-Catalogues are ``web/locale/<lang>/LC_MESSAGES/messages.po`` (English msgids), compiled in memory on first use.
+Catalogues are ``web/locale/<lang>/LC_MESSAGES/messages.po`` (English msgids), compiled in memory on first use,
+plus those the installed subsystems bring in their own ``locale/`` folders
+(:attr:`ecosentry.contracts.subsystem.Subsystem.locale`), so a subsystem's words travel with it; where both
+translate one msgid, the core's catalogue wins.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
+
+from ecosentry.installed import locale_dirs
 
 __all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "accept_languages", "Formatter"]
 
@@ -40,18 +45,29 @@ def accept_languages(header: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
-def translations(lang: str) -> NullTranslations:
-    """The compiled catalogue of ``lang`` (English: the msgids themselves)."""
-    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if lang not in LOCALES or not po.is_file():
-        return NullTranslations()
+def _compiled(po: Path, lang: str) -> Translations:
     with open(po, "rb") as fh:
         catalog = read_po(fh, locale=BABEL_LOCALE[lang])
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
     buf.seek(0)
     return Translations(buf)
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalogue of ``lang``: the installed subsystems' catalogues, then the core's over them
+    (English: the msgids themselves)."""
+    if lang not in LOCALES:
+        return NullTranslations()
+    found = [d / lang / "LC_MESSAGES" / "messages.po" for d in (*locale_dirs(), LOCALE_DIR)]
+    catalogues = [_compiled(po, lang) for po in found if po.is_file()]
+    if not catalogues:
+        return NullTranslations()
+    merged = catalogues[0]
+    for more in catalogues[1:]:
+        merged.merge(more)  # a later catalogue's translation of a msgid replaces an earlier one's
+    return merged
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from ecosentry.cli.messages import cli_language
+from ecosentry.terminal.messages import cli_language
 
 pytestmark = pytest.mark.slow
 

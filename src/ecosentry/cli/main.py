@@ -4,15 +4,12 @@ the root app and groups the subsystems add theirs to (``ecosentry.cli``)."""
 from __future__ import annotations
 
 import asyncio
-import logging
-import signal
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from ecosentry.settings import Settings, get_settings
+from ecosentry.terminal import console, err, run_until_signal, setup_logging
 
 app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -20,33 +17,16 @@ registry_app = typer.Typer(help="Registry: regions, enterprises, outlets, points
 bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=True)
 alarm_app = typer.Typer(help="Alarms: the evidence pack for enforcement.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-async def _run_until_signal(main) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await main(stop)
-
-
 def _run_service(main, st: Settings, options: dict[str, str]) -> None:
     """Run ``main`` until a signal; a listening port held by another program ends the command with one
     sentence naming the port and the option (``options``: web/hj212/ftp → option) that moves it, exit 2;
     so does a spool whose ingest worker another process runs."""
-    from ecosentry.cli.messages import cli_language, port_in_use_message
+    from ecosentry.terminal.messages import cli_language, port_in_use_message
     from ecosentry.pipeline.spool_lock import SpoolBusy
     from ecosentry.service import PortInUse
 
     try:
-        asyncio.run(_run_until_signal(main))
+        asyncio.run(run_until_signal(main))
     except PortInUse as exc:
         err.print(port_in_use_message(exc, options, cli_language(st.default_locale)), highlight=False,
                   markup=False, soft_wrap=True)
@@ -111,7 +91,7 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run the HJ 212 gateway, the ingest worker and the web/API server (settings from ECOSENTRY_*)."""
     from ecosentry.service import Service
 
-    _logging(verbose)
+    setup_logging(verbose)
     st = get_settings()
 
     async def main(stop: asyncio.Event) -> None:
@@ -141,7 +121,7 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose"),
     from ecosentry.pipeline.worker import IngestWorker
     from ecosentry.store.db import make_engine
 
-    _logging(verbose)
+    setup_logging(verbose)
     st = get_settings()
     try:
         lock = SpoolLock(st.data_dir / "spool").acquire(wait=lock_wait)
@@ -164,11 +144,11 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose"),
         engine.dispose()
 
     with lock:
-        asyncio.run(_run_until_signal(main))
+        asyncio.run(run_until_signal(main))
 
 
 def _print_spool_busy(exc, st: Settings) -> None:
-    from ecosentry.cli.messages import cli_language, spool_busy_message
+    from ecosentry.terminal.messages import cli_language, spool_busy_message
 
     err.print(spool_busy_message(exc, cli_language(st.default_locale)), highlight=False, markup=False,
               soft_wrap=True)
@@ -195,7 +175,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
     if country not in ("cn", "vn"):
         err.print("[red]--country must be cn or vn[/red]")
         raise typer.Exit(2)
-    _logging(verbose)
+    setup_logging(verbose)
     if country == "vn" and data_dir == Path("var/demo"):
         data_dir = data_dir.with_name(data_dir.name + "-vn")
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,25 @@
-"""Engine creation and schema migration (Alembic), the same on SQLite and PostgreSQL."""
+"""Engine creation and schema migration (Alembic), the same on SQLite and PostgreSQL.
+
+The core's revisions are ``store/migrations/versions`` (``0001`` … ``0008`` …, one line of history). Each
+installed subsystem may add a package of its own revisions (:attr:`ecosentry.contracts.subsystem.Subsystem.
+migrations`): one more Alembic version location, holding a branch of its own (``branch_labels``) whose first
+revision depends on the core revision it needs (``depends_on = "0008"``). A database therefore has one head per
+branch, and :func:`migrate` upgrades to all of them (``heads``): the core's tables and every installed
+subsystem's. A database made before a subsystem was installed (stamped ``0008``) gets that subsystem's branch on
+its next migration; the core's own history is untouched.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from ecosentry.installed import migration_dirs
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -34,19 +46,27 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, names: tuple[str, ...] | None = None) -> Config:
+    """The Alembic configuration of the database at ``url``: the core's revisions and those of the subsystems
+    ``names`` (default: the installed ones, :func:`ecosentry.installed.installed_names`)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    locations = [MIGRATIONS / "versions", *migration_dirs(names)]
+    # os.pathsep between the folders: a path may hold blanks or commas; "%" is the ini file's escape
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations).replace("%", "%%"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["subsystems"] = names  # env.py loads their schema modules into the metadata
     return cfg
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` (default: the newest)."""
+def migrate(url: str, revision: str = "heads", names: tuple[str, ...] | None = None) -> None:
+    """Bring the database at ``url`` to ``revision``; the default ``heads`` is the newest revision of the core
+    and of every installed subsystem's branch (``names``: other subsystems than the installed ones)."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, names), revision)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -1,11 +1,18 @@
-"""Alembic environment: runs migrations against the URL given by ecosentry.store.db.migrate."""
+"""Alembic environment: runs migrations against the URL given by ecosentry.store.db.migrate.
+
+The version locations (the core's ``versions/`` and each installed subsystem's migrations package) come from
+:func:`ecosentry.store.db.alembic_config`; here the installed subsystems' schema modules are loaded, so the
+target metadata (what ``alembic revision --autogenerate`` compares the database with) holds their tables too.
+"""
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from ecosentry.installed import load_schemas
 from ecosentry.store.schema import metadata
 
 config = context.config
+load_schemas(config.attributes.get("subsystems"))
 
 
 def run_migrations_online() -> None:

@@ -1,21 +1,16 @@
-"""Page modules. Each module here defines ``router`` (a FastAPI ``APIRouter``); :func:`routers` finds them
-all, so a subsystem adds its pages by adding a module, without touching the others."""
+"""The core's page modules (the registry's administration, alarms, the audit trail, log-in, the map and its base
+layer); :func:`routers` lists their routers. A subsystem adds pages through its declaration
+(:attr:`ecosentry.contracts.subsystem.Subsystem.pages`), not here."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from fastapi import APIRouter
+
+from ecosentry.web.views import admin_pages, alarms_pages, audit_pages, auth_pages, basemap, map
 
 __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    out = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        router = getattr(module, "router", None)
-        if isinstance(router, APIRouter):
-            out.append(router)
-    return out
+    """The core's page routers, in the order they are mounted."""
+    return [m.router for m in (admin_pages, alarms_pages, audit_pages, auth_pages, basemap, map)]

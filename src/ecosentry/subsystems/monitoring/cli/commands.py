@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ecosentry.cli.main import _logging, _run_until_signal, console, err
+from ecosentry.terminal import console, err, run_until_signal, setup_logging
 from ecosentry.settings import get_settings
 
 app = typer.Typer()
@@ -157,7 +157,7 @@ def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="vir
     from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet, write_fleet_yaml
     from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
 
-    _logging(verbose)
+    setup_logging(verbose)
     fleet = demo_fleet(loggers, seed=seed)
     if fleet_out:
         write_fleet_yaml(fleet, fleet_out)
@@ -167,7 +167,7 @@ def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="vir
         await run_fleet(fleet, host, port, stop=stop, backfill_hours=backfill_hours, rtd_interval=rtd_interval,
                         console=console)
 
-    asyncio.run(_run_until_signal(main))
+    asyncio.run(run_until_signal(main))
 
 
 

@@ -138,7 +138,7 @@ def watch(dirs: list[Path] = typer.Argument(None, help="folders to watch (defaul
 
 def _run_stack(**kwargs) -> None:
     """:func:`_run`; a spool whose worker another process runs ends the command with one sentence (exit 2)."""
-    from ecosentry.cli.messages import cli_language, spool_busy_message
+    from ecosentry.terminal.messages import cli_language, spool_busy_message
     from ecosentry.pipeline.spool_lock import SpoolBusy
     from ecosentry.settings import get_settings
 
