@@ -95,15 +95,37 @@ def test_the_vietnamese_sections_read_new_and_former_names(monkeypatch, tmp_path
 
 
 def test_the_intake_and_the_watcher_take_their_section_by_default(monkeypatch, tmp_path):
-    """Built without settings, the Vietnamese intake and the folder watcher use the one settings object."""
+    """Built without settings, the Vietnamese file sink, the folder watcher and the FTP gateway use the one
+    settings object."""
     from ecosentry.gateways.folder import FolderWatcher
-    from ecosentry.subsystems.monitoring.pipeline.vn_ingest import VnIntake
+    from ecosentry.gateways.ftp import FtpGateway
+    from ecosentry.subsystems.monitoring.vn.sink import VnFileSink
 
     monkeypatch.setenv("ECOSENTRY_VN__MAX_AGE_DAYS", "30")
     monkeypatch.setenv("ECOSENTRY_VN_FOLDER__QUIET_S", "0.5")
-    intake = VnIntake(None, None, None)  # engine, directory and spool are not used before a file arrives
-    assert intake.settings is get_settings().vn and intake.settings.max_age_days == 30.0
-    assert FolderWatcher(intake, [tmp_path]).settings.quiet_s == 0.5
+    monkeypatch.setenv("ECOSENTRY_FTP__MAX_CONS_PER_IP", "7")
+    sink = VnFileSink.from_settings(None, get_settings(), None)  # engine and directory unused before a file
+    assert sink.settings is get_settings().vn and sink.settings.max_age_days == 30.0
+    assert FolderWatcher(None, [tmp_path], get_settings().vn_folder).settings.quiet_s == 0.5
+    assert FtpGateway(None, None, tmp_path / "ftp", get_settings().ftp).settings.max_cons_per_ip == 7
+
+
+def test_the_ftp_gateway_is_the_ftp_section_and_its_address_stays_flat(monkeypatch, caplog, tmp_path):
+    """``ECOSENTRY_FTP_<FIELD>`` of the former FtpSettings is read into the section ``ftp`` with a warning;
+    ``ECOSENTRY_FTP_HOST``/``_PORT``/``_ENABLED`` keep meaning the core's listening fields, without one."""
+    monkeypatch.setenv("ECOSENTRY_FTP_ROOT", str(tmp_path / "drop"))  # former name
+    monkeypatch.setenv("ECOSENTRY_FTP_IDLE_TIMEOUT", "42")  # former name
+    monkeypatch.setenv("ECOSENTRY_FTP__PASSIVE_PORTS", "60000-60009")  # new name
+    monkeypatch.setenv("ECOSENTRY_FTP_HOST", "127.0.0.2")
+    monkeypatch.setenv("ECOSENTRY_FTP_PORT", "2122")
+    monkeypatch.setenv("ECOSENTRY_FTP_ENABLED", "true")
+    with caplog.at_level(logging.WARNING, logger="ecosentry.settings"):
+        st = Settings()
+    assert (st.ftp.root, st.ftp.idle_timeout, st.ftp.passive_ports) == (tmp_path / "drop", 42.0, "60000-60009")
+    assert (st.ftp_host, st.ftp_port, st.ftp_enabled) == ("127.0.0.2", 2122, True)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "ECOSENTRY_FTP__ROOT" in said and "ECOSENTRY_FTP__IDLE_TIMEOUT" in said
+    assert "HOST" not in said and "PORT" not in said and "ENABLED" not in said
 
 
 def test_the_notification_channels_are_the_notify_section(monkeypatch, caplog):

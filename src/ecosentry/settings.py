@@ -43,6 +43,7 @@ from ecosentry.alarms.channels.settings import ChannelSettings
 from ecosentry.alarms.settings import AlarmSettings
 from ecosentry.auth.settings import AccessSettings
 from ecosentry.gateways.folder_settings import FolderSettings
+from ecosentry.gateways.ftp_settings import FtpSettings
 from ecosentry.installed import former_settings, installed_names, settings_sections
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ log = logging.getLogger(__name__)
 CORE_FORMER_PREFIXES: dict[str, str] = {"vn_folder": "ECOSENTRY_VN_FOLDER_", "notify": "ECOSENTRY_NOTIFY_",
                                          # flat core fields until then: ECOSENTRY_ALARM_ROUTE_LEVELS,
                                          # ECOSENTRY_SESSION_SECRET (the field kept its name)
-                                         "alarms": "ECOSENTRY_ALARM_", "access": "ECOSENTRY_"}
+                                         "alarms": "ECOSENTRY_ALARM_", "access": "ECOSENTRY_",
+                                         "ftp": "ECOSENTRY_FTP_"}
 
 
 def new_name(section: str, field: str) -> str:
@@ -135,9 +137,9 @@ class CoreSettings(BaseSettings):
     #: recomputed at most this often; a late or back-filled hour within this delay).
     hourly_every: float = 30.0
     #: Vietnam (Circular 10/2021): run the FTP gateway for station files in the service (settings of the gateway
-    #: itself: ``ECOSENTRY_FTP_*``; folder watcher: ``ECOSENTRY_VN_FOLDER__DIRS``).
+    #: itself: the section ``ftp``, ``ECOSENTRY_FTP__ROOT`` …; folder watcher: ``ECOSENTRY_VN_FOLDER__DIRS``).
     ftp_enabled: bool = False
-    #: FTP listening address (the same variables as ``FtpSettings``: ``ECOSENTRY_FTP_HOST``/``_PORT``; 0 = any).
+    #: FTP listening address (``ECOSENTRY_FTP_HOST``/``_PORT`` as always; port 0 = any free port).
     ftp_host: str = "0.0.0.0"
     ftp_port: int = 2121
     #: Run the ingest worker in its own process (``ecosentry serve``), so gateway and database writes use two
@@ -152,6 +154,9 @@ class CoreSettings(BaseSettings):
     # sections (``detect``, ``forward``, ``vn`` of the monitoring subsystem ...) are added by :func:`settings_class`
     #: Folder watcher for Vietnamese files (``ecosentry.gateways.folder_settings``): ``ECOSENTRY_VN_FOLDER__DIRS`` …
     vn_folder: FolderSettings = Field(default_factory=FolderSettings)
+    #: FTP gateway for Vietnamese files (``ecosentry.gateways.ftp_settings``): ``ECOSENTRY_FTP__ROOT`` …; its
+    #: listening address stays ``ftp_host``/``ftp_port`` above.
+    ftp: FtpSettings = Field(default_factory=FtpSettings)
     #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
     notify: ChannelSettings = Field(default_factory=ChannelSettings)
 

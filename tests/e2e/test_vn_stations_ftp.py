@@ -43,7 +43,7 @@ async def test_simulated_stations_upload_late_and_malformed_files_over_ftp(tmp_p
         stop = asyncio.Event()
         counts = await run_vn_stations(fleet, "127.0.0.1", svc.ftp_port, stop=stop, backfill_hours=1, seed=1,
                                        late_share=0.2, malformed_share=0.1, realtime=False)
-        # a malformed file is refused at the end of its transfer (the 226 carries the rejection reason)
+        # every file is stored at the end of its transfer (226); the sink rejects a malformed one after the spool
         assert counts["uploaded"] + counts["refused"] == len(planned) and counts["failed"] == 0
         malformed = [f for f in planned if f.kind.startswith("malformed")]
         f_log = s.vn_files

@@ -1,5 +1,6 @@
-"""The folder watcher picks up station files written by another process, once complete (stable size), and files
-them like the FTP gateway: data in observations, file moved with a receipt, unknown stations quarantined."""
+"""The folder watcher picks up station files written by another process, once complete (stable size), and spools
+them like the FTP gateway; the ``vn-file`` sink then files them: data in observations, file moved with a receipt,
+unknown stations quarantined."""
 
 from __future__ import annotations
 
@@ -33,10 +34,10 @@ os.replace(path + ".tmp", path)
 """
 
 
-async def _wait_outcomes(watcher: FolderWatcher, n: int, timeout: float = 20.0) -> None:
+async def _wait_received(watcher: FolderWatcher, n: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
-    while len(watcher.outcomes) < n:
-        assert time.monotonic() < deadline, f"watcher took {len(watcher.outcomes)} of {n} files"
+    while len(watcher.received) < n:
+        assert time.monotonic() < deadline, f"watcher took {len(watcher.received)} of {n} files"
         await asyncio.sleep(0.05)
 
 
@@ -51,8 +52,8 @@ async def _scenario(db_url, tmp_path) -> None:
     (inbox / WATER).mkdir(parents=True)
     now = now_minute()
     t1, t2, t3 = local(now), local(now - timedelta(minutes=5)), local(now - timedelta(minutes=10))
-    async with intake_stack(engine, tmp_path) as (intake, _directory, spool, worker):
-        watcher = FolderWatcher(intake, [inbox], FolderSettings(poll_interval=0.05, stable_polls=3, quiet_s=0.5))
+    async with intake_stack(engine, tmp_path) as (appender, _directory, spool, worker):
+        watcher = FolderWatcher(appender, [inbox], FolderSettings(poll_interval=0.05, stable_polls=3, quiet_s=0.5))
         task = asyncio.create_task(watcher.run())
         try:
             n1 = file_name(WATER, t1)
@@ -63,13 +64,15 @@ async def _scenario(db_url, tmp_path) -> None:
             subprocess.run([sys.executable, "-c", RENAMER, str(inbox / n3), file_bytes(t3).hex()], check=True)
             await asyncio.to_thread(slow.wait, 30)
             assert slow.returncode == 0
-            await _wait_outcomes(watcher, 3)
+            await _wait_received(watcher, 3)
             await drained(worker, spool)
+            outcomes = list(worker.sinks["vn-file"].outcomes)
         finally:
             watcher.stop()
             await asyncio.wait_for(task, 10)
 
-    by_name = {o.file_name: o for o in watcher.outcomes}
+    assert {r.file_name for r in watcher.received} == {n1, n2, n3}
+    by_name = {o.file_name: o for o in outcomes}
     assert by_name[n1].status == "accepted" and by_name[n1].n_readings == 6  # the whole file, not a piece
     assert by_name[n2].status == "accepted" and by_name[n2].transport == "vn-folder"
     assert by_name[n3].status == "quarantined" and by_name[n3].reason == "unknown_mn"
@@ -87,7 +90,7 @@ async def _scenario(db_url, tmp_path) -> None:
 
 def test_folder_watcher_waits_for_a_stable_size(tmp_path):
     """A file still growing is not ready; once its size holds over the polls and the quiet time, it is."""
-    watcher = FolderWatcher(intake=None, dirs=[tmp_path],  # type: ignore[arg-type]
+    watcher = FolderWatcher(appender=None, dirs=[tmp_path],  # type: ignore[arg-type]
                             settings=FolderSettings(stable_polls=2, quiet_s=0.0))
     f = tmp_path / "HN_A_B_20260325100000.txt"
     f.write_bytes(b"COD\t1")

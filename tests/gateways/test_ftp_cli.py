@@ -13,13 +13,13 @@ import time
 
 from typer.testing import CliRunner
 
-from ecosentry.subsystems.monitoring.cli.ftp import app
+from ecosentry.cli import app
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.vn import load_mappings
 
 from vn_testkit import PW, WATER, count, file_bytes, file_name, local, now_minute, point_id, setup_db
 
-RUN = "from ecosentry.subsystems.monitoring.cli.ftp import app; app()"
+RUN = "from ecosentry.cli import app; app()"  # ``ecosentry ftp ...``
 
 
 def _free_port() -> int:
@@ -41,7 +41,7 @@ def test_ftp_serve_process_accepts_an_upload(tmp_path):
     port = _free_port()
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
            "ECOSENTRY_FTP_HOST": "127.0.0.1", "ECOSENTRY_FTP_PORT": str(port), "ECOSENTRY_HOURLY_EVERY": "3600"}
-    proc = subprocess.Popen([sys.executable, "-c", RUN, "serve"], env=env, cwd=tmp_path)
+    proc = subprocess.Popen([sys.executable, "-c", RUN, "ftp", "serve"], env=env, cwd=tmp_path)
     try:
         def up() -> bool:
             try:
@@ -75,12 +75,12 @@ def test_map_set_and_list(tmp_path, monkeypatch):
     get_settings.cache_clear()
     try:
         runner = CliRunner()
-        res = runner.invoke(app, ["map-set", WATER, "Flow in", "w00000", "--unit", "m3/h", "--scale", "0.277778"])
+        res = runner.invoke(app, ["ftp", "map-set", WATER, "Flow in", "w00000", "--unit", "m3/h", "--scale", "0.277778"])
         assert res.exit_code == 0, res.output
-        assert runner.invoke(app, ["map-set", "HN_NO_NO", "COD", "w01018"]).exit_code == 2
+        assert runner.invoke(app, ["ftp", "map-set", "HN_NO_NO", "COD", "w01018"]).exit_code == 2
         rows = load_mappings(engine)[point_id(engine, WATER)]
         assert [(r.name_key, r.unit_key, r.factor_code) for r in rows] == [("flowin", "m3/h", "w00000")]
-        listing = runner.invoke(app, ["map-list", WATER])
+        listing = runner.invoke(app, ["ftp", "map-list", WATER])
         assert listing.exit_code == 0 and "Flow in" in listing.output
     finally:
         get_settings.cache_clear()

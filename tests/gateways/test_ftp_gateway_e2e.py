@@ -1,5 +1,7 @@
-"""The FTP path end to end: a real pyftpdlib server, real ftplib clients, the spool, the ingest worker and the
-database (SQLite and PostgreSQL). Circular 10/2021 Art. 39 file transmission; subsystems.md §7 req. 31–34."""
+"""The FTP path end to end: a real pyftpdlib server, real ftplib clients, the spool, the ingest worker with the
+``vn-file`` sink and the database (SQLite and PostgreSQL). Circular 10/2021 Art. 39 file transmission;
+subsystems.md §7 req. 31–34. The ``226`` says the file is stored (in the spool); what became of it is in the
+receipt the sink writes once it has judged the file."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from datetime import timedelta
 
 import pytest
 
-from ecosentry.gateways.ftp import FtpGateway, FtpSettings
+from ecosentry.gateways.ftp import FtpGateway
+from ecosentry.gateways.ftp_settings import FtpSettings
 from ecosentry.metrics import counters
 from ecosentry.store import schema as s
 
-from vn_testkit import (GAS, GAS_PW, PW, WATER, count, drained, file_bytes, file_name, intake_stack, local,
-                        log_rows, now_minute, point_id, setup_db)
+from vn_testkit import (GAS, GAS_PW, PW, WATER, count, drained, file_bytes, file_name, intake_stack, judged,
+                        local, log_rows, now_minute, point_id, setup_db)
 
 
 def _upload(port: int, user: str, password: str, name: str, data: bytes, *, path: str | None = None) -> str:
@@ -29,13 +32,20 @@ def _upload(port: int, user: str, password: str, name: str, data: bytes, *, path
         return ftp.storbinary(f"STOR {name}", io.BytesIO(data))
 
 
-def _upload_and_rename(port: int, name: str, data: bytes) -> bytes:
-    """STOR as ``<name>.part``, RNFR/RNTO to the final name, then download the receipt."""
+def _upload_and_rename(port: int, name: str, data: bytes) -> None:
+    """STOR as ``<name>.part``, then RNFR/RNTO to the final name."""
     with ftplib.FTP() as ftp:
         ftp.connect("127.0.0.1", port, timeout=10)
         ftp.login(WATER, PW)
         ftp.storbinary(f"STOR {name}.part", io.BytesIO(data))
         ftp.rename(f"{name}.part", name)
+
+
+def _download_receipt(port: int, name: str) -> bytes:
+    """What a station does to learn what became of its file."""
+    with ftplib.FTP() as ftp:
+        ftp.connect("127.0.0.1", port, timeout=10)
+        ftp.login(WATER, PW)
         buf = io.BytesIO()
         ftp.retrbinary(f"RETR processed/{name}.receipt.json", buf.write)
         return buf.getvalue()
@@ -59,19 +69,23 @@ async def _scenario(db_url, tmp_path) -> None:
     engine = setup_db(db_url)
     wid = point_id(engine, WATER)
     root = tmp_path / "ftp"
-    async with intake_stack(engine, tmp_path) as (intake, directory, spool, worker):
-        gw = FtpGateway(intake, directory, root, FtpSettings(auth_failed_delay=0.01, registry_refresh_s=3600))
+    async with intake_stack(engine, tmp_path) as (appender, directory, spool, worker):
+        gw = FtpGateway(appender, directory, root, FtpSettings(auth_failed_delay=0.01, registry_refresh_s=3600))
         gw.start("127.0.0.1", 0)
         try:
-            up = lambda *a, **k: asyncio.to_thread(_upload, gw.port, *a, **k)  # noqa: E731
+            async def up(*a, **k):
+                """Upload; the answer to STOR and, once the sink has judged the file, its outcome."""
+                answer = await asyncio.to_thread(_upload, gw.port, *a, **k)
+                assert answer.startswith("226") and "stored" in answer, answer
+                return await judged(worker, spool)
+
             now = now_minute()
 
-            # 1. a valid file, on time: 226 says accepted; readings land in observations with N/C/D flags
+            # 1. a valid file, on time: accepted; readings land in observations with N/C/D flags
             t1 = local(now)
             n1 = file_name(WATER, t1)
-            answer = await up(WATER, PW, n1, file_bytes(t1))
-            assert answer.startswith("226") and "accepted (6 readings" in answer and "late" not in answer
-            await drained(worker, spool)
+            got = await up(WATER, PW, n1, file_bytes(t1))
+            assert (got.file_name, got.status, got.n_readings, got.late) == (n1, "accepted", 6, False)
             with engine.connect() as c:
                 obs = {r.factor_code: r for r in c.execute(s.observations.select().where(
                     s.observations.c.point_id == wid))}
@@ -83,32 +97,39 @@ async def _scenario(db_url, tmp_path) -> None:
             assert obs["w00000"].value == pytest.approx(10.0)  # 36 m3/h → 10 L/s
             rec = _receipt(root, WATER, "processed", n1)
             assert rec["accepted"] is True and rec["status"] == "accepted" and rec["late"] is False
-            assert rec["delay_s"] is not None and 0 <= rec["delay_s"] < 300
+            assert rec["delay_s"] is not None and 0 <= rec["delay_s"] < 300 and rec["n_readings"] == 6
+            assert (root / WATER / "processed" / n1).read_bytes() == file_bytes(t1)  # the bytes as received
             assert not (root / WATER / n1).exists()
 
             # 2. late (20 min) and 3. back-filled (3 days): accepted and marked
             t2 = local(now - timedelta(minutes=20))
-            assert "late" in await up(WATER, PW, file_name(WATER, t2), file_bytes(t2))
+            got = await up(WATER, PW, file_name(WATER, t2), file_bytes(t2))
+            assert got.status == "accepted" and got.late and not got.backfill
             t3 = local(now - timedelta(days=3))
-            assert "back-fill" in await up(WATER, PW, file_name(WATER, t3), file_bytes(t3))
+            got = await up(WATER, PW, file_name(WATER, t3), file_bytes(t3))
+            assert got.status == "accepted" and got.backfill
 
             # 4. older than 60 days, 5. from the future: rejected, with the reason in the receipt
             t4 = local(now - timedelta(days=61))
             n4 = file_name(WATER, t4)
-            assert "rejected: too_old" in await up(WATER, PW, n4, file_bytes(t4))
+            assert (await up(WATER, PW, n4, file_bytes(t4))).reason == "too_old"
             assert _receipt(root, WATER, "rejected", n4)["reason"] == "too_old"
             t5 = local(now + timedelta(minutes=30))
-            assert "rejected: future" in await up(WATER, PW, file_name(WATER, t5), file_bytes(t5))
+            got = await up(WATER, PW, file_name(WATER, t5), file_bytes(t5))
+            assert (got.status, got.reason) == ("rejected", "future")
 
             # 6. the same file again: a duplicate, no second data; 7. same name, other content: conflict
-            assert "duplicate" in await up(WATER, PW, n1, file_bytes(t1))
+            assert (await up(WATER, PW, n1, file_bytes(t1))).status == "duplicate"
+            dup = _receipt(root, WATER, "processed", n1.replace(".txt", "~1.txt"))  # never over the first
+            assert dup["status"] == "duplicate" and dup["file"] == n1
             other = file_bytes(t1).replace(b"45.20", b"12.00")
-            assert "rejected: conflict" in await up(WATER, PW, n1, other)
+            got = await up(WATER, PW, n1, other)
+            assert (got.status, got.reason) == ("rejected", "conflict")
 
             # 8. malformed (spaces instead of tabs): rejected with the line
             t8 = local(now - timedelta(minutes=5))
             n8 = file_name(WATER, t8)
-            assert "rejected: bad_line" in await up(WATER, PW, n8, file_bytes(t8, sep="  "))
+            assert (await up(WATER, PW, n8, file_bytes(t8, sep="  "))).reason == "bad_line"
             bad = _receipt(root, WATER, "rejected", n8)
             assert bad["accepted"] is False and bad["line"] == 1 and "TAB" in bad["message"]
 
@@ -124,25 +145,29 @@ async def _scenario(db_url, tmp_path) -> None:
             # 10. a station uploading another station's file: quarantined, never data
             t10 = local(now - timedelta(minutes=10))
             n10 = file_name(WATER, t10)
-            assert "quarantined: station_mismatch" in await up(GAS, GAS_PW, n10, file_bytes(t10))
+            got = await up(GAS, GAS_PW, n10, file_bytes(t10))
+            assert (got.status, got.reason) == ("quarantined", "station_mismatch")
+            assert _receipt(root, GAS, "rejected", n10)["reason"] == "station_mismatch"
 
             # 11. a station cannot write into processed/ (nor overwrite a receipt)
             with pytest.raises(ftplib.error_perm, match="550"):
-                await up(WATER, PW, n1, b"x", path="processed")
+                await asyncio.to_thread(_upload, gw.port, WATER, PW, n1, b"x", path="processed")
 
             # 12. an unknown parameter is kept in the file log and counted, not invented
             t12 = local(now - timedelta(minutes=15))
             n12 = file_name(WATER, t12)
             unmapped_before = counters.get("vn.lines.unmapped.unknown_parameter")
-            answer = await up(WATER, PW, n12, file_bytes(t12, [("COD", "40", "mg/L", "00"),
-                                                               ("Flow in", "50", "m3/h", "00")]))
-            assert "accepted (1 readings" in answer and "1 line(s) unmapped" in answer
+            got = await up(WATER, PW, n12, file_bytes(t12, [("COD", "40", "mg/L", "00"),
+                                                            ("Flow in", "50", "m3/h", "00")]))
+            assert got.status == "accepted" and got.n_readings == 1 and len(got.unmapped) == 1
             assert counters.get("vn.lines.unmapped.unknown_parameter") == unmapped_before + 1
 
-            # 13. upload under a temporary name, then rename: processed after the rename; receipts readable
+            # 13. upload under a temporary name, then rename: spooled after the rename; receipts readable
             t13 = local(now - timedelta(minutes=25))
             n13 = file_name(WATER, t13)
-            got = await asyncio.to_thread(_upload_and_rename, gw.port, n13, file_bytes(t13))
+            await asyncio.to_thread(_upload_and_rename, gw.port, n13, file_bytes(t13))
+            assert (await judged(worker, spool)).file_name == n13
+            got = await asyncio.to_thread(_download_receipt, gw.port, n13)
             assert json.loads(got)["status"] == "accepted"
 
             await drained(worker, spool)

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ecosentry.subsystems.monitoring.pipeline.vn_ingest import (ParameterMapper, Resolved, Unresolved, VnIntakeSettings,
-                                          assess_timeliness, missing_slots, name_key, to_readings, unit_conversion,
-                                          unit_key)
 from ecosentry.protocols.vn_txt.parser import parse_file
 from ecosentry.store.registry import PointInfo
+from ecosentry.subsystems.monitoring.pipeline.vn_settings import VnIntakeSettings
 from ecosentry.subsystems.monitoring.store.vn import MappingRow
+from ecosentry.subsystems.monitoring.vn.mapping import (ParameterMapper, Resolved, Unresolved, name_key, to_readings,
+                                                        unit_conversion, unit_key)
+from ecosentry.subsystems.monitoring.vn.missing import missing_slots
+from ecosentry.subsystems.monitoring.vn.timeliness import assess_timeliness
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội

@@ -10,20 +10,21 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from ecosentry.alarms import store as alarm_store
-from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.spool import Spool
-from ecosentry.subsystems.monitoring.pipeline.vn_ingest import MISSING_SOURCE_SUFFIX, SpoolSink, VnIntake, check_missing_files
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring.vn.missing import MISSING_SOURCE_SUFFIX, check_missing_files
 
-from vn_testkit import VN, WATER, count, file_bytes, file_name, point_id, setup_db
+from vn_testkit import VN, WATER, count, file_bytes, file_name, intake_stack, judged, point_id, send, setup_db
 
 T10 = datetime(2026, 3, 25, 10, 0, tzinfo=VN)  # local clock of the station
 
 
-def _send(intake: VnIntake, t_local_aware: datetime, delay=timedelta(seconds=40)):
+async def _send(stack, t_local_aware: datetime, delay=timedelta(seconds=40)):
+    """A station file through the spool and the sink, received ``delay`` after its time; its outcome."""
+    appender, _directory, spool, worker = stack
     t = t_local_aware.replace(tzinfo=None)
-    return intake.receive(file_name(WATER, t), file_bytes(t), received_at=(t_local_aware + delay).astimezone(
-        timezone.utc), transport="ftp", account=WATER)
+    await send(appender, file_name(WATER, t), file_bytes(t), account=WATER, dest=spool.dir.parent / "ftp",
+               received_at=(t_local_aware + delay).astimezone(timezone.utc))
+    return await judged(worker, spool)
 
 
 def _open_alarm(engine, pid: int):
@@ -32,36 +33,38 @@ def _open_alarm(engine, pid: int):
 
 
 def test_missing_files_alarm_raised_and_cleared(db_url, tmp_path):
+    asyncio.run(_missing_files(db_url, tmp_path))
+
+
+async def _missing_files(db_url, tmp_path) -> None:
     engine = setup_db(db_url)
     pid = point_id(engine, WATER)
-    spool = Spool(tmp_path / "spool")
-    intake = VnIntake(engine, PointDirectory(engine), SpoolSink(spool))
-    check = lambda minutes: asyncio.run(check_missing_files(engine, T10 + timedelta(minutes=minutes)))  # noqa: E731
+    check = lambda minutes: check_missing_files(engine, T10 + timedelta(minutes=minutes))  # noqa: E731
 
-    for k in range(5):  # 10:00 … 10:20, on time
-        assert _send(intake, T10 + timedelta(minutes=5 * k)).status == "accepted"
-    # 10:31: the 10:25 file is not due before 10:30 (+ the 5-minute rule): nothing missing
-    assert check(31) == {"points": 1, "raised": 0, "cleared": 0, "missing": 0}
-    assert _open_alarm(engine, pid) is None
+    async with intake_stack(engine, tmp_path) as stack:
+        for k in range(5):  # 10:00 … 10:20, on time
+            assert (await _send(stack, T10 + timedelta(minutes=5 * k))).status == "accepted"
+        # 10:31: the 10:25 file is not due before 10:30 (+ the 5-minute rule): nothing missing
+        assert await check(31) == {"points": 1, "raised": 0, "cleared": 0, "missing": 0}
+        assert _open_alarm(engine, pid) is None
 
-    # 10:41: 10:25 and 10:30 are overdue → ALM-DATA-MISSING on the point
-    stats = check(41)
-    assert stats["raised"] == 1 and stats["missing"] == 2
-    alarm = _open_alarm(engine, pid)
-    assert alarm["type"] == "ALM-DATA-MISSING" and alarm["source_type"] == "point" and alarm["point_id"] == pid
-    assert alarm["evidence"]["n_missing"] == 2 and "10:25" in alarm["explanation"]
-    assert check(42)["raised"] == 0  # the same alarm, one more occurrence
-    assert count(engine, s.alarms, s.alarms.c.type == "ALM-DATA-MISSING") == 1
+        # 10:41: 10:25 and 10:30 are overdue → ALM-DATA-MISSING on the point
+        stats = await check(41)
+        assert stats["raised"] == 1 and stats["missing"] == 2
+        alarm = _open_alarm(engine, pid)
+        assert alarm["type"] == "ALM-DATA-MISSING" and alarm["source_type"] == "point" and alarm["point_id"] == pid
+        assert alarm["evidence"]["n_missing"] == 2 and "10:25" in alarm["explanation"]
+        assert (await check(42))["raised"] == 0  # the same alarm, one more occurrence
+        assert count(engine, s.alarms, s.alarms.c.type == "ALM-DATA-MISSING") == 1
 
-    # the logger back-fills 10:25 and 10:30 and sends 10:35: the alarm clears
-    for m in (25, 30):
-        out = _send(intake, T10 + timedelta(minutes=m), delay=timedelta(minutes=46 - m))
-        assert out.status == "accepted" and out.late
-    _send(intake, T10 + timedelta(minutes=35))
-    stats = check(46)
-    assert stats["cleared"] == 1 and stats["missing"] == 0
-    assert _open_alarm(engine, pid) is None
-    spool.close()
+        # the logger back-fills 10:25 and 10:30 and sends 10:35: the alarm clears
+        for m in (25, 30):
+            out = await _send(stack, T10 + timedelta(minutes=m), delay=timedelta(minutes=46 - m))
+            assert out.status == "accepted" and out.late
+        await _send(stack, T10 + timedelta(minutes=35))
+        stats = await check(46)
+        assert stats["cleared"] == 1 and stats["missing"] == 0
+        assert _open_alarm(engine, pid) is None
     engine.dispose()
 
 

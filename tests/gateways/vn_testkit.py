@@ -10,14 +10,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from ecosentry.gateways.station_files import SpoolAppender, station_file_envelope
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.spool import Spool, SpoolReader
-from ecosentry.subsystems.monitoring.pipeline.vn_ingest import VnIntakeSettings, make_intake
 from ecosentry.pipeline.worker import IngestWorker
-from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
+from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
+from ecosentry.subsystems.monitoring.pipeline.vn_settings import VnIntakeSettings
+from ecosentry.subsystems.monitoring.vn.sink import VnFileSink
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WATER = "HN_PHCH_NUOPCH"
@@ -91,17 +93,26 @@ def log_rows(engine, station: str | None = None) -> list[dict]:
         return [dict(r) for r in c.execute(q).mappings()]
 
 
+def sinks_of(engine, directory, settings: VnIntakeSettings | None = None) -> dict:
+    """The monitoring sinks as the service builds them, without automatic gap marks."""
+    return {"observations": ObservationSink(engine, directory, auto_gap_marks=False),
+            "vn-file": VnFileSink(engine, directory, settings or VnIntakeSettings(),
+                                  ObservationSink(engine, directory, auto_gap_marks=False))}
+
+
 @asynccontextmanager
 async def intake_stack(engine, tmp_path: Path, settings: VnIntakeSettings | None = None):
-    """Spool + ingest worker (as the service runs them) + the shared intake, on the running loop."""
+    """Spool + ingest worker with the monitoring sinks (as the service runs them) + the gateways' appender,
+    on the running loop. Yields ``(appender, directory, spool, worker)``; ``worker.sinks["vn-file"]`` is the
+    sink that judges the files."""
     spool = Spool(tmp_path / "spool")
     directory = PointDirectory(engine)
-    intake = make_intake(engine, directory, spool, tmp_path, asyncio.get_running_loop(), settings)
-    sinks = {"observations": ObservationSink(engine, directory, auto_gap_marks=False)}
-    worker = IngestWorker(engine, SpoolReader(tmp_path / "spool"), sinks, flush_every=3600, wake=spool.new_data)
+    appender = SpoolAppender(spool, asyncio.get_running_loop())
+    worker = IngestWorker(engine, SpoolReader(tmp_path / "spool"), sinks_of(engine, directory, settings),
+                          flush_every=3600, wake=spool.new_data)
     task = asyncio.create_task(worker.run())
     try:
-        yield intake, directory, spool, worker
+        yield appender, directory, spool, worker
     finally:
         try:
             await worker.drain(spool.durable_seq, timeout=10)
@@ -115,5 +126,20 @@ async def drained(worker, spool) -> None:
     await worker.drain(spool.durable_seq, timeout=15)
 
 
+async def judged(worker, spool):
+    """Wait until the sink has judged everything spooled; the latest outcome."""
+    await drained(worker, spool)
+    return worker.sinks["vn-file"].outcomes[-1]
+
+
+async def send(appender: SpoolAppender, name: str, data: bytes, *, received_at: datetime, dest: Path,
+               transport: str = "ftp", account: str | None = None) -> int:
+    """Spool a station file as a gateway does (without the transport); returns the spool sequence number."""
+    env = station_file_envelope(name, data, dest=dest, transport=transport, received_at=received_at,
+                                account=account)
+    return await asyncio.to_thread(appender.append, [env.encode()])
+
+
 __all__ = ["VN", "WATER", "GAS", "PW", "GAS_PW", "FLEET", "WATER_LINES", "local", "file_name", "file_bytes",
-           "now_minute", "setup_db", "point_id", "count", "log_rows", "intake_stack", "drained", "timedelta"]
+           "now_minute", "setup_db", "point_id", "count", "log_rows", "intake_stack", "drained", "judged", "send",
+           "sinks_of", "timedelta"]

@@ -145,7 +145,7 @@ async def test_the_worker_sets_aside_what_the_database_refuses_and_moves_on(tmp_
 
 
 def test_a_station_file_log_row_with_an_over_long_station_key_is_cut_not_refused(db_url):
-    """A refused file-log row is kept pending and retried before every later row (pipeline/vn_ingest.py):
+    """A file-log row refused would set the whole station file aside (subsystems/monitoring/vn/sink.py):
     one station key longer than its column held up the log of every station on PostgreSQL."""
     from ecosentry.subsystems.monitoring.store.vn import record_files
 

@@ -1,11 +1,13 @@
 """Folder watcher for Vietnamese station files arriving by other means (another FTP server, SFTP, rsync, a share).
 
-Polls folders (no extra dependency, works on network shares where inotify does not) and hands each file to
-:class:`ecosentry.subsystems.monitoring.pipeline.vn_ingest.VnIntake` once it is *complete*: its size and modification time have not
-changed over ``stable_polls`` consecutive polls and it has been untouched for ``quiet_s`` seconds. The station
-is taken from the file name (``Province_Facility_Station``); an unknown station is quarantined. Files are then
-moved to ``processed/`` or ``rejected/`` next to where they arrived, with ``<name>.receipt.json`` — the same
-layout as the FTP drop folders, so the watcher can be pointed at another server's upload root.
+Polls folders (no extra dependency, works on network shares where inotify does not) and appends each file to
+the spool as one ``vn-file`` envelope (:mod:`ecosentry.gateways.station_files`) once it is *complete*: its size
+and modification time have not changed over ``stable_polls`` consecutive polls and it has been untouched for
+``quiet_s`` seconds. Once the append is on disk the file leaves the watched folder; the monitoring subsystem's
+sink then judges it (the station is taken from the file name ``Province_Facility_Station``; an unknown station
+is quarantined) and puts it in ``processed/`` or ``rejected/`` next to where it arrived, with
+``<name>.receipt.json`` — the same layout as the FTP drop folders, so the watcher can be pointed at another
+server's upload root.
 
 Layout watched: files directly in a watched folder, and in its sub-folders one level down (one per station),
 except ``processed/`` and ``rejected/``. Ignored: hidden names (``.name`` — rsync's temporary files), temporary
@@ -27,9 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ecosentry.gateways.folder_settings import FolderSettings
+from ecosentry.gateways.station_files import TEMP_SUFFIXES, Received, SpoolAppender, spool_station_file
 from ecosentry.metrics import counters
-from ecosentry.subsystems.monitoring.pipeline.vn_ingest import Outcome, VnIntake
-from ecosentry.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ __all__ = ["FolderSettings", "FolderWatcher", "TRANSPORT"]
 
 TRANSPORT = "vn-folder"
 _SKIP_DIRS = frozenset({"processed", "rejected"})
-_TEMP_SUFFIXES = (".tmp", ".part", ".filepart", ".partial", ".crdownload")
 
 
 @dataclass
@@ -49,22 +49,24 @@ class _Seen:
 
 
 class FolderWatcher:
-    """Poll folders and receive complete files.
+    """Poll folders and spool complete files.
 
     Parameters
     ----------
-    intake : VnIntake
+    appender : SpoolAppender
+        The spool (and the service's loop) the files go to.
     dirs : list of Path
     settings : FolderSettings, optional
+        The section ``vn_folder`` of the settings (``get_settings().vn_folder``); its defaults when omitted.
     """
 
-    def __init__(self, intake: VnIntake, dirs: list[Path], settings: FolderSettings | None = None) -> None:
-        self.intake = intake
-        self.settings = settings or get_settings().vn_folder
+    def __init__(self, appender: SpoolAppender, dirs: list[Path], settings: FolderSettings | None = None) -> None:
+        self.appender = appender
+        self.settings = settings or FolderSettings()
         self.dirs = [Path(d) for d in dirs]
         self._seen: dict[Path, _Seen] = {}
         self._stop = asyncio.Event()
-        self.outcomes: list[Outcome] = []  # the latest ones, for status pages and tests
+        self.received: list[Received] = []  # the latest ones, for status pages and tests
         self.polls = 0
 
     def _candidates(self) -> list[Path]:
@@ -80,7 +82,7 @@ class FolderWatcher:
                 elif entry.is_file():
                     out.append(entry)
         return [f for f in out if not (f.name.startswith(".") or f.name.endswith(".receipt.json")
-                                       or f.name.lower().endswith(_TEMP_SUFFIXES))]
+                                       or f.name.lower().endswith(TEMP_SUFFIXES))]
 
     def poll(self) -> list[Path]:
         """One poll: update what is seen; return the files now complete (blocking file-system calls)."""
@@ -105,25 +107,25 @@ class FolderWatcher:
         self._seen = current
         return ready
 
-    def take(self, path: Path) -> Outcome | None:
-        """Receive one complete file and move it with its receipt (blocking)."""
+    def take(self, path: Path) -> Received | None:
+        """Spool one complete file; it leaves the watched folder once durable (blocking)."""
         seen = self._seen.pop(path, None)
         at = seen.first_seen if seen else datetime.now(timezone.utc)
         try:
-            outcome = self.intake.receive_path(path, dest=path.parent, transport=TRANSPORT, received_at=at)
+            got = spool_station_file(self.appender, path, dest=path.parent, transport=TRANSPORT, received_at=at)
         except FileNotFoundError:
             return None  # taken away meanwhile
         except Exception:
-            counters.inc("vn_folder.intake_errors")
+            counters.inc("vn_folder.spool_errors")
             log.exception("folder watcher: %s could not be stored; retried at a later poll", path)
             return None
         counters.inc("vn_folder.files")
-        self.outcomes = (self.outcomes + [outcome])[-1000:]
-        return outcome
+        self.received = (self.received + [got])[-1000:]
+        return got
 
-    def poll_and_take(self) -> list[Outcome]:
-        """One poll, then every complete file received (blocking)."""
-        return [o for o in (self.take(p) for p in self.poll()) if o is not None]
+    def poll_and_take(self) -> list[Received]:
+        """One poll, then every complete file spooled (blocking)."""
+        return [r for r in (self.take(p) for p in self.poll()) if r is not None]
 
     async def run(self) -> None:
         """Poll every ``poll_interval`` seconds until :meth:`stop` (file work in a worker thread)."""

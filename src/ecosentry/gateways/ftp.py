@@ -3,31 +3,32 @@
 A station's data logger logs in with its station key (``Province_Facility_Station`` = ``points.mn``) and its
 transmission password (``points.password``) and uploads one ``.txt`` file per measurement into its own drop
 folder ``<root>/<station>/`` (``root`` = ``data_dir/ftp``); it cannot leave that folder, and it may write only
-directly into it. Each file is processed on arrival by :class:`ecosentry.subsystems.monitoring.pipeline.vn_ingest.VnIntake`
-(timeliness, duplicates, back-fill, parameter mapping; the raw bytes archived through the spool), then moved to
-``processed/`` or ``rejected/`` under the drop folder with ``<name>.receipt.json`` (the station may download its
-receipts).
+directly into it. Each file is appended on arrival to the spool as one ``vn-file`` envelope
+(:mod:`ecosentry.gateways.station_files`); the monitoring subsystem's sink judges it after the spool
+(timeliness, duplicates, back-fill, parameter mapping) and puts it in ``processed/`` or ``rejected/`` under the
+drop folder with ``<name>.receipt.json`` (the station may download its receipts).
 
 Design
 ------
 * **pyftpdlib's own IO loop in one thread** next to the asyncio service (not its asyncio-free multi-thread or
   pre-fork servers): one thread serves thousands of idle or uploading loggers, and the spool append is handed to
-  the service's event loop (:class:`~ecosentry.subsystems.monitoring.pipeline.vn_ingest.SpoolSink`: group commit, wakes the ingest
-  worker). A file of a few hundred bytes takes a parse, a duplicate lookup, one fsync and a log insert
-  (milliseconds), so handling files one at a time on that thread is far within one file per station per 5 min.
+  the service's event loop (:class:`~ecosentry.gateways.station_files.SpoolAppender`: group commit, wakes the
+  ingest worker). A file of a few hundred bytes takes one fsync, far within one file per station per 5 min.
 * **Durable before acknowledged.** The data channel's ``close`` is where pyftpdlib answers ``226``; this
-  gateway's data handler processes the file *before* that answer, so ``226`` means the bytes are in the spool
-  (fsync). If the spool cannot be written the answer is ``451`` and the file stays in the drop folder for the
-  next start (the logger re-sends it, too). The ``226`` text says what became of the file (accepted, late,
-  back-fill, duplicate, or the rejection reason).
+  gateway's data handler appends the file to the spool *before* that answer, so ``226`` means the bytes are in
+  the spool (fsync). If the spool cannot be written the answer is ``451`` and the file stays in the drop folder
+  for the next start (the logger re-sends it, too). The ``226`` says the file was stored; what the platform made
+  of it (accepted, late, back-fill, duplicate, or the rejection reason) is in its receipt, written by the sink
+  moments later (issue 12 item 3: no business rule before the spool).
 * A file uploaded under a temporary name (``.tmp``, ``.part``, ``.filepart``) and then renamed (RNFR/RNTO) is
-  processed after the rename; there the ``250`` of the rename precedes processing (pyftpdlib answers inside
+  spooled after the rename; there the ``250`` of the rename precedes the append (pyftpdlib answers inside
   RNTO) — the window is covered by the start-up scan of leftover files.
-* Authentication reads the registry (:class:`~ecosentry.pipeline.directory.PointDirectory`): an unknown station
-  reloads it (a station registered while running can log in), a wrong password reloads it once (a changed
-  password is taken at once), and it is reloaded every ``registry_refresh_s`` anyway (deactivation). Refusals
-  are logged with the client address and counted (``ftp.login_failed.<reason>``); pyftpdlib delays the answer
-  (``auth_failed_delay``) and disconnects after ``max_login_attempts``.
+* Authentication reads the registry (:class:`~ecosentry.pipeline.directory.PointDirectory`, the gateway's
+  cached copy of the accounts): an unknown station reloads it (a station registered while running can log in),
+  a wrong password reloads it once (a changed password is taken at once), and it is reloaded every
+  ``registry_refresh_s`` anyway (deactivation). Refusals are logged with the client address and counted
+  (``ftp.login_failed.<reason>``); pyftpdlib delays the answer (``auth_failed_delay``) and disconnects after
+  ``max_login_attempts``.
 * Stored bytes are exactly the bytes received: ASCII-mode uploads are not converted (CRLF stays CRLF).
 * The process never changes its working directory for a client's CWD (pyftpdlib's default ``chdir`` does,
   process-wide, which a multi-threaded service cannot allow).
@@ -43,51 +44,22 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from pyftpdlib.authorizers import AuthenticationFailed
 from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.servers import FTPServer
 
+from ecosentry.gateways.ftp_settings import FtpSettings
+from ecosentry.gateways.station_files import TEMP_SUFFIXES, Received, SpoolAppender, spool_station_file
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.subsystems.monitoring.pipeline.vn_ingest import Outcome, VnIntake
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FtpSettings", "StationAuthorizer", "FtpGateway", "TRANSPORT", "TEMP_SUFFIXES"]
+__all__ = ["FtpSettings", "StationAuthorizer", "FtpGateway", "TRANSPORT", "TEMP_SUFFIXES", "describe"]
 
 TRANSPORT = "ftp"
-#: Upload names processed only once renamed to their final name.
-TEMP_SUFFIXES = (".tmp", ".part", ".filepart", ".partial")
 _ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-class FtpSettings(BaseSettings):
-    """FTP gateway settings (env prefix ``ECOSENTRY_FTP_``)."""
-
-    model_config = SettingsConfigDict(env_prefix="ECOSENTRY_FTP_", env_file=".env", extra="ignore")
-
-    #: Listening address and port (21 needs privileges; 2121 by default, map it in the firewall).
-    host: str = "0.0.0.0"
-    port: int = 2121
-    #: Drop folders' root; ``None`` = ``<ECOSENTRY_DATA_DIR>/ftp``.
-    root: Path | None = None
-    #: Passive-mode data ports, ``"60000-60099"``; ``None`` = any free port.
-    passive_ports: str | None = None
-    #: Address announced in PASV answers behind NAT; ``None`` = the local address.
-    masquerade_address: str | None = None
-    #: Connections at most, and per client address.
-    max_cons: int = 1024
-    max_cons_per_ip: int = 32
-    #: Idle control connection closed after this long. [s]
-    idle_timeout: float = 300.0
-    #: Answer to a failed login delayed by this much (slows password guessing). [s]
-    auth_failed_delay: float = 3.0
-    #: Failed logins on one connection before it is closed.
-    max_login_attempts: int = 3
-    #: The registry (accounts, passwords, active flags) is reloaded at least this often. [s]
-    registry_refresh_s: float = 60.0
 
 
 class _NoChdirFS(AbstractedFS):
@@ -200,8 +172,8 @@ class StationAuthorizer:
         pass
 
 
-class _IntakeDTPHandler(DTPHandler):
-    """Data channel that processes an uploaded file before pyftpdlib answers ``226``."""
+class _SpoolingDTPHandler(DTPHandler):
+    """Data channel that appends an uploaded file to the spool before pyftpdlib answers ``226``."""
 
     def enable_receiving(self, type, cmd):  # noqa: A002 - pyftpdlib's signature
         super().enable_receiving("i", cmd)  # store the bytes as received, whatever TYPE the client set
@@ -217,35 +189,36 @@ class _IntakeDTPHandler(DTPHandler):
 
 
 class _StationHandler(FTPHandler):
-    """Control channel: binds a station's session to the intake (class attributes set by :class:`FtpGateway`)."""
+    """Control channel: binds a station's session to the spool (class attributes set by :class:`FtpGateway`)."""
 
-    dtp_handler = _IntakeDTPHandler
+    dtp_handler = _SpoolingDTPHandler
     abstracted_fs = _NoChdirFS
-    intake: VnIntake
+    appender: SpoolAppender
     station_authorizer: StationAuthorizer
     banner = "ecosentry FTP intake (Circular 10/2021/TT-BTNMT station files) ready."
 
     def process_upload(self, path: Path) -> str | None:
-        """Process a completed upload; the ``226``/``451`` answer to give, or ``None`` for the default."""
+        """Spool a completed upload; the ``226``/``451`` answer to give, or ``None`` for the default."""
         counters.inc("ftp.uploads")
         if path.name.lower().endswith(TEMP_SUFFIXES):
             return None
-        return self._intake(path)
+        return self._spool(path)
 
-    def _intake(self, path: Path) -> str:
+    def _spool(self, path: Path) -> str:
         home = self.station_authorizer.home(self.username)
         try:
-            outcome = self.intake.receive_path(path, dest=home, transport=TRANSPORT,
-                                               received_at=datetime.now(timezone.utc),
-                                               peer=f"{self.remote_ip}:{self.remote_port}", account=self.username)
+            got = spool_station_file(self.appender, path, dest=home, transport=TRANSPORT,
+                                     received_at=datetime.now(timezone.utc),
+                                     peer=f"{self.remote_ip}:{self.remote_port}", account=self.username)
         except Exception:
-            counters.inc("ftp.intake_errors")
+            counters.inc("ftp.spool_errors")
             log.exception("FTP: %s from %s could not be stored; answered 451", path.name, self.username)
             return "451 Local error: the file was not stored; send it again."
-        return "226 Transfer complete; " + describe(outcome)
+        counters.inc("ftp.files")
+        return "226 Transfer complete; " + describe(got)
 
     def on_file_received(self, file):
-        pass  # processed in the data channel, before the answer
+        pass  # spooled in the data channel, before the answer
 
     def on_incomplete_file_received(self, file):
         counters.inc("ftp.incomplete_uploads")
@@ -258,36 +231,34 @@ class _StationHandler(FTPHandler):
     def ftp_RNTO(self, path):
         res = super().ftp_RNTO(path)
         if res and not Path(res[1]).name.lower().endswith(TEMP_SUFFIXES):
-            self._intake(Path(res[1]))
+            self._spool(Path(res[1]))
         return res
 
 
-def describe(outcome: Outcome) -> str:
-    """One line for the FTP answer: what became of the file."""
-    if outcome.status == "accepted":
-        extra = "".join([", late" if outcome.late else "", ", back-fill" if outcome.backfill else "",
-                         f", {len(outcome.unmapped)} line(s) unmapped" if outcome.unmapped else ""])
-        return f"accepted ({outcome.n_readings} readings{extra})."
-    if outcome.status == "duplicate":
-        return "duplicate of a file received before (no new data)."
-    return f"file {outcome.status}: {outcome.reason} (see {outcome.file_name}.receipt.json)."
+def describe(got: Received) -> str:
+    """One line for the FTP answer: the file is stored; its receipt tells what the platform made of it."""
+    return (f"stored ({got.size} bytes); the receipt {got.file_name}.receipt.json follows in processed/ "
+            "or rejected/.")
 
 
 class FtpGateway:
-    """The FTP server in its own thread, feeding :class:`VnIntake`.
+    """The FTP server in its own thread, appending station files to the spool.
 
     Parameters
     ----------
-    intake : VnIntake
+    appender : SpoolAppender
+        The spool (and the service's loop) the files go to.
     directory : PointDirectory
+        The station accounts.
     root : Path
         Parent of the drop folders ``<root>/<station>/``.
     settings : FtpSettings, optional
+        The section ``ftp`` of the settings (``get_settings().ftp``); its defaults when omitted.
     """
 
-    def __init__(self, intake: VnIntake, directory: PointDirectory, root: Path,
+    def __init__(self, appender: SpoolAppender, directory: PointDirectory, root: Path,
                  settings: FtpSettings | None = None) -> None:
-        self.intake = intake
+        self.appender = appender
         self.settings = settings or FtpSettings()
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -298,7 +269,7 @@ class FtpGateway:
 
     def _handler_class(self) -> type[_StationHandler]:
         st = self.settings
-        attrs = {"intake": self.intake, "station_authorizer": self.authorizer, "authorizer": self.authorizer,
+        attrs = {"appender": self.appender, "station_authorizer": self.authorizer, "authorizer": self.authorizer,
                  "timeout": st.idle_timeout, "auth_failed_timeout": st.auth_failed_delay,
                  "max_login_attempts": st.max_login_attempts, "permit_foreign_addresses": False,
                  "masquerade_address": st.masquerade_address, "use_sendfile": False}
@@ -308,7 +279,7 @@ class FtpGateway:
         return type("BoundStationHandler", (_StationHandler,), attrs)
 
     def recover_leftovers(self) -> int:
-        """Process files left in drop folders (a crash between upload and intake, a 451); returns how many.
+        """Spool files left in drop folders (a crash between upload and spool, a 451); returns how many.
 
         Received time = the file's modification time (when the upload ended).
         """
@@ -319,20 +290,21 @@ class FtpGateway:
                     continue
                 at = datetime.fromtimestamp(f.stat().st_mtime, timezone.utc)
                 try:
-                    self.intake.receive_path(f, dest=home, transport=TRANSPORT, received_at=at, account=home.name)
+                    spool_station_file(self.appender, f, dest=home, transport=TRANSPORT, received_at=at,
+                                       account=home.name)
                     n += 1
                 except Exception:
-                    log.exception("FTP: leftover %s could not be processed; kept for the next start", f)
+                    log.exception("FTP: leftover %s could not be spooled; kept for the next start", f)
         if n:
-            log.info("FTP: processed %d file(s) left in the drop folders", n)
+            log.info("FTP: spooled %d file(s) left in the drop folders", n)
         return n
 
-    def start(self, host: str | None = None, port: int | None = None) -> None:
-        """Bind, process leftovers, and serve in a background thread."""
+    def start(self, host: str, port: int) -> None:
+        """Bind ``host:port`` (``ECOSENTRY_FTP_HOST``/``_PORT``; port 0 = any free port), spool leftovers, and
+        serve in a background thread."""
         self.recover_leftovers()
         handler = self._handler_class()
-        self.server = FTPServer((host or self.settings.host, self.settings.port if port is None else port),
-                                handler)
+        self.server = FTPServer((host, port), handler)
         self.server.max_cons = self.settings.max_cons
         self.server.max_cons_per_ip = self.settings.max_cons_per_ip
         self._stop.clear()

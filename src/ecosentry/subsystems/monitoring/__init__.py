@@ -6,7 +6,8 @@ over FTP or a folder (Vietnam) become readings, hours, days and months with the 
 falsification and anomaly detectors, HJ 76 and rate reports, evidence packs, and forwarding to upper platforms.
 
 Inside: ``rules/`` (pure, cited rules: ``cn/`` China, ``vn/`` Vietnam), ``detect/`` (detectors), ``pipeline/``
-(its sink, recompute and detection jobs, the Vietnamese intake), ``store/`` (its writes), ``queries/`` (its read
+(its observation sink, recompute and detection jobs), ``vn/`` (the Vietnamese station files after the spool:
+their sink, mapping, timeliness, receipts, missing files), ``store/`` (its writes), ``queries/`` (its read
 models), ``reports/``, ``forward/``, ``api/``, ``web/`` (pages and templates), ``cli/``, ``simulate/``
 (virtual loggers and stations, the demo fleets), ``bench/`` and ``offline/`` (the regulator's numbers from a
 CSV file, no server).
@@ -20,7 +21,8 @@ _M = "ecosentry.subsystems.monitoring"
 SUBSYSTEM = Subsystem(
     name="monitoring",
     title=N_("Automatic monitoring"),
-    sinks={"observations": f"{_M}.pipeline.sink:ObservationSink.from_settings"},
+    sinks={"observations": f"{_M}.pipeline.sink:ObservationSink.from_settings",
+           "vn-file": f"{_M}.vn.sink:VnFileSink.from_settings"},
     catalogue=tuple(f"{_M}.{m}" for m in (
         "rules.cn.hourly", "rules.cn.aggregates", "rules.cn.flue_gas", "rules.cn.rates", "rules.cn.exceedance",
         "rules.cn.substitution", "rules.cn.marks", "detect.national", "detect.patterns", "detect.statistical",

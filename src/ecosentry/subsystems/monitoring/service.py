@@ -12,10 +12,11 @@ from datetime import datetime, timezone
 
 from ecosentry.contracts.subsystem import PortInUse, ServiceContext
 from ecosentry.gateways.folder import FolderWatcher
-from ecosentry.gateways.ftp import FtpGateway, FtpSettings
+from ecosentry.gateways.ftp import FtpGateway
+from ecosentry.gateways.station_files import SpoolAppender
 from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
 from ecosentry.subsystems.monitoring.pipeline.detection import DetectionJob, DetectionSettings
-from ecosentry.subsystems.monitoring.pipeline.vn_ingest import check_missing_files, make_intake
+from ecosentry.subsystems.monitoring.vn.missing import check_missing_files
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +40,15 @@ class _Task:
 
 
 class VnIntakePart:
-    """Vietnamese station files: the FTP gateway and/or the folder watcher feeding the intake, and every
-    detection period the missing-file check (ALM-DATA-MISSING, subsystems.md §7 req. 32) and the file-log rows
-    kept while the database was down."""
+    """Vietnamese station files: the FTP gateway and/or the folder watcher appending them to the service's
+    spool (the ``vn-file`` sink judges them after it), and every detection period the missing-file check
+    (ALM-DATA-MISSING, subsystems.md §7 req. 32)."""
 
     name = "vn_intake"
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        st = ctx.settings
-        self.target = make_intake(ctx.engine, ctx.directory, ctx.spool, st.data_dir, asyncio.get_running_loop(),
-                                  st.vn)
+        self.appender = SpoolAppender(ctx.spool, asyncio.get_running_loop())
         self.ftp: FtpGateway | None = None
         self.folder_watcher: FolderWatcher | None = None
         self._tasks: list[asyncio.Task] = []
@@ -57,8 +56,7 @@ class VnIntakePart:
     async def start(self) -> None:
         st = self.ctx.settings
         if st.ftp_enabled:
-            ftp_st = FtpSettings()
-            ftp = FtpGateway(self.target, self.ctx.directory, ftp_st.root or st.data_dir / "ftp", ftp_st)
+            ftp = FtpGateway(self.appender, self.ctx.directory, st.ftp.root or st.data_dir / "ftp", st.ftp)
             try:
                 await asyncio.to_thread(ftp.start, st.ftp_host, st.ftp_port)
             except OSError as exc:
@@ -67,7 +65,7 @@ class VnIntakePart:
                 raise
             self.ftp = ftp
         if st.vn_folder.dirs:
-            self.folder_watcher = FolderWatcher(self.target, st.vn_folder.dirs, st.vn_folder)
+            self.folder_watcher = FolderWatcher(self.appender, st.vn_folder.dirs, st.vn_folder)
             self._tasks.append(asyncio.create_task(self.folder_watcher.run(), name="vn-folder"))
         self._tasks.append(asyncio.create_task(self._checks(), name="vn-checks"))
 
@@ -75,7 +73,6 @@ class VnIntakePart:
         while True:
             await asyncio.sleep(self.ctx.settings.monitoring.detect_every)
             try:
-                await asyncio.to_thread(self.target.flush_pending_log)
                 await check_missing_files(self.ctx.engine, datetime.now(timezone.utc), settings=self.ctx.settings.vn,
                                           dispatcher=self.ctx.dispatcher)
             except Exception:

@@ -43,7 +43,7 @@ class Archive:
     def receive(self, station: str, t: datetime, *, status: str = "accepted") -> tuple[str, bytes, Envelope]:
         name, data = vn_file(station, t, {"COD": (40.0 + t.minute, "mg/L", "00"), "TSS": (12.5, "mg/L", "00"),
                                           "pH": (7.1, "", "00")})
-        # as pipeline/vn_ingest.py fills it: cn "vn-txt", qn the file time, detail JSON with the file name
+        # as the vn-file sink fills it (vn/judge.py): cn "vn-txt", qn the file time, detail JSON with the file name
         env = Envelope(transport="ftp", received_at=datetime.now().astimezone(), raw=data, status=status,
                        peer="127.0.0.1:50000", mn=station, cn="vn-txt", qn=t.strftime("%Y%m%d%H%M%S"),
                        point_id=self.points[station],

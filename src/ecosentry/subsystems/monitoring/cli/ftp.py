@@ -52,13 +52,14 @@ async def _run(*, spool_name: str, ftp: bool, dirs: list[Path], check_every: flo
 
 async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], check_every: float, ready) -> None:
     from ecosentry.gateways.folder import FolderWatcher
-    from ecosentry.gateways.ftp import FtpGateway, FtpSettings
+    from ecosentry.gateways.ftp import FtpGateway
+    from ecosentry.gateways.station_files import SpoolAppender
     from ecosentry.pipeline.directory import PointDirectory
     from ecosentry.pipeline.sinks import build_sinks
     from ecosentry.pipeline.spool import Spool, SpoolReader
     from ecosentry.pipeline.worker import IngestWorker
     from ecosentry.service import prepare_database
-    from ecosentry.subsystems.monitoring.pipeline.vn_ingest import check_missing_files, make_intake
+    from ecosentry.subsystems.monitoring.vn.missing import check_missing_files
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -68,18 +69,17 @@ async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], chec
     directory = await asyncio.to_thread(PointDirectory, engine)
     spool = Spool(st.data_dir / spool_name)
     vst = st.vn
-    intake = make_intake(engine, directory, spool, st.data_dir, loop, vst)
+    appender = SpoolAppender(spool, loop)
     worker = IngestWorker(engine, SpoolReader(st.data_dir / spool_name), build_sinks(engine, st, directory),
                           batch_max=st.ingest_batch_max, flush_every=st.hourly_every, wake=spool.new_data)
     tasks = [asyncio.create_task(worker.run(), name="ingest-worker")]
     gateway = watcher = None
     if ftp:
-        fst = FtpSettings()
-        gateway = FtpGateway(intake, directory, fst.root or st.data_dir / "ftp", fst)
-        await asyncio.to_thread(gateway.start)
-        console.print(f"FTP intake on {fst.host}:{gateway.port}, drop folders in {gateway.root}")
+        gateway = FtpGateway(appender, directory, st.ftp.root or st.data_dir / "ftp", st.ftp)
+        await asyncio.to_thread(gateway.start, st.ftp_host, st.ftp_port)
+        console.print(f"FTP intake on {st.ftp_host}:{gateway.port}, drop folders in {gateway.root}")
     if dirs:
-        watcher = FolderWatcher(intake, dirs, st.vn_folder)
+        watcher = FolderWatcher(appender, dirs, st.vn_folder)
         tasks.append(asyncio.create_task(watcher.run(), name="folder-watcher"))
         console.print(f"watching {', '.join(map(str, dirs))}")
 
@@ -88,7 +88,6 @@ async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], chec
             await asyncio.sleep(check_every)
             try:
                 await check_missing_files(engine, datetime.now(timezone.utc), settings=vst)
-                await asyncio.to_thread(intake.flush_pending_log)
             except Exception:
                 logging.getLogger(__name__).exception("missing-file check failed; retrying")
 
@@ -117,7 +116,7 @@ def serve(check_every: float = typer.Option(60.0, help="seconds between missing-
           watch: list[Path] = typer.Option([], "--watch", help="also watch this folder (repeatable)"),
           verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
     """Run the FTP intake alone: one account per station (station key / points.password), drop folders in
-    ECOSENTRY_FTP_ROOT (default <data_dir>/ftp), port ECOSENTRY_FTP_PORT (2121)."""
+    ECOSENTRY_FTP__ROOT (default <data_dir>/ftp), port ECOSENTRY_FTP_PORT (2121)."""
     _logging(verbose)
     _run_stack(spool_name="spool-ftp", ftp=True, dirs=list(watch), check_every=check_every)
 
@@ -164,7 +163,7 @@ def map_set(station: str = typer.Argument(..., help="station key (points.mn)"),
     from ecosentry.service import prepare_database
     from ecosentry.settings import get_settings
     from ecosentry.store import schema as s
-    from ecosentry.subsystems.monitoring.pipeline.vn_ingest import name_key, unit_key
+    from ecosentry.subsystems.monitoring.vn.mapping import name_key, unit_key
     from ecosentry.subsystems.monitoring.store.vn import MappingRow, set_mapping
 
     engine = prepare_database(get_settings().database_url)

@@ -53,6 +53,15 @@ def set_aside(engine: Engine, spool_id: str, seq: int, env: Envelope, reason: Ba
 
 def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> WriteResult:
     """Write one batch in one transaction. Safe to call again with the same items (replay)."""
+    if not items:
+        return WriteResult(touched_minutes=[])
+    with engine.begin() as conn:
+        return write_envelopes_in(conn, spool_id, items)
+
+
+def write_envelopes_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> WriteResult:
+    """:func:`write_envelopes` inside the caller's transaction (a sink that writes more rows of the same
+    records in the same transaction: the Vietnamese file log)."""
     result = WriteResult(touched_minutes=[])
     if not items:
         return result
@@ -66,41 +75,40 @@ def write_envelopes(engine: Engine, spool_id: str, items: Sequence[tuple[int, En
             if fault.readings_dropped and env.status == "accepted":
                 partly.add(seq)
     items = fitted
-    with engine.begin() as conn:
-        ids = _archive_raw(conn, spool_id, items)
-        # quarantined frames, and accepted frames with readings left out (their other readings are stored)
-        quarantined = [
-            {"raw_frame_id": ids[seq], "received_at": env.received_at,
-             "peer": fit_field(env.peer, QUARANTINE_LIMITS["peer"])[0],
-             "mn": fit_field(env.mn, QUARANTINE_LIMITS["mn"])[0],
-             "reason": fit_field(env.error or "unknown", QUARANTINE_LIMITS["reason"])[0], "raw": env.raw}
-            for seq, env in items if env.status == "quarantined" or seq in partly
-        ]
+    ids = _archive_raw(conn, spool_id, items)
+    # quarantined frames, and accepted frames with readings left out (their other readings are stored)
+    quarantined = [
+        {"raw_frame_id": ids[seq], "received_at": env.received_at,
+         "peer": fit_field(env.peer, QUARANTINE_LIMITS["peer"])[0],
+         "mn": fit_field(env.mn, QUARANTINE_LIMITS["mn"])[0],
+         "reason": fit_field(env.error or "unknown", QUARANTINE_LIMITS["reason"])[0], "raw": env.raw}
+        for seq, env in items if env.status == "quarantined" or seq in partly
+    ]
+    if quarantined:
+        # one quarantine row per raw frame, also on replay
+        existing = set(conn.scalars(
+            select(s.quarantine.c.raw_frame_id).where(s.quarantine.c.raw_frame_id.in_(
+                bindparam("ids", expanding=True))),
+            {"ids": [q["raw_frame_id"] for q in quarantined]}))
+        quarantined = [q for q in quarantined if q["raw_frame_id"] not in existing]
         if quarantined:
-            # one quarantine row per raw frame, also on replay
-            existing = set(conn.scalars(
-                select(s.quarantine.c.raw_frame_id).where(s.quarantine.c.raw_frame_id.in_(
-                    bindparam("ids", expanding=True))),
-                {"ids": [q["raw_frame_id"] for q in quarantined]}))
-            quarantined = [q for q in quarantined if q["raw_frame_id"] not in existing]
-            if quarantined:
-                conn.execute(s.quarantine.insert(), quarantined)
-        rows: list[tuple] = []
-        for seq, env in items:
-            if env.status != "accepted" or env.point_id is None:
-                continue
-            for r in env.readings:
-                rows.append(_obs_row(env, r, ids[seq]))
-                if r.kind in ("min", "hour"):
-                    result.touched_minutes.append((env.point_id, r.factor, r.start))
-        result.frames = len(items)
-        result.observations_offered = len(rows)
-        if rows:
-            if conn.dialect.name == "postgresql":
-                _copy_observations_pg(conn, rows)  # also updates latest_values from the staging table
-            else:
-                _insert_observations(conn, rows)
-                _update_latest(conn, rows)
+            conn.execute(s.quarantine.insert(), quarantined)
+    rows: list[tuple] = []
+    for seq, env in items:
+        if env.status != "accepted" or env.point_id is None:
+            continue
+        for r in env.readings:
+            rows.append(_obs_row(env, r, ids[seq]))
+            if r.kind in ("min", "hour"):
+                result.touched_minutes.append((env.point_id, r.factor, r.start))
+    result.frames = len(items)
+    result.observations_offered = len(rows)
+    if rows:
+        if conn.dialect.name == "postgresql":
+            _copy_observations_pg(conn, rows)  # also updates latest_values from the staging table
+        else:
+            _insert_observations(conn, rows)
+            _update_latest(conn, rows)
     return result
 
 

@@ -18,7 +18,7 @@ from ecosentry.store import schema as s
 from ecosentry.store.fit import fit_field, text_limits
 from ecosentry.store.upsert import upsert
 
-__all__ = ["LOG_COLUMNS", "MappingRow", "record_files", "previous_accepted", "accepted_file_times",
+__all__ = ["LOG_COLUMNS", "MappingRow", "record_files", "record_files_in", "archived_seqs", "previous_accepted", "accepted_file_times",
            "stations_with_files", "load_mappings", "set_mapping", "delete_mapping", "factor_units"]
 
 f_ = s.vn_files
@@ -27,7 +27,7 @@ m_ = s.vn_parameter_map
 #: Columns a log row may carry (everything but the id).
 LOG_COLUMNS = tuple(c.name for c in f_.columns if c.name != "id")
 #: Text columns of the file log and their lengths: a station key or name too long is cut, never refused (a
-#: refused row would be kept pending and hold up every later row, see pipeline/vn_ingest.py ``_log``).
+#: refused row would make the sink set the whole file aside, see vn/sink.py).
 LOG_TEXT_LIMITS = text_limits(f_)
 
 
@@ -35,11 +35,29 @@ def record_files(engine: Engine, rows: Sequence[dict]) -> int:
     """Insert file-log rows (keys from :data:`LOG_COLUMNS`); returns how many were written."""
     if not rows:
         return 0
+    with engine.begin() as conn:
+        return record_files_in(conn, rows)
+
+
+def record_files_in(conn: Connection, rows: Sequence[dict]) -> int:
+    """:func:`record_files` inside the caller's transaction (the sink writes the log with the observations)."""
+    if not rows:
+        return 0
     clean = [{k: fit_field(r.get(k), LOG_TEXT_LIMITS[k])[0] if k in LOG_TEXT_LIMITS else r.get(k)
               for k in LOG_COLUMNS} for r in rows]
-    with engine.begin() as conn:
-        conn.execute(f_.insert(), clean)
+    conn.execute(f_.insert(), clean)
     return len(clean)
+
+
+def archived_seqs(conn: Connection, spool: str, seqs: Iterable[int]) -> set[int]:
+    """The spool records among ``seqs`` already in the raw archive: a station file's record gets its
+    ``raw_frames`` row in the transaction that writes its file-log row, so these were processed before (a
+    replay after a crash between that commit and the spool cursor). Read on the unique (spool, spool_seq)."""
+    wanted = list(seqs)
+    if not wanted:
+        return set()
+    r = s.raw_frames
+    return set(conn.scalars(select(r.c.spool_seq).where(r.c.spool == spool, r.c.spool_seq.in_(wanted))))
 
 
 def previous_accepted(conn: Connection, station: str, file_name: str) -> str | None:
