@@ -16,6 +16,7 @@ from alarm_testkit import (  # noqa: F401  (fixtures)
 from ecosentry.alarms import store
 from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound
 from ecosentry.store import audit
+from ecosentry.store.schema import installed_metadata
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.marks import file_mark
 
@@ -208,7 +209,7 @@ def test_list_filters_and_paging(engine, gas_point, water_point):
 def test_migration_matches_alarm_tables(engine):
     alarm_tables = {"alarms", "alarm_events", "alarm_links", "alarm_subscriptions", "alarm_deliveries"}
     with engine.connect() as c:
-        diffs = compare_metadata(MigrationContext.configure(c), s.metadata)
+        diffs = compare_metadata(MigrationContext.configure(c), installed_metadata())
 
     def table_of(d) -> str | None:
         for item in (d if isinstance(d, list) else [d]):

@@ -10,6 +10,7 @@ import pytest
 
 from ecosentry.api.app import create_app
 from ecosentry.fleet import import_fleet
+from ecosentry.subsystems.monitoring import schema as ms
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service, AsUsers
 
 DAY = datetime(2026, 11, 10)  # local (Asia/Shanghai)
@@ -223,8 +224,8 @@ async def test_substitute_values_are_revisions_beside_the_raw_totals(tmp_path, d
         with svc.engine.connect() as c:
             day = c.execute(select(s.derived_periods).where(s.derived_periods.c.factor_code == "a21026",
                                                             s.derived_periods.c.period == "day")).mappings().one()
-            revs = c.execute(select(s.revisions).where(s.revisions.c.factor_code == "a21026")
-                             .order_by(s.revisions.c.period_start)).mappings().all()
+            revs = c.execute(select(ms.revisions).where(ms.revisions.c.factor_code == "a21026")
+                             .order_by(ms.revisions.c.period_start)).mappings().all()
     raw = 19 * 6.0 + 12.0  # 126 kg from the 20 valid hours
     assert day["cou"] == pytest.approx(raw)
     # α for the quarter up to the day's end is far below 75 % (only 20 valid hours since 1 October), so

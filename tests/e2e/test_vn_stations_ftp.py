@@ -13,6 +13,7 @@ from ecosentry.settings import Settings
 from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet, iter_station_files_detailed
 from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.fleet import import_fleet
 
 
@@ -46,7 +47,7 @@ async def test_simulated_stations_upload_late_and_malformed_files_over_ftp(tmp_p
         # every file is stored at the end of its transfer (226); the sink rejects a malformed one after the spool
         assert counts["uploaded"] + counts["refused"] == len(planned) and counts["failed"] == 0
         malformed = [f for f in planned if f.kind.startswith("malformed")]
-        f_log = s.vn_files
+        f_log = ms.vn_files
         await wait_for(lambda: _count(svc, select(func.count()).select_from(f_log)) >= len(planned))
         with svc.engine.connect() as c:
             by_status = Counter(dict(c.execute(select(f_log.c.status, func.count()).group_by(f_log.c.status)).all()))

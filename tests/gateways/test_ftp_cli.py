@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from ecosentry.cli import app
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.vn import load_mappings
 
 from vn_testkit import PW, WATER, count, file_bytes, file_name, local, now_minute, point_id, setup_db
@@ -58,7 +59,7 @@ def test_ftp_serve_process_accepts_an_upload(tmp_path):
         _wait(up, what="the FTP server")
         wid = point_id(engine, WATER)
         _wait(lambda: count(engine, s.observations, s.observations.c.point_id == wid) == 6, what="observations")
-        assert count(engine, s.vn_files, s.vn_files.c.status == "accepted") == 1
+        assert count(engine, ms.vn_files, ms.vn_files.c.status == "accepted") == 1
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

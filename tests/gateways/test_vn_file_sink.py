@@ -14,6 +14,7 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.gateways.station_files import station_file_envelope
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 
 from vn_testkit import (GAS, WATER, count, drained, file_bytes, file_name, intake_stack, local, log_rows, now_minute,
                         point_id, setup_db, sinks_of)
@@ -76,7 +77,7 @@ def test_a_replayed_record_changes_nothing_and_a_refused_one_is_archived(db_url,
     first = sink.write("sp1", items)
     again = sink.write("sp1", items)
     assert first.records_offered == 2 and again.records_offered == 0
-    assert count(engine, s.vn_files) == 1 and count(engine, s.raw_frames) == 1
+    assert count(engine, ms.vn_files) == 1 and count(engine, s.raw_frames) == 1
     assert count(engine, s.observations, s.observations.c.point_id == point_id(engine, GAS)) == 2
     assert sorted(p.name for p in (drop / "processed").iterdir()) == [file_name(GAS, t),
                                                                       file_name(GAS, t) + ".receipt.json"]
@@ -90,5 +91,5 @@ def test_a_replayed_record_changes_nothing_and_a_refused_one_is_archived(db_url,
     assert count(engine, s.quarantine, s.quarantine.c.reason == "unwritable_record") == 1
     assert _receipt(drop / "rejected", file_name(GAS, t2))["reason"] == "unwritable_record"
     sink.write("sp1", [(8, refused)])  # and replayed after that: still one of each
-    assert count(engine, s.vn_files) == 2 and count(engine, s.raw_frames) == 2
+    assert count(engine, ms.vn_files) == 2 and count(engine, s.raw_frames) == 2
     engine.dispose()

@@ -16,6 +16,7 @@ from ecosentry.pipeline.spool import Spool, SpoolReader
 from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.fleet import import_fleet
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.subsystems.monitoring.pipeline.vn_settings import VnIntakeSettings
@@ -86,9 +87,9 @@ def count(engine, table, *where) -> int:
 
 
 def log_rows(engine, station: str | None = None) -> list[dict]:
-    q = select(s.vn_files).order_by(s.vn_files.c.id)
+    q = select(ms.vn_files).order_by(ms.vn_files.c.id)
     if station:
-        q = q.where(s.vn_files.c.station == station)
+        q = q.where(ms.vn_files.c.station == station)
     with engine.connect() as c:
         return [dict(r) for r in c.execute(q).mappings()]
 

@@ -22,6 +22,7 @@ from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
@@ -154,7 +155,7 @@ def test_a_station_file_log_row_with_an_over_long_station_key_is_cut_not_refused
            "received_at": AT, "status": "quarantined", "reason": "unknown_mn", "detail": "bad \x00 byte",
            "sha256": "0" * 64, "size": 10, "transport": "ftp", "late": False, "backfill": False}
     assert record_files(engine, [row]) == 1
-    (stored,) = rows(engine, s.vn_files)
+    (stored,) = rows(engine, ms.vn_files)
     assert stored["station"] == row["station"][:64] and stored["detail"] == "bad \ufffd byte"
     engine.dispose()
 

@@ -14,6 +14,7 @@ from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.subsystems.monitoring.pipeline.periods import recompute_days
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
@@ -44,7 +45,7 @@ def test_missing_hours_get_the_max_of_the_180_valid_hours_before(db_url):
     recompute_days(engine, {(pid, "a21026", day)}, directory)
     with engine.connect() as c:
         d = c.execute(select(s.derived_periods).where(s.derived_periods.c.period == "day")).mappings().one()
-        revs = c.execute(select(s.revisions).order_by(s.revisions.c.period_start)).mappings().all()
+        revs = c.execute(select(ms.revisions).order_by(ms.revisions.c.period_start)).mappings().all()
     # quarter to the day's end: 41 days × 24 h = 984 h, 3 invalid → α = 981/984 = 99.7 % ≥ 90 %, gap N = 3 ≤ 24
     # → substitute = max hourly emission of the 180 valid hours before the gap = 10 kg (vendor rule, default)
     assert [r["substitute"] for r in revs] == [10.0, 10.0, 10.0]

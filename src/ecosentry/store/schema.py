@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from ecosentry.installed import load_schemas
+
 naming = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -347,35 +349,6 @@ marks = Table(
     Column("deleted_at", UTCDateTime, nullable=True, comment="soft delete (data_status -1)"),
 )
 
-mark_evidence = Table(
-    "mark_evidence",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("mark_id", Integer, ForeignKey("marks.id"), nullable=False, index=True),
-    Column("filename", String(200), nullable=False),
-    Column("content_type", String(100), nullable=True),
-    Column("size", Integer, nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("uploaded_by", String(64), nullable=True),
-    Column("uploaded_at", UTCDateTime, nullable=False),
-)
-
-mark_manual_values = Table(
-    "mark_manual_values",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("mark_id", Integer, ForeignKey("marks.id"), nullable=False, index=True),
-    Column("factor_code", String(16), nullable=False),
-    Column("sampled_at", UTCDateTime, nullable=False),
-    Column("value", Float, nullable=False),
-    Column("zs_value", Float, nullable=True),
-    Column("unit", String(20), nullable=True),
-    Column("method", String(100), nullable=True),
-    Column("instrument", String(100), nullable=True),
-    Column("monitor_type", Integer, nullable=True, comment="1 self-monitoring, 2 enforcement monitoring"),
-)
-
 audit_log = Table(
     "audit_log",
     metadata,
@@ -413,22 +386,7 @@ derived_periods = Table(
     Column("computed_at", UTCDateTime, nullable=False),
 )
 
-revisions = Table(
-    "revisions",
-    metadata,
-    Column("point_id", Integer, primary_key=True),
-    Column("factor_code", String(16), primary_key=True),
-    Column("period_start", UTCDateTime, primary_key=True, comment="the hour revised (UTC)"),
-    Column("field", String(16), primary_key=True, comment="cou (hourly emission/load) | value"),
-    Column("original", Float, nullable=True),
-    Column("substitute", Float, nullable=True),
-    Column("rule_code", String(40), nullable=False),
-    Column("explanation", Text, nullable=False),
-    Column("computed_at", UTCDateTime, nullable=False),
-)
-
 # --------------------------------------------------------------------------- alarms (ecosentry.alarms)
-
 alarms = Table(
     "alarms",
     metadata,
@@ -518,122 +476,9 @@ alarm_deliveries = Table(
     Column("detail", Text, nullable=True),
 )
 
-# --------------------------------------------------------------------------- forwarding (ecosentry.subsystems.monitoring.forward)
-# Upper-level forwarding (issue 7 item 4): a provincial DONRE passes station files on to MONRE by FTP in the
-# same format (Circular 10/2021 Art. 39; reference notes §7.2), and a Chinese platform relays HJ 212-2017
-# frames to an upper platform under its own MN/PW. Store-and-forward: raw frames are copied into a queue
-# (idempotent per target), drained in order with retries, and every attempt is logged.
 
-forward_targets = Table(
-    "forward_targets",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(64), nullable=False, unique=True),
-    Column("kind", String(8), nullable=False, comment="vn-ftp | hj212"),
-    Column("host", String(200), nullable=False),
-    Column("port", Integer, nullable=False),
-    Column("username", String(100), nullable=True, comment="FTP user (vn-ftp)"),
-    Column("password", String(200), nullable=True,
-           comment="FTP password (vn-ftp); default upper-platform PW (hj212; NULL = keep the logger's)"),
-    Column("remote_path", String(300), nullable=True, comment="remote folder for the files (vn-ftp)"),
-    Column("mn_map", JSON, nullable=True,
-           comment='hj212: {"<local MN>": {"mn": "<upper MN>", "pw": "<upper PW>"}}; unmapped MNs are kept'),
-    Column("pass_through", Boolean, nullable=False, server_default="0",
-           comment="hj212: send the frames byte for byte (no MN/PW re-encoding)"),
-    Column("ack_mode", String(8), nullable=False, server_default="as_sent",
-           comment="hj212: as_sent (wait for 9014 when Flag asks) | always (set the A bit) | never"),
-    Column("region_code", String(12), ForeignKey("regions.code"), nullable=True,
-           comment="forward the points of this region subtree"),
-    Column("point_ids", JSON, nullable=True, comment="forward these points (list of points.id)"),
-    Column("cns", String(200), nullable=True, comment="hj212: comma-separated CNs; NULL = the data uploads"),
-    Column("active", Boolean, nullable=False, server_default="1"),
-    Column("raw_cursor", BigInteger, nullable=False, server_default="0",
-           comment="raw_frames.id up to which the feeder has looked"),
-    Column("created_at", UTCDateTime, nullable=False),
-)
-
-forward_queue = Table(
-    "forward_queue",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("target_id", Integer, ForeignKey("forward_targets.id"), nullable=False),
-    Column("source", String(12), nullable=False, comment="raw_frame | file"),
-    Column("source_id", BigInteger, nullable=True, comment="raw_frames.id"),
-    Column("point_id", Integer, nullable=True),
-    Column("mn", String(24), nullable=True, comment="local MN / VN station key"),
-    Column("name", String(200), nullable=True, comment="station file name (vn-ftp)"),
-    Column("idem_key", String(200), nullable=False, comment="idempotency key: one delivery per target"),
-    Column("payload", LargeBinary, nullable=False, comment="bytes as received (file or frame)"),
-    Column("enqueued_at", UTCDateTime, nullable=False),
-    Column("status", String(10), nullable=False, server_default="pending",
-           comment="pending | delivered | failed"),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", UTCDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    UniqueConstraint("target_id", "idem_key", name="uq_forward_queue_target_key"),
-)
-
-Index("ix_forward_queue_target_status_id", forward_queue.c.target_id, forward_queue.c.status, forward_queue.c.id)
-
-forward_deliveries = Table(
-    "forward_deliveries",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("item_id", BigInteger, ForeignKey("forward_queue.id"), nullable=False, index=True),
-    Column("target_id", Integer, nullable=False, index=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("attempt", Integer, nullable=False),
-    Column("ok", Boolean, nullable=False),
-    Column("detail", Text, nullable=True, comment="what the receiver answered, or the error"),
-)
-
-# --------------------------------------------------------------------------- Vietnamese station files (ecosentry.gateways.ftp)
-# Circular 10/2021/TT-BTNMT Art. 39 file transmission (issue 7 item 2; subsystems.md §7 req. 31–34): one log row per
-# file received (FTP or folder), whatever became of it, and the per-station mapping of free-text parameter names and
-# units to canonical factors. Store access: ecosentry.subsystems.monitoring.store.vn; migration 0005.
-
-vn_files = Table(
-    "vn_files",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("station", String(64), nullable=False, comment="station key Province_Facility_Station (= points.mn)"),
-    Column("point_id", Integer, nullable=True, comment="NULL when the station is not registered"),
-    Column("file_name", String(200), nullable=False),
-    Column("file_time", UTCDateTime, nullable=True, comment="time in the file name (station local time), in UTC"),
-    Column("received_at", UTCDateTime, nullable=False),
-    Column("delay_s", Float, nullable=True, comment="received_at − file_time [s]"),
-    Column("late", Boolean, nullable=False, server_default="0", comment="delay > the 5-minute rule (Art. 39)"),
-    Column("backfill", Boolean, nullable=False, server_default="0", comment="sent from the logger's buffer"),
-    Column("status", String(12), nullable=False, comment="accepted | duplicate | rejected | quarantined"),
-    Column("reason", String(40), nullable=True, comment="why not accepted (too_old, conflict, bad_line ...)"),
-    Column("detail", Text, nullable=True),
-    Column("line", Integer, nullable=True, comment="line of the error, if any"),
-    Column("sha256", String(64), nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("n_lines", Integer, nullable=True),
-    Column("n_readings", Integer, nullable=True),
-    Column("unmapped", JSON, nullable=True, comment="lines not turned into readings: parameter, unit, reason"),
-    Column("transport", String(16), nullable=False, comment="ftp | vn-folder"),
-    Column("peer", String(64), nullable=True),
-    Column("spool", String(16), nullable=True, comment="raw_frames.spool of the archived bytes"),
-    Column("spool_seq", BigInteger, nullable=True, comment="raw_frames.spool_seq of the archived bytes"),
-)
-
-Index("ix_vn_files_station_name", vn_files.c.station, vn_files.c.file_name)
-Index("ix_vn_files_point_time", vn_files.c.point_id, vn_files.c.file_time)
-
-vn_parameter_map = Table(
-    "vn_parameter_map",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("point_id", Integer, ForeignKey("points.id"), nullable=False, index=True),
-    Column("raw_name", String(100), nullable=False, comment="parameter name as the station writes it"),
-    Column("raw_unit", String(20), nullable=False, server_default="", comment="unit as written; '' = any unit"),
-    Column("name_key", String(100), nullable=False, comment="raw_name normalised (case, spaces, diacritics)"),
-    Column("unit_key", String(20), nullable=False, server_default="", comment="raw_unit normalised"),
-    Column("factor_code", String(12), ForeignKey("factors.code"), nullable=False),
-    Column("scale", Float, nullable=False, server_default="1", comment="canonical = raw × scale + offset"),
-    Column("offset", Float, nullable=False, server_default="0"),
-    UniqueConstraint("point_id", "name_key", "unit_key", name="uq_vn_parameter_map_point_name_unit"),
-)
+def installed_metadata(names: tuple[str, ...] | None = None) -> MetaData:
+    """:data:`metadata` with every installed subsystem's tables loaded (their ``schema`` modules imported): the
+    whole schema of a deployment, what the migrations create."""
+    load_schemas(names)
+    return metadata

@@ -14,6 +14,7 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.protocols.hj212 import parse_frame
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 from ecosentry.fleet import import_fleet
 from forward_testkit import (  # noqa: F401  (fixture)
@@ -84,7 +85,7 @@ async def test_relay_through_upper_outage_nothing_lost_or_doubled(two_db_urls, t
                                                              "a19001": 8.2}))
             # a frame re-sent by the logger (it missed our reply) is the same data: not queued twice
             await logger.send(minute_frame(LOCAL_MN, minutes[6], {"a21026": 26, "a21002": 50.5, "a19001": 8.2}))
-            await wait_for(lambda: _count(lower.engine, s.forward_deliveries, s.forward_deliveries.c.ok.is_(False))
+            await wait_for(lambda: _count(lower.engine, ms.forward_deliveries, ms.forward_deliveries.c.ok.is_(False))
                            >= 2, "failed attempts while the upper platform is down")
             assert backlog(lower.engine)[0]["pending"] == 5
 
@@ -118,8 +119,8 @@ async def test_relay_through_upper_outage_nothing_lost_or_doubled(two_db_urls, t
             # delivery log: every item delivered once, the first after the outage failed first
             le = lower.engine
             with le.connect() as c:
-                items = c.execute(select(s.forward_queue).order_by(s.forward_queue.c.id)).all()
-                log = c.execute(select(s.forward_deliveries).order_by(s.forward_deliveries.c.id)).all()
+                items = c.execute(select(ms.forward_queue).order_by(ms.forward_queue.c.id)).all()
+                log = c.execute(select(ms.forward_deliveries).order_by(ms.forward_deliveries.c.id)).all()
             assert len(items) == 10 and {i.status for i in items} == {"delivered"}
             for it in items:
                 assert sum(1 for r in log if r.item_id == it.id and r.ok) == 1
@@ -153,13 +154,13 @@ async def test_wrong_upper_password_is_retried_until_fixed(db_url, tmp_path):
         runner = ForwardRunner(lower, FAST.model_copy(update={"ack_timeout": 0.3}))
         relay = asyncio.create_task(runner.run())
         try:
-            await wait_for(lambda: _count(lower, s.forward_deliveries) >= 2, "two unanswered attempts")
+            await wait_for(lambda: _count(lower, ms.forward_deliveries) >= 2, "two unanswered attempts")
             b = backlog(lower)[0]
             assert b["pending"] == 1 and "no 9014 reply" in b["last_error"]
             await wait_for(lambda: _count(upper.engine, s.quarantine, s.quarantine.c.reason == "bad_password") >= 1,
                            "quarantined at the upper platform")
             with lower.begin() as c:  # the operator corrects the password
-                c.execute(update(s.forward_targets).where(s.forward_targets.c.id == target.id)
+                c.execute(update(ms.forward_targets).where(ms.forward_targets.c.id == target.id)
                           .values(mn_map={LOCAL_MN: {"mn": UPPER_MN, "pw": UPPER_PW}}))
             await wait_for(lambda: backlog(lower)[0]["delivered"] == 1, "delivered after the fix")
             await upper.drain()

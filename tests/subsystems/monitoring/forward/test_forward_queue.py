@@ -33,7 +33,9 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.protocols.hj212 import build_frame, parse_frame
 from ecosentry.service import prepare_database
 from ecosentry.settings import get_settings
+from ecosentry.store.schema import installed_metadata
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 from ecosentry.fleet import import_fleet
 from forward_testkit import (
@@ -71,7 +73,7 @@ def _points(engine) -> dict[str, int]:
 
 def test_migration_matches_forward_tables(engine):
     with engine.connect() as c:
-        diffs = compare_metadata(MigrationContext.configure(c), s.metadata)
+        diffs = compare_metadata(MigrationContext.configure(c), installed_metadata())
 
     def tables(d) -> set[str]:
         out = set()
@@ -200,8 +202,8 @@ def test_record_attempts_backoff_give_up_and_retry(engine):
     b = backlog(engine)[0]
     assert (b["pending"], b["delivered"], b["failed"]) == (0, 2, 0)
     with engine.connect() as c:
-        log = c.execute(select(s.forward_deliveries.c.attempt, s.forward_deliveries.c.ok)
-                        .order_by(s.forward_deliveries.c.id)).all()
+        log = c.execute(select(ms.forward_deliveries.c.attempt, ms.forward_deliveries.c.ok)
+                        .order_by(ms.forward_deliveries.c.id)).all()
     assert sorted(log) == sorted([(1, False), (2, False), (3, True), (1, True)])
 
 

@@ -15,6 +15,7 @@ from ecosentry.subsystems.monitoring.forward.vn_ftp import VnFtpForwarder
 from ecosentry.contracts.envelope import Envelope
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 from ecosentry.fleet import import_fleet
 from forward_testkit import (
@@ -55,12 +56,12 @@ class Archive:
 
 def _rows(engine, *where):
     with engine.connect() as c:
-        return c.execute(select(s.forward_queue).where(*where).order_by(s.forward_queue.c.id)).all()
+        return c.execute(select(ms.forward_queue).where(*where).order_by(ms.forward_queue.c.id)).all()
 
 
 def _log(engine):
     with engine.connect() as c:
-        return c.execute(select(s.forward_deliveries).order_by(s.forward_deliveries.c.id)).all()
+        return c.execute(select(ms.forward_deliveries).order_by(ms.forward_deliveries.c.id)).all()
 
 
 async def test_monre_down_then_up_every_file_once_in_order(db_url, tmp_path):
@@ -129,7 +130,7 @@ async def test_monre_down_then_up_every_file_once_in_order(db_url, tmp_path):
     assert [r.ok for r in tries][-1] and not tries[0].ok and len(tries) == first_after.attempts >= 2
     assert "stored /inbox/HN/" in tries[-1].detail
     with engine.connect() as c:
-        assert c.scalar(select(func.count()).select_from(s.forward_queue)) == 7
+        assert c.scalar(select(func.count()).select_from(ms.forward_queue)) == 7
     engine.dispose()
 
 

@@ -38,6 +38,7 @@ from ecosentry.metrics import counters
 from ecosentry.contracts.envelope import Envelope
 from ecosentry.protocols.hj212 import HJ212Error, parse_frame
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.registry import region_subtree
 from ecosentry.store.upsert import insert_for
 
@@ -149,7 +150,7 @@ def add_target(engine: Engine, *, name: str, kind: str, host: str, port: int, us
         raise ForwardError(f"port {port} is not a TCP port")
     norm_map = _normalise_mn_map(mn_map or {})
     with engine.begin() as conn:
-        if conn.execute(select(s.forward_targets.c.id).where(s.forward_targets.c.name == name)).first():
+        if conn.execute(select(ms.forward_targets.c.id).where(ms.forward_targets.c.name == name)).first():
             raise ForwardError(f"a forwarding target named {name!r} already exists")
         if region_code is not None and conn.execute(
                 select(s.regions.c.code).where(s.regions.c.code == region_code)).first() is None:
@@ -163,12 +164,12 @@ def add_target(engine: Engine, *, name: str, kind: str, host: str, port: int, us
                 raise ForwardError(f"unknown point MN(s): {', '.join(missing)}")
             point_ids = [found[mn] for mn in point_mns]
         cursor = 0 if from_start else (conn.scalar(select(func.max(s.raw_frames.c.id))) or 0)
-        tid = conn.execute(s.forward_targets.insert().values(
+        tid = conn.execute(ms.forward_targets.insert().values(
             name=name, kind=kind, host=host, port=int(port), username=username, password=password,
             remote_path=remote_path, mn_map=norm_map or None, pass_through=pass_through, ack_mode=ack_mode,
             region_code=region_code, point_ids=point_ids, cns=",".join(cns) if cns else None, active=active,
             raw_cursor=cursor, created_at=now or datetime.now(timezone.utc))).inserted_primary_key[0]
-        return Target.from_row(conn.execute(select(s.forward_targets).where(s.forward_targets.c.id == tid)).one())
+        return Target.from_row(conn.execute(select(ms.forward_targets).where(ms.forward_targets.c.id == tid)).one())
 
 
 def _normalise_mn_map(mn_map: Mapping[str, Any]) -> dict[str, dict[str, str]]:
@@ -188,23 +189,23 @@ def _normalise_mn_map(mn_map: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 
 def set_target_active(engine: Engine, name: str, active: bool) -> None:
     with engine.begin() as conn:
-        n = conn.execute(update(s.forward_targets).where(s.forward_targets.c.name == name)
+        n = conn.execute(update(ms.forward_targets).where(ms.forward_targets.c.name == name)
                          .values(active=active)).rowcount
     if not n:
         raise ForwardError(f"no forwarding target named {name!r}")
 
 
 def load_targets(conn_or_engine: Connection | Engine, *, active_only: bool = True) -> list[Target]:
-    q = select(s.forward_targets).order_by(s.forward_targets.c.id)
+    q = select(ms.forward_targets).order_by(ms.forward_targets.c.id)
     if active_only:
-        q = q.where(s.forward_targets.c.active.is_(True))
+        q = q.where(ms.forward_targets.c.active.is_(True))
     with _connection_scope(conn_or_engine) as conn:
         return [Target.from_row(r) for r in conn.execute(q)]
 
 
 def load_target(conn_or_engine: Connection | Engine, target_id: int) -> Target | None:
     with _connection_scope(conn_or_engine) as conn:
-        r = conn.execute(select(s.forward_targets).where(s.forward_targets.c.id == target_id)).first()
+        r = conn.execute(select(ms.forward_targets).where(ms.forward_targets.c.id == target_id)).first()
         return Target.from_row(r) if r else None
 
 
@@ -349,8 +350,8 @@ def _insert_items(conn: Connection, items: list[dict[str, Any]]) -> int:
         if k not in seen:
             seen.add(k)
             unique.append(it)
-    stmt = insert_for(conn, s.forward_queue).on_conflict_do_nothing(index_elements=["target_id", "idem_key"])
-    stmt = stmt.returning(s.forward_queue.c.id)
+    stmt = insert_for(conn, ms.forward_queue).on_conflict_do_nothing(index_elements=["target_id", "idem_key"])
+    stmt = stmt.returning(ms.forward_queue.c.id)
     added = 0
     for it in unique:  # row by row: RETURNING tells which were new (executemany + RETURNING is not portable)
         added += len(conn.execute(stmt, it).all())
@@ -375,8 +376,8 @@ def feed_from_raw_frames(engine: Engine, *, batch: int = 1000, lookback: int = 0
     for target in load_targets(engine):
         transports = sorted(VN_FILE_TRANSPORTS if target.kind == "vn-ftp" else HJ212_TRANSPORTS)
         with engine.begin() as conn:
-            cursor = conn.scalar(select(s.forward_targets.c.raw_cursor)
-                                 .where(s.forward_targets.c.id == target.id)) or 0
+            cursor = conn.scalar(select(ms.forward_targets.c.raw_cursor)
+                                 .where(ms.forward_targets.c.id == target.id)) or 0
             upto = conn.scalar(select(func.max(s.raw_frames.c.id)).where(s.raw_frames.c.id > cursor))
             if upto is None and not lookback:
                 out[target.id] = 0
@@ -390,7 +391,7 @@ def feed_from_raw_frames(engine: Engine, *, batch: int = 1000, lookback: int = 0
             stamp = now or datetime.now(timezone.utc)
             items = [q for r in rows if (q := _queue_row(conn, target, r, points, stamp)) is not None]
             out[target.id] = _insert_items(conn, items)
-            conn.execute(update(s.forward_targets).where(s.forward_targets.c.id == target.id)
+            conn.execute(update(ms.forward_targets).where(ms.forward_targets.c.id == target.id)
                          .values(raw_cursor=upto))
     return out
 
@@ -425,7 +426,7 @@ class Attempt:
 
 def pending_items(conn_or_engine: Connection | Engine, target_id: int, limit: int) -> list[QueueItem]:
     """The oldest pending items of a target, in queue order (the head first)."""
-    q = s.forward_queue
+    q = ms.forward_queue
     with _connection_scope(conn_or_engine) as conn:
         rows = conn.execute(select(q.c.id, q.c.target_id, q.c.mn, q.c.name, q.c.idem_key, q.c.payload,
                                    q.c.attempts, q.c.next_attempt_at)
@@ -448,7 +449,7 @@ def record_attempts(engine: Engine, attempts: Sequence[Attempt], *, backoff_base
     if not attempts:
         return
     now = now or datetime.now(timezone.utc)
-    q = s.forward_queue
+    q = ms.forward_queue
     with engine.begin() as conn:
         for a in attempts:
             n = a.item.attempts + 1
@@ -466,13 +467,13 @@ def record_attempts(engine: Engine, attempts: Sequence[Attempt], *, backoff_base
                     log.error("forwarding item %d (%s) given up after %d attempt(s): %s", a.item.id,
                               a.item.idem_key, n, a.detail)
             conn.execute(update(q).where(q.c.id == a.item.id).values(**values))
-            conn.execute(s.forward_deliveries.insert().values(item_id=a.item.id, target_id=a.item.target_id,
+            conn.execute(ms.forward_deliveries.insert().values(item_id=a.item.id, target_id=a.item.target_id,
                                                               at=now, attempt=n, ok=a.ok, detail=a.detail))
 
 
 def retry_failed(engine: Engine, target_name: str) -> int:
     """Put a target's ``failed`` items back to ``pending`` (after the operator fixed the cause)."""
-    t, q = s.forward_targets, s.forward_queue
+    t, q = ms.forward_targets, ms.forward_queue
     with engine.begin() as conn:
         tid = conn.scalar(select(t.c.id).where(t.c.name == target_name))
         if tid is None:
@@ -483,7 +484,7 @@ def retry_failed(engine: Engine, target_name: str) -> int:
 
 def backlog(conn_or_engine: Connection | Engine) -> list[dict[str, Any]]:
     """Per target: pending, delivered and failed counts, the oldest pending item, the last error."""
-    t, q = s.forward_targets, s.forward_queue
+    t, q = ms.forward_targets, ms.forward_queue
     with _connection_scope(conn_or_engine) as conn:
         counts = {(r.target_id, r.status): (r.n, r.oldest) for r in conn.execute(
             select(q.c.target_id, q.c.status, func.count().label("n"), func.min(q.c.enqueued_at).label("oldest"))

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, select
 
 from ecosentry.subsystems.monitoring.rules.cn.substitution import quarterly_capture_rate, substitute_gas_emissions, substitute_water_values
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.upsert import upsert
 
 #: Flue-gas pollutants whose emission amounts are substituted (reference notes §2.2).
@@ -78,9 +79,9 @@ def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz
         revisions = substitute_water_values(series, valid, factor)
     now = datetime.now(timezone.utc)
     todays = [rv for rv in revisions if hours[rv.index][0] >= day_lo]
-    conn.execute(delete(s.revisions).where(s.revisions.c.point_id == point_id, s.revisions.c.factor_code == factor,
-                                           s.revisions.c.period_start >= day_lo, s.revisions.c.period_start < day_hi))
-    upsert(conn, s.revisions, [
+    conn.execute(delete(ms.revisions).where(ms.revisions.c.point_id == point_id, ms.revisions.c.factor_code == factor,
+                                           ms.revisions.c.period_start >= day_lo, ms.revisions.c.period_start < day_hi))
+    upsert(conn, ms.revisions, [
         {"point_id": point_id, "factor_code": factor, "period_start": hours[rv.index][0], "field": field,
          "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
          "explanation": rv.explanation, "computed_at": now} for rv in todays], ["point_id", "factor_code",

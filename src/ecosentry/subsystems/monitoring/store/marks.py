@@ -25,6 +25,7 @@ from ecosentry.subsystems.monitoring.rules.cn.marks import FAMILIES, MARK_TYPES,
 from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 
 __all__ = [
     "MarkError", "MarkNotFound", "MAX_EVIDENCE_BYTES", "AUTO_ACTOR", "file_mark", "attach_evidence",
@@ -67,7 +68,7 @@ def _split(codes: str | None) -> list[str] | None:
 
 
 def _evidence_meta(conn: Connection, mark_id: int) -> list[dict]:
-    e = s.mark_evidence
+    e = ms.mark_evidence
     rows = conn.execute(select(e.c.id, e.c.filename, e.c.content_type, e.c.size, e.c.sha256, e.c.uploaded_by,
                                e.c.uploaded_at).where(e.c.mark_id == mark_id).order_by(e.c.id)).mappings()
     return [dict(r) for r in rows]
@@ -189,7 +190,7 @@ def attach_evidence(engine: Engine, mark_id: int, filename: str, content_type: s
     digest = hashlib.sha256(data).hexdigest()
     with engine.begin() as conn:
         before = _live(conn, mark_id)
-        res = conn.execute(insert(s.mark_evidence).values(
+        res = conn.execute(insert(ms.mark_evidence).values(
             mark_id=mark_id, filename=fname, content_type=(content_type or None) and content_type[:100],
             size=len(data), sha256=digest, data=data, uploaded_by=uploaded_by,
             uploaded_at=datetime.now(timezone.utc)))
@@ -221,11 +222,11 @@ def add_manual_value(engine: Engine, mark_id: int, *, factor_code: str, sampled_
         if factor_code not in registered:
             raise MarkError("factor %(factor)s is not registered on point %(point)s", factor=factor_code,
                             point=before["point_id"])
-        res = conn.execute(insert(s.mark_manual_values).values(
+        res = conn.execute(insert(ms.mark_manual_values).values(
             mark_id=mark_id, factor_code=factor_code, sampled_at=sampled_at, value=value, zs_value=zs_value,
             unit=unit, method=method, instrument=instrument, monitor_type=monitor_type))
-        row = dict(conn.execute(select(s.mark_manual_values).where(
-            s.mark_manual_values.c.id == res.inserted_primary_key[0])).mappings().one())
+        row = dict(conn.execute(select(ms.mark_manual_values).where(
+            ms.mark_manual_values.c.id == res.inserted_primary_key[0])).mappings().one())
         audit.record(conn, actor, "add_manual_value", "mark", mark_id, None, row)
     return row
 
@@ -233,13 +234,13 @@ def add_manual_value(engine: Engine, mark_id: int, *, factor_code: str, sampled_
 def list_manual_values(engine: Engine, mark_id: int) -> list[dict]:
     with engine.connect() as conn:
         _load(conn, mark_id)
-        return [dict(r) for r in conn.execute(select(s.mark_manual_values).where(
-            s.mark_manual_values.c.mark_id == mark_id).order_by(s.mark_manual_values.c.sampled_at)).mappings()]
+        return [dict(r) for r in conn.execute(select(ms.mark_manual_values).where(
+            ms.mark_manual_values.c.mark_id == mark_id).order_by(ms.mark_manual_values.c.sampled_at)).mappings()]
 
 
 def get_evidence(engine: Engine, mark_id: int, evidence_id: int) -> dict:
     """One evidence file with its bytes (``data``); :class:`MarkNotFound` if absent."""
-    e = s.mark_evidence
+    e = ms.mark_evidence
     with engine.connect() as conn:
         row = conn.execute(select(e).where(e.c.id == evidence_id, e.c.mark_id == mark_id)).mappings().first()
     if row is None:

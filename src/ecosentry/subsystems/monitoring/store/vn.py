@@ -15,14 +15,15 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, and_, delete, select
 
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.fit import fit_field, text_limits
 from ecosentry.store.upsert import upsert
 
 __all__ = ["LOG_COLUMNS", "MappingRow", "record_files", "record_files_in", "archived_seqs", "previous_accepted", "accepted_file_times",
            "stations_with_files", "load_mappings", "set_mapping", "delete_mapping", "factor_units"]
 
-f_ = s.vn_files
-m_ = s.vn_parameter_map
+f_ = ms.vn_files
+m_ = ms.vn_parameter_map
 
 #: Columns a log row may carry (everything but the id).
 LOG_COLUMNS = tuple(c.name for c in f_.columns if c.name != "id")
