@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from ecosentry.contracts.subsystem import MenuEntry, Subsystem
+from ecosentry.said import Said
 
 __all__ = ["INSTALLED", "installed", "installed_names", "resolve", "menu_entries", "template_dirs", "locale_dirs",
            "settings_sections", "former_settings", "each", "load_schemas", "migration_dirs"]
@@ -36,8 +37,8 @@ def installed_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
 
 
-class SubsystemError(RuntimeError):
-    """A listed subsystem that cannot be loaded or contradicts another one."""
+class SubsystemError(Said):
+    """A listed subsystem that cannot be loaded or contradicts another one (said in the reader's language)."""
 
 
 @lru_cache(maxsize=8)
@@ -50,14 +51,18 @@ def _load(names: tuple[str, ...]) -> tuple[Subsystem, ...]:
         try:
             sub = importlib.import_module(package).SUBSYSTEM
         except (ImportError, AttributeError) as exc:
-            raise SubsystemError(f"subsystem package {package!r} cannot be loaded: {exc}") from exc
+            raise SubsystemError("The subsystem package %(package)s cannot be loaded (%(error)s): correct "
+                                 "ECOSENTRY_SUBSYSTEMS or install the package.", package=package, error=exc) from exc
         if not isinstance(sub, Subsystem):
-            raise SubsystemError(f"{package}.SUBSYSTEM is not a Subsystem")
+            raise SubsystemError("%(package)s.SUBSYSTEM is not a subsystem declaration "
+                                 "(ecosentry.contracts.subsystem.Subsystem).", package=package)
         for what, keys, seen in (("name", [sub.name], seen_names), ("record kind", sub.sinks, seen_kinds),
                                  ("settings section", sub.settings, seen_sections)):
             for key in keys:
                 if key in seen:
-                    raise SubsystemError(f"{what} {key!r} is declared by both {seen[key]} and {package}")
+                    raise SubsystemError("The subsystems %(first)s and %(second)s both declare %(key)s: remove one of "
+                                         "them from ECOSENTRY_SUBSYSTEMS.", first=seen[key], second=package,
+                                         key=f"{what} {key!r}")
                 seen[key] = package
         out.append(sub)
     return tuple(out)

@@ -70,6 +70,14 @@ def translations(lang: str) -> NullTranslations:
     return merged
 
 
+@lru_cache(maxsize=None)
+def core_translations(lang: str) -> NullTranslations:
+    """The core's catalogue of ``lang`` alone: for what is said before the subsystems are loaded (an installed
+    list that cannot be loaded)."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    return _compiled(po, lang) if lang in LOCALES and po.is_file() else NullTranslations()
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Dates, numbers and times for one language and display time zone."""

@@ -7,12 +7,12 @@ The texts come from the web interface's gettext catalogues (English msgids).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from ecosentry.pipeline.spool_lock import SpoolBusy
 from ecosentry.contracts.subsystem import PortInUse
-from ecosentry.web.i18n import LOCALES, translations
+from ecosentry.terminal.language import cli_language
+from ecosentry.web.i18n import translations
 
 __all__ = ["cli_language", "port_in_use_message", "spool_busy_message"]
 
@@ -28,17 +28,6 @@ PORT_IN_USE = {
 
 SPOOL_BUSY = ("Another ingest worker (process %(pid)s) already reads the spool %(spool)s: only one worker may run "
               "per spool.")
-
-
-def cli_language(default: str, environ: Mapping[str, str] | None = None) -> str:
-    """The terminal's language if it is an interface language, else ``default`` (else English)."""
-    env = os.environ if environ is None else environ
-    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        for tag in env.get(var, "").split(":"):
-            code = tag.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
-            if code in LOCALES:
-                return code
-    return default if default in LOCALES else "en"
 
 
 def port_in_use_message(exc: PortInUse, options: Mapping[str, str], lang: str) -> str:
