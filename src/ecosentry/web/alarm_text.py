@@ -11,6 +11,7 @@ from ecosentry.alarms.voice import factor_names
 from ecosentry.alarms.wording import AlarmNames, alarm_explanation, alarm_title, type_name
 from ecosentry.store.queries.alarms import alarm_place_names
 from ecosentry.web.i18n import Formatter, translations
+from ecosentry.web.templating import page_context
 
 __all__ = ["localise_alarms", "localise_for"]
 
@@ -43,7 +44,5 @@ def localise_alarms(conn: Connection, rows: Iterable[dict], fmt: Formatter) -> l
 
 def localise_for(request, rows: Iterable[dict]) -> list[dict]:
     """:func:`localise_alarms` in the language and display zone of ``request``."""
-    from ecosentry.web.templating import page_context
-
     with request.app.state.engine.connect() as conn:
         return localise_alarms(conn, rows, page_context(request)["fmt"])

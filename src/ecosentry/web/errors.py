@@ -20,6 +20,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from ecosentry.web.forms import work_render
+
 __all__ = ["wants_page", "error_page", "install_error_pages"]
 
 #: Paths whose errors always stay JSON (the API, and the packaged static files).
@@ -39,8 +41,6 @@ def wants_page(request: Request) -> bool:
 
 def error_page(request: Request, status_code: int, headers: dict | None = None) -> Response:
     """The error page of ``status_code`` (404 and 403 have their own sentence; others a general one)."""
-    from ecosentry.web.forms import work_render  # the forms module imports the templates, which import auth
-
     response = work_render(request, "work_denied.html", {"status": status_code, "message": None},
                            status_code=status_code)
     for k, v in (headers or {}).items():

@@ -32,7 +32,7 @@ from ecosentry.auth.csrf import session_csrf_token
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
 from ecosentry.said import Said
-from ecosentry.web.templating import render
+from ecosentry.web.templating import page_context, render
 
 __all__ = ["FormError", "error_text", "gate", "not_found", "denied_page", "csrf_token", "check_csrf", "see_other",
            "work_render", "local_time", "carries_api_key"]
@@ -52,8 +52,6 @@ class FormError(Said):
 def error_text(request: Request, exc: Exception, tz: str | None = None) -> str:
     """An error's message in the request's language, its times in local time (``tz``: the point's zone,
     else the display zone); an error that is not a :class:`~ecosentry.said.Said` is shown as it is."""
-    from ecosentry.web.templating import page_context
-
     if not isinstance(exc, Said):
         return str(exc)
     ctx = page_context(request)

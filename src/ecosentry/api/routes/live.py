@@ -24,6 +24,7 @@ from ecosentry.alarms.channels.live import LiveHub, LiveMessage, Subscription
 from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import alarm_visible
 from ecosentry.auth.principal import Principal
+from ecosentry.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
 
@@ -35,8 +36,6 @@ def get_live_hub(request: Request) -> LiveHub:
     """The application's hub (``app.state.live_hub``), created with the settings' sizes when missing."""
     hub = getattr(request.app.state, "live_hub", None)
     if hub is None:
-        from ecosentry.settings import get_settings
-
         s = get_settings().notify
         hub = LiveHub(s.live_queue_size, s.live_replay_size, s.live_heartbeat_s)
         request.app.state.live_hub = hub

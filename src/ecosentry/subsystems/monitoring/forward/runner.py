@@ -32,6 +32,7 @@ from ecosentry.subsystems.monitoring.forward.queue import (
 from ecosentry.subsystems.monitoring.forward.settings import ForwardSettings
 from ecosentry.subsystems.monitoring.forward.vn_ftp import VnFtpForwarder
 from ecosentry.metrics import counters
+from ecosentry.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,6 @@ class ForwardRunner:
     def __init__(self, engine: Engine, settings: ForwardSettings | None = None, *, feed: bool = True) -> None:
         self.engine = engine
         if settings is None:
-            from ecosentry.settings import get_settings  # the section of the one settings object
-
             settings = get_settings().forward
         self.settings = settings
         self.feed = feed
