@@ -51,9 +51,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ecosentry.subsystems.monitoring.bench.detect_eval import ratio
 from ecosentry.subsystems.monitoring.simulate.inject import Label
 
 __all__ = [
@@ -85,6 +84,11 @@ DEFAULT_TOLERANCE_H = 1.0
 #: Issue 13 goals on this set.
 GOALS = {"falsification_precision": 0.95, "falsification_recall": 0.95, "warning_per_clean_point_day": 0.05}
 _SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+def ratio(num: int, den: int) -> float | None:
+    """``num / den``, ``None`` when ``den`` is 0."""
+    return num / den if den else None
 
 
 def _is_falsification(kind: str) -> bool:
@@ -425,24 +429,8 @@ def write_section(path: Path, name: str, text: str) -> None:
 # --------------------------------------------------------------------------- the benchmark
 
 
-def run_detect_command(paths: Mapping[str, Path], out: Path, tz: str) -> int:
-    """Run ``ecosentry detect`` on the set's files (through its command-line interface); its exit code."""
-    import typer
-    from typer.main import get_command
-
-    from ecosentry.subsystems.monitoring.cli.detect import app
-
-    args = ["detect", "--input", str(paths["data"]), "--output", str(out), "--limits", str(paths["limits"]),
-            "--ranges", str(paths["ranges"]), "--marks", str(paths["marks"]), "--parameters",
-            str(paths["parameters"]), "--tz", tz]
-    try:
-        result = get_command(app).main(args, prog_name="ecosentry", standalone_mode=False)
-    except typer.Exit as exc:  # click may raise rather than return it
-        return int(exc.exit_code)
-    return int(result or 0)
-
-
 def run_bench_honest(
+    run_detect: Callable[[Mapping[str, Path], Path, str], int],
     *,
     seed: int = 1,
     points: int = 40,
@@ -457,6 +445,10 @@ def run_bench_honest(
 
     Parameters
     ----------
+    run_detect : callable
+        ``run_detect(paths, findings_path, tz) -> exit code``: runs ``ecosentry detect`` on the set's files
+        (role → path, :data:`ecosentry.subsystems.monitoring.simulate.inject.FILES`) and writes
+        ``findings.jsonl``; the CLI passes the command itself (the benchmark does not import the CLI).
     seed, points, days :
         Passed to :func:`ecosentry.subsystems.monitoring.simulate.honest.generate_honest`.
     tolerance_h : float
@@ -489,7 +481,7 @@ def run_bench_honest(
         rows = sum(1 for _ in open(paths["data"], encoding="utf-8")) - 1
         out = where / "findings.jsonl"
         t0 = time.perf_counter()
-        code = run_detect_command(paths, out, hs.tz)
+        code = run_detect(paths, out, hs.tz)
         timings["detect_s"] = time.perf_counter() - t0
         if code == 2 or not out.exists():
             raise RuntimeError(f"ecosentry detect rejected the honest set (exit code {code})")

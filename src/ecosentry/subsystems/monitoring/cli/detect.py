@@ -247,10 +247,10 @@ def bench_detect_command(
         if points < 8 or days < 3:
             _fail("the honest set needs at least 8 points and 3 days")
         try:
-            run_bench_honest(seed=seed, points=points, days=days, tolerance_h=1.0 if tolerance is None else tolerance,
+            run_bench_honest(_detect_files, seed=seed, points=points, days=days, tolerance_h=1.0 if tolerance is None else tolerance,
                              out_json=out or Path("docs/bench-detect-honest.json"), out_markdown=markdown,
                              keep_dir=keep, console=Console())
-        except RuntimeError as exc:
+        except (RuntimeError, ValueError) as exc:  # a set too small to host every fraud class; detect refused it
             _fail(str(exc))
         return
     from ecosentry.subsystems.monitoring.bench.detect_eval import run_bench_detect
@@ -262,6 +262,21 @@ def bench_detect_command(
                      tolerance_h=2.0 if tolerance is None else tolerance,
                      out_json=out or Path("docs/bench-detect.json"), out_markdown=markdown, keep_dir=keep,
                      console=Console())
+
+
+def _detect_files(paths, out: Path, tz: str) -> int:
+    """Run ``ecosentry detect`` (this module's command, through its command line) on a labelled set's files;
+    its exit code (0, 1 when a detector raised, 2 bad input)."""
+    from typer.main import get_command
+
+    args = ["detect", "--input", str(paths["data"]), "--output", str(out), "--limits", str(paths["limits"]),
+            "--ranges", str(paths["ranges"]), "--marks", str(paths["marks"]), "--parameters",
+            str(paths["parameters"]), "--tz", tz]
+    try:
+        result = get_command(app).main(args, prog_name="ecosentry", standalone_mode=False)
+    except typer.Exit as exc:  # click may raise it rather than return it
+        return int(exc.exit_code)
+    return int(result or 0)
 
 
 app.command("detect")(detect_command)
