@@ -442,8 +442,10 @@ def run_bench_detect(
     if out_json is not None:
         _write(Path(out_json), json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     markdown = to_markdown(ev, note=f"Set: {setup}.")
-    if out_markdown is not None:
-        _write(Path(out_markdown), markdown)
+    if out_markdown is not None:  # its own section: the honest-plant set keeps its section in the same file
+        from ecosentry.subsystems.monitoring.bench.honest_eval import write_section
+
+        write_section(Path(out_markdown), "injected", markdown)
     console.print(f"{setup}; generate {timings['generate_s']:.1f} s, read {timings['read_s']:.1f} s, "
                   f"detect {timings['detect_s']:.1f} s")
     if out_json is not None:

@@ -34,5 +34,5 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
         detect_command)
     app.command("simulate-inject", help="Write a labelled synthetic CEMS set with injected faults (files, no "
                 "server).")(simulate_inject_command)
-    groups["bench"].command("detect", help="Precision and recall of every registered detector on injected faults.")(
+    groups["bench"].command("detect", help="Precision and recall of every registered detector on a labelled set (--set injected|honest).")(
         bench_detect_command)

@@ -1,0 +1,531 @@
+"""Precision, recall and findings per clean point-day on the honest-plant set (``ecosentry bench detect --set honest``).
+
+The set (:mod:`ecosentry.subsystems.monitoring.simulate.honest`) is minute data of plants that behave like
+real ones, with labelled fraud windows on some points and none on the others (the *clean* points). The
+benchmark writes it to files, runs ``ecosentry detect`` on them (the command itself, so every registered
+detector runs exactly as a user runs it) and judges each finding.
+
+Matching (ours)
+---------------
+A finding *overlaps* a label when all hold:
+
+* same point;
+* the factors overlap: a label factor ``*`` covers the whole point; a finding without factor (or ``*``) is
+  point-wide; otherwise the finding's factors and the label's factors share at least one factor;
+* the finding's span ``[start, end]`` meets the label's ``[start − tol, end + tol]`` (``tol`` default 1 h:
+  detectors judge whole hours, a labelled window starts and ends inside one).
+
+Unlike the injected set's scorer (:mod:`ecosentry.subsystems.monitoring.bench.detect_eval`) the family of a
+finding does not matter: a finding that overlaps a labelled fraud window is a true positive (TP) whatever
+its code (it points a regulator at the right place), a finding that overlaps only a *context* label
+(the copied point of a cross-point clone) is *explained* (neither TP nor FP), any other finding is a false
+positive (FP). A label is *detected* by a code when some finding of that code overlaps it.
+
+Kinds and severities
+--------------------
+A finding's *kind* is its own ``kind`` field when the detectors write one (falsification sign, data-quality
+defect, statistical anomaly, process change; a kind whose text starts with ``falsif`` is a falsification
+sign). Findings without one get a kind from their code's family (:data:`FALLBACK_KIND`: statistical →
+statistical anomaly; missing data, no data, negative and over-range values → data-quality defect; every
+other family → falsification sign). Scores are given for all findings and for those of severity
+``warning`` or above.
+
+Numbers
+-------
+Per code: ``precision = TP / (TP + FP)``; ``recall`` = fraud labels the code detected / fraud labels;
+``per clean point-day`` = findings on clean points / (clean points × days). Overall, for falsification signs:
+precision over falsification-sign findings, recall = fraud labels detected by at least one
+falsification-sign finding / fraud labels; the recall by findings of any kind is given beside it. A ratio
+with an empty denominator is ``None`` (shown as "—"). The goals of issue 13 are shown with them:
+precision ≥ 0.95 at recall ≥ 0.95 for falsification signs, ≤ 0.05 findings per clean point-day of any kind
+at warning or above.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ecosentry.subsystems.monitoring.simulate.inject import Label
+
+__all__ = [
+    "FALLBACK_KIND",
+    "FALSIFICATION",
+    "DEFAULT_TOLERANCE_H",
+    "GOALS",
+    "Judged",
+    "CodeRow",
+    "ClassRow",
+    "HonestScore",
+    "overlaps",
+    "score",
+    "to_markdown",
+    "write_section",
+    "run_bench_honest",
+]
+
+FALSIFICATION = "falsification"
+#: Family → kind for findings that carry no kind of their own.
+FALLBACK_KIND: dict[str, str] = {
+    "statistical": "statistical",
+    "missing": "data_quality",
+    "no_data": "data_quality",
+    "negative": "data_quality",
+    "over_range": "data_quality",
+}
+DEFAULT_TOLERANCE_H = 1.0
+#: Issue 13 goals on this set.
+GOALS = {"falsification_precision": 0.95, "falsification_recall": 0.95, "warning_per_clean_point_day": 0.05}
+_SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+def ratio(num: int, den: int) -> float | None:
+    """``num / den``, ``None`` when ``den`` is 0."""
+    return num / den if den else None
+
+
+def _is_falsification(kind: str) -> bool:
+    return kind.strip().lower().startswith("falsif")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A finding as the honest scorer sees it (from a ``findings.jsonl`` line)."""
+
+    code: str
+    severity: str
+    kind: str
+    point: str
+    factors: frozenset[str]
+    start: datetime
+    end: datetime
+
+    @property
+    def warning_or_above(self) -> bool:
+        return _SEVERITY_RANK.get(self.severity, 1) >= 1
+
+    @property
+    def falsification(self) -> bool:
+        return _is_falsification(self.kind)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "Judged":
+        from ecosentry.subsystems.monitoring.detect.registry import family_of
+
+        code = str(d["code"])
+        kind = d.get("kind")
+        if not kind:
+            kind = FALLBACK_KIND.get(family_of(code) or "", FALSIFICATION)
+        factor = str(d.get("factor") or "")
+        return cls(code=code, severity=str(d.get("severity") or "warning"), kind=str(kind), point=str(d["point"]),
+                   factors=frozenset(f.strip() for f in factor.split(",") if f.strip()),
+                   start=_parse(d["start"]), end=_parse(d["end"]))
+
+
+def overlaps(f: Judged, label: Label, tolerance: timedelta = timedelta(hours=DEFAULT_TOLERANCE_H)) -> bool:
+    """True when ``f`` and ``label`` share point, factor and time (see the module docstring)."""
+    if f.point != label.point:
+        return False
+    point_wide = "*" in label.factors or not f.factors or "*" in f.factors
+    if not point_wide and not (f.factors & set(label.factors)):
+        return False
+    return not (f.end < label.start - tolerance or f.start > label.end + tolerance)
+
+
+@dataclass
+class _Tally:
+    findings: int = 0
+    tp: int = 0
+    explained: int = 0
+    fp: int = 0
+    clean: int = 0
+
+    def add(self, verdict: str, on_clean: bool) -> None:
+        self.findings += 1
+        setattr(self, verdict, getattr(self, verdict) + 1)
+        self.clean += on_clean
+
+    @property
+    def precision(self) -> float | None:
+        return ratio(self.tp, self.tp + self.fp)
+
+    def to_json(self, clean_point_days: float) -> dict[str, Any]:
+        return {"findings": self.findings, "tp": self.tp, "explained": self.explained, "fp": self.fp,
+                "precision": self.precision, "clean_findings": self.clean,
+                "per_clean_point_day": self.clean / clean_point_days if clean_point_days else None}
+
+
+@dataclass
+class CodeRow:
+    code: str
+    kind: str
+    severity: str
+    all: _Tally = field(default_factory=_Tally)
+    warning: _Tally = field(default_factory=_Tally)
+    detected: int = 0
+
+    def to_json(self, labels: int, clean_point_days: float) -> dict[str, Any]:
+        return {"code": self.code, "kind": self.kind, "severity": self.severity, "detected": self.detected,
+                "recall": ratio(self.detected, labels), "all": self.all.to_json(clean_point_days),
+                "warning_or_above": self.warning.to_json(clean_point_days)}
+
+
+@dataclass
+class ClassRow:
+    fault: str
+    labels: int = 0
+    detected: int = 0
+    detected_falsification: int = 0
+    codes: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fault": self.fault, "labels": self.labels, "detected": self.detected,
+                "detected_by_falsification_sign": self.detected_falsification,
+                "recall": ratio(self.detected, self.labels),
+                "falsification_recall": ratio(self.detected_falsification, self.labels),
+                "codes": sorted(self.codes)}
+
+
+@dataclass
+class HonestScore:
+    """Result of :func:`score`."""
+
+    codes: list[CodeRow]
+    classes: list[ClassRow]
+    labels: int
+    clean_point_days: float
+    all: _Tally
+    warning: _Tally
+    falsification: _Tally
+    detected_any: int
+    detected_falsification: int
+    missed: list[Label]
+    false_positives: list[Judged]
+    tolerance_h: float
+
+    @property
+    def falsification_precision(self) -> float | None:
+        return self.falsification.precision
+
+    @property
+    def falsification_recall(self) -> float | None:
+        return ratio(self.detected_falsification, self.labels)
+
+    @property
+    def recall_any(self) -> float | None:
+        return ratio(self.detected_any, self.labels)
+
+    @property
+    def warning_per_clean_point_day(self) -> float | None:
+        return self.warning.clean / self.clean_point_days if self.clean_point_days else None
+
+    @property
+    def per_clean_point_day(self) -> float | None:
+        return self.all.clean / self.clean_point_days if self.clean_point_days else None
+
+    def to_json(self) -> dict[str, Any]:
+        cpd = self.clean_point_days
+        return {
+            "overall": {
+                "labels": self.labels, "clean_point_days": cpd, "tolerance_h": self.tolerance_h,
+                "all": self.all.to_json(cpd), "warning_or_above": self.warning.to_json(cpd),
+                "falsification": {**self.falsification.to_json(cpd), "detected": self.detected_falsification,
+                                  "recall": self.falsification_recall},
+                "recall_any_kind": self.recall_any, "detected_any_kind": self.detected_any,
+                "goals": GOALS,
+            },
+            "codes": [c.to_json(self.labels, cpd) for c in self.codes],
+            "classes": [c.to_json() for c in self.classes],
+            "missed": [lb.to_json() for lb in self.missed],
+            "false_positive_sample": [
+                {"code": f.code, "severity": f.severity, "kind": f.kind, "point": f.point,
+                 "factor": ",".join(sorted(f.factors)), "start": _iso(f.start), "end": _iso(f.end)}
+                for f in self.false_positives[:60]
+            ],
+        }
+
+
+def score(
+    findings: Iterable[Judged],
+    labels: Sequence[Label],
+    *,
+    clean_points: Iterable[str],
+    days: float,
+    context: Iterable[str] = ("clone_source",),
+    tolerance: timedelta = timedelta(hours=DEFAULT_TOLERANCE_H),
+) -> HonestScore:
+    """Judge ``findings`` against ``labels`` (see the module docstring).
+
+    Parameters
+    ----------
+    findings : iterable of Judged
+    labels : sequence of Label
+        Fraud labels and context labels (classes in ``context``).
+    clean_points : iterable of str
+        Points without any label; their findings make the per clean point-day rates.
+    days : float
+        Length of the set. [d]
+    """
+    context = set(context)
+    fraud = [lb for lb in labels if lb.fault not in context]
+    ctx = [lb for lb in labels if lb.fault in context]
+    clean = set(clean_points)
+    by_point: dict[str, list[Label]] = {}
+    for lb in fraud:
+        by_point.setdefault(lb.point, []).append(lb)
+    ctx_by_point: dict[str, list[Label]] = {}
+    for lb in ctx:
+        ctx_by_point.setdefault(lb.point, []).append(lb)
+
+    rows: dict[str, CodeRow] = {}
+    total, warning, fals = _Tally(), _Tally(), _Tally()
+    detected_by: dict[int, set[str]] = {lb.id: set() for lb in fraud}
+    detected_fals: set[int] = set()
+    false_positives: list[Judged] = []
+    for f in findings:
+        row = rows.get(f.code)
+        if row is None:
+            row = rows[f.code] = CodeRow(f.code, f.kind, f.severity)
+        hits = [lb for lb in by_point.get(f.point, ()) if overlaps(f, lb, tolerance)]
+        if hits:
+            verdict = "tp"
+        elif any(overlaps(f, lb, tolerance) for lb in ctx_by_point.get(f.point, ())):
+            verdict = "explained"
+        else:
+            verdict = "fp"
+            false_positives.append(f)
+        on_clean = f.point in clean
+        row.all.add(verdict, on_clean)
+        total.add(verdict, on_clean)
+        if f.warning_or_above:
+            row.warning.add(verdict, on_clean)
+            warning.add(verdict, on_clean)
+        if f.falsification:
+            fals.add(verdict, on_clean)
+        for lb in hits:
+            detected_by[lb.id].add(f.code)
+            if f.falsification:
+                detected_fals.add(lb.id)
+
+    for row in rows.values():
+        row.detected = sum(1 for codes in detected_by.values() if row.code in codes)
+    classes: dict[str, ClassRow] = {}
+    for lb in fraud:
+        c = classes.setdefault(lb.fault, ClassRow(lb.fault))
+        c.labels += 1
+        c.detected += bool(detected_by[lb.id])
+        c.detected_falsification += lb.id in detected_fals
+        c.codes |= detected_by[lb.id]
+    return HonestScore(
+        codes=sorted(rows.values(), key=lambda r: (-r.all.findings, r.code)),
+        classes=sorted(classes.values(), key=lambda c: c.fault),
+        labels=len(fraud),
+        clean_point_days=len(clean) * days,
+        all=total, warning=warning, falsification=fals,
+        detected_any=sum(1 for v in detected_by.values() if v),
+        detected_falsification=len(detected_fals),
+        missed=[lb for lb in fraud if not detected_by[lb.id]],
+        false_positives=false_positives,
+        tolerance_h=tolerance.total_seconds() / 3600.0,
+    )
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100.0 * x:.0f} %"
+
+
+def _rate(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def _code_cells(r: CodeRow, labels: int, cpd: float) -> list[str]:
+    return [r.code, r.kind, r.severity, str(r.all.findings), str(r.all.tp), str(r.all.fp), _pct(r.all.precision),
+            f"{_pct(ratio(r.detected, labels))} ({r.detected}/{labels})",
+            _rate(r.all.clean / cpd if cpd else None),
+            str(r.warning.findings), _pct(r.warning.precision), _rate(r.warning.clean / cpd if cpd else None)]
+
+
+_CODE_HEAD = ("code", "kind", "severity", "findings", "TP", "FP", "precision", "recall", "per clean pt-day",
+              "≥warning", "≥warning precision", "≥warning per clean pt-day")
+
+
+def _overall_lines(s: HonestScore) -> list[str]:
+    return [
+        f"Falsification signs: {s.falsification.findings} findings, {s.falsification.tp} TP, "
+        f"{s.falsification.fp} FP: precision **{_pct(s.falsification_precision)}**, recall "
+        f"**{_pct(s.falsification_recall)}** ({s.detected_falsification}/{s.labels}) "
+        f"(goal ≥ {_pct(GOALS['falsification_precision'])} at ≥ {_pct(GOALS['falsification_recall'])}).",
+        f"All findings: {s.all.findings} ({s.all.tp} TP, {s.all.explained} explained, {s.all.fp} FP), "
+        f"precision {_pct(s.all.precision)}, recall by any kind {_pct(s.recall_any)} ({s.detected_any}/{s.labels}); "
+        f"{_rate(s.per_clean_point_day)} findings per clean point-day, "
+        f"**{_rate(s.warning_per_clean_point_day)}** at warning or above "
+        f"(goal ≤ {GOALS['warning_per_clean_point_day']:g}).",
+    ]
+
+
+def to_markdown(s: HonestScore, *, note: str = "") -> str:
+    """The overall lines, a table per code and a table per fraud class (pasteable)."""
+    lines = [note, ""] if note else []
+    lines += _overall_lines(s) + [""]
+    lines += ["| " + " | ".join(_CODE_HEAD) + " |", "|---|---|---|" + "---:|" * (len(_CODE_HEAD) - 3)]
+    for r in s.codes:
+        cells = _code_cells(r, s.labels, s.clean_point_days)
+        cells[0] = f"`{cells[0]}`"
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| fraud class | labels | detected (any kind) | by a falsification sign | detected by |",
+              "|---|---:|---:|---:|---|"]
+    for c in s.classes:
+        by = ", ".join(f"`{code}`" for code in sorted(c.codes)) or "—"
+        lines.append(f"| {c.fault} | {c.labels} | {c.detected} | {c.detected_falsification} | {by} |")
+    return "\n".join(lines) + "\n"
+
+
+def print_tables(s: HonestScore, console) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Detectors on the honest-plant set (tolerance ±{s.tolerance_h:g} h)")
+    for col in _CODE_HEAD:
+        t.add_column(col, justify="left" if col in ("code", "kind", "severity") else "right")
+    for r in s.codes:
+        t.add_row(*_code_cells(r, s.labels, s.clean_point_days))
+    console.print(t)
+    c = Table(title="Fraud classes")
+    for col in ("fraud class", "labels", "detected", "by falsification sign", "detected by"):
+        c.add_column(col, justify="right" if col in ("labels", "detected", "by falsification sign") else "left")
+    for cl in s.classes:
+        c.add_row(cl.fault, str(cl.labels), str(cl.detected), str(cl.detected_falsification),
+                  ", ".join(sorted(cl.codes)) or "—")
+    console.print(c)
+    for line in _overall_lines(s):
+        console.print(line.replace("**", ""))
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Replace the section ``name`` of a markdown file (between ``<!-- bench:name:begin/end -->``), or
+    append it; the rest of the file is kept. Written to a temporary file and renamed."""
+    import os
+
+    begin, end = f"<!-- bench:{name}:begin -->", f"<!-- bench:{name}:end -->"
+    block = f"{begin}\n{text.rstrip()}\n{end}"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    new = pattern.sub(lambda _: block, old) if pattern.search(old) else (old.rstrip() + "\n\n" + block if old else block)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(new.rstrip() + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def run_bench_honest(
+    run_detect: Callable[[Mapping[str, Path], Path, str], int],
+    *,
+    seed: int = 1,
+    points: int = 40,
+    days: int = 5,
+    tolerance_h: float = DEFAULT_TOLERANCE_H,
+    out_json: Path | None = Path("docs/bench-detect-honest.json"),
+    out_markdown: Path | None = Path("docs/bench-detect.md"),
+    keep_dir: Path | None = None,
+    console=None,
+) -> HonestScore:
+    """Generate the honest set, run ``ecosentry detect`` on it, score, print and record.
+
+    Parameters
+    ----------
+    run_detect : callable
+        ``run_detect(paths, findings_path, tz) -> exit code``: runs ``ecosentry detect`` on the set's files
+        (role → path, :data:`ecosentry.subsystems.monitoring.simulate.inject.FILES`) and writes
+        ``findings.jsonl``; the CLI passes the command itself (the benchmark does not import the CLI).
+    seed, points, days :
+        Passed to :func:`ecosentry.subsystems.monitoring.simulate.honest.generate_honest`.
+    tolerance_h : float
+        Matching tolerance around a label. [h]
+    out_json : Path or None
+        Raw result (``None`` = not written).
+    out_markdown : Path or None
+        Markdown file whose ``honest`` section is replaced by the tables (``None`` = not written).
+    keep_dir : Path or None
+        Keep the generated files (and ``findings.jsonl``) here; default a temporary directory.
+
+    Raises
+    ------
+    RuntimeError
+        When ``ecosentry detect`` rejects the generated files (exit code 2).
+    """
+    from rich.console import Console
+
+    from ecosentry.subsystems.monitoring.detect.registry import all_detectors
+    from ecosentry.subsystems.monitoring.simulate.honest import SUBTLE_CLASSES, generate_honest, write_honest_set
+
+    console = console or Console()
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="ecosentry-bench-honest-") as tmp:
+        where = Path(keep_dir) if keep_dir is not None else Path(tmp)
+        t0 = time.perf_counter()
+        hs = generate_honest(seed=seed, points=points, days=days)
+        paths = write_honest_set(hs, where)
+        timings["generate_s"] = time.perf_counter() - t0
+        rows = sum(1 for _ in open(paths["data"], encoding="utf-8")) - 1
+        out = where / "findings.jsonl"
+        t0 = time.perf_counter()
+        code = run_detect(paths, out, hs.tz)
+        timings["detect_s"] = time.perf_counter() - t0
+        if code == 2 or not out.exists():
+            raise RuntimeError(f"ecosentry detect rejected the honest set (exit code {code})")
+        findings = [Judged.from_json(json.loads(line)) for line in out.read_text(encoding="utf-8").splitlines()
+                    if line.strip()]
+    s = score(findings, hs.labels, clean_points=hs.clean_points, days=hs.days,
+              tolerance=timedelta(hours=tolerance_h))
+    print_tables(s, console)
+    n_gas = sum(p.medium == "gas" for p in hs.points)
+    setup = (f"{points} points ({n_gas} flue gas, {points - n_gas} wastewater; {len(hs.clean_points)} clean), "
+             f"{days} days of minute data ({rows:,} rows), seed {seed}, {s.labels} labelled fraud windows "
+             f"({sum(1 for lb in hs.labels if lb.fault in SUBTLE_CLASSES)} subtle), "
+             f"{len(all_detectors())} registered detectors, tolerance ±{tolerance_h:g} h; "
+             f"detect {timings['detect_s']:.0f} s")
+    doc = {
+        "bench": "detect-honest",
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine()},
+        "setup": {"seed": seed, "points": points, "days": days, "rows": rows, "tolerance_h": tolerance_h,
+                  "clean_points": hs.clean_points, "detect_exit_code": code,
+                  "archetypes": {p.point: p.archetype for p in hs.points}},
+        "timings": timings,
+        **s.to_json(),
+    }
+    if out_json is not None:
+        out_json = Path(out_json)
+        out_json.parent.mkdir(parents=True, exist_ok=True)
+        out_json.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if out_markdown is not None:
+        write_section(Path(out_markdown), "honest",
+                      "## Honest-plant set (latest run)\n\n" + to_markdown(s, note=f"Set: {setup}."))
+    console.print(f"{setup}; generate {timings['generate_s']:.1f} s")
+    if code == 1:
+        console.print("[yellow]some detector raised on some point (see the warnings above)[/yellow]")
+    return s
+
+
+def _parse(x: Any) -> datetime:
+    if isinstance(x, datetime):
+        return x if x.tzinfo else x.replace(tzinfo=timezone.utc)
+    t = datetime.fromisoformat(str(x).replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

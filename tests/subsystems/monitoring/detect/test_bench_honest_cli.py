@@ -1,0 +1,30 @@
+"""`ecosentry bench detect --set honest` end to end on a small set: runs `ecosentry detect` and writes its results."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from ecosentry.subsystems.monitoring.cli.detect import app
+
+
+def test_bench_detect_honest_writes_json_and_its_markdown_section(tmp_path):
+    md = tmp_path / "bench.md"
+    md.write_text("<!-- bench:injected:begin -->\ninjected tables\n<!-- bench:injected:end -->\n", encoding="utf-8")
+    out = tmp_path / "honest.json"
+    result = CliRunner().invoke(app, ["bench-detect", "--set", "honest", "--points", "12", "--days", "3",
+                                      "--seed", "5", "--out", str(out), "--markdown", str(md)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    overall = doc["overall"]
+    assert overall["labels"] == len([c for c in doc["classes"] for _ in range(c["labels"])]) > 0
+    assert overall["clean_point_days"] == len(doc["setup"]["clean_points"]) * 3
+    assert overall["all"]["findings"] == sum(c["all"]["findings"] for c in doc["codes"])
+    text = md.read_text(encoding="utf-8")
+    assert "injected tables" in text and "<!-- bench:honest:begin -->" in text and "Falsification signs" in text
+
+
+def test_bench_detect_refuses_an_unknown_set_and_a_set_too_small():
+    assert CliRunner().invoke(app, ["bench-detect", "--set", "nab"]).exit_code == 2
+    assert CliRunner().invoke(app, ["bench-detect", "--set", "honest", "--points", "4"]).exit_code == 2
