@@ -236,6 +236,16 @@ class StatisticalSettings(BaseModel):
     refractory: int = 200
     #: Series with fewer valid values than this are not analysed [samples] (ours).
     min_values: int = 96
+    #: A level shift is judged against the point's own load (issue 13): the shift must remain on the
+    #: residual of the factor regressed on the other channels (flow, velocity, O2, temperature, pressure,
+    #: moisture and the other concentrations) over the baseline and the recent samples. Off = the raw test.
+    load_check: bool = True
+    #: ... and a load channel (flow, velocity, O2, temperature) whose own median moved by this many of its
+    #: robust σ in the same window says the plant changed its operating state [σ] (ours: as strict as the
+    #: shift test itself, so only a load change as clear as the pollutant's explains it).
+    load_shift_z: float = 3.0
+    #: Report a load-explained shift as a process change (``DET-LOAD-SHIFT``, info) instead of dropping it.
+    report_process_changes: bool = False
 
 
 class DetectorSettings(BaseModel):
