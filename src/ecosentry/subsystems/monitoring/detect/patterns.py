@@ -590,8 +590,9 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
     consecutive_full = np.r_[consecutive, False]
     names = ("clone_r_min", "clone_diff_r_min", "clone_min_points", "clone_min_cv", "clone_linked_factors")
     nf = len(factors)
-    # 1. raw shape test for every pair (also decides which channels are copies, hence no load proxies)
+    # 1. raw shape test for every pair (also tells which channels are near-exact copies: no load proxies)
     raw: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
+    exact: dict[tuple[int, int], np.ndarray] = {}
     for i in range(nf):
         for j in range(i + 1, nf):
             x, y = mat[i], mat[j]
@@ -599,13 +600,13 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
             ddx = np.where(consecutive, np.diff(x), np.nan)
             ddy = np.where(consecutive, np.diff(y), np.nan)
             rd, _, _, _, okd = _daily_r(ddx, ddy, day[1:], len(days), max(p.clone_min_points // 2, 3))
-            hit = (ok & okd & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
-                   & (r >= p.clone_r_min) & (rd >= p.clone_diff_r_min))
+            shaped = ok & okd & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
+            hit = shaped & (r >= p.clone_r_min) & (rd >= p.clone_diff_r_min)
             raw[(i, j)] = (hit, r, rd, n, cvx, cvy)
+            exact[(i, j)] = shaped & (r >= p.clone_copy_r_min) & (rd >= p.clone_copy_diff_r_min)
 
     def copies(a: int, b: int, d: int) -> bool:
-        return bool(raw[(min(a, b), max(a, b))][0][d])
-
+        return bool(exact[(min(a, b), max(a, b))][d])
     out: list[Finding] = []
     for (i, j), (hit, r, rd, n, cvx, cvy) in raw.items():
         fi, fj = factors[i], factors[j]
@@ -620,8 +621,13 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
                        and not _related(fi, factors[k], p) and not _related(fj, factors[k], p)
                        and not copies(i, k, d) and not copies(j, k, d)]
             rows = day == d
-            usable = [k for k in proxies if np.isfinite(mat[k, rows]).mean() >= 0.9]
+            both = rows & np.isfinite(mat[i]) & np.isfinite(mat[j])
+            usable = [k for k in proxies if np.isfinite(mat[k, both]).mean() >= 0.9]
             if not usable:
+                if any(_parameter(factors[k]) for k in range(nf) if k not in (i, j)):
+                    # the point has load channels, but each is linked to the pair or a copy of it: the
+                    # shared load cannot be told from a shared wire, so the day is not judged (precision)
+                    hit[d] = False
                 continue
             got = _residual_day_r(mat[i], mat[j], mat[usable], rows, consecutive_full, p.clone_min_points)
             load_used[int(d)] = [factors[k] for k in usable]

@@ -122,6 +122,11 @@ class PatternSettings(BaseModel):
     #: Each channel's coefficient of variation in the day at least this, so two flat lines do not count
     #: (ours).
     clone_min_cv: float = 0.02
+    #: A third channel is no load proxy for a pair when it is a near-exact copy of one of them on that day:
+    #: Pearson r of levels at or above this ... (ours; a third wire of the same signal, §5.4 case) ...
+    clone_copy_r_min: float = 0.9999
+    #: ... and of hour-to-hour changes at or above this (ours).
+    clone_copy_diff_r_min: float = 0.999
     #: Additional physically linked factor pairs never reported (NOx is computed from NO and NO2,
     #: HJ 212-2017 App. D eq. (21)); role pairs are :data:`LINKED_ROLES`.
     clone_linked_factors: tuple[tuple[str, str], ...] = (("a21002", "a21003"), ("a21002", "a21004"))

@@ -4,13 +4,13 @@ Every observation is judged only from the values before it (streaming, no look-a
 robust baseline of the past ``window`` samples:
 
 * **spike** (``DET-STAT-SPIKE``): the value lies more than ``spike_z`` robust standard deviations from
-  the rolling median;
+  the rolling median (and the load does not explain it, as for a level shift below);
 * **level shift** (``DET-STAT-SHIFT``): the median of the last ``shift_samples`` values lies more than
   ``shift_z`` robust standard deviations from the median of the baseline that ended before them;
 * **variance shift** (``DET-STAT-VARIANCE``): the spread of the last ``variance_samples`` values is more
   than ``variance_ratio`` times the baseline spread.
 
-A level shift is judged against the plant's own load before it is reported (``load_check``). Clean plants
+A level shift (and a spike) is judged against the plant's own load before it is reported (``load_check``). Clean plants
 move their pollutant levels whenever they start up, shut down, follow the grid's load or change shifts, and
 their flow, velocity, O2 and flue temperature move with them; such a shift is a *process change*, not an
 anomaly (issue 13). The rule (:func:`load_explains_shift`): over the baseline and the recent samples of
@@ -380,7 +380,7 @@ def _shift_z(base: np.ndarray, recent: np.ndarray, fraction: float) -> float:
 
 
 def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: int,
-                        cfg: StatisticalSettings) -> LoadCheck:
+                        cfg: StatisticalSettings, threshold: float | None = None) -> LoadCheck:
     """Does the plant's own load explain a level shift of ``y``? (the rule of the module docstring).
 
     Parameters
@@ -394,12 +394,14 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
         Baseline rows [samples].
     cfg : StatisticalSettings
         ``shift_z``, ``load_shift_z``, ``min_sigma_fraction``.
+    threshold : float or None
+        The residual test's threshold [σ]; ``None`` = ``cfg.shift_z`` (a spike is tested with ``spike_z``).
 
     Returns
     -------
     LoadCheck
         ``explained`` when a load channel shifted by ``load_shift_z`` robust σ, or when the residual of
-        ``y`` regressed on the usable channels shifted by less than ``shift_z`` robust σ.
+        ``y`` regressed on the usable channels shifted by less than ``threshold`` robust σ.
     """
     n = len(y)
     load_z: dict[str, float] = {}
@@ -437,7 +439,7 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
     m0 = float(np.median(y[:n_base]))
     sigma = max(_robust_sigma(resid[:nb], 0.0, 0.0), cfg.min_sigma_fraction * abs(m0), np.finfo(float).tiny)
     z = (float(np.median(resid[nb:])) - float(np.median(resid[:nb]))) / sigma
-    return LoadCheck(abs(z) < cfg.shift_z, round(z, 3), load_z, tuple(names))
+    return LoadCheck(abs(z) < (cfg.shift_z if threshold is None else threshold), round(z, 3), load_z, tuple(names))
 
 
 def _aligned(data: PointData, factor: str, times: np.ndarray) -> dict[str, np.ndarray]:
@@ -486,12 +488,13 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
         for a in result.alarms:
             code = CODES[a.kind]
             check: LoadCheck | None = None
-            if a.kind == "level_shift" and st.load_check:
+            if a.kind in ("level_shift", "spike") and st.load_check:
                 if others is None:
                     others = _aligned(data, factor, times)
                 lo = max(0, a.start - st.window)
                 rows = slice(lo, a.index + 1)
-                check = load_explains_shift(x[rows], {k: v[rows] for k, v in others.items()}, a.start - lo, st)
+                check = load_explains_shift(x[rows], {k: v[rows] for k, v in others.items()}, a.start - lo, st,
+                                            st.spike_z if a.kind == "spike" else st.shift_z)
                 if check.explained:
                     if not st.report_process_changes:
                         continue
