@@ -208,3 +208,24 @@ def test_statistical_findings_alone_never_raise_a_falsification_alarm():
     assert group_current(stat, now, timedelta(hours=2), min_severity="info") == {"ALM-DATA-ANOMALY": stat[:3]}
     sign = finding("DET-CONST-4H", 15, 19)
     assert set(group_current([*stat, sign], now, timedelta(hours=2))) == {"ALM-DATA-ANOMALY", "ALM-FALSIFICATION"}
+
+
+def test_the_alarm_text_says_the_kind_and_the_corroborating_rules_in_the_readers_language():
+    from ecosentry.alarms.wording import AlarmNames, alarm_explanation
+    from ecosentry.web.i18n import translations
+
+    flat = finding("DET-CONST-4H", 10, 16)
+    spike = finding("DET-STAT-SPIKE", 15, 15)
+    evidence = {"findings": [f.to_json() for f in sorted(corroborate([flat, spike]), key=rank_key)], "n_findings": 2}
+    alarm = {"type": "ALM-FALSIFICATION", "evidence": evidence}
+    old = {"type": "ALM-FALSIFICATION", "evidence": {"findings": [{"code": "DET-CONST-4H", "factor": "a21026"}]}}
+    when, num = (lambda t: t.isoformat()), str
+    en = alarm_explanation(alarm, AlarmNames(), lambda s: s, when, num)
+    assert en.startswith("Constant value for 4 hours or more (falsification sign): a21026,")
+    assert "Corroborated by: Spike far from recent values." in en
+    assert "Spike far from recent values (statistical anomaly)" in en
+    assert "(falsification sign)" in alarm_explanation(old, AlarmNames(), lambda s: s, when, num)  # stored before
+    zh = alarm_explanation(alarm, AlarmNames(), translations("zh").gettext, when, num)
+    vi = alarm_explanation(alarm, AlarmNames(), translations("vi").gettext, when, num)
+    assert "（弄虚作假迹象）" in zh and "统计异常" in zh and "佐证：" in zh
+    assert "(dấu hiệu làm sai lệch số liệu)" in vi and "Được củng cố bởi:" in vi
