@@ -97,7 +97,8 @@ RULE_CLONE = register(Rule(
     "DET-CLONE", "critical",
     "A pollutant channel has near-identical hourly shape to another pollutant or to a process parameter over a "
     "day, also after the plant's load is removed from both (one signal wired twice).",
-    f"{_REF} §5.4 (case: dust, velocity and temperature of identical shape), §5.6", _MOD, "S/ours",
+    f"{_REF} §5.4 (case: dust, velocity and temperature of identical shape), §5.6; partial correlation "
+    "after the load component (Fisher 1924, Metron 3:329)", _MOD, "S/ours",
     kind="falsification"))
 RULE_DAY_NIGHT = register(Rule(
     "DET-DAY-NIGHT", "warning",
