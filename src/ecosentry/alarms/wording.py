@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ecosentry.contracts.catalogue import kind_of
 from ecosentry.said import N_
 
-__all__ = ["AlarmNames", "Voice", "type_name", "rule_name", "alarm_title", "alarm_explanation", "notification_text",
-           "N_"]
+__all__ = ["AlarmNames", "Voice", "type_name", "rule_name", "kind_name", "finding_kind", "alarm_title",
+           "alarm_explanation", "notification_text", "N_"]
 
 
 
@@ -45,6 +46,7 @@ RULE_NAMES: dict[str, str] = {
     "DET-LAST-DIGIT": N_("Last digits not uniformly distributed"),
     "DET-LIMIT-HUG": N_("Hourly values pile up just below the limit"),
     "DET-LIMIT-HUG-DAY": N_("Daily values pile up just below the limit"),
+    "DET-LOAD-SHIFT": N_("Level moved with the plant's load"),
     "DET-MARK-BEFORE-EXCEEDANCE": N_("Marks or gaps begin just before an exceedance"),
     "DET-MISSING-168H": N_("Hourly data missing for more than 168 hours"),
     "DET-MISSING-HOUR": N_("Hourly data missing"),
@@ -63,6 +65,12 @@ RULE_NAMES: dict[str, str] = {
     "DET-STEP-FLAT": N_("Sudden jump followed by an implausibly flat stretch"),
     "DET-STOPPED-DATA": N_("Declared stopped while data show production"),
     "DET-ZERO-RUNNING": N_("Zero concentration while production runs"),
+}
+
+#: Finding kind (ecosentry.contracts.catalogue.KINDS) → its name: what a finding says about the data.
+KIND_NAMES: dict[str, str] = {
+    "falsification": N_("falsification sign"), "data_quality": N_("data-quality defect"),
+    "statistical": N_("statistical anomaly"), "process_change": N_("process change"),
 }
 
 #: How many findings or periods an explanation lists before "and n more".
@@ -92,6 +100,17 @@ def type_name(code: str, _: Callable[[str], str]) -> str:
 def rule_name(code: str, _: Callable[[str], str]) -> str:
     """The name of a detector rule in the reader's language (the code for an unknown rule)."""
     return _(RULE_NAMES[code]) if code in RULE_NAMES else code
+
+
+def finding_kind(finding: Mapping[str, Any]) -> str | None:
+    """The kind of a finding as stored in an alarm's evidence (older evidence: the catalogue's kind)."""
+    kind = finding.get("kind")
+    return str(kind) if kind else kind_of(str(finding.get("code")))
+
+
+def kind_name(kind: str | None, _: Callable[[str], str]) -> str:
+    """The name of a finding kind in the reader's language ("" when unknown)."""
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else ""
 
 
 def _time(t: Any) -> datetime | None:
@@ -147,8 +166,15 @@ def alarm_explanation(alarm: Mapping[str, Any], names: AlarmNames, _: Callable[[
             factors = _(", ").join(_factor_list(f.get("factor"), names)) or _("all factors")
             span = when(start) if start and (not end or end == start) else \
                 f"{when(start)} – {when(end)}" if start and end else ""
-            parts.append(_("%(rule)s: %(factors)s, %(span)s.") % {"rule": rule_name(str(f.get("code")), _),
-                                                                 "factors": factors, "span": span})
+            kind = kind_name(finding_kind(f), _)
+            rule = rule_name(str(f.get("code")), _)
+            if kind:
+                rule = _("%(rule)s (%(kind)s)") % {"rule": rule, "kind": kind}
+            parts.append(_("%(rule)s: %(factors)s, %(span)s.") % {"rule": rule, "factors": factors, "span": span})
+            support = [c for c in f.get("corroborated_by") or [] if isinstance(c, str)]
+            if support:
+                parts.append(_("Corroborated by: %(rules)s.") % {"rules": _(", ").join(rule_name(c, _)
+                                                                                       for c in support)})
         more = int(ev.get("n_findings") or len(findings)) - len(parts)
         if more > 0:
             parts.append(_("And %(n)d more findings.") % {"n": more})

@@ -38,7 +38,7 @@ def _run_service(main, st: Settings, options: dict[str, str]) -> None:
 
 @rules_app.command("list")
 def rules_list(as_json: bool = typer.Option(False, "--json", help="one JSON object per rule")) -> None:
-    """Print every rule code with its severity, summary and source (generated from the code)."""
+    """Print every rule code with its severity, finding kind, summary and source (generated from the code)."""
     import json
 
     from rich.table import Table
@@ -49,13 +49,14 @@ def rules_list(as_json: bool = typer.Option(False, "--json", help="one JSON obje
     if as_json:
         for r in entries:
             print(json.dumps({"code": r.code, "severity": r.severity, "summary": r.summary, "source": r.source,
-                              "module": r.module, "tag": r.tag}, ensure_ascii=False))
+                              "module": r.module, "tag": r.tag, "kind": getattr(r, "kind", None)},
+                             ensure_ascii=False))
         return
     table = Table(title=f"ecosentry rule catalogue ({len(entries)} codes)")
-    for col in ("code", "severity", "summary", "source", "tag"):
+    for col in ("code", "severity", "kind", "summary", "source", "tag"):
         table.add_column(col, overflow="fold")
     for r in entries:
-        table.add_row(r.code, r.severity or "—", r.summary, r.source, r.tag)
+        table.add_row(r.code, r.severity or "—", getattr(r, "kind", None) or "—", r.summary, r.source, r.tag)
     console.print(table)
 
 

@@ -20,9 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Literal, TypeVar
 
-__all__ = ["Rule", "RULES", "register", "rule", "catalogue", "get"]
+__all__ = ["Rule", "RULES", "KINDS", "FindingKind", "register", "rule", "catalogue", "get", "kind_of"]
 
 Severity = Literal["info", "warning", "critical"]
+
+#: What a detector finding says about the data (issue 13): a sign that data were falsified (篡改/伪造
+#: signatures, reference notes §5.1–5.4), a defect of the data themselves (missing, negative, over range:
+#: 数据异常 categories of §5.2 that an honest fault also produces), a statistical anomaly (unusual for this
+#: series, no meaning by itself), or a process change the plant's own load explains. Only falsification
+#: signs may be ``critical``; a statistical anomaly alone never raises a falsification alarm.
+FindingKind = Literal["falsification", "data_quality", "statistical", "process_change"]
+KINDS: tuple[str, ...] = ("falsification", "data_quality", "statistical", "process_change")
 F = TypeVar("F", bound=Callable)
 
 
@@ -43,6 +51,9 @@ class Rule:
         Where it is implemented (``ecosentry.subsystems.monitoring.rules.cn.rates`` ...).
     tag : str
         Confidence tag of the source (C, S, R, V, ours; combined with "/").
+    kind : {None, "falsification", "data_quality", "statistical", "process_change"}
+        For detector findings: what the finding says (:data:`KINDS`); ``None`` for computations and
+        validity rules. Only ``"falsification"`` may be ``critical``.
     """
 
     code: str
@@ -51,10 +62,15 @@ class Rule:
     source: str
     module: str
     tag: str = "R"
+    kind: FindingKind | None = None
 
     def __post_init__(self) -> None:
         if self.severity not in (None, "info", "warning", "critical"):
             raise ValueError(f"severity must be None, 'info', 'warning' or 'critical', not {self.severity!r}")
+        if self.kind is not None and self.kind not in KINDS:
+            raise ValueError(f"kind must be None or one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.kind is not None and self.severity == "critical" and self.kind != "falsification":
+            raise ValueError(f"{self.code}: only falsification signs may be critical, not a {self.kind} finding")
         if not self.code or self.code != self.code.strip().upper():
             raise ValueError(f"code must be non-empty upper case without blanks: {self.code!r}")
 
@@ -97,6 +113,12 @@ def catalogue() -> list[Rule]:
 def get(code: str) -> Rule:
     """The rule with this code (``KeyError`` if unknown)."""
     return RULES[code]
+
+
+def kind_of(code: str) -> str | None:
+    """The finding kind of a registered code (``None``: unknown code or not a detector finding)."""
+    entry = RULES.get(code)
+    return entry.kind if entry is not None else None
 
 
 _HOURLY = "ecosentry.subsystems.monitoring.rules.cn.hourly"

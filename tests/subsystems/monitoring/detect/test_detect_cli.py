@@ -56,7 +56,8 @@ def test_constant_run_gives_a_constant_finding(tmp_path, step_minutes):
     assert result.exit_code == 0, result.output
     findings = read_jsonl(out)
     for f in findings:
-        assert set(f) == {"code", "severity", "point", "factor", "start", "end", "explanation", "evidence"}
+        assert set(f) == {"code", "severity", "kind", "point", "factor", "start", "end", "explanation",
+                          "corroborated_by", "evidence"}
     stuck = [f for f in findings if f["code"] in constant_codes and "a34013" in f["factor"].split(",")]
     assert stuck, findings
     assert stuck[0]["point"] == "P1"

@@ -74,7 +74,8 @@ def test_every_national_code_is_in_the_catalogue():
         assert rule.severity in ("info", "warning", "critical")
         assert rule.summary and rule.source and rule.tag
         assert rule.module.startswith("ecosentry.subsystems.monitoring.detect.national.")
-    assert RULES["DET-MISSING-168H"].severity == "critical"
+    # missing data is a data-quality defect, not a falsification sign: never critical (issue 13)
+    assert RULES["DET-MISSING-168H"].severity == "warning" and RULES["DET-MISSING-168H"].kind == "data_quality"
 
 
 def test_settings_are_frozen_and_strict():
@@ -197,11 +198,11 @@ def test_missing_hour_uses_the_window_and_stopped_marks():
     assert len(nat.detect_missing_hours(data, CFG)) == 2
 
 
-def test_missing_over_168h_is_critical_and_168h_is_not():
+def test_missing_over_168h_is_escalated_and_168h_is_not():
     n = 400
     data = gas(hours={SO2: series(SO2, varying(n), drop=range(100, 269))})  # 169 h missing
     f = one(nat.detect_missing_unfilled(data, CFG), "DET-MISSING-168H")
-    assert f.severity == "critical"
+    assert f.severity == "warning" and f.kind == "data_quality"
     assert (f.start, f.end, f.factors) == (at(100), at(269), (SO2,))
     assert "169 h" in f.explanation and "> 168 h" in f.explanation
     assert f.evidence["hours"] == 169 and f.evidence["backfill_hours"] == 168
@@ -217,7 +218,7 @@ def test_no_data_in_window():
     data = gas(hours={SO2: series(SO2, varying(5))}, window_start=at(24), window_end=at(48),
                ranges={NOX: (0.0, 200.0)})
     f = one(nat.detect_no_data(data, CFG), "DET-NO-DATA")
-    assert f.severity == "critical"
+    assert f.severity == "warning" and f.kind == "data_quality"
     assert (f.start, f.end, f.factors) == (at(24), at(48), (NOX, SO2))
     assert "24 h" in f.explanation and "联网异常" in f.explanation
     assert nat.detect_missing_hours(gas(window_start=at(24), window_end=at(48)), CFG) == []

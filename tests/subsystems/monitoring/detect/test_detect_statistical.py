@@ -9,7 +9,13 @@ import pytest
 
 from ecosentry.subsystems.monitoring.detect.model import DETECTORS, PointData, Series
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
-from ecosentry.subsystems.monitoring.detect.statistical import CODES, StatisticalSettings, detect_statistical, score_stream
+from ecosentry.subsystems.monitoring.detect.statistical import (
+    CODES,
+    LOAD_SHIFT_CODE,
+    StatisticalSettings,
+    detect_statistical,
+    score_stream,
+)
 from ecosentry.contracts.catalogue import RULES
 
 CFG = StatisticalSettings()
@@ -153,7 +159,9 @@ def test_hourly_series_used_when_no_minutes_and_settings_compose():
 
 
 def test_codes_in_the_catalogue():
-    assert set(DETECTORS["statistical"].codes) == set(CODES.values())
+    assert set(DETECTORS["statistical"].codes) == set(CODES.values()) | {LOAD_SHIFT_CODE}
     for code in CODES.values():
         assert RULES[code].tag == "ours" and RULES[code].module == "ecosentry.subsystems.monitoring.detect.statistical"
+        assert RULES[code].kind == "statistical" and RULES[code].severity != "critical"
+    assert RULES[LOAD_SHIFT_CODE].kind == "process_change" and RULES[LOAD_SHIFT_CODE].severity == "info"
     assert RULES["DET-STAT-VARIANCE"].severity == "info"

@@ -20,8 +20,12 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 
+from ecosentry.contracts.catalogue import KINDS, FindingKind, kind_of
+
 __all__ = [
     "Severity",
+    "FindingKind",
+    "KINDS",
     "Finding",
     "Series",
     "Mark",
@@ -208,6 +212,12 @@ class Finding:
     ``code`` is a stable catalogue code (``DET-...``), ``severity`` from the catalogue,
     ``explanation`` one sentence a regulator can read out; ``evidence`` the values and settings that
     triggered it (JSON-serialisable).
+
+    ``kind`` says what the finding is (:data:`~ecosentry.contracts.catalogue.KINDS`): a falsification sign,
+    a data-quality defect, a statistical anomaly or a process change; left empty it is the catalogue
+    entry's kind (a code the catalogue does not know is a statistical anomaly). Only falsification signs
+    may be ``critical``. ``corroborated_by`` lists the codes of other, independent findings on the same
+    point and an overlapping span (:func:`ecosentry.subsystems.monitoring.detect.registry.corroborate`).
     """
 
     code: str
@@ -218,21 +228,38 @@ class Finding:
     end: datetime
     explanation: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    kind: FindingKind | str = ""
+    corroborated_by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", kind_of(self.code) or "statistical")
+        if self.kind not in KINDS:
+            raise ValueError(f"finding {self.code}: kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.severity == "critical" and self.kind != "falsification":
+            raise ValueError(f"finding {self.code}: only falsification signs may be critical, not a {self.kind}")
 
     @property
     def factor(self) -> str:
         return ",".join(self.factors)
+
+    @property
+    def signs(self) -> int:
+        """Independent signs on this window: the finding itself and the codes that corroborate it."""
+        return 1 + len(self.corroborated_by)
 
     def to_json(self) -> dict[str, Any]:
         """The ``ecosentry detect`` output object (times ISO 8601 UTC)."""
         return {
             "code": self.code,
             "severity": self.severity,
+            "kind": self.kind,
             "point": self.point,
             "factor": self.factor,
             "start": _iso(self.start),
             "end": _iso(self.end),
             "explanation": self.explanation,
+            "corroborated_by": list(self.corroborated_by),
             "evidence": _jsonable(self.evidence),
         }
 

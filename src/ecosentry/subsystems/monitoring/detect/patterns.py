@@ -83,51 +83,55 @@ _SRC_HUG = f"环境自动监控数据异常 category 12 贴限生产 (thresholds
 RULE_LIMIT_HUG = register(Rule(
     "DET-LIMIT-HUG", "warning",
     "Valid hourly values pile up just below the hourly limit (share in [0.9·L, L) or a histogram cliff at L).",
-    _SRC_HUG, _MOD, "S/ours"))
+    _SRC_HUG, _MOD, "S/ours", kind="falsification"))
 RULE_LIMIT_HUG_DAY = register(Rule(
     "DET-LIMIT-HUG-DAY", "warning",
     "Daily means pile up just below the daily limit (share in [0.9·L, L) or a histogram cliff at L).",
-    _SRC_HUG, _MOD, "S/ours"))
+    _SRC_HUG, _MOD, "S/ours", kind="falsification"))
 RULE_STEP_FLAT = register(Rule(
     "DET-STEP-FLAT", "warning",
     "A sudden jump between levels followed by an implausibly flat stretch (突升突降后保持平稳).",
-    f"环境自动监控数据异常 category 11 (thresholds not published); {_REF} §5.2, §5.4, §5.6", _MOD, "S/ours"))
+    f"环境自动监控数据异常 category 11 (thresholds not published); {_REF} §5.2, §5.4, §5.6", _MOD, "S/ours",
+    kind="falsification"))
 RULE_CLONE = register(Rule(
     "DET-CLONE", "critical",
-    "Two physically unrelated channels have near-identical hourly shape over a day (one signal wired twice).",
-    f"{_REF} §5.4 (case: dust, velocity and temperature of identical shape), §5.6", _MOD, "S/ours"))
+    "A pollutant channel has near-identical hourly shape to another pollutant or to a process parameter over a "
+    "day, also after the plant's load is removed from both (one signal wired twice).",
+    f"{_REF} §5.4 (case: dust, velocity and temperature of identical shape), §5.6; partial correlation "
+    "after the load component (Fisher 1924, Metron 3:329)", _MOD, "S/ours",
+    kind="falsification"))
 RULE_DAY_NIGHT = register(Rule(
     "DET-DAY-NIGHT", "warning",
     "Night-time concentration repeatedly far above the day-time one (昼夜差异明显, night discharge).",
-    f"环境自动监控数据异常 category 14 (thresholds not published); {_REF} §5.2, §5.4", _MOD, "S/ours"))
+    f"环境自动监控数据异常 category 14 (thresholds not published); {_REF} §5.2, §5.4", _MOD, "S/ours", kind="falsification"))
 RULE_NARROW_BAND = register(Rule(
     "DET-NARROW-BAND", "warning",
     "Values stay for a week within 2 % of the analyser range (long-term narrow-band fluctuation).",
-    f"现场监督检查 checklist (长期在量程2%以内变化); {_REF} §5.3, §5.6", _MOD, "S"))
+    f"现场监督检查 checklist (长期在量程2%以内变化); {_REF} §5.3, §5.6", _MOD, "S", kind="falsification"))
 RULE_AT_DL = register(Rule(
     "DET-AT-DETECTION-LIMIT", "info",
     "Values hover at the method detection limit for a long period.",
-    f"现场监督检查 checklist (数据长期在检出限附近); {_REF} §5.3, §5.6", _MOD, "S/ours"))
+    f"现场监督检查 checklist (数据长期在检出限附近); {_REF} §5.3, §5.6", _MOD, "S/ours", kind="falsification"))
 RULE_PARAM_DRIFT = register(Rule(
     "DET-PARAM-DRIFT", "critical",
     "A reported instrument parameter (K_v, area, range, slope, intercept, reference O2, dilution) differs "
     "from the registered (备案) value.",
-    f"环发〔2015〕175号 Art. 4(9); {_REF} §5.3, §5.4, §5.6", _MOD, "S/ours"))
+    f"环发〔2015〕175号 Art. 4(9); {_REF} §5.3, §5.4, §5.6", _MOD, "S/ours", kind="falsification"))
 RULE_AREA_IMPLIED = register(Rule(
     "DET-AREA-IMPLIED", "warning",
     "Flow ÷ velocity implies a duct cross-section area different from the registered area.",
     f"环境自动监控数据异常 category 15 横截面积数据异常; HJ 212-2017 App. D eq. (30); {_REF} §5.2, §5.4",
-    _MOD, "S/ours"))
+    _MOD, "S/ours", kind="falsification"))
 RULE_MARK_EXC = register(Rule(
     "DET-MARK-BEFORE-EXCEEDANCE", "warning",
     "Marks or data gaps repeatedly begin just when the preceding hours were heading over the limit.",
     f"Wang et al. 2022 J. Environ. Manage. 314:115081; {_ANCH} §6.1; {_REF} §5.4 (false marking)",
-    _MOD, "V/ours"))
+    _MOD, "V/ours", kind="falsification"))
 RULE_LAST_DIGIT = register(Rule(
     "DET-LAST-DIGIT", "info",
     "The last reported digit is far from uniform (chi-square test); weak evidence of edited values.",
     f"{_ANCH} §6.1 (last-digit test; Benford caveats, Atmosphere 15:1303); {_REF} §5.1 Art. 4(12)",
-    _MOD, "V/ours"))
+    _MOD, "V/ours", kind="falsification"))
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -468,15 +472,85 @@ def _daily_r(x: np.ndarray, y: np.ndarray, day: np.ndarray, ndays: int, min_n: i
     return r, n, cvx, cvy, ok
 
 
+def _parameter(factor: str) -> bool:
+    """A flue-gas or water process parameter (velocity, temperature, pressure, moisture, flow, O2 ...)."""
+    return not is_concentration(factor)
+
+
+def _clone_candidate(f1: str, f2: str, p: PatternSettings) -> bool:
+    """Pairs the clone test judges: at least one pollutant, and not a physically linked pair.
+
+    Process parameters among themselves are never clone candidates: velocity, flow, pressure, temperature,
+    moisture and O2 of a running boiler all follow its load (issue 13: flue-gas velocity and temperature of
+    clean plants were called clones).
+    """
+    return not (_parameter(f1) and _parameter(f2)) and not _linked(f1, f2, p)
+
+
+def _related(f: str, g: str, p: PatternSettings) -> bool:
+    """``g`` is ``f`` itself, or physically linked to it (its regression would absorb ``f``)."""
+    if f == g or _linked(f, g, p):
+        return True
+    rf, rg = role_of(f), role_of(g)
+    return rf is not None and rf != "concentration" and rf == rg
+
+
+def _residual_day_r(x: np.ndarray, y: np.ndarray, load: np.ndarray, rows: np.ndarray, consecutive: np.ndarray,
+                    min_n: int) -> tuple[float, float, int] | None:
+    """Pearson r of the residuals of ``x`` and ``y`` after each is regressed on ``load``, on ``rows`` of one day.
+
+    Returns ``(r_levels, r_changes, n)`` on the residuals and on their hour-to-hour changes, or ``None`` when
+    there are too few rows for the regression or a channel is (numerically) a function of the load alone.
+    """
+    X = load[:, rows].T if load.size else np.empty((int(rows.sum()), 0))
+    ok = np.isfinite(x[rows]) & np.isfinite(y[rows]) & np.isfinite(X).all(axis=1)
+    idx = np.flatnonzero(rows)[ok]
+    n, k = len(idx), X.shape[1]
+    if n < min_n or n - k - 1 < max(min_n // 2, 6):
+        return None
+    Xo = X[ok]
+    scale = Xo.std(axis=0)
+    Xo = Xo[:, scale > 0]
+    A = np.column_stack([np.ones(n), (Xo - Xo.mean(axis=0)) / scale[scale > 0]]) if Xo.shape[1] else np.ones((n, 1))
+    res = []
+    for v in (x[idx], y[idx]):
+        coef, *_ = np.linalg.lstsq(A, v, rcond=None)
+        e = v - A @ coef
+        if not np.std(e) > 1e-3 * np.std(v):  # explained by the load alone: nothing left to compare
+            return None
+        res.append(e)
+    r = float(np.corrcoef(res[0], res[1])[0, 1])
+    step = consecutive[idx[:-1]] & (np.diff(idx) == 1)
+    if step.sum() < max(min_n // 2, 3):
+        return None
+    d0, d1 = np.diff(res[0])[step], np.diff(res[1])[step]
+    if not (np.std(d0) > 0 and np.std(d1) > 0):
+        return None
+    return r, float(np.corrcoef(d0, d1)[0, 1]), n
+
+
 @detector("channel_clone", codes=[RULE_CLONE.code])
 def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding]:
-    """Cross-channel clone: physically unrelated channels with near-identical shape over a local day.
+    """Cross-channel clone: a pollutant channel carrying the same signal as another channel over a local day.
 
     All hourly series of the point on a common hour grid (valid, running hours only: a shutdown moves
-    every channel together). For each unlinked pair and local day with ≥ ``clone_min_points`` common hours
-    and each channel's CV ≥ ``clone_min_cv``: Pearson r of the levels ≥ ``clone_r_min`` **and** of the
-    hour-to-hour changes ≥ ``clone_diff_r_min`` (same shape, not a shared load swing). Consecutive such
-    days give one finding. Linked pairs (:data:`LINKED_ROLES`, ``clone_linked_factors``) are skipped.
+    every channel together). Candidate pairs (:func:`_clone_candidate`): a pollutant against another
+    pollutant or against a process parameter; never two process parameters (physics links them through
+    the load), never a linked pair (:data:`LINKED_ROLES`, ``clone_linked_factors``). For each candidate pair
+    and local day with ≥ ``clone_min_points`` common hours and each channel's CV ≥ ``clone_min_cv``:
+
+    1. the raw shape test: Pearson r of the levels ≥ ``clone_r_min`` **and** of the hour-to-hour changes
+       ≥ ``clone_diff_r_min``;
+    2. the residual test, when the point has other channels that carry its load: each of the two channels
+       is regressed (least squares, with intercept, on that day) on the other channels (the *load
+       component*: flow, velocity, O2, temperature ... and the other pollutants), leaving out the two
+       channels, those physically linked to them, and those that themselves pass the raw shape test with
+       either (a third copy of the same signal is no load proxy); the residual levels and changes must
+       again reach ``clone_r_min`` and ``clone_diff_r_min``. Two honest channels share the load and nothing
+       else, so their residuals are independent noise; a wired copy keeps r = 1 on any residual.
+
+    Consecutive such days give one finding. Without a load channel only the raw test applies and the
+    evidence says so (``load_removed``: false).
 
     Parameters
     ----------
@@ -494,6 +568,8 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
     ----------
     Reference notes §5.4 (case: particulate, velocity and temperature curves of identical shape after the
     temperature signal was wired into the other channels), §5.6 "cross-channel clone: r > 0.99 over 24 h".
+    Removing a common factor before comparing two series is partial correlation (Fisher 1924, Metron 3:329;
+    Kendall & Stuart, The Advanced Theory of Statistics vol. 2, ch. 27); issue 13 for the load component.
     """
     p = cfg.patterns
     factors = [f for f in sorted(data.hours) if len(data.hours[f])]
@@ -512,40 +588,84 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
     days, day = np.unique(local_day, return_inverse=True)
     day = day.reshape(-1)
     consecutive = np.r_[np.diff(grid.astype(np.int64)) == _HOUR] & (day[1:] == day[:-1])
+    consecutive_full = np.r_[consecutive, False]
     names = ("clone_r_min", "clone_diff_r_min", "clone_min_points", "clone_min_cv", "clone_linked_factors")
-    out: list[Finding] = []
-    for i in range(len(factors)):
-        for j in range(i + 1, len(factors)):
-            fi, fj = factors[i], factors[j]
-            if _linked(fi, fj, p):
-                continue
+    nf = len(factors)
+    # 1. raw shape test for every pair (also tells which channels are near-exact copies: no load proxies)
+    raw: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
+    exact: dict[tuple[int, int], np.ndarray] = {}
+    for i in range(nf):
+        for j in range(i + 1, nf):
             x, y = mat[i], mat[j]
             r, n, cvx, cvy, ok = _daily_r(x, y, day, len(days), p.clone_min_points)
             ddx = np.where(consecutive, np.diff(x), np.nan)
             ddy = np.where(consecutive, np.diff(y), np.nan)
-            rd, nd, _, _, okd = _daily_r(ddx, ddy, day[1:], len(days), max(p.clone_min_points // 2, 3))
-            hit = (ok & okd & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
-                   & (r >= p.clone_r_min) & (rd >= p.clone_diff_r_min))
-            if not hit.any():
+            rd, _, _, _, okd = _daily_r(ddx, ddy, day[1:], len(days), max(p.clone_min_points // 2, 3))
+            shaped = ok & okd & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
+            hit = shaped & (r >= p.clone_r_min) & (rd >= p.clone_diff_r_min)
+            raw[(i, j)] = (hit, r, rd, n, cvx, cvy)
+            exact[(i, j)] = shaped & (r >= p.clone_copy_r_min) & (rd >= p.clone_copy_diff_r_min)
+
+    def copies(a: int, b: int, d: int) -> bool:
+        return bool(exact[(min(a, b), max(a, b))][d])
+    out: list[Finding] = []
+    for (i, j), (hit, r, rd, n, cvx, cvy) in raw.items():
+        fi, fj = factors[i], factors[j]
+        if not hit.any() or not _clone_candidate(fi, fj, p):
+            continue
+        # 2. residual test on the flagged days
+        res_r = np.full(len(days), np.nan)
+        res_rd = np.full(len(days), np.nan)
+        load_used: dict[int, list[str]] = {}
+        for d in np.flatnonzero(hit):
+            proxies = [k for k in range(nf) if k not in (i, j)
+                       and not _related(fi, factors[k], p) and not _related(fj, factors[k], p)
+                       and not copies(i, k, d) and not copies(j, k, d)]
+            rows = day == d
+            both = rows & np.isfinite(mat[i]) & np.isfinite(mat[j])
+            usable = [k for k in proxies if np.isfinite(mat[k, both]).mean() >= 0.9]
+            if not usable:
+                if any(_parameter(factors[k]) for k in range(nf) if k not in (i, j)):
+                    # the point has load channels, but each is linked to the pair or a copy of it: the
+                    # shared load cannot be told from a shared wire, so the day is not judged (precision)
+                    hit[d] = False
                 continue
-            # consecutive calendar days form one episode
-            dnum = days.astype(np.int64)
-            flagged = np.flatnonzero(hit)
-            groups = np.split(flagged, np.flatnonzero(np.diff(dnum[flagged]) != 1) + 1)
-            for g in groups:
-                rs, rds = r[g], rd[g]
-                first, last = days[g[0]], days[g[-1]]
-                span = (f"on {first}" if len(g) == 1 else f"on {len(g)} consecutive days ({first} to {last})")
-                expl = (f"At point {data.point}, {span} the hourly curves of {fi} and {fj} had near-identical "
-                        f"shape (Pearson r ≥ {np.min(rs):.4f} on levels and ≥ {np.min(rds):.4f} on "
-                        f"hour-to-hour changes) although the two are physically unrelated; this is the "
-                        f"signature of one signal wired into several channels.")
-                ev = {"days": [str(days[k]) for k in g], "r_levels": [float(v) for v in rs],
-                      "r_changes": [float(v) for v in rds], "points": [int(v) for v in n[g]],
-                      "cv": {fi: [float(v) for v in cvx[g]], fj: [float(v) for v in cvy[g]]},
-                      "running_known": known, "settings": _settings(cfg, names)}
-                out.append(_finding(RULE_CLONE, data, (fi, fj), _day_start(first, data.tz),
-                                    _day_start(last + np.timedelta64(1, "D"), data.tz), expl, ev))
+            got = _residual_day_r(mat[i], mat[j], mat[usable], rows, consecutive_full, p.clone_min_points)
+            load_used[int(d)] = [factors[k] for k in usable]
+            if got is None:
+                hit[d] = False  # the load explains the channels: no shape of their own left to compare
+                continue
+            res_r[d], res_rd[d] = got[0], got[1]
+            if not (got[0] >= p.clone_r_min and got[1] >= p.clone_diff_r_min):
+                hit[d] = False
+        if not hit.any():
+            continue
+        # consecutive calendar days form one episode
+        dnum = days.astype(np.int64)
+        flagged = np.flatnonzero(hit)
+        groups = np.split(flagged, np.flatnonzero(np.diff(dnum[flagged]) != 1) + 1)
+        for g in groups:
+            rs, rds = r[g], rd[g]
+            first, last = days[g[0]], days[g[-1]]
+            span = (f"on {first}" if len(g) == 1 else f"on {len(g)} consecutive days ({first} to {last})")
+            removed = [int(k) in load_used for k in g]
+            load_note = (" and kept it after the plant's load (" + ", ".join(load_used[int(g[0])])
+                         + ") was removed from both" if all(removed) else "")
+            kinds = "a pollutant and a process parameter" if (_parameter(fi) or _parameter(fj)) else "two pollutants"
+            expl = (f"At point {data.point}, {span} the hourly curves of {fi} and {fj} had near-identical "
+                    f"shape (Pearson r ≥ {np.min(rs):.4f} on levels and ≥ {np.min(rds):.4f} on "
+                    f"hour-to-hour changes){load_note}, although the two ({kinds}) are physically unrelated; "
+                    f"this is the signature of one signal wired into several channels.")
+            ev = {"days": [str(days[k]) for k in g], "r_levels": [float(v) for v in rs],
+                  "r_changes": [float(v) for v in rds], "points": [int(v) for v in n[g]],
+                  "cv": {fi: [float(v) for v in cvx[g]], fj: [float(v) for v in cvy[g]]},
+                  "load_removed": removed,
+                  "residual_r_levels": [None if not np.isfinite(res_r[k]) else float(res_r[k]) for k in g],
+                  "residual_r_changes": [None if not np.isfinite(res_rd[k]) else float(res_rd[k]) for k in g],
+                  "load_channels": sorted({c for k in g for c in load_used.get(int(k), [])}),
+                  "running_known": known, "settings": _settings(cfg, names)}
+            out.append(_finding(RULE_CLONE, data, (fi, fj), _day_start(first, data.tz),
+                                _day_start(last + np.timedelta64(1, "D"), data.tz), expl, ev))
     return out
 
 

@@ -18,6 +18,8 @@ detector set of reference notes §5.6 and the national categories of §5.2.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
+from datetime import timedelta
 from typing import Iterable, Sequence
 
 from ecosentry.subsystems.monitoring.detect.model import DETECTORS, DetectorSpec, Finding, PointData
@@ -33,6 +35,8 @@ __all__ = [
     "codes_of_family",
     "select_detectors",
     "run_detectors",
+    "corroborate",
+    "rank_key",
 ]
 
 #: Modules whose import registers detectors (national rules, pattern rules, statistical detector).
@@ -184,5 +188,61 @@ def run_detectors(
     if only_codes:
         keep = set(only_codes)
         findings = [f for f in findings if f.code in keep]
+    findings = corroborate(findings)
     findings.sort(key=lambda f: (f.start, f.code, f.factor))
     return findings
+
+
+#: Kinds whose findings count as signs for corroboration (a process change explains, it does not accuse).
+_SIGN_KINDS = frozenset({"falsification", "data_quality", "statistical"})
+_KIND_RANK = {"falsification": 3, "data_quality": 2, "statistical": 1, "process_change": 0}
+_SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
+
+
+def corroborate(findings: Sequence[Finding], slack: timedelta = timedelta(0)) -> list[Finding]:
+    """Each finding with ``corroborated_by``: the codes of the independent signs on the same window.
+
+    Two findings corroborate each other when they concern the same point, their spans overlap (within
+    ``slack``), both are signs (not process changes) and they answer different questions: their codes
+    belong to different families (:func:`family_of`), so the same test firing twice, or two refinements
+    of one test (``DET-LIMIT-HUG`` and ``DET-LIMIT-HUG-DAY``), do not count as independent. Several
+    independent signs on one window make it more likely to be real (as an inspector weighs concurring
+    evidence, reference notes §5.3); :func:`rank_key` ranks on that count.
+
+    Parameters
+    ----------
+    findings : sequence of Finding
+    slack : datetime.timedelta
+        Spans closer than this count as overlapping. [s]
+
+    Returns
+    -------
+    list of Finding
+        The same findings in the same order, ``corroborated_by`` filled (sorted codes, each once).
+    """
+    fam = {f.code: family_of(f.code) or f.code for f in findings}
+    by_point: dict[str, list[int]] = {}
+    for i, f in enumerate(findings):
+        if f.kind in _SIGN_KINDS:
+            by_point.setdefault(f.point, []).append(i)
+    support: dict[int, set[str]] = {}
+    for idx in by_point.values():
+        idx = sorted(idx, key=lambda i: findings[i].start)
+        for a_pos, a in enumerate(idx):
+            fa = findings[a]
+            for b in idx[a_pos + 1:]:
+                fb = findings[b]
+                if fb.start > fa.end + slack:
+                    break
+                if fb.end + slack < fa.start or fam[fa.code] == fam[fb.code]:
+                    continue
+                support.setdefault(a, set()).add(fb.code)
+                support.setdefault(b, set()).add(fa.code)
+    return [replace(f, corroborated_by=tuple(sorted(support[i]))) if i in support else f
+            for i, f in enumerate(findings)]
+
+
+def rank_key(f: Finding) -> tuple:
+    """Sort key, most telling first: severity, then kind (falsification signs before data defects before
+    statistical anomalies), then the number of independent signs on the window, then start."""
+    return (-_SEVERITY_RANK.get(f.severity, 0), -_KIND_RANK.get(str(f.kind), 0), -f.signs, f.start, f.code)

@@ -122,6 +122,11 @@ class PatternSettings(BaseModel):
     #: Each channel's coefficient of variation in the day at least this, so two flat lines do not count
     #: (ours).
     clone_min_cv: float = 0.02
+    #: A third channel is no load proxy for a pair when it is a near-exact copy of one of them on that day:
+    #: Pearson r of levels at or above this ... (ours; a third wire of the same signal, §5.4 case) ...
+    clone_copy_r_min: float = 0.9999
+    #: ... and of hour-to-hour changes at or above this (ours).
+    clone_copy_diff_r_min: float = 0.999
     #: Additional physically linked factor pairs never reported (NOx is computed from NO and NO2,
     #: HJ 212-2017 App. D eq. (21)); role pairs are :data:`LINKED_ROLES`.
     clone_linked_factors: tuple[tuple[str, str], ...] = (("a21002", "a21003"), ("a21002", "a21004"))
@@ -236,6 +241,16 @@ class StatisticalSettings(BaseModel):
     refractory: int = 200
     #: Series with fewer valid values than this are not analysed [samples] (ours).
     min_values: int = 96
+    #: A level shift is judged against the point's own load (issue 13): the shift must remain on the
+    #: residual of the factor regressed on the other channels (flow, velocity, O2, temperature, pressure,
+    #: moisture and the other concentrations) over the baseline and the recent samples. Off = the raw test.
+    load_check: bool = True
+    #: ... and a load channel (flow, velocity, O2, temperature) whose own median moved by this many of its
+    #: robust σ in the same window says the plant changed its operating state [σ] (ours: as strict as the
+    #: shift test itself, so only a load change as clear as the pollutant's explains it).
+    load_shift_z: float = 3.0
+    #: Report a load-explained shift as a process change (``DET-LOAD-SHIFT``, info) instead of dropping it.
+    report_process_changes: bool = False
 
 
 class DetectorSettings(BaseModel):

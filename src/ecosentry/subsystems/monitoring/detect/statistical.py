@@ -4,11 +4,27 @@ Every observation is judged only from the values before it (streaming, no look-a
 robust baseline of the past ``window`` samples:
 
 * **spike** (``DET-STAT-SPIKE``): the value lies more than ``spike_z`` robust standard deviations from
-  the rolling median;
+  the rolling median (and the load does not explain it, as for a level shift below);
 * **level shift** (``DET-STAT-SHIFT``): the median of the last ``shift_samples`` values lies more than
   ``shift_z`` robust standard deviations from the median of the baseline that ended before them;
 * **variance shift** (``DET-STAT-VARIANCE``): the spread of the last ``variance_samples`` values is more
   than ``variance_ratio`` times the baseline spread.
+
+A level shift (and a spike) is judged against the plant's own load before it is reported (``load_check``). Clean plants
+move their pollutant levels whenever they start up, shut down, follow the grid's load or change shifts, and
+their flow, velocity, O2 and flue temperature move with them; such a shift is a *process change*, not an
+anomaly (issue 13). The rule (:func:`load_explains_shift`): over the baseline and the recent samples of
+the shift, the factor is regressed (ordinary least squares with an intercept) on the point's other channels
+(the load channels — flow, velocity, O2, temperature, pressure, moisture — and the other concentrations:
+what a change of load moves together), and the shift test is repeated on the residual; the shift stands
+only when the residual still shifted by ``shift_z`` robust σ **and** no load channel (flow, velocity, O2,
+temperature) moved by ``load_shift_z`` of its own robust σ in the same window. Testing for a structural
+change on the residual of a regression rather than on the raw series is the standard way to separate a
+change of the relation from a change of the regressors (Chow 1960, Econometrica 28:591, "Tests of
+equality between sets of coefficients in two linear regressions"; Bai & Perron 1998, Econometrica 66:47);
+the second clause is the operator's reading of a chart (reference notes §5.4: cross-parameter consistency
+— concentrations and flue-gas parameters of a running plant move together). A shift the load explains is
+dropped, or reported as ``DET-LOAD-SHIFT`` (kind process change, info) with ``report_process_changes``.
 
 The robust standard deviation is the larger of ``1.4826 · MAD`` and ``√(π/2) · mean |x - median|``
 (both consistent with σ for Gaussian noise; the second stays positive on series that are mostly one
@@ -30,7 +46,16 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ecosentry.subsystems.monitoring.detect.model import Finding, PointData, Series, detector, to_datetime, valid_mask
+from ecosentry.subsystems.monitoring.detect.model import (
+    Finding,
+    PointData,
+    Series,
+    detector,
+    is_concentration,
+    role_of,
+    to_datetime,
+    valid_mask,
+)
 from ecosentry.subsystems.monitoring.detect.settings import StatisticalSettings
 from ecosentry.contracts.catalogue import Rule, register
 
@@ -41,7 +66,10 @@ __all__ = [
     "robust_baseline",
     "score_stream",
     "detect_statistical",
+    "load_explains_shift",
+    "LoadCheck",
     "CODES",
+    "LOAD_SHIFT_CODE",
 ]
 
 #: √(π/2): mean absolute deviation → σ for Gaussian noise; 1.4826: MAD → σ (1 / Φ⁻¹(3/4)).
@@ -54,18 +82,26 @@ CODES = {
     "level_shift": "DET-STAT-SHIFT",
     "variance": "DET-STAT-VARIANCE",
 }
+LOAD_SHIFT_CODE = "DET-LOAD-SHIFT"
 _SEVERITY = {"spike": "warning", "level_shift": "warning", "variance": "info"}
 _SOURCE = ("Hampel robust z (MAD) outlier rule; level/volatility shift tests; anchors.md §6.2–6.3; "
            "defaults tuned on NAB (docs/benchmarks.md)")
+_MOD = "ecosentry.subsystems.monitoring.detect.statistical"
+_LOAD_SOURCE = ("regression residual test of a structural change (Chow 1960; Bai & Perron 1998); "
+                "china-vietnam-rules.md §5.4 cross-parameter consistency; issue 13")
 register(Rule(CODES["spike"], "warning",
               "A value far from the rolling median of the past values (robust z-score above spike_z)",
-              _SOURCE, "ecosentry.subsystems.monitoring.detect.statistical", "ours"))
+              _SOURCE, _MOD, "ours", kind="statistical"))
 register(Rule(CODES["level_shift"], "warning",
-              "The level moved and stayed: median of the last samples far from the past median (shift_z)",
-              _SOURCE, "ecosentry.subsystems.monitoring.detect.statistical", "ours"))
+              "The level moved and stayed, and the plant's own load (flow, velocity, O2, other channels) "
+              "does not explain it",
+              f"{_SOURCE}; {_LOAD_SOURCE}", _MOD, "ours", kind="statistical"))
 register(Rule(CODES["variance"], "info",
               "The series became much noisier: recent spread above variance_ratio × the past spread",
-              _SOURCE, "ecosentry.subsystems.monitoring.detect.statistical", "ours"))
+              _SOURCE, _MOD, "ours", kind="statistical"))
+register(Rule(LOAD_SHIFT_CODE, "info",
+              "The level moved with the plant's load (start-up, shut-down, load following): a process change",
+              _LOAD_SOURCE, _MOD, "ours", kind="process_change"))
 
 
 @dataclass(frozen=True)
@@ -297,12 +333,143 @@ def _series_for(data: PointData, factor: str) -> Series | None:
     return data.hours.get(factor)
 
 
-@detector("statistical", codes=list(CODES.values()))
+#: Roles whose own shift says the plant changed its operating state (the load channels).
+LOAD_ROLES = frozenset({"flow", "velocity", "o2", "temperature"})
+#: Roles that move with the load and may explain a shift by regression (with the other concentrations).
+_REGRESSOR_ROLES = LOAD_ROLES | {"pressure", "moisture"}
+
+
+@dataclass(frozen=True)
+class LoadCheck:
+    """What :func:`load_explains_shift` found for one level shift.
+
+    Attributes
+    ----------
+    explained : bool
+        The load explains the shift (process change).
+    residual_z : float or None
+        Shift of the regression residual in robust σ (``None``: no regressor usable).
+    load_z : dict
+        Load channel → its own shift in robust σ over the same window.
+    regressors : tuple of str
+        The channels the factor was regressed on.
+    """
+
+    explained: bool
+    residual_z: float | None
+    load_z: dict[str, float]
+    regressors: tuple[str, ...]
+
+    def evidence(self) -> dict[str, Any]:
+        return {"load_explained": self.explained, "residual_z": self.residual_z,
+                "load_shift_z": {k: round(v, 3) for k, v in self.load_z.items()},
+                "regressors": list(self.regressors)}
+
+
+def _robust_sigma(x: np.ndarray, floor_of: float, fraction: float) -> float:
+    med = float(np.median(x))
+    dev = np.abs(x - med)
+    sigma = max(_MAD_TO_SIGMA * float(np.median(dev)), _MEAN_AD_TO_SIGMA * float(dev.mean()))
+    return max(sigma, fraction * abs(floor_of), np.finfo(float).tiny)
+
+
+def _shift_z(base: np.ndarray, recent: np.ndarray, fraction: float) -> float:
+    """(median of ``recent`` − median of ``base``) in robust σ of ``base`` (σ floored as the detector's)."""
+    m0 = float(np.median(base))
+    return (float(np.median(recent)) - m0) / _robust_sigma(base, m0, fraction)
+
+
+def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: int,
+                        cfg: StatisticalSettings, threshold: float | None = None) -> LoadCheck:
+    """Does the plant's own load explain a level shift of ``y``? (the rule of the module docstring).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The factor over the baseline (first ``n_base`` rows) then the recent samples of the shift
+        [unit of the factor]; finite.
+    channels : dict
+        Other channel → its values at the same instants (``NaN`` where missing) [its unit].
+    n_base : int
+        Baseline rows [samples].
+    cfg : StatisticalSettings
+        ``shift_z``, ``load_shift_z``, ``min_sigma_fraction``.
+    threshold : float or None
+        The residual test's threshold [σ]; ``None`` = ``cfg.shift_z`` (a spike is tested with ``spike_z``).
+
+    Returns
+    -------
+    LoadCheck
+        ``explained`` when a load channel shifted by ``load_shift_z`` robust σ, or when the residual of
+        ``y`` regressed on the usable channels shifted by less than ``threshold`` robust σ.
+    """
+    n = len(y)
+    load_z: dict[str, float] = {}
+    for name, v in channels.items():
+        if role_of(name) not in LOAD_ROLES:
+            continue
+        b, r = v[:n_base], v[n_base:]
+        b, r = b[np.isfinite(b)], r[np.isfinite(r)]
+        if len(b) >= max(n_base // 2, 3) and len(r) >= max((n - n_base) // 2, 1):
+            load_z[name] = _shift_z(b, r, cfg.min_sigma_fraction)
+    if any(abs(z) >= cfg.load_shift_z for z in load_z.values()):
+        return LoadCheck(True, None, load_z, ())
+    # Regressors: channels present on ≥ 90 % of the rows; rows where all of them are present.
+    names = [k for k, v in channels.items() if np.isfinite(v).mean() >= 0.9
+             and (is_concentration(k) or role_of(k) in _REGRESSOR_ROLES)]
+    if not names:
+        return LoadCheck(False, None, load_z, ())
+    X = np.column_stack([channels[k] for k in names])
+    rows = np.isfinite(X).all(axis=1)
+    base_rows = rows[:n_base]
+    k = len(names) + 1
+    if base_rows.sum() < max(2 * k, 8) or rows[n_base:].sum() < 1:
+        return LoadCheck(False, None, load_z, tuple(names))
+    Xr = X[rows]
+    scale = Xr.std(axis=0)
+    keep = scale > 0
+    if not keep.any():
+        return LoadCheck(False, None, load_z, tuple(names))
+    names = [k for k, ok in zip(names, keep) if ok]
+    A = np.column_stack([np.ones(int(rows.sum())), (Xr[:, keep] - Xr[:, keep].mean(axis=0)) / scale[keep]])
+    coef, *_ = np.linalg.lstsq(A, y[rows], rcond=None)
+    resid = y[rows] - A @ coef
+    nb = int(base_rows.sum())
+    # σ floor as the shift test's: a fraction of the factor's own baseline level, not of the residual's.
+    m0 = float(np.median(y[:n_base]))
+    sigma = max(_robust_sigma(resid[:nb], 0.0, 0.0), cfg.min_sigma_fraction * abs(m0), np.finfo(float).tiny)
+    z = (float(np.median(resid[nb:])) - float(np.median(resid[:nb]))) / sigma
+    return LoadCheck(abs(z) < (cfg.shift_z if threshold is None else threshold), round(z, 3), load_z, tuple(names))
+
+
+def _aligned(data: PointData, factor: str, times: np.ndarray) -> dict[str, np.ndarray]:
+    """Every other channel's valid values at ``times`` (``NaN`` where it has no valid record)."""
+    out = {}
+    for other in data.factors():
+        if other == factor:
+            continue
+        s = _series_for(data, other)
+        if s is None or not len(s):
+            continue
+        ok = valid_mask(s)
+        t, v = s.times[ok], s.values[ok]
+        idx = np.clip(np.searchsorted(t, times), 0, max(len(t) - 1, 0))
+        vals = np.full(len(times), np.nan)
+        if len(t):
+            hit = t[idx] == times
+            vals[hit] = v[idx[hit]]
+        out[other] = vals
+    return out
+
+
+@detector("statistical", codes=[*CODES.values(), LOAD_SHIFT_CODE])
 def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     """Spikes, level shifts and variance shifts in each factor's minute series (hourly when no minutes).
 
     Only valid records (:func:`~ecosentry.subsystems.monitoring.detect.model.valid_mask`: a value and flag N/S) are analysed;
-    each finding names the factor, the rows of evidence, the numbers and the settings used.
+    each finding names the factor, the rows of evidence, the numbers and the settings used. A level shift
+    the point's own load explains (:func:`load_explains_shift`) is not an anomaly: it is dropped, or
+    reported as ``DET-LOAD-SHIFT`` (process change) when ``report_process_changes`` is set.
     """
     st: StatisticalSettings = getattr(cfg, "statistical", None) or StatisticalSettings()
     findings: list[Finding] = []
@@ -314,28 +481,51 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
         if int(ok.sum()) < st.min_values:
             continue
         times = s.times[ok]
-        result = score_stream(s.values[ok], st)
+        x = s.values[ok]
+        result = score_stream(x, st)
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
+        others: dict[str, np.ndarray] | None = None
         for a in result.alarms:
+            code = CODES[a.kind]
+            check: LoadCheck | None = None
+            if a.kind in ("level_shift", "spike") and st.load_check:
+                if others is None:
+                    others = _aligned(data, factor, times)
+                lo = max(0, a.start - st.window)
+                rows = slice(lo, a.index + 1)
+                check = load_explains_shift(x[rows], {k: v[rows] for k, v in others.items()}, a.start - lo, st,
+                                            st.spike_z if a.kind == "spike" else st.shift_z)
+                if check.explained:
+                    if not st.report_process_changes:
+                        continue
+                    code = LOAD_SHIFT_CODE
             span = _span(times[: a.baseline_samples + 1], a.baseline_samples)
+            explanation = f"{factor}: {a.reason(span)}"
+            if check is not None:
+                explanation += ("; the plant's load moved with it (a process change)" if check.explained else
+                                "; the plant's load does not explain it" if check.regressors or check.load_z
+                                else "; no load channel to check it against")
+            evidence = {
+                "kind": a.kind,
+                "resolution": resolution,
+                "statistic": round(a.statistic, 3),
+                "score": round(a.score, 3),
+                "value": a.value,
+                "baseline_median": a.baseline,
+                "baseline_sigma": a.sigma,
+                "baseline_samples": a.baseline_samples,
+                "settings": st.model_dump(),
+            }
+            if check is not None:
+                evidence["load_check"] = check.evidence()
             findings.append(Finding(
-                code=CODES[a.kind],
-                severity=_SEVERITY[a.kind],  # type: ignore[arg-type]
+                code=code,
+                severity="info" if code == LOAD_SHIFT_CODE else _SEVERITY[a.kind],  # type: ignore[arg-type]
                 point=data.point,
                 factors=(factor,),
                 start=to_datetime(times[a.start]),
                 end=to_datetime(times[a.index]),
-                explanation=f"{factor}: {a.reason(span)}",
-                evidence={
-                    "kind": a.kind,
-                    "resolution": resolution,
-                    "statistic": round(a.statistic, 3),
-                    "score": round(a.score, 3),
-                    "value": a.value,
-                    "baseline_median": a.baseline,
-                    "baseline_sigma": a.sigma,
-                    "baseline_samples": a.baseline_samples,
-                    "settings": st.model_dump(),
-                },
+                explanation=explanation,
+                evidence=evidence,
             ))
     return findings

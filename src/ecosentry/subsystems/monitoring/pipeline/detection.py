@@ -38,8 +38,9 @@ from sqlalchemy import Engine, func, select
 
 from ecosentry.alarms import store as alarm_store
 from ecosentry.alarms.catalogue import severity_rank
+from ecosentry.contracts.catalogue import kind_of
 from ecosentry.subsystems.monitoring.detect.model import Finding, PointData, to_datetime, to_datetime64
-from ecosentry.subsystems.monitoring.detect.registry import all_detectors, run_detectors
+from ecosentry.subsystems.monitoring.detect.registry import all_detectors, rank_key, run_detectors
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 from ecosentry.metrics import counters
 from ecosentry.subsystems.monitoring.pipeline.detect_input import DetectWindow, load_point_data
@@ -52,22 +53,31 @@ log = logging.getLogger(__name__)
 __all__ = ["DetectionSettings", "DetectionJob", "alarm_type_of", "group_current", "summarise_findings",
            "offline_threshold"]
 
-#: Finding code prefix → alarm type (first match wins). Everything else is a falsification sign.
-_TYPE_BY_PREFIX: tuple[tuple[str, str], ...] = (
-    ("DET-MISSING", "ALM-DATA-MISSING"),
-    ("DET-NO-DATA", "ALM-DATA-MISSING"),
-    ("DET-NEGATIVE", "ALM-DATA-ANOMALY"),
-    ("DET-OVER-RANGE", "ALM-DATA-ANOMALY"),
-    ("DET-STAT-", "ALM-DATA-ANOMALY"),
-)
+#: Data-quality codes that say data are missing (the rest of the data-quality defects are abnormal data).
+_MISSING_PREFIXES = ("DET-MISSING", "DET-NO-DATA")
 
 
-def alarm_type_of(code: str) -> str:
-    """The alarm type a finding code raises: missing data, data anomaly, or falsification signs."""
-    for prefix, alarm_type in _TYPE_BY_PREFIX:
-        if code.startswith(prefix):
-            return alarm_type
-    return "ALM-FALSIFICATION"
+def alarm_type_of(finding: Finding | str) -> str | None:
+    """The alarm type a finding raises, from its kind (issue 13: the alarm type follows the kind).
+
+    * falsification sign → ``ALM-FALSIFICATION``;
+    * data-quality defect → ``ALM-DATA-MISSING`` (missing data, no data) or ``ALM-DATA-ANOMALY``;
+    * statistical anomaly → ``ALM-DATA-ANOMALY``: an unusual value alone never raises a falsification alarm;
+    * process change → ``None``: the plant's own load explains it, no alarm.
+
+    Given a code, the kind is the catalogue's (an unknown code is a statistical anomaly).
+    """
+    if isinstance(finding, Finding):
+        code, kind = finding.code, finding.kind
+    else:
+        code, kind = finding, kind_of(finding) or "statistical"
+    if kind == "falsification":
+        return "ALM-FALSIFICATION"
+    if kind == "data_quality":
+        return "ALM-DATA-MISSING" if code.startswith(_MISSING_PREFIXES) else "ALM-DATA-ANOMALY"
+    if kind == "statistical":
+        return "ALM-DATA-ANOMALY"
+    return None
 
 
 def group_current(findings: Iterable[Finding], now: datetime, recent: timedelta,
@@ -80,14 +90,15 @@ def group_current(findings: Iterable[Finding], now: datetime, recent: timedelta,
     out: dict[str, list[Finding]] = defaultdict(list)
     floor = severity_rank(min_severity)
     for f in findings:
-        if f.end >= now - recent and severity_rank(f.severity) >= floor:
-            out[alarm_type_of(f.code)].append(f)
+        alarm_type = alarm_type_of(f)
+        if alarm_type is not None and f.end >= now - recent and severity_rank(f.severity) >= floor:
+            out[alarm_type].append(f)
     return dict(out)
 
 
 def summarise_findings(point_label: str, findings: Sequence[Finding], limit: int = 20) -> dict[str, Any]:
     """Title, explanation, severity, factor codes and evidence of one alarm made of ``findings``."""
-    ordered = sorted(findings, key=lambda f: (-severity_rank(f.severity), f.code, f.start))
+    ordered = sorted(findings, key=rank_key)
     codes = list(dict.fromkeys(f.code for f in ordered))
     factors = sorted({x for f in ordered for x in f.factors})
     worst = ordered[0]

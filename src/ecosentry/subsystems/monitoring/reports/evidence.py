@@ -50,7 +50,7 @@ from sqlalchemy import Engine
 from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.alarms.store import alarm_detail
 from ecosentry.alarms.voice import load_voice
-from ecosentry.alarms.wording import alarm_explanation, alarm_title, rule_name, type_name
+from ecosentry.alarms.wording import alarm_explanation, alarm_title, finding_kind, kind_name, rule_name, type_name
 from ecosentry.catalogue import full_catalogue
 from ecosentry.locale import translations
 from ecosentry.subsystems.monitoring.rules.citations import public_citations
@@ -150,6 +150,8 @@ class EvidenceFinding:
     start: datetime | None
     end: datetime | None
     explanation: str
+    kind: str | None = None                   # falsification | data_quality | statistical | process_change
+    corroborated_by: tuple[str, ...] = ()     # codes of the independent signs on the same window
 
 
 @dataclass(frozen=True)
@@ -438,7 +440,9 @@ def _findings(evidence: dict) -> list[EvidenceFinding]:
     for f in evidence.get("findings") or []:
         if isinstance(f, dict) and f.get("code"):
             out.append(EvidenceFinding(str(f["code"]), f.get("severity"), str(f.get("factor") or ""),
-                                       _time(f.get("start")), _time(f.get("end")), str(f.get("explanation") or "")))
+                                       _time(f.get("start")), _time(f.get("end")), str(f.get("explanation") or ""),
+                                       finding_kind(f),
+                                       tuple(c for c in f.get("corroborated_by") or [] if isinstance(c, str))))
     return out
 
 
@@ -729,9 +733,11 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
     items: list = [pack.explanation_text or a.get("explanation") or "（无说明 no explanation）"]
     if pack.findings:
         items.append(_Table(["代码 Code", "因子 Factor", "时段 Span", "说明 Explanation"],
-                            [[f"{rule_name(f.code, zh)}\n{f.code}", f.factor,
+                            [[f"{rule_name(f.code, zh)}\n{f.code}\n{kind_name(f.kind, zh)}", f.factor,
                               f"{L(f.start, seconds=False)}\n至 {L(f.end, seconds=False)}",
-                              f.explanation] for f in pack.findings], [0.17, 0.11, 0.24, 0.48], wrap=(2, 3)))
+                              f.explanation + (f"\n佐证 Corroborated by: {', '.join(f.corroborated_by)}"
+                                               if f.corroborated_by else "")]
+                             for f in pack.findings], [0.17, 0.11, 0.24, 0.48], wrap=(2, 3)))
     if pack.periods:
         items.append(_Table(["因子 Factor", "时段 Period", "开始 Start", "判定值 Value", "限值 Limit", "超标倍数 Multiple"],
                             [[p.factor_code, {"hour": "小时 hour", "day": "日 day"}.get(p.period, p.period),
