@@ -218,6 +218,9 @@ class Finding:
     end: datetime
     explanation: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    #: The first moment the data available then showed it (causal time; NAB scores it), when the detector
+    #: knows it (``None``: not stated; ``end`` is then the latest it can have been).
+    detected_at: datetime | None = None
 
     @property
     def factor(self) -> str:
@@ -234,6 +237,7 @@ class Finding:
             "end": _iso(self.end),
             "explanation": self.explanation,
             "evidence": _jsonable(self.evidence),
+            "detected_at": None if self.detected_at is None else _iso(self.detected_at),
         }
 
 

@@ -326,6 +326,7 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
                 start=to_datetime(times[a.start]),
                 end=to_datetime(times[a.index]),
                 explanation=f"{factor}: {a.reason(span)}",
+                detected_at=to_datetime(times[a.index]),  # the row that completed the evidence (causal)
                 evidence={
                     "kind": a.kind,
                     "resolution": resolution,
