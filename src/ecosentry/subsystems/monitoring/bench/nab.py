@@ -93,7 +93,7 @@ def run_bench_nab(nab_dir: Path, profile: str = "standard", out: Path | None = N
             rows += len(series.values)
             entry: dict[str, Any] = {"key": series.key, "rows": len(series.values), "alarms": len(detections),
                                      "kinds": {k: sum(f.evidence.get("kind") == k for f in findings)
-                                               for k in ("spike", "level_shift", "variance")}}
+                                               for k in ("spike", "level_shift", "variance", "seasonal")}}
             for name, prof in profiles.items():
                 sc = nab.score_series(series.key, series.times, detections, windows[series.key], prof)
                 per_profile[name].append(sc)
