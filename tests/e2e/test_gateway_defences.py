@@ -92,7 +92,7 @@ async def test_a_bad_frame_does_not_cost_a_good_frame_in_the_same_write_its_repl
         await svc.drain()
         got = rows(svc.engine)
         assert [r.status for r in got] == ["rejected"] * 5 + ["accepted"]  # every frame archived
-        assert [r.error for r in got[:5]] == ["BadField", "BadField", "BadField", "FieldTooLong", "FieldTooLong"]
+        assert [r.error for r in got[:5]] == ["BadHeaderField", "BadHeaderField", "BadField", "FieldTooLong", "FieldTooLong"]
         # a rejected frame whose header can be read is linked to its point (never turned into data)
         pid = gas_point_id(svc.engine)
         assert got[0].mn == GAS_MN and got[0].point_id == pid and got[1].point_id is None
@@ -254,3 +254,40 @@ async def test_a_logger_with_a_wrong_length_is_a_logger_fault_unless_its_point_i
         assert last[0].status == "accepted" and \
             f"length {int(lenient[2:6])}, {int(lenient[2:6]) - 6} bytes received" in last[0].detail
         assert last[1].status == "rejected" and last[1].point_id == pid
+
+
+async def test_field_cases_of_the_codec_over_tcp_into_the_store(tmp_path, db_url):
+    """Issue 13 item 5 end to end: a provincial CN is archived, quarantined as unknown_cn, counted once and
+    answered; an ST outside Table 5 and a blank CP are accepted; a separator typo in the header and a QN that
+    is not 17 digits are rejected as malformed headers with their reason."""
+    async with running_service(tmp_path, db_url) as svc:
+        before = counters.snapshot()
+        t = T0.strftime("%Y%m%d%H%M%S")
+        head = f"ST=31;CN=2091;PW={PW};MN={GAS_MN};Flag=5"
+        provincial = framed(f"QN={t}001;{head};CP=&&DataTime={t};a21026-Avg=7.5&&")
+        odd_st = minute_frame(GAS_MN, T0, {"a21026": 30.0}, st="88", qn=f"{t}002")
+        blank_cp = framed(f"QN={t}003;ST=31;CN=2051;PW={PW};MN={GAS_MN};Flag=5;CP=&&   &&")
+        typo = framed(f"QN={t}004;ST=22,CN=2011;PW={PW};MN={GAS_MN};Flag=5;CP=&&DataTime={t};a21026-Rtd=1&&")
+        short_qn = framed(f"QN={t}00;ST=31;CN=2051;PW={PW};MN={GAS_MN};Flag=5;CP=&&DataTime={t};a21026-Avg=1&&")
+        lg = await Logger.connect(svc.hj212_port)
+        await lg.send(provincial + odd_st + blank_cp + typo + short_qn)
+        answered = [parse_frame(await lg.reply()) for _ in range(3)]
+        assert [(r.cn, r.qn) for r in answered] == [("9014", f"{t}001"), ("9014", f"{t}002"), ("9014", f"{t}003")]
+        await lg.close()
+        await svc.drain()
+        got = rows(svc.engine)
+        pid = gas_point_id(svc.engine)
+        assert [(r.status, r.error) for r in got] == [
+            ("quarantined", "unknown_cn"), ("accepted", None), ("accepted", None),
+            ("rejected", "BadHeaderField"), ("rejected", "BadHeaderField")]
+        assert got[0].point_id == pid and "CN=2091" in got[0].detail
+        assert "separator" in got[3].detail and "17 digits" in got[4].detail
+        q = s.quarantine
+        with svc.engine.connect() as c:
+            assert c.execute(select(q.c.reason)).scalars().all() == ["unknown_cn"]
+            o = s.observations
+            assert c.execute(select(o.c.value).where(o.c.point_id == pid)).scalars().all() == [30.0]
+        after = counters.snapshot()
+        for name, n in (("hj212.quarantined.unknown_cn", 1), ("hj212.unknown_st", 1),
+                        ("hj212.rejected.BadHeaderField", 2), ("hj212.rejected.UnknownCN", 0)):
+            assert after.get(name, 0) - before.get(name, 0) == n, name

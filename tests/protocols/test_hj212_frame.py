@@ -8,6 +8,7 @@ import pytest
 from ecosentry.protocols.hj212 import (
     BadField,
     BadHeader,
+    BadHeaderField,
     CrcMismatch,
     FrameTooLarge,
     HJ212Error,
@@ -208,12 +209,12 @@ def test_field_flue_gas_frame_with_legacy_codes():
     assert recs["S08"].value == 395.507813
 
 
-def test_unknown_cn_is_an_error_unless_lenient():
+def test_unknown_cn_is_parsed_and_an_error_only_when_strict():
+    f = parse_frame(FIELD_HEARTBEAT)
+    assert (f.cn, f.cn_known, f.flag, f.field("HeartbeatTime")) == ("8013", False, 0, "120")
     with pytest.raises(UnknownCN) as info:
-        parse_frame(FIELD_HEARTBEAT)
+        parse_frame(FIELD_HEARTBEAT, strict_cn=True)
     assert info.value.offending == FIELD_HEARTBEAT
-    f = parse_frame(FIELD_HEARTBEAT, strict_cn=False)
-    assert (f.cn, f.flag, f.field("HeartbeatTime")) == ("8013", 0, "120")
 
 
 def test_public_ambient_air_example_with_typo_field_kept_verbatim():
@@ -264,7 +265,7 @@ def test_gbk_text_is_decoded():
 
 
 def test_unknown_header_items_are_kept():
-    f = parse_frame(frame_of("QN=1;ST=32;CN=2011;Foo=bar;PW=1;MN=M;Flag=4;CP=&&&&"))
+    f = parse_frame(frame_of("QN=20160801085857223;ST=32;CN=2011;Foo=bar;PW=1;MN=M;Flag=4;CP=&&&&"))
     assert f.header_extra == (("Foo", "bar"),)
     assert frame_dict(f)["header_extra"] == {"Foo": "bar"}
 
@@ -347,38 +348,39 @@ def test_crc_not_hex():
 
 
 @pytest.mark.parametrize(
-    ("segment", "field"),
+    ("segment", "field", "error"),
     [
-        ("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=4", "CP"),
-        ("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20160801084000", "CP"),
-        ("QN=1;ST=32;PW=1;MN=M;Flag=4;CP=&&&&", "CN"),
-        ("QN=1;ST=32;CN=20x1;PW=1;MN=M;Flag=4;CP=&&&&", "CN"),
-        ("QN=1;ST;CN=2011;PW=1;MN=M;Flag=4;CP=&&&&", "ST"),
-        ("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=A;CP=&&&&", "Flag"),
-        ("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=999;CP=&&&&", "Flag"),
-        ("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=6;PNUM=x;PNO=1;CP=&&&&", "PNUM"),
-        ("QN=1;ST=32;CN=2011;CN=2051;PW=1;MN=M;Flag=4;CP=&&&&", "CN"),
-        ("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20160801084000;a21026-Rtd&&", "a21026-Rtd"),
-        ("QN=1;ST=32;CN=3020;PW=1;MN=M;Flag=4;CP=&&i11001-Info=//open&&", "i11001-Info"),
+        ("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=4", "CP", BadField),
+        ("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20160801084000", "CP", BadField),
+        ("QN=20160801085857223;ST=32;PW=1;MN=M;Flag=4;CP=&&&&", "CN", BadHeaderField),
+        ("QN=20160801085857223;ST=32;CN=20x1;PW=1;MN=M;Flag=4;CP=&&&&", "CN", BadHeaderField),
+        ("QN=20160801085857223;ST;CN=2011;PW=1;MN=M;Flag=4;CP=&&&&", "ST", BadHeaderField),
+        ("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=A;CP=&&&&", "Flag", BadHeaderField),
+        ("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=999;CP=&&&&", "Flag", BadHeaderField),
+        ("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=6;PNUM=x;PNO=1;CP=&&&&", "PNUM", BadHeaderField),
+        ("QN=20160801085857223;ST=32;CN=2011;CN=2051;PW=1;MN=M;Flag=4;CP=&&&&", "CN", BadHeaderField),
+        ("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20160801084000;a21026-Rtd&&", "a21026-Rtd", BadField),
+        ("QN=20160801085857223;ST=32;CN=3020;PW=1;MN=M;Flag=4;CP=&&i11001-Info=//open&&", "i11001-Info", BadField),
     ],
 )
-def test_bad_fields_name_the_field(segment, field):
-    err = _raises(BadField, frame_of(segment))
+def test_bad_fields_name_the_field(segment, field, error):
+    # a header field that breaks its own syntax is a malformed header (BadHeaderField, a BadField)
+    err = _raises(error, frame_of(segment))
     assert err.field == field
 
 
 def test_bad_data_time_is_reported_by_the_property():
-    f = parse_frame(frame_of("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20161301084000&&"))
+    f = parse_frame(frame_of("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20161301084000&&"))
     with pytest.raises(BadField) as info:
         f.data_time
     assert info.value.field == "DataTime" and info.value.offending == f.raw
 
 
 def test_unknown_cn():
-    raw = frame_of("QN=1;ST=32;CN=5555;PW=1;MN=M;Flag=4;CP=&&&&")
-    err = _raises(UnknownCN, raw)
+    raw = frame_of("QN=20160801085857223;ST=32;CN=5555;PW=1;MN=M;Flag=4;CP=&&&&")
+    err = _raises(UnknownCN, raw, strict_cn=True)
     assert "5555" in err.detail
-    assert parse_frame(raw, strict_cn=False).cn == "5555"
+    assert parse_frame(raw).cn == "5555"
 
 
 def test_parameter_and_control_ranges_are_known():
@@ -387,7 +389,7 @@ def test_parameter_and_control_ranges_are_known():
 
 
 def test_frame_too_large():
-    raw = frame_of("QN=1;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&x=" + "9" * 300 + "&&")
+    raw = frame_of("QN=20160801085857223;ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&x=" + "9" * 300 + "&&")
     _raises(FrameTooLarge, raw, max_frame=200)
     assert parse_frame(raw).field("x") == "9" * 300
 

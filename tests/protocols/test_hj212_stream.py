@@ -26,7 +26,7 @@ def minute_frame(minute: int, value: float) -> bytes:
     return build_frame(
         cn="2051",
         cp=[{"DataTime": f"2024031510{minute:02d}00"}, {"a21026-Avg": value, "a21026-Flag": "N"}],
-        qn=f"202403151{minute:02d}00000",
+        qn=f"2024031510{minute:02d}00000",
         st="31",
         pw="123456",
         mn="010000A8900016F000169DC0",

@@ -16,6 +16,12 @@ is closed; connections per peer address are bounded; MN lookups never wait on th
 (:meth:`PointDirectory.peek`). A rejected frame whose header can still be read (MN and PW of a registered
 point) is linked to its point: a logger fault shown on the point's page and alarmed (ALM-LOGGER-FRAMES).
 A point may accept a wrong declared length when the CRC is right (``points.lenient_length``).
+
+Codes outside the standard's tables (issue 13): a well-formed frame of a registered point whose command code
+is not in HJ 212-2017 Table 9 (provincial extensions) is archived raw and quarantined as ``unknown_cn`` (kept
+for review, never turned into data: its CP has no meaning the platform knows), counted once, and answered
+with 9014 when it is an upload (2xxx, the data commands' range) that asks for a reply. A system code outside
+Table 5 is kept as sent and counted (``hj212.unknown_st``).
 """
 
 from __future__ import annotations
@@ -258,6 +264,8 @@ class HJ212Gateway:
                 detail: str | None = None) -> tuple[Envelope, bytes | None]:
         env = Envelope(transport=TRANSPORT, received_at=received_at, raw=item, status="accepted", peer=peer,
                        mn=frame.mn, cn=frame.cn, qn=frame.qn, detail=detail)
+        if not frame.st_known:  # Table 5 is extensible: kept as sent, counted
+            counters.inc("hj212.unknown_st")
         info = self.directory.peek(frame.mn)
         if info is None or not info.active or info.password != frame.pw:
             env.status = "quarantined"
@@ -266,6 +274,8 @@ class HJ212Gateway:
             throttle.warning("quarantined frame from %s: %s (MN=%s CN=%s)", peer, env.error, frame.mn, frame.cn)
             return env, None
         env.point_id = info.point_id
+        if not frame.cn_known:
+            return self._unknown_cn(frame, env, peer, throttle)
         try:
             env.readings = [_reading(r, _zone(info.tz)) for r in data_records(frame)]
         except HJ212Error as exc:
@@ -273,6 +283,18 @@ class HJ212Gateway:
         counters.inc("hj212.frames_accepted")
         reply = data_reply(frame) if frame.reply_wanted and frame.cn in UPLOAD_CNS else None
         return env, reply
+
+    def _unknown_cn(self, frame, env: Envelope, peer: str, throttle: _LogThrottle) -> tuple[Envelope, bytes | None]:
+        """A well-formed frame of a registered point whose CN is outside Table 9: archived and quarantined with
+        the reason (its content has no meaning the platform knows, a person reviews it), never rejected. An
+        upload (2xxx) that asks for a reply gets its 9014 once durable, or the logger would re-send it forever."""
+        env.status, env.error = "quarantined", "unknown_cn"
+        note = f"command code CN={frame.cn} is not in HJ 212-2017 Table 9 (a provincial extension?): kept, not decoded"
+        env.detail = note if env.detail is None else f"{env.detail}; {note}"
+        counters.inc("hj212.quarantined.unknown_cn")
+        throttle.warning("quarantined frame from %s: unknown_cn (MN=%s CN=%s)", peer, frame.mn, frame.cn)
+        upload = frame.cn.startswith("2")  # Table 9: 2xxx are the data commands, uploaded by the logger
+        return env, data_reply(frame) if frame.reply_wanted and upload else None
 
     def _lenient(self, raw: bytes, peer: str, received_at: datetime) -> tuple[Envelope, bytes | None] | None:
         """A wrong declared length is accepted from a point whose leniency is on, when the CRC over the

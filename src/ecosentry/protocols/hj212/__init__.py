@@ -23,11 +23,12 @@ Typical gateway loop::
             send(data_reply(frame))
 """
 
-from .codes import CN_NAMES, DATA_FLAG_NAMES, ExeRtn, QnRtn, is_known_cn
+from .codes import CN_NAMES, DATA_FLAG_NAMES, ST_NAMES, ExeRtn, QnRtn, is_known_cn, is_known_st
 from .crc import crc16, crc16_hex
 from .errors import (
     BadField,
     BadHeader,
+    BadHeaderField,
     CrcMismatch,
     FieldTooLong,
     FrameTimeout,
@@ -53,6 +54,7 @@ from .stream import FrameReader
 __all__ = [
     "BadField",
     "BadHeader",
+    "BadHeaderField",
     "CN_BY_KIND",
     "CN_NAMES",
     "CrcMismatch",
@@ -70,6 +72,7 @@ __all__ = [
     "KIND_BY_CN",
     "LengthMismatch",
     "QnRtn",
+    "ST_NAMES",
     "UnknownCN",
     "build_frame",
     "crc16",
@@ -81,6 +84,7 @@ __all__ = [
     "format_number",
     "frame_dict",
     "is_known_cn",
+    "is_known_st",
     "notification_reply",
     "parse_frame",
     "peek_header",

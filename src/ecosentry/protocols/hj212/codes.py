@@ -12,12 +12,14 @@ __all__ = [
     "CN_NAMES",
     "DATA_CNS",
     "REPLY_CNS",
+    "ST_NAMES",
     "ST_SYSTEM_INTERACTION",
     "FLAG_VERSION_2017",
     "DATA_FLAG_NAMES",
     "QnRtn",
     "ExeRtn",
     "is_known_cn",
+    "is_known_st",
 ]
 
 #: Command codes of HJ 212-2017 §6.6.5.2, Table 9 (命令编码表), with the
@@ -72,6 +74,31 @@ DATA_CNS: frozenset[str] = frozenset({"2011", "2021", "2031", "2041", "2051", "2
 
 #: Interaction replies (HJ 212-2017 Table 9, "交互命令").
 REPLY_CNS: frozenset[str] = frozenset({"9011", "9012", "9013", "9014"})
+
+#: System codes of HJ 212-2017 §6.6.1.2, Table 5 (系统编码表), with the English meaning. The table is
+#: extensible: a code outside it is kept as sent and counted, never a reason to refuse a frame.
+ST_NAMES: dict[str, str] = {
+    "21": "surface water quality",
+    "22": "ambient air quality",
+    "23": "acoustic environment quality",
+    "24": "groundwater quality",
+    "25": "soil quality",
+    "26": "seawater quality",
+    "27": "volatile organic compounds",
+    "31": "air pollution source",
+    "32": "surface water pollution source",
+    "33": "groundwater pollution source",
+    "34": "marine pollution source",
+    "35": "soil pollution source",
+    "36": "noise pollution source",
+    "37": "vibration pollution source",
+    "38": "radioactive pollution source",
+    "39": "construction-site dust source",
+    "41": "electromagnetic pollution source",
+    "51": "flue gas emission process monitoring",
+    "52": "wastewater discharge process monitoring",
+    "91": "system interaction",
+}
 
 #: System code 91, "系统交互", used by interaction replies
 #: (HJ 212-2017 §6.6.1.2, Table 5).
@@ -141,3 +168,8 @@ def is_known_cn(cn: str) -> bool:
     if len(cn) == 4 and cn.isascii() and cn.isdigit():
         return cn[:2] in ("10", "30")
     return False
+
+
+def is_known_st(st: str) -> bool:
+    """Return True if ``st`` is a system code of HJ 212-2017 Table 5 (:data:`ST_NAMES`)."""
+    return st in ST_NAMES

@@ -15,6 +15,7 @@ __all__ = [
     "CrcMismatch",
     "BadField",
     "FieldTooLong",
+    "BadHeaderField",
     "UnknownCN",
     "FrameTooLarge",
     "FrameTimeout",
@@ -114,9 +115,18 @@ class FieldTooLong(BadField):
     :data:`~.frame.FIELD_LIMITS`. Rejected at the gateway so that no such value reaches the store."""
 
 
+class BadHeaderField(BadField):
+    """A header field of the data segment (HJ 212-2017 §6.3.2, Table 4) breaks its own syntax: QN not 17 digits
+    ``yyyyMMddHHmmssSSS``, ST or CN missing, CN not a number, Flag, PNUM or PNO not a number, an item that is
+    not ``name=value``, or a header value holding a separator (a ``,`` or a second ``=`` where ``;`` should
+    separate two header fields). ``field`` names the header field. A code outside the standard's tables (ST,
+    CN) is no syntax error: it is kept and counted."""
+
+
 class UnknownCN(HJ212Error):
     """The command code is not one this codec knows (HJ 212-2017 §6.6.5.2,
-    Table 9); pass ``strict_cn=False`` to accept it."""
+    Table 9); raised only when :func:`~.frame.parse_frame` is asked to be strict (``strict_cn=True``): a
+    well-formed frame with a provincial command code is parsed by default."""
 
 
 class FrameTooLarge(HJ212Error):

@@ -12,7 +12,12 @@ and each field is ``name=value``.
 
 Parsing is strict about framing (header, length, CRC) and lenient about
 content: unknown CP fields and old HJ/T 212-2005 factor codes are kept
-verbatim; HJ/T 212-2005 frames without QN or Flag are accepted.
+verbatim; HJ/T 212-2005 frames without QN or Flag are accepted. Header fields
+are checked by their own syntax (Table 4: QN 17 digits, ST present, CN and
+Flag numbers), so a separator typo in the header is a malformed header
+(:class:`~.errors.BadHeaderField`); codes outside the standard's tables (ST
+Table 5, CN Table 9: provincial extensions) are kept (:attr:`Frame.st_known`,
+:attr:`Frame.cn_known`), not refused.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Union
 
-from .codes import CN_NAMES, is_known_cn
+from .codes import CN_NAMES, ST_NAMES, is_known_cn, is_known_st
 from .crc import crc16
-from .errors import BadField, BadHeader, CrcMismatch, FieldTooLong, FrameTooLarge, LengthMismatch, UnknownCN
+from .errors import (BadField, BadHeader, BadHeaderField, CrcMismatch, FieldTooLong, FrameTooLarge, LengthMismatch,
+                     UnknownCN)
 from .timefmt import parse_hj_time
 
 __all__ = [
@@ -173,6 +179,16 @@ class Frame:
         """English meaning of the command code (Table 9), if known."""
         return CN_NAMES.get(self.cn)
 
+    @property
+    def cn_known(self) -> bool:
+        """False for a command code outside the standard's table (Table 9; provincial extensions)."""
+        return is_known_cn(self.cn)
+
+    @property
+    def st_known(self) -> bool:
+        """False for a system code outside the standard's table (Table 5, which is extensible)."""
+        return self.st is not None and is_known_st(self.st)
+
     def data_segment(self) -> bytes:
         """Return the data segment bytes (what the CRC covers)."""
         return data_segment(self.raw)
@@ -189,6 +205,8 @@ class Frame:
             "st": self.st,
             "cn": self.cn,
             "cn_name": self.cn_name,
+            "cn_known": self.cn_known,
+            "st_name": None if self.st is None else ST_NAMES.get(self.st),
             "pw": self.pw,
             "mn": self.mn,
             "flag": self.flag,
@@ -227,7 +245,7 @@ def decode_segment(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_MAX_FRAME,
+def parse_frame(raw: bytes, *, strict_cn: bool = False, max_frame: int = DEFAULT_MAX_FRAME,
                 lenient_length: bool = False) -> Frame:
     """Parse one complete HJ 212 frame.
 
@@ -237,8 +255,10 @@ def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_
         The whole frame from ``##`` to the CRC, with or without the final
         ``\\r\\n``.
     strict_cn : bool
-        If True (default) a command code that :func:`~.codes.is_known_cn`
-        does not know raises :class:`UnknownCN`.
+        If True a command code that :func:`~.codes.is_known_cn` does not
+        know raises :class:`UnknownCN`. Off by default: a well-formed frame
+        with a command code outside Table 9 (provincial extensions) is
+        parsed, and :attr:`Frame.cn_known` says so.
     max_frame : int
         Largest accepted frame in bytes.
     lenient_length : bool
@@ -259,9 +279,13 @@ def parse_frame(raw: bytes, *, strict_cn: bool = True, max_frame: int = DEFAULT_
         The declared length does not match the bytes between length and CRC.
     CrcMismatch
         The CRC is not 4 hex digits or is wrong (Appendix A).
+    BadHeaderField
+        A header field breaks its syntax (Table 4): an item that is not
+        ``name=value``, a separator inside a value, QN not 17 digits
+        ``yyyyMMddHHmmssSSS``, ST or CN missing, CN, Flag, PNUM or PNO not a
+        number, a header field twice. A subclass of :class:`BadField`.
     BadField
-        A header item or CP field is malformed, CN is missing or not numeric,
-        a header field appears twice, or Flag, PNUM or PNO is not a number.
+        A CP field is malformed.
     UnknownCN
         Unknown command code and ``strict_cn`` is True.
 
@@ -316,33 +340,40 @@ def _parse_segment(text: str, raw: bytes, strict_cn: bool) -> Frame:
             continue
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise BadField(f"header item {item!r} is not name=value", raw, key or item)
+            raise BadHeaderField(f"malformed header: item {item[:60]!r} is not name=value "
+                                 "(HJ 212-2017 §6.3.2, Table 4)", raw, key or item)
         if key in _HEADER_KEYS:
             if key in header:
-                raise BadField(f"header field {key} appears twice", raw, key)
-            _check_header_value(key, value, raw)
+                raise BadHeaderField(f"malformed header: field {key} appears twice", raw, key)
+            _check_header_value(key, value, item, raw)
             header[key] = value
         else:
             extra.append((key, value))
 
+    qn = header.get("QN")
+    if qn is not None and not _is_qn(qn):
+        raise BadHeaderField(f"malformed header: QN={qn!r} is not 17 digits yyyyMMddHHmmssSSS "
+                             "(HJ 212-2017 Table 4)", raw, "QN")
+    if not header.get("ST"):
+        raise BadHeaderField("malformed header: no ST (system code, HJ 212-2017 Table 4)", raw, "ST")
     cn = header.get("CN")
     if not cn:
-        raise BadField("data segment has no CN", raw, "CN")
+        raise BadHeaderField("malformed header: no CN (command code, HJ 212-2017 Table 4)", raw, "CN")
     if not (cn.isascii() and cn.isdigit()):
-        raise BadField(f"CN={cn!r} is not numeric", raw, "CN")
+        raise BadHeaderField(f"malformed header: CN={cn!r} is not a number", raw, "CN")
     if strict_cn and not is_known_cn(cn):
         raise UnknownCN(f"unknown command code CN={cn}", raw)
 
     flag = _opt_int(header.get("Flag"), "Flag", raw)
     if flag is not None and flag > 255:
-        raise BadField(f"Flag={flag} does not fit in one byte", raw, "Flag")
+        raise BadHeaderField(f"malformed header: Flag={flag} does not fit in one byte", raw, "Flag")
     # A D bit without PNUM/PNO, or a PNO outside 1..PNUM, is a logger bug but
     # not a reason to drop its data: both are kept as sent for the gateway.
     pnum = _opt_int(header.get("PNUM"), "PNUM", raw)
     pno = _opt_int(header.get("PNO"), "PNO", raw)
 
     return Frame(
-        qn=header.get("QN"),
+        qn=qn,
         st=header.get("ST"),
         cn=cn,
         pw=header.get("PW"),
@@ -356,13 +387,30 @@ def _parse_segment(text: str, raw: bytes, strict_cn: bool) -> Frame:
     )
 
 
-def _check_header_value(key: str, value: str, raw: bytes) -> None:
+def _is_qn(text: str) -> bool:
+    """QN is the request's time to the millisecond, ``yyyyMMddHHmmssSSS`` (HJ 212-2017 Table 4)."""
+    if len(text) != 17 or not (text.isascii() and text.isdigit()):
+        return False
+    try:
+        datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return True
+
+
+def _check_header_value(key: str, value: str, item: str, raw: bytes) -> None:
+    # A ',' or a second '=' in a header value is a ';' the logger left out or mistyped
+    # ("ST=22,CN=2011"): the header is malformed, whatever the value would have been.
+    if "," in value or "=" in value:
+        raise BadHeaderField(f"malformed header: item {item[:60]!r} holds a separator where ';' must separate "
+                             "header fields (HJ 212-2017 §6.3.2, Table 4)", raw, key)
     limit = FIELD_LIMITS.get(key)
     if limit is not None and len(value) > limit:
         raise FieldTooLong(f"{key} has {len(value)} characters, at most {limit} allowed "
                            "(HJ 212-2017 Table 4)", raw, key)
     if any(ch in _HEADER_FORBIDDEN for ch in value):
-        raise BadField(f"header value {key}={value!r} contains a separator or control character", raw, key)
+        raise BadHeaderField(f"malformed header: {key}={value!r} contains a separator or control character",
+                             raw, key)
 
 
 def peek_header(raw: bytes) -> dict[str, str]:
@@ -397,7 +445,7 @@ def _opt_int(text: str | None, name: str, raw: bytes) -> int | None:
     if text is None:
         return None
     if not (text.isascii() and text.isdigit()):
-        raise BadField(f"{name}={text!r} is not a non-negative integer", raw, name)
+        raise BadHeaderField(f"malformed header: {name}={text!r} is not a non-negative integer", raw, name)
     return int(text)
 
 
@@ -406,9 +454,10 @@ def _parse_cp(body: str, raw: bytes) -> CpGroups:
 
     Spaces around field names are dropped (names never contain spaces, and
     the standard's Appendix C examples put one after ``;``); values are kept
-    verbatim.
+    verbatim. A CP, group or field of only whitespace is empty (``CP=&&  &&``
+    is ``CP=&&&&``).
     """
-    if not body:
+    if not body or body.isspace():
         return ()
     if "=//" in body:
         return _parse_cp_quoted(body, raw)
@@ -419,7 +468,7 @@ def _parse_cp(body: str, raw: bytes) -> CpGroups:
             continue
         fields = []
         for item in group.split(","):
-            if not item:
+            if not item or (spaced and item.isspace()):
                 continue
             key, sep, value = item.partition("=")
             if spaced:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecosentry import cli
-from ecosentry.subsystems.monitoring.cli.detect import NAB_FAMILIES
+from ecosentry.subsystems.monitoring.detect.nab import NAB_DETECTORS
 from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family, family_of
 
 runner = CliRunner()
@@ -57,7 +57,7 @@ def test_constant_run_gives_a_constant_finding(tmp_path, step_minutes):
     findings = read_jsonl(out)
     for f in findings:
         assert set(f) == {"code", "severity", "kind", "point", "factor", "start", "end", "explanation",
-                          "corroborated_by", "evidence"}
+                          "corroborated_by", "evidence", "detected_at"}
     stuck = [f for f in findings if f["code"] in constant_codes and "a34013" in f["factor"].split(",")]
     assert stuck, findings
     assert stuck[0]["point"] == "P1"
@@ -88,8 +88,11 @@ def test_only_with_an_unknown_code_is_exit_2(tmp_path):
     assert not out.exists()
 
 
-def test_nab_format_runs_single_series_detectors(tmp_path):
-    """A NAB-style 5-minute series: a flat stretch of 6 h and 2 h of negative values (hourly means < 0)."""
+def test_nab_format_runs_exactly_the_detectors_bench_nab_scores(tmp_path):
+    """A NAB-style 5-minute series with a flat stretch of 6 h and 2 h of negative values: the national rules
+    (constant value, negative value) judge HJ 212 pollutant records, not an anonymous NAB series, and are not
+    run on it (issue 13: they cost the NAB score); the statistical detector sees the drop, at the row where
+    the data showed it (``detected_at``), in the file's own clock (NAB timestamps carry no zone)."""
     data, out = tmp_path / "machine_temp.csv", tmp_path / "findings.jsonl"
     rows = ["timestamp,value"]
     t = datetime(2014, 3, 1, 0, 0)
@@ -103,19 +106,25 @@ def test_nab_format_runs_single_series_detectors(tmp_path):
             v = 40.0 + 5.0 * math.sin(2 * math.pi * i / 288) + 0.37 * ((i * 7919) % 11 - 5)
         rows.append(f"{(t + timedelta(minutes=5 * i)).strftime('%Y-%m-%d %H:%M:%S')},{v:.3f}")
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    result = invoke("detect", "--input", str(data), "--format", "nab", "--tz", "UTC", "--output", str(out))
+    result = invoke("detect", "--input", str(data), "--format", "nab", "--output", str(out))  # no --tz
     assert result.exit_code == 0, result.output
     findings = read_jsonl(out)
     specs = all_detectors()
-    names = {code: name for name, spec in specs.items() for code in spec.codes}
-    assert all(family_of(f["code"], names.get(f["code"], "")) in NAB_FAMILIES for f in findings), findings
+    allowed = {code for name in NAB_DETECTORS for code in specs[name].codes}
+    assert NAB_DETECTORS == ("statistical",)
+    assert findings and {f["code"] for f in findings} <= allowed, findings
     assert all(f["point"] == "machine_temp" and f["factor"] == "value" for f in findings)
-    codes = {f["code"] for f in findings}
-    assert codes & set(codes_of_family("constant")), findings
-    assert codes & set(codes_of_family("negative")), findings
-    flat_start, flat_end = t.replace(tzinfo=timezone.utc) + timedelta(minutes=5 * 1200), t.replace(
-        tzinfo=timezone.utc) + timedelta(minutes=5 * 1272)
-    assert any(f["code"] in codes_of_family("constant") and overlaps(f, flat_start, flat_end) for f in findings)
+    drop = t.replace(tzinfo=timezone.utc) + timedelta(minutes=5 * 1704)  # the file's time, read as UTC
+    at_drop = [f for f in findings if f["detected_at"] == drop.isoformat().replace("+00:00", "Z")]
+    assert at_drop and at_drop[0]["code"] == "DET-STAT-SPIKE", findings
+    assert all(f["start"] <= f["detected_at"] <= f["end"] for f in findings)
+
+
+def test_nab_format_refuses_a_code_no_nab_detector_emits(tmp_path):
+    data, out = tmp_path / "series.csv", tmp_path / "findings.jsonl"
+    data.write_text("timestamp,value\n2014-03-01 00:00:00,1\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--format", "nab", "--only", "DET-NEGATIVE", "--output", str(out))
+    assert result.exit_code == 2 and "DET-NEGATIVE" in result.output
 
 
 def test_bad_time_is_exit_2_naming_file_and_line(tmp_path):

@@ -145,3 +145,39 @@ def test_bench_nab_on_a_two_series_corpus(tmp_path):
     raws = sum(s["standard"]["raw"] for s in written["series"])
     windows = sum(s["windows"] for s in written["series"])
     assert result["score"] == pytest.approx(100.0 * (raws + windows) / (2 * windows), abs=0.01)
+
+
+def test_bench_nab_scores_exactly_what_detect_format_nab_writes(tmp_path):
+    """Issue 13: one path. The rows the bench scores are the ``detected_at`` rows of the findings that
+    ``ecosentry detect --format nab`` writes for the same file, so both give the same NAB score."""
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from ecosentry import cli
+    from ecosentry.subsystems.monitoring.bench.nab import run_bench_nab
+
+    key = "realKnownCause/nyc_taxi.csv"
+    windows = nab.load_windows(NAB_DIR)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels/combined_windows.json").write_text(
+        json.dumps({key: [[str(a).replace("T", " "), str(b).replace("T", " ")] for a, b in windows[key]]}))
+    shutil.copytree(NAB_DIR / "config", tmp_path / "config")
+    (tmp_path / "data" / key).parent.mkdir(parents=True)
+    shutil.copy(NAB_DIR / "data" / key, tmp_path / "data" / key)
+    bench = run_bench_nab(tmp_path, "standard", None, Console(record=True, width=120))
+
+    out = tmp_path / "findings.jsonl"
+    result = CliRunner().invoke(cli.app, ["detect", "--input", str(NAB_DIR / "data" / key), "--format", "nab",
+                                          "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in out.read_text().splitlines()]
+    series = nab.read_series(NAB_DIR / "data" / key, key)
+    at = np.array([f["detected_at"][:19] for f in found], dtype="datetime64[s]")
+    rows = np.searchsorted(series.times, at)
+    assert (series.times[rows] == at).all()  # every detection is on a row of the file, in its clock
+    scores = {name: nab.score_series(key, series.times, rows, windows[key], prof)
+              for name, prof in nab.load_profiles(NAB_DIR).items()}
+    assert bench["series"][0]["alarms"] == len(found)
+    for name, sc in scores.items():
+        assert bench["series"][0][name] == {"raw": round(sc.raw, 4), "tp": sc.tp, "fp": sc.fp, "fn": sc.fn}
+        assert bench["scores"][name] == round(nab.normalised_score([sc]), 2)

@@ -105,7 +105,7 @@ def test_hj212_key_names_content_not_copy():
     b = minute_frame(LOCAL_MN, T0, {"a21026": 1.0}, flag=4)  # a re-send: other Flag, same data
     assert hj212_key(a) == hj212_key(b) == f"{LOCAL_MN}|2051|20261120080000"
     assert hj212_key(minute_frame(LOCAL_MN, T0 + timedelta(minutes=1), {"a21026": 1.0})) != hj212_key(a)
-    sub = build_frame(qn="1", st="31", cn="2051", pw="p", mn=LOCAL_MN, flag=7, pnum=2, pno=2,
+    sub = build_frame(qn="20261120080000000", st="31", cn="2051", pw="p", mn=LOCAL_MN, flag=7, pnum=2, pno=2,
                       cp=[{"DataTime": "20261120080000"}])
     assert hj212_key(sub).endswith("|2")
     assert hj212_key(b"##00garbage").startswith("sha256:")

@@ -1,9 +1,11 @@
 """``ecosentry bench nab``: the statistical detector scored on the Numenta Anomaly Benchmark.
 
-Every series of the NAB corpus (58 files, 365,551 rows) is read, run through
-:func:`ecosentry.subsystems.monitoring.detect.statistical.score_stream` with the default :class:`StatisticalSettings` (one fixed
-alarm decision, no threshold sweep, no per-series tuning) and its alarms scored by
-:mod:`ecosentry.subsystems.monitoring.detect.nab` under the three NAB profiles. The table shows each family under the chosen
+Every series of the NAB corpus (58 files, 365,551 rows) goes the way ``ecosentry detect --format nab``
+takes it: read by :func:`~ecosentry.subsystems.monitoring.detect.nab.read_point`, run through the NAB detector
+set (:data:`~ecosentry.subsystems.monitoring.detect.nab.NAB_DETECTORS`, the statistical detector with the
+default :class:`StatisticalSettings`: one fixed alarm decision, no threshold sweep, no per-series tuning),
+and its findings scored at their ``detected_at`` by :mod:`ecosentry.subsystems.monitoring.detect.nab` under
+the three NAB profiles. So the score is the score of what the command writes. The table shows each family under the chosen
 profile; the JSON result holds every series, family and profile score, the settings and the timing.
 """
 
@@ -20,7 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ecosentry.subsystems.monitoring.detect import nab
-from ecosentry.subsystems.monitoring.detect.statistical import StatisticalSettings, score_stream
+from ecosentry.subsystems.monitoring.detect.registry import run_detectors
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings, StatisticalSettings
 
 __all__ = ["run_bench_nab", "SCOREBOARD"]
 
@@ -70,6 +73,8 @@ def run_bench_nab(nab_dir: Path, profile: str = "standard", out: Path | None = N
     if profile not in profiles:
         raise ValueError(f"unknown NAB profile {profile!r}; one of {', '.join(profiles)}")
     windows = nab.load_windows(nab_dir)
+    specs = nab.nab_detectors()
+    detector_cfg = DetectorSettings(statistical=cfg)
     per_profile: dict[str, list[nab.SeriesScore]] = {p: [] for p in profiles}
     series_rows: list[dict[str, Any]] = []
     rows = 0
@@ -80,14 +85,15 @@ def run_bench_nab(nab_dir: Path, profile: str = "standard", out: Path | None = N
         task = progress.add_task("", total=len(windows))
         for series in nab.iter_corpus(nab_dir, windows):
             progress.update(task, description=series.key)
+            point = nab.read_point(nab_dir / "data" / series.key)
             t0 = time.perf_counter()
-            result = score_stream(series.values, cfg)
+            findings = run_detectors(point, detector_cfg, specs) if point is not None else []
             detect_s += time.perf_counter() - t0
-            detections = [a.index for a in result.alarms]
+            detections = nab.detection_rows(series.times, findings)
             rows += len(series.values)
             entry: dict[str, Any] = {"key": series.key, "rows": len(series.values), "alarms": len(detections),
-                                     "kinds": {k: sum(a.kind == k for a in result.alarms)
-                                               for k in ("spike", "level_shift", "variance")}}
+                                     "kinds": {k: sum(f.evidence.get("kind") == k for f in findings)
+                                               for k in ("spike", "level_shift", "variance", "seasonal")}}
             for name, prof in profiles.items():
                 sc = nab.score_series(series.key, series.times, detections, windows[series.key], prof)
                 per_profile[name].append(sc)
@@ -129,6 +135,7 @@ def run_bench_nab(nab_dir: Path, profile: str = "standard", out: Path | None = N
         "seconds": round(detect_s, 2),
         "seconds_total": round(total_s, 2),
         "threshold": "fixed alarm decision of the detector (NAB's per-profile threshold sweep not used)",
+        "detectors": list(nab.NAB_DETECTORS),
         "settings": cfg.model_dump(),
         "scoreboard": SCOREBOARD,
         "families": families,

@@ -19,7 +19,7 @@ import typer
 
 from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, write_atomically
 
-__all__ = ["app", "detect_command", "simulate_inject_command", "bench_detect_command", "NAB_FAMILIES"]
+__all__ = ["app", "detect_command", "simulate_inject_command", "bench_detect_command"]
 
 #: Inputs larger than this show a progress bar. [bytes]
 PROGRESS_MIN_BYTES = 2_000_000
@@ -27,9 +27,6 @@ PROGRESS_MIN_BYTES = 2_000_000
 EXIT_BAD_INPUT = 2
 #: Exit code when a detector raised on some point.
 EXIT_DETECTOR_ERROR = 1
-#: Detector families that make sense on one anonymous series (a NAB file): the statistical detector and
-#: the single-series national rules (constant value, negative value).
-NAB_FAMILIES = ("statistical", "constant", "negative")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 
@@ -55,7 +52,9 @@ def detect_command(
     marks: Optional[Path] = typer.Option(None, "--marks", help="Marks CSV: point,factor,type,start,end."),
     parameters: Optional[Path] = typer.Option(
         None, "--parameters", help="Instrument parameters CSV: point,factor,name,value[,time] (no time = registered)."),
-    tz: str = typer.Option("Asia/Shanghai", "--tz", help="Zone of the points; times without offset are read in it."),
+    tz: Optional[str] = typer.Option(
+        None, "--tz", help="Zone of the points; times without offset are read in it (default Asia/Shanghai; "
+        "UTC for --format nab, whose timestamps carry no zone)."),
     medium: Optional[str] = typer.Option(None, "--medium", help="gas | water (default: from the factor codes)."),
     only: Optional[str] = typer.Option(None, "--only", help="Comma-separated detector codes to run and report."),
     settings: Optional[Path] = typer.Option(None, "--settings", help="Detector thresholds, YAML or JSON mapping."),
@@ -63,13 +62,15 @@ def detect_command(
     """Run the falsification and anomaly detectors on a CSV file and write one finding per line.
 
     Minute (or finer) data are rolled up to hours by the 45-minute rule first; hourly data are used as
-    they are. Each line: code, severity, point, factor, start, end (UTC), explanation, evidence.
+    they are. Each line: code, severity, point, factor, start, end, detected_at (UTC), explanation,
+    evidence. ``--format nab`` runs exactly the detectors that ``ecosentry bench nab`` scores
+    (:data:`~ecosentry.subsystems.monitoring.detect.nab.NAB_DETECTORS`), on the file read as the bench reads it.
     Exit code 2 on bad input (the message names the line); the output is written only on success.
     """
     from rich.console import Console
     from rich.progress import Progress
 
-    from ecosentry.subsystems.monitoring.detect import csvinput
+    from ecosentry.subsystems.monitoring.detect import csvinput, nab
     from ecosentry.subsystems.monitoring.detect.registry import all_detectors, run_detectors, select_detectors
 
     fmt = fmt.strip().lower()
@@ -79,6 +80,7 @@ def detect_command(
         medium = medium.strip().lower()
         if medium not in ("gas", "water"):
             _fail(f"--medium must be gas or water, not {medium!r}")
+    tz = tz or (nab.NAB_TZ if fmt == "nab" else "Asia/Shanghai")
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -91,10 +93,12 @@ def detect_command(
         _fail(f"output directory of {str(output)!r} does not exist")
 
     cfg = _load_settings(settings)
-    specs = all_detectors()
     only_codes = [c.strip() for c in only.split(",") if c.strip()] if only else None
     try:
-        specs = select_detectors(specs, only_codes=only_codes, families=NAB_FAMILIES if fmt == "nab" else None)
+        if fmt == "nab":  # the one detector set of a NAB series, the one that bench nab scores
+            specs = nab.nab_detectors(only_codes)
+        else:
+            specs = select_detectors(all_detectors(), only_codes=only_codes)
     except ValueError as exc:
         _fail(str(exc))
 
@@ -107,10 +111,10 @@ def detect_command(
         with Progress(console=console, disable=size < PROGRESS_MIN_BYTES, transient=True) as progress:
             reading = progress.add_task(f"reading {input.name}", total=size)
             advance = lambda n: progress.advance(reading, n)  # noqa: E731
-            if fmt == "nab":
-                raw = csvinput.read_nab(input, zone, on_progress=None)
+            if fmt == "nab":  # read as bench nab reads it (nab.read_point)
+                point = nab.read_point(input, tz, medium=medium)
                 progress.update(reading, completed=size)
-                extra: dict = {}
+                points = [point] if point is not None else []
             else:
                 raw = csvinput.read_long(input, zone, on_progress=advance)
                 extra = {
@@ -119,10 +123,11 @@ def detect_command(
                     "marks": csvinput.read_detect_marks(marks, zone) if marks else None,
                     "parameters": csvinput.read_parameters(parameters, zone) if parameters else None,
                 }
-            if not raw:
+                points = csvinput.build_points(raw, tz=tz, medium=medium, **extra) if raw else []
+            if not points:
                 _fail(f"{input}: no data rows")
-            detecting = progress.add_task("detecting", total=len(raw))
-            for data in csvinput.build_points(raw, tz=tz, medium=medium, **extra):
+            detecting = progress.add_task("detecting", total=1 if fmt == "nab" else len(raw))
+            for data in points:
                 findings += run_detectors(
                     data, cfg, specs, only_codes=only_codes,
                     on_error=lambda name, point, exc: errors.append(

@@ -230,6 +230,9 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     kind: FindingKind | str = ""
     corroborated_by: tuple[str, ...] = ()
+    #: The first moment the data available then showed it (causal time; NAB scores it), when the detector
+    #: knows it (``None``: not stated; ``end`` is then the latest it can have been).
+    detected_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -261,6 +264,7 @@ class Finding:
             "explanation": self.explanation,
             "corroborated_by": list(self.corroborated_by),
             "evidence": _jsonable(self.evidence),
+            "detected_at": None if self.detected_at is None else _iso(self.detected_at),
         }
 
 

@@ -29,6 +29,12 @@ NAB proper sweeps a threshold over a continuous anomaly score and keeps the best
 profile; ecosentry detectors make a binary alarm decision, so we score that decision as it is
 (a **fixed threshold**, no optimisation against the labels).
 
+One path for a NAB file (issue 13): :func:`read_point` reads it (timestamps in :data:`NAB_TZ`, so the
+findings' times are the file's times), :func:`nab_detectors` is the detector set (:data:`NAB_DETECTORS`),
+and :func:`detection_rows` turns findings into the scored rows by their ``detected_at``. ``ecosentry
+detect --format nab`` and ``ecosentry bench nab`` both use these three, so the bench scores what the
+command writes.
+
 References
 ----------
 .. [1] A. Lavin and S. Ahmad, "Evaluating Real-time Anomaly Detection Algorithms – the Numenta
@@ -42,9 +48,14 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from ecosentry.subsystems.monitoring.detect import csvinput
+from ecosentry.subsystems.monitoring.detect.model import DetectorSpec, Finding, PointData, to_datetime64
+from ecosentry.subsystems.monitoring.detect.registry import all_detectors, select_detectors
 
 __all__ = [
     "CostProfile",
@@ -61,7 +72,23 @@ __all__ = [
     "score_series",
     "normalised_score",
     "family_scores",
+    "NAB_DETECTORS",
+    "NAB_TZ",
+    "nab_detectors",
+    "read_point",
+    "detection_rows",
 ]
+
+#: The detectors run on a NAB series, by registry name: the statistical detector alone. A NAB file is
+#: one anonymous series (machine temperature, CPU load, taxi counts ...), not a monitoring record in the
+#: standard's meaning: the national rules (constant value over 4 h, negative value) judge HJ 212 data of
+#: a pollutant and say nothing about these series, so they are not run on them (they cost 15 points of
+#: NAB score in issue 13). ``bench nab`` scores exactly this set and ``detect --format nab`` runs it.
+NAB_DETECTORS: tuple[str, ...] = ("statistical",)
+
+#: NAB timestamps carry no zone; they are read as UTC so that the findings' UTC times are the file's
+#: own times (read in another zone, every finding would be shifted by its offset against the labels).
+NAB_TZ = "UTC"
 
 #: Profile names in ``config/profiles.json`` by their short names (anchors.md §6.2).
 PROFILE_NAMES: dict[str, str] = {
@@ -282,3 +309,51 @@ def family_scores(scores: Iterable[SeriesScore]) -> Mapping[str, dict[str, float
         fam["null"] += s.null
         fam["perfect"] += s.perfect
     return out
+
+
+# --------------------------------------------------------------------------- one path for a NAB file
+
+
+def nab_detectors(only_codes: Sequence[str] | None = None) -> dict[str, DetectorSpec]:
+    """The registry entries of :data:`NAB_DETECTORS` (name → spec), optionally narrowed to ``only_codes``.
+
+    Raises
+    ------
+    ValueError
+        A code of ``only_codes`` that no NAB detector emits.
+    """
+    specs = all_detectors()
+    return select_detectors({name: specs[name] for name in NAB_DETECTORS}, only_codes=only_codes)
+
+
+def read_point(path: Path, tz: str = NAB_TZ, *, medium: str | None = None,
+               on_progress: Callable[[int], None] | None = None) -> PointData | None:
+    """One NAB ``timestamp,value`` file as the :class:`PointData` the detectors see (point = file stem,
+    factor ``value``); ``None`` for a file without rows.
+
+    Raises
+    ------
+    AuditInputError
+        A malformed line (the message names the file and the line).
+    """
+    raw = csvinput.read_nab(Path(path), ZoneInfo(tz), on_progress=on_progress)
+    if not raw:
+        return None
+    [data] = csvinput.build_points(raw, tz=tz, medium=medium)
+    return data
+
+
+def detection_rows(times: np.ndarray, findings: Iterable[Finding]) -> list[int]:
+    """Rows of ``times`` at each finding's ``detected_at`` (its ``end`` when the detector does not state
+    it): the moment the alarm was raised, which is what NAB scores [1]_.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        ``datetime64`` row times of the series in UTC (a NAB file's times as read by :func:`read_series`).
+    findings : iterable of Finding
+    """
+    at = [to_datetime64(f.detected_at or f.end) for f in findings]
+    if not at:
+        return []
+    return [int(i) for i in np.searchsorted(times.astype("datetime64[s]"), np.array(at, dtype="datetime64[s]"))]

@@ -8,7 +8,11 @@ robust baseline of the past ``window`` samples:
 * **level shift** (``DET-STAT-SHIFT``): the median of the last ``shift_samples`` values lies more than
   ``shift_z`` robust standard deviations from the median of the baseline that ended before them;
 * **variance shift** (``DET-STAT-VARIANCE``): the spread of the last ``variance_samples`` values is more
-  than ``variance_ratio`` times the baseline spread.
+  than ``variance_ratio`` times the baseline spread;
+* **seasonal departure** (``DET-STAT-SEASONAL``, when the row times are known): over the last
+  ``seasonal_samples`` values, the value departs from the same time yesterday *and* from the same time last
+  week, in the same direction, by more than ``seasonal_z`` robust σ of the past departures (a daily or
+  weekly pattern that broke: a missing peak, a night that looks like a day).
 
 A level shift (and a spike) is judged against the plant's own load before it is reported (``load_check``). Clean plants
 move their pollutant levels whenever they start up, shut down, follow the grid's load or change shifts, and
@@ -64,6 +68,7 @@ __all__ = [
     "Alarm",
     "StreamScores",
     "robust_baseline",
+    "seasonal_departure",
     "score_stream",
     "detect_statistical",
     "load_explains_shift",
@@ -81,9 +86,10 @@ CODES = {
     "spike": "DET-STAT-SPIKE",
     "level_shift": "DET-STAT-SHIFT",
     "variance": "DET-STAT-VARIANCE",
+    "seasonal": "DET-STAT-SEASONAL",
 }
 LOAD_SHIFT_CODE = "DET-LOAD-SHIFT"
-_SEVERITY = {"spike": "warning", "level_shift": "warning", "variance": "info"}
+_SEVERITY = {"spike": "warning", "level_shift": "warning", "variance": "info", "seasonal": "info"}
 _SOURCE = ("Hampel robust z (MAD) outlier rule; level/volatility shift tests; anchors.md §6.2–6.3; "
            "defaults tuned on NAB (docs/benchmarks.md)")
 _MOD = "ecosentry.subsystems.monitoring.detect.statistical"
@@ -102,6 +108,9 @@ register(Rule(CODES["variance"], "info",
 register(Rule(LOAD_SHIFT_CODE, "info",
               "The level moved with the plant's load (start-up, shut-down, load following): a process change",
               _LOAD_SOURCE, _MOD, "ours", kind="process_change"))
+register(Rule(CODES["seasonal"], "info",
+              "The daily or weekly pattern broke: recent values far from the same time yesterday and last week",
+              _SOURCE, _MOD, "ours", kind="statistical"))
 
 
 @dataclass(frozen=True)
@@ -114,15 +123,15 @@ class Alarm:
         Row of the decision (the observation that completed the evidence).
     start : int
         First row of the evidence (``index`` for a spike, the first of the recent samples otherwise).
-    kind : {"spike", "level_shift", "variance"}
+    kind : {"spike", "level_shift", "variance", "seasonal"}
     score : float
         Anomaly score (≥ 1: the test statistic over its threshold).
     statistic : float
         Robust z (spike, level shift) or spread ratio (variance).
     value : float
-        The value (spike), the recent median (level shift) or the recent spread (variance).
+        The value (spike, seasonal), the recent median (level shift) or the recent spread (variance).
     baseline : float
-        Median of the baseline window.
+        Median of the baseline window; for a seasonal departure the value at the same time yesterday.
     sigma : float
         Robust σ of the baseline window.
     baseline_samples : int
@@ -153,6 +162,9 @@ class Alarm:
             return (f"level shift: median {self.value:.4g} of the last {n} samples{pct} is {abs(self.statistic):.1f} "
                     f"robust σ from the median {self.baseline:.4g} of {past}")
         n = self.index - self.start + 1
+        if self.kind == "seasonal":
+            return (f"the last {n} samples depart from the same time yesterday and last week by {self.statistic:.1f} "
+                    f"robust σ of the past departures (value {self.value:.4g}, yesterday {self.baseline:.4g})")
         return (f"spread of the last {n} samples is {self.statistic:.1f}× the spread σ {self.sigma:.3g} "
                 f"of {past}")
 
@@ -245,7 +257,64 @@ def _spread(windows: np.ndarray) -> np.ndarray:
     return _MEAN_AD_TO_SIGMA * np.abs(windows - med[:, None]).mean(axis=1)
 
 
-def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None) -> StreamScores:
+def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
+                       cfg: StatisticalSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Sustained departure from the same time yesterday and last week, in robust σ, each row from the past.
+
+    For each lag (1 day, 7 days) the departure ``d[i] = x[i] - x[j]`` from the row ``j`` at ``t[i] - lag``
+    (within half a median step; irregular series are looked up by time, not by row count) is judged against
+    the robust baseline of the past departures (:func:`robust_baseline`, σ floored at ``min_sigma_fraction``
+    of the series level). The statistic is the median over the last ``seasonal_samples`` rows of the smaller
+    of the two |z| when both lags agree in sign (0 when they disagree): a row that only one of "yesterday" and
+    "last week" finds odd (a holiday, a changed shift) is not a departure.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        ``datetime64`` row times, increasing.
+    x : numpy.ndarray
+        Finite values [unit of the factor].
+    level : numpy.ndarray
+        Causal baseline median of ``x`` per row (σ floor).
+    cfg : StatisticalSettings
+
+    Returns
+    -------
+    statistic, yesterday : numpy.ndarray
+        Per row (``NaN`` where undefined: less than 7 days of history).
+    """
+    n = len(x)
+    nan = np.full(n, np.nan)
+    ts = times.astype("datetime64[s]").astype(np.int64)
+    k = max(int(cfg.seasonal_samples), 1)
+    if n < max(k, 2) or ts[-1] - ts[0] < 7 * 86400:
+        return nan, nan
+    step = float(np.median(np.diff(ts)))
+    z: list[np.ndarray] = []
+    yesterday = nan
+    for lag in (86400, 7 * 86400):
+        target = ts - lag
+        j = np.clip(np.searchsorted(ts, target), 0, n - 1)
+        d = np.where(np.abs(ts[j] - target) <= step / 2.0, x - x[j], np.nan)
+        rows = np.flatnonzero(np.isfinite(d))
+        zl = np.full(n, np.nan)
+        if len(rows) > cfg.min_history:
+            med, sig, _ = robust_baseline(d[rows], cfg.window, cfg.min_history, cfg.baseline_stride)
+            sig = np.maximum(sig, cfg.min_sigma_fraction * np.abs(level[rows]))
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                zl[rows] = (d[rows] - med) / np.where(sig == 0, np.finfo(float).tiny, sig)
+        z.append(zl)
+        if lag == 86400:
+            yesterday = np.where(np.isfinite(d), x[j], np.nan)
+    zd, zw = z
+    with np.errstate(invalid="ignore"):
+        agree = np.where(np.sign(zd) == np.sign(zw), np.minimum(np.abs(zd), np.abs(zw)), 0.0)
+    agree = np.where(np.isfinite(zd) & np.isfinite(zw), agree, np.nan)
+    return _recent(agree, k, lambda w: np.median(w, axis=1)), yesterday
+
+
+def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
+                 times: np.ndarray | None = None) -> StreamScores:
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -254,11 +323,13 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None) -> 
         The series in time order [unit of the factor]; ``NaN`` rows are skipped (neither scored nor used
         in baselines).
     cfg : StatisticalSettings or None
+    times : numpy.ndarray or None
+        ``datetime64`` time of each row; with them (and ``seasonal_z`` set) the seasonal test runs too.
 
     Returns
     -------
     StreamScores
-        ``scores[i] = max(|z_spike| / spike_z, |z_shift| / shift_z, ratio / variance_ratio)``; an alarm
+        ``scores[i] = max(|z_spike| / spike_z, |z_shift| / shift_z, ratio / variance_ratio[, seasonal / seasonal_z])``; an alarm
         where the score reaches 1, at least ``refractory`` samples after the previous alarm.
     """
     cfg = cfg or StatisticalSettings()
@@ -283,6 +354,9 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None) -> 
         base_med_v, base_sig_v = _lagged(med, v - 1), _lagged(sigma, v - 1)
         ratio = _recent(x, v, _spread) / base_sig_v
         parts = np.vstack([np.abs(z_spike) / cfg.spike_z, np.abs(z_shift) / cfg.shift_z, ratio / cfg.variance_ratio])
+        if times is not None and cfg.seasonal_z:
+            seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg)
+            parts = np.vstack([parts, seasonal / cfg.seasonal_z])
     parts = np.where(np.isfinite(parts), parts, 0.0)
     score = parts.max(axis=0)
     score[: cfg.min_history] = np.nan
@@ -293,7 +367,7 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None) -> 
         if i - last < cfg.refractory:
             continue
         last = int(i)
-        kind = ("spike", "level_shift", "variance")[int(kinds[i])]
+        kind = ("spike", "level_shift", "variance", "seasonal")[int(kinds[i])]
         if kind == "spike":
             a = Alarm(int(i), int(i), kind, float(score[i]), float(z_spike[i]), float(x[i]), float(med[i]),
                       float(sigma[i]), int(count[i]))
@@ -301,10 +375,14 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None) -> 
             s = i - k + 1
             a = Alarm(int(i), int(s), kind, float(score[i]), float(z_shift[i]), float(recent_med[i]),
                       float(base_med_k[i]), float(base_sig_k[i]), int(count[s]))
-        else:
+        elif kind == "variance":
             s = i - v + 1
             a = Alarm(int(i), int(s), kind, float(score[i]), float(ratio[i]), float(ratio[i] * base_sig_v[i]),
                       float(base_med_v[i]), float(base_sig_v[i]), int(count[s]))
+        else:
+            s = max(i - int(cfg.seasonal_samples) + 1, 0)
+            a = Alarm(int(i), int(s), kind, float(score[i]), float(seasonal[i]), float(x[i]), float(yesterday[i]),
+                      float(sigma[i]), int(count[i]))
         alarms.append(a)
     scores_full[rows] = score
     # Alarm indices refer to the compressed (finite) rows: map them back to the input rows.
@@ -482,7 +560,7 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
             continue
         times = s.times[ok]
         x = s.values[ok]
-        result = score_stream(x, st)
+        result = score_stream(x, st, times=times)
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
         for a in result.alarms:
@@ -526,6 +604,7 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
                 start=to_datetime(times[a.start]),
                 end=to_datetime(times[a.index]),
                 explanation=explanation,
+                detected_at=to_datetime(times[a.index]),  # the row that completed the evidence (causal)
                 evidence=evidence,
             ))
     return findings
