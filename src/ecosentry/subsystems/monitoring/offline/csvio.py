@@ -222,6 +222,8 @@ class DataColumns:
 _US = 1_000_000
 _HOUR_US = 3600 * _US
 _EPOCH = datetime(1970, 1, 1)
+_PRINTABLE = bytes(range(0x20, 0x7F))
+_DELIMITERS = bytes(1 if b in (0x2C, 0x0A) else 0 for b in range(256))
 _NUMBER_BYTES = np.zeros(256, dtype=bool)
 _NUMBER_BYTES[list(b"0123456789.eE+-")] = True
 
@@ -249,9 +251,11 @@ def read_data_columns(
     head_end = data.find(b"\n")
     if head_end < 0:
         return None
-    buf = np.frombuffer(data, dtype=np.uint8)
     # ASCII without control characters other than the line feed, no quotes: fields are plain splits.
-    if (buf >= 0x80).any() or ((buf < 0x20) & (buf != 0x0A)).any() or b'"' in data:
+    if not data.isascii() or b'"' in data:
+        return None
+    controls = data.translate(None, _PRINTABLE)
+    if controls.count(b"\n") != len(controls):
         return None
     header = data[:head_end].decode("ascii")
     names = [h.strip().lower() for h in header.split(",")]
@@ -260,29 +264,28 @@ def read_data_columns(
     cols = {name: i for i, name in enumerate(names)}
     width = len(names)
     body = data[head_end + 1 :].rstrip(b"\n")
-    if not body:
+    if not body or b"\n\n" in body:
         return None
-    if b"\n\n" in body:
+    # No blank around a field (str.strip() would change it).
+    if b" " in body and (body.startswith(b" ") or body.endswith(b" ")
+                         or any(p in body for p in (b" ,", b", ", b" \n", b"\n "))):
         return None
     body += b"\n"
     buf = np.frombuffer(body, dtype=np.uint8)
-    delim = np.flatnonzero((buf == 0x2C) | (buf == 0x0A))
+    delim = np.flatnonzero(np.frombuffer(body.translate(_DELIMITERS), dtype=np.uint8))
     if len(delim) % width:
         return None
     n = len(delim) // width
     ends = delim.reshape(n, width)
     # Every row: width - 1 commas, then the line feed.
-    if not (buf[ends[:, -1]] == 0x0A).all() or (width > 1 and not (buf[ends[:, :-1]] == 0x2C).all()):
+    if body.count(b"\n") != n or not (buf[ends[:, -1]] == 0x0A).all():
         return None
     starts = np.empty_like(ends)
     starts[:, 1:] = ends[:, :-1] + 1
     starts[0, 0] = 0
     starts[1:, 0] = ends[:-1, -1] + 1
-    # No blank around a field (str.strip() would change it).
     lens = ends - starts
     nonempty = lens > 0
-    if (nonempty & ((buf[starts] == 0x20) | (buf[np.maximum(ends - 1, 0)] == 0x20))).any():
-        return None
     ip, ifa, it, iv = cols["point"], cols["factor"], cols["time"], cols["value"]
     if not (nonempty[:, ip].all() and nonempty[:, ifa].all()):
         return None
@@ -315,13 +318,17 @@ def _gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, chunk: int = 
     """Fields → ``(n, L)`` uint8 matrix, zero-padded on the right (``L`` = the longest field)."""
     lens = ends - starts
     width = max(int(lens.max()) if len(lens) else 0, 1)
-    out = np.zeros((len(starts), width), dtype=np.uint8)
-    col = np.arange(width)
+    out = np.empty((len(starts), width), dtype=np.uint8)
+    itype = np.int32 if len(buf) < 2**31 - 2 * width else np.int64
+    col = np.arange(width, dtype=itype)
+    fixed = len(lens) > 0 and int(lens.min()) == width
+    padded = np.concatenate([buf, np.zeros(width, dtype=np.uint8)])
     for a in range(0, len(starts), chunk):
-        s, ln = starts[a : a + chunk], lens[a : a + chunk]
-        idx = s[:, None] + col
-        mask = col < ln[:, None]
-        np.copyto(out[a : a + chunk], buf[np.minimum(idx, len(buf) - 1)], where=mask)
+        s, ln = starts[a : a + chunk].astype(itype), lens[a : a + chunk]
+        block = padded[s[:, None] + col]
+        if not fixed:
+            block[col >= ln[:, None]] = 0
+        out[a : a + chunk] = block
     return out
 
 
