@@ -410,6 +410,17 @@ def print_tables(s: HonestScore, console) -> None:
         console.print(line.replace("**", ""))
 
 
+def speed_line(timings: Mapping[str, float]) -> str:
+    """``ecosentry detect`` against the naive pandas script of the simple rules (or why it was not run)."""
+    detect = timings["detect_s"]
+    naive = timings.get("naive_pandas_s")
+    if naive is None:
+        return (f"ecosentry detect {detect:.1f} s; naive pandas script of the simple rules not run: pandas is not "
+                f"installed (pip install pandas, or the test extra)")
+    return (f"ecosentry detect {detect:.1f} s, naive pandas script of the simple rules {naive:.1f} s "
+            f"(ratio detect / naive {detect / naive:.1f})")
+
+
 def write_section(path: Path, name: str, text: str) -> None:
     """Replace the section ``name`` of a markdown file (between ``<!-- bench:name:begin/end -->``), or
     append it; the rest of the file is kept. Written to a temporary file and renamed."""
@@ -485,6 +496,12 @@ def run_bench_honest(
         timings["detect_s"] = time.perf_counter() - t0
         if code == 2 or not out.exists():
             raise RuntimeError(f"ecosentry detect rejected the honest set (exit code {code})")
+        # the yardstick of issue 13, on the same file in the same run: a naive pandas script of the simple rules
+        from ecosentry.subsystems.monitoring.bench.naive_rules import time_naive_rules
+
+        naive = time_naive_rules(paths["data"], hs.tz)
+        if naive is not None:
+            timings["naive_pandas_s"] = naive[0]
         findings = [Judged.from_json(json.loads(line)) for line in out.read_text(encoding="utf-8").splitlines()
                     if line.strip()]
     s = score(findings, hs.labels, clean_points=hs.clean_points, days=hs.days,
@@ -495,7 +512,9 @@ def run_bench_honest(
              f"{days} days of minute data ({rows:,} rows), seed {seed}, {s.labels} labelled fraud windows "
              f"({sum(1 for lb in hs.labels if lb.fault in SUBTLE_CLASSES)} subtle), "
              f"{len(all_detectors())} registered detectors, tolerance ±{tolerance_h:g} h; "
-             f"detect {timings['detect_s']:.0f} s")
+             f"detect {timings['detect_s']:.0f} s"
+             + (f", naive pandas script of the simple rules {timings['naive_pandas_s']:.1f} s"
+                if "naive_pandas_s" in timings else ""))
     doc = {
         "bench": "detect-honest",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -515,6 +534,7 @@ def run_bench_honest(
         write_section(Path(out_markdown), "honest",
                       "## Honest-plant set (latest run)\n\n" + to_markdown(s, note=f"Set: {setup}."))
     console.print(f"{setup}; generate {timings['generate_s']:.1f} s")
+    console.print(speed_line(timings))
     if code == 1:
         console.print("[yellow]some detector raised on some point (see the warnings above)[/yellow]")
     return s

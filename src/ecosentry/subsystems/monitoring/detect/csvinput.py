@@ -30,20 +30,36 @@ import csv
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, DataRow, iter_data_rows, parse_time, read_marks
+from ecosentry.subsystems.monitoring.offline.csvio import (
+    AuditInputError,
+    DataColumns,
+    DataRow,
+    iter_data_rows,
+    parse_time,
+    read_data_columns,
+    read_marks,
+)
 from ecosentry.subsystems.monitoring.detect.model import Mark, PointData, Series, to_datetime64
-from ecosentry.subsystems.monitoring.rules.cn.hourly import ALLOWED_MIN_INTERVALS, MinuteRecord, hourly_from_minutes
+from ecosentry.subsystems.monitoring.rules.cn.hourly import (
+    ALLOWED_MIN_INTERVALS,
+    MIN_VALID_MINUTES,
+    MINUTES_PER_HOUR,
+    MinuteRecord,
+    _normalise_flag,
+    hourly_from_minutes,
+)
 
 __all__ = [
     "AuditInputError",
     "RawSeries",
+    "ColumnSeries",
     "read_long",
     "read_nab",
     "read_limits",
@@ -51,6 +67,7 @@ __all__ = [
     "read_parameters",
     "read_detect_marks",
     "build_points",
+    "hourly_columns",
     "infer_medium",
     "HOURLY_STEP_MIN_S",
 ]
@@ -79,6 +96,77 @@ class RawSeries:
         self.zs.append(zs)
 
 
+@dataclass
+class ColumnSeries:
+    """Records of one point and factor as columns (input order, duplicates possible).
+
+    ``utc_us`` and ``local_us`` are as in :class:`~ecosentry.subsystems.monitoring.offline.csvio.DataColumns`
+    (instant, and wall clock of the zone ``zone``); ``flag_code`` indexes ``flag_names`` (``None`` = no flag).
+    """
+
+    point: str
+    factor: str
+    zone: tzinfo
+    utc_us: np.ndarray
+    local_us: np.ndarray
+    values: np.ndarray
+    flag_names: list[str | None]
+    flag_code: np.ndarray
+    zs: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.utc_us)
+
+    def flags(self) -> np.ndarray:
+        """One flag per record (``object`` array of str or None)."""
+        names = np.empty(len(self.flag_names), dtype=object)
+        names[:] = self.flag_names
+        return names[self.flag_code]
+
+    def time(self, i: int) -> datetime:
+        """Record ``i`` as the aware datetime of the zone the reader gives (fold as ``astimezone``)."""
+        wall = _EPOCH + timedelta(microseconds=int(self.local_us[i]))
+        t = wall.replace(tzinfo=self.zone)
+        if _utc_us(t) != int(self.utc_us[i]):
+            t = t.replace(fold=1)
+        return t
+
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+_HOUR_US = 3_600_000_000
+
+
+def _utc_us(t: datetime) -> int:
+    return (t - _EPOCH_UTC) // _US
+
+
+def _rezoned(cs: ColumnSeries, zone: tzinfo) -> ColumnSeries:
+    """The same records with the wall clock of another zone."""
+    local = np.array(
+        [((_EPOCH_UTC + timedelta(microseconds=u)).astimezone(zone).replace(tzinfo=None) - _EPOCH) // _US
+         for u in cs.utc_us.tolist()], dtype=np.int64)
+    return ColumnSeries(cs.point, cs.factor, zone, cs.utc_us, local, cs.values, cs.flag_names, cs.flag_code, cs.zs)
+
+
+def columns_of(raw: RawSeries, zone: tzinfo) -> ColumnSeries:
+    """:class:`RawSeries` → :class:`ColumnSeries` (wall clock of ``zone``, as :func:`hourly_series` groups)."""
+    utc = np.array([_utc_us(t) for t in raw.times], dtype=np.int64)
+    local = np.array(
+        [((t if t.tzinfo is zone else t.astimezone(zone)).replace(tzinfo=None) - _EPOCH) // _US for t in raw.times],
+        dtype=np.int64,
+    )
+    names: dict[str | None, int] = {}
+    codes = np.array([names.setdefault(f, len(names)) for f in raw.flags], dtype=np.int64)
+    return ColumnSeries(
+        raw.point, raw.factor, zone, utc, local,
+        np.array([np.nan if v is None else v for v in raw.values], dtype=np.float64),
+        list(names), codes,
+        np.array([np.nan if z is None else z for z in raw.zs], dtype=np.float64),
+    )
+
+
 # --------------------------------------------------------------------------- readers
 
 
@@ -92,7 +180,30 @@ def read_long(
     AuditInputError
         Naming file and line (missing column, bad time, value not a number ...).
     """
-    return group_rows(iter_data_rows(path, zone, on_progress=on_progress))
+    columns = read_data_columns(path, zone, on_progress=on_progress)
+    if columns is None:  # not a plain file (quotes, mixed time layouts, ...) or an error: row by row
+        return group_rows(iter_data_rows(path, zone, on_progress=on_progress))
+    return group_columns(columns, zone)
+
+
+def group_columns(cols: DataColumns, zone: tzinfo) -> dict[str, dict[str, ColumnSeries]]:
+    """Split the columns by point and factor (points and factors in order of first appearance)."""
+    n_factors = max(len(cols.factors), 1)
+    key = cols.point_code * n_factors + cols.factor_code
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, int)
+    stops = np.r_[starts[1:], len(key)]
+    utc, local = cols.utc_us[order], cols.local_us[order]
+    values, flags, zs = cols.values[order], cols.flag_code[order], cols.zs[order]
+    points: dict[str, dict[str, ColumnSeries]] = {}
+    for g in np.argsort(order[starts], kind="stable").tolist():
+        a, b = int(starts[g]), int(stops[g])
+        k = int(sorted_key[a])
+        point, factor = cols.points[k // n_factors], cols.factors[k % n_factors]
+        points.setdefault(point, {})[factor] = ColumnSeries(
+            point, factor, zone, utc[a:b], local[a:b], values[a:b], cols.flag_names, flags[a:b], zs[a:b])
+    return points
 
 
 def group_rows(rows: Iterable[DataRow]) -> dict[str, dict[str, RawSeries]]:
@@ -249,7 +360,7 @@ def infer_medium(factors: Iterable[str]) -> str:
 
 
 def build_points(
-    raw: dict[str, dict[str, RawSeries]],
+    raw: dict[str, dict[str, RawSeries]] | dict[str, dict[str, ColumnSeries]],
     *,
     tz: str,
     medium: str | None = None,
@@ -282,7 +393,15 @@ def build_points(
     ranges = ranges or {}
     marks = marks or {}
     registered, reported = parameters or ({}, {})
-    first, last, step = _extent(raw)
+    zone = ZoneInfo(tz)
+    if any(isinstance(r, RawSeries) for by_factor in raw.values() for r in by_factor.values()):
+        first, last, step = _extent(raw)  # type: ignore[arg-type]
+        raw = {p: {f: columns_of(r, zone) if isinstance(r, RawSeries) else r for f, r in d.items()}
+               for p, d in raw.items()}
+    else:
+        first, last, step = _extent_columns(raw)  # type: ignore[arg-type]
+        raw = {p: {f: r if r.zone is zone else _rezoned(r, zone) for f, r in d.items()} for p, d in raw.items()}
+    hour_stamps: dict[tuple[int, int], np.datetime64] = {}
     window_end = last + timedelta(seconds=step) if last is not None else None
     master: dict[str, set[str]] = defaultdict(set)
     for mapping in (hour_limits, day_limits, ranges):
@@ -292,14 +411,15 @@ def build_points(
         by_factor = raw.get(point, {})
         point_medium = medium or infer_medium(by_factor or master[point])
         data = PointData(point=point, medium=point_medium, tz=tz, window_start=first, window_end=window_end)
-        native = {f: _series(r) for f, r in sorted(by_factor.items())}
+        native = {f: _column_series(r) for f, r in sorted(by_factor.items())}
         steps = [s.step_seconds() for s in native.values() if len(s) > 1]
         point_step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
         if point_step < HOURLY_STEP_MIN_S:
             data.minutes = native
             interval = _min_interval(point_step)
             data.hours = {
-                f: hourly_series(by_factor[f], medium=point_medium, tz=tz, interval_minutes=interval)
+                f: hourly_columns(by_factor[f], medium=point_medium, interval_minutes=interval,
+                                  hour_stamps=hour_stamps)
                 for f in sorted(by_factor)
             }
         else:
@@ -350,6 +470,145 @@ def hourly_series(raw: RawSeries, *, medium: str, tz: str, interval_minutes: int
         zs=zs_arr if np.isfinite(zs_arr).any() else None,
         valid=np.array(valid, dtype=bool),
     )
+
+
+def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
+                   hour_stamps: dict[tuple[int, int], np.datetime64] | None = None) -> Series:
+    """:func:`hourly_series` in array form: the same hours, values, flags, 折算 values and validity.
+
+    The rule of :func:`~ecosentry.subsystems.monitoring.rules.cn.hourly.hourly_from_minutes` per clock hour
+    of the zone's wall clock: duplicates of a start dropped (first in input order kept), a minute valid when
+    its flag is ``N``/``S`` and it has a value, the hour valid with ``min(valid × interval, 60) ≥ 45`` and
+    not all ``F``, the flag rolled up as Appendix C (gas 75 % rule, water first invalidating flag), the
+    means with ``math.fsum`` as the per-hour rule. ``hour_stamps`` caches hour → UTC stamp across series.
+    """
+    check = hourly_from_minutes([], medium="water" if medium == "water" else "gas",
+                                interval_minutes=interval_minutes)  # validates medium and interval
+    del check
+    stamps_cache = {} if hour_stamps is None else hour_stamps
+    n_all = len(cs.local_us)
+    if n_all == 0:
+        return Series(cs.factor, np.zeros(0, dtype="datetime64[s]"), np.zeros(0), (), zs=None,
+                      valid=np.zeros(0, dtype=bool))
+    order_all = np.argsort(cs.local_us, kind="stable")
+    t_all = cs.local_us[order_all]
+    keep = np.ones(n_all, dtype=bool)
+    keep[1:] = t_all[1:] != t_all[:-1]
+    idx = order_all[keep]
+    t = t_all[keep]
+    hour = t // _HOUR_US
+    starts = np.flatnonzero(np.r_[True, hour[1:] != hour[:-1]])
+    n_hours = len(starts)
+    # first record of each hour in input order (its fold names the hour, as the per-row grouping does)
+    hour_all = t_all // _HOUR_US
+    starts_all = np.flatnonzero(np.r_[True, hour_all[1:] != hour_all[:-1]])
+    first_in = np.minimum.reduceat(order_all, starts_all)
+
+    norm = [_normalise_flag(f) for f in cs.flag_names]
+    names = np.empty(len(norm), dtype=object)
+    names[:] = norm
+    is_n = np.array([f == "N" for f in norm], dtype=bool)[cs.flag_code[idx]] if norm else np.zeros(0, bool)
+    is_s = np.array([f == "S" for f in norm], dtype=bool)[cs.flag_code[idx]]
+    is_f = np.array([f == "F" for f in norm], dtype=bool)[cs.flag_code[idx]]
+    values = cs.values[idx]
+    ok = (is_n | is_s) & np.isfinite(values)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask.astype(np.int64), starts)
+
+    n = np.diff(np.r_[starts, len(t)])
+    n_valid, n_n, n_s, n_f = count(ok), count(is_n), count(is_s), count(is_f)
+    valid_minutes = np.minimum(n_valid * interval_minutes, MINUTES_PER_HOUR)
+    all_stopped = n_f == n
+    valid = ~all_stopped & (valid_minutes >= MIN_VALID_MINUTES)
+    if medium == "water":
+        bad = ~(is_n | is_s)
+        pos = np.where(bad, np.arange(len(t)), len(t))
+        first_bad = np.minimum.reduceat(pos, starts)
+        flags = np.where(first_bad < len(t), names[cs.flag_code[idx]][np.minimum(first_bad, len(t) - 1)],
+                         np.where(n_s > 0, "S", "N"))
+    else:
+        flags = np.where(4 * n_n > 3 * n, "N", np.where((n_s > 0) & (4 * (n_n + n_s) > 3 * n), "S", "D"))
+        flags = flags.astype(object)
+    flags = np.where(all_stopped, "F", flags)
+    flag_list = [str(f) for f in flags.tolist()]
+
+    bounds = np.r_[starts, len(t)]
+    hour_values = _segment_means(values, ok, bounds)
+    zs = cs.zs[idx]
+    hour_zs = _segment_means(zs, ok & np.isfinite(zs), bounds)
+
+    stamps = np.empty(n_hours, dtype="datetime64[s]")
+    for k, (h, i) in enumerate(zip(hour[starts].tolist(), first_in.tolist())):
+        wall = int(cs.local_us[i])
+        fold = int(_utc_us((_EPOCH + timedelta(microseconds=wall)).replace(tzinfo=cs.zone)) != int(cs.utc_us[i]))
+        key = (h, fold)
+        stamp = stamps_cache.get(key)
+        if stamp is None:
+            local = (_EPOCH + timedelta(hours=h)).replace(tzinfo=cs.zone, fold=fold)
+            stamp = stamps_cache[key] = to_datetime64(local)
+        stamps[k] = stamp
+    return Series(
+        cs.factor,
+        stamps,
+        hour_values,
+        tuple(flag_list) if any(f not in (None, "N") for f in flag_list) else (),
+        zs=hour_zs if np.isfinite(hour_zs).any() else None,
+        valid=np.asarray(valid, dtype=bool),
+    )
+
+
+def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``math.fsum`` mean of ``x[ok]`` within each segment ``bounds[k]:bounds[k+1]``; NaN where none."""
+    sel = x[ok].tolist()
+    cum = np.r_[0, np.cumsum(ok)][bounds].tolist()
+    out = np.full(len(bounds) - 1, np.nan)
+    for k in range(len(bounds) - 1):
+        a, b = cum[k], cum[k + 1]
+        if b > a:
+            out[k] = math.fsum(sel[a:b]) / (b - a)
+    return out
+
+
+def _column_series(cs: ColumnSeries) -> Series:
+    """As :func:`_series` on columns: sorted by time, first record of a duplicated second kept."""
+    stamps = (cs.utc_us // 1_000_000).astype("datetime64[s]")
+    order = np.argsort(stamps, kind="stable")
+    stamps = stamps[order]
+    keep = np.ones(len(stamps), dtype=bool)
+    keep[1:] = stamps[1:] != stamps[:-1]
+    idx = order[keep]
+    flags = tuple(cs.flags()[idx].tolist())
+    zs = cs.zs[idx]
+    return Series(
+        cs.factor,
+        stamps[keep],
+        cs.values[idx],
+        flags if any(f not in (None, "N") for f in flags) else (),
+        zs=zs if np.isfinite(zs).any() else None,
+    )
+
+
+def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime | None, datetime | None, float]:
+    """:func:`_extent` on columns (min/max on the wall clock, as Python compares datetimes of one zone)."""
+    first = last = None
+    first_key = last_key = None
+    steps = []
+    for by_factor in raw.values():
+        for r in by_factor.values():
+            if not len(r):
+                continue
+            i_lo, i_hi = int(np.argmin(r.local_us)), int(np.argmax(r.local_us))
+            lo, hi = int(r.local_us[i_lo]), int(r.local_us[i_hi])
+            if first_key is None or lo < first_key:
+                first_key, first = lo, r.time(i_lo)
+            if last_key is None or hi > last_key:
+                last_key, last = hi, r.time(i_hi)
+            if len(r) > 1:
+                steps.append(((hi - lo) / 1_000_000) / (len(np.unique(r.local_us)) - 1 or 1))
+    step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
+    step = HOURLY_STEP_MIN_S if step >= HOURLY_STEP_MIN_S else max(step, 1.0)
+    return first, last, step
 
 
 def _series(raw: RawSeries) -> Series:

@@ -180,7 +180,43 @@ class StreamScores:
 def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     med = np.median(windows, axis=1)
     dev = np.abs(windows - med[:, None])
-    sigma = np.maximum(_MAD_TO_SIGMA * np.median(dev, axis=1), _MEAN_AD_TO_SIGMA * dev.mean(axis=1))
+    mean_ad = dev.mean(axis=1)
+    # dev is ours: partition it in place (the median is the same order statistic)
+    sigma = np.maximum(_MAD_TO_SIGMA * np.median(dev, axis=1, overwrite_input=True), _MEAN_AD_TO_SIGMA * mean_ad)
+    return med, sigma
+
+
+def _prefix_stats(x: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_window_stats` of each prefix ``x[:j]``, ``j`` in ``lengths`` (all ≥ 1), in a few array calls.
+
+    Each prefix is padded to a common width of its parity with as many ``-inf`` as ``+inf``: the middle
+    order statistics of the padded row are those of the prefix, so the medians are the same numbers
+    ``np.median`` gives the prefix alone. The mean absolute deviation is summed over the prefix itself
+    (numpy's pairwise sum depends on the length), one row at a time.
+    """
+    med = np.empty(len(lengths))
+    sigma = np.empty(len(lengths))
+    for parity in (0, 1):
+        rows = np.flatnonzero(lengths % 2 == parity)
+        if not len(rows):
+            continue
+        js = lengths[rows]
+        width = int(js.max())
+        col = np.arange(width)
+        real = col < js[:, None]
+        pad_lo = (col >= js[:, None]) & (col < (js + (width - js) // 2)[:, None])
+        pad_hi = ~real & ~pad_lo
+        m = np.where(real, x[np.minimum(col, len(x) - 1)][None, :], 0.0)
+        m[pad_lo] = -np.inf
+        m[pad_hi] = np.inf
+        mid = np.median(m, axis=1)
+        dev = np.abs(m - mid[:, None])
+        mean_ad = np.array([dev[r : r + 1, :j].mean(axis=1)[0] for r, j in enumerate(js.tolist())])
+        dev[pad_lo] = -np.inf
+        dev[pad_hi] = np.inf
+        mad = np.median(dev, axis=1, overwrite_input=True)
+        med[rows] = mid
+        sigma[rows] = np.maximum(_MAD_TO_SIGMA * mad, _MEAN_AD_TO_SIGMA * mean_ad)
     return med, sigma
 
 
@@ -215,12 +251,11 @@ def robust_baseline(x: np.ndarray, window: int, min_history: int, stride: int = 
     sig_at = np.full(len(at), np.nan)
     count_at = np.minimum(at, window)
     # Growing baseline while fewer than ``window`` values are known.
-    for k, j in enumerate(at):
-        if j >= window:
-            break
-        if j >= max(min_history, 1):
-            m, s = _window_stats(x[None, :j])
-            med_at[k], sig_at[k] = m[0], s[0]
+    grow = np.flatnonzero((at < window) & (at >= max(min_history, 1)))
+    step = 32  # prefixes padded together: similar lengths, little padding
+    for a in range(0, len(grow), step):
+        part = grow[a : a + step]
+        med_at[part], sig_at[part] = _prefix_stats(x, at[part])
     full = np.flatnonzero(at >= window)
     if len(full) and n > window:
         views = sliding_window_view(x[:-1], window)  # row r = x[r:r+window] → baseline of row r+window

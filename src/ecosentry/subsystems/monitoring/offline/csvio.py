@@ -23,11 +23,15 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
+
 __all__ = [
+    "DataColumns",
+    "read_data_columns",
     "AuditInputError",
     "DataRow",
     "Mark",
@@ -179,6 +183,297 @@ def iter_data_rows(
                 if izs is not None and izs < len(fields) else None
             )
             yield DataRow(line, point, factor, time, value, flag, zs)
+
+
+@dataclass(frozen=True)
+class DataColumns:
+    """The data CSV in columnar form (rows in input order, blank lines dropped).
+
+    Attributes
+    ----------
+    points, factors : list of str
+        Distinct names; ``point_code`` / ``factor_code`` index them per row.
+    utc_us : numpy.ndarray
+        ``int64`` microseconds since 1970-01-01 UTC (the instant of :attr:`DataRow.time`).
+    local_us : numpy.ndarray
+        ``int64`` wall-clock microseconds of :attr:`DataRow.time` in the audit zone, counted as if the wall
+        clock were UTC (the order in which Python compares two datetimes of the same zone).
+    values, zs : numpy.ndarray
+        ``float64``; ``NaN`` where :attr:`DataRow.value` / :attr:`DataRow.zs_value` is ``None``.
+    flag_names : list of (str or None)
+        Distinct flags (stripped; ``None`` = empty); ``flag_code`` indexes them per row.
+    """
+
+    points: list[str]
+    point_code: np.ndarray
+    factors: list[str]
+    factor_code: np.ndarray
+    utc_us: np.ndarray
+    local_us: np.ndarray
+    values: np.ndarray
+    flag_names: list[str | None]
+    flag_code: np.ndarray
+    zs: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.utc_us)
+
+
+_US = 1_000_000
+_HOUR_US = 3600 * _US
+_EPOCH = datetime(1970, 1, 1)
+_PRINTABLE = bytes(range(0x20, 0x7F))
+_DELIMITERS = bytes(1 if b in (0x2C, 0x0A) else 0 for b in range(256))
+_NUMBER_BYTES = np.zeros(256, dtype=bool)
+_NUMBER_BYTES[list(b"0123456789.eE+-")] = True
+
+
+def read_data_columns(
+    path: Path, zone: tzinfo, *, on_progress: Callable[[int], None] | None = None
+) -> DataColumns | None:
+    """The data CSV as columns (numpy), or ``None`` when the file needs the row-by-row reader.
+
+    The same rows and values as :func:`iter_data_rows` for the plain files a logger or an export writes:
+    ASCII, no quotes, every row with the header's number of fields, no blank around a field, one time
+    layout for the whole file (``YYYY-MM-DD[T ]HH:MM[:SS]`` with ``Z``, ``±HH:MM`` or nothing) and numbers
+    of digits, sign, point and exponent. Anything else (and every error) returns ``None``: the caller then
+    reads the file with :func:`iter_data_rows`, which gives the exact error message and line.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    size = len(data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    head_end = data.find(b"\n")
+    if head_end < 0:
+        return None
+    # ASCII without control characters other than the line feed, no quotes: fields are plain splits.
+    if not data.isascii() or b'"' in data:
+        return None
+    controls = data.translate(None, _PRINTABLE)
+    if controls.count(b"\n") != len(controls):
+        return None
+    header = data[:head_end].decode("ascii")
+    names = [h.strip().lower() for h in header.split(",")]
+    if any(c not in names for c in DATA_REQUIRED) or len(set(names)) != len(names):
+        return None
+    cols = {name: i for i, name in enumerate(names)}
+    width = len(names)
+    body = data[head_end + 1 :].rstrip(b"\n")
+    if not body or b"\n\n" in body:
+        return None
+    # No blank around a field (str.strip() would change it).
+    if b" " in body and (body.startswith(b" ") or body.endswith(b" ")
+                         or any(p in body for p in (b" ,", b", ", b" \n", b"\n "))):
+        return None
+    body += b"\n"
+    buf = np.frombuffer(body, dtype=np.uint8)
+    delim = np.flatnonzero(np.frombuffer(body.translate(_DELIMITERS), dtype=np.uint8))
+    if len(delim) % width:
+        return None
+    n = len(delim) // width
+    ends = delim.reshape(n, width)
+    # Every row: width - 1 commas, then the line feed.
+    if body.count(b"\n") != n or not (buf[ends[:, -1]] == 0x0A).all():
+        return None
+    starts = np.empty_like(ends)
+    starts[:, 1:] = ends[:, :-1] + 1
+    starts[0, 0] = 0
+    starts[1:, 0] = ends[:-1, -1] + 1
+    lens = ends - starts
+    nonempty = lens > 0
+    ip, ifa, it, iv = cols["point"], cols["factor"], cols["time"], cols["value"]
+    if not (nonempty[:, ip].all() and nonempty[:, ifa].all()):
+        return None
+    points, point_code = _categories(buf, starts[:, ip], ends[:, ip])
+    factors, factor_code = _categories(buf, starts[:, ifa], ends[:, ifa])
+    times = _parse_times(buf, starts[:, it], ends[:, it], zone)
+    if times is None:
+        return None
+    values = _parse_numbers(buf, starts[:, iv], ends[:, iv])
+    if values is None:
+        return None
+    if "flag" in cols:
+        flag_names, flag_code = _categories(buf, starts[:, cols["flag"]], ends[:, cols["flag"]])
+        flag_names = [f or None for f in flag_names]
+    else:
+        flag_names, flag_code = [None], np.zeros(n, dtype=np.int64)
+    if "zs_value" in cols:
+        zs = _parse_numbers(buf, starts[:, cols["zs_value"]], ends[:, cols["zs_value"]])
+        if zs is None:
+            return None
+    else:
+        zs = np.full(n, np.nan)
+    if on_progress is not None:
+        on_progress(size)
+    return DataColumns(points, point_code, factors, factor_code, times[0], times[1], values, flag_names,
+                       flag_code, zs)
+
+
+def _gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+    """Fields → ``(n, L)`` uint8 matrix, zero-padded on the right (``L`` = the longest field)."""
+    lens = ends - starts
+    width = max(int(lens.max()) if len(lens) else 0, 1)
+    out = np.empty((len(starts), width), dtype=np.uint8)
+    itype = np.int32 if len(buf) < 2**31 - 2 * width else np.int64
+    col = np.arange(width, dtype=itype)
+    fixed = len(lens) > 0 and int(lens.min()) == width
+    padded = np.concatenate([buf, np.zeros(width, dtype=np.uint8)])
+    for a in range(0, len(starts), chunk):
+        s, ln = starts[a : a + chunk].astype(itype), lens[a : a + chunk]
+        block = padded[s[:, None] + col]
+        if not fixed:
+            block[col >= ln[:, None]] = 0
+        out[a : a + chunk] = block
+    return out
+
+
+def _categories(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Distinct field texts and each row's index into them (runs of equal text are found first)."""
+    mat = _gather(buf, starts, ends)
+    n = len(mat)
+    head = np.ones(n, dtype=bool)
+    if n > 1:
+        head[1:] = (mat[1:] != mat[:-1]).any(axis=1)
+    run = np.cumsum(head) - 1
+    keys = np.ascontiguousarray(mat[head]).view(f"S{mat.shape[1]}").ravel()
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    names = [u.decode("ascii") for u in uniq.tolist()]
+    return names, inverse.ravel()[run].astype(np.int64)
+
+
+def _parse_numbers(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """Finite numbers, ``NaN`` for an empty field; ``None`` when one field is not a plain number."""
+    mat = _gather(buf, starts, ends)
+    present = ends > starts
+    out = np.full(len(mat), np.nan)
+    if not present.any():
+        return out
+    if not (_NUMBER_BYTES[mat] | (mat == 0)).all():
+        return None
+    keys = np.ascontiguousarray(mat[present]).view(f"S{mat.shape[1]}").ravel()
+    try:
+        parsed = keys.astype(np.float64)
+    except ValueError:
+        return None
+    if not np.isfinite(parsed).all():
+        return None
+    out[present] = parsed
+    return out
+
+
+def _digits(mat: np.ndarray, a: int, b: int) -> np.ndarray:
+    d = mat[:, a:b].astype(np.int64) - 48
+    out = np.zeros(len(mat), dtype=np.int64)
+    for k in range(b - a):
+        out = out * 10 + d[:, k]
+    return out
+
+
+def _parse_times(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 zone: tzinfo) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(utc_us, local_us)`` of ISO 8601 fields of one layout, as :func:`parse_time`; ``None`` otherwise."""
+    lens = ends - starts
+    if not len(lens) or lens.min() != lens.max():
+        return None
+    size = int(lens[0])
+    base = {16: 16, 17: 16, 22: 16, 19: 19, 20: 19, 25: 19}.get(size)
+    if base is None:
+        return None
+    mat = _gather(buf, starts, ends)
+    digit = (mat >= 48) & (mat <= 57)
+    digit_cols = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15] + ([17, 18] if base == 19 else [])
+    if not digit[:, digit_cols].all():
+        return None
+    if not ((mat[:, 4] == 45) & (mat[:, 7] == 45) & (mat[:, 13] == 58)).all():
+        return None
+    if not ((mat[:, 10] == 84) | (mat[:, 10] == 32)).all():
+        return None
+    if base == 19 and not (mat[:, 16] == 58).all():
+        return None
+    year, month, day = _digits(mat, 0, 4), _digits(mat, 5, 7), _digits(mat, 8, 10)
+    hour, minute = _digits(mat, 11, 13), _digits(mat, 14, 16)
+    second = _digits(mat, 17, 19) if base == 19 else np.zeros(len(mat), dtype=np.int64)
+    if (year < 1).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
+        return None
+    if (hour > 23).any() or (minute > 59).any() or (second > 59).any():
+        return None
+    month_start = ((year - 1970) * 12 + (month - 1)).astype("datetime64[M]")
+    days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
+    if (day > days_in_month).any():
+        return None
+    days = month_start.astype("datetime64[D]").astype(np.int64) + (day - 1)
+    wall = ((days * 24 + hour) * 60 + minute) * 60 + second
+    wall = wall * _US
+    tail = size - base
+    if tail == 0:
+        return _naive_to_zone(wall, zone)
+    if tail == 1:
+        if not (mat[:, base] == 90).all():
+            return None
+        return _utc_to_zone(wall, zone)
+    sign = mat[:, base]
+    if not (((sign == 43) | (sign == 45)).all() and digit[:, [base + 1, base + 2, base + 4, base + 5]].all()
+            and (mat[:, base + 3] == 58).all()):
+        return None
+    off_h, off_m = _digits(mat, base + 1, base + 3), _digits(mat, base + 4, base + 6)
+    if (off_h > 23).any() or (off_m > 59).any():
+        return None
+    offset = (off_h * 60 + off_m) * 60 * _US * np.where(sign == 45, -1, 1)
+    return _utc_to_zone(wall - offset, zone)
+
+
+def _zone_offset_us(dt: datetime) -> int:
+    off = dt.utcoffset()
+    return 0 if off is None else off // timedelta(microseconds=1)
+
+
+def _utc_to_zone(utc: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]:
+    """Instants → ``(utc_us, local_us)`` with the wall clock of ``dt.astimezone(zone)``."""
+    local = np.empty_like(utc)
+    hours, inverse = np.unique(utc // _HOUR_US, return_inverse=True)
+    inverse = inverse.ravel()
+    offsets = np.empty(len(hours), dtype=np.int64)
+    odd = []
+    for k, h in enumerate(hours.tolist()):
+        first = datetime.fromtimestamp(h * 3600, timezone.utc).astimezone(zone)
+        last = (datetime.fromtimestamp(h * 3600, timezone.utc) + timedelta(microseconds=_HOUR_US - 1)).astimezone(zone)
+        a, b = _zone_offset_us(first), _zone_offset_us(last)
+        offsets[k] = a
+        if a != b:
+            odd.append(k)
+    local[:] = utc + offsets[inverse]
+    for k in odd:  # an hour with a change of offset: row by row
+        for i in np.flatnonzero(inverse == k).tolist():
+            t = (_EPOCH + timedelta(microseconds=int(utc[i]))).replace(tzinfo=timezone.utc).astimezone(zone)
+            local[i] = (t.replace(tzinfo=None) - _EPOCH) // timedelta(microseconds=1)
+    return utc, local
+
+
+def _naive_to_zone(wall: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]:
+    """Wall-clock times of ``zone`` → ``(utc_us, local_us)`` as ``dt.replace(tzinfo=zone)`` (fold 0)."""
+    utc = np.empty_like(wall)
+    hours, inverse = np.unique(wall // _HOUR_US, return_inverse=True)
+    inverse = inverse.ravel()
+    offsets = np.empty(len(hours), dtype=np.int64)
+    odd = []
+    for k, h in enumerate(hours.tolist()):
+        first = (_EPOCH + timedelta(hours=h)).replace(tzinfo=zone)
+        last = (_EPOCH + timedelta(hours=h, microseconds=_HOUR_US - 1)).replace(tzinfo=zone)
+        a, b = _zone_offset_us(first), _zone_offset_us(last)
+        offsets[k] = a
+        if a != b:
+            odd.append(k)
+    utc[:] = wall - offsets[inverse]
+    for k in odd:
+        for i in np.flatnonzero(inverse == k).tolist():
+            t = (_EPOCH + timedelta(microseconds=int(wall[i]))).replace(tzinfo=zone)
+            utc[i] = wall[i] - _zone_offset_us(t)
+    return utc, wall
 
 
 def _counting(lines: Iterable[str], on_progress: Callable[[int], None] | None) -> Iterator[str]:

@@ -1,0 +1,220 @@
+"""The array paths of ``ecosentry detect`` give what the row-by-row paths give (issue 13 item 3).
+
+* the columnar CSV reader = :func:`iter_data_rows` row for row, or declines the file;
+* :func:`hourly_columns` = :func:`hourly_series` (the per-hour rule of ``rules/cn/hourly.py``) on random data;
+* :func:`robust_baseline` = the per-window loop it replaced, bit for bit;
+* the naive pandas script of the benchmark counts the simple rules on a worked example.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from ecosentry.subsystems.monitoring.detect import csvinput, statistical
+from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, iter_data_rows, read_data_columns
+
+FLAGS = ["N", "N", "N", "N", "N", "N", "S", "F", "M", "D", "C", "T", "B", "X", ""]
+
+
+def _write_random_csv(path: Path, rng: np.random.Generator, *, layout: str, zone: ZoneInfo, start: datetime,
+                      rows: int) -> None:
+    lines = ["point,factor,time,value,flag,zs_value"]
+    t = start
+    for _ in range(rows):
+        t = t + timedelta(seconds=int(rng.choice([0, 20, 60, 60, 60, 120, 3600])))
+        point = f"P{int(rng.integers(0, 3))}"
+        factor = ["a01", "w01018", "a34013"][int(rng.integers(0, 3))]
+        value = "" if rng.random() < 0.05 else repr(round(float(rng.normal(5, 10)), int(rng.integers(0, 4))))
+        zs = "" if rng.random() < 0.5 else f"{rng.uniform(0, 100):.3f}"
+        flag = FLAGS[int(rng.integers(0, len(FLAGS)))]
+        if layout == "naive":
+            text = t.astimezone(zone).replace(tzinfo=None).isoformat(sep=" ")
+        elif layout == "naive-min":
+            text = t.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+        elif layout == "z":
+            text = t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            text = t.astimezone(timezone(timedelta(hours=-3, minutes=-30))).isoformat()
+        lines.append(f"{point},{factor},{text},{value},{flag},{zs}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin", "Asia/Kathmandu"])
+@pytest.mark.parametrize("layout", ["naive", "naive-min", "z", "offset"])
+def test_columnar_reader_gives_the_rows_of_the_row_reader(tmp_path, tz, layout):
+    zone = ZoneInfo(tz)
+    rng = np.random.default_rng(abs(hash((tz, layout))) % 2**32)
+    path = tmp_path / "data.csv"
+    # across the European change of clocks of October 2026 (a repeated hour)
+    _write_random_csv(path, rng, layout=layout, zone=zone, start=datetime(2026, 10, 24, 20, tzinfo=timezone.utc),
+                      rows=3000)
+    cols = read_data_columns(path, zone)
+    assert cols is not None
+    rows = list(iter_data_rows(path, zone))
+    assert len(cols) == len(rows)
+    epoch = datetime(1970, 1, 1)
+    for i, r in enumerate(rows):
+        assert cols.points[cols.point_code[i]] == r.point and cols.factors[cols.factor_code[i]] == r.factor
+        assert int(cols.utc_us[i]) == (r.time - epoch.replace(tzinfo=timezone.utc)) // timedelta(microseconds=1)
+        assert int(cols.local_us[i]) == (r.time.replace(tzinfo=None) - epoch) // timedelta(microseconds=1)
+        assert (math.isnan(cols.values[i]) and r.value is None) or cols.values[i] == r.value
+        assert (math.isnan(cols.zs[i]) and r.zs_value is None) or cols.zs[i] == r.zs_value
+        assert cols.flag_names[cols.flag_code[i]] == r.flag
+
+
+@pytest.mark.parametrize("body", [
+    'P1,a01,"2026-01-01T00:00:00Z",1,N,\n',          # quotes
+    "P1,a01,2026-01-01T00:00:00Z,1,N,\nP1,a01,2026-01-01T00:01Z,1,N,\n",  # two time layouts
+    "P1,a01,2026-02-30T00:00:00Z,1,N,\n",            # no such day
+    "P1,a01,2026-01-01T00:00:00Z,1e999,N,\n",        # not finite
+    "P1,a01,2026-01-01T00:00:00Z,1_0,N,\n",          # a number Python reads (the row reader decides)
+    "P1,a01,2026-01-01T00:00:00Z, 1,N,\n",           # blank around a field
+    ",a01,2026-01-01T00:00:00Z,1,N,\n",              # empty point
+    "P1,a01,2026-01-01T00:00:00Z,1,N\n",             # too few fields
+    "P1,a01,2026-01-01T00:00:00+0800,1,N,\n",        # offset without colon
+])
+def test_columnar_reader_declines_what_only_the_row_reader_should_judge(tmp_path, body):
+    path = tmp_path / "d.csv"
+    path.write_text("point,factor,time,value,flag,zs_value\n" + body, encoding="utf-8")
+    zone = ZoneInfo("Asia/Shanghai")
+    assert read_data_columns(path, zone) is None
+    try:  # read_long then gives exactly what the row reader gives
+        expected = csvinput.group_rows(iter_data_rows(path, zone))
+    except AuditInputError as exc:
+        with pytest.raises(AuditInputError) as got:
+            csvinput.read_long(path, zone)
+        assert str(got.value) == str(exc)
+    else:
+        got = csvinput.read_long(path, zone)
+        assert {p: sorted(d) for p, d in got.items()} == {p: sorted(d) for p, d in expected.items()}
+
+
+def _same_series(a, b):
+    assert a.factor == b.factor
+    assert np.array_equal(a.times, b.times)
+    assert np.array_equal(a.values, b.values, equal_nan=True)
+    assert a.flags == b.flags
+    assert (a.zs is None) == (b.zs is None)
+    if a.zs is not None:
+        assert np.array_equal(a.zs, b.zs, equal_nan=True)
+    assert (a.valid is None) == (b.valid is None)
+    if a.valid is not None:
+        assert np.array_equal(a.valid, b.valid)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin", "Asia/Kathmandu"])
+@pytest.mark.parametrize("medium", ["gas", "water"])
+def test_hourly_columns_equal_the_per_hour_rule(tz, medium):
+    zone = ZoneInfo(tz)
+    rng = np.random.default_rng(7 + len(tz) + len(medium))
+    for trial in range(30):
+        interval = [1, 2, 5, 10][trial % 4]
+        raw = csvinput.RawSeries("P", "a01")
+        t0 = datetime(2026, 10, 25, 0, tzinfo=timezone.utc) + timedelta(minutes=int(rng.integers(0, 600)))
+        n = int(rng.integers(1, 400))
+        keep_p = rng.uniform(0.5, 1.0)
+        flag_mode = trial % 3  # mostly N, mixed, mostly F/S
+        for k in range(n):
+            if rng.random() > keep_p:
+                continue
+            t = t0 + timedelta(minutes=interval * k)
+            if rng.random() < 0.05:  # duplicate start, later in the file
+                t = t - timedelta(minutes=interval)
+            if flag_mode == 0:
+                flag = "N" if rng.random() < 0.95 else FLAGS[int(rng.integers(0, len(FLAGS)))]
+            elif flag_mode == 1:
+                flag = FLAGS[int(rng.integers(0, len(FLAGS)))]
+            else:
+                flag = ["F", "S", " S ", None, "N"][int(rng.integers(0, 5))]
+            value = None if rng.random() < 0.05 else float(np.round(rng.normal(3, 2), int(rng.integers(0, 3))))
+            if trial % 5 == 0:
+                value = 0.1 if value is not None else None  # a constant: the mean must be exactly the same
+            zs = None if rng.random() < 0.3 else float(rng.uniform(0, 9))
+            raw.add(t.astimezone(zone), value, flag or None if flag != " S " else flag, zs)
+        expected = csvinput.hourly_series(raw, medium=medium, tz=tz, interval_minutes=interval)
+        got = csvinput.hourly_columns(csvinput.columns_of(raw, zone), medium=medium, interval_minutes=interval)
+        _same_series(got, expected)
+
+
+def _reference_baseline(x, window, min_history, stride=1, chunk=2048):
+    """The per-window loop robust_baseline was before it grew the prefixes in arrays."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def stats(w):
+        med = np.median(w, axis=1)
+        dev = np.abs(w - med[:, None])
+        return med, np.maximum(statistical._MAD_TO_SIGMA * np.median(dev, axis=1),
+                               statistical._MEAN_AD_TO_SIGMA * dev.mean(axis=1))
+
+    n = len(x)
+    stride = max(int(stride), 1)
+    at = np.arange(0, n, stride)
+    med_at, sig_at = np.full(len(at), np.nan), np.full(len(at), np.nan)
+    count_at = np.minimum(at, window)
+    for k, j in enumerate(at):
+        if j >= window:
+            break
+        if j >= max(min_history, 1):
+            m, s = stats(x[None, :j])
+            med_at[k], sig_at[k] = m[0], s[0]
+    full = np.flatnonzero(at >= window)
+    if len(full) and n > window:
+        views = sliding_window_view(x[:-1], window)
+        starts = at[full] - window
+        for a in range(0, len(full), chunk):
+            m, s = stats(views[starts[a : a + chunk]])
+            med_at[full[a : a + chunk]], sig_at[full[a : a + chunk]] = m, s
+    slot = np.arange(n) // stride
+    med, sigma, count = med_at[slot], sig_at[slot], count_at[slot]
+    sigma[count < min_history] = np.nan
+    med[count < min_history] = np.nan
+    return med, sigma, count
+
+
+def test_robust_baseline_equals_the_per_window_loop_bit_for_bit():
+    rng = np.random.default_rng(3)
+    for trial in range(120):
+        n, window = int(rng.integers(1, 500)), int(rng.integers(1, 300))
+        min_history, stride = int(rng.integers(0, 60)), int(rng.integers(1, 8))
+        kind = trial % 3
+        if kind == 0:
+            x = rng.normal(size=n) * 10 ** rng.uniform(-3, 3)
+        elif kind == 1:
+            x = np.round(rng.normal(size=n), 1)  # ties
+        else:
+            x = rng.integers(0, 3, n).astype(float)  # many ties, zero MAD
+        got = statistical.robust_baseline(x, window, min_history, stride)
+        for a, b in zip(got, _reference_baseline(x, window, min_history, stride)):
+            assert np.array_equal(a, b, equal_nan=True), (trial, n, window, min_history, stride)
+
+
+def test_naive_pandas_script_counts_the_simple_rules(tmp_path):
+    pytest.importorskip("pandas")
+    from ecosentry.subsystems.monitoring.bench.naive_rules import run_naive_rules
+
+    lines = ["point,factor,time,value,flag"]
+    start = datetime(2026, 3, 1, 0, 0)
+    for h in range(8):
+        if h == 6:
+            continue  # one missing hour
+        for m in range(60):
+            t = (start + timedelta(hours=h, minutes=m)).isoformat()
+            so2 = 5.0 if h < 5 else 6.0 + m  # hours 0-4 constant: one run of 5 hours
+            flow = -1.0 if h == 7 else 10.0  # hour 7 negative
+            nox = 0.0 if h == 2 else 3.0 + m  # zero while the flow is above zero
+            lines += [f"P1,a21026,{t},{so2},N", f"P1,a00000,{t},{flow},N", f"P1,a21002,{t},{nox},N"]
+    path = tmp_path / "d.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    counts = run_naive_rules(path, "Asia/Shanghai")
+    assert counts["rows"] == 7 * 60 * 3
+    assert counts["negative"] == 1
+    # SO2 hours 0-4 and the flow hours 0-5 (6 is missing, so 0-5 is one run)
+    assert counts["constant_4h"] == 2
+    assert counts["zero_running"] == 1
+    assert counts["missing_hours"] == 3
