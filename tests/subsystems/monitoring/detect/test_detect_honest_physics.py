@@ -112,3 +112,74 @@ def test_hourly_data_only_the_partly_marked_hour_is_no_evidence_but_whole_hours_
     data = PointData(point="P1", medium="water", hours={f: hourly_of(s) for f, s in series.items()}, marks=marks)
     [f] = nat.detect_data_while_stopped(data, CFG)
     assert (f.start, f.end) == (at(660), at(1200))
+
+
+# ---------------------------------------------------------------------------------------------- 2 quantised low readings
+
+def analyser(level: np.ndarray, decimals: int, cycle: int, seed: int = 5) -> np.ndarray:
+    """An online analyser: one analysis per ``cycle`` minutes of ``level`` with noise of 1.5 resolution
+    steps, rounded to ``decimals`` and held until the next analysis."""
+    rng = np.random.default_rng(seed)
+    n = len(level)
+    step = 10.0 ** -decimals
+    sample = np.arange(n) // cycle * cycle
+    reading = np.round((level + rng.normal(0, 1.5 * step, n)) / step) * step
+    return np.maximum(reading[sample], 0.0)
+
+
+def water_point(nh3n: np.ndarray, cod: np.ndarray | None = None) -> PointData:
+    n = len(nh3n)
+    flow = 60.0 + np.random.default_rng(9).normal(0, 1.0, n)
+    cod = 25.0 + np.random.default_rng(8).normal(0, 1.0, n) if cod is None else cod
+    return point({NH3N: minute_series(NH3N, nh3n), WFLOW: minute_series(WFLOW, flow),
+                  COD: minute_series(COD, np.round(cod, 1))}, "water")
+
+
+def test_nh3n_at_its_resolution_repeating_for_4_hours_is_the_analyser_not_a_constant():
+    n = 5 * 1440
+    nh3n = analyser(np.full(n, 0.10), 2, 60)
+    nh3n[2 * 1440:2 * 1440 + 240] = 0.09  # four successive hourly analyses read 0.09
+    data = water_point(nh3n)
+    assert "DET-CONST-4H" not in codes(nat.detect_constant_value(data, CFG))
+    # the same held value with the quantisation rule switched off is the national 恒值
+    off = DetectorSettings.from_mapping({"national": {"constant_quantised_steps": 0}})
+    assert "DET-CONST-4H" in codes(nat.detect_constant_value(data, off))
+
+
+def test_a_value_held_within_one_measuring_cycle_is_one_reading():
+    n = 3 * 1440
+    nh3n = analyser(np.full(n, 0.25), 2, 60)
+    st = nat._readings(minute_series(NH3N, nh3n).times, nh3n, np.ones(n, bool), 60)
+    assert st.cycle_s == 3600 and st.resolution == pytest.approx(0.01)
+    assert st.readings == pytest.approx(72, abs=1)  # one reading an hour, not 4,320
+    assert 0.05 < st.repeat_share < 0.5
+
+
+def test_a_stuck_low_reading_far_longer_than_its_repeat_rate_explains_is_still_found():
+    n = 5 * 1440
+    nh3n = analyser(np.full(n, 0.10), 2, 60)
+    nh3n[2 * 1440:2 * 1440 + 14 * 60] = 0.09  # 14 analyses in a row: 120 × p¹³ ≪ 1 %
+    [f] = [f for f in nat.detect_constant_value(water_point(nh3n), CFG) if f.factor == NH3N]
+    assert f.code == "DET-CONST-4H" and f.evidence["hours"] >= 14
+
+
+def test_a_stuck_high_reading_is_found_whatever_the_repeat_rate():
+    n = 5 * 1440
+    cod = analyser(30.0 + np.random.default_rng(2).normal(0, 0.9, n), 1, 60)  # 3 % analytical noise
+    cod[2 * 1440:2 * 1440 + 300] = 30.0  # 30.0 mg/L is 300 steps of 0.1: no quantisation explains it
+    nh3n = analyser(np.full(n, 0.2), 2, 60)
+    found = [f for f in nat.detect_constant_value(water_point(nh3n, cod), CFG) if f.factor == COD]
+    assert [f.code for f in found] == ["DET-CONST-4H"]
+
+
+def test_a_gas_analyser_read_every_minute_stuck_for_4_hours_is_found():
+    n = 2 * 1440
+    rng = np.random.default_rng(4)
+    dust = np.round(np.maximum(2.0 + rng.normal(0, 0.15, n), 0), 1)  # 0.1 mg/m³ resolution, repeats often
+    dust[1440:1440 + 250] = 1.9
+    o2 = np.round(7.0 + rng.normal(0, 0.2, n), 2)
+    flow = np.round(80 + rng.normal(0, 2, n), 2)
+    data = point({DUST: minute_series(DUST, dust), O2: minute_series(O2, o2), FLOW: minute_series(FLOW, flow)},
+                 "gas")
+    found = [f for f in nat.detect_constant_value(data, CFG) if f.factor == DUST]
+    assert [f.code for f in found] == ["DET-CONST-4H"]

@@ -710,6 +710,74 @@ def _constant_runs(times: np.ndarray, values: np.ndarray, good: np.ndarray, step
     return out
 
 
+@dataclass(frozen=True)
+class _Readings:
+    """How a factor's analyser reports: resolution, measuring cycle and how often a reading repeats."""
+
+    resolution: float  # [factor unit]; NaN when the values have no fixed resolution
+    cycle_s: float  # median duration of one reading (a held value lasts one measuring cycle) [s]
+    repeat_share: float  # share of successive readings equal to the previous one
+    readings: float  # readings in the window (duration / cycle)
+
+    def chance(self, seconds: float) -> float:
+        """Expected number of runs of ``seconds`` / cycle equal readings in the window, for an honest series
+        whose successive readings repeat independently with :attr:`repeat_share` (a union bound)."""
+        k = max(int(seconds // self.cycle_s), 1)
+        return self.readings * self.repeat_share ** (k - 1)
+
+
+def _resolution(values: np.ndarray) -> float:
+    """The reported resolution 10^-d (the fewest decimals at which every value is whole), NaN if none ≤ 4."""
+    v = values[np.isfinite(values)]
+    if not len(v):
+        return float("nan")
+    for d in range(5):
+        scaled = v * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0 ** -d
+    return float("nan")
+
+
+def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int) -> _Readings | None:
+    """:class:`_Readings` of the good records: runs of equal consecutive values are one reading each
+    (an online water analyser holds one value per measuring cycle, e.g. 60 min); the cycle is the median
+    run length; the repeat share is 1 − value changes / reading slots. ``None`` with too few readings."""
+    idx = np.flatnonzero(good & np.isfinite(values))
+    if len(idx) < 3:
+        return None
+    t, v = _secs(times[idx]), values[idx]
+    joined = np.diff(t) <= 1.5 * step_s
+    same = joined & (v[1:] == v[:-1])
+    new_reading = np.r_[True, ~same]
+    starts = np.flatnonzero(new_reading)
+    lengths = np.diff(np.r_[starts, len(v)]) * step_s
+    cycle = float(np.median(lengths))
+    slots = float(len(v)) * step_s / cycle
+    stretches = 1 + int((~joined).sum())
+    changes = int((joined & ~same).sum())
+    if slots - stretches < 2:
+        return None
+    repeat = min(max(1.0 - changes / (slots - stretches), 0.0), 1.0)
+    return _Readings(_resolution(v), cycle, repeat, slots)
+
+
+def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int,
+                           floor: float, nat: NationalSettings) -> _Readings | None:
+    """The reading statistics that explain ``run`` as quantised low readings (issue 13), else ``None``:
+    the value is within ``constant_quantised_steps`` resolution steps of ``floor`` (detection limit or 0)
+    and the factor's own readings outside the run repeat often enough that a run as long is expected
+    (:meth:`_Readings.chance` ≥ ``constant_chance_min``)."""
+    t = _secs(times)
+    outside = good & ~((t >= _secs(to_datetime64(run.start))) & (t < _secs(to_datetime64(run.end))))
+    st = _readings(times, values, outside, step_s)
+    if st is None or not np.isfinite(st.resolution):
+        return None
+    if run.value > floor + nat.constant_quantised_steps * st.resolution:
+        return None
+    seconds = (run.end - run.start).total_seconds()
+    return st if st.chance(seconds) >= nat.constant_chance_min else None
+
+
 def _merge_runs(found: list[_Run]) -> list[list[_Run]]:
     """Overlapping or touching runs (hourly/minute, measured/折算) → one group each."""
     groups: list[list[_Run]] = []
@@ -733,12 +801,24 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
     (flags N/S, hour validity) during normal production count, and they must be consecutive in time: a
     missing hour breaks the run. Runs overlapping at both resolutions or on both quantities are one finding.
 
+    Quantised low readings are a property of the measurement, not 恒值 (issue 13; the national text is silent
+    on the detection limit and the resolution, so this is ours and a setting): a run whose value is within
+    ``constant_quantised_steps`` resolution steps of the detection limit (or 0) is dropped when the factor's
+    own readings outside it repeat so often that a run as long is expected by chance
+    (``constant_chance_min``). Readings are counted per measuring cycle — an online water analyser holds one
+    value for its cycle (e.g. 60 min), and a value held within one cycle is one reading, not a run. Worked
+    example: NH3-N at 0.01 mg/L resolution around 0.10 mg/L, one analysis an hour, repeating the previous
+    reading one time in four: 4 equal readings somewhere in 120 are expected 120 × 0.25³ ≈ 1.9 times, so 4 h
+    at 0.09 mg/L is no sign; NOx at 0.1 mg/m³ around 30 mg/m³ read every minute repeats 1 time in 20, and
+    240 equal readings are never expected.
+
     Parameters
     ----------
     data : PointData
     cfg : DetectorSettings
         ``national.constant_hours`` [h], ``national.constant_tolerance`` [factor unit],
-        ``national.constant_on_minutes``, ``national.constant_roles``; running from
+        ``national.constant_on_minutes``, ``national.constant_roles``, ``national.constant_quantised_steps``,
+        ``national.constant_chance_min``; running from
         ``running_flow_min``, ``o2_stopped_pct``.
 
     Returns
@@ -767,6 +847,9 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
             sources.append(("minute", minute))
         found: list[_Run] = []
         known_all = True
+        # the analyser's readings: the finest series received (minute when present) tells its resolution,
+        # measuring cycle and repeat rate; every run of the factor is judged against them
+        native_res, native = sources[-1] if sources else ("", None)
         for resolution, s in sources:
             step = _step_s(s, _default_step(resolution))
             run, known = _running(data, s.times, cfg)
@@ -776,8 +859,17 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
             if role == "concentration" and s.zs is not None:
                 quantities.append(("zs", s.zs))
             for quantity, values in quantities:
-                found += _constant_runs(s.times, values, good, step, nat.constant_tolerance, min_seconds,
-                                        resolution, quantity)
+                runs = _constant_runs(s.times, values, good, step, nat.constant_tolerance, min_seconds,
+                                      resolution, quantity)
+                if runs and native is not None and nat.constant_quantised_steps > 0:
+                    n_step = _step_s(native, _default_step(native_res))
+                    n_good = valid_mask(native) & _running(data, native.times, cfg)[0]
+                    n_values = native.zs if quantity == "zs" and native.zs is not None else native.values
+                    floor = float(data.detection_limits.get(factor) or 0.0)
+                    kept = [r for r in runs if _quantisation_explains(r, native.times, n_values, n_good, n_step,
+                                                                      floor, nat) is None]
+                    runs = kept
+                found += runs
         for group in _merge_runs(found):
             main = max(group, key=lambda r: (r.end - r.start, r.resolution == "hourly"))
             start, end = min(r.start for r in group), max(r.end for r in group)

@@ -40,6 +40,15 @@ class NationalSettings(BaseModel):
     constant_on_minutes: bool = True
     #: Roles checked for constant values: concentration (measured and 折算), velocity, O2 (notes §5.2 [S]).
     constant_roles: tuple[str, ...] = ("concentration", "velocity", "o2")
+    #: Quantised low readings (ours; the national rule, notes §5.2, says nothing of the detection limit or the
+    #: analyser's resolution): a constant run at a value at most this many resolution steps above the detection
+    #: limit (or zero) may be the analyser's quantisation, e.g. NH3-N or TP at 0.01 mg/L reporting 0.08 for
+    #: hours. 50 steps = readings with two significant digits, where one step is already ≥ 2 % of the value.
+    constant_quantised_steps: float = 50.0
+    #: ... and such a run is explained when a series with this factor's own repeat rate (the share of
+    #: successive analyser readings, one per measuring cycle, that repeat the previous one, outside the run)
+    #: would give a run of as many readings somewhere in the window at least this likely (ours; 1 %).
+    constant_chance_min: float = 0.01
     #: Half-month window of the range rule: ``"calendar"`` = local 1st–15th and 16th–end of month,
     #: ``"rolling"`` = every window of ``range_window_days`` starting at a valid hour (ours; the national
     #: text says only "半月").
