@@ -183,3 +183,43 @@ def test_a_gas_analyser_read_every_minute_stuck_for_4_hours_is_found():
                  "gas")
     found = [f for f in nat.detect_constant_value(data, CFG) if f.factor == DUST]
     assert [f.code for f in found] == ["DET-CONST-4H"]
+
+
+# ---------------------------------------------------------------------------------------------- 3 day-shift flow
+
+def day_shift(days: int = 5, seed: int = 6) -> dict[str, np.ndarray]:
+    """Hourly flow of a day-shift plant: 100 L/s from 08:00 to 20:00 local (00:00–12:00 UTC), 25 L/s of
+    steady base discharge at night, pumped (0.3 % noise); COD varying with production."""
+    rng = np.random.default_rng(seed)
+    hour_utc = np.arange(days * 24) % 24
+    day = hour_utc < 12
+    flow = np.where(day, 100.0, 25.0) * (1 + 0.003 * rng.standard_normal(days * 24))
+    cod = np.where(day, 30.0, 20.0) * (1 + 0.08 * rng.standard_normal(days * 24))
+    return {WFLOW: flow, COD: cod}
+
+
+def hourly_point(ch: dict[str, np.ndarray], medium: str = "water", marks=()) -> PointData:
+    times = to_datetime64(T0) + np.arange(len(next(iter(ch.values())))) * np.timedelta64(3600, "s")
+    return PointData(point="P1", medium=medium, hours={f: Series(f, times, v) for f, v in ch.items()},
+                     marks=list(marks))
+
+
+def test_the_steady_day_and_night_flow_of_a_day_shift_plant_is_no_step_then_flat():
+    data = hourly_point(day_shift())
+    old = DetectorSettings.from_mapping({"patterns": {"step_regime_min_share": 2.0}})  # regime check off
+    assert "DET-STEP-FLAT" in codes(pat.detect_step_flat(data, old))
+    assert codes(pat.detect_step_flat(data, CFG)) == []
+
+
+def test_a_flow_that_steps_to_a_level_the_plant_never_holds_is_still_found():
+    ch = day_shift()
+    ch[WFLOW][2 * 24 + 12:2 * 24 + 24] = 60.0 * (1 + 0.001 * np.random.default_rng(1).standard_normal(12))
+    [f] = pat.detect_step_flat(hourly_point(ch), CFG)
+    assert f.code == "DET-STEP-FLAT" and f.factor == WFLOW and f.start == at((2 * 24 + 12) * 60)
+
+
+def test_flat_flow_inside_a_stop_mark_is_not_judged():
+    ch = day_shift()
+    ch[WFLOW][2 * 24 + 12:2 * 24 + 24] = 60.0 * (1 + 0.001 * np.random.default_rng(1).standard_normal(12))
+    marks = [Mark("stopped", at((2 * 24 + 12) * 60 - 20), at((2 * 24 + 24) * 60 + 10))]
+    assert codes(pat.detect_step_flat(hourly_point(ch, marks=marks), CFG)) == []

@@ -364,6 +364,45 @@ def _day_start(day: np.datetime64, tz: str) -> datetime:
 # ---------------------------------------------------------------------------------------------- 2 step then flat
 
 
+def _in_marks(marks: Sequence[Any], types: Sequence[str], times: np.ndarray, step_s: int) -> np.ndarray:
+    """Intervals ``[t, t + step)`` overlapping a mark of one of ``types``."""
+    out = np.zeros(len(times), dtype=bool)
+    s0 = times.astype("datetime64[s]").astype(np.int64)
+    for m in marks:
+        if m.type in types:
+            a = to_datetime64(m.start).astype("datetime64[s]").astype(np.int64)
+            b = to_datetime64(m.end).astype("datetime64[s]").astype(np.int64)
+            out |= (s0 < b) & (s0 + step_s > a)
+    return out
+
+
+def _daily_regime(t: np.ndarray, x: np.ndarray, stretch_t: np.ndarray, level: float, p: PatternSettings) -> bool:
+    """The flat level is the plant's daily schedule: on at least ``step_regime_min_share`` of the other days
+    with data at the same clock hours, the mean there is within half the minimum jump of ``level``.
+
+    A day-shift plant discharges at one pumped rate by day and a low steady rate (or nothing) at night;
+    the step at the shift change and the flat level after it recur every day. 突升突降后保持平稳 is a
+    change to a level the plant does not otherwise hold (issue 13).
+    """
+    secs = t.astype("datetime64[s]").astype(np.int64)
+    want = stretch_t.astype("datetime64[s]").astype(np.int64)
+    day = 86400
+    span = (secs[-1] - secs[0]) // day + 1 if len(secs) else 0
+    seen = same = 0
+    for k in range(-int(span), int(span) + 1):
+        if k == 0:
+            continue
+        shifted = want + k * day
+        idx = np.searchsorted(secs, shifted)
+        idx = np.clip(idx, 0, len(secs) - 1)
+        hit = secs[idx] == shifted
+        if hit.sum() < max(len(want) // 2, 1):
+            continue
+        seen += 1
+        same += abs(float(x[idx[hit]].mean()) - level) <= 0.5 * p.step_jump_frac * abs(level)
+    return seen > 0 and same >= p.step_regime_min_share * seen
+
+
 @detector("step_flat", codes=[RULE_STEP_FLAT.code])
 def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """突升突降后保持平稳: a jump between levels, then a flat stretch.
@@ -373,6 +412,10 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     and coefficient of variation ``cv``. A step at *i* when ``cv ≤ step_flat_cv``, the window starting one
     hour earlier is not flat (onset), and ``|L1 − L0| / max(|L0|, |L1|) ≥ step_jump_frac``. The episode
     runs while consecutive windows stay flat. Concentrations (gas: 折算) and flow.
+
+    Flow of a plant that is not producing is no flat-lined meter (issue 13): hours inside a ``stopped``
+    mark are left out, and a flat flow at the level the plant holds at the same clock hours on most other
+    days (a day-shift plant's pumped day rate, its low night rate) is its schedule (:func:`_daily_regime`).
 
     Parameters
     ----------
@@ -393,12 +436,17 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """
     p = cfg.patterns
     k, n = p.step_level_hours, p.step_flat_hours
-    names = ("step_jump_frac", "step_level_hours", "step_flat_hours", "step_flat_cv", "step_max_gap_hours")
+    names = ("step_jump_frac", "step_level_hours", "step_flat_hours", "step_flat_cv", "step_max_gap_hours",
+             "step_regime_min_share")
     out: list[Finding] = []
     for factor in sorted(data.hours):
-        if not (is_concentration(factor) or role_of(factor) == "flow"):
+        is_flow = role_of(factor) == "flow"
+        if not (is_concentration(factor) or is_flow):
             continue
         t, x, known, zs_used = _valid_running(data, data.hours[factor], cfg)
+        if is_flow:  # a declared stop is not production: its flat flow says nothing of the meter
+            keep = ~_in_marks(data.marks, ("stopped",), t, _HOUR)
+            t, x = t[keep], x[keep]
         for a, b in _stretches(np.ones(len(t), bool), t, p.step_max_gap_hours * _HOUR):
             seg_t, seg = t[a:b + 1], x[a:b + 1]
             if len(seg) < k + n:
@@ -421,6 +469,8 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                 last = j + n - 1
                 stretch = seg[i:last + 1]
                 level = float(stretch.mean())
+                if is_flow and _daily_regime(t, x, seg_t[i:last + 1], level, p):
+                    continue
                 cv = float(stretch.std() / level)
                 hours = int((seg_t[last] - seg_t[i]).astype(np.int64)) // _HOUR + 1
                 unit = _unit(factor, data.medium)

@@ -119,6 +119,9 @@ class PatternSettings(BaseModel):
     step_flat_cv: float = 0.01
     #: Valid hours further apart than this break a stretch [h] (ours).
     step_max_gap_hours: int = 2
+    #: Flow only: a flat level held at the same clock hours on at least this share of the other days is the
+    #: plant's daily schedule, not a step (ours; "the same level" = within half of ``step_jump_frac``).
+    step_regime_min_share: float = 0.5
 
     # ------------------------------------------------------------ cross-channel clone (§5.4, §5.6)
     #: Pearson r on hourly levels within a local day at or above this (§5.6: r > 0.99, ours).
