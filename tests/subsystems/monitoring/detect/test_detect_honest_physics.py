@@ -223,3 +223,38 @@ def test_flat_flow_inside_a_stop_mark_is_not_judged():
     ch[WFLOW][2 * 24 + 12:2 * 24 + 24] = 60.0 * (1 + 0.001 * np.random.default_rng(1).standard_normal(12))
     marks = [Mark("stopped", at((2 * 24 + 12) * 60 - 20), at((2 * 24 + 24) * 60 + 10))]
     assert codes(pat.detect_step_flat(hourly_point(ch, marks=marks), CFG)) == []
+
+
+# ---------------------------------------------------------------------------------------------- 4a narrow band
+
+def gas_plant(days: int = 4, seed: int = 1, base_load: bool = False) -> dict[str, np.ndarray]:
+    """Hourly flue gas of a load-following (or base-load) unit: velocity, flow, O2, temperature follow the
+    load; NOx follows the load and a slow controller wander (AR(1)) with analyser noise."""
+    rng = np.random.default_rng(seed)
+    n = days * 24
+    hour = np.arange(n) % 24
+    load = np.full(n, 0.93) if base_load else 0.75 + 0.2 * np.sin((hour - 6) / 24 * 2 * np.pi)
+    load = load + 0.02 * rng.standard_normal(n)
+    wander = np.zeros(n)
+    for i in range(1, n):
+        wander[i] = 0.8 * wander[i - 1] + 0.6 * 0.03 * rng.standard_normal()
+    vel = 14 * (0.15 + 0.85 * load)
+    nox = 30 * (0.85 + 0.15 * load / load.mean()) * np.exp(wander) * (1 + 0.005 * rng.standard_normal(n))
+    return {VEL: np.round(vel, 2), FLOW: np.round(vel * 6, 2), O2: np.round(4 + 6 * (1 - load), 2),
+            TEMP: np.round(50 + 7 * load, 1), NOX: np.round(nox, 1)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("base_load", [False, True])
+def test_an_honest_plant_has_no_narrow_spread(seed, base_load):
+    assert codes(pat.detect_narrow_spread(hourly_point(gas_plant(seed=seed, base_load=base_load), "gas"), CFG)) == []
+
+
+def test_a_pollutant_held_in_a_narrow_band_for_twelve_hours_is_found():
+    ch = gas_plant(seed=2)
+    a = 2 * 24 + 3
+    ch[NOX][a:a + 12] = np.round(31.0 + np.random.default_rng(0).uniform(-0.1, 0.1, 12), 1)  # ±0.05 % of range
+    [f] = pat.detect_narrow_spread(hourly_point(ch, "gas"), CFG)
+    assert f.code == "DET-NARROW-SPREAD" and f.factor == NOX and f.kind == "falsification"
+    assert at(a * 60) <= f.start and f.end <= at((a + 12) * 60)
+    assert f.evidence["ratio"] < 0.2 and set(f.evidence["load_channels"]) >= {FLOW, O2}

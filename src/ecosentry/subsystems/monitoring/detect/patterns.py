@@ -55,6 +55,7 @@ __all__ = [
     "detect_channel_clone",
     "detect_day_night",
     "detect_narrow_band",
+    "detect_narrow_spread",
     "detect_parameter_drift",
     "detect_marks_before_exceedance",
     "detect_last_digit",
@@ -108,6 +109,12 @@ RULE_NARROW_BAND = register(Rule(
     "DET-NARROW-BAND", "warning",
     "Values stay for a week within 2 % of the analyser range (long-term narrow-band fluctuation).",
     f"现场监督检查 checklist (长期在量程2%以内变化); {_REF} §5.3, §5.6", _MOD, "S", kind="falsification"))
+RULE_NARROW_SPREAD = register(Rule(
+    "DET-NARROW-SPREAD", "warning",
+    "A pollutant held in a narrow band: for hours its hour-to-hour changes are far smaller than the point's own "
+    "history and its load (flow, velocity, O2, temperature) imply.",
+    f"现场监督检查 checklist (长期在固定值附近窄幅波动); {_REF} §5.3, §5.4 cross-parameter consistency; variance "
+    "ratio test (chi-square)", _MOD, "S/ours", kind="falsification"))
 RULE_AT_DL = register(Rule(
     "DET-AT-DETECTION-LIMIT", "info",
     "Values hover at the method detection limit for a long period.",
@@ -888,6 +895,121 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                 out.append(_finding(RULE_AT_DL, data, (factor,), t[a], t[b] + np.timedelta64(_HOUR, "s"),
                                     expl, ev))
     return out
+
+
+# ---------------------------------------------------------------------------------------------- 5b narrow spread
+
+#: Roles that carry a plant's load (regressors of the expected movement of a pollutant).
+_LOAD_ROLES = ("flow", "velocity", "o2", "temperature")
+
+
+def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Least-squares prediction of ``x`` at ``t`` from the point's load channels (NaN where one is missing)."""
+    cols, used = [], []
+    for role in _LOAD_ROLES:
+        s = data.by_role(role)
+        if s is None or not len(s):
+            continue
+        ok = valid_mask(s)
+        idx = np.clip(np.searchsorted(s.times, t), 0, len(s) - 1)
+        v = np.where((s.times[idx] == t) & ok[idx], s.values[idx], np.nan)
+        if np.isfinite(v).mean() >= 0.5 and np.nanstd(v) > 0:
+            cols.append(v)
+            used.append(s.factor)
+    if not cols:
+        return np.full(len(t), float(np.mean(x))), []
+    X = np.column_stack(cols)
+    fit = np.isfinite(X).all(axis=1) & np.isfinite(x)
+    if fit.sum() < 2 * (len(cols) + 1) + 10:
+        return np.full(len(t), float(np.mean(x))), []
+    mu, sd = X[fit].mean(axis=0), X[fit].std(axis=0)
+    A = np.column_stack([np.ones(len(t)), (X - mu) / sd])
+    coef, *_ = np.linalg.lstsq(A[fit], x[fit], rcond=None)
+    return A @ coef, used
+
+
+@detector("narrow_spread", codes=[RULE_NARROW_SPREAD.code])
+def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A pollutant held in a narrow band: changes far below what the point's history and load imply.
+
+    For each pollutant (measured hourly values of valid running hours, consecutive hours only): the
+    hour-to-hour changes ``Δx`` are split into the part the load predicts ``Δp`` (least squares of the
+    pollutant on the point's flow, velocity, O2 and temperature over the whole window) and the rest ``Δe``.
+    The point's honest unexplained movement is the median, over every window of ``spread_window_hours``,
+    of the mean ``Δe²`` (the fraud windows are a minority, the median ignores them). A window is narrow
+    when ``mean(Δx²) ≤ spread_ratio_max² · (mean(Δp²) + median mean(Δe²))``: the reported values moved far
+    less than the load moved them and than the plant's own history moves them (a set-point is not held to
+    a fraction of its own noise). Windows where the expected movement is below the analyser's resolution
+    are not judged (quantisation, not a band). Overlapping narrow windows form one finding.
+
+    Worked example: NOx around 30 mg/m³ whose hourly changes have an RMS of 0.9 mg/m³ on ordinary days
+    and whose load swings predict 0.5 mg/m³ more; for 10 hours it moves by 0.06 mg/m³ an hour: ratio
+    0.06 / √(0.81 + 0.25) = 0.06 → narrow.
+
+    References
+    ----------
+    Reference notes §5.3 on-site inspection checklist: "long-term fluctuation in a narrow band around a
+    fixed value"; §5.4 cross-parameter consistency (pollutants move with the load); the variance ratio of
+    Gaussian changes is chi-square distributed (Kendall & Stuart vol. 2).
+    """
+    p = cfg.patterns
+    w = p.spread_window_hours
+    out: list[Finding] = []
+    names = ("spread_window_hours", "spread_ratio_max", "spread_min_history_hours")
+    for factor in sorted(data.hours):
+        if not is_concentration(factor):
+            continue
+        t, x, known, _ = _valid_running(data, data.hours[factor], cfg, use_zs=False)
+        if len(t) < w + 1:
+            continue
+        pred, used = _load_prediction(data, t, x)
+        secs = t.astype("datetime64[s]").astype(np.int64)
+        step_ok = (np.diff(secs) == _HOUR) & np.isfinite(pred[1:]) & np.isfinite(pred[:-1])
+        dx = np.diff(x)
+        dp = np.where(step_ok, np.diff(pred), np.nan)
+        de2 = (dx - dp) ** 2
+        if step_ok.sum() < p.spread_min_history_hours:
+            continue
+        k = w - 1  # changes in a window of w hours
+        if len(dx) < k:
+            continue
+        ok_w = sliding_window_view(step_ok, k).all(axis=1)
+        if not ok_w.any():
+            continue
+        obs = sliding_window_view(np.where(step_ok, dx * dx, 0.0), k).mean(axis=1)
+        load = sliding_window_view(np.where(step_ok, dp * dp, 0.0), k).mean(axis=1)
+        res = sliding_window_view(np.where(step_ok, de2, 0.0), k).mean(axis=1)
+        base = float(np.median(res[ok_w]))
+        expected = load + base
+        src = data.minutes.get(factor)
+        resolution = _native_resolution(src.values if src is not None and len(src) else x)
+        narrow = ok_w & (obs <= p.spread_ratio_max ** 2 * expected) & (np.sqrt(expected) >= resolution)
+        for a, b in _stretches(narrow, np.arange(len(narrow)) * _HOUR, _HOUR):
+            first, last = a, b + k  # hour indices
+            ratio = float(np.sqrt(obs[a:b + 1].mean() / expected[a:b + 1].mean()))
+            seg = x[first:last + 1]
+            unit = _unit(factor, data.medium)
+            hours = last - first + 1
+            load_note = (f"and its load ({', '.join(used)}) implied {_num(float(np.sqrt(load[a:b + 1].mean())))} "
+                         f"{unit} more" if used else "(no load channel to compare with)")
+            expl = (f"For {hours} hours from {_local(t[first], data.tz)} ({data.tz}), hourly {factor} at point "
+                    f"{data.point} stayed between {_num(float(seg.min()))} and {_num(float(seg.max()))} {unit}, "
+                    f"changing by {_num(float(np.sqrt(obs[a:b + 1].mean())))} {unit} an hour (RMS), where its own "
+                    f"history moves it by {_num(float(np.sqrt(base)))} {unit} an hour {load_note}: "
+                    f"{ratio:.2f} of the expected movement, a band held narrower than the plant's own noise.")
+            ev = {"hours": hours, "ratio": ratio, "rms_change": float(np.sqrt(obs[a:b + 1].mean())),
+                  "history_rms_change": float(np.sqrt(base)),
+                  "load_rms_change": float(np.sqrt(load[a:b + 1].mean())), "load_channels": used,
+                  "min": float(seg.min()), "max": float(seg.max()), "unit": unit, "resolution": resolution,
+                  "running_known": known, "settings": _settings(cfg, names)}
+            out.append(_finding(RULE_NARROW_SPREAD, data, (factor,), t[first], t[last] + np.timedelta64(_HOUR, "s"),
+                                expl, ev))
+    return out
+
+
+def _native_resolution(values: np.ndarray) -> float:
+    d = last_digit_resolution(values)
+    return 0.0 if d is None else 10.0 ** -d
 
 
 # ---------------------------------------------------------------------------------------------- 6 parameter drift

@@ -169,6 +169,14 @@ class PatternSettings(BaseModel):
     #: concentration on a wide range, a scrubbed flue temperature or pH naturally move less than 2 % of range
     #: in a week; a fixed or replayed value moves less than a tenth of its own level.
     narrow_level_frac: float = 0.10
+    #: Narrow spread (``DET-NARROW-SPREAD``, ours): a window of this many consecutive running hours ...
+    spread_window_hours: int = 8
+    #: ... whose hour-to-hour changes have an RMS at most this fraction of what the point's own history and its
+    #: load imply (variance ratio ≤ 0.04; for honest, roughly independent changes over 7 steps the chance is
+    #: about 3·10⁻⁵ per window: chi-square with 7 degrees of freedom below 7 × 0.04).
+    spread_ratio_max: float = 0.2
+    #: The point's history must hold at least this many hour-to-hour changes to judge (ours; two days).
+    spread_min_history_hours: int = 48
     #: Hovering at the method detection limit: values at most this multiple of the detection limit (ours).
     dl_hover_factor: float = 2.0
     #: ... for at least this long [h] (one week, ours).
