@@ -935,8 +935,10 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
     For each pollutant (measured hourly values of valid running hours, consecutive hours only): the
     hour-to-hour changes ``Δx`` are split into the part the load predicts ``Δp`` (least squares of the
     pollutant on the point's flow, velocity, O2 and temperature over the whole window) and the rest ``Δe``.
-    The point's honest unexplained movement is the median, over every window of ``spread_window_hours``,
-    of the mean ``Δe²`` (the fraud windows are a minority, the median ignores them). A window is narrow
+    The point's honest unexplained movement is the ``spread_history_quantile`` (a lower quartile), over every
+    window of ``spread_window_hours``, of the mean ``Δe²``: honest volatility comes in calmer and busier
+    spells (start-ups, held analyser readings), so a band is judged against the plant's calm windows, not
+    its typical one. A window is narrow
     when ``mean(Δx²) ≤ spread_ratio_max² · (mean(Δp²) + median mean(Δe²))``: the reported values moved far
     less than the load moved them and than the plant's own history moves them (a set-point is not held to
     a fraction of its own noise). Windows where the expected movement is below the analyser's resolution
@@ -979,7 +981,7 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
         obs = sliding_window_view(np.where(step_ok, dx * dx, 0.0), k).mean(axis=1)
         load = sliding_window_view(np.where(step_ok, dp * dp, 0.0), k).mean(axis=1)
         res = sliding_window_view(np.where(step_ok, de2, 0.0), k).mean(axis=1)
-        base = float(np.median(res[ok_w]))
+        base = float(np.quantile(res[ok_w], p.spread_history_quantile))
         expected = load + base
         src = data.minutes.get(factor)
         resolution = _native_resolution(src.values if src is not None and len(src) else x)

@@ -177,6 +177,9 @@ class PatternSettings(BaseModel):
     spread_ratio_max: float = 0.2
     #: The point's history must hold at least this many hour-to-hour changes to judge (ours; two days).
     spread_min_history_hours: int = 48
+    #: The point's own movement is this quantile of its windows' mean squared unexplained changes (ours; the
+    #: calmer quarter: honest volatility clusters, so the median would make calm honest spells look narrow).
+    spread_history_quantile: float = 0.25
     #: Hovering at the method detection limit: values at most this multiple of the detection limit (ours).
     dl_hover_factor: float = 2.0
     #: ... for at least this long [h] (one week, ours).
