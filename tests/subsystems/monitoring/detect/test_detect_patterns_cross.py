@@ -315,9 +315,9 @@ def test_last_digit_needs_an_effect_size_and_skips_derived_flow():
 
 
 def test_every_pattern_code_is_catalogued():
-    assert len(PATTERN_DETECTORS) == 8
+    assert len(PATTERN_DETECTORS) == 9
     codes = {c for name in PATTERN_DETECTORS for c in DETECTORS[name].codes}
-    assert len(codes) == 11
+    assert len(codes) == 12
     for code in codes:
         rule = RULES[code]
         assert rule.severity in ("info", "warning", "critical") and rule.summary and rule.source

@@ -336,8 +336,9 @@ def _by_role(series: dict[str, Series], role: str) -> Series | None:
 
 
 def _mark_mask(marks: Sequence[Mark], types: Sequence[str], starts: np.ndarray, step_s: int,
-               factor: str | None = None) -> np.ndarray:
-    """Intervals ``[start, start + step)`` overlapping a mark of one of ``types`` (for ``factor``)."""
+               factor: str | None = None, *, whole: bool = False) -> np.ndarray:
+    """Intervals ``[start, start + step)`` overlapping a mark of one of ``types`` (for ``factor``); with
+    ``whole``, only intervals that one such mark covers from start to end."""
     out = np.zeros(len(starts), dtype=bool)
     if not len(starts):
         return out
@@ -348,7 +349,7 @@ def _mark_mask(marks: Sequence[Mark], types: Sequence[str], starts: np.ndarray, 
         if factor is not None and mark.factors is not None and factor not in mark.factors:
             continue
         a, b = _secs(to_datetime64(mark.start)), _secs(to_datetime64(mark.end))
-        out |= (s0 < b) & (s0 + step_s > a)
+        out |= ((s0 >= a) & (s0 + step_s <= b)) if whole else ((s0 < b) & (s0 + step_s > a))
     return out
 
 
@@ -709,6 +710,74 @@ def _constant_runs(times: np.ndarray, values: np.ndarray, good: np.ndarray, step
     return out
 
 
+@dataclass(frozen=True)
+class _Readings:
+    """How a factor's analyser reports: resolution, measuring cycle and how often a reading repeats."""
+
+    resolution: float  # [factor unit]; NaN when the values have no fixed resolution
+    cycle_s: float  # median duration of one reading (a held value lasts one measuring cycle) [s]
+    repeat_share: float  # share of successive readings equal to the previous one
+    readings: float  # readings in the window (duration / cycle)
+
+    def chance(self, seconds: float) -> float:
+        """Expected number of runs of ``seconds`` / cycle equal readings in the window, for an honest series
+        whose successive readings repeat independently with :attr:`repeat_share` (a union bound)."""
+        k = max(int(seconds // self.cycle_s), 1)
+        return self.readings * self.repeat_share ** (k - 1)
+
+
+def _resolution(values: np.ndarray) -> float:
+    """The reported resolution 10^-d (the fewest decimals at which every value is whole), NaN if none ≤ 4."""
+    v = values[np.isfinite(values)]
+    if not len(v):
+        return float("nan")
+    for d in range(5):
+        scaled = v * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0 ** -d
+    return float("nan")
+
+
+def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int) -> _Readings | None:
+    """:class:`_Readings` of the good records: runs of equal consecutive values are one reading each
+    (an online water analyser holds one value per measuring cycle, e.g. 60 min); the cycle is the median
+    run length; the repeat share is 1 − value changes / reading slots. ``None`` with too few readings."""
+    idx = np.flatnonzero(good & np.isfinite(values))
+    if len(idx) < 3:
+        return None
+    t, v = _secs(times[idx]), values[idx]
+    joined = np.diff(t) <= 1.5 * step_s
+    same = joined & (v[1:] == v[:-1])
+    new_reading = np.r_[True, ~same]
+    starts = np.flatnonzero(new_reading)
+    lengths = np.diff(np.r_[starts, len(v)]) * step_s
+    cycle = float(np.median(lengths))
+    slots = float(len(v)) * step_s / cycle
+    stretches = 1 + int((~joined).sum())
+    changes = int((joined & ~same).sum())
+    if slots - stretches < 2:
+        return None
+    repeat = min(max(1.0 - changes / (slots - stretches), 0.0), 1.0)
+    return _Readings(_resolution(v), cycle, repeat, slots)
+
+
+def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int,
+                           floor: float, nat: NationalSettings) -> _Readings | None:
+    """The reading statistics that explain ``run`` as quantised low readings (issue 13), else ``None``:
+    the value is within ``constant_quantised_steps`` resolution steps of ``floor`` (detection limit or 0)
+    and the factor's own readings outside the run repeat often enough that a run as long is expected
+    (:meth:`_Readings.chance` ≥ ``constant_chance_min``)."""
+    t = _secs(times)
+    outside = good & ~((t >= _secs(to_datetime64(run.start))) & (t < _secs(to_datetime64(run.end))))
+    st = _readings(times, values, outside, step_s)
+    if st is None or not np.isfinite(st.resolution):
+        return None
+    if run.value > floor + nat.constant_quantised_steps * st.resolution:
+        return None
+    seconds = (run.end - run.start).total_seconds()
+    return st if st.chance(seconds) >= nat.constant_chance_min else None
+
+
 def _merge_runs(found: list[_Run]) -> list[list[_Run]]:
     """Overlapping or touching runs (hourly/minute, measured/折算) → one group each."""
     groups: list[list[_Run]] = []
@@ -732,12 +801,24 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
     (flags N/S, hour validity) during normal production count, and they must be consecutive in time: a
     missing hour breaks the run. Runs overlapping at both resolutions or on both quantities are one finding.
 
+    Quantised low readings are a property of the measurement, not 恒值 (issue 13; the national text is silent
+    on the detection limit and the resolution, so this is ours and a setting): a run whose value is within
+    ``constant_quantised_steps`` resolution steps of the detection limit (or 0) is dropped when the factor's
+    own readings outside it repeat so often that a run as long is expected by chance
+    (``constant_chance_min``). Readings are counted per measuring cycle — an online water analyser holds one
+    value for its cycle (e.g. 60 min), and a value held within one cycle is one reading, not a run. Worked
+    example: NH3-N at 0.01 mg/L resolution around 0.10 mg/L, one analysis an hour, repeating the previous
+    reading one time in four: 4 equal readings somewhere in 120 are expected 120 × 0.25³ ≈ 1.9 times, so 4 h
+    at 0.09 mg/L is no sign; NOx at 0.1 mg/m³ around 30 mg/m³ read every minute repeats 1 time in 20, and
+    240 equal readings are never expected.
+
     Parameters
     ----------
     data : PointData
     cfg : DetectorSettings
         ``national.constant_hours`` [h], ``national.constant_tolerance`` [factor unit],
-        ``national.constant_on_minutes``, ``national.constant_roles``; running from
+        ``national.constant_on_minutes``, ``national.constant_roles``, ``national.constant_quantised_steps``,
+        ``national.constant_chance_min``; running from
         ``running_flow_min``, ``o2_stopped_pct``.
 
     Returns
@@ -766,6 +847,9 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
             sources.append(("minute", minute))
         found: list[_Run] = []
         known_all = True
+        # the analyser's readings: the finest series received (minute when present) tells its resolution,
+        # measuring cycle and repeat rate; every run of the factor is judged against them
+        native_res, native = sources[-1] if sources else ("", None)
         for resolution, s in sources:
             step = _step_s(s, _default_step(resolution))
             run, known = _running(data, s.times, cfg)
@@ -775,8 +859,17 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
             if role == "concentration" and s.zs is not None:
                 quantities.append(("zs", s.zs))
             for quantity, values in quantities:
-                found += _constant_runs(s.times, values, good, step, nat.constant_tolerance, min_seconds,
-                                        resolution, quantity)
+                runs = _constant_runs(s.times, values, good, step, nat.constant_tolerance, min_seconds,
+                                      resolution, quantity)
+                if runs and native is not None and nat.constant_quantised_steps > 0:
+                    n_step = _step_s(native, _default_step(native_res))
+                    n_good = valid_mask(native) & _running(data, native.times, cfg)[0]
+                    n_values = native.zs if quantity == "zs" and native.zs is not None else native.values
+                    floor = float(data.detection_limits.get(factor) or 0.0)
+                    kept = [r for r in runs if _quantisation_explains(r, native.times, n_values, n_good, n_step,
+                                                                      floor, nat) is None]
+                    runs = kept
+                found += runs
         for group in _merge_runs(found):
             main = max(group, key=lambda r: (r.end - r.start, r.resolution == "hourly"))
             start, end = min(r.start for r in group), max(r.end for r in group)
@@ -1160,15 +1253,61 @@ def detect_over_range(data: PointData, cfg: DetectorSettings) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------- 9 stopped
 
 def _declared_stopped(data: PointData, series: dict[str, Series], grid: np.ndarray, step: int
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Grid instants declared stopped (any factor flagged F, or a ``stopped`` mark) and the F mask."""
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grid intervals declared stopped *as a whole* (every record flagged F, or covered by a ``stopped``
+    mark from its start to its end), those declared stopped only in part (a stop begins or ends inside
+    the interval), and the F mask.
+
+    A stop begins and ends at any minute: the hourly value of the hour it begins in mixes running and
+    stopped minutes, so that hour is no evidence of data while stopped (issue 13); it is judged on the
+    minutes the declaration covers, when the point has them (:func:`_declared_minutes`).
+    """
     flag_f = np.zeros(len(grid), dtype=bool)
     for s in series.values():
         if s.flags:
             _, flags = _aligned(s, grid)
             flag_f |= flags == "F"
-    by_mark = _mark_mask(data.marks, ("stopped",), grid, step)
-    return flag_f | by_mark, flag_f
+    whole = _mark_mask(data.marks, ("stopped",), grid, step, whole=True)
+    part = _mark_mask(data.marks, ("stopped",), grid, step) & ~whole
+    return flag_f | whole, part, flag_f
+
+
+def _declared_minutes(data: PointData, grid: np.ndarray, step: int, factors: Sequence[str]
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+    """Per grid interval: the share of its minute records declared stopped (flag F on any factor, or
+    inside a ``stopped`` mark), whether any is, and per factor of ``factors`` the mean of its usable minute
+    values over the declared minutes only (``NaN`` where none). ``None`` when the point has no minute data.
+    """
+    minutes = [s for s in data.minutes.values() if len(s)]
+    if not minutes or not len(grid):
+        return None
+    mt = np.unique(np.concatenate([s.times for s in minutes]))
+    mstep = int(np.median(np.diff(_secs(mt)))) if len(mt) > 1 else 60
+    declared = _mark_mask(data.marks, ("stopped",), mt, mstep, whole=True)
+    for s in minutes:
+        if s.flags:
+            _, flags = _aligned(s, mt)
+            declared |= flags == "F"
+    k = np.searchsorted(grid, mt, side="right") - 1
+    inside = (k >= 0) & (_secs(mt) < _secs(grid[np.clip(k, 0, None)]) + step)
+    k = np.where(inside, k, -1)
+    pick = inside & declared
+    total = np.bincount(k[inside], minlength=len(grid)).astype(float)
+    n_decl = np.bincount(k[pick], minlength=len(grid)).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, n_decl / total, 0.0)
+    means: dict[str, np.ndarray] = {}
+    for factor in factors:
+        s = data.minutes.get(factor)
+        if s is None or not len(s):
+            continue
+        v, f = _aligned(s, mt)
+        use = pick & _usable(v, f)
+        n = np.bincount(k[use], minlength=len(grid)).astype(float)
+        total_v = np.bincount(k[use], weights=v[use], minlength=len(grid))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[factor] = np.where(n > 0, total_v / n, np.nan)
+    return share, n_decl > 0, means
 
 
 def _reference(values: np.ndarray, usable: np.ndarray, mask: np.ndarray, min_records: float) -> float:
@@ -1217,31 +1356,54 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
     if not len(grid):
         return []
     step = int(np.median(np.diff(_secs(grid)))) if len(grid) > 1 else _default_step(resolution)
-    stopped, flag_f = _declared_stopped(data, series, grid, step)
-    if not stopped.any():
+    whole, part, flag_f = _declared_stopped(data, series, grid, step)
+    concentrations = [s for k, s in sorted(series.items()) if role_of(k) == "concentration" and len(s)]
+    flow = _by_role(series, "flow") or _by_role(series, "velocity")
+    o2 = _by_role(series, "o2") if data.medium == "gas" else None
+    by_minutes = None
+    if resolution == "hourly":
+        by_minutes = _declared_minutes(data, grid, step, [s.factor for s in (flow, o2, *concentrations)
+                                                          if s is not None])
+    if by_minutes is not None:  # the minutes tell which part of each hour was declared stopped
+        share, any_declared, minute_means = by_minutes
+        whole = share >= 1.0
+        part = any_declared & ~whole
+        flag_f = flag_f & whole
+    stopped = whole | part
+    if not whole.any():
         return []
     min_records = nat.stopped_reference_min_hours * _HOUR_S / step
-    signals: list[tuple[str, np.ndarray, np.ndarray, float]] = []  # factor, known, says running, reference
-    flow = _by_role(series, "flow") or _by_role(series, "velocity")
+
+    def declared_values(s: Series) -> tuple[np.ndarray, np.ndarray]:
+        """Values judged in declared intervals: the mean over the declared minutes when the point has
+        them, else the interval's own value; a partly declared interval without minutes is no evidence."""
+        v, f = _aligned(s, grid)
+        use = _usable(v, f)
+        if by_minutes is not None and s.factor in minute_means:
+            m = minute_means[s.factor]
+            v = np.where(stopped, m, v)
+            use = np.where(stopped, np.isfinite(m), use)
+        else:
+            use &= ~part
+        return v, use
+
+    signals: list[tuple[str, np.ndarray, np.ndarray, float, np.ndarray]] = []  # factor, known, says, ref, v
     if flow is not None:
-        v, f = _aligned(flow, grid)
-        use = _usable(v, f)
-        ref = _reference(v, use, ~stopped, min_records)
+        v0, f0 = _aligned(flow, grid)
+        ref = _reference(v0, _usable(v0, f0), ~stopped, min_records)
         if np.isfinite(ref):
-            signals.append((flow.factor, use, use & (v > cfg.running_flow_min * ref), ref))
-    o2 = _by_role(series, "o2") if data.medium == "gas" else None
+            v, use = declared_values(flow)
+            signals.append((flow.factor, use, use & (v > cfg.running_flow_min * ref), ref, v))
     if o2 is not None:
-        v, f = _aligned(o2, grid)
-        use = _usable(v, f)
-        signals.append((o2.factor, use, use & (v < cfg.o2_stopped_pct), cfg.o2_stopped_pct))
-    concentrations = [s for k, s in sorted(series.items()) if role_of(k) == "concentration" and len(s)]
+        v, use = declared_values(o2)
+        signals.append((o2.factor, use, use & (v < cfg.o2_stopped_pct), cfg.o2_stopped_pct, v))
     if not signals:
         for s in concentrations:
-            v, f = _aligned(s, grid)
-            use = _usable(v, f)
-            ref = _reference(v, use, ~stopped, min_records)
+            v0, f0 = _aligned(s, grid)
+            ref = _reference(v0, _usable(v0, f0), ~stopped, min_records)
             if np.isfinite(ref):
-                signals.append((s.factor, use, use & (v > nat.stopped_concentration_fraction * ref), ref))
+                v, use = declared_values(s)
+                signals.append((s.factor, use, use & (v > nat.stopped_concentration_fraction * ref), ref, v))
         conc_mode = True
     else:
         conc_mode = False
@@ -1249,25 +1411,26 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
         return []
     if conc_mode:  # any concentration at production level
         looks = np.zeros(len(grid), dtype=bool)
-        for _, _, says, _ in signals:
+        for _, _, says, _, _ in signals:
             looks |= says
     else:  # every parameter that can tell says running
         any_known = np.zeros(len(grid), dtype=bool)
         looks = np.ones(len(grid), dtype=bool)
-        for _, known, says, _ in signals:
+        for _, known, says, _, _ in signals:
             any_known |= known
             looks &= says | ~known
         looks &= any_known
     findings = []
     for a, b in _segments(stopped & looks, grid, step):
+        if not whole[a:b + 1].any():  # only the boundary of a stop: no evidence on its own
+            continue
         start, end = _dt(grid[a]), _dt(grid[b]) + timedelta(seconds=step)
         sl = slice(a, b + 1)
         shown, details = [], {}
-        for factor, known, says, ref in signals:
+        for factor, known, says, ref, v in signals:
             if not says[sl].any():
                 continue
-            v, _ = _aligned(series[factor], grid[sl])
-            mean = float(np.nanmean(v[says[sl]]))
+            mean = float(np.nanmean(v[sl][says[sl]]))
             shown.append(factor)
             details[factor] = {"mean": mean, "reference": ref, "records": int(says[sl].sum())}
         mark_ids = [m.mark_id for m in data.marks
@@ -1277,6 +1440,7 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
             how.append(f"flag F on {_plural(int(flag_f[sl].sum()), resolution + ' record')}")
         if _mark_mask(data.marks, ("stopped",), grid[sl], step).any():
             how.append("a 停运 mark")
+        boundary = int(part[sl].sum())
         parts = []
         for factor in shown:
             d = details[factor]
@@ -1289,9 +1453,13 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
         text = (f"Point {data.point} was declared stopped ({' and '.join(how)}) "
                 f"{_span(start, end, data.tz)} ({_duration((end - start).total_seconds())}), yet "
                 f"{'; '.join(parts)}, so the unit looks like it was running; the national rule 停运期间数据异常 "
-                f"flags data like this.")
+                f"flags data like this."
+                + (f" {_cap(_plural(boundary, resolution + ' interval'))} only partly declared stopped "
+                   f"{'was' if boundary == 1 else 'were'} judged on the declared minutes alone." if boundary else ""))
         evidence = {
             "declared_by": {"flag_f_records": int(flag_f[sl].sum()), "stopped_mark_ids": mark_ids},
+            "partly_declared_intervals": boundary,
+            "judged_on_declared_minutes": by_minutes is not None,
             "signals": details,
             "signal_kind": "concentration" if conc_mode else "parameters",
             "running_flow_min": cfg.running_flow_min,

@@ -55,6 +55,7 @@ __all__ = [
     "detect_channel_clone",
     "detect_day_night",
     "detect_narrow_band",
+    "detect_narrow_spread",
     "detect_parameter_drift",
     "detect_marks_before_exceedance",
     "detect_last_digit",
@@ -108,6 +109,12 @@ RULE_NARROW_BAND = register(Rule(
     "DET-NARROW-BAND", "warning",
     "Values stay for a week within 2 % of the analyser range (long-term narrow-band fluctuation).",
     f"现场监督检查 checklist (长期在量程2%以内变化); {_REF} §5.3, §5.6", _MOD, "S", kind="falsification"))
+RULE_NARROW_SPREAD = register(Rule(
+    "DET-NARROW-SPREAD", "warning",
+    "A pollutant held in a narrow band: for hours its hour-to-hour changes are far smaller than the point's own "
+    "history and its load (flow, velocity, O2, temperature) imply.",
+    f"现场监督检查 checklist (长期在固定值附近窄幅波动); {_REF} §5.3, §5.4 cross-parameter consistency; variance "
+    "ratio test (chi-square)", _MOD, "S/ours", kind="falsification"))
 RULE_AT_DL = register(Rule(
     "DET-AT-DETECTION-LIMIT", "info",
     "Values hover at the method detection limit for a long period.",
@@ -364,6 +371,45 @@ def _day_start(day: np.datetime64, tz: str) -> datetime:
 # ---------------------------------------------------------------------------------------------- 2 step then flat
 
 
+def _in_marks(marks: Sequence[Any], types: Sequence[str], times: np.ndarray, step_s: int) -> np.ndarray:
+    """Intervals ``[t, t + step)`` overlapping a mark of one of ``types``."""
+    out = np.zeros(len(times), dtype=bool)
+    s0 = times.astype("datetime64[s]").astype(np.int64)
+    for m in marks:
+        if m.type in types:
+            a = to_datetime64(m.start).astype("datetime64[s]").astype(np.int64)
+            b = to_datetime64(m.end).astype("datetime64[s]").astype(np.int64)
+            out |= (s0 < b) & (s0 + step_s > a)
+    return out
+
+
+def _daily_regime(t: np.ndarray, x: np.ndarray, stretch_t: np.ndarray, level: float, p: PatternSettings) -> bool:
+    """The flat level is the plant's daily schedule: on at least ``step_regime_min_share`` of the other days
+    with data at the same clock hours, the mean there is within half the minimum jump of ``level``.
+
+    A day-shift plant discharges at one pumped rate by day and a low steady rate (or nothing) at night;
+    the step at the shift change and the flat level after it recur every day. 突升突降后保持平稳 is a
+    change to a level the plant does not otherwise hold (issue 13).
+    """
+    secs = t.astype("datetime64[s]").astype(np.int64)
+    want = stretch_t.astype("datetime64[s]").astype(np.int64)
+    day = 86400
+    span = (secs[-1] - secs[0]) // day + 1 if len(secs) else 0
+    seen = same = 0
+    for k in range(-int(span), int(span) + 1):
+        if k == 0:
+            continue
+        shifted = want + k * day
+        idx = np.searchsorted(secs, shifted)
+        idx = np.clip(idx, 0, len(secs) - 1)
+        hit = secs[idx] == shifted
+        if hit.sum() < max(len(want) // 2, 1):
+            continue
+        seen += 1
+        same += abs(float(x[idx[hit]].mean()) - level) <= 0.5 * p.step_jump_frac * abs(level)
+    return seen > 0 and same >= p.step_regime_min_share * seen
+
+
 @detector("step_flat", codes=[RULE_STEP_FLAT.code])
 def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """突升突降后保持平稳: a jump between levels, then a flat stretch.
@@ -373,6 +419,10 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     and coefficient of variation ``cv``. A step at *i* when ``cv ≤ step_flat_cv``, the window starting one
     hour earlier is not flat (onset), and ``|L1 − L0| / max(|L0|, |L1|) ≥ step_jump_frac``. The episode
     runs while consecutive windows stay flat. Concentrations (gas: 折算) and flow.
+
+    Flow of a plant that is not producing is no flat-lined meter (issue 13): hours inside a ``stopped``
+    mark are left out, and a flat flow at the level the plant holds at the same clock hours on most other
+    days (a day-shift plant's pumped day rate, its low night rate) is its schedule (:func:`_daily_regime`).
 
     Parameters
     ----------
@@ -393,12 +443,17 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """
     p = cfg.patterns
     k, n = p.step_level_hours, p.step_flat_hours
-    names = ("step_jump_frac", "step_level_hours", "step_flat_hours", "step_flat_cv", "step_max_gap_hours")
+    names = ("step_jump_frac", "step_level_hours", "step_flat_hours", "step_flat_cv", "step_max_gap_hours",
+             "step_regime_min_share")
     out: list[Finding] = []
     for factor in sorted(data.hours):
-        if not (is_concentration(factor) or role_of(factor) == "flow"):
+        is_flow = role_of(factor) == "flow"
+        if not (is_concentration(factor) or is_flow):
             continue
         t, x, known, zs_used = _valid_running(data, data.hours[factor], cfg)
+        if is_flow:  # a declared stop is not production: its flat flow says nothing of the meter
+            keep = ~_in_marks(data.marks, ("stopped",), t, _HOUR)
+            t, x = t[keep], x[keep]
         for a, b in _stretches(np.ones(len(t), bool), t, p.step_max_gap_hours * _HOUR):
             seg_t, seg = t[a:b + 1], x[a:b + 1]
             if len(seg) < k + n:
@@ -421,6 +476,8 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                 last = j + n - 1
                 stretch = seg[i:last + 1]
                 level = float(stretch.mean())
+                if is_flow and _daily_regime(t, x, seg_t[i:last + 1], level, p):
+                    continue
                 cv = float(stretch.std() / level)
                 hours = int((seg_t[last] - seg_t[i]).astype(np.int64)) // _HOUR + 1
                 unit = _unit(factor, data.medium)
@@ -838,6 +895,123 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                 out.append(_finding(RULE_AT_DL, data, (factor,), t[a], t[b] + np.timedelta64(_HOUR, "s"),
                                     expl, ev))
     return out
+
+
+# ---------------------------------------------------------------------------------------------- 5b narrow spread
+
+#: Roles that carry a plant's load (regressors of the expected movement of a pollutant).
+_LOAD_ROLES = ("flow", "velocity", "o2", "temperature")
+
+
+def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Least-squares prediction of ``x`` at ``t`` from the point's load channels (NaN where one is missing)."""
+    cols, used = [], []
+    for role in _LOAD_ROLES:
+        s = data.by_role(role)
+        if s is None or not len(s):
+            continue
+        ok = valid_mask(s)
+        idx = np.clip(np.searchsorted(s.times, t), 0, len(s) - 1)
+        v = np.where((s.times[idx] == t) & ok[idx], s.values[idx], np.nan)
+        if np.isfinite(v).mean() >= 0.5 and np.nanstd(v) > 0:
+            cols.append(v)
+            used.append(s.factor)
+    if not cols:
+        return np.full(len(t), float(np.mean(x))), []
+    X = np.column_stack(cols)
+    fit = np.isfinite(X).all(axis=1) & np.isfinite(x)
+    if fit.sum() < 2 * (len(cols) + 1) + 10:
+        return np.full(len(t), float(np.mean(x))), []
+    mu, sd = X[fit].mean(axis=0), X[fit].std(axis=0)
+    A = np.column_stack([np.ones(len(t)), (X - mu) / sd])
+    coef, *_ = np.linalg.lstsq(A[fit], x[fit], rcond=None)
+    return A @ coef, used
+
+
+@detector("narrow_spread", codes=[RULE_NARROW_SPREAD.code])
+def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A pollutant held in a narrow band: changes far below what the point's history and load imply.
+
+    For each pollutant (measured hourly values of valid running hours, consecutive hours only): the
+    hour-to-hour changes ``Δx`` are split into the part the load predicts ``Δp`` (least squares of the
+    pollutant on the point's flow, velocity, O2 and temperature over the whole window) and the rest ``Δe``.
+    The point's honest unexplained movement is the ``spread_history_quantile`` (a lower quartile), over every
+    window of ``spread_window_hours``, of the mean ``Δe²``: honest volatility comes in calmer and busier
+    spells (start-ups, held analyser readings), so a band is judged against the plant's calm windows, not
+    its typical one. A window is narrow
+    when ``mean(Δx²) ≤ spread_ratio_max² · (mean(Δp²) + median mean(Δe²))``: the reported values moved far
+    less than the load moved them and than the plant's own history moves them (a set-point is not held to
+    a fraction of its own noise). Windows where the expected movement is below the analyser's resolution
+    are not judged (quantisation, not a band). Overlapping narrow windows form one finding.
+
+    Worked example: NOx around 30 mg/m³ whose hourly changes have an RMS of 0.9 mg/m³ on ordinary days
+    and whose load swings predict 0.5 mg/m³ more; for 10 hours it moves by 0.06 mg/m³ an hour: ratio
+    0.06 / √(0.81 + 0.25) = 0.06 → narrow.
+
+    References
+    ----------
+    Reference notes §5.3 on-site inspection checklist: "long-term fluctuation in a narrow band around a
+    fixed value"; §5.4 cross-parameter consistency (pollutants move with the load); the variance ratio of
+    Gaussian changes is chi-square distributed (Kendall & Stuart vol. 2).
+    """
+    p = cfg.patterns
+    w = p.spread_window_hours
+    out: list[Finding] = []
+    names = ("spread_window_hours", "spread_ratio_max", "spread_min_history_hours")
+    for factor in sorted(data.hours):
+        if not is_concentration(factor):
+            continue
+        t, x, known, _ = _valid_running(data, data.hours[factor], cfg, use_zs=False)
+        if len(t) < w + 1:
+            continue
+        pred, used = _load_prediction(data, t, x)
+        secs = t.astype("datetime64[s]").astype(np.int64)
+        step_ok = (np.diff(secs) == _HOUR) & np.isfinite(pred[1:]) & np.isfinite(pred[:-1])
+        dx = np.diff(x)
+        dp = np.where(step_ok, np.diff(pred), np.nan)
+        de2 = (dx - dp) ** 2
+        if step_ok.sum() < p.spread_min_history_hours:
+            continue
+        k = w - 1  # changes in a window of w hours
+        if len(dx) < k:
+            continue
+        ok_w = sliding_window_view(step_ok, k).all(axis=1)
+        if not ok_w.any():
+            continue
+        obs = sliding_window_view(np.where(step_ok, dx * dx, 0.0), k).mean(axis=1)
+        load = sliding_window_view(np.where(step_ok, dp * dp, 0.0), k).mean(axis=1)
+        res = sliding_window_view(np.where(step_ok, de2, 0.0), k).mean(axis=1)
+        base = float(np.quantile(res[ok_w], p.spread_history_quantile))
+        expected = load + base
+        src = data.minutes.get(factor)
+        resolution = _native_resolution(src.values if src is not None and len(src) else x)
+        narrow = ok_w & (obs <= p.spread_ratio_max ** 2 * expected) & (np.sqrt(expected) >= resolution)
+        for a, b in _stretches(narrow, np.arange(len(narrow)) * _HOUR, _HOUR):
+            first, last = a, b + k  # hour indices
+            ratio = float(np.sqrt(obs[a:b + 1].mean() / expected[a:b + 1].mean()))
+            seg = x[first:last + 1]
+            unit = _unit(factor, data.medium)
+            hours = last - first + 1
+            load_note = (f"and its load ({', '.join(used)}) implied {_num(float(np.sqrt(load[a:b + 1].mean())))} "
+                         f"{unit} more" if used else "(no load channel to compare with)")
+            expl = (f"For {hours} hours from {_local(t[first], data.tz)} ({data.tz}), hourly {factor} at point "
+                    f"{data.point} stayed between {_num(float(seg.min()))} and {_num(float(seg.max()))} {unit}, "
+                    f"changing by {_num(float(np.sqrt(obs[a:b + 1].mean())))} {unit} an hour (RMS), where its own "
+                    f"history moves it by {_num(float(np.sqrt(base)))} {unit} an hour {load_note}: "
+                    f"{ratio:.2f} of the expected movement, a band held narrower than the plant's own noise.")
+            ev = {"hours": hours, "ratio": ratio, "rms_change": float(np.sqrt(obs[a:b + 1].mean())),
+                  "history_rms_change": float(np.sqrt(base)),
+                  "load_rms_change": float(np.sqrt(load[a:b + 1].mean())), "load_channels": used,
+                  "min": float(seg.min()), "max": float(seg.max()), "unit": unit, "resolution": resolution,
+                  "running_known": known, "settings": _settings(cfg, names)}
+            out.append(_finding(RULE_NARROW_SPREAD, data, (factor,), t[first], t[last] + np.timedelta64(_HOUR, "s"),
+                                expl, ev))
+    return out
+
+
+def _native_resolution(values: np.ndarray) -> float:
+    d = last_digit_resolution(values)
+    return 0.0 if d is None else 10.0 ** -d
 
 
 # ---------------------------------------------------------------------------------------------- 6 parameter drift

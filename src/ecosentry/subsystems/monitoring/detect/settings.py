@@ -40,6 +40,15 @@ class NationalSettings(BaseModel):
     constant_on_minutes: bool = True
     #: Roles checked for constant values: concentration (measured and 折算), velocity, O2 (notes §5.2 [S]).
     constant_roles: tuple[str, ...] = ("concentration", "velocity", "o2")
+    #: Quantised low readings (ours; the national rule, notes §5.2, says nothing of the detection limit or the
+    #: analyser's resolution): a constant run at a value at most this many resolution steps above the detection
+    #: limit (or zero) may be the analyser's quantisation, e.g. NH3-N or TP at 0.01 mg/L reporting 0.08 for
+    #: hours. 50 steps = readings with two significant digits, where one step is already ≥ 2 % of the value.
+    constant_quantised_steps: float = 50.0
+    #: ... and such a run is explained when a series with this factor's own repeat rate (the share of
+    #: successive analyser readings, one per measuring cycle, that repeat the previous one, outside the run)
+    #: would give a run of as many readings somewhere in the window at least this likely (ours; 1 %).
+    constant_chance_min: float = 0.01
     #: Half-month window of the range rule: ``"calendar"`` = local 1st–15th and 16th–end of month,
     #: ``"rolling"`` = every window of ``range_window_days`` starting at a valid hour (ours; the national
     #: text says only "半月").
@@ -110,6 +119,9 @@ class PatternSettings(BaseModel):
     step_flat_cv: float = 0.01
     #: Valid hours further apart than this break a stretch [h] (ours).
     step_max_gap_hours: int = 2
+    #: Flow only: a flat level held at the same clock hours on at least this share of the other days is the
+    #: plant's daily schedule, not a step (ours; "the same level" = within half of ``step_jump_frac``).
+    step_regime_min_share: float = 0.5
 
     # ------------------------------------------------------------ cross-channel clone (§5.4, §5.6)
     #: Pearson r on hourly levels within a local day at or above this (§5.6: r > 0.99, ours).
@@ -157,6 +169,17 @@ class PatternSettings(BaseModel):
     #: concentration on a wide range, a scrubbed flue temperature or pH naturally move less than 2 % of range
     #: in a week; a fixed or replayed value moves less than a tenth of its own level.
     narrow_level_frac: float = 0.10
+    #: Narrow spread (``DET-NARROW-SPREAD``, ours): a window of this many consecutive running hours ...
+    spread_window_hours: int = 8
+    #: ... whose hour-to-hour changes have an RMS at most this fraction of what the point's own history and its
+    #: load imply (variance ratio ≤ 0.04; for honest, roughly independent changes over 7 steps the chance is
+    #: about 3·10⁻⁵ per window: chi-square with 7 degrees of freedom below 7 × 0.04).
+    spread_ratio_max: float = 0.2
+    #: The point's history must hold at least this many hour-to-hour changes to judge (ours; two days).
+    spread_min_history_hours: int = 48
+    #: The point's own movement is this quantile of its windows' mean squared unexplained changes (ours; the
+    #: calmer quarter: honest volatility clusters, so the median would make calm honest spells look narrow).
+    spread_history_quantile: float = 0.25
     #: Hovering at the method detection limit: values at most this multiple of the detection limit (ours).
     dl_hover_factor: float = 2.0
     #: ... for at least this long [h] (one week, ours).

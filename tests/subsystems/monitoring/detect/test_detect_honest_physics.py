@@ -1,0 +1,260 @@
+"""Physical facts of honest plants that are not falsification (issue 13), each on a hand-made worked case:
+stops that begin and end at any minute, analysers that report low values at their resolution and hold one
+value per measuring cycle, day-shift plants that stop discharging at night; and the two subtle frauds the
+detectors must still find (a pollutant held in a narrow band, a pollutant channel copied from another)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from ecosentry.subsystems.monitoring.detect import national as nat
+from ecosentry.subsystems.monitoring.detect import patterns as pat
+from ecosentry.subsystems.monitoring.detect.model import Mark, PointData, Series, to_datetime64
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+
+UTC = timezone.utc
+#: 2024-03-01 00:00 UTC = 08:00 in Asia/Shanghai.
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+CFG = DetectorSettings()
+COD, NH3N, TP, WFLOW = "w01018", "w21003", "w21011", "w00000"
+SO2, NOX, DUST, O2, FLOW, VEL, TEMP = "a21026", "a21002", "a34013", "a19001", "a00000", "a01011", "a01012"
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def minute_series(factor: str, values, flags=None) -> Series:
+    values = np.asarray(values, dtype=float)
+    times = to_datetime64(T0) + np.arange(len(values)) * np.timedelta64(60, "s")
+    return Series(factor, times, values, tuple(flags) if flags is not None else ())
+
+
+def hourly_of(s: Series) -> Series:
+    """Hourly means of a minute series (whole hours from T0); an hour with any F minute is flagged F, the
+    worst case of a flag roll-up."""
+    n = len(s) // 60
+    v = s.values[:n * 60].reshape(n, 60).mean(axis=1)
+    flags = s.flag_array()[:n * 60].reshape(n, 60)
+    hf = tuple("F" if (row == "F").any() else "N" for row in flags) if s.flags else ()
+    times = to_datetime64(T0) + np.arange(n) * np.timedelta64(3600, "s")
+    return Series(s.factor, times, v, hf)
+
+
+def point(minutes: dict[str, Series], medium: str, marks=(), hours: bool = True) -> PointData:
+    return PointData(point="P1", medium=medium, minutes=minutes if hours else {},
+                     hours={f: hourly_of(s) for f, s in minutes.items()} if hours else minutes,
+                     marks=list(marks))
+
+
+def codes(findings) -> list[str]:
+    for f in findings:
+        json.dumps(f.to_json())
+    return [f.code for f in findings]
+
+
+# ---------------------------------------------------------------------------------------------- 1 stops at any minute
+
+def water_with_stop(a: int, b: int, *, stop_flow: bool = True, flag: bool = True, n: int = 48 * 60):
+    """Wastewater flow 50 L/s and COD 30 mg/L over two days; declared stopped over minutes [a, b) by a mark
+    (and flag F on those minutes); the flow really is 0 there when ``stop_flow``."""
+    rng = np.random.default_rng(3)
+    flow = 50.0 + rng.normal(0, 1.0, n)
+    cod = 30.0 + rng.normal(0, 1.0, n)
+    if stop_flow:
+        flow[a:b] = 0.0
+    flags = np.array(["N"] * n, dtype=object)
+    if flag:
+        flags[a:b] = "F"
+    series = {WFLOW: minute_series(WFLOW, flow, flags), COD: minute_series(COD, cod, flags)}
+    return series, [Mark("stopped", at(a), at(b), mark_id=7)]
+
+
+def test_a_real_stop_beginning_and_ending_inside_hours_is_not_data_while_stopped():
+    # stop 10:25–20:40 (minutes 625–1240): the hours 10:00 and 20:00 mix running and stopped minutes and
+    # their hourly means (flow 29 and 33 L/s, above 0.2 × 50) looked like production to the old rule
+    series, marks = water_with_stop(625, 1240)
+    data = point(series, "water", marks)
+    assert data.hours[WFLOW].values[10] > 0.2 * 50 and data.hours[WFLOW].values[20] > 0.2 * 50
+    assert codes(nat.detect_data_while_stopped(data, CFG)) == []
+
+
+def test_a_false_stop_mark_is_found_and_its_boundary_hours_are_judged_on_the_declared_minutes():
+    # the same mark while the plant discharges on: every declared minute shows production
+    series, marks = water_with_stop(625, 1240, stop_flow=False)
+    [f] = nat.detect_data_while_stopped(point(series, "water", marks), CFG)
+    assert f.code == "DET-STOPPED-DATA"
+    assert (f.start, f.end) == (at(600), at(1260))  # 10:00 to 21:00: the boundary hours join the run
+    assert f.evidence["partly_declared_intervals"] == 2 and f.evidence["judged_on_declared_minutes"]
+    assert f.evidence["signals"][WFLOW]["mean"] == pytest.approx(50.0, abs=0.5)
+    assert "judged on the declared minutes alone" in f.explanation
+
+
+def test_a_stop_mark_a_few_minutes_off_the_real_stop_is_no_evidence():
+    # the operator marks 10:25–20:40, the plant really stops at 10:29 and restarts at 20:31: the declared
+    # minutes of the two boundary hours are mostly stopped, the whole hours between fully stopped
+    series, _ = water_with_stop(629, 1231, flag=False)
+    data = point(series, "water", [Mark("stopped", at(625), at(1240))])
+    assert codes(nat.detect_data_while_stopped(data, CFG)) == []
+
+
+def test_hourly_data_only_the_partly_marked_hour_is_no_evidence_but_whole_hours_are():
+    series, marks = water_with_stop(625, 1240, flag=False)
+    hourly = {f: hourly_of(s) for f, s in series.items()}
+    data = PointData(point="P1", medium="water", hours=hourly, marks=marks)
+    assert codes(nat.detect_data_while_stopped(data, CFG)) == []
+    # a false mark over the same minutes: only the whole hours 11:00–20:00 are evidence
+    series, marks = water_with_stop(625, 1240, stop_flow=False, flag=False)
+    data = PointData(point="P1", medium="water", hours={f: hourly_of(s) for f, s in series.items()}, marks=marks)
+    [f] = nat.detect_data_while_stopped(data, CFG)
+    assert (f.start, f.end) == (at(660), at(1200))
+
+
+# ---------------------------------------------------------------------------------------------- 2 quantised low readings
+
+def analyser(level: np.ndarray, decimals: int, cycle: int, seed: int = 5) -> np.ndarray:
+    """An online analyser: one analysis per ``cycle`` minutes of ``level`` with noise of 1.5 resolution
+    steps, rounded to ``decimals`` and held until the next analysis."""
+    rng = np.random.default_rng(seed)
+    n = len(level)
+    step = 10.0 ** -decimals
+    sample = np.arange(n) // cycle * cycle
+    reading = np.round((level + rng.normal(0, 1.5 * step, n)) / step) * step
+    return np.maximum(reading[sample], 0.0)
+
+
+def water_point(nh3n: np.ndarray, cod: np.ndarray | None = None) -> PointData:
+    n = len(nh3n)
+    flow = 60.0 + np.random.default_rng(9).normal(0, 1.0, n)
+    cod = 25.0 + np.random.default_rng(8).normal(0, 1.0, n) if cod is None else cod
+    return point({NH3N: minute_series(NH3N, nh3n), WFLOW: minute_series(WFLOW, flow),
+                  COD: minute_series(COD, np.round(cod, 1))}, "water")
+
+
+def test_nh3n_at_its_resolution_repeating_for_4_hours_is_the_analyser_not_a_constant():
+    n = 5 * 1440
+    nh3n = analyser(np.full(n, 0.10), 2, 60)
+    nh3n[2 * 1440:2 * 1440 + 240] = 0.09  # four successive hourly analyses read 0.09
+    data = water_point(nh3n)
+    assert "DET-CONST-4H" not in codes(nat.detect_constant_value(data, CFG))
+    # the same held value with the quantisation rule switched off is the national 恒值
+    off = DetectorSettings.from_mapping({"national": {"constant_quantised_steps": 0}})
+    assert "DET-CONST-4H" in codes(nat.detect_constant_value(data, off))
+
+
+def test_a_value_held_within_one_measuring_cycle_is_one_reading():
+    n = 3 * 1440
+    nh3n = analyser(np.full(n, 0.25), 2, 60)
+    st = nat._readings(minute_series(NH3N, nh3n).times, nh3n, np.ones(n, bool), 60)
+    assert st.cycle_s == 3600 and st.resolution == pytest.approx(0.01)
+    assert st.readings == pytest.approx(72, abs=1)  # one reading an hour, not 4,320
+    assert 0.05 < st.repeat_share < 0.5
+
+
+def test_a_stuck_low_reading_far_longer_than_its_repeat_rate_explains_is_still_found():
+    n = 5 * 1440
+    nh3n = analyser(np.full(n, 0.10), 2, 60)
+    nh3n[2 * 1440:2 * 1440 + 14 * 60] = 0.09  # 14 analyses in a row: 120 × p¹³ ≪ 1 %
+    [f] = [f for f in nat.detect_constant_value(water_point(nh3n), CFG) if f.factor == NH3N]
+    assert f.code == "DET-CONST-4H" and f.evidence["hours"] >= 14
+
+
+def test_a_stuck_high_reading_is_found_whatever_the_repeat_rate():
+    n = 5 * 1440
+    cod = analyser(30.0 + np.random.default_rng(2).normal(0, 0.9, n), 1, 60)  # 3 % analytical noise
+    cod[2 * 1440:2 * 1440 + 300] = 30.0  # 30.0 mg/L is 300 steps of 0.1: no quantisation explains it
+    nh3n = analyser(np.full(n, 0.2), 2, 60)
+    found = [f for f in nat.detect_constant_value(water_point(nh3n, cod), CFG) if f.factor == COD]
+    assert [f.code for f in found] == ["DET-CONST-4H"]
+
+
+def test_a_gas_analyser_read_every_minute_stuck_for_4_hours_is_found():
+    n = 2 * 1440
+    rng = np.random.default_rng(4)
+    dust = np.round(np.maximum(2.0 + rng.normal(0, 0.15, n), 0), 1)  # 0.1 mg/m³ resolution, repeats often
+    dust[1440:1440 + 250] = 1.9
+    o2 = np.round(7.0 + rng.normal(0, 0.2, n), 2)
+    flow = np.round(80 + rng.normal(0, 2, n), 2)
+    data = point({DUST: minute_series(DUST, dust), O2: minute_series(O2, o2), FLOW: minute_series(FLOW, flow)},
+                 "gas")
+    found = [f for f in nat.detect_constant_value(data, CFG) if f.factor == DUST]
+    assert [f.code for f in found] == ["DET-CONST-4H"]
+
+
+# ---------------------------------------------------------------------------------------------- 3 day-shift flow
+
+def day_shift(days: int = 5, seed: int = 6) -> dict[str, np.ndarray]:
+    """Hourly flow of a day-shift plant: 100 L/s from 08:00 to 20:00 local (00:00–12:00 UTC), 25 L/s of
+    steady base discharge at night, pumped (0.3 % noise); COD varying with production."""
+    rng = np.random.default_rng(seed)
+    hour_utc = np.arange(days * 24) % 24
+    day = hour_utc < 12
+    flow = np.where(day, 100.0, 25.0) * (1 + 0.003 * rng.standard_normal(days * 24))
+    cod = np.where(day, 30.0, 20.0) * (1 + 0.08 * rng.standard_normal(days * 24))
+    return {WFLOW: flow, COD: cod}
+
+
+def hourly_point(ch: dict[str, np.ndarray], medium: str = "water", marks=()) -> PointData:
+    times = to_datetime64(T0) + np.arange(len(next(iter(ch.values())))) * np.timedelta64(3600, "s")
+    return PointData(point="P1", medium=medium, hours={f: Series(f, times, v) for f, v in ch.items()},
+                     marks=list(marks))
+
+
+def test_the_steady_day_and_night_flow_of_a_day_shift_plant_is_no_step_then_flat():
+    data = hourly_point(day_shift())
+    old = DetectorSettings.from_mapping({"patterns": {"step_regime_min_share": 2.0}})  # regime check off
+    assert "DET-STEP-FLAT" in codes(pat.detect_step_flat(data, old))
+    assert codes(pat.detect_step_flat(data, CFG)) == []
+
+
+def test_a_flow_that_steps_to_a_level_the_plant_never_holds_is_still_found():
+    ch = day_shift()
+    ch[WFLOW][2 * 24 + 12:2 * 24 + 24] = 60.0 * (1 + 0.001 * np.random.default_rng(1).standard_normal(12))
+    [f] = pat.detect_step_flat(hourly_point(ch), CFG)
+    assert f.code == "DET-STEP-FLAT" and f.factor == WFLOW and f.start == at((2 * 24 + 12) * 60)
+
+
+def test_flat_flow_inside_a_stop_mark_is_not_judged():
+    ch = day_shift()
+    ch[WFLOW][2 * 24 + 12:2 * 24 + 24] = 60.0 * (1 + 0.001 * np.random.default_rng(1).standard_normal(12))
+    marks = [Mark("stopped", at((2 * 24 + 12) * 60 - 20), at((2 * 24 + 24) * 60 + 10))]
+    assert codes(pat.detect_step_flat(hourly_point(ch, marks=marks), CFG)) == []
+
+
+# ---------------------------------------------------------------------------------------------- 4a narrow band
+
+def gas_plant(days: int = 4, seed: int = 1, base_load: bool = False) -> dict[str, np.ndarray]:
+    """Hourly flue gas of a load-following (or base-load) unit: velocity, flow, O2, temperature follow the
+    load; NOx follows the load and a slow controller wander (AR(1)) with analyser noise."""
+    rng = np.random.default_rng(seed)
+    n = days * 24
+    hour = np.arange(n) % 24
+    load = np.full(n, 0.93) if base_load else 0.75 + 0.2 * np.sin((hour - 6) / 24 * 2 * np.pi)
+    load = load + 0.02 * rng.standard_normal(n)
+    wander = np.zeros(n)
+    for i in range(1, n):
+        wander[i] = 0.8 * wander[i - 1] + 0.6 * 0.03 * rng.standard_normal()
+    vel = 14 * (0.15 + 0.85 * load)
+    nox = 30 * (0.85 + 0.15 * load / load.mean()) * np.exp(wander) * (1 + 0.005 * rng.standard_normal(n))
+    return {VEL: np.round(vel, 2), FLOW: np.round(vel * 6, 2), O2: np.round(4 + 6 * (1 - load), 2),
+            TEMP: np.round(50 + 7 * load, 1), NOX: np.round(nox, 1)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("base_load", [False, True])
+def test_an_honest_plant_has_no_narrow_spread(seed, base_load):
+    assert codes(pat.detect_narrow_spread(hourly_point(gas_plant(seed=seed, base_load=base_load), "gas"), CFG)) == []
+
+
+def test_a_pollutant_held_in_a_narrow_band_for_twelve_hours_is_found():
+    ch = gas_plant(seed=2)
+    a = 2 * 24 + 3
+    ch[NOX][a:a + 12] = np.round(31.0 + np.random.default_rng(0).uniform(-0.1, 0.1, 12), 1)  # ±0.05 % of range
+    [f] = pat.detect_narrow_spread(hourly_point(ch, "gas"), CFG)
+    assert f.code == "DET-NARROW-SPREAD" and f.factor == NOX and f.kind == "falsification"
+    assert at(a * 60) <= f.start and f.end <= at((a + 12) * 60)
+    assert f.evidence["ratio"] < 0.2 and set(f.evidence["load_channels"]) >= {FLOW, O2}
