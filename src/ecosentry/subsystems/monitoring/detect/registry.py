@@ -197,6 +197,11 @@ def run_detectors(
 _SIGN_KINDS = frozenset({"falsification", "data_quality", "statistical"})
 _KIND_RANK = {"falsification": 3, "data_quality": 2, "statistical": 1, "process_change": 0}
 _SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
+#: Severity of a statistical anomaly that no independent sign corroborates (issue 13: a statistical anomaly
+#: alone has no meaning; "unusual for this series" is what every plant's start-up, load change or night shift
+#: also is). It stays visible on the point and in ``ecosentry detect``, and raises no alarm (the detection job
+#: alarms from ``warning`` up); corroborated, it keeps the detector's severity.
+LONE_STATISTICAL = "info"
 
 
 def corroborate(findings: Sequence[Finding], slack: timedelta = timedelta(0)) -> list[Finding]:
@@ -214,6 +219,9 @@ def corroborate(findings: Sequence[Finding], slack: timedelta = timedelta(0)) ->
     findings : sequence of Finding
     slack : datetime.timedelta
         Spans closer than this count as overlapping. [s]
+
+    A statistical anomaly that no sign of another family corroborates is lowered to
+    :data:`LONE_STATISTICAL` (``info``).
 
     Returns
     -------
@@ -238,8 +246,15 @@ def corroborate(findings: Sequence[Finding], slack: timedelta = timedelta(0)) ->
                     continue
                 support.setdefault(a, set()).add(fb.code)
                 support.setdefault(b, set()).add(fa.code)
-    return [replace(f, corroborated_by=tuple(sorted(support[i]))) if i in support else f
-            for i, f in enumerate(findings)]
+    out = []
+    for i, f in enumerate(findings):
+        if i in support:
+            f = replace(f, corroborated_by=tuple(sorted(support[i])))
+        elif f.kind == "statistical" and _SEVERITY_RANK.get(f.severity, 0) > _SEVERITY_RANK[LONE_STATISTICAL]:
+            # unusual for the series and nothing else on the window: a hint for the analyst, not a warning
+            f = replace(f, severity=LONE_STATISTICAL)
+        out.append(f)
+    return out
 
 
 def rank_key(f: Finding) -> tuple:
