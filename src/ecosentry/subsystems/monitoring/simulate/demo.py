@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
 from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
+from ecosentry.subsystems.monitoring.simulate.profiles import Episode
 from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
 from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet
 from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
@@ -18,17 +19,36 @@ def demo(options: DemoOptions) -> DemoPlan:
 
 def _cn(o: DemoOptions) -> DemoPlan:
     # the demo's points go live now, with the history they back-fill: data are expected from then on
-    fleet = demo_fleet(o.size, connected_at=datetime.now(timezone.utc) - timedelta(hours=o.backfill_hours))
+    now = datetime.now(timezone.utc)
+    fleet = demo_fleet(o.size, connected_at=now - timedelta(hours=o.backfill_hours))
+    episodes = staged_violations(fleet, now, o.backfill_hours)
 
     async def run(svc, stop) -> None:
         await run_fleet(fleet, "127.0.0.1", svc.hj212_port, stop=stop, backfill_hours=o.backfill_hours,
-                        rtd_interval=10)
+                        rtd_interval=10, episodes=episodes)
 
     return DemoPlan(
         fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
         # every simulated logger connects from 127.0.0.1: the per-address bound must admit them all
         settings={"hj212_max_connections_per_peer": max(64, 2 * o.size)},
         banner=lambda svc: [f"HJ 212 on 127.0.0.1:{svc.hj212_port} · {o.size} simulated loggers"])
+
+
+def staged_violations(fleet: dict, now: datetime, backfill_hours: float) -> dict[str, list[Episode]]:
+    """What the demo shows a regulator at once: the first flue-gas point's desulfurisation fails from the last
+    complete hour of the history it sends first until two hours into the live data (SO2 × 2.5, over its hourly
+    limit): an exceedance alarm on the first detection passes, cleared by the data when the episode ends. Nothing
+    when the history is shorter than two hours."""
+    if backfill_hours < 2:
+        return {}
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    for ent in fleet.get("enterprises", []):
+        for outlet in ent.get("outlets", []):
+            if outlet.get("medium") != "gas":
+                continue
+            for p in outlet.get("points", []):
+                return {str(p["mn"]): [Episode("a21026", hour - timedelta(hours=1), hour + timedelta(hours=2), 2.5)]}
+    return {}
 
 
 def _vn(o: DemoOptions) -> DemoPlan:

@@ -122,6 +122,17 @@ GAS_CODES = tuple(c.code for c in _GAS_CHANNELS) + ("a00000",)
 WATER_CODES = tuple(c.code for c in _WATER_CHANNELS)
 
 
+@dataclass(frozen=True)
+class Episode:
+    """A staged violation: ``factor`` multiplied by ``factor_scale`` over ``[start, end)`` (the demo's exceedance:
+    the plant's treatment fails for a while; the rest of the physics is unchanged)."""
+
+    factor: str
+    start: datetime
+    end: datetime
+    factor_scale: float
+
+
 class PointProfile:
     """
     Deterministic signal source for one monitoring point (one data logger).
@@ -172,6 +183,8 @@ class PointProfile:
         self.wet_fgd = wet_fgd
         self.tz = tz
         self.p_atm = float(p_atm)
+        #: Staged violations (:class:`Episode`), none by default.
+        self.episodes: list[Episode] = []
         self._zone = ZoneInfo(tz)
         self._seed = int.from_bytes(hashlib.blake2b(mn.encode("utf-8"), digest_size=8).digest(), "little")
 
@@ -331,6 +344,9 @@ class PointProfile:
 
         x = self._centre + self._k_load * load[:, None] + self._k_drift * drift + self._k_noise * noise
         np.clip(x, self._lo, self._hi, out=x)
+        for ep in self.episodes:  # a violation staged for the demo, past the plant's own bounds: one factor scaled
+            inside = (epoch >= ep.start.timestamp()) & (epoch < ep.end.timestamp())
+            x[inside, self._col[ep.factor]] *= ep.factor_scale
 
         zs = None
         if self.medium == "gas":

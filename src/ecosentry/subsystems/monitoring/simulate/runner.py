@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from rich.console import Console
 
 from ecosentry.subsystems.monitoring.simulate.logger import LoggerConfig, VirtualLogger
-from ecosentry.subsystems.monitoring.simulate.profiles import gas_profile, water_profile
+from ecosentry.subsystems.monitoring.simulate.profiles import Episode, gas_profile, water_profile
 
 
-def fleet_loggers(fleet: dict, host: str, port: int, *, rtd_interval: int | None = None) -> Iterator[VirtualLogger]:
+def fleet_loggers(fleet: dict, host: str, port: int, *, rtd_interval: int | None = None,
+                  episodes: dict[str, list[Episode]] | None = None) -> Iterator[VirtualLogger]:
     for ent in fleet.get("enterprises", []):
         for outlet in ent.get("outlets", []):
             for p in outlet.get("points", []):
@@ -26,12 +27,15 @@ def fleet_loggers(fleet: dict, host: str, port: int, *, rtd_interval: int | None
                                           duct_area=outlet.get("duct_area") or 10.0)
                 else:
                     profile = water_profile(cfg.mn)
+                profile.episodes = list((episodes or {}).get(cfg.mn, ()))
                 yield VirtualLogger(cfg, profile, host, port)
 
 
 async def run_fleet(fleet: dict, host: str, port: int, *, stop: asyncio.Event, backfill_hours: float = 0.0,
-                    rtd_interval: int | None = None, console: Console | None = None) -> list[VirtualLogger]:
-    loggers = list(fleet_loggers(fleet, host, port, rtd_interval=rtd_interval))
+                    rtd_interval: int | None = None, console: Console | None = None,
+                    episodes: dict[str, list[Episode]] | None = None) -> list[VirtualLogger]:
+    """Run the fleet's loggers until ``stop``; ``episodes``: staged violations by MN."""
+    loggers = list(fleet_loggers(fleet, host, port, rtd_interval=rtd_interval, episodes=episodes))
     tasks = [asyncio.create_task(lg.run(stop, backfill_hours=backfill_hours)) for lg in loggers]
     if console is not None:
         console.print(f"{len(loggers)} virtual loggers → {host}:{port}")
