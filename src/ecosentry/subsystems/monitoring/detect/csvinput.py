@@ -42,6 +42,7 @@ from ecosentry.subsystems.monitoring.offline.csvio import (
     DataColumns,
     DataRow,
     iter_data_rows,
+    parse_number,
     parse_time,
     read_data_columns,
     read_marks,
@@ -244,7 +245,7 @@ def read_nab(
                 time = parse_time(fields[it], zone)
             except ValueError:
                 raise AuditInputError(path, line, f"bad timestamp {fields[it]!r} (ISO 8601 expected)") from None
-            raw.add(time, _number(fields[iv], path, line, "value", required=False), None, None)
+            raw.add(time, parse_number(fields[iv], path, line, "value", required=False), None, None)
             count += 1
             if on_progress is not None and count % 10_000 == 0:
                 on_progress(10_000)
@@ -268,7 +269,7 @@ def read_limits(path: Path) -> tuple[dict[tuple[str, str], float], dict[tuple[st
         kind = get("kind").strip().lower()
         if kind not in LIMIT_KINDS:
             raise AuditInputError(path, line, f"kind {kind!r} is not one of {', '.join(LIMIT_KINDS)}")
-        limit = _number(get("limit"), path, line, "limit", required=True)
+        limit = parse_number(get("limit"), path, line, "limit", required=True)
         if limit <= 0:
             raise AuditInputError(path, line, f"limit {limit} is not positive")
         target = hourly if kind == "hour" else daily
@@ -289,8 +290,8 @@ def read_ranges(path: Path) -> dict[tuple[str, str], tuple[float | None, float |
     ranges: dict[tuple[str, str], tuple[float | None, float | None]] = {}
     for line, get in _rows(path, ("point", "factor", "low", "high")):
         key = (_text(get, "point", path, line), _text(get, "factor", path, line))
-        low = _number(get("low"), path, line, "low", required=False)
-        high = _number(get("high"), path, line, "high", required=False)
+        low = parse_number(get("low"), path, line, "low", required=False)
+        high = parse_number(get("high"), path, line, "high", required=False)
         if low is not None and high is not None and not low < high:
             raise AuditInputError(path, line, f"low {low} is not below high {high}")
         ranges[key] = (low, high)
@@ -320,7 +321,7 @@ def read_parameters(
         point = _text(get, "point", path, line)
         factor = get("factor").strip() or "*"
         name = _text(get, "name", path, line)
-        value = _number(get("value"), path, line, "value", required=True)
+        value = parse_number(get("value"), path, line, "value", required=True)
         when = get("time").strip()
         if not when:
             registered[point][factor][name] = value
@@ -700,16 +701,3 @@ def _text(get: Callable[[str], str], column: str, path: Path, line: int) -> str:
     return value
 
 
-def _number(text: str | None, path: Path, line: int, column: str, *, required: bool) -> float | None:
-    s = (text or "").strip()
-    if not s:
-        if required:
-            raise AuditInputError(path, line, f"column {column!r} is empty")
-        return None
-    try:
-        x = float(s)
-    except ValueError:
-        raise AuditInputError(path, line, f"column {column!r}: {s!r} is not a number") from None
-    if not math.isfinite(x):
-        raise AuditInputError(path, line, f"column {column!r}: {s!r} is not a finite number")
-    return x

@@ -109,7 +109,7 @@ def parse_time(text: str, zone: tzinfo) -> datetime:
     return dt.astimezone(zone)
 
 
-def _parse_number(text: str | None, path: Path, line: int, column: str, *, required: bool) -> float | None:
+def parse_number(text: str | None, path: Path, line: int, column: str, *, required: bool) -> float | None:
     s = (text or "").strip()
     if not s:
         if required:
@@ -176,10 +176,10 @@ def iter_data_rows(
                 time = parse_time(fields[it], zone)
             except ValueError:
                 raise AuditInputError(path, line, f"bad time {fields[it]!r} (ISO 8601 expected)") from None
-            value = _parse_number(fields[iv], path, line, "value", required=False)
+            value = parse_number(fields[iv], path, line, "value", required=False)
             flag = fields[iflag].strip() or None if iflag is not None and iflag < len(fields) else None
             zs = (
-                _parse_number(fields[izs], path, line, "zs_value", required=False)
+                parse_number(fields[izs], path, line, "zs_value", required=False)
                 if izs is not None and izs < len(fields) else None
             )
             yield DataRow(line, point, factor, time, value, flag, zs)
