@@ -22,6 +22,7 @@ SUBSYSTEM = Subsystem(
     name="monitoring",
     title=N_("Automatic monitoring"),
     schema=f"{_M}.schema",
+    migrations=f"{_M}.migrations",
     sinks={"observations": f"{_M}.pipeline.sink:ObservationSink.from_settings",
            "vn-file": f"{_M}.vn.sink:VnFileSink.from_settings"},
     catalogue=tuple(f"{_M}.{m}" for m in (
