@@ -44,7 +44,7 @@ detection: NAB"), never per series; the detector does not read labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -136,6 +136,9 @@ class Alarm:
         Robust σ of the baseline window.
     baseline_samples : int
         How many past values the baseline used.
+    record : float
+        Largest value of the test's statistic over the past ``window`` rows, which the novelty rule made the
+        alarm beat (``NaN`` when the rule is off for the test).
     """
 
     index: int
@@ -147,9 +150,17 @@ class Alarm:
     baseline: float
     sigma: float
     baseline_samples: int
+    record: float = float("nan")
 
     def reason(self, span: str = "") -> str:
         """One sentence with the numbers (``span`` names the baseline duration, e.g. ``"24 h"``)."""
+        text = self._finding(span)
+        if np.isfinite(self.record) and self.record > 0:
+            unit = "×" if self.kind == "variance" else " robust σ"
+            text += f"; the most this test had seen in the baseline window was {self.record:.1f}{unit}"
+        return text
+
+    def _finding(self, span: str) -> str:
         past = f"the past {span} ({self.baseline_samples} values)" if span else f"the past {self.baseline_samples} values"
         if self.kind == "spike":
             side = "above" if self.statistic > 0 else "below"
@@ -287,6 +298,46 @@ def _recent(x: np.ndarray, k: int, fn) -> np.ndarray:
     return out
 
 
+def past_max(a: np.ndarray, window: int) -> np.ndarray:
+    """Largest value of ``a`` over the ``window`` rows before each row: ``out[i] = max(a[i-window:i])``.
+
+    Causal (row ``i`` itself is not included), growing at the start (``out[0] = 0``); ``NaN`` counts as 0
+    (the statistics it is used on are ≥ 0). Exact, in O(n) array operations: the running maxima within
+    blocks of ``window`` rows from the left and from the right (van Herk 1992, Pattern Recognit. Lett.
+    13:517; Gil & Werman 1993, IEEE TPAMI 15:504), the window ending at a row being the larger of a block
+    suffix and the next block's prefix.
+    """
+    a = np.where(np.isfinite(a), a, 0.0) if np.issubdtype(np.asarray(a).dtype, np.floating) else a
+    n = len(a)
+    out = np.zeros(n)
+    w = max(int(window), 1)
+    if n < 2:
+        return out
+    # Window max ending at row j (inclusive) over rows j-w+1..j; padded with w-1 zeros in front.
+    m = n + w - 1
+    blocks = -(-m // w)
+    pad = np.zeros(blocks * w)
+    pad[w - 1 : w - 1 + n] = a
+    b = pad.reshape(blocks, w)
+    prefix = np.maximum.accumulate(b, axis=1).ravel()
+    suffix = np.maximum.accumulate(b[:, ::-1], axis=1)[:, ::-1].ravel()
+    j = np.arange(n)  # window of row j: padded rows j .. j+w-1
+    ending = np.maximum(suffix[j], prefix[j + w - 1])
+    out[1:] = ending[:-1]
+    return out
+
+
+def _novel(stat: np.ndarray, floor: float, novelty: float | None, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """``stat`` over its threshold: ``floor``, raised to ``novelty`` × its own largest value over the past
+    ``window`` rows (:func:`past_max`) when ``novelty`` is set. Returns the part (≥ 1 = alarm) and the
+    largest past value (``NaN`` without the rule)."""
+    if novelty is None:
+        return stat / floor, np.full(len(stat), np.nan)
+    record = past_max(stat, window)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return stat / np.maximum(floor, novelty * record), record
+
+
 def _spread(windows: np.ndarray) -> np.ndarray:
     med = np.median(windows, axis=1)
     return _MEAN_AD_TO_SIGMA * np.abs(windows - med[:, None]).mean(axis=1)
@@ -388,18 +439,27 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
         v = max(int(cfg.variance_samples), 2)
         base_med_v, base_sig_v = _lagged(med, v - 1), _lagged(sigma, v - 1)
         ratio = _recent(x, v, _spread) / base_sig_v
-        parts = np.vstack([np.abs(z_spike) / cfg.spike_z, np.abs(z_shift) / cfg.shift_z, ratio / cfg.variance_ratio])
+        tests = [(np.abs(z_spike), cfg.spike_z, cfg.spike_novelty), (np.abs(z_shift), cfg.shift_z, cfg.shift_novelty),
+                 (ratio, cfg.variance_ratio, cfg.variance_novelty)]
         if times is not None and cfg.seasonal_z:
             seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg)
-            parts = np.vstack([parts, seasonal / cfg.seasonal_z])
+            tests.append((seasonal, cfg.seasonal_z, cfg.seasonal_novelty))
+    judged = [_novel(np.where(np.isfinite(stat), stat, 0.0), floor, novelty, cfg.window)
+              for stat, floor, novelty in tests]
+    parts = np.vstack([part for part, _ in judged])
+    records = [record for _, record in judged]
     parts = np.where(np.isfinite(parts), parts, 0.0)
     score = parts.max(axis=0)
     score[: cfg.min_history] = np.nan
     kinds = parts.argmax(axis=0)
     alarms: list[Alarm] = []
+    # Refractory: ``refractory`` samples or ``refractory_hours``, whichever ends first (times known).
+    secs = (np.asarray(times)[ok].astype("datetime64[s]").astype(np.int64)
+            if times is not None and cfg.refractory_hours is not None else None)
+    quiet_s = None if secs is None else float(cfg.refractory_hours) * 3600.0
     last = -(10**18)
     for i in np.flatnonzero(score >= 1.0):
-        if i - last < cfg.refractory:
+        if i - last < cfg.refractory and (secs is None or secs[i] - secs[last] < quiet_s):
             continue
         last = int(i)
         kind = ("spike", "level_shift", "variance", "seasonal")[int(kinds[i])]
@@ -418,11 +478,10 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             s = max(i - int(cfg.seasonal_samples) + 1, 0)
             a = Alarm(int(i), int(s), kind, float(score[i]), float(seasonal[i]), float(x[i]), float(yesterday[i]),
                       float(sigma[i]), int(count[i]))
-        alarms.append(a)
+        alarms.append(replace(a, record=float(records[int(kinds[i])][i])))
     scores_full[rows] = score
     # Alarm indices refer to the compressed (finite) rows: map them back to the input rows.
-    alarms = [Alarm(int(rows[a.index]), int(rows[a.start]), a.kind, a.score, a.statistic, a.value, a.baseline,
-                    a.sigma, a.baseline_samples) for a in alarms]
+    alarms = [replace(a, index=int(rows[a.index]), start=int(rows[a.start])) for a in alarms]
     return StreamScores(scores_full, alarms)
 
 
