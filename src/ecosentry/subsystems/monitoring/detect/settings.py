@@ -297,7 +297,7 @@ class StatisticalSettings(BaseModel):
     spike_novelty: float | None = 1.0
     shift_novelty: float | None = 0.5
     variance_novelty: float | None = None
-    seasonal_novelty: float | None = 0.5
+    seasonal_novelty: float | None = 0.75
 
 
 class DetectorSettings(BaseModel):
