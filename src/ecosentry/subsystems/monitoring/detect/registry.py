@@ -44,6 +44,7 @@ DETECTOR_MODULES = (
     "ecosentry.subsystems.monitoring.detect.national",
     "ecosentry.subsystems.monitoring.detect.patterns",
     "ecosentry.subsystems.monitoring.detect.statistical",
+    "ecosentry.subsystems.monitoring.detect.signs",
 )
 
 #: Family → keywords looked for (upper case) in ``"<detector name> <code>"``; order matters: the first

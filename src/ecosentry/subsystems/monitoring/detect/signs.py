@@ -1,0 +1,462 @@
+"""Falsification signs judged against the physics of the process: what an honest plant cannot produce.
+
+Statistical tests say "unusual for this series"; an honest plant is unusual every time it starts up,
+follows the grid or runs a night shift (issue 13). The signs here ask instead whether the data could
+have come from a real analyser measuring a real process:
+
+* :func:`detect_channel_copy` (``DET-CLONE-MINUTE``): two pollutant channels whose **record-to-record
+  changes** are the same. Two analysers (or two measuring principles in one analyser) share the plant's
+  load, which moves slowly (ramp-rate limits, thermal inertia), but each has its own measurement noise,
+  so their minute-to-minute changes are nearly independent (r ≈ 0 … 0.4). A channel copied, with a gain,
+  from another one carries the other's noise too: its changes correlate at r ≈ 1, minute by minute.
+  Reference notes §5.4 (identical trends between unrelated factors), §5.6 (cross-channel clone);
+  the hourly, load-removed test is ``DET-CLONE`` (:mod:`ecosentry.subsystems.monitoring.detect.patterns`).
+* :func:`detect_selective_gap` (``DET-FACTOR-GAP``): one pollutant stops reporting while the point's
+  other pollutants and process parameters keep reporting valid data, no flag says the analyser failed
+  and no mark covers it. An analyser fault is reported (HJ 212-2017 Table 8 flag ``D``, maintenance
+  ``M``, calibration ``C``) or marked (reference notes §1.2, §4.2); a communication loss takes every
+  channel of the data logger at once. Silence of one channel alone is what deleting its records looks
+  like: 环发〔2015〕175号 Art. 4(11) (not transmitting raw data), reference notes §5.2 数据缺失.
+  Values near the limit just before or after the gap are reported as corroboration.
+* :func:`detect_night_load` (``DET-NIGHT-LOAD``): on wastewater, the **pollutant load** (concentration ×
+  flow) of several pollutants rises at night against the same night's own evening and morning. The
+  effluent of a treatment plant is set by its treatment: its concentration follows the influent only
+  after the hydraulic retention time (hours) and smoothly, and honest night shifts raise the flow, not
+  the treated concentration. Several pollutants' concentrations *and* the flow rising together for the
+  night hours, night after night, is the discharge of untreated (or less treated) water at night.
+  Reference notes §5.2 category 14 (昼夜差异明显), §5.4 ("night discharge, or treatment switched off at
+  night"); load as concentration × flow: HJ 212-2017 Appendix D (排放量 = 浓度 × 流量).
+
+Everything is numpy over whole series (cumulative sums for sliding windows); no per-record Python.
+Thresholds are :class:`~ecosentry.subsystems.monitoring.detect.settings.SignSettings` (``cfg.signs``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Sequence
+
+import numpy as np
+
+from ecosentry.contracts.catalogue import Rule, register
+from ecosentry.subsystems.monitoring.detect.model import (
+    Finding,
+    PointData,
+    Series,
+    detector,
+    is_concentration,
+    running_mask,
+    runs,
+    to_datetime64,
+    valid_mask,
+)
+from ecosentry.subsystems.monitoring.detect.patterns import _finding, _local, _local_clock, _num, _unit
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+
+__all__ = [
+    "RULE_COPY",
+    "RULE_FACTOR_GAP",
+    "RULE_NIGHT_LOAD",
+    "detect_channel_copy",
+    "detect_selective_gap",
+    "detect_night_load",
+]
+
+_MOD = "ecosentry.subsystems.monitoring.detect.signs"
+_REF = "china-vietnam-rules.md"
+_HOUR = 3600
+
+RULE_COPY = register(Rule(
+    "DET-CLONE-MINUTE", "critical",
+    "Two pollutant channels change together record by record (their minute-to-minute changes correlate at "
+    "r ≈ 1): one is a copy of the other, since two real analysers each have their own noise.",
+    f"{_REF} §5.4 (identical trends between unrelated factors), §5.6 cross-channel clone; ours", _MOD, "S/ours",
+    kind="falsification"))
+RULE_FACTOR_GAP = register(Rule(
+    "DET-FACTOR-GAP", "warning",
+    "One pollutant stopped reporting while the point's other channels kept reporting valid data, with no "
+    "fault flag and no mark: an analyser fault is flagged or marked, so this is how deleted records look.",
+    f"环发〔2015〕175号 Art. 4(11); HJ 212-2017 Table 8 (flags D, M, C); {_REF} §5.2 数据缺失, §1.2 marks",
+    _MOD, "S/ours", kind="falsification"))
+RULE_NIGHT_LOAD = register(Rule(
+    "DET-NIGHT-LOAD", "warning",
+    "On several nights the wastewater's pollutant load (concentration × flow) of several pollutants rose "
+    "against the same night's evening and morning: treated effluent does not do that, untreated discharge does.",
+    f"环境自动监控数据异常 category 14; {_REF} §5.2, §5.4 (night discharge); HJ 212-2017 App. D (load = "
+    "concentration × flow)", _MOD, "S/ours", kind="falsification"))
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _step_s(data: PointData, factors: Sequence[str]) -> int:
+    steps = [data.minutes[f].step_seconds() for f in factors if len(data.minutes[f]) >= 2]
+    return int(min(steps)) if steps else 0
+
+
+def _grid(data: PointData, factors: Sequence[str], step: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A regular grid of ``step`` seconds over ``factors``' minute series, and each record's slot on it."""
+    t0 = min(int(data.minutes[f].times[0].astype(np.int64)) for f in factors)
+    t1 = max(int(data.minutes[f].times[-1].astype(np.int64)) for f in factors)
+    n = (t1 - t0) // step + 1
+    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    slot = {f: (data.minutes[f].times.astype(np.int64) - t0) // step for f in factors}
+    return grid, slot
+
+
+def _on_grid(s: Series, slot: np.ndarray, n: int, ok: np.ndarray) -> np.ndarray:
+    out = np.full(n, np.nan)
+    out[slot[ok]] = s.values[ok]
+    return out
+
+
+def _running_at(data: PointData, grid: np.ndarray, cfg: Any) -> np.ndarray:
+    """Running state of each grid slot from its hour (all True when unknown)."""
+    hours = grid.astype("datetime64[h]").astype("datetime64[s]")
+    uniq, inv = np.unique(hours, return_inverse=True)
+    run = running_mask(data, uniq, cfg)
+    return np.ones(len(grid), dtype=bool) if run is None else run[inv.reshape(-1)]
+
+
+def _windowed(v: np.ndarray, w: int) -> np.ndarray:
+    """Sums of ``v`` over every window of ``w`` slots (cumulative sums; NaN counts as 0)."""
+    c = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
+    return c[w:] - c[:-w]
+
+
+def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots, and the counts."""
+    a = np.where(m, a, 0.0)
+    b = np.where(m, b, 0.0)
+    n = _windowed(m.astype(np.float64), w)
+    sa, sb = _windowed(a, w), _windowed(b, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ma, mb = sa / n, sb / n
+        va = _windowed(a * a, w) / n - ma * ma
+        vb = _windowed(b * b, w) / n - mb * mb
+        cov = _windowed(a * b, w) / n - ma * mb
+        r = cov / np.sqrt(va * vb)
+    r[~((va > 1e-12) & (vb > 1e-12))] = np.nan
+    return r, n
+
+
+def _episodes(starts: np.ndarray, w: int) -> list[tuple[int, int]]:
+    """Union of the windows ``[s, s + w)`` as ``(first, end)`` slot pairs (end exclusive)."""
+    if len(starts) == 0:
+        return []
+    ends = starts + w
+    brk = np.flatnonzero(starts[1:] > ends[:-1]) + 1
+    firsts = np.r_[0, brk]
+    lasts = np.r_[brk - 1, len(starts) - 1]
+    return [(int(starts[a]), int(ends[b])) for a, b in zip(firsts, lasts)]
+
+
+def _pollutants(data: PointData, source: dict[str, Series]) -> list[str]:
+    return [f for f in sorted(source) if is_concentration(f) and len(source[f])]
+
+
+# ---------------------------------------------------------------------------------------------- copies
+
+
+@detector("channel_copy", codes=[RULE_COPY.code])
+def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Two pollutant channels of one point whose record-to-record changes are the same (a copy with gain).
+
+    Minute (or finer, up to ``copy_max_step_s``) series only; valid records of running hours. For each
+    pair of pollutants, sliding windows (a quarter window apart) of ``copy_window_min`` minutes, or
+    longer for a channel that changes less often (``copy_min_changes`` of its intervals between changes:
+    an online water analyser gives one value a measuring cycle). A window counts when both channels
+    cover ``copy_min_cover`` of it, each changes ``copy_min_changes`` times, and both the changes and
+    the levels correlate at ``copy_change_r_min`` / ``copy_level_r_min``. Overlapping counted windows
+    make one finding.
+
+    Why changes: honest channels share the plant's load (levels correlate), not their analysers' noise
+    (changes do not); process parameters are not judged (velocity, flow, pressure are one measurement).
+    """
+    p = cfg.signs
+    pol = _pollutants(data, data.minutes)
+    if len(pol) < 2:
+        return []
+    step = _step_s(data, pol)
+    if step <= 0 or step > p.copy_max_step_s:
+        return []
+    grid, slot = _grid(data, pol, step)
+    n = len(grid)
+    run = _running_at(data, grid, cfg)
+    series = {}
+    for f in pol:
+        s = data.minutes[f]
+        ok = valid_mask(s)
+        series[f] = np.where(run, _on_grid(s, slot[f], n, ok), np.nan)
+    changes: dict[str, np.ndarray] = {}
+    interval: dict[str, float] = {}
+    for f, x in series.items():
+        d = np.diff(x)
+        changes[f] = d
+        fin = np.isfinite(d)
+        moved = int(np.count_nonzero(d[fin]))
+        interval[f] = fin.sum() / moved if moved else np.inf
+    base = max(int(p.copy_window_min * 60 // step), 4)
+    out: list[Finding] = []
+    for i, f in enumerate(pol):
+        for g in pol[i + 1:]:
+            every = max(interval[f], interval[g])
+            if not np.isfinite(every):
+                continue
+            w = max(base, int(np.ceil(1.2 * p.copy_min_changes * every)))
+            if w >= n:
+                continue
+            dx, dy = changes[f], changes[g]
+            x, y = series[f][1:], series[g][1:]
+            m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(x) & np.isfinite(y)
+            r_d, cnt = _window_r(dx, dy, m, w)
+            r_l, _ = _window_r(x, y, m, w)
+            moves_x = _windowed((m & (dx != 0)).astype(np.float64), w)
+            moves_y = _windowed((m & (dy != 0)).astype(np.float64), w)
+            stride = max(w // 4, 1)
+            k = np.arange(0, len(cnt), stride)
+            hit = ((cnt[k] >= p.copy_min_cover * w) & (moves_x[k] >= p.copy_min_changes)
+                   & (moves_y[k] >= p.copy_min_changes) & (r_d[k] >= p.copy_change_r_min)
+                   & (r_l[k] >= p.copy_level_r_min))
+            for a, b in _episodes(k[hit], w):
+                sel = k[hit][(k[hit] >= a) & (k[hit] < b)]
+                seg = m[a:b]
+                sx, sy = dx[a:b][seg], dy[a:b][seg]
+                gain = float(np.std(sx) / np.std(sy)) if np.std(sy) > 0 else float("nan")
+                start, end = grid[a], grid[min(b, n - 1)]
+                expl = (f"At point {data.point}, from {_local(start, data.tz)} to {_local(end, data.tz)} "
+                        f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "
+                        f"(r of the {step // 60 or step}-{'minute' if step >= 60 else 'second'} changes ≥ "
+                        f"{float(np.min(r_d[sel])):.3f}, of the levels ≥ {float(np.min(r_l[sel])):.3f}; {f} ≈ "
+                        f"{_num(gain)} × {g}): two analysers share the plant's load but not their noise, so one "
+                        f"channel is a copy of the other.")
+                ev = {"step_s": step, "window_min": w * step // 60, "windows": int(len(sel)),
+                      "r_changes_min": float(np.min(r_d[sel])), "r_changes_median": float(np.median(r_d[sel])),
+                      "r_levels_min": float(np.min(r_l[sel])), "gain": gain,
+                      "changes_per_window": {f: float(np.median(moves_x[sel])), g: float(np.median(moves_y[sel]))},
+                      "settings": {k_: getattr(p, k_) for k_ in ("copy_change_r_min", "copy_level_r_min",
+                                                                "copy_min_changes", "copy_window_min")}}
+                out.append(_finding(RULE_COPY, data, (f, g), start, end, expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- selective gap
+
+
+#: Mark types that explain a channel's silence (rules.cn.marks types).
+_EXPLAINING_MARKS = frozenset({"maintenance", "calibration", "fault", "stopped", "comm_interruption",
+                               "startup_shutdown"})
+
+
+def _limit_of(data: PointData, factor: str) -> float | None:
+    lim = data.limits.get(factor) or data.day_limits.get(factor)
+    return float(lim) if lim else None
+
+
+@detector("selective_gap", codes=[RULE_FACTOR_GAP.code])
+def detect_selective_gap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A pollutant without any record for ``gap_min_minutes`` while the point's other channels report.
+
+    On the point's record grid (minute series; hourly when the source is hourly): slots where the
+    pollutant has no record at all (a record flagged ``D``/``M``/``C`` is a declared fault, not this),
+    at least ``gap_others_share`` of the other channels have a valid record, the point runs, no mark of
+    :data:`_EXPLAINING_MARKS` covers the pollutant, and the pollutant reported before. Runs of such slots
+    at least ``gap_min_minutes`` long (and two records) are findings. The evidence gives the values just
+    before and after as a share of the limit: a gap that hides high values corroborates deletion.
+    """
+    p = cfg.signs
+    source = data.minutes if data.minutes else data.hours
+    factors = [f for f in sorted(source) if len(source[f])]
+    pol = [f for f in factors if is_concentration(f)]
+    if not pol or len(factors) < 2:
+        return []
+    steps = [source[f].step_seconds() for f in factors if len(source[f]) >= 2]
+    step = int(min(steps)) if steps else 0
+    if step <= 0:
+        return []
+    t0 = min(int(source[f].times[0].astype(np.int64)) for f in factors)
+    t1 = max(int(source[f].times[-1].astype(np.int64)) for f in factors)
+    n = (t1 - t0) // step + 1
+    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    present = np.zeros((len(factors), n), dtype=bool)
+    valid = np.zeros((len(factors), n), dtype=bool)
+    for i, f in enumerate(factors):
+        s = source[f]
+        slot = (s.times.astype(np.int64) - t0) // step
+        present[i, slot] = True
+        valid[i, slot[valid_mask(s)]] = True
+    run = _running_at(data, grid, cfg)
+    min_slots = max(int(np.ceil(p.gap_min_minutes * 60 / step)), 2)
+    n_valid = valid.sum(axis=0)
+    out: list[Finding] = []
+    for i, f in enumerate(factors):
+        if not is_concentration(f):
+            continue
+        others = n_valid - valid[i]
+        others_ok = others >= p.gap_others_share * (len(factors) - 1)
+        first = int(np.argmax(present[i]))
+        silent = ~present[i] & others_ok & run
+        silent[:first + 1] = False
+        marked = np.zeros(n, dtype=bool)
+        for mk in data.marks:
+            if mk.type in _EXPLAINING_MARKS and (mk.factors is None or f in mk.factors):
+                a, b = to_datetime64(mk.start), to_datetime64(mk.end)
+                marked |= (grid >= a - np.timedelta64(step, "s")) & (grid < b)
+        silent &= ~marked
+        s = source[f]
+        vals = _on_grid(s, (s.times.astype(np.int64) - t0) // step, n, valid_mask(s))
+        level = vals
+        if s.zs is not None:
+            level = _on_grid(Series(f, s.times, s.zs), (s.times.astype(np.int64) - t0) // step, n, valid_mask(s))
+        limit = _limit_of(data, f)
+        for a, b in runs(silent):
+            if b - a + 1 < min_slots:
+                continue
+            hour = max(int(_HOUR // step), 1)
+            before = level[max(a - hour, 0):a]
+            after = level[b + 1:b + 1 + hour]
+            pre = float(np.nanmean(before)) if np.isfinite(before).any() else float("nan")
+            post = float(np.nanmean(after)) if np.isfinite(after).any() else float("nan")
+            share = {k: (v / limit if limit and np.isfinite(v) else None) for k, v in (("before", pre), ("after", post))}
+            high = [k for k, v in share.items() if v is not None and v >= 0.8]
+            minutes = (b - a + 1) * step // 60
+            unit = _unit(f, data.medium)
+            tail = (f"; the hour {' and '.join(high)} it averaged ≥ 80 % of the limit {_num(limit)} {unit}, so the gap "
+                    f"may hide an exceedance" if high and limit else "")
+            expl = (f"At point {data.point}, {f} sent no record for {minutes} min (from {_local(grid[a], data.tz)} "
+                    f"{data.tz}) while {int(np.median(n_valid[a:b + 1] - valid[i, a:b + 1]))} of the point's "
+                    f"{len(factors) - 1} other channels kept reporting valid data, with no fault flag and no mark"
+                    f"{tail}.")
+            ev = {"minutes": minutes, "step_s": step, "other_channels": len(factors) - 1,
+                  "mean_before": pre, "mean_after": post, "limit": limit,
+                  "share_of_limit_before": share["before"], "share_of_limit_after": share["after"],
+                  "near_limit": high,
+                  "settings": {"gap_min_minutes": p.gap_min_minutes, "gap_others_share": p.gap_others_share}}
+            end = grid[b] + np.timedelta64(step, "s")
+            out.append(_finding(RULE_FACTOR_GAP, data, (f,), grid[a], end, expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- night load
+
+
+@detector("night_load", codes=[RULE_NIGHT_LOAD.code])
+def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Wastewater: several pollutants' night load above the same night's evening and morning, night after night.
+
+    Hourly valid values of running hours, local time. The night is ``night_start_hour`` to
+    ``night_end_hour`` of ``cfg.patterns``; its *flanks* are the ``night_flank_hours`` before and after
+    it. For each night and pollutant: ``r_c`` = median night concentration / median flank concentration,
+    ``r_q`` the same for the flow, and the load ratio ``r_c · r_q / median(r_q)``: the flow ratio is taken
+    against the plant's usual one over its nights (a plant whose night shift is heavier has a high ``r_q``
+    every night; that is its normal). A pollutant rises on a night when ``r_c ≥ night_conc_ratio`` and the
+    load ratio ``≥ night_load_ratio``; a night counts when
+    ``night_min_pollutants`` pollutants rise on it; a finding when ``night_min_nights`` nights count.
+
+    Honest plants: municipal night flow is low (load ratio < 1); a night shift raises the flow but the
+    treated concentration stays (r_c ≈ 1); one analyser's wander (a pollutant near its detection limit)
+    moves one pollutant, not several on several nights.
+    """
+    if data.medium != "water":
+        return []
+    flow = data.by_role("flow")
+    if flow is None or len(flow) == 0:
+        return []
+    p, pt = cfg.signs, cfg.patterns
+    ok_q = valid_mask(flow) & (flow.values > 0)
+    t = flow.times[ok_q]
+    q = flow.values[ok_q]
+    if len(t) < 24:
+        return []
+    run = running_mask(data, t, cfg)
+    if run is not None:
+        t, q = t[run], q[run]
+    # night number: a night belongs to the local day on which it starts
+    _, hour = _local_clock(t, data.tz)
+    start_h, end_h, flank = pt.night_start_hour, pt.night_end_hour, p.night_flank_hours
+    shifted = t - np.timedelta64((end_h + flank) * _HOUR, "s")
+    nday, _ = _local_clock(shifted, data.tz)
+    if start_h > end_h:
+        night = (hour >= start_h) | (hour < end_h)
+    else:
+        night = (hour >= start_h) & (hour < end_h)
+    evening = (hour >= (start_h - flank) % 24) & (hour < start_h) if start_h >= flank else \
+        ((hour >= (start_h - flank) % 24) | (hour < start_h))
+    morning = (hour >= end_h) & (hour < end_h + flank)
+    side = (evening | morning) & ~night
+    days, inv = np.unique(nday, return_inverse=True)
+    inv = inv.reshape(-1)
+    nd = len(days)
+
+    def medians(v: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        out = np.full(nd, np.nan)
+        m = mask & np.isfinite(v)
+        if not m.any():
+            return out
+        order = np.lexsort((v[m], inv[m]))
+        d, vs = inv[m][order], v[m][order]
+        bounds = np.r_[0, np.flatnonzero(np.diff(d)) + 1, len(d)]
+        for a, b in zip(bounds[:-1], bounds[1:]):  # one median per night (a few per series)
+            if b - a >= p.night_min_hours:
+                out[d[a]] = float(np.median(vs[a:b]))
+        return out
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_q = medians(q, night) / medians(q, side)
+    if not np.isfinite(r_q).any():
+        return []
+    # the plant's usual night-to-flank flow ratio is its own normal (a night shift has a heavier night every night)
+    q_rel = r_q / float(np.nanmedian(r_q))
+    rises: dict[str, np.ndarray] = {}
+    ratios: dict[str, np.ndarray] = {}
+    for f in _pollutants(data, data.hours):
+        s = data.hours[f]
+        okc = valid_mask(s)
+        idx = np.searchsorted(s.times[okc], t)
+        idx = np.clip(idx, 0, max(int(okc.sum()) - 1, 0))
+        c = np.full(len(t), np.nan)
+        if okc.any():
+            hit = s.times[okc][idx] == t
+            c[hit] = s.values[okc][idx[hit]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r_c = medians(c, night) / medians(c, side)
+        ratios[f] = r_c
+        rises[f] = (r_c >= p.night_conc_ratio) & (r_c * q_rel >= p.night_load_ratio)
+    if not rises:
+        return []
+    count = np.sum([v for v in rises.values()], axis=0)
+    marked = np.flatnonzero(count >= p.night_min_pollutants)
+    if len(marked) < p.night_min_nights:
+        return []
+    risen = sorted(f for f, v in rises.items() if v[marked].any())
+    night_start = [_night_start(days[k], start_h, data.tz) for k in marked]
+    start = night_start[0]
+    end = _night_start(days[marked[-1]], start_h, data.tz) + timedelta(hours=(end_h - start_h) % 24)
+    flow_name = flow.factor
+    per = "; ".join(
+        f"{_local(night_start[j], data.tz)[:10]}: flow ×{_num(float(r_q[k]))}, "
+        + ", ".join(f"{f} ×{_num(float(ratios[f][k]))}" for f in risen if rises[f][k])
+        for j, k in enumerate(marked))
+    expl = (f"At point {data.point}, on {len(marked)} nights ({start_h:02d}:00–{end_h:02d}:00 {data.tz}) the "
+            f"concentrations of {', '.join(risen)} and the flow rose together against the same night's evening "
+            f"and morning ({per}): the pollutant load discharged at night rose, which treated effluent does not "
+            f"do (its concentration follows the influent hours later and smoothly); untreated discharge at "
+            f"night shows this way.")
+    ev = {"nights": [str(days[k]) for k in marked], "flow_ratio": [float(r_q[k]) for k in marked],
+          "flow_ratio_to_usual_night": [float(q_rel[k]) for k in marked],
+          "concentration_ratio": {f: [float(ratios[f][k]) for k in marked] for f in risen},
+          "unit": _unit(risen[0], data.medium),
+          "settings": {k_: getattr(p, k_) for k_ in ("night_conc_ratio", "night_load_ratio",
+                                                    "night_min_pollutants", "night_min_nights",
+                                                    "night_flank_hours")},
+          "night_hours": [start_h, end_h]}
+    return [_finding(RULE_NIGHT_LOAD, data, (*risen, flow_name), start, end, expl, ev)]
+
+
+def _night_start(day: np.datetime64, start_h: int, tz: str):
+    """Aware start of the night that begins on local ``day`` at ``start_h``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    d = day.astype("datetime64[D]").item()
+    return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(tz)) + timedelta(hours=start_h)
