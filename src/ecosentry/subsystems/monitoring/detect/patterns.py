@@ -901,6 +901,8 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
 
 #: Roles that carry a plant's load (regressors of the expected movement of a pollutant).
 _LOAD_ROLES = ("flow", "velocity", "o2", "temperature")
+#: Residuals beyond this many robust standard deviations are left out of the load fit's second pass.
+_TRIM_SIGMAS = 3.0
 
 
 def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -925,6 +927,14 @@ def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.
     mu, sd = X[fit].mean(axis=0), X[fit].std(axis=0)
     A = np.column_stack([np.ones(len(t)), (X - mu) / sd])
     coef, *_ = np.linalg.lstsq(A[fit], x[fit], rcond=None)
+    # Trimmed refit: hours the load does not explain at all (a held band, a diluted sample, untreated
+    # night discharge elsewhere in the window) must not bend the load's coefficients, or the load would
+    # "predict" movement that honest hours never had (Rousseeuw & Leroy 1987, reweighted least squares).
+    e = x[fit] - A[fit] @ coef
+    scale = 1.4826 * float(np.median(np.abs(e - np.median(e))))
+    keep = np.abs(e - np.median(e)) <= _TRIM_SIGMAS * scale if scale > 0 else np.ones(len(e), dtype=bool)
+    if keep.sum() >= 2 * (len(cols) + 1) + 10 and not keep.all():
+        coef, *_ = np.linalg.lstsq(A[fit][keep], x[fit][keep], rcond=None)
     return A @ coef, used
 
 

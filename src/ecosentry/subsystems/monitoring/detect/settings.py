@@ -308,6 +308,14 @@ class SignSettings(BaseModel):
     #: ... and at least this share of the point's other channels report in each of those records.
     gap_others_share: float = 0.75
 
+    # ------------------------------------------------------------ plateau just under the limit (capped peaks)
+    #: Lower edge of the band under the limit, as a fraction of the limit (§5.6: [0.9·limit, limit)).
+    cap_band_low: float = 0.9
+    #: Consecutive valid hours in the band that make a plateau. [h]
+    cap_min_hours: int = 6
+    #: The plateau's median hour-to-hour change at most this fraction of the series' own median change.
+    cap_change_ratio: float = 0.2
+
     # ------------------------------------------------------------ night-time pollutant load (wastewater)
     #: Hours before the night and after it that are the night's own reference (evening and morning). [h]
     night_flank_hours: int = 4

@@ -33,6 +33,7 @@ Thresholds are :class:`~ecosentry.subsystems.monitoring.detect.settings.SignSett
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Sequence
 
@@ -50,6 +51,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime64,
     valid_mask,
 )
+from ecosentry.subsystems.monitoring.detect.registry import fleet_detector
 from ecosentry.subsystems.monitoring.detect.patterns import _finding, _local, _local_clock, _num, _unit
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
@@ -57,7 +59,10 @@ __all__ = [
     "RULE_COPY",
     "RULE_FACTOR_GAP",
     "RULE_NIGHT_LOAD",
+    "RULE_LIMIT_CAP",
+    "detect_limit_cap",
     "detect_channel_copy",
+    "detect_fleet_copies",
     "detect_selective_gap",
     "detect_night_load",
 ]
@@ -77,6 +82,12 @@ RULE_FACTOR_GAP = register(Rule(
     "One pollutant stopped reporting while the point's other channels kept reporting valid data, with no "
     "fault flag and no mark: an analyser fault is flagged or marked, so this is how deleted records look.",
     f"环发〔2015〕175号 Art. 4(11); HJ 212-2017 Table 8 (flags D, M, C); {_REF} §5.2 数据缺失, §1.2 marks",
+    _MOD, "S/ours", kind="falsification"))
+RULE_LIMIT_CAP = register(Rule(
+    "DET-LIMIT-CAP", "warning",
+    "For hours a pollutant sat just under its limit and stopped moving there, while elsewhere it moves with "
+    "the load as analysers do: the peaks were cut off at a ceiling (设限值).",
+    f"{_REF} §5.4 (clipping or capping at the limit), §5.5 设限值, §5.6; 环境自动监控数据异常 category 12",
     _MOD, "S/ours", kind="falsification"))
 RULE_NIGHT_LOAD = register(Rule(
     "DET-NIGHT-LOAD", "warning",
@@ -158,17 +169,86 @@ def _pollutants(data: PointData, source: dict[str, Series]) -> list[str]:
 # ---------------------------------------------------------------------------------------------- copies
 
 
+@dataclass(frozen=True)
+class _Copy:
+    """One episode of two channels changing together: grid slots ``[first, end)`` and its statistics."""
+
+    first: int
+    end: int
+    windows: int
+    window: int
+    r_changes_min: float
+    r_changes_median: float
+    r_levels_min: float
+    gain: float
+    changes: tuple[float, float]
+
+
+def _interval(x: np.ndarray) -> float:
+    """Mean number of slots between changes of ``x`` (inf when it never changes)."""
+    d = np.diff(x)
+    fin = np.isfinite(d)
+    moved = int(np.count_nonzero(d[fin]))
+    return fin.sum() / moved if moved else np.inf
+
+
+def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float) -> list[_Copy]:
+    """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
+    :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes."""
+    n = len(x)
+    if not np.isfinite(every):
+        return []
+    w = max(int(p.copy_window_min * 60 // step), 4, int(np.ceil(1.2 * p.copy_min_changes * every)))
+    if w >= n:
+        return []
+    dx, dy = np.diff(x), np.diff(y)
+    lx, ly = x[1:], y[1:]
+    m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
+    r_d, cnt = _window_r(dx, dy, m, w)
+    r_l, _ = _window_r(lx, ly, m, w)
+    moves_x = _windowed((m & (dx != 0)).astype(np.float64), w)
+    moves_y = _windowed((m & (dy != 0)).astype(np.float64), w)
+    k = np.arange(0, len(cnt), max(w // 4, 1))
+    with np.errstate(invalid="ignore"):
+        hit = ((cnt[k] >= p.copy_min_cover * w) & (moves_x[k] >= p.copy_min_changes)
+               & (moves_y[k] >= p.copy_min_changes) & (r_d[k] >= p.copy_change_r_min)
+               & (r_l[k] >= p.copy_level_r_min))
+    found = []
+    for a, b in _episodes(k[hit], w):
+        sel = k[hit][(k[hit] >= a) & (k[hit] < b)]
+        seg = m[a:b]
+        sx, sy = dx[a:b][seg], dy[a:b][seg]
+        gain = float(np.std(sx) / np.std(sy)) if np.std(sy) > 0 else float("nan")
+        found.append(_Copy(a, b, int(len(sel)), w, float(np.min(r_d[sel])), float(np.median(r_d[sel])),
+                           float(np.min(r_l[sel])), gain,
+                           (float(np.median(moves_x[sel])), float(np.median(moves_y[sel])))))
+    return found
+
+
+def _copy_evidence(c: _Copy, step: int, p: Any, **extra: Any) -> dict[str, Any]:
+    return {"step_s": step, "window_min": c.window * step // 60, "windows": c.windows,
+            "r_changes_min": c.r_changes_min, "r_changes_median": c.r_changes_median,
+            "r_levels_min": c.r_levels_min, "gain": c.gain, "changes_per_window": list(c.changes), **extra,
+            "settings": {k: getattr(p, k) for k in ("copy_change_r_min", "copy_level_r_min", "copy_min_changes",
+                                                    "copy_window_min")}}
+
+
+def _copy_text(c: _Copy, step: int) -> str:
+    unit = f"{step // 60}-minute" if step >= 60 else f"{step}-second"
+    return (f"r of the {unit} changes ≥ {c.r_changes_min:.3f}, of the levels ≥ {c.r_levels_min:.3f}")
+
+
 @detector("channel_copy", codes=[RULE_COPY.code])
 def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """Two pollutant channels of one point whose record-to-record changes are the same (a copy with gain).
 
     Minute (or finer, up to ``copy_max_step_s``) series only; valid records of running hours. For each
     pair of pollutants, sliding windows (a quarter window apart) of ``copy_window_min`` minutes, or
-    longer for a channel that changes less often (``copy_min_changes`` of its intervals between changes:
-    an online water analyser gives one value a measuring cycle). A window counts when both channels
-    cover ``copy_min_cover`` of it, each changes ``copy_min_changes`` times, and both the changes and
-    the levels correlate at ``copy_change_r_min`` / ``copy_level_r_min``. Overlapping counted windows
-    make one finding.
+    longer for a channel that changes less often (1.2 × ``copy_min_changes`` of its mean intervals
+    between changes: an online water analyser gives one value a measuring cycle). A window counts when
+    both channels cover ``copy_min_cover`` of it, each changes ``copy_min_changes`` times, and both the
+    changes and the levels correlate at ``copy_change_r_min`` / ``copy_level_r_min``. Overlapping counted
+    windows make one finding. :func:`detect_fleet_copies` applies the same test across points.
 
     Why changes: honest channels share the plant's load (levels correlate), not their analysers' noise
     (changes do not); process parameters are not judged (velocity, flow, pressure are one measurement).
@@ -183,60 +263,84 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     grid, slot = _grid(data, pol, step)
     n = len(grid)
     run = _running_at(data, grid, cfg)
-    series = {}
-    for f in pol:
-        s = data.minutes[f]
-        ok = valid_mask(s)
-        series[f] = np.where(run, _on_grid(s, slot[f], n, ok), np.nan)
-    changes: dict[str, np.ndarray] = {}
-    interval: dict[str, float] = {}
-    for f, x in series.items():
-        d = np.diff(x)
-        changes[f] = d
-        fin = np.isfinite(d)
-        moved = int(np.count_nonzero(d[fin]))
-        interval[f] = fin.sum() / moved if moved else np.inf
-    base = max(int(p.copy_window_min * 60 // step), 4)
+    series = {f: np.where(run, _on_grid(data.minutes[f], slot[f], n, valid_mask(data.minutes[f])), np.nan)
+              for f in pol}
+    interval = {f: _interval(x) for f, x in series.items()}
     out: list[Finding] = []
     for i, f in enumerate(pol):
         for g in pol[i + 1:]:
-            every = max(interval[f], interval[g])
-            if not np.isfinite(every):
-                continue
-            w = max(base, int(np.ceil(1.2 * p.copy_min_changes * every)))
-            if w >= n:
-                continue
-            dx, dy = changes[f], changes[g]
-            x, y = series[f][1:], series[g][1:]
-            m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(x) & np.isfinite(y)
-            r_d, cnt = _window_r(dx, dy, m, w)
-            r_l, _ = _window_r(x, y, m, w)
-            moves_x = _windowed((m & (dx != 0)).astype(np.float64), w)
-            moves_y = _windowed((m & (dy != 0)).astype(np.float64), w)
-            stride = max(w // 4, 1)
-            k = np.arange(0, len(cnt), stride)
-            hit = ((cnt[k] >= p.copy_min_cover * w) & (moves_x[k] >= p.copy_min_changes)
-                   & (moves_y[k] >= p.copy_min_changes) & (r_d[k] >= p.copy_change_r_min)
-                   & (r_l[k] >= p.copy_level_r_min))
-            for a, b in _episodes(k[hit], w):
-                sel = k[hit][(k[hit] >= a) & (k[hit] < b)]
-                seg = m[a:b]
-                sx, sy = dx[a:b][seg], dy[a:b][seg]
-                gain = float(np.std(sx) / np.std(sy)) if np.std(sy) > 0 else float("nan")
-                start, end = grid[a], grid[min(b, n - 1)]
+            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g])):
+                start, end = grid[c.first], grid[min(c.end, n - 1)]
                 expl = (f"At point {data.point}, from {_local(start, data.tz)} to {_local(end, data.tz)} "
                         f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "
-                        f"(r of the {step // 60 or step}-{'minute' if step >= 60 else 'second'} changes ≥ "
-                        f"{float(np.min(r_d[sel])):.3f}, of the levels ≥ {float(np.min(r_l[sel])):.3f}; {f} ≈ "
-                        f"{_num(gain)} × {g}): two analysers share the plant's load but not their noise, so one "
+                        f"({_copy_text(c, step)}; {f} ≈ {_num(c.gain)} × {g}): two analysers share the plant's "
+                        f"load but not their noise, so one channel is a copy of the other.")
+                out.append(_finding(RULE_COPY, data, (f, g), start, end, expl, _copy_evidence(c, step, p)))
+    return out
+
+
+@fleet_detector("fleet_copy", codes=[RULE_COPY.code])
+def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> list[Finding]:
+    """Pollutant channels of *different* points that change together record by record (a copied feed).
+
+    All points' minute pollutant series at the finest common step (≤ ``copy_max_step_s``) on one grid
+    (valid records of running hours). A first pass keeps the pairs of channels of different points whose
+    changes correlate over the whole window beyond chance (``r ≥ 4 / √n``, n the common records; one
+    matrix product); the window test of :func:`detect_channel_copy` then finds the episodes. Each episode
+    gives one finding on each of the two points (which one is the copy the data cannot say), naming the
+    other. Honest plants share weather and grid dispatch at most, never their analysers' noise.
+    """
+    p = cfg.signs
+    chans: list[tuple[PointData, str]] = []
+    steps = []
+    for data in points:
+        pol = _pollutants(data, data.minutes)
+        st = _step_s(data, pol) if pol else 0
+        if 0 < st <= p.copy_max_step_s:
+            chans += [(data, f) for f in pol]
+            steps.append(st)
+    if len(chans) < 2 or len({d.point for d, _ in chans}) < 2:
+        return []
+    step = min(steps)
+    chans = [(d, f) for d, f in chans if d.minutes[f].step_seconds() == step]
+    t0 = min(int(d.minutes[f].times[0].astype(np.int64)) for d, f in chans)
+    t1 = max(int(d.minutes[f].times[-1].astype(np.int64)) for d, f in chans)
+    n = (t1 - t0) // step + 1
+    if n < 3:
+        return []
+    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    V = np.full((len(chans), n), np.nan)
+    runs_of: dict[str, np.ndarray] = {}
+    for i, (d, f) in enumerate(chans):
+        s = d.minutes[f]
+        if d.point not in runs_of:
+            runs_of[d.point] = _running_at(d, grid, cfg)
+        V[i] = np.where(runs_of[d.point], _on_grid(s, (s.times.astype(np.int64) - t0) // step, n, valid_mask(s)),
+                        np.nan)
+    D = np.diff(V, axis=1)
+    fin = np.isfinite(D)
+    Z = np.where(fin, D, 0.0)
+    cnt = fin.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Z = np.where(fin, Z - (Z.sum(axis=1) / np.maximum(cnt, 1))[:, None], 0.0)
+        norm = np.sqrt((Z * Z).sum(axis=1))
+        C = (Z @ Z.T) / np.outer(norm, norm)
+        common = fin.astype(np.float64) @ fin.T.astype(np.float64)
+        floor = 4.0 / np.sqrt(np.maximum(common, 1.0))
+    owner = np.array([d.point for d, _ in chans])
+    ii, jj = np.nonzero(np.triu((C >= floor) & (owner[:, None] != owner[None, :]), k=1))
+    out: list[Finding] = []
+    for i, j in zip(ii.tolist(), jj.tolist()):
+        (di, fi), (dj, fj) = chans[i], chans[j]
+        for c in _copies(V[i], V[j], step, p, max(_interval(V[i]), _interval(V[j]))):
+            start, end = grid[c.first], grid[min(c.end, n - 1)]
+            for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
+                expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "
+                        f"{d.point} was matched by a change of {g} at point {o.point} in the same record "
+                        f"({_copy_text(c, step)}): two plants' analysers do not share their noise, so one "
                         f"channel is a copy of the other.")
-                ev = {"step_s": step, "window_min": w * step // 60, "windows": int(len(sel)),
-                      "r_changes_min": float(np.min(r_d[sel])), "r_changes_median": float(np.median(r_d[sel])),
-                      "r_levels_min": float(np.min(r_l[sel])), "gain": gain,
-                      "changes_per_window": {f: float(np.median(moves_x[sel])), g: float(np.median(moves_y[sel]))},
-                      "settings": {k_: getattr(p, k_) for k_ in ("copy_change_r_min", "copy_level_r_min",
-                                                                "copy_min_changes", "copy_window_min")}}
-                out.append(_finding(RULE_COPY, data, (f, g), start, end, expl, ev))
+                ev = _copy_evidence(c, step, p, other_point=o.point, other_factor=g, global_r=float(C[i, j]))
+                out.append(_finding(RULE_COPY, d, (f,), start, end, expl, ev))
     return out
 
 
@@ -334,6 +438,69 @@ def detect_selective_gap(data: PointData, cfg: DetectorSettings) -> list[Finding
                   "settings": {"gap_min_minutes": p.gap_min_minutes, "gap_others_share": p.gap_others_share}}
             end = grid[b] + np.timedelta64(step, "s")
             out.append(_finding(RULE_FACTOR_GAP, data, (f,), grid[a], end, expl, ev))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- capped peaks
+
+
+@detector("limit_cap", codes=[RULE_LIMIT_CAP.code])
+def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A plateau just under the limit: ``cap_min_hours`` consecutive valid running hours in
+    ``[cap_band_low · L, L)`` whose median hour-to-hour change is at most ``cap_change_ratio`` of the
+    series' own median change.
+
+    Judged values (flue gas: 折算, as exceedance is judged, reference notes §4.1; water: measured) against
+    the hourly limit (gas) or the daily limit (water, the level its hourly values are held under). An
+    honest plant close to its limit keeps moving there as it moves everywhere (load, fuel, its analyser's
+    noise); a value that reaches the band and then stops changing is held at a ceiling.
+    """
+    p = cfg.signs
+    out: list[Finding] = []
+    for f in _pollutants(data, data.hours):
+        limit = _limit_of(data, f)
+        if not limit:
+            continue
+        s = data.hours[f]
+        ok = valid_mask(s)
+        x = s.zs if s.zs is not None else s.values
+        ok &= np.isfinite(x)
+        run = running_mask(data, s.times, cfg)
+        if run is not None:
+            ok &= run
+        t, x = s.times[ok], x[ok]
+        if len(t) < 2 * p.cap_min_hours:
+            continue
+        secs = t.astype(np.int64)
+        joined = np.diff(secs) == _HOUR
+        dx = np.abs(np.diff(x))
+        if not joined.any():
+            continue
+        usual = float(np.median(dx[joined]))
+        if not usual > 0:
+            continue
+        band = (x >= p.cap_band_low * limit) & (x < limit)
+        # consecutive hours both in the band
+        pair = joined & band[1:] & band[:-1]
+        for a, b in runs(pair):
+            hours = b - a + 2
+            if hours < p.cap_min_hours:
+                continue
+            held = float(np.median(dx[a:b + 1]))
+            if held > p.cap_change_ratio * usual:
+                continue
+            seg = x[a:b + 2]
+            unit = _unit(f, data.medium)
+            what = f"{f} 折算" if s.zs is not None else f
+            expl = (f"For {hours} hours from {_local(t[a], data.tz)} ({data.tz}), hourly {what} at point "
+                    f"{data.point} stayed between {_num(float(seg.min()))} and {_num(float(seg.max()))} {unit}, just "
+                    f"under its limit {_num(limit)} {unit}, changing by {_num(held)} {unit} an hour (median) where it "
+                    f"otherwise changes by {_num(usual)}: the peaks were cut off at a ceiling.")
+            ev = {"hours": hours, "limit": limit, "min": float(seg.min()), "max": float(seg.max()),
+                  "median_change": held, "usual_median_change": usual, "unit": unit,
+                  "zs_used": s.zs is not None,
+                  "settings": {k: getattr(p, k) for k in ("cap_band_low", "cap_min_hours", "cap_change_ratio")}}
+            out.append(_finding(RULE_LIMIT_CAP, data, (f,), t[a], t[b + 1] + np.timedelta64(_HOUR, "s"), expl, ev))
     return out
 
 
