@@ -301,6 +301,12 @@ class SignSettings(BaseModel):
     copy_level_r_min: float = 0.95
     #: Share of the window both channels must cover with valid records.
     copy_min_cover: float = 0.8
+    #: ... or: one channel is an affine function of the other up to this many times the RMS rounding error
+    #: of their reported resolutions (q²/12 each; a copy with a small gain loses its changes to rounding,
+    #: not its exactness) ...
+    copy_rounding_ratio: float = 1.5
+    #: ... while it moves at least this many rounding errors (RMS) in the window (else nothing to fit).
+    copy_min_spread: float = 3.0
 
     # ------------------------------------------------------------ selective gap of one pollutant
     #: A pollutant missing this long while the point's other channels report. [min]
@@ -311,7 +317,7 @@ class SignSettings(BaseModel):
     # ------------------------------------------------------------ plateau just under the limit (capped peaks)
     #: Lower edge of the band under the limit, as a fraction of the limit (§5.6: [0.9·limit, limit)).
     cap_band_low: float = 0.9
-    #: Consecutive valid hours in the band that make a plateau. [h]
+    #: Hour-to-hour changes below ``cap_change_ratio`` of the usual one a plateau needs (each). [h]
     cap_min_hours: int = 6
     #: The plateau's median hour-to-hour change at most this fraction of the series' own median change.
     cap_change_ratio: float = 0.2

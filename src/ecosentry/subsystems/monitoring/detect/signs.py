@@ -135,20 +135,55 @@ def _windowed(v: np.ndarray, w: int) -> np.ndarray:
     return c[w:] - c[:-w]
 
 
-def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots, and the counts."""
+def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count, variances and covariance of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots."""
     a = np.where(m, a, 0.0)
     b = np.where(m, b, 0.0)
     n = _windowed(m.astype(np.float64), w)
     sa, sb = _windowed(a, w), _windowed(b, w)
     with np.errstate(invalid="ignore", divide="ignore"):
         ma, mb = sa / n, sb / n
-        va = _windowed(a * a, w) / n - ma * ma
-        vb = _windowed(b * b, w) / n - mb * mb
+        va = np.maximum(_windowed(a * a, w) / n - ma * ma, 0.0)
+        vb = np.maximum(_windowed(b * b, w) / n - mb * mb, 0.0)
         cov = _windowed(a * b, w) / n - ma * mb
+    return n, va, vb, cov
+
+
+def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots, and the counts."""
+    n, va, vb, cov = _window_moments(a, b, m, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
         r = cov / np.sqrt(va * vb)
     r[~((va > 1e-12) & (vb > 1e-12))] = np.nan
     return r, n
+
+
+#: Changes beyond this many robust standard deviations of a channel's changes are clipped to it.
+_CLIP_SIGMAS = 4.0
+
+
+def _clipped(d: np.ndarray) -> np.ndarray:
+    """``d`` clipped at ±:data:`_CLIP_SIGMAS` robust standard deviations of its non-zero finite values."""
+    nz = d[np.isfinite(d) & (d != 0)]
+    if len(nz) < 3:
+        return d
+    scale = 1.4826 * float(np.median(np.abs(nz - np.median(nz))))
+    if not scale > 0:
+        return d
+    return np.clip(d, -_CLIP_SIGMAS * scale, _CLIP_SIGMAS * scale)
+
+
+def _resolution(v: np.ndarray) -> float:
+    """The reported resolution 10^-d (fewest decimals, d ≤ 4, at which every value is whole), NaN if none."""
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return float("nan")
+    for d in range(5):
+        scaled = v * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0 ** -d
+    return float("nan")
 
 
 def _episodes(starts: np.ndarray, w: int) -> list[tuple[int, int]]:
@@ -182,6 +217,8 @@ class _Copy:
     r_levels_min: float
     gain: float
     changes: tuple[float, float]
+    #: Largest residual RMS of the affine fit in units of the rounding error (None: not all windows judged).
+    rounding: float | None = None
 
 
 def _interval(x: np.ndarray) -> float:
@@ -192,50 +229,77 @@ def _interval(x: np.ndarray) -> float:
     return fin.sum() / moved if moved else np.inf
 
 
-def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float) -> list[_Copy]:
+def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
+            res: tuple[float, float] = (float("nan"), float("nan"))) -> list[_Copy]:
     """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
-    :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes."""
+    :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes, ``res``
+    the two channels' reported resolutions."""
     n = len(x)
     if not np.isfinite(every):
         return []
-    w = max(int(p.copy_window_min * 60 // step), 4, int(np.ceil(1.2 * p.copy_min_changes * every)))
+    w = max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
     if w >= n:
         return []
     dx, dy = np.diff(x), np.diff(y)
     lx, ly = x[1:], y[1:]
     m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
-    r_d, cnt = _window_r(dx, dy, m, w)
-    r_l, _ = _window_r(lx, ly, m, w)
+    # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
+    # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
+    # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
+    r_d, cnt = _window_r(_clipped(dx), _clipped(dy), m, w)
+    _, vx, vy, cov = _window_moments(lx, ly, m, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_l = cov / np.sqrt(vx * vy)
+        r_l[~((vx > 1e-12) & (vy > 1e-12))] = np.nan
+        # the affine fit of one channel on the other leaves the rounding of the reported values and nothing
+        # else when one is a copy: residual RMS against the RMS rounding error of the two resolutions
+        qx, qy = res
+        quant = np.full(len(cnt), np.inf)
+        if np.isfinite(qx) and np.isfinite(qy):
+            for v_dep, v_ind, q_dep, q_ind in ((vy, vx, qy, qx), (vx, vy, qx, qy)):
+                gain = cov / v_ind
+                floor2 = (q_dep ** 2 + (gain * q_ind) ** 2) / 12.0
+                resid2 = np.maximum(v_dep - cov * cov / v_ind, 0.0)
+                moves = v_dep >= p.copy_min_spread ** 2 * floor2
+                quant = np.minimum(quant, np.where(moves, np.sqrt(resid2 / floor2), np.inf))
     moves_x = _windowed((m & (dx != 0)).astype(np.float64), w)
     moves_y = _windowed((m & (dy != 0)).astype(np.float64), w)
-    k = np.arange(0, len(cnt), max(w // 4, 1))
+    k = np.arange(0, len(cnt), max(w // 16, 1))
     with np.errstate(invalid="ignore"):
+        together = (r_d[k] >= p.copy_change_r_min) & (r_l[k] >= p.copy_level_r_min)
+        rounded = quant[k] <= p.copy_rounding_ratio
         hit = ((cnt[k] >= p.copy_min_cover * w) & (moves_x[k] >= p.copy_min_changes)
-               & (moves_y[k] >= p.copy_min_changes) & (r_d[k] >= p.copy_change_r_min)
-               & (r_l[k] >= p.copy_level_r_min))
+               & (moves_y[k] >= p.copy_min_changes) & (together | rounded))
     found = []
     for a, b in _episodes(k[hit], w):
-        sel = k[hit][(k[hit] >= a) & (k[hit] < b)]
+        inside = (k >= a) & (k < b) & hit
+        sel = k[inside]
         seg = m[a:b]
         sx, sy = dx[a:b][seg], dy[a:b][seg]
         gain = float(np.std(sx) / np.std(sy)) if np.std(sy) > 0 else float("nan")
-        found.append(_Copy(a, b, int(len(sel)), w, float(np.min(r_d[sel])), float(np.median(r_d[sel])),
-                           float(np.min(r_l[sel])), gain,
-                           (float(np.median(moves_x[sel])), float(np.median(moves_y[sel])))))
+        found.append(_Copy(a, b, int(len(sel)), w, float(np.nanmin(r_d[sel])), float(np.nanmedian(r_d[sel])),
+                           float(np.nanmin(r_l[sel])), gain,
+                           (float(np.median(moves_x[sel])), float(np.median(moves_y[sel]))),
+                           float(np.max(quant[sel])) if np.isfinite(quant[sel]).all() else None))
     return found
 
 
 def _copy_evidence(c: _Copy, step: int, p: Any, **extra: Any) -> dict[str, Any]:
     return {"step_s": step, "window_min": c.window * step // 60, "windows": c.windows,
             "r_changes_min": c.r_changes_min, "r_changes_median": c.r_changes_median,
-            "r_levels_min": c.r_levels_min, "gain": c.gain, "changes_per_window": list(c.changes), **extra,
+            "r_levels_min": c.r_levels_min, "gain": c.gain, "changes_per_window": list(c.changes),
+            "residual_in_rounding_errors": c.rounding, **extra,
             "settings": {k: getattr(p, k) for k in ("copy_change_r_min", "copy_level_r_min", "copy_min_changes",
-                                                    "copy_window_min")}}
+                                                    "copy_window_min", "copy_rounding_ratio", "copy_min_spread")}}
 
 
 def _copy_text(c: _Copy, step: int) -> str:
     unit = f"{step // 60}-minute" if step >= 60 else f"{step}-second"
-    return (f"r of the {unit} changes ≥ {c.r_changes_min:.3f}, of the levels ≥ {c.r_levels_min:.3f}")
+    text = f"r of the {unit} changes ≥ {c.r_changes_min:.3f}, of the levels ≥ {c.r_levels_min:.3f}"
+    if c.rounding is not None:
+        text += (f"; one is an affine function of the other up to {c.rounding:.1f} times the rounding error of "
+                 f"their reported digits")
+    return text
 
 
 @detector("channel_copy", codes=[RULE_COPY.code])
@@ -243,12 +307,15 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     """Two pollutant channels of one point whose record-to-record changes are the same (a copy with gain).
 
     Minute (or finer, up to ``copy_max_step_s``) series only; valid records of running hours. For each
-    pair of pollutants, sliding windows (a quarter window apart) of ``copy_window_min`` minutes, or
-    longer for a channel that changes less often (1.2 × ``copy_min_changes`` of its mean intervals
-    between changes: an online water analyser gives one value a measuring cycle). A window counts when
-    both channels cover ``copy_min_cover`` of it, each changes ``copy_min_changes`` times, and both the
-    changes and the levels correlate at ``copy_change_r_min`` / ``copy_level_r_min``. Overlapping counted
-    windows make one finding. :func:`detect_fleet_copies` applies the same test across points.
+    pair of pollutants, sliding windows (a sixteenth of a window apart) of ``copy_window_min`` minutes, or
+    longer for a channel that changes less often (``copy_min_changes`` + 1 of its mean intervals between
+    changes: an online water analyser gives one value a measuring cycle). A window counts when both
+    channels cover ``copy_min_cover`` of it, each changes ``copy_min_changes`` times, and either both the
+    changes and the levels correlate at ``copy_change_r_min`` / ``copy_level_r_min``, or one channel is an
+    affine function of the other up to ``copy_rounding_ratio`` times the rounding error of the reported
+    digits while moving ``copy_min_spread`` rounding errors (a copy with a small gain loses its changes to
+    rounding, not its exactness; two analysers' own noise leaves residuals many rounding errors wide).
+    Overlapping counted windows make one finding. :func:`detect_fleet_copies` applies the same test across points.
 
     Why changes: honest channels share the plant's load (levels correlate), not their analysers' noise
     (changes do not); process parameters are not judged (velocity, flow, pressure are one measurement).
@@ -266,10 +333,11 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     series = {f: np.where(run, _on_grid(data.minutes[f], slot[f], n, valid_mask(data.minutes[f])), np.nan)
               for f in pol}
     interval = {f: _interval(x) for f, x in series.items()}
+    res = {f: _resolution(data.minutes[f].values) for f in pol}
     out: list[Finding] = []
     for i, f in enumerate(pol):
         for g in pol[i + 1:]:
-            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g])):
+            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g]), (res[f], res[g])):
                 start, end = grid[c.first], grid[min(c.end, n - 1)]
                 expl = (f"At point {data.point}, from {_local(start, data.tz)} to {_local(end, data.tz)} "
                         f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "
@@ -332,7 +400,8 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
     out: list[Finding] = []
     for i, j in zip(ii.tolist(), jj.tolist()):
         (di, fi), (dj, fj) = chans[i], chans[j]
-        for c in _copies(V[i], V[j], step, p, max(_interval(V[i]), _interval(V[j]))):
+        for c in _copies(V[i], V[j], step, p, max(_interval(V[i]), _interval(V[j])),
+                         (_resolution(di.minutes[fi].values), _resolution(dj.minutes[fj].values))):
             start, end = grid[c.first], grid[min(c.end, n - 1)]
             for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
                 expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "
@@ -446,9 +515,11 @@ def detect_selective_gap(data: PointData, cfg: DetectorSettings) -> list[Finding
 
 @detector("limit_cap", codes=[RULE_LIMIT_CAP.code])
 def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
-    """A plateau just under the limit: ``cap_min_hours`` consecutive valid running hours in
-    ``[cap_band_low · L, L)`` whose median hour-to-hour change is at most ``cap_change_ratio`` of the
-    series' own median change.
+    """A plateau just under the limit: consecutive valid running hours in ``[cap_band_low · L, L)`` whose
+    median hour-to-hour change is at most ``cap_change_ratio`` of the series' own median change ``u``, with
+    at least ``cap_min_hours`` changes each that small. An honest series makes a change below ``0.2 u``
+    about one hour in nine (Gaussian changes: P(|Δ| ≤ 0.2 · 0.674 σ) ≈ 0.11), so six of them in one stretch
+    at the limit are not its noise.
 
     Judged values (flue gas: 折算, as exceedance is judged, reference notes §4.1; water: measured) against
     the hourly limit (gas) or the daily limit (water, the level its hourly values are held under). An
@@ -487,7 +558,8 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             if hours < p.cap_min_hours:
                 continue
             held = float(np.median(dx[a:b + 1]))
-            if held > p.cap_change_ratio * usual:
+            still = int(np.count_nonzero(dx[a:b + 1] <= p.cap_change_ratio * usual))
+            if held > p.cap_change_ratio * usual or still < p.cap_min_hours:
                 continue
             seg = x[a:b + 2]
             unit = _unit(f, data.medium)
@@ -496,7 +568,8 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                     f"{data.point} stayed between {_num(float(seg.min()))} and {_num(float(seg.max()))} {unit}, just "
                     f"under its limit {_num(limit)} {unit}, changing by {_num(held)} {unit} an hour (median) where it "
                     f"otherwise changes by {_num(usual)}: the peaks were cut off at a ceiling.")
-            ev = {"hours": hours, "limit": limit, "min": float(seg.min()), "max": float(seg.max()),
+            ev = {"hours": hours, "still_hours": still, "limit": limit, "min": float(seg.min()),
+                  "max": float(seg.max()),
                   "median_change": held, "usual_median_change": usual, "unit": unit,
                   "zs_used": s.zs is not None,
                   "settings": {k: getattr(p, k) for k in ("cap_band_low", "cap_min_hours", "cap_change_ratio")}}
