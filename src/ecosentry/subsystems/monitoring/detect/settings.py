@@ -322,6 +322,14 @@ class SignSettings(BaseModel):
     #: The plateau's median hour-to-hour change at most this fraction of the series' own median change.
     cap_change_ratio: float = 0.2
 
+    # ------------------------------------------------------------ a pollutant collapsing while the plant runs
+    #: Hourly values at most this share of the pollutant's own median over running hours ...
+    collapse_share: float = 0.15
+    #: ... for at least this many consecutive running hours. [h]
+    collapse_min_hours: int = 3
+    #: The median must be at least this many resolution steps (else 15 % of it is not resolvable).
+    collapse_min_steps: float = 10.0
+
     # ------------------------------------------------------------ night-time pollutant load (wastewater)
     #: Hours before the night and after it that are the night's own reference (evening and morning). [h]
     night_flank_hours: int = 4

@@ -60,6 +60,8 @@ __all__ = [
     "RULE_FACTOR_GAP",
     "RULE_NIGHT_LOAD",
     "RULE_LIMIT_CAP",
+    "RULE_COLLAPSE",
+    "detect_collapse",
     "detect_limit_cap",
     "detect_channel_copy",
     "detect_fleet_copies",
@@ -89,6 +91,12 @@ RULE_LIMIT_CAP = register(Rule(
     "the load as analysers do: the peaks were cut off at a ceiling (设限值).",
     f"{_REF} §5.4 (clipping or capping at the limit), §5.5 设限值, §5.6; 环境自动监控数据异常 category 12",
     _MOD, "S/ours", kind="falsification"))
+RULE_COLLAPSE = register(Rule(
+    "DET-NEAR-ZERO", "warning",
+    "For hours of normal production a pollutant read a few per cent of its own usual level while the plant's "
+    "load stayed normal: what a diluted or back-flushed sample gives, not the process.",
+    f"{_REF} §5.3 hardware items (稀释, 反吹), §5.4 zero or near-zero values while running; ours", _MOD, "S/ours",
+    kind="falsification"))
 RULE_NIGHT_LOAD = register(Rule(
     "DET-NIGHT-LOAD", "warning",
     "On several nights the wastewater's pollutant load (concentration × flow) of several pollutants rose "
@@ -577,6 +585,67 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     return out
 
 
+# ---------------------------------------------------------------------------------------------- collapse
+
+
+@detector("collapse", codes=[RULE_COLLAPSE.code])
+def detect_collapse(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A pollutant at a few per cent of its own usual level for hours while the plant runs normally.
+
+    Hourly measured values of valid running hours (the running state from flow, velocity and O2, so a stop
+    or a low-load start is not judged); the pollutant's usual level is its median over them (at least
+    ``collapse_min_steps`` resolution steps). ``collapse_min_hours`` consecutive hours at or below
+    ``collapse_share`` of it, outside marks, are a finding. A process makes a pollutant fall with the
+    load or a fuel change; a sample line diluted with clean air or a probe back-flushed makes one
+    analyser read near zero while everything else at the point carries on.
+    """
+    p = cfg.signs
+    out: list[Finding] = []
+    for f in _pollutants(data, data.hours):
+        s = data.hours[f]
+        ok = valid_mask(s)
+        run = running_mask(data, s.times, cfg)
+        if run is None:
+            continue  # without a running state a stop cannot be told from a collapse
+        ok &= run
+        t, x = s.times[ok], s.values[ok]
+        if len(t) < 24:
+            continue
+        usual = float(np.median(x))
+        src = data.minutes.get(f)
+        step = _resolution(src.values if src is not None and len(src) else x)
+        if not np.isfinite(step):
+            step = 0.0
+        if not usual > 0 or usual < p.collapse_min_steps * step:
+            continue
+        marked = np.zeros(len(t), dtype=bool)
+        for mk in data.marks:
+            if mk.factors is None or f in mk.factors:
+                marked |= (t >= to_datetime64(mk.start) - np.timedelta64(_HOUR, "s")) & (t < to_datetime64(mk.end))
+        low = (x <= p.collapse_share * usual) & ~marked
+        joined = np.r_[False, np.diff(t.astype(np.int64)) <= 2 * _HOUR]
+        starts = low & ~(np.r_[False, low[:-1]] & joined)
+        group = np.cumsum(starts)
+        for g in np.unique(group[low]):
+            idx = np.flatnonzero(low & (group == g))
+            if len(idx) < p.collapse_min_hours:
+                continue
+            a, b = int(idx[0]), int(idx[-1])
+            seg = x[a:b + 1]
+            unit = _unit(f, data.medium)
+            level = float(np.median(seg))
+            expl = (f"For {len(idx)} hours of normal production from {_local(t[a], data.tz)} ({data.tz}), {f} at "
+                    f"point {data.point} read {_num(level)} {unit} (median), {level / usual:.0%} of its usual "
+                    f"{_num(usual)} {unit}, while the plant kept running: a diluted or back-flushed sample reads "
+                    f"this way.")
+            ev = {"hours": len(idx), "median": level, "usual": usual, "share": level / usual, "unit": unit,
+                  "resolution": step,
+                  "settings": {k: getattr(p, k) for k in ("collapse_share", "collapse_min_hours",
+                                                         "collapse_min_steps")}}
+            out.append(_finding(RULE_COLLAPSE, data, (f,), t[a], t[b] + np.timedelta64(_HOUR, "s"), expl, ev))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- night load
 
 
@@ -590,8 +659,10 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     ``r_q`` the same for the flow, and the load ratio ``r_c · r_q / median(r_q)``: the flow ratio is taken
     against the plant's usual one over its nights (a plant whose night shift is heavier has a high ``r_q``
     every night; that is its normal). A pollutant rises on a night when ``r_c ≥ night_conc_ratio`` and the
-    load ratio ``≥ night_load_ratio``; a night counts when
-    ``night_min_pollutants`` pollutants rise on it; a finding when ``night_min_nights`` nights count.
+    load ratio ``≥ night_load_ratio``. A finding when some pollutant rises on ``night_min_nights`` nights
+    and, on at least one of them, ``night_min_pollutants`` pollutants rise together (the same rise night
+    after night, and more than one analyser seeing it); it names the pollutants that qualify and the
+    nights on which they rose.
 
     Honest plants: municipal night flow is low (load ratio < 1); a night shift raises the flow but the
     treated concentration stays (r_c ≈ 1); one analyser's wander (a pollutant near its detection limit)
@@ -665,10 +736,13 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     if not rises:
         return []
     count = np.sum([v for v in rises.values()], axis=0)
-    marked = np.flatnonzero(count >= p.night_min_pollutants)
-    if len(marked) < p.night_min_nights:
+    several = count >= p.night_min_pollutants
+    # a pollutant whose load rose on several nights, on one of them with others beside it: the same rise
+    # night after night, and more than one analyser seeing it
+    risen = sorted(f for f, v in rises.items() if v.sum() >= p.night_min_nights and (v & several).any())
+    if not risen:
         return []
-    risen = sorted(f for f, v in rises.items() if v[marked].any())
+    marked = np.flatnonzero(np.any([rises[f] for f in risen], axis=0))
     night_start = [_night_start(days[k], start_h, data.tz) for k in marked]
     start = night_start[0]
     end = _night_start(days[marked[-1]], start_h, data.tz) + timedelta(hours=(end_h - start_h) % 24)
