@@ -75,8 +75,9 @@ _HOUR = 3600
 
 RULE_COPY = register(Rule(
     "DET-CLONE-MINUTE", "critical",
-    "Two pollutant channels change together record by record (their minute-to-minute changes correlate at "
-    "r ≈ 1): one is a copy of the other, since two real analysers each have their own noise.",
+    "Two pollutant channels, of one point or of two points, change together record by record (minute-to-minute "
+    "changes correlated at r ≈ 1, or one a scaled copy of the other up to the rounding of its digits): real "
+    "analysers each have their own noise, so one is a copy.",
     f"{_REF} §5.4 (identical trends between unrelated factors), §5.6 cross-channel clone; ours", _MOD, "S/ours",
     kind="falsification"))
 RULE_FACTOR_GAP = register(Rule(
@@ -99,8 +100,8 @@ RULE_COLLAPSE = register(Rule(
     kind="falsification"))
 RULE_NIGHT_LOAD = register(Rule(
     "DET-NIGHT-LOAD", "warning",
-    "On several nights the wastewater's pollutant load (concentration × flow) of several pollutants rose "
-    "against the same night's evening and morning: treated effluent does not do that, untreated discharge does.",
+    "Night after night the wastewater's pollutant load (concentration × flow) rose against the same night's "
+    "evening and morning, in more than one pollutant: treated effluent does not do that, untreated discharge does.",
     f"环境自动监控数据异常 category 14; {_REF} §5.2, §5.4 (night discharge); HJ 212-2017 App. D (load = "
     "concentration × flow)", _MOD, "S/ours", kind="falsification"))
 
