@@ -113,6 +113,7 @@ def test_a_pollutant_copied_from_another_for_16_hours_is_found_there():
     assert at(1800) - timedelta(minutes=30) <= f.start <= at(1800 + 60)
     assert at(1800 + 15 * 60) <= f.end <= at(1800 + 16 * 60 + 30)
     assert f.evidence["r_changes_min"] > 0.9
+    assert f.start < f.detected_at <= f.start + timedelta(hours=4)  # one window of changes after it began
 
 
 def test_a_low_gain_copy_that_rounding_hides_from_the_changes_is_found_by_its_exactness():
@@ -177,6 +178,7 @@ def test_one_pollutant_silent_while_the_others_report_is_found_with_the_level_be
     [f] = signs.detect_selective_gap(data_of(p), CFG)
     assert f.code == "DET-FACTOR-GAP" and f.factors == (SO2,) and (f.start, f.end) == (at(2000), at(2180))
     assert f.evidence["minutes"] == 180 and f.evidence["share_of_limit_before"] > 0.6
+    assert f.detected_at == at(2060)  # causal: when the silence reached the hour
     assert "near_limit" in f.evidence
 
 
@@ -230,6 +232,7 @@ def test_untreated_night_discharge_on_three_nights_is_found():
     [f] = signs.detect_night_load(data_of(p), CFG)
     assert f.code == "DET-NIGHT-LOAD" and COD in f.factors and WFLOW in f.factors
     assert len(f.evidence["nights"]) >= 2
+    assert f.start < f.detected_at < f.end
 
 
 def test_night_load_is_a_wastewater_sign():

@@ -33,8 +33,8 @@ Thresholds are :class:`~ecosentry.subsystems.monitoring.detect.settings.SignSett
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 import numpy as np
@@ -48,6 +48,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     is_concentration,
     running_mask,
     runs,
+    to_datetime,
     to_datetime64,
     valid_mask,
 )
@@ -206,6 +207,12 @@ def _episodes(starts: np.ndarray, w: int) -> list[tuple[int, int]]:
     return [(int(starts[a]), int(ends[b])) for a, b in zip(firsts, lasts)]
 
 
+def _seen(f: Finding, at: np.datetime64 | datetime) -> Finding:
+    """``f`` with ``detected_at``: the first moment the data then available showed it (causal time)."""
+    t = to_datetime(at) if isinstance(at, np.datetime64) else at.astimezone(timezone.utc)
+    return replace(f, detected_at=min(max(t, f.start), f.end))
+
+
 def _pollutants(data: PointData, source: dict[str, Series]) -> list[str]:
     return [f for f in sorted(source) if is_concentration(f) and len(source[f])]
 
@@ -228,6 +235,8 @@ class _Copy:
     changes: tuple[float, float]
     #: Largest residual RMS of the affine fit in units of the rounding error (None: not all windows judged).
     rounding: float | None = None
+    #: End slot of the first counted window (when the data first showed the copy).
+    seen: int = 0
 
 
 def _interval(x: np.ndarray) -> float:
@@ -289,7 +298,8 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
         found.append(_Copy(a, b, int(len(sel)), w, float(np.nanmin(r_d[sel])), float(np.nanmedian(r_d[sel])),
                            float(np.nanmin(r_l[sel])), gain,
                            (float(np.median(moves_x[sel])), float(np.median(moves_y[sel]))),
-                           float(np.max(quant[sel])) if np.isfinite(quant[sel]).all() else None))
+                           float(np.max(quant[sel])) if np.isfinite(quant[sel]).all() else None,
+                           int(sel[0]) + w))
     return found
 
 
@@ -352,7 +362,8 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
                         f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "
                         f"({_copy_text(c, step)}; {f} ≈ {_num(c.gain)} × {g}): two analysers share the plant's "
                         f"load but not their noise, so one channel is a copy of the other.")
-                out.append(_finding(RULE_COPY, data, (f, g), start, end, expl, _copy_evidence(c, step, p)))
+                out.append(_seen(_finding(RULE_COPY, data, (f, g), start, end, expl, _copy_evidence(c, step, p)),
+                                 grid[min(c.seen, n - 1)]))
     return out
 
 
@@ -418,7 +429,7 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
                         f"({_copy_text(c, step)}): two plants' analysers do not share their noise, so one "
                         f"channel is a copy of the other.")
                 ev = _copy_evidence(c, step, p, other_point=o.point, other_factor=g, global_r=float(C[i, j]))
-                out.append(_finding(RULE_COPY, d, (f,), start, end, expl, ev))
+                out.append(_seen(_finding(RULE_COPY, d, (f,), start, end, expl, ev), grid[min(c.seen, n - 1)]))
     return out
 
 
@@ -515,7 +526,8 @@ def detect_selective_gap(data: PointData, cfg: DetectorSettings) -> list[Finding
                   "near_limit": high,
                   "settings": {"gap_min_minutes": p.gap_min_minutes, "gap_others_share": p.gap_others_share}}
             end = grid[b] + np.timedelta64(step, "s")
-            out.append(_finding(RULE_FACTOR_GAP, data, (f,), grid[a], end, expl, ev))
+            out.append(_seen(_finding(RULE_FACTOR_GAP, data, (f,), grid[a], end, expl, ev),
+                             grid[a] + np.timedelta64(min_slots * step, "s")))
     return out
 
 
@@ -582,7 +594,9 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                   "median_change": held, "usual_median_change": usual, "unit": unit,
                   "zs_used": s.zs is not None,
                   "settings": {k: getattr(p, k) for k in ("cap_band_low", "cap_min_hours", "cap_change_ratio")}}
-            out.append(_finding(RULE_LIMIT_CAP, data, (f,), t[a], t[b + 1] + np.timedelta64(_HOUR, "s"), expl, ev))
+            nth = a + int(np.flatnonzero(dx[a:b + 1] <= p.cap_change_ratio * usual)[p.cap_min_hours - 1]) + 1
+            out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), t[a], t[b + 1] + np.timedelta64(_HOUR, "s"), expl,
+                                      ev), t[nth] + np.timedelta64(_HOUR, "s")))
     return out
 
 
@@ -643,7 +657,8 @@ def detect_collapse(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                   "resolution": step,
                   "settings": {k: getattr(p, k) for k in ("collapse_share", "collapse_min_hours",
                                                          "collapse_min_steps")}}
-            out.append(_finding(RULE_COLLAPSE, data, (f,), t[a], t[b] + np.timedelta64(_HOUR, "s"), expl, ev))
+            out.append(_seen(_finding(RULE_COLLAPSE, data, (f,), t[a], t[b] + np.timedelta64(_HOUR, "s"), expl, ev),
+                             t[idx[p.collapse_min_hours - 1]] + np.timedelta64(_HOUR, "s")))
     return out
 
 
@@ -765,12 +780,14 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                                                     "night_min_pollutants", "night_min_nights",
                                                     "night_flank_hours")},
           "night_hours": [start_h, end_h]}
-    return [_finding(RULE_NIGHT_LOAD, data, (*risen, flow_name), start, end, expl, ev)]
+    # seen when the morning after the night that completed the evidence had passed
+    completing = night_start[min(p.night_min_nights, len(marked)) - 1]
+    seen = completing + timedelta(hours=(end_h - start_h) % 24 + flank)
+    return [_seen(_finding(RULE_NIGHT_LOAD, data, (*risen, flow_name), start, end, expl, ev), seen)]
 
 
 def _night_start(day: np.datetime64, start_h: int, tz: str):
     """Aware start of the night that begins on local ``day`` at ``start_h``."""
-    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     d = day.astype("datetime64[D]").item()
