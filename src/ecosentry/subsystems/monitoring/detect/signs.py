@@ -373,8 +373,8 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
 
     All points' minute pollutant series at the finest common step (≤ ``copy_max_step_s``) on one grid
     (valid records of running hours). A first pass keeps the pairs of channels of different points whose
-    changes correlate over the whole window beyond chance (``r ≥ 4 / √n``, n the common records; one
-    matrix product); the window test of :func:`detect_channel_copy` then finds the episodes. Each episode
+    clipped changes correlate over the whole window beyond chance (``r ≥ 4 / √n``, n the common records;
+    one matrix product in float32); the window test of :func:`detect_channel_copy` then finds the episodes. Each episode
     gives one finding on each of the two points (which one is the copy the data cannot say), naming the
     other. Honest plants share weather and grid dispatch at most, never their analysers' noise.
     """
@@ -405,16 +405,22 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
             runs_of[d.point] = _running_at(d, grid, cfg)
         V[i] = np.where(runs_of[d.point], _on_grid(s, (s.times.astype(np.int64) - t0) // step, n, valid_mask(s)),
                         np.nan)
-    D = np.diff(V, axis=1)
-    fin = np.isfinite(D)
-    Z = np.where(fin, D, 0.0)
-    cnt = fin.sum(axis=1)
+    # first pass: one matrix product of every channel's clipped, centred changes (float32: it only picks pairs)
+    Z = np.zeros((len(chans), n - 1), dtype=np.float32)
+    fin = np.zeros((len(chans), n - 1), dtype=bool)
+    for i in range(len(chans)):  # one row per channel, numpy inside
+        d = _clipped(np.diff(V[i]))
+        ok = np.isfinite(d)
+        if ok.any():
+            Z[i, ok] = d[ok] - d[ok].mean()
+        fin[i] = ok
     with np.errstate(invalid="ignore", divide="ignore"):
-        Z = np.where(fin, Z - (Z.sum(axis=1) / np.maximum(cnt, 1))[:, None], 0.0)
-        norm = np.sqrt((Z * Z).sum(axis=1))
-        C = (Z @ Z.T) / np.outer(norm, norm)
-        common = fin.astype(np.float64) @ fin.T.astype(np.float64)
+        norm = np.sqrt(np.einsum("ij,ij->i", Z, Z, dtype=np.float64))
+        C = (Z @ Z.T).astype(np.float64) / np.outer(norm, norm)
+        on = fin.astype(np.float32)
+        common = (on @ on.T).astype(np.float64)
         floor = 4.0 / np.sqrt(np.maximum(common, 1.0))
+    del Z, on
     owner = np.array([d.point for d, _ in chans])
     ii, jj = np.nonzero(np.triu((C >= floor) & (owner[:, None] != owner[None, :]), k=1))
     out: list[Finding] = []
