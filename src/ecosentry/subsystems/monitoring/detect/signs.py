@@ -26,6 +26,14 @@ have come from a real analyser measuring a real process:
   night hours, night after night, is the discharge of untreated (or less treated) water at night.
   Reference notes §5.2 category 14 (昼夜差异明显), §5.4 ("night discharge, or treatment switched off at
   night"); load as concentration × flow: HJ 212-2017 Appendix D (排放量 = 浓度 × 流量).
+* :func:`detect_limit_cap` (``DET-LIMIT-CAP``): a pollutant that reaches the band just under its limit and
+  stops moving there, while elsewhere it moves as much as its load and its analyser's noise move it: peaks
+  cut off at a ceiling (reference notes §5.4 clipping or capping at the limit, §5.5 设限值).
+* :func:`detect_collapse` (``DET-NEAR-ZERO``): a pollutant at a few per cent of its own usual level for
+  hours of normal production: a sample diluted with clean air or a back-flushed probe (reference notes §5.3
+  hardware items, §5.4 zero values while running).
+* :func:`detect_fleet_copies` (``DET-CLONE-MINUTE`` across points): the copy test between the points of
+  one run, a fleet detector (:func:`~ecosentry.subsystems.monitoring.detect.registry.run_fleet_detectors`).
 
 Everything is numpy over whole series (cumulative sums for sliding windows); no per-record Python.
 Thresholds are :class:`~ecosentry.subsystems.monitoring.detect.settings.SignSettings` (``cfg.signs``).
