@@ -71,7 +71,13 @@ def detect_command(
     from rich.progress import Progress
 
     from ecosentry.subsystems.monitoring.detect import csvinput, nab
-    from ecosentry.subsystems.monitoring.detect.registry import all_detectors, run_detectors, select_detectors
+    from ecosentry.subsystems.monitoring.detect.registry import (
+        all_detectors,
+        run_detectors,
+        fleet_view,
+        run_fleet_detectors,
+        select_detectors,
+    )
 
     fmt = fmt.strip().lower()
     if fmt not in ("long", "nab"):
@@ -127,7 +133,10 @@ def detect_command(
             if not points:
                 _fail(f"{input}: no data rows")
             detecting = progress.add_task("detecting", total=1 if fmt == "nab" else len(raw))
+            fleet = []  # what the tests across points need of each point, kept while the others are read
             for data in points:
+                if fmt != "nab":
+                    fleet.append(fleet_view(data))
                 findings += run_detectors(
                     data, cfg, specs, only_codes=only_codes,
                     on_error=lambda name, point, exc: errors.append(
@@ -135,6 +144,11 @@ def detect_command(
                 )
                 progress.advance(detecting, 1)
                 n_points += 1
+            if fmt != "nab":  # tests that compare points with each other (a feed copied between plants)
+                findings += run_fleet_detectors(
+                    fleet, cfg, only_codes=only_codes,
+                    on_error=lambda name, point, exc: errors.append(f"fleet detector {name} failed: {exc!r}"),
+                )
     except AuditInputError as exc:
         _fail(str(exc))
     except UnicodeDecodeError as exc:

@@ -901,10 +901,13 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
 
 #: Roles that carry a plant's load (regressors of the expected movement of a pollutant).
 _LOAD_ROLES = ("flow", "velocity", "o2", "temperature")
+#: Residuals beyond this many robust standard deviations are left out of the load fit's second pass.
+_TRIM_SIGMAS = 3.0
 
 
 def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Least-squares prediction of ``x`` at ``t`` from the point's load channels (NaN where one is missing)."""
+    """Trimmed least-squares prediction of ``x`` at ``t`` from the point's load channels (NaN where one is
+    missing). Flue gas: a concentration follows its load within the hour (fuel, dilution by excess air)."""
     cols, used = [], []
     for role in _LOAD_ROLES:
         s = data.by_role(role)
@@ -925,6 +928,56 @@ def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.
     mu, sd = X[fit].mean(axis=0), X[fit].std(axis=0)
     A = np.column_stack([np.ones(len(t)), (X - mu) / sd])
     coef, *_ = np.linalg.lstsq(A[fit], x[fit], rcond=None)
+    # Trimmed refit: hours the load does not explain at all (a held band, a diluted sample) must not bend
+    # the load's coefficients (Rousseeuw & Leroy 1987, reweighted least squares).
+    e = x[fit] - A[fit] @ coef
+    scale = 1.4826 * float(np.median(np.abs(e - np.median(e))))
+    keep = np.abs(e - np.median(e)) <= _TRIM_SIGMAS * scale if scale > 0 else np.ones(len(e), dtype=bool)
+    if keep.sum() >= 2 * (len(cols) + 1) + 10 and not keep.all():
+        coef, *_ = np.linalg.lstsq(A[fit][keep], x[fit][keep], rcond=None)
+    return A @ coef, used
+
+
+def _load_change_prediction(data: PointData, t: np.ndarray, x: np.ndarray, step_ok: np.ndarray
+                            ) -> tuple[np.ndarray, list[str]]:
+    """Hour-to-hour changes of ``x`` (at ``t``) that the changes of the point's load channels predict.
+
+    Least squares of the changes of ``x`` on the changes of flow, velocity, O2 and temperature over the
+    consecutive hours ``step_ok`` (``len(t) - 1`` of them), then a trimmed refit. Changes, not levels: a
+    fraud window elsewhere at the point (night discharge raising a pollutant and the flow together) would
+    otherwise teach the fit that the pollutant follows the flow, and honest hours whose flow moved would
+    look held; in changes it is two steps a night, which the trimmed refit leaves out. NaN where a load
+    channel is missing; zeros and no channel when none is usable.
+    """
+    cols, used = [], []
+    for role in _LOAD_ROLES:
+        s = data.by_role(role)
+        if s is None or not len(s):
+            continue
+        ok = valid_mask(s)
+        idx = np.clip(np.searchsorted(s.times, t), 0, len(s) - 1)
+        v = np.where((s.times[idx] == t) & ok[idx], s.values[idx], np.nan)
+        if np.isfinite(v).mean() >= 0.5 and np.nanstd(v) > 0:
+            cols.append(np.diff(v))
+            used.append(s.factor)
+    dx = np.diff(x)
+    if not cols:
+        return np.zeros(len(dx)), []
+    X = np.column_stack(cols)
+    fit = step_ok & np.isfinite(X).all(axis=1) & np.isfinite(dx)
+    sd = X[fit].std(axis=0) if fit.any() else np.zeros(X.shape[1])
+    if fit.sum() < 2 * (len(cols) + 1) + 10 or not (sd > 0).all():
+        return np.zeros(len(dx)), []
+    A = X / sd
+    coef, *_ = np.linalg.lstsq(A[fit], dx[fit], rcond=None)
+    # Trimmed refit: changes the load does not explain at all (the edges of a held band, of a diluted
+    # sample, of untreated night discharge) must not bend the load's coefficients (Rousseeuw & Leroy 1987,
+    # reweighted least squares).
+    e = dx[fit] - A[fit] @ coef
+    scale = 1.4826 * float(np.median(np.abs(e - np.median(e))))
+    keep = np.abs(e - np.median(e)) <= _TRIM_SIGMAS * scale if scale > 0 else np.ones(len(e), dtype=bool)
+    if keep.sum() >= 2 * (len(cols) + 1) + 10 and not keep.all():
+        coef, *_ = np.linalg.lstsq(A[fit][keep], dx[fit][keep], rcond=None)
     return A @ coef, used
 
 
@@ -933,8 +986,13 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
     """A pollutant held in a narrow band: changes far below what the point's history and load imply.
 
     For each pollutant (measured hourly values of valid running hours, consecutive hours only): the
-    hour-to-hour changes ``Δx`` are split into the part the load predicts ``Δp`` (least squares of the
-    pollutant on the point's flow, velocity, O2 and temperature over the whole window) and the rest ``Δe``.
+    hour-to-hour changes ``Δx`` are split into the part the load predicts ``Δp`` and the rest ``Δe``. Flue
+    gas: trimmed least squares of the pollutant on the point's flow, velocity, O2 and temperature over the
+    whole window (:func:`_load_prediction`; a flue-gas concentration follows its load within the hour).
+    Wastewater: trimmed least squares of the pollutant's *changes* on the flow's changes
+    (:func:`_load_change_prediction`): effluent follows the flow only after hours of retention, and a
+    level fit would learn from fraud elsewhere (night discharge raising pollutant and flow together) that
+    the pollutant follows the flow.
     The point's honest unexplained movement is the ``spread_history_quantile`` (a lower quartile), over every
     window of ``spread_window_hours``, of the mean ``Δe²``: honest volatility comes in calmer and busier
     spells (start-ups, held analyser readings), so a band is judged against the plant's calm windows, not
@@ -964,11 +1022,16 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
         t, x, known, _ = _valid_running(data, data.hours[factor], cfg, use_zs=False)
         if len(t) < w + 1:
             continue
-        pred, used = _load_prediction(data, t, x)
         secs = t.astype("datetime64[s]").astype(np.int64)
-        step_ok = (np.diff(secs) == _HOUR) & np.isfinite(pred[1:]) & np.isfinite(pred[:-1])
+        consecutive = np.diff(secs) == _HOUR
+        if data.medium == "water":
+            pred_change, used = _load_change_prediction(data, t, x, consecutive)
+        else:
+            pred, used = _load_prediction(data, t, x)
+            pred_change = np.diff(pred)
+        step_ok = consecutive & np.isfinite(pred_change)
         dx = np.diff(x)
-        dp = np.where(step_ok, np.diff(pred), np.nan)
+        dp = np.where(step_ok, pred_change, np.nan)
         de2 = (dx - dp) ** 2
         if step_ok.sum() < p.spread_min_history_hours:
             continue

@@ -18,9 +18,9 @@ detector set of reference notes §5.6 and the national categories of §5.2.
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ecosentry.subsystems.monitoring.detect.model import DETECTORS, DetectorSpec, Finding, PointData
 
@@ -37,6 +37,12 @@ __all__ = [
     "run_detectors",
     "corroborate",
     "rank_key",
+    "FleetSpec",
+    "FLEET_DETECTORS",
+    "fleet_detector",
+    "all_fleet_detectors",
+    "run_fleet_detectors",
+    "fleet_view",
 ]
 
 #: Modules whose import registers detectors (national rules, pattern rules, statistical detector).
@@ -44,6 +50,7 @@ DETECTOR_MODULES = (
     "ecosentry.subsystems.monitoring.detect.national",
     "ecosentry.subsystems.monitoring.detect.patterns",
     "ecosentry.subsystems.monitoring.detect.statistical",
+    "ecosentry.subsystems.monitoring.detect.signs",
 )
 
 #: Family → keywords looked for (upper case) in ``"<detector name> <code>"``; order matters: the first
@@ -85,6 +92,85 @@ def all_detectors() -> dict[str, DetectorSpec]:
     for module in DETECTOR_MODULES:
         importlib.import_module(module)
     return {name: DETECTORS[name] for name in sorted(DETECTORS)}
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    """A detector that compares the points of one run with each other (a copied feed between plants):
+    ``func(points, cfg) -> list[Finding]``; its codes are catalogue entries like any detector's."""
+
+    name: str
+    codes: Sequence[str]
+    func: Callable[[Sequence[PointData], object], list[Finding]]
+
+
+#: Fleet detectors by name, filled by ``@fleet_detector`` when their module is imported.
+FLEET_DETECTORS: dict[str, FleetSpec] = {}
+
+
+def fleet_detector(name: str, codes: Sequence[str]):
+    """Register a fleet detector (run once over all points by :func:`run_fleet_detectors`)."""
+
+    def wrap(func):
+        if name in FLEET_DETECTORS:
+            raise ValueError(f"fleet detector {name!r} registered twice")
+        FLEET_DETECTORS[name] = FleetSpec(name, tuple(codes), func)
+        return func
+
+    return wrap
+
+
+def all_fleet_detectors() -> dict[str, FleetSpec]:
+    """Import the detector modules and return the fleet detectors (name → spec), sorted by name."""
+    all_detectors()
+    return {name: FLEET_DETECTORS[name] for name in sorted(FLEET_DETECTORS)}
+
+
+#: Roles a fleet detector may read besides pollutants (the running state of a point comes from them).
+_FLEET_ROLES = ("flow", "velocity", "o2")
+
+
+def fleet_view(data: PointData) -> PointData:
+    """What the fleet detectors read of one point: its pollutants' minute series and the hourly series of
+    its running state (flow, velocity, O2), marks and master data; kept while the other points are read, so
+    a run holds its pollutant series, not every channel of every point."""
+    from ecosentry.subsystems.monitoring.detect.model import ROLE_CODES, is_concentration
+
+    keep_hours = {code for role in _FLEET_ROLES for code in ROLE_CODES[role]}
+    return replace(
+        data,
+        minutes={f: s for f, s in data.minutes.items() if is_concentration(f)},
+        hours={f: s for f, s in data.hours.items() if f in keep_hours},
+        reported=[],
+    )
+
+
+def run_fleet_detectors(
+    points: Sequence[PointData],
+    cfg: object,
+    *,
+    only_codes: Sequence[str] | None = None,
+    on_error=None,
+) -> list[Finding]:
+    """Run every fleet detector over ``points`` (the points of one ``ecosentry detect`` run).
+
+    ``only_codes`` keeps those codes (and skips fleet detectors emitting none of them); ``on_error`` as in
+    :func:`run_detectors` (the point is reported as ``"*"``). Findings are sorted by point, start, code.
+    """
+    findings: list[Finding] = []
+    for name, spec in all_fleet_detectors().items():
+        if only_codes and not set(spec.codes) & set(only_codes):
+            continue
+        try:
+            findings.extend(spec.func(points, cfg) or ())
+        except Exception as exc:  # one failing fleet test must not hide the per-point findings
+            if on_error is None:
+                raise
+            on_error(name, "*", exc)
+    if only_codes:
+        findings = [f for f in findings if f.code in set(only_codes)]
+    findings.sort(key=lambda f: (f.point, f.start, f.code, f.factor))
+    return findings
 
 
 def all_codes(specs: Iterable[DetectorSpec] | None = None) -> list[str]:

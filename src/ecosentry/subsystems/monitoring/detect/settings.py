@@ -13,7 +13,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DetectorSettings", "NationalSettings", "PatternSettings", "StatisticalSettings"]
+__all__ = ["DetectorSettings", "NationalSettings", "PatternSettings", "SignSettings", "StatisticalSettings"]
 
 
 class NationalSettings(BaseModel):
@@ -300,6 +300,69 @@ class StatisticalSettings(BaseModel):
     seasonal_novelty: float | None = 0.75
 
 
+class SignSettings(BaseModel):
+    """Thresholds of the process-physics falsification signs (:mod:`ecosentry.subsystems.monitoring.detect.signs`):
+    minute-level copies, selective single-factor gaps, night-time pollutant load. All ours."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # ------------------------------------------------------------ minute-level copy of a pollutant channel
+    #: Only series at this resolution or finer are judged minute by minute (the hourly test is DET-CLONE). [s]
+    copy_max_step_s: int = 300
+    #: Changes (records whose value differs from the previous one) each channel needs in a window. [-]
+    copy_min_changes: int = 12
+    #: Shortest window. [min]; a series that changes less often gets a window of ``copy_min_changes``
+    #: of its median intervals between changes (online water analysers: one value a measuring cycle).
+    copy_window_min: int = 180
+    #: Pearson r of the record-to-record changes in the window, and of the levels, at least these.
+    copy_change_r_min: float = 0.95
+    copy_level_r_min: float = 0.95
+    #: Share of the window both channels must cover with valid records.
+    copy_min_cover: float = 0.8
+    #: ... or: one channel is an affine function of the other up to this many times the RMS rounding error
+    #: of their reported resolutions (q²/12 each; a copy with a small gain loses its changes to rounding,
+    #: not its exactness) ...
+    copy_rounding_ratio: float = 1.5
+    #: ... while it moves at least this many rounding errors (RMS) in the window (else nothing to fit).
+    copy_min_spread: float = 3.0
+
+    # ------------------------------------------------------------ selective gap of one pollutant
+    #: A pollutant missing this long while the point's other channels report. [min]
+    gap_min_minutes: int = 60
+    #: ... and at least this share of the point's other channels report in each of those records.
+    gap_others_share: float = 0.75
+
+    # ------------------------------------------------------------ plateau just under the limit (capped peaks)
+    #: Lower edge of the band under the limit, as a fraction of the limit (§5.6: [0.9·limit, limit)).
+    cap_band_low: float = 0.9
+    #: Hour-to-hour changes below ``cap_change_ratio`` of the usual one a plateau needs (each). [h]
+    cap_min_hours: int = 6
+    #: The plateau's median hour-to-hour change at most this fraction of the series' own median change.
+    cap_change_ratio: float = 0.2
+
+    # ------------------------------------------------------------ a pollutant collapsing while the plant runs
+    #: Hourly values at most this share of the pollutant's own median over running hours ...
+    collapse_share: float = 0.15
+    #: ... for at least this many consecutive running hours. [h]
+    collapse_min_hours: int = 3
+    #: The median must be at least this many resolution steps (else 15 % of it is not resolvable).
+    collapse_min_steps: float = 10.0
+
+    # ------------------------------------------------------------ night-time pollutant load (wastewater)
+    #: Hours before the night and after it that are the night's own reference (evening and morning). [h]
+    night_flank_hours: int = 4
+    #: A pollutant's night median concentration at least this times its flank median ...
+    night_conc_ratio: float = 1.25
+    #: ... and its night pollutant load (concentration × flow) at least this times the flanks' load.
+    night_load_ratio: float = 1.3
+    #: Pollutants that must rise together on a night for the night to count.
+    night_min_pollutants: int = 2
+    #: Nights that must count for a finding.
+    night_min_nights: int = 2
+    #: Valid hours a night and its flanks need.
+    night_min_hours: int = 4
+
+
 class DetectorSettings(BaseModel):
     """All detector thresholds."""
 
@@ -313,6 +376,7 @@ class DetectorSettings(BaseModel):
     national: NationalSettings = Field(default_factory=NationalSettings)
     patterns: PatternSettings = Field(default_factory=PatternSettings)
     statistical: StatisticalSettings = Field(default_factory=StatisticalSettings)
+    signs: SignSettings = Field(default_factory=SignSettings)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> "DetectorSettings":

@@ -1,0 +1,808 @@
+"""Falsification signs judged against the physics of the process: what an honest plant cannot produce.
+
+Statistical tests say "unusual for this series"; an honest plant is unusual every time it starts up,
+follows the grid or runs a night shift (issue 13). The signs here ask instead whether the data could
+have come from a real analyser measuring a real process:
+
+* :func:`detect_channel_copy` (``DET-CLONE-MINUTE``): two pollutant channels whose **record-to-record
+  changes** are the same. Two analysers (or two measuring principles in one analyser) share the plant's
+  load, which moves slowly (ramp-rate limits, thermal inertia), but each has its own measurement noise,
+  so their minute-to-minute changes are nearly independent (r ≈ 0 … 0.4). A channel copied, with a gain,
+  from another one carries the other's noise too: its changes correlate at r ≈ 1, minute by minute.
+  Reference notes §5.4 (identical trends between unrelated factors), §5.6 (cross-channel clone);
+  the hourly, load-removed test is ``DET-CLONE`` (:mod:`ecosentry.subsystems.monitoring.detect.patterns`).
+* :func:`detect_selective_gap` (``DET-FACTOR-GAP``): one pollutant stops reporting while the point's
+  other pollutants and process parameters keep reporting valid data, no flag says the analyser failed
+  and no mark covers it. An analyser fault is reported (HJ 212-2017 Table 8 flag ``D``, maintenance
+  ``M``, calibration ``C``) or marked (reference notes §1.2, §4.2); a communication loss takes every
+  channel of the data logger at once. Silence of one channel alone is what deleting its records looks
+  like: 环发〔2015〕175号 Art. 4(11) (not transmitting raw data), reference notes §5.2 数据缺失.
+  Values near the limit just before or after the gap are reported as corroboration.
+* :func:`detect_night_load` (``DET-NIGHT-LOAD``): on wastewater, the **pollutant load** (concentration ×
+  flow) of several pollutants rises at night against the same night's own evening and morning. The
+  effluent of a treatment plant is set by its treatment: its concentration follows the influent only
+  after the hydraulic retention time (hours) and smoothly, and honest night shifts raise the flow, not
+  the treated concentration. Several pollutants' concentrations *and* the flow rising together for the
+  night hours, night after night, is the discharge of untreated (or less treated) water at night.
+  Reference notes §5.2 category 14 (昼夜差异明显), §5.4 ("night discharge, or treatment switched off at
+  night"); load as concentration × flow: HJ 212-2017 Appendix D (排放量 = 浓度 × 流量).
+* :func:`detect_limit_cap` (``DET-LIMIT-CAP``): a pollutant that reaches the band just under its limit and
+  stops moving there, while elsewhere it moves as much as its load and its analyser's noise move it: peaks
+  cut off at a ceiling (reference notes §5.4 clipping or capping at the limit, §5.5 设限值).
+* :func:`detect_collapse` (``DET-NEAR-ZERO``): a pollutant at a few per cent of its own usual level for
+  hours of normal production: a sample diluted with clean air or a back-flushed probe (reference notes §5.3
+  hardware items, §5.4 zero values while running).
+* :func:`detect_fleet_copies` (``DET-CLONE-MINUTE`` across points): the copy test between the points of
+  one run, a fleet detector (:func:`~ecosentry.subsystems.monitoring.detect.registry.run_fleet_detectors`).
+
+Everything is numpy over whole series (cumulative sums for sliding windows); no per-record Python.
+Thresholds are :class:`~ecosentry.subsystems.monitoring.detect.settings.SignSettings` (``cfg.signs``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+import numpy as np
+
+from ecosentry.contracts.catalogue import Rule, register
+from ecosentry.subsystems.monitoring.detect.model import (
+    Finding,
+    PointData,
+    Series,
+    detector,
+    is_concentration,
+    running_mask,
+    runs,
+    to_datetime,
+    to_datetime64,
+    valid_mask,
+)
+from ecosentry.subsystems.monitoring.detect.registry import fleet_detector
+from ecosentry.subsystems.monitoring.detect.patterns import _finding, _local, _local_clock, _num, _unit
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+
+__all__ = [
+    "RULE_COPY",
+    "RULE_FACTOR_GAP",
+    "RULE_NIGHT_LOAD",
+    "RULE_LIMIT_CAP",
+    "RULE_COLLAPSE",
+    "detect_collapse",
+    "detect_limit_cap",
+    "detect_channel_copy",
+    "detect_fleet_copies",
+    "detect_selective_gap",
+    "detect_night_load",
+]
+
+_MOD = "ecosentry.subsystems.monitoring.detect.signs"
+_REF = "china-vietnam-rules.md"
+_HOUR = 3600
+
+RULE_COPY = register(Rule(
+    "DET-CLONE-MINUTE", "critical",
+    "Two pollutant channels, of one point or of two points, change together record by record (minute-to-minute "
+    "changes correlated at r ≈ 1, or one a scaled copy of the other up to the rounding of its digits): real "
+    "analysers each have their own noise, so one is a copy.",
+    f"{_REF} §5.4 (identical trends between unrelated factors), §5.6 cross-channel clone; ours", _MOD, "S/ours",
+    kind="falsification"))
+RULE_FACTOR_GAP = register(Rule(
+    "DET-FACTOR-GAP", "warning",
+    "One pollutant stopped reporting while the point's other channels kept reporting valid data, with no "
+    "fault flag and no mark: an analyser fault is flagged or marked, so this is how deleted records look.",
+    f"环发〔2015〕175号 Art. 4(11); HJ 212-2017 Table 8 (flags D, M, C); {_REF} §5.2 数据缺失, §1.2 marks",
+    _MOD, "S/ours", kind="falsification"))
+RULE_LIMIT_CAP = register(Rule(
+    "DET-LIMIT-CAP", "warning",
+    "For hours a pollutant sat just under its limit and stopped moving there, while elsewhere it moves with "
+    "the load as analysers do: the peaks were cut off at a ceiling (设限值).",
+    f"{_REF} §5.4 (clipping or capping at the limit), §5.5 设限值, §5.6; 环境自动监控数据异常 category 12",
+    _MOD, "S/ours", kind="falsification"))
+RULE_COLLAPSE = register(Rule(
+    "DET-NEAR-ZERO", "warning",
+    "For hours of normal production a pollutant read a few per cent of its own usual level while the plant's "
+    "load stayed normal: what a diluted or back-flushed sample gives, not the process.",
+    f"{_REF} §5.3 hardware items (稀释, 反吹), §5.4 zero or near-zero values while running; ours", _MOD, "S/ours",
+    kind="falsification"))
+RULE_NIGHT_LOAD = register(Rule(
+    "DET-NIGHT-LOAD", "warning",
+    "Night after night the wastewater's pollutant load (concentration × flow) rose against the same night's "
+    "evening and morning, in more than one pollutant: treated effluent does not do that, untreated discharge does.",
+    f"环境自动监控数据异常 category 14; {_REF} §5.2, §5.4 (night discharge); HJ 212-2017 App. D (load = "
+    "concentration × flow)", _MOD, "S/ours", kind="falsification"))
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _step_s(data: PointData, factors: Sequence[str]) -> int:
+    steps = [data.minutes[f].step_seconds() for f in factors if len(data.minutes[f]) >= 2]
+    return int(min(steps)) if steps else 0
+
+
+def _grid(data: PointData, factors: Sequence[str], step: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A regular grid of ``step`` seconds over ``factors``' minute series, and each record's slot on it."""
+    t0 = min(int(data.minutes[f].times[0].astype(np.int64)) for f in factors)
+    t1 = max(int(data.minutes[f].times[-1].astype(np.int64)) for f in factors)
+    n = (t1 - t0) // step + 1
+    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    slot = {f: (data.minutes[f].times.astype(np.int64) - t0) // step for f in factors}
+    return grid, slot
+
+
+def _on_grid(s: Series, slot: np.ndarray, n: int, ok: np.ndarray) -> np.ndarray:
+    out = np.full(n, np.nan)
+    out[slot[ok]] = s.values[ok]
+    return out
+
+
+def _running_at(data: PointData, grid: np.ndarray, cfg: Any) -> np.ndarray:
+    """Running state of each grid slot from its hour (all True when unknown)."""
+    hours = grid.astype("datetime64[h]").astype("datetime64[s]")
+    uniq, inv = np.unique(hours, return_inverse=True)
+    run = running_mask(data, uniq, cfg)
+    return np.ones(len(grid), dtype=bool) if run is None else run[inv.reshape(-1)]
+
+
+def _windowed(v: np.ndarray, w: int) -> np.ndarray:
+    """Sums of ``v`` over every window of ``w`` slots (cumulative sums; NaN counts as 0)."""
+    c = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
+    return c[w:] - c[:-w]
+
+
+def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Count, variances and covariance of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots."""
+    a = np.where(m, a, 0.0)
+    b = np.where(m, b, 0.0)
+    n = _windowed(m.astype(np.float64), w)
+    sa, sb = _windowed(a, w), _windowed(b, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ma, mb = sa / n, sb / n
+        va = np.maximum(_windowed(a * a, w) / n - ma * ma, 0.0)
+        vb = np.maximum(_windowed(b * b, w) / n - mb * mb, 0.0)
+        cov = _windowed(a * b, w) / n - ma * mb
+    return n, va, vb, cov
+
+
+def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots, and the counts."""
+    n, va, vb, cov = _window_moments(a, b, m, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = cov / np.sqrt(va * vb)
+    r[~((va > 1e-12) & (vb > 1e-12))] = np.nan
+    return r, n
+
+
+#: Changes beyond this many robust standard deviations of a channel's changes are clipped to it.
+_CLIP_SIGMAS = 4.0
+
+
+def _clipped(d: np.ndarray) -> np.ndarray:
+    """``d`` clipped at ±:data:`_CLIP_SIGMAS` robust standard deviations of its non-zero finite values."""
+    nz = d[np.isfinite(d) & (d != 0)]
+    if len(nz) < 3:
+        return d
+    scale = 1.4826 * float(np.median(np.abs(nz - np.median(nz))))
+    if not scale > 0:
+        return d
+    return np.clip(d, -_CLIP_SIGMAS * scale, _CLIP_SIGMAS * scale)
+
+
+def _resolution(v: np.ndarray) -> float:
+    """The reported resolution 10^-d (fewest decimals, d ≤ 4, at which every value is whole), NaN if none."""
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return float("nan")
+    for d in range(5):
+        scaled = v * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0 ** -d
+    return float("nan")
+
+
+def _episodes(starts: np.ndarray, w: int) -> list[tuple[int, int]]:
+    """Union of the windows ``[s, s + w)`` as ``(first, end)`` slot pairs (end exclusive)."""
+    if len(starts) == 0:
+        return []
+    ends = starts + w
+    brk = np.flatnonzero(starts[1:] > ends[:-1]) + 1
+    firsts = np.r_[0, brk]
+    lasts = np.r_[brk - 1, len(starts) - 1]
+    return [(int(starts[a]), int(ends[b])) for a, b in zip(firsts, lasts)]
+
+
+def _seen(f: Finding, at: np.datetime64 | datetime) -> Finding:
+    """``f`` with ``detected_at``: the first moment the data then available showed it (causal time)."""
+    t = to_datetime(at) if isinstance(at, np.datetime64) else at.astimezone(timezone.utc)
+    return replace(f, detected_at=min(max(t, f.start), f.end))
+
+
+def _pollutants(data: PointData, source: dict[str, Series]) -> list[str]:
+    return [f for f in sorted(source) if is_concentration(f) and len(source[f])]
+
+
+# ---------------------------------------------------------------------------------------------- copies
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """One episode of two channels changing together: grid slots ``[first, end)`` and its statistics."""
+
+    first: int
+    end: int
+    windows: int
+    window: int
+    r_changes_min: float
+    r_changes_median: float
+    r_levels_min: float
+    gain: float
+    changes: tuple[float, float]
+    #: Largest residual RMS of the affine fit in units of the rounding error (None: not all windows judged).
+    rounding: float | None = None
+    #: End slot of the first counted window (when the data first showed the copy).
+    seen: int = 0
+
+
+def _interval(x: np.ndarray) -> float:
+    """Mean number of slots between changes of ``x`` (inf when it never changes)."""
+    d = np.diff(x)
+    fin = np.isfinite(d)
+    moved = int(np.count_nonzero(d[fin]))
+    return fin.sum() / moved if moved else np.inf
+
+
+def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
+            res: tuple[float, float] = (float("nan"), float("nan"))) -> list[_Copy]:
+    """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
+    :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes, ``res``
+    the two channels' reported resolutions."""
+    n = len(x)
+    if not np.isfinite(every):
+        return []
+    w = max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
+    if w >= n:
+        return []
+    dx, dy = np.diff(x), np.diff(y)
+    lx, ly = x[1:], y[1:]
+    m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
+    # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
+    # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
+    # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
+    r_d, cnt = _window_r(_clipped(dx), _clipped(dy), m, w)
+    _, vx, vy, cov = _window_moments(lx, ly, m, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_l = cov / np.sqrt(vx * vy)
+        r_l[~((vx > 1e-12) & (vy > 1e-12))] = np.nan
+        # the affine fit of one channel on the other leaves the rounding of the reported values and nothing
+        # else when one is a copy: residual RMS against the RMS rounding error of the two resolutions
+        qx, qy = res
+        quant = np.full(len(cnt), np.inf)
+        if np.isfinite(qx) and np.isfinite(qy):
+            for v_dep, v_ind, q_dep, q_ind in ((vy, vx, qy, qx), (vx, vy, qx, qy)):
+                gain = cov / v_ind
+                floor2 = (q_dep ** 2 + (gain * q_ind) ** 2) / 12.0
+                resid2 = np.maximum(v_dep - cov * cov / v_ind, 0.0)
+                moves = v_dep >= p.copy_min_spread ** 2 * floor2
+                quant = np.minimum(quant, np.where(moves, np.sqrt(resid2 / floor2), np.inf))
+    moves_x = _windowed((m & (dx != 0)).astype(np.float64), w)
+    moves_y = _windowed((m & (dy != 0)).astype(np.float64), w)
+    k = np.arange(0, len(cnt), max(w // 16, 1))
+    with np.errstate(invalid="ignore"):
+        together = (r_d[k] >= p.copy_change_r_min) & (r_l[k] >= p.copy_level_r_min)
+        rounded = quant[k] <= p.copy_rounding_ratio
+        hit = ((cnt[k] >= p.copy_min_cover * w) & (moves_x[k] >= p.copy_min_changes)
+               & (moves_y[k] >= p.copy_min_changes) & (together | rounded))
+    found = []
+    for a, b in _episodes(k[hit], w):
+        inside = (k >= a) & (k < b) & hit
+        sel = k[inside]
+        seg = m[a:b]
+        sx, sy = dx[a:b][seg], dy[a:b][seg]
+        gain = float(np.std(sx) / np.std(sy)) if np.std(sy) > 0 else float("nan")
+        found.append(_Copy(a, b, int(len(sel)), w, float(np.nanmin(r_d[sel])), float(np.nanmedian(r_d[sel])),
+                           float(np.nanmin(r_l[sel])), gain,
+                           (float(np.median(moves_x[sel])), float(np.median(moves_y[sel]))),
+                           float(np.max(quant[sel])) if np.isfinite(quant[sel]).all() else None,
+                           int(sel[0]) + w))
+    return found
+
+
+def _copy_evidence(c: _Copy, step: int, p: Any, **extra: Any) -> dict[str, Any]:
+    return {"step_s": step, "window_min": c.window * step // 60, "windows": c.windows,
+            "r_changes_min": c.r_changes_min, "r_changes_median": c.r_changes_median,
+            "r_levels_min": c.r_levels_min, "gain": c.gain, "changes_per_window": list(c.changes),
+            "residual_in_rounding_errors": c.rounding, **extra,
+            "settings": {k: getattr(p, k) for k in ("copy_change_r_min", "copy_level_r_min", "copy_min_changes",
+                                                    "copy_window_min", "copy_rounding_ratio", "copy_min_spread")}}
+
+
+def _copy_text(c: _Copy, step: int) -> str:
+    unit = f"{step // 60}-minute" if step >= 60 else f"{step}-second"
+    text = f"r of the {unit} changes ≥ {c.r_changes_min:.3f}, of the levels ≥ {c.r_levels_min:.3f}"
+    if c.rounding is not None:
+        text += (f"; one is an affine function of the other up to {c.rounding:.1f} times the rounding error of "
+                 f"their reported digits")
+    return text
+
+
+@detector("channel_copy", codes=[RULE_COPY.code])
+def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Two pollutant channels of one point whose record-to-record changes are the same (a copy with gain).
+
+    Minute (or finer, up to ``copy_max_step_s``) series only; valid records of running hours. For each
+    pair of pollutants, sliding windows (a sixteenth of a window apart) of ``copy_window_min`` minutes, or
+    longer for a channel that changes less often (``copy_min_changes`` + 1 of its mean intervals between
+    changes: an online water analyser gives one value a measuring cycle). A window counts when both
+    channels cover ``copy_min_cover`` of it, each changes ``copy_min_changes`` times, and either both the
+    changes and the levels correlate at ``copy_change_r_min`` / ``copy_level_r_min``, or one channel is an
+    affine function of the other up to ``copy_rounding_ratio`` times the rounding error of the reported
+    digits while moving ``copy_min_spread`` rounding errors (a copy with a small gain loses its changes to
+    rounding, not its exactness; two analysers' own noise leaves residuals many rounding errors wide).
+    Overlapping counted windows make one finding. :func:`detect_fleet_copies` applies the same test across points.
+
+    Why changes: honest channels share the plant's load (levels correlate), not their analysers' noise
+    (changes do not); process parameters are not judged (velocity, flow, pressure are one measurement).
+    """
+    p = cfg.signs
+    pol = _pollutants(data, data.minutes)
+    if len(pol) < 2:
+        return []
+    step = _step_s(data, pol)
+    if step <= 0 or step > p.copy_max_step_s:
+        return []
+    grid, slot = _grid(data, pol, step)
+    n = len(grid)
+    run = _running_at(data, grid, cfg)
+    series = {f: np.where(run, _on_grid(data.minutes[f], slot[f], n, valid_mask(data.minutes[f])), np.nan)
+              for f in pol}
+    interval = {f: _interval(x) for f, x in series.items()}
+    res = {f: _resolution(data.minutes[f].values) for f in pol}
+    out: list[Finding] = []
+    for i, f in enumerate(pol):
+        for g in pol[i + 1:]:
+            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g]), (res[f], res[g])):
+                start, end = grid[c.first], grid[min(c.end, n - 1)]
+                expl = (f"At point {data.point}, from {_local(start, data.tz)} to {_local(end, data.tz)} "
+                        f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "
+                        f"({_copy_text(c, step)}; {f} ≈ {_num(c.gain)} × {g}): two analysers share the plant's "
+                        f"load but not their noise, so one channel is a copy of the other.")
+                out.append(_seen(_finding(RULE_COPY, data, (f, g), start, end, expl, _copy_evidence(c, step, p)),
+                                 grid[min(c.seen, n - 1)]))
+    return out
+
+
+@fleet_detector("fleet_copy", codes=[RULE_COPY.code])
+def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> list[Finding]:
+    """Pollutant channels of *different* points that change together record by record (a copied feed).
+
+    All points' minute pollutant series at the finest common step (≤ ``copy_max_step_s``) on one grid
+    (valid records of running hours). A first pass keeps the pairs of channels of different points whose
+    clipped changes correlate over the whole window beyond chance (``r ≥ 4 / √n``, n the common records;
+    one matrix product in float32); the window test of :func:`detect_channel_copy` then finds the episodes. Each episode
+    gives one finding on each of the two points (which one is the copy the data cannot say), naming the
+    other. Honest plants share weather and grid dispatch at most, never their analysers' noise.
+    """
+    p = cfg.signs
+    chans: list[tuple[PointData, str]] = []
+    steps = []
+    for data in points:
+        pol = _pollutants(data, data.minutes)
+        st = _step_s(data, pol) if pol else 0
+        if 0 < st <= p.copy_max_step_s:
+            chans += [(data, f) for f in pol]
+            steps.append(st)
+    if len(chans) < 2 or len({d.point for d, _ in chans}) < 2:
+        return []
+    step = min(steps)
+    chans = [(d, f) for d, f in chans if d.minutes[f].step_seconds() == step]
+    t0 = min(int(d.minutes[f].times[0].astype(np.int64)) for d, f in chans)
+    t1 = max(int(d.minutes[f].times[-1].astype(np.int64)) for d, f in chans)
+    n = (t1 - t0) // step + 1
+    if n < 3:
+        return []
+    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    V = np.full((len(chans), n), np.nan)
+    runs_of: dict[str, np.ndarray] = {}
+    for i, (d, f) in enumerate(chans):
+        s = d.minutes[f]
+        if d.point not in runs_of:
+            runs_of[d.point] = _running_at(d, grid, cfg)
+        V[i] = np.where(runs_of[d.point], _on_grid(s, (s.times.astype(np.int64) - t0) // step, n, valid_mask(s)),
+                        np.nan)
+    # first pass: one matrix product of every channel's clipped, centred changes (float32: it only picks pairs)
+    Z = np.zeros((len(chans), n - 1), dtype=np.float32)
+    fin = np.zeros((len(chans), n - 1), dtype=bool)
+    for i in range(len(chans)):  # one row per channel, numpy inside
+        d = _clipped(np.diff(V[i]))
+        ok = np.isfinite(d)
+        if ok.any():
+            Z[i, ok] = d[ok] - d[ok].mean()
+        fin[i] = ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        norm = np.sqrt(np.einsum("ij,ij->i", Z, Z, dtype=np.float64))
+        C = (Z @ Z.T).astype(np.float64) / np.outer(norm, norm)
+        on = fin.astype(np.float32)
+        common = (on @ on.T).astype(np.float64)
+        floor = 4.0 / np.sqrt(np.maximum(common, 1.0))
+    del Z, on
+    owner = np.array([d.point for d, _ in chans])
+    ii, jj = np.nonzero(np.triu((C >= floor) & (owner[:, None] != owner[None, :]), k=1))
+    out: list[Finding] = []
+    for i, j in zip(ii.tolist(), jj.tolist()):
+        (di, fi), (dj, fj) = chans[i], chans[j]
+        for c in _copies(V[i], V[j], step, p, max(_interval(V[i]), _interval(V[j])),
+                         (_resolution(di.minutes[fi].values), _resolution(dj.minutes[fj].values))):
+            start, end = grid[c.first], grid[min(c.end, n - 1)]
+            for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
+                expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "
+                        f"{d.point} was matched by a change of {g} at point {o.point} in the same record "
+                        f"({_copy_text(c, step)}): two plants' analysers do not share their noise, so one "
+                        f"channel is a copy of the other.")
+                ev = _copy_evidence(c, step, p, other_point=o.point, other_factor=g, global_r=float(C[i, j]))
+                out.append(_seen(_finding(RULE_COPY, d, (f,), start, end, expl, ev), grid[min(c.seen, n - 1)]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- selective gap
+
+
+#: Mark types that explain a channel's silence (rules.cn.marks types).
+_EXPLAINING_MARKS = frozenset({"maintenance", "calibration", "fault", "stopped", "comm_interruption",
+                               "startup_shutdown"})
+
+
+def _limit_of(data: PointData, factor: str) -> float | None:
+    lim = data.limits.get(factor) or data.day_limits.get(factor)
+    return float(lim) if lim else None
+
+
+@detector("selective_gap", codes=[RULE_FACTOR_GAP.code])
+def detect_selective_gap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A pollutant without any record for ``gap_min_minutes`` while the point's other channels report.
+
+    On the point's record grid (minute series; hourly when the source is hourly): slots where the
+    pollutant has no record at all (a record flagged ``D``/``M``/``C`` is a declared fault, not this),
+    at least ``gap_others_share`` of the other channels have a valid record, the point runs, no mark of
+    :data:`_EXPLAINING_MARKS` covers the pollutant, and the pollutant reported before. Runs of such slots
+    at least ``gap_min_minutes`` long (and two records) are findings. The evidence gives the values just
+    before and after as a share of the limit: a gap that hides high values corroborates deletion.
+    """
+    p = cfg.signs
+    source = data.minutes if data.minutes else data.hours
+    factors = [f for f in sorted(source) if len(source[f])]
+    pol = [f for f in factors if is_concentration(f)]
+    if not pol or len(factors) < 2:
+        return []
+    steps = [source[f].step_seconds() for f in factors if len(source[f]) >= 2]
+    step = int(min(steps)) if steps else 0
+    if step <= 0:
+        return []
+    t0 = min(int(source[f].times[0].astype(np.int64)) for f in factors)
+    t1 = max(int(source[f].times[-1].astype(np.int64)) for f in factors)
+    n = (t1 - t0) // step + 1
+    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    present = np.zeros((len(factors), n), dtype=bool)
+    valid = np.zeros((len(factors), n), dtype=bool)
+    for i, f in enumerate(factors):
+        s = source[f]
+        slot = (s.times.astype(np.int64) - t0) // step
+        present[i, slot] = True
+        valid[i, slot[valid_mask(s)]] = True
+    run = _running_at(data, grid, cfg)
+    min_slots = max(int(np.ceil(p.gap_min_minutes * 60 / step)), 2)
+    n_valid = valid.sum(axis=0)
+    out: list[Finding] = []
+    for i, f in enumerate(factors):
+        if not is_concentration(f):
+            continue
+        others = n_valid - valid[i]
+        others_ok = others >= p.gap_others_share * (len(factors) - 1)
+        first = int(np.argmax(present[i]))
+        silent = ~present[i] & others_ok & run
+        silent[:first + 1] = False
+        marked = np.zeros(n, dtype=bool)
+        for mk in data.marks:
+            if mk.type in _EXPLAINING_MARKS and (mk.factors is None or f in mk.factors):
+                a, b = to_datetime64(mk.start), to_datetime64(mk.end)
+                marked |= (grid >= a - np.timedelta64(step, "s")) & (grid < b)
+        silent &= ~marked
+        s = source[f]
+        vals = _on_grid(s, (s.times.astype(np.int64) - t0) // step, n, valid_mask(s))
+        level = vals
+        if s.zs is not None:
+            level = _on_grid(Series(f, s.times, s.zs), (s.times.astype(np.int64) - t0) // step, n, valid_mask(s))
+        limit = _limit_of(data, f)
+        for a, b in runs(silent):
+            if b - a + 1 < min_slots:
+                continue
+            hour = max(int(_HOUR // step), 1)
+            before = level[max(a - hour, 0):a]
+            after = level[b + 1:b + 1 + hour]
+            pre = float(np.nanmean(before)) if np.isfinite(before).any() else float("nan")
+            post = float(np.nanmean(after)) if np.isfinite(after).any() else float("nan")
+            share = {k: (v / limit if limit and np.isfinite(v) else None) for k, v in (("before", pre), ("after", post))}
+            high = [k for k, v in share.items() if v is not None and v >= 0.8]
+            minutes = (b - a + 1) * step // 60
+            unit = _unit(f, data.medium)
+            tail = (f"; the hour {' and '.join(high)} it averaged ≥ 80 % of the limit {_num(limit)} {unit}, so the gap "
+                    f"may hide an exceedance" if high and limit else "")
+            expl = (f"At point {data.point}, {f} sent no record for {minutes} min (from {_local(grid[a], data.tz)} "
+                    f"{data.tz}) while {int(np.median(n_valid[a:b + 1] - valid[i, a:b + 1]))} of the point's "
+                    f"{len(factors) - 1} other channels kept reporting valid data, with no fault flag and no mark"
+                    f"{tail}.")
+            ev = {"minutes": minutes, "step_s": step, "other_channels": len(factors) - 1,
+                  "mean_before": pre, "mean_after": post, "limit": limit,
+                  "share_of_limit_before": share["before"], "share_of_limit_after": share["after"],
+                  "near_limit": high,
+                  "settings": {"gap_min_minutes": p.gap_min_minutes, "gap_others_share": p.gap_others_share}}
+            end = grid[b] + np.timedelta64(step, "s")
+            out.append(_seen(_finding(RULE_FACTOR_GAP, data, (f,), grid[a], end, expl, ev),
+                             grid[a] + np.timedelta64(min_slots * step, "s")))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- capped peaks
+
+
+@detector("limit_cap", codes=[RULE_LIMIT_CAP.code])
+def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A plateau just under the limit: consecutive valid running hours in ``[cap_band_low · L, L)`` whose
+    median hour-to-hour change is at most ``cap_change_ratio`` of the series' own median change ``u``, with
+    at least ``cap_min_hours`` changes each that small. An honest series makes a change below ``0.2 u``
+    about one hour in nine (Gaussian changes: P(|Δ| ≤ 0.2 · 0.674 σ) ≈ 0.11), so six of them in one stretch
+    at the limit are not its noise.
+
+    Judged values (flue gas: 折算, as exceedance is judged, reference notes §4.1; water: measured) against
+    the hourly limit (gas) or the daily limit (water, the level its hourly values are held under). An
+    honest plant close to its limit keeps moving there as it moves everywhere (load, fuel, its analyser's
+    noise); a value that reaches the band and then stops changing is held at a ceiling.
+    """
+    p = cfg.signs
+    out: list[Finding] = []
+    for f in _pollutants(data, data.hours):
+        limit = _limit_of(data, f)
+        if not limit:
+            continue
+        s = data.hours[f]
+        ok = valid_mask(s)
+        x = s.zs if s.zs is not None else s.values
+        ok &= np.isfinite(x)
+        run = running_mask(data, s.times, cfg)
+        if run is not None:
+            ok &= run
+        t, x = s.times[ok], x[ok]
+        if len(t) < 2 * p.cap_min_hours:
+            continue
+        secs = t.astype(np.int64)
+        joined = np.diff(secs) == _HOUR
+        dx = np.abs(np.diff(x))
+        if not joined.any():
+            continue
+        usual = float(np.median(dx[joined]))
+        if not usual > 0:
+            continue
+        band = (x >= p.cap_band_low * limit) & (x < limit)
+        # consecutive hours both in the band
+        pair = joined & band[1:] & band[:-1]
+        for a, b in runs(pair):
+            hours = b - a + 2
+            if hours < p.cap_min_hours:
+                continue
+            held = float(np.median(dx[a:b + 1]))
+            still = int(np.count_nonzero(dx[a:b + 1] <= p.cap_change_ratio * usual))
+            if held > p.cap_change_ratio * usual or still < p.cap_min_hours:
+                continue
+            seg = x[a:b + 2]
+            unit = _unit(f, data.medium)
+            what = f"{f} 折算" if s.zs is not None else f
+            expl = (f"For {hours} hours from {_local(t[a], data.tz)} ({data.tz}), hourly {what} at point "
+                    f"{data.point} stayed between {_num(float(seg.min()))} and {_num(float(seg.max()))} {unit}, just "
+                    f"under its limit {_num(limit)} {unit}, changing by {_num(held)} {unit} an hour (median) where it "
+                    f"otherwise changes by {_num(usual)}: the peaks were cut off at a ceiling.")
+            ev = {"hours": hours, "still_hours": still, "limit": limit, "min": float(seg.min()),
+                  "max": float(seg.max()),
+                  "median_change": held, "usual_median_change": usual, "unit": unit,
+                  "zs_used": s.zs is not None,
+                  "settings": {k: getattr(p, k) for k in ("cap_band_low", "cap_min_hours", "cap_change_ratio")}}
+            nth = a + int(np.flatnonzero(dx[a:b + 1] <= p.cap_change_ratio * usual)[p.cap_min_hours - 1]) + 1
+            out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), t[a], t[b + 1] + np.timedelta64(_HOUR, "s"), expl,
+                                      ev), t[nth] + np.timedelta64(_HOUR, "s")))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- collapse
+
+
+@detector("collapse", codes=[RULE_COLLAPSE.code])
+def detect_collapse(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """A pollutant at a few per cent of its own usual level for hours while the plant runs normally.
+
+    Hourly measured values of valid running hours (the running state from flow, velocity and O2, so a stop
+    or a low-load start is not judged); the pollutant's usual level is its median over them (at least
+    ``collapse_min_steps`` resolution steps). ``collapse_min_hours`` consecutive hours at or below
+    ``collapse_share`` of it, outside marks, are a finding. A process makes a pollutant fall with the
+    load or a fuel change; a sample line diluted with clean air or a probe back-flushed makes one
+    analyser read near zero while everything else at the point carries on.
+    """
+    p = cfg.signs
+    out: list[Finding] = []
+    for f in _pollutants(data, data.hours):
+        s = data.hours[f]
+        ok = valid_mask(s)
+        run = running_mask(data, s.times, cfg)
+        if run is None:
+            continue  # without a running state a stop cannot be told from a collapse
+        ok &= run
+        t, x = s.times[ok], s.values[ok]
+        if len(t) < 24:
+            continue
+        usual = float(np.median(x))
+        src = data.minutes.get(f)
+        step = _resolution(src.values if src is not None and len(src) else x)
+        if not np.isfinite(step):
+            step = 0.0
+        if not usual > 0 or usual < p.collapse_min_steps * step:
+            continue
+        marked = np.zeros(len(t), dtype=bool)
+        for mk in data.marks:
+            if mk.factors is None or f in mk.factors:
+                marked |= (t >= to_datetime64(mk.start) - np.timedelta64(_HOUR, "s")) & (t < to_datetime64(mk.end))
+        low = (x <= p.collapse_share * usual) & ~marked
+        joined = np.r_[False, np.diff(t.astype(np.int64)) <= 2 * _HOUR]
+        starts = low & ~(np.r_[False, low[:-1]] & joined)
+        group = np.cumsum(starts)
+        for g in np.unique(group[low]):
+            idx = np.flatnonzero(low & (group == g))
+            if len(idx) < p.collapse_min_hours:
+                continue
+            a, b = int(idx[0]), int(idx[-1])
+            seg = x[a:b + 1]
+            unit = _unit(f, data.medium)
+            level = float(np.median(seg))
+            expl = (f"For {len(idx)} hours of normal production from {_local(t[a], data.tz)} ({data.tz}), {f} at "
+                    f"point {data.point} read {_num(level)} {unit} (median), {level / usual:.0%} of its usual "
+                    f"{_num(usual)} {unit}, while the plant kept running: a diluted or back-flushed sample reads "
+                    f"this way.")
+            ev = {"hours": len(idx), "median": level, "usual": usual, "share": level / usual, "unit": unit,
+                  "resolution": step,
+                  "settings": {k: getattr(p, k) for k in ("collapse_share", "collapse_min_hours",
+                                                         "collapse_min_steps")}}
+            out.append(_seen(_finding(RULE_COLLAPSE, data, (f,), t[a], t[b] + np.timedelta64(_HOUR, "s"), expl, ev),
+                             t[idx[p.collapse_min_hours - 1]] + np.timedelta64(_HOUR, "s")))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- night load
+
+
+@detector("night_load", codes=[RULE_NIGHT_LOAD.code])
+def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Wastewater: several pollutants' night load above the same night's evening and morning, night after night.
+
+    Hourly valid values of running hours, local time. The night is ``night_start_hour`` to
+    ``night_end_hour`` of ``cfg.patterns``; its *flanks* are the ``night_flank_hours`` before and after
+    it. For each night and pollutant: ``r_c`` = median night concentration / median flank concentration,
+    ``r_q`` the same for the flow, and the load ratio ``r_c · r_q / median(r_q)``: the flow ratio is taken
+    against the plant's usual one over its nights (a plant whose night shift is heavier has a high ``r_q``
+    every night; that is its normal). A pollutant rises on a night when ``r_c ≥ night_conc_ratio`` and the
+    load ratio ``≥ night_load_ratio``. A finding when some pollutant rises on ``night_min_nights`` nights
+    and, on at least one of them, ``night_min_pollutants`` pollutants rise together (the same rise night
+    after night, and more than one analyser seeing it); it names the pollutants that qualify and the
+    nights on which they rose.
+
+    Honest plants: municipal night flow is low (load ratio < 1); a night shift raises the flow but the
+    treated concentration stays (r_c ≈ 1); one analyser's wander (a pollutant near its detection limit)
+    moves one pollutant, not several on several nights.
+    """
+    if data.medium != "water":
+        return []
+    flow = data.by_role("flow")
+    if flow is None or len(flow) == 0:
+        return []
+    p, pt = cfg.signs, cfg.patterns
+    ok_q = valid_mask(flow) & (flow.values > 0)
+    t = flow.times[ok_q]
+    q = flow.values[ok_q]
+    if len(t) < 24:
+        return []
+    run = running_mask(data, t, cfg)
+    if run is not None:
+        t, q = t[run], q[run]
+    # night number: a night belongs to the local day on which it starts
+    _, hour = _local_clock(t, data.tz)
+    start_h, end_h, flank = pt.night_start_hour, pt.night_end_hour, p.night_flank_hours
+    shifted = t - np.timedelta64((end_h + flank) * _HOUR, "s")
+    nday, _ = _local_clock(shifted, data.tz)
+    if start_h > end_h:
+        night = (hour >= start_h) | (hour < end_h)
+    else:
+        night = (hour >= start_h) & (hour < end_h)
+    evening = (hour >= (start_h - flank) % 24) & (hour < start_h) if start_h >= flank else \
+        ((hour >= (start_h - flank) % 24) | (hour < start_h))
+    morning = (hour >= end_h) & (hour < end_h + flank)
+    side = (evening | morning) & ~night
+    days, inv = np.unique(nday, return_inverse=True)
+    inv = inv.reshape(-1)
+    nd = len(days)
+
+    def medians(v: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        out = np.full(nd, np.nan)
+        m = mask & np.isfinite(v)
+        if not m.any():
+            return out
+        order = np.lexsort((v[m], inv[m]))
+        d, vs = inv[m][order], v[m][order]
+        bounds = np.r_[0, np.flatnonzero(np.diff(d)) + 1, len(d)]
+        for a, b in zip(bounds[:-1], bounds[1:]):  # one median per night (a few per series)
+            if b - a >= p.night_min_hours:
+                out[d[a]] = float(np.median(vs[a:b]))
+        return out
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_q = medians(q, night) / medians(q, side)
+    if not np.isfinite(r_q).any():
+        return []
+    # the plant's usual night-to-flank flow ratio is its own normal (a night shift has a heavier night every night)
+    q_rel = r_q / float(np.nanmedian(r_q))
+    rises: dict[str, np.ndarray] = {}
+    ratios: dict[str, np.ndarray] = {}
+    for f in _pollutants(data, data.hours):
+        s = data.hours[f]
+        okc = valid_mask(s)
+        idx = np.searchsorted(s.times[okc], t)
+        idx = np.clip(idx, 0, max(int(okc.sum()) - 1, 0))
+        c = np.full(len(t), np.nan)
+        if okc.any():
+            hit = s.times[okc][idx] == t
+            c[hit] = s.values[okc][idx[hit]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r_c = medians(c, night) / medians(c, side)
+        ratios[f] = r_c
+        rises[f] = (r_c >= p.night_conc_ratio) & (r_c * q_rel >= p.night_load_ratio)
+    if not rises:
+        return []
+    count = np.sum([v for v in rises.values()], axis=0)
+    several = count >= p.night_min_pollutants
+    # a pollutant whose load rose on several nights, on one of them with others beside it: the same rise
+    # night after night, and more than one analyser seeing it
+    risen = sorted(f for f, v in rises.items() if v.sum() >= p.night_min_nights and (v & several).any())
+    if not risen:
+        return []
+    marked = np.flatnonzero(np.any([rises[f] for f in risen], axis=0))
+    night_start = [_night_start(days[k], start_h, data.tz) for k in marked]
+    start = night_start[0]
+    end = _night_start(days[marked[-1]], start_h, data.tz) + timedelta(hours=(end_h - start_h) % 24)
+    flow_name = flow.factor
+    per = "; ".join(
+        f"{_local(night_start[j], data.tz)[:10]}: flow ×{_num(float(r_q[k]))}, "
+        + ", ".join(f"{f} ×{_num(float(ratios[f][k]))}" for f in risen if rises[f][k])
+        for j, k in enumerate(marked))
+    expl = (f"At point {data.point}, on {len(marked)} nights ({start_h:02d}:00–{end_h:02d}:00 {data.tz}) the "
+            f"concentrations of {', '.join(risen)} and the flow rose together against the same night's evening "
+            f"and morning ({per}): the pollutant load discharged at night rose, which treated effluent does not "
+            f"do (its concentration follows the influent hours later and smoothly); untreated discharge at "
+            f"night shows this way.")
+    ev = {"nights": [str(days[k]) for k in marked], "flow_ratio": [float(r_q[k]) for k in marked],
+          "flow_ratio_to_usual_night": [float(q_rel[k]) for k in marked],
+          "concentration_ratio": {f: [float(ratios[f][k]) for k in marked] for f in risen},
+          "unit": _unit(risen[0], data.medium),
+          "settings": {k_: getattr(p, k_) for k_ in ("night_conc_ratio", "night_load_ratio",
+                                                    "night_min_pollutants", "night_min_nights",
+                                                    "night_flank_hours")},
+          "night_hours": [start_h, end_h]}
+    # seen when the morning after the night that completed the evidence had passed
+    completing = night_start[min(p.night_min_nights, len(marked)) - 1]
+    seen = completing + timedelta(hours=(end_h - start_h) % 24 + flank)
+    return [_seen(_finding(RULE_NIGHT_LOAD, data, (*risen, flow_name), start, end, expl, ev), seen)]
+
+
+def _night_start(day: np.datetime64, start_h: int, tz: str):
+    """Aware start of the night that begins on local ``day`` at ``start_h``."""
+    from zoneinfo import ZoneInfo
+
+    d = day.astype("datetime64[D]").item()
+    return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(tz)) + timedelta(hours=start_h)

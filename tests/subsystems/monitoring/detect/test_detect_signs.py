@@ -1,0 +1,303 @@
+"""Falsification signs judged against process physics (issue 13, :mod:`...detect.signs`), on plants of the
+honest-plant simulator (:mod:`...simulate.honest`): each sign stays silent on honest plants that start up,
+follow the grid, run night shifts or sit close to their limit, and finds the fraud it is about."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ecosentry import cli
+from ecosentry.subsystems.monitoring.detect import signs
+from ecosentry.subsystems.monitoring.detect.model import Mark, PointData, Series, to_datetime64
+from ecosentry.subsystems.monitoring.detect.registry import (
+    all_detectors,
+    all_fleet_detectors,
+    family_of,
+    fleet_view,
+    run_fleet_detectors,
+)
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+from ecosentry.subsystems.monitoring.simulate import honest
+
+UTC = timezone.utc
+#: 2026-10-05 00:00 in Asia/Shanghai.
+T0 = datetime(2026, 10, 4, 16, 0, tzinfo=UTC)
+DAYS = 4
+N = DAYS * 1440
+HOD = (np.arange(N) / 60.0) % 24.0  # local hour of day (T0 is local midnight)
+CFG = DetectorSettings()
+SO2, NOX, DUST, O2 = "a21026", "a21002", "a34013", "a19001"
+COD, NH3N, TP, TN, WFLOW = "w01018", "w21003", "w21011", "w21001", "w00000"
+
+
+def plant(kind: str, archetype: str, seed: int = 3, name: str = "P1") -> honest.HonestPoint:
+    rng = np.random.default_rng([seed, 11, 0])
+    build = honest._gas_point if kind == "gas" else honest._water_point
+    return build(rng, name, archetype, N, HOD)
+
+
+def data_of(p: honest.HonestPoint, *, flags: dict[str, np.ndarray] | None = None,
+            marks: list[Mark] | None = None) -> PointData:
+    """The point as ``ecosentry detect`` sees it: minute series (rows only where a value was written) and
+    hourly means of whole hours."""
+    times = to_datetime64(T0) + np.arange(N) * np.timedelta64(60, "s")
+    minutes, hours = {}, {}
+    for f, v in p.values.items():
+        keep = np.isfinite(v)
+        fl = flags.get(f) if flags else None
+        minute_flags = tuple(fl[keep]) if fl is not None else tuple(p.flags[keep]) if (p.flags != "N").any() else ()
+        z = p.zs.get(f)
+        minutes[f] = Series(f, times[keep], v[keep], minute_flags, zs=None if z is None else z[keep])
+        hv = np.array([np.nanmean(v[h * 60:(h + 1) * 60]) if np.isfinite(v[h * 60:(h + 1) * 60]).sum() >= 45
+                       else np.nan for h in range(N // 60)])
+        hz = None if z is None else np.array([np.nanmean(z[h * 60:(h + 1) * 60]) if np.isfinite(
+            z[h * 60:(h + 1) * 60]).any() else np.nan for h in range(N // 60)])
+        hf = tuple("F" if (p.flags[h * 60:(h + 1) * 60] == "F").any() else "N" for h in range(N // 60))
+        ok = np.isfinite(hv)
+        ht = to_datetime64(T0) + np.arange(N // 60) * np.timedelta64(3600, "s")
+        hours[f] = Series(f, ht[ok], hv[ok], tuple(np.array(hf)[ok]), zs=None if hz is None else hz[ok])
+    return PointData(point=p.point, medium=p.medium, tz="Asia/Shanghai", minutes=minutes, hours=hours,
+                     limits=dict(p.hour_limits), day_limits=dict(p.day_limits), marks=list(marks or []))
+
+
+def at(minute: int) -> datetime:
+    return T0 + timedelta(minutes=minute)
+
+
+def codes(findings) -> list[str]:
+    for f in findings:
+        json.dumps(f.to_json())
+    return [f.code for f in findings]
+
+
+def copy_into(p: honest.HonestPoint, f: str, src: np.ndarray, a: int, b: int) -> None:
+    """``f`` becomes an affine copy of ``src`` over minutes [a, b) (same mean and spread as its own)."""
+    y, x = p.values[f][a:b], src[a:b]
+    gain = float(np.std(y) / np.std(x))
+    honest._set_measured(p, f, slice(a, b), np.mean(y) + gain * (x - np.mean(x)))
+
+
+# ---------------------------------------------------------------------------------------------- the catalogue
+
+
+def test_every_sign_is_a_falsification_sign_with_a_family_and_a_registered_detector():
+    specs = all_detectors()
+    emitted = {c for s in specs.values() for c in s.codes}
+    for rule in (signs.RULE_COPY, signs.RULE_FACTOR_GAP, signs.RULE_NIGHT_LOAD, signs.RULE_LIMIT_CAP,
+                 signs.RULE_COLLAPSE):
+        assert rule.kind == "falsification" and rule.code in emitted
+        assert family_of(rule.code) is not None
+    assert family_of("DET-CLONE-MINUTE") == "clone" and family_of("DET-NIGHT-LOAD") == "day_night"
+    assert family_of("DET-LIMIT-CAP") == "limit_hugging" and family_of("DET-FACTOR-GAP") == "missing"
+    assert "fleet_copy" in all_fleet_detectors()
+
+
+# ---------------------------------------------------------------------------------------------- copies
+
+
+@pytest.mark.parametrize("archetype", ["load_following", "night_shift", "cycling", "base_load"])
+def test_honest_pollutants_that_share_the_load_are_no_copy(archetype):
+    assert codes(signs.detect_channel_copy(data_of(plant("gas", archetype)), CFG)) == []
+
+
+def test_a_pollutant_copied_from_another_for_16_hours_is_found_there():
+    p = plant("gas", "load_following")
+    copy_into(p, SO2, p.values[NOX].copy(), 1800, 1800 + 16 * 60)
+    [f] = signs.detect_channel_copy(data_of(p), CFG)
+    assert f.code == "DET-CLONE-MINUTE" and set(f.factors) == {SO2, NOX} and f.severity == "critical"
+    assert at(1800) - timedelta(minutes=30) <= f.start <= at(1800 + 60)
+    assert at(1800 + 15 * 60) <= f.end <= at(1800 + 16 * 60 + 30)
+    assert f.evidence["r_changes_min"] > 0.9
+    assert f.start < f.detected_at <= f.start + timedelta(hours=4)  # one window of changes after it began
+
+
+def test_a_low_gain_copy_that_rounding_hides_from_the_changes_is_found_by_its_exactness():
+    p = plant("gas", "night_shift", seed=5)
+    a, b = 1700, 1700 + 16 * 60
+    x = p.values[NOX][a:b]
+    # dust as 0.1 × NOx: each NOx step of ~0.5 mg/m³ moves dust by 0.05, half its 0.1 mg/m³ resolution
+    honest._set_measured(p, DUST, slice(a, b), np.mean(p.values[DUST][a:b]) + 0.1 * (x - np.mean(x)))
+    [f] = signs.detect_channel_copy(data_of(p), CFG)
+    assert f.code == "DET-CLONE-MINUTE" and f.evidence["r_changes_min"] < CFG.signs.copy_change_r_min
+    assert f.evidence["residual_in_rounding_errors"] <= CFG.signs.copy_rounding_ratio
+    assert f.end - f.start >= timedelta(hours=14)
+    # the changes alone do not show it: rounding took them
+    off = DetectorSettings.from_mapping({"signs": {"copy_rounding_ratio": 0}})
+    assert signs.detect_channel_copy(data_of(p), off) == []
+
+
+def test_process_parameters_are_never_judged_by_the_copy_test():
+    p = plant("gas", "load_following")
+    p.values["a01014"] = p.values["a01012"] * 0.2  # moisture wired to temperature: physics, not fraud here
+    assert codes(signs.detect_channel_copy(data_of(p), CFG)) == []
+
+
+def test_a_water_copy_is_judged_over_enough_measuring_cycles():
+    p = plant("water", "municipal")
+    copy_into(p, NH3N, p.values[TN].copy(), 1500, 1500 + 16 * 60)
+    found = signs.detect_channel_copy(data_of(p), CFG)
+    assert [f.code for f in found] == ["DET-CLONE-MINUTE"] and set(found[0].factors) == {NH3N, TN}
+    assert found[0].evidence["window_min"] >= 12 * 60  # twelve hourly readings at least
+
+
+def test_fleet_copy_names_the_other_point_on_both_and_honest_fleets_are_quiet():
+    a, b, c = (plant("gas", k, seed=s, name=n) for k, s, n in
+               (("load_following", 1, "A"), ("night_shift", 2, "B"), ("near_limit", 4, "C")))
+    assert run_fleet_detectors([data_of(a), data_of(b), data_of(c)], CFG) == []
+    copy_into(b, NOX, a.values[NOX].copy(), 2000, 2000 + 20 * 60)
+    found = run_fleet_detectors([fleet_view(data_of(a)), fleet_view(data_of(b)), fleet_view(data_of(c))], CFG)
+    assert sorted((f.point, f.factor, f.evidence["other_point"]) for f in found) == [("A", NOX, "B"), ("B", NOX, "A")]
+    assert run_fleet_detectors([data_of(a), data_of(b)], CFG, only_codes=["DET-NEGATIVE"]) == []
+
+
+def test_two_plants_stepping_at_the_same_minute_are_no_copy():
+    """Night discharge switched on at 23:00 at two plants: two large steps at the same minute, nothing else
+    shared; the changes are clipped before they are correlated."""
+    pts = []
+    for seed, name in ((1, "W1"), (2, "W2")):
+        p = plant("water", "industrial_day", seed=seed, name=name)
+        night = (HOD >= 23) | (HOD < 5)
+        night[:1440] = False
+        honest._set_measured(p, COD, night, p.values[COD][night] * 1.6)
+        pts.append(data_of(p))
+    assert [f.code for f in run_fleet_detectors(pts, CFG)] == []
+
+
+# ---------------------------------------------------------------------------------------------- selective gap
+
+
+def test_one_pollutant_silent_while_the_others_report_is_found_with_the_level_before_it():
+    p = plant("gas", "near_limit")
+    p.values[SO2][2000:2180] = np.nan
+    p.zs[SO2][2000:2180] = np.nan
+    [f] = signs.detect_selective_gap(data_of(p), CFG)
+    assert f.code == "DET-FACTOR-GAP" and f.factors == (SO2,) and (f.start, f.end) == (at(2000), at(2180))
+    assert f.evidence["minutes"] == 180 and f.evidence["share_of_limit_before"] > 0.6
+    assert f.detected_at == at(2060)  # causal: when the silence reached the hour
+    assert "near_limit" in f.evidence
+
+
+def test_a_declared_fault_a_marked_maintenance_or_a_logger_outage_is_not_a_selective_gap():
+    p = plant("gas", "load_following")
+    flags = {SO2: np.full(N, "N")}
+    flags[SO2][2000:2180] = "D"  # the analyser reported its fault (HJ 212-2017 Table 8)
+    assert codes(signs.detect_selective_gap(data_of(p, flags=flags), CFG)) == []
+    p.values[NOX][3000:3120] = np.nan
+    p.zs[NOX][3000:3120] = np.nan
+    marked = [Mark("maintenance", at(2990), at(3130), frozenset({NOX}))]
+    assert codes(signs.detect_selective_gap(data_of(p, marks=marked), CFG)) == []
+    assert codes(signs.detect_selective_gap(data_of(p), CFG)) == ["DET-FACTOR-GAP"]
+    q = plant("gas", "night_shift")
+    for v in q.values.values():
+        v[2500:2700] = np.nan  # the whole data logger was silent: a communication loss, not one channel
+    assert codes(signs.detect_selective_gap(data_of(q), CFG)) == []
+
+
+def test_a_stop_with_its_mark_is_no_gap():
+    p = plant("gas", "cycling")
+    stop = np.flatnonzero(p.flags == "F")
+    for f in honest.GAS_POLLUTANTS:
+        p.values[f][stop] = np.nan
+    marks = [Mark("stopped", at(int(stop[0])), at(int(stop[-1]) + 1))]
+    assert codes(signs.detect_selective_gap(data_of(p, marks=marks), CFG)) == []
+
+
+# ---------------------------------------------------------------------------------------------- night load
+
+
+@pytest.mark.parametrize("archetype", honest.WATER_ARCHETYPES)
+@pytest.mark.parametrize("seed", [3, 4])
+def test_honest_wastewater_nights_are_no_night_discharge(archetype, seed):
+    assert codes(signs.detect_night_load(data_of(plant("water", archetype, seed=seed)), CFG)) == []
+
+
+def test_a_plant_whose_night_shift_raises_the_flow_but_not_the_treated_concentration_is_honest():
+    p = plant("water", "municipal")
+    night = (HOD >= 22) | (HOD < 6)
+    p.values[WFLOW][night] *= 1.5  # heavier night shift, every night
+    assert codes(signs.detect_night_load(data_of(p), CFG)) == []
+
+
+def test_untreated_night_discharge_on_three_nights_is_found():
+    p = plant("water", "industrial_day")
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 1440 - 60)
+    for g in (COD, NH3N):
+        honest._set_measured(p, g, night, p.values[g][night] * 1.5)
+    p.values[WFLOW][night] *= 1.3
+    [f] = signs.detect_night_load(data_of(p), CFG)
+    assert f.code == "DET-NIGHT-LOAD" and COD in f.factors and WFLOW in f.factors
+    assert len(f.evidence["nights"]) >= 2
+    assert f.start < f.detected_at < f.end
+
+
+def test_night_load_is_a_wastewater_sign():
+    assert codes(signs.detect_night_load(data_of(plant("gas", "night_shift")), CFG)) == []
+
+
+# ---------------------------------------------------------------------------------------------- capped peaks
+
+
+@pytest.mark.parametrize("kind,archetype", [("gas", "near_limit"), ("water", "near_limit"), ("gas", "base_load")])
+def test_honest_plants_close_to_their_limit_keep_moving_there(kind, archetype):
+    for seed in (1, 2, 3):
+        assert codes(signs.detect_limit_cap(data_of(plant(kind, archetype, seed=seed)), CFG)) == []
+
+
+def test_peaks_cut_at_a_ceiling_under_the_limit_are_found():
+    p = plant("gas", "near_limit")
+    a, b = 1600, 1600 + 18 * 60
+    judged = p.zs[SO2][a:b]
+    true = judged / np.nanmean(judged) * 35.0 * 1.02
+    cap = 34.0
+    rng = np.random.default_rng(1)
+    reported = np.where(true > cap, cap * (1 - 0.004 * np.abs(rng.standard_normal(b - a))), true)
+    honest._set_judged(p, SO2, slice(a, b), reported)
+    [f] = signs.detect_limit_cap(data_of(p), CFG)
+    assert f.code == "DET-LIMIT-CAP" and f.factors == (SO2,) and f.evidence["zs_used"]
+    assert f.evidence["max"] < 35.0 and f.evidence["still_hours"] >= CFG.signs.cap_min_hours
+
+
+# ---------------------------------------------------------------------------------------------- near zero
+
+
+@pytest.mark.parametrize("kind,archetype", [("gas", "cycling"), ("gas", "load_following"), ("water", "batch_stop"),
+                                            ("water", "municipal")])
+def test_honest_plants_with_stops_and_low_values_do_not_collapse(kind, archetype):
+    p = plant(kind, archetype)
+    marks = [Mark("stopped", at(int(s[0])), at(int(s[-1]) + 1))] if (s := np.flatnonzero(p.flags == "F")).size else []
+    assert codes(signs.detect_collapse(data_of(p, marks=marks), CFG)) == []
+
+
+def test_a_diluted_sample_reading_a_few_per_cent_for_hours_is_found():
+    p = plant("water", "municipal")
+    honest._set_measured(p, COD, slice(2000, 2000 + 6 * 60), p.values[COD][2000:2000 + 6 * 60] * 0.06)
+    [f] = signs.detect_collapse(data_of(p), CFG)
+    assert f.code == "DET-NEAR-ZERO" and f.factors == (COD,) and f.evidence["share"] < 0.15
+    assert f.evidence["hours"] >= 5
+
+
+# ---------------------------------------------------------------------------------------------- the command
+
+
+def test_ecosentry_detect_runs_the_fleet_test_over_the_points_it_read(tmp_path):
+    a = plant("gas", "load_following", seed=1, name="A")
+    b = plant("gas", "night_shift", seed=2, name="B")
+    copy_into(b, NOX, a.values[NOX].copy(), 2000, 2000 + 20 * 60)
+    rows = ["point,factor,time,value,flag"]
+    stamps = [(T0 + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(N)]
+    for p in (a, b):
+        for f in (NOX, SO2, O2, "a00000"):
+            rows += [f"{p.point},{f},{stamps[i]},{p.values[f][i]:.2f},N" for i in range(N)]
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "findings.jsonl"
+    result = CliRunner().invoke(cli.app, ["detect", "--input", str(data), "--output", str(out),
+                                          "--only", "DET-CLONE-MINUTE"])
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted((f["point"], f["evidence"].get("other_point")) for f in found) == [("A", "B"), ("B", "A")]
