@@ -41,6 +41,7 @@ from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.subsystems.monitoring.pipeline.vn_settings import VnIntakeSettings
+from ecosentry.subsystems.monitoring.rules.vn.qcvn import cmax, qcvn_limits
 from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet
 from ecosentry.subsystems.monitoring.vn.sink import VnFileSink
 
@@ -55,18 +56,24 @@ def the_day() -> date:
 
 
 def fleet() -> dict:
+    """The demo registry of two stations with every limit at Kq 0.9, Kf 1.1 (water) and Kp 0.9, Kv 1.0 (gas),
+    written as the fleet import writes them; the dust limit registered at 200 instead of 180."""
     f = copy.deepcopy(demo_vn_fleet(2, seed=1))
     for e in f["enterprises"]:
         for o in e["outlets"]:
             for p in o["points"]:
+                water = o["medium"] == "water"
+                std = "QCVN 40:2011/BTNMT" if water else "QCVN 19:2009/BTNMT"
+                seeded = {lim.factor: lim for lim in qcvn_limits(std, "B")}
                 for fac in p["factors"]:
-                    for lim in fac["limits"]:
-                        if fac["code"] == "w01018":
-                            lim.update(upper=148.5, standard=COD_STANDARD)
-                        elif fac["code"] == "a21026":
-                            lim.update(upper=450.0, standard=SO2_STANDARD)
-                        elif fac["code"] == "a34013":
-                            lim.update(upper=200.0, standard="QCVN 19:2009/BTNMT cột B, Kp 0.9, Kv 1.0")
+                    if fac["code"] not in seeded:
+                        continue
+                    lim = seeded[fac["code"]]
+                    b = cmax(lim, kq=0.9, kf=1.1) if water else cmax(lim, kp=0.9, kv=1.0)
+                    text = (COD_STANDARD if water else SO2_STANDARD) if lim.k else f"{std} cột B"
+                    upper = 200.0 if fac["code"] == "a34013" else round(b.upper, 4)
+                    for row in fac["limits"]:
+                        row.update(upper=upper, lower=b.lower, standard=text)
     return f
 
 

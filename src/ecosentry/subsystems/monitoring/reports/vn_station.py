@@ -18,6 +18,7 @@ font that draws Vietnamese).
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -92,7 +93,7 @@ def _words(lang: str) -> dict[str, str]:
         "station": _("Station"), "station_key": _("Station code"), "outlet": _("Outlet"),
         "province": _("Province"), "day": _("Day"), "month": _("Month"), "hour": _("Hour"),
         "zone": _("Times are local time of the station (%(tz)s)."),
-        "qcvn": _("Limits"), "coefficients": _("coefficients"), "no_limit": _("no limit registered"),
+        "qcvn": _("Limits"), "column": _("column"), "no_limit": _("no limit registered"),
         "status": _("Status 01 / 02"), "completeness": _("Data completeness"),
         "min": _("Minimum"), "max": _("Maximum"), "mean": _("Mean of valid values"),
         "cmax": _("Maximum allowed value Cmax"), "n_over": _("Values above Cmax"),
@@ -131,14 +132,35 @@ def _station(engine: Engine, point_id: int) -> dict:
     return st
 
 
+def _standards(params: list[VnParameter], w: dict) -> str:
+    """``QCVN 40:2011/BTNMT cột B (Kq = 0.9, Kf = 1.1)``: each standard and column once, with the coefficients
+    registered with it (several values of one coefficient are all listed: the registry is then inconsistent)."""
+    found: dict[tuple, dict[str, set]] = {}
+    for p in params:
+        a = p.arith
+        if a is None or a.basis.standard is None:
+            continue
+        ks = found.setdefault((a.basis.standard, a.basis.column), {})
+        for name, value in a.basis.k.items():
+            ks.setdefault(name, set()).add(value)
+    parts = []
+    for (std, col), ks in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        text = std + (f" {w['column']} {col}" if col else "")
+        if ks:
+            text += " (" + ", ".join(f"{n.capitalize()} = {' / '.join(f'{v:g}' for v in sorted(vs))}"
+                                     for n, vs in sorted(ks.items())) + ")"
+        parts.append(text)
+    return "; ".join(parts) or w["no_limit"]
+
+
 def _header(st: dict, params: list[VnParameter], w: dict, period: str) -> list[str]:
-    standards = sorted({p.arith.basis.text for p in params if p.arith is not None and p.arith.basis.text})
+    standards = [_standards(params, w)]
     return [
         f"{w['facility']}: {st['enterprise_name']}　　{w['tax_code']}: {st['tax_code']}",
         f"{w['address']}: {st['address'] or '—'}　　{w['province']}: {st['region_name']}",
         f"{w['station']}: {st['name']}　　{w['station_key']}: {st['mn']}　　{w['outlet']}: {st['outlet_name']} "
         f"({st['outlet_code']})",
-        f"{period}　　{w['qcvn']}: {'; '.join(standards) or w['no_limit']}",
+        f"{period}　　{w['qcvn']}: {standards[0]}",
     ]
 
 
@@ -169,7 +191,7 @@ def _summary(params: list[VnParameter], rows: list[VnRow], judged: dict, w: dict
         d = judged.get(p.factor)
         means[p.factor] = SheetCell(d["mean"] if d else None, "exceeded" if d and d["exceeded"] else "")
     out.append((w["mean"], means))
-    out.append((w["cmax"], {p.factor: SheetCell(_cmax_text(p)) for p in params}))
+    out.append((w["cmax"], {p.factor: _cmax_cell(p) for p in params}))
     out.append((w["n_over"], {p.factor: SheetCell(judged[p.factor]["n_over"] if p.factor in judged else None,
                                                   kind="int") for p in params}))
     if kind == "daily":
@@ -192,15 +214,28 @@ def _summary(params: list[VnParameter], rows: list[VnRow], judged: dict, w: dict
     return out
 
 
+def _cmax_cell(p: VnParameter) -> SheetCell:
+    """The registered Cmax (what is judged against; a range for pH); shaded when it differs from the
+    arithmetic (the notes give the arithmetic of every parameter)."""
+    a = p.arith
+    if a is None or (a.upper is None and a.lower is None):
+        return SheetCell(None)
+    if a.lower is not None and a.upper is not None:
+        return SheetCell(f"{a.lower:g}–{a.upper:g}", kind="text")
+    return SheetCell(a.upper if a.upper is not None else a.lower, "invalid" if a.consistent is False else "")
+
+
 def _cmax_text(p: VnParameter) -> str | None:
+    """The value judged against, with its arithmetic when the registry's text gives it (``150 × 0.9 × 1.1 =
+    148.5``); a registered value that differs from the arithmetic is shown beside it (``… = 180 ≠ 200``)."""
     a = p.arith
     if a is None or (a.upper is None and a.lower is None):
         return None
     if a.lower is not None and a.upper is not None:
         return f"{a.lower:g}–{a.upper:g}"
-    if a.limit is not None and a.k:
-        c = a.limit.upper
-        return f"{c:g} × {a.k[0][1]:g} × {a.k[1][1]:g} = {a.upper:g}"
+    if a.limit is not None and a.k and a.computed is not None:
+        text = f"{a.limit.upper:g} × {a.k[0][1]:g} × {a.k[1][1]:g} = {round(a.computed, 4):g}"
+        return text if a.consistent else f"{text} ≠ {a.upper:g}"
     return f"{a.upper:g}" if a.upper is not None else f"≥ {a.lower:g}"
 
 
@@ -291,11 +326,16 @@ def build_vn_monthly_report(engine: Engine, point_id: int, year: int, month: int
     per_day = 1440 // interval
     days = [first + timedelta(days=i) for i in range((nxt - first).days)]
     rows = _aggregate(ms, params, lambda m: m.time.date(), [(d, d.strftime("%d/%m")) for d in days], per_day)
+    today = datetime.now(ZoneInfo(st["tz"])).date()
+    for d, row in zip(days, rows):
+        if d > today:  # not yet: nothing was expected
+            row.expected = 0
     judged = _judged(ms, params)
     period = f"{w['month']}: {first.strftime('%m/%Y')}"
+    elapsed = sum(1 for d in days if d <= today)
     return VnReport("monthly", lang, f"{w['monthly_title']} {first.strftime('%m/%Y')}",
                     _header(st, params, w, period), params, rows,
-                    _summary(params, rows, judged, w, "monthly", per_day * len(days)),
+                    _summary(params, rows, judged, w, "monthly", per_day * elapsed),
                     _notes(w, params, interval, st["tz"]), w)
 
 
@@ -304,8 +344,9 @@ def _notes(w: dict, params: list[VnParameter], interval: int, tz: str) -> list[s
              w["note_completeness"] % {"interval": interval}]
     for p in params:
         a = p.arith
-        if a is not None and a.text:
-            notes.append(f"{p.name}: {a.text}")
+        if a is not None and _cmax_text(p):
+            notes.append(f"{p.name}: Cmax = {_cmax_text(p)} {a.unit}".rstrip()
+                         + (f" ({a.limit.standard} {w['column']} {a.limit.column})" if a.limit else ""))
         if a is not None and a.problem == "mismatch":
             notes.append(f"{p.name}: " + w["mismatch"] % {"registered": f"{a.upper:g}",
                                                            "computed": f"{a.computed:g}"})
@@ -316,11 +357,13 @@ def vn_report_sheet(r: VnReport) -> Sheet:
     """The report as a :class:`~.tabular.Sheet` (time, one column per parameter, status, completeness)."""
     w = r.words
     first = w["hour"] if r.kind == "daily" else w["day"]
-    cols = [SheetColumn(first, first, "", "text", 0, 0.9)]
+    cols = [SheetColumn(first, first, "", "text", 0, 1.5)]
     for p in r.parameters:
-        cols.append(SheetColumn(p.name, p.name, p.unit, "num", 2, 1.0))
-    cols += [SheetColumn(w["status"], w["status"], "", "text", 0, 1.1),
-             SheetColumn(w["completeness"], w["completeness"], "%", "pct", 2, 1.0)]
+        name = "\n".join(textwrap.wrap(p.name, 18)) or p.factor
+        cols.append(SheetColumn(name, name, p.unit, "num", 2, 1.0))
+    status = "\n".join(textwrap.wrap(w["status"], 18))
+    complete = "\n".join(textwrap.wrap(w["completeness"], 18))
+    cols += [SheetColumn(status, status, "", "text", 0, 1.0), SheetColumn(complete, complete, "%", "pct", 2, 1.0)]
     lines = []
     for row in r.rows:
         cells = [SheetCell(row.label)]
@@ -330,7 +373,7 @@ def vn_report_sheet(r: VnReport) -> Sheet:
         status = f"{row.n_calibrating} / {row.n_error}" if row.n_calibrating or row.n_error else ""
         cells.append(SheetCell(status, "invalid" if status else ""))
         expected = row.expected * len(r.parameters)
-        cells.append(SheetCell(row.n_valid / expected if expected else None))
+        cells.append(SheetCell(row.n_valid / expected if expected else None, "" if expected else "missing"))
         lines.append(SheetLine(cells))
     for label, by in r.summary:
         cells = [SheetCell(label)]
