@@ -120,7 +120,7 @@ def load_day(engine, f: dict, day: date, tmp_path: Path) -> dict[str, int]:
                                                      received_at=received)))
     stored = 0
     for k in range(0, len(items), 96):
-        result = sink.write("world", items[k:k + 96])
+        result = sink.write(f"w{day:%Y%m%d}", items[k:k + 96])  # a spool per day: no replay
         sink.after_commit(result)
         stored += result.frames
     sink.flush()
