@@ -134,7 +134,7 @@ def test_daily_report_xlsx_cells(world):
     cells = {(c.row, c.column): c for row in ws.iter_rows() for c in row if c.value is not None}
     text = [str(c.value) for c in cells.values()]
     assert ws["A1"].value.startswith("BÁO CÁO KẾT QUẢ QUAN TRẮC TỰ ĐỘNG, LIÊN TỤC NGÀY")
-    assert any("Mã số thuế" in t for t in text) and any("QCVN 40:2011/BTNMT cột B (Kf = 1.1, Kq = 0.9)" in t
+    assert any("Mã số thuế" in t for t in text) and any("QCVN 40:2011/BTNMT cột B (Kf = 1,1, Kq = 0,9)" in t
                                                             for t in text)
     assert not any("统一社会信用代码" in t for t in text)
     header = {c.value: c.column for (r, _), c in cells.items() if r == 6}
@@ -164,13 +164,13 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
 def test_daily_and_monthly_report_pdf_in_vietnamese(world, tmp_path):
     text = _pdf_text(_report(world, "daily", "pdf", day=the_day().isoformat()), tmp_path)
     for words in ("BÁO CÁO KẾT QUẢ QUAN TRẮC TỰ ĐỘNG, LIÊN TỤC NGÀY", "Cơ sở", "Mã số thuế", "Trạm quan trắc",
-                  "Nhu cầu oxy", "Trạng thái 01 / 02", "Vượt quy chuẩn", "152.00 ▲", "170.00 ▲",
-                  "Điều 39 Thông tư 10/2021/TT-BTNMT", "150 × 0.9 × 1.1 = 148.5"):
+                  "Nhu cầu oxy", "Trạng thái 01 / 02", "Vượt quy chuẩn", "152,00 ▲", "170,00 ▲",
+                  "Điều 39 Thông tư 10/2021/TT-BTNMT", "150 × 0,9 × 1,1 = 148,5", "100,00%"):
         assert words in text, words
     assert "统一社会信用代码" not in text
     month = _pdf_text(_report(world, "monthly", "pdf", month=the_day().strftime("%Y-%m")), tmp_path)
     assert "BÁO CÁO KẾT QUẢ QUAN TRẮC TỰ ĐỘNG, LIÊN TỤC THÁNG" in month and "Số ngày vượt Cmax" in month
-    assert the_day().strftime("%d/%m") in month and "152.00 ▲" in month
+    assert the_day().strftime("%d/%m") in month and "152,00 ▲" in month
 
 
 def test_reports_and_station_pages_offer_the_vietnamese_reports(world):

@@ -84,6 +84,8 @@ class Sheet:
     #: Heading of the notes and the page footer ("第 {page} 页"), in the report's language.
     notes_title: str = "说明"
     page_format: str = "第 {page} 页"
+    #: Decimal separator of the numbers in the PDF (``,`` in Vietnamese); the XLSX keeps numbers as numbers.
+    decimal_sep: str = "."
 
 
 def _kind(col: SheetColumn, cell: SheetCell) -> SheetColumn:
@@ -92,7 +94,7 @@ def _kind(col: SheetColumn, cell: SheetCell) -> SheetColumn:
     return col
 
 
-def cell_text(col: SheetColumn, cell: SheetCell) -> str:
+def cell_text(col: SheetColumn, cell: SheetCell, decimal_sep: str = ".") -> str:
     col = _kind(col, cell)
     v = cell.value
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
@@ -102,9 +104,9 @@ def cell_text(col: SheetColumn, cell: SheetCell) -> str:
     elif col.kind == "int":
         body = str(int(v))
     elif col.kind == "pct":
-        body = f"{v * 100:.2f}%"
+        body = f"{v * 100:.2f}%".replace(".", decimal_sep)
     else:
-        body = f"{v:.{col.decimals}f}"
+        body = f"{v:.{col.decimals}f}".replace(".", decimal_sep)
     if cell.state == "exceeded" and col.kind != "text":
         return body + EXCEEDED_MARK
     return body + INVALID_MARK if cell.state == "invalid" and col.kind != "text" else body
@@ -215,7 +217,7 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
     style.append(("BACKGROUND", (0, 0), (-1, 2), HEADER_BG))
     for line in sheet.lines:
         y = len(data)
-        data.append([cell_text(col, cell) for col, cell in zip(cols, line.cells)])
+        data.append([cell_text(col, cell, sheet.decimal_sep) for col, cell in zip(cols, line.cells)])
         for x, cell in enumerate(line.cells):
             if cell.state == "invalid":
                 style.append(("BACKGROUND", (x, y), (x, y), INVALID_BG))

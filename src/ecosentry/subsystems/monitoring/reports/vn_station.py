@@ -132,7 +132,7 @@ def _station(engine: Engine, point_id: int) -> dict:
     return st
 
 
-def _standards(params: list[VnParameter], w: dict) -> str:
+def _standards(params: list[VnParameter], w: dict, lang: str) -> str:
     """``QCVN 40:2011/BTNMT cột B (Kq = 0.9, Kf = 1.1)``: each standard and column once, with the coefficients
     registered with it (several values of one coefficient are all listed: the registry is then inconsistent)."""
     found: dict[tuple, dict[str, set]] = {}
@@ -147,14 +147,14 @@ def _standards(params: list[VnParameter], w: dict) -> str:
     for (std, col), ks in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         text = std + (f" {w['column']} {col}" if col else "")
         if ks:
-            text += " (" + ", ".join(f"{n.capitalize()} = {' / '.join(f'{v:g}' for v in sorted(vs))}"
+            text += " (" + ", ".join(f"{n.capitalize()} = {' / '.join(_g(v, lang) for v in sorted(vs))}"
                                      for n, vs in sorted(ks.items())) + ")"
         parts.append(text)
     return "; ".join(parts) or w["no_limit"]
 
 
-def _header(st: dict, params: list[VnParameter], w: dict, period: str) -> list[str]:
-    standards = [_standards(params, w)]
+def _header(st: dict, params: list[VnParameter], w: dict, period: str, lang: str) -> list[str]:
+    standards = [_standards(params, w, lang)]
     return [
         f"{w['facility']}: {st['enterprise_name']}　　{w['tax_code']}: {st['tax_code']}",
         f"{w['address']}: {st['address'] or '—'}　　{w['province']}: {st['region_name']}",
@@ -214,6 +214,15 @@ def _summary(params: list[VnParameter], rows: list[VnRow], judged: dict, w: dict
     return out
 
 
+#: Decimal separator of the report's language (numbers written into texts: Cmax arithmetic, coefficients).
+DECIMAL_SEP = {"vi": ",", "zh": ".", "en": "."}
+
+
+def _g(x: float, lang: str) -> str:
+    """``x`` as ``%g`` with the language's decimal separator (``0,9`` in Vietnamese)."""
+    return f"{x:g}".replace(".", DECIMAL_SEP.get(lang, "."))
+
+
 def _cmax_cell(p: VnParameter) -> SheetCell:
     """The registered Cmax (what is judged against; a range for pH); shaded when it differs from the
     arithmetic (the notes give the arithmetic of every parameter)."""
@@ -225,18 +234,19 @@ def _cmax_cell(p: VnParameter) -> SheetCell:
     return SheetCell(a.upper if a.upper is not None else a.lower, "invalid" if a.consistent is False else "")
 
 
-def _cmax_text(p: VnParameter) -> str | None:
+def _cmax_text(p: VnParameter, lang: str = "en") -> str | None:
     """The value judged against, with its arithmetic when the registry's text gives it (``150 × 0.9 × 1.1 =
     148.5``); a registered value that differs from the arithmetic is shown beside it (``… = 180 ≠ 200``)."""
     a = p.arith
     if a is None or (a.upper is None and a.lower is None):
         return None
     if a.lower is not None and a.upper is not None:
-        return f"{a.lower:g}–{a.upper:g}"
+        return f"{_g(a.lower, lang)}–{_g(a.upper, lang)}"
     if a.limit is not None and a.k and a.computed is not None:
-        text = f"{a.limit.upper:g} × {a.k[0][1]:g} × {a.k[1][1]:g} = {round(a.computed, 4):g}"
-        return text if a.consistent else f"{text} ≠ {a.upper:g}"
-    return f"{a.upper:g}" if a.upper is not None else f"≥ {a.lower:g}"
+        text = (f"{_g(a.limit.upper, lang)} × {_g(a.k[0][1], lang)} × {_g(a.k[1][1], lang)} = "
+                f"{_g(round(a.computed, 4), lang)}")
+        return text if a.consistent else f"{text} ≠ {_g(a.upper, lang)}"
+    return _g(a.upper, lang) if a.upper is not None else f"≥ {_g(a.lower, lang)}"
 
 
 def _judged(ms, params: list[VnParameter]) -> dict[str, dict]:
@@ -304,9 +314,10 @@ def build_vn_daily_report(engine: Engine, point_id: int, day: date, lang: str = 
     rows = _aggregate(ms, params, lambda m: m.time.hour, [(h, f"{h:02d}:00") for h in range(24)], per_hour)
     judged = _judged(ms, params)
     period = f"{w['day']}: {day.strftime('%d/%m/%Y')}"
-    return VnReport("daily", lang, f"{w['daily_title']} {day.strftime('%d/%m/%Y')}", _header(st, params, w, period),
+    return VnReport("daily", lang, f"{w['daily_title']} {day.strftime('%d/%m/%Y')}",
+                    _header(st, params, w, period, lang),
                     params, rows, _summary(params, rows, judged, w, "daily", per_hour * 24),
-                    _notes(w, params, interval, st["tz"]), w)
+                    _notes(w, params, interval, st["tz"], lang), w)
 
 
 def build_vn_monthly_report(engine: Engine, point_id: int, year: int, month: int, lang: str = "vi") -> VnReport:
@@ -334,22 +345,22 @@ def build_vn_monthly_report(engine: Engine, point_id: int, year: int, month: int
     period = f"{w['month']}: {first.strftime('%m/%Y')}"
     elapsed = sum(1 for d in days if d <= today)
     return VnReport("monthly", lang, f"{w['monthly_title']} {first.strftime('%m/%Y')}",
-                    _header(st, params, w, period), params, rows,
+                    _header(st, params, w, period, lang), params, rows,
                     _summary(params, rows, judged, w, "monthly", per_day * elapsed),
-                    _notes(w, params, interval, st["tz"]), w)
+                    _notes(w, params, interval, st["tz"], lang), w)
 
 
-def _notes(w: dict, params: list[VnParameter], interval: int, tz: str) -> list[str]:
+def _notes(w: dict, params: list[VnParameter], interval: int, tz: str, lang: str) -> list[str]:
     notes = [w["zone"] % {"tz": tz}, w["note_mean"], w["note_exceeded"], w["note_cmax"],
              w["note_completeness"] % {"interval": interval}]
     for p in params:
         a = p.arith
-        if a is not None and _cmax_text(p):
-            notes.append(f"{p.name}: Cmax = {_cmax_text(p)} {a.unit}".rstrip()
+        if a is not None and _cmax_text(p, lang):
+            notes.append(f"{p.name}: Cmax = {_cmax_text(p, lang)} {a.unit}".rstrip()
                          + (f" ({a.limit.standard} {w['column']} {a.limit.column})" if a.limit else ""))
         if a is not None and a.problem == "mismatch":
-            notes.append(f"{p.name}: " + w["mismatch"] % {"registered": f"{a.upper:g}",
-                                                           "computed": f"{a.computed:g}"})
+            notes.append(f"{p.name}: " + w["mismatch"] % {"registered": _g(a.upper, lang),
+                                                           "computed": _g(a.computed, lang)})
     return notes
 
 
@@ -383,7 +394,7 @@ def vn_report_sheet(r: VnReport) -> Sheet:
         lines.append(SheetLine(cells, "summary"))
     name = (w["day"] if r.kind == "daily" else w["month"])[:31]
     return Sheet(r.title, name, r.info, cols, lines, notes=r.notes, footer=r.title, notes_title=w["notes"],
-                 page_format=w["page"])
+                 page_format=w["page"], decimal_sep=DECIMAL_SEP.get(r.lang, "."))
 
 
 def vn_report_xlsx(r: VnReport) -> bytes:
