@@ -31,7 +31,8 @@ SUBSYSTEM = Subsystem(
         "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness")),
     api_routers=tuple(f"{_M}.api.{m}:router" for m in ("points", "periods", "marks", "reports", "evidence")),
     pages=tuple(f"{_M}.web.{m}:router" for m in (
-        "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home")),
+        "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home")) + (
+        f"{_M}.web.vn_control:router",),
     menu=(
         MenuEntry("/dashboard", N_("Overview"), group="main", order=10),
         MenuEntry("/", N_("Enterprises"), group="main", order=30),

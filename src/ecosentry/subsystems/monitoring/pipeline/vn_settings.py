@@ -35,3 +35,8 @@ class VnIntakeSettings(BaseModel):
     decimal_comma: bool = False
     #: Missing-file check: slots of the last this many hours are looked at (raised while any is missing). [h]
     missing_window_hours: float = 2.0
+    #: Control page: a parameter in status 01 (calibrating) longer than this is suspicious
+    #: (VN-STATUS-CALIBRATING-LONG; rules/vn/status.py). [min] (ours)
+    calibrating_max_minutes: float = 120.0
+    #: Control page: days looked at by default (the officer may choose 1 to 31). [d] (ours)
+    control_days: int = 7

@@ -8,7 +8,8 @@ and :mod:`ecosentry.subsystems.monitoring.reports.pdf`); the CJK font comes from
 
 Cell kinds: ``text``; ``num`` (``decimals``); ``int``; ``pct`` (a fraction in [0, 1], shown as a
 percentage with 2 decimals). ``None`` is shown as ``—``. A cell with ``state="invalid"`` keeps its number
-and is shaded red with a ``*`` suffix; ``state="missing"`` is shaded grey.
+and is shaded red with a ``*`` suffix; ``state="missing"`` is shaded grey; ``state="exceeded"`` (a value above
+its limit) is shaded red, bold, with a ``▲`` suffix.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ XLSX_HEADER_ROW = 6
 XLSX_FIRST_DATA_ROW = XLSX_HEADER_ROW + 3
 SUBTOTAL_BG = colors.HexColor("#E2EFDA")
 SUBTOTAL_FILL = PatternFill("solid", fgColor="E2EFDA")
+EXCEEDED_BG = colors.HexColor("#FF9C9C")
+EXCEEDED_FILL = PatternFill("solid", fgColor="FF9C9C")
+EXCEEDED_MARK = " ▲"
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class SheetColumn:
 @dataclass
 class SheetCell:
     value: float | int | str | None = None
-    state: str = ""      # "" | invalid | missing
+    state: str = ""      # "" | invalid | missing | exceeded
     kind: str | None = None  # overrides the column's kind (e.g. counts in a summary line)
 
 
@@ -77,6 +81,11 @@ class Sheet:
     footer: str = ""
     extra_title: str = ""          # heading of ``extra`` (PDF and XLSX, below the table)
     extra: list[str] = field(default_factory=list)
+    #: Heading of the notes and the page footer ("第 {page} 页"), in the report's language.
+    notes_title: str = "说明"
+    page_format: str = "第 {page} 页"
+    #: Decimal separator of the numbers in the PDF (``,`` in Vietnamese); the XLSX keeps numbers as numbers.
+    decimal_sep: str = "."
 
 
 def _kind(col: SheetColumn, cell: SheetCell) -> SheetColumn:
@@ -85,7 +94,7 @@ def _kind(col: SheetColumn, cell: SheetCell) -> SheetColumn:
     return col
 
 
-def cell_text(col: SheetColumn, cell: SheetCell) -> str:
+def cell_text(col: SheetColumn, cell: SheetCell, decimal_sep: str = ".") -> str:
     col = _kind(col, cell)
     v = cell.value
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
@@ -95,18 +104,20 @@ def cell_text(col: SheetColumn, cell: SheetCell) -> str:
     elif col.kind == "int":
         body = str(int(v))
     elif col.kind == "pct":
-        body = f"{v * 100:.2f}%"
+        body = f"{v * 100:.2f}%".replace(".", decimal_sep)
     else:
-        body = f"{v:.{col.decimals}f}"
+        body = f"{v:.{col.decimals}f}".replace(".", decimal_sep)
+    if cell.state == "exceeded" and col.kind != "text":
+        return body + EXCEEDED_MARK
     return body + INVALID_MARK if cell.state == "invalid" and col.kind != "text" else body
 
 
-def _xlsx_format(col: SheetColumn, invalid: bool) -> str:
+def _xlsx_format(col: SheetColumn, invalid: bool, exceeded: bool = False) -> str:
     if col.kind == "pct":
         return "0.00%"
     if col.kind == "int":
         return "0"
-    return _fmt(col.decimals, invalid)
+    return _fmt(col.decimals, invalid) + ('" ▲"' if exceeded else "")
 
 
 def sheet_xlsx(sheet: Sheet) -> bytes:
@@ -155,13 +166,15 @@ def sheet_xlsx(sheet: Sheet) -> bytes:
                 x.value = v
             else:
                 x.value = v
-                x.number_format = _xlsx_format(col, cell.state == "invalid")
+                x.number_format = _xlsx_format(col, cell.state == "invalid", cell.state == "exceeded")
             if cell.state == "invalid":
                 x.fill = INVALID_FILL
+            elif cell.state == "exceeded":
+                x.fill = EXCEEDED_FILL
             elif cell.state == "missing":
                 x.fill = MISSING_FILL
             x.border = BORDER
-            x.font = bold if line.kind != "data" and c == 1 else font
+            x.font = bold if (line.kind != "data" and c == 1) or cell.state == "exceeded" else font
         if line.kind == "summary":
             for c in range(1, n + 1):
                 ws.cell(r, c).fill = SUMMARY_FILL
@@ -170,7 +183,7 @@ def sheet_xlsx(sheet: Sheet) -> bytes:
                 ws.cell(r, c).fill = SUBTOTAL_FILL
         r += 1
     r += 1
-    for heading, texts in ((sheet.extra_title, sheet.extra), ("说明", sheet.notes)):
+    for heading, texts in ((sheet.extra_title, sheet.extra), (sheet.notes_title, sheet.notes)):
         if not texts:
             continue
         ws.cell(r, 1, heading).font = bold
@@ -204,17 +217,20 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
     style.append(("BACKGROUND", (0, 0), (-1, 2), HEADER_BG))
     for line in sheet.lines:
         y = len(data)
-        data.append([cell_text(col, cell) for col, cell in zip(cols, line.cells)])
+        data.append([cell_text(col, cell, sheet.decimal_sep) for col, cell in zip(cols, line.cells)])
         for x, cell in enumerate(line.cells):
             if cell.state == "invalid":
                 style.append(("BACKGROUND", (x, y), (x, y), INVALID_BG))
+            elif cell.state == "exceeded":
+                style.append(("BACKGROUND", (x, y), (x, y), EXCEEDED_BG))
             elif cell.state == "missing":
                 style.append(("BACKGROUND", (x, y), (x, y), MISSING_BG))
         if line.kind == "summary":
             style.append(("BACKGROUND", (0, y), (-1, y), SUMMARY_BG))
         elif line.kind == "subtotal":
             style.append(("BACKGROUND", (0, y), (-1, y), SUBTOTAL_BG))
-    all_text = "".join([sheet.title, sheet.footer, sheet.extra_title, "说明第页", *sheet.info, *sheet.extra,
+    all_text = "".join([sheet.title, sheet.footer, sheet.extra_title, sheet.notes_title, sheet.page_format,
+                        "0123456789", *sheet.info, *sheet.extra,
                         *sheet.notes, *("".join(row) for row in data)])
     font = reportlab_font(all_text)
 
@@ -251,7 +267,7 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
     story = [para(sheet.title, title_style), *(para(t, info_style) for t in sheet.info), Spacer(1, 3), table]
     if chart_png:
         story += [Spacer(1, 6), Image(io.BytesIO(chart_png), width=avail, height=avail * chart_aspect)]
-    for heading, texts in ((sheet.extra_title, sheet.extra), ("说明", sheet.notes)):
+    for heading, texts in ((sheet.extra_title, sheet.extra), (sheet.notes_title, sheet.notes)):
         if texts:
             story.append(para(heading, h2_style))
             story += [para(t, note_style) for t in texts]
@@ -260,7 +276,7 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
         canvas.saveState()
         canvas.setFont(font, 7)
         canvas.drawString(margin, 6 * mm, sheet.footer or sheet.title)
-        canvas.drawRightString(page_w - margin, 6 * mm, f"第 {doc.page} 页")
+        canvas.drawRightString(page_w - margin, 6 * mm, sheet.page_format.format(page=doc.page))
         canvas.restoreState()
 
     buf = io.BytesIO()

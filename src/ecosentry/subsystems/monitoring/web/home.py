@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ecosentry.subsystems.monitoring.queries.rates import point_rate_counts
+from ecosentry.subsystems.monitoring.queries.vn_control import vn_point_ids
 from ecosentry.auth.deps import current_principal
 from ecosentry.subsystems.monitoring.rules.cn.rates import RateSettings
 from ecosentry.store.queries.points import point_row
@@ -114,13 +115,15 @@ def point_context(engine, principal, point_id: int, now: datetime, request: Requ
         hours, n_hours = page_of(day_hours(conn, point_id, day, pt["tz"], now), lq)
         factors = factor_catalogue(conn)
         faulty_frames = logger_fault(conn, point_id, now)
+        vn_station = bool(vn_point_ids(conn, [point_id]))
     end = now.replace(minute=0, second=0, microsecond=0)
     per_factor = point_rate_counts(engine, point_id, end - timedelta(hours=24), end, pt["tz"], "backfilled",
                                    RateSettings(), now=now)
     return {"pt": pt, "state": states[point_id], "live": live, "limits": limits, "alarms": alarms,
             "factors": factors, "kinds": KINDS, "rates": point_rates(engine, [pt], now)[point_id],
             "factor_rates": per_factor, "marks": recent_marks(engine, [point_id], now),
-            "reports": report_links(point_id, pt["tz"], now), "point_of": {point_id: pt},
+            "reports": report_links(point_id, pt["tz"], now, vn=vn_station), "point_of": {point_id: pt},
+            "vn_station": vn_station,
             "chart_hours": DEFAULT_HOURS, "hours": hours, "n_hours": n_hours, "hours_lq": lq, "day": day,
             "today": today, "prev_day": (day or today) - timedelta(days=1),
             "next_day": day + timedelta(days=1) if day is not None and day < today else None,

@@ -1,5 +1,6 @@
-"""Reports page: choose the report (daily, monthly, yearly per point; transmission rates per region), the
-period and the format (XLSX or PDF), and download it.
+"""Reports page: choose the report (daily, monthly, yearly per point; transmission rates per region; for
+Vietnamese stations the daily and monthly report in the Vietnamese layout with QCVN limits), the period and the
+format (XLSX or PDF), and download it.
 
 ``GET /reports/download`` checks the choice (a point or region in the user's scope, a valid period) and
 answers a redirect to the report's API URL (:mod:`ecosentry.subsystems.monitoring.api.reports`), which builds the file; a
@@ -17,12 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ecosentry.auth.guards import report_region
 from ecosentry.auth.principal import Principal
+from ecosentry.subsystems.monitoring.queries.vn_control import vn_point_ids
 from ecosentry.web.forms import FormError, denied_page, error_text, gate, work_render
 from ecosentry.web.views.work_scope import visible_points, visible_regions
 
 router = APIRouter(include_in_schema=False)
 
 KINDS = ("daily", "monthly", "yearly", "rates")
+#: The Vietnamese station reports (offered when the user sees a Vietnamese station):
+#: :mod:`ecosentry.subsystems.monitoring.reports.vn_station`, served by :mod:`.vn_control`.
+VN_KINDS = ("vn_daily", "vn_monthly")
 FORMATS = ("xlsx", "pdf")
 
 
@@ -54,9 +59,21 @@ def _year(value: str) -> int:
     return int(value)
 
 
-def report_url(choice: ReportChoice, principal: Principal) -> str:
-    """The API URL of the chosen report; :class:`FormError` when the choice is incomplete or out of scope."""
-    if choice.kind not in KINDS:
+def _month(value: str) -> str:
+    """``YYYY-MM`` checked (:class:`FormError` otherwise)."""
+    try:
+        year, month = (int(x) for x in value.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError
+    except ValueError:
+        raise FormError("%(value)s is not a month (YYYY-MM)", "month", value=value or "—") from None
+    return f"{_year(str(year))}-{month:02d}"
+
+
+def report_url(choice: ReportChoice, principal: Principal, vn_points: set[int] | None = None) -> str:
+    """The URL of the chosen report; :class:`FormError` when the choice is incomplete or out of scope.
+    ``vn_points``: the Vietnamese stations among the user's points (the Vietnamese reports need one)."""
+    if choice.kind not in KINDS + VN_KINDS:
         raise FormError("choose a report", "kind")
     if choice.format not in FORMATS:
         raise FormError("choose XLSX or PDF", "format")
@@ -74,17 +91,20 @@ def report_url(choice: ReportChoice, principal: Principal) -> str:
         return "/api/v1/reports/rates?" + urlencode(params)
     if not choice.point.isdigit() or not principal.sees_point(int(choice.point)):
         raise FormError("choose one of your points", "point")
+    if choice.kind in VN_KINDS:
+        if vn_points is not None and int(choice.point) not in vn_points:
+            raise FormError("choose one of your Vietnamese stations", "point")
+        base = f"/vn/control/points/{int(choice.point)}/report?"
+        if choice.kind == "vn_daily":
+            return base + urlencode({"kind": "daily", "day": _day(choice.day, "day").isoformat(),
+                                     "format": choice.format})
+        return base + urlencode({"kind": "monthly", "month": _month(choice.month), "format": choice.format})
     base = f"/api/v1/points/{int(choice.point)}/reports/{choice.kind}?"
     if choice.kind == "daily":
         return base + urlencode({"day": _day(choice.day, "day").isoformat(), "format": choice.format})
     if choice.kind == "monthly":
-        try:
-            year, month = (int(x) for x in choice.month.split("-"))
-            if not 1 <= month <= 12:
-                raise ValueError
-        except ValueError:
-            raise FormError("%(value)s is not a month (YYYY-MM)", "month", value=choice.month or "—") from None
-        return base + urlencode({"year": _year(str(year)), "month": month, "format": choice.format})
+        year, month = (int(x) for x in _month(choice.month).split("-"))
+        return base + urlencode({"year": year, "month": month, "format": choice.format})
     return base + urlencode({"year": _year(choice.year), "format": choice.format})
 
 
@@ -92,9 +112,11 @@ def _page(request: Request, principal: Principal, choice: ReportChoice, error: F
     engine = request.app.state.engine
     with engine.connect() as conn:
         points, regions = visible_points(conn, principal), visible_regions(conn, principal)
+        vn = vn_point_ids(conn, [p["id"] for p in points])
     today = date.today()
     return work_render(request, "reports.html", {
-        "c": choice, "points": points, "regions": regions, "kinds": KINDS, "formats": FORMATS,
+        "c": choice, "points": points, "regions": regions, "formats": FORMATS,
+        "kinds": KINDS + (VN_KINDS if vn else ()), "vn_points": vn,
         "all_regions": principal.region_codes is None, "today": today.isoformat(),
         "error": error_text(request, error) if error else None, "error_field": error.field if error else None,
     }, status_code=422 if error else 200)
@@ -126,7 +148,11 @@ def download(request: Request):
     q = request.query_params
     choice = ReportChoice(**{k: (q.get(k) or "").strip() for k in ReportChoice.__dataclass_fields__})
     try:
-        url = report_url(choice, principal)
+        vn = None
+        if choice.kind in VN_KINDS and choice.point.isdigit():
+            with request.app.state.engine.connect() as conn:
+                vn = vn_point_ids(conn, [int(choice.point)])
+        url = report_url(choice, principal, vn)
     except FormError as exc:
         return _page(request, principal, choice, exc)
     return RedirectResponse(url, status_code=303)

@@ -61,11 +61,20 @@ def logger_fault(conn: Connection, point_id: int, now: datetime):
     return rejected_frames(conn, now - timedelta(hours=24), [point_id]).get(point_id)
 
 
-def report_links(point_id: int, tz: str, now: datetime) -> list[dict]:
+def report_links(point_id: int, tz: str, now: datetime, *, vn: bool = False) -> list[dict]:
     """Download links of the point's reports (routes of :mod:`ecosentry.subsystems.monitoring.api.reports`): yesterday's and
-    today's daily report, this and last month's monthly report, this year's yearly report; XLSX and PDF."""
+    today's daily report, this and last month's monthly report, this year's yearly report; XLSX and PDF.
+    ``vn``: a Vietnamese station's reports in the Vietnamese layout instead (:mod:`.vn_control`; no yearly)."""
     today = now.astimezone(ZoneInfo(tz)).date()
     last_month = (today.replace(day=1) - timedelta(days=1))
+    if vn:
+        base = f"/vn/control/points/{point_id}/report?kind="
+        items = [("daily", today - timedelta(days=1), f"{base}daily&day={today - timedelta(days=1)}"),
+                 ("daily", today, f"{base}daily&day={today}"),
+                 ("monthly", last_month, f"{base}monthly&month={last_month:%Y-%m}"),
+                 ("monthly", today, f"{base}monthly&month={today:%Y-%m}")]
+        return [{"kind": kind, "day": d, "xlsx": f"{url}&format=xlsx", "pdf": f"{url}&format=pdf"}
+                for kind, d, url in items]
     base = f"/api/v1/points/{point_id}/reports"
     items = [("daily", today - timedelta(days=1), f"{base}/daily?day={today - timedelta(days=1)}"),
              ("daily", today, f"{base}/daily?day={today}"),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from ecosentry.auth.deps import current_principal
+from ecosentry.subsystems.monitoring.queries.vn_control import vn_point_ids
 from ecosentry.subsystems.monitoring.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store.queries.sites import outlet_enterprise
 from ecosentry.web.alarm_text import localise_for
@@ -40,7 +41,10 @@ def site_context(engine, principal, enterprise_id: int, outlet_id: int | None, n
     ctx["rates"] = rates
     ctx["ent_rate"] = rates_from_counts(sum_counts(today), settings=RateSettings(), mode="backfilled") if today else None
     ctx["marks"] = recent_marks(engine, pids, now)
-    ctx["reports"] = {pt["id"]: report_links(pt["id"], pt["tz"], now) for pt in points}
+    with engine.connect() as conn:
+        vn = vn_point_ids(conn, [pt["id"] for pt in points])
+    ctx["reports"] = {pt["id"]: report_links(pt["id"], pt["tz"], now, vn=pt["id"] in vn) for pt in points}
+    ctx["vn_points"] = vn
     ctx["point_of"] = {pt["id"]: pt for pt in points}
     return ctx
 

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,7 +70,8 @@ __all__ = [
     "qcvn_limit", "qcvn_limits", "kf_for_flow", "kq_for_receiving_water", "kp_for_flow", "kv_for_zone",
     "max_allowed_wastewater", "max_allowed_emission", "cmax", "convert_reference_temperature", "correct_o2",
     "Measurement", "ValueJudgement", "DayExceedance", "judge_value", "daily_exceedance",
-    "RULE_VALUE", "RULE_DAY", "RULE_NOT_JUDGED",
+    "RULE_VALUE", "RULE_DAY", "RULE_NOT_JUDGED", "LimitBasis", "parse_limit_basis", "KRow", "k_rows",
+    "LimitArithmetic", "limit_arithmetic", "HourPart", "DayMean", "daily_from_hours",
 ]
 
 SEED_PATH = Path(__file__).with_name("limits_seed.yaml")
@@ -668,6 +670,320 @@ def daily_exceedance(measurements: Iterable[Measurement], bounds: Mapping[str, B
                                  min(vals) if vals else None, max(vals) if vals else None,
                                  b.upper if b else None, b.lower if b else None, exceeded, multiple, n_exc,
                                  reason, rule))
+    return out
+
+
+# --------------------------------------------------------------------------- a registered limit, explained
+
+
+@dataclass(frozen=True)
+class LimitBasis:
+    """What a registered limit says it rests on: the text of ``limits.standard`` read back.
+
+    The registry keeps, per station and parameter, the maximum allowed value the licence or the DONRE fixed
+    (``limits.upper``) and, as text, where it comes from, e.g. ``"QCVN 40:2011/BTNMT cột B, Kq 0.9, Kf 1.1"``
+    (the fleet import writes it so: :mod:`ecosentry.subsystems.monitoring.simulate.vn_stations`).
+
+    Attributes
+    ----------
+    standard : str or None
+        ``QCVN 40:2011/BTNMT`` …, None when the text names none.
+    column : str or None
+        ``A``, ``B`` or ``C`` (``cột B``, ``column B``, ``col. B``).
+    k : dict of str → float
+        ``{"kq": 0.9, "kf": 1.1}`` or ``{"kp": 0.9, "kv": 1.0}`` as written (decimal comma accepted).
+    text : str
+        The text as registered.
+    """
+
+    standard: str | None
+    column: str | None
+    k: dict
+    text: str
+
+
+_STANDARD_RE = re.compile(r"QCVN\s*(\d+)\s*:\s*(\d{4})\s*/\s*BTNMT", re.IGNORECASE)
+_COLUMN_RE = re.compile(r"(?:cột|cot|column|col\.?)\s*([ABC])\b", re.IGNORECASE)
+_K_RE = re.compile(r"\bK\s*([pvqf])\b\s*(?:=|:)?\s*([0-9]+(?:[.,][0-9]+)?)", re.IGNORECASE)
+
+
+def parse_limit_basis(text: str | None) -> LimitBasis:
+    """Read the standard, column and K coefficients out of a registered limit's ``standard`` text.
+
+    Examples
+    --------
+    >>> b = parse_limit_basis("QCVN 40:2011/BTNMT cột B, Kq 0.9, Kf 1.1")
+    >>> (b.standard, b.column, b.k)
+    ('QCVN 40:2011/BTNMT', 'B', {'kq': 0.9, 'kf': 1.1})
+    >>> parse_limit_basis("GB 13223-2011 表1").standard is None
+    True
+    """
+    text = text or ""
+    m = _STANDARD_RE.search(text)
+    standard = f"QCVN {int(m.group(1)):02d}:{m.group(2)}/BTNMT" if m else None
+    c = _COLUMN_RE.search(text)
+    k = {f"k{g.lower()}": float(v.replace(",", ".")) for g, v in _K_RE.findall(text)}
+    return LimitBasis(standard, c.group(1).upper() if c else None, k, text)
+
+
+@dataclass(frozen=True)
+class KRow:
+    """The row of a K table that gives a coefficient: ``lo < symbol ≤ hi unit`` (``lo``/``hi`` None = open),
+    or a region ``zone`` (Kv), or a receiving-water ``kind`` (Kq)."""
+
+    name: str
+    value: float
+    symbol: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    unit: str = ""
+    zone: int | None = None
+    kind: str = ""
+
+
+def k_rows(name: str, value: float) -> list[KRow]:
+    """Every row of the seeded K tables of ``name`` (``kq``, ``kf``, ``kp``, ``kv``) that yields ``value``:
+    what the facility's flow, receiving water or region must be for the registered coefficient to hold.
+
+    Examples
+    --------
+    >>> [(r.symbol, r.lo, r.hi, r.unit) for r in k_rows("kf", 1.1)]
+    [('F', 50.0, 500.0, 'm3/day')]
+    >>> [r.zone for r in k_rows("kv", 1.0)]
+    [3]
+    """
+    tables = load_qcvn_seed().k_tables
+    out: list[KRow] = []
+
+    def ranged(table: dict, symbol: str, kind: str = "") -> None:
+        lo = None
+        for row in table["rows"]:
+            hi = None if row["upto"] is None else float(row["upto"])
+            if math.isclose(float(row["k"]), value):
+                out.append(KRow(name, value, symbol, lo, hi, table.get("unit", ""), kind=kind))
+            lo = hi
+
+    if name == "kf":
+        ranged(tables["kf"], "F")
+    elif name == "kp":
+        ranged(tables["kp"], "P")
+    elif name == "kq":
+        ranged(tables["kq_river"], "Q", "river")
+        ranged(tables["kq_lake"], "V", "lake")
+        for kind, k in tables["kq_coastal"]["values"].items():
+            if math.isclose(float(k), value):
+                out.append(KRow(name, value, kind=f"coastal_{kind}"))
+    elif name == "kv":
+        for zone, row in tables["kv"]["values"].items():
+            if math.isclose(float(row["k"]), value):
+                out.append(KRow(name, value, zone=int(zone)))
+    return out
+
+
+@dataclass(frozen=True)
+class LimitArithmetic:
+    """A registered limit with its arithmetic: C of the standard's column, the K coefficients, and the check
+    that C × K₁ × K₂ is the value registered.
+
+    Attributes
+    ----------
+    factor : str
+    basis : LimitBasis
+    limit : QcvnLimit or None
+        The seeded C (None when the standard, column or parameter is not seeded).
+    k : tuple of (str, float)
+        The coefficients applied, in the standard's order (``kq``, ``kf`` / ``kp``, ``kv``); empty when the
+        standard applies none to this parameter (pH, temperature, coliform).
+    computed : float or None
+        C × K₁ × K₂ (or C when no K applies). [unit]
+    upper, lower : float or None
+        The registered values: the ones judged against (the registry is the legal source).
+    consistent : bool or None
+        ``computed`` equals ``upper`` within 0.05 % (None when nothing to compare).
+    problem : str
+        ``""``, ``no_standard`` (the text names no QCVN), ``not_seeded`` (no C in the seed),
+        ``missing_k`` (a coefficient the standard needs is not in the text), ``mismatch``.
+    """
+
+    factor: str
+    basis: LimitBasis
+    limit: QcvnLimit | None
+    k: tuple
+    computed: float | None
+    upper: float | None
+    lower: float | None
+    consistent: bool | None
+    problem: str = ""
+
+    @property
+    def unit(self) -> str:
+        return self.limit.unit if self.limit is not None else ""
+
+    @property
+    def bounds(self) -> Bounds:
+        """The registered bounds (what values are judged against), with the arithmetic as explanation."""
+        return Bounds(self.upper, self.lower, self.text, self.factor, self.unit)
+
+    @property
+    def text(self) -> str:
+        """``"150 × Kq 0.9 × Kf 1.1 = 148.5 mg/L (QCVN 40:2011/BTNMT column B)"`` — or the registered value
+        alone when it cannot be explained."""
+        if self.limit is None or self.computed is None:
+            return f"{self.upper:g}" if self.upper is not None else ""
+        c = self.limit.upper if self.limit.upper is not None else self.limit.lower
+        ks = "".join(f" × {name.capitalize()} {value:g}" for name, value in self.k)
+        body = f"{c:g}{ks} = {round(self.computed, 6):g}" if self.k else f"{c:g}"
+        return f"{body} {self.limit.unit} ({self.limit.standard} column {self.limit.column})".replace("  ", " ")
+
+
+def limit_arithmetic(factor: str, standard_text: str | None, upper: float | None,
+                     lower: float | None = None, *, rel_tol: float = 5e-4) -> LimitArithmetic:
+    """Explain a registered limit: Cmax = C × Kq × Kf (QCVN 40:2011) or C × Kp × Kv (QCVN 19:2009).
+
+    The registered ``upper`` is what values are judged against (the licence fixes it); this function shows
+    where it comes from and says when it does not follow from the standard (``problem``), so a DONRE
+    officer sees a wrong coefficient at once.
+
+    Parameters
+    ----------
+    factor : str
+        Canonical factor code (HJ 212-2017 Appendix B, the seed's ``factor``).
+    standard_text : str or None
+        ``limits.standard`` of the registry.
+    upper, lower : float or None
+        ``limits.upper`` / ``limits.lower``. [unit of the factor]
+    rel_tol : float, default 5e-4
+        Relative tolerance of the check (the registry rounds Cmax to 4 decimals). [-]
+
+    Returns
+    -------
+    LimitArithmetic
+
+    Examples
+    --------
+    >>> a = limit_arithmetic("w01018", "QCVN 40:2011/BTNMT cột B, Kq 0.9, Kf 1.1", 148.5)
+    >>> a.text, a.consistent
+    ('150 × Kq 0.9 × Kf 1.1 = 148.5 mg/L (QCVN 40:2011/BTNMT column B)', True)
+
+    References
+    ----------
+    .. [1] QCVN 40:2011/BTNMT §2.2, QCVN 19:2009/BTNMT §2.2 via china-vietnam-rules.md §7.3 [R].
+    """
+    basis = parse_limit_basis(standard_text)
+    if basis.standard is None:
+        return LimitArithmetic(factor, basis, None, (), None, upper, lower, None, "no_standard")
+    try:
+        std = qcvn_standard(basis.standard)
+        column = basis.column or (std.columns[0] if len(std.columns) == 1 else None)
+        lim = qcvn_limit(basis.standard, column, factor) if column else None
+    except QcvnError:
+        lim = None
+    if lim is None:
+        return LimitArithmetic(factor, basis, None, (), None, upper, lower, None, "not_seeded")
+    c = lim.upper if lim.upper is not None else lim.lower
+    if not lim.k or not std.k_factors:
+        computed, ks = c, ()
+    else:
+        missing = [k for k in std.k_factors if k not in basis.k]
+        if missing:
+            return LimitArithmetic(factor, basis, lim, (), None, upper, lower, None, "missing_k")
+        ks = tuple((k, basis.k[k]) for k in std.k_factors)
+        computed = lim.upper * ks[0][1] * ks[1][1]
+    reg = upper if lim.upper is not None else lower
+    consistent = None if reg is None or computed is None else math.isclose(computed, reg, rel_tol=rel_tol)
+    return LimitArithmetic(factor, basis, lim, ks, computed, upper, lower, consistent,
+                           "mismatch" if consistent is False else "")
+
+
+# --------------------------------------------------------------------------- daily mean from hourly parts
+
+
+@dataclass(frozen=True)
+class HourPart:
+    """One hour of one parameter as the platform keeps it: the mean of its valid values and their count.
+
+    Attributes
+    ----------
+    parameter : str
+    day : date
+        Local calendar day of the station the hour belongs to.
+    mean : float or None
+        Mean of the hour's valid (status 00) values. [unit]
+    n_valid : int
+        Valid values in the hour. [count]
+    n_received : int
+        Values received in the hour, any status. [count]
+    """
+
+    parameter: str
+    day: date
+    mean: float | None
+    n_valid: int
+    n_received: int
+
+
+@dataclass(frozen=True)
+class DayMean:
+    """Daily judgement of one parameter from its hours (:func:`daily_from_hours`)."""
+
+    day: date
+    parameter: str
+    n_valid: int
+    n_not_judged: int
+    mean: float | None
+    upper: float | None
+    lower: float | None
+    exceeded: bool | None
+    multiple: float | None
+    reason: str = ""
+    rule: str = RULE_DAY
+
+
+def daily_from_hours(parts: Iterable[HourPart], bounds: Mapping[str, Bounds], *,
+                     min_valid: int = 1) -> list[DayMean]:
+    r"""The daily judgement of :func:`daily_exceedance` computed from hourly means and counts.
+
+    The mean of a day's valid values equals the count-weighted mean of its hours' means,
+
+    .. math:: \bar C_{day} = \frac{\sum_h n_h \bar C_h}{\sum_h n_h}
+
+    with :math:`n_h` the valid values of hour :math:`h` — so a page over many stations and 30 days reads
+    720 hourly rows per parameter instead of 8 640 five-minute values, and judges the same. Status ``01``/
+    ``02`` values are in ``n_received`` only (``n_not_judged`` = received − valid).
+
+    Parameters
+    ----------
+    parts : iterable of HourPart
+    bounds : mapping of parameter → Bounds
+    min_valid : int, default 1
+        As in :func:`daily_exceedance`. [count]
+
+    Returns
+    -------
+    list of DayMean
+        Sorted by day, then parameter.
+    """
+    acc: dict[tuple[date, str], list[float]] = defaultdict(lambda: [0.0, 0, 0])
+    for p in parts:
+        a = acc[(p.day, p.parameter)]
+        if p.mean is not None and math.isfinite(p.mean) and p.n_valid > 0:
+            a[0] += p.mean * p.n_valid
+            a[1] += p.n_valid
+        a[2] += p.n_received
+    out = []
+    for (day, parameter), (total, n, received) in sorted(acc.items()):
+        b = bounds.get(parameter)
+        mean = total / n if n else None
+        if b is None:
+            exceeded, multiple, reason, rule = None, None, "no limit for this parameter", RULE_NOT_JUDGED
+        elif n < max(min_valid, 1):
+            exceeded, multiple, rule = None, None, RULE_NOT_JUDGED
+            reason = f"{n} valid values (< {max(min_valid, 1)}): not judged"
+        else:
+            j = _compare(mean, b)
+            exceeded, multiple, reason, rule = j.exceeded, j.multiple, f"daily mean {j.reason}", RULE_DAY
+        out.append(DayMean(day, parameter, int(n), int(max(received - n, 0)), mean,
+                           b.upper if b else None, b.lower if b else None, exceeded, multiple, reason, rule))
     return out
 
 

@@ -26,14 +26,22 @@ References
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ecosentry.protocols.vn_txt.model import STATUS_MEANING
 from ecosentry.contracts.catalogue import Rule, register
 
-__all__ = ["StatusValidity", "STATUS_VALIDITY", "status_validity", "is_valid", "hj212_flag", "RULE_STATUS"]
+__all__ = ["StatusValidity", "STATUS_VALIDITY", "status_validity", "is_valid", "hj212_flag", "RULE_STATUS",
+           "StatusPeriod", "status_periods", "calibrating_too_long", "RULE_CALIBRATING_LONG",
+           "CALIBRATING_MAX_MINUTES"]
 
 RULE_STATUS = "VN-STATUS-VALIDITY"
+RULE_CALIBRATING_LONG = "VN-STATUS-CALIBRATING-LONG"
+#: Default longest calibration (status 01) run of one parameter before it is suspicious. [min] (ours)
+CALIBRATING_MAX_MINUTES = 120.0
 
 
 @dataclass(frozen=True)
@@ -98,8 +106,101 @@ def hj212_flag(status: str) -> str:
     return status_validity(status).hj212_flag
 
 
+@dataclass(frozen=True)
+class StatusPeriod:
+    """A run of consecutive values of one parameter with the same status ``01`` or ``02``.
+
+    Attributes
+    ----------
+    parameter : str
+    status : str
+        ``01`` (calibrating) or ``02`` (device error).
+    start : datetime
+        Time of the first value of the run (as given: station local time or aware).
+    end : datetime
+        Time of the last value plus one interval (the run covers [start, end)).
+    n : int
+        Values in the run. [count]
+    """
+
+    parameter: str
+    status: str
+    start: datetime
+    end: datetime
+    n: int
+
+    @property
+    def minutes(self) -> float:
+        """Length of the run. [min]"""
+        return (self.end - self.start).total_seconds() / 60.0
+
+
+def status_periods(measurements: Iterable, interval_minutes: float = 5.0) -> list[StatusPeriod]:
+    """The periods each parameter spent in status ``01`` or ``02`` (excluded from QCVN checks).
+
+    Values of one parameter with the same non-``00`` status form one period while each follows the previous
+    within 1.5 intervals (one file every ``interval_minutes``); a missing file or another status ends it.
+
+    Parameters
+    ----------
+    measurements : iterable
+        Objects with ``parameter``, ``time`` and ``status`` (e.g.
+        :class:`~ecosentry.subsystems.monitoring.rules.vn.qcvn.Measurement`), any order.
+    interval_minutes : float, default 5
+        The station's transmission interval (``points.min_interval``). [min]
+
+    Returns
+    -------
+    list of StatusPeriod
+        Sorted by start, then parameter.
+    """
+    step = timedelta(minutes=interval_minutes)
+    by_param: dict[str, list] = defaultdict(list)
+    for m in measurements:
+        by_param[m.parameter].append((m.time, m.status))
+    out: list[StatusPeriod] = []
+    for parameter, rows in by_param.items():
+        rows.sort()
+        run: list = []
+        for t, st in rows + [(None, "00")]:
+            if run and (st != run[-1][1] or t is None or t - run[-1][0] > step * 1.5):
+                out.append(StatusPeriod(parameter, run[0][1], run[0][0], run[-1][0] + step, len(run)))
+                run = []
+            if t is not None and st in ("01", "02"):
+                run.append((t, st))
+    return sorted(out, key=lambda p: (p.start, p.parameter))
+
+
+def calibrating_too_long(periods: Iterable[StatusPeriod],
+                         max_minutes: float = CALIBRATING_MAX_MINUTES) -> list[StatusPeriod]:
+    """The calibration periods (status ``01``) longer than ``max_minutes``: suspicious data.
+
+    A zero/span calibration takes minutes (HJ 75-2017 §11 asks an automatic one every 24 h; reference notes
+    §2.1 [R]); an analyser reporting "calibrating" for hours hides its values from the QCVN checks, since
+    status 01 values are never judged (Art. 39). Circular 10/2021 gives no maximum: the 2-hour default is
+    ours, a setting (``vn.calibrating_max_minutes``).
+
+    Parameters
+    ----------
+    periods : iterable of StatusPeriod
+    max_minutes : float, default 120
+        [min]
+
+    Returns
+    -------
+    list of StatusPeriod
+    """
+    return [p for p in periods if p.status == "01" and p.minutes > max_minutes]
+
+
 register(Rule(RULE_STATUS, None,
               "VN status 00 measuring = valid; 01 calibrating and 02 device error = invalid, excluded from "
               "QCVN checks and from completeness 'valid' (flags N/C/D).",
               "Circular 10/2021/TT-BTNMT Art. 39; subsystems.md §5.2, §7 req. 31",
               "ecosentry.subsystems.monitoring.rules.vn.status", "S"))
+register(Rule(RULE_CALIBRATING_LONG, "warning",
+              "A parameter reported status 01 (calibrating) for longer than the setting (default 2 h): its "
+              "values are hidden from the QCVN checks for that long.",
+              "Circular 10/2021/TT-BTNMT Art. 39 (status); HJ 75-2017 §11 (calibration every 24 h); "
+              "threshold: platform choice", "ecosentry.subsystems.monitoring.rules.vn.status", "S/ours",
+              kind="data_quality"))
