@@ -35,3 +35,11 @@ class VnIntakeSettings(BaseModel):
     decimal_comma: bool = False
     #: Missing-file check: slots of the last this many hours are looked at (raised while any is missing). [h]
     missing_window_hours: float = 2.0
+    #: Ambient (barometric) pressure for an absolute flue pressure → static pressure when the station's file
+    #: carries no atmospheric-pressure line (rules/vn/units.py): 1 atm. [kPa] (ours)
+    ambient_pressure_kpa: float = 101.325
+    #: Reference state of "mg/Nm³" (ppm → mg/Nm³, actual → normal conditions) for a station whose QCVN
+    #: declares none (QCVN 19:2024/BTNMT in the seed): 0 °C and 101.325 kPa, 22.414 L/mol (HJ 212-2017
+    #: eq. (20)). A station judged under QCVN 19:2009/BTNMT uses that standard's 25 °C. [°C], [kPa]
+    reference_temperature_c: float = 0.0
+    reference_pressure_kpa: float = 101.325
