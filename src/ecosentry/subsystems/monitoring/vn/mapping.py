@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from ecosentry.contracts.envelope import Reading
 from ecosentry.protocols.vn_txt.model import VnFile
+from ecosentry.said import Said
 from ecosentry.store.registry import PointInfo
 from ecosentry.subsystems.monitoring.rules.vn import units
 from ecosentry.subsystems.monitoring.rules.vn.qcvn import load_qcvn_seed
@@ -27,7 +28,7 @@ from ecosentry.subsystems.monitoring.store import vn as vn_store
 
 __all__ = ["FLAG_BY_STATUS", "name_key", "unit_key", "unit_conversion", "DEFAULT_PARAMETERS", "Resolved",
            "Unresolved", "ParameterMapper", "to_readings", "zone", "CONVERSIONS", "volume_fraction_scale",
-           "reference_of", "AMBIENT_PRESSURE", "FLUE_PRESSURE", "FLUE_TEMPERATURE"]
+           "reference_of", "plan_rule", "MappingError", "AMBIENT_PRESSURE", "FLUE_PRESSURE", "FLUE_TEMPERATURE"]
 
 #: Circular 10/2021 Art. 39 device status → HJ 212-2017 Table 8 flag: 00 measuring → N (normal),
 #: 01 calibrating → C (校准), 02 device error → D (故障). The raw status is kept in ``eflag``.
@@ -292,6 +293,70 @@ class ParameterMapper:
                 return Unresolved("unit")
             return Resolved(code, scale, 0.0, "default")
         return Resolved(code, conv[0], conv[1], "default", "gauge_auto" if code == FLUE_PRESSURE else None)
+
+
+class MappingError(Said):
+    """A mapping the officer asked for that cannot be made (a unit that does not convert ...), said in the
+    reader's language."""
+
+
+def plan_rule(point_id: int, raw_name: str, raw_unit: str, factor_code: str | None, factor_unit: str | None,
+              conversion: str | None, reference: units.ReferenceState, *, actor: str | None = None,
+              now=None) -> vn_store.MappingRow:
+    """The station rule that reads ``raw_name`` in ``raw_unit`` as ``factor_code`` (pure).
+
+    ``conversion``: ``None``/``""`` the unit conversion found (a fixed factor, or ppm/%vol → mg/m³ at the
+    station's reference state, :func:`volume_fraction_scale`; a flue pressure gets ``gauge_auto``);
+    ``gauge`` the value is an absolute pressure; ``normal`` a concentration at actual conditions; ``ignore``
+    the line is not a factor (no factor needed). ``note`` says how scale and offset were obtained.
+
+    Raises
+    ------
+    MappingError
+        No factor chosen, an unknown conversion, or a unit that does not convert to the factor's.
+    """
+    raw_name, raw_unit = raw_name.strip(), (raw_unit or "").strip()
+    common = dict(point_id=point_id, raw_name=raw_name, raw_unit=raw_unit, name_key=name_key(raw_name),
+                  unit_key=unit_key(raw_unit), changed_at=now, changed_by=actor)
+    if not raw_name:
+        raise MappingError("the parameter name is empty")
+    if conversion == "ignore":
+        return vn_store.MappingRow(factor_code=None, conversion="ignore", note="not a factor", **common)
+    if conversion not in (None, "", "gauge", "normal"):
+        raise MappingError("unknown conversion %(conversion)s", conversion=conversion)
+    if not factor_code:
+        raise MappingError("choose the factor the parameter is")
+    shown_unit = factor_unit or "—"
+    linear = unit_conversion(raw_unit, factor_unit)
+    if conversion == "gauge":
+        if linear is None or unit_key(factor_unit) != "kpa":
+            raise MappingError("%(unit)s is not a pressure that converts to %(factor_unit)s", unit=raw_unit or "—",
+                               factor_unit=shown_unit)
+        return vn_store.MappingRow(factor_code=factor_code, scale=linear[0], offset=linear[1], conversion="gauge",
+                                   note=f"absolute {raw_unit} × {linear[0]:g} − ambient (file, else setting) kPa",
+                                   **common)
+    if conversion == "normal":
+        if linear is None or unit_key(factor_unit) not in ("mg/m3", "ug/m3", "ng/m3"):
+            raise MappingError("%(unit)s is not a gas concentration that converts to %(factor_unit)s",
+                               unit=raw_unit or "—", factor_unit=shown_unit)
+        return vn_store.MappingRow(
+            factor_code=factor_code, scale=linear[0], offset=linear[1], conversion="normal",
+            note=(f"actual T, P → {reference.temperature_c:g} °C, {reference.pressure_kpa:g} kPa "
+                  f"({reference.source})"), **common)
+    if linear is not None:
+        note = "" if linear == (1.0, 0.0) else f"{raw_unit} × {linear[0]:.6g}" + (
+            f" {linear[1]:+g}" if linear[1] else "")
+        return vn_store.MappingRow(factor_code=factor_code, scale=linear[0], offset=linear[1],
+                                   conversion="gauge_auto" if factor_code == FLUE_PRESSURE else None,
+                                   note=note or None, **common)
+    scale = volume_fraction_scale(raw_unit, factor_unit, factor_code, reference)
+    if scale is None:
+        raise MappingError("%(unit)s does not convert to %(factor_unit)s of this factor: choose another factor "
+                           "or ask the facility to send another unit", unit=raw_unit or "—",
+                           factor_unit=shown_unit)
+    note = (f"{raw_unit} × {units.MOLAR_MASS[factor_code]:g} g/mol ÷ {reference.molar_volume:.3f} L/mol "
+            f"({reference.source}, {reference.temperature_c:g} °C) = × {scale:.5g}")
+    return vn_store.MappingRow(factor_code=factor_code, scale=scale, offset=0.0, note=note, **common)
 
 
 def reference_of(standard: str | None, default: units.ReferenceState = units.DEFAULT_REFERENCE) -> units.ReferenceState:
