@@ -308,7 +308,8 @@ def plan_rule(point_id: int, raw_name: str, raw_unit: str, factor_code: str | No
     ``conversion``: ``None``/``""`` the unit conversion found (a fixed factor, or ppm/%vol → mg/m³ at the
     station's reference state, :func:`volume_fraction_scale`; a flue pressure gets ``gauge_auto``);
     ``gauge`` the value is an absolute pressure; ``normal`` a concentration at actual conditions; ``ignore``
-    the line is not a factor (no factor needed). ``note`` says how scale and offset were obtained.
+    the line is not a factor (no factor needed). ``note`` shows how scale and offset were obtained, in numbers
+    and symbols only (the page shows it whatever the reader's language).
 
     Raises
     ------
@@ -321,7 +322,7 @@ def plan_rule(point_id: int, raw_name: str, raw_unit: str, factor_code: str | No
     if not raw_name:
         raise MappingError("the parameter name is empty")
     if conversion == "ignore":
-        return vn_store.MappingRow(factor_code=None, conversion="ignore", note="not a factor", **common)
+        return vn_store.MappingRow(factor_code=None, conversion="ignore", **common)
     if conversion not in (None, "", "gauge", "normal"):
         raise MappingError("unknown conversion %(conversion)s", conversion=conversion)
     if not factor_code:
@@ -332,17 +333,16 @@ def plan_rule(point_id: int, raw_name: str, raw_unit: str, factor_code: str | No
         if linear is None or unit_key(factor_unit) != "kpa":
             raise MappingError("%(unit)s is not a pressure that converts to %(factor_unit)s", unit=raw_unit or "—",
                                factor_unit=shown_unit)
+        note = None if linear == (1.0, 0.0) else f"{raw_unit} × {linear[0]:.6g} = kPa"
         return vn_store.MappingRow(factor_code=factor_code, scale=linear[0], offset=linear[1], conversion="gauge",
-                                   note=f"absolute {raw_unit} × {linear[0]:g} − ambient (file, else setting) kPa",
-                                   **common)
+                                   note=note, **common)
     if conversion == "normal":
         if linear is None or unit_key(factor_unit) not in ("mg/m3", "ug/m3", "ng/m3"):
             raise MappingError("%(unit)s is not a gas concentration that converts to %(factor_unit)s",
                                unit=raw_unit or "—", factor_unit=shown_unit)
         return vn_store.MappingRow(
             factor_code=factor_code, scale=linear[0], offset=linear[1], conversion="normal",
-            note=(f"actual T, P → {reference.temperature_c:g} °C, {reference.pressure_kpa:g} kPa "
-                  f"({reference.source})"), **common)
+            note=f"→ {reference.temperature_c:g} °C, {reference.pressure_kpa:g} kPa ({reference.source})", **common)
     if linear is not None:
         note = "" if linear == (1.0, 0.0) else f"{raw_unit} × {linear[0]:.6g}" + (
             f" {linear[1]:+g}" if linear[1] else "")
@@ -355,7 +355,7 @@ def plan_rule(point_id: int, raw_name: str, raw_unit: str, factor_code: str | No
                            "or ask the facility to send another unit", unit=raw_unit or "—",
                            factor_unit=shown_unit)
     note = (f"{raw_unit} × {units.MOLAR_MASS[factor_code]:g} g/mol ÷ {reference.molar_volume:.3f} L/mol "
-            f"({reference.source}, {reference.temperature_c:g} °C) = × {scale:.5g}")
+            f"({reference.source}, {reference.temperature_c:g} °C) = × {scale:.5g}")  # numbers and symbols only
     return vn_store.MappingRow(factor_code=factor_code, scale=scale, offset=0.0, note=note, **common)
 
 
