@@ -169,3 +169,17 @@ def test_ignored_line_is_not_unmapped():
     rule = MappingRow(2, "Flow_In", "", name_key("Flow_In"), "", None, conversion="ignore")
     m = ParameterMapper({2: [rule]}, UNITS)
     assert m.resolve(GAS, "Flow_In", "m3/h") == Unresolved("ignored")
+
+
+def test_default_names_of_absolute_and_ambient_pressure():
+    # "Áp suất tuyệt đối" 101.2 kPa and "Áp suất khí quyển" 100.9 kPa by default: static 101.2 − 100.9 = 0.3 kPa;
+    # a name saying "absolute" is converted even below the 50 kPa threshold (a station at altitude: 48.0 − 47.8)
+    m = ParameterMapper({}, UNITS)
+    readings, left = to_readings(_file("Áp suất tuyệt đối\t101.2\tkPa", "Áp suất khí quyển\t100.9\tkPa"), GAS, m)
+    got = {r.factor: r.value for r in readings}
+    assert got == {"a01013": pytest.approx(0.3), "a01006": pytest.approx(100.9)} and left == []
+    readings, _ = to_readings(_file("P abs\t48.0\tkPa", "Ba\t47.8\tkPa"), GAS, m)
+    assert {r.factor: r.value for r in readings}["a01013"] == pytest.approx(0.2)
+    # no binary noise in the stored value: 101.51 − 101.325 = 0.185 exactly as a decimal
+    readings, _ = to_readings(_file("Pressure\t101.51\tkPa"), GAS, m)
+    assert readings[0].value == 0.185

@@ -155,7 +155,12 @@ _names(["NO"], {"gas": "a21003", "ambient": "a21003"})
 _names(["NO2"], {"gas": "a21004", "ambient": "a21004"})
 _names(["CO", "Carbon monoxide"], {"gas": "a21005", "ambient": "a21005"})
 _names(["O2", "Oxy", "Oxygen", "O2 dư", "Excess O2"], {"gas": "a19001"})
-_names(["Pressure", "Áp suất", "P", "Áp suất khí thải"], {"gas": "a01013", "ambient": "a01006"})
+_names(["Pressure", "Áp suất", "P", "Áp suất khí thải", "Áp suất tĩnh", "Static pressure", "Áp suất tuyệt đối",
+        "Absolute pressure", "P abs", "Pabs", "P_abs"], {"gas": "a01013", "ambient": "a01006"})
+# the ambient (barometric) pressure a flue-gas station may send beside the flue's: the B_a of the absolute →
+# static conversion (rules/vn/units.py)
+_names(["Áp suất khí quyển", "Atmospheric pressure", "Barometric pressure", "Ambient pressure", "Patm", "P atm",
+        "Ba"], {"*": "a01006"})
 _names(["Velocity", "Vận tốc", "Flow velocity", "Tốc độ dòng khí"], {"gas": "a01011"})
 _names(["Humidity", "Độ ẩm", "RH", "Moisture"], {"gas": "a01014", "ambient": "a01002"})
 _names(["HCl"], {"gas": "a21024"})
@@ -421,8 +426,8 @@ def to_readings(vn: VnFile, point: PointInfo, mapper: ParameterMapper) -> tuple[
     for i, (ln, res, v) in enumerate(kept):
         if res.conversion in ("gauge", "gauge_auto"):
             absolute = res.conversion == "gauge" or units.says_absolute(ln.parameter) or units.is_absolute_pressure(v)
-            if absolute:
-                flue_abs, v = v, units.gauge_pressure(v, ambient)
+            if absolute:  # rounded to 1 Pa·10⁻³: no binary noise (101.51 − 101.325 = 0.185, not 0.18500000000000227)
+                flue_abs, v = v, round(units.gauge_pressure(v, ambient), 6)
             kept[i] = (ln, res, v)
         if res.factor == FLUE_PRESSURE:
             flue_abs = flue_abs if flue_abs is not None else units.absolute_pressure(kept[i][2], ambient)
