@@ -9,16 +9,14 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
 from work_world import PASSWORD, audit_rows, csrf_of  # noqa: E402
+from vn_mapping_kit import KHI, KHI_OTHER, populate, station_file  # noqa: E402
 
-from ecosentry.auth import accounts  # noqa: E402
-from ecosentry.fleet import import_fleet  # noqa: E402
 from ecosentry.gateways.station_files import station_file_envelope  # noqa: E402
 from ecosentry.pipeline.directory import PointDirectory  # noqa: E402
 from ecosentry.store import schema as s  # noqa: E402
@@ -26,45 +24,6 @@ from ecosentry.subsystems.monitoring import schema as ms  # noqa: E402
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink  # noqa: E402
 from ecosentry.subsystems.monitoring.pipeline.vn_settings import VnIntakeSettings  # noqa: E402
 from ecosentry.subsystems.monitoring.vn.sink import VnFileSink  # noqa: E402
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-KHI = "HN_MINHPHAT_KHI1"
-KHI_OTHER = "HN_DONGA_KHI1"
-QCVN19 = "QCVN 19:2009/BTNMT cột B, Kp 1, Kv 1"
-
-
-def _gas_point(mn: str, name: str) -> dict:
-    return {"mn": mn, "password": "pw-" + mn[-4:], "st": "31", "name": name, "tz": "Asia/Ho_Chi_Minh",
-            "min_interval": 5,
-            "factors": [{"code": "a01012", "range": [0, 300]}, {"code": "a01013", "range": [-5, 5]},
-                        {"code": "a21026", "range": [0, 2000], "limits": [
-                            {"kind": "hour", "upper": 500.0, "valid_from": "2010-01-01", "standard": QCVN19}]},
-                        "a00000", "a34013"]}
-
-
-FLEET = {
-    "regions": [{"code": "VN", "name": "Việt Nam", "level": "country", "country": "VN"},
-                {"code": "VN01", "name": "Thành phố Hà Nội", "level": "province", "parent": "VN", "country": "VN"}],
-    "enterprises": [
-        {"credit_code": "0144620082", "name": "Công ty Hóa chất Minh Phát", "region": "VN01",
-         "outlets": [{"code": "KT1", "name": "Ống khói lò hơi số 1", "medium": "gas",
-                      "points": [_gas_point(KHI, "Trạm khí thải ống khói số 1")]}]},
-        {"credit_code": "0100000001", "name": "Công ty Thép Đông Á", "region": "VN01",
-         "outlets": [{"code": "KT1", "name": "Ống khói lò nung", "medium": "gas",
-                      "points": [_gas_point(KHI_OTHER, "Trạm khí thải lò nung")]}]},
-    ],
-}
-
-
-def _file(station: str, t: datetime, lines) -> tuple[str, bytes]:
-    local = t.astimezone(VN).replace(tzinfo=None)
-    ts = f"{local:%Y%m%d%H%M%S}"
-    return f"{station}_{ts}.txt", "".join(f"{p}\t{v}\t{u}\t{ts}\t00\r\n" for p, v, u in lines).encode()
-
-
-LINES = [("Pressure", "101.42", "kPa"), ("Temp", "130.0", "oC"), ("Nong do SO2", "100", "ppm"),
-         ("Flow_In", "5400", "m3/h")]
-
 
 @pytest.fixture
 def desk(db_url, tmp_path):
@@ -75,16 +34,7 @@ def desk(db_url, tmp_path):
     from ecosentry.settings import Settings
 
     engine = prepare_database(db_url)
-    import_fleet(engine, FLEET)
-    with engine.connect() as conn:
-        points = dict(conn.execute(select(s.points.c.mn, s.points.c.id)).all())
-        ents = dict(conn.execute(select(s.enterprises.c.credit_code, s.enterprises.c.id)).all())
-    accounts.create_user(engine, username="donre", role="regulator", password=PASSWORD, actor="test",
-                         region_code="VN01", display_name="Sở TN&MT Hà Nội")
-    accounts.create_user(engine, username="minhphat", role="enterprise", password=PASSWORD, actor="test",
-                         enterprise_id=ents["0144620082"])
-    accounts.create_user(engine, username="donga", role="enterprise", password=PASSWORD, actor="test",
-                         enterprise_id=ents["0100000001"])
+    points = populate(engine)
     directory = PointDirectory(engine)
     sink = VnFileSink(engine, directory, VnIntakeSettings(), ObservationSink(engine, directory, auto_gap_marks=False))
     app = create_app(engine, settings=Settings(database_url=db_url, data_dir=tmp_path / "state"))
@@ -93,8 +43,8 @@ def desk(db_url, tmp_path):
     engine.dispose()
 
 
-def _receive(sink: VnFileSink, tmp_path: Path, seq: int, station: str, t: datetime, lines=LINES) -> None:
-    name, data = _file(station, t, lines)
+def _receive(sink: VnFileSink, tmp_path: Path, seq: int, station: str, t: datetime, lines=None) -> None:
+    name, data = station_file(station, t, lines)
     env = station_file_envelope(name, data, dest=tmp_path / "ftp" / station, transport="ftp",
                                 received_at=t + timedelta(seconds=30), account=station)
     sink.write("test", [(seq, env)])
