@@ -184,3 +184,22 @@ def test_page_in_vietnamese_names_and_units(desk):
     assert "Ánh xạ thông số" in page
     assert "Lưu huỳnh đioxit (SO2) (mg/Nm3)" in page
     assert re.search(r"Áp suất \(tĩnh\) khí thải \(kPa\)", page)
+
+
+def test_unmapped_lines_are_counted_and_a_too_long_name_is_cut_not_refused(desk):
+    # two files with the same unknown names: counted 2 (ON CONFLICT … n_lines + 1 on SQLite and PostgreSQL);
+    # a station writing a 150-character name: the file is accepted, the name cut to its column (100)
+    client, engine, sink, points, tmp_path = desk
+    pid = points[KHI]
+    t0 = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=50)
+    t0 = t0 - timedelta(minutes=t0.minute % 5)
+    long_name = "Nong do " + "X" * 142
+    lines = [("Nong do SO2", "100", "ppm"), (long_name, "1", "mg/m3")]
+    _receive(sink, tmp_path, 1, KHI, t0, lines)
+    _receive(sink, tmp_path, 2, KHI, t0 + timedelta(minutes=5), lines)
+    assert [o.status for o in sink.outcomes] == ["accepted", "accepted"]
+    got = _unmapped(engine, pid)
+    assert got[("Nong do SO2", "ppm")] == 2 and got[(long_name[:100], "mg/m3")] == 2
+    _log_in(client, "donre")
+    page = client.get(f"/vn/mapping?point={pid}")
+    assert page.status_code == 200 and long_name[:100] in page.text
