@@ -17,6 +17,7 @@ from ecosentry.gateways.ftp import FtpGateway
 from ecosentry.gateways.ftp_settings import FtpSettings
 from ecosentry.metrics import counters
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring import schema as ms
 
 from vn_testkit import (GAS, GAS_PW, PW, WATER, count, drained, file_bytes, file_name, intake_stack, judged,
                         local, log_rows, now_minute, point_id, setup_db)
@@ -185,7 +186,11 @@ async def _scenario(db_url, tmp_path) -> None:
     assert rows[(n1, "rejected")]["reason"] == "conflict"
     assert rows[(n8, "rejected")]["reason"] == "bad_line" and rows[(n8, "rejected")]["line"] == 1
     assert rows[(n12, "accepted")]["unmapped"] == [{"line": 2, "parameter": "Flow in", "unit": "m3/h",
-                                                     "reason": "unknown_parameter"}]
+                                                     "reason": "unknown_parameter", "value": 50.0}]
+    # counted for the mapping page: one line of that name and unit at that station
+    with engine.connect() as c:
+        assert c.execute(ms.vn_unmapped.select().where(ms.vn_unmapped.c.point_id == wid)).mappings().one()[
+            "n_lines"] == 1
     assert log_rows(engine, WATER)[0]["spool_seq"] is not None
     # no second data from the duplicate or the conflict: COD at t1 is still the first value
     with engine.connect() as c:

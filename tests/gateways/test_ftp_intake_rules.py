@@ -83,7 +83,10 @@ def test_mapper_defaults_by_medium_and_station_rules():
     assert m.resolve(WATER, "do duc", "NTU") == Resolved("w01012", 2.0, 0.0, "station")
     assert m.resolve(GAS, "Flow in", "m3/h") == Unresolved("unknown_parameter")  # rules are per station
     assert m.resolve(WATER, "SO2", "mg/m3") == Unresolved("unknown_parameter")  # not a water parameter
-    assert m.resolve(GAS, "SO2", "ppm") == Unresolved("unit")
+    # ppm of a gas with a known molar mass: × M / Vm at the reference state (none declared: 0 °C, 101.325 kPa;
+    # 64.06 g/mol / 22.414 L/mol = 2.8580 (mg/m³)/ppm); a gas without one stays unresolved
+    assert m.resolve(GAS, "SO2", "ppm") == Resolved("a21026", pytest.approx(64.06 / 22.41397), 0.0)
+    assert m.resolve(GAS, "Dust", "ppm") == Unresolved("unit")
 
 
 def test_readings_carry_flags_and_utc_times():
@@ -95,4 +98,4 @@ def test_readings_carry_flags_and_utc_times():
     assert got["w01018"] == (45.2, "N", "00", "min", T0)
     assert got["w01001"][1:3] == ("C", "01")
     assert got["w00000"][0] == pytest.approx(10.0) and got["w00000"][1] == "D"
-    assert left == [{"line": 4, "parameter": "Xylene", "unit": "ug/L", "reason": "unknown_parameter"}]
+    assert left == [{"line": 4, "parameter": "Xylene", "unit": "ug/L", "reason": "unknown_parameter", "value": 1.0}]

@@ -25,10 +25,10 @@ def reader_language(user_locale: str | None, default: str) -> str:
 
 def factor_names(conn: Connection, lang: str) -> dict[str, tuple[str, str | None]]:
     """Factor code → (name in ``lang``, unit): the Chinese name, else the catalogue's translation of the
-    English name."""
+    English name; the unit as the language writes it (Vietnamese: ``mg/Nm3`` for a flue gas's ``mg/m³``)."""
     _ = translations(lang).gettext
     f = s.factors
-    return {r.code: (r.name_zh if lang == "zh" else _(r.name_en), r.unit)
+    return {r.code: (r.name_zh if lang == "zh" else _(r.name_en), _(r.unit) if r.unit else r.unit)
             for r in conn.execute(select(f.c.code, f.c.name_zh, f.c.name_en, f.c.unit))}
 
 

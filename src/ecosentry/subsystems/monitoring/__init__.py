@@ -28,17 +28,19 @@ SUBSYSTEM = Subsystem(
     catalogue=tuple(f"{_M}.{m}" for m in (
         "rules.cn.hourly", "rules.cn.aggregates", "rules.cn.flue_gas", "rules.cn.rates", "rules.cn.exceedance",
         "rules.cn.substitution", "rules.cn.marks", "detect.national", "detect.patterns", "detect.statistical",
-        "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness")),
+        "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness",
+        "rules.vn.units")),
     api_routers=tuple(f"{_M}.api.{m}:router" for m in ("points", "periods", "marks", "reports", "evidence")),
     pages=tuple(f"{_M}.web.{m}:router" for m in (
-        "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home")) + (
-        f"{_M}.web.vn_control:router",),
+        "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home",
+        "vn_mapping", "vn_control")),
     menu=(
         MenuEntry("/dashboard", N_("Overview"), group="main", order=10),
         MenuEntry("/", N_("Enterprises"), group="main", order=30),
         MenuEntry("/marks", N_("Marks"), group="main", order=50),
         MenuEntry("/reports", N_("Reports"), group="main", order=60),
         MenuEntry("/public", N_("Public data"), order=80, public=True),
+        MenuEntry("/vn/mapping", N_("Parameter mapping"), order=38),
     ),
     templates=f"{_M}.web",
     page_context=(f"{_M}.web.context:page_words",),

@@ -170,8 +170,35 @@ vn_parameter_map = Table(
     Column("raw_unit", String(20), nullable=False, server_default="", comment="unit as written; '' = any unit"),
     Column("name_key", String(100), nullable=False, comment="raw_name normalised (case, spaces, diacritics)"),
     Column("unit_key", String(20), nullable=False, server_default="", comment="raw_unit normalised"),
-    Column("factor_code", String(12), ForeignKey("factors.code"), nullable=False),
+    Column("factor_code", String(12), ForeignKey("factors.code"), nullable=True,
+           comment="NULL with conversion 'ignore': the line is deliberately not a factor"),
     Column("scale", Float, nullable=False, server_default="1", comment="canonical = raw × scale + offset"),
     Column("offset", Float, nullable=False, server_default="0"),
+    Column("conversion", String(16), nullable=True,
+           comment="gauge | gauge_auto | normal | ignore (vn/mapping.py CONVERSIONS); NULL = scale/offset only"),
+    Column("note", String(200), nullable=True, comment="how scale/offset were obtained (shown on the page)"),
+    Column("changed_at", UTCDateTime, nullable=True, comment="last edit; the sink reloads the mapping when it moves"),
+    Column("changed_by", String(64), nullable=True),
     UniqueConstraint("point_id", "name_key", "unit_key", name="uq_vn_parameter_map_point_name_unit"),
+)
+
+# Parameter names and units that did not become a factor, per station: counted by the vn-file sink in the
+# transaction that logs the file (issue 14 item 3), so the mapping page reads one row per (station, name, unit)
+# instead of the JSON of every file. Migration monitoring_0003_vn_mapping.
+vn_unmapped = Table(
+    "vn_unmapped",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False),
+    Column("name_key", String(100), nullable=False),
+    Column("unit_key", String(20), nullable=False, server_default=""),
+    Column("raw_name", String(100), nullable=False, comment="the name as last written"),
+    Column("raw_unit", String(20), nullable=False, server_default=""),
+    Column("reason", String(20), nullable=False, comment="unknown_parameter | unit | no_conditions"),
+    Column("n_lines", BigInteger, nullable=False, server_default="0"),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("last_file", String(200), nullable=True, comment="vn_files.file_name of the last file with the line"),
+    Column("last_value", Float, nullable=True),
+    UniqueConstraint("point_id", "name_key", "unit_key", name="uq_vn_unmapped_point_name_unit"),
 )

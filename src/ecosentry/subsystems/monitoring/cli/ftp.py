@@ -173,7 +173,18 @@ def map_set(station: str = typer.Argument(..., help="station key (points.mn)"),
     if pid is None or known is None:
         err.print(f"[red]{'unknown station ' + station if pid is None else 'unknown factor ' + factor}[/red]")
         raise typer.Exit(2)
-    set_mapping(engine, MappingRow(pid, raw_name, unit, name_key(raw_name), unit_key(unit), factor, scale, offset))
+    import getpass
+    from datetime import datetime, timezone
+
+    from ecosentry.subsystems.monitoring.store.vn import MappingTooLong
+
+    actor = f"cli:{getpass.getuser()}"
+    try:  # audited like an edit on the mapping page (entity point, action vn_map_parameter)
+        set_mapping(engine, MappingRow(pid, raw_name, unit, name_key(raw_name), unit_key(unit), factor, scale, offset,
+                                       changed_at=datetime.now(timezone.utc), changed_by=actor), actor=actor)
+    except MappingTooLong as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     console.print(f"{station}: {raw_name!r} [{unit or 'any unit'}] → {factor} × {scale:g} + {offset:g}")
 
 

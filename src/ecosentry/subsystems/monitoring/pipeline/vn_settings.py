@@ -40,3 +40,11 @@ class VnIntakeSettings(BaseModel):
     calibrating_max_minutes: float = 120.0
     #: Control page: days looked at by default (the officer may choose 1 to 31). [d] (ours)
     control_days: int = 7
+    #: Ambient (barometric) pressure for an absolute flue pressure → static pressure when the station's file
+    #: carries no atmospheric-pressure line (rules/vn/units.py): 1 atm. [kPa] (ours)
+    ambient_pressure_kpa: float = 101.325
+    #: Reference state of "mg/Nm³" (ppm → mg/Nm³, actual → normal conditions) for a station whose QCVN
+    #: declares none (QCVN 19:2024/BTNMT in the seed): 0 °C and 101.325 kPa, 22.414 L/mol (HJ 212-2017
+    #: eq. (20)). A station judged under QCVN 19:2009/BTNMT uses that standard's 25 °C. [°C], [kPa]
+    reference_temperature_c: float = 0.0
+    reference_pressure_kpa: float = 101.325

@@ -134,8 +134,9 @@ def judge_file(env: Envelope, *, directory: PointDirectory, mapper: ParameterMap
     out.n_lines, out.notes = len(vn.lines), list(vn.notes)
     obs.readings, out.unmapped = to_readings(vn, info, mapper)
     out.n_readings = len(obs.readings)
-    if out.unmapped:
-        out.message = f"{len(out.unmapped)} line(s) not mapped to a factor"
+    not_mapped = [u for u in out.unmapped if u["reason"] != "ignored"]
+    if not_mapped:
+        out.message = f"{len(not_mapped)} line(s) not mapped to a factor"
     return out, obs
 
 

@@ -20,11 +20,15 @@ from sqlalchemy import Engine
 
 from ecosentry.contracts.envelope import Reading
 from ecosentry.protocols.vn_txt.model import VnFile
+from ecosentry.said import Said
 from ecosentry.store.registry import PointInfo
+from ecosentry.subsystems.monitoring.rules.vn import units
+from ecosentry.subsystems.monitoring.rules.vn.qcvn import load_qcvn_seed
 from ecosentry.subsystems.monitoring.store import vn as vn_store
 
 __all__ = ["FLAG_BY_STATUS", "name_key", "unit_key", "unit_conversion", "DEFAULT_PARAMETERS", "Resolved",
-           "Unresolved", "ParameterMapper", "to_readings", "zone"]
+           "Unresolved", "ParameterMapper", "to_readings", "zone", "CONVERSIONS", "volume_fraction_scale",
+           "reference_of", "plan_rule", "MappingError", "AMBIENT_PRESSURE", "FLUE_PRESSURE", "FLUE_TEMPERATURE"]
 
 #: Circular 10/2021 Art. 39 device status → HJ 212-2017 Table 8 flag: 00 measuring → N (normal),
 #: 01 calibrating → C (校准), 02 device error → D (故障). The raw status is kept in ``eflag``.
@@ -151,7 +155,12 @@ _names(["NO"], {"gas": "a21003", "ambient": "a21003"})
 _names(["NO2"], {"gas": "a21004", "ambient": "a21004"})
 _names(["CO", "Carbon monoxide"], {"gas": "a21005", "ambient": "a21005"})
 _names(["O2", "Oxy", "Oxygen", "O2 dư", "Excess O2"], {"gas": "a19001"})
-_names(["Pressure", "Áp suất", "P", "Áp suất khí thải"], {"gas": "a01013", "ambient": "a01006"})
+_names(["Pressure", "Áp suất", "P", "Áp suất khí thải", "Áp suất tĩnh", "Static pressure", "Áp suất tuyệt đối",
+        "Absolute pressure", "P abs", "Pabs", "P_abs"], {"gas": "a01013", "ambient": "a01006"})
+# the ambient (barometric) pressure a flue-gas station may send beside the flue's: the B_a of the absolute →
+# static conversion (rules/vn/units.py)
+_names(["Áp suất khí quyển", "Atmospheric pressure", "Barometric pressure", "Ambient pressure", "Patm", "P atm",
+        "Ba"], {"*": "a01006"})
 _names(["Velocity", "Vận tốc", "Flow velocity", "Tốc độ dòng khí"], {"gas": "a01011"})
 _names(["Humidity", "Độ ẩm", "RH", "Moisture"], {"gas": "a01014", "ambient": "a01002"})
 _names(["HCl"], {"gas": "a21024"})
@@ -160,29 +169,63 @@ _names(["HF"], {"gas": "a21018"})
 _names(["NMHC"], {"gas": "a24088"})
 
 
+#: Conversions a rule may name beyond ``raw × scale + offset`` (they need other lines of the same file):
+#: ``gauge`` the value is an absolute pressure, stored as static = absolute − ambient; ``gauge_auto`` the same
+#: when the name says "absolute" or the value is ≥ 50 kPa (a flue pressure of unknown kind, the default);
+#: ``normal`` a concentration at the stack's actual T and P, stored at the reference state of the station's
+#: QCVN; ``ignore`` the line is deliberately not a factor (``Flow_In``). See :mod:`...rules.vn.units`.
+CONVERSIONS = ("gauge", "gauge_auto", "normal", "ignore")
+#: Volume-fraction units converted to a mass concentration with the gas's molar mass: key → ppm per unit.
+_VOLUME_FRACTION = {"ppm": 1.0, "ppmv": 1.0, "umol/mol": 1.0, "ppb": 1e-3, "ppbv": 1e-3, "%vol": 1e4,
+                    "vol%": 1e4, "%v/v": 1e4}
+#: Canonical factors with fixed roles in the file-level conversions.
+AMBIENT_PRESSURE, FLUE_PRESSURE, FLUE_TEMPERATURE = "a01006", "a01013", "a01012"
+
+
 @dataclass(frozen=True)
 class Resolved:
-    """A line's parameter resolved: canonical factor and ``canonical = raw × scale + offset``."""
+    """A line's parameter resolved: canonical factor and ``canonical = raw × scale + offset``, then
+    ``conversion`` (one of :data:`CONVERSIONS`, or ``None``)."""
 
     factor: str
     scale: float = 1.0
     offset: float = 0.0
     source: str = "default"  # default | station
+    conversion: str | None = None
 
 
 @dataclass(frozen=True)
 class Unresolved:
-    """Why a line did not become a reading: ``unknown_parameter`` or ``unit`` (no simple conversion)."""
+    """Why a line did not become a reading: ``unknown_parameter``, ``unit`` (no simple conversion) or
+    ``ignored`` (the station's rule says the line is not a factor)."""
 
     reason: str
+
+
+def volume_fraction_scale(raw_unit: str | None, canonical_unit: str | None, factor: str,
+                          reference: units.ReferenceState) -> float | None:
+    """``scale`` from ppm / ppb / %vol of a gas to the factor's mg/m³ at ``reference`` (``M / Vm``), or ``None``.
+
+    SO2 in ppm at QCVN 19:2009's 25 °C: 64.06 / 24.465 = 2.6184 (mg/m³)/ppm.
+    """
+    per = _VOLUME_FRACTION.get(unit_key(raw_unit))
+    mass = units.MOLAR_MASS.get(factor)
+    if per is None or mass is None:
+        return None
+    conv = unit_conversion("mg/m3", canonical_unit)
+    if conv is None or conv[1] != 0.0:
+        return None
+    return per * units.ppm_to_mg_per_m3(1.0, mass, reference) * conv[0]
 
 
 class ParameterMapper:
     """Free-text parameter names and units of each station → canonical factors (subsystems.md §7 req. 34).
 
     Order: the station's own rule for (name, unit), then its rule for the name with any unit
-    (``vn_parameter_map``), then :data:`DEFAULT_PARAMETERS` for the outlet's medium with a simple unit
-    conversion (:func:`unit_conversion`) to the factor's catalogue unit.
+    (``vn_parameter_map``, set by the officer on the mapping page), then :data:`DEFAULT_PARAMETERS` for the
+    outlet's medium with a simple unit conversion (:func:`unit_conversion`) to the factor's catalogue unit,
+    or ppm/%vol → mg/m³ at the reference state of the station's QCVN; a flue pressure found by default is
+    converted to static pressure when it is absolute (``gauge_auto``).
 
     Parameters
     ----------
@@ -190,30 +233,145 @@ class ParameterMapper:
         Point id → rules (:func:`ecosentry.subsystems.monitoring.store.vn.load_mappings`).
     factor_units : dict
         Factor code → catalogue unit (:func:`ecosentry.subsystems.monitoring.store.vn.factor_units`).
+    references : dict, optional
+        Point id → the reference state of its QCVN (others: ``default_reference``).
+    ambient_kpa : float
+        Ambient pressure when a file carries none (setting ``vn.ambient_pressure_kpa``). [kPa]
+    default_reference : ReferenceState
+    version : object
+        What :func:`~ecosentry.subsystems.monitoring.store.vn.mapping_version` said when loaded.
     """
 
-    def __init__(self, station_rules: dict[int, list[vn_store.MappingRow]], factor_units: dict[str, str | None]):
+    def __init__(self, station_rules: dict[int, list[vn_store.MappingRow]], factor_units: dict[str, str | None],
+                 *, references: dict[int, units.ReferenceState] | None = None,
+                 ambient_kpa: float = units.STANDARD_AMBIENT_KPA,
+                 default_reference: units.ReferenceState = units.DEFAULT_REFERENCE, version: object = None):
         self.rules = {pid: {(r.name_key, r.unit_key): r for r in rows} for pid, rows in station_rules.items()}
         self.factor_units = factor_units
+        self.references = references or {}
+        self.ambient_kpa = ambient_kpa
+        self.default_reference = default_reference
+        self.version = version
 
     @classmethod
-    def load(cls, engine: Engine) -> ParameterMapper:
-        return cls(vn_store.load_mappings(engine), vn_store.factor_units(engine))
+    def load(cls, engine: Engine, settings=None) -> ParameterMapper:
+        """Rules, catalogue units and each station's reference state from the database; ambient pressure and
+        the default reference state from ``settings`` (the ``vn`` section) when given."""
+        default = units.DEFAULT_REFERENCE
+        ambient = units.STANDARD_AMBIENT_KPA
+        if settings is not None:
+            ambient = settings.ambient_pressure_kpa
+            default = units.ReferenceState(settings.reference_temperature_c, settings.reference_pressure_kpa,
+                                           "default")
+        version = vn_store.mapping_version(engine)
+        refs = {pid: reference_of(std, default) for pid, std in vn_store.point_standards(engine).items()}
+        return cls(vn_store.load_mappings(engine), vn_store.factor_units(engine), references=refs,
+                   ambient_kpa=ambient, default_reference=default, version=version)
+
+    def reference(self, point_id: int) -> units.ReferenceState:
+        return self.references.get(point_id, self.default_reference)
+
+    def rule(self, point_id: int, parameter: str, unit: str) -> vn_store.MappingRow | None:
+        """The station's own rule for this name and unit (or the name with any unit), if any."""
+        rules = self.rules.get(point_id, {})
+        nk, uk = name_key(parameter), unit_key(unit)
+        return rules.get((nk, uk)) or rules.get((nk, ""))
 
     def resolve(self, point: PointInfo, parameter: str, unit: str) -> Resolved | Unresolved:
-        nk, uk = name_key(parameter), unit_key(unit)
-        rules = self.rules.get(point.point_id, {})
-        rule = rules.get((nk, uk)) or rules.get((nk, ""))
+        rule = self.rule(point.point_id, parameter, unit)
         if rule is not None:
-            return Resolved(rule.factor_code, rule.scale, rule.offset, "station")
-        codes = DEFAULT_PARAMETERS.get(nk)
+            if rule.conversion == "ignore" or not rule.factor_code:
+                return Unresolved("ignored")
+            return Resolved(rule.factor_code, rule.scale, rule.offset, "station", rule.conversion)
+        return self.resolve_default(point, parameter, unit)
+
+    def resolve_default(self, point: PointInfo, parameter: str, unit: str) -> Resolved | Unresolved:
+        """What the platform makes of a line without the station's rule."""
+        codes = DEFAULT_PARAMETERS.get(name_key(parameter))
         code = codes and (codes.get(point.medium) or codes.get("*"))
         if not code or code not in self.factor_units:
             return Unresolved("unknown_parameter")
         conv = unit_conversion(unit, self.factor_units[code])
         if conv is None:
-            return Unresolved("unit")
-        return Resolved(code, conv[0], conv[1], "default")
+            scale = volume_fraction_scale(unit, self.factor_units[code], code, self.reference(point.point_id))
+            if scale is None:
+                return Unresolved("unit")
+            return Resolved(code, scale, 0.0, "default")
+        return Resolved(code, conv[0], conv[1], "default", "gauge_auto" if code == FLUE_PRESSURE else None)
+
+
+class MappingError(Said):
+    """A mapping the officer asked for that cannot be made (a unit that does not convert ...), said in the
+    reader's language."""
+
+
+def plan_rule(point_id: int, raw_name: str, raw_unit: str, factor_code: str | None, factor_unit: str | None,
+              conversion: str | None, reference: units.ReferenceState, *, actor: str | None = None,
+              now=None) -> vn_store.MappingRow:
+    """The station rule that reads ``raw_name`` in ``raw_unit`` as ``factor_code`` (pure).
+
+    ``conversion``: ``None``/``""`` the unit conversion found (a fixed factor, or ppm/%vol → mg/m³ at the
+    station's reference state, :func:`volume_fraction_scale`; a flue pressure gets ``gauge_auto``);
+    ``gauge`` the value is an absolute pressure; ``normal`` a concentration at actual conditions; ``ignore``
+    the line is not a factor (no factor needed). ``note`` shows how scale and offset were obtained, in numbers
+    and symbols only (the page shows it whatever the reader's language).
+
+    Raises
+    ------
+    MappingError
+        No factor chosen, an unknown conversion, or a unit that does not convert to the factor's.
+    """
+    raw_name, raw_unit = raw_name.strip(), (raw_unit or "").strip()
+    common = dict(point_id=point_id, raw_name=raw_name, raw_unit=raw_unit, name_key=name_key(raw_name),
+                  unit_key=unit_key(raw_unit), changed_at=now, changed_by=actor)
+    if not raw_name:
+        raise MappingError("the parameter name is empty")
+    if conversion == "ignore":
+        return vn_store.MappingRow(factor_code=None, conversion="ignore", **common)
+    if conversion not in (None, "", "gauge", "normal"):
+        raise MappingError("unknown conversion %(conversion)s", conversion=conversion)
+    if not factor_code:
+        raise MappingError("choose the factor the parameter is")
+    shown_unit = factor_unit or "—"
+    linear = unit_conversion(raw_unit, factor_unit)
+    if conversion == "gauge":
+        if linear is None or unit_key(factor_unit) != "kpa":
+            raise MappingError("%(unit)s is not a pressure that converts to %(factor_unit)s", unit=raw_unit or "—",
+                               factor_unit=shown_unit)
+        note = None if linear == (1.0, 0.0) else f"{raw_unit} × {linear[0]:.6g} = kPa"
+        return vn_store.MappingRow(factor_code=factor_code, scale=linear[0], offset=linear[1], conversion="gauge",
+                                   note=note, **common)
+    if conversion == "normal":
+        if linear is None or unit_key(factor_unit) not in ("mg/m3", "ug/m3", "ng/m3"):
+            raise MappingError("%(unit)s is not a gas concentration that converts to %(factor_unit)s",
+                               unit=raw_unit or "—", factor_unit=shown_unit)
+        return vn_store.MappingRow(
+            factor_code=factor_code, scale=linear[0], offset=linear[1], conversion="normal",
+            note=f"→ {reference.temperature_c:g} °C, {reference.pressure_kpa:g} kPa ({reference.source})", **common)
+    if linear is not None:
+        note = "" if linear == (1.0, 0.0) else f"{raw_unit} × {linear[0]:.6g}" + (
+            f" {linear[1]:+g}" if linear[1] else "")
+        return vn_store.MappingRow(factor_code=factor_code, scale=linear[0], offset=linear[1],
+                                   conversion="gauge_auto" if factor_code == FLUE_PRESSURE else None,
+                                   note=note or None, **common)
+    scale = volume_fraction_scale(raw_unit, factor_unit, factor_code, reference)
+    if scale is None:
+        raise MappingError("%(unit)s does not convert to %(factor_unit)s of this factor: choose another factor "
+                           "or ask the facility to send another unit", unit=raw_unit or "—",
+                           factor_unit=shown_unit)
+    note = (f"{raw_unit} × {units.MOLAR_MASS[factor_code]:g} g/mol ÷ {reference.molar_volume:.3f} L/mol "
+            f"({reference.source}, {reference.temperature_c:g} °C) = × {scale:.5g}")  # numbers and symbols only
+    return vn_store.MappingRow(factor_code=factor_code, scale=scale, offset=0.0, note=note, **common)
+
+
+def reference_of(standard: str | None, default: units.ReferenceState = units.DEFAULT_REFERENCE) -> units.ReferenceState:
+    """The reference state of the QCVN named in a limit's ``standard`` text (``"QCVN 19:2009/BTNMT cột B"``)."""
+    if standard:
+        for std in load_qcvn_seed().standards.values():
+            if std.medium == "gas" and standard.startswith(std.id):
+                return units.reference_state(std.reference_temperature_c, std.reference_pressure_kpa, std.id,
+                                             default)
+    return default
 
 
 def to_readings(vn: VnFile, point: PointInfo, mapper: ParameterMapper) -> tuple[list[Reading], list[dict]]:
@@ -226,16 +384,24 @@ def to_readings(vn: VnFile, point: PointInfo, mapper: ParameterMapper) -> tuple[
     filled by an earlier line of the same file is left out (``duplicate_factor``): the first is kept, as the
     platform keeps the first value of a period.
 
+    Conversions that need the file (:data:`CONVERSIONS`): the ambient pressure is the file's own
+    atmospheric-pressure line (``a01006``), else the mapper's setting; an absolute flue pressure becomes
+    static pressure = absolute − ambient (:func:`~...rules.vn.units.gauge_pressure`); a concentration at
+    actual conditions is moved to the reference state with the file's flue temperature and absolute
+    pressure (:func:`~...rules.vn.units.normal_from_actual`; no flue temperature in the file: left out,
+    ``no_conditions``; no flue pressure: the ambient pressure is taken as absolute).
+
     Returns
     -------
     readings : list of Reading
     left_out : list of dict
         ``{"line", "parameter", "unit", "reason"}`` with reason ``unknown_parameter``, ``unit``,
-        ``no_value`` or ``duplicate_factor``.
+        ``no_value``, ``duplicate_factor``, ``no_conditions`` or ``ignored`` (a station rule says the line
+        is not a factor: not an unmapped line).
     """
     zone_ = zone(point.tz)
-    readings: list[Reading] = []
     left_out: list[dict] = []
+    kept: list[tuple] = []
     seen: set[str] = set()
     for ln in vn.lines:
         res = mapper.resolve(point, ln.parameter, ln.unit)
@@ -247,13 +413,37 @@ def to_readings(vn: VnFile, point: PointInfo, mapper: ParameterMapper) -> tuple[
         elif res.factor in seen:
             why = "duplicate_factor"
         if why is not None:
-            left_out.append({"line": ln.line, "parameter": ln.parameter, "unit": ln.unit, "reason": why})
+            left_out.append({"line": ln.line, "parameter": ln.parameter, "unit": ln.unit, "reason": why,
+                             "value": ln.value})
             continue
         seen.add(res.factor)
+        kept.append((ln, res, ln.value * res.scale + res.offset))
+    values = {res.factor: v for _, res, v in kept}
+    ambient = values.get(AMBIENT_PRESSURE, mapper.ambient_kpa)
+    flue_abs: float | None = None
+    readings: list[Reading] = []
+    # pressures first: the normal-conditions conversion needs the absolute flue pressure
+    for i, (ln, res, v) in enumerate(kept):
+        if res.conversion in ("gauge", "gauge_auto"):
+            absolute = res.conversion == "gauge" or units.says_absolute(ln.parameter) or units.is_absolute_pressure(v)
+            if absolute:  # rounded to 1 Pa·10⁻³: no binary noise (101.51 − 101.325 = 0.185, not 0.18500000000000227)
+                flue_abs, v = v, round(units.gauge_pressure(v, ambient), 6)
+            kept[i] = (ln, res, v)
+        if res.factor == FLUE_PRESSURE:
+            flue_abs = flue_abs if flue_abs is not None else units.absolute_pressure(kept[i][2], ambient)
+    temperature = values.get(FLUE_TEMPERATURE)
+    for ln, res, v in kept:
+        if res.conversion == "normal":
+            if temperature is None:
+                left_out.append({"line": ln.line, "parameter": ln.parameter, "unit": ln.unit,
+                                 "reason": "no_conditions", "value": ln.value})
+                continue
+            v = units.normal_from_actual(v, temperature, flue_abs if flue_abs is not None else ambient,
+                                         mapper.reference(point.point_id))
         start = ln.time.replace(tzinfo=zone_).astimezone(timezone.utc)
-        readings.append(Reading(factor=res.factor, kind="min", start=start,
-                                value=ln.value * res.scale + res.offset,
+        readings.append(Reading(factor=res.factor, kind="min", start=start, value=v,
                                 flag=FLAG_BY_STATUS.get(ln.status), eflag=ln.status))
+    left_out.sort(key=lambda d: d["line"] or 0)
     return readings, left_out
 
 

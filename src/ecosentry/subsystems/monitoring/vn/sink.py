@@ -45,7 +45,7 @@ from ecosentry.subsystems.monitoring.store import vn as vn_store
 from ecosentry.subsystems.monitoring.store.ingest import set_aside as archive_refused
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes_in
 from ecosentry.subsystems.monitoring.vn.judge import CN_VN_TXT, detail_of, file_name_of, judge_file
-from ecosentry.subsystems.monitoring.vn.mapping import ParameterMapper
+from ecosentry.subsystems.monitoring.vn.mapping import ParameterMapper, name_key, unit_key
 from ecosentry.subsystems.monitoring.vn.outcome import Outcome
 from ecosentry.subsystems.monitoring.vn.receipts import file_with_receipt
 
@@ -89,16 +89,21 @@ class VnFileSink:
     # -------------------------------------------------------------- mapping
 
     def mapper(self) -> ParameterMapper:
-        """The parameter mapping, reloaded every ``mapper_refresh_s`` (after an edit of ``vn_parameter_map``)."""
-        if self._mapper is None or time.monotonic() - self._mapper_at > self.mapper_refresh_s:
-            try:
-                self._mapper = ParameterMapper.load(self.engine)
-            except Exception:
-                counters.inc("vn.mapping_reload_errors")
-                log.exception("loading the VN parameter mapping failed; keeping the previous one")
-                if self._mapper is None:
-                    raise  # nothing to judge with: the worker retries the batch
-            self._mapper_at = time.monotonic()
+        """The parameter mapping: reloaded as soon as ``vn_parameter_map`` changed (the mapping page's edit
+        applies to the next file; one small query per batch), and every ``mapper_refresh_s`` anyway (the
+        stations' QCVN reference states)."""
+        stale = self._mapper is None or time.monotonic() - self._mapper_at > self.mapper_refresh_s
+        try:
+            if not stale and vn_store.mapping_version(self.engine) != self._mapper.version:
+                stale = True
+            if stale:
+                self._mapper = ParameterMapper.load(self.engine, self.settings)
+                self._mapper_at = time.monotonic()
+        except Exception:
+            counters.inc("vn.mapping_reload_errors")
+            log.exception("loading the VN parameter mapping failed; keeping the previous one")
+            if self._mapper is None:
+                raise  # nothing to judge with: the worker retries the batch
         return self._mapper
 
     def refresh_mapping(self) -> None:
@@ -130,6 +135,11 @@ class VnFileSink:
                 judged.append((seq, env, outcome, obs))
             stored = write_envelopes_in(conn, spool_id, [(seq, obs) for seq, _, _, obs in judged])
             vn_store.record_files_in(conn, [outcome.log_row() for _, _, outcome, _ in judged])
+            for _, _, outcome, _ in judged:
+                if outcome.status == "accepted" and outcome.point_id is not None and outcome.unmapped:
+                    vn_store.record_unmapped_in(conn, outcome.point_id, outcome.received_at, outcome.file_name, [
+                        dict(u, name_key=name_key(u["parameter"] or ""), unit_key=unit_key(u["unit"]))
+                        for u in outcome.unmapped])
         for _, env, outcome, _ in judged:  # committed: now say so
             self._count(outcome)
             self._file(env, outcome)

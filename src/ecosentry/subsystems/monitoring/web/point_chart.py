@@ -52,7 +52,8 @@ def chart_data(engine, point_id: int, kind: str, hours: int, now: datetime, lang
         chosen = lim.get("day") if kind == "day" and lim.get("day") else lim.get("hour")
         by_factor[x["factor_code"]] = {
             "code": x["factor_code"], "name": names.get(x["factor_code"], (x["factor_code"],))[0],
-            "name_zh": x["name_zh"], "name_en": x["name_en"], "unit": x["unit"],
+            "name_zh": x["name_zh"], "name_en": x["name_en"],
+            "unit": names.get(x["factor_code"], (None, x["unit"]))[1],  # as the language writes it (vi: mg/Nm3)
             "limit": {"upper": chosen["upper"], "lower": chosen["lower"], "standard": chosen["standard"]}
             if chosen else None, "t": [], "v": [], "flag": [], "valid": [], "exceeded": [], "invalid": []}
     for r in rows:
