@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -74,11 +75,12 @@ def start_vn_demo(tmp_path: Path) -> tuple[subprocess.Popen, str, str, list[str]
     return proc, url, password, printed
 
 
-def api(url: str, path: str, username: str, password: str):
+def api(url: str, path: str, username: str, password: str, *, raw: bool = False):
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     opener.open(urllib.request.Request(url + "api/v1/auth/login", method="POST", headers={
         "Content-Type": "application/json"}, data=json.dumps({"username": username, "password": password}).encode()))
-    return json.load(opener.open(url + path))
+    answer = opener.open(url + path)
+    return answer.read() if raw else json.load(answer)
 
 
 def log_in(page, url: str, username: str, password: str) -> None:
@@ -177,6 +179,21 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
             assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", detail), "dates as dd/mm/yyyy HH:MM"
             assert re.search(r"\d+,\d+ mg/m³", detail), "decimal comma"
             shot(page, "donre-alarm-exceedance")
+            # its evidence pack, downloaded by the Vietnamese officer, is Vietnamese
+            pdf = api(url, f"api/v1/alarms/{exceedance['id']}/evidence.pdf", "donre", password, raw=True)
+            (tmp_path / "evidence.pdf").write_bytes(pdf)
+            if shutil.which("pdftotext"):
+                pack = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "evidence.pdf"), "-"],
+                                      capture_output=True, text=True, check=True).stdout
+                assert "Hồ sơ chứng cứ cảnh báo" in pack and "Mã số thuế" in pack
+                assert not HAN.search(pack), HAN.findall(pack)[:10]
+            # ------------------------------------------------------------ the public, without an account
+            visitor = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+            assert visitor.goto(url + "public").status == 200
+            public = read_text(visitor, "main")
+            assert not HAN.search(public) and any(name in public for name in other_names)
+            assert "Cảnh báo" not in read_text(visitor, "nav")          # no alarms for the public
+            shot(visitor, "public")
             # ------------------------------------------------------------ the facility: its own stations only
             fac = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             log_in(fac, url, "coso", password)
