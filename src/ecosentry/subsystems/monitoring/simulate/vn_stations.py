@@ -256,7 +256,8 @@ def demo_vn_fleet(n: int, *, seed: int = 1, password: str | None = None, provinc
     province : str, optional
         A letter code of :data:`DISTRICTS` (``"BN"``): every facility lies in that one province, as on a
         DONRE's platform, two by two in its districts (regions of level ``county`` under the province, code
-        ``VN`` + province + district, e.g. ``VN27258``), in the district's industrial zone when it has one.
+        ``VN`` + province + district, e.g. ``VN27258``), in the district's industrial zone when it has one
+        (``industrial_zone`` of the enterprise, ignored by the registry importer; None outside a zone).
         Default: the facilities spread over the provinces of :data:`PROVINCES`, no districts.
 
     Returns
@@ -341,6 +342,7 @@ def demo_vn_fleet(n: int, *, seed: int = 1, password: str | None = None, provinc
             "industry": ind.vsic,
             "region": region,
             "address": address,
+            **({"industrial_zone": zone_name} if province else {}),   # for the register (None: outside a zone)
             "lon": lon,
             "lat": lat,
             "outlets": outlets,
