@@ -33,6 +33,16 @@ LOCALES: dict[str, str] = {"zh": "简体中文", "vi": "Tiếng Việt", "en": "
 #: UI code → Babel locale for dates and numbers.
 BABEL_LOCALE = {"zh": "zh_Hans_CN", "vi": "vi_VN", "en": "en_GB"}
 LOCALE_DIR = Path(__file__).parent / "web" / "locale"
+#: Named date formats replaced per language: Vietnamese readers write days as dd/mm/yyyy (two-digit day and
+#: month, four-digit year) with the time after the day, where Babel's vi_VN short forms give ``04:43 6/12/26``
+#: (issue 14 item 7). ``month`` names a calendar month (a monthly report's). Other names (``long``, ``full``)
+#: and explicit patterns pass through to Babel.
+DATE_PATTERNS: dict[str, dict[str, dict[str, str]]] = {
+    "zh": {"date": {"month": "yyyy-MM"}},
+    "en": {"date": {"month": "yyyy-MM"}},
+    "vi": {"datetime": {"short": "dd/MM/yyyy HH:mm", "medium": "dd/MM/yyyy HH:mm:ss"},
+           "date": {"short": "dd/MM/yyyy", "medium": "dd/MM/yyyy", "month": "MM/yyyy"}},
+}
 
 
 def accept_languages(header: str) -> list[str]:
@@ -93,6 +103,7 @@ class Formatter:
         """A time in ``tz`` (the point's zone) or the display zone, in the language's format."""
         if t is None:
             return "—"
+        fmt = DATE_PATTERNS.get(self.lang, {}).get("datetime", {}).get(fmt, fmt)
         return format_datetime(t.astimezone(ZoneInfo(tz or self.tz)), fmt, locale=self.locale)
 
     def zone(self, tz: str | None = None) -> str:
@@ -100,6 +111,7 @@ class Formatter:
         return get_timezone_location(get_timezone(tz or self.tz), locale=self.locale)
 
     def date(self, d: date | datetime | None, fmt: str = "medium") -> str:
+        fmt = DATE_PATTERNS.get(self.lang, {}).get("date", {}).get(fmt, fmt)
         return "—" if d is None else format_date(d, fmt, locale=self.locale)
 
     def number(self, x: float | int | None, decimals: int = 2) -> str:

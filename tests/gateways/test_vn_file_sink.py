@@ -93,3 +93,29 @@ def test_a_replayed_record_changes_nothing_and_a_refused_one_is_archived(db_url,
     sink.write("sp1", [(8, refused)])  # and replayed after that: still one of each
     assert count(engine, ms.vn_files) == 2 and count(engine, s.raw_frames) == 2
     engine.dispose()
+
+
+def test_a_file_whose_name_cannot_be_read_belongs_to_the_station_that_sent_it(db_url, tmp_path):
+    """A name that is not ``<Province>_<Facility>_<Station>_<yyyyMMddHHmmss>.txt`` names no station; the FTP
+    account (a station key, authenticated) does: the rejection is logged against that station, so its facility
+    and its regulators see it (issue 14 item 7). Without an account (a folder drop) it belongs to no station."""
+    asyncio.run(_bad_name_owner(db_url, tmp_path))
+
+
+async def _bad_name_owner(db_url, tmp_path) -> None:
+    engine = setup_db(db_url)
+    wid = point_id(engine, WATER)
+    now = now_minute()
+    t = local(now)
+    short = f"{WATER}_{t:%Y%m%d%H%M}.txt"                  # minutes only: bad_name
+    async with intake_stack(engine, tmp_path) as (appender, _directory, spool, worker):
+        await asyncio.to_thread(appender.append, [
+            station_file_envelope(short, file_bytes(t), dest=tmp_path / "ftp" / WATER, transport="ftp",
+                                  received_at=now, account=WATER).encode(),
+            station_file_envelope("x" + short, file_bytes(t), dest=tmp_path / "in", transport="vn-folder",
+                                  received_at=now, account=None).encode()])
+        await drained(worker, spool)
+    rows = {r["file_name"]: r for r in log_rows(engine)}
+    assert rows[short]["reason"] == "bad_name" and rows[short]["point_id"] == wid
+    assert rows["x" + short]["reason"] == "bad_name" and rows["x" + short]["point_id"] is None
+    engine.dispose()

@@ -33,7 +33,8 @@ TYPE_NAMES: dict[str, str] = {
     "ALM-FALSIFICATION": N_("Signs of falsification"), "ALM-DATA-ANOMALY": N_("Abnormal data"),
     "ALM-DEVICE-FAULT": N_("Device fault"), "ALM-LOGGER-OFFLINE": N_("Logger offline"),
     "ALM-TREATMENT-OFF": N_("Treatment facility off"), "ALM-VEHICLE-RULE": N_("Vehicle rule broken"),
-    "ALM-TOXIC-GAS": N_("Toxic gas"),
+    "ALM-TOXIC-GAS": N_("Toxic gas"), "ALM-EXCEEDANCE-RISK": N_("Exceedance risk"),
+    "ALM-LOGGER-FRAMES": N_("Logger sends faulty frames"),
 }
 
 #: Detector code → the rule's name as a regulator says it (catalogue: ecosentry.subsystems.monitoring.detect).
@@ -152,7 +153,7 @@ def alarm_title(alarm: Mapping[str, Any], names: AlarmNames, _: Callable[[str], 
     else:
         what = type_name(str(alarm.get("type")), _)
         factors = _factor_list(alarm.get("factor_codes"), names)
-        if factors and alarm.get("type") in ("ALM-EXCEEDANCE", "ALM-DEVICE-FAULT"):
+        if factors and alarm.get("type") in ("ALM-EXCEEDANCE", "ALM-EXCEEDANCE-RISK", "ALM-DEVICE-FAULT"):
             what += _(": ") + _(", ").join(factors)
     return f"{where}{_(': ')}{what}" if where else what
 
@@ -192,6 +193,17 @@ def alarm_explanation(alarm: Mapping[str, Any], names: AlarmNames, _: Callable[[
             unit = names.unit(code)
             parts.append(_("%(factor)s, %(period)s from %(time)s: %(value)s %(unit)s, above the limit "
                            "%(limit)s %(unit)s.") % {
+                "factor": names.factor(code), "period": period, "time": when(start) if start else "—",
+                "value": num(p.get("judged_value")), "limit": num(p.get("limit_value")), "unit": unit})
+        return " ".join(parts)
+    if kind == "ALM-EXCEEDANCE-RISK" and ev.get("periods"):
+        for p in ev["periods"][:SHOWN]:
+            code = str(p.get("factor_code"))
+            start = _time(p.get("period_start"))
+            period = _("hour") if p.get("period") == "hour" else _("day")
+            unit = names.unit(code)
+            parts.append(_("%(factor)s, %(period)s from %(time)s, still running: %(value)s %(unit)s so far, above "
+                           "the limit %(limit)s %(unit)s; the exceedance is judged when the period ends.") % {
                 "factor": names.factor(code), "period": period, "time": when(start) if start else "—",
                 "value": num(p.get("judged_value")), "limit": num(p.get("limit_value")), "unit": unit})
         return " ".join(parts)

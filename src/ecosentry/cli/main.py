@@ -202,13 +202,17 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
         await svc.start()
         title = "ecosentry demo (Việt Nam) running:" if country == "vn" else "ecosentry demo running:"
         console.print(f"[bold green]{title}[/bold green] open {svc.url}")
-        parts = [line for plan in plans if plan.banner for line in plan.banner(svc)]
+        lines = [line for plan in plans if plan.banner for line in plan.banner(svc)]
+        parts = [line for line in lines if not line.startswith(" ")]   # indented lines: after the accounts
         console.print(f"  API docs {svc.url}docs · " + " · ".join(parts) + f" · data in {data_dir} · Ctrl-C to stop")
         accounts = [a for plan in plans for a in plan.accounts]
         password = next((plan.password for plan in plans if plan.password), "")
         console.print(f"  demo accounts (password [bold]{password}[/bold], log in at {svc.url}login):")
         for username, role, name in accounts:
             console.print(f"    {username:<11} {role:<10} {name}", highlight=False)
+        for line in lines:
+            if line.startswith(" "):
+                console.print(line, highlight=False, soft_wrap=True)
         sims = [asyncio.create_task(plan.run(svc, stop)) for plan in plans if plan.run]
         await stop.wait()
         for sim in sims:

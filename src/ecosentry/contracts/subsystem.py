@@ -151,7 +151,8 @@ class DemoPlan:
     settings: dict = field(default_factory=dict)
     #: ``async run(service, stop_event)``: the simulators, until ``stop_event`` is set.
     run: Any = None
-    #: ``lines(service) -> list[str]``: what the terminal shows once the service runs.
+    #: ``lines(service) -> list[str]``: what the terminal shows once the service runs; lines starting with a
+    #: space are printed on their own after the accounts, the others joined on the first line.
     banner: Any = None
     #: Users to print (username, role, name), and their password.
     accounts: list = field(default_factory=list)

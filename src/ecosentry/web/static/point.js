@@ -31,6 +31,15 @@
       xaxis: {type: 'date', range: [d.start, d.end], title: {text: `${t.time} (${d.tz_label})`, font: {size: 10}}},
       hovermode: 'x unified', shapes,
     };
+    if (lang === 'vi') {
+      // Vietnamese readers: dd/mm/yyyy dates and the decimal comma with the thousands dot (plotly's own
+      // month names are English; its locale files are not shipped in the wheel)
+      const dayOnly = kind === 'day';
+      Object.assign(layout.xaxis, {tickformat: dayOnly ? '%d/%m/%Y' : '%H:%M<br>%d/%m/%Y',
+                                   hoverformat: dayOnly ? '%d/%m/%Y' : '%d/%m/%Y %H:%M'});
+      layout.separators = ',.';
+      layout.margin.b = 64;   // two-line ticks under the axis title
+    }
     factors.forEach((f, i) => {
       const ax = i === 0 ? '' : String(i + 1);
       const name = f.name;

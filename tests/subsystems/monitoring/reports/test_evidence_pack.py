@@ -274,3 +274,35 @@ def test_pack_says_the_alarm_and_marks_in_chinese(setup):
     assert "超过限值" in pack.explanation_text and "11:00" in pack.explanation_text  # 03:00 UTC
     assert [mark_kind(m) for m in pack.marks] == ["维护（设备维护）"]
     assert [hour_reason(h) for h in pack.hours if not h.valid] == ["有效分钟数 30 < 45"]  # already a sentence
+
+
+def test_a_vietnamese_reader_gets_a_vietnamese_pack(setup, tmp_path):
+    """``lang="vi"`` (the alarm page of a Vietnamese reader, issue 14 item 7): headings, labels, the alarm's
+    title and explanation, factor names, mark and hour reasons in Vietnamese, times dd/mm/yyyy, no Chinese word
+    of the pack itself (the enterprise's Chinese name and the cited Chinese standards are data)."""
+    import dataclasses
+    import re
+
+    from ecosentry.subsystems.monitoring.reports.evidence import VI_LABELS, hour_reason, mark_kind
+
+    engine, _alarm_id, gas, _frames, _mark = setup
+    pack = build_evidence_pack(engine, _exceedance_alarm(engine, gas), now=NOW, lang="vi")
+    assert "Lưu huỳnh đioxit" in pack.title_text and "vượt quy chuẩn" in pack.explanation_text
+    assert "20/11/2026 11:00" in pack.explanation_text and pack.local(NOW).startswith("20/11/2026")
+    assert [f.name_zh for f in pack.factors if f.code == "a21026"] == ["Lưu huỳnh đioxit (SO2)"]
+    assert [mark_kind(m, "vi") for m in pack.marks] == ["Bảo trì（Bảo trì thiết bị）"]
+    invalid = next(h for h in pack.hours if not h.valid)
+    said = hour_reason(dataclasses.replace(invalid, reason="valid minutes 30 < 45"), "vi")
+    assert said and not re.search(r"[\u3400-\u9fff]|valid", said), said    # the rules' shorthand, said in vi
+    text = pdf_text(evidence_pack_pdf(pack), tmp_path)
+    for needle in ("Hồ sơ chứng cứ cảnh báo", "1 Tổng quan cảnh báo", "Mã số thuế (MST)", "Lưu huỳnh đioxit",
+                   "3 Cửa sổ số liệu", "Trang 1 / ", "20/11/2026 11:00"):
+        assert needle in text, needle
+    # the Chinese world's own names and texts: enterprise, outlet and point, a mark's reason and filer, a stored
+    # hour reason
+    data = {"苏州测试热电有限公司", "1号锅炉排口", "1号锅炉CEMS", "更换采样探头", "运维张工", "有效分钟数", "苏州市",
+            "吴中区", "江苏省"}
+    han = {w for w in re.findall(r"[\u3400-\u9fff]+", text) if not any(w in d for d in data)}
+    cited = {w for r in pack.rules for w in re.findall(r"[\u3400-\u9fff]+", r.source or "")}
+    assert han <= cited, [line for line in text.splitlines() if any(w in line for w in han - cited)]
+    assert all(not re.search(r"[\u3400-\u9fff]", v) for v in VI_LABELS.values())

@@ -32,15 +32,16 @@ def evidence_pdf(alarm_id: int, request: Request,
     if not principal.may("raw.read"):  # e.g. a park committee: the pack without the raw frames
         max_frames = 0
     settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
-    try:
-        alarm_or_404(principal, get_alarm(engine, alarm_id))
-        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarms.base_url,
-                                   settings=settings)
-    except AlarmNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
     from ecosentry.web.i18n import negotiate, translations
 
     st = getattr(request.app.state, "settings", None) or get_settings()
     lang = negotiate(request, principal.locale, getattr(st, "default_locale", "zh"))
+    try:
+        alarm_or_404(principal, get_alarm(engine, alarm_id))
+        # a Vietnamese reader gets a Vietnamese pack; the others the Chinese one (with English beside it)
+        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarms.base_url,
+                                   settings=settings, lang=lang)
+    except AlarmNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
     return Response(evidence_pack_pdf(pack, translations(lang).gettext), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="alarm-{alarm_id}-evidence.pdf"'})

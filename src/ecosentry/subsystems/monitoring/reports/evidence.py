@@ -50,11 +50,13 @@ from sqlalchemy import Engine
 from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.alarms.store import alarm_detail
 from ecosentry.alarms.voice import load_voice
-from ecosentry.alarms.wording import alarm_explanation, alarm_title, finding_kind, kind_name, rule_name, type_name
+from ecosentry.alarms.wording import (SEVERITY_WORDS, STATE_WORDS, alarm_explanation, alarm_title, finding_kind,
+                                     kind_name, rule_name, type_name)
 from ecosentry.catalogue import full_catalogue
 from ecosentry.locale import translations
 from ecosentry.subsystems.monitoring.rules.citations import public_citations
-from ecosentry.subsystems.monitoring.rules.cn.reason_words import FAMILY_NAMES, MARK_TYPE_NAMES, reason_text
+from ecosentry.subsystems.monitoring.rules.cn.reason_words import (FAMILY_NAMES, MARK_TYPE_NAMES, mark_reason_text,
+                                                                   reason_text)
 from ecosentry.subsystems.monitoring.store.marks import list_marks
 from ecosentry.subsystems.monitoring.queries import evidence as eq
 
@@ -65,6 +67,56 @@ __all__ = [
 ]
 
 SEVERITY_ZH = {"info": "提示", "warning": "警告", "critical": "严重"}
+#: The pack's fixed words in a Vietnamese pack (issue 14 item 7: a DONRE's evidence pack is Vietnamese, with the
+#: English word beside it as the Chinese pack has; the Chinese labels are the keys). Anything not listed stays
+#: as written.
+VI_LABELS: dict[str, str] = {
+    "告警编号 Alarm id": "Số cảnh báo (Alarm id)", "告警类型 Type": "Loại cảnh báo (Type)",
+    "严重程度 Severity": "Mức độ (Severity)", "状态 State": "Trạng thái (State)", "标题 Title": "Tiêu đề (Title)",
+    "首次 First seen": "Lần đầu (First seen)", "最近 Last seen": "Lần gần nhất (Last seen)",
+    "发生次数 Occurrences": "Số lần xảy ra (Occurrences)", "告警时段 Alarm span": "Thời gian cảnh báo (Alarm span)",
+    "企业 Enterprise": "Cơ sở (Enterprise)", "统一社会信用代码": "Mã số thuế (MST)",
+    "排放口 Outlet": "Cửa xả / ống khói (Outlet)", "监测点 Point": "Trạm quan trắc (Point)", "MN": "Mã trạm (MN)",
+    "行政区 Region": "Địa bàn (Region)", "负责人 Assignee": "Người xử lý (Assignee)",
+    "原始报文 SHA-256": "Dữ liệu gốc SHA-256", "1 告警概况 Alarm": "1 Tổng quan cảnh báo (Alarm)",
+    "项目 Item": "Mục (Item)", "内容 Value": "Nội dung (Value)", "（无说明 no explanation）": "(không có giải thích)",
+    "代码 Code": "Mã (Code)", "因子 Factor": "Thông số (Factor)", "时段 Span": "Thời gian (Span)",
+    "说明 Explanation": "Giải thích (Explanation)", "佐证 Corroborated by": "Được củng cố bởi (Corroborated by)",
+    "时段 Period": "Kỳ (Period)", "开始 Start": "Bắt đầu (Start)", "判定值 Value": "Giá trị xét (Value)",
+    "限值 Limit": "Giới hạn (Limit)", "超标倍数 Multiple": "Mức vượt (Multiple)", "小时 hour": "giờ (hour)",
+    "日 day": "ngày (day)", "2 说明与依据 Explanation and rules": "2 Giải thích và căn cứ (Explanation and rules)",
+    "时间 Time": "Thời gian (Time)", "实测 Value": "Đo được (Value)", "折算 Corr.": "Quy đổi (Corr.)",
+    "有效 Valid": "Hợp lệ (Valid)", "标志 Flag": "Trạng thái (Flag)", "原因 Reason": "Lý do (Reason)",
+    "超标 Exc.": "Vượt (Exc.)", "有效": "hợp lệ", "无效": "không hợp lệ", "3 数据窗口 Data window":
+    "3 Cửa sổ số liệu (Data window)", "编号": "Số", "类型 Type": "Loại (Type)", "状态 Status": "Trạng thái (Status)",
+    "填报 Filed by": "Người nộp (Filed by)", "未结束 open": "chưa kết thúc (open)", "4 标记 Marks":
+    "4 Đánh dấu (Marks)", "5 原始报文 Raw HJ 212 frames": "5 Dữ liệu gốc (raw files and frames)",
+    "编号 Id": "Số (Id)", "接收时间 Received": "Thời điểm nhận (Received)", "事件 Events：": "Sự kiện (Events):",
+    "时间 At": "Thời điểm (At)", "事件 Kind": "Sự kiện (Kind)", "操作人 Actor": "Người thực hiện (Actor)",
+    "说明 Comment": "Ghi chú (Comment)", "通知 Deliveries：": "Thông báo (Deliveries):", "事件": "Sự kiện",
+    "渠道 Channel": "Kênh (Channel)", "接收人 Recipient": "Người nhận (Recipient)", "结果 OK": "Kết quả (OK)",
+    "详情 Detail": "Chi tiết (Detail)", "成功": "thành công", "失败": "thất bại", "6 告警历史 Alarm history":
+    "6 Lịch sử cảnh báo (Alarm history)", "7 链接 Links": "7 Liên kết (Links)", "至": "đến",
+    "告警页面 Alarm in the web UI": "Trang cảnh báo (Alarm in the web UI)",
+    "告警 API（含事件、关联、通知）Alarm API": "API cảnh báo (sự kiện, liên kết, thông báo)",
+    "本证据包 This evidence pack": "Hồ sơ chứng cứ này (This evidence pack)", "监测点 API Point": "API trạm (Point)",
+    "小时数据 API Hourly values": "API số liệu giờ (Hourly values)", "标记 API Marks": "API đánh dấu (Marks)",
+    "关联标记 Linked mark": "Đánh dấu liên kết (Linked mark)", "关联工单 Linked work order":
+    "Phiếu công việc liên kết (Linked work order)", "窗口内无数据 no data in the window":
+    "không có số liệu trong cửa sổ (no data)", "当地时间 local time": "giờ địa phương (local time)",
+    "分钟值 minute values": "giá trị phút", "分钟折算 minute corrected": "giá trị phút quy đổi",
+    "小时均值 hourly mean": "trung bình giờ", "无效小时 invalid hour": "giờ không hợp lệ", "限值 limit": "giới hạn",
+    "标记 mark": "đánh dấu", "告警时段 alarm span": "thời gian cảnh báo", "分钟最小–最大 minute min–max":
+    "phút nhỏ nhất – lớn nhất", "小时均值限值": "giới hạn trung bình giờ", "日均值限值": "giới hạn trung bình ngày",
+}
+
+
+def labels(lang: str) -> Callable[[str], str]:
+    """The pack's fixed words in ``lang``: Vietnamese from :data:`VI_LABELS`, else as written (Chinese with
+    English)."""
+    if lang == "vi":
+        return lambda text: VI_LABELS.get(text, text)
+    return lambda text: text
 STATE_ZH = {"active": "未确认", "acknowledged": "已确认", "cleared": "已解除"}
 
 
@@ -220,6 +272,8 @@ class EvidencePack:
     title_text: str | None = None
     explanation_text: str | None = None
     minutes: dict[str, EvidenceMinutes] = field(default_factory=dict)   # factor → minute values
+    #: The reader's language: ``vi`` gives a Vietnamese pack (labels, names, dd/mm/yyyy times); else Chinese.
+    lang: str = "zh"
 
     @property
     def events(self) -> list[dict]:
@@ -235,7 +289,8 @@ class EvidencePack:
             return "—"
         loc = t.astimezone(ZoneInfo(self.tz))
         off = loc.strftime("%z")
-        return loc.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {off[:3]}:{off[3:]}"
+        day = "%d/%m/%Y" if self.lang == "vi" else "%Y-%m-%d"
+        return loc.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M") + f" {off[:3]}:{off[3:]}"
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -324,21 +379,22 @@ def frame_text(raw: bytes, chars: int) -> str:
     return text if len(text) <= chars else text[:chars] + "…"
 
 
-def _urls(alarm: dict, base_url: str | None) -> list[tuple[str, str]]:
+def _urls(alarm: dict, base_url: str | None, lang: str = "zh") -> list[tuple[str, str]]:
+    T = labels(lang)
     base = (base_url or "").rstrip("/")
     aid, pid = alarm["id"], alarm.get("point_id")
-    links = [("告警页面 Alarm in the web UI", f"{base}/alarms/{aid}"),
-             ("告警 API（含事件、关联、通知）Alarm API", f"{base}/api/v1/alarms/{aid}"),
-             ("本证据包 This evidence pack", f"{base}/api/v1/alarms/{aid}/evidence.pdf")]
+    links = [(T("告警页面 Alarm in the web UI"), f"{base}/alarms/{aid}"),
+             (T("告警 API（含事件、关联、通知）Alarm API"), f"{base}/api/v1/alarms/{aid}"),
+             (T("本证据包 This evidence pack"), f"{base}/api/v1/alarms/{aid}/evidence.pdf")]
     if pid is not None:
-        links += [("监测点 API Point", f"{base}/api/v1/points/{pid}"),
-                  ("小时数据 API Hourly values", f"{base}/api/v1/points/{pid}/hourly"),
-                  ("标记 API Marks", f"{base}/api/v1/points/{pid}/marks")]
+        links += [(T("监测点 API Point"), f"{base}/api/v1/points/{pid}"),
+                  (T("小时数据 API Hourly values"), f"{base}/api/v1/points/{pid}/hourly"),
+                  (T("标记 API Marks"), f"{base}/api/v1/points/{pid}/marks")]
     for link in alarm.get("links") or []:
         if link["kind"] == "mark":
-            links.append((f"关联标记 Linked mark {link['target_id']}", f"{base}/api/v1/marks/{link['target_id']}"))
+            links.append((f"{T('关联标记 Linked mark')} {link['target_id']}", f"{base}/api/v1/marks/{link['target_id']}"))
         else:
-            links.append((f"关联工单 Linked work order {link['target_id']}", str(link["target_id"])))
+            links.append((f"{T('关联工单 Linked work order')} {link['target_id']}", str(link["target_id"])))
     return links
 
 
@@ -473,7 +529,8 @@ def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding
 
 
 def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None = None,
-                        settings: EvidenceSettings | None = None, now: datetime | None = None) -> EvidencePack:
+                        settings: EvidenceSettings | None = None, now: datetime | None = None,
+                        lang: str = "zh") -> EvidencePack:
     """Read everything the evidence pack of alarm ``alarm_id`` shows.
 
     Parameters
@@ -486,7 +543,10 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         Window, frame count and frame length (defaults: :class:`EvidenceSettings`).
     now : datetime or None
         The generation time printed in the pack (default: the current time).
+    lang : str, default "zh"
+        ``vi``: a Vietnamese pack (the alarm's title and explanation, factor names); else Chinese.
     """
+    lang = "vi" if lang == "vi" else "zh"
     settings = settings or EvidenceSettings()
     alarm = alarm_detail(engine, alarm_id)
     evidence = alarm["evidence"] if isinstance(alarm.get("evidence"), dict) else {}
@@ -511,7 +571,9 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
             limits, limit_kind = _limits(conn, pid, codes, tz, t0, t1)
             frames, total, raws = _frames(conn, pid, info.get("mn"), span_start,
                                           span_end + timedelta(minutes=settings.frame_grace_minutes), settings)
-        voice = load_voice(conn, alarm, "zh", tz if tz != "UTC" else "Asia/Shanghai")
+        voice = load_voice(conn, alarm, lang, tz if tz != "UTC" else "Asia/Shanghai")
+        if lang == "vi":   # the factors by their Vietnamese names
+            factors = [EvidenceFactor(f.code, voice.names.factor(f.code), f.unit) for f in factors]
         title_text = alarm_title(alarm, voice.names, voice.gettext)
         explanation_text = alarm_explanation(alarm, voice.names, voice.gettext, voice.when, voice.num)
     marks = []
@@ -528,9 +590,9 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         span_start=span_start, span_end=span_end, window_start=t0, window_end=t1, window_capped=capped,
         factors=factors, hours=hours, limits=limits, limit_kind=limit_kind, findings=findings, periods=periods,
         rules=_cited_rules(alarm["type"], evidence, findings), marks=marks, frames=frames, frames_total=total,
-        frames_sha256=frames_digest(raws), links=_urls(alarm, base_url),
+        frames_sha256=frames_digest(raws), links=_urls(alarm, base_url, lang),
         generated_at=(now or datetime.now(timezone.utc)).astimezone(timezone.utc), settings=settings,
-        title_text=title_text, explanation_text=explanation_text, minutes=minutes)
+        title_text=title_text, explanation_text=explanation_text, minutes=minutes, lang=lang)
 
 
 # --------------------------------------------------------------------------- chart
@@ -552,6 +614,7 @@ def evidence_chart_png(pack: EvidencePack, factors: Sequence[EvidenceFactor] | N
     circles (a red ✕ on the axis when the hour has no value), the limit in force as a red dotted step line,
     marks shaded grey, the alarm span shaded red. Times are the point's local time.
     """
+    T = labels(pack.lang)
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
@@ -620,7 +683,7 @@ def evidence_chart_png(pack: EvidencePack, factors: Sequence[EvidenceFactor] | N
             ax.step([loc(t) for t, _ in line], [math.nan if v is None else v for _, v in line], where="post",
                     color="red", linestyle=":", linewidth=1.2)
         if not rows and (minutes is None or not minutes.times):
-            ax.text(0.5, 0.5, "窗口内无数据 no data in the window", transform=ax.transAxes, ha="center",
+            ax.text(0.5, 0.5, T("窗口内无数据 no data in the window"), transform=ax.transAxes, ha="center",
                     va="center", fontfamily=family, fontsize=8, color="gray")
         ax.set_ylabel(f"{fac.name_zh}\n{fac.code}" + (f"（{fac.unit}）" if fac.unit else ""), fontfamily=family,
                       fontsize=6.5)
@@ -629,18 +692,18 @@ def evidence_chart_png(pack: EvidencePack, factors: Sequence[EvidenceFactor] | N
         ax.set_xlim(x0, x1)
     locator = AutoDateLocator(minticks=4, maxticks=10)
     axes[-1].xaxis.set_major_locator(locator)
-    axes[-1].xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M"))
-    axes[-1].set_xlabel(f"当地时间 local time（{pack.tz}）", fontfamily=family, fontsize=7)
-    handles = [Line2D([], [], color="#1f77b4", linewidth=0.8, label="分钟值 minute values"),
-               Line2D([], [], color="#1f77b4", linestyle="--", linewidth=0.8, label="分钟折算 minute corrected"),
-               Line2D([], [], color="black", linewidth=1.6, alpha=0.75, label="小时均值 hourly mean"),
+    axes[-1].xaxis.set_major_formatter(DateFormatter("%d/%m %H:%M" if pack.lang == "vi" else "%m-%d %H:%M"))
+    axes[-1].set_xlabel(f"{T('当地时间 local time')}（{pack.tz}）", fontfamily=family, fontsize=7)
+    handles = [Line2D([], [], color="#1f77b4", linewidth=0.8, label=T("分钟值 minute values")),
+               Line2D([], [], color="#1f77b4", linestyle="--", linewidth=0.8, label=T("分钟折算 minute corrected")),
+               Line2D([], [], color="black", linewidth=1.6, alpha=0.75, label=T("小时均值 hourly mean")),
                Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
-                      label="无效小时 invalid hour"),
-               Line2D([], [], color="red", linestyle=":", label="限值 limit"),
-               Patch(facecolor="#7f7f7f", alpha=0.3, hatch="//", label="标记 mark"),
-               Patch(facecolor="#d62728", alpha=0.15, label="告警时段 alarm span")]
+                      label=T("无效小时 invalid hour")),
+               Line2D([], [], color="red", linestyle=":", label=T("限值 limit")),
+               Patch(facecolor="#7f7f7f", alpha=0.3, hatch="//", label=T("标记 mark")),
+               Patch(facecolor="#d62728", alpha=0.15, label=T("告警时段 alarm span"))]
     if enveloped:
-        handles.insert(2, Patch(facecolor="#1f77b4", alpha=0.35, label="分钟最小–最大 minute min–max"))
+        handles.insert(2, Patch(facecolor="#1f77b4", alpha=0.35, label=T("分钟最小–最大 minute min–max")))
     fig.legend(handles=handles, loc="upper center", ncol=4, prop={"family": family, "size": 6.5}, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     buf = io.BytesIO()
@@ -658,8 +721,10 @@ def _fmt(v: float | None, decimals: int = 3) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _yes(v: bool | None) -> str:
-    return "—" if v is None else ("是" if v else "否")
+def _yes(v: bool | None, vi: bool = False) -> str:
+    if v is None:
+        return "—"
+    return ("có" if v else "không") if vi else ("是" if v else "否")
 
 
 #: Lines of a table cell's text at most in one table row (a longer text continues in the next rows). [-]
@@ -690,19 +755,38 @@ class _Table:
     shade: list[tuple[int, str]] = field(default_factory=list)   # (row index, colour)
 
 
-def mark_kind(m: EvidenceMark) -> str:
-    """A mark's type and national family by their Chinese names ("维护（设备维护）")."""
-    zh = translations("zh").gettext
-    return f"{zh(MARK_TYPE_NAMES.get(m.type, m.type))}（{zh(FAMILY_NAMES.get(m.family, m.family))}）"
+def mark_kind(m: EvidenceMark, lang: str = "zh") -> str:
+    """A mark's type and national family by their names in ``lang`` (Chinese: "维护（设备维护）")."""
+    tr = translations("vi" if lang == "vi" else "zh").gettext
+    family = f"（{tr(FAMILY_NAMES.get(m.family, m.family))}）" if m.family or lang != "vi" else ""
+    return f"{tr(MARK_TYPE_NAMES.get(m.type, m.type))}{family}"
 
 
-def hour_reason(h: EvidenceHour) -> str:
-    """Why an hour of the data window is invalid, in Chinese (the stored reason is the rules' shorthand)."""
-    return reason_text(h.reason, translations("zh").gettext) or ("标记 " + h.mark_ids if h.mark_ids else "")
+def hour_reason(h: EvidenceHour, lang: str = "zh") -> str:
+    """Why an hour of the data window is invalid, in Chinese or Vietnamese (the stored reason is the rules'
+    shorthand)."""
+    tr = translations("vi" if lang == "vi" else "zh").gettext
+    marks = ("đánh dấu " if lang == "vi" else "标记 ") + h.mark_ids if h.mark_ids else ""
+    return reason_text(h.reason, tr) or marks
 
 
 def _identity(text: str) -> str:
     return text
+
+
+def _severity(code: str, vi: bool, tr: Callable[[str], str]) -> str:
+    return tr(SEVERITY_WORDS.get(code, code)) if vi else SEVERITY_ZH.get(code, code)
+
+
+def _state(code: str, vi: bool, tr: Callable[[str], str]) -> str:
+    return tr(STATE_WORDS.get(code, code)) if vi else STATE_ZH.get(code, code)
+
+
+def _acted(vi: bool, what: str, who: str | None, when: str, reason: str | None = None) -> str:
+    """``，张三 于 … 确认`` / ``, xác nhận bởi … lúc …``: who acknowledged or cleared the alarm, and when."""
+    if vi:
+        return (f", {who} xác nhận lúc {when}" if what == "ack" else f", {who} đóng lúc {when}: {reason}")
+    return f"，{who} 于 {when} 确认" if what == "ack" else f"，{who} 于 {when} 解除：{reason}"
 
 
 def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[tuple[str, list]]:
@@ -711,36 +795,46 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
     a = pack.alarm
     L = pack.local
     sections: list[tuple[str, list]] = []
-    zh = translations("zh").gettext
+    vi = pack.lang == "vi"
+    zh = translations("vi" if vi else "zh").gettext     # the names of types, severities, states, rules
+    T = labels(pack.lang)
+    to = f" {T('至')} " if vi else " 至 "
 
-    head = [["告警编号 Alarm id", f"#{a['id']}"],
-            ["告警类型 Type", f"{type_name(a['type'], zh)}（{a['type']}）"],
-            ["严重程度 Severity", f"{SEVERITY_ZH.get(a['severity'], a['severity'])}（{a['severity']}）"],
-            ["状态 State", f"{STATE_ZH.get(a['state'], a['state'])}（{a['state']}）"
-             + (f"，{a['acknowledged_by']} 于 {L(a['acknowledged_at'])} 确认" if a.get("acknowledged_at") else "")
-             + (f"，{a['cleared_by']} 于 {L(a['cleared_at'])} 解除：{a['clear_reason']}" if a.get("cleared_at") else "")],
-            ["标题 Title", pack.title_text or a["title"]],
-            ["首次 First seen", L(a["first_at"])], ["最近 Last seen", L(a["last_at"])],
-            ["发生次数 Occurrences", str(a["occurrences"])],
-            ["告警时段 Alarm span", f"{L(pack.span_start)} 至 {L(pack.span_end)}"],
-            ["企业 Enterprise", pack.enterprise or "—"], ["统一社会信用代码", pack.credit_code or "—"],
-            ["排放口 Outlet", pack.outlet or "—"], ["监测点 Point", pack.point or "—"], ["MN", pack.mn or "—"],
-            ["行政区 Region", pack.region or "—"], ["负责人 Assignee", a.get("assignee") or "—"],
-            ["原始报文 SHA-256", f"{pack.frames_sha256}（{len(pack.frames)} 条 frames）"]]
-    sections.append(("1 告警概况 Alarm", [_Table(["项目 Item", "内容 Value"], head, [0.24, 0.76], wrap=(1,),
+    def paren(word: str, code: str) -> str:   # "Vượt quy chuẩn (ALM-EXCEEDANCE)", "超标（ALM-EXCEEDANCE）"
+        return f"{word} ({code})" if vi else f"{word}（{code}）"
+
+    head = [[T("告警编号 Alarm id"), f"#{a['id']}"],
+            [T("告警类型 Type"), paren(type_name(a['type'], zh), a['type'])],
+            [T("严重程度 Severity"), paren(_severity(a['severity'], vi, zh), a['severity'])],
+            [T("状态 State"), paren(_state(a['state'], vi, zh), a['state'])
+             + (_acted(vi, "ack", a['acknowledged_by'], L(a['acknowledged_at'])) if a.get("acknowledged_at") else "")
+             + (_acted(vi, "clear", a['cleared_by'], L(a['cleared_at']), a['clear_reason'])
+                if a.get("cleared_at") else "")],
+            [T("标题 Title"), pack.title_text or a["title"]],
+            [T("首次 First seen"), L(a["first_at"])], [T("最近 Last seen"), L(a["last_at"])],
+            [T("发生次数 Occurrences"), str(a["occurrences"])],
+            [T("告警时段 Alarm span"), f"{L(pack.span_start)}{to}{L(pack.span_end)}"],
+            [T("企业 Enterprise"), pack.enterprise or "—"], [T("统一社会信用代码"), pack.credit_code or "—"],
+            [T("排放口 Outlet"), pack.outlet or "—"], [T("监测点 Point"), pack.point or "—"], [T("MN"), pack.mn or "—"],
+            [T("行政区 Region"), pack.region or "—"], [T("负责人 Assignee"), a.get("assignee") or "—"],
+            [T("原始报文 SHA-256"), f"{pack.frames_sha256}（{len(pack.frames)} {'tệp / gói tin' if vi else '条 frames'}）"]]
+    sections.append((T("1 告警概况 Alarm"), [_Table([T("项目 Item"), T("内容 Value")], head, [0.24, 0.76], wrap=(1,),
                                               font_size=8)]))
 
-    items: list = [pack.explanation_text or a.get("explanation") or "（无说明 no explanation）"]
+    names_of = {f.code: f.name_zh for f in pack.factors} if vi else {}
+    items: list = [pack.explanation_text or a.get("explanation") or T("（无说明 no explanation）")]
     if pack.findings:
-        items.append(_Table(["代码 Code", "因子 Factor", "时段 Span", "说明 Explanation"],
+        items.append(_Table([T("代码 Code"), T("因子 Factor"), T("时段 Span"), T("说明 Explanation")],
                             [[f"{rule_name(f.code, zh)}\n{f.code}\n{kind_name(f.kind, zh)}", f.factor,
-                              f"{L(f.start, seconds=False)}\n至 {L(f.end, seconds=False)}",
-                              f.explanation + (f"\n佐证 Corroborated by: {', '.join(f.corroborated_by)}"
+                              f"{L(f.start, seconds=False)}\n{to.strip()} {L(f.end, seconds=False)}",
+                              f.explanation + (f"\n{T('佐证 Corroborated by')}: {', '.join(f.corroborated_by)}"
                                                if f.corroborated_by else "")]
                              for f in pack.findings], [0.17, 0.11, 0.24, 0.48], wrap=(2, 3)))
     if pack.periods:
-        items.append(_Table(["因子 Factor", "时段 Period", "开始 Start", "判定值 Value", "限值 Limit", "超标倍数 Multiple"],
-                            [[p.factor_code, {"hour": "小时 hour", "day": "日 day"}.get(p.period, p.period),
+        items.append(_Table([T("因子 Factor"), T("时段 Period"), T("开始 Start"), T("判定值 Value"), T("限值 Limit"),
+                             T("超标倍数 Multiple")],
+                            [[names_of.get(p.factor_code, p.factor_code),
+                              {"hour": T("小时 hour"), "day": T("日 day")}.get(p.period, p.period),
                               L(p.start, seconds=False), _fmt(p.value), _fmt(p.limit_value), _fmt(p.multiple)]
                              for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16]))
     items.append(_("Rules cited: the code in the rule catalogue, what the rule says, and the standard or "
@@ -749,62 +843,80 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
                         [[r.code, _(r.severity.capitalize()) if r.severity else "—", _(r.summary),
                           r.source or _("Rule of the platform (no published standard)")] for r in pack.rules],
                         [0.2, 0.1, 0.42, 0.28], wrap=(0, 2, 3)))
-    sections.append(("2 说明与依据 Explanation and rules", items))
+    sections.append((T("2 说明与依据 Explanation and rules"), items))
 
     names = {f.code: f for f in pack.factors}
-    window = (f"{L(pack.window_start, seconds=False)} 至 {L(pack.window_end, seconds=False)}"
-              f"（告警时段前 {pack.settings.hours_before:g} h、后 {pack.settings.hours_after:g} h"
-              + (f"；超过 {pack.settings.max_window_days:g} 天，只保留最近部分" if pack.window_capped else "") + "）")
-    items = [f"数据窗口 Data window：{window}。因子 Factors："
-             + ("、".join(f"{f.name_zh}（{f.code}）" for f in pack.factors) or "—") + "。"
-             + "图中为分钟值（告警依据的数据），粗线为小时均值 The charts show the minute values the alarm was "
-               "raised on; thick bars are the hourly means.",
-             *(evidence_chart_png(pack, group) for group in chart_groups(pack))]
-    lim = [f"{names[c].name_zh if c in names else c}：{'小时均值限值' if k == 'hour' else '日均值限值'}"
-           for c, k in pack.limit_kind.items()]
+    if vi:
+        window = (f"{L(pack.window_start, seconds=False)}{to}{L(pack.window_end, seconds=False)}"
+                  f" ({pack.settings.hours_before:g} giờ trước và {pack.settings.hours_after:g} giờ sau thời gian "
+                  "cảnh báo" + (f"; quá {pack.settings.max_window_days:g} ngày, chỉ giữ phần gần nhất"
+                                if pack.window_capped else "") + ")")
+        lead = (f"Cửa sổ số liệu (Data window): {window}. Thông số: "
+                + ("; ".join(f"{f.name_zh} ({f.code})" for f in pack.factors) or "—") + ". Biểu đồ là giá trị "
+                "phút (số liệu làm căn cứ cảnh báo), vạch đậm là trung bình giờ.")
+    else:
+        window = (f"{L(pack.window_start, seconds=False)} 至 {L(pack.window_end, seconds=False)}"
+                  f"（告警时段前 {pack.settings.hours_before:g} h、后 {pack.settings.hours_after:g} h"
+                  + (f"；超过 {pack.settings.max_window_days:g} 天，只保留最近部分" if pack.window_capped else "") + "）")
+        lead = (f"数据窗口 Data window：{window}。因子 Factors："
+                + ("、".join(f"{f.name_zh}（{f.code}）" for f in pack.factors) or "—") + "。"
+                + "图中为分钟值（告警依据的数据），粗线为小时均值 The charts show the minute values the alarm was "
+                  "raised on; thick bars are the hourly means.")
+    items = [lead, *(evidence_chart_png(pack, group) for group in chart_groups(pack))]
+    lim = [f"{names[c].name_zh if c in names else c}{': ' if vi else '：'}"
+           f"{T('小时均值限值') if k == 'hour' else T('日均值限值')}" for c, k in pack.limit_kind.items()]
     if lim:
-        items.append("图中限值 Limits drawn：" + "；".join(lim) + "（气态污染物按折算浓度判定）。")
+        items.append("Giới hạn trên biểu đồ (Limits drawn): " + "; ".join(lim) + "." if vi else
+                     "图中限值 Limits drawn：" + "；".join(lim) + "（气态污染物按折算浓度判定）。")
     rows, shade = [], []
     for h in pack.hours:
         rows.append([L(h.start, seconds=False), f"{names[h.factor_code].name_zh if h.factor_code in names else ''}"
-                     f" {h.factor_code}", _fmt(h.value), _fmt(h.zs_value), "有效" if h.valid else "无效",
-                     h.flag or "—", hour_reason(h), _yes(h.exceeded)])
+                     f" {h.factor_code}", _fmt(h.value), _fmt(h.zs_value), T("有效") if h.valid else T("无效"),
+                     h.flag or "—", hour_reason(h, pack.lang), _yes(h.exceeded, vi)])
         if not h.valid:
             shade.append((len(rows), "#F8CBAD"))
         elif h.exceeded:
             shade.append((len(rows), "#FFD7D7"))
-    items.append(_Table(["时间 Time", "因子 Factor", "实测 Value", "折算 Corr.", "有效 Valid", "标志 Flag",
-                         "原因 Reason", "超标 Exc."], rows or [["—"] * 8],
+    items.append(_Table([T(x) for x in ("时间 Time", "因子 Factor", "实测 Value", "折算 Corr.", "有效 Valid",
+                                        "标志 Flag", "原因 Reason", "超标 Exc.")], rows or [["—"] * 8],
                         [0.2, 0.17, 0.09, 0.09, 0.08, 0.07, 0.22, 0.08], wrap=(1, 6), font_size=6.5, shade=shade))
-    sections.append(("3 数据窗口 Data window", items))
+    sections.append((T("3 数据窗口 Data window"), items))
 
-    sections.append(("4 标记 Marks", [_Table(
-        ["编号", "类型 Type", "时段 Span", "状态 Status", "填报 Filed by", "原因 Reason"],
-        [[str(m.id), mark_kind(m) + (f"\n{','.join(m.factor_codes)}" if m.factor_codes else ""),
-          f"{L(m.start, seconds=False)}\n至 {L(m.end, seconds=False) if m.end else '未结束 open'}",
-          f"{m.status} / {m.source}", m.filed_by or "—", m.reason or "—"] for m in pack.marks] or [["—"] * 6],
+    sections.append((T("4 标记 Marks"), [_Table(
+        [T(x) for x in ("编号", "类型 Type", "时段 Span", "状态 Status", "填报 Filed by", "原因 Reason")],
+        [[str(m.id), mark_kind(m, pack.lang) + (f"\n{','.join(m.factor_codes)}" if m.factor_codes else ""),
+          f"{L(m.start, seconds=False)}\n{to.strip()} {L(m.end, seconds=False) if m.end else T('未结束 open')}",
+          f"{m.status} / {m.source}", m.filed_by or "—",
+          (mark_reason_text(m.reason, zh) if vi else m.reason) or "—"] for m in pack.marks] or [["—"] * 6],
         [0.07, 0.2, 0.27, 0.13, 0.12, 0.21], wrap=(1, 2, 5))]))
 
+    note_vi = (f"Các tệp / gói tin gốc nhận được trong thời gian cảnh báo (kể cả {pack.settings.frame_grace_minutes:g} "
+               f"phút sau đó) hoặc mang số liệu của thời gian đó (kể cả gửi bù): {pack.frames_total}; liệt kê "
+               f"{len(pack.frames)} cái sớm nhất. Tính toàn vẹn (Integrity): SHA-256 của các bản gốc đầy đủ nối "
+               f"theo thứ tự = {pack.frames_sha256}; SHA-256 của từng bản ở trong bảng.")
     note = (f"告警时段内（含结束后 {pack.settings.frame_grace_minutes:g} 分钟）收到的、或载有该时段数据（含补发）的原始报文共 "
             f"{pack.frames_total} 条，"
             f"列出最早的 {len(pack.frames)} 条。完整性校验 Integrity：所列报文完整原始字节按顺序拼接的 "
             f"SHA-256 = {pack.frames_sha256}；每条报文的 SHA-256 见表。")
-    sections.append(("5 原始报文 Raw HJ 212 frames", [note, _Table(
-        ["编号 Id", "接收时间 Received", "CN / QN", "SHA-256", f"报文（前 {pack.settings.frame_chars} 字符）Frame"],
+    frame_head = (f"Nội dung ({pack.settings.frame_chars} ký tự đầu)" if vi
+                  else f"报文（前 {pack.settings.frame_chars} 字符）Frame")
+    sections.append((T("5 原始报文 Raw HJ 212 frames"), [note_vi if vi else note, _Table(
+        [T("编号 Id"), T("接收时间 Received"), "CN / QN", "SHA-256", frame_head],
         [[str(f.id), L(f.received_at), f"{f.cn or '—'}\n{f.qn or '—'}\n{f.status}", f.sha256,
           f.text] for f in pack.frames] or [["—"] * 5],
         [0.07, 0.15, 0.13, 0.15, 0.5], wrap=(1, 3, 4), font_size=6)]))
 
     ev_rows = [[L(e["at"]), e["kind"], e.get("actor") or "—", e.get("comment") or ""] for e in pack.events]
-    dl_rows = [[L(d["at"]), d["event"], d["channel"], d["recipient"], "成功" if d["ok"] else "失败",
+    dl_rows = [[L(d["at"]), d["event"], d["channel"], d["recipient"], T("成功") if d["ok"] else T("失败"),
                 d.get("detail") or ""] for d in pack.deliveries]
-    sections.append(("6 告警历史 Alarm history", [
-        "事件 Events：", _Table(["时间 At", "事件 Kind", "操作人 Actor", "说明 Comment"], ev_rows or [["—"] * 4],
-                              [0.25, 0.13, 0.15, 0.47], wrap=(3,)),
-        "通知 Deliveries：", _Table(["时间 At", "事件", "渠道 Channel", "接收人 Recipient", "结果 OK", "详情 Detail"],
+    sections.append((T("6 告警历史 Alarm history"), [
+        T("事件 Events："), _Table([T(x) for x in ("时间 At", "事件 Kind", "操作人 Actor", "说明 Comment")],
+                                 ev_rows or [["—"] * 4], [0.25, 0.13, 0.15, 0.47], wrap=(3,)),
+        T("通知 Deliveries："), _Table([T(x) for x in ("时间 At", "事件", "渠道 Channel", "接收人 Recipient", "结果 OK",
+                                                     "详情 Detail")],
                                   dl_rows or [["—"] * 6], [0.22, 0.1, 0.1, 0.25, 0.08, 0.25], wrap=(3, 5))]))
 
-    sections.append(("7 链接 Links", [f"{label}：{url}" for label, url in pack.links]))
+    sections.append((T("7 链接 Links"), [f"{label}{': ' if vi else '：'}{url}" for label, url in pack.links]))
     return sections
 
 
@@ -820,7 +932,7 @@ def _all_text(title: str, sections: list[tuple[str, list]], footer: str) -> str:
     return "".join(parts)
 
 
-def _numbered_canvas(font: str, footer: str, margin: float):
+def _numbered_canvas(font: str, footer: str, margin: float, page_words: str = "第 {n} 页 / 共 {total} 页"):
     from reportlab.pdfgen.canvas import Canvas
 
     class NumberedCanvas(Canvas):
@@ -842,7 +954,7 @@ def _numbered_canvas(font: str, footer: str, margin: float):
                 self.setFont(font, 7)
                 self.setFillGray(0.3)
                 self.drawString(margin, 8 * 72 / 25.4, footer)
-                self.drawRightString(w - margin, 8 * 72 / 25.4, f"第 {self._pageNumber} 页 / 共 {total} 页")
+                self.drawRightString(w - margin, 8 * 72 / 25.4, page_words.format(n=self._pageNumber, total=total))
                 super().showPage()
             super().save()
 
@@ -853,7 +965,8 @@ def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None =
     """Render ``pack`` as a PDF (A4 portrait); returns the file's bytes.
 
     ``gettext`` translates the cited rules (summaries, headings) into the reader's language (the web UI's
-    catalogues, :func:`ecosentry.web.i18n.translations`); ``None`` leaves them in English.
+    catalogues, :func:`ecosentry.web.i18n.translations`); ``None`` leaves them in English (Vietnamese in a
+    pack built with ``lang="vi"``).
     """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -865,11 +978,18 @@ def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None =
     from ecosentry.subsystems.monitoring.reports.pdf import HEADER_BG
 
     a = pack.alarm
-    title = f"告警证据包 Evidence pack — 告警 #{a['id']} {a['type']}"
-    sub = f"生成时间 Generated {pack.local(pack.generated_at)}　原始报文 SHA-256 {pack.frames_sha256}"
-    footer = f"ecosentry 告警证据包 #{a['id']}　MN {pack.mn or '—'}　生成 {pack.local(pack.generated_at)}"
+    if pack.lang == "vi":
+        title = f"Hồ sơ chứng cứ cảnh báo (Evidence pack) — cảnh báo #{a['id']} {a['type']}"
+        sub = f"Lập lúc (Generated) {pack.local(pack.generated_at)}　Dữ liệu gốc SHA-256 {pack.frames_sha256}"
+        footer = f"ecosentry hồ sơ chứng cứ #{a['id']}　Mã trạm {pack.mn or '—'}　lập {pack.local(pack.generated_at)}"
+    else:
+        title = f"告警证据包 Evidence pack — 告警 #{a['id']} {a['type']}"
+        sub = f"生成时间 Generated {pack.local(pack.generated_at)}　原始报文 SHA-256 {pack.frames_sha256}"
+        footer = f"ecosentry 告警证据包 #{a['id']}　MN {pack.mn or '—'}　生成 {pack.local(pack.generated_at)}"
+    if gettext is None and pack.lang == "vi":   # a Vietnamese pack says the cited rules in Vietnamese too
+        gettext = translations("vi").gettext
     sections = _sections(pack, gettext or _identity)
-    font = reportlab_font(_all_text(title + sub, sections, footer))
+    font = reportlab_font(_all_text(title + sub, sections, footer) + "Trang")
 
     page_w, page_h = A4
     margin = 14 * mm
@@ -932,7 +1052,8 @@ def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None =
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin,
-                            bottomMargin=14 * mm, title=f"告警证据包 #{a['id']} {a['type']}", author="ecosentry",
+                            bottomMargin=14 * mm, title=title, author="ecosentry",
                             subject=f"frames SHA-256 {pack.frames_sha256}")
-    doc.build(story, canvasmaker=_numbered_canvas(font, footer, margin))
+    pages = "Trang {n} / {total}" if pack.lang == "vi" else "第 {n} 页 / 共 {total} 页"
+    doc.build(story, canvasmaker=_numbered_canvas(font, footer, margin, pages))
     return buf.getvalue()

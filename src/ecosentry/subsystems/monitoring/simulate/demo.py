@@ -4,6 +4,7 @@ Vietnamese DONRE platform whose stations upload Circular 10/2021 files over FTP 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
 from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
@@ -51,22 +52,99 @@ def staged_violations(fleet: dict, now: datetime, backfill_hours: float) -> dict
     return {}
 
 
+#: The Vietnamese demo is one DONRE's platform: Bắc Ninh (its districts and industrial zones in
+#: :data:`~ecosentry.subsystems.monitoring.simulate.vn_stations.DISTRICTS`).
+VN_DEMO_PROVINCE = "BN"
+
+
 def _vn(o: DemoOptions) -> DemoPlan:
-    fleet = demo_vn_fleet(o.size)
-    province = next(r["code"] for r in fleet["regions"] if r.get("level") == "province")
-    fleet["users"] = [
-        {"username": "admin", "role": "admin", "display_name": "Quản trị", "password": DEMO_PASSWORD, "locale": "vi"},
-        {"username": "donre", "role": "regulator", "region": province, "display_name": "Sở TN&MT",
-         "password": DEMO_PASSWORD, "locale": "vi"},
-    ]
+    fleet = demo_vn_fleet(o.size, province=VN_DEMO_PROVINCE)
+    now = datetime.now(timezone.utc)
+    misbehaving = stage_vn_misbehaviour(fleet, now, o.backfill_hours)
+    fleet["users"] = vn_demo_users(fleet)
     for e in fleet["enterprises"]:
         e["published"] = True
 
     async def run(svc, stop) -> None:
+        st = svc.settings
+        intake = svc.part("vn_intake")
+        history = (intake.appender, Path(st.ftp.root or st.data_dir / "ftp")) if intake is not None else None
         await run_vn_stations(fleet, "127.0.0.1", svc.ftp_port, stop=stop, backfill_hours=o.backfill_hours,
-                              late_share=0.05, malformed_share=0.02)
+                              late_share=0.0, malformed_share=0.0, history_spool=history)
+
+    def banner(svc) -> list[str]:
+        lines = [f"FTP on 127.0.0.1:{svc.ftp_port} (one account per station) · {o.size} stations"]
+        lines.append(f"    {'(public)':<11} {'public':<10} no account: the public page {svc.url}public")
+        lines.append("  stations that misbehave (trạm có sự cố mô phỏng):")
+        return lines + [f"    {mn:<16} {_BEHAVIOUR_WORDS[b]}" for mn, b in misbehaving.items()]
 
     return DemoPlan(
         fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
         settings={"ftp_enabled": True, "ftp_host": "127.0.0.1", "ftp_port": 0, "hj212_port": 0},
-        banner=lambda svc: [f"FTP on 127.0.0.1:{svc.ftp_port} (one account per station) · {o.size} stations"])
+        banner=banner)
+
+
+_BEHAVIOUR_WORDS = {
+    "exceedance": "vượt QCVN (SO2) một giờ trong mỗi sáu giờ, và ngay khi bắt đầu",
+    "status": "hiệu chuẩn (01) và thiết bị lỗi (02) theo chu kỳ",
+    "missing": "thiếu một phần tư số tệp",
+    "late": "gửi tệp trễ hơn 5 phút",
+    "malformed": "thỉnh thoảng gửi tệp sai định dạng (bị từ chối)",
+    "backfill": "mất kết nối 75 phút mỗi 3 giờ rồi gửi bù",
+}
+#: The order in which stations get a misbehaviour: the first facility's chimney exceeds, its other station
+#: shows status 01/02 periods, then the next stations in the fleet's order.
+VN_DEMO_BEHAVIOURS = ("exceedance", "status", "missing", "late", "malformed", "backfill")
+
+
+def stage_vn_misbehaviour(fleet: dict, now: datetime, backfill_hours: float) -> dict[str, str]:
+    """Give the first stations of a Vietnamese demo fleet one misbehaviour each (see
+    :data:`~ecosentry.subsystems.monitoring.simulate.vn_stations.BEHAVIOURS`), so a new user sees every case
+    the DONRE controls within minutes: the first facility's first exhaust station exceeds its QCVN SO2 limit
+    (periodically, and staged from the last complete hour of the history to two hours into the live data when
+    the history is two hours or longer), the facility's other station has status 01/02 periods, and the next
+    stations in the fleet's order miss files, send late, send malformed files, and back-fill after outages.
+
+    Returns
+    -------
+    dict
+        Station key → behaviour, in the order given (fewer than six with a small fleet).
+    """
+    points = [p for e in fleet.get("enterprises") or [] for o in e.get("outlets") or [] for p in o.get("points") or []
+              if p.get("simulation")]
+    first_gas = next((p for p in points if p["simulation"].get("medium") == "gas"), None)
+    order = ([first_gas] if first_gas is not None else []) + [p for p in points if p is not first_gas]
+    out: dict[str, str] = {}
+    behaviours = iter(VN_DEMO_BEHAVIOURS if first_gas is not None else VN_DEMO_BEHAVIOURS[1:])
+    for p, behaviour in zip(order, behaviours):
+        p["simulation"]["behaviour"] = behaviour
+        if behaviour == "exceedance" and backfill_hours >= 2:
+            hour = now.replace(minute=0, second=0, microsecond=0)
+            p["simulation"]["episodes"] = [[(hour - timedelta(hours=1)).isoformat(),
+                                            (hour + timedelta(hours=2)).isoformat()]]
+        out[str(p["mn"])] = behaviour
+    return out
+
+
+def vn_demo_users(fleet: dict) -> list[dict]:
+    """The Vietnamese demo's accounts (password :data:`DEMO_PASSWORD`, language vi): the administrator, a DONRE
+    officer of the province, an officer of the first facility's district (Phòng TN&MT: sees that district's
+    facilities only), and the first facility's own account (sees its own stations only). The public needs no
+    account: the public page."""
+    province = next(r for r in fleet["regions"] if r.get("level") == "province")
+    first = fleet["enterprises"][0] if fleet.get("enterprises") else None
+    users = [
+        {"username": "admin", "role": "admin", "display_name": "Quản trị hệ thống"},
+        {"username": "donre", "role": "regulator", "region": province["code"],
+         "display_name": f"Nguyễn Thị Thu Hà (Sở TN&MT {province['name'].removeprefix('Tỉnh ')})"},
+    ]
+    if first is not None:
+        district = next(r for r in fleet["regions"] if r["code"] == first["region"])
+        if district.get("level") == "county":
+            users.append({"username": "huyen", "role": "regulator", "region": district["code"],
+                          "display_name": f"Trần Văn Minh (Phòng TN&MT {district['name']})"})
+        users.append({"username": "coso", "role": "enterprise", "enterprise": first["credit_code"],
+                      "organisation": first["name"], "display_name": f"Lê Hoàng Nam ({first['name']})"})
+    for u in users:
+        u.update(password=DEMO_PASSWORD, locale="vi")
+    return users

@@ -79,7 +79,7 @@ from ecosentry.protocols.vn_txt.writer import write_file
 from ecosentry.subsystems.monitoring.rules.vn.qcvn import cmax, kf_for_flow, kp_for_flow, kq_for_receiving_water, kv_for_zone, qcvn_limits
 from ecosentry.subsystems.monitoring.simulate.profiles import PointProfile, gas_profile, water_profile
 
-__all__ = ["PROVINCES", "VN_REGIONS", "TZ", "demo_vn_fleet", "mst_check_digit", "is_valid_mst",
+__all__ = ["PROVINCES", "DISTRICTS", "VN_REGIONS", "BEHAVIOURS", "TZ", "demo_vn_fleet", "mst_check_digit", "is_valid_mst",
            "SimulatedFile", "StationFile", "iter_station_files", "iter_station_files_detailed",
            "MALFORMED_KINDS", "VARIANT_KINDS"]
 
@@ -99,6 +99,22 @@ PROVINCES: dict[str, tuple[str, str, float, float, str]] = {
     "BD": ("74", "Tỉnh Bình Dương", 106.652, 11.325, "37"),
     "DNA": ("75", "Tỉnh Đồng Nai", 106.824, 10.957, "36"),
     "CT": ("92", "Thành phố Cần Thơ", 105.784, 10.045, "18"),
+}
+#: Province letter code → its districts: (GSO district code, name, lon, lat, industrial zone or None). The codes
+#: and names are those before the 2025 reorganisation (Decision 124/2004/QĐ-TTg list, later upgrades of Từ Sơn
+#: to a city and Quế Võ, Thuận Thành to towns) [R]; coordinates are approximate centres; the industrial zones are
+#: real zones of the district, used only in made-up addresses.
+DISTRICTS: dict[str, tuple[tuple[str, str, float, float, str | None], ...]] = {
+    "BN": (
+        ("258", "Huyện Yên Phong", 105.952, 21.210, "Khu công nghiệp Yên Phong"),
+        ("259", "Thị xã Quế Võ", 106.155, 21.148, "Khu công nghiệp Quế Võ"),
+        ("260", "Huyện Tiên Du", 106.037, 21.127, "Khu công nghiệp Tiên Sơn"),
+        ("261", "Thành phố Từ Sơn", 105.957, 21.117, "Khu công nghiệp VSIP Bắc Ninh"),
+        ("256", "Thành phố Bắc Ninh", 106.076, 21.186, None),
+        ("262", "Thị xã Thuận Thành", 106.083, 21.050, "Khu công nghiệp Thuận Thành II"),
+        ("263", "Huyện Gia Bình", 106.193, 21.058, "Khu công nghiệp Gia Bình"),
+        ("264", "Huyện Lương Tài", 106.225, 21.005, None),
+    ),
 }
 COUNTRY = {"code": "VN", "name": "Việt Nam", "level": "country", "country": "VN"}
 VN_REGIONS: list[dict] = [dict(COUNTRY)] + [
@@ -227,7 +243,7 @@ def _ascii_initials(text: str) -> str:
     return "".join(w[0] for w in plain.split()).upper()
 
 
-def demo_vn_fleet(n: int, *, seed: int = 1, password: str | None = None) -> dict:
+def demo_vn_fleet(n: int, *, seed: int = 1, password: str | None = None, province: str | None = None) -> dict:
     """A deterministic demo registry of ``n`` Vietnamese monitoring stations.
 
     Parameters
@@ -237,6 +253,12 @@ def demo_vn_fleet(n: int, *, seed: int = 1, password: str | None = None) -> dict
     seed : int, default 1
     password : str, optional
         Transmission (FTP) password of every station; default: a seeded 10-character password each.
+    province : str, optional
+        A letter code of :data:`DISTRICTS` (``"BN"``): every facility lies in that one province, as on a
+        DONRE's platform, two by two in its districts (regions of level ``county`` under the province, code
+        ``VN`` + province + district, e.g. ``VN27258``), in the district's industrial zone when it has one
+        (``industrial_zone`` of the enterprise, ignored by the registry importer; None outside a zone).
+        Default: the facilities spread over the provinces of :data:`PROVINCES`, no districts.
 
     Returns
     -------
@@ -262,7 +284,9 @@ def demo_vn_fleet(n: int, *, seed: int = 1, password: str | None = None) -> dict
     used_mst: set[str] = set()
     used_names: set[str] = set()
     used_fac: set[tuple[str, str]] = set()
-    provinces = list(PROVINCES)
+    if province is not None and province not in DISTRICTS:
+        raise ValueError(f"province must be one of {', '.join(DISTRICTS)}, not {province!r}")
+    provinces = [province] if province else list(PROVINCES)
     while need_water + need_gas > 0:
         pool = [i for i in _INDUSTRIES if (need_water and i.water[1]) or (need_gas and i.gas[1])]
         ind = rng.choices(pool, weights=[i.weight for i in pool])[0]
@@ -293,26 +317,45 @@ def demo_vn_fleet(n: int, *, seed: int = 1, password: str | None = None) -> dict
             k += 1
             facility = (ind.letter + _ascii_initials(trade))[:5] + str(k)
         used_fac.add((prov, facility))
-        lon = round(lon0 + rng.uniform(-0.08, 0.08), 6)
-        lat = round(lat0 + rng.uniform(-0.06, 0.06), 6)
+        region, zone_name, spread = f"VN{gso}", None, (0.08, 0.06)
+        if province:
+            dcode, _, lon0, lat0, zone_name = DISTRICTS[province][(len(enterprises) // 2) % len(DISTRICTS[province])]
+            region, spread = f"VN{gso}{dcode}", (0.02, 0.015)
+        lon = round(lon0 + rng.uniform(-spread[0], spread[0]), 6)
+        lat = round(lat0 + rng.uniform(-spread[1], spread[1]), 6)
         outlets = []
         for i in range(1, n_water + 1):
             outlets.append(_water_station(rng, prov, facility, i, lon, lat, password))
         for i in range(1, n_gas + 1):
             outlets.append(_gas_station(rng, prov, facility, i, lon, lat, password))
+        mst = _mst(rng, mst_prefix, used_mst)
+        lot = f"Lô {rng.choice('ABCDEFGH')}{rng.randint(1, 40)}"
+        zone_text = zone_name or f"Khu công nghiệp số {rng.randint(1, 6)}"
+        address = f"{lot}, {zone_text}, {prov_name}"
+        if province:
+            district = next(d[1] for d in DISTRICTS[province] if region.endswith(d[0]))
+            address = f"{lot}, {zone_name}, {district}, {prov_name}" if zone_name else \
+                f"Số {rng.randint(1, 300)} đường {rng.choice(_TRADE)}, {district}, {prov_name}"
         enterprises.append({
-            "credit_code": _mst(rng, mst_prefix, used_mst),
+            "credit_code": mst,
             "name": name,
             "industry": ind.vsic,
-            "region": f"VN{gso}",
-            "address": f"Lô {rng.choice('ABCDEFGH')}{rng.randint(1, 40)}, Khu công nghiệp số "
-                       f"{rng.randint(1, 6)}, {prov_name}",
+            "region": region,
+            "address": address,
+            **({"industrial_zone": zone_name} if province else {}),   # for the register (None: outside a zone)
             "lon": lon,
             "lat": lat,
             "outlets": outlets,
         })
     used_regions = {e["region"] for e in enterprises}
+    if province:
+        gso = PROVINCES[province][0]
+        used_regions.add(f"VN{gso}")
     regions = [dict(r) for r in VN_REGIONS if r["code"] == "VN" or r["code"] in used_regions]
+    if province:
+        gso = PROVINCES[province][0]
+        regions += [{"code": f"VN{gso}{d}", "name": name, "level": "county", "parent": f"VN{gso}", "country": "VN"}
+                    for d, name, _, _, _ in DISTRICTS[province] if f"VN{gso}{d}" in used_regions]
     return {"regions": regions, "enterprises": enterprises}
 
 
@@ -442,6 +485,23 @@ class StationFile(NamedTuple):
 
 
 MALFORMED_KINDS = ("bad_name", "bad_line", "time_mismatch", "bad_status")
+
+#: What a misbehaving demo station does (``points[].simulation.behaviour``), so a new user of the demo sees
+#: each case the DONRE controls within minutes (issue 14 item 7), whatever the shares given to the others:
+#:
+#: ``missing``     a quarter of its 5-minute files are never sent (seeded per slot): ALM-DATA-MISSING;
+#: ``late``        half its files are uploaded 6–20 min after their time (Art. 39 wants ≤ 5 min);
+#: ``malformed``   15 % of its files are spoiled (one of :data:`MALFORMED_KINDS`): rejected with the reason;
+#: ``backfill``    an outage of 75 min in every 3 hours of local time (minutes 60–134 of each block of
+#:                 180 from midnight); the held files are uploaded together 140–141 min into the block, so
+#:                 the first four come > 60 min late (back-fill), the rest late;
+#: ``exceedance``  SO2 at 1.3–1.7 × its QCVN limit (the station's hourly ``a21026`` limit) for one hour in
+#:                 every six (local hours 03, 09, 15, 21) and over ``simulation.episodes`` (``[start, end)``
+#:                 ISO pairs: the demo stages one at start, like the Chinese demo's staged SO2 violation);
+#: ``status``      calibration (status 01 on the analysers) 00–14 min past every even local hour and a device
+#:                 error (status 02 on every parameter) 30–39 min past hours 1, 4, 7 … (hour % 3 == 1).
+BEHAVIOURS = ("missing", "late", "malformed", "backfill", "exceedance", "status")
+_BACKFILL_BLOCK, _OUTAGE_FROM, _OUTAGE_TO, _BACKFILL_AT = 180, 60, 135, 140   # minutes of local time
 VARIANT_KINDS = ("bom", "crlf", "header", "unit_case")
 
 
@@ -456,6 +516,9 @@ class _Station:
     inflow_ratio: float
     src_flow_lo: float
     src_flow_hi: float
+    behaviour: str | None = None
+    so2_limit: float | None = None
+    episodes: tuple[tuple[datetime, datetime], ...] = ()
 
 
 def _stations(fleet: dict) -> list[_Station]:
@@ -468,15 +531,31 @@ def _stations(fleet: dict) -> list[_Station]:
                     continue
                 prov, fac, sta = p["mn"].split("_")
                 name = VnFileName(prov, fac, sta, datetime(2000, 1, 1))
+                behaviour = sim.get("behaviour")
+                if behaviour is not None and behaviour not in BEHAVIOURS:
+                    raise ValueError(f"station {p['mn']}: behaviour must be one of {', '.join(BEHAVIOURS)}, "
+                                     f"not {behaviour!r}")
+                extra = dict(behaviour=behaviour, so2_limit=_hour_limit(p, "a21026"),
+                             episodes=tuple((_local(datetime.fromisoformat(a)), _local(datetime.fromisoformat(b)))
+                                            for a, b in sim.get("episodes") or ()))
                 if sim["medium"] == "water":
                     prof = water_profile(p["mn"], tz=TZ)
                     out.append(_Station(p["mn"], name, "water", _WATER_PARAMS, prof, sim["design_m3h"],
                                         sim.get("inflow_ratio", 1.05), 0.5 * prof.design_flow,
-                                        1.3 * prof.design_flow))
+                                        1.3 * prof.design_flow, **extra))
                 else:
                     prof = gas_profile(p["mn"], ref_o2=None, duct_area=sim["duct_area"], wet_fgd=False, tz=TZ)
-                    out.append(_Station(p["mn"], name, "gas", _GAS_PARAMS, prof, None, 1.0, 0.0, 0.0))
+                    out.append(_Station(p["mn"], name, "gas", _GAS_PARAMS, prof, None, 1.0, 0.0, 0.0, **extra))
     return sorted(out, key=lambda s: s.key)
+
+
+def _hour_limit(point: dict, factor: str) -> float | None:
+    for f in point.get("factors") or []:
+        if isinstance(f, dict) and f.get("code") == factor:
+            for lim in f.get("limits") or []:
+                if lim.get("kind") == "hour" and lim.get("upper") is not None:
+                    return float(lim["upper"])
+    return None
 
 
 def _rng(*parts) -> random.Random:
@@ -524,6 +603,8 @@ def iter_station_files_detailed(fleet: dict, start: datetime, end: datetime, see
     t = first
     while t < t1:
         for st in stations:
+            if st.behaviour == "missing" and _rng(seed, st.key, f"{t:%Y%m%d%H%M%S}", "missing").random() < 0.25:
+                continue   # never sent
             yield _file(st, t, seed, late_share, malformed_share, error_share, calibration, variant_share)
         t += step
 
@@ -575,6 +656,18 @@ def _file(st: _Station, t: datetime, seed, late_share, malformed_share, error_sh
                     statuses[p.name] = "01"
     if rng.random() < error_share:
         statuses[rng.choice(st.params).name] = "02"
+    if st.behaviour == "status":
+        if t.hour % 2 == 0 and t.minute < 15:
+            statuses.update({p.name: "01" for p in st.params if p.analyser})
+        if t.hour % 3 == 1 and 30 <= t.minute < 40:
+            statuses.update({p.name: "02" for p in st.params})
+    if st.behaviour == "exceedance" and st.so2_limit and "SO2" in values and (
+            t.hour % 6 == 3 or any(a <= t < b for a, b in st.episodes)):
+        values["SO2"] = st.so2_limit * _rng(seed, st.key, f"{t:%Y%m%d%H%M%S}", "so2").uniform(1.3, 1.7)
+    if st.behaviour == "late":
+        late_share = 0.5
+    elif st.behaviour == "malformed":
+        malformed_share = 0.15
     name = VnFileName(st.name.province, st.name.facility, st.name.station, t)
     filename, data = write_file(name, [(p.name, values[p.name], p.unit, statuses[p.name]) for p in st.params])
     kind, reason = "ok", None
@@ -587,7 +680,15 @@ def _file(st: _Station, t: datetime, seed, late_share, malformed_share, error_sh
         data = _variant(variant, data)
         kind = f"variant:{variant}"
     late = rng.random() < late_share
-    delay = timedelta(seconds=rng.uniform(6 * 60, 120 * 60) if late else rng.uniform(3, 90))
+    delay = timedelta(seconds=rng.uniform(6 * 60, (20 if st.behaviour == "late" else 120) * 60) if late
+                      else rng.uniform(3, 90))
+    if st.behaviour == "backfill":
+        minute = t.hour * 60 + t.minute
+        block, offset = divmod(minute, _BACKFILL_BLOCK)
+        if _OUTAGE_FROM <= offset < _OUTAGE_TO:
+            back = t.replace(hour=0, minute=0) + timedelta(minutes=block * _BACKFILL_BLOCK + _BACKFILL_AT)
+            delay = back - t + timedelta(seconds=rng.uniform(0, 60))
+            late = True
     upload_at = (t.replace(tzinfo=_ZONE) + delay).astimezone(timezone.utc)
     return StationFile(st.key, filename, data, upload_at, t, kind, reason, late,
                        tuple(statuses[p.name] for p in st.params))

@@ -96,6 +96,11 @@ def judge_file(env: Envelope, *, directory: PointDirectory, mapper: ParameterMap
     try:
         fname = parse_name(base)
     except VnFileError as exc:
+        # a name that cannot be read names no station, but the authenticated account does: the file is that
+        # station's, so its facility and its regulators see the rejection (issue 14 item 7)
+        sender = directory.by_mn(account) if account else None
+        if sender is not None:
+            out.point_id = obs.point_id = sender.point_id
         return refuse("rejected", exc.reason, str(exc))
     station = fname.station_key
     out.station = obs.mn = station

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from ecosentry.said import N_
 
-__all__ = ["reason_text", "MARK_TYPE_NAMES", "FAMILY_NAMES"]
+__all__ = ["reason_text", "mark_reason_text", "MARK_TYPE_NAMES", "FAMILY_NAMES"]
 
 
 
@@ -85,3 +85,18 @@ def reason_text(reason: str | None, _: Callable[[str], str]) -> str:
     if not reason:
         return ""
     return _("; ").join(_fragment(f, _) for f in reason.split("; "))
+
+
+_AUTO_GAP = re.compile(r"^CN-MARK-AUTO-GAP: no minute data for more than (\d+) min$")
+
+
+def mark_reason_text(reason: str | None, _: Callable[[str], str]) -> str:
+    """A mark's reason in the reader's language: the automatic 通讯中断 mark's stored sentence
+    (``CN-MARK-AUTO-GAP: no minute data for more than 15 min``, :mod:`~ecosentry.subsystems.monitoring.store.marks`)
+    said as a catalogue sentence; a person's reason as written."""
+    if not reason:
+        return ""
+    m = _AUTO_GAP.match(reason)
+    if m:
+        return _("Automatic mark: no data received for more than %(minutes)s min") % {"minutes": m.group(1)}
+    return reason
