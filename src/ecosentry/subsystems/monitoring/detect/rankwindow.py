@@ -1,0 +1,213 @@
+"""Order statistics of many windows of one series at once: medians, MADs and mean absolute deviations.
+
+The statistical detector's baseline (:func:`~ecosentry.subsystems.monitoring.detect.statistical.robust_baseline`)
+needs, for every recomputation row, the median of the past ``window`` values, the median of their absolute
+deviations from it (MAD) and their mean absolute deviation. Computed window by window (a partition of each
+window) this costs ``O(window)`` per row; here every query costs ``O(log n)``, whatever the window.
+
+The structure is a *wavelet matrix* over the ranks of the values (Claude, Navarro & Ordóñez 2015, "The
+wavelet matrix: an efficient wavelet tree for large alphabets", Information Systems 47:15–32; re-derived
+here): one bit level per bit of the rank, each level a stable partition of the previous one by that bit
+with the running count of zeros. From it, for any index range ``[a, b)`` of the series,
+
+* :meth:`RankWindows.select` gives the ``k``-th smallest value (0-based) of ``x[a:b]``;
+* :meth:`RankWindows.count_below` gives how many values of ``x[a:b]`` are below a given value, and their sum.
+
+Both walk the levels once, for all queries together (numpy arrays of queries; no loop over rows).
+The medians and MADs are therefore the very order statistics ``numpy.median`` takes (the mean of the two
+middle ones for an even count), bit for bit; the MAD is found as the ``k``-th smallest of the union of the
+deviations below and above the median, two sorted lists, by bisection. The mean absolute deviation is a
+sum of prefix sums, taken in extended precision from the series' median (its last bits may differ from
+numpy's pairwise sum of the window).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["RankWindows", "window_stats"]
+
+
+class RankWindows:
+    """Wavelet matrix over the ranks of ``x`` (finite values) for range order statistics.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The series [any unit]; finite.
+    """
+
+    def __init__(self, x: np.ndarray) -> None:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        n = len(x)
+        self.n = n
+        order = np.argsort(x, kind="stable")
+        #: values in increasing order (rank r → value)
+        self.sorted = x[order]
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n, dtype=np.int64)
+        self.levels = max(int(n - 1).bit_length(), 1)
+        #: sums are of ``x - center`` in extended precision (``numpy.longdouble``): the deviations of a steady
+        #: series are small against its level, and prefix sums over the whole series would cancel
+        self.center = float(self.sorted[n // 2]) if n else 0.0
+        shifted = self.sorted.astype(np.longdouble) - np.longdouble(self.center)
+        # zeros[l][i]: zero bits among the first i entries of level l; ones go after the nz[l] zeros.
+        self.zeros = np.empty((self.levels, n + 1), dtype=np.int64)
+        self.zero_sums = np.empty((self.levels, n + 1), dtype=np.longdouble)
+        self.nz = np.empty(self.levels, dtype=np.int64)
+        cur = rank
+        for lev in range(self.levels):
+            bit = self.levels - 1 - lev
+            is_zero = ((cur >> bit) & 1) == 0
+            self.zeros[lev, 0] = 0
+            np.cumsum(is_zero, out=self.zeros[lev, 1:])
+            self.zero_sums[lev, 0] = 0.0
+            np.cumsum(np.where(is_zero, shifted[cur], 0.0), out=self.zero_sums[lev, 1:])
+            self.nz[lev] = int(self.zeros[lev, -1])
+            cur = np.concatenate([cur[is_zero], cur[~is_zero]])
+
+    def select(self, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """The ``k``-th smallest value (0-based) of ``x[a:b]``, per query (``0 ≤ k < b - a``)."""
+        a = np.asarray(a, dtype=np.int64).copy()
+        b = np.asarray(b, dtype=np.int64).copy()
+        k = np.asarray(k, dtype=np.int64).copy()
+        r = np.zeros(len(a), dtype=np.int64)
+        for lev in range(self.levels):
+            z = self.zeros[lev]
+            za, zb = z[a], z[b]
+            nzero = zb - za
+            one = k >= nzero
+            r = 2 * r + one
+            k -= np.where(one, nzero, 0)
+            shift = self.nz[lev]
+            a = np.where(one, a - za + shift, za)
+            b = np.where(one, b - zb + shift, zb)
+        return self.sorted[r]
+
+    def count_below(self, a: np.ndarray, b: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How many values of ``x[a:b]`` are ``< v``, and the sum of their differences from :attr:`center`
+        (``numpy.longdouble``), per query."""
+        a = np.asarray(a, dtype=np.int64).copy()
+        b = np.asarray(b, dtype=np.int64).copy()
+        t = np.searchsorted(self.sorted, v, side="left").astype(np.int64)  # ranks below t are the values < v
+        count = np.zeros(len(a), dtype=np.int64)
+        total = np.zeros(len(a), dtype=np.longdouble)
+        for lev in range(self.levels):
+            bit = self.levels - 1 - lev
+            z, s = self.zeros[lev], self.zero_sums[lev]
+            za, zb = z[a], z[b]
+            one = ((t >> bit) & 1) == 1
+            # where t has a 1 here, every value of the zero branch is below t
+            count += np.where(one, zb - za, 0)
+            total += np.where(one, s[b] - s[a], 0.0)
+            shift = self.nz[lev]
+            a = np.where(one, a - za + shift, za)
+            b = np.where(one, b - zb + shift, zb)
+        return count, total
+
+
+def _median_of(rw: RankWindows, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``numpy.median`` of ``x[a:b]`` per query (mean of the two middle values for an even count)."""
+    n = b - a
+    lo = rw.select(a, b, (n - 1) // 2)
+    even = n % 2 == 0
+    out = lo.copy()
+    if even.any():
+        hi = rw.select(a[even], b[even], n[even] // 2)
+        out[even] = (lo[even] + hi) / 2.0
+    return out
+
+
+def window_stats(x: np.ndarray, a: np.ndarray, b: np.ndarray,
+                 rw: RankWindows | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, MAD and mean absolute deviation of each window ``x[a:b]`` (non-empty), as numpy computes them.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Finite values.
+    a, b : numpy.ndarray
+        Window bounds per query (``0 ≤ a < b ≤ len(x)``).
+    rw : RankWindows or None
+        The structure of ``x`` when already built.
+
+    Returns
+    -------
+    median, mad, mean_ad : numpy.ndarray
+        ``numpy.median(w)``, ``numpy.median(abs(w - median))`` (bit for bit) and ``mean(abs(w - median))``
+        (to rounding) of each window ``w``.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if rw is None:
+        rw = RankWindows(x)
+    q_n = len(a)
+    if q_n == 0:
+        empty = np.zeros(0)
+        return empty, empty.copy(), empty.copy()
+    n = b - a
+    med = _median_of(rw, a, b)
+    # c values below the median: the deviations below it, nearest first, are A_t = |e[c-1-t] - m| (t < c);
+    # above it B_t = |e[c+t] - m| (t < n - c); both lists increase. The MAD is the median of their union.
+    c, below_sum = rw.count_below(a, b, med)
+    na, nb = c, n - c
+    q = (n - 1) // 2  # the q-th smallest deviation (0-based), and the (q+1)-th for an even count
+    lo = np.maximum(0, q + 1 - nb)
+    hi = np.minimum(q + 1, na)
+    # bisection on i = how many of the q+1 smallest deviations lie below the median: the smallest i in
+    # [lo, hi] with i == na or j == 0 or A[i] >= B[j-1] (j = q+1-i)
+    steps = int(np.max(hi - lo)).bit_length() + 1 if q_n else 0
+    for _ in range(steps):
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        j = q + 1 - mid
+        ai, bj = _devs_at(rw, a, b, med, (np.clip(c - 1 - mid, 0, None), active & (mid < na)),
+                          (np.clip(c + j - 1, 0, None), active & (j > 0)))
+        more = active & (mid < na) & (j > 0) & (ai < bj)
+        lo = np.where(more, mid + 1, lo)
+        hi = np.where(active & ~more, mid, hi)
+    i = lo
+    j = q + 1 - i
+    inf = np.full(q_n, np.inf)
+    even = n % 2 == 0
+    a_last, b_last, a_next, b_next = _devs_at(
+        rw, a, b, med, (np.clip(c - i, 0, None), i > 0), (np.clip(c + j - 1, 0, None), j > 0),
+        (np.clip(c - 1 - i, 0, None), even & (i < na)), (np.clip(c + j, 0, None), even & (j < nb)))
+    a_last = np.where(i > 0, a_last, -inf)
+    b_last = np.where(j > 0, b_last, -inf)
+    d_q = np.maximum(a_last, b_last)
+    mad = d_q.copy()
+    if even.any():
+        a_next = np.where(i < na, a_next, inf)
+        b_next = np.where(j < nb, b_next, inf)
+        d_next = np.minimum(a_next, b_next)
+        mad = np.where(even, (d_q + d_next) / 2.0, d_q)
+    # Σ|w - m| = (Σ above - m·#above) + (m·#below - Σ below), every value taken from the center c
+    prefix = np.zeros(len(x) + 1, dtype=np.longdouble)
+    np.cumsum(np.asarray(x, dtype=np.longdouble) - np.longdouble(rw.center), out=prefix[1:])
+    above_sum = (prefix[b] - prefix[a]) - below_sum
+    mc = med.astype(np.longdouble) - np.longdouble(rw.center)
+    total = (above_sum - mc * nb) + (mc * na - below_sum)
+    mean_ad = (total / n).astype(np.float64)
+    return med, mad, np.maximum(mean_ad, 0.0)
+
+
+def _devs_at(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray,
+             *asks: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    """For each ``(k, where)``: ``|k-th smallest of x[a:b] - median|`` where ``where`` (0 elsewhere), as numpy
+    rounds it; all asks in one walk of the levels."""
+    picks = [np.flatnonzero(w) for _, w in asks]
+    qa = np.concatenate([a[p] for p in picks])
+    qb = np.concatenate([b[p] for p in picks])
+    qk = np.concatenate([k[p] for (k, _), p in zip(asks, picks)])
+    qm = np.concatenate([med[p] for p in picks])
+    got = np.abs(rw.select(qa, qb, np.minimum(qk, qb - qa - 1)) - qm) if len(qa) else np.zeros(0)
+    out, at = [], 0
+    for p in picks:
+        o = np.zeros(len(a))
+        o[p] = got[at : at + len(p)]
+        at += len(p)
+        out.append(o)
+    return out
