@@ -88,9 +88,23 @@ def _slow_baseline(x, window, min_history, stride=1, chunk=2048):
     count_at = np.minimum(at, window)
     slot = np.arange(n) // stride
     med, sigma, count = med_at[slot], sig_at[slot], count_at[slot]
-    sigma[count < min_history] = np.nan
-    med[count < min_history] = np.nan
     return med, sigma, count
+
+
+def _slow_stream_stats(xs, window, min_history, stride, recent):
+    """:func:`statistical._stream_stats` by its definition: each window partitioned on its own."""
+    out = []
+    for x in xs:
+        med, sigma, count = _slow_baseline(x, window, min_history, stride)
+        at = np.arange(0, len(x), stride)
+        got = [med[at], sigma[at], count[at]]
+        for k in recent:
+            m = np.full(len(x), np.nan)
+            for i in range(k - 1, len(x)):
+                m[i] = np.median(x[i - k + 1 : i + 1])
+            got.append(m)
+        out.append(tuple(got))
+    return out
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -105,7 +119,7 @@ def test_score_stream_alarms_equal_those_of_the_per_window_baseline(seed, monkey
         x[300] += 40.0  # a spike
     times = np.datetime64("2026-01-01T00:00:00") + np.arange(n) * np.timedelta64(60, "s")
     fast = score_stream(x, cfg, times=times)
-    monkeypatch.setattr(statistical, "robust_baseline", _slow_baseline)
+    monkeypatch.setattr(statistical, "_stream_stats", _slow_stream_stats)
     slow = score_stream(x, cfg, times=times)
     assert fast.alarms == slow.alarms
     np.testing.assert_allclose(fast.scores, slow.scores, rtol=1e-12)
@@ -115,3 +129,37 @@ def test_short_series_have_no_scores():
     cfg = StatisticalSettings(min_history=48)
     for n in (0, 1, 2, 48):
         assert score_stream(np.arange(n, dtype=float), cfg).alarms == []
+
+
+def test_the_comparison_has_alarms_of_every_kind_to_compare(monkeypatch):
+    rng = np.random.default_rng(11)
+    cfg = StatisticalSettings(window=200, min_history=24, baseline_stride=3, refractory=40, min_values=10)
+    x = rng.normal(size=1500)
+    x[300] += 40.0
+    x[600:] += 8.0
+    x[1000:1100] += rng.normal(size=100) * 30.0
+    x[rng.integers(0, 1500, size=60)] = np.nan
+    fast = score_stream(x, cfg)
+    monkeypatch.setattr(statistical, "_stream_stats", _slow_stream_stats)
+    slow = score_stream(x, cfg)
+    assert {a.kind for a in fast.alarms} >= {"spike", "level_shift", "variance"}
+    assert fast.alarms == slow.alarms
+
+
+@pytest.mark.parametrize("kind", range(5))
+def test_window_sigma_is_the_larger_of_the_two_spreads(kind):
+    from ecosentry.subsystems.monitoring.detect.rankwindow import window_sigma
+
+    rng = np.random.default_rng(70 + kind)
+    for _ in range(40):
+        n = int(rng.integers(1, 120))
+        x = _series(rng, kind, n)
+        if kind == 0 and n > 10:
+            x[: n // 2] *= 5.0  # two spreads in one window: either term may win
+        a = rng.integers(0, n, size=40)
+        b = np.minimum(n, a + rng.integers(1, n + 1, size=40))
+        med, sigma = window_sigma(x, a, b, statistical._MAD_TO_SIGMA, statistical._MEAN_AD_TO_SIGMA)
+        ref_med, ref_mad, ref_mean = _definition(x, a, b)
+        ref = np.maximum(statistical._MAD_TO_SIGMA * ref_mad, statistical._MEAN_AD_TO_SIGMA * ref_mean)
+        assert np.array_equal(med, ref_med)
+        np.testing.assert_allclose(sigma, ref, rtol=1e-12, atol=1e-12 * max(np.abs(x).max(), 1.0))

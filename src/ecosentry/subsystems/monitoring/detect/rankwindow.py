@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RankWindows", "window_stats"]
+__all__ = ["RankWindows", "window_stats", "window_sigma", "median_of"]
 
 
 class RankWindows:
@@ -34,10 +34,13 @@ class RankWindows:
     Parameters
     ----------
     x : numpy.ndarray
-        The series [any unit]; finite.
+        The series [any unit]; finite. Several series may be laid end to end (windows then stay within one).
+    centers : numpy.ndarray or None
+        Per value, the level its sums are taken from (one number per series laid end to end: its median);
+        ``None`` = the median of ``x``.
     """
 
-    def __init__(self, x: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray, centers: np.ndarray | None = None) -> None:
         x = np.ascontiguousarray(x, dtype=np.float64)
         n = len(x)
         self.n = n
@@ -49,8 +52,11 @@ class RankWindows:
         self.levels = max(int(n - 1).bit_length(), 1)
         #: sums are of ``x - center`` in extended precision (``numpy.longdouble``): the deviations of a steady
         #: series are small against its level, and prefix sums over the whole series would cancel
-        self.center = float(self.sorted[n // 2]) if n else 0.0
-        shifted = self.sorted.astype(np.longdouble) - np.longdouble(self.center)
+        if centers is None:
+            centers = np.full(n, float(self.sorted[n // 2]) if n else 0.0)
+        self.centers = np.asarray(centers, dtype=np.float64)
+        self.x = x
+        shifted = self.sorted.astype(np.longdouble) - self.centers[order].astype(np.longdouble)
         # zeros[l][i]: zero bits among the first i entries of level l; ones go after the nz[l] zeros.
         self.zeros = np.empty((self.levels, n + 1), dtype=np.int64)
         self.zero_sums = np.empty((self.levels, n + 1), dtype=np.longdouble)
@@ -65,33 +71,32 @@ class RankWindows:
             np.cumsum(np.where(is_zero, shifted[cur], 0.0), out=self.zero_sums[lev, 1:])
             self.nz[lev] = int(self.zeros[lev, -1])
             cur = np.concatenate([cur[is_zero], cur[~is_zero]])
+        #: values in the order of the last level (equal ranks side by side): where a walk ends
+        self.last = self.sorted[cur]
 
     def select(self, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.ndarray:
         """The ``k``-th smallest value (0-based) of ``x[a:b]``, per query (``0 ≤ k < b - a``)."""
-        a = np.asarray(a, dtype=np.int64).copy()
-        b = np.asarray(b, dtype=np.int64).copy()
+        ab = np.stack([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)])
         k = np.asarray(k, dtype=np.int64).copy()
-        r = np.zeros(len(a), dtype=np.int64)
         for lev in range(self.levels):
-            z = self.zeros[lev]
-            za, zb = z[a], z[b]
-            nzero = zb - za
+            zab = self.zeros[lev][ab]
+            nzero = zab[1] - zab[0]
             one = k >= nzero
-            r = 2 * r + one
-            k -= np.where(one, nzero, 0)
-            shift = self.nz[lev]
-            a = np.where(one, a - za + shift, za)
-            b = np.where(one, b - zb + shift, zb)
-        return self.sorted[r]
+            k -= nzero * one
+            # to the zero branch (its count before), or the one branch (after the nz zeros)
+            ab = np.where(one, ab - zab + self.nz[lev], zab)
+        # every value left in the range has the k-th smallest rank
+        return self.last[ab[0] + k]
 
-    def count_below(self, a: np.ndarray, b: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """How many values of ``x[a:b]`` are ``< v``, and the sum of their differences from :attr:`center`
-        (``numpy.longdouble``), per query."""
+    def count_below(self, a: np.ndarray, b: np.ndarray, v: np.ndarray,
+                    sums: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """How many values of ``x[a:b]`` are ``< v``, and the sum of their differences from their
+        :attr:`centers` (``numpy.longdouble``; ``None`` without ``sums``), per query."""
         a = np.asarray(a, dtype=np.int64).copy()
         b = np.asarray(b, dtype=np.int64).copy()
         t = np.searchsorted(self.sorted, v, side="left").astype(np.int64)  # ranks below t are the values < v
         count = np.zeros(len(a), dtype=np.int64)
-        total = np.zeros(len(a), dtype=np.longdouble)
+        total = np.zeros(len(a), dtype=np.longdouble) if sums else None
         for lev in range(self.levels):
             bit = self.levels - 1 - lev
             z, s = self.zeros[lev], self.zero_sums[lev]
@@ -99,14 +104,15 @@ class RankWindows:
             one = ((t >> bit) & 1) == 1
             # where t has a 1 here, every value of the zero branch is below t
             count += np.where(one, zb - za, 0)
-            total += np.where(one, s[b] - s[a], 0.0)
+            if sums:
+                total += np.where(one, s[b] - s[a], 0.0)
             shift = self.nz[lev]
             a = np.where(one, a - za + shift, za)
             b = np.where(one, b - zb + shift, zb)
         return count, total
 
 
-def _median_of(rw: RankWindows, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def median_of(rw: RankWindows, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``numpy.median`` of ``x[a:b]`` per query (mean of the two middle values for an even count)."""
     n = b - a
     lo = rw.select(a, b, (n - 1) // 2)
@@ -146,10 +152,66 @@ def window_stats(x: np.ndarray, a: np.ndarray, b: np.ndarray,
         empty = np.zeros(0)
         return empty, empty.copy(), empty.copy()
     n = b - a
-    med = _median_of(rw, a, b)
+    med = median_of(rw, a, b)
+    c, mean_ad = _mean_ad(x, rw, a, b, med)
+    return med, _mad(rw, a, b, med, c), mean_ad
+
+
+def window_sigma(x: np.ndarray, a: np.ndarray, b: np.ndarray, mad_scale: float, mean_ad_scale: float,
+                 rw: RankWindows | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Median and ``max(mad_scale · MAD, mean_ad_scale · mean absolute deviation)`` of each window ``x[a:b]``.
+
+    As :func:`window_stats`, but the MAD is searched only where it may be the larger term: where at least
+    ``q + 2`` values (``q = (n - 1) // 2``) lie within ``mean_ad_scale / mad_scale`` mean absolute deviations
+    of the median (less a margin of 1e-9 and of the median's rounding), the two middle deviations, hence the
+    MAD, are below it and the mean absolute deviation decides.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if rw is None:
+        rw = RankWindows(x)
+    if len(a) == 0:
+        return np.zeros(0), np.zeros(0)
+    n = b - a
+    med = median_of(rw, a, b)
+    c, mean_ad = _mean_ad(x, rw, a, b, med)
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = mean_ad_scale * mean_ad / mad_scale * (1.0 - 1e-9) - 4.0 * np.spacing(np.abs(med))
+    sure = t > 0
+    if sure.any():
+        qa, qb, m, tt = a[sure], b[sure], med[sure], t[sure]
+        both_a, both_b = np.concatenate([qa, qa]), np.concatenate([qb, qb])
+        # values ≤ m + t, minus values < m - t
+        cnt, _ = rw.count_below(both_a, both_b, np.concatenate([np.nextafter(m + tt, np.inf), m - tt]), sums=False)
+        within = cnt[: len(qa)] - cnt[len(qa) :]
+        sure[sure] = within >= (n[sure] - 1) // 2 + 2
+    mad = np.zeros(len(a))
+    need = ~sure
+    if need.any():
+        mad[need] = _mad(rw, a[need], b[need], med[need], c[need])
+    return med, np.maximum(mad_scale * mad, mean_ad_scale * mean_ad)
+
+
+def _mean_ad(x: np.ndarray, rw: RankWindows, a: np.ndarray, b: np.ndarray,
+             med: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many values of each window lie below its median, and its mean absolute deviation."""
+    n = b - a
+    c, below_sum = rw.count_below(a, b, med)
+    # Σ|w - m| = (Σ above - m·#above) + (m·#below - Σ below), every value taken from its center
+    prefix = np.zeros(len(x) + 1, dtype=np.longdouble)
+    np.cumsum(np.asarray(x, dtype=np.longdouble) - rw.centers.astype(np.longdouble), out=prefix[1:])
+    above_sum = (prefix[b] - prefix[a]) - below_sum
+    mc = med.astype(np.longdouble) - rw.centers[a].astype(np.longdouble)
+    total = (above_sum - mc * (n - c)) + (mc * c - below_sum)
+    return c, np.maximum((total / n).astype(np.float64), 0.0)
+
+
+def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``numpy.median(abs(w - median))`` of each window ``w = x[a:b]``, ``c`` of its values below the median."""
+    q_n = len(a)
+    n = b - a
     # c values below the median: the deviations below it, nearest first, are A_t = |e[c-1-t] - m| (t < c);
     # above it B_t = |e[c+t] - m| (t < n - c); both lists increase. The MAD is the median of their union.
-    c, below_sum = rw.count_below(a, b, med)
     na, nb = c, n - c
     q = (n - 1) // 2  # the q-th smallest deviation (0-based), and the (q+1)-th for an even count
     lo = np.maximum(0, q + 1 - nb)
@@ -184,14 +246,7 @@ def window_stats(x: np.ndarray, a: np.ndarray, b: np.ndarray,
         b_next = np.where(j < nb, b_next, inf)
         d_next = np.minimum(a_next, b_next)
         mad = np.where(even, (d_q + d_next) / 2.0, d_q)
-    # Σ|w - m| = (Σ above - m·#above) + (m·#below - Σ below), every value taken from the center c
-    prefix = np.zeros(len(x) + 1, dtype=np.longdouble)
-    np.cumsum(np.asarray(x, dtype=np.longdouble) - np.longdouble(rw.center), out=prefix[1:])
-    above_sum = (prefix[b] - prefix[a]) - below_sum
-    mc = med.astype(np.longdouble) - np.longdouble(rw.center)
-    total = (above_sum - mc * nb) + (mc * na - below_sum)
-    mean_ad = (total / n).astype(np.float64)
-    return med, mad, np.maximum(mean_ad, 0.0)
+    return mad
 
 
 def _devs_at(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray,

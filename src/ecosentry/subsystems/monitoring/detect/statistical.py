@@ -60,7 +60,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime,
     valid_mask,
 )
-from ecosentry.subsystems.monitoring.detect.rankwindow import window_stats
+from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, window_sigma
 from ecosentry.subsystems.monitoring.detect.settings import StatisticalSettings
 from ecosentry.contracts.catalogue import Rule, register
 
@@ -190,24 +190,57 @@ def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _baseline_at(x: np.ndarray, window: int, min_history: int,
                  stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The recomputation rows of :func:`robust_baseline` and the median, robust σ and count at each.
+    """The recomputation rows of :func:`robust_baseline` and the median, robust σ and count at each."""
+    (got,) = _stream_stats([x], window, min_history, stride, ())
+    at = np.arange(0, len(x), stride)
+    return at, got[0], got[1], got[2]
 
-    All windows at once by :func:`~ecosentry.subsystems.monitoring.detect.rankwindow.window_stats`
-    (``O(log n)`` a window): the medians and MADs are numpy's bit for bit, the mean absolute deviation
-    to rounding (:func:`_exact_sigma` gives numpy's own where a number is reported).
+
+def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: int,
+                  recent: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
+    """For each series: the baseline median, robust σ and count at its recomputation rows, then the median
+    of the last ``k`` values at each row for each ``k`` of ``recent`` (NaN for the first ``k - 1`` rows).
+
+    All series and windows at once by :func:`~ecosentry.subsystems.monitoring.detect.rankwindow.window_stats`
+    (``O(log n)`` a window; the series laid end to end, each from its own median): the medians and MADs are
+    numpy's bit for bit, the mean absolute deviation to rounding (:func:`_exact_sigma` gives numpy's own where
+    a number is reported).
     """
-    n = len(x)
-    at = np.arange(0, n, stride)  # recomputation rows
-    med_at = np.full(len(at), np.nan)
-    sig_at = np.full(len(at), np.nan)
-    count_at = np.minimum(at, window)
-    known = np.flatnonzero(at >= max(min_history, 1))
-    if len(known):
-        b = at[known]
-        med, mad, mean_ad = window_stats(x, np.maximum(b - window, 0), b)
-        med_at[known] = med
-        sig_at[known] = np.maximum(_MAD_TO_SIGMA * mad, _MEAN_AD_TO_SIGMA * mean_ad)
-    return at, med_at, sig_at, count_at
+    lengths = [len(x) for x in xs]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    xcat = np.concatenate([np.asarray(x, dtype=np.float64) for x in xs]) if xs else np.zeros(0)
+    if not len(xcat):
+        return [tuple([np.zeros(0)] * (3 + len(recent))) for _ in xs]
+    centers = np.repeat([float(np.median(x)) if len(x) else 0.0 for x in xs], lengths)
+    rw = RankWindows(xcat, centers)
+    # baseline windows
+    qa, qb, where = [], [], []
+    for o, n in zip(offsets[:-1].tolist(), lengths):
+        at = np.arange(0, n, stride)
+        known = np.flatnonzero(at >= max(min_history, 1))
+        where.append(known)
+        qa.append(o + np.maximum(at[known] - window, 0))
+        qb.append(o + at[known])
+    med, sig = window_sigma(xcat, np.concatenate(qa), np.concatenate(qb), _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA, rw)
+    out = []
+    at_q = 0
+    for s_i, n in enumerate(lengths):
+        at = np.arange(0, n, stride)
+        med_at = np.full(len(at), np.nan)
+        sig_at = np.full(len(at), np.nan)
+        known = where[s_i]
+        med_at[known] = med[at_q : at_q + len(known)]
+        sig_at[known] = sig[at_q : at_q + len(known)]
+        at_q += len(known)
+        out.append([med_at, sig_at, np.minimum(at, window)])
+    for k in recent:  # short windows: sorted whole (numpy.median's two middle values, or its middle one)
+        for s_i, x in enumerate(xs):
+            m = np.full(len(x), np.nan)
+            if k <= len(x):
+                w = np.sort(sliding_window_view(np.asarray(x, dtype=np.float64), k), axis=1)
+                m[k - 1 :] = w[:, k // 2] if k % 2 else (w[:, k // 2 - 1] + w[:, k // 2]) / 2.0
+            out[s_i].append(m)
+    return [tuple(o) for o in out]
 
 
 def _exact_sigma(x: np.ndarray, rows: np.ndarray, window: int, stride: int) -> np.ndarray:
@@ -338,7 +371,7 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
 
 
 def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
-                 times: np.ndarray | None = None) -> StreamScores:
+                 times: np.ndarray | None = None, *, stats: tuple[np.ndarray, ...] | None = None) -> StreamScores:
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -349,6 +382,9 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     cfg : StatisticalSettings or None
     times : numpy.ndarray or None
         ``datetime64`` time of each row; with them (and ``seasonal_z`` set) the seasonal test runs too.
+    stats : tuple or None
+        The baselines and recent medians of the finite values, as :func:`_stream_stats` gives them with
+        ``recent=(shift_samples, variance_samples)`` (several series at once); ``None`` = computed here.
 
     Returns
     -------
@@ -365,13 +401,22 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     scores_full = np.full(len(values), np.nan)
     if n <= cfg.min_history:
         return StreamScores(scores_full, [])
-    med, sig_raw, count = robust_baseline(x, cfg.window, cfg.min_history, cfg.baseline_stride)
     stride = max(int(cfg.baseline_stride), 1)
     k = max(int(cfg.shift_samples), 1)
     v = max(int(cfg.variance_samples), 2)
+    if stats is None:
+        (stats,) = _stream_stats([x], cfg.window, cfg.min_history, stride, (k, v))
+    med_at, sig_at, count_at, recent_med, recent_med_v = stats
+    # the baseline of each row: the one of its recomputation row (robust_baseline)
+    slot = np.arange(n) // stride
+    med, sig_raw, count = med_at[slot], sig_at[slot], count_at[slot]
+    sig_raw[count < cfg.min_history] = np.nan
+    med[count < cfg.min_history] = np.nan
     # What does not depend on σ: the recent medians and spreads, the seasonal statistic.
-    recent_med = _recent(x, k, lambda w: np.median(w, axis=1))
-    spread = _recent(x, v, _spread)
+    spread = np.full(n, np.nan)
+    if v <= n:
+        w = sliding_window_view(x, v)
+        spread[v - 1 :] = _MEAN_AD_TO_SIGMA * np.abs(w - recent_med_v[v - 1 :, None]).mean(axis=1)
     seasonal = yesterday = None
     if times is not None and cfg.seasonal_z:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -599,6 +644,7 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     """
     st: StatisticalSettings = getattr(cfg, "statistical", None) or StatisticalSettings()
     findings: list[Finding] = []
+    analysed: list[tuple[str, Series, np.ndarray, np.ndarray]] = []
     for factor in data.factors():
         s = _series_for(data, factor)
         if s is None:
@@ -606,9 +652,13 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
         ok = valid_mask(s)
         if int(ok.sum()) < st.min_values:
             continue
-        times = s.times[ok]
-        x = s.values[ok]
-        result = score_stream(x, st, times=times)
+        analysed.append((factor, s, s.times[ok], s.values[ok]))
+    # the baselines of every factor of the point in one pass (the order statistics of all their windows)
+    finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
+    stats = _stream_stats(finite, st.window, st.min_history, max(int(st.baseline_stride), 1),
+                          (max(int(st.shift_samples), 1), max(int(st.variance_samples), 2)))
+    for (factor, s, times, x), pre in zip(analysed, stats):
+        result = score_stream(x, st, times=times, stats=pre)
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
         for a in result.alarms:
