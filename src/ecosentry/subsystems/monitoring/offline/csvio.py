@@ -354,41 +354,69 @@ def _parse_times_pl(col, zone: tzinfo) -> tuple[np.ndarray, np.ndarray] | None:
     """``(utc_us, local_us)`` of ISO 8601 fields of one layout, as :func:`parse_time`; ``None`` otherwise."""
     import polars as pl
 
-    lens = col.str.len_bytes()
-    if not len(col) or lens.min() != lens.max():
+    if not len(col):
         return None
-    size = int(lens[0])
+    frame = col.rename("t").to_frame()
+    t = pl.col("t")
+    lo, hi, layout = frame.select(t.str.len_bytes().min().alias("lo"), t.str.len_bytes().max().alias("hi"),
+                                  t.str.contains(_TIME_RE).all().alias("layout")).row(0)
+    if lo != hi:
+        return None
+    size = int(lo)
     base = {16: 16, 17: 16, 22: 16, 19: 19, 20: 19, 25: 19}.get(size)
-    if base is None or not col.str.contains(_TIME_RE).all():
+    if base is None or not layout:
         return None
+    # one fixed-width byte matrix of all the times (checked by the pattern above), digits read by numpy
+    text = col.str.join("").item()
+    mat = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(len(col), size)
 
     def part(a: int, b: int) -> np.ndarray:
-        return col.str.slice(a, b - a).cast(pl.Int64).to_numpy()
+        d = mat[:, a:b].astype(np.int64) - 48
+        out = np.zeros(len(mat), dtype=np.int64)
+        for k in range(b - a):
+            out = out * 10 + d[:, k]
+        return out
 
-    year, month, day = part(0, 4), part(5, 7), part(8, 10)
-    hour, minute = part(11, 13), part(14, 16)
+    year, month, day, hour, minute = part(0, 4), part(5, 7), part(8, 10), part(11, 13), part(14, 16)
     second = part(17, 19) if base == 19 else np.zeros(len(col), dtype=np.int64)
     if (year < 1).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
         return None
     if (hour > 23).any() or (minute > 59).any() or (second > 59).any():
         return None
-    month_start = ((year - 1970) * 12 + (month - 1)).astype("datetime64[M]")
-    days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
-    if (day > days_in_month).any():
+    # months since 1970 → their first day and length, from a table over the file's span of months
+    ym = (year - 1970) * 12 + (month - 1)
+    m_lo, m_hi = int(ym.min()), int(ym.max())
+    table = np.arange(m_lo, m_hi + 2).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    first_day = table[ym - m_lo]
+    if (day > table[ym - m_lo + 1] - first_day).any():
         return None
-    days = month_start.astype("datetime64[D]").astype(np.int64) + (day - 1)
+    days = first_day + (day - 1)
     wall = (((days * 24 + hour) * 60 + minute) * 60 + second) * _US
     tail = size - base
     if tail == 0:
         return _naive_to_zone(wall, zone)
     if tail == 1:
         return _utc_to_zone(wall, zone)
-    negative = (col.str.slice(base, 1) == "-").to_numpy()
+    negative = mat[:, base] == 45
     off_h, off_m = part(base + 1, base + 3), part(base + 4, base + 6)
     if (off_h > 23).any() or (off_m > 59).any():
         return None
     offset = (off_h * 60 + off_m) * 60 * _US * np.where(negative, -1, 1)
     return _utc_to_zone(wall - offset, zone)
+
+
+def _hours_of(us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct clock hours of ``us`` (sorted) and each row's index into them (``numpy.unique`` with
+    ``return_inverse``, by a table over the span when it is short, as a logger's file is)."""
+    h = us // _HOUR_US
+    lo, hi = int(h.min()), int(h.max())
+    if hi - lo > 10_000_000:
+        hours, inverse = np.unique(h, return_inverse=True)
+        return hours, inverse.ravel()
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    present[h - lo] = True
+    slot = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, slot[h - lo]
 
 
 def _zone_offset_us(dt: datetime) -> int:
@@ -399,8 +427,7 @@ def _zone_offset_us(dt: datetime) -> int:
 def _utc_to_zone(utc: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]:
     """Instants → ``(utc_us, local_us)`` with the wall clock of ``dt.astimezone(zone)``."""
     local = np.empty_like(utc)
-    hours, inverse = np.unique(utc // _HOUR_US, return_inverse=True)
-    inverse = inverse.ravel()
+    hours, inverse = _hours_of(utc)
     offsets = np.empty(len(hours), dtype=np.int64)
     odd = []
     for k, h in enumerate(hours.tolist()):
@@ -421,8 +448,7 @@ def _utc_to_zone(utc: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]
 def _naive_to_zone(wall: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]:
     """Wall-clock times of ``zone`` → ``(utc_us, local_us)`` as ``dt.replace(tzinfo=zone)`` (fold 0)."""
     utc = np.empty_like(wall)
-    hours, inverse = np.unique(wall // _HOUR_US, return_inverse=True)
-    inverse = inverse.ravel()
+    hours, inverse = _hours_of(wall)
     offsets = np.empty(len(hours), dtype=np.int64)
     odd = []
     for k, h in enumerate(hours.tolist()):
