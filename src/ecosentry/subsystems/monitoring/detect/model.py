@@ -310,8 +310,18 @@ def valid_mask(s: Series) -> np.ndarray:
     if s.valid is not None:
         return ok & s.valid.astype(bool)
     if s.flags:
-        ok &= np.isin(s.flag_array(), list(VALID_FLAGS))
+        ok &= _normal_flags(s)
     return ok
+
+
+def _normal_flags(s: Series) -> np.ndarray:
+    """Records of ``s`` whose flag is ``N``/``S``/none, computed once per series (its flags never change)."""
+    cached = s.__dict__.get("_normal_flags")
+    if cached is None:
+        cached = np.fromiter((not f or f in VALID_FLAGS for f in s.flags), dtype=bool, count=len(s.flags))
+        cached.setflags(write=False)
+        object.__setattr__(s, "_normal_flags", cached)
+    return cached
 
 
 def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | None:

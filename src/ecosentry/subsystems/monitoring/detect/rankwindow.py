@@ -70,7 +70,7 @@ class RankWindows:
             self.zero_sums[lev, 0] = 0.0
             np.cumsum(np.where(is_zero, shifted[cur], 0.0), out=self.zero_sums[lev, 1:])
             self.nz[lev] = int(self.zeros[lev, -1])
-            cur = np.concatenate([cur[is_zero], cur[~is_zero]])
+            cur = cur[np.argsort(~is_zero, kind="stable")]  # zeros first, each side in order (a radix sort)
         #: values in the order of the last level (equal ranks side by side): where a walk ends
         self.last = self.sorted[cur]
 
