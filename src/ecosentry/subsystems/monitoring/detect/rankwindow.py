@@ -151,7 +151,6 @@ def window_stats(x: np.ndarray, a: np.ndarray, b: np.ndarray,
     if q_n == 0:
         empty = np.zeros(0)
         return empty, empty.copy(), empty.copy()
-    n = b - a
     med = median_of(rw, a, b)
     c, mean_ad = _mean_ad(x, rw, a, b, med)
     return med, _mad(rw, a, b, med, c), mean_ad
