@@ -270,10 +270,11 @@ def read_data_columns(
                          or any(p in body for p in (b" ,", b", ", b" \n", b"\n "))):
         return None
     body += b"\n"
-    n = body.count(b"\n")
+    raw = np.frombuffer(body, dtype=np.uint8)
+    n = int(np.count_nonzero(raw == 0x0A))
     # Every row: width - 1 commas (polars refuses a row with more fields than the header; with the total
     # right, none has fewer).
-    if body.count(b",") != n * (width - 1):
+    if int(np.count_nonzero(raw == 0x2C)) != n * (width - 1):
         return None
     import polars as pl  # the detect path only (imported here: start-up of the other commands)
 
@@ -370,12 +371,14 @@ def _parse_times_pl(col, zone: tzinfo) -> tuple[np.ndarray, np.ndarray] | None:
     text = col.str.join("").item()
     mat = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(len(col), size)
 
+    digits = mat - np.uint8(48)  # every digit position holds 0..9 (the pattern above)
+
     def part(a: int, b: int) -> np.ndarray:
-        d = mat[:, a:b].astype(np.int64) - 48
-        out = np.zeros(len(mat), dtype=np.int64)
-        for k in range(b - a):
-            out = out * 10 + d[:, k]
-        return out
+        out = digits[:, a].astype(np.int32)
+        for k in range(a + 1, b):
+            out *= 10
+            out += digits[:, k]
+        return out.astype(np.int64)
 
     year, month, day, hour, minute = part(0, 4), part(5, 7), part(8, 10), part(11, 13), part(14, 16)
     second = part(17, 19) if base == 19 else np.zeros(len(col), dtype=np.int64)
