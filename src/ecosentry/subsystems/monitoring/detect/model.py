@@ -125,10 +125,14 @@ class Series:
         return cls(factor, times, values, flags, **kw)
 
     def flag_array(self) -> np.ndarray:
-        """Flags as an object array (``"N"`` where none)."""
+        """Flags as an object array (``"N"`` where none); a new array each call (built once per series)."""
         if not self.flags:
             return np.full(len(self), "N", dtype=object)
-        return np.array([f or "N" for f in self.flags], dtype=object)
+        cached = self.__dict__.get("_flag_array")
+        if cached is None:
+            cached = np.array([f or "N" for f in self.flags], dtype=object)
+            object.__setattr__(self, "_flag_array", cached)
+        return cached.copy()
 
     def step_seconds(self) -> float:
         """Median spacing in seconds (60 for minute data, 3600 for hourly); 0 for < 2 records."""
