@@ -177,17 +177,30 @@ def window_sigma(x: np.ndarray, a: np.ndarray, b: np.ndarray, mad_scale: float, 
     with np.errstate(invalid="ignore", over="ignore"):
         t = mean_ad_scale * mean_ad / mad_scale * (1.0 - 1e-9) - 4.0 * np.spacing(np.abs(med))
     sure = t > 0
+    tested = np.zeros(len(a), dtype=bool)
+    le_hi, lt_lo = np.zeros(len(a), dtype=np.int64), np.zeros(len(a), dtype=np.int64)
     if sure.any():
         qa, qb, m, tt = a[sure], b[sure], med[sure], t[sure]
         both_a, both_b = np.concatenate([qa, qa]), np.concatenate([qb, qb])
         # values ≤ m + t, minus values < m - t
         cnt, _ = rw.count_below(both_a, both_b, np.concatenate([np.nextafter(m + tt, np.inf), m - tt]), sums=False)
         within = cnt[: len(qa)] - cnt[len(qa) :]
+        le_hi[sure], lt_lo[sure] = cnt[: len(qa)], cnt[len(qa) :]
+        tested = sure.copy()
         sure[sure] = within >= (n[sure] - 1) // 2 + 2
     mad = np.zeros(len(a))
     need = ~sure
     if need.any():
-        mad[need] = _mad(rw, a[need], b[need], med[need], c[need])
+        bracket = None
+        guess = need & tested
+        if guess.any():
+            # the values within the bound are among the q+1 nearest: of those below the median, at least
+            # c - lt_lo; above it at least le_hi - c. A guessed bracket (2 of slack), checked before use.
+            q = (n - 1) // 2
+            lo = np.maximum(np.maximum(0, q + 1 - (n - c)), c - lt_lo - 2)
+            hi = np.minimum(np.minimum(q + 1, c), q + 1 - (le_hi - c) + 2)
+            bracket = (np.where(guess, lo, -1)[need], np.where(guess, hi, -1)[need])
+        mad[need] = _mad(rw, a[need], b[need], med[need], c[need], bracket)
     return med, np.maximum(mad_scale * mad, mean_ad_scale * mean_ad)
 
 
@@ -205,8 +218,13 @@ def _mean_ad(x: np.ndarray, rw: RankWindows, a: np.ndarray, b: np.ndarray,
     return c, np.maximum((total / n).astype(np.float64), 0.0)
 
 
-def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``numpy.median(abs(w - median))`` of each window ``w = x[a:b]``, ``c`` of its values below the median."""
+def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
+         bracket: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``numpy.median(abs(w - median))`` of each window ``w = x[a:b]``, ``c`` of its values below the median.
+
+    ``bracket``: a guessed ``(lo, hi)`` for the bisection per window (``-1``: none); each is checked (the
+    predicate true just below ``lo``, false at ``hi``) and the full range used where it fails.
+    """
     q_n = len(a)
     n = b - a
     # c values below the median: the deviations below it, nearest first, are A_t = |e[c-1-t] - m| (t < c);
@@ -215,6 +233,24 @@ def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.n
     q = (n - 1) // 2  # the q-th smallest deviation (0-based), and the (q+1)-th for an even count
     lo = np.maximum(0, q + 1 - nb)
     hi = np.minimum(q + 1, na)
+    if bracket is not None:
+        g_lo, g_hi = bracket
+        g = (g_lo >= 0) & (g_lo <= g_hi)
+        g_lo, g_hi = np.clip(g_lo, lo, hi), np.clip(g_hi, lo, hi)
+        g &= g_lo <= g_hi
+        # more(i): the q+1 nearest take more than i below the median (A[i] < B[q-i]); the answer is the
+        # smallest i in [lo, hi] where it is false. The guess holds when more(g_lo - 1) and not more(g_hi).
+        i1, i2 = g_lo - 1, g_hi
+        j1, j2 = q + 1 - i1, q + 1 - i2
+        c1 = g & (i1 >= lo) & (i1 < na) & (j1 > 0)
+        c2 = g & (i2 < hi) & (i2 < na) & (j2 > 0)
+        a1, b1, a2, b2 = _devs_at(rw, a, b, med, (np.clip(c - 1 - i1, 0, None), c1), (np.clip(c + j1 - 1, 0, None), c1),
+                                  (np.clip(c - 1 - i2, 0, None), c2), (np.clip(c + j2 - 1, 0, None), c2))
+        ok_lo = (g_lo == lo) | (c1 & (a1 < b1))
+        ok_hi = (g_hi == hi) | ~(c2 & (a2 < b2))
+        use = g & ok_lo & ok_hi
+        lo = np.where(use, g_lo, lo)
+        hi = np.where(use, g_hi, hi)
     # bisection on i = how many of the q+1 smallest deviations lie below the median: the smallest i in
     # [lo, hi] with i == na or j == 0 or A[i] >= B[j-1] (j = q+1-i)
     steps = int(np.max(hi - lo)).bit_length() + 1 if q_n else 0
