@@ -542,7 +542,10 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
     stamps = np.empty(n_hours, dtype="datetime64[s]")
     for k, (h, i) in enumerate(zip(hour[starts].tolist(), first_in.tolist())):
         wall = int(cs.local_us[i])
-        fold = int(_utc_us((_EPOCH + timedelta(microseconds=wall)).replace(tzinfo=cs.zone)) != int(cs.utc_us[i]))
+        off = _fold0_offset(stamps_cache, cs.zone, h)  # the hour's offset when it is one (fold 0)
+        if off is None:
+            off = wall - _utc_us((_EPOCH + timedelta(microseconds=wall)).replace(tzinfo=cs.zone))
+        fold = int(wall - off != int(cs.utc_us[i]))
         key = (h, fold)
         stamp = stamps_cache.get(key)
         if stamp is None:
@@ -559,8 +562,24 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
     )
 
 
+def _fold0_offset(cache: dict, zone: tzinfo, h: int) -> int | None:
+    """UTC offset [µs] of every wall time of clock hour ``h`` read with fold 0, ``None`` when it changes
+    within the hour (cached in ``cache`` under ``("offset", h)``)."""
+    key = ("offset", h)
+    if key in cache:
+        return cache[key]
+    first = (_EPOCH + timedelta(hours=h)).replace(tzinfo=zone)
+    last = (_EPOCH + timedelta(hours=h, microseconds=_HOUR_US - 1)).replace(tzinfo=zone)
+    a, b = first.utcoffset(), last.utcoffset()
+    off = None if a != b or a is None else a // _US
+    cache[key] = off
+    return off
+
+
 def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """``math.fsum`` mean of ``x[ok]`` within each segment ``bounds[k]:bounds[k+1]``; NaN where none."""
+    if not ok.any():
+        return np.full(len(bounds) - 1, np.nan)
     sel = x[ok].tolist()
     cum = np.r_[0, np.cumsum(ok)][bounds].tolist()
     out = np.full(len(bounds) - 1, np.nan)
@@ -579,13 +598,14 @@ def _column_series(cs: ColumnSeries) -> Series:
     keep = np.ones(len(stamps), dtype=bool)
     keep[1:] = stamps[1:] != stamps[:-1]
     idx = order[keep]
-    flags = tuple(cs.flags()[idx].tolist())
+    plain = np.array([f in (None, "N") for f in cs.flag_names], dtype=bool)
+    flags = () if plain[cs.flag_code[idx]].all() else tuple(cs.flags()[idx].tolist())
     zs = cs.zs[idx]
     return Series(
         cs.factor,
         stamps[keep],
         cs.values[idx],
-        flags if any(f not in (None, "N") for f in flags) else (),
+        flags,
         zs=zs if np.isfinite(zs).any() else None,
     )
 
@@ -606,7 +626,9 @@ def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime |
             if last_key is None or hi > last_key:
                 last_key, last = hi, r.time(i_hi)
             if len(r) > 1:
-                steps.append(((hi - lo) / 1_000_000) / (len(np.unique(r.local_us)) - 1 or 1))
+                ordered = np.sort(r.local_us)
+                distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+                steps.append(((hi - lo) / 1_000_000) / (distinct - 1 or 1))
     step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
     step = HOURLY_STEP_MIN_S if step >= HOURLY_STEP_MIN_S else max(step, 1.0)
     return first, last, step

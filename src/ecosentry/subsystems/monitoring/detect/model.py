@@ -125,10 +125,14 @@ class Series:
         return cls(factor, times, values, flags, **kw)
 
     def flag_array(self) -> np.ndarray:
-        """Flags as an object array (``"N"`` where none)."""
+        """Flags as an object array (``"N"`` where none); a new array each call (built once per series)."""
         if not self.flags:
             return np.full(len(self), "N", dtype=object)
-        return np.array([f or "N" for f in self.flags], dtype=object)
+        cached = self.__dict__.get("_flag_array")
+        if cached is None:
+            cached = np.array([f or "N" for f in self.flags], dtype=object)
+            object.__setattr__(self, "_flag_array", cached)
+        return cached.copy()
 
     def step_seconds(self) -> float:
         """Median spacing in seconds (60 for minute data, 3600 for hourly); 0 for < 2 records."""
@@ -310,8 +314,18 @@ def valid_mask(s: Series) -> np.ndarray:
     if s.valid is not None:
         return ok & s.valid.astype(bool)
     if s.flags:
-        ok &= np.isin(s.flag_array(), list(VALID_FLAGS))
+        ok &= _normal_flags(s)
     return ok
+
+
+def _normal_flags(s: Series) -> np.ndarray:
+    """Records of ``s`` whose flag is ``N``/``S``/none, computed once per series (its flags never change)."""
+    cached = s.__dict__.get("_normal_flags")
+    if cached is None:
+        cached = np.fromiter((not f or f in VALID_FLAGS for f in s.flags), dtype=bool, count=len(s.flags))
+        cached.setflags(write=False)
+        object.__setattr__(s, "_normal_flags", cached)
+    return cached
 
 
 def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | None:

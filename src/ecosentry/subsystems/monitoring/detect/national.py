@@ -701,12 +701,17 @@ def _constant_runs(times: np.ndarray, values: np.ndarray, good: np.ndarray, step
         same[1:] = ok[1:] & ok[:-1] & (np.diff(_secs(times)) <= 1.5 * step_s) & (
             np.abs(np.diff(values)) <= tolerance)
     out = []
-    for a, b in _segments(same, times, step_s):
+    segments = _segments(same, times, step_s)
+    if not segments:
+        return out
+    # every run's duration at once; only the long ones become runs (quantised data have many short ones)
+    t = _secs(times)
+    bounds = np.array(segments, dtype=np.int64)
+    seconds = (t[bounds[:, 1]] - t[bounds[:, 0] - 1] + step_s).astype(float)
+    for a, b in bounds[seconds >= min_seconds].tolist():
         first = a - 1
-        seconds = float(_secs(times[b]) - _secs(times[first]) + step_s)
-        if seconds >= min_seconds:
-            out.append(_Run(_dt(times[first]), _dt(times[b]) + timedelta(seconds=step_s),
-                            float(values[first]), b - first + 1, resolution, quantity))
+        out.append(_Run(_dt(times[first]), _dt(times[b]) + timedelta(seconds=step_s),
+                        float(values[first]), b - first + 1, resolution, quantity))
     return out
 
 

@@ -72,6 +72,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime,
     valid_mask,
 )
+from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, window_sigma
 from ecosentry.subsystems.monitoring.detect.settings import StatisticalSettings
 from ecosentry.contracts.catalogue import Rule, register
 
@@ -202,6 +203,7 @@ class StreamScores:
 
 
 def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median and robust σ of each row of ``windows``, one partition per row (the definition)."""
     med = np.median(windows, axis=1)
     dev = np.abs(windows - med[:, None])
     mean_ad = dev.mean(axis=1)
@@ -210,38 +212,69 @@ def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return med, sigma
 
 
-def _prefix_stats(x: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_window_stats` of each prefix ``x[:j]``, ``j`` in ``lengths`` (all ≥ 1), in a few array calls.
+def _baseline_at(x: np.ndarray, window: int, min_history: int,
+                 stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The recomputation rows of :func:`robust_baseline` and the median, robust σ and count at each."""
+    (got,) = _stream_stats([x], window, min_history, stride, ())
+    at = np.arange(0, len(x), stride)
+    return at, got[0], got[1], got[2]
 
-    Each prefix is padded to a common width of its parity with as many ``-inf`` as ``+inf``: the middle
-    order statistics of the padded row are those of the prefix, so the medians are the same numbers
-    ``np.median`` gives the prefix alone. The mean absolute deviation is summed over the prefix itself
-    (numpy's pairwise sum depends on the length), one row at a time.
+
+def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: int,
+                  recent: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
+    """For each series: the baseline median, robust σ and count at its recomputation rows, then the median
+    of the last ``k`` values at each row for each ``k`` of ``recent`` (NaN for the first ``k - 1`` rows).
+
+    All series and windows at once by :func:`~ecosentry.subsystems.monitoring.detect.rankwindow.window_stats`
+    (``O(log n)`` a window; the series laid end to end, each from its own median): the medians and MADs are
+    numpy's bit for bit, the mean absolute deviation to rounding (:func:`_exact_sigma` gives numpy's own where
+    a number is reported).
     """
-    med = np.empty(len(lengths))
-    sigma = np.empty(len(lengths))
-    for parity in (0, 1):
-        rows = np.flatnonzero(lengths % 2 == parity)
-        if not len(rows):
-            continue
-        js = lengths[rows]
-        width = int(js.max())
-        col = np.arange(width)
-        real = col < js[:, None]
-        pad_lo = (col >= js[:, None]) & (col < (js + (width - js) // 2)[:, None])
-        pad_hi = ~real & ~pad_lo
-        m = np.where(real, x[np.minimum(col, len(x) - 1)][None, :], 0.0)
-        m[pad_lo] = -np.inf
-        m[pad_hi] = np.inf
-        mid = np.median(m, axis=1)
-        dev = np.abs(m - mid[:, None])
-        mean_ad = np.array([dev[r : r + 1, :j].mean(axis=1)[0] for r, j in enumerate(js.tolist())])
-        dev[pad_lo] = -np.inf
-        dev[pad_hi] = np.inf
-        mad = np.median(dev, axis=1, overwrite_input=True)
-        med[rows] = mid
-        sigma[rows] = np.maximum(_MAD_TO_SIGMA * mad, _MEAN_AD_TO_SIGMA * mean_ad)
-    return med, sigma
+    lengths = [len(x) for x in xs]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    xcat = np.concatenate([np.asarray(x, dtype=np.float64) for x in xs]) if xs else np.zeros(0)
+    if not len(xcat):
+        return [tuple([np.zeros(0)] * (3 + len(recent))) for _ in xs]
+    centers = np.repeat([float(np.median(x)) if len(x) else 0.0 for x in xs], lengths)
+    rw = RankWindows(xcat, centers)
+    # baseline windows
+    qa, qb, where = [], [], []
+    for o, n in zip(offsets[:-1].tolist(), lengths):
+        at = np.arange(0, n, stride)
+        known = np.flatnonzero(at >= max(min_history, 1))
+        where.append(known)
+        qa.append(o + np.maximum(at[known] - window, 0))
+        qb.append(o + at[known])
+    med, sig = window_sigma(xcat, np.concatenate(qa), np.concatenate(qb), _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA, rw)
+    out = []
+    at_q = 0
+    for s_i, n in enumerate(lengths):
+        at = np.arange(0, n, stride)
+        med_at = np.full(len(at), np.nan)
+        sig_at = np.full(len(at), np.nan)
+        known = where[s_i]
+        med_at[known] = med[at_q : at_q + len(known)]
+        sig_at[known] = sig[at_q : at_q + len(known)]
+        at_q += len(known)
+        out.append([med_at, sig_at, np.minimum(at, window)])
+    for k in recent:  # short windows: sorted whole (numpy.median's two middle values, or its middle one)
+        for s_i, x in enumerate(xs):
+            m = np.full(len(x), np.nan)
+            if k <= len(x):
+                w = np.sort(sliding_window_view(np.asarray(x, dtype=np.float64), k), axis=1)
+                m[k - 1 :] = w[:, k // 2] if k % 2 else (w[:, k // 2 - 1] + w[:, k // 2]) / 2.0
+            out[s_i].append(m)
+    return [tuple(o) for o in out]
+
+
+def _exact_sigma(x: np.ndarray, rows: np.ndarray, window: int, stride: int) -> np.ndarray:
+    """Robust σ of the baseline of each of ``rows`` by the definition (:func:`_window_stats`, one window
+    at a time): the number a finding reports, bit for bit the per-window computation."""
+    out = np.empty(len(rows))
+    for k, i in enumerate(np.asarray(rows).tolist()):
+        j = stride * (i // stride)
+        out[k] = _window_stats(x[None, max(0, j - window) : j])[1][0]
+    return out
 
 
 def robust_baseline(x: np.ndarray, window: int, min_history: int, stride: int = 1,
@@ -262,32 +295,21 @@ def robust_baseline(x: np.ndarray, window: int, min_history: int, stride: int = 
         Rows with fewer past values get ``NaN`` [samples].
     stride : int
         Recompute the baseline every ``stride`` rows [samples].
+    chunk : int
+        Unused (kept for callers of the earlier, per-window computation).
 
     Returns
     -------
     median, sigma, count : numpy.ndarray
-        Baseline median, robust σ (before flooring) and the number of past values used, per row.
+        Baseline median, robust σ (before flooring) and the number of past values used, per row. The
+        median (and the MAD inside σ) are the numbers ``numpy.median`` gives each window, bit for bit; the
+        mean absolute deviation inside σ is exact to rounding (a relative 1e-12), see
+        :func:`~ecosentry.subsystems.monitoring.detect.rankwindow.window_stats`.
     """
+    del chunk
     n = len(x)
     stride = max(int(stride), 1)
-    at = np.arange(0, n, stride)  # recomputation rows
-    med_at = np.full(len(at), np.nan)
-    sig_at = np.full(len(at), np.nan)
-    count_at = np.minimum(at, window)
-    # Growing baseline while fewer than ``window`` values are known.
-    grow = np.flatnonzero((at < window) & (at >= max(min_history, 1)))
-    step = 32  # prefixes padded together: similar lengths, little padding
-    for a in range(0, len(grow), step):
-        part = grow[a : a + step]
-        med_at[part], sig_at[part] = _prefix_stats(x, at[part])
-    full = np.flatnonzero(at >= window)
-    if len(full) and n > window:
-        views = sliding_window_view(x[:-1], window)  # row r = x[r:r+window] → baseline of row r+window
-        starts = at[full] - window
-        for a in range(0, len(full), chunk):
-            m, s = _window_stats(views[starts[a : a + chunk]])
-            med_at[full[a : a + chunk]] = m
-            sig_at[full[a : a + chunk]] = s
+    _, med_at, sig_at, count_at = _baseline_at(np.asarray(x, dtype=np.float64), window, min_history, stride)
     slot = np.arange(n) // stride
     med, sigma, count = med_at[slot], sig_at[slot], count_at[slot]
     sigma[count < min_history] = np.nan
@@ -413,7 +435,7 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
 
 
 def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
-                 times: np.ndarray | None = None) -> StreamScores:
+                 times: np.ndarray | None = None, *, stats: tuple[np.ndarray, ...] | None = None) -> StreamScores:
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -424,6 +446,9 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     cfg : StatisticalSettings or None
     times : numpy.ndarray or None
         ``datetime64`` time of each row; with them (and ``seasonal_z`` set) the seasonal test runs too.
+    stats : tuple or None
+        The baselines and recent medians of the finite values, as :func:`_stream_stats` gives them with
+        ``recent=(shift_samples, variance_samples)`` (several series at once); ``None`` = computed here.
 
     Returns
     -------
@@ -442,42 +467,75 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     scores_full = np.full(len(values), np.nan)
     if n <= cfg.min_history:
         return StreamScores(scores_full, [])
-    med, sig_raw, count = robust_baseline(x, cfg.window, cfg.min_history, cfg.baseline_stride)
-    sigma = np.maximum(sig_raw, cfg.min_sigma_fraction * np.abs(med))
-    sigma = np.where(sigma == 0, np.finfo(float).tiny, sigma)  # a constant baseline: any change is news
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        z_spike = (x - med) / sigma
-        k = max(int(cfg.shift_samples), 1)
-        base_med_k, base_sig_k = _lagged(med, k - 1), _lagged(sigma, k - 1)
-        recent_med = _recent(x, k, lambda w: np.median(w, axis=1))
-        z_shift = (recent_med - base_med_k) / base_sig_k
-        v = max(int(cfg.variance_samples), 2)
-        base_med_v, base_sig_v = _lagged(med, v - 1), _lagged(sigma, v - 1)
-        ratio = _recent(x, v, _spread) / base_sig_v
-        tests = [(np.abs(z_spike), cfg.spike_z, cfg.spike_novelty), (np.abs(z_shift), cfg.shift_z, cfg.shift_novelty),
-                 (ratio, cfg.variance_ratio, cfg.variance_novelty)]
-        if times is not None and cfg.seasonal_z:
+    stride = max(int(cfg.baseline_stride), 1)
+    k = max(int(cfg.shift_samples), 1)
+    v = max(int(cfg.variance_samples), 2)
+    if stats is None:
+        (stats,) = _stream_stats([x], cfg.window, cfg.min_history, stride, (k, v))
+    med_at, sig_at, count_at, recent_med, recent_med_v = stats
+    # the baseline of each row: the one of its recomputation row (robust_baseline)
+    slot = np.arange(n) // stride
+    med, sig_raw, count = med_at[slot], sig_at[slot], count_at[slot]
+    sig_raw[count < cfg.min_history] = np.nan
+    med[count < cfg.min_history] = np.nan
+    # What does not depend on σ: the recent medians and spreads, the seasonal statistic.
+    spread = np.full(n, np.nan)
+    if v <= n:
+        w = sliding_window_view(x, v)
+        spread[v - 1 :] = _MEAN_AD_TO_SIGMA * np.abs(w - recent_med_v[v - 1 :, None]).mean(axis=1)
+    seasonal = yesterday = None
+    if times is not None and cfg.seasonal_z:
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg)
-            tests.append((seasonal, cfg.seasonal_z, cfg.seasonal_novelty))
-    judged = [_novel(np.where(np.isfinite(stat), stat, 0.0), floor, novelty, cfg.window)
-              for stat, floor, novelty in tests]
-    parts = np.vstack([part for part, _ in judged])
-    records = [record for _, record in judged]
-    parts = np.where(np.isfinite(parts), parts, 0.0)
-    score = parts.max(axis=0)
-    score[: cfg.min_history] = np.nan
-    kinds = parts.argmax(axis=0)
-    alarms: list[Alarm] = []
+    # σ of the baselines an alarm reports is recomputed by the definition (bit for bit the per-window
+    # numbers; the fast baseline's mean absolute deviation may differ in its last bits), then the scores
+    # are taken again; a second round only when an alarm moved onto another baseline (never seen).
     # Refractory: ``refractory`` samples or ``refractory_hours``, whichever ends first (times known).
     secs = (np.asarray(times)[ok].astype("datetime64[s]").astype(np.int64)
             if times is not None and cfg.refractory_hours is not None else None)
     quiet_s = None if secs is None else float(cfg.refractory_hours) * 3600.0
-    last = -(10**18)
-    for i in np.flatnonzero(score >= 1.0):
-        if i - last < cfg.refractory and (secs is None or secs[i] - secs[last] < quiet_s):
-            continue
-        last = int(i)
-        kind = ("spike", "level_shift", "variance", "seasonal")[int(kinds[i])]
+    exact_slots: set[int] = set()
+    for _ in range(8):
+        sigma = np.maximum(sig_raw, cfg.min_sigma_fraction * np.abs(med))
+        sigma = np.where(sigma == 0, np.finfo(float).tiny, sigma)  # a constant baseline: any change is news
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            z_spike = (x - med) / sigma
+            base_med_k, base_sig_k = _lagged(med, k - 1), _lagged(sigma, k - 1)
+            z_shift = (recent_med - base_med_k) / base_sig_k
+            base_med_v, base_sig_v = _lagged(med, v - 1), _lagged(sigma, v - 1)
+            ratio = spread / base_sig_v
+            tests = [(np.abs(z_spike), cfg.spike_z, cfg.spike_novelty),
+                     (np.abs(z_shift), cfg.shift_z, cfg.shift_novelty),
+                     (ratio, cfg.variance_ratio, cfg.variance_novelty)]
+            if seasonal is not None:
+                tests.append((seasonal, cfg.seasonal_z, cfg.seasonal_novelty))
+        judged = [_novel(np.where(np.isfinite(stat), stat, 0.0), floor, novelty, cfg.window)
+                  for stat, floor, novelty in tests]
+        parts = np.vstack([part for part, _ in judged])
+        records = [record for _, record in judged]
+        parts = np.where(np.isfinite(parts), parts, 0.0)
+        score = parts.max(axis=0)
+        score[: cfg.min_history] = np.nan
+        kinds = parts.argmax(axis=0)
+        fired: list[tuple[int, str]] = []
+        last = -(10**18)
+        for i in np.flatnonzero(score >= 1.0):
+            if i - last < cfg.refractory and (secs is None or secs[i] - secs[last] < quiet_s):
+                continue
+            last = int(i)
+            fired.append((int(i), ("spike", "level_shift", "variance", "seasonal")[int(kinds[i])]))
+        # the baseline rows each alarm reads σ from
+        need = {i - (k - 1 if kind == "level_shift" else v - 1 if kind == "variance" else 0) for i, kind in fired}
+        need = {r // stride for r in need if r >= 0 and np.isfinite(sig_raw[r])} - exact_slots
+        if not need:
+            break
+        slots = np.array(sorted(need))
+        exact = _exact_sigma(x, slots * stride, cfg.window, stride)
+        for slot, value in zip(slots.tolist(), exact.tolist()):
+            sig_raw[slot * stride : (slot + 1) * stride] = value
+        exact_slots |= need
+    alarms: list[Alarm] = []
+    for i, kind in fired:
         if kind == "spike":
             a = Alarm(int(i), int(i), kind, float(score[i]), float(z_spike[i]), float(x[i]), float(med[i]),
                       float(sigma[i]), int(count[i]))
@@ -660,6 +718,7 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     """
     st: StatisticalSettings = getattr(cfg, "statistical", None) or StatisticalSettings()
     findings: list[Finding] = []
+    analysed: list[tuple[str, Series, np.ndarray, np.ndarray]] = []
     for factor in data.factors():
         s = _series_for(data, factor)
         if s is None:
@@ -667,9 +726,13 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
         ok = valid_mask(s)
         if int(ok.sum()) < st.min_values:
             continue
-        times = s.times[ok]
-        x = s.values[ok]
-        result = score_stream(x, st, times=times)
+        analysed.append((factor, s, s.times[ok], s.values[ok]))
+    # the baselines of every factor of the point in one pass (the order statistics of all their windows)
+    finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
+    stats = _stream_stats(finite, st.window, st.min_history, max(int(st.baseline_stride), 1),
+                          (max(int(st.shift_samples), 1), max(int(st.variance_samples), 2)))
+    for (factor, s, times, x), pre in zip(analysed, stats):
+        result = score_stream(x, st, times=times, stats=pre)
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
         for a in result.alarms:

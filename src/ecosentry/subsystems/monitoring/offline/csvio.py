@@ -19,6 +19,7 @@ Output files are written to a temporary file in the target directory and renamed
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import tempfile
@@ -223,15 +224,13 @@ _US = 1_000_000
 _HOUR_US = 3600 * _US
 _EPOCH = datetime(1970, 1, 1)
 _PRINTABLE = bytes(range(0x20, 0x7F))
-_DELIMITERS = bytes(1 if b in (0x2C, 0x0A) else 0 for b in range(256))
-_NUMBER_BYTES = np.zeros(256, dtype=bool)
-_NUMBER_BYTES[list(b"0123456789.eE+-")] = True
 
 
 def read_data_columns(
     path: Path, zone: tzinfo, *, on_progress: Callable[[int], None] | None = None
 ) -> DataColumns | None:
-    """The data CSV as columns (numpy), or ``None`` when the file needs the row-by-row reader.
+    """The data CSV as columns (numpy arrays; split and parsed by Polars), or ``None`` when the file needs
+    the row-by-row reader.
 
     The same rows and values as :func:`iter_data_rows` for the plain files a logger or an export writes:
     ASCII, no quotes, every row with the header's number of fields, no blank around a field, one time
@@ -271,39 +270,40 @@ def read_data_columns(
                          or any(p in body for p in (b" ,", b", ", b" \n", b"\n "))):
         return None
     body += b"\n"
-    buf = np.frombuffer(body, dtype=np.uint8)
-    delim = np.flatnonzero(np.frombuffer(body.translate(_DELIMITERS), dtype=np.uint8))
-    if len(delim) % width:
+    raw = np.frombuffer(body, dtype=np.uint8)
+    n = int(np.count_nonzero(raw == 0x0A))
+    # Every row: width - 1 commas (polars refuses a row with more fields than the header; with the total
+    # right, none has fewer).
+    if int(np.count_nonzero(raw == 0x2C)) != n * (width - 1):
         return None
-    n = len(delim) // width
-    ends = delim.reshape(n, width)
-    # Every row: width - 1 commas, then the line feed.
-    if body.count(b"\n") != n or not (buf[ends[:, -1]] == 0x0A).all():
+    import polars as pl  # the detect path only (imported here: start-up of the other commands)
+
+    try:
+        frame = pl.read_csv(io.BytesIO(body), has_header=False, new_columns=names, infer_schema=False,
+                            quote_char=None, raise_if_empty=True, truncate_ragged_lines=False)
+    except (pl.exceptions.PolarsError, ValueError, TypeError):
         return None
-    starts = np.empty_like(ends)
-    starts[:, 1:] = ends[:, :-1] + 1
-    starts[0, 0] = 0
-    starts[1:, 0] = ends[:-1, -1] + 1
-    lens = ends - starts
-    nonempty = lens > 0
-    ip, ifa, it, iv = cols["point"], cols["factor"], cols["time"], cols["value"]
-    if not (nonempty[:, ip].all() and nonempty[:, ifa].all()):
+    frame = frame.fill_null("")  # an empty field (null or "" by the polars version): ""
+    if frame.height != n or frame.width != width:
         return None
-    points, point_code = _categories(buf, starts[:, ip], ends[:, ip])
-    factors, factor_code = _categories(buf, starts[:, ifa], ends[:, ifa])
-    times = _parse_times(buf, starts[:, it], ends[:, it], zone)
+    ip, ifa = names[cols["point"]], names[cols["factor"]]
+    if not frame.select((pl.col(ip).str.len_bytes().min() > 0) & (pl.col(ifa).str.len_bytes().min() > 0)).item():
+        return None
+    points, point_code = _categories_pl(frame[ip])
+    factors, factor_code = _categories_pl(frame[ifa])
+    times = _parse_times_pl(frame[names[cols["time"]]], zone)
     if times is None:
         return None
-    values = _parse_numbers(buf, starts[:, iv], ends[:, iv])
+    values = _parse_numbers_pl(frame[names[cols["value"]]])
     if values is None:
         return None
     if "flag" in cols:
-        flag_names, flag_code = _categories(buf, starts[:, cols["flag"]], ends[:, cols["flag"]])
+        flag_names, flag_code = _categories_pl(frame[names[cols["flag"]]])
         flag_names = [f or None for f in flag_names]
     else:
         flag_names, flag_code = [None], np.zeros(n, dtype=np.int64)
     if "zs_value" in cols:
-        zs = _parse_numbers(buf, starts[:, cols["zs_value"]], ends[:, cols["zs_value"]])
+        zs = _parse_numbers_pl(frame[names[cols["zs_value"]]])
         if zs is None:
             return None
     else:
@@ -314,117 +314,112 @@ def read_data_columns(
                        flag_code, zs)
 
 
-def _gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
-    """Fields → ``(n, L)`` uint8 matrix, zero-padded on the right (``L`` = the longest field)."""
-    lens = ends - starts
-    width = max(int(lens.max()) if len(lens) else 0, 1)
-    out = np.empty((len(starts), width), dtype=np.uint8)
-    itype = np.int32 if len(buf) < 2**31 - 2 * width else np.int64
-    col = np.arange(width, dtype=itype)
-    fixed = len(lens) > 0 and int(lens.min()) == width
-    padded = np.concatenate([buf, np.zeros(width, dtype=np.uint8)])
-    for a in range(0, len(starts), chunk):
-        s, ln = starts[a : a + chunk].astype(itype), lens[a : a + chunk]
-        block = padded[s[:, None] + col]
-        if not fixed:
-            block[col >= ln[:, None]] = 0
-        out[a : a + chunk] = block
-    return out
+#: The numbers Python's ``float()`` reads among texts of digits, sign, point and exponent (no ``_``,
+#: ``inf`` or ``nan``), which polars reads to the same double (both round correctly).
+_NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+#: ISO 8601 layouts of :func:`parse_time` the columnar reader takes (one per file, by its length).
+_TIME_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
 
 
-def _categories(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Distinct field texts and each row's index into them (runs of equal text are found first)."""
-    mat = _gather(buf, starts, ends)
-    n = len(mat)
-    head = np.ones(n, dtype=bool)
-    if n > 1:
-        head[1:] = (mat[1:] != mat[:-1]).any(axis=1)
-    run = np.cumsum(head) - 1
-    keys = np.ascontiguousarray(mat[head]).view(f"S{mat.shape[1]}").ravel()
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    names = [u.decode("ascii") for u in uniq.tolist()]
-    return names, inverse.ravel()[run].astype(np.int64)
+def _categories_pl(col) -> tuple[list[str], np.ndarray]:
+    """Distinct texts (sorted by their bytes, as ``numpy.unique``) and each row's index into them."""
+    import polars as pl
+
+    names = col.unique().sort().to_list()
+    codes = col.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
+    return names, codes
 
 
-def _parse_numbers(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+def _parse_numbers_pl(col) -> np.ndarray | None:
     """Finite numbers, ``NaN`` for an empty field; ``None`` when one field is not a plain number."""
-    mat = _gather(buf, starts, ends)
-    present = ends > starts
-    out = np.full(len(mat), np.nan)
-    if not present.any():
+    import polars as pl
+
+    present = col.str.len_bytes() > 0
+    text = col.filter(present)
+    out = np.full(len(col), np.nan)
+    if not len(text):
         return out
-    if not (_NUMBER_BYTES[mat] | (mat == 0)).all():
+    if not text.str.contains(_NUMBER_RE).all():
         return None
-    keys = np.ascontiguousarray(mat[present]).view(f"S{mat.shape[1]}").ravel()
     try:
-        parsed = keys.astype(np.float64)
-    except ValueError:
+        parsed = text.cast(pl.Float64, strict=True).to_numpy()
+    except pl.exceptions.PolarsError:
         return None
     if not np.isfinite(parsed).all():
         return None
-    out[present] = parsed
+    out[present.to_numpy()] = parsed
     return out
 
 
-def _digits(mat: np.ndarray, a: int, b: int) -> np.ndarray:
-    d = mat[:, a:b].astype(np.int64) - 48
-    out = np.zeros(len(mat), dtype=np.int64)
-    for k in range(b - a):
-        out = out * 10 + d[:, k]
-    return out
-
-
-def _parse_times(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                 zone: tzinfo) -> tuple[np.ndarray, np.ndarray] | None:
+def _parse_times_pl(col, zone: tzinfo) -> tuple[np.ndarray, np.ndarray] | None:
     """``(utc_us, local_us)`` of ISO 8601 fields of one layout, as :func:`parse_time`; ``None`` otherwise."""
-    lens = ends - starts
-    if not len(lens) or lens.min() != lens.max():
+    import polars as pl
+
+    if not len(col):
         return None
-    size = int(lens[0])
+    frame = col.rename("t").to_frame()
+    t = pl.col("t")
+    lo, hi, layout = frame.select(t.str.len_bytes().min().alias("lo"), t.str.len_bytes().max().alias("hi"),
+                                  t.str.contains(_TIME_RE).all().alias("layout")).row(0)
+    if lo != hi:
+        return None
+    size = int(lo)
     base = {16: 16, 17: 16, 22: 16, 19: 19, 20: 19, 25: 19}.get(size)
-    if base is None:
+    if base is None or not layout:
         return None
-    mat = _gather(buf, starts, ends)
-    digit = (mat >= 48) & (mat <= 57)
-    digit_cols = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15] + ([17, 18] if base == 19 else [])
-    if not digit[:, digit_cols].all():
-        return None
-    if not ((mat[:, 4] == 45) & (mat[:, 7] == 45) & (mat[:, 13] == 58)).all():
-        return None
-    if not ((mat[:, 10] == 84) | (mat[:, 10] == 32)).all():
-        return None
-    if base == 19 and not (mat[:, 16] == 58).all():
-        return None
-    year, month, day = _digits(mat, 0, 4), _digits(mat, 5, 7), _digits(mat, 8, 10)
-    hour, minute = _digits(mat, 11, 13), _digits(mat, 14, 16)
-    second = _digits(mat, 17, 19) if base == 19 else np.zeros(len(mat), dtype=np.int64)
+    # one fixed-width byte matrix of all the times (checked by the pattern above), digits read by numpy
+    text = col.str.join("").item()
+    mat = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(len(col), size)
+
+    digits = mat - np.uint8(48)  # every digit position holds 0..9 (the pattern above)
+
+    def part(a: int, b: int) -> np.ndarray:
+        out = digits[:, a].astype(np.int32)
+        for k in range(a + 1, b):
+            out *= 10
+            out += digits[:, k]
+        return out.astype(np.int64)
+
+    year, month, day, hour, minute = part(0, 4), part(5, 7), part(8, 10), part(11, 13), part(14, 16)
+    second = part(17, 19) if base == 19 else np.zeros(len(col), dtype=np.int64)
     if (year < 1).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
         return None
     if (hour > 23).any() or (minute > 59).any() or (second > 59).any():
         return None
-    month_start = ((year - 1970) * 12 + (month - 1)).astype("datetime64[M]")
-    days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
-    if (day > days_in_month).any():
+    # months since 1970 → their first day and length, from a table over the file's span of months
+    ym = (year - 1970) * 12 + (month - 1)
+    m_lo, m_hi = int(ym.min()), int(ym.max())
+    table = np.arange(m_lo, m_hi + 2).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    first_day = table[ym - m_lo]
+    if (day > table[ym - m_lo + 1] - first_day).any():
         return None
-    days = month_start.astype("datetime64[D]").astype(np.int64) + (day - 1)
-    wall = ((days * 24 + hour) * 60 + minute) * 60 + second
-    wall = wall * _US
+    days = first_day + (day - 1)
+    wall = (((days * 24 + hour) * 60 + minute) * 60 + second) * _US
     tail = size - base
     if tail == 0:
         return _naive_to_zone(wall, zone)
     if tail == 1:
-        if not (mat[:, base] == 90).all():
-            return None
         return _utc_to_zone(wall, zone)
-    sign = mat[:, base]
-    if not (((sign == 43) | (sign == 45)).all() and digit[:, [base + 1, base + 2, base + 4, base + 5]].all()
-            and (mat[:, base + 3] == 58).all()):
-        return None
-    off_h, off_m = _digits(mat, base + 1, base + 3), _digits(mat, base + 4, base + 6)
+    negative = mat[:, base] == 45
+    off_h, off_m = part(base + 1, base + 3), part(base + 4, base + 6)
     if (off_h > 23).any() or (off_m > 59).any():
         return None
-    offset = (off_h * 60 + off_m) * 60 * _US * np.where(sign == 45, -1, 1)
+    offset = (off_h * 60 + off_m) * 60 * _US * np.where(negative, -1, 1)
     return _utc_to_zone(wall - offset, zone)
+
+
+def _hours_of(us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct clock hours of ``us`` (sorted) and each row's index into them (``numpy.unique`` with
+    ``return_inverse``, by a table over the span when it is short, as a logger's file is)."""
+    h = us // _HOUR_US
+    lo, hi = int(h.min()), int(h.max())
+    if hi - lo > 10_000_000:
+        hours, inverse = np.unique(h, return_inverse=True)
+        return hours, inverse.ravel()
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    present[h - lo] = True
+    slot = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, slot[h - lo]
 
 
 def _zone_offset_us(dt: datetime) -> int:
@@ -435,8 +430,7 @@ def _zone_offset_us(dt: datetime) -> int:
 def _utc_to_zone(utc: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]:
     """Instants → ``(utc_us, local_us)`` with the wall clock of ``dt.astimezone(zone)``."""
     local = np.empty_like(utc)
-    hours, inverse = np.unique(utc // _HOUR_US, return_inverse=True)
-    inverse = inverse.ravel()
+    hours, inverse = _hours_of(utc)
     offsets = np.empty(len(hours), dtype=np.int64)
     odd = []
     for k, h in enumerate(hours.tolist()):
@@ -457,8 +451,7 @@ def _utc_to_zone(utc: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]
 def _naive_to_zone(wall: np.ndarray, zone: tzinfo) -> tuple[np.ndarray, np.ndarray]:
     """Wall-clock times of ``zone`` → ``(utc_us, local_us)`` as ``dt.replace(tzinfo=zone)`` (fold 0)."""
     utc = np.empty_like(wall)
-    hours, inverse = np.unique(wall // _HOUR_US, return_inverse=True)
-    inverse = inverse.ravel()
+    hours, inverse = _hours_of(wall)
     offsets = np.empty(len(hours), dtype=np.int64)
     odd = []
     for k, h in enumerate(hours.tolist()):
