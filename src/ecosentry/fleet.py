@@ -9,7 +9,7 @@ registry through the store, so the importer cannot live in the store (issue 12 i
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -155,6 +155,8 @@ class ImportSummary:
     limits: int = 0
     users: int = 0
     parks: int = 0
+    #: What the subsystems' ``registry_import`` functions stored, by their names.
+    subsystems: dict[str, int] = field(default_factory=dict)
 
 
 def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai",
@@ -279,6 +281,11 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
         for u in fleet.get("users") or []:
             _import_user(conn, u)
             summary.users += 1
+        for sub, store_part in each("registry_import"):
+            try:
+                summary.subsystems.update(store_part(conn, fleet, actor) or {})
+            except ValueError as exc:  # the subsystem's own words, not "structure not understood"
+                raise RegistryError(f"{sub.name}: {exc}") from None
     return summary
 
 

@@ -28,7 +28,8 @@ SUBSYSTEM = Subsystem(
     catalogue=tuple(f"{_M}.{m}" for m in (
         "rules.cn.hourly", "rules.cn.aggregates", "rules.cn.flue_gas", "rules.cn.rates", "rules.cn.exceedance",
         "rules.cn.substitution", "rules.cn.marks", "detect.national", "detect.patterns", "detect.statistical",
-        "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness")),
+        "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness",
+        "rules.vn.reception", "rules.vn.register")),
     api_routers=tuple(f"{_M}.api.{m}:router" for m in ("points", "periods", "marks", "reports", "evidence")),
     pages=tuple(f"{_M}.web.{m}:router" for m in (
         "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home")),
@@ -53,4 +54,5 @@ SUBSYSTEM = Subsystem(
     services=(f"{_M}.service:parts",),
     demo=f"{_M}.simulate.demo:demo",
     limit_seed=f"{_M}.rules.cn.exceedance:load_limit_seed",
+    registry_import=(f"{_M}.store.vn_register:import_register",),
 )

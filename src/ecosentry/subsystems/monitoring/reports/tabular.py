@@ -77,6 +77,8 @@ class Sheet:
     footer: str = ""
     extra_title: str = ""          # heading of ``extra`` (PDF and XLSX, below the table)
     extra: list[str] = field(default_factory=list)
+    notes_title: str = "说明"           # heading of ``notes``
+    page_label: str = "第 {page} 页"    # PDF page number in the footer
 
 
 def _kind(col: SheetColumn, cell: SheetCell) -> SheetColumn:
@@ -170,7 +172,7 @@ def sheet_xlsx(sheet: Sheet) -> bytes:
                 ws.cell(r, c).fill = SUBTOTAL_FILL
         r += 1
     r += 1
-    for heading, texts in ((sheet.extra_title, sheet.extra), ("说明", sheet.notes)):
+    for heading, texts in ((sheet.extra_title, sheet.extra), (sheet.notes_title, sheet.notes)):
         if not texts:
             continue
         ws.cell(r, 1, heading).font = bold
@@ -214,8 +216,8 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
             style.append(("BACKGROUND", (0, y), (-1, y), SUMMARY_BG))
         elif line.kind == "subtotal":
             style.append(("BACKGROUND", (0, y), (-1, y), SUBTOTAL_BG))
-    all_text = "".join([sheet.title, sheet.footer, sheet.extra_title, "说明第页", *sheet.info, *sheet.extra,
-                        *sheet.notes, *("".join(row) for row in data)])
+    all_text = "".join([sheet.title, sheet.footer, sheet.extra_title, sheet.notes_title, sheet.page_label,
+                        "0123456789", *sheet.info, *sheet.extra, *sheet.notes, *("".join(row) for row in data)])
     font = reportlab_font(all_text)
 
     title_style = ParagraphStyle("title", fontName=font, fontSize=15, leading=19, alignment=1, spaceAfter=3)
@@ -251,7 +253,7 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
     story = [para(sheet.title, title_style), *(para(t, info_style) for t in sheet.info), Spacer(1, 3), table]
     if chart_png:
         story += [Spacer(1, 6), Image(io.BytesIO(chart_png), width=avail, height=avail * chart_aspect)]
-    for heading, texts in ((sheet.extra_title, sheet.extra), ("说明", sheet.notes)):
+    for heading, texts in ((sheet.extra_title, sheet.extra), (sheet.notes_title, sheet.notes)):
         if texts:
             story.append(para(heading, h2_style))
             story += [para(t, note_style) for t in texts]
@@ -260,7 +262,7 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
         canvas.saveState()
         canvas.setFont(font, 7)
         canvas.drawString(margin, 6 * mm, sheet.footer or sheet.title)
-        canvas.drawRightString(page_w - margin, 6 * mm, f"第 {doc.page} 页")
+        canvas.drawRightString(page_w - margin, 6 * mm, sheet.page_label.format(page=doc.page))
         canvas.restoreState()
 
     buf = io.BytesIO()
