@@ -32,13 +32,17 @@ SUBSYSTEM = Subsystem(
         "rules.vn.reception", "rules.vn.register")),
     api_routers=tuple(f"{_M}.api.{m}:router" for m in ("points", "periods", "marks", "reports", "evidence")),
     pages=tuple(f"{_M}.web.{m}:router" for m in (
-        "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home")),
+        "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home",
+        "vn_desk")),
     menu=(
         MenuEntry("/dashboard", N_("Overview"), group="main", order=10),
         MenuEntry("/", N_("Enterprises"), group="main", order=30),
         MenuEntry("/marks", N_("Marks"), group="main", order=50),
         MenuEntry("/reports", N_("Reports"), group="main", order=60),
         MenuEntry("/public", N_("Public data"), order=80, public=True),
+        MenuEntry("/vn/reception", N_("Reception"), group="main", order=35, country="vn"),
+        MenuEntry("/vn/register", N_("Connection register"), order=36, country="vn"),
+        MenuEntry("/vn/forwarding", N_("Forwarding to MONRE"), permission="alarms.act", order=37, country="vn"),
     ),
     templates=f"{_M}.web",
     page_context=(f"{_M}.web.context:page_words",),

@@ -63,19 +63,22 @@ def stations(conn: Connection, point_scope, *, vn_only: bool = True) -> list[Sta
             for x in conn.execute(q)]
 
 
-def first_files(conn: Connection, point_ids: Iterable[int]) -> dict[int, tuple[datetime | None, datetime | None]]:
-    """Point → (first file received, whatever became of it; first accepted file), receive times (UTC)."""
+def first_files(conn: Connection, point_ids: Iterable[int]) -> dict[int, tuple[datetime | None, datetime | None,
+                                                                             datetime | None]]:
+    """Point → (first file received, whatever became of it; first accepted file received; earliest measurement
+    time of an accepted file), all UTC. The last is when the station's data begin (a logger that back-fills its
+    buffer on connection sends measurements from before the first receipt)."""
     ids = list(point_ids)
     if not ids:
         return {}
-    out: dict[int, list] = {pid: [None, None] for pid in ids}
+    out: dict[int, list] = {pid: [None, None, None] for pid in ids}
     for pid, t in conn.execute(select(f_.c.point_id, func.min(f_.c.received_at)).where(f_.c.point_id.in_(ids))
                                .group_by(f_.c.point_id)):
         out[pid][0] = t
-    for pid, t in conn.execute(select(f_.c.point_id, func.min(f_.c.received_at))
-                               .where(f_.c.point_id.in_(ids), f_.c.status == "accepted").group_by(f_.c.point_id)):
-        out[pid][1] = t
-    return {k: (v[0], v[1]) for k, v in out.items()}
+    for pid, t, m in conn.execute(select(f_.c.point_id, func.min(f_.c.received_at), func.min(f_.c.file_time))
+                                  .where(f_.c.point_id.in_(ids), f_.c.status == "accepted").group_by(f_.c.point_id)):
+        out[pid][1], out[pid][2] = t, m
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
 
 
 def due_before(now: datetime, interval_min: int, late_after_minutes: float = 5.0) -> datetime:
@@ -105,7 +108,8 @@ def _files(conn: Connection, point_ids: list[int], t0: datetime, t1: datetime) -
 def station_receptions(conn: Connection, sts: list[Station], days: list[date], now: datetime, *,
                        late_after_minutes: float = 5.0) -> dict[int, list[DayReception]]:
     """Point → its reception of each day in ``days`` (local days of the station's zone), expected slots clipped
-    to the station's connection (``connected_at``, else its first file) and to what is due at ``now``."""
+    to the station's connection (``connected_at``; else the earliest measurement it sent, else its first file
+    received) and to what is due at ``now``."""
     if not sts or not days:
         return {st.point_id: [] for st in sts}
     t0 = min(day_bounds(min(days), st.tz)[0] for st in sts)
@@ -114,7 +118,8 @@ def station_receptions(conn: Connection, sts: list[Station], days: list[date], n
     first = first_files(conn, [st.point_id for st in sts])
     out = {}
     for st in sts:
-        since = st.connected_at or first.get(st.point_id, (None, None))[0]
+        got = first.get(st.point_id, (None, None, None))
+        since = st.connected_at or got[2] or got[0]
         if since is None:  # never connected, never sent: nothing is owed yet, nothing counted
             since = now
         out[st.point_id] = [station_day(files[st.point_id], d, tz=st.tz, interval_min=st.interval_min, since=since,

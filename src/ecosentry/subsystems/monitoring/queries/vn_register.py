@@ -67,7 +67,7 @@ def register(conn: Connection, point_scope, enterprise_scope, now: datetime, *,
         cat = category(fr["category"])
         pairs = []
         for x in by_ent.get(fr["enterprise_id"], []):
-            ff, fa = first.get(x.point_id, (None, None))
+            ff, fa, _measured = first.get(x.point_id, (None, None, None))
             steps = station_steps(x.point_id, cat=cat, obliged_from=fr["obliged_from"], deadline=fr["deadline"],
                                   installed_on=installed.get(x.point_id, (None, None))[0],
                                   connected_on=_local_day(x.connected_at, x.tz), first_file=_local_day(ff, x.tz),

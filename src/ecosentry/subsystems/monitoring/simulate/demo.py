@@ -9,6 +9,7 @@ from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
 from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
 from ecosentry.subsystems.monitoring.simulate.profiles import Episode
 from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
+from ecosentry.subsystems.monitoring.simulate.vn_register_seed import seed_register
 from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet
 from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
 
@@ -52,7 +53,7 @@ def staged_violations(fleet: dict, now: datetime, backfill_hours: float) -> dict
 
 
 def _vn(o: DemoOptions) -> DemoPlan:
-    fleet = demo_vn_fleet(o.size)
+    fleet = seed_register(demo_vn_fleet(o.size))
     province = next(r["code"] for r in fleet["regions"] if r.get("level") == "province")
     fleet["users"] = [
         {"username": "admin", "role": "admin", "display_name": "Quản trị", "password": DEMO_PASSWORD, "locale": "vi"},
