@@ -145,7 +145,7 @@ def _num(v: str | None, line: int) -> float | None:
         raise RegistryError(f"CSV line {line}: {v!r} is not a number") from None
 
 
-@dataclass
+@dataclass(repr=False)
 class ImportSummary:
     regions: int = 0
     enterprises: int = 0
@@ -155,8 +155,14 @@ class ImportSummary:
     limits: int = 0
     users: int = 0
     parks: int = 0
-    #: What the subsystems' ``registry_import`` functions stored, by their names.
-    subsystems: dict[str, int] = field(default_factory=dict)
+    #: What the subsystems' ``registry_import`` functions stored, by their names (shown when not empty).
+    subsystems: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        core = ", ".join(f"{k}={getattr(self, k)}" for k in ("regions", "enterprises", "outlets", "points",
+                                                            "point_factors", "limits", "users", "parks"))
+        more = "".join(f", {k}={v}" for k, v in self.subsystems.items())
+        return f"ImportSummary({core}{more})"
 
 
 def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai",

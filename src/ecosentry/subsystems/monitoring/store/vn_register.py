@@ -120,7 +120,8 @@ def import_register(conn: Connection, fleet: dict, actor: str | None) -> dict[st
     """The registry import's part for the register (called inside its transaction, after the core rows).
 
     An enterprise may carry ``vn_register: {category, district, industrial_zone, obliged_from, deadline}`` and
-    a point ``installed_on: YYYY-MM-DD``; entries without them are left as they are. Returns the counts.
+    a point ``installed_on: YYYY-MM-DD``; entries without them are left as they are. Returns the counts that
+    are not zero.
     """
     n_fac = n_st = 0
     for e in fleet.get("enterprises") or []:
@@ -140,4 +141,4 @@ def import_register(conn: Connection, fleet: dict, actor: str | None) -> dict[st
                     pid = conn.scalar(select(s.points.c.id).where(s.points.c.mn == str(p["mn"])))
                     set_installed_in(conn, pid, p["installed_on"], actor)
                     n_st += 1
-    return {"vn_register_facilities": n_fac, "vn_register_stations": n_st}
+    return {k: v for k, v in (("vn_register_facilities", n_fac), ("vn_register_stations", n_st)) if v}
