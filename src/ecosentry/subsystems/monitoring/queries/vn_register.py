@@ -61,7 +61,7 @@ def register(conn: Connection, point_scope, enterprise_scope, now: datetime, *,
         today = today_by_tz.setdefault(x.tz, now.astimezone(ZoneInfo(x.tz)).date())
         days = [today - timedelta(days=k) for k in range(st.window_days - 1, -1, -1)]
         rec = station_receptions(conn, [x], days, now, late_after_minutes=late_after_minutes)[x.point_id]
-        recent[x.point_id] = [(d.day, d.covered, d.expected) for d in rec]
+        recent[x.point_id] = [(d.day, d.expected - d.missing, d.expected) for d in rec]
     out = []
     for fr in facs:
         cat = category(fr["category"])

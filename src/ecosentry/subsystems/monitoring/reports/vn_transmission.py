@@ -138,7 +138,7 @@ def transmission_sheet(report: TransmissionReport, _: Callable[[str], str] = _id
         head = f"{g['district'] or _('No district')} · {g['industrial_zone'] or _('Outside industrial zones')}"
         for f, days in g["facilities"]:
             cat = CATEGORIES[f.category]
-            extra.append(f"{head}: {f.name} ({cat.article}) — {_('deadline')} {fmt_date(f.steps.deadline)}, "
+            extra.append(f"{head}: {f.name} ({_(cat.article)}) — {_('deadline')} {fmt_date(f.steps.deadline)}, "
                          f"{days} {_('days late')}")
     title = _("Provincial report on the reception of automatic monitoring data")
     return Sheet(title, _("Transmission"), info, cols, lines, report.notes,

@@ -18,7 +18,9 @@ Counting rules (platform choices, tag "ours"; the Circular gives no formula)
   (earliest receive time), as **on time** (delay ≤ 5 min), **late** (> 5 min, Art. 39) or **back-filled**
   (later than the back-fill threshold, sent from the logger's 60-day buffer; ``backfill`` in the file log).
   on_time + late + backfilled = covered.
-* **Missing** = expected − covered slots (covered slots outside the expected window are not subtracted).
+* **Missing** = expected slots without an accepted file. A covered slot outside the expected window (before
+  the connection, or not yet due: a file that came early) is counted as on time / late / back-filled but not
+  as expected, so covered may exceed expected − missing.
 * **Duplicates**: files received again with the same name and content (status ``duplicate``) plus further
   accepted files for a slot already covered (another name, same 5 minutes).
 * **Conflicts**: a file of the same name with other content than the one accepted (reason ``conflict``; the
@@ -26,10 +28,11 @@ Counting rules (platform choices, tag "ours"; the Circular gives no formula)
 * **Rejected**: every other refused or quarantined file (bad name, bad line, too old, from the future,
   unknown station ...), with its reason.
 * **Unmapped lines**: lines of accepted files that became no reading (parameter or unit not mapped).
-* **Completeness** = covered / expected (``None`` when nothing is expected yet).
+* **Completeness** = expected slots with an accepted file / expected slots (``None`` when nothing is expected
+  yet).
 
 .. math:: N_{exp} = \frac{24 \cdot 60}{\Delta t}, \qquad
-          \text{completeness} = \frac{N_{on\,time} + N_{late} + N_{backfilled}}{N_{exp}}
+          \text{completeness} = \frac{N_{exp} - N_{missing}}{N_{exp}}
 
 References
 ----------
@@ -109,8 +112,8 @@ class DayReception:
 
     @property
     def completeness(self) -> float | None:
-        """Covered / expected slots (a fraction); ``None`` when none is expected."""
-        return min(1.0, self.covered / self.expected) if self.expected else None
+        """Expected slots with an accepted file / expected slots (a fraction); ``None`` when none is expected."""
+        return (self.expected - self.missing) / self.expected if self.expected else None
 
 
 def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
@@ -213,7 +216,7 @@ def station_day(files: Iterable[ReceivedFile], day: date, *, tz: str, interval_m
 
 def sum_receptions(days: Iterable[DayReception]) -> DayReception | None:
     """The counts of several station-days added up (a station over a period, a district, the province); the
-    completeness is then covered / expected of the sums, never an average of percentages."""
+    completeness is then that of the sums (expected − missing) / expected, never an average of percentages."""
     days = list(days)
     if not days:
         return None
@@ -239,6 +242,6 @@ def rank_by_completeness(rows: Iterable[tuple[object, DayReception | None]]) -> 
 
 register(Rule(RULE_RECEPTION, None,
               "Per station per local day: expected slots, on time, late (> 5 min), back-filled, missing, rejected "
-              "(with reasons), duplicates, conflicts, unmapped lines and completeness = covered / expected.",
+              "(with reasons), duplicates, conflicts, unmapped lines and completeness = (expected − missing) / expected.",
               "Circular 10/2021/TT-BTNMT Art. 39; china-vietnam-rules.md §7.2; subsystems.md §7 req. 32–34; "
               "counting rules: platform choice", "ecosentry.subsystems.monitoring.rules.vn.reception", "S/ours"))

@@ -68,21 +68,21 @@ class Category:
     """One Decree 08 category of obliged facility."""
 
     code: str
-    article: str
+    article: str     # English message id (Decree 08's article)
     medium: str      # water | gas
     label: str       # English message id (translated on the pages)
     obliged: bool = True
 
 
 CATEGORIES: dict[str, Category] = {c.code: c for c in (
-    Category("art97-iz", "Art. 97(1)", "water",
+    Category("art97-iz", N_("Art. 97(1)"), "water",
              N_("Industrial zone or cluster: central wastewater treatment discharging to the environment")),
-    Category("art97-risk-200", "Art. 97(1)", "water",
+    Category("art97-risk-200", N_("Art. 97(1)"), "water",
              N_("Pollution-risk sector (Appendix II), wastewater 200 to under 500 m³/day")),
-    Category("art97-risk-500", "Art. 97(1)", "water", N_("Pollution-risk sector (Appendix II), wastewater ≥ 500 m³/day")),
-    Category("art97-other-500", "Art. 97(1)", "water", N_("Other sector, wastewater 500 to under 1,000 m³/day")),
-    Category("art97-other-1000", "Art. 97(1)", "water", N_("Other sector, wastewater ≥ 1,000 m³/day")),
-    Category("art98", "Art. 98", "gas", N_("Exhaust gas source by type and flow (Appendix XXIX)")),
+    Category("art97-risk-500", N_("Art. 97(1)"), "water", N_("Pollution-risk sector (Appendix II), wastewater ≥ 500 m³/day")),
+    Category("art97-other-500", N_("Art. 97(1)"), "water", N_("Other sector, wastewater 500 to under 1,000 m³/day")),
+    Category("art97-other-1000", N_("Art. 97(1)"), "water", N_("Other sector, wastewater ≥ 1,000 m³/day")),
+    Category("art98", N_("Art. 98"), "gas", N_("Exhaust gas source by type and flow (Appendix XXIX)")),
     Category("not-obliged", "—", "", N_("Not obliged (registered voluntarily)"), obliged=False),
 )}
 
@@ -193,7 +193,7 @@ def station_steps(point_id: int, *, cat: Category, obliged_from: date | None, de
         ``points.connected_at`` as a local day (the registry's connection date).
     first_file, first_accepted : date or None
         Local days of the first file received and of the first accepted file.
-    recent_days : sequence of (day, covered, expected)
+    recent_days : sequence of (day, expected slots covered, expected slots)
         The last days' reception, oldest first (:mod:`.reception`); the last ``window_days`` are used.
     settings : RegisterSettings, optional
     """
