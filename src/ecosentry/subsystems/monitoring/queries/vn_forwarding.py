@@ -76,7 +76,7 @@ def failures(conn: Connection, target_id: int, point_scope, *, limit: int = 50) 
     return [dict(r) for r in rows]
 
 
-def items(conn: Connection, target_id: int, point_scope, *, status: str | None = None, limit: int = 100) -> list[dict]:
+def items(conn: Connection, target_id: int, point_scope, *, status: str | None = None, limit: int = 30) -> list[dict]:
     """A target's items (newest first), optionally of one status (``pending`` | ``failed`` | ``delivered``)."""
     cond = [q_.c.target_id == target_id, point_scope]
     if status:

@@ -3,12 +3,15 @@ Vietnamese DONRE platform whose stations upload Circular 10/2021 files over FTP 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
 from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
 from ecosentry.subsystems.monitoring.simulate.profiles import Episode
 from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
+from ecosentry.subsystems.monitoring.simulate.vn_monre import run_monre
 from ecosentry.subsystems.monitoring.simulate.vn_register_seed import seed_register
 from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet
 from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
@@ -64,8 +67,10 @@ def _vn(o: DemoOptions) -> DemoPlan:
         e["published"] = True
 
     async def run(svc, stop) -> None:
+        monre = asyncio.create_task(run_monre(svc.engine, Path(o.data_dir) / "monre", stop))  # MONRE, down at times
         await run_vn_stations(fleet, "127.0.0.1", svc.ftp_port, stop=stop, backfill_hours=o.backfill_hours,
                               late_share=0.05, malformed_share=0.02)
+        await monre
 
     return DemoPlan(
         fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
