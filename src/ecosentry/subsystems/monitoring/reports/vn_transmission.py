@@ -127,10 +127,11 @@ def transmission_sheet(report: TransmissionReport, _: Callable[[str], str] = _id
                             SheetCell(""), *counts(report.total), SheetCell(ex_h), SheetCell(ex_d)], "summary"))
     period = f"{fmt_date(report.start_day)} – {fmt_date(report.end_day)}"
     n_fac = len({r.station.enterprise_id for r in report.rows})
-    info = [f"{_('Province')}: {report.province}    {_('Period')}: {period}",
-            f"{_('Facilities')}: {n_fac}    {_('Stations')}: {len(report.rows)}"
-            + (f"    {_('District')}: {report.district}" if report.district else "")
-            + (f"    {_('Industrial zone')}: {report.industrial_zone}" if report.industrial_zone else ""),
+    gap = "　　"  # the tabular PDF's separator of the parts of an information line
+    info = [f"{_('Province')}: {report.province}{gap}{_('Period')}: {period}",
+            f"{_('Facilities')}: {n_fac}{gap}{_('Stations')}: {len(report.rows)}"
+            + (f"{gap}{_('District')}: {report.district}" if report.district else "")
+            + (f"{gap}{_('Industrial zone')}: {report.industrial_zone}" if report.industrial_zone else ""),
             _("Circular 10/2021/TT-BTNMT Art. 39: one file per measurement, within 5 minutes; completeness = "
               "slots with an accepted file / expected slots.")]
     extra = []
@@ -144,7 +145,7 @@ def transmission_sheet(report: TransmissionReport, _: Callable[[str], str] = _id
     return Sheet(title, _("Transmission"), info, cols, lines, report.notes,
                  footer=f"{title} · {report.province} · {period}",
                  extra_title=_("Facilities late against the Decree 08/2022 deadline") if extra else "",
-                 extra=extra, notes_title=_("Notes"), page_label=_("Page {page}"))
+                 extra=extra, notes_title=_("Notes"), page_label=_("Page {page}"), wrap_text=True)
 
 
 def transmission_xlsx(report: TransmissionReport, _: Callable[[str], str] = _identity,
