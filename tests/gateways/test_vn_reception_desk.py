@@ -134,6 +134,7 @@ def test_the_desk_pages_show_the_counts_and_any_file_with_its_bytes(day_sent, tm
         for what in ("expected", "on_time", "late", "backfilled", "missing", "rejected", "duplicates", "conflicts",
                      "unmapped_lines"):
             assert f'<div data-count="{what}"><b>{HAND[what]}</b>' in page.text, what
+        assert 'id="missing-slots"' in page.text and ">03:00<" in page.text   # the malformed 03:00 left a gap
         summary = client.get(f"/vn/reception?day={day.isoformat()}", headers=donre)
         assert summary.status_code == 200 and WATER in summary.text
         with engine.connect() as conn:

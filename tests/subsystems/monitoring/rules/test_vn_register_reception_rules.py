@@ -84,6 +84,7 @@ def test_station_day_counts_on_a_small_hourly_day():
     assert (rec.expected, rec.on_time, rec.late, rec.backfilled, rec.missing) == (24, 2, 1, 1, 20)
     assert (rec.rejected, rec.duplicates, rec.conflicts, rec.unmapped_lines, rec.files) == (1, 2, 1, 2, 8)
     assert rec.reasons == {"bad_value": 1} and rec.completeness == pytest.approx(4 / 24)
+    assert [t.hour for t in rec.missing_slots] == [h - 7 if h >= 7 else h + 17 for h in range(3, 23)]
     # the slots owed: from the connection at 10:00 local, only those due by 12:30 local → 10:00, 11:00, 12:00
     since = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
     due = datetime(2026, 12, 1, 5, 30, tzinfo=timezone.utc)

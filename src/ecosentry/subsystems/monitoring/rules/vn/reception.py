@@ -103,6 +103,8 @@ class DayReception:
     unmapped_lines: int = 0
     files: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    #: Start (UTC) of each missing slot, in order (not kept by :func:`sum_receptions`).
+    missing_slots: list[datetime] = field(default_factory=list)
     rule: str = RULE_RECEPTION
 
     @property
@@ -177,7 +179,6 @@ def station_day(files: Iterable[ReceivedFile], day: date, *, tz: str, interval_m
     """
     z = ZoneInfo(tz)
     slots = expected_slots(day, tz, interval_min, since=since, due_before=due_before)
-    expected_set = set(slots)
     step = timedelta(minutes=interval_min)
     start, _ = day_bounds(day, tz)
     out = DayReception(day, interval_min, len(slots))
@@ -209,7 +210,8 @@ def station_day(files: Iterable[ReceivedFile], day: date, *, tz: str, interval_m
             out.late += 1
         else:
             out.on_time += 1
-    out.missing = len(expected_set - set(first_of_slot))
+    out.missing_slots = [t for t in slots if t not in first_of_slot]
+    out.missing = len(out.missing_slots)
     out.reasons = dict(reasons)
     return out
 
