@@ -34,6 +34,7 @@ from ecosentry.subsystems.monitoring.rules.vn.register import CATEGORIES, STEP_L
 from ecosentry.subsystems.monitoring.store.vn_register import RegisterError, set_facility, set_installed
 from ecosentry.web.forms import FormError, check_csrf, denied_page, error_text, gate, not_found, see_other, work_render
 from ecosentry.web.i18n import translations
+from ecosentry.web.templating import page_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -332,10 +333,8 @@ def transmission_report(request: Request):
         return denied_page(request, "Choose a period of at most 93 days, the first day before the last.",
                            status_code=422)
     fmt = q.get("format") if q.get("format") in ("xlsx", "pdf") else "xlsx"
-    lang = request.cookies.get("lang") or principal.locale or "vi"
-    from ecosentry.web.templating import page_context  # the page's language and date format
-    ctx = page_context(request)
-    tr = translations(ctx["lang"] if ctx.get("lang") else lang)
+    ctx = page_context(request)  # the reader's language and date format, as on the pages
+    tr = translations(ctx["lang"])
     with request.app.state.engine.connect() as conn:
         province = _province_name(conn, principal)
     report = build_transmission_report(
