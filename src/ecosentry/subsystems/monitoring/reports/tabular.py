@@ -78,7 +78,7 @@ class Sheet:
     extra_title: str = ""          # heading of ``extra`` (PDF and XLSX, below the table)
     extra: list[str] = field(default_factory=list)
     notes_title: str = "说明"           # heading of ``notes``
-    page_label: str = "第 {page} 页"    # PDF page number in the footer
+    page_format: str = "第 {page} 页"    # PDF page number in the footer
     wrap_text: bool = False             # PDF: long texts (headers, text columns) wrap in their cells
 
 
@@ -217,7 +217,7 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
             style.append(("BACKGROUND", (0, y), (-1, y), SUMMARY_BG))
         elif line.kind == "subtotal":
             style.append(("BACKGROUND", (0, y), (-1, y), SUBTOTAL_BG))
-    all_text = "".join([sheet.title, sheet.footer, sheet.extra_title, sheet.notes_title, sheet.page_label,
+    all_text = "".join([sheet.title, sheet.footer, sheet.extra_title, sheet.notes_title, sheet.page_format,
                         "0123456789", *sheet.info, *sheet.extra, *sheet.notes, *("".join(row) for row in data)])
     font = reportlab_font(all_text)
 
@@ -272,7 +272,7 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
         canvas.saveState()
         canvas.setFont(font, 7)
         canvas.drawString(margin, 6 * mm, sheet.footer or sheet.title)
-        canvas.drawRightString(page_w - margin, 6 * mm, sheet.page_label.format(page=doc.page))
+        canvas.drawRightString(page_w - margin, 6 * mm, sheet.page_format.format(page=doc.page))
         canvas.restoreState()
 
     buf = io.BytesIO()

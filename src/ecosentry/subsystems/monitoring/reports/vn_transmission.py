@@ -145,7 +145,7 @@ def transmission_sheet(report: TransmissionReport, _: Callable[[str], str] = _id
     return Sheet(title, _("Transmission"), info, cols, lines, report.notes,
                  footer=f"{title} · {report.province} · {period}",
                  extra_title=_("Facilities late against the Decree 08/2022 deadline") if extra else "",
-                 extra=extra, notes_title=_("Notes"), page_label=_("Page {page}"), wrap_text=True)
+                 extra=extra, notes_title=_("Notes"), page_format=_("Page {page}"), wrap_text=True)
 
 
 def transmission_xlsx(report: TransmissionReport, _: Callable[[str], str] = _identity,
