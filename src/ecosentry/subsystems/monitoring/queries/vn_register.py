@@ -55,13 +55,15 @@ def register(conn: Connection, point_scope, enterprise_scope, now: datetime, *,
         select(ms.vn_register_stations.c.point_id, ms.vn_register_stations.c.installed_on,
                ms.vn_register_stations.c.note).where(ms.vn_register_stations.c.point_id.in_([x.point_id for x in sts])))}
     first = first_files(conn, [x.point_id for x in sts])
-    today_by_tz: dict[str, date] = {}
     recent: dict[int, list] = {}
+    by_tz: dict[str, list[Station]] = defaultdict(list)
     for x in sts:
-        today = today_by_tz.setdefault(x.tz, now.astimezone(ZoneInfo(x.tz)).date())
+        by_tz[x.tz].append(x)
+    for tz, group in by_tz.items():  # one read of the file log per zone (the last window_days local days)
+        today = now.astimezone(ZoneInfo(tz)).date()
         days = [today - timedelta(days=k) for k in range(st.window_days - 1, -1, -1)]
-        rec = station_receptions(conn, [x], days, now, late_after_minutes=late_after_minutes)[x.point_id]
-        recent[x.point_id] = [(d.day, d.expected - d.missing, d.expected) for d in rec]
+        for pid, rec in station_receptions(conn, group, days, now, late_after_minutes=late_after_minutes).items():
+            recent[pid] = [(d.day, d.expected - d.missing, d.expected) for d in rec]
     out = []
     for fr in facs:
         cat = category(fr["category"])
