@@ -49,7 +49,7 @@ PACKAGES = tuple(f"ecosentry.subsystems.{d.name}" for d in sorted(SUBSYSTEMS_DIR
                  if (d / "__init__.py").is_file()) + ("example_noise",)
 #: Fields holding ``"module:attribute"`` references, and those holding a module or package name.
 ATTRIBUTE_FIELDS = ("sinks", "api_routers", "pages", "page_context", "alarm_links", "alarm_context", "cli",
-                    "settings", "services", "demo", "limit_seed")
+                    "settings", "services", "demo", "limit_seed", "registry_import")
 MODULE_FIELDS = ("schema", "migrations", "templates", "locale", "catalogue")
 
 

@@ -9,7 +9,7 @@ registry through the store, so the importer cannot live in the store (issue 12 i
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,7 @@ def _num(v: str | None, line: int) -> float | None:
         raise RegistryError(f"CSV line {line}: {v!r} is not a number") from None
 
 
-@dataclass
+@dataclass(repr=False)
 class ImportSummary:
     regions: int = 0
     enterprises: int = 0
@@ -155,6 +155,14 @@ class ImportSummary:
     limits: int = 0
     users: int = 0
     parks: int = 0
+    #: What the subsystems' ``registry_import`` functions stored, by their names (shown when not empty).
+    subsystems: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        core = ", ".join(f"{k}={getattr(self, k)}" for k in ("regions", "enterprises", "outlets", "points",
+                                                            "point_factors", "limits", "users", "parks"))
+        more = "".join(f", {k}={v}" for k, v in self.subsystems.items())
+        return f"ImportSummary({core}{more})"
 
 
 def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "Asia/Shanghai",
@@ -279,6 +287,11 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
         for u in fleet.get("users") or []:
             _import_user(conn, u)
             summary.users += 1
+        for sub, store_part in each("registry_import"):
+            try:
+                summary.subsystems.update(store_part(conn, fleet, actor) or {})
+            except ValueError as exc:  # the subsystem's own words, not "structure not understood"
+                raise RegistryError(f"{sub.name}: {exc}") from None
     return summary
 
 

@@ -31,6 +31,9 @@ field                     used by
 ``demo``                  ``ecosentry demo``: a function ``(DemoOptions) -> DemoPlan | None``
 ``locale``                i18n: a package whose ``locale/`` folder holds more ``messages.po`` catalogues
 ``limit_seed``            registry import: a function returning the seeded limit rows (``seed:`` in a fleet)
+``registry_import``       registry import: functions ``(conn, fleet, actor) -> dict[str, int]`` storing the
+                          subsystem's own keys of a fleet file, inside the import's transaction (after the
+                          core's rows); a ``ValueError`` refuses the whole import with its message
 ========================  =====================================================================================
 """
 
@@ -57,6 +60,8 @@ class MenuEntry:
     order: int = 100
     #: Shown to the anonymous public too (else to logged-in users only).
     public: bool = False
+    #: Shown only in a deployment of this country (``vn``: the Vietnamese desk pages); None = everywhere.
+    country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,7 @@ class Subsystem:
     demo: Ref | None = None
     locale: str | None = None
     limit_seed: Ref | None = None
+    registry_import: tuple[Ref, ...] = ()
 
 
 class Part(Protocol):

@@ -44,13 +44,31 @@ CORE_MENU = (
 )
 
 
-def navigation(principal) -> dict[str, list[MenuEntry]]:
-    """The menu entries the principal may follow, by group, in order."""
+#: Time zones of a Vietnamese deployment (``ecosentry demo --country vn`` sets ``default_tz`` to the first).
+VN_ZONES = frozenset({"Asia/Ho_Chi_Minh", "Asia/Saigon"})
+
+
+def deployment_country(settings) -> str:
+    """``vn`` when the deployment is Vietnamese (its display zone is Vietnam's, its default language
+    Vietnamese, or it receives station files by FTP, Circular 10/2021's transport), else ``cn``."""
+    if settings is None:
+        return "cn"
+    if getattr(settings, "default_tz", None) in VN_ZONES or getattr(settings, "default_locale", None) == "vi" \
+            or getattr(settings, "ftp_enabled", False):
+        return "vn"
+    return "cn"
+
+
+def navigation(principal, country: str | None = None) -> dict[str, list[MenuEntry]]:
+    """The menu entries the principal may follow, by group, in order; an entry of another country than the
+    deployment's (``country``) is left out."""
     entries = sorted((*CORE_MENU, *menu_entries()), key=lambda e: (e.order, e.path))
     out: dict[str, list[MenuEntry]] = {"main": [], "more": []}
     public = principal.role == "public"
     for e in entries:
         if public and not e.public:
+            continue
+        if e.country is not None and e.country != (country or "cn"):
             continue
         if e.permission is None or principal.may(e.permission):
             out[e.group].append(e)
@@ -66,7 +84,7 @@ def page_context(request: Request) -> dict[str, Any]:
     lang = negotiate(request, principal.locale, default)
     tr = translations(lang)
     return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": lang, "LOCALES": LOCALES,
-            "fmt": Formatter(lang, tz), "principal": principal, "menu": navigation(principal),
+            "fmt": Formatter(lang, tz), "principal": principal, "menu": navigation(principal, deployment_country(st)),
             **{k: v for _, contribute in each("page_context") for k, v in contribute(request, tr).items()}}
 
 

@@ -7,7 +7,7 @@ table of the subsystem comes with a revision in its own branch.
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, LargeBinary, String,
                         Table, Text, UniqueConstraint)
 
 from ecosentry.store.schema import BigId, UTCDateTime, metadata
@@ -201,4 +201,36 @@ vn_unmapped = Table(
     Column("last_file", String(200), nullable=True, comment="vn_files.file_name of the last file with the line"),
     Column("last_value", Float, nullable=True),
     UniqueConstraint("point_id", "name_key", "unit_key", name="uq_vn_unmapped_point_name_unit"),
+
+# --------------------------------------------------------------------------- Vietnam: the connection register (issue 14 item 1)
+# Decree 08/2022/NĐ-CP Art. 97 (wastewater) and Art. 98 (exhaust gas): obliged facilities install automatic
+# continuous monitoring and connect it to the provincial DONRE by 31 Dec 2024 (reference notes §7.1 [S]). The
+# register keeps what only the registry or the officer knows (district, industrial zone, category, the date a
+# station was installed); the later steps (connected, transmitting, transmitting completely) are derived from the
+# file log (rules/vn/register.py). Revision monitoring_0002_vn_register; store access: store/vn_register.py.
+
+vn_register_facilities = Table(
+    "vn_register_facilities",
+    metadata,
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), primary_key=True),
+    Column("district", String(100), nullable=True, comment="district (quận/huyện/thị xã) of the facility"),
+    Column("industrial_zone", String(150), nullable=True,
+           comment="industrial zone or cluster (KCN/CCN) the facility is in; NULL = outside any"),
+    Column("category", String(24), nullable=False,
+           comment="Decree 08/2022 Art. 97–98 category code (rules/vn/register.py CATEGORIES)"),
+    Column("obliged_from", Date, nullable=True,
+           comment="first day of the obligation; NULL = Decree 08 in force (2022-01-10)"),
+    Column("deadline", Date, nullable=True, comment="the facility's own deadline; NULL = the legal one (2024-12-31)"),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("updated_by", String(64), nullable=True),
+)
+
+vn_register_stations = Table(
+    "vn_register_stations",
+    metadata,
+    Column("point_id", Integer, ForeignKey("points.id"), primary_key=True),
+    Column("installed_on", Date, nullable=True, comment="day the station was installed (entered by the officer)"),
+    Column("note", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("updated_by", String(64), nullable=True),
 )

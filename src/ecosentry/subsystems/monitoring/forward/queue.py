@@ -482,6 +482,34 @@ def retry_failed(engine: Engine, target_name: str) -> int:
                             .values(status="pending", next_attempt_at=None)).rowcount
 
 
+def resend_items(engine: Engine, target_id: int, *, item_ids: Iterable[int] | None = None,
+                 point_ids: Iterable[int] | None = None, actor: str | None = None) -> int:
+    """Send items of a target again (the officer's re-send, issue 14 item 6): ``failed`` items (all of the
+    target's, or ``item_ids``) and, when named in ``item_ids``, ``delivered`` ones (the upper platform lost
+    them) go back to ``pending`` for the runner's next pass, in queue order. ``point_ids`` limits it to the
+    caller's stations. Audited (``forward_resend``, who, which items). Returns how many were put back."""
+    from ecosentry.store import audit
+
+    q = ms.forward_queue
+    with engine.begin() as conn:
+        cond = [q.c.target_id == target_id]
+        if item_ids is None:
+            cond.append(q.c.status == "failed")
+        else:
+            cond += [q.c.id.in_(list(item_ids)), q.c.status.in_(("failed", "delivered"))]
+        if point_ids is not None:
+            cond.append(q.c.point_id.in_(list(point_ids)))
+        rows = conn.execute(select(q.c.id, q.c.status).where(*cond).order_by(q.c.id)).all()
+        if not rows:
+            return 0
+        ids = [r.id for r in rows]
+        conn.execute(update(q).where(q.c.id.in_(ids)).values(status="pending", next_attempt_at=None))
+        audit.record(conn, actor, "resend", "forward_target", target_id,
+                     {"items": {str(r.id): r.status for r in rows}}, {"pending": ids})
+    counters.inc("forward.resent", len(ids))
+    return len(ids)
+
+
 def backlog(conn_or_engine: Connection | Engine) -> list[dict[str, Any]]:
     """Per target: pending, delivered and failed counts, the oldest pending item, the last error."""
     t, q = ms.forward_targets, ms.forward_queue
@@ -512,5 +540,5 @@ __all__ = [
     "ACK_MODES", "Attempt", "DEFAULT_RELAY_CNS", "ForwardError", "KINDS", "QueueItem", "Target",
     "VN_FILE_TRANSPORTS", "add_target", "backlog", "backoff_delay", "enqueue_for_targets",
     "feed_from_raw_frames", "hj212_key", "load_target", "load_targets", "pending_items", "record_attempts",
-    "retry_failed", "selected_points", "set_target_active", "vn_file_name",
+    "resend_items", "retry_failed", "selected_points", "set_target_active", "vn_file_name",
 ]

@@ -2,7 +2,7 @@
 the per-station count of unmapped parameter names and units
 
 Revision ID: monitoring_0003_vn_mapping
-Revises: monitoring_0001
+Revises: monitoring_0002_vn_register
 Create Date: 2026-12-05 22:20:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import ecosentry.store.schema
 
 
 revision = 'monitoring_0003_vn_mapping'
-down_revision = 'monitoring_0001'
+down_revision = 'monitoring_0002_vn_register'
 branch_labels = None
 depends_on = None
 

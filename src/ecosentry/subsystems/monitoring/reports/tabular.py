@@ -86,6 +86,8 @@ class Sheet:
     page_format: str = "第 {page} 页"
     #: Decimal separator of the numbers in the PDF (``,`` in Vietnamese); the XLSX keeps numbers as numbers.
     decimal_sep: str = "."
+    #: PDF: long texts (headers, text columns) wrap in their cells.
+    wrap_text: bool = False
 
 
 def _kind(col: SheetColumn, cell: SheetCell) -> SheetColumn:
@@ -245,7 +247,16 @@ def sheet_pdf(sheet: Sheet, chart_png: bytes | None = None, *, chart_aspect: flo
     widths = [avail * c.width / total_w for c in cols]
     font_size = 6.3 if len(cols) > 12 else 7.2
     row_h = 10.2 if font_size < 7 or len(data) > 32 else 11.5
-    table = Table(data, colWidths=widths, rowHeights=row_h, repeatRows=3)
+    heights: float | list[float | None] = row_h
+    if sheet.wrap_text:  # long names wrap inside their column instead of running over the next one
+        cell_style = ParagraphStyle("cell", fontName=font, fontSize=font_size, leading=font_size + 1.2)
+        head_style = ParagraphStyle("head", parent=cell_style, alignment=1)
+        for y, row in enumerate(data):
+            for x, text in enumerate(row):
+                if text and (y < 3 or cols[x].kind == "text"):
+                    row[x] = Paragraph(escape(text), head_style if y < 3 else cell_style)
+        heights = [None] * len(data)
+    table = Table(data, colWidths=widths, rowHeights=heights, repeatRows=3)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), font),
         ("FONTSIZE", (0, 0), (-1, -1), font_size),

@@ -3,6 +3,7 @@ Vietnamese DONRE platform whose stations upload Circular 10/2021 files over FTP 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
 from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
 from ecosentry.subsystems.monitoring.simulate.profiles import Episode
 from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
+from ecosentry.subsystems.monitoring.simulate.vn_monre import run_monre
+from ecosentry.subsystems.monitoring.simulate.vn_register_seed import seed_register
 from ecosentry.subsystems.monitoring.simulate.vn_stations import demo_vn_fleet
 from ecosentry.subsystems.monitoring.simulate.vn_uploader import run_vn_stations
 
@@ -58,7 +61,7 @@ VN_DEMO_PROVINCE = "BN"
 
 
 def _vn(o: DemoOptions) -> DemoPlan:
-    fleet = demo_vn_fleet(o.size, province=VN_DEMO_PROVINCE)
+    fleet = seed_register(demo_vn_fleet(o.size, province=VN_DEMO_PROVINCE))
     now = datetime.now(timezone.utc)
     misbehaving = stage_vn_misbehaviour(fleet, now, o.backfill_hours)
     fleet["users"] = vn_demo_users(fleet)
@@ -69,8 +72,10 @@ def _vn(o: DemoOptions) -> DemoPlan:
         st = svc.settings
         intake = svc.part("vn_intake")
         history = (intake.appender, Path(st.ftp.root or st.data_dir / "ftp")) if intake is not None else None
+        monre = asyncio.create_task(run_monre(svc.engine, Path(o.data_dir) / "monre", stop))  # MONRE, down at times
         await run_vn_stations(fleet, "127.0.0.1", svc.ftp_port, stop=stop, backfill_hours=o.backfill_hours,
                               late_share=0.0, malformed_share=0.0, history_spool=history)
+        await monre
 
     def banner(svc) -> list[str]:
         lines = [f"FTP on 127.0.0.1:{svc.ftp_port} (one account per station) · {o.size} stations"]
