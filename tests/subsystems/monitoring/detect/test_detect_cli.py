@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ecosentry import cli
 from ecosentry.subsystems.monitoring.detect.nab import NAB_DETECTORS
-from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family, family_of
+from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family
 
 runner = CliRunner()
 T0 = datetime(2026, 10, 1, 0, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -199,3 +199,14 @@ def test_detect_as_a_whole_process_imports_no_server_library(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
     assert read_jsonl(out), "the run found nothing: the probe did not run detect"
+
+
+def test_keep_freed_memory_is_taken_by_glibc():
+    """The allocator settings of ``ecosentry detect`` are accepted (glibc on Linux) or skipped elsewhere."""
+    import platform
+    import sys
+
+    from ecosentry.subsystems.monitoring.cli.detect import keep_freed_memory
+
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is expected
