@@ -58,9 +58,12 @@ class RankWindows:
         self.x = x
         shifted = self.sorted.astype(np.longdouble) - self.centers[order].astype(np.longdouble)
         # zeros[l][i]: zero bits among the first i entries of level l; ones go after the nz[l] zeros.
-        self.zeros = np.empty((self.levels, n + 1), dtype=np.int64)
+        #: positions are int32 when they fit (every series here): the walks gather them at random, and half the
+        #: bytes make ``select`` ~25 % faster; results are the same integers
+        self.idx = np.int32 if n < 2**31 - 1 else np.int64
+        self.zeros = np.empty((self.levels, n + 1), dtype=self.idx)
         self.zero_sums = np.empty((self.levels, n + 1), dtype=np.longdouble)
-        self.nz = np.empty(self.levels, dtype=np.int64)
+        self.nz = np.empty(self.levels, dtype=self.idx)
         cur = rank
         for lev in range(self.levels):
             bit = self.levels - 1 - lev
@@ -76,8 +79,8 @@ class RankWindows:
 
     def select(self, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.ndarray:
         """The ``k``-th smallest value (0-based) of ``x[a:b]``, per query (``0 ≤ k < b - a``)."""
-        ab = np.stack([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)])
-        k = np.asarray(k, dtype=np.int64).copy()
+        ab = np.stack([np.asarray(a, dtype=self.idx), np.asarray(b, dtype=self.idx)])
+        k = np.asarray(k, dtype=self.idx).copy()
         for lev in range(self.levels):
             zab = self.zeros[lev][ab]
             nzero = zab[1] - zab[0]
@@ -92,8 +95,8 @@ class RankWindows:
                     sums: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """How many values of ``x[a:b]`` are ``< v``, and the sum of their differences from their
         :attr:`centers` (``numpy.longdouble``; ``None`` without ``sums``), per query."""
-        a = np.asarray(a, dtype=np.int64).copy()
-        b = np.asarray(b, dtype=np.int64).copy()
+        a = np.asarray(a, dtype=self.idx).copy()
+        b = np.asarray(b, dtype=self.idx).copy()
         t = np.searchsorted(self.sorted, v, side="left").astype(np.int64)  # ranks below t are the values < v
         count = np.zeros(len(a), dtype=np.int64)
         total = np.zeros(len(a), dtype=np.longdouble) if sums else None

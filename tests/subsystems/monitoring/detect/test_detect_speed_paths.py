@@ -1,0 +1,61 @@
+"""The fast paths of ``ecosentry detect`` (issue 13 item 3) against their exact definitions.
+
+Per-series values computed once and kept (the median spacing, the median of the values), and the 32-bit
+positions of the rank structure, must give exactly what the definitions give, on NaNs, short series and ties.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecosentry.subsystems.monitoring.detect.model import Series
+from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows
+
+T0 = np.datetime64("2026-10-01T00:00:00", "s")
+
+
+def series(values, step_s=60, gaps=()) -> Series:
+    offsets = np.arange(len(values), dtype=np.int64) * step_s
+    for at, extra in gaps:
+        offsets[at:] += extra
+    return Series("a34013", T0 + offsets.astype("timedelta64[s]"), np.asarray(values, dtype=np.float64))
+
+
+@pytest.mark.parametrize("values", [[], [1.0], [np.nan, np.nan], [np.nan, 2.0, 1.0, np.nan, 5.0], [3.0, 3.0, 3.0, 1.0],
+                                    list(np.random.default_rng(3).normal(size=101))])
+def test_finite_median_is_nanmedian_every_time(values):
+    s = series(values)
+    x = np.asarray(values, dtype=np.float64)
+    want = np.nanmedian(x) if np.isfinite(x).any() else np.nan
+    for _ in range(2):  # the first call computes it, the second reads it back
+        got = s.finite_median()
+        assert (np.isnan(got) and np.isnan(want)) or got == want
+
+
+@pytest.mark.parametrize("n, step_s, gaps", [(0, 60, ()), (1, 60, ()), (2, 3600, ()), (50, 60, ((10, 600), (30, 7))),
+                                             (4, 60, ((1, 60), (2, 60)))])
+def test_step_seconds_is_the_median_spacing_every_time(n, step_s, gaps):
+    s = series(np.ones(n), step_s, gaps)
+    want = 0.0 if n < 2 else float(np.median(np.diff(s.times).astype("timedelta64[s]").astype(np.int64)))
+    assert s.step_seconds() == want
+    assert s.step_seconds() == want
+
+
+def test_rank_structure_positions_are_32_bit_and_select_is_the_partition():
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(size=3000), 1)  # many ties
+    rw = RankWindows(x)
+    assert rw.zeros.dtype == np.int32 and rw.nz.dtype == np.int32
+    a = rng.integers(0, 2999, size=400)
+    b = np.minimum(3000, a + rng.integers(1, 800, size=400))
+    k = (rng.random(400) * (b - a)).astype(np.int64)
+    got = rw.select(a, b, k)
+    want = np.array([np.partition(x[i:j], q)[q] for i, j, q in zip(a, b, k)])
+    assert np.array_equal(got, want)
+    v = rng.normal(size=400)
+    count, total = rw.count_below(a, b, v)
+    assert np.array_equal(count, [int((x[i:j] < t).sum()) for i, j, t in zip(a, b, v)])
+    center = float(rw.centers[0])
+    assert np.allclose(total.astype(np.float64), [float((x[i:j][x[i:j] < t] - center).sum()) for i, j, t in zip(a, b, v)],
+                       rtol=1e-12, atol=1e-9)
