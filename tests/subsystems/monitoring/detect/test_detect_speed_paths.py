@@ -59,3 +59,29 @@ def test_rank_structure_positions_are_32_bit_and_select_is_the_partition():
     center = float(rw.centers[0])
     assert np.allclose(total.astype(np.float64), [float((x[i:j][x[i:j] < t] - center).sum()) for i, j, t in zip(a, b, v)],
                        rtol=1e-12, atol=1e-9)
+
+
+def _unique_clock(minutes):
+    return np.unique(np.concatenate([s.times for s in minutes]))
+
+
+@pytest.mark.parametrize("layout", ["shared", "shared-copies", "one", "shifted", "gap", "longer"])
+def test_minute_clock_is_the_unique_of_all_times(layout):
+    from ecosentry.subsystems.monitoring.detect.national import _minute_clock
+
+    base = series(np.arange(30.0), gaps=((12, 300),))
+    if layout == "shared":
+        minutes = [base, Series("a19001", base.times, np.ones(30))]
+    elif layout == "shared-copies":
+        minutes = [base, Series("a19001", base.times.copy(), np.ones(30)), Series("a01012", base.times.copy(), np.ones(30))]
+    elif layout == "one":
+        minutes = [base]
+    elif layout == "shifted":
+        minutes = [base, Series("a19001", base.times + np.timedelta64(30, "s"), np.ones(30))]
+    elif layout == "gap":
+        minutes = [base, Series("a19001", np.delete(base.times, [3, 4]), np.ones(28))]
+    else:
+        minutes = [base, series(np.ones(40))]
+    got = _minute_clock(minutes)
+    assert got.dtype == _unique_clock(minutes).dtype
+    assert np.array_equal(got, _unique_clock(minutes))
