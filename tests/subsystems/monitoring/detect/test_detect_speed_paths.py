@@ -85,3 +85,31 @@ def test_minute_clock_is_the_unique_of_all_times(layout):
     got = _minute_clock(minutes)
     assert got.dtype == _unique_clock(minutes).dtype
     assert np.array_equal(got, _unique_clock(minutes))
+
+
+@pytest.mark.parametrize("distinct", [1, 2, 4, 7, 8, 16, 33])
+def test_rank_structure_over_distinct_values_on_ties_and_signed_zeros(distinct):
+    """Symbols are the ranks of the distinct values: ``select`` returns the very bits of the k-th smallest
+    (``-0.0`` and ``0.0`` kept apart), ``count_below`` counts every value below ``v``, also ``v`` above the
+    largest with a power-of-two number of distinct values."""
+    rng = np.random.default_rng(distinct)
+    levels = np.r_[-0.0, 0.0, np.arange(1, distinct + 1) / 4.0][:distinct]
+    x = rng.choice(levels, size=257)
+    rw = RankWindows(x)
+    # one symbol per run of equal bits in sorted order (-0.0 and 0.0 compare equal, so they may alternate)
+    assert len(rw.distinct) >= len({v.tobytes() for v in x})
+    assert rw.levels == max(len(rw.distinct).bit_length(), 1)
+    if distinct > 2:  # without the zeros: one symbol per distinct value
+        assert len(RankWindows(x[x > 0]).distinct) == len(set(x[x > 0].tolist()))
+    a = rng.integers(0, 256, size=300)
+    b = np.minimum(257, a + rng.integers(1, 120, size=300))
+    k = (rng.random(300) * (b - a)).astype(np.int64)
+    got = rw.select(a, b, k)
+    want = np.array([np.sort(x[i:j], kind="stable")[q] for i, j, q in zip(a, b, k)])
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
+    for v in (x.max() + 1.0, x.min(), 0.0, float(np.median(x))):
+        count, total = rw.count_below(a, b, np.full(300, v))
+        assert np.array_equal(count, [int((x[i:j] < v).sum()) for i, j in zip(a, b)])
+        center = float(rw.centers[0])
+        assert np.allclose(total.astype(np.float64), [float((x[i:j][x[i:j] < v] - center).sum()) for i, j in zip(a, b)],
+                           rtol=1e-12, atol=1e-12)
