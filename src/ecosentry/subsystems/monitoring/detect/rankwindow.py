@@ -5,10 +5,10 @@ needs, for every recomputation row, the median of the past ``window`` values, th
 deviations from it (MAD) and their mean absolute deviation. Computed window by window (a partition of each
 window) this costs ``O(window)`` per row; here every query costs ``O(log n)``, whatever the window.
 
-The structure is a *wavelet matrix* over the ranks of the values (Claude, Navarro & Ordóñez 2015, "The
-wavelet matrix: an efficient wavelet tree for large alphabets", Information Systems 47:15–32; re-derived
+The structure is a *wavelet matrix* over the ranks of the distinct values (Claude, Navarro & Ordóñez 2015,
+"The wavelet matrix: an efficient wavelet tree for large alphabets", Information Systems 47:15–32; re-derived
 here): one bit level per bit of the rank, each level a stable partition of the previous one by that bit
-with the running count of zeros. From it, for any index range ``[a, b)`` of the series,
+with the running count of zeros. Equal values share a rank (a logger's values repeat: fewer levels). From it, for any index range ``[a, b)`` of the series,
 
 * :meth:`RankWindows.select` gives the ``k``-th smallest value (0-based) of ``x[a:b]``;
 * :meth:`RankWindows.count_below` gives how many values of ``x[a:b]`` are below a given value, and their sum.
