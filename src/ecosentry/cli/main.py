@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from ecosentry.settings import Settings, get_settings, with_changes
+if TYPE_CHECKING:
+    from ecosentry.settings import Settings
+
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
 
 app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
@@ -17,6 +20,21 @@ registry_app = typer.Typer(help="Registry: regions, enterprises, outlets, points
 bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=True)
 alarm_app = typer.Typer(help="Alarms: the evidence pack for enforcement.", no_args_is_help=True)
+
+
+def get_settings():
+    """The one settings object, imported when a command needs it (not when the command line is assembled)."""
+    from ecosentry.settings import get_settings as _get_settings
+
+    return _get_settings()
+
+
+def with_changes(*args, **kwargs):
+    from ecosentry.settings import with_changes as _with_changes
+
+    return _with_changes(*args, **kwargs)
+
+
 def _run_service(main, st: Settings, options: dict[str, str]) -> None:
     """Run ``main`` until a signal; a listening port held by another program ends the command with one
     sentence naming the port and the option (``options``: web/hj212/ftp → option) that moves it, exit 2;

@@ -11,7 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ecosentry.settings import get_settings
+
+def get_settings():
+    """The one settings object, imported when a command needs it (not when the command line is assembled:
+    ``ecosentry detect`` and the other offline commands read no settings)."""
+    from ecosentry.settings import get_settings as _get_settings
+
+    return _get_settings()
+
 
 app = typer.Typer(help="User accounts: add, set passwords, list, API keys, unlock.", no_args_is_help=True)
 console = Console()

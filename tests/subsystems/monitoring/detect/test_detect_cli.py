@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ecosentry import cli
 from ecosentry.subsystems.monitoring.detect.nab import NAB_DETECTORS
-from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family, family_of
+from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family
 
 runner = CliRunner()
 T0 = datetime(2026, 10, 1, 0, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -173,3 +173,40 @@ def test_point_only_in_master_data_is_reported_without_data(tmp_path):
     no_data = codes_of_family("no_data")
     if no_data:  # the national rule 联网异常 is registered
         assert any(f["point"] == "P2" and f["code"] in no_data for f in read_jsonl(out))
+
+
+#: Libraries of the server, the database and the reports: ``ecosentry detect`` (an offline command) must not pay
+#: for importing them (issue 13 item 3: start-up is part of the command's time).
+HEAVY_FOR_DETECT = ("sqlalchemy", "asyncpg", "pydantic_settings", "plotly", "matplotlib", "reportlab", "fastapi",
+                    "starlette", "jinja2", "pandas")
+
+
+def test_detect_as_a_whole_process_imports_no_server_library(tmp_path):
+    import subprocess
+    import sys
+
+    data, out = tmp_path / "data.csv", tmp_path / "findings.jsonl"
+    write_gas_csv(data, step_minutes=60, hours=48, stuck=range(20, 30))
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['ecosentry', 'detect', '--input', sys.argv[1], '--output', sys.argv[2]]\n"
+             "try:\n"
+             "    runpy.run_module('ecosentry', run_name='__main__')\n"
+             "except SystemExit as exc:\n"
+             "    assert not exc.code, exc.code\n"
+             f"print(sorted(m for m in {HEAVY_FOR_DETECT!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(data), str(out)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    assert read_jsonl(out), "the run found nothing: the probe did not run detect"
+
+
+def test_keep_freed_memory_is_taken_by_glibc():
+    """The allocator settings of ``ecosentry detect`` are accepted (glibc on Linux) or skipped elsewhere."""
+    import platform
+    import sys
+
+    from ecosentry.subsystems.monitoring.cli.detect import keep_freed_memory
+
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is expected

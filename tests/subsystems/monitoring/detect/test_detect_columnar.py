@@ -24,11 +24,11 @@ FLAGS = ["N", "N", "N", "N", "N", "N", "S", "F", "M", "D", "C", "T", "B", "X", "
 
 
 def _write_random_csv(path: Path, rng: np.random.Generator, *, layout: str, zone: ZoneInfo, start: datetime,
-                      rows: int) -> None:
+                      rows: int, steps: tuple[int, ...] = (0, 20, 60, 60, 60, 120, 3600)) -> None:
     lines = ["point,factor,time,value,flag,zs_value"]
     t = start
     for _ in range(rows):
-        t = t + timedelta(seconds=int(rng.choice([0, 20, 60, 60, 60, 120, 3600])))
+        t = t + timedelta(seconds=int(rng.choice(steps)))
         point = f"P{int(rng.integers(0, 3))}"
         factor = ["a01", "w01018", "a34013"][int(rng.integers(0, 3))]
         value = "" if rng.random() < 0.05 else repr(round(float(rng.normal(5, 10)), int(rng.integers(0, 4))))
@@ -48,13 +48,17 @@ def _write_random_csv(path: Path, rng: np.random.Generator, *, layout: str, zone
 
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin", "Asia/Kathmandu"])
 @pytest.mark.parametrize("layout", ["naive", "naive-min", "z", "offset"])
-def test_columnar_reader_gives_the_rows_of_the_row_reader(tmp_path, tz, layout):
+@pytest.mark.parametrize("repeats", ["few", "many"])
+def test_columnar_reader_gives_the_rows_of_the_row_reader(tmp_path, tz, layout, repeats):
     zone = ZoneInfo(tz)
     rng = np.random.default_rng(abs(hash((tz, layout))) % 2**32)
     path = tmp_path / "data.csv"
-    # across the European change of clocks of October 2026 (a repeated hour)
+    # across the European change of clocks of October 2026 (a repeated hour); "many": most rows repeat the
+    # time of the row before (a logger's file: one time per point and factor), so that the distinct times
+    # are parsed once each
+    steps = (0, 20, 60, 60, 60, 120, 3600) if repeats == "few" else (0, 0, 0, 0, 0, 0, 60, 1800)
     _write_random_csv(path, rng, layout=layout, zone=zone, start=datetime(2026, 10, 24, 20, tzinfo=timezone.utc),
-                      rows=3000)
+                      rows=3000, steps=steps)
     cols = read_data_columns(path, zone)
     assert cols is not None
     rows = list(iter_data_rows(path, zone))
@@ -79,6 +83,8 @@ def test_columnar_reader_gives_the_rows_of_the_row_reader(tmp_path, tz, layout):
     ",a01,2026-01-01T00:00:00Z,1,N,\n",              # empty point
     "P1,a01,2026-01-01T00:00:00Z,1,N\n",             # too few fields
     "P1,a01,2026-01-01T00:00:00+0800,1,N,\n",        # offset without colon
+    "P1,a01,2026-02-28T00:00:00Z,1,N,\nP1,a02,2026-02-28T00:00:00Z,1,N,\nP1,a03,2026-02-28T00:00:00Z,1,N,\n"
+    "P1,a01,2026-02-29T00:00:00Z,1,N,\nP1,a02,2026-02-29T00:00:00Z,1,N,\n",  # no such day, times repeated
 ])
 def test_columnar_reader_declines_what_only_the_row_reader_should_judge(tmp_path, body):
     path = tmp_path / "d.csv"

@@ -9,7 +9,15 @@ from pathlib import Path
 import typer
 
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
-from ecosentry.settings import get_settings
+
+
+def get_settings():
+    """The one settings object, imported when a command needs it (not when the command line is assembled:
+    ``ecosentry detect`` and the other offline commands read no settings)."""
+    from ecosentry.settings import get_settings as _get_settings
+
+    return _get_settings()
+
 
 app = typer.Typer()
 report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)

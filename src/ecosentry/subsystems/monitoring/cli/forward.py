@@ -14,18 +14,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ecosentry.settings import get_settings
-from ecosentry.subsystems.monitoring.forward.queue import (
-    ACK_MODES,
-    KINDS,
-    ForwardError,
-    add_target,
-    backlog,
-    load_targets,
-    retry_failed,
-    set_target_active,
-)
-from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
+from ecosentry.subsystems.monitoring.forward.settings import ACK_MODES, KINDS
+
+# The queue and the runner (SQLAlchemy, the store's schema) are imported by the commands that use them, not
+# when the command line is assembled: ``ecosentry detect`` and the other offline commands never load them.
+
+
+def get_settings():
+    """The one settings object, imported when a command needs it (not when the command line is assembled:
+    ``ecosentry detect`` and the other offline commands read no settings)."""
+    from ecosentry.settings import get_settings as _get_settings
+
+    return _get_settings()
+
 
 app = typer.Typer(help="Forwarding to upper platforms: MONRE by FTP (Vietnam), HJ 212 relay (China).",
                   no_args_is_help=True, add_completion=False)
@@ -41,6 +42,8 @@ def _engine():
 
 def _parse_map(items: list[str]) -> dict[str, dict[str, str]]:
     """``LOCAL=UPPER`` or ``LOCAL=UPPER:PW`` → MN map."""
+    from ecosentry.subsystems.monitoring.forward.queue import ForwardError
+
     out: dict[str, dict[str, str]] = {}
     for it in items:
         local, sep, upper = it.partition("=")
@@ -70,6 +73,8 @@ def add(
     from_start: bool = typer.Option(False, "--from-start", help="also forward data archived before now"),
 ) -> None:
     """Add a forwarding target (an upper platform) and print it as JSON."""
+    from ecosentry.subsystems.monitoring.forward.queue import ForwardError, add_target
+
     try:
         t = add_target(_engine(), name=name, kind=kind, host=host,
                        port=port or (21 if kind == "vn-ftp" else 9212), username=user, password=password,
@@ -92,6 +97,8 @@ def _public(t) -> dict:
 @app.command("list")
 def list_targets(as_json: bool = typer.Option(False, "--json", help="one JSON object per target")) -> None:
     """List the forwarding targets (passwords are never printed)."""
+    from ecosentry.subsystems.monitoring.forward.queue import load_targets
+
     targets = load_targets(_engine(), active_only=False)
     if as_json:
         for t in targets:
@@ -110,6 +117,8 @@ def list_targets(as_json: bool = typer.Option(False, "--json", help="one JSON ob
 @app.command("backlog")
 def show_backlog(as_json: bool = typer.Option(False, "--json", help="one JSON object per target")) -> None:
     """Pending, delivered and failed items per target, the oldest pending item and the last error."""
+    from ecosentry.subsystems.monitoring.forward.queue import backlog
+
     rows = backlog(_engine())
     if as_json:
         for r in rows:
@@ -137,6 +146,8 @@ def resume(name: str) -> None:
 
 
 def _set_active(name: str, active: bool) -> None:
+    from ecosentry.subsystems.monitoring.forward.queue import ForwardError, set_target_active
+
     try:
         set_target_active(_engine(), name, active)
     except ForwardError as exc:
@@ -148,6 +159,8 @@ def _set_active(name: str, active: bool) -> None:
 @app.command("retry")
 def retry(name: str) -> None:
     """Put a target's failed items back in its queue."""
+    from ecosentry.subsystems.monitoring.forward.queue import ForwardError, retry_failed
+
     try:
         n = retry_failed(_engine(), name)
     except ForwardError as exc:
@@ -159,6 +172,8 @@ def retry(name: str) -> None:
 @app.command("run")
 def run(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the forwarder on its own (when ``serve`` does not run it): feed, send, retry until Ctrl-C."""
+    from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

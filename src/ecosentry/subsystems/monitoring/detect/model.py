@@ -138,7 +138,19 @@ class Series:
         """Median spacing in seconds (60 for minute data, 3600 for hourly); 0 for < 2 records."""
         if len(self) < 2:
             return 0.0
-        return float(np.median(np.diff(self.times).astype("timedelta64[s]").astype(np.int64)))
+        cached = self.__dict__.get("_step_seconds")  # computed once per series (its times never change)
+        if cached is None:
+            cached = float(np.median(np.diff(self.times).astype("timedelta64[s]").astype(np.int64)))
+            object.__setattr__(self, "_step_seconds", cached)
+        return cached
+
+    def finite_median(self) -> float:
+        """``numpy.nanmedian`` of the values, NaN when none is finite; computed once per series."""
+        cached = self.__dict__.get("_finite_median")
+        if cached is None:
+            cached = float(np.nanmedian(self.values)) if np.isfinite(self.values).any() else np.nan
+            object.__setattr__(self, "_finite_median", cached)
+        return cached
 
 
 @dataclass(frozen=True)
@@ -343,7 +355,7 @@ def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | N
     run = np.ones(len(times), dtype=bool)
     if flow is not None and len(flow):
         v = _at(flow, times)
-        med = np.nanmedian(flow.values) if np.isfinite(flow.values).any() else np.nan
+        med = flow.finite_median()
         threshold = cfg.running_flow_min * med if np.isfinite(med) and med > 0 else 0.0
         run &= np.nan_to_num(v, nan=0.0) > threshold
     if o2 is not None and len(o2):

@@ -1277,6 +1277,16 @@ def _declared_stopped(data: PointData, series: dict[str, Series], grid: np.ndarr
     return flag_f | whole, part, flag_f
 
 
+def _minute_clock(minutes: Sequence[Series]) -> np.ndarray:
+    """The distinct times of ``minutes`` in order (``numpy.unique`` of them all); when every series has the
+    same increasing times (a logger's minutes: one clock for all factors), those times, without the sort."""
+    first = minutes[0].times
+    if bool(np.all(first[1:] > first[:-1])) and all(s.times is first or np.array_equal(s.times, first)
+                                                   for s in minutes[1:]):
+        return first
+    return np.unique(np.concatenate([s.times for s in minutes]))
+
+
 def _declared_minutes(data: PointData, grid: np.ndarray, step: int, factors: Sequence[str]
                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
     """Per grid interval: the share of its minute records declared stopped (flag F on any factor, or
@@ -1286,7 +1296,7 @@ def _declared_minutes(data: PointData, grid: np.ndarray, step: int, factors: Seq
     minutes = [s for s in data.minutes.values() if len(s)]
     if not minutes or not len(grid):
         return None
-    mt = np.unique(np.concatenate([s.times for s in minutes]))
+    mt = _minute_clock(minutes)
     mstep = int(np.median(np.diff(_secs(mt)))) if len(mt) > 1 else 60
     declared = _mark_mask(data.marks, ("stopped",), mt, mstep, whole=True)
     for s in minutes:

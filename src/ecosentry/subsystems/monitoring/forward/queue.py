@@ -41,11 +41,10 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.registry import region_subtree
 from ecosentry.store.upsert import insert_for
+from ecosentry.subsystems.monitoring.forward.settings import ACK_MODES, KINDS
 
 log = logging.getLogger(__name__)
 
-KINDS = ("vn-ftp", "hj212")
-ACK_MODES = ("as_sent", "always", "never")
 #: Transports whose raw frames are Circular 10/2021 station files (FTP drop and the folder watcher).
 VN_FILE_TRANSPORTS = frozenset({"ftp", "folder", "vn-folder", "file"})
 #: Transport of HJ 212 frames (gateways/hj212_tcp.py).

@@ -6,6 +6,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+#: Kinds of upper-level target (the queue checks a new target against them; here, without the database layer, so
+#: that the command line can name them in its help without importing SQLAlchemy).
+KINDS = ("vn-ftp", "hj212")
+#: When an HJ 212 relay target counts an item as delivered.
+ACK_MODES = ("as_sent", "always", "never")
+
 
 class ForwardSettings(BaseModel):
     """How the forwarder polls, retries and waits.
