@@ -115,7 +115,7 @@ def fleet(seed: int, honest: int, violating: int, days: int) -> list[SimEnterpri
     return out
 
 
-def run_bench(seed: int = 15, honest: int = 24, violating: int = 24, days: int = 7,
+def run_bench(seed: int = 15, honest: int = 40, violating: int = 40, days: int = 7,
               settings: PowerSettings | None = None) -> BenchResult:
     settings = settings or PowerSettings()
     res = BenchResult()

@@ -11,8 +11,8 @@ from ecosentry.subsystems.power.bench import run_bench
 
 
 def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet"),
-                honest: int = typer.Option(24, min=0, help="honest enterprises (a half under an obeyed order)"),
-                violating: int = typer.Option(24, min=0, help="enterprises with injected violations"),
+                honest: int = typer.Option(40, min=0, help="honest enterprises (a half under an obeyed order)"),
+                violating: int = typer.Option(40, min=0, help="enterprises with injected violations"),
                 days: int = typer.Option(7, min=2, help="days simulated per enterprise (+1 under an order)"),
                 as_json: bool = typer.Option(False, "--json", help="print the result as JSON")) -> None:
     """Precision and recall per code on injected violations, findings per clean enterprise-day, detection delay

@@ -104,6 +104,8 @@ def _dilate(on: np.ndarray, before: int, after: int) -> np.ndarray:
     out = on.copy()
     for a, b in _runs(on):
         out[max(0, a - before):min(on.size, b + after)] = True
+        if before < 0:  # started a little after production (an honest start within the grace window)
+            out[a:a - before] = False
     return out
 
 
@@ -181,9 +183,11 @@ def simulate_enterprise(seed: int, eid: str, *, days: int = 7, start: datetime |
             p1[order_from:] = True
             p2[order_from + 10:] = True
             injected.append(Injected(eid, "stop_order", "PWR-ORDER-STOP-RUNNING", ("P1", "P2"), t(order_from), t(n)))
-    lead1, lag1 = int(rng.integers(5, 16)), int(rng.integers(5, 21))
+    # treatment leads by up to 15 min, or (one in four) follows by up to 3 min: within the 5-min grace
+    lead1 = int(rng.integers(-3, 1)) if rng.random() < 0.25 else int(rng.integers(5, 16))
+    lag1 = int(rng.integers(5, 21))
     t1 = _dilate(p1, lead1, lag1)
-    t2 = _dilate(p1 | p2, int(rng.integers(5, 16)), int(rng.integers(5, 21)))
+    t2 = _dilate(p1 | p2, int(rng.integers(-3, 16)), int(rng.integers(5, 21)))
     low = np.zeros(n, dtype=bool)
     for v in violations:
         if v == "treat_off":
@@ -200,7 +204,7 @@ def simulate_enterprise(seed: int, eid: str, *, days: int = 7, start: datetime |
                 continue
             a = run[0]
             delay = int(rng.integers(15, 61))
-            t1[max(0, a - lead1):a + delay] = False
+            t1[max(0, a - max(lead1, 0)):a + delay] = False
             injected.append(Injected(eid, v, "PWR-START-ORDER", ("P1", "T1"), t(a), t(a + delay)))
         elif v == "early_stop":
             runs = [(a, b) for a, b in _runs(p1) if b - a >= 120 and b < n]

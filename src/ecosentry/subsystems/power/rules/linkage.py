@@ -191,7 +191,7 @@ def treatment_off(enterprise: str, production: list[MeterState], treatment: Mete
                 msgid = N_("%(production)s started at %(start)s; its treatment %(treatment)s did not run during "
                            "the %(minutes)s minutes that followed (grace %(grace)s min).")
             else:
-                msgid = N_("%(production)s started at %(start)s but its treatment %(treatment)s only %(minutes)s "
+                msgid = N_("%(production)s started at %(start)s but its treatment %(treatment)s only started %(minutes)s "
                            "minutes later (grace %(grace)s min).")
             out.append(Finding("PWR-START-ORDER", enterprise, names + (treatment.equipment,), _t(s, a),
                                _t(s, b + 1), _t(s, max(d, a + g)), msgid, common, evidence, still))
