@@ -20,6 +20,8 @@ class ThresholdSettings(BaseModel):
     learn: bool = True
     #: The two populations must be this many pooled standard deviations apart on log power [ours].
     min_separation: float = Field(3.0, gt=0)
+    #: The running level must be at least this many times the stopped level [ours].
+    min_ratio: float = Field(5.0, gt=1)
     #: Each population must hold this share of the readings [ours].
     min_share: float = Field(0.02, gt=0, lt=0.5)
     #: Fallback on threshold as a share of rated power (§1.4: 10–20 % of the running level [R]); off is half.

@@ -7,7 +7,9 @@ size, so the split is found with **Otsu's method** (N. Otsu, "A threshold select
 histograms", IEEE Trans. SMC 9 (1), 1979): the cut that maximises the between-class variance of the histogram
 of ``log10(P + floor)`` (the middle of the plateau when an empty gap separates the classes). The cut is accepted only when the two classes are clearly apart (*separation*: the
 distance of the class means over the pooled standard deviation ≥ ``min_separation``) and each class holds at
-least ``min_share`` of the readings; otherwise the meter was only ever on, or only ever off, in the data seen,
+least ``min_share`` of the readings and the upper class's level is at least ``min_ratio`` times the lower's (a
+stopped machine draws a small fraction of its running load; two load levels of a running one do not);
+otherwise the meter was only ever on, or only ever off, in the data seen,
 and no threshold is learned from it (the fallback is the configured share of rated power, 15 % [R]: "10–20 %
 of typical running current", §1.4).
 
@@ -64,8 +66,8 @@ def otsu_cut(x: np.ndarray, bins: int = 128) -> float:
 
 
 def learn_threshold(values: np.ndarray, *, rated_kw: float | None = None, floor: float = 0.01,
-                    min_separation: float = 3.0, min_share: float = 0.02, fallback_share: float = 0.15,
-                    dwell: int = 3) -> LearnedThreshold:
+                    min_separation: float = 3.0, min_share: float = 0.02, min_ratio: float = 5.0,
+                    fallback_share: float = 0.15, dwell: int = 3) -> LearnedThreshold:
     """Learn the on/off thresholds of a meter from its readings (kW or A).
 
     ``floor`` is added before the logarithm (a reading of 0 becomes log10(floor)). Without a clear bimodal split
@@ -99,6 +101,10 @@ def learn_threshold(values: np.ndarray, *, rated_kw: float | None = None, floor:
     if separation < min_separation:
         return fallback(f"one population only (separation {separation:.2f} < {min_separation:g}): "
                         "the meter was only on or only off", **details)
+    if on_level < min_ratio * max(off_level, floor):
+        return fallback(f"the upper class is only {on_level / max(off_level, floor):.1f} times the lower (< "
+                        f"{min_ratio:g}): load levels of a running machine, the meter was only on or only off",
+                        **details)
     if min(share, 1 - share) < min_share:
         return fallback(f"one class holds only {min(share, 1 - share):.1%} of the readings", **details)
     on = float(10 ** cut - floor)
