@@ -326,6 +326,8 @@ def load_yaml(text: str, source: str = "<yaml>") -> Registry:
             th = m.get("thresholds") or {}
             if not isinstance(th, dict):
                 raise ctx.fail(ml, "thresholds", "must be a mapping with on, off, dwell")
+            # YAML 1.1 reads the bare keys on/off as true/false
+            th = {({True: "on", False: "off"}.get(k, k) if isinstance(k, bool) else k): v for k, v in th.items()}
             unknown = set(th) - {"on", "off", "dwell", "__line__"}
             if unknown:
                 raise ctx.fail(ml, "thresholds", f"unknown key {sorted(unknown)[0]!r}")
