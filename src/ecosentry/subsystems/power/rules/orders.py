@@ -14,8 +14,9 @@ formula and the baseline are [R, ours] and are settings (:class:`OrderSettings`)
 * **Baseline** (:func:`hourly_baseline`): per hour of the day, the ``statistic`` (median, default; or mean) of
   the production-side energy of that hour over the last ``baseline_days`` *normal production days* before the
   order (§7 item 6: 30 days [R]); optionally only days of the same weekday. A day is normal when its energy is at
-  least ``normal_day_share`` of the median day of the period (excludes holidays, outages, earlier orders)
-  [ours]. An enterprise may have its baseline edited: the rule takes the 24 hourly values as given.
+  least ``normal_day_share`` of the median day of the period (excludes holidays, outages, earlier orders),
+  and an hour of such a day counts when its energy is at least ``normal_day_share`` of the typical hour (leaves
+  out maintenance stops) [ours]. An enterprise may have its baseline edited: the rule takes the 24 hourly values as given.
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def hourly_baseline(series: MinuteSeries, power_kw: np.ndarray, before: datetime
     totals = {d: float(np.nansum(v) * 24 / np.isfinite(v).sum()) for d, v in full.items()}
     median_day = float(np.median(list(totals.values())))
     normal = sorted(d for d, tot in totals.items() if tot >= settings.normal_day_share * median_day)
+    # an hour of a normal day in which production stood still (a maintenance stop) is not normal production
+    typical_hour = float(np.nanmedian(np.concatenate([full[d] for d in normal])))
+    full = {d: np.where(v >= settings.normal_day_share * typical_hour, v, np.nan) for d, v in full.items()}
     reduce = np.nanmedian if settings.statistic == "median" else np.nanmean
 
     def stat(rows: np.ndarray, axis: int) -> np.ndarray:
