@@ -22,7 +22,7 @@ import numpy as np
 from ecosentry.subsystems.power.check import check_enterprise
 from ecosentry.subsystems.power.rules.findings import Finding
 from ecosentry.subsystems.power.settings import PowerSettings
-from ecosentry.subsystems.power.simulate import VIOLATIONS, Injected, SimEnterprise, simulate_enterprise
+from ecosentry.subsystems.power.simulate import Injected, SimEnterprise, simulate_enterprise
 
 __all__ = ["BenchResult", "run_bench", "fleet"]
 

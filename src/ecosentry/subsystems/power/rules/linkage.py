@@ -44,7 +44,7 @@ The rules
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 from pydantic import BaseModel, Field
