@@ -8,9 +8,10 @@ also sees an unmetered load (lighting, offices), declared in the registry.
 
 Honest behaviour: a schedule (``continuous`` with a weekly maintenance stop, ``day`` shift 07:30–19:30, or
 ``night`` shift 20:00–06:00, each start and stop jittered), legitimate whole days off, load following a daily
-rhythm with noise, a start-up ramp, treatment started 5–15 min before the first unit it serves and stopped
-5–20 min after the last, standby readings near zero, single-minute spikes while stopped, short data gaps
-(< the offline setting). Violations replace a piece of that behaviour and record what was done.
+rhythm with noise, a start-up ramp, treatment started 5–15 min before the first unit it serves (one in four:
+up to 3 min after it, within the grace window) and stopped 5–20 min after the last, standby readings near zero,
+single-minute spikes while stopped, short data gaps (< the offline setting). Violations replace a piece of
+that behaviour and record what was done.
 """
 
 from __future__ import annotations
