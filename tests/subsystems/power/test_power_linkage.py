@@ -202,3 +202,13 @@ def test_ct_ratio_energy_register_against_power_times_time():
     assert f.start == at(3) and f.evidence["ratio"] == pytest.approx(1.5) and f.detected_at == at(3, 14)
     consistent = 5000 + np.cumsum(p) / 60
     assert ct_ratio_change("E1", state("kiln", p, TH_P, 120), energy_kwh=consistent, settings=ST) == []
+
+
+def test_a_production_meter_going_silent_is_no_stop_and_its_return_no_start():
+    # production runs throughout, its meter silent 03:00-04:00 (a PWR-METER-OFFLINE of its own); the treatment
+    # stops at 02:30 and restarts at 04:30: one stop while production ran, no start/stop order
+    prod = timeline(100, (idx(3), idx(4), np.nan))
+    treat = timeline(30, (idx(2, 30), idx(4, 30), 0.1))
+    got = run(prod, treat)
+    assert [(f.code, f.start, f.end) for f in got] == [
+        ("PWR-TREAT-OFF", at(2, 30), at(3)), ("PWR-TREAT-OFF", at(4), at(4, 30))]

@@ -40,12 +40,12 @@ def test_baseline_is_the_median_of_normal_days_and_skips_a_holiday():
 
 
 def test_baseline_of_the_same_weekday():
-    power = day_hours(*([100] * 7 + [200] * 7), 50)  # two weeks, the second at 200 kW
-    power[: 1440] = 80  # the first Monday
+    power = day_hours(*([100] * 7 + [120] * 7), 50)  # two weeks, the second at 120 kW
+    power[: 1440] = 90  # the first Monday
     s = MinuteSeries(D0, power)
     base = hourly_baseline(s, power, D0 + timedelta(days=14), settings=OrderSettings(same_weekday=True))
     order_day = D0 + timedelta(days=14, hours=9)  # a Monday
-    assert base.hour(order_day) == pytest.approx(140.0)  # median of the Mondays 80 and 200
+    assert base.hour(order_day) == pytest.approx(105.0)  # median of the Mondays 90 and 120
 
 
 def test_limit_order_at_50_percent_with_hand_computed_shares():

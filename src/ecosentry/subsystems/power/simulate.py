@@ -10,7 +10,8 @@ Honest behaviour: a schedule (``continuous`` with a weekly maintenance stop, ``d
 ``night`` shift 20:00–06:00, each start and stop jittered), legitimate whole days off, load following a daily
 rhythm with noise, a start-up ramp, treatment started 5–15 min before the first unit it serves (one in four:
 up to 3 min after it, within the grace window) and stopped 5–20 min after the last, standby readings near zero,
-single-minute spikes while stopped, short data gaps (< the offline setting). Violations replace a piece of
+single-minute spikes while stopped, short data gaps (< the offline setting), hours of part load during which
+the treatment fans slow down too. Violations replace a piece of
 that behaviour and record what was done.
 """
 
@@ -229,6 +230,29 @@ def simulate_enterprise(seed: int, eid: str, *, days: int = 7, start: datetime |
         "T1": _power(rng, t1, normal["T1"], rhythm=0.0, ramp=0),
         "T2": _power(rng, t2, normal["T2"], rhythm=0.0, ramp=0),
     }
+    # honest part load: P1 at 40-60 % for 1-3 h about once every two days (never inside an injected span or an
+    # order day); the desulfuriser's variable-speed fan follows its production (60 % + 40 % × share), the dust
+    # removal fan of P1 slows to 50-70 %: low treatment load under low production is no finding
+    part = np.zeros(n, dtype=bool)
+    busy = low.copy()
+    for inj in injected:
+        busy[max(0, int((inj.start - start).total_seconds() // 60) - 60):int((inj.end - start).total_seconds()
+                                                                              // 60) + 60] = True
+    if order:
+        busy[order_from - 60:] = True
+    for _ in range(int(rng.poisson(days / 2))):
+        run = _pick_run(rng, p1 & ~busy, 300)
+        if run is None:
+            break
+        a = run[0] + int(rng.integers(30, run[1] - run[0] - 200))
+        b = a + int(rng.integers(60, 181))
+        part[a:b] = True
+        busy[a:b] = True
+    if part.any():
+        share_p = rng.uniform(0.4, 0.6)
+        power["P1"][part] *= share_p
+        power["T1"][part & t1] *= rng.uniform(0.5, 0.7)
+        power["T2"][part & t2] *= 0.6 + 0.4 * share_p
     if order == "limit":
         share = 0.45 if comply else 0.75
         for k in ("P1", "P2"):

@@ -167,6 +167,7 @@ def treatment_off(enterprise: str, production: list[MeterState], treatment: Mete
     n = treatment.codes.size
     p_on, p_known = _union_on(production)
     t_off = treatment.codes == OFF
+    p_all_off = np.all(np.vstack([m.codes == OFF for m in production]), axis=0)
     both = p_on & t_off
     known = np.maximum(p_known, treatment.known)
     names = tuple(m.equipment for m in production)
@@ -174,8 +175,10 @@ def treatment_off(enterprise: str, production: list[MeterState], treatment: Mete
     g = grace_minutes
     for a, b in _true_runs(both):
         length = _minutes(a, b)
-        at_start = a == 0 or not p_on[a - 1]
-        ended_by_stop = b + 1 < n and not p_on[b + 1] and t_off[b + 1]
+        # a start or a stop is seen only between known states: after a gap the overlap is a plain PWR-TREAT-OFF;
+        # at the first minute of the data the start is given the benefit of the grace
+        at_start = a == 0 or p_all_off[a - 1]
+        ended_by_stop = b + 1 < n and p_all_off[b + 1] and t_off[b + 1]
         still = b == n - 1
         common = dict(production=", ".join(names), treatment=treatment.equipment, start=local_minute(_t(s, a)),
                       minutes=length, grace=g)
@@ -187,7 +190,7 @@ def treatment_off(enterprise: str, production: list[MeterState], treatment: Mete
             if length <= g:
                 continue  # a start-up within the grace window
             d = int(known[a + g: b + 1].min())
-            if still or (b + 1 < n and not p_on[b + 1]):
+            if still or not p_on[b + 1]:
                 msgid = N_("%(production)s started at %(start)s; its treatment %(treatment)s did not run during "
                            "the %(minutes)s minutes that followed (grace %(grace)s min).")
             else:

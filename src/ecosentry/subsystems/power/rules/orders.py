@@ -15,8 +15,8 @@ formula and the baseline are [R, ours] and are settings (:class:`OrderSettings`)
   the production-side energy of that hour over the last ``baseline_days`` *normal production days* before the
   order (§7 item 6: 30 days [R]); optionally only days of the same weekday. A day is normal when its energy is at
   least ``normal_day_share`` of the median day of the period (excludes holidays, outages, earlier orders),
-  and an hour of such a day counts when its energy is at least ``normal_day_share`` of the typical hour (leaves
-  out maintenance stops) [ours]. An enterprise may have its baseline edited: the rule takes the 24 hourly values as given.
+  and an hour of such a day counts when its energy is at least ``normal_hour_share`` of the typical hour of those
+  days (leaves out maintenance stops and part-load hours: the baseline is normal full production) [ours]. An enterprise may have its baseline edited: the rule takes the 24 hourly values as given.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class OrderSettings(BaseModel):
     same_weekday: bool = False
     #: A day with less energy than this share of the period's median day is not a normal production day [ours].
     normal_day_share: float = Field(0.5, ge=0, le=1)
+    #: An hour of a normal day below this share of the typical hour is not normal production [ours].
+    normal_hour_share: float = Field(0.8, ge=0, le=1)
     #: Allowance above the allowed energy (§7 item 6: × 1.1 [R]).
     tolerance: float = Field(0.10, ge=0)
     #: Hours judged need this share of their minutes with a reading of every named meter [ours].
@@ -133,7 +135,7 @@ def hourly_baseline(series: MinuteSeries, power_kw: np.ndarray, before: datetime
     normal = sorted(d for d, tot in totals.items() if tot >= settings.normal_day_share * median_day)
     # an hour of a normal day in which production stood still (a maintenance stop) is not normal production
     typical_hour = float(np.nanmedian(np.concatenate([full[d] for d in normal])))
-    full = {d: np.where(v >= settings.normal_day_share * typical_hour, v, np.nan) for d, v in full.items()}
+    full = {d: np.where(v >= settings.normal_hour_share * typical_hour, v, np.nan) for d, v in full.items()}
     reduce = np.nanmedian if settings.statistic == "median" else np.nanmean
 
     def stat(rows: np.ndarray, axis: int) -> np.ndarray:
