@@ -101,3 +101,11 @@ def test_orders_are_checked():
         Order("E1", ("k",), "pause", D0, D0 + timedelta(hours=1))
     with pytest.raises(ValueError):
         Order("E1", ("k",), "stop", D0, D0)
+
+
+def test_a_unit_finishing_its_stop_in_the_first_two_minutes_of_the_order_is_no_finding():
+    p = np.r_[np.full(60, 100.0), [100.0, 100.0], np.full(300, 0.2)]
+    m = meter_state("kiln", MinuteSeries(D0, p), Thresholds(40, 10, 3), 100)
+    order = Order("E1", ("kiln",), "stop", D0 + timedelta(hours=1), D0 + timedelta(hours=6))
+    assert stop_order(order, [m]) == []
+    assert len(stop_order(order, [m], settings=OrderSettings(stop_min_minutes=1))) == 1

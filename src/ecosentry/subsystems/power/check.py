@@ -135,7 +135,7 @@ def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: Po
         o = Order(order.enterprise, order.equipment, order.measure, order.start.astimezone(ent.zone),
                   order.end.astimezone(ent.zone), order.allowed_pct, order.level)
         if o.measure == "stop":
-            findings += stop_order(o, named)
+            findings += stop_order(o, named, settings=settings.orders)
             continue
         power = np.nansum(np.vstack([m.power for m in named]), axis=0)
         power[np.all(~np.isfinite(np.vstack([m.power for m in named])), axis=0)] = np.nan

@@ -5,7 +5,8 @@ Heze, Zhangjiagang, Hefei, Taiyuan "limit 50 % … verified by actual electricit
 formula and the baseline are [R, ours] and are settings (:class:`OrderSettings`).
 
 * **Stop order** (``PWR-ORDER-STOP-RUNNING``): during the order's window any named production equipment in the
-  *on* state (its thresholds, hysteresis and dwell, :mod:`.state`) is a finding; declared safety loads
+  *on* state (its thresholds, hysteresis and dwell, :mod:`.state`) for ``stop_min_minutes`` (3) or more is a
+  finding, raised at its third minute; declared safety loads
   (保安用电) are not named in a stop order and are not judged.
 * **Limit order** (``PWR-ORDER-LIMIT-EXCEEDED``) to ``allowed_pct`` % of the baseline: for every clock hour of
   the window, the named equipment's energy (kWh, Σ P/60 over the hour's minutes) is compared with
@@ -51,6 +52,8 @@ class OrderSettings(BaseModel):
     same_weekday: bool = False
     #: A day with less energy than this share of the period's median day is not a normal production day [ours].
     normal_day_share: float = Field(0.5, ge=0, le=1)
+    #: Minutes a unit must run inside a stop order's window before it is a finding [ours].
+    stop_min_minutes: int = Field(3, ge=1)
     #: An hour of a normal day below this share of the typical hour is not normal production [ours].
     normal_hour_share: float = Field(0.8, ge=0, le=1)
     #: Allowance above the allowed energy (§7 item 6: × 1.1 [R]).
@@ -155,7 +158,10 @@ def hourly_baseline(series: MinuteSeries, power_kw: np.ndarray, before: datetime
 @rule(code="PWR-ORDER-STOP-RUNNING", severity="critical",
       summary="Production equipment running during a stop order of a heavy-pollution alert (停产 not carried out).",
       source=f"{_SRC} §1.4 linkage rule 4, §1.5, §7 item 6; Linfen, Hefei programmes §1.2", tag="S")
-def stop_order(order: Order, meters: list[MeterState]) -> list[Finding]:
+def stop_order(order: Order, meters: list[MeterState], *, settings: OrderSettings | None = None) -> list[Finding]:
+    """A finding per run of a named unit in the running state inside the window, of ``stop_min_minutes`` or more
+    (a unit finishing its stop in the first minutes of the order, or one test minute, is no finding)."""
+    least = (settings or OrderSettings()).stop_min_minutes
     out = []
     for m in meters:
         s = m.series
@@ -166,10 +172,12 @@ def stop_order(order: Order, meters: list[MeterState]) -> list[Finding]:
             running[i0:i1] = m.codes[i0:i1] == ON
         for a, b in _true_runs(running):
             length = b - a + 1
+            if length < least:
+                continue
             kw = _nanmean(m.power[a:b + 1])
             out.append(Finding(
                 "PWR-ORDER-STOP-RUNNING", order.enterprise, (m.equipment,), s.time(a), s.time(b + 1),
-                s.time(max(a, int(m.known[a]))),
+                s.time(max(a + least - 1, int(m.known[a]))),
                 N_("%(equipment)s ran for %(minutes)s minutes from %(start)s (mean %(kw)s kW) during a stop order "
                    "(%(order_start)s to %(order_end)s)."),
                 dict(equipment=m.equipment, minutes=length, start=local_minute(s.time(a)), kw=round(kw, 1),
