@@ -6,7 +6,8 @@ Measures
   (precision); a finding matches when it is on the same enterprise, shares equipment with the violation,
   overlaps its span and its code is the violation's or one also true of it;
 * findings per clean enterprise-day on honest enterprises (every schedule, legitimate stops, orders obeyed);
-* the detection delay, ``detected_at`` minus the first violating minute (:func:`_violating_from`), per code: the goal is ≤ 2 minutes for the linkage rules (§7 item 3);
+* the detection delay, ``detected_at`` minus the first violating minute (:func:`_violating_from`), per code: the
+  goal is ≤ 2 minutes for the linkage rules (§7 item 3);
 * readings per second through all the rules (one reading = one meter-minute).
 """
 
@@ -52,7 +53,8 @@ class BenchResult:
                         "recall": _ratio(self.found.get(c, 0), self.injected.get(c, 0)),
                         "findings": self.findings.get(c, 0),
                         "precision": _ratio(self.true_findings.get(c, 0), self.findings.get(c, 0)),
-                        "honest_per_day": round(self.honest_findings.get(c, 0) / max(self.honest_enterprise_days, 1e-9), 4),
+                        "honest_per_day": round(self.honest_findings.get(c, 0)
+                                                / max(self.honest_enterprise_days, 1e-9), 4),
                         "delay_median_min": float(np.median(d)) if d else None,
                         "delay_max_min": float(np.max(d)) if d else None})
         return out

@@ -69,7 +69,8 @@ def thresholds_for(meter_id: str, ent: Enterprise, power: np.ndarray, settings: 
     rated = (meter.rated_kw if meter else None) or (eq.rated_kw if eq else None)
     if st.learn:
         got = learn_threshold(power, rated_kw=rated, floor=st.floor_kw, min_separation=st.min_separation,
-                              min_share=st.min_share, min_ratio=st.min_ratio, fallback_share=st.fallback_share, dwell=st.dwell)
+                              min_share=st.min_share, min_ratio=st.min_ratio, fallback_share=st.fallback_share,
+                              dwell=st.dwell)
         if got.thresholds is not None:
             return got.thresholds, got.as_dict() | {"dwell": st.dwell}
         raise ValueError(f"meter {meter_id}: no thresholds, none learned ({got.reason}) and no rated power")

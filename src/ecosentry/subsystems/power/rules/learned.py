@@ -1,20 +1,20 @@
-"""A default on/off threshold learned from the meter's own load distribution (reference notes §1.4 "State
-detection", §7 item 2; issue 15 item 3).
+"""A default on/off threshold learned from the meter's own load distribution (reference notes §1.4 "State detection",
+§7 item 2; issue 15 item 3).
 
-A meter of a machine that starts and stops sees two populations of readings: *off* (standby, CT noise, near
-zero) and *on* (the running load). On a logarithmic scale the two are well separated whatever the machine's
-size, so the split is found with **Otsu's method** (N. Otsu, "A threshold selection method from gray-level
-histograms", IEEE Trans. SMC 9 (1), 1979): the cut that maximises the between-class variance of the histogram
-of ``log10(P + floor)`` (the middle of the plateau when an empty gap separates the classes). The cut is accepted only when the two classes are clearly apart (*separation*: the
-distance of the class means over the pooled standard deviation ≥ ``min_separation``) and each class holds at
-least ``min_share`` of the readings and the upper class's level is at least ``min_ratio`` times the lower's (a
-stopped machine draws a small fraction of its running load; two load levels of a running one do not);
-otherwise the meter was only ever on, or only ever off, in the data seen,
-and no threshold is learned from it (the fallback is the configured share of rated power, 15 % [R]: "10–20 %
-of typical running current", §1.4).
+A meter of a machine that starts and stops sees two populations of readings: *off* (standby, CT noise, near zero)
+and *on* (the running load). On a logarithmic scale the two are well separated whatever the machine's size, so the
+split is found with **Otsu's method** (N. Otsu, "A threshold selection method from gray-level histograms", IEEE
+Trans. SMC 9 (1), 1979): the cut that maximises the between-class variance of the histogram of ``log10(P + floor)``
+(the middle of the plateau when an empty gap separates the classes). The cut is accepted only when the two classes
+are clearly apart (*separation*: the distance of the class means over the pooled standard deviation ≥
+``min_separation``) and each class holds at least ``min_share`` of the readings and the upper class's level is at
+least ``min_ratio`` times the lower's (a stopped machine draws a small fraction of its running load; two load
+levels of a running one do not); otherwise the meter was only ever on, or only ever off, in the data seen, and no
+threshold is learned from it (the fallback is the configured share of rated power, 15 % [R]: "10–20 % of typical
+running current", §1.4).
 
-From the cut: ``on`` = the cut, ``off`` = the geometric mean of the cut and the off class's mean level
-(hysteresis band below the cut) [ours].
+From the cut: ``on`` = the cut, ``off`` = the geometric mean of the cut and the off class's mean level (hysteresis
+band below the cut) [ours].
 """
 
 from __future__ import annotations

@@ -51,8 +51,9 @@ from pydantic import BaseModel, Field
 
 from ecosentry.contracts.catalogue import rule
 from ecosentry.said import N_
+from ecosentry.subsystems.power.rules.arrays import nanmean, rounded, true_runs
 from ecosentry.subsystems.power.rules.findings import Finding, local_minute
-from ecosentry.subsystems.power.rules.state import NO_DATA, OFF, ON, MinuteSeries, Thresholds, _runs, state_codes
+from ecosentry.subsystems.power.rules.state import NO_DATA, OFF, ON, MinuteSeries, Thresholds, runs_of, state_codes
 
 __all__ = ["LinkageSettings", "MeterState", "meter_state", "treatment_off", "low_load", "meter_offline",
            "zero_all_phases", "ct_ratio_change"]
@@ -118,17 +119,11 @@ def meter_state(equipment: str, series: MinuteSeries, th: Thresholds, normal_kw:
 # ------------------------------------------------------------------------------------------------- helpers
 
 
-def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) index pairs of the runs of True."""
-    starts, lengths = _runs(mask.astype(np.int8))
-    return [(int(s), int(s + n - 1)) for s, n in zip(starts, lengths) if mask[s]]
-
-
 def bridged(codes: np.ndarray, max_gap: int) -> np.ndarray:
     """``codes`` with every gap (NO_DATA) shorter than ``max_gap`` samples between two runs of the same state
     filled with that state: a short gap inside a run neither ends nor restarts it (a longer one is a
     PWR-METER-OFFLINE of its own and is left as no data)."""
-    starts, lengths = _runs(codes)
+    starts, lengths = runs_of(codes)
     out = codes.copy()
     for j in np.flatnonzero(codes[starts] == NO_DATA):
         if 0 < j < starts.size - 1 and lengths[j] < max_gap and codes[starts[j - 1]] == codes[starts[j + 1]]:
@@ -173,7 +168,7 @@ def treatment_off(enterprise: str, production: list[MeterState], treatment: Mete
     names = tuple(m.equipment for m in production)
     out: list[Finding] = []
     g = grace_minutes
-    for a, b in _true_runs(both):
+    for a, b in true_runs(both):
         length = _minutes(a, b)
         # a start or a stop is seen only between known states: after a gap the overlap is a plain PWR-TREAT-OFF;
         # at the first minute of the data the start is given the benefit of the grace
@@ -184,8 +179,8 @@ def treatment_off(enterprise: str, production: list[MeterState], treatment: Mete
                       minutes=length, grace=g)
         evidence = {"production_on_from": _t(s, a).isoformat(), "treatment_off": [_t(s, a).isoformat(),
                     _t(s, b + 1).isoformat()], "minutes": length, "grace_minutes": g,
-                    "production_kw": _round(_nanmean([m.power[a:b + 1] for m in production])),
-                    "treatment_kw": _round(_nanmean(treatment.power[a:b + 1]))}
+                    "production_kw": rounded(nanmean([m.power[a:b + 1] for m in production])),
+                    "treatment_kw": rounded(nanmean(treatment.power[a:b + 1]))}
         if at_start:
             if length <= g:
                 continue  # a start-up within the grace window
@@ -194,7 +189,8 @@ def treatment_off(enterprise: str, production: list[MeterState], treatment: Mete
                 msgid = N_("%(production)s started at %(start)s; its treatment %(treatment)s did not run during "
                            "the %(minutes)s minutes that followed (grace %(grace)s min).")
             else:
-                msgid = N_("%(production)s started at %(start)s but its treatment %(treatment)s only started %(minutes)s "
+                msgid = N_("%(production)s started at %(start)s but its treatment %(treatment)s only started "
+                           "%(minutes)s "
                            "minutes later (grace %(grace)s min).")
             out.append(Finding("PWR-START-ORDER", enterprise, names + (treatment.equipment,), _t(s, a),
                                _t(s, b + 1), _t(s, max(d, a + g)), msgid, common, evidence, still))
@@ -238,17 +234,6 @@ def _stop_order() -> None:
     """Implemented by :func:`treatment_off`."""
 
 
-def _nanmean(x) -> float:  # noqa: D401
-    """The mean of the finite values, NaN (silently) when there is none."""
-    a = np.asarray(x, dtype=float)
-    a = a[np.isfinite(a)]
-    return float(a.mean()) if a.size else float("nan")
-
-
-def _round(x: float, nd: int = 3) -> float | None:
-    return None if x is None or not np.isfinite(x) else round(float(x), nd)
-
-
 @rule(code="PWR-TREAT-LOW-LOAD", severity="warning",
       summary="Treatment running at abnormally low load (< 30 % of normal) while its production runs at full load.",
       source=f"{_SRC} §1.4 linkage rule 3 (治污设施低负荷/空转), §7 item 5", tag="R")
@@ -264,12 +249,12 @@ def low_load(enterprise: str, production: list[MeterState], treatment: MeterStat
     known = np.maximum(p_known, treatment.known)
     names = tuple(m.equipment for m in production)
     out = []
-    for a, b in _true_runs(mask):
+    for a, b in true_runs(mask):
         length = _minutes(a, b)
         if length < settings.low_min_minutes:
             continue
         k = a + settings.low_min_minutes - 1
-        ts, ps = float(_nanmean(t_share[a:b + 1])), float(_nanmean(p_share[a:b + 1]))
+        ts, ps = float(nanmean(t_share[a:b + 1])), float(nanmean(p_share[a:b + 1]))
         out.append(Finding(
             "PWR-TREAT-LOW-LOAD", enterprise, names + (treatment.equipment,), _t(s, a), _t(s, b + 1),
             _t(s, max(k, int(known[k:b + 1].min()))),
@@ -277,7 +262,8 @@ def low_load(enterprise: str, production: list[MeterState], treatment: MeterStat
                "%(start)s while %(production)s ran at %(prod_pct)s %%."),
             dict(treatment=treatment.equipment, production=", ".join(names), start=local_minute(_t(s, a)),
                  minutes=length, treat_pct=round(100 * ts), prod_pct=round(100 * ps)),
-            {"treatment_share": _round(ts), "production_share": _round(ps), "treatment_normal_kw": treatment.normal_kw,
+            {"treatment_share": rounded(ts), "production_share": rounded(ps),
+             "treatment_normal_kw": treatment.normal_kw,
              "production_normal_kw": sum(m.normal_kw for m in production), "low_share": settings.low_share,
              "full_share": settings.full_share, "minutes": length}, b == mask.size - 1))
     return out
@@ -293,7 +279,7 @@ def meter_offline(enterprise: str, meter: MeterState, *, settings: LinkageSettin
     gap = meter.codes == NO_DATA
     m = settings.offline_minutes
     out = []
-    for a, b in _true_runs(gap):
+    for a, b in true_runs(gap):
         length = _minutes(a, b)
         if length < m:
             continue
@@ -325,24 +311,25 @@ def zero_all_phases(enterprise: str, meter: MeterState, phases: np.ndarray | Non
         mask = zero & (residual >= on_threshold_kw)
     m = settings.zero_min_minutes
     out = []
-    for a, b in _true_runs(mask):
+    for a, b in true_runs(mask):
         length = _minutes(a, b)
         if length < m:
             continue
-        res = float(_nanmean(residual[a:b + 1]))
+        res = float(nanmean(residual[a:b + 1]))
         out.append(Finding(
             "PWR-ZERO-ALL-PHASES", enterprise, (meter.equipment,), _t(s, a), _t(s, b + 1), _t(s, a + m - 1),
             N_("The meter of %(equipment)s read zero on all phases for %(minutes)s minutes from %(start)s while the "
                "total meter drew %(residual)s kW that no other meter explains."),
             dict(equipment=meter.equipment, minutes=length, start=local_minute(_t(s, a)), residual=round(res, 1)),
-            {"unexplained_kw": _round(res), "total_kw": _round(float(_nanmean(total_kw[a:b + 1]))),
-             "other_meters_kw": _round(float(_nanmean(others_kw[a:b + 1]))), "unmetered_kw": unmetered_kw,
+            {"unexplained_kw": rounded(res), "total_kw": rounded(float(nanmean(total_kw[a:b + 1]))),
+             "other_meters_kw": rounded(float(nanmean(others_kw[a:b + 1]))), "unmetered_kw": unmetered_kw,
              "on_threshold_kw": on_threshold_kw, "minutes": length}, b == mask.size - 1))
     return out
 
 
 @rule(code="PWR-CT-RATIO-CHANGE", severity="warning",
-      summary="Sudden change of a meter's current-transformer ratio: energy ≠ power × time, or a step in current/power.",
+      summary="Sudden change of a meter's current-transformer ratio: energy ≠ power × time, or a step in "
+              "current/power.",
       source=f"{_SRC} §1.4 rule 5 (CT removed), §7 item 7", tag="R")
 def ct_ratio_change(enterprise: str, meter: MeterState, *, current_a: np.ndarray | None = None,
                     energy_kwh: np.ndarray | None = None, settings: LinkageSettings) -> list[Finding]:
@@ -374,7 +361,7 @@ def _energy_check(enterprise: str, meter: MeterState, energy: np.ndarray, st: Li
     # windows not judged (stopped, gaps) neither break nor extend a run of disagreeing windows
     jw = np.flatnonzero(judged)
     out = []
-    for ja, jb in _true_runs(bad[jw]):
+    for ja, jb in true_runs(bad[jw]):
         a, b = int(jw[ja]), int(jw[jb])
         still = jb == jw.size - 1
         sel = jw[ja:jb + 1]
@@ -386,8 +373,8 @@ def _energy_check(enterprise: str, meter: MeterState, energy: np.ndarray, st: Li
                "from %(start)s (%(windows)s windows of %(window)s min)."),
             dict(equipment=meter.equipment, ratio=round(r, 2), start=local_minute(_t(s, a * w)), windows=sel.size,
                  window=w),
-            {"method": "energy", "ratio": _round(r), "windows": [[_t(s, int(i) * w).isoformat(),
-             _round(float(expected[i])), _round(float(e1[i] - e0[i]))] for i in sel[:24]],
+            {"method": "energy", "ratio": rounded(r), "windows": [[_t(s, int(i) * w).isoformat(),
+             rounded(float(expected[i])), rounded(float(e1[i] - e0[i]))] for i in sel[:24]],
              "tolerance": st.ct_tolerance}, still))
     return out
 
@@ -427,8 +414,8 @@ def _ratio_step(enterprise: str, meter: MeterState, current: np.ndarray, st: Lin
             N_("The ratio of current to power of %(equipment)s changed by a factor %(factor)s at %(start)s and "
                "stayed (a different current transformer?)."),
             dict(equipment=meter.equipment, factor=round(factor, 2), start=local_minute(_t(s, i0))),
-            {"method": "current/power", "factor": _round(factor),
-             "amps_per_kw_before": _round(float(np.exp(med[kk - w]))),
-             "amps_per_kw_after": _round(float(np.exp(med[kk]))), "window_minutes": w, "tolerance": st.ct_tolerance},
+            {"method": "current/power", "factor": rounded(factor),
+             "amps_per_kw_before": rounded(float(np.exp(med[kk - w]))),
+             "amps_per_kw_after": rounded(float(np.exp(med[kk]))), "window_minutes": w, "tolerance": st.ct_tolerance},
             True))
     return out

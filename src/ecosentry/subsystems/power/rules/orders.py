@@ -17,7 +17,8 @@ formula and the baseline are [R, ours] and are settings (:class:`OrderSettings`)
   order (§7 item 6: 30 days [R]); optionally only days of the same weekday. A day is normal when its energy is at
   least ``normal_day_share`` of the median day of the period (excludes holidays, outages, earlier orders),
   and an hour of such a day counts when its energy is at least ``normal_hour_share`` of the typical hour of those
-  days (leaves out maintenance stops and part-load hours: the baseline is normal full production) [ours]. An enterprise may have its baseline edited: the rule takes the 24 hourly values as given.
+  days (leaves out maintenance stops and part-load hours: the baseline is normal full production) [ours].
+  An enterprise may have its baseline edited: the rule takes the 24 hourly values as given.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from pydantic import BaseModel, Field
 from ecosentry.contracts.catalogue import rule
 from ecosentry.said import N_
 from ecosentry.subsystems.power.rules.findings import Finding, local_minute
-from ecosentry.subsystems.power.rules.linkage import MeterState, _nanmean, _round, _true_runs
+from ecosentry.subsystems.power.rules.arrays import nanmean, rounded, true_runs
+from ecosentry.subsystems.power.rules.linkage import MeterState
 from ecosentry.subsystems.power.rules.state import ON, MinuteSeries
 
 __all__ = ["OrderSettings", "Order", "Baseline", "hourly_baseline", "stop_order", "limit_order"]
@@ -170,11 +172,11 @@ def stop_order(order: Order, meters: list[MeterState], *, settings: OrderSetting
         running = np.zeros(m.codes.size, dtype=bool)
         if i1 > i0:
             running[i0:i1] = m.codes[i0:i1] == ON
-        for a, b in _true_runs(running):
+        for a, b in true_runs(running):
             length = b - a + 1
             if length < least:
                 continue
-            kw = _nanmean(m.power[a:b + 1])
+            kw = nanmean(m.power[a:b + 1])
             out.append(Finding(
                 "PWR-ORDER-STOP-RUNNING", order.enterprise, (m.equipment,), s.time(a), s.time(b + 1),
                 s.time(max(a + least - 1, int(m.known[a]))),
@@ -182,7 +184,7 @@ def stop_order(order: Order, meters: list[MeterState], *, settings: OrderSetting
                    "(%(order_start)s to %(order_end)s)."),
                 dict(equipment=m.equipment, minutes=length, start=local_minute(s.time(a)), kw=round(kw, 1),
                      order_start=local_minute(order.start), order_end=local_minute(order.end)),
-                {"mean_kw": _round(kw), "minutes": length, "order": [order.start.isoformat(), order.end.isoformat()],
+                {"mean_kw": rounded(kw), "minutes": length, "order": [order.start.isoformat(), order.end.isoformat()],
                  "level": order.level}, bool(b == m.codes.size - 1 and s.time(b + 1) < order.end)))
     return out
 
@@ -206,12 +208,12 @@ def limit_order(order: Order, series: MinuteSeries, power_kw: np.ndarray, baseli
         share = kwh[i] / base if judged else None
         allowed = share_allowed * base * (1 + settings.tolerance) if judged else None
         above[i] = bool(judged and kwh[i] > allowed)
-        table.append({"hour": t.isoformat(), "kwh": _round(float(kwh[i])), "baseline_kwh": _round(base),
-                      "share": _round(share, 4) if share is not None else None,
-                      "allowed_kwh": _round(allowed) if allowed is not None else None, "above": bool(above[i]),
+        table.append({"hour": t.isoformat(), "kwh": rounded(float(kwh[i])), "baseline_kwh": rounded(base),
+                      "share": rounded(share, 4) if share is not None else None,
+                      "allowed_kwh": rounded(allowed) if allowed is not None else None, "above": bool(above[i]),
                       "judged": bool(judged)})
     out = []
-    for a, b in _true_runs(above):
+    for a, b in true_runs(above):
         t0, t1 = first + timedelta(hours=a), first + timedelta(hours=b + 1)
         used = float(kwh[a:b + 1].sum())
         base = float(sum(baseline.hour(first + timedelta(hours=i)) for i in range(a, b + 1)))
@@ -222,7 +224,7 @@ def limit_order(order: Order, series: MinuteSeries, power_kw: np.ndarray, baseli
                "limit order allows %(allowed)s %%."),
             dict(equipment=", ".join(order.equipment), share=round(100 * used / base), start=local_minute(t0),
                  hours=b - a + 1, allowed=f"{order.allowed_pct:g}"),
-            {"kwh": _round(used), "baseline_kwh": _round(base), "share": _round(used / base, 4),
+            {"kwh": rounded(used), "baseline_kwh": rounded(base), "share": rounded(used / base, 4),
              "allowed_share": share_allowed, "tolerance": settings.tolerance,
              "hours": [r for r in table if t0.isoformat() <= r["hour"] < t1.isoformat()],
              "baseline_days": list(baseline.days), "level": order.level}, False))

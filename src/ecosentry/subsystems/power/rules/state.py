@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-__all__ = ["ON", "OFF", "NO_DATA", "Thresholds", "StateInterval", "MinuteSeries", "state_codes",
+__all__ = ["ON", "OFF", "NO_DATA", "Thresholds", "StateInterval", "MinuteSeries", "state_codes", "runs_of",
            "running_state", "intervals_of", "load_share"]
 
 ON, OFF, NO_DATA = 1, 0, -1
@@ -95,7 +95,7 @@ class StateInterval:
                 "minutes": round(self.duration.total_seconds() / 60, 3), "open": self.open}
 
 
-def _runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def runs_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start indices and lengths of runs of equal values."""
     if codes.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -126,7 +126,7 @@ def state_codes(values: np.ndarray, th: Thresholds) -> tuple[np.ndarray, np.ndar
     state's run (``-1`` none). Runs of ON/OFF shorter than ``dwell`` take the confirmed state before them (the
     first run is confirmed whatever its length: there is nothing before it)."""
     raw = _hysteresis(values, th)
-    starts, lengths = _runs(raw)
+    starts, lengths = runs_of(raw)
     if starts.size == 0:
         return raw, np.zeros(0, dtype=np.int64)
     run_state = raw[starts]
@@ -145,7 +145,7 @@ def state_codes(values: np.ndarray, th: Thresholds) -> tuple[np.ndarray, np.ndar
 
 def intervals_of(series: MinuteSeries, codes: np.ndarray, confirm: np.ndarray) -> list[StateInterval]:
     """The intervals of equal state of ``codes`` (from :func:`state_codes`)."""
-    starts, lengths = _runs(codes)
+    starts, lengths = runs_of(codes)
     out = []
     n = codes.size
     for s, length in zip(starts.tolist(), lengths.tolist()):
