@@ -1,13 +1,54 @@
-"""``ecosentry bench power``: the rules of the subsystem on simulated enterprises (:mod:`.bench`), added to the
-core's ``bench`` group by :func:`register`."""
+"""The subsystem's commands, added by :func:`register`: ``ecosentry bench power`` (the rules on simulated
+enterprises, :mod:`.bench`) and ``ecosentry power check`` (the offline check for auditors, :mod:`.offline`)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
 from ecosentry.subsystems.power.bench import run_bench
+from ecosentry.subsystems.power.check import check_enterprise
+from ecosentry.subsystems.power.offline import load_orders, load_readings
+from ecosentry.subsystems.power.registry import RegistryError, load_csv
+
+app = typer.Typer(help="Electricity monitoring of treatment facilities (用电监控).", no_args_is_help=True)
+
+
+@app.command("check")
+def check(readings: Path = typer.Option(..., help="R.csv: meter,time,quantity,value (P kW, I A, E kWh)"),
+          equipment: Path = typer.Option(..., help="E.csv: enterprise,equipment,meter,role,serves,rated_kw"),
+          orders: Path | None = typer.Option(None, help="O.csv: enterprise,equipment,measure,limit_pct,start,end"),
+          output: Path = typer.Option(..., help="findings, one JSON object a line")) -> None:
+    """Run every electricity rule over the files and write one JSON finding a line (exit 2 on bad input, naming
+    the file, the line and the field)."""
+    try:
+        try:
+            text = equipment.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise RegistryError(str(equipment), None, None, f"cannot be read ({exc.strerror})") from None
+        registry = load_csv(text, str(equipment))
+        by_ent = load_readings(readings, registry)
+        order_list = load_orders(orders, registry) if orders else []
+    except RegistryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    n = 0
+    with open(output, "w", encoding="utf-8") as out:
+        for ent in registry.enterprises:
+            if ent.id not in by_ent:
+                typer.echo(f"{ent.id}: no readings", err=True)
+                continue
+            try:
+                result = check_enterprise(ent, by_ent[ent.id], orders=[o for o in order_list if o.enterprise == ent.id])
+            except ValueError as exc:  # no thresholds for a meter, no baseline before an order
+                typer.echo(f"error: {ent.id}: {exc}", err=True)
+                raise typer.Exit(2) from None
+            for f in result.findings:
+                out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
+                n += 1
+    typer.echo(f"{n} findings in {output}", err=True)
 
 
 def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet"),
@@ -33,6 +74,7 @@ def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet")
                    f"{fmt(r['delay_median_min']) + '/' + fmt(r['delay_max_min']):>18}")
 
 
-def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add ``power`` to the core's ``bench`` group."""
+def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add ``power`` to the core's ``bench`` group and the ``power`` group."""
     groups["bench"].command("power")(bench_power)
+    app_.add_typer(app, name="power")
