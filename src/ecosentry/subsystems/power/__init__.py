@@ -6,8 +6,9 @@ alert (``shared/reference/subsystems.md`` §1, §7 items 1–10).
 
 This first slice holds the pure parts: ``rules/`` (running state with hysteresis and dwell, the learned
 threshold, the linkage and data rules, the stop/limit order rules), ``registry`` (the model and its YAML/CSV
-loading), ``check`` (all rules over one enterprise), ``simulate`` and ``bench`` (``ecosentry bench power``),
-``settings`` (section ``power``) and ``locale/`` (zh, vi). Tables, ingest, pages and alarms come next
+loading), ``check`` (all rules over one enterprise), ``offline`` and ``cli`` (``ecosentry power check``, the
+auditors' offline check), ``simulate`` and ``bench`` (``ecosentry bench power``), ``settings`` (section
+``power``) and ``locale/`` (zh, vi). Tables, ingest, pages, alarms and the threshold audit come next
 (``docs/power.md``).
 """
 
