@@ -1,0 +1,27 @@
+"""Electricity monitoring of pollution-treatment facilities (用电监控 / giám sát điện năng), issue 15.
+
+Meters on production equipment and on the treatment facilities that serve it show, minute by minute, whether
+treatment runs whenever production runs, and whether production stops or is limited during a heavy-pollution
+alert (``shared/reference/subsystems.md`` §1, §7 items 1–10).
+
+This first slice holds the pure parts: ``rules/`` (running state with hysteresis and dwell, the learned
+threshold, the linkage and data rules, the stop/limit order rules), ``registry`` (the model and its YAML/CSV
+loading), ``check`` (all rules over one enterprise), ``offline`` and ``cli`` (``ecosentry power check``, the
+auditors' offline check), ``simulate`` and ``bench`` (``ecosentry bench power``), ``settings`` (section
+``power``) and ``locale/`` (zh, vi). Tables, ingest, pages, alarms and the threshold audit come next
+(``docs/power.md``).
+"""
+
+from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.said import N_
+
+_N = __name__
+
+SUBSYSTEM = Subsystem(
+    name="power",
+    title=N_("Electricity monitoring"),
+    catalogue=(f"{_N}.rules.linkage", f"{_N}.rules.orders", f"{_N}.rules.catalogue"),
+    cli=f"{_N}.cli:register",
+    settings={"power": f"{_N}.settings:PowerSettings"},
+    locale=_N,
+)

@@ -1,0 +1,131 @@
+"""The offline check for auditors (issue 15 item 10): readings, equipment and orders as CSV files → findings.
+
+``R.csv``: ``meter,time,quantity,value`` (quantity ``P`` kW, ``I`` A, ``E`` kWh; time ISO 8601 with an offset,
+taken to its minute). ``E.csv``: the registry CSV (:func:`.registry.load_csv`). ``O.csv``:
+``enterprise,equipment,measure,limit_pct,start,end`` (measure ``stop`` or ``limit``; ``limit_pct`` the share of
+the baseline the order allows; rows with the same enterprise, measure, share and window are one order over their
+equipment). Every problem is a :class:`.registry.RegistryError` naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ecosentry.subsystems.power.check import EnterpriseReadings, MeterReadings
+from ecosentry.subsystems.power.registry import Registry, RegistryError
+from ecosentry.subsystems.power.rules.orders import Order
+
+__all__ = ["load_readings", "load_orders"]
+
+QUANTITIES = ("P", "I", "E")
+
+
+def _rows(path: Path, columns: tuple[str, ...]):
+    try:
+        f = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise RegistryError(str(path), None, None, f"cannot be read ({exc.strerror})") from None
+    with f:
+        reader = csv.DictReader(f)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise RegistryError(str(path), 1, missing[0], f"missing column(s) {', '.join(missing)}")
+        for line, raw in enumerate(reader, start=2):
+            row = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
+            if any(row.values()):
+                yield line, row
+
+
+def _time(path: Path, line: int, field: str, text: str | None) -> datetime:
+    try:
+        t = datetime.fromisoformat(text or "")
+    except ValueError:
+        raise RegistryError(str(path), line, field, f"{text!r} is not an ISO 8601 time") from None
+    if t.tzinfo is None:
+        raise RegistryError(str(path), line, field, f"{text!r} has no offset (+08:00, Z ...)")
+    return t
+
+
+def load_readings(path: str | Path, registry: Registry) -> dict[str, EnterpriseReadings]:
+    """The readings of every enterprise of the registry on its own minute grid (first to last reading)."""
+    path = Path(path)
+    owner = registry.meter_owner()
+    values: dict[str, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for line, row in _rows(path, ("meter", "time", "quantity", "value")):
+        meter = row.get("meter") or ""
+        if meter not in owner:
+            raise RegistryError(str(path), line, "meter", f"{meter!r} is not a meter of the equipment file")
+        q = (row.get("quantity") or "").upper()
+        if q not in QUANTITIES:
+            raise RegistryError(str(path), line, "quantity", f"must be P, I or E, not {row.get('quantity')!r}")
+        t = _time(path, line, "time", row.get("time"))
+        try:
+            v = float(row.get("value") or "")
+        except ValueError:
+            raise RegistryError(str(path), line, "value", f"{row.get('value')!r} is not a number") from None
+        if not math.isfinite(v):
+            raise RegistryError(str(path), line, "value", f"{row.get('value')!r} is not a finite number")
+        epoch_min = int(t.timestamp() // 60)
+        values[meter][q][epoch_min] = v
+    out: dict[str, EnterpriseReadings] = {}
+    by_ent: dict[str, list[str]] = defaultdict(list)
+    for meter in values:
+        by_ent[owner[meter][0].id].append(meter)
+    for ent_id, meters in by_ent.items():
+        minutes = [m for meter in meters for q in values[meter].values() for m in q]
+        first, last = min(minutes), max(minutes)
+        n = last - first + 1
+        zone = registry.by_id()[ent_id].zone
+        start = datetime.fromtimestamp(first * 60, tz=zone)
+        got = {}
+        for meter in meters:
+            arrays = {}
+            for q, series in values[meter].items():
+                a = np.full(n, np.nan)
+                idx = np.fromiter(series.keys(), dtype=np.int64) - first
+                a[idx] = np.fromiter(series.values(), dtype=float)
+                arrays[q] = a
+            power = arrays.get("P", np.full(n, np.nan))
+            got[meter] = MeterReadings(power, arrays["I"][None, :] if "I" in arrays else None, arrays.get("E"))
+        out[ent_id] = EnterpriseReadings(start, n, got)
+    return out
+
+
+def load_orders(path: str | Path, registry: Registry) -> list[Order]:
+    path = Path(path)
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    ents = registry.by_id()
+    for line, row in _rows(path, ("enterprise", "equipment", "measure", "limit_pct", "start", "end")):
+        ent = ents.get(row.get("enterprise") or "")
+        if ent is None:
+            raise RegistryError(str(path), line, "enterprise",
+                                f"{row.get('enterprise')!r} is not in the equipment file")
+        eq = row.get("equipment") or ""
+        known = ent.equipment_by_id().get(eq)
+        if known is None or known.role != "production":
+            raise RegistryError(str(path), line, "equipment", f"{eq!r} is not production equipment of {ent.id!r}")
+        measure = (row.get("measure") or "").lower()
+        if measure not in ("stop", "limit"):
+            raise RegistryError(str(path), line, "measure", f"must be stop or limit, not {row.get('measure')!r}")
+        pct = None
+        if measure == "limit":
+            try:
+                pct = float(row.get("limit_pct") or "")
+            except ValueError:
+                raise RegistryError(str(path), line, "limit_pct", f"{row.get('limit_pct')!r} is not a number"
+                                    ) from None
+            if not 0 <= pct < 100:
+                raise RegistryError(str(path), line, "limit_pct", f"must be from 0 to below 100, not {pct:g}")
+        start, end = _time(path, line, "start", row.get("start")), _time(path, line, "end", row.get("end"))
+        if not end > start:
+            raise RegistryError(str(path), line, "end", "must be after start")
+        key = (ent.id, measure, pct, start, end)
+        groups[key].append(eq)
+    return [Order(k[0], tuple(eqs), k[1], k[3], k[4], k[2]) for k, eqs in groups.items()]

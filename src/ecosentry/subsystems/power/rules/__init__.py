@@ -1,0 +1,2 @@
+"""The pure rules of electricity monitoring: running state, linkage, heavy-pollution orders (no database, no
+clock, no network)."""

@@ -1,0 +1,36 @@
+"""The section ``power`` of the settings (``ECOSENTRY_POWER__*``): every [R] number of the rules as a
+documented default (``docs/power.md``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ecosentry.subsystems.power.rules.linkage import LinkageSettings
+from ecosentry.subsystems.power.rules.orders import OrderSettings
+
+__all__ = ["PowerSettings", "ThresholdSettings"]
+
+
+class ThresholdSettings(BaseModel):
+    """Running-state thresholds when a meter has none of its own (§1.4 "State detection", §7 item 2)."""
+
+    #: Consecutive samples a new state needs (§7 item 2: 3 minutes [R]).
+    dwell: int = Field(3, ge=1)
+    #: Learn the thresholds from the meter's own readings (Otsu on log power) when it has none.
+    learn: bool = True
+    #: The two populations must be this many pooled standard deviations apart on log power [ours].
+    min_separation: float = Field(3.0, gt=0)
+    #: The running level must be at least this many times the stopped level [ours].
+    min_ratio: float = Field(5.0, gt=1)
+    #: Each population must hold this share of the readings [ours].
+    min_share: float = Field(0.02, gt=0, lt=0.5)
+    #: Fallback on threshold as a share of rated power (§1.4: 10–20 % of the running level [R]); off is half.
+    fallback_share: float = Field(0.15, gt=0, lt=1)
+    #: Added to power before the logarithm. [kW]
+    floor_kw: float = Field(0.01, gt=0)
+
+
+class PowerSettings(BaseModel):
+    thresholds: ThresholdSettings = ThresholdSettings()
+    linkage: LinkageSettings = LinkageSettings()
+    orders: OrderSettings = OrderSettings()
