@@ -87,7 +87,7 @@ RULE_COPY = register(Rule(
     "Two pollutant channels, of one point or of two points, change together record by record (minute-to-minute "
     "changes correlated at r ≈ 1, or one a scaled copy of the other up to the rounding of its digits): real "
     "analysers each have their own noise, so one is a copy.",
-    f"{_REF} §5.4 (identical trends between unrelated factors), §5.6 cross-channel clone; ours", _MOD, "S/ours",
+    f"{_REF} §5.4 (identical trends between unrelated factors), §5.6 cross-channel clone (ours)", _MOD, "S/ours",
     kind="falsification"))
 RULE_FACTOR_GAP = register(Rule(
     "DET-FACTOR-GAP", "warning",
@@ -105,7 +105,7 @@ RULE_COLLAPSE = register(Rule(
     "DET-NEAR-ZERO", "warning",
     "For hours of normal production a pollutant read a few per cent of its own usual level while the plant's "
     "load stayed normal: what a diluted or back-flushed sample gives, not the process.",
-    f"{_REF} §5.3 hardware items (稀释, 反吹), §5.4 zero or near-zero values while running; ours", _MOD, "S/ours",
+    f"{_REF} §5.3 hardware items (稀释, 反吹), §5.4 zero or near-zero values while running (ours)", _MOD, "S/ours",
     kind="falsification"))
 RULE_NIGHT_LOAD = register(Rule(
     "DET-NIGHT-LOAD", "warning",

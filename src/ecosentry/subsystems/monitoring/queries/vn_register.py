@@ -83,6 +83,13 @@ def register(conn: Connection, point_scope, enterprise_scope, now: datetime, *,
     return out
 
 
+def unregistered_enterprises(conn: Connection, enterprise_scope, registered: set[int]) -> list[dict]:
+    """The enterprises in ``enterprise_scope`` (a clause on ``enterprises.id``) that have no register entry yet,
+    by name: the officer's list of facilities to register."""
+    rows = conn.execute(s.enterprises.select().where(enterprise_scope).order_by(s.enterprises.c.name)).mappings()
+    return [dict(x) for x in rows if x["id"] not in registered]
+
+
 def late_groups(entries: list[FacilityEntry], today: date) -> list[dict]:
     """The facilities late against their deadline, grouped by district then industrial zone (``None`` = outside
     any zone), the most days late first within a group."""

@@ -207,9 +207,8 @@ def _register_context(request: Request, principal: Principal, *, error: str | No
         unregistered = []
         if _officer(principal):
             registered = {e.enterprise_id for e in entries}
-            unregistered = [x for x in conn.execute(
-                s.enterprises.select().where(principal.enterprise_clause(s.enterprises.c.id))
-                .order_by(s.enterprises.c.name)).mappings() if x["id"] not in registered]
+            unregistered = vn_register.unregistered_enterprises(
+                conn, principal.enterprise_clause(s.enterprises.c.id), registered)
     district, zone = request.query_params.get("district") or "", request.query_params.get("zone") or ""
     shown = [e for e in entries if (not district or e.district == district) and (not zone or e.industrial_zone == zone)]
     counts = {step: sum(1 for e in shown if e.steps.step == step) for step in STEPS}
