@@ -201,6 +201,7 @@ vn_unmapped = Table(
     Column("last_file", String(200), nullable=True, comment="vn_files.file_name of the last file with the line"),
     Column("last_value", Float, nullable=True),
     UniqueConstraint("point_id", "name_key", "unit_key", name="uq_vn_unmapped_point_name_unit"),
+)
 
 # --------------------------------------------------------------------------- Vietnam: the connection register (issue 14 item 1)
 # Decree 08/2022/NĐ-CP Art. 97 (wastewater) and Art. 98 (exhaust gas): obliged facilities install automatic
