@@ -28,6 +28,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.forward.queue import resend_items
 from ecosentry.subsystems.monitoring.queries import vn_forwarding, vn_reception, vn_register
+from ecosentry.subsystems.monitoring.reports.vn_station import DECIMAL_SEP
 from ecosentry.subsystems.monitoring.reports.vn_transmission import (build_transmission_report, transmission_pdf,
                                                                      transmission_xlsx)
 from ecosentry.subsystems.monitoring.rules.vn.register import CATEGORIES, STEP_LABELS, STEPS
@@ -140,8 +141,9 @@ def station_day_page(request: Request, point_id: int):
         rec = vn_reception.station_receptions(conn, [st], [day], now,
                                               late_after_minutes=_late_after(request))[point_id][0]
         files = vn_reception.day_files(conn, point_id, day, st.tz)
+        alarms = vn_reception.missing_alarms(conn, point_id, day, st.tz)
     return work_render(request, "vn_station_day.html", {
-        "st": st, "rec": rec, "files": files, "day": day, "prev": day - timedelta(days=1),
+        "st": st, "rec": rec, "files": files, "alarms": alarms, "day": day, "prev": day - timedelta(days=1),
         "next": day + timedelta(days=1) if day < today else None, "reason_words": REASONS})
 
 
@@ -345,7 +347,8 @@ def transmission_report(request: Request):
     fmt_date = ctx["fmt"].date
     name = f"bao-cao-truyen-nhan-{start.isoformat()}-{end.isoformat()}.{fmt}"
     if fmt == "pdf":
-        return Response(transmission_pdf(report, tr.gettext, fmt_date), media_type="application/pdf",
+        sep = DECIMAL_SEP.get(ctx["lang"], ".")
+        return Response(transmission_pdf(report, tr.gettext, fmt_date, sep), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return Response(transmission_xlsx(report, tr.gettext, fmt_date),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
