@@ -35,8 +35,10 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--no-proxy-server"]
 
-#: The Vietnamese pages of issue 14 (``/vn/desk``, ``/vn/reception`` …): add each here when it is merged.
-VN_PAGES: list[str] = []
+#: The Vietnamese pages of issue 14 (the desk's menu pages): both accounts visit each; the drill-downs
+#: (``/vn/reception/<point>``, ``/vn/files/<id>``, ``/vn/control/points/<point>``) are walked below with the ids of
+#: one station of the facility and one of another facility.
+VN_PAGES: list[str] = ["/vn/reception", "/vn/control", "/vn/register", "/vn/forwarding", "/vn/mapping"]
 #: The pages the DONRE officer walks (the menu's pages, then the Vietnamese ones).
 OFFICER_PAGES = ["/dashboard", "/", "/map", "/alarms", "/marks", "/reports", "/audit", "/public", *VN_PAGES]
 #: The pages the facility account walks: every page that lists stations or what happened at them.
@@ -44,6 +46,8 @@ FACILITY_PAGES = ["/dashboard", "/", "/map", "/alarms", "/marks", "/reports", *V
 
 #: Names on the demo's pages that are no English: the accounts' user names, the stations' keys.
 DEMO_NAMES = {"donre", "huyen", "coso", "admin",
+              # an industrial zone's own name (Khu công nghiệp VSIP Bắc Ninh)
+              "VSIP",
               # legal forms in company names (Công ty TNHH MTV …) and "khu công nghiệp" in their addresses
               "TNHH", "MTV", "KCN",
               # the map's attribution names the libraries and data by their own names
@@ -140,6 +144,7 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
         stations = api(url, "api/v1/points?page_size=500", "admin", password)["items"]
         facility = api(url, "api/v1/auth/me", "coso", password)
         own = {p["mn"] for p in stations if p["enterprise_id"] == facility["enterprise_id"]}
+        own_ids = {p["id"] for p in stations if p["enterprise_id"] == facility["enterprise_id"]}
         others = {p["mn"] for p in stations} - own
         enterprises = api(url, "api/v1/enterprises?page_size=500", "admin", password)["items"]
         other_names = {e["name"] for e in enterprises if e["id"] != facility["enterprise_id"]}
@@ -152,7 +157,8 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             log_in(page, url, "donre", password)
             assert page.locator("html").get_attribute("lang") == "vi"
-            for path in OFFICER_PAGES:
+
+            def officer_reads(path: str, name: str | None = None) -> None:
                 answer = page.goto(url + path.lstrip("/"))
                 assert answer.status == 200, f"{path}: {answer.status}"
                 page.wait_for_load_state("networkidle")
@@ -165,7 +171,36 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
                 words = english_words(main)
                 if words:
                     problems.append(f"officer {path}: English words {sorted(set(words))[:12]}")
-                shot(page, "donre-" + (path.strip("/").replace("/", "-") or "home"))
+                shot(page, "donre-" + (name or path.strip("/").replace("/", "-") or "home"))
+
+            for path in OFFICER_PAGES:
+                officer_reads(path)
+            # the desk's drill-downs: a station-day of the station missing files links its alarm; a file of it
+            missing = next(a for a in alarms if a["type"] == "ALM-DATA-MISSING")
+            other_id = missing["point_id"]
+            assert other_id not in own_ids
+            officer_reads(f"/vn/reception/{other_id}", "vn-station-day")
+            assert page.locator(f"#missing-alarms a[href='/alarms/{missing['id']}']").count() == 1, \
+                "the station-day links its missing-file alarm"
+            files = page.eval_on_selector_all("#file-table a[href^='/vn/files/']", "a => a.map(e => e.getAttribute('href'))")
+            assert files, "the station-day lists its files"
+            other_file = files[0]
+            officer_reads(other_file, "vn-file")
+            # a rejected file of the station sending malformed files (the banner names it), read in Vietnamese
+            malformed = next(x.split()[0] for x in printed if "sai định dạng" in x)
+            malformed_id = next(p["id"] for p in stations if p["mn"] == malformed)
+            bad = []
+            for day in (None, "prev"):
+                page.goto(url + f"vn/reception/{malformed_id}")
+                if day:
+                    page.click(f"a[href^='/vn/reception/{malformed_id}?day=']")
+                bad = page.eval_on_selector_all("#file-table tr[data-status='rejected'] a",
+                                                "a => a.map(e => e.getAttribute('href'))")
+                if bad:
+                    break
+            assert bad, "the malformed station's rejected files are listed"
+            officer_reads(bad[0], "vn-file-rejected")
+            officer_reads(f"/vn/control/points/{other_id}?days=7", "vn-control-station")
             page.goto(url)
             home = page.inner_text("main")
             assert all(mn in home for mn in own | others), "the officer sees every station of the province"
@@ -209,6 +244,22 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
                 shot(fac, "coso-" + (path.strip("/").replace("/", "-") or "home"))
             fac.goto(url)
             assert all(mn in fac.inner_text("main") for mn in own)
+            # its own station-day, file and control page; another facility's give 404
+            own_id = min(own_ids)
+            for path in (f"/vn/reception/{own_id}", f"/vn/control/points/{own_id}"):
+                assert fac.goto(url + path.lstrip("/")).status == 200, path
+                leaks = [x for x in (*others, *other_names) if x in fac.content()]
+                if leaks:
+                    problems.append(f"facility {path}: shows other facilities {leaks[:4]}")
+            own_files = fac.eval_on_selector_all("#file-table a[href^='/vn/files/']", "a => a.map(e => e.getAttribute('href'))") \
+                if fac.goto(url + f"vn/reception/{own_id}") else []
+            assert own_files and fac.goto(url + own_files[0].lstrip("/")).status == 200
+            shot(fac, "coso-vn-file")
+            for path in (f"/vn/reception/{other_id}", other_file, f"/vn/files/{other_file.rsplit('/', 1)[1]}/raw",
+                         f"/vn/control/points/{other_id}", f"/vn/control/points/{other_id}/report?kind=daily"):
+                status = fac.request.get(url + path.lstrip("/")).status
+                if status != 404:
+                    problems.append(f"facility {path} (another facility's): {status}, not 404")
             # ------------------------------------------------------------ the district officer: its district
             district = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             log_in(district, url, "huyen", password)

@@ -8,6 +8,7 @@ import asyncio
 import copy
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -227,6 +228,11 @@ def test_the_provincial_report_renders_in_vietnamese(world, tmp_path):
     # the page's download, in the DONRE officer's language
     r = client.get("/vn/report?format=pdf&start_day=2025-01-03&end_day=2025-01-03", headers=_h(keys, "donre"))
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    (tmp_path / "page.pdf").write_bytes(r.content)
+    words = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "page.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    # Vietnamese numbers: the water station's completeness 1/168 = 0,60 %, never with a decimal point
+    assert "0,60%" in words and not re.search(r"\d\.\d+%", words), words
     x = client.get("/vn/report?format=xlsx&start_day=2025-01-03&end_day=2025-01-03", headers=_h(keys, "facility"))
     assert x.status_code == 200 and x.content[:2] == b"PK"
     fac = load_workbook(io.BytesIO(x.content)).active
