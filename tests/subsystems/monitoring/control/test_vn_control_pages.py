@@ -168,6 +168,16 @@ def test_daily_and_monthly_report_pdf_in_vietnamese(world, tmp_path):
                   "Điều 39 Thông tư 10/2021/TT-BTNMT", "150 × 0,9 × 1,1 = 148,5", "100,00%"):
         assert words in text, words
     assert "统一社会信用代码" not in text
+    # Vietnamese formats all through: the pH range with the decimal comma, the zone by its name, the station's
+    # district named district (not province)
+    assert "5,5–9" in text and "5.5" not in text, text
+    assert "Giờ Việt Nam" in text and "Asia/Ho_Chi_Minh" not in text
+    assert "Quận/huyện: Huyện" in text and "Tỉnh/thành phố: Huyện" not in text
+    # drawn, not only written: the first page renders as a picture (not an empty page)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "r.pdf"),
+                    str(tmp_path / "daily")], check=True)
+    picture = next(tmp_path.glob("daily-*1.png"))
+    assert picture.stat().st_size > 20_000
     month = _pdf_text(_report(world, "monthly", "pdf", month=the_day().strftime("%Y-%m")), tmp_path)
     assert "BÁO CÁO KẾT QUẢ QUAN TRẮC TỰ ĐỘNG, LIÊN TỤC THÁNG" in month and "Số ngày vượt Cmax" in month
     assert the_day().strftime("%d/%m") in month and "152,00 ▲" in month

@@ -52,6 +52,17 @@ REASONS = {  # N_ ids: translated in the templates
     "duplicate": N_("sent again"), "unprocessable": N_("could not be judged"), "unwritable_record": N_("refused by the database"),
 }
 
+#: What the reader noted while reading a file it accepted (protocols/vn_txt/parser.py ``notes``: ``key`` or
+#: ``key: detail``), in the officer's words.
+NOTES = {  # N_ ids: translated in the template
+    "extension_case": N_("file extension in capitals"), "mixed_line_ends": N_("mixed line ends"),
+    "header_line": N_("header line skipped"), "unit_case": N_("unit written in other case"),
+    "time_mismatch": N_("line time differs from the file name"), "duplicate_line": N_("line repeated exactly"),
+    "blank_lines": N_("blank lines skipped"), "nfc": N_("Vietnamese letters normalised (NFC)"),
+    "bom": N_("UTF-8 byte-order mark"), "utf16": N_("UTF-16 text"), "encoding": N_("Windows-1258 text"),
+    "decimal_comma": N_("decimal comma read"),
+}
+
 
 def _zone(request: Request) -> str:
     st = getattr(request.app.state, "settings", None)
@@ -167,7 +178,7 @@ def file_page(request: Request, file_id: int):
     text = raw.decode("utf-8", errors="replace") if raw is not None else None
     return work_render(request, "vn_file.html", {
         "f": row, "st": st, "text": text, "hexdump": _hexdump(raw[:512]) if raw else "",
-        "tz": st.tz if st else _zone(request), "reason_words": REASONS,
+        "tz": st.tz if st else _zone(request), "reason_words": REASONS, "note_words": NOTES,
         "day": (row["file_time"] or row["received_at"]).astimezone(ZoneInfo(st.tz if st else _zone(request))).date()})
 
 
