@@ -169,10 +169,10 @@ def test_daily_and_monthly_report_pdf_in_vietnamese(world, tmp_path):
         assert words in text, words
     assert "统一社会信用代码" not in text
     # Vietnamese formats all through: the pH range with the decimal comma, the zone by its name, the station's
-    # district named district (not province)
+    # region by its level (this world's stations are in a province; the demo's in districts: "Quận/huyện")
     assert "5,5–9" in text and "5.5" not in text, text
     assert "Giờ Việt Nam" in text and "Asia/Ho_Chi_Minh" not in text
-    assert "Quận/huyện: Huyện" in text and "Tỉnh/thành phố: Huyện" not in text
+    assert "Tỉnh/thành phố: Thành phố Hà Nội" in text and "Quận/huyện: Thành phố" not in text
     # drawn, not only written: the first page renders as a picture (not an empty page)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "r.pdf"),
                     str(tmp_path / "daily")], check=True)
