@@ -110,6 +110,10 @@ def test_overview_counts_days_above_cmax(world):
         row = _row(page, f'data-point="{world["ids"][medium]}"')
         assert '<td class="num"><b>1</b></td>' in row   # the constructed day, from the hours' valid means
     assert "Nhu cầu oxy hóa học" in _row(page, f'data-point="{world["ids"]["water"]}"')
+    # the hours above Cmax, by hand (vn_world): COD 170 > 148.5 in hours 16–23 (hours 12–15 in status 01/02 are
+    # not judged) = 8; SO2 460 > 450 all day = 24
+    assert 'data-hours-exceeded="8"' in _row(page, f'data-point="{world["ids"]["water"]}"')
+    assert 'data-hours-exceeded="24"' in _row(page, f'data-point="{world["ids"]["gas"]}"')
     # the facility sees its own stations; another facility sees none and gets 404 for them
     assert f'data-point="{world["ids"]["water"]}"' in _as(world, "facility").get("/vn/control").text
     other = _as(world, "other")
