@@ -165,6 +165,8 @@ async def _forwarding(engine, client, keys, pts, tmp_path) -> None:
     with engine.connect() as c:
         reason = c.scalar(select(ms.forward_deliveries.c.detail).where(ms.forward_deliveries.c.ok.is_(False)))
     assert reason and reason.split(":")[0] in page.text       # the failure's reason, as the runner logged it
+    # ... and said in the officer's words: MONRE's receiver was stopped, the connection refused
+    assert "nơi nhận từ chối kết nối" in page.text, reason
     facility = await asyncio.to_thread(client.get, "/vn/forwarding", headers=_h(keys, "facility"))
     assert facility.status_code == 403
     # the officer sends every given-up file again: audited, back in the queue, delivered once MONRE is up

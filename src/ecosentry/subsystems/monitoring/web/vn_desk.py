@@ -63,6 +63,23 @@ NOTES = {  # N_ ids: translated in the template
     "decimal_comma": N_("decimal comma read"),
 }
 
+#: Why a delivery to the upper platform failed, in the officer's words, from the transfer's own message (kept
+#: beside it as received): (words in the message, message id).
+FAILURE_WORDS = (
+    (("refused", "ConnectionRefused"), N_("the receiver refused the connection (not listening)")),
+    (("timed out", "Timeout", "timeout"), N_("no answer from the receiver in time")),
+    (("Name or service not known", "getaddrinfo", "nodename"), N_("the receiver's address is not found")),
+    (("reset by peer", "ConnectionReset", "EOF", "Broken pipe"), N_("the receiver closed the connection")),
+    (("530",), N_("the receiver refused the login")),
+    (("550", "553", "552", "451", "452"), N_("the receiver refused the file")),
+)
+
+
+def failure_words(detail: str | None) -> str:
+    """The message id saying why a delivery failed (:data:`FAILURE_WORDS`), else a plain "transfer failed"."""
+    text = detail or ""
+    return next((words for keys, words in FAILURE_WORDS if any(k in text for k in keys)), N_("transfer failed"))
+
 
 def _zone(request: Request) -> str:
     st = getattr(request.app.state, "settings", None)
@@ -301,7 +318,7 @@ def forwarding_page(request: Request):
         failures = vn_forwarding.failures(conn, chosen, scope) if chosen else []
         items = vn_forwarding.items(conn, chosen, scope, status=status) if chosen else []
     return work_render(request, "vn_forwarding.html", {
-        "targets": targets, "chosen": chosen, "failures": failures, "items": items, "status": status or "",
+        "targets": targets, "chosen": chosen, "failures": failures, "items": items, "failure_words": failure_words, "status": status or "",
         "tz": _zone(request), "resent": q.get("resent")})
 
 
