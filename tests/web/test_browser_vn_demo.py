@@ -35,15 +35,21 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ECOSENTRY_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--no-proxy-server"]
 
-#: The Vietnamese pages of issue 14 (``/vn/desk``, ``/vn/reception`` …): add each here when it is merged.
-VN_PAGES: list[str] = []
+#: The Vietnamese pages of issue 14 (the desk's menu pages): both accounts visit each; the drill-downs
+#: (``/vn/reception/<point>``, ``/vn/files/<id>``, ``/vn/control/points/<point>``) are walked below with the ids of
+#: one station of the facility and one of another facility.
+VN_PAGES: list[str] = ["/vn/reception", "/vn/control", "/vn/register", "/vn/forwarding", "/vn/mapping"]
 #: The pages the DONRE officer walks (the menu's pages, then the Vietnamese ones).
 OFFICER_PAGES = ["/dashboard", "/", "/map", "/alarms", "/marks", "/reports", "/audit", "/public", *VN_PAGES]
+#: The officer's pages that show alarms: walked after the first detection pass (the others while it runs).
+AFTER_DETECTION = {"/dashboard", "/", "/alarms"}
 #: The pages the facility account walks: every page that lists stations or what happened at them.
 FACILITY_PAGES = ["/dashboard", "/", "/map", "/alarms", "/marks", "/reports", *VN_PAGES]
 
 #: Names on the demo's pages that are no English: the accounts' user names, the stations' keys.
 DEMO_NAMES = {"donre", "huyen", "coso", "admin",
+              # an industrial zone's own name (Khu công nghiệp VSIP Bắc Ninh)
+              "VSIP",
               # legal forms in company names (Công ty TNHH MTV …) and "khu công nghiệp" in their addresses
               "TNHH", "MTV", "KCN",
               # the map's attribution names the libraries and data by their own names
@@ -129,21 +135,19 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
     try:
         banner = "".join(printed)
         assert all(f" {u} " in banner for u in ("donre", "huyen", "coso")) and f"{url}public" in banner
-        # wait for the first detection pass: the staged QCVN exceedance and the missing files
-        deadline, alarms = time.time() + 150, []
-        while time.time() < deadline:
-            alarms = api(url, "api/v1/alarms?page_size=200", "donre", password)["items"]
-            if {"ALM-EXCEEDANCE", "ALM-DATA-MISSING"} <= {a["type"] for a in alarms}:
-                break
-            time.sleep(3)
-        assert {"ALM-EXCEEDANCE", "ALM-DATA-MISSING"} <= {a["type"] for a in alarms}, alarms
         stations = api(url, "api/v1/points?page_size=500", "admin", password)["items"]
         facility = api(url, "api/v1/auth/me", "coso", password)
         own = {p["mn"] for p in stations if p["enterprise_id"] == facility["enterprise_id"]}
+        own_ids = {p["id"] for p in stations if p["enterprise_id"] == facility["enterprise_id"]}
         others = {p["mn"] for p in stations} - own
         enterprises = api(url, "api/v1/enterprises?page_size=500", "admin", password)["items"]
         other_names = {e["name"] for e in enterprises if e["id"] != facility["enterprise_id"]}
         assert len(own) == 2 and len(others) == 10
+        # the banner names the misbehaving stations: the one missing files and the one sending malformed files
+        station_id = {p["mn"]: p["id"] for p in stations}
+        other_id = station_id[next(x.split()[0] for x in printed if "thiếu một phần tư" in x)]
+        malformed_id = station_id[next(x.split()[0] for x in printed if "sai định dạng" in x)]
+        assert other_id not in own_ids and malformed_id not in own_ids
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         problems: list[str] = []
         with sync_playwright() as pw:
@@ -152,7 +156,8 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             log_in(page, url, "donre", password)
             assert page.locator("html").get_attribute("lang") == "vi"
-            for path in OFFICER_PAGES:
+
+            def officer_reads(path: str, name: str | None = None) -> None:
                 answer = page.goto(url + path.lstrip("/"))
                 assert answer.status == 200, f"{path}: {answer.status}"
                 page.wait_for_load_state("networkidle")
@@ -165,28 +170,33 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
                 words = english_words(main)
                 if words:
                     problems.append(f"officer {path}: English words {sorted(set(words))[:12]}")
-                shot(page, "donre-" + (path.strip("/").replace("/", "-") or "home"))
-            page.goto(url)
-            home = page.inner_text("main")
-            assert all(mn in home for mn in own | others), "the officer sees every station of the province"
-            page.goto(url + "alarms")
-            listed = page.inner_text("main")
-            assert "Vượt quy chuẩn" in listed and "Thiếu dữ liệu" in listed
-            exceedance = next(a for a in alarms if a["type"] == "ALM-EXCEEDANCE")
-            page.goto(url + f"alarms/{exceedance['id']}")
-            detail = page.inner_text("main")
-            assert "vượt quy chuẩn" in detail and not HAN.search(detail)
-            assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", detail), "dates as dd/mm/yyyy HH:MM"
-            assert re.search(r"\d+,\d+ mg/m³", detail), "decimal comma"
-            shot(page, "donre-alarm-exceedance")
-            # its evidence pack, downloaded by the Vietnamese officer, is Vietnamese
-            pdf = api(url, f"api/v1/alarms/{exceedance['id']}/evidence.pdf", "donre", password, raw=True)
-            (tmp_path / "evidence.pdf").write_bytes(pdf)
-            if shutil.which("pdftotext"):
-                pack = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "evidence.pdf"), "-"],
-                                      capture_output=True, text=True, check=True).stdout
-                assert "Hồ sơ chứng cứ cảnh báo" in pack and "Mã số thuế" in pack
-                assert not HAN.search(pack), HAN.findall(pack)[:10]
+                # the header (two more links in Vietnam) and the desk's tables stay within a 1280 px screen
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                if wide > 1280:
+                    problems.append(f"officer {path}: {wide} px wide at 1280 px")
+                shot(page, "donre-" + (name or path.strip("/").replace("/", "-") or "home"))
+
+            # while the first detection pass runs: the pages that do not show alarms, the desk's drill-downs
+            for path in OFFICER_PAGES:
+                if path not in AFTER_DETECTION:
+                    officer_reads(path)
+            officer_reads(f"/vn/reception/{other_id}", "vn-station-day")
+            files = page.eval_on_selector_all("#file-table a[href^='/vn/files/']", "a => a.map(e => e.getAttribute('href'))")
+            assert files, "the station-day lists its files"
+            other_file = files[0]
+            officer_reads(other_file, "vn-file")
+            bad = []   # a rejected file of the station sending malformed files (today's, else yesterday's)
+            for day in (None, "prev"):
+                page.goto(url + f"vn/reception/{malformed_id}")
+                if day:
+                    page.click(f"a[href^='/vn/reception/{malformed_id}?day=']")
+                bad = page.eval_on_selector_all("#file-table tr[data-status='rejected'] a",
+                                                "a => a.map(e => e.getAttribute('href'))")
+                if bad:
+                    break
+            assert bad, "the malformed station's rejected files are listed"
+            officer_reads(bad[0], "vn-file-rejected")
+            officer_reads(f"/vn/control/points/{other_id}?days=7", "vn-control-station")
             # ------------------------------------------------------------ the public, without an account
             visitor = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             assert visitor.goto(url + "public").status == 200
@@ -209,6 +219,21 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
                 shot(fac, "coso-" + (path.strip("/").replace("/", "-") or "home"))
             fac.goto(url)
             assert all(mn in fac.inner_text("main") for mn in own)
+            # its own station-day, file and control page; another facility's give 404
+            own_id = min(own_ids)
+            for path in (f"/vn/control/points/{own_id}", f"/vn/reception/{own_id}"):
+                assert fac.goto(url + path.lstrip("/")).status == 200, path
+                leaks = [x for x in (*others, *other_names) if x in fac.content()]
+                if leaks:
+                    problems.append(f"facility {path}: shows other facilities {leaks[:4]}")
+            own_files = fac.eval_on_selector_all("#file-table a[href^='/vn/files/']", "a => a.map(e => e.getAttribute('href'))")
+            assert own_files and fac.goto(url + own_files[0].lstrip("/")).status == 200
+            shot(fac, "coso-vn-file")
+            for path in (f"/vn/reception/{other_id}", other_file, f"{other_file}/raw", bad[0],
+                         f"/vn/control/points/{other_id}", f"/vn/control/points/{other_id}/report?kind=daily"):
+                status = fac.request.get(url + path.lstrip("/")).status
+                if status != 404:
+                    problems.append(f"facility {path} (another facility's): {status}, not 404")
             # ------------------------------------------------------------ the district officer: its district
             district = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
             log_in(district, url, "huyen", password)
@@ -216,6 +241,48 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
             seen = {mn for mn in own | others if mn in district.inner_text("main")}
             assert own < seen < own | others, seen
             shot(district, "huyen-home")
+            # ------------------------------------------------------------ the first detection pass's alarms
+            deadline, alarms = time.time() + 150, []
+            while time.time() < deadline:
+                alarms = api(url, "api/v1/alarms?page_size=200", "donre", password)["items"]
+                if {"ALM-EXCEEDANCE", "ALM-DATA-MISSING"} <= {a["type"] for a in alarms}:
+                    break
+                time.sleep(3)
+            assert {"ALM-EXCEEDANCE", "ALM-DATA-MISSING"} <= {a["type"] for a in alarms}, alarms
+            for path in OFFICER_PAGES:
+                if path in AFTER_DETECTION:
+                    officer_reads(path)
+            for path in sorted(AFTER_DETECTION & set(FACILITY_PAGES)):   # the facility's alarms: its own only
+                fac.goto(url + path.lstrip("/"))
+                leaks = [x for x in (*others, *other_names) if x in fac.content()]
+                if leaks:
+                    problems.append(f"facility {path} (after detection): shows other facilities {leaks[:4]}")
+            # the station-day of a station missing files links its alarm
+            missing = next(a for a in alarms if a["type"] == "ALM-DATA-MISSING")
+            page.goto(url + f"vn/reception/{missing['point_id']}")
+            assert page.locator(f"#missing-alarms a[href='/alarms/{missing['id']}']").count() == 1, \
+                "the station-day links its missing-file alarm"
+            page.goto(url)
+            home = page.inner_text("main")
+            assert all(mn in home for mn in own | others), "the officer sees every station of the province"
+            page.goto(url + "alarms")
+            listed = page.inner_text("main")
+            assert "Vượt quy chuẩn" in listed and "Thiếu dữ liệu" in listed
+            exceedance = next(a for a in alarms if a["type"] == "ALM-EXCEEDANCE")
+            page.goto(url + f"alarms/{exceedance['id']}")
+            detail = page.inner_text("main")
+            assert "vượt quy chuẩn" in detail and not HAN.search(detail)
+            assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", detail), "dates as dd/mm/yyyy HH:MM"
+            assert re.search(r"\d+,\d+ mg/Nm3", detail), "decimal comma, the flue gas unit in Vietnamese"
+            shot(page, "donre-alarm-exceedance")
+            # its evidence pack, downloaded by the Vietnamese officer, is Vietnamese
+            pdf = api(url, f"api/v1/alarms/{exceedance['id']}/evidence.pdf", "donre", password, raw=True)
+            (tmp_path / "evidence.pdf").write_bytes(pdf)
+            if shutil.which("pdftotext"):
+                pack = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "evidence.pdf"), "-"],
+                                      capture_output=True, text=True, check=True).stdout
+                assert "Hồ sơ chứng cứ cảnh báo" in pack and "Mã số thuế" in pack
+                assert not HAN.search(pack), HAN.findall(pack)[:10]
             browser.close()
         assert not problems, "\n".join(problems)
     finally:

@@ -8,6 +8,7 @@ import asyncio
 import copy
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -164,6 +165,8 @@ async def _forwarding(engine, client, keys, pts, tmp_path) -> None:
     with engine.connect() as c:
         reason = c.scalar(select(ms.forward_deliveries.c.detail).where(ms.forward_deliveries.c.ok.is_(False)))
     assert reason and reason.split(":")[0] in page.text       # the failure's reason, as the runner logged it
+    # ... and said in the officer's words: MONRE's receiver was stopped, the connection refused
+    assert "nơi nhận từ chối kết nối" in page.text, reason
     facility = await asyncio.to_thread(client.get, "/vn/forwarding", headers=_h(keys, "facility"))
     assert facility.status_code == 403
     # the officer sends every given-up file again: audited, back in the queue, delivered once MONRE is up
@@ -227,6 +230,11 @@ def test_the_provincial_report_renders_in_vietnamese(world, tmp_path):
     # the page's download, in the DONRE officer's language
     r = client.get("/vn/report?format=pdf&start_day=2025-01-03&end_day=2025-01-03", headers=_h(keys, "donre"))
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    (tmp_path / "page.pdf").write_bytes(r.content)
+    words = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "page.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    # Vietnamese numbers: the water station's completeness 1/168 = 0,60 %, never with a decimal point
+    assert "0,60%" in words and not re.search(r"\d\.\d+%", words), words
     x = client.get("/vn/report?format=xlsx&start_day=2025-01-03&end_day=2025-01-03", headers=_h(keys, "facility"))
     assert x.status_code == 200 and x.content[:2] == b"PK"
     fac = load_workbook(io.BytesIO(x.content)).active

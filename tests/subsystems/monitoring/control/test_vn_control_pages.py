@@ -110,6 +110,10 @@ def test_overview_counts_days_above_cmax(world):
         row = _row(page, f'data-point="{world["ids"][medium]}"')
         assert '<td class="num"><b>1</b></td>' in row   # the constructed day, from the hours' valid means
     assert "Nhu cầu oxy hóa học" in _row(page, f'data-point="{world["ids"]["water"]}"')
+    # the hours above Cmax, by hand (vn_world): COD 170 > 148.5 in hours 16–23 (hours 12–15 in status 01/02 are
+    # not judged) = 8; SO2 460 > 450 all day = 24
+    assert 'data-hours-exceeded="8"' in _row(page, f'data-point="{world["ids"]["water"]}"')
+    assert 'data-hours-exceeded="24"' in _row(page, f'data-point="{world["ids"]["gas"]}"')
     # the facility sees its own stations; another facility sees none and gets 404 for them
     assert f'data-point="{world["ids"]["water"]}"' in _as(world, "facility").get("/vn/control").text
     other = _as(world, "other")
@@ -168,6 +172,16 @@ def test_daily_and_monthly_report_pdf_in_vietnamese(world, tmp_path):
                   "Điều 39 Thông tư 10/2021/TT-BTNMT", "150 × 0,9 × 1,1 = 148,5", "100,00%"):
         assert words in text, words
     assert "统一社会信用代码" not in text
+    # Vietnamese formats all through: the pH range with the decimal comma, the zone by its name, the station's
+    # region by its level (this world's stations are in a province; the demo's in districts: "Quận/huyện")
+    assert "5,5–9" in text and "5.5" not in text, text
+    assert "Giờ Việt Nam" in text and "Asia/Ho_Chi_Minh" not in text
+    assert "Tỉnh/thành phố: Thành phố Hà Nội" in text and "Quận/huyện: Thành phố" not in text
+    # drawn, not only written: the first page renders as a picture (not an empty page)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "r.pdf"),
+                    str(tmp_path / "daily")], check=True)
+    picture = next(tmp_path.glob("daily-*1.png"))
+    assert picture.stat().st_size > 20_000
     month = _pdf_text(_report(world, "monthly", "pdf", month=the_day().strftime("%Y-%m")), tmp_path)
     assert "BÁO CÁO KẾT QUẢ QUAN TRẮC TỰ ĐỘNG, LIÊN TỤC THÁNG" in month and "Số ngày vượt Cmax" in month
     assert the_day().strftime("%d/%m") in month and "152,00 ▲" in month

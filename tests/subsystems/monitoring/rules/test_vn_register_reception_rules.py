@@ -90,7 +90,14 @@ def test_station_day_counts_on_a_small_hourly_day():
     due = datetime(2026, 12, 1, 5, 30, tzinfo=timezone.utc)
     assert [t.hour for t in expected_slots(day, TZ, 60, since=since, due_before=due)] == [3, 4, 5]
     clipped = station_day(files, day, tz=TZ, interval_min=60, since=since, due_before=due)
-    assert (clipped.expected, clipped.missing) == (3, 3)
+    # the 23:00 file came before its slot was due: that slot is expected too (4), never more covered than expected
+    assert (clipped.expected, clipped.missing) == (4, 3)
+    # a day in progress: every slot up to 05:00 due, the 05:00 file early; on time + late + back-filled + missing
+    # = expected (the page never shows 7 on time of 6 expected)
+    running = station_day([_f(h, 0, 1) for h in range(6)], day, tz=TZ, interval_min=60,
+                          due_before=datetime(2026, 11, 30, 22, 0, tzinfo=timezone.utc))
+    assert (running.expected, running.on_time, running.missing) == (6, 6, 0)
+    assert running.on_time + running.late + running.backfilled + running.missing == running.expected
 
 
 def test_sums_and_ranking_use_counts_not_percentages():

@@ -42,7 +42,7 @@ def vn_point_ids(conn: Connection, point_ids: Iterable[int] | None = None) -> se
 def _station_select():
     p, o, e, r = s.points, s.outlets, s.enterprises, s.regions
     return (select(p.c.id, p.c.mn, p.c.name, p.c.tz, p.c.min_interval, p.c.active, p.c.region_code,
-                   r.c.name.label("region_name"), o.c.id.label("outlet_id"), o.c.code.label("outlet_code"),
+                   r.c.name.label("region_name"), r.c.level.label("region_level"), o.c.id.label("outlet_id"), o.c.code.label("outlet_code"),
                    o.c.name.label("outlet_name"), o.c.medium, e.c.id.label("enterprise_id"),
                    e.c.name.label("enterprise_name"), e.c.credit_code.label("tax_code"), e.c.address,
                    e.c.industry)

@@ -22,7 +22,7 @@ from ecosentry.subsystems.monitoring.rules.vn.reception import (DayReception, Re
                                                                  rank_by_completeness, station_day, sum_receptions)
 
 __all__ = ["Station", "stations", "station_receptions", "StationRow", "provincial_summary", "day_files",
-           "file_detail", "due_before", "first_files", "exceedance_counts", "local_today"]
+           "file_detail", "due_before", "first_files", "exceedance_counts", "local_today", "missing_alarms", "MISSING_ALARM"]
 
 f_ = ms.vn_files
 
@@ -166,6 +166,21 @@ def day_files(conn: Connection, point_id: int, day: date, tz: str) -> list[dict[
             row["unmapped"] = json.loads(row["unmapped"])
         out.append(row)
     return out
+
+
+#: The alarm type raised by missing files (alarms/catalogue; ``vn/missing.py``).
+MISSING_ALARM = "ALM-DATA-MISSING"
+
+
+def missing_alarms(conn: Connection, point_id: int, day: date, tz: str) -> list[dict[str, Any]]:
+    """The station's missing-file alarms (:data:`MISSING_ALARM`) open at some time of the local day: raised
+    before its end and not cleared before its start; the newest first."""
+    t0, t1 = day_bounds(day, tz)
+    a = s.alarms
+    q = select(a.c.id, a.c.state, a.c.first_at, a.c.last_at, a.c.cleared_at, a.c.occurrences).where(
+        a.c.point_id == point_id, a.c.type == MISSING_ALARM, a.c.first_at < t1,
+        or_(a.c.cleared_at.is_(None), a.c.cleared_at >= t0)).order_by(a.c.first_at.desc(), a.c.id.desc())
+    return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def file_detail(conn: Connection, file_id: int) -> dict[str, Any] | None:

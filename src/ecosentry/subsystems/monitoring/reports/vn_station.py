@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from ecosentry.locale import translations
+from ecosentry.locale import BABEL_LOCALE, Formatter, translations
 from ecosentry.subsystems.monitoring.queries import vn_control as q
 from ecosentry.subsystems.monitoring.queries.reports import configured_factors
 from ecosentry.subsystems.monitoring.reports.model import ReportError
@@ -91,7 +91,7 @@ def _words(lang: str) -> dict[str, str]:
         "monthly_title": _("MONTHLY REPORT OF AUTOMATIC CONTINUOUS MONITORING RESULTS"),
         "facility": _("Facility"), "tax_code": _("Tax code"), "address": _("Address"),
         "station": _("Station"), "station_key": _("Station code"), "outlet": _("Outlet"),
-        "province": _("Province"), "day": _("Day"), "month": _("Month"), "hour": _("Hour"),
+        "province": _("Province"), "district": _("District"), "day": _("Day"), "month": _("Month"), "hour": _("Hour"),
         "zone": _("Times are local time of the station (%(tz)s)."),
         "qcvn": _("Limits"), "column": _("column"), "no_limit": _("no limit registered"),
         "status": _("Status 01 / 02"), "completeness": _("Data completeness"),
@@ -157,7 +157,7 @@ def _header(st: dict, params: list[VnParameter], w: dict, period: str, lang: str
     standards = [_standards(params, w, lang)]
     return [
         f"{w['facility']}: {st['enterprise_name']}　　{w['tax_code']}: {st['tax_code']}",
-        f"{w['address']}: {st['address'] or '—'}　　{w['province']}: {st['region_name']}",
+        f"{w['address']}: {st['address'] or '—'}　　{w['province' if st.get('region_level') == 'province' else 'district']}: {st['region_name']}",
         f"{w['station']}: {st['name']}　　{w['station_key']}: {st['mn']}　　{w['outlet']}: {st['outlet_name']} "
         f"({st['outlet_code']})",
         f"{period}　　{w['qcvn']}: {standards[0]}",
@@ -180,7 +180,7 @@ def _parameters(engine: Engine, st: dict, day: date, lang: str, present: set[str
 
 
 def _summary(params: list[VnParameter], rows: list[VnRow], judged: dict, w: dict, kind: str,
-             expected_total: int) -> list[tuple[str, dict[str, SheetCell]]]:
+             expected_total: int, decimal_sep: str = ".") -> list[tuple[str, dict[str, SheetCell]]]:
     """Summary lines keyed by parameter code (plus ``_status`` / ``_completeness`` columns)."""
     out: list[tuple[str, dict[str, SheetCell]]] = []
     vals = {p.factor: [r.values[p.factor] for r in rows if r.values.get(p.factor) is not None] for p in params}
@@ -191,7 +191,7 @@ def _summary(params: list[VnParameter], rows: list[VnRow], judged: dict, w: dict
         d = judged.get(p.factor)
         means[p.factor] = SheetCell(d["mean"] if d else None, "exceeded" if d and d["exceeded"] else "")
     out.append((w["mean"], means))
-    out.append((w["cmax"], {p.factor: _cmax_cell(p) for p in params}))
+    out.append((w["cmax"], {p.factor: _cmax_cell(p, decimal_sep) for p in params}))
     out.append((w["n_over"], {p.factor: SheetCell(judged[p.factor]["n_over"] if p.factor in judged else None,
                                                   kind="int") for p in params}))
     if kind == "daily":
@@ -223,14 +223,14 @@ def _g(x: float, lang: str) -> str:
     return f"{x:g}".replace(".", DECIMAL_SEP.get(lang, "."))
 
 
-def _cmax_cell(p: VnParameter) -> SheetCell:
+def _cmax_cell(p: VnParameter, decimal_sep: str = ".") -> SheetCell:
     """The registered Cmax (what is judged against; a range for pH); shaded when it differs from the
     arithmetic (the notes give the arithmetic of every parameter)."""
     a = p.arith
     if a is None or (a.upper is None and a.lower is None):
         return SheetCell(None)
     if a.lower is not None and a.upper is not None:
-        return SheetCell(f"{a.lower:g}–{a.upper:g}", kind="text")
+        return SheetCell(f"{a.lower:g}–{a.upper:g}".replace(".", decimal_sep), kind="text")
     return SheetCell(a.upper if a.upper is not None else a.lower, "invalid" if a.consistent is False else "")
 
 
@@ -316,7 +316,7 @@ def build_vn_daily_report(engine: Engine, point_id: int, day: date, lang: str = 
     period = f"{w['day']}: {day.strftime('%d/%m/%Y')}"
     return VnReport("daily", lang, f"{w['daily_title']} {day.strftime('%d/%m/%Y')}",
                     _header(st, params, w, period, lang),
-                    params, rows, _summary(params, rows, judged, w, "daily", per_hour * 24),
+                    params, rows, _summary(params, rows, judged, w, "daily", per_hour * 24, DECIMAL_SEP.get(lang, ".")),
                     _notes(w, params, interval, st["tz"], lang), w)
 
 
@@ -346,12 +346,12 @@ def build_vn_monthly_report(engine: Engine, point_id: int, year: int, month: int
     elapsed = sum(1 for d in days if d <= today)
     return VnReport("monthly", lang, f"{w['monthly_title']} {first.strftime('%m/%Y')}",
                     _header(st, params, w, period, lang), params, rows,
-                    _summary(params, rows, judged, w, "monthly", per_day * elapsed),
+                    _summary(params, rows, judged, w, "monthly", per_day * elapsed, DECIMAL_SEP.get(lang, ".")),
                     _notes(w, params, interval, st["tz"], lang), w)
 
 
 def _notes(w: dict, params: list[VnParameter], interval: int, tz: str, lang: str) -> list[str]:
-    notes = [w["zone"] % {"tz": tz}, w["note_mean"], w["note_exceeded"], w["note_cmax"],
+    notes = [w["zone"] % {"tz": Formatter(lang, tz).zone() if lang in BABEL_LOCALE else tz}, w["note_mean"], w["note_exceeded"], w["note_cmax"],
              w["note_completeness"] % {"interval": interval}]
     for p in params:
         a = p.arith

@@ -80,8 +80,9 @@ def _identity(text: str) -> str:
 
 
 def transmission_sheet(report: TransmissionReport, _: Callable[[str], str] = _identity,
-                       fmt_date: Callable[[date], str] = date.isoformat) -> Sheet:
-    """The report as a :class:`Sheet` (texts through ``_``, dates through ``fmt_date``)."""
+                       fmt_date: Callable[[date], str] = date.isoformat, decimal_sep: str = ".") -> Sheet:
+    """The report as a :class:`Sheet` (texts through ``_``, dates through ``fmt_date``, the PDF's numbers with
+    ``decimal_sep``: ``","`` in Vietnamese)."""
     files = _("Files")
     cols = [SheetColumn(_("Facility"), _("Facility"), "", "text", width=2.6),
             SheetColumn(_("Station"), _("Station"), "", "text", width=2.0),
@@ -145,7 +146,8 @@ def transmission_sheet(report: TransmissionReport, _: Callable[[str], str] = _id
     return Sheet(title, _("Transmission"), info, cols, lines, report.notes,
                  footer=f"{title} · {report.province} · {period}",
                  extra_title=_("Facilities late against the Decree 08/2022 deadline") if extra else "",
-                 extra=extra, notes_title=_("Notes"), page_format=_("Page {page}"), wrap_text=True)
+                 extra=extra, notes_title=_("Notes"), page_format=_("Page {page}"), wrap_text=True,
+                 decimal_sep=decimal_sep)
 
 
 def transmission_xlsx(report: TransmissionReport, _: Callable[[str], str] = _identity,
@@ -155,6 +157,7 @@ def transmission_xlsx(report: TransmissionReport, _: Callable[[str], str] = _ide
 
 
 def transmission_pdf(report: TransmissionReport, _: Callable[[str], str] = _identity,
-                     fmt_date: Callable[[date], str] = date.isoformat) -> bytes:
-    """The report as a PDF (A4 landscape), Vietnamese text drawn with the reports' font."""
-    return sheet_pdf(transmission_sheet(report, _, fmt_date))
+                     fmt_date: Callable[[date], str] = date.isoformat, decimal_sep: str = ".") -> bytes:
+    """The report as a PDF (A4 landscape), Vietnamese text drawn with the reports' font; numbers with
+    ``decimal_sep`` (``","`` for a Vietnamese reader: 96,90%)."""
+    return sheet_pdf(transmission_sheet(report, _, fmt_date, decimal_sep))

@@ -30,7 +30,8 @@ from ecosentry.subsystems.monitoring.queries import vn_control as q
 from ecosentry.subsystems.monitoring.reports.vn_station import (REPORT_KINDS, build_vn_daily_report,
                                                                 build_vn_monthly_report, vn_report_pdf,
                                                                 vn_report_xlsx)
-from ecosentry.subsystems.monitoring.rules.vn.qcvn import daily_exceedance, daily_from_hours, k_rows, limit_arithmetic
+from ecosentry.subsystems.monitoring.rules.vn.qcvn import (daily_exceedance, daily_from_hours, judge_value, k_rows,
+                                                             limit_arithmetic)
 from ecosentry.subsystems.monitoring.rules.vn.status import calibrating_too_long, status_periods
 from ecosentry.web.forms import denied_page, gate, work_render
 from ecosentry.web.i18n import negotiate
@@ -134,13 +135,18 @@ def overview(conn: Connection, stations: list[dict], now: datetime, days: int) -
         first = today - timedelta(days=days - 1)
         dm = [d for d in daily_from_hours(parts.get(st["id"], []), bounds) if d.day >= first]
         exceeded = [d for d in dm if d.exceeded]
+        # parameter-hours whose valid mean is above Cmax: what the exceedance alarm reports, before a day's mean
+        hours = [h.parameter for h in parts.get(st["id"], [])
+                 if h.day >= first and h.parameter in bounds and h.mean is not None and h.n_valid > 0
+                 and judge_value(h.mean, "00", bounds[h.parameter]).exceeded]
         out.append({**st, "days_judged": len({d.day for d in dm if d.exceeded is not None}),
-                    "days_exceeded": len({d.day for d in exceeded}),
+                    "days_exceeded": len({d.day for d in exceeded}), "hours_exceeded": len(hours),
+                    "parameters_hours": sorted(set(hours)),
                     "parameters_exceeded": sorted({d.parameter for d in exceeded}),
                     "last_exceeded": max((d.day for d in exceeded), default=None),
                     "not_judged_values": sum(d.n_not_judged for d in dm),
                     "limits": len(bounds)})
-    return sorted(out, key=lambda r: (-r["days_exceeded"], r["enterprise_name"], r["name"]))
+    return sorted(out, key=lambda r: (-r["days_exceeded"], -r["hours_exceeded"], r["enterprise_name"], r["name"]))
 
 
 def _days(request: Request, default: int) -> int:

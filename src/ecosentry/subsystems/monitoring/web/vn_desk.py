@@ -28,6 +28,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.forward.queue import resend_items
 from ecosentry.subsystems.monitoring.queries import vn_forwarding, vn_reception, vn_register
+from ecosentry.subsystems.monitoring.reports.vn_station import DECIMAL_SEP
 from ecosentry.subsystems.monitoring.reports.vn_transmission import (build_transmission_report, transmission_pdf,
                                                                      transmission_xlsx)
 from ecosentry.subsystems.monitoring.rules.vn.register import CATEGORIES, STEP_LABELS, STEPS
@@ -50,6 +51,34 @@ REASONS = {  # N_ ids: translated in the templates
     "station_mismatch": N_("sent with another station's account"), "conflict": N_("same name, other content"),
     "duplicate": N_("sent again"), "unprocessable": N_("could not be judged"), "unwritable_record": N_("refused by the database"),
 }
+
+#: What the reader noted while reading a file it accepted (protocols/vn_txt/parser.py ``notes``: ``key`` or
+#: ``key: detail``), in the officer's words.
+NOTES = {  # N_ ids: translated in the template
+    "extension_case": N_("file extension in capitals"), "mixed_line_ends": N_("mixed line ends"),
+    "header_line": N_("header line skipped"), "unit_case": N_("unit written in other case"),
+    "time_mismatch": N_("line time differs from the file name"), "duplicate_line": N_("line repeated exactly"),
+    "blank_lines": N_("blank lines skipped"), "nfc": N_("Vietnamese letters normalised (NFC)"),
+    "bom": N_("UTF-8 byte-order mark"), "utf16": N_("UTF-16 text"), "encoding": N_("Windows-1258 text"),
+    "decimal_comma": N_("decimal comma read"),
+}
+
+#: Why a delivery to the upper platform failed, in the officer's words, from the transfer's own message (kept
+#: beside it as received): (words in the message, message id).
+FAILURE_WORDS = (
+    (("refused", "ConnectionRefused"), N_("the receiver refused the connection (not listening)")),
+    (("timed out", "Timeout", "timeout"), N_("no answer from the receiver in time")),
+    (("Name or service not known", "getaddrinfo", "nodename"), N_("the receiver's address is not found")),
+    (("reset by peer", "ConnectionReset", "EOF", "Broken pipe"), N_("the receiver closed the connection")),
+    (("530",), N_("the receiver refused the login")),
+    (("550", "553", "552", "451", "452"), N_("the receiver refused the file")),
+)
+
+
+def failure_words(detail: str | None) -> str:
+    """The message id saying why a delivery failed (:data:`FAILURE_WORDS`), else a plain "transfer failed"."""
+    text = detail or ""
+    return next((words for keys, words in FAILURE_WORDS if any(k in text for k in keys)), N_("transfer failed"))
 
 
 def _zone(request: Request) -> str:
@@ -140,8 +169,9 @@ def station_day_page(request: Request, point_id: int):
         rec = vn_reception.station_receptions(conn, [st], [day], now,
                                               late_after_minutes=_late_after(request))[point_id][0]
         files = vn_reception.day_files(conn, point_id, day, st.tz)
+        alarms = vn_reception.missing_alarms(conn, point_id, day, st.tz)
     return work_render(request, "vn_station_day.html", {
-        "st": st, "rec": rec, "files": files, "day": day, "prev": day - timedelta(days=1),
+        "st": st, "rec": rec, "files": files, "alarms": alarms, "day": day, "prev": day - timedelta(days=1),
         "next": day + timedelta(days=1) if day < today else None, "reason_words": REASONS})
 
 
@@ -165,7 +195,7 @@ def file_page(request: Request, file_id: int):
     text = raw.decode("utf-8", errors="replace") if raw is not None else None
     return work_render(request, "vn_file.html", {
         "f": row, "st": st, "text": text, "hexdump": _hexdump(raw[:512]) if raw else "",
-        "tz": st.tz if st else _zone(request), "reason_words": REASONS,
+        "tz": st.tz if st else _zone(request), "reason_words": REASONS, "note_words": NOTES,
         "day": (row["file_time"] or row["received_at"]).astimezone(ZoneInfo(st.tz if st else _zone(request))).date()})
 
 
@@ -287,7 +317,7 @@ def forwarding_page(request: Request):
         failures = vn_forwarding.failures(conn, chosen, scope) if chosen else []
         items = vn_forwarding.items(conn, chosen, scope, status=status) if chosen else []
     return work_render(request, "vn_forwarding.html", {
-        "targets": targets, "chosen": chosen, "failures": failures, "items": items, "status": status or "",
+        "targets": targets, "chosen": chosen, "failures": failures, "items": items, "failure_words": failure_words, "status": status or "",
         "tz": _zone(request), "resent": q.get("resent")})
 
 
@@ -344,7 +374,8 @@ def transmission_report(request: Request):
     fmt_date = ctx["fmt"].date
     name = f"bao-cao-truyen-nhan-{start.isoformat()}-{end.isoformat()}.{fmt}"
     if fmt == "pdf":
-        return Response(transmission_pdf(report, tr.gettext, fmt_date), media_type="application/pdf",
+        sep = DECIMAL_SEP.get(ctx["lang"], ".")
+        return Response(transmission_pdf(report, tr.gettext, fmt_date, sep), media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return Response(transmission_xlsx(report, tr.gettext, fmt_date),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

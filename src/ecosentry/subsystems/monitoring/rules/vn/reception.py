@@ -18,9 +18,9 @@ Counting rules (platform choices, tag "ours"; the Circular gives no formula)
   (earliest receive time), as **on time** (delay ≤ 5 min), **late** (> 5 min, Art. 39) or **back-filled**
   (later than the back-fill threshold, sent from the logger's 60-day buffer; ``backfill`` in the file log).
   on_time + late + backfilled = covered.
-* **Missing** = expected slots without an accepted file. A covered slot outside the expected window (before
-  the connection, or not yet due: a file that came early) is counted as on time / late / back-filled but not
-  as expected, so covered may exceed expected − missing.
+* **Missing** = expected slots without an accepted file. A slot not yet due but already covered (a file that
+  came early) is expected too, so on time + late + back-filled + missing = expected; a covered slot before the
+  connection is counted as on time / late / back-filled but not as expected.
 * **Duplicates**: files received again with the same name and content (status ``duplicate``) plus further
   accepted files for a slot already covered (another name, same 5 minutes).
 * **Conflicts**: a file of the same name with other content than the one accepted (reason ``conflict``; the
@@ -212,6 +212,10 @@ def station_day(files: Iterable[ReceivedFile], day: date, *, tz: str, interval_m
             out.on_time += 1
     out.missing_slots = [t for t in slots if t not in first_of_slot]
     out.missing = len(out.missing_slots)
+    # a slot already covered is expected even before it is due (a file that came early), so a page never shows
+    # more files on time than expected; slots before the connection stay outside
+    early = [t for t in first_of_slot if due_before is not None and t >= due_before]
+    out.expected = len(slots) + len(early)
     out.reasons = dict(reasons)
     return out
 
