@@ -157,6 +157,23 @@ def test_daily_report_xlsx_cells(world):
     assert ws.cell(first["Mức đầy đủ dữ liệu"], cod).value == pytest.approx(240 / 288)
 
 
+def test_todays_daily_report_expects_nothing_of_hours_still_to_come(world):
+    """Today's report: an hour that has not begun has no completeness (not 0 %), and the day's completeness
+    counts only the hours begun."""
+    from datetime import datetime
+    from vn_world import VN
+
+    now = datetime.now(VN)
+    wb = load_workbook(io.BytesIO(_report(world, "daily", "xlsx", day=now.date().isoformat())))
+    ws = wb.active
+    header = {c.value: c.column for c in ws[6] if c.value is not None}
+    complete = next(col for name, col in header.items() if "đầy đủ" in str(name))
+    first = {c.value: c.row for c in ws["A"] if c.value is not None}
+    if now.hour < 23:  # the last hour of the day is still to come
+        assert ws.cell(first["23:00"], complete).value in (None, "—", "")
+    assert ws.cell(first["00:00"], complete).value == 0  # begun and nothing received (vn_world loads yesterday)
+
+
 def _pdf_text(data: bytes, tmp_path: Path) -> str:
     path = tmp_path / "r.pdf"
     path.write_bytes(data)

@@ -312,11 +312,17 @@ def build_vn_daily_report(engine: Engine, point_id: int, day: date, lang: str = 
     interval = st["min_interval"] or 5
     per_hour = max(60 // interval, 1)
     rows = _aggregate(ms, params, lambda m: m.time.hour, [(h, f"{h:02d}:00") for h in range(24)], per_hour)
+    now = datetime.now(ZoneInfo(st["tz"]))
+    begun = [datetime.combine(day, time(h), ZoneInfo(st["tz"])) <= now for h in range(24)]
+    for started, row in zip(begun, rows):
+        if not started:  # an hour still to come: nothing was expected (not 0 % complete)
+            row.expected = 0
     judged = _judged(ms, params)
     period = f"{w['day']}: {day.strftime('%d/%m/%Y')}"
     return VnReport("daily", lang, f"{w['daily_title']} {day.strftime('%d/%m/%Y')}",
                     _header(st, params, w, period, lang),
-                    params, rows, _summary(params, rows, judged, w, "daily", per_hour * 24, DECIMAL_SEP.get(lang, ".")),
+                    params, rows, _summary(params, rows, judged, w, "daily", per_hour * sum(begun),
+                                           DECIMAL_SEP.get(lang, ".")),
                     _notes(w, params, interval, st["tz"], lang), w)
 
 
