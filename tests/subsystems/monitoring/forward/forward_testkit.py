@@ -151,8 +151,9 @@ class MonreFtp:
         Handler.auth_failed_timeout = 0.05  # answer a wrong password at once (default 3 s)
         self._server = FTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._server.address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"timeout": 0.05},
-                                        daemon=True, name="monre-ftp")
+        # handle_exit=False: no start/stop logging, which reads the socket and races a quick stop()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="monre-ftp",
+                                        kwargs={"timeout": 0.05, "handle_exit": False})
         self._thread.start()
 
     def stop(self) -> None:

@@ -48,8 +48,9 @@ class MonreReceiver:
         # its own I/O loop: pyftpdlib's default is one per process, already run by the FTP gateway's thread
         self._server = FTPServer(("127.0.0.1", self.port), handler, ioloop=IOLoop())
         self.port = self._server.address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"timeout": 0.2}, daemon=True,
-                                        name="monre-demo-ftp")
+        # handle_exit=False: no start/stop logging, which reads the socket and races a quick stop()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="monre-demo-ftp",
+                                        kwargs={"timeout": 0.2, "handle_exit": False})
         self._thread.start()
 
     def stop(self) -> None:
