@@ -905,9 +905,9 @@ _LOAD_ROLES = ("flow", "velocity", "o2", "temperature")
 _TRIM_SIGMAS = 3.0
 
 
-def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Trimmed least-squares prediction of ``x`` at ``t`` from the point's load channels (NaN where one is
-    missing). Flue gas: a concentration follows its load within the hour (fuel, dilution by excess air)."""
+def _load_levels(data: PointData, t: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
+    """The point's load channels (flow, velocity, O2, temperature) at ``t`` (NaN where a channel has no
+    valid value then), those at least half present and not constant, with their factor codes."""
     cols, used = [], []
     for role in _LOAD_ROLES:
         s = data.by_role(role)
@@ -919,6 +919,25 @@ def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.
         if np.isfinite(v).mean() >= 0.5 and np.nanstd(v) > 0:
             cols.append(v)
             used.append(s.factor)
+    return cols, used
+
+
+def _trimmed_fit(A: np.ndarray, y: np.ndarray, n_cols: int) -> np.ndarray:
+    """Least squares of ``y`` on ``A``, refitted without the rows beyond ``_TRIM_SIGMAS`` robust σ of the
+    first fit's residuals (Rousseeuw & Leroy 1987, reweighted least squares) when enough rows remain."""
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    e = y - A @ coef
+    scale = 1.4826 * float(np.median(np.abs(e - np.median(e))))
+    keep = np.abs(e - np.median(e)) <= _TRIM_SIGMAS * scale if scale > 0 else np.ones(len(e), dtype=bool)
+    if keep.sum() >= 2 * (n_cols + 1) + 10 and not keep.all():
+        coef, *_ = np.linalg.lstsq(A[keep], y[keep], rcond=None)
+    return coef
+
+
+def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Trimmed least-squares prediction of ``x`` at ``t`` from the point's load channels (NaN where one is
+    missing). Flue gas: a concentration follows its load within the hour (fuel, dilution by excess air)."""
+    cols, used = _load_levels(data, t)
     if not cols:
         return np.full(len(t), float(np.mean(x))), []
     X = np.column_stack(cols)
@@ -927,14 +946,9 @@ def _load_prediction(data: PointData, t: np.ndarray, x: np.ndarray) -> tuple[np.
         return np.full(len(t), float(np.mean(x))), []
     mu, sd = X[fit].mean(axis=0), X[fit].std(axis=0)
     A = np.column_stack([np.ones(len(t)), (X - mu) / sd])
-    coef, *_ = np.linalg.lstsq(A[fit], x[fit], rcond=None)
     # Trimmed refit: hours the load does not explain at all (a held band, a diluted sample) must not bend
-    # the load's coefficients (Rousseeuw & Leroy 1987, reweighted least squares).
-    e = x[fit] - A[fit] @ coef
-    scale = 1.4826 * float(np.median(np.abs(e - np.median(e))))
-    keep = np.abs(e - np.median(e)) <= _TRIM_SIGMAS * scale if scale > 0 else np.ones(len(e), dtype=bool)
-    if keep.sum() >= 2 * (len(cols) + 1) + 10 and not keep.all():
-        coef, *_ = np.linalg.lstsq(A[fit][keep], x[fit][keep], rcond=None)
+    # the load's coefficients.
+    coef = _trimmed_fit(A[fit], x[fit], len(cols))
     return A @ coef, used
 
 
@@ -949,17 +963,8 @@ def _load_change_prediction(data: PointData, t: np.ndarray, x: np.ndarray, step_
     look held; in changes it is two steps a night, which the trimmed refit leaves out. NaN where a load
     channel is missing; zeros and no channel when none is usable.
     """
-    cols, used = [], []
-    for role in _LOAD_ROLES:
-        s = data.by_role(role)
-        if s is None or not len(s):
-            continue
-        ok = valid_mask(s)
-        idx = np.clip(np.searchsorted(s.times, t), 0, len(s) - 1)
-        v = np.where((s.times[idx] == t) & ok[idx], s.values[idx], np.nan)
-        if np.isfinite(v).mean() >= 0.5 and np.nanstd(v) > 0:
-            cols.append(np.diff(v))
-            used.append(s.factor)
+    levels, used = _load_levels(data, t)
+    cols = [np.diff(v) for v in levels]
     dx = np.diff(x)
     if not cols:
         return np.zeros(len(dx)), []
@@ -969,15 +974,9 @@ def _load_change_prediction(data: PointData, t: np.ndarray, x: np.ndarray, step_
     if fit.sum() < 2 * (len(cols) + 1) + 10 or not (sd > 0).all():
         return np.zeros(len(dx)), []
     A = X / sd
-    coef, *_ = np.linalg.lstsq(A[fit], dx[fit], rcond=None)
     # Trimmed refit: changes the load does not explain at all (the edges of a held band, of a diluted
-    # sample, of untreated night discharge) must not bend the load's coefficients (Rousseeuw & Leroy 1987,
-    # reweighted least squares).
-    e = dx[fit] - A[fit] @ coef
-    scale = 1.4826 * float(np.median(np.abs(e - np.median(e))))
-    keep = np.abs(e - np.median(e)) <= _TRIM_SIGMAS * scale if scale > 0 else np.ones(len(e), dtype=bool)
-    if keep.sum() >= 2 * (len(cols) + 1) + 10 and not keep.all():
-        coef, *_ = np.linalg.lstsq(A[fit][keep], dx[fit][keep], rcond=None)
+    # sample, of untreated night discharge) must not bend the load's coefficients.
+    coef = _trimmed_fit(A[fit], dx[fit], len(cols))
     return A @ coef, used
 
 
