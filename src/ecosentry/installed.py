@@ -26,6 +26,7 @@ __all__ = ["INSTALLED", "installed", "installed_names", "resolve", "menu_entries
 #: The subsystems this platform runs, in order (pages, menus and commands appear in this order).
 INSTALLED: tuple[str, ...] = (
     "ecosentry.subsystems.monitoring",
+    "ecosentry.subsystems.power",
 )
 
 

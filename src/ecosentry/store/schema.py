@@ -386,6 +386,26 @@ derived_periods = Table(
     Column("computed_at", UTCDateTime, nullable=False),
 )
 
+# --------------------------------------------------------------------------- heavy-pollution weather alerts
+pollution_alerts = Table(
+    "pollution_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=False, index=True,
+           comment="the region the alert covers (its subtree too)"),
+    Column("level", String(8), nullable=False, comment="yellow | orange | red (重污染天气预警 黄/橙/红)"),
+    Column("starts_at", UTCDateTime, nullable=False, comment="the emergency measures apply from"),
+    Column("ends_at", UTCDateTime, nullable=True, comment="planned or actual end; NULL = until lifted"),
+    Column("issued_by", String(200), nullable=False, comment="the authority that issued it (应急指挥部)"),
+    Column("document", String(100), nullable=True, comment="the notice's number (文号)"),
+    Column("note", Text, nullable=True),
+    Column("entered_by", String(64), nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Column("lifted_at", UTCDateTime, nullable=True, comment="lifted early (解除); the alert ended then"),
+    Column("lifted_by", String(64), nullable=True),
+)
+Index("ix_pollution_alerts_period", pollution_alerts.c.starts_at, pollution_alerts.c.ends_at)
+
 # --------------------------------------------------------------------------- alarms (ecosentry.alarms)
 alarms = Table(
     "alarms",
