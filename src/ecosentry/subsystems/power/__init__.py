@@ -25,5 +25,6 @@ SUBSYSTEM = Subsystem(
     catalogue=(f"{_N}.rules.linkage", f"{_N}.rules.orders", f"{_N}.rules.catalogue"),
     cli=f"{_N}.cli:register",
     settings={"power": f"{_N}.settings:PowerSettings"},
+    services=(f"{_N}.service:parts",),
     locale=_N,
 )

@@ -1,0 +1,94 @@
+"""The power subsystem's running parts (:attr:`ecosentry.contracts.subsystem.Subsystem.services`): the HJ 212
+gateway of the power loggers on a port of its own (with the service's ``gateway`` part) and the MQTT subscriber
+(when ``power.mqtt.url`` is set). Both put ``power-readings`` envelopes on the service's spool."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+
+from ecosentry.contracts.subsystem import PortInUse, ServiceContext
+from ecosentry.subsystems.power.gateways.devices import device_directory
+from ecosentry.subsystems.power.gateways.hj212 import PowerHJ212Gateway
+from ecosentry.subsystems.power.gateways.mqtt import PowerMqttPart
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PowerHJ212Part", "PowerMqttPart", "SharedDirectory", "parts"]
+
+
+class SharedDirectory:
+    """The power devices' directory both parts look MNs up in, read once in a thread at the first part's start
+    (the event loop never waits on the database)."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self._directory = None
+        self._lock = asyncio.Lock()
+
+    async def get(self):
+        async with self._lock:
+            if self._directory is None:
+                self._directory = await asyncio.to_thread(device_directory, self.engine)
+            return self._directory
+
+
+class PowerHJ212Part:
+    """The power loggers' gateway, listening on ``power.hj212_port`` at the core gateway's host."""
+
+    name = "power_hj212"
+
+    def __init__(self, ctx: ServiceContext, shared: SharedDirectory) -> None:
+        self.ctx, self.shared = ctx, shared
+        self.directory = None
+        self.gateway: PowerHJ212Gateway | None = None
+        self._refresh: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        st = self.ctx.settings
+        self.directory = await self.shared.get()
+        # an ephemeral core port (tests, embedded runs) makes this one ephemeral too: no two services fight for it
+        port = 0 if st.hj212_port == 0 else st.power.hj212_port
+        gw = PowerHJ212Gateway(self.directory, self.ctx.spool, max_frame=st.hj212_max_frame,
+                               idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
+                               max_per_peer=st.hj212_max_connections_per_peer, max_garbage=st.hj212_garbage_chunk,
+                               log_every=st.hj212_log_every)
+        try:
+            await gw.start(st.hj212_host, port)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse("power hj212", st.hj212_host, port) from exc
+            raise
+        self.gateway = gw
+        self._refresh = asyncio.create_task(self._refresh_directory(), name="power-directory-refresh")
+
+    async def _refresh_directory(self) -> None:
+        """The device list again on the core's schedule, in a thread (the event loop never waits on it)."""
+        while True:
+            await asyncio.sleep(self.ctx.settings.directory_refresh_every)
+            self.directory.refresh_in_background()
+
+    async def close(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+        if self.gateway is not None:
+            await self.gateway.close()
+
+    @property
+    def port(self) -> int:
+        return self.gateway.port if self.gateway else 0
+
+
+def parts(ctx: ServiceContext) -> list:
+    """The parts this subsystem runs in the service, per the settings ``power``."""
+    st = ctx.settings.power
+    out: list = []
+    if not (("gateway" in ctx.enabled and st.hj212_enabled) or st.mqtt.url):
+        return out
+    shared = SharedDirectory(ctx.engine)
+    if "gateway" in ctx.enabled and st.hj212_enabled:
+        out.append(PowerHJ212Part(ctx, shared))
+    if st.mqtt.url:
+        out.append(PowerMqttPart(st.mqtt, shared, ctx.spool))
+    return out
