@@ -230,3 +230,46 @@ async def test_malformed_messages_are_spooled_with_their_reason_and_counted_once
     assert all(e.point_id == broker.ids[MQTT_MN] for e in envs)
     assert counters.get("power.mqtt.rejected.bad_json") - before == 1
     assert subscriber.subscribed.is_set()  # still subscribed: a bad message is not an error of the subscriber
+
+
+# ------------------------------------------------------------------------------------------- in the service
+
+async def test_the_service_runs_both_power_gateways_per_the_settings(broker, tmp_path, db_url):
+    from ecosentry.protocols.hj212 import build_frame
+    from ecosentry.service import Service
+    from ecosentry.settings import Settings
+
+    from power_ingest_kit import LOGGER_MN, LOGGER_PW
+
+    st = Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1", hj212_port=0,
+                  http_host="127.0.0.1", http_port=0, power={"mqtt": broker.mqtt.model_dump()})
+    svc = Service(st)
+    await svc.start(web=False, alarms=False, forward=False)
+    try:
+        power_gw, mqtt_part = svc.parts["power_hj212"], svc.parts["power_mqtt"]
+        assert power_gw.port not in (0, svc.hj212_port)  # its own port, ephemeral like the core's here
+        await asyncio.wait_for(mqtt_part.subscribed.wait(), 30)
+        before = counters.get("power.hj212.readings")
+        r, w = await asyncio.open_connection("127.0.0.1", power_gw.port)
+        w.write(build_frame(qn="20261206080100000", st="31", cn="2051", pw=LOGGER_PW, mn=LOGGER_MN, flag=5,
+                            cp=[{"DataTime": "20261206080100"}, {"SB1-P-Avg": "42.5"}, {"SB1-E-Avg": "100"}]))
+        assert b"CN=9014" in await asyncio.wait_for(r.readuntil(b"\r\n"), 10)  # on the spool
+        w.close()
+        assert counters.get("power.hj212.readings") - before == 2
+    finally:
+        await svc.stop()
+
+
+async def test_no_power_part_runs_unless_asked():
+    from ecosentry.contracts.subsystem import ServiceContext
+    from ecosentry.settings import Settings
+    from ecosentry.subsystems.power.service import parts
+
+    st = Settings(power={"hj212_enabled": True})
+    ctx = ServiceContext(settings=st, engine=None, spool=None, directory=None, dispatcher=None)
+    assert parts(ctx) == []  # no "gateway" asked for and no MQTT broker configured
+    ctx.enabled = frozenset({"gateway"})
+    assert [p.name for p in parts(ctx)] == ["power_hj212"]
+    st2 = Settings(power={"hj212_enabled": False, "mqtt": {"url": "mqtt://127.0.0.1:1883"}})
+    assert [p.name for p in parts(ServiceContext(settings=st2, engine=None, spool=None, directory=None,
+                                                 dispatcher=None, enabled=frozenset({"gateway"})))] == ["power_mqtt"]
