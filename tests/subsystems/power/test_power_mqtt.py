@@ -273,3 +273,10 @@ async def test_no_power_part_runs_unless_asked():
     st2 = Settings(power={"hj212_enabled": False, "mqtt": {"url": "mqtt://127.0.0.1:1883"}})
     assert [p.name for p in parts(ServiceContext(settings=st2, engine=None, spool=None, directory=None,
                                                  dispatcher=None, enabled=frozenset({"gateway"})))] == ["power_mqtt"]
+
+
+def test_the_power_loggers_port_sits_beside_the_core_gateways_unless_set():
+    from ecosentry.subsystems.power.service import power_port
+
+    assert (power_port(9212, None), power_port(0, None), power_port(9212, 0), power_port(0, 9300)) == \
+        (9213, 0, 0, 9300)

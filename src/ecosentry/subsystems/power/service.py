@@ -18,6 +18,14 @@ log = logging.getLogger(__name__)
 __all__ = ["PowerHJ212Part", "PowerMqttPart", "SharedDirectory", "parts"]
 
 
+def power_port(core_port: int, setting: int | None) -> int:
+    """The power loggers' port: the setting ``power.hj212_port`` when given (0: a free one), else the core
+    gateway's port + 1 (9213), or a free one when the core's is 0 (tests and embedded runs ask for free ports)."""
+    if setting is not None:
+        return setting
+    return 0 if core_port == 0 else core_port + 1
+
+
 class SharedDirectory:
     """The power devices' directory both parts look MNs up in, read once in a thread at the first part's start
     (the event loop never waits on the database)."""
@@ -48,8 +56,7 @@ class PowerHJ212Part:
     async def start(self) -> None:
         st = self.ctx.settings
         self.directory = await self.shared.get()
-        # an ephemeral core port (tests, embedded runs) makes this one ephemeral too: no two services fight for it
-        port = 0 if st.hj212_port == 0 else st.power.hj212_port
+        port = power_port(st.hj212_port, st.power.hj212_port)
         gw = PowerHJ212Gateway(self.directory, self.ctx.spool, max_frame=st.hj212_max_frame,
                                idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
                                max_per_peer=st.hj212_max_connections_per_peer, max_garbage=st.hj212_garbage_chunk,

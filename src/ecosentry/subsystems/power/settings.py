@@ -56,7 +56,8 @@ class PowerSettings(BaseModel):
     orders: OrderSettings = OrderSettings()
     #: Run the HJ 212 gateway of the power loggers (with the service's ``gateway`` part).
     hj212_enabled: bool = True
-    #: Its port (the core gateway's host); 0 picks a free port, and so does the core gateway's port 0 (tests,
-    #: embedded runs), so two services never fight over 9213.
-    hj212_port: int = Field(9213, ge=0, le=65535)
+    #: Its port, at the core gateway's host; 0 picks a free port. Unset: the core gateway's port + 1 (9213 beside
+    #: the default 9212), a free port when the core's is 0 (tests, embedded runs): two services whose core
+    #: gateways do not collide do not collide here either.
+    hj212_port: int | None = Field(None, ge=0, le=65535)
     mqtt: MqttSettings = MqttSettings()
