@@ -186,3 +186,19 @@ def test_mapping_takes_the_energy_register_from_max_and_ignores_other_commands()
     assert [(r.factor, r.value, r.max) for r in mapped.readings] == [("SB12-E", 99.5, 99.5)]
     assert mapped.unknown == ["SB12-RS"]
     assert map_records("2041", data_records(f), SHANGHAI).readings == []
+
+
+@pytest.mark.parametrize("cn, kind", [("2011", "rtd"), ("2051", "min"), ("2021", "rtd")])
+def test_what_a_simulator_builds_maps_back_to_the_same_readings(cn, kind):
+    from ecosentry.subsystems.power.gateways.hj212_map import logger_cp
+
+    meters = {"SB1": {"P": 42.5, "Ia": 61.25, "E": 10234.5, "RS": 1}, "SB7": {"P": 0.0, "RS": 0}}
+    if cn == "2021":
+        meters = {"SB1": {"RS": 1}, "SB7": {"RS": 0}}
+    t = datetime(2026, 12, 6, 8, 1, 30)
+    cp = logger_cp(cn, t, meters)
+    f = parse_frame(build_frame(qn="20261206080130000", st="31", cn=cn, pw="1", mn="M", flag=4, cp=cp))
+    mapped = map_records(cn, data_records(f), SHANGHAI)
+    want = {(f"{ch}-{q}", kind, datetime(2026, 12, 6, 0, 1, tzinfo=timezone.utc), float(v))
+            for ch, qs in meters.items() for q, v in qs.items()}
+    assert {(r.factor, r.kind, r.start, r.value) for r in mapped.readings} == want and mapped.unknown == []

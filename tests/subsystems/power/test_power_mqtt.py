@@ -280,3 +280,45 @@ def test_the_power_loggers_port_sits_beside_the_core_gateways_unless_set():
 
     assert (power_port(9212, None), power_port(0, None), power_port(9212, 0), power_port(0, 9300)) == \
         (9213, 0, 0, 9300)
+
+
+def test_what_a_simulated_device_sends_reads_back():
+    from datetime import timedelta
+
+    from ecosentry.subsystems.power.gateways.mqtt_message import device_payload, topic_of
+
+    at = datetime(2026, 12, 6, 8, 1, 42, tzinfo=timezone(timedelta(hours=8)))
+    env = read(device_payload(at, {"SB1": {"P": 1.5, "Ua": 230}}, kind="rtd", device=MQTT_MN),
+               topic_of(PREFIX + "/", MQTT_MN))
+    assert {(r.factor, r.kind, r.start, r.value) for r in env.readings} == {
+        ("SB1-P", "rtd", datetime(2026, 12, 6, 0, 1, tzinfo=timezone.utc), 1.5),
+        ("SB1-Ua", "rtd", datetime(2026, 12, 6, 0, 1, tzinfo=timezone.utc), 230.0)}
+
+
+async def test_on_the_shared_broker_only_the_readings_topics_are_taken(tmp_path, db_url):
+    """The plain broker of the machine (127.0.0.1:1883, anonymous): the subscriber takes ``<prefix>/+/readings``
+    and nothing else under its prefix (a prefix of this test's own keeps other tests' messages out)."""
+    try:
+        socket.create_connection(("127.0.0.1", 1883), 2).close()
+    except OSError:
+        pytest.fail("no MQTT broker at 127.0.0.1:1883 (.ci/run starts one)")
+    engine, ids = power_database(db_url)
+    prefix = f"test-{uuid.uuid4().hex[:10]}/power"
+    st = MqttSettings(url="mqtt://127.0.0.1:1883", username="", topic_prefix=prefix, persistent_session=False,
+                      client_id=f"ecosentry-test-{uuid.uuid4().hex[:8]}")
+    part = PowerMqttPart(st, device_directory(engine), Spool(tmp_path / "spool"))
+    await part.start()
+    try:
+        await asyncio.wait_for(part.subscribed.wait(), 30)
+        async with aiomqtt.Client("127.0.0.1", 1883, identifier=f"dev-{uuid.uuid4().hex[:8]}") as client:
+            await client.publish(f"{prefix}/{MQTT_MN}/status", b"online", qos=1)
+            await client.publish(f"{prefix}/{MQTT_MN}/readings/extra", message(), qos=1)
+            await client.publish(f"{prefix}/NOBODY/readings", message(), qos=1)
+            await client.publish(f"{prefix}/{MQTT_MN}/readings", message(), qos=1)
+        envs = await spooled_until(tmp_path / "spool", 2)
+        assert [(e.mn, e.status, e.error) for e in envs] == [("NOBODY", "quarantined", "unknown_device"),
+                                                             (MQTT_MN, "accepted", None)]
+        assert envs[1].point_id == ids[MQTT_MN]
+    finally:
+        await part.close()
+        engine.dispose()

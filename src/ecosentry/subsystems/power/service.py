@@ -27,19 +27,31 @@ def power_port(core_port: int, setting: int | None) -> int:
 
 
 class SharedDirectory:
-    """The power devices' directory both parts look MNs up in, read once in a thread at the first part's start
-    (the event loop never waits on the database)."""
+    """The power devices' directory both parts look MNs up in: read once in a thread at the first part's start
+    (the event loop never waits on the database), then again every ``every`` seconds in the background (a
+    device's new password or deactivation is seen without a restart; an unknown MN reloads it at once)."""
 
-    def __init__(self, engine) -> None:
-        self.engine = engine
+    def __init__(self, engine, every: float = 60.0) -> None:
+        self.engine, self.every = engine, every
         self._directory = None
         self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task | None = None
 
     async def get(self):
         async with self._lock:
             if self._directory is None:
                 self._directory = await asyncio.to_thread(device_directory, self.engine)
+                self._refresh = asyncio.create_task(self._refresh_loop(), name="power-directory-refresh")
             return self._directory
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            self._directory.refresh_in_background()
+
+    def stop(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
 
 
 class PowerHJ212Part:
@@ -51,7 +63,6 @@ class PowerHJ212Part:
         self.ctx, self.shared = ctx, shared
         self.directory = None
         self.gateway: PowerHJ212Gateway | None = None
-        self._refresh: asyncio.Task | None = None
 
     async def start(self) -> None:
         st = self.ctx.settings
@@ -68,17 +79,9 @@ class PowerHJ212Part:
                 raise PortInUse("power hj212", st.hj212_host, port) from exc
             raise
         self.gateway = gw
-        self._refresh = asyncio.create_task(self._refresh_directory(), name="power-directory-refresh")
-
-    async def _refresh_directory(self) -> None:
-        """The device list again on the core's schedule, in a thread (the event loop never waits on it)."""
-        while True:
-            await asyncio.sleep(self.ctx.settings.directory_refresh_every)
-            self.directory.refresh_in_background()
 
     async def close(self) -> None:
-        if self._refresh is not None:
-            self._refresh.cancel()
+        self.shared.stop()
         if self.gateway is not None:
             await self.gateway.close()
 
@@ -93,7 +96,7 @@ def parts(ctx: ServiceContext) -> list:
     out: list = []
     if not (("gateway" in ctx.enabled and st.hj212_enabled) or st.mqtt.url):
         return out
-    shared = SharedDirectory(ctx.engine)
+    shared = SharedDirectory(ctx.engine, ctx.settings.directory_refresh_every)
     if "gateway" in ctx.enabled and st.hj212_enabled:
         out.append(PowerHJ212Part(ctx, shared))
     if st.mqtt.url:

@@ -42,6 +42,8 @@ class MqttSettings(BaseModel):
     topic_prefix: str = "ecosentry/power"
     #: MQTT client id of the subscriber (a persistent session: the broker keeps QoS 1 messages while it is away).
     client_id: str = "ecosentry-power"
+    #: Keep the session at the broker between connections (QoS 1 messages wait while the platform is away).
+    persistent_session: bool = True
     #: Largest message accepted. [bytes]
     max_payload: int = Field(65_536, ge=256)
     #: Most meters × quantities in one message.

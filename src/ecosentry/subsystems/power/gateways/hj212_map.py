@@ -36,8 +36,10 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from ecosentry.contracts.envelope import Reading
+from ecosentry.protocols.hj212 import format_number
+from ecosentry.protocols.hj212.timefmt import format_hj_time
 
-__all__ = ["QUANTITIES", "MAPPED_CNS", "Mapped", "map_records", "minute_utc"]
+__all__ = ["QUANTITIES", "MAPPED_CNS", "Mapped", "map_records", "minute_utc", "logger_cp"]
 
 #: Quantities of the ``power-readings`` contract: P kW, E kWh register, currents A, voltages V, power factor,
 #: run state as sent (``docs/power.md``).
@@ -113,3 +115,24 @@ def map_records(cn: str, records, zone: ZoneInfo) -> Mapped:
             value = r.max
         out.readings.append(Reading(f"{channel}-{quantity}", kind, start, value, r.min, r.max, flag=r.flag))
     return out
+
+
+#: The value suffix a power logger sends per command code (the reverse of :func:`map_records`).
+_SUFFIX = {"2011": "Rtd", "2051": "Avg"}
+
+
+def logger_cp(cn: str, data_time: datetime, meters: dict[str, dict[str, float]]) -> list[dict[str, str]]:
+    """The CP groups a power logger sends (simulators and tests): ``{"SB1": {"P": 42.5, "RS": 1}}`` at the naive
+    local ``data_time`` → ``DataTime``, ``SB1-P-Avg=42.5`` (CN 2051) or ``-Rtd`` (2011), ``SB1-RS=1`` (2021,
+    which carries run states only). Pass them as ``cp`` to :func:`ecosentry.protocols.hj212.build_frame`."""
+    groups = [{"DataTime": format_hj_time(data_time)}]
+    for channel, values in meters.items():
+        if cn == "2021":
+            groups.append({f"{channel}-RS": format_number(values["RS"])})
+            continue
+        suffix = _SUFFIX[cn]
+        group = {f"{channel}-{q}-{suffix}": format_number(v) for q, v in values.items() if q != "RS"}
+        if "RS" in values:
+            group[f"{channel}-RS"] = format_number(values["RS"])
+        groups.append(group)
+    return groups

@@ -61,13 +61,16 @@ class PowerMqttPart:
         #: Set while subscribed (after the broker's SUBACK); cleared when the connection is lost.
         self.subscribed = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._shared = None
 
     async def start(self) -> None:
         if hasattr(self.directory, "get"):  # shared with the HJ 212 part, read in a thread at the first start
-            self.directory = await self.directory.get()
+            self._shared, self.directory = self.directory, await self.directory.get()
         self._task = asyncio.create_task(self._run(), name="power-mqtt")
 
     async def close(self) -> None:
+        if self._shared is not None:
+            self._shared.stop()
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError, Exception):
@@ -79,7 +82,7 @@ class PowerMqttPart:
             try:
                 async with aiomqtt.Client(self.host, self.port, username=st.username or None,
                                           password=st.password or None, identifier=st.client_id,
-                                          clean_session=False,
+                                          clean_session=not st.persistent_session,
                                           tls_params=aiomqtt.TLSParameters() if self.tls else None) as client:
                     await client.subscribe(self.topic, qos=1)
                     self.subscribed.set()

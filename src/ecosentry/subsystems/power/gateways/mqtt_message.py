@@ -34,7 +34,8 @@ from datetime import datetime, timezone
 from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.subsystems.power.gateways.hj212_map import MAX_LISTED, QUANTITIES
 
-__all__ = ["TRANSPORT", "MAX_MN", "MAX_CHANNEL", "MAX_QUANTITY", "device_of", "read_message"]
+__all__ = ["TRANSPORT", "MAX_MN", "MAX_CHANNEL", "MAX_QUANTITY", "device_of", "read_message", "topic_of",
+           "device_payload"]
 
 TRANSPORT = "mqtt"
 #: Column limits the values end up in: ``power_devices.mn`` 24, ``power_meters.channel`` 16,
@@ -158,3 +159,19 @@ def read_message(topic: str, payload: bytes, *, prefix: str, lookup: Callable, r
         env.meta["unknown"] = unknown[:MAX_LISTED]
         env.meta["unknown_count"] = len(unknown)
     return env
+
+
+def topic_of(prefix: str, mn: str) -> str:
+    """The topic device ``mn`` publishes on."""
+    return f"{prefix.strip('/')}/{mn}/readings"
+
+
+def device_payload(at: datetime, meters: dict[str, dict[str, float | None]], *, kind: str = "min",
+                   device: str | None = None) -> bytes:
+    """A device's message (simulators and tests): ``at`` must carry its offset."""
+    if at.tzinfo is None:
+        raise ValueError("a device's time carries its UTC offset")
+    doc = {"time": at.isoformat(), "kind": kind, "meters": meters}
+    if device is not None:
+        doc["device"] = device
+    return json.dumps(doc, separators=(",", ":")).encode()
