@@ -322,3 +322,58 @@ async def test_on_the_shared_broker_only_the_readings_topics_are_taken(tmp_path,
     finally:
         await part.close()
         engine.dispose()
+
+
+def test_the_commands_set_a_devices_secret_and_write_the_brokers_files(tmp_path, db_url):
+    import os
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from ecosentry.subsystems.power.schema import power_devices
+
+    engine, _ = power_database(db_url)
+    src = Path(__file__).resolve().parents[3] / "src"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOSENTRY_")}
+    env.update(PYTHONPATH=str(src), ECOSENTRY_DATABASE_URL=db_url, ECOSENTRY_DATA_DIR=str(tmp_path / "state"))
+
+    def cli(*args, **extra):
+        return subprocess.run([sys.executable, "-m", "ecosentry", "power", *args], capture_output=True, text=True,
+                              env={**env, **extra}, timeout=120)
+
+    made = cli("mqtt-secret", MQTT_MN)
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip()
+    with engine.connect() as c:
+        stored = c.execute(select(power_devices.c.mqtt_secret_hash).where(power_devices.c.mn == MQTT_MN)).scalar()
+    assert len(secret) >= 20 and verify_password(secret, stored) and secret not in stored
+    assert cli("mqtt-secret", "NOSUCHDEVICE").returncode == 2
+    pw, acl = tmp_path / "passwd", tmp_path / "acl"
+    refused = cli("mqtt-auth", "--password-file", str(pw), "--acl-file", str(acl))
+    assert refused.returncode == 2 and "ECOSENTRY_POWER__MQTT__PASSWORD" in refused.stderr and not pw.exists()
+    done = cli("mqtt-auth", "--password-file", str(pw), "--acl-file", str(acl),
+               ECOSENTRY_POWER__MQTT__PASSWORD="platform-secret")
+    assert done.returncode == 0, done.stderr
+    assert "1 devices written" in done.stderr
+    assert f"{MQTT_MN}:{stored}\n" in pw.read_text() and f"topic write ecosentry/power/{MQTT_MN}/readings" in \
+        acl.read_text()
+    assert oct(pw.stat().st_mode & 0o777) == "0o600"
+    engine.dispose()
+
+
+def test_the_longest_values_let_through_fit_the_columns_they_go_to():
+    """What the gateways accept never breaks a column of the sink's tables (refused earlier, with a reason)."""
+    from ecosentry.store import schema as s
+    from ecosentry.subsystems.power.gateways import mqtt_message as mm
+    from ecosentry.subsystems.power.gateways.hj212_map import QUANTITIES
+    from ecosentry.subsystems.power.schema import power_devices, power_meters, power_readings
+
+    assert power_devices.c.mn.type.length == mm.MAX_MN
+    assert power_meters.c.channel.type.length == mm.MAX_CHANNEL
+    assert power_readings.c.quantity.type.length == mm.MAX_QUANTITY >= max(map(len, QUANTITIES))
+    assert s.raw_frames.c.peer.type.length >= len("mqtt:") + mm.MAX_MN
+    reasons = ("too_large", "bad_topic", "bad_json", "bad_time", "bad_kind", "bad_meters", "field_too_long",
+               "bad_value", "too_many_readings", "unknown_device", "inactive_device", "device_mismatch")
+    assert max(map(len, reasons)) <= s.raw_frames.c.error.type.length
+    assert all(f"``{r}``" in mm.__doc__ for r in reasons)
