@@ -265,14 +265,16 @@ async def test_no_power_part_runs_unless_asked():
     from ecosentry.settings import Settings
     from ecosentry.subsystems.power.service import parts
 
-    st = Settings(power={"hj212_enabled": True})
-    ctx = ServiceContext(settings=st, engine=None, spool=None, directory=None, dispatcher=None)
-    assert parts(ctx) == []  # no "gateway" asked for and no MQTT broker configured
-    ctx.enabled = frozenset({"gateway"})
-    assert [p.name for p in parts(ctx)] == ["power_hj212"]
-    st2 = Settings(power={"hj212_enabled": False, "mqtt": {"url": "mqtt://127.0.0.1:1883"}})
-    assert [p.name for p in parts(ServiceContext(settings=st2, engine=None, spool=None, directory=None,
-                                                 dispatcher=None, enabled=frozenset({"gateway"})))] == ["power_mqtt"]
+    def names(enabled=("gateway",), **power):
+        ctx = ServiceContext(settings=Settings(power=power), engine=None, spool=None, directory=None, dispatcher=None,
+                             enabled=frozenset(enabled))
+        return [p.name for p in parts(ctx)]
+
+    broker_url = {"url": "mqtt://127.0.0.1:1883"}
+    assert names() == ["power_hj212"]  # the loggers' gateway by default, MQTT only with a broker configured
+    assert names(mqtt=broker_url) == ["power_hj212", "power_mqtt"]
+    assert names(hj212_enabled=False, mqtt=broker_url) == ["power_mqtt"]
+    assert names((), mqtt=broker_url) == []  # the service's ingest is off
 
 
 def test_the_power_loggers_port_sits_beside_the_core_gateways_unless_set():

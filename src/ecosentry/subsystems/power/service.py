@@ -1,6 +1,6 @@
-"""The power subsystem's running parts (:attr:`ecosentry.contracts.subsystem.Subsystem.services`): the HJ 212
-gateway of the power loggers on a port of its own (with the service's ``gateway`` part) and the MQTT subscriber
-(when ``power.mqtt.url`` is set). Both put ``power-readings`` envelopes on the service's spool."""
+"""The power subsystem's running parts (:attr:`ecosentry.contracts.subsystem.Subsystem.services`), with the
+service's ``gateway`` part: the HJ 212 gateway of the power loggers on a port of its own (``power.hj212_enabled``)
+and the MQTT subscriber (when ``power.mqtt.url`` is set). Both put ``power-readings`` envelopes on the service's spool."""
 
 from __future__ import annotations
 
@@ -94,10 +94,10 @@ def parts(ctx: ServiceContext) -> list:
     """The parts this subsystem runs in the service, per the settings ``power``."""
     st = ctx.settings.power
     out: list = []
-    if not (("gateway" in ctx.enabled and st.hj212_enabled) or st.mqtt.url):
+    if "gateway" not in ctx.enabled:  # the service's ingest is off (a web-only process, tests driving the spool)
         return out
     shared = SharedDirectory(ctx.engine, ctx.settings.directory_refresh_every)
-    if "gateway" in ctx.enabled and st.hj212_enabled:
+    if st.hj212_enabled:
         out.append(PowerHJ212Part(ctx, shared))
     if st.mqtt.url:
         out.append(PowerMqttPart(st.mqtt, shared, ctx.spool))
