@@ -379,3 +379,24 @@ def test_the_longest_values_let_through_fit_the_columns_they_go_to():
                "bad_value", "too_many_readings", "unknown_device", "inactive_device", "device_mismatch")
     assert max(map(len, reasons)) <= s.raw_frames.c.error.type.length
     assert all(f"``{r}``" in mm.__doc__ for r in reasons)
+
+
+async def test_a_taken_power_loggers_port_stops_the_service_with_the_port_named(tmp_path, db_url):
+    from ecosentry.contracts.subsystem import PortInUse
+    from ecosentry.service import Service
+    from ecosentry.settings import Settings
+    from ecosentry.terminal.messages import port_in_use_message
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    try:
+        st = Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1", hj212_port=0,
+                      http_host="127.0.0.1", http_port=0, power={"hj212_port": taken})
+        with pytest.raises(PortInUse) as caught:
+            await Service(st).start(web=False, alarms=False, forward=False)
+        assert (caught.value.what, caught.value.port) == ("hj212", taken)
+        assert str(taken) in port_in_use_message(caught.value, {"hj212": "--hj212-port"}, "en")
+    finally:
+        holder.close()

@@ -76,7 +76,9 @@ class PowerHJ212Part:
             await gw.start(st.hj212_host, port)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise PortInUse("power hj212", st.hj212_host, port) from exc
+                # "hj212": the CLI's sentence for a taken HJ 212 port names this port and the option moving the
+                # core's, which moves this one too while power.hj212_port is unset
+                raise PortInUse("hj212", st.hj212_host, port) from exc
             raise
         self.gateway = gw
 
