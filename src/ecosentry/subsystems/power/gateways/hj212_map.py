@@ -15,9 +15,13 @@ What power loggers send (no HJ 212 extension for electricity exists, ``subsystem
   quantity are the factor's two halves, split here at its first ``-``.
 * A run state inside CN 2011/2051 (``SB0-Rtd=0;SB0-RS=3`` of field loggers) reaches the codec as the
   facility's extra suffix ``RS``; it is read here too.
-* Handan's 分表计电 rules (邯郸市工业企业分表计电平台数据传输联网技术要求, 试行) code factors as 2 digits +
-  a 3-digit measuring-point group (``01001``) and use their own CN extensions [S: the rules as published by a
-  vendor]; their factor table was not available, so such codes are "unknown" here, not guessed.
+* Handan's 分表计电 rules (邯郸市工业企业分表计电平台数据传输联网技术要求, 试行) code factors "after HJ
+  212-2017's process-parameter codes" as 2 digits + a 3-digit measuring-point group (``01001``), and give run
+  states their own values (treatment 0 normal, 1 no data, 2 off, 3 abnormal; production 10, 11, 12) [S: the
+  rules as published by a vendor, zhihuiyongdian.com.cn/contents/564.html]; their factor table (B.1) was not
+  available, so such codes are "unknown" here, not guessed. Because ``RS`` means different things under the
+  two conventions (HJ 212's 0 is "stopped", Handan's 0 is "normal"), it is stored as sent and the running
+  state is computed from power and current (``rules/state.py``), never from ``RS``.
 
 CN → reading kind: 2011 → ``rtd`` (value = ``Rtd``), 2051 → ``min`` (value = ``Avg``; an energy register
 sent only as ``Max`` takes it: the register's end of minute), 2021 → ``rtd`` of quantity ``RS`` (the state
