@@ -8,7 +8,8 @@ This first slice holds the pure parts: ``rules/`` (running state with hysteresis
 threshold, the linkage and data rules, the stop/limit order rules), ``registry`` (the model and its YAML/CSV
 loading), ``check`` (all rules over one enterprise), ``offline`` and ``cli`` (``ecosentry power check``, the
 auditors' offline check), ``simulate`` and ``bench`` (``ecosentry bench power``), ``settings`` (section
-``power``) and ``locale/`` (zh, vi). Tables, ingest, pages, alarms and the threshold audit come next
+``power``) and ``locale/`` (zh, vi); ``gateways/`` and ``service`` (the power loggers' HJ 212 gateway and the
+MQTT subscriber, turning what devices send into ``power-readings`` envelopes). Tables, ingest, pages, alarms and the threshold audit come next
 (``docs/power.md``).
 """
 
@@ -25,5 +26,6 @@ SUBSYSTEM = Subsystem(
     catalogue=(f"{_N}.rules.linkage", f"{_N}.rules.orders", f"{_N}.rules.catalogue"),
     cli=f"{_N}.cli:register",
     settings={"power": f"{_N}.settings:PowerSettings"},
+    services=(f"{_N}.service:parts",),
     locale=_N,
 )

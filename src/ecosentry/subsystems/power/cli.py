@@ -1,5 +1,7 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry bench power`` (the rules on simulated
-enterprises, :mod:`.bench`) and ``ecosentry power check`` (the offline check for auditors, :mod:`.offline`)."""
+enterprises, :mod:`.bench`), ``ecosentry power check`` (the offline check for auditors, :mod:`.offline`),
+``ecosentry power mqtt-auth`` and ``mqtt-secret`` (the broker's accounts of the MQTT devices,
+:mod:`.gateways.mosquitto_auth`)."""
 
 from __future__ import annotations
 
@@ -72,6 +74,54 @@ def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet")
         typer.echo(f"{r['code']:28} {r['injected']:>4} {r['found']:>5} {fmt(r['recall']):>6} {r['findings']:>5} "
                    f"{fmt(r['precision']):>6} {r['honest_per_day']:>8g} "
                    f"{fmt(r['delay_median_min']) + '/' + fmt(r['delay_max_min']):>18}")
+
+
+@app.command("mqtt-auth")
+def mqtt_auth(password_file: Path = typer.Option(..., help="Mosquitto's password_file to write"),
+              acl_file: Path = typer.Option(..., help="Mosquitto's acl_file to write")) -> None:
+    """Write the broker's password file and ACL from power_devices: each MQTT device may publish only on its own
+    topic, the platform's subscriber (power.mqtt.username/password) reads them all. Reload the broker after
+    (SIGHUP)."""
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.power.gateways.mosquitto_auth import write_broker_auth
+
+    st = get_settings()
+    try:
+        files = write_broker_auth(make_engine(st.database_url), st.power.mqtt, password_file, acl_file)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for mn, why in files.skipped:
+        typer.echo(f"{mn}: left out ({why})", err=True)
+    typer.echo(f"{files.devices} devices written to {password_file} and {acl_file}; reload the broker (SIGHUP)",
+               err=True)
+
+
+@app.command("mqtt-secret")
+def mqtt_secret(mn: str = typer.Argument(..., help="the device's MN (its MQTT user name)"),
+                password: str | None = typer.Option(None, help="the password to set (default: a new random one, "
+                                                               "printed once)")) -> None:
+    """Set an MQTT device's password: only its hash is stored (power_devices.mqtt_secret_hash); write the broker's
+    files after (ecosentry power mqtt-auth)."""
+    import secrets
+
+    from sqlalchemy import update
+
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.power.gateways.mosquitto_auth import hash_password
+    from ecosentry.subsystems.power.schema import power_devices
+
+    secret = password or secrets.token_urlsafe(18)
+    with make_engine(get_settings().database_url).begin() as conn:
+        n = conn.execute(update(power_devices).where(power_devices.c.mn == mn)
+                         .values(mqtt_secret_hash=hash_password(secret))).rowcount
+    if not n:
+        typer.echo(f"error: no power device with MN {mn}", err=True)
+        raise typer.Exit(2)
+    if password is None:
+        typer.echo(secret)
 
 
 def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:

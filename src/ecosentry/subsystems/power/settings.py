@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from ecosentry.subsystems.power.rules.linkage import LinkageSettings
 from ecosentry.subsystems.power.rules.orders import OrderSettings
 
-__all__ = ["PowerSettings", "ThresholdSettings"]
+__all__ = ["PowerSettings", "ThresholdSettings", "MqttSettings"]
 
 
 class ThresholdSettings(BaseModel):
@@ -30,7 +30,36 @@ class ThresholdSettings(BaseModel):
     floor_kw: float = Field(0.01, gt=0)
 
 
+class MqttSettings(BaseModel):
+    """The MQTT subscriber of the power devices (``docs/power.md`` "MQTT"); off while ``url`` is empty."""
+
+    #: The broker, ``mqtt://host:port`` (``mqtts://`` for TLS); empty: no MQTT ingest.
+    url: str = ""
+    #: The platform's own client credentials at the broker (it reads every device's topic).
+    username: str = "ecosentry-platform"
+    password: str = ""
+    #: Topics are ``<topic_prefix>/<device mn>/readings``.
+    topic_prefix: str = "ecosentry/power"
+    #: MQTT client id of the subscriber (a persistent session: the broker keeps QoS 1 messages while it is away).
+    client_id: str = "ecosentry-power"
+    #: Keep the session at the broker between connections (QoS 1 messages wait while the platform is away).
+    persistent_session: bool = True
+    #: Largest message accepted. [bytes]
+    max_payload: int = Field(65_536, ge=256)
+    #: Most meters × quantities in one message.
+    max_readings: int = Field(2_000, ge=1)
+    #: Wait before reconnecting after the broker went away. [s]
+    reconnect_every: float = Field(5.0, gt=0)
+
+
 class PowerSettings(BaseModel):
     thresholds: ThresholdSettings = ThresholdSettings()
     linkage: LinkageSettings = LinkageSettings()
     orders: OrderSettings = OrderSettings()
+    #: Run the HJ 212 gateway of the power loggers (with the service's ``gateway`` part).
+    hj212_enabled: bool = True
+    #: Its port, at the core gateway's host; 0 picks a free port. Unset: the core gateway's port + 1 (9213 beside
+    #: the default 9212), a free port when the core's is 0 (tests, embedded runs): two services whose core
+    #: gateways do not collide do not collide here either.
+    hj212_port: int | None = Field(None, ge=0, le=65535)
+    mqtt: MqttSettings = MqttSettings()
