@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from ecosentry.subsystems.power.rules.linkage import LinkageSettings
 from ecosentry.subsystems.power.rules.orders import OrderSettings
+from ecosentry.subsystems.power.rules.utility import UtilitySettings
 
 __all__ = ["PowerSettings", "ThresholdSettings"]
 
@@ -34,3 +35,7 @@ class PowerSettings(BaseModel):
     thresholds: ThresholdSettings = ThresholdSettings()
     linkage: LinkageSettings = LinkageSettings()
     orders: OrderSettings = OrderSettings()
+    utility: UtilitySettings = UtilitySettings()
+    #: Declared operating schedules of utility-metered enterprises (credit code → continuous | three_shift |
+    #: night; the rest are day plants), until the registry holds them (power.rules.utility).
+    schedules: dict[str, str] = {}
