@@ -32,9 +32,11 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from ecosentry.store import schema as s
 from ecosentry.store.queries.pollution_alerts import alert as alert_row
+from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_ancestry
 from ecosentry.store.registry import region_subtree
 from ecosentry.subsystems.power.queries.measures import (edited_baseline, enterprise_zone, enterprises_with_measures,
                                                          equipment_rows, orders_for)
@@ -47,7 +49,7 @@ from ecosentry.subsystems.power.rules.state import ON, MinuteSeries, Thresholds
 from ecosentry.subsystems.power.settings import PowerSettings
 
 __all__ = ["COMPLIES", "BREACH", "NO_DATA", "STOPPED_DROP", "OrderResult", "EnterpriseCompliance", "GroupEffect",
-           "AlertCompliance", "alert_compliance", "enterprise_compliance"]
+           "AlertCompliance", "alert_compliance", "enterprise_compliance", "computed_baseline", "visible_alerts"]
 
 COMPLIES, BREACH, NO_DATA = "complies", "breach", "no_data"
 #: A fully stopped enterprise is expected to fall by more than this (Weifang: > 75 %, §1.2) [S].
@@ -84,6 +86,8 @@ class EnterpriseCompliance:
     baseline_kwh: float | None = None
     baseline_source: str | None = None
     stopped: bool = False  # every production unit is under a stop order
+    #: Equipment code → name (pages say names, not codes).
+    names: dict = field(default_factory=dict)
 
     @property
     def change(self) -> float | None:
@@ -241,7 +245,8 @@ def enterprise_compliance(conn: Connection, enterprise: dict, start: datetime, e
         named = [by_code[c] for c in o.equipment if c in by_code]
         results.append(_stop(conn, o, named, zone, settings) if o.measure == "stop" else
                        _limit(o, grid, named, production_meters, zone, edited, settings, min_minutes))
-    out = EnterpriseCompliance(enterprise, zone_name, results, _worst([r.verdict for r in results]))
+    out = EnterpriseCompliance(enterprise, zone_name, results, _worst([r.verdict for r in results]),
+                               names={e["code"]: e["name"] for e in equipment})
     stop_codes = {c for o in orders if o.measure == "stop" for c in o.equipment}
     out.stopped = bool(production) and all(e["code"] in stop_codes for e in production)
     # control effect: production-side energy over the judged clock hours against the baseline of those hours
@@ -299,3 +304,38 @@ def alert_compliance(conn: Connection, alert_id: int, settings: PowerSettings | 
     return AlertCompliance(a, a["starts_at"], end, in_force, results, sorted(industries.values(), key=lambda g: g.key),
                            sorted(regions.values(), key=lambda g: g.key), total)
 
+
+
+def computed_baseline(conn: Connection, enterprise_id: int, before: datetime, settings: PowerSettings | None = None
+                      ) -> Baseline | None:
+    """The enterprise's production-side baseline computed from its readings before ``before`` (the order rule's
+    :func:`..rules.orders.hourly_baseline`), None without a day of data; what an edit starts from."""
+    settings = settings or PowerSettings()
+    zone = ZoneInfo(enterprise_zone(conn, enterprise_id))
+    equipment = equipment_rows(conn, enterprise_id)
+    production = [e for e in equipment if e["role"] == "production" and not e["safety_load"]] or \
+        [e for e in equipment if e["role"] == "total"]
+    meters = [e["meter_id"] for e in production if e["meter_id"] is not None]
+    if not meters:
+        return None
+    midnight = before.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    grid = hourly_power(conn, meters, midnight - timedelta(days=settings.orders.baseline_days), midnight)
+    series = _local_hours(grid.start, grid.summed(meters, math.ceil(settings.orders.min_coverage * 60)), zone)
+    try:
+        return hourly_baseline(series, series.values, midnight, settings=settings.orders)
+    except ValueError:
+        return None
+
+
+def visible_alerts(conn: Connection, start: datetime, end: datetime, region_codes: frozenset[str] | None,
+                   region_code: str | None) -> list[dict]:
+    """Alerts meeting [start, end) that a reader sees: every alert for a reader of everything
+    (``region_codes`` None); else those issued for a region of the reader's subtree or above its root
+    (``region_code``: a county officer sees the city's alert), newest first, with the region's name."""
+    rows = alerts_overlapping(conn, start, end)
+    if region_codes is not None:
+        above = set(region_ancestry(conn, region_code)) if region_code else set()
+        rows = [a for a in rows if a["region_code"] in region_codes or a["region_code"] in above]
+    names = dict(conn.execute(select(s.regions.c.code, s.regions.c.name)).all())
+    return [a | {"region_name": names.get(a["region_code"], a["region_code"])}
+            for a in sorted(rows, key=lambda a: a["starts_at"], reverse=True)]

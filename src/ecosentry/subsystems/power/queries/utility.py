@@ -44,7 +44,7 @@ def utility_metered(conn: Connection, region_codes: list[str] | None = None) -> 
     if region_codes is not None:
         query = query.where(e.c.region_code.in_(region_codes))
     zones = dict(conn.execute(select(d.c.enterprise_id, d.c.tz).where(d.c.enterprise_id.in_(ids))).all())
-    return [dict(r) | {"meters": sorted(totals[r.id]), "tz": zones.get(r.id) or DEFAULT_TZ}
+    return [dict(r._mapping) | {"meters": sorted(totals[r.id]), "tz": zones.get(r.id) or DEFAULT_TZ}
             for r in conn.execute(query.order_by(e.c.name))]
 
 
