@@ -98,6 +98,28 @@ class EnterpriseCompliance:
     def stop_running_minutes(self) -> int:
         return sum(u["running_minutes"] for o in self.orders for u in o.units)
 
+    def measures(self) -> list[dict]:
+        """The orders as the reader thinks of them: one line per measure and units (an alert's spans around
+        another alert's joined), with the energy used against the baseline over all of them."""
+        lines: dict[tuple, dict] = {}
+        for o in self.orders:
+            key = (o.order.measure, o.order.allowed_pct, o.order.equipment)
+            line = lines.setdefault(key, {"measure": key[0], "allowed_pct": key[1], "kwh": 0.0, "baseline_kwh": 0.0,
+                                          "names": [self.names.get(c, c) for c in key[2]], "verdicts": []})
+            line["verdicts"].append(o.verdict)
+            if o.kwh is not None and o.baseline_kwh:
+                line["kwh"] += o.kwh
+                line["baseline_kwh"] += o.baseline_kwh
+        for line in lines.values():
+            line["share"] = line["kwh"] / line["baseline_kwh"] if line["baseline_kwh"] else None
+            line["verdict"] = _worst(line.pop("verdicts"))
+        return list(lines.values())
+
+    def say(self, finding: Finding, gettext) -> str:
+        """A finding's sentence with the units' names instead of their codes."""
+        named = ", ".join(self.names.get(c, c) for c in finding.equipment)
+        return gettext(finding.msgid) % (finding.params | {"equipment": named})
+
 
 @dataclass
 class GroupEffect:

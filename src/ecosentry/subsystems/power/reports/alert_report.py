@@ -33,17 +33,20 @@ class ReportTable:
     #: Rows (indices) to shade as a breach / a summary line.
     breach_rows: set[int] = field(default_factory=set)
     summary_rows: set[int] = field(default_factory=set)
+    #: Sentences under the table (the findings of the breaches, with their numbers).
+    notes: list[str] = field(default_factory=list)
 
 
 def measures_text(e: EnterpriseCompliance, _: Callable[[str], str]) -> str:
     parts = []
-    for o in e.orders:
-        units = "、".join(e.names.get(c, c) for c in o.order.equipment)
-        if o.order.measure == "stop":
+    for m in e.measures():
+        units = "、".join(m["names"])
+        if m["measure"] == "stop":
             parts.append(f"{_('Stop')} {units}")
         else:
-            parts.append(f"{_('Limit')} {units} ≤ {o.order.allowed_pct:g} %")
-    return "；".join(dict.fromkeys(parts))
+            used = f" ({_('used')} {100 * m['share']:.0f} %)" if m["share"] is not None else ""
+            parts.append(f"{_('Limit production')} {units} ≤ {m['allowed_pct']:g} %{used}")
+    return "；".join(parts)
 
 
 def _group_rows(groups: list[GroupEffect], total: GroupEffect, label_total: str) -> list[list]:
@@ -58,7 +61,7 @@ def alert_tables(rep: AlertCompliance, _: Callable[[str], str]) -> list[ReportTa
     """The three tables of the report: enterprises, industries, counties."""
     ent = ReportTable(_("Compliance per enterprise"),
                       [_("County"), _("Enterprise"), _("Industry"), _("Measures"), _("Verdict"),
-                       _("Production energy (kWh)"), _("Baseline (kWh)"), _("Change"),
+                       _("Production energy (kWh)"), _("Baseline (kWh)"), _("Change against baseline"),
                        _("Minutes running under a stop order"), _("Findings")],
                       ["text", "text", "text", "text", "text", "num", "num", "pct", "int", "int"])
     for i, e in enumerate(rep.enterprises):
@@ -67,7 +70,8 @@ def alert_tables(rep: AlertCompliance, _: Callable[[str], str]) -> list[ReportTa
                          e.stop_running_minutes, sum(len(o.findings) for o in e.orders)])
         if e.verdict == "breach":
             ent.breach_rows.add(i)
-    cols = [_("Enterprises"), _("Judged"), _("Energy (kWh)"), _("Baseline (kWh)"), _("Change"),
+        ent.notes += [f"{e.enterprise['name']}: {e.say(f, _)}" for o in e.orders for f in o.findings]
+    cols = [_("Enterprises"), _("Judged"), _("Energy (kWh)"), _("Baseline (kWh)"), _("Change against baseline"),
             _("Mean change of the enterprises"), _("Stopped"), _("Stopped, fell > 75 %"), _("Breaches"), _("No data")]
     kinds = ["int", "int", "num", "num", "pct", "pct", "int", "int", "int", "int"]
     out = [ent]
@@ -130,6 +134,8 @@ def alert_report_xlsx(rep: AlertCompliance, _: Callable[[str], str], when: Calla
                     c.fill = red
                 if i in t.summary_rows:
                     c.fill, c.font = grey, bold
+        for note in t.notes:
+            ws.append([note])
         for k, _col in enumerate(t.columns, start=1):
             ws.column_dimensions[ws.cell(1, k).column_letter].width = 28 if t.kinds[k - 1] == "text" else 14
     buf = io.BytesIO()
@@ -149,18 +155,20 @@ def alert_report_pdf(rep: AlertCompliance, _: Callable[[str], str], when: Callab
 
     title, info = report_heading(rep, _, when)
     tables = alert_tables(rep, _)
-    texts = [title, *info] + [x for t in tables for x in (t.title, *t.columns)] + \
+    texts = [title, *info] + [x for t in tables for x in (t.title, *t.columns, *t.notes)] + \
         [_cell_text(v, k) for t in tables for row in t.rows for v, k in zip(row, t.kinds)]
     font = reportlab_font("".join(texts))
     h1 = ParagraphStyle("h1", fontName=font, fontSize=15, leading=20, spaceAfter=4)
     h2 = ParagraphStyle("h2", fontName=font, fontSize=11, leading=15, spaceBefore=8, spaceAfter=3)
     body = ParagraphStyle("body", fontName=font, fontSize=8, leading=10)
+    num = ParagraphStyle("num", parent=body, alignment=2)
     story = [Paragraph(escape(title), h1), *[Paragraph(escape(x), body) for x in info]]
     width = landscape(A4)[0] - 24 * mm
     for t in tables:
         story += [Spacer(1, 3 * mm), Paragraph(escape(t.title), h2)]
         data = [[Paragraph(escape(c), body) for c in t.columns]]
-        data += [[Paragraph(escape(_cell_text(v, k)), body) for v, k in zip(row, t.kinds)] for row in t.rows]
+        data += [[Paragraph(escape(_cell_text(v, k)), body if k == "text" else num) for v, k in zip(row, t.kinds)]
+                 for row in t.rows]
         weights = [2.4 if k == "text" else 1.0 for k in t.kinds]
         table = Table(data, colWidths=[width * w / sum(weights) for w in weights], repeatRows=1)
         style = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
@@ -169,6 +177,7 @@ def alert_report_pdf(rep: AlertCompliance, _: Callable[[str], str], when: Callab
         style += [("BACKGROUND", (0, i + 1), (-1, i + 1), colors.HexColor("#E7E6E6")) for i in t.summary_rows]
         table.setStyle(TableStyle(style))
         story.append(table)
+        story += [Paragraph(escape(n), body) for n in t.notes]
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
                       bottomMargin=12 * mm, title=title).build(story)
