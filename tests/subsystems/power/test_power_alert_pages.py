@@ -106,7 +106,9 @@ def test_report_xlsx_reads_back_and_pdf_renders_chinese(site, tmp_path):
     ws = wb[wb.sheetnames[0]]
     rows = [r for r in ws.iter_rows(values_only=True)]
     header = next(i for i, r in enumerate(rows) if r[1] == "企业")
-    body = {r[1]: r for r in rows[header + 1:]}
+    body = {r[1]: r for r in rows[header + 1:] if r[1] is not None}
+    notes = [r[0] for r in rows[header + 1:] if r[1] is None]
+    assert len(notes) == 1 and notes[0].startswith("潍坊寒亭钢铁有限公司: ") and "100 %" in notes[0]
     assert set(body) == {n for _, n, _, r in ENTERPRISES.values() if r.startswith("3707")}
     b = body["潍坊寒亭钢铁有限公司"]
     assert b[4] == "违反" and abs(b[7]) < 0.03 and b[5] > 0
