@@ -89,6 +89,8 @@ def test_city_and_county_see_the_same_alert_each_its_enterprises(site):
     assert mine.status_code == 200 and "潍坊奎文钢铁有限公司" in mine.text and "寒亭" not in mine.text
     assert "mill" in mine.text and 'data-verdict="breach"' in mine.text
     assert get(client, keys, "plantA", f"/power/alerts/{a3}").status_code == 404
+    own = get(client, keys, "plantA", "/power/alerts").text
+    assert f'data-alert="{a1}"' in own and f'data-alert="{a2}"' in own and f'data-alert="{a3}"' not in own
     assert get(client, keys, "city", "/power/alerts/999999").status_code == 404
     vi = get(client, keys, "city", f"/power/alerts/{a1}", lang="vi")
     assert vi.status_code == 200 and 'lang="vi"' in vi.text

@@ -350,13 +350,18 @@ def computed_baseline(conn: Connection, enterprise_id: int, before: datetime, se
 
 
 def visible_alerts(conn: Connection, start: datetime, end: datetime, region_codes: frozenset[str] | None,
-                   region_code: str | None) -> list[dict]:
+                   region_code: str | None, enterprise_ids: frozenset[int] | None = None) -> list[dict]:
     """Alerts meeting [start, end) that a reader sees: every alert for a reader of everything
     (``region_codes`` None); else those issued for a region of the reader's subtree or above its root
-    (``region_code``: a county officer sees the city's alert), newest first, with the region's name."""
+    (``region_code``: a county officer sees the city's alert), or covering one of the reader's enterprises
+    (an enterprise, a park), newest first, with the region's name."""
     rows = alerts_overlapping(conn, start, end)
     if region_codes is not None:
         above = set(region_ancestry(conn, region_code)) if region_code else set()
+        if enterprise_ids:
+            e = s.enterprises
+            for code in set(conn.execute(select(e.c.region_code).where(e.c.id.in_(sorted(enterprise_ids)))).scalars()):
+                above |= set(region_ancestry(conn, code))
         rows = [a for a in rows if a["region_code"] in region_codes or a["region_code"] in above]
     names = dict(conn.execute(select(s.regions.c.code, s.regions.c.name)).all())
     return [a | {"region_name": names.get(a["region_code"], a["region_code"])}

@@ -36,7 +36,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ecosentry.contracts.catalogue import rule
+from ecosentry.contracts.catalogue import Rule, register, rule
 from ecosentry.said import N_
 from ecosentry.subsystems.power.rules.arrays import rounded
 
@@ -157,18 +157,16 @@ def _history_stats(days: np.ndarray, i: int, st: UtilitySettings) -> tuple[float
     return mean, max(float(hist.std(ddof=1)), st.min_rel_sigma * abs(mean))
 
 
-@rule(code="PWR-UTIL-OWN-3SIGMA", severity="warning",
-      summary="Total meter: a day's energy outside mean ± 3σ of the enterprise's own previous 30 days.",
-      source=f"{_SRC} §1.4 (CN114049033B), §7 item 9", tag="S/R")
-def _own_rule() -> None:
-    """Catalogue entry; the rule is computed in :func:`suspects`."""
-
-
-@rule(code="PWR-UTIL-COHORT-3SIGMA", severity="warning",
-      summary="Total meter: a day's energy, relative to the enterprise's own mean, outside mean ± 3σ of its "
-              "industry's that day.", source=f"{_SRC} §1.4 (CN114049033B), §7 item 9", tag="S/ours")
-def _cohort_rule() -> None:
-    """Catalogue entry; the rule is computed in :func:`suspects`."""
+for _r in (
+    Rule("PWR-UTIL-OWN-3SIGMA", "warning",
+         "Total meter: a day's energy outside mean ± 3σ of the enterprise's own previous 30 days.",
+         f"{_SRC} §1.4 (CN114049033B), §7 item 9", f"{__name__}.suspects", "S/R"),
+    Rule("PWR-UTIL-COHORT-3SIGMA", "warning",
+         "Total meter: a day's energy, relative to the enterprise's own mean, outside mean ± 3σ of its industry's "
+         "that day.", f"{_SRC} §1.4 (CN114049033B), §7 item 9", f"{__name__}.suspects", "S/ours"),
+):
+    register(_r)
+del _r
 
 
 def suspects(meters: list[UtilityMeter], days: list[date], settings: UtilitySettings | None = None) -> list[Suspect]:

@@ -60,7 +60,7 @@ def alerts_page(request: Request):
     now = datetime.now(timezone.utc)
     with request.app.state.engine.connect() as conn:
         alerts = visible_alerts(conn, now - timedelta(days=LIST_DAYS), now + timedelta(days=30),
-                                principal.region_codes, principal.region_code)
+                                principal.region_codes, principal.region_code, principal.enterprise_ids)
     return render(request, "power_alerts.html", {"alerts": alerts, "now": now, "LEVELS": LEVEL_MSGIDS})
 
 
