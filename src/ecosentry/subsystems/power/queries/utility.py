@@ -74,9 +74,9 @@ def utility_meters(conn: Connection, enterprises: list[dict], days: list[date], 
 def suspect_list(conn: Connection, settings: PowerSettings | None = None, *, region_codes: list[str] | None = None,
                  enterprise_ids: frozenset[int] | None = None, today: date | None = None
                  ) -> tuple[list[Suspect], list[date], list[dict]]:
-    """The ranked suspects, the judged days and the enterprises considered (visible ones only when
-    ``enterprise_ids`` is given). The cohorts are every utility-metered enterprise of the regions, so a county
-    user's list is judged against the same industry as the city's."""
+    """The ranked suspects, the judged days and the enterprises considered, of ``region_codes`` (None: all);
+    only the visible ones are returned when ``enterprise_ids`` is given, but the cohorts are formed before that
+    filter, so a county user's list is judged against the same industries as the city's."""
     settings = settings or PowerSettings()
     st = settings.utility
     today = today or datetime.now(ZoneInfo(DEFAULT_TZ)).date()

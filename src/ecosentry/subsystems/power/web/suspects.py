@@ -27,8 +27,7 @@ def suspects_page(request: Request):
         return denied
     settings = power_settings(request)
     with request.app.state.engine.connect() as conn:
-        found, days, considered = suspect_list(
-            conn, settings, region_codes=None if principal.region_codes is None else sorted(principal.region_codes),
-            enterprise_ids=principal.enterprise_ids)
+        # the cohorts are the whole deployment's: a county's list is judged against the same industries as the city's
+        found, days, considered = suspect_list(conn, settings, enterprise_ids=principal.enterprise_ids)
     return render(request, "power_suspects.html", {"found": found, "days": days, "considered": considered,
                                                    "st": settings.utility})
