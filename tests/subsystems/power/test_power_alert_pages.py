@@ -144,7 +144,8 @@ def test_measures_page_and_audited_baseline_edit(site):
     table = page.text.split('id="power-measures"')[1].split("</table>")[0]
     assert 'data-equipment="kiln"' in table and 'data-equipment="mill"' in table and 'data-equipment="fan"' not in table
     assert "fan (A)" in page.text.split('id="power-safety"')[1]     # listed as a safety load
-    assert 'data-kind="computed"' in page.text
+    computed = page.text.split('data-kind="computed"')[1].split("</tr>")[0]
+    assert "尚无一天的数据" not in computed and computed.count('class="num"') == 25   # the latest alert's baseline
     assert get(client, keys, "hanting", f"/power/enterprises/{a}/measures").status_code == 404
     url = f"/power/enterprises/{a}/baseline"
     auth = {"Authorization": f"Bearer {keys['plantA']}"}

@@ -18,7 +18,7 @@ from ecosentry.subsystems.power.rules.measures import Measure, governing_spans, 
 from ecosentry.subsystems.power.rules.orders import Order
 
 __all__ = ["DEFAULT_TZ", "enterprise_row", "enterprise_zone", "equipment_rows", "measure_rows", "declared_measures",
-           "orders_for", "baseline_rows", "edited_baseline", "enterprises_with_measures"]
+           "orders_for", "latest_alert", "baseline_rows", "edited_baseline", "enterprises_with_measures"]
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -73,6 +73,15 @@ def orders_for(conn: Connection, enterprise_id: int, start: datetime, end: datet
         return []
     alerts = alerts_overlapping(conn, start, end, region_ancestry(conn, ent["region_code"]))
     return orders_in_spans(ent["credit_code"], measures, governing_spans(alerts, start, end))
+
+
+def latest_alert(conn: Connection, enterprise_id: int, start: datetime, end: datetime) -> dict | None:
+    """The latest-starting alert over the enterprise's region that meets [start, end), or None."""
+    ent = enterprise_row(conn, enterprise_id)
+    if ent is None:
+        return None
+    alerts = alerts_overlapping(conn, start, end, region_ancestry(conn, ent["region_code"]))
+    return max(alerts, key=lambda a: a["starts_at"], default=None)
 
 
 def baseline_rows(conn: Connection, enterprise_id: int) -> list[dict]:

@@ -9,7 +9,7 @@ baseline (``POST …/baseline``, audited by :mod:`..store.baselines`).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from ecosentry.auth.principal import Principal
 from ecosentry.subsystems.power.queries.compliance import computed_baseline
 from ecosentry.subsystems.power.queries.measures import (baseline_rows, declared_measures, enterprise_row,
-                                                         equipment_rows, measure_rows)
+                                                         equipment_rows, latest_alert, measure_rows)
 from ecosentry.subsystems.power.reports.alert_report import LEVEL_MSGIDS
 from ecosentry.subsystems.power.rules.measures import LEVELS, measures_at_level
 from ecosentry.subsystems.power.store.baselines import BaselineError, save_baseline
@@ -30,6 +30,8 @@ router = APIRouter(include_in_schema=False)
 
 #: Roles that may edit a baseline of an enterprise they see (the enterprise itself, its regulators).
 EDITORS = frozenset({"admin", "regulator", "enterprise"})
+#: The computed baseline shown is that of the latest alert within these days, else of today. [days]
+ALERT_DAYS = 400
 
 
 def may_edit_baseline(principal: Principal, enterprise_id: int) -> bool:
@@ -52,7 +54,11 @@ def _page(request: Request, enterprise_id: int, *, error: str | None = None, for
         declared = declared_measures(conn, enterprise_id)
         equipment = equipment_rows(conn, enterprise_id)
         baselines = baseline_rows(conn, enterprise_id)
-        computed = computed_baseline(conn, enterprise_id, datetime.now(timezone.utc), settings)
+        # the baseline of the latest alert over the enterprise (what its compliance was judged on), else today's
+        now = datetime.now(timezone.utc)
+        alert = latest_alert(conn, enterprise_id, now - timedelta(days=ALERT_DAYS), now + timedelta(days=1))
+        before = alert["starts_at"] if alert is not None and alert["starts_at"] <= now else now
+        computed = computed_baseline(conn, enterprise_id, before, settings)
     applies = {lv: measures_at_level(declared, lv) for lv in LEVELS}
     named = sorted({m.equipment for m in declared} - {e["code"] for e in equipment if e["safety_load"]})
     standing = next((b for b in baselines if b["alert_id"] is None), None)
@@ -64,7 +70,7 @@ def _page(request: Request, enterprise_id: int, *, error: str | None = None, for
         "names": {e["code"]: e["name"] for e in equipment},
         "computed_total": sum(v for v in computed.kwh.tolist() if v == v) if computed is not None else None,
         "safety": [e for e in equipment if e["safety_load"]], "baselines": baselines, "computed": computed,
-        "baseline_days": settings.orders.baseline_days, "may_edit": may_edit_baseline(principal, enterprise_id),
+        "baseline_days": settings.orders.baseline_days, "before": before, "may_edit": may_edit_baseline(principal, enterprise_id),
         "form": start, "error": error}, status_code=status)
 
 
