@@ -8,7 +8,7 @@ are the local clock hours too.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 from sqlalchemy import Connection, Integer, cast, func, select
