@@ -49,10 +49,12 @@ def test_regional_view_on_a_phone_and_a_pc(tmp_path, chromium, device, viewport)
         page = ctx.new_page()
         page.goto(f"{base}/power/alerts/{ids['alert'][1]}?lang=zh")
         page.wait_for_load_state("networkidle")
-        # the CJK web font for every character of the page (bold too), before the photograph
-        page.evaluate("""Promise.all(['400', '700'].map(w => document.fonts.load(w + ' 14px "ecosentry CJK"',
-                                                                        document.body.innerText)))
-                         .then(() => document.fonts.ready).then(() => true)""")
+        # the CJK web font (no system CJK font here) swaps in after the first paint, and chromium keeps the
+        # words it shaped before the swap as empty boxes: once the font is ready, a font-feature change makes it
+        # shape every word again (the page itself is unchanged)
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.add_style_tag(content='* { font-feature-settings: "liga" 1; }')
+        page.evaluate("document.fonts.ready.then(() => true)")
         assert page.locator("h1").inner_text().endswith("预警期间执行情况")
         cards, table = page.locator("#power-cards"), page.locator("#power-enterprises")
         if device == "phone":
