@@ -147,6 +147,15 @@ def test_measures_page_and_audited_baseline_edit(site):
     computed = page.text.split('data-kind="computed"')[1].split("</tr>")[0]
     assert "尚无一天的数据" not in computed and computed.count('class="num"') == 25   # the latest alert's baseline
     assert get(client, keys, "hanting", f"/power/enterprises/{a}/measures").status_code == 404
+    # a stored line no order can be made of is shown as such, and the region's view still answers
+    with engine.begin() as c:
+        eq = c.execute(select(ps.power_equipment.c.id).where(ps.power_equipment.c.enterprise_id == a,
+                                                             ps.power_equipment.c.code == "mill")).scalar_one()
+        c.execute(insert(ps.power_measures).values(enterprise_id=a, level="red", equipment_id=eq, measure="limit",
+                                                   limit_pct=150.0))
+    bad_list = get(client, keys, "plantA", f"/power/enterprises/{a}/measures")
+    assert 'id="power-unusable"' in bad_list.text and "150 %" in bad_list.text
+    assert get(client, keys, "city", f"/power/alerts/{ids['alert'][1]}").status_code == 200
     url = f"/power/enterprises/{a}/baseline"
     auth = {"Authorization": f"Bearer {keys['plantA']}"}
     good = {f"h{h}": "150" for h in range(24)} | {"reason": "一厂一策产能核定值"}

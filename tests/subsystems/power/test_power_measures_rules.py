@@ -62,3 +62,11 @@ def test_orders_group_stops_and_limits_by_share():
 @pytest.mark.parametrize("level", ["purple", "RED"])
 def test_unknown_levels_are_ignored(level):
     assert measures_at_level([Measure("a", level, "stop")], "red") == {}
+
+
+@pytest.mark.parametrize("bad", [Measure("a", "red", "limit", None), Measure("a", "red", "limit", 100),
+                                 Measure("a", "red", "limit", -5), Measure("a", "red", "shut")])
+def test_a_measure_no_order_can_be_made_of_is_left_out(bad):
+    assert measures_at_level([bad, Measure("b", "yellow", "stop")], "red").keys() == {"b"}
+    spans = governing_spans([_alert(1, "red", 0, 2)], T0, T0 + timedelta(hours=2))
+    assert [o.equipment for o in orders_in_spans("91X", [bad], spans)] == []

@@ -26,6 +26,7 @@ only for the stopped units inside the alert.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -38,7 +39,7 @@ from ecosentry.store import schema as s
 from ecosentry.store.queries.pollution_alerts import alert as alert_row
 from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_ancestry
 from ecosentry.store.registry import region_subtree
-from ecosentry.subsystems.power.queries.measures import (edited_baseline, enterprise_zone, enterprises_with_measures,
+from ecosentry.subsystems.power.queries.measures import (DEFAULT_TZ, edited_baseline, enterprise_zone, enterprises_with_measures,
                                                          equipment_rows, orders_for)
 from ecosentry.subsystems.power.queries.readings import hourly_power, meter_thresholds, minute_power
 from ecosentry.subsystems.power.rules.findings import Finding
@@ -50,6 +51,8 @@ from ecosentry.subsystems.power.settings import PowerSettings
 
 __all__ = ["COMPLIES", "BREACH", "NO_DATA", "STOPPED_DROP", "OrderResult", "EnterpriseCompliance", "GroupEffect",
            "AlertCompliance", "alert_compliance", "enterprise_compliance", "computed_baseline", "visible_alerts"]
+
+log = logging.getLogger(__name__)
 
 COMPLIES, BREACH, NO_DATA = "complies", "breach", "no_data"
 #: A fully stopped enterprise is expected to fall by more than this (Weifang: > 75 %, §1.2) [S].
@@ -88,6 +91,8 @@ class EnterpriseCompliance:
     stopped: bool = False  # every production unit is under a stop order
     #: Equipment code → name (pages say names, not codes).
     names: dict = field(default_factory=dict)
+    #: Why the enterprise could not be judged at all (its registry rows), else None.
+    error: str | None = None
 
     @property
     def change(self) -> float | None:
@@ -312,8 +317,13 @@ def alert_compliance(conn: Connection, alert_id: int, settings: PowerSettings | 
     in_force = a["starts_at"] <= now and (planned is None or now < planned)
     ents = [e for e in enterprises_with_measures(conn, region_subtree(conn, a["region_code"]))
             if enterprise_ids is None or e["id"] in enterprise_ids]
-    results = [enterprise_compliance(conn, e, a["starts_at"], max(end, a["starts_at"]), settings, alert_id)
-               for e in ents]
+    results = []
+    for e in ents:
+        try:
+            results.append(enterprise_compliance(conn, e, a["starts_at"], max(end, a["starts_at"]), settings, alert_id))
+        except ValueError as exc:  # one enterprise's unusable registry rows do not hide the region's view
+            log.warning("alert %s: enterprise %s not judged: %s", alert_id, e["id"], exc)
+            results.append(EnterpriseCompliance(e, DEFAULT_TZ, [], NO_DATA, error=str(exc)[:300]))
     industries: dict[str, GroupEffect] = {}
     regions: dict[str, GroupEffect] = {}
     total = GroupEffect("", "")

@@ -30,7 +30,7 @@ from typing import Literal
 from ecosentry.contracts.catalogue import rule
 from ecosentry.subsystems.power.rules.orders import Order
 
-__all__ = ["LEVELS", "Measure", "AlertSpan", "strictness", "measures_at_level", "governing_spans", "orders_in_spans"]
+__all__ = ["LEVELS", "Measure", "AlertSpan", "valid", "strictness", "measures_at_level", "governing_spans", "orders_in_spans"]
 
 _SRC = "shared/reference/subsystems.md"
 #: Alert levels, lowest first (as ``ecosentry.store.queries.pollution_alerts.LEVELS``; repeated here so the rule
@@ -60,6 +60,14 @@ class AlertSpan:
     end: datetime
 
 
+def valid(m: Measure) -> bool:
+    """A known level, ``stop``, or ``limit`` with 0 ≤ share < 100 (what an order can be made of); a stored row that
+    is not is left out (and shown as such on the list's page) instead of stopping every enterprise's orders."""
+    if m.level not in LEVELS or m.measure not in ("stop", "limit"):
+        return False
+    return m.measure == "stop" or (m.limit_pct is not None and 0 <= m.limit_pct < 100)
+
+
 def strictness(m: Measure) -> tuple[int, float]:
     """Sort key, stricter last: any stop above any limit; a lower allowed share above a higher one."""
     return (2, 0.0) if m.measure == "stop" else (1, -(m.limit_pct if m.limit_pct is not None else 100.0))
@@ -73,9 +81,7 @@ def measures_at_level(measures: list[Measure], level: str) -> dict[str, Measure]
     rank = LEVELS.index(level)
     out: dict[str, Measure] = {}
     for m in measures:
-        if m.safety_load or m.level not in LEVELS or LEVELS.index(m.level) > rank:
-            continue
-        if m.measure == "limit" and m.limit_pct is None:
+        if m.safety_load or not valid(m) or LEVELS.index(m.level) > rank:
             continue
         held = out.get(m.equipment)
         if held is None or strictness(m) > strictness(held):

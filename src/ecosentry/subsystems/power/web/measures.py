@@ -19,7 +19,7 @@ from ecosentry.subsystems.power.queries.compliance import computed_baseline
 from ecosentry.subsystems.power.queries.measures import (baseline_rows, declared_measures, enterprise_row,
                                                          equipment_rows, latest_alert, measure_rows)
 from ecosentry.subsystems.power.reports.alert_report import LEVEL_MSGIDS
-from ecosentry.subsystems.power.rules.measures import LEVELS, measures_at_level
+from ecosentry.subsystems.power.rules.measures import LEVELS, measures_at_level, valid
 from ecosentry.subsystems.power.store.baselines import BaselineError, save_baseline
 from ecosentry.subsystems.power.web.alerts import power_settings
 from ecosentry.web.forms import check_csrf, denied_page, error_text, gate, not_found, see_other, work_render
@@ -60,13 +60,14 @@ def _page(request: Request, enterprise_id: int, *, error: str | None = None, for
         before = alert["starts_at"] if alert is not None and alert["starts_at"] <= now else now
         computed = computed_baseline(conn, enterprise_id, before, settings)
     applies = {lv: measures_at_level(declared, lv) for lv in LEVELS}
+    unusable = [r for r, m in zip(rows, declared) if not valid(m)]
     named = sorted({m.equipment for m in declared} - {e["code"] for e in equipment if e["safety_load"]})
     standing = next((b for b in baselines if b["alert_id"] is None), None)
     start = form or {"hours": [round(v, 1) if isinstance(v, (int, float)) and v == v else "" for v in (
         standing["hours_kwh"] if standing else (computed.kwh.tolist() if computed is not None else [""] * 24))],
         "reason": ""}
     return work_render(request, "power_measures.html", {
-        "ent": ent, "rows": rows, "applies": applies, "named": named, "LEVELS": LEVEL_MSGIDS, "levels": LEVELS,
+        "ent": ent, "rows": rows, "unusable": unusable, "applies": applies, "named": named, "LEVELS": LEVEL_MSGIDS, "levels": LEVELS,
         "names": {e["code"]: e["name"] for e in equipment},
         "computed_total": sum(v for v in computed.kwh.tolist() if v == v) if computed is not None else None,
         "safety": [e for e in equipment if e["safety_load"]], "baselines": baselines, "computed": computed,
