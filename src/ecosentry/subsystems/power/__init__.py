@@ -13,7 +13,7 @@ MQTT subscriber, turning what devices send into ``power-readings`` envelopes). T
 (``docs/power.md``).
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -23,9 +23,14 @@ SUBSYSTEM = Subsystem(
     title=N_("Electricity monitoring"),
     schema=f"{_N}.schema",
     migrations=f"{_N}.migrations",
-    catalogue=(f"{_N}.rules.linkage", f"{_N}.rules.orders", f"{_N}.rules.catalogue"),
+    catalogue=(f"{_N}.rules.linkage", f"{_N}.rules.orders", f"{_N}.rules.catalogue", f"{_N}.rules.measures",
+               f"{_N}.rules.utility"),
     cli=f"{_N}.cli:register",
     settings={"power": f"{_N}.settings:PowerSettings"},
     services=(f"{_N}.service:parts",),
     locale=_N,
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("alerts", "measures", "suspects")),
+    menu=(MenuEntry("/power/alerts", N_("Alert compliance"), order=44),
+          MenuEntry("/power/suspects", N_("Electricity suspects"), permission="alarms.act", order=46)),
+    templates=f"{_N}.web",
 )

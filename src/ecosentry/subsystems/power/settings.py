@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from ecosentry.subsystems.power.rules.linkage import LinkageSettings
 from ecosentry.subsystems.power.rules.orders import OrderSettings
+from ecosentry.subsystems.power.rules.utility import UtilitySettings
 
 __all__ = ["PowerSettings", "ThresholdSettings", "MqttSettings"]
 
@@ -63,3 +64,7 @@ class PowerSettings(BaseModel):
     #: gateways do not collide do not collide here either.
     hj212_port: int | None = Field(None, ge=0, le=65535)
     mqtt: MqttSettings = MqttSettings()
+    utility: UtilitySettings = UtilitySettings()
+    #: Declared operating schedules of utility-metered enterprises (credit code → continuous | three_shift |
+    #: night; the rest are day plants), until the registry holds them (power.rules.utility).
+    schedules: dict[str, str] = {}

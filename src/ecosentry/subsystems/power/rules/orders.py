@@ -67,7 +67,7 @@ class OrderSettings(BaseModel):
 @dataclass(frozen=True)
 class Order:
     """One emergency measure of an enterprise: ``stop`` or ``limit`` (to ``allowed_pct`` % of the baseline)
-    of the named equipment, from ``start`` to ``end`` (local times)."""
+    of the named equipment, from ``start`` to ``end`` (aware times; the sentences use them in the zone given)."""
 
     enterprise: str
     equipment: tuple[str, ...]
@@ -76,6 +76,8 @@ class Order:
     end: datetime
     allowed_pct: float | None = None
     level: str | None = None
+    #: ``pollution_alerts.id`` of the alert the order carries out (None: an order from a file).
+    alert_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.measure not in ("stop", "limit"):

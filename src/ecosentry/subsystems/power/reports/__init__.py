@@ -1,0 +1,1 @@
+"""Reports of the electricity subsystem (XLSX and PDF)."""

@@ -1,0 +1,1 @@
+"""Writes of the electricity subsystem (each change audited in the same transaction)."""
