@@ -12,7 +12,7 @@ auditors' offline check), ``simulate`` and ``bench`` (``ecosentry bench power``)
 (``docs/power.md``).
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -26,4 +26,7 @@ SUBSYSTEM = Subsystem(
     cli=f"{_N}.cli:register",
     settings={"power": f"{_N}.settings:PowerSettings"},
     locale=_N,
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("enterprise_view", "findings_pages", "registry_pages")),
+    menu=(MenuEntry("/power", N_("Electricity"), group="main", order=45),),
+    templates=f"{_N}.web",
 )
