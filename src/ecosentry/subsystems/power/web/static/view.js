@@ -8,7 +8,9 @@
   const lang = el.dataset.lang;
   const COLORS = {'1': '#37b24d', '0': '#adb5bd', '-1': '#ffe066', '-2': '#dee2e6'};
   const STATE_WORD = {'1': t.running, '0': t.stopped, '-1': t.nodata, '-2': t.unknown};
-  const PALETTE = ['#1c7ed6', '#f76707', '#7048e8', '#0ca678', '#e64980', '#5c940d', '#1098ad', '#ae3ec9'];
+  // production in blues and purples, treatment in greens and oranges: a pair reads apart at a glance
+  const PROD_COLORS = ['#1c7ed6', '#7048e8', '#1098ad', '#ae3ec9', '#364fc7'];
+  const TREAT_COLORS = ['#2b8a3e', '#f76707', '#5c940d', '#e8590c', '#087f5b'];
 
   function minutes(start, n) {
     const [d, h] = start.split(' ');
@@ -32,7 +34,7 @@
     const narrow = el.clientWidth < 600;
     const x = minutes(d.start, d.minutes);
     const rowH = 26, stateH = rowH * units.length + 20, panelH = narrow ? 170 : 200, gap = 36;
-    const top = 10, bottom = narrow ? 70 : 50;
+    const top = 22, bottom = narrow ? 70 : 50;
     const height = top + stateH + gap + panelH + gap + panelH + bottom;
     const frac = px => px / (height - top - bottom);
     const inner = height - top - bottom;
@@ -61,7 +63,8 @@
     let pi = 0, ti = 0;
     d.units.forEach(u => {
       const prod = u.role !== 'treatment';
-      const color = u.role === 'total' ? '#495057' : PALETTE[(prod ? pi++ : ti++) % PALETTE.length];
+      const color = u.role === 'total' ? '#495057' : prod ? PROD_COLORS[pi++ % PROD_COLORS.length]
+                                                        : TREAT_COLORS[ti++ % TREAT_COLORS.length];
       data.push({x, y: u.p, type: 'scatter', mode: 'lines', name: u.name, xaxis: 'x', yaxis: prod ? 'y2' : 'y3',
                  connectgaps: false, line: {width: 1.4, color, dash: u.role === 'total' ? 'dot' : 'solid'},
                  hovertemplate: `${u.name}: %{y:.1f} kW<extra></extra>`,
@@ -79,8 +82,7 @@
       showlegend: true, legend: {orientation: 'h', y: -0.02 - frac(bottom - 8) / 1, yanchor: 'top', font: {size: 10}},
       xaxis: {type: 'date', range: [d.start, d.end], anchor: 'y3', title: {text: t.time, font: {size: 10}}},
       yaxis: {domain: dom1, range: [-0.6, n - 0.4], tickvals: units.map((u, i) => n - 1 - i),
-              ticktext: units.map(u => short(u.name, labelMax)), fixedrange: true, showgrid: false, zeroline: false,
-              title: {text: t.states, font: {size: 10}}},
+              ticktext: units.map(u => short(u.name, labelMax)), fixedrange: true, showgrid: false, zeroline: false},
       yaxis2: {domain: dom2, title: {text: `${t.production} · ${t.power}`, font: {size: 10}}, rangemode: 'tozero'},
       yaxis3: {domain: dom3, title: {text: `${t.treatment} · ${t.power}`, font: {size: 10}}, rangemode: 'tozero'},
     };
