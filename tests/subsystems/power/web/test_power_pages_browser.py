@@ -35,6 +35,13 @@ def chromium() -> str:
     return path
 
 
+async def _fonts(page) -> None:
+    """Wait for the web CJK font (``font-display: swap``: the first paint may still lack some glyphs)."""
+    await page.evaluate("""async () => { const text = document.body.innerText;
+        await Promise.all(['400', '600', '700'].map(w => document.fonts.load(`${w} 14px "ecosentry CJK"`, text)));
+        await document.fonts.ready; }""")
+
+
 @pytest.mark.browser
 async def test_the_day_view_list_and_findings_on_a_phone_and_a_pc(tmp_path, chromium):
     from playwright.async_api import async_playwright
@@ -59,17 +66,17 @@ async def test_the_day_view_list_and_findings_on_a_phone_and_a_pc(tmp_path, chro
                     assert await page.locator("#power-chart .shapelayer path").count() >= 8
                     words = await page.locator("#power-chart").inner_text()
                     assert ("1号焦炉" in words) and ("1号除尘器" in words)
-                    await page.evaluate("document.fonts.ready.then(() => true)")
+                    await _fonts(page)
                     width = await page.evaluate("document.documentElement.scrollWidth")
                     assert width <= viewport["width"] + 1, f"{lang} {label}: the page scrolls sideways ({width})"
                     await page.screenshot(path=str(ARTIFACTS / f"power-view-{lang}-{label}.png"), full_page=True)
                     await page.goto(f"{svc.url}power?lang={lang}")
                     await page.wait_for_selector("#power-enterprises")
-                    await page.evaluate("document.fonts.ready.then(() => true)")
+                    await _fonts(page)
                     await page.screenshot(path=str(ARTIFACTS / f"power-list-{lang}-{label}.png"), full_page=True)
                     await page.goto(f"{svc.url}power/findings?lang={lang}")
                     await page.wait_for_selector("#power-findings")
-                    await page.evaluate("document.fonts.ready.then(() => true)")
+                    await _fonts(page)
                     await page.screenshot(path=str(ARTIFACTS / f"power-findings-{lang}-{label}.png"), full_page=True)
                     await ctx.close()
             await browser.close()
