@@ -50,9 +50,11 @@ _LIMITS = {"code": 40, "name": 200, "channel": 16, "meter_no": 40, "mn": 24, "pa
 
 
 def _said(exc: RegistryError, field: str | None = None) -> RegistryEditError:
-    f = field or exc.field or ""
-    f = f.split(".")[-1]
-    return RegistryEditError(FIELD_RULES.get(f, N_("%(text)r is not valid here")), f or None, text=exc.problem)
+    """The registry's refusal as a sentence of :data:`FIELD_RULES` (by the registry's field), shown beside the
+    form's input ``field`` (default: the registry's field)."""
+    rule = (exc.field or "").split(".")[-1]
+    return RegistryEditError(FIELD_RULES.get(rule, N_("%(text)r is not valid here")), field or rule or None,
+                             text=exc.problem)
 
 
 def _text(values: dict, name: str, *, required: bool = False) -> str | None:
