@@ -29,4 +29,5 @@ SUBSYSTEM = Subsystem(
     pages=tuple(f"{_N}.web.{m}:router" for m in ("enterprise_view", "findings_pages", "registry_pages")),
     menu=(MenuEntry("/power", N_("Electricity"), group="main", order=45),),
     templates=f"{_N}.web",
+    alarm_context=(f"{_N}.web.context:alarm_view_link",),
 )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from power_world import start_power  # noqa: E402
+from power_world import TZ, start_power  # noqa: E402
 from work_world import audit_rows, csrf_of, log_in  # noqa: E402
 
 from ecosentry.subsystems.power.schema import power_equipment, power_linkage, power_meters  # noqa: E402
@@ -239,3 +239,22 @@ def test_a_form_from_a_session_needs_its_csrf_token(world):
     token = csrf_of(client.get(path).text)
     r = client.post(path, data={"code": "L2", "name": "二号线", "csrf": token}, follow_redirects=False)
     assert r.status_code == 303
+
+
+def test_an_equipment_alarm_links_to_the_view_of_its_day(world):
+    from datetime import datetime, time, timezone
+
+    from ecosentry.auth.principal import Principal
+    from ecosentry.subsystems.power.web.context import alarm_view_link
+    _, pw = world
+    late = datetime.combine(pw.yesterday, time(23, 30), timezone.utc)  # 07:30 the next local day in Shanghai
+    alarm = {"type": "ALM-PWR-TREAT-OFF", "source_type": "equipment", "source_id": f"{pw.ent_a}:dust1,oven1",
+             "first_at": late}
+    mine = Principal("county_a", "regulator", enterprise_ids=frozenset({pw.ent_a}))
+    other = Principal("county_b", "regulator", enterprise_ids=frozenset({pw.ent_b}))
+    with pw.world.engine.connect() as conn:
+        got = alarm_view_link(conn, mine, alarm)
+        assert got["power_view"] == {"enterprise_id": pw.ent_a, "day": (late.astimezone(TZ)).date().isoformat()}
+        assert got["alarm_panels"] == ["power_alarm_view.html"]
+        assert alarm_view_link(conn, other, alarm) == {}
+        assert alarm_view_link(conn, mine, {**alarm, "source_type": "point", "source_id": "3"}) == {}
