@@ -79,5 +79,21 @@ async def test_the_day_view_list_and_findings_on_a_phone_and_a_pc(tmp_path, chro
                     await _fonts(page)
                     await page.screenshot(path=str(ARTIFACTS / f"power-findings-{lang}-{label}.png"), full_page=True)
                     await ctx.close()
+                    # the administrator's registry page and a refused value in the meter form
+                    ctx = await browser.new_context(viewport=viewport, extra_http_headers=w.bearer("admin"),
+                                                    locale={"zh": "zh-CN", "vi": "vi-VN"}[lang])
+                    page = await ctx.new_page()
+                    page.on("pageerror", lambda e: errors.append(str(e)))
+                    await page.goto(f"{svc.url}power/enterprises/{pw.ent_a}/registry?lang={lang}")
+                    await page.wait_for_selector("#linkage-form")
+                    await _fonts(page)
+                    await page.screenshot(path=str(ARTIFACTS / f"power-registry-{lang}-{label}.png"), full_page=True)
+                    await page.goto(f"{svc.url}power/enterprises/{pw.ent_a}/registry/meters/{pw.meters['SB002']}")
+                    await page.fill("input[name=ct_ratio]", "200/0")
+                    await page.locator("#power-form button[type=submit]").click()
+                    await page.wait_for_selector(".form-error[data-field='ct_ratio']")
+                    await _fonts(page)
+                    await page.screenshot(path=str(ARTIFACTS / f"power-form-error-{lang}-{label}.png"), full_page=True)
+                    await ctx.close()
             await browser.close()
         assert not errors, errors

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, DateTime, func, select, type_coerce
 
 from ecosentry.subsystems.power.schema import power_meters, power_readings
 
@@ -18,6 +18,11 @@ __all__ = ["minute_grid", "last_reading_by_enterprise"]
 
 def _utc(t: datetime) -> datetime:
     return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _epoch(t: datetime) -> float:
+    """Seconds since the epoch of a stored time (naive = UTC, as SQLite returns it)."""
+    return (t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t).timestamp()
 
 
 def minute_grid(conn: Connection, meter_ids: list[int], start: datetime, minutes: int, quantity: str = "P"
@@ -30,14 +35,17 @@ def minute_grid(conn: Connection, meter_ids: list[int], start: datetime, minutes
     if not meter_ids or minutes <= 0:
         return out
     r = power_readings
-    rows = conn.execute(select(r.c.meter_id, r.c.at, r.c.value)
+    # the raw driver value (aware on PostgreSQL, naive UTC on SQLite): the UTC type's per-row conversion costs
+    # more than the query for a day of many meters
+    raw_at = type_coerce(r.c.at, DateTime(timezone=True))
+    rows = conn.execute(select(r.c.meter_id, raw_at, r.c.value)
                         .where(r.c.meter_id.in_(meter_ids), r.c.quantity == quantity, r.c.at >= start,
                                r.c.at < start + timedelta(minutes=minutes))).all()
     if not rows:
         return out
     meter = np.fromiter((x[0] for x in rows), dtype=np.int64, count=len(rows))
     base = start.timestamp()
-    idx = np.fromiter(((_utc(x[1]).timestamp() - base) // 60 for x in rows), dtype=np.int64, count=len(rows))
+    idx = np.fromiter(((_epoch(x[1]) - base) // 60 for x in rows), dtype=np.int64, count=len(rows))
     val = np.fromiter((np.nan if x[2] is None else x[2] for x in rows), dtype=float, count=len(rows))
     for m in np.unique(meter).tolist():
         sel = meter == m

@@ -85,7 +85,7 @@ def enterprise_day(conn: Connection, enterprise_id: int, day: date, tz: str, now
             "line": u["line_name"], "meter": u["meter_code"], "channel": u["channel"], "rated_kw": rated,
             "normal_kw": normal, "safety_load": bool(u["safety_load"]), "serves": serves, "served_by": served_by,
             "threshold": None if th is None else {"on": th.on, "off": th.off, "dwell": th.dwell, "source": source},
-            "p": [None if not np.isfinite(x) else round(float(x), 2) for x in v.tolist()],
+            "p": [None if x != x else x for x in np.round(np.where(np.isfinite(v), v, np.nan), 2).tolist()],
             "bands": [[_local(t0 + timedelta(minutes=a), z), _local(t0 + timedelta(minutes=b), z), s]
                       for a, b, s in state_bands(v, th)] if u["role"] != "total" else [],
             "state_now": state_now(v, th) if today and u["role"] != "total" else None,
