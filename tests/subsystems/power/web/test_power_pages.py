@@ -124,6 +124,14 @@ def test_the_findings_list_open_first_with_sentences_names_and_csv(world):
                                                         "/power/findings?severity=critical").text
     csv = _get(client, pw, "county_a", "/power/findings?format=csv&lang=vi")
     assert csv.headers["content-type"].startswith("text/csv") and "Thiết bị xử lý 1号除尘器" in csv.text
+    xlsx = _get(client, pw, "county_a", "/power/findings?format=xlsx&lang=zh")
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    sheet = load_workbook(BytesIO(xlsx.content)).active
+    lines = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert lines[0][0] == "企业" and [x[1] for x in lines[1:]] == ["PWR-METER-OFFLINE", "PWR-TREAT-OFF"]
+    assert lines[2][6] == 40 and "1号焦炉 运行期间" in lines[2][7]
 
 
 # ------------------------------------------------------------------------------------------------- registry

@@ -1,6 +1,6 @@
 """``/power/findings``: the electricity findings in the principal's scope, open ones first, each with its
 sentence in the reader's language, the names of its equipment, start, end and duration in the enterprise's
-local time; filters by enterprise, code, severity and open; ``?format=csv`` exports the same rows."""
+local time; filters by enterprise, code, severity and open; ``?format=csv`` or ``xlsx`` exports the same rows."""
 
 from __future__ import annotations
 
@@ -72,25 +72,46 @@ def findings_page(request: Request, format: str = ""):
         return not_found(request, "the electricity pages are not public")
     lq = ListQuery.from_request(request, sorts=("start",), default_sort="start",
                                 filters=("enterprise", "code", "severity", "state"), per_page=PAGE_SIZE)
-    if format == "csv":
+    if format in ("csv", "xlsx"):
         rows, _, _ = _rows(request, principal, lq, EXPORT_MAX, 0)
-        return _csv(request, rows)
+        return _csv(request, rows) if format == "csv" else _xlsx(request, rows)
     rows, total, choices = _rows(request, principal, lq, PAGE_SIZE, lq.offset)
     codes = sorted(c for c in RULES if c.startswith("PWR-") and RULES[c].severity)
     return work_render(request, "power_findings.html", {"rows": rows, "total": total, "lq": lq,
                                                         "enterprises": choices, "codes": codes, "w": words()})
 
 
-def _csv(request: Request, rows: list[dict]) -> Response:
+def _table(request: Request, rows: list[dict]) -> list[list]:
+    """The export's header and rows, in the reader's language and the enterprises' local times."""
     ctx = page_context(request)
     _, fmt = ctx["_"], ctx["fmt"]
-    buf = io.StringIO()
-    out = csv.writer(buf)
-    out.writerow([_("Enterprise"), _("Code"), _("Severity"), _("Equipment"), _("From"), _("To"), _("Minutes"),
-                  _("Finding")])
+    out: list[list] = [[_("Enterprise"), _("Code"), _("Severity"), _("Equipment"), _("From"), _("To"), _("Minutes"),
+                        _("Finding")]]
     for r in rows:
-        out.writerow([r["enterprise_name"], r["code"], _(words()["severities"].get(r["severity"], r["severity"])),
-                      ", ".join(r["names"]), fmt.datetime(r["start_at"], r["tz"]),
-                      fmt.datetime(r["end_at"], r["tz"]) if r["end_at"] else "", r["minutes"], r["text"]])
+        out.append([r["enterprise_name"], r["code"], _(words()["severities"].get(r["severity"], r["severity"])),
+                    ", ".join(r["names"]), fmt.datetime(r["start_at"], r["tz"]),
+                    fmt.datetime(r["end_at"], r["tz"]) if r["end_at"] else _("still open"), r["minutes"], r["text"]])
+    return out
+
+
+def _csv(request: Request, rows: list[dict]) -> Response:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(_table(request, rows))
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="power-findings.csv"'})
+
+
+def _xlsx(request: Request, rows: list[dict]) -> Response:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "findings"
+    for line in _table(request, rows):
+        sheet.append(line)
+    for col, width in zip("ABCDEFGH", (28, 22, 10, 24, 18, 18, 9, 80)):
+        sheet.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    book.save(buf)
+    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="power-findings.xlsx"'})
