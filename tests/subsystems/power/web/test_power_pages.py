@@ -83,6 +83,12 @@ def test_the_day_view_data(world):
     (f,) = d["findings"]
     assert (f["code"], f["start"][11:16], f["end"][11:16], f["open"]) == ("PWR-TREAT-OFF", "13:00", "13:40", False)
     assert f["equipment"] == ["1号除尘器", "1号焦炉"]
+    assert oven["state_now"] is None  # a past day has no "now"
+    today = _get(client, pw, "county_a", f"/power/enterprises/{pw.ent_a}/day.json").json()
+    now_units = {u["code"]: u for u in today["units"]}
+    if today["minutes"] >= 5:  # the world's meters sent the last hour (of today: not before local midnight)
+        assert now_units["oven1"]["state_now"] == 1 and now_units["dust1"]["state_now"] == 1
+    assert now_units["total"]["state_now"] is None
     assert d["linkage"] == [{"treatment": "1号除尘器", "production": "1号焦炉", "treatment_id": pw.eq["dust1"],
                              "production_id": pw.eq["oven1"], "grace_minutes": 5}]
 

@@ -70,6 +70,7 @@ def enterprise_day(conn: Connection, enterprise_id: int, day: date, tz: str, now
     in_force = thresholds_in_force(conn, meter_ids, at)
     names = {u["code"]: u["name"] or u["code"] for u in units}
     by_id = {u["id"]: u for u in units}
+    today = now.astimezone(z).date() == day
     out_units = []
     for u in _ordered(units, links):
         v = power.get(u["meter_id"], np.full(minutes, np.nan))
@@ -79,7 +80,6 @@ def enterprise_day(conn: Connection, enterprise_id: int, day: date, tz: str, now
             in_force.get(u["meter_id"]), rated, v, settings.thresholds)
         serves = [by_id[lk["production_id"]]["name"] for lk in links if lk["treatment_id"] == u["id"]]
         served_by = [by_id[lk["treatment_id"]]["name"] for lk in links if lk["production_id"] == u["id"]]
-        today = day_window(now.astimezone(z).date(), tz, now)[0] == t0
         out_units.append({
             "id": u["id"], "code": u["code"], "name": u["name"] or u["code"], "role": u["role"], "kind": u["kind"],
             "line": u["line_name"], "meter": u["meter_code"], "channel": u["channel"], "rated_kw": rated,
