@@ -76,7 +76,7 @@ def findings_page(request: Request, format: str = ""):
         rows, _, _ = _rows(request, principal, lq, EXPORT_MAX, 0)
         return _csv(request, rows) if format == "csv" else _xlsx(request, rows)
     rows, total, choices = _rows(request, principal, lq, PAGE_SIZE, lq.offset)
-    codes = sorted(c for c in RULES if c.startswith("PWR-") and RULES[c].severity)
+    codes = [(c, RULES[c].summary) for c in sorted(RULES) if c.startswith("PWR-") and RULES[c].severity]
     return work_render(request, "power_findings.html", {"rows": rows, "total": total, "lq": lq,
                                                         "enterprises": choices, "codes": codes, "w": words()})
 
