@@ -272,3 +272,25 @@ def test_an_equipment_alarm_links_to_the_view_of_its_day(world):
         assert got["alarm_panels"] == ["power_alarm_view.html"]
         assert alarm_view_link(conn, other, alarm) == {}
         assert alarm_view_link(conn, mine, {**alarm, "source_type": "point", "source_id": "3"}) == {}
+
+
+def test_the_day_is_judged_with_the_threshold_version_in_force(world):
+    from datetime import datetime, time, timedelta, timezone
+
+    from sqlalchemy import insert
+
+    from ecosentry.subsystems.power.schema import power_thresholds
+    client, pw = world
+    start = datetime.combine(pw.yesterday, time(0), TZ).astimezone(timezone.utc)
+    with pw.world.engine.begin() as c:  # version 2 from yesterday's morning, version 3 only from tomorrow
+        for version, on, valid in ((2, 250.0, start + timedelta(hours=1)), (3, 5.0, start + timedelta(days=3))):
+            c.execute(insert(power_thresholds).values(meter_id=pw.meters["SB001"], version=version, on_kw=on,
+                                                      off_kw=on / 2, dwell=3, source="set", valid_from=valid,
+                                                      set_by="county_a", set_at=valid))
+    d = _get(client, pw, "county_a", f"/power/enterprises/{pw.ent_a}/day.json?day={pw.yesterday}").json()
+    oven = next(u for u in d["units"] if u["code"] == "oven1")
+    assert oven["threshold"]["on"] == 250.0  # version 2: at 200 kW the oven never reaches "running"
+    assert [b[2] for b in oven["bands"]] == [0]
+    before = (pw.yesterday - timedelta(days=1)).isoformat()
+    d = _get(client, pw, "county_a", f"/power/enterprises/{pw.ent_a}/day.json?day={before}").json()
+    assert next(u for u in d["units"] if u["code"] == "oven1")["threshold"]["on"] == 30.0  # version 1 then
