@@ -53,3 +53,12 @@ def test_load_share_of_the_running_minutes():
     th, _ = view_thresholds({"on_kw": 30, "off_kw": 10, "dwell": 3, "source": "set"}, None, _day(), SETTINGS)
     assert mean_load_share(_day(), th, 80.0) == pytest.approx(1.25)
     assert mean_load_share(_day(), th, None) is None and mean_load_share(np.full(9, 1.0), th, 80.0) is None
+
+
+def test_a_threshold_changed_during_the_day_judges_its_own_minutes():
+    from ecosentry.subsystems.power.rules.state import Thresholds
+    v = np.full(120, 60.0)
+    low, high = Thresholds(30, 10, 3), Thresholds(100, 50, 3)
+    assert state_bands(v, [(0, low), (60, high)]) == [(0, 60, ON), (60, 120, OFF)]
+    assert state_now(v, [(0, low), (60, high)]) == OFF and state_now(v, [(0, high), (60, low)]) == ON
+    assert mean_load_share(v, [(0, low), (60, high)], 60.0) == pytest.approx(1.0)

@@ -289,8 +289,16 @@ def test_the_day_is_judged_with_the_threshold_version_in_force(world):
                                                       set_by="county_a", set_at=valid))
     d = _get(client, pw, "county_a", f"/power/enterprises/{pw.ent_a}/day.json?day={pw.yesterday}").json()
     oven = next(u for u in d["units"] if u["code"] == "oven1")
-    assert oven["threshold"]["on"] == 250.0  # version 2: at 200 kW the oven never reaches "running"
-    assert [b[2] for b in oven["bands"]] == [0]
+    assert oven["threshold"]["on"] == 250.0  # version 2 from 01:00: at 200 kW the oven never reaches "running"
+    assert [b[2] for b in oven["bands"]] == [0] and oven["threshold_changes"][0][0].endswith("01:00:00")
+    with pw.world.engine.begin() as c:  # version 4 from 12:00, back to 30 kW: running again from 12:00 to 22:00
+        c.execute(insert(power_thresholds).values(meter_id=pw.meters["SB001"], version=4, on_kw=30.0, off_kw=15.0,
+                                                  dwell=3, source="set", valid_from=start + timedelta(hours=12),
+                                                  set_by="county_a", set_at=start + timedelta(hours=12)))
+    d = _get(client, pw, "county_a", f"/power/enterprises/{pw.ent_a}/day.json?day={pw.yesterday}").json()
+    oven = next(u for u in d["units"] if u["code"] == "oven1")
+    assert [(b[0][11:16], b[1][11:16], b[2]) for b in oven["bands"]] == [
+        ("00:00", "12:00", 0), ("12:00", "22:00", 1), ("22:00", "00:00", 0)]
     before = (pw.yesterday - timedelta(days=1)).isoformat()
     d = _get(client, pw, "county_a", f"/power/enterprises/{pw.ent_a}/day.json?day={before}").json()
     assert next(u for u in d["units"] if u["code"] == "oven1")["threshold"]["on"] == 30.0  # version 1 then

@@ -17,7 +17,7 @@ from ecosentry.subsystems.power.schema import (power_devices, power_equipment, p
                                                power_meters, power_thresholds)
 
 __all__ = ["metered_enterprises", "enterprise_head", "enterprise_zone", "devices_of", "meters_of", "lines_of",
-           "equipment_of", "linkage_of", "thresholds_in_force", "row_of", "TABLES"]
+           "equipment_of", "linkage_of", "thresholds_in_force", "threshold_versions", "row_of", "TABLES"]
 
 Clause = ColumnElement[bool]
 
@@ -111,6 +111,34 @@ def thresholds_in_force(conn: Connection, meter_ids: list[int], at: datetime) ->
               .where(th.c.meter_id.in_(meter_ids), th.c.valid_from <= at).group_by(th.c.meter_id).subquery())
     stmt = select(th).join(latest, (latest.c.meter_id == th.c.meter_id) & (latest.c.version == th.c.version))
     return {x["meter_id"]: dict(x) for x in conn.execute(stmt).mappings()}
+
+
+def threshold_versions(conn: Connection, meter_ids: list[int], t0: datetime, t1: datetime
+                       ) -> dict[int, list[tuple[datetime, dict]]]:
+    """Per meter the versions in force during ``[t0, t1)``, as ``(from, row)`` in time order: the one in force
+    at ``t0`` (from ``t0``), then at each later ``valid_from`` the highest version valid by then (a version
+    set later with an earlier ``valid_from`` replaces the older ones from its ``valid_from`` on)."""
+    if not meter_ids:
+        return {}
+    th = power_thresholds
+    rows = conn.execute(select(th).where(th.c.meter_id.in_(meter_ids), th.c.valid_from < t1)
+                        .order_by(th.c.meter_id, th.c.version)).mappings().all()
+    by_meter: dict[int, list[dict]] = {}
+    for r in rows:
+        by_meter.setdefault(r["meter_id"], []).append(dict(r))
+    out: dict[int, list[tuple[datetime, dict]]] = {}
+    for meter, versions in by_meter.items():
+        points = sorted({t0} | {v["valid_from"] for v in versions if t0 < v["valid_from"] < t1})
+        seq: list[tuple[datetime, dict]] = []
+        for p in points:
+            valid = [v for v in versions if v["valid_from"] <= p]
+            if valid:
+                best = max(valid, key=lambda v: v["version"])
+                if not seq or seq[-1][1]["version"] != best["version"]:
+                    seq.append((p, best))
+        if seq:
+            out[meter] = seq
+    return out
 
 
 def row_of(conn: Connection, slug: str, row_id: int) -> dict | None:

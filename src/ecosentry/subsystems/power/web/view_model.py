@@ -11,7 +11,8 @@ from sqlalchemy import Connection
 
 from ecosentry.subsystems.power.queries.findings import findings_overlapping, open_counts
 from ecosentry.subsystems.power.queries.readings import last_reading_by_enterprise, minute_grid
-from ecosentry.subsystems.power.queries.registry import equipment_of, linkage_of, thresholds_in_force
+from ecosentry.subsystems.power.queries.registry import (equipment_of, linkage_of, threshold_versions,
+                                                         thresholds_in_force)
 from ecosentry.subsystems.power.settings import PowerSettings
 from ecosentry.subsystems.power.timeline import mean_load_share, state_bands, state_now, view_thresholds
 from ecosentry.subsystems.power.web.words import equipment_names, finding_sentence
@@ -65,9 +66,8 @@ def enterprise_day(conn: Connection, enterprise_id: int, day: date, tz: str, now
     units = equipment_of(conn, enterprise_id)
     links = linkage_of(conn, enterprise_id)
     meter_ids = [u["meter_id"] for u in units if u["meter_id"] is not None]
-    at = t0 + timedelta(minutes=max(minutes - 1, 0))
     power = minute_grid(conn, meter_ids, t0, minutes)
-    in_force = thresholds_in_force(conn, meter_ids, at)
+    versions = threshold_versions(conn, meter_ids, t0, t0 + timedelta(minutes=max(minutes, 1)))
     names = {u["code"]: u["name"] or u["code"] for u in units}
     by_id = {u["id"]: u for u in units}
     today = now.astimezone(z).date() == day
@@ -76,8 +76,15 @@ def enterprise_day(conn: Connection, enterprise_id: int, day: date, tz: str, now
         v = power.get(u["meter_id"], np.full(minutes, np.nan))
         rated = u["rated_kw"] or u["meter_rated_kw"]
         normal = u["normal_kw"] or rated
+        seq = versions.get(u["meter_id"], [])
         th, source = (None, "total") if u["role"] == "total" else view_thresholds(
-            in_force.get(u["meter_id"]), rated, v, settings.thresholds)
+            seq[-1][1] if seq else None, rated, v, settings.thresholds)
+        judged = th
+        if th is not None and seq and (len(seq) > 1 or seq[0][0] > t0):  # changed during the day: each version
+            judged = [(int((f - t0).total_seconds() // 60), view_thresholds(row, rated, v, settings.thresholds)[0])
+                      for f, row in seq]                                # judges its own minutes
+            if judged[0][0] > 0:  # before the first version: as without one (learned, else rated)
+                judged.insert(0, (0, view_thresholds(None, rated, v, settings.thresholds)[0] or judged[0][1]))
         serves = [by_id[lk["production_id"]]["name"] for lk in links if lk["treatment_id"] == u["id"]]
         served_by = [by_id[lk["treatment_id"]]["name"] for lk in links if lk["production_id"] == u["id"]]
         out_units.append({
@@ -85,11 +92,12 @@ def enterprise_day(conn: Connection, enterprise_id: int, day: date, tz: str, now
             "line": u["line_name"], "meter": u["meter_code"], "channel": u["channel"], "rated_kw": rated,
             "normal_kw": normal, "safety_load": bool(u["safety_load"]), "serves": serves, "served_by": served_by,
             "threshold": None if th is None else {"on": th.on, "off": th.off, "dwell": th.dwell, "source": source},
+            "threshold_changes": [[_local(f, z), row["on_kw"], row["off_kw"], row["version"]] for f, row in seq[1:]],
             "p": [None if x != x else x for x in np.round(np.where(np.isfinite(v), v, np.nan), 2).tolist()],
             "bands": [[_local(t0 + timedelta(minutes=a), z), _local(t0 + timedelta(minutes=b), z), s]
-                      for a, b, s in state_bands(v, th)] if u["role"] != "total" else [],
-            "state_now": state_now(v, th) if today and u["role"] != "total" else None,
-            "share": mean_load_share(v, th, normal),
+                      for a, b, s in state_bands(v, judged)] if u["role"] != "total" else [],
+            "state_now": state_now(v, judged) if today and u["role"] != "total" else None,
+            "share": mean_load_share(v, judged, normal),
             "readings": int(np.isfinite(v).sum()),
         })
     end = t0 + timedelta(minutes=minutes)
