@@ -29,8 +29,11 @@ SUBSYSTEM = Subsystem(
     settings={"power": f"{_N}.settings:PowerSettings"},
     services=(f"{_N}.service:parts",),
     locale=_N,
-    pages=tuple(f"{_N}.web.{m}:router" for m in ("alerts", "measures", "suspects")),
-    menu=(MenuEntry("/power/alerts", N_("Alert compliance"), order=44),
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("enterprise_view", "findings_pages", "registry_pages", "alerts",
+                                                  "measures", "suspects")),
+    menu=(MenuEntry("/power", N_("Electricity"), group="main", order=45),
+          MenuEntry("/power/alerts", N_("Alert compliance"), order=44),
           MenuEntry("/power/suspects", N_("Electricity suspects"), permission="alarms.act", order=46)),
     templates=f"{_N}.web",
+    alarm_context=(f"{_N}.web.context:alarm_view_link",),
 )

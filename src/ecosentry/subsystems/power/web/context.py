@@ -1,0 +1,26 @@
+"""What the electricity subsystem adds to the core's alarm page (:attr:`Subsystem.alarm_context`): for an
+alarm raised on equipment (``ALM-PWR-…``, originator ``equipment``, source id ``<enterprise_id>:<key>``), a
+link to the enterprise's electricity view on the local day the alarm began."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from ecosentry.subsystems.power.queries.registry import enterprise_zone
+
+__all__ = ["alarm_view_link"]
+
+
+def alarm_view_link(conn: Connection, principal, alarm: dict) -> dict[str, Any]:
+    """``power_view`` (enterprise id and local day) and its panel, for an equipment alarm in scope."""
+    if alarm.get("source_type") != "equipment" or not str(alarm.get("type", "")).startswith("ALM-PWR-"):
+        return {}
+    head, _, _key = str(alarm.get("source_id") or "").partition(":")
+    if not head.isdigit() or not principal.sees_enterprise(int(head)):
+        return {}
+    ent = int(head)
+    day = alarm["first_at"].astimezone(ZoneInfo(enterprise_zone(conn, ent))).date().isoformat()
+    return {"power_view": {"enterprise_id": ent, "day": day}, "alarm_panels": ["power_alarm_view.html"]}
