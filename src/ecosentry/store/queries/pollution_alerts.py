@@ -15,7 +15,7 @@ from ecosentry.store import schema as s
 
 __all__ = ["LEVELS", "level_rank", "region_ancestry", "alerts_in_force", "alerts_overlapping", "alert", "STATUSES",
            "status", "concerned_regions", "enterprise_regions", "alert_list", "alert_detail", "alert_history",
-           "episode", "banner_alerts"]
+           "episode", "banner_alerts", "region_choices"]
 
 #: Alert levels, lowest first (GB/T 27967-style colour scale as the provinces' plans use it).
 LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
@@ -208,3 +208,12 @@ def banner_alerts(conn: Connection, regions: Collection[str] | None, at: datetim
         return []
     rows, _ = alert_list(conn, regions, when="in_force", at=at)
     return rows
+
+
+def region_choices(conn: Connection, codes: Collection[str] | None) -> list[tuple[str, str]]:
+    """(code, name) of the regions an alert may be issued for (``None`` = every region), by code."""
+    r = s.regions
+    q = select(r.c.code, r.c.name).order_by(r.c.code)
+    if codes is not None:
+        q = q.where(r.c.code.in_(sorted(codes)) if codes else false())
+    return [(c, n) for c, n in conn.execute(q)]
