@@ -15,6 +15,7 @@ from ecosentry.alarms import subscriptions as subs
 from ecosentry.auth.accounts import create_user
 from ecosentry.auth.apikeys import create_api_key
 from ecosentry.subsystems.monitoring.store import marks as mark_store
+from ecosentry.store import pollution_alerts as alert_store
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
 
@@ -114,6 +115,16 @@ class World:
                 self.engine, type="ALM-TOXIC-GAS", source_type="park_sensor", source_id=f"sensor-{n}", severity=None,
                 title="边界站超标", explanation="matrix", evidence={"n": n}, region_code=region, at=at)
         return alarm["id"]
+
+    def alert_slot(self) -> datetime:
+        """A start in a future slot of its own (alerts of one region may not overlap)."""
+        return datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(days=2 * next(self._serial))
+
+    def pollution_alert(self, region: str) -> int:
+        """A fresh scheduled heavy-pollution alert of ``region`` (one day, in its own slot)."""
+        start = self.alert_slot()
+        return alert_store.issue(self.engine, region_code=region, level="orange", starts_at=start,
+                                 ends_at=start + timedelta(days=1), issued_by="矩阵应急指挥部", actor="fixture")
 
     def subscription(self, user_id: int, region: str = COUNTY_A) -> int:
         return subs.create_subscription(self.engine, user_id=user_id, channel="email", address="x@example.org",
