@@ -31,7 +31,7 @@ BANNER = {
     "orange": N_("Orange heavy-pollution alert in force in %(region)s since %(since)s"),
     "red": N_("Red heavy-pollution alert in force in %(region)s since %(since)s"),
 }
-UNTIL = N_("planned end %(until)s")
+UNTIL = N_(", planned end %(until)s")
 #: Month, day and time of the banner, as each language writes them.
 SHORT_TIME = {"zh": "MM-dd HH:mm", "en": "MM-dd HH:mm", "vi": "HH:mm dd/MM"}
 #: Banners shown at most; more alerts in force are counted in the last line.
@@ -63,6 +63,6 @@ def banner_lines(request: Request, principal: Principal, gettext, fmt) -> list[d
                                               "since": fmt.datetime(a["starts_at"], fmt=pattern)}
         end = a["lifted_at"] or a["ends_at"]
         if end is not None:
-            text += gettext(", ") + gettext(UNTIL) % {"until": fmt.datetime(end, fmt=pattern)}
+            text += gettext(UNTIL) % {"until": fmt.datetime(end, fmt=pattern)}
         out.append({"level": a["level"], "text": text, "id": a["id"]})
     return out

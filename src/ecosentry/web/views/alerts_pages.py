@@ -117,7 +117,8 @@ def _history(rows: list[dict]) -> list[dict]:
     for r in rows:
         before, after = r["before"] or {}, r["after"] or {}
         changed = [(k, _value(k, before.get(k)) if r["before"] is not None else None, _value(k, after.get(k)))
-                   for k in HISTORY_FIELDS if k in after and (r["before"] is None or before.get(k) != after.get(k))]
+                   for k in HISTORY_FIELDS if k in after
+                   and (before.get(k) != after.get(k) if r["before"] is not None else after.get(k) is not None)]
         out.append({"at": r["at"], "actor": r["actor"], "action": r["action"], "changes": changed})
     return out
 
