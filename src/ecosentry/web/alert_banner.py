@@ -17,7 +17,7 @@ from starlette.requests import Request
 from ecosentry.auth.alert_scope import alert_regions
 from ecosentry.auth.principal import Principal
 from ecosentry.said import N_
-from ecosentry.store.queries.pollution_alerts import banner_alerts
+from ecosentry.store.queries.pollution_alerts import any_in_force, banner_alerts
 
 __all__ = ["LEVEL_NAMES", "BANNER", "SHORT_TIME", "banner_lines"]
 
@@ -46,8 +46,10 @@ def _alerts(request: Request, principal: Principal) -> list[dict]:
     found: list[dict] = []
     if engine is not None:
         try:
+            now = datetime.now(timezone.utc)
             with engine.connect() as conn:
-                found = banner_alerts(conn, alert_regions(conn, principal), datetime.now(timezone.utc))
+                if any_in_force(conn, now):
+                    found = banner_alerts(conn, alert_regions(conn, principal), now)
         except SQLAlchemyError:
             log.warning("the alert banner could not be read", exc_info=True)
     request.state.alert_banner = found

@@ -15,7 +15,7 @@ from ecosentry.store import schema as s
 
 __all__ = ["LEVELS", "level_rank", "region_ancestry", "alerts_in_force", "alerts_overlapping", "alert", "STATUSES",
            "status", "concerned_regions", "enterprise_regions", "alert_list", "alert_detail", "alert_history",
-           "episode", "banner_alerts", "region_choices"]
+           "episode", "any_in_force", "banner_alerts", "region_choices"]
 
 #: Alert levels, lowest first (GB/T 27967-style colour scale as the provinces' plans use it).
 LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
@@ -199,13 +199,17 @@ def episode(conn: Connection, alert_id: int) -> list[dict]:
     return rows[lo:hi + 1]
 
 
+def any_in_force(conn: Connection, at: datetime) -> bool:
+    """Whether any alert at all is in force at ``at``: one cheap query, so that the banner, asked on every page,
+    costs nothing more on the days without an alert."""
+    a = s.pollution_alerts
+    return conn.execute(select(a.c.id).where(a.c.starts_at <= at, _ended(at), _not_cancelled()).limit(1)).first() \
+        is not None
+
+
 def banner_alerts(conn: Connection, regions: Collection[str] | None, at: datetime) -> list[dict]:
     """The alerts in force at ``at`` issued for ``regions`` (``None`` = all), with ``region_name``, highest
-    level first; one cheap query answers "none" on the days without an alert (the banner asks on every page)."""
-    a = s.pollution_alerts
-    anything = conn.execute(select(a.c.id).where(a.c.starts_at <= at, _ended(at), _not_cancelled()).limit(1)).first()
-    if anything is None:
-        return []
+    level first."""
     rows, _ = alert_list(conn, regions, when="in_force", at=at)
     return rows
 
