@@ -75,6 +75,26 @@ def test_county_may_not_issue_for_the_city_nor_lift_its_alert(world):
     assert [a["id"] for a in past] == [city["id"]]
 
 
+def test_level_change_answers_the_new_alert(world):
+    client, w = world
+    first = client.post(API, json=_body(level="yellow"), headers=w.bearer("city")).json()
+    r = client.post(f"{API}/{first['id']}/level", json={"level": "red", "document": "苏重应急〔2026〕8号"},
+                    headers=w.bearer("county_a"))
+    assert r.status_code == 403
+    r = client.post(f"{API}/{first['id']}/level", json={"level": "red", "document": "苏重应急〔2026〕8号"},
+                    headers=w.bearer("city"))
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert new["level"] == "red" and new["ends_at"] == first["ends_at"] and new["status"] == "in_force"
+    old = client.get(f"{API}/{first['id']}", headers=w.bearer("city")).json()
+    assert old["ends_at"] == new["starts_at"] and old["status"] == "ended"
+    later = (NOW + timedelta(minutes=5)).isoformat()   # a change within the same minute finds it not begun (409)
+    again = client.post(f"{API}/{new['id']}/level", json={"level": "red", "at": later}, headers=w.bearer("city"))
+    assert again.status_code == 422 and "already at this level" in again.json()["detail"]
+    assert client.post(f"{API}/{first['id']}/level", json={"level": "orange"},
+                       headers=w.bearer("city")).status_code == 409
+
+
 @pytest.mark.parametrize("edit, status, words", [
     ({"ends_at": (NOW - timedelta(days=1)).isoformat()}, 422, "must be after the start"),
     ({"level": "purple"}, 422, "level"),

@@ -75,6 +75,7 @@ class World:
     headers: dict[str, dict] = field(default_factory=dict)   # matrix role name → request headers
     _serial: count = field(default_factory=lambda: count(1))
     last_mark_start: datetime | None = None
+    last_alert_start: datetime | None = None
     open_marks: list = field(default_factory=list)
 
     # ------------------------------------------------------------------ fresh objects
@@ -120,9 +121,12 @@ class World:
         """A start in a future slot of its own (alerts of one region may not overlap)."""
         return datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(days=2 * next(self._serial))
 
-    def pollution_alert(self, region: str) -> int:
-        """A fresh scheduled heavy-pollution alert of ``region`` (one day, in its own slot)."""
-        start = self.alert_slot()
+    def pollution_alert(self, region: str, *, past: bool = False) -> int:
+        """A fresh one-day heavy-pollution alert of ``region`` in a slot of its own (alerts of one region may not
+        overlap): in the future (scheduled), or ``past`` (ten years earlier, so that a level change at
+        ``last_alert_start`` + 1 h finds it running then); its start is ``last_alert_start``."""
+        start = self.alert_slot() - (timedelta(days=3650) if past else timedelta(0))
+        self.last_alert_start = start
         return alert_store.issue(self.engine, region_code=region, level="orange", starts_at=start,
                                  ends_at=start + timedelta(days=1), issued_by="矩阵应急指挥部", actor="fixture")
 

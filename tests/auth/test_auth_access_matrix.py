@@ -301,6 +301,8 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("POST", f"{API}/alerts"): Spec("alerts.issue", body=ALERT_BODY, inside_ok=REGULATOR_OR_ADMIN, outside=403,
                                     outside_call=lambda name: name in OTHER_REGION),
     ("POST", f"{API}/alerts/{{alert_id}}/lift"): Spec("alerts.issue", target="pollution_alert"),
+    ("POST", f"{API}/alerts/{{alert_id}}/level"): Spec("alerts.issue", target="past_alert", body=lambda ctx: {
+        "level": "red", "at": (ctx.world.last_alert_start + timedelta(hours=1)).isoformat()}),
     # audit and system
     ("GET", f"{API}/audit"): Spec("audit.read", listing=audit_listing),
     ("GET", f"{API}/audit/export.csv"): Spec("audit.read", listing=audit_csv_listing),
@@ -344,6 +346,8 @@ def path_params(spec: Spec, ctx: Ctx) -> dict:
         return {"alarm_id": w.alarm(pid)}
     if spec.target == "pollution_alert":   # an alert of the point's county: inside covers the role, outside not
         return {"alert_id": w.pollution_alert(_point_region(ctx))}
+    if spec.target == "past_alert":   # the same, running at the body's time (a level changes only while it runs)
+        return {"alert_id": w.pollution_alert(_point_region(ctx), past=True)}
     if spec.target == "subscription":
         owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
         return {"sub_id": w.subscription(owner)}

@@ -8,7 +8,8 @@ city's alert but gets 403 when it tries to lift it; an alert it cannot see answe
 
 **Times.** Answers are ISO 8601 in ``tz`` (default UTC); a time given without an offset is local time of the
 deployment (``ECOSENTRY_DEFAULT_TZ``), as a regulator reads it from the notice. A level change is a new alert
-(see :mod:`ecosentry.store.pollution_alerts`): ``POST /alerts`` with the new level after lifting, or the page.
+(see :mod:`ecosentry.store.pollution_alerts`): ``POST /alerts/{id}/level`` ends the running alert at ``at`` and
+answers the new one (201).
 Refusals: 404 unknown alert, 409 its state does not allow it (already lifted, overlapping another alert of
 the same region), 422 a bad value (a sentence naming the field).
 """
@@ -43,6 +44,14 @@ class AlertIn(BaseModel):
     ends_at: str | None = Field(None, description="planned end; null = until lifted")
     issued_by: str = Field(..., min_length=1, max_length=200, description="issuing authority (应急指挥部)")
     document: str | None = Field(None, max_length=100, description="the notice's number (文号)")
+    note: str | None = Field(None, max_length=writes.MAX_NOTE)
+
+
+class LevelIn(BaseModel):
+    level: Level
+    at: str | None = Field(None, description="when the new level applies (ISO 8601; default now)")
+    document: str | None = Field(None, max_length=100, description="the new notice's number (文号)")
+    ends_at: str | None = Field(None, description="planned end of the new alert (default: the running one's)")
     note: str | None = Field(None, max_length=writes.MAX_NOTE)
 
 
@@ -137,3 +146,20 @@ def lift_alert(request: Request, alert_id: int, body: LiftIn | None = None, engi
     _call(writes.lift, engine, alert_id, at=parse_time(body.at, _local_tz(request), "at"), note=body.note,
           actor=principal.username, scope=issue_scope(principal))
     return get_alert(alert_id, None, engine, principal)
+
+
+@router.post("/alerts/{alert_id}/level", status_code=201,
+             summary="Upgrade or downgrade a running alert: it ends at `at` and the next one, at the new level, "
+                     "begins then (answered)")
+def change_level(request: Request, alert_id: int, body: LevelIn, engine: Engine = Depends(get_engine),
+                 principal: Principal = Depends(requires("alerts.issue"))):
+    row = _visible(engine, principal, alert_id)
+    if not may_issue_for(principal, row["region_code"]):
+        raise HTTPException(403, f"alert {alert_id} was issued for {row['region_code']}, above your area; its "
+                                 "issuer changes its level")
+    local = _local_tz(request)
+    ends = "keep" if "ends_at" not in body.model_fields_set else parse_time(body.ends_at, local, "ends_at")
+    new_id = _call(writes.change_level, engine, alert_id, level=body.level, at=parse_time(body.at, local, "at"),
+                   document=body.document, note=body.note, ends_at=ends, actor=principal.username,
+                   scope=issue_scope(principal))
+    return get_alert(new_id, None, engine, principal)
