@@ -127,3 +127,22 @@ def test_county_reads_the_city_alert_without_forms_and_cannot_post(world):
     assert r.status_code == 422 and pa.get(w.engine, w.city_alert)["lifted_at"] is None
     assert client.get(f"/alerts/{w.county_b_alert}").status_code == 404
     assert client.get("/alerts/new", headers=w.bearer("ent_a")).status_code == 403
+
+
+def test_public_pages_show_the_alert_over_published_enterprises(world):
+    """The anonymous public reads the alert covering a published enterprise (a public notice), without a link
+    into the working pages; county B's alert covers no published enterprise and is not shown."""
+    import copy
+
+    from work_world import FLEET
+
+    from ecosentry.fleet import import_fleet
+
+    client, w = world
+    fleet = copy.deepcopy(FLEET)
+    fleet["enterprises"][0]["published"] = True
+    import_fleet(w.engine, fleet)
+    page = client.get("/public?lang=zh")
+    assert page.status_code == 200
+    banner = page.text.split('class="alert-banners"')[1].split("</div>")[0]
+    assert "苏州市重污染天气橙色预警" in banner and "相城区" not in banner and "/alerts/" not in banner
