@@ -108,7 +108,10 @@ def _region(conn: Connection, code: Any, scope: Collection[str] | None) -> str:
     code = (str(code).strip() if code is not None else "")
     if not code:
         raise AlertError("this field is required", "region_code")
-    exists = conn.execute(select(s.regions.c.code).where(s.regions.c.code == code[:12])).scalar()
+    q = select(s.regions.c.code).where(s.regions.c.code == code[:12])
+    if conn.dialect.name == "postgresql":  # two issuers of one region at once: the overlap check runs one by one
+        q = q.with_for_update()
+    exists = conn.execute(q).scalar()
     if exists is None or len(code) > 12:
         raise AlertError("no region with the code %(code)s", "region_code", code=code[:40])
     if scope is not None and code not in scope:
