@@ -146,3 +146,16 @@ def test_public_pages_show_the_alert_over_published_enterprises(world):
     assert page.status_code == 200
     banner = page.text.split('class="alert-banners"')[1].split("</div>")[0]
     assert "苏州市重污染天气橙色预警" in banner and "相城区" not in banner and "/alerts/" not in banner
+
+
+def test_audit_rows_of_an_alert_reach_the_regulators_of_its_region(world):
+    """The city reads the audit rows of county B's alert (its subtree); county A neither reads them nor those
+    of the city's alert (above it); the audit page names the object and the actions in the language."""
+    client, w = world
+    ids = lambda who: {r["entity_id"] for r in client.get(  # noqa: E731
+        "/api/v1/audit", params={"entity": "pollution_alert"}, headers=w.bearer(who)).json()["items"]}
+    assert ids("city") == {str(w.city_alert), str(w.county_b_alert)}
+    assert ids("county_a") == set()
+    assert ids("county_b") == {str(w.county_b_alert)}
+    page = client.get("/audit?entity=pollution_alert&lang=zh", headers=w.bearer("admin")).text
+    assert "重污染天气预警" in page.split("<tbody>")[1]
