@@ -15,6 +15,7 @@ from ecosentry.alarms import subscriptions as subs
 from ecosentry.auth.accounts import create_user
 from ecosentry.auth.apikeys import create_api_key
 from ecosentry.subsystems.monitoring.store import marks as mark_store
+from ecosentry.store import pollution_alerts as alert_store
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
 
@@ -74,6 +75,7 @@ class World:
     headers: dict[str, dict] = field(default_factory=dict)   # matrix role name → request headers
     _serial: count = field(default_factory=lambda: count(1))
     last_mark_start: datetime | None = None
+    last_alert_start: datetime | None = None
     open_marks: list = field(default_factory=list)
 
     # ------------------------------------------------------------------ fresh objects
@@ -114,6 +116,19 @@ class World:
                 self.engine, type="ALM-TOXIC-GAS", source_type="park_sensor", source_id=f"sensor-{n}", severity=None,
                 title="边界站超标", explanation="matrix", evidence={"n": n}, region_code=region, at=at)
         return alarm["id"]
+
+    def alert_slot(self) -> datetime:
+        """A start in a future slot of its own (alerts of one region may not overlap)."""
+        return datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(days=2 * next(self._serial))
+
+    def pollution_alert(self, region: str, *, past: bool = False) -> int:
+        """A fresh one-day heavy-pollution alert of ``region`` in a slot of its own (alerts of one region may not
+        overlap): in the future (scheduled), or ``past`` (ten years earlier, so that a level change at
+        ``last_alert_start`` + 1 h finds it running then); its start is ``last_alert_start``."""
+        start = self.alert_slot() - (timedelta(days=3650) if past else timedelta(0))
+        self.last_alert_start = start
+        return alert_store.issue(self.engine, region_code=region, level="orange", starts_at=start,
+                                 ends_at=start + timedelta(days=1), issued_by="矩阵应急指挥部", actor="fixture")
 
     def subscription(self, user_id: int, region: str = COUNTY_A) -> int:
         return subs.create_subscription(self.engine, user_id=user_id, channel="email", address="x@example.org",

@@ -170,6 +170,10 @@ def _audit_visible(ctx: Ctx, row: dict) -> bool:
         if row["entity"] == "mark":
             pid = conn.execute(select(s.marks.c.point_id).where(s.marks.c.id == int(row["entity_id"]))).scalar()
             return pid in _ids(ctx.world, VISIBLE_POINTS[ctx.name])
+        if row["entity"] == "pollution_alert" and role_of(ctx.name) == "regulator":
+            region = conn.execute(select(s.pollution_alerts.c.region_code)
+                                  .where(s.pollution_alerts.c.id == int(row["entity_id"]))).scalar()
+            return region in VISIBLE_REGIONS.get(ctx.name, set())
         if row["entity"] == "alarm":
             a = conn.execute(select(s.alarms).where(s.alarms.c.id == int(row["entity_id"]))).mappings().one()
             return _alarm_visible(ctx, dict(a))
@@ -186,6 +190,33 @@ def audit_csv_listing(text: str, ctx: Ctx) -> tuple[set, set]:
     assert rows, "the audit export is empty"
     found = {int(r["id"]) for r in rows}
     return found, {int(r["id"]) for r in rows if _audit_visible(ctx, r)}
+
+
+#: Regions whose heavy-pollution alerts each role sees (its own and those above; a regulator its subtree too).
+ALERT_REGIONS = {"admin": {PROVINCE, CITY, COUNTY_A, COUNTY_B}, "province": {PROVINCE, CITY, COUNTY_A, COUNTY_B},
+                 "city": {PROVINCE, CITY, COUNTY_A, COUNTY_B}, "county_a": {PROVINCE, CITY, COUNTY_A},
+                 "county_b": {PROVINCE, CITY, COUNTY_B}, "enterprise_a": {PROVINCE, CITY, COUNTY_A},
+                 "om": {PROVINCE, CITY, COUNTY_B}, "park": {PROVINCE, CITY, COUNTY_A},
+                 "public": {PROVINCE, CITY, COUNTY_A}, "anonymous": {PROVINCE, CITY, COUNTY_A}}
+
+
+def alerts_listing(body, ctx: Ctx) -> tuple[set, set]:
+    found = {a["id"] for a in body["items"]}
+    with ctx.world.engine.connect() as conn:
+        every = conn.execute(select(s.pollution_alerts.c.id, s.pollution_alerts.c.region_code)).all()
+    expected = {i for i, region in every if region in ALERT_REGIONS[ctx.name]}
+    return found, expected if body["total"] <= len(body["items"]) else found & expected
+
+
+def _point_region(ctx: Ctx) -> str:
+    return COUNTY_B if ctx.point_id == ctx.world.points[MN_B_GAS] else COUNTY_A
+
+
+def ALERT_BODY(ctx: Ctx) -> dict:  # noqa: N802
+    start = ctx.world.alert_slot()
+    region = OWN_REGION.get(ctx.name, COUNTY_A) if ctx.inside else OTHER_REGION[ctx.name]
+    return {"region_code": region, "level": "yellow", "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=12)).isoformat(), "issued_by": "矩阵应急指挥部"}
 
 
 def own_listing(body, ctx: Ctx) -> tuple[set, set]:
@@ -264,6 +295,14 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("PATCH", f"{API}/alarm-subscriptions/{{sub_id}}"): Spec("subscriptions.manage", target="subscription",
                                                             body={"active": False}),
     ("DELETE", f"{API}/alarm-subscriptions/{{sub_id}}"): Spec("subscriptions.manage", target="subscription"),
+    # heavy-pollution alerts
+    ("GET", f"{API}/alerts"): Spec("alerts.read", query={"state": "all", "page_size": 5000}, listing=alerts_listing),
+    ("GET", f"{API}/alerts/{{alert_id}}"): Spec("alerts.read", target="pollution_alert"),
+    ("POST", f"{API}/alerts"): Spec("alerts.issue", body=ALERT_BODY, inside_ok=REGULATOR_OR_ADMIN, outside=403,
+                                    outside_call=lambda name: name in OTHER_REGION),
+    ("POST", f"{API}/alerts/{{alert_id}}/lift"): Spec("alerts.issue", target="pollution_alert"),
+    ("POST", f"{API}/alerts/{{alert_id}}/level"): Spec("alerts.issue", target="past_alert", body=lambda ctx: {
+        "level": "red", "at": (ctx.world.last_alert_start + timedelta(hours=1)).isoformat()}),
     # audit and system
     ("GET", f"{API}/audit"): Spec("audit.read", listing=audit_listing),
     ("GET", f"{API}/audit/export.csv"): Spec("audit.read", listing=audit_csv_listing),
@@ -305,6 +344,10 @@ def path_params(spec: Spec, ctx: Ctx) -> dict:
         return {"mark_id": mark_id, "evidence_id": w.evidence(mark_id)}
     if spec.target == "alarm":
         return {"alarm_id": w.alarm(pid)}
+    if spec.target == "pollution_alert":   # an alert of the point's county: inside covers the role, outside not
+        return {"alert_id": w.pollution_alert(_point_region(ctx))}
+    if spec.target == "past_alert":   # the same, running at the body's time (a level changes only while it runs)
+        return {"alert_id": w.pollution_alert(_point_region(ctx), past=True)}
     if spec.target == "subscription":
         owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
         return {"sub_id": w.subscription(owner)}
@@ -452,7 +495,8 @@ def _samples(world: World) -> dict[str, list]:
             "mark_id": [mark_a, mark_b], "evidence_id": [world.evidence(mark_a)],
             "slug": ["points", "enterprises", "users"], "key": [a, world.users["admin"]],
             "sub_id": [world.subscription(world.users["county_a"])],
-            "file_id": [1, 2]}  # Vietnamese station files: this world has none, so any id is unknown
+            "file_id": [1, 2],  # Vietnamese station files: this world has none, so any id is unknown
+            "alert_id": [world.pollution_alert(COUNTY_A), world.pollution_alert(COUNTY_B)]}
 
 
 def test_no_anonymous_answer_discloses_alarms_or_unpublished_data(world, tmp_path):

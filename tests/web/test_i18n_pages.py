@@ -32,6 +32,7 @@ from ecosentry.subsystems.monitoring.detect.model import Finding  # noqa: E402
 from ecosentry.subsystems.monitoring.pipeline.detection import DetectionJob  # noqa: E402
 from ecosentry.subsystems.monitoring.rules.cn.marks import hour_mark_effect  # noqa: E402
 from ecosentry.subsystems.monitoring.store import marks as mark_store  # noqa: E402
+from ecosentry.store import pollution_alerts as alert_store  # noqa: E402
 from ecosentry.store import schema as s  # noqa: E402
 from ecosentry.store.registry import load_point_directory  # noqa: E402
 
@@ -220,12 +221,23 @@ def seed(w) -> None:
 
     asyncio.run(raise_all())
     assert stats["raised"] >= 6, stats
+    # heavy-pollution alerts: the city's yellow alert upgraded to orange (an episode of two alerts, a history),
+    # county B's red one, a scheduled one; the banner shows on every page
+    city = alert_store.issue(w.engine, region_code="320500", level="yellow", starts_at=now - timedelta(hours=20),
+                             ends_at=now + timedelta(days=2), issued_by="苏州市重污染天气应急指挥部",
+                             document="苏重应急〔2026〕7号", actor="city")
+    alert_store.change_level(w.engine, city, level="orange", at=now - timedelta(hours=2), actor="city")
+    alert_store.issue(w.engine, region_code="320507", level="red", starts_at=now - timedelta(hours=1),
+                      issued_by="相城区应急指挥部", actor="county_b")
+    alert_store.issue(w.engine, region_code="320506", level="yellow", starts_at=now + timedelta(days=4),
+                      issued_by="吴中区应急指挥部", actor="county_a")
 
 
 def crawl(client, lang: str) -> dict[str, list[str]]:
     """English fragments and UTC stamps per page reached from the navigation, for the logged-in client."""
     found: dict[str, list[str]] = {}
-    queue = ["/", "/dashboard", "/alarms?state=all", "/marks", "/reports", "/map", "/audit", "/admin", "/public"]
+    queue = ["/", "/dashboard", "/alarms?state=all", "/marks", "/reports", "/map", "/audit", "/admin", "/public",
+             "/alerts"]
     seen: set[str] = set()
     shapes: dict[str, int] = defaultdict(int)
     while queue:

@@ -98,6 +98,10 @@ def audit_clause(principal: Principal) -> ColumnElement[bool]:
         and_(a.c.entity == "enterprise",
              a.c.entity_id.in_(select(cast(s.enterprises.c.id, String))
                                .where(principal.enterprise_clause(s.enterprises.c.id)))),
+        # heavy-pollution alerts issued for a region of the regulator's subtree
+        and_(a.c.entity == "pollution_alert",
+             a.c.entity_id.in_(select(cast(s.pollution_alerts.c.id, String))
+                               .where(principal.region_clause(s.pollution_alerts.c.region_code)))),
     )
     return or_(a.c.actor == principal.username, about)
 

@@ -52,6 +52,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "limits.edit": frozenset({"admin", "regulator"}),
     "apikeys.manage": frozenset({"admin", "regulator", "enterprise", "om", "park"}),
+    # heavy-pollution weather alerts: everyone sees those covering them (ecosentry.auth.alert_scope); a
+    # regulator issues, corrects, changes the level of and lifts those of its own region subtree
+    "alerts.read": frozenset(ROLES),
+    "alerts.issue": frozenset({"admin", "regulator"}),
 }
 
 

@@ -8,6 +8,8 @@ extracted by Babel (``babel.cfg``). Every page gets:
 * ``fmt``: a :class:`~ecosentry.web.i18n.Formatter` (dates, numbers, percentages in the language);
 * ``principal``: who is looking (``principal.role``, ``principal.may("...")``), for the navigation;
 * ``menu``: the navigation, the core's entries and every installed subsystem's;
+* ``alert_banner``: the heavy-pollution alerts in force that cover the reader, as sentences
+  (:mod:`ecosentry.web.alert_banner`; ``base.html`` shows them above every page);
 * whatever the installed subsystems' ``page_context`` functions add (the monitoring subsystem:
   ``reason_text(reason)``, a stored hour/period reason said in the language).
 
@@ -27,6 +29,7 @@ from ecosentry.auth.deps import current_principal
 from ecosentry.contracts.subsystem import MenuEntry
 from ecosentry.installed import each, menu_entries, template_dirs
 from ecosentry.said import N_
+from ecosentry.web.alert_banner import banner_lines
 from ecosentry.web.i18n import LOCALES, Formatter, negotiate, translations
 
 __all__ = ["templates", "render", "page_context"]
@@ -38,6 +41,7 @@ templates = Jinja2Templates(directory=[HERE / "templates", *template_dirs()])
 CORE_MENU = (
     MenuEntry("/map", N_("Map"), group="main", order=20),
     MenuEntry("/alarms", N_("Alarms"), group="main", permission="alarms.read", order=40),
+    MenuEntry("/alerts", N_("Pollution alerts"), permission="alerts.read", order=10),
     MenuEntry("/audit", N_("Audit"), permission="audit.read", order=20),
     MenuEntry("/admin", N_("Registry"), permission="registry.edit", order=30),
     MenuEntry("/docs", "API", order=90, public=True),
@@ -83,8 +87,10 @@ def page_context(request: Request) -> dict[str, Any]:
     tz = getattr(st, "default_tz", "Asia/Shanghai") if st is not None else "Asia/Shanghai"
     lang = negotiate(request, principal.locale, default)
     tr = translations(lang)
+    fmt = Formatter(lang, tz)
     return {"_": tr.gettext, "ngettext": tr.ngettext, "lang": lang, "LOCALES": LOCALES,
-            "fmt": Formatter(lang, tz), "principal": principal, "menu": navigation(principal, deployment_country(st)),
+            "fmt": fmt, "principal": principal, "menu": navigation(principal, deployment_country(st)),
+            "alert_banner": banner_lines(request, principal, tr.gettext, fmt),
             **{k: v for _, contribute in each("page_context") for k, v in contribute(request, tr).items()}}
 
 

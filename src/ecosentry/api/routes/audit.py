@@ -12,6 +12,7 @@ scope, plus every row of their own actions (``actor`` = their user name):
 ``alarm``              the alarm is in scope (its point, else enterprise, else region)
 ``point``              the point is in scope
 ``enterprise``         the enterprise is in scope (it has points in scope)
+``pollution_alert``    the alert was issued for a region of the regulator's subtree
 =====================  ===============================================================
 
 Rows about anything else (users, API keys, subscriptions, other regions' logins) are shown only when the
