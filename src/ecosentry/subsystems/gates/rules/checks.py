@@ -24,7 +24,7 @@ from ecosentry.said import N_
 from ecosentry.subsystems.gates.rules.decision import LEVEL_LABELS, GradeRules, Vehicle, least_rank
 from ecosentry.subsystems.gates.rules.findings import Finding, local_time
 from ecosentry.subsystems.gates.rules.ledger import (
-    LedgerRows, Passages, dedupe_repeats, group_codes, local_days, pair, utc)
+    LedgerRows, Passages, dedupe_repeats, group_codes, index_by, local_days, pair, utc)
 from ecosentry.subsystems.gates.rules.plate import plate_problem
 from ecosentry.subsystems.gates.rules.stages import (
     NEW_ENERGY_FUELS, NEW_ENERGY_RANK, UNKNOWN_RANK, is_new_energy, stage_label, stage_rank)
@@ -294,15 +294,18 @@ def match(ds: Dataset, settings: CheckSettings) -> Matches:
     p2l = _nearest(pk, p.t, lk, lg.t, settings.match_tolerance_s)
     l2p = _nearest(lk, lg.t, pk, p.t, settings.match_tolerance_s)
     # compare only where both sources cover the enterprise: from the later first time to the earlier last time
-    for ent in np.unique(both.astype(str)) if len(both) else ():
-        pm, lm = p.enterprise == ent, lg.enterprise == ent
-        if not pm.any() or not lm.any():
-            p2l[pm], l2p[lm] = -2, -2
+    p_by, l_by = index_by(p.enterprise), index_by(lg.enterprise)
+    empty = np.zeros(0, dtype=np.int64)
+    for ent in set(p_by) | set(l_by):
+        pi, li = p_by.get(ent, empty), l_by.get(ent, empty)
+        if not len(pi) or not len(li):
+            p2l[pi], l2p[li] = -2, -2
             continue
-        lo = max(int(p.t[pm].min()), int(lg.t[lm].min())) - settings.match_tolerance_s
-        hi = min(int(p.t[pm].max()), int(lg.t[lm].max())) + settings.match_tolerance_s
-        p2l[pm & ((p.t < lo) | (p.t > hi)) & (p2l < 0)] = -2
-        l2p[lm & ((lg.t < lo) | (lg.t > hi)) & (l2p < 0)] = -2
+        lo = max(int(p.t[pi].min()), int(lg.t[li].min())) - settings.match_tolerance_s
+        hi = min(int(p.t[pi].max()), int(lg.t[li].max())) + settings.match_tolerance_s
+        out_p = pi[((p.t[pi] < lo) | (p.t[pi] > hi)) & (p2l[pi] < 0)]
+        out_l = li[((lg.t[li] < lo) | (lg.t[li] > hi)) & (l2p[li] < 0)]
+        p2l[out_p], l2p[out_l] = -2, -2
     p2l[(p.plate == "") & (p2l < 0)] = -2  # unread plates are VEH-PLATE-UNREAD, not ledger gaps
     return Matches(p2l, l2p)
 
@@ -409,23 +412,25 @@ def inspection(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings)
     st, p, lg, out = settings.inspection, ds.passages, ds.ledger, []
     rng = np.random.default_rng(st.seed)
     p_days, l_days = local_days(p.t, zone), local_days(lg.t, zone)
+    p_by, l_by = index_by(p.enterprise), index_by(lg.enterprise)
+    empty = np.zeros(0, dtype=np.int64)
     for ent_id in sorted(ds.enterprises):
+        pi, li = p_by.get(ent_id, empty), l_by.get(ent_id, empty)
         alerts = [a for a in ds.alerts if a.enterprise == ent_id]
         a_days = set()
         for a in alerts:
             a_days.update(range(int(local_days(np.array([a.start]), zone)[0]),
                                 int(local_days(np.array([a.end - 1]), zone)[0]) + 1))
         days = np.array(sorted(a_days), dtype=np.int64)
-        pm = (p.enterprise == ent_id) & np.isin(p_days, days) & (m.passage_to_ledger != -2)
-        cand = np.flatnonzero(pm)
+        cand = pi[np.isin(p_days[pi], days) & (m.passage_to_ledger[pi] != -2)]
         if len(cand):
             k = int(rng.integers(st.windows_min, st.windows_max + 1))
             for c in rng.choice(cand, size=min(k, len(cand)), replace=False):
                 minutes = int(rng.integers(st.window_minutes_min, st.window_minutes_max + 1))
                 t0 = int(p.t[c]) - int(rng.integers(0, 60))
                 t1 = t0 + 60 * minutes
-                inside = np.flatnonzero((p.enterprise == ent_id) & (p.t >= t0) & (p.t < t1) & (p.plate != ""))
-                linside = np.flatnonzero((lg.enterprise == ent_id) & (lg.t >= t0) & (lg.t < t1))
+                inside = pi[(p.t[pi] >= t0) & (p.t[pi] < t1) & (p.plate[pi] != "")]
+                linside = li[(lg.t[li] >= t0) & (lg.t[li] < t1)]
                 missing = [i for i in inside if m.passage_to_ledger[i] == -1]
                 extra = [i for i in linside if m.ledger_to_passage[i] == -1]
                 if missing or extra:
@@ -439,10 +444,9 @@ def inspection(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings)
                          "seen": sorted({p.plate[i] for i in inside}),
                          "not_in_ledger": sorted({p.plate[i] for i in missing}),
                          "ledger_without_vehicle": sorted({lg.plate[i] for i in extra}), "seed": st.seed}))
-        lm = lg.enterprise == ent_id
-        pool = np.flatnonzero(lm & np.isin(l_days, days)) if len(days) else np.zeros(0, dtype=np.int64)
+        pool = li[np.isin(l_days[li], days)] if len(days) else empty
         if not len(pool):
-            pool = np.flatnonzero(lm)
+            pool = li
         if not len(pool):
             continue
         k = int(rng.integers(st.ledger_rows_min, st.ledger_rows_max + 1))

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-__all__ = ["Passages", "LedgerRows", "Pairing", "pair", "group_codes", "local_days", "dedupe_repeats", "utc"]
+__all__ = ["Passages", "LedgerRows", "Pairing", "pair", "group_codes", "local_days", "dedupe_repeats", "utc", "index_by"]
 
 
 def utc(t: int | np.integer) -> datetime:
@@ -105,6 +105,16 @@ def group_codes(*columns: np.ndarray) -> np.ndarray:
         code = code * (int(inv.max()) + 1) + inv
     _, code = np.unique(code, return_inverse=True)
     return code.astype(np.int64)
+
+
+def index_by(values: np.ndarray) -> dict[str, np.ndarray]:
+    """The indices of each distinct value, in order (one sort instead of one comparison per value)."""
+    if not len(values):
+        return {}
+    uniq, inv = np.unique(values.astype(str), return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+    return {str(u): order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniq)}
 
 
 def local_days(t: np.ndarray, zone: ZoneInfo) -> np.ndarray:
