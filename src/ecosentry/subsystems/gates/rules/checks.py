@@ -451,11 +451,12 @@ def inspection(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings)
             continue
         k = int(rng.integers(st.ledger_rows_min, st.ledger_rows_max + 1))
         sample = np.sort(rng.choice(pool, size=min(k, len(pool)), replace=False))
-        bad = {}
+        bad = []
         for i in sample:
             missing, reg_stage = _row_problems(lg, int(i), ds.register)
             if missing or reg_stage is not None:
-                bad[int(lg.line[i])] = missing + ([f"stage {lg.stage[i]}, register {reg_stage}"] if reg_stage else [])
+                bad.append({"line": int(lg.line[i]), "plate": lg.plate[i], "problems": missing + (
+                    [f"stage {lg.stage[i]}, register {reg_stage}"] if reg_stage else [])})
         if bad:
             tt = lg.t[sample]
             out.append(_finding("VEH-INSPECT-LEDGER", ent_id, "", int(tt.min()), int(tt.max()), zone,
