@@ -9,7 +9,7 @@ a day; every passage has its ledger row (at the weighbridge, up to 2 minutes off
 the camera within seconds (one passage, not two vehicles).
 
 Violations (:data:`VIOLATIONS`, each with the code it must raise and the codes also true of it):
-``alert_stage`` a truck below the grade's stage during the alert; ``share`` a month where 国四 trucks make 40 %
+``alert_stage`` a truck below the grade's stage during the alert; ``share`` a month where 国四 trucks make half
 of a B enterprise's entries; ``no_ledger`` a passage without its ledger row; ``ledger_only`` a ledger row without
 a vehicle; ``side_exit`` a truck that came in by an unwatched gate; ``tailgate`` a truck 2 s behind another;
 ``unread`` a plate read at confidence 0.5; ``vin_multi`` a ledger row carrying another truck's VIN; ``small_volume``
@@ -38,7 +38,7 @@ START = datetime(2026, 1, 5, tzinfo=ZONE)
 #: violation → (the code it must raise, codes also true of it)
 VIOLATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "alert_stage": ("VEH-ALERT-STAGE", ("VEH-SHARE-ALERT", "VEH-SHARE-MONTH")),
-    "share": ("VEH-SHARE-MONTH", ()),
+    "share": ("VEH-SHARE-MONTH", ("VEH-SHARE-ALERT",)),
     "no_ledger": ("VEH-PASSAGE-NO-LEDGER", ("VEH-INSPECT-VIDEO",)),
     "ledger_only": ("VEH-LEDGER-NO-PASSAGE", ("VEH-INSPECT-VIDEO",)),
     "side_exit": ("VEH-EXIT-WITHOUT-ENTRY", ()),
@@ -178,8 +178,7 @@ def simulate_enterprise(seed: int, ent_no: int, *, days: int = 14, grade: str = 
             if least is None:
                 continue
             k += 1
-            allow4 = least <= 4 and (k % 10 == 0 or (share_violation and k % 10 < 4 and least_over(
-                t_in - 86400, t_in + 86400) == 0))
+            allow4 = least <= 4 and (k % 10 == 0 or (share_violation and k % 10 < 6))
             ranks = [r for r in (by_rank if allow4 else {}) if r == 4] or [r for r in by_rank if r >= max(least, 5)]
             if grade in ("A", "leading"):
                 ranks = [r for r in by_rank if r >= 6]

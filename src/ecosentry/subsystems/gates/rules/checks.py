@@ -580,7 +580,8 @@ def vin_plates(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------- small volume
 @rule(code="VEH-SMALL-VOLUME", severity="warning",
       summary="More than 10 vehicle entries in a day at an enterprise that claimed the small-volume exemption.",
-      source="issue 16 item 5; 2020 mobile-source guide (exemption below 10 vehicles a day) [R]", tag="R")
+      source=f"issue 16 item 5; {_SRC} §3.4 ledger checks 3–4 (daily vehicles); the 2020 mobile-source guide's "
+             "exemption below 10 vehicles a day [R]", tag="R")
 def small_volume(ds: Dataset, zone: ZoneInfo, settings: CheckSettings) -> list[Finding]:
     p, out = ds.passages, []
     exempt = [e.id for e in ds.enterprises.values() if e.small_volume_exempt]
