@@ -55,3 +55,10 @@ def test_grade_rules_are_settings():
     assert decide(V5.plate, V5, "B-", "orange", rules).allowed is True  # B- kept its default
     assert parse_grade("引领性") == "leading" and parse_grade("b-") == "B-" and parse_grade("E") is None
     assert parse_level("橙色") == "orange" and parse_level("purple") is None
+
+
+def test_a_partial_grade_keeps_its_other_defaults():
+    rules = GradeRules.model_validate({"B": {"share_min": "0.7"}, "B-": {"min_stage": {"orange": "6"}}})
+    assert rules.of("B").share_min == 0.7 and rules.of("B").min_stage["orange"] == "5"
+    assert rules.of("B-").min_stage == {"blue": "4", "yellow": "4", "orange": "6", "red": "5"}
+    assert rules.of("B-").share_min == 0.8 and rules.of("A") == GradeRules().of("A")

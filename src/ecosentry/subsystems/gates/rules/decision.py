@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ecosentry.contracts.catalogue import rule
 from ecosentry.said import N_
@@ -78,6 +78,22 @@ class GradeRules(BaseModel):
     D: GradeRule = _rule("none", "none", "none", "none")
 
     model_config = {"populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_the_defaults(cls, data):
+        """A partial grade (``ECOSENTRY_GATES__GRADES__B__SHARE_MIN=0.7``, one level of ``min_stage``) changes only
+        what it names; the rest keeps the grade's default."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, f in cls.model_fields.items():
+            for key in {name, f.alias or name} & set(out):
+                if isinstance(out[key], dict):
+                    base = f.default.model_dump()
+                    given = out[key]
+                    out[key] = base | given | {"min_stage": base["min_stage"] | dict(given.get("min_stage") or {})}
+        return out
 
     def of(self, grade: str) -> GradeRule:
         return self.B_minus if grade == "B-" else getattr(self, grade)
