@@ -188,7 +188,7 @@ def simulate_enterprise(seed: int, ent_no: int, *, days: int = 14, grade: str = 
     sim.passages.sort(key=lambda p: p[2])
     # ---- violations, placed on day 3 (inside the alert) or day 7 (outside), 10:00–16:00, at their own times
     mid_alert = int((START + timedelta(days=3, hours=11)).timestamp())
-    outside = int((START + timedelta(days=6, hours=11)).timestamp())
+    quiet = [d for d in range(days - 1, -1, -1) if d not in (2, 3, 4)] or [0]  # days without the alert
     low = by_rank[3][0]
     four = four_reserve
     good = reserve
@@ -199,7 +199,9 @@ def simulate_enterprise(seed: int, ent_no: int, *, days: int = 14, grade: str = 
                                      datetime.fromtimestamp(t1, ZONE)))
 
     for j, name in enumerate(violations):
-        slot = outside + 1800 * j
+        # a quiet day each while there are enough: an exempt enterprise's volume stays its own violation
+        slot = int((START + timedelta(days=quiet[j % len(quiet)], hours=12, seconds=1800 * (j // len(quiet)))
+                    ).timestamp())
         if name == "alert_stage":
             t_in, t_out = trip(low, mid_alert + 1800 * j, 1800)
             inject(name, low, t_in, t_out)
@@ -213,7 +215,8 @@ def simulate_enterprise(seed: int, ent_no: int, *, days: int = 14, grade: str = 
         elif name == "ledger_only":
             sim.ledger.append((ent_id, slot, True, good[j], register[good[j]].vin, "6", "diesel", "coal", 30.0))
             inject(name, good[j], slot, slot)
-        elif name == "side_exit":
+        elif name == "side_exit":  # an earlier honest trip first: its exit is the one before the lonely exit
+            trip(good[j], int((START + timedelta(hours=6, minutes=j)).timestamp()), 600)
             t_in, t_out = trip(good[j], slot, 1800)
             sim.passages = [p for p in sim.passages if not (p[4] == good[j] and p[3] and abs(p[2] - t_in) <= 10)]
             sim.ledger = [r for r in sim.ledger if not (r[3] == good[j] and r[2] and abs(r[1] - t_in) <= 200)]

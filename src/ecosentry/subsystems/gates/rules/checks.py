@@ -139,14 +139,17 @@ def passage_ranks(plates: np.ndarray, register: dict[str, Vehicle]
 def alert_stage(ds: Dataset, ranks: np.ndarray, codes: np.ndarray, rules: GradeRules, zone: ZoneInfo
                 ) -> list[Finding]:
     p, out = ds.passages, []
+    by_ent = index_by(p.enterprise)
     for a in ds.alerts:
         ent = ds.enterprises.get(a.enterprise)
-        if ent is None:
+        mine = by_ent.get(a.enterprise)
+        if ent is None or mine is None:
             continue
         least = least_rank(rules.of(ent.grade).min_stage.get(a.level, "none"))
-        inside = (p.enterprise == a.enterprise) & (p.t >= a.start) & (p.t < a.end) & (p.plate != "")
-        bad = inside & (ranks >= 0) & ((ranks < least) if least is not None else True)
-        idx = np.flatnonzero(bad)
+        r = ranks[mine]
+        bad = (p.t[mine] >= a.start) & (p.t[mine] < a.end) & (p.plate[mine] != "") & (r >= 0) & (
+            (r < least) if least is not None else True)
+        idx = mine[bad]
         by_plate: dict[str, list[int]] = defaultdict(list)
         for i in idx:
             by_plate[p.plate[i]].append(int(i))
@@ -211,12 +214,15 @@ def stage_shares(ds: Dataset, ranks: np.ndarray, codes: np.ndarray, fuels: np.nd
     stage is no 国五) against the grade's share requirement."""
     p, out = ds.passages, []
     entries = _first_reads(p, settings) & p.inbound & (p.plate != "")
+    by_ent = index_by(p.enterprise)
     for a in ds.alerts:
         ent = ds.enterprises.get(a.enterprise)
         gr = rules.of(ent.grade) if ent else None
-        if gr is None or gr.share_stage is None or gr.share_min is None:
+        if gr is None or gr.share_stage is None or gr.share_min is None or a.enterprise not in by_ent:
             continue
-        sel = entries & (p.enterprise == a.enterprise) & (p.t >= a.start) & (p.t < a.end)
+        mine = by_ent[a.enterprise]
+        sel = np.zeros(len(p), bool)
+        sel[mine[entries[mine] & (p.t[mine] >= a.start) & (p.t[mine] < a.end)]] = True
         f = _share_finding("VEH-SHARE-ALERT", a.enterprise, gr, sel, ranks, codes, fuels, p.t, zone,
                            {"level": LEVEL_LABELS[a.level], "time": _when(a.start, zone)},
                            {"alert": [utc(a.start).astimezone(zone).isoformat(),
@@ -229,11 +235,13 @@ def stage_shares(ds: Dataset, ranks: np.ndarray, codes: np.ndarray, fuels: np.nd
     months = (days.astype("datetime64[D]").astype("datetime64[M]")).astype(str)
     for ent_id, ent in sorted(ds.enterprises.items()):
         gr = rules.of(ent.grade)
-        if gr.share_stage is None or gr.share_min is None:
+        if gr.share_stage is None or gr.share_min is None or ent_id not in by_ent:
             continue
-        mine = entries & (p.enterprise == ent_id)
+        mine = by_ent[ent_id][entries[by_ent[ent_id]]]
         for month in np.unique(months[mine]):
-            f = _share_finding("VEH-SHARE-MONTH", ent_id, gr, mine & (months == month), ranks, codes, fuels, p.t,
+            sel = np.zeros(len(p), bool)
+            sel[mine[months[mine] == month]] = True
+            f = _share_finding("VEH-SHARE-MONTH", ent_id, gr, sel, ranks, codes, fuels, p.t,
                                zone, {"month": str(month)}, {"month": str(month)}, settings)
             if f:
                 out.append(f)
@@ -514,9 +522,11 @@ def tailgating(ds: Dataset, zone: ZoneInfo, settings: CheckSettings) -> list[Fin
     p, out = ds.passages, []
     if not len(p):
         return out
-    key = group_codes(p.enterprise, p.gate, p.inbound)
-    order = np.lexsort((p.t, key))
-    k, t, plate = key[order], p.t[order], p.plate[order]
+    first = np.flatnonzero(_first_reads(p, settings))  # a repeated read of one truck is not a second vehicle
+    key = group_codes(p.enterprise[first], p.gate[first], p.inbound[first])
+    local = np.lexsort((p.t[first], key))
+    order, k = first[local], key[local]
+    t, plate = p.t[order], p.plate[order]
     close = np.zeros(len(order), bool)
     close[1:] = (k[1:] == k[:-1]) & (t[1:] - t[:-1] < settings.tailgate_seconds) & (
         (plate[1:] != plate[:-1]) | (plate[1:] == ""))

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-__all__ = ["Passages", "LedgerRows", "Pairing", "pair", "group_codes", "local_days", "dedupe_repeats", "utc", "index_by"]
+__all__ = ["Passages", "LedgerRows", "Pairing", "pair", "group_codes", "factorize", "local_days", "dedupe_repeats", "utc", "index_by"]
 
 
 def utc(t: int | np.integer) -> datetime:
@@ -95,26 +95,35 @@ class LedgerRows:
                    _obj(cols[4]), _obj(cols[5]), _obj(cols[6]), _obj(cols[7]), np.asarray(cols[8], dtype=float))
 
 
+def factorize(values: np.ndarray) -> np.ndarray:
+    """One integer per distinct value, in order of first appearance (a hash look-up per element: plates and names
+    are short strings, and sorting them as numpy unicode costs far more)."""
+    if values.dtype != object:
+        return np.unique(values, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    seen: dict = {}
+    return np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
+
+
 def group_codes(*columns: np.ndarray) -> np.ndarray:
     """One integer per distinct combination of the columns' values (equal rows, equal codes)."""
     if not len(columns[0]):
         return np.zeros(0, dtype=np.int64)
     code = np.zeros(len(columns[0]), dtype=np.int64)
     for col in columns:
-        _, inv = np.unique(col.astype(str) if col.dtype == object else col, return_inverse=True)
+        inv = factorize(col)
         code = code * (int(inv.max()) + 1) + inv
-    _, code = np.unique(code, return_inverse=True)
-    return code.astype(np.int64)
+    return np.unique(code, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
 def index_by(values: np.ndarray) -> dict[str, np.ndarray]:
     """The indices of each distinct value, in order (one sort instead of one comparison per value)."""
     if not len(values):
         return {}
-    uniq, inv = np.unique(values.astype(str), return_inverse=True)
+    inv = factorize(values)
     order = np.argsort(inv, kind="stable")
-    bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
-    return {str(u): order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniq)}
+    bounds = np.searchsorted(inv[order], np.arange(int(inv.max()) + 2))
+    firsts = values[order[bounds[:-1]]]
+    return {str(v): order[bounds[i]:bounds[i + 1]] for i, v in enumerate(firsts)}
 
 
 def local_days(t: np.ndarray, zone: ZoneInfo) -> np.ndarray:
