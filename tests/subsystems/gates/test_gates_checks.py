@@ -240,6 +240,7 @@ def test_unknown_vehicles_and_invalid_registers():
     got = codes(dataset(p, lg, register=register))
     assert got["VEH-UNKNOWN-VEHICLE"][0].plate == "蒙K99999"
     assert got["VEH-VIN-INVALID"][0].plate == "京A12345" and got["VEH-PLATE-FORMAT"][0].plate == "京A12345"
+    assert got["VEH-VIN-INVALID"][0].start == datetime.fromtimestamp(T0, ZONE)  # a register has no time: the data's
 
 
 def test_local_days_follow_the_zone():

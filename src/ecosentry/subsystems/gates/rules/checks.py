@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -99,6 +98,12 @@ class Dataset:
 def _finding(code, ent, plate, t0, t1, zone, msgid, params, evidence) -> Finding:
     start, end = utc(t0).astimezone(zone), utc(t1).astimezone(zone)
     return Finding(code, ent, plate, start, end, end, msgid, params, evidence)
+
+
+def _data_start(ds: Dataset) -> int:
+    """The first time of the data: the time of findings about the registers, which have none of their own."""
+    times = [int(a.min()) for a in (ds.passages.t, ds.ledger.t) if len(a)]
+    return min(times) if times else 0
 
 
 def _when(t: int, zone: ZoneInfo) -> str:
@@ -577,7 +582,7 @@ def vin_plates(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
             continue
         times = [x[2] for rows in plates.values() for x in rows if x[2] is not None]
         ents = sorted({x[1] for rows in plates.values() for x in rows if x[1]})
-        t0, t1 = (min(times), max(times)) if times else (0, 0)
+        t0, t1 = (min(times), max(times)) if times else (_data_start(ds),) * 2
         names = sorted(plates)
         out.append(_finding("VEH-VIN-MULTI-PLATE", ents[0] if ents else "", names[0], t0, t1, zone,
                             N_("VIN %(vin)s appears under %(count)s plates: %(plates)s."),
@@ -641,7 +646,7 @@ def unknown_vehicles(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
 
 def register_validity(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
     out = []
-    epoch = datetime(1970, 1, 1).astimezone(zone)
+    epoch = utc(_data_start(ds)).astimezone(zone)
     for v in ds.register.values():
         if v.vin and (why := vin_problem(v.vin)):
             out.append(Finding("VEH-VIN-INVALID", "", v.plate, epoch, epoch, epoch,
