@@ -114,3 +114,11 @@ def test_ecosentry_bench_gate_command():
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert got["enterprises"] == 9 and got["passages_per_s"] > 0 and got["codes"]
+
+
+def test_the_direction_is_said_in_the_readers_language():
+    sim = simulate_enterprise(4, 5, days=7, grade="A", violations=("no_ledger",))
+    [f] = [f for f in check_dataset(sim.dataset()) if f.code == "VEH-PASSAGE-NO-LEDGER"]
+    with open(PACKAGE / "locale" / "zh" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalog = read_po(fh)
+    assert "（进）" in f.say(lambda m: catalog.get(m).string) and "(in)" in f.explanation

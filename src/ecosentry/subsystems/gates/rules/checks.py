@@ -100,6 +100,10 @@ def _finding(code, ent, plate, t0, t1, zone, msgid, params, evidence) -> Finding
     return Finding(code, ent, plate, start, end, end, msgid, params, evidence)
 
 
+#: The direction as a sentence says it (translated with the sentence, :data:`.findings.TRANSLATED_PARAMS`).
+DIRECTION = {True: N_("in"), False: N_("out")}
+
+
 def _data_start(ds: Dataset) -> int:
     """The first time of the data: the time of findings about the registers, which have none of their own."""
     times = [int(a.min()) for a in (ds.passages.t, ds.ledger.t) if len(a)]
@@ -330,16 +334,16 @@ def reconcile(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings) 
         out.append(_finding("VEH-PASSAGE-NO-LEDGER", p.enterprise[i], p.plate[i], t, t, zone,
                             N_("%(plate)s passed gate %(gate)s (%(direction)s) at %(time)s; the ledger has no row "
                                "for it."),
-                            {"plate": p.plate[i], "gate": p.gate[i], "direction": "in" if p.inbound[i] else "out",
+                            {"plate": p.plate[i], "gate": p.gate[i], "direction": DIRECTION[bool(p.inbound[i])],
                              "time": _when(t, zone)},
                             {"gate": p.gate[i], "direction": "in" if p.inbound[i] else "out",
-                             "confidence": None if np.isnan(p.confidence[i]) else float(p.confidence[i]),
+                             "confidence": None if np.isnan(p.confidence[i]) else round(float(p.confidence[i]), 3),
                              "line": int(p.line[i]), "tolerance_s": settings.match_tolerance_s}))
     for i in np.flatnonzero(m.ledger_to_passage == -1):
         t = int(lg.t[i])
         out.append(_finding("VEH-LEDGER-NO-PASSAGE", lg.enterprise[i], lg.plate[i], t, t, zone,
                             N_("The ledger row of %(plate)s (%(direction)s) at %(time)s has no camera passage."),
-                            {"plate": lg.plate[i], "direction": "in" if lg.inbound[i] else "out",
+                            {"plate": lg.plate[i], "direction": DIRECTION[bool(lg.inbound[i])],
                              "time": _when(t, zone)},
                             {"direction": "in" if lg.inbound[i] else "out", "line": int(lg.line[i]),
                              "tolerance_s": settings.match_tolerance_s}))

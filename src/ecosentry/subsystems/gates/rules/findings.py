@@ -19,7 +19,7 @@ from ecosentry.contracts.catalogue import get
 __all__ = ["Finding", "local_time", "TRANSLATED_PARAMS"]
 
 #: Parameters whose values are words of the catalogue (a level, a stage label), translated with the sentence.
-TRANSLATED_PARAMS = ("level", "stage", "required", "ledger_stage")
+TRANSLATED_PARAMS = ("level", "stage", "required", "ledger_stage", "direction")
 
 
 def local_time(t: datetime) -> str:
@@ -28,7 +28,9 @@ def local_time(t: datetime) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding; ``end`` is the last passage it covers (or the end of its period)."""
+    """One finding; ``end`` is the last passage it covers (or the end of its period). ``detected_at`` is ``end``
+    in this slice (the checks see a whole period at once); the live checks of the next slice set the minute the
+    alarm is raised."""
 
     code: str
     enterprise: str
