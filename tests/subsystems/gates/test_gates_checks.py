@@ -78,6 +78,13 @@ def test_the_same_truck_is_allowed_in_a_yellow_alert_and_outside_alerts():
                                                                                   T0 + 10 * H)]))
 
 
+def test_a_truck_the_register_lacks_takes_its_stage_from_the_ledger():
+    p, lg = trips("E1", ("蒙K00004", T0 + 4 * H, 1800))
+    lg = [(*r[:5], "4", *r[6:]) for r in lg]  # the guard wrote 国四 in the ledger
+    got = codes(dataset(p, lg, alerts=[Alert("E1", "red", T0, T0 + 10 * H)]))
+    assert got["VEH-ALERT-STAGE"][0].plate == "蒙K00004" and "VEH-UNKNOWN-VEHICLE" in got
+
+
 def test_no_truck_may_pass_a_d_enterprise_in_an_alert():
     p, lg = trips("E1", ("冀A00006", T0, H))
     got = codes(dataset(p, lg, grade="D", alerts=[Alert("E1", "yellow", T0 - H, T0 + 2 * H)]))

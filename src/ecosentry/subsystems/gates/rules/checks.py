@@ -671,10 +671,29 @@ FINDING_CODES = ("VEH-ALERT-STAGE", "VEH-SHARE-ALERT", "VEH-SHARE-MONTH", "VEH-P
                  "VEH-VIN-INVALID", "VEH-PLATE-FORMAT")
 
 
+def ledger_stages(ds: Dataset, m: Matches, ranks: np.ndarray, codes: np.ndarray, fuels: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A passage whose plate the register does not know takes the stage and fuel of its matched ledger row (the
+    guard completed it there, §3.3): the register first, the ledger second."""
+    lg = ds.ledger
+    fill = np.flatnonzero((ranks < 0) & (m.passage_to_ledger >= 0))
+    if not len(fill):
+        return ranks, codes, fuels
+    ranks, codes, fuels = ranks.copy(), codes.copy(), fuels.copy()
+    rows = m.passage_to_ledger[fill]
+    for i, j in zip(fill, rows):  # only the unknown plates' passages: the guard's few completions
+        ne = is_new_energy(lg.stage[j] or None, lg.fuel[j] or None)
+        ranks[i] = NEW_ENERGY_RANK if ne else stage_rank(lg.stage[j] or None)
+        codes[i] = "d" if ne else lg.stage[j]
+        fuels[i] = lg.fuel[j]
+    return ranks, codes, fuels
+
+
 def run_checks(ds: Dataset, rules: GradeRules, zone: ZoneInfo, settings: CheckSettings) -> list[Finding]:
     """Every check over the dataset, findings sorted by enterprise, start and code."""
     ranks, codes, fuels = passage_ranks(ds.passages.plate, ds.register)
     m = match(ds, settings)
+    ranks, codes, fuels = ledger_stages(ds, m, ranks, codes, fuels)
     out = (alert_stage(ds, ranks, codes, rules, zone) + stage_shares(ds, ranks, codes, fuels, rules, zone, settings)
            + reconcile(ds, m, zone, settings) + ledger_rows(ds, zone) + inspection(ds, m, zone, settings)
            + side_gates(ds, zone, settings) + tailgating(ds, zone, settings) + vin_plates(ds, zone)
