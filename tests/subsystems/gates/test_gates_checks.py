@@ -255,3 +255,21 @@ def test_local_days_follow_the_zone():
                   int(datetime(2026, 1, 6, 0, 1, tzinfo=ZONE).timestamp())])
     d = local_days(t, ZONE)
     assert d[1] - d[0] == 1 and str(np.datetime64(int(d[0]), "D")) == "2026-01-05"
+
+
+def test_daily_indicators_and_the_alert_day_ratio():
+    from ecosentry.subsystems.gates.rules.checks import passage_ranks
+    from ecosentry.subsystems.gates.rules.indicators import alert_day_ratio, daily_indicators
+
+    day1 = [(pl, T0 + i * 1200, 600) for i, pl in enumerate(["冀A00004", "冀A00006", "冀A00005", "冀A10006"])]
+    day2 = [("冀A00004", T0 + 24 * H, 600), ("冀A00006", T0 + 25 * H, 600)]
+    p, lg = trips("E1", *day1, *day2)
+    p.append(("E1", "G1", T0 + 3, True, "冀A00004", "yellow", 0.9))  # a repeated read is not an entry
+    ds = dataset(p, lg, alerts=[Alert("E1", "orange", T0 + 23 * H, T0 + 30 * H)])
+    ranks, _, _ = passage_ranks(ds.passages.plate, ds.register)
+    rows = daily_indicators(ds, ranks, ZONE)
+    assert [(r.day, r.alert, r.entries) for r in rows] == [("2026-01-05", False, 4), ("2026-01-06", True, 2)]
+    assert rows[0].by_stage == {"4": 1, "5": 1, "6": 2} and rows[0].share_v_plus == 0.75
+    assert rows[0].share_vi_ne == 0.5 and rows[0].iv_and_below_in_alert == 0
+    assert rows[1].iv_and_below_in_alert == 1
+    assert alert_day_ratio(rows) == {"E1": 0.5}

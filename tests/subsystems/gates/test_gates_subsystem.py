@@ -67,7 +67,7 @@ def test_every_sentence_and_summary_is_translated_with_the_same_parameters(lang)
         catalog = read_po(f)
     for module in SUBSYSTEM.catalogue:
         importlib.import_module(module)
-    for msgid in msgids() + [get(c).summary for c in FINDING_CODES + ("VEH-GATE-DECISION",)]:
+    for msgid in msgids() + [get(c).summary for c in FINDING_CODES + ("VEH-GATE-DECISION", "VEH-DAILY-INDICATORS")]:
         message = catalog.get(msgid)
         assert message is not None and message.string, f"{lang}: {msgid!r} untranslated"
         assert sorted(re.findall(r"%\(\w+\)s", message.string)) == sorted(re.findall(r"%\(\w+\)s", msgid)), msgid
