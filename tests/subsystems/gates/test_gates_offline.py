@@ -82,6 +82,16 @@ def test_the_files_of_issue_16_give_one_finding_a_line(tmp_path):
     assert [r["plate"] for r in rows if r["code"] == "VEH-PASSAGE-NO-LEDGER"] == ["冀AD00001"]  # its entry row
 
 
+def test_without_alerts_nothing_is_judged_against_a_level(tmp_path):
+    files = write(tmp_path)
+    res = CliRunner().invoke(app(), ["vehicles", "check", "--passages", str(files["P"]), "--ledger", str(files["L"]),
+                                     "--register", str(files["R"]), "--enterprises", str(files["E"]), "--output",
+                                     str(tmp_path / "f.jsonl")])
+    assert res.exit_code == 0, res.output
+    codes = {json.loads(line)["code"] for line in (tmp_path / "f.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert "VEH-TAILGATE" in codes and not codes & {"VEH-ALERT-STAGE", "VEH-SHARE-ALERT", "VEH-INSPECT-VIDEO"}
+
+
 def test_the_seed_redraws_the_inspection(tmp_path):
     files = write(tmp_path)
     assert run(files, tmp_path, "--seed", "7").exit_code == 0
