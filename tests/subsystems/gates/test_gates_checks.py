@@ -273,3 +273,12 @@ def test_daily_indicators_and_the_alert_day_ratio():
     assert rows[0].share_vi_ne == 0.5 and rows[0].iv_and_below_in_alert == 0
     assert rows[1].iv_and_below_in_alert == 1
     assert alert_day_ratio(rows) == {"E1": 0.5}
+
+
+def test_empty_and_one_sided_data():
+    ent = {"E1": Enterprise("E1", "B", True)}
+    red = [Alert("E1", "red", T0, T0 + H)]
+    assert check_dataset(Dataset(Passages.of([]), LedgerRows.of([]), {}, ent, red)) == []
+    only_unread = Passages.of([("E1", "G1", T0 + 5, True, "", "", float("nan"))])
+    assert [f.code for f in check_dataset(Dataset(only_unread, LedgerRows.of([]), {}, ent, red))] == [
+        "VEH-PLATE-UNREAD"]  # no ledger at all: nothing to compare the passage with
