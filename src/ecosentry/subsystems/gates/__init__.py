@@ -1,0 +1,28 @@
+"""Mobile-source emergency management: gate, video and electronic ledger (门禁 + 视频 + 电子台账), issue 16.
+
+During heavy-pollution alerts, enterprises graded A, B/B- or leading (引领性) must record every cargo vehicle at
+their gates: the plate read, the emission stage checked against what the grade allows at the alert's level, an
+electronic ledger kept, video kept, and inspectors compare ledger and video (``shared/reference/subsystems.md``
+§3, §7 items 17–23).
+
+This first slice holds the pure parts: ``rules/`` (VIN and plate validation, emission stages, the gate decision,
+the columnar passage and ledger tables with entry/exit pairing, the checks), ``check`` (all checks over one
+dataset), ``offline`` and ``cli`` (``ecosentry vehicles check``, the inspectors' offline check), ``simulate`` and
+``bench`` (``ecosentry bench gate``), ``settings`` (section ``gates``) and ``locale/`` (zh, vi). Tables, the HTTP
+push, pictures, retention, upload, pages and the demo come next (``docs/gates.md``).
+"""
+
+from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.said import N_
+
+_N = __name__
+
+SUBSYSTEM = Subsystem(
+    name="gates",
+    title=N_("Gates and vehicle ledger"),
+    catalogue=(f"{_N}.rules.vin", f"{_N}.rules.plate", f"{_N}.rules.decision", f"{_N}.rules.checks",
+               f"{_N}.rules.indicators"),
+    cli=f"{_N}.cli:register",
+    settings={"gates": f"{_N}.settings:GatesSettings"},
+    locale=_N,
+)

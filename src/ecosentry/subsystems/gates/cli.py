@@ -1,0 +1,81 @@
+"""The subsystem's commands, added by :func:`register`: ``ecosentry vehicles check`` (the inspectors' offline
+check, :mod:`.offline`) and ``ecosentry bench gate`` (the rules on simulated enterprises, :mod:`.bench`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ecosentry.subsystems.gates.bench import run_bench
+from ecosentry.subsystems.gates.check import check_dataset
+from ecosentry.subsystems.gates.offline import InputError, load_dataset
+from ecosentry.subsystems.gates.settings import GatesSettings
+
+app = typer.Typer(help="Gate, video and electronic ledger of cargo vehicles (门禁 + 视频 + 电子台账).",
+                  no_args_is_help=True)
+
+
+def _settings() -> GatesSettings:
+    """The deployment's section ``gates`` when the subsystem is installed, else the documented defaults."""
+    from ecosentry.settings import get_settings
+
+    return getattr(get_settings(), "gates", None) or GatesSettings()
+
+
+@app.command("check")
+def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,direction,plate,plate_colour,"
+                                                  "confidence"),
+          ledger: Path = typer.Option(..., help="L.csv: enterprise,time,direction,plate,vin,emission_stage,fuel,"
+                                                "cargo,weight_t"),
+          register: Path = typer.Option(..., help="R.csv: plate,plate_colour,vin,emission_stage,fuel,"
+                                                  "registration_date"),
+          enterprises: Path = typer.Option(..., help="E.csv: enterprise,grade,small_volume_exempt"),
+          alerts: Path | None = typer.Option(None, help="A.csv: enterprise,level,start,end"),
+          output: Path = typer.Option(..., help="findings, one JSON object a line"),
+          seed: int | None = typer.Option(None, help="seed of the inspection's sampled windows and ledger rows "
+                                                     "(default: gates.checks.inspection.seed)")) -> None:
+    """Run every gate check over the files and write one JSON finding a line (exit 2 on bad input, naming the
+    file, the line and the field)."""
+    settings = _settings()
+    if seed is not None:
+        settings = settings.model_copy(update={"checks": settings.checks.model_copy(update={
+            "inspection": settings.checks.inspection.model_copy(update={"seed": seed})})})
+    try:
+        ds = load_dataset(passages, ledger, register, enterprises, alerts, settings.plate_colour_codes)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    findings = check_dataset(ds, settings)
+    with open(output, "w", encoding="utf-8") as out:
+        for f in findings:
+            out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
+    typer.echo(f"{len(findings)} findings in {output}", err=True)
+
+
+def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterprises"),
+               honest: int = typer.Option(30, min=0, help="honest enterprises"),
+               violating: int = typer.Option(30, min=0, help="enterprises with injected violations"),
+               days: int = typer.Option(14, min=2, help="days simulated per enterprise"),
+               as_json: bool = typer.Option(False, "--json", help="print the result as JSON")) -> None:
+    """Passages/s through every gate check and precision/recall per code on simulated enterprises with injected
+    violations (the HTTP push and the ledger tables come with the next slice)."""
+    res = run_bench(seed, honest, violating, days).summary()
+    if as_json:
+        typer.echo(json.dumps(res, indent=1))
+        return
+    typer.echo(f"{res['enterprises']} enterprises, {res['passages']:,} passages, {res['ledger_rows']:,} ledger rows "
+               f"in {res['seconds']} s: {res['passages_per_s']:,} passages/s; honest: "
+               f"{res['honest_findings_per_enterprise_day']} findings per clean enterprise-day")
+    typer.echo(f"{'code':26} {'inj':>4} {'found':>5} {'recall':>6} {'finds':>5} {'prec':>6} {'honest/d':>8}")
+    for r in res["codes"]:
+        fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
+        typer.echo(f"{r['code']:26} {r['injected']:>4} {r['found']:>5} {fmt(r['recall']):>6} {r['findings']:>5} "
+                   f"{fmt(r['precision']):>6} {r['honest_per_day']:>8g}")
+
+
+def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add ``gate`` to the core's ``bench`` group and the ``vehicles`` group."""
+    groups["bench"].command("gate")(bench_gate)
+    app_.add_typer(app, name="vehicles")
