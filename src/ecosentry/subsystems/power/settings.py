@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from ecosentry.subsystems.power.rules.linkage import LinkageSettings
 from ecosentry.subsystems.power.rules.orders import OrderSettings
 
-__all__ = ["PowerSettings", "ThresholdSettings"]
+__all__ = ["PowerSettings", "ThresholdSettings", "EngineSettings"]
 
 
 class ThresholdSettings(BaseModel):
@@ -30,7 +30,25 @@ class ThresholdSettings(BaseModel):
     floor_kw: float = Field(0.01, gt=0)
 
 
+class EngineSettings(BaseModel):
+    """The live rules engine (:mod:`.engine.engine`, docs/power.md "Live engine")."""
+
+    #: Seconds between passes over the enterprises that received readings (issue 15 item 4: alarm ≤ 2 min).
+    every_seconds: float = Field(10.0, gt=0)
+    #: Every enterprise is evaluated at least this often, readings or not (a logger gone silent). [s]
+    sweep_seconds: float = Field(60.0, gt=0)
+    #: Minutes of readings each evaluation reads (≥ the offline, CT and grace windows with room). [min]
+    window_minutes: int = Field(180, ge=30)
+    #: The window reaches back to the start of a finding still open, at most this far. [h]
+    max_window_hours: float = Field(24.0, gt=0)
+    #: Days of a meter's readings its threshold is learned from. [d]
+    learn_days: float = Field(7.0, gt=0)
+    #: A learned threshold is learned again after this many hours. [h]
+    relearn_hours: float = Field(24.0, gt=0)
+
+
 class PowerSettings(BaseModel):
     thresholds: ThresholdSettings = ThresholdSettings()
     linkage: LinkageSettings = LinkageSettings()
     orders: OrderSettings = OrderSettings()
+    engine: EngineSettings = EngineSettings()

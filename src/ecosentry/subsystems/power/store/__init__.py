@@ -1,0 +1,1 @@
+"""What the electricity subsystem writes: registry rows, thresholds, findings."""
