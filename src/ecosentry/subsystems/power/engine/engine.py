@@ -228,6 +228,8 @@ class PowerEngine:
                                       min_separation=th.min_separation, min_share=th.min_share,
                                       min_ratio=th.min_ratio, fallback_share=th.fallback_share, dwell=th.dwell)
                 n += record_learned(conn, mid, got, now) is not None
+            if got.method != "otsu":  # not bimodal (yet): a new meter's first hours; try again within the hour
+                self.learned_at[mid] = now - timedelta(hours=es.relearn_hours) + timedelta(hours=1)
         return n
 
     # ------------------------------------------------------------------ alarms
