@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, insert
 
 from pgdb import make_pg_database
 
+from ecosentry.auth.deps import hash_api_key
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.store.db import make_engine
@@ -20,6 +21,10 @@ from ecosentry.subsystems.power.schema import (power_devices, power_equipment, p
                                                power_readings, power_thresholds)
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+#: Accounts of the page tests: a city regulator, the metered enterprise, another enterprise; their API keys.
+USERS = {"linfen": {"role": "regulator", "region_code": "141000"}, "plant": {"role": "enterprise", "enterprise_id": 1},
+         "other": {"role": "enterprise", "enterprise_id": 2}}
+KEYS = {name: f"es_{name:_<9}power_test_key_0000000" for name in USERS}
 WRITTEN = ("power_findings", "power_readings", "alarm_deliveries", "alarm_events", "alarms", "audit_log")
 
 
@@ -30,6 +35,12 @@ def build(url: str) -> None:
                                       {"code": "141000", "name": "临汾市", "parent_code": "140000", "level": "city"}])
         c.execute(insert(s.enterprises).values(id=1, credit_code="91141000MA0EXAMPL1", name="临汾焦化",
                                                region_code="141000"))
+        c.execute(insert(s.enterprises).values(id=2, credit_code="91141000MA0EXAMPL2", name="别家",
+                                               region_code="141000"))
+        for name, u in USERS.items():
+            uid = c.execute(insert(s.users).values(username=name, **u).returning(s.users.c.id)).scalar_one()
+            c.execute(insert(s.api_keys).values(user_id=uid, name="t", prefix=KEYS[name][:12],
+                                                key_hash=hash_api_key(KEYS[name]), created_at=T0))
         c.execute(insert(power_devices).values(id=1, enterprise_id=1, mn="PWR0001", transport="hj212",
                                                tz="Asia/Shanghai"))
         c.execute(insert(power_meters), [

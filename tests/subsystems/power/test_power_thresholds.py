@@ -39,9 +39,9 @@ def test_a_person_sets_a_threshold_a_new_version_with_its_audit_row(power_db):
 
 @pytest.mark.parametrize("change, words", [
     (dict(on_kw=10, off_kw=20), "above the on threshold"),
-    (dict(on_kw=0), "positive number"),
+    (dict(on_kw=0), "above 0"),
     (dict(on_kw="ten"), "must be a number"),
-    (dict(on_kw=float("nan")), "positive number"),
+    (dict(on_kw=float("nan")), "above 0"),
     (dict(dwell=0), "dwell"),
     (dict(dwell="2.5"), "dwell"),
     (dict(reason="  "), "needs a reason"),

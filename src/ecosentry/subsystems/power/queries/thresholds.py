@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, func, select
 
 from ecosentry.store import schema as core
-from ecosentry.subsystems.power.schema import power_equipment, power_meters, power_thresholds
+from ecosentry.subsystems.power.schema import power_devices, power_equipment, power_meters, power_thresholds
 
-__all__ = ["in_force", "history", "meters_with_thresholds", "meter"]
+__all__ = ["in_force", "history", "meters_with_thresholds", "meter", "enterprise_name"]
 
 t = power_thresholds
 
@@ -37,13 +37,18 @@ def history(conn: Connection, meter_id: int) -> list[dict]:
 
 def meter(conn: Connection, meter_id: int) -> dict | None:
     """A meter with its enterprise's name and the equipment it measures (None when unknown)."""
-    m, e, eq = power_meters, core.enterprises, power_equipment
+    m, e, eq, d = power_meters, core.enterprises, power_equipment, power_devices
     row = conn.execute(select(m, e.c.name.label("enterprise_name"), e.c.region_code,
                               eq.c.code.label("equipment_code"), eq.c.name.label("equipment_name"),
-                              eq.c.role.label("equipment_role"))
+                              eq.c.role.label("equipment_role"), d.c.tz)
                        .join(e, e.c.id == m.c.enterprise_id).outerjoin(eq, eq.c.meter_id == m.c.id)
+                       .outerjoin(d, d.c.id == m.c.device_id)
                        .where(m.c.id == meter_id)).mappings().first()
     return dict(row) if row else None
+
+
+def enterprise_name(conn: Connection, enterprise_id: int) -> str | None:
+    return conn.execute(select(core.enterprises.c.name).where(core.enterprises.c.id == enterprise_id)).scalar()
 
 
 def meters_with_thresholds(conn: Connection, enterprise_id: int, at: datetime) -> list[dict]:

@@ -40,14 +40,19 @@ class ThresholdError(Said):
     """A threshold change refused; the message says why (a msgid, said in the reader's language)."""
 
 
-def _number(value, name: str, *, positive: bool) -> float:
+_NOT_A_NUMBER = {"on": N_("the on threshold must be a number of kW, not %(value)s"),
+                 "off": N_("the off threshold must be a number of kW, not %(value)s")}
+_OUT_OF_RANGE = {"on": N_("the on threshold must be above 0 and at most 10,000,000 kW, not %(value)s"),
+                 "off": N_("the off threshold must be from 0 to 10,000,000 kW, not %(value)s")}
+
+
+def _number(value, which: str, *, positive: bool) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ThresholdError(N_("%(field)s must be a number, not %(value)s"), field=name, value=repr(value)) from None
+        raise ThresholdError(_NOT_A_NUMBER[which], value=str(value)[:40]) from None
     if not math.isfinite(x) or x < 0 or (positive and x == 0) or x > 1e7:
-        raise ThresholdError(N_("%(field)s must be a positive number of kW (at most 10,000,000), not %(value)s"),
-                             field=name, value=value)
+        raise ThresholdError(_OUT_OF_RANGE[which], value=str(value)[:40])
     return x
 
 

@@ -1,0 +1,1 @@
+"""Pages of the electricity subsystem (templates in ``templates/``)."""
