@@ -13,7 +13,7 @@ One evaluation of an enterprise (in a worker thread, never on the event loop):
    does not look like a gap); when none was heard, the current minute (the silence itself is judged);
 3. every rule (:func:`..check.check_enterprise`, with the orders ``orders_for(conn, enterprise_id, start,
    end)`` gives) over the window, pivoted to per-meter minute arrays (:mod:`.readings`);
-4. reconciled with ``power_findings`` (:mod:`.reconcile`) in one transaction;
+4. reconciled with ``power_findings`` (:mod:`..rules.reconcile`) in one transaction;
 5. one alarm per open finding (``ALM-PWR-…``, :mod:`..alarms`), raised through the dispatcher (notifications)
    or the alarm store, cleared by data when the finding ends, with start, end and duration in the
    deployment's language and the enterprise's local time; a finding that had already ended when first found
@@ -38,7 +38,7 @@ from ecosentry.subsystems.power.alarms import ALARM_OF, EQUIPMENT, TYPE_NAMES, a
 from ecosentry.subsystems.power.check import check_enterprise
 from ecosentry.subsystems.power.engine.readings import (first_minute, floor_minute, last_minutes, load_power,
                                                        load_window)
-from ecosentry.subsystems.power.engine.reconcile import Action, plan, utc
+from ecosentry.subsystems.power.rules.reconcile import Action, plan, utc
 from ecosentry.subsystems.power.queries.model import StoredEnterprise, enterprise_model, metered_enterprises
 from ecosentry.subsystems.power.rules.findings import Finding
 from ecosentry.subsystems.power.rules.learned import learn_threshold

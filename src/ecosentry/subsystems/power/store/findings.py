@@ -1,5 +1,5 @@
 """What the engine writes to ``power_findings``: the stored findings of an enterprise it reconciles with, and the
-rows it inserts, updates and closes (:mod:`..engine.reconcile`)."""
+rows it inserts, updates and closes (:mod:`..rules.reconcile`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from ecosentry.store import audit
-from ecosentry.subsystems.power.engine.reconcile import Action, finding_key, utc
+from ecosentry.subsystems.power.rules.reconcile import Action, finding_key, utc
 from ecosentry.subsystems.power.rules.findings import Finding
 from ecosentry.subsystems.power.schema import power_findings
 
