@@ -43,6 +43,8 @@ class EngineSettings(BaseModel):
     max_window_hours: float = Field(24.0, gt=0)
     #: Days of a meter's readings its threshold is learned from. [d]
     learn_days: float = Field(7.0, gt=0)
+    #: An enterprise's registry and thresholds in force are read again after this many seconds. [s]
+    registry_seconds: float = Field(60.0, ge=0)
     #: A learned threshold is learned again after this many hours. [h]
     relearn_hours: float = Field(24.0, gt=0)
 

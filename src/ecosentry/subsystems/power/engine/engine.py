@@ -36,8 +36,7 @@ from ecosentry.locale import Formatter, translations
 from ecosentry.metrics import counters
 from ecosentry.subsystems.power.alarms import ALARM_OF, EQUIPMENT, TYPE_NAMES, alarm_sentence, source_id
 from ecosentry.subsystems.power.check import check_enterprise
-from ecosentry.subsystems.power.engine.readings import (first_minute, floor_minute, last_minutes, load_power,
-                                                       load_window)
+from ecosentry.subsystems.power.engine.readings import floor_minute, heard_spans, load_power, load_window
 from ecosentry.subsystems.power.rules.reconcile import Action, plan, utc
 from ecosentry.subsystems.power.queries.model import StoredEnterprise, enterprise_model, metered_enterprises
 from ecosentry.subsystems.power.rules.findings import Finding
@@ -91,6 +90,7 @@ class PowerEngine:
         self.swept_at: datetime | None = None
         #: When each meter's threshold was last learned (so a pass does not learn it again).
         self.learned_at: dict[int, datetime] = {}
+        self._models: dict[int, tuple[datetime, StoredEnterprise | None]] = {}
         self._stop = asyncio.Event()
 
     # ------------------------------------------------------------------ the loop
@@ -162,19 +162,22 @@ class PowerEngine:
         st = self.settings
         es = st.engine
         now = now.astimezone(timezone.utc)
-        learned = self._learn(enterprise_id, now)
+        se = self.model(enterprise_id, now)
+        if se is None:
+            return None
+        learned = self._learn(se, now)
+        if learned:
+            se = self.model(enterprise_id, now, fresh=True) or se
         with self.engine.connect() as conn:
-            se = enterprise_model(conn, enterprise_id, now, self.default_tz)
-            if se is None:
-                return None
             meters = {mid: code for code, mid in se.meter_ids.items()
                       if any(e.meter == code for e in se.model.equipment)}
             reach = timedelta(hours=es.max_window_hours)
-            last = last_minutes(conn, list(meters), now - reach)
-            heard = [t for t in last.values() if t >= now - timedelta(minutes=st.linkage.offline_minutes)]
+            spans = heard_spans(conn, list(meters), now - reach)
+            heard = [last for _first, last in spans.values()
+                     if last >= now - timedelta(minutes=st.linkage.offline_minutes)]
             end = min(min(heard) + _MIN, floor_minute(now) + _MIN) if heard else floor_minute(now)
             start = end - timedelta(minutes=es.window_minutes)
-            first = first_minute(conn, list(meters), start)
+            first = min((f for f, _last in spans.values()), default=None)
             if first is not None and first > start:  # nothing before the meters' first reading is a gap
                 start = min(first, end - _MIN)
             oldest = finding_store.open_since(conn, enterprise_id)
@@ -195,16 +198,29 @@ class PowerEngine:
             rows = finding_store.apply(conn, enterprise_id, p.actions, now)
         return Evaluation(se, start, end, readings.minutes * len(meters), p.actions, rows, learned)
 
-    def _learn(self, enterprise_id: int, now: datetime) -> int:
+    def model(self, enterprise_id: int, now: datetime, *, fresh: bool = False) -> StoredEnterprise | None:
+        """The enterprise's model with its thresholds in force, read again after ``registry_seconds`` (a
+        registry edit or a person's threshold takes effect within that time)."""
+        hit = self._models.get(enterprise_id)
+        ttl = self.settings.engine.registry_seconds
+        if not fresh and hit is not None and 0 <= (now - hit[0]).total_seconds() < ttl:
+            return hit[1]
+        with self.engine.connect() as conn:
+            se = enterprise_model(conn, enterprise_id, now, self.default_tz)
+        self._models[enterprise_id] = (now, se)
+        return se
+
+    def _learn(self, se: StoredEnterprise | int, now: datetime) -> int:
         """Learn the thresholds of the enterprise's meters that are due (see the module's docstring)."""
         es = self.settings.engine
         th = self.settings.thresholds
         if not th.learn:
             return 0
-        with self.engine.connect() as conn:
-            se = enterprise_model(conn, enterprise_id, now, self.default_tz)
-        if se is None:
-            return 0
+        if isinstance(se, int):
+            with self.engine.connect() as conn:
+                se = enterprise_model(conn, se, now, self.default_tz)
+            if se is None:
+                return 0
         roles = {e.meter: e.role for e in se.model.equipment}
         due = []
         for code, mid in se.meter_ids.items():

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 from ecosentry.subsystems.power.check import EnterpriseReadings, MeterReadings
 from ecosentry.subsystems.power.schema import power_readings
 
-__all__ = ["QUANTITIES", "floor_minute", "last_minutes", "first_minute", "load_window", "load_power"]
+__all__ = ["QUANTITIES", "floor_minute", "heard_spans", "load_window", "load_power"]
 
 r = power_readings
 #: The quantities the rules use: active power, the energy register, phase currents (or one current).
@@ -31,22 +31,18 @@ def _epoch_minutes(times) -> np.ndarray:
                         else int(t.timestamp() // 60) for t in times), dtype=np.int64)
 
 
-def last_minutes(conn: Connection, meter_ids: list[int], since: datetime) -> dict[int, datetime]:
-    """Per meter, the newest minute with a power reading since ``since`` (meters without one are absent)."""
+def heard_spans(conn: Connection, meter_ids: list[int], since: datetime) -> dict[int, tuple[datetime, datetime]]:
+    """Per meter, the oldest and the newest minute with a power reading since ``since`` (meters without one are
+    absent); one query on the readings' key."""
     if not meter_ids:
         return {}
-    rows = conn.execute(select(r.c.meter_id, func.max(r.c.at)).where(
+    rows = conn.execute(select(r.c.meter_id, func.min(r.c.at), func.max(r.c.at)).where(
         r.c.meter_id.in_(meter_ids), r.c.quantity == "P", r.c.at >= since).group_by(r.c.meter_id)).all()
-    return {m: (t if t.tzinfo else t.replace(tzinfo=timezone.utc)) for m, t in rows if t is not None}
+    return {m: (_aware(a), _aware(b)) for m, a, b in rows if a is not None}
 
 
-def first_minute(conn: Connection, meter_ids: list[int], since: datetime) -> datetime | None:
-    """The oldest minute with a power reading of any of the meters since ``since``."""
-    if not meter_ids:
-        return None
-    t = conn.execute(select(func.min(r.c.at)).where(r.c.meter_id.in_(meter_ids), r.c.quantity == "P",
-                                                    r.c.at >= since)).scalar()
-    return None if t is None else (t if t.tzinfo else t.replace(tzinfo=timezone.utc))
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def load_window(conn: Connection, meters: Mapping[int, str], start: datetime, end: datetime) -> EnterpriseReadings:
