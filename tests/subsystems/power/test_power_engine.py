@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from power_dbkit import T0, _power_pg, _power_sqlite, power_db, write_minutes  # noqa: F401 (fixtures)
 
 from ecosentry.store import schema as s
 from ecosentry.subsystems.power.engine.engine import PowerEngine
 from ecosentry.subsystems.power.rules.orders import Order
-from ecosentry.subsystems.power.schema import power_findings
+from ecosentry.subsystems.power.schema import power_findings, power_readings
 
 ON_P, ON_T, OFF = 100.0, 30.0, 0.4
 
@@ -132,3 +132,24 @@ def test_a_meter_gone_silent_is_offline_and_heard_again_clears(power_db):
     got = {f["code"]: f for f in findings(eng)}
     assert got["PWR-METER-OFFLINE"]["end_at"] == at(60)
     assert {a["type"]: a["state"] for a in alarms(eng)}["ALM-PWR-METER-OFFLINE"] == "cleared"
+
+
+def test_readings_sent_late_reach_the_window_the_engine_keeps(power_db):
+    """A logger that sends its backlog: the engine's cached window takes the old minutes in (they were received
+    after its last pass) and the offline span ends when the data came."""
+    eng = power_db
+    pe = PowerEngine(eng, locale="en")
+    write_minutes(eng, 0, [ON_P] * 30, [ON_T] * 10)
+    asyncio.run(pe.pass_once(at(30)))
+    [f] = findings(eng)
+    assert (f["code"], f["key"], f["start_at"], f["end_at"]) == ("PWR-METER-OFFLINE", "T1", at(10), None)
+    # the backlog of T1 arrives at minute 31, with minute 30 of both meters
+    with eng.begin() as c:
+        c.execute(insert(power_readings), [{"meter_id": m, "quantity": "P", "at": at(i), "value": v,
+                                            "received_at": at(31)}
+                                           for m, v, first in ((2, ON_T, 10), (1, ON_P, 30)) for i in range(first, 31)])
+    stats = asyncio.run(pe.pass_once(at(31)))
+    [f] = findings(eng)
+    assert f["end_at"] == at(31) and stats["closed"] == 1 and stats["cleared"] == 1
+    assert alarms(eng)[0]["state"] == "cleared"
+    assert findings(eng) == [f] and asyncio.run(pe.pass_once(at(31)))["closed"] == 0

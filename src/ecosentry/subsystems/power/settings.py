@@ -45,6 +45,8 @@ class EngineSettings(BaseModel):
     learn_days: float = Field(7.0, gt=0)
     #: An enterprise's registry and thresholds in force are read again after this many seconds. [s]
     registry_seconds: float = Field(60.0, ge=0)
+    #: A pass reads only the readings received since the last; the whole window is read again after this. [min]
+    reload_minutes: float = Field(30.0, gt=0)
     #: A learned threshold is learned again after this many hours. [h]
     relearn_hours: float = Field(24.0, gt=0)
 

@@ -36,7 +36,7 @@ from ecosentry.locale import Formatter, translations
 from ecosentry.metrics import counters
 from ecosentry.subsystems.power.alarms import ALARM_OF, EQUIPMENT, TYPE_NAMES, alarm_sentence, source_id
 from ecosentry.subsystems.power.check import check_enterprise
-from ecosentry.subsystems.power.engine.readings import floor_minute, heard_spans, load_power, load_window
+from ecosentry.subsystems.power.engine.readings import WindowCache, floor_minute, heard_spans, load_power
 from ecosentry.subsystems.power.rules.reconcile import Action, plan, utc
 from ecosentry.subsystems.power.queries.model import StoredEnterprise, enterprise_model, metered_enterprises
 from ecosentry.subsystems.power.rules.findings import Finding
@@ -91,6 +91,8 @@ class PowerEngine:
         #: When each meter's threshold was last learned (so a pass does not learn it again).
         self.learned_at: dict[int, datetime] = {}
         self._models: dict[int, tuple[datetime, StoredEnterprise | None]] = {}
+        #: Each enterprise's window between passes (only the readings received since are read).
+        self.windows = WindowCache(timedelta(minutes=self.settings.engine.reload_minutes))
         self._stop = asyncio.Event()
 
     # ------------------------------------------------------------------ the loop
@@ -190,7 +192,7 @@ class PowerEngine:
                 if o.measure == "limit":  # its baseline: the normal days before the order
                     start = min(start, floor_minute(o.start.astimezone(timezone.utc))
                                 - timedelta(days=st.orders.baseline_days + 1))
-            readings = load_window(conn, meters, start, end)
+            readings = self.windows.load(conn, enterprise_id, meters, start, end, now)
         result = check_enterprise(se.model, readings, st, got)
         with self.engine.begin() as conn:
             stored = finding_store.stored_findings(conn, enterprise_id, start)
