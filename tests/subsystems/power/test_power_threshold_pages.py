@@ -4,14 +4,17 @@ meter is not found; a bad setting is shown beside the form in the reader's langu
 
 from __future__ import annotations
 
+import asyncio
+
 
 import pytest
 from fastapi.testclient import TestClient
 
-from power_dbkit import KEYS, _power_pg, _power_sqlite, power_db  # noqa: F401 (fixtures)
+from power_dbkit import KEYS, T0, _power_pg, _power_sqlite, power_db, write_minutes  # noqa: F401 (fixtures)
 
 from ecosentry.api.app import create_app
 from ecosentry.store import audit
+from ecosentry.subsystems.power.engine.engine import PowerEngine
 from ecosentry.subsystems.power.queries.thresholds import history
 
 @pytest.fixture
@@ -58,3 +61,17 @@ def test_an_enterprise_reads_its_own_and_may_not_set(site):
     assert client.get("/power/enterprises/1/thresholds", headers=as_("other")).status_code == 404
     with eng.connect() as c:
         assert len(history(c, 2)) == 1
+
+
+def test_the_alarm_page_says_a_power_finding_in_the_readers_language(site):
+    """The engine stored its explanation in English here; a Chinese reader sees the finding in Chinese."""
+    client, eng, as_ = site
+    write_minutes(eng, 0, [100.0] * 40, [30.0] * 10 + [0.2] * 30)
+    asyncio.run(PowerEngine(eng, locale="en").pass_once(T0.replace(minute=40)))
+    alarms = client.get("/api/v1/alarms", headers=as_("linfen")).json()
+    items = alarms["items"] if isinstance(alarms, dict) else alarms
+    [a] = [x for x in items if x["type"] == "ALM-PWR-TREAT-OFF"]
+    assert "still going on" in a["explanation"]
+    page = client.get(f"/alarms/{a['id']}", headers=as_("linfen", "zh"))
+    assert page.status_code == 200 and 'id="power-finding"' in page.text
+    assert "治污设施 T1" in page.text and "08:10" in page.text and "仍在持续" in page.text

@@ -25,6 +25,7 @@ SUBSYSTEM = Subsystem(
     catalogue=(f"{_N}.rules.linkage", f"{_N}.rules.orders", f"{_N}.rules.catalogue", f"{_N}.alarms"),
     pages=(f"{_N}.web.thresholds:router",),
     templates=f"{_N}.web",
+    alarm_context=(f"{_N}.web.context:alarm_finding",),
     services=(f"{_N}.engine.service:parts",),
     cli=f"{_N}.cli:register",
     settings={"power": f"{_N}.settings:PowerSettings"},

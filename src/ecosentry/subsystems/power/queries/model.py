@@ -16,7 +16,7 @@ from ecosentry.subsystems.power.rules.state import Thresholds
 from ecosentry.subsystems.power.schema import (power_devices, power_equipment, power_linkage, power_lines,
                                                power_meters)
 
-__all__ = ["StoredEnterprise", "enterprise_model", "metered_enterprises"]
+__all__ = ["StoredEnterprise", "enterprise_model", "enterprise_zone", "metered_enterprises"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,13 @@ class StoredEnterprise:
         return {v: k for k, v in self.meter_ids.items()}
 
 
+def enterprise_zone(conn: Connection, enterprise_id: int, default_tz: str = "Asia/Shanghai") -> str:
+    """The enterprise's zone: that of its first power device, else ``default_tz``."""
+    d = power_devices
+    return conn.execute(select(d.c.tz).where(d.c.enterprise_id == enterprise_id).order_by(d.c.id).limit(1)
+                        ).scalar() or default_tz
+
+
 def metered_enterprises(conn: Connection) -> list[int]:
     """Ids of the enterprises that have power equipment."""
     return [r[0] for r in conn.execute(select(power_equipment.c.enterprise_id).distinct())]
@@ -55,7 +62,7 @@ def enterprise_model(conn: Connection, enterprise_id: int, at: datetime, default
                              .where(eq.c.enterprise_id == enterprise_id).order_by(eq.c.id)).mappings().all()
     if not equipment:
         return None
-    tz = conn.execute(select(d.c.tz).where(d.c.enterprise_id == enterprise_id).order_by(d.c.id).limit(1)).scalar()
+    tz = enterprise_zone(conn, enterprise_id, default_tz)
     lines = {r.id: r for r in conn.execute(select(ln).where(ln.c.enterprise_id == enterprise_id))}
     code_of = {r["id"]: r["code"] for r in equipment}
     links: dict[int, list] = {}
