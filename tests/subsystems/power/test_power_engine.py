@@ -153,3 +153,15 @@ def test_readings_sent_late_reach_the_window_the_engine_keeps(power_db):
     assert f["end_at"] == at(31) and stats["closed"] == 1 and stats["cleared"] == 1
     assert alarms(eng)[0]["state"] == "cleared"
     assert findings(eng) == [f] and asyncio.run(pe.pass_once(at(31)))["closed"] == 0
+
+
+def test_a_pass_evaluates_the_enterprises_that_received_readings_and_all_at_each_sweep(power_db):
+    eng = power_db
+    pe = PowerEngine(eng)
+    write_minutes(eng, 0, [ON_P] * 10, [ON_T] * 10)
+    assert asyncio.run(pe.pass_once(at(10)))["enterprises"] == 1  # the first pass: every enterprise
+    assert asyncio.run(pe.pass_once(at(10) + timedelta(seconds=10)))["enterprises"] == 0  # nothing new
+    write_minutes(eng, 10, [ON_P], [ON_T])  # received at minute 11
+    assert asyncio.run(pe.pass_once(at(11) + timedelta(seconds=10)))["enterprises"] == 1
+    assert asyncio.run(pe.pass_once(at(11) + timedelta(seconds=20)))["enterprises"] == 0
+    assert asyncio.run(pe.pass_once(at(11) + timedelta(seconds=70)))["enterprises"] == 1  # the sweep

@@ -141,21 +141,32 @@ class PowerEngine:
 
     def touched(self, now: datetime) -> tuple[list[int], datetime | None]:
         """Enterprises with readings received since the cursor (all of them on the first pass and every
-        ``sweep_seconds``), and the new cursor."""
+        ``sweep_seconds``), and the new cursor.
+
+        The query is bounded by the readings' minute (indexed): only minutes from the offline setting before the
+        cursor on; a backlog of older minutes is read by the next sweep (the cached window takes every reading
+        received since, whatever its minute)."""
         r, m = power_readings, power_meters
+        st = self.settings
+        sweep = self.cursor is None or self.swept_at is None or \
+            (now - self.swept_at).total_seconds() >= st.engine.sweep_seconds
+        since = self.cursor - timedelta(seconds=5) if self.cursor is not None else None
+        bound = (self.cursor or now) - timedelta(minutes=st.linkage.offline_minutes) if self.cursor is not None \
+            else now - timedelta(hours=st.engine.max_window_hours)
         with self.engine.connect() as conn:
-            newest = conn.execute(select(func.max(r.c.received_at))).scalar()
-            sweep = self.cursor is None or self.swept_at is None or \
-                (now - self.swept_at).total_seconds() >= self.settings.engine.sweep_seconds
+            q = (select(m.c.enterprise_id, func.max(r.c.received_at)).join(r, r.c.meter_id == m.c.id)
+                 .where(r.c.at >= bound).group_by(m.c.enterprise_id))
+            if since is not None:  # a little overlap: a reading committed late with an earlier stamp is not skipped
+                q = q.where(r.c.received_at > since)
+            heard = conn.execute(q).all()
             if sweep:
                 self.swept_at = now
                 ids = metered_enterprises(conn)
             else:
-                # a little overlap: a reading committed late with an earlier received_at is not skipped
-                ids = [row[0] for row in conn.execute(
-                    select(m.c.enterprise_id).distinct().join(r, r.c.meter_id == m.c.id)
-                    .where(r.c.received_at > self.cursor - timedelta(seconds=5)))]
-        return sorted(ids), utc(newest) if newest is not None else self.cursor
+                ids = [eid for eid, _t in heard]
+        newest = max((utc(t) for _e, t in heard if t is not None), default=None)
+        cursor = max(self.cursor, newest) if self.cursor is not None and newest is not None else newest or self.cursor
+        return sorted(ids), cursor
 
     # ------------------------------------------------------------------ one enterprise (worker thread)
 
