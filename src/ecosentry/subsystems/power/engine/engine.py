@@ -88,6 +88,8 @@ class PowerEngine:
         #: Newest ``received_at`` seen by the last pass (None: the first pass evaluates every enterprise).
         self.cursor: datetime | None = None
         self.swept_at: datetime | None = None
+        #: Per enterprise, the newest ``received_at`` a pass has taken into account.
+        self.heard_at: dict[int, datetime] = {}
         #: When each meter's threshold was last learned (so a pass does not learn it again).
         self.learned_at: dict[int, datetime] = {}
         self._models: dict[int, tuple[datetime, StoredEnterprise | None]] = {}
@@ -162,8 +164,12 @@ class PowerEngine:
             if sweep:
                 self.swept_at = now
                 ids = metered_enterprises(conn)
-            else:
-                ids = [eid for eid, _t in heard]
+            else:  # the overlap shows the newest readings again: only what an enterprise has not had yet counts
+                ids = [eid for eid, t in heard if t is not None
+                       and (eid not in self.heard_at or utc(t) > self.heard_at[eid])]
+        for eid, t in heard:
+            if t is not None:
+                self.heard_at[eid] = max(utc(t), self.heard_at.get(eid, utc(t)))
         newest = max((utc(t) for _e, t in heard if t is not None), default=None)
         cursor = max(self.cursor, newest) if self.cursor is not None and newest is not None else newest or self.cursor
         return sorted(ids), cursor
