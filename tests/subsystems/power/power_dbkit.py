@@ -93,7 +93,7 @@ def power_db(request, tmp_path):
     eng.dispose()
 
 
-def write_minutes(eng, start_minute: int, production: list[float], treatment: list[float]) -> None:
+def write_minutes(eng, start_minute: int, production: list[float], treatment: list[float], t0: datetime = T0) -> None:
     """Power readings of P1 (SB1) and T1 (SB2) from minute ``start_minute`` after T0, one a minute; each
     received at the end of its minute. ``None`` = no reading."""
     rows = []
@@ -101,7 +101,7 @@ def write_minutes(eng, start_minute: int, production: list[float], treatment: li
         for i, v in enumerate(values):
             if v is None:
                 continue
-            at = T0 + timedelta(minutes=start_minute + i)
+            at = t0 + timedelta(minutes=start_minute + i)
             rows.append({"meter_id": meter, "quantity": "P", "at": at, "value": v,
                          "received_at": at + timedelta(minutes=1)})
     with eng.begin() as c:

@@ -5,14 +5,17 @@ raised and cleared by data with start, end and duration; an order given explicit
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
 from power_dbkit import T0, _power_pg, _power_sqlite, power_db, write_minutes  # noqa: F401 (fixtures)
 
+from ecosentry.contracts.subsystem import ServiceContext
+from ecosentry.settings import get_settings
 from ecosentry.store import schema as s
 from ecosentry.subsystems.power.engine.engine import PowerEngine
+from ecosentry.subsystems.power.engine.service import parts
 from ecosentry.subsystems.power.rules.orders import Order
 from ecosentry.subsystems.power.schema import power_findings, power_readings
 
@@ -165,3 +168,27 @@ def test_a_pass_evaluates_the_enterprises_that_received_readings_and_all_at_each
     assert asyncio.run(pe.pass_once(at(11) + timedelta(seconds=10)))["enterprises"] == 1
     assert asyncio.run(pe.pass_once(at(11) + timedelta(seconds=20)))["enterprises"] == 0
     assert asyncio.run(pe.pass_once(at(11) + timedelta(seconds=70)))["enterprises"] == 1  # the sweep
+
+
+def test_the_service_part_runs_the_engine_until_closed(power_db):
+    """The part the service starts (manifest ``services``): passes in the background until it is closed."""
+    eng = power_db
+    recent = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=22)
+    write_minutes(eng, 0, [ON_P] * 20, [ON_T] * 5 + [OFF] * 15, t0=recent)
+
+    async def scenario() -> list[dict]:
+        [part] = parts(ServiceContext(settings=get_settings(), engine=eng, spool=None, directory=None,
+                                      dispatcher=None, enabled=frozenset({"alarms"})))
+        assert part.name == "power_engine" and part.target.settings.engine.every_seconds == 10
+        await part.start()
+        try:
+            for _ in range(600):  # the first pass runs at once; wait for its alarm (not a timing assertion)
+                if any(a["type"] == "ALM-PWR-TREAT-OFF" for a in alarms(eng)):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await part.close()
+        return alarms(eng)
+
+    got = asyncio.run(scenario())
+    assert "ALM-PWR-TREAT-OFF" in [a["type"] for a in got]

@@ -101,14 +101,18 @@ class PowerEngine:
 
     async def run(self) -> None:
         """Pass after pass every ``every_seconds`` until :meth:`stop`; a failed pass is logged and retried."""
+        loop = asyncio.get_running_loop()
         while not self._stop.is_set():
+            began = loop.time()
             try:
                 await self.pass_once(datetime.now(timezone.utc))
             except Exception:
                 counters.inc("power.engine.pass_errors")
                 log.exception("power engine pass failed; retrying next pass")
+            # the next pass starts every_seconds after this one started (a long pass does not stretch the period)
+            wait = max(0.0, self.settings.engine.every_seconds - (loop.time() - began))
             try:
-                await asyncio.wait_for(self._stop.wait(), self.settings.engine.every_seconds)
+                await asyncio.wait_for(self._stop.wait(), wait)
             except TimeoutError:
                 pass
 
