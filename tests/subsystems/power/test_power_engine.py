@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from power_dbkit import T0, _power_pg, _power_sqlite, power_db, write_minutes  # noqa: F401 (fixtures)
 
@@ -17,7 +17,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.power.engine.engine import PowerEngine
 from ecosentry.subsystems.power.engine.service import parts
 from ecosentry.subsystems.power.rules.orders import Order
-from ecosentry.subsystems.power.schema import power_findings, power_readings
+from ecosentry.subsystems.power.schema import power_equipment, power_findings, power_readings
 
 ON_P, ON_T, OFF = 100.0, 30.0, 0.4
 
@@ -192,3 +192,19 @@ def test_the_service_part_runs_the_engine_until_closed(power_db):
 
     got = asyncio.run(scenario())
     assert "ALM-PWR-TREAT-OFF" in [a["type"] for a in got]
+
+
+def test_long_equipment_codes_fit_the_columns(power_db):
+    """Codes of 40 characters (the column's limit) make a key longer than the alarm's source id column: the
+    alarm is still raised (a hashed source id) and the finding keeps its key."""
+    eng = power_db
+    with eng.begin() as c:
+        c.execute(update(power_equipment).where(power_equipment.c.id == 1).values(code="P" * 40))
+        c.execute(update(power_equipment).where(power_equipment.c.id == 2).values(code="T" * 40))
+    write_minutes(eng, 0, [ON_P] * 20, [ON_T] * 5 + [OFF] * 15)
+    asyncio.run(PowerEngine(eng).pass_once(at(20)))
+    [f] = findings(eng)
+    assert f["key"] == "P" * 40 + "," + "T" * 40
+    [a] = alarms(eng)
+    assert a["source_id"].startswith("1:#") and len(a["source_id"]) <= 64
+    assert a["evidence"]["equipment"] == ["P" * 40, "T" * 40] and a["id"] == f["alarm_id"]

@@ -13,6 +13,7 @@ parameters (``sentence``), so :func:`alarm_sentence` says it again in any reader
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,9 +85,17 @@ TYPE_NAMES: dict[str, str] = {
 }
 
 
+#: Length of ``alarms.source_id``.
+SOURCE_ID_MAX = 64
+
+
 def source_id(enterprise_id: int, key: str) -> str:
-    """The originator id of a finding's alarm: ``<enterprise id>:<key>``."""
-    return f"{enterprise_id}:{key}"
+    """The originator id of a finding's alarm: ``<enterprise id>:<key>``; a key too long for the column (long
+    equipment codes, many units) is ``<enterprise id>:#<hash of the key>`` (the key is in the evidence)."""
+    whole = f"{enterprise_id}:{key}"
+    if len(whole) <= SOURCE_ID_MAX:
+        return whole
+    return f"{enterprise_id}:#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
 def _minutes(start: datetime, end: datetime | None, now: datetime) -> int:

@@ -140,7 +140,12 @@ class PowerEngine:
             stats["learned"] += ev.learned
             for a in ev.actions:
                 stats[{"insert": "inserted", "update": "updated", "close": "closed"}[a.kind]] += 1
-            await self.sync_alarms(ev, now, stats)
+            try:
+                await self.sync_alarms(ev, now, stats)
+            except Exception:  # the findings are stored; the alarm is raised again when the finding next changes
+                stats["errors"] += 1
+                counters.inc("power.engine.alarm_errors")
+                log.exception("power engine: alarms of enterprise %s failed", eid)
         self.cursor = cursor
         counters.inc("power.engine.passes")
         return stats
@@ -283,7 +288,8 @@ class PowerEngine:
         msgid = params.pop("msgid", None)
         end = row.get("end_at")
         evidence = {"finding_id": row["id"], "code": row["code"], "enterprise_id": se.id,
-                    "equipment": row["key"].split(","), "start": utc(row["start_at"]).isoformat(),
+                    "equipment": list(f.equipment) if f is not None else row["key"].split(","),
+                    "start": utc(row["start_at"]).isoformat(),
                     "end": utc(end).isoformat() if end is not None else None,
                     "detected_at": utc(row["detected_at"]).isoformat(),
                     "sentence": {"msgid": msgid, "params": params}, "evidence": row.get("evidence")}

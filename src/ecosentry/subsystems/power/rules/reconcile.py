@@ -14,6 +14,7 @@ A finding is identified by (code, key, start): the key is its equipment codes, s
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -22,8 +23,17 @@ from ecosentry.subsystems.power.rules.findings import Finding
 __all__ = ["Action", "Plan", "finding_key", "plan", "utc"]
 
 
+#: Length of ``power_findings.key``.
+KEY_MAX = 200
+
+
 def finding_key(f: Finding) -> str:
-    return ",".join(sorted(set(f.equipment)))
+    """The equipment codes of a finding, sorted, joined by ``,``; a key longer than the column keeps its head
+    and ends in a hash of the whole (so two long keys stay apart)."""
+    key = ",".join(sorted(set(f.equipment)))
+    if len(key) <= KEY_MAX:
+        return key
+    return key[:KEY_MAX - 17] + "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def apply(conn: Connection, enterprise_id: int, actions: list[Action], now: date
     for a in actions:
         if a.kind == "insert":
             f = a.finding
-            values = {"enterprise_id": enterprise_id, "code": f.code, "key": finding_key(f)[:200],
+            values = {"enterprise_id": enterprise_id, "code": f.code, "key": finding_key(f),
                       "start_at": f.start, "detected_at": f.detected_at,
                       "alert_id": (f.evidence or {}).get("alert_id"), **_values(f, a.end, now, f.severity)}
             values["id"] = conn.execute(insert(f_).values(**values)).inserted_primary_key[0]
