@@ -53,7 +53,7 @@ def enterprise_model(conn: Connection, enterprise_id: int, at: datetime, default
                      ) -> StoredEnterprise | None:
     """The enterprise as the rules see it at ``at`` (None when it has no power equipment). Its zone is that of
     its first power device (else ``default_tz``); each meter carries its thresholds in force at ``at``."""
-    e, m, eq, lk, ln, d = core.enterprises, power_meters, power_equipment, power_linkage, power_lines, power_devices
+    e, m, eq, lk, ln = core.enterprises, power_meters, power_equipment, power_linkage, power_lines
     ent = conn.execute(select(e.c.id, e.c.name, e.c.industry).where(e.c.id == enterprise_id)).first()
     if ent is None:
         return None
