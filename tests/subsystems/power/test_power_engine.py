@@ -5,6 +5,7 @@ raised and cleared by data with start, end and duration; an order given explicit
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select, update
@@ -113,12 +114,17 @@ def test_late_treatment_readings_do_not_look_like_a_gap(power_db):
 
 def test_a_stop_order_given_to_the_engine_is_judged(power_db):
     eng = power_db
-    order = Order("ignored", ("P1",), "stop", at(20), at(120), level="red")
+    @dataclass(frozen=True)
+    class AlertOrder(Order):  # an order as the measures' read model may give it: with its alert
+        alert_id: int | None = None
+
+    order = AlertOrder("ignored", ("P1",), "stop", at(20), at(120), level="red", alert_id=7)
     pe = PowerEngine(eng, orders_for=lambda conn, eid, start, end: [order] if eid == 1 else [])
     write_minutes(eng, 0, [ON_P] * 30, [ON_T] * 30)
     asyncio.run(pe.pass_once(at(30)))
     [f] = findings(eng)
     assert f["code"] == "PWR-ORDER-STOP-RUNNING" and f["start_at"] == at(20) and f["detected_at"] == at(22)
+    assert f["alert_id"] == 7
     [a] = alarms(eng)
     assert a["type"] == "ALM-PWR-ORDER-STOP" and a["state"] == "active"
 

@@ -220,6 +220,7 @@ class PowerEngine:
                                 - timedelta(days=st.orders.baseline_days + 1))
             readings = self.windows.load(conn, enterprise_id, meters, start, end, now)
         result = check_enterprise(se.model, readings, st, got)
+        _note_alerts(result.findings, got)
         with self.engine.begin() as conn:
             stored = finding_store.stored_findings(conn, enterprise_id, start)
             p = plan(result.findings, stored, start, end)
@@ -331,3 +332,15 @@ class PowerEngine:
         with self.engine.begin() as conn:
             finding_store.set_alarm(conn, finding_id, alarm_id)
 
+
+def _note_alerts(findings: list[Finding], orders: list[Order]) -> None:
+    """An order finding names the heavy-pollution alert of its order (``alert_id`` in its evidence, stored in
+    ``power_findings.alert_id``) when the order carries one (an ``alert_id`` attribute)."""
+    for f in findings:
+        if not f.code.startswith("PWR-ORDER-"):
+            continue
+        for o in orders:
+            alert = getattr(o, "alert_id", None)
+            if alert is not None and set(f.equipment) & set(o.equipment) and f.start < o.end and f.end > o.start:
+                f.evidence["alert_id"] = alert
+                break
