@@ -38,7 +38,8 @@ from ecosentry.subsystems.power.alarms import ALARM_OF, EQUIPMENT, TYPE_NAMES, a
 from ecosentry.subsystems.power.check import check_enterprise
 from ecosentry.subsystems.power.engine.readings import WindowCache, floor_minute, heard_spans, load_power
 from ecosentry.subsystems.power.rules.reconcile import Action, plan, utc
-from ecosentry.subsystems.power.queries.model import StoredEnterprise, enterprise_model, metered_enterprises
+from ecosentry.subsystems.power.queries.model import (StoredEnterprise, enterprise_model, enterprise_models,
+                                                      metered_enterprises)
 from ecosentry.subsystems.power.rules.findings import Finding
 from ecosentry.subsystems.power.rules.learned import learn_threshold
 from ecosentry.subsystems.power.rules.orders import Order
@@ -125,6 +126,7 @@ class PowerEngine:
         ids, cursor = await asyncio.to_thread(self.touched, now)
         stats = {"enterprises": 0, "readings": 0, "inserted": 0, "updated": 0, "closed": 0, "raised": 0,
                  "cleared": 0, "errors": 0, "learned": 0}
+        await asyncio.to_thread(self.preload, ids, now)
         for eid in ids:
             try:
                 ev = await asyncio.to_thread(self.evaluate, eid, now)
@@ -238,6 +240,18 @@ class PowerEngine:
             se = enterprise_model(conn, enterprise_id, now, self.default_tz)
         self._models[enterprise_id] = (now, se)
         return se
+
+    def preload(self, ids: Sequence[int], now: datetime) -> None:
+        """Read the models of the enterprises whose cached model is due, together (one query per table)."""
+        ttl = self.settings.engine.registry_seconds
+        due = [eid for eid in ids if (hit := self._models.get(eid)) is None
+               or not 0 <= (now - hit[0]).total_seconds() < ttl]
+        if not due:
+            return
+        with self.engine.connect() as conn:
+            got = enterprise_models(conn, due, now, self.default_tz)
+        for eid in due:
+            self._models[eid] = (now, got.get(eid))
 
     def _learn(self, se: StoredEnterprise | int, now: datetime) -> int:
         """Learn the thresholds of the enterprise's meters that are due (see the module's docstring)."""
