@@ -28,6 +28,12 @@ KEYS = {name: f"es_{name:_<9}power_test_key_0000000" for name in USERS}
 WRITTEN = ("power_findings", "power_readings", "alarm_deliveries", "alarm_events", "alarms", "audit_log")
 
 
+#: The thresholds both meters have from the registry (version 1).
+REGISTRY_THRESHOLDS = [{"meter_id": m, "version": 1, "on_kw": 10, "off_kw": 5, "dwell": 3, "source": "registry",
+                        "valid_from": T0 - timedelta(days=30), "set_by": "import", "set_at": T0 - timedelta(days=30)}
+                       for m in (1, 2)]
+
+
 def build(url: str) -> None:
     eng = prepare_database(url)
     with eng.begin() as c:
@@ -52,10 +58,7 @@ def build(url: str) -> None:
             {"id": 2, "enterprise_id": 1, "code": "T1", "name": "除尘", "role": "treatment", "kind": "dust_removal",
              "meter_id": 2, "rated_kw": 50, "normal_kw": 40}])
         c.execute(insert(power_linkage).values(treatment_id=2, production_id=1, grace_minutes=5))
-        c.execute(insert(power_thresholds), [
-            {"meter_id": m, "version": 1, "on_kw": 10, "off_kw": 5, "dwell": 3, "source": "registry",
-             "valid_from": T0 - timedelta(days=30), "set_by": "import", "set_at": T0 - timedelta(days=30)}
-            for m in (1, 2)])
+        c.execute(insert(power_thresholds), REGISTRY_THRESHOLDS)
     eng.dispose()
 
 
@@ -86,7 +89,9 @@ def power_db(request, tmp_path):
         raw = create_engine(url)
         with raw.begin() as c:
             c.exec_driver_sql(f"TRUNCATE {', '.join(WRITTEN)} RESTART IDENTITY CASCADE")
-            c.exec_driver_sql("DELETE FROM power_thresholds WHERE version > 1")
+            c.exec_driver_sql("DELETE FROM power_thresholds")
+            c.execute(insert(power_thresholds), REGISTRY_THRESHOLDS)
+            c.exec_driver_sql("UPDATE power_equipment SET code = CASE id WHEN 1 THEN 'P1' ELSE 'T1' END")
         raw.dispose()
         eng = make_engine(url)
     yield eng

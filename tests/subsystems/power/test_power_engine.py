@@ -214,3 +214,12 @@ def test_long_equipment_codes_fit_the_columns(power_db):
     [a] = alarms(eng)
     assert a["source_id"].startswith("1:#") and len(a["source_id"]) <= 64
     assert a["evidence"]["equipment"] == ["P" * 40, "T" * 40] and a["id"] == f["alarm_id"]
+
+
+def test_a_limit_order_without_a_baseline_does_not_stop_the_linkage_rules(power_db):
+    eng = power_db
+    limit = Order("1", ("P1",), "limit", at(10), at(200), allowed_pct=50, level="orange")
+    pe = PowerEngine(eng, orders_for=lambda conn, eid, start, end: [limit])
+    write_minutes(eng, 0, [ON_P] * 30, [ON_T] * 10 + [OFF] * 20)
+    stats = asyncio.run(pe.pass_once(at(30)))
+    assert stats["errors"] == 0 and [f["code"] for f in findings(eng)] == ["PWR-TREAT-OFF"]

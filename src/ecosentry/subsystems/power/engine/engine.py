@@ -207,9 +207,6 @@ class PowerEngine:
                      if last >= now - timedelta(minutes=st.linkage.offline_minutes)]
             end = min(min(heard) + _MIN, floor_minute(now) + _MIN) if heard else floor_minute(now)
             start = end - timedelta(minutes=es.window_minutes)
-            first = min((f for f, _last in spans.values()), default=None)
-            if first is not None and first > start:  # nothing before the meters' first reading is a gap
-                start = min(first, end - _MIN)
             oldest = finding_store.open_since(conn, enterprise_id)
             if oldest is not None and utc(oldest) < start:
                 start = max(floor_minute(utc(oldest)) - timedelta(minutes=st.linkage.offline_minutes), end - reach)
@@ -220,8 +217,21 @@ class PowerEngine:
                 if o.measure == "limit":  # its baseline: the normal days before the order
                     start = min(start, floor_minute(o.start.astimezone(timezone.utc))
                                 - timedelta(days=st.orders.baseline_days + 1))
+            first = min((f for f, _last in spans.values()), default=None)
+            if first is not None and first > start:  # nothing before the meters' first reading is a gap
+                start = min(first, end - _MIN)
             readings = self.windows.load(conn, enterprise_id, meters, start, end, now)
-        result = check_enterprise(se.model, readings, st, got)
+        try:
+            result = check_enterprise(se.model, readings, st, got)
+        except ValueError:
+            if not any(o.measure == "limit" for o in got):
+                raise
+            # a limit order without a baseline yet (no normal day before it) must not stop the linkage rules
+            counters.inc("power.engine.limit_without_baseline")
+            log.warning("power engine: enterprise %s: a limit order has no baseline; judged without it",
+                        enterprise_id)
+            got = [o for o in got if o.measure != "limit"]
+            result = check_enterprise(se.model, readings, st, got)
         _note_alerts(result.findings, got)
         with self.engine.begin() as conn:
             stored = finding_store.stored_findings(conn, enterprise_id, start)
