@@ -9,7 +9,7 @@ from ecosentry.subsystems.power.rules.linkage import LinkageSettings
 from ecosentry.subsystems.power.rules.orders import OrderSettings
 from ecosentry.subsystems.power.rules.utility import UtilitySettings
 
-__all__ = ["PowerSettings", "ThresholdSettings", "MqttSettings"]
+__all__ = ["PowerSettings", "ThresholdSettings", "MqttSettings", "EngineSettings"]
 
 
 class ThresholdSettings(BaseModel):
@@ -53,6 +53,27 @@ class MqttSettings(BaseModel):
     reconnect_every: float = Field(5.0, gt=0)
 
 
+class EngineSettings(BaseModel):
+    """The live rules engine (:mod:`.engine.engine`, docs/power.md "Live engine")."""
+
+    #: Seconds between passes over the enterprises that received readings (issue 15 item 4: alarm ≤ 2 min).
+    every_seconds: float = Field(10.0, gt=0)
+    #: Every enterprise is evaluated at least this often, readings or not (a logger gone silent). [s]
+    sweep_seconds: float = Field(60.0, gt=0)
+    #: Minutes of readings each evaluation reads (≥ the offline, CT and grace windows with room). [min]
+    window_minutes: int = Field(180, ge=30)
+    #: The window reaches back to the start of a finding still open, at most this far. [h]
+    max_window_hours: float = Field(24.0, gt=0)
+    #: Days of a meter's readings its threshold is learned from. [d]
+    learn_days: float = Field(7.0, gt=0)
+    #: An enterprise's registry and thresholds in force are read again after this many seconds. [s]
+    registry_seconds: float = Field(60.0, ge=0)
+    #: A pass reads only the readings received since the last; the whole window is read again after this. [min]
+    reload_minutes: float = Field(30.0, gt=0)
+    #: A learned threshold is learned again after this many hours. [h]
+    relearn_hours: float = Field(24.0, gt=0)
+
+
 class PowerSettings(BaseModel):
     thresholds: ThresholdSettings = ThresholdSettings()
     linkage: LinkageSettings = LinkageSettings()
@@ -68,3 +89,4 @@ class PowerSettings(BaseModel):
     #: Declared operating schedules of utility-metered enterprises (credit code → continuous | three_shift |
     #: night; the rest are day plants), until the registry holds them (power.rules.utility).
     schedules: dict[str, str] = {}
+    engine: EngineSettings = EngineSettings()

@@ -1,0 +1,61 @@
+"""The engine's part of the service (:attr:`ecosentry.contracts.subsystem.Subsystem.services`): the rules engine
+as one asyncio task running :meth:`PowerEngine.run` (its database work in worker threads), alarms notified through
+the service's dispatcher. Runs when the service runs its alarm jobs (``alarms`` enabled), like monitoring's
+detection job.
+
+The orders (stop/limit during heavy-pollution alerts) come from the read model of the emergency measures
+(``power.queries.measures.orders_for``) when it is installed; without it the engine judges the linkage and
+data rules only."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from contextlib import suppress
+
+from ecosentry.contracts.subsystem import ServiceContext
+from ecosentry.subsystems.power.engine.engine import OrdersFor, PowerEngine
+from ecosentry.subsystems.power.settings import PowerSettings
+
+log = logging.getLogger(__name__)
+
+__all__ = ["EnginePart", "parts"]
+
+
+def _orders_for() -> OrdersFor | None:
+    try:
+        module = importlib.import_module("ecosentry.subsystems.power.queries.measures")
+    except ImportError:
+        return None
+    return getattr(module, "orders_for", None)
+
+
+class EnginePart:
+    """The rules engine as a service part (``service.power_engine`` is the :class:`PowerEngine`)."""
+
+    name = "power_engine"
+
+    def __init__(self, ctx: ServiceContext, *, run: bool = True) -> None:
+        st = ctx.settings
+        self.target = PowerEngine(ctx.engine, getattr(st, "power", None) or PowerSettings(),
+                                  orders_for=_orders_for(), dispatcher=ctx.dispatcher,
+                                  locale=getattr(st, "default_locale", "zh"),
+                                  default_tz=getattr(st, "default_tz", "Asia/Shanghai"))
+        self._run = run
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self._run:
+            self._task = asyncio.create_task(self.target.run(), name=self.name)
+
+    async def close(self) -> None:
+        self.target.stop()
+        if self._task is not None:
+            with suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, 5)
+
+
+def parts(ctx: ServiceContext) -> list:
+    """The engine part (running only when the service runs its alarm jobs)."""
+    return [EnginePart(ctx, run="alarms" in ctx.enabled)]
