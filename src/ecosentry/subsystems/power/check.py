@@ -8,7 +8,7 @@ every sentence reads in local time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -133,8 +133,7 @@ def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: Po
         if order.enterprise != ent.id:
             continue
         named = [states[e] for e in order.equipment]
-        o = Order(order.enterprise, order.equipment, order.measure, order.start.astimezone(ent.zone),
-                  order.end.astimezone(ent.zone), order.allowed_pct, order.level)
+        o = replace(order, start=order.start.astimezone(ent.zone), end=order.end.astimezone(ent.zone))
         if o.measure == "stop":
             findings += stop_order(o, named, settings=settings.orders)
             continue

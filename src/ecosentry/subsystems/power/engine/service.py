@@ -4,31 +4,23 @@ the service's dispatcher. Runs when the service runs its alarm jobs (``alarms`` 
 detection job.
 
 The orders (stop/limit during heavy-pollution alerts) come from the read model of the emergency measures
-(``power.queries.measures.orders_for``) when it is installed; without it the engine judges the linkage and
-data rules only."""
+(:func:`ecosentry.subsystems.power.queries.measures.orders_for`): the region's alerts × the enterprise's
+emission-reduction list."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from contextlib import suppress
 
 from ecosentry.contracts.subsystem import ServiceContext
-from ecosentry.subsystems.power.engine.engine import OrdersFor, PowerEngine
+from ecosentry.subsystems.power.engine.engine import PowerEngine
+from ecosentry.subsystems.power.queries.measures import orders_for
 from ecosentry.subsystems.power.settings import PowerSettings
 
 log = logging.getLogger(__name__)
 
 __all__ = ["EnginePart", "parts"]
-
-
-def _orders_for() -> OrdersFor | None:
-    try:
-        module = importlib.import_module("ecosentry.subsystems.power.queries.measures")
-    except ImportError:
-        return None
-    return getattr(module, "orders_for", None)
 
 
 class EnginePart:
@@ -39,7 +31,7 @@ class EnginePart:
     def __init__(self, ctx: ServiceContext, *, run: bool = True) -> None:
         st = ctx.settings
         self.target = PowerEngine(ctx.engine, getattr(st, "power", None) or PowerSettings(),
-                                  orders_for=_orders_for(), dispatcher=ctx.dispatcher,
+                                  orders_for=orders_for, dispatcher=ctx.dispatcher,
                                   locale=getattr(st, "default_locale", "zh"),
                                   default_tz=getattr(st, "default_tz", "Asia/Shanghai"))
         self._run = run

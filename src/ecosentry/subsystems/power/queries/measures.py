@@ -16,6 +16,7 @@ from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_
 from ecosentry.subsystems.power import schema as ps
 from ecosentry.subsystems.power.rules.measures import Measure, governing_spans, orders_in_spans
 from ecosentry.subsystems.power.rules.orders import Order
+from ecosentry.subsystems.power.queries.registry import enterprise_zone
 
 __all__ = ["DEFAULT_TZ", "enterprise_row", "enterprise_zone", "equipment_rows", "measure_rows", "declared_measures",
            "orders_for", "latest_alert", "baseline_rows", "edited_baseline", "enterprises_with_measures"]
@@ -30,13 +31,6 @@ def enterprise_row(conn: Connection, enterprise_id: int) -> dict | None:
                               r.c.name.label("region_name"))
                        .join_from(e, r, e.c.region_code == r.c.code).where(e.c.id == enterprise_id)).mappings().first()
     return dict(row) if row else None
-
-
-def enterprise_zone(conn: Connection, enterprise_id: int, default: str = DEFAULT_TZ) -> str:
-    """The enterprise's time zone: its power devices' (the loggers send local time), else ``default``."""
-    d = ps.power_devices
-    tz = conn.execute(select(d.c.tz).where(d.c.enterprise_id == enterprise_id).order_by(d.c.id).limit(1)).scalar()
-    return tz or default
 
 
 def equipment_rows(conn: Connection, enterprise_id: int) -> list[dict]:

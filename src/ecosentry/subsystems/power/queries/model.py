@@ -13,6 +13,7 @@ from ecosentry.store import schema as core
 from ecosentry.subsystems.power.queries.thresholds import in_force
 from ecosentry.subsystems.power.registry import Enterprise, Equipment, Line, Linkage, Meter
 from ecosentry.subsystems.power.rules.state import Thresholds
+from ecosentry.subsystems.power.queries.registry import enterprise_zone
 from ecosentry.subsystems.power.schema import (power_devices, power_equipment, power_linkage, power_lines,
                                                power_meters)
 
@@ -35,13 +36,6 @@ class StoredEnterprise:
     @property
     def meter_codes(self) -> dict[int, str]:
         return {v: k for k, v in self.meter_ids.items()}
-
-
-def enterprise_zone(conn: Connection, enterprise_id: int, default_tz: str = "Asia/Shanghai") -> str:
-    """The enterprise's zone: that of its first power device, else ``default_tz``."""
-    d = power_devices
-    return conn.execute(select(d.c.tz).where(d.c.enterprise_id == enterprise_id).order_by(d.c.id).limit(1)
-                        ).scalar() or default_tz
 
 
 def metered_enterprises(conn: Connection) -> list[int]:
