@@ -26,4 +26,6 @@ SUBSYSTEM = Subsystem(
     cli=f"{_N}.cli:register",
     settings={"power": f"{_N}.settings:PowerSettings"},
     locale=_N,
+    sinks={"power-readings": f"{_N}.pipeline.sink:PowerReadingSink.from_settings"},
+    registry_import=(f"{_N}.store.registry:import_power",),
 )

@@ -305,7 +305,7 @@ class Checker:
         return float(self.number(v, line, "ct_ratio", positive=True))  # type: ignore[arg-type]
 
     def whole(self, v: Any, line: int | tuple | None, field_: str, allowed: tuple[int, ...] | None = None,
-              minimum: int | None = None) -> int | None:
+              minimum: int | None = None, maximum: int = 1440) -> int | None:
         x = self.number(v, line, field_)
         if x is None:
             return None
@@ -316,6 +316,9 @@ class Checker:
                             allowed=", ".join(map(str, allowed)), value=repr(v))
         if minimum is not None and x < minimum:
             raise self.fail(line, field_, N_("must be at least %(minimum)s, not %(value)s"), minimum=minimum,
+                            value=repr(v))
+        if x > maximum:
+            raise self.fail(line, field_, N_("must be at most %(maximum)s, not %(value)s"), maximum=maximum,
                             value=repr(v))
         return int(x)
 
@@ -482,10 +485,16 @@ MEASURE_KEYS = ("level", "equipment", "measure", "limit_pct", "note")
 DEVICE_KEYS = ("mn", "transport", "password", "tz", "enterprise", "active")
 
 
-def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: str = "id") -> Enterprise:
+#: What a fleet file's ``power.enterprises`` item holds (name, industry and zone are the core's).
+FLEET_ENTERPRISE_KEYS = ("lines", "meters", "equipment", "measures")
+
+
+def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: str = "id",
+                     keys: tuple[str, ...] = ENTERPRISE_KEYS) -> Enterprise:
     """One enterprise's mapping (the registry YAML's, or a fleet file's ``power.enterprises`` item, whose key
-    is ``credit_code``), checked: meters, lines, equipment with the linkage, emergency measures."""
-    ctx.keys(item, at, (key, *ENTERPRISE_KEYS))
+    is ``credit_code`` and whose other keys are :data:`FLEET_ENTERPRISE_KEYS`), checked: meters, lines,
+    equipment with the linkage, emergency measures."""
+    ctx.keys(item, at, (key, *keys))
     eid = ctx.text(item.get(key), at, key)
     meters = []
     for i, m in enumerate(ctx.items(item, "meters", at)):
