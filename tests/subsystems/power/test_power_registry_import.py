@@ -175,7 +175,7 @@ CASES = [
     (lambda f: _coking(f).update(unmetered_kw=8),
      f"power: enterprise {COKING}, unmetered_kw: unknown key (known: credit_code, lines, meters"),
     (lambda f: f["power"]["devices"][0].update(transport="lora"),
-     f"power: device {LOGGER}, transport: must be one of hj212, mqtt, not 'lora'"),
+     f"power: device {LOGGER}, transport: must be one of hj212, mqtt, csv, not 'lora'"),
     (lambda f: f["power"]["devices"][0].pop("password"),
      f"power: device {LOGGER}, password: missing"),
     (lambda f: f["power"]["devices"].append({"mn": "X" * 30, "password": "1"}),

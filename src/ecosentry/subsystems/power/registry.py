@@ -55,8 +55,9 @@ TREATMENT_KINDS = ("desulfurisation", "denitrification", "dust_removal", "voc_tr
 #: Alert levels an emergency measure applies from (the platform's ``pollution_alerts.level``).
 LEVELS = ("yellow", "orange", "red")
 MEASURES = ("stop", "limit")
-#: How a device sends: an HJ 212 power logger over TCP, or an MQTT device through the broker.
-TRANSPORTS = ("hj212", "mqtt")
+#: How a device sends: an HJ 212 power logger over TCP, an MQTT device through the broker, or files of readings
+#: (``ecosentry power import-readings``: a utility's export, a logger read out on site; no password).
+TRANSPORTS = ("hj212", "mqtt", "csv")
 
 #: The words of a place in an error (``enterprise 9114…, equipment dust1``), said in the reader's language.
 PLACE_WORDS = {"enterprise": N_("enterprise %(id)s"), "device": N_("device %(id)s"), "meter": N_("meter %(id)s"),
@@ -174,7 +175,7 @@ class Device:
 
     mn: str
     transport: str
-    password: str
+    password: str | None
     tz: str = "Asia/Shanghai"
     #: The credit code of its enterprise; None = the enterprise whose meters name it.
     enterprise: str | None = None
@@ -564,13 +565,14 @@ def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: s
 
 
 def parse_device(ctx: Checker, item: dict, at: int | tuple | None) -> Device:
-    """One device of a fleet file's ``power.devices``: ``mn``, ``transport`` (hj212 | mqtt), ``password`` (the
-    HJ 212 access password, or the MQTT password, which is stored only as a hash), ``tz``, ``enterprise`` (a
-    credit code; default: the enterprise whose meters name the device), ``active``."""
+    """One device of a fleet file's ``power.devices``: ``mn``, ``transport`` (hj212 | mqtt | csv), ``password``
+    (the HJ 212 access password, or the MQTT password, which is stored only as a hash; none for csv), ``tz``,
+    ``enterprise`` (a credit code; default: the enterprise whose meters name the device), ``active``."""
     ctx.keys(item, at, DEVICE_KEYS)
     mn = ctx.text(item.get("mn"), at, "mn")
     transport = ctx.choice(item.get("transport") or "hj212", at, "transport", TRANSPORTS)
-    password = ctx.text(item.get("password"), at, "password", limit=64 if transport == "hj212" else 200)
+    password = ctx.text(item.get("password"), at, "password", limit=64 if transport == "hj212" else 200,
+                        required=transport != "csv")
     return Device(mn, transport, password, ctx.zone(item.get("tz"), at),  # type: ignore[arg-type]
                   ctx.text(item.get("enterprise"), at, "enterprise", required=False),
                   ctx.flag(item.get("active"), at, "active", default=True))

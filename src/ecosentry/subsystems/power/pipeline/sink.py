@@ -34,11 +34,12 @@ from ecosentry.store.fit import Fault, fit_envelope, fit_field, set_aside_form, 
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.power import schema as ps
 
-__all__ = ["PowerReadingSink", "QUANTITIES", "UNKNOWN_DEVICE", "UNKNOWN_CHANNEL", "UNKNOWN_QUANTITY", "BAD_VALUE",
+__all__ = ["PowerReadingSink", "QUANTITIES", "QUANTITY_ORDER", "UNKNOWN_DEVICE", "UNKNOWN_CHANNEL", "UNKNOWN_QUANTITY", "BAD_VALUE",
            "split_factor"]
 
 #: What a power reading may measure: P kW, E kWh (register), I/Ia/Ib/Ic A, U/Ua/Ub/Uc V, PF, RS run state.
-QUANTITIES = frozenset(("P", "E", "I", "Ia", "Ib", "Ic", "U", "Ua", "Ub", "Uc", "PF", "RS"))
+QUANTITY_ORDER = ("P", "E", "I", "Ia", "Ib", "Ic", "U", "Ua", "Ub", "Uc", "PF", "RS")
+QUANTITIES = frozenset(QUANTITY_ORDER)
 KINDS = ("min", "rtd")
 #: Fault codes of readings not stored (stable: counted as ``ingest.isolated.<code>``).
 UNKNOWN_DEVICE = "unknown_device"
@@ -204,7 +205,7 @@ def _reading(r: Reading, channels: dict[str, tuple[int, int]], received_at: date
     shown = factor[:40]
     if quantity not in QUANTITIES or not channel:
         return (UNKNOWN_QUANTITY, f"reading {shown!r}: quantity {quantity[:12]!r} is not one of "
-                                  f"{', '.join(sorted(QUANTITIES))}"), None
+                                  f"{', '.join(QUANTITY_ORDER)}"), None
     if r.kind not in KINDS:
         return (UNKNOWN_QUANTITY, f"reading {shown!r}: data kind {str(r.kind)[:12]!r} is not min or rtd"), None
     meter = channels.get(channel)

@@ -26,7 +26,8 @@ by the same parser, with the enterprise keyed by the credit code of a core enter
             - {level: red, equipment: oven1, measure: stop}
 
 * **devices**: ``mn`` (HJ 212 MN of a power logger, or the MQTT client id / user name), ``transport``
-  ``hj212`` (default) or ``mqtt``, ``password``, ``tz``, ``active``, ``enterprise`` (credit code; by default
+  ``hj212`` (default), ``mqtt`` or ``csv`` (readings only from files: ``ecosentry power import-readings``;
+  no password), ``password``, ``tz``, ``active``, ``enterprise`` (credit code; by default
   the enterprise whose meters name the device; a device serves one enterprise). The password of an ``hj212``
   device is its HJ 212 access password ``PW``, stored as the gateway needs it; that of an ``mqtt`` device is
   stored **only as a hash** (``mqtt_secret_hash``, Mosquitto's PBKDF2-SHA512 ``$7$`` format,
@@ -174,7 +175,7 @@ def _store_devices(conn: Connection, ctx: Checker, devices: list[Device], enterp
                            owner=repr(owner))
         # a device the file names without meters or enterprise stays with its enterprise
         owner_id = ent_ids[owner] if owner is not None else before.enterprise_id
-        if dev.transport == "mqtt":
+        if dev.transport == "mqtt" and dev.password is not None:
             kept = before.mqtt_secret_hash if before is not None else None
             secret = kept if kept and mosquitto_verify(dev.password, kept) else mosquitto_hash(dev.password)
             password = None
