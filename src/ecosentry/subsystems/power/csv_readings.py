@@ -43,7 +43,6 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.power import schema as ps
 from ecosentry.subsystems.power.offline import reading_rows
 from ecosentry.subsystems.power.pipeline.sink import QUANTITY_ORDER
-from ecosentry.subsystems.power.registry import RegistryError
 
 __all__ = ["MeterPlace", "meter_places", "envelopes_from_csv", "store_envelopes", "SPOOL", "CSV_QUANTITIES"]
 

@@ -66,7 +66,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.power import schema as ps
 from ecosentry.subsystems.power.credentials import mosquitto_hash, mosquitto_verify
 from ecosentry.subsystems.power.registry import (FLEET_ENTERPRISE_KEYS, Checker, Device, Enterprise,
-                                                 RegistryError, parse_device, parse_enterprise)
+                                                 parse_device, parse_enterprise)
 
 __all__ = ["import_power", "parse_power"]
 
