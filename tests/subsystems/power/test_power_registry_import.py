@@ -263,3 +263,70 @@ def test_the_hash_is_mosquittos_own_format(tmp_path):
     assert seven == "7" and int(rounds) >= 101 and base64.b64decode(salt) == b"0123456789ab"
     assert base64.b64decode(key) == hashlib.pbkdf2_hmac("sha512", b"s3cret", b"0123456789ab", int(rounds))
     assert len(ours) <= ps.power_devices.c.mqtt_secret_hash.type.length
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _connects(port: int, user: str, password: str) -> int:
+    """The broker's CONNACK reason code for these credentials (0: accepted)."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+
+    got: list[int] = []
+    done = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=user)
+    client.username_pw_set(user, password)
+    client.on_connect = lambda c, u, flags, rc, props=None: (got.append(rc.value), done.set())
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        done.wait(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return got[0] if got else -1
+
+
+@pytest.mark.slow
+def test_a_real_broker_accepts_the_stored_hash(tmp_path):
+    """A Mosquitto broker whose password file is written from ``mqtt_secret_hash`` lets the device in with its
+    password and keeps a wrong one out."""
+    import getpass
+    import shutil
+    import time
+
+    if shutil.which("mosquitto") is None:
+        pytest.skip("mosquitto not installed")
+    engine = prepare_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    import_fleet(engine, fleet())
+    with engine.connect() as conn:
+        hashed = conn.scalar(select(ps.power_devices.c.mqtt_secret_hash).where(ps.power_devices.c.mn == MQTT_DEVICE))
+    engine.dispose()
+    (tmp_path / "passwd").write_text(f"{MQTT_DEVICE}:{hashed}\n")
+    port = _free_port()
+    # run as the test's user: a broker started by root would switch to "mosquitto", who cannot read tmp_path
+    (tmp_path / "mosquitto.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+                                             f"password_file {tmp_path / 'passwd'}\nuser {getpass.getuser()}\n")
+    broker = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "mosquitto.conf")], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        import socket
+
+        for _ in range(100):  # until it listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert _connects(port, MQTT_DEVICE, MQTT_PASSWORD) == 0
+        assert _connects(port, MQTT_DEVICE, "wrong") != 0
+    finally:
+        broker.terminate()
+        broker.wait(10)
