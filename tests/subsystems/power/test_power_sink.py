@@ -113,6 +113,7 @@ def test_bad_readings_are_counted_and_archived_with_the_reason_and_others_stored
         readings_envelope(logger, LOGGER, T0 + timedelta(minutes=2), {"SB1-P": 1e308}),
         readings_envelope(logger, "X" * 40, T0 + timedelta(minutes=3), {"SB1-P": 99.0}),
     ]
+    envs[3].readings[0].flag = "LONGFLAG"  # stored, its flag cut to the column and noted
     sinks = asyncio.run(through_the_worker(engine, st, tmp_path / "spool", envs))
     assert readings(engine) == {(meters["SB001"], "P", T0): 100.0,
                                 (meters["SB002"], "E", T0 + timedelta(minutes=1)): 5.5,
@@ -120,10 +121,14 @@ def test_bad_readings_are_counted_and_archived_with_the_reason_and_others_stored
     rows = archive(engine)
     assert [(r.status, r.error) for r in rows] == [
         ("accepted", "unknown_channel"), ("quarantined", "unknown_channel"), ("accepted", "bad_value"),
-        ("accepted", None), ("quarantined", "field_too_long")]
+        ("accepted", "field_too_long"), ("quarantined", "field_too_long")]
     assert "channel 'SB9' is no meter of the device" in rows[0].detail
     assert "quantity 'XX' is not one of" in rows[0].detail and "2 of 3 readings not stored" in rows[0].detail
     assert "value 'nan' is not a finite number" in rows[2].detail and "2 of 3 readings not stored" in rows[2].detail
+    assert "flag 'LONGFLAG' stored as 'LONG'" in rows[3].detail and "not stored" not in rows[3].detail
+    with engine.connect() as conn:
+        assert conn.scalar(select(ps.power_readings.c.flag).where(
+            ps.power_readings.c.at == T0 + timedelta(minutes=2))) == "LONG"
     assert "mn has 40 characters" in rows[4].detail
     assert sinks["power-readings"].touched_enterprises() == {ents[COKING]}
 

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.contracts.sink import SinkResult
 from ecosentry.store import schema as s
-from ecosentry.store.fit import Fault, fit_envelope, fit_field, set_aside_form, with_note
+from ecosentry.store.fit import Fault, clean_text, fit_envelope, fit_field, set_aside_form, with_note
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.power import schema as ps
 
@@ -148,7 +148,7 @@ def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelop
             prev = seen.get(original.point_id)  # type: ignore[arg-type]
             seen[original.point_id] = env.received_at if prev is None else max(prev, env.received_at)  # type: ignore
         if problems:
-            env, reading_fault = _with_problems(env, problems, len(original.readings), bool(kept))
+            env, reading_fault = _with_problems(env, problems, len(original.readings), len(kept))
             fault = reading_fault if fault is None else Fault(fault.code, f"{fault.note}; {reading_fault.note}",
                                                               reading_fault.readings_dropped)
         if fault is not None:
@@ -190,13 +190,16 @@ def _readings(env: Envelope, meters: dict[int, dict[str, tuple[int, int]]]
                                      f"device")] * max(1, len(env.readings))
     kept: list[tuple[_Row, int]] = []
     problems: list[tuple[str, str]] = []
+    cut: list[tuple[str, str]] = []
     for r in env.readings:
         problem, row = _reading(r, channels, env.received_at)
-        if problem is not None:
-            problems.append(problem)
-        else:
-            kept.append(row)  # type: ignore[arg-type]
-    return kept, problems
+        if row is None:
+            problems.append(problem)  # type: ignore[arg-type]
+            continue
+        kept.append(row)
+        if problem is not None:  # stored with its flag cut to the column
+            cut.append(problem)
+    return kept, problems + cut
 
 
 def _reading(r: Reading, channels: dict[str, tuple[int, int]], received_at: datetime):
@@ -220,24 +223,31 @@ def _reading(r: Reading, channels: dict[str, tuple[int, int]], received_at: date
     start = r.start
     if not isinstance(start, datetime) or start.tzinfo is None:
         return (BAD_VALUE, f"reading {shown!r}: no UTC time"), None
-    flag, _ = fit_field(r.flag, FLAG_LIMIT)
-    return None, (_Row(meter[0], quantity, start.replace(second=0, microsecond=0), value, flag, received_at,
+    flag, flag_fault = (r.flag, None) if r.flag is None or (type(r.flag) is str and len(r.flag) <= FLAG_LIMIT
+                                                             and r.flag.isascii() and "\x00" not in r.flag) \
+        else fit_field(r.flag, FLAG_LIMIT)
+    cut = None if flag_fault is None else (flag_fault, f"reading {shown!r}: flag {clean_text(r.flag)[:20]!r} "
+                                                       f"stored as {flag!r}")
+    return cut, (_Row(meter[0], quantity, start.replace(second=0, microsecond=0), value, flag, received_at,
                        r.kind == "min"), meter[1])
 
 
-def _with_problems(env: Envelope, problems: list[tuple[str, str]], offered: int, some_kept: bool
+def _with_problems(env: Envelope, problems: list[tuple[str, str]], offered: int, kept: int
                    ) -> tuple[Envelope, Fault]:
-    """The archive form of a frame with readings left out, and its fault (the first reason's code)."""
+    """The archive form of a frame with readings left out (or a flag cut), and its fault (the first reason's
+    code)."""
     notes = [note for _, note in problems[:MAX_NOTES]]
     if len(problems) > MAX_NOTES:
-        notes.append(f"{len(problems) - MAX_NOTES} more readings not usable")
-    notes.append(f"{len(problems)} of {offered} readings not stored")
+        notes.append(f"{len(problems) - MAX_NOTES} more readings with a fault")
+    dropped = offered - kept
+    if dropped:
+        notes.append(f"{dropped} of {offered} readings not stored")
     note = "; ".join(notes)
     code = problems[0][0]
     changes = {"detail": with_note(env.detail, note), "error": code}
-    if not some_kept:
+    if not kept:
         changes["status"] = "quarantined"
-    return dataclasses.replace(env, **changes), Fault(code, note, len(problems))
+    return dataclasses.replace(env, **changes), Fault(code, note, dropped)
 
 
 def _archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> None:
