@@ -76,8 +76,12 @@ def test_a_file_is_stored_through_the_spool_and_again_changes_nothing(cli, tmp_p
     assert (frame.transport, frame.status, frame.detail) == ("csv", "accepted", "R.csv lines 2-6")
     assert frame.raw.decode().startswith("meter,time,quantity,value\nSB001,2026-12-06T10:00:00+08:00,P,180.5\n")
     assert (tmp_path / SPOOL / "cursor").read_text() == "1"  # the importer's own spool, drained
-    result, _ = run(GOOD, "--enterprise", COKING)
-    assert result.exit_code == 0 and stored(engine) == want
+    result, _ = run(GOOD, "--enterprise", COKING, "--chunk", "2")  # again, in records of 2 readings
+    assert result.exit_code == 0 and "in 3 records" in result.output
+    assert stored(engine) == want
+    with engine.connect() as conn:
+        details = conn.scalars(select(s.raw_frames.c.detail).order_by(s.raw_frames.c.id)).all()
+    assert details == ["R.csv lines 2-6", "R.csv lines 2-3", "R.csv lines 4-5", "R.csv lines 6-6"]
 
 
 @pytest.mark.parametrize("text, args, words", [

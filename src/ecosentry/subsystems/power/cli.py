@@ -63,19 +63,25 @@ def import_readings(path: Path = typer.Argument(..., help="R.csv: meter,time,qua
     from ecosentry.pipeline.spool_lock import SpoolBusy
     from ecosentry.service import prepare_database
     from ecosentry.settings import get_settings
-    from ecosentry.subsystems.power.csv_readings import (SPOOL, UnknownEnterprise, envelopes_from_csv,
+    from ecosentry.subsystems.power.csv_readings import (SPOOL, UnknownEnterprise, check_csv, iter_envelopes,
                                                          meter_places, store_envelopes)
 
     st = get_settings()
     engine = prepare_database(st.database_url)
     try:
-        try:
-            envelopes = envelopes_from_csv(path, meter_places(engine, enterprise), chunk=chunk, enterprise=enterprise)
+        try:  # the whole file is checked before anything is written
+            places = meter_places(engine, enterprise)
+            n = check_csv(path, places, enterprise=enterprise)
         except (RegistryError, UnknownEnterprise) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         try:
-            done = asyncio.run(store_envelopes(engine, st, envelopes))
+            done = asyncio.run(store_envelopes(engine, st, iter_envelopes(path, places, chunk=chunk,
+                                                                          enterprise=enterprise),
+                                               expected_readings=n))
+        except RegistryError as exc:  # the file changed since it was checked
+            typer.echo(f"error: {exc} (the file changed during the import)", err=True)
+            raise typer.Exit(2) from None
         except SpoolBusy as exc:
             typer.echo(f"error: {exc}; try again when that import has ended", err=True)
             raise typer.Exit(2) from None
@@ -85,7 +91,6 @@ def import_readings(path: Path = typer.Argument(..., help="R.csv: meter,time,qua
             raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    n = sum(len(e.readings) for e in envelopes)
     typer.echo(f"{n} readings of {path} in {done['envelopes']} records stored"
                + (f", {done['isolated']} records set aside (see the raw archive)" if done["isolated"] else ""))
 

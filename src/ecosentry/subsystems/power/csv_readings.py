@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,7 +44,8 @@ from ecosentry.subsystems.power import schema as ps
 from ecosentry.subsystems.power.offline import reading_rows
 from ecosentry.subsystems.power.pipeline.sink import QUANTITY_ORDER
 
-__all__ = ["MeterPlace", "meter_places", "envelopes_from_csv", "store_envelopes", "SPOOL", "CSV_QUANTITIES"]
+__all__ = ["MeterPlace", "meter_places", "check_csv", "iter_envelopes", "envelopes_from_csv", "store_envelopes", "SPOOL",
+           "CSV_QUANTITIES"]
 
 #: The importer's spool folder under the data directory.
 SPOOL = "spool-power-csv"
@@ -83,13 +84,7 @@ def meter_places(engine: Engine, enterprise: str | None = None) -> dict[str, lis
     return out
 
 
-def envelopes_from_csv(path: str | Path, places: dict[str, list[MeterPlace]], *, chunk: int = 500,
-                       received_at: datetime | None = None, enterprise: str | None = None) -> list[Envelope]:
-    """The file's readings as envelopes, device by device in the file's order; :class:`RegistryError` (file,
-    line, field) for the first bad line."""
-    path = Path(path)
-    received_at = received_at or datetime.now(timezone.utc)
-
+def _meter_check(places: dict[str, list[MeterPlace]], enterprise: str | None) -> Callable[[str], str | None]:
     def problem(meter: str) -> str | None:
         found = places.get(meter)
         if not found:
@@ -102,15 +97,39 @@ def envelopes_from_csv(path: str | Path, places: dict[str, list[MeterPlace]], *,
                     "its readings cannot be placed")
         return None
 
+    return problem
+
+
+def check_csv(path: str | Path, places: dict[str, list[MeterPlace]], *, enterprise: str | None = None) -> int:
+    """Read the whole file and check it (:class:`RegistryError` naming the file, the line and the field for the
+    first bad line); the number of readings."""
+    return sum(1 for _ in reading_rows(path, _meter_check(places, enterprise), CSV_QUANTITIES))
+
+
+def iter_envelopes(path: str | Path, places: dict[str, list[MeterPlace]], *, chunk: int = 500,
+                   received_at: datetime | None = None, enterprise: str | None = None) -> Iterator[Envelope]:
+    """The file's readings as envelopes of up to ``chunk`` readings of one device each, made as the file is read
+    (memory: devices × chunk); check the file first with :func:`check_csv`."""
+    path = Path(path)
+    received_at = received_at or datetime.now(timezone.utc)
     by_device: dict[int, list[tuple[int, MeterPlace, datetime, str, float]]] = {}
-    for line, meter, t, q, v in reading_rows(path, problem, CSV_QUANTITIES):
+    for line, meter, t, q, v in reading_rows(path, _meter_check(places, enterprise), CSV_QUANTITIES):
         place = places[meter][0]
-        by_device.setdefault(place.device_id, []).append((line, place, t, q, v))  # type: ignore[arg-type]
-    out = []
+        rows = by_device.setdefault(place.device_id, [])  # type: ignore[arg-type]
+        rows.append((line, place, t, q, v))
+        if len(rows) >= chunk:
+            yield _envelope(path, place.device_id, rows, received_at)  # type: ignore[arg-type]
+            by_device[place.device_id] = []  # type: ignore[index]
     for device_id, rows in by_device.items():
-        for i in range(0, len(rows), chunk):
-            out.append(_envelope(path, device_id, rows[i:i + chunk], received_at))
-    return out
+        if rows:
+            yield _envelope(path, device_id, rows, received_at)
+
+
+def envelopes_from_csv(path: str | Path, places: dict[str, list[MeterPlace]], *, chunk: int = 500,
+                       received_at: datetime | None = None, enterprise: str | None = None) -> list[Envelope]:
+    """:func:`check_csv`, then every envelope of :func:`iter_envelopes` (a small file)."""
+    check_csv(path, places, enterprise=enterprise)
+    return list(iter_envelopes(path, places, chunk=chunk, received_at=received_at, enterprise=enterprise))
 
 
 def _envelope(path: Path, device_id: int, rows: Sequence[tuple[int, MeterPlace, datetime, str, float]],
@@ -129,27 +148,37 @@ def _envelope(path: Path, device_id: int, rows: Sequence[tuple[int, MeterPlace, 
                     readings=readings, kind="power-readings", meta={"file": path.name, "lines": [first, last]})
 
 
-async def store_envelopes(engine: Engine, settings, envelopes: list[Envelope], *, timeout: float | None = None
-                          ) -> dict[str, int]:
-    """Append the envelopes to the importer's spool and store them with an ingest worker of the installed sinks
-    (under the spool's worker lock, :class:`SpoolBusy` when another import holds it). Returns the counts of the
-    worker (readings offered to the sinks, records isolated). ``TimeoutError`` when the database did not take
-    them in time: they stay in the spool for the next import."""
+async def store_envelopes(engine: Engine, settings, envelopes: Iterable[Envelope], *, expected_readings: int = 0,
+                          timeout: float | None = None, group: int = 200) -> dict[str, int]:
+    """Append the envelopes to the importer's spool (``group`` at a time, each group on disk before the next)
+    while an ingest worker of the installed sinks stores them, under the spool's worker lock
+    (:class:`SpoolBusy` when another import holds it); wait until the database holds them all. Returns the
+    envelopes appended and the worker's counts (readings offered to the sinks, records isolated).
+    ``TimeoutError`` when the database did not take them in time: they stay in the spool for the next import."""
     folder = Path(settings.data_dir) / SPOOL
     lock = await asyncio.to_thread(SpoolLock(folder).acquire, settings.worker_lock_wait)
     try:
         spool = Spool(folder)
         try:
             before = (counters.get("ingest.observations_offered"), counters.get("ingest.isolated"))
-            last = spool.append_sync([e.encode() for e in envelopes]) if envelopes else spool.durable_seq
             directory = await asyncio.to_thread(PointDirectory, engine)
-            sinks = build_sinks(engine, settings, directory)
-            worker = IngestWorker(engine, SpoolReader(folder), sinks, batch_max=settings.ingest_batch_max,
-                                  flush_every=3600)
-            task = asyncio.create_task(worker.run())
+            worker = IngestWorker(engine, SpoolReader(folder), build_sinks(engine, settings, directory),
+                                  batch_max=settings.ingest_batch_max, flush_every=3600)
+            task = asyncio.create_task(worker.run())  # also stores what an interrupted import left
+            n = 0
             try:
-                n = sum(len(e.readings) for e in envelopes)
-                await worker.drain(last, timeout=timeout if timeout is not None else 60 + n / 2000)
+                last = spool.durable_seq
+                batch: list[bytes] = []
+                for env in envelopes:
+                    batch.append(env.encode())
+                    n += 1
+                    if len(batch) >= group:
+                        last = await asyncio.to_thread(spool.append_sync, batch)
+                        batch = []
+                if batch:
+                    last = await asyncio.to_thread(spool.append_sync, batch)
+                wait = timeout if timeout is not None else 60 + expected_readings / 2000
+                await worker.drain(last, timeout=wait)
                 await worker.flush()
             finally:
                 worker.stop()
@@ -158,5 +187,5 @@ async def store_envelopes(engine: Engine, settings, envelopes: list[Envelope], *
             spool.close()
     finally:
         lock.release()
-    return {"envelopes": len(envelopes), "readings": counters.get("ingest.observations_offered") - before[0],
+    return {"envelopes": n, "readings": counters.get("ingest.observations_offered") - before[0],
             "isolated": counters.get("ingest.isolated") - before[1]}
