@@ -100,6 +100,8 @@ def test_a_changed_file_updates_and_replaces_the_lists(engine):
     # the two channels swap meters; the treatment's grace changes; the red stop goes, a yellow limit comes
     coking["meters"][0]["channel"], coking["meters"][1]["channel"] = "SB2", "SB1"
     coking["equipment"][1]["grace_minutes"] = 8
+    # and the production and treatment units swap meters (each unique per equipment)
+    coking["equipment"][0]["meter"], coking["equipment"][1]["meter"] = "SB002", "SB001"
     coking["measures"] = [{"level": "yellow", "equipment": "oven1", "measure": "limit", "limit_pct": 80},
                           {"level": "orange", "equipment": "oven1", "measure": "limit", "limit_pct": 50}]
     # the cement meters are dropped from the file: kept in the database
@@ -124,6 +126,10 @@ def test_a_changed_file_updates_and_replaces_the_lists(engine):
         audit_rows = conn.execute(select(s.audit_log.c.entity, s.audit_log.c.actor)
                                   .where(s.audit_log.c.entity == "power_threshold")).all()
     assert channels == {"SB001": "SB2", "SB002": "SB1", "SB003": "SB3", "M1": "kiln-main", "M2": "bagfilter"}
+    with engine.connect() as conn:
+        on = dict(conn.execute(select(ps.power_equipment.c.code, m.c.code)
+                               .join_from(ps.power_equipment, m, m.c.id == ps.power_equipment.c.meter_id)).all())
+    assert on == {"oven1": "SB002", "dust1": "SB001", "lights": "SB003", "kiln": "M1", "bag": "M2"}
     assert [tuple(v) for v in versions] == [(1, 12, 6, "fleet-import"), (2, 15, 7, "tester")]
     assert [tuple(r) for r in levels] == [("orange", 50, "fleet-import"), ("yellow", 80, "tester")]
     assert grace == 8

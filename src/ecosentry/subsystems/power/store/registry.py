@@ -58,7 +58,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, not_, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 
 from ecosentry.said import N_
 from ecosentry.store import audit
@@ -196,13 +196,15 @@ def _store_enterprise(conn: Connection, ctx: Checker, ent: Enterprise, eid: int,
                       device_ids: dict[str, tuple[int, int]], actor: str | None, now: datetime,
                       counts: dict[str, int]) -> None:
     place = (("enterprise", ent.id),)
-    line_ids = {ln.id: _upsert_id(conn, ps.power_lines, {"enterprise_id": eid, "code": ln.id},
-                                  {"name": ln.name or ln.id}) for ln in ent.lines}
-    counts["power_lines"] += len(line_ids)
-    known_lines = dict(conn.execute(select(ps.power_lines.c.code, ps.power_lines.c.id)
-                                    .where(ps.power_lines.c.enterprise_id == eid)).all())
+    lines = _Coded(conn, ps.power_lines, eid)
+    for ln in ent.lines:
+        lines.put(ln.id, {"name": ln.name or ln.id})
+    counts["power_lines"] += len(ent.lines)
     m_ = ps.power_meters
-    meter_ids: dict[str, int] = {}
+    meters = _Coded(conn, m_, eid)
+    named = sorted({device_ids[m.device][0] for m in ent.meters if m.device in device_ids})
+    # who holds each channel of the devices this enterprise's meters name: a channel moves to the file's meter
+    channels = _Holders(conn, m_, ("device_id", "channel"), m_.c.device_id.in_(named) if named else None)
     for m in ent.meters:
         device_id = None
         if m.device:
@@ -215,41 +217,103 @@ def _store_enterprise(conn: Connection, ctx: Checker, ent: Enterprise, eid: int,
             if owner != eid:
                 raise ctx.fail((*place, ("meter", m.id)), "device",
                                N_("device %(device)s belongs to another enterprise"), device=repr(m.device))
-            # the channel moves to this meter: its previous holder (another code) loses it
-            conn.execute(update(m_).where(m_.c.device_id == device_id, m_.c.channel == m.channel,
-                                          not_(and_(m_.c.enterprise_id == eid, m_.c.code == m.id)))
-                         .values(device_id=None, channel=None))
-        meter_ids[m.id] = _upsert_id(conn, m_, {"enterprise_id": eid, "code": m.id}, {
-            "device_id": device_id, "channel": m.channel if device_id else None, "meter_no": m.meter_no,
-            "ct_ratio": m.ct_ratio, "phases": m.phases, "rated_kw": m.rated_kw})
+            channels.take((device_id, m.channel), eid, m.id, meters)
+        before = dict(meters.rows.get(m.id) or {}) or None  # a copy: put() updates the row in place
+        meter_id = meters.put(m.id, {"device_id": device_id, "channel": m.channel if device_id else None,
+                                     "meter_no": m.meter_no, "ct_ratio": m.ct_ratio, "phases": m.phases,
+                                     "rated_kw": m.rated_kw})
+        channels.moved(before, (device_id, m.channel if device_id else None), meter_id, eid, m.id)
         if m.thresholds is not None:
-            counts["power_thresholds"] += _registry_threshold(conn, meter_ids[m.id], m.thresholds, actor, now)
-    counts["power_meters"] += len(meter_ids)
-    known_meters = dict(conn.execute(select(m_.c.code, m_.c.id).where(m_.c.enterprise_id == eid)).all())
+            counts["power_thresholds"] += _registry_threshold(conn, meter_id, m.thresholds, actor, now)
+    counts["power_meters"] += len(ent.meters)
     e_ = ps.power_equipment
+    equipment = _Coded(conn, e_, eid)
+    meter_ids = [r["id"] for r in meters.rows.values()]
+    holders = _Holders(conn, e_, ("meter_id",), e_.c.meter_id.in_(meter_ids) if meter_ids else None)
     eq_ids: dict[str, int] = {}
     for eq in ent.equipment:
-        meter_id = known_meters.get(eq.meter)
-        if meter_id is None:
+        meter = meters.rows.get(eq.meter)
+        if meter is None:
             raise ctx.fail((*place, ("equipment", eq.id)), "meter",
                            N_("%(meter)s is not a meter of enterprise %(enterprise)s"), meter=repr(eq.meter),
                            enterprise=repr(ent.id))
         line_id = None
         if eq.line:
-            line_id = known_lines.get(eq.line)
-            if line_id is None:
+            line = lines.rows.get(eq.line)
+            if line is None:
                 raise ctx.fail((*place, ("equipment", eq.id)), "line",
                                N_("%(line)s is not a production line of enterprise %(enterprise)s"),
                                line=repr(eq.line), enterprise=repr(ent.id))
-        conn.execute(update(e_).where(e_.c.meter_id == meter_id,
-                                      not_(and_(e_.c.enterprise_id == eid, e_.c.code == eq.id)))
-                     .values(meter_id=None))
-        eq_ids[eq.id] = _upsert_id(conn, e_, {"enterprise_id": eid, "code": eq.id}, {
-            "name": eq.name or eq.id, "role": eq.role, "kind": eq.kind, "line_id": line_id, "meter_id": meter_id,
+            line_id = line["id"]
+        holders.take((meter["id"],), eid, eq.id, equipment)
+        before = dict(equipment.rows.get(eq.id) or {}) or None
+        eq_ids[eq.id] = equipment.put(eq.id, {
+            "name": eq.name or eq.id, "role": eq.role, "kind": eq.kind, "line_id": line_id, "meter_id": meter["id"],
             "rated_kw": eq.rated_kw, "normal_kw": eq.normal_kw, "safety_load": eq.safety_load})
+        holders.moved(before, (meter["id"],), eq_ids[eq.id], eid, eq.id)
     counts["power_equipment"] += len(eq_ids)
     counts["power_linkage"] += _replace_linkage(conn, ent, eid, eq_ids)
     counts["power_measures"] += _replace_measures(conn, ent, eid, eq_ids, actor, now)
+
+
+class _Coded:
+    """The rows of one enterprise in a table keyed by (enterprise, code), read once; :meth:`put` inserts or
+    updates a row only when something differs (an unchanged re-import writes nothing)."""
+
+    def __init__(self, conn: Connection, table: Table, enterprise_id: int) -> None:
+        self.conn, self.table, self.enterprise_id = conn, table, enterprise_id
+        self.rows = {r["code"]: dict(r) for r in conn.execute(
+            select(table).where(table.c.enterprise_id == enterprise_id)).mappings()}
+
+    def put(self, code: str, values: dict) -> int:
+        row = self.rows.get(code)
+        if row is None:
+            new_id = int(self.conn.execute(self.table.insert().values(enterprise_id=self.enterprise_id, code=code,
+                                                                      **values)).inserted_primary_key[0])
+            self.rows[code] = {"id": new_id, "enterprise_id": self.enterprise_id, "code": code, **values}
+            return new_id
+        if any(row.get(k) != v for k, v in values.items()):
+            self.conn.execute(update(self.table).where(self.table.c.id == row["id"]).values(**values))
+            row.update(values)
+        return int(row["id"])
+
+    def forget(self, row_id: int, values: dict) -> None:
+        """A row of this enterprise changed by someone else (a holder cleared)."""
+        for row in self.rows.values():
+            if row["id"] == row_id:
+                row.update(values)
+
+
+class _Holders:
+    """Who holds a unique value (a device's channel, a meter): read once; :meth:`take` clears it from another
+    holder before the file's item gets it."""
+
+    def __init__(self, conn: Connection, table: Table, columns: tuple[str, ...], where) -> None:
+        self.conn, self.table, self.columns = conn, table, columns
+        self.by_value: dict[tuple, tuple[int, int, str]] = {}
+        if where is not None:
+            for r in conn.execute(select(table.c.id, table.c.enterprise_id, table.c.code,
+                                         *[table.c[c] for c in columns]).where(where)):
+                value = tuple(getattr(r, c) for c in columns)
+                if None not in value:
+                    self.by_value[value] = (r.id, r.enterprise_id, r.code)
+
+    def take(self, value: tuple, enterprise_id: int, code: str, mine: _Coded) -> None:
+        held = self.by_value.get(value)
+        if held is None or held[1:] == (enterprise_id, code):
+            return
+        cleared = dict.fromkeys(self.columns)
+        self.conn.execute(update(self.table).where(self.table.c.id == held[0]).values(**cleared))
+        mine.forget(held[0], cleared)
+        del self.by_value[value]
+
+    def moved(self, before: dict | None, value: tuple, row_id: int, enterprise_id: int, code: str) -> None:
+        if before is not None:
+            old = tuple(before.get(c) for c in self.columns)
+            if self.by_value.get(old, (None,))[0] == row_id:
+                del self.by_value[old]
+        if None not in value:
+            self.by_value[value] = (row_id, enterprise_id, code)
 
 
 def _replace_linkage(conn: Connection, ent: Enterprise, eid: int, eq_ids: dict[str, int]) -> int:
