@@ -5,9 +5,16 @@ Fields (``shared/reference/subsystems.md`` §1.3 "Data each record carries"; iss
 (the HJ 212 ``SBxxx`` of a power logger or any id), CT ratio, phases, rated power and optionally its own on/off
 thresholds; per equipment its role (``production`` 产污设施, ``treatment`` 治污设施, ``total`` 总表), the kind of
 a treatment facility, its production line, its meter, rated and normal power; a treatment facility names the
-production equipment it ``serves`` (the linkage) and may set its own grace window.
+production equipment it ``serves`` (the linkage) and may set its own grace window. A meter may name the device
+that sends it and its ``channel`` there (``device``, ``channel``, ``meter_no``); a unit may be a declared safety
+load (``safety_load``, 保安用电); an enterprise may list its emergency ``measures`` (``level``, ``equipment``,
+``measure`` stop | limit, ``limit_pct``; §1.5).
 
-Every error names the file, the line and the field: :class:`RegistryError` (``str`` is the whole sentence).
+One parser for every source: the registry file (here) and the fleet file's ``power:`` key
+(:mod:`.store.registry`) use :class:`Checker`, :func:`parse_enterprise`, :func:`parse_device` and
+:func:`check_enterprise`; unknown keys are refused, texts are checked against their columns. Every error is a
+:class:`RegistryError` naming where (the file and line, or the enterprise and item) and the field; ``str`` is the
+English sentence, :meth:`RegistryError.say` says it in zh or vi (``locale/``).
 
 YAML::
 
@@ -19,12 +26,14 @@ YAML::
         unmetered_kw: 8             # load the total meter sees and no sub-meter does (lighting, offices)
         lines: [{id: L1, name: Coke oven line 1}]
         meters:
-          - {id: SB001, ct_ratio: 200/5, phases: 3, rated_kw: 250}
+          - {id: SB001, ct_ratio: 200/5, phases: 3, rated_kw: 250, device: PWR4101000001, channel: SB1}
           - {id: SB002, ct_ratio: 100/5, phases: 3, rated_kw: 90, thresholds: {on: 12, off: 6, dwell: 3}}
         equipment:
           - {id: oven1, role: production, line: L1, meter: SB001, rated_kw: 250, normal_kw: 200}
           - {id: dust1, role: treatment, kind: dust_removal, meter: SB002, rated_kw: 90, serves: [oven1],
              grace_minutes: 5}
+        measures:
+          - {level: red, equipment: oven1, measure: stop}
 
 CSV (issue 15 item 10, ``E.csv``): ``enterprise,equipment,meter,role,serves,rated_kw`` with ``serves``
 ``;``-separated, and optional columns ``name, kind, line, normal_kw, ct_ratio, phases, on_kw, off_kw, dwell,
