@@ -237,6 +237,19 @@ def test_an_error_is_said_in_the_readers_language(lang, words):
     assert "must be production" not in said  # the problem too, not only the place
 
 
+def test_a_registry_file_error_is_said_with_its_line():
+    from ecosentry.subsystems.power.registry import load_yaml
+
+    text = "enterprises:\n  - id: E1\n    meters: [{id: M1}]\n    equipment:\n      - {id: a, role: boss, meter: M1}\n"
+    with pytest.raises(RegistryError) as err:
+        load_yaml(text, "plant.yaml")
+    assert str(err.value) == "plant.yaml line 5, role: must be production, treatment or total, not 'boss'"
+    with open(LOCALE / "zh" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        catalog = read_po(fh)
+    assert err.value.say(lambda m: catalog.get(m).string) == (
+        "plant.yaml 第 5 行, role: 须为 production（生产）、treatment（治污）或 total（总表），而非 'boss'")
+
+
 def test_the_yaml_fleet_through_the_command(db_url, tmp_path, monkeypatch):
     """``ecosentry registry import`` with a YAML file that has a ``power:`` key prints the power counts."""
     from ecosentry.cli import app
