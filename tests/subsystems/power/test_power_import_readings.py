@@ -73,7 +73,7 @@ def test_a_file_is_stored_through_the_spool_and_again_changes_nothing(cli, tmp_p
     with engine.connect() as conn:
         [frame] = conn.execute(select(s.raw_frames.c.transport, s.raw_frames.c.status, s.raw_frames.c.detail,
                                       s.raw_frames.c.raw)).all()
-    assert (frame.transport, frame.status, frame.detail) == ("csv", "accepted", "R.csv lines 2-6")
+    assert (frame.transport, frame.status, frame.detail) == ("power-csv", "accepted", "R.csv lines 2-6")
     assert frame.raw.decode().startswith("meter,time,quantity,value\nSB001,2026-12-06T10:00:00+08:00,P,180.5\n")
     assert (tmp_path / SPOOL / "cursor").read_text() == "1"  # the importer's own spool, drained
     result, _ = run(GOOD, "--enterprise", COKING, "--chunk", "2")  # again, in records of 2 readings

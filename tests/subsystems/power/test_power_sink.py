@@ -63,7 +63,8 @@ def readings(engine) -> dict[tuple[int, str, datetime], float]:
 def archive(engine) -> list:
     with engine.connect() as conn:
         return conn.execute(select(s.raw_frames.c.spool_seq, s.raw_frames.c.status, s.raw_frames.c.error,
-                                   s.raw_frames.c.detail, s.raw_frames.c.transport, s.raw_frames.c.raw)
+                                   s.raw_frames.c.detail, s.raw_frames.c.transport, s.raw_frames.c.raw,
+                                   s.raw_frames.c.point_id)
                             .order_by(s.raw_frames.c.spool_seq)).all()
 
 
@@ -87,8 +88,9 @@ def test_readings_are_stored_archived_and_their_enterprises_noted(world, tmp_pat
                    (meters["SB002"], "P", T0 + timedelta(minutes=1)): 0.4,
                    (meters["M1"], "P", T0): 350.0, (meters["M2"], "P", T0): 70.0}
     rows = archive(engine)
-    assert [(r.status, r.error, r.transport) for r in rows] == [("accepted", None, "hj212-tcp")] * 2 + [
-        ("accepted", None, "mqtt")]
+    # archived as power frames, under no monitoring point (raw_frames.point_id is a point's id)
+    assert [(r.status, r.error, r.transport, r.point_id) for r in rows] == [
+        ("accepted", None, "power-hj212-tcp", None)] * 2 + [("accepted", None, "power-mqtt", None)]
     assert rows[0].raw == envs[0].raw
     with engine.connect() as conn:
         seen = dict(conn.execute(select(ps.power_devices.c.mn, ps.power_devices.c.last_seen_at)).all())
@@ -134,20 +136,35 @@ def test_bad_readings_are_counted_and_archived_with_the_reason_and_others_stored
 
 
 def test_a_record_the_database_refuses_is_set_aside_alone(world, tmp_path):
-    """A device id beyond the archive's integer column: PostgreSQL refuses its row, the worker splits the batch
-    and the sink sets it aside; SQLite takes it as a frame of an unknown device. The others are stored."""
+    """A record the database refuses (here a NUL character in the gateway's detail, which PostgreSQL does not
+    store in a text; SQLite does) is found by the worker's split and set aside alone: its bytes archived,
+    quarantined with the error; the others are stored."""
     engine, st, devices, meters, ents = world
     logger = devices[LOGGER]
-    envs = [readings_envelope(logger, LOGGER, T0, {"SB1-P": 1.0}),
-            readings_envelope(2**40, "GHOST", T0, {"SB1-P": 2.0}),
+    bad = readings_envelope(logger, LOGGER, T0 + timedelta(minutes=2), {"SB2-P": 2.0})
+    bad.detail = "peer said \x00"
+    envs = [readings_envelope(logger, LOGGER, T0, {"SB1-P": 1.0}), bad,
             readings_envelope(logger, LOGGER, T0 + timedelta(minutes=1), {"SB1-P": 3.0})]
     asyncio.run(through_the_worker(engine, st, tmp_path / "spool", envs))
-    assert readings(engine) == {(meters["SB001"], "P", T0): 1.0,
-                                (meters["SB001"], "P", T0 + timedelta(minutes=1)): 3.0}
+    good = {(meters["SB001"], "P", T0): 1.0, (meters["SB001"], "P", T0 + timedelta(minutes=1)): 3.0}
     rows = archive(engine)
-    assert [r.status for r in rows] == ["accepted", "quarantined", "accepted"]
-    expected = "unwritable_record" if engine.dialect.name == "postgresql" else "unknown_device"
-    assert rows[1].error == expected and rows[1].raw == envs[1].raw
+    if engine.dialect.name == "postgresql":
+        assert readings(engine) == good
+        assert [r.status for r in rows] == ["accepted", "quarantined", "accepted"]
+        assert rows[1].error == "unwritable_record" and rows[1].raw == bad.raw and "\x00" not in rows[1].detail
+    else:
+        assert readings(engine) == {**good, (meters["SB002"], "P", T0 + timedelta(minutes=2)): 2.0}
+        assert [r.status for r in rows] == ["accepted"] * 3
+
+
+def test_a_frame_of_an_unknown_device_is_archived_with_the_reason(world, tmp_path):
+    engine, st, devices, meters, ents = world
+    asyncio.run(through_the_worker(engine, st, tmp_path / "spool", [
+        readings_envelope(2**40, "GHOST", T0, {"SB1-P": 2.0}), readings_envelope(9999, "GHOST2", T0, {"SB1-P": 2.0})]))
+    assert readings(engine) == {}
+    rows = archive(engine)
+    assert [(r.status, r.error, r.point_id) for r in rows] == [("quarantined", "unknown_device", None)] * 2
+    assert "device 9999 (MN 'GHOST2') is not a power device" in rows[1].detail
 
 
 def test_a_replay_changes_nothing_and_a_minute_value_beats_a_sample(world, tmp_path):

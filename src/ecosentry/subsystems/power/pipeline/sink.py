@@ -6,6 +6,9 @@ Contract (the gateways' side, ``docs/power.md``): ``point_id`` is ``power_device
 is ``"<channel>-<quantity>"`` (``SB1-P``), ``channel`` being ``power_meters.channel`` of that device, ``kind``
 ``min`` (a minute's value) or ``rtd`` (a real-time sample), ``start`` the minute (UTC).
 
+The archive row of a power frame has transport ``power-<transport>`` and no ``point_id`` (:func:`archive_form`:
+the monitoring subsystem reads ``raw_frames`` by point and transport).
+
 Idempotent (the spool is at-least-once): the archive row is unique on (spool, sequence), a reading on (meter,
 quantity, minute). A minute value (``min``) replaces a real-time sample of the same minute and is itself
 replaced by a later minute value (a logger's correction); a real-time sample never replaces what is stored.
@@ -34,7 +37,7 @@ from ecosentry.store.fit import Fault, clean_text, fit_envelope, fit_field, set_
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.power import schema as ps
 
-__all__ = ["PowerReadingSink", "QUANTITIES", "QUANTITY_ORDER", "UNKNOWN_DEVICE", "UNKNOWN_CHANNEL", "UNKNOWN_QUANTITY", "BAD_VALUE",
+__all__ = ["PowerReadingSink", "ARCHIVE_PREFIX", "archive_form", "QUANTITIES", "QUANTITY_ORDER", "UNKNOWN_DEVICE", "UNKNOWN_CHANNEL", "UNKNOWN_QUANTITY", "BAD_VALUE",
            "split_factor"]
 
 #: What a power reading may measure: P kW, E kWh (register), I/Ia/Ib/Ic A, U/Ua/Ub/Uc V, PF, RS run state.
@@ -48,8 +51,8 @@ UNKNOWN_QUANTITY = "unknown_quantity"
 BAD_VALUE = "bad_value"
 #: How many readings' reasons a frame's note names; the rest are counted.
 MAX_NOTES = 5
-RAW_COLS = ("spool", "spool_seq", "received_at", "transport", "peer", "mn", "cn", "qn", "point_id", "status",
-            "error", "detail", "raw")
+#: Prefix of the archived transport of a power frame (``power-hj212-tcp``, ``power-mqtt``, ``power-csv``).
+ARCHIVE_PREFIX = "power-"
 FLAG_LIMIT = ps.power_readings.c.flag.type.length
 
 
@@ -96,7 +99,7 @@ class PowerReadingSink:
 
     def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> SinkResult:
         """A record the database refused: its raw bytes archived, quarantined with the error, nothing else."""
-        safe, fault = set_aside_form(envelope, exc)
+        safe, fault = set_aside_form(archive_form(envelope), exc)
         with self.engine.begin() as conn:
             _archive_raw(conn, spool_id, [(seq, safe)])
         return SinkResult(frames=1, isolated=[(seq, fault)])
@@ -138,7 +141,7 @@ def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelop
     touched: dict[int, datetime] = {}
     for seq, original in items:
         # the header fitted to the archive's columns (an over-long MN quarantines the frame)
-        env, fault = fit_envelope(dataclasses.replace(original, readings=[]))
+        env, fault = fit_envelope(archive_form(original))
         kept, problems = ([], []) if env.status != "accepted" else _readings(original, meters)
         for row, enterprise_id in kept:
             rows.append(row)
@@ -160,6 +163,15 @@ def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelop
     _mark_seen(conn, seen)
     result.touched = sorted(touched.items())
     return result
+
+
+def archive_form(env: Envelope) -> Envelope:
+    """The header a power frame is archived with in the core's ``raw_frames``: transport ``power-<transport>``
+    and no ``point_id``. That table's ``point_id`` is a monitoring point's id and the monitoring subsystem reads
+    the archive by point and transport (forwarding ``hj212-tcp`` frames to upper platforms, evidence packs,
+    logger faults): a power device's id or an ``hj212-tcp`` power frame there would pass for a point's. A
+    device's frames are found by their ``mn`` (``power_devices.mn`` is unique)."""
+    return dataclasses.replace(env, readings=[], point_id=None, transport=f"{ARCHIVE_PREFIX}{env.transport}")
 
 
 def _meters(conn: Connection, device_ids: set[int]) -> dict[int, dict[str, tuple[int, int]]]:
