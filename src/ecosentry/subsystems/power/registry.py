@@ -484,6 +484,11 @@ def _equipment(ctx: Checker, row: dict, line: int | tuple | None, *, csv_row: bo
     return eq, (Linkage(eid, serves, grace, line) if serves else None)  # type: ignore[arg-type]
 
 
+#: The names the registry pages' edits use (``store/registry_edit.py``, issue 15 item 1).
+_Ctx = Checker
+_check_enterprise = check_enterprise
+
+
 # ---------------------------------------------------------------------------------------------- YAML
 
 ENTERPRISE_KEYS = ("name", "tz", "industry", "unmetered_kw", "lines", "meters", "equipment", "measures")
