@@ -36,4 +36,6 @@ SUBSYSTEM = Subsystem(
           MenuEntry("/power/suspects", N_("Electricity suspects"), permission="alarms.act", order=46)),
     templates=f"{_N}.web",
     alarm_context=(f"{_N}.web.context:alarm_view_link", f"{_N}.web.context:alarm_finding"),
+    sinks={"power-readings": f"{_N}.pipeline.sink:PowerReadingSink.from_settings"},
+    registry_import=(f"{_N}.store.registry:import_power",),
 )

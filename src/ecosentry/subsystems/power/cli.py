@@ -1,5 +1,6 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry bench power`` (the rules on simulated
 enterprises, :mod:`.bench`), ``ecosentry power check`` (the offline check for auditors, :mod:`.offline`),
+``ecosentry power import-readings`` (a file of readings through the spool and the sink, :mod:`.csv_readings`),
 ``ecosentry power mqtt-auth`` and ``mqtt-secret`` (the broker's accounts of the MQTT devices,
 :mod:`.gateways.mosquitto_auth`)."""
 
@@ -52,6 +53,49 @@ def check(readings: Path = typer.Option(..., help="R.csv: meter,time,quantity,va
                 out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
                 n += 1
     typer.echo(f"{n} findings in {output}", err=True)
+
+
+@app.command("import-readings")
+def import_readings(path: Path = typer.Argument(..., help="R.csv: meter,time,quantity,value (time with offset)"),
+                    enterprise: str | None = typer.Option(None, help="credit code: the meters of this enterprise"),
+                    chunk: int = typer.Option(500, min=1, max=50_000, help="readings per spool record")) -> None:
+    """Store the readings of a file through the spool and the same sink as the gateways' (idempotent: a file
+    imported twice changes nothing). Exit 2 on bad input, naming the file, the line and the field."""
+    import asyncio
+
+    from ecosentry.pipeline.spool_lock import SpoolBusy
+    from ecosentry.service import prepare_database
+    from ecosentry.settings import get_settings
+    from ecosentry.subsystems.power.csv_readings import (SPOOL, UnknownEnterprise, check_csv, iter_envelopes,
+                                                         meter_places, store_envelopes)
+
+    st = get_settings()
+    engine = prepare_database(st.database_url)
+    try:
+        try:  # the whole file is checked before anything is written
+            places = meter_places(engine, enterprise)
+            n = check_csv(path, places, enterprise=enterprise)
+        except (RegistryError, UnknownEnterprise) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        try:
+            done = asyncio.run(store_envelopes(engine, st, iter_envelopes(path, places, chunk=chunk,
+                                                                          enterprise=enterprise),
+                                               expected_readings=n))
+        except RegistryError as exc:  # the file changed since it was checked
+            typer.echo(f"error: {exc} (the file changed during the import)", err=True)
+            raise typer.Exit(2) from None
+        except SpoolBusy as exc:
+            typer.echo(f"error: {exc}; try again when that import has ended", err=True)
+            raise typer.Exit(2) from None
+        except TimeoutError:
+            typer.echo(f"error: the database did not take the readings in time; they wait in "
+                       f"{st.data_dir / SPOOL} and the next import stores them", err=True)
+            raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{n} readings of {path} in {done['envelopes']} records stored"
+               + (f", {done['isolated']} records set aside (see the raw archive)" if done["isolated"] else ""))
 
 
 def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ecosentry.subsystems.power.check import EnterpriseReadings, MeterReadings
 from ecosentry.subsystems.power.registry import Registry, RegistryError
 from ecosentry.subsystems.power.rules.orders import Order
 
-__all__ = ["load_readings", "load_orders"]
+__all__ = ["load_readings", "load_orders", "reading_rows"]
 
 QUANTITIES = ("P", "I", "E")
 
@@ -53,18 +54,22 @@ def _time(path: Path, line: int, field: str, text: str | None) -> datetime:
     return t
 
 
-def load_readings(path: str | Path, registry: Registry) -> dict[str, EnterpriseReadings]:
-    """The readings of every enterprise of the registry on its own minute grid (first to last reading)."""
+def reading_rows(path: str | Path, meter_problem: Callable[[str], str | None],
+                 quantities: Collection[str] = QUANTITIES) -> Iterator[tuple[int, str, datetime, str, float]]:
+    """The rows of an ``R.csv`` checked, as (line, meter, time, quantity, value); ``meter_problem(meter)`` says
+    what is wrong with a meter id (None: nothing). Used by the offline check and by ``power import-readings``."""
     path = Path(path)
-    owner = registry.meter_owner()
-    values: dict[str, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    by_upper = {q.upper(): q for q in quantities}
     for line, row in _rows(path, ("meter", "time", "quantity", "value")):
         meter = row.get("meter") or ""
-        if meter not in owner:
-            raise RegistryError(str(path), line, "meter", f"{meter!r} is not a meter of the equipment file")
-        q = (row.get("quantity") or "").upper()
-        if q not in QUANTITIES:
-            raise RegistryError(str(path), line, "quantity", f"must be P, I or E, not {row.get('quantity')!r}")
+        problem = meter_problem(meter)
+        if problem:
+            raise RegistryError(str(path), line, "meter", problem)
+        q = by_upper.get((row.get("quantity") or "").upper())
+        if q is None:
+            names = list(quantities)
+            raise RegistryError(str(path), line, "quantity",
+                                f"must be {', '.join(names[:-1])} or {names[-1]}, not {row.get('quantity')!r}")
         t = _time(path, line, "time", row.get("time"))
         try:
             v = float(row.get("value") or "")
@@ -72,6 +77,19 @@ def load_readings(path: str | Path, registry: Registry) -> dict[str, EnterpriseR
             raise RegistryError(str(path), line, "value", f"{row.get('value')!r} is not a number") from None
         if not math.isfinite(v):
             raise RegistryError(str(path), line, "value", f"{row.get('value')!r} is not a finite number")
+        yield line, meter, t, q, v
+
+
+def load_readings(path: str | Path, registry: Registry) -> dict[str, EnterpriseReadings]:
+    """The readings of every enterprise of the registry on its own minute grid (first to last reading)."""
+    path = Path(path)
+    owner = registry.meter_owner()
+    values: dict[str, dict[str, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+
+    def unknown(meter: str) -> str | None:
+        return None if meter in owner else f"{meter!r} is not a meter of the equipment file"
+
+    for line, meter, t, q, v in reading_rows(path, unknown):
         epoch_min = int(t.timestamp() // 60)
         values[meter][q][epoch_min] = v
     out: dict[str, EnterpriseReadings] = {}
