@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from ecosentry.alarms import store
+from ecosentry.alarms import disposal_store, store
 from ecosentry.alarms.channels.base import Channel, DeliveryResult
-from ecosentry.alarms.escalation import plan_tick
+from ecosentry.alarms.escalation import plan_overdue, plan_tick
 from ecosentry.alarms.channels.live import message_regions
 from ecosentry.alarms.routing import AlarmPolicy, Delivery, alarm_payload, route_event
 from ecosentry.alarms.store import AlarmChange
@@ -33,10 +33,12 @@ __all__ = ["Dispatcher", "TickReport"]
 
 @dataclass
 class TickReport:
-    """What one tick did: alarm ids escalated and reminded, and the delivery rows written."""
+    """What one tick did: alarm ids escalated, reminded and whose supervision step went overdue, and the
+    delivery rows written."""
 
     escalated: list[int] = field(default_factory=list)
     repeated: list[int] = field(default_factory=list)
+    overdue: list[int] = field(default_factory=list)
     deliveries: list[dict] = field(default_factory=list)
 
 
@@ -107,12 +109,15 @@ class Dispatcher:
         return alarm, change, await self.notify(alarm, change, kwargs.get("at"))
 
     async def tick(self, now: datetime) -> TickReport:
-        """Run the escalations and repeats due at ``now`` for every active (unacknowledged) alarm."""
+        """Run the escalations and repeats due at ``now`` for every active (unacknowledged) alarm, and tell the
+        level above about every supervision step past its deadline (once per step)."""
         report = TickReport()
         alarms = await asyncio.to_thread(store.open_alarms, self.engine)
-        if not alarms:
+        overdue = await asyncio.to_thread(disposal_store.overdue_cases, self.engine, now)
+        if not alarms and not overdue:
             return report
         parents = await asyncio.to_thread(self._parents)
+        await self._overdue(overdue, parents, now, report)
         for alarm in alarms:
             regions, subs = await asyncio.to_thread(self._context, alarm["region_code"], parents)
             plan = plan_tick(alarm, subs, regions, self.policy, now)
@@ -131,6 +136,18 @@ class Dispatcher:
                 report.repeated.append(alarm["id"])
                 report.deliveries += await self.send(alarm["id"], "repeat", events["repeat"], plan.repeated, now)
         return report
+
+    async def _overdue(self, cases: list[dict], parents: dict, now: datetime, report: TickReport) -> None:
+        for case in cases:
+            alarm = case["alarm"]
+            regions, subs = await asyncio.to_thread(self._context, alarm["region_code"], parents)
+            deliveries = plan_overdue(alarm, case["owed_by"], subs, regions, self.policy)
+            event_id = await asyncio.to_thread(disposal_store.claim_overdue, self.engine, case, now)
+            if event_id is None:  # another tick, or the late party acted meanwhile
+                continue
+            report.overdue.append(alarm["id"])
+            self.broadcast(alarm, "overdue")
+            report.deliveries += await self.send(alarm["id"], "overdue", event_id, deliveries, now)
 
     # ------------------------------------------------------------------ sending
 
