@@ -33,7 +33,8 @@ from ecosentry.said import N_, Said
 __all__ = [
     "STATES", "STEPS", "PARTIES", "ROLE_PARTY", "TRANSITIONS", "OWES", "LIMITS", "DisposalError", "DisposalConflict", "DisposalForbidden", "Deadlines",
     "party_of", "transition", "check_text", "due_after", "feedback_due", "is_overdue", "NextAction", "next_action",
-    "overdue_audience", "REQUIRED", "EVIDENCE_KINDS", "MAX_FILES", "check_evidence",
+    "overdue_audience", "REQUIRED", "EVIDENCE_KINDS", "MAX_FILES", "check_evidence", "STATE_WORDS", "STEP_WORDS",
+    "NEXT_YOURS", "NEXT_THEIRS",
 ]
 
 #: Disposal states, in the order of a case's life.
@@ -288,3 +289,32 @@ def check_evidence(filename: str | None, data: bytes, max_bytes: int) -> tuple[s
     elif not any(data.startswith(m) for m in magics):
         raise DisposalError("the evidence file %(name)s is not what its name says", name=name)
     return name, content_type
+
+
+# --------------------------------------------------------------------------- words (translated where shown)
+
+#: The case's state as a reader sees it.
+STATE_WORDS: dict[str, str] = {
+    "pushed": N_("Pushed, awaiting acknowledgement"), "handling": N_("Being handled"),
+    "feedback": N_("Answered, awaiting check"), "returned": N_("Sent back"),
+    "verified": N_("Checked, awaiting closing"), "closed": N_("Case closed"),
+}
+#: Each step as the case's history names it.
+STEP_WORDS: dict[str, str] = {
+    "push": N_("Pushed for supervision"), "handle": N_("Acknowledged by the enterprise"),
+    "feedback": N_("Feedback"), "accept": N_("Feedback accepted"), "return": N_("Sent back"),
+    "close": N_("Case closed"),
+}
+#: What is owed next, said to the party that owes it (``%(due)s`` the deadline) and to the other party.
+NEXT_YOURS: dict[str, str] = {
+    "handle": N_("Awaiting your acknowledgement, due %(due)s"),
+    "feedback": N_("Awaiting your feedback, due %(due)s"),
+    "verify": N_("Awaiting your check of the feedback, due %(due)s"),
+    "close": N_("Awaiting your closing of the case, due %(due)s"),
+}
+NEXT_THEIRS: dict[str, str] = {
+    "handle": N_("Awaiting the enterprise's acknowledgement, due %(due)s"),
+    "feedback": N_("Awaiting the enterprise's feedback, due %(due)s"),
+    "verify": N_("Awaiting the regulator's check, due %(due)s"),
+    "close": N_("Awaiting the regulator's closing, due %(due)s"),
+}

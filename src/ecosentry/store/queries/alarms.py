@@ -34,15 +34,20 @@ def _sort_column(sort: str, severities: Sequence[str]):
 def alarm_list(conn: Connection, conds: list, *, severities: Sequence[str], search: str = "", sort: str = "last",
                desc: bool = True, offset: int = 0, limit: int) -> tuple[list[dict], int]:
     """(one page of the alarms matching ``conds`` and ``search`` (in the title, enterprise or point name), with
-    ``point_name`` and ``enterprise_name``, sorted by ``sort`` then newest ``last_at`` then id; the count).
+    ``point_name``, ``enterprise_name``, ``region_name`` and the supervision case's ``disposal_state``,
+    ``disposal_owed_by`` and ``disposal_due_at`` (``None`` when never pushed), sorted by ``sort`` then newest
+    ``last_at`` then id; the count). ``conds`` may name ``alarm_disposals`` columns (outer-joined).
     ``severities``: the severities, least first (:data:`ecosentry.alarms.catalogue.SEVERITIES`), the rank
     the ``severity`` sort follows."""
-    a, p, e = s.alarms, s.points, s.enterprises
+    a, p, e, d, r = s.alarms, s.points, s.enterprises, s.alarm_disposals, s.regions
     where = list(conds)
     if (found := search_clause(search, a.c.title, p.c.name, e.c.name)) is not None:
         where.append(found)
-    q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"))
-         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*where))
+    q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"), r.c.name.label("region_name"),
+                d.c.state.label("disposal_state"), d.c.owed_by.label("disposal_owed_by"),
+                d.c.due_at.label("disposal_due_at"))
+         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id)
+         .outerjoin(r, a.c.region_code == r.c.code).outerjoin(d, d.c.alarm_id == a.c.id).where(*where))
     col = _sort_column(sort, severities)
     total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = [dict(r) for r in conn.execute(q.order_by(col.desc() if desc else col.asc(), a.c.last_at.desc(),
