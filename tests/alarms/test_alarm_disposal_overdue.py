@@ -1,6 +1,6 @@
-"""A supervision step past its deadline reaches the level above through a real SMTP server (aiosmtpd): a late
-enterprise → the county and the city regulators at once (not the province); a late regulator → the province
-too; once per step, on SQLite and PostgreSQL."""
+"""A new alarm reaches the county and the city at once, and a supervision step past its deadline reaches the
+level above, through a real SMTP server (aiosmtpd): a late enterprise → the county and the city regulators
+(not the province); a late regulator → the province too; once per step, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -68,10 +68,14 @@ async def test_late_enterprise_reaches_county_and_city_and_late_regulator_the_pr
                                            smtp_from="alarm@ecosentry.example"))
     dispatcher = Dispatcher(engine, {"email": channel}, AlarmPolicy(base_url="https://eco.example"))
 
-    alarm, _ = store.raise_alarm(engine, type="ALM-EXCEEDANCE", source_type="point", source_id=gas_point,
-                                 severity="critical", title="SO2 hourly exceedance", explanation=None,
-                                 evidence={"value": 120}, point_id=gas_point, factor_codes=["a21026"], at=T0)
+    alarm, _change, deliveries = await dispatcher.raise_alarm(
+        type="ALM-EXCEEDANCE", source_type="point", source_id=gas_point, severity="critical",
+        title="SO2 hourly exceedance", explanation=None, evidence={"value": 120}, point_id=gas_point,
+        factor_codes=["a21026"], at=T0)
     aid = alarm["id"]
+    # the existing region routing: a new alarm reaches the county and the city at once (route_levels 2)
+    assert all(d["ok"] for d in deliveries)
+    assert [to for to, _ in inbox.take()] == ["city-officer@example.gov.cn", "county-officer@example.gov.cn"]
     ds.take_step(engine, aid, "push", actor="county-officer", role="regulator", deadlines=D, text="请反馈",
                  at=T0 + timedelta(minutes=5))
     # within the 2 h to acknowledge: nothing (and the pushed alarm is acknowledged: no escalation either)
@@ -97,4 +101,4 @@ async def test_late_enterprise_reaches_county_and_city_and_late_regulator_the_pr
                                               "province-officer@example.gov.cn"]
     events = [e["kind"] for e in store.alarm_detail(engine, aid)["events"]]
     assert events.count("overdue") == 2
-    assert {d["event"] for d in store.alarm_detail(engine, aid)["deliveries"]} == {"overdue"}
+    assert [d["event"] for d in store.alarm_detail(engine, aid)["deliveries"]] == ["raised"] * 2 + ["overdue"] * 5
