@@ -121,7 +121,7 @@ def test_the_list_marks_overdue_cases_filters_them_and_exports_xlsx(world):
                   .values(due_at=datetime.now(timezone.utc) - timedelta(hours=2)))
     page = client.get("/alarms", headers=w.bearer("city")).text
     row_a = re.search(rf'<tr data-id="{w.a}".*?</tr>', page, re.S).group(0)
-    assert "overdue" in row_a.split(">")[0] and "逾期" in row_a and "督办: 已下发，待签收" in row_a
+    assert "overdue" in row_a.split(">")[0] and "逾期" in row_a and "督办：已下发，待签收" in row_a
     overdue = client.get("/alarms?disposal=overdue", headers=w.bearer("city")).text
     assert f'data-id="{w.a}"' in overdue and f'data-id="{w.b}"' not in overdue
     mine = client.get("/alarms?disposal=mine", headers=w.bearer("ent_a")).text
