@@ -88,6 +88,9 @@ async def test_late_enterprise_reaches_county_and_city_and_late_regulator_the_pr
     # the county and the city at once, each in its language (zh by default), with the link to the alarm
     assert [to for to, _ in mails] == ["city-officer@example.gov.cn", "county-officer@example.gov.cn"]
     assert all(body.startswith("督办逾期") and f"https://eco.example/alarms/{aid}" in body for _, body in mails)
+    # which step is owed and its deadline, in local time (Asia/Shanghai: 02:05 UTC + 2 h = 12:05)
+    assert all(body.split("\n")[1].startswith("待企业签收，截止") and "12:05" in body.split("\n")[1]
+               for _, body in mails)
     assert (await dispatcher.tick(T0 + timedelta(hours=3))).overdue == []  # once per step
     assert inbox.take() == []
 
@@ -97,8 +100,10 @@ async def test_late_enterprise_reaches_county_and_city_and_late_regulator_the_pr
     report = await dispatcher.tick(fb["due_at"] + timedelta(minutes=1))
     assert report.overdue == [aid]
     # the regulators were late to check: the level above them hears it too
-    assert [to for to, _ in inbox.take()] == ["city-officer@example.gov.cn", "county-officer@example.gov.cn",
-                                              "province-officer@example.gov.cn"]
+    mails = inbox.take()
+    assert [to for to, _ in mails] == ["city-officer@example.gov.cn", "county-officer@example.gov.cn",
+                                       "province-officer@example.gov.cn"]
+    assert all(body.split("\n")[1].startswith("待监管部门核查，截止") for _, body in mails)
     events = [e["kind"] for e in store.alarm_detail(engine, aid)["events"]]
     assert events.count("overdue") == 2
     assert [d["event"] for d in store.alarm_detail(engine, aid)["deliveries"]] == ["raised"] * 2 + ["overdue"] * 5

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, select
 
 from ecosentry.alarms import disposal_store, store
 from ecosentry.alarms.channels.base import Channel, DeliveryResult
+from ecosentry.alarms.disposal import NEXT_THEIRS, OWES
 from ecosentry.alarms.escalation import plan_overdue, plan_tick
 from ecosentry.alarms.channels.live import message_regions
 from ecosentry.alarms.routing import AlarmPolicy, Delivery, alarm_payload, route_event
@@ -200,12 +201,19 @@ class Dispatcher:
             locales = dict(conn.execute(select(s.users.c.username, s.users.c.locale)
                                         .where(s.users.c.username.in_(users))).all()) if users else {}
             voices: dict[str, Any] = {}
+            # an overdue supervision step: say which step is owed and since when it was due
+            case = disposal_store.case(self.engine, alarm_id) if event == "overdue" else None
             out = []
             for d in deliveries:
                 lang = reader_language(locales.get(d.notification.user), self.default_locale)
                 if lang not in voices:
                     voices[lang] = load_voice(conn, alarm, lang, self.default_tz)
                 title, body, tag = notification_text(alarm, event, voices[lang], d.notification.url)
+                if case is not None and case["state"] in OWES and case["due_at"] is not None:
+                    voice = voices[lang]
+                    owed = voice.gettext(NEXT_THEIRS[OWES[case["state"]][1]]) % {"due": voice.when(case["due_at"])}
+                    first, _, rest = body.partition("\n")
+                    body = f"{first}\n{owed}\n{rest}"
                 out.append(replace(d, notification=replace(d.notification, title=title, body=body,
                                                            severity_tag=tag, lang=lang)))
         return out
