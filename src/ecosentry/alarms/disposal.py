@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from ecosentry.contracts.catalogue import Rule, register
 from ecosentry.said import N_, Said
 
 __all__ = [
@@ -318,3 +319,18 @@ NEXT_THEIRS: dict[str, str] = {
     "verify": N_("Awaiting the regulator's check, due %(due)s"),
     "close": N_("Awaiting the regulator's closing, due %(due)s"),
 }
+
+
+# --------------------------------------------------------------------------- the deadlines in the rule catalogue
+
+_SOURCE = ("platform choice: the reference notes name no national deadline for the feedback of an electronic "
+           "supervision order (电子督办); settings alarms.disposal")
+for _code, _summary in (
+    ("DSP-HANDLE-DUE", "The enterprise acknowledges a supervision order within 2 h (critical alarm) or 8 h."),
+    ("DSP-FEEDBACK-DUE", "The enterprise answers a supervision order (cause, measures, evidence) within 24 h "
+                         "(critical alarm) or 72 h of the push or of a return, unless the regulator set a date."),
+    ("DSP-VERIFY-DUE", "The regulator checks an enterprise's feedback within 72 h."),
+    ("DSP-CLOSE-DUE", "The regulator closes an accepted supervision case within 72 h."),
+):
+    register(Rule(_code, "warning", _summary, _SOURCE, __name__, "ours"))
+del _code, _summary
