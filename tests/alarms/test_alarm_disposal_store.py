@@ -151,3 +151,29 @@ def test_overdue_is_claimed_once_per_step(engine, gas_point):
     assert [c["state"] for c in ds.overdue_cases(engine, T0 + timedelta(hours=25))] == ["handling"]
     events = [e["kind"] for e in store.alarm_detail(engine, aid)["events"]]
     assert events.count("overdue") == 1
+
+
+def test_two_people_taking_the_same_step_at_once_one_wins(engine, gas_point):
+    import threading
+
+    aid = _alarm(engine, gas_point)
+    _step(engine, aid, "push", "regulator", T0, text="请反馈")
+    barrier, results = threading.Barrier(2), []
+
+    def handle(actor):
+        barrier.wait()
+        try:
+            ds.take_step(engine, aid, "handle", actor=actor, role="enterprise", deadlines=D,
+                         at=T0 + timedelta(minutes=1))
+            results.append(("ok", actor))
+        except DisposalConflict as exc:
+            results.append(("conflict", str(exc)))
+
+    threads = [threading.Thread(target=handle, args=(name,)) for name in ("ent-1", "ent-2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r[0] for r in results) == ["conflict", "ok"]
+    case = ds.case(engine, aid)
+    assert case["state"] == "handling" and [x["step"] for x in case["steps"]] == ["push", "handle"]
