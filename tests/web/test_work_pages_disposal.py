@@ -126,6 +126,9 @@ def test_the_list_marks_overdue_cases_filters_them_and_exports_xlsx(world):
     assert f'data-id="{w.a}"' in overdue and f'data-id="{w.b}"' not in overdue
     mine = client.get("/alarms?disposal=mine", headers=w.bearer("ent_a")).text
     assert f'data-id="{w.a}"' in mine
+    # the enterprise's row says what it must do and by when; the regulators' says whose move it is
+    row_mine = re.search(rf'<tr data-id="{w.a}".*?</tr>', mine, re.S).group(0)
+    assert "逾期 · 待您签收，截止" in row_mine
     assert client.get("/alarms?disposal=bogus", headers=w.bearer("city")).status_code == 422
 
     # the export: the reader's scope and filters, translated headers, names, local times

@@ -159,9 +159,16 @@ def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PA
         if request is not None:
             rows = localise_alarms(conn, rows, page_context(request)["fmt"])
     now = datetime.now(timezone.utc)
+    principal = getattr(request.state, "principal", None) if request is not None else None
+    parties = ROLE_PARTY.get(principal.role, ()) if principal is not None else ()
+    ctx = page_context(request) if request is not None else None
     for r in rows:
-        r["disposal_overdue"] = is_overdue({"state": r.get("disposal_state"), "due_at": r.get("disposal_due_at")},
-                                           now)
+        case = {"state": r.get("disposal_state"), "due_at": r.get("disposal_due_at")}
+        r["disposal_overdue"] = is_overdue(case, now)
+        nxt = next_action(case, parties, now) if ctx is not None else None
+        # the reader's own step, said as on the alarm page ("待您反馈，截止 …")
+        r["disposal_yours"] = (ctx["_"](NEXT_YOURS[nxt.step]) % {"due": ctx["fmt"].datetime(nxt.due_at)}
+                               if nxt is not None and nxt.yours else None)
     return rows, int(total)
 
 
