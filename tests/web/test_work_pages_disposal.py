@@ -124,6 +124,10 @@ def test_the_list_marks_overdue_cases_filters_them_and_exports_xlsx(world):
     assert "overdue" in row_a.split(">")[0] and "逾期" in row_a and "督办：已下发，待签收" in row_a
     overdue = client.get("/alarms?disposal=overdue", headers=w.bearer("city")).text
     assert f'data-id="{w.a}"' in overdue and f'data-id="{w.b}"' not in overdue
+    # the enterprise's alarm centre says how many cases wait for it, and how many are overdue
+    centre = client.get("/alarms", headers=w.bearer("ent_a")).text
+    assert re.search(r'id="awaiting-me".*?1 条督办告警待您处理.*?1 条已逾期', centre, re.S)
+    assert 'id="awaiting-me"' not in client.get("/alarms", headers=w.bearer("city")).text  # nothing owed by them
     mine = client.get("/alarms?disposal=mine", headers=w.bearer("ent_a")).text
     assert f'data-id="{w.a}"' in mine
     # the enterprise's row says what it must do and by when; the regulators' says whose move it is

@@ -17,7 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from ecosentry.store import schema as s
 from ecosentry.store.queries.listing import search_clause
 
-__all__ = ["ALARM_SORTS", "alarm_list", "recent_alarms", "alarm_place_names", "open_alarm_counts"]
+__all__ = ["ALARM_SORTS", "alarm_list", "recent_alarms", "alarm_place_names", "open_alarm_counts",
+           "awaiting_counts"]
 
 #: What the alarm list may be sorted by.
 ALARM_SORTS = ("severity", "title", "where", "state", "occurrences", "last")
@@ -87,3 +88,17 @@ def open_alarm_counts(conn: Connection, where: ColumnElement[bool]) -> tuple[lis
                            .order_by(func.count().desc(), a.c.type)).all()
     by_severity = dict(conn.execute(select(a.c.severity, func.count()).where(where).group_by(a.c.severity)).all())
     return by_type, by_severity
+
+
+def awaiting_counts(conn: Connection, where: ColumnElement[bool], parties: Sequence[str],
+                    now: datetime) -> tuple[int, int]:
+    """(supervision cases of the alarms matching ``where`` whose next step is owed by one of ``parties``, how
+    many of them are past their deadline at ``now``)."""
+    if not parties:
+        return 0, 0
+    a, d = s.alarms, s.alarm_disposals
+    q = (select(func.count(), func.count(case((d.c.due_at < now, 1))))
+         .select_from(d.join(a, a.c.id == d.c.alarm_id))
+         .where(where, d.c.state != "closed", d.c.owed_by.in_(list(parties))))
+    n, late = conn.execute(q).one()
+    return int(n), int(late)

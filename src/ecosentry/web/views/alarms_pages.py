@@ -32,7 +32,7 @@ from ecosentry.auth.principal import Principal
 from ecosentry.installed import each
 from ecosentry.said import Said
 from ecosentry.store import schema as s
-from ecosentry.store.queries.alarms import alarm_list
+from ecosentry.store.queries.alarms import alarm_list, awaiting_counts
 from ecosentry.store.registry import region_subtree
 from ecosentry.reports.table_xlsx import table_xlsx
 from ecosentry.web.alarm_text import localise_alarms
@@ -192,6 +192,9 @@ def alarms_page(request: Request):
     engine = request.app.state.engine
     with engine.connect() as conn:
         choices = {"regions": visible_regions(conn, principal), "points": visible_points(conn, principal)}
+        # what the reader must do next: the supervision cases waiting for their step (overdue among them)
+        choices["awaiting"] = awaiting_counts(conn, alarm_clause(principal), ROLE_PARTY.get(principal.role, ()),
+                                              datetime.now(timezone.utc))
     ctx = {"types": sorted(ALARM_TYPES.values(), key=lambda t: t.code), "severities": SEVERITIES,
            "state_choices": STATE_CHOICES, "disposal_choices": DISPOSAL_CHOICES,
            "stream_url": _stream_url(principal), **choices}
