@@ -16,7 +16,7 @@ from ecosentry.installed import installed
 __all__ = ["CORE_REGISTERING_MODULES", "registering_modules", "full_catalogue"]
 
 #: The core's modules whose import registers codes.
-CORE_REGISTERING_MODULES = ("ecosentry.alarms.catalogue",)
+CORE_REGISTERING_MODULES = ("ecosentry.alarms.catalogue", "ecosentry.alarms.disposal")
 
 
 def registering_modules() -> tuple[str, ...]:

@@ -26,8 +26,8 @@ from ecosentry.fleet import import_fleet  # noqa: E402
 
 PROVINCE, CITY, COUNTY = "320000", "320500", "320506"
 #: Tables the alarm tests write to (emptied before each PostgreSQL test).
-WRITTEN_TABLES = ("alarm_deliveries", "alarm_links", "alarm_events", "alarm_subscriptions", "alarms",
-                  "mark_evidence", "mark_manual_values", "marks", "audit_log")
+WRITTEN_TABLES = ("alarm_disposal_files", "alarm_disposal_steps", "alarm_disposals", "alarm_deliveries",
+                  "alarm_links", "alarm_events", "alarm_subscriptions", "alarms", "mark_evidence", "mark_manual_values", "marks", "audit_log")
 USERS = [  # username, region
     ("county-officer", COUNTY), ("city-officer", CITY), ("province-officer", PROVINCE),
 ]

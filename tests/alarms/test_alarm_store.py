@@ -207,7 +207,8 @@ def test_list_filters_and_paging(engine, gas_point, water_point):
 
 
 def test_migration_matches_alarm_tables(engine):
-    alarm_tables = {"alarms", "alarm_events", "alarm_links", "alarm_subscriptions", "alarm_deliveries"}
+    alarm_tables = {"alarms", "alarm_events", "alarm_links", "alarm_subscriptions", "alarm_deliveries",
+                    "alarm_disposals", "alarm_disposal_steps", "alarm_disposal_files"}
     with engine.connect() as c:
         diffs = compare_metadata(MigrationContext.configure(c), installed_metadata())
 

@@ -11,6 +11,8 @@ from itertools import count
 from sqlalchemy import Engine, select
 
 from ecosentry.alarms import store as alarm_store
+from ecosentry.alarms import disposal_store
+from ecosentry.alarms.disposal import Deadlines
 from ecosentry.alarms import subscriptions as subs
 from ecosentry.auth.accounts import create_user
 from ecosentry.auth.apikeys import create_api_key
@@ -129,6 +131,24 @@ class World:
         self.last_alert_start = start
         return alert_store.issue(self.engine, region_code=region, level="orange", starts_at=start,
                                  ends_at=start + timedelta(days=1), issued_by="矩阵应急指挥部", actor="fixture")
+
+    def case(self, point_id: int, upto: str) -> int:
+        """A fresh alarm of the point whose supervision (督办) has reached ``upto`` (pushed, handling, feedback,
+        verified), taken by the admin; returns the alarm id."""
+        alarm_id = self.alarm(point_id)
+        steps = {"pushed": ["push"], "handling": ["push", "handle"], "feedback": ["push", "handle", "feedback"],
+                 "verified": ["push", "handle", "feedback", "accept"]}[upto]
+        texts = {"push": {"text": "请反馈"}, "feedback": {"cause": "泵故障", "measures": "已更换",
+                                                          "files": [("记录.pdf", b"%PDF-1.4 fixture")]}}
+        for step in steps:
+            disposal_store.take_step(self.engine, alarm_id, step, actor="fixture", role="admin",
+                                     deadlines=Deadlines(), **texts.get(step, {}))
+        return alarm_id
+
+    def disposal_file(self, alarm_id: int) -> int:
+        """The first evidence file of the alarm's supervision case."""
+        case = disposal_store.case(self.engine, alarm_id)
+        return next(f["id"] for x in case["steps"] for f in x["files"])
 
     def subscription(self, user_id: int, region: str = COUNTY_A) -> int:
         return subs.create_subscription(self.engine, user_id=user_id, channel="email", address="x@example.org",

@@ -287,6 +287,20 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("POST", f"{API}/alarms/{{alarm_id}}/links"): Spec("alarms.comment", target="alarm",
                                                        body={"kind": "work_order", "target_id": "WO-1"}),
     ("GET", f"{API}/alarms/{{alarm_id}}/evidence.pdf"): Spec("alarms.read", target="alarm"),
+    # the supervision of alarms (督办): each step called on a case in the state it fits
+    ("GET", f"{API}/alarms/{{alarm_id}}/disposal"): Spec("alarms.read", target="alarm"),
+    ("POST", f"{API}/alarms/{{alarm_id}}/disposal/push"): Spec("alarms.supervise", target="alarm",
+                                                               body={"request": "请核查并反馈"}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/disposal/handle"): Spec("alarms.respond", target="pushed_alarm",
+                                                                 body={"comment": "已签收"}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/disposal/feedback"): Spec(
+        "alarms.respond", target="handling_alarm", body={"cause": "泵故障", "measures": "已更换"},
+        files={"files": ("记录.pdf", b"%PDF-1.4 matrix", "application/pdf")}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/disposal/verify"): Spec("alarms.supervise", target="feedback_alarm",
+                                                                 body={"decision": "accept"}),
+    ("POST", f"{API}/alarms/{{alarm_id}}/disposal/close"): Spec("alarms.supervise", target="verified_alarm",
+                                                                body={"summary": "整改到位"}),
+    ("GET", f"{API}/alarms/{{alarm_id}}/disposal/files/{{file_id}}"): Spec("alarms.read", target="disposal_file"),
     ("GET", f"{API}/alarms/stream"): Spec("alarms.read", stream=True),
     ("GET", f"{API}/alarm-subscriptions"): Spec("subscriptions.manage", listing=own_listing),
     ("POST", f"{API}/alarm-subscriptions"): Spec("subscriptions.manage", body=SUB_BODY, inside_ok=REGULATOR_OR_ADMIN,
@@ -348,6 +362,11 @@ def path_params(spec: Spec, ctx: Ctx) -> dict:
         return {"alert_id": w.pollution_alert(_point_region(ctx))}
     if spec.target == "past_alert":   # the same, running at the body's time (a level changes only while it runs)
         return {"alert_id": w.pollution_alert(_point_region(ctx), past=True)}
+    if spec.target in ("pushed_alarm", "handling_alarm", "feedback_alarm", "verified_alarm"):
+        return {"alarm_id": w.case(pid, spec.target.split("_")[0])}
+    if spec.target == "disposal_file":
+        alarm_id = w.case(pid, "feedback")
+        return {"alarm_id": alarm_id, "file_id": w.disposal_file(alarm_id)}
     if spec.target == "subscription":
         owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
         return {"sub_id": w.subscription(owner)}
@@ -364,7 +383,9 @@ def call(client: TestClient, method: str, path: str, spec: Spec, ctx: Ctx):
     headers = ctx.world.headers[ctx.name]
     if spec.stream:  # only refusals are answered at once; a served stream never ends (test_auth_live_scope)
         return client.request(method, url, params=query, headers=headers)
-    return client.request(method, url, params=query, json=body, files=spec.files, headers=headers)
+    if spec.files:  # multipart: the fields go as form data beside the files
+        return client.request(method, url, params=query, data=body, files=spec.files, headers=headers)
+    return client.request(method, url, params=query, json=body, headers=headers)
 
 
 def expected(spec: Spec, name: str, inside: bool) -> set[int]:
@@ -495,7 +516,8 @@ def _samples(world: World) -> dict[str, list]:
             "mark_id": [mark_a, mark_b], "evidence_id": [world.evidence(mark_a)],
             "slug": ["points", "enterprises", "users"], "key": [a, world.users["admin"]],
             "sub_id": [world.subscription(world.users["county_a"])],
-            "file_id": [1, 2],  # Vietnamese station files: this world has none, so any id is unknown
+            # Vietnamese station files (this world has none, so 1 and 2 are unknown) and a supervision case's file
+            "file_id": [1, 2, world.disposal_file(world.case(b, "feedback"))],
             "alert_id": [world.pollution_alert(COUNTY_A), world.pollution_alert(COUNTY_B)]}
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 from work_world import GAS_A, GAS_B, WATER_A, log_in, start  # noqa: E402
@@ -231,6 +231,17 @@ def seed(w) -> None:
                       issued_by="相城区应急指挥部", actor="county_b")
     alert_store.issue(w.engine, region_code="320506", level="yellow", starts_at=now + timedelta(days=4),
                       issued_by="吴中区应急指挥部", actor="county_a")
+
+    # a supervision case (督办) answered with evidence, so the alarm page shows its panel and history
+    from ecosentry.alarms import disposal_store
+    from ecosentry.alarms.disposal import Deadlines
+    with w.engine.connect() as c:
+        first = c.execute(select(s.alarms.c.id).where(s.alarms.c.point_id == gas).order_by(s.alarms.c.id)).scalar()
+    for step, role, kw in [("push", "regulator", {"text": "请核查原因并反馈"}), ("handle", "enterprise", {}),
+                           ("feedback", "enterprise", {"cause": "探头堵塞", "measures": "已清洗探头",
+                                                       "files": [("记录.pdf", b"%PDF-1.4 record")]})]:
+        disposal_store.take_step(w.engine, first, step, actor={"regulator": "county_a"}.get(role, "ent_a"),
+                                 role=role, deadlines=Deadlines(), **kw)
 
 
 def crawl(client, lang: str) -> dict[str, list[str]]:

@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from ecosentry.alarms import store
+from ecosentry.alarms import disposal_store, store
 from ecosentry.alarms.channels.base import Channel, DeliveryResult
-from ecosentry.alarms.escalation import plan_tick
+from ecosentry.alarms.disposal import NEXT_THEIRS, OWES
+from ecosentry.alarms.escalation import plan_overdue, plan_tick
 from ecosentry.alarms.channels.live import message_regions
 from ecosentry.alarms.routing import AlarmPolicy, Delivery, alarm_payload, route_event
 from ecosentry.alarms.store import AlarmChange
@@ -33,10 +34,12 @@ __all__ = ["Dispatcher", "TickReport"]
 
 @dataclass
 class TickReport:
-    """What one tick did: alarm ids escalated and reminded, and the delivery rows written."""
+    """What one tick did: alarm ids escalated, reminded and whose supervision step went overdue, and the
+    delivery rows written."""
 
     escalated: list[int] = field(default_factory=list)
     repeated: list[int] = field(default_factory=list)
+    overdue: list[int] = field(default_factory=list)
     deliveries: list[dict] = field(default_factory=list)
 
 
@@ -107,12 +110,15 @@ class Dispatcher:
         return alarm, change, await self.notify(alarm, change, kwargs.get("at"))
 
     async def tick(self, now: datetime) -> TickReport:
-        """Run the escalations and repeats due at ``now`` for every active (unacknowledged) alarm."""
+        """Run the escalations and repeats due at ``now`` for every active (unacknowledged) alarm, and tell the
+        level above about every supervision step past its deadline (once per step)."""
         report = TickReport()
         alarms = await asyncio.to_thread(store.open_alarms, self.engine)
-        if not alarms:
+        overdue = await asyncio.to_thread(disposal_store.overdue_cases, self.engine, now)
+        if not alarms and not overdue:
             return report
         parents = await asyncio.to_thread(self._parents)
+        await self._overdue(overdue, parents, now, report)
         for alarm in alarms:
             regions, subs = await asyncio.to_thread(self._context, alarm["region_code"], parents)
             plan = plan_tick(alarm, subs, regions, self.policy, now)
@@ -131,6 +137,18 @@ class Dispatcher:
                 report.repeated.append(alarm["id"])
                 report.deliveries += await self.send(alarm["id"], "repeat", events["repeat"], plan.repeated, now)
         return report
+
+    async def _overdue(self, cases: list[dict], parents: dict, now: datetime, report: TickReport) -> None:
+        for case in cases:
+            alarm = case["alarm"]
+            regions, subs = await asyncio.to_thread(self._context, alarm["region_code"], parents)
+            deliveries = plan_overdue(alarm, case["owed_by"], subs, regions, self.policy)
+            event_id = await asyncio.to_thread(disposal_store.claim_overdue, self.engine, case, now)
+            if event_id is None:  # another tick, or the late party acted meanwhile
+                continue
+            report.overdue.append(alarm["id"])
+            self.broadcast(alarm, "overdue")
+            report.deliveries += await self.send(alarm["id"], "overdue", event_id, deliveries, now)
 
     # ------------------------------------------------------------------ sending
 
@@ -183,12 +201,19 @@ class Dispatcher:
             locales = dict(conn.execute(select(s.users.c.username, s.users.c.locale)
                                         .where(s.users.c.username.in_(users))).all()) if users else {}
             voices: dict[str, Any] = {}
+            # an overdue supervision step: say which step is owed and since when it was due
+            case = disposal_store.case(self.engine, alarm_id) if event == "overdue" else None
             out = []
             for d in deliveries:
                 lang = reader_language(locales.get(d.notification.user), self.default_locale)
                 if lang not in voices:
                     voices[lang] = load_voice(conn, alarm, lang, self.default_tz)
                 title, body, tag = notification_text(alarm, event, voices[lang], d.notification.url)
+                if case is not None and case["state"] in OWES and case["due_at"] is not None:
+                    voice = voices[lang]
+                    owed = voice.gettext(NEXT_THEIRS[OWES[case["state"]][1]]) % {"due": voice.when(case["due_at"])}
+                    first, _, rest = body.partition("\n")
+                    body = f"{first}\n{owed}\n{rest}"
                 out.append(replace(d, notification=replace(d.notification, title=title, body=body,
                                                            severity_tag=tag, lang=lang)))
         return out

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ecosentry.alarms.disposal import overdue_audience
 from ecosentry.alarms.routing import AlarmPolicy, Delivery, Subscription, compose, recipients, routed_depth
 
-__all__ = ["TickPlan", "max_escalation", "plan_tick"]
+__all__ = ["TickPlan", "max_escalation", "plan_tick", "plan_overdue"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,13 @@ def plan_tick(alarm: Mapping[str, Any], subscriptions: Sequence[Subscription], r
                     for s in recipients(alarm["type"], alarm["severity"], subscriptions, regions[:depth],
                                         exclude=served)]
     return TickPlan(new_level, new_repeats, escalated, repeated)
+
+
+def plan_overdue(alarm: Mapping[str, Any], owed_by: str, subscriptions: Sequence[Subscription],
+                 regions: Sequence[str], policy: AlarmPolicy) -> list[Delivery]:
+    """The ``overdue`` notifications of a supervision step past its deadline (:mod:`ecosentry.alarms.disposal`):
+    the subscriptions of the level above the late party (:func:`~ecosentry.alarms.disposal.overdue_audience`:
+    county and city for a late enterprise, the province too for a late regulator), one per address."""
+    depth = overdue_audience(owed_by, len(regions), policy.route_levels)
+    return [Delivery(s.channel, s.id, compose(alarm, "overdue", s, policy.base_url))
+            for s in recipients(alarm["type"], alarm["severity"], subscriptions, regions[:depth])]

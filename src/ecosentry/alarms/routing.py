@@ -150,6 +150,7 @@ _EVENT_WORDS = {
     "raised": "New alarm", "updated": "Alarm severity rose", "escalated": "Escalated alarm",
     "repeat": "Reminder: unacknowledged alarm", "acknowledged": "Alarm acknowledged",
     "cleared": "Alarm cleared", "assigned": "Alarm assigned", "commented": "Alarm comment",
+    "overdue": "Supervision deadline passed",
 }
 
 

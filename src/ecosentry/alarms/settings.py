@@ -10,7 +10,28 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["AlarmSettings"]
+__all__ = ["AlarmSettings", "DisposalSettings"]
+
+
+class DisposalSettings(BaseModel):
+    """Deadlines of the alarm disposal (督办, :mod:`ecosentry.alarms.disposal`), section ``alarms.disposal``
+    (``ECOSENTRY_ALARMS__DISPOSAL__FEEDBACK_HOURS_CRITICAL`` …). Platform choices (tag "ours"): no national
+    rule fixes them; a regulator may give another feedback deadline with each push."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: From the push to the enterprise's acknowledgement (签收), critical alarms / the others. [h]
+    handle_critical_hours: float = 2.0
+    handle_hours: float = 8.0
+    #: From the push (or a return) to the enterprise's feedback, critical alarms / the others. [h]
+    feedback_critical_hours: float = 24.0
+    feedback_hours: float = 72.0
+    #: From the feedback to the regulator's check (核查). [h]
+    verify_hours: float = 72.0
+    #: From the accepted check to the closed case (结案). [h]
+    close_hours: float = 72.0
+    #: Largest evidence file accepted. [MB]
+    evidence_max_mb: float = 20.0
 
 
 class AlarmSettings(BaseModel):
@@ -35,3 +56,5 @@ class AlarmSettings(BaseModel):
     base_url: str | None = None
     #: Seconds between escalation/repeat checks of the open alarms. [s]
     tick_every: float = 60.0
+    #: Deadlines of the supervision (督办) of alarms.
+    disposal: DisposalSettings = DisposalSettings()

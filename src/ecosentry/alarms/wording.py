@@ -239,6 +239,7 @@ EVENT_WORDS: dict[str, str] = {
     "raised": N_("New alarm"), "updated": N_("Alarm severity rose"), "escalated": N_("Escalated alarm"),
     "repeat": N_("Reminder: unacknowledged alarm"), "acknowledged": N_("Alarm acknowledged"),
     "cleared": N_("Alarm cleared"), "assigned": N_("Alarm assigned"), "commented": N_("Alarm comment"),
+    "overdue": N_("Supervision deadline passed"),
 }
 SEVERITY_WORDS = {"info": N_("Info"), "warning": N_("Warning"), "critical": N_("Critical")}
 STATE_WORDS = {"active": N_("Unacknowledged"), "acknowledged": N_("Acknowledged"), "cleared": N_("Cleared")}

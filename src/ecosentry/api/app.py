@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from ecosentry import __version__
 from ecosentry.alarms.channels.live import LiveHub
-from ecosentry.api.routes import alarms, alerts, audit, auth, enterprises, live, system
+from ecosentry.api.routes import alarms, alerts, audit, auth, disposal, enterprises, live, system
 from ecosentry.auth.csrf import CsrfMiddleware
 from ecosentry.auth.ratelimit import RateLimitMiddleware
 from ecosentry.auth.sessions import session_secret
@@ -52,6 +52,7 @@ def create_app(engine: Engine, service=None, settings: Settings | None = None) -
     app.include_router(live.router)
     app.include_router(alarms.router)
     app.include_router(alerts.router)
+    app.include_router(disposal.router)
     for _, router in each("api_routers"):  # the installed subsystems' routes (Subsystem.api_routers)
         app.include_router(router)
     mount_web(app)

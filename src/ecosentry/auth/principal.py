@@ -46,6 +46,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alarms.read": frozenset({"admin", "regulator", "enterprise", "om", "park"}),
     "alarms.act": frozenset({"admin", "regulator"}),    # acknowledge, assign, clear
     "alarms.comment": frozenset({"admin", "regulator", "enterprise", "om", "park"}),
+    # the supervision of alarms (督办, ecosentry.alarms.disposal): push, check, close / acknowledge, answer
+    "alarms.supervise": frozenset({"admin", "regulator"}),
+    "alarms.respond": frozenset({"admin", "enterprise"}),
     "subscriptions.manage": frozenset({"admin", "regulator", "enterprise", "om", "park"}),
     "audit.read": frozenset({"admin", "regulator"}),
     "registry.edit": frozenset({"admin"}),

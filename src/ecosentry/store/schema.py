@@ -496,6 +496,61 @@ alarm_deliveries = Table(
     Column("detail", Text, nullable=True),
 )
 
+# --------------------------------------------------------------------------- alarm disposal (督办, ecosentry.alarms.disposal)
+alarm_disposals = Table(
+    "alarm_disposals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alarm_id", Integer, ForeignKey("alarms.id"), nullable=False, unique=True,
+           comment="one supervision case per alarm"),
+    Column("state", String(12), nullable=False, comment="pushed | handling | feedback | returned | verified | closed"),
+    Column("request", Text, nullable=False, comment="what the regulator asks of the enterprise (督办要求)"),
+    Column("pushed_by", String(64), nullable=False),
+    Column("pushed_at", UTCDateTime, nullable=False),
+    Column("feedback_due_at", UTCDateTime, nullable=False, comment="the feedback deadline given with the push"),
+    Column("owed_by", String(12), nullable=True, comment="enterprise | regulator: who must act next; NULL closed"),
+    Column("due_at", UTCDateTime, nullable=True, comment="deadline of the step owed now"),
+    Column("since", UTCDateTime, nullable=False, comment="when the current state began"),
+    Column("overdue_notified_at", UTCDateTime, nullable=True,
+           comment="the level above was told that the current step is overdue"),
+    Column("rounds", Integer, nullable=False, server_default="0", comment="feedbacks given"),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_by", String(64), nullable=True),
+)
+Index("ix_alarm_disposals_due", alarm_disposals.c.state, alarm_disposals.c.due_at)
+
+alarm_disposal_steps = Table(
+    "alarm_disposal_steps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("disposal_id", Integer, ForeignKey("alarm_disposals.id"), nullable=False, index=True),
+    Column("step", String(12), nullable=False, comment="push | handle | feedback | accept | return | close"),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("party", String(12), nullable=False, comment="regulator | enterprise"),
+    Column("from_state", String(12), nullable=True),
+    Column("to_state", String(12), nullable=False),
+    Column("text", Text, nullable=True, comment="request, comment, reason of a return, or conclusion"),
+    Column("cause", Text, nullable=True, comment="feedback: the cause found"),
+    Column("measures", Text, nullable=True, comment="feedback: the measures taken"),
+    Column("due_at", UTCDateTime, nullable=True, comment="deadline of the next step set by this one"),
+)
+
+alarm_disposal_files = Table(
+    "alarm_disposal_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("step_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("alarm_disposal_steps.id"),
+           nullable=False, index=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False, comment="decided from the checked kind, not the upload"),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
 
 def installed_metadata(names: tuple[str, ...] | None = None) -> MetaData:
     """:data:`metadata` with every installed subsystem's tables loaded (their ``schema`` modules imported): the

@@ -17,7 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from ecosentry.store import schema as s
 from ecosentry.store.queries.listing import search_clause
 
-__all__ = ["ALARM_SORTS", "alarm_list", "recent_alarms", "alarm_place_names", "open_alarm_counts"]
+__all__ = ["ALARM_SORTS", "alarm_list", "recent_alarms", "alarm_place_names", "open_alarm_counts",
+           "awaiting_counts"]
 
 #: What the alarm list may be sorted by.
 ALARM_SORTS = ("severity", "title", "where", "state", "occurrences", "last")
@@ -34,15 +35,20 @@ def _sort_column(sort: str, severities: Sequence[str]):
 def alarm_list(conn: Connection, conds: list, *, severities: Sequence[str], search: str = "", sort: str = "last",
                desc: bool = True, offset: int = 0, limit: int) -> tuple[list[dict], int]:
     """(one page of the alarms matching ``conds`` and ``search`` (in the title, enterprise or point name), with
-    ``point_name`` and ``enterprise_name``, sorted by ``sort`` then newest ``last_at`` then id; the count).
+    ``point_name``, ``enterprise_name``, ``region_name`` and the supervision case's ``disposal_state``,
+    ``disposal_owed_by`` and ``disposal_due_at`` (``None`` when never pushed), sorted by ``sort`` then newest
+    ``last_at`` then id; the count). ``conds`` may name ``alarm_disposals`` columns (outer-joined).
     ``severities``: the severities, least first (:data:`ecosentry.alarms.catalogue.SEVERITIES`), the rank
     the ``severity`` sort follows."""
-    a, p, e = s.alarms, s.points, s.enterprises
+    a, p, e, d, r = s.alarms, s.points, s.enterprises, s.alarm_disposals, s.regions
     where = list(conds)
     if (found := search_clause(search, a.c.title, p.c.name, e.c.name)) is not None:
         where.append(found)
-    q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"))
-         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id).where(*where))
+    q = (select(a, p.c.name.label("point_name"), e.c.name.label("enterprise_name"), r.c.name.label("region_name"),
+                d.c.state.label("disposal_state"), d.c.owed_by.label("disposal_owed_by"),
+                d.c.due_at.label("disposal_due_at"))
+         .outerjoin(p, a.c.point_id == p.c.id).outerjoin(e, a.c.enterprise_id == e.c.id)
+         .outerjoin(r, a.c.region_code == r.c.code).outerjoin(d, d.c.alarm_id == a.c.id).where(*where))
     col = _sort_column(sort, severities)
     total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = [dict(r) for r in conn.execute(q.order_by(col.desc() if desc else col.asc(), a.c.last_at.desc(),
@@ -82,3 +88,17 @@ def open_alarm_counts(conn: Connection, where: ColumnElement[bool]) -> tuple[lis
                            .order_by(func.count().desc(), a.c.type)).all()
     by_severity = dict(conn.execute(select(a.c.severity, func.count()).where(where).group_by(a.c.severity)).all())
     return by_type, by_severity
+
+
+def awaiting_counts(conn: Connection, where: ColumnElement[bool], parties: Sequence[str],
+                    now: datetime) -> tuple[int, int]:
+    """(supervision cases of the alarms matching ``where`` whose next step is owed by one of ``parties``, how
+    many of them are past their deadline at ``now``)."""
+    if not parties:
+        return 0, 0
+    a, d = s.alarms, s.alarm_disposals
+    q = (select(func.count(), func.count(case((d.c.due_at < now, 1))))
+         .select_from(d.join(a, a.c.id == d.c.alarm_id))
+         .where(where, d.c.state != "closed", d.c.owed_by.in_(list(parties))))
+    n, late = conn.execute(q).one()
+    return int(n), int(late)

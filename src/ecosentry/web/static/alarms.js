@@ -8,7 +8,9 @@
   if (!table || !window.EventSource) { return; }
   var body = table.tBodies[0];
   var filters = table.dataset.filters || "";
-  var EVENTS = ["raised", "updated", "acknowledged", "assigned", "commented", "cleared", "linked", "escalated", "repeat"];
+  var EVENTS = ["raised", "updated", "acknowledged", "assigned", "commented", "cleared", "linked", "escalated", "repeat",
+    // the supervision (督办) of an alarm: its steps and an overdue step
+    "pushed", "handled", "feedback", "accepted", "returned", "closed", "overdue"];
 
   var counter = document.getElementById("alarm-count");
   // the total in the sentence above the table ("2 alarms"); the sentence is the server's, in the page language

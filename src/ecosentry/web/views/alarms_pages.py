@@ -12,16 +12,19 @@ the alarm is outside the scope or the filters), so the browser never shows what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
-from urllib.parse import urlencode
+from datetime import datetime, time, timezone
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
-from ecosentry.alarms import store
+from ecosentry.alarms import disposal_store, store
 from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
+from ecosentry.alarms.disposal import (MAX_FILES, NEXT_THEIRS, NEXT_YOURS, ROLE_PARTY, STATE_WORDS, STEP_WORDS,
+                                       TRANSITIONS, Deadlines, DisposalConflict, DisposalError, DisposalForbidden,
+                                       is_overdue, next_action)
 from ecosentry.alarms.links import link_target_visible
 from ecosentry.alarms.store import STATES, AlarmConflict, AlarmError, AlarmNotFound
 from ecosentry.auth.guards import alarm_clause
@@ -29,8 +32,9 @@ from ecosentry.auth.principal import Principal
 from ecosentry.installed import each
 from ecosentry.said import Said
 from ecosentry.store import schema as s
-from ecosentry.store.queries.alarms import alarm_list
+from ecosentry.store.queries.alarms import alarm_list, awaiting_counts
 from ecosentry.store.registry import region_subtree
+from ecosentry.reports.table_xlsx import table_xlsx
 from ecosentry.web.alarm_text import localise_alarms
 from ecosentry.web.forms import FormError, check_csrf, error_text, gate, not_found, see_other, work_render
 from ecosentry.web.listing import MAX_SEARCH
@@ -43,6 +47,10 @@ PAGE_SIZE = 50
 #: The state filter: "open" = active or acknowledged (the default view of the alarm centre).
 STATE_CHOICES = ("open", "active", "acknowledged", "cleared", "all")
 ACTIONS = ("ack", "assign", "comment", "clear", "link")
+#: The supervision filter: under supervision (not closed), awaiting the viewer's step, overdue, closed, never pushed.
+DISPOSAL_CHOICES = ("", "open", "mine", "overdue", "closed", "none")
+#: Most rows an export holds (the newest first).
+EXPORT_MAX = 10_000
 #: Sortable columns of the alarm table and the direction of their first click.
 SORT_FIRST = {"severity": "desc", "title": "asc", "where": "asc", "state": "asc", "occurrences": "desc",
               "last": "desc"}
@@ -59,6 +67,7 @@ class AlarmFilters:
     point: str = ""
     since: str = ""
     q: str = ""
+    disposal: str = ""
     sort: str = "last"
     order: str = "desc"
     page: int = 1
@@ -79,7 +88,8 @@ def parse_filters(request: Request, principal: Principal, engine: Engine) -> tup
     q = request.query_params
     f = AlarmFilters(state=q.get("state") or "open", type=q.get("type") or "", severity=q.get("severity") or "",
                      region=q.get("region") or "", point=q.get("point") or "", since=q.get("since") or "",
-                     q=(q.get("q") or "").strip()[:MAX_SEARCH], sort=q.get("sort") or "last",
+                     q=(q.get("q") or "").strip()[:MAX_SEARCH], disposal=q.get("disposal") or "",
+                     sort=q.get("sort") or "last",
                      order="asc" if q.get("order") == "asc" else "desc")
     if f.sort not in SORT_FIRST:
         f.sort = "last"
@@ -115,9 +125,27 @@ def parse_filters(request: Request, principal: Principal, engine: Engine) -> tup
             raise FormError("%(value)s is not a date (YYYY-MM-DD)", "since", value=f.since) from None
         tz = ZoneInfo(getattr(request.app.state.settings, "default_tz", "Asia/Shanghai"))
         conds.append(a.c.last_at >= datetime.combine(day, time(0), tz))
+    if f.disposal:
+        if f.disposal not in DISPOSAL_CHOICES:
+            raise FormError("unknown supervision filter %(value)r", "disposal", value=f.disposal)
+        conds.append(_disposal_clause(f.disposal, principal))
     page = q.get("page") or "1"
     f.page = int(page) if page.isdigit() and int(page) > 0 else 1
     return f, conds
+
+
+def _disposal_clause(choice: str, principal: Principal):
+    """The condition of a supervision filter on the outer-joined ``alarm_disposals``."""
+    d = s.alarm_disposals
+    if choice == "none":
+        return d.c.id.is_(None)
+    if choice == "closed":
+        return d.c.state == "closed"
+    if choice == "mine":
+        return d.c.owed_by.in_(list(ROLE_PARTY.get(principal.role, ())) or [""])
+    if choice == "overdue":
+        return (d.c.state != "closed") & (d.c.due_at < datetime.now(timezone.utc))
+    return d.c.id.is_not(None) & (d.c.state != "closed")
 
 
 def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PAGE_SIZE, search: str = "",
@@ -130,7 +158,18 @@ def _alarm_rows(engine: Engine, conds: list, *, offset: int = 0, limit: int = PA
                                  offset=offset, limit=limit)
         if request is not None:
             rows = localise_alarms(conn, rows, page_context(request)["fmt"])
-        return rows, int(total)
+    now = datetime.now(timezone.utc)
+    principal = getattr(request.state, "principal", None) if request is not None else None
+    parties = ROLE_PARTY.get(principal.role, ()) if principal is not None else ()
+    ctx = page_context(request) if request is not None else None
+    for r in rows:
+        case = {"state": r.get("disposal_state"), "due_at": r.get("disposal_due_at")}
+        r["disposal_overdue"] = is_overdue(case, now)
+        nxt = next_action(case, parties, now) if ctx is not None else None
+        # the reader's own step, said as on the alarm page ("待您反馈，截止 …")
+        r["disposal_yours"] = (ctx["_"](NEXT_YOURS[nxt.step]) % {"due": ctx["fmt"].datetime(nxt.due_at)}
+                               if nxt is not None and nxt.yours else None)
+    return rows, int(total)
 
 
 def _visible_alarm(engine: Engine, principal: Principal, alarm_id: int) -> dict | None:
@@ -153,8 +192,12 @@ def alarms_page(request: Request):
     engine = request.app.state.engine
     with engine.connect() as conn:
         choices = {"regions": visible_regions(conn, principal), "points": visible_points(conn, principal)}
+        # what the reader must do next: the supervision cases waiting for their step (overdue among them)
+        choices["awaiting"] = awaiting_counts(conn, alarm_clause(principal), ROLE_PARTY.get(principal.role, ()),
+                                              datetime.now(timezone.utc))
     ctx = {"types": sorted(ALARM_TYPES.values(), key=lambda t: t.code), "severities": SEVERITIES,
-           "state_choices": STATE_CHOICES, "stream_url": _stream_url(principal), **choices}
+           "state_choices": STATE_CHOICES, "disposal_choices": DISPOSAL_CHOICES,
+           "stream_url": _stream_url(principal), **choices}
     try:
         f, conds = parse_filters(request, principal, engine)
     except ValueError as exc:
@@ -165,6 +208,46 @@ def alarms_page(request: Request):
                               desc=f.order == "desc", request=request)
     return work_render(request, "alarms.html", {**ctx, "f": f, "rows": rows, "total": total,
                                                 "pages": max(1, -(-total // PAGE_SIZE)), "error": None})
+
+
+@router.get("/alarms/export.xlsx")
+def alarms_export(request: Request):
+    """The alarm list as an Excel workbook: the page's filters and sort, the reader's scope, language, names
+    and local times; at most :data:`EXPORT_MAX` rows (the newest)."""
+    principal, denied = gate(request, "alarms.read")
+    if denied:
+        return denied
+    engine = request.app.state.engine
+    try:
+        f, conds = parse_filters(request, principal, engine)
+    except ValueError as exc:
+        return Response(error_text(request, exc), status_code=422, media_type="text/plain; charset=utf-8")
+    rows, _total = _alarm_rows(engine, conds, limit=EXPORT_MAX, search=f.q, sort=f.sort, desc=f.order == "desc",
+                               request=request)
+    ctx = page_context(request)
+    _, fmt = ctx["_"], ctx["fmt"]
+    zone = ZoneInfo(fmt.tz)
+
+    def local(t):
+        return None if t is None else t.astimezone(zone).replace(tzinfo=None)
+
+    sev = {"critical": _("Critical"), "warning": _("Warning"), "info": _("Info")}
+    state = {"active": _("Unacknowledged"), "acknowledged": _("Acknowledged"), "cleared": _("Cleared")}
+    headers = [_("No."), _("Severity"), _("Alarm"), _("Type"), _("Enterprise"), _("Point"), _("Region"),
+               _("Factors"), _("State"), _("First occurrence"), _("Last occurrence"), _("Occurrences"),
+               _("Supervision"), _("Deadline"), _("Overdue"), _("Explanation")]
+    table = [[r["id"], sev.get(r["severity"], r["severity"]), r["title"], r["type_name"], r.get("enterprise_name"),
+              r.get("point_name"), r.get("region_name"), _(", ").join(r.get("factor_names") or []),
+              state.get(r["state"], r["state"]), local(r["first_at"]), local(r["last_at"]), r["occurrences"],
+              _(STATE_WORDS[r["disposal_state"]]) if r.get("disposal_state") else None,
+              local(r.get("disposal_due_at")) if r.get("disposal_state") != "closed" else None,
+              _("Yes") if r["disposal_overdue"] else None, r.get("explanation")] for r in rows]
+    stamp = datetime.now(zone)
+    data = table_xlsx(_("Alarms"), f"{_('Alarm centre')} · {fmt.datetime(datetime.now(timezone.utc))}", headers,
+                      table, marked=[r["disposal_overdue"] for r in rows])
+    name = f"alarms-{stamp:%Y%m%d-%H%M}.xlsx"
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
 @router.get("/alarms/{alarm_id}/row", response_class=HTMLResponse)
@@ -194,8 +277,40 @@ def _detail_context(request: Request, engine: Engine, principal: Principal, row:
             more = contribute(conn, principal, row)
             ctx["alarm_panels"] += more.pop("alarm_panels", [])
             ctx.update(more)
-    return {**ctx, "a": {**detail, "point_name": row["point_name"], "enterprise_name": row["enterprise_name"]},
+    return {**ctx, **_disposal_context(request, engine, principal, row["id"]),
+            "a": {**detail, "point_name": row["point_name"], "enterprise_name": row["enterprise_name"]},
             "alarm_type": ALARM_TYPES.get(row["type"])}
+
+
+def _deadlines(request: Request) -> Deadlines:
+    st = getattr(request.app.state, "settings", None)
+    return Deadlines.from_settings(st) if st is not None else Deadlines()
+
+
+def _step_permission(step: str) -> str:
+    return "alarms.supervise" if TRANSITIONS[step][0] == "regulator" else "alarms.respond"
+
+
+def _disposal_context(request: Request, engine: Engine, principal: Principal, alarm_id: int) -> dict:
+    """The supervision panel: the case, what is owed next said to this reader, and the steps they may take."""
+    ctx = page_context(request)
+    _, fmt = ctx["_"], ctx["fmt"]
+    case = disposal_store.case(engine, alarm_id)
+    parties = ROLE_PARTY.get(principal.role, ())
+    nxt = next_action(case, parties, datetime.now(timezone.utc))
+    state = case["state"] if case else None
+    can = [step for step, (party, sources, _target) in TRANSITIONS.items()
+           if party in parties and state in sources and principal.may(_step_permission(step))]
+    next_text = None
+    if nxt is not None:
+        words = NEXT_YOURS if nxt.yours else NEXT_THEIRS
+        next_text = _(words[nxt.step]) % {"due": fmt.datetime(nxt.due_at)}
+    d = _deadlines(request)
+    return {"case": case, "dsp_next": nxt, "dsp_next_text": next_text, "dsp_can": can,
+            "dsp_state_words": {k: _(v) for k, v in STATE_WORDS.items()},
+            "dsp_step_words": {k: _(v) for k, v in STEP_WORDS.items()},
+            "dsp_feedback_hours": (d.feedback_critical.total_seconds() / 3600, d.feedback.total_seconds() / 3600),
+            "dsp_max_files": MAX_FILES}
 
 
 @router.get("/alarms/{alarm_id}", response_class=HTMLResponse)
@@ -209,6 +324,53 @@ def alarm_page(request: Request, alarm_id: int):
         return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
     return work_render(request, "alarm.html", {**_detail_context(request, engine, principal, row),
                                                "done": request.query_params.get("done"), "error": None})
+
+
+@router.post("/alarms/{alarm_id}/disposal/{step}", response_class=HTMLResponse)
+async def disposal_step(request: Request, alarm_id: int, step: str):
+    """A step of the supervision (push, handle, feedback with files, accept, return, close); then back to the
+    alarm (303), or the page with the reason."""
+    if step not in TRANSITIONS:
+        return not_found(request, Said("Unknown alarm action %(action)r.", action=step))
+    principal, denied = gate(request, _step_permission(step))
+    if denied:
+        return denied
+    form = await request.form()
+    bad = check_csrf(request, form)
+    if bad:
+        return bad
+    engine = request.app.state.engine
+    row = _visible_alarm(engine, principal, alarm_id)
+    if row is None:
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
+    st = getattr(request.app.state, "settings", None)
+    limit = int((st.alarms.disposal.evidence_max_mb if st is not None else 20.0) * 1_000_000)
+    text_field = {"push": "request", "return": "reason", "close": "summary"}.get(step, "comment")
+    try:
+        due = None
+        if step == "push" and (form.get("feedback_due") or "").strip():
+            tz = ZoneInfo(page_context(request)["fmt"].tz)
+            try:
+                due = datetime.fromisoformat(str(form.get("feedback_due")).strip()).replace(tzinfo=tz)
+            except ValueError:
+                raise DisposalError("the feedback deadline is not a date and time") from None
+        files = []
+        if step == "feedback":
+            for item in form.getlist("files"):
+                if getattr(item, "filename", None):
+                    files.append((item.filename, await item.read(limit + 1)))
+        disposal_store.take_step(engine, alarm_id, step, actor=principal.username, role=principal.role,
+                                 deadlines=_deadlines(request), text=form.get(text_field), cause=form.get("cause"),
+                                 measures=form.get("measures"), due=due, files=files, max_file_bytes=limit)
+    except AlarmNotFound:
+        return not_found(request, Said("There is no alarm %(id)s in your area.", id=alarm_id))
+    except DisposalError as exc:
+        ctx = _detail_context(request, engine, principal, _visible_alarm(engine, principal, alarm_id))
+        status = 403 if isinstance(exc, DisposalForbidden) else 409 if isinstance(exc, DisposalConflict) else 422
+        return work_render(request, "alarm.html", {**ctx, "done": None, "error": error_text(request, exc),
+                                                   "form": dict(form)}, status_code=status)
+    _broadcast(request, store.get_alarm(engine, alarm_id), disposal_store.EVENT_OF_STEP[step])
+    return see_other(f"/alarms/{alarm_id}", done=f"disposal-{step}")
 
 
 @router.post("/alarms/{alarm_id}/{action}", response_class=HTMLResponse)
