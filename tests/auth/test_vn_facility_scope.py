@@ -28,6 +28,7 @@ from ecosentry.alarms import store as alarm_store
 from ecosentry.auth.principal import resolve_scope
 from ecosentry.fleet import import_fleet
 from ecosentry.service import prepare_database
+from ecosentry.store import pollution_alerts as alert_store
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.queries.vn_scope import station_scope, vn_file_scope, vn_station, vn_stations
@@ -184,6 +185,13 @@ def _samples(w: VnWorld) -> dict[str, list]:
     samples["evidence_id"] = [mark_store.attach_evidence(w.engine, samples["mark_id"][1], "photo.jpg", "image/jpeg",
                                                          b"\xff\xd8evidence", "fixture")["id"]]
     samples["sub_id"] = [1]
+    # a heavy-pollution alert of the facility's district and one of another province (each readable by whom it
+    # covers); the power subsystem's meters: this world has none, so any id is unknown
+    start = datetime(2031, 1, 1, tzinfo=timezone.utc)
+    samples["alert_id"] = [alert_store.issue(w.engine, region_code=region, level="orange", starts_at=start,
+                                             ends_at=start + timedelta(days=1), issued_by="UBND", actor="fixture")
+                           for region in (w.district, "VN27")]
+    samples["meter_id"] = [1, 2]
     return samples
 
 

@@ -45,7 +45,7 @@ ALLOWED = {
     # the HJ 212 checksum (CRC 校验 / kiểm tra CRC) and the base map's data set, by their own names
     "CRC", "GSHHG",
     # units and chemical formulas
-    "mg", "Nm", "kg", "mgL", "NOx", "SO", "NO", "COD", "pH", "kPa", "min", "ppm", "mol",
+    "mg", "Nm", "kg", "mgL", "NOx", "SO", "NO", "COD", "pH", "kPa", "min", "ppm", "mol", "kWh",
     # the issuing ministry in a QCVN's number (QCVN 19:2009/BTNMT)
     "BTNMT",
     # the language switcher names each language in itself

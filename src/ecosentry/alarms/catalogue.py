@@ -51,6 +51,8 @@ class AlarmType:
         Clause or reference-notes section the type rests on.
     originators : tuple of str
         Originator kinds that typically raise it (documentation; not enforced).
+    name : str, optional
+        Short name for lists and titles, an English message id.
     """
 
     code: str
@@ -58,6 +60,9 @@ class AlarmType:
     summary: str
     source: str
     originators: tuple[str, ...] = ("point",)
+    #: Short name as the pages show it (an English message id, translated with the subsystem's catalogue);
+    #: None = the core's own names (:data:`ecosentry.alarms.wording.TYPE_NAMES`), else the code.
+    name: str | None = None
 
     def __post_init__(self) -> None:
         if not self.code.startswith("ALM-"):

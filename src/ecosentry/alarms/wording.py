@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ecosentry.alarms.catalogue import ALARM_TYPES
 from ecosentry.contracts.catalogue import kind_of
 from ecosentry.said import N_
 
@@ -99,8 +100,12 @@ class AlarmNames:
 
 
 def type_name(code: str, _: Callable[[str], str]) -> str:
-    """The name of an alarm type in the reader's language (the code for an unknown type)."""
-    return _(TYPE_NAMES[code]) if code in TYPE_NAMES else code
+    """The name of an alarm type in the reader's language: the core's own names, a subsystem's type's
+    :attr:`~ecosentry.alarms.catalogue.AlarmType.name`, else the code."""
+    if code in TYPE_NAMES:
+        return _(TYPE_NAMES[code])
+    registered = ALARM_TYPES.get(code)
+    return _(registered.name) if registered is not None and registered.name else code
 
 
 def rule_name(code: str, _: Callable[[str], str]) -> str:

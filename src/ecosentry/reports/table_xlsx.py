@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-__all__ = ["table_xlsx", "DATETIME_FORMAT"]
+__all__ = ["table_xlsx", "sheet_title", "DATETIME_FORMAT"]
 
 FONT = "Noto Sans CJK SC"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -30,13 +30,20 @@ def _width(value: Any) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text.split("\n")[0])  # CJK characters are two wide
 
 
+def sheet_title(name: str) -> str:
+    """``name`` as a worksheet title: Excel refuses ``[ ] : * ? / \`` and more than 31 characters (a translated
+    name such as "Cảnh báo / Báo động" may carry them)."""
+    cleaned = "".join("-" if ch in '[]:*?/\\' else ch for ch in name).strip("' ") or "Sheet"
+    return cleaned[:31]
+
+
 def table_xlsx(sheet: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
                marked: Sequence[bool] | None = None) -> bytes:
     """The workbook's bytes. ``marked[i]`` shades row ``i`` (an overdue item); cells are text, numbers or
     naive local ``datetime`` values (no time zone: Excel has none)."""
     wb = Workbook()
     ws = wb.active
-    ws.title = sheet[:31]
+    ws.title = sheet_title(sheet)
     font, bold = Font(name=FONT, size=10), Font(name=FONT, size=10, bold=True)
     ws.cell(1, 1, title).font = Font(name=FONT, size=14, bold=True)
     for j, h in enumerate(headers, start=1):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,9 +59,6 @@ _TYPES = (
               N_("Production energy is above what a limit order of a heavy-pollution alert allows."),
               f"{_SRC} §1.4 linkage rule 4, §1.5, §7 item 6 (finding PWR-ORDER-LIMIT-EXCEEDED)", (EQUIPMENT,)),
 )
-for _t in _TYPES:
-    register_alarm_type(_t, __name__)
-del _t
 
 #: Finding code → the alarm type it raises.
 ALARM_OF: dict[str, str] = {
@@ -83,6 +81,11 @@ TYPE_NAMES: dict[str, str] = {
     "ALM-PWR-ORDER-STOP": N_("Running during a stop order"),
     "ALM-PWR-ORDER-LIMIT": N_("Above a limit order"),
 }
+
+
+for _t in _TYPES:
+    register_alarm_type(replace(_t, name=TYPE_NAMES[_t.code]), __name__)
+del _t
 
 
 #: Length of ``alarms.source_id``.

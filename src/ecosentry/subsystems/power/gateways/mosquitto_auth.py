@@ -20,11 +20,11 @@ import hashlib
 import hmac
 import os
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ecosentry.subsystems.power.credentials import mosquitto_hash, mosquitto_verify
 from ecosentry.subsystems.power.gateways.devices import mqtt_accounts
 
 __all__ = ["hash_password", "verify_password", "valid_user", "AuthFiles", "auth_files", "write_files",
@@ -41,21 +41,16 @@ _USER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def hash_password(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
-    """The ``$7$`` hash of ``password`` (a new random salt unless one is given)."""
+    """The ``$7$`` hash of ``password`` (a new random salt unless one is given; :mod:`..credentials`)."""
     if not password:
         raise ValueError("an empty MQTT password cannot be hashed")
-    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
-    key = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
-    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(key).decode()}"
+    return mosquitto_hash(password, salt=salt, iterations=iterations)
 
 
 def verify_password(password: str, hashed: str) -> bool:
     """Whether ``password`` is the one ``hashed`` (``$7$`` or ``$6$``) was made from (constant time)."""
-    m = HASH_PATTERN.fullmatch(hashed)
-    if m:
-        salt, key = base64.b64decode(m.group(2)), base64.b64decode(m.group(3))
-        got = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, int(m.group(1)))
-        return hmac.compare_digest(got, key)
+    if HASH_PATTERN.fullmatch(hashed):
+        return mosquitto_verify(password, hashed)
     parts = hashed.split("$")
     if len(parts) == 4 and parts[0] == "" and parts[1] == "6":
         try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
+from ecosentry.reports.table_xlsx import sheet_title
 from ecosentry.subsystems.power.queries.compliance import AlertCompliance, EnterpriseCompliance, GroupEffect
 
 __all__ = ["ReportTable", "alert_tables", "alert_report_xlsx", "alert_report_pdf", "VERDICT_MSGIDS", "LEVEL_MSGIDS"]
@@ -114,7 +115,7 @@ def alert_report_xlsx(rep: AlertCompliance, _: Callable[[str], str], when: Calla
     red = PatternFill("solid", fgColor="FFC7CE")
     grey = PatternFill("solid", fgColor="E7E6E6")
     for n, t in enumerate(alert_tables(rep, _), start=1):
-        ws = wb.create_sheet(f"{n} {t.title}"[:31])
+        ws = wb.create_sheet(sheet_title(f"{n} {t.title}"))
         ws.append([title])
         ws["A1"].font = Font(bold=True, size=14)
         for line in info:

@@ -22,6 +22,7 @@ from ecosentry.subsystems.power.web.words import equipment_names, finding_senten
 from ecosentry.web.forms import gate, not_found, work_render
 from ecosentry.web.listing import ListQuery
 from ecosentry.web.templating import page_context
+from ecosentry.reports.table_xlsx import table_xlsx
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,16 +103,8 @@ def _csv(request: Request, rows: list[dict]) -> Response:
 
 
 def _xlsx(request: Request, rows: list[dict]) -> Response:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "findings"
-    for line in _table(request, rows):
-        sheet.append(line)
-    for col, width in zip("ABCDEFGH", (28, 22, 10, 24, 18, 18, 9, 80)):
-        sheet.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    book.save(buf)
-    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    _ = page_context(request)["_"]
+    head, *body = _table(request, rows)
+    data = table_xlsx(_("Electricity findings"), _("Electricity findings"), head, body)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="power-findings.xlsx"'})
