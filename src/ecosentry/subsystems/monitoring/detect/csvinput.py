@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -68,6 +68,7 @@ __all__ = [
     "read_parameters",
     "read_detect_marks",
     "build_points",
+    "point_names",
     "hourly_columns",
     "infer_medium",
     "HOURLY_STEP_MIN_S",
@@ -360,6 +361,18 @@ def infer_medium(factors: Iterable[str]) -> str:
     return "water" if codes and all(c.lower().startswith("w") for c in codes) else "gas"
 
 
+def point_names(
+    raw: dict[str, dict],
+    limits: tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]] | None = None,
+    ranges: dict[tuple[str, str], tuple[float | None, float | None]] | None = None,
+) -> list[str]:
+    """The points :func:`build_points` yields, in its order: those with data and those named only in the
+    limits or ranges (master data)."""
+    hour_limits, day_limits = limits or ({}, {})
+    named = {point for mapping in (hour_limits, day_limits, ranges or {}) for point, _ in mapping}
+    return sorted(set(raw) | named)
+
+
 def build_points(
     raw: dict[str, dict[str, RawSeries]] | dict[str, dict[str, ColumnSeries]],
     *,
@@ -369,6 +382,7 @@ def build_points(
     ranges: dict[tuple[str, str], tuple[float | None, float | None]] | None = None,
     marks: dict[str, list[Mark]] | None = None,
     parameters: tuple[dict, dict] | None = None,
+    only: Collection[str] | None = None,
 ) -> Iterator[PointData]:
     """One :class:`PointData` per point (sorted by point), resolution inferred per point.
 
@@ -382,6 +396,9 @@ def build_points(
         ``None``: inferred per point by :func:`infer_medium`.
     limits, ranges, marks, parameters :
         From the readers above; entries of unknown points are ignored.
+    only : collection of str or None
+        Build only these points (a worker of :mod:`~ecosentry.subsystems.monitoring.detect.fanout` builds its
+        share); ``None`` = every point. The window and the hour layout are still those of the whole input.
 
     Notes
     -----
@@ -408,7 +425,9 @@ def build_points(
     for mapping in (hour_limits, day_limits, ranges):
         for point, factor in mapping:
             master[point].add(factor)
-    for point in sorted(set(raw) | set(master)):
+    for point in point_names(raw, limits, ranges):
+        if only is not None and point not in only:
+            continue
         by_factor = raw.get(point, {})
         point_medium = medium or infer_medium(by_factor or master[point])
         data = PointData(point=point, medium=point_medium, tz=tz, window_start=first, window_end=window_end)
