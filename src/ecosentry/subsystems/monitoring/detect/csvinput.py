@@ -192,13 +192,27 @@ def group_columns(cols: DataColumns, zone: tzinfo) -> dict[str, dict[str, Column
     """Split the columns by point and factor (points and factors in order of first appearance)."""
     n_factors = max(len(cols.factors), 1)
     key = cols.point_code * n_factors + cols.factor_code
+    if len(key):
+        # A logger's export (and the honest set) writes each series in one block: then the series are slices
+        # of the columns, in the order of their blocks (= of first appearance), no sort and no copy.
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        if len(np.unique(key[starts])) == len(starts):
+            stops = np.r_[starts[1:], len(key)]
+            points: dict[str, dict[str, ColumnSeries]] = {}
+            for a, b in zip(starts.tolist(), stops.tolist()):
+                k = int(key[a])
+                point, factor = cols.points[k // n_factors], cols.factors[k % n_factors]
+                points.setdefault(point, {})[factor] = ColumnSeries(
+                    point, factor, zone, cols.utc_us[a:b], cols.local_us[a:b], cols.values[a:b], cols.flag_names,
+                    cols.flag_code[a:b], cols.zs[a:b])
+            return points
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, int)
     stops = np.r_[starts[1:], len(key)]
     utc, local = cols.utc_us[order], cols.local_us[order]
     values, flags, zs = cols.values[order], cols.flag_code[order], cols.zs[order]
-    points: dict[str, dict[str, ColumnSeries]] = {}
+    points = {}
     for g in np.argsort(order[starts], kind="stable").tolist():
         a, b = int(starts[g]), int(stops[g])
         k = int(sorted_key[a])
