@@ -295,8 +295,8 @@ def read_data_columns(
     ip, ifa = names[cols["point"]], names[cols["factor"]]
     if not frame.select((pl.col(ip).str.len_bytes().min() > 0) & (pl.col(ifa).str.len_bytes().min() > 0)).item():
         return None
-    points, point_code = _categories_pl(frame[ip])
-    factors, factor_code = _categories_pl(frame[ifa])
+    points, point_code = _categories_pl(frame[ip], runs=True)
+    factors, factor_code = _categories_pl(frame[ifa], runs=True)
     times = _parse_times_pl(frame[names[cols["time"]]], zone)
     if times is None:
         return None
@@ -304,7 +304,7 @@ def read_data_columns(
     if values is None:
         return None
     if "flag" in cols:
-        flag_names, flag_code = _categories_pl(frame[names[cols["flag"]]])
+        flag_names, flag_code = _categories_pl(frame[names[cols["flag"]]], runs=True)
         flag_names = [f or None for f in flag_names]
     else:
         flag_names, flag_code = [None], np.zeros(n, dtype=np.int64)
@@ -327,10 +327,22 @@ _NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _TIME_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
 
 
-def _categories_pl(col) -> tuple[list[str], np.ndarray]:
-    """Distinct texts (sorted by their bytes, as ``numpy.unique``) and each row's index into them."""
+def _categories_pl(col, runs: bool = False) -> tuple[list[str], np.ndarray]:
+    """Distinct texts (sorted by their bytes, as ``numpy.unique``) and each row's index into them.
+
+    ``runs``: the column comes in long runs of one text (the point, factor and flag of a file written series
+    by series): the runs are coded and repeated, ~3× faster than coding every row; the same result.
+    """
     import polars as pl
 
+    if runs and len(col):
+        rle = col.rle()
+        lengths = rle.struct.field("len").to_numpy()
+        if len(lengths) <= len(col) // 16:
+            texts = rle.struct.field("value")
+            names = texts.unique().sort().to_list()
+            codes = texts.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
+            return names, np.repeat(codes, lengths)
     names = col.unique().sort().to_list()
     codes = col.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
     return names, codes
