@@ -91,7 +91,7 @@ def test_run_points_in_workers_gives_every_point_in_order_with_its_failures(labe
         return []
 
     specs["broken"] = DetectorSpec(name="broken", codes=("DET-BROKEN",), func=broken)
-    job = PointsJob(lambda only: csvinput.build_points(raw, tz=ZONE, only=only), DetectorSettings(), specs)
+    job = PointsJob(csvinput.prepare_points(raw, tz=ZONE), DetectorSettings(), specs)
     serial = list(run_points(job, names, 1))
     forked = list(run_points(job, names, 2))
     assert [r.point for r in forked] == [r.point for r in serial] == names

@@ -136,9 +136,8 @@ def detect_command(
                     "parameters": csvinput.read_parameters(parameters, zone) if parameters else None,
                 }
                 names = csvinput.point_names(raw, extra["limits"], extra["ranges"]) if raw else []
-
-                def build(only, raw=raw, extra=extra):
-                    return csvinput.build_points(raw, tz=tz, medium=medium, only=only, **extra)
+                # the whole input's part of building the points, once, before any worker is forked
+                build = csvinput.prepare_points(raw, tz=tz, medium=medium, **extra) if raw else None
             if not names:
                 _fail(f"{input}: no data rows")
             detecting = progress.add_task("detecting", total=len(names))

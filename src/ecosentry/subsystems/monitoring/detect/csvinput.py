@@ -69,6 +69,7 @@ __all__ = [
     "read_detect_marks",
     "build_points",
     "point_names",
+    "prepare_points",
     "hourly_columns",
     "infer_medium",
     "HOURLY_STEP_MIN_S",
@@ -421,6 +422,25 @@ def build_points(
     "no data since" detectors. Points named only in the limits or ranges (master data) are yielded too,
     without series, so that a registered point that sent nothing is seen (电子督办 联网异常).
     """
+    yield from prepare_points(raw, tz=tz, medium=medium, limits=limits, ranges=ranges, marks=marks,
+                              parameters=parameters)(only)
+
+
+def prepare_points(
+    raw: dict[str, dict[str, RawSeries]] | dict[str, dict[str, ColumnSeries]],
+    *,
+    tz: str,
+    medium: str | None = None,
+    limits: tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]] | None = None,
+    ranges: dict[tuple[str, str], tuple[float | None, float | None]] | None = None,
+    marks: dict[str, list[Mark]] | None = None,
+    parameters: tuple[dict, dict] | None = None,
+) -> Callable[[Collection[str] | None], Iterator[PointData]]:
+    """What :func:`build_points` does once for the whole input (the window, the columns in the points' zone),
+    done now; returns ``build(only)``, which yields the points of ``only`` (``None`` = all) as
+    :func:`build_points` does. The workers of :mod:`~ecosentry.subsystems.monitoring.detect.fanout` each call
+    ``build`` for their share: the whole input is not gone through again for every point.
+    """
     hour_limits, day_limits = limits or ({}, {})
     ranges = ranges or {}
     marks = marks or {}
@@ -439,37 +459,41 @@ def build_points(
     for mapping in (hour_limits, day_limits, ranges):
         for point, factor in mapping:
             master[point].add(factor)
-    for point in point_names(raw, limits, ranges):
-        if only is not None and point not in only:
-            continue
-        by_factor = raw.get(point, {})
-        point_medium = medium or infer_medium(by_factor or master[point])
-        data = PointData(point=point, medium=point_medium, tz=tz, window_start=first, window_end=window_end)
-        native = {f: _column_series(r) for f, r in sorted(by_factor.items())}
-        steps = [s.step_seconds() for s in native.values() if len(s) > 1]
-        point_step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
-        if point_step < HOURLY_STEP_MIN_S:
-            data.minutes = native
-            interval = _min_interval(point_step)
-            data.hours = {
-                f: hourly_columns(by_factor[f], medium=point_medium, interval_minutes=interval,
-                                  hour_stamps=hour_stamps)
-                for f in sorted(by_factor)
-            }
-        else:
-            data.hours = native
-        for factor in set(by_factor) | master.get(point, set()):
-            key = (point, factor)
-            if key in hour_limits:
-                data.limits[factor] = hour_limits[key]
-            if key in day_limits:
-                data.day_limits[factor] = day_limits[key]
-            if key in ranges:
-                data.ranges[factor] = ranges[key]
-        data.marks = sorted(marks.get(point, []), key=lambda m: m.start)
-        data.registered = registered.get(point, {})
-        data.reported = reported.get(point, [])
-        yield data
+
+    def build(only: Collection[str] | None = None) -> Iterator[PointData]:
+        for point in point_names(raw, limits, ranges):
+            if only is not None and point not in only:
+                continue
+            by_factor = raw.get(point, {})
+            point_medium = medium or infer_medium(by_factor or master[point])
+            data = PointData(point=point, medium=point_medium, tz=tz, window_start=first, window_end=window_end)
+            native = {f: _column_series(r) for f, r in sorted(by_factor.items())}
+            steps = [s.step_seconds() for s in native.values() if len(s) > 1]
+            point_step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
+            if point_step < HOURLY_STEP_MIN_S:
+                data.minutes = native
+                interval = _min_interval(point_step)
+                data.hours = {
+                    f: hourly_columns(by_factor[f], medium=point_medium, interval_minutes=interval,
+                                      hour_stamps=hour_stamps)
+                    for f in sorted(by_factor)
+                }
+            else:
+                data.hours = native
+            for factor in set(by_factor) | master.get(point, set()):
+                key = (point, factor)
+                if key in hour_limits:
+                    data.limits[factor] = hour_limits[key]
+                if key in day_limits:
+                    data.day_limits[factor] = day_limits[key]
+                if key in ranges:
+                    data.ranges[factor] = ranges[key]
+            data.marks = sorted(marks.get(point, []), key=lambda m: m.start)
+            data.registered = registered.get(point, {})
+            data.reported = reported.get(point, [])
+            yield data
+
+    return build
 
 
 def hourly_series(raw: RawSeries, *, medium: str, tz: str, interval_minutes: int) -> Series:
