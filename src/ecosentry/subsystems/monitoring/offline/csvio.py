@@ -295,25 +295,33 @@ def read_data_columns(
     ip, ifa = names[cols["point"]], names[cols["factor"]]
     if not frame.select((pl.col(ip).str.len_bytes().min() > 0) & (pl.col(ifa).str.len_bytes().min() > 0)).item():
         return None
-    points, point_code = _categories_pl(frame[ip], runs=True)
-    factors, factor_code = _categories_pl(frame[ifa], runs=True)
-    times = _parse_times_pl(frame[names[cols["time"]]], zone)
-    if times is None:
-        return None
-    values = _parse_numbers_pl(frame[names[cols["value"]]])
-    if values is None:
-        return None
+    # The columns are converted side by side (polars and numpy release the GIL in these calls): each of
+    # them alone, in any order, gives the same arrays; a failing one sends the file to the row reader.
+    jobs = {
+        "points": lambda: _categories_pl(frame[ip], runs=True),
+        "factors": lambda: _categories_pl(frame[ifa], runs=True),
+        "times": lambda: _parse_times_pl(frame[names[cols["time"]]], zone),
+        "values": lambda: _parse_numbers_pl(frame[names[cols["value"]]]),
+    }
     if "flag" in cols:
-        flag_names, flag_code = _categories_pl(frame[names[cols["flag"]]], runs=True)
+        jobs["flags"] = lambda: _categories_pl(frame[names[cols["flag"]]], runs=True)
+    if "zs_value" in cols:
+        jobs["zs"] = lambda: _parse_numbers_pl(frame[names[cols["zs_value"]]])
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        done = {name: pool.submit(job) for name, job in jobs.items()}
+        got = {name: future.result() for name, future in done.items()}
+    times, values = got["times"], got["values"]
+    if times is None or values is None or got.get("zs", 0) is None:
+        return None
+    (points, point_code), (factors, factor_code) = got["points"], got["factors"]
+    if "flags" in got:
+        flag_names, flag_code = got["flags"]
         flag_names = [f or None for f in flag_names]
     else:
         flag_names, flag_code = [None], np.zeros(n, dtype=np.int64)
-    if "zs_value" in cols:
-        zs = _parse_numbers_pl(frame[names[cols["zs_value"]]])
-        if zs is None:
-            return None
-    else:
-        zs = np.full(n, np.nan)
+    zs = got["zs"] if "zs" in got else np.full(n, np.nan)
     if on_progress is not None:
         on_progress(size)
     return DataColumns(points, point_code, factors, factor_code, times[0], times[1], values, flag_names,
