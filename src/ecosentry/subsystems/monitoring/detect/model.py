@@ -363,6 +363,19 @@ def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | N
     o2 = data.by_role("o2") if data.medium == "gas" else None
     if flow is None and o2 is None:
         return None
+    # Asked ~60 times a point by the detectors, mostly for the same few clocks: kept on the point, keyed by
+    # everything the answer depends on (the series, the times themselves and the two settings).
+    times = np.asarray(times)
+    key = (id(flow), id(o2), times.dtype.str, times.tobytes(), getattr(cfg, "running_flow_min", None),
+           getattr(cfg, "o2_stopped_pct", None))
+    cache = data.__dict__.setdefault("_running_masks", {})
+    hit = cache.get(key)
+    if hit is None or hit[0] is not flow or hit[1] is not o2:
+        hit = cache[key] = (flow, o2, _running(flow, o2, times, cfg))
+    return hit[2].copy()
+
+
+def _running(flow: Series | None, o2: Series | None, times: np.ndarray, cfg: Any) -> np.ndarray:
     run = np.ones(len(times), dtype=bool)
     if flow is not None and len(flow):
         v = _at(flow, times)
