@@ -19,7 +19,6 @@ Output files are written to a temporary file in the target directory and renamed
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 import tempfile
