@@ -102,3 +102,25 @@ def test_run_points_in_workers_gives_every_point_in_order_with_its_failures(labe
     failed = [r for r in forked if r.errors]
     assert [r.point for r in failed] == [victim]
     assert "broken on purpose" in failed[0].errors[0]
+
+
+def test_a_worker_that_dies_is_an_error_not_a_wait(labelled_set):
+    """A worker killed in the middle of a point (here it ends itself): the run says so instead of waiting."""
+    import os
+
+    from ecosentry.subsystems.monitoring.detect.fanout import WorkerDied
+
+    zone = ZoneInfo(ZONE)
+    raw = csvinput.read_long(labelled_set["data"], zone)
+    names = csvinput.point_names(raw)
+    victim = names[1]
+
+    def dies(data, cfg):
+        if data.point == victim:
+            os._exit(3)
+        return []
+
+    job = PointsJob(csvinput.prepare_points(raw, tz=ZONE), DetectorSettings(),
+                    {"dies": DetectorSpec(name="dies", codes=("DET-DIES",), func=dies)})
+    with pytest.raises(WorkerDied):
+        list(run_points(job, names, 2))

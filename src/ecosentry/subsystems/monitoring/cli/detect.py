@@ -158,6 +158,9 @@ def detect_command(
                 )
     except AuditInputError as exc:
         _fail(str(exc))
+    except fanout.WorkerDied as exc:  # nothing written: the findings of the lost points are unknown
+        typer.echo(f"error: {exc}; nothing written (run again, or with --jobs 1 to stay in one process)", err=True)
+        raise typer.Exit(code=EXIT_DETECTOR_ERROR) from None
     except UnicodeDecodeError as exc:
         _fail(f"{input}: not UTF-8 text ({exc.reason})")
     except ValueError as exc:  # e.g. records of one factor spanning an odd hour layout

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ecosentry.subsystems.monitoring.detect.model import DetectorSpec, Finding, PointData
 
-__all__ = ["PointsJob", "PointResult", "available_workers", "run_points"]
+__all__ = ["PointsJob", "PointResult", "WorkerDied", "available_workers", "run_points"]
 
 
 @dataclass
@@ -93,12 +93,17 @@ def _work(point: str) -> list[PointResult]:
     return [judge_point(_JOB, data) for data in _JOB.build([point])]
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended without answering (killed, out of memory, a crash in native code)."""
+
+
 def run_points(job: PointsJob, names: Sequence[str], workers: int) -> Iterator[PointResult]:
     """The results of every point of ``names``, in that order, from ``workers`` processes.
 
     ``workers`` ≤ 1 (or a single point) builds and judges the points here, one at a time, as they are
     built. Otherwise ``workers`` forked processes take one point at a time. An exception outside the
-    detectors (a point that cannot be built) is raised here, as in one process.
+    detectors (a point that cannot be built) is raised here, as in one process; a worker that dies raises
+    :class:`WorkerDied` (the pool notices it: the run does not wait for an answer that cannot come).
     """
     global _JOB
     workers = min(int(workers), len(names))
@@ -106,15 +111,16 @@ def run_points(job: PointsJob, names: Sequence[str], workers: int) -> Iterator[P
         for data in job.build(None):
             yield judge_point(job, data)
         return
-    _JOB = job
-    pool = multiprocessing.get_context("fork").Pool(workers)
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _JOB = job  # inherited by the workers, which fork at the first submit (all of them, the fork method)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        for results in pool.imap(_work, list(names), chunksize=1):
+        for results in pool.map(_work, list(names)):
             yield from results
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
+    except BrokenProcessPool as exc:
+        raise WorkerDied(f"a worker process ended without answering ({exc})") from None
     finally:
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
         _JOB = None  # the parent does not keep the job (and the input it holds) alive
