@@ -10,7 +10,7 @@ workers send back in point order.
 The workers are *forked* after the input was read: they share the parsed columns with the parent (copy on
 write) instead of reading the file again or receiving it through a pipe; only the points' names go to them
 and only the findings, the fleet views and the errors come back. Fork is a POSIX start method; where it is
-missing (Windows, macOS' default), :func:`available_workers` says 1 and the caller runs in its own process.
+missing or unsafe (Windows, macOS), :func:`available_workers` says 1 and the caller runs in its own process.
 A worker builds one point at a time (dynamic share: a point with more channels does not leave the other
 processor idle at the end).
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
@@ -75,13 +76,11 @@ def judge_point(job: PointsJob, data: PointData) -> PointResult:
 
 
 def available_workers() -> int:
-    """Processors this process may run on, or 1 where workers cannot be forked."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    """Processors this process may run on (Linux), else 1: fork is missing on Windows and not safe on macOS
+    (its system libraries), where the command stays in one process."""
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not Linux
-        return max(os.cpu_count() or 1, 1)
+    return max(len(os.sched_getaffinity(0)), 1)
 
 
 #: The job of the forked workers (set by :func:`run_points` just before the fork; a worker inherits it).
@@ -107,7 +106,7 @@ def run_points(job: PointsJob, names: Sequence[str], workers: int) -> Iterator[P
     """
     global _JOB
     workers = min(int(workers), len(names))
-    if workers <= 1:
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():  # Windows: one process
         for data in job.build(None):
             yield judge_point(job, data)
         return
