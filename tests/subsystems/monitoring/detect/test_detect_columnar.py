@@ -230,3 +230,47 @@ def test_naive_pandas_script_counts_the_simple_rules(tmp_path):
     assert counts["constant_4h"] == 2
     assert counts["zero_running"] == 1
     assert counts["missing_hours"] == 3
+
+
+def _blocked_csv(rng: np.random.Generator, *, split_one: bool, ending: str) -> str:
+    """A logger's export: each point's factors written series by series (long runs of one point, factor and
+    flag); ``split_one`` writes one series in two blocks (the reader must then sort)."""
+    t0 = datetime(2026, 10, 24, 20, tzinfo=timezone.utc)
+    blocks = []
+    for point in ("P2", "P0", "P1"):  # not in sorted order: the order of first appearance is kept
+        for factor in ("w01018", "a01", "a34013"):
+            rows = []
+            for i in range(400):
+                flag = "N" if i % 97 else "F"
+                value = "" if i % 131 == 0 else f"{rng.normal(5, 3):.2f}"
+                rows.append(f"{point},{factor},{(t0 + timedelta(minutes=i)).strftime('%Y-%m-%dT%H:%M:%SZ')},"
+                            f"{value},{flag},")
+            blocks.append(rows)
+    if split_one:
+        blocks.append(blocks[4][200:])
+        blocks[4] = blocks[4][:200]
+    return "point,factor,time,value,flag,zs_value\n" + "\n".join(r for b in blocks for r in b) + ending
+
+
+@pytest.mark.parametrize("split_one", [False, True], ids=["series-in-blocks", "one-series-split"])
+@pytest.mark.parametrize("ending", ["\n", "", "\n\n\n"], ids=["one-lf", "no-lf", "three-lf"])
+def test_columnar_reader_on_a_file_written_series_by_series(tmp_path, split_one, ending):
+    """The fast paths of a file written series by series (runs of one point/factor/flag coded once; series as
+    slices of the columns, no sort) give what the row reader gives, in the same order; so does a file where
+    one series comes in two blocks (the sort), and files ending with no, one or several line feeds."""
+    zone = ZoneInfo("Asia/Shanghai")
+    path = tmp_path / "d.csv"
+    path.write_text(_blocked_csv(np.random.default_rng(5), split_one=split_one, ending=ending), encoding="utf-8")
+    assert read_data_columns(path, zone) is not None
+    got = csvinput.read_long(path, zone)
+    expected = csvinput.group_rows(iter_data_rows(path, zone))
+    assert list(got) == list(expected) == ["P2", "P0", "P1"]
+    for point, by_factor in expected.items():
+        assert list(got[point]) == list(by_factor)
+        for factor, raw in by_factor.items():
+            cs = got[point][factor]
+            ref = csvinput.columns_of(raw, zone)
+            np.testing.assert_array_equal(cs.utc_us, ref.utc_us)
+            np.testing.assert_array_equal(cs.local_us, ref.local_us)
+            np.testing.assert_array_equal(cs.values, ref.values)
+            assert [cs.flag_names[c] for c in cs.flag_code] == [ref.flag_names[c] for c in ref.flag_code]

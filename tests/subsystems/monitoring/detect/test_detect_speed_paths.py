@@ -113,3 +113,45 @@ def test_rank_structure_over_distinct_values_on_ties_and_signed_zeros(distinct):
         center = float(rw.centers[0])
         assert np.allclose(total.astype(np.float64), [float((x[i:j][x[i:j] < v] - center).sum()) for i, j in zip(a, b)],
                            rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("names", [["N", "F", None, "S", "M", ""], ["D", "C"], ["N"]])
+def test_flags_from_codes_give_the_per_record_valid_mask(names):
+    """remember_normal_flags (the reader's coded flags) against the per-record test of valid_mask."""
+    from ecosentry.subsystems.monitoring.detect.model import remember_normal_flags, valid_mask
+
+    rng = np.random.default_rng(len(names))
+    code = rng.integers(0, len(names), 500)
+    values = rng.normal(size=500)
+    values[::37] = np.nan
+    flags = tuple(names[c] for c in code)
+    times = np.arange(500).astype("datetime64[m]").astype("datetime64[s]")
+    plain, coded = Series("a01", times, values, flags), Series("a01", times, values.copy(), flags)
+    remember_normal_flags(coded, names, code)
+    np.testing.assert_array_equal(valid_mask(coded), valid_mask(plain))
+    with pytest.raises(ValueError):
+        remember_normal_flags(Series("a01", times, values, flags), names, code[:-1])
+
+
+def test_running_mask_kept_on_the_point_answers_as_computed_afresh():
+    """running_mask keeps its answers on the point: the same as a fresh computation for other clocks, other
+    settings and after a caller changed the array it was given."""
+    from types import SimpleNamespace
+
+    from ecosentry.subsystems.monitoring.detect.model import PointData, _running, running_mask
+
+    hours = np.arange(48).astype("datetime64[h]").astype("datetime64[s]")
+    rng = np.random.default_rng(2)
+    flow = Series("a00000", hours, np.where(np.arange(48) % 10 < 3, 1.0, 100.0) + rng.normal(size=48))
+    o2 = Series("a19001", hours, np.where(np.arange(48) % 7 < 2, 20.8, 9.0))
+    data = PointData(point="P", medium="gas", tz="UTC", window_start=None, window_end=None)
+    data.hours = {"a00000": flow, "a19001": o2}
+    cfgs = [SimpleNamespace(running_flow_min=0.2, o2_stopped_pct=19.0),
+            SimpleNamespace(running_flow_min=0.5, o2_stopped_pct=15.0)]
+    clocks = [hours, hours[::2], hours[5:30], hours + np.timedelta64(30, "m")]
+    for _ in range(2):
+        for cfg in cfgs:
+            for times in clocks:
+                got = running_mask(data, times, cfg)
+                np.testing.assert_array_equal(got, _running(flow, o2, times, cfg))
+                got[:] = ~got  # a caller's change does not reach the kept answer

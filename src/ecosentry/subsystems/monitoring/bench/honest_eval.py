@@ -446,6 +446,18 @@ def write_section(path: Path, name: str, text: str) -> None:
 # --------------------------------------------------------------------------- the benchmark
 
 
+def _cpu_with_children() -> float:
+    """CPU seconds (user + system) of this process and of its reaped children: ``ecosentry detect`` judges
+    the points in worker processes, whose time ``time.process_time()`` does not see."""
+    own = time.process_time()
+    try:
+        import resource
+    except ImportError:  # not POSIX: detect runs in one process there (fanout.available_workers)
+        return own
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own + children.ru_utime + children.ru_stime
+
+
 def run_bench_honest(
     run_detect: Callable[[Mapping[str, Path], Path, str], int],
     *,
@@ -497,10 +509,11 @@ def run_bench_honest(
         timings["generate_s"] = time.perf_counter() - t0
         rows = sum(1 for _ in open(paths["data"], encoding="utf-8")) - 1
         out = where / "findings.jsonl"
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0 = time.perf_counter(), _cpu_with_children()
         code = run_detect(paths, out, hs.tz)
         timings["detect_s"] = time.perf_counter() - t0
-        timings["detect_cpu_s"] = time.process_time() - c0  # user + system, every thread of the process
+        # user + system, every thread of the process and of the worker processes detect forked (and reaped)
+        timings["detect_cpu_s"] = _cpu_with_children() - c0
         if code == 2 or not out.exists():
             raise RuntimeError(f"ecosentry detect rejected the honest set (exit code {code})")
         # the yardstick of issue 13, on the same file in the same run: a naive pandas script of the simple rules

@@ -23,6 +23,9 @@ __all__ = ["app", "detect_command", "simulate_inject_command", "bench_detect_com
 
 #: Inputs larger than this show a progress bar. [bytes]
 PROGRESS_MIN_BYTES = 2_000_000
+#: Inputs at least this large are judged by one process per processor unless --jobs says otherwise (below it,
+#: starting the workers costs more than they save). [bytes]
+PARALLEL_MIN_BYTES = 2_000_000
 #: Exit code for bad input or bad options.
 EXIT_BAD_INPUT = 2
 #: Exit code when a detector raised on some point.
@@ -58,6 +61,8 @@ def detect_command(
     medium: Optional[str] = typer.Option(None, "--medium", help="gas | water (default: from the factor codes)."),
     only: Optional[str] = typer.Option(None, "--only", help="Comma-separated detector codes to run and report."),
     settings: Optional[Path] = typer.Option(None, "--settings", help="Detector thresholds, YAML or JSON mapping."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes that judge the points (0 = one per "
+                             "processor for inputs of 2 MB or more, else 1)."),
 ) -> None:
     """Run the falsification and anomaly detectors on a CSV file and write one finding per line.
 
@@ -70,14 +75,8 @@ def detect_command(
     from rich.console import Console
     from rich.progress import Progress
 
-    from ecosentry.subsystems.monitoring.detect import csvinput, nab
-    from ecosentry.subsystems.monitoring.detect.registry import (
-        all_detectors,
-        run_detectors,
-        fleet_view,
-        run_fleet_detectors,
-        select_detectors,
-    )
+    from ecosentry.subsystems.monitoring.detect import csvinput, fanout, nab
+    from ecosentry.subsystems.monitoring.detect.registry import all_detectors, run_fleet_detectors, select_detectors
 
     fmt = fmt.strip().lower()
     if fmt not in ("long", "nab"):
@@ -126,7 +125,8 @@ def detect_command(
             if fmt == "nab":  # read as bench nab reads it (nab.read_point)
                 point = nab.read_point(input, tz, medium=medium)
                 progress.update(reading, completed=size)
-                points = [point] if point is not None else []
+                names = [point.point] if point is not None else []
+                build = lambda only: iter([point] if point is not None else [])  # noqa: E731
             else:
                 raw = csvinput.read_long(input, zone, on_progress=advance)
                 extra = {
@@ -135,19 +135,20 @@ def detect_command(
                     "marks": csvinput.read_detect_marks(marks, zone) if marks else None,
                     "parameters": csvinput.read_parameters(parameters, zone) if parameters else None,
                 }
-                points = csvinput.build_points(raw, tz=tz, medium=medium, **extra) if raw else []
-            if not points:
+                names = csvinput.point_names(raw, extra["limits"], extra["ranges"]) if raw else []
+                # the whole input's part of building the points, once, before any worker is forked
+                build = csvinput.prepare_points(raw, tz=tz, medium=medium, **extra) if raw else None
+            if not names:
                 _fail(f"{input}: no data rows")
-            detecting = progress.add_task("detecting", total=1 if fmt == "nab" else len(raw))
-            fleet = []  # what the tests across points need of each point, kept while the others are read
-            for data in points:
-                if fmt != "nab":
-                    fleet.append(fleet_view(data))
-                findings += run_detectors(
-                    data, cfg, specs, only_codes=only_codes,
-                    on_error=lambda name, point, exc: errors.append(
-                        f"detector {name} failed on point {point}: {exc!r}"),
-                )
+            detecting = progress.add_task("detecting", total=len(names))
+            fleet = []  # what the tests across points need of each point, kept while the others are judged
+            job = fanout.PointsJob(build, cfg, specs, only_codes=only_codes, fleet=fmt != "nab")
+            workers = jobs or (fanout.available_workers() if size >= PARALLEL_MIN_BYTES else 1)
+            for result in fanout.run_points(job, names, workers):
+                if result.fleet is not None:
+                    fleet.append(result.fleet)
+                findings += result.findings
+                errors += result.errors
                 progress.advance(detecting, 1)
                 n_points += 1
             if fmt != "nab":  # tests that compare points with each other (a feed copied between plants)
@@ -157,6 +158,9 @@ def detect_command(
                 )
     except AuditInputError as exc:
         _fail(str(exc))
+    except fanout.WorkerDied as exc:  # nothing written: the findings of the lost points are unknown
+        typer.echo(f"error: {exc}; nothing written (run again, or with --jobs 1 to stay in one process)", err=True)
+        raise typer.Exit(code=EXIT_DETECTOR_ERROR) from None
     except UnicodeDecodeError as exc:
         _fail(f"{input}: not UTF-8 text ({exc.reason})")
     except ValueError as exc:  # e.g. records of one factor spanning an odd hour layout

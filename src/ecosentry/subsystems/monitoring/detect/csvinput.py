@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -47,7 +47,7 @@ from ecosentry.subsystems.monitoring.offline.csvio import (
     read_data_columns,
     read_marks,
 )
-from ecosentry.subsystems.monitoring.detect.model import Mark, PointData, Series, to_datetime64
+from ecosentry.subsystems.monitoring.detect.model import Mark, PointData, Series, remember_normal_flags, to_datetime64
 from ecosentry.subsystems.monitoring.rules.cn.hourly import (
     ALLOWED_MIN_INTERVALS,
     MIN_VALID_MINUTES,
@@ -68,6 +68,8 @@ __all__ = [
     "read_parameters",
     "read_detect_marks",
     "build_points",
+    "point_names",
+    "prepare_points",
     "hourly_columns",
     "infer_medium",
     "HOURLY_STEP_MIN_S",
@@ -191,13 +193,27 @@ def group_columns(cols: DataColumns, zone: tzinfo) -> dict[str, dict[str, Column
     """Split the columns by point and factor (points and factors in order of first appearance)."""
     n_factors = max(len(cols.factors), 1)
     key = cols.point_code * n_factors + cols.factor_code
+    if len(key):
+        # A logger's export (and the honest set) writes each series in one block: then the series are slices
+        # of the columns, in the order of their blocks (= of first appearance), no sort and no copy.
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        if len(np.unique(key[starts])) == len(starts):
+            stops = np.r_[starts[1:], len(key)]
+            points: dict[str, dict[str, ColumnSeries]] = {}
+            for a, b in zip(starts.tolist(), stops.tolist()):
+                k = int(key[a])
+                point, factor = cols.points[k // n_factors], cols.factors[k % n_factors]
+                points.setdefault(point, {})[factor] = ColumnSeries(
+                    point, factor, zone, cols.utc_us[a:b], cols.local_us[a:b], cols.values[a:b], cols.flag_names,
+                    cols.flag_code[a:b], cols.zs[a:b])
+            return points
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, int)
     stops = np.r_[starts[1:], len(key)]
     utc, local = cols.utc_us[order], cols.local_us[order]
     values, flags, zs = cols.values[order], cols.flag_code[order], cols.zs[order]
-    points: dict[str, dict[str, ColumnSeries]] = {}
+    points = {}
     for g in np.argsort(order[starts], kind="stable").tolist():
         a, b = int(starts[g]), int(stops[g])
         k = int(sorted_key[a])
@@ -360,6 +376,18 @@ def infer_medium(factors: Iterable[str]) -> str:
     return "water" if codes and all(c.lower().startswith("w") for c in codes) else "gas"
 
 
+def point_names(
+    raw: dict[str, dict],
+    limits: tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]] | None = None,
+    ranges: dict[tuple[str, str], tuple[float | None, float | None]] | None = None,
+) -> list[str]:
+    """The points :func:`build_points` yields, in its order: those with data and those named only in the
+    limits or ranges (master data)."""
+    hour_limits, day_limits = limits or ({}, {})
+    named = {point for mapping in (hour_limits, day_limits, ranges or {}) for point, _ in mapping}
+    return sorted(set(raw) | named)
+
+
 def build_points(
     raw: dict[str, dict[str, RawSeries]] | dict[str, dict[str, ColumnSeries]],
     *,
@@ -369,6 +397,7 @@ def build_points(
     ranges: dict[tuple[str, str], tuple[float | None, float | None]] | None = None,
     marks: dict[str, list[Mark]] | None = None,
     parameters: tuple[dict, dict] | None = None,
+    only: Collection[str] | None = None,
 ) -> Iterator[PointData]:
     """One :class:`PointData` per point (sorted by point), resolution inferred per point.
 
@@ -382,6 +411,9 @@ def build_points(
         ``None``: inferred per point by :func:`infer_medium`.
     limits, ranges, marks, parameters :
         From the readers above; entries of unknown points are ignored.
+    only : collection of str or None
+        Build only these points (a worker of :mod:`~ecosentry.subsystems.monitoring.detect.fanout` builds its
+        share); ``None`` = every point. The window and the hour layout are still those of the whole input.
 
     Notes
     -----
@@ -389,6 +421,25 @@ def build_points(
     input, the same for every point, so that a point that fell silent before the others is visible to
     "no data since" detectors. Points named only in the limits or ranges (master data) are yielded too,
     without series, so that a registered point that sent nothing is seen (电子督办 联网异常).
+    """
+    yield from prepare_points(raw, tz=tz, medium=medium, limits=limits, ranges=ranges, marks=marks,
+                              parameters=parameters)(only)
+
+
+def prepare_points(
+    raw: dict[str, dict[str, RawSeries]] | dict[str, dict[str, ColumnSeries]],
+    *,
+    tz: str,
+    medium: str | None = None,
+    limits: tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]] | None = None,
+    ranges: dict[tuple[str, str], tuple[float | None, float | None]] | None = None,
+    marks: dict[str, list[Mark]] | None = None,
+    parameters: tuple[dict, dict] | None = None,
+) -> Callable[[Collection[str] | None], Iterator[PointData]]:
+    """What :func:`build_points` does once for the whole input (the window, the columns in the points' zone),
+    done now; returns ``build(only)``, which yields the points of ``only`` (``None`` = all) as
+    :func:`build_points` does. The workers of :mod:`~ecosentry.subsystems.monitoring.detect.fanout` each call
+    ``build`` for their share: the whole input is not gone through again for every point.
     """
     hour_limits, day_limits = limits or ({}, {})
     ranges = ranges or {}
@@ -408,35 +459,41 @@ def build_points(
     for mapping in (hour_limits, day_limits, ranges):
         for point, factor in mapping:
             master[point].add(factor)
-    for point in sorted(set(raw) | set(master)):
-        by_factor = raw.get(point, {})
-        point_medium = medium or infer_medium(by_factor or master[point])
-        data = PointData(point=point, medium=point_medium, tz=tz, window_start=first, window_end=window_end)
-        native = {f: _column_series(r) for f, r in sorted(by_factor.items())}
-        steps = [s.step_seconds() for s in native.values() if len(s) > 1]
-        point_step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
-        if point_step < HOURLY_STEP_MIN_S:
-            data.minutes = native
-            interval = _min_interval(point_step)
-            data.hours = {
-                f: hourly_columns(by_factor[f], medium=point_medium, interval_minutes=interval,
-                                  hour_stamps=hour_stamps)
-                for f in sorted(by_factor)
-            }
-        else:
-            data.hours = native
-        for factor in set(by_factor) | master.get(point, set()):
-            key = (point, factor)
-            if key in hour_limits:
-                data.limits[factor] = hour_limits[key]
-            if key in day_limits:
-                data.day_limits[factor] = day_limits[key]
-            if key in ranges:
-                data.ranges[factor] = ranges[key]
-        data.marks = sorted(marks.get(point, []), key=lambda m: m.start)
-        data.registered = registered.get(point, {})
-        data.reported = reported.get(point, [])
-        yield data
+
+    def build(only: Collection[str] | None = None) -> Iterator[PointData]:
+        for point in point_names(raw, limits, ranges):
+            if only is not None and point not in only:
+                continue
+            by_factor = raw.get(point, {})
+            point_medium = medium or infer_medium(by_factor or master[point])
+            data = PointData(point=point, medium=point_medium, tz=tz, window_start=first, window_end=window_end)
+            native = {f: _column_series(r) for f, r in sorted(by_factor.items())}
+            steps = [s.step_seconds() for s in native.values() if len(s) > 1]
+            point_step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
+            if point_step < HOURLY_STEP_MIN_S:
+                data.minutes = native
+                interval = _min_interval(point_step)
+                data.hours = {
+                    f: hourly_columns(by_factor[f], medium=point_medium, interval_minutes=interval,
+                                      hour_stamps=hour_stamps)
+                    for f in sorted(by_factor)
+                }
+            else:
+                data.hours = native
+            for factor in set(by_factor) | master.get(point, set()):
+                key = (point, factor)
+                if key in hour_limits:
+                    data.limits[factor] = hour_limits[key]
+                if key in day_limits:
+                    data.day_limits[factor] = day_limits[key]
+                if key in ranges:
+                    data.ranges[factor] = ranges[key]
+            data.marks = sorted(marks.get(point, []), key=lambda m: m.start)
+            data.registered = registered.get(point, {})
+            data.reported = reported.get(point, [])
+            yield data
+
+    return build
 
 
 def hourly_series(raw: RawSeries, *, medium: str, tz: str, interval_minutes: int) -> Series:
@@ -601,13 +658,16 @@ def _column_series(cs: ColumnSeries) -> Series:
     plain = np.array([f in (None, "N") for f in cs.flag_names], dtype=bool)
     flags = () if plain[cs.flag_code[idx]].all() else tuple(cs.flags()[idx].tolist())
     zs = cs.zs[idx]
-    return Series(
+    series = Series(
         cs.factor,
         stamps[keep],
         cs.values[idx],
         flags,
         zs=zs if np.isfinite(zs).any() else None,
     )
+    if flags:
+        remember_normal_flags(series, cs.flag_names, cs.flag_code[idx])
+    return series
 
 
 def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime | None, datetime | None, float]:

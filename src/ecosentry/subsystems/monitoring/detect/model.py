@@ -340,6 +340,17 @@ def _normal_flags(s: Series) -> np.ndarray:
     return cached
 
 
+def remember_normal_flags(s: Series, flag_names: Sequence[str | None], flag_code: np.ndarray) -> None:
+    """Give ``s`` its :func:`valid_mask` flag part from coded flags (``flag_names[flag_code[i]]`` is the flag of
+    record ``i``): one test per distinct flag instead of one per record (a reader's columns are coded)."""
+    if len(flag_code) != len(s.flags):
+        raise ValueError("one flag code per record")
+    normal = np.array([not f or f in VALID_FLAGS for f in flag_names], dtype=bool)
+    mask = normal[flag_code] if len(flag_code) else np.zeros(0, dtype=bool)
+    mask.setflags(write=False)
+    object.__setattr__(s, "_normal_flags", mask)
+
+
 def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | None:
     """Normal production (正常生产) at each of ``times`` from hourly O2/flow/velocity, else ``None``.
 
@@ -352,6 +363,19 @@ def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | N
     o2 = data.by_role("o2") if data.medium == "gas" else None
     if flow is None and o2 is None:
         return None
+    # Asked ~60 times a point by the detectors, mostly for the same few clocks: kept on the point, keyed by
+    # everything the answer depends on (the series, the times themselves and the two settings).
+    times = np.asarray(times)
+    key = (id(flow), id(o2), times.dtype.str, times.tobytes(), getattr(cfg, "running_flow_min", None),
+           getattr(cfg, "o2_stopped_pct", None))
+    cache = data.__dict__.setdefault("_running_masks", {})
+    hit = cache.get(key)
+    if hit is None or hit[0] is not flow or hit[1] is not o2:
+        hit = cache[key] = (flow, o2, _running(flow, o2, times, cfg))
+    return hit[2].copy()
+
+
+def _running(flow: Series | None, o2: Series | None, times: np.ndarray, cfg: Any) -> np.ndarray:
     run = np.ones(len(times), dtype=bool)
     if flow is not None and len(flow):
         v = _at(flow, times)

@@ -147,30 +147,34 @@ def _running_at(data: PointData, grid: np.ndarray, cfg: Any) -> np.ndarray:
     return np.ones(len(grid), dtype=bool) if run is None else run[inv.reshape(-1)]
 
 
-def _windowed(v: np.ndarray, w: int) -> np.ndarray:
-    """Sums of ``v`` over every window of ``w`` slots (cumulative sums; NaN counts as 0)."""
+def _windowed(v: np.ndarray, w: int, at: np.ndarray | None = None) -> np.ndarray:
+    """Sums of ``v`` over every window of ``w`` slots (cumulative sums; NaN counts as 0); with ``at``, only
+    over the windows starting at those slots (the same numbers as ``_windowed(v, w)[at]``)."""
     c = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
-    return c[w:] - c[:-w]
+    return c[w:] - c[:-w] if at is None else c[at + w] - c[at]
 
 
-def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int
+def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int, at: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Count, variances and covariance of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots."""
+    """Count, variances and covariance of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots
+    (with ``at``: of the windows starting there, element for element the same numbers)."""
     a = np.where(m, a, 0.0)
     b = np.where(m, b, 0.0)
-    n = _windowed(m.astype(np.float64), w)
-    sa, sb = _windowed(a, w), _windowed(b, w)
+    n = _windowed(m.astype(np.float64), w, at)
+    sa, sb = _windowed(a, w, at), _windowed(b, w, at)
     with np.errstate(invalid="ignore", divide="ignore"):
         ma, mb = sa / n, sb / n
-        va = np.maximum(_windowed(a * a, w) / n - ma * ma, 0.0)
-        vb = np.maximum(_windowed(b * b, w) / n - mb * mb, 0.0)
-        cov = _windowed(a * b, w) / n - ma * mb
+        va = np.maximum(_windowed(a * a, w, at) / n - ma * ma, 0.0)
+        vb = np.maximum(_windowed(b * b, w, at) / n - mb * mb, 0.0)
+        cov = _windowed(a * b, w, at) / n - ma * mb
     return n, va, vb, cov
 
 
-def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots, and the counts."""
-    n, va, vb, cov = _window_moments(a, b, m, w)
+def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int,
+              at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots (or of the windows
+    starting at ``at``), and the counts."""
+    n, va, vb, cov = _window_moments(a, b, m, w, at)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = cov / np.sqrt(va * vb)
     r[~((va > 1e-12) & (vb > 1e-12))] = np.nan
@@ -269,11 +273,13 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     dx, dy = np.diff(x), np.diff(y)
     lx, ly = x[1:], y[1:]
     m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
+    # the windows judged: one every w // 16 slots (only they are computed; the same numbers as all of them)
+    k = np.arange(0, n - w, max(w // 16, 1))
     # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
     # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
     # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
-    r_d, cnt = _window_r(_clipped(dx), _clipped(dy), m, w)
-    _, vx, vy, cov = _window_moments(lx, ly, m, w)
+    r_d, cnt = _window_r(_clipped(dx), _clipped(dy), m, w, k)
+    _, vx, vy, cov = _window_moments(lx, ly, m, w, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         r_l = cov / np.sqrt(vx * vy)
         r_l[~((vx > 1e-12) & (vy > 1e-12))] = np.nan
@@ -288,14 +294,13 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
                 resid2 = np.maximum(v_dep - cov * cov / v_ind, 0.0)
                 moves = v_dep >= p.copy_min_spread ** 2 * floor2
                 quant = np.minimum(quant, np.where(moves, np.sqrt(resid2 / floor2), np.inf))
-    moves_x = _windowed((m & (dx != 0)).astype(np.float64), w)
-    moves_y = _windowed((m & (dy != 0)).astype(np.float64), w)
-    k = np.arange(0, len(cnt), max(w // 16, 1))
+    moves_x = _windowed((m & (dx != 0)).astype(np.float64), w, k)
+    moves_y = _windowed((m & (dy != 0)).astype(np.float64), w, k)
     with np.errstate(invalid="ignore"):
-        together = (r_d[k] >= p.copy_change_r_min) & (r_l[k] >= p.copy_level_r_min)
-        rounded = quant[k] <= p.copy_rounding_ratio
-        hit = ((cnt[k] >= p.copy_min_cover * w) & (moves_x[k] >= p.copy_min_changes)
-               & (moves_y[k] >= p.copy_min_changes) & (together | rounded))
+        together = (r_d >= p.copy_change_r_min) & (r_l >= p.copy_level_r_min)
+        rounded = quant <= p.copy_rounding_ratio
+        hit = ((cnt >= p.copy_min_cover * w) & (moves_x >= p.copy_min_changes)
+               & (moves_y >= p.copy_min_changes) & (together | rounded))
     found = []
     for a, b in _episodes(k[hit], w):
         inside = (k >= a) & (k < b) & hit
@@ -303,10 +308,10 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
         seg = m[a:b]
         sx, sy = dx[a:b][seg], dy[a:b][seg]
         gain = float(np.std(sx) / np.std(sy)) if np.std(sy) > 0 else float("nan")
-        found.append(_Copy(a, b, int(len(sel)), w, float(np.nanmin(r_d[sel])), float(np.nanmedian(r_d[sel])),
-                           float(np.nanmin(r_l[sel])), gain,
-                           (float(np.median(moves_x[sel])), float(np.median(moves_y[sel]))),
-                           float(np.max(quant[sel])) if np.isfinite(quant[sel]).all() else None,
+        found.append(_Copy(a, b, int(len(sel)), w, float(np.nanmin(r_d[inside])),
+                           float(np.nanmedian(r_d[inside])), float(np.nanmin(r_l[inside])), gain,
+                           (float(np.median(moves_x[inside])), float(np.median(moves_y[inside]))),
+                           float(np.max(quant[inside])) if np.isfinite(quant[inside]).all() else None,
                            int(sel[0]) + w))
     return found
 
