@@ -156,6 +156,10 @@ def test_received_files_are_scoped_like_the_stations(vn_world):
 # --------------------------------------------------------------------------- every answer the facility gets
 
 
+#: Alerts of one region may not overlap: each call of :func:`_samples` issues its alerts in a slot of its own.
+_ALERT_SLOTS = itertools.count()
+
+
 def _samples(w: VnWorld) -> dict[str, list]:
     """Ids for every path parameter: the facility's own object and another facility's."""
     own_mn = sorted(w.mns([w.own]))[0]
@@ -187,11 +191,12 @@ def _samples(w: VnWorld) -> dict[str, list]:
     samples["sub_id"] = [1]
     # a heavy-pollution alert of the facility's district and one of another province (each readable by whom it
     # covers); the power subsystem's meters: this world has none, so any id is unknown
-    start = datetime(2031, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2031, 1, 1, tzinfo=timezone.utc) + timedelta(days=3 * next(_ALERT_SLOTS))
     samples["alert_id"] = [alert_store.issue(w.engine, region_code=region, level="orange", starts_at=start,
                                              ends_at=start + timedelta(days=1), issued_by="UBND", actor="fixture")
                            for region in (w.district, "VN27")]
     samples["meter_id"] = [1, 2]
+    samples["name"] = ["view.js"]  # the power pages' script (static, public)
     return samples
 
 

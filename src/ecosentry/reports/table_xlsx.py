@@ -31,8 +31,8 @@ def _width(value: Any) -> int:
 
 
 def sheet_title(name: str) -> str:
-    """``name`` as a worksheet title: Excel refuses ``[ ] : * ? / \`` and more than 31 characters (a translated
-    name such as "Cảnh báo / Báo động" may carry them)."""
+    """``name`` as a worksheet title: Excel refuses ``[ ] : * ? /``, the backslash and more than 31 characters
+    (a translated name such as "Cảnh báo / Báo động" may carry them)."""
     cleaned = "".join("-" if ch in '[]:*?/\\' else ch for ch in name).strip("' ") or "Sheet"
     return cleaned[:31]
 

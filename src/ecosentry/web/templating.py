@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ecosentry.alarms.wording import type_name
 from ecosentry.auth.deps import current_principal
 from ecosentry.contracts.subsystem import MenuEntry
 from ecosentry.installed import each, menu_entries, template_dirs
@@ -36,6 +37,8 @@ __all__ = ["templates", "render", "page_context"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=[HERE / "templates", *template_dirs()])
+#: An alarm type's name in the reader's language (the core's and every subsystem's types): ``alarm_type_name(code, _)``.
+templates.env.globals["alarm_type_name"] = type_name
 
 #: The core's own navigation entries; the subsystems add theirs (:attr:`Subsystem.menu`).
 CORE_MENU = (
