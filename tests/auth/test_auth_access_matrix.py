@@ -519,7 +519,8 @@ def _samples(world: World) -> dict[str, list]:
             # Vietnamese station files (this world has none, so 1 and 2 are unknown) and a supervision case's file
             "file_id": [1, 2, world.disposal_file(world.case(b, "feedback"))],
             "alert_id": [world.pollution_alert(COUNTY_A), world.pollution_alert(COUNTY_B)],
-            "name": ["view.js"]}  # the power pages' script (static, public)
+            "name": ["view.js"],  # the power pages' script (static, public)
+            "row_id": [1, 2]}  # power registry rows: this world has none, so any id is unknown
 
 
 def test_no_anonymous_answer_discloses_alarms_or_unpublished_data(world, tmp_path):

@@ -197,6 +197,7 @@ def _samples(w: VnWorld) -> dict[str, list]:
                            for region in (w.district, "VN27")]
     samples["meter_id"] = [1, 2]
     samples["name"] = ["view.js"]  # the power pages' script (static, public)
+    samples["row_id"] = [1, 2]  # power registry rows: this world has none
     return samples
 
 

@@ -139,7 +139,7 @@ def test_the_findings_list_open_first_with_sentences_names_and_csv(world):
     # row 1 the title, row 2 the header (the core's table workbook)
     assert lines[0][0] == "用电监控发现" and lines[1][0] == "企业"
     assert [x[1] for x in lines[2:]] == ["PWR-METER-OFFLINE", "PWR-TREAT-OFF"]
-    assert lines[2][6] == 40 and "1号焦炉 运行期间" in lines[2][7]
+    assert lines[3][6] == 40 and "1号焦炉 运行期间" in lines[3][7]
 
 
 # ------------------------------------------------------------------------------------------------- registry
