@@ -11,9 +11,7 @@ from pathlib import Path
 
 import typer
 
-from ecosentry.subsystems.power.bench import run_bench
 from ecosentry.subsystems.power.check import check_enterprise
-from ecosentry.subsystems.power.engine.bench import run_live_bench
 from ecosentry.subsystems.power.offline import load_orders, load_readings
 from ecosentry.subsystems.power.registry import RegistryError, load_csv
 
@@ -113,6 +111,11 @@ def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet")
                 steps: int = typer.Option(12, min=6, help="--live: minutes run after the history")) -> None:
     """Precision and recall per code on injected violations, findings per clean enterprise-day, detection delay
     and readings/s of the electricity rules; with ``--live`` the engine on a database too."""
+    # imported here, not with the module: the live bench pulls in the web service (FastAPI, SQLAlchemy) and
+    # the simulated fleet asyncio, which every other command (``ecosentry detect``) would pay for at start-up
+    from ecosentry.subsystems.power.bench import run_bench
+    from ecosentry.subsystems.power.engine.bench import run_live_bench
+
     res = run_bench(seed, honest, violating, days).summary()
     if live:
         res["live"] = run_live_bench(db, enterprises=live_enterprises, dwell=dwell, steps=steps, seed=seed).summary()

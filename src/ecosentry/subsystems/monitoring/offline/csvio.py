@@ -225,6 +225,28 @@ _EPOCH = datetime(1970, 1, 1)
 _PRINTABLE = bytes(range(0x20, 0x7F))
 
 
+def _plain_layout(data: bytes, head_end: int, end: int, width: int) -> int:
+    """The number of rows of ``data`` (header line ending at ``head_end``, last row ending at ``end``) when
+    the columnar reader may take it, else 0: ASCII without control characters other than the line feed, no
+    quotes (fields are plain splits), no blank around a field (``str.strip()`` would change it), and every
+    row with ``width - 1`` commas."""
+    if not data.isascii() or b'"' in data:
+        return 0
+    controls = data.translate(None, _PRINTABLE)
+    if controls.count(b"\n") != len(controls):
+        return 0
+    if data.find(b" ", head_end) >= 0 and (data[head_end + 1] == 0x20 or data[end - 1] == 0x20 or any(
+            data.find(p, head_end, end) >= 0 for p in (b" ,", b", ", b" \n", b"\n "))):
+        return 0
+    # Rows: one more than the line feeds inside the body. Every row has width - 1 commas (polars refuses a row
+    # with more fields than the header; with the total right, none has fewer). A blank line (no comma) breaks the
+    # total too, so such a file goes to the row reader, which skips blank lines.
+    n = data.count(b"\n", head_end + 1, end) + 1
+    if data.count(b",", head_end + 1, end) != n * (width - 1):
+        return 0
+    return n
+
+
 def read_data_columns(
     path: Path, zone: tzinfo, *, on_progress: Callable[[int], None] | None = None
 ) -> DataColumns | None:
@@ -249,13 +271,10 @@ def read_data_columns(
     head_end = data.find(b"\n")
     if head_end < 0:
         return None
-    # ASCII without control characters other than the line feed, no quotes: fields are plain splits.
-    if not data.isascii() or b'"' in data:
+    head = data[:head_end]
+    if not head.isascii() or b'"' in head:
         return None
-    controls = data.translate(None, _PRINTABLE)
-    if controls.count(b"\n") != len(controls):
-        return None
-    header = data[:head_end].decode("ascii")
+    header = head.decode("ascii")
     names = [h.strip().lower() for h in header.split(",")]
     if any(c not in names for c in DATA_REQUIRED) or len(set(names)) != len(names):
         return None
@@ -270,26 +289,28 @@ def read_data_columns(
         return None
     if end < len(data) - 1:
         data = data[: end + 1]
-    # No blank around a field (str.strip() would change it).
-    if data.find(b" ", head_end) >= 0 and (data[head_end + 1] == 0x20 or data[end - 1] == 0x20 or any(
-            data.find(p, head_end, end) >= 0 for p in (b" ,", b", ", b" \n", b"\n "))):
-        return None
-    # Rows: one more than the line feeds inside the body. Every row has width - 1 commas (polars refuses a row
-    # with more fields than the header; with the total right, none has fewer). A blank line (no comma) breaks the
-    # total too, so such a file goes to the row reader, which skips blank lines.
-    n = data.count(b"\n", head_end + 1, end) + 1
-    if data.count(b",", head_end + 1, end) != n * (width - 1):
-        return None
     import polars as pl  # the detect path only (imported here: start-up of the other commands)
+    from concurrent.futures import ThreadPoolExecutor
 
-    try:
-        frame = pl.read_csv(data, has_header=True, new_columns=names, infer_schema=False,
-                            quote_char=None, raise_if_empty=True, truncate_ragged_lines=False)
-    except (pl.exceptions.PolarsError, ValueError, TypeError):
+    def parse():
+        try:
+            return pl.read_csv(data, has_header=True, new_columns=names, infer_schema=False,
+                               quote_char=None, raise_if_empty=True, truncate_ragged_lines=False)
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException, ValueError, TypeError):
+            return None  # e.g. bytes that are not UTF-8: the check below sends such a file to the row reader
+
+    # Polars parses in a thread (it releases the GIL) while this one checks the whole file (~0.2 s of CPU on
+    # 91 MB, one core each): a file that fails a check goes to the row reader and the frame is dropped.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsing = pool.submit(parse)
+        plain = _plain_layout(data, head_end, end, width)
+        frame = parsing.result()
+    if not plain or frame is None:
         return None
+    n = frame.height
     del data
     frame = frame.fill_null("")  # an empty field (null or "" by the polars version): ""
-    if frame.height != n or frame.width != width:
+    if frame.height != plain or frame.width != width:
         return None
     ip, ifa = names[cols["point"]], names[cols["factor"]]
     if not frame.select((pl.col(ip).str.len_bytes().min() > 0) & (pl.col(ifa).str.len_bytes().min() > 0)).item():
