@@ -120,6 +120,11 @@ class PowerEngine:
     def stop(self) -> None:
         self._stop.set()
 
+    def resume(self) -> None:
+        """Let :meth:`run` run again after :meth:`stop` (the demo holds the engine while its history arrives:
+        judged as it trickles in, a backlog would look like silences)."""
+        self._stop = asyncio.Event()
+
     async def pass_once(self, now: datetime) -> dict[str, int]:
         """One pass at ``now``: the touched enterprises evaluated, their findings and alarms reconciled."""
         now = now.astimezone(timezone.utc)
@@ -210,14 +215,20 @@ class PowerEngine:
             oldest = finding_store.open_since(conn, enterprise_id)
             if oldest is not None and utc(oldest) < start:
                 start = max(floor_minute(utc(oldest)) - timedelta(minutes=st.linkage.offline_minutes), end - reach)
+            # the orders to one minute past the data: an alert still in force then leaves a run of a stopped unit
+            # reaching the end of the data open (clipped at the data's end, the run would end with the order)
             got = list(orders) if orders is not None else \
-                list(self.orders_for(conn, enterprise_id, start, end)) if self.orders_for else []
+                list(self.orders_for(conn, enterprise_id, start, end + _MIN)) if self.orders_for else []
             got = [replace(o, enterprise=se.model.id) for o in got]
             for o in got:
                 if o.measure == "limit":  # its baseline: the normal days before the order
                     start = min(start, floor_minute(o.start.astimezone(timezone.utc))
                                 - timedelta(days=st.orders.baseline_days + 1))
             first = min((f for f, _last in spans.values()), default=None)
+            if first is None and oldest is None:
+                # none of its meters was ever heard (within max_window_hours) and nothing is open: no data to judge
+                # yet, and no known start of a silence (a registry just imported, its loggers not yet connected)
+                return None
             if first is not None and first > start:  # nothing before the meters' first reading is a gap
                 start = min(first, end - _MIN)
             readings = self.windows.load(conn, enterprise_id, meters, start, end, now)
