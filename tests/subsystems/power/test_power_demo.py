@@ -48,7 +48,7 @@ def test_the_fleet_imports_with_its_accounts_and_measures(tmp_path, db_url):
             measures = c.execute(select(func.count()).select_from(ps.power_measures)).scalar_one()
             users = dict(c.execute(select(s.users.c.username, s.users.c.region_code)
                                    .where(s.users.c.username.in_(["zjg", "coking"]))).all())
-        assert measures == 7 and users["zjg"] == "320582"
+        assert measures == 9 and users["zjg"] == "320582"
         assert [a[0] for a in plan.accounts] == ["zjg", "coking"] and plan.password
     finally:
         engine.dispose()

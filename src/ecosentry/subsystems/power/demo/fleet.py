@@ -7,9 +7,10 @@ shows (minutes relative to the demo's start ``T0``; the heavy-pollution alert is
 the clock hour two hours before ``T0``):
 
 * **coking** (焦化): its dust removal stops at T0 − 25 min while coke oven 1 runs, and starts again two hours
-  into the demo → ``PWR-TREAT-OFF`` (open when the demo starts, cleared by data later);
+  into the demo → ``PWR-TREAT-OFF`` (open when the demo starts, cleared by data later); it stops coke oven 2 for
+  the alert as its list says;
 * **cement** (水泥): the cement mill starts at T0 − 70 min, its bag filter 15 minutes later (grace 5) →
-  ``PWR-START-ORDER`` (raised and cleared);
+  ``PWR-START-ORDER`` (raised and cleared); it stops its raw mill for the alert as its list says;
 * **chemical** (化工): reactor 2 must stop at orange and runs on through the alert (night production during a
   stop order) → ``PWR-ORDER-STOP-RUNNING``;
 * **steel** (特钢, honest): stops its arc furnace 10 minutes before the alert, its dust removal 10 minutes
@@ -94,27 +95,27 @@ def enterprises(*, mqtt: bool) -> list[DemoEnterprise]:
         lines=(("L1", "1号焦炉线"),),
         units=(
             Unit("oven1", "1号焦炉推焦装煤", "production", 420, line="L1"),
-            Unit("oven2", "2号焦炉推焦装煤", "production", 380, line="L1"),
+            Unit("oven2", "2号焦炉推焦装煤", "production", 380, line="L1", alert_off=-5),
             Unit("desulf1", "焦炉烟气脱硫塔", "treatment", 160, kind="desulfurisation", serves=("oven1", "oven2")),
             Unit("dust1", "装煤除尘地面站", "treatment", 210, kind="dust_removal", serves=("oven1",),
                  off=((-25, 120),)),
             Unit("total", "厂区总表", "total", 0),
         ),
-        measures=(("red", "oven2", "stop", None),), other_kw=45,
+        measures=(("orange", "oven2", "stop", None), ("red", "oven1", "stop", None)), other_kw=45,
         what="dust removal off while coke oven 1 runs (since T0-25 min, for 2 h 25 min)", honest=False)
     cement = DemoEnterprise(
         "cement", 2, "张家港示范水泥有限公司", "3011 水泥制造",
         lines=(("K1", "熟料生产线"), ("M1", "水泥粉磨")),
         units=(
             Unit("kiln", "回转窑", "production", 520, line="K1"),
-            Unit("rawmill", "生料磨", "production", 640, line="K1"),
+            Unit("rawmill", "生料磨", "production", 640, line="K1", alert_off=-15),
             Unit("sncr", "SNCR脱硝", "treatment", 45, kind="denitrification", serves=("kiln",)),
             Unit("bag1", "窑尾袋式除尘器", "treatment", 260, kind="dust_removal", serves=("kiln", "rawmill")),
             Unit("cmill", "水泥磨", "production", 900, line="M1", off=((None, -70),)),
             Unit("bag2", "水泥磨袋式除尘器", "treatment", 110, kind="dust_removal", serves=("cmill",),
                  off=((None, -55),)),
         ),
-        measures=(("red", "cmill", "stop", None), ("red", "rawmill", "limit", 50)),
+        measures=(("orange", "rawmill", "stop", None), ("red", "cmill", "stop", None), ("red", "kiln", "limit", 50)),
         what="cement mill started at T0-70 min, its bag filter 15 min later (grace 5 min)", honest=False)
     chemical = DemoEnterprise(
         "chemical", 3, "张家港示范化工有限公司", "2614 有机化学原料制造",

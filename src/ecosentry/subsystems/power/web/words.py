@@ -11,7 +11,7 @@ import ecosentry.subsystems.power.rules.orders  # noqa: F401
 from ecosentry.contracts.catalogue import RULES
 from ecosentry.said import N_
 
-__all__ = ["finding_sentence", "equipment_names", "ROLE_NAMES", "KIND_NAMES", "STATE_NAMES", "SEVERITY_NAMES"]
+__all__ = ["finding_sentence", "named_params", "equipment_names", "ROLE_NAMES", "KIND_NAMES", "STATE_NAMES", "SEVERITY_NAMES"]
 
 ROLE_NAMES = {"production": N_("Production"), "treatment": N_("Treatment"), "total": N_("Total meter")}
 KIND_NAMES = {"desulfurisation": N_("Desulfurisation"), "denitrification": N_("Denitrification"),
@@ -29,14 +29,20 @@ def equipment_names(key: str | None, names: dict[str, str]) -> list[str]:
     return [names.get(c, c) for c in (key or "").split(",") if c]
 
 
+def named_params(params: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A copy of a sentence's parameters with the equipment codes replaced by their names."""
+    out: dict[str, Any] = dict(params)
+    for k in _EQUIPMENT_PARAMS:
+        if isinstance(out.get(k), str):
+            out[k] = ", ".join(names.get(c.strip(), c.strip()) for c in out[k].split(","))
+    return out
+
+
 def finding_sentence(row: dict, gettext: Callable[[str], str], names: dict[str, str]) -> str:
     """The finding's sentence: its msgid (``params["msgid"]``, as the writer stores it) with its parameters,
     equipment codes replaced by names; else the one-line summary of its code (catalogue)."""
-    params: dict[str, Any] = dict(row.get("params") or {})
+    params = named_params(row.get("params") or {}, names)
     msgid = params.pop("msgid", None)
-    for k in _EQUIPMENT_PARAMS:
-        if isinstance(params.get(k), str):
-            params[k] = ", ".join(names.get(c.strip(), c.strip()) for c in params[k].split(","))
     if isinstance(msgid, str):
         try:
             return gettext(msgid) % params
