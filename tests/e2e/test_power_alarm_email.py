@@ -180,7 +180,7 @@ async def test_treatment_off_reaches_the_county_and_the_city_by_email(tmp_path, 
         assert set(by_to) == {COUNTY_MAIL, CITY_MAIL} and all(len(v) == 1 for v in by_to.values())
         body = by_to[COUNTY_MAIL][0].get_body(("plain",)).get_content()
         start = (base + timedelta(minutes=5)).astimezone(CST).strftime("%H:%M")
-        assert start in body      # the span's start in local time, in the explanation
+        assert start in body and "装煤除尘" in body and "1号焦炉" in body   # local time; names, not codes
     finally:
         await svc.stop()
         smtp.stop()

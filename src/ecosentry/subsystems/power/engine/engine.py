@@ -34,7 +34,8 @@ from sqlalchemy import Connection, Engine, func, select
 from ecosentry.alarms import store as alarm_store
 from ecosentry.locale import Formatter, translations
 from ecosentry.metrics import counters
-from ecosentry.subsystems.power.alarms import ALARM_OF, EQUIPMENT, TYPE_NAMES, alarm_sentence, source_id
+from ecosentry.subsystems.power.alarms import (ALARM_OF, EQUIPMENT, TYPE_NAMES, alarm_sentence, named_params,
+                                              source_id)
 from ecosentry.subsystems.power.check import check_enterprise
 from ecosentry.subsystems.power.engine.readings import WindowCache, floor_minute, heard_spans, load_power
 from ecosentry.subsystems.power.rules.reconcile import Action, plan, utc
@@ -332,7 +333,10 @@ class PowerEngine:
         _, when = self._voice(se.model.tz)
         alarm_type = ALARM_OF[row["code"]]
         title = f"{se.model.name}{_(': ')}{_(TYPE_NAMES[alarm_type])} ({row['key']})"
-        explanation = alarm_sentence(evidence, _, when, now) if msgid else None
+        # said with the equipment's names (the evidence keeps the codes: the pages name them in the reader's words)
+        names = {e.id: e.name or e.id for e in se.model.equipment}
+        named = {**evidence, "sentence": {"msgid": msgid, "params": named_params(params, names)}}
+        explanation = alarm_sentence(named, _, when, now) if msgid else None
         return {"title": title[:200], "explanation": explanation, "evidence": evidence}
 
     async def sync_alarms(self, ev: Evaluation, now: datetime, stats: dict[str, int]) -> None:
