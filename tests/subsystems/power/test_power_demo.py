@@ -103,3 +103,16 @@ async def test_the_demo_raises_its_staged_power_alarms_and_nothing_else(tmp_path
         stop.set()
         await asyncio.wait_for(sims, 60)
         await svc.stop()
+
+
+def test_without_mosquitto_every_device_sends_over_hj212_and_the_banner_says_so(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from ecosentry.subsystems.power.demo import broker
+
+    monkeypatch.setattr(broker, "binary", lambda: None)   # a fresh machine: no broker installed
+    plan = demo(options(tmp_path))
+    assert plan.settings == {}                             # power.mqtt stays off
+    assert {d["transport"] for d in plan.fleet["power"]["devices"]} == {"hj212"}
+    svc = SimpleNamespace(parts={}, url="http://127.0.0.1:8000/")
+    assert "MQTT off" in plan.banner(svc)[0]
