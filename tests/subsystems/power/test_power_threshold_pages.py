@@ -74,4 +74,4 @@ def test_the_alarm_page_says_a_power_finding_in_the_readers_language(site):
     assert "still going on" in a["explanation"]
     page = client.get(f"/alarms/{a['id']}", headers=as_("linfen", "zh"))
     assert page.status_code == 200 and 'id="power-finding"' in page.text
-    assert "治污设施 T1" in page.text and "08:10" in page.text and "仍在持续" in page.text
+    assert "治污设施 除尘" in page.text and "08:10" in page.text and "仍在持续" in page.text  # names, not codes

@@ -38,4 +38,5 @@ SUBSYSTEM = Subsystem(
     alarm_context=(f"{_N}.web.context:alarm_view_link", f"{_N}.web.context:alarm_finding"),
     sinks={"power-readings": f"{_N}.pipeline.sink:PowerReadingSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_power",),
+    demo=f"{_N}.demo:demo",
 )

@@ -115,6 +115,20 @@ def span_sentence(start: datetime, end: datetime | None, now: datetime, gettext:
         "start": when(start), "end": when(end), "minutes": _minutes(start, end, now)}
 
 
+#: Parameters of the rules' sentences that hold equipment codes (``","``-joined).
+EQUIPMENT_PARAMS = ("production", "treatment", "equipment")
+
+
+def named_params(params: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of a sentence's parameters with the equipment codes replaced by their names (an unknown code as
+    it is): people read names, not codes."""
+    out: dict[str, Any] = dict(params)
+    for k in EQUIPMENT_PARAMS:
+        if isinstance(out.get(k), str):
+            out[k] = ", ".join(names.get(c.strip(), c.strip()) for c in out[k].split(","))
+    return out
+
+
 def alarm_sentence(evidence: Mapping[str, Any], gettext: Callable[[str], str],
                    when: Callable[[datetime], str], now: datetime) -> str | None:
     """A power alarm's explanation in the language of ``gettext``: the finding's sentence and its span (start,

@@ -34,7 +34,8 @@ from sqlalchemy import Connection, Engine, func, select
 from ecosentry.alarms import store as alarm_store
 from ecosentry.locale import Formatter, translations
 from ecosentry.metrics import counters
-from ecosentry.subsystems.power.alarms import ALARM_OF, EQUIPMENT, TYPE_NAMES, alarm_sentence, source_id
+from ecosentry.subsystems.power.alarms import (ALARM_OF, EQUIPMENT, TYPE_NAMES, alarm_sentence, named_params,
+                                              source_id)
 from ecosentry.subsystems.power.check import check_enterprise
 from ecosentry.subsystems.power.engine.readings import WindowCache, floor_minute, heard_spans, load_power
 from ecosentry.subsystems.power.rules.reconcile import Action, plan, utc
@@ -119,6 +120,11 @@ class PowerEngine:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def resume(self) -> None:
+        """Let :meth:`run` run again after :meth:`stop` (the demo holds the engine while its history arrives:
+        judged as it trickles in, a backlog would look like silences)."""
+        self._stop = asyncio.Event()
 
     async def pass_once(self, now: datetime) -> dict[str, int]:
         """One pass at ``now``: the touched enterprises evaluated, their findings and alarms reconciled."""
@@ -210,14 +216,20 @@ class PowerEngine:
             oldest = finding_store.open_since(conn, enterprise_id)
             if oldest is not None and utc(oldest) < start:
                 start = max(floor_minute(utc(oldest)) - timedelta(minutes=st.linkage.offline_minutes), end - reach)
+            # the orders to one minute past the data: an alert still in force then leaves a run of a stopped unit
+            # reaching the end of the data open (clipped at the data's end, the run would end with the order)
             got = list(orders) if orders is not None else \
-                list(self.orders_for(conn, enterprise_id, start, end)) if self.orders_for else []
+                list(self.orders_for(conn, enterprise_id, start, end + _MIN)) if self.orders_for else []
             got = [replace(o, enterprise=se.model.id) for o in got]
             for o in got:
                 if o.measure == "limit":  # its baseline: the normal days before the order
                     start = min(start, floor_minute(o.start.astimezone(timezone.utc))
                                 - timedelta(days=st.orders.baseline_days + 1))
             first = min((f for f, _last in spans.values()), default=None)
+            if first is None and oldest is None:
+                # none of its meters was ever heard (within max_window_hours) and nothing is open: no data to judge
+                # yet, and no known start of a silence (a registry just imported, its loggers not yet connected)
+                return None
             if first is not None and first > start:  # nothing before the meters' first reading is a gap
                 start = min(first, end - _MIN)
             readings = self.windows.load(conn, enterprise_id, meters, start, end, now)
@@ -321,7 +333,10 @@ class PowerEngine:
         _, when = self._voice(se.model.tz)
         alarm_type = ALARM_OF[row["code"]]
         title = f"{se.model.name}{_(': ')}{_(TYPE_NAMES[alarm_type])} ({row['key']})"
-        explanation = alarm_sentence(evidence, _, when, now) if msgid else None
+        # said with the equipment's names (the evidence keeps the codes: the pages name them in the reader's words)
+        names = {e.id: e.name or e.id for e in se.model.equipment}
+        named = {**evidence, "sentence": {"msgid": msgid, "params": named_params(params, names)}}
+        explanation = alarm_sentence(named, _, when, now) if msgid else None
         return {"title": title[:200], "explanation": explanation, "evidence": evidence}
 
     async def sync_alarms(self, ev: Evaluation, now: datetime, stats: dict[str, int]) -> None:

@@ -37,6 +37,10 @@ class EnginePart:
         self._run = run
         self._task: asyncio.Task | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def start(self) -> None:
         if self._run:
             self._task = asyncio.create_task(self.target.run(), name=self.name)

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from ecosentry.subsystems.power.alarms import alarm_sentence
-from ecosentry.subsystems.power.queries.registry import enterprise_zone
+from ecosentry.subsystems.power.queries.registry import enterprise_zone, equipment_of
+from ecosentry.subsystems.power.web.words import named_params
 
 __all__ = ["alarm_view_link", "alarm_finding"]
 
@@ -35,7 +36,11 @@ def alarm_finding(conn: Connection, principal, alarm: dict) -> dict[str, Any]:
     if not str(alarm.get("type", "")).startswith("ALM-PWR-") or alarm.get("enterprise_id") is None:
         return {}
     tz = enterprise_zone(conn, alarm["enterprise_id"])
-    evidence = alarm.get("evidence") or {}
+    evidence = dict(alarm.get("evidence") or {})
+    said = evidence.get("sentence")
+    if isinstance(said, dict):  # the equipment's names, not its codes
+        names = {u["code"]: u["name"] or u["code"] for u in equipment_of(conn, [alarm["enterprise_id"]])}
+        evidence["sentence"] = {**said, "params": named_params(said.get("params") or {}, names)}
 
     def power_sentence(gettext, fmt) -> str | None:
         return alarm_sentence(evidence, gettext, lambda t: fmt.datetime(t, tz), datetime.now(timezone.utc))

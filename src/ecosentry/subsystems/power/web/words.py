@@ -4,14 +4,15 @@ equipment names (not codes), and the names of roles, kinds and states."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import ecosentry.subsystems.power.rules.linkage  # noqa: F401  (registers the finding codes)
 import ecosentry.subsystems.power.rules.orders  # noqa: F401
 from ecosentry.contracts.catalogue import RULES
+from ecosentry.subsystems.power.alarms import named_params
 from ecosentry.said import N_
 
-__all__ = ["finding_sentence", "equipment_names", "ROLE_NAMES", "KIND_NAMES", "STATE_NAMES", "SEVERITY_NAMES"]
+__all__ = ["finding_sentence", "named_params", "equipment_names", "ROLE_NAMES", "KIND_NAMES", "STATE_NAMES",
+           "SEVERITY_NAMES"]
 
 ROLE_NAMES = {"production": N_("Production"), "treatment": N_("Treatment"), "total": N_("Total meter")}
 KIND_NAMES = {"desulfurisation": N_("Desulfurisation"), "denitrification": N_("Denitrification"),
@@ -20,8 +21,6 @@ KIND_NAMES = {"desulfurisation": N_("Desulfurisation"), "denitrification": N_("D
 #: State codes of :mod:`ecosentry.subsystems.power.rules.state` (and -2: readings but no thresholds).
 STATE_NAMES = {1: N_("Running"), 0: N_("Stopped"), -1: N_("No data"), -2: N_("Readings, no threshold")}
 SEVERITY_NAMES = {"critical": N_("Critical"), "warning": N_("Warning"), "info": N_("Info")}
-#: Parameters of the rules' sentences that hold equipment codes (``", "``-joined).
-_EQUIPMENT_PARAMS = ("production", "treatment", "equipment")
 
 
 def equipment_names(key: str | None, names: dict[str, str]) -> list[str]:
@@ -32,11 +31,8 @@ def equipment_names(key: str | None, names: dict[str, str]) -> list[str]:
 def finding_sentence(row: dict, gettext: Callable[[str], str], names: dict[str, str]) -> str:
     """The finding's sentence: its msgid (``params["msgid"]``, as the writer stores it) with its parameters,
     equipment codes replaced by names; else the one-line summary of its code (catalogue)."""
-    params: dict[str, Any] = dict(row.get("params") or {})
+    params = named_params(row.get("params") or {}, names)
     msgid = params.pop("msgid", None)
-    for k in _EQUIPMENT_PARAMS:
-        if isinstance(params.get(k), str):
-            params[k] = ", ".join(names.get(c.strip(), c.strip()) for c in params[k].split(","))
     if isinstance(msgid, str):
         try:
             return gettext(msgid) % params
