@@ -360,11 +360,12 @@ class Checker:
             raise self.fail(line, field_, N_("unknown time zone %(value)s"), value=repr(tz)) from None
         return tz
 
-    def thresholds(self, on: Any, off: Any, dwell: Any, line: int | tuple | None, prefix: str
-                   ) -> Thresholds | None:
+    def thresholds(self, on: Any, off: Any, dwell: Any, line: int | tuple | None, prefix: str,
+                   dwell_off: Any = None) -> Thresholds | None:
         on_v = self.number(on, line, f"{prefix}on", positive=True)
         off_v = self.number(off, line, f"{prefix}off", minimum=0)
         d = self.whole(dwell, line, f"{prefix}dwell", minimum=1)
+        d_off = self.whole(dwell_off, line, f"{prefix}dwell_off", minimum=1)
         if on_v is None:
             if off_v is not None:
                 raise self.fail(line, f"{prefix}on", N_("missing (an off threshold needs an on threshold)"))
@@ -373,7 +374,7 @@ class Checker:
         if off_v > on_v:
             raise self.fail(line, f"{prefix}off", N_("%(off)s is above the on threshold %(on)s"), off=f"{off_v:g}",
                             on=f"{on_v:g}")
-        return Thresholds(on_v, off_v, d or 3)
+        return Thresholds(on_v, off_v, d or 3, d_off or 2)
 
     def items(self, item: dict, key: str, at: int | tuple | None) -> list[dict]:
         v = item.get(key) or []
@@ -517,10 +518,10 @@ def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: s
         ctx.keys(m, ml, METER_KEYS)
         th = m.get("thresholds") or {}
         if not isinstance(th, dict):
-            raise ctx.fail(ml, "thresholds", N_("must be a mapping with on, off, dwell"))
+            raise ctx.fail(ml, "thresholds", N_("must be a mapping with on, off, dwell, dwell_off"))
         # YAML 1.1 reads the bare keys on/off as true/false
         th = {({True: "on", False: "off"}.get(k, k) if isinstance(k, bool) else k): v for k, v in th.items()}
-        unknown = set(th) - {"on", "off", "dwell", "__line__"}
+        unknown = set(th) - {"on", "off", "dwell", "dwell_off", "__line__"}
         if unknown:
             raise ctx.fail(ml, "thresholds", N_("unknown key %(key)s"), key=repr(sorted(map(str, unknown))[0]))
         device = ctx.text(m.get("device"), ml, "device", required=False)
@@ -534,7 +535,8 @@ def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: s
         meters.append(Meter(ctx.text(m.get("id"), ml, "id"), ctx.ct_ratio(m.get("ct_ratio"), ml),  # type: ignore
                             ctx.whole(m.get("phases"), ml, "phases", (1, 3)) or 3,
                             ctx.number(m.get("rated_kw"), ml, "rated_kw", positive=True),
-                            ctx.thresholds(th.get("on"), th.get("off"), th.get("dwell"), ml, "thresholds."),
+                            ctx.thresholds(th.get("on"), th.get("off"), th.get("dwell"), ml, "thresholds.",
+                                           th.get("dwell_off")),
                             device, channel, ctx.text(m.get("meter_no"), ml, "meter_no", required=False)))
     ids = [m.id for m in meters]
     dup = next((i for i in ids if ids.count(i) > 1), None)
@@ -634,7 +636,7 @@ def load_yaml(text: str, source: str = "<yaml>") -> Registry:
 
 CSV_REQUIRED = ("enterprise", "equipment", "meter", "role", "serves", "rated_kw")
 CSV_OPTIONAL = ("name", "kind", "line", "normal_kw", "ct_ratio", "phases", "on_kw", "off_kw", "dwell",
-                "grace_minutes", "tz", "unmetered_kw", "industry")
+                "dwell_off", "grace_minutes", "tz", "unmetered_kw", "industry")
 
 
 def load_csv(text: str, source: str = "<csv>") -> Registry:
@@ -672,7 +674,8 @@ def load_csv(text: str, source: str = "<csv>") -> Registry:
                 links.append(lk)
             meters.append(Meter(eq.meter, ctx.ct_ratio(row.get("ct_ratio"), line),
                                 ctx.whole(row.get("phases"), line, "phases", (1, 3)) or 3, eq.rated_kw,
-                                ctx.thresholds(row.get("on_kw"), row.get("off_kw"), row.get("dwell"), line, "")))
+                                ctx.thresholds(row.get("on_kw"), row.get("off_kw"), row.get("dwell"), line, "",
+                                               row.get("dwell_off"))))
         ent = Enterprise(ent_id, "", tz, industry, unmetered or 0.0, (), tuple(meters), tuple(equipment),
                          tuple(links))
         check_enterprise(ctx, ent, first_line)

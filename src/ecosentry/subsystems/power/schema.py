@@ -105,7 +105,8 @@ power_thresholds = Table(
     Column("version", Integer, nullable=False),
     Column("on_kw", Float, nullable=False),
     Column("off_kw", Float, nullable=False),
-    Column("dwell", SmallInteger, nullable=False, server_default="3", comment="samples a change must hold"),
+    Column("dwell", SmallInteger, nullable=False, server_default="3", comment="samples a start must hold"),
+    Column("dwell_off", SmallInteger, nullable=False, server_default="2", comment="samples a stop must hold"),
     Column("source", String(12), nullable=False, comment="learned | set | registry"),
     Column("valid_from", UTCDateTime, nullable=False),
     Column("set_by", String(64), nullable=True),
@@ -128,6 +129,7 @@ power_readings = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 Index("ix_power_readings_at", power_readings.c.at)
+Index("ix_power_readings_received_at", power_readings.c.received_at)  # the live engine's cursor
 
 power_findings = Table(
     "power_findings",

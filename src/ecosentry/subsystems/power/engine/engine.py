@@ -295,7 +295,8 @@ class PowerEngine:
                 power = load_power(conn, mid, now - timedelta(days=es.learn_days), now)
                 got = learn_threshold(power, rated_kw=se.rated_kw.get(code), floor=th.floor_kw,
                                       min_separation=th.min_separation, min_share=th.min_share,
-                                      min_ratio=th.min_ratio, fallback_share=th.fallback_share, dwell=th.dwell)
+                                      min_ratio=th.min_ratio, fallback_share=th.fallback_share, dwell=th.dwell_on,
+                                      dwell_off=th.dwell_off)
                 n += record_learned(conn, mid, got, now) is not None
             if got.method != "otsu":  # not bimodal (yet): a new meter's first hours; try again within the hour
                 self.learned_at[mid] = now - timedelta(hours=es.relearn_hours) + timedelta(hours=1)

@@ -187,11 +187,11 @@ def _thresholds(meter: dict, th_row: dict | None, power: np.ndarray, settings: P
     """The meter's threshold version in force, else learned from the readings, else a share of rated power."""
     st = settings.thresholds
     if th_row is not None:
-        return Thresholds(th_row["on_kw"], th_row["off_kw"], th_row["dwell"])
+        return Thresholds(th_row["on_kw"], th_row["off_kw"], th_row["dwell"], th_row.get("dwell_off") or st.dwell_off)
     rated = meter.get("rated_kw")
     got = learn_threshold(power, rated_kw=rated, floor=st.floor_kw, min_separation=st.min_separation,
                           min_share=st.min_share, min_ratio=st.min_ratio, fallback_share=st.fallback_share,
-                          dwell=st.dwell)
+                          dwell=st.dwell_on, dwell_off=st.dwell_off)
     return got.thresholds
 
 

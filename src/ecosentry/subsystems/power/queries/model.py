@@ -105,7 +105,8 @@ def _assemble(enterprise_id: int, ent, meters: list, equipment: list, lines: dic
     for r in meters:
         th = force.get(r["id"])
         model_meters.append(Meter(r["code"], r["ct_ratio"] or 1.0, r["phases"] or 3, r["rated_kw"],
-                                  Thresholds(th["on_kw"], th["off_kw"], th["dwell"]) if th else None))
+                                  Thresholds(th["on_kw"], th["off_kw"], th["dwell"], th.get("dwell_off"))
+                                  if th else None))
     model_eq = tuple(Equipment(r["code"], r["role"], r["meter_code"], r["name"], r["kind"],
                                lines[r["line_id"]].code if r["line_id"] in lines else None, r["rated_kw"],
                                r["normal_kw"]) for r in equipment)

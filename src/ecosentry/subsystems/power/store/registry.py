@@ -359,11 +359,12 @@ def _registry_threshold(conn: Connection, meter_id: int, th, actor: str | None, 
     """A new ``power_thresholds`` version (source ``registry``) when the file's thresholds differ from the last
     ones the registry set for the meter; audited. Returns 1 when one was written."""
     t_ = ps.power_thresholds
-    last = conn.execute(select(t_.c.on_kw, t_.c.off_kw, t_.c.dwell)
+    last = conn.execute(select(t_.c.on_kw, t_.c.off_kw, t_.c.dwell, t_.c.dwell_off)
                         .where(t_.c.meter_id == meter_id, t_.c.source == "registry")
                         .order_by(t_.c.version.desc()).limit(1)).first()
-    after = {"on_kw": th.on, "off_kw": th.off, "dwell": th.dwell}
-    if last is not None and (last.on_kw, last.off_kw, last.dwell) == (th.on, th.off, th.dwell):
+    after = {"on_kw": th.on, "off_kw": th.off, "dwell": th.dwell, "dwell_off": th.stop_dwell}
+    if last is not None and (last.on_kw, last.off_kw, last.dwell, last.dwell_off) == (th.on, th.off, th.dwell,
+                                                                             th.stop_dwell):
         return 0
     version = (conn.scalar(select(t_.c.version).where(t_.c.meter_id == meter_id)
                            .order_by(t_.c.version.desc()).limit(1)) or 0) + 1
