@@ -216,3 +216,10 @@ def test_suspect_list_of_utility_metered_enterprises(site):
     assert 'data-enterprise="9137070300UTIL001"' not in page.text
     assert get(client, keys, "plantA", "/power/suspects").status_code == 403
     assert 'data-enterprise="9137070300UTIL000"' not in get(client, keys, "taiyuan", "/power/suspects").text
+    # declared a night plant (错峰生产) in its registry: its night/day ratio explains itself and is no longer listed
+    with engine.begin() as c:
+        night_plant = c.execute(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == "9137070300UTIL000")
+                                ).scalar_one()
+        c.execute(insert(ps.power_enterprises).values(enterprise_id=night_plant, schedule="night"))
+    page = get(client, keys, "hanting", "/power/suspects")
+    assert 'data-enterprise="9137070300UTIL000"' not in page.text or 'data-code="PWR-UTIL-NIGHT-RATIO"' not in page.text

@@ -24,6 +24,7 @@ YAML::
         tz: Asia/Shanghai
         industry: coking
         unmetered_kw: 8             # load the total meter sees and no sub-meter does (lighting, offices)
+        schedule: continuous        # declared operating schedule: day (default) | continuous | three_shift | night
         lines: [{id: L1, name: Coke oven line 1}]
         meters:
           - {id: SB001, ct_ratio: 200/5, phases: 3, rated_kw: 250, device: PWR4101000001, channel: SB1}
@@ -52,6 +53,7 @@ import yaml
 
 from ecosentry.said import N_, Said
 from ecosentry.subsystems.power.rules.state import Thresholds
+from ecosentry.subsystems.power.rules.utility import SCHEDULES
 
 __all__ = ["RegistryError", "TREATMENT_KINDS", "ROLES", "LEVELS", "MEASURES", "TRANSPORTS", "Meter", "Equipment",
            "Line", "Linkage", "Measure", "Device", "Enterprise", "Registry", "Checker", "parse_enterprise",
@@ -203,6 +205,8 @@ class Enterprise:
     equipment: tuple[Equipment, ...] = ()
     linkages: tuple[Linkage, ...] = ()
     measures: tuple[Measure, ...] = ()
+    #: Declared operating schedule (:data:`SCHEDULES`), read by the utility-meter analytics.
+    schedule: str = "day"
 
     def equipment_by_id(self) -> dict[str, Equipment]:
         return {e.id: e for e in self.equipment}
@@ -492,7 +496,7 @@ _check_enterprise = check_enterprise
 
 # ---------------------------------------------------------------------------------------------- YAML
 
-ENTERPRISE_KEYS = ("name", "tz", "industry", "unmetered_kw", "lines", "meters", "equipment", "measures")
+ENTERPRISE_KEYS = ("name", "tz", "industry", "unmetered_kw", "schedule", "lines", "meters", "equipment", "measures")
 METER_KEYS = ("id", "ct_ratio", "phases", "rated_kw", "thresholds", "device", "channel", "meter_no")
 EQUIPMENT_KEYS = ("id", "role", "kind", "line", "meter", "name", "rated_kw", "normal_kw", "serves", "grace_minutes",
                   "safety_load")
@@ -502,7 +506,7 @@ DEVICE_KEYS = ("mn", "transport", "password", "tz", "enterprise", "active")
 
 
 #: What a fleet file's ``power.enterprises`` item holds (name, industry and zone are the core's).
-FLEET_ENTERPRISE_KEYS = ("lines", "meters", "equipment", "measures")
+FLEET_ENTERPRISE_KEYS = ("unmetered_kw", "schedule", "lines", "meters", "equipment", "measures")
 
 
 def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: str = "id",
@@ -575,7 +579,8 @@ def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: s
                      ctx.zone(item.get("tz"), at),
                      ctx.text(item.get("industry"), at, "industry", required=False, limit=200) or "",
                      ctx.number(item.get("unmetered_kw"), at, "unmetered_kw", minimum=0) or 0.0,
-                     tuple(lines), tuple(meters), tuple(equipment), tuple(links), tuple(measures))
+                     tuple(lines), tuple(meters), tuple(equipment), tuple(links), tuple(measures),
+                     ctx.choice(item.get("schedule") or "day", at, "schedule", SCHEDULES))
     check_enterprise(ctx, ent, at)
     return ent
 

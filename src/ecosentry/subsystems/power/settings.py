@@ -95,7 +95,7 @@ class PowerSettings(BaseModel):
     hj212_port: int | None = Field(None, ge=0, le=65535)
     mqtt: MqttSettings = MqttSettings()
     utility: UtilitySettings = UtilitySettings()
-    #: Declared operating schedules of utility-metered enterprises (credit code → continuous | three_shift |
-    #: night; the rest are day plants), until the registry holds them (power.rules.utility).
+    #: Declared operating schedules (credit code → continuous | three_shift | night): a fallback for an
+    #: enterprise without a ``power_enterprises`` row (the registry's ``schedule``, which wins; power.rules.utility).
     schedules: dict[str, str] = {}
     engine: EngineSettings = EngineSettings()
