@@ -84,7 +84,7 @@ def thresholds_for(meter_id: str, ent: Enterprise, power: np.ndarray, settings: 
 def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: PowerSettings | None = None,
                      orders: list[Order] = ()) -> CheckResult:  # type: ignore[assignment]
     settings = settings or PowerSettings()
-    ls = settings.linkage
+    ls, ts = settings.linkage, settings.thresholds
     start = readings.start.astimezone(ent.zone)
     n = readings.minutes
     empty = np.full(n, np.nan)
@@ -96,13 +96,13 @@ def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: Po
         power = r.power_kw if r is not None else empty
         series = MinuteSeries(start, np.asarray(power, float))
         if eq.role == "total":  # its state is not judged; only its readings (and its gaps) count
-            th, how = Thresholds(1e-3, 1e-3, settings.thresholds.dwell_on, settings.thresholds.dwell_off), {"method": "total meter"}
+            th, how = Thresholds(1e-3, 1e-3, ts.dwell_on, ts.dwell_off), {"method": "total meter"}
         elif np.isfinite(series.values).any():
             th, how = thresholds_for(eq.meter, ent, series.values, settings)
         else:
             rated = eq.rated_kw or 1.0
-            th, how = Thresholds(settings.thresholds.fallback_share * rated, settings.thresholds.fallback_share
-                                 * rated / 2, settings.thresholds.dwell_on, settings.thresholds.dwell_off), {"method": "no readings"}
+            th, how = Thresholds(ts.fallback_share * rated, ts.fallback_share
+                                 * rated / 2, ts.dwell_on, ts.dwell_off), {"method": "no readings"}
         ths[eq.id] = how | {"on": th.on, "off": th.off}
         th_kw[eq.id] = th.on
         normal = eq.normal_load_kw or (float(np.nanpercentile(series.values, 90)) if np.isfinite(
@@ -142,10 +142,11 @@ def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: Po
         power[np.all(~np.isfinite(np.vstack([m.power for m in named])), axis=0)] = np.nan
         series = MinuteSeries(start, power)
         midnight = o.start.replace(hour=0, minute=0, second=0, microsecond=0)
-        base = hourly_baseline(series, power, midnight, settings=settings.orders)
+        base = o.baseline() or hourly_baseline(series, power, midnight, settings=settings.orders)
         got, table = limit_order(o, series, power, base, settings=settings.orders)
         findings += got
         tables.append({"enterprise": ent.id, "equipment": list(o.equipment), "allowed_pct": o.allowed_pct,
-                       "baseline_days": list(base.days), "hours": table})
+                       "baseline_days": list(base.days), "hours": table,
+                       "baseline_source": "edited" if o.baseline_kwh is not None else "computed"})
     findings.sort(key=lambda f: (f.start, f.code, f.equipment))
     return CheckResult(findings, ths, tables)

@@ -214,9 +214,11 @@ class PowerEngine:
                 list(self.orders_for(conn, enterprise_id, start, end)) if self.orders_for else []
             got = [replace(o, enterprise=se.model.id) for o in got]
             for o in got:
-                if o.measure == "limit":  # its baseline: the normal days before the order
+                if o.measure == "limit" and o.baseline_kwh is None:  # its baseline: the normal days before it
                     start = min(start, floor_minute(o.start.astimezone(timezone.utc))
                                 - timedelta(days=st.orders.baseline_days + 1))
+            if start < now - reach:  # a limit order's baseline days: the first reading since then, not since reach
+                spans = heard_spans(conn, list(meters), start)
             first = min((f for f, _last in spans.values()), default=None)
             if first is not None and first > start:  # nothing before the meters' first reading is a gap
                 start = min(first, end - _MIN)
