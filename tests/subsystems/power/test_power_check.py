@@ -56,7 +56,8 @@ def test_an_honest_enterprise_has_no_finding_and_its_meters_get_their_thresholds
     got = check_enterprise(ent, readings(None))
     assert got.findings == []
     assert got.thresholds["kiln"]["method"] == "otsu" and 1 < got.thresholds["kiln"]["on"] < 50
-    assert got.thresholds["fan"] == {"on": 8, "off": 4, "dwell": 3, "method": "registry"}
+    assert got.thresholds["fan"] == {"on": 8, "off": 4, "dwell": 3, "dwell_off": 2,
+                                         "method": "registry"}
 
 
 def test_the_fan_stopped_on_the_second_morning_is_found_in_local_time():
@@ -66,7 +67,7 @@ def test_the_fan_stopped_on_the_second_morning_is_found_in_local_time():
     [f] = got.findings
     assert f.code == "PWR-TREAT-OFF" and f.equipment == ("kiln", "fan")
     assert f.start.isoformat() == "2026-01-06T10:00:00+08:00" and f.duration == timedelta(hours=1)
-    assert f.detected_at - f.start == timedelta(minutes=2)
+    assert f.detected_at - f.start == timedelta(minutes=1)  # the stop dwell: 2 samples
     assert "2026-01-06 10:00" in f.explanation
 
 

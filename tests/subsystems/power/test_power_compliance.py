@@ -3,11 +3,13 @@ queries.measures, queries.compliance), on SQLite and PostgreSQL (tests/subsystem
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, func, insert, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -15,6 +17,8 @@ from alert_world import D0, D1, SETTINGS, build  # noqa: E402
 
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.subsystems.power.queries.compliance import BREACH, COMPLIES, NO_DATA, alert_compliance  # noqa: E402
+from ecosentry.subsystems.power import schema as ps  # noqa: E402
+from ecosentry.subsystems.power.engine.engine import PowerEngine  # noqa: E402
 from ecosentry.subsystems.power.queries.measures import orders_for  # noqa: E402
 
 
@@ -90,3 +94,43 @@ def test_an_alert_in_force_is_judged_so_far(world):
     b = next(e for e in rep.enterprises if e.enterprise["name"] == "潍坊寒亭钢铁有限公司")
     assert b.verdict == BREACH and len([h for h in b.orders[0].hours if h["judged"]]) == 6
     assert not before.in_force and all(e.verdict == NO_DATA for e in before.enterprises)
+
+
+def test_an_edited_baseline_judges_the_engine_and_the_compliance_alike(world):
+    """One place decides the baseline of an enterprise for an alert (queries.measures.orders_for): B runs at
+    100 % of its computed baseline (a breach of its 50 % limit); with an edited baseline of twice that, it is at
+    50 %, within 50 % × 1.1, in the live engine and in the compliance read model alike."""
+    engine, ids = world
+    b_id, yellow = ids["ent"]["B"], ids["alert"][1]
+    now = D1 + timedelta(minutes=1)
+    pe = PowerEngine(engine, SETTINGS, orders_for=orders_for)
+    asyncio.run(pe.pass_once(now))
+    assert _limit_findings(engine, b_id) == 1  # computed from the 7 normal days before: a breach
+    with engine.connect() as conn:
+        (computed,) = _b(alert_compliance(conn, yellow, SETTINGS, now=now)).orders
+    hourly = [h["baseline_kwh"] for h in computed.hours[:24]]
+    assert computed.baseline_source == "computed" and abs(hourly[0] - 200.0) < 10
+    with engine.begin() as conn:
+        conn.execute(delete(ps.power_findings))  # judge again from scratch (a new engine, no stored finding)
+        conn.execute(insert(ps.power_baselines).values(enterprise_id=b_id, alert_id=yellow, hours_kwh=[400.0] * 24,
+                                                       edited_by="wang", edited_at=now, reason="capacity doubled"))
+    with engine.connect() as conn:
+        (order,) = orders_for(conn, b_id, D0, D1)
+        (edited,) = _b(alert_compliance(conn, yellow, SETTINGS, now=now)).orders
+        other_alert = orders_for(conn, ids["ent"]["A"], D0, D1)
+    assert order.baseline_kwh == (400.0,) * 24
+    assert all(o.baseline_kwh is None for o in other_alert)  # another enterprise: its own, computed
+    assert edited.baseline_source == "edited" and edited.verdict == COMPLIES and abs(edited.share - 0.5) < 0.02
+    asyncio.run(PowerEngine(engine, SETTINGS, orders_for=orders_for).pass_once(now))
+    assert _limit_findings(engine, b_id) == 0  # the engine judged it with the same edited baseline
+
+
+def _limit_findings(engine, enterprise_id: int) -> int:
+    f = ps.power_findings
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(f).where(
+            f.c.enterprise_id == enterprise_id, f.c.code == "PWR-ORDER-LIMIT-EXCEEDED"))
+
+
+def _b(report):
+    return {e.enterprise["name"]: e for e in report.enterprises}["潍坊寒亭钢铁有限公司"]

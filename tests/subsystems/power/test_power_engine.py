@@ -45,14 +45,14 @@ def test_treatment_off_fires_stays_open_clears_and_reopens(power_db):
     eng = power_db
     pe = PowerEngine(eng, locale="en")
     # production runs from minute 0; treatment runs, then stops at minute 60
-    write_minutes(eng, 0, [ON_P] * 62, [ON_T] * 60 + [OFF] * 2)
-    stats = run(pe, 62)  # minutes 0..61 arrived: two minutes off, not yet a finding
+    write_minutes(eng, 0, [ON_P] * 61, [ON_T] * 60 + [OFF] * 1)
+    stats = run(pe, 61)  # minutes 0..60 arrived: one minute off, not yet a finding
     assert stats["enterprises"] == 1 and stats["inserted"] == 0 and findings(eng) == []
-    write_minutes(eng, 62, [ON_P], [OFF])
-    stats = run(pe, 63)  # minute 62 arrived at 63: the third minute off completes the dwell
+    write_minutes(eng, 61, [ON_P] * 2, [OFF] * 2)
+    stats = run(pe, 63)  # minute 61 was the second minute off: the stop dwell (2) is complete
     [f] = findings(eng)
     assert (f["code"], f["key"], f["end_at"]) == ("PWR-TREAT-OFF", "P1,T1", None)
-    assert f["start_at"] == at(60) and f["detected_at"] == at(62) and stats["raised"] == 1
+    assert f["start_at"] == at(60) and f["detected_at"] == at(61) and stats["raised"] == 1
     [a] = alarms(eng)
     assert (a["type"], a["source_type"], a["source_id"], a["state"]) == ("ALM-PWR-TREAT-OFF", "equipment", "1:P1,T1",
                                                                            "active")

@@ -52,8 +52,8 @@ def test_treatment_fan_stopped_0200_to_0500_while_production_runs():
     [f] = run(prod, treat)
     assert f.code == "PWR-TREAT-OFF" and f.severity == "critical"
     assert (f.start, f.end, f.duration) == (at(2), at(5), timedelta(hours=3))
-    # the third minute off confirms it: raised at 02:02, 2 minutes after the violating minute (§7 item 3)
-    assert f.detected_at == at(2, 2) and f.delay == timedelta(minutes=2)
+    # the second minute off confirms it: raised at 02:01, 1 minute after the violating minute (§7 item 3)
+    assert f.detected_at == at(2, 1) and f.delay == timedelta(minutes=1)
     assert f.equipment == ("kiln", "fan") and not f.open
     assert f.explanation == "Treatment fan was off for 180 minutes from 2026-01-05 02:00 while kiln ran."
     assert f.evidence["treatment_off"] == [at(2).isoformat(), at(5).isoformat()]
@@ -65,8 +65,14 @@ def test_a_stop_still_going_at_the_end_of_the_data_is_open():
     assert f.open and f.end == at(8)
 
 
-def test_a_two_minute_dip_of_the_treatment_is_not_a_finding():
-    assert run(timeline(100), timeline(30, (idx(3), idx(3, 2), 0.1))) == []
+def test_a_one_minute_dip_of_the_treatment_is_not_a_finding():
+    assert run(timeline(100), timeline(30, (idx(3), idx(3, 1), 0.1))) == []
+
+
+def test_a_two_minute_stop_of_the_treatment_is_raised_at_its_second_minute():
+    # the stop dwell is 2 samples (§7 item 3: an alarm within 2 min of the condition starting)
+    [f] = run(timeline(100), timeline(30, (idx(3), idx(3, 2), 0.1)))
+    assert f.code == "PWR-TREAT-OFF" and (f.start, f.end, f.detected_at) == (at(3), at(3, 2), at(3, 1))
 
 
 @pytest.mark.parametrize("treat_start, expected", [
@@ -112,9 +118,9 @@ def test_treatment_stopped_30_minutes_before_production():
     got = {f.code: f for f in run(prod, treat)}
     assert set(got) == {"PWR-TREAT-OFF", "PWR-STOP-ORDER"}
     off, order = got["PWR-TREAT-OFF"], got["PWR-STOP-ORDER"]
-    assert (off.start, off.end, off.detected_at) == (at(5, 30), at(6), at(5, 32))
-    # the order of the shutdown is known when production stops (confirmed at 06:02)
-    assert (order.start, order.end, order.detected_at) == (at(5, 30), at(6), at(6, 2))
+    assert (off.start, off.end, off.detected_at) == (at(5, 30), at(6), at(5, 31))
+    # the order of the shutdown is known when production's stop is confirmed (its second minute, 06:01)
+    assert (order.start, order.end, order.detected_at) == (at(5, 30), at(6), at(6, 1))
     assert order.explanation == ("Treatment fan stopped at 2026-01-05 05:30, 30 minutes before kiln stopped "
                                  "(grace 5 min).")
 

@@ -72,6 +72,18 @@ def test_bad_yaml_names_line_and_field(change, line, field, words):
     assert str(e).startswith(f"plant.yaml line {line}, {field}: ")
 
 
+def test_the_stop_dwell_and_the_schedule_are_read_and_checked():
+    text = GOOD.replace("dwell: 4}", "dwell: 4, dwell_off: 1}").replace("unmetered_kw: 8",
+                                                                        "unmetered_kw: 8\n    schedule: night")
+    [ent] = load_yaml(text, "plant.yaml").enterprises
+    assert ent.meter_by_id()["SB002"].thresholds == Thresholds(12, 6, 4, 1) and ent.schedule == "night"
+    assert load_yaml(GOOD, "plant.yaml").enterprises[0].schedule == "day"  # the default
+    with pytest.raises(RegistryError, match="dwell_off"):
+        load_yaml(GOOD.replace("dwell: 4}", "dwell: 4, dwell_off: 0}"), "plant.yaml")
+    with pytest.raises(RegistryError, match="schedule"):
+        load_yaml(GOOD.replace("unmetered_kw: 8", "unmetered_kw: 8\n    schedule: sometimes"), "plant.yaml")
+
+
 def test_a_treatment_cannot_serve_another_treatment():
     bad = GOOD.replace("serves: [oven1]}", "serves: [dust1]}")
     with pytest.raises(RegistryError, match=r"line 17, serves: 'dust1' is treatment equipment, not production"):

@@ -137,6 +137,29 @@ def test_a_changed_file_updates_and_replaces_the_lists(engine):
     assert ("power_threshold", "tester") in [tuple(r) for r in audit_rows]
 
 
+def test_the_enterprise_settings_are_imported_audited_and_kept_when_the_file_omits_them(engine):
+    f = fleet()
+    _coking(f).update(unmetered_kw=8, schedule="continuous")
+    import_fleet(engine, f)
+    with engine.connect() as conn:
+        ents = dict(conn.execute(select(s.enterprises.c.credit_code, s.enterprises.c.id)).all())
+        [row] = conn.execute(select(ps.power_enterprises)).mappings().all()
+        [log] = conn.execute(select(s.audit_log).where(s.audit_log.c.entity == "power_enterprise")).mappings().all()
+    assert (row["enterprise_id"], row["unmetered_kw"], row["schedule"]) == (ents[COKING], 8.0, "continuous")
+    assert log["action"] == "create" and log["after"]["unmetered_kw"] == 8.0
+    import_fleet(engine, f)  # the same again: nothing written, no audit row
+    import_fleet(engine, fleet())  # a file without the keys keeps what is stored
+    with engine.connect() as conn:
+        assert conn.execute(select(ps.power_enterprises.c.unmetered_kw, ps.power_enterprises.c.schedule)).all() \
+            == [(8.0, "continuous")]
+        assert conn.scalar(select(func.count()).select_from(s.audit_log)
+                           .where(s.audit_log.c.entity == "power_enterprise")) == 1
+    _coking(f).update(unmetered_kw=12.5)
+    import_fleet(engine, f)
+    with engine.connect() as conn:
+        assert conn.scalar(select(ps.power_enterprises.c.unmetered_kw)) == 12.5
+
+
 def test_a_fleet_without_power_touches_nothing(engine):
     f = fleet()
     del f["power"]
@@ -178,8 +201,12 @@ CASES = [
      f"power: enterprise {COKING}, measure red/oven1, level: 'oven1' has two measures at level red"),
     (lambda f: _coking(f).update(credit_code="91000000NOTHERE000"),
      "power: enterprise 91000000NOTHERE000, credit_code: no enterprise with this credit code"),
-    (lambda f: _coking(f).update(unmetered_kw=8),
-     f"power: enterprise {COKING}, unmetered_kw: unknown key (known: credit_code, lines, meters"),
+    (lambda f: _coking(f).update(unmetered_kw=-8),
+     f"power: enterprise {COKING}, unmetered_kw: must be at least 0"),
+    (lambda f: _coking(f).update(schedule="weekends"),
+     f"power: enterprise {COKING}, schedule: must be one of day, continuous, three_shift, night, not 'weekends'"),
+    (lambda f: _coking(f).update(tz="Asia/Shanghai"),
+     f"power: enterprise {COKING}, tz: unknown key (known: credit_code, unmetered_kw, schedule, lines"),
     (lambda f: f["power"]["devices"][0].update(transport="lora"),
      f"power: device {LOGGER}, transport: must be one of hj212, mqtt, csv, not 'lora'"),
     (lambda f: f["power"]["devices"][0].pop("password"),

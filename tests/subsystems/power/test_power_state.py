@@ -41,23 +41,24 @@ def test_start_up_and_shutdown_give_three_intervals_with_duration_and_confirmati
     # 30 kW at 00:10 is below the on threshold: the run starts at 00:11 (60 kW), confirmed by its third sample
     assert on.duration == timedelta(minutes=49)
     assert on.confirmed_at == at(0, 13)
-    assert got[2].confirmed_at == at(1, 2) and got[2].open and not on.open
+    # a stop needs 2 samples (dwell_off): confirmed at 01:01
+    assert got[2].confirmed_at == at(1, 1) and got[2].open and not on.open
 
 
 def test_chatter_around_the_threshold_is_absorbed_by_hysteresis_and_dwell():
-    # running at 100 kW; a dip to 25 kW (between off and on) keeps the state; two minutes at 5 kW are shorter
-    # than the dwell; a single spike to 60 kW while stopped is absorbed too
-    v = [100] * 20 + [25, 25, 100, 5, 5] + [100] * 15 + [0] * 20 + [60] + [0] * 20
+    # running at 100 kW; a dip to 25 kW (between off and on) keeps the state; one minute at 5 kW is shorter
+    # than the stop dwell; a single spike to 60 kW while stopped is absorbed too
+    v = [100] * 20 + [25, 25, 100, 5, 100] + [100] * 15 + [0] * 20 + [60] + [0] * 20
     got = summary(v)
-    assert got == [("on", "00:00", "00:40", "00:02", False), ("off", "00:40", "01:21", "00:42", True)]
+    assert got == [("on", "00:00", "00:40", "00:02", False), ("off", "00:40", "01:21", "00:41", True)]
     codes, _ = state_codes(np.asarray(v, float), TH)
     assert (codes[:40] == ON).all() and (codes[40:] == OFF).all()
 
 
 def test_without_hysteresis_the_same_chatter_would_flap():
-    v = [100] * 20 + [25, 25, 100, 5, 5] + [100] * 15
+    v = [100] * 20 + [25, 25, 100, 5, 100] + [100] * 15
     # on = off = 40 and dwell 1: every crossing is a change of state (on, off, on, off, on)
-    assert len(summary(v, Thresholds(40, 40, 1))) == 5
+    assert len(summary(v, Thresholds(40, 40, 1, 1))) == 5
     assert len(summary(v, TH)) == 1
 
 
@@ -65,9 +66,41 @@ def test_a_gap_is_no_data_and_the_state_after_it_is_known_at_its_first_sample():
     v = [100] * 10 + [np.nan] * 5 + [100, 100] + [0] * 5
     got = summary(v)
     assert got == [("on", "00:00", "00:10", "00:02", False), ("no data", "00:10", "00:15", "00:10", False),
-                   ("on", "00:15", "00:17", "00:15", False), ("off", "00:17", "00:22", "00:19", True)]
+                   ("on", "00:15", "00:17", "00:15", False), ("off", "00:17", "00:22", "00:18", True)]
     codes, _ = state_codes(np.asarray(v, float), TH)
     assert (codes[10:15] == NO_DATA).all()
+
+
+def test_the_dwell_is_asymmetric_three_samples_to_start_two_to_stop():
+    # §7 item 2: on ≥ 3 consecutive minutes; a stop counts after 2 (so §7 item 3's ≤ 2 min can hold)
+    test_run = [0] * 10 + [100, 100] + [0] * 10          # a two-minute test run: not a start
+    assert summary(test_run) == [("off", "00:00", "00:22", "00:01", True)]
+    start = [0] * 10 + [100] * 3 + [0] * 10              # three minutes: a start, confirmed at its third
+    assert summary(start) == [("off", "00:00", "00:10", "00:01", False), ("on", "00:10", "00:13", "00:12", False),
+                              ("off", "00:13", "00:23", "00:14", True)]
+    dip = [100] * 10 + [0] + [100] * 10                  # a one-minute dip: still running
+    assert summary(dip) == [("on", "00:00", "00:21", "00:02", True)]
+    stop = [100] * 10 + [0, 0] + [100] * 10              # two minutes off: a stop, confirmed at its second
+    assert [(n, s, e, c) for n, s, e, c, _ in summary(stop)] == [
+        ("on", "00:00", "00:10", "00:02"), ("off", "00:10", "00:12", "00:11"), ("on", "00:12", "00:22", "00:14")]
+
+
+def test_chatter_of_one_minute_stops_and_two_minute_starts_never_flaps():
+    # a machine idling at its threshold: 2 on, 1 off, 2 on, 1 off ... never confirms a change either way
+    v = np.tile([100, 100, 0], 40)
+    assert summary(v[2:]) == [("off", "00:00", "01:58", "00:00", True)]  # starts stopped: no start confirmed
+    running = np.r_[[100] * 5, v]
+    assert [x[0] for x in summary(running)] == ["on"]                     # running: no stop confirmed
+    codes, conf = state_codes(running.astype(float), TH)
+    assert (codes == ON).all() and (conf == 2).all()
+
+
+def test_a_symmetric_dwell_is_still_available():
+    v = [100] * 10 + [0, 0] + [100] * 10
+    assert [x[0] for x in summary(v, Thresholds(40, 10, 3, None))] == ["on"]
+    assert Thresholds(40, 10, 3, None).stop_dwell == 3 and Thresholds(40, 10, 3, 2).stop_dwell == 2
+    with pytest.raises(ValueError):
+        Thresholds(40, 10, 3, 0)
 
 
 def test_thresholds_are_checked():

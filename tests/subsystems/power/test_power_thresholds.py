@@ -26,6 +26,7 @@ def test_a_person_sets_a_threshold_a_new_version_with_its_audit_row(power_db):
     row = set_thresholds(eng, 1, on_kw="25", off_kw=12.5, dwell="2", actor="wang", reason="new furnace motor",
                          at=T0)
     assert (row["version"], row["source"], row["on_kw"], row["off_kw"], row["dwell"]) == (2, "set", 25.0, 12.5, 2)
+    assert row["dwell_off"] == 2  # the stop dwell's default (docs/power.md "Detection delay")
     [log] = audit.list_audit(eng, "power_threshold", 1, limit=1)
     assert log["actor"] == "wang" and log["action"] == "set"
     assert log["before"]["version"] == 1 and log["after"]["version"] == 2 and log["after"]["reason"] == "new furnace motor"
@@ -37,6 +38,17 @@ def test_a_person_sets_a_threshold_a_new_version_with_its_audit_row(power_db):
         assert listed["SB1"]["in_force"]["on_kw"] == 25 and listed["SB1"]["equipment_code"] == "P1"
 
 
+def test_the_stop_dwell_is_stored_per_version_and_judges_the_meter(power_db):
+    eng = power_db
+    row = set_thresholds(eng, 1, on_kw=25, off_kw=12.5, dwell=3, dwell_off="3", actor="wang",
+                         reason="this fan restarts for two minutes every shift", at=T0)
+    assert (row["dwell"], row["dwell_off"]) == (3, 3)
+    [log] = audit.list_audit(eng, "power_threshold", 1, limit=1)
+    assert log["after"]["dwell_off"] == 3
+    with eng.connect() as c:
+        assert in_force(c, [1], T0)[1]["dwell_off"] == 3
+
+
 @pytest.mark.parametrize("change, words", [
     (dict(on_kw=10, off_kw=20), "above the on threshold"),
     (dict(on_kw=0), "above 0"),
@@ -44,6 +56,9 @@ def test_a_person_sets_a_threshold_a_new_version_with_its_audit_row(power_db):
     (dict(on_kw=float("nan")), "above 0"),
     (dict(dwell=0), "dwell"),
     (dict(dwell="2.5"), "dwell"),
+    (dict(dwell_off=0), "dwell"),
+    (dict(dwell_off=61), "dwell"),
+    (dict(dwell_off="x" * 5000), "dwell"),
     (dict(reason="  "), "needs a reason"),
     (dict(reason="x" * 2001), "longer than"),
     (dict(actor="a" * 65), "longer than"),

@@ -33,8 +33,9 @@ def test_the_version_in_force_wins_then_learning_then_rated_power():
 
 def test_bands_keep_gaps_as_no_data_and_absorb_chatter_shorter_than_the_dwell():
     v = _day()
-    v[100:102] = 0.0  # a 2-minute dip: shorter than the dwell of 3, still running
-    th, _ = view_thresholds({"on_kw": 30, "off_kw": 10, "dwell": 3, "source": "set"}, None, v, SETTINGS)
+    v[100:102] = 0.0  # a 2-minute dip: shorter than this version's stop dwell of 3, still running
+    th, _ = view_thresholds({"on_kw": 30, "off_kw": 10, "dwell": 3, "dwell_off": 3, "source": "set"}, None, v,
+                            SETTINGS)
     assert state_bands(v, th) == [(0, 60, OFF), (60, 180, ON), (180, 190, NO_DATA), (190, 240, ON), (240, 300, OFF)]
     assert state_bands(np.array([1.0, np.nan, 2.0]), None) == [(0, 1, -2), (1, 2, NO_DATA), (2, 3, -2)]
 

@@ -65,25 +65,26 @@ def thresholds_for(meter_id: str, ent: Enterprise, power: np.ndarray, settings: 
     eq = next((e for e in ent.equipment if e.meter == meter_id), None)
     if meter is not None and meter.thresholds is not None:
         th = meter.thresholds
-        return th, {"on": th.on, "off": th.off, "dwell": th.dwell, "method": "registry"}
+        return th, {"on": th.on, "off": th.off, "dwell": th.dwell, "dwell_off": th.stop_dwell, "method": "registry"}
     rated = (meter.rated_kw if meter else None) or (eq.rated_kw if eq else None)
     if st.learn:
         got = learn_threshold(power, rated_kw=rated, floor=st.floor_kw, min_separation=st.min_separation,
                               min_share=st.min_share, min_ratio=st.min_ratio, fallback_share=st.fallback_share,
-                              dwell=st.dwell)
+                              dwell=st.dwell_on, dwell_off=st.dwell_off)
         if got.thresholds is not None:
-            return got.thresholds, got.as_dict() | {"dwell": st.dwell}
+            return got.thresholds, got.as_dict() | {"dwell": st.dwell_on, "dwell_off": st.dwell_off}
         raise ValueError(f"meter {meter_id}: no thresholds, none learned ({got.reason}) and no rated power")
     if rated:
         on = st.fallback_share * rated
-        return Thresholds(on, on / 2, st.dwell), {"on": on, "off": on / 2, "dwell": st.dwell, "method": "rated"}
+        return Thresholds(on, on / 2, st.dwell_on, st.dwell_off), {"on": on, "off": on / 2, "dwell": st.dwell_on,
+                                                                   "dwell_off": st.dwell_off, "method": "rated"}
     raise ValueError(f"meter {meter_id}: no thresholds and no rated power")
 
 
 def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: PowerSettings | None = None,
                      orders: list[Order] = ()) -> CheckResult:  # type: ignore[assignment]
     settings = settings or PowerSettings()
-    ls = settings.linkage
+    ls, ts = settings.linkage, settings.thresholds
     start = readings.start.astimezone(ent.zone)
     n = readings.minutes
     empty = np.full(n, np.nan)
@@ -95,13 +96,13 @@ def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: Po
         power = r.power_kw if r is not None else empty
         series = MinuteSeries(start, np.asarray(power, float))
         if eq.role == "total":  # its state is not judged; only its readings (and its gaps) count
-            th, how = Thresholds(1e-3, 1e-3, settings.thresholds.dwell), {"method": "total meter"}
+            th, how = Thresholds(1e-3, 1e-3, ts.dwell_on, ts.dwell_off), {"method": "total meter"}
         elif np.isfinite(series.values).any():
             th, how = thresholds_for(eq.meter, ent, series.values, settings)
         else:
             rated = eq.rated_kw or 1.0
-            th, how = Thresholds(settings.thresholds.fallback_share * rated, settings.thresholds.fallback_share
-                                 * rated / 2, settings.thresholds.dwell), {"method": "no readings"}
+            th, how = Thresholds(ts.fallback_share * rated, ts.fallback_share
+                                 * rated / 2, ts.dwell_on, ts.dwell_off), {"method": "no readings"}
         ths[eq.id] = how | {"on": th.on, "off": th.off}
         th_kw[eq.id] = th.on
         normal = eq.normal_load_kw or (float(np.nanpercentile(series.values, 90)) if np.isfinite(
@@ -141,10 +142,11 @@ def check_enterprise(ent: Enterprise, readings: EnterpriseReadings, settings: Po
         power[np.all(~np.isfinite(np.vstack([m.power for m in named])), axis=0)] = np.nan
         series = MinuteSeries(start, power)
         midnight = o.start.replace(hour=0, minute=0, second=0, microsecond=0)
-        base = hourly_baseline(series, power, midnight, settings=settings.orders)
+        base = o.baseline() or hourly_baseline(series, power, midnight, settings=settings.orders)
         got, table = limit_order(o, series, power, base, settings=settings.orders)
         findings += got
         tables.append({"enterprise": ent.id, "equipment": list(o.equipment), "allowed_pct": o.allowed_pct,
-                       "baseline_days": list(base.days), "hours": table})
+                       "baseline_days": list(base.days), "hours": table,
+                       "baseline_source": "edited" if o.baseline_kwh is not None else "computed"})
     findings.sort(key=lambda f: (f.start, f.code, f.equipment))
     return CheckResult(findings, ths, tables)

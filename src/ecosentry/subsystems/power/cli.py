@@ -106,8 +106,9 @@ def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet")
                 db: str | None = typer.Option(None, "--db", help="an EMPTY database for --live (default: a new "
                                               "SQLite file), e.g. postgresql+psycopg://user@host/power_bench"),
                 live_enterprises: int = typer.Option(200, min=1, help="--live: enterprises of 5 meters each"),
-                dwell: int = typer.Option(3, min=1, help="--live: dwell in one-minute samples (and the minutes "
-                                          "of PWR-TREAT-OFF)"),
+                dwell: int = typer.Option(3, min=1, help="--live: start dwell in one-minute samples"),
+                dwell_off: int = typer.Option(2, min=1, help="--live: stop dwell in one-minute samples (and the "
+                                              "minutes of PWR-TREAT-OFF)"),
                 steps: int = typer.Option(12, min=6, help="--live: minutes run after the history")) -> None:
     """Precision and recall per code on injected violations, findings per clean enterprise-day, detection delay
     and readings/s of the electricity rules; with ``--live`` the engine on a database too."""
@@ -118,7 +119,8 @@ def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet")
 
     res = run_bench(seed, honest, violating, days).summary()
     if live:
-        res["live"] = run_live_bench(db, enterprises=live_enterprises, dwell=dwell, steps=steps, seed=seed).summary()
+        res["live"] = run_live_bench(db, enterprises=live_enterprises, dwell=dwell, dwell_off=dwell_off,
+                                     steps=steps, seed=seed).summary()
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
@@ -138,7 +140,8 @@ def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet")
                    f"pass {v['pass_s_median']} s median / {v['pass_s_max']} s max, "
                    f"{v['readings_per_s_through_rules']:,} readings/s through the rules (window "
                    f"{v['window_minutes']} min), {v['new_readings_per_s']:,} new readings/s")
-        typer.echo(f"detection delay (end of the first violating minute → alarm row), dwell {v['dwell']}, pass every "
+        typer.echo(f"detection delay (end of the first violating minute → alarm row), dwell {v['dwell']} on / "
+                   f"{v['dwell_off']} off, pass every "
                    f"{v['every_seconds']:g} s (worst phase): median {v['delay_s_median']} s, max {v['delay_s_max']} s "
                    f"({v['alarms_on_time']}/{v['violations']} alarms, {v['false_alarms']} false)")
 

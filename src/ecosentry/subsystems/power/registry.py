@@ -24,6 +24,7 @@ YAML::
         tz: Asia/Shanghai
         industry: coking
         unmetered_kw: 8             # load the total meter sees and no sub-meter does (lighting, offices)
+        schedule: continuous        # declared operating schedule: day (default) | continuous | three_shift | night
         lines: [{id: L1, name: Coke oven line 1}]
         meters:
           - {id: SB001, ct_ratio: 200/5, phases: 3, rated_kw: 250, device: PWR4101000001, channel: SB1}
@@ -52,6 +53,7 @@ import yaml
 
 from ecosentry.said import N_, Said
 from ecosentry.subsystems.power.rules.state import Thresholds
+from ecosentry.subsystems.power.rules.utility import SCHEDULES
 
 __all__ = ["RegistryError", "TREATMENT_KINDS", "ROLES", "LEVELS", "MEASURES", "TRANSPORTS", "Meter", "Equipment",
            "Line", "Linkage", "Measure", "Device", "Enterprise", "Registry", "Checker", "parse_enterprise",
@@ -203,6 +205,8 @@ class Enterprise:
     equipment: tuple[Equipment, ...] = ()
     linkages: tuple[Linkage, ...] = ()
     measures: tuple[Measure, ...] = ()
+    #: Declared operating schedule (:data:`SCHEDULES`), read by the utility-meter analytics.
+    schedule: str = "day"
 
     def equipment_by_id(self) -> dict[str, Equipment]:
         return {e.id: e for e in self.equipment}
@@ -360,11 +364,12 @@ class Checker:
             raise self.fail(line, field_, N_("unknown time zone %(value)s"), value=repr(tz)) from None
         return tz
 
-    def thresholds(self, on: Any, off: Any, dwell: Any, line: int | tuple | None, prefix: str
-                   ) -> Thresholds | None:
+    def thresholds(self, on: Any, off: Any, dwell: Any, line: int | tuple | None, prefix: str,
+                   dwell_off: Any = None) -> Thresholds | None:
         on_v = self.number(on, line, f"{prefix}on", positive=True)
         off_v = self.number(off, line, f"{prefix}off", minimum=0)
         d = self.whole(dwell, line, f"{prefix}dwell", minimum=1)
+        d_off = self.whole(dwell_off, line, f"{prefix}dwell_off", minimum=1)
         if on_v is None:
             if off_v is not None:
                 raise self.fail(line, f"{prefix}on", N_("missing (an off threshold needs an on threshold)"))
@@ -373,7 +378,7 @@ class Checker:
         if off_v > on_v:
             raise self.fail(line, f"{prefix}off", N_("%(off)s is above the on threshold %(on)s"), off=f"{off_v:g}",
                             on=f"{on_v:g}")
-        return Thresholds(on_v, off_v, d or 3)
+        return Thresholds(on_v, off_v, d or 3, d_off or 2)
 
     def items(self, item: dict, key: str, at: int | tuple | None) -> list[dict]:
         v = item.get(key) or []
@@ -491,7 +496,7 @@ _check_enterprise = check_enterprise
 
 # ---------------------------------------------------------------------------------------------- YAML
 
-ENTERPRISE_KEYS = ("name", "tz", "industry", "unmetered_kw", "lines", "meters", "equipment", "measures")
+ENTERPRISE_KEYS = ("name", "tz", "industry", "unmetered_kw", "schedule", "lines", "meters", "equipment", "measures")
 METER_KEYS = ("id", "ct_ratio", "phases", "rated_kw", "thresholds", "device", "channel", "meter_no")
 EQUIPMENT_KEYS = ("id", "role", "kind", "line", "meter", "name", "rated_kw", "normal_kw", "serves", "grace_minutes",
                   "safety_load")
@@ -501,7 +506,7 @@ DEVICE_KEYS = ("mn", "transport", "password", "tz", "enterprise", "active")
 
 
 #: What a fleet file's ``power.enterprises`` item holds (name, industry and zone are the core's).
-FLEET_ENTERPRISE_KEYS = ("lines", "meters", "equipment", "measures")
+FLEET_ENTERPRISE_KEYS = ("unmetered_kw", "schedule", "lines", "meters", "equipment", "measures")
 
 
 def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: str = "id",
@@ -517,10 +522,10 @@ def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: s
         ctx.keys(m, ml, METER_KEYS)
         th = m.get("thresholds") or {}
         if not isinstance(th, dict):
-            raise ctx.fail(ml, "thresholds", N_("must be a mapping with on, off, dwell"))
+            raise ctx.fail(ml, "thresholds", N_("must be a mapping with on, off, dwell, dwell_off"))
         # YAML 1.1 reads the bare keys on/off as true/false
         th = {({True: "on", False: "off"}.get(k, k) if isinstance(k, bool) else k): v for k, v in th.items()}
-        unknown = set(th) - {"on", "off", "dwell", "__line__"}
+        unknown = set(th) - {"on", "off", "dwell", "dwell_off", "__line__"}
         if unknown:
             raise ctx.fail(ml, "thresholds", N_("unknown key %(key)s"), key=repr(sorted(map(str, unknown))[0]))
         device = ctx.text(m.get("device"), ml, "device", required=False)
@@ -534,7 +539,8 @@ def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: s
         meters.append(Meter(ctx.text(m.get("id"), ml, "id"), ctx.ct_ratio(m.get("ct_ratio"), ml),  # type: ignore
                             ctx.whole(m.get("phases"), ml, "phases", (1, 3)) or 3,
                             ctx.number(m.get("rated_kw"), ml, "rated_kw", positive=True),
-                            ctx.thresholds(th.get("on"), th.get("off"), th.get("dwell"), ml, "thresholds."),
+                            ctx.thresholds(th.get("on"), th.get("off"), th.get("dwell"), ml, "thresholds.",
+                                           th.get("dwell_off")),
                             device, channel, ctx.text(m.get("meter_no"), ml, "meter_no", required=False)))
     ids = [m.id for m in meters]
     dup = next((i for i in ids if ids.count(i) > 1), None)
@@ -573,7 +579,8 @@ def parse_enterprise(ctx: Checker, item: dict, at: int | tuple | None, *, key: s
                      ctx.zone(item.get("tz"), at),
                      ctx.text(item.get("industry"), at, "industry", required=False, limit=200) or "",
                      ctx.number(item.get("unmetered_kw"), at, "unmetered_kw", minimum=0) or 0.0,
-                     tuple(lines), tuple(meters), tuple(equipment), tuple(links), tuple(measures))
+                     tuple(lines), tuple(meters), tuple(equipment), tuple(links), tuple(measures),
+                     ctx.choice(item.get("schedule") or "day", at, "schedule", SCHEDULES))
     check_enterprise(ctx, ent, at)
     return ent
 
@@ -634,7 +641,7 @@ def load_yaml(text: str, source: str = "<yaml>") -> Registry:
 
 CSV_REQUIRED = ("enterprise", "equipment", "meter", "role", "serves", "rated_kw")
 CSV_OPTIONAL = ("name", "kind", "line", "normal_kw", "ct_ratio", "phases", "on_kw", "off_kw", "dwell",
-                "grace_minutes", "tz", "unmetered_kw", "industry")
+                "dwell_off", "grace_minutes", "tz", "unmetered_kw", "industry")
 
 
 def load_csv(text: str, source: str = "<csv>") -> Registry:
@@ -672,7 +679,8 @@ def load_csv(text: str, source: str = "<csv>") -> Registry:
                 links.append(lk)
             meters.append(Meter(eq.meter, ctx.ct_ratio(row.get("ct_ratio"), line),
                                 ctx.whole(row.get("phases"), line, "phases", (1, 3)) or 3, eq.rated_kw,
-                                ctx.thresholds(row.get("on_kw"), row.get("off_kw"), row.get("dwell"), line, "")))
+                                ctx.thresholds(row.get("on_kw"), row.get("off_kw"), row.get("dwell"), line, "",
+                                               row.get("dwell_off"))))
         ent = Enterprise(ent_id, "", tz, industry, unmetered or 0.0, (), tuple(meters), tuple(equipment),
                          tuple(links))
         check_enterprise(ctx, ent, first_line)

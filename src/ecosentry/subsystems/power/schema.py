@@ -25,7 +25,7 @@ from sqlalchemy import (JSON, Boolean, Column, Float, ForeignKey, Index, Integer
 from ecosentry.store.schema import BigId, UTCDateTime, metadata
 
 __all__ = ["power_devices", "power_meters", "power_lines", "power_equipment", "power_linkage", "power_thresholds",
-           "power_readings", "power_findings", "power_measures", "power_baselines"]
+           "power_readings", "power_findings", "power_measures", "power_baselines", "power_enterprises"]
 
 # --------------------------------------------------------------------------- registry
 power_devices = Table(
@@ -105,7 +105,8 @@ power_thresholds = Table(
     Column("version", Integer, nullable=False),
     Column("on_kw", Float, nullable=False),
     Column("off_kw", Float, nullable=False),
-    Column("dwell", SmallInteger, nullable=False, server_default="3", comment="samples a change must hold"),
+    Column("dwell", SmallInteger, nullable=False, server_default="3", comment="samples a start must hold"),
+    Column("dwell_off", SmallInteger, nullable=False, server_default="2", comment="samples a stop must hold"),
     Column("source", String(12), nullable=False, comment="learned | set | registry"),
     Column("valid_from", UTCDateTime, nullable=False),
     Column("set_by", String(64), nullable=True),
@@ -128,6 +129,7 @@ power_readings = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 Index("ix_power_readings_at", power_readings.c.at)
+Index("ix_power_readings_received_at", power_readings.c.received_at)  # the live engine's cursor
 
 power_findings = Table(
     "power_findings",
@@ -175,4 +177,17 @@ power_baselines = Table(
     Column("edited_at", UTCDateTime, nullable=False),
     Column("reason", Text, nullable=True),
     UniqueConstraint("enterprise_id", "alert_id", name="uq_power_baselines_enterprise_alert"),
+)
+
+# --------------------------------------------------------------------------- enterprise-level power settings
+power_enterprises = Table(
+    "power_enterprises",
+    metadata,
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), primary_key=True, autoincrement=False),
+    Column("unmetered_kw", Float, nullable=False, server_default="0",
+           comment="load the total meter sees and no sub-meter does (lighting, offices) [kW]"),
+    Column("schedule", String(12), nullable=False, server_default="day",
+           comment="declared operating schedule: day | continuous | three_shift | night"),
+    Column("updated_by", String(64), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
 )

@@ -3,7 +3,7 @@ documented default (``docs/power.md``)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from ecosentry.subsystems.power.rules.linkage import LinkageSettings
 from ecosentry.subsystems.power.rules.orders import OrderSettings
@@ -15,8 +15,12 @@ __all__ = ["PowerSettings", "ThresholdSettings", "MqttSettings", "EngineSettings
 class ThresholdSettings(BaseModel):
     """Running-state thresholds when a meter has none of its own (§1.4 "State detection", §7 item 2)."""
 
-    #: Consecutive samples a new state needs (§7 item 2: 3 minutes [R]).
-    dwell: int = Field(3, ge=1)
+    #: Consecutive samples a start (a new *on* state) needs (§7 item 2: "on ≥ 3 consecutive minutes" [R]);
+    #: ``dwell`` is its former name (``ECOSENTRY_POWER__THRESHOLDS__DWELL`` still works).
+    dwell_on: int = Field(3, ge=1, validation_alias=AliasChoices("dwell_on", "dwell"))
+    #: Consecutive samples a stop needs: 2 ignores a one-minute dip and lets the "treatment off" alarm come
+    #: within 2 minutes of the first off minute (§7 item 3 [R]; ``docs/power.md`` "Detection delay").
+    dwell_off: int = Field(2, ge=1)
     #: Learn the thresholds from the meter's own readings (Otsu on log power) when it has none.
     learn: bool = True
     #: The two populations must be this many pooled standard deviations apart on log power [ours].
@@ -29,6 +33,11 @@ class ThresholdSettings(BaseModel):
     fallback_share: float = Field(0.15, gt=0, lt=1)
     #: Added to power before the logarithm. [kW]
     floor_kw: float = Field(0.01, gt=0)
+
+    @property
+    def dwell(self) -> int:
+        """The start dwell under its former name."""
+        return self.dwell_on
 
 
 class MqttSettings(BaseModel):
@@ -86,7 +95,7 @@ class PowerSettings(BaseModel):
     hj212_port: int | None = Field(None, ge=0, le=65535)
     mqtt: MqttSettings = MqttSettings()
     utility: UtilitySettings = UtilitySettings()
-    #: Declared operating schedules of utility-metered enterprises (credit code → continuous | three_shift |
-    #: night; the rest are day plants), until the registry holds them (power.rules.utility).
+    #: Declared operating schedules (credit code → continuous | three_shift | night): a fallback for an
+    #: enterprise without a ``power_enterprises`` row (the registry's ``schedule``, which wins; power.rules.utility).
     schedules: dict[str, str] = {}
     engine: EngineSettings = EngineSettings()

@@ -31,19 +31,26 @@ def view_thresholds(in_force: dict | None, rated_kw: float | None, values: np.nd
     """The unit's thresholds and where they come from (``set``/``learned``/``registry`` as stored,
     ``learned-today``, ``rated``, or ``none`` with no thresholds at all)."""
     if in_force is not None:
-        return Thresholds(float(in_force["on_kw"]), float(in_force["off_kw"]), int(in_force["dwell"] or 1)), \
+        return Thresholds(float(in_force["on_kw"]), float(in_force["off_kw"]), int(in_force["dwell"] or 1),
+                          _dwell_off(in_force, settings)), \
             str(in_force["source"])
     v = np.asarray(values, dtype=float)
     if settings.learn and np.isfinite(v).sum() >= 10:
         got = learn_threshold(v, rated_kw=rated_kw, floor=settings.floor_kw, min_separation=settings.min_separation,
                               min_share=settings.min_share, min_ratio=settings.min_ratio,
-                              fallback_share=settings.fallback_share, dwell=settings.dwell)
+                              fallback_share=settings.fallback_share, dwell=settings.dwell_on,
+                              dwell_off=settings.dwell_off)
         if got.thresholds is not None:
             return got.thresholds, "rated" if got.method == "rated" else "learned-today"
     if rated_kw:
         on = settings.fallback_share * rated_kw
-        return Thresholds(on, on / 2, settings.dwell), "rated"
+        return Thresholds(on, on / 2, settings.dwell_on, settings.dwell_off), "rated"
     return None, "none"
+
+
+def _dwell_off(row: dict, settings: ThresholdSettings) -> int:
+    """A version's stop dwell (every version has one since ``power_0002``; the setting for a row without)."""
+    return int(row.get("dwell_off") or settings.dwell_off)
 
 
 def unit_codes(values: np.ndarray, th) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from power_world import TZ, start_power  # noqa: E402
 from work_world import audit_rows, csrf_of, log_in  # noqa: E402
 
-from ecosentry.subsystems.power.schema import power_equipment, power_linkage, power_meters  # noqa: E402
+from ecosentry.subsystems.power.queries.model import enterprise_model  # noqa: E402
+from ecosentry.subsystems.power.schema import (power_enterprises, power_equipment, power_linkage,  # noqa: E402
+                                               power_meters)
 
 
 @pytest.fixture
@@ -245,6 +248,36 @@ def test_who_may_edit_what(world):
                                                              "production_id": str(pw.eq["oven1"])})
     assert gone.status_code == 303
     assert audit_rows(pw.world.engine, "power_linkage", f"{pw.eq['dust1']}:{pw.eq['oven1']}")[-1]["action"] == "delete"
+
+
+def test_the_enterprise_settings_are_edited_checked_audited_and_judge_the_rules(world):
+    client, pw = world
+    base = f"/power/enterprises/{pw.ent_a}"
+    page = _get(client, pw, "admin", f"{base}/registry?lang=zh")
+    assert page.status_code == 200 and "企业设置" in page.text and 'name="unmetered_kw"' in page.text
+    ok = _post(client, pw, "admin", f"{base}/settings", {"unmetered_kw": "7.5", "schedule": "three_shift"})
+    assert ok.status_code == 303, ok.text[:400]
+    with pw.world.engine.connect() as c:
+        row = c.execute(select(power_enterprises)).mappings().one()
+        model = enterprise_model(c, pw.ent_a, datetime.now(timezone.utc))
+    assert (row["enterprise_id"], row["unmetered_kw"], row["schedule"], row["updated_by"]) == (
+        pw.ent_a, 7.5, "three_shift", "admin")
+    assert model.model.unmetered_kw == 7.5 and model.model.schedule == "three_shift"  # what PWR-ZERO-ALL-PHASES uses
+    (a,) = audit_rows(pw.world.engine, "power_enterprise", pw.ent_a)
+    assert a["actor"] == "admin" and a["before"] is None and a["after"]["schedule"] == "three_shift"
+    page = _get(client, pw, "admin", f"{base}/registry")
+    assert 'value="7.5"' in page.text and '<option value="three_shift" selected>' in page.text
+    for data, field in (({"unmetered_kw": "-1", "schedule": "day"}, "unmetered_kw"),
+                        ({"unmetered_kw": "nan", "schedule": "day"}, "unmetered_kw"),
+                        ({"unmetered_kw": "1e9", "schedule": "day"}, "unmetered_kw"),
+                        ({"unmetered_kw": "x" * 5000, "schedule": "day"}, "unmetered_kw"),
+                        ({"unmetered_kw": "1", "schedule": "weekends" * 600}, "schedule")):
+        bad = _post(client, pw, "admin", f"{base}/settings?lang=vi", data)
+        assert bad.status_code == 422 and f'data-field="{field}"' in bad.text, (data, bad.text[:300])
+    assert len(audit_rows(pw.world.engine, "power_enterprise", pw.ent_a)) == 1
+    for user in ("ent_a", "county_a", "om_b"):  # the registry's right, as devices and meters
+        assert _post(client, pw, user, f"{base}/settings", {"unmetered_kw": "1"}).status_code == 403
+    assert _post(client, pw, "admin", f"/power/enterprises/99999/settings", {"unmetered_kw": "1"}).status_code == 404
 
 
 def test_a_form_from_a_session_needs_its_csrf_token(world):

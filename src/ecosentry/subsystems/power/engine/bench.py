@@ -9,10 +9,10 @@ at a minute of the run (``PWR-TREAT-OFF``).
 
 The delay of an alarm is measured from the end of the first violating minute (the earliest its reading can
 arrive) to the moment the alarm row is written: the pass's clock (the arrival of the minute that completed the
-dwell + the pass period, ``every_seconds``: the worst phase, the pass just missed it) plus the pass's measured
-duration (the alarm is written at the latest when the pass ends). So
+stop dwell + the pass period, ``every_seconds``: the worst phase, the pass just missed it) plus the pass's
+measured duration (the alarm is written at the latest when the pass ends). So
 
-    delay = (dwell − 1) min + every_seconds + pass time,
+    delay = (dwell_off − 1) min + every_seconds + pass time,
 
 of which only the last term is the engine's cost; the first is the confirmation the rules ask for.
 """
@@ -50,6 +50,7 @@ class LiveBenchResult:
     enterprises: int
     meters: int
     dwell: int
+    dwell_off: int
     every_seconds: float
     window_minutes: int
     pass_seconds: list[float] = field(default_factory=list)
@@ -62,6 +63,7 @@ class LiveBenchResult:
         d = np.array(self.delays_s) if self.delays_s else np.array([np.nan])
         p = np.array(self.pass_seconds) if self.pass_seconds else np.array([np.nan])
         return {"db": self.db, "enterprises": self.enterprises, "meters": self.meters, "dwell": self.dwell,
+                "dwell_off": self.dwell_off,
                 "every_seconds": self.every_seconds, "window_minutes": self.window_minutes,
                 "passes": len(self.pass_seconds), "pass_s_median": round(float(np.median(p)), 3),
                 "pass_s_max": round(float(np.max(p)), 3),
@@ -73,7 +75,7 @@ class LiveBenchResult:
                 "delay_min_max": round(float(np.max(d)) / 60, 2)}
 
 
-def _fleet(eng, n: int, dwell: int) -> dict[int, int]:
+def _fleet(eng, n: int, dwell: int, dwell_off: int) -> dict[int, int]:
     """Insert the enterprises; returns enterprise id → index."""
     with eng.begin() as c:
         if c.execute(select(core.regions.c.code).where(core.regions.c.code == "141000")).first() is None:
@@ -99,7 +101,8 @@ def _fleet(eng, n: int, dwell: int) -> dict[int, int]:
                     .returning(power_equipment.c.id)).scalar_one()
                 if role != "total":
                     c.execute(insert(power_thresholds).values(
-                        meter_id=mid, version=1, on_kw=0.15 * kw, off_kw=0.075 * kw, dwell=dwell, source="registry",
+                        meter_id=mid, version=1, on_kw=0.15 * kw, off_kw=0.075 * kw, dwell=dwell, dwell_off=dwell_off,
+                        source="registry",
                         valid_from=T0 - timedelta(days=1), set_by="bench", set_at=T0 - timedelta(days=1)))
             c.execute(insert(power_linkage), [
                 {"treatment_id": eq_ids["T1"], "production_id": eq_ids["P1"]},
@@ -139,23 +142,24 @@ def _minute_rows(rng, meters: dict[tuple[int, str], int], off_from: dict[int, in
 
 
 def run_live_bench(url: str | None = None, *, enterprises: int = 200, history: int = 180, steps: int = 12,
-                   dwell: int = 3, every_seconds: float = 10.0, seed: int = 15) -> LiveBenchResult:
+                   dwell: int = 3, dwell_off: int = 2, every_seconds: float = 10.0, seed: int = 15
+                   ) -> LiveBenchResult:
     """Build the fleet in the (empty) database at ``url`` (default: a new SQLite file), then run the engine
     minute after minute and time the alarms (module docstring)."""
     url = url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='power-bench-')) / 'bench.sqlite'}"
     eng = prepare_database(url)
     rng = np.random.default_rng(seed)
-    ids = _fleet(eng, enterprises, dwell)
+    ids = _fleet(eng, enterprises, dwell, dwell_off)
     meters = _meter_ids(eng)
     # one enterprise in four: the dust removal stops at a minute of the run
-    off_from = {eid: history + 1 + (i // 4) % max(1, steps - dwell - 2) for eid, i in ids.items() if i % 4 == 0}
+    off_from = {eid: history + 1 + (i // 4) % max(1, steps - max(dwell, dwell_off) - 2) for eid, i in ids.items() if i % 4 == 0}
     settings = PowerSettings()
-    settings.thresholds.dwell = dwell
+    settings.thresholds.dwell_on, settings.thresholds.dwell_off = dwell, dwell_off
     settings.thresholds.learn = False  # thresholds come from the registry; the bench times the rules
-    settings.linkage.off_min_minutes = dwell
+    settings.linkage.off_min_minutes = dwell_off
     settings.engine.every_seconds = every_seconds
-    res = LiveBenchResult(url.split("://")[0].split("+")[0], enterprises, len(meters), dwell, every_seconds,
-                          settings.engine.window_minutes, violations=len(off_from))
+    res = LiveBenchResult(url.split("://")[0].split("+")[0], enterprises, len(meters), dwell, dwell_off,
+                          every_seconds, settings.engine.window_minutes, violations=len(off_from))
     for start in range(0, history, 30):
         rows = [r for m in range(start, min(start + 30, history)) for r in _minute_rows(rng, meters, off_from, m)]
         with eng.begin() as c:

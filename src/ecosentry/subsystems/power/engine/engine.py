@@ -222,9 +222,11 @@ class PowerEngine:
                 list(self.orders_for(conn, enterprise_id, start, end + _MIN)) if self.orders_for else []
             got = [replace(o, enterprise=se.model.id) for o in got]
             for o in got:
-                if o.measure == "limit":  # its baseline: the normal days before the order
+                if o.measure == "limit" and o.baseline_kwh is None:  # its baseline: the normal days before it
                     start = min(start, floor_minute(o.start.astimezone(timezone.utc))
                                 - timedelta(days=st.orders.baseline_days + 1))
+            if start < now - reach:  # a limit order's baseline days: the first reading since then, not since reach
+                spans = heard_spans(conn, list(meters), start)
             first = min((f for f, _last in spans.values()), default=None)
             if first is None and oldest is None:
                 # none of its meters was ever heard (within max_window_hours) and nothing is open: no data to judge
@@ -307,7 +309,8 @@ class PowerEngine:
                 power = load_power(conn, mid, now - timedelta(days=es.learn_days), now)
                 got = learn_threshold(power, rated_kw=se.rated_kw.get(code), floor=th.floor_kw,
                                       min_separation=th.min_separation, min_share=th.min_share,
-                                      min_ratio=th.min_ratio, fallback_share=th.fallback_share, dwell=th.dwell)
+                                      min_ratio=th.min_ratio, fallback_share=th.fallback_share, dwell=th.dwell_on,
+                                      dwell_off=th.dwell_off)
                 n += record_learned(conn, mid, got, now) is not None
             if got.method != "otsu":  # not bimodal (yet): a new meter's first hours; try again within the hour
                 self.learned_at[mid] = now - timedelta(hours=es.relearn_hours) + timedelta(hours=1)

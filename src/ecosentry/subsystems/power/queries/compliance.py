@@ -39,8 +39,9 @@ from ecosentry.store import schema as s
 from ecosentry.store.queries.pollution_alerts import alert as alert_row
 from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_ancestry
 from ecosentry.store.registry import region_subtree
-from ecosentry.subsystems.power.queries.measures import (DEFAULT_TZ, edited_baseline, enterprise_zone, enterprises_with_measures,
-                                                         equipment_rows, orders_for)
+from ecosentry.subsystems.power.queries.measures import (DEFAULT_TZ, baseline_units, edited_baseline,
+                                                         enterprise_zone, enterprises_with_measures, equipment_rows,
+                                                         orders_for)
 from ecosentry.subsystems.power.queries.readings import hourly_power, meter_thresholds, minute_power
 from ecosentry.subsystems.power.rules.findings import Finding
 from ecosentry.subsystems.power.rules.learned import learn_threshold
@@ -187,11 +188,11 @@ def _thresholds(meter: dict, th_row: dict | None, power: np.ndarray, settings: P
     """The meter's threshold version in force, else learned from the readings, else a share of rated power."""
     st = settings.thresholds
     if th_row is not None:
-        return Thresholds(th_row["on_kw"], th_row["off_kw"], th_row["dwell"])
+        return Thresholds(th_row["on_kw"], th_row["off_kw"], th_row["dwell"], th_row.get("dwell_off") or st.dwell_off)
     rated = meter.get("rated_kw")
     got = learn_threshold(power, rated_kw=rated, floor=st.floor_kw, min_separation=st.min_separation,
                           min_share=st.min_share, min_ratio=st.min_ratio, fallback_share=st.fallback_share,
-                          dwell=st.dwell)
+                          dwell=st.dwell_on, dwell_off=st.dwell_off)
     return got.thresholds
 
 
@@ -224,16 +225,15 @@ def _stop(conn: Connection, order: Order, named: list[dict], zone: ZoneInfo, set
     return OrderResult(order, verdict, found, units=units)
 
 
-def _limit(order: Order, grid, named: list[dict], production: list[int], zone: ZoneInfo, edited: dict | None,
-           settings: PowerSettings, min_minutes: int) -> OrderResult:
+def _limit(order: Order, grid, named: list[dict], zone: ZoneInfo, settings: PowerSettings, min_minutes: int
+           ) -> OrderResult:
     os_ = settings.orders
     meters = [e["meter_id"] for e in named if e["meter_id"] is not None]
     series = _local_hours(grid.start, grid.summed(meters, min_minutes), zone)
     midnight = order.start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    baseline, source = None, None
-    if edited is not None and set(meters) == set(production):
-        baseline, source = Baseline(np.asarray(edited["hours_kwh"], float), ("edited",)), "edited"
-    else:
+    # the edited baseline of this enterprise for this alert, when one applies (queries.measures.orders_for)
+    baseline, source = order.baseline(), "edited" if order.baseline_kwh is not None else None
+    if baseline is None:
         try:
             baseline, source = hourly_baseline(series, series.values, midnight, settings=os_), "computed"
         except ValueError:
@@ -257,8 +257,8 @@ def enterprise_compliance(conn: Connection, enterprise: dict, start: datetime, e
     by_code = {e["code"]: e for e in equipment}
     orders = [o for o in orders_for(conn, enterprise["id"], start, end) if alert_id is None or o.alert_id == alert_id]
     orders = [replace(o, start=o.start.astimezone(zone), end=o.end.astimezone(zone)) for o in orders]
-    production = [e for e in equipment if e["role"] == "production" and not e["safety_load"]] or \
-        [e for e in equipment if e["role"] == "total"]
+    units = baseline_units(equipment)  # whose energy a baseline is (queries.measures)
+    production = [e for e in equipment if e["code"] in units]
     production_meters = [e["meter_id"] for e in production if e["meter_id"] is not None]
     os_ = settings.orders
     min_minutes = math.ceil(os_.min_coverage * 60)
@@ -271,7 +271,7 @@ def enterprise_compliance(conn: Connection, enterprise: dict, start: datetime, e
     for o in orders:
         named = [by_code[c] for c in o.equipment if c in by_code]
         results.append(_stop(conn, o, named, zone, settings) if o.measure == "stop" else
-                       _limit(o, grid, named, production_meters, zone, edited, settings, min_minutes))
+                       _limit(o, grid, named, zone, settings, min_minutes))
     out = EnterpriseCompliance(enterprise, zone_name, results, _worst([r.verdict for r in results]),
                                names={e["code"]: e["name"] for e in equipment})
     stop_codes = {c for o in orders if o.measure == "stop" for c in o.equipment}
@@ -345,8 +345,8 @@ def computed_baseline(conn: Connection, enterprise_id: int, before: datetime, se
     settings = settings or PowerSettings()
     zone = ZoneInfo(enterprise_zone(conn, enterprise_id))
     equipment = equipment_rows(conn, enterprise_id)
-    production = [e for e in equipment if e["role"] == "production" and not e["safety_load"]] or \
-        [e for e in equipment if e["role"] == "total"]
+    units = baseline_units(equipment)  # whose energy a baseline is (queries.measures)
+    production = [e for e in equipment if e["code"] in units]
     meters = [e["meter_id"] for e in production if e["meter_id"] is not None]
     if not meters:
         return None

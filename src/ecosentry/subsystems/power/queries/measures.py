@@ -2,11 +2,19 @@
 (``power_measures``), its edited baselines (``power_baselines``) and :func:`orders_for`, the stop and limit
 orders it must carry out in a period (the live engine, the compliance read model and the pages use it).
 
+**The baseline of an enterprise for an alert** is decided here only (:func:`edited_baseline`,
+:func:`order_baseline`): the alert's own edited baseline, else the enterprise's standing one, else none (the
+rules compute it from the normal days before the order). An edited baseline is the hourly energy of the
+enterprise's production (its production units but the safety loads; a total meter when it has none), so it
+judges a limit order only when the order names all of them; :func:`orders_for` puts it on each such order
+(``Order.baseline_kwh``), so the live engine and the compliance read model judge with the same numbers.
+
 How levels, safety loads and overlapping alerts combine is the pure rule :mod:`..rules.measures`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -19,7 +27,8 @@ from ecosentry.subsystems.power.rules.orders import Order
 from ecosentry.subsystems.power.queries.registry import enterprise_zone
 
 __all__ = ["DEFAULT_TZ", "enterprise_row", "enterprise_zone", "equipment_rows", "measure_rows", "declared_measures",
-           "orders_for", "latest_alert", "baseline_rows", "edited_baseline", "enterprises_with_measures"]
+           "orders_for", "latest_alert", "baseline_rows", "edited_baseline", "enterprises_with_measures",
+           "baseline_units", "order_baseline"]
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -66,7 +75,32 @@ def orders_for(conn: Connection, enterprise_id: int, start: datetime, end: datet
     if not measures:
         return []
     alerts = alerts_overlapping(conn, start, end, region_ancestry(conn, ent["region_code"]))
-    return orders_in_spans(ent["credit_code"], measures, governing_spans(alerts, start, end))
+    orders = orders_in_spans(ent["credit_code"], measures, governing_spans(alerts, start, end))
+    if not any(o.measure == "limit" for o in orders):
+        return orders
+    units = baseline_units(equipment_rows(conn, enterprise_id))
+    rows = baseline_rows(conn, enterprise_id)
+    return [replace(o, baseline_kwh=order_baseline(rows, o, units)) for o in orders]
+
+
+def baseline_units(equipment: list[dict]) -> set[str]:
+    """Codes of the units whose energy an edited baseline is: the production units but the safety loads, else
+    the total meters."""
+    production = {e["code"] for e in equipment if e["role"] == "production" and not e["safety_load"]}
+    return production or {e["code"] for e in equipment if e["role"] == "total"}
+
+
+def order_baseline(rows: list[dict], order: Order, units: set[str]) -> tuple[float, ...] | None:
+    """The edited baseline (24 kWh) that judges a limit order: its alert's own, else the standing one, and only
+    when the order names every unit of :func:`baseline_units`; None: computed from the readings."""
+    if order.measure != "limit" or not units or set(order.equipment) != units:
+        return None
+    chosen = _applying({r["alert_id"]: r for r in rows}, order.alert_id)
+    return None if chosen is None else tuple(float(v) for v in chosen["hours_kwh"])
+
+
+def _applying(by_alert: dict, alert_id: int | None) -> dict | None:
+    return by_alert.get(alert_id) if alert_id in by_alert else by_alert.get(None)
 
 
 def latest_alert(conn: Connection, enterprise_id: int, start: datetime, end: datetime) -> dict | None:
@@ -87,8 +121,7 @@ def baseline_rows(conn: Connection, enterprise_id: int) -> list[dict]:
 
 def edited_baseline(conn: Connection, enterprise_id: int, alert_id: int | None = None) -> dict | None:
     """The edited baseline that applies: the alert's own, else the standing one, else None (computed)."""
-    rows = {r["alert_id"]: r for r in baseline_rows(conn, enterprise_id)}
-    return rows.get(alert_id) if alert_id in rows else rows.get(None)
+    return _applying({r["alert_id"]: r for r in baseline_rows(conn, enterprise_id)}, alert_id)
 
 
 def enterprises_with_measures(conn: Connection, region_codes: list[str]) -> list[dict]:

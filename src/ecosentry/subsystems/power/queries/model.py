@@ -13,7 +13,7 @@ from ecosentry.store import schema as core
 from ecosentry.subsystems.power.queries.thresholds import in_force
 from ecosentry.subsystems.power.registry import Enterprise, Equipment, Line, Linkage, Meter
 from ecosentry.subsystems.power.rules.state import Thresholds
-from ecosentry.subsystems.power.queries.registry import enterprise_zone
+from ecosentry.subsystems.power.queries.registry import enterprise_settings, enterprise_zone
 from ecosentry.subsystems.power.schema import (power_devices, power_equipment, power_linkage, power_lines,
                                                power_meters)
 
@@ -81,16 +81,17 @@ def _models(conn: Connection, ids: list[int], at: datetime, default_tz: str) -> 
     eq_ids = [r["id"] for rows in equipment.values() for r in rows]
     linkage = conn.execute(select(lk).where(lk.c.treatment_id.in_(eq_ids))).all() if eq_ids else []
     force = in_force(conn, [r["id"] for rows in meters.values() for r in rows], at)
+    settings = enterprise_settings(conn, list(ents))
     out = {}
     for eid, ent in ents.items():
         if equipment.get(eid):
             out[eid] = _assemble(eid, ent, meters.get(eid, []), equipment[eid], lines.get(eid, {}), linkage,
-                                 force, zones.get(eid) or default_tz)
+                                 force, zones.get(eid) or default_tz, settings[eid])
     return out
 
 
 def _assemble(enterprise_id: int, ent, meters: list, equipment: list, lines: dict, linkage, force: dict,
-              tz: str) -> StoredEnterprise:
+              tz: str, settings: dict) -> StoredEnterprise:
     code_of = {r["id"]: r["code"] for r in equipment}
     links: dict[int, list] = {}
     grace: dict[int, int | None] = {}
@@ -105,14 +106,15 @@ def _assemble(enterprise_id: int, ent, meters: list, equipment: list, lines: dic
     for r in meters:
         th = force.get(r["id"])
         model_meters.append(Meter(r["code"], r["ct_ratio"] or 1.0, r["phases"] or 3, r["rated_kw"],
-                                  Thresholds(th["on_kw"], th["off_kw"], th["dwell"]) if th else None))
+                                  Thresholds(th["on_kw"], th["off_kw"], th["dwell"], th.get("dwell_off"))
+                                  if th else None))
     model_eq = tuple(Equipment(r["code"], r["role"], r["meter_code"], r["name"], r["kind"],
                                lines[r["line_id"]].code if r["line_id"] in lines else None, r["rated_kw"],
                                r["normal_kw"]) for r in equipment)
     model_links = tuple(Linkage(code_of[t_id], tuple(sorted(p)), grace.get(t_id)) for t_id, p in links.items())
-    model = Enterprise(str(enterprise_id), ent.name, tz, ent.industry or "", 0.0,
+    model = Enterprise(str(enterprise_id), ent.name, tz, ent.industry or "", float(settings["unmetered_kw"] or 0.0),
                        tuple(Line(r.code, r.name) for r in lines.values()), tuple(model_meters), model_eq,
-                       model_links)
+                       model_links, schedule=settings["schedule"])
     mine = {r["id"] for r in meters}
     return StoredEnterprise(enterprise_id, model, {r["code"]: r["id"] for r in meters},
                             {k: v for k, v in force.items() if k in mine},

@@ -13,11 +13,27 @@ from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ecosentry.store import schema as s
-from ecosentry.subsystems.power.schema import (power_devices, power_equipment, power_linkage, power_lines,
-                                               power_meters, power_thresholds)
+from ecosentry.subsystems.power.schema import (power_devices, power_enterprises, power_equipment, power_linkage,
+                                               power_lines, power_meters, power_thresholds)
 
 __all__ = ["metered_enterprises", "enterprise_head", "enterprise_zone", "devices_of", "meters_of", "lines_of",
-           "equipment_of", "linkage_of", "thresholds_in_force", "threshold_versions", "row_of", "TABLES"]
+           "equipment_of", "linkage_of", "thresholds_in_force", "threshold_versions", "row_of", "TABLES",
+           "enterprise_settings", "DEFAULT_SETTINGS"]
+
+#: An enterprise's power settings when none are stored: no unmetered load, a day plant.
+DEFAULT_SETTINGS = {"unmetered_kw": 0.0, "schedule": "day", "updated_by": None, "updated_at": None}
+
+
+def enterprise_settings(conn: Connection, enterprise_ids: list[int]) -> dict[int, dict]:
+    """Per enterprise id its power settings (``power_enterprises``: ``unmetered_kw``, ``schedule``, who and when
+    changed them), :data:`DEFAULT_SETTINGS` for one without a row."""
+    ids = list(enterprise_ids)
+    out = {i: dict(DEFAULT_SETTINGS) for i in ids}
+    t = power_enterprises
+    for i in range(0, len(ids), 500):
+        for r in conn.execute(select(t).where(t.c.enterprise_id.in_(ids[i:i + 500]))).mappings():
+            out[r["enterprise_id"]] = {k: r[k] for k in DEFAULT_SETTINGS}
+    return out
 
 Clause = ColumnElement[bool]
 

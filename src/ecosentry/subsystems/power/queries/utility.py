@@ -3,8 +3,9 @@ total meter only (no production or treatment sub-meter), their hourly energy per
 ``power_readings`` (one grouped query), judged by :mod:`..rules.utility`.
 
 The days are complete local days up to yesterday: ``history_days`` before the ``judged_days`` judged ones. An
-enterprise's schedule (continuous, three-shift, night) is the setting ``power.schedules`` until the registry
-holds it.
+enterprise's schedule (continuous, three-shift, night) is its registry's (``power_enterprises.schedule``, fleet
+import or registry page); the setting ``power.schedules`` (credit code → schedule) remains a fallback for an
+enterprise whose registry has no row.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["utility_metered", "utility_meters", "suspect_list"]
 
 def utility_metered(conn: Connection, region_codes: list[str] | None = None) -> list[dict]:
     """Enterprises whose metered equipment is only ``total`` meters: id, credit code, name, industry, region,
-    the total meters' ids and the devices' zone."""
+    the total meters' ids, the devices' zone and the registry's declared ``schedule`` (None: no row)."""
     e, q, d = s.enterprises, ps.power_equipment, ps.power_devices
     rows = conn.execute(select(q.c.enterprise_id, q.c.role, q.c.meter_id).where(q.c.meter_id.is_not(None))).all()
     roles: dict[int, set[str]] = {}
@@ -44,7 +45,11 @@ def utility_metered(conn: Connection, region_codes: list[str] | None = None) -> 
     if region_codes is not None:
         query = query.where(e.c.region_code.in_(region_codes))
     zones = dict(conn.execute(select(d.c.enterprise_id, d.c.tz).where(d.c.enterprise_id.in_(ids))).all())
-    return [dict(r._mapping) | {"meters": sorted(totals[r.id]), "tz": zones.get(r.id) or DEFAULT_TZ}
+    stored = {r.enterprise_id: r.schedule for r in conn.execute(
+        select(ps.power_enterprises.c.enterprise_id, ps.power_enterprises.c.schedule)
+        .where(ps.power_enterprises.c.enterprise_id.in_(ids)))}
+    return [dict(r._mapping) | {"meters": sorted(totals[r.id]), "tz": zones.get(r.id) or DEFAULT_TZ,
+                                "schedule": stored.get(r.id)}
             for r in conn.execute(query.order_by(e.c.name))]
 
 
@@ -65,7 +70,7 @@ def utility_meters(conn: Connection, enterprises: list[dict], days: list[date], 
             i = (t.date() - days[0]).days
             if 0 <= i < len(days):
                 table[i, t.hour] = v
-        schedule = settings.schedules.get(ent["credit_code"], "day")
+        schedule = ent.get("schedule") or settings.schedules.get(ent["credit_code"], "day")
         out.append(UtilityMeter(ent["credit_code"], ent["name"], ent["industry"] or "", table,
                                 schedule if schedule in SCHEDULES else "day"))
     return out

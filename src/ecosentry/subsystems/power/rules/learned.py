@@ -67,7 +67,8 @@ def otsu_cut(x: np.ndarray, bins: int = 128) -> float:
 
 def learn_threshold(values: np.ndarray, *, rated_kw: float | None = None, floor: float = 0.01,
                     min_separation: float = 3.0, min_share: float = 0.02, min_ratio: float = 5.0,
-                    fallback_share: float = 0.15, dwell: int = 3) -> LearnedThreshold:
+                    fallback_share: float = 0.15, dwell: int = 3, dwell_off: int | None = 2
+                    ) -> LearnedThreshold:
     """Learn the on/off thresholds of a meter from its readings (kW or A).
 
     ``floor`` is added before the logarithm (a reading of 0 becomes log10(floor)). Without a clear bimodal split
@@ -80,7 +81,7 @@ def learn_threshold(values: np.ndarray, *, rated_kw: float | None = None, floor:
     def fallback(reason: str, **kw) -> LearnedThreshold:
         if rated_kw and rated_kw > 0:
             on = fallback_share * rated_kw
-            return LearnedThreshold(Thresholds(on, on / 2, dwell), "rated", reason, **kw)
+            return LearnedThreshold(Thresholds(on, on / 2, dwell, dwell_off), "rated", reason, **kw)
         return LearnedThreshold(None, "none", reason, **kw)
 
     if v.size < 30:
@@ -112,7 +113,7 @@ def learn_threshold(values: np.ndarray, *, rated_kw: float | None = None, floor:
     off = min(max(off, 0.0), on)
     if on <= 0:
         return fallback("the cut is at zero", **details)
-    return LearnedThreshold(Thresholds(on, off, dwell), "otsu",
+    return LearnedThreshold(Thresholds(on, off, dwell, dwell_off), "otsu",
                             f"off around {details['off_level']:.3g}, on around {on_level:.3g} "
                             f"(separation {separation:.1f}, on {share:.0%} of the time); on ≥ {on:.3g}, "
                             f"off ≤ {off:.3g}", **details)

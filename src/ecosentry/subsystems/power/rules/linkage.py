@@ -10,7 +10,8 @@ How a finding is timed
 Every minute of a state carries the minute it became known: the state's confirmation (the sample completing
 the dwell, :mod:`.state`) or the minute itself, whichever is later. A finding's ``detected_at`` is the first
 minute at which everything it says was known, i.e. the minute a live system would raise the alarm; with the
-default dwell of 3 one-minute samples that is 2 minutes after the first violating minute (§7 item 3: ≤ 2 min).
+default stop dwell of 2 one-minute samples (:class:`.state.Thresholds`) a treatment's stop, hence
+``PWR-TREAT-OFF``, is known 1 minute after the first violating minute (§7 item 3: ≤ 2 min).
 ``end`` is the first minute the condition no longer held (the alarm clears then), or the end of the data
 (``open``).
 
@@ -68,8 +69,8 @@ class LinkageSettings(BaseModel):
     #: set its own.
     grace_minutes: int = Field(5, ge=0)
     #: Minutes of production on with treatment off before PWR-TREAT-OFF is a finding (absorbs one-minute jitter
-    #: between two meters) [ours].
-    off_min_minutes: int = Field(3, ge=1)
+    #: between two meters; as the stop dwell, 2, so the alarm can come within 2 minutes, §7 item 3) [ours].
+    off_min_minutes: int = Field(2, ge=1)
     #: Treatment below this share of its normal load is at low load (§7 item 5: 30 % [R]).
     low_share: float = Field(0.30, gt=0, lt=1)
     #: Production at or above this share of its normal load is at full load [ours].

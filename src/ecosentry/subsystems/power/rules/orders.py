@@ -78,6 +78,9 @@ class Order:
     level: str | None = None
     #: ``pollution_alerts.id`` of the alert the order carries out (None: an order from a file).
     alert_id: int | None = None
+    #: A limit order's edited baseline (24 hourly kWh of the named units), when the enterprise has one for this
+    #: alert (``queries.measures.orders_for``); None: computed from the normal days before the order.
+    baseline_kwh: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.measure not in ("stop", "limit"):
@@ -86,6 +89,14 @@ class Order:
             raise ValueError(f"a limit order needs 0 ≤ allowed_pct < 100, not {self.allowed_pct!r}")
         if not self.end > self.start:
             raise ValueError("an order must end after it starts")
+        if self.baseline_kwh is not None and len(self.baseline_kwh) != 24:
+            raise ValueError(f"an edited baseline has 24 hourly values, not {len(self.baseline_kwh)}")
+
+    def baseline(self) -> "Baseline | None":
+        """The edited baseline carried with the order (None: compute it from the readings)."""
+        if self.baseline_kwh is None:
+            return None
+        return Baseline(np.asarray(self.baseline_kwh, dtype=float), ("edited",))
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,20 @@ Rules (reference notes ``shared/reference/subsystems.md`` §1.4 "State detection
 * A device is **running** when power (or current) is at or above an *on* threshold, **stopped** when at or
   below an *off* threshold; between the two it keeps its last state (hysteresis) [R]. Thresholds are set per
   meter, typically 10–20 % of the typical running level [R].
-* A change of state counts only after ``dwell`` consecutive samples in the new state (default 3 minutes, §7
-  item 2) [R]. Shorter excursions (chatter around a threshold) are absorbed by the state before them.
+* A change of state counts only after enough consecutive samples in the new state, shorter excursions
+  (chatter around a threshold) being absorbed by the state before them. The dwell is **asymmetric** [R/ours]:
+  a start needs ``dwell`` samples (§7 item 2: "on ≥ 3 consecutive minutes above threshold" [R]), a stop
+  ``dwell_off`` samples (default 2). §7 item 3 asks for the "production on, treatment off" alarm within ≤ 2 min
+  of the condition starting [R]: with a 3-sample stop dwell the third off minute alone ends 2 minutes after the
+  first one ends, before any engine work. Two samples still ignore a one-minute dip; a start keeps the
+  reference's 3 minutes, so a single-minute test run still does not count as a start.
 * A missing sample (``NaN``) is *no data* (state ``-1``); it is its own state, never absorbed.
 * Before the first sample above the on threshold the device is stopped (it is counted running only once it
   passed the on threshold) [ours].
 
 Output: :class:`StateInterval` items with start, end (exclusive), duration and ``confirmed_at``, the label of
-the sample that completed the dwell (the minute a live system knows the state: ``start + (dwell − 1)·step``).
+the sample that completed the dwell (the minute a live system knows the state: ``start + (dwell − 1)·step``,
+``dwell_off`` for a stop).
 A state still running at the end of the series has ``open=True``.
 
 The load level (§1.4 rule 3, §7 item 5) is the power as a share of the meter's normal running load (its
@@ -38,17 +44,33 @@ class Thresholds:
     """On/off thresholds of one meter, in the unit of the series (kW for power, A for current).
 
     ``off`` must not exceed ``on``; equal values mean no hysteresis. ``dwell`` is the number of consecutive
-    samples a new state needs (≥ 1)."""
+    samples a start (a new *on* state) needs, ``dwell_off`` those a stop needs (each ≥ 1; ``None``: as
+    ``dwell``)."""
 
     on: float
     off: float
     dwell: int = 3
+    dwell_off: int | None = 2
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.on) and np.isfinite(self.off)) or self.off > self.on or self.on <= 0:
             raise ValueError(f"thresholds need 0 < on and off ≤ on, not on={self.on!r} off={self.off!r}")
-        if self.dwell < 1:
-            raise ValueError(f"dwell must be at least 1 sample, not {self.dwell!r}")
+        if self.dwell < 1 or (self.dwell_off is not None and self.dwell_off < 1):
+            raise ValueError(f"dwell must be at least 1 sample, not {self.dwell!r}/{self.dwell_off!r}")
+
+    @property
+    def dwell_on(self) -> int:
+        """Samples a start needs (the reference's 3 minutes by default)."""
+        return self.dwell
+
+    @property
+    def stop_dwell(self) -> int:
+        """Samples a stop needs (``dwell_off``, else ``dwell``)."""
+        return self.dwell if self.dwell_off is None else self.dwell_off
+
+    def dwell_of(self, state: np.ndarray) -> np.ndarray:
+        """Per run state the samples it needs to count (on: ``dwell``, off: ``stop_dwell``)."""
+        return np.where(state == ON, self.dwell, self.stop_dwell)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +145,24 @@ def _hysteresis(values: np.ndarray, th: Thresholds) -> np.ndarray:
 
 def state_codes(values: np.ndarray, th: Thresholds) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample state after hysteresis and dwell, and per sample the index of the sample that confirmed the
-    state's run (``-1`` none). Runs of ON/OFF shorter than ``dwell`` take the confirmed state before them (the
-    first run is confirmed whatever its length: there is nothing before it)."""
+    state's run (``-1`` none). Runs of ON shorter than ``dwell`` and runs of OFF shorter than ``dwell_off`` take
+    the confirmed state before them (the first run is confirmed whatever its length: there is nothing before
+    it)."""
     raw = _hysteresis(values, th)
     starts, lengths = runs_of(raw)
     if starts.size == 0:
         return raw, np.zeros(0, dtype=np.int64)
     run_state = raw[starts]
     gap = run_state == NO_DATA
-    confirmed = (lengths >= th.dwell) & ~gap
+    need = th.dwell_of(run_state)
+    confirmed = (lengths >= need) & ~gap
     confirmed[0] |= not gap[0]  # the first run stands: there is nothing before it
     # an unconfirmed run takes the state of the last confirmed on/off run (a gap does not reset it; with no run
     # before, its own); a gap stays no data
     last = np.where(confirmed, np.arange(starts.size), -1)
     np.maximum.accumulate(last, out=last)
     kept = np.where(gap, NO_DATA, np.where(last >= 0, run_state[np.maximum(last, 0)], run_state))
-    conf_own = np.where(gap, starts, starts + np.minimum(lengths, th.dwell) - 1)
+    conf_own = np.where(gap, starts, starts + np.minimum(lengths, need) - 1)
     conf = np.where(gap | (last < 0), conf_own, conf_own[np.maximum(last, 0)])
     return np.repeat(kept.astype(np.int8), lengths), np.repeat(conf, lengths)
 

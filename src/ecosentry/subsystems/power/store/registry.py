@@ -11,6 +11,8 @@ by the same parser, with the enterprise keyed by the credit code of a core enter
         - {mn: mqtt-coking-01, transport: mqtt, password: "device secret", enterprise: 91141000MA0EXAMPLE}
       enterprises:
         - credit_code: 91141000MA0EXAMPLE          # an enterprise of the file's core part or of the database
+          unmetered_kw: 8                          # the load no sub-meter sees (lighting, offices) [kW]
+          schedule: continuous                     # day | continuous | three_shift | night
           lines: [{id: L1, name: Coke oven line 1}]
           meters:
             - {id: SB001, device: PWR4101000001, channel: SB1, meter_no: "2023-0001", ct_ratio: 200/5,
@@ -37,6 +39,10 @@ by the same parser, with the enterprise keyed by the credit code of a core enter
   meter in what it sends: ``SB1``, an MQTT meter id; ≤ 16 characters); ``thresholds`` becomes a
   ``power_thresholds`` row with source ``registry`` (version 1 for a new meter; a new version when the file's
   values change, never when a person or the learning set others since and the file did not change).
+* **unmetered_kw**, **schedule**: the enterprise's power settings (``power_enterprises``, audited as
+  ``power_enterprise``): the load the total meter sees and no sub-meter does (``PWR-ZERO-ALL-PHASES``) and the
+  declared operating schedule (the utility-meter analytics). Only the keys the file gives are written: a file
+  without them keeps what the registry page set.
 * **measures**: the enterprise's emission-reduction list (§1.5): from alert ``level`` (yellow, orange, red)
   on, ``stop`` a production unit or ``limit`` it to ``limit_pct`` % of its baseline; a safety load may not be
   named.
@@ -65,6 +71,7 @@ from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.subsystems.power import schema as ps
 from ecosentry.subsystems.power.credentials import mosquitto_hash, mosquitto_verify
+from ecosentry.subsystems.power.store.enterprise_settings import store_enterprise_settings
 from ecosentry.subsystems.power.registry import (FLEET_ENTERPRISE_KEYS, Checker, Device, Enterprise,
                                                  parse_device, parse_enterprise)
 
@@ -123,8 +130,13 @@ def import_power(conn: Connection, fleet: dict, actor: str | None) -> dict[str, 
     ent_ids = _enterprise_ids(conn, ctx, devices, enterprises)
     device_ids = _store_devices(conn, ctx, devices, enterprises, ent_ids)
     counts["power_devices"] = len(devices)
+    raw = {str(e.get("credit_code")): e for e in (fleet["power"].get("enterprises") or []) if isinstance(e, dict)}
     for ent in enterprises:
         _store_enterprise(conn, ctx, ent, ent_ids[ent.id], device_ids, actor, now, counts)
+        given = {k: v for k, v in (("unmetered_kw", ent.unmetered_kw), ("schedule", ent.schedule))
+                 if k in raw.get(ent.id, {})}
+        if given:
+            store_enterprise_settings(conn, ent_ids[ent.id], given, actor, now)
         counts["power_enterprises"] += 1
     return {k: v for k, v in counts.items() if v}
 
@@ -359,11 +371,12 @@ def _registry_threshold(conn: Connection, meter_id: int, th, actor: str | None, 
     """A new ``power_thresholds`` version (source ``registry``) when the file's thresholds differ from the last
     ones the registry set for the meter; audited. Returns 1 when one was written."""
     t_ = ps.power_thresholds
-    last = conn.execute(select(t_.c.on_kw, t_.c.off_kw, t_.c.dwell)
+    last = conn.execute(select(t_.c.on_kw, t_.c.off_kw, t_.c.dwell, t_.c.dwell_off)
                         .where(t_.c.meter_id == meter_id, t_.c.source == "registry")
                         .order_by(t_.c.version.desc()).limit(1)).first()
-    after = {"on_kw": th.on, "off_kw": th.off, "dwell": th.dwell}
-    if last is not None and (last.on_kw, last.off_kw, last.dwell) == (th.on, th.off, th.dwell):
+    after = {"on_kw": th.on, "off_kw": th.off, "dwell": th.dwell, "dwell_off": th.stop_dwell}
+    if last is not None and (last.on_kw, last.off_kw, last.dwell, last.dwell_off) == (th.on, th.off, th.dwell,
+                                                                             th.stop_dwell):
         return 0
     version = (conn.scalar(select(t_.c.version).where(t_.c.meter_id == meter_id)
                            .order_by(t_.c.version.desc()).limit(1)) or 0) + 1

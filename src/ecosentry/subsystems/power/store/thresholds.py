@@ -82,12 +82,13 @@ def _insert(conn: Connection, meter_id: int, values: dict, actor: str | None, ac
 
 
 def set_thresholds(engine: Engine, meter_id: int, *, on_kw, off_kw, dwell, actor: str, reason: str,
-                   valid_from: datetime | None = None, at: datetime | None = None) -> dict:
+                   dwell_off=2, valid_from: datetime | None = None, at: datetime | None = None) -> dict:
     """A person sets a meter's thresholds: a new version (source ``set``) and its audit row; returns the row.
 
     ``valid_from`` (default now) may be earlier than now: a correction of how past minutes are judged from then on
     (the engine re-judges only its window). Refused (:class:`ThresholdError`): an unknown meter, a missing
-    actor or reason, on ≤ 0, off > on, a dwell outside 1–60 samples, text over the column limits."""
+    actor or reason, on ≤ 0, off > on, a dwell (start ``dwell``, stop ``dwell_off``) outside 1–60 samples,
+    text over the column limits."""
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     valid_from = (valid_from or at).astimezone(timezone.utc)
     actor = (actor or "").strip()
@@ -109,10 +110,14 @@ def set_thresholds(engine: Engine, meter_id: int, *, on_kw, off_kw, dwell, actor
     if d is None or not 1 <= d <= 60:
         raise ThresholdError(N_("the dwell must be a whole number of samples from 1 to 60, not %(value)s"),
                              value=dwell)
+    d_off = _whole(dwell_off)
+    if d_off is None or not 1 <= d_off <= 60:
+        raise ThresholdError(N_("the dwell must be a whole number of samples from 1 to 60, not %(value)s"),
+                             value=dwell_off)
     with engine.begin() as conn:
         if conn.execute(select(power_meters.c.id).where(power_meters.c.id == meter_id)).first() is None:
             raise ThresholdError(N_("no meter with id %(id)s"), id=meter_id)
-        return _insert(conn, meter_id, {"on_kw": on, "off_kw": off, "dwell": d, "source": "set",
+        return _insert(conn, meter_id, {"on_kw": on, "off_kw": off, "dwell": d, "dwell_off": d_off, "source": "set",
                                         "valid_from": valid_from, "set_by": actor, "set_at": at, "reason": reason,
                                         "explanation": None}, actor, "set", at)
 
@@ -133,10 +138,12 @@ def record_learned(conn: Connection, meter_id: int, learned: LearnedThreshold, a
     if current is not None:
         if current["source"] in PERSON_SOURCES:
             return None
-        if _same(current["on_kw"], th.on) and _same(current["off_kw"], th.off) and current["dwell"] == th.dwell:
+        if _same(current["on_kw"], th.on) and _same(current["off_kw"], th.off) and current["dwell"] == th.dwell \
+                and current.get("dwell_off") == th.stop_dwell:
             return None
-    explanation = {k: v for k, v in learned.as_dict().items()} | {"dwell": th.dwell}
+    explanation = {k: v for k, v in learned.as_dict().items()} | {"dwell": th.dwell, "dwell_off": th.stop_dwell}
     return _insert(conn, meter_id, {"on_kw": float(th.on), "off_kw": float(th.off), "dwell": int(th.dwell),
+                                    "dwell_off": int(th.stop_dwell),
                                     "source": "learned", "valid_from": at, "set_by": actor, "set_at": at,
                                     "reason": learned.reason[:REASON_MAX], "explanation": audit.jsonable(explanation)},
                    actor, "learn", at)

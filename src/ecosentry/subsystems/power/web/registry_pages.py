@@ -22,10 +22,12 @@ from fastapi.responses import HTMLResponse
 
 from ecosentry.said import N_
 from ecosentry.store.registry_edit import RegistryEditError
-from ecosentry.subsystems.power.queries.registry import (devices_of, enterprise_head, equipment_of, linkage_of,
-                                                         lines_of, meters_of, row_of)
+from ecosentry.subsystems.power.queries.registry import (devices_of, enterprise_head, enterprise_settings,
+                                                         enterprise_zone,
+                                                         equipment_of, linkage_of, lines_of, meters_of, row_of)
 from ecosentry.subsystems.power.registry import ROLES, TREATMENT_KINDS
 from ecosentry.subsystems.power.store import registry_edit as edit
+from ecosentry.subsystems.power.store.enterprise_settings import save_enterprise_settings
 from ecosentry.subsystems.power.web.enterprise_view import words
 from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
 
@@ -73,7 +75,9 @@ def _registry(request: Request, enterprise_id: int) -> dict:
     with request.app.state.engine.connect() as conn:
         return {"devices": devices_of(conn, enterprise_id), "meters": meters_of(conn, enterprise_id),
                 "lines": lines_of(conn, enterprise_id), "equipment": equipment_of(conn, enterprise_id),
-                "linkage": linkage_of(conn, enterprise_id)}
+                "linkage": linkage_of(conn, enterprise_id),
+                "settings": enterprise_settings(conn, [enterprise_id])[enterprise_id],
+                "tz": enterprise_zone(conn, enterprise_id)}
 
 
 def _options(reg: dict, ref_field: str) -> list[tuple[str, str]]:
@@ -96,8 +100,12 @@ def _values(row: dict | None) -> dict[str, str]:
 def _registry_page(request: Request, principal, ent: dict, *, error: RegistryEditError | None = None,
                    values: dict | None = None, done: str | None = None):
     reg = _registry(request, ent["id"])
+    settings = reg["settings"]
+    typed = values if values is not None and "unmetered_kw" in values else None
     return work_render(request, "power_registry.html", {
         "ent": ent, "reg": reg, "titles": TITLES, "w": words(), "done": done, "v": values or {},
+        "settings": settings, "sv": typed or {"unmetered_kw": f"{settings['unmetered_kw']:g}",
+                                              "schedule": settings["schedule"]},
         "error": error_text(request, error) if error else None, "error_field": error.field if error else None,
         "may_edit": principal.may("registry.edit"), "may_link": principal.may("limits.edit")},
         status_code=422 if error else 200)
@@ -209,4 +217,25 @@ async def save_linkage(request: Request, enterprise_id: int):
         return _registry_page(request, principal, ent, error=exc, values=values)
     except ValueError:
         return not_found(request, "bad linkage pair")
+    return see_other(f"/power/enterprises/{enterprise_id}/registry", done="saved")
+
+
+@router.post("/power/enterprises/{enterprise_id}/settings", response_class=HTMLResponse)
+async def save_settings(request: Request, enterprise_id: int):
+    """The enterprise's unmetered load and declared schedule (``registry.edit``; audited)."""
+    principal, denied = gate(request, "registry.edit")
+    if denied:
+        return denied
+    ent = _enterprise(request, principal, enterprise_id)
+    if ent is None:
+        return not_found(request, f"no enterprise {enterprise_id} in scope")
+    form = await request.form()
+    bad = check_csrf(request, form)
+    if bad:
+        return bad
+    values = {k: v[:4000] for k, v in form.items() if isinstance(v, str) and k in ("unmetered_kw", "schedule")}
+    try:
+        save_enterprise_settings(request.app.state.engine, enterprise_id, values, principal.username or "")
+    except RegistryEditError as exc:
+        return _registry_page(request, principal, ent, error=exc, values=values)
     return see_other(f"/power/enterprises/{enterprise_id}/registry", done="saved")

@@ -84,14 +84,15 @@ async def set_meter_thresholds(request: Request, meter_id: int):
     m = _meter(request, principal, meter_id)
     if m is None:
         return not_found(request, "meter not visible")
-    values = {k: str(form.get(k) or "").strip()[:4000] for k in ("on_kw", "off_kw", "dwell", "reason", "valid_from")}
+    values = {k: str(form.get(k) or "").strip()[:4000] for k in ("on_kw", "off_kw", "dwell", "dwell_off", "reason",
+                                                               "valid_from")}
     tz = m.get("tz") or "Asia/Shanghai"
     try:
         if not values["on_kw"]:
             raise FormError("the on threshold is required", "on_kw")
         valid_from = local_time(values["valid_from"], tz, "valid_from")
         set_thresholds(request.app.state.engine, meter_id, on_kw=values["on_kw"], off_kw=values["off_kw"] or "0",
-                       dwell=values["dwell"] or "3", actor=principal.username or "", reason=values["reason"],
+                       dwell=values["dwell"] or "3", dwell_off=values["dwell_off"] or "2", actor=principal.username or "", reason=values["reason"],
                        valid_from=valid_from)
     except (FormError, ThresholdError) as exc:
         ctx = _meter_context(request, principal, m, values)
