@@ -88,7 +88,9 @@ def test_level_change_answers_the_new_alert(world):
     assert new["level"] == "red" and new["ends_at"] == first["ends_at"] and new["status"] == "in_force"
     old = client.get(f"{API}/{first['id']}", headers=w.bearer("city")).json()
     assert old["ends_at"] == new["starts_at"] and old["status"] == "ended"
-    later = (NOW + timedelta(minutes=5)).isoformat()   # a change within the same minute finds it not begun (409)
+    # a change within the same minute finds it not begun (409); counted from the new alert's start, not from NOW
+    # (taken when the module was imported, which may be long before this test runs)
+    later = (datetime.fromisoformat(new["starts_at"]) + timedelta(minutes=5)).isoformat()
     again = client.post(f"{API}/{new['id']}/level", json={"level": "red", "at": later}, headers=w.bearer("city"))
     assert again.status_code == 422 and "already at this level" in again.json()["detail"]
     assert client.post(f"{API}/{first['id']}/level", json={"level": "orange"},
