@@ -292,9 +292,9 @@ def read_data_columns(
     import polars as pl  # the detect path only (imported here: start-up of the other commands)
     from concurrent.futures import ThreadPoolExecutor
 
-    def parse():
+    def parse(buf: bytes):
         try:
-            return pl.read_csv(data, has_header=True, new_columns=names, infer_schema=False,
+            return pl.read_csv(buf, has_header=True, new_columns=names, infer_schema=False,
                                quote_char=None, raise_if_empty=True, truncate_ragged_lines=False)
         except (pl.exceptions.PolarsError, pl.exceptions.PanicException, ValueError, TypeError):
             return None  # e.g. bytes that are not UTF-8: the check below sends such a file to the row reader
@@ -302,7 +302,7 @@ def read_data_columns(
     # Polars parses in a thread (it releases the GIL) while this one checks the whole file (~0.2 s of CPU on
     # 91 MB, one core each): a file that fails a check goes to the row reader and the frame is dropped.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        parsing = pool.submit(parse)
+        parsing = pool.submit(parse, data)
         plain = _plain_layout(data, head_end, end, width)
         frame = parsing.result()
     if not plain or frame is None:
