@@ -31,9 +31,11 @@ SUBSYSTEM = Subsystem(
     locale=_N,
     pages=tuple(f"{_N}.web.{m}:router" for m in ("enterprise_view", "findings_pages", "registry_pages", "alerts",
                                                   "measures", "suspects", "thresholds")),
-    menu=(MenuEntry("/power", N_("Electricity"), group="main", order=45),
-          MenuEntry("/power/alerts", N_("Alert compliance"), order=44),
-          MenuEntry("/power/suspects", N_("Electricity suspects"), permission="alarms.act", order=46)),
+    # the programmes are Chinese cities' (Linfen, Jincheng, Heze …): the menu shows in a Chinese deployment; the
+    # pages stay reachable in any
+    menu=(MenuEntry("/power", N_("Electricity"), group="main", order=45, country="cn"),
+          MenuEntry("/power/alerts", N_("Alert compliance"), order=44, country="cn"),
+          MenuEntry("/power/suspects", N_("Electricity suspects"), permission="alarms.act", order=46, country="cn")),
     templates=f"{_N}.web",
     alarm_context=(f"{_N}.web.context:alarm_view_link", f"{_N}.web.context:alarm_finding"),
     sinks={"power-readings": f"{_N}.pipeline.sink:PowerReadingSink.from_settings"},
