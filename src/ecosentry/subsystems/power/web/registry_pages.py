@@ -193,18 +193,25 @@ async def save_row(request: Request, enterprise_id: int, slug: str, target: str)
     return see_other(f"/power/enterprises/{enterprise_id}/registry", done="saved")
 
 
-@router.post("/power/enterprises/{enterprise_id}/linkage", response_class=HTMLResponse)
-async def save_linkage(request: Request, enterprise_id: int):
-    principal, denied = gate(request, "limits.edit")
+async def _enterprise_form(request: Request, enterprise_id: int, permission: str):
+    """(principal, enterprise, form, None) for a POST on an enterprise in scope by a principal who may
+    ``permission`` with a good CSRF token; else the answer (login/403, 404, 403) as the last item."""
+    principal, denied = gate(request, permission)
     if denied:
-        return denied
+        return principal, None, None, denied
     ent = _enterprise(request, principal, enterprise_id)
     if ent is None:
-        return not_found(request, f"no enterprise {enterprise_id} in scope")
+        return principal, None, None, not_found(request, f"no enterprise {enterprise_id} in scope")
     form = await request.form()
     bad = check_csrf(request, form)
-    if bad:
-        return bad
+    return principal, ent, form, bad
+
+
+@router.post("/power/enterprises/{enterprise_id}/linkage", response_class=HTMLResponse)
+async def save_linkage(request: Request, enterprise_id: int):
+    principal, ent, form, denied = await _enterprise_form(request, enterprise_id, "limits.edit")
+    if denied:
+        return denied
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     engine = request.app.state.engine
     try:
@@ -223,16 +230,9 @@ async def save_linkage(request: Request, enterprise_id: int):
 @router.post("/power/enterprises/{enterprise_id}/settings", response_class=HTMLResponse)
 async def save_settings(request: Request, enterprise_id: int):
     """The enterprise's unmetered load and declared schedule (``registry.edit``; audited)."""
-    principal, denied = gate(request, "registry.edit")
+    principal, ent, form, denied = await _enterprise_form(request, enterprise_id, "registry.edit")
     if denied:
         return denied
-    ent = _enterprise(request, principal, enterprise_id)
-    if ent is None:
-        return not_found(request, f"no enterprise {enterprise_id} in scope")
-    form = await request.form()
-    bad = check_csrf(request, form)
-    if bad:
-        return bad
     values = {k: v[:4000] for k, v in form.items() if isinstance(v, str) and k in ("unmetered_kw", "schedule")}
     try:
         save_enterprise_settings(request.app.state.engine, enterprise_id, values, principal.username or "")
