@@ -22,13 +22,20 @@ from sqlalchemy.exc import IntegrityError
 from ecosentry.auth.passwords import PasswordError, check_strength, hash_password
 from ecosentry.auth.principal import ROLES
 from ecosentry.installed import each
+from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import upsert
 
 
-class RegistryError(ValueError):
-    """A fleet file that cannot be imported; the message names the row or key at fault."""
+class RegistryError(Said):
+    """A fleet file that cannot be imported; the message names the row or key at fault (a catalogue msgid,
+    :class:`ecosentry.said.Said`: ``str`` is English, :meth:`~ecosentry.said.Said.say` the reader's language)."""
+
+
+def _at(msgid: str, **params: Any) -> Said:
+    """Where in the fleet a problem is ("outlet X of Y"), said in the reader's language inside an error."""
+    return Said(msgid, **params)
 
 
 # ---------------------------------------------------------------------------------------- import
@@ -39,23 +46,26 @@ def load_fleet_file(path: Path) -> dict:
     try:
         return _load_fleet_file(path)
     except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+        raise RegistryError("%(path)s: not valid YAML: %(error)s", path=str(path),
+                            error=str(exc).replace("\n", " ")) from None
     except UnicodeDecodeError as exc:
-        raise RegistryError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise RegistryError("%(path)s: not UTF-8 text (%(reason)s at byte %(byte)s)", path=str(path),
+                            reason=exc.reason, byte=exc.start) from None
     except csv.Error as exc:
-        raise RegistryError(f"{path}: not valid CSV: {exc}") from None
+        raise RegistryError("%(path)s: not valid CSV: %(error)s", path=str(path), error=str(exc)) from None
 
 
 def _load_fleet_file(path: Path) -> dict:
     if path.suffix.lower() in (".yaml", ".yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
         if not isinstance(data, dict):
-            raise RegistryError(f"{path}: the top level must be a mapping with regions/enterprises/users")
+            raise RegistryError("%(path)s: the top level must be a mapping with regions/enterprises/users",
+                                path=str(path))
         return data
     if path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as f:
             return fleet_from_csv_rows(list(csv.DictReader(f)))
-    raise RegistryError(f"{path}: unknown fleet format (use .yaml, .yml or .csv)")
+    raise RegistryError("%(path)s: unknown fleet format (use .yaml, .yml or .csv)", path=str(path))
 
 
 CSV_COLUMNS = (
@@ -76,7 +86,7 @@ def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         missing = sorted(c for c in required if not row.get(c))
         if missing:
-            raise RegistryError(f"CSV line {i}: missing {', '.join(missing)}")
+            raise RegistryError("CSV line %(line)s: missing %(columns)s", line=i, columns=", ".join(missing))
         min_interval = _csv_int(row.get("min_interval"), i, "min_interval")  # checked on every row
         limit_from = _csv_date(row.get("limit_from"), i)
         # a CSV row knows a region's code and maybe its name, not its place in the tree: give only that,
@@ -124,7 +134,8 @@ def _csv_int(v: str | None, line: int, column: str) -> int | None:
     try:
         return int(v)
     except ValueError:
-        raise RegistryError(f"CSV line {line}: {column} {v!r} is not a whole number") from None
+        raise RegistryError("CSV line %(line)s: %(column)s %(value)r is not a whole number", line=line, column=column,
+                            value=v) from None
 
 
 def _csv_date(v: str | None, line: int) -> str | None:
@@ -133,7 +144,8 @@ def _csv_date(v: str | None, line: int) -> str | None:
     try:
         return date.fromisoformat(v).isoformat()
     except ValueError:
-        raise RegistryError(f"CSV line {line}: limit_from {v!r} is not a date (YYYY-MM-DD)") from None
+        raise RegistryError("CSV line %(line)s: limit_from %(value)r is not a date (YYYY-MM-DD)", line=line,
+                            value=v) from None
 
 
 def _num(v: str | None, line: int) -> float | None:
@@ -142,7 +154,7 @@ def _num(v: str | None, line: int) -> float | None:
     try:
         return float(v)
     except ValueError:
-        raise RegistryError(f"CSV line {line}: {v!r} is not a number") from None
+        raise RegistryError("CSV line %(line)s: %(value)r is not a number", line=line, value=v) from None
 
 
 @dataclass(repr=False)
@@ -173,13 +185,13 @@ def import_fleet(engine: Engine, fleet: dict[str, Any], *, default_tz: str = "As
     try:
         return _import_fleet(engine, fleet, default_tz, actor)
     except IntegrityError as exc:
-        raise RegistryError(f"the fleet breaks a registry constraint (a unique key repeated, or a reference "
-                            f"to something not in the file or database): {exc.orig}") from None
+        raise RegistryError("the fleet breaks a registry constraint (a unique key repeated, or a reference "
+                            "to something not in the file or database): %(error)s", error=str(exc.orig)) from None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, RegistryError):
             raise
-        raise RegistryError(f"fleet structure not understood ({type(exc).__name__}: {exc}); "
-                            "see docs/registry.md") from None
+        raise RegistryError("fleet structure not understood (%(error)s); see docs/registry.md",
+                            error=f"{type(exc).__name__}: {exc}") from None
 
 
 def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor: str | None) -> ImportSummary:
@@ -187,7 +199,7 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
     with engine.begin() as conn:
         known_factors = set(conn.scalars(select(s.factors.c.code)))
         for r in _sorted_regions(fleet.get("regions") or []):
-            _require(r, ("code",), "region")
+            _require(r, ("code",), _at("region"))
             # on conflict update only what the file gives (a CSV row gives no level or parent)
             given = [c for c, k in (("name", "name"), ("level", "level"), ("parent_code", "parent"),
                                     ("country", "country")) if k in r and (k != "name" or r[k])]
@@ -198,27 +210,28 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
                    ["code"], given)
             summary.regions += 1
         for pk in fleet.get("parks") or []:
-            _require(pk, ("code", "name", "region"), "park")
+            _require(pk, ("code", "name", "region"), _at("park"))
             upsert(conn, s.parks, [{"code": str(pk["code"]), "name": pk["name"], "region_code": str(pk["region"])}],
                    ["code"], ["name", "region_code"])
             summary.parks += 1
         for e in fleet.get("enterprises") or []:
-            _require(e, ("credit_code", "name", "region"), "enterprise")
+            _require(e, ("credit_code", "name", "region"), _at("enterprise"))
             if conn.execute(select(s.regions.c.code).where(s.regions.c.code == str(e["region"]))).first() is None:
-                raise RegistryError(f"enterprise {e['name']}: region {e['region']!r} is neither in the file's "
-                                    "regions nor in the database")
+                raise RegistryError("enterprise %(enterprise)s: region %(region)r is neither in the file's "
+                                    "regions nor in the database", enterprise=e["name"], region=e["region"])
             ent_id = _upsert_get_id(conn, s.enterprises, {"credit_code": e["credit_code"]}, {
                 "name": e["name"], "industry": e.get("industry"), "region_code": str(e["region"]),
-                "address": e.get("address"), "lon": _float(e, "lon", f"enterprise {e['name']}"),
-                "lat": _float(e, "lat", f"enterprise {e['name']}"),
+                "address": e.get("address"), "lon": _float(e, "lon", _at("enterprise %(name)s", name=e["name"])),
+                "lat": _float(e, "lat", _at("enterprise %(name)s", name=e["name"])),
                 "park_code": str(e["park"]) if e.get("park") else None,
                 "published": bool(e.get("published", False))})
             summary.enterprises += 1
             for o in e.get("outlets") or []:
-                _require(o, ("code", "name", "medium"), f"outlet of {e['name']}")
+                _require(o, ("code", "name", "medium"), _at("outlet of %(enterprise)s", enterprise=e["name"]))
                 if o["medium"] not in ("gas", "water", "ambient"):
-                    raise RegistryError(f"outlet {o['code']} of {e['name']}: medium must be gas, water or ambient")
-                where = f"outlet {o['code']} of {e['name']}"
+                    raise RegistryError("outlet %(outlet)s of %(enterprise)s: medium must be gas, water or ambient",
+                                        outlet=o["code"], enterprise=e["name"])
+                where = _at("outlet %(outlet)s of %(enterprise)s", outlet=o["code"], enterprise=e["name"])
                 out_id = _upsert_get_id(conn, s.outlets, {"enterprise_id": ent_id, "code": o["code"]}, {
                     "name": o["name"], "medium": o["medium"],
                     "lon": _float(o, "lon", where) if "lon" in o else _float(e, "lon", where),
@@ -227,22 +240,22 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
                     "height": _float(o, "height", where)})
                 summary.outlets += 1
                 for p in o.get("points") or []:
-                    _require(p, ("mn", "password", "st"), f"point of outlet {o['code']}")
+                    _require(p, ("mn", "password", "st"), _at("point of outlet %(outlet)s", outlet=o["code"]))
                     lenient_before = conn.execute(select(s.points.c.id, s.points.c.lenient_length)
                                                   .where(s.points.c.mn == str(p["mn"]))).first()
-                    extra = {"lenient_length": _bool(p, "lenient_length", f"point {p['mn']}")} \
+                    extra = {"lenient_length": _bool(p, "lenient_length", _at("point %(mn)s", mn=p["mn"]))} \
                         if "lenient_length" in p else {}
                     point_tz = p.get("tz") or default_tz
                     # 联网 / 撤销 times: only when the file gives them, so a re-import without them keeps them
-                    extra |= {k: _instant(p[k], point_tz, f"point {p['mn']}, {k}")
+                    extra |= {k: _instant(p[k], point_tz, _at("point %(mn)s, %(field)s", mn=p["mn"], field=k))
                               for k in ("connected_at", "decommissioned_at") if k in p}
                     pid = _upsert_get_id(conn, s.points, {"mn": str(p["mn"])}, {**extra,
                         "outlet_id": out_id, "password": str(p["password"]), "st": str(p["st"]),
                         "name": p.get("name") or o["name"], "tz": point_tz,
                         "region_code": str(p.get("region") or e["region"]),
-                        "min_interval": _int(p, "min_interval", f"point {p['mn']}")
+                        "min_interval": _int(p, "min_interval", _at("point %(mn)s", mn=p["mn"]))
                         or (1 if o["medium"] == "gas" else 10),
-                        "rtd_interval": _int(p, "rtd_interval", f"point {p['mn']}") or 30,
+                        "rtd_interval": _int(p, "rtd_interval", _at("point %(mn)s", mn=p["mn"])) or 30,
                         "active": bool(p.get("active", True))})
                     summary.points += 1
                     old = bool(lenient_before.lenient_length) if lenient_before is not None else False
@@ -253,18 +266,18 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
                     codes_seen: set[str] = set()
                     for f in p.get("factors") or []:
                         if isinstance(f, dict):
-                            _require(f, ("code",), f"factor of point {p['mn']}")
+                            _require(f, ("code",), _at("factor of point %(mn)s", mn=p["mn"]))
                         code = str(f["code"]) if isinstance(f, dict) else str(f)
                         if code not in known_factors:
-                            raise RegistryError(f"point {p['mn']}: unknown factor code {code!r}")
+                            raise RegistryError("point %(mn)s: unknown factor code %(code)r", mn=p["mn"], code=code)
                         if code in codes_seen:  # the second entry would silently replace the first's limits
-                            raise RegistryError(f"point {p['mn']}: factor {code} is listed twice")
+                            raise RegistryError("point %(mn)s: factor %(code)s is listed twice", mn=p["mn"], code=code)
                         codes_seen.add(code)
                         f = f if isinstance(f, dict) else {"code": code}
-                        where = f"point {p['mn']}, factor {code}"
+                        where = _at("point %(mn)s, factor %(code)s", mn=p["mn"], code=code)
                         rng = f.get("range") or [None, None]
                         if not isinstance(rng, (list, tuple)) or len(rng) != 2:
-                            raise RegistryError(f"{where}: range must be [low, high], not {rng!r}")
+                            raise RegistryError("%(where)s: range must be [low, high], not %(value)r", where=where, value=rng)
                         rng = [_float({"range": v}, "range", where) for v in rng]
                         upsert(conn, s.point_factors, [{"point_id": pid, "factor_code": code,
                                                         "range_low": rng[0], "range_high": rng[1],
@@ -274,13 +287,15 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
                         conn.execute(delete(s.limits).where(s.limits.c.point_id == pid,
                                                             s.limits.c.factor_code == code))
                         for lim in f.get("limits") or []:
-                            lim = _resolve_seed_limit(lim, code, f"{where}, limit")
+                            lim = _resolve_seed_limit(lim, code, _at("%(where)s, limit", where=where))
                             conn.execute(s.limits.insert().values(
                                 point_id=pid, factor_code=code, kind=lim.get("kind", "hour"),
-                                upper=_float(lim, "upper", f"{where}, limit"),
-                                lower=_float(lim, "lower", f"{where}, limit"),
-                                valid_from=_date(lim.get("valid_from") or "2000-01-01", f"{where}, limit valid_from"),
-                                valid_to=_date(lim["valid_to"], f"{where}, limit valid_to") if lim.get("valid_to")
+                                upper=_float(lim, "upper", _at("%(where)s, limit", where=where)),
+                                lower=_float(lim, "lower", _at("%(where)s, limit", where=where)),
+                                valid_from=_date(lim.get("valid_from") or "2000-01-01",
+                                                 _at("%(where)s, limit valid_from", where=where)),
+                                valid_to=_date(lim["valid_to"], _at("%(where)s, limit valid_to", where=where))
+                                if lim.get("valid_to")
                                 else None,
                                 standard=lim.get("standard"), season=_season(lim, where)))
                             summary.limits += 1
@@ -291,7 +306,8 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
             try:
                 summary.subsystems.update(store_part(conn, fleet, actor) or {})
             except ValueError as exc:  # the subsystem's own words, not "structure not understood"
-                raise RegistryError(f"{sub.name}: {exc}") from None
+                said = exc if isinstance(exc, Said) else str(exc)
+                raise RegistryError("%(subsystem)s: %(error)s", subsystem=Said(sub.title), error=said) from None
     return summary
 
 
@@ -302,19 +318,22 @@ def _import_user(conn: Connection, u: dict) -> int:
     re-import does not undo a password changed since. ``enterprise`` is a credit code, ``park`` a park code,
     ``points`` a list of MNs (the points an O&M account maintains, replaced on every import).
     """
-    _require(u, ("username", "role"), "user")
+    _require(u, ("username", "role"), _at("user"))
     name = str(u["username"])
     if u["role"] not in ROLES:
-        raise RegistryError(f"user {name}: role must be one of {', '.join(ROLES)}, not {u['role']!r}")
+        raise RegistryError("user %(user)s: role must be one of %(roles)s, not %(role)r", user=name,
+                            roles=", ".join(ROLES), role=u["role"])
     values: dict[str, Any] = {"display_name": u.get("display_name"), "role": u["role"],
                               "region_code": str(u["region"]) if u.get("region") else None,
                               "organisation": u.get("organisation"), "locale": u.get("locale")}
     if values["locale"] not in (None, "zh", "vi", "en"):
-        raise RegistryError(f"user {name}: locale must be zh, vi or en, not {values['locale']!r}")
+        raise RegistryError("user %(user)s: locale must be zh, vi or en, not %(locale)r", user=name,
+                            locale=values["locale"])
     if u.get("enterprise"):
         ent = conn.execute(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == str(u["enterprise"]))).scalar()
         if ent is None:
-            raise RegistryError(f"user {name}: no enterprise with credit code {u['enterprise']!r}")
+            raise RegistryError("user %(user)s: no enterprise with credit code %(code)r", user=name,
+                                code=u["enterprise"])
         values["enterprise_id"] = ent
     else:
         values["enterprise_id"] = None
@@ -326,7 +345,7 @@ def _import_user(conn: Connection, u: dict) -> int:
         try:
             check_strength(str(u["password"]))
         except PasswordError as exc:
-            raise RegistryError(f"user {name}: {exc}") from None
+            raise RegistryError("user %(user)s: %(error)s", user=name, error=exc) from None
         has = conn.execute(select(s.users.c.password_hash).where(s.users.c.id == user_id)).scalar()
         if not has:
             conn.execute(s.users.update().where(s.users.c.id == user_id)
@@ -337,7 +356,7 @@ def _import_user(conn: Connection, u: dict) -> int:
             else {}
         missing = [m for m in mns if m not in ids]
         if missing:
-            raise RegistryError(f"user {name}: no point with MN {', '.join(missing)}")
+            raise RegistryError("user %(user)s: no point with MN %(mns)s", user=name, mns=", ".join(missing))
         conn.execute(delete(s.point_maintainers).where(s.point_maintainers.c.user_id == user_id))
         for pid in sorted(set(ids.values())):
             conn.execute(s.point_maintainers.insert().values(user_id=user_id, point_id=pid))
@@ -364,22 +383,23 @@ def _sorted_regions(regions: list[dict]) -> list[dict]:
     return done
 
 
-def _require(d: dict, keys: tuple[str, ...], what: str) -> None:
+def _require(d: dict, keys: tuple[str, ...], what: Said) -> None:
     missing = [k for k in keys if d.get(k) in (None, "")]
     if missing:
-        raise RegistryError(f"{what}: missing {', '.join(missing)} in {d!r:.200}")
+        raise RegistryError("%(what)s: missing %(keys)s in %(record)s", what=what, keys=", ".join(missing),
+                            record=f"{d!r:.200}")
 
 
-def _date(v: Any, what: str = "date") -> date:
+def _date(v: Any, what: Said) -> date:
     if isinstance(v, date):
         return v
     try:
         return date.fromisoformat(str(v))
     except ValueError:
-        raise RegistryError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
+        raise RegistryError("%(what)s: %(value)r is not a date (YYYY-MM-DD)", what=what, value=v) from None
 
 
-def _instant(v: Any, tz: str, what: str) -> datetime | None:
+def _instant(v: Any, tz: str, what: Said) -> datetime | None:
     """A registry time (联网 / 撤销): a date is the local midnight of the point, a time without offset is the
     point's local time; empty → None. Returned in UTC."""
     if v in (None, ""):
@@ -392,23 +412,25 @@ def _instant(v: Any, tz: str, what: str) -> datetime | None:
         try:
             t = datetime.fromisoformat(str(v).strip())
         except ValueError:
-            raise RegistryError(f"{what}: {v!r} is not a date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+            raise RegistryError("%(what)s: %(value)r is not a date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)",
+                                what=what, value=v) from None
     if t.tzinfo is None:
         try:
             t = t.replace(tzinfo=ZoneInfo(tz))
         except (ZoneInfoNotFoundError, ValueError):
-            raise RegistryError(f"{what}: unknown time zone {tz!r}") from None
+            raise RegistryError("%(what)s: unknown time zone %(tz)r", what=what, tz=tz) from None
     return t.astimezone(timezone.utc)
 
 
-def _season(lim: dict, what: str) -> str | None:
+def _season(lim: dict, what: Said) -> str | None:
     season = lim.get("season") or None
     if season not in (None, "summer", "winter"):
-        raise RegistryError(f"{what}, limit: season must be summer or winter, not {season!r}")
+        raise RegistryError("%(what)s, limit: season must be summer or winter, not %(season)r", what=what,
+                            season=season)
     return season
 
 
-def _float(d: dict, key: str, what: str) -> float | None:
+def _float(d: dict, key: str, what: Said) -> float | None:
     """``d[key]`` as a number (None when absent or empty). The database would otherwise store text in a
     number column (SQLite) or fail with a driver error (PostgreSQL)."""
     v = d.get(key)
@@ -419,19 +441,19 @@ def _float(d: dict, key: str, what: str) -> float | None:
             raise ValueError
         return float(v)
     except (TypeError, ValueError):
-        raise RegistryError(f"{what}: {key} {v!r} is not a number") from None
+        raise RegistryError("%(what)s: %(key)s %(value)r is not a number", what=what, key=key, value=v) from None
 
 
-def _bool(d: dict, key: str, what: str) -> bool:
+def _bool(d: dict, key: str, what: Said) -> bool:
     v = d.get(key)
     if isinstance(v, bool):
         return v
     if isinstance(v, (int, str)) and str(v).strip().lower() in ("0", "1", "true", "false", "yes", "no", ""):
         return str(v).strip().lower() in ("1", "true", "yes")
-    raise RegistryError(f"{what}: {key} must be true or false, not {v!r}")
+    raise RegistryError("%(what)s: %(key)s must be true or false, not %(value)r", what=what, key=key, value=v)
 
 
-def _int(d: dict, key: str, what: str) -> int | None:
+def _int(d: dict, key: str, what: Said) -> int | None:
     v = d.get(key)
     if v is None or v == "":
         return None
@@ -440,7 +462,8 @@ def _int(d: dict, key: str, what: str) -> int | None:
             raise ValueError
         return int(float(v))
     except (TypeError, ValueError, OverflowError):
-        raise RegistryError(f"{what}: {key} {v!r} is not a whole number") from None
+        raise RegistryError("%(what)s: %(key)s %(value)r is not a whole number", what=what, key=key,
+                            value=v) from None
 
 
 def _upsert_get_id(conn: Connection, table: s.Table, key: dict, values: dict) -> int:
@@ -452,7 +475,7 @@ def _upsert_get_id(conn: Connection, table: s.Table, key: dict, values: dict) ->
     return existing
 
 
-def _resolve_seed_limit(lim: dict, factor: str, where: str) -> dict:
+def _resolve_seed_limit(lim: dict, factor: str, where: Said) -> dict:
     """A limit given as ``{seed: {standard, table, source, condition}}`` → the seeded row's bounds.
 
     The seed table (the installed subsystems' ``limit_seed``: the monitoring subsystem's
@@ -466,8 +489,8 @@ def _resolve_seed_limit(lim: dict, factor: str, where: str) -> dict:
         return lim
     key = lim["seed"]
     if not isinstance(key, dict) or not key.get("standard") or not key.get("source"):
-        raise RegistryError(f"{where}: seed must name at least standard and source, e.g. "
-                            "{standard: GB 13223-2011, table: '1', source: coal boiler}")
+        raise RegistryError("%(where)s: seed must name at least standard and source, e.g. "
+                            "{standard: GB 13223-2011, table: '1', source: coal boiler}", where=where)
     seeded = [r for _, load in each("limit_seed") for r in load()]
     rows = [r for r in seeded if r.factor == factor and r.standard == str(key["standard"])
             and r.source == str(key["source"]) and (lim.get("kind") is None or r.kind == lim["kind"])]
@@ -480,8 +503,9 @@ def _resolve_seed_limit(lim: dict, factor: str, where: str) -> dict:
     if len(rows) != 1:
         candidates = "; ".join(f"table {r.table} {r.source} [{r.condition or 'always'}] {r.kind} {r.upper}"
                                for r in rows) or "none"
-        raise RegistryError(f"{where}: seed {key} matches {len(rows)} rows for factor {factor} "
-                            f"(candidates: {candidates}); name table and condition")
+        raise RegistryError("%(where)s: seed %(seed)s matches %(count)s rows for factor %(factor)s "
+                            "(candidates: %(candidates)s); name table and condition", where=where, seed=key,
+                            count=len(rows), factor=factor, candidates=candidates)
     row = rows[0]
     label = f"{row.standard} 表{row.table} {row.source}" if row.table else f"{row.standard} {row.source}"
     if row.condition:

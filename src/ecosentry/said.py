@@ -37,4 +37,14 @@ class Said(ValueError):
         text = gettext(self.msgid)
         if not self.params:
             return text
-        return text % {k: when(v) if isinstance(v, datetime) else v for k, v in self.params.items()}
+        return text % {k: self._said(v, gettext, when) for k, v in self.params.items()}
+
+    @staticmethod
+    def _said(value: Any, gettext: Callable[[str], str], when: Callable[[datetime], str]) -> Any:
+        """A parameter as the reader reads it: a time by ``when``, a nested :class:`Said` (where in a file, the
+        cause of a wrapped error) in the same language."""
+        if isinstance(value, datetime):
+            return when(value)
+        if isinstance(value, Said):
+            return value.say(gettext, when)
+        return value

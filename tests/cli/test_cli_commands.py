@@ -146,7 +146,8 @@ def test_registry_import_csv(db, tmp_path):
     # found only while writing: the rows before it are already in the transaction, which is rolled back
     (lambda rows: rows[-1].update(factor="a99999"), "unknown factor code 'a99999'"),
 ], ids=["non-number", "missing-value", "unknown-factor"])
-def test_registry_import_bad_csv_exits_2_and_changes_nothing(db, tmp_path, edit, message):
+def test_registry_import_bad_csv_exits_2_and_changes_nothing(db, tmp_path, monkeypatch, edit, message):
+    monkeypatch.setenv("LANGUAGE", "en")
     assert invoke("registry", "import", str(write_fleet_yaml(demo_fleet(7), tmp_path / "good.yaml"))).exit_code == 0
     before = snapshot(db)
     rows = csv_rows(demo_fleet(3, seed=42))
@@ -154,9 +155,39 @@ def test_registry_import_bad_csv_exits_2_and_changes_nothing(db, tmp_path, edit,
     result = invoke("registry", "import", write_csv(tmp_path / "bad.csv", rows))
     assert result.exit_code == 2
     err = flat(result.stderr)
-    assert err.startswith("import failed, nothing changed:") and message in err
+    assert err.startswith("Import failed, nothing changed:") and message in err
     assert result.stdout == ""
     assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("lang, edit, message", [
+    ("zh", lambda rows: rows[1].update(range_high="n/a"), "导入失败，未作任何更改： CSV 第 3 行：'n/a' 不是数字"),
+    ("vi", lambda rows: rows[-1].update(factor="a99999"), "mã thông số không xác định 'a99999'"),
+    ("zh", lambda rows: rows[0].update(limit_from="2024-13-01"), "CSV 第 2 行：limit_from '2024-13-01' 不是日期"),
+], ids=["zh-number", "vi-factor", "zh-date"])
+def test_registry_import_errors_in_the_terminal_language(db, tmp_path, monkeypatch, lang, edit, message):
+    monkeypatch.setenv("LANGUAGE", lang)
+    rows = csv_rows(demo_fleet(3, seed=42))
+    edit(rows)
+    result = invoke("registry", "import", write_csv(tmp_path / "bad.csv", rows))
+    assert result.exit_code == 2
+    assert message in flat(result.stderr)
+
+
+def test_fleet_errors_nest_the_place_in_the_readers_language(db):
+    from ecosentry.fleet import RegistryError, import_fleet
+    from ecosentry.locale import translations
+    from ecosentry.service import prepare_database
+
+    fleet = {"regions": [{"code": "320000", "name": "江苏"}],
+             "enterprises": [{"credit_code": "91320000X", "name": "甲厂", "region": "320000",
+                              "outlets": [{"code": "DA001", "name": "1#", "medium": "gas", "ref_o2": "six"}]}]}
+    with pytest.raises(RegistryError) as caught:
+        import_fleet(prepare_database(get_settings().database_url), fleet)
+    exc = caught.value
+    assert str(exc) == "outlet DA001 of 甲厂: ref_o2 'six' is not a number"
+    assert exc.say(translations("zh").gettext) == "甲厂 的排放口 DA001：ref_o2 'six' 不是数字"
+    assert exc.say(translations("vi").gettext) == "cửa xả DA001 của 甲厂: ref_o2 'six' không phải số"
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -164,7 +195,8 @@ def test_registry_import_bad_csv_exits_2_and_changes_nothing(db, tmp_path, edit,
     ("gbk.csv", (",".join(CSV_COLUMNS) + "\n320506,吴中区\n").encode("gbk"), "not UTF-8"),
     ("fleet.json", "{}", "unknown fleet format"),
 ], ids=["yaml-syntax", "not-utf8", "unknown-suffix"])
-def test_registry_import_unreadable_file_exits_2(db, tmp_path, name, content, message):
+def test_registry_import_unreadable_file_exits_2(db, tmp_path, monkeypatch, name, content, message):
+    monkeypatch.setenv("LANGUAGE", "en")
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     result = invoke("registry", "import", str(path))

@@ -93,14 +93,20 @@ def registry_import(path: Path = typer.Argument(..., exists=True, dir_okay=False
                                                 help="fleet file (.yaml/.yml nested, or .csv one row per point-factor)")) -> None:
     """Load regions, enterprises, outlets, points, factors, limits and users (idempotent)."""
     from ecosentry.service import prepare_database
+    from rich.markup import escape
+
     from ecosentry.fleet import RegistryError, import_fleet, load_fleet_file
+    from ecosentry.locale import translations
+    from ecosentry.terminal.language import cli_language
 
     st = get_settings()
     engine = prepare_database(st.database_url)
     try:
         summary = import_fleet(engine, load_fleet_file(path), default_tz=st.default_tz)
     except RegistryError as exc:
-        err.print(f"[red]import failed, nothing changed:[/red] {exc}")
+        tr = translations(cli_language(st.default_locale))
+        err.print(f"[red]{escape(tr.gettext('Import failed, nothing changed:'))}[/red] "
+                  f"{escape(exc.say(tr.gettext))}")
         raise typer.Exit(2) from None
     console.print(f"imported {summary}")
 

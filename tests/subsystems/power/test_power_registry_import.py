@@ -173,58 +173,58 @@ def _coking(f: dict) -> dict:
 CASES = [
     # (change, words of the English sentence)
     (lambda f: _coking(f)["equipment"][0].update(role="producer"),
-     f"power: enterprise {COKING}, equipment oven1, role: must be production, treatment or total, not 'producer'"),
+     f"Electricity monitoring: enterprise {COKING}, equipment oven1, role: must be production, treatment or total, not 'producer'"),
     (lambda f: _coking(f)["equipment"][1].update(serves=["oven9"]),
-     f"power: enterprise {COKING}, equipment dust1, serves: 'oven9' is not equipment of enterprise '{COKING}'"),
+     f"Electricity monitoring: enterprise {COKING}, equipment dust1, serves: 'oven9' is not equipment of enterprise '{COKING}'"),
     (lambda f: _coking(f)["meters"][1].update(thresholds={"on": 5, "off": 6}),
-     f"power: enterprise {COKING}, meter SB002, thresholds.off: 6 is above the on threshold 5"),
+     f"Electricity monitoring: enterprise {COKING}, meter SB002, thresholds.off: 6 is above the on threshold 5"),
     (lambda f: _coking(f)["meters"].append({"id": "SB001", "device": LOGGER, "channel": "SB9"}),
-     f"power: enterprise {COKING}, meters: meter 'SB001' is listed twice"),
+     f"Electricity monitoring: enterprise {COKING}, meters: meter 'SB001' is listed twice"),
     (lambda f: _coking(f)["meters"][2].update(channel="SB1"),
-     f"power: enterprise {COKING}, channel: channel 'SB1' of device '{LOGGER}' is already meter 'SB001'"),
+     f"Electricity monitoring: enterprise {COKING}, channel: channel 'SB1' of device '{LOGGER}' is already meter 'SB001'"),
     (lambda f: _coking(f)["meters"][0].update(channel="SB" + "1" * 20),
-     f"power: enterprise {COKING}, meter SB001, channel: 22 characters, at most 16"),
+     f"Electricity monitoring: enterprise {COKING}, meter SB001, channel: 22 characters, at most 16"),
     (lambda f: _coking(f)["meters"][0].update(device="NO-SUCH-DEVICE"),
-     f"power: enterprise {COKING}, meter SB001, device: 'NO-SUCH-DEVICE' is neither a device of the file"),
+     f"Electricity monitoring: enterprise {COKING}, meter SB001, device: 'NO-SUCH-DEVICE' is neither a device of the file"),
     (lambda f: _coking(f)["meters"][0].pop("channel"),
-     f"power: enterprise {COKING}, meter SB001, channel: missing (how device '{LOGGER}' names this meter"),
+     f"Electricity monitoring: enterprise {COKING}, meter SB001, channel: missing (how device '{LOGGER}' names this meter"),
     (lambda f: _coking(f)["equipment"][2].update(meter="SB001"),
-     f"power: enterprise {COKING}, equipment lights, meter: 'SB001' already measures 'oven1'"),
+     f"Electricity monitoring: enterprise {COKING}, equipment lights, meter: 'SB001' already measures 'oven1'"),
     (lambda f: _coking(f)["measures"].append({"level": "red", "equipment": "lights", "measure": "stop"}),
-     f"power: enterprise {COKING}, measure red/lights, equipment: 'lights' is a declared safety load"),
+     f"Electricity monitoring: enterprise {COKING}, measure red/lights, equipment: 'lights' is a declared safety load"),
     (lambda f: _coking(f)["measures"].append({"level": "purple", "equipment": "oven1", "measure": "stop"}),
-     f"power: enterprise {COKING}, measure purple/oven1, level: must be one of yellow, orange, red, not 'purple'"),
+     f"Electricity monitoring: enterprise {COKING}, measure purple/oven1, level: must be one of yellow, orange, red, not 'purple'"),
     (lambda f: _coking(f)["measures"][0].pop("limit_pct"),
-     f"power: enterprise {COKING}, measure orange/oven1, limit_pct: missing (a limit needs the share"),
+     f"Electricity monitoring: enterprise {COKING}, measure orange/oven1, limit_pct: missing (a limit needs the share"),
     (lambda f: _coking(f)["measures"].append({"level": "red", "equipment": "oven1", "measure": "limit",
                                               "limit_pct": 30}),
-     f"power: enterprise {COKING}, measure red/oven1, level: 'oven1' has two measures at level red"),
+     f"Electricity monitoring: enterprise {COKING}, measure red/oven1, level: 'oven1' has two measures at level red"),
     (lambda f: _coking(f).update(credit_code="91000000NOTHERE000"),
-     "power: enterprise 91000000NOTHERE000, credit_code: no enterprise with this credit code"),
+     "Electricity monitoring: enterprise 91000000NOTHERE000, credit_code: no enterprise with this credit code"),
     (lambda f: _coking(f).update(unmetered_kw=-8),
-     f"power: enterprise {COKING}, unmetered_kw: must be at least 0"),
+     f"Electricity monitoring: enterprise {COKING}, unmetered_kw: must be at least 0"),
     (lambda f: _coking(f).update(schedule="weekends"),
-     f"power: enterprise {COKING}, schedule: must be one of day, continuous, three_shift, night, not 'weekends'"),
+     f"Electricity monitoring: enterprise {COKING}, schedule: must be one of day, continuous, three_shift, night, not 'weekends'"),
     (lambda f: _coking(f).update(tz="Asia/Shanghai"),
-     f"power: enterprise {COKING}, tz: unknown key (known: credit_code, unmetered_kw, schedule, lines"),
+     f"Electricity monitoring: enterprise {COKING}, tz: unknown key (known: credit_code, unmetered_kw, schedule, lines"),
     (lambda f: f["power"]["devices"][0].update(transport="lora"),
-     f"power: device {LOGGER}, transport: must be one of hj212, mqtt, csv, not 'lora'"),
+     f"Electricity monitoring: device {LOGGER}, transport: must be one of hj212, mqtt, csv, not 'lora'"),
     (lambda f: f["power"]["devices"][0].pop("password"),
-     f"power: device {LOGGER}, password: missing"),
+     f"Electricity monitoring: device {LOGGER}, password: missing"),
     (lambda f: f["power"]["devices"].append({"mn": "X" * 30, "password": "1"}),
-     f"power: device {'X' * 30}, mn: 30 characters, at most 24"),
+     f"Electricity monitoring: device {'X' * 30}, mn: 30 characters, at most 24"),
     (lambda f: f["power"]["devices"].append({"mn": LOGGER, "password": "1"}),
-     f"power: device {LOGGER}, mn: device '{LOGGER}' is listed twice"),
+     f"Electricity monitoring: device {LOGGER}, mn: device '{LOGGER}' is listed twice"),
     (lambda f: f["power"]["devices"].append({"mn": "LONELY", "password": "1"}),
-     "power: device LONELY, enterprise: missing (no meter names this device"),
+     "Electricity monitoring: device LONELY, enterprise: missing (no meter names this device"),
     (lambda f: f["power"]["enterprises"][1]["meters"][0].update(device=LOGGER, channel="SB7"),
-     f"power: device {LOGGER}, enterprise: meters of several enterprises name this device"),
+     f"Electricity monitoring: device {LOGGER}, enterprise: meters of several enterprises name this device"),
     (lambda f: f["power"].update(enterprises={"credit_code": COKING}),
-     "power: enterprises: must be a list of mappings"),
+     "Electricity monitoring: enterprises: must be a list of mappings"),
     (lambda f: _coking(f)["equipment"][0].update(rated_kw=float("nan")),
-     f"power: enterprise {COKING}, equipment oven1, rated_kw: nan is not a finite number"),
+     f"Electricity monitoring: enterprise {COKING}, equipment oven1, rated_kw: nan is not a finite number"),
     (lambda f: _coking(f)["equipment"][1].update(grace_minutes=10**12),
-     f"power: enterprise {COKING}, equipment dust1, grace_minutes: must be at most 1440"),
+     f"Electricity monitoring: enterprise {COKING}, equipment dust1, grace_minutes: must be at most 1440"),
 ]
 
 
@@ -376,3 +376,18 @@ def test_a_real_broker_accepts_the_stored_hash(tmp_path):
     finally:
         broker.terminate()
         broker.wait(10)
+
+
+def test_the_fleet_says_the_subsystems_error_in_the_readers_language(engine):
+    """The fleet import wraps the subsystem's error with the subsystem's name; both are said in the reader's
+    language (the merged catalogues of the core and the installed subsystems)."""
+    from ecosentry.locale import translations
+
+    f = fleet()
+    _coking(f)["equipment"][0]["role"] = "producer"
+    with pytest.raises(FleetError) as err:
+        import_fleet(engine, f)
+    zh = err.value.say(translations("zh").gettext)
+    assert zh.startswith("用电监控：") and "设备 oven1" in zh and "must be" not in zh, zh
+    vi = err.value.say(translations("vi").gettext)
+    assert "thiết bị oven1" in vi and "must be" not in vi, vi
