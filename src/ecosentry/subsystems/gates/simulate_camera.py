@@ -143,7 +143,7 @@ def add_cameras(sim: SimEnterprise, seed: int, *, faults: tuple[str, ...] = (), 
     for j, fault in enumerate(faults):
         if fault == "outage":
             g = gates[j % len(gates)]
-            a = int((START + timedelta(days=quiet[j % len(quiet)], hours=9, minutes=int(rng.integers(0, 120)))
+            a = int((START + timedelta(days=quiet[j % len(quiet)], hours=15, minutes=int(rng.integers(0, 60)))
                      ).timestamp())
             silent[g].append((a, a + 7200))
             _inject(sim, cam, fault, g, a, a + 7200)

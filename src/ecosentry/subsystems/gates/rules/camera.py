@@ -29,12 +29,12 @@ from pydantic import BaseModel, Field, field_validator
 
 from ecosentry.contracts.catalogue import rule
 from ecosentry.said import N_
-from ecosentry.subsystems.gates.rules.camera_view import VIEW_CODE, compare_views, view_changed
+from ecosentry.subsystems.gates.rules.camera_view import VIEW_CODE, compare_views, prepare_reference, view_changed
 from ecosentry.subsystems.gates.rules.findings import Finding, local_time
-from ecosentry.subsystems.gates.rules.ledger import utc
+from ecosentry.subsystems.gates.rules.ledger import group_codes, utc
 
 __all__ = ["CameraSettings", "Heartbeats", "SilentSpell", "silent_spells", "watched_intervals", "camera_offline",
-           "SnapshotInput", "camera_views"]
+           "SnapshotInput", "camera_views", "CameraInputs", "camera_findings"]
 
 _SRC = "shared/reference/subsystems.md"
 
@@ -195,23 +195,32 @@ def camera_offline(enterprise: np.ndarray, gate: np.ndarray, t: np.ndarray, hear
         times = [heartbeats.t] + ([t] if len(t) else [])
         span = (int(min(x.min() for x in times)), int(max(x.max() for x in times)))
     min_gap = 60 * settings.offline_minutes
-    signs: dict[tuple[str, str], list[np.ndarray]] = defaultdict(list)
-    for e, g, tt in ((heartbeats.enterprise, heartbeats.gate, heartbeats.t), (enterprise, gate, t)):
-        if not len(tt):
-            continue
-        keys = np.char.add(np.char.add(e.astype(str), "\x00"), g.astype(str))
-        uniq, inv = np.unique(keys, return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
-        for k, key in enumerate(uniq):
-            signs[tuple(str(key).split("\x00", 1))].append(tt[order[bounds[k]:bounds[k + 1]]])
-    beating = {(str(e), str(g)) for e, g in zip(heartbeats.enterprise, heartbeats.gate)}
+    n_hb = len(heartbeats)
+    ent_all = np.concatenate([np.asarray(heartbeats.enterprise, dtype=object), np.asarray(enterprise, dtype=object)])
+    gate_all = np.concatenate([np.asarray(heartbeats.gate, dtype=object), np.asarray(gate, dtype=object)])
+    code = group_codes(ent_all, gate_all)
+    keep = np.isin(code, np.unique(code[:n_hb]))   # only gates that beat are judged
+    code = code[keep]
+    t_all = np.clip(np.concatenate([heartbeats.t, np.asarray(t, dtype=np.int64)])[keep], span[0], span[1])
+    names = np.flatnonzero(keep)
+    order = np.lexsort((t_all, code))
+    code, t_all, names = code[order], t_all[order], names[order]
+    first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    last = np.r_[first[1:] - 1, len(code) - 1]
+    gaps: list[tuple[int, int, int]] = []   # (position of a sign of the gate, last sign, next sign)
+    for i in np.flatnonzero((code[1:] == code[:-1]) & (t_all[1:] - t_all[:-1] >= min_gap)):
+        gaps.append((int(i), int(t_all[i]), int(t_all[i + 1])))
+    for i in first[t_all[first] - span[0] >= min_gap]:
+        gaps.append((int(i), span[0], int(t_all[i])))
+    for i in last[span[1] - t_all[last] >= min_gap]:
+        gaps.append((int(i), int(t_all[i]), span[1]))
     spells: list[SilentSpell] = []
-    for ent, g in sorted(beating):
-        for a, b in silent_spells(np.concatenate(signs[(ent, g)]), span[0], span[1], min_gap):
-            w = watched_intervals(a, b, zone, settings, alerts.get(ent, ()))
-            if sum(e - s for s, e in w) >= min_gap:
-                spells.append(SilentSpell(ent, g, a, b, tuple(w), a == span[0], b == span[1]))
+    for i, a, b in sorted(gaps, key=lambda x: (str(ent_all[names[x[0]]]), str(gate_all[names[x[0]]]), x[1])):
+        ent, g = str(ent_all[names[i]]), str(gate_all[names[i]])
+        w = watched_intervals(a, b, zone, settings, alerts.get(ent, ()))
+        if sum(e - s for s, e in w) >= min_gap:
+            spells.append(SilentSpell(ent, g, a, b, tuple(w), a == span[0], b == span[1]))
+    beating = {(str(ent_all[names[i]]), str(gate_all[names[i]])) for i in first}
     gates_of: dict[str, set[str]] = defaultdict(set)
     for ent, g in beating:
         gates_of[ent].add(g)
@@ -256,12 +265,16 @@ def camera_views(snapshots: Iterable[SnapshotInput], zone: ZoneInfo, settings: C
     for s in snapshots:
         by_gate[(s.enterprise, s.gate)].append(s)
     out = []
+    prepared: dict[int, tuple] = {}
     for (ent, g), snaps in sorted(by_gate.items()):
         run: list[tuple[SnapshotInput, object, str]] = []
         for s in sorted(snaps, key=lambda x: x.t) + [None]:
             msgid = None
             if s is not None:
-                cmp = compare_views(s.picture, s.reference, grid=settings.view_grid, blank_std=settings.view_blank_std)
+                ref = prepared.get(id(s.reference))
+                if ref is None:  # one reference array per gate, prepared once (ids live while the inputs do)
+                    ref = prepared[id(s.reference)] = prepare_reference(s.reference, settings.view_grid)
+                cmp = compare_views(s.picture, ref, grid=settings.view_grid, blank_std=settings.view_blank_std)
                 msgid = view_changed(cmp, settings.view_min_similarity)
                 if msgid:
                     run.append((s, cmp, msgid))
@@ -280,4 +293,24 @@ def camera_views(snapshots: Iterable[SnapshotInput], zone: ZoneInfo, settings: C
                      "min_similarity": settings.view_min_similarity, "back_to_reference":
                      None if s is None else utc(s.t).astimezone(zone).isoformat()}))
                 run = []
+    return out
+
+
+@dataclass
+class CameraInputs:
+    """What the camera checks read besides the passages: heartbeats and snapshots (either may be empty)."""
+
+    heartbeats: Heartbeats | None = None
+    snapshots: list[SnapshotInput] | None = None
+
+
+def camera_findings(enterprise: np.ndarray, gate: np.ndarray, t: np.ndarray, cameras: CameraInputs,
+                    alerts: dict[str, list[tuple[int, int]]], zone: ZoneInfo, settings: CameraSettings
+                    ) -> list[Finding]:
+    """``VEH-CAMERA-OFFLINE`` (when heartbeats are given) and ``VEH-CAMERA-VIEW`` (when snapshots are)."""
+    out: list[Finding] = []
+    if cameras.heartbeats is not None and len(cameras.heartbeats):
+        out += camera_offline(enterprise, gate, t, cameras.heartbeats, alerts, zone, settings)
+    if cameras.snapshots:
+        out += camera_views(cameras.snapshots, zone, settings)
     return out

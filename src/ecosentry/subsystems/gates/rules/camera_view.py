@@ -34,7 +34,7 @@ import numpy as np
 from ecosentry.contracts.catalogue import rule
 from ecosentry.said import N_
 
-__all__ = ["to_grey", "grid_mean", "ViewComparison", "compare_views", "view_changed", "VIEW_CODE"]
+__all__ = ["to_grey", "grid_mean", "prepare_reference", "ViewComparison", "compare_views", "view_changed", "VIEW_CODE"]
 
 _SRC = "shared/reference/subsystems.md"
 VIEW_CODE = "VEH-CAMERA-VIEW"
@@ -52,17 +52,19 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 
 def grid_mean(grey: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """The mean of ``grey`` over ``rows × cols`` cells of (nearly) equal area (a picture smaller than the grid is
-    repeated, not interpolated)."""
+    """The mean of ``grey`` over ``rows × cols`` cells of (nearly) equal area, from the summed-area table (a picture
+    smaller than the grid is repeated, not interpolated)."""
     h, w = grey.shape
     if h < rows or w < cols:
         grey = np.repeat(np.repeat(grey, -(-rows // h), axis=0), -(-cols // w), axis=1)
         h, w = grey.shape
-    r = np.linspace(0, h, rows + 1).astype(int)[:-1]
-    c = np.linspace(0, w, cols + 1).astype(int)[:-1]
-    sums = np.add.reduceat(np.add.reduceat(grey, r, axis=0), c, axis=1)
-    counts = np.outer(np.diff(np.r_[r, h]), np.diff(np.r_[c, w]))
-    return sums / counts
+    sat = np.zeros((h + 1, w + 1))
+    sat[1:, 1:] = grey.cumsum(axis=0).cumsum(axis=1)
+    r = np.linspace(0, h, rows + 1).astype(int)
+    c = np.linspace(0, w, cols + 1).astype(int)
+    sums = sat[r[1:, None], c[None, 1:]] - sat[r[:-1, None], c[None, 1:]] - sat[r[1:, None], c[None, :-1]] \
+        + sat[r[:-1, None], c[None, :-1]]
+    return sums / np.outer(np.diff(r), np.diff(c))
 
 
 def _grid_shape(reference: np.ndarray, grid: int) -> tuple[int, int]:
@@ -82,6 +84,17 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 0 else 0.0
 
 
+def prepare_reference(reference: np.ndarray | tuple, grid: int = 48) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """The grid shape and gradients of a reference view (computed once per gate by a caller comparing many
+    snapshots; a tuple from an earlier call passes through)."""
+    if isinstance(reference, tuple):
+        return reference
+    ref = to_grey(reference)
+    rows, cols = _grid_shape(ref, grid)
+    rx, ry = _gradients(grid_mean(ref, rows, cols))
+    return rows, cols, rx, ry
+
+
 @dataclass(frozen=True)
 class ViewComparison:
     similarity: float     # -1 … 1; 0 for a blank snapshot
@@ -90,27 +103,25 @@ class ViewComparison:
     shift: tuple[int, int]  # the best shift (rows, columns) in cells
 
 
-def compare_views(snapshot: np.ndarray, reference: np.ndarray, *, grid: int = 48,
+def compare_views(snapshot: np.ndarray, reference: np.ndarray | tuple, *, grid: int = 48,
                   blank_std: float = 2.0) -> ViewComparison:
     """Similarity of a snapshot to the reference view (module docstring).
 
     Parameters
     ----------
     snapshot, reference : array
-        Pictures ``(h, w)`` or ``(h, w, 3)``, grey or RGB levels 0–255; sizes may differ.
+        Pictures ``(h, w)`` or ``(h, w, 3)``, grey or RGB levels 0–255; sizes may differ. ``reference`` may be
+        :func:`prepare_reference`'s tuple.
     grid : int
         Cells on the long side of the comparison grid (the reference's aspect ratio).
     blank_std : float
         Grey-level spread below which the snapshot is blank. [0–255]
     """
-    ref = to_grey(reference)
-    rows, cols = _grid_shape(ref, grid)
-    g_ref = grid_mean(ref, rows, cols)
+    rows, cols, rx, ry = prepare_reference(reference, grid)
     g_snap = grid_mean(to_grey(snapshot), rows, cols)
     spread = float(g_snap.std())
     if spread < blank_std:
         return ViewComparison(0.0, True, round(spread, 2), (0, 0))
-    rx, ry = _gradients(g_ref)
     sx, sy = _gradients(g_snap)
     best, best_shift = -1.0, (0, 0)
     for dr in (-1, 0, 1):
