@@ -166,8 +166,19 @@ def add_cameras(sim: SimEnterprise, seed: int, *, faults: tuple[str, ...] = (), 
             beats = beats[(beats < a) | (beats >= b)]
         cam.heartbeats += [(ent, g, int(x)) for x in beats]
     if any(silent.values()):
-        sim.passages = [p for p in sim.passages
-                        if not any(a <= p[2] < b for a, b in silent.get(p[1], ()))]
+        lost = [p for p in sim.passages if any(a <= p[2] < b for a, b in silent.get(p[1], ()))]
+        sim.passages = [p for p in sim.passages if not any(a <= p[2] < b for a, b in silent.get(p[1], ()))]
+        # the ground truth covers the outage's consequences: the other passage of each truck whose entry or exit
+        # went unrecorded (its lonely exit or entry is the outage's doing, VEH-EXIT/ENTRY-WITHOUT-…)
+        for inj in cam.injected:
+            if inj.violation not in ("outage", "power_cut"):
+                continue
+            a, b = int(inj.start.timestamp()), int(inj.end.timestamp())
+            mine = [p for p in lost if a <= p[2] < b]
+            around = [q[2] for p in mine for q in sim.passages if q[4] == p[4] and abs(q[2] - p[2]) < 4 * 3600]
+            if around:
+                inj.start = datetime.fromtimestamp(min([a, *around]), ZONE)
+                inj.end = datetime.fromtimestamp(max([b, *around]), ZONE)
     for k, g in enumerate(gates):
         scene = gate_scene(int(rng.integers(0, 2**31)) + k)
         reference = camera_view(scene)
