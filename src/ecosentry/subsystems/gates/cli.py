@@ -83,6 +83,9 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
     typer.echo(f"{res['enterprises']} enterprises, {res['passages']:,} passages, {res['ledger_rows']:,} ledger rows "
                f"in {res['seconds']} s: {res['passages_per_s']:,} passages/s; honest: "
                f"{res['honest_findings_per_enterprise_day']} findings per clean enterprise-day")
+    if res["heartbeats"] or res["snapshots"]:
+        typer.echo(f"cameras: {res['heartbeats']:,} heartbeats and {res['snapshots']:,} snapshots in "
+                   f"{res['camera_seconds']} s")
     typer.echo(f"{'code':26} {'inj':>4} {'found':>5} {'recall':>6} {'finds':>5} {'prec':>6} {'honest/d':>8}")
     for r in res["codes"]:
         fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
