@@ -236,6 +236,11 @@ def test_the_offline_check_reads_heartbeats_and_snapshots(tmp_path, scene):
                                      f"E1,G1,{iso(ts(0))},pics/night.jpg,pics/junk.png\n", encoding="utf-8")
     bad = _run(base + ["--snapshots", str(tmp_path / "S3.csv")])
     assert bad.returncode == 2 and "S3.csv line 2, reference" in bad.stderr and "not a picture" in bad.stderr
+    Image.new("L", (64, 48), 40).save(pics / "flat.png")
+    (tmp_path / "S4.csv").write_text("enterprise,gate,time,snapshot,reference\n"
+                                     f"E1,G1,{iso(ts(0))},pics/night.jpg,pics/flat.png\n", encoding="utf-8")
+    bad = _run(base + ["--snapshots", str(tmp_path / "S4.csv")])
+    assert bad.returncode == 2 and "S4.csv line 2, reference" in bad.stderr and "blank" in bad.stderr
     (tmp_path / "H2.csv").write_text("enterprise,gate,time\nE9,G1,2026-01-05T08:00:00+08:00\n", encoding="utf-8")
     bad = _run(base + ["--heartbeats", str(tmp_path / "H2.csv")])
     assert bad.returncode == 2 and "H2.csv line 2, enterprise" in bad.stderr

@@ -71,5 +71,7 @@ def load_snapshots(path: str | Path, enterprises: dict[str, Enterprise]) -> list
         t = _time(path, line, "time", _need(path, line, row, "time"))
         snap = _picture(path, line, "snapshot", _need(path, line, row, "snapshot"), {})
         ref = _picture(path, line, "reference", _need(path, line, row, "reference"), cache)
+        if float(ref.std()) < 2.0:
+            raise InputError(str(path), line, "reference", f"{row['reference']!r} is blank: no view to compare with")
         out.append(SnapshotInput(ent, gate, t, snap, ref, line))
     return out
