@@ -13,22 +13,27 @@ from ecosentry.subsystems.gates.rules.findings import Finding
 from ecosentry.subsystems.gates.rules.inspection import InspectionReport
 from ecosentry.subsystems.gates.settings import GatesSettings
 
-__all__ = ["check_dataset", "inspection_record"]
+__all__ = ["check_dataset", "check_cameras", "inspection_record"]
 
 
 def check_dataset(ds: Dataset, settings: GatesSettings | None = None,
                   cameras: CameraInputs | None = None) -> list[Finding]:
     settings = settings or GatesSettings()
-    zone = ZoneInfo(settings.timezone)
-    out = run_checks(ds, settings.grades, zone, settings.checks)
+    out = run_checks(ds, settings.grades, ZoneInfo(settings.timezone), settings.checks)
     if cameras is not None:
-        alerts: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for a in ds.alerts:
-            alerts[a.enterprise].append((a.start, a.end))
-        p = ds.passages
-        out += camera_findings(p.enterprise, p.gate, p.t, cameras, alerts, zone, settings.camera)
+        out += check_cameras(ds, cameras, settings)
         out.sort(key=lambda f: (f.enterprise, f.start, f.code, f.plate))
     return out
+
+
+def check_cameras(ds: Dataset, cameras: CameraInputs, settings: GatesSettings | None = None) -> list[Finding]:
+    """The camera checks alone: the dataset's passages are signs of life, its alerts watched time."""
+    settings = settings or GatesSettings()
+    alerts: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for a in ds.alerts:
+        alerts[a.enterprise].append((a.start, a.end))
+    p = ds.passages
+    return camera_findings(p.enterprise, p.gate, p.t, cameras, alerts, ZoneInfo(settings.timezone), settings.camera)
 
 
 def inspection_record(ds: Dataset, settings: GatesSettings | None = None) -> list[InspectionReport]:
