@@ -54,6 +54,8 @@ def test_watched_time_is_working_hours_and_alerts_over_midnight():
     assert watched_intervals(ts(1), ts(2), Z, CameraSettings(working_hours="00:00-24:00")) == [(ts(1), ts(2))]
     with pytest.raises(ValueError):
         CameraSettings(working_hours="7 to 19")
+    with pytest.raises(ValueError):
+        CameraSettings(enterprise_hours={"E1": "25:00-26:00"})
 
 
 def test_an_outage_in_working_hours_fires_a_dark_night_with_heartbeats_does_not():
@@ -71,6 +73,8 @@ def test_silence_at_night_counts_only_inside_an_alert():
     hole = ((ts(22), ts(5, 1)),)
     hb = Heartbeats.of(beats("E1", "G1", ts(0), ts(0, 2), holes=hole))
     assert camera_offline(*NOPASS, hb, {}, Z, CameraSettings()) == []
+    [shifts] = camera_offline(*NOPASS, hb, {}, Z, CameraSettings(enterprise_hours={"E1": "00:00-24:00"}))
+    assert shifts.evidence["watched_minutes"] == 421 and shifts.evidence["working_hours"] == "00:00-24:00"
     [f] = camera_offline(*NOPASS, hb, {"E1": [(ts(23), ts(2, 1))]}, Z, CameraSettings())
     assert f.start == datetime(2026, 1, 5, 23, tzinfo=Z) and f.end == datetime(2026, 1, 6, 2, tzinfo=Z)
     assert f.evidence["alert_minutes"] == 180

@@ -41,10 +41,12 @@ _SRC = "shared/reference/subsystems.md"
 
 def _hhmm(text: str) -> time:
     try:
-        h, m = text.split(":")
-        return time(int(h) % 24, int(m)) if (int(h), int(m)) != (24, 0) else time(0, 0)
+        h, m = (int(x) for x in text.split(":"))
+        if (h, m) == (24, 0):
+            return time(0, 0)
+        return time(h, m)
     except ValueError:
-        raise ValueError(f"{text!r} is not a time of day HH:MM") from None
+        raise ValueError(f"{text!r} is not a time of day HH:MM (00:00 to 24:00)") from None
 
 
 class CameraSettings(BaseModel):
@@ -56,6 +58,8 @@ class CameraSettings(BaseModel):
     #: The enterprise's working hours, local ``HH:MM-HH:MM`` (an end before the start runs over midnight;
     #: ``00:00-24:00`` all day) [ours: a day shift of the heavy industries].
     working_hours: str = "07:00-19:00"
+    #: Per enterprise, its own working hours (a plant on three shifts: ``00:00-24:00``) [ours].
+    enterprise_hours: dict[str, str] = Field(default_factory=dict)
     #: A snapshot whose similarity to the reference view is below this has a changed view [ours, measured on
     #: the generated gate scenes of ``simulate_camera``: a night copy (a quarter of the light, grain) scores about
     #: 0.97, a tenth of the light with heavy grain 0.75; panned by 5 % of the frame 0.15, turned 4° 0.55–0.6,
@@ -67,19 +71,28 @@ class CameraSettings(BaseModel):
     #: covered, painted over or black [ours].
     view_blank_std: float = Field(2.0, ge=0)
 
-    @field_validator("working_hours")
-    @classmethod
-    def _hours(cls, v: str) -> str:
+    @staticmethod
+    def _span(v: str) -> str:
         try:
             a, b = v.replace(" ", "").split("-")
         except ValueError:
-            raise ValueError(f"working_hours must be HH:MM-HH:MM, not {v!r}") from None
+            raise ValueError(f"working hours must be HH:MM-HH:MM, not {v!r}") from None
         _hhmm(a), _hhmm(b)
         return v.replace(" ", "")
 
-    def hours(self) -> tuple[time, time, bool]:
-        """Start, end and whether the span is the whole day."""
-        a, b = self.working_hours.split("-")
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, v: str) -> str:
+        return cls._span(v)
+
+    @field_validator("enterprise_hours")
+    @classmethod
+    def _each(cls, v: dict[str, str]) -> dict[str, str]:
+        return {k: cls._span(x) for k, x in v.items()}
+
+    def hours(self, enterprise: str | None = None) -> tuple[time, time, bool]:
+        """Start, end and whether the span is the whole day (the enterprise's own hours when it has them)."""
+        a, b = self.enterprise_hours.get(enterprise or "", self.working_hours).split("-")
         return _hhmm(a), _hhmm(b), b in ("24:00", "24:0") or a == b
 
 
@@ -129,9 +142,10 @@ def silent_spells(signs: np.ndarray, span_start: int, span_end: int, min_gap: in
 
 
 def watched_intervals(a: int, b: int, zone: ZoneInfo, settings: CameraSettings,
-                      alerts: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int]]:
-    """The parts of ``[a, b)`` inside the working hours (local) or an alert, merged, in order. [s]"""
-    start, end, whole_day = settings.hours()
+                      alerts: Iterable[tuple[int, int]] = (), enterprise: str | None = None
+                      ) -> list[tuple[int, int]]:
+    """The parts of ``[a, b)`` inside the (enterprise's) working hours, local, or an alert, merged, in order. [s]"""
+    start, end, whole_day = settings.hours(enterprise)
     spans: list[tuple[int, int]] = []
     if whole_day:
         spans.append((a, b))
@@ -217,7 +231,7 @@ def camera_offline(enterprise: np.ndarray, gate: np.ndarray, t: np.ndarray, hear
     spells: list[SilentSpell] = []
     for i, a, b in sorted(gaps, key=lambda x: (str(ent_all[names[x[0]]]), str(gate_all[names[x[0]]]), x[1])):
         ent, g = str(ent_all[names[i]]), str(gate_all[names[i]])
-        w = watched_intervals(a, b, zone, settings, alerts.get(ent, ()))
+        w = watched_intervals(a, b, zone, settings, alerts.get(ent, ()), ent)
         if sum(e - s for s, e in w) >= min_gap:
             spells.append(SilentSpell(ent, g, a, b, tuple(w), a == span[0], b == span[1]))
     beating = {(str(ent_all[names[i]]), str(gate_all[names[i]])) for i in first}
@@ -242,7 +256,7 @@ def camera_offline(enterprise: np.ndarray, gate: np.ndarray, t: np.ndarray, hear
              .isoformat(), "next_sign_of_life": None if sp.open_end else utc(sp.next_sign).astimezone(zone)
              .isoformat(), "watched_minutes": minutes, "alert_minutes": round(in_alert / 60),
              "all_gates_silent": together, "offline_minutes": settings.offline_minutes,
-             "working_hours": settings.working_hours}))
+             "working_hours": settings.enterprise_hours.get(sp.enterprise, settings.working_hours)}))
     return out
 
 
