@@ -128,7 +128,7 @@ def test_night_noise_and_shake_keep_the_view(scene):
         cmp = compare_views(snap, ref, grid=st.view_grid, blank_std=st.view_blank_std)
         assert not cmp.blank and cmp.similarity >= st.view_min_similarity, cmp
     # another resolution (the snapshot stream is smaller than the reference still) and RGB
-    small = np.asarray(Image.fromarray(ref).resize((96, 72), Image.BILINEAR))
+    small = np.asarray(Image.fromarray(ref).resize((96, 72), Image.Resampling.BILINEAR))
     rgb = np.stack([ref, ref, ref], axis=-1)
     assert compare_views(small, rgb).similarity >= st.view_min_similarity
 

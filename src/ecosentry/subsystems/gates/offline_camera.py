@@ -64,7 +64,8 @@ def _picture(path: Path, line: int, field: str, name: str, cache: dict[Path, np.
 
 def load_snapshots(path: str | Path, enterprises: dict[str, Enterprise]) -> list[SnapshotInput]:
     """Snapshots with their reference views (one array per distinct reference file, shared)."""
-    path, out, cache = Path(path), [], {}
+    path, out = Path(path), []
+    cache: dict[Path, np.ndarray] = {}
     for line, row in _rows(path, ("enterprise", "gate", "time", "snapshot", "reference")):
         ent = _known(path, line, row, enterprises)
         gate = _need(path, line, row, "gate")

@@ -80,7 +80,7 @@ def camera_view(scene: np.ndarray, *, dx: int = 0, dy: int = 0, angle: float = 0
     ``angle`` degrees."""
     img = Image.fromarray(scene)
     if angle:
-        img = img.rotate(angle, resample=Image.BILINEAR, fillcolor=90)
+        img = img.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=90)
     w, h = SCENE
     fw, fh = FRAME
     x0, y0 = (w - fw) // 2 + dx, (h - fh) // 2 + dy

@@ -29,7 +29,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from ecosentry.contracts.catalogue import rule
 from ecosentry.said import N_
-from ecosentry.subsystems.gates.rules.camera_view import VIEW_CODE, compare_views, prepare_reference, view_changed
+from ecosentry.subsystems.gates.rules.camera_view import (
+    VIEW_CODE, ViewComparison, compare_views, prepare_reference, view_changed)
 from ecosentry.subsystems.gates.rules.findings import Finding, local_time
 from ecosentry.subsystems.gates.rules.ledger import group_codes, utc
 
@@ -153,9 +154,9 @@ def watched_intervals(a: int, b: int, zone: ZoneInfo, settings: CameraSettings,
         day = utc(a).astimezone(zone).date() - timedelta(days=1)
         last = utc(b).astimezone(zone).date()
         while day <= last:
-            s = datetime.combine(day, start, zone)
-            e = datetime.combine(day + timedelta(days=1) if end <= start else day, end, zone)
-            spans.append((int(s.timestamp()), int(e.timestamp())))
+            on = datetime.combine(day, start, zone)
+            off = datetime.combine(day + timedelta(days=1) if end <= start else day, end, zone)
+            spans.append((int(on.timestamp()), int(off.timestamp())))
             day += timedelta(days=1)
     spans += [(int(x), int(y)) for x, y in alerts]
     clipped = sorted((max(a, s), min(b, e)) for s, e in spans if min(b, e) > max(a, s))
@@ -229,8 +230,8 @@ def camera_offline(enterprise: np.ndarray, gate: np.ndarray, t: np.ndarray, hear
     for i in last[span[1] - t_all[last] >= min_gap]:
         gaps.append((int(i), int(t_all[i]), span[1]))
     spells: list[SilentSpell] = []
-    for i, a, b in sorted(gaps, key=lambda x: (str(ent_all[names[x[0]]]), str(gate_all[names[x[0]]]), x[1])):
-        ent, g = str(ent_all[names[i]]), str(gate_all[names[i]])
+    for k, a, b in sorted(gaps, key=lambda x: (str(ent_all[names[x[0]]]), str(gate_all[names[x[0]]]), x[1])):
+        ent, g = str(ent_all[names[k]]), str(gate_all[names[k]])
         w = watched_intervals(a, b, zone, settings, alerts.get(ent, ()), ent)
         if sum(e - s for s, e in w) >= min_gap:
             spells.append(SilentSpell(ent, g, a, b, tuple(w), a == span[0], b == span[1]))
@@ -276,13 +277,14 @@ def camera_views(snapshots: Iterable[SnapshotInput], zone: ZoneInfo, settings: C
     """``VEH-CAMERA-VIEW`` per gate and run of consecutive changed snapshots (a camera turned away stays turned:
     one finding from its first to its last changed snapshot, closed by a snapshot showing the reference again)."""
     by_gate: dict[tuple[str, str], list[SnapshotInput]] = defaultdict(list)
-    for s in snapshots:
-        by_gate[(s.enterprise, s.gate)].append(s)
+    for snap in snapshots:
+        by_gate[(snap.enterprise, snap.gate)].append(snap)
     out = []
     prepared: dict[int, tuple] = {}
     for (ent, g), snaps in sorted(by_gate.items()):
-        run: list[tuple[SnapshotInput, object, str]] = []
-        for s in sorted(snaps, key=lambda x: x.t) + [None]:
+        run: list[tuple[SnapshotInput, ViewComparison, str]] = []
+        ordered: list[SnapshotInput | None] = [*sorted(snaps, key=lambda x: x.t), None]
+        for s in ordered:
             msgid = None
             if s is not None:
                 ref = prepared.get(id(s.reference))
