@@ -9,8 +9,10 @@ from pathlib import Path
 import typer
 
 from ecosentry.subsystems.gates.bench import run_bench
-from ecosentry.subsystems.gates.check import check_dataset
+from ecosentry.subsystems.gates.check import check_dataset, inspection_record
 from ecosentry.subsystems.gates.offline import InputError, load_dataset
+from ecosentry.subsystems.gates.offline_camera import load_heartbeats, load_snapshots
+from ecosentry.subsystems.gates.rules.camera import CameraInputs
 from ecosentry.subsystems.gates.settings import GatesSettings
 
 app = typer.Typer(help="Gate, video and electronic ledger of cargo vehicles (门禁 + 视频 + 电子台账).",
@@ -35,7 +37,13 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
           alerts: Path | None = typer.Option(None, help="A.csv: enterprise,level,start,end"),
           output: Path = typer.Option(..., help="findings, one JSON object a line"),
           seed: int | None = typer.Option(None, help="seed of the inspection's sampled windows and ledger rows "
-                                                     "(default: gates.checks.inspection.seed)")) -> None:
+                                                     "(default: gates.checks.inspection.seed)"),
+          heartbeats: Path | None = typer.Option(None, help="H.csv: enterprise,gate,time (camera heartbeats: "
+                                                            "camera offline / power cut)"),
+          snapshots: Path | None = typer.Option(None, help="S.csv: enterprise,gate,time,snapshot,reference (picture "
+                                                           "files: camera view changed)"),
+          inspection: Path | None = typer.Option(None, help="write the inspection record (windows, matches, "
+                                                            "mismatches, sampled rows) as JSON")) -> None:
     """Run every gate check over the files and write one JSON finding a line (exit 2 on bad input, naming the
     file, the line and the field)."""
     settings = _settings()
@@ -44,10 +52,17 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
             "inspection": settings.checks.inspection.model_copy(update={"seed": seed})})})
     try:
         ds = load_dataset(passages, ledger, register, enterprises, alerts, settings.plate_colour_codes)
+        cameras = None
+        if heartbeats or snapshots:
+            cameras = CameraInputs(load_heartbeats(heartbeats, ds.enterprises) if heartbeats else None,
+                                   load_snapshots(snapshots, ds.enterprises) if snapshots else None)
     except InputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    findings = check_dataset(ds, settings)
+    findings = check_dataset(ds, settings, cameras)
+    if inspection:
+        with open(inspection, "w", encoding="utf-8") as out:
+            json.dump([r.as_dict() for r in inspection_record(ds, settings)], out, ensure_ascii=False, indent=1)
     with open(output, "w", encoding="utf-8") as out:
         for f in findings:
             out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
@@ -68,6 +83,9 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
     typer.echo(f"{res['enterprises']} enterprises, {res['passages']:,} passages, {res['ledger_rows']:,} ledger rows "
                f"in {res['seconds']} s: {res['passages_per_s']:,} passages/s; honest: "
                f"{res['honest_findings_per_enterprise_day']} findings per clean enterprise-day")
+    if res["heartbeats"] or res["snapshots"]:
+        typer.echo(f"cameras: {res['heartbeats']:,} heartbeats and {res['snapshots']:,} snapshots in "
+                   f"{res['camera_seconds']} s")
     typer.echo(f"{'code':26} {'inj':>4} {'found':>5} {'recall':>6} {'finds':>5} {'prec':>6} {'honest/d':>8}")
     for r in res["codes"]:
         fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731

@@ -6,7 +6,7 @@ what is found or over alerts, enterprises and days. :func:`run_checks` runs them
 
 Sources: ``shared/reference/subsystems.md`` §3.4 (the inspection method), §3.5 (grade conditions, [R]), §3.6 (the
 checks a platform should compute) and §7 items 20–22; issue 16 item 5. Camera offline and camera view changed
-need live heartbeats and snapshots: they come with the HTTP push (next slice).
+take heartbeats and snapshots besides the dataset: :mod:`.camera`, run by :mod:`..check`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ecosentry.contracts.catalogue import Rule, register, rule
 from ecosentry.said import N_
 from ecosentry.subsystems.gates.rules.decision import LEVEL_LABELS, GradeRules, Vehicle, least_rank
 from ecosentry.subsystems.gates.rules.findings import Finding, local_time
+from ecosentry.subsystems.gates.rules.inspection import InspectionReport, inspect
 from ecosentry.subsystems.gates.rules.ledger import (
     LedgerRows, Passages, dedupe_repeats, group_codes, index_by, local_days, pair, utc)
 from ecosentry.subsystems.gates.rules.plate import plate_problem
@@ -30,7 +31,7 @@ from ecosentry.subsystems.gates.rules.stages import (
 from ecosentry.subsystems.gates.rules.vin import vin_problem
 
 __all__ = ["CheckSettings", "Enterprise", "Alert", "Dataset", "run_checks", "passage_ranks", "alert_stage",
-           "stage_shares", "reconcile", "inspection", "side_gates", "tailgating", "vin_plates", "small_volume",
+           "stage_shares", "reconcile", "inspection", "inspection_reports", "inspection_findings", "side_gates", "tailgating", "vin_plates", "small_volume",
            "register_validity", "ledger_rows", "unknown_vehicles", "FINDING_CODES"]
 
 _SRC = "shared/reference/subsystems.md"
@@ -423,64 +424,47 @@ for _r in (
 
 
 def inspection(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings) -> list[Finding]:
-    """Reproduce the inspection (§3.4) per enterprise with a seeded draw: 2–3 windows of 5–10 minutes, each starting
-    just before a passage drawn at random among the alert days' passages (an inspector picks busy moments), and
-    5–10 ledger rows drawn among the alert days' rows (all days' when there was no alert)."""
-    st, p, lg, out = settings.inspection, ds.passages, ds.ledger, []
-    rng = np.random.default_rng(st.seed)
-    p_days, l_days = local_days(p.t, zone), local_days(lg.t, zone)
-    p_by, l_by = index_by(p.enterprise), index_by(lg.enterprise)
-    empty = np.zeros(0, dtype=np.int64)
-    for ent_id in sorted(ds.enterprises):
-        pi, li = p_by.get(ent_id, empty), l_by.get(ent_id, empty)
-        alerts = [a for a in ds.alerts if a.enterprise == ent_id]
-        a_days = set()
-        for a in alerts:
-            a_days.update(range(int(local_days(np.array([a.start]), zone)[0]),
-                                int(local_days(np.array([a.end - 1]), zone)[0]) + 1))
-        days = np.array(sorted(a_days), dtype=np.int64)
-        cand = pi[np.isin(p_days[pi], days) & (m.passage_to_ledger[pi] != -2)]
-        if len(cand):
-            k = int(rng.integers(st.windows_min, st.windows_max + 1))
-            for c in rng.choice(cand, size=min(k, len(cand)), replace=False):
-                minutes = int(rng.integers(st.window_minutes_min, st.window_minutes_max + 1))
-                t0 = int(p.t[c]) - int(rng.integers(0, 60))
-                t1 = t0 + 60 * minutes
-                inside = pi[(p.t[pi] >= t0) & (p.t[pi] < t1) & (p.plate[pi] != "")]
-                linside = li[(lg.t[li] >= t0) & (lg.t[li] < t1)]
-                missing = [i for i in inside if m.passage_to_ledger[i] == -1]
-                extra = [i for i in linside if m.ledger_to_passage[i] == -1]
-                if missing or extra:
-                    out.append(_finding(
-                        "VEH-INSPECT-VIDEO", ent_id, "", t0, t1, zone,
-                        N_("In the %(minutes)s-minute window from %(time)s, %(missing)s of %(seen)s vehicles seen are "
-                           "not in the ledger and %(extra)s ledger rows have no vehicle."),
-                        {"minutes": minutes, "time": _when(t0, zone), "missing": len(missing), "seen": len(inside),
-                         "extra": len(extra)},
-                        {"window": [utc(t0).astimezone(zone).isoformat(), utc(t1).astimezone(zone).isoformat()],
-                         "seen": sorted({p.plate[i] for i in inside}),
-                         "not_in_ledger": sorted({p.plate[i] for i in missing}),
-                         "ledger_without_vehicle": sorted({lg.plate[i] for i in extra}), "seed": st.seed}))
-        pool = li[np.isin(l_days[li], days)] if len(days) else empty
-        if not len(pool):
-            pool = li
-        if not len(pool):
-            continue
-        k = int(rng.integers(st.ledger_rows_min, st.ledger_rows_max + 1))
-        sample = np.sort(rng.choice(pool, size=min(k, len(pool)), replace=False))
-        bad = []
-        for i in sample:
-            missing, reg_stage = _row_problems(lg, int(i), ds.register)
-            if missing or reg_stage is not None:
-                bad.append({"line": int(lg.line[i]), "plate": lg.plate[i], "problems": missing + (
-                    [f"stage {lg.stage[i]}, register {reg_stage}"] if reg_stage else [])})
+    """Reproduce the inspection (§3.4) per enterprise with a seeded draw (:func:`.inspection.inspect`): 2–3 windows
+    of 5–10 minutes on alert days, 5–10 ledger rows; a finding for each window and each sample with mismatches."""
+    return inspection_findings(inspection_reports(ds, m, zone, settings), ds, zone)
+
+
+def inspection_reports(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings) -> list[InspectionReport]:
+    """The inspection record of each enterprise: every window's matches and mismatches, every sampled row."""
+    lg = ds.ledger
+
+    def problems(i: int) -> list[str]:
+        missing, reg_stage = _row_problems(lg, i, ds.register)
+        return missing + ([f"stage {lg.stage[i]}, register {reg_stage}"] if reg_stage else [])
+
+    alerts: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for a in ds.alerts:
+        alerts[a.enterprise].append((a.start, a.end))
+    return inspect(ds.passages, lg, m.passage_to_ledger, m.ledger_to_passage, ds.enterprises, alerts, zone,
+                   settings.inspection, problems)
+
+
+def inspection_findings(reports: list[InspectionReport], ds: Dataset, zone: ZoneInfo) -> list[Finding]:
+    p, lg, out = ds.passages, ds.ledger, []
+    for r in reports:
+        for w, (t0, t1, missing, extra) in zip(r.windows, r.window_bounds):
+            if missing or extra:
+                out.append(_finding(
+                    "VEH-INSPECT-VIDEO", r.enterprise, "", t0, t1, zone,
+                    N_("In the %(minutes)s-minute window from %(time)s, %(missing)s of %(seen)s vehicles seen are "
+                       "not in the ledger and %(extra)s ledger rows have no vehicle."),
+                    {"minutes": w.minutes, "time": _when(t0, zone), "missing": len(missing), "seen": len(w.seen),
+                     "extra": len(extra)},
+                    {"window": [w.start, w.end], "seen": sorted({s["plate"] for s in w.seen}),
+                     "not_in_ledger": sorted({p.plate[i] for i in missing}),
+                     "ledger_without_vehicle": sorted({lg.plate[i] for i in extra}), "seed": r.seed}))
+        bad = [{"line": row.line, "plate": row.plate, "problems": row.problems} for row in r.rows if row.problems]
         if bad:
-            tt = lg.t[sample]
-            out.append(_finding("VEH-INSPECT-LEDGER", ent_id, "", int(tt.min()), int(tt.max()), zone,
+            tt = lg.t[r.row_index]
+            out.append(_finding("VEH-INSPECT-LEDGER", r.enterprise, "", int(tt.min()), int(tt.max()), zone,
                                 N_("%(bad)s of %(sampled)s sampled ledger rows are incomplete or give a wrong "
-                                   "emission stage."), {"bad": len(bad), "sampled": len(sample)},
-                                {"sampled_lines": [int(x) for x in lg.line[sample]], "problems": bad,
-                                 "seed": st.seed}))
+                                   "emission stage."), {"bad": len(bad), "sampled": len(r.rows)},
+                                {"sampled_lines": [row.line for row in r.rows], "problems": bad, "seed": r.seed}))
     return out
 
 
