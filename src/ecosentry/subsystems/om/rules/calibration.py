@@ -39,7 +39,7 @@ from ecosentry.subsystems.om.rules.findings import Finding, local_time
 
 __all__ = ["CalibrationSettings", "CalibrationCheck", "OutOfControl", "analyser_type", "allowed_drift", "verdict",
            "judge_checks", "out_of_control_periods", "out_of_control_findings", "overdue_calibrations",
-           "hourly_validity", "daily_validity", "HourSlot", "RateCounts", "rate_counts", "CODES", "CHECK_WORDS"]
+           "hourly_validity", "daily_validity", "HourSlot", "RateCounts", "rate_counts", "CODES", "CHECK_WORDS", "RESULT_WORDS"]
 
 _REF = "china-vietnam-rules.md"
 _MOD = "ecosentry.subsystems.om.rules.calibration"
@@ -62,6 +62,8 @@ del _r
 
 #: The check kind as a sentence says it.
 CHECK_WORDS = {"zero": N_("zero"), "span": N_("span")}
+#: A check's result as a sentence says it.
+RESULT_WORDS = {"pass": N_("pass"), "fail": N_("fail")}
 
 #: Factor code → analyser type (HJ 212-2017 Appendix B codes; 2005 codes in brackets in the reference notes).
 _FACTOR_TYPE = {
@@ -175,7 +177,7 @@ def judge_checks(checks: Iterable[CalibrationCheck], settings: CalibrationSettin
                                N_("The %(check_kind)s check of %(factor)s at %(point)s at %(time)s is recorded as "
                                   "%(stated)s, but its drift %(drift)s %% F.S. against the allowed %(allowed)s %% "
                                   "makes it %(verdict)s."),
-                               {**base, "stated": c.result, "verdict": v}, ev))
+                               {**base, "stated": RESULT_WORDS[c.result], "verdict": RESULT_WORDS[v]}, ev))
     return out
 
 

@@ -18,8 +18,8 @@ from ecosentry.contracts.catalogue import get
 
 __all__ = ["Finding", "local_time", "TRANSLATED_PARAMS"]
 
-#: Parameters whose values are words of the catalogue (an order kind, a mark kind, a check kind).
-TRANSLATED_PARAMS = ("kind", "order_kind", "mark_kind", "check_kind")
+#: Parameters whose values are words of the catalogue (an order kind, a mark kind, a check kind, a result).
+TRANSLATED_PARAMS = ("kind", "order_kind", "mark_kind", "check_kind", "stated", "verdict")
 
 
 def local_time(t: datetime) -> str:

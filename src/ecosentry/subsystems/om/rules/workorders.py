@@ -23,7 +23,7 @@ from ecosentry.contracts.catalogue import Rule, register
 from ecosentry.said import N_, Said
 
 __all__ = ["STATES", "FINAL_STATES", "ACTIONS", "ALARM_KINDS", "PLANNED_KINDS", "KINDS", "KIND_WORDS",
-           "TransitionRefused", "next_state", "allowed_actions", "WorkOrder", "apply", "parse_kind"]
+           "STATE_WORDS", "ACTION_WORDS", "TransitionRefused", "next_state", "allowed_actions", "WorkOrder", "apply", "parse_kind"]
 
 STATES = ("created", "assigned", "accepted", "on_site", "done", "reviewed", "rejected", "cancelled")
 FINAL_STATES = frozenset({"reviewed", "cancelled"})
@@ -70,8 +70,28 @@ register(Rule("OM-WO-STATE", None, "A work order moves created → assigned → 
               "subsystems.md §4.5, §7 item 26 (vendor practice); issue 18 item 2", _MOD, "V/ours"))
 
 
+#: States and actions as a sentence says them.
+STATE_WORDS = {"created": N_("created"), "assigned": N_("assigned"), "accepted": N_("accepted"),
+               "on_site": N_("on site"), "done": N_("done"), "reviewed": N_("reviewed"), "rejected": N_("rejected"),
+               "cancelled": N_("cancelled")}
+ACTION_WORDS = {"assign": N_("assigned"), "accept": N_("accepted"), "arrive": N_("marked on site"),
+                "finish": N_("finished"), "approve": N_("approved"), "reject": N_("rejected"),
+                "reopen": N_("reopened"), "cancel": N_("cancelled")}
+
+
 class TransitionRefused(Said):
-    """An action the order's state does not allow, or a time before the order's last event."""
+    """An action the order's state does not allow, or a time before the order's last event. The state and action
+    words (English msgids in ``params``) are said in the reader's language too."""
+
+    def say(self, gettext, when=datetime.isoformat) -> str:  # noqa: ANN001 (Said's signature)
+        words = dict(self.params)
+        for key in ("state", "action"):
+            if key in words:
+                words[key] = gettext(words[key])
+        if "allowed" in words:
+            words["allowed"] = ", ".join(gettext(w) for w in words["allowed"].split(", "))
+        text = gettext(self.msgid)
+        return text % {k: when(v) if isinstance(v, datetime) else v for k, v in words.items()} if words else text
 
 
 def allowed_actions(state: str) -> list[str]:
@@ -81,14 +101,14 @@ def allowed_actions(state: str) -> list[str]:
 def next_state(state: str, action: str) -> str:
     """The state ``action`` leads to from ``state``; :class:`TransitionRefused` if it is not allowed."""
     if state not in STATES:
-        raise TransitionRefused("%(state)s is not a work-order state.", state=state)
+        raise TransitionRefused("%(value)s is not a work-order state.", value=state)
     if action not in ACTIONS:
-        raise TransitionRefused("%(action)s is not a work-order action.", action=action)
+        raise TransitionRefused("%(value)s is not a work-order action.", value=action)
     to = ACTIONS[action].get(state)
     if to is None:
         raise TransitionRefused("A work order that is %(state)s cannot be %(action)s; from %(state)s it can only be: "
-                                "%(allowed)s.", state=state, action=action,
-                                allowed=", ".join(allowed_actions(state)) or "-")
+                                "%(allowed)s.", state=STATE_WORDS[state], action=ACTION_WORDS[action],
+                                allowed=", ".join(ACTION_WORDS[a] for a in allowed_actions(state)) or "-")
     return to
 
 
@@ -116,7 +136,7 @@ class WorkOrder:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise TransitionRefused("%(kind)s is not a work-order kind.", kind=self.kind)
+            raise TransitionRefused("%(value)s is not a work-order kind.", value=self.kind)
 
     @property
     def from_alarm(self) -> bool:
