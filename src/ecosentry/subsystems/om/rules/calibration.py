@@ -193,20 +193,20 @@ def _by_series(checks: Iterable[CalibrationCheck]) -> dict[tuple[str, str], list
 def out_of_control_periods(checks: Iterable[CalibrationCheck], now: datetime,
                            settings: CalibrationSettings) -> list[OutOfControl]:
     """The 失控 periods of each point and factor: a failing check opens one (at the check, or at the last passing
-    check before it by :attr:`~CalibrationSettings.out_of_control_from`); it closes at the first time every kind
+    check of its kind before it by :attr:`~CalibrationSettings.out_of_control_from`); it closes at the first time every kind
     that failed since has passed again (a failed zero is not mended by a passing span); still open at ``now``."""
     out = []
     for (point, factor), series in sorted(_by_series(checks).items()):
         failing: set[str] = set()
         start: datetime | None = None
         names: list[str] = []
-        last_pass: datetime | None = None
+        last_pass: dict[str, datetime] = {}
         for c in series:
             v = verdict(c, settings)
             if v == "fail":
                 if not failing:
-                    start = c.time if settings.out_of_control_from == "failed_check" or last_pass is None \
-                        else last_pass
+                    start = c.time if settings.out_of_control_from == "failed_check" \
+                        else last_pass.get(c.kind, c.time)
                     names = []
                 failing.add(c.kind)
                 names.append(f"{c.kind}@{c.time.isoformat()}")
@@ -216,7 +216,7 @@ def out_of_control_periods(checks: Iterable[CalibrationCheck], now: datetime,
                     out.append(OutOfControl(point, factor, start, c.time, True, "failed", tuple(names)))
                     start = None
             if v == "pass":
-                last_pass = c.time
+                last_pass[c.kind] = c.time
         if failing and start is not None and now > start:
             out.append(OutOfControl(point, factor, start, now, False, "failed", tuple(names)))
     return out
