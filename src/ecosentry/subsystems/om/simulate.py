@@ -220,7 +220,7 @@ def simulate_station(seed: int, index: int, days: int = 28, violations: tuple[st
             b.s.injected.append(Injected(v, p, t, t + timedelta(minutes=30)))
         elif v == "overdue_order":
             t0 = b.day(d, float(rng.uniform(8, 18)))
-            created, done = b.fault(t0, float(rng.uniform(0.5, 6)), 0)
+            created, done = b.fault(t0, float(rng.uniform(0.5, 6)), 0, kind="device_fault")
             late = _working_days_later(t0, 7)
             o = b.s.orders[-1]
             b.s.orders[-1] = WorkOrder(o.order_id, o.point, o.kind, o.created, "done", on_site_at=o.on_site_at,
