@@ -19,7 +19,7 @@ recorded "pass" over a drift beyond the limit, a skipped inspection, two days wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
