@@ -4,11 +4,13 @@ injected violations, each with the codes it must raise.
 Honest behaviour of one station over ``days`` days (times in the stations' zone):
 
 * a weekly inspection order (created the evening before, on site in the morning, done 1–2 h later; the door opens
-  at arrival, sometimes twice; a maintenance mark over part of the visit now and then), at most 7.5 days apart;
+  at arrival, sometimes twice; now and then a maintenance mark over the visit, sometimes filed up to 40 minutes
+  before arrival), at most 7.5 days apart;
 * daily automatic zero and span checks of each factor at about 03:00, drifting well inside the allowed drift, each
   with its short calibration mark (supported by the analyser's own record);
 * now and then a device fault: a fault mark from the fault's start to the repair, the alarm order opened 0.5–8 h
-  later, the engineer on site within hours (door), the repair within 1–4 working days, across weekends too.
+  later, the engineer on site within hours (door), the repair within 1–4 working days, across weekends too;
+  sometimes the engineer was already at the station and opened the door up to 45 minutes before the order.
 
 Violations (:data:`VIOLATIONS`: name → the codes that must be found, and codes also true of it), each on days of
 its own: a false mark (no order, no visit), a remotely filed mark (an order, no visit), an unexplained door
@@ -138,9 +140,10 @@ class _Builder:
         minutes = float(self.rng.uniform(50, 110))
         self.order("weekly_inspection", created, at, at + timedelta(minutes=minutes))
         self.visit(at - timedelta(minutes=float(self.rng.uniform(0, 10))), minutes + 5, twice=self.rng.random() < 0.3)
-        if self.rng.random() < 0.5:
+        if self.rng.random() < 0.5:   # filed on arrival, or up to 40 minutes ahead from the office (within margin)
             f = str(self.rng.choice(FACTORS))
-            self.mark("maintenance", f, at + timedelta(minutes=10), at + timedelta(minutes=minutes - 5))
+            lead = float(self.rng.choice([-10.0, self.rng.uniform(0, 40)]))
+            self.mark("maintenance", f, at - timedelta(minutes=lead), at + timedelta(minutes=minutes - 5))
 
     def fault(self, t0: datetime, report_h: float, repair_days: float, kind: str | None = None) -> tuple:
         f = str(self.rng.choice(FACTORS))
@@ -150,6 +153,8 @@ class _Builder:
         done = max(done, on_site + timedelta(hours=1))
         self.order(kind or str(self.rng.choice(["device_fault", "data_missing", "offline"])), created, on_site, done)
         self.visit(on_site, float(self.rng.uniform(40, 120)))
+        if self.rng.random() < 0.2:   # the engineer was already there and phoned it in: the door opened before
+            self.visit(created - timedelta(minutes=float(self.rng.uniform(5, 45))), 10)
         self.mark("fault", f, t0, done)
         return created, done
 

@@ -194,7 +194,7 @@ def late_reports(faults: Sequence[FaultStart], orders: Sequence[WorkOrder], sett
             N_("The fault at %(point)s from %(start)s was reported by work order %(order)s only %(hours)s h later; "
                "the limit is %(limit)s h."),
             {"point": f.point, "start": local_time(f.start.astimezone(zone)), "order": o.order_id, "hours": hours,
-             "limit": settings.report_hours},
+             "limit": f"{settings.report_hours:g}"},
             {"fault_source": f.source, "order_id": o.order_id, "created": o.created.isoformat()}))
     return out
 
