@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ecosentry.subsystems.om.rules.assessment import FORMULA, AssessmentSettings, Weights, assess, grade_of
+from ecosentry.subsystems.om.rules.assessment import (
+    FORMULA, AssessmentSettings, Weights, assess, assess_month, grade_of)
 from ecosentry.subsystems.om.rules.calibration import CalibrationCheck, CalibrationSettings, RateCounts
 from ecosentry.subsystems.om.rules.consistency import ConsistencySettings, DoorEvent, Mark, unsupported_marks
-from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings, overdue_orders, planned_gaps
+from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings, overdue_orders, plan_days_for, planned_gaps
 from ecosentry.subsystems.om.rules.workorders import WorkOrder
 
 CN = ZoneInfo("Asia/Shanghai")
@@ -111,3 +112,20 @@ def test_health_codes_of_the_stations():
     # 100 × (0.4 × 740/744 × 731/744 + 0.15 + 0.15 + 0.15 × 3/4 + 0.15 × 0.9) = 93.84, but a mark without support
     assert p1.score == 93.8 and p1.critical == 2 and p1.grade == "red"
     assert station("P1", settings.model_copy(update={"red_on_critical": False})).grade == "green"
+
+
+def test_the_month_ranks_organisations_and_gives_every_station_its_code():
+    counts, orders, marks, checks, findings, deadlines = constructed_month()
+    counts = {**counts, "P3": RateCounts(744, 744, 744)}
+    april = WorkOrder("W9", "P3", "device_fault", datetime(2026, 4, 2, tzinfo=CN))   # another month: not counted
+    ranked, health = assess_month("2026-03", {"运维A": ["P1", "P2"], "运维B": ["P3"]}, counts, orders + [april], marks,
+                                  checks, findings, AssessmentSettings(), deadlines, CalibrationSettings(), CN)
+    assert [(a.who, a.score, a.grade) for a in ranked] == [("运维B", 100.0, "优"), ("运维A", 76.0, "良")]
+    assert ranked[0].alarm_orders == 0
+    assert health == {"P1": "red", "P2": "red", "P3": "green"}
+
+
+def test_planned_frequencies_per_kind_of_system():
+    assert plan_days_for("cems_auto") == {"weekly_inspection": 7, "comparison": 92, "verification": 183}
+    assert plan_days_for("cems_manual")["calibration"] == 15 and plan_days_for("water")["comparison"] == 31
+    assert DeadlineSettings(plan_days=plan_days_for("water")).plan_days["verification"] == 92

@@ -37,7 +37,7 @@ from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings, deadline_o
 from ecosentry.subsystems.om.rules.findings import Finding
 from ecosentry.subsystems.om.rules.workorders import WorkOrder
 
-__all__ = ["AssessmentSettings", "Weights", "Assessment", "assess", "grade_of", "health_of", "FORMULA", "month_of"]
+__all__ = ["AssessmentSettings", "Weights", "Assessment", "assess", "grade_of", "health_of", "FORMULA", "month_of", "assess_month"]
 
 _MOD = "ecosentry.subsystems.om.rules.assessment"
 register(Rule("OM-SCORE", None, "Monthly O&M score per organisation (and per station) from the effective-"
@@ -180,3 +180,29 @@ def assess(who: str, points: Iterable[str], counts: dict[str, RateCounts], order
 
 def month_of(t: datetime, zone: ZoneInfo) -> str:
     return t.astimezone(zone).strftime("%Y-%m")
+
+
+def _in_month(t: datetime | None, month: str, zone: ZoneInfo) -> bool:
+    return t is not None and month_of(t, zone) == month
+
+
+def assess_month(month: str, contracts: dict[str, Iterable[str]], counts: dict[str, RateCounts],
+                 orders: Sequence[WorkOrder], marks: Sequence[Mark], checks: Sequence[CalibrationCheck],
+                 findings: Sequence[Finding], settings: AssessmentSettings, deadlines: DeadlineSettings,
+                 calibration: CalibrationSettings, zone: ZoneInfo) -> tuple[list[Assessment], dict[str, str]]:
+    """One local month (``YYYY-MM``): every organisation of ``contracts`` (organisation → the points it keeps)
+    assessed and ranked, best score first (ties by name), and the health code of every contracted point.
+    Orders count in the month they were created, marks in the month they start, checks and findings in the month
+    of their time and start; ``counts`` are the month's slot counts per point."""
+    orders_m = [o for o in orders if _in_month(o.created, month, zone)]
+    marks_m = [m for m in marks if _in_month(m.start, month, zone)]
+    checks_m = [c for c in checks if _in_month(c.time, month, zone)]
+    findings_m = [f for f in findings if _in_month(f.start, month, zone)]
+    ranked = sorted((assess(org, pts, counts, orders_m, marks_m, checks_m, findings_m, settings, deadlines,
+                            calibration, zone) for org, pts in contracts.items()), key=lambda a: (-a.score, a.who))
+    health = {}
+    for pts in contracts.values():
+        for p in pts:
+            health[p] = assess(p, [p], counts, orders_m, marks_m, checks_m, findings_m, settings, deadlines,
+                               calibration, zone, station=True).grade
+    return ranked, dict(sorted(health.items()))

@@ -32,7 +32,7 @@ from ecosentry.subsystems.om.rules.workorders import KIND_WORDS, WorkOrder
 
 __all__ = ["WorkCalendar", "DeadlineSettings", "is_working_day", "add_working_days", "working_days_between",
            "restore_deadline", "report_deadline", "deadline_of", "overdue_orders", "late_reports",
-           "planned_gaps", "FaultStart", "CODES"]
+           "planned_gaps", "FaultStart", "PLANS", "plan_days_for", "CODES"]
 
 _SRC = "subsystems.md §4.3"
 _MOD = "ecosentry.subsystems.om.rules.deadlines"
@@ -58,6 +58,26 @@ class WorkCalendar(BaseModel):
     holidays: list[date] = Field(default_factory=list)
     #: Saturdays and Sundays that are working days (调休上班).
     working_weekends: list[date] = Field(default_factory=list)
+
+
+#: Planned frequencies per kind of system, in days between two done orders [R] (subsystems.md §4.3;
+#: china-vietnam-rules.md §2.1). Daily zero/span and standard-solution checks are the analysers' own records
+#: (``calibration.interval_hours``), not orders.
+PLANS: dict[str, dict[str, float]] = {
+    # HJ 75-2017 §11: inspection ≥ once per 7 days; 定期校验 every 6 months with auto-calibration (§2.1 [R]);
+    # relative-accuracy check (校验/比对) ≥ quarterly (subsystems.md §4.3 [R])
+    "cems_auto": {"weekly_inspection": 7, "comparison": 92, "verification": 183},
+    # HJ 75-2017 §11 without auto-calibration: manual zero/span every 15 days; 定期校验 every 3 months
+    "cems_manual": {"weekly_inspection": 7, "calibration": 15, "comparison": 92, "verification": 92},
+    # HJ 355-2019: inspection ≥ weekly; real-sample comparison (实际水样比对) ≥ monthly; flow-meter check quarterly
+    "water": {"weekly_inspection": 7, "comparison": 31, "verification": 92},
+}
+
+
+def plan_days_for(system: str) -> dict[str, float]:
+    """The frequencies of :data:`PLANS` for ``cems_auto``, ``cems_manual`` or ``water`` (a copy, to set as
+    :attr:`DeadlineSettings.plan_days` of a deployment or a point)."""
+    return dict(PLANS[system])
 
 
 class DeadlineSettings(BaseModel):
