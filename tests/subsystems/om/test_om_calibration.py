@@ -43,15 +43,15 @@ def test_failed_and_mismatching_checks_are_findings():
     found = judge_checks(checks, S, CN)
     assert [(f.code, f.evidence["factor"]) for f in found] == [
         ("OM-CAL-FAIL", "a21026"), ("OM-CAL-FAIL", "a21002"), ("OM-CAL-RESULT-MISMATCH", "a21002")]
-    assert found[0].explanation == ("The span check of a21026 at P1 at 2026-03-10 03:00 drifted 4.0 % F.S.; at most "
-                                    "2.5 % is allowed.")
+    assert found[0].explanation == ("The span check of Sulphur dioxide (SO2) at P1 at 2026-03-10 03:00 drifted 4.0 % "
+                                    "F.S.; at most 2.5 % is allowed.")
     assert "is recorded as pass, but its drift 3.1 % F.S. against the allowed 2.5 % makes it fail" in \
         found[2].explanation
-    zh = {"zero": "零点", "pass": "合格", "fail": "不合格", "The %(check_kind)s check of %(factor)s at %(point)s at "
-          "%(time)s is recorded as %(stated)s, but its drift %(drift)s %% F.S. against the allowed %(allowed)s %% "
+    zh = {"zero": "零点", "pass": "合格", "fail": "不合格", "Nitrogen oxides (NOx as NO2)": "氮氧化物",
+          "The %(check_kind)s check of %(factor)s at %(point)s at %(time)s is recorded as %(stated)s, but its drift %(drift)s %% F.S. against the allowed %(allowed)s %% "
           "makes it %(verdict)s.": "%(point)s 的 %(factor)s 于 %(time)s 的%(check_kind)s核查记录为%(stated)s，但其漂移 "
           "%(drift)s %% F.S. 对照允许值 %(allowed)s %% 应为%(verdict)s。"}
-    assert found[2].say(lambda m: zh.get(m, m)) == ("P1 的 a21002 于 2026-03-10 03:00 的零点核查记录为合格，但其漂移 3.1 % "
+    assert found[2].say(lambda m: zh.get(m, m)) == ("P1 的 氮氧化物 于 2026-03-10 03:00 的零点核查记录为合格，但其漂移 3.1 % "
                                                     "F.S. 对照允许值 2.5 % 应为不合格。")
 
 
@@ -65,8 +65,8 @@ def test_out_of_control_from_the_failed_check_until_every_failed_kind_passes_aga
     assert [(p.start, p.end, p.closed) for p in periods] == [(at(5, 3), at(5, 9), True), (at(6, 3), at(6, 12), False)]
     found = out_of_control_findings(periods, CN)
     assert [f.code for f in found] == ["OM-CAL-OUT-OF-CONTROL"] * 2
-    assert found[0].explanation == ("a21026 at P1 was out of control from 2026-03-05 03:00 until the passing check at "
-                                    "2026-03-05 09:00 (6.0 h): its data are invalid.")
+    assert found[0].explanation == ("Sulphur dioxide (SO2) at P1 was out of control from 2026-03-05 03:00 until the "
+                                    "passing check at 2026-03-05 09:00 (6.0 h): its data are invalid.")
     assert "has been out of control since 2026-03-06 03:00 (9.0 h, no passing check yet)" in found[1].explanation
     # the reference notes' other reading: from the last passing check of the failed kind before the failure
     last = out_of_control_periods(checks, at(6, 12), S.model_copy(update={"out_of_control_from": "last_pass"}))

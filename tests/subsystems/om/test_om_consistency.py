@@ -50,8 +50,8 @@ def test_a_mark_without_order_or_visit_is_flagged_twice_and_with_one_of_them_onc
     found = unsupported_marks([false_mark, remote], orders, [], NOW, S, CN)
     assert codes(found) == [("OM-MARK-NO-ORDER", "M4"), ("OM-MARK-NO-DOOR", "M4"), ("OM-MARK-NO-DOOR", "M5")]
     assert (found[0].start, found[0].end, found[0].severity) == (at(12, 14), at(12, 16), "critical")
-    assert found[2].explanation == ("The fault mark M5 on a21026 at P1 from 2026-03-14 14:00 to 2026-03-14 16:00 has "
-                                    "no opening of the station-room door: nobody was there.")
+    assert found[2].explanation == ("The fault mark M5 on Sulphur dioxide (SO2) at P1 from 2026-03-14 14:00 to "
+                                    "2026-03-14 16:00 has no opening of the station-room door: nobody was there.")
     assert found[2].evidence["orders"] == ["W3"]
 
 
@@ -95,7 +95,8 @@ def test_a_door_opening_without_order_or_mark():
     found = unexplained_doors(doors + visit("P1", at(11, 0.5)), [INSPECTION], marks, NOW, S, CN)
     assert [(f.point, f.start, f.end) for f in found] == [("P1", at(9, 21), at(9, 21) + timedelta(minutes=25)),
                                                           ("P2", at(10, 2), at(10, 2))]
-    assert found[0].explanation == "The station-room door at P1 opened at 2026-03-09 21:00 with no work order and no mark."
+    assert found[0].explanation == ("The station-room door at P1 opened at 2026-03-09 21:00 with no work order and no "
+                                    "mark.")
     # an order still open at the clock covers the door until then
     still_open = WorkOrder("W9", "P1", "device_fault", at(9, 20))
     assert [f.start for f in unexplained_doors(doors, [INSPECTION, still_open], [], NOW, S, CN)] == [at(10, 2)]
@@ -111,6 +112,6 @@ def test_a_parameter_changed_without_an_order():
     order = WorkOrder("W10", "P1", "verification", at(9, 20), state="done", done_at=at(10, 2))
     found = parameter_changes(registered, reported, [order], NOW, S, CN)
     assert [(f.start, f.end, f.evidence["reports"]) for f in found] == [(at(2, 0), at(3, 0), 2)]
-    assert found[0].explanation == ("range_max of a21026 at P1 was 2000.0 from 2026-03-02 00:00, not the registered "
-                                    "500.0, and no work order covers the change.")
+    assert found[0].explanation == ("range_max of Sulphur dioxide (SO2) at P1 was 2000.0 from 2026-03-02 00:00, not the "
+                                    "registered 500.0, and no work order covers the change.")
     assert found[0].severity == "critical"

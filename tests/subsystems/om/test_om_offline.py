@@ -79,8 +79,8 @@ def test_the_files_of_issue_18_give_one_finding_a_line(tmp_path):
     ]
     ooc = next(r for r in found if r["code"] == "OM-CAL-OUT-OF-CONTROL")
     assert ooc["severity"] == "critical" and ooc["evidence"]["closed"] is True
-    assert ooc["explanation"] == ("a21026 at P1 was out of control from 2026-03-05 03:10 until the passing check at "
-                                  "2026-03-05 15:00 (11.8 h): its data are invalid.")
+    assert ooc["explanation"] == ("Sulphur dioxide (SO2) at P1 was out of control from 2026-03-05 03:10 until the "
+                                  "passing check at 2026-03-05 15:00 (11.8 h): its data are invalid.")
 
 
 def test_without_calibrations_the_automatic_calibration_mark_needs_a_visit(tmp_path):

@@ -121,3 +121,22 @@ def test_ecosentry_bench_ops_command():
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert got["stations"] == 9 and got["records_per_s"] > 0 and got["codes"]
+
+
+@pytest.mark.parametrize("lang, name, sentence", [
+    ("zh", "二氧化硫", "失控"), ("vi", "Lưu huỳnh đioxit (SO2)", "mất kiểm soát")])
+def test_the_factor_is_named_in_the_readers_language_by_the_cores_catalogue(lang, name, sentence):
+    """A factor travels as its HJ 212 English name; the core's catalogue (which wins on a shared msgid) names it."""
+    sim = simulate_station(5, 0, violations=("cal_fail",))   # seeded: the SO2 analyser fails
+    f = next(f for f in check_dataset(sim.dataset(), now=sim.end) if f.code == "OM-CAL-OUT-OF-CONTROL")
+    with open(SRC / "ecosentry" / "web" / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        core = read_po(fh)
+    mine = catalog(lang)
+
+    def gettext(m):
+        entry = core.get(m) if core.get(m) is not None and core.get(m).string else mine.get(m)
+        return entry.string
+
+    said = f.say(gettext)
+    assert f.evidence["factor"] == "a21026" and name in said and sentence in said, said
+    assert "a21026" not in said and "Sulphur dioxide (SO2)" in f.explanation

@@ -106,7 +106,8 @@ def load_marks(path: Path) -> list[Mark]:
         seen[mark_id] = line
         kind = MARK_KINDS.get(row["kind"].lower()) or MARK_KINDS.get(row["kind"])
         if kind is None:
-            raise InputError(str(path), line, "kind", f"{row['kind']!r} is no mark kind ({', '.join(sorted(set(MARK_KINDS.values())))})")
+            known = ", ".join(sorted(set(MARK_KINDS.values())))
+            raise InputError(str(path), line, "kind", f"{row['kind']!r} is no mark kind ({known})")
         start = _time(path, line, "start", row["start"])
         end = _time(path, line, "end", row["end"], required=False)
         if end is not None and end < start:

@@ -37,12 +37,14 @@ from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings, deadline_o
 from ecosentry.subsystems.om.rules.findings import Finding
 from ecosentry.subsystems.om.rules.workorders import WorkOrder
 
-__all__ = ["AssessmentSettings", "Weights", "Assessment", "assess", "grade_of", "health_of", "FORMULA", "month_of", "assess_month"]
+__all__ = ["AssessmentSettings", "Weights", "Assessment", "assess", "grade_of", "health_of", "FORMULA", "month_of",
+           "assess_month"]
 
 _MOD = "ecosentry.subsystems.om.rules.assessment"
 register(Rule("OM-SCORE", None, "Monthly O&M score per organisation (and per station) from the effective-"
               "transmission rate, response and repair, marks, calibration and overdue work, with settable weights.",
-              "subsystems.md §4.1 (Tongxiang service/health codes), §4.5, §7 item 29; issue 18 item 6", _MOD, "S/R/ours"))
+              "subsystems.md §4.1 (Tongxiang service/health codes), §4.5, §7 item 29; issue 18 item 6", _MOD,
+              "S/R/ours"))
 register(Rule("OM-GRADE", None, "Service grade 优/良/差 of an organisation and health code green/yellow/red of a "
               "station from the score.", "subsystems.md §4.1 (Tongxiang 2021, 嘉环发〔2020〕22号) [S]; thresholds [R]",
               _MOD, "S/R"))

@@ -35,11 +35,12 @@ from pydantic import BaseModel, Field
 
 from ecosentry.contracts.catalogue import Rule, register
 from ecosentry.said import N_
-from ecosentry.subsystems.om.rules.findings import Finding, local_time
+from ecosentry.subsystems.om.rules.findings import Finding, factor_name, local_time
 
 __all__ = ["CalibrationSettings", "CalibrationCheck", "OutOfControl", "analyser_type", "allowed_drift", "verdict",
            "judge_checks", "out_of_control_periods", "out_of_control_findings", "overdue_calibrations",
-           "hourly_validity", "daily_validity", "HourSlot", "RateCounts", "rate_counts", "CODES", "CHECK_WORDS", "RESULT_WORDS"]
+           "hourly_validity", "daily_validity", "HourSlot", "RateCounts", "rate_counts", "CODES", "CHECK_WORDS",
+           "RESULT_WORDS"]
 
 _REF = "china-vietnam-rules.md"
 _MOD = "ecosentry.subsystems.om.rules.calibration"
@@ -165,8 +166,8 @@ def judge_checks(checks: Iterable[CalibrationCheck], settings: CalibrationSettin
         t = c.time.astimezone(zone)
         ev = {"factor": c.factor, "kind": c.kind, "stated": c.result, "drift_pct": c.drift_pct,
               "allowed_pct": allowed_drift(c.factor, c.kind, settings), "analyser": analyser_type(c.factor, settings)}
-        base = {"point": c.point, "factor": c.factor, "check_kind": CHECK_WORDS[c.kind], "time": local_time(t),
-                "drift": c.drift_pct, "allowed": ev["allowed_pct"]}
+        base = {"point": c.point, "factor": factor_name(c.factor), "check_kind": CHECK_WORDS[c.kind],
+                "time": local_time(t), "drift": c.drift_pct, "allowed": ev["allowed_pct"]}
         if v == "fail":
             msgid = (N_("The %(check_kind)s check of %(factor)s at %(point)s at %(time)s drifted %(drift)s %% F.S.; "
                         "at most %(allowed)s %% is allowed.") if c.drift_pct is not None else
@@ -193,8 +194,9 @@ def _by_series(checks: Iterable[CalibrationCheck]) -> dict[tuple[str, str], list
 def out_of_control_periods(checks: Iterable[CalibrationCheck], now: datetime,
                            settings: CalibrationSettings) -> list[OutOfControl]:
     """The 失控 periods of each point and factor: a failing check opens one (at the check, or at the last passing
-    check of its kind before it by :attr:`~CalibrationSettings.out_of_control_from`); it closes at the first time every kind
-    that failed since has passed again (a failed zero is not mended by a passing span); still open at ``now``."""
+    check of its kind before it by :attr:`~CalibrationSettings.out_of_control_from`); it closes at the first time
+    every kind that failed since has passed again (a failed zero is not mended by a passing span); still open at
+    ``now``."""
     out = []
     for (point, factor), series in sorted(_by_series(checks).items()):
         failing: set[str] = set()
@@ -247,8 +249,8 @@ def out_of_control_findings(periods: Sequence[OutOfControl], zone: ZoneInfo) -> 
     out = []
     for p in periods:
         s, e = p.start.astimezone(zone), p.end.astimezone(zone)
-        params = {"point": p.point, "factor": p.factor, "start": local_time(s), "end": local_time(e),
-                  "hours": round((p.end - p.start).total_seconds() / 3600, 1)}
+        params = {"point": p.point, "factor": factor_name(p.factor), "start": local_time(s),
+                  "end": local_time(e), "hours": round((p.end - p.start).total_seconds() / 3600, 1)}
         ev = {"factor": p.factor, "closed": p.closed, "checks": list(p.checks)}
         if p.reason == "failed":
             msgid = (N_("%(factor)s at %(point)s was out of control from %(start)s until the passing check at "

@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from ecosentry.contracts.catalogue import Rule, register
 from ecosentry.said import N_
 from ecosentry.subsystems.om.rules.calibration import CalibrationCheck
-from ecosentry.subsystems.om.rules.findings import Finding, local_time
+from ecosentry.subsystems.om.rules.findings import Finding, factor_name, local_time
 from ecosentry.subsystems.om.rules.workorders import WorkOrder
 
 __all__ = ["ConsistencySettings", "Mark", "DoorEvent", "VideoClip", "RegisteredParameter", "ReportedParameter",
@@ -168,7 +168,7 @@ def unsupported_marks(marks: Sequence[Mark], orders: Sequence[WorkOrder], doors:
         end = m.end or now
         s, e = m.start.astimezone(zone), end.astimezone(zone)
         params = {"mark": m.mark_id, "mark_kind": MARK_KIND_WORDS.get(m.kind, m.kind), "point": m.point,
-                  "factor": m.factor or "-", "start": local_time(s), "end": local_time(e)}
+                  "factor": factor_name(m.factor), "start": local_time(s), "end": local_time(e)}
         if m.kind == "calibration" and settings.auto_calibration_supports_mark and any(
                 m.start - margin <= c.time <= end + margin and (not m.factor or c.factor == m.factor)
                 for c in own_checks[m.point]):
@@ -258,9 +258,9 @@ def parameter_changes(registered: Sequence[RegisteredParameter], reported: Seque
                         "OM-PARAM-CHANGE-NO-ORDER", first.point, s, e,
                         N_("%(parameter)s of %(factor)s at %(point)s was %(value)s from %(time)s, not the registered "
                            "%(registered)s, and no work order covers the change."),
-                        {"parameter": first.name, "factor": first.factor, "point": first.point, "value": first.value,
-                         "time": local_time(s), "registered": ref},
-                        {"parameter": first.name, "registered": ref, "reported": [x.value for x in run][:20],
-                         "reports": len(run)}))
+                        {"parameter": first.name, "factor": factor_name(first.factor), "point": first.point,
+                         "value": first.value, "time": local_time(s), "registered": ref},
+                        {"parameter": first.name, "factor": first.factor, "registered": ref,
+                         "reported": [x.value for x in run][:20], "reports": len(run)}))
                 run = []
     return out

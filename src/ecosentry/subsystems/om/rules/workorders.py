@@ -23,7 +23,8 @@ from ecosentry.contracts.catalogue import Rule, register
 from ecosentry.said import N_, Said
 
 __all__ = ["STATES", "FINAL_STATES", "ACTIONS", "ALARM_KINDS", "PLANNED_KINDS", "KINDS", "KIND_WORDS",
-           "STATE_WORDS", "ACTION_WORDS", "TransitionRefused", "next_state", "allowed_actions", "WorkOrder", "apply", "parse_kind"]
+           "STATE_WORDS", "ACTION_WORDS", "TransitionRefused", "next_state", "allowed_actions", "WorkOrder", "apply",
+           "parse_kind"]
 
 STATES = ("created", "assigned", "accepted", "on_site", "done", "reviewed", "rejected", "cancelled")
 FINAL_STATES = frozenset({"reviewed", "cancelled"})
