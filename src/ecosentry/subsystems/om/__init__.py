@@ -1,0 +1,29 @@
+"""Operation and maintenance of automatic monitoring (运维), issue 18.
+
+Cities hold third-party O&M organisations to account: every maintenance, calibration and fault is recorded and
+must match the marks, the station-room door and video, and the data; calibration failures make data invalid until
+the next pass; O&M work has deadlines; organisations are scored monthly (``shared/reference/subsystems.md`` §4,
+§7 items 24–30).
+
+This first slice holds the pure parts: ``rules/`` (the work-order state machine, deadlines over working days and
+holidays, calibration drift and out-of-control periods with their effect on validity and rates, the consistency
+of marks, orders, doors and parameters, the monthly assessment), ``check`` (all checks over one dataset),
+``offline`` and ``cli`` (``ecosentry ops check``, the inspectors' offline check), ``simulate`` and ``bench``
+(``ecosentry bench ops``), ``settings`` (section ``om``) and ``locale/`` (zh, vi). The registry, tables, door and
+video intake, pages and the demo come next (``docs/om.md``).
+"""
+
+from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.said import N_
+
+_N = __name__
+
+SUBSYSTEM = Subsystem(
+    name="om",
+    title=N_("Operation and maintenance"),
+    catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
+               f"{_N}.rules.consistency", f"{_N}.rules.assessment"),
+    cli=f"{_N}.cli:register",
+    settings={"om": f"{_N}.settings:OmSettings"},
+    locale=_N,
+)

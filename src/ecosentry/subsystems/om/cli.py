@@ -1,0 +1,85 @@
+"""The subsystem's commands, added by :func:`register`: ``ecosentry ops check`` (the inspectors' offline check,
+:mod:`.offline`) and ``ecosentry bench ops`` (the rules on simulated stations, :mod:`.bench`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from ecosentry.subsystems.om.bench import run_bench
+from ecosentry.subsystems.om.check import check_dataset
+from ecosentry.subsystems.om.offline import InputError, load_dataset
+from ecosentry.subsystems.om.settings import OmSettings
+
+app = typer.Typer(help="Operation and maintenance (运维): marks, work orders, station doors, calibration.",
+                  no_args_is_help=True)
+
+
+def _settings() -> OmSettings:
+    """The deployment's section ``om`` when the subsystem is installed, else the documented defaults."""
+    from ecosentry.settings import get_settings
+
+    return getattr(get_settings(), "om", None) or OmSettings()
+
+
+@app.command("check")
+def check(marks: Path = typer.Option(..., help="M.csv: mark_id,point,factor,kind,start,end"),
+          work_orders: Path = typer.Option(..., help="W.csv: order_id,point,kind,created,on_site,done,deadline"),
+          doors: Path = typer.Option(..., help="D.csv: point,time,event (open/close)"),
+          calibrations: Path | None = typer.Option(None, help="C.csv: point,factor,time,kind,result,drift_pct"),
+          output: Path = typer.Option(..., help="findings, one JSON object a line"),
+          as_of: str | None = typer.Option(None, help="the clock of the check, ISO 8601 with offset (default: the "
+                                                      "latest time in the files)")) -> None:
+    """Marks without a work order or door opening, door openings without a work order or mark, overdue orders and
+    planned work, failed and overdue calibrations and the periods they make invalid: one JSON finding a line (exit
+    2 on bad input, naming the file, the line and the field)."""
+    settings = _settings()
+    now = None
+    if as_of:
+        try:
+            now = datetime.fromisoformat(as_of)
+        except ValueError:
+            now = None
+        if now is None or now.tzinfo is None:
+            typer.echo(f"error: --as-of {as_of!r} is not an ISO 8601 time with an offset", err=True)
+            raise typer.Exit(2)
+    try:
+        ds = load_dataset(marks, work_orders, doors, calibrations)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    findings = check_dataset(ds, settings, now)
+    with open(output, "w", encoding="utf-8") as out:
+        for f in findings:
+            out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
+    typer.echo(f"{len(findings)} findings in {output}", err=True)
+
+
+def bench_ops(seed: int = typer.Option(18, help="seed of the simulated stations"),
+              honest: int = typer.Option(30, min=0, help="stations with honest O&M"),
+              violating: int = typer.Option(30, min=0, help="stations with three injected violations each"),
+              days: int = typer.Option(28, min=14, help="days simulated per station"),
+              as_json: bool = typer.Option(False, "--json", help="print the result as JSON")) -> None:
+    """Records/s through every O&M check and precision/recall per code on simulated stations with injected false
+    marks, unexplained door openings, overdue orders and failed calibrations."""
+    res = run_bench(seed, honest, violating, days).summary()
+    if as_json:
+        typer.echo(json.dumps(res, indent=1))
+        return
+    typer.echo(f"{res['stations']} stations, {res['records']:,} records in {res['seconds']} s: "
+               f"{res['records_per_s']:,} records/s; honest: {res['honest_findings_per_station_day']} findings per "
+               f"honest station-day")
+    typer.echo(f"{'code':24} {'inj':>4} {'found':>5} {'recall':>6} {'finds':>5} {'prec':>6} {'honest/d':>8}")
+    for r in res["codes"]:
+        fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
+        typer.echo(f"{r['code']:24} {r['injected']:>4} {r['found']:>5} {fmt(r['recall']):>6} {r['findings']:>5} "
+                   f"{fmt(r['precision']):>6} {r['honest_per_day']:>8g}")
+
+
+def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add ``ops`` to the core's ``bench`` group and the ``ops`` group."""
+    groups["bench"].command("ops")(bench_ops)
+    app_.add_typer(app, name="ops")

@@ -1,0 +1,22 @@
+"""The section ``om`` of the settings (``ECOSENTRY_OM__*``): every [R] and [ours] number of the O&M rules as a
+documented default (``docs/om.md``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ecosentry.subsystems.om.rules.assessment import AssessmentSettings
+from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
+from ecosentry.subsystems.om.rules.consistency import ConsistencySettings
+from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+
+__all__ = ["OmSettings"]
+
+
+class OmSettings(BaseModel):
+    #: The stations' time zone: working days, local months, times in the sentences.
+    timezone: str = "Asia/Shanghai"
+    deadlines: DeadlineSettings = DeadlineSettings()
+    calibration: CalibrationSettings = CalibrationSettings()
+    consistency: ConsistencySettings = ConsistencySettings()
+    assessment: AssessmentSettings = AssessmentSettings()
