@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 __all__ = ["say", "local_time", "TRANSLATED_PARAMS"]
 
 #: Parameters whose values are msgids (translated with the sentence).
-TRANSLATED_PARAMS = ("level", "previous", "substance")
+TRANSLATED_PARAMS = ("level", "previous", "substance", "handles")
 
 
 def local_time(t: datetime, timezone: str) -> str:
