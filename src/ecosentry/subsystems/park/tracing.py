@@ -5,7 +5,8 @@ For each pollutant that rose above background at some station:
 
 1. **Incident window**: the readings from the first to the last one above background (at any station), every
    station's readings in it, raised or not (a station that stayed at background where a candidate's plume would
-   have reached it speaks against that candidate). Excess = reading − the station's background (its median).
+   have reached it speaks against that candidate). Excess = reading − the station's background (a low quantile
+   of its readings); raised = excess above ``raised_sigmas`` robust standard deviations of its lower half.
 2. **Wind at each reading**, per candidate: the vector mean of the met records over the air's travel time from
    the candidate to the station (distance / wind speed, at least ``averaging_s``, at most ``max_travel_s``);
    stability: the record at the reading's time.
@@ -53,8 +54,10 @@ class TracebackSettings(BaseModel):
     direction_uncertainty_deg: float = 4.0
     #: Met records averaged before each reading, at least (a candidate's own travel time when longer). [s]
     averaging_s: float = 60.0
+    #: The station's background: this quantile of its readings of the pollutant.
+    background_quantile: float = 0.1
     #: A reading is raised when its excess over the station's background exceeds this many robust standard
-    #: deviations (1.4826 × MAD) of the station's readings, and ``min_excess_mg_m3``.
+    #: deviations (1.4826 × MAD) of the station's readings below their median, and ``min_excess_mg_m3``.
     raised_sigmas: float = 5.0
     min_excess_mg_m3: float = 0.01
     fit_weight: float = 0.7
@@ -149,8 +152,11 @@ def _incident(readings: Readings, factor: str, s: TracebackSettings) -> tuple[np
     for name in np.unique(st):
         m = st == name
         v = readings.value[idx][m]
-        bg = np.median(v)
-        spread = 1.4826 * np.median(np.abs(v - bg))
+        # a long incident may fill most of a station's readings: its background is a low quantile, its noise the
+        # spread of the readings below the median
+        bg = np.quantile(v, s.background_quantile)
+        low = v[v <= np.median(v)]
+        spread = 1.4826 * np.median(np.abs(low - np.median(low)))
         excess[m] = np.maximum(v - bg, 0.0)
         raised[m] = excess[m] > max(s.raised_sigmas * spread, s.min_excess_mg_m3)
     if not raised.any():
