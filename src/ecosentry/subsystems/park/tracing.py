@@ -35,6 +35,7 @@ from ecosentry.said import N_
 from ecosentry.subsystems.park.model.frame import angle_diff_deg, bearing_deg, to_plume
 from ecosentry.subsystems.park.model.plume import gaussian_plume
 from ecosentry.subsystems.park.model.sigmas import sigmas_by_class
+from ecosentry.subsystems.park.model.special import erf
 from ecosentry.subsystems.park.said import say
 
 __all__ = ["TracebackSettings", "Candidate", "Readings", "MetSeries", "Ranked", "rank_sources", "sector_ranking",
@@ -51,9 +52,13 @@ class TracebackSettings(BaseModel):
     sector_half_angle_deg: float = 22.5
     max_travel_s: float = 1800.0
     #: Wind-direction uncertainty δ that widens each candidate's plume (noisy vanes, meander). [°]
-    direction_uncertainty_deg: float = 4.0
+    direction_uncertainty_deg: float = 8.0
     #: Met records averaged before each reading, at least (a candidate's own travel time when longer). [s]
     averaging_s: float = 60.0
+    #: ``log``: fit log(1 + excess / min_excess) (robust to the peaks' exact position); ``linear``: the excesses.
+    fit_space: str = "log"
+    #: Readings this long before the first and after the last raised one join the fit (the arrival and the end). [s]
+    window_margin_s: float = 600.0
     #: The station's background: this quantile of its readings of the pollutant.
     background_quantile: float = 0.1
     #: A reading is raised when its excess over the station's background exceeds this many robust standard
@@ -162,23 +167,56 @@ def _incident(readings: Readings, factor: str, s: TracebackSettings) -> tuple[np
     if not raised.any():
         return idx[:0], excess[:0], raised[:0]
     t = readings.t[idx]
-    first, last = t[raised].min(), t[raised].max()
+    first, last = t[raised].min() - s.window_margin_s, t[raised].max() + s.window_margin_s
     keep = (t >= first) & (t <= last)
     return idx[keep], excess[keep], raised[keep]
 
 
 def _unit_plume(c: Candidate, east: np.ndarray, north: np.ndarray, speed: np.ndarray, direction: np.ndarray,
-                stability: np.ndarray, s: TracebackSettings) -> np.ndarray:
+                stability: np.ndarray, age: np.ndarray, duration: float, s: TracebackSettings) -> np.ndarray:
+    """1 g/s from the candidate at each reading: the release of ``duration`` [s] that started ``age`` [s] before
+    the reading (Palazzi's finite release, :mod:`.model.plume`), σy widened for the direction uncertainty."""
     x, y = to_plume(east, north, c.east, c.north, direction)
     out = np.zeros(len(x))
-    ok = x > 1.0
+    ok = (x > 1.0) & (age > 0)
     if not ok.any():
         return out
-    sy, sz = sigmas_by_class(x[ok], stability[ok])
-    sy = np.sqrt(sy * sy + (x[ok] * np.tan(np.radians(s.direction_uncertainty_deg))) ** 2)
+    sy0, sz = sigmas_by_class(x[ok], stability[ok])
+    sy = np.sqrt(sy0 * sy0 + (x[ok] * np.tan(np.radians(s.direction_uncertainty_deg))) ** 2)
     h = s.source_height_m if c.height is None else c.height
-    out[ok] = gaussian_plume(y[ok], np.zeros(ok.sum()), 1.0, np.maximum(speed[ok], s.min_wind_speed), sy, sz, h)
+    u = np.maximum(speed[ok], s.min_wind_speed)
+    along = 0.5 * (erf((x[ok] - u * np.maximum(age[ok] - duration, 0.0)) / (np.sqrt(2.0) * sy0))
+                   - erf((x[ok] - u * age[ok]) / (np.sqrt(2.0) * sy0)))
+    out[ok] = gaussian_plume(y[ok], np.zeros(ok.sum()), 1.0, u, sy, sz, h) * along
     return out
+
+
+def _fit_rate(p: np.ndarray, excess: np.ndarray, e2: float, s: TracebackSettings) -> tuple[float, float]:
+    """(q ≥ 0, fit quality) of excess ≈ q·p. ``linear``: least squares, R². ``log``: least squares of
+    log(1 + value / scale) over a grid of q (readings spread over decades; a small direction error must not
+    outweigh the pattern of which stations saw the gas), R² of those."""
+    pp, pe = float(np.sum(p * p)), float(np.sum(p * excess))
+    q = pe / pp if pp > 0 and pe > 0 else 0.0
+    if q <= 0:
+        return 0.0, 0.0
+    if s.fit_space == "linear":
+        return q, max(0.0, 1.0 - float(np.sum((excess - q * p) ** 2)) / e2)
+    scale = s.min_excess_mg_m3
+    f_obs = np.log1p(excess / scale)
+    qs = q * np.geomspace(1e-2, 1e2, 41)
+    ssr = np.sum((f_obs[None, :] - np.log1p(qs[:, None] * p[None, :] / scale)) ** 2, axis=1)
+    k = int(np.argmin(ssr))
+    return float(qs[k]), max(0.0, 1.0 - float(ssr[k]) / float(np.sum(f_obs * f_obs)))
+
+
+def _release_window(c: Candidate, east: np.ndarray, north: np.ndarray, t: np.ndarray, speed: np.ndarray,
+                    raised: np.ndarray, s: TracebackSettings) -> tuple[float, float]:
+    """(start, duration) [s] of a release from the candidate that explains the first and last raised readings:
+    each raised reading's time less the travel time from the candidate to its station."""
+    travel = np.hypot(east[raised] - c.east, north[raised] - c.north) / np.maximum(speed[raised], s.min_wind_speed)
+    left = t[raised] - travel
+    start, end = float(left.min()), float(left.max())
+    return start, max(end - start, 60.0)
 
 
 def _sector_share(c: Candidate, east: np.ndarray, north: np.ndarray, speed: np.ndarray, direction: np.ndarray,
@@ -222,10 +260,9 @@ def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candid
             travel = np.hypot(east - c.east, north - c.north) / np.maximum(speed, s.min_wind_speed)
             window = np.clip(travel, s.averaging_s, s.max_travel_s)
             c_speed, c_direction, _ = wind_at(met, readings.t[idx], window)
-            p = _unit_plume(c, east, north, c_speed, c_direction, stability, s)
-            pp, pe = float(np.sum(p * p)), float(np.sum(p * excess))
-            q = pe / pp if pp > 0 and pe > 0 else 0.0
-            fit = max(0.0, 1.0 - float(np.sum((excess - q * p) ** 2)) / e2) if q > 0 else 0.0
+            start, duration = _release_window(c, east, north, readings.t[idx], c_speed, raised, s)
+            p = _unit_plume(c, east, north, c_speed, c_direction, stability, readings.t[idx] - start, duration, s)
+            q, fit = _fit_rate(p, excess, e2, s)
             sector = _sector_share(c, east[raised], north[raised], speed[raised], direction[raised], s)
             share = float(sector.mean())
             handles = factor in c.substances
