@@ -52,7 +52,7 @@ class TracebackSettings(BaseModel):
     sector_half_angle_deg: float = 22.5
     max_travel_s: float = 1800.0
     #: Wind-direction uncertainty δ that widens each candidate's plume (noisy vanes, meander). [°]
-    direction_uncertainty_deg: float = 8.0
+    direction_uncertainty_deg: float = 4.0
     #: Met records averaged before each reading, at least (a candidate's own travel time when longer). [s]
     averaging_s: float = 60.0
     #: ``log``: fit log(1 + excess / min_excess) (robust to the peaks' exact position); ``linear``: the excesses.
@@ -65,6 +65,8 @@ class TracebackSettings(BaseModel):
     #: deviations (1.4826 × MAD) of the station's readings below their median, and ``min_excess_mg_m3``.
     raised_sigmas: float = 5.0
     min_excess_mg_m3: float = 0.01
+    #: ... and this multiple of the station's background (the attention level's idea).
+    raised_multiple: float = 2.0
     fit_weight: float = 0.7
     mismatch_factor: float = 0.2
     #: Release height of candidates whose file gives none. [m]
@@ -163,7 +165,7 @@ def _incident(readings: Readings, factor: str, s: TracebackSettings) -> tuple[np
         low = v[v <= np.median(v)]
         spread = 1.4826 * np.median(np.abs(low - np.median(low)))
         excess[m] = np.maximum(v - bg, 0.0)
-        raised[m] = excess[m] > max(s.raised_sigmas * spread, s.min_excess_mg_m3)
+        raised[m] = excess[m] > max(s.raised_sigmas * spread, s.min_excess_mg_m3, s.raised_multiple * bg)
     if not raised.any():
         return idx[:0], excess[:0], raised[:0]
     t = readings.t[idx]
@@ -203,7 +205,7 @@ def _fit_rate(p: np.ndarray, excess: np.ndarray, e2: float, s: TracebackSettings
         return q, max(0.0, 1.0 - float(np.sum((excess - q * p) ** 2)) / e2)
     scale = s.min_excess_mg_m3
     f_obs = np.log1p(excess / scale)
-    qs = q * np.geomspace(1e-2, 1e2, 41)
+    qs = q * np.geomspace(1e-2, 1e2, 161)
     ssr = np.sum((f_obs[None, :] - np.log1p(qs[:, None] * p[None, :] / scale)) ** 2, axis=1)
     k = int(np.argmin(ssr))
     return float(qs[k]), max(0.0, 1.0 - float(ssr[k]) / float(np.sum(f_obs * f_obs)))
