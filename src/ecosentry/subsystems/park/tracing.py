@@ -3,18 +3,22 @@ stations and the wind history (``shared/reference/subsystems.md`` §2.5, §7 ite
 
 For each pollutant that rose above background at some station:
 
-1. **Incident window**: the readings from the first to the last one above background (at any station), every
-   station's readings in it, raised or not (a station that stayed at background where a candidate's plume would
-   have reached it speaks against that candidate). Excess = reading − the station's background (a low quantile
-   of its readings); raised = excess above ``raised_sigmas`` robust standard deviations of its lower half.
+1. **Incident window**: the readings from ``window_margin_s`` before the first raised reading to as long after
+   the last (at any station), every station's readings in it, raised or not (a station that stayed at
+   background where a candidate's plume would have reached it speaks against that candidate). Excess = reading −
+   the station's background (a low quantile of its readings); raised = excess above ``raised_sigmas`` robust
+   standard deviations of its lower half, ``min_excess_mg_m3`` and ``raised_multiple`` × the background.
 2. **Wind at each reading**, per candidate: the vector mean of the met records over the air's travel time from
    the candidate to the station (distance / wind speed, at least ``averaging_s``, at most ``max_travel_s``);
    stability: the record at the reading's time.
 3. **Back-trajectory sector**: the share of raised readings for which the candidate lies within
    ± ``sector_half_angle_deg`` of the upwind direction, no farther than wind speed × ``max_travel_s``.
-4. **Inverse modelling**: the steady plume of 1 g/s from the candidate at each reading (its σy widened by the
-   wind-direction uncertainty, σy² + (x tan δ)²), and the release rate q ≥ 0 fitted by least squares to the
-   excesses, q = Σpe / Σp²; fit quality R² = 1 − Σ(e − qp)² / Σe² (0 when negative or when q = 0).
+4. **Inverse modelling**: the release timed by the raised readings (start = the first raised reading less the
+   travel time from the candidate, end = the last less its travel time); the finite-release model
+   (:mod:`.model.plume`, Palazzi et al. 1982) gives each reading's concentration for 1 g/s, its σy widened by
+   the wind-direction uncertainty δ (σy² + (x tan δ)²); the release rate q ≥ 0 is fitted by least squares,
+   of log(1 + c / ``min_excess_mg_m3``) by default (``fit_space``), and R² of that fit is the fit quality (0
+   when negative or when no reading the plume reaches rose).
 5. **Score** = (``fit_weight`` · R² + (1 − ``fit_weight``) · sector share) × (1 if the candidate handles the
    pollutant, else ``mismatch_factor``); a candidate's score is its best over the pollutants.
 
@@ -67,7 +71,7 @@ class TracebackSettings(BaseModel):
     min_excess_mg_m3: float = 0.01
     #: ... and this multiple of the station's background (the attention level's idea).
     raised_multiple: float = 2.0
-    fit_weight: float = 0.7
+    fit_weight: float = 0.8
     mismatch_factor: float = 0.2
     #: Release height of candidates whose file gives none. [m]
     source_height_m: float = 0.0
