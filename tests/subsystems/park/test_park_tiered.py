@@ -85,3 +85,11 @@ def test_said_in_chinese_and_vietnamese(lang, words):
     [ev] = evaluate("B01", "H2S", times(len(v)), v, H2S, SMALL, station_name="东厂界1号")
     said = ev.say(gettext_for(lang))
     assert all(w in said for w in words) and "东厂界1号" in said, said
+
+
+def test_the_background_in_chunks_is_the_background_at_once():
+    v = np.random.default_rng(1).random(3000)
+    v[100:200] = np.nan
+    whole = rolling_background(v, 60, 10, chunk=10_000)
+    assert np.allclose(rolling_background(v, 60, 10, chunk=7), whole, equal_nan=True)
+    assert whole[150] == pytest.approx(np.nanmedian(v[90:150]))  # the window's valid readings only

@@ -103,18 +103,23 @@ def level_thresholds(substance: Substance, settings: WarningSettings) -> np.ndar
     return np.array([lowest(settings.level_i), lowest(settings.level_ii), lowest(settings.level_iii)])
 
 
-def rolling_background(values: np.ndarray, window: int, min_readings: int) -> np.ndarray:
-    """The median of each reading's previous ``window`` valid readings (NaN where fewer than ``min_readings``)."""
+def rolling_background(values: np.ndarray, window: int, min_readings: int, chunk: int = 2048) -> np.ndarray:
+    """The median of each reading's previous ``window`` valid readings (NaN where fewer than ``min_readings``);
+    in chunks of ``chunk`` readings, so a week of minute data needs no more than chunk × window floats at once."""
     v = np.asarray(values, dtype=float)
-    padded = np.concatenate([np.full(window, np.nan), v[:-1]]) if len(v) else v
     if not len(v):
         return v
+    padded = np.concatenate([np.full(window, np.nan), v[:-1]])
     windows = sliding_window_view(padded, window)
-    counts = np.sum(np.isfinite(windows), axis=1)
-    with warnings.catch_warnings():  # an all-NaN window gives NaN, said below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(windows, axis=1)
-    return np.where(counts >= min_readings, med, np.nan)
+    out = np.empty(len(v))
+    for lo in range(0, len(v), chunk):
+        w = windows[lo:lo + chunk]
+        counts = np.sum(np.isfinite(w), axis=1)
+        with warnings.catch_warnings():  # an all-NaN window gives NaN, said below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(w, axis=1)
+        out[lo:lo + chunk] = np.where(counts >= min_readings, med, np.nan)
+    return out
 
 
 @dataclass(frozen=True)
