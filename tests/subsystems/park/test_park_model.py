@@ -89,6 +89,10 @@ def test_a_long_finite_release_and_a_sum_of_puffs_tend_to_the_plume():
     short = finite_release_peak(x, y, z, 10.0, 3.0, "D", duration=60)
     assert np.all(short < steady) and np.all(np.diff(short / steady) < 0)
     assert finite_release(x, y, z, 10.0, 3.0, "D", t=3 * 3600, duration=60)[0] == pytest.approx(0, abs=1e-12)
+    assert np.all(finite_release(x, y, z, 10.0, 3.0, "D", t=-60, duration=600) == 0)
+    # while the release goes on, the front has passed the near point but not yet the far one
+    front = finite_release(x, y, z, 10.0, 3.0, "D", t=600, duration=3600) / steady
+    assert front[0] == pytest.approx(1.0, abs=1e-3) and front[2] < 0.01
     # a release of 2 h as a sum of puffs (one every 5 s) at 1 h 40 min: the plume at 1 km
     dt, t_obs = 5.0, 6000.0
     total = sum(puff(1000.0, 0.0, 0.0, 10.0 * dt, 3.0, "D", t_obs - t0) for t0 in np.arange(0, t_obs, dt))

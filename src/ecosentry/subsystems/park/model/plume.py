@@ -135,6 +135,8 @@ def finite_release(x: np.ndarray, y: np.ndarray, z: np.ndarray, rate: float, win
     if not (np.isfinite(duration) and duration > 0):
         raise ValueError(f"release duration must be > 0 s, not {duration!r}")
     steady = plume(x, y, z, rate, wind_speed, stability, height, mixing_height)
+    if t <= 0:  # before the release starts
+        return np.zeros(steady.shape)
     x = np.broadcast_to(np.asarray(x, dtype=float), steady.shape)
     return steady * _along_wind(x, wind_speed, sigmas(x, stability)[0], t, duration)
 
