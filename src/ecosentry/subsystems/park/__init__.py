@@ -1,0 +1,26 @@
+"""Chemical-park toxic-gas early warning (化工园区有毒有害气体预警), issue 17.
+
+Boundary and park-edge stations, tiered warnings per pollutant, Gaussian plume/puff dispersion with threat zones,
+and traceback of the source (``shared/reference/subsystems.md`` §2, §7 items 11–16).
+
+This first slice holds the pure parts: ``model/`` (stability classes, Briggs σ, plume, puff and finite release,
+threat zones), ``substances`` (the threshold table), ``tiered`` (the warning state machine), ``tracing`` (sector
+and inverse-modelling ranking of the candidate sources), ``offline`` and ``cli`` (``ecosentry park plume``,
+``ecosentry park traceback``), ``simulate`` and ``bench`` (``ecosentry bench park``), ``settings`` (section
+``park``) and ``locale/`` (zh, vi). The registry, ingest, pages, notifications and the demo come next
+(``docs/park.md``). Not in :data:`ecosentry.installed.INSTALLED` yet.
+"""
+
+from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.said import N_
+
+_N = __name__
+
+SUBSYSTEM = Subsystem(
+    name="park",
+    title=N_("Chemical park early warning"),
+    catalogue=(f"{_N}.tiered", f"{_N}.tracing"),
+    cli=f"{_N}.cli:register",
+    settings={"park": f"{_N}.settings:ParkSettings"},
+    locale=_N,
+)

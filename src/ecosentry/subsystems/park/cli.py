@@ -1,0 +1,157 @@
+"""The subsystem's commands, added by :func:`register`: ``ecosentry park plume`` and ``ecosentry park traceback``
+(the offline tools of issue 17 item 9 for emergency staff and auditors, one incident a call) and ``ecosentry bench
+park`` (:mod:`.bench`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from ecosentry.subsystems.park.bench import run_bench
+from ecosentry.subsystems.park.i18n import gettext_for
+from ecosentry.subsystems.park.model.sigmas import normalise_class
+from ecosentry.subsystems.park.model.zones import Release, threat_zones
+from ecosentry.subsystems.park.offline import InputError, load_met, load_readings, load_sources, load_stations
+from ecosentry.subsystems.park.settings import ParkSettings
+from ecosentry.subsystems.park.substances import LEVEL_KEYS, substance_table
+from ecosentry.subsystems.park.tracing import rank_sources
+
+app = typer.Typer(help="Chemical-park toxic-gas early warning (化工园区有毒有害气体预警): dispersion and traceback.",
+                  no_args_is_help=True)
+
+
+def _settings() -> ParkSettings:
+    """The deployment's section ``park`` when the subsystem is installed, else the documented defaults."""
+    from ecosentry.settings import get_settings
+
+    return getattr(get_settings(), "park", None) or ParkSettings()
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _point(text: str) -> tuple[float, float, float]:
+    parts = text.split(",")
+    try:
+        x, y, z = (float(p) for p in parts)
+    except ValueError:
+        _fail(f"--at {text!r}: give x,y,z in metres (x downwind, y crosswind, z height)")
+    if not all(np.isfinite(v) for v in (x, y, z)) or z < 0:
+        _fail(f"--at {text!r}: x,y,z must be finite and z ≥ 0")
+    return x, y, z
+
+
+@app.command("plume")
+def plume(rate: float = typer.Option(..., help="release rate G [g/s]"),
+          wind: float = typer.Option(..., help="wind speed U at release height [m/s]"),
+          stability: str = typer.Option(..., help="Pasquill–Gifford class A..F"),
+          height: float = typer.Option(0.0, help="release height H [m]"),
+          release_s: float | None = typer.Option(None, "--release-s", help="release duration T [s]: the peak over "
+                                                 "the release's passage (Gaussian puffs); steady plume without it"),
+          mixing_height: float | None = typer.Option(None, "--mixing-height", help="capping inversion [m]"),
+          at: list[str] = typer.Option([], "--at", help="x,y,z [m]: x downwind, y crosswind, z height; repeatable"),
+          zones: str | None = typer.Option(None, help="AEGL1,AEGL2,AEGL3 (or IDLH): the downwind extent of each"),
+          substance: str | None = typer.Option(None, help="substance code for --zones (Cl2, NH3, H2S, HCl, HCN, "
+                                                          "COCl2, C6H6)")) -> None:
+    """Concentrations [mg/m³] of one release: one CSV line ``x,y,z,concentration_mg_m3`` per --at point; with
+    --zones and --substance, one line ``zone,threshold_mg_m3,extent_m,half_width_m`` per zone (exit 2 on bad
+    input)."""
+    try:
+        cls = "".join(normalise_class(stability))
+    except ValueError as exc:
+        _fail(f"--stability: {exc}")
+    if len(cls) != 1:
+        _fail("--stability: give one class A..F")
+    for name, value, minimum in (("--rate", rate, 0.0), ("--height", height, 0.0)):
+        if not (np.isfinite(value) and value >= minimum):
+            _fail(f"{name} must be a number ≥ {minimum:g}")
+    if not (np.isfinite(wind) and wind > 0):
+        _fail("--wind must be > 0 m/s")
+    if release_s is not None and not (np.isfinite(release_s) and release_s > 0):
+        _fail("--release-s must be > 0 s")
+    if mixing_height is not None and not (np.isfinite(mixing_height) and mixing_height > height):
+        _fail("--mixing-height must be above the release height")
+    if not at and not zones:
+        _fail("give --at points or --zones")
+    points = [_point(a) for a in at]
+    settings = _settings()
+    rel = Release(rate, wind, cls, height, release_s, mixing_height)
+    if points:
+        x, y, z = (np.array(c) for c in zip(*points))
+        for (px, py, pz), c in zip(points, rel.at(x, y, z)):
+            typer.echo(f"{px:g},{py:g},{pz:g},{c:.6g}")
+    if zones:
+        table = substance_table(settings.substances)
+        if not substance or substance not in table:
+            _fail(f"--zones needs --substance, one of {', '.join(table)}")
+        thresholds = {}
+        for key in (k.strip().upper().replace("-", "") for k in zones.split(",") if k.strip()):
+            if key not in LEVEL_KEYS:
+                _fail(f"--zones: {key!r} is not one of {', '.join(LEVEL_KEYS)}")
+            value = table[substance].threshold_mg_m3(key)
+            if value is None:
+                _fail(f"--zones: {substance} has no {key} value (not recommended or not set)")
+            thresholds[key] = value
+        for zone in threat_zones(rel, thresholds, z=settings.dispersion.receptor_height_m,
+                                 max_distance=settings.dispersion.max_distance_m):
+            typer.echo(f"{zone.name},{zone.threshold:.6g},{zone.extent:.1f},{zone.half_width:.1f}")
+
+
+@app.command("traceback")
+def traceback(stations: Path = typer.Option(..., help="S.csv: station,x,y (metres east, north of the origin)"),
+              readings: Path = typer.Option(..., help="R.csv: station,time,factor,value (mg/m³, ISO 8601 + offset)"),
+              met: Path = typer.Option(..., help="M.csv: time,wind_speed,wind_dir_deg,stability (direction FROM, "
+                                                  "clockwise from north)"),
+              sources: Path = typer.Option(..., help="Q.csv: source,enterprise,x,y,substances (';'-separated)"),
+              output: Path = typer.Option(..., help="ranking.json: {\"candidates\": [{source, score, reason}]}"),
+              lang: str = typer.Option("en", help="language of the reasons: en, zh or vi")) -> None:
+    """Rank the candidate sources of a release by the upwind sector and a plume fit of the release rate to the
+    readings over the wind history, best first, each with its reason (exit 2 on bad input, naming the file, the
+    line and the field)."""
+    if lang not in ("en", "zh", "vi"):
+        _fail("--lang must be en, zh or vi")
+    settings = _settings()
+    try:
+        st = load_stations(stations)
+        cands = load_sources(sources)
+        obs = load_readings(readings, st)
+        wind = load_met(met)
+    except InputError as exc:
+        _fail(str(exc))
+    table = substance_table(settings.substances)
+    ranked = rank_sources(obs, wind, cands, settings.traceback,
+                          names=lambda code: table[code].name if code in table else code)
+    gettext = gettext_for(lang)
+    with open(output, "w", encoding="utf-8") as out:
+        json.dump({"candidates": [r.as_dict(gettext) for r in ranked]}, out, ensure_ascii=False, indent=1)
+    typer.echo(f"{len(ranked)} candidates ranked in {output}", err=True)
+
+
+def bench_park(seed: int = typer.Option(17, help="seed of the simulated parks and releases"),
+               releases: int = typer.Option(200, min=10, help="simulated releases some station saw"),
+               as_json: bool = typer.Option(False, "--json", help="print the result as JSON")) -> None:
+    """One plume with AEGL zones on a 200 × 200 grid, traceback top-1/top-3 accuracy over random releases with
+    noisy wind (and the upwind-sector baseline), and the warning's delay."""
+    res = run_bench(seed, releases)
+    if as_json:
+        typer.echo(json.dumps(res, indent=1))
+        return
+    tb, w = res["traceback"], res["warning"]
+    typer.echo(f"plume + AEGL zones, 200 × 200 grid: {res['plume_with_zones_200x200_s'] * 1000:.1f} ms")
+    typer.echo(f"traceback over {tb['releases']} releases (wind direction noise {tb['direction_noise_deg']}°, "
+               f"{tb['unseen_skipped']} unseen skipped): top 1 {tb['top1']:.1%}, top 3 {tb['top3']:.1%}; "
+               f"upwind sector: top 1 {tb['baseline_top1']:.1%}, top 3 {tb['baseline_top3']:.1%}; "
+               f"{tb['traceback_ms']} ms each")
+    typer.echo(f"warning: raised {w['readings_to_level_i']} reading(s) after the first at level I; one station-day "
+               f"evaluated in {w['evaluate_day_ms']} ms")
+
+
+def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add ``park`` to the core's ``bench`` group and the ``park`` group."""
+    groups["bench"].command("park")(bench_park)
+    app_.add_typer(app, name="park")

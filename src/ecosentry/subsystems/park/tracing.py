@@ -1,0 +1,308 @@
+"""Traceback (溯源): rank the candidate sources of a release by their consistency with the readings at the
+stations and the wind history (``shared/reference/subsystems.md`` §2.5, §7 item 14), pure.
+
+For each pollutant that rose above background at some station:
+
+1. **Incident window**: the readings from ``window_margin_s`` before the first raised reading to as long after
+   the last (at any station), every station's readings in it, raised or not (a station that stayed at
+   background where a candidate's plume would have reached it speaks against that candidate). Excess = reading −
+   the station's background (a low quantile of its readings); raised = excess above ``raised_sigmas`` robust
+   standard deviations of its lower half, ``min_excess_mg_m3`` and ``raised_multiple`` × the background.
+2. **Wind at each reading**, per candidate: the vector mean of the met records over the air's travel time from
+   the candidate to the station (distance / wind speed, at least ``averaging_s``, at most ``max_travel_s``);
+   stability: the record at the reading's time.
+3. **Back-trajectory sector**: the share of raised readings for which the candidate lies within
+   ± ``sector_half_angle_deg`` of the upwind direction, no farther than wind speed × ``max_travel_s``.
+4. **Inverse modelling**: the release timed by the raised readings (start = the first raised reading less the
+   travel time from the candidate, end = the last less its travel time); the finite-release model
+   (:mod:`.model.plume`, Palazzi et al. 1982) gives each reading's concentration for 1 g/s, its σy widened by
+   the wind-direction uncertainty δ (σy² + (x tan δ)²); the release rate q ≥ 0 is fitted by least squares,
+   of log(1 + c / ``min_excess_mg_m3``) by default (``fit_space``), and R² of that fit is the fit quality (0
+   when negative or when no reading the plume reaches rose).
+5. **Score** = (``fit_weight`` · R² + (1 − ``fit_weight``) · sector share) × (1 if the candidate handles the
+   pollutant, else ``mismatch_factor``); a candidate's score is its best over the pollutants.
+
+Each candidate gets one sentence saying why (zh/vi through the catalogue). Settings ``park.traceback`` [ours].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from ecosentry.contracts.catalogue import Rule, register
+from ecosentry.said import N_
+from ecosentry.subsystems.park.model.frame import angle_diff_deg, bearing_deg, to_plume
+from ecosentry.subsystems.park.model.plume import gaussian_plume
+from ecosentry.subsystems.park.model.sigmas import sigmas_by_class
+from ecosentry.subsystems.park.model.special import erf
+from ecosentry.subsystems.park.said import say
+
+__all__ = ["TracebackSettings", "Candidate", "Readings", "MetSeries", "Ranked", "rank_sources", "sector_ranking",
+           "wind_at"]
+
+register(Rule("PARK-TRACEBACK", None, N_("Candidate sources ranked by the back-trajectory sector and a plume fit of "
+                                         "the release rate to the stations' readings over the wind history."),
+              "shared/reference/subsystems.md §2.5, §7 item 14", __name__ + ".rank_sources", "ours"))
+
+
+class TracebackSettings(BaseModel):
+    """Section ``park.traceback`` [ours] (``docs/park.md``)."""
+
+    sector_half_angle_deg: float = 22.5
+    max_travel_s: float = 1800.0
+    #: Wind-direction uncertainty δ that widens each candidate's plume (noisy vanes, meander). [°]
+    direction_uncertainty_deg: float = 4.0
+    #: Met records averaged before each reading, at least (a candidate's own travel time when longer). [s]
+    averaging_s: float = 60.0
+    #: ``log``: fit log(1 + excess / min_excess) (robust to the peaks' exact position); ``linear``: the excesses.
+    fit_space: str = "log"
+    #: Readings this long before the first and after the last raised one join the fit (the arrival and the end). [s]
+    window_margin_s: float = 600.0
+    #: The station's background: this quantile of its readings of the pollutant.
+    background_quantile: float = 0.1
+    #: A reading is raised when its excess over the station's background exceeds this many robust standard
+    #: deviations (1.4826 × MAD) of the station's readings below their median, and ``min_excess_mg_m3``.
+    raised_sigmas: float = 5.0
+    min_excess_mg_m3: float = 0.01
+    #: ... and this multiple of the station's background (the attention level's idea).
+    raised_multiple: float = 2.0
+    fit_weight: float = 0.8
+    mismatch_factor: float = 0.2
+    #: Release height of candidates whose file gives none. [m]
+    source_height_m: float = 0.0
+    min_wind_speed: float = 0.5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: str
+    enterprise: str
+    east: float  #: [m east of the park's origin]
+    north: float  #: [m north]
+    substances: frozenset[str]
+    height: float | None = None  #: [m]
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Readings, one element per reading: station position, time [s on any common clock], factor, value [mg/m³]."""
+
+    station: np.ndarray
+    east: np.ndarray
+    north: np.ndarray
+    t: np.ndarray
+    factor: np.ndarray
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class MetSeries:
+    """Met records in time order: time [s, same clock], speed [m/s], direction the wind comes from [°], class."""
+
+    t: np.ndarray
+    speed: np.ndarray
+    direction: np.ndarray
+    stability: np.ndarray
+
+
+@dataclass(frozen=True)
+class Ranked:
+    source: str
+    enterprise: str
+    score: float
+    factor: str | None
+    rate: float  #: fitted release rate [g/s]
+    fit: float  #: R² of the fit
+    sector_share: float
+    raised: int
+    handles: bool
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return say(self.msgid, self.params)
+
+    def say(self, gettext: Callable[[str], str]) -> str:
+        return say(self.msgid, self.params, gettext)
+
+    def as_dict(self, gettext: Callable[[str], str] | None = None) -> dict[str, Any]:
+        return {"source": self.source, "score": round(self.score, 4),
+                "reason": self.say(gettext) if gettext else self.reason}
+
+
+def wind_at(met: MetSeries, t: np.ndarray, averaging_s: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(speed, direction from, stability) at each time: the vector mean over (t − averaging_s, t] of the records
+    (the last record at or before t when none falls in the window; the first when t precedes them all)."""
+    t = np.asarray(t, dtype=float)
+    de, dn = -np.sin(np.radians(met.direction)), -np.cos(np.radians(met.direction))
+    ue, un = np.concatenate([[0.0], np.cumsum(met.speed * de)]), np.concatenate([[0.0], np.cumsum(met.speed * dn)])
+    sp = np.concatenate([[0.0], np.cumsum(met.speed)])
+    hi = np.searchsorted(met.t, t, side="right")
+    lo = np.searchsorted(met.t, t - averaging_s, side="right")
+    lo = np.minimum(lo, np.maximum(hi - 1, 0))
+    hi = np.maximum(hi, lo + 1)
+    n = hi - lo
+    me, mn = (ue[hi] - ue[lo]) / n, (un[hi] - un[lo]) / n
+    speed = (sp[hi] - sp[lo]) / n
+    direction = np.degrees(np.arctan2(-me, -mn)) % 360.0
+    return speed, direction, np.asarray(met.stability)[hi - 1]
+
+
+def _incident(readings: Readings, factor: str, s: TracebackSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices of the factor's readings in the incident window, their excess, raised mask)."""
+    idx = np.flatnonzero((readings.factor == factor) & np.isfinite(readings.value))
+    excess = np.zeros(len(idx))
+    raised = np.zeros(len(idx), dtype=bool)
+    st = readings.station[idx]
+    for name in np.unique(st):
+        m = st == name
+        v = readings.value[idx][m]
+        # a long incident may fill most of a station's readings: its background is a low quantile, its noise the
+        # spread of the readings below the median
+        bg = np.quantile(v, s.background_quantile)
+        low = v[v <= np.median(v)]
+        spread = 1.4826 * np.median(np.abs(low - np.median(low)))
+        excess[m] = np.maximum(v - bg, 0.0)
+        raised[m] = excess[m] > max(s.raised_sigmas * spread, s.min_excess_mg_m3, s.raised_multiple * bg)
+    if not raised.any():
+        return idx[:0], excess[:0], raised[:0]
+    t = readings.t[idx]
+    first, last = t[raised].min() - s.window_margin_s, t[raised].max() + s.window_margin_s
+    keep = (t >= first) & (t <= last)
+    return idx[keep], excess[keep], raised[keep]
+
+
+def _unit_plume(c: Candidate, east: np.ndarray, north: np.ndarray, speed: np.ndarray, direction: np.ndarray,
+                stability: np.ndarray, age: np.ndarray, duration: float, s: TracebackSettings) -> np.ndarray:
+    """1 g/s from the candidate at each reading: the release of ``duration`` [s] that started ``age`` [s] before
+    the reading (Palazzi's finite release, :mod:`.model.plume`), σy widened for the direction uncertainty."""
+    x, y = to_plume(east, north, c.east, c.north, direction)
+    out = np.zeros(len(x))
+    ok = (x > 1.0) & (age > 0)
+    if not ok.any():
+        return out
+    sy0, sz = sigmas_by_class(x[ok], stability[ok])
+    sy = np.sqrt(sy0 * sy0 + (x[ok] * np.tan(np.radians(s.direction_uncertainty_deg))) ** 2)
+    h = s.source_height_m if c.height is None else c.height
+    u = np.maximum(speed[ok], s.min_wind_speed)
+    along = 0.5 * (erf((x[ok] - u * np.maximum(age[ok] - duration, 0.0)) / (np.sqrt(2.0) * sy0))
+                   - erf((x[ok] - u * age[ok]) / (np.sqrt(2.0) * sy0)))
+    out[ok] = gaussian_plume(y[ok], np.zeros(ok.sum()), 1.0, u, sy, sz, h) * along
+    return out
+
+
+def _fit_rate(p: np.ndarray, excess: np.ndarray, e2: float, s: TracebackSettings) -> tuple[float, float]:
+    """(q ≥ 0, fit quality) of excess ≈ q·p. ``linear``: least squares, R². ``log``: least squares of
+    log(1 + value / scale) over a grid of q (readings spread over decades; a small direction error must not
+    outweigh the pattern of which stations saw the gas), R² of those."""
+    pp, pe = float(np.sum(p * p)), float(np.sum(p * excess))
+    q = pe / pp if pp > 0 and pe > 0 else 0.0
+    if q <= 0:
+        return 0.0, 0.0
+    if s.fit_space == "linear":
+        return q, max(0.0, 1.0 - float(np.sum((excess - q * p) ** 2)) / e2)
+    scale = s.min_excess_mg_m3
+    f_obs = np.log1p(excess / scale)
+    qs = q * np.geomspace(1e-2, 1e2, 161)
+    ssr = np.sum((f_obs[None, :] - np.log1p(qs[:, None] * p[None, :] / scale)) ** 2, axis=1)
+    k = int(np.argmin(ssr))
+    return float(qs[k]), max(0.0, 1.0 - float(ssr[k]) / float(np.sum(f_obs * f_obs)))
+
+
+def _release_window(c: Candidate, east: np.ndarray, north: np.ndarray, t: np.ndarray, speed: np.ndarray,
+                    raised: np.ndarray, s: TracebackSettings) -> tuple[float, float]:
+    """(start, duration) [s] of a release from the candidate that explains the first and last raised readings:
+    each raised reading's time less the travel time from the candidate to its station."""
+    travel = np.hypot(east[raised] - c.east, north[raised] - c.north) / np.maximum(speed[raised], s.min_wind_speed)
+    left = t[raised] - travel
+    start, end = float(left.min()), float(left.max())
+    return start, max(end - start, 60.0)
+
+
+def _sector_share(c: Candidate, east: np.ndarray, north: np.ndarray, speed: np.ndarray, direction: np.ndarray,
+                  s: TracebackSettings) -> np.ndarray:
+    """Per reading: is the candidate inside the station's upwind sector, within the travel distance?"""
+    to_source = bearing_deg(east, north, c.east, c.north)
+    dist = np.hypot(c.east - east, c.north - north)
+    return ((angle_diff_deg(to_source, direction) <= s.sector_half_angle_deg)
+            & (dist <= np.maximum(speed, s.min_wind_speed) * s.max_travel_s))
+
+
+_REASON = {
+    "fit": N_("%(source)s (%(enterprise)s) %(handles)s %(substance)s; it lay in the upwind sector of %(upwind)s of "
+              "the %(raised)s raised readings; a plume of %(rate)s g/s from it fits the stations' readings with R² "
+              "%(fit)s."),
+    "no_reach": N_("%(source)s (%(enterprise)s) %(handles)s %(substance)s; it lay in the upwind sector of "
+                   "%(upwind)s of the %(raised)s raised readings; its plume reaches no station that read the gas "
+                   "above background."),
+}
+HANDLES = {True: N_("handles"), False: N_("does not handle")}
+
+
+def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candidate],
+                 settings: TracebackSettings = TracebackSettings(),
+                 names: Callable[[str], str] = lambda code: code) -> list[Ranked]:
+    """Candidates best first (ties keep the given order). ``names`` turns a factor code into the substance's
+    name (a msgid) for the sentences."""
+    s = settings
+    best: dict[str, Ranked] = {}
+    factors = [str(f) for f in np.unique(readings.factor)]
+    for factor in factors:
+        idx, excess, raised = _incident(readings, factor, s)
+        if not raised.any():
+            continue
+        east, north = readings.east[idx], readings.north[idx]
+        speed, direction, stability = wind_at(met, readings.t[idx], s.averaging_s)
+        e2 = float(np.sum(excess * excess))
+        for c in candidates:
+            # the air reaching a station at t left the candidate a travel time r/u earlier: the wind of that
+            # trajectory is the mean over the travel time (at least ``averaging_s``)
+            travel = np.hypot(east - c.east, north - c.north) / np.maximum(speed, s.min_wind_speed)
+            window = np.clip(travel, s.averaging_s, s.max_travel_s)
+            c_speed, c_direction, _ = wind_at(met, readings.t[idx], window)
+            start, duration = _release_window(c, east, north, readings.t[idx], c_speed, raised, s)
+            p = _unit_plume(c, east, north, c_speed, c_direction, stability, readings.t[idx] - start, duration, s)
+            q, fit = _fit_rate(p, excess, e2, s)
+            sector = _sector_share(c, east[raised], north[raised], speed[raised], direction[raised], s)
+            share = float(sector.mean())
+            handles = factor in c.substances
+            score = (s.fit_weight * fit + (1.0 - s.fit_weight) * share) * (1.0 if handles else s.mismatch_factor)
+            params = {"source": c.source, "enterprise": c.enterprise, "handles": HANDLES[handles],
+                      "substance": names(factor), "upwind": int(sector.sum()), "raised": int(raised.sum()),
+                      "rate": f"{q:.3g}", "fit": f"{fit:.2f}"}
+            r = Ranked(c.source, c.enterprise, score, factor, q, fit, share, int(raised.sum()), handles,
+                       _REASON["fit" if q > 0 else "no_reach"], params)
+            if c.source not in best or r.score > best[c.source].score:
+                best[c.source] = r
+    if not best:
+        return [Ranked(c.source, c.enterprise, 0.0, None, 0.0, 0.0, 0.0, 0, False,
+                       N_("No station read any pollutant above its background: nothing to trace."), {})
+                for c in candidates]
+    order = {c.source: i for i, c in enumerate(candidates)}
+    return sorted(best.values(), key=lambda r: (-r.score, order[r.source]))
+
+
+def sector_ranking(readings: Readings, met: MetSeries, candidates: Sequence[Candidate],
+                   settings: TracebackSettings = TracebackSettings()) -> list[str]:
+    """The baseline (§7 item 14): candidates ranked by handling the pollutant, then by how many raised readings
+    had them in the upwind sector, then by distance to the nearest raised station."""
+    s = settings
+    key: dict[str, tuple] = {}
+    for factor in [str(f) for f in np.unique(readings.factor)]:
+        idx, _, raised = _incident(readings, factor, s)
+        if not raised.any():
+            continue
+        idx = idx[raised]
+        east, north = readings.east[idx], readings.north[idx]
+        speed, direction, _ = wind_at(met, readings.t[idx], s.averaging_s)
+        for c in candidates:
+            hits = int(_sector_share(c, east, north, speed, direction, s).sum())
+            k = (factor in c.substances, hits, -float(np.min(np.hypot(c.east - east, c.north - north))))
+            key[c.source] = max(key.get(c.source, k), k)
+    return sorted((c.source for c in candidates), key=lambda src: key.get(src, (False, 0, -np.inf)), reverse=True)
