@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,8 @@ class BusConnection:
         self.nc: nats.NATS | None = None
         self.js: JetStreamContext | None = None
         self.ready = asyncio.Event()
+        #: Times the connection was lost: what was published before may be gone from an unflushed server.
+        self.disconnects = 0
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -145,6 +148,7 @@ class BusConnection:
         log.debug("NATS client: %s", exc)
 
     async def _on_disconnect(self) -> None:
+        self.disconnects += 1
         if self.nc is not None and not (self.nc.is_closed or self.nc.is_draining):
             log.warning("disconnected from NATS; reconnecting")
 
@@ -194,7 +198,12 @@ class SpoolForwarder:
         self.bus = bus
         self.reader = SpoolReader(spool.dir)
         self.caught_up = False
-        self._acked: set[int] = set()
+        #: Records published inline → the connection's disconnect count when NATS acknowledged them.
+        self._acked: dict[int, int] = {}
+        #: Highest record published (acknowledged by NATS) in spool order, settled or not.
+        self._forwarded = self.reader.cursor
+        #: (last record of a published batch, when, disconnect count then), oldest first.
+        self._unsettled: deque[tuple[int, float, int]] = deque()
         self._inflight: set[int] = set()
         self._settled = asyncio.Event()
         self._committed = asyncio.Event()
@@ -236,14 +245,14 @@ class SpoolForwarder:
                 except Exception as exc:
                     self._failed(exc)
                     break
-                self._acked.add(seq)
+                self._acked[seq] = self.bus.disconnects
         finally:
             self._inflight.difference_update(seqs)
             self._settled.set()
 
     async def _wait_forwarded(self, seq: int) -> None:
         deadline = asyncio.get_running_loop().time() + self.settings.publish_timeout
-        while self.reader.cursor < seq and not self._failing:
+        while self._forwarded < seq and not self._failing:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 return
@@ -264,11 +273,12 @@ class SpoolForwarder:
     async def run(self) -> None:
         backoff = 0.2
         while not self._stop.is_set():
+            self._settle()
             batch = self.reader.read_batch(self.settings.fetch_batch)
             if not batch:
                 if self.bus.js is not None and self.reader.read_seq >= self.spool.durable_seq:
                     if not self.caught_up and self._failing:
-                        log.info("the stream holds the spool again up to record %d", self.reader.cursor)
+                        log.info("the stream holds the spool again up to record %d", self._forwarded)
                     self.caught_up, self._failing = True, False
                 await self._wait_for_data()
                 continue
@@ -279,14 +289,38 @@ class SpoolForwarder:
                     await self._forward(rec.seq, rec.payload, deadline)
             except Exception as exc:
                 self._failed(exc)
-                self.reader.rewind()
+                self._replay()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             backoff = 0.2
-            self.reader.commit(batch[-1].seq)
+            self._forwarded = batch[-1].seq
+            self._unsettled.append((batch[-1].seq, asyncio.get_running_loop().time(), self.bus.disconnects))
             self._committed.set()
-            self._acked = {s for s in self._acked if s > batch[-1].seq}
+            self._acked = {s: d for s, d in self._acked.items() if s > batch[-1].seq}
+
+    def _settle(self) -> None:
+        """Move the cursor over what NATS acknowledged ``publish_settle`` s ago with the connection up since
+        (a server killed right after its acknowledgement may not have written the message yet); after a lost
+        connection, publish everything unsettled again (JetStream and the sinks drop what they already hold)."""
+        now = asyncio.get_running_loop().time()
+        if any(d != self.bus.disconnects for _, _, d in self._unsettled):
+            self._replay()
+            return
+        while self._unsettled and now - self._unsettled[0][1] >= self.settings.publish_settle:
+            seq, _, _ = self._unsettled.popleft()
+            self.reader.commit(seq)
+
+    def _replay(self) -> None:
+        if self._unsettled:
+            counters.inc("bus.replays")
+            log.warning("the NATS connection was lost after records %d-%d were published: publishing them again",
+                        self.reader.cursor + 1, self._forwarded)
+        self._unsettled.clear()
+        self._acked.clear()
+        self.reader.rewind()
+        self._forwarded = self.reader.cursor
+        self.caught_up = False
 
     async def _forward(self, seq: int, payload: bytes, deadline: float) -> None:
         """Make sure the stream holds record ``seq``: published inline already, about to be, or by us now."""
@@ -299,7 +333,7 @@ class SpoolForwarder:
                 await asyncio.wait_for(self._settled.wait(), max(remaining, 0.05))
             except TimeoutError:
                 pass
-        if seq in self._acked:
+        if self._acked.get(seq) == self.bus.disconnects:
             return
         while seq in self._inflight:  # an inline publish of it is still waiting for its answer
             self._settled.clear()
@@ -307,7 +341,7 @@ class SpoolForwarder:
                 await asyncio.wait_for(self._settled.wait(), 0.5)
             except TimeoutError:
                 pass
-        if seq not in self._acked:
+        if self._acked.get(seq) != self.bus.disconnects:
             await self._publish(seq, payload)
 
     async def _wait_for_data(self) -> None:

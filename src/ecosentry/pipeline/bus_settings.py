@@ -38,6 +38,9 @@ class BusSettings(BaseModel):
     #: A gateway waits this long for the stream's acknowledgement before replying anyway (the frame is in its
     #: spool; the forwarder publishes it later). [s]
     publish_timeout: float = 2.0
+    #: A gateway's spool keeps a published frame this long after NATS acknowledged it, and publishes it again
+    #: if the connection was lost meanwhile (a server killed before writing it to its store). [s]
+    publish_settle: float = 1.0
     #: A message a worker took and neither acknowledged nor reported in progress is given out again after. [s]
     ack_wait: float = 60.0
     #: A worker's claim on a partition lapses this long after its last renewal (a dead worker's partitions

@@ -252,7 +252,14 @@ class BusWorker:
                 sub = None
                 await asyncio.sleep(0.5)
                 continue
-            await self._handle(p, msgs, stop)
+            try:
+                await self._handle(p, msgs, stop)
+            except Exception as exc:  # stored, but the acknowledgements may not have reached NATS
+                counters.inc("bus.ack_errors")
+                log.warning("partition %d: acknowledging failed (%s: %s); taking the partition up again from its "
+                            "acknowledged floor", p, type(exc).__name__, exc)
+                sub = None  # made afresh: what was not acknowledged comes again, in order (stored once)
+                await asyncio.sleep(0.5)
 
     async def _handle(self, p: int, msgs: list, stop: asyncio.Event) -> None:
         items: list[_Item] = []
@@ -293,7 +300,7 @@ class BusWorker:
             else:
                 await item.msg.ack()
         assert self.bus.nc is not None
-        await self.bus.nc.flush()
+        await self.bus.nc.flush(timeout=max(self.settings.ack_wait / 2, 1.0))
         self.stored += len(items)
         by_key = {(item.spool_id, item.seq): item for item in items}
         for kind, spool_id, results in done:
