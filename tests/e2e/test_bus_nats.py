@@ -35,7 +35,7 @@ from ecosentry.protocols.hj212 import parse_frame
 from ecosentry.service import Service, prepare_database
 from ecosentry.settings import Settings
 from ecosentry.store import schema as s
-from helpers import FLEET, PW, Logger, minute_frame
+from helpers import FLEET, Logger, minute_frame
 
 pytestmark = pytest.mark.postgres
 
@@ -161,6 +161,13 @@ async def stream_subjects(bus: BusSettings) -> dict[str, int]:
         await nc.close()
 
 
+async def wait_stream_empty(bus: BusSettings, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (left := await stream_subjects(bus)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert left == {}
+
+
 class PrivateNats:
     """A ``nats-server -js`` of the test's own, on a free port, its store in the test's folder."""
 
@@ -239,10 +246,7 @@ async def test_gateway_publishes_before_replying_and_worker_stores_in_postgres(t
         assert tuple(bad) == ("rejected", "bus_undecodable", b"{not json\nraw")
         assert counters.get("bus.bad_messages") == bad_before + 1
         assert counters.get("bus.undecodable") == undecodable_before + 1
-        deadline = time.monotonic() + 10
-        while await stream_subjects(bus) and time.monotonic() < deadline:  # work queue: gone once stored
-            await asyncio.sleep(0.1)
-        assert await stream_subjects(bus) == {}
+        await wait_stream_empty(bus)  # a work queue: an envelope leaves once stored (or terminated)
         assert sorted(worker.bus_worker.claims) == [0, 1, 2, 3]  # the only worker holds every partition
     finally:
         await worker.stop()
@@ -349,6 +353,8 @@ async def test_two_worker_processes_share_partitions_and_one_killed_mid_stream_l
         owners = await wait_owners(
             bus, lambda o: len(o) == 4 and sorted(Counter(o.values()).values()) == [2, 2], procs=procs)
         assert set(owners.values()) == {"worker-a", "worker-b"}  # two partitions each
+        # and every partition has points sending, so both workers are storing when one is killed
+        assert {partition_of(f"mn:{mn}", bus.partitions) for mn in GAS_MNS} == set(owners)
 
         senders = [asyncio.create_task(send_minutes(gateway.hj212_port, mn, 0, 40)) for mn in GAS_MNS]
         while stored(pg_fleet)[0] < 60:
@@ -360,7 +366,7 @@ async def test_two_worker_processes_share_partitions_and_one_killed_mid_stream_l
         await gateway.forwarder.drain(60)
         owners = await wait_owners(bus, lambda o: len(o) == 4 and set(o.values()) == {"worker-b"}, procs=procs[1:])
         assert (await wait_stored(pg_fleet, acked, timeout=120)) == (acked, 2 * acked)  # each exactly once
-        assert await stream_subjects(bus) == {} or (await asyncio.sleep(2) or await stream_subjects(bus)) == {}
+        await wait_stream_empty(bus)
     finally:
         for p in procs:
             if p.poll() is None:
