@@ -227,16 +227,23 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
 
 
 def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, out: Path | None,
-              console: Console) -> list[dict]:
+              console: Console, bus: str = "embedded", workers: list[int] | None = None,
+              nats_url: str = "nats://127.0.0.1:4222", partitions: int = 16) -> list[dict]:
     fleet = demo_fleet(loggers, seed=11)
     built, n_points = build_frames(fleet, frames)
     console.print(f"{loggers} loggers × {frames} minute frames = {sum(map(len, built))} frames, "
                   f"{n_points} data points; server in a separate process; window {WINDOW} frames per logger")
-    results = [run_one(db, fleet, built, n_points, pg_url, console) for db in databases]
-    table = Table(title="ecosentry bench ingest")
+    if bus == "nats":  # gateway process → NATS JetStream → 1, 2 … worker processes → PostgreSQL
+        from ecosentry.subsystems.monitoring.bench.ingest_bus import run_one_on_bus
+
+        results = [run_one_on_bus(n, fleet, built, n_points, pg_url, nats_url, partitions, console)
+                   for n in (workers or [1, 2])]
+    else:
+        results = [run_one(db, fleet, built, n_points, pg_url, console) for db in databases]
+    table = Table(title="ecosentry bench ingest" + (" --bus nats" if bus == "nats" else ""))
     table.add_column("measure")
     for r in results:
-        table.add_column(r["database"], justify="right")
+        table.add_column(f"{r['workers']} worker(s)" if "workers" in r else r["database"], justify="right")
     for key in ("frames", "data_points", "stored", "frames_per_s", "points_per_s_acked", "points_per_s_stored",
                 "reply_p50_ms", "reply_p99_ms", "plain_copy_rows_per_s", "ratio_to_copy"):
         table.add_row(key, *(str(r.get(key, "")) for r in results))
