@@ -130,6 +130,9 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
         elif role == "gateway":
             console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}, publishing to NATS stream "
                           f"{st.nats.stream}")
+        elif role == "api":
+            console.print(f"web and API at {svc.url} (OpenAPI {svc.url}docs); received data goes to NATS stream "
+                          f"{st.nats.stream}")
         else:
             console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}; web and API at {svc.url} "
                           f"(OpenAPI {svc.url}docs)")

@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Console
 from rich.progress import Progress
@@ -227,20 +228,18 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
 
 
 def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, out: Path | None,
-              console: Console, bus: str = "embedded", workers: list[int] | None = None,
-              nats_url: str = "nats://127.0.0.1:4222", partitions: int = 16) -> list[dict]:
+              console: Console, runs: Callable[..., list[dict]] | None = None) -> list[dict]:
+    """``runs``: instead of one server per database, ``runs(fleet, frames, n_points)`` returns the results
+    (``bench ingest --bus nats``: one per worker count)."""
     fleet = demo_fleet(loggers, seed=11)
     built, n_points = build_frames(fleet, frames)
     console.print(f"{loggers} loggers × {frames} minute frames = {sum(map(len, built))} frames, "
                   f"{n_points} data points; server in a separate process; window {WINDOW} frames per logger")
-    if bus == "nats":  # gateway process → NATS JetStream → 1, 2 … worker processes → PostgreSQL
-        from ecosentry.subsystems.monitoring.bench.ingest_bus import run_one_on_bus
-
-        results = [run_one_on_bus(n, fleet, built, n_points, pg_url, nats_url, partitions, console)
-                   for n in (workers or [1, 2])]
+    if runs is not None:
+        results = runs(fleet, built, n_points)
     else:
         results = [run_one(db, fleet, built, n_points, pg_url, console) for db in databases]
-    table = Table(title="ecosentry bench ingest" + (" --bus nats" if bus == "nats" else ""))
+    table = Table(title="ecosentry bench ingest" + (" --bus nats" if runs is not None else ""))
     table.add_column("measure")
     for r in results:
         table.add_column(f"{r['workers']} worker(s)" if "workers" in r else r["database"], justify="right")

@@ -118,3 +118,10 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def runs_on_bus(workers: list[int], *, pg_url: str, nats_url: str, partitions: int, console: Console):
+    """The ``runs`` of :func:`ecosentry.subsystems.monitoring.bench.ingest.run_bench`: one run per worker count."""
+    def runs(fleet: dict, frames: list[list[bytes]], n_points: int) -> list[dict]:
+        return [run_one_on_bus(n, fleet, frames, n_points, pg_url, nats_url, partitions, console) for n in workers]
+    return runs

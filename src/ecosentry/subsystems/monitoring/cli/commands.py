@@ -222,6 +222,11 @@ def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated log
 
     if bus not in ("embedded", "nats"):
         raise typer.BadParameter("embedded or nats", param_hint="--bus")
+    runs = None
+    if bus == "nats":  # a gateway process → NATS JetStream → 1, 2 … worker processes → PostgreSQL
+        from ecosentry.subsystems.monitoring.bench.ingest_bus import runs_on_bus
+
+        runs = runs_on_bus([int(w) for w in workers.split(",") if w.strip()], pg_url=pg_url, nats_url=nats_url,
+                           partitions=partitions, console=console)
     run_bench(loggers=loggers, frames=frames, databases=[d.strip() for d in databases.split(",") if d.strip()],
-              pg_url=pg_url, out=out, console=console, bus=bus,
-              workers=[int(w) for w in workers.split(",") if w.strip()], nats_url=nats_url, partitions=partitions)
+              pg_url=pg_url, out=out, console=console, runs=runs)
