@@ -214,14 +214,21 @@ class SpoolForwarder:
     def settings(self) -> BusSettings:
         return self.bus.settings
 
-    async def _publish(self, seq: int, payload: bytes) -> None:
+    async def _publish(self, records: list[tuple[int, bytes]]) -> None:
+        """Publish records in the given order, pipelined, and wait for all of JetStream's acknowledgements
+        (``publish_timeout`` in all); raises if any is missing."""
         js = self.bus.js
         if js is None:
             raise ConnectionError("not connected to NATS yet")
-        routed = route(self.settings, self.spool.id, seq, payload)
-        ack = await js.publish(routed.subject, payload, timeout=self.settings.publish_timeout,
-                               stream=self.settings.stream, headers=routed.headers)
-        counters.inc("bus.published_duplicate" if ack.duplicate else "bus.published")
+        futures = []
+        for seq, payload in records:  # sent in this order on the one connection: the stream keeps it
+            routed = route(self.settings, self.spool.id, seq, payload)
+            futures.append(await js.publish_async(routed.subject, payload, wait_stall=self.settings.publish_timeout,
+                                                  stream=self.settings.stream, headers=routed.headers))
+        acks = await asyncio.wait_for(asyncio.gather(*futures), self.settings.publish_timeout)
+        duplicates = sum(1 for ack in acks if ack.duplicate)
+        counters.inc("bus.published", len(acks) - duplicates)
+        counters.inc("bus.published_duplicate", duplicates)
 
     async def publish_inline(self, first_seq: int, payloads: list[bytes]) -> None:
         """Publish freshly appended records before the gateway replies; never raises (the spool holds them).
@@ -237,15 +244,13 @@ class SpoolForwarder:
         seqs = range(first_seq, first_seq + len(payloads))
         self._inflight.update(seqs)
         try:
-            for seq, payload in zip(seqs, payloads):
-                if not self.caught_up:
-                    break  # an earlier publish failed: the forwarder takes the rest, in order
-                try:
-                    await self._publish(seq, payload)
-                except Exception as exc:
-                    self._failed(exc)
-                    break
-                self._acked[seq] = self.bus.disconnects
+            disconnects = self.bus.disconnects
+            try:
+                await self._publish(list(zip(seqs, payloads)))
+            except Exception as exc:
+                self._failed(exc)  # the forwarder takes them, in order
+            else:
+                self._acked.update(dict.fromkeys(seqs, disconnects))
         finally:
             self._inflight.difference_update(seqs)
             self._settled.set()
@@ -285,8 +290,9 @@ class SpoolForwarder:
             # a gateway that appended a record is about to publish it (its reply waits for that): give it the time
             deadline = asyncio.get_running_loop().time() + self.settings.publish_timeout + 1.0
             try:
-                for rec in batch:
-                    await self._forward(rec.seq, rec.payload, deadline)
+                need = [(rec.seq, rec.payload) for rec in batch if not await self._held(rec.seq, deadline)]
+                if need:
+                    await self._publish(need)
             except Exception as exc:
                 self._failed(exc)
                 self._replay()
@@ -322,8 +328,9 @@ class SpoolForwarder:
         self._forwarded = self.reader.cursor
         self.caught_up = False
 
-    async def _forward(self, seq: int, payload: bytes, deadline: float) -> None:
-        """Make sure the stream holds record ``seq``: published inline already, about to be, or by us now."""
+    async def _held(self, seq: int, deadline: float) -> bool:
+        """Whether the stream holds record ``seq`` (published inline, now or before ``deadline``) with the
+        connection up since; if not, the forwarder publishes it."""
         while self.caught_up and seq not in self._acked:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0 and seq not in self._inflight:
@@ -334,15 +341,14 @@ class SpoolForwarder:
             except TimeoutError:
                 pass
         if self._acked.get(seq) == self.bus.disconnects:
-            return
+            return True
         while seq in self._inflight:  # an inline publish of it is still waiting for its answer
             self._settled.clear()
             try:
                 await asyncio.wait_for(self._settled.wait(), 0.5)
             except TimeoutError:
                 pass
-        if self._acked.get(seq) != self.bus.disconnects:
-            await self._publish(seq, payload)
+        return self._acked.get(seq) == self.bus.disconnects
 
     async def _wait_for_data(self) -> None:
         self.spool.new_data.clear()
