@@ -380,3 +380,26 @@ async def test_two_worker_processes_share_partitions_and_one_killed_mid_stream_l
         for name in ("a.log", "b.log"):
             if (tmp_path / name).exists():
                 print(name, (tmp_path / name).read_text()[-3000:])
+
+
+async def test_api_role_serves_the_web_and_forwards_its_spool_without_a_gateway(tmp_path, pg_fleet, shared_nats):
+    import httpx
+
+    bus = unique_bus(shared_nats)
+    api = Service(settings_for(pg_fleet, tmp_path, bus, "api"), role="api")
+    try:
+        await api.start()
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(api.url + "openapi.json")).status_code == 200
+        assert api.gateway is None and api.hj212_port == 0  # loggers go to the gateway processes
+        assert api.worker is None and api.bus_worker is None  # the database is written by the workers
+        # what reaches this process's spool (HTTP push, a subsystem's part) goes to the stream like a gateway's
+        await api.bus.wait_ready(20)
+        env = Envelope(transport="http", received_at=datetime(2026, 11, 21, 2, 0), raw=b"pushed", status="rejected",
+                       peer="10.0.0.7", error="test")
+        await api.spool.append([env.encode()])
+        await api.forwarder.drain(20)
+        assert sum((await stream_subjects(bus)).values()) == 1
+    finally:
+        await api.stop()
+        await remove_bus(bus)

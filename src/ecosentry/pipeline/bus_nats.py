@@ -289,6 +289,7 @@ class SpoolForwarder:
                 continue
             # a gateway that appended a record is about to publish it (its reply waits for that): give it the time
             deadline = asyncio.get_running_loop().time() + self.settings.publish_timeout + 1.0
+            disconnects = self.bus.disconnects  # a loss from now on, even before our acks arrive, means replay
             try:
                 need = [(rec.seq, rec.payload) for rec in batch if not await self._held(rec.seq, deadline)]
                 if need:
@@ -301,7 +302,7 @@ class SpoolForwarder:
                 continue
             backoff = 0.2
             self._forwarded = batch[-1].seq
-            self._unsettled.append((batch[-1].seq, asyncio.get_running_loop().time(), self.bus.disconnects))
+            self._unsettled.append((batch[-1].seq, asyncio.get_running_loop().time(), disconnects))
             self._committed.set()
             self._acked = {s: d for s, d in self._acked.items() if s > batch[-1].seq}
 
