@@ -239,27 +239,40 @@ class BusWorker:
 
     async def _consume(self, p: int, stop: asyncio.Event) -> None:
         sub = None
-        while not stop.is_set():
+        try:
+            while not stop.is_set():
+                try:
+                    if sub is None:
+                        sub = await self._subscribe(p)
+                    msgs = await sub.fetch(self.settings.fetch_batch, timeout=1.0)
+                except (nats.errors.TimeoutError, TimeoutError):
+                    continue  # nothing new in this partition
+                except Exception as exc:  # connection lost, consumer gone: make it again (if still ours)
+                    counters.inc("bus.fetch_errors")
+                    log.warning("partition %d: fetching failed (%s: %s); retrying", p, type(exc).__name__, exc)
+                    sub = await self._unsubscribe(sub)
+                    await asyncio.sleep(0.5)
+                    continue
+                try:
+                    await self._handle(p, msgs, stop)
+                except Exception as exc:  # stored, but the acknowledgements may not have reached NATS
+                    counters.inc("bus.ack_errors")
+                    log.warning("partition %d: acknowledging failed (%s: %s); taking the partition up again from "
+                                "its acknowledged floor", p, type(exc).__name__, exc)
+                    # made afresh: what was not acknowledged comes again, in order (and is stored once)
+                    sub = await self._unsubscribe(sub)
+                    await asyncio.sleep(0.5)
+        finally:
+            await self._unsubscribe(sub)
+
+    @staticmethod
+    async def _unsubscribe(sub) -> None:
+        if sub is not None:
             try:
-                if sub is None:
-                    sub = await self._subscribe(p)
-                msgs = await sub.fetch(self.settings.fetch_batch, timeout=1.0)
-            except (nats.errors.TimeoutError, TimeoutError):
-                continue  # nothing new in this partition
-            except Exception as exc:  # connection lost, consumer gone: make it again (if still ours)
-                counters.inc("bus.fetch_errors")
-                log.warning("partition %d: fetching failed (%s: %s); retrying", p, type(exc).__name__, exc)
-                sub = None
-                await asyncio.sleep(0.5)
-                continue
-            try:
-                await self._handle(p, msgs, stop)
-            except Exception as exc:  # stored, but the acknowledgements may not have reached NATS
-                counters.inc("bus.ack_errors")
-                log.warning("partition %d: acknowledging failed (%s: %s); taking the partition up again from its "
-                            "acknowledged floor", p, type(exc).__name__, exc)
-                sub = None  # made afresh: what was not acknowledged comes again, in order (stored once)
-                await asyncio.sleep(0.5)
+                await sub.unsubscribe()
+            except Exception:
+                pass  # the connection is gone: so is the subscription
+        return None
 
     async def _handle(self, p: int, msgs: list, stop: asyncio.Event) -> None:
         items: list[_Item] = []
