@@ -403,3 +403,117 @@ async def test_api_role_serves_the_web_and_forwards_its_spool_without_a_gateway(
     finally:
         await api.stop()
         await remove_bus(bus)
+
+
+# ------------------------------------------------------------------------------ faults of item 5 on the bus
+
+
+def _start_gateway_process(url: str, bus: BusSettings, state: Path, port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(state),
+           "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
+           "ECOSENTRY_NATS__SERVERS": f'["{bus.servers[0]}"]', "ECOSENTRY_NATS__STREAM": bus.stream,
+           "ECOSENTRY_NATS__SUBJECT_PREFIX": bus.subject_prefix, "ECOSENTRY_NATS__PARTITIONS": str(bus.partitions),
+           "ECOSENTRY_NATS__PUBLISH_TIMEOUT": str(bus.publish_timeout)}
+    proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "gateway"], env=env,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not _port_open(port):
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.1)
+    return proc
+
+
+async def send_until_cut(port: int, mn: str, n: int) -> int:
+    """Like :func:`send_minutes`, but a connection the server drops ends the run: the count acknowledged."""
+    try:
+        lg = await Logger.connect(port)
+    except OSError:
+        return 0
+    acked = 0
+    try:
+        for i in range(n):
+            await lg.send(minute_frame(mn, T0 + timedelta(minutes=i), {"a21026": float(i), "a19001": 7.0}))
+            if parse_frame(await lg.reply(timeout=10)).cn == "9014":
+                acked += 1
+    except (OSError, asyncio.IncompleteReadError, TimeoutError):
+        pass
+    finally:
+        await lg.close()
+    return acked
+
+
+@pytest.mark.slow
+async def test_gateway_killed_mid_stream_every_acknowledged_frame_stored_once(tmp_path, pg_fleet, shared_nats):
+    bus = unique_bus(shared_nats)
+    port, state = _free_port(), tmp_path / "gateway-state"
+    worker = Service(settings_for(pg_fleet, tmp_path, bus, "wk"), role="worker")
+    proc = _start_gateway_process(pg_fleet, bus, state, port, tmp_path / "gw.log")
+    try:
+        await worker.start()
+        senders = [asyncio.create_task(send_until_cut(port, mn, 40)) for mn in GAS_MNS[:4]]
+        while stored(pg_fleet)[0] < 30:
+            await asyncio.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)  # mid-stream: frames spooled, some published, some not, some unreplied
+        proc.wait(10)
+        acked = await asyncio.gather(*senders)
+        assert 30 <= sum(acked) < 160
+        proc = _start_gateway_process(pg_fleet, bus, state, port, tmp_path / "gw.log")  # same spool
+        eng = create_engine(pg_fleet)
+
+        def spool_seqs() -> list[int]:
+            with eng.connect() as c:
+                return sorted(c.scalars(select(s.raw_frames.c.spool_seq)))
+
+        deadline = time.monotonic() + 60
+        seqs = spool_seqs()
+        while (not seqs or len(seqs) < seqs[-1]) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            seqs = spool_seqs()
+        await asyncio.sleep(1.0)
+        seqs = spool_seqs()
+        assert seqs == list(range(1, len(seqs) + 1))  # every spooled frame once: no gap, no double
+        with eng.connect() as c:
+            for mn, n in zip(GAS_MNS[:4], acked):  # each acknowledged minute of each logger is there (by QN)
+                qns = set(c.scalars(select(s.raw_frames.c.qn).where(s.raw_frames.c.mn == mn)))
+                assert {(T0 + timedelta(minutes=i)).strftime("%Y%m%d%H%M%S") + "000" for i in range(n)} <= qns
+        eng.dispose()
+        assert stored(pg_fleet)[1] == 2 * len(seqs)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(20)
+        await worker.stop()
+        await remove_bus(bus)
+
+
+@pytest.mark.slow
+async def test_database_outage_on_the_bus_loses_nothing(tmp_path, pg_fleet, shared_nats):
+    from test_durability import CuttableProxy
+
+    proxy = CuttableProxy(5432)
+    proxy.up()
+    via_proxy = pg_fleet.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    bus = unique_bus(shared_nats)
+    gateway = Service(settings_for(pg_fleet, tmp_path, bus, "gw"), role="gateway")
+    worker = Service(settings_for(via_proxy, tmp_path, bus, "wk"), role="worker")
+    try:
+        await gateway.start()
+        await worker.start()
+        assert await send_minutes(gateway.hj212_port, GAS_MNS[0], 0, 10) == 10
+        assert (await wait_stored(pg_fleet, 10)) == (10, 20)
+        proxy.down()  # the database becomes unreachable for the worker
+        assert await send_minutes(gateway.hj212_port, GAS_MNS[0], 10, 20) == 20  # still acknowledged
+        deadline = time.monotonic() + 20
+        while worker.bus_worker.db_ok and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert worker.bus_worker.db_ok is False and stored(pg_fleet) == (10, 20)
+        assert sum((await stream_subjects(bus)).values()) == 20  # waiting in the stream
+        proxy.up()
+        assert (await wait_stored(pg_fleet, 30)) == (30, 60)
+        await wait_stream_empty(bus)
+        assert worker.bus_worker.db_ok
+    finally:
+        await worker.stop()
+        await gateway.stop()
+        await remove_bus(bus)
+        proxy.close()
