@@ -23,6 +23,8 @@ from ecosentry.api.app import create_app
 from ecosentry.contracts.subsystem import PortInUse, ServiceContext
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
 from ecosentry.installed import each
+from ecosentry.pipeline.bus_nats import BusConnection, PublishingSpool, SpoolForwarder
+from ecosentry.pipeline.bus_worker import BusWorker
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.sinks import build_sinks
 from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
@@ -34,6 +36,9 @@ from ecosentry.store.partitions import ensure_month_partitions
 from ecosentry.store.registry import seed_factors
 
 log = logging.getLogger(__name__)
+
+#: The parts one ``ecosentry serve`` runs (``--role``).
+ROLES = ("all", "gateway", "worker", "api")
 
 
 def prepare_database(url: str) -> Engine:
@@ -90,8 +95,17 @@ def _warm_report_font() -> subprocess.Popen | None:
 
 
 class Service:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: str = "all") -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         self.settings = settings
+        #: ``all``: everything in one process over the embedded spool; ``gateway``/``worker``/``api``: one part
+        #: of a scale-out deployment over NATS JetStream.
+        self.role = role
+        self.spool: Spool | None = None
+        self.bus: BusConnection | None = None
+        self.forwarder: SpoolForwarder | None = None
+        self.bus_worker: BusWorker | None = None
         self.engine: Engine | None = None
         self.gateway: HJ212Gateway | None = None
         self.worker: IngestWorker | None = None
@@ -130,6 +144,9 @@ class Service:
             raise
 
     async def _start(self, *, web: bool, gateway: bool, alarms: bool, forward: bool) -> None:
+        if self.role != "all":
+            await self._start_on_bus(web=web, gateway=gateway, alarms=alarms, forward=forward)
+            return
         st = self.settings
         self.engine = await asyncio.to_thread(prepare_database, st.database_url)
         self.directory = await asyncio.to_thread(PointDirectory, self.engine)
@@ -148,6 +165,45 @@ class Service:
                                        build_sinks(self.engine, st, self.directory), batch_max=st.ingest_batch_max,
                                        flush_every=st.hourly_every, wake=self.spool.new_data)
             self._tasks.append(asyncio.create_task(self.worker.run(), name="ingest-worker"))
+        await self._start_edges(web=web, gateway=gateway, alarms=alarms, forward=forward)
+
+    async def _start_on_bus(self, *, web: bool, gateway: bool, alarms: bool, forward: bool) -> None:
+        """A process of a scale-out deployment (``--role``, :mod:`ecosentry.pipeline.bus_nats`): a worker
+        consumes the stream into the database; a gateway or API process keeps its own spool, publishes what it
+        receives to the stream before replying, and a forwarder publishes what NATS did not take in time."""
+        st = self.settings
+        if self.role == "api":
+            self.engine = await asyncio.to_thread(prepare_database, st.database_url)
+        else:  # the schema is the API process's (or ``ecosentry migrate``'s) to change
+            self.engine = make_engine(st.database_url)
+        self.directory = await asyncio.to_thread(PointDirectory, self.engine)
+        if self.role == "worker":
+            await asyncio.to_thread(self._ensure_partitions)
+            self.bus_worker = BusWorker(self.engine, build_sinks(self.engine, st, self.directory), st.nats,
+                                        worker_id=st.nats.worker_id or None, flush_every=st.hourly_every)
+            self._tasks.append(asyncio.create_task(self.bus_worker.run(), name="bus-worker"))
+            return
+        self.spool = PublishingSpool(st.data_dir / "spool")
+        # the forwarder is this spool's one reader, as the ingest worker is in the embedded mode
+        self.spool_lock = SpoolLock(st.data_dir / "spool")
+        await asyncio.to_thread(self.spool_lock.acquire, st.worker_lock_wait)
+        self.bus = BusConnection(st.nats, f"ecosentry-{self.role}-{os.getpid()}")
+        self.bus.start()
+        self.forwarder = SpoolForwarder(self.spool, self.bus)
+        self.spool.forwarder = self.forwarder
+        self._tasks.append(asyncio.create_task(self.forwarder.run(), name="spool-forwarder"))
+        on_api = self.role == "api"
+        await self._start_edges(web=web and on_api, gateway=gateway and not on_api, alarms=alarms and on_api,
+                                forward=forward and on_api)
+
+    def _ensure_partitions(self) -> None:
+        assert self.engine is not None
+        with self.engine.begin() as conn:
+            ensure_month_partitions(conn)
+
+    async def _start_edges(self, *, web: bool, gateway: bool, alarms: bool, forward: bool) -> None:
+        """The subsystems' parts, the HJ 212 gateway and the web server, over the spool made before."""
+        st = self.settings
         self.live_hub = LiveHub()
         self.dispatcher = Dispatcher.from_settings(self.engine, build_channels(st.notify, hub=self.live_hub),
                                                    st, hub=self.live_hub)
@@ -251,6 +307,8 @@ class Service:
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until the database holds everything the gateway has made durable so far."""
+        if self.spool is None:
+            return
         upto = self.spool.durable_seq
 
         async def _wait() -> None:
@@ -260,6 +318,10 @@ class Service:
         await asyncio.wait_for(_wait(), timeout)
 
     def status(self) -> dict:
+        if self.spool is None:  # a worker on the bus
+            return {"role": self.role, "database_ok": self.bus_worker.db_ok if self.bus_worker else None,
+                    "partitions": sorted(self.bus_worker.claims) if self.bus_worker else [],
+                    "points_known": len(self.directory)}
         return {
             "spool_backlog": self.spool.backlog,
             "database_ok": self.worker.db_ok if self.worker else None,
@@ -280,6 +342,10 @@ class Service:
         if self.worker:
             await self.worker.flush()
             self.worker.stop()
+        if self.forwarder:
+            self.forwarder.stop()
+        if self.bus_worker:
+            self.bus_worker.stop()
         if self.worker_proc:
             self.worker_proc.terminate()
             with suppress(subprocess.TimeoutExpired):
@@ -297,7 +363,13 @@ class Service:
                 await asyncio.wait_for(t, 5)
         if self._font_proc is not None:
             self._font_proc.poll()  # reaped if done; otherwise it finishes on its own
-        self.spool.close()
+        if self.bus_worker:
+            await self.bus_worker.flush()
+            await self.bus_worker.close()
+        if self.bus:
+            await self.bus.close()
+        if self.spool is not None:
+            self.spool.close()
         if getattr(self, "spool_lock", None):
             self.spool_lock.release()
         if self.engine:

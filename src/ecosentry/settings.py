@@ -44,6 +44,7 @@ from ecosentry.alarms.settings import AlarmSettings
 from ecosentry.auth.settings import AccessSettings
 from ecosentry.gateways.folder_settings import FolderSettings
 from ecosentry.gateways.ftp_settings import FtpSettings
+from ecosentry.pipeline.bus_settings import BusSettings
 from ecosentry.installed import former_settings, installed_names, settings_sections
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,9 @@ class CoreSettings(BaseSettings):
     #: FTP gateway for Vietnamese files (``ecosentry.gateways.ftp_settings``): ``ECOSENTRY_FTP__ROOT`` …; its
     #: listening address stays ``ftp_host``/``ftp_port`` above.
     ftp: FtpSettings = Field(default_factory=FtpSettings)
+    #: NATS JetStream bus of a scale-out deployment (``ecosentry serve --role gateway|worker|api``;
+    #: ``ecosentry.pipeline.bus_settings``): ``ECOSENTRY_NATS__SERVERS`` …
+    nats: BusSettings = Field(default_factory=BusSettings)
     #: Notification channels (``ecosentry.alarms.channels.settings``): ``ECOSENTRY_NOTIFY__SMTP_HOST`` …
     notify: ChannelSettings = Field(default_factory=ChannelSettings)
 

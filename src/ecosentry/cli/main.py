@@ -112,18 +112,36 @@ def registry_import(path: Path = typer.Argument(..., exists=True, dir_okay=False
 
 
 @app.command()
-def serve(verbose: bool = typer.Option(False, "-v", "--verbose")) -> None:
+def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
+          role: str = typer.Option("all", "--role", envvar="ECOSENTRY_ROLE",
+                                   help="all: everything in one process (embedded spool); gateway | worker | api: "
+                                        "one part of a scale-out deployment over NATS JetStream (ECOSENTRY_NATS__*)"),
+          ) -> None:
     """Run the HJ 212 gateway, the ingest worker and the web/API server (settings from ECOSENTRY_*)."""
-    from ecosentry.service import Service
+    from ecosentry.service import ROLES, Service
 
+    if role not in ROLES:
+        err.print(f"[red]--role must be one of {', '.join(ROLES)}[/red]")
+        raise typer.Exit(2)
     setup_logging(verbose)
     st = get_settings()
 
     async def main(stop: asyncio.Event) -> None:
-        svc = Service(st)
+        svc = Service(st, role=role)
         await svc.start()
-        console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}; web and API at {svc.url} "
-                      f"(OpenAPI {svc.url}docs)")
+        if role == "worker":
+            assert svc.bus_worker is not None
+            console.print(f"ingest worker {svc.bus_worker.worker_id} on NATS {','.join(st.nats.servers)}, "
+                          f"stream {st.nats.stream} ({st.nats.partitions} partitions)")
+        elif role == "gateway":
+            console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}, publishing to NATS stream "
+                          f"{st.nats.stream}")
+        elif role == "api":
+            console.print(f"web and API at {svc.url} (OpenAPI {svc.url}docs); received data goes to NATS stream "
+                          f"{st.nats.stream}")
+        else:
+            console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}; web and API at {svc.url} "
+                          f"(OpenAPI {svc.url}docs)")
         await stop.wait()
         await svc.stop()
 

@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Console
 from rich.progress import Progress
@@ -227,16 +228,21 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
 
 
 def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, out: Path | None,
-              console: Console) -> list[dict]:
+              console: Console, runs: Callable[..., list[dict]] | None = None) -> list[dict]:
+    """``runs``: instead of one server per database, ``runs(fleet, frames, n_points)`` returns the results
+    (``bench ingest --bus nats``: one per worker count)."""
     fleet = demo_fleet(loggers, seed=11)
     built, n_points = build_frames(fleet, frames)
     console.print(f"{loggers} loggers × {frames} minute frames = {sum(map(len, built))} frames, "
                   f"{n_points} data points; server in a separate process; window {WINDOW} frames per logger")
-    results = [run_one(db, fleet, built, n_points, pg_url, console) for db in databases]
-    table = Table(title="ecosentry bench ingest")
+    if runs is not None:
+        results = runs(fleet, built, n_points)
+    else:
+        results = [run_one(db, fleet, built, n_points, pg_url, console) for db in databases]
+    table = Table(title="ecosentry bench ingest" + (" --bus nats" if runs is not None else ""))
     table.add_column("measure")
     for r in results:
-        table.add_column(r["database"], justify="right")
+        table.add_column(f"{r['workers']} worker(s)" if "workers" in r else r["database"], justify="right")
     for key in ("frames", "data_points", "stored", "frames_per_s", "points_per_s_acked", "points_per_s_stored",
                 "reply_p50_ms", "reply_p99_ms", "plain_copy_rows_per_s", "ratio_to_copy"):
         table.add_row(key, *(str(r.get(key, "")) for r in results))

@@ -210,10 +210,23 @@ def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated log
                  databases: str = typer.Option("sqlite,postgresql", help="comma-separated: sqlite, postgresql"),
                  pg_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                                             help="server where a scratch database is created"),
-                 out: Path | None = typer.Option(Path("docs/bench-ingest.json"), help="append results here")) -> None:
+                 out: Path | None = typer.Option(Path("docs/bench-ingest.json"), help="append results here"),
+                 bus: str = typer.Option("embedded", help="embedded: one `serve`; nats: a gateway process, NATS "
+                                         "JetStream and worker processes (PostgreSQL only)"),
+                 workers: str = typer.Option("1,2", help="--bus nats: comma-separated worker process counts"),
+                 nats_url: str = typer.Option("nats://127.0.0.1:4222", help="--bus nats: the NATS server"),
+                 partitions: int = typer.Option(16, help="--bus nats: partitions of the stream")) -> None:
     """Drive the TCP server with simulated loggers; print frames/s, data points/s, p99 reply latency,
     and the rate of a plain PostgreSQL COPY of the same rows."""
     from ecosentry.subsystems.monitoring.bench.ingest import run_bench
 
+    if bus not in ("embedded", "nats"):
+        raise typer.BadParameter("embedded or nats", param_hint="--bus")
+    runs = None
+    if bus == "nats":  # a gateway process → NATS JetStream → 1, 2 … worker processes → PostgreSQL
+        from ecosentry.subsystems.monitoring.bench.ingest_bus import runs_on_bus
+
+        runs = runs_on_bus([int(w) for w in workers.split(",") if w.strip()], pg_url=pg_url, nats_url=nats_url,
+                           partitions=partitions, console=console)
     run_bench(loggers=loggers, frames=frames, databases=[d.strip() for d in databases.split(",") if d.strip()],
-              pg_url=pg_url, out=out, console=console)
+              pg_url=pg_url, out=out, console=console, runs=runs)

@@ -1,0 +1,127 @@
+"""``ecosentry bench ingest --bus nats --workers 1,2``: the scale-out mode measured end to end.
+
+One gateway process (``ecosentry serve --role gateway``) takes the loggers' frames, makes them durable in its
+spool, publishes them to a NATS JetStream stream and replies; 1, 2 … worker processes (``serve --role worker``)
+share the stream's partitions and store into PostgreSQL. Each worker count runs on a fresh database and a
+stream of its own, with the same frames as ``bench ingest``; data points/s counts observation rows from the
+first frame sent until the last row is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import create_engine, func, select, text
+
+from ecosentry.fleet import import_fleet
+from ecosentry.service import prepare_database
+from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring.bench.ingest import _drive, _free_port, _wait_port
+
+
+def _bus_env(url: str, work: Path, nats_url: str, stream: str, partitions: int) -> dict[str, str]:
+    return {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(work / "state"),
+            "ECOSENTRY_NATS__SERVERS": f'["{nats_url}"]', "ECOSENTRY_NATS__STREAM": stream,
+            "ECOSENTRY_NATS__SUBJECT_PREFIX": f"{stream.lower()}.in",
+            "ECOSENTRY_NATS__PARTITIONS": str(partitions)}
+
+
+def _remove_stream(nats_url: str, stream: str) -> None:
+    import nats
+
+    async def remove() -> None:
+        nc = await nats.connect(servers=[nats_url], connect_timeout=2, max_reconnect_attempts=0)
+        js = nc.jetstream()
+        for name in (stream, f"KV_{stream}_leases"):
+            try:
+                await js.delete_stream(name)
+            except Exception:
+                pass
+        await nc.close()
+
+    try:
+        asyncio.run(remove())
+    except Exception:
+        pass
+
+
+def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_points: int, pg_url: str,
+                   nats_url: str, partitions: int, console: Console) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"ecosentry-bench-bus-{workers}-"))
+    name = f"ecosentry_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    engine = prepare_database(url)
+    import_fleet(engine, fleet)
+    stream = f"BENCH_{uuid.uuid4().hex[:8].upper()}"
+    port = _free_port()
+    env = _bus_env(url, work, nats_url, stream, partitions)
+    gw_env = {**env, "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
+              "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
+    procs = [subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "gateway"], env=gw_env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs += [subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "worker"],
+                               env={**env, "ECOSENTRY_NATS__WORKER_ID": f"bench-{i}"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(workers)]
+    try:
+        _wait_port(port, procs[0])
+        time.sleep(2.0)  # the workers claim their partitions
+        latencies: list[float] = []
+        total = sum(len(f) for f in frames)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{workers} worker(s): sending {total} frames", total=total)
+
+            async def main() -> None:
+                await asyncio.gather(*(_drive(port, f, latencies, lambda: progress.advance(task)) for f in frames))
+
+            t0 = time.perf_counter()
+            asyncio.run(main())
+            t_acked = time.perf_counter() - t0
+            stored = 0
+            while True:
+                with engine.connect() as c:
+                    stored = c.execute(select(func.count()).select_from(s.observations)).scalar_one()
+                if stored >= n_points or time.perf_counter() - t0 > 600:
+                    break
+                time.sleep(0.05)
+            t_stored = time.perf_counter() - t0
+        latencies.sort()
+        return {
+            "database": "postgresql", "bus": "nats", "workers": workers, "partitions": partitions,
+            "loggers": len(frames), "frames": total, "data_points": n_points, "stored": stored,
+            "frames_per_s": round(total / t_acked, 1), "points_per_s_acked": round(n_points / t_acked, 1),
+            "points_per_s_stored": round(stored / t_stored, 1),
+            "reply_p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
+            "reply_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        }
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        engine.dispose()
+        _remove_stream(nats_url, stream)
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def runs_on_bus(workers: list[int], *, pg_url: str, nats_url: str, partitions: int, console: Console):
+    """The ``runs`` of :func:`ecosentry.subsystems.monitoring.bench.ingest.run_bench`: one run per worker count."""
+    def runs(fleet: dict, frames: list[list[bytes]], n_points: int) -> list[dict]:
+        return [run_one_on_bus(n, fleet, frames, n_points, pg_url, nats_url, partitions, console) for n in workers]
+    return runs
