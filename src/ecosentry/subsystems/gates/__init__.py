@@ -20,6 +20,8 @@ _N = __name__
 SUBSYSTEM = Subsystem(
     name="gates",
     title=N_("Gates and vehicle ledger"),
+    schema=f"{_N}.schema",
+    migrations=f"{_N}.migrations",
     catalogue=(f"{_N}.rules.vin", f"{_N}.rules.plate", f"{_N}.rules.decision", f"{_N}.rules.checks",
                f"{_N}.rules.indicators"),
     cli=f"{_N}.cli:register",
