@@ -27,4 +27,8 @@ SUBSYSTEM = Subsystem(
     cli=f"{_N}.cli:register",
     settings={"gates": f"{_N}.settings:GatesSettings"},
     locale=_N,
+    services=(f"{_N}.service:parts",),
+    sinks={"gate-passages": f"{_N}.pipeline.sink:GatePassageSink.from_settings"},
+    registry_import=(f"{_N}.store.registry:import_gates",),
+    api_routers=(f"{_N}.api:router",),
 )

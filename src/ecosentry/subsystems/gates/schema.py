@@ -224,4 +224,4 @@ gates_heartbeats = Table(
     Column("status", String(16), nullable=False, server_default="ok", comment="ok | power_cut | camera_fault"),
     Column("detail", Text, nullable=True),
 )
-Index("ix_gates_heartbeats_device_at", gates_heartbeats.c.device_id, gates_heartbeats.c.at)
+Index("uq_gates_heartbeats_device_at", gates_heartbeats.c.device_id, gates_heartbeats.c.at, unique=True)

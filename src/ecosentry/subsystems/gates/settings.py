@@ -1,14 +1,59 @@
 """The section ``gates`` of the settings (``ECOSENTRY_GATES__*``): every [R] number of the rules as a documented
-default (``docs/gates.md``)."""
+default (``docs/gates.md``), the HTTP push of the gate devices, the pictures and the retention periods."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ecosentry.subsystems.gates.rules.checks import CheckSettings
 from ecosentry.subsystems.gates.rules.decision import GradeRules
 
-__all__ = ["GatesSettings"]
+__all__ = ["GatesSettings", "PushSettings", "PictureSettings", "RetentionSettings", "LEDGER_FLOOR_MONTHS",
+           "PICTURE_FLOOR_MONTHS"]
+
+#: The 2020 guide's floors (§3.2 "电子台账需保存至少一年", video 6 months [R]): no setting may go below them.
+LEDGER_FLOOR_MONTHS = 12
+PICTURE_FLOOR_MONTHS = 6
+
+
+class PushSettings(BaseModel):
+    """The HTTP push of plate-recognition events (``POST /gates/v1/passages``) on a port of its own."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    #: 0: a free port (tests, embedded runs).
+    port: int = Field(9216, ge=0, le=65535)
+    #: Largest request body accepted (the JSON with its base64 picture). [bytes]
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    #: How often the gate directory (devices, register, grades, alerts) is read again. [s]
+    refresh_every: float = Field(30.0, gt=0)
+
+
+class PictureSettings(BaseModel):
+    """Pictures behind :class:`ecosentry.subsystems.gates.pictures.PictureStore`."""
+
+    #: Folder of the content-addressed files; empty: ``<data_dir>/gates/pictures``.
+    directory: str = ""
+    #: Largest picture accepted (after base64 decoding). [bytes]
+    max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+
+
+class RetentionSettings(BaseModel):
+    """How long ledger rows and pictures are kept (§3.3, §7 item 18): the stricter 24 / 12 months by default,
+    never below the 2020 guide's 12 / 6 months."""
+
+    ledger_months: int = 24
+    picture_months: int = 12
+
+    @model_validator(mode="after")
+    def _not_below_the_guide(self) -> RetentionSettings:
+        if self.ledger_months < LEDGER_FLOOR_MONTHS:
+            raise ValueError(f"gates.retention.ledger_months {self.ledger_months} is below the 2020 guide's "
+                             f"{LEDGER_FLOOR_MONTHS} months (the electronic ledger is kept at least a year)")
+        if self.picture_months < PICTURE_FLOOR_MONTHS:
+            raise ValueError(f"gates.retention.picture_months {self.picture_months} is below the 2020 guide's "
+                             f"{PICTURE_FLOOR_MONTHS} months (pictures and video are kept at least six months)")
+        return self
 
 
 class GatesSettings(BaseModel):
@@ -20,3 +65,6 @@ class GatesSettings(BaseModel):
     #: 0 white, 1 yellow, 2 blue, 3 black, 4 green; 5 yellow-green ours) [R].
     plate_colour_codes: dict[str, str] = Field(default_factory=lambda: {
         "0": "white", "1": "yellow", "2": "blue", "3": "black", "4": "green", "5": "yellow_green"})
+    push: PushSettings = PushSettings()
+    pictures: PictureSettings = PictureSettings()
+    retention: RetentionSettings = RetentionSettings()

@@ -142,7 +142,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gates_heartbeats'))
     )
     with op.batch_alter_table('gates_heartbeats', schema=None) as batch_op:
-        batch_op.create_index('ix_gates_heartbeats_device_at', ['device_id', 'at'], unique=False)
+        batch_op.create_index('uq_gates_heartbeats_device_at', ['device_id', 'at'], unique=True)
 
     op.create_table('gates_passages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -243,7 +243,7 @@ def downgrade() -> None:
 
     op.drop_table('gates_passages')
     with op.batch_alter_table('gates_heartbeats', schema=None) as batch_op:
-        batch_op.drop_index('ix_gates_heartbeats_device_at')
+        batch_op.drop_index('uq_gates_heartbeats_device_at')
 
     op.drop_table('gates_heartbeats')
     with op.batch_alter_table('gates_devices', schema=None) as batch_op:
