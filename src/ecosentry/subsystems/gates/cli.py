@@ -1,5 +1,5 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry vehicles check`` (the inspectors' offline
-check, :mod:`.offline`) and ``ecosentry bench gate`` (the rules on simulated enterprises, :mod:`.bench`)."""
+check, :mod:`.offline`), ``ecosentry vehicles import-ledger`` (a ledger CSV into the database) and ``ecosentry bench gate`` (the rules on simulated enterprises, :mod:`.bench`)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,31 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
         for f in findings:
             out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
     typer.echo(f"{len(findings)} findings in {output}", err=True)
+
+
+@app.command("import-ledger")
+def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise (credit code),time,direction,plate,"
+                                                       "vin,emission_stage,fuel,cargo,weight_t [,plate_colour,"
+                                                       "engine_no,transport_company,purpose]"),
+                  actor: str = typer.Option("import", help="who imports (kept on every row)")) -> None:
+    """Import an electronic ledger CSV into the database (a re-import changes nothing; exit 2 on a bad row,
+    naming the file, the line and the field, nothing stored)."""
+    from ecosentry.locale import translations
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates.errors import GatesInputError
+    from ecosentry.subsystems.gates.store.ledger import import_ledger_csv
+
+    st = get_settings()
+    engine = make_engine(st.database_url)
+    try:
+        read, new = import_ledger_csv(engine, path, actor=actor)
+    except GatesInputError as exc:
+        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{read} ledger rows read, {new} new")
 
 
 def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterprises"),
