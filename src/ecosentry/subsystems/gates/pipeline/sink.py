@@ -123,10 +123,10 @@ class GatePassageSink:
             conn.execute(stmt.values(sha256=row["picture"], content_type=event.picture_type,
                                      size=len(event.picture), stored_at=now))
         stmt = insert_for(conn, gs.gates_passages).on_conflict_do_nothing(index_elements=["spool", "spool_seq"])
-        res = conn.execute(stmt.values(**row))
-        if not res.rowcount:
+        passage_id = conn.scalar(stmt.values(**row).returning(gs.gates_passages.c.id))
+        if passage_id is None:
             return 0  # a replay: this record is stored with everything that came with it
-        row["id"] = int(res.inserted_primary_key[0])
+        row["id"] = int(passage_id)
         conn.execute(gs.gates_decisions.insert().values(passage_id=row["id"], **decision))
         ledger_row_of_passage(conn, row, self.checks, now)
         _seen(conn, row["device_id"], env.received_at)
@@ -136,10 +136,10 @@ class GatePassageSink:
         m = env.meta
         at = datetime.fromtimestamp(float(m["at"]), timezone.utc)
         stmt = insert_for(conn, gs.gates_heartbeats).on_conflict_do_nothing(index_elements=["device_id", "at"])
-        res = conn.execute(stmt.values(device_id=int(m["device"]), at=at, status=str(m.get("status") or "ok"),
-                                       detail=m.get("detail")))
+        new = conn.scalar(stmt.values(device_id=int(m["device"]), at=at, status=str(m.get("status") or "ok"),
+                                      detail=m.get("detail")).returning(gs.gates_heartbeats.c.id))
         _seen(conn, int(m["device"]), env.received_at)
-        return res.rowcount or 0
+        return 0 if new is None else 1
 
 
 def _seen(conn: Connection, device_id: int, at: datetime) -> None:

@@ -132,7 +132,7 @@ def store_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, 
                "entered_by": actor, "entered_at": now, "source_key": _source_key(source, e)}
         stmt = insert_for(conn, gs.gates_ledger).on_conflict_do_nothing(index_elements=["enterprise_id",
                                                                                         "source_key"])
-        new += conn.execute(stmt.values(**row)).rowcount or 0
+        new += conn.scalar(stmt.values(**row).returning(gs.gates_ledger.c.id)) is not None
     return new
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Connection, select
 
