@@ -21,8 +21,8 @@ class PushSettings(BaseModel):
 
     enabled: bool = True
     host: str = "0.0.0.0"
-    #: 0: a free port (tests, embedded runs).
-    port: int = Field(9216, ge=0, le=65535)
+    #: None: 9216, or a free port when the web port is 0 (tests, embedded runs); 0: a free port.
+    port: int | None = Field(None, ge=0, le=65535)
     #: Largest request body accepted (the JSON with its base64 picture). [bytes]
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     #: How often the gate directory (devices, register, grades, alerts) is read again. [s]

@@ -52,6 +52,8 @@ KIND = "gate-passages"
 HEARTBEAT_STATUSES = ("ok", "power_cut", "camera_fault")
 #: The grade an enterprise without one in the registry is held to during an alert: no road truck [ours].
 UNGRADED = "D"
+#: The push's port when ``gates.push.port`` is unset and the web port is not 0.
+DEFAULT_PORT = 9216
 
 
 def _lang(request: Request, default: str) -> str:
@@ -208,7 +210,7 @@ class GatePushPart:
     async def start(self) -> None:
         st = self.ctx.settings.gates.push
         await asyncio.to_thread(self.directory.load)
-        sock = _listen(st.host, st.port)
+        sock = _listen(st.host, push_port(self.ctx.settings.http_port, st.port))
         app = PushApp(self.directory, self.ctx.spool, self.ctx.settings)
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30)
         self.server = uvicorn.Server(config)
@@ -242,6 +244,14 @@ class GatePushPart:
         return self.server.servers[0].sockets[0].getsockname()[1] if self.server and self.server.servers else 0
 
 
+def push_port(web_port: int, setting: int | None) -> int:
+    """The push's port: the setting ``gates.push.port`` when given (0: a free one), else 9216, or a free one when
+    the web port is 0 (tests and embedded runs ask for free ports)."""
+    if setting is not None:
+        return setting
+    return 0 if web_port == 0 else DEFAULT_PORT
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """Bind the push's port here, so a taken one is a :class:`PortInUse` (not uvicorn's exit)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -252,7 +262,9 @@ def _listen(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise PortInUse("gates push", host, port) from exc
+            taken = PortInUse("gates push", host, port)
+            taken.option = "ECOSENTRY_GATES__PUSH__PORT"  # the sentence's way to move it
+            raise taken from exc
         raise
     sock.listen(512)
     sock.setblocking(False)
