@@ -1,2 +1,3 @@
-"""The gates subsystem's Alembic revisions: a branch of its own (``gates``) that starts on the core's ``0010``
-(the core's head when it was made; the heavy-pollution alerts its decisions read are ``0009``)."""
+"""The gates subsystem's Alembic revisions: a branch of its own (``gates``) that starts on the core's ``0009``
+(the heavy-pollution alerts its gate decisions read), as the power branch does; the core's head stays in the
+version table beside the subsystems' heads."""

@@ -1,7 +1,7 @@
 """gates: the gates subsystem's tables (registry, pictures, passages, decisions, ledger, heartbeats)
 
 Revision ID: gates_0001
-Revises: (none: the branch starts here, on the core's 0010)
+Revises: (none: the branch starts here, on the core's 0009)
 Create Date: 2026-12-06 03:58:39.505990
 """
 from alembic import op
@@ -12,7 +12,7 @@ import ecosentry.store.schema
 revision = 'gates_0001'
 down_revision = None
 branch_labels = ('gates',)
-depends_on = '0010'
+depends_on = '0009'  # applied once the core has its heavy-pollution alerts (pollution_alerts), as power
 
 
 def upgrade() -> None:
