@@ -21,7 +21,7 @@ class PushSettings(BaseModel):
 
     enabled: bool = True
     host: str = "0.0.0.0"
-    #: None: 9216, or a free port when the web port is 0 (tests, embedded runs); 0: a free port.
+    #: None: 9216, or a free port when the web or HJ 212 port is 0 (tests, embedded runs); 0: a free port.
     port: int | None = Field(None, ge=0, le=65535)
     #: Largest request body accepted (the JSON with its base64 picture). [bytes]
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)

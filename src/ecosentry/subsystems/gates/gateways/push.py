@@ -210,7 +210,7 @@ class GatePushPart:
     async def start(self) -> None:
         st = self.ctx.settings.gates.push
         await asyncio.to_thread(self.directory.load)
-        sock = _listen(st.host, push_port(self.ctx.settings.http_port, st.port))
+        sock = _listen(st.host, push_port(self.ctx.settings.http_port, self.ctx.settings.hj212_port, st.port))
         app = PushApp(self.directory, self.ctx.spool, self.ctx.settings)
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30)
         self.server = uvicorn.Server(config)
@@ -244,12 +244,12 @@ class GatePushPart:
         return self.server.servers[0].sockets[0].getsockname()[1] if self.server and self.server.servers else 0
 
 
-def push_port(web_port: int, setting: int | None) -> int:
+def push_port(web_port: int, hj212_port: int, setting: int | None) -> int:
     """The push's port: the setting ``gates.push.port`` when given (0: a free one), else 9216, or a free one when
-    the web port is 0 (tests and embedded runs ask for free ports)."""
+    the web or the HJ 212 port is 0 (tests and embedded runs ask for free ports)."""
     if setting is not None:
         return setting
-    return 0 if web_port == 0 else DEFAULT_PORT
+    return 0 if 0 in (web_port, hj212_port) else DEFAULT_PORT
 
 
 def _listen(host: str, port: int) -> socket.socket:
