@@ -204,3 +204,31 @@ async def test_basic_authentication_and_heartbeats(db_url, tmp_path):
         [device] = [d for d in w.rows(gs.gates_devices) if d.code == "GD-0001"]
         assert device.last_seen_at is not None
         assert TOKEN not in {d.token_hash for d in w.rows(gs.gates_devices)}
+
+
+async def test_the_guard_overrides_a_refusal_beside_the_rules_decision(db_url, tmp_path):
+    from ecosentry.locale import translations
+    from ecosentry.store import schema as s
+    from ecosentry.subsystems.gates.errors import GatesInputError
+    from ecosentry.subsystems.gates.store.decisions import override_decision
+
+    async with World(db_url, tmp_path) as w:
+        pollution_alerts.issue(w.engine, region_code="141000", level="red",
+                               starts_at=datetime(2026, 12, 6, 0, 0, tzinfo=SH), issued_by="临汾市应急指挥部",
+                               actor="test")
+        await asyncio.to_thread(w.part.directory.load)
+        assert (await w.push(plate=STAGE4)).json()["allowed"] is False
+        w.store()
+        [passage] = w.rows(gs.gates_passages)
+        override_decision(w.engine, passage.id, allowed=True, operator="门卫张三", reason="应急保供车辆（一厂一策）")
+        rule, manual = w.rows(gs.gates_decisions)
+        assert (rule.kind, rule.allowed) == ("rule", False)
+        assert (manual.kind, manual.allowed, manual.operator, manual.reason) == ("override", True, "门卫张三",
+                                                                                  "stage_below")
+        assert manual.params["overridden_from"] is False and manual.note == "应急保供车辆（一厂一策）"
+        with w.engine.connect() as c:
+            entry = c.execute(select(s.audit_log).where(s.audit_log.c.entity == "gate_decision")).one()
+        assert entry.actor == "门卫张三" and entry.after["allowed"] is True
+        with pytest.raises(GatesInputError) as err:
+            override_decision(w.engine, passage.id, allowed=True, operator="门卫张三", reason=" ")
+        assert "需要" in err.value.say(translations("zh").gettext)
