@@ -135,3 +135,28 @@ def test_retention_defaults_are_the_stricter_and_never_below_the_guide():
         RetentionSettings(ledger_months=11)
     with pytest.raises(ValidationError, match="picture_months 5"):
         RetentionSettings(picture_months=5)
+
+
+def test_a_vehicle_register_csv_is_upserted_by_plate_and_refused_whole_on_a_bad_row(db_url, tmp_path):
+    from ecosentry.subsystems.gates.store.registry import import_register_csv
+
+    engine = gates_database(db_url)
+    good = tmp_path / "R.csv"
+    good.write_text("plate,plate_colour,vin,emission_stage,fuel,registration_date,owner,in_plant\n"
+                    f"{STAGE4},yellow,LZZ1CLVB5KA123456,国五,diesel,2015-03-01,新车队,否\n"
+                    "晋K55555,黄色,,6,天然气,2022-01-02,,是\n", encoding="utf-8")
+    assert import_register_csv(engine, good, CREDIT) == (2, 1)
+    assert import_register_csv(engine, good, CREDIT) == (2, 0)
+    with engine.connect() as c:
+        v = {r.plate: r for r in c.execute(select(gs.gates_vehicles))}
+    assert len(v) == 5 and (v[STAGE4].emission_stage, v[STAGE4].owner) == ("5", "新车队")
+    assert (v["晋K55555"].fuel, v["晋K55555"].plate_colour, v["晋K55555"].in_plant) == ("natural_gas", "yellow", True)
+    bad = tmp_path / "R2.csv"
+    bad.write_text("plate,plate_colour,vin,emission_stage,fuel,registration_date\n"
+                   "晋K66666,yellow,,4,diesel,2020-01-01\n"
+                   "晋K77777,yellow,LZZ1CLVB5KA12345,4,diesel,2020-01-01\n", encoding="utf-8")
+    with pytest.raises(GatesInputError) as err:
+        import_register_csv(engine, bad, CREDIT)
+    assert "R2.csv 第 3 行, vin" in err.value.say(translations("zh").gettext)
+    assert "R2.csv dòng 3, vin: số VIN có 17 ký tự, không phải 16" in err.value.say(translations("vi").gettext)
+    assert count(engine, gs.gates_vehicles) == 5

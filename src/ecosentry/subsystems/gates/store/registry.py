@@ -46,7 +46,13 @@ from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 from ecosentry.subsystems.gates.rules.stages import parse_fuel, parse_stage
 from ecosentry.subsystems.gates.rules.vin import normalise_vin
 
-__all__ = ["import_gates"]
+__all__ = ["import_gates", "import_register_csv", "REGISTER_COLUMNS"]
+
+#: The vehicle register CSV: the offline check's ``R.csv`` columns and, optional, ``engine_no, vehicle_type, owner,
+#: in_plant, list_picture, licence_picture``.
+REGISTER_COLUMNS = ("plate", "plate_colour", "vin", "emission_stage", "fuel", "registration_date")
+_TRUE = {"1", "true", "yes", "y", "是"}
+_FALSE = {"", "0", "false", "no", "n", "否"}
 
 _SHA = re.compile(r"[0-9a-f]{64}")
 CAMERA_KINDS = ("plate", "video")
@@ -54,11 +60,14 @@ MIN_TOKEN = 16
 
 
 class _Ctx:
-    def __init__(self) -> None:
+    """Where the values come from: a place in a fleet file, or a file's line (``source``, ``line``)."""
+
+    def __init__(self, source: str = "") -> None:
         self.place: tuple[tuple[str, str], ...] = ()
+        self.source, self.line = source, None
 
     def fail(self, field_: str | None, msgid: str, **params) -> GatesInputError:
-        return GatesInputError("", field_, msgid, place=self.place, **params)
+        return GatesInputError(self.source, field_, msgid, place=self.place, line=self.line, **params)
 
     def text(self, d: dict, key: str, limit: int, *, required: bool = False) -> str | None:
         v = d.get(key)
@@ -268,3 +277,60 @@ def _upsert_id(conn: Connection, table, key: dict, values: dict) -> int:
         return int(conn.execute(table.insert().values(**key, **values)).inserted_primary_key[0])
     conn.execute(table.update().where(cols.id == found).values(**values))
     return int(found)
+
+
+def import_register_csv(engine, path, credit_code: str) -> tuple[int, int]:
+    """Import an enterprise's vehicle register from CSV: every row checked first (a bad one refuses the file with
+    its line and field, nothing stored), then upserted by plate in one transaction; (rows, new vehicles)."""
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    ctx = _Ctx(path.name)
+    try:
+        fh = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ctx.fail(None, N_("cannot be read (%(reason)s)"), reason=exc.strerror) from None
+    rows: list[tuple[str, dict]] = []
+    with fh:
+        try:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            missing = [c for c in REGISTER_COLUMNS if c not in header]
+            if missing:
+                ctx.line = 1
+                raise ctx.fail(missing[0], N_("missing column(s) %(columns)s"), columns=", ".join(missing))
+            seen: set[str] = set()
+            for line, raw in enumerate(reader, start=2):
+                ctx.line = line
+                if None in raw:
+                    raise ctx.fail(None, N_("more values than columns"))
+                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+                if not any(row.values()):
+                    continue
+                flag = row.get("in_plant", "").lower()
+                if flag not in _TRUE | _FALSE:
+                    raise ctx.fail("in_plant", N_("must be true or false"))
+                row["in_plant"] = flag in _TRUE
+                plate = normalise_plate(ctx.text(row, "plate", 20, required=True))
+                if len(plate) > 16:
+                    raise ctx.fail("plate", N_("is longer than %(limit)s characters"), limit=16)
+                if plate in seen:
+                    raise ctx.fail("plate", N_("the vehicle is listed twice"))
+                seen.add(plate)
+                rows.append((plate, _vehicle(ctx, row)))
+        except UnicodeDecodeError:
+            ctx.line = None
+            raise ctx.fail(None, N_("is not UTF-8 text")) from None
+        except csv.Error as exc:
+            raise ctx.fail(None, N_("is not CSV (%(reason)s)"), reason=str(exc)) from None
+    ctx.line = None
+    with engine.begin() as conn:
+        ent_id = conn.scalar(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == credit_code))
+        if ent_id is None:
+            raise ctx.fail("--enterprise", N_("%(value)s is no enterprise's credit code"), value=repr(credit_code))
+        v = gs.gates_vehicles.c
+        known = set(conn.scalars(select(v.plate).where(v.enterprise_id == ent_id)))
+        for plate, values in rows:
+            _upsert_id(conn, gs.gates_vehicles, {"enterprise_id": ent_id, "plate": plate}, values)
+    return len(rows), len({p for p, _ in rows} - known)
