@@ -27,6 +27,7 @@ __all__ = ["INSTALLED", "installed", "installed_names", "resolve", "menu_entries
 INSTALLED: tuple[str, ...] = (
     "ecosentry.subsystems.monitoring",
     "ecosentry.subsystems.power",
+    "ecosentry.subsystems.gates",
 )
 
 

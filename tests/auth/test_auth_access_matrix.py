@@ -234,6 +234,14 @@ REGION_RATES = lambda ctx: {"start_day": "2026-11-20", "end_day": "2026-11-20", 
 REGULATOR_OR_ADMIN = lambda name: role_of(name) in ("admin", "regulator")  # noqa: E731
 
 API = "/api/v1"
+def _gate_ledger_row(ctx: Ctx) -> dict:
+    """A guard's ledger row for the enterprise of the call's point (the gates subsystem's manual entry)."""
+    a_points = {ctx.world.points[m] for m in A_POINTS}
+    credit = CREDIT_A if ctx.point_id in a_points else CREDIT_B
+    return {"enterprise_id": ctx.world.enterprises[credit], "time": "2026-12-06T08:00:00+08:00", "direction": "in",
+            "plate": "苏E12345", "emission_stage": "5", "cargo": "煤", "weight_t": 30}
+
+
 SPECS: dict[tuple[str, str], Spec] = {
     # accounts
     ("POST", f"{API}/auth/login"): Spec(None, body=lambda ctx: {"username": f"m-{ctx.name}", "password": PASSWORD},
@@ -321,6 +329,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", f"{API}/audit"): Spec("audit.read", listing=audit_listing),
     ("GET", f"{API}/audit/export.csv"): Spec("audit.read", listing=audit_csv_listing),
     ("GET", f"{API}/stats"): Spec(None),
+    # the gates subsystem: the guard's entry of a ledger row, for an enterprise in the account's area
+    ("POST", f"{API}/gates/ledger"): Spec("marks.file", body=_gate_ledger_row,
+                                         outside_call=lambda name: name in OUTSIDE),
 }
 
 

@@ -30,8 +30,18 @@ SPOOL_BUSY = ("Another ingest worker (process %(pid)s) already reads the spool %
               "per spool.")
 
 
+#: A subsystem's own listening port (``PortInUse("gates push", …)``): ``what`` names it, ``option`` is its setting.
+PORT_IN_USE_OTHER = ("The %(what)s port %(port)s is already in use by another program: stop that program, or "
+                     "choose another port with %(option)s.")
+
+
 def port_in_use_message(exc: PortInUse, options: Mapping[str, str], lang: str) -> str:
-    """One sentence naming the taken port and the ``options[exc.what]`` that moves it."""
+    """One sentence naming the taken port and the ``options[exc.what]`` that moves it (a subsystem's port: its
+    setting, from :attr:`PortInUse.option`)."""
+    if exc.what not in PORT_IN_USE:
+        text = translations(lang).gettext(PORT_IN_USE_OTHER)
+        return text % {"what": exc.what, "port": exc.port,
+                       "option": options.get(exc.what) or getattr(exc, "option", None) or exc.what}
     text = translations(lang).gettext(PORT_IN_USE[exc.what])
     return text % {"port": exc.port, "option": options[exc.what]}
 

@@ -5,11 +5,13 @@ their gates: the plate read, the emission stage checked against what the grade a
 electronic ledger kept, video kept, and inspectors compare ledger and video (``shared/reference/subsystems.md``
 §3, §7 items 17–23).
 
-This first slice holds the pure parts: ``rules/`` (VIN and plate validation, emission stages, the gate decision,
-the columnar passage and ledger tables with entry/exit pairing, the checks), ``check`` (all checks over one
-dataset), ``offline`` and ``cli`` (``ecosentry vehicles check``, the inspectors' offline check), ``simulate`` and
-``bench`` (``ecosentry bench gate``), ``settings`` (section ``gates``) and ``locale/`` (zh, vi). Tables, the HTTP
-push, pictures, retention, upload, pages and the demo come next (``docs/gates.md``).
+The first slice holds the pure parts: ``rules/`` (VIN and plate validation, emission stages, the gate decision,
+the columnar passage and ledger tables with entry/exit pairing, the checks), ``check``, ``offline`` and ``cli``
+(``ecosentry vehicles check``), ``simulate`` and ``bench`` (``ecosentry bench gate``), ``settings`` (section
+``gates``) and ``locale/`` (zh, vi). The second: ``schema`` and ``migrations`` (branch ``gates``), ``pictures``
+(the picture store), ``gateways/`` (the HTTP push of plate events with the gate decision in the reply),
+``pipeline/sink`` (``gate-passages``), ``store/`` (registry import, ledger rows, CSV, the guard's entry), ``api``
+and ``service``. The retention job, upload, pages and the demo come next (``docs/gates.md``).
 """
 
 from ecosentry.contracts.subsystem import Subsystem
@@ -20,10 +22,16 @@ _N = __name__
 SUBSYSTEM = Subsystem(
     name="gates",
     title=N_("Gates and vehicle ledger"),
+    schema=f"{_N}.schema",
+    migrations=f"{_N}.migrations",
     catalogue=(f"{_N}.rules.vin", f"{_N}.rules.plate", f"{_N}.rules.decision", f"{_N}.rules.checks",
                f"{_N}.rules.indicators", f"{_N}.rules.camera", f"{_N}.rules.camera_view", f"{_N}.rules.retention",
                f"{_N}.rules.upload"),
     cli=f"{_N}.cli:register",
     settings={"gates": f"{_N}.settings:GatesSettings"},
     locale=_N,
+    services=(f"{_N}.service:parts",),
+    sinks={"gate-passages": f"{_N}.pipeline.sink:GatePassageSink.from_settings"},
+    registry_import=(f"{_N}.store.registry:import_gates",),
+    api_routers=(f"{_N}.api:router",),
 )

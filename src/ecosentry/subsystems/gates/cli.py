@@ -1,5 +1,6 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry vehicles check`` (the inspectors' offline
-check, :mod:`.offline`) and ``ecosentry bench gate`` (the rules on simulated enterprises, :mod:`.bench`)."""
+check, :mod:`.offline`), ``ecosentry vehicles import-ledger`` / ``import-register`` (a ledger or vehicle register CSV into the
+database) and ``ecosentry bench gate`` (the rules on simulated enterprises, :mod:`.bench`)."""
 
 from __future__ import annotations
 
@@ -67,6 +68,56 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
         for f in findings:
             out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
     typer.echo(f"{len(findings)} findings in {output}", err=True)
+
+
+@app.command("import-ledger")
+def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise (credit code),time,direction,plate,"
+                                                       "vin,emission_stage,fuel,cargo,weight_t [,plate_colour,"
+                                                       "engine_no,transport_company,purpose]"),
+                  actor: str = typer.Option("import", help="who imports (kept on every row)")) -> None:
+    """Import an electronic ledger CSV into the database (a re-import changes nothing; exit 2 on a bad row,
+    naming the file, the line and the field, nothing stored)."""
+    from ecosentry.locale import translations
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates.errors import GatesInputError
+    from ecosentry.subsystems.gates.store.ledger import import_ledger_csv
+
+    st = get_settings()
+    engine = make_engine(st.database_url)
+    try:
+        read, new = import_ledger_csv(engine, path, actor=actor)
+    except GatesInputError as exc:
+        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{read} ledger rows read, {new} new")
+
+
+@app.command("import-register")
+def import_register(path: Path = typer.Argument(..., help="vehicle register CSV: plate,plate_colour,vin,"
+                                                         "emission_stage,fuel,registration_date [,engine_no,"
+                                                         "vehicle_type,owner,in_plant,list_picture,licence_picture]"),
+                    enterprise: str = typer.Option(..., help="the enterprise's credit code")) -> None:
+    """Import an enterprise's vehicle register CSV into the database (upserted by plate; exit 2 on a bad row,
+    naming the file, the line and the field, nothing stored)."""
+    from ecosentry.locale import translations
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates.errors import GatesInputError
+    from ecosentry.subsystems.gates.store.registry import import_register_csv
+
+    st = get_settings()
+    engine = make_engine(st.database_url)
+    try:
+        read, new = import_register_csv(engine, path, enterprise)
+    except GatesInputError as exc:
+        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{read} vehicles read, {new} new")
 
 
 def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterprises"),

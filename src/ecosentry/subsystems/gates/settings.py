@@ -1,5 +1,5 @@
 """The section ``gates`` of the settings (``ECOSENTRY_GATES__*``): every [R] number of the rules as a documented
-default (``docs/gates.md``)."""
+default (``docs/gates.md``), the HTTP push of the gate devices, the pictures and the retention periods."""
 
 from __future__ import annotations
 
@@ -11,7 +11,28 @@ from ecosentry.subsystems.gates.rules.decision import GradeRules
 from ecosentry.subsystems.gates.rules.retention import RetentionSettings
 from ecosentry.subsystems.gates.rules.upload import UploadSettings
 
-__all__ = ["GatesSettings"]
+__all__ = ["GatesSettings", "PushSettings", "PictureSettings", "RetentionSettings"]
+
+class PushSettings(BaseModel):
+    """The HTTP push of plate-recognition events (``POST /gates/v1/passages``) on a port of its own."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    #: None: 9216, or a free port when the web or HJ 212 port is 0 (tests, embedded runs); 0: a free port.
+    port: int | None = Field(None, ge=0, le=65535)
+    #: Largest request body accepted (the JSON with its base64 picture). [bytes]
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    #: How often the gate directory (devices, register, grades, alerts) is read again. [s]
+    refresh_every: float = Field(30.0, gt=0)
+
+
+class PictureSettings(BaseModel):
+    """Pictures behind :class:`ecosentry.subsystems.gates.pictures.PictureStore`."""
+
+    #: Folder of the content-addressed files; empty: ``<data_dir>/gates/pictures``.
+    directory: str = ""
+    #: Largest picture accepted (after base64 decoding). [bytes]
+    max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
 
 
 class GatesSettings(BaseModel):
@@ -26,3 +47,5 @@ class GatesSettings(BaseModel):
     #: 0 white, 1 yellow, 2 blue, 3 black, 4 green; 5 yellow-green ours) [R].
     plate_colour_codes: dict[str, str] = Field(default_factory=lambda: {
         "0": "white", "1": "yellow", "2": "blue", "3": "black", "4": "green", "5": "yellow_green"})
+    push: PushSettings = PushSettings()
+    pictures: PictureSettings = PictureSettings()

@@ -1,0 +1,133 @@
+"""One plate-recognition event pushed by a gate device, checked (pure: bytes in, a :class:`PlateEvent` or a
+:class:`Refusal` out; no database, no clock).
+
+The body is JSON: ``plate`` (empty or absent when none was read; at most 16 characters once blanks, dots and
+dashes are dropped), ``plate_colour`` (a colour word or the camera's numeric code, optional), ``confidence``
+(0–1, or a percentage up to 100, optional), ``direction`` (``in``/``out``, ``进``/``出``), ``time`` (ISO 8601
+with its offset), ``gate`` (the gate's code: it must be the device's gate) and ``picture`` (base64 JPEG or PNG,
+optional, at most ``max_picture_bytes`` once decoded). Anything else is a :class:`Refusal` with its HTTP status,
+a stable code (counted as ``gates.push.rejected.<code>``) and the sentence in the caller's language.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from ecosentry.said import N_
+from ecosentry.subsystems.gates.pictures import PictureError, check_picture
+from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
+
+__all__ = ["PlateEvent", "Refusal", "parse_event", "MAX_PLATE", "DIRECTIONS"]
+
+#: Longest plate kept (``gates_passages.plate``): 8 characters of a new-energy plate and room for a camera's
+#: extra marks; anything longer is no plate.
+MAX_PLATE = 16
+MAX_GATE = 40
+DIRECTIONS = {"in": True, "entry": True, "进": True, "进厂": True, "out": False, "exit": False, "出": False,
+              "出厂": False}
+
+
+@dataclass(frozen=True, slots=True)
+class PlateEvent:
+    plate: str
+    colour: str | None
+    confidence: float | None
+    inbound: bool
+    at: datetime  # aware
+    gate: str
+    picture: bytes | None
+    picture_type: str | None
+
+
+class Refusal(Exception):
+    """An event not accepted: ``status`` (HTTP), ``code`` (stable), ``msgid`` and ``params`` (the sentence)."""
+
+    def __init__(self, status: int, code: str, msgid: str, **params) -> None:
+        self.status, self.code, self.msgid, self.params = status, code, msgid, params
+        super().__init__(msgid % params if params else msgid)
+
+    def say(self, gettext) -> str:
+        text = gettext(self.msgid)
+        return text % self.params if self.params else text
+
+
+def _field(name: str, msgid: str, **params) -> Refusal:
+    return Refusal(422, "bad_field", msgid, field=name, **params)
+
+
+def parse_event(body: bytes, *, max_picture_bytes: int, colour_codes: dict[str, str] | None = None) -> PlateEvent:
+    """The event in ``body``, or :class:`Refusal`."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Refusal(400, "not_json", N_("The request body is not JSON in UTF-8.")) from None
+    if not isinstance(data, dict):
+        raise Refusal(400, "not_json", N_("The request body must be a JSON object."))
+    raw_plate = data.get("plate")
+    if raw_plate is not None and not isinstance(raw_plate, str):
+        raise _field("plate", N_("%(field)s must be text."))
+    plate = normalise_plate(raw_plate)
+    if len(plate) > MAX_PLATE:
+        raise Refusal(422, "plate_too_long", N_("The plate has %(length)s characters, more than %(limit)s."),
+                      length=len(plate), limit=MAX_PLATE)
+    colour = None
+    if data.get("plate_colour") not in (None, ""):
+        colour = colour_of(str(data["plate_colour"]), colour_codes)
+        if colour is None:
+            raise _field("plate_colour", N_("%(field)s %(value)s is not a plate colour."),
+                         value=repr(str(data["plate_colour"])[:20]))
+    confidence = data.get("confidence")
+    if confidence is not None:
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not math.isfinite(confidence) \
+                or not 0 <= confidence <= 100:
+            raise _field("confidence", N_("%(field)s must be a number from 0 to 1 (or a percentage)."))
+        confidence = float(confidence) / 100 if confidence > 1 else float(confidence)
+    direction = data.get("direction")
+    inbound = DIRECTIONS.get(str(direction).strip().lower()) if isinstance(direction, str) else None
+    if inbound is None:
+        raise _field("direction", N_("%(field)s must be in or out."))
+    at = _time(data.get("time"))
+    gate = data.get("gate")
+    if not isinstance(gate, str) or not gate.strip() or len(gate.strip()) > MAX_GATE:
+        raise _field("gate", N_("%(field)s must be the gate's code (at most %(limit)s characters)."), limit=MAX_GATE)
+    picture, kind = _picture(data.get("picture"), max_picture_bytes)
+    return PlateEvent(plate, colour, confidence, inbound, at, gate.strip(), picture, kind)
+
+
+def _time(value) -> datetime:
+    if not isinstance(value, str):
+        raise _field("time", N_("%(field)s must be an ISO 8601 time with its offset."))
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise _field("time", N_("%(field)s must be an ISO 8601 time with its offset.")) from None
+    if at.tzinfo is None:
+        raise _field("time", N_("%(field)s must be an ISO 8601 time with its offset."))
+    return at
+
+
+def _picture(value, max_bytes: int) -> tuple[bytes | None, str | None]:
+    if value in (None, ""):
+        return None, None
+    if not isinstance(value, str):
+        raise Refusal(422, "bad_picture", N_("The picture must be base64 text."))
+    text = value.split(",", 1)[1] if value.startswith("data:") else value
+    # a base64 text of more than 4/3 of the limit cannot decode to less (checked before decoding it)
+    if len(text) > (max_bytes + 2) // 3 * 4 + 4:
+        raise Refusal(413, "picture_too_large", N_("The picture has more than the %(limit)s bytes accepted."),
+                      limit=max_bytes)
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise Refusal(422, "bad_picture", N_("The picture must be base64 text.")) from None
+    try:
+        kind = check_picture(data, max_bytes)
+    except PictureError as exc:
+        status, code = (413, "picture_too_large") if len(data) > max_bytes else (422, "bad_picture")
+        raise Refusal(status, code, exc.msgid, **exc.params) from None
+    return data, kind

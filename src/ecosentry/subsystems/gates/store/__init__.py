@@ -1,0 +1,1 @@
+"""The gates subsystem\x27s writes: registry import, ledger (camera, CSV, guard), decisions."""

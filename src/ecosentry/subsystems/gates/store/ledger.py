@@ -1,0 +1,265 @@
+"""The electronic ledger's writes (issue 16 items 2–3; 2020 guide table 3, §3.2): a row per camera passage
+(joined to the vehicle register, exits paired with their entries by :func:`..rules.ledger.pair`), the rows of a
+ledger CSV (``ecosentry vehicles import-ledger``) and the guard's entries (the API's ``POST
+/api/v1/gates/ledger``).
+
+A row's emission stage is the one it was given, else the register's; when neither has one the row is flagged
+``stage_unknown`` for the guard to complete. CSV and manual rows are unique on (enterprise, source key): the key
+is the row's direction, time and plate, so importing a file again or re-sending an entry changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Connection, Engine, select
+
+from ecosentry.said import N_
+from ecosentry.store import schema as s
+from ecosentry.store.upsert import insert_for
+from ecosentry.subsystems.gates import schema as gs
+from ecosentry.subsystems.gates.errors import GatesInputError
+from ecosentry.subsystems.gates.gateways.push_event import DIRECTIONS, MAX_PLATE
+from ecosentry.subsystems.gates.rules.ledger import Passages, pair
+from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
+from ecosentry.subsystems.gates.rules.stages import parse_fuel, parse_stage
+from ecosentry.subsystems.gates.rules.vin import normalise_vin
+
+__all__ = ["LedgerEntry", "ledger_row_of_passage", "store_entries", "enter_manually", "import_ledger_csv",
+           "LEDGER_COLUMNS"]
+
+#: The ledger CSV: the offline check's ``L.csv`` columns (``enterprise`` is the credit code here) and, optional,
+#: ``plate_colour, engine_no, transport_company, purpose``.
+LEDGER_COLUMNS = ("enterprise", "time", "direction", "plate", "vin", "emission_stage", "fuel", "cargo", "weight_t")
+_LIMITS = {"vin": 17, "engine_no": 32, "cargo": 32, "transport_company": 100}
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One ledger row as a person or a file gives it (times aware)."""
+
+    enterprise_id: int
+    at: datetime
+    inbound: bool
+    plate: str
+    plate_colour: str | None = None
+    vin: str | None = None
+    engine_no: str | None = None
+    emission_stage: str | None = None
+    fuel: str | None = None
+    cargo: str | None = None
+    weight_t: float | None = None
+    transport_company: str | None = None
+    purpose: str = "transport"
+
+
+def _vehicle(conn: Connection, enterprise_id: int, plate: str):
+    v = gs.gates_vehicles.c
+    return conn.execute(select(v.id, v.vin, v.engine_no, v.emission_stage, v.fuel, v.owner, v.in_plant,
+                               v.plate_colour).where(v.enterprise_id == enterprise_id, v.plate == plate)).first()
+
+
+def ledger_row_of_passage(conn: Connection, passage: dict, checks, now: datetime) -> int | None:
+    """The ledger row of a camera passage just stored (``passage``: its ``gates_passages`` values with ``id``);
+    None when it makes none: no plate read (the guard enters the vehicle), or a repeated read of the same plate
+    at the same gate and direction within ``checks.repeat_seconds``."""
+    plate = passage["plate"]
+    if not plate:
+        return None
+    p = gs.gates_passages.c
+    ent, at = passage["enterprise_id"], passage["at"]
+    since = at - timedelta(hours=checks.max_stay_hours)
+    rows = conn.execute(select(p.id, p.gate_id, p.at, p.inbound).where(
+        p.enterprise_id == ent, p.plate == plate, p.at >= since, p.at <= at).order_by(p.at, p.id)).all()
+    me = next(i for i, r in enumerate(rows) if r.id == passage["id"])
+    for r in rows[:me]:
+        if r.gate_id == passage["gate_id"] and r.inbound == passage["inbound"] and \
+                (at - r.at).total_seconds() <= checks.repeat_seconds:
+            return None
+    pairs_with = None
+    if not passage["inbound"]:
+        table = Passages.of([(ent, r.gate_id, int(r.at.timestamp()), r.inbound, plate, "", math.nan) for r in rows])
+        # the passages of the window start at the first of them: an exit near that start is not judged there,
+        # but its pair (if any) is still found
+        pairing = pair(table, max_stay_hours=checks.max_stay_hours, repeat_seconds=checks.repeat_seconds)
+        hit = np.flatnonzero(pairing.pairs[:, 1] == me) if len(pairing.pairs) else []
+        if len(hit):
+            entry_passage = rows[int(pairing.pairs[hit[0], 0])].id
+            pairs_with = conn.scalar(select(gs.gates_ledger.c.id).where(gs.gates_ledger.c.passage_id == entry_passage))
+    vehicle = _vehicle(conn, ent, plate)
+    stage = vehicle.emission_stage if vehicle is not None else None
+    row = {"enterprise_id": ent, "source": "camera", "passage_id": passage["id"], "at": at,
+           "inbound": passage["inbound"], "plate": plate,
+           "plate_colour": passage.get("plate_colour") or (vehicle.plate_colour if vehicle is not None else None),
+           "vehicle_id": vehicle.id if vehicle is not None else None,
+           "vin": vehicle.vin if vehicle is not None else None,
+           "engine_no": vehicle.engine_no if vehicle is not None else None, "emission_stage": stage,
+           "stage_unknown": stage is None, "fuel": vehicle.fuel if vehicle is not None else None,
+           "transport_company": vehicle.owner if vehicle is not None else None,
+           "purpose": "in_plant" if vehicle is not None and vehicle.in_plant else "transport",
+           "pairs_with": pairs_with, "entered_by": None, "entered_at": now}
+    return int(conn.execute(gs.gates_ledger.insert().values(**row)).inserted_primary_key[0])
+
+
+def _source_key(source: str, e: LedgerEntry) -> str:
+    return f"{source}:{'in' if e.inbound else 'out'}:{e.at.astimezone(timezone.utc).isoformat()}:{e.plate}"
+
+
+def store_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, actor: str | None) -> int:
+    """Store CSV or manual rows (joined to the register; an exit paired with the latest unpaired entry of the
+    plate before it within the stay); how many were new."""
+    now = datetime.now(timezone.utc)
+    new = 0
+    for e in sorted(entries, key=lambda x: x.at):
+        vehicle = _vehicle(conn, e.enterprise_id, e.plate)
+        stage = e.emission_stage or (vehicle.emission_stage if vehicle is not None else None)
+        row = {"enterprise_id": e.enterprise_id, "source": source, "passage_id": None, "at": e.at,
+               "inbound": e.inbound, "plate": e.plate,
+               "plate_colour": e.plate_colour or (vehicle.plate_colour if vehicle is not None else None),
+               "vehicle_id": vehicle.id if vehicle is not None else None,
+               "vin": e.vin or (vehicle.vin if vehicle is not None else None),
+               "engine_no": e.engine_no or (vehicle.engine_no if vehicle is not None else None),
+               "emission_stage": stage, "stage_unknown": stage is None,
+               "fuel": e.fuel or (vehicle.fuel if vehicle is not None else None), "cargo": e.cargo,
+               "weight_t": e.weight_t,
+               "transport_company": e.transport_company or (vehicle.owner if vehicle is not None else None),
+               "purpose": e.purpose, "pairs_with": None if e.inbound else _open_entry(conn, e, source),
+               "entered_by": actor, "entered_at": now, "source_key": _source_key(source, e)}
+        stmt = insert_for(conn, gs.gates_ledger).on_conflict_do_nothing(index_elements=["enterprise_id",
+                                                                                        "source_key"])
+        new += conn.scalar(stmt.values(**row).returning(gs.gates_ledger.c.id)) is not None
+    return new
+
+
+def _open_entry(conn: Connection, e: LedgerEntry, source: str) -> int | None:
+    """The latest entry row of the same plate and source before the exit with no exit paired to it yet."""
+    lg = gs.gates_ledger.c
+    paired = select(lg.pairs_with).where(lg.pairs_with.is_not(None), lg.enterprise_id == e.enterprise_id)
+    return conn.scalar(select(lg.id).where(lg.enterprise_id == e.enterprise_id, lg.plate == e.plate,
+                                           lg.source == source, lg.inbound.is_(True), lg.at <= e.at,
+                                           lg.id.not_in(paired)).order_by(lg.at.desc()).limit(1))
+
+
+# ---------------------------------------------------------------------------------------------- the guard
+
+def enter_manually(engine: Engine, entry: LedgerEntry, *, actor: str) -> bool:
+    """The guard's entry of one row (after :func:`check_entry`); True when it was new (the same row sent again
+    changes nothing)."""
+    with engine.begin() as conn:
+        return store_entries(conn, [entry], source="manual", actor=actor) > 0
+
+
+def check_entry(values: dict, enterprise_id: int, *, source: str = "", line: int | None = None) -> LedgerEntry:
+    """A ledger row from text fields (a CSV row, the API's JSON): every problem a :class:`GatesInputError`
+    naming the field."""
+    def fail(field_: str, msgid: str, **params) -> GatesInputError:
+        return GatesInputError(source, field_, msgid, line=line, **params)
+
+    def text(key: str) -> str | None:
+        v = values.get(key)
+        if v is None:
+            return None
+        t = str(v).strip()
+        if not t:
+            return None
+        if key in _LIMITS and len(t) > _LIMITS[key]:
+            raise fail(key, N_("is longer than %(limit)s characters"), limit=_LIMITS[key])
+        return t
+
+    raw_time = text("time")
+    if raw_time is None:
+        raise fail("time", N_("is required"))
+    try:
+        at = datetime.fromisoformat(raw_time)
+    except ValueError:
+        raise fail("time", N_("%(value)s is not an ISO 8601 time"), value=repr(raw_time)) from None
+    if at.tzinfo is None:
+        raise fail("time", N_("%(value)s has no offset (+08:00)"), value=repr(raw_time))
+    inbound = DIRECTIONS.get((text("direction") or "").lower())
+    if inbound is None:
+        raise fail("direction", N_("must be in or out"))
+    plate = normalise_plate(text("plate"))
+    if not plate:
+        raise fail("plate", N_("is required"))
+    if len(plate) > MAX_PLATE:
+        raise fail("plate", N_("is longer than %(limit)s characters"), limit=MAX_PLATE)
+    colour = None
+    if text("plate_colour"):
+        colour = colour_of(text("plate_colour"))
+        if colour is None:
+            raise fail("plate_colour", N_("%(value)s is not a plate colour"), value=repr(text("plate_colour")))
+    vin = normalise_vin(text("vin")) or None
+    stage = None
+    if text("emission_stage"):
+        stage = parse_stage(text("emission_stage"))
+        if stage is None or stage == "x":
+            raise fail("emission_stage", N_("%(value)s is not an emission stage (0–6, d electric)"),
+                       value=repr(text("emission_stage")))
+    fuel = None
+    if text("fuel"):
+        fuel = parse_fuel(text("fuel"))
+        if fuel is None:
+            raise fail("fuel", N_("%(value)s is not a fuel (diesel, gasoline, natural_gas, electric, hybrid, "
+                                  "hydrogen, other)"), value=repr(text("fuel")))
+    weight = None
+    if text("weight_t"):
+        try:
+            weight = float(text("weight_t"))  # type: ignore[arg-type]
+        except ValueError:
+            weight = math.nan
+        if not math.isfinite(weight) or not 0 <= weight <= 999.9:
+            raise fail("weight_t", N_("must be a number of tonnes from 0 to 999.9"))
+        weight = round(weight, 1)
+    purpose = text("purpose") or "transport"
+    if purpose not in gs.PURPOSES:
+        raise fail("purpose", N_("must be one of %(values)s"), values=", ".join(gs.PURPOSES))
+    return LedgerEntry(enterprise_id, at, inbound, plate, colour, vin, text("engine_no"), stage, fuel, text("cargo"),
+                       weight, text("transport_company"), purpose)
+
+
+# ---------------------------------------------------------------------------------------------- CSV files
+
+def import_ledger_csv(engine: Engine, path: Path | str, *, actor: str) -> tuple[int, int]:
+    """Import a ledger CSV: every row checked first (a bad one refuses the whole file with its line and field,
+    nothing stored), then stored in one transaction; (rows read, rows new)."""
+    path = Path(path)
+    name = path.name
+    try:
+        fh = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise GatesInputError(name, None, N_("cannot be read (%(reason)s)"), reason=exc.strerror) from None
+    with engine.connect() as conn:
+        enterprises = {r.credit_code: r.id for r in conn.execute(select(s.enterprises.c.credit_code,
+                                                                        s.enterprises.c.id))}
+    entries: list[LedgerEntry] = []
+    with fh:
+        try:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            missing = [c for c in LEDGER_COLUMNS if c not in header]
+            if missing:
+                raise GatesInputError(name, missing[0], N_("missing column(s) %(columns)s"), line=1,
+                                      columns=", ".join(missing))
+            for line, raw in enumerate(reader, start=2):
+                if None in raw:
+                    raise GatesInputError(name, None, N_("more values than columns"), line=line)
+                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+                if not any(row.values()):
+                    continue
+                ent = enterprises.get(row["enterprise"])
+                if ent is None:
+                    raise GatesInputError(name, "enterprise", N_("%(value)s is no enterprise's credit code"),
+                                          line=line, value=repr(row["enterprise"][:40]))
+                entries.append(check_entry(row, ent, source=name, line=line))
+        except UnicodeDecodeError:
+            raise GatesInputError(name, None, N_("is not UTF-8 text")) from None
+        except csv.Error as exc:
+            raise GatesInputError(name, None, N_("is not CSV (%(reason)s)"), reason=str(exc)) from None
+    with engine.begin() as conn:
+        new = store_entries(conn, entries, source="csv", actor=actor)
+    return len(entries), new
