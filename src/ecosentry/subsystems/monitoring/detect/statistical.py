@@ -274,23 +274,39 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
         sig_at[known] = sig[at_q : at_q + len(known)]
         at_q += len(known)
         out.append([med_at, sig_at, np.minimum(at, window)])
-    for k in recent:  # short windows: sorted whole (numpy.median's two middle values, or its middle one)
+    for k in recent:
         for s_i, x in enumerate(xs):
-            m = np.full(len(x), np.nan)
-            if k <= len(x):
-                w = np.sort(sliding_window_view(np.asarray(x, dtype=np.float64), k), axis=1)
-                m[k - 1 :] = w[:, k // 2] if k % 2 else (w[:, k // 2 - 1] + w[:, k // 2]) / 2.0
-            out[s_i].append(m)
+            out[s_i].append(_recent_median(x, k))
     return [tuple(o) for o in out]
 
 
+def _sorted_median(w: np.ndarray) -> np.ndarray:
+    """``numpy.median`` of each row of ``w``, its rows sorted (the two middle values, or the middle one)."""
+    k = w.shape[1]
+    return w[:, k // 2] if k % 2 else (w[:, k // 2 - 1] + w[:, k // 2]) / 2.0
+
+
+def _recent_median(x: np.ndarray, k: int) -> np.ndarray:
+    """Median of the last ``k`` values at each row (NaN for the first ``k - 1`` rows); short windows are
+    sorted whole (``numpy.partition`` is slower on such short rows)."""
+    m = np.full(len(x), np.nan)
+    if k <= len(x):
+        m[k - 1 :] = _sorted_median(np.sort(sliding_window_view(np.asarray(x, dtype=np.float64), k), axis=1))
+    return m
+
+
 def _exact_sigma(x: np.ndarray, rows: np.ndarray, window: int, stride: int) -> np.ndarray:
-    """Robust σ of the baseline of each of ``rows`` by the definition (:func:`_window_stats`, one window
-    at a time): the number a finding reports, bit for bit the per-window computation."""
+    """Robust σ of the baseline of each of ``rows`` by the definition (:func:`_window_stats`, each window
+    partitioned on its own): the number a finding reports, bit for bit the per-window computation. Windows
+    of one length go through one call (a row of a 2-D array is reduced as the array of one row is)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    j = stride * (rows // stride)
+    a = np.maximum(0, j - window)
+    size = j - a
     out = np.empty(len(rows))
-    for k, i in enumerate(np.asarray(rows).tolist()):
-        j = stride * (i // stride)
-        out[k] = _window_stats(x[None, max(0, j - window) : j])[1][0]
+    for length in np.unique(size).tolist():
+        sel = np.flatnonzero(size == length)
+        out[sel] = _window_stats(x[a[sel, None] + np.arange(length)])[1]
     return out
 
 
@@ -508,7 +524,7 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
         ``datetime64`` time of each row; with them (and ``seasonal_z`` set) the seasonal test runs too.
     stats : tuple or None
         The baselines and recent medians of the finite values, as :func:`_stream_stats` gives them with
-        ``recent=(shift_samples, variance_samples)`` and the stride of :func:`baseline_stride_for` (several
+        ``recent=(shift_samples, variance_samples)`` or ``recent=(shift_samples,)`` and the stride of :func:`baseline_stride_for` (several
         series at once); ``None`` = computed here.
     all_scores : bool
         Score every row. ``False``: only the alarms are wanted (``scores`` is ``None``); a row is scored only
@@ -541,7 +557,9 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     v = max(int(cfg.variance_samples), 2)
     if stats is None:
         (stats,) = _stream_stats([x], cfg.window, cfg.min_history, stride, (k, v))
-    med_at, sig_at, count_at, recent_med, recent_med_v = stats
+    med_at, sig_at, count_at, recent_med = stats[:4]
+    # the median of the variance test's window: given, or taken below where the test needs it
+    recent_med_v = stats[4] if len(stats) > 4 else None
     # the baseline of each row: the one of its recomputation row (robust_baseline)
     slot = np.arange(n) // stride
     med, sig_raw, count = med_at[slot], sig_at[slot], count_at[slot]
@@ -552,6 +570,8 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     if v <= n:
         w = sliding_window_view(x, v)
         if all_scores or cfg.variance_novelty is not None or not cfg.variance_ratio > 0:
+            if recent_med_v is None:
+                recent_med_v = _recent_median(x, v)
             spread[v - 1 :] = _MEAN_AD_TO_SIGMA * np.abs(w - recent_med_v[v - 1 :, None]).mean(axis=1)
         else:
             # Only the alarms are wanted: the spread is taken where it may reach the variance test's floor.
@@ -561,7 +581,8 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             base = _lagged(np.maximum(sig_raw, cfg.min_sigma_fraction * np.abs(med)), v - 1)[v - 1 :]
             with np.errstate(invalid="ignore"):
                 may = np.flatnonzero(~(_MEAN_AD_TO_SIGMA * (hi - lo) < 0.5 * cfg.variance_ratio * base))
-            spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - recent_med_v[v - 1 + may, None]).mean(axis=1)
+            m_v = recent_med_v[v - 1 + may] if recent_med_v is not None else _sorted_median(np.sort(w[may], axis=1))
+            spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - m_v[:, None]).mean(axis=1)
     seasonal = yesterday = None
     if times is not None and cfg.seasonal_z:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -853,8 +874,8 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     # the baselines of every factor of the point in one pass (the order statistics of all their windows)
     finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
     strides = [baseline_stride_for(st, t[np.isfinite(x)]) for _, _, t, x in analysed]
-    stats = _stream_stats(finite, st.window, st.min_history, strides,
-                          (max(int(st.shift_samples), 1), max(int(st.variance_samples), 2)))
+    # (the variance test's recent medians are taken by score_stream where that test may alarm)
+    stats = _stream_stats(finite, st.window, st.min_history, strides, (max(int(st.shift_samples), 1),))
     for (factor, s, times, x), pre, stride in zip(analysed, stats, strides):
         result = score_stream(x, st, times=times, stats=pre, all_scores=False, stride=stride)
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
