@@ -751,8 +751,9 @@ class LoadCheck:
                 "regressors": list(self.regressors)}
 
 
-def _robust_sigma(x: np.ndarray, floor_of: float, fraction: float) -> float:
-    med = float(np.median(x))
+def _robust_sigma(x: np.ndarray, floor_of: float, fraction: float, med: float | None = None) -> float:
+    """Robust σ of ``x`` (floored at ``fraction`` of ``|floor_of|``); ``med``: its median when known."""
+    med = float(np.median(x)) if med is None else med
     dev = np.abs(x - med)
     sigma = max(_MAD_TO_SIGMA * float(np.median(dev)), _MEAN_AD_TO_SIGMA * float(dev.mean()))
     return max(sigma, fraction * abs(floor_of), np.finfo(float).tiny)
@@ -761,11 +762,12 @@ def _robust_sigma(x: np.ndarray, floor_of: float, fraction: float) -> float:
 def _shift_z(base: np.ndarray, recent: np.ndarray, fraction: float) -> float:
     """(median of ``recent`` − median of ``base``) in robust σ of ``base`` (σ floored as the detector's)."""
     m0 = float(np.median(base))
-    return (float(np.median(recent)) - m0) / _robust_sigma(base, m0, fraction)
+    return (float(np.median(recent)) - m0) / _robust_sigma(base, m0, fraction, m0)
 
 
 def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: int,
-                        cfg: StatisticalSettings, threshold: float | None = None) -> LoadCheck:
+                        cfg: StatisticalSettings, threshold: float | None = None, *,
+                        first_load: bool = False) -> LoadCheck:
     """Does the plant's own load explain a level shift of ``y``? (the rule of the module docstring).
 
     Parameters
@@ -781,6 +783,9 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
         ``shift_z``, ``load_shift_z``, ``min_sigma_fraction``.
     threshold : float or None
         The residual test's threshold [σ]; ``None`` = ``cfg.shift_z`` (a spike is tested with ``spike_z``).
+    first_load : bool
+        Stop at the first load channel that explains the shift (``load_z`` then holds the channels judged so
+        far): for a caller that drops explained shifts and reports only the others' evidence.
 
     Returns
     -------
@@ -797,6 +802,8 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
         b, r = b[np.isfinite(b)], r[np.isfinite(r)]
         if len(b) >= max(n_base // 2, 3) and len(r) >= max((n - n_base) // 2, 1):
             load_z[name] = _shift_z(b, r, cfg.min_sigma_fraction)
+            if first_load and abs(load_z[name]) >= cfg.load_shift_z:
+                return LoadCheck(True, None, load_z, ())
     if any(abs(z) >= cfg.load_shift_z for z in load_z.values()):
         return LoadCheck(True, None, load_z, ())
     # Regressors: channels present on ≥ 90 % of the rows; rows where all of them are present.
@@ -889,7 +896,8 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
                 lo = max(0, a.start - st.window)
                 rows = slice(lo, a.index + 1)
                 check = load_explains_shift(x[rows], {k: v[rows] for k, v in others.items()}, a.start - lo, st,
-                                            st.spike_z if a.kind == "spike" else st.shift_z)
+                                            st.spike_z if a.kind == "spike" else st.shift_z,
+                                            first_load=not st.report_process_changes)
                 if check.explained:
                     if not st.report_process_changes:
                         continue
