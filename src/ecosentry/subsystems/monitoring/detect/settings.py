@@ -245,10 +245,12 @@ class StatisticalSettings(BaseModel):
     window: int = 2016
     #: Recompute the baseline every this many samples [samples] (6 = every 30 min of 5-min data; speed, ours).
     baseline_stride: int = 6
-    #: ... or every this many minutes of data when that is more samples [min]: a baseline of the past ``window``
-    #: values barely moves in 30 minutes whatever the sampling, and refreshing it every 6 samples of minute data
-    #: cost most of ``ecosentry detect``'s statistical time (issue 13 item 3; ours). 5-minute (NAB) and hourly
-    #: series keep ``baseline_stride``; minute series are recomputed every 30 samples. ``None`` = samples only.
+    #: The baseline's robust σ (its MAD and mean absolute deviation, the costly part) is recomputed only every
+    #: this many minutes of data when that is more samples than ``baseline_stride`` [min]; its median still
+    #: every ``baseline_stride`` samples. The spread of the past ``window`` values barely moves in 30 minutes,
+    #: and on minute data its recomputation every 6 samples was most of ``ecosentry detect``'s statistical time
+    #: (issue 13 item 3; ours). 5-minute (NAB) and hourly series are unchanged; ``None`` = every
+    #: ``baseline_stride`` samples.
     baseline_refresh_minutes: float | None = 30.0
     #: No score before this many past values [samples] (the baseline grows from here up to ``window``; ours).
     min_history: int = 48

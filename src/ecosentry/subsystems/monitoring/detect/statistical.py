@@ -72,7 +72,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime,
     valid_mask,
 )
-from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, window_sigma
+from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, median_of, window_sigma
 from ecosentry.subsystems.monitoring.detect.settings import StatisticalSettings
 from ecosentry.contracts.catalogue import Rule, register
 
@@ -224,7 +224,7 @@ def _baseline_at(x: np.ndarray, window: int, min_history: int,
 
 
 def baseline_stride_for(cfg: StatisticalSettings, times: np.ndarray | None = None) -> int:
-    """Rows between two recomputations of a series' baseline: ``baseline_stride``, or
+    """Rows between two recomputations of a series' baseline σ: ``baseline_stride``, or
     ``baseline_refresh_minutes`` of data at the series' median spacing (``times``) when that is more rows."""
     stride = max(int(cfg.baseline_stride), 1)
     if times is None or cfg.baseline_refresh_minutes is None or len(times) < 2:
@@ -235,11 +235,14 @@ def baseline_stride_for(cfg: StatisticalSettings, times: np.ndarray | None = Non
     return max(stride, int(float(cfg.baseline_refresh_minutes) * 60.0 // step))
 
 
-def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: int | list[int],
-                  recent: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
+def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: int,
+                  recent: tuple[int, ...], sigma_stride: list[int] | None = None) -> list[tuple[np.ndarray, ...]]:
     """For each series: the baseline median, robust σ and count at its recomputation rows (every ``stride``
-    rows; one stride for all series or one per series), then the median of the last ``k`` values at each
-    row for each ``k`` of ``recent`` (NaN for the first ``k - 1`` rows).
+    rows), then the median of the last ``k`` values at each row for each ``k`` of ``recent`` (NaN for the
+    first ``k - 1`` rows).
+
+    ``sigma_stride`` (one per series, each ≥ ``stride``): the σ is recomputed every that many rows only; the
+    σ at a recomputation row ``j`` is the one of the window ending at row ``s · ⌊j / s⌋`` (:func:`_sigma_rows`).
 
     All series and windows at once by :func:`~ecosentry.subsystems.monitoring.detect.rankwindow.window_stats`
     (``O(log n)`` a window; the series laid end to end, each from its own median): the medians and MADs are
@@ -247,7 +250,8 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
     a number is reported).
     """
     lengths = [len(x) for x in xs]
-    strides = [max(int(s), 1) for s in stride] if isinstance(stride, (list, tuple)) else [max(int(stride), 1)] * len(xs)
+    stride = max(int(stride), 1)
+    sig_strides = [max(int(s), stride) for s in sigma_stride] if sigma_stride is not None else [stride] * len(xs)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     xcat = np.concatenate([np.asarray(x, dtype=np.float64) for x in xs]) if xs else np.zeros(0)
     if not len(xcat):
@@ -255,29 +259,53 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
     centers = np.repeat([float(np.median(x)) if len(x) else 0.0 for x in xs], lengths)
     rw = RankWindows(xcat, centers)
     # baseline windows
-    qa, qb, where = [], [], []
-    for o, n, st in zip(offsets[:-1].tolist(), lengths, strides):
-        at = np.arange(0, n, st)
+    # baseline windows: σ (and median) at the σ rows; the median alone at the other recomputation rows
+    qa, qb, where, ma, mb, m_where = [], [], [], [], [], []
+    for o, n, s_sig in zip(offsets[:-1].tolist(), lengths, sig_strides):
+        at = np.arange(0, n, s_sig)
         known = np.flatnonzero(at >= max(min_history, 1))
         where.append(known)
         qa.append(o + np.maximum(at[known] - window, 0))
         qb.append(o + at[known])
+        if s_sig != stride:
+            m_at = np.arange(0, n, stride)
+            m_known = np.flatnonzero(m_at >= max(min_history, 1))
+            m_where.append(m_known)
+            ma.append(o + np.maximum(m_at[m_known] - window, 0))
+            mb.append(o + m_at[m_known])
     med, sig = window_sigma(xcat, np.concatenate(qa), np.concatenate(qb), _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA, rw)
+    med_only = median_of(rw, np.concatenate(ma), np.concatenate(mb)) if ma else np.zeros(0)
     out = []
-    at_q = 0
+    at_q = m_q = 0
     for s_i, n in enumerate(lengths):
-        at = np.arange(0, n, strides[s_i])
-        med_at = np.full(len(at), np.nan)
-        sig_at = np.full(len(at), np.nan)
+        s_sig = sig_strides[s_i]
+        at_s = np.arange(0, n, s_sig)
+        med_s = np.full(len(at_s), np.nan)
+        sig_s = np.full(len(at_s), np.nan)
         known = where[s_i]
-        med_at[known] = med[at_q : at_q + len(known)]
-        sig_at[known] = sig[at_q : at_q + len(known)]
+        med_s[known] = med[at_q : at_q + len(known)]
+        sig_s[known] = sig[at_q : at_q + len(known)]
         at_q += len(known)
+        at = np.arange(0, n, stride)
+        if s_sig == stride:
+            med_at, sig_at = med_s, sig_s
+        else:
+            med_at = np.full(len(at), np.nan)
+            m_known = m_where.pop(0)
+            med_at[m_known] = med_only[m_q : m_q + len(m_known)]
+            m_q += len(m_known)
+            sig_at = sig_s[at // s_sig]
         out.append([med_at, sig_at, np.minimum(at, window)])
     for k in recent:
         for s_i, x in enumerate(xs):
             out[s_i].append(_recent_median(x, k))
     return [tuple(o) for o in out]
+
+
+def _sigma_rows(n: int, stride: int, sigma_stride: int) -> np.ndarray:
+    """Per row, the row at which the window its σ comes from ends: ``s · ⌊j / s⌋`` of its recomputation row
+    ``j = stride · ⌊i / stride⌋`` (``s = sigma_stride``)."""
+    return sigma_stride * ((stride * (np.arange(n) // stride)) // sigma_stride)
 
 
 def _sorted_median(w: np.ndarray) -> np.ndarray:
@@ -511,7 +539,7 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
 
 def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                  times: np.ndarray | None = None, *, stats: tuple[np.ndarray, ...] | None = None,
-                 all_scores: bool = True, stride: int | None = None) -> StreamScores:
+                 all_scores: bool = True, sigma_stride: int | None = None) -> StreamScores:
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -530,9 +558,9 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
         Score every row. ``False``: only the alarms are wanted (``scores`` is ``None``); a row is scored only
         where some test's statistic reaches its threshold's floor (no other row can reach a score of 1), and
         the novelty rule's past maxima are taken at those rows only. The alarms are the same.
-    stride : int or None
-        Rows between recomputations of the baseline (:func:`baseline_stride_for` of the finite rows' times,
-        the default), given when the caller has it.
+    sigma_stride : int or None
+        Rows between recomputations of the baseline's σ (:func:`baseline_stride_for` of the finite rows'
+        times, the default), given when the caller has it; the median is recomputed every ``baseline_stride``.
 
     Returns
     -------
@@ -551,12 +579,14 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     scores_full = np.full(len(values), np.nan)
     if n <= cfg.min_history:
         return StreamScores(scores_full, [])
-    if stride is None:
-        stride = baseline_stride_for(cfg, None if times is None else np.asarray(times)[ok])
+    stride = max(int(cfg.baseline_stride), 1)
+    if sigma_stride is None:
+        sigma_stride = baseline_stride_for(cfg, None if times is None else np.asarray(times)[ok])
+    sigma_stride = max(int(sigma_stride), stride)
     k = max(int(cfg.shift_samples), 1)
     v = max(int(cfg.variance_samples), 2)
     if stats is None:
-        (stats,) = _stream_stats([x], cfg.window, cfg.min_history, stride, (k, v))
+        (stats,) = _stream_stats([x], cfg.window, cfg.min_history, stride, (k, v), [sigma_stride])
     med_at, sig_at, count_at, recent_med = stats[:4]
     # the median of the variance test's window: given, or taken below where the test needs it
     recent_med_v = stats[4] if len(stats) > 4 else None
@@ -594,7 +624,8 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     secs = (np.asarray(times)[ok].astype("datetime64[s]").astype(np.int64)
             if times is not None and cfg.refractory_hours is not None else None)
     quiet_s = None if secs is None else float(cfg.refractory_hours) * 3600.0
-    exact_slots: set[int] = set()
+    exact_slots: set[int] = set()  # σ windows (by the row where they end) already taken by the definition
+    sig_row = _sigma_rows(n, stride, sigma_stride)
     for _ in range(8):
         sigma = np.maximum(sig_raw, cfg.min_sigma_fraction * np.abs(med))
         sigma = np.where(sigma == 0, np.finfo(float).tiny, sigma)  # a constant baseline: any change is news
@@ -648,16 +679,17 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                  for i in _refractory(candidates, cfg.refractory, None if secs is None else secs[candidates], quiet_s)]
         # the baseline rows each alarm reads σ from
         need = {i - (k - 1 if kind == "level_shift" else v - 1 if kind == "variance" else 0) for i, kind in fired}
-        need = {r // stride for r in need if r >= 0 and np.isfinite(sig_raw[r])} - exact_slots
+        need = {int(sig_row[r]) for r in need if r >= 0 and np.isfinite(sig_raw[r])} - exact_slots
         if not need:
             break
-        slots = np.array(sorted(need))
-        exact = _exact_sigma(x, slots * stride, cfg.window, stride)
+        ends = np.array(sorted(need))  # the rows where those σ windows end
+        exact = _exact_sigma(x, ends, cfg.window, 1)
         exact_slots |= need
-        if np.array_equal(exact, sig_raw[slots * stride]):
+        first = np.searchsorted(sig_row, ends)  # a row that reads each of them (sig_row increases)
+        if np.array_equal(exact, sig_raw[first]):
             break  # the fast σ was already the definition's, bit for bit: the scores would come out the same
-        for slot, value in zip(slots.tolist(), exact.tolist()):
-            sig_raw[slot * stride : (slot + 1) * stride] = value
+        for end, value in zip(ends.tolist(), exact.tolist()):
+            sig_raw[sig_row == end] = value
     alarms: list[Alarm] = []
     for i, kind in fired:
         if kind == "spike":
@@ -882,9 +914,10 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
     strides = [baseline_stride_for(st, t[np.isfinite(x)]) for _, _, t, x in analysed]
     # (the variance test's recent medians are taken by score_stream where that test may alarm)
-    stats = _stream_stats(finite, st.window, st.min_history, strides, (max(int(st.shift_samples), 1),))
+    stats = _stream_stats(finite, st.window, st.min_history, max(int(st.baseline_stride), 1),
+                          (max(int(st.shift_samples), 1),), strides)
     for (factor, s, times, x), pre, stride in zip(analysed, stats, strides):
-        result = score_stream(x, st, times=times, stats=pre, all_scores=False, stride=stride)
+        result = score_stream(x, st, times=times, stats=pre, all_scores=False, sigma_stride=stride)
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
         for a in result.alarms:
