@@ -93,18 +93,12 @@ def _slow_baseline(x, window, min_history, stride=1, chunk=2048):
     return med, sigma, count
 
 
-def _slow_stream_stats(xs, window, min_history, stride, recent, sigma_stride=None):
-    """:func:`statistical._stream_stats` by its definition: each window partitioned on its own; with
-    ``sigma_stride``, the σ at a recomputation row ``j`` is the one of the window ending at ``s · ⌊j / s⌋``."""
+def _slow_stream_stats(xs, window, min_history, stride, recent):
+    """:func:`statistical._stream_stats` by its definition: each window partitioned on its own."""
     out = []
-    for s_i, x in enumerate(xs):
+    for x in xs:
         med, sigma, count = _slow_baseline(x, window, min_history, stride)
         at = np.arange(0, len(x), stride)
-        if sigma_stride is not None:
-            s = max(int(sigma_stride[s_i]), stride)
-            _, sig_s, _ = _slow_baseline(x, window, min_history, s)
-            sigma = np.full(len(x), np.nan)
-            sigma[: len(x)] = [sig_s[s * (j // s)] if j < len(x) else np.nan for j in (stride * (np.arange(len(x)) // stride)).tolist()]
         got = [med[at], sigma[at], count[at]]
         for k in recent:
             m = np.full(len(x), np.nan)

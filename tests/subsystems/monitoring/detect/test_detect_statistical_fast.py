@@ -1,7 +1,5 @@
 """The statistical detector's fifth-round speed paths (issue 13 item 3) against their definitions.
 
-* the baseline refreshed on a time stride (:func:`baseline_stride_for`): 30 samples of minute data, 6 of
-  5-minute (NAB) and hourly data, ``baseline_stride`` without times or with the setting off;
 * alarms only (``score_stream(..., all_scores=False)``): the same alarms, numbers and records as scoring every
   row, on noise, level shifts, spikes, variance bursts, constant stretches, with and without times and the
   novelty rule;
@@ -18,7 +16,6 @@ import pytest
 from ecosentry.subsystems.monitoring.detect import statistical
 from ecosentry.subsystems.monitoring.detect.statistical import (
     StatisticalSettings,
-    baseline_stride_for,
     load_explains_shift,
     past_max,
     past_max_at,
@@ -30,18 +27,6 @@ T0 = np.datetime64("2026-10-01T00:00:00", "s")
 
 def _times(n, step_s):
     return T0 + (np.arange(n, dtype=np.int64) * step_s).astype("timedelta64[s]")
-
-
-@pytest.mark.parametrize("step_s, want", [(60, 30), (300, 6), (3600, 6), (10, 180), (120, 15)])
-def test_baseline_stride_is_thirty_minutes_of_data_or_the_sample_stride(step_s, want):
-    assert baseline_stride_for(StatisticalSettings(), _times(500, step_s)) == want
-
-
-def test_baseline_stride_without_times_or_with_the_setting_off_is_the_sample_stride():
-    cfg = StatisticalSettings(baseline_stride=7)
-    assert baseline_stride_for(cfg) == 7
-    assert baseline_stride_for(cfg, _times(1, 60)) == 7
-    assert baseline_stride_for(StatisticalSettings(baseline_refresh_minutes=None), _times(500, 60)) == 6
 
 
 def _loop_past_max(a, window):
@@ -116,8 +101,9 @@ def _series(kind, n=6000, seed=0):
 
 def _same(a, b):
     """Alarms equal field by field (a record of NaN, the novelty rule off, equals NaN)."""
-    key = lambda alarms: [tuple("nan" if isinstance(v, float) and np.isnan(v) else v for v in vars(x).values())
-                          for x in alarms]  # noqa: E731
+    def key(alarms):
+        return [tuple("nan" if isinstance(v, float) and np.isnan(v) else v for v in vars(x).values()) for x in alarms]
+
     return key(a) == key(b)
 
 

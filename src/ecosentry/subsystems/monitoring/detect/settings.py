@@ -245,13 +245,6 @@ class StatisticalSettings(BaseModel):
     window: int = 2016
     #: Recompute the baseline every this many samples [samples] (6 = every 30 min of 5-min data; speed, ours).
     baseline_stride: int = 6
-    #: The baseline's robust σ (its MAD and mean absolute deviation, the costly part) is recomputed only every
-    #: this many minutes of data when that is more samples than ``baseline_stride`` [min]; its median still
-    #: every ``baseline_stride`` samples. The spread of the past ``window`` values barely moves in 30 minutes,
-    #: and on minute data its recomputation every 6 samples was most of ``ecosentry detect``'s statistical time
-    #: (issue 13 item 3; ours). 5-minute (NAB) and hourly series are unchanged; ``None`` = every
-    #: ``baseline_stride`` samples.
-    baseline_refresh_minutes: float | None = 30.0
     #: No score before this many past values [samples] (the baseline grows from here up to ``window``; ours).
     min_history: int = 48
     #: Spike: |value - median| above this many robust σ (Hampel's rule uses 3; ours). With the novelty rule

@@ -72,7 +72,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime,
     valid_mask,
 )
-from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, median_of, window_sigma
+from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, window_sigma
 from ecosentry.subsystems.monitoring.detect.settings import StatisticalSettings
 from ecosentry.contracts.catalogue import Rule, register
 
@@ -83,7 +83,6 @@ __all__ = [
     "robust_baseline",
     "past_max",
     "past_max_at",
-    "baseline_stride_for",
     "seasonal_departure",
     "score_stream",
     "detect_statistical",
@@ -223,26 +222,10 @@ def _baseline_at(x: np.ndarray, window: int, min_history: int,
     return at, got[0], got[1], got[2]
 
 
-def baseline_stride_for(cfg: StatisticalSettings, times: np.ndarray | None = None) -> int:
-    """Rows between two recomputations of a series' baseline σ: ``baseline_stride``, or
-    ``baseline_refresh_minutes`` of data at the series' median spacing (``times``) when that is more rows."""
-    stride = max(int(cfg.baseline_stride), 1)
-    if times is None or cfg.baseline_refresh_minutes is None or len(times) < 2:
-        return stride
-    step = float(np.median(np.diff(np.asarray(times))) / np.timedelta64(1, "s"))
-    if step <= 0:
-        return stride
-    return max(stride, int(float(cfg.baseline_refresh_minutes) * 60.0 // step))
-
-
 def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: int,
-                  recent: tuple[int, ...], sigma_stride: list[int] | None = None) -> list[tuple[np.ndarray, ...]]:
-    """For each series: the baseline median, robust σ and count at its recomputation rows (every ``stride``
-    rows), then the median of the last ``k`` values at each row for each ``k`` of ``recent`` (NaN for the
-    first ``k - 1`` rows).
-
-    ``sigma_stride`` (one per series, each ≥ ``stride``): the σ is recomputed every that many rows only; the
-    σ at a recomputation row ``j`` is the one of the window ending at row ``s · ⌊j / s⌋`` (:func:`_sigma_rows`).
+                  recent: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
+    """For each series: the baseline median, robust σ and count at its recomputation rows, then the median
+    of the last ``k`` values at each row for each ``k`` of ``recent`` (NaN for the first ``k - 1`` rows).
 
     All series and windows at once by :func:`~ecosentry.subsystems.monitoring.detect.rankwindow.window_stats`
     (``O(log n)`` a window; the series laid end to end, each from its own median): the medians and MADs are
@@ -250,8 +233,6 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
     a number is reported).
     """
     lengths = [len(x) for x in xs]
-    stride = max(int(stride), 1)
-    sig_strides = [max(int(s), stride) for s in sigma_stride] if sigma_stride is not None else [stride] * len(xs)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     xcat = np.concatenate([np.asarray(x, dtype=np.float64) for x in xs]) if xs else np.zeros(0)
     if not len(xcat):
@@ -259,53 +240,29 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
     centers = np.repeat([float(np.median(x)) if len(x) else 0.0 for x in xs], lengths)
     rw = RankWindows(xcat, centers)
     # baseline windows
-    # baseline windows: σ (and median) at the σ rows; the median alone at the other recomputation rows
-    qa, qb, where, ma, mb, m_where = [], [], [], [], [], []
-    for o, n, s_sig in zip(offsets[:-1].tolist(), lengths, sig_strides):
-        at = np.arange(0, n, s_sig)
+    qa, qb, where = [], [], []
+    for o, n in zip(offsets[:-1].tolist(), lengths):
+        at = np.arange(0, n, stride)
         known = np.flatnonzero(at >= max(min_history, 1))
         where.append(known)
         qa.append(o + np.maximum(at[known] - window, 0))
         qb.append(o + at[known])
-        if s_sig != stride:
-            m_at = np.arange(0, n, stride)
-            m_known = np.flatnonzero(m_at >= max(min_history, 1))
-            m_where.append(m_known)
-            ma.append(o + np.maximum(m_at[m_known] - window, 0))
-            mb.append(o + m_at[m_known])
     med, sig = window_sigma(xcat, np.concatenate(qa), np.concatenate(qb), _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA, rw)
-    med_only = median_of(rw, np.concatenate(ma), np.concatenate(mb)) if ma else np.zeros(0)
     out = []
-    at_q = m_q = 0
+    at_q = 0
     for s_i, n in enumerate(lengths):
-        s_sig = sig_strides[s_i]
-        at_s = np.arange(0, n, s_sig)
-        med_s = np.full(len(at_s), np.nan)
-        sig_s = np.full(len(at_s), np.nan)
-        known = where[s_i]
-        med_s[known] = med[at_q : at_q + len(known)]
-        sig_s[known] = sig[at_q : at_q + len(known)]
-        at_q += len(known)
         at = np.arange(0, n, stride)
-        if s_sig == stride:
-            med_at, sig_at = med_s, sig_s
-        else:
-            med_at = np.full(len(at), np.nan)
-            m_known = m_where.pop(0)
-            med_at[m_known] = med_only[m_q : m_q + len(m_known)]
-            m_q += len(m_known)
-            sig_at = sig_s[at // s_sig]
+        med_at = np.full(len(at), np.nan)
+        sig_at = np.full(len(at), np.nan)
+        known = where[s_i]
+        med_at[known] = med[at_q : at_q + len(known)]
+        sig_at[known] = sig[at_q : at_q + len(known)]
+        at_q += len(known)
         out.append([med_at, sig_at, np.minimum(at, window)])
     for k in recent:
         for s_i, x in enumerate(xs):
             out[s_i].append(_recent_median(x, k))
     return [tuple(o) for o in out]
-
-
-def _sigma_rows(n: int, stride: int, sigma_stride: int) -> np.ndarray:
-    """Per row, the row at which the window its σ comes from ends: ``s · ⌊j / s⌋`` of its recomputation row
-    ``j = stride · ⌊i / stride⌋`` (``s = sigma_stride``)."""
-    return sigma_stride * ((stride * (np.arange(n) // stride)) // sigma_stride)
 
 
 def _sorted_median(w: np.ndarray) -> np.ndarray:
@@ -479,7 +436,7 @@ def _spread(windows: np.ndarray) -> np.ndarray:
 
 
 def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
-                       cfg: StatisticalSettings, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                       cfg: StatisticalSettings) -> tuple[np.ndarray, np.ndarray]:
     """Sustained departure from the same time yesterday and last week, in robust σ, each row from the past.
 
     For each lag (1 day, 7 days) the departure ``d[i] = x[i] - x[j]`` from the row ``j`` at ``t[i] - lag``
@@ -498,8 +455,6 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
     level : numpy.ndarray
         Causal baseline median of ``x`` per row (σ floor).
     cfg : StatisticalSettings
-    stride : int or None
-        Rows between recomputations of the departures' baselines; ``None`` = :func:`baseline_stride_for`.
 
     Returns
     -------
@@ -522,8 +477,7 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
         rows = np.flatnonzero(np.isfinite(d))
         zl = np.full(n, np.nan)
         if len(rows) > cfg.min_history:
-            med, sig, _ = robust_baseline(d[rows], cfg.window, cfg.min_history,
-                                          baseline_stride_for(cfg, times) if stride is None else stride)
+            med, sig, _ = robust_baseline(d[rows], cfg.window, cfg.min_history, cfg.baseline_stride)
             sig = np.maximum(sig, cfg.min_sigma_fraction * np.abs(level[rows]))
             with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
                 zl[rows] = (d[rows] - med) / np.where(sig == 0, np.finfo(float).tiny, sig)
@@ -539,7 +493,7 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
 
 def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                  times: np.ndarray | None = None, *, stats: tuple[np.ndarray, ...] | None = None,
-                 all_scores: bool = True, sigma_stride: int | None = None) -> StreamScores:
+                 all_scores: bool = True) -> StreamScores:
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -552,15 +506,12 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
         ``datetime64`` time of each row; with them (and ``seasonal_z`` set) the seasonal test runs too.
     stats : tuple or None
         The baselines and recent medians of the finite values, as :func:`_stream_stats` gives them with
-        ``recent=(shift_samples, variance_samples)`` or ``recent=(shift_samples,)`` and the stride of :func:`baseline_stride_for` (several
+        ``recent=(shift_samples, variance_samples)`` or ``recent=(shift_samples,)`` (several
         series at once); ``None`` = computed here.
     all_scores : bool
         Score every row. ``False``: only the alarms are wanted (``scores`` is ``None``); a row is scored only
         where some test's statistic reaches its threshold's floor (no other row can reach a score of 1), and
         the novelty rule's past maxima are taken at those rows only. The alarms are the same.
-    sigma_stride : int or None
-        Rows between recomputations of the baseline's σ (:func:`baseline_stride_for` of the finite rows'
-        times, the default), given when the caller has it; the median is recomputed every ``baseline_stride``.
 
     Returns
     -------
@@ -580,13 +531,10 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     if n <= cfg.min_history:
         return StreamScores(scores_full, [])
     stride = max(int(cfg.baseline_stride), 1)
-    if sigma_stride is None:
-        sigma_stride = baseline_stride_for(cfg, None if times is None else np.asarray(times)[ok])
-    sigma_stride = max(int(sigma_stride), stride)
     k = max(int(cfg.shift_samples), 1)
     v = max(int(cfg.variance_samples), 2)
     if stats is None:
-        (stats,) = _stream_stats([x], cfg.window, cfg.min_history, stride, (k, v), [sigma_stride])
+        (stats,) = _stream_stats([x], cfg.window, cfg.min_history, stride, (k, v))
     med_at, sig_at, count_at, recent_med = stats[:4]
     # the median of the variance test's window: given, or taken below where the test needs it
     recent_med_v = stats[4] if len(stats) > 4 else None
@@ -616,7 +564,7 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     seasonal = yesterday = None
     if times is not None and cfg.seasonal_z:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg, stride)
+            seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg)
     # σ of the baselines an alarm reports is recomputed by the definition (bit for bit the per-window
     # numbers; the fast baseline's mean absolute deviation may differ in its last bits), then the scores
     # are taken again; a second round only when an alarm moved onto another baseline (never seen).
@@ -624,8 +572,7 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
     secs = (np.asarray(times)[ok].astype("datetime64[s]").astype(np.int64)
             if times is not None and cfg.refractory_hours is not None else None)
     quiet_s = None if secs is None else float(cfg.refractory_hours) * 3600.0
-    exact_slots: set[int] = set()  # σ windows (by the row where they end) already taken by the definition
-    sig_row = _sigma_rows(n, stride, sigma_stride)
+    exact_slots: set[int] = set()
     for _ in range(8):
         sigma = np.maximum(sig_raw, cfg.min_sigma_fraction * np.abs(med))
         sigma = np.where(sigma == 0, np.finfo(float).tiny, sigma)  # a constant baseline: any change is news
@@ -679,17 +626,16 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                  for i in _refractory(candidates, cfg.refractory, None if secs is None else secs[candidates], quiet_s)]
         # the baseline rows each alarm reads σ from
         need = {i - (k - 1 if kind == "level_shift" else v - 1 if kind == "variance" else 0) for i, kind in fired}
-        need = {int(sig_row[r]) for r in need if r >= 0 and np.isfinite(sig_raw[r])} - exact_slots
+        need = {r // stride for r in need if r >= 0 and np.isfinite(sig_raw[r])} - exact_slots
         if not need:
             break
-        ends = np.array(sorted(need))  # the rows where those σ windows end
-        exact = _exact_sigma(x, ends, cfg.window, 1)
+        slots = np.array(sorted(need))
+        exact = _exact_sigma(x, slots * stride, cfg.window, stride)
         exact_slots |= need
-        first = np.searchsorted(sig_row, ends)  # a row that reads each of them (sig_row increases)
-        if np.array_equal(exact, sig_raw[first]):
+        if np.array_equal(exact, sig_raw[slots * stride]):
             break  # the fast σ was already the definition's, bit for bit: the scores would come out the same
-        for end, value in zip(ends.tolist(), exact.tolist()):
-            sig_raw[sig_row == end] = value
+        for slot, value in zip(slots.tolist(), exact.tolist()):
+            sig_raw[slot * stride : (slot + 1) * stride] = value
     alarms: list[Alarm] = []
     for i, kind in fired:
         if kind == "spike":
@@ -912,12 +858,11 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
         analysed.append((factor, s, s.times[ok], s.values[ok]))
     # the baselines of every factor of the point in one pass (the order statistics of all their windows)
     finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
-    strides = [baseline_stride_for(st, t[np.isfinite(x)]) for _, _, t, x in analysed]
     # (the variance test's recent medians are taken by score_stream where that test may alarm)
     stats = _stream_stats(finite, st.window, st.min_history, max(int(st.baseline_stride), 1),
-                          (max(int(st.shift_samples), 1),), strides)
-    for (factor, s, times, x), pre, stride in zip(analysed, stats, strides):
-        result = score_stream(x, st, times=times, stats=pre, all_scores=False, sigma_stride=stride)
+                          (max(int(st.shift_samples), 1),))
+    for (factor, s, times, x), pre in zip(analysed, stats):
+        result = score_stream(x, st, times=times, stats=pre, all_scores=False)
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
         for a in result.alarms:
