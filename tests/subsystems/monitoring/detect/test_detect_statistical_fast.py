@@ -162,3 +162,31 @@ def test_load_check_stopping_at_the_first_load_channel_gives_the_same_verdict(se
     assert first.explained == full.explained
     if not full.explained:
         assert first == full  # an unexplained shift's evidence is complete
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 6, 7, 8, 9, 24])
+def test_recent_median_is_numpy_median_of_each_window(k):
+    rng = np.random.default_rng(k)
+    for x in (rng.normal(size=500), rng.integers(0, 4, 500).astype(float), np.r_[rng.normal(size=50), -0.0, 0.0, -0.0],
+              np.full(20, 3.5), rng.normal(size=k)):
+        got = statistical._recent_median(x, k)
+        want = np.full(len(x), np.nan)
+        for i in range(k - 1, len(x)):
+            want[i] = np.median(x[i - k + 1 : i + 1])
+        np.testing.assert_array_equal(got, want)
+        if k > len(x):
+            continue
+        # bit for bit the sort of each window it replaced (the sign of a zero median included)
+        before = statistical._sorted_median(np.sort(np.lib.stride_tricks.sliding_window_view(x, k), axis=1))
+        assert np.array_equal(got[k - 1 :].view(np.int64), before.view(np.int64))
+
+
+def test_the_sorting_network_sorts_every_order_of_six():
+    from itertools import permutations
+
+    perms = np.array(list(permutations(range(6))), dtype=float)
+    flat = np.concatenate([np.r_[p, np.zeros(0)] for p in perms])  # windows at every 6th start are the perms
+    cols = statistical._window_columns_sorted(flat, 6)
+    starts = np.arange(0, len(flat) - 5, 6)
+    for r in range(6):
+        assert (cols[r][starts] == r).all()

@@ -271,12 +271,53 @@ def _sorted_median(w: np.ndarray) -> np.ndarray:
     return w[:, k // 2] if k % 2 else (w[:, k // 2 - 1] + w[:, k // 2]) / 2.0
 
 
+def _merge_network(n: int) -> list[tuple[int, int]]:
+    """Comparators of Batcher's odd-even merge sort of ``n`` values (a power of two), in order: ``(i, j)``,
+    ``i < j``, puts the smaller of positions ``i`` and ``j`` at ``i`` (Knuth, TAOCP vol. 3, §5.3.4, Algorithm M)."""
+    pairs = []
+    p = 1
+    while p < n:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n - k, 2 * k):
+                for i in range(min(k, n - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return pairs
+
+
+def _window_columns_sorted(x: np.ndarray, k: int) -> list[np.ndarray]:
+    """The ``k`` order statistics of every window ``x[i:i+k]``, as ``k`` columns, by a sorting network of
+    element-wise minima and maxima (12 comparators for ``k = 6``: ~2.5× ``numpy.sort`` of the windows' rows;
+    the same numbers: a minimum or maximum is one of its operands). The network of the next power of two with
+    the comparators that touch a position ≥ ``k`` left out (those positions stand for +∞: no-ops)."""
+    size = 1
+    while size < k:
+        size *= 2
+    m = len(x) - k + 1
+    cols = [x[i : i + m] for i in range(k)]
+    for i, j in _merge_network(size):
+        if j < k:
+            cols[i], cols[j] = np.minimum(cols[i], cols[j]), np.maximum(cols[i], cols[j])
+    return cols
+
+
 def _recent_median(x: np.ndarray, k: int) -> np.ndarray:
-    """Median of the last ``k`` values at each row (NaN for the first ``k - 1`` rows); short windows are
-    sorted whole (``numpy.partition`` is slower on such short rows)."""
+    """Median of the last ``k`` values at each row (NaN for the first ``k - 1`` rows): ``numpy.median`` of
+    each window, bit for bit. Up to 8 values by a sorting network (:func:`_window_columns_sorted`), longer
+    windows sorted whole (``numpy.partition`` is slower on such short rows)."""
     m = np.full(len(x), np.nan)
-    if k <= len(x):
-        m[k - 1 :] = _sorted_median(np.sort(sliding_window_view(np.asarray(x, dtype=np.float64), k), axis=1))
+    x = np.asarray(x, dtype=np.float64)
+    if k > len(x):
+        return m
+    # the network may order -0.0 and 0.0 otherwise than the sort; a series with a signed zero is sorted
+    if k <= 8 and np.isfinite(x).all() and not (np.signbit(x) & (x == 0)).any():
+        cols = _window_columns_sorted(x, k)
+        m[k - 1 :] = cols[k // 2] if k % 2 else (cols[k // 2 - 1] + cols[k // 2]) / 2.0
+    else:
+        m[k - 1 :] = _sorted_median(np.sort(sliding_window_view(x, k), axis=1))
     return m
 
 
