@@ -207,6 +207,7 @@ def _import_one(conn: Connection, entry: dict, code: str, counts: dict[str, int]
                      "substances": sorted(set(chk.codes(item, place, "substances", met=False)))})
     counts["park_sources"] += _upsert(conn, ps.park_sources, ["park_code", "code"], rows)
     rows = []
+    mns: dict[str, str] = {}
     for i, item in enumerate(_list(chk, entry, "stations")):
         place = _place(chk, "station", item, i)
         chk.keys(item, place, "station")
@@ -217,6 +218,10 @@ def _import_one(conn: Connection, entry: dict, code: str, counts: dict[str, int]
         x, y = chk.position(item, place)
         ent = chk.text(item, place, "enterprise", required=False, limit=18)
         mn = chk.text(item, place, "mn", limit=24)
+        if mn in mns:
+            raise chk.fail(place, "mn", N_("MN %(mn)s already belongs to station %(other)s"), mn=mn,
+                           other=f"{code}/{mns[mn]}")
+        mns[mn] = str(item.get("id"))
         taken = conn.execute(select(ps.park_stations.c.park_code, ps.park_stations.c.code)
                              .where(ps.park_stations.c.mn == mn)).first()
         if taken is not None and (taken.park_code, taken.code) != (code, item.get("id")):
