@@ -40,7 +40,7 @@ FLEET = {
              "substances": ["Cl2", "HCl"]},
             {"id": "S02", "enterprise": AMMON, "name": "合成氨储罐", "x": 1400, "y": 1250, "height": 5,
              "substances": ["NH3"]},
-            {"id": "S03", "enterprise": FAR, "x": 2900, "y": 2300, "substances": ["C6H6"]}],
+            {"id": "S03", "enterprise": FAR, "x": 2900, "y": 2000, "substances": ["C6H6"]}],
         "stations": [
             {"id": "B01", "name": "氯碱厂界东", "tier": "boundary", "enterprise": CHLOR, "x": 1000, "y": 1200,
              "mn": B01_MN, "password": B01_PW, "factors": ["a21022", "HCl"],

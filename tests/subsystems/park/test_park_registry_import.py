@@ -12,7 +12,7 @@ from ecosentry.service import prepare_database
 from ecosentry.subsystems.park import schema as ps
 from ecosentry.subsystems.park.i18n import gettext_for
 from ecosentry.subsystems.park.store.registry import to_local
-from parkkit import AMMON, B01_MN, PARK, fleet, park_env
+from parkkit import AMMON, B01_MN, fleet, park_env
 
 
 def counts(engine) -> dict[str, int]:
