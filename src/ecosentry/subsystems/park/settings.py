@@ -48,6 +48,8 @@ class LiveSettings(BaseModel):
 
     #: Seconds between passes over the readings received since the last pass.
     every_seconds: float = Field(5.0, gt=0)
+    #: At the job's start, readings received this long ago are looked at again (the cursor is in memory). [h]
+    startup_lookback_hours: float = Field(24.0, gt=0)
     #: Readings before the new ones each evaluation re-reads (the background window and the dwell counts).
     history_readings: int = Field(1_500, ge=10)
     #: Enterprises with a source this close to a warning station are told too (a park's own setting wins). [m]

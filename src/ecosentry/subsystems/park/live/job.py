@@ -112,9 +112,12 @@ class WarningJob:
     def evaluate_new(self) -> list[Transition]:
         r = ps.park_readings.c
         with self.engine.connect() as conn:
-            q = select(r.station_id, r.factor, func.max(r.received_at)).group_by(r.station_id, r.factor)
-            if self._cursor is not None:
-                q = q.where(r.received_at >= self._cursor - timedelta(seconds=OVERLAP_S))
+            if self._cursor is None:  # the job's start: what arrived lately (``evaluated_to`` skips what was done)
+                since = datetime.now(timezone.utc) - timedelta(hours=self.settings.live.startup_lookback_hours)
+            else:
+                since = self._cursor - timedelta(seconds=OVERLAP_S)
+            q = (select(r.station_id, r.factor, func.max(r.received_at)).where(r.received_at >= since)
+                 .group_by(r.station_id, r.factor))
             touched = conn.execute(q).all()
         if not touched:
             return []
