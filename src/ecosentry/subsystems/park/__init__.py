@@ -7,8 +7,11 @@ This first slice holds the pure parts: ``model/`` (stability classes, Briggs σ,
 threat zones), ``substances`` (the threshold table), ``tiered`` (the warning state machine), ``tracing`` (sector
 and inverse-modelling ranking of the candidate sources), ``offline`` and ``cli`` (``ecosentry park plume``,
 ``ecosentry park traceback``), ``simulate`` and ``bench`` (``ecosentry bench park``), ``settings`` (section
-``park``) and ``locale/`` (zh, vi). The registry, ingest, pages, notifications and the demo come next
-(``docs/park.md``). Not in :data:`ecosentry.installed.INSTALLED` yet.
+``park``) and ``locale/`` (zh, vi). The second slice adds the tables (``schema``, ``migrations``), the registry
+import (``store/registry``, fleet key ``park:``), ingest (``gateways/``: HJ 212 and MQTT → ``park-readings``;
+``pipeline/sink``), and the live warnings (``live/``: transitions, alarms ``ALM-PARK-…`` with notifications, the
+incident's zones and traceback). Pages and the demo come next (``docs/park.md``). Not in
+:data:`ecosentry.installed.INSTALLED` yet.
 """
 
 from ecosentry.contracts.subsystem import Subsystem
@@ -19,8 +22,13 @@ _N = __name__
 SUBSYSTEM = Subsystem(
     name="park",
     title=N_("Chemical park early warning"),
-    catalogue=(f"{_N}.tiered", f"{_N}.tracing"),
+    schema=f"{_N}.schema",
+    migrations=f"{_N}.migrations",
+    catalogue=(f"{_N}.tiered", f"{_N}.tracing", f"{_N}.alarms"),
     cli=f"{_N}.cli:register",
     settings={"park": f"{_N}.settings:ParkSettings"},
     locale=_N,
+    sinks={"park-readings": f"{_N}.pipeline.sink:ParkReadingSink.from_settings"},
+    registry_import=(f"{_N}.store.registry:import_park",),
+    services=(f"{_N}.service:parts",),
 )

@@ -1,0 +1,1 @@
+"""The park subsystem's sink of ``park-readings`` envelopes."""

@@ -1,0 +1,1 @@
+"""The park subsystem's writes: the registry import."""
