@@ -76,6 +76,17 @@ class TracebackSettings(BaseModel):
     #: Release height of candidates whose file gives none. [m]
     source_height_m: float = 0.0
     min_wind_speed: float = 0.5
+    #: ``puff``: puffs carried along the smoothed wind history, release start and duration fitted;
+    #: ``plume``: the straight finite-release plume timed by the raised readings (the first method).
+    model: str = "puff"
+    #: Step of the puffs' release and transport. [s]
+    puff_step_s: float = 60.0
+    #: The met records are averaged over this window centred on each step (vane noise out, meander kept). [s]
+    wind_smoothing_s: float = 180.0
+    #: Release durations tried with every start (the start on every step before the first raised reading). [s]
+    release_durations_s: tuple[float, ...] = (60.0, 180.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2400.0, 3600.0)
+    #: The best hypotheses by the linear rate whose rate is refined on the log scale.
+    refine_hypotheses: int = 8
 
 
 @dataclass(frozen=True)
@@ -234,6 +245,108 @@ def _sector_share(c: Candidate, east: np.ndarray, north: np.ndarray, speed: np.n
             & (dist <= np.maximum(speed, s.min_wind_speed) * s.max_travel_s))
 
 
+@dataclass(frozen=True)
+class WindPath:
+    """The air's path over the incident: at the step times ``t`` [s], the cumulative displacement (east, north)
+    [m] and travel [m] of air that moved with the smoothed met wind, and that wind's downwind unit vector and
+    speed per step."""
+
+    t: np.ndarray
+    east: np.ndarray
+    north: np.ndarray
+    travel: np.ndarray
+    unit_east: np.ndarray
+    unit_north: np.ndarray
+    speed: np.ndarray
+
+    def at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(east, north, travel) of the path at times ``t`` (linear between steps)."""
+        return (np.interp(t, self.t, self.east), np.interp(t, self.t, self.north), np.interp(t, self.t, self.travel))
+
+
+def wind_path(met: MetSeries, first: float, last: float, s: TracebackSettings) -> WindPath:
+    """The path of the air from ``first`` to ``last`` [s] in steps of ``puff_step_s``: each step moves with the
+    vector mean of the met records over ``wind_smoothing_s`` centred on it (the vane's noise averages out, the
+    meander stays)."""
+    edges = np.arange(first, last + s.puff_step_s, s.puff_step_s)
+    mid = edges[:-1] + 0.5 * s.puff_step_s
+    speed, direction, _ = wind_at(met, mid + 0.5 * s.wind_smoothing_s, s.wind_smoothing_s)
+    speed = np.maximum(speed, s.min_wind_speed)
+    ue, un = -np.sin(np.radians(direction)), -np.cos(np.radians(direction))
+    step = np.diff(edges)
+    zero = np.zeros(1)
+    return WindPath(edges, np.concatenate([zero, np.cumsum(ue * speed * step)]),
+                    np.concatenate([zero, np.cumsum(un * speed * step)]),
+                    np.concatenate([zero, np.cumsum(speed * step)]), ue, un, speed)
+
+
+def puff_matrix(c: Candidate, east: np.ndarray, north: np.ndarray, t: np.ndarray, stability: np.ndarray,
+                path: WindPath, s: TracebackSettings) -> np.ndarray:
+    """Concentration [mg/m³] at each reading (rows) from 1 g/s released from the candidate during each step of
+    the path (columns): a Gaussian puff of ``puff_step_s`` grams carried along the path (Turner 1970 eq. 3.7 with
+    ground reflection, σ at its travel distance, σx = σy widened by the step's own length: the puff stands for a
+    segment u·Δt long, variance (u·Δt)²/12), its σy widened for the direction uncertainty δ (σy² + (s tan δ)²)."""
+    tau = path.t[:-1]
+    ok = t[:, None] > tau[None, :] + 1.0
+    pe, pn, ps = path.at(t)
+    k = np.clip(np.searchsorted(path.t, t, side="right") - 1, 0, len(path.speed) - 1)
+    de = east[:, None] - (c.east + pe[:, None] - path.east[None, :-1])
+    dn = north[:, None] - (c.north + pn[:, None] - path.north[None, :-1])
+    travel = np.maximum(ps[:, None] - path.travel[None, :-1], 1.0)
+    along = de * path.unit_east[k][:, None] + dn * path.unit_north[k][:, None]
+    cross = -de * path.unit_north[k][:, None] + dn * path.unit_east[k][:, None]
+    sy0, sz = sigmas_by_class(travel, np.broadcast_to(stability[:, None], travel.shape))
+    sy = np.sqrt(sy0 * sy0 + (travel * np.tan(np.radians(s.direction_uncertainty_deg))) ** 2)
+    seg = path.speed[None, :] * s.puff_step_s
+    sx = np.sqrt(sy0 * sy0 + seg * seg / 12.0)
+    h = s.source_height_m if c.height is None else c.height
+    mass = s.puff_step_s * 1000.0  # 1 g/s for one step, in mg
+    g = (mass / ((2.0 * np.pi) ** 1.5 * sx * sy * sz) * np.exp(-along * along / (2.0 * sx * sx) - cross * cross
+                                                               / (2.0 * sy * sy)) * 2.0 * np.exp(-h * h / (2.0 * sz * sz)))
+    return np.where(ok, g, 0.0)
+
+
+def fit_release(g: np.ndarray, excess: np.ndarray, tau: np.ndarray, first_raised: float, last_raised: float,
+                s: TracebackSettings) -> tuple[float, float, float, float]:
+    """(rate q ≥ 0 [g/s], start [s], duration [s], sum of squared log residuals) of the constant release from
+    the candidate that best explains the readings: every start on the path's steps up to the first raised
+    reading and ``release_durations_s`` (ending before the last raised reading); q by least squares, then
+    refined on log(1 + value / ``min_excess``) over a grid."""
+    # readings no hypothesis reaches add the same to every hypothesis's residual: out of the sums
+    scale = s.min_excess_mg_m3
+    f_all = np.log1p(excess / scale)
+    reach = g.max(axis=1) > 1e-9 * max(float(g.max()), 1e-300)
+    fixed = float(np.sum(f_all[~reach] ** 2))
+    g, excess = g[reach], excess[reach]
+    cum = np.concatenate([np.zeros((g.shape[0], 1)), np.cumsum(g, axis=1)], axis=1)
+    starts = np.flatnonzero((tau <= first_raised) & (tau >= first_raised - s.max_travel_s))
+    if len(starts) == 0:
+        starts = np.array([0])
+    durations = np.asarray(s.release_durations_s, dtype=float)
+    steps = np.maximum(np.round(durations / s.puff_step_s).astype(int), 1)
+    a = np.repeat(starts, len(steps))
+    b = np.minimum(a + np.tile(steps, len(starts)), len(tau))
+    keep = (tau[np.minimum(b, len(tau)) - 1] <= last_raised) | (b == a + steps.min())
+    a, b = a[keep], b[keep]
+    p = cum[:, b] - cum[:, a]  # readings × hypotheses
+    pp, pe = np.sum(p * p, axis=0), excess @ p
+    q = np.where((pp > 0) & (pe > 0), pe / np.where(pp > 0, pp, 1.0), 0.0)
+    f_obs = np.log1p(excess / scale)
+    ssr = fixed + np.sum((f_obs[:, None] - np.log1p(q[None, :] * p / scale)) ** 2, axis=0)
+    best = np.argsort(ssr)[: s.refine_hypotheses]
+    mult = np.geomspace(1e-2, 1e2, 81)
+    out = (0.0, float(tau[a[best[0]]]), 0.0, fixed + float(np.sum(f_obs * f_obs)))
+    for h in best:
+        if q[h] <= 0:
+            continue
+        qs = q[h] * mult
+        r = fixed + np.sum((f_obs[None, :] - np.log1p(qs[:, None] * p[None, :, h] / scale)) ** 2, axis=1)
+        m = int(np.argmin(r))
+        if r[m] < out[3]:
+            out = (float(qs[m]), float(tau[a[h]]), float(tau[b[h] - 1] - tau[a[h]] + s.puff_step_s), float(r[m]))
+    return out
+
+
 _REASON = {
     "fit": N_("%(source)s (%(enterprise)s) %(handles)s %(substance)s; it lay in the upwind sector of %(upwind)s of "
               "the %(raised)s raised readings; a plume of %(rate)s g/s from it fits the stations' readings with R² "
@@ -260,15 +373,24 @@ def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candid
         east, north = readings.east[idx], readings.north[idx]
         speed, direction, stability = wind_at(met, readings.t[idx], s.averaging_s)
         e2 = float(np.sum(excess * excess))
+        t = readings.t[idx]
+        first_raised, last_raised = float(t[raised].min()), float(t[raised].max())
+        sst = float(np.sum(np.log1p(excess / s.min_excess_mg_m3) ** 2))
+        path = wind_path(met, float(t.min()) - s.max_travel_s, float(t.max()), s)
         for c in candidates:
             # the air reaching a station at t left the candidate a travel time r/u earlier: the wind of that
             # trajectory is the mean over the travel time (at least ``averaging_s``)
             travel = np.hypot(east - c.east, north - c.north) / np.maximum(speed, s.min_wind_speed)
             window = np.clip(travel, s.averaging_s, s.max_travel_s)
             c_speed, c_direction, _ = wind_at(met, readings.t[idx], window)
-            start, duration = _release_window(c, east, north, readings.t[idx], c_speed, raised, s)
-            p = _unit_plume(c, east, north, c_speed, c_direction, stability, readings.t[idx] - start, duration, s)
-            q, fit = _fit_rate(p, excess, e2, s)
+            if s.model == "puff":
+                g = puff_matrix(c, east, north, t, stability, path, s)
+                q, start, duration, ssr = fit_release(g, excess, path.t[:-1], first_raised, last_raised, s)
+                fit = max(0.0, 1.0 - ssr / sst) if q > 0 else 0.0
+            else:
+                start, duration = _release_window(c, east, north, t, c_speed, raised, s)
+                p = _unit_plume(c, east, north, c_speed, c_direction, stability, t - start, duration, s)
+                q, fit = _fit_rate(p, excess, e2, s)
             sector = _sector_share(c, east[raised], north[raised], speed[raised], direction[raised], s)
             share = float(sector.mean())
             handles = factor in c.substances
