@@ -71,7 +71,7 @@ class TracebackSettings(BaseModel):
     min_excess_mg_m3: float = 0.01
     #: ... and this multiple of the station's background (the attention level's idea).
     raised_multiple: float = 2.0
-    fit_weight: float = 0.8
+    fit_weight: float = 1.0
     mismatch_factor: float = 0.2
     #: Release height of candidates whose file gives none. [m]
     source_height_m: float = 0.0
@@ -87,6 +87,12 @@ class TracebackSettings(BaseModel):
     release_durations_s: tuple[float, ...] = (60.0, 180.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2400.0, 3600.0)
     #: The best hypotheses by the linear rate whose rate is refined on the log scale.
     refine_hypotheses: int = 8
+    #: Relative error of the modelled concentration (σ, meander, the wind's noise) in the misfit.
+    model_error: float = 0.2
+    #: Degrees of freedom ν of the misfit's Student-t tails.
+    misfit_dof: float = 20.0
+    #: Lowest noise of a station's readings in the misfit. [mg/m³]
+    noise_floor_mg_m3: float = 0.001
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ class Ranked:
     handles: bool
     msgid: str
     params: dict[str, Any] = field(default_factory=dict)
+    start: float | None = None  #: fitted release start [s, the readings' clock] (``model`` ``puff``)
+    duration: float | None = None  #: fitted release duration [s]
 
     @property
     def reason(self) -> str:
@@ -165,10 +173,13 @@ def wind_at(met: MetSeries, t: np.ndarray, averaging_s: float | np.ndarray) -> t
     return speed, direction, np.asarray(met.stability)[hi - 1]
 
 
-def _incident(readings: Readings, factor: str, s: TracebackSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indices of the factor's readings in the incident window, their excess, raised mask)."""
+def _incident(readings: Readings, factor: str,
+              s: TracebackSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(indices of the factor's readings in the incident window, their excess, raised mask, the station's noise:
+    the robust standard deviation of its readings below their median)."""
     idx = np.flatnonzero((readings.factor == factor) & np.isfinite(readings.value))
     excess = np.zeros(len(idx))
+    noise = np.zeros(len(idx))
     raised = np.zeros(len(idx), dtype=bool)
     st = readings.station[idx]
     for name in np.unique(st):
@@ -180,13 +191,14 @@ def _incident(readings: Readings, factor: str, s: TracebackSettings) -> tuple[np
         low = v[v <= np.median(v)]
         spread = 1.4826 * np.median(np.abs(low - np.median(low)))
         excess[m] = np.maximum(v - bg, 0.0)
+        noise[m] = max(spread, s.noise_floor_mg_m3)
         raised[m] = excess[m] > max(s.raised_sigmas * spread, s.min_excess_mg_m3, s.raised_multiple * bg)
     if not raised.any():
-        return idx[:0], excess[:0], raised[:0]
+        return idx[:0], excess[:0], raised[:0], noise[:0]
     t = readings.t[idx]
     first, last = t[raised].min() - s.window_margin_s, t[raised].max() + s.window_margin_s
     keep = (t >= first) & (t <= last)
-    return idx[keep], excess[keep], raised[keep]
+    return idx[keep], excess[keep], raised[keep], noise[keep]
 
 
 def _unit_plume(c: Candidate, east: np.ndarray, north: np.ndarray, speed: np.ndarray, direction: np.ndarray,
@@ -306,46 +318,55 @@ def puff_matrix(c: Candidate, east: np.ndarray, north: np.ndarray, t: np.ndarray
     return np.where(ok, g, 0.0)
 
 
-def fit_release(g: np.ndarray, excess: np.ndarray, tau: np.ndarray, first_raised: float, last_raised: float,
-                s: TracebackSettings) -> tuple[float, float, float, float]:
-    """(rate q ≥ 0 [g/s], start [s], duration [s], sum of squared log residuals) of the constant release from
-    the candidate that best explains the readings: every start on the path's steps up to the first raised
-    reading and ``release_durations_s`` (ending before the last raised reading); q by least squares, then
-    refined on log(1 + value / ``min_excess``) over a grid."""
-    # readings no hypothesis reaches add the same to every hypothesis's residual: out of the sums
-    scale = s.min_excess_mg_m3
-    f_all = np.log1p(excess / scale)
+def _misfit(excess: np.ndarray, model: np.ndarray, noise: np.ndarray, s: TracebackSettings) -> np.ndarray:
+    """Σ ν log(1 + z²/ν) over the readings (axis −1), z = (excess − model) / √(noise² + (r·model)²): the
+    readings' own noise at background, a relative error ``model_error`` r at the plume, and Student-t tails of
+    ν = ``misfit_dof`` (one station the plume just grazed must not decide alone). A station that stayed at
+    background where the candidate's plume would have reached it is a large z: the non-detection counts."""
+    var = noise * noise + (s.model_error * model) ** 2
+    z2 = (excess - model) ** 2 / var
+    return np.sum(s.misfit_dof * np.log1p(z2 / s.misfit_dof), axis=-1)
+
+
+def fit_release(g: np.ndarray, excess: np.ndarray, noise: np.ndarray, tau: np.ndarray, first_raised: float,
+                last_raised: float, s: TracebackSettings) -> tuple[float, float, float, float]:
+    """(rate q ≥ 0 [g/s], start [s], duration [s], fit quality 0–1) of the constant release from the candidate
+    that best explains the readings: every start on the path's steps within ``max_travel_s`` before the first
+    raised reading, each of ``release_durations_s`` (ending before the last raised reading); q by least squares,
+    the best ``refine_hypotheses`` refined over a grid of q by the misfit (:func:`_misfit`). Fit quality =
+    1 − misfit / the misfit of no release."""
+    null = float(_misfit(excess, np.zeros_like(excess), noise, s))
+    # readings no hypothesis reaches add the same to every hypothesis's misfit: out of the sums
     reach = g.max(axis=1) > 1e-9 * max(float(g.max()), 1e-300)
-    fixed = float(np.sum(f_all[~reach] ** 2))
-    g, excess = g[reach], excess[reach]
+    fixed = float(_misfit(excess[~reach], np.zeros((~reach).sum()), noise[~reach], s))
+    g, excess, noise = g[reach], excess[reach], noise[reach]
     cum = np.concatenate([np.zeros((g.shape[0], 1)), np.cumsum(g, axis=1)], axis=1)
     starts = np.flatnonzero((tau <= first_raised) & (tau >= first_raised - s.max_travel_s))
-    if len(starts) == 0:
-        starts = np.array([0])
+    if len(starts) == 0 or null <= 0:
+        return 0.0, float(first_raised), 0.0, 0.0
     durations = np.asarray(s.release_durations_s, dtype=float)
     steps = np.maximum(np.round(durations / s.puff_step_s).astype(int), 1)
     a = np.repeat(starts, len(steps))
     b = np.minimum(a + np.tile(steps, len(starts)), len(tau))
-    keep = (tau[np.minimum(b, len(tau)) - 1] <= last_raised) | (b == a + steps.min())
+    keep = (tau[b - 1] <= last_raised) | (b == a + steps.min())
     a, b = a[keep], b[keep]
-    p = cum[:, b] - cum[:, a]  # readings × hypotheses
-    pp, pe = np.sum(p * p, axis=0), excess @ p
+    p = (cum[:, b] - cum[:, a]).T  # hypotheses × readings
+    w = 1.0 / (noise * noise)
+    pp, pe = np.sum(p * p * w, axis=1), (p * w) @ excess
     q = np.where((pp > 0) & (pe > 0), pe / np.where(pp > 0, pp, 1.0), 0.0)
-    f_obs = np.log1p(excess / scale)
-    ssr = fixed + np.sum((f_obs[:, None] - np.log1p(q[None, :] * p / scale)) ** 2, axis=0)
-    best = np.argsort(ssr)[: s.refine_hypotheses]
+    cost = _misfit(excess[None, :], q[:, None] * p, noise[None, :], s)
+    best = np.argsort(cost)[: s.refine_hypotheses]
     mult = np.geomspace(1e-2, 1e2, 81)
-    out = (0.0, float(tau[a[best[0]]]), 0.0, fixed + float(np.sum(f_obs * f_obs)))
+    out = (0.0, float(tau[a[best[0]]]), 0.0, null)
     for h in best:
         if q[h] <= 0:
             continue
         qs = q[h] * mult
-        r = fixed + np.sum((f_obs[None, :] - np.log1p(qs[:, None] * p[None, :, h] / scale)) ** 2, axis=1)
+        r = fixed + _misfit(excess[None, :], qs[:, None] * p[h][None, :], noise[None, :], s)
         m = int(np.argmin(r))
         if r[m] < out[3]:
             out = (float(qs[m]), float(tau[a[h]]), float(tau[b[h] - 1] - tau[a[h]] + s.puff_step_s), float(r[m]))
-    return out
-
+    return out[0], out[1], out[2], max(0.0, 1.0 - out[3] / null)
 
 _REASON = {
     "fit": N_("%(source)s (%(enterprise)s) %(handles)s %(substance)s; it lay in the upwind sector of %(upwind)s of "
@@ -367,7 +388,7 @@ def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candid
     best: dict[str, Ranked] = {}
     factors = [str(f) for f in np.unique(readings.factor)]
     for factor in factors:
-        idx, excess, raised = _incident(readings, factor, s)
+        idx, excess, raised, noise = _incident(readings, factor, s)
         if not raised.any():
             continue
         east, north = readings.east[idx], readings.north[idx]
@@ -385,8 +406,7 @@ def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candid
             c_speed, c_direction, _ = wind_at(met, readings.t[idx], window)
             if s.model == "puff":
                 g = puff_matrix(c, east, north, t, stability, path, s)
-                q, start, duration, ssr = fit_release(g, excess, path.t[:-1], first_raised, last_raised, s)
-                fit = max(0.0, 1.0 - ssr / sst) if q > 0 else 0.0
+                q, start, duration, fit = fit_release(g, excess, noise, path.t[:-1], first_raised, last_raised, s)
             else:
                 start, duration = _release_window(c, east, north, t, c_speed, raised, s)
                 p = _unit_plume(c, east, north, c_speed, c_direction, stability, t - start, duration, s)
@@ -399,7 +419,8 @@ def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candid
                       "substance": names(factor), "upwind": int(sector.sum()), "raised": int(raised.sum()),
                       "rate": f"{q:.3g}", "fit": f"{fit:.2f}"}
             r = Ranked(c.source, c.enterprise, score, factor, q, fit, share, int(raised.sum()), handles,
-                       _REASON["fit" if q > 0 else "no_reach"], params)
+                       _REASON["fit" if q > 0 else "no_reach"], params, start if q > 0 else None,
+                       duration if q > 0 else None)
             if c.source not in best or r.score > best[c.source].score:
                 best[c.source] = r
     if not best:
@@ -417,7 +438,7 @@ def sector_ranking(readings: Readings, met: MetSeries, candidates: Sequence[Cand
     s = settings
     key: dict[str, tuple] = {}
     for factor in [str(f) for f in np.unique(readings.factor)]:
-        idx, _, raised = _incident(readings, factor, s)
+        idx, _, raised, _ = _incident(readings, factor, s)
         if not raised.any():
             continue
         idx = idx[raised]
