@@ -8,19 +8,30 @@ For each pollutant that rose above background at some station:
    background where a candidate's plume would have reached it speaks against that candidate). Excess = reading −
    the station's background (a low quantile of its readings); raised = excess above ``raised_sigmas`` robust
    standard deviations of its lower half, ``min_excess_mg_m3`` and ``raised_multiple`` × the background.
-2. **Wind at each reading**, per candidate: the vector mean of the met records over the air's travel time from
+2. **Wind at each reading**, per candidate (for the sector and the ``plume`` model): the vector mean of the met records over the air's travel time from
    the candidate to the station (distance / wind speed, at least ``averaging_s``, at most ``max_travel_s``);
    stability: the record at the reading's time.
 3. **Back-trajectory sector**: the share of raised readings for which the candidate lies within
    ± ``sector_half_angle_deg`` of the upwind direction, no farther than wind speed × ``max_travel_s``.
-4. **Inverse modelling**: the release timed by the raised readings (start = the first raised reading less the
-   travel time from the candidate, end = the last less its travel time); the finite-release model
-   (:mod:`.model.plume`, Palazzi et al. 1982) gives each reading's concentration for 1 g/s, its σy widened by
-   the wind-direction uncertainty δ (σy² + (x tan δ)²); the release rate q ≥ 0 is fitted by least squares,
-   of log(1 + c / ``min_excess_mg_m3``) by default (``fit_space``), and R² of that fit is the fit quality (0
-   when negative or when no reading the plume reaches rose).
-5. **Score** = (``fit_weight`` · R² + (1 − ``fit_weight``) · sector share) × (1 if the candidate handles the
-   pollutant, else ``mismatch_factor``); a candidate's score is its best over the pollutants.
+4. **Inverse modelling** (``model`` ``puff``, the default): the air's path over the incident, in steps of
+   ``puff_step_s``, moves with the met records averaged over ``wind_smoothing_s`` centred on each step (the
+   vane's noise averages out, the meander stays). Each step's release from the candidate is a Gaussian puff
+   carried along that path (Turner 1970 eq. 3.7 with ground reflection, Briggs σ at its travel distance, σx
+   widened by the step's own length, σy by the direction uncertainty δ: σy² + (s tan δ)²), which gives the
+   source–receptor matrix G (readings × release steps) for 1 g/s. A constant release from step a to b gives
+   q · Σ_{a≤j<b} G[:, j]; every start within ``max_travel_s`` before the first raised reading and each of
+   ``release_durations_s`` are tried (the start is unknown), q by weighted least squares, the best
+   ``refine_hypotheses`` refined over a grid of q by the **misfit** Σ ν log(1 + z²/ν),
+   z = (excess − model) / √(noise² + (r · model)²): each station's own noise (the robust spread of its readings)
+   at background, the relative model error r = ``model_error`` at the plume, Student-t tails of ν =
+   ``misfit_dof``. A station that stayed quiet where the candidate's plume would have passed is a large z: the
+   non-detections count as much as the detections. Fit quality = 1 − misfit / misfit of no release.
+   (``model`` ``plume``, the first method: one straight finite-release plume per candidate with the wind
+   averaged over its travel time, timed by the raised readings, q fitted on log(1 + c / ``min_excess_mg_m3``),
+   R² of that fit.)
+5. **Score** = (``fit_weight`` · fit + (1 − ``fit_weight``) · sector share) × (1 if the candidate handles the
+   pollutant, else ``mismatch_factor``); a candidate's score is its best over the pollutants. With the misfit the
+   sector share adds nothing (``fit_weight`` 1): it is reported in the sentence.
 
 Each candidate gets one sentence saying why (zh/vi through the catalogue). Settings ``park.traceback`` [ours].
 """
@@ -372,6 +383,10 @@ _REASON = {
     "fit": N_("%(source)s (%(enterprise)s) %(handles)s %(substance)s; it lay in the upwind sector of %(upwind)s of "
               "the %(raised)s raised readings; a plume of %(rate)s g/s from it fits the stations' readings with R² "
               "%(fit)s."),
+    "puff": N_("%(source)s (%(enterprise)s) %(handles)s %(substance)s; it lay in the upwind sector of %(upwind)s of "
+               "the %(raised)s raised readings; a release of %(rate)s g/s for about %(minutes)s min, carried along "
+               "the wind history, fits the stations' readings (those that stayed clean too) with a fit quality of "
+               "%(fit)s (1 = perfect)."),
     "no_reach": N_("%(source)s (%(enterprise)s) %(handles)s %(substance)s; it lay in the upwind sector of "
                    "%(upwind)s of the %(raised)s raised readings; its plume reaches no station that read the gas "
                    "above background."),
@@ -396,18 +411,17 @@ def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candid
         e2 = float(np.sum(excess * excess))
         t = readings.t[idx]
         first_raised, last_raised = float(t[raised].min()), float(t[raised].max())
-        sst = float(np.sum(np.log1p(excess / s.min_excess_mg_m3) ** 2))
-        path = wind_path(met, float(t.min()) - s.max_travel_s, float(t.max()), s)
+        path = wind_path(met, float(t.min()) - s.max_travel_s, float(t.max()), s) if s.model == "puff" else None
         for c in candidates:
-            # the air reaching a station at t left the candidate a travel time r/u earlier: the wind of that
-            # trajectory is the mean over the travel time (at least ``averaging_s``)
-            travel = np.hypot(east - c.east, north - c.north) / np.maximum(speed, s.min_wind_speed)
-            window = np.clip(travel, s.averaging_s, s.max_travel_s)
-            c_speed, c_direction, _ = wind_at(met, readings.t[idx], window)
             if s.model == "puff":
                 g = puff_matrix(c, east, north, t, stability, path, s)
                 q, start, duration, fit = fit_release(g, excess, noise, path.t[:-1], first_raised, last_raised, s)
             else:
+                # the air reaching a station at t left the candidate a travel time r/u earlier: the wind of that
+                # trajectory is the mean over the travel time (at least ``averaging_s``)
+                travel = np.hypot(east - c.east, north - c.north) / np.maximum(speed, s.min_wind_speed)
+                window = np.clip(travel, s.averaging_s, s.max_travel_s)
+                c_speed, c_direction, _ = wind_at(met, t, window)
                 start, duration = _release_window(c, east, north, t, c_speed, raised, s)
                 p = _unit_plume(c, east, north, c_speed, c_direction, stability, t - start, duration, s)
                 q, fit = _fit_rate(p, excess, e2, s)
@@ -418,8 +432,10 @@ def rank_sources(readings: Readings, met: MetSeries, candidates: Sequence[Candid
             params = {"source": c.source, "enterprise": c.enterprise, "handles": HANDLES[handles],
                       "substance": names(factor), "upwind": int(sector.sum()), "raised": int(raised.sum()),
                       "rate": f"{q:.3g}", "fit": f"{fit:.2f}"}
+            if s.model == "puff":
+                params["minutes"] = f"{duration / 60.0:.0f}"
             r = Ranked(c.source, c.enterprise, score, factor, q, fit, share, int(raised.sum()), handles,
-                       _REASON["fit" if q > 0 else "no_reach"], params, start if q > 0 else None,
+                       _REASON[("puff" if s.model == "puff" else "fit") if q > 0 else "no_reach"], params, start if q > 0 else None,
                        duration if q > 0 else None)
             if c.source not in best or r.score > best[c.source].score:
                 best[c.source] = r
