@@ -72,8 +72,8 @@ def test_wind_is_averaged_as_vectors():
 
 
 def test_the_injected_source_ranks_first_over_simulated_releases():
-    """60 releases some station saw, seed 5, wind direction noise 10°: the fixed seed gives top 1 50/60 and top 3
-    59/60 (the sector baseline: 46/60 first); asserted with a margin, and never worse than the baseline."""
+    """60 releases some station saw, seed 5, wind direction noise 10°: the fixed seed gives top 1 49/60 and top 3
+    60/60 (the sector baseline: 46/60 first); asserted with a margin, and never worse than the baseline."""
     rng = np.random.default_rng(5)
     n = top1 = top3 = base1 = 0
     while n < 60:
@@ -86,7 +86,7 @@ def test_the_injected_source_ranks_first_over_simulated_releases():
         top1 += ranked[0] == inc.source
         top3 += inc.source in ranked[:3]
         base1 += sector_ranking(inc.readings, inc.met, park.candidates)[0] == inc.source
-    assert top1 / n >= 0.7 and top3 / n >= 0.9, (top1, top3)
+    assert top1 / n >= 0.75 and top3 / n >= 0.95, (top1, top3)
     assert top1 >= base1, (top1, base1)
 
 
