@@ -361,6 +361,8 @@ def fit_release(g: np.ndarray, excess: np.ndarray, noise: np.ndarray, tau: np.nd
     b = np.minimum(a + np.tile(steps, len(starts)), len(tau))
     keep = (tau[b - 1] <= last_raised) | (b == a + steps.min())
     a, b = a[keep], b[keep]
+    if len(a) == 0:
+        return 0.0, float(first_raised), 0.0, 0.0
     p = (cum[:, b] - cum[:, a]).T  # hypotheses × readings
     w = 1.0 / (noise * noise)
     pp, pe = np.sum(p * p * w, axis=1), (p * w) @ excess
