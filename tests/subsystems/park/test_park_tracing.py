@@ -9,8 +9,8 @@ import pytest
 from ecosentry.subsystems.park.i18n import gettext_for
 from ecosentry.subsystems.park.model.plume import plume
 from ecosentry.subsystems.park.simulate import random_park, simulate_release
-from ecosentry.subsystems.park.tracing import (Candidate, MetSeries, Readings, rank_sources, sector_ranking,
-                                               wind_at)
+from ecosentry.subsystems.park.tracing import (Candidate, MetSeries, Readings, TracebackSettings, puff_matrix,
+                                               rank_sources, sector_ranking, wind_at, wind_path)
 
 CANDIDATES = (
     Candidate("S1", "Acme Chlor-alkali", 0.0, 0.0, frozenset({"Cl2", "HCl"})),
@@ -43,6 +43,9 @@ def test_the_upwind_source_that_handles_the_gas_comes_first():
     # D: √(76.3² + 69.9²) / 76.3 = 1.36), so the true 20 g/s comes out as 27 g/s, on a grid of 6 % steps
     assert best.fit > 0.95 and best.rate == pytest.approx(20.0 * 1.356, rel=0.06) and best.sector_share == 1.0
     assert ranked[1].fit < best.fit - 0.1
+    # the gas reaches B01 (1 km, 3 m/s: 333 s) from minute 16: the release started about minute 10 and lasted
+    # past the end of the readings (the puff model fits start and duration on the path's minute steps)
+    assert best.start == pytest.approx(600.0, abs=90.0) and best.duration >= 2400.0
     assert best.handles and "Acme Chlor-alkali" in best.reason and "handles chlorine" in best.reason
     s2 = next(r for r in ranked if r.source == "S2")
     assert not s2.handles and s2.score < best.score and "does not handle" in s2.reason
@@ -69,8 +72,8 @@ def test_wind_is_averaged_as_vectors():
 
 
 def test_the_injected_source_ranks_first_over_simulated_releases():
-    """60 releases some station saw, seed 5, wind direction noise 10°: the fixed seed gives top 1 50/60 and top 3
-    59/60 (the sector baseline: 46/60 first); asserted with a margin, and never worse than the baseline."""
+    """60 releases some station saw, seed 5, wind direction noise 10°: the fixed seed gives top 1 49/60 and top 3
+    60/60 (the sector baseline: 46/60 first); asserted with a margin, and never worse than the baseline."""
     rng = np.random.default_rng(5)
     n = top1 = top3 = base1 = 0
     while n < 60:
@@ -83,5 +86,38 @@ def test_the_injected_source_ranks_first_over_simulated_releases():
         top1 += ranked[0] == inc.source
         top3 += inc.source in ranked[:3]
         base1 += sector_ranking(inc.readings, inc.met, park.candidates)[0] == inc.source
-    assert top1 / n >= 0.7 and top3 / n >= 0.9, (top1, top3)
+    assert top1 / n >= 0.75 and top3 / n >= 0.95, (top1, top3)
     assert top1 >= base1, (top1, base1)
+
+
+def test_puffs_along_a_steady_wind_add_up_to_the_steady_plume():
+    """Constant wind from the west, 3 m/s, class D: the puffs of the last 100 minutes at a reading sum to Turner's
+    steady plume (σ at the receptor) within 3 % from 1 km on (the puffs' σ grows along their path, the plume's
+    is the receptor's)."""
+    s = TracebackSettings(direction_uncertainty_deg=0.0)
+    met = MetSeries(np.arange(120) * 60.0, np.full(120, 3.0), np.full(120, 270.0), np.full(120, "D"))
+    path = wind_path(met, 0.0, 7200.0, s)
+    source = Candidate("S1", "A", 0.0, 0.0, frozenset({"Cl2"}))
+    east, north = np.array([1000.0, 1000.0, 2000.0, 1500.0]), np.array([0.0, 100.0, -150.0, 0.0])
+    g = puff_matrix(source, east, north, np.full(4, 6000.0), np.full(4, "D"), path, s)
+    assert g.sum(axis=1) == pytest.approx(plume(east, north, 0.0, 1.0, 3.0, "D"), rel=0.03)
+    # upwind (only the Gaussian tail of the puffs just released) and before any puff left: nothing
+    assert puff_matrix(source, np.array([-500.0]), np.array([0.0]), np.array([6000.0]), np.array(["D"]), path,
+                       s).sum() < 1e-20
+    assert puff_matrix(source, np.array([1000.0]), np.array([0.0]), np.array([0.0]), np.array(["D"]), path,
+                       s).sum() == 0.0
+
+
+def test_puffs_follow_a_turning_wind():
+    """The wind turns from west to south at minute 30: air released before the turn reaches the station east
+    of the source, air released after it the station north; a straight plume would send it all north."""
+    s = TracebackSettings(direction_uncertainty_deg=0.0)
+    minutes = np.arange(90)
+    met = MetSeries(minutes * 60.0, np.full(90, 3.0), np.where(minutes < 30, 270.0, 180.0), np.full(90, "D"))
+    path = wind_path(met, 0.0, 5400.0, s)
+    source = Candidate("S1", "A", 0.0, 0.0, frozenset({"Cl2"}))
+    g = puff_matrix(source, np.array([900.0, 0.0]), np.array([0.0, 900.0]), np.array([1800.0, 3600.0]),
+                    np.array(["D", "D"]), path, s)
+    tau = path.t[:-1]
+    east_from, north_from = tau[np.argmax(g[0])], tau[np.argmax(g[1])]
+    assert east_from < 1800.0 - 200.0 and 1800.0 <= north_from < 3600.0

@@ -37,10 +37,11 @@ def plume_seconds(repeat: int = 20, n: int = 200) -> tuple[float, int]:
 
 def traceback_accuracy(seed: int, releases: int, settings: TracebackSettings = TracebackSettings(),
                        direction_noise_deg: float = 10.0) -> dict:
-    """Top-1/top-3 accuracy of the traceback and of the sector baseline over ``releases`` simulated releases that
-    some station saw (the unseen are counted and skipped)."""
+    """Top-1/top-3 accuracy of the traceback, of its first method (``model`` ``plume``) and of the sector
+    baseline over ``releases`` simulated releases that some station saw (the unseen are counted and skipped)."""
     rng = np.random.default_rng(seed)
-    n = unseen = top1 = top3 = base1 = base3 = 0
+    first = settings.model_copy(update={"model": "plume", "fit_weight": 0.8})
+    n = unseen = top1 = top3 = base1 = base3 = first1 = first3 = 0
     seconds = 0.0
     while n < releases:
         park = random_park(rng)
@@ -52,12 +53,16 @@ def traceback_accuracy(seed: int, releases: int, settings: TracebackSettings = T
         t0 = time.perf_counter()
         ranked = [r.source for r in rank_sources(inc.readings, inc.met, park.candidates, settings)]
         seconds += time.perf_counter() - t0
+        plume = [r.source for r in rank_sources(inc.readings, inc.met, park.candidates, first)]
+        first1 += plume[0] == inc.source
+        first3 += inc.source in plume[:3]
         base = sector_ranking(inc.readings, inc.met, park.candidates, settings)
         top1 += ranked[0] == inc.source
         top3 += inc.source in ranked[:3]
         base1 += base[0] == inc.source
         base3 += inc.source in base[:3]
     return {"releases": n, "unseen_skipped": unseen, "top1": round(top1 / n, 3), "top3": round(top3 / n, 3),
+            "plume_top1": round(first1 / n, 3), "plume_top3": round(first3 / n, 3),
             "baseline_top1": round(base1 / n, 3), "baseline_top3": round(base3 / n, 3),
             "traceback_ms": round(1000 * seconds / n, 2), "direction_noise_deg": direction_noise_deg}
 

@@ -145,6 +145,7 @@ def bench_park(seed: int = typer.Option(17, help="seed of the simulated parks an
     typer.echo(f"plume + AEGL zones, 200 × 200 grid: {res['plume_with_zones_200x200_s'] * 1000:.1f} ms")
     typer.echo(f"traceback over {tb['releases']} releases (wind direction noise {tb['direction_noise_deg']}°, "
                f"{tb['unseen_skipped']} unseen skipped): top 1 {tb['top1']:.1%}, top 3 {tb['top3']:.1%}; "
+               f"straight plume (first method): top 1 {tb['plume_top1']:.1%}, top 3 {tb['plume_top3']:.1%}; "
                f"upwind sector: top 1 {tb['baseline_top1']:.1%}, top 3 {tb['baseline_top3']:.1%}; "
                f"{tb['traceback_ms']} ms each")
     typer.echo(f"warning: raised {w['readings_to_level_i']} reading(s) after the first at level I; one station-day "
