@@ -106,9 +106,9 @@ def record_checks(engine: Engine, checks: Sequence[CheckIn], *, source: str, act
                    "verdict": verdict(CalibrationCheck(str(c.point_id), c.factor, c.at, c.kind, c.result,
                                                        c.drift_pct), settings),
                    "source": source, "recorded_by": actor, "recorded_at": now}
-            res = conn.execute(insert_for(conn, cal).values(**row).on_conflict_do_nothing(
-                index_elements=[cal.c.point_id, cal.c.factor_code, cal.c.kind, cal.c.at]))
-            stored += res.rowcount or 0
+            new = conn.execute(insert_for(conn, cal).values(**row).on_conflict_do_nothing(
+                index_elements=[cal.c.point_id, cal.c.factor_code, cal.c.kind, cal.c.at]).returning(cal.c.id)).first()
+            stored += new is not None
     series = sorted({(c.point_id, c.factor) for c in checks})
     open_periods = 0
     for point_id, factor in series:

@@ -43,8 +43,9 @@ def store_event(engine: Engine, room_id: int, at: datetime, event: str, source: 
     with engine.begin() as conn:
         res = conn.execute(insert_for(conn, de).values(room_id=room_id, at=at, event=event, source=source,
                                                        received_at=received_at)
-                           .on_conflict_do_nothing(index_elements=[de.c.room_id, de.c.at, de.c.event]))
-        return bool(res.rowcount)
+                           .on_conflict_do_nothing(index_elements=[de.c.room_id, de.c.at, de.c.event])
+                           .returning(de.c.id)).first()
+        return res is not None
 
 
 def room_points(conn: Connection, room_id: int) -> list[int]:
