@@ -31,6 +31,7 @@ SUBSYSTEM = Subsystem(
     api_routers=(f"{_N}.web.api:router",),
     services=(f"{_N}.jobs:parts",),
     registry_import=(f"{_N}.store.registry:import_om",),
+    invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),
     cli=f"{_N}.cli:register",
     settings={"om": f"{_N}.settings:OmSettings"},
     locale=_N,

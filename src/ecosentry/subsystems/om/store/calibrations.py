@@ -176,7 +176,10 @@ def invalid_periods(conn: Connection, point_id: int, factor: str, start: datetim
                     now: datetime, settings: CalibrationSettings | None = None) -> list[tuple[datetime, datetime]]:
     """The out-of-control stretches of ``factor`` at ``point_id`` overlapping ``[start, end)`` (an open one runs
     to ``now``): the data in them are invalid (HJ 75-2017 §12; issue 18 item 3)."""
-    periods: list[OutOfControl] = out_of_control_periods(checks_of(conn, point_id, factor), now,
-                                                         settings or CalibrationSettings())
+    if settings is None:   # the deployment's section ``om`` when the settings have it
+        from ecosentry.settings import get_settings
+        section = getattr(get_settings(), "om", None)
+        settings = section.calibration if section is not None else CalibrationSettings()
+    periods: list[OutOfControl] = out_of_control_periods(checks_of(conn, point_id, factor), now, settings)
     return [(p.start, p.end) for p in periods if p.start < end and p.end > start]
 
