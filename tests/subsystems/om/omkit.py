@@ -20,6 +20,7 @@ from ecosentry.api.app import create_app
 from ecosentry.auth.deps import hash_api_key
 from ecosentry.fleet import import_fleet
 from ecosentry.installed import INSTALLED
+from ecosentry.locale import translations
 from ecosentry.service import prepare_database
 from ecosentry.settings import settings_class
 from ecosentry.store import schema as s
@@ -69,7 +70,10 @@ def fleet() -> dict:
 def om_names(monkeypatch):
     """The O&M subsystem listed for this test (the settings class, migrations, routes and import parts)."""
     monkeypatch.setenv("ECOSENTRY_SUBSYSTEMS", ",".join(NAMES))
-    return NAMES
+    translations.cache_clear()           # the catalogues of the listed subsystems, om's included
+    yield NAMES
+    monkeypatch.undo()
+    translations.cache_clear()
 
 
 @pytest.fixture
