@@ -12,7 +12,7 @@ of marks, orders, doors and parameters, the monthly assessment), ``check`` (all 
 (``ecosentry bench ops``), ``settings`` (section ``om``) and ``locale/`` (zh, vi). The second slice adds the tables
 (``schema``, Alembic branch ``om``), the fleet key ``om:`` (``store/registry``), the work orders with their audit
 and the overdue check (``store/workorders``, ``jobs``, alarm types in ``alarms``), door events and calibration
-records (``store/doors``, ``store/calibrations``) and the JSON API (``web/api``). Pages, video intake, the
+records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Pages, video intake, the
 assessment over stored data and the demo come next (``docs/om.md``).
 """
 
@@ -28,7 +28,7 @@ SUBSYSTEM = Subsystem(
     migrations=f"{_N}.migrations",
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
                f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
-    api_routers=(f"{_N}.web.api:router",),
+    api_routers=(f"{_N}.api:router",),
     services=(f"{_N}.jobs:parts",),
     registry_import=(f"{_N}.store.registry:import_om",),
     invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),
