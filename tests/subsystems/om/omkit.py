@@ -77,8 +77,9 @@ def om_names(monkeypatch):
 
 
 @pytest.fixture
-def om_world(om_names, db_url, tmp_path):
-    """(engine, settings, ids) of the migrated and imported database."""
+def om_world(db_url, om_names, tmp_path):
+    """(engine, settings, ids) of the migrated and imported database. ``db_url`` comes first: the session's
+    PostgreSQL template is migrated without the O&M branch (other tests share it), each copy gets it here."""
     eng = prepare_database(db_url)
     import_fleet(eng, fleet())
     with eng.begin() as c:
