@@ -128,6 +128,9 @@ def test_door_controllers_push_events_authenticated_and_checked(om_world):
         # an opening with no work order and no mark: stored once, flagged, the room's alarm raised
         r = _door(http, device, good)
         assert r.status_code == 201 and r.json() == {"stored": True, "room": "ROOM-A", "unexplained_openings": 1}
+        # a verified controller's secret is remembered, a wrong one is still refused
+        assert _door(http, {**device, "X-Door-Secret": "wrong-secret-000"}, good).status_code == 401
+        assert counters.get("om_door_unauthenticated") == unauth + 4
         r = _door(http, device, good)                               # the controller sends it again
         assert r.status_code == 200 and r.json()["stored"] is False
         assert _door(http, device, {"time": (now - timedelta(hours=2, minutes=50)).isoformat(), "event": "close"}
