@@ -34,6 +34,9 @@ field                     used by
 ``registry_import``       registry import: functions ``(conn, fleet, actor) -> dict[str, int]`` storing the
                           subsystem's own keys of a fleet file, inside the import's transaction (after the
                           core's rows); a ``ValueError`` refuses the whole import with its message
+``invalid_periods``       monitoring's substitution (HJ 75-2017 §12): functions ``(conn, point_id, factor_code,
+                          start, end, now) -> list[(start, end)]`` giving the stretches whose data are invalid
+                          because the analyser was out of control (失控: a failed calibration until the next pass)
 ========================  =====================================================================================
 """
 
@@ -90,6 +93,7 @@ class Subsystem:
     locale: str | None = None
     limit_seed: Ref | None = None
     registry_import: tuple[Ref, ...] = ()
+    invalid_periods: tuple[Ref, ...] = ()
 
 
 class Part(Protocol):

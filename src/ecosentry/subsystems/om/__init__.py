@@ -5,12 +5,15 @@ must match the marks, the station-room door and video, and the data; calibration
 the next pass; O&M work has deadlines; organisations are scored monthly (``shared/reference/subsystems.md`` §4,
 §7 items 24–30).
 
-This first slice holds the pure parts: ``rules/`` (the work-order state machine, deadlines over working days and
+The first slice holds the pure parts: ``rules/`` (the work-order state machine, deadlines over working days and
 holidays, calibration drift and out-of-control periods with their effect on validity and rates, the consistency
 of marks, orders, doors and parameters, the monthly assessment), ``check`` (all checks over one dataset),
 ``offline`` and ``cli`` (``ecosentry ops check``, the inspectors' offline check), ``simulate`` and ``bench``
-(``ecosentry bench ops``), ``settings`` (section ``om``) and ``locale/`` (zh, vi). The registry, tables, door and
-video intake, pages and the demo come next (``docs/om.md``).
+(``ecosentry bench ops``), ``settings`` (section ``om``) and ``locale/`` (zh, vi). The second slice adds the tables
+(``schema``, Alembic branch ``om``), the fleet key ``om:`` (``store/registry``), the work orders with their audit
+and the overdue check (``store/workorders``, ``jobs``, alarm types in ``alarms``), door events and calibration
+records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Pages, video intake, the
+assessment over stored data and the demo come next (``docs/om.md``).
 """
 
 from ecosentry.contracts.subsystem import Subsystem
@@ -21,8 +24,14 @@ _N = __name__
 SUBSYSTEM = Subsystem(
     name="om",
     title=N_("Operation and maintenance"),
+    schema=f"{_N}.schema",
+    migrations=f"{_N}.migrations",
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
-               f"{_N}.rules.consistency", f"{_N}.rules.assessment"),
+               f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
+    api_routers=(f"{_N}.api:router",),
+    services=(f"{_N}.jobs:parts",),
+    registry_import=(f"{_N}.store.registry:import_om",),
+    invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),
     cli=f"{_N}.cli:register",
     settings={"om": f"{_N}.settings:OmSettings"},
     locale=_N,

@@ -3,7 +3,7 @@ documented default (``docs/om.md``)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ecosentry.subsystems.om.rules.assessment import AssessmentSettings
 from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
@@ -16,6 +16,10 @@ __all__ = ["OmSettings"]
 class OmSettings(BaseModel):
     #: The stations' time zone: working days, local months, times in the sentences.
     timezone: str = "Asia/Shanghai"
+    #: Seconds between two overdue checks of the work orders [ours].
+    check_seconds: float = Field(300, gt=0)
+    #: Hours of door events the consistency rule looks back over when a door event comes in [ours].
+    door_window_hours: float = Field(24, gt=0)
     deadlines: DeadlineSettings = DeadlineSettings()
     calibration: CalibrationSettings = CalibrationSettings()
     consistency: ConsistencySettings = ConsistencySettings()

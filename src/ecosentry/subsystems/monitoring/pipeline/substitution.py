@@ -3,9 +3,10 @@
 Flue gas (HJ 75-2017 §12, via :func:`ecosentry.subsystems.monitoring.rules.cn.substitution.substitute_gas_emissions`): the hourly
 emission amounts (``-Cou``, kg) of SO2, NOx and particulate in invalid or missing operating hours get a
 substitute chosen by the quarter's capture rate α and the gap length; stopped (excluded) hours are not
-operating hours and are left out. The cause of a gap is ``maintenance`` when a mark made the hour invalid,
-otherwise ``missing`` (an out-of-control cause needs calibration records, which the platform does not hold
-yet). Wastewater (HJ 356-2019 §8, :func:`substitute_water_values`): the hourly volume of ``w00000`` and the
+operating hours and are left out. The cause of a gap is ``out_of_control`` in the stretches an installed
+subsystem declares out of control (``Subsystem.invalid_periods``: the O&M subsystem's failed calibrations until
+the next pass; such an hour is invalid whatever its values), ``maintenance`` when a mark made the hour invalid,
+otherwise ``missing``. Wastewater (HJ 356-2019 §8, :func:`substitute_water_values`): the hourly volume of ``w00000`` and the
 hourly concentrations of the other factors get the mean (pH: median) of the preceding period.
 
 Nothing is overwritten: ``hourly_values`` keeps the measured figures, the substitutes go to ``revisions``
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, delete, select
 
 from ecosentry.subsystems.monitoring.rules.cn.substitution import quarterly_capture_rate, substitute_gas_emissions, substitute_water_values
+from ecosentry.installed import each
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.upsert import upsert
@@ -30,6 +32,13 @@ GAS_SUBSTITUTED = frozenset({"a21026", "a21002", "a34013"})
 WATER_SUBSTITUTED = frozenset({"w01018", "w21003", "w21011", "w21001", "w01001", "w00000"})
 #: How far back the look-back windows may reach: 2,160 valid hours plus room for gaps. [h]
 LOOKBACK_HOURS = 24 * 120
+
+
+def out_of_control_periods(conn: Connection, point_id: int, factor: str, start: datetime,
+                           end: datetime) -> list[tuple[datetime, datetime]]:
+    """The out-of-control stretches the installed subsystems declare (``Subsystem.invalid_periods``)."""
+    now = datetime.now(timezone.utc)
+    return [p for _sub, periods in each("invalid_periods") for p in periods(conn, point_id, factor, start, end, now)]
 
 
 @dataclass
@@ -72,8 +81,11 @@ def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz
         alpha = quarterly_capture_rate(quarter_hours, stopped, invalid)
         if alpha is None:
             return DaySubstitution(None, 0)
-        causes = [None if v else ("maintenance" if r and r["mark_ids"] else "missing")
-                  for v, (_t, r) in zip(valid, hours)]
+        ooc = out_of_control_periods(conn, point_id, factor, lo, day_hi)
+        out = [any(a < t + timedelta(hours=1) and b > t for a, b in ooc) for t, _r in hours]
+        valid = [v and not o for v, o in zip(valid, out)]
+        causes = [None if v else "out_of_control" if o else ("maintenance" if r and r["mark_ids"] else "missing")
+                  for v, o, (_t, r) in zip(valid, out, hours)]
         revisions = substitute_gas_emissions(series, valid, causes, alpha)
     else:
         revisions = substitute_water_values(series, valid, factor)

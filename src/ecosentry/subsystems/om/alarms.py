@@ -1,0 +1,56 @@
+"""The subsystem's alarm types (``ALM-OM-…``), raised through the core alarms (:mod:`ecosentry.alarms.store`, or
+the service's dispatcher so that they are notified).
+
+* ``ALM-OM-WO-OVERDUE``: a work order not done by its deadline (finding ``OM-WO-OVERDUE``,
+  :mod:`.rules.deadlines`); originator kind ``work_order``, ``source_id`` the order's id; cleared when the order
+  is done, reviewed or cancelled (:mod:`.jobs`).
+* ``ALM-OM-CAL-OUT-OF-CONTROL``: a failed zero/span check put a factor out of control (失控, finding
+  ``OM-CAL-OUT-OF-CONTROL``, :mod:`.rules.calibration`); originator ``point``, ``source_id``
+  ``<point id>:<factor>``; cleared by the next passing check.
+* ``ALM-OM-DOOR-UNEXPLAINED``: a station-room door opened with no work order at work and no mark (finding
+  ``OM-DOOR-UNEXPLAINED``, :mod:`.rules.consistency`); originator ``station_room``, ``source_id`` the room id.
+
+The stored explanation is said in the deployment's language; the evidence keeps the finding's msgid and
+parameters (``sentence``) so a page says it again in the reader's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ecosentry.alarms.catalogue import AlarmType, register_alarm_type, register_originator_kind
+from ecosentry.said import N_
+
+__all__ = ["WORK_ORDER", "STATION_ROOM", "OVERDUE", "OUT_OF_CONTROL", "DOOR_UNEXPLAINED", "TYPE_NAMES"]
+
+_SRC = "shared/reference/subsystems.md"
+
+WORK_ORDER = register_originator_kind("work_order", "an O&M work order (运维工单)")
+STATION_ROOM = register_originator_kind("station_room", "a station room (站房) holding analysers, with its door")
+
+OVERDUE = "ALM-OM-WO-OVERDUE"
+OUT_OF_CONTROL = "ALM-OM-CAL-OUT-OF-CONTROL"
+DOOR_UNEXPLAINED = "ALM-OM-DOOR-UNEXPLAINED"
+
+_TYPES = (
+    AlarmType(OVERDUE, "warning", N_("An O&M work order was not done by its deadline."),
+              f"{_SRC} §4.3, §7 item 26 (finding OM-WO-OVERDUE)", (WORK_ORDER,)),
+    AlarmType(OUT_OF_CONTROL, "warning",
+              N_("A failed zero or span check put an analyser out of control: its data are invalid until the next "
+                 "passing check."), f"{_SRC} §4.3, §7 item 27; HJ 75-2017 §12 (finding OM-CAL-OUT-OF-CONTROL)",
+              ("point",)),
+    AlarmType(DOOR_UNEXPLAINED, "warning",
+              N_("A station-room door opened with no work order at work and no mark."),
+              f"{_SRC} §4.4, §7 item 27 (finding OM-DOOR-UNEXPLAINED)", (STATION_ROOM,)),
+)
+
+#: Alarm type → its short name (titles).
+TYPE_NAMES: dict[str, str] = {
+    OVERDUE: N_("Work order overdue"),
+    OUT_OF_CONTROL: N_("Analyser out of control"),
+    DOOR_UNEXPLAINED: N_("Unexplained door opening"),
+}
+
+for _t in _TYPES:
+    register_alarm_type(replace(_t, name=TYPE_NAMES[_t.code]), __name__)
+del _t

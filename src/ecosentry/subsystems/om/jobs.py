@@ -1,0 +1,114 @@
+"""The O&M jobs of the running service: the overdue check of work orders, every ``check_seconds``.
+
+:func:`check_overdue` (one pass, the clock an argument) raises ``ALM-OM-WO-OVERDUE`` for every order not done by
+its deadline (finding ``OM-WO-OVERDUE`` of :func:`..rules.deadlines.overdue_orders`; originator ``work_order``,
+one alarm per order) and clears the alarm of an order done, reviewed or cancelled since. :class:`OverduePart` runs
+it as one asyncio task (the database work in a worker thread), raising through the service's dispatcher so the
+alarms are notified, when the service runs its alarm jobs (``alarms`` enabled), like power's engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, select
+
+from ecosentry.alarms import store as alarm_store
+from ecosentry.contracts.subsystem import ServiceContext
+from ecosentry.store import schema as s
+from ecosentry.subsystems.om.alarms import OVERDUE, WORK_ORDER
+from ecosentry.subsystems.om.rules.deadlines import overdue_orders
+from ecosentry.subsystems.om.schema import om_work_orders as wo
+from ecosentry.subsystems.om.settings import OmSettings
+from ecosentry.subsystems.om.store.workorders import as_rule_order
+
+log = logging.getLogger(__name__)
+
+__all__ = ["check_overdue", "OverduePart", "parts"]
+
+#: States in which an order is still to be done.
+OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
+
+
+def check_overdue(engine: Engine, now: datetime, settings: OmSettings, raise_alarm: Callable | None = None
+                  ) -> dict[str, int]:
+    """One pass: raise for overdue open orders, clear for orders no longer open; the counts."""
+    zone = ZoneInfo(settings.timezone)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(wo).where(wo.c.state.in_(OPEN_STATES),
+                                                               wo.c.deadline < now)).mappings()]
+        a = s.alarms
+        stale = list(conn.execute(select(a.c.source_id).join(wo, and_(a.c.source_id == wo.c.id.cast(a.c.source_id.type)))
+                                  .where(a.c.type == OVERDUE, a.c.source_type == WORK_ORDER, a.c.state != "cleared",
+                                         wo.c.state.not_in(OPEN_STATES))).scalars())
+    by_id = {str(r["id"]): r for r in rows}
+    stats = {"raised": 0, "overdue": 0, "cleared": 0}
+    for f in overdue_orders([as_rule_order(r) for r in rows], now, settings.deadlines, zone):
+        row = by_id[f.evidence["order_id"]]
+        stats["overdue"] += 1
+        kwargs = dict(type=OVERDUE, source_type=WORK_ORDER, source_id=row["id"], severity=None, title="",
+                      explanation=f.explanation, point_id=row["point_id"], at=now,
+                      evidence={**f.evidence, "sentence": {"msgid": f.msgid, "params": f.params}})
+        _alarm, change = (raise_alarm or (lambda **k: alarm_store.raise_alarm(engine, **k)))(**kwargs)
+        stats["raised"] += change.kind == "raised"
+    for source_id in stale:
+        if alarm_store.clear_by_data(engine, type=OVERDUE, source_type=WORK_ORDER, source_id=source_id, at=now,
+                                     explanation="the work order is no longer open") is not None:
+            stats["cleared"] += 1
+    return stats
+
+
+class OverduePart:
+    """The overdue check as a service part (``service.om_overdue``)."""
+
+    name = "om_overdue"
+
+    def __init__(self, ctx: ServiceContext, *, run: bool = True,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.engine = ctx.engine
+        self.settings = getattr(ctx.settings, "om", None) or OmSettings()
+        self.dispatcher = ctx.dispatcher
+        self.clock = clock
+        self._run = run
+        self._task: asyncio.Task | None = None
+        self._stop = asyncio.Event()
+        self.target = self
+
+    async def once(self) -> dict[str, int]:
+        loop = asyncio.get_running_loop()
+        raise_alarm = None
+        if self.dispatcher is not None:
+            def raise_alarm(**kwargs):   # the dispatcher is async: called back on the loop
+                fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
+                alarm, change, _deliveries = fut.result()
+                return alarm, change
+        return await asyncio.to_thread(check_overdue, self.engine, self.clock(), self.settings, raise_alarm)
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.once()
+            except Exception:   # one failing pass must not end the job; logged, tried again next time
+                log.exception("O&M overdue check failed")
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.settings.check_seconds)
+
+    async def start(self) -> None:
+        if self._run:
+            self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            with suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, 5)
+
+
+def parts(ctx: ServiceContext) -> list:
+    """The overdue check (running only when the service runs its alarm jobs)."""
+    return [OverduePart(ctx, run="alarms" in ctx.enabled)]

@@ -1,0 +1,192 @@
+"""The O&M subsystem's tables (:attr:`Subsystem.schema`), on the core's metadata; created by the revisions of its
+own Alembic branch (``om/migrations``, branch ``om`` from the core's ``0010``).
+
+* registry (fleet key ``om:``, :mod:`.store.registry`): ``om_organisations`` (third-party O&M organisations,
+  their filing 备案 status and qualifications), ``om_contracts`` and ``om_contract_points`` (which organisation
+  maintains which points of which enterprise, and when), ``om_staff`` (certificates, the signed commitment,
+  the account they log in with), ``om_rooms`` and ``om_room_points`` (station rooms 站房: the points whose
+  analysers they hold, the door controller and the hash of its secret), ``om_cameras`` (RTSP URL or
+  GB/T 28181 id);
+* work: ``om_work_orders`` (kind, point, state, the time of each transition, assignee, deadlines, photos as
+  stored-file references, readings, checklist) and ``om_work_order_events`` (the audit of every transition);
+* evidence: ``om_calibrations`` (zero/span checks with drift and result), ``om_door_events`` (door open/close
+  of a station room), ``om_parameters`` (instrument parameters, registered against reported).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, String, Table, Text,
+                        UniqueConstraint)
+
+from ecosentry.store.schema import BigId, UTCDateTime, metadata
+
+__all__ = ["om_organisations", "om_contracts", "om_contract_points", "om_staff", "om_rooms", "om_room_points",
+           "om_cameras", "om_work_orders", "om_work_order_events", "om_calibrations", "om_door_events",
+           "om_parameters"]
+
+# --------------------------------------------------------------------------- registry
+om_organisations = Table(
+    "om_organisations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True, comment="the organisation's id in the fleet file"),
+    Column("name", String(200), nullable=False),
+    Column("credit_code", String(18), nullable=True, comment="unified social credit code"),
+    Column("filing_status", String(12), nullable=False, server_default="filed",
+           comment="备案 status: filed | pending | revoked | none"),
+    Column("filed_on", Date, nullable=True),
+    Column("qualifications", JSON, nullable=True, comment="list of {name, number, valid_to}"),
+)
+
+om_contracts = Table(
+    "om_contracts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", Integer, ForeignKey("om_organisations.id"), nullable=False, index=True),
+    Column("code", String(40), nullable=False),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False, index=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True, comment="NULL: open-ended"),
+    UniqueConstraint("organisation_id", "code", name="uq_om_contracts_organisation_code"),
+)
+
+om_contract_points = Table(
+    "om_contract_points",
+    metadata,
+    Column("contract_id", Integer, ForeignKey("om_contracts.id", ondelete="CASCADE"), primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), primary_key=True),
+)
+
+om_staff = Table(
+    "om_staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", Integer, ForeignKey("om_organisations.id"), nullable=False, index=True),
+    Column("code", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("username", String(100), nullable=True, comment="the account the engineer logs in with"),
+    Column("certificates", JSON, nullable=True, comment="list of {name, number, valid_to}"),
+    Column("commitment_signed_on", Date, nullable=True, comment="date the staff commitment (承诺书) was signed"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    UniqueConstraint("organisation_id", "code", name="uq_om_staff_organisation_code"),
+)
+
+om_rooms = Table(
+    "om_rooms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True, comment="the station room's id in the fleet file"),
+    Column("name", String(200), nullable=False),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True, index=True),
+    Column("door_id", String(64), nullable=True, unique=True, comment="id of the door controller (it pushes events)"),
+    Column("door_secret_hash", String(200), nullable=True, comment="Argon2id hash of the door controller's secret"),
+)
+
+om_room_points = Table(
+    "om_room_points",
+    metadata,
+    Column("room_id", Integer, ForeignKey("om_rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), primary_key=True),
+)
+
+om_cameras = Table(
+    "om_cameras",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, ForeignKey("om_rooms.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code", String(40), nullable=False),
+    Column("rtsp_url", String(400), nullable=True),
+    Column("gb28181_id", String(20), nullable=True, comment="GB/T 28181 device id (20 digits)"),
+    UniqueConstraint("room_id", "code", name="uq_om_cameras_room_code"),
+)
+
+# --------------------------------------------------------------------------- work orders
+om_work_orders = Table(
+    "om_work_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False, index=True),
+    Column("kind", String(24), nullable=False, comment="rules.workorders.KINDS"),
+    Column("state", String(12), nullable=False, server_default="created"),
+    Column("alarm_id", Integer, ForeignKey("alarms.id"), nullable=True, comment="the alarm the order answers"),
+    Column("fault_start", UTCDateTime, nullable=True, comment="when the fault began (the alarm's first time)"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(100), nullable=True),
+    Column("assignee", String(100), nullable=True),
+    Column("assigned_at", UTCDateTime, nullable=True),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Column("on_site_at", UTCDateTime, nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("reviewed_at", UTCDateTime, nullable=True),
+    Column("rejected_at", UTCDateTime, nullable=True),
+    Column("cancelled_at", UTCDateTime, nullable=True),
+    Column("deadline", UTCDateTime, nullable=True, comment="done by (restore within 5 working days; planned window)"),
+    Column("report_deadline", UTCDateTime, nullable=True, comment="a fault reported by (12 h after it began)"),
+    Column("photos", JSON, nullable=True, comment="stored-file references (ecosentry.store.files)"),
+    Column("readings", JSON, nullable=True),
+    Column("checklist", JSON, nullable=True),
+    Column("note", Text, nullable=True),
+    Index("ix_om_work_orders_state_deadline", "state", "deadline"),
+)
+
+om_work_order_events = Table(
+    "om_work_order_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("order_id", Integer, ForeignKey("om_work_orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(100), nullable=True),
+    Column("action", String(12), nullable=False),
+    Column("from_state", String(12), nullable=True),
+    Column("to_state", String(12), nullable=False),
+    Column("note", Text, nullable=True),
+)
+
+# --------------------------------------------------------------------------- evidence
+om_calibrations = Table(
+    "om_calibrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False),
+    Column("factor_code", String(16), nullable=False),
+    Column("analyser", String(60), nullable=True, comment="the analyser's serial number or model"),
+    Column("kind", String(8), nullable=False, comment="zero | span"),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reading", Float, nullable=True),
+    Column("reference", Float, nullable=True),
+    Column("drift_pct", Float, nullable=True, comment="% of full scale"),
+    Column("result", String(8), nullable=False, comment="pass | fail as recorded"),
+    Column("verdict", String(8), nullable=False, comment="pass | fail by the drift rule (the stated result "
+                                                         "when no drift is given)"),
+    Column("source", String(12), nullable=False, server_default="api", comment="api | csv | logger"),
+    Column("recorded_by", String(100), nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("point_id", "factor_code", "kind", "at", name="uq_om_calibrations_check"),
+    Index("ix_om_calibrations_point_at", "point_id", "at"),
+)
+
+om_door_events = Table(
+    "om_door_events",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("room_id", Integer, ForeignKey("om_rooms.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(8), nullable=False, comment="open | close"),
+    Column("source", String(12), nullable=False, server_default="http", comment="http | hj212 | csv"),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("room_id", "at", "event", name="uq_om_door_events_room_at_event"),
+)
+
+om_parameters = Table(
+    "om_parameters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False),
+    Column("factor_code", String(16), nullable=False),
+    Column("name", String(40), nullable=False, comment="range, slope, intercept, K, dilution ..."),
+    Column("registered_value", Float, nullable=True),
+    Column("reported_value", Float, nullable=True),
+    Column("reported_at", UTCDateTime, nullable=True),
+    Column("source", String(12), nullable=True, comment="hj212 (CN 3020) | csv"),
+    UniqueConstraint("point_id", "factor_code", "name", name="uq_om_parameters_point_factor_name"),
+)
