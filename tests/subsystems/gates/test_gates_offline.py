@@ -15,6 +15,13 @@ from typer.testing import CliRunner
 
 from ecosentry.subsystems.gates.cli import register
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """The sentences compared below are the English ones, whatever the terminal's language."""
+    monkeypatch.setenv("LANGUAGE", "en")
+
+
 SRC = Path(__file__).resolve().parents[3] / "src"
 HEADERS = {"P": "enterprise,gate,time,direction,plate,plate_colour,confidence",
            "L": "enterprise,time,direction,plate,vin,emission_stage,fuel,cargo,weight_t",

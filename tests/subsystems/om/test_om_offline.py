@@ -11,6 +11,13 @@ from typer.testing import CliRunner
 
 from ecosentry.subsystems.om.cli import register
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """The sentences compared below are the English ones, whatever the terminal's language."""
+    monkeypatch.setenv("LANGUAGE", "en")
+
+
 HEADERS = {"M": "mark_id,point,factor,kind,start,end", "W": "order_id,point,kind,created,on_site,done,deadline",
            "D": "point,time,event", "C": "point,factor,time,kind,result,drift_pct"}
 GOOD = {

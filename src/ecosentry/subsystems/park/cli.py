@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from ecosentry.said import N_
 from ecosentry.subsystems.park.bench import run_bench
 from ecosentry.subsystems.park.i18n import gettext_for
 from ecosentry.subsystems.park.model.sigmas import normalise_class
@@ -18,6 +19,7 @@ from ecosentry.subsystems.park.offline import InputError, load_met, load_reading
 from ecosentry.subsystems.park.settings import ParkSettings
 from ecosentry.subsystems.park.substances import LEVEL_KEYS, substance_table
 from ecosentry.subsystems.park.tracing import rank_sources
+from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Chemical-park toxic-gas early warning (化工园区有毒有害气体预警): dispersion and traceback.",
                   no_args_is_help=True)
@@ -122,14 +124,15 @@ def traceback(stations: Path = typer.Option(..., help="S.csv: station,x,y (metre
         obs = load_readings(readings, st)
         wind = load_met(met)
     except InputError as exc:
-        _fail(str(exc))
+        typer.echo(error_line(exc), err=True)
+        raise typer.Exit(2) from None
     table = substance_table(settings.substances)
     ranked = rank_sources(obs, wind, cands, settings.traceback,
                           names=lambda code: table[code].name if code in table else code)
     gettext = gettext_for(lang)
     with open(output, "w", encoding="utf-8") as out:
         json.dump({"candidates": [r.as_dict(gettext) for r in ranked]}, out, ensure_ascii=False, indent=1)
-    typer.echo(f"{len(ranked)} candidates ranked in {output}", err=True)
+    typer.echo(say(N_("%(count)s candidates ranked in %(output)s"), count=len(ranked), output=output), err=True)
 
 
 def bench_park(seed: int = typer.Option(17, help="seed of the simulated parks and releases"),
