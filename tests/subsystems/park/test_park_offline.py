@@ -146,3 +146,21 @@ def test_ecosentry_park_commands_in_a_deployment_that_lists_the_subsystem(tmp_pa
     got = json.loads(out.stdout)
     assert got["traceback"]["releases"] == 10 and got["plume_with_zones_200x200_s"] > 0
     assert got["warning"]["readings_to_level_i"] == 0
+
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, said, summary", [
+    ("zh", "错误：{M} 第 2 行，stability：'H' 不是 A 到 F 的稳定度等级", "个候选源已排序并写入"),
+    ("vi", "Lỗi: {M} dòng 2, stability: 'H' không phải cấp ổn định từ A đến F", "nguồn nghi vấn đã được xếp hạng"),
+    ("en", "error: {M} line 2, stability: 'H' is not a class A to F", "candidates ranked in"),
+])
+def test_the_error_and_the_summary_are_in_the_terminals_language(tmp_path, lang, said, summary):
+    env = {**os.environ, "PYTHONPATH": str(SRC), "LANGUAGE": lang, "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.park"}
+    files = write(tmp_path)
+    args = [sys.executable, "-m", "ecosentry", *traceback_args(files, tmp_path / "r.json")]
+    out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0 and summary in out.stderr, out.stderr
+    files = write(tmp_path, M=["2026-05-01T08:00:00+08:00,3,270,H"])
+    out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2 and said.format(M=files["M"]) in out.stderr, out.stderr
