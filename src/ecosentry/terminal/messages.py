@@ -41,10 +41,12 @@ def terminal_language(environ: Mapping[str, str] | None = None) -> str:
 
 
 def say(said: Said | str, lang: str | None = None, **params: Any) -> str:
-    """An error or a msgid (with ``params``) in ``lang``, else in the terminal's language."""
+    """An error or a msgid (with ``params``) in ``lang``, else in the terminal's language (English: the msgids
+    themselves, no catalogue loaded)."""
     if not isinstance(said, Said):
         said = Said(said, **params)
-    return said.say(translations(lang or terminal_language()).gettext)
+    lang = lang or terminal_language()
+    return said.say((lambda m: m) if lang == "en" else translations(lang).gettext)
 
 
 def error_line(error: Said | str, lang: str | None = None, **params: Any) -> str:
