@@ -40,7 +40,7 @@ def terminal_language(environ: Mapping[str, str] | None = None) -> str:
     return cli_language(env.get("ECOSENTRY_DEFAULT_LOCALE", "zh"), env)
 
 
-def say(said: Said | str, lang: str | None = None, **params: Any) -> str:
+def say(said: Said | str, lang: str | None = None, /, **params: Any) -> str:
     """An error or a msgid (with ``params``) in ``lang``, else in the terminal's language (English: the msgids
     themselves, no catalogue loaded)."""
     if not isinstance(said, Said):
@@ -49,7 +49,7 @@ def say(said: Said | str, lang: str | None = None, **params: Any) -> str:
     return said.say((lambda m: m) if lang == "en" else translations(lang).gettext)
 
 
-def error_line(error: Said | str, lang: str | None = None, **params: Any) -> str:
+def error_line(error: Said | str, lang: str | None = None, /, **params: Any) -> str:
     """``error: …`` / ``错误：…`` / ``Lỗi: …``: the line a tool prints before it exits 2."""
     if not isinstance(error, Said):
         error = Said(error, **params)
