@@ -40,3 +40,8 @@ def test_the_shared_readers_refuse_what_cannot_be_used(tmp_path):
     with pytest.raises(InputError, match=r"'-1' must be 0 or more"):
         number(f, 2, "x", "-1", minimum=0.0)
     assert say("%(count)s findings in %(output)s", "zh", count=3, output="f.jsonl") == "3 条发现已写入 f.jsonl"
+
+
+def test_a_parameter_may_be_named_error_or_lang():
+    assert error_line("%(path)s: %(error)s", "zh", path="x.csv", error="boom") == "错误：x.csv：boom"
+    assert say("%(lang)s", "en", lang="vi") == "vi"
