@@ -2,19 +2,58 @@
 
 The language is the terminal's (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``, the POSIX order) when
 it names one of the interface languages (zh, vi, en), else the deployment's ``ECOSENTRY_DEFAULT_LOCALE``.
-The texts come from the web interface's gettext catalogues (English msgids).
+The texts come from the gettext catalogues of the core and the installed subsystems (English msgids). The
+offline tools' errors are :class:`ecosentry.said.Said` (a msgid with named parameters): :func:`error_line` says
+one as the line the tool prints before it exits 2. The catalogues (Babel) are loaded only when something is said,
+so a tool that starts fast (``ecosentry detect``) pays for them only on its way out.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from ecosentry.pipeline.spool_lock import SpoolBusy
-from ecosentry.contracts.subsystem import PortInUse
+from ecosentry.said import N_, Said
 from ecosentry.terminal.language import cli_language
-from ecosentry.web.i18n import translations
 
-__all__ = ["cli_language", "port_in_use_message", "spool_busy_message"]
+if TYPE_CHECKING:
+    from ecosentry.contracts.subsystem import PortInUse
+    from ecosentry.pipeline.spool_lock import SpoolBusy
+
+__all__ = ["cli_language", "terminal_language", "say", "error_line", "port_in_use_message", "spool_busy_message"]
+
+#: The line an offline tool prints for an input it refuses (``error: bad.csv line 2, time: ...``).
+ERROR_LINE = N_("error: %(error)s")
+
+
+def translations(lang: str):
+    """The merged catalogue of ``lang`` (imported here: Babel is loaded only when a sentence is said)."""
+    from ecosentry.locale import translations as merged
+
+    return merged(lang)
+
+
+def terminal_language(environ: Mapping[str, str] | None = None) -> str:
+    """The terminal's language, else the deployment's ``ECOSENTRY_DEFAULT_LOCALE`` (``zh`` when unset)."""
+    env = os.environ if environ is None else environ
+    return cli_language(env.get("ECOSENTRY_DEFAULT_LOCALE", "zh"), env)
+
+
+def say(said: Said | str, lang: str | None = None, /, **params: Any) -> str:
+    """An error or a msgid (with ``params``) in ``lang``, else in the terminal's language (English: the msgids
+    themselves, no catalogue loaded)."""
+    if not isinstance(said, Said):
+        said = Said(said, **params)
+    lang = lang or terminal_language()
+    return said.say((lambda m: m) if lang == "en" else translations(lang).gettext)
+
+
+def error_line(error: Said | str, lang: str | None = None, /, **params: Any) -> str:
+    """``error: …`` / ``错误：…`` / ``Lỗi: …``: the line a tool prints before it exits 2."""
+    if not isinstance(error, Said):
+        error = Said(error, **params)
+    return say(ERROR_LINE, lang, error=error)
 
 #: One sentence per listening port; ``option`` is the command-line option or setting that changes it.
 PORT_IN_USE = {

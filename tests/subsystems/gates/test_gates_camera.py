@@ -186,7 +186,8 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(SRC), "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.gates"}
+    env = {**os.environ, "PYTHONPATH": str(SRC), "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.gates",
+           "LANGUAGE": "en"}  # the sentences compared are the English ones
     return subprocess.run([sys.executable, "-m", "ecosentry", "vehicles", "check", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 

@@ -15,6 +15,13 @@ from typer.testing import CliRunner
 
 from ecosentry.subsystems.gates.cli import register
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """The sentences compared below are the English ones, whatever the terminal's language."""
+    monkeypatch.setenv("LANGUAGE", "en")
+
+
 SRC = Path(__file__).resolve().parents[3] / "src"
 HEADERS = {"P": "enterprise,gate,time,direction,plate,plate_colour,confidence",
            "L": "enterprise,time,direction,plate,vin,emission_stage,fuel,cargo,weight_t",
@@ -164,3 +171,28 @@ def test_the_command_of_the_installed_subsystem(tmp_path):
     files["E"].write_text("enterprise,grade,small_volume_exempt\nE1,Z,false\n", encoding="utf-8")
     out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 2 and f"error: {files['E']} line 2, grade:" in out.stderr
+
+
+
+def command(files: dict[str, Path], tmp_path: Path, lang: str) -> subprocess.CompletedProcess:
+    """``ecosentry vehicles check`` in a terminal of ``lang``."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "LANGUAGE": lang,
+           "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.monitoring,ecosentry.subsystems.gates"}
+    args = [sys.executable, "-m", "ecosentry", "vehicles", "check", "--passages", str(files["P"]), "--ledger",
+            str(files["L"]), "--register", str(files["R"]), "--enterprises", str(files["E"]), "--alerts",
+            str(files["A"]), "--output", str(tmp_path / "out.jsonl")]
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, said, summary", [
+    ("zh", "错误：{P} 第 3 行，time：'yesterday' 不是 ISO 8601 时间", "条发现已写入"),
+    ("vi", "Lỗi: {P} dòng 3, time: 'yesterday' không phải thời gian ISO 8601", "phát hiện đã ghi vào"),
+    ("en", "error: {P} line 3, time: 'yesterday' is not an ISO 8601 time", "findings in"),
+])
+def test_the_error_and_the_summary_are_in_the_terminals_language(tmp_path, lang, said, summary):
+    out = command(write(tmp_path), tmp_path, lang)
+    assert out.returncode == 0 and summary in out.stderr, out.stderr
+    files = write(tmp_path, P=[GOOD["P"][0], "E1,G1,yesterday,in,冀A00006,yellow,0.9"])
+    out = command(files, tmp_path, lang)
+    assert out.returncode == 2 and said.format(P=files["P"]) in out.stderr, out.stderr

@@ -4,6 +4,10 @@ finding a line, and every bad input refused with exit 2 naming the file, the lin
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -11,6 +15,14 @@ from typer.testing import CliRunner
 
 from ecosentry.subsystems.om.cli import register
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """The sentences compared below are the English ones, whatever the terminal's language."""
+    monkeypatch.setenv("LANGUAGE", "en")
+
+
+SRC = Path(__file__).resolve().parents[3] / "src"
 HEADERS = {"M": "mark_id,point,factor,kind,start,end", "W": "order_id,point,kind,created,on_site,done,deadline",
            "D": "point,time,event", "C": "point,factor,time,kind,result,drift_pct"}
 GOOD = {
@@ -131,3 +143,33 @@ def test_a_missing_column_a_missing_file_and_a_bad_clock(tmp_path):
     assert res.exit_code == 2 and "W.csv: cannot be read" in res.output
     res = run(write(tmp_path), tmp_path, "--as-of", "tomorrow")
     assert res.exit_code == 2 and "--as-of 'tomorrow' is not an ISO 8601 time" in res.output
+
+
+
+def command(files, tmp_path, lang: str, *extra: str) -> subprocess.CompletedProcess:
+    """``ecosentry ops check`` in a terminal of ``lang``."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "LANGUAGE": lang,
+           "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.monitoring,ecosentry.subsystems.om"}
+    args = [sys.executable, "-m", "ecosentry", "ops", "check", "--marks", str(files["M"]), "--work-orders",
+            str(files["W"]), "--doors", str(files["D"]), "--calibrations", str(files["C"]), "--output",
+            str(tmp_path / "findings.jsonl"), *extra]
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, said, summary, clock", [
+    ("zh", "错误：{D} 第 10 行，event：应为 open（开门）或 close（关门），而不是 'ajar'", "条发现已写入",
+     "错误：--as-of 'tomorrow' 不是带时区偏移的 ISO 8601 时间"),
+    ("vi", "Lỗi: {D} dòng 10, event: phải là open (mở) hoặc close (đóng), không phải 'ajar'", "phát hiện đã ghi vào",
+     "Lỗi: --as-of 'tomorrow' không phải thời gian ISO 8601 có độ lệch múi giờ"),
+    ("en", "error: {D} line 10, event: must be open or close, not 'ajar'", "findings in",
+     "error: --as-of 'tomorrow' is not an ISO 8601 time with an offset"),
+])
+def test_the_errors_and_the_summary_are_in_the_terminals_language(tmp_path, lang, said, summary, clock):
+    out = command(write(tmp_path), tmp_path, lang)
+    assert out.returncode == 0 and summary in out.stderr, out.stderr
+    out = command(write(tmp_path), tmp_path, lang, "--as-of", "tomorrow")
+    assert out.returncode == 2 and clock in out.stderr, out.stderr
+    files = write(tmp_path, D=[*GOOD["D"], "P1,2026-03-03T09:10:00+08:00,ajar"])
+    out = command(files, tmp_path, lang)
+    assert out.returncode == 2 and said.format(D=files["D"]) in out.stderr, out.stderr

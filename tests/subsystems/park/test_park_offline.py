@@ -16,6 +16,13 @@ from typer.testing import CliRunner
 
 from ecosentry.subsystems.park.cli import register
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """The sentences compared below are the English ones, whatever the terminal's language."""
+    monkeypatch.setenv("LANGUAGE", "en")
+
+
 SRC = Path(__file__).resolve().parents[3] / "src"
 HEADERS = {"S": "station,x,y", "R": "station,time,factor,value", "M": "time,wind_speed,wind_dir_deg,stability",
            "Q": "source,enterprise,x,y,substances"}
@@ -104,14 +111,14 @@ def test_traceback_writes_the_ranking(tmp_path):
 
 
 @pytest.mark.parametrize("key,rows,said", [
-    ("S", ["B01,east,0"], "S.csv, line 2, field x"),
-    ("S", ["B01,1,0", "B01,2,0"], "S.csv, line 3, field station"),
-    ("R", ["B09,2026-05-01T08:00:00+08:00,Cl2,1"], "R.csv, line 2, field station"),
-    ("R", ["B01,2026-05-01T08:00:00,Cl2,1"], "R.csv, line 2, field time"),
-    ("R", ["B01,2026-05-01T08:00:00+08:00,Cl2,-1"], "R.csv, line 2, field value"),
-    ("M", ["2026-05-01T08:00:00+08:00,3,400,D"], "M.csv, line 2, field wind_dir_deg"),
-    ("M", ["2026-05-01T08:00:00+08:00,3,270,H"], "M.csv, line 2, field stability"),
-    ("Q", ["S1,Acme,0"], "Q.csv, line 2, field y"),
+    ("S", ["B01,east,0"], "S.csv line 2, x:"),
+    ("S", ["B01,1,0", "B01,2,0"], "S.csv line 3, station:"),
+    ("R", ["B09,2026-05-01T08:00:00+08:00,Cl2,1"], "R.csv line 2, station:"),
+    ("R", ["B01,2026-05-01T08:00:00,Cl2,1"], "R.csv line 2, time:"),
+    ("R", ["B01,2026-05-01T08:00:00+08:00,Cl2,-1"], "R.csv line 2, value:"),
+    ("M", ["2026-05-01T08:00:00+08:00,3,400,D"], "M.csv line 2, wind_dir_deg:"),
+    ("M", ["2026-05-01T08:00:00+08:00,3,270,H"], "M.csv line 2, stability:"),
+    ("Q", ["S1,Acme,0"], "Q.csv line 2, y:"),
 ])
 def test_traceback_refuses_bad_files_naming_file_line_and_field(tmp_path, key, rows, said):
     files = write(tmp_path, **{key: rows})
@@ -124,7 +131,7 @@ def test_a_missing_column_is_named(tmp_path):
     files = write(tmp_path)
     files["M"].write_text("time,speed,wind_dir_deg,stability\n", encoding="utf-8")
     res = invoke(*traceback_args(files, tmp_path / "r.json"))
-    assert res.exit_code == 2 and "M.csv, line 1, field wind_speed" in res.output
+    assert res.exit_code == 2 and "M.csv line 1, wind_speed:" in res.output
 
 
 @pytest.mark.slow
@@ -139,3 +146,21 @@ def test_ecosentry_park_commands_in_a_deployment_that_lists_the_subsystem(tmp_pa
     got = json.loads(out.stdout)
     assert got["traceback"]["releases"] == 10 and got["plume_with_zones_200x200_s"] > 0
     assert got["warning"]["readings_to_level_i"] == 0
+
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, said, summary", [
+    ("zh", "错误：{M} 第 2 行，stability：'H' 不是 A 到 F 的稳定度等级", "个候选源已排序并写入"),
+    ("vi", "Lỗi: {M} dòng 2, stability: 'H' không phải cấp ổn định từ A đến F", "nguồn nghi vấn đã được xếp hạng"),
+    ("en", "error: {M} line 2, stability: 'H' is not a class A to F", "candidates ranked in"),
+])
+def test_the_error_and_the_summary_are_in_the_terminals_language(tmp_path, lang, said, summary):
+    env = {**os.environ, "PYTHONPATH": str(SRC), "LANGUAGE": lang, "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.park"}
+    files = write(tmp_path)
+    args = [sys.executable, "-m", "ecosentry", *traceback_args(files, tmp_path / "r.json")]
+    out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0 and summary in out.stderr, out.stderr
+    files = write(tmp_path, M=["2026-05-01T08:00:00+08:00,3,270,H"])
+    out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2 and said.format(M=files["M"]) in out.stderr, out.stderr

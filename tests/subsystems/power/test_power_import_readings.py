@@ -41,6 +41,7 @@ def cli(db_url, tmp_path, monkeypatch):
     import_fleet(engine, f)
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", db_url)
     monkeypatch.setenv("ECOSENTRY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LANGUAGE", "en")  # the sentences compared are the English ones
     get_settings.cache_clear()
 
     def run(text: str, *args: str):

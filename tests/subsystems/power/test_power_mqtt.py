@@ -338,7 +338,8 @@ def test_the_commands_set_a_devices_secret_and_write_the_brokers_files(tmp_path,
     engine, _ = power_database(db_url)
     src = Path(__file__).resolve().parents[3] / "src"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOSENTRY_")}
-    env.update(PYTHONPATH=str(src), ECOSENTRY_DATABASE_URL=db_url, ECOSENTRY_DATA_DIR=str(tmp_path / "state"))
+    env.update(PYTHONPATH=str(src), ECOSENTRY_DATABASE_URL=db_url, ECOSENTRY_DATA_DIR=str(tmp_path / "state"),
+               LANGUAGE="en")
 
     def cli(*args, **extra):
         return subprocess.run([sys.executable, "-m", "ecosentry", "power", *args], capture_output=True, text=True,

@@ -83,8 +83,10 @@ def test_the_files_load_back_to_the_same_findings(files):
         assert {d["code"] for d in via} >= {i.code for i in sim.injected}
 
 
-def run_check(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(SRC), "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.power"}
+def run_check(*args: str, lang: str = "en") -> subprocess.CompletedProcess:
+    """``ecosentry power check`` in a terminal of ``lang``."""
+    env = {**os.environ, "PYTHONPATH": str(SRC), "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.power",
+           "LANGUAGE": lang}
     return subprocess.run([sys.executable, "-m", "ecosentry", "power", "check", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 
@@ -114,6 +116,29 @@ def test_power_check_exits_2_on_bad_input(files, tmp_path):
     done = run_check("--readings", str(bad), "--equipment", str(e), "--output", str(tmp_path / "f.jsonl"))
     assert done.returncode == 2
     assert f"{bad} line 6, time: " in done.stderr and "has no offset" in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, said, summary", [
+    ("zh", "错误：{R} 第 2 行, quantity: 应为 P, I 或 E，而不是 'Q'", "条发现已写入"),
+    ("vi", "Lỗi: {R} dòng 2, quantity: phải là P, I hoặc E, không phải 'Q'", "phát hiện đã ghi vào"),
+    ("en", "error: {R} line 2, quantity: must be P, I or E", "findings in"),
+])
+def test_power_check_speaks_the_terminals_language(files, tmp_path, lang, said, summary):
+    _, (r, e, o), _ = files
+    done = run_check("--readings", str(r), "--equipment", str(e), "--orders", str(o), "--output",
+                     str(tmp_path / "f.jsonl"), lang=lang)
+    assert done.returncode == 0 and summary in done.stderr, done.stderr
+    bad = tmp_path / "R.csv"
+    bad.write_text("meter,time,quantity,value\nA-P1,2026-11-02T00:00+08:00,Q,1\n", encoding="utf-8")
+    done = run_check("--readings", str(bad), "--equipment", str(e), "--output", str(tmp_path / "f.jsonl"), lang=lang)
+    assert done.returncode == 2 and said.format(R=bad) in done.stderr, done.stderr
+    assert lang == "en" or "must be P, I or E" not in done.stderr, done.stderr
+    missing = tmp_path / "nowhere.csv"
+    done = run_check("--readings", str(r), "--equipment", str(missing), "--output", str(tmp_path / "f.jsonl"),
+                     lang=lang)
+    assert done.returncode == 2 and {"zh": "无法读取", "vi": "không đọc được", "en": "cannot be read"}[lang] in \
+        done.stderr, done.stderr
 
 
 def test_bad_readings_and_orders_name_file_line_and_field(files, tmp_path):

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import typer
 
+from ecosentry.said import N_
 from ecosentry.subsystems.gates.bench import run_bench
 from ecosentry.subsystems.gates.check import check_dataset, inspection_record
 from ecosentry.subsystems.gates.offline import InputError, load_dataset
 from ecosentry.subsystems.gates.offline_camera import load_heartbeats, load_snapshots
 from ecosentry.subsystems.gates.rules.camera import CameraInputs
 from ecosentry.subsystems.gates.settings import GatesSettings
+from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Gate, video and electronic ledger of cargo vehicles (门禁 + 视频 + 电子台账).",
                   no_args_is_help=True)
@@ -58,7 +60,7 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
             cameras = CameraInputs(load_heartbeats(heartbeats, ds.enterprises) if heartbeats else None,
                                    load_snapshots(snapshots, ds.enterprises) if snapshots else None)
     except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     findings = check_dataset(ds, settings, cameras)
     if inspection:
@@ -67,7 +69,7 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
     with open(output, "w", encoding="utf-8") as out:
         for f in findings:
             out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
-    typer.echo(f"{len(findings)} findings in {output}", err=True)
+    typer.echo(say(N_("%(count)s findings in %(output)s"), count=len(findings), output=output), err=True)
 
 
 @app.command("import-ledger")

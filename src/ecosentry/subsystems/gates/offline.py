@@ -10,7 +10,6 @@ when the row lacks it); ``R.csv`` ``plate,plate_colour,vin,emission_stage,fuel,r
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ecosentry.offline_csv import InputError, instant, required, rows
+from ecosentry.said import N_
 from ecosentry.subsystems.gates.rules.checks import Alert, Dataset, Enterprise
 from ecosentry.subsystems.gates.rules.decision import Vehicle, parse_grade, parse_level
 from ecosentry.subsystems.gates.rules.ledger import LedgerRows, Passages
@@ -36,57 +37,18 @@ _BOOLS = {"": False, "0": False, "false": False, "no": False, "n": False, "否":
           "1": True, "true": True, "yes": True, "y": True, "是": True}
 
 
-class InputError(ValueError):
-    """A file that cannot be used: the file, the line, the field and what is wrong."""
-
-    def __init__(self, source: str, line: int | None, field_: str | None, problem: str) -> None:
-        self.source, self.line, self.field, self.problem = source, line, field_, problem
-        where = source + (f" line {line}" if line else "") + (f", {field_}" if field_ else "")
-        super().__init__(f"{where}: {problem}")
-
-
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        f = open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(str(path), None, None, f"cannot be read ({exc.strerror})") from None
-    with f:
-        try:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            missing = [c for c in columns if c not in header]
-            if missing:
-                raise InputError(str(path), 1, missing[0], f"missing column(s) {', '.join(missing)}")
-            for line, raw in enumerate(reader, start=2):
-                if None in raw:
-                    raise InputError(str(path), line, None, "more values than columns")
-                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
-                if not any(row.values()):
-                    continue
-                for name, limit in MAX_LEN.items():
-                    if len(row.get(name, "")) > limit:
-                        raise InputError(str(path), line, name, f"longer than {limit} characters")
-                yield line, row
-        except UnicodeDecodeError:
-            raise InputError(str(path), None, None, "is not UTF-8 text") from None
-        except csv.Error as exc:
-            raise InputError(str(path), None, None, f"is not CSV ({exc})") from None
+    return rows(path, columns, MAX_LEN)
 
 
 def _time(path: Path, line: int, field: str, text: str) -> int:
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(str(path), line, field, f"{text!r} is not an ISO 8601 time") from None
-    if t.tzinfo is None:
-        raise InputError(str(path), line, field, f"{text!r} has no offset (+08:00, Z ...)")
-    return int(t.timestamp())
+    return int(instant(path, line, field, text).timestamp())
 
 
 def _direction(path, line, text) -> bool:
     d = _DIRECTIONS.get(text.lower())
     if d is None:
-        raise InputError(str(path), line, "direction", f"must be in or out, not {text!r}")
+        raise InputError(path, line, "direction", N_("must be in or out, not %(text)r"), text=text)
     return d
 
 
@@ -95,7 +57,7 @@ def _stage(path, line, field, text) -> str:
         return ""
     s = parse_stage(text)
     if s is None:
-        raise InputError(str(path), line, field, f"{text!r} is no emission stage (0–6, d, 国四 …)")
+        raise InputError(path, line, field, N_("%(text)r is no emission stage (0–6, d, 国四 …)"), text=text)
     return s
 
 
@@ -104,8 +66,8 @@ def _fuel(path, line, text) -> str:
         return ""
     f = parse_fuel(text)
     if f is None:
-        raise InputError(str(path), line, "fuel", f"{text!r} is no fuel (diesel, gasoline, natural_gas, electric, "
-                                                  "hybrid, hydrogen, other)")
+        raise InputError(path, line, "fuel", N_("%(text)r is no fuel (diesel, gasoline, natural_gas, electric, "
+                                                  "hybrid, hydrogen, other)"), text=text)
     return f
 
 
@@ -114,16 +76,13 @@ def _colour(path, line, text, codes) -> str:
         return ""
     c = colour_of(text, codes)
     if c is None:
-        raise InputError(str(path), line, "plate_colour", f"{text!r} is no plate colour (blue, yellow, green, "
-                                                          "yellow_green, white, black or a code)")
+        raise InputError(path, line, "plate_colour", N_("%(text)r is no plate colour (blue, yellow, "
+                                                          "green, yellow_green, white, black or a code)"), text=text)
     return c
 
 
 def _need(path, line, row, field) -> str:
-    v = row.get(field, "")
-    if not v:
-        raise InputError(str(path), line, field, "is empty")
-    return v
+    return required(path, line, row, field)
 
 
 def load_enterprises(path: str | Path) -> dict[str, Enterprise]:
@@ -131,14 +90,15 @@ def load_enterprises(path: str | Path) -> dict[str, Enterprise]:
     for line, row in _rows(path, ("enterprise", "grade", "small_volume_exempt")):
         ent = _need(path, line, row, "enterprise")
         if ent in out:
-            raise InputError(str(path), line, "enterprise", f"{ent!r} is listed twice")
+            raise InputError(path, line, "enterprise", N_("%(text)r is listed twice"), text=ent)
         grade = parse_grade(row["grade"])
         if grade is None:
-            raise InputError(str(path), line, "grade", f"must be A, B, B-, C, D or leading, not {row['grade']!r}")
+            raise InputError(path, line, "grade", N_("must be A, B, B-, C, D or leading, not %(text)r"),
+                             text=row["grade"])
         exempt = _BOOLS.get(row["small_volume_exempt"].lower())
         if exempt is None:
-            raise InputError(str(path), line, "small_volume_exempt", f"must be true or false, not "
-                                                                     f"{row['small_volume_exempt']!r}")
+            raise InputError(path, line, "small_volume_exempt", N_("must be true or false, not %(text)r"),
+                             text=row["small_volume_exempt"])
         out[ent] = Enterprise(ent, grade, exempt)
     return out
 
@@ -148,14 +108,14 @@ def load_register(path: str | Path, colour_codes: dict[str, str] | None = None) 
     for line, row in _rows(path, ("plate", "plate_colour", "vin", "emission_stage", "fuel", "registration_date")):
         plate = normalise_plate(_need(path, line, row, "plate"))
         if plate in out:
-            raise InputError(str(path), line, "plate", f"{plate!r} is registered twice")
+            raise InputError(path, line, "plate", N_("%(text)r is registered twice"), text=plate)
         reg = row["registration_date"]
         if reg:
             try:
                 reg = (date.fromisoformat(reg) if "-" in reg else datetime.strptime(reg, "%Y%m%d").date()).isoformat()
             except ValueError:
-                raise InputError(str(path), line, "registration_date", f"{reg!r} is not a date (YYYY-MM-DD or "
-                                                                       "YYYYMMDD)") from None
+                raise InputError(path, line, "registration_date", N_("%(text)r is not a date (YYYY-MM-DD or "
+                                                                       "YYYYMMDD)"), text=reg) from None
         out[plate] = Vehicle(plate, _colour(path, line, row["plate_colour"], colour_codes) or None,
                              normalise_vin(row["vin"]), _stage(path, line, "emission_stage", row["emission_stage"])
                              or None, _fuel(path, line, row["fuel"]) or None, reg)
@@ -164,7 +124,7 @@ def load_register(path: str | Path, colour_codes: dict[str, str] | None = None) 
 
 def _known(path, line, ent, enterprises):
     if ent not in enterprises:
-        raise InputError(str(path), line, "enterprise", f"{ent!r} is not in the enterprises file")
+        raise InputError(path, line, "enterprise", N_("%(text)r is not in the enterprises file"), text=ent)
     return ent
 
 
@@ -182,9 +142,10 @@ def load_passages(path: str | Path, enterprises: dict[str, Enterprise],
             try:
                 conf = float(row["confidence"])
             except ValueError:
-                raise InputError(str(path), line, "confidence", f"{row['confidence']!r} is not a number") from None
+                raise InputError(path, line, "confidence", N_("%(text)r is not a number"),
+                                 text=row["confidence"]) from None
             if not math.isfinite(conf) or not 0 <= conf <= 100:
-                raise InputError(str(path), line, "confidence", "must be from 0 to 1 (or a percentage)")
+                raise InputError(path, line, "confidence", N_("must be from 0 to 1 (or a percentage)"))
             conf = conf / 100 if conf > 1 else conf
         for c, v in zip(cols, (ent, gate, t, inbound, normalise_plate(row["plate"]),
                                _colour(path, line, row["plate_colour"], colour_codes), conf, line)):
@@ -206,9 +167,10 @@ def load_ledger(path: str | Path, enterprises: dict[str, Enterprise]) -> LedgerR
             try:
                 w = float(row["weight_t"])
             except ValueError:
-                raise InputError(str(path), line, "weight_t", f"{row['weight_t']!r} is not a number") from None
+                raise InputError(path, line, "weight_t", N_("%(text)r is not a number"),
+                                 text=row["weight_t"]) from None
             if not math.isfinite(w) or not 0 <= w < 1000:  # number(4,1): at most 999.9 t
-                raise InputError(str(path), line, "weight_t", "must be from 0 to 999.9 t")
+                raise InputError(path, line, "weight_t", N_("must be from 0 to 999.9 t"))
         rows.append((ent, t, _direction(path, line, row["direction"]), normalise_plate(row["plate"]),
                      normalise_vin(row["vin"]), _stage(path, line, "emission_stage", row["emission_stage"]),
                      _fuel(path, line, row["fuel"]), row["cargo"], w))
@@ -224,11 +186,12 @@ def load_alerts(path: str | Path, enterprises: dict[str, Enterprise]) -> list[Al
         ent = _known(path, line, _need(path, line, row, "enterprise"), enterprises)
         level = parse_level(row["level"])
         if level is None:
-            raise InputError(str(path), line, "level", f"must be blue, yellow, orange or red, not {row['level']!r}")
+            raise InputError(path, line, "level", N_("must be blue, yellow, orange or red, not %(text)r"),
+                             text=row["level"])
         start = _time(path, line, "start", _need(path, line, row, "start"))
         end = _time(path, line, "end", _need(path, line, row, "end"))
         if end <= start:
-            raise InputError(str(path), line, "end", "must be after start")
+            raise InputError(path, line, "end", N_("must be after start"))
         out.append(Alert(ent, level, start, end))
     return out
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import typer
 
+from ecosentry.said import N_
 from ecosentry.subsystems.om.bench import run_bench
 from ecosentry.subsystems.om.check import check_dataset
 from ecosentry.subsystems.om.offline import InputError, load_dataset
 from ecosentry.subsystems.om.settings import OmSettings
+from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Operation and maintenance (运维): marks, work orders, station doors, calibration.",
                   no_args_is_help=True)
@@ -44,18 +46,19 @@ def check(marks: Path = typer.Option(..., help="M.csv: mark_id,point,factor,kind
         except ValueError:
             now = None
         if now is None or now.tzinfo is None:
-            typer.echo(f"error: --as-of {as_of!r} is not an ISO 8601 time with an offset", err=True)
+            typer.echo(error_line(N_("--as-of %(text)r is not an ISO 8601 time with an offset"), text=as_of),
+                       err=True)
             raise typer.Exit(2)
     try:
         ds = load_dataset(marks, work_orders, doors, calibrations)
     except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     findings = check_dataset(ds, settings, now)
     with open(output, "w", encoding="utf-8") as out:
         for f in findings:
             out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
-    typer.echo(f"{len(findings)} findings in {output}", err=True)
+    typer.echo(say(N_("%(count)s findings in %(output)s"), count=len(findings), output=output), err=True)
 
 
 def bench_ops(seed: int = typer.Option(18, help="seed of the simulated stations"),

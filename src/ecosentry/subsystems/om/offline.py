@@ -11,12 +11,13 @@ scale, empty when not recorded). Times ISO 8601 with an offset.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from ecosentry.offline_csv import InputError, instant, required, rows
+from ecosentry.said import N_
 from ecosentry.subsystems.om.check import Dataset
 from ecosentry.subsystems.om.rules.calibration import CalibrationCheck
 from ecosentry.subsystems.om.rules.consistency import DoorEvent, Mark
@@ -40,61 +41,20 @@ _RESULTS = {"pass": "pass", "passed": "pass", "合格": "pass", "通过": "pass"
             "不合格": "fail"}
 
 
-class InputError(ValueError):
-    """A file that cannot be used: the file, the line, the field and what is wrong."""
-
-    def __init__(self, source: str, line: int | None, field_: str | None, problem: str) -> None:
-        self.source, self.line, self.field, self.problem = source, line, field_, problem
-        where = source + (f" line {line}" if line else "") + (f", {field_}" if field_ else "")
-        super().__init__(f"{where}: {problem}")
-
-
 def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        f = open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(str(path), None, None, f"cannot be read ({exc.strerror})") from None
-    with f:
-        try:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            missing = [c for c in columns if c not in header]
-            if missing:
-                raise InputError(str(path), 1, missing[0], f"missing column(s) {', '.join(missing)}")
-            for line, raw in enumerate(reader, start=2):
-                if None in raw:
-                    raise InputError(str(path), line, None, "more values than columns")
-                row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
-                if not any(row.values()):
-                    continue
-                for name, limit in MAX_LEN.items():
-                    if len(row.get(name, "")) > limit:
-                        raise InputError(str(path), line, name, f"longer than {limit} characters")
-                yield line, row
-        except UnicodeDecodeError:
-            raise InputError(str(path), None, None, "is not UTF-8 text") from None
-        except csv.Error as exc:
-            raise InputError(str(path), None, None, f"is not CSV ({exc})") from None
+    return rows(path, columns, MAX_LEN)
 
 
 def _time(path: Path, line: int, field: str, text: str, required: bool = True) -> datetime | None:
     if not text:
         if required:
-            raise InputError(str(path), line, field, "is empty")
+            raise InputError(path, line, field, N_("is empty"))
         return None
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(str(path), line, field, f"{text!r} is not an ISO 8601 time") from None
-    if t.tzinfo is None:
-        raise InputError(str(path), line, field, f"{text!r} has no offset (+08:00, Z ...)")
-    return t
+    return instant(path, line, field, text)
 
 
 def _required(path: Path, line: int, row: dict[str, str], name: str) -> str:
-    if not row[name]:
-        raise InputError(str(path), line, name, "is empty")
-    return row[name]
+    return required(path, line, row, name)
 
 
 def load_marks(path: Path) -> list[Mark]:
@@ -102,16 +62,18 @@ def load_marks(path: Path) -> list[Mark]:
     for line, row in _rows(path, ("mark_id", "point", "factor", "kind", "start", "end")):
         mark_id = _required(path, line, row, "mark_id")
         if mark_id in seen:
-            raise InputError(str(path), line, "mark_id", f"{mark_id!r} repeats line {seen[mark_id]}")
+            raise InputError(path, line, "mark_id", N_("%(text)r repeats line %(first)s"), text=mark_id,
+                             first=seen[mark_id])
         seen[mark_id] = line
         kind = MARK_KINDS.get(row["kind"].lower()) or MARK_KINDS.get(row["kind"])
         if kind is None:
             known = ", ".join(sorted(set(MARK_KINDS.values())))
-            raise InputError(str(path), line, "kind", f"{row['kind']!r} is no mark kind ({known})")
+            raise InputError(path, line, "kind", N_("%(text)r is no mark kind (%(known)s)"), text=row["kind"],
+                             known=known)
         start = _time(path, line, "start", row["start"])
         end = _time(path, line, "end", row["end"], required=False)
         if end is not None and end < start:
-            raise InputError(str(path), line, "end", "is before start")
+            raise InputError(path, line, "end", N_("is before start"))
         out.append(Mark(mark_id, _required(path, line, row, "point"), row["factor"], kind, start, end))
     return out
 
@@ -121,21 +83,22 @@ def load_orders(path: Path) -> list[WorkOrder]:
     for line, row in _rows(path, ("order_id", "point", "kind", "created", "on_site", "done", "deadline")):
         order_id = _required(path, line, row, "order_id")
         if order_id in seen:
-            raise InputError(str(path), line, "order_id", f"{order_id!r} repeats line {seen[order_id]}")
+            raise InputError(path, line, "order_id", N_("%(text)r repeats line %(first)s"), text=order_id,
+                             first=seen[order_id])
         seen[order_id] = line
         kind = parse_kind(row["kind"])
         if kind is None:
-            raise InputError(str(path), line, "kind", f"{row['kind']!r} is no work-order kind (device_fault, "
-                                                      "data_missing, offline, drift, daily_inspection, "
-                                                      "weekly_inspection, calibration, verification, comparison)")
+            raise InputError(path, line, "kind", N_("%(text)r is no work-order kind (device_fault, data_missing, "
+                                                "offline, drift, daily_inspection, weekly_inspection, calibration, "
+                                                "verification, comparison)"), text=row["kind"])
         created = _time(path, line, "created", row["created"])
         on_site = _time(path, line, "on_site", row["on_site"], required=False)
         done = _time(path, line, "done", row["done"], required=False)
         deadline = _time(path, line, "deadline", row["deadline"], required=False)
         if on_site is not None and on_site < created:
-            raise InputError(str(path), line, "on_site", "is before created")
+            raise InputError(path, line, "on_site", N_("is before created"))
         if done is not None and done < (on_site or created):
-            raise InputError(str(path), line, "done", "is before " + ("on_site" if on_site else "created"))
+            raise InputError(path, line, "done", N_("is before on_site") if on_site else N_("is before created"))
         state = "done" if done else "on_site" if on_site else "created"
         out.append(WorkOrder(order_id, _required(path, line, row, "point"), kind, created, state=state,
                              deadline=deadline, on_site_at=on_site, done_at=done))
@@ -147,7 +110,8 @@ def load_doors(path: Path) -> list[DoorEvent]:
     for line, row in _rows(path, ("point", "time", "event")):
         opened = _EVENTS.get(row["event"].lower())
         if opened is None:
-            raise InputError(str(path), line, "event", f"must be open or close, not {row['event']!r}")
+            raise InputError(path, line, "event", N_("must be open or close, not %(text)r"),
+                             text=row["event"])
         out.append(DoorEvent(_required(path, line, row, "point"), _time(path, line, "time", row["time"]), opened))
     return out
 
@@ -157,18 +121,21 @@ def load_checks(path: Path) -> list[CalibrationCheck]:
     for line, row in _rows(path, ("point", "factor", "time", "kind", "result", "drift_pct")):
         kind = _CHECK_KINDS.get(row["kind"].lower())
         if kind is None:
-            raise InputError(str(path), line, "kind", f"must be zero or span, not {row['kind']!r}")
+            raise InputError(path, line, "kind", N_("must be zero or span, not %(text)r"), text=row["kind"])
         result = _RESULTS.get(row["result"].lower())
         if result is None:
-            raise InputError(str(path), line, "result", f"must be pass or fail, not {row['result']!r}")
+            raise InputError(path, line, "result", N_("must be pass or fail, not %(text)r"),
+                             text=row["result"])
         drift = None
         if row["drift_pct"]:
             try:
                 drift = float(row["drift_pct"].rstrip("%"))
             except ValueError:
-                raise InputError(str(path), line, "drift_pct", f"{row['drift_pct']!r} is not a number") from None
+                raise InputError(path, line, "drift_pct", N_("%(text)r is not a number"),
+                                 text=row["drift_pct"]) from None
             if not math.isfinite(drift):
-                raise InputError(str(path), line, "drift_pct", f"{row['drift_pct']!r} is not a finite number")
+                raise InputError(path, line, "drift_pct", N_("%(text)r is not a finite number"),
+                                 text=row["drift_pct"])
         out.append(CalibrationCheck(_required(path, line, row, "point"), _required(path, line, row, "factor"),
                                     _time(path, line, "time", row["time"]), kind, result, drift))
     return out

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from ecosentry.said import N_
 from ecosentry.subsystems.park.bench import run_bench
 from ecosentry.subsystems.park.i18n import gettext_for
 from ecosentry.subsystems.park.model.sigmas import normalise_class
@@ -18,6 +19,7 @@ from ecosentry.subsystems.park.offline import InputError, load_met, load_reading
 from ecosentry.subsystems.park.settings import ParkSettings
 from ecosentry.subsystems.park.substances import LEVEL_KEYS, substance_table
 from ecosentry.subsystems.park.tracing import rank_sources
+from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Chemical-park toxic-gas early warning (化工园区有毒有害气体预警): dispersion and traceback.",
                   no_args_is_help=True)
@@ -30,8 +32,9 @@ def _settings() -> ParkSettings:
     return getattr(get_settings(), "park", None) or ParkSettings()
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str, **params: object) -> None:
+    """``error: …`` in the terminal's language (``message``: a msgid with ``params``); exit 2."""
+    typer.echo(error_line(message, **params), err=True)
     raise typer.Exit(2)
 
 
@@ -40,9 +43,9 @@ def _point(text: str) -> tuple[float, float, float]:
     try:
         x, y, z = (float(p) for p in parts)
     except ValueError:
-        _fail(f"--at {text!r}: give x,y,z in metres (x downwind, y crosswind, z height)")
+        _fail(N_("--at %(text)r: give x,y,z in metres (x downwind, y crosswind, z height)"), text=text)
     if not all(np.isfinite(v) for v in (x, y, z)) or z < 0:
-        _fail(f"--at {text!r}: x,y,z must be finite and z ≥ 0")
+        _fail(N_("--at %(text)r: x,y,z must be finite and z ≥ 0"), text=text)
     return x, y, z
 
 
@@ -64,20 +67,20 @@ def plume(rate: float = typer.Option(..., help="release rate G [g/s]"),
     try:
         cls = "".join(normalise_class(stability))
     except ValueError as exc:
-        _fail(f"--stability: {exc}")
+        _fail(N_("--stability: %(error)s"), error=str(exc))
     if len(cls) != 1:
-        _fail("--stability: give one class A..F")
+        _fail(N_("--stability: give one class A..F"))
     for name, value, minimum in (("--rate", rate, 0.0), ("--height", height, 0.0)):
         if not (np.isfinite(value) and value >= minimum):
-            _fail(f"{name} must be a number ≥ {minimum:g}")
+            _fail(N_("%(option)s must be a number ≥ %(minimum)s"), option=name, minimum=f"{minimum:g}")
     if not (np.isfinite(wind) and wind > 0):
-        _fail("--wind must be > 0 m/s")
+        _fail(N_("--wind must be > 0 m/s"))
     if release_s is not None and not (np.isfinite(release_s) and release_s > 0):
-        _fail("--release-s must be > 0 s")
+        _fail(N_("--release-s must be > 0 s"))
     if mixing_height is not None and not (np.isfinite(mixing_height) and mixing_height > height):
-        _fail("--mixing-height must be above the release height")
+        _fail(N_("--mixing-height must be above the release height"))
     if not at and not zones:
-        _fail("give --at points or --zones")
+        _fail(N_("give --at points or --zones"))
     points = [_point(a) for a in at]
     settings = _settings()
     rel = Release(rate, wind, cls, height, release_s, mixing_height)
@@ -88,14 +91,15 @@ def plume(rate: float = typer.Option(..., help="release rate G [g/s]"),
     if zones:
         table = substance_table(settings.substances)
         if not substance or substance not in table:
-            _fail(f"--zones needs --substance, one of {', '.join(table)}")
+            _fail(N_("--zones needs --substance, one of %(known)s"), known=", ".join(table))
         thresholds = {}
         for key in (k.strip().upper().replace("-", "") for k in zones.split(",") if k.strip()):
             if key not in LEVEL_KEYS:
-                _fail(f"--zones: {key!r} is not one of {', '.join(LEVEL_KEYS)}")
+                _fail(N_("--zones: %(key)r is not one of %(known)s"), key=key, known=", ".join(LEVEL_KEYS))
             value = table[substance].threshold_mg_m3(key)
             if value is None:
-                _fail(f"--zones: {substance} has no {key} value (not recommended or not set)")
+                _fail(N_("--zones: %(substance)s has no %(key)s value (not recommended or not set)"), substance=substance,
+                      key=key)
             thresholds[key] = value
         for zone in threat_zones(rel, thresholds, z=settings.dispersion.receptor_height_m,
                                  max_distance=settings.dispersion.max_distance_m):
@@ -114,7 +118,7 @@ def traceback(stations: Path = typer.Option(..., help="S.csv: station,x,y (metre
     readings over the wind history, best first, each with its reason (exit 2 on bad input, naming the file, the
     line and the field)."""
     if lang not in ("en", "zh", "vi"):
-        _fail("--lang must be en, zh or vi")
+        _fail(N_("--lang must be en, zh or vi"))
     settings = _settings()
     try:
         st = load_stations(stations)
@@ -122,14 +126,15 @@ def traceback(stations: Path = typer.Option(..., help="S.csv: station,x,y (metre
         obs = load_readings(readings, st)
         wind = load_met(met)
     except InputError as exc:
-        _fail(str(exc))
+        typer.echo(error_line(exc), err=True)
+        raise typer.Exit(2) from None
     table = substance_table(settings.substances)
     ranked = rank_sources(obs, wind, cands, settings.traceback,
                           names=lambda code: table[code].name if code in table else code)
     gettext = gettext_for(lang)
     with open(output, "w", encoding="utf-8") as out:
         json.dump({"candidates": [r.as_dict(gettext) for r in ranked]}, out, ensure_ascii=False, indent=1)
-    typer.echo(f"{len(ranked)} candidates ranked in {output}", err=True)
+    typer.echo(say(N_("%(count)s candidates ranked in %(output)s"), count=len(ranked), output=output), err=True)
 
 
 def bench_park(seed: int = typer.Option(17, help="seed of the simulated parks and releases"),

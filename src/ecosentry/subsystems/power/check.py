@@ -13,6 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.power.registry import Enterprise
 from ecosentry.subsystems.power.rules.findings import Finding
 from ecosentry.subsystems.power.rules.learned import learn_threshold
@@ -73,7 +74,8 @@ def thresholds_for(meter_id: str, ent: Enterprise, power: np.ndarray, settings: 
                               dwell=st.dwell_on, dwell_off=st.dwell_off)
         if got.thresholds is not None:
             return got.thresholds, got.as_dict() | {"dwell": st.dwell_on, "dwell_off": st.dwell_off}
-        raise ValueError(f"meter {meter_id}: no thresholds, none learned ({got.reason}) and no rated power")
+        raise Said(N_("meter %(meter)s: no thresholds, none learned (%(reason)s) and no rated power"), meter=meter_id,
+                   reason=got.reason)
     if rated:
         on = st.fallback_share * rated
         return Thresholds(on, on / 2, st.dwell_on, st.dwell_off), {"on": on, "off": on / 2, "dwell": st.dwell_on,

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import typer
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.power.check import check_enterprise
 from ecosentry.subsystems.power.offline import load_orders, load_readings
 from ecosentry.subsystems.power.registry import RegistryError, load_csv
+from ecosentry.terminal.messages import error_line, say, spool_busy_message, terminal_language
 
 app = typer.Typer(help="Electricity monitoring of treatment facilities (用电监控).", no_args_is_help=True)
 
@@ -29,28 +31,30 @@ def check(readings: Path = typer.Option(..., help="R.csv: meter,time,quantity,va
         try:
             text = equipment.read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise RegistryError(str(equipment), None, None, f"cannot be read ({exc.strerror})") from None
+            raise RegistryError(str(equipment), None, None, N_("cannot be read (%(reason)s)"),
+                                    reason=exc.strerror) from None
         registry = load_csv(text, str(equipment))
         by_ent = load_readings(readings, registry)
         order_list = load_orders(orders, registry) if orders else []
     except RegistryError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     n = 0
     with open(output, "w", encoding="utf-8") as out:
         for ent in registry.enterprises:
             if ent.id not in by_ent:
-                typer.echo(f"{ent.id}: no readings", err=True)
+                typer.echo(say(N_("%(enterprise)s: no readings"), enterprise=ent.id), err=True)
                 continue
             try:
                 result = check_enterprise(ent, by_ent[ent.id], orders=[o for o in order_list if o.enterprise == ent.id])
             except ValueError as exc:  # no thresholds for a meter, no baseline before an order
-                typer.echo(f"error: {ent.id}: {exc}", err=True)
+                typer.echo(error_line(N_("%(enterprise)s: %(error)s"), enterprise=ent.id,
+                                      error=exc if isinstance(exc, Said) else str(exc)), err=True)
                 raise typer.Exit(2) from None
             for f in result.findings:
                 out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
                 n += 1
-    typer.echo(f"{n} findings in {output}", err=True)
+    typer.echo(say(N_("%(count)s findings in %(output)s"), count=n, output=output), err=True)
 
 
 @app.command("import-readings")
@@ -74,26 +78,32 @@ def import_readings(path: Path = typer.Argument(..., help="R.csv: meter,time,qua
             places = meter_places(engine, enterprise)
             n = check_csv(path, places, enterprise=enterprise)
         except (RegistryError, UnknownEnterprise) as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(error_line(exc), err=True)
             raise typer.Exit(2) from None
         try:
             done = asyncio.run(store_envelopes(engine, st, iter_envelopes(path, places, chunk=chunk,
                                                                           enterprise=enterprise),
                                                expected_readings=n))
         except RegistryError as exc:  # the file changed since it was checked
-            typer.echo(f"error: {exc} (the file changed during the import)", err=True)
+            typer.echo(error_line(N_("%(error)s (the file changed during the import)"), error=exc), err=True)
             raise typer.Exit(2) from None
         except SpoolBusy as exc:
-            typer.echo(f"error: {exc}; try again when that import has ended", err=True)
+            typer.echo(error_line(N_("%(error)s; try again when that import has ended"),
+                                  error=spool_busy_message(exc, terminal_language())), err=True)
             raise typer.Exit(2) from None
         except TimeoutError:
-            typer.echo(f"error: the database did not take the readings in time; they wait in "
-                       f"{st.data_dir / SPOOL} and the next import stores them", err=True)
+            typer.echo(error_line(N_("the database did not take the readings in time; they wait in %(spool)s and "
+                                     "the next import stores them"), spool=st.data_dir / SPOOL), err=True)
             raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    typer.echo(f"{n} readings of {path} in {done['envelopes']} records stored"
-               + (f", {done['isolated']} records set aside (see the raw archive)" if done["isolated"] else ""))
+    if done["isolated"]:
+        typer.echo(say(N_("%(count)s readings of %(path)s in %(records)s records stored, %(isolated)s records set "
+                          "aside (see the raw archive)"), count=n, path=path, records=done["envelopes"],
+                       isolated=done["isolated"]))
+    else:
+        typer.echo(say(N_("%(count)s readings of %(path)s in %(records)s records stored"), count=n, path=path,
+                       records=done["envelopes"]))
 
 
 def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet"),
@@ -160,12 +170,12 @@ def mqtt_auth(password_file: Path = typer.Option(..., help="Mosquitto's password
     try:
         files = write_broker_auth(make_engine(st.database_url), st.power.mqtt, password_file, acl_file)
     except (ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_line(exc if isinstance(exc, Said) else Said(str(exc))), err=True)
         raise typer.Exit(2) from None
     for mn, why in files.skipped:
-        typer.echo(f"{mn}: left out ({why})", err=True)
-    typer.echo(f"{files.devices} devices written to {password_file} and {acl_file}; reload the broker (SIGHUP)",
-               err=True)
+        typer.echo(say(N_("%(mn)s: left out (%(why)s)"), mn=mn, why=Said(why)), err=True)
+    typer.echo(say(N_("%(count)s devices written to %(passwords)s and %(acl)s; reload the broker (SIGHUP)"),
+                   count=files.devices, passwords=password_file, acl=acl_file), err=True)
 
 
 @app.command("mqtt-secret")
@@ -188,7 +198,7 @@ def mqtt_secret(mn: str = typer.Argument(..., help="the device's MN (its MQTT us
         n = conn.execute(update(power_devices).where(power_devices.c.mn == mn)
                          .values(mqtt_secret_hash=hash_password(secret))).rowcount
     if not n:
-        typer.echo(f"error: no power device with MN {mn}", err=True)
+        typer.echo(error_line(N_("no power device with MN %(mn)s"), mn=mn), err=True)
         raise typer.Exit(2)
     if password is None:
         typer.echo(secret)

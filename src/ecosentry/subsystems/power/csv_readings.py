@@ -39,6 +39,7 @@ from ecosentry.pipeline.sinks import build_sinks
 from ecosentry.pipeline.spool import Spool, SpoolReader
 from ecosentry.pipeline.spool_lock import SpoolLock
 from ecosentry.pipeline.worker import IngestWorker
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 from ecosentry.subsystems.power import schema as ps
 from ecosentry.subsystems.power.offline import reading_rows
@@ -64,7 +65,7 @@ class MeterPlace:
     channel: str | None
 
 
-class UnknownEnterprise(ValueError):
+class UnknownEnterprise(Said):
     """``--enterprise`` names no enterprise."""
 
 
@@ -76,7 +77,7 @@ def meter_places(engine: Engine, enterprise: str | None = None) -> dict[str, lis
     with engine.connect() as conn:
         if enterprise is not None:
             if conn.scalar(select(e.c.id).where(e.c.credit_code == enterprise)) is None:
-                raise UnknownEnterprise(f"no enterprise with credit code {enterprise!r}")
+                raise UnknownEnterprise(N_("no enterprise with credit code %(code)r"), code=enterprise)
             q = q.where(e.c.credit_code == enterprise)
         out: dict[str, list[MeterPlace]] = {}
         for r in conn.execute(q.order_by(e.c.credit_code)):
@@ -84,17 +85,20 @@ def meter_places(engine: Engine, enterprise: str | None = None) -> dict[str, lis
     return out
 
 
-def _meter_check(places: dict[str, list[MeterPlace]], enterprise: str | None) -> Callable[[str], str | None]:
-    def problem(meter: str) -> str | None:
+def _meter_check(places: dict[str, list[MeterPlace]], enterprise: str | None) -> Callable[[str], Said | None]:
+    def problem(meter: str) -> Said | None:
         found = places.get(meter)
         if not found:
-            return f"{meter!r} is not a meter" + (f" of enterprise {enterprise}" if enterprise else " of the registry")
+            if enterprise:
+                return Said(N_("%(meter)r is not a meter of enterprise %(enterprise)s"), meter=meter,
+                            enterprise=enterprise)
+            return Said(N_("%(meter)r is not a meter of the registry"), meter=meter)
         if len(found) > 1:
-            return (f"{meter!r} is a meter of several enterprises ({', '.join(p.enterprise for p in found)}): "
-                    "name one with --enterprise")
+            return Said(N_("%(meter)r is a meter of several enterprises (%(enterprises)s): name one with "
+                           "--enterprise"), meter=meter, enterprises=", ".join(p.enterprise for p in found))
         if found[0].device_id is None or not found[0].channel:
-            return (f"{meter!r} has no device and channel in the registry (a device with transport csv will do): "
-                    "its readings cannot be placed")
+            return Said(N_("%(meter)r has no device and channel in the registry (a device with transport csv will "
+                           "do): its readings cannot be placed"), meter=meter)
         return None
 
     return problem

@@ -14,6 +14,12 @@ from ecosentry.subsystems.monitoring.detect.nab import NAB_DETECTORS
 from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """The sentences compared below are the English ones, whatever the terminal's language."""
+    monkeypatch.setenv("LANGUAGE", "en")
 T0 = datetime(2026, 10, 1, 0, 0, tzinfo=timezone(timedelta(hours=8)))
 
 
@@ -210,3 +216,21 @@ def test_keep_freed_memory_is_taken_by_glibc():
 
     expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert keep_freed_memory() is expected
+
+
+@pytest.mark.parametrize("lang, said, summary", [
+    ("zh", "错误：{data} 第 3 行：时间 'yesterday noon' 有误（应为 ISO 8601）", "个监测点，"),
+    ("vi", "Lỗi: {data}, dòng 3: thời gian 'yesterday noon' không hợp lệ (cần ISO 8601)", "điểm, "),
+    ("en", "error: {data}, line 3: bad time 'yesterday noon' (ISO 8601 expected)", "point(s), "),
+])
+def test_detect_speaks_the_terminals_language(tmp_path, monkeypatch, lang, said, summary):
+    monkeypatch.setenv("LANGUAGE", lang)
+    data, out = tmp_path / "data.csv", tmp_path / "findings.jsonl"
+    data.write_text("point,factor,time,value\nP1,a34013,2026-10-01T00:00:00+08:00,5.1\n"
+                    "P1,a34013,2026-10-01T01:00:00+08:00,5.2\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--output", str(out))
+    assert result.exit_code == 0 and summary in result.output, result.output
+    data.write_text("point,factor,time,value\nP1,a34013,2026-10-01T00:00:00+08:00,5.1\n"
+                    "P1,a34013,yesterday noon,5.3\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--output", str(tmp_path / "again.jsonl"))
+    assert result.exit_code == 2 and said.format(data=data) in result.output, result.output

@@ -16,6 +16,12 @@ CST = timezone(timedelta(hours=8))
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """The sentences compared below are the English ones, whatever the terminal's language."""
+    monkeypatch.setenv("LANGUAGE", "en")
+
+
 def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -387,3 +393,16 @@ def test_mark_one_minute_threshold_and_joined_reasons(gas_one_day: Path, tmp_pat
     h3 = find(rows, "hour", "2026-11-20T03:00:00+08:00", "a21002")
     assert (h3["valid"], h3["reason"]) == ("false", "marked fault; marked comm_interruption")
     assert find(rows, "day", "2026-11-20T00:00:00+08:00", "a21002")["n_valid"] == "22"
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("zh", "错误：{data} 第 4 行：列 'value'：'abc' 不是数字"),
+    ("vi", "Lỗi: {data}, dòng 4: cột 'value': 'abc' không phải là số"),
+    ("en", "error: {data}, line 4: column 'value': 'abc' is not a number"),
+])
+def test_compute_speaks_the_terminals_language(tmp_path: Path, monkeypatch, lang: str, said: str) -> None:
+    monkeypatch.setenv("LANGUAGE", lang)
+    data = tmp_path / "bad.csv"
+    data.write_text(HEADER + GOOD + GOOD + "P1,a21026,2026-11-20T00:02:00+08:00,abc,N\n", encoding="utf-8")
+    result = run("--input", data, "--output", tmp_path / "periods.csv")
+    assert result.exit_code == 2 and said.format(data=data) in result.output, result.output

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.offline.compute import PERIOD_COLUMNS, collect, rates_to_json
 from ecosentry.subsystems.monitoring.offline.compute import compute as compute_periods
 from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, iter_data_rows, read_marks, write_atomically
@@ -30,8 +31,11 @@ EXIT_BAD_INPUT = 2
 app = typer.Typer(add_completion=False)
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: Said | str, **params: object) -> None:
+    """Print ``error: …`` in the terminal's language (``message``: an error or a msgid with ``params``); exit 2."""
+    from ecosentry.terminal.messages import error_line  # the catalogues are loaded only on the way out
+
+    typer.echo(error_line(message, **params), err=True)
     raise typer.Exit(code=EXIT_BAD_INPUT)
 
 
@@ -132,13 +136,13 @@ def compute_command(
                 period=period, connected=connected_at, now=datetime.now(timezone.utc),
             )
     except AuditInputError as exc:
-        _fail(str(exc))
+        _fail(exc)
     except UnicodeDecodeError as exc:
-        _fail(f"{input}: not UTF-8 text ({exc.reason})")
+        _fail(N_("%(path)s: not UTF-8 text (%(reason)s)"), path=input, reason=exc.reason)
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(exc if isinstance(exc, Said) else Said(str(exc)))
     if not result.rows:
-        _fail(f"{input}: no data rows")
+        _fail(N_("%(path)s: no data rows"), path=input)
 
     days = sorted({r.start.date() for r in result.rows if r.period == "day"})
     temps: list[tuple[Path, Path]] = []
@@ -167,11 +171,16 @@ def compute_command(
         os.replace(tmp, final)
 
     n_series = len(result.factor_counts)
-    typer.echo(
-        f"{n_series} point×factor series, {len(days)} day(s) "
-        f"{days[0].isoformat() if days else ''}…{days[-1].isoformat() if days else ''}: "
-        f"wrote {output}" + (f" and {rates}" if rates is not None else "")
-    )
+    from ecosentry.terminal.messages import say
+
+    span = dict(series=n_series, days=len(days), first=days[0].isoformat() if days else "",
+                last=days[-1].isoformat() if days else "", output=output)
+    if rates is not None:
+        typer.echo(say(N_("%(series)s point×factor series, %(days)s day(s) %(first)s…%(last)s: wrote %(output)s and "
+                          "%(rates)s"), rates=rates, **span))
+    else:
+        typer.echo(say(N_("%(series)s point×factor series, %(days)s day(s) %(first)s…%(last)s: wrote %(output)s"),
+                       **span))
 
 
 #: Alias with the name used in the issue.

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, write_atomically
 
 __all__ = ["app", "detect_command", "simulate_inject_command", "bench_detect_command"]
@@ -34,8 +35,11 @@ EXIT_DETECTOR_ERROR = 1
 app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: Said | str, **params: object) -> None:
+    """Print ``error: …`` in the terminal's language (``message``: an error or a msgid with ``params``); exit 2."""
+    from ecosentry.terminal.messages import error_line  # the catalogues are loaded only on the way out
+
+    typer.echo(error_line(message, **params), err=True)
     raise typer.Exit(code=EXIT_BAD_INPUT)
 
 
@@ -157,14 +161,17 @@ def detect_command(
                     on_error=lambda name, point, exc: errors.append(f"fleet detector {name} failed: {exc!r}"),
                 )
     except AuditInputError as exc:
-        _fail(str(exc))
+        _fail(exc)
     except fanout.WorkerDied as exc:  # nothing written: the findings of the lost points are unknown
-        typer.echo(f"error: {exc}; nothing written (run again, or with --jobs 1 to stay in one process)", err=True)
+        from ecosentry.terminal.messages import error_line
+
+        typer.echo(error_line(N_("%(error)s; nothing written (run again, or with --jobs 1 to stay in one "
+                                 "process)"), error=str(exc)), err=True)
         raise typer.Exit(code=EXIT_DETECTOR_ERROR) from None
     except UnicodeDecodeError as exc:
-        _fail(f"{input}: not UTF-8 text ({exc.reason})")
+        _fail(N_("%(path)s: not UTF-8 text (%(reason)s)"), path=input, reason=exc.reason)
     except ValueError as exc:  # e.g. records of one factor spanning an odd hour layout
-        _fail(f"{input}: {exc}")
+        _fail(N_("%(path)s: %(error)s"), path=input, error=exc if isinstance(exc, Said) else str(exc))
     finally:
         blas.restore_original_limits()
 
@@ -175,13 +182,17 @@ def detect_command(
             fh.write(json.dumps(f.to_json(), ensure_ascii=False) + "\n")
 
     os.replace(write_atomically(output, write), output)
+    from ecosentry.terminal.messages import say
+
     for e in errors:
-        typer.echo(f"warning: {e}", err=True)
+        typer.echo(say(N_("warning: %(warning)s"), warning=e), err=True)
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.code] = counts.get(f.code, 0) + 1
-    summary = ", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none"
-    typer.echo(f"{n_points} point(s), {len(specs)} detector(s): {len(findings)} finding(s) ({summary}); wrote {output}")
+    summary = ", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or say(N_("none"))
+    typer.echo(say(N_("%(points)s point(s), %(detectors)s detector(s): %(findings)s finding(s) (%(summary)s); "
+                      "wrote %(output)s"), points=n_points, detectors=len(specs), findings=len(findings),
+                   summary=summary, output=output))
     if errors:
         raise typer.Exit(code=EXIT_DETECTOR_ERROR)
 

@@ -11,6 +11,8 @@ from typing import Optional
 
 import typer
 
+from ecosentry.said import N_
+
 __all__ = ["evidence_command"]
 
 EXIT_BAD_INPUT = 2
@@ -28,6 +30,7 @@ def evidence_command(
     from ecosentry.alarms.store import AlarmNotFound
     from ecosentry.service import prepare_database
     from ecosentry.settings import get_settings
+    from ecosentry.terminal.messages import error_line, say
     from ecosentry.subsystems.monitoring.reports.evidence import (
         EvidenceSettings,
         build_evidence_pack,
@@ -43,9 +46,10 @@ def evidence_command(
 
         data = evidence_pack_pdf(pack, translations(st.default_locale).gettext)  # the deployment's language
     except AlarmNotFound as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(code=EXIT_BAD_INPUT) from None
     finally:
         engine.dispose()
     output.write_bytes(data)
-    typer.echo(f"wrote {output} ({len(data)} bytes, {len(pack.frames)} raw frames, SHA-256 {pack.frames_sha256})")
+    typer.echo(say(N_("wrote %(output)s (%(bytes)s bytes, %(frames)s raw frames, SHA-256 %(sha256)s)"),
+                   output=output, bytes=len(data), frames=len(pack.frames), sha256=pack.frames_sha256))

@@ -37,6 +37,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ecosentry.said import N_
+
 from ecosentry.subsystems.monitoring.offline.csvio import (
     AuditInputError,
     DataColumns,
@@ -256,11 +258,13 @@ def read_nab(
             if not fields or all(not f.strip() for f in fields):
                 continue
             if len(fields) <= max(it, iv):
-                raise AuditInputError(path, line, f"{len(fields)} field(s), the header has {len(cols)}")
+                raise AuditInputError(path, line, N_("%(count)s field(s), the header has %(width)s"),
+                                      count=len(fields), width=len(cols))
             try:
                 time = parse_time(fields[it], zone)
             except ValueError:
-                raise AuditInputError(path, line, f"bad timestamp {fields[it]!r} (ISO 8601 expected)") from None
+                raise AuditInputError(path, line, N_("bad timestamp %(text)r (ISO 8601 expected)"),
+                                      text=fields[it]) from None
             raw.add(time, parse_number(fields[iv], path, line, "value", required=False), None, None)
             count += 1
             if on_progress is not None and count % 10_000 == 0:
@@ -284,13 +288,15 @@ def read_limits(path: Path) -> tuple[dict[tuple[str, str], float], dict[tuple[st
         key = (_text(get, "point", path, line), _text(get, "factor", path, line))
         kind = get("kind").strip().lower()
         if kind not in LIMIT_KINDS:
-            raise AuditInputError(path, line, f"kind {kind!r} is not one of {', '.join(LIMIT_KINDS)}")
+            raise AuditInputError(path, line, N_("kind %(kind)r is not one of %(known)s"), kind=kind,
+                                  known=", ".join(LIMIT_KINDS))
         limit = parse_number(get("limit"), path, line, "limit", required=True)
         if limit <= 0:
-            raise AuditInputError(path, line, f"limit {limit} is not positive")
+            raise AuditInputError(path, line, N_("limit %(limit)s is not positive"), limit=limit)
         target = hourly if kind == "hour" else daily
         if key in target:
-            raise AuditInputError(path, line, f"{kind} limit of {key[0]}/{key[1]} given twice")
+            raise AuditInputError(path, line, N_("%(kind)s limit of %(point)s/%(factor)s given twice"), kind=kind,
+                                  point=key[0], factor=key[1])
         target[key] = limit
     return hourly, daily
 
@@ -309,7 +315,7 @@ def read_ranges(path: Path) -> dict[tuple[str, str], tuple[float | None, float |
         low = parse_number(get("low"), path, line, "low", required=False)
         high = parse_number(get("high"), path, line, "high", required=False)
         if low is not None and high is not None and not low < high:
-            raise AuditInputError(path, line, f"low {low} is not below high {high}")
+            raise AuditInputError(path, line, N_("low %(low)s is not below high %(high)s"), low=low, high=high)
         ranges[key] = (low, high)
     return ranges
 
@@ -345,7 +351,7 @@ def read_parameters(
         try:
             t = parse_time(when, zone)
         except ValueError:
-            raise AuditInputError(path, line, f"bad time {when!r} (ISO 8601 expected)") from None
+            raise AuditInputError(path, line, N_("bad time %(text)r (ISO 8601 expected)"), text=when) from None
         reported[point].append((t, factor, name, value))
     for rows in reported.values():
         rows.sort(key=lambda r: r[0])
@@ -744,11 +750,12 @@ def _header(reader: Iterator[list[str]], path: Path, required: tuple[str, ...]) 
     try:
         header = next(reader)
     except StopIteration:
-        raise AuditInputError(path, 1, "file is empty (a header line is required)") from None
+        raise AuditInputError(path, 1, N_("file is empty (a header line is required)")) from None
     names = [h.strip().lower().lstrip("\ufeff") for h in header]
     missing = [c for c in required if c not in names]
     if missing:
-        raise AuditInputError(path, 1, f"missing column(s) {', '.join(missing)} (header is {','.join(header)!r})")
+        raise AuditInputError(path, 1, N_("missing column(s) %(columns)s (header is %(header)r)"),
+                              columns=", ".join(missing), header=",".join(header))
     return {name: i for i, name in enumerate(names)}
 
 
@@ -757,7 +764,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, Callable
     try:
         fh = open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise AuditInputError(path, None, f"cannot open ({exc.strerror})") from None
+        raise AuditInputError(path, None, N_("cannot open (%(reason)s)"), reason=exc.strerror) from None
     with fh:
         reader = csv.reader(fh)
         cols = _header(reader, path, required)
@@ -767,7 +774,8 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, Callable
             if not fields or all(not f.strip() for f in fields):
                 continue
             if len(fields) < need:
-                raise AuditInputError(path, line, f"{len(fields)} field(s), the header has {len(cols)}")
+                raise AuditInputError(path, line, N_("%(count)s field(s), the header has %(width)s"),
+                                      count=len(fields), width=len(cols))
 
             def get(column: str, _fields=fields) -> str:
                 i = cols.get(column)
@@ -779,7 +787,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, Callable
 def _text(get: Callable[[str], str], column: str, path: Path, line: int) -> str:
     value = get(column).strip()
     if not value:
-        raise AuditInputError(path, line, f"column {column!r} is empty")
+        raise AuditInputError(path, line, N_("column %(column)r is empty"), column=column)
     return value
 
 

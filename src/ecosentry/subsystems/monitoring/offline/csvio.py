@@ -29,6 +29,8 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from ecosentry.said import N_, Said
+
 __all__ = [
     "DataColumns",
     "read_data_columns",
@@ -56,15 +58,17 @@ DATA_REQUIRED = ("point", "factor", "time", "value")
 MARK_REQUIRED = ("point", "factor", "type", "start", "end")
 
 
-class AuditInputError(ValueError):
-    """Bad input file content; ``str()`` names the file and the line."""
+class AuditInputError(Said):
+    """Bad input file content; ``str()`` names the file and the line in English, :meth:`~ecosentry.said.Said.say`
+    in the reader's language (``message``: a msgid with ``params``, said nested under the place)."""
 
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+    def __init__(self, path: Path | str, line: int | None, message: str, **params: object) -> None:
         self.path = str(path)
         self.line = line
-        self.message = message
-        where = f"{self.path}, line {line}" if line is not None else self.path
-        super().__init__(f"{where}: {message}")
+        problem = Said(message, **params)
+        self.message = str(problem)
+        super().__init__(N_("%(path)s, line %(line)s: %(problem)s") if line is not None
+                         else N_("%(path)s: %(problem)s"), path=self.path, line=line, problem=problem)
 
 
 @dataclass(frozen=True)
@@ -113,14 +117,16 @@ def parse_number(text: str | None, path: Path, line: int, column: str, *, requir
     s = (text or "").strip()
     if not s:
         if required:
-            raise AuditInputError(path, line, f"column {column!r} is empty")
+            raise AuditInputError(path, line, N_("column %(column)r is empty"), column=column)
         return None
     try:
         x = float(s)
     except ValueError:
-        raise AuditInputError(path, line, f"column {column!r}: {s!r} is not a number") from None
+        raise AuditInputError(path, line, N_("column %(column)r: %(text)r is not a number"), column=column,
+                              text=s) from None
     if not math.isfinite(x):
-        raise AuditInputError(path, line, f"column {column!r}: {s!r} is not a finite number")
+        raise AuditInputError(path, line, N_("column %(column)r: %(text)r is not a finite number"), column=column,
+                              text=s)
     return x
 
 
@@ -128,13 +134,12 @@ def _header(reader: Iterator[list[str]], path: Path, required: tuple[str, ...]) 
     try:
         header = next(reader)
     except StopIteration:
-        raise AuditInputError(path, 1, "file is empty (a header line is required)") from None
+        raise AuditInputError(path, 1, N_("file is empty (a header line is required)")) from None
     names = [h.strip().lower().lstrip("\ufeff") for h in header]
     missing = [c for c in required if c not in names]
     if missing:
-        raise AuditInputError(
-            path, 1, f"missing column(s) {', '.join(missing)} (header is {','.join(header)!r})"
-        )
+        raise AuditInputError(path, 1, N_("missing column(s) %(columns)s (header is %(header)r)"),
+                              columns=", ".join(missing), header=",".join(header))
     return {name: i for i, name in enumerate(names)}
 
 
@@ -168,14 +173,16 @@ def iter_data_rows(
             if not fields or all(not f.strip() for f in fields):
                 continue
             if len(fields) < max(ip, ifa, it, iv) + 1:
-                raise AuditInputError(path, line, f"{len(fields)} field(s), the header has {width}")
+                raise AuditInputError(path, line, N_("%(count)s field(s), the header has %(width)s"),
+                                      count=len(fields), width=width)
             point, factor = fields[ip].strip(), fields[ifa].strip()
             if not point or not factor:
-                raise AuditInputError(path, line, "empty point or factor")
+                raise AuditInputError(path, line, N_("empty point or factor"))
             try:
                 time = parse_time(fields[it], zone)
             except ValueError:
-                raise AuditInputError(path, line, f"bad time {fields[it]!r} (ISO 8601 expected)") from None
+                raise AuditInputError(path, line, N_("bad time %(text)r (ISO 8601 expected)"),
+                                      text=fields[it]) from None
             value = parse_number(fields[iv], path, line, "value", required=False)
             flag = fields[iflag].strip() or None if iflag is not None and iflag < len(fields) else None
             zs = (
@@ -565,24 +572,25 @@ def read_marks(path: Path, zone: tzinfo) -> list[Mark]:
             if not fields or all(not f.strip() for f in fields):
                 continue
             if len(fields) < width:
-                raise AuditInputError(path, line, f"{len(fields)} field(s), the header has {width}")
+                raise AuditInputError(path, line, N_("%(count)s field(s), the header has %(width)s"),
+                                      count=len(fields), width=width)
             point = fields[cols["point"]].strip()
             factor = fields[cols["factor"]].strip() or None
             kind = fields[cols["type"]].strip().lower()
             if not point:
-                raise AuditInputError(path, line, "empty point")
+                raise AuditInputError(path, line, N_("empty point"))
             if kind not in MARK_TYPES:
-                raise AuditInputError(path, line, f"unknown mark type {kind!r} (one of {', '.join(MARK_TYPES)})")
+                raise AuditInputError(path, line, N_("unknown mark type %(kind)r (one of %(known)s)"), kind=kind,
+                                      known=", ".join(MARK_TYPES))
             times = []
             for col in ("start", "end"):
                 try:
                     times.append(parse_time(fields[cols[col]], zone))
                 except ValueError:
-                    raise AuditInputError(
-                        path, line, f"bad {col} time {fields[cols[col]]!r} (ISO 8601 expected)"
-                    ) from None
+                    raise AuditInputError(path, line, N_("bad %(column)s time %(text)r (ISO 8601 expected)"),
+                                          column=col, text=fields[cols[col]]) from None
             if times[1] <= times[0]:
-                raise AuditInputError(path, line, "end is not after start")
+                raise AuditInputError(path, line, N_("end is not after start"))
             marks.append(Mark(line, point, factor, kind, times[0], times[1]))
     return marks
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.power.credentials import mosquitto_hash, mosquitto_verify
 from ecosentry.subsystems.power.gateways.devices import mqtt_accounts
 
@@ -43,7 +44,7 @@ _USER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 def hash_password(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
     """The ``$7$`` hash of ``password`` (a new random salt unless one is given; :mod:`..credentials`)."""
     if not password:
-        raise ValueError("an empty MQTT password cannot be hashed")
+        raise Said(N_("an empty MQTT password cannot be hashed"))
     return mosquitto_hash(password, salt=salt, iterations=iterations)
 
 
@@ -87,11 +88,11 @@ def auth_files(accounts: Iterable, *, platform_user: str, platform_hash: str, to
     """
     prefix = topic_prefix.strip("/")
     if not valid_user(platform_user):
-        raise ValueError(f"platform MQTT user name {platform_user!r} is not usable (letters, digits, _ . -)")
+        raise Said(N_("platform MQTT user name %(user)r is not usable (letters, digits, _ . -)"), user=platform_user)
     if not HASH_PATTERN.fullmatch(platform_hash):
-        raise ValueError("the platform's MQTT password hash is not a $7$ hash")
+        raise Said(N_("the platform's MQTT password hash is not a $7$ hash"))
     if not prefix or any(ch in prefix for ch in "+#\n\r\0") or "//" in prefix:
-        raise ValueError(f"MQTT topic prefix {topic_prefix!r} is not usable")
+        raise Said(N_("MQTT topic prefix %(prefix)r is not usable"), prefix=topic_prefix)
     head = "# written by `ecosentry power mqtt-auth` from power_devices: edits are overwritten\n"
     pw_lines = [head, f"{platform_user}:{platform_hash}\n"]
     acl = [head, "\n# the platform's subscriber reads every device's readings\n", f"user {platform_user}\n",
@@ -100,13 +101,13 @@ def auth_files(accounts: Iterable, *, platform_user: str, platform_hash: str, to
     seen = {platform_user}
     for a in accounts:
         if not a.active:
-            out.skipped.append((a.mn, "inactive"))
+            out.skipped.append((a.mn, N_("inactive")))
         elif not valid_user(a.mn):
-            out.skipped.append((a.mn, "MN not usable as an MQTT user name and topic level"))
+            out.skipped.append((a.mn, N_("MN not usable as an MQTT user name and topic level")))
         elif a.mn in seen:
-            out.skipped.append((a.mn, "user name already taken"))
+            out.skipped.append((a.mn, N_("user name already taken")))
         elif not HASH_PATTERN.fullmatch(a.secret_hash or ""):
-            out.skipped.append((a.mn, "mqtt_secret_hash is not a $7$ hash"))
+            out.skipped.append((a.mn, N_("mqtt_secret_hash is not a $7$ hash")))
         else:
             seen.add(a.mn)
             out.devices += 1
@@ -142,8 +143,8 @@ def write_broker_auth(engine, mqtt, password_file: Path, acl_file: Path) -> Auth
     """Write the broker's password file and ACL from ``power_devices`` and the settings ``power.mqtt``
     (the platform's user, password and topic prefix); return what was written and skipped."""
     if not mqtt.password:
-        raise ValueError("set power.mqtt.password (ECOSENTRY_POWER__MQTT__PASSWORD): the platform's subscriber "
-                         "needs its own account at the broker")
+        raise Said(N_("set power.mqtt.password (ECOSENTRY_POWER__MQTT__PASSWORD): the platform's subscriber "
+                      "needs its own account at the broker"))
     files = auth_files(mqtt_accounts(engine), platform_user=mqtt.username,
                        platform_hash=hash_password(mqtt.password), topic_prefix=mqtt.topic_prefix)
     write_files(files, password_file, acl_file)
