@@ -14,6 +14,7 @@ and the day carries both totals (``cou`` raw, ``cou_substituted``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -43,10 +44,15 @@ def _quarter_start(day_local: datetime) -> datetime:
                              microsecond=0)
 
 
+def substitutes(medium: str, factor: str) -> bool:
+    """Whether the factor of a point of this medium gets substitute values at all."""
+    return (medium == "gas" and factor in GAS_SUBSTITUTED) or (medium == "water" and factor in WATER_SUBSTITUTED)
+
+
 def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz: str, day_lo: datetime,
                    day_hi: datetime) -> DaySubstitution | None:
     """Compute and store the revisions of one day of one factor; None when the factor is not substituted."""
-    if not ((medium == "gas" and factor in GAS_SUBSTITUTED) or (medium == "water" and factor in WATER_SUBSTITUTED)):
+    if not substitutes(medium, factor):
         return None
     h = s.hourly_values
     lo = day_lo - timedelta(hours=LOOKBACK_HOURS)
@@ -54,6 +60,23 @@ def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz
         select(h.c.period_start, h.c.value, h.c.cou, h.c.valid, h.c.excluded, h.c.mark_ids)
         .where(h.c.point_id == point_id, h.c.factor_code == factor, h.c.period_start >= lo,
                h.c.period_start < day_hi)).mappings()}
+    now = datetime.now(timezone.utc)
+    result, revisions = day_substitution(rows, point_id, factor, medium, tz, day_lo, day_hi, now)
+    if revisions is None:
+        return result
+    conn.execute(delete(ms.revisions).where(ms.revisions.c.point_id == point_id, ms.revisions.c.factor_code == factor,
+                                           ms.revisions.c.period_start >= day_lo, ms.revisions.c.period_start < day_hi))
+    upsert(conn, ms.revisions, revisions, ["point_id", "factor_code", "period_start", "field"])
+    return result
+
+
+def day_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: str, medium: str, tz: str,
+                     day_lo: datetime, day_hi: datetime, now: datetime) -> tuple[DaySubstitution, list[dict] | None]:
+    """The substitution of one finished day of one substituted factor, from the factor's hourly_values rows
+    keyed by hour start (at least ``LOOKBACK_HOURS`` before ``day_lo`` up to ``day_hi``; rows outside are
+    ignored): the day's totals and its revisions rows (None: no capture rate for the quarter, the stored
+    revisions are left as they are). No I/O: shared by the per-period and the bulk path."""
+    lo = day_lo - timedelta(hours=LOOKBACK_HOURS)
     hours, t = [], lo
     while t < day_hi:
         r = rows.get(t)
@@ -71,24 +94,19 @@ def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz
         invalid = sum(1 for _t, r in in_quarter if not (r and r["valid"]))
         alpha = quarterly_capture_rate(quarter_hours, stopped, invalid)
         if alpha is None:
-            return DaySubstitution(None, 0)
+            return DaySubstitution(None, 0), None
         causes = [None if v else ("maintenance" if r and r["mark_ids"] else "missing")
                   for v, (_t, r) in zip(valid, hours)]
         revisions = substitute_gas_emissions(series, valid, causes, alpha)
     else:
         revisions = substitute_water_values(series, valid, factor)
-    now = datetime.now(timezone.utc)
     todays = [rv for rv in revisions if hours[rv.index][0] >= day_lo]
-    conn.execute(delete(ms.revisions).where(ms.revisions.c.point_id == point_id, ms.revisions.c.factor_code == factor,
-                                           ms.revisions.c.period_start >= day_lo, ms.revisions.c.period_start < day_hi))
-    upsert(conn, ms.revisions, [
-        {"point_id": point_id, "factor_code": factor, "period_start": hours[rv.index][0], "field": field,
-         "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
-         "explanation": rv.explanation, "computed_at": now} for rv in todays], ["point_id", "factor_code",
-                                                                                "period_start", "field"])
+    rows_out = [{"point_id": point_id, "factor_code": factor, "period_start": hours[rv.index][0], "field": field,
+                 "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
+                 "explanation": rv.explanation, "computed_at": now} for rv in todays]
     if field != "cou":
-        return DaySubstitution(None, sum(1 for rv in todays if rv.substitute is not None))
+        return DaySubstitution(None, sum(1 for rv in todays if rv.substitute is not None)), rows_out
     day_valid = [x for (t, _r), x, v in zip(hours, series, valid) if t >= day_lo and v and x is not None]
     subs = [rv.substitute for rv in todays if rv.substitute is not None]
     total = sum(day_valid) + sum(subs) if (day_valid or subs) else None
-    return DaySubstitution(total, len(subs))
+    return DaySubstitution(total, len(subs)), rows_out
