@@ -1,0 +1,82 @@
+"""The bulk recompute leaves exactly the rows of the per-period path, on every case the rules know."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.service import prepare_database
+from ecosentry.subsystems.monitoring.bench.recompute_db import clear_derived, derived_snapshot, generate_month
+from ecosentry.subsystems.monitoring.pipeline.bulk_recompute import bulk_recompute_range, month_windows
+from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_range
+
+MONTH = date(2026, 2, 1)  # finished: the days get their substitute values
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _both_paths(engine, directory, t0, t1, **kw):
+    clear_derived(engine)
+    per_period_totals = recompute_range(engine, directory, t0, t1, **kw)
+    per_period = derived_snapshot(engine)
+    clear_derived(engine)
+    bulk_totals = bulk_recompute_range(engine, directory, t0, t1, points_per_chunk=3, **kw)
+    bulk = derived_snapshot(engine)
+    return per_period_totals, per_period, bulk_totals, bulk
+
+
+def _assert_same(per_period: dict, bulk: dict) -> None:
+    for table in per_period:
+        assert len(bulk[table]) == len(per_period[table]), table
+        for a, b in zip(per_period[table], bulk[table]):
+            assert a == b, (table, a, b)
+
+
+def test_bulk_equals_per_period_on_every_case(db_url):
+    engine = prepare_database(db_url)
+    gen = generate_month(engine, MONTH, gas_points=2, cases=True, seed=7)
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 1, tzinfo=SH), datetime(2026, 3, 1, tzinfo=SH)
+    pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
+    assert bulk_totals == pp_totals
+    # 7 points; the month has 672 hours, the Vietnamese and UTC points' local month is cut by the range
+    assert pp_totals["points"] == len(gen["point_ids"]) == 7
+    hours = per_period["hourly_values"]
+    assert len(hours) == pp_totals["hours"] > 7 * 600
+    _assert_same(per_period, bulk)
+    # the cases are there: invalid hours of every kind, marks of each effect, exceedances, substitutions,
+    # the platform's 折算, the logger's own wastewater hours
+    cols = [c.name for c in __import__("ecosentry.store.schema", fromlist=["hourly_values"]).hourly_values.columns
+            if c.name != "computed_at"]
+    rows = [dict(zip(cols, r)) for r in hours]
+    reasons = " | ".join(r["reason"] or "" for r in rows)
+    for fragment in ("no data", "stopped (all F)", "valid minutes", "missing", "manual S minutes", "CN-MARK-INVALID",
+                     "CN-MARK-EXCLUDED", "CN-MARK-EXEMPT", "CN-MARK-PRECEDENCE", "logger hour flagged M"):
+        assert fragment in reasons, fragment
+    assert any(r["exceeded"] for r in rows) and any(r["exceeded"] is False for r in rows)
+    assert {r["flag"] for r in rows} >= {"N", "D", "F"}
+    assert any(r["n_records"] == 1 and r["received_minutes"] == 60 for r in rows)  # logger hour
+    assert len(per_period["revisions"]) > 0
+    assert any(r[-2] for r in per_period["derived_periods"])  # n_substituted
+
+
+def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_url):
+    engine = prepare_database(db_url)
+    generate_month(engine, MONTH, gas_points=1, cases=True, seed=3)
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 3, 5, 30, tzinfo=SH), datetime(2026, 2, 9, 17, 0, tzinfo=SH)
+    pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
+    assert bulk_totals == pp_totals and pp_totals["hours"] > 0
+    _assert_same(per_period, bulk)
+
+
+def test_month_windows_cut_at_local_month_starts():
+    t0, t1 = datetime(2026, 1, 20, 5, tzinfo=SH), datetime(2026, 3, 2, tzinfo=SH)
+    windows = month_windows(t0, t1, "Asia/Shanghai")
+    assert [(a.astimezone(SH), b.astimezone(SH)) for a, b in windows] == [
+        (t0, datetime(2026, 2, 1, tzinfo=SH)), (datetime(2026, 2, 1, tzinfo=SH), datetime(2026, 3, 1, tzinfo=SH)),
+        (datetime(2026, 3, 1, tzinfo=SH), t1)]
+
+
