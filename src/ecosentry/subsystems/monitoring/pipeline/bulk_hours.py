@@ -81,20 +81,20 @@ def group_hours(block: MinuteBlock, tz: str) -> HourGroups:
 
 def records_of(block: MinuteBlock, a: int, b: int) -> list[MinuteRecord]:
     """The rows ``a:b`` as the rule's records (NULLs back to None, the stored flag where not plain)."""
+    cols = block.as_lists()
+    factor_codes, flags = block.factors, block.flags
     out = []
-    factor_codes = block.factors
     for i in range(a, b):
-        nulls = int(block.nulls[i])
-        start_us = int(block.start_us[i])
-        flag = None if block.plain[i] else block.flags.get(
-            (int(block.point[i]), factor_codes[int(block.fidx[i])], start_us))
+        nulls = cols["nulls"][i]
+        start_us = cols["start_us"][i]
+        flag = None if cols["plain"][i] else flags.get((cols["point"][i], factor_codes[cols["fidx"][i]], start_us))
         out.append(MinuteRecord(
             start=datetime_of(start_us),
-            value=None if nulls & NULL_VALUE else float(block.value[i]), flag=flag,
-            zs_value=None if nulls & NULL_ZS else float(block.zs_value[i]),
-            min=None if nulls & NULL_MIN else float(block.min[i]),
-            max=None if nulls & NULL_MAX else float(block.max[i]),
-            cou=None if nulls & NULL_COU else float(block.cou[i])))
+            value=None if nulls & NULL_VALUE else cols["value"][i], flag=flag,
+            zs_value=None if nulls & NULL_ZS else cols["zs_value"][i],
+            min=None if nulls & NULL_MIN else cols["min"][i],
+            max=None if nulls & NULL_MAX else cols["max"][i],
+            cou=None if nulls & NULL_COU else cols["cou"][i]))
     return out
 
 

@@ -40,7 +40,7 @@ from ecosentry.subsystems.monitoring.pipeline.minute_block import read_minutes, 
 from ecosentry.subsystems.monitoring.pipeline.periods import (
     WATER_FLOW, WATER_WEIGHTED, day_row, load_limits, local_day_bounds, month_bounds, month_row)
 from ecosentry.subsystems.monitoring.pipeline.recompute import points_in_scope
-from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS, day_substitution, substitutes
+from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS, days_substitution, substitutes
 from ecosentry.subsystems.monitoring.rules.cn.hourly import hourly_from_minutes
 from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
@@ -285,10 +285,10 @@ def _substitutions(conn: Connection, chunk: list[int], factors_of: dict[int, lis
     out, revisions, replaced = {}, [], []
     for p, fs in wanted.items():
         for f in fs:
-            rows = series.get((p, f), {})
-            for d in finished:
+            results = days_substitution(series.get((p, f), {}), p, f, medium_of[p], tz,
+                                        [bounds[d] for d in finished], now)
+            for d, (result, revs) in zip(finished, results):
                 d_lo, d_hi = bounds[d]
-                result, revs = day_substitution(rows, p, f, medium_of[p], tz, d_lo, d_hi, now)
                 out[(p, f, d)] = result
                 if revs is not None:
                     replaced.append((p, f, d_lo, d_hi))

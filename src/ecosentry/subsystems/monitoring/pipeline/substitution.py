@@ -14,14 +14,16 @@ and the day carries both totals (``cou`` raw, ``cou_substituted``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, delete, select
 
-from ecosentry.subsystems.monitoring.rules.cn.substitution import quarterly_capture_rate, substitute_gas_emissions, substitute_water_values
+from ecosentry.subsystems.monitoring.rules.cn.substitution import (
+    find_gaps, quarterly_capture_rate, substitute_gas_emissions, substitute_water_values)
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.upsert import upsert
@@ -110,3 +112,68 @@ def day_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: st
     subs = [rv.substitute for rv in todays if rv.substitute is not None]
     total = sum(day_valid) + sum(subs) if (day_valid or subs) else None
     return DaySubstitution(total, len(subs)), rows_out
+
+
+def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: str, medium: str, tz: str,
+                      days: Sequence[tuple[datetime, datetime]],
+                      now: datetime) -> list[tuple[DaySubstitution, list[dict] | None]]:
+    """:func:`day_substitution` of each of ``days`` ((lo, hi) UTC bounds of local days, ascending) from the
+    same ``rows``, with the per-hour work done once for all of them: the series, its gaps and the quarter's
+    counts are built over the whole span, then each day takes its slice of the look-back and the rules run
+    on the gaps that reach into that day only (the others' revisions are not the day's). Equal to calling
+    :func:`day_substitution` day by day; the bulk recompute uses it."""
+    if not days:
+        return []
+    hour = timedelta(hours=1)
+    field = "cou" if medium == "gas" or factor == "w00000" else "value"
+    seq_t, seq_r = [], []
+    t, end = days[0][0] - timedelta(hours=LOOKBACK_HOURS), days[-1][1]
+    while t < end:
+        r = rows.get(t)
+        if not (r and r["excluded"]):  # stopped hours are not operating hours
+            seq_t.append(t)
+            seq_r.append(r)
+        t += hour
+    valid = [bool(r and r["valid"]) for r in seq_r]
+    series = [(r[field] if r else None) for r in seq_r]
+    causes = None
+    if medium == "gas":
+        causes = [None if v else ("maintenance" if r and r["mark_ids"] else "missing") for v, r in zip(valid, seq_r)]
+    gaps = find_gaps(series, valid, causes)
+    gap_stops = [g[1] for g in gaps]
+    invalid_before = [0]
+    for v in valid:
+        invalid_before.append(invalid_before[-1] + (not v))
+    out: list[tuple[DaySubstitution, list[dict] | None]] = []
+    for day_lo, day_hi in days:
+        a = bisect_left(seq_t, day_lo - timedelta(hours=LOOKBACK_HOURS))
+        k, b = bisect_left(seq_t, day_lo), bisect_left(seq_t, day_hi)
+        if medium == "gas":
+            q_lo = _quarter_start(day_lo.astimezone(ZoneInfo(tz))).astimezone(timezone.utc)
+            q = bisect_left(seq_t, q_lo)
+            quarter_hours = int((day_hi - q_lo) / hour)
+            alpha = quarterly_capture_rate(quarter_hours, quarter_hours - (b - q), invalid_before[b] - invalid_before[q])
+            if alpha is None:
+                out.append((DaySubstitution(None, 0), None))
+                continue
+        day_gaps = []
+        for g0, g1, cause in gaps[bisect_right(gap_stops, k):]:
+            if g0 >= b:
+                break
+            day_gaps.append((max(g0, a) - a, min(g1, b) - a, cause))
+        if medium == "gas":
+            revisions = substitute_gas_emissions(series[a:b], valid[a:b], causes[a:b], alpha, gaps=day_gaps)
+        else:
+            revisions = substitute_water_values(series[a:b], valid[a:b], factor, gaps=day_gaps)
+        todays = [rv for rv in revisions if seq_t[a + rv.index] >= day_lo]
+        rows_out = [{"point_id": point_id, "factor_code": factor, "period_start": seq_t[a + rv.index], "field": field,
+                     "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
+                     "explanation": rv.explanation, "computed_at": now} for rv in todays]
+        if field != "cou":
+            out.append((DaySubstitution(None, sum(1 for rv in todays if rv.substitute is not None)), rows_out))
+            continue
+        day_valid = [x for x, v in zip(series[k:b], valid[k:b]) if v and x is not None]
+        subs = [rv.substitute for rv in todays if rv.substitute is not None]
+        total = sum(day_valid) + sum(subs) if (day_valid or subs) else None
+        out.append((DaySubstitution(total, len(subs)), rows_out))
+    return out
