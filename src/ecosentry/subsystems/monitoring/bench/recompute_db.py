@@ -95,6 +95,8 @@ def _minutes(rng: np.random.Generator, point_id: int, how: dict, month: date, ca
         if limit is not None and how["medium"] == "gas":  # ~1 % of hours above the limit
             hot = np.repeat(rng.random(n_hours) < 0.01, per_hour)
             v[hot] = limit * rng.uniform(1.2, 2.0, hot.sum())
+        if limit is not None and how["medium"] == "water":  # the 7th day above the daily limit
+            v[6 * 24 * per_hour:7 * 24 * per_hour] = limit * 1.5
         keep = np.ones(n, dtype=bool)
         flags: list[str | None] = [None] * n
         values: list[float | None] = v.tolist()

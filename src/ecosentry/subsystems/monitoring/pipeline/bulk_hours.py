@@ -81,20 +81,18 @@ def group_hours(block: MinuteBlock, tz: str) -> HourGroups:
 
 def records_of(block: MinuteBlock, a: int, b: int) -> list[MinuteRecord]:
     """The rows ``a:b`` as the rule's records (NULLs back to None, the stored flag where not plain)."""
-    cols = block.as_lists()
+    point, fidx, start, nulls, plain = (getattr(block, n)[a:b].tolist() for n in (
+        "point", "fidx", "start_us", "nulls", "plain"))
+    value, zs, low, high, cou = (getattr(block, n)[a:b].tolist() for n in ("value", "zs_value", "min", "max", "cou"))
     factor_codes, flags = block.factors, block.flags
     out = []
-    for i in range(a, b):
-        nulls = cols["nulls"][i]
-        start_us = cols["start_us"][i]
-        flag = None if cols["plain"][i] else flags.get((cols["point"][i], factor_codes[cols["fidx"][i]], start_us))
+    for i in range(b - a):
+        k = nulls[i]
+        flag = None if plain[i] else flags.get((point[i], factor_codes[fidx[i]], start[i]))
         out.append(MinuteRecord(
-            start=datetime_of(start_us),
-            value=None if nulls & NULL_VALUE else cols["value"][i], flag=flag,
-            zs_value=None if nulls & NULL_ZS else cols["zs_value"][i],
-            min=None if nulls & NULL_MIN else cols["min"][i],
-            max=None if nulls & NULL_MAX else cols["max"][i],
-            cou=None if nulls & NULL_COU else cols["cou"][i]))
+            start=datetime_of(start[i]), value=None if k & NULL_VALUE else value[i], flag=flag,
+            zs_value=None if k & NULL_ZS else zs[i], min=None if k & NULL_MIN else low[i],
+            max=None if k & NULL_MAX else high[i], cou=None if k & NULL_COU else cou[i]))
     return out
 
 
@@ -120,8 +118,8 @@ def hourly_values(block: MinuteBlock, groups: HourGroups, medium_of_point: Mappi
     cou_ok = np.isfinite(block.cou)
     n_zs = np.add.reduceat(zs_ok.astype(np.int64), starts).tolist()
     n_cou = np.add.reduceat(cou_ok.astype(np.int64), starts).tolist()
-    values, zs, cou = block.value.tolist(), block.zs_value.tolist(), block.cou.tolist()
     fsum = math.fsum
+    value_col, zs_col, cou_col = block.value, block.zs_value, block.cou
     out: list[HourlyValue] = []
     for g, (a, b, is_simple, m, k_zs, k_cou) in enumerate(zip(starts.tolist(), ends.tolist(), simple.tolist(),
                                                               minutes.tolist(), n_zs, n_cou)):
@@ -132,18 +130,18 @@ def hourly_values(block: MinuteBlock, groups: HourGroups, medium_of_point: Mappi
             continue
         n = b - a
         if k_zs == n:
-            zs_value = fsum(zs[a:b]) / n
+            zs_value = fsum(zs_col[a:b].tolist()) / n
         elif k_zs:
-            zs_value = fsum([x for x in zs[a:b] if math.isfinite(x)]) / k_zs
+            zs_value = fsum([x for x in zs_col[a:b].tolist() if math.isfinite(x)]) / k_zs
         else:
             zs_value = None
         if k_cou == n:
-            cou_sum = fsum(cou[a:b])
+            cou_sum = fsum(cou_col[a:b].tolist())
         elif k_cou:
-            cou_sum = fsum([x for x in cou[a:b] if math.isfinite(x)])
+            cou_sum = fsum([x for x in cou_col[a:b].tolist() if math.isfinite(x)])
         else:
             cou_sum = None
-        out.append(HourlyValue(value=fsum(values[a:b]) / n, zs_value=zs_value, min=group_min[g], max=group_max[g],
+        out.append(HourlyValue(value=fsum(value_col[a:b].tolist()) / n, zs_value=zs_value, min=group_min[g], max=group_max[g],
                                cou=cou_sum, flag="N", valid=True, valid_minutes=m, received_minutes=m,
                                n_records=n, reason=None, manual_minutes=0))
     return out

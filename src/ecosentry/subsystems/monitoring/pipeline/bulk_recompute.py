@@ -45,8 +45,11 @@ from ecosentry.subsystems.monitoring.rules.cn.hourly import hourly_from_minutes
 from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
 
-#: Points recomputed together: one month of their minutes is held in memory (≈ 80 bytes a minute).
-POINTS_PER_CHUNK = 25
+#: Points recomputed together: one month of their minutes is held in memory (≈ 200 bytes a minute while read).
+POINTS_PER_CHUNK = 10
+#: ``--path auto`` recomputes in bulk from this many point-hours on (a day of one point); below, and for
+#: a mark's hours, the per-period path answers as fast.
+BULK_MIN_POINT_HOURS = 24
 HOUR_KEYS = ["point_id", "factor_code", "period_start"]
 PERIOD_KEYS = ["point_id", "factor_code", "period", "period_start"]
 
@@ -79,6 +82,11 @@ def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime
             if progress:
                 progress(done, len(ids))
     return totals
+
+
+def choose_path(n_points: int, t0: datetime, t1: datetime) -> str:
+    """``"bulk"`` for ranges of at least :data:`BULK_MIN_POINT_HOURS` point-hours, else ``"per-period"``."""
+    return "bulk" if n_points * (t1 - t0) / timedelta(hours=1) >= BULK_MIN_POINT_HOURS else "per-period"
 
 
 def month_windows(start: datetime, end: datetime, tz: str) -> list[tuple[datetime, datetime]]:

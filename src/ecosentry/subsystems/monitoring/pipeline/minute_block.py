@@ -1,9 +1,9 @@
 """Minute observations of many points and hours read in one go into numpy arrays (the bulk recompute's input).
 
 PostgreSQL: one ``COPY (SELECT …) TO STDOUT (FORMAT BINARY)`` whose columns are all fixed-width and never
-NULL (NULLs become NaN plus a bit in a mask, the flag a "plain N" bit), so the binary stream is an array of
-equal tuples that :func:`numpy.frombuffer` reads without a Python loop. The few flags that are not a plain
-``N`` are read by a second query. Other databases (SQLite): one ordinary SELECT.
+NULL (NULLs become NaN plus a bit in a mask, the flag a number its text is decoded from), so the binary
+stream is an array of equal tuples that :func:`numpy.frombuffer` reads without a Python loop. Other
+databases (SQLite): one ordinary SELECT.
 
 Rows come back sorted by (point, factor, start); the factor is an index into :attr:`MinuteBlock.factors`.
 """
@@ -63,17 +63,9 @@ class MinuteBlock:
     plain: np.ndarray
     received_us: np.ndarray
     flags: dict = field(default_factory=dict)
-    _lists: dict | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return int(self.point.size)
-
-    def as_lists(self) -> dict[str, list]:
-        """The columns as Python lists (made once): the per-record paths index them cheaply."""
-        if self._lists is None:
-            self._lists = {n: getattr(self, n).tolist() for n in (
-                "point", "fidx", "start_us", "value", "zs_value", "min", "max", "cou", "nulls", "plain")}
-        return self._lists
 
     def take(self, order: np.ndarray) -> MinuteBlock:
         return MinuteBlock(self.factors, *(getattr(self, n)[order] for n in (
@@ -115,7 +107,7 @@ def _empty(factors: list[str]) -> MinuteBlock:
 
 
 _PG_FIELDS = [("point", ">i4"), ("fidx", ">i4"), ("start", ">i8"), ("value", ">f8"), ("zs_value", ">f8"),
-              ("min", ">f8"), ("max", ">f8"), ("cou", ">f8"), ("nulls", ">i4"), ("plain", ">i4"),
+              ("min", ">f8"), ("max", ">f8"), ("cou", ">f8"), ("nulls", ">i4"), ("flag", ">i8"),
               ("received", ">i8")]
 _PG_DTYPE = np.dtype([("nfields", ">i2")] + [x for i, (name, t) in enumerate(_PG_FIELDS)
                                              for x in ((f"len{i}", ">i4"), (name, t))])
@@ -129,7 +121,7 @@ def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: dateti
     numbers = ", ".join(f"coalesce(\"{c}\", 'NaN'::float8)" for c in _NUMBERS)
     query = sql.SQL(
         "COPY (SELECT point_id::int4, array_position({factors}, factor_code::text)::int4, period_start, "
-        + numbers + ", (" + nulls + ")::int4, (flag IS NULL OR flag IN ('N', ''))::int4, received_at "
+        + numbers + ", (" + nulls + ")::int4, " + _FLAG_CODE + ", received_at "
         "FROM observations WHERE kind = 'min' AND point_id = ANY({points}) AND factor_code = ANY({factors}) "
         "AND period_start >= {lo} AND period_start < {hi}) TO STDOUT (FORMAT BINARY)"
     ).format(factors=sql.Literal(factors), points=sql.Literal(points), lo=sql.Literal(lo), hi=sql.Literal(hi))
@@ -142,18 +134,35 @@ def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: dateti
     rows = np.frombuffer(buf, dtype=_PG_DTYPE, count=n, offset=offset)
     if n and (np.any(rows["nfields"] != len(_PG_FIELDS)) or np.any(rows["len0"] != 4)):
         raise ValueError("unexpected COPY BINARY tuple layout")
+    flag_code = rows["flag"].astype(np.int64)
+    plain = (flag_code == _FLAG_NULL) | (flag_code == 0) | (flag_code == _FLAG_N)
     block = MinuteBlock(
         factors,
         rows["point"].astype(np.int64), rows["fidx"].astype(np.int64) - 1,  # array_position counts from 1
         rows["start"].astype(np.int64) + PG_EPOCH_US,
         *(rows[c].astype(np.float64) for c in _NUMBERS),
-        rows["nulls"].astype(np.int64), rows["plain"] != 0, rows["received"].astype(np.int64) + PG_EPOCH_US)
-    o = s.observations
-    block.flags = {(r.point_id, r.factor_code, us_of(r.period_start)): r.flag for r in conn.execute(
-        select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.flag).where(
-            o.c.kind == "min", o.c.point_id.in_(points), o.c.factor_code.in_(factors), o.c.period_start >= lo,
-            o.c.period_start < hi, o.c.flag.is_not(None), o.c.flag.not_in(["N", ""])))}
+        rows["nulls"].astype(np.int64), plain, rows["received"].astype(np.int64) + PG_EPOCH_US)
+    del rows, buf
+    for i in np.flatnonzero(~plain).tolist():
+        block.flags[(int(block.point[i]), factors[int(block.fidx[i])], int(block.start_us[i]))] = \
+            _flag_of(int(flag_code[i]))
     return block
+
+
+#: The flag (varchar(2)) as one fixed-width number: length << 42 | first code point << 21 | second
+#: (length 3 = NULL), so that the COPY rows keep one width and the flag text comes back exactly.
+_FLAG_CODE = ("(CASE WHEN flag IS NULL THEN 3::int8 << 42 ELSE (length(flag)::int8 << 42) "
+              "| (coalesce(ascii(substr(flag, 1, 1)), 0)::int8 << 21) | coalesce(ascii(substr(flag, 2, 1)), 0)::int8 "
+              "END)")
+_FLAG_NULL = 3 << 42
+_FLAG_N = (1 << 42) | (ord("N") << 21)
+
+
+def _flag_of(code: int) -> str | None:
+    length = code >> 42
+    if length == 3:
+        return None
+    return (chr((code >> 21) & 0x1FFFFF) + chr(code & 0x1FFFFF))[:length]
 
 
 def _copy_out(raw, query) -> bytearray:
