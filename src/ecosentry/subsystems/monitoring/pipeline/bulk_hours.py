@@ -1,12 +1,10 @@
 """Hourly values of a :class:`~ecosentry.subsystems.monitoring.pipeline.minute_block.MinuteBlock`, in bulk.
 
-The hour a minute belongs to, the group boundaries, the counts, minima, maxima and last receive times are
-numpy operations over the whole block. An hour whose records are all plain ``N`` with a value and that has
-≥ 45 valid minutes (HJ 76-2017 App. B) — the usual hour — is rolled up here: value, 折算 value and ``-Cou``
-with :func:`math.fsum` exactly as :func:`~ecosentry.subsystems.monitoring.rules.cn.hourly.hourly_from_minutes`
-does (HJ 212-2017 App. D.2 eq. (24)), flag ``N``, no reason. Every other hour (a flag other than ``N``, a
-missing value, too few minutes) goes to :func:`hourly_from_minutes` itself with its records, so the flags,
-validity and reasons are the rule's own. The results equal the per-hour rule's, bit for bit.
+The hour a minute belongs to, the group boundaries, the flag counts, valid minutes, roll-up flags, minima,
+maxima and last receive times are numpy operations over the whole block; the means and sums use
+:func:`math.fsum` per hour as :func:`~ecosentry.subsystems.monitoring.rules.cn.hourly.hourly_from_minutes`
+does (HJ 212-2017 App. D.2 eq. (24)), and the reasons use its words. The results equal the per-hour rule's,
+bit for bit (the equivalence test compares them row by row).
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import numpy as np
 from ecosentry.subsystems.monitoring.pipeline.minute_block import (
     NULL_COU, NULL_MAX, NULL_MIN, NULL_VALUE, NULL_ZS, UNIX_EPOCH, MinuteBlock, us_of)
 from ecosentry.subsystems.monitoring.rules.cn.hourly import (
-    MIN_VALID_MINUTES, MINUTES_PER_HOUR, HourlyValue, MinuteRecord, hourly_from_minutes)
+    MIN_VALID_MINUTES, MINUTES_PER_HOUR, VALID_FLAGS, HourlyValue, MinuteRecord, _check_interval)
 
 HOUR_US = 3_600_000_000
 QUARTER_US = HOUR_US // 4
@@ -96,55 +94,132 @@ def records_of(block: MinuteBlock, a: int, b: int) -> list[MinuteRecord]:
     return out
 
 
+def normalised_flags(block: MinuteBlock) -> dict[int, str]:
+    """Row → flag as the rule reads it (blanks stripped, empty = ``N``), for the rows that are not plain."""
+    out = {}
+    factor_codes = block.factors
+    for i in np.flatnonzero(~block.plain).tolist():
+        raw = block.flags.get((int(block.point[i]), factor_codes[int(block.fidx[i])], int(block.start_us[i])))
+        out[i] = "N" if raw is None else (str(raw).strip() or "N")
+    return out
+
+
 def hourly_values(block: MinuteBlock, groups: HourGroups, medium_of_point: Mapping[int, str],
                   interval_of_point: Mapping[int, int]) -> list[HourlyValue]:
-    """The :class:`HourlyValue` of every group, equal to ``hourly_from_minutes`` on the group's records."""
+    """The :class:`HourlyValue` of every group, equal to ``hourly_from_minutes`` on the group's records.
+
+    The counts of HJ 212-2017 Table 8 flags, valid minutes (HJ 76-2017 App. B), the flag roll-up of
+    App. C and minima/maxima are array operations; means and sums use :func:`math.fsum` per group as the
+    rule does; the reason of an invalid hour is assembled from its invalid records in time order, with the
+    rule's words (``rules.cn.hourly._reason``)."""
     n_groups = groups.starts.size
     if n_groups == 0:
         return []
+    for p in set(groups.point.tolist()):
+        _check_interval(interval_of_point.get(p, 1))
     starts, ends = groups.starts, groups.ends
+    norm = normalised_flags(block)
+    n_rows = len(block)
+    cat = np.zeros(n_rows, dtype=np.int8)  # 0 N, 1 S, 2 invalidating (F M D C T B or unknown)
+    is_f = np.zeros(n_rows, dtype=bool)
+    for i, f in norm.items():
+        cat[i] = 0 if f == "N" else 1 if f == "S" else 2
+        is_f[i] = f == "F"
+    finite = np.isfinite(block.value)
+    valid_row = (cat <= 1) & finite
+
+    def per_group(mask: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(mask.astype(np.int64), starts)
+
     count = ends - starts
-    ok = block.plain & np.isfinite(block.value)
-    n_ok = np.add.reduceat(ok.astype(np.int64), starts)
+    n_valid, n_manual = per_group(valid_row), per_group(valid_row & (cat == 1))
+    n_normal, n_set, n_stopped = per_group(cat == 0), per_group(cat == 1), per_group(is_f)
     interval = np.array([interval_of_point.get(int(p), 1) for p in groups.point], dtype=np.int64)
-    minutes = np.minimum(count * interval, MINUTES_PER_HOUR)
-    simple = (n_ok == count) & (minutes >= MIN_VALID_MINUTES)
-    # over the simple groups every record is valid: lows/highs are -Min/-Max where sent, else the value
-    lows = np.where(np.isfinite(block.min), block.min, block.value)
-    highs = np.where(np.isfinite(block.max), block.max, block.value)
+    valid_minutes = np.minimum(n_valid * interval, MINUTES_PER_HOUR)
+    received_minutes = np.minimum(count * interval, MINUTES_PER_HOUR)
+    manual_minutes = np.minimum(n_manual * interval, MINUTES_PER_HOUR)
+    all_stopped = n_stopped == count
+    is_valid = ~all_stopped & (valid_minutes >= MIN_VALID_MINUTES)
+    # first invalidating record of each group in time order (wastewater flag roll-up)
+    big = np.iinfo(np.int64).max
+    first_bad = np.minimum.reduceat(np.where(cat == 2, np.arange(n_rows), big), starts)
+    lows = np.where(valid_row, np.where(np.isfinite(block.min), block.min, block.value), np.inf)
+    highs = np.where(valid_row, np.where(np.isfinite(block.max), block.max, block.value), -np.inf)
     group_min = np.minimum.reduceat(lows, starts).tolist()
     group_max = np.maximum.reduceat(highs, starts).tolist()
-    zs_ok = np.isfinite(block.zs_value)
+    zs_ok = valid_row & np.isfinite(block.zs_value)
     cou_ok = np.isfinite(block.cou)
-    n_zs = np.add.reduceat(zs_ok.astype(np.int64), starts).tolist()
-    n_cou = np.add.reduceat(cou_ok.astype(np.int64), starts).tolist()
+    n_zs, n_cou = per_group(zs_ok).tolist(), per_group(cou_ok).tolist()
     fsum = math.fsum
     value_col, zs_col, cou_col = block.value, block.zs_value, block.cou
+    water = [medium_of_point.get(p) == "water" for p in groups.point.tolist()]
     out: list[HourlyValue] = []
-    for g, (a, b, is_simple, m, k_zs, k_cou) in enumerate(zip(starts.tolist(), ends.tolist(), simple.tolist(),
-                                                              minutes.tolist(), n_zs, n_cou)):
-        if not is_simple:
-            medium = "water" if medium_of_point.get(int(groups.point[g])) == "water" else "gas"
-            out.append(hourly_from_minutes(records_of(block, a, b), medium=medium,
-                                           interval_minutes=interval_of_point.get(int(groups.point[g]), 1)))
-            continue
-        n = b - a
+    for g, (a, b, n, k_valid, k_n, k_s, stopped, ok, vm, rm, mm, k_zs, k_cou, bad) in enumerate(zip(
+            starts.tolist(), ends.tolist(), count.tolist(), n_valid.tolist(), n_normal.tolist(), n_set.tolist(),
+            all_stopped.tolist(), is_valid.tolist(), valid_minutes.tolist(), received_minutes.tolist(),
+            manual_minutes.tolist(), n_zs, n_cou, first_bad.tolist())):
+        if stopped:
+            flag = "F"
+        elif water[g]:
+            flag = norm[bad] if bad != big else ("S" if k_s else "N")
+        elif 4 * k_n > 3 * n:
+            flag = "N"
+        elif k_s and 4 * (k_n + k_s) > 3 * n:
+            flag = "S"
+        else:
+            flag = "D"
+        if stopped:
+            reason = "stopped (all F)" + (f"; manual S minutes {mm}" if mm else "")
+        elif ok:
+            reason = f"manual S minutes {mm}" if mm else None
+        else:
+            reason = _invalid_reason(norm, valid_row, a, b, vm, rm, mm, int(interval[g]))
+        if k_valid == n:
+            value = fsum(value_col[a:b].tolist()) / n
+        elif k_valid:
+            value = fsum(value_col[a:b][valid_row[a:b]].tolist()) / k_valid
+        else:
+            value = None
         if k_zs == n:
             zs_value = fsum(zs_col[a:b].tolist()) / n
         elif k_zs:
-            zs_value = fsum([x for x in zs_col[a:b].tolist() if math.isfinite(x)]) / k_zs
+            zs_value = fsum(zs_col[a:b][zs_ok[a:b]].tolist()) / k_zs
         else:
             zs_value = None
         if k_cou == n:
             cou_sum = fsum(cou_col[a:b].tolist())
         elif k_cou:
-            cou_sum = fsum([x for x in cou_col[a:b].tolist() if math.isfinite(x)])
+            cou_sum = fsum(cou_col[a:b][cou_ok[a:b]].tolist())
         else:
             cou_sum = None
-        out.append(HourlyValue(value=fsum(value_col[a:b].tolist()) / n, zs_value=zs_value, min=group_min[g], max=group_max[g],
-                               cou=cou_sum, flag="N", valid=True, valid_minutes=m, received_minutes=m,
-                               n_records=n, reason=None, manual_minutes=0))
+        out.append(HourlyValue(value=value, zs_value=zs_value, min=group_min[g] if k_valid else None,
+                               max=group_max[g] if k_valid else None, cou=cou_sum, flag=flag, valid=ok,
+                               valid_minutes=vm, received_minutes=rm, n_records=n, reason=reason,
+                               manual_minutes=mm))
     return out
+
+
+def _invalid_reason(norm: dict[int, str], valid_row: np.ndarray, a: int, b: int, valid_minutes: int,
+                    received_minutes: int, manual_minutes: int, interval: int) -> str:
+    """The reason ``hourly_from_minutes`` gives an invalid hour that is not all F, from the same counts."""
+    fragments = [f"valid minutes {valid_minutes} < {MIN_VALID_MINUTES}"]
+    by_flag: dict[str, int] = {}
+    no_value = 0
+    for i in (a + np.flatnonzero(~valid_row[a:b])).tolist():
+        f = norm.get(i, "N")
+        if f in VALID_FLAGS:
+            no_value += interval
+        else:
+            by_flag[f] = by_flag.get(f, 0) + interval
+    fragments.extend(f"{f} {m} min" for f, m in by_flag.items())
+    if no_value:
+        fragments.append(f"no value {no_value} min")
+    missing = MINUTES_PER_HOUR - received_minutes
+    if missing > 0:
+        fragments.append(f"missing {missing} min")
+    if manual_minutes:
+        fragments.append(f"manual S minutes {manual_minutes}")
+    return "; ".join(fragments)
 
 
 def hour_of_us(us: int) -> datetime:
