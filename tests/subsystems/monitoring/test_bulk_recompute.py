@@ -85,3 +85,21 @@ def test_month_windows_cut_at_local_month_starts():
         (datetime(2026, 3, 1, tzinfo=SH), t1)]
 
 
+
+
+def test_a_point_that_cannot_be_recomputed_does_not_stop_the_others(db_url):
+    from sqlalchemy import func, select, update
+
+    engine = prepare_database(db_url)
+    gen = generate_month(engine, MONTH, gas_points=2, cases=False, seed=5)
+    bad, good = sorted(gen["point_ids"].values())
+    with engine.begin() as conn:  # not an HJ 212 MinInterval: the hourly rule refuses it
+        conn.execute(update(s.points).where(s.points.c.id == bad).values(min_interval=7))
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 10, tzinfo=SH), datetime(2026, 2, 12, tzinfo=SH)
+    totals = bulk_recompute_range(engine, directory, t0, t1)
+    assert totals["failed_points"] == [bad]
+    with engine.connect() as conn:
+        per_point = dict(conn.execute(select(s.hourly_values.c.point_id, func.count()).group_by(
+            s.hourly_values.c.point_id)).all())
+    assert per_point == {good: 4 * 48} and totals["hours"] == 4 * 48

@@ -21,6 +21,7 @@ were. It is a CLI / job path: it blocks, and never runs on the event loop.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -28,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, delete, or_, select, text
 
+from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.settings import get_settings
 from ecosentry.store import schema as s
@@ -45,6 +47,8 @@ from ecosentry.subsystems.monitoring.rules.cn.hourly import hourly_from_minutes
 from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
 
+log = logging.getLogger(__name__)
+
 #: Points recomputed together: one month of their minutes is held in memory (≈ 200 bytes a minute while read).
 POINTS_PER_CHUNK = 10
 #: ``--path auto`` recomputes in bulk from this many point-hours on (a day of one point); below, and for
@@ -59,7 +63,8 @@ def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime
                          progress: Callable[[int, int], None] | None = None,
                          points_per_chunk: int = POINTS_PER_CHUNK) -> dict:
     """Recompute everything derived in [t0, t1) for ``point_ids``, or the points of ``region`` (all when
-    both are None); returns the same totals as ``recompute_range``."""
+    both are None); returns the same totals as ``recompute_range`` (plus ``failed_points`` when a point's
+    data could not be recomputed: logged and counted, the other points are done)."""
     ids = point_ids if point_ids is not None else points_in_scope(engine, region)
     totals = {"points": len(ids), "hours": 0, "days": 0, "months": 0}
     by_tz: dict[str, list[int]] = defaultdict(list)
@@ -71,17 +76,34 @@ def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime
     for tz, pids in sorted(by_tz.items()):
         for i in range(0, len(pids), points_per_chunk):
             chunk = pids[i:i + points_per_chunk]
-            with engine.connect() as conn:
-                factors_of = point_factors(conn, chunk, t0, t1)
-            for lo, hi in month_windows(local_hour_start(t0, tz), t1, tz):
-                with engine.begin() as conn:
-                    counts = _recompute_window(conn, directory, chunk, factors_of, tz, lo, hi, zs_method)
-                for k, v in counts.items():
-                    totals[k] += v
+            try:
+                _recompute_chunk(engine, directory, chunk, tz, t0, t1, zs_method, totals)
+            except Exception:
+                # one point's bad data must not stop the others: the chunk again point by point
+                log.warning("bulk recompute of points %s failed; retrying them one by one", chunk, exc_info=True)
+                for p in chunk:
+                    try:
+                        _recompute_chunk(engine, directory, [p], tz, t0, t1, zs_method, totals)
+                    except Exception:
+                        log.exception("bulk recompute of point %s from %s to %s failed; its derived rows are "
+                                      "left as they were", p, t0, t1)
+                        counters.inc("recompute.bulk_point_failures")
+                        totals.setdefault("failed_points", []).append(p)
             done += len(chunk)
             if progress:
                 progress(done, len(ids))
     return totals
+
+
+def _recompute_chunk(engine: Engine, directory: PointDirectory, chunk: list[int], tz: str, t0: datetime,
+                     t1: datetime, zs_method: str, totals: dict) -> None:
+    with engine.connect() as conn:
+        factors_of = point_factors(conn, chunk, t0, t1)
+    for lo, hi in month_windows(local_hour_start(t0, tz), t1, tz):
+        with engine.begin() as conn:  # one transaction per chunk and month
+            counts = _recompute_window(conn, directory, chunk, factors_of, tz, lo, hi, zs_method)
+        for k, v in counts.items():
+            totals[k] += v
 
 
 def choose_path(n_points: int, t0: datetime, t1: datetime) -> str:
