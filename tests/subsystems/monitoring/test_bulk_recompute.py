@@ -103,3 +103,19 @@ def test_a_point_that_cannot_be_recomputed_does_not_stop_the_others(db_url):
         per_point = dict(conn.execute(select(s.hourly_values.c.point_id, func.count()).group_by(
             s.hourly_values.c.point_id)).all())
     assert per_point == {good: 4 * 48} and totals["hours"] == 4 * 48
+
+
+def test_points_without_factors_give_nothing_on_both_paths(db_url):
+    from sqlalchemy import delete
+
+    engine = prepare_database(db_url)
+    gen = generate_month(engine, MONTH, gas_points=1, cases=False, seed=5)
+    with engine.begin() as conn:  # a registered point that has neither factors nor data
+        conn.execute(delete(s.observations))
+        conn.execute(delete(s.limits))
+        conn.execute(delete(s.point_factors))
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 10, tzinfo=SH), datetime(2026, 2, 11, tzinfo=SH)
+    pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
+    assert bulk_totals == pp_totals == {"points": len(gen["point_ids"]), "hours": 0, "days": 0, "months": 0}
+    assert per_period == bulk and not bulk["hourly_values"]

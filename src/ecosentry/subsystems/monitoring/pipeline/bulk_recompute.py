@@ -244,6 +244,8 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
     # --- months, from the stored days (a month the range cuts keeps its other days)
     month_keys = sorted({(r["point_id"], r["factor_code"], r["period_start"].astimezone(zone).date().replace(day=1))
                          for r in day_rows})
+    if not month_keys:  # points without any factor: nothing derived, as on the per-period path
+        return {"hours": len(hour_rows), "days": 0, "months": 0}
     firsts = sorted({k[2] for k in month_keys})
     m_lo, m_hi = month_bounds(firsts[0], tz)[0], month_bounds(firsts[-1], tz)[1]
     d = s.derived_periods
