@@ -28,7 +28,10 @@ bench_app = typer.Typer()
 def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (local time of --tz without offset)"),
               end: str = typer.Option(..., "--to", help="end (exclusive), ISO 8601"),
               region: str | None = typer.Option(None, help="GB/T 2260 code: this region and below"),
-              tz: str = typer.Option("Asia/Shanghai", help="time zone of --from/--to without offset")) -> None:
+              tz: str = typer.Option("Asia/Shanghai", help="time zone of --from/--to without offset"),
+              path: str = typer.Option("auto", help="auto | bulk | per-period: bulk reads the minutes by COPY "
+                                                    "and computes in bulk (same rows); auto takes it for ranges "
+                                                    "above a day of one point")) -> None:
     """Recompute derived hours, days and months (validity, exceedance) over a time range."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -37,7 +40,8 @@ def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (lo
 
     from ecosentry.pipeline.directory import PointDirectory
     from ecosentry.service import prepare_database
-    from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_range
+    from ecosentry.subsystems.monitoring.pipeline.bulk_recompute import bulk_recompute_range, choose_path
+    from ecosentry.subsystems.monitoring.pipeline.recompute import points_in_scope, recompute_range
 
     def parse(v: str, name: str) -> datetime:
         try:
@@ -51,15 +55,22 @@ def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (lo
     if t0 >= t1:
         err.print("[red]--from must be before --to[/red]")
         raise typer.Exit(2)
+    if path not in ("auto", "bulk", "per-period"):
+        err.print(f"[red]--path must be auto, bulk or per-period, not {path!r}[/red]")
+        raise typer.Exit(2)
     st = get_settings()
     engine = prepare_database(st.database_url)
     directory = PointDirectory(engine)
+    ids = points_in_scope(engine, region)
+    if path == "auto":
+        path = choose_path(len(ids), t0, t1)
+    run = bulk_recompute_range if path == "bulk" else recompute_range
     with Progress(console=console) as progress:
-        task = progress.add_task("recomputing", total=None)
-        totals = recompute_range(engine, directory, t0, t1, region=region,
-                                 progress=lambda i, n: progress.update(task, completed=i, total=n))
+        task = progress.add_task(f"recomputing ({path})", total=len(ids))
+        totals = run(engine, directory, t0, t1, point_ids=ids,
+                     progress=lambda i, n: progress.update(task, completed=i, total=n))
     console.print(f"recomputed {totals['hours']} hours, {totals['days']} days, {totals['months']} months "
-                  f"of {totals['points']} points")
+                  f"of {totals['points']} points ({path} path)")
 
 
 def _write_report(kind: str, fmt: str, output: Path, build) -> None:
@@ -197,8 +208,34 @@ def bench_nab(nab_dir: Path = typer.Option(Path("../shared/nab"), help="NAB data
 def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the generated city"),
                     factors: int = typer.Option(10, help="factors per outlet"),
                     year: int = typer.Option(2025, help="year of hourly data"),
-                    seed: int = typer.Option(1)) -> None:
-    """Generate a city in memory; time minute→hour, hour→day, day→month, rates and exceedance for a year."""
+                    seed: int = typer.Option(1),
+                    db: str | None = typer.Option(None, "--db", help="an EMPTY database (e.g. postgresql+psycopg://"
+                                                                     "…/bench): time `ecosentry recompute` there"),
+                    points: int = typer.Option(100, help="--db: flue-gas points (4 factors each)"),
+                    month: str = typer.Option("2026-10", help="--db: the month generated and recomputed"),
+                    paths: str = typer.Option("bulk,per-period", help="--db: paths timed, comma-separated")) -> None:
+    """Generate a city in memory; time minute→hour, hour→day, day→month, rates and exceedance for a year.
+    With --db: a month of minute data in a database, recomputed by the bulk and the per-period path."""
+    if db:
+        from datetime import date
+
+        from ecosentry.subsystems.monitoring.bench.recompute_db import run_bench_recompute_db
+
+        try:
+            first = date.fromisoformat(month + "-01")
+        except ValueError:
+            err.print(f"[red]--month {month!r} is not YYYY-MM[/red]")
+            raise typer.Exit(2) from None
+        wanted = tuple(p.strip() for p in paths.split(",") if p.strip())
+        if not wanted or set(wanted) - {"bulk", "per-period"}:
+            err.print(f"[red]--paths {paths!r}: bulk and/or per-period[/red]")
+            raise typer.Exit(2)
+        try:
+            run_bench_recompute_db(db, points=points, month=first, seed=seed, paths=wanted, console=console)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        return
     from ecosentry.subsystems.monitoring.bench.recompute import run_bench_recompute
 
     run_bench_recompute(outlets=outlets, factors=factors, year=year, seed=seed, console=console)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -83,33 +83,56 @@ def logger_hour(r) -> HourlyValue:
 def _derive_hour(key: HourKey, grouped: dict[HourKey, list[MinuteRecord]], logger_hour_row,
                  last_received: dict[HourKey, datetime], info, marks: list, limits: list, zs_method: str,
                  now: datetime) -> dict:
-    """One hourly_values row: the rule's hour (or the logger's for wastewater), the platform's 折算 where
-    none was sent, the marks' effect and the exceedance judgement."""
+    """One hourly_values row: the rule's hour (or the logger's for wastewater), then :func:`hour_row`."""
     point_id, factor, hour = key
-    medium = "water" if info and info.medium == "water" else "gas"
     minutes = grouped.get(key, [])
-    if medium == "water" and not minutes and logger_hour_row is not None:
+    if info and info.medium == "water" and not minutes and logger_hour_row is not None:
         hv = logger_hour(logger_hour_row)
         last_received.setdefault(key, logger_hour_row.received_at)
     else:
-        hv = hourly_from_minutes(minutes, medium=medium, interval_minutes=info.min_interval if info else 1)
+        hv = hourly_from_minutes(minutes, medium="water" if info and info.medium == "water" else "gas",
+                                 interval_minutes=info.min_interval if info else 1)
+    return hour_row(key, hv, info, marks, limits, zs_method, now, last_received.get(key),
+                    lambda: (minutes, grouped.get((point_id, O2, hour), [])))
+
+
+def hour_row(key: HourKey, hv: HourlyValue, info, marks: list, limits: list, zs_method: str, now: datetime,
+             last_received_at: datetime | None,
+             minutes_of_hour: Callable[[], tuple[list[MinuteRecord], list[MinuteRecord]]],
+             day: date | None = None) -> dict:
+    """One hourly_values row from the rolled-up hour: the platform's 折算 where none was sent, the marks'
+    effect and the exceedance judgement. ``minutes_of_hour`` gives the factor's and the O2 minutes of the
+    hour, called only when the platform's 折算 is needed; ``day`` is the hour's local day when known.
+
+    Shared by the per-period path (:func:`recompute_hours`) and the bulk path
+    (:mod:`ecosentry.subsystems.monitoring.pipeline.bulk_recompute`), so both give the same rows."""
+    point_id, factor, hour = key
+    medium = "water" if info and info.medium == "water" else "gas"
     zs_value = hv.zs_value
     if zs_value is None and medium == "gas" and info and info.ref_o2 is not None and factor in CORRECTED_FACTORS:
-        zs_value = _platform_corrected(minutes, grouped.get((point_id, O2, hour), []), info.ref_o2, zs_method)
+        minutes, o2_minutes = minutes_of_hour()
+        zs_value = _platform_corrected(minutes, o2_minutes, info.ref_o2, zs_method)
     # marks (标记) override the instrument: reference notes §2.4
-    effect, mark_ids, mark_reason = hour_mark_effect(marks, factor, hour, hour + timedelta(hours=1))
+    if marks:
+        effect, mark_ids, mark_reason = hour_mark_effect(marks, factor, hour, hour + timedelta(hours=1))
+    else:
+        effect, mark_ids, mark_reason = None, (), None
     valid, reason = hv.valid, hv.reason
     if effect == "invalid":
         valid, reason = False, mark_reason
     elif effect is not None:
         reason = "; ".join(x for x in (reason, mark_reason) if x)
     excluded = effect == "excluded"
-    day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
-    exc = judge_hour(medium, zs_value, hv.value, valid and not excluded, limits, day)
+    if limits and medium == "gas":
+        if day is None:
+            day = hour.astimezone(_zone(info.tz if info else "UTC")).date()
+        exc = judge_hour(medium, zs_value, hv.value, valid and not excluded, limits, day)
+    else:
+        exc = None  # judge_hour judges flue-gas hours with limits only
     return {"point_id": point_id, "factor_code": factor, "period_start": hour, "value": hv.value,
             "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag, "valid": valid,
             "valid_minutes": hv.valid_minutes, "received_minutes": hv.received_minutes, "n_records": hv.n_records,
-            "reason": fit_text(reason, 200), "computed_at": now, "last_received_at": last_received.get(key),
+            "reason": fit_text(reason, 200), "computed_at": now, "last_received_at": last_received_at,
             "mark_ids": fit_ids(mark_ids, 200), "excluded": excluded, "exempt": effect == "exempt",
             "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
             "limit_value": exc.limit.upper if exc and exc.limit else None}

@@ -100,33 +100,65 @@ def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirec
                 hours[r["factor_code"]].append(r)
             volumes = {r["period_start"]: r["cou"] for r in hours.get(WATER_FLOW, [])}
             for factor in sorted(factors):
-                hs = sorted(hours.get(factor, []), key=lambda r: r["period_start"])
-                pl = limits.get((point_id, factor), [])
-                if medium == "water" and factor in WATER_WEIGHTED | {PH}:
-                    pv = water_daily_from_hours([r["value"] for r in hs], [volumes.get(r["period_start"]) for r in hs],
-                                                [bool(r["valid"]) and not r["excluded"] for r in hs], ph=factor == PH)
-                    exc = judge_water_day(pv.value, pv.valid, pl, day)
-                else:
-                    pv = daily_from_hours([SimpleNamespace(value=r["value"], valid=bool(r["valid"]) and not r["excluded"],
-                                                           zs_value=r["zs_value"], cou=r["cou"],
-                                                           start=r["period_start"].astimezone(ZoneInfo(tz)))
-                                           for r in hs])
-                    lim = applicable_limit(pl, day, "day")
-                    exc = judge(pv.zs_value if pv.zs_value is not None else pv.value, pv.valid, lim) if lim else None
                 # substitute values only for a finished day (the day in progress is recomputed every flush)
                 sub = substitute_day(conn, point_id, factor, medium, tz, lo, hi) if hi <= now else None
-                rows_out.append({
-                    "cou_substituted": sub.cou_substituted if sub else None,
-                    "n_substituted": sub.n_substituted if sub else None,
-                    "point_id": point_id, "factor_code": factor, "period": "day", "period_start": lo,
-                    "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid,
-                    "n_valid": pv.n_valid, "n_received": pv.n_received, "n_expected": pv.n_expected,
-                    "reason": fit_text(pv.reason, 200), "exceeded": exc.exceeded if exc else None,
-                    "multiple": exc.multiple if exc else None,
-                    "limit_value": exc.limit.upper if exc and exc.limit else None, "computed_at": now})
+                rows_out.append(day_row(point_id, factor, day, lo, hours.get(factor, []), volumes,
+                                        limits.get((point_id, factor), []), medium, tz, sub, now))
                 months.add((point_id, factor, day.replace(day=1)))
         _upsert_periods(conn, rows_out)
     return months
+
+
+def day_row(point_id: int, factor: str, day: date, lo: datetime, hour_rows: list, volumes: dict,
+            limits: list[Limit], medium: str, tz: str, sub, now: datetime) -> dict:
+    """One derived_periods day row from the day's hourly_values rows of the factor (any order) and the
+    wastewater hourly volumes; shared by the per-period and the bulk path."""
+    hs = sorted(hour_rows, key=lambda r: r["period_start"])
+    if medium == "water" and factor in WATER_WEIGHTED | {PH}:
+        pv = water_daily_from_hours([r["value"] for r in hs], [volumes.get(r["period_start"]) for r in hs],
+                                    [bool(r["valid"]) and not r["excluded"] for r in hs], ph=factor == PH)
+        exc = judge_water_day(pv.value, pv.valid, limits, day)
+    else:
+        zone = ZoneInfo(tz)
+        pv = daily_from_hours([SimpleNamespace(value=r["value"], valid=bool(r["valid"]) and not r["excluded"],
+                                               zs_value=r["zs_value"], cou=r["cou"],
+                                               start=r["period_start"].astimezone(zone))
+                               for r in hs])
+        lim = applicable_limit(limits, day, "day")
+        exc = judge(pv.zs_value if pv.zs_value is not None else pv.value, pv.valid, lim) if lim else None
+    return {
+        "cou_substituted": sub.cou_substituted if sub else None,
+        "n_substituted": sub.n_substituted if sub else None,
+        "point_id": point_id, "factor_code": factor, "period": "day", "period_start": lo,
+        "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid,
+        "n_valid": pv.n_valid, "n_received": pv.n_received, "n_expected": pv.n_expected,
+        "reason": fit_text(pv.reason, 200), "exceeded": exc.exceeded if exc else None,
+        "multiple": exc.multiple if exc else None,
+        "limit_value": exc.limit.upper if exc and exc.limit else None, "computed_at": now}
+
+
+def month_bounds(first: date, tz: str) -> tuple[datetime, datetime]:
+    """UTC bounds of the local month that starts on ``first``."""
+    lo, _ = local_day_bounds(first, tz)
+    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    hi, _ = local_day_bounds(nxt, tz)
+    return lo, hi
+
+
+def month_row(point_id: int, factor: str, first: date, lo: datetime, day_rows: list, tz: str,
+              now: datetime) -> dict:
+    """One derived_periods month row from the month's day rows of the factor; shared by both paths."""
+    zone = ZoneInfo(tz)
+    pv = monthly_from_days([SimpleNamespace(value=r["value"], valid=r["valid"], zs_value=r["zs_value"],
+                                            cou=r["cou"], start=r["period_start"].astimezone(zone).date())
+                            for r in day_rows], year=first.year, month=first.month)
+    return {
+        "point_id": point_id, "factor_code": factor, "period": "month", "period_start": lo,
+        "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid, "n_valid": pv.n_valid,
+        "n_received": pv.n_received, "n_expected": pv.n_expected, "reason": fit_text(pv.reason, 200),
+        "exceeded": None, "multiple": None, "limit_value": None, "computed_at": now,
+        "cou_substituted": _sum_or_none(r["cou_substituted"] for r in day_rows),
+        "n_substituted": _sum_or_none(r["n_substituted"] for r in day_rows)}
 
 
 def recompute_months(engine: Engine, keys: Iterable[MonthKey], directory: PointDirectory) -> int:
@@ -137,22 +169,11 @@ def recompute_months(engine: Engine, keys: Iterable[MonthKey], directory: PointD
         for point_id, factor, first in sorted(set(keys)):
             info = directory.by_id(point_id)
             tz = info.tz if info else "UTC"
-            lo, _ = local_day_bounds(first, tz)
-            nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-            hi, _ = local_day_bounds(nxt, tz)
+            lo, hi = month_bounds(first, tz)
             days = conn.execute(select(d).where(d.c.point_id == point_id, d.c.factor_code == factor,
                                                 d.c.period == "day", d.c.period_start >= lo,
                                                 d.c.period_start < hi)).mappings().all()
-            pv = monthly_from_days([SimpleNamespace(value=r["value"], valid=r["valid"], zs_value=r["zs_value"],
-                                                    cou=r["cou"], start=r["period_start"].astimezone(ZoneInfo(tz)).date())
-                                    for r in days], year=first.year, month=first.month)
-            rows_out.append({
-                "point_id": point_id, "factor_code": factor, "period": "month", "period_start": lo,
-                "value": pv.value, "zs_value": pv.zs_value, "cou": pv.cou, "valid": pv.valid, "n_valid": pv.n_valid,
-                "n_received": pv.n_received, "n_expected": pv.n_expected, "reason": fit_text(pv.reason, 200), "exceeded": None,
-                "multiple": None, "limit_value": None, "computed_at": now,
-                "cou_substituted": _sum_or_none(r["cou_substituted"] for r in days),
-                "n_substituted": _sum_or_none(r["n_substituted"] for r in days)})
+            rows_out.append(month_row(point_id, factor, first, lo, list(days), tz, now))
         _upsert_periods(conn, rows_out)
     return len(rows_out)
 

@@ -3,10 +3,9 @@
 Flue gas (HJ 75-2017 §12, via :func:`ecosentry.subsystems.monitoring.rules.cn.substitution.substitute_gas_emissions`): the hourly
 emission amounts (``-Cou``, kg) of SO2, NOx and particulate in invalid or missing operating hours get a
 substitute chosen by the quarter's capture rate α and the gap length; stopped (excluded) hours are not
-operating hours and are left out. The cause of a gap is ``out_of_control`` in the stretches an installed
-subsystem declares out of control (``Subsystem.invalid_periods``: the O&M subsystem's failed calibrations until
-the next pass; such an hour is invalid whatever its values), ``maintenance`` when a mark made the hour invalid,
-otherwise ``missing``. Wastewater (HJ 356-2019 §8, :func:`substitute_water_values`): the hourly volume of ``w00000`` and the
+operating hours and are left out. The cause of a gap is ``maintenance`` when a mark made the hour invalid,
+otherwise ``missing`` (an out-of-control cause needs calibration records, which the platform does not hold
+yet). Wastewater (HJ 356-2019 §8, :func:`substitute_water_values`): the hourly volume of ``w00000`` and the
 hourly concentrations of the other factors get the mean (pH: median) of the preceding period.
 
 Nothing is overwritten: ``hourly_values`` keeps the measured figures, the substitutes go to ``revisions``
@@ -15,13 +14,16 @@ and the day carries both totals (``cou`` raw, ``cou_substituted``).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, delete, select
 
-from ecosentry.subsystems.monitoring.rules.cn.substitution import quarterly_capture_rate, substitute_gas_emissions, substitute_water_values
+from ecosentry.subsystems.monitoring.rules.cn.substitution import (
+    find_gaps, quarterly_capture_rate, substitute_gas_emissions, substitute_water_values)
 from ecosentry.installed import each
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
@@ -41,6 +43,12 @@ def out_of_control_periods(conn: Connection, point_id: int, factor: str, start: 
     return [p for _sub, periods in each("invalid_periods") for p in periods(conn, point_id, factor, start, end, now)]
 
 
+def _out_of_control(times: Sequence[datetime], ooc: Sequence[tuple[datetime, datetime]]) -> list[bool]:
+    """Whether each hour starting at ``times`` touches one of the out-of-control periods."""
+    hour = timedelta(hours=1)
+    return [any(a < t + hour and b > t for a, b in ooc) for t in times]
+
+
 @dataclass
 class DaySubstitution:
     cou_substituted: float | None
@@ -52,10 +60,15 @@ def _quarter_start(day_local: datetime) -> datetime:
                              microsecond=0)
 
 
+def substitutes(medium: str, factor: str) -> bool:
+    """Whether the factor of a point of this medium gets substitute values at all."""
+    return (medium == "gas" and factor in GAS_SUBSTITUTED) or (medium == "water" and factor in WATER_SUBSTITUTED)
+
+
 def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz: str, day_lo: datetime,
                    day_hi: datetime) -> DaySubstitution | None:
     """Compute and store the revisions of one day of one factor; None when the factor is not substituted."""
-    if not ((medium == "gas" and factor in GAS_SUBSTITUTED) or (medium == "water" and factor in WATER_SUBSTITUTED)):
+    if not substitutes(medium, factor):
         return None
     h = s.hourly_values
     lo = day_lo - timedelta(hours=LOOKBACK_HOURS)
@@ -63,6 +76,28 @@ def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz
         select(h.c.period_start, h.c.value, h.c.cou, h.c.valid, h.c.excluded, h.c.mark_ids)
         .where(h.c.point_id == point_id, h.c.factor_code == factor, h.c.period_start >= lo,
                h.c.period_start < day_hi)).mappings()}
+    now = datetime.now(timezone.utc)
+    ooc = out_of_control_periods(conn, point_id, factor, lo, day_hi) if medium == "gas" else []
+    result, revisions = day_substitution(rows, point_id, factor, medium, tz, day_lo, day_hi, now, ooc)
+    if revisions is None:
+        return result
+    conn.execute(delete(ms.revisions).where(ms.revisions.c.point_id == point_id, ms.revisions.c.factor_code == factor,
+                                           ms.revisions.c.period_start >= day_lo, ms.revisions.c.period_start < day_hi))
+    upsert(conn, ms.revisions, revisions, ["point_id", "factor_code", "period_start", "field"])
+    return result
+
+
+def day_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: str, medium: str, tz: str,
+                     day_lo: datetime, day_hi: datetime, now: datetime,
+                     ooc: Sequence[tuple[datetime, datetime]] = ()) -> tuple[DaySubstitution, list[dict] | None]:
+    """The substitution of one finished day of one substituted factor, from the factor's hourly_values rows
+    keyed by hour start (at least ``LOOKBACK_HOURS`` before ``day_lo`` up to ``day_hi``; rows outside are
+    ignored): the day's totals and its revisions rows (None: no capture rate for the quarter, the stored
+    revisions are left as they are). ``ooc``: the out-of-control periods of a gas factor (a failed calibration
+    until the next pass, :func:`out_of_control_periods`): their hours are invalid with that cause (HJ 75 §11
+    substitution by cause); the quarter's capture rate is the stored validity's. No I/O: shared by the
+    per-period and the bulk path."""
+    lo = day_lo - timedelta(hours=LOOKBACK_HOURS)
     hours, t = [], lo
     while t < day_hi:
         r = rows.get(t)
@@ -80,27 +115,89 @@ def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz
         invalid = sum(1 for _t, r in in_quarter if not (r and r["valid"]))
         alpha = quarterly_capture_rate(quarter_hours, stopped, invalid)
         if alpha is None:
-            return DaySubstitution(None, 0)
-        ooc = out_of_control_periods(conn, point_id, factor, lo, day_hi)
-        out = [any(a < t + timedelta(hours=1) and b > t for a, b in ooc) for t, _r in hours]
+            return DaySubstitution(None, 0), None
+        out = _out_of_control([t for t, _r in hours], ooc)
         valid = [v and not o for v, o in zip(valid, out)]
         causes = [None if v else "out_of_control" if o else ("maintenance" if r and r["mark_ids"] else "missing")
                   for v, o, (_t, r) in zip(valid, out, hours)]
         revisions = substitute_gas_emissions(series, valid, causes, alpha)
     else:
         revisions = substitute_water_values(series, valid, factor)
-    now = datetime.now(timezone.utc)
     todays = [rv for rv in revisions if hours[rv.index][0] >= day_lo]
-    conn.execute(delete(ms.revisions).where(ms.revisions.c.point_id == point_id, ms.revisions.c.factor_code == factor,
-                                           ms.revisions.c.period_start >= day_lo, ms.revisions.c.period_start < day_hi))
-    upsert(conn, ms.revisions, [
-        {"point_id": point_id, "factor_code": factor, "period_start": hours[rv.index][0], "field": field,
-         "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
-         "explanation": rv.explanation, "computed_at": now} for rv in todays], ["point_id", "factor_code",
-                                                                                "period_start", "field"])
+    rows_out = [{"point_id": point_id, "factor_code": factor, "period_start": hours[rv.index][0], "field": field,
+                 "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
+                 "explanation": rv.explanation, "computed_at": now} for rv in todays]
     if field != "cou":
-        return DaySubstitution(None, sum(1 for rv in todays if rv.substitute is not None))
+        return DaySubstitution(None, sum(1 for rv in todays if rv.substitute is not None)), rows_out
     day_valid = [x for (t, _r), x, v in zip(hours, series, valid) if t >= day_lo and v and x is not None]
     subs = [rv.substitute for rv in todays if rv.substitute is not None]
     total = sum(day_valid) + sum(subs) if (day_valid or subs) else None
-    return DaySubstitution(total, len(subs))
+    return DaySubstitution(total, len(subs)), rows_out
+
+
+def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: str, medium: str, tz: str,
+                      days: Sequence[tuple[datetime, datetime]], now: datetime,
+                      ooc: Sequence[tuple[datetime, datetime]] = ()) -> list[tuple[DaySubstitution, list[dict] | None]]:
+    """:func:`day_substitution` of each of ``days`` ((lo, hi) UTC bounds of local days, ascending) from the
+    same ``rows``, with the per-hour work done once for all of them: the series, its gaps and the quarter's
+    counts are built over the whole span, then each day takes its slice of the look-back and the rules run
+    on the gaps that reach into that day only (the others' revisions are not the day's). Equal to calling
+    :func:`day_substitution` day by day; the bulk recompute uses it."""
+    if not days:
+        return []
+    hour = timedelta(hours=1)
+    field = "cou" if medium == "gas" or factor == "w00000" else "value"
+    seq_t, seq_r = [], []
+    t, end = days[0][0] - timedelta(hours=LOOKBACK_HOURS), days[-1][1]
+    while t < end:
+        r = rows.get(t)
+        if not (r and r["excluded"]):  # stopped hours are not operating hours
+            seq_t.append(t)
+            seq_r.append(r)
+        t += hour
+    valid = [bool(r and r["valid"]) for r in seq_r]
+    series = [(r[field] if r else None) for r in seq_r]
+    invalid_before = [0]  # the quarter's capture rate counts the stored validity
+    for v in valid:
+        invalid_before.append(invalid_before[-1] + (not v))
+    causes = None
+    if medium == "gas":
+        out = _out_of_control(seq_t, ooc)
+        valid = [v and not o for v, o in zip(valid, out)]
+        causes = [None if v else "out_of_control" if o else ("maintenance" if r and r["mark_ids"] else "missing")
+                  for v, o, r in zip(valid, out, seq_r)]
+    gaps = find_gaps(series, valid, causes)
+    gap_stops = [g[1] for g in gaps]
+    out: list[tuple[DaySubstitution, list[dict] | None]] = []
+    for day_lo, day_hi in days:
+        a = bisect_left(seq_t, day_lo - timedelta(hours=LOOKBACK_HOURS))
+        k, b = bisect_left(seq_t, day_lo), bisect_left(seq_t, day_hi)
+        if medium == "gas":
+            q_lo = _quarter_start(day_lo.astimezone(ZoneInfo(tz))).astimezone(timezone.utc)
+            q = bisect_left(seq_t, q_lo)
+            quarter_hours = int((day_hi - q_lo) / hour)
+            alpha = quarterly_capture_rate(quarter_hours, quarter_hours - (b - q), invalid_before[b] - invalid_before[q])
+            if alpha is None:
+                out.append((DaySubstitution(None, 0), None))
+                continue
+        day_gaps = []
+        for g0, g1, cause in gaps[bisect_right(gap_stops, k):]:
+            if g0 >= b:
+                break
+            day_gaps.append((max(g0, a) - a, min(g1, b) - a, cause))
+        if medium == "gas":
+            revisions = substitute_gas_emissions(series[a:b], valid[a:b], causes[a:b], alpha, gaps=day_gaps)
+        else:
+            revisions = substitute_water_values(series[a:b], valid[a:b], factor, gaps=day_gaps)
+        todays = [rv for rv in revisions if seq_t[a + rv.index] >= day_lo]
+        rows_out = [{"point_id": point_id, "factor_code": factor, "period_start": seq_t[a + rv.index], "field": field,
+                     "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
+                     "explanation": rv.explanation, "computed_at": now} for rv in todays]
+        if field != "cou":
+            out.append((DaySubstitution(None, sum(1 for rv in todays if rv.substitute is not None)), rows_out))
+            continue
+        day_valid = [x for x, v in zip(series[k:b], valid[k:b]) if v and x is not None]
+        subs = [rv.substitute for rv in todays if rv.substitute is not None]
+        total = sum(day_valid) + sum(subs) if (day_valid or subs) else None
+        out.append((DaySubstitution(total, len(subs)), rows_out))
+    return out

@@ -224,6 +224,7 @@ def substitute_gas_emissions(
     *,
     last_calibration_index: int | None = None,
     settings: SubstitutionSettings = SubstitutionSettings(),
+    gaps: Sequence[tuple[int, int, str]] | None = None,
 ) -> list[Revision]:
     """
     Substitute hourly emission amounts of invalid flue-gas hours (HJ 75-2017 §12 table).
@@ -242,6 +243,9 @@ def substitute_gas_emissions(
     last_calibration_index : int or None
         Index of the last passing calibration before an out-of-control gap.
     settings : SubstitutionSettings
+    gaps : sequence of (start, stop, cause), optional
+        The gaps to substitute, as :func:`find_gaps` gives them (all of them when omitted); a caller that
+        needs the revisions of a few gaps of a long series passes those.
 
     Returns
     -------
@@ -255,7 +259,7 @@ def substitute_gas_emissions(
     if not (0.0 <= alpha <= 1.0) or math.isnan(alpha):
         raise ValueError(f"alpha must be a fraction in [0, 1], not {alpha!r}")
     revisions: list[Revision] = []
-    for start, stop, cause in find_gaps(hourly_emissions, valid, causes):
+    for start, stop, cause in (find_gaps(hourly_emissions, valid, causes) if gaps is None else gaps):
         n = stop - start
         substitute, code, why = _gas_rule(
             hourly_emissions, valid, start, stop, cause, alpha, last_calibration_index, settings,
@@ -272,6 +276,7 @@ def substitute_water_values(
     values: Sequence[float | None],
     valid: Sequence[bool],
     factor_code: str,
+    gaps: Sequence[tuple[int, int, str]] | None = None,
 ) -> list[Revision]:
     """
     Substitute invalid or missing wastewater hours from the preceding period of equal length.
@@ -284,6 +289,8 @@ def substitute_water_values(
     factor_code : str
         HJ 212 code: COD ``w01018``, NH3-N ``w21003``, TP ``w21011``, TN ``w21001``, flow ``w00000``
         (mean) or pH ``w01001`` (median).
+    gaps : sequence of (start, stop, cause), optional
+        The gaps to substitute, as :func:`find_gaps` gives them without causes (all when omitted).
 
     Returns
     -------
@@ -307,7 +314,7 @@ def substitute_water_values(
     else:
         raise ValueError(f"no HJ 356 substitution rule for factor {factor_code!r}")
     revisions: list[Revision] = []
-    for start, stop, _ in _merged_gaps(values, valid):
+    for start, stop, _ in (_merged_gaps(values, valid) if gaps is None else gaps):
         n = stop - start
         lo = max(0, start - n)
         window = [float(values[j]) for j in range(lo, start) if _is_valid(values[j], valid[j])]

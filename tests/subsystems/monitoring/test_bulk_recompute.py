@@ -1,0 +1,121 @@
+"""The bulk recompute leaves exactly the rows of the per-period path, on every case the rules know."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.service import prepare_database
+from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring.bench.recompute_db import clear_derived, derived_snapshot, generate_month
+from ecosentry.subsystems.monitoring.pipeline.bulk_recompute import bulk_recompute_range, month_windows
+from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_range
+
+MONTH = date(2026, 2, 1)  # finished: the days get their substitute values
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _both_paths(engine, directory, t0, t1, **kw):
+    clear_derived(engine)
+    per_period_totals = recompute_range(engine, directory, t0, t1, **kw)
+    per_period = derived_snapshot(engine)
+    clear_derived(engine)
+    bulk_totals = bulk_recompute_range(engine, directory, t0, t1, points_per_chunk=3, **kw)
+    bulk = derived_snapshot(engine)
+    return per_period_totals, per_period, bulk_totals, bulk
+
+
+def _assert_same(per_period: dict, bulk: dict) -> None:
+    for table in per_period:
+        assert len(bulk[table]) == len(per_period[table]), table
+        for a, b in zip(per_period[table], bulk[table]):
+            assert a == b, (table, a, b)
+
+
+@pytest.mark.timeout(1800)  # the per-period path on a shared CI machine: minutes
+def test_bulk_equals_per_period_on_every_case(db_url):
+    engine = prepare_database(db_url)
+    gen = generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 1, tzinfo=SH), datetime(2026, 3, 1, tzinfo=SH)
+    pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
+    assert bulk_totals == pp_totals
+    # 6 points; the month has 672 hours, the Vietnamese and UTC points' local month is cut by the range
+    assert pp_totals["points"] == len(gen["point_ids"]) == 6
+    hours = per_period["hourly_values"]
+    assert len(hours) == pp_totals["hours"] > 6 * 600
+    _assert_same(per_period, bulk)
+    # the cases are there: invalid hours of every kind, marks of each effect, exceedances, substitutions,
+    # the platform's 折算, the logger's own wastewater hours
+    cols = [c.name for c in s.hourly_values.columns if c.name != "computed_at"]
+    rows = [dict(zip(cols, r)) for r in hours]
+    reasons = " | ".join(r["reason"] or "" for r in rows)
+    for fragment in ("no data", "stopped (all F)", "valid minutes", "missing", "manual S minutes", "CN-MARK-INVALID",
+                     "CN-MARK-EXCLUDED", "CN-MARK-EXEMPT", "CN-MARK-PRECEDENCE", "logger hour flagged M"):
+        assert fragment in reasons, fragment
+    assert any(r["exceeded"] for r in rows) and any(r["exceeded"] is False for r in rows)
+    assert {r["flag"] for r in rows} >= {"N", "D", "F"}
+    assert any(r["n_records"] == 1 and r["received_minutes"] == 60 for r in rows)  # logger hour
+    assert len(per_period["revisions"]) > 0
+    period_cols = [c.name for c in s.derived_periods.columns if c.name != "computed_at"]
+    periods = [dict(zip(period_cols, r)) for r in per_period["derived_periods"]]
+    assert any(p["n_substituted"] for p in periods) and any(p["cou_substituted"] for p in periods)
+    assert any(p["exceeded"] for p in periods if p["period"] == "day")
+
+
+@pytest.mark.timeout(1800)
+def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_url):
+    engine = prepare_database(db_url)
+    generate_month(engine, MONTH, gas_points=1, cases=True, seed=3)
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 3, 5, 30, tzinfo=SH), datetime(2026, 2, 9, 17, 0, tzinfo=SH)
+    pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
+    assert bulk_totals == pp_totals and pp_totals["hours"] > 0
+    _assert_same(per_period, bulk)
+
+
+def test_month_windows_cut_at_local_month_starts():
+    t0, t1 = datetime(2026, 1, 20, 5, tzinfo=SH), datetime(2026, 3, 2, tzinfo=SH)
+    windows = month_windows(t0, t1, "Asia/Shanghai")
+    assert [(a.astimezone(SH), b.astimezone(SH)) for a, b in windows] == [
+        (t0, datetime(2026, 2, 1, tzinfo=SH)), (datetime(2026, 2, 1, tzinfo=SH), datetime(2026, 3, 1, tzinfo=SH)),
+        (datetime(2026, 3, 1, tzinfo=SH), t1)]
+
+
+
+
+def test_a_point_that_cannot_be_recomputed_does_not_stop_the_others(db_url):
+    from sqlalchemy import func, select, update
+
+    engine = prepare_database(db_url)
+    gen = generate_month(engine, MONTH, gas_points=2, cases=False, seed=5)
+    bad, good = sorted(gen["point_ids"].values())
+    with engine.begin() as conn:  # not an HJ 212 MinInterval: the hourly rule refuses it
+        conn.execute(update(s.points).where(s.points.c.id == bad).values(min_interval=7))
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 10, tzinfo=SH), datetime(2026, 2, 12, tzinfo=SH)
+    totals = bulk_recompute_range(engine, directory, t0, t1)
+    assert totals["failed_points"] == [bad]
+    with engine.connect() as conn:
+        per_point = dict(conn.execute(select(s.hourly_values.c.point_id, func.count()).group_by(
+            s.hourly_values.c.point_id)).all())
+    assert per_point == {good: 4 * 48} and totals["hours"] == 4 * 48
+
+
+def test_points_without_factors_give_nothing_on_both_paths(db_url):
+    from sqlalchemy import delete
+
+    engine = prepare_database(db_url)
+    gen = generate_month(engine, MONTH, gas_points=1, cases=False, seed=5)
+    with engine.begin() as conn:  # a registered point that has neither factors nor data
+        conn.execute(delete(s.observations))
+        conn.execute(delete(s.limits))
+        conn.execute(delete(s.point_factors))
+    directory = PointDirectory(engine)
+    t0, t1 = datetime(2026, 2, 10, tzinfo=SH), datetime(2026, 2, 11, tzinfo=SH)
+    pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
+    assert bulk_totals == pp_totals == {"points": len(gen["point_ids"]), "hours": 0, "days": 0, "months": 0}
+    assert per_period == bulk and not bulk["hourly_values"]

@@ -1,0 +1,56 @@
+"""``ecosentry recompute --path``: the bulk path for ranges, the per-period path for an hour, a bad choice refused."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from ecosentry import cli
+from ecosentry.service import prepare_database
+from ecosentry.settings import get_settings
+from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring.bench.recompute_db import generate_month
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.chdir(tmp_path)  # no stray .env file is read
+    monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
+    monkeypatch.setenv("ECOSENTRY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "250")
+    get_settings.cache_clear()
+    engine = prepare_database(url)
+    generate_month(engine, date(2026, 2, 1), gas_points=1, cases=False, seed=2)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def _hours(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(s.hourly_values))
+
+
+def test_recompute_takes_the_bulk_path_for_a_range_and_the_per_period_path_for_an_hour(engine):
+    out = runner.invoke(cli.app, ["recompute", "--from", "2026-02-03", "--to", "2026-02-05"])
+    assert out.exit_code == 0, out.output
+    # one point × 4 factors × 48 hours; 2 days × 4 factors; the month of each factor
+    assert "recomputed 192 hours, 8 days, 4 months of 1 points (bulk path)" in out.output
+    assert _hours(engine) == 192
+    out = runner.invoke(cli.app, ["recompute", "--from", "2026-02-06T05:00", "--to", "2026-02-06T06:00"])
+    assert out.exit_code == 0, out.output
+    assert "recomputed 4 hours, 4 days, 4 months of 1 points (per-period path)" in out.output
+    assert _hours(engine) == 196
+
+
+def test_recompute_refuses_an_unknown_path(engine):
+    out = runner.invoke(cli.app, ["recompute", "--from", "2026-02-03", "--to", "2026-02-04", "--path", "fast"])
+    assert out.exit_code == 2
+    assert "--path must be auto, bulk or per-period" in out.output
+    assert _hours(engine) == 0
