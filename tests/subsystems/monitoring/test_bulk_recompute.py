@@ -119,3 +119,35 @@ def test_points_without_factors_give_nothing_on_both_paths(db_url):
     pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
     assert bulk_totals == pp_totals == {"points": len(gen["point_ids"]), "hours": 0, "days": 0, "months": 0}
     assert per_period == bulk and not bulk["hourly_values"]
+
+
+def test_days_substitution_equals_day_by_day_with_out_of_control_periods():
+    """The bulk path's month-at-once substitution and the per-period path's day-by-day one agree when a
+    subsystem declares out-of-control periods (a failed calibration until the next pass, issue 18 item 3):
+    the hours they touch are invalid with cause ``out_of_control`` on both."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from ecosentry.subsystems.monitoring.pipeline.substitution import (LOOKBACK_HOURS, day_substitution,
+                                                                       days_substitution)
+
+    rnd = random.Random(18)
+    t0 = datetime(2026, 10, 5, 16, tzinfo=timezone.utc)  # 00:00 in Shanghai
+    days = [(t0 + timedelta(days=i), t0 + timedelta(days=i + 1)) for i in range(6)]
+    rows, t = {}, t0 - timedelta(hours=LOOKBACK_HOURS)
+    while t < days[-1][1]:
+        if rnd.random() > 0.05:  # a few hours missing altogether
+            valid = rnd.random() > 0.1
+            rows[t] = {"period_start": t, "value": 30.0, "cou": round(rnd.uniform(5, 9), 3), "valid": valid,
+                       "excluded": False, "mark_ids": "7" if not valid and rnd.random() < 0.3 else None}
+        t += timedelta(hours=1)
+    ooc = [(t0 + timedelta(days=1, hours=9, minutes=20), t0 + timedelta(days=2, hours=3)),
+           (t0 + timedelta(days=4, hours=22), t0 + timedelta(days=4, hours=23, minutes=10))]
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    together = days_substitution(rows, 1, "a21026", "gas", "Asia/Shanghai", days, now, ooc)
+    one_by_one = [day_substitution(rows, 1, "a21026", "gas", "Asia/Shanghai", lo, hi, now, ooc) for lo, hi in days]
+    assert together == one_by_one
+    codes = {rv["rule_code"] for _res, revs in one_by_one for rv in revs or ()}
+    assert any("-OOC-" in c for c in codes), codes
+    without = [day_substitution(rows, 1, "a21026", "gas", "Asia/Shanghai", lo, hi, now) for lo, hi in days]
+    assert without != one_by_one  # the periods change what is substituted
