@@ -12,7 +12,7 @@ the columnar passage and ledger tables with entry/exit pairing, the checks), ``c
 (the picture store), ``gateways/`` (the HTTP push of plate events with the gate decision in the reply),
 ``pipeline/sink`` (``gate-passages``), ``store/`` (registry import, ledger rows, CSV, the guard's entry), ``api``
 and ``service``. The third: ``queries/`` (read models) and ``web/`` (the gate live view, the ledger search with XLSX export, the
-alert-period dashboard). The retention job, upload and the demo come next (``docs/gates.md``).
+alert-period dashboard). The demo: ``demo/``. The retention job and upload come next (``docs/gates.md``).
 """
 
 from ecosentry.contracts.subsystem import MenuEntry, Subsystem
@@ -41,4 +41,5 @@ SUBSYSTEM = Subsystem(
           MenuEntry("/gates/ledger", N_("Vehicle ledger"), order=48, country="cn"),
           MenuEntry("/gates/dashboard", N_("Alert-period dashboard"), order=49, country="cn")),
     templates=f"{_N}.web",
+    demo=f"{_N}.demo:demo",
 )
