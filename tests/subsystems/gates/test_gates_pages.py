@@ -29,7 +29,7 @@ def get(client, w, user, path, lang="zh"):
 
 
 @pytest.mark.parametrize("lang, words", [("zh", ("门禁实时", "不得进出", "国四", "侧门")),
-                                         ("vi", ("Cổng trực tiếp", "không được", "China IV", "cổng phụ"))])
+                                         ("vi", ("Cổng trực tiếp", "không được", "Quốc IV", "cổng phụ"))])
 def test_the_live_view_shows_the_latest_passages_with_pictures_and_decisions(site, lang, words):
     w, client = site
     r = get(client, w, "city", f"/gates?enterprise={w['a']}", lang)
