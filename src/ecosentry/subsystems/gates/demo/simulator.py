@@ -79,7 +79,7 @@ async def run_gates(url: str, ents: list[DemoEnterprise], t0: datetime, stop: as
                     v = here.pop(0)
                     direction = "out"
                 else:
-                    v = rng.choice(e.vehicles[1:6])  # allowed at every grade's level but the staged 国四
+                    v = rng.choice(e.vehicles[1:6])  # 国五/国六: the grade A gate refuses the 国五 and grade C every truck under orange
                     here.append(v)
                     direction = "in"
                 try:
