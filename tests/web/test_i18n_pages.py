@@ -48,6 +48,8 @@ ALLOWED = {
     "mg", "Nm", "kg", "mgL", "NOx", "SO", "NO", "COD", "pH", "kPa", "min", "ppm", "mol", "kWh",
     # the issuing ministry in a QCVN's number (QCVN 19:2009/BTNMT)
     "BTNMT",
+    # the Roman numeral of the Chinese emission stages (国III / Quốc III; II, IV, VI are too short to be looked at)
+    "III",
     # the language switcher names each language in itself
     "English", "Ti", "Vi",
     # seeded proper names and codes: MNs (TEST…GAS1), credit codes (…MA1TEST001), outlet codes

@@ -76,7 +76,7 @@ def test_every_sentence_and_summary_is_translated_with_the_same_parameters(lang)
 def test_a_finding_said_in_chinese_and_vietnamese():
     sim = simulate_enterprise(4, 4, days=7, grade="B", level="orange", violations=("alert_stage",))
     [f] = [f for f in check_dataset(sim.dataset()) if f.code == "VEH-ALERT-STAGE"]
-    for lang, words in (("zh", ("国三", "橙色", "国五")), ("vi", ("China III", "cam", "China V"))):
+    for lang, words in (("zh", ("国三", "橙色", "国五")), ("vi", ("Quốc III", "cam", "Quốc V"))):
         with open(PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
             catalog = read_po(fh)
         said = f.say(lambda m: catalog.get(m).string)

@@ -11,10 +11,11 @@ the columnar passage and ledger tables with entry/exit pairing, the checks), ``c
 ``gates``) and ``locale/`` (zh, vi). The second: ``schema`` and ``migrations`` (branch ``gates``), ``pictures``
 (the picture store), ``gateways/`` (the HTTP push of plate events with the gate decision in the reply),
 ``pipeline/sink`` (``gate-passages``), ``store/`` (registry import, ledger rows, CSV, the guard's entry), ``api``
-and ``service``. The retention job, upload, pages and the demo come next (``docs/gates.md``).
+and ``service``. The third: ``queries/`` (read models) and ``web/`` (the gate live view, the ledger search with XLSX export, the
+alert-period dashboard). The demo: ``demo/``. The retention job and upload come next (``docs/gates.md``).
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -34,4 +35,11 @@ SUBSYSTEM = Subsystem(
     sinks={"gate-passages": f"{_N}.pipeline.sink:GatePassageSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_gates",),
     api_routers=(f"{_N}.api:router",),
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("live", "ledger_pages", "dashboard")),
+    # the 2020 guide's gate ledger is a Chinese programme: the menu shows in a Chinese deployment
+    menu=(MenuEntry("/gates", N_("Gates"), order=47, country="cn"),
+          MenuEntry("/gates/ledger", N_("Vehicle ledger"), order=48, country="cn"),
+          MenuEntry("/gates/dashboard", N_("Alert-period dashboard"), order=49, country="cn")),
+    templates=f"{_N}.web",
+    demo=f"{_N}.demo:demo",
 )

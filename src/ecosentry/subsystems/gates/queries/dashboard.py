@@ -1,0 +1,124 @@
+"""The alert-period dashboard per region: for one heavy-pollution alert, the enterprises with gates in the
+alert's region (and the regions below it) that the reader sees, each with its passages during the alert, the
+entries per emission stage (from the ledger; a row without a stage counts as unknown), the share of the grade's
+required stage or better, and its violations: passages the gate rule refused (stage below the grade's least
+stage, or no truck allowed) and exits at a side gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ecosentry.store import schema as s
+from ecosentry.subsystems.gates.queries.passages import gated_enterprises
+from ecosentry.subsystems.gates.rules.decision import GradeRules, least_rank
+from ecosentry.subsystems.gates.rules.stages import is_new_energy, stage_rank
+from ecosentry.subsystems.gates.schema import gates_decisions, gates_gates, gates_ledger, gates_passages
+
+__all__ = ["STAGE_COLUMNS", "EnterpriseRow", "RegionDashboard", "region_subtree", "alert_dashboard"]
+
+#: The stage columns of the dashboard, best last; ``?`` a ledger row without a stage.
+STAGE_COLUMNS = ("?", "0", "1", "2", "3", "4", "5", "6", "d")
+
+
+@dataclass
+class EnterpriseRow:
+    enterprise_id: int
+    name: str
+    grade: str
+    tz: str
+    passages: int = 0
+    entries: dict[str, int] = field(default_factory=dict)  # stage → ledger entries
+    refused: int = 0
+    side_exits: int = 0
+    share_stage: str | None = None
+    share_min: float | None = None
+
+    @property
+    def entry_total(self) -> int:
+        return sum(self.entries.values())
+
+    @property
+    def share(self) -> float | None:
+        """Entries of the grade's share stage or better (or new energy) over all entries; None without a
+        requirement or without entries."""
+        if self.share_stage is None or not self.entry_total:
+            return None
+        least = least_rank(self.share_stage)
+        good = sum(n for st, n in self.entries.items() if st != "?" and least is not None
+                   and (is_new_energy(st, None) or stage_rank(st) >= least))
+        return good / self.entry_total
+
+    @property
+    def share_short(self) -> bool:
+        return self.share is not None and self.share_min is not None and self.share < self.share_min
+
+    @property
+    def violations(self) -> int:
+        return self.refused + self.side_exits + (1 if self.share_short else 0)
+
+
+@dataclass
+class RegionDashboard:
+    rows: list[EnterpriseRow]
+
+    def total(self, name: str) -> int:
+        return sum(getattr(r, name) for r in self.rows)
+
+    def stage_total(self, stage: str) -> int:
+        return sum(r.entries.get(stage, 0) for r in self.rows)
+
+    @property
+    def entry_total(self) -> int:
+        return sum(r.entry_total for r in self.rows)
+
+
+def region_subtree(conn: Connection, code: str) -> set[str]:
+    """The region and every region below it."""
+    children: dict[str, list[str]] = {}
+    for c, parent in conn.execute(select(s.regions.c.code, s.regions.c.parent_code)):
+        children.setdefault(parent, []).append(c)
+    out, todo = set(), [code]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.add(c)
+            todo.extend(children.get(c, ()))
+    return out
+
+
+def alert_dashboard(conn: Connection, scope: ColumnElement[bool], region_code: str, start: datetime, end: datetime,
+                    rules: GradeRules) -> RegionDashboard:
+    """The dashboard of the period ``[start, end)`` over the enterprises with gates in ``region_code``'s subtree
+    that ``scope`` (a clause on ``enterprises.id``) lets the reader see; the worst first."""
+    regions = region_subtree(conn, region_code)
+    ents = [e for e in gated_enterprises(conn, scope) if e["region_code"] in regions]
+    rows = {e["id"]: EnterpriseRow(e["id"], e["name"], e["grade"], e["tz"]) for e in ents}
+    for r in rows.values():
+        g = rules.of(r.grade)
+        r.share_stage, r.share_min = g.share_stage, g.share_min
+    ids = sorted(rows)
+    if ids:
+        p, d, lg, gg = gates_passages, gates_decisions, gates_ledger, gates_gates
+        in_period = (p.c.enterprise_id.in_(ids), p.c.at >= start, p.c.at < end)
+        for ent, n in conn.execute(select(p.c.enterprise_id, func.count()).where(*in_period).group_by(p.c.enterprise_id)):
+            rows[int(ent)].passages = int(n)
+        for ent, stage, n in conn.execute(
+                select(lg.c.enterprise_id, lg.c.emission_stage, func.count())
+                .where(lg.c.enterprise_id.in_(ids), lg.c.at >= start, lg.c.at < end, lg.c.inbound.is_(True))
+                .group_by(lg.c.enterprise_id, lg.c.emission_stage)):
+            key = stage if stage in STAGE_COLUMNS else "?"
+            e = rows[int(ent)].entries
+            e[key] = e.get(key, 0) + int(n)
+        for ent, n in conn.execute(
+                select(p.c.enterprise_id, func.count()).join(d, (d.c.passage_id == p.c.id) & (d.c.kind == "rule"))
+                .where(*in_period, d.c.allowed.is_(False)).group_by(p.c.enterprise_id)):
+            rows[int(ent)].refused = int(n)
+        for ent, n in conn.execute(
+                select(p.c.enterprise_id, func.count()).join(gg, gg.c.id == p.c.gate_id)
+                .where(*in_period, p.c.inbound.is_(False), gg.c.side.is_(True)).group_by(p.c.enterprise_id)):
+            rows[int(ent)].side_exits = int(n)
+    return RegionDashboard(sorted(rows.values(), key=lambda r: (-r.violations, r.name)))
