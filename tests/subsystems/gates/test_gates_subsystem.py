@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from i18n_kit import subsystem_catalogue
+
 from ecosentry.contracts.catalogue import get
 from ecosentry.subsystems.gates import SUBSYSTEM
 from ecosentry.subsystems.gates.bench import run_bench
@@ -63,8 +65,7 @@ def test_it_imports_no_other_subsystem():
 
 @pytest.mark.parametrize("lang", ["zh", "vi"])
 def test_every_sentence_and_summary_is_translated_with_the_same_parameters(lang):
-    with open(PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
-        catalog = read_po(f)
+    catalog = subsystem_catalogue(PACKAGE, lang)
     for module in SUBSYSTEM.catalogue:
         importlib.import_module(module)
     for msgid in msgids() + [get(c).summary for c in FINDING_CODES + ("VEH-GATE-DECISION", "VEH-DAILY-INDICATORS")]:

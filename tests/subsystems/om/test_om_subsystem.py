@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from i18n_kit import subsystem_catalogue
+
 from ecosentry.contracts.catalogue import get
 from ecosentry.subsystems.om import SUBSYSTEM
 from ecosentry.subsystems.om.bench import run_bench
@@ -38,8 +40,7 @@ def msgids() -> list[str]:
 
 
 def catalog(lang: str):
-    with open(PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
-        return read_po(f)
+    return subsystem_catalogue(PACKAGE, lang)
 
 
 def test_manifest_names_its_parts_and_every_code_is_catalogued():

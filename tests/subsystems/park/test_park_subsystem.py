@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
+
+from i18n_kit import subsystem_catalogue
 
 from ecosentry.contracts.catalogue import get
 from ecosentry.installed import INSTALLED
@@ -55,8 +56,7 @@ def test_it_imports_no_other_subsystem():
 
 @pytest.mark.parametrize("lang", ["zh", "vi"])
 def test_every_sentence_and_summary_is_translated_with_the_same_parameters(lang):
-    with open(PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
-        catalog = read_po(f)
+    catalog = subsystem_catalogue(PACKAGE, lang)
     for module in SUBSYSTEM.catalogue:
         importlib.import_module(module)
     ids = msgids() + [get(c).summary for c in CODES]
