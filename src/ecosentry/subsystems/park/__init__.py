@@ -14,7 +14,7 @@ incident's zones and traceback). Pages and the demo come next (``docs/park.md``)
 :data:`ecosentry.installed.INSTALLED` yet.
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -31,4 +31,7 @@ SUBSYSTEM = Subsystem(
     sinks={"park-readings": f"{_N}.pipeline.sink:ParkReadingSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_park",),
     services=(f"{_N}.service:parts",),
+    pages=(f"{_N}.web.pages:router",),
+    menu=(MenuEntry("/park", N_("Chemical parks"), group="main", order=47),),
+    templates=f"{_N}.web",
 )
