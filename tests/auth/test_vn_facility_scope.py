@@ -198,6 +198,7 @@ def _samples(w: VnWorld) -> dict[str, list]:
     samples["meter_id"] = [1, 2]
     samples["name"] = ["view.js"]  # the power pages' script (static, public)
     samples["row_id"] = [1, 2]  # power registry rows: this world has none
+    samples["park_code"], samples["event_id"] = ["JSHG", "NOPE"], [1, 2]  # chemical parks: none in this world
     return samples
 
 

@@ -7,6 +7,8 @@ that name its sources, a regulator elsewhere nothing)."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import pytest
 from fastapi.testclient import TestClient
@@ -53,7 +55,7 @@ def test_the_committee_sees_the_map_levels_and_warnings_in_chinese(site):
     assert "升级" in table or "escalated" not in table
 
 
-def test_the_incident_shows_zones_receptors_ranked_sources_and_timeline(site):
+def test_the_incident_shows_zones_receptors_ranked_sources_and_timeline(site, tmp_path):
     client, events = site
     raise_ = next(e for e in events if e.code == "B01" and e.transition == "raised")
     page = client.get(f"/park/incidents/{raise_.id}", headers=as_("zjg", "zh"))
@@ -71,6 +73,15 @@ def test_the_incident_shows_zones_receptors_ranked_sources_and_timeline(site):
     assert len(re.findall(r"data-event=", timeline)) == 3  # raised, escalated, cleared
     # the school east of the source, downwind: in a zone or said to be outside every one
     assert 'id="incident-receptors"' in page.text or 'id="no-affected"' in page.text
+    # the report: a PDF with the CJK font embedded, the station and the ranked source's name in it
+    pdf = client.get(f"/park/incidents/{raise_.id}/report.pdf", headers=as_("zjg", "zh"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"NotoSansSC" in pdf.content
+    assert client.get(f"/park/incidents/{raise_.id}/report.pdf", headers=as_("gd")).status_code == 404
+    if shutil.which("pdftotext"):
+        path = tmp_path / "incident.pdf"
+        path.write_bytes(pdf.content)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+        assert "氯碱厂界东" in text and "时间线" in text and "电解车间" in text
     vi = client.get(f"/park/incidents/{raise_.id}", headers=as_("zjg", "vi"))
     assert vi.status_code == 200 and "Dòng thời gian" in vi.text
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-__all__ = ["draw_map", "LEVEL_COLOURS", "ZONE_COLOURS", "inside", "affected_receptors"]
+__all__ = ["draw_map", "extent", "LEVEL_COLOURS", "ZONE_COLOURS", "inside", "affected_receptors"]
 
 #: Warning level → colour (0 none, 1 attention blue, 2–4 level I–III yellow, orange, red).
 LEVEL_COLOURS = {0: "#2e7d32", 1: "#1e88e5", 2: "#f9a825", 3: "#ef6c00", 4: "#c62828"}
@@ -44,7 +44,7 @@ def affected_receptors(receptors: Sequence[dict], zones: Sequence[dict]) -> list
     return sorted(out, key=lambda r: -order.get(r["zone"], 0))
 
 
-def _extent(data: dict, zones: Sequence[dict]) -> tuple[float, float, float, float]:
+def extent(data: dict, zones: Sequence[dict]) -> tuple[float, float, float, float]:
     pts = [(float(x), float(y)) for x, y in data.get("boundary") or []]
     pts += [(float(o["x"]), float(o["y"])) for k in ("sources", "stations", "receptors") for o in data.get(k) or []]
     if not pts:
@@ -73,7 +73,7 @@ def draw_map(data: dict, gettext: Callable[[str], str], *, zones: Sequence[dict]
     ``name`` and ``polygon`` in park metres) and ``wind`` (``from_deg``, ``speed_m_s``). ``highlight``: a source
     code drawn larger (the best-ranked source of an incident)."""
     _ = gettext
-    x0, y0, x1, y1 = _extent(data, zones)
+    x0, y0, x1, y1 = extent(data, zones)
     k = (WIDTH - 2 * PAD) / (x1 - x0)
     height = (y1 - y0) * k + 2 * PAD
 

@@ -7,7 +7,7 @@ Times are the park's local time; stations, sources and receptors are shown by na
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from ecosentry.subsystems.park.queries.parkmap import LEVEL_NAMES, park_map
 from ecosentry.subsystems.park.queries.scope import park_scope, visible_parks
@@ -78,6 +78,29 @@ def incident_page(request: Request, event_id: int):
             return not_found(request, f"no incident {event_id} in scope")
         data = park_map(conn, scope)
     return work_render(request, "park_incident.html", incident_context(inc, data, ctx["_"]))
+
+
+@router.get("/park/incidents/{event_id}/report.pdf")
+def incident_report(request: Request, event_id: int):
+    """The incident report (PDF) in the reader's language and the park's local time."""
+    from ecosentry.subsystems.park.reports.incident_report import incident_report_pdf
+
+    principal, denied = gate(request, "data.read")
+    if denied:
+        return denied
+    ctx = page_context(request)
+    with request.app.state.engine.connect() as conn:
+        code = event_park(conn, event_id)
+        scope = park_scope(conn, principal, code) if code else None
+        inc = incident_view(conn, scope, event_id) if scope else None
+        if inc is None:
+            return not_found(request, f"no incident {event_id} in scope")
+        data = park_map(conn, scope)
+    view = incident_context(inc, data, ctx["_"])
+    fmt = ctx["fmt"]
+    body = incident_report_pdf(view, ctx["_"], lambda t: fmt.datetime(t, data["tz"]), fmt.number)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="park-incident-{event_id}.pdf"', "Cache-Control": "no-store"})
 
 
 def incident_context(inc: dict, data: dict, gettext) -> dict:
