@@ -59,7 +59,7 @@ def _map(ctx: dict, width: float, font: str):
     from reportlab.graphics.shapes import Circle, Drawing, Polygon, Rect, String
     from reportlab.lib import colors
 
-    from ecosentry.subsystems.park.web.mapdraw import LEVEL_COLOURS, ZONE_COLOURS, extent
+    from ecosentry.subsystems.park.maplayout import LEVEL_COLOURS, ZONE_COLOURS, extent
 
     park = ctx["park"]
     x0, y0, x1, y1 = extent(park, ctx["zones"])
