@@ -41,7 +41,7 @@ def draw_map(data: dict, gettext: Callable[[str], str], *, zones: Sequence[dict]
         return " ".join("%.1f,%.1f" % px(float(a), float(b)) for a, b in poly)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="park-map" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
-           f'role="img" aria-label="{escape(_("Park map"))}" font-family="sans-serif" font-size="12">',
+           f'role="img" aria-label="{escape(_("Park map"))}" style="font-family: var(--font, sans-serif)" font-size="13">',
            f'<rect x="0" y="0" width="{WIDTH:.0f}" height="{height:.0f}" fill="#f7f9f7"/>']
     for z in sorted(zones, key=lambda z: z.get("name", "")):
         if len(z.get("polygon") or []) >= 3:
@@ -58,7 +58,7 @@ def draw_map(data: dict, gettext: Callable[[str], str], *, zones: Sequence[dict]
         out.append(f'<g class="source" data-source="{escape(src["code"])}"><polygon points="{cx:.1f},{cy - r:.1f} '
                    f'{cx - r:.1f},{cy + r * 0.8:.1f} {cx + r:.1f},{cy + r * 0.8:.1f}" fill="#263238" '
                    f'stroke="{"#d32f2f" if src["code"] == highlight else "none"}" stroke-width="3"/>'
-                   f'<text x="{cx + r + 3:.1f}" y="{cy + 4:.1f}" fill="#263238" font-size="11">{escape(label)}</text>'
+                   f'<text x="{cx + r + 3:.1f}" y="{cy + 4:.1f}" fill="#263238" font-size="12">{escape(label)}</text>'
                    f'<title>{escape(label)} · {escape(src.get("name") or src["code"])}: '
                    f'{escape(", ".join(src.get("substances") or []))}</title></g>')
     for rc in data.get("receptors") or []:
@@ -72,12 +72,12 @@ def draw_map(data: dict, gettext: Callable[[str], str], *, zones: Sequence[dict]
         if st["tier"] == "met":
             out.append(f'<g class="station met" data-station="{escape(st["code"])}"><rect x="{cx - 6:.1f}" '
                        f'y="{cy - 6:.1f}" width="12" height="12" fill="#90a4ae" stroke="#37474f"/>'
-                       f'<text x="{cx + 9:.1f}" y="{cy - 6:.1f}" fill="#37474f" font-size="11">{name}</text></g>')
+                       f'<text x="{cx + 9:.1f}" y="{cy - 6:.1f}" fill="#37474f" font-size="12">{name}</text></g>')
             continue
         colour = LEVEL_COLOURS.get(int(st.get("level") or 0), "#2e7d32")
         out.append(f'<g class="station" data-station="{escape(st["code"])}" data-level="{int(st.get("level") or 0)}">'
                    f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="7" fill="{colour}" stroke="#fff" stroke-width="2"/>'
-                   f'<text x="{cx + 9:.1f}" y="{cy - 6:.1f}" fill="#1b1b1b" font-size="11">{name}</text></g>')
+                   f'<text x="{cx + 9:.1f}" y="{cy - 6:.1f}" fill="#1b1b1b" font-size="12">{name}</text></g>')
     wind = wind if wind is not None else data.get("wind")
     if wind and wind.get("from_deg") is not None:
         to = math.radians((float(wind["from_deg"]) + 180.0) % 360.0)  # where the air goes, clockwise from north
