@@ -42,7 +42,8 @@ def draw_map(data: dict, gettext: Callable[[str], str], *, zones: Sequence[dict]
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="park-map" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
            f'role="img" aria-label="{escape(_("Park map"))}" style="font-family: var(--font, sans-serif)" font-size="13">',
-           f'<rect x="0" y="0" width="{WIDTH:.0f}" height="{height:.0f}" fill="#f7f9f7"/>']
+           f'<style>.park-map text{{paint-order:stroke;stroke:#f7f9f7;stroke-width:3px;stroke-linejoin:round}}'
+           f'</style><rect x="0" y="0" width="{WIDTH:.0f}" height="{height:.0f}" fill="#f7f9f7"/>']
     for z in sorted(zones, key=lambda z: z.get("name", "")):
         if len(z.get("polygon") or []) >= 3:
             out.append(f'<polygon class="zone" data-zone="{escape(z["name"])}" points="{pts(z["polygon"])}" '
@@ -58,7 +59,7 @@ def draw_map(data: dict, gettext: Callable[[str], str], *, zones: Sequence[dict]
         out.append(f'<g class="source" data-source="{escape(src["code"])}"><polygon points="{cx:.1f},{cy - r:.1f} '
                    f'{cx - r:.1f},{cy + r * 0.8:.1f} {cx + r:.1f},{cy + r * 0.8:.1f}" fill="#263238" '
                    f'stroke="{"#d32f2f" if src["code"] == highlight else "none"}" stroke-width="3"/>'
-                   f'<text x="{cx + r + 3:.1f}" y="{cy + 4:.1f}" fill="#263238" font-size="12">{escape(label)}</text>'
+                   f'<text x="{cx - r:.1f}" y="{cy + r + 13:.1f}" fill="#263238" font-size="12">{escape(label)}</text>'
                    f'<title>{escape(label)} · {escape(src.get("name") or src["code"])}: '
                    f'{escape(", ".join(src.get("substances") or []))}</title></g>')
     for rc in data.get("receptors") or []:
