@@ -34,7 +34,7 @@ def incident_lines(ctx: dict, _: Callable[[str], str], when: Callable[[datetime]
     if rel:
         name = next((c["name"] for c in ctx["ranking"] if c["source"] == rel["source"]), rel["source"])
         lines.append(_("The zones assume a release from %(source)s at %(rate)s g/s")
-                     % {"source": name, "rate": number(rel["rate_g_s"], 1)}
+                     % {"source": name, "rate": "%.3g" % rel["rate_g_s"]}
                      + (f" ({_('assumed rate: the traceback fitted none')})" if rel.get("assumed") else ""))
     tables = [
         (_("Threat zones"), [_("Zone"), _("Threshold (mg/m³)"), _("Downwind extent (m)"), _("Half width (m)")],
