@@ -28,6 +28,7 @@ INSTALLED: tuple[str, ...] = (
     "ecosentry.subsystems.monitoring",
     "ecosentry.subsystems.power",
     "ecosentry.subsystems.gates",
+    "ecosentry.subsystems.park",
 )
 
 

@@ -532,7 +532,8 @@ def _samples(world: World) -> dict[str, list]:
             "alert_id": [world.pollution_alert(COUNTY_A), world.pollution_alert(COUNTY_B)],
             "name": ["view.js"],  # the power pages' script (static, public)
             "row_id": [1, 2], "meter_id": [1, 2],  # power registry rows and meters: this world has none
-            "sha256": ["0" * 64, "f" * 64]}  # gate pictures: this world has none
+            "sha256": ["0" * 64, "f" * 64],  # gate pictures: this world has none
+            "park_code": ["JSHG", "NOPE"], "event_id": [1, 2]}  # chemical parks and their warnings: none here
 
 
 def test_no_anonymous_answer_discloses_alarms_or_unpublished_data(world, tmp_path):

@@ -10,7 +10,7 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.installed import INSTALLED
 from ecosentry.pipeline.spool import SpoolReader
 
-NAMES = (*INSTALLED, "ecosentry.subsystems.park")
+NAMES = tuple(dict.fromkeys((*INSTALLED, "ecosentry.subsystems.park")))
 PARK = "JSHG"
 CHLOR, AMMON, FAR = "91320582MA1PARK001", "91320582MA1PARK002", "91320582MA1PARK003"
 B01_MN, B01_PW = "PARKB01000000000000001", "135790"

@@ -10,11 +10,12 @@ and inverse-modelling ranking of the candidate sources), ``offline`` and ``cli``
 ``park``) and ``locale/`` (zh, vi). The second slice adds the tables (``schema``, ``migrations``), the registry
 import (``store/registry``, fleet key ``park:``), ingest (``gateways/``: HJ 212 and MQTT → ``park-readings``;
 ``pipeline/sink``), and the live warnings (``live/``: transitions, alarms ``ALM-PARK-…`` with notifications, the
-incident's zones and traceback). Pages and the demo come next (``docs/park.md``). Not in
-:data:`ecosentry.installed.INSTALLED` yet.
+incident's zones and traceback). The third slice adds the read models (``queries/``), the pages (``web/``: park
+map as a server-drawn SVG, live levels, warnings, incident view and timeline) and the incident report PDF
+(``reports/``). The demo comes next (``docs/park.md``).
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -31,4 +32,7 @@ SUBSYSTEM = Subsystem(
     sinks={"park-readings": f"{_N}.pipeline.sink:ParkReadingSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_park",),
     services=(f"{_N}.service:parts",),
+    pages=(f"{_N}.web.pages:router",),
+    menu=(MenuEntry("/park", N_("Chemical parks"), group="main", order=47),),
+    templates=f"{_N}.web",
 )

@@ -1,0 +1,1 @@
+"""The park subsystem's reports: ``incident_report`` (one incident as PDF)."""
