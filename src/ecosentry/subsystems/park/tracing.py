@@ -25,7 +25,10 @@ For each pollutant that rose above background at some station:
    z = (excess − model) / √(noise² + (r · model)²): each station's own noise (the robust spread of its readings)
    at background, the relative model error r = ``model_error`` at the plume, Student-t tails of ν =
    ``misfit_dof``. A station that stayed quiet where the candidate's plume would have passed is a large z: the
-   non-detections count as much as the detections. Fit quality = 1 − misfit / misfit of no release.
+   non-detections count as much as the detections. Fit quality = 1 − misfit / misfit of no release. The rate
+   reported (and the live incident's threat zones) is not the misfit's q, which drifts high (an over-prediction
+   costs a bounded amount, r being relative to the model), but the chosen release's dosage balance
+   Σ excess / Σ model over its footprint; above ``max_rate_g_s`` the plume only grazes the stations: no rate.
    (``model`` ``plume``, the first method: one straight finite-release plume per candidate with the wind
    averaged over its travel time, timed by the raised readings, q fitted on log(1 + c / ``min_excess_mg_m3``),
    R² of that fit.)
@@ -109,6 +112,8 @@ class TracebackSettings(BaseModel):
     footprint_fraction: float = 0.1
     #: ... and those that read this many times their noise above background.
     footprint_sigmas: float = 5.0
+    #: A fitted rate above this is a plume that only grazes the stations: reported as reaching none. [g/s]
+    max_rate_g_s: float = 1.0e5
 
 
 @dataclass(frozen=True)
@@ -387,6 +392,8 @@ def fit_release(g: np.ndarray, excess: np.ndarray, noise: np.ndarray, tau: np.nd
             out = (float(qs[m]), float(tau[a[h]]), float(tau[b[h] - 1] - tau[a[h]] + s.puff_step_s), float(r[m]))
             chosen = h
     rate = _dosage_rate(p[chosen], excess, noise, s) if chosen >= 0 and out[0] > 0 else out[0]
+    if rate > s.max_rate_g_s:  # its plume only grazes the readings: no rate to speak of (nor zones to draw)
+        rate = 0.0
     return rate, out[1], out[2], max(0.0, 1.0 - out[3] / null)
 
 
