@@ -61,9 +61,13 @@ def test_the_incident_shows_zones_receptors_ranked_sources_and_timeline(site, tm
     page = client.get(f"/park/incidents/{raise_.id}", headers=as_("zjg", "zh"))
     assert page.status_code == 200
     svg = re.search(r"<svg.*?</svg>", page.text, re.S).group(0)
-    # the zones stored with the raise, drawn when they have an area (the fitted rate of this short release is
-    # small: its zones may end before the first sampled distance); all three listed in the zones table
+    # the zones stored with the raise, drawn when they have an area: the traceback's fitted rate of S01 (a few
+    # g/s for 2 mg/m³ read 200 m downwind, not the assumed rate) gives an AEGL-1 zone; all three listed in the
+    # zones table
     with_area = [z["name"] for z in raise_.incident["zones"] if len(z["polygon"]) >= 3]
+    release = raise_.incident["release"]
+    assert release["source"] == "S01" and not release["assumed"] and release["rate_g_s"] > 1.0, release
+    assert "AEGL1" in with_area, raise_.incident["zones"]
     assert re.findall(r'<polygon class="zone" data-zone="(AEGL\d)"', svg) == with_area
     zones = page.text.split('id="incident-zones"')[1].split("</table>")[0]
     assert re.findall(r'data-zone="(AEGL\d)"', zones) == ["AEGL1", "AEGL2", "AEGL3"] and "危及生命" in zones
