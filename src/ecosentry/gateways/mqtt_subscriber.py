@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import aiomqtt
@@ -39,7 +40,7 @@ class MqttSubscriberPart:
     """A service part: subscribes to ``<topic_prefix>/+/readings`` while the service runs.
 
     A subclass sets ``name`` (the service part's), ``subsystem`` (the first word of its counters and log lines)
-    and implements :meth:`read`; :meth:`counted` may count more of an envelope.
+    and ``read_message`` (its reader of one message); :meth:`counted` may count more of an envelope.
 
     Parameters
     ----------
@@ -68,9 +69,19 @@ class MqttSubscriberPart:
         #: The subclass's module logger, so the log lines keep their subsystem's name.
         self.log = logging.getLogger(type(self).__module__)
 
-    def read(self, topic: str, payload: bytes):
-        """One message → one envelope (with ``status``, ``error``, ``detail`` and ``encode()``)."""
+    @staticmethod
+    def read_message(topic: str, payload: bytes, *, prefix: str, lookup, received_at: datetime, max_payload: int,
+                     max_readings: int):
+        """The subsystem's reader of one message (a subclass sets it): the envelope (with ``status``, ``error``,
+        ``detail`` and ``encode()``), senders looked up by ``lookup`` (the directory's ``peek``)."""
         raise NotImplementedError
+
+    def read(self, topic: str, payload: bytes):
+        """One message → one envelope, read with the settings' topic prefix and limits."""
+        st = self.settings
+        return self.read_message(topic, payload, prefix=st.topic_prefix, lookup=self.directory.peek,
+                                 received_at=datetime.now(timezone.utc), max_payload=st.max_payload,
+                                 max_readings=st.max_readings)
 
     def counted(self, env) -> None:
         """Counts more of an envelope read (nothing by default)."""

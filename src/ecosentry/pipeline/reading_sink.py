@@ -17,7 +17,7 @@ from ecosentry.store import schema as s
 from ecosentry.store.fit import Fault, set_aside_form, with_note
 from ecosentry.store.upsert import insert_for
 
-__all__ = ["ArchivingSink", "archive_form", "archive_raw", "with_problems", "MAX_NOTES"]
+__all__ = ["ArchivingSink", "archive_form", "archive_raw", "settle", "with_problems", "MAX_NOTES"]
 
 #: How many readings' reasons a frame's note names; the rest are counted.
 MAX_NOTES = 5
@@ -45,6 +45,19 @@ def with_problems(env: Envelope, problems: list[tuple[str, str]], offered: int, 
     if not kept:
         changes["status"] = "quarantined"
     return dataclasses.replace(env, **changes), Fault(code, note, dropped)
+
+
+def settle(seq: int, env: Envelope, fault: Fault | None, problems: list[tuple[str, str]], offered: int, kept: int,
+           result: SinkResult, archived: list[tuple[int, Envelope]]) -> None:
+    """One frame done: its readings' problems noted on the archive form and joined to the header's fault (if
+    any), the fault isolated in ``result``, the frame added to ``archived``."""
+    if problems:
+        env, reading_fault = with_problems(env, problems, offered, kept)
+        fault = reading_fault if fault is None else Fault(fault.code, f"{fault.note}; {reading_fault.note}",
+                                                          reading_fault.readings_dropped)
+    if fault is not None:
+        result.isolated.append((seq, fault))
+    archived.append((seq, env))
 
 
 def archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> None:

@@ -16,8 +16,6 @@ reads the topics and payloads.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from ecosentry.gateways.mqtt_subscriber import MqttSubscriberPart, broker_address
 from ecosentry.subsystems.park.gateways.mqtt_message import read_message
 
@@ -30,9 +28,4 @@ class ParkMqttPart(MqttSubscriberPart):
 
     name = "park_mqtt"
     subsystem = "park"
-
-    def read(self, topic: str, payload: bytes):
-        st = self.settings
-        return read_message(topic, payload, prefix=st.topic_prefix, lookup=self.directory.peek,
-                            received_at=datetime.now(timezone.utc), max_payload=st.max_payload,
-                            max_readings=st.max_readings)
+    read_message = staticmethod(read_message)

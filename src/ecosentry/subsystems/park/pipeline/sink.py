@@ -30,9 +30,9 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.contracts.sink import SinkResult
-from ecosentry.pipeline.reading_sink import ArchivingSink, archive_raw, with_problems
+from ecosentry.pipeline.reading_sink import ArchivingSink, archive_raw, settle
 from ecosentry.pipeline.reading_sink import archive_form as core_archive_form
-from ecosentry.store.fit import Fault, fit_envelope
+from ecosentry.store.fit import fit_envelope
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.park import schema as ps
 from ecosentry.subsystems.park.factors import met_quantity, pollutant
@@ -91,13 +91,7 @@ def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelop
                 if kept:
                     prev = seen.get(station.id)
                     seen[station.id] = original.received_at if prev is None else max(prev, original.received_at)
-        if problems:
-            env, reading_fault = with_problems(env, problems, len(original.readings), kept)
-            fault = reading_fault if fault is None else Fault(fault.code, f"{fault.note}; {reading_fault.note}",
-                                                              reading_fault.readings_dropped)
-        if fault is not None:
-            result.isolated.append((seq, fault))
-        archived.append((seq, env))
+        settle(seq, env, fault, problems, len(original.readings), kept, result, archived)
     archive_raw(conn, spool_id, archived)
     result.records_offered = len(pollutants) + len(met)
     if pollutants:

@@ -17,8 +17,6 @@ reads the topics and payloads.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from ecosentry.gateways.mqtt_subscriber import MqttSubscriberPart, broker_address
 from ecosentry.metrics import counters
 from ecosentry.subsystems.power.gateways.mqtt_message import read_message
@@ -41,12 +39,8 @@ class PowerMqttPart(MqttSubscriberPart):
 
     name = "power_mqtt"
     subsystem = "power"
+    read_message = staticmethod(read_message)
 
-    def read(self, topic: str, payload: bytes):
-        st = self.settings
-        return read_message(topic, payload, prefix=st.topic_prefix, lookup=self.directory.peek,
-                            received_at=datetime.now(timezone.utc), max_payload=st.max_payload,
-                            max_readings=st.max_readings)
 
     def counted(self, env) -> None:
         if env.meta.get("unknown_count"):

@@ -32,9 +32,9 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.contracts.sink import SinkResult
-from ecosentry.pipeline.reading_sink import ArchivingSink, archive_raw, with_problems
+from ecosentry.pipeline.reading_sink import ArchivingSink, archive_raw, settle
 from ecosentry.pipeline.reading_sink import archive_form as core_archive_form
-from ecosentry.store.fit import Fault, clean_text, fit_envelope, fit_field
+from ecosentry.store.fit import clean_text, fit_envelope, fit_field
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.power import schema as ps
 
@@ -130,13 +130,7 @@ def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelop
         if env.status == "accepted" and original.point_id in meters and isinstance(env.received_at, datetime):
             prev = seen.get(original.point_id)  # type: ignore[arg-type]
             seen[original.point_id] = env.received_at if prev is None else max(prev, env.received_at)  # type: ignore
-        if problems:
-            env, reading_fault = with_problems(env, problems, len(original.readings), len(kept))
-            fault = reading_fault if fault is None else Fault(fault.code, f"{fault.note}; {reading_fault.note}",
-                                                              reading_fault.readings_dropped)
-        if fault is not None:
-            result.isolated.append((seq, fault))
-        archived.append((seq, env))
+        settle(seq, env, fault, problems, len(original.readings), len(kept), result, archived)
     archive_raw(conn, spool_id, archived)
     result.records_offered = len(rows)
     _store_readings(conn, rows)
