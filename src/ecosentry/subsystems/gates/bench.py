@@ -19,12 +19,12 @@ The HTTP push, the ledger tables and the time from passage to alarm are measured
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 
+from ecosentry.contracts.bench_score import CodeScores
 from ecosentry.subsystems.gates.check import check_cameras, check_dataset
 from ecosentry.subsystems.gates.rules.camera import CameraInputs, SnapshotInput
 from ecosentry.subsystems.gates.rules.findings import Finding
@@ -41,7 +41,7 @@ _PERIOD_CODES = {"VEH-SHARE-ALERT", "VEH-SHARE-MONTH", "VEH-INSPECT-VIDEO", "VEH
 
 
 @dataclass
-class BenchResult:
+class BenchResult(CodeScores):
     enterprises: int = 0
     passages: int = 0
     ledger_rows: int = 0
@@ -50,26 +50,13 @@ class BenchResult:
     heartbeats: int = 0
     snapshots: int = 0
     honest_enterprise_days: float = 0.0
-    honest_findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    found: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    true_findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     @property
     def passages_per_s(self) -> float:
         return self.passages / self.seconds if self.seconds else 0.0
 
     def rows(self) -> list[dict]:
-        out = []
-        for c in sorted(set(self.injected) | set(self.findings) | set(self.honest_findings)):
-            out.append({"code": c, "injected": self.injected.get(c, 0), "found": self.found.get(c, 0),
-                        "recall": _ratio(self.found.get(c, 0), self.injected.get(c, 0)),
-                        "findings": self.findings.get(c, 0),
-                        "precision": _ratio(self.true_findings.get(c, 0), self.findings.get(c, 0)),
-                        "honest_per_day": round(self.honest_findings.get(c, 0)
-                                                / max(self.honest_enterprise_days, 1e-9), 4)})
-        return out
+        return self.code_rows(max(self.honest_enterprise_days, 1e-9), digits=4, with_honest_codes=True)
 
     def summary(self) -> dict:
         honest = sum(self.honest_findings.values())
@@ -80,10 +67,6 @@ class BenchResult:
                 "honest_enterprise_days": self.honest_enterprise_days,
                 "honest_findings_per_enterprise_day": round(honest / max(self.honest_enterprise_days, 1e-9), 4),
                 "codes": self.rows()}
-
-
-def _ratio(a: int, b: int) -> float | None:
-    return round(a / b, 4) if b else None
 
 
 def fleet(seed: int, honest: int, violating: int, days: int) -> tuple[list[SimEnterprise], list[SimEnterprise]]:

@@ -11,6 +11,7 @@ from contextlib import suppress
 from datetime import datetime, timezone
 
 from ecosentry.contracts.subsystem import PortInUse, ServiceContext
+from ecosentry.contracts.task_part import TaskPart
 from ecosentry.gateways.folder import FolderWatcher
 from ecosentry.gateways.ftp import FtpGateway
 from ecosentry.gateways.station_files import SpoolAppender
@@ -19,24 +20,6 @@ from ecosentry.subsystems.monitoring.pipeline.detection import DetectionJob, Det
 from ecosentry.subsystems.monitoring.vn.missing import check_missing_files
 
 log = logging.getLogger(__name__)
-
-
-class _Task:
-    """A part that is one asyncio task running ``target.run()``, stopped with ``target.stop()``."""
-
-    def __init__(self, name: str, target, *, run: bool = True) -> None:
-        self.name, self.target, self._run = name, target, run
-        self._task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        if self._run:
-            self._task = asyncio.create_task(self.target.run(), name=self.name)
-
-    async def close(self) -> None:
-        self.target.stop()
-        if self._task is not None:
-            with suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._task, 5)
 
 
 class VnIntakePart:
@@ -102,7 +85,7 @@ def parts(ctx: ServiceContext) -> list:
         out.append(VnIntakePart(ctx))
     detection = DetectionJob(ctx.engine, DetectionSettings.from_settings(st), dispatcher=ctx.dispatcher,
                              detector_settings=st.detect)
-    out.append(_Task("detection", detection, run="alarms" in ctx.enabled))
+    out.append(TaskPart("detection", detection, run="alarms" in ctx.enabled))
     if "forward" in ctx.enabled:
-        out.append(_Task("forwarder", ForwardRunner(ctx.engine, st.forward)))
+        out.append(TaskPart("forwarder", ForwardRunner(ctx.engine, st.forward)))
     return out

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 
+from ecosentry.contracts.bench_score import CodeScores
 from ecosentry.subsystems.om.check import check_dataset
 from ecosentry.subsystems.om.rules.findings import Finding
 from ecosentry.subsystems.om.simulate import VIOLATIONS, Injected, SimStation, merge, simulate_station
@@ -29,31 +30,18 @@ _SLACK = timedelta(hours=1)
 
 
 @dataclass
-class BenchResult:
+class BenchResult(CodeScores):
     stations: int = 0
     records: int = 0
     seconds: float = 0.0
     honest_station_days: int = 0
-    honest_findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    found: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    true_findings: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     @property
     def records_per_s(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
 
     def rows(self) -> list[dict]:
-        out = []
-        for c in sorted(set(self.injected) | set(self.findings)):
-            out.append({"code": c, "injected": self.injected.get(c, 0), "found": self.found.get(c, 0),
-                        "recall": _ratio(self.found.get(c, 0), self.injected.get(c, 0)),
-                        "findings": self.findings.get(c, 0),
-                        "precision": _ratio(self.true_findings.get(c, 0), self.findings.get(c, 0)),
-                        "honest_per_day": round(self.honest_findings.get(c, 0) / max(1, self.honest_station_days),
-                                                4)})
-        return out
+        return self.code_rows(max(1, self.honest_station_days), digits=3)
 
     def summary(self) -> dict:
         return {"stations": self.stations, "records": self.records, "seconds": round(self.seconds, 3),
@@ -61,10 +49,6 @@ class BenchResult:
                 "honest_findings_per_station_day": round(sum(self.honest_findings.values())
                                                          / max(1, self.honest_station_days), 4),
                 "codes": self.rows()}
-
-
-def _ratio(a: int, b: int) -> float | None:
-    return round(a / b, 3) if b else None
 
 
 def fleet(seed: int, honest: int, violating: int, days: int) -> list[SimStation]:

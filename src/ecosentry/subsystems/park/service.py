@@ -6,11 +6,11 @@ its ``alarms`` part, the live warning job (``service.park_warnings``)."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-from contextlib import suppress
 
-from ecosentry.contracts.subsystem import PortInUse, ServiceContext
+from ecosentry.contracts.subsystem import ServiceContext
+from ecosentry.contracts.task_part import TaskPart
+from ecosentry.gateways.hj212_part import HJ212PortPart
 from ecosentry.subsystems.park.gateways.hj212 import ParkHJ212Gateway
 from ecosentry.subsystems.park.gateways.mqtt import ParkMqttPart
 from ecosentry.subsystems.park.gateways.stations import station_directory
@@ -43,57 +43,24 @@ class _Shared:
             return self._directory
 
 
-class ParkHJ212Part:
+class ParkHJ212Part(HJ212PortPart):
     """The park stations' gateway, listening on ``park.hj212_port`` at the core gateway's host."""
 
     name = "park_hj212"
+    gateway_class = ParkHJ212Gateway
 
-    def __init__(self, ctx: ServiceContext, shared: _Shared) -> None:
-        self.ctx, self.shared, self.gateway = ctx, shared, None
-
-    async def start(self) -> None:
-        st = self.ctx.settings
-        port = park_port(st.hj212_port, _park(st).hj212_port)
-        gw = ParkHJ212Gateway(await self.shared.get(), self.ctx.spool, max_frame=st.hj212_max_frame,
-                              idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
-                              max_per_peer=st.hj212_max_connections_per_peer, max_garbage=st.hj212_garbage_chunk,
-                              log_every=st.hj212_log_every)
-        try:
-            await gw.start(st.hj212_host, port)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortInUse("hj212", st.hj212_host, port) from exc
-            raise
-        self.gateway = gw
-
-    async def close(self) -> None:
-        if self.gateway is not None:
-            await self.gateway.close()
-
-    @property
-    def port(self) -> int:
-        return self.gateway.port if self.gateway else 0
+    def listen_port(self) -> int:
+        return park_port(self.ctx.settings.hj212_port, _park(self.ctx.settings).hj212_port)
 
 
-class WarningPart:
+class WarningPart(TaskPart):
     """The live warning job as a service part (``service.park_warnings`` is the :class:`WarningJob`)."""
 
     name = "park_warnings"
 
     def __init__(self, ctx: ServiceContext, *, run: bool = True) -> None:
-        self.target = WarningJob(ctx.engine, _park(ctx.settings), dispatcher=ctx.dispatcher,
-                                 locale=getattr(ctx.settings, "default_locale", "zh"))
-        self._run, self._task = run, None
-
-    async def start(self) -> None:
-        if self._run:
-            self._task = asyncio.create_task(self.target.run(), name=self.name)
-
-    async def close(self) -> None:
-        self.target.stop()
-        if self._task is not None:
-            with suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._task, 5)
+        super().__init__(self.name, WarningJob(ctx.engine, _park(ctx.settings), dispatcher=ctx.dispatcher,
+                                               locale=getattr(ctx.settings, "default_locale", "zh")), run=run)
 
 
 def _park(settings) -> ParkSettings:

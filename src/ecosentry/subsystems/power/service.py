@@ -5,10 +5,10 @@ and the MQTT subscriber (when ``power.mqtt.url`` is set). Both put ``power-readi
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 
-from ecosentry.contracts.subsystem import PortInUse, ServiceContext
+from ecosentry.contracts.subsystem import ServiceContext
+from ecosentry.gateways.hj212_part import HJ212PortPart
 from ecosentry.subsystems.power.gateways.devices import device_directory
 from ecosentry.subsystems.power.gateways.hj212 import PowerHJ212Gateway
 from ecosentry.subsystems.power.gateways.mqtt import PowerMqttPart
@@ -54,42 +54,18 @@ class SharedDirectory:
             self._refresh.cancel()
 
 
-class PowerHJ212Part:
+class PowerHJ212Part(HJ212PortPart):
     """The power loggers' gateway, listening on ``power.hj212_port`` at the core gateway's host."""
 
     name = "power_hj212"
+    gateway_class = PowerHJ212Gateway
 
-    def __init__(self, ctx: ServiceContext, shared: SharedDirectory) -> None:
-        self.ctx, self.shared = ctx, shared
-        self.directory = None
-        self.gateway: PowerHJ212Gateway | None = None
-
-    async def start(self) -> None:
-        st = self.ctx.settings
-        self.directory = await self.shared.get()
-        port = power_port(st.hj212_port, st.power.hj212_port)
-        gw = PowerHJ212Gateway(self.directory, self.ctx.spool, max_frame=st.hj212_max_frame,
-                               idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
-                               max_per_peer=st.hj212_max_connections_per_peer, max_garbage=st.hj212_garbage_chunk,
-                               log_every=st.hj212_log_every)
-        try:
-            await gw.start(st.hj212_host, port)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                # "hj212": the CLI's sentence for a taken HJ 212 port names this port and the option moving the
-                # core's, which moves this one too while power.hj212_port is unset
-                raise PortInUse("hj212", st.hj212_host, port) from exc
-            raise
-        self.gateway = gw
+    def listen_port(self) -> int:
+        return power_port(self.ctx.settings.hj212_port, self.ctx.settings.power.hj212_port)
 
     async def close(self) -> None:
         self.shared.stop()
-        if self.gateway is not None:
-            await self.gateway.close()
-
-    @property
-    def port(self) -> int:
-        return self.gateway.port if self.gateway else 0
+        await super().close()
 
 
 def parts(ctx: ServiceContext) -> list:

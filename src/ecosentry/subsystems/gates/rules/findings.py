@@ -9,12 +9,11 @@ HH:MM:SS``), never UTC.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ecosentry.contracts.catalogue import get
+from ecosentry.contracts.finding import FindingSentence
 
 __all__ = ["Finding", "local_time", "TRANSLATED_PARAMS"]
 
@@ -27,10 +26,12 @@ def local_time(t: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(FindingSentence):
     """One finding; ``end`` is the last passage it covers (or the end of its period). ``detected_at`` is ``end``
     in this slice (the checks see a whole period at once); the live checks of the next slice set the minute the
     alarm is raised."""
+
+    translated_params = TRANSLATED_PARAMS
 
     code: str
     enterprise: str
@@ -41,19 +42,6 @@ class Finding:
     msgid: str
     params: dict[str, Any]
     evidence: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def severity(self) -> str:
-        return get(self.code).severity or "info"
-
-    @property
-    def explanation(self) -> str:
-        return self.msgid % self.params
-
-    def say(self, gettext: Callable[[str], str]) -> str:
-        params = {k: gettext(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
-                  for k, v in self.params.items()}
-        return gettext(self.msgid) % params
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "enterprise": self.enterprise, "plate": self.plate,

@@ -10,13 +10,12 @@ are local times (``YYYY-MM-DD HH:MM``), never UTC.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from ecosentry.contracts.catalogue import get
+from ecosentry.contracts.finding import FindingSentence
 from ecosentry.store.seed import factor_index
 
 __all__ = ["Finding", "local_time", "factor_name", "TRANSLATED_PARAMS"]
@@ -43,8 +42,10 @@ def local_time(t: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(FindingSentence):
     """One finding over ``[start, end]`` (local, aware datetimes) at one point."""
+
+    translated_params = TRANSLATED_PARAMS
 
     code: str
     point: str
@@ -53,19 +54,6 @@ class Finding:
     msgid: str
     params: dict[str, Any]
     evidence: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def severity(self) -> str:
-        return get(self.code).severity or "info"
-
-    @property
-    def explanation(self) -> str:
-        return self.msgid % self.params
-
-    def say(self, gettext: Callable[[str], str]) -> str:
-        params = {k: gettext(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
-                  for k, v in self.params.items()}
-        return gettext(self.msgid) % params
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "point": self.point,

@@ -26,12 +26,13 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.contracts.sink import SinkResult
-from ecosentry.store import schema as s
-from ecosentry.store.fit import Fault, fit_envelope, set_aside_form, with_note
+from ecosentry.pipeline.reading_sink import ArchivingSink, archive_raw, settle
+from ecosentry.pipeline.reading_sink import archive_form as core_archive_form
+from ecosentry.store.fit import fit_envelope
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.park import schema as ps
 from ecosentry.subsystems.park.factors import met_quantity, pollutant
@@ -44,7 +45,6 @@ UNKNOWN_FACTOR = "unknown_factor"
 NOT_REGISTERED = "factor_not_registered"
 BAD_VALUE = "bad_value"
 KINDS = ("rtd", "min")
-MAX_NOTES = 5
 ARCHIVE_PREFIX = "park-"
 
 
@@ -55,36 +55,13 @@ class _Station:
     factors: frozenset[str]
 
 
-class ParkReadingSink:
-    """Stores ``park-readings`` envelopes."""
+class ParkReadingSink(ArchivingSink):
+    """Stores ``park-readings`` envelopes (the warning job follows ``park_readings.received_at`` on its own)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    archive_prefix = ARCHIVE_PREFIX
 
-    @classmethod
-    def from_settings(cls, engine: Engine, settings, directory) -> ParkReadingSink:  # noqa: ARG003
-        """The factory the ingest worker calls (``Subsystem.sinks``)."""
-        return cls(engine)
-
-    def write(self, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
-        """One batch in one transaction; safe to repeat (replay)."""
-        if not items:
-            return SinkResult()
-        with self.engine.begin() as conn:
-            return write_in(conn, spool_id, items)
-
-    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> SinkResult:
-        """A record the database refused: its raw bytes archived, quarantined with the error, nothing else."""
-        safe, fault = set_aside_form(archive_form(envelope), exc)
-        with self.engine.begin() as conn:
-            _archive_raw(conn, spool_id, [(seq, safe)])
-        return SinkResult(frames=1, isolated=[(seq, fault)])
-
-    def after_commit(self, result: SinkResult) -> None:
-        """Nothing to note: the warning job follows ``park_readings.received_at`` on its own."""
-
-    def flush(self) -> int:
-        return 0
+    def write_in(self, conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
+        return write_in(conn, spool_id, items)
 
 
 def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
@@ -114,14 +91,8 @@ def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelop
                 if kept:
                     prev = seen.get(station.id)
                     seen[station.id] = original.received_at if prev is None else max(prev, original.received_at)
-        if problems:
-            env, reading_fault = _with_problems(env, problems, len(original.readings), kept)
-            fault = reading_fault if fault is None else Fault(fault.code, f"{fault.note}; {reading_fault.note}",
-                                                              reading_fault.readings_dropped)
-        if fault is not None:
-            result.isolated.append((seq, fault))
-        archived.append((seq, env))
-    _archive_raw(conn, spool_id, archived)
+        settle(seq, env, fault, problems, len(original.readings), kept, result, archived)
+    archive_raw(conn, spool_id, archived)
     result.records_offered = len(pollutants) + len(met)
     if pollutants:
         conn.execute(insert_for(conn, ps.park_readings).on_conflict_do_nothing(
@@ -171,7 +142,7 @@ def _place(r: Reading, station: _Station, received_at: datetime, pollutants: dic
 
 def archive_form(env: Envelope) -> Envelope:
     """The header a park frame is archived with: transport ``park-<transport>``, no ``point_id``."""
-    return dataclasses.replace(env, readings=[], point_id=None, transport=f"{ARCHIVE_PREFIX}{env.transport}")
+    return core_archive_form(env, ARCHIVE_PREFIX)
 
 
 def _stations(conn: Connection, ids: set[int]) -> dict[int, _Station]:
@@ -182,27 +153,3 @@ def _stations(conn: Connection, ids: set[int]) -> dict[int, _Station]:
     rows = conn.execute(select(st.id, st.tier, st.factors).where(st.id.in_(bindparam("ids", expanding=True))),
                         {"ids": ids_}).all()
     return {r.id: _Station(r.id, r.tier == "met", frozenset(r.factors or ())) for r in rows}
-
-
-def _with_problems(env: Envelope, problems: list[tuple[str, str]], offered: int, kept: int) -> tuple[Envelope, Fault]:
-    notes = [note for _, note in problems[:MAX_NOTES]]
-    if len(problems) > MAX_NOTES:
-        notes.append(f"{len(problems) - MAX_NOTES} more readings with a fault")
-    dropped = offered - kept
-    if dropped:
-        notes.append(f"{dropped} of {offered} readings not stored")
-    note = "; ".join(notes)
-    changes = {"detail": with_note(env.detail, note), "error": problems[0][0]}
-    if not kept:
-        changes["status"] = "quarantined"
-    return dataclasses.replace(env, **changes), Fault(problems[0][0], note, dropped)
-
-
-def _archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> None:
-    if not items:
-        return
-    stmt = insert_for(conn, s.raw_frames).on_conflict_do_nothing(index_elements=["spool", "spool_seq"])
-    conn.execute(stmt, [
-        {"spool": spool_id, "spool_seq": seq, "received_at": env.received_at, "transport": env.transport,
-         "peer": env.peer, "mn": env.mn, "cn": env.cn, "qn": env.qn, "point_id": env.point_id, "status": env.status,
-         "error": env.error, "detail": env.detail, "raw": env.raw} for seq, env in items])

@@ -9,11 +9,10 @@ emission-reduction list."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import suppress
 
 from ecosentry.contracts.subsystem import ServiceContext
+from ecosentry.contracts.task_part import TaskPart
 from ecosentry.subsystems.power.engine.engine import PowerEngine
 from ecosentry.subsystems.power.queries.measures import orders_for
 from ecosentry.subsystems.power.settings import PowerSettings
@@ -23,33 +22,18 @@ log = logging.getLogger(__name__)
 __all__ = ["EnginePart", "parts"]
 
 
-class EnginePart:
+class EnginePart(TaskPart):
     """The rules engine as a service part (``service.power_engine`` is the :class:`PowerEngine`)."""
 
     name = "power_engine"
 
     def __init__(self, ctx: ServiceContext, *, run: bool = True) -> None:
         st = ctx.settings
-        self.target = PowerEngine(ctx.engine, getattr(st, "power", None) or PowerSettings(),
-                                  orders_for=orders_for, dispatcher=ctx.dispatcher,
-                                  locale=getattr(st, "default_locale", "zh"),
-                                  default_tz=getattr(st, "default_tz", "Asia/Shanghai"))
-        self._run = run
-        self._task: asyncio.Task | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def start(self) -> None:
-        if self._run:
-            self._task = asyncio.create_task(self.target.run(), name=self.name)
-
-    async def close(self) -> None:
-        self.target.stop()
-        if self._task is not None:
-            with suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._task, 5)
+        super().__init__(self.name,
+                         PowerEngine(ctx.engine, getattr(st, "power", None) or PowerSettings(),
+                                     orders_for=orders_for, dispatcher=ctx.dispatcher,
+                                     locale=getattr(st, "default_locale", "zh"),
+                                     default_tz=getattr(st, "default_tz", "Asia/Shanghai")), run=run)
 
 
 def parts(ctx: ServiceContext) -> list:

@@ -32,8 +32,9 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.contracts.sink import SinkResult
-from ecosentry.store import schema as s
-from ecosentry.store.fit import Fault, clean_text, fit_envelope, fit_field, set_aside_form, with_note
+from ecosentry.pipeline.reading_sink import ArchivingSink, archive_raw, settle
+from ecosentry.pipeline.reading_sink import archive_form as core_archive_form
+from ecosentry.store.fit import clean_text, fit_envelope, fit_field
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.power import schema as ps
 
@@ -49,8 +50,6 @@ UNKNOWN_DEVICE = "unknown_device"
 UNKNOWN_CHANNEL = "unknown_channel"
 UNKNOWN_QUANTITY = "unknown_quantity"
 BAD_VALUE = "bad_value"
-#: How many readings' reasons a frame's note names; the rest are counted.
-MAX_NOTES = 5
 #: Prefix of the archived transport of a power frame (``power-hj212-tcp``, ``power-mqtt``, ``power-csv``).
 ARCHIVE_PREFIX = "power-"
 FLAG_LIMIT = ps.power_readings.c.flag.type.length
@@ -73,36 +72,21 @@ class _Row:
     minute_value: bool
 
 
-class PowerReadingSink:
+class PowerReadingSink(ArchivingSink):
     """Stores ``power-readings`` envelopes; notes the enterprises they touched for :meth:`touched_enterprises`."""
 
+    archive_prefix = ARCHIVE_PREFIX
+
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self._lock = threading.Lock()
         #: enterprise id → the earliest minute stored for it since the last :meth:`touched_enterprises`
         self._touched: dict[int, datetime] = {}
 
-    @classmethod
-    def from_settings(cls, engine: Engine, settings, directory) -> PowerReadingSink:  # noqa: ARG003
-        """The factory the ingest worker calls (``Subsystem.sinks``); the sink needs no setting and reads its
-        meters from the database (not the core's point directory)."""
-        return cls(engine)
-
     # ------------------------------------------------------------------------------------------- the contract
 
-    def write(self, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
-        """One batch in one transaction; safe to repeat (replay)."""
-        if not items:
-            return SinkResult()
-        with self.engine.begin() as conn:
-            return write_in(conn, spool_id, items)
-
-    def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> SinkResult:
-        """A record the database refused: its raw bytes archived, quarantined with the error, nothing else."""
-        safe, fault = set_aside_form(archive_form(envelope), exc)
-        with self.engine.begin() as conn:
-            _archive_raw(conn, spool_id, [(seq, safe)])
-        return SinkResult(frames=1, isolated=[(seq, fault)])
+    def write_in(self, conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
+        return write_in(conn, spool_id, items)
 
     def after_commit(self, result: SinkResult) -> None:
         """Note the enterprises (and their earliest minute) whose readings the batch stored."""
@@ -113,10 +97,6 @@ class PowerReadingSink:
                 seen = self._touched.get(enterprise_id)
                 if seen is None or minute < seen:
                     self._touched[enterprise_id] = minute
-
-    def flush(self) -> int:
-        """Nothing to do later: the rules engine asks :meth:`touched_enterprises` on its own schedule."""
-        return 0
 
     # ------------------------------------------------------------------------------------- for the rules engine
 
@@ -150,14 +130,8 @@ def write_in(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelop
         if env.status == "accepted" and original.point_id in meters and isinstance(env.received_at, datetime):
             prev = seen.get(original.point_id)  # type: ignore[arg-type]
             seen[original.point_id] = env.received_at if prev is None else max(prev, env.received_at)  # type: ignore
-        if problems:
-            env, reading_fault = _with_problems(env, problems, len(original.readings), len(kept))
-            fault = reading_fault if fault is None else Fault(fault.code, f"{fault.note}; {reading_fault.note}",
-                                                              reading_fault.readings_dropped)
-        if fault is not None:
-            result.isolated.append((seq, fault))
-        archived.append((seq, env))
-    _archive_raw(conn, spool_id, archived)
+        settle(seq, env, fault, problems, len(original.readings), len(kept), result, archived)
+    archive_raw(conn, spool_id, archived)
     result.records_offered = len(rows)
     _store_readings(conn, rows)
     _mark_seen(conn, seen)
@@ -171,7 +145,7 @@ def archive_form(env: Envelope) -> Envelope:
     the archive by point and transport (forwarding ``hj212-tcp`` frames to upper platforms, evidence packs,
     logger faults): a power device's id or an ``hj212-tcp`` power frame there would pass for a point's. A
     device's frames are found by their ``mn`` (``power_devices.mn`` is unique)."""
-    return dataclasses.replace(env, readings=[], point_id=None, transport=f"{ARCHIVE_PREFIX}{env.transport}")
+    return core_archive_form(env, ARCHIVE_PREFIX)
 
 
 def _meters(conn: Connection, device_ids: set[int]) -> dict[int, dict[str, tuple[int, int]]]:
@@ -242,35 +216,6 @@ def _reading(r: Reading, channels: dict[str, tuple[int, int]], received_at: date
                                                        f"stored as {flag!r}")
     return cut, (_Row(meter[0], quantity, start.replace(second=0, microsecond=0), value, flag, received_at,
                        r.kind == "min"), meter[1])
-
-
-def _with_problems(env: Envelope, problems: list[tuple[str, str]], offered: int, kept: int
-                   ) -> tuple[Envelope, Fault]:
-    """The archive form of a frame with readings left out (or a flag cut), and its fault (the first reason's
-    code)."""
-    notes = [note for _, note in problems[:MAX_NOTES]]
-    if len(problems) > MAX_NOTES:
-        notes.append(f"{len(problems) - MAX_NOTES} more readings with a fault")
-    dropped = offered - kept
-    if dropped:
-        notes.append(f"{dropped} of {offered} readings not stored")
-    note = "; ".join(notes)
-    code = problems[0][0]
-    changes = {"detail": with_note(env.detail, note), "error": code}
-    if not kept:
-        changes["status"] = "quarantined"
-    return dataclasses.replace(env, **changes), Fault(code, note, dropped)
-
-
-def _archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> None:
-    """One ``raw_frames`` row per envelope; a replayed one (same spool and sequence) changes nothing."""
-    if not items:
-        return
-    stmt = insert_for(conn, s.raw_frames).on_conflict_do_nothing(index_elements=["spool", "spool_seq"])
-    conn.execute(stmt, [
-        {"spool": spool_id, "spool_seq": seq, "received_at": env.received_at, "transport": env.transport,
-         "peer": env.peer, "mn": env.mn, "cn": env.cn, "qn": env.qn, "point_id": env.point_id, "status": env.status,
-         "error": env.error, "detail": env.detail, "raw": env.raw} for seq, env in items])
 
 
 def _store_readings(conn: Connection, rows: list[_Row]) -> None:

@@ -9,12 +9,11 @@ is the English sentence; :meth:`Finding.say` says it in the reader's language wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecosentry.contracts.catalogue import get
+from ecosentry.contracts.finding import FindingSentence
 
 __all__ = ["Finding", "local_minute"]
 
@@ -25,7 +24,7 @@ def local_minute(t: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(FindingSentence):
     """One finding. ``end`` is exclusive; ``open`` when the condition still held at the end of the data."""
 
     code: str
@@ -40,10 +39,6 @@ class Finding:
     open: bool = False
 
     @property
-    def severity(self) -> str:
-        return get(self.code).severity or "info"
-
-    @property
     def duration(self) -> timedelta:
         return self.end - self.start
 
@@ -51,14 +46,6 @@ class Finding:
     def delay(self) -> timedelta:
         """From the first violating minute to the minute the finding would have been raised."""
         return self.detected_at - self.start
-
-    @property
-    def explanation(self) -> str:
-        return self.msgid % self.params
-
-    def say(self, gettext: Callable[[str], str]) -> str:
-        """The sentence in the language of ``gettext``."""
-        return gettext(self.msgid) % self.params
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "enterprise": self.enterprise,
