@@ -109,7 +109,8 @@ async def test_the_demo_sends_and_a_warning_with_its_incident_is_stored(tmp_path
         event = await _incident(svc.engine)
         assert event is not None and event["code"].startswith("PARK-LEVEL-")
         incident = event["incident"]
-        assert incident.get("ranking"), incident
+        assert incident.get("ranking") and incident.get("release"), incident
+        assert len(incident["zones"]) == 3   # AEGL-3, -2, -1 of the release the incident assumes
         with svc.engine.connect() as c:
             readings = c.execute(select(func.count()).select_from(ps.park_readings)).scalar_one()
             met = c.execute(select(func.count()).select_from(ps.park_met_readings)).scalar_one()

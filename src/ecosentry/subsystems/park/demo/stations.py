@@ -47,6 +47,9 @@ class HJ212Sender:
             self.writer.close()
             self.writer = self.reader = None
 
+    async def aclose(self) -> None:
+        self.close()
+
 
 class MqttSender:
     """The MQTT stations of the demo through the broker (one client, a topic per station, QoS 1)."""
@@ -68,7 +71,16 @@ class MqttSender:
     def close(self) -> None:
         client, self.client = self.client, None
         if client is not None:
-            asyncio.ensure_future(client.__aexit__(None, None, None))
+            done = asyncio.ensure_future(client.__aexit__(None, None, None))
+            done.add_done_callback(lambda f: f.cancelled() or f.exception())   # a broker already gone: no matter
+
+    async def aclose(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            try:
+                await client.__aexit__(None, None, None)
+            except Exception:  # the broker already gone
+                pass
 
 
 async def send_minute(air: Air, at: datetime, routes: list[tuple[Station, object]]) -> None:
@@ -106,5 +118,5 @@ async def run_stations(air: Air, routes: list[tuple[Station, object]], since: da
             except asyncio.TimeoutError:
                 pass
     for s in senders:
-        s.close()
+        await s.aclose()
     return sent_to
