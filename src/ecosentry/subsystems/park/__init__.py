@@ -12,7 +12,7 @@ import (``store/registry``, fleet key ``park:``), ingest (``gateways/``: HJ 212 
 ``pipeline/sink``), and the live warnings (``live/``: transitions, alarms ``ALM-PARK-…`` with notifications, the
 incident's zones and traceback). The third slice adds the read models (``queries/``), the pages (``web/``: park
 map as a server-drawn SVG, live levels, warnings, incident view and timeline) and the incident report PDF
-(``reports/``). The demo comes next (``docs/park.md``).
+(``reports/``). The demo: ``demo/`` (a park with a release every few minutes, ``docs/park.md``).
 """
 
 from ecosentry.contracts.subsystem import MenuEntry, Subsystem
@@ -32,6 +32,7 @@ SUBSYSTEM = Subsystem(
     sinks={"park-readings": f"{_N}.pipeline.sink:ParkReadingSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_park",),
     services=(f"{_N}.service:parts",),
+    demo=f"{_N}.demo:demo",
     pages=(f"{_N}.web.pages:router",),
     menu=(MenuEntry("/park", N_("Chemical parks"), group="main", order=47),),
     templates=f"{_N}.web",
