@@ -34,6 +34,8 @@ SUBSYSTEM = Subsystem(
     services=(f"{_N}.service:parts",),
     demo=f"{_N}.demo:demo",
     pages=(f"{_N}.web.pages:router",),
-    menu=(MenuEntry("/park", N_("Chemical parks"), group="main", order=47),),
+    # the early-warning programme is the Chinese provinces' (shared/reference/subsystems.md §2): the menu shows in a
+    # Chinese deployment; the pages stay reachable in any
+    menu=(MenuEntry("/park", N_("Chemical parks"), group="main", order=47, country="cn"),),
     templates=f"{_N}.web",
 )
