@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 
-from ecosentry.contracts.catalogue import Rule, catalogue
-from ecosentry.installed import installed
+from ecosentry.contracts.catalogue import Rule, catalogue, get
+from ecosentry.installed import installed, installed_names
 
-__all__ = ["CORE_REGISTERING_MODULES", "registering_modules", "full_catalogue"]
+__all__ = ["CORE_REGISTERING_MODULES", "registering_modules", "full_catalogue", "is_installed_code"]
+
+_SUBSYSTEMS = "ecosentry.subsystems."
 
 #: The core's modules whose import registers codes.
 CORE_REGISTERING_MODULES = ("ecosentry.alarms.catalogue", "ecosentry.alarms.disposal")
@@ -24,8 +26,21 @@ def registering_modules() -> tuple[str, ...]:
     return CORE_REGISTERING_MODULES + tuple(m for sub in installed() for m in sub.catalogue)
 
 
+def _installed_module(module: str) -> bool:
+    """A module of the core or of an installed subsystem (a subsystem that is only imported, by an offline tool or a
+    test, registers its codes too, but they are not this deployment's)."""
+    if not module.startswith(_SUBSYSTEMS):
+        return True
+    return any(module == name or module.startswith(name + ".") for name in installed_names())
+
+
+def is_installed_code(code: str) -> bool:
+    """Whether ``code`` belongs to the core or to an installed subsystem."""
+    return _installed_module(get(code).module)
+
+
 def full_catalogue() -> list[Rule]:
-    """Every registered code, sorted."""
+    """Every code of the core and the installed subsystems, sorted."""
     for name in registering_modules():
         importlib.import_module(name)
-    return catalogue()
+    return [r for r in catalogue() if _installed_module(r.module)]

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from i18n_kit import subsystem_catalogue
+
 from ecosentry.contracts.catalogue import get
 from ecosentry.subsystems.power import SUBSYSTEM
 from ecosentry.subsystems.power.bench import run_bench
@@ -54,8 +56,7 @@ def test_manifest_names_its_parts():
 
 @pytest.mark.parametrize("lang", ["zh", "vi"])
 def test_every_sentence_and_summary_is_translated_with_the_same_parameters(lang):
-    with open(PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
-        catalog = read_po(f)
+    catalog = subsystem_catalogue(PACKAGE, lang)
     for module in SUBSYSTEM.catalogue:
         importlib.import_module(module)
     wanted = msgids() + [get(c).summary for c in FINDING_CODES + ("PWR-STATE", "PWR-THRESHOLD-LEARNED",

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from ecosentry.alarms import store
 from ecosentry.alarms import subscriptions as subs
 from ecosentry.alarms.catalogue import ALARM_TYPES, ORIGINATOR_KINDS
+from ecosentry.catalogue import is_installed_code
 from ecosentry.alarms.links import link_target_visible
 from ecosentry.alarms.store import AlarmConflict, AlarmError, AlarmNotFound
 from ecosentry.alarms.voice import load_voice, reader_language
@@ -135,7 +136,8 @@ def _visible(engine: Engine, alarm_id: int, principal: Principal) -> dict:
 @router.get("/alarm-types", summary="The alarm type catalogue and the originator kinds")
 def list_alarm_types():
     return {"items": [{"code": t.code, "severity": t.severity, "summary": t.summary, "source": t.source,
-                       "originators": list(t.originators)} for t in sorted(ALARM_TYPES.values(), key=lambda t: t.code)],
+                       "originators": list(t.originators)}
+                      for t in sorted(ALARM_TYPES.values(), key=lambda t: t.code) if is_installed_code(t.code)],
             "originator_kinds": dict(sorted(ORIGINATOR_KINDS.items()))}
 
 

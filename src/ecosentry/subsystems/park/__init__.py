@@ -36,6 +36,6 @@ SUBSYSTEM = Subsystem(
     pages=(f"{_N}.web.pages:router",),
     # the early-warning programme is the Chinese provinces' (shared/reference/subsystems.md §2): the menu shows in a
     # Chinese deployment; the pages stay reachable in any
-    menu=(MenuEntry("/park", N_("Chemical parks"), group="main", order=47, country="cn"),),
+    menu=(MenuEntry("/park", N_("Chemical parks"), order=47, country="cn"),),
     templates=f"{_N}.web",
 )

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from ecosentry.alarms import disposal_store, store
 from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
+from ecosentry.catalogue import is_installed_code
 from ecosentry.alarms.disposal import (MAX_FILES, NEXT_THEIRS, NEXT_YOURS, ROLE_PARTY, STATE_WORDS, STEP_WORDS,
                                        TRANSITIONS, Deadlines, DisposalConflict, DisposalError, DisposalForbidden,
                                        is_overdue, next_action)
@@ -195,7 +196,8 @@ def alarms_page(request: Request):
         # what the reader must do next: the supervision cases waiting for their step (overdue among them)
         choices["awaiting"] = awaiting_counts(conn, alarm_clause(principal), ROLE_PARTY.get(principal.role, ()),
                                               datetime.now(timezone.utc))
-    ctx = {"types": sorted(ALARM_TYPES.values(), key=lambda t: t.code), "severities": SEVERITIES,
+    ctx = {"types": sorted((t for t in ALARM_TYPES.values() if is_installed_code(t.code)), key=lambda t: t.code),
+           "severities": SEVERITIES,
            "state_choices": STATE_CHOICES, "disposal_choices": DISPOSAL_CHOICES,
            "stream_url": _stream_url(principal), **choices}
     try:

@@ -7,18 +7,19 @@ stage, or no truck allowed) and exits at a side gate."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ecosentry.store import schema as s
+from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_ancestry
 from ecosentry.subsystems.gates.queries.passages import gated_enterprises
 from ecosentry.subsystems.gates.rules.decision import GradeRules, least_rank
 from ecosentry.subsystems.gates.rules.stages import is_new_energy, stage_rank
 from ecosentry.subsystems.gates.schema import gates_decisions, gates_gates, gates_ledger, gates_passages
 
-__all__ = ["STAGE_COLUMNS", "EnterpriseRow", "RegionDashboard", "region_subtree", "alert_dashboard"]
+__all__ = ["STAGE_COLUMNS", "EnterpriseRow", "RegionDashboard", "region_subtree", "alert_dashboard", "alerts_seen"]
 
 #: The stage columns of the dashboard, best last; ``?`` a ledger row without a stage.
 STAGE_COLUMNS = ("?", "0", "1", "2", "3", "4", "5", "6", "d")
@@ -122,3 +123,23 @@ def alert_dashboard(conn: Connection, scope: ColumnElement[bool], region_code: s
                 .where(*in_period, p.c.inbound.is_(False), gg.c.side.is_(True)).group_by(p.c.enterprise_id)):
             rows[int(ent)].side_exits = int(n)
     return RegionDashboard(sorted(rows.values(), key=lambda r: (-r.violations, r.name)))
+
+
+#: How far back the alerts go. [days]
+LIST_DAYS = 400
+
+
+def alerts_seen(conn, principal, now: datetime) -> list[dict]:
+    """The alerts the reader sees (issued for its regions, above them, or over its enterprises), newest first."""
+    rows = alerts_overlapping(conn, now - timedelta(days=LIST_DAYS), now + timedelta(days=30))
+    if principal.region_codes is not None:
+        above = set(region_ancestry(conn, principal.region_code)) if principal.region_code else set()
+        if principal.enterprise_ids:
+            e = s.enterprises
+            for code in set(conn.execute(select(e.c.region_code)
+                                         .where(e.c.id.in_(sorted(principal.enterprise_ids)))).scalars()):
+                above |= set(region_ancestry(conn, code))
+        rows = [a for a in rows if a["region_code"] in principal.region_codes or a["region_code"] in above]
+    names = dict(conn.execute(select(s.regions.c.code, s.regions.c.name)).all())
+    return [a | {"region_name": names.get(a["region_code"], a["region_code"])}
+            for a in sorted(rows, key=lambda a: a["starts_at"], reverse=True)]
