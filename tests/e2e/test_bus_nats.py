@@ -413,7 +413,9 @@ def _start_gateway_process(url: str, bus: BusSettings, state: Path, port: int, l
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
            "ECOSENTRY_NATS__SERVERS": f'["{bus.servers[0]}"]', "ECOSENTRY_NATS__STREAM": bus.stream,
            "ECOSENTRY_NATS__SUBJECT_PREFIX": bus.subject_prefix, "ECOSENTRY_NATS__PARTITIONS": str(bus.partitions),
-           "ECOSENTRY_NATS__PUBLISH_TIMEOUT": str(bus.publish_timeout)}
+           "ECOSENTRY_NATS__PUBLISH_TIMEOUT": str(bus.publish_timeout),
+           # the subsystems' own ports (gates push 9216 by default) are free ones: other tests run beside this one
+           "ECOSENTRY_GATES__PUSH__PORT": "0"}
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "gateway"], env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
