@@ -45,6 +45,10 @@ class Inbox:
         return "250 OK"
 
 
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def free_port() -> int:
     with socket.socket() as sk:
         sk.bind(("127.0.0.1", 0))
@@ -102,7 +106,12 @@ async def test_a_chlorine_warning_is_raised_escalated_cleared_seen_and_mailed(tm
                 events = c.execute(select(ps.park_warning_events).order_by(ps.park_warning_events.c.at)).all()
                 open_ = c.execute(select(s.alarms.c.id).where(s.alarms.c.type.like("ALM-PARK-%"),
                                                               s.alarms.c.state != "cleared")).all()
-            if len(events) >= 5 and not open_ and len(inbox.messages) >= 2:
+                nearby = c.execute(select(s.alarms.c.id).where(s.alarms.c.type == "ALM-PARK-NEARBY")).all()
+                evaluated = c.execute(select(ps.park_warning_states.c.evaluated_to)).scalars().all()
+            # settled: every transition, alarm and notice filed, each station evaluated to the last minute sent
+            last = base + timedelta(minutes=len(B01_CL2) - 1)
+            if (len(events) >= 5 and not open_ and len(nearby) >= 3 and len(inbox.messages) >= 2
+                    and evaluated and all(e is not None and _utc(e) >= last for e in evaluated)):
                 break
             await asyncio.sleep(0.2)
         with svc.engine.connect() as c:

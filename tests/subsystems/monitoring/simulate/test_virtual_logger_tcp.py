@@ -114,6 +114,12 @@ async def away_from_minute_edge() -> None:
         await asyncio.sleep(0.2)
 
 
+async def started(lg: VirtualLogger) -> datetime:
+    """The logger's own clock reading at the start of its schedule (its backfill window ends there)."""
+    await wait_until(lambda: lg.started_at is not None, 10, "logger started")
+    return lg.started_at
+
+
 def floor_to(t: datetime, minutes: int) -> datetime:
     day = t.replace(hour=0, minute=0, second=0, microsecond=0)
     return day + ((t - day) // timedelta(minutes=minutes)) * timedelta(minutes=minutes)
@@ -213,7 +219,8 @@ def assert_backfill_in_database(engine, lg: VirtualLogger, factors: tuple[str, .
         stats = lg.profile.aggregate(t, interval * 60, 5)
         for f in factors:
             o = by_key[(f, utc(t))]
-            assert o.value == pytest.approx(stats[f].avg, abs=5e-4)
+            assert o.value == pytest.approx(stats[f].avg, abs=5e-4), \
+                f"{f} of {lg.cfg.mn} at {t} (window end {end}, logger started {lg.started_at}): {o}"
             assert o.min == pytest.approx(stats[f].min, abs=5e-4)
             assert o.max == pytest.approx(stats[f].max, abs=5e-4)
             assert o.flag == "N"
@@ -236,9 +243,8 @@ async def test_backfill_is_acknowledged_and_stored_exactly(tmp_path, db_url):
         assert (gas.cfg.min_interval, water.cfg.min_interval) == (1, 10)
         stop = asyncio.Event()
         await away_from_minute_edge()
-        now = datetime.now(ZONE)
         tasks = [asyncio.create_task(lg.run(stop, backfill_hours=hours_back)) for lg in loggers.values()]
-        plans = {mn: backfill_plan(now, hours_back, lg.cfg.min_interval) for mn, lg in loggers.items()}
+        plans = {mn: backfill_plan(await started(lg), hours_back, lg.cfg.min_interval) for mn, lg in loggers.items()}
         assert len(plans[GAS_MN][0]) == 90 and len(plans[WATER_MN][0]) == 9
         # backfill frames, then the first real-time frame of the live phase
         n_backfill = {mn: len(m) + len(h) for mn, (m, h, _end) in plans.items()}
@@ -284,9 +290,8 @@ async def test_frames_held_while_nothing_listens_arrive_once_the_server_starts(t
     gas = loggers_by_mn(port, overtime=30.0)[GAS_MN]
     stop = asyncio.Event()
     await away_from_minute_edge()
-    now = datetime.now(ZONE)
     task = asyncio.create_task(gas.run(stop, backfill_hours=hours_back))
-    minutes, hours, end = backfill_plan(now, hours_back, 1)
+    minutes, hours, end = backfill_plan(await started(gas), hours_back, 1)
     try:
         # nothing listens: the first frame is held, unacknowledged, and the backfill waits behind it
         await wait_until(lambda: len(gas.unacked) == 1, 10, "first frame held")
@@ -335,10 +340,10 @@ async def test_frames_unacknowledged_when_the_server_dies_arrive_once_after_it_r
     gas = loggers_by_mn(port, rtd_interval=1, overtime=2.0)[GAS_MN]
     stop = asyncio.Event()
     await away_from_minute_edge()
-    now = datetime.now(ZONE)
-    minutes, hours, end = backfill_plan(now, hours_back, 1)
     proc = await start_server_process(db_url, state, port)
     task = asyncio.create_task(gas.run(stop, backfill_hours=hours_back))
+    # the window from the logger's own clock reading: starting the server process may take seconds under load
+    minutes, hours, end = backfill_plan(await started(gas), hours_back, 1)
     try:
         await wait_until(lambda: gas.stats.acked >= 20, 60, "first frames acknowledged")
         proc.send_signal(signal.SIGSTOP)  # frozen: reads nothing, acknowledges nothing

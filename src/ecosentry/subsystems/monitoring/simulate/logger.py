@@ -61,6 +61,8 @@ class VirtualLogger:
         self._qn_ms = 0
         self._counter = itertools.count()
         self._held: set[str] = set()  # QNs queued while disconnected, never written yet
+        #: the logger's own clock reading when its schedule started (its backfill window ends there)
+        self.started_at: datetime | None = None
 
     # ------------------------------------------------------------------ packets
 
@@ -208,7 +210,7 @@ class VirtualLogger:
             await asyncio.gather(*tasks, schedule, stopped, return_exceptions=True)
 
     async def _schedule(self, stop: asyncio.Event, backfill_hours: float) -> None:
-        now = datetime.now(self.zone)
+        now = self.started_at = datetime.now(self.zone)
         if backfill_hours > 0:
             await self._backfill(now - timedelta(hours=backfill_hours), now, stop)
         await self._live(stop)
