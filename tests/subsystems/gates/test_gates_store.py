@@ -17,7 +17,7 @@ from ecosentry.locale import translations
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.errors import GatesInputError
-from ecosentry.subsystems.gates.pictures import FilePictureStore, PictureError, check_picture
+from ecosentry.store.pictures import FilePictureStore, PictureError, check_picture
 from ecosentry.subsystems.gates.store.ledger import import_ledger_csv
 from ecosentry.subsystems.gates.store.registry import import_gates
 from gates_dbkit import CREDIT, FLEET, STAGE4, STAGE5, gates_database, png

@@ -27,7 +27,7 @@ class PushSettings(BaseModel):
 
 
 class PictureSettings(BaseModel):
-    """Pictures behind :class:`ecosentry.subsystems.gates.pictures.PictureStore`."""
+    """Pictures behind :class:`ecosentry.store.pictures.PictureStore`."""
 
     #: Folder of the content-addressed files; empty: ``<data_dir>/gates/pictures``.
     directory: str = ""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ecosentry.said import N_
-from ecosentry.subsystems.gates.pictures import PictureError, check_picture
+from ecosentry.store.pictures import PictureError, check_picture
 from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 
 __all__ = ["PlateEvent", "Refusal", "parse_event", "MAX_PLATE", "DIRECTIONS"]

@@ -34,7 +34,7 @@ from ecosentry.store.upsert import insert_for
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.gateways.push_event import Refusal, parse_event
-from ecosentry.subsystems.gates.pictures import FilePictureStore, PictureStore
+from ecosentry.store.pictures import FilePictureStore, PictureStore
 from ecosentry.subsystems.gates.store.ledger import ledger_row_of_passage
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates.pipeline.sink import picture_store
-from ecosentry.subsystems.gates.pictures import picture_type
+from ecosentry.store.pictures import picture_type
 from ecosentry.subsystems.gates.queries.passages import gated_enterprises, latest_passages, picture_visible
 from ecosentry.subsystems.gates.web.words import decision_sentence, stage_text
 from ecosentry.web.forms import gate, not_found, work_render

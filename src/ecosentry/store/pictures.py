@@ -1,4 +1,5 @@
-"""Pictures (plate captures, 随车清单, 行驶证, nameplates) behind one storage interface (issue 16 item 2).
+"""Pictures behind one storage interface, for every subsystem: plate captures, 随车清单 and 行驶证 (gates, issue 16
+item 2), photos taken on site and station-room snapshots (O&M, issue 18).
 
 :class:`PictureStore` is the interface: ``put`` bytes → the picture's sha256, ``get`` sha256 → bytes, ``has``,
 ``delete`` (the retention job's). The default, :class:`FilePictureStore`, keeps content-addressed files under the
