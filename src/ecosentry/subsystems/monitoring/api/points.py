@@ -12,7 +12,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import Engine
 
-from ecosentry.api.deps import Page, get_engine, paged, paging
+from ecosentry.api.deps import Page, get_engine, paged, paging, plain_json
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.guards import point_or_404
 from ecosentry.auth.principal import Principal
@@ -95,8 +95,8 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
     items = [{"time": iso(r["period_start"], tz), "value": r["value"], "min": r["min"], "max": r["max"],
               "cou": r["cou"], "flag": r["flag"], "eflag": r["eflag"], "zs_value": r["zs_value"],
               "zs_min": r["zs_min"], "zs_max": r["zs_max"], "sample_time": iso(r["sample_time"], tz)} for r in rows]
-    return {**paged(items, total, p), "point_id": point_id, "factor": factor, "kind": kind, "tz": tz,
-            "start": iso(t0, tz), "end": iso(t1, tz)}
+    return plain_json({**paged(items, total, p), "point_id": point_id, "factor": factor, "kind": kind, "tz": tz,
+                       "start": iso(t0, tz), "end": iso(t1, tz)})
 
 
 @router.get("/points/{point_id}/hourly", summary="Derived hourly values with validity (45-valid-minute rule)")
@@ -116,4 +116,5 @@ def hourly(point_id: int, factor: str | None = None, start: str | None = None, e
               "valid": r["valid"], "valid_minutes": r["valid_minutes"], "received_minutes": r["received_minutes"],
               "n_records": r["n_records"], "reason": r["reason"],
               "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
-    return {**paged(items, total, p), "point_id": point_id, "tz": tz, "start": iso(t0, tz), "end": iso(t1, tz)}
+    return plain_json({**paged(items, total, p), "point_id": point_id, "tz": tz, "start": iso(t0, tz),
+                       "end": iso(t1, tz)})
