@@ -45,6 +45,7 @@ from ecosentry.auth.settings import AccessSettings
 from ecosentry.gateways.folder_settings import FolderSettings
 from ecosentry.gateways.ftp_settings import FtpSettings
 from ecosentry.pipeline.bus_settings import BusSettings
+from ecosentry.retention.settings import RetentionSettings
 from ecosentry.installed import former_settings, installed_names, settings_sections
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,9 @@ class CoreSettings(BaseSettings):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     #: Sessions, lock-out, rate limits (``ecosentry.auth.settings``): ``ECOSENTRY_ACCESS__SESSION_SECRET`` …
     access: AccessSettings = Field(default_factory=AccessSettings)
+    #: Months each kind of data is kept, never below the legal minimum (``ecosentry.retention``):
+    #: ``ECOSENTRY_RETENTION__RTD_MONTHS`` …
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
     @classmethod
