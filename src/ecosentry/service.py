@@ -223,6 +223,7 @@ class Service:
             gw = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
                               idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
                               max_per_peer=st.hj212_max_connections_per_peer,
+                              max_connections=st.hj212_max_connections,
                               max_garbage=st.hj212_garbage_chunk, log_every=st.hj212_log_every)
             try:
                 await gw.start(st.hj212_host, st.hj212_port)

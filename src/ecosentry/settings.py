@@ -116,6 +116,9 @@ class CoreSettings(BaseSettings):
     #: Most connections at once from one peer address (several loggers behind one NAT share one address);
     #: a further connection is closed at once.
     hj212_max_connections_per_peer: int = 64
+    #: Most HJ 212 connections at once in all (20,000 loggers fit); a further one is closed at once. Keep it
+    #: below the process's open-file limit (``ulimit -n``) minus what the database and the web need.
+    hj212_max_connections: int = 30_000
     #: Bytes outside any frame are archived as one rejected record per run, at most this many bytes each.
     hj212_garbage_chunk: int = 65_536
     #: Rejected input is logged at most once per connection per this many seconds (with a count). [s]
