@@ -35,4 +35,5 @@ SUBSYSTEM = Subsystem(
     cli=f"{_N}.cli:register",
     settings={"om": f"{_N}.settings:OmSettings"},
     locale=_N,
+    demo=f"{_N}.demo:demo",
 )
