@@ -12,8 +12,9 @@ of marks, orders, doors and parameters, the monthly assessment), ``check`` (all 
 (``ecosentry bench ops``), ``settings`` (section ``om``) and ``locale/`` (zh, vi). The second slice adds the tables
 (``schema``, Alembic branch ``om``), the fleet key ``om:`` (``store/registry``), the work orders with their audit
 and the overdue check (``store/workorders``, ``jobs``, alarm types in ``alarms``), door events and calibration
-records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Pages, video intake, the
-assessment over stored data and the demo come next (``docs/om.md``).
+records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Installed (``INSTALLED``) with its
+part of ``ecosentry demo`` (``demo/``). Pages, video intake and the assessment over stored data come next
+(``docs/om.md``).
 """
 
 from ecosentry.contracts.subsystem import Subsystem
@@ -35,4 +36,5 @@ SUBSYSTEM = Subsystem(
     cli=f"{_N}.cli:register",
     settings={"om": f"{_N}.settings:OmSettings"},
     locale=_N,
+    demo=f"{_N}.demo:demo",
 )
