@@ -128,13 +128,14 @@ def board_orders(conn: Connection, point_clause, flt: BoardFilter, now: datetime
     return rows
 
 
-def board_choices(conn: Connection, point_clause, enterprise_clause) -> dict[str, list[dict]]:
+def board_choices(conn: Connection, point_scope, enterprise_clause) -> dict[str, list[dict]]:
     """The board's filter choices: the O&M organisations with a contract on a point in scope, the enterprises in
-    scope that have work orders."""
+    scope that have work orders. ``point_scope``: column → clause (``principal.point_clause``)."""
     c, cp, org = om_contracts, om_contract_points, om_organisations
     p, o, e = s.points, s.outlets, s.enterprises
     orgs = conn.execute(select(org.c.id, org.c.name).distinct().join(c, c.c.organisation_id == org.c.id)
-                        .join(cp, cp.c.contract_id == c.c.id).where(point_clause).order_by(org.c.name)).mappings()
+                        .join(cp, cp.c.contract_id == c.c.id).where(point_scope(cp.c.point_id))
+                        .order_by(org.c.name)).mappings()
     orgs = [dict(r) for r in orgs]
     ents = conn.execute(select(e.c.id, e.c.name).distinct().join(o, o.c.enterprise_id == e.c.id)
                         .join(p, p.c.outlet_id == o.c.id).join(wo, wo.c.point_id == p.c.id)

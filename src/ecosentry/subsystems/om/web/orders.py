@@ -74,7 +74,7 @@ def board(request: Request):
     at = now()
     with request.app.state.engine.connect() as conn:
         rows = [] if error else q.board_orders(conn, principal.point_clause(wo.c.point_id), flt, at)
-        choices = q.board_choices(conn, principal.point_clause(s.points.c.id),
+        choices = q.board_choices(conn, principal.point_clause,
                                   principal.enterprise_clause(s.enterprises.c.id))
     for r in rows:
         r["late"] = late_text(_, r, at)
