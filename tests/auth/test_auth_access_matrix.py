@@ -242,6 +242,33 @@ def _gate_ledger_row(ctx: Ctx) -> dict:
             "plate": "苏E12345", "emission_stage": "5", "cargo": "煤", "weight_t": 30}
 
 
+def _png() -> bytes:
+    """A real 1×1 PNG (a photo taken on site, as far as the picture check can tell)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x10\x80\x10")) + chunk(b"IEND", b""))
+
+
+def _om_order_on_site(world: World, point_id: int) -> int:
+    """A fresh O&M work order at the point, its engineer on site (it takes photos)."""
+    from zoneinfo import ZoneInfo
+
+    from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+    from ecosentry.subsystems.om.store import workorders as om_orders
+
+    at = datetime.now(timezone.utc) - timedelta(hours=1)
+    order = om_orders.create_order(world.engine, kind="weekly_inspection", at=at, actor="matrix",
+                                   settings=DeadlineSettings(), zone=ZoneInfo("Asia/Shanghai"), point_id=point_id,
+                                   assignee="matrix")
+    for action in ("accept", "arrive"):
+        om_orders.transition(world.engine, order["id"], action, at, "matrix")
+    return order["id"]
+
+
 SPECS: dict[tuple[str, str], Spec] = {
     # accounts
     ("POST", f"{API}/auth/login"): Spec(None, body=lambda ctx: {"username": f"m-{ctx.name}", "password": PASSWORD},
@@ -332,6 +359,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     # the gates subsystem: the guard's entry of a ledger row, for an enterprise in the account's area
     ("POST", f"{API}/gates/ledger"): Spec("marks.file", body=_gate_ledger_row,
                                          outside_call=lambda name: name in OUTSIDE),
+    # O&M: photos taken on site, uploaded to a work order of the point (the engineer on site)
+    ("POST", f"{API}/om/work-orders/{{order_id}}/photos"): Spec("marks.file", target="om_order_on_site",
+                                                              files={"photos": ("site.png", _png(), "image/png")}),
 }
 
 
@@ -375,6 +405,8 @@ def path_params(spec: Spec, ctx: Ctx) -> dict:
         return {"alert_id": w.pollution_alert(_point_region(ctx), past=True)}
     if spec.target in ("pushed_alarm", "handling_alarm", "feedback_alarm", "verified_alarm"):
         return {"alarm_id": w.case(pid, spec.target.split("_")[0])}
+    if spec.target == "om_order_on_site":
+        return {"order_id": _om_order_on_site(w, pid)}
     if spec.target == "disposal_file":
         alarm_id = w.case(pid, "feedback")
         return {"alarm_id": alarm_id, "file_id": w.disposal_file(alarm_id)}
@@ -533,6 +565,7 @@ def _samples(world: World) -> dict[str, list]:
             "name": ["view.js"],  # the power pages' script (static, public)
             "row_id": [1, 2], "meter_id": [1, 2],  # power registry rows and meters: this world has none
             "sha256": ["0" * 64, "f" * 64],  # gate pictures: this world has none
+            "order_id": [_om_order_on_site(world, a), _om_order_on_site(world, b)],  # O&M work orders
             "park_code": ["JSHG", "NOPE"], "event_id": [1, 2]}  # chemical parks and their warnings: none here
 
 

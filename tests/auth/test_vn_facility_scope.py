@@ -200,7 +200,20 @@ def _samples(w: VnWorld) -> dict[str, list]:
     samples["row_id"] = [1, 2]  # power registry rows: this world has none
     samples["sha256"] = ["0" * 64, "f" * 64]  # gate pictures: this world has none, so any digest is unknown
     samples["park_code"], samples["event_id"] = ["JSHG", "NOPE"], [1, 2]  # chemical parks: none in this world
+    # O&M work orders (the om subsystem): one at the facility's own station, one at the neighbour's
+    samples["order_id"] = [_om_order(w, w.points[own_mn]), _om_order(w, w.points[other_mn])]
     return samples
+
+
+def _om_order(w: VnWorld, point_id: int) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+    from ecosentry.subsystems.om.store import workorders as om_orders
+
+    return om_orders.create_order(w.engine, kind="weekly_inspection", at=NOW - timedelta(hours=2), actor="fixture",
+                                  settings=DeadlineSettings(), zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+                                  point_id=point_id)["id"]
 
 
 def _forbidden_words(w: VnWorld) -> list[str]:
