@@ -160,7 +160,7 @@ def test_the_engineer_finishes_on_the_phone_with_checklist_and_readings(site):
     assert bad.status_code == 422 and "abc" in bad.text and f'id="order-{o.on_site}"' in bad.text
     r = post(w, "om_zhang", f"/om/orders/{o.on_site}/finish",
              {"back": "my", "check.zero": "1", "check.span": "1", "reading.a21026": "41,5", "note": "零点量程正常"})
-    assert r.status_code == 303 and r.headers["location"] == f"/om/my?done=finish#order-{o.on_site}"
+    assert r.status_code == 303 and r.headers["location"] == f"/om/my?done=finish&order={o.on_site}#order-{o.on_site}"
     order = get(w, "city", f"/om/orders/{o.on_site}").text
     assert "41.5" in order and "零点量程正常" in order
     taken = post(w, "om_zhang", f"/om/orders/{o.alarm}/assign", {"back": "my", "assignee": "om_zhang"})
@@ -209,7 +209,7 @@ def test_photos_are_checked_stored_and_served_only_to_who_sees_the_order(site):
     # two photos from the phone: stored, linked, listed
     r = post(w, "om_zhang", f"/om/orders/{o.on_site}/photos", {"back": "my"},
              files=[("photos", ("IMG_0001.jpg", one, "image/jpeg")), ("photos", ("IMG_0002.png", two, "image/png"))])
-    assert r.status_code == 303 and r.headers["location"] == f"/om/my?done=photos&n=2#order-{o.on_site}"
+    assert r.status_code == 303 and r.headers["location"] == f"/om/my?done=photos&n=2&order={o.on_site}#order-{o.on_site}"
     assert count(eng, om_work_order_photos) == 2 and _stored_files(st) == 2
     with eng.connect() as c:
         shas = dict(c.execute(select(om_work_order_photos.c.filename, om_work_order_photos.c.sha256)).all())

@@ -115,9 +115,11 @@ def _answer_error(request: Request, principal, order_id: int, form, exc: Excepti
 
 
 def _redirect(back: str, order_id: int, **params) -> RedirectResponse:
-    answer = see_other(back, **params)
-    if back == "/om/my":
-        answer.headers["location"] += f"#order-{order_id}"
+    """303 to the page the form came from; on the phone view, to the order's card (its message shown there)."""
+    if back != "/om/my":
+        return see_other(back, **params)
+    answer = see_other(back, **params, order=order_id)
+    answer.headers["location"] += f"#order-{order_id}"
     return answer
 
 
