@@ -134,6 +134,19 @@ def test_the_engineer_uploads_photos_and_finishes_on_a_phone(om_world, tmp_path,
             shot = tmp_path / f"om-board-{lang}.png"
             page.screenshot(path=str(shot), full_page=True)
             shots.append(shot)
+            if lang == "zh":
+                # one order with its trail and photos; the calibration history with its drift chart drawn
+                page.goto(f"{base}/om/orders/{o.on_site}?lang=zh")
+                assert page.locator("#om-photos img").count() == 2 and page.locator("#om-trail li").count() == 5
+                _settle_fonts(page)
+                page.screenshot(path=str(tmp_path / "om-order-zh.png"), full_page=True)
+                page.goto(f"{base}/om/calibrations?point={pts['a']}&factor=a21026&lang=zh")
+                page.wait_for_selector("#om-drift-chart[data-ready='1']")
+                assert page.locator("#om-drift-chart .main-svg").count() >= 1
+                _settle_fonts(page)
+                shot = tmp_path / "om-calibrations-zh.png"
+                page.screenshot(path=str(shot), full_page=True)
+                shots.append(shot)
             ctx.close()
         browser.close()
     with eng.connect() as c:

@@ -66,6 +66,25 @@ def _local(t: datetime, zone: ZoneInfo) -> str:
     return t.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _first_shown(checks: list[dict], periods: list, start: datetime) -> datetime:
+    """Where the chart's time axis begins: a little before the first check or period in the range (a range of
+    90 days with a week of checks would squeeze them into its right edge), else the range's start."""
+    times = [r["at"] for r in checks] + [max(p.start, start) for p in periods]
+    return max(start, min(times) - timedelta(hours=12)) if times else start
+
+
+def _covered(periods: list, start: datetime, end: datetime) -> timedelta:
+    """How long the data are invalid within ``[start, end)``: the union of the periods (a failed check and an
+    overdue one may overlap)."""
+    total, reach = timedelta(0), start
+    for p in sorted(periods, key=lambda p: p.start):
+        a, b = max(p.start, reach), min(p.end, end)
+        if b > a:
+            total += b - a
+            reach = b
+    return total
+
+
 @router.get("/om/calibrations")
 def calibrations_page(request: Request, point: str = "", factor: str = ""):
     principal, denied = reader(request)
@@ -126,14 +145,13 @@ def calibrations_page(request: Request, point: str = "", factor: str = ""):
                                "allowed": allowed[kind]} for kind in ("zero", "span")},
              "periods": [[_local(max(p.start, start), zone), _local(min(p.end, end), zone), p.reason]
                          for p in periods],
-             "start": _local(start, zone), "end": _local(min(end, max(at, start)), zone),
+             "start": _local(_first_shown(checks, periods, start), zone), "end": _local(min(end, max(at, start)), zone),
              "words": {"drift": _("Drift (% F.S.)"), "allowed": _("allowed"), "failed": _(REASONS["failed"]),
                        "overdue": _(REASONS["overdue"]), "fail": _("fail")}}
     summary = {"checks": len(checks), "failed": sum(r["rule_verdict"] == "fail" for r in checks),
                "mismatch": sum(r["mismatch"] for r in checks),
                "worst": max((abs(r["drift_pct"]) for r in checks if r["drift_pct"] is not None), default=None),
-               "invalid_hours": round(sum((min(p.end, end) - max(p.start, start)).total_seconds()
-                                          for p in periods) / 3600, 1)}
+               "invalid_hours": round(_covered(periods, start, end).total_seconds() / 3600, 1)}
     return work_render(request, "om_calibrations.html", {
         "head": head, "factor": factor, "factor_name": factor_name, "checks": checks, "periods": periods,
         "allowed": allowed, "type_word": TYPE_WORDS.get(analyser_type(factor, st), analyser_type(factor, st)),

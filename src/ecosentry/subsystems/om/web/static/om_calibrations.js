@@ -32,6 +32,7 @@
   const narrow = el.clientWidth < 600;
   const layout = {
     height: narrow ? 260 : 300, margin: {l: 48, r: 10, t: 10, b: narrow ? 60 : 40}, shapes, hovermode: 'closest',
+    font: {family: getComputedStyle(document.body).fontFamily, size: 11},
     xaxis: {type: 'date', range: [d.start, d.end], tickfont: {size: 11}},
     yaxis: {title: {text: d.words.drift, font: {size: 11}}, range: [-top, top], zeroline: true, tickfont: {size: 11}},
     legend: {orientation: 'h', y: -0.22, font: {size: 11}},
