@@ -129,12 +129,12 @@ def test_actions_go_through_the_state_machine_and_refusals_are_said_in_the_reade
     assert r.status_code == 409 and "đã tạo" in r.text.lower()
     assert count(eng, om_work_order_events) == events
     # assigning to someone who does not maintain the point is refused; to its engineer it goes
-    r = post(w, "ent_a", f"/om/orders/{o.alarm}/assign", {"assignee": "om_li"})
-    assert r.status_code == 422 and "om_li" in r.text
+    r = post(w, "ent_a", f"/om/orders/{o.alarm}/assign", {"assignee": "om_li", "note": "请尽快处理", "action": "assign"})
+    assert r.status_code == 422 and "om_li" in r.text and ">请尽快处理</textarea>" in r.text   # the note kept
     r = post(w, "ent_a", f"/om/orders/{o.alarm}/assign", {"assignee": "om_zhang", "back": "order"})
     assert r.status_code == 303 and r.headers["location"] == f"/om/orders/{o.alarm}?done=assign"
     # the review: a reason is needed to reject, the engineer may not review, the regulator approves
-    r = post(w, "city", f"/om/orders/{o.done}/reject", {"note": " "})
+    r = post(w, "city", f"/om/orders/{o.done}/reject", {"note": " ", "action": "reject"})
     assert r.status_code == 422 and "说明" in r.text
     assert post(w, "om_zhang", f"/om/orders/{o.done}/approve").status_code == 403
     assert post(w, "om_li", f"/om/orders/{o.overdue}/accept").status_code == 404
