@@ -19,7 +19,7 @@ class PhotoSettings(BaseModel):
     #: Folder of the content-addressed files; empty: ``<data_dir>/om/pictures``.
     directory: str = ""
     #: Largest photo accepted: a phone's camera writes 2–6 MB JPEGs [ours]. [bytes]
-    max_bytes: int = Field(12 * 1024 * 1024, ge=1024)
+    max_bytes: int = Field(12_000_000, ge=1024)
     #: Most photos in one upload [ours].
     max_files: int = Field(12, ge=1)
 
