@@ -273,6 +273,31 @@ def DOOR_HEADERS(ctx: Ctx) -> dict:  # noqa: N802
 def DOOR_BODY(ctx: Ctx) -> dict:  # noqa: N802
     at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=next(ctx.world._serial))
     return {"time": at.isoformat(), "event": "open"}
+def _png() -> bytes:
+    """A real 1×1 PNG (a photo taken on site, as far as the picture check can tell)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x10\x80\x10")) + chunk(b"IEND", b""))
+
+
+def _om_order_on_site(world: World, point_id: int) -> int:
+    """A fresh O&M work order at the point, its engineer on site (it takes photos)."""
+    from zoneinfo import ZoneInfo
+
+    from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+    from ecosentry.subsystems.om.store import workorders as om_orders
+
+    at = datetime.now(timezone.utc) - timedelta(hours=1)
+    order = om_orders.create_order(world.engine, kind="weekly_inspection", at=at, actor="matrix",
+                                   settings=DeadlineSettings(), zone=ZoneInfo("Asia/Shanghai"), point_id=point_id,
+                                   assignee="matrix")
+    for action in ("accept", "arrive"):
+        om_orders.transition(world.engine, order["id"], action, at, "matrix")
+    return order["id"]
 
 
 SPECS: dict[tuple[str, str], Spec] = {
@@ -385,6 +410,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     # a station-room door controller pushes with its own id and secret, whatever else the request carries
     ("POST", f"{API}/om/doors/events"): Spec(None, body=DOOR_BODY, headers=DOOR_HEADERS, outside=401,
                                              outside_call=lambda name: True),
+    # O&M: photos taken on site, uploaded to a work order of the point (the engineer on site)
+    ("POST", f"{API}/om/work-orders/{{order_id}}/photos"): Spec("marks.file", target="om_order_on_site",
+                                                              files={"photos": ("site.png", _png(), "image/png")}),
 }
 
 
@@ -428,6 +456,8 @@ def path_params(spec: Spec, ctx: Ctx) -> dict:
         return {"alert_id": w.pollution_alert(_point_region(ctx), past=True)}
     if spec.target in ("pushed_alarm", "handling_alarm", "feedback_alarm", "verified_alarm"):
         return {"alarm_id": w.case(pid, spec.target.split("_")[0])}
+    if spec.target == "om_order_on_site":
+        return {"order_id": _om_order_on_site(w, pid)}
     if spec.target == "disposal_file":
         alarm_id = w.case(pid, "feedback")
         return {"alarm_id": alarm_id, "file_id": w.disposal_file(alarm_id)}

@@ -211,6 +211,17 @@ def _samples(w: VnWorld) -> dict[str, list]:
     return samples
 
 
+def _om_order(w: VnWorld, point_id: int) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+    from ecosentry.subsystems.om.store import workorders as om_orders
+
+    return om_orders.create_order(w.engine, kind="weekly_inspection", at=NOW - timedelta(hours=2), actor="fixture",
+                                  settings=DeadlineSettings(), zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+                                  point_id=point_id)["id"]
+
+
 def _forbidden_words(w: VnWorld) -> list[str]:
     """What of the other facilities the facility account may not read: station keys, names, tax codes."""
     out = []

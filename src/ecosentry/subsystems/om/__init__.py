@@ -17,7 +17,7 @@ part of ``ecosentry demo`` (``demo/``). Pages, video intake and the assessment o
 (``docs/om.md``).
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -29,7 +29,13 @@ SUBSYSTEM = Subsystem(
     migrations=f"{_N}.migrations",
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
                f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
-    api_routers=(f"{_N}.api:router",),
+    # the photo upload first: the API's POST /work-orders/{id}/{action} would take "photos" for an action
+    api_routers=(f"{_N}.api_photos:router", f"{_N}.api:router"),
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("orders", "phone", "calibrations")),
+    menu=(MenuEntry("/om/orders", N_("Work orders"), permission="marks.read", order=60),
+          MenuEntry("/om/my", N_("My work orders"), permission="marks.file", order=61),
+          MenuEntry("/om/calibrations", N_("Calibration history"), permission="marks.read", order=62)),
+    templates=f"{_N}.web",
     services=(f"{_N}.jobs:parts",),
     registry_import=(f"{_N}.store.registry:import_om",),
     invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),

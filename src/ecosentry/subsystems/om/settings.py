@@ -10,7 +10,18 @@ from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
 from ecosentry.subsystems.om.rules.consistency import ConsistencySettings
 from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
 
-__all__ = ["OmSettings"]
+__all__ = ["OmSettings", "PhotoSettings"]
+
+
+class PhotoSettings(BaseModel):
+    """Photos taken on site (work orders), in the core's picture store (:mod:`ecosentry.store.pictures`)."""
+
+    #: Folder of the content-addressed files; empty: ``<data_dir>/om/pictures``.
+    directory: str = ""
+    #: Largest photo accepted: a phone's camera writes 2–6 MB JPEGs [ours]. [bytes]
+    max_bytes: int = Field(12_000_000, ge=1024)
+    #: Most photos in one upload [ours].
+    max_files: int = Field(12, ge=1)
 
 
 class OmSettings(BaseModel):
@@ -24,3 +35,4 @@ class OmSettings(BaseModel):
     calibration: CalibrationSettings = CalibrationSettings()
     consistency: ConsistencySettings = ConsistencySettings()
     assessment: AssessmentSettings = AssessmentSettings()
+    photos: PhotoSettings = PhotoSettings()
