@@ -88,7 +88,7 @@ def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise 
     st = get_settings()
     engine = make_engine(st.database_url)
     try:
-        read, new = import_ledger_csv(engine, path, actor=actor)
+        read, new = import_ledger_csv(engine, path, actor=actor, upload=bool(st.gates.upload.url))
     except GatesInputError as exc:
         typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
         raise typer.Exit(2) from None
