@@ -244,6 +244,8 @@ gates_upload_outbox = Table(
     Column("due_at", UTCDateTime, nullable=True, comment="next attempt not before"),
     Column("last_error", String(500), nullable=True),
     Column("sent_at", UTCDateTime, nullable=True, comment="acknowledged by the platform"),
+    Column("delay_s", Float, nullable=True, comment="from the row's time to the acknowledgement [s]"),
+    Column("late", Boolean, nullable=True, comment="acknowledged later than gates.upload.late_after_s (VEH-UPLOAD-LATE)"),
 )
 Index("ix_gates_upload_outbox_state_due", gates_upload_outbox.c.state, gates_upload_outbox.c.due_at)
 Index("ix_gates_upload_outbox_enterprise", gates_upload_outbox.c.enterprise_id, gates_upload_outbox.c.state)

@@ -27,6 +27,8 @@ def upgrade() -> None:
     sa.Column('due_at', ecosentry.store.schema.UTCDateTime(), nullable=True, comment='next attempt not before'),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('sent_at', ecosentry.store.schema.UTCDateTime(), nullable=True, comment='acknowledged by the platform'),
+    sa.Column('delay_s', sa.Float(), nullable=True, comment="from the row's time to the acknowledgement [s]"),
+    sa.Column('late', sa.Boolean(), nullable=True, comment='acknowledged later than gates.upload.late_after_s (VEH-UPLOAD-LATE)'),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_gates_upload_outbox_enterprise_id_enterprises')),
     sa.ForeignKeyConstraint(['ledger_id'], ['gates_ledger.id'], name=op.f('fk_gates_upload_outbox_ledger_id_gates_ledger')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gates_upload_outbox')),

@@ -5,8 +5,8 @@ with the header ``Idempotency-Key: <delivery id>`` (the ledger row's id, also ``
 
 An answer 2xx is the acknowledgement; 409 (the platform already has that key) is one too. Anything else — no
 answer, a refused connection, a time-out, another status — is a failed attempt: the delivery waits its back-off
-(:func:`..rules.upload.retry_delay`) and is tried again, ``dead`` after ``max_attempts`` (kept; ``ecosentry vehicles
-upload-requeue`` puts it back). A row the mapping refuses (``VEH-UPLOAD-INVALID``) is a failed attempt without a
+(:func:`..rules.upload.retry_delay`) and is tried again, ``dead`` after ``max_attempts`` (kept; :func:`..store.outbox.requeue_dead`
+puts it back). A row the mapping refuses (``VEH-UPLOAD-INVALID``) is a failed attempt without a
 request, so a row the guard corrects goes on its next try. Every attempt is a row of the delivery log. The
 database work runs in worker threads; the requests on the event loop, ``concurrency`` at a time.
 """
@@ -57,6 +57,7 @@ class UploadSender:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     async def run(self) -> None:
         st = self.settings
@@ -76,18 +77,11 @@ class UploadSender:
                 wait = st.every_s
                 if due is not None:
                     wait = min(wait, max((due - self.clock()).total_seconds(), 0.0))
+                if self._stop.is_set():
+                    break
                 self._wake.clear()
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self._first(self._stop.wait(), self._wake.wait()), wait)
-
-    @staticmethod
-    async def _first(*aws) -> None:
-        tasks = [asyncio.ensure_future(a) for a in aws]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for t in tasks:
-                t.cancel()
+                    await asyncio.wait_for(self._wake.wait(), wait)
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=self.settings.timeout_s, transport=self._transport,
@@ -121,15 +115,15 @@ class UploadSender:
         try:
             body = map_row(d.row, self.settings)
         except MappingError as exc:
-            return Attempt(d.outbox_id, d.delivery, started, False, error=f"VEH-UPLOAD-INVALID: {exc}")
+            return Attempt(d.outbox_id, d.delivery, started, False, d.row["time"], error=f"VEH-UPLOAD-INVALID: {exc}")
         t0 = time.perf_counter()
         try:
             r = await client.post(self.settings.url, content=json.dumps(body, ensure_ascii=False).encode(),
                                   headers={"Idempotency-Key": d.delivery.id})
         except httpx.HTTPError as exc:
-            return Attempt(d.outbox_id, d.delivery, started, False, None, (time.perf_counter() - t0) * 1000,
+            return Attempt(d.outbox_id, d.delivery, started, False, d.row["time"], None, (time.perf_counter() - t0) * 1000,
                            f"{type(exc).__name__}: {exc}"[:500])
         latency = (time.perf_counter() - t0) * 1000
         ok = 200 <= r.status_code < 300 or r.status_code in ACK_STATUSES
-        return Attempt(d.outbox_id, d.delivery, started, ok, r.status_code, latency,
+        return Attempt(d.outbox_id, d.delivery, started, ok, d.row["time"], r.status_code, latency,
                        "" if ok else f"HTTP {r.status_code}: {r.text[:300]}")

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, and_, or_, select, update
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
-from ecosentry.subsystems.gates.rules.upload import Delivery, UploadSettings, transition
+from ecosentry.subsystems.gates.rules.upload import Delivery, UploadSettings, transition, upload_late
 
 __all__ = ["enqueue", "claim_due", "Due", "Attempt", "record_attempts", "requeue_dead", "next_due_at"]
 
@@ -91,6 +91,7 @@ class Attempt:
     delivery: Delivery
     started: datetime
     ok: bool
+    row_time: datetime
     http_status: int | None = None
     latency_ms: float | None = None
     error: str = ""
@@ -111,10 +112,15 @@ def record_attempts(engine: Engine, attempts: list[Attempt], now: datetime, sett
                 new = transition(d, "ack", now, settings)
             else:
                 new = transition(transition(d, "error", now, settings, a.error), "schedule", now, settings)
+            values = {"state": new.state, "attempts": new.attempts, "due_at": new.due_at,
+                      "last_error": new.last_error or None, "sent_at": new.sent_at}
+            if a.ok and d.state != "sent":
+                at = a.row_time
+                values.update(delay_s=(new.sent_at - at).total_seconds(),
+                              late=upload_late(at, new.sent_at, now, settings))
             # only from the state it was read in: a delivery changed meanwhile (an operator's requeue) is left alone
             conn.execute(update(ob).where(ob.c.id == a.outbox_id, ob.c.state == d.state, ob.c.attempts == d.attempts)
-                         .values(state=new.state, attempts=new.attempts, due_at=new.due_at,
-                                 last_error=new.last_error or None, sent_at=new.sent_at))
+                         .values(**values))
             out.append(new)
     return out
 
