@@ -191,18 +191,22 @@ async def test_a_dead_delivery_waits_for_an_operator(db_url):
 
 @pytest.mark.parametrize("lang, words", [("zh", ("上传至上级平台", "已发送", "临汾钢铁")),
                                          ("vi", ("Gửi lên hệ thống cấp trên", "Đã gửi", "临汾钢铁"))])
-async def test_the_delivery_state_page_per_enterprise(db_url, tmp_path, lang, words):
+def test_the_delivery_state_page_per_enterprise(db_url, tmp_path, lang, words):
     w = build(db_url, tmp_path)
     engine = w["engine"]
     now = datetime.now(SH).replace(microsecond=0)
     queue_rows(engine, w["a"], STAGE5, 3, now - timedelta(minutes=30))
-    queue_rows(engine, w["b"], "晋L55555", 2, now - timedelta(minutes=20))
+    queue_rows(engine, w["b"], "晋L55555", 2, now - timedelta(minutes=20))  # registered without a VIN: refused
     port = free_port()
-    async with Receiver(port) as receiver:
-        sender = UploadSender(engine, settings(port))
-        async with sender._client() as client:
-            assert await sender.round(client) == 5
-    assert len(receiver.stored) == 5
+
+    async def send() -> Receiver:
+        async with Receiver(port) as receiver:
+            sender = UploadSender(engine, settings(port))
+            async with sender._client() as client:
+                assert await sender.round(client) == 5
+        return receiver
+
+    assert len(asyncio.run(send()).stored) == 3
     st = w["settings"].model_copy(update={"gates": w["settings"].gates.model_copy(update={
         "upload": settings(port)})})
 
@@ -221,5 +225,6 @@ async def test_the_delivery_state_page_per_enterprise(db_url, tmp_path, lang, wo
         assert page(client, "plantA", f"/gates/uploads?enterprise={w['b']}").status_code == 404
         one = page(client, "city", f"/gates/uploads?enterprise={w['b']}")
         assert one.status_code == 200 and 'id="upload-log"' in one.text and "晋L55555" in one.text
+        assert "VEH-UPLOAD-INVALID" in one.text and "gt-refused" in one.text
         assert client.get("/gates/uploads").status_code == 303
     engine.dispose()
