@@ -262,3 +262,7 @@ gates_upload_log = Table(
     Column("latency_ms", Float, nullable=True, comment="request to answer"),
     Column("error", String(500), nullable=True),
 )
+
+# the retention job's look-ups (revision gates_0002_upload): is a picture still named, is an entry still paired
+Index("ix_gates_passages_picture", gates_passages.c.picture)
+Index("ix_gates_ledger_pairs_with", gates_ledger.c.pairs_with)

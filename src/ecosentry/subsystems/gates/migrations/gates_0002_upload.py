@@ -1,4 +1,4 @@
-"""gates: the upload outbox and its delivery log (issue 16 item 7)
+"""gates: the upload outbox and its delivery log (issue 16 item 7); the retention job's indexes (item 6)
 
 Revision ID: gates_0002_upload
 Revises: gates_0001
@@ -49,9 +49,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gates_upload_log'))
     )
     op.create_index(op.f('ix_gates_upload_log_outbox_id'), 'gates_upload_log', ['outbox_id'], unique=False)
+    # the retention job's look-ups: is a picture still named by a passage, is an entry row still paired
+    op.create_index('ix_gates_passages_picture', 'gates_passages', ['picture'], unique=False)
+    op.create_index('ix_gates_ledger_pairs_with', 'gates_ledger', ['pairs_with'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_gates_ledger_pairs_with', table_name='gates_ledger')
+    op.drop_index('ix_gates_passages_picture', table_name='gates_passages')
     op.drop_index(op.f('ix_gates_upload_log_outbox_id'), table_name='gates_upload_log')
     op.drop_table('gates_upload_log')
     op.drop_index('ix_gates_upload_outbox_enterprise', table_name='gates_upload_outbox')
