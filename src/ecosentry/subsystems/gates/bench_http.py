@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, make_url, select
 
 __all__ = ["run_http_bench"]
 
@@ -164,7 +164,7 @@ async def run_http_bench(*, enterprises: int = 20, passages: int = 2000, connect
                     to_stored.append((t3 - t1) * 1000)
         finally:
             await svc.stop()
-    return {"database": url.split(":", 1)[0], "enterprises": enterprises, "passages": passages,
+    return {"database": make_url(url).get_backend_name(), "enterprises": enterprises, "passages": passages,
             "connections": connections, "stored_passages": int(stored), "ledger_rows": int(ledger),
             "refused": refused, "ack_seconds": round(t_ack, 2), "ack_per_s": round(passages / t_ack, 1),
             "stored_seconds": round(t_stored, 2), "stored_per_s": round(passages / t_stored, 1),
