@@ -228,3 +228,38 @@ def test_the_delivery_state_page_per_enterprise(db_url, tmp_path, lang, words):
         assert "VEH-UPLOAD-INVALID" in one.text and "gt-refused" in one.text
         assert client.get("/gates/uploads").status_code == 303
     engine.dispose()
+
+
+async def test_the_service_forwards_what_the_gate_pushed(db_url, tmp_path):
+    """End to end in the running service: a plate event pushed over HTTP becomes a ledger row queued in the sink's
+    transaction, and the service's sender part delivers it to the platform; the retention job runs beside it."""
+    import httpx
+
+    from ecosentry.service import Service
+    from ecosentry.settings import Settings
+    from gates_dbkit import TOKEN
+
+    gates_database(db_url).dispose()
+    port = free_port()
+    st = Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1", hj212_port=0,
+                  http_host="127.0.0.1", http_port=0,
+                  gates={"push": {"host": "127.0.0.1"}, "upload": settings(port).model_dump()})
+    async with Receiver(port) as receiver:
+        svc = Service(st)
+        await svc.start(web=False, alarms=False, forward=False)
+        try:
+            assert {"gates_push", "gates_upload", "gates_retention"} <= set(svc.parts)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{svc.parts['gates_push'].port}") as client:
+                r = await client.post("/gates/v1/passages", headers={"Authorization": f"Bearer {TOKEN}"}, json={
+                    "plate": STAGE5, "plate_colour": "yellow", "confidence": 0.9, "direction": "in",
+                    "time": datetime.now(SH).replace(microsecond=0).isoformat(), "gate": "G1"})
+                assert r.status_code == 200
+            await svc.drain()
+            await until(lambda: len(receiver.stored) == 1, "the passage's ledger row delivered")
+        finally:
+            await svc.stop()
+    [(key, body)] = receiver.stored.items()
+    with svc.engine.connect() as c:
+        ledger_id = c.scalar(select(gs.gates_ledger.c.id))
+        state = c.scalar(select(gs.gates_upload_outbox.c.state))
+    assert key == str(ledger_id) and body["plate_number"] == STAGE5 and state == "sent"
