@@ -35,11 +35,12 @@ SUBSYSTEM = Subsystem(
     sinks={"gate-passages": f"{_N}.pipeline.sink:GatePassageSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_gates",),
     api_routers=(f"{_N}.api:router",),
-    pages=tuple(f"{_N}.web.{m}:router" for m in ("live", "ledger_pages", "dashboard")),
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("live", "ledger_pages", "dashboard", "uploads")),
     # the 2020 guide's gate ledger is a Chinese programme: the menu shows in a Chinese deployment
     menu=(MenuEntry("/gates", N_("Gates"), order=47, country="cn"),
           MenuEntry("/gates/ledger", N_("Vehicle ledger"), order=48, country="cn"),
-          MenuEntry("/gates/dashboard", N_("Alert-period dashboard"), order=49, country="cn")),
+          MenuEntry("/gates/dashboard", N_("Alert-period dashboard"), order=49, country="cn"),
+          MenuEntry("/gates/uploads", N_("Upload to the upper platform"), order=50, country="cn")),
     templates=f"{_N}.web",
     demo=f"{_N}.demo:demo",
 )
