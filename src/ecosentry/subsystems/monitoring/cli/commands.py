@@ -265,6 +265,27 @@ def bench_api(db: str = typer.Option(..., "--db", help="an EMPTY PostgreSQL data
         raise typer.Exit(2) from None
 
 
+@bench_app.command("outage")
+def bench_outage(modes: str = typer.Option("refuse,hang", "--mode", help="refuse and/or hang, comma-separated"),
+                 seconds: float = typer.Option(60, help="how long the database is unreachable"),
+                 warm: float = typer.Option(10, help="seconds of load before the outage"),
+                 after: float = typer.Option(20, help="seconds of load after it"),
+                 loggers: int = typer.Option(50, help="simulated loggers"),
+                 every: float = typer.Option(1.0, help="seconds between two frames of a logger"),
+                 pg_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                                            help="server where a scratch database is created"),
+                 out: Path | None = typer.Option(Path("docs/bench-outage.json"), help="results here")) -> None:
+    """PostgreSQL unreachable under load (refusing or hanging): nothing lost, replies unaffected, catch-up time."""
+    from ecosentry.subsystems.monitoring.bench.outage import MODES, run_bench_outage
+
+    wanted = [m.strip() for m in modes.split(",") if m.strip()]
+    if not wanted or set(wanted) - set(MODES) or seconds <= 0 or every <= 0 or loggers < 1:
+        err.print("[red]--mode refuse and/or hang; --seconds, --every > 0; --loggers ≥ 1[/red]")
+        raise typer.Exit(2)
+    run_bench_outage(modes=wanted, seconds=seconds, warm=warm, after=after, loggers=loggers, every=every,
+                     pg_url=pg_url, out=out, console=console)
+
+
 @bench_app.command("ingest")
 def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated loggers"),
                  frames: int = typer.Option(20, help="minute frames each logger sends"),
