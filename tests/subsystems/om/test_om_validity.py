@@ -125,3 +125,38 @@ def test_a_failed_span_check_invalidates_the_hours_until_the_pass_and_lowers_the
 
     # no check failed at point B: its hours and day were not even recomputed
     assert (_hours(eng, b), _day(eng, b, "a21026")) == before_b
+
+
+def test_the_contracts_answer_for_many_points_equals_the_whole_history_replayed(om_world):
+    """``invalid_periods_of_points`` starts from the last zero and span check before the range (cheap on the ingest
+    path); on random check series it gives, for every window, the full replay's periods clipped to the window."""
+    import random
+
+    from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
+    from ecosentry.subsystems.om.store.calibrations import (CheckIn, invalid_periods, invalid_periods_of_points,
+                                                            record_checks)
+
+    eng, st, pts = om_world
+    rnd = random.Random(18)
+    checks, t = [], LO - timedelta(days=20)
+    while t < HI + timedelta(days=5):
+        for p, f in ((pts["a"], "a21026"), (pts["a"], "a34013"), (pts["b"], "a21026")):
+            if rnd.random() < 0.6:
+                kind = rnd.choice(("zero", "span"))
+                checks.append(CheckIn(p, f, t + timedelta(minutes=rnd.randrange(0, 300)), kind, "pass",
+                                      rnd.choice((0.5, 1.0, 1.5, 3.5, 4.0))))
+        t += timedelta(hours=7)
+    settings = CalibrationSettings()
+    now = HI + timedelta(days=5)
+    record_checks(eng, checks, source="csv", actor=None, settings=settings, now=now)
+    with eng.connect() as c:
+        for _ in range(40):
+            a = LO - timedelta(days=20) + timedelta(minutes=rnd.randrange(0, 25 * 24 * 60))
+            b = a + timedelta(hours=rnd.choice((1, 6, 30, 200)))
+            batch = {(p.point_id, p.factor_code, p.start, p.end)
+                     for p in invalid_periods_of_points(c, [pts["a"], pts["b"]], a, b, now, settings)}
+            whole = {(p, f, max(x, a), min(y, b)) for p, f in ((pts["a"], "a21026"), (pts["a"], "a34013"),
+                                                              (pts["b"], "a21026"))
+                     for x, y in invalid_periods(c, p, f, a, b, now, settings)}
+            assert batch == whole, (a, b)
+        assert len(invalid_periods(c, pts["a"], "a21026", LO - timedelta(days=20), now, now, settings)) > 3

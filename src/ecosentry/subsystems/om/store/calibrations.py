@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, true
 
 from ecosentry.alarms import store as alarm_store
 from ecosentry.contracts.subsystem import InvalidPeriod, PeriodChange
@@ -235,16 +235,50 @@ def invalid_periods_of_points(conn: Connection, point_ids: Sequence[int], start:
         return []
     cols = (cal.c.point_id, cal.c.factor_code, cal.c.at, cal.c.kind, cal.c.result, cal.c.drift_pct)
     if settings.out_of_control_from == "last_pass":
-        rows = list(conn.execute(select(*cols).where(cal.c.point_id.in_(ids))))
+        checks = [_check_of(r) for r in conn.execute(select(*cols).where(cal.c.point_id.in_(ids)))]
+        return _clipped(out_of_control_periods(checks, now, settings), start, end)
+    # the state at ``start``: the last zero and span check of every series before it (index seeks of the key;
+    # PostgreSQL: one seek a series and kind through LATERAL, SQLite: one a column)
+    pf = s.point_factors
+    last_cols = (cal.c.at, cal.c.result, cal.c.drift_pct)
+
+    def last(kind: str):
+        return (select(*last_cols).where(cal.c.point_id == pf.c.point_id, cal.c.factor_code == pf.c.factor_code,
+                                         cal.c.kind == kind, cal.c.at < start)
+                .order_by(cal.c.at.desc()).limit(1))
+
+    if conn.dialect.name == "postgresql":
+        laterals = [last(k).lateral(f"last_{k}") for k in KINDS]
+        source = pf
+        for lat in laterals:
+            source = source.outerjoin(lat, true())
+        q = select(pf.c.point_id, pf.c.factor_code, *(c for lat in laterals for c in lat.c)).select_from(source)
     else:
-        pf = s.point_factors
-        last = [select(cal.c.id).where(cal.c.point_id == pf.c.point_id, cal.c.factor_code == pf.c.factor_code,
-                                       cal.c.kind == kind, cal.c.at < start)
-                .order_by(cal.c.at.desc()).limit(1).scalar_subquery().label(kind) for kind in KINDS]
-        before_ids = [i for r in conn.execute(select(*last).where(pf.c.point_id.in_(ids))) for i in r if i is not None]
-        rows = list(conn.execute(select(*cols).where(cal.c.point_id.in_(ids), cal.c.at >= start, cal.c.at < end)))
-        for i in range(0, len(before_ids), 5000):
-            rows += conn.execute(select(*cols).where(cal.c.id.in_(before_ids[i:i + 5000])))
-    checks = [CalibrationCheck(str(r.point_id), r.factor_code, r.at, r.kind, r.result, r.drift_pct) for r in rows]
+        q = select(pf.c.point_id, pf.c.factor_code,
+                   *(last(k).with_only_columns(c).scalar_subquery() for k in KINDS for c in last_cols))
+    checks: list[CalibrationCheck] = []
+    failing: set[tuple[str, str]] = set()
+    for r in conn.execute(q.where(pf.c.point_id.in_(ids))):
+        for i, kind in enumerate(KINDS):
+            at, result, drift = r[2 + 3 * i:5 + 3 * i]
+            if result is not None:
+                c = CalibrationCheck(str(r[0]), r[1], at, kind, result, drift)
+                checks.append(c)
+                if verdict(c, settings) == "fail":
+                    failing.add((c.point, c.factor))
+    # the range's checks: an index range each point (ix_om_calibrations_point_at)
+    window = [_check_of(r) for r in conn.execute(
+        select(*cols).where(cal.c.point_id.in_(ids), cal.c.at >= start, cal.c.at < end))]
+    failing |= {(c.point, c.factor) for c in window if verdict(c, settings) == "fail"}
+    # only a series failing at ``start`` or within the range can be out of control in it
+    replay = [c for c in (*checks, *window) if (c.point, c.factor) in failing]
+    return _clipped(out_of_control_periods(replay, now, settings), start, end)
+
+
+def _check_of(r) -> CalibrationCheck:
+    return CalibrationCheck(str(r.point_id), r.factor_code, r.at, r.kind, r.result, r.drift_pct)
+
+
+def _clipped(periods: Sequence[OutOfControl], start: datetime, end: datetime) -> list[InvalidPeriod]:
     return [InvalidPeriod(int(p.point), p.factor, max(p.start, start), min(p.end, end))
-            for p in out_of_control_periods(checks, now, settings) if p.start < end and p.end > start]
+            for p in periods if p.start < end and p.end > start]
