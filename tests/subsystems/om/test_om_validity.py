@@ -95,9 +95,11 @@ def test_a_failed_span_check_invalidates_the_hours_until_the_pass_and_lowers_the
             {"point_id": b, "factor": "a21026", "time": "2026-12-01T03:05:00+08:00", "kind": "zero", "result": "pass",
              "drift_pct": -0.4}])
         assert out == {"stored": 4, "already": 0, "out_of_control": 0}
-        api = httpx.get(f"{base}/api/v1/points/{a}/hourly", params={
-            "factor": "a21026", "start": "2026-12-01T00:00:00+08:00", "end": "2026-12-02T00:00:00+08:00",
-            "page_size": 100}, headers=auth("admin")).json()["items"]
+        query = {"factor": "a21026", "start": "2026-12-01T00:00:00+08:00", "end": "2026-12-02T00:00:00+08:00",
+                 "page_size": 100}
+        api = {lang: httpx.get(f"{base}/api/v1/points/{a}/hourly", params=query,
+                               headers={**auth("admin"), "Accept-Language": lang}).json()["items"]
+               for lang in ("en", "zh", "vi")}
 
     hours = _hours(eng, a)
     assert sorted(h for h, r in hours.items() if not r["valid"]) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
@@ -106,12 +108,16 @@ def test_a_failed_span_check_invalidates_the_hours_until_the_pass_and_lowers_the
         "valid minutes 30 < 45; CN-HOUR-OOC: out of control 30 min")
     assert hours[12]["valid"] and hours[12]["reason"] is None
     assert all(r["valid"] for r in _hours(eng, a, "a34013").values())          # the other analyser is in control
-    by_api = {datetime.fromisoformat(i["time"]).hour: i for i in api}
-    assert not by_api[4]["valid"] and by_api[4]["reason"] == "valid minutes 0 < 45; CN-HOUR-OOC: out of control 60 min"
-    # the explanation in the reader's language (the point page says reason_text of the stored reason)
-    assert "out of control" in reason_text(by_api[4]["reason"], translations("en").gettext)
-    assert "分析仪失控期间" in reason_text(by_api[4]["reason"], translations("zh").gettext)
-    assert "mất kiểm soát" in reason_text(by_api[4]["reason"], translations("vi").gettext)
+    by_api = {lang: {datetime.fromisoformat(i["time"]).hour: i for i in items} for lang, items in api.items()}
+    four = by_api["en"][4]
+    assert not four["valid"] and four["reason"] == "valid minutes 0 < 45; CN-HOUR-OOC: out of control 60 min"
+    # the explanation in the reader's language: the API's reason_text, the point page's reason_text(reason)
+    assert four["reason_text"] == ("0 valid minutes, fewer than 45; 60 min measured while the analyser was out of "
+                                   "control (a failed zero/span check until the next passing one): invalid data")
+    assert by_api["zh"][4]["reason_text"] == reason_text(four["reason"], translations("zh").gettext)
+    assert "60 分钟数据测于分析仪失控期间" in by_api["zh"][4]["reason_text"]
+    assert "mất kiểm soát" in by_api["vi"][4]["reason_text"]
+    assert by_api["zh"][12]["reason_text"] == ""
 
     day = _day(eng, a, "a21026")
     assert (day["n_valid"], day["valid"]) == (15, False)
