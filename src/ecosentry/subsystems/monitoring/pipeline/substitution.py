@@ -5,8 +5,8 @@ emission amounts (``-Cou``, kg) of SO2, NOx and particulate in invalid or missin
 substitute chosen by the quarter's capture rate α and the gap length; stopped (excluded) hours are not
 operating hours and are left out. The cause of a gap is ``out_of_control`` when an invalid hour touches a
 period another subsystem declares (``Subsystem.invalid_periods``: O&M's failed calibration until the next pass),
-``maintenance`` when a mark made the hour invalid, otherwise ``missing``. Wastewater (HJ 356-2019 §8, :func:`substitute_water_values`): the hourly volume of ``w00000`` and the
-hourly concentrations of the other factors get the mean (pH: median) of the preceding period.
+``maintenance`` when a mark made the hour invalid, otherwise ``missing``. Wastewater (HJ 356-2019 §8,
+:func:`substitute_water_values`): the hourly volume of ``w00000`` and the hourly concentrations of the other factors get the mean (pH: median) of the preceding period.
 
 Nothing is overwritten: ``hourly_values`` keeps the measured figures, the substitutes go to ``revisions``
 and the day carries both totals (``cou`` raw, ``cou_substituted``).
