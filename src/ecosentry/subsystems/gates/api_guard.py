@@ -46,12 +46,12 @@ def _refused(request: Request, principal: Principal, exc: GatesInputError) -> HT
 @router.post("/passages/{passage_id}/override", status_code=201)
 def override(request: Request, passage_id: int, body: dict = Body(...),
              principal: Principal = Depends(requires("marks.file"))):
-    _guard(principal)
     engine = get_engine(request)
     with engine.connect() as conn:
         ent = passage_enterprise(conn, passage_id)
     if ent is None or not principal.sees_enterprise(ent):
         raise HTTPException(404, "no such passage in your area")
+    _guard(principal)
     allowed, reason = body.get("allowed"), body.get("reason")
     try:
         if not isinstance(allowed, bool):
@@ -68,12 +68,12 @@ def override(request: Request, passage_id: int, body: dict = Body(...),
 @router.post("/ledger/{row_id}/stage")
 def complete(request: Request, row_id: int, body: dict = Body(...),
              principal: Principal = Depends(requires("marks.file"))):
-    _guard(principal)
     engine = get_engine(request)
     with engine.connect() as conn:
         ent = ledger_enterprise(conn, row_id)
     if ent is None or not principal.sees_enterprise(ent):
         raise HTTPException(404, "no such ledger row in your area")
+    _guard(principal)
     stage, fuel = body.get("emission_stage"), body.get("fuel")
     try:
         if not isinstance(stage, str) or (fuel is not None and not isinstance(fuel, str)):
