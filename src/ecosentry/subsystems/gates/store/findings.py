@@ -29,7 +29,7 @@ from ecosentry.subsystems.gates.rules.ledger import LedgerRows, Passages
 
 __all__ = ["EnterpriseInfo", "enterprise_info", "load_dataset", "load_heartbeats", "load_snapshots", "subject_of",
            "TIMELESS", "StoredFinding", "store_findings", "epoch", "load_alerts", "alert_starts",
-           "camera_labels", "close_vanished", "note_alarm"]
+           "camera_labels", "close_vanished", "note_alarm", "epochs"]
 
 #: Codes about the register or a plate over all its passages: one finding per (enterprise, code, subject),
 #: whatever its start (the window a pass reads moves; the finding stays one).
@@ -38,6 +38,13 @@ TIMELESS = ("VEH-UNKNOWN-VEHICLE", "VEH-VIN-INVALID", "VEH-PLATE-FORMAT", "VEH-V
 
 def epoch(t: datetime) -> int:
     return int(t.timestamp())
+
+
+def epochs(times) -> np.ndarray:
+    """Epoch seconds of UTC datetimes (aware or naive UTC), one numpy conversion for the whole column."""
+    naive = [t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t for t in times]
+    return np.asarray(naive, dtype="datetime64[us]").astype("datetime64[s]").astype(np.int64) if naive \
+        else np.zeros(0, dtype=np.int64)
 
 
 def _aware(t: datetime) -> datetime:
@@ -93,16 +100,18 @@ def load_dataset(conn: Connection, info: EnterpriseInfo, start: datetime, end: d
     p, lg, v = gs.gates_passages.c, gs.gates_ledger.c, gs.gates_vehicles.c
     prow = conn.execute(select(p.id, p.gate_id, p.at, p.inbound, p.plate, p.plate_colour, p.confidence)
                         .where(p.enterprise_id == info.id, p.at >= start, p.at <= end).order_by(p.at, p.id)).all()
-    passages = Passages.of([(key, info.gates.get(r.gate_id, str(r.gate_id)), epoch(_aware(r.at)), bool(r.inbound),
+    passages = Passages.of([(key, info.gates.get(r.gate_id, str(r.gate_id)), 0, bool(r.inbound),
                              r.plate or "", r.plate_colour or "",
                              float("nan") if r.confidence is None else float(r.confidence)) for r in prow])
+    passages.t = epochs([r.at for r in prow])
     passages.line = np.asarray([r.id for r in prow], dtype=np.int64)
     lrow = conn.execute(select(lg.id, lg.at, lg.inbound, lg.plate, lg.vin, lg.emission_stage, lg.fuel, lg.cargo,
                                lg.weight_t).where(lg.enterprise_id == info.id, lg.at >= start, lg.at <= end)
                         .order_by(lg.at, lg.id)).all()
-    ledger = LedgerRows.of([(key, epoch(_aware(r.at)), bool(r.inbound), r.plate or "", r.vin or "",
+    ledger = LedgerRows.of([(key, 0, bool(r.inbound), r.plate or "", r.vin or "",
                              r.emission_stage or "", r.fuel or "", r.cargo or "",
                              float("nan") if r.weight_t is None else float(r.weight_t)) for r in lrow])
+    ledger.t = epochs([r.at for r in lrow])
     ledger.line = np.asarray([r.id for r in lrow], dtype=np.int64)
     register = {r.plate: Vehicle(r.plate, r.plate_colour, r.vin or "", r.emission_stage, r.fuel,
                                  r.registration_date or "")
@@ -126,9 +135,12 @@ def load_heartbeats(conn: Connection, info: EnterpriseInfo, start: datetime, end
     ps = conn.execute(select(p.gate_id, p.at).where(p.enterprise_id == info.id, p.at >= start, p.at <= end)).all()
     ps += conn.execute(select(p.gate_id, func.max(p.at)).where(p.enterprise_id == info.id, p.at < start)
                        .group_by(p.gate_id)).all()
-    heartbeats = Heartbeats.of([(key, info.gates.get(g, str(g)), epoch(_aware(t))) for g, t in hb if t is not None])
-    passages = Passages.of([(key, info.gates.get(g, str(g)), epoch(_aware(t)), True, "", "", float("nan"))
-                            for g, t in ps if t is not None])
+    hb = [(g, t) for g, t in hb if t is not None]
+    ps = [(g, t) for g, t in ps if t is not None]
+    heartbeats = Heartbeats.of([(key, info.gates.get(g, str(g)), 0) for g, _t in hb])
+    heartbeats.t = epochs([t for _g, t in hb])
+    passages = Passages.of([(key, info.gates.get(g, str(g)), 0, True, "", "", float("nan")) for g, _t in ps])
+    passages.t = epochs([t for _g, t in ps])
     return heartbeats, passages
 
 
