@@ -213,3 +213,12 @@ def test_snapshots_of_the_reference_view_find_nothing(world):
     assert not record_snapshot(world.engine, world.pictures, world.camera, NOW, _jpeg(view * 0.5))  # replay
     CheckJob(world.engine, _settings(), pictures=world.pictures).pass_sync(NOW)
     assert world.findings("VEH-CAMERA-VIEW") == []
+
+
+@pytest.mark.parametrize("locale, words", [("vi", ("Camera", "东门", "phút")), ("en", ("camera of gate 东门", "minutes"))])
+def test_the_alarms_are_said_in_the_deployments_language(world, locale, words):
+    world.beats(NOW - timedelta(hours=3), NOW - timedelta(minutes=40))
+    CheckJob(world.engine, _settings(), locale=locale).pass_sync(NOW)
+    [alarm] = world.alarms("ALM-VEH-CAMERA-OFFLINE")
+    for word in words:
+        assert word in alarm["explanation"] or word in alarm["title"], (word, alarm["explanation"], alarm["title"])

@@ -40,7 +40,8 @@ def _one(w, table, *where):
         return c.execute(select(table).where(*where)).mappings().first()
 
 
-@pytest.mark.parametrize("lang, words", [("zh", ("违规", "证据", "国四")), ("vi", ("Vi phạm", "bằng chứng", "Quốc IV"))])
+@pytest.mark.parametrize("lang, words", [("zh", ("违规", "证据", "国四")), ("vi", ("Vi phạm", "bằng chứng", "Quốc IV")),
+                                         ("en", ("Violations found by the checks", "evidence", "China IV"))])
 def test_the_dashboard_lists_the_stored_findings_with_a_link_to_their_evidence(site, lang, words):
     w, client = site
     report = CheckJob(w["engine"], w["settings"].gates).pass_sync()
