@@ -12,6 +12,7 @@ from ecosentry.api.app import create_app
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.checks_job import CheckJob
+from ecosentry.subsystems.gates.queries.findings import VIOLATION_CODES
 from gates_dbkit import STAGE4
 from gates_pages_world import build
 
@@ -56,10 +57,17 @@ def test_the_dashboard_lists_the_stored_findings_with_a_link_to_their_evidence(s
     row_a = r.text[r.text.index(f'data-enterprise="{w["a"]}"'):]
     row_a = row_a[:row_a.index("</tr>")]
     with w["engine"].connect() as c:
-        stored = c.execute(select(gs.gates_findings.c.id).where(
+        listed = c.execute(select(gs.gates_findings.c.code).where(
             gs.gates_findings.c.enterprise_id == w["a"], gs.gates_findings.c.severity.in_(("warning", "critical"))
-        )).all()
-    assert f'data-violations="{len(stored)}"' in row_a
+        )).scalars().all()
+    # counted: the findings that raise an alarm; listed: every warning and critical one (the camera's ledger rows
+    # still lacking their cargo among them)
+    assert "VEH-LEDGER-INCOMPLETE" in listed
+    assert f'data-violations="{sum(c in VIOLATION_CODES for c in listed)}"' in row_a
+    with w["engine"].connect() as c:
+        every = c.execute(select(gs.gates_findings.c.code).where(gs.gates_findings.c.code == "VEH-LEDGER-INCOMPLETE")
+                          ).scalars().all()
+    assert r.text.count('data-code="VEH-LEDGER-INCOMPLETE"') == len(every)   # both enterprises of the city
     # the evidence: the passage with its capture
     page = get(client, w, "city", f"/gates/findings/{alert_stage['id']}", lang)
     assert page.status_code == 200 and STAGE4 in page.text and words[2] in page.text

@@ -1,8 +1,9 @@
 """The alert-period dashboard per region: for one heavy-pollution alert, the enterprises with gates in the
 alert's region (and the regions below it) that the reader sees, each with its passages during the alert, the
 entries per emission stage (from the ledger; a row without a stage counts as unknown), the share of the grade's
-required stage or better, and its violations: the warning and critical findings the checks job stored for the
-period (:mod:`.findings`, each with its evidence) once the job has read the enterprise; before that, an estimate
+required stage or better, and its violations: the findings the checks job stored for the period whose code
+raises an alarm (:data:`.findings.VIOLATION_CODES`; the page lists every warning and critical one with its
+evidence) once the job has read the enterprise; before that, an estimate
 from the passages: those the gate rule refused (stage below the grade's least stage, or no truck allowed), exits
 at a side gate and a short share. The regions' totals sum their enterprises."""
 
@@ -16,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ecosentry.store import schema as s
 from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_ancestry
-from ecosentry.subsystems.gates.queries.findings import checked_enterprises, findings_in_period
+from ecosentry.subsystems.gates.queries.findings import VIOLATION_CODES, checked_enterprises, findings_in_period
 from ecosentry.subsystems.gates.queries.passages import gated_enterprises
 from ecosentry.subsystems.gates.rules.decision import GradeRules, least_rank
 from ecosentry.subsystems.gates.rules.stages import is_new_energy, stage_rank
@@ -71,7 +72,7 @@ class EnterpriseRow:
     @property
     def violations(self) -> int:
         if self.findings is not None:
-            return len(self.findings)
+            return sum(1 for f in self.findings if f["code"] in VIOLATION_CODES)
         return self.refused + self.side_exits + (1 if self.share_short else 0)
 
     @property

@@ -10,14 +10,18 @@ from sqlalchemy import Connection, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ecosentry.store import schema as s
+from ecosentry.subsystems.gates.alarms import ALARM_OF_CODE
 from ecosentry.subsystems.gates.schema import (gates_cameras, gates_check_state, gates_enterprises, gates_findings,
                                                gates_gates, gates_ledger, gates_passages, gates_snapshots)
 
-__all__ = ["VIOLATION_SEVERITIES", "LEDGER_CODES", "SNAPSHOT_CODES", "findings_in_period", "checked_enterprises",
+__all__ = ["VIOLATION_SEVERITIES", "VIOLATION_CODES", "LEDGER_CODES", "SNAPSHOT_CODES", "findings_in_period", "checked_enterprises",
            "finding_detail"]
 
-#: The findings the dashboard counts as violations (``info`` ones are notes for the guard).
+#: The findings the dashboard lists (``info`` ones are notes for the guard).
 VIOLATION_SEVERITIES = ("warning", "critical")
+#: The codes it counts as violations: those that raise an alarm (a ledger row still lacking its cargo is listed,
+#: not counted).
+VIOLATION_CODES = tuple(ALARM_OF_CODE)
 #: Codes whose evidence ``lines`` / ``line`` name ledger rows (else passages); camera views name snapshots.
 LEDGER_CODES = ("VEH-LEDGER-NO-PASSAGE", "VEH-LEDGER-INCOMPLETE", "VEH-LEDGER-STAGE-MISMATCH")
 SNAPSHOT_CODES = ("VEH-CAMERA-VIEW",)
