@@ -79,6 +79,10 @@ def test_the_dashboard_lists_the_stored_findings_with_a_link_to_their_evidence(s
     own = get(client, w, "plantB", "/gates/dashboard", lang)
     assert own.status_code == 200 and f'data-finding="{alert_stage["id"]}"' not in own.text
     assert get(client, w, "city", "/gates/findings/999999").status_code == 404
+    # the alarm it raised names it, with the link to its evidence
+    alarm = get(client, w, "city", f"/alarms/{alert_stage['alarm_id']}", lang)
+    assert alarm.status_code == 200 and f'data-finding="{alert_stage["id"]}"' in alarm.text
+    assert f'href="/gates/findings/{alert_stage["id"]}"' in alarm.text
 
 
 def _passage(w, plate):

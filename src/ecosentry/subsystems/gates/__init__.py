@@ -43,5 +43,6 @@ SUBSYSTEM = Subsystem(
           MenuEntry("/gates/ledger", N_("Vehicle ledger"), order=48, country="cn"),
           MenuEntry("/gates/dashboard", N_("Alert-period dashboard"), order=49, country="cn")),
     templates=f"{_N}.web",
+    alarm_context=(f"{_N}.web.context:alarm_findings",),
     demo=f"{_N}.demo:demo",
 )

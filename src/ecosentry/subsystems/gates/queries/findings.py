@@ -15,7 +15,7 @@ from ecosentry.subsystems.gates.schema import (gates_cameras, gates_check_state,
                                                gates_gates, gates_ledger, gates_passages, gates_snapshots)
 
 __all__ = ["VIOLATION_SEVERITIES", "VIOLATION_CODES", "LEDGER_CODES", "SNAPSHOT_CODES", "findings_in_period", "checked_enterprises",
-           "finding_detail"]
+           "finding_detail", "findings_of_alarm"]
 
 #: The findings the dashboard lists (``info`` ones are notes for the guard).
 VIOLATION_SEVERITIES = ("warning", "critical")
@@ -91,3 +91,12 @@ def finding_detail(conn: Connection, scope: ColumnElement[bool], finding_id: int
             .join(gates_gates, g.id == p.gate_id).where(p.id.in_(ids), p.enterprise_id == ent)
             .order_by(p.at)).mappings()]
     return out
+
+
+def findings_of_alarm(conn: Connection, scope: ColumnElement[bool], alarm_id: int, limit: int = 20) -> list[dict]:
+    """The stored findings that raised or counted in the alarm, in the reader's scope, the latest first."""
+    e, f = s.enterprises, gates_findings
+    return [dict(r) for r in conn.execute(
+        select(f, e.c.name.label("enterprise_name"), gates_enterprises.c.tz)
+        .join(e, e.c.id == f.c.enterprise_id).join(gates_enterprises, gates_enterprises.c.enterprise_id == e.c.id)
+        .where(f.c.alarm_id == alarm_id, scope).order_by(f.c.start.desc(), f.c.id.desc()).limit(limit)).mappings()]
