@@ -273,6 +273,8 @@ def DOOR_HEADERS(ctx: Ctx) -> dict:  # noqa: N802
 def DOOR_BODY(ctx: Ctx) -> dict:  # noqa: N802
     at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=next(ctx.world._serial))
     return {"time": at.isoformat(), "event": "open"}
+
+
 def _png() -> bytes:
     """A real 1×1 PNG (a photo taken on site, as far as the picture check can tell)."""
     import struct
@@ -298,6 +300,35 @@ def _om_order_on_site(world: World, point_id: int) -> int:
     for action in ("accept", "arrive"):
         om_orders.transition(world.engine, order["id"], action, at, "matrix")
     return order["id"]
+_GATE_SEQ = iter(range(1, 1_000_000))
+GATE_GUARD = lambda name: role_of(name) in ("admin", "enterprise")  # noqa: E731
+
+
+def gate_objects(ctx: Ctx) -> tuple[int, int]:
+    """A passage with the rule's decision and its ledger row whose stage is to complete, at the enterprise of the
+    call's point (the gates subsystem's guard acts on them); (passage id, ledger row id)."""
+    from ecosentry.subsystems.gates import schema as gs
+
+    a_points = {ctx.world.points[m] for m in A_POINTS}
+    ent = ctx.world.enterprises[CREDIT_A if ctx.point_id in a_points else CREDIT_B]
+    n = next(_GATE_SEQ)
+    now = datetime.now(timezone.utc)
+    with ctx.world.engine.begin() as c:
+        if c.scalar(select(gs.gates_enterprises.c.grade).where(gs.gates_enterprises.c.enterprise_id == ent)) is None:
+            c.execute(gs.gates_enterprises.insert().values(enterprise_id=ent, grade="B"))
+        gate = c.execute(gs.gates_gates.insert().values(enterprise_id=ent, code=f"MG{n}", name=f"矩阵门{n}")
+                         .returning(gs.gates_gates.c.id)).scalar_one()
+        device = c.execute(gs.gates_devices.insert().values(code=f"MD{n}", gate_id=gate, token_hash=f"{n:064x}")
+                           .returning(gs.gates_devices.c.id)).scalar_one()
+        pid = c.execute(gs.gates_passages.insert().values(
+            spool="matrix", spool_seq=n, enterprise_id=ent, gate_id=gate, device_id=device, at=now, received_at=now,
+            inbound=True, plate="苏E00001").returning(gs.gates_passages.c.id)).scalar_one()
+        c.execute(gs.gates_decisions.insert().values(passage_id=pid, kind="rule", allowed=None,
+                                                     reason="unknown_stage", grade="B", decided_at=now))
+        row = c.execute(gs.gates_ledger.insert().values(
+            enterprise_id=ent, source="camera", passage_id=pid, at=now, inbound=True, plate="苏E00001",
+            stage_unknown=True, entered_at=now).returning(gs.gates_ledger.c.id)).scalar_one()
+    return pid, row
 
 
 SPECS: dict[tuple[str, str], Spec] = {
@@ -413,6 +444,11 @@ SPECS: dict[tuple[str, str], Spec] = {
     # O&M: photos taken on site, uploaded to a work order of the point (the engineer on site)
     ("POST", f"{API}/om/work-orders/{{order_id}}/photos"): Spec("marks.file", target="om_order_on_site",
                                                               files={"photos": ("site.png", _png(), "image/png")}),
+    # the guard's override of a gate decision and completion of a row's stage: the enterprise's accounts, admins
+    ("POST", f"{API}/gates/passages/{{passage_id}}/override"): Spec(
+        "marks.file", target="gate_passage", body={"allowed": True, "reason": "矩阵核对"}, inside_ok=GATE_GUARD),
+    ("POST", f"{API}/gates/ledger/{{row_id}}/stage"): Spec(
+        "marks.file", target="gate_ledger_row", body={"emission_stage": "5"}, inside_ok=GATE_GUARD),
 }
 
 
@@ -471,6 +507,10 @@ def path_params(spec: Spec, ctx: Ctx) -> dict:
     if spec.target == "api_key":
         owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
         return {"key_id": w.api_key(owner)}
+    if spec.target == "gate_passage":
+        return {"passage_id": gate_objects(ctx)[0]}
+    if spec.target == "gate_ledger_row":
+        return {"row_id": gate_objects(ctx)[1]}
     return {}
 
 
@@ -667,6 +707,7 @@ def _samples(world: World) -> dict[str, list]:
             "name": ["view.js"],  # the power pages' script (static, public)
             "row_id": [1, 2], "meter_id": [1, 2],  # power registry rows and meters: this world has none
             "sha256": ["0" * 64, "f" * 64],  # gate pictures: this world has none
+            "finding_id": [1, 2],  # the gate checks' findings: none in this world
             "park_code": ["JSHG", "NOPE"], "event_id": [1, 2],  # chemical parks and their warnings: none here
             "order_id": [world.work_order(a), world.work_order(b)]}  # O&M work orders
 

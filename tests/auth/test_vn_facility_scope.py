@@ -202,6 +202,7 @@ def _samples(w: VnWorld) -> dict[str, list]:
     samples["name"] = ["view.js"]  # the power pages' script (static, public)
     samples["row_id"] = [1, 2]  # power registry rows: this world has none
     samples["sha256"] = ["0" * 64, "f" * 64]  # gate pictures: this world has none, so any digest is unknown
+    samples["finding_id"] = [1, 2]  # the gate checks' findings: none in this world
     samples["park_code"], samples["event_id"] = ["JSHG", "NOPE"], [1, 2]  # chemical parks: none in this world
     # O&M work orders: a daily inspection of the facility's own station and one of the neighbour's
     samples["order_id"] = [om_orders.create_order(w.engine, kind="daily_inspection", at=NOW - timedelta(hours=1),

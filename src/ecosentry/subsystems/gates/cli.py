@@ -1,6 +1,8 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry vehicles check`` (the inspectors' offline
 check, :mod:`.offline`), ``ecosentry vehicles import-ledger`` / ``import-register`` / ``import-machinery`` (a ledger, vehicle or
-non-road machinery register CSV into the database) and ``ecosentry bench gate`` (the rules on simulated enterprises, :mod:`.bench`)."""
+non-road machinery register CSV into the database), ``ecosentry vehicles check-stored`` (one pass of the checks job),
+``ecosentry vehicles snapshot`` (a camera's snapshot or reference view) and ``ecosentry bench gate`` (the rules on
+simulated enterprises, :mod:`.bench`)."""
 
 from __future__ import annotations
 
@@ -95,6 +97,80 @@ def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise 
     finally:
         engine.dispose()
     typer.echo(f"{read} ledger rows read, {new} new")
+
+
+@app.command("check-stored")
+def check_stored(actor_locale: str = typer.Option("", "--locale", help="language of the alarms (zh, vi, en; "
+                                                                     "default: the deployment's)"),
+                 no_alarms: bool = typer.Option(False, "--no-alarms", help="store the findings, raise no alarm")
+                 ) -> None:
+    """One pass of the checks over the stored tables (what the service's job does every ``gates.job.every_seconds``):
+    new passages and ledger rows per enterprise, heartbeats and snapshots; findings stored once, alarms raised."""
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates.checks_job import CheckJob
+    from ecosentry.subsystems.gates.pipeline.sink import picture_store
+
+    st = get_settings()
+    gates = st.gates.model_copy(update={"job": st.gates.job.model_copy(update={"alarms": not no_alarms})})
+    engine = make_engine(st.database_url)
+    try:
+        report = CheckJob(engine, gates, pictures=picture_store(st),
+                          locale=actor_locale or st.default_locale).pass_sync()
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(report.counts()))
+
+
+@app.command("snapshot")
+def snapshot(picture: Path = typer.Argument(..., help="the snapshot (JPEG or PNG)"),
+             camera: str = typer.Option(..., help="the camera's code"),
+             enterprise: str = typer.Option(..., help="the enterprise's credit code"),
+             time: str = typer.Option("", help="when it was taken (ISO 8601 with offset); "
+                                               "--reference: the camera's reference view instead"),
+             reference: bool = typer.Option(False, "--reference", help="register it as the reference view")) -> None:
+    """Store a camera's snapshot (the checks job compares it with the reference view) or register its reference
+    view (audited); exit 2 naming the problem."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from ecosentry.locale import translations
+    from ecosentry.settings import get_settings
+    from ecosentry.store import schema as s
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates import schema as gs
+    from ecosentry.subsystems.gates.errors import GatesInputError
+    from ecosentry.subsystems.gates.pipeline.sink import picture_store
+    from ecosentry.subsystems.gates.store.snapshots import record_snapshot, set_reference
+
+    st = get_settings()
+    engine = make_engine(st.database_url)
+    try:
+        with engine.connect() as conn:
+            cam = conn.scalar(select(gs.gates_cameras.c.id).join(s.enterprises,
+                                                                  s.enterprises.c.id == gs.gates_cameras.c.enterprise_id)
+                              .where(s.enterprises.c.credit_code == enterprise, gs.gates_cameras.c.code == camera))
+        if cam is None:
+            raise GatesInputError("", "camera", N_("camera %(id)s is not registered"), id=camera)
+        data = picture.read_bytes()
+        limit = st.gates.pictures.max_bytes
+        if reference:
+            digest = set_reference(engine, picture_store(st), cam, data, "cli", limit)
+            typer.echo(f"reference view {digest}")
+            return
+        try:
+            at = datetime.fromisoformat(time)
+        except ValueError:
+            raise GatesInputError("", "time", N_("%(text)r is not a time (ISO 8601 with offset)"),
+                                  text=time) from None
+        stored = record_snapshot(engine, picture_store(st), cam, at, data, limit)
+        typer.echo("snapshot stored" if stored else "snapshot already stored")
+    except GatesInputError as exc:
+        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
 
 
 @app.command("import-register")

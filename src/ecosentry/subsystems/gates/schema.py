@@ -30,7 +30,8 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 
 __all__ = ["gates_enterprises", "gates_gates", "gates_loading_places", "gates_cameras", "gates_devices",
            "gates_vehicles", "gates_machinery", "gates_pictures", "gates_passages", "gates_decisions",
-           "gates_ledger", "gates_heartbeats", "gates_upload_outbox", "gates_upload_log", "PURPOSES", "SOURCES"]
+           "gates_ledger", "gates_heartbeats", "gates_upload_outbox", "gates_upload_log", "gates_snapshots",
+           "gates_findings", "gates_check_state", "PURPOSES", "SOURCES"]
 
 #: Why a vehicle passes (issue 16 item 3: maintenance, testing and commissioning vehicles are counted too).
 PURPOSES = ("transport", "in_plant", "maintenance", "testing", "commissioning", "other")
@@ -266,3 +267,52 @@ gates_upload_log = Table(
 # the retention job's look-ups (revision gates_0002_upload): is a picture still named, is an entry still paired
 Index("ix_gates_passages_picture", gates_passages.c.picture)
 Index("ix_gates_ledger_pairs_with", gates_ledger.c.pairs_with)
+
+# --------------------------------------------------------------------------- the checks over the stored tables
+gates_snapshots = Table(
+    "gates_snapshots",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("camera_id", Integer, ForeignKey("gates_cameras.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False, comment="when the camera took the snapshot"),
+    Column("picture", String(64), nullable=False, comment="sha256 of the snapshot (gates_pictures)"),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("similarity", Float, nullable=True, comment="against the reference view when checked; NULL unchecked"),
+    Column("blank", Boolean, nullable=True, comment="covered or black when checked"),
+)
+Index("uq_gates_snapshots_camera_at", gates_snapshots.c.camera_id, gates_snapshots.c.at, unique=True)
+
+gates_findings = Table(
+    "gates_findings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("code", String(32), nullable=False, comment="the rule's code (VEH-…)"),
+    Column("severity", String(8), nullable=False),
+    Column("subject", String(64), nullable=False, server_default="",
+           comment="what the finding is about: the plate, the camera, else empty (part of the key)"),
+    Column("plate", String(16), nullable=False, server_default=""),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),
+    Column("msgid", Text, nullable=False, comment="the sentence (catalogue msgid) …"),
+    Column("params", JSON, nullable=True, comment="… and its parameters"),
+    Column("evidence", JSON, nullable=True),
+    Column("open", Boolean, nullable=False, server_default="0",
+           comment="a camera still silent or turned at the last pass"),
+    Column("alarm_id", BigId, nullable=True, comment="the core alarm it raised or counted in"),
+    Column("found_at", UTCDateTime, nullable=False, comment="when the job first stored it"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("enterprise_id", "code", "subject", "start", name="uq_gates_findings_key"),
+)
+Index("ix_gates_findings_enterprise_start", gates_findings.c.enterprise_id, gates_findings.c.start)
+
+gates_check_state = Table(
+    "gates_check_state",
+    metadata,
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), primary_key=True),
+    Column("passage_id", BigId, nullable=False, server_default="0", comment="the last passage the checks read"),
+    Column("ledger_id", BigId, nullable=False, server_default="0", comment="the last ledger row the checks read"),
+    Column("checked_to", UTCDateTime, nullable=True, comment="data up to here were settled at the last pass"),
+    Column("checked_at", UTCDateTime, nullable=True, comment="the last pass"),
+)
