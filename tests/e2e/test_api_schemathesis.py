@@ -35,6 +35,8 @@ from pgdb import make_pg_database
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 EXAMPLES = 8
+#: Operations that never end by design: the live alarm stream (Server-Sent Events) is tested in tests/alarms.
+ENDLESS = {"GET /api/v1/alarms/stream"}
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
@@ -120,10 +122,12 @@ def test_every_operation_as_a_regulator(live_api):
     failures, took = [], {}
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.label in ENDLESS:
+            continue
         t0 = time.monotonic()
         failures += _fuzz(operation, GenerationMode.POSITIVE, EXAMPLES * SCALE, live_api)
         failures += _fuzz(operation, GenerationMode.NEGATIVE, EXAMPLES * SCALE // 2, live_api)
         took[operation.label] = time.monotonic() - t0
     print("slowest operations:", ", ".join(f"{k} {v:.1f} s" for k, v in sorted(took.items(), key=lambda kv: -kv[1])[:8]))
-    assert len(took) >= 60
+    assert len(took) >= 59
     assert not failures, "\n\n".join(failures)
