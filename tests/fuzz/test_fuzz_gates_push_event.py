@@ -12,7 +12,7 @@ import math
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from ecosentry.subsystems.gates.gateways.push_event import (MAX_GATE, MAX_PLATE, Heartbeat, PlateEvent, Refusal,
                                                             parse_event, parse_heartbeat)
@@ -94,8 +94,19 @@ def test_random_bytes(body):
     heartbeat(body)
 
 
+RIGHT = {"plate": "粤B12345", "direction": "in", "time": "2026-12-06T08:00:00+08:00", "gate": "G1"}
+
+
 @fuzz(500)
 @given(events())
+# what the fuzz found (each was a 500 or an event the database could not store), kept as explicit examples
+@example({**RIGHT, "confidence": 10**400})
+@example({**RIGHT, "time": "0001-01-01T00:00:00+08:00"})
+@example({**RIGHT, "time": "9999-12-31T23:59:59-05:00"})
+@example({**RIGHT, "picture": "data:image/png"})
+@example({**RIGHT, "gate": "G\n1"})
+@example({**RIGHT, "gate": "G\x001"})
+@example({**RIGHT, "plate": "粤B\x00123"})
 def test_near_miss_events(event):
     body = json.dumps(event, ensure_ascii=False).encode("utf-8", "surrogatepass")
     checked(body)

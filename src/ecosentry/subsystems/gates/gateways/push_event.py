@@ -32,7 +32,9 @@ MAX_PLATE = 16
 MAX_GATE = 40
 #: Characters no plate, gate code or heartbeat detail holds: control characters (NUL cannot even be stored in
 #: PostgreSQL's text: an event acknowledged and then refused by the database would be lost), lone surrogates.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: In a heartbeat's free-text detail, tabs and line ends are text.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 HEARTBEAT_STATUSES = ("ok", "power_cut", "camera_fault")
 MAX_DETAIL = 500
 DIRECTIONS = {"in": True, "entry": True, "进": True, "进厂": True, "out": False, "exit": False, "出": False,
@@ -115,7 +117,8 @@ def parse_event(body: bytes, *, max_picture_bytes: int, colour_codes: dict[str, 
         raise _field("direction", N_("%(field)s must be in or out."))
     at = _time(data.get("time"))
     gate = data.get("gate")
-    if not isinstance(gate, str) or not gate.strip() or len(gate.strip()) > MAX_GATE or _CONTROL.search(gate):
+    if not isinstance(gate, str) or not gate.strip() or len(gate.strip()) > MAX_GATE \
+            or _CONTROL.search(gate.strip()):
         raise _field("gate", N_("%(field)s must be the gate's code (at most %(limit)s characters)."), limit=MAX_GATE)
     picture, kind = _picture(data.get("picture"), max_picture_bytes)
     return PlateEvent(plate, colour, confidence, inbound, at, gate.strip(), picture, kind)
@@ -170,7 +173,7 @@ def parse_heartbeat(body: bytes) -> Heartbeat:
                       values=", ".join(HEARTBEAT_STATUSES))
     detail = data.get("detail")
     if detail is not None and (not isinstance(detail, str) or len(detail) > MAX_DETAIL
-                               or _CONTROL.search(detail)):
+                               or _CONTROL_IN_TEXT.search(detail)):
         raise Refusal(422, "bad_field", N_("%(field)s must be text of at most %(limit)s characters."),
                       field="detail", limit=MAX_DETAIL)
     return Heartbeat(status, detail)
