@@ -135,18 +135,23 @@ def english_fragments(text: str, lang: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def vi_vocabulary() -> frozenset[str]:
-    """ASCII words the Vietnamese catalogue's translators wrote (chemical names such as "Cacbon", "Benzen"):
+    """ASCII words the Vietnamese catalogues' translators wrote (chemical names such as "Cacbon", "Benzen"):
     Vietnamese by construction, whereas a word leaking from code never went through the catalogue."""
     from babel.messages.pofile import read_po
 
+    from ecosentry.installed import locale_dirs
     from ecosentry.web.i18n import LOCALE_DIR
-    with open(LOCALE_DIR / "vi" / "LC_MESSAGES" / "messages.po", "rb") as fh:
-        catalog = read_po(fh)
     words = set()
-    for m in catalog:
-        if m.id and m.string and m.string != m.id:
-            words |= {w for w in WORD.findall(m.string if isinstance(m.string, str) else " ".join(m.string))
-                      if w.isascii()}
+    for folder in (LOCALE_DIR, *locale_dirs()):  # the core's catalogue and the installed subsystems'
+        path = folder / "vi" / "LC_MESSAGES" / "messages.po"
+        if not path.is_file():
+            continue
+        with open(path, "rb") as fh:
+            catalog = read_po(fh)
+        for m in catalog:
+            if m.id and m.string and m.string != m.id:
+                words |= {w for w in WORD.findall(m.string if isinstance(m.string, str) else " ".join(m.string))
+                          if w.isascii()}
     return frozenset(words)
 
 

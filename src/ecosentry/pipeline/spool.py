@@ -25,6 +25,7 @@ import secrets
 import struct
 import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,9 @@ class Spool:
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task | None = None
         self.new_data = asyncio.Event()
+        # the appends' own thread: the loop's default executor is shared with the database work of the jobs, and a
+        # database that hangs would hold all its threads, and with them every reply (``bench outage --mode hang``)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-append")
 
     def _recover(self) -> int:
         """Cut a torn record off the last segment; return the last whole record's sequence number."""
@@ -131,7 +135,7 @@ class Spool:
             batch, self._pending = self._pending, []
             flat = [p for item in batch for p in item.payloads]
             try:
-                last = await asyncio.to_thread(self.append_sync, flat)
+                last = await asyncio.get_running_loop().run_in_executor(self._writer, self.append_sync, flat)
             except Exception as exc:  # disk full, I/O error: the callers must not acknowledge
                 for item in batch:
                     if not item.future.done():
@@ -150,6 +154,7 @@ class Spool:
         return max(0, self.durable_seq - read_cursor(self.dir))
 
     def close(self) -> None:
+        self._writer.shutdown(wait=True)
         self._active.close()
 
 

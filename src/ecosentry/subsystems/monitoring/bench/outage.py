@@ -190,8 +190,10 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(gw_port),
            "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
            "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
+    # the server's log to a file: an outage makes it write a lot, and a pipe nobody reads would block it
+    server_log = open(work / "server.log", "wb")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=server_log)
     replies: list[tuple[float, float]] = []
     acked: list[float] = []
     stored_at: list[tuple[float, int]] = []
@@ -246,7 +248,7 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
             "backlog_points_at_restore": round(acked_before_restore - at_restore),
             "catch_up_s": None if caught is None else round(caught - clock.restored, 1),
             "reply_ms": {k: {"n": len(v), "p50": _pct(v, 0.5), "p99": _pct(v, 0.99)} for k, v in phases.items()},
-            "cut_at_s": round(clock.cut, 1), "restored_at_s": round(clock.restored, 1),
+            "server_log": str(work / "server.log"), "cut_at_s": round(clock.cut, 1), "restored_at_s": round(clock.restored, 1),
             # (seconds from the start, data points acknowledged, rows stored), every second or so
             "timeline": [(round(t, 1), round(sum(1 for a in acked if a <= t) * per_frame), n)
                          for t, n in stored_at[::2]],
@@ -257,6 +259,7 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        server_log.close()
         engine.dispose()
         proxy.close()
         with admin.connect() as c:
