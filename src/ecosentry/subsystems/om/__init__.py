@@ -16,7 +16,7 @@ records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Pa
 assessment over stored data and the demo come next (``docs/om.md``).
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -27,8 +27,12 @@ SUBSYSTEM = Subsystem(
     schema=f"{_N}.schema",
     migrations=f"{_N}.migrations",
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
-               f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
-    api_routers=(f"{_N}.api:router",),
+               f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.rules.coverage", f"{_N}.alarms"),
+    api_routers=(f"{_N}.api:router", f"{_N}.api_assessment:router"),
+    pages=(f"{_N}.web.ranking:router", f"{_N}.web.coverage:router"),
+    templates=f"{_N}.web",
+    menu=(MenuEntry("/om/ranking", N_("O&M ranking"), permission="marks.read", order=70),
+          MenuEntry("/om/coverage", N_("Door and video coverage"), permission="marks.read", order=71)),
     services=(f"{_N}.jobs:parts",),
     registry_import=(f"{_N}.store.registry:import_om",),
     invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),

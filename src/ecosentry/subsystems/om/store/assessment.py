@@ -150,7 +150,8 @@ def assess_stored_month(engine: Engine, month: str, settings: OmSettings, now: d
             rows_o.append({"month": month, "organisation_id": org_id, "rank": rank, "score": a.score,
                            "grade": a.grade, "points": len(a.points), "expected": a.counts.expected,
                            "received": a.counts.received, "valid": a.counts.valid,
-                           "detail": {**a.as_dict(), "findings": _codes(findings, pts)}, "computed_at": now})
+                           "detail": {**a.as_dict(), "findings": _codes(findings, pts),
+                                      "overdue_penalty": a_s.overdue_penalty}, "computed_at": now})
         for _code, org_id, p, a in stations:
             rows_s.append({"month": month, "organisation_id": org_id, "point_id": p, "score": a.score,
                            "health": a.grade, "critical": a.critical,
