@@ -70,7 +70,7 @@ def test_the_ranking_shows_scores_components_and_the_formula(site, lang, words):
     assert orgs_on(r.text) == ["ORG-LI", "ORG-QY"]
     assert 'data-score="76.1" data-grade="良"' in r.text and 'data-score="98.0" data-grade="优"' in r.text
     assert "0.4·E + 0.15·R + 0.15·P + 0.15·K + 0.15·C" in r.text and "2 ×" in r.text
-    assert 'data-component="eff">0.989' in r.text and 'data-component="marks">0.800' in r.text
+    assert 'data-component="eff" data-value="0.9889"' in r.text and 'data-component="marks" data-value="0.8"' in r.text
 
 
 def test_the_drill_down_gives_the_stations_health_codes(site):
