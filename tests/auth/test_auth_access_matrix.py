@@ -332,6 +332,11 @@ SPECS: dict[tuple[str, str], Spec] = {
     # the gates subsystem: the guard's entry of a ledger row, for an enterprise in the account's area
     ("POST", f"{API}/gates/ledger"): Spec("marks.file", body=_gate_ledger_row,
                                          outside_call=lambda name: name in OUTSIDE),
+    # the O&M subsystem: the month's stored assessment (none in this world) and the door/video coverage of the
+    # key units in scope (this world has no station room: every key unit is listed with its gaps)
+    ("GET", f"{API}/om/assessments"): Spec("marks.read", query={"month": "2026-11"}),
+    ("GET", f"{API}/om/coverage"): Spec("marks.read", listing=lambda body, ctx: (
+        {u["enterprise_id"] for u in body["units"]}, _ents(ctx.world, VISIBLE_ENTERPRISES[ctx.name]))),
 }
 
 
