@@ -152,7 +152,7 @@ def test_coverage_per_region_with_the_gaps(site):
     assert 'data-gap="camera_silent"' in page.text and 'data-gap="no_room"' in page.text
     assert "应装尽装" in page.text and "石家庄市" in page.text
     vi = get(client, "city", "/om/coverage", "vi")
-    assert "Độ phủ kiểm soát cửa và camera" in vi.text
+    assert "Độ phủ kiểm soát cửa và ghi hình" in vi.text
     # scopes: an enterprise sees itself, a regulator elsewhere nothing, a region outside the scope is refused
     own = client.get("/api/v1/om/coverage", headers={"X-API-Key": EXTRA_KEYS["plant_b"]}).json()
     assert [u["enterprise"] for u in own["units"]] == ["石家庄水泥"]
