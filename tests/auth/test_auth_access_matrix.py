@@ -449,6 +449,11 @@ SPECS: dict[tuple[str, str], Spec] = {
         "marks.file", target="gate_passage", body={"allowed": True, "reason": "矩阵核对"}, inside_ok=GATE_GUARD),
     ("POST", f"{API}/gates/ledger/{{row_id}}/stage"): Spec(
         "marks.file", target="gate_ledger_row", body={"emission_stage": "5"}, inside_ok=GATE_GUARD),
+    # the O&M subsystem: the month's stored assessment (none in this world) and the door/video coverage of the
+    # key units in scope (this world has no station room: every key unit is listed with its gaps)
+    ("GET", f"{API}/om/assessments"): Spec("marks.read", query={"month": "2026-11"}),
+    ("GET", f"{API}/om/coverage"): Spec("marks.read", listing=lambda body, ctx: (
+        {u["enterprise_id"] for u in body["units"]}, _ents(ctx.world, VISIBLE_ENTERPRISES[ctx.name]))),
 }
 
 

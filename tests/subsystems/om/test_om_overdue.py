@@ -77,7 +77,8 @@ async def test_the_service_part_runs_the_pass_on_its_clock(om_world):
     store.create_order(eng, kind="daily_inspection", at=CREATED, actor="city", settings=st.om.deadlines,
                        zone=ZoneInfo(st.om.timezone), point_id=pts["a"])
     ctx = ServiceContext(settings=st, engine=eng, spool=None, directory=None, dispatcher=None)
-    [idle] = parts(ctx)
+    idle, assessing = parts(ctx)
+    assert assessing.name == "om_assess" and not assessing._run
     assert idle.name == "om_overdue" and not idle._run             # without the alarm jobs it does not run
     clock = iter([CREATED + timedelta(hours=23), CREATED + timedelta(hours=25)])
     part = OverduePart(ctx, run=False, clock=lambda: next(clock))

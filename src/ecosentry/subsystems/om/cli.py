@@ -1,10 +1,11 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry ops check`` (the inspectors' offline check,
-:mod:`.offline`) and ``ecosentry bench ops`` (the rules on simulated stations, :mod:`.bench`)."""
+:mod:`.offline`), ``ecosentry ops assess`` (the monthly assessment over the stored data, :mod:`.store.assessment`)
+and ``ecosentry bench ops`` (the rules on simulated stations, :mod:`.bench`)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import typer
@@ -59,6 +60,38 @@ def check(marks: Path = typer.Option(..., help="M.csv: mark_id,point,factor,kind
         for f in findings:
             out.write(json.dumps(f.as_dict(), ensure_ascii=False) + "\n")
     typer.echo(say(N_("%(count)s findings in %(output)s"), count=len(findings), output=output), err=True)
+
+
+@app.command("assess")
+def assess(month: str = typer.Option(..., help="the local month YYYY-MM (finished)")) -> None:
+    """Assess the O&M organisations over the stored data of a finished month and store the result (a recompute
+    replaces the month): the ranking, each organisation's score, grade and components, the formula and weights."""
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.om.queries.assessment import parse_month
+    from ecosentry.subsystems.om.store.assessment import MonthNotFinished, assess_stored_month
+
+    if parse_month(month) is None:
+        typer.echo(error_line(N_("--month %(text)r is not a month YYYY-MM"), text=month), err=True)
+        raise typer.Exit(2)
+    engine = make_engine(get_settings().database_url)
+    try:
+        res = assess_stored_month(engine, month, _settings(), datetime.now(timezone.utc))
+    except MonthNotFinished:
+        typer.echo(error_line(N_("the month %(month)s has not ended yet"), month=month), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(say(N_("%(month)s: %(count)s organisations assessed and stored"), month=month,
+                   count=len(res.organisations)))
+    if res.organisations:
+        w = res.organisations[0][2].weights
+        typer.echo(f"{res.organisations[0][2].formula}; w = " + ", ".join(f"{k} {v:g}" for k, v in w.items()))
+    for rank, (code, name, a) in enumerate(res.organisations, start=1):
+        eff = a.counts.effective_transmission_rate
+        typer.echo(f"{rank:>3} {code:12} {a.score:5.1f} {a.grade} E {'-' if eff is None else f'{eff:.2%}'} "
+                   + " ".join(f"{k} {v:.3f}" for k, v in a.components.items() if k != "eff")
+                   + f" overdue {a.overdue}  {name}")
 
 
 def bench_ops(seed: int = typer.Option(18, help="seed of the simulated stations"),

@@ -33,7 +33,7 @@ from ecosentry.subsystems.om.store.workorders import as_rule_order
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_overdue", "OverduePart", "parts"]
+__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "parts"]
 
 #: States in which an order is still to be done.
 OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
@@ -122,6 +122,40 @@ class OverduePart:
                 await asyncio.wait_for(self._task, 5)
 
 
+def assess_pass(engine: Engine, now: datetime, settings: OmSettings) -> str | None:
+    """One pass of the monthly assessment: the last finished local month is computed and stored when it is not
+    stored yet (``ecosentry ops assess --month`` recomputes any month); the month done, or None."""
+    from ecosentry.subsystems.om.queries.assessment import stored_months
+    from ecosentry.subsystems.om.store.assessment import assess_stored_month, last_finished_month
+
+    month = last_finished_month(now, ZoneInfo(settings.timezone))
+    with engine.connect() as conn:
+        if month in stored_months(conn):
+            return None
+    assess_stored_month(engine, month, settings, now)
+    log.info("O&M assessment of %s stored", month)
+    return month
+
+
+class AssessPart(OverduePart):
+    """The monthly assessment as a service part (``service.om_assess``): every ``assess_seconds``, the last
+    finished month is stored once."""
+
+    name = "om_assess"
+
+    async def once(self):  # type: ignore[override]
+        return await asyncio.to_thread(assess_pass, self.engine, self.clock(), self.settings)
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.once()
+            except Exception:   # one failing pass must not end the job; logged, tried again next time
+                log.exception("O&M monthly assessment failed")
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.settings.assess_seconds)
+
+
 def parts(ctx: ServiceContext) -> list:
-    """The overdue check (running only when the service runs its alarm jobs)."""
-    return [OverduePart(ctx, run="alarms" in ctx.enabled)]
+    """The overdue check and the monthly assessment (running only when the service runs its alarm jobs)."""
+    return [OverduePart(ctx, run="alarms" in ctx.enabled), AssessPart(ctx, run="alarms" in ctx.enabled)]

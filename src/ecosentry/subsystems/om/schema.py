@@ -24,7 +24,7 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 
 __all__ = ["om_organisations", "om_contracts", "om_contract_points", "om_staff", "om_rooms", "om_room_points",
            "om_cameras", "om_work_orders", "om_work_order_events", "om_calibrations", "om_door_events",
-           "om_parameters", "om_work_order_photos"]
+           "om_parameters", "om_work_order_photos", "om_assessments", "om_station_health"]
 
 # --------------------------------------------------------------------------- registry
 om_organisations = Table(
@@ -99,6 +99,8 @@ om_cameras = Table(
     Column("code", String(40), nullable=False),
     Column("rtsp_url", String(400), nullable=True),
     Column("gb28181_id", String(20), nullable=True, comment="GB/T 28181 device id (20 digits)"),
+    Column("last_seen_at", UTCDateTime, nullable=True,
+           comment="the camera's last answer (snapshot, heartbeat): networked for the coverage (om_0002)"),
     UniqueConstraint("room_id", "code", name="uq_om_cameras_room_code"),
 )
 
@@ -208,4 +210,40 @@ om_work_order_photos = Table(
     Column("uploaded_by", String(100), nullable=True),
     Column("uploaded_at", UTCDateTime, nullable=False),
     UniqueConstraint("order_id", "sha256", name="uq_om_work_order_photos_order_sha256"),
+)
+
+
+# --------------------------------------------------------------------------- monthly assessment (om_0002)
+om_assessments = Table(
+    "om_assessments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("month", String(7), nullable=False, comment="local month YYYY-MM"),
+    Column("organisation_id", Integer, ForeignKey("om_organisations.id"), nullable=False),
+    Column("rank", Integer, nullable=False, comment="1 = best score of the month"),
+    Column("score", Float, nullable=False),
+    Column("grade", String(4), nullable=False, comment="优 | 良 | 差"),
+    Column("points", Integer, nullable=False, comment="points under contract in the month"),
+    Column("expected", Integer, nullable=False, comment="expected hours (M) of the points' assessed factors"),
+    Column("received", Integer, nullable=False),
+    Column("valid", Integer, nullable=False),
+    Column("detail", JSON, nullable=False, comment="the assessment: counts, components, weights, formula"),
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("month", "organisation_id", name="uq_om_assessments_month_organisation"),
+)
+
+om_station_health = Table(
+    "om_station_health",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("month", String(7), nullable=False, comment="local month YYYY-MM"),
+    Column("organisation_id", Integer, ForeignKey("om_organisations.id"), nullable=False),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("health", String(8), nullable=False, comment="green | yellow | red"),
+    Column("critical", Integer, nullable=False, comment="critical findings of the month at the point"),
+    Column("detail", JSON, nullable=False, comment="the station's assessment and its findings' codes"),
+    Column("computed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("month", "organisation_id", "point_id", name="uq_om_station_health_month_org_point"),
+    Index("ix_om_station_health_month_point", "month", "point_id"),
 )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from ecosentry.subsystems.om.rules.assessment import AssessmentSettings
 from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
 from ecosentry.subsystems.om.rules.consistency import ConsistencySettings
+from ecosentry.subsystems.om.rules.coverage import CoverageSettings
 from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
 
 __all__ = ["OmSettings", "PhotoSettings"]
@@ -31,8 +32,11 @@ class OmSettings(BaseModel):
     check_seconds: float = Field(300, gt=0)
     #: Hours of door events the consistency rule looks back over when a door event comes in [ours].
     door_window_hours: float = Field(24, gt=0)
+    #: Seconds between two passes of the monthly assessment job (it stores each finished month once) [ours].
+    assess_seconds: float = Field(3600, gt=0)
     deadlines: DeadlineSettings = DeadlineSettings()
     calibration: CalibrationSettings = CalibrationSettings()
     consistency: ConsistencySettings = ConsistencySettings()
     assessment: AssessmentSettings = AssessmentSettings()
     photos: PhotoSettings = PhotoSettings()
+    coverage: CoverageSettings = CoverageSettings()

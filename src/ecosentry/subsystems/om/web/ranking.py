@@ -1,0 +1,141 @@
+"""``/om/ranking?month=YYYY-MM``: the O&M organisations of a month ranked by their stored score (issue 18 items
+6, 7), each component, the rates of their points, response and repair times, overdue work, unsupported marks,
+unexplained door openings and failed checks, with the formula and the weights the month was scored with;
+``&org=CODE`` drills down to the organisation's stations with their health codes (green/yellow/red).
+``/om/ranking/report.xlsx`` and ``/om/ranking/report.pdf`` are the month's assessment as a workbook and a PDF,
+from the same view. The scope is the read model's (:mod:`..queries.assessment`): an O&M account sees its own
+organisation, a regulator or an enterprise the organisations that keep points in its scope and only those
+stations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ecosentry.subsystems.om.queries import assessment as q
+from ecosentry.subsystems.om.settings import OmSettings
+from ecosentry.subsystems.om.words import COMPONENTS, GRADES, HEALTH
+from ecosentry.web.forms import gate, not_found, work_render
+from ecosentry.web.templating import page_context
+
+__all__ = ["router", "ranking_view", "formula_text"]
+
+router = APIRouter(include_in_schema=False)
+
+def _settings(request: Request) -> OmSettings:
+    return getattr(getattr(request.app.state, "settings", None), "om", None) or OmSettings()
+
+
+def formula_text(weights: dict[str, float], penalty: float, _) -> str:
+    """The formula with the month's weights, in the reader's language."""
+    total = sum(weights.values()) or 1.0
+    terms = " + ".join(f"{weights.get(k, 0):g}·{letter}" for k, (letter, _name) in COMPONENTS.items())
+    return _("score = 100 × (%(terms)s) / %(total)s − %(penalty)s × overdue, within 0–100") % {
+        "terms": terms, "total": f"{total:g}", "penalty": f"{penalty:g}"}
+
+
+def default_month(request: Request, conn, principal) -> str:
+    """The newest stored month, else the last finished one."""
+    from ecosentry.subsystems.om.store.assessment import last_finished_month
+
+    months = q.stored_months(conn)
+    if months:
+        return months[0]
+    return last_finished_month(datetime.now(timezone.utc), ZoneInfo(_settings(request).timezone))
+
+
+def ranking_view(conn, principal, month: str, org: str | None, settings: OmSettings) -> dict | None:
+    """What the page and the reports show; None when ``org`` is given and not visible."""
+    rows = q.ranking(conn, principal, month)
+    chosen = None
+    if org:
+        chosen = next((r for r in rows if r["code"] == org), None)
+        if chosen is None:
+            return None
+    for r in rows:
+        d = r["detail"]
+        r["components"] = d.get("components", {})
+        r["transmission_rate"] = d.get("transmission_rate")
+        r["effective_transmission_rate"] = d.get("effective_transmission_rate")
+        r["unexplained_doors"] = d.get("findings", {}).get("OM-DOOR-UNEXPLAINED", 0)
+    first = rows[0]["detail"] if rows else {}
+    weights = first.get("weights") or settings.assessment.weights.model_dump()
+    penalty = first.get("overdue_penalty", settings.assessment.overdue_penalty)
+    stations = q.stations(conn, principal, month, chosen["organisation_id"]) if chosen else []
+    # every station of the visible organisations, for the reports (the page shows the chosen one's)
+    return {"month": month, "months": q.stored_months(conn), "rows": rows, "org": chosen, "stations": stations,
+            "weights": weights, "penalty": penalty, "settings": settings.assessment}
+
+
+def report_stations(conn, principal, view: dict) -> list[dict]:
+    """The stations of every organisation in the view (for the reports), with the organisation's name."""
+    out = []
+    for r in view["rows"]:
+        for st in q.stations(conn, principal, view["month"], r["organisation_id"]):
+            out.append({**st, "organisation": r["name"]})
+    return out
+
+
+def _month_of(request: Request, conn, principal, month: str | None) -> str | None:
+    if month is None or month == "":
+        return default_month(request, conn, principal)
+    return month if q.parse_month(month) else None
+
+
+@router.get("/om/ranking", response_class=HTMLResponse)
+def ranking_page(request: Request, month: str | None = None, org: str | None = None):
+    principal, denied = gate(request, "marks.read")
+    if denied:
+        return denied
+    settings = _settings(request)
+    with request.app.state.engine.connect() as conn:
+        chosen = _month_of(request, conn, principal, month)
+        if chosen is None:
+            return not_found(request, f"no month {month!r}")
+        view = ranking_view(conn, principal, chosen, org, settings)
+    if view is None:
+        return not_found(request, f"no organisation {org!r} in scope")
+    _ = page_context(request)["_"]
+    view.update(formula=formula_text(view["weights"], view["penalty"], _), GRADES=GRADES, HEALTH=HEALTH,
+                COMPONENTS=COMPONENTS)
+    return work_render(request, "om_ranking.html", view)
+
+
+def _report(request: Request, month: str | None, kind: str) -> Response:
+    from ecosentry.subsystems.om.reports.assessment_report import assessment_pdf, assessment_xlsx
+
+    principal, denied = gate(request, "marks.read")
+    if denied:
+        return denied
+    settings = _settings(request)
+    with request.app.state.engine.connect() as conn:
+        chosen = _month_of(request, conn, principal, month)
+        if chosen is None:
+            return not_found(request, f"no month {month!r}")
+        view = ranking_view(conn, principal, chosen, None, settings)
+        view["stations"] = report_stations(conn, principal, view)
+    ctx = page_context(request)
+    _ = ctx["_"]
+    view["formula"] = formula_text(view["weights"], view["penalty"], _)
+    if kind == "pdf":
+        body, media = assessment_pdf(view, _, ctx["fmt"]), "application/pdf"
+    else:
+        body, media = assessment_xlsx(view, _, ctx["fmt"]), \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="om-assessment-{chosen}.{kind}"', "Cache-Control": "no-store"})
+
+
+@router.get("/om/ranking/report.xlsx")
+def ranking_xlsx(request: Request, month: str | None = None):
+    """The month's assessment as an Excel workbook (ranking, stations), in the reader's language."""
+    return _report(request, month, "xlsx")
+
+
+@router.get("/om/ranking/report.pdf")
+def ranking_pdf(request: Request, month: str | None = None):
+    """The month's assessment as PDF (A4 landscape), in the reader's language."""
+    return _report(request, month, "pdf")
