@@ -108,9 +108,16 @@ class DatabaseProxy:
         self.loop.call_soon_threadsafe(self.flowing.set)
         self._call(self._listen())
 
+    async def _cancel_links(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def close(self) -> None:
         self.restore()
         self._call(self._refuse())
+        self._call(self._cancel_links())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 
