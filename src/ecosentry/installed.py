@@ -29,6 +29,7 @@ INSTALLED: tuple[str, ...] = (
     "ecosentry.subsystems.power",
     "ecosentry.subsystems.gates",
     "ecosentry.subsystems.park",
+    "ecosentry.subsystems.om",
 )
 
 
