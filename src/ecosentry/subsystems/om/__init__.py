@@ -26,6 +26,7 @@ SUBSYSTEM = Subsystem(
     title=N_("Operation and maintenance"),
     schema=f"{_N}.schema",
     migrations=f"{_N}.migrations",
+    sinks={"hj212-instrument": f"{_N}.pipeline.sink:InstrumentSink.from_settings"},
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
                f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
     api_routers=(f"{_N}.api:router",),
