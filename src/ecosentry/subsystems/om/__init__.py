@@ -29,7 +29,7 @@ SUBSYSTEM = Subsystem(
     sinks={"hj212-instrument": f"{_N}.pipeline.sink:InstrumentSink.from_settings"},
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
                f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
-    api_routers=(f"{_N}.api:router",),
+    api_routers=(f"{_N}.api:router", f"{_N}.api_cameras:router"),
     services=(f"{_N}.jobs:parts",),
     registry_import=(f"{_N}.store.registry:import_om",),
     invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),
