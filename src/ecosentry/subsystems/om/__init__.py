@@ -16,7 +16,7 @@ records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Pa
 assessment over stored data and the demo come next (``docs/om.md``).
 """
 
-from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import N_
 
 _N = __name__
@@ -30,6 +30,9 @@ SUBSYSTEM = Subsystem(
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
                f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
     api_routers=(f"{_N}.api:router", f"{_N}.api_cameras:router"),
+    pages=(f"{_N}.web.rooms:router",),
+    menu=(MenuEntry("/om/rooms", N_("Station rooms"), group="more", permission="marks.read", order=92),),
+    templates=f"{_N}.web",
     services=(f"{_N}.jobs:parts",),
     registry_import=(f"{_N}.store.registry:import_om",),
     invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),

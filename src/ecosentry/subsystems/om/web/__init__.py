@@ -1,0 +1,1 @@
+"""The O&M pages."""
