@@ -22,7 +22,7 @@ from ecosentry.pipeline.spool import Spool, SpoolReader
 from ecosentry.protocols.hj212 import build_frame
 from ecosentry.store import schema as s
 from ecosentry.subsystems.om import schema as os_
-from ecosentry.subsystems.om.pipeline.hj212_info import DoorReport, ParameterReport, read_cp
+from ecosentry.subsystems.om.hj212_info import DoorReport, ParameterReport, read_cp
 from ecosentry.subsystems.om.pipeline.sink import InstrumentSink
 from omkit import MN_A, fleet
 

@@ -4,7 +4,7 @@ CN 3019, 3020), routed by the monitoring points' gateway through the core's cont
 monitoring, monitoring never imports om).
 
 Each frame is archived in the core's ``raw_frames`` (with its point: the logger is a monitoring point's), its CP read
-(:func:`.hj212_info.read_cp`): parameter reports stored once (:mod:`..store.parameters`), door events stored as
+(:func:`..hj212_info.read_cp`): parameter reports stored once (:mod:`..store.parameters`), door events stored as
 the station room's, source ``hj212`` (:mod:`..store.doors`), for every room holding the point. A field that cannot
 be read is noted on the frame's archive row (``error`` the first problem's code, ``detail`` the notes) and counted
 (``om.hj212.<code>``); the other fields are kept. After the batch is committed, the touched points' parameters
@@ -26,7 +26,7 @@ from ecosentry.contracts.sink import SinkResult
 from ecosentry.metrics import counters
 from ecosentry.pipeline.reading_sink import archive_raw
 from ecosentry.store.fit import Fault, fit_envelope, set_aside_form, with_note
-from ecosentry.subsystems.om.pipeline.hj212_info import read_cp
+from ecosentry.subsystems.om.hj212_info import read_cp
 from ecosentry.subsystems.om.schema import om_room_points
 from ecosentry.subsystems.om.settings import OmSettings
 from ecosentry.subsystems.om.store import doors as door_store

@@ -22,7 +22,7 @@ from ecosentry.alarms import store as alarm_store
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.om.alarms import PARAM_CHANGE
-from ecosentry.subsystems.om.pipeline.hj212_info import ParameterReport
+from ecosentry.subsystems.om.hj212_info import ParameterReport
 from ecosentry.subsystems.om.rules.consistency import (ConsistencySettings, RegisteredParameter, ReportedParameter,
                                                        parameter_changes)
 from ecosentry.subsystems.om.rules.findings import Finding
