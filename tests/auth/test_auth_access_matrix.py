@@ -119,6 +119,9 @@ class Spec:
     outside_call: Callable[[str], bool] | None = None   # non-object routes that still have an "outside" call
     listing: Callable[[object, Ctx], tuple[set, set]] | None = None
     stream: bool = False
+    #: Authenticated by the device's own credentials (headers of its own), not by an account: 401 for everyone
+    #: calling without them.
+    device: bool = False
 
 
 def _ids(world: World, mns) -> set[int]:
@@ -332,6 +335,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     # the gates subsystem: the guard's entry of a ledger row, for an enterprise in the account's area
     ("POST", f"{API}/gates/ledger"): Spec("marks.file", body=_gate_ledger_row,
                                          outside_call=lambda name: name in OUTSIDE),
+    # the O&M subsystem: station-room cameras push with their own secret (X-Room-Id, X-Camera-Id, X-Camera-Secret)
+    ("POST", f"{API}/om/cameras/snapshots"): Spec(None, device=True),
+    ("POST", f"{API}/om/cameras/heartbeat"): Spec(None, device=True),
 }
 
 
@@ -400,6 +406,8 @@ def call(client: TestClient, method: str, path: str, spec: Spec, ctx: Ctx):
 
 
 def expected(spec: Spec, name: str, inside: bool) -> set[int]:
+    if spec.device:
+        return {401}
     if not may(name, spec.action):
         return {401} if name == "anonymous" else {403}
     if inside:
@@ -533,7 +541,8 @@ def _samples(world: World) -> dict[str, list]:
             "name": ["view.js"],  # the power pages' script (static, public)
             "row_id": [1, 2], "meter_id": [1, 2],  # power registry rows and meters: this world has none
             "sha256": ["0" * 64, "f" * 64],  # gate pictures: this world has none
-            "park_code": ["JSHG", "NOPE"], "event_id": [1, 2]}  # chemical parks and their warnings: none here
+            "park_code": ["JSHG", "NOPE"], "event_id": [1, 2],  # chemical parks and their warnings: none here
+            "room_id": [1, 2], "snapshot_id": [1, 2]}  # O&M station rooms and their snapshots: none here
 
 
 def test_no_anonymous_answer_discloses_alarms_or_unpublished_data(world, tmp_path):

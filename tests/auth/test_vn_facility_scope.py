@@ -200,6 +200,7 @@ def _samples(w: VnWorld) -> dict[str, list]:
     samples["row_id"] = [1, 2]  # power registry rows: this world has none
     samples["sha256"] = ["0" * 64, "f" * 64]  # gate pictures: this world has none, so any digest is unknown
     samples["park_code"], samples["event_id"] = ["JSHG", "NOPE"], [1, 2]  # chemical parks: none in this world
+    samples["room_id"], samples["snapshot_id"] = [1, 2], [1, 2]  # O&M station rooms: none in this world
     return samples
 
 
