@@ -27,9 +27,9 @@ DAY = "2026-12-05"
 UTC8 = datetime(2026, 12, 5, 0, 0, tzinfo=timezone.utc)   # 08:00 local
 
 
-@pytest.fixture
-def room_world(om_world):
-    engine, st, ids = om_world
+def populate(engine, st, ids, picture: bytes = JPEG) -> tuple[int, int]:
+    """A day of station room A: an order, the door opened and closed, a snapshot, a mark, an hour of SO2, a
+    parameter reported unlike its registered value; (room id, snapshot id)."""
     f = fleet()
     f["users"].append({"username": "plant_a", "role": "enterprise", "enterprise": "91130100MA0OMENTA1"})
     import_fleet(engine, f)
@@ -60,13 +60,20 @@ def room_world(om_world):
                                                    registered_value=500, reported_value=1000,
                                                    reported_at=UTC8 + timedelta(hours=1)))
     store_snapshot(engine, picture_store(st), {"id": cam, "room_id": room}, UTC8 + timedelta(hours=1, minutes=2, seconds=3),
-                   JPEG, max_bytes=10_000, link=timedelta(minutes=5), received_at=UTC8)
+                   picture, max_bytes=10_000, link=timedelta(minutes=5), received_at=UTC8)
     with engine.connect() as c:
         snap = c.execute(select(os_.om_snapshots.c.id, os_.om_snapshots.c.door_event_id)).one()
     assert snap.door_event_id == opened
+    return room, snap.id
+
+
+@pytest.fixture
+def room_world(om_world):
+    engine, st, ids = om_world
+    room, snap = populate(engine, st, ids)
     app = create_app(engine, settings=st)
     with TestClient(app, follow_redirects=False) as client:
-        yield client, room, snap.id
+        yield client, room, snap
 
 
 WORDS = {  # what each language says for a few of the page's words
