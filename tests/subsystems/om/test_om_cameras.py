@@ -98,3 +98,18 @@ def test_a_silent_camera_is_alarmed_offline_and_cleared_when_seen(om_world):
         assert c.execute(select(s.alarms.c.state).where(s.alarms.c.type == CAMERA_OFFLINE)).scalar() == "cleared"
     # silent again past the limit: raised again
     assert check_offline(engine, now + timedelta(minutes=5) + after + timedelta(seconds=1), after)["offline"] == 1
+
+
+async def test_the_offline_check_is_a_service_part_running_with_the_alarm_jobs(om_world):
+    from ecosentry.contracts.subsystem import ServiceContext
+    from ecosentry.subsystems.om.jobs import camera_parts
+
+    engine, st, _ids = om_world
+    _with_camera_secret(engine)
+    [idle] = camera_parts(ServiceContext(settings=st, engine=engine, spool=None, directory=None, dispatcher=None))
+    assert idle.name == "om_cameras" and not idle._run
+    [part] = camera_parts(ServiceContext(settings=st, engine=engine, spool=None, directory=None, dispatcher=None,
+                                         enabled=frozenset({"alarms"})))
+    assert part._run
+    assert (await part.once()) == {"offline": 1, "cleared": 0}
+    await part.close()

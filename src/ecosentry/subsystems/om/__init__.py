@@ -33,7 +33,7 @@ SUBSYSTEM = Subsystem(
     pages=(f"{_N}.web.rooms:router",),
     menu=(MenuEntry("/om/rooms", N_("Station rooms"), group="more", permission="marks.read", order=92),),
     templates=f"{_N}.web",
-    services=(f"{_N}.jobs:parts",),
+    services=(f"{_N}.jobs:parts", f"{_N}.jobs:camera_parts"),
     registry_import=(f"{_N}.store.registry:import_om",),
     invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),
     cli=f"{_N}.cli:register",

@@ -30,7 +30,7 @@ from ecosentry.subsystems.om.store.workorders import as_rule_order
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_overdue", "OverduePart", "CameraCheckPart", "parts"]
+__all__ = ["check_overdue", "OverduePart", "CameraCheckPart", "parts", "camera_parts"]
 
 #: States in which an order is still to be done.
 OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
@@ -130,6 +130,10 @@ class CameraCheckPart(OverduePart):
 
 
 def parts(ctx: ServiceContext) -> list:
-    """The overdue check and the cameras' offline check (running only when the service runs its alarm jobs)."""
-    run = "alarms" in ctx.enabled
-    return [OverduePart(ctx, run=run), CameraCheckPart(ctx, run=run)]
+    """The overdue check (running only when the service runs its alarm jobs)."""
+    return [OverduePart(ctx, run="alarms" in ctx.enabled)]
+
+
+def camera_parts(ctx: ServiceContext) -> list:
+    """The cameras' offline check (running only when the service runs its alarm jobs)."""
+    return [CameraCheckPart(ctx, run="alarms" in ctx.enabled)]

@@ -312,8 +312,7 @@ def import_om(conn: Connection, fleet: dict, actor: str | None) -> dict[str, int
     if unknown:
         raise _fail(top, N_("unknown keys %(keys)s (organisations, rooms, parameters)"),
                     keys=", ".join(map(str, unknown)))
-    counts = {"om_organisations": 0, "om_staff": 0, "om_contracts": 0, "om_rooms": 0, "om_cameras": 0,
-              "om_parameters": 0}
+    counts = {"om_organisations": 0, "om_staff": 0, "om_contracts": 0, "om_rooms": 0, "om_cameras": 0}
     orgs = _list(block, "organisations", top)
     _codes_once(orgs, lambda c, i: _place(N_("organisation %(org)s"), org=c), set())
     for o in orgs:
@@ -323,5 +322,8 @@ def import_om(conn: Connection, fleet: dict, actor: str | None) -> dict[str, int
     doors: dict[str, str] = {}
     for r in rooms:
         _import_room(conn, _mapping(r, _place(N_("station room %(room)s"), room="?")), counts, doors)
-    _import_parameters(conn, _list(block, "parameters", top), counts)
+    parameters = _list(block, "parameters", top)
+    if parameters:
+        counts["om_parameters"] = 0
+        _import_parameters(conn, parameters, counts)
     return counts
