@@ -126,10 +126,17 @@ class InstrumentSink:
         now = datetime.now(timezone.utc)
         st = self.settings
         zone = ZoneInfo(st.timezone)
-        for point_id in sorted(points):
-            param_store.check_point(self.engine, point_id, now, days=st.hj212.check_days, settings=st.consistency,
-                                    zone=zone)
-        for room_id in sorted(rooms):
-            door_store.check_room(self.engine, room_id, now, window=timedelta(hours=st.door_window_hours),
-                                  settings=st.consistency, zone=zone)
-        return len(points) + len(rooms)
+        todo = [("point", p) for p in sorted(points)] + [("room", r) for r in sorted(rooms)]
+        for i, (what, ident) in enumerate(todo):
+            try:
+                if what == "point":
+                    param_store.check_point(self.engine, ident, now, days=st.hj212.check_days,
+                                            settings=st.consistency, zone=zone)
+                else:
+                    door_store.check_room(self.engine, ident, now, window=timedelta(hours=st.door_window_hours),
+                                          settings=st.consistency, zone=zone)
+            except Exception:   # the worker logs it and calls again: what is not checked yet stays noted
+                for w, n in todo[i:]:
+                    (self._points if w == "point" else self._rooms).add(n)
+                raise
+        return len(todo)
