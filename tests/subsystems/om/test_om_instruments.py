@@ -10,7 +10,6 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import insert, select
 
 from ecosentry.contracts.envelope import INSTRUMENT_KIND, Envelope
