@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
@@ -25,7 +24,6 @@ from ecosentry.subsystems.om.hj212_info import DoorReport, ParameterReport, read
 from ecosentry.subsystems.om.pipeline.sink import InstrumentSink
 from omkit import MN_A, fleet
 
-SH = ZoneInfo("Asia/Shanghai")
 READ = dict(parameter_prefix="i13", parameter_names={"i13001": "range"}, door_field="DoorState",
             door_open=["1", "open"], door_close=["0", "close"])
 
