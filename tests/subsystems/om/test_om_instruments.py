@@ -184,3 +184,36 @@ async def test_bad_frames_and_over_long_fields_never_reach_om(om_world, om_names
     with engine.connect() as c:
         assert [(r.factor_code, r.name, r.value) for r in c.execute(select(os_.om_parameter_reports))] == \
             [("a21026", "i13001", 3.0)]
+
+
+async def test_the_running_service_routes_a_loggers_3020_frame_to_om(om_world, om_names, tmp_path):
+    """The whole path: the service's own HJ 212 gateway (routes from the installed list) → spool → ingest worker
+    → om's sink → its follow-up check: a finding and an alarm, never monitoring's observations."""
+    from ecosentry.service import Service
+    from ecosentry.settings import settings_class
+
+    engine, _st, ids = om_world
+    f = fleet()
+    f["om"]["parameters"] = [{"point": MN_A, "factor": "a21026", "name": "i13001", "value": 500}]
+    import_fleet(engine, f)
+    st = settings_class(om_names)(database_url=str(engine.url.render_as_string(hide_password=False)),
+                                  data_dir=tmp_path / "svc", hj212_host="127.0.0.1", hj212_port=0)
+    svc = Service(st)
+    await svc.start(web=False, alarms=False, forward=False)
+    try:
+        reply = await _send(svc.gateway.port, _frame([{"DataTime": _local(5, 9)},
+                                                     {"PolId": "a21026", "i13001-Info": "800"}]))
+        assert b"CN=9014" in reply
+        for _ in range(600):        # the worker's batch and its follow-up check (flushed every few seconds)
+            with engine.connect() as c:
+                found = c.execute(select(os_.om_findings.c.code, os_.om_findings.c.subject)).all()
+            if found:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await svc.stop()
+    assert found == [("OM-PARAM-CHANGE-NO-ORDER", f"{ids['a']}:a21026:i13001")]
+    with engine.connect() as c:
+        assert [r.value for r in c.execute(select(os_.om_parameter_reports))] == [800.0]
+        assert c.execute(select(s.observations)).all() == []
+        assert [a.type for a in c.execute(select(s.alarms))] == ["ALM-OM-PARAM-CHANGE"]
