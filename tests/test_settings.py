@@ -203,9 +203,10 @@ def test_the_jobs_read_the_monitoring_section():
 
 def test_the_installed_subsystems_sections_are_present():
     assert {"monitoring", "detect", "forward", "vn", "vn_folder", "notify"} <= set(Settings.model_fields)
-    assert {"power", "gates", "park"} <= set(Settings.model_fields)
+    assert {"power", "gates", "park", "om"} <= set(Settings.model_fields)
     assert Settings.subsystems == ("ecosentry.subsystems.monitoring", "ecosentry.subsystems.power",
-                                   "ecosentry.subsystems.gates", "ecosentry.subsystems.park")
+                                   "ecosentry.subsystems.gates", "ecosentry.subsystems.park",
+                                   "ecosentry.subsystems.om")
 
 
 def test_a_section_exists_only_while_its_subsystem_is_installed(monkeypatch, tmp_path, caplog):

@@ -49,7 +49,8 @@ PACKAGES = tuple(f"ecosentry.subsystems.{d.name}" for d in sorted(SUBSYSTEMS_DIR
                  if (d / "__init__.py").is_file()) + ("example_noise",)
 #: Fields holding ``"module:attribute"`` references, and those holding a module or package name.
 ATTRIBUTE_FIELDS = ("sinks", "api_routers", "pages", "page_context", "alarm_links", "alarm_context", "cli",
-                    "settings", "services", "demo", "limit_seed", "registry_import")
+                    "settings", "services", "demo", "limit_seed", "registry_import", "invalid_periods",
+                    "invalid_periods_changed")
 MODULE_FIELDS = ("schema", "migrations", "templates", "locale", "catalogue")
 
 
@@ -163,7 +164,8 @@ def test_every_reference_resolves_to_the_kind_its_field_asks_for(sub):
     served = {r.path for router in pages for r in router.routes if "GET" in getattr(r, "methods", ())}
     for entry in sub.menu:
         assert entry.path in served, f"menu entry {entry.path} is not a page of {sub.name}"
-    for field in ("page_context", "alarm_links", "alarm_context", "services", "demo", "limit_seed"):
+    for field in ("page_context", "alarm_links", "alarm_context", "services", "demo", "limit_seed", "invalid_periods",
+                  "invalid_periods_changed"):
         for ref in refs(sub, field):
             assert callable(resolve(ref)), f"{field}: {ref}"
     if sub.cli:  # register(app, groups)

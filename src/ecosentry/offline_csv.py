@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ecosentry.said import N_, Said
 
 __all__ = ["InputError", "rows", "required", "instant", "number"]
+
+#: A number as a data file writes it: ASCII digits, a point, an exponent. ``float`` also takes other scripts'
+#: digits (``١٢``, ``１２``) and underscores (``1_000``), which no exporting tool writes (issue 19, tests/fuzz).
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 #: Where in a file, by which of line and field are known.
 WHERE = {
@@ -90,6 +95,10 @@ def instant(path: Path, line: int, field: str, text: str) -> datetime:
         raise InputError(path, line, field, N_("%(text)r is not an ISO 8601 time"), text=text) from None
     if t.tzinfo is None:
         raise InputError(path, line, field, N_("%(text)r has no offset (+08:00, Z ...)"), text=text)
+    try:  # 0001-01-01T00:00:00+08:00 is before year 1 in UTC: no instant the checks can compare (issue 19)
+        t.astimezone(timezone.utc)
+    except OverflowError:
+        raise InputError(path, line, field, N_("%(text)r is out of range"), text=text) from None
     return t
 
 
@@ -101,6 +110,8 @@ def number(path: Path, line: int, field: str, text: str, minimum: float | None =
         raise InputError(path, line, field, N_("%(text)r is not a number"), text=text) from None
     if not math.isfinite(v):
         raise InputError(path, line, field, N_("%(text)r is not a finite number"), text=text)
+    if not _NUMBER.fullmatch(text.strip()):
+        raise InputError(path, line, field, N_("%(text)r is not a number"), text=text)
     if minimum is not None and v < minimum:
         raise InputError(path, line, field, N_("%(text)r must be %(minimum)s or more"), text=text,
                          minimum=f"{minimum:g}")

@@ -32,6 +32,7 @@ from ecosentry.pipeline.spool_lock import SpoolBusy, SpoolLock
 from ecosentry.pipeline.worker import IngestWorker
 from ecosentry.settings import Settings
 from ecosentry.store.db import make_engine, migrate
+from ecosentry.retention.apply import run_retention
 from ecosentry.store.partitions import ensure_month_partitions
 from ecosentry.store.registry import seed_factors
 
@@ -216,10 +217,13 @@ class Service:
                 await part.start()
         if alarms:
             self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
+            if st.retention.enabled:  # the process that runs the jobs keeps the data no longer than they must
+                self._tasks.append(asyncio.create_task(self._retention_passes(), name="retention"))
         if gateway:
             gw = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
                               idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
                               max_per_peer=st.hj212_max_connections_per_peer,
+                              max_connections=st.hj212_max_connections,
                               max_garbage=st.hj212_garbage_chunk, log_every=st.hj212_log_every,
                               routes=instrument_routes(st.hj212_instrument_cns))
             try:
@@ -286,6 +290,18 @@ class Service:
                 await self.dispatcher.tick(datetime.now(timezone.utc))
             except Exception:
                 log.exception("alarm escalation tick failed; retrying next tick")
+
+    async def _retention_passes(self) -> None:
+        """The retention pass (``ecosentry.retention``) ten minutes after the start (not in the way of a start's
+        catch-up), then every ``every_hours``; in a worker thread, each batch its own transaction."""
+        await asyncio.sleep(600)
+        while True:
+            try:
+                await asyncio.to_thread(run_retention, self.engine, datetime.now(timezone.utc),
+                                        self.settings.retention)
+            except Exception:
+                log.exception("retention pass failed; retrying at the next pass")
+            await asyncio.sleep(self.settings.retention.every_hours * 3600)
 
     @property
     def ftp_port(self) -> int:

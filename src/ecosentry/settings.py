@@ -45,6 +45,7 @@ from ecosentry.auth.settings import AccessSettings
 from ecosentry.gateways.folder_settings import FolderSettings
 from ecosentry.gateways.ftp_settings import FtpSettings
 from ecosentry.pipeline.bus_settings import BusSettings
+from ecosentry.retention.settings import RetentionSettings
 from ecosentry.installed import former_settings, installed_names, settings_sections
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,9 @@ class CoreSettings(BaseSettings):
     #: Most connections at once from one peer address (several loggers behind one NAT share one address);
     #: a further connection is closed at once.
     hj212_max_connections_per_peer: int = 64
+    #: Most HJ 212 connections at once in all (20,000 loggers fit); a further one is closed at once. Keep it
+    #: below the process's open-file limit (``ulimit -n``) minus what the database and the web need.
+    hj212_max_connections: int = 30_000
     #: Bytes outside any frame are archived as one rejected record per run, at most this many bytes each.
     hj212_garbage_chunk: int = 65_536
     #: Rejected input is logged at most once per connection per this many seconds (with a count). [s]
@@ -175,6 +179,9 @@ class CoreSettings(BaseSettings):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     #: Sessions, lock-out, rate limits (``ecosentry.auth.settings``): ``ECOSENTRY_ACCESS__SESSION_SECRET`` …
     access: AccessSettings = Field(default_factory=AccessSettings)
+    #: Months each kind of data is kept, never below the legal minimum (``ecosentry.retention``):
+    #: ``ECOSENTRY_RETENTION__RTD_MONTHS`` …
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
     @classmethod

@@ -1,12 +1,16 @@
 """The access-test world: a province with a city and two counties, two enterprises (A in county A, published,
 in a chemical park; B in county B), an O&M contractor maintaining B's gas point, and one account per role
-with an API key."""
+with an API key. The O&M contractor is registered too (:data:`OM_FLEET`, the fleet's ``om:`` key): its
+organisation, a contract for B's gas point, the ``om`` account as its staff, B's station room with a door
+controller (:data:`DOOR_ID`, :data:`DOOR_SECRET`) and a camera; each gas point has a passing zero check and
+work orders are made fresh for every call (:meth:`World.work_order`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
@@ -20,11 +24,16 @@ from ecosentry.subsystems.monitoring.store import marks as mark_store
 from ecosentry.store import pollution_alerts as alert_store
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
+from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
+from ecosentry.subsystems.om.store import calibrations as om_calibrations
+from ecosentry.subsystems.om.store import workorders as om_orders
 
 PASSWORD = "correct horse battery"
 COUNTY_A, COUNTY_B, CITY, PROVINCE = "320506", "320507", "320500", "320000"
 MN_A_GAS, MN_A_WATER, MN_B_GAS = "MATRIXA0000000000000GAS1", "MATRIXA000000000000WAT01", "MATRIXB0000000000000GAS1"
 CREDIT_A, CREDIT_B = "91320506MA1MATRXA1", "91320507MA1MATRXB2"
+DOOR_ID, DOOR_SECRET = "MATRIX-DOOR-B", "matrix door secret of room B"
 
 
 def _gas_point(mn: str) -> dict:
@@ -52,6 +61,19 @@ FLEET = {
                       "points": [_gas_point(MN_B_GAS)]}]},
     ],
 }
+
+#: The O&M registry (imported once the accounts exist: the staff member logs in as ``m-om``).
+OM_FLEET = {"om": {
+    "organisations": [{
+        "id": "MATRIX-OM", "name": "苏州矩阵环保运维有限公司", "credit_code": "91320500MA1MATRXO3",
+        "filing": {"status": "filed", "date": "2026-01-05"},
+        "qualifications": [{"name": "污染源自动监控设施运营", "number": "JS-2026-001", "valid_to": "2028-12-31"}],
+        "staff": [{"id": "S01", "name": "王工", "user": "m-om", "commitment_signed": "2026-01-10",
+                   "certificates": [{"name": "运维上岗证", "number": "C-01", "valid_to": "2027-06-30"}]}],
+        "contracts": [{"id": "C-B", "enterprise": CREDIT_B, "points": [MN_B_GAS], "from": "2026-01-01"}]}],
+    "rooms": [{"id": "ROOM-B", "name": "乙热电1号站房", "enterprise": CREDIT_B, "points": [MN_B_GAS],
+               "door": {"id": DOOR_ID, "secret": DOOR_SECRET},
+               "cameras": [{"id": "CAM1", "rtsp": "rtsp://10.0.0.5/stream1"}]}]}}
 
 #: Roles of the matrix: name → (role, scope fields). "anonymous" has no account.
 ROLES = {
@@ -157,6 +179,23 @@ class World:
     def api_key(self, user_id: int) -> int:
         return create_api_key(self.engine, user_id, f"extra-{next(self._serial)}")[1]["id"]
 
+    def work_order(self, point_id: int, *, upto: str = "created") -> int:
+        """A fresh daily-inspection order of the point, moved up to ``upto`` (created, assigned, done) by the
+        O&M engineer; its id."""
+        at = datetime.now(timezone.utc) - timedelta(hours=3)
+        order = om_orders.create_order(self.engine, kind="daily_inspection", at=at, actor="fixture",
+                                       settings=DeadlineSettings(), zone=ZoneInfo("Asia/Shanghai"),
+                                       point_id=point_id)
+        steps = {"created": [], "assigned": ["assign"], "done": ["assign", "accept", "arrive", "finish"]}[upto]
+        for i, action in enumerate(steps, start=1):
+            om_orders.transition(self.engine, order["id"], action, at + timedelta(minutes=10 * i), "m-om",
+                                 assignee="m-om" if action == "assign" else None)
+        return order["id"]
+
+    def calibration_time(self) -> datetime:
+        """A time of its own for a zero/span check (one check per point, factor, kind and time)."""
+        return datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(minutes=next(self._serial))
+
 
 def build_world(engine: Engine) -> World:
     """Import :data:`FLEET` and create one account (password :data:`PASSWORD`) and API key per role."""
@@ -178,4 +217,8 @@ def build_world(engine: Engine) -> World:
         key, _ = create_api_key(engine, user_id, "matrix")
         world.users[name] = user_id
         world.headers[name] = {"Authorization": f"Bearer {key}"}
+    import_fleet(engine, OM_FLEET)
+    checks = [om_calibrations.CheckIn(points[mn], "a21026", datetime(2026, 10, 1, tzinfo=timezone.utc), "zero",
+                                      "pass", 0.4) for mn in (MN_A_GAS, MN_B_GAS)]
+    om_calibrations.record_checks(engine, checks, source="api", actor="fixture", settings=CalibrationSettings())
     return world

@@ -22,14 +22,15 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from authkit import (COUNTY_A, COUNTY_B, CITY, MN_A_GAS, MN_A_WATER, MN_B_GAS, CREDIT_A, CREDIT_B, PASSWORD, PROVINCE,
-                     ROLES, World, build_world)
+from authkit import (COUNTY_A, COUNTY_B, CITY, DOOR_ID, DOOR_SECRET, MN_A_GAS, MN_A_WATER, MN_B_GAS, CREDIT_A,
+                     CREDIT_B, PASSWORD, PROVINCE, ROLES, World, build_world)
 from conftest import make_app
 from pgdb import make_pg_database
 from ecosentry.auth.principal import PERMISSIONS
 from ecosentry.service import prepare_database
 from ecosentry.subsystems.monitoring.store import marks as mark_store
 from ecosentry.store import schema as s
+from ecosentry.subsystems.om.schema import om_work_orders
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -106,7 +107,8 @@ class Spec:
     ``evidence``, ``alarm``, ``subscription``, ``api_key``) or ``None``. ``action``: the permission needed
     (``None``: anyone, ``"login"``: any account). ``inside_ok(name)``: whether the inside call is served for
     a role that has the permission (default yes). ``outside``: the refusal expected outside the scope.
-    ``listing``: a checker returning the out-of-scope ids found in the answer.
+    ``listing``: a checker returning the out-of-scope ids found in the answer. ``headers``: headers of the
+    call beside the account's (a device's own credential); ``content``: a raw body (text) instead of JSON.
     """
 
     action: str | None
@@ -122,6 +124,8 @@ class Spec:
     #: Authenticated by the device's own credentials (headers of its own), not by an account: 401 for everyone
     #: calling without them.
     device: bool = False
+    headers: Callable[[Ctx], dict] | None = None
+    content: Callable[[Ctx], str] | None = None
 
 
 def _ids(world: World, mns) -> set[int]:
@@ -245,6 +249,91 @@ def _gate_ledger_row(ctx: Ctx) -> dict:
             "plate": "苏E12345", "emission_stage": "5", "cargo": "煤", "weight_t": 30}
 
 
+def orders_listing(body, ctx: Ctx) -> tuple[set, set]:
+    """O&M work orders: those of the points the role sees (a regulator its region's, an enterprise its own
+    points', the O&M engineer the points it maintains)."""
+    found = {o["id"] for o in body["items"]}
+    with ctx.world.engine.connect() as conn:
+        every = conn.execute(select(om_work_orders.c.id, om_work_orders.c.point_id)).all()
+    expected = {i for i, p in every if p in _ids(ctx.world, VISIBLE_POINTS[ctx.name])}
+    return found, expected if len(body["items"]) < 500 else found & expected
+
+
+def _mn(ctx: Ctx) -> str:
+    return next(mn for mn, pid in ctx.world.points.items() if pid == ctx.point_id)
+
+
+def _check_time(ctx: Ctx) -> str:
+    return ctx.world.calibration_time().isoformat()
+
+
+def DOOR_HEADERS(ctx: Ctx) -> dict:  # noqa: N802
+    """The door controller's own credential: inside, the call carries it (beside the account's); outside, the
+    account's credential alone, which is no door controller's (401 whoever the account is)."""
+    return {"X-Door-Id": DOOR_ID, "X-Door-Secret": DOOR_SECRET} if ctx.inside else {}
+
+
+def DOOR_BODY(ctx: Ctx) -> dict:  # noqa: N802
+    at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=next(ctx.world._serial))
+    return {"time": at.isoformat(), "event": "open"}
+
+
+def _png() -> bytes:
+    """A real 1×1 PNG (a photo taken on site, as far as the picture check can tell)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x10\x80\x10")) + chunk(b"IEND", b""))
+
+
+def _om_order_on_site(world: World, point_id: int) -> int:
+    """A fresh O&M work order at the point, its engineer on site (it takes photos)."""
+    from zoneinfo import ZoneInfo
+
+    from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+    from ecosentry.subsystems.om.store import workorders as om_orders
+
+    at = datetime.now(timezone.utc) - timedelta(hours=1)
+    order = om_orders.create_order(world.engine, kind="weekly_inspection", at=at, actor="matrix",
+                                   settings=DeadlineSettings(), zone=ZoneInfo("Asia/Shanghai"), point_id=point_id,
+                                   assignee="matrix")
+    for action in ("accept", "arrive"):
+        om_orders.transition(world.engine, order["id"], action, at, "matrix")
+    return order["id"]
+_GATE_SEQ = iter(range(1, 1_000_000))
+GATE_GUARD = lambda name: role_of(name) in ("admin", "enterprise")  # noqa: E731
+
+
+def gate_objects(ctx: Ctx) -> tuple[int, int]:
+    """A passage with the rule's decision and its ledger row whose stage is to complete, at the enterprise of the
+    call's point (the gates subsystem's guard acts on them); (passage id, ledger row id)."""
+    from ecosentry.subsystems.gates import schema as gs
+
+    a_points = {ctx.world.points[m] for m in A_POINTS}
+    ent = ctx.world.enterprises[CREDIT_A if ctx.point_id in a_points else CREDIT_B]
+    n = next(_GATE_SEQ)
+    now = datetime.now(timezone.utc)
+    with ctx.world.engine.begin() as c:
+        if c.scalar(select(gs.gates_enterprises.c.grade).where(gs.gates_enterprises.c.enterprise_id == ent)) is None:
+            c.execute(gs.gates_enterprises.insert().values(enterprise_id=ent, grade="B"))
+        gate = c.execute(gs.gates_gates.insert().values(enterprise_id=ent, code=f"MG{n}", name=f"矩阵门{n}")
+                         .returning(gs.gates_gates.c.id)).scalar_one()
+        device = c.execute(gs.gates_devices.insert().values(code=f"MD{n}", gate_id=gate, token_hash=f"{n:064x}")
+                           .returning(gs.gates_devices.c.id)).scalar_one()
+        pid = c.execute(gs.gates_passages.insert().values(
+            spool="matrix", spool_seq=n, enterprise_id=ent, gate_id=gate, device_id=device, at=now, received_at=now,
+            inbound=True, plate="苏E00001").returning(gs.gates_passages.c.id)).scalar_one()
+        c.execute(gs.gates_decisions.insert().values(passage_id=pid, kind="rule", allowed=None,
+                                                     reason="unknown_stage", grade="B", decided_at=now))
+        row = c.execute(gs.gates_ledger.insert().values(
+            enterprise_id=ent, source="camera", passage_id=pid, at=now, inbound=True, plate="苏E00001",
+            stage_unknown=True, entered_at=now).returning(gs.gates_ledger.c.id)).scalar_one()
+    return pid, row
+
+
 SPECS: dict[tuple[str, str], Spec] = {
     # accounts
     ("POST", f"{API}/auth/login"): Spec(None, body=lambda ctx: {"username": f"m-{ctx.name}", "password": PASSWORD},
@@ -335,6 +424,34 @@ SPECS: dict[tuple[str, str], Spec] = {
     # the gates subsystem: the guard's entry of a ledger row, for an enterprise in the account's area
     ("POST", f"{API}/gates/ledger"): Spec("marks.file", body=_gate_ledger_row,
                                          outside_call=lambda name: name in OUTSIDE),
+    # the O&M subsystem: regulators read their region's work orders, the enterprise its points', the O&M engineer
+    # those of the points it maintains; the visit (create, assign ... finish, file checks) is the enterprise's and
+    # the O&M engineer's, the review the regulator's (test_work_order_review_is_the_regulators below)
+    ("GET", f"{API}/om/work-orders"): Spec("marks.read", listing=orders_listing),
+    ("POST", f"{API}/om/work-orders"): Spec("marks.file", body=lambda ctx: {"kind": "daily_inspection",
+                                                                           "point_id": ctx.point_id},
+                                            outside_call=lambda name: name in OUTSIDE),
+    ("GET", f"{API}/om/work-orders/{{order_id}}"): Spec("marks.read", target="work_order"),
+    ("POST", f"{API}/om/work-orders/{{order_id}}/{{action}}"): Spec("marks.file", target="order_assign",
+                                                                   body={"assignee": "m-om"}),
+    ("POST", f"{API}/om/calibrations"): Spec("marks.file", body=lambda ctx: [{
+        "point_id": ctx.point_id, "factor": "a21026", "time": _check_time(ctx), "kind": "zero", "result": "pass",
+        "drift_pct": 0.5}], outside_call=lambda name: name in OUTSIDE),
+    ("POST", f"{API}/om/calibrations/csv"): Spec("marks.file", content=lambda ctx: (
+        f"point,factor,time,kind,result,drift_pct\n{_mn(ctx)},a21026,{_check_time(ctx)},span,pass,0.6\n"),
+        outside_call=lambda name: name in OUTSIDE),
+    ("GET", f"{API}/om/points/{{point_id}}/invalid-periods"): Spec(None, target="point", query={"factor": "a21026"}),
+    # a station-room door controller pushes with its own id and secret, whatever else the request carries
+    ("POST", f"{API}/om/doors/events"): Spec(None, body=DOOR_BODY, headers=DOOR_HEADERS, outside=401,
+                                             outside_call=lambda name: True),
+    # O&M: photos taken on site, uploaded to a work order of the point (the engineer on site)
+    ("POST", f"{API}/om/work-orders/{{order_id}}/photos"): Spec("marks.file", target="om_order_on_site",
+                                                              files={"photos": ("site.png", _png(), "image/png")}),
+    # the guard's override of a gate decision and completion of a row's stage: the enterprise's accounts, admins
+    ("POST", f"{API}/gates/passages/{{passage_id}}/override"): Spec(
+        "marks.file", target="gate_passage", body={"allowed": True, "reason": "矩阵核对"}, inside_ok=GATE_GUARD),
+    ("POST", f"{API}/gates/ledger/{{row_id}}/stage"): Spec(
+        "marks.file", target="gate_ledger_row", body={"emission_stage": "5"}, inside_ok=GATE_GUARD),
     # the O&M subsystem: station-room cameras push with their own secret (X-Room-Id, X-Camera-Id, X-Camera-Secret)
     ("POST", f"{API}/om/cameras/snapshots"): Spec(None, device=True),
     ("POST", f"{API}/om/cameras/heartbeat"): Spec(None, device=True),
@@ -381,15 +498,25 @@ def path_params(spec: Spec, ctx: Ctx) -> dict:
         return {"alert_id": w.pollution_alert(_point_region(ctx), past=True)}
     if spec.target in ("pushed_alarm", "handling_alarm", "feedback_alarm", "verified_alarm"):
         return {"alarm_id": w.case(pid, spec.target.split("_")[0])}
+    if spec.target == "om_order_on_site":
+        return {"order_id": _om_order_on_site(w, pid)}
     if spec.target == "disposal_file":
         alarm_id = w.case(pid, "feedback")
         return {"alarm_id": alarm_id, "file_id": w.disposal_file(alarm_id)}
     if spec.target == "subscription":
         owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
         return {"sub_id": w.subscription(owner)}
+    if spec.target == "work_order":
+        return {"order_id": w.work_order(pid)}
+    if spec.target == "order_assign":
+        return {"order_id": w.work_order(pid), "action": "assign"}
     if spec.target == "api_key":
         owner = w.users.get(ctx.name, other_user) if ctx.inside else other_user
         return {"key_id": w.api_key(owner)}
+    if spec.target == "gate_passage":
+        return {"passage_id": gate_objects(ctx)[0]}
+    if spec.target == "gate_ledger_row":
+        return {"row_id": gate_objects(ctx)[1]}
     return {}
 
 
@@ -397,7 +524,10 @@ def call(client: TestClient, method: str, path: str, spec: Spec, ctx: Ctx):
     url = path.format(**path_params(spec, ctx))
     query = spec.query(ctx) if callable(spec.query) else spec.query
     body = spec.body(ctx) if callable(spec.body) else spec.body
-    headers = ctx.world.headers[ctx.name]
+    headers = {**ctx.world.headers[ctx.name], **(spec.headers(ctx) if spec.headers else {})}
+    if spec.content is not None:
+        return client.request(method, url, params=query, content=spec.content(ctx).encode(),
+                              headers={**headers, "Content-Type": "text/csv"})
     if spec.stream:  # only refusals are answered at once; a served stream never ends (test_auth_live_scope)
         return client.request(method, url, params=query, headers=headers)
     if spec.files:  # multipart: the fields go as form data beside the files
@@ -435,6 +565,7 @@ def test_access_matrix(world, tmp_path, name):
     for mn in sorted(ALL_POINTS):
         world.mark(world.points[mn])
         world.alarm(world.points[mn])
+        world.work_order(world.points[mn])
     world.alarm(region=COUNTY_B)
     failures = []
     with TestClient(app) as client:
@@ -451,7 +582,8 @@ def test_access_matrix(world, tmp_path, name):
             if spec.outside_call is not None and spec.outside_call(name):
                 calls.append(False)
             for inside in calls:
-                pid = world.points[INSIDE[name] if inside else OUTSIDE[name]]
+                # (a call outside for a role without an outside point is about the credential, not the point)
+                pid = world.points[INSIDE[name] if inside else OUTSIDE.get(name, INSIDE[name])]
                 ctx = Ctx(world, name, pid, inside)
                 r = call(client, method, path, spec, ctx)
                 world.close_open_marks()
@@ -472,6 +604,48 @@ def test_access_matrix(world, tmp_path, name):
                     if not path.endswith(("audit", ".csv")) and allowed - found:
                         failures.append(f"{method} {path} as {name}: in-scope items missing {sorted(allowed - found)}")
     assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- the O&M review and door controller
+
+
+@pytest.mark.parametrize("name", list(ROLES))
+def test_work_order_review_is_the_regulators(world, tmp_path, name):
+    """The review of a done work order (approve, reject) is the regulator's (``marks.review``), within its
+    region; the enterprise and the O&M engineer who did the visit may not approve their own work."""
+    app = make_app(world.engine, tmp_path, rate_limit_default="100000/minute", rate_limit_anonymous="100000/minute")
+    failures = []
+    with TestClient(app) as client:
+        for inside in [True] + ([False] if name in OUTSIDE else []):
+            pid = world.points[INSIDE[name] if inside else OUTSIDE[name]]
+            for action in ("approve", "reject"):
+                order_id = world.work_order(pid, upto="done")
+                r = client.post(f"{API}/om/work-orders/{order_id}/{action}", json={"note": "matrix"},
+                                headers=world.headers[name])
+                if not may(name, "marks.review"):
+                    want = {401} if name == "anonymous" else {403}
+                else:
+                    want = set(range(200, 300)) if inside else {404}
+                if r.status_code not in want:
+                    failures.append(f"{action} as {name} ({'inside' if inside else 'outside'}): {r.status_code} "
+                                    f"{r.text[:160]!r}")
+                elif r.status_code < 300:
+                    assert r.json()["state"] == {"approve": "reviewed", "reject": "rejected"}[action]
+    assert not failures, "\n".join(failures)
+
+
+def test_a_door_event_needs_the_controllers_own_secret(world, tmp_path):
+    """The door push knows no user: an administrator's credential with a wrong door secret is refused (401) and
+    stores nothing; the controller's id and secret alone (no account) store the event."""
+    app = make_app(world.engine, tmp_path, rate_limit_default="100000/minute", rate_limit_anonymous="100000/minute")
+    at = (datetime.now(timezone.utc) - timedelta(minutes=3)).replace(microsecond=0).isoformat()
+    with TestClient(app) as client:
+        wrong = client.post(f"{API}/om/doors/events", json={"time": at, "event": "close"},
+                            headers={**world.headers["admin"], "X-Door-Id": DOOR_ID, "X-Door-Secret": "admin's guess!"})
+        assert wrong.status_code == 401 and wrong.json()["detail"]
+        own = client.post(f"{API}/om/doors/events", json={"time": at, "event": "close"},
+                          headers={"X-Door-Id": DOOR_ID, "X-Door-Secret": DOOR_SECRET})
+        assert own.status_code == 201 and own.json()["stored"] is True and own.json()["room"] == "ROOM-B"
 
 
 # --------------------------------------------------------------------------- every route the public can reach
@@ -541,8 +715,10 @@ def _samples(world: World) -> dict[str, list]:
             "name": ["view.js"],  # the power pages' script (static, public)
             "row_id": [1, 2], "meter_id": [1, 2],  # power registry rows and meters: this world has none
             "sha256": ["0" * 64, "f" * 64],  # gate pictures: this world has none
+            "finding_id": [1, 2],  # the gate checks' findings: none in this world
             "park_code": ["JSHG", "NOPE"], "event_id": [1, 2],  # chemical parks and their warnings: none here
-            "room_id": [1, 2], "snapshot_id": [1, 2]}  # O&M station rooms and their snapshots: none here
+            "room_id": [1, 2], "snapshot_id": [1, 2],  # O&M station rooms and their snapshots: none here
+            "order_id": [world.work_order(a), world.work_order(b)]}  # O&M work orders
 
 
 def test_no_anonymous_answer_discloses_alarms_or_unpublished_data(world, tmp_path):

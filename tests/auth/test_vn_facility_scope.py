@@ -17,6 +17,7 @@ import itertools
 import re
 import zipfile
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,6 +39,8 @@ from ecosentry.subsystems.monitoring.simulate.vn_stations import iter_station_fi
 from ecosentry.subsystems.monitoring.simulate.vn_uploader import spool_history
 from ecosentry.subsystems.monitoring.store import marks as mark_store
 from ecosentry.subsystems.monitoring.vn.missing import check_missing_files
+from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+from ecosentry.subsystems.om.store import workorders as om_orders
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 #: Documentation and catalogues (they name fields, not objects) and the public pages (published data: the
@@ -199,9 +202,26 @@ def _samples(w: VnWorld) -> dict[str, list]:
     samples["name"] = ["view.js"]  # the power pages' script (static, public)
     samples["row_id"] = [1, 2]  # power registry rows: this world has none
     samples["sha256"] = ["0" * 64, "f" * 64]  # gate pictures: this world has none, so any digest is unknown
+    samples["finding_id"] = [1, 2]  # the gate checks' findings: none in this world
     samples["park_code"], samples["event_id"] = ["JSHG", "NOPE"], [1, 2]  # chemical parks: none in this world
+    # O&M work orders: a daily inspection of the facility's own station and one of the neighbour's
+    samples["order_id"] = [om_orders.create_order(w.engine, kind="daily_inspection", at=NOW - timedelta(hours=1),
+                                                  actor="fixture", settings=DeadlineSettings(),
+                                                  zone=ZoneInfo("Asia/Ho_Chi_Minh"), point_id=w.points[mn])["id"]
+                           for mn in (own_mn, other_mn)]
     samples["room_id"], samples["snapshot_id"] = [1, 2], [1, 2]  # O&M station rooms: none in this world
     return samples
+
+
+def _om_order(w: VnWorld, point_id: int) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
+    from ecosentry.subsystems.om.store import workorders as om_orders
+
+    return om_orders.create_order(w.engine, kind="weekly_inspection", at=NOW - timedelta(hours=2), actor="fixture",
+                                  settings=DeadlineSettings(), zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+                                  point_id=point_id)["id"]
 
 
 def _forbidden_words(w: VnWorld) -> list[str]:
@@ -286,10 +306,12 @@ def test_other_facilities_objects_answer_404_to_the_facility(vn_world, tmp_path)
         day = (NOW + timedelta(hours=7)).date().isoformat()
         for url in (f"/points/{other_point}", f"/enterprises/{other_ent}", f"/alarms/{other_alarm}",
                     f"/api/v1/points/{other_point}", f"/api/v1/alarms/{other_alarm}",
+                    f"/api/v1/om/work-orders/{s_['order_id'][1]}",
                     f"/api/v1/points/{other_point}/reports/daily?day={day}&format=xlsx",
                     f"/api/v1/points/{other_point}/reports/daily?day={day}&format=pdf"):
             assert client.get(url).status_code == 404, url
         assert client.get(f"/points/{s_['point_id'][0]}").status_code == 200
+        assert client.get(f"/api/v1/om/work-orders/{s_['order_id'][0]}").status_code == 200
         own = client.get(f"/api/v1/points/{s_['point_id'][0]}/reports/daily?day={day}&format=xlsx")
         assert own.status_code == 200 and w.own["name"] in _text(own)
         # the report form offers the facility's own stations only

@@ -113,10 +113,18 @@ class CuttableProxy:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
+        self.flowing = asyncio.run_coroutine_threadsafe(self._event(), self.loop).result(10)
+
+    @staticmethod
+    async def _event() -> asyncio.Event:
+        ev = asyncio.Event()
+        ev.set()
+        return ev
 
     async def _pipe(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
         try:
             while data := await r.read(65536):
+                await self.flowing.wait()  # hung: bytes are taken and held, nothing answers, nothing is closed
                 w.write(data)
                 await w.drain()
         except (ConnectionError, OSError):
@@ -144,6 +152,13 @@ class CuttableProxy:
 
     def up(self) -> None:
         asyncio.run_coroutine_threadsafe(self._up(), self.loop).result(10)
+
+    def hang(self) -> None:
+        """The database hangs: connections stay open and new ones are accepted, but nothing is answered."""
+        self.loop.call_soon_threadsafe(self.flowing.clear)
+
+    def resume(self) -> None:
+        self.loop.call_soon_threadsafe(self.flowing.set)
 
     def down(self) -> None:
         asyncio.run_coroutine_threadsafe(self._down(), self.loop).result(10)
@@ -182,5 +197,41 @@ async def test_database_outage_loses_nothing(tmp_path, pg_server):
             assert _count(url) == 30 and svc.worker.db_ok
             await lg.close()
     finally:
+        proxy.close()
+        drop()
+
+
+@pytest.mark.postgres
+async def test_a_hanging_database_loses_nothing_and_the_replies_go_on(tmp_path, pg_server):
+    """PostgreSQL hangs (connections open, nothing answered, nothing refused): the worker's database calls wait
+    in their thread, the gateway goes on acknowledging from the spool, and when the database answers again the
+    backlog is stored, every frame once."""
+    from pgdb import make_pg_database
+
+    url, drop = make_pg_database(pg_server)
+    proxy = CuttableProxy(5432)
+    proxy.up()
+    via_proxy = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    try:
+        async with running_service(tmp_path, via_proxy) as svc:
+            lg = await Logger.connect(svc.hj212_port)
+            for i in range(10):
+                await lg.send(minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": float(i)}))
+                await lg.reply()
+            await svc.drain()
+            assert _count(url) == 10
+            proxy.hang()
+            for i in range(10, 30):
+                await lg.send(minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": float(i)}))
+                # the reply does not wait for the database (a functional bound, not a speed measurement)
+                assert parse_frame(await asyncio.wait_for(lg.reply(), 20)).cn == "9014"
+            await asyncio.sleep(1.0)
+            assert svc.spool.backlog > 0 and _count(url) == 10  # held, not lost, not stored
+            proxy.resume()
+            await svc.drain(timeout=60)
+            assert _count(url) == 30
+            await lg.close()
+    finally:
+        proxy.resume()
         proxy.close()
         drop()

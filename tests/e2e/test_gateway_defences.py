@@ -154,6 +154,36 @@ async def test_connections_per_peer_address_are_bounded(tmp_path, db_url):
             await lg.close()
 
 
+async def test_a_flood_from_many_addresses_stops_at_the_total_bound_and_the_loggers_in_are_served(tmp_path, db_url):
+    """Connections from several loopback addresses (each under its per-address bound) fill the total bound; the
+    next is closed at once and counted, the loggers already in are served, and a place freed is taken again."""
+    async def from_address(host: str) -> Logger:
+        r, w = await asyncio.open_connection("127.0.0.1", svc.hj212_port, local_addr=(host, 0))
+        return Logger(r, w)
+
+    async with running_service(tmp_path, db_url, hj212_max_connections=6, hj212_max_connections_per_peer=2) as svc:
+        before = counters.snapshot().get("hj212.refused_total", 0)
+        flood = [await from_address(f"127.0.0.{2 + i // 2}") for i in range(6)]
+        while svc.gateway.connections < 6:
+            await asyncio.sleep(0.01)
+        for n, extra_host in enumerate(("127.0.0.9", "127.0.0.10")):
+            extra = await from_address(extra_host)
+            assert await closed_by_server(extra)
+            assert counters.snapshot().get("hj212.refused_total", 0) == before + n + 1  # counted once each
+            await extra.close()
+        # the connections already in are served: a frame on one of them is acknowledged
+        await flood[0].send(minute_frame(GAS_MN, T0, {"a21026": 1.0}))
+        assert parse_frame(await flood[0].reply()).cn == "9014"
+        await flood[5].close()
+        while svc.gateway.connections > 5:
+            await asyncio.sleep(0.01)
+        again = await from_address("127.0.0.11")
+        await again.send(minute_frame(GAS_MN, T0 + timedelta(minutes=1), {"a21026": 2.0}))
+        assert parse_frame(await again.reply()).cn == "9014"
+        for lg in (*flood[:5], again):
+            await lg.close()
+
+
 async def test_a_hung_registry_refresh_does_not_stop_the_replies(tmp_path):
     """The directory's loader blocks (a database connection that hangs, not refused): a registered logger is
     still answered, and a logger registered meanwhile is accepted once the refresh has come back."""

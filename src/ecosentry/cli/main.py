@@ -12,6 +12,7 @@ import typer
 if TYPE_CHECKING:
     from ecosentry.settings import Settings
 
+from ecosentry.said import N_, Said
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
 
 app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
@@ -195,6 +196,41 @@ def _print_spool_busy(exc, st: Settings) -> None:
 
     err.print(spool_busy_message(exc, cli_language(st.default_locale)), highlight=False, markup=False,
               soft_wrap=True)
+
+
+@app.command()
+def retention(dry_run: bool = typer.Option(False, "--dry-run", help="count what would go; change nothing"),
+              verbose: bool = typer.Option(False, "-v")) -> None:
+    """Drop the monthly partitions and delete the rows older than the retention settings allow (section
+    ``retention``; never below the legal minimum), audited; the service does this every day by itself."""
+    from datetime import datetime, timezone
+
+    from ecosentry.retention.apply import run_retention
+    from ecosentry.retention.policy import WORDS
+    from ecosentry.service import prepare_database
+    from ecosentry.terminal.messages import say
+
+    setup_logging(verbose)
+    st = get_settings()
+    engine = prepare_database(st.database_url)
+    try:
+        report = run_retention(engine, datetime.now(timezone.utc), st.retention, dry_run=dry_run)
+    finally:
+        engine.dispose()
+    for note in report.cutoffs.raised:
+        err.print(say(note))
+    lines = [say(N_("%(what)s: %(months)s months kept, data before %(cutoff)s go"), what=Said(WORDS[k]), months=n,
+                 cutoff=report.cutoffs.by_kind[k].date().isoformat()) for k, n in report.cutoffs.months.items()]
+    for line in lines:
+        console.print(line)
+    head = N_("Would drop %(n)s partitions and delete %(rows)s rows.") if dry_run else \
+        N_("Dropped %(n)s partitions and deleted %(rows)s rows.")
+    console.print(say(head, n=len(report.dropped), rows=sum(report.deleted.values())))
+    for name, rows in report.dropped.items():
+        console.print(f"  {name}: ~{rows:,}")
+    for what, rows in report.deleted.items():
+        if rows:
+            console.print(f"  {what}: {rows:,}")
 
 
 @app.command()

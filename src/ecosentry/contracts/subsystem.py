@@ -8,41 +8,47 @@ Home Assistant's integration manifest are the models.
 
 What a subsystem may contribute, and who asks for it:
 
-========================  =====================================================================================
-field                     used by
-========================  =====================================================================================
-``schema``                the metadata (:mod:`ecosentry.store.schema`): a module whose import adds its tables
-``migrations``            Alembic (:mod:`ecosentry.store.db`): a package of revisions, one more version location
-``sinks``                 the ingest worker: record kind → factory of a :class:`~ecosentry.contracts.sink.Sink`
-``catalogue``             ``rules list``, API, pages: modules whose import registers codes
-``api_routers``           the API application: ``APIRouter`` objects under ``/api/v1``
-``pages``                 the web shell: ``APIRouter`` objects of HTML pages
-``menu``                  the web shell's navigation: :class:`MenuEntry` items
-``templates``             the web shell: a package whose ``templates/`` folder holds the subsystem's templates
-``page_context``          the web shell: functions ``(request, translations) -> dict`` adding template variables
-``alarm_links``           alarms: link kind → ``(conn, principal, target_id) -> bool``, the target is visible
-``alarm_context``         the alarm page: functions ``(conn, principal, alarm) -> dict`` adding variables and
-                          ``panels`` (templates included on the page)
-``cli``                   the command line: a function ``register(app)`` adding commands to the Typer app
-``settings``              the settings object: section name → pydantic model (``ECOSENTRY_<SECTION>__<FIELD>``)
-``former_settings``       the settings object: section → prefix of its variables before it was a section
-                          (``ECOSENTRY_FORWARD_``; ``ECOSENTRY_`` for flat core fields moved in by name)
-``services``              the running service: factories ``(ServiceContext) -> list[Part]``
-``demo``                  ``ecosentry demo``: a function ``(DemoOptions) -> DemoPlan | None``
-``locale``                i18n: a package whose ``locale/`` folder holds more ``messages.po`` catalogues
-``limit_seed``            registry import: a function returning the seeded limit rows (``seed:`` in a fleet)
-``registry_import``       registry import: functions ``(conn, fleet, actor) -> dict[str, int]`` storing the
-                          subsystem's own keys of a fleet file, inside the import's transaction (after the
-                          core's rows); a ``ValueError`` refuses the whole import with its message
-``invalid_periods``       monitoring's substitution (HJ 75-2017 §12): functions ``(conn, point_id, factor_code,
-                          start, end, now) -> list[(start, end)]`` giving the stretches whose data are invalid
-                          because the analyser was out of control (失控: a failed calibration until the next pass)
-========================  =====================================================================================
+============================  =====================================================================================
+field                         used by
+============================  =====================================================================================
+``schema``                    the metadata (:mod:`ecosentry.store.schema`): a module whose import adds its tables
+``migrations``                Alembic (:mod:`ecosentry.store.db`): a package of revisions, one more version location
+``sinks``                     the ingest worker: record kind → factory of a :class:`~ecosentry.contracts.sink.Sink`
+``catalogue``                 ``rules list``, API, pages: modules whose import registers codes
+``api_routers``               the API application: ``APIRouter`` objects under ``/api/v1``
+``pages``                     the web shell: ``APIRouter`` objects of HTML pages
+``menu``                      the web shell's navigation: :class:`MenuEntry` items
+``templates``                 the web shell: a package whose ``templates/`` folder holds the subsystem's templates
+``page_context``              the web shell: functions ``(request, translations) -> dict`` adding template variables
+``alarm_links``               alarms: link kind → ``(conn, principal, target_id) -> bool``, the target is visible
+``alarm_context``             the alarm page: functions ``(conn, principal, alarm) -> dict`` adding variables and
+                              ``panels`` (templates included on the page)
+``cli``                       the command line: a function ``register(app)`` adding commands to the Typer app
+``settings``                  the settings object: section name → pydantic model (``ECOSENTRY_<SECTION>__<FIELD>``)
+``former_settings``           the settings object: section → prefix of its variables before it was a section
+                              (``ECOSENTRY_FORWARD_``; ``ECOSENTRY_`` for flat core fields moved in by name)
+``services``                  the running service: factories ``(ServiceContext) -> list[Part]``
+``demo``                      ``ecosentry demo``: a function ``(DemoOptions) -> DemoPlan | None``
+``locale``                    i18n: a package whose ``locale/`` folder holds more ``messages.po`` catalogues
+``limit_seed``                registry import: a function returning the seeded limit rows (``seed:`` in a fleet)
+``registry_import``           registry import: functions ``(conn, fleet, actor) -> dict[str, int]`` storing the
+                              subsystem's own keys of a fleet file, inside the import's transaction (after the
+                              core's rows); a ``ValueError`` refuses the whole import with its message
+``invalid_periods``           monitoring's hourly validity, days, rates and substitution (HJ 75-2017 §12): functions
+                              ``(conn, point_ids, start, end, now) -> Iterable[InvalidPeriod]`` giving, for many points
+                              at once, the stretches of ``[start, end)`` whose data are invalid because the analyser
+                              was out of control (失控: a failed calibration until the next pass; an open one to ``now``)
+``invalid_periods_changed``   the producers of invalid periods (O&M's calibration records): functions ``(engine,
+                              changes: Sequence[PeriodChange])`` of a consumer, called through
+                              :func:`ecosentry.pipeline.invalid_periods.announce_changes` after the producer committed
+                              records that changed its periods; the consumer recomputes what it derived from them
+============================  =====================================================================================
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 #: ``"package.module:attribute"``: a part of a subsystem, imported when first needed.
@@ -94,6 +100,31 @@ class Subsystem:
     limit_seed: Ref | None = None
     registry_import: tuple[Ref, ...] = ()
     invalid_periods: tuple[Ref, ...] = ()
+    invalid_periods_changed: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidPeriod:
+    """A stretch of one factor's data at one point that another subsystem declares invalid
+    (``Subsystem.invalid_periods``). ``cause``: ``out_of_control`` (失控: a zero/span check failed, until every
+    failed kind passed again; HJ 75-2017 §12 [R], reference notes §2.1). Times are timezone-aware (UTC)."""
+
+    point_id: int
+    factor_code: str
+    start: datetime
+    end: datetime
+    cause: str = "out_of_control"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChange:
+    """The invalid periods of one factor at one point changed somewhere in ``[start, end)``: what was derived from
+    that stretch must be recomputed (``Subsystem.invalid_periods_changed``)."""
+
+    point_id: int
+    factor_code: str
+    start: datetime
+    end: datetime
 
 
 class Part(Protocol):

@@ -33,7 +33,8 @@ class HJ212PortPart:
         port = self.listen_port()
         gw = self.gateway_class(self.directory, self.ctx.spool, max_frame=st.hj212_max_frame,
                                 idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
-                                max_per_peer=st.hj212_max_connections_per_peer, max_garbage=st.hj212_garbage_chunk,
+                                max_per_peer=st.hj212_max_connections_per_peer,
+                                max_connections=st.hj212_max_connections, max_garbage=st.hj212_garbage_chunk,
                                 log_every=st.hj212_log_every)
         try:
             await gw.start(st.hj212_host, port)

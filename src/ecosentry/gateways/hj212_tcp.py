@@ -106,6 +106,9 @@ class HJ212Gateway:
         A frame or garbage run begun must be complete within this long, or the connection is closed. [s]
     max_per_peer : int
         Most connections at once from one peer address.
+    max_connections : int
+        Most connections at once in all (a flood from many addresses stops there, below the process's file
+        limit, and the loggers already connected go on being served).
     max_garbage : int
         Largest garbage chunk archived as one rejected record. [bytes]
     log_every : float
@@ -116,7 +119,8 @@ class HJ212Gateway:
 
     def __init__(self, directory: PointDirectory, spool: Spool, *, max_frame: int = 10_240,
                  idle_timeout: float = 600.0, frame_deadline: float = 60.0, max_per_peer: int = 64,
-                 max_garbage: int = 65_536, log_every: float = 60.0, routes: dict[str, str] | None = None) -> None:
+                 max_garbage: int = 65_536, log_every: float = 60.0, max_connections: int = 30_000,
+                 routes: dict[str, str] | None = None) -> None:
         self.routes = dict(routes or {})
         self.directory = directory
         self.spool = spool
@@ -124,6 +128,7 @@ class HJ212Gateway:
         self.idle_timeout = idle_timeout
         self.frame_deadline = frame_deadline
         self.max_per_peer = max_per_peer
+        self.max_connections = max_connections
         self.max_garbage = max_garbage
         self.log_every = log_every
         self.server: asyncio.Server | None = None
@@ -159,6 +164,12 @@ class HJ212Gateway:
         addr = writer.get_extra_info("peername")
         peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
         host = addr[0] if isinstance(addr, tuple) else str(addr)
+        if len(self._writers) >= self.max_connections:
+            counters.inc("hj212.refused_total")
+            self._refused_log.warning("refused connection from %s: %d connections open, the most allowed",
+                                      peer, len(self._writers))
+            writer.close()
+            return
         if self._per_peer[host] >= self.max_per_peer:
             counters.inc("hj212.refused_per_peer")
             self._refused_log.warning("refused connection from %s: %d connections from that address already",

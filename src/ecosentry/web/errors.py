@@ -8,6 +8,11 @@ JSON helpers of the pages such as ``/map/markers.json``) keeps FastAPI's JSON an
 The page says only the status's general sentence: an object outside the account's scope and one that does not
 exist both answer 404 (:func:`ecosentry.web.views.site_state.require_point` and friends), with the same page,
 so ids cannot be probed from the pages either (docs/access.md).
+
+A number in the request too large for the database's column (``/api/v1/points/76504715792``: PostgreSQL's
+``integer out of range``, SQLite's ``Python int too large to convert to SQLite INTEGER``) is the request's fault,
+not the server's: it is answered as a malformed request (422, FastAPI's validation-error shape, or the error page),
+never 500 (found by schemathesis, issue 19). Any other database error stays a 500.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -67,6 +73,27 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
     return await request_validation_exception_handler(request, exc)
 
 
+#: SQLSTATE of PostgreSQL's "numeric value out of range" (an int beyond the column's type).
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"
+
+
+def number_out_of_range(exc: BaseException) -> bool:
+    """True when ``exc`` is the database refusing a number too large for its column."""
+    if isinstance(exc, OverflowError):
+        return "too large to convert to SQLite INTEGER" in str(exc)
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == NUMERIC_VALUE_OUT_OF_RANGE
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    if not number_out_of_range(exc):
+        raise exc  # a defect of ours: the server-error answer (500) and its log
+    error = {"type": "out_of_range", "loc": ["request"], "input": None,
+             "msg": "A number in the request is larger than the database stores."}
+    return await _invalid_request(request, RequestValidationError([error]))
+
+
 def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(OverflowError, _out_of_range)

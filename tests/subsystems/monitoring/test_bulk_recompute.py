@@ -18,6 +18,28 @@ MONTH = date(2026, 2, 1)  # finished: the days get their substitute values
 SH = ZoneInfo("Asia/Shanghai")
 
 
+#: Out-of-control periods filed through the O&M subsystem's store (issue 18 item 3): a span check failing at 03:00
+#: and passing at 11:30, a ten-minute one, one on 5-minute data, one on wastewater (the logger's cycles), one open.
+OOC_CHECKS = [
+    ("BENCHGAS000000", "a21026", [("2026-02-05T03:00", "fail", 4.0), ("2026-02-05T11:30", "pass", 0.5),
+                                  ("2026-02-10T20:50", "fail", 3.1), ("2026-02-10T21:00", "pass", 0.2)]),
+    ("BENCH5MIN0001", "a21026", [("2026-02-12T04:25", "fail", 2.9), ("2026-02-12T04:41", "pass", 1.0)]),
+    ("BENCHWATER001", "w01018", [("2026-02-14T06:50", "fail", 12.0), ("2026-02-14T08:00", "pass", 3.0)]),
+    ("BENCHUTC00001", "a21002", [("2026-02-25T10:00", "fail", 5.0)]),
+]
+OOC_POINTS = {mn for mn, _f, _c in OOC_CHECKS}
+
+
+def _out_of_control(engine, point_ids: dict[str, int]) -> None:
+    from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
+    from ecosentry.subsystems.om.store.calibrations import CheckIn, record_checks
+
+    checks = [CheckIn(point_ids[mn], f, datetime.fromisoformat(at).replace(tzinfo=SH), "span", result, drift)
+              for mn, f, series in OOC_CHECKS for at, result, drift in series]
+    record_checks(engine, checks, source="api", actor=None, settings=CalibrationSettings(),
+                  now=datetime(2026, 3, 1, tzinfo=SH))
+
+
 def _both_paths(engine, directory, t0, t1, **kw):
     clear_derived(engine)
     per_period_totals = recompute_range(engine, directory, t0, t1, **kw)
@@ -39,6 +61,7 @@ def _assert_same(per_period: dict, bulk: dict) -> None:
 def test_bulk_equals_per_period_on_every_case(db_url):
     engine = prepare_database(db_url)
     gen = generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
+    _out_of_control(engine, gen["point_ids"])
     directory = PointDirectory(engine)
     t0, t1 = datetime(2026, 2, 1, tzinfo=SH), datetime(2026, 3, 1, tzinfo=SH)
     pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
@@ -54,8 +77,12 @@ def test_bulk_equals_per_period_on_every_case(db_url):
     rows = [dict(zip(cols, r)) for r in hours]
     reasons = " | ".join(r["reason"] or "" for r in rows)
     for fragment in ("no data", "stopped (all F)", "valid minutes", "missing", "manual S minutes", "CN-MARK-INVALID",
-                     "CN-MARK-EXCLUDED", "CN-MARK-EXEMPT", "CN-MARK-PRECEDENCE", "logger hour flagged M"):
+                     "CN-MARK-EXCLUDED", "CN-MARK-EXEMPT", "CN-MARK-PRECEDENCE", "logger hour flagged M",
+                     "CN-HOUR-OOC: out of control 60 min", "CN-HOUR-OOC: out of control 10 min"):
         assert fragment in reasons, fragment
+    ooc = [r for r in rows if "CN-HOUR-OOC" in (r["reason"] or "")]
+    assert any(r["valid"] for r in ooc) and any(not r["valid"] for r in ooc)   # 10 minutes out: still 50 valid
+    assert {r["point_id"] for r in ooc} == {gen["point_ids"][mn] for mn in OOC_POINTS}
     assert any(r["exceeded"] for r in rows) and any(r["exceeded"] is False for r in rows)
     assert {r["flag"] for r in rows} >= {"N", "D", "F"}
     assert any(r["n_records"] == 1 and r["received_minutes"] == 60 for r in rows)  # logger hour

@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from ecosentry.alarms import store as alarm_store
 from ecosentry.contracts.subsystem import ServiceContext
 from ecosentry.subsystems.om.alarms import OVERDUE
 from ecosentry.subsystems.om.jobs import OverduePart, check_overdue, parts
+from ecosentry.store import schema as s
 from ecosentry.subsystems.om.store import workorders as store
 
 CREATED = datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)      # Monday 09:00 in Shijiazhuang
@@ -52,6 +55,21 @@ def test_an_order_past_its_deadline_raises_one_alarm_cleared_when_done(om_world)
     store.transition(eng, order["id"], "cancel", later + timedelta(minutes=6), "city")
     assert check_overdue(eng, later + timedelta(minutes=7), st.om)["cleared"] == 1
     assert all(a["state"] == "cleared" for a in _overdue_alarms(eng))
+
+
+def test_the_stored_explanation_is_said_in_the_deployments_language_naming_the_point(om_world):
+    """A Chinese deployment's overdue alarm says its sentence in Chinese with the point's name (the pages fall back
+    to the stored explanation); the evidence keeps the msgid and the parameters."""
+    eng, st, pts = om_world
+    order = store.create_order(eng, kind="verification", at=CREATED, actor="city", settings=st.om.deadlines,
+                               zone=ZoneInfo(st.om.timezone), point_id=pts["a"])
+    later = CREATED + timedelta(days=12)
+    assert check_overdue(eng, later, st.om, locale="zh")["raised"] == 1
+    [alarm] = _overdue_alarms(eng)
+    with eng.connect() as conn:
+        name = conn.execute(select(s.points.c.name).where(s.points.c.id == pts["a"])).scalar_one()
+    assert alarm["explanation"].startswith(f"{name} 的工单 {order['id']}（定期校验）已超过期限")
+    assert alarm["evidence"]["sentence"]["params"]["point"] == str(pts["a"])
 
 
 async def test_the_service_part_runs_the_pass_on_its_clock(om_world):

@@ -86,12 +86,14 @@ REASONS = ("bad_name", "too_large", "empty", "encoding", "bad_line", "bad_value"
 #: A station file holds a few dozen short lines; anything larger is not one (and is not read).
 MAX_FILE_BYTES = 1 << 20
 
+# ASCII digits only, and \Z (not $, which also matches before a final line feed): ``\d`` alone takes every
+# script's digits (``١٢``, ``１２``), which float() and int() read as 12 (found by tests/fuzz, issue 19).
 _CODE = r"[A-Za-z0-9-]+"
 _NAME_RE = re.compile(rf"^(?P<province>{_CODE})_(?P<facility>{_CODE})_(?P<station>{_CODE})_(?P<time>\d{{14}})"
-                      r"\.(?P<ext>txt)$", re.IGNORECASE)
-_TIME_RE = re.compile(r"^\d{14}$")
-_VALUE_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-_COMMA_VALUE_RE = re.compile(r"^[+-]?\d+,\d+$")
+                      r"\.(?P<ext>txt)\Z", re.IGNORECASE | re.ASCII)
+_TIME_RE = re.compile(r"^\d{14}\Z", re.ASCII)
+_VALUE_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
+_COMMA_VALUE_RE = re.compile(r"^[+-]?\d+,\d+\Z", re.ASCII)
 _LINE_END_RE = re.compile(r"\r\n|\r|\n")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 

@@ -12,7 +12,9 @@ the columnar passage and ledger tables with entry/exit pairing, the checks), ``c
 (the picture store), ``gateways/`` (the HTTP push of plate events with the gate decision in the reply),
 ``pipeline/sink`` (``gate-passages``), ``store/`` (registry import, ledger rows, CSV, the guard's entry), ``api``
 and ``service``. The third: ``queries/`` (read models) and ``web/`` (the gate live view, the ledger search with XLSX export, the
-alert-period dashboard). The demo: ``demo/``. The retention job and upload come next (``docs/gates.md``).
+alert-period dashboard). The demo: ``demo/``. The fourth: ``checks_job`` (the checks over the stored tables,
+findings and alarms ``ALM-VEH-…``, :mod:`.alarms`), the stored findings on the dashboard, the guard's override and
+stage completion (``api_guard``, ``web/guard``). The retention job and upload come next (``docs/gates.md``).
 """
 
 from ecosentry.contracts.subsystem import MenuEntry, Subsystem
@@ -27,19 +29,21 @@ SUBSYSTEM = Subsystem(
     migrations=f"{_N}.migrations",
     catalogue=(f"{_N}.rules.vin", f"{_N}.rules.plate", f"{_N}.rules.decision", f"{_N}.rules.checks",
                f"{_N}.rules.indicators", f"{_N}.rules.camera", f"{_N}.rules.camera_view", f"{_N}.rules.retention",
-               f"{_N}.rules.upload"),
+               f"{_N}.rules.upload", f"{_N}.alarms"),
     cli=f"{_N}.cli:register",
     settings={"gates": f"{_N}.settings:GatesSettings"},
     locale=_N,
     services=(f"{_N}.service:parts",),
     sinks={"gate-passages": f"{_N}.pipeline.sink:GatePassageSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_gates",),
-    api_routers=(f"{_N}.api:router",),
-    pages=tuple(f"{_N}.web.{m}:router" for m in ("live", "ledger_pages", "dashboard")),
+    api_routers=(f"{_N}.api:router", f"{_N}.api_guard:router"),
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("live", "ledger_pages", "dashboard", "uploads", "guard")),
     # the 2020 guide's gate ledger is a Chinese programme: the menu shows in a Chinese deployment
     menu=(MenuEntry("/gates", N_("Gates"), order=47, country="cn"),
           MenuEntry("/gates/ledger", N_("Vehicle ledger"), order=48, country="cn"),
-          MenuEntry("/gates/dashboard", N_("Alert-period dashboard"), order=49, country="cn")),
+          MenuEntry("/gates/dashboard", N_("Alert-period dashboard"), order=49, country="cn"),
+          MenuEntry("/gates/uploads", N_("Upload to the upper platform"), order=50, country="cn")),
     templates=f"{_N}.web",
+    alarm_context=(f"{_N}.web.context:alarm_findings",),
     demo=f"{_N}.demo:demo",
 )

@@ -50,5 +50,6 @@ def manual_entry(request: Request, body: dict = Body(...),
     with engine.connect() as conn:
         if conn.scalar(select(enterprises.c.id).where(enterprises.c.id == enterprise_id)) is None:
             raise HTTPException(404, "no such enterprise in your area")
-    stored = enter_manually(engine, entry, actor=principal.username)
+    stored = enter_manually(engine, entry, actor=principal.username,
+                            upload=bool(request.app.state.settings.gates.upload.url))
     return JSONResponse({"stored": stored}, status_code=201 if stored else 200)

@@ -1,6 +1,8 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry vehicles check`` (the inspectors' offline
-check, :mod:`.offline`), ``ecosentry vehicles import-ledger`` / ``import-register`` (a ledger or vehicle register CSV into the
-database) and ``ecosentry bench gate`` (the rules on simulated enterprises, :mod:`.bench`)."""
+check, :mod:`.offline`), ``ecosentry vehicles import-ledger`` / ``import-register`` / ``import-machinery`` (a ledger, vehicle or
+non-road machinery register CSV into the database), ``ecosentry vehicles check-stored`` (one pass of the checks job),
+``ecosentry vehicles snapshot`` (a camera's snapshot or reference view) and ``ecosentry bench gate`` (the rules on
+simulated enterprises, :mod:`.bench`)."""
 
 from __future__ import annotations
 
@@ -88,13 +90,87 @@ def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise 
     st = get_settings()
     engine = make_engine(st.database_url)
     try:
-        read, new = import_ledger_csv(engine, path, actor=actor)
+        read, new = import_ledger_csv(engine, path, actor=actor, upload=bool(st.gates.upload.url))
     except GatesInputError as exc:
         typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
     typer.echo(f"{read} ledger rows read, {new} new")
+
+
+@app.command("check-stored")
+def check_stored(actor_locale: str = typer.Option("", "--locale", help="language of the alarms (zh, vi, en; "
+                                                                     "default: the deployment's)"),
+                 no_alarms: bool = typer.Option(False, "--no-alarms", help="store the findings, raise no alarm")
+                 ) -> None:
+    """One pass of the checks over the stored tables (what the service's job does every ``gates.job.every_seconds``):
+    new passages and ledger rows per enterprise, heartbeats and snapshots; findings stored once, alarms raised."""
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates.checks_job import CheckJob
+    from ecosentry.subsystems.gates.pipeline.sink import picture_store
+
+    st = get_settings()
+    gates = st.gates.model_copy(update={"job": st.gates.job.model_copy(update={"alarms": not no_alarms})})
+    engine = make_engine(st.database_url)
+    try:
+        report = CheckJob(engine, gates, pictures=picture_store(st),
+                          locale=actor_locale or st.default_locale).pass_sync()
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(report.counts()))
+
+
+@app.command("snapshot")
+def snapshot(picture: Path = typer.Argument(..., help="the snapshot (JPEG or PNG)"),
+             camera: str = typer.Option(..., help="the camera's code"),
+             enterprise: str = typer.Option(..., help="the enterprise's credit code"),
+             time: str = typer.Option("", help="when it was taken (ISO 8601 with offset); "
+                                               "--reference: the camera's reference view instead"),
+             reference: bool = typer.Option(False, "--reference", help="register it as the reference view")) -> None:
+    """Store a camera's snapshot (the checks job compares it with the reference view) or register its reference
+    view (audited); exit 2 naming the problem."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from ecosentry.locale import translations
+    from ecosentry.settings import get_settings
+    from ecosentry.store import schema as s
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates import schema as gs
+    from ecosentry.subsystems.gates.errors import GatesInputError
+    from ecosentry.subsystems.gates.pipeline.sink import picture_store
+    from ecosentry.subsystems.gates.store.snapshots import record_snapshot, set_reference
+
+    st = get_settings()
+    engine = make_engine(st.database_url)
+    try:
+        with engine.connect() as conn:
+            cam = conn.scalar(select(gs.gates_cameras.c.id).join(s.enterprises,
+                                                                  s.enterprises.c.id == gs.gates_cameras.c.enterprise_id)
+                              .where(s.enterprises.c.credit_code == enterprise, gs.gates_cameras.c.code == camera))
+        if cam is None:
+            raise GatesInputError("", "camera", N_("camera %(id)s is not registered"), id=camera)
+        data = picture.read_bytes()
+        limit = st.gates.pictures.max_bytes
+        if reference:
+            digest = set_reference(engine, picture_store(st), cam, data, "cli", limit)
+            typer.echo(f"reference view {digest}")
+            return
+        try:
+            at = datetime.fromisoformat(time)
+        except ValueError:
+            raise GatesInputError("", "time", N_("%(text)r is not a time (ISO 8601 with offset)"),
+                                  text=time) from None
+        stored = record_snapshot(engine, picture_store(st), cam, at, data, limit)
+        typer.echo("snapshot stored" if stored else "snapshot already stored")
+    except GatesInputError as exc:
+        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
 
 
 @app.command("import-register")
@@ -122,13 +198,52 @@ def import_register(path: Path = typer.Argument(..., help="vehicle register CSV:
     typer.echo(f"{read} vehicles read, {new} new")
 
 
+@app.command("import-machinery")
+def import_machinery(path: Path = typer.Argument(..., help="non-road machinery register CSV: registration_code,"
+                                                          "emission_stage [,production_date,machine_code,engine_no,"
+                                                          "machine_type,fuel,nameplate_picture,label_picture]"),
+                     enterprise: str = typer.Option(..., help="the enterprise's credit code")) -> None:
+    """Import an enterprise's non-road mobile machinery register CSV (2020 guide table 5) into the database
+    (upserted by registration code; exit 2 on a bad row, naming the file, the line and the field, nothing
+    stored)."""
+    from ecosentry.locale import translations
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates.errors import GatesInputError
+    from ecosentry.subsystems.gates.store.registry import import_machinery_csv
+
+    st = get_settings()
+    engine = make_engine(st.database_url)
+    try:
+        read, new = import_machinery_csv(engine, path, enterprise)
+    except GatesInputError as exc:
+        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(say(N_("%(read)s machines read, %(new)s new"), read=read, new=new))
+
+
 def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterprises"),
                honest: int = typer.Option(30, min=0, help="honest enterprises"),
                violating: int = typer.Option(30, min=0, help="enterprises with injected violations"),
                days: int = typer.Option(14, min=2, help="days simulated per enterprise"),
-               as_json: bool = typer.Option(False, "--json", help="print the result as JSON")) -> None:
+               as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+               http: bool = typer.Option(False, "--http", help="measure the live path instead: plate events over "
+                                                               "the HTTP push into the ledger of a running service, "
+                                                               "and the time from a passage to its refusal"),
+               passages: int = typer.Option(2000, min=1, help="--http: plate events to send"),
+               enterprises: int = typer.Option(20, min=1, help="--http: enterprises (a gate and a device each)"),
+               connections: int = typer.Option(16, min=1, help="--http: requests at once"),
+               samples: int = typer.Option(20, min=1, help="--http: refused passages timed one at a time"),
+               database_url: str | None = typer.Option(None, help="--http: a database to fill (default: SQLite in a "
+                                                                  "temporary folder); it must be empty")) -> None:
     """Passages/s through every gate check and precision/recall per code on simulated enterprises with injected
-    violations (the HTTP push and the ledger tables come with the next slice)."""
+    violations; with ``--http``, passages/s through the HTTP push to the ledger and the time from passage to
+    refusal on a running service."""
+    if http:
+        _bench_http(passages, enterprises, connections, samples, database_url, as_json)
+        return
     res = run_bench(seed, honest, violating, days).summary()
     if as_json:
         typer.echo(json.dumps(res, indent=1))
@@ -144,6 +259,27 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
         fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
         typer.echo(f"{r['code']:26} {r['injected']:>4} {r['found']:>5} {fmt(r['recall']):>6} {r['findings']:>5} "
                    f"{fmt(r['precision']):>6} {r['honest_per_day']:>8g}")
+
+
+def _bench_http(passages: int, enterprises: int, connections: int, samples: int, database_url: str | None,
+                as_json: bool) -> None:
+    import asyncio
+
+    from ecosentry.subsystems.gates.bench_http import run_http_bench
+
+    res = asyncio.run(run_http_bench(enterprises=enterprises, passages=passages, connections=connections,
+                                     samples=samples, database_url=database_url))
+    if as_json:
+        typer.echo(json.dumps(res, indent=1))
+        return
+    typer.echo(f"{res['passages']:,} plate events ({res['enterprises']} enterprises, {res['connections']} connections, "
+               f"{res['database']}): acknowledged durable at {res['ack_per_s']:,}/s ({res['ack_seconds']} s); "
+               f"all {res['stored_passages']:,} passages and {res['ledger_rows']:,} ledger rows stored at "
+               f"{res['stored_per_s']:,}/s ({res['stored_seconds']} s); {res['refused']} refused")
+    r, s = res["reply_ms"], res["refusal_stored_ms"]
+    typer.echo(f"passage to refusal at the gate: median {r['median']} ms, p95 {r['p95']} ms, max {r['max']} ms; "
+               f"to the refusal stored: median {s['median']} ms, p95 {s['p95']} ms, max {s['max']} ms "
+               f"({res['samples']} samples)")
 
 
 def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:

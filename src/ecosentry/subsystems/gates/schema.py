@@ -16,7 +16,9 @@ its own Alembic branch (``gates/migrations``, branch ``gates``).
 * ``gates_ledger``: the electronic ledger (2020 guide table 3): one row per passage, CSV row or guard's entry,
   joined to the register (stage looked up or flagged unknown), with cargo, weight, transport company and purpose;
   an exit row names the entry row it pairs with;
-* ``gates_heartbeats``: the gate devices' signs of life.
+* ``gates_heartbeats``: the gate devices' signs of life;
+* ``gates_upload_outbox`` (a row per ledger row to send to the upper platform, filled in the ledger row's own
+  transaction) and ``gates_upload_log`` (every attempt: status, latency, error); revision ``gates_0002_upload``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 
 __all__ = ["gates_enterprises", "gates_gates", "gates_loading_places", "gates_cameras", "gates_devices",
            "gates_vehicles", "gates_machinery", "gates_pictures", "gates_passages", "gates_decisions",
-           "gates_ledger", "gates_heartbeats", "PURPOSES", "SOURCES"]
+           "gates_ledger", "gates_heartbeats", "gates_upload_outbox", "gates_upload_log", "gates_snapshots",
+           "gates_findings", "gates_check_state", "PURPOSES", "SOURCES"]
 
 #: Why a vehicle passes (issue 16 item 3: maintenance, testing and commissioning vehicles are counted too).
 PURPOSES = ("transport", "in_plant", "maintenance", "testing", "commissioning", "other")
@@ -225,3 +228,91 @@ gates_heartbeats = Table(
     Column("detail", Text, nullable=True),
 )
 Index("uq_gates_heartbeats_device_at", gates_heartbeats.c.device_id, gates_heartbeats.c.at, unique=True)
+
+# --------------------------------------------------------------------------- upload to the upper platform
+gates_upload_outbox = Table(
+    "gates_upload_outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ledger_id", BigId, ForeignKey("gates_ledger.id"), nullable=False, unique=True,
+           comment="the ledger row to send; its id is the delivery id (the receiver's deduplication key)"),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False, comment="the ledger row's time (timeliness is measured from it)"),
+    Column("queued_at", UTCDateTime, nullable=False, comment="when the ledger row was stored"),
+    Column("state", String(8), nullable=False, server_default="pending",
+           comment="pending | sent | failed | retry | dead (rules/upload.py)"),
+    Column("attempts", Integer, nullable=False, server_default="0", comment="failed attempts"),
+    Column("due_at", UTCDateTime, nullable=True, comment="next attempt not before"),
+    Column("last_error", String(500), nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True, comment="acknowledged by the platform"),
+    Column("delay_s", Float, nullable=True, comment="from the row's time to the acknowledgement [s]"),
+    Column("late", Boolean, nullable=True, comment="acknowledged later than gates.upload.late_after_s (VEH-UPLOAD-LATE)"),
+)
+Index("ix_gates_upload_outbox_state_due", gates_upload_outbox.c.state, gates_upload_outbox.c.due_at)
+Index("ix_gates_upload_outbox_enterprise", gates_upload_outbox.c.enterprise_id, gates_upload_outbox.c.state)
+
+gates_upload_log = Table(
+    "gates_upload_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigId, ForeignKey("gates_upload_outbox.id"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False, comment="1 for the first attempt of the delivery"),
+    Column("at", UTCDateTime, nullable=False, comment="when the attempt started"),
+    Column("ok", Boolean, nullable=False, comment="acknowledged"),
+    Column("http_status", Integer, nullable=True, comment="NULL: no answer (refused, timed out) or not sent"),
+    Column("latency_ms", Float, nullable=True, comment="request to answer"),
+    Column("error", String(500), nullable=True),
+)
+
+# the retention job's look-ups (revision gates_0002_upload): is a picture still named, is an entry still paired
+Index("ix_gates_passages_picture", gates_passages.c.picture)
+Index("ix_gates_ledger_pairs_with", gates_ledger.c.pairs_with)
+
+# --------------------------------------------------------------------------- the checks over the stored tables
+gates_snapshots = Table(
+    "gates_snapshots",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("camera_id", Integer, ForeignKey("gates_cameras.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False, comment="when the camera took the snapshot"),
+    Column("picture", String(64), nullable=False, comment="sha256 of the snapshot (gates_pictures)"),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("similarity", Float, nullable=True, comment="against the reference view when checked; NULL unchecked"),
+    Column("blank", Boolean, nullable=True, comment="covered or black when checked"),
+)
+Index("uq_gates_snapshots_camera_at", gates_snapshots.c.camera_id, gates_snapshots.c.at, unique=True)
+
+gates_findings = Table(
+    "gates_findings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("code", String(32), nullable=False, comment="the rule's code (VEH-…)"),
+    Column("severity", String(8), nullable=False),
+    Column("subject", String(64), nullable=False, server_default="",
+           comment="what the finding is about: the plate, the camera, else empty (part of the key)"),
+    Column("plate", String(16), nullable=False, server_default=""),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),
+    Column("msgid", Text, nullable=False, comment="the sentence (catalogue msgid) …"),
+    Column("params", JSON, nullable=True, comment="… and its parameters"),
+    Column("evidence", JSON, nullable=True),
+    Column("open", Boolean, nullable=False, server_default="0",
+           comment="a camera still silent or turned at the last pass"),
+    Column("alarm_id", BigId, nullable=True, comment="the core alarm it raised or counted in"),
+    Column("found_at", UTCDateTime, nullable=False, comment="when the job first stored it"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("enterprise_id", "code", "subject", "start", name="uq_gates_findings_key"),
+)
+Index("ix_gates_findings_enterprise_start", gates_findings.c.enterprise_id, gates_findings.c.start)
+
+gates_check_state = Table(
+    "gates_check_state",
+    metadata,
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), primary_key=True),
+    Column("passage_id", BigId, nullable=False, server_default="0", comment="the last passage the checks read"),
+    Column("ledger_id", BigId, nullable=False, server_default="0", comment="the last ledger row the checks read"),
+    Column("checked_to", UTCDateTime, nullable=True, comment="data up to here were settled at the last pass"),
+    Column("checked_at", UTCDateTime, nullable=True, comment="the last pass"),
+)

@@ -11,7 +11,7 @@ from ecosentry.subsystems.gates.rules.decision import GradeRules
 from ecosentry.subsystems.gates.rules.retention import RetentionSettings
 from ecosentry.subsystems.gates.rules.upload import UploadSettings
 
-__all__ = ["GatesSettings", "PushSettings", "PictureSettings", "RetentionSettings"]
+__all__ = ["GatesSettings", "PushSettings", "PictureSettings", "RetentionSettings", "CheckJobSettings"]
 
 class PushSettings(BaseModel):
     """The HTTP push of plate-recognition events (``POST /gates/v1/passages``) on a port of its own."""
@@ -35,6 +35,23 @@ class PictureSettings(BaseModel):
     max_bytes: int = Field(2 * 1024 * 1024, ge=1024)
 
 
+class CheckJobSettings(BaseModel):
+    """The scheduled checks over the stored tables (``checks_job``, service part ``gates_checks``)."""
+
+    #: Run the job in the service (with its ``alarms`` part).
+    enabled: bool = True
+    #: Seconds between two passes [ours: the camera-offline alarm comes at most this late].
+    every_seconds: float = Field(300.0, gt=0)
+    #: Passages and ledger rows younger than this are left to the next pass (the guard may still enter the row;
+    #: by default the checks' ``match_tolerance_s``). [s]
+    settle_seconds: int | None = Field(None, ge=0)
+    #: How far back the camera checks look for heartbeats, passages and snapshots (the last sign of life before
+    #: it is read as well, so a long silence keeps its start). [h]
+    camera_lookback_hours: float = Field(24.0, gt=0)
+    #: Raise core alarms (``ALM-VEH-…``) for the findings that deserve one.
+    alarms: bool = True
+
+
 class GatesSettings(BaseModel):
     #: The enterprises' time zone: local days and months of the checks, times in the sentences.
     timezone: str = "Asia/Shanghai"
@@ -49,3 +66,4 @@ class GatesSettings(BaseModel):
         "0": "white", "1": "yellow", "2": "blue", "3": "black", "4": "green", "5": "yellow_green"})
     push: PushSettings = PushSettings()
     pictures: PictureSettings = PictureSettings()
+    job: CheckJobSettings = CheckJobSettings()

@@ -27,7 +27,8 @@ SUBSYSTEM = Subsystem(
            "vn-file": f"{_M}.vn.sink:VnFileSink.from_settings"},
     catalogue=tuple(f"{_M}.{m}" for m in (
         "rules.cn.hourly", "rules.cn.aggregates", "rules.cn.flue_gas", "rules.cn.rates", "rules.cn.exceedance",
-        "rules.cn.substitution", "rules.cn.marks", "detect.national", "detect.patterns", "detect.statistical",
+        "rules.cn.substitution", "rules.cn.marks", "rules.cn.out_of_control", "detect.national", "detect.patterns",
+        "detect.statistical",
         "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness",
         "rules.vn.units", "rules.vn.reception", "rules.vn.register")),
     api_routers=tuple(f"{_M}.api.{m}:router" for m in ("points", "periods", "marks", "reports", "evidence")),
@@ -58,6 +59,7 @@ SUBSYSTEM = Subsystem(
     # ``monitoring`` gathers what were flat core fields: ECOSENTRY_DETECT_EVERY → ECOSENTRY_MONITORING__DETECT_EVERY
     former_settings={"monitoring": "ECOSENTRY_", "forward": "ECOSENTRY_FORWARD_", "vn": "ECOSENTRY_VN_"},
     services=(f"{_M}.service:parts",),
+    invalid_periods_changed=(f"{_M}.pipeline.period_changes:recompute_for_invalid_periods",),
     demo=f"{_M}.simulate.demo:demo",
     limit_seed=f"{_M}.rules.cn.exceedance:load_limit_seed",
     registry_import=(f"{_M}.store.vn_register:import_register",),

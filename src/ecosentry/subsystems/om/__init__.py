@@ -12,8 +12,9 @@ of marks, orders, doors and parameters, the monthly assessment), ``check`` (all 
 (``ecosentry bench ops``), ``settings`` (section ``om``) and ``locale/`` (zh, vi). The second slice adds the tables
 (``schema``, Alembic branch ``om``), the fleet key ``om:`` (``store/registry``), the work orders with their audit
 and the overdue check (``store/workorders``, ``jobs``, alarm types in ``alarms``), door events and calibration
-records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Pages, video intake, the
-assessment over stored data and the demo come next (``docs/om.md``).
+records (``store/doors``, ``store/calibrations``) and the JSON API (``api``). Installed (``INSTALLED``) with its
+part of ``ecosentry demo`` (``demo/``). Pages, video intake and the assessment over stored data come next
+(``docs/om.md``).
 """
 
 from ecosentry.contracts.subsystem import MenuEntry, Subsystem
@@ -29,14 +30,19 @@ SUBSYSTEM = Subsystem(
     sinks={"hj212-instrument": f"{_N}.pipeline.sink:InstrumentSink.from_settings"},
     catalogue=(f"{_N}.rules.workorders", f"{_N}.rules.deadlines", f"{_N}.rules.calibration",
                f"{_N}.rules.consistency", f"{_N}.rules.assessment", f"{_N}.alarms"),
-    api_routers=(f"{_N}.api:router", f"{_N}.api_cameras:router"),
-    pages=(f"{_N}.web.rooms:router",),
-    menu=(MenuEntry("/om/rooms", N_("Station rooms"), group="more", permission="marks.read", order=92),),
+    # the photo upload first: the API's POST /work-orders/{id}/{action} would take "photos" for an action
+    api_routers=(f"{_N}.api_photos:router", f"{_N}.api:router", f"{_N}.api_cameras:router"),
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("orders", "phone", "calibrations", "rooms")),
+    menu=(MenuEntry("/om/orders", N_("Work orders"), permission="marks.read", order=60),
+          MenuEntry("/om/my", N_("My work orders"), permission="marks.file", order=61),
+          MenuEntry("/om/calibrations", N_("Calibration history"), permission="marks.read", order=62),
+          MenuEntry("/om/rooms", N_("Station rooms"), permission="marks.read", order=63)),
     templates=f"{_N}.web",
     services=(f"{_N}.jobs:parts", f"{_N}.jobs:camera_parts"),
     registry_import=(f"{_N}.store.registry:import_om",),
-    invalid_periods=(f"{_N}.store.calibrations:invalid_periods",),
+    invalid_periods=(f"{_N}.store.calibrations:invalid_periods_of_points",),
     cli=f"{_N}.cli:register",
     settings={"om": f"{_N}.settings:OmSettings"},
     locale=_N,
+    demo=f"{_N}.demo:demo",
 )

@@ -18,6 +18,7 @@ transition the order's state does not allow, 422 a bad value.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -297,13 +298,17 @@ async def import_checks(request: Request, engine: Engine = Depends(get_engine),
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
         return _checks_refused(request, cal_store.CalibrationRefused(N_("the CSV is not UTF-8 text")), principal)
-    try:
+
+    def parse_and_record() -> dict:   # the database (and the recomputation the filing causes) off the event loop
         with engine.connect() as conn:
             checks = cal_store.parse_csv(conn, text, st.timezone)
         for c in checks:
             point_or_404(principal, c.point_id)
         return cal_store.record_checks(engine, checks, source="csv", actor=principal.username,
                                        settings=st.calibration, now=_now())
+
+    try:
+        return await asyncio.to_thread(parse_and_record)
     except cal_store.CalibrationRefused as e:
         return _checks_refused(request, e, principal)
 

@@ -2,7 +2,9 @@
 
 :func:`check_overdue` (one pass, the clock an argument) raises ``ALM-OM-WO-OVERDUE`` for every order not done by
 its deadline (finding ``OM-WO-OVERDUE`` of :func:`..rules.deadlines.overdue_orders`; originator ``work_order``,
-one alarm per order) and clears the alarm of an order done, reviewed or cancelled since. :class:`OverduePart` runs
+one alarm per order) and clears the alarm of an order done, reviewed or cancelled since. The stored explanation is
+the finding's sentence in the deployment's language (``default_locale``; English without one), the point named by
+its name; the evidence keeps the sentence's msgid and parameters. :class:`OverduePart` runs
 it as one asyncio task (the database work in a worker thread), raising through the service's dispatcher so the
 alarms are notified, when the service runs its alarm jobs (``alarms`` enabled), like power's engine.
 """
@@ -13,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -20,6 +23,7 @@ from sqlalchemy import Engine, and_, select
 
 from ecosentry.alarms import store as alarm_store
 from ecosentry.contracts.subsystem import ServiceContext
+from ecosentry.locale import translations
 from ecosentry.store import schema as s
 from ecosentry.subsystems.om.alarms import OVERDUE, WORK_ORDER
 from ecosentry.subsystems.om.rules.deadlines import overdue_orders
@@ -36,13 +40,16 @@ __all__ = ["check_overdue", "OverduePart", "CameraCheckPart", "parts", "camera_p
 OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
 
 
-def check_overdue(engine: Engine, now: datetime, settings: OmSettings, raise_alarm: Callable | None = None
-                  ) -> dict[str, int]:
-    """One pass: raise for overdue open orders, clear for orders no longer open; the counts."""
+def check_overdue(engine: Engine, now: datetime, settings: OmSettings, raise_alarm: Callable | None = None,
+                  locale: str | None = None) -> dict[str, int]:
+    """One pass: raise for overdue open orders, clear for orders no longer open; the counts. ``locale``: the
+    language of the stored explanations (None: English, the point by its id)."""
     zone = ZoneInfo(settings.timezone)
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(wo).where(wo.c.state.in_(OPEN_STATES),
                                                                wo.c.deadline < now)).mappings()]
+        names = dict(conn.execute(select(s.points.c.id, s.points.c.name).where(
+            s.points.c.id.in_({r["point_id"] for r in rows}))).all()) if rows and locale else {}
         a = s.alarms
         stale = list(conn.execute(select(a.c.source_id).join(wo, and_(a.c.source_id == wo.c.id.cast(a.c.source_id.type)))
                                   .where(a.c.type == OVERDUE, a.c.source_type == WORK_ORDER, a.c.state != "cleared",
@@ -52,8 +59,12 @@ def check_overdue(engine: Engine, now: datetime, settings: OmSettings, raise_ala
     for f in overdue_orders([as_rule_order(r) for r in rows], now, settings.deadlines, zone):
         row = by_id[f.evidence["order_id"]]
         stats["overdue"] += 1
+        explanation = f.explanation
+        if locale:
+            said = replace(f, params={**f.params, "point": names.get(row["point_id"]) or f.params["point"]})
+            explanation = said.say(translations(locale).gettext)
         kwargs = dict(type=OVERDUE, source_type=WORK_ORDER, source_id=row["id"], severity=None, title="",
-                      explanation=f.explanation, point_id=row["point_id"], at=now,
+                      explanation=explanation, point_id=row["point_id"], at=now,
                       evidence={**f.evidence, "sentence": {"msgid": f.msgid, "params": f.params}})
         _alarm, change = (raise_alarm or (lambda **k: alarm_store.raise_alarm(engine, **k)))(**kwargs)
         stats["raised"] += change.kind == "raised"
@@ -73,6 +84,7 @@ class OverduePart:
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.engine = ctx.engine
         self.settings = getattr(ctx.settings, "om", None) or OmSettings()
+        self.locale = getattr(ctx.settings, "default_locale", None)
         self.dispatcher = ctx.dispatcher
         self.clock = clock
         self._run = run
@@ -88,7 +100,8 @@ class OverduePart:
                 fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
                 alarm, change, _deliveries = fut.result()
                 return alarm, change
-        return await asyncio.to_thread(check_overdue, self.engine, self.clock(), self.settings, raise_alarm)
+        return await asyncio.to_thread(check_overdue, self.engine, self.clock(), self.settings, raise_alarm,
+                                       self.locale)
 
     async def _loop(self) -> None:
         while not self._stop.is_set():

@@ -10,7 +10,9 @@ own Alembic branch (``om/migrations``, branch ``om`` from the core's ``0010``).
 * work: ``om_work_orders`` (kind, point, state, the time of each transition, assignee, deadlines, photos as
   stored-file references, readings, checklist) and ``om_work_order_events`` (the audit of every transition);
 * evidence: ``om_calibrations`` (zero/span checks with drift and result), ``om_door_events`` (door open/close
-  of a station room), ``om_parameters`` (instrument parameters, registered against reported).
+  of a station room), ``om_parameters`` (instrument parameters, registered against reported);
+* photos taken on site (revision ``om_0002_photos``): ``om_work_order_photos`` (the order, the picture's sha256 in
+  the core's picture store :mod:`ecosentry.store.pictures`, its type and size, who uploaded it and when).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 
 __all__ = ["om_organisations", "om_contracts", "om_contract_points", "om_staff", "om_rooms", "om_room_points",
            "om_cameras", "om_work_orders", "om_work_order_events", "om_calibrations", "om_door_events",
-           "om_parameters", "om_parameter_reports", "om_findings", "om_camera_devices", "om_snapshots"]
+           "om_parameters", "om_parameter_reports", "om_findings", "om_camera_devices", "om_snapshots",
+           "om_work_order_photos"]
 
 # --------------------------------------------------------------------------- registry
 om_organisations = Table(
@@ -246,4 +249,20 @@ om_snapshots = Table(
     Column("received_at", UTCDateTime, nullable=False),
     UniqueConstraint("camera_id", "at", name="uq_om_snapshots_camera_at"),
     Index("ix_om_snapshots_room_at", "room_id", "at"),
+)
+
+# --------------------------------------------------------------------------- photos taken on site (om_0002_photos)
+om_work_order_photos = Table(
+    "om_work_order_photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("om_work_orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False, comment="the picture in the picture store (ecosentry.store.pictures)"),
+    Column("content_type", String(16), nullable=False, comment="image/jpeg | image/png (from the bytes)"),
+    Column("size", Integer, nullable=False, comment="bytes"),
+    Column("filename", String(200), nullable=True, comment="the name the phone gave the file"),
+    Column("state", String(12), nullable=False, comment="the order's state when the photo came (on_site, done)"),
+    Column("uploaded_by", String(100), nullable=True),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "sha256", name="uq_om_work_order_photos_order_sha256"),
 )

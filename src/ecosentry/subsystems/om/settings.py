@@ -10,7 +10,7 @@ from ecosentry.subsystems.om.rules.calibration import CalibrationSettings
 from ecosentry.subsystems.om.rules.consistency import ConsistencySettings
 from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
 
-__all__ = ["OmSettings", "InstrumentSettings", "CameraSettings"]
+__all__ = ["OmSettings", "InstrumentSettings", "CameraSettings", "PhotoSettings"]
 
 
 class InstrumentSettings(BaseModel):
@@ -42,8 +42,19 @@ class CameraSettings(BaseModel):
     link_minutes: float = Field(5, ge=0)
     #: A camera that sent neither a heartbeat nor a snapshot for this long is offline (ALM-OM-CAMERA-OFFLINE).
     offline_minutes: float = Field(15, gt=0)
-    #: Folder of the pictures; empty = ``<data_dir>/om/pictures``.
+    #: Folder of the pictures; empty = ``photos.directory``, else ``<data_dir>/om/pictures`` (one store).
     pictures_directory: str = ""
+
+
+class PhotoSettings(BaseModel):
+    """Photos taken on site (work orders), in the core's picture store (:mod:`ecosentry.store.pictures`)."""
+
+    #: Folder of the content-addressed files; empty: ``<data_dir>/om/pictures``.
+    directory: str = ""
+    #: Largest photo accepted: a phone's camera writes 2–6 MB JPEGs [ours]. [bytes]
+    max_bytes: int = Field(12_000_000, ge=1024)
+    #: Most photos in one upload [ours].
+    max_files: int = Field(12, ge=1)
 
 
 class OmSettings(BaseModel):
@@ -59,3 +70,4 @@ class OmSettings(BaseModel):
     calibration: CalibrationSettings = CalibrationSettings()
     consistency: ConsistencySettings = ConsistencySettings()
     assessment: AssessmentSettings = AssessmentSettings()
+    photos: PhotoSettings = PhotoSettings()

@@ -23,7 +23,6 @@ import asyncio
 import base64
 import binascii
 import errno
-import json
 import logging
 import socket
 from datetime import datetime, timezone
@@ -40,7 +39,7 @@ from ecosentry.locale import LOCALES, accept_languages, translations
 from ecosentry.metrics import counters
 from ecosentry.said import N_
 from ecosentry.subsystems.gates.gateways.directory import DeviceInfo, GateDirectory
-from ecosentry.subsystems.gates.gateways.push_event import Refusal, parse_event
+from ecosentry.subsystems.gates.gateways.push_event import HEARTBEAT_STATUSES, Refusal, parse_event, parse_heartbeat
 from ecosentry.subsystems.gates.rules.decision import decide
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,6 @@ __all__ = ["KIND", "PushApp", "GatePushPart", "HEARTBEAT_STATUSES"]
 
 #: The envelope kind of what the push accepts (``Subsystem.sinks``).
 KIND = "gate-passages"
-HEARTBEAT_STATUSES = ("ok", "power_cut", "camera_fault")
 #: The grade an enterprise without one in the registry is held to during an alert: no road truck [ours].
 UNGRADED = "D"
 #: The push's port when ``gates.push.port`` is unset and the web port is not 0.
@@ -165,27 +163,14 @@ class PushApp:
         try:
             device = self._device(request)
             body = await self._body(request)
-            try:
-                data = json.loads(body.decode("utf-8")) if body.strip() else {}
-            except (UnicodeDecodeError, ValueError):
-                raise Refusal(400, "not_json", N_("The request body is not JSON in UTF-8.")) from None
-            if not isinstance(data, dict):
-                raise Refusal(400, "not_json", N_("The request body must be a JSON object."))
-            status = data.get("status", "ok")
-            if status not in HEARTBEAT_STATUSES:
-                raise Refusal(422, "bad_field", N_("%(field)s must be one of %(values)s."), field="status",
-                              values=", ".join(HEARTBEAT_STATUSES))
-            detail = data.get("detail")
-            if detail is not None and (not isinstance(detail, str) or len(detail) > 500):
-                raise Refusal(422, "bad_field", N_("%(field)s must be text of at most %(limit)s characters."),
-                              field="detail", limit=500)
+            beat = parse_heartbeat(body)
         except Refusal as refusal:
             return _refused(request, refusal, self.default_lang)
         now = datetime.now(timezone.utc)
         env = Envelope(transport="http", received_at=now, raw=body, status="accepted",
                        peer=request.client.host if request.client else None, mn=device.code, point_id=device.id,
-                       kind=KIND, meta={"what": "heartbeat", "device": device.id, "status": status,
-                                        "detail": detail, "at": now.timestamp()})
+                       kind=KIND, meta={"what": "heartbeat", "device": device.id, "status": beat.status,
+                                        "detail": beat.detail, "at": now.timestamp()})
         await self._durable(env)
         counters.inc("gates.push.heartbeats")
         return JSONResponse({"accepted": True})

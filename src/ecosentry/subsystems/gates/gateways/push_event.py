@@ -15,19 +15,28 @@ import base64
 import binascii
 import json
 import math
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ecosentry.said import N_
 from ecosentry.store.pictures import PictureError, check_picture
 from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 
-__all__ = ["PlateEvent", "Refusal", "parse_event", "MAX_PLATE", "DIRECTIONS"]
+__all__ = ["PlateEvent", "Heartbeat", "Refusal", "parse_event", "parse_heartbeat", "MAX_PLATE", "DIRECTIONS",
+           "HEARTBEAT_STATUSES"]
 
 #: Longest plate kept (``gates_passages.plate``): 8 characters of a new-energy plate and room for a camera's
 #: extra marks; anything longer is no plate.
 MAX_PLATE = 16
 MAX_GATE = 40
+#: Characters no plate, gate code or heartbeat detail holds: control characters (NUL cannot even be stored in
+#: PostgreSQL's text: an event acknowledged and then refused by the database would be lost), lone surrogates.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: In a heartbeat's free-text detail, tabs and line ends are text.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+HEARTBEAT_STATUSES = ("ok", "power_cut", "camera_fault")
+MAX_DETAIL = 500
 DIRECTIONS = {"in": True, "entry": True, "进": True, "进厂": True, "out": False, "exit": False, "出": False,
               "出厂": False}
 
@@ -42,6 +51,12 @@ class PlateEvent:
     gate: str
     picture: bytes | None
     picture_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    status: str
+    detail: str | None
 
 
 class Refusal(Exception):
@@ -60,18 +75,26 @@ def _field(name: str, msgid: str, **params) -> Refusal:
     return Refusal(422, "bad_field", msgid, field=name, **params)
 
 
-def parse_event(body: bytes, *, max_picture_bytes: int, colour_codes: dict[str, str] | None = None) -> PlateEvent:
-    """The event in ``body``, or :class:`Refusal`."""
+def _json_object(body: bytes) -> dict:
+    # RecursionError: a body of thousands of '[' (well within the size accepted) is no ValueError (issue 19)
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise Refusal(400, "not_json", N_("The request body is not JSON in UTF-8.")) from None
     if not isinstance(data, dict):
         raise Refusal(400, "not_json", N_("The request body must be a JSON object."))
+    return data
+
+
+def parse_event(body: bytes, *, max_picture_bytes: int, colour_codes: dict[str, str] | None = None) -> PlateEvent:
+    """The event in ``body``, or :class:`Refusal`."""
+    data = _json_object(body)
     raw_plate = data.get("plate")
     if raw_plate is not None and not isinstance(raw_plate, str):
         raise _field("plate", N_("%(field)s must be text."))
     plate = normalise_plate(raw_plate)
+    if _CONTROL.search(plate):
+        raise _field("plate", N_("%(field)s holds a control character."))
     if len(plate) > MAX_PLATE:
         raise Refusal(422, "plate_too_long", N_("The plate has %(length)s characters, more than %(limit)s."),
                       length=len(plate), limit=MAX_PLATE)
@@ -83,8 +106,9 @@ def parse_event(body: bytes, *, max_picture_bytes: int, colour_codes: dict[str, 
                          value=repr(str(data["plate_colour"])[:20]))
     confidence = data.get("confidence")
     if confidence is not None:
-        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not math.isfinite(confidence) \
-                or not 0 <= confidence <= 100:
+        # compared as sent: math.isfinite(10**400) raises OverflowError (an int too large for a float, issue 19)
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
+                or (isinstance(confidence, float) and not math.isfinite(confidence)) or not 0 <= confidence <= 100:
             raise _field("confidence", N_("%(field)s must be a number from 0 to 1 (or a percentage)."))
         confidence = float(confidence) / 100 if confidence > 1 else float(confidence)
     direction = data.get("direction")
@@ -93,7 +117,8 @@ def parse_event(body: bytes, *, max_picture_bytes: int, colour_codes: dict[str, 
         raise _field("direction", N_("%(field)s must be in or out."))
     at = _time(data.get("time"))
     gate = data.get("gate")
-    if not isinstance(gate, str) or not gate.strip() or len(gate.strip()) > MAX_GATE:
+    if not isinstance(gate, str) or not gate.strip() or len(gate.strip()) > MAX_GATE \
+            or _CONTROL.search(gate.strip()):
         raise _field("gate", N_("%(field)s must be the gate's code (at most %(limit)s characters)."), limit=MAX_GATE)
     picture, kind = _picture(data.get("picture"), max_picture_bytes)
     return PlateEvent(plate, colour, confidence, inbound, at, gate.strip(), picture, kind)
@@ -108,6 +133,10 @@ def _time(value) -> datetime:
         raise _field("time", N_("%(field)s must be an ISO 8601 time with its offset.")) from None
     if at.tzinfo is None:
         raise _field("time", N_("%(field)s must be an ISO 8601 time with its offset."))
+    try:  # 0001-01-01T00:00:00+08:00 has no UTC instant (before year 1): OverflowError in the push (issue 19)
+        at.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise _field("time", N_("%(field)s must be an ISO 8601 time with its offset.")) from None
     return at
 
 
@@ -116,7 +145,8 @@ def _picture(value, max_bytes: int) -> tuple[bytes | None, str | None]:
         return None, None
     if not isinstance(value, str):
         raise Refusal(422, "bad_picture", N_("The picture must be base64 text."))
-    text = value.split(",", 1)[1] if value.startswith("data:") else value
+    # a data URL without its comma ("data:image/png") has no payload: IndexError before (issue 19)
+    text = value.partition(",")[2] if value.startswith("data:") else value
     # a base64 text of more than 4/3 of the limit cannot decode to less (checked before decoding it)
     if len(text) > (max_bytes + 2) // 3 * 4 + 4:
         raise Refusal(413, "picture_too_large", N_("The picture has more than the %(limit)s bytes accepted."),
@@ -131,3 +161,19 @@ def _picture(value, max_bytes: int) -> tuple[bytes | None, str | None]:
         status, code = (413, "picture_too_large") if len(data) > max_bytes else (422, "bad_picture")
         raise Refusal(status, code, exc.msgid, **exc.params) from None
     return data, kind
+
+
+def parse_heartbeat(body: bytes) -> Heartbeat:
+    """A heartbeat ``{"status": "ok" | "power_cut" | "camera_fault", "detail": …}`` (an empty body is "ok"), or
+    :class:`Refusal`."""
+    data = _json_object(body) if body.strip() else {}
+    status = data.get("status", "ok")
+    if status not in HEARTBEAT_STATUSES:
+        raise Refusal(422, "bad_field", N_("%(field)s must be one of %(values)s."), field="status",
+                      values=", ".join(HEARTBEAT_STATUSES))
+    detail = data.get("detail")
+    if detail is not None and (not isinstance(detail, str) or len(detail) > MAX_DETAIL
+                               or _CONTROL_IN_TEXT.search(detail)):
+        raise Refusal(422, "bad_field", N_("%(field)s must be text of at most %(limit)s characters."),
+                      field="detail", limit=MAX_DETAIL)
+    return Heartbeat(status, detail)

@@ -4,7 +4,8 @@
 * a passage: its picture into the picture store (content-addressed, so a replay writes nothing new) and
   ``gates_pictures``; the passage into ``gates_passages`` (unique on the spool record: a replay stops here, the
   whole batch being one transaction); the gate's decision (``gates_decisions``, kind ``rule``, as the reply gave
-  it); its ledger row (:func:`..store.ledger.ledger_row_of_passage`: joined to the register, exits paired);
+  it); its ledger row (:func:`..store.ledger.ledger_row_of_passage`: joined to the register, exits paired;
+  queued for the upper platform in the same transaction when ``gates.upload.url`` is set);
   the device's ``last_seen_at``;
 * a heartbeat: a ``gates_heartbeats`` row (unique on device and time) and ``last_seen_at``.
 
@@ -53,12 +54,14 @@ def picture_store(settings) -> FilePictureStore:
 
 
 class GatePassageSink:
-    def __init__(self, engine: Engine, pictures: PictureStore, checks) -> None:
+    def __init__(self, engine: Engine, pictures: PictureStore, checks, *, upload: bool = False) -> None:
         self.engine, self.pictures, self.checks = engine, pictures, checks
+        #: queue each ledger row for the upper platform in its own transaction (``gates.upload.url`` set)
+        self.upload = upload
 
     @classmethod
     def from_settings(cls, engine: Engine, settings, directory) -> GatePassageSink:  # noqa: ARG003
-        return cls(engine, picture_store(settings), settings.gates.checks)
+        return cls(engine, picture_store(settings), settings.gates.checks, upload=bool(settings.gates.upload.url))
 
     def write(self, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
         result = SinkResult(frames=len(items))
@@ -128,7 +131,7 @@ class GatePassageSink:
             return 0  # a replay: this record is stored with everything that came with it
         row["id"] = int(passage_id)
         conn.execute(gs.gates_decisions.insert().values(passage_id=row["id"], **decision))
-        ledger_row_of_passage(conn, row, self.checks, now)
+        ledger_row_of_passage(conn, row, self.checks, now, upload=self.upload)
         _seen(conn, row["device_id"], env.received_at)
         return 1
 

@@ -7,8 +7,8 @@ from sqlalchemy import Connection, and_, exists, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ecosentry.store import schema as s
-from ecosentry.subsystems.gates.schema import (gates_decisions, gates_enterprises, gates_gates, gates_ledger,
-                                               gates_passages, gates_vehicles)
+from ecosentry.subsystems.gates.schema import (gates_cameras, gates_decisions, gates_enterprises, gates_gates,
+                                               gates_ledger, gates_passages, gates_snapshots, gates_vehicles)
 
 __all__ = ["gated_enterprises", "latest_passages", "picture_visible"]
 
@@ -53,10 +53,14 @@ def latest_passages(conn: Connection, enterprise_id: int, limit: int = 50) -> li
 
 
 def picture_visible(conn: Connection, sha256: str, scope: Clause) -> bool:
-    """Whether ``sha256`` is the capture of a passage, or a register picture, of an enterprise in ``scope``."""
+    """Whether ``sha256`` is the capture of a passage, a register picture or a camera snapshot of an enterprise in
+    ``scope``."""
     p, v = gates_passages, gates_vehicles
     e = s.enterprises
     by_passage = exists(select(p.c.id).join(e, e.c.id == p.c.enterprise_id).where(p.c.picture == sha256, scope))
     by_vehicle = exists(select(v.c.id).join(e, e.c.id == v.c.enterprise_id).where(
         and_(scope, (v.c.list_picture == sha256) | (v.c.licence_picture == sha256))))
-    return bool(conn.execute(select(by_passage | by_vehicle)).scalar())
+    sn, c = gates_snapshots, gates_cameras
+    by_snapshot = exists(select(sn.c.id).join(c, c.c.id == sn.c.camera_id).join(e, e.c.id == c.c.enterprise_id)
+                         .where(sn.c.picture == sha256, scope))
+    return bool(conn.execute(select(by_passage | by_vehicle | by_snapshot)).scalar())

@@ -35,7 +35,7 @@ from ecosentry.subsystems.gates.rules.findings import Finding, local_time
 from ecosentry.subsystems.gates.rules.ledger import group_codes, utc
 
 __all__ = ["CameraSettings", "Heartbeats", "SilentSpell", "silent_spells", "watched_intervals", "camera_offline",
-           "SnapshotInput", "camera_views", "CameraInputs", "camera_findings"]
+           "SnapshotInput", "camera_views", "ComparedSnapshot", "view_runs", "CameraInputs", "camera_findings"]
 
 _SRC = "shared/reference/subsystems.md"
 
@@ -276,24 +276,43 @@ class SnapshotInput:
 def camera_views(snapshots: Iterable[SnapshotInput], zone: ZoneInfo, settings: CameraSettings) -> list[Finding]:
     """``VEH-CAMERA-VIEW`` per gate and run of consecutive changed snapshots (a camera turned away stays turned:
     one finding from its first to its last changed snapshot, closed by a snapshot showing the reference again)."""
-    by_gate: dict[tuple[str, str], list[SnapshotInput]] = defaultdict(list)
-    for snap in snapshots:
+    compared: list[ComparedSnapshot] = []
+    prepared: dict[int, tuple] = {}
+    for s in snapshots:
+        ref = prepared.get(id(s.reference))
+        if ref is None:  # one reference array per gate, prepared once (ids live while the inputs do)
+            ref = prepared[id(s.reference)] = prepare_reference(s.reference, settings.view_grid)
+        cmp = compare_views(s.picture, ref, grid=settings.view_grid, blank_std=settings.view_blank_std)
+        compared.append(ComparedSnapshot(s.enterprise, s.gate, s.t, cmp, s.line))
+    return view_runs(compared, zone, settings)
+
+
+@dataclass(frozen=True)
+class ComparedSnapshot:
+    """A snapshot already compared with its reference view (the scheduled job stores the comparison)."""
+
+    enterprise: str
+    gate: str
+    t: int                   # epoch seconds
+    comparison: ViewComparison
+    line: int = -1           # source line or stored row (evidence)
+
+
+def view_runs(compared: Iterable[ComparedSnapshot], zone: ZoneInfo, settings: CameraSettings) -> list[Finding]:
+    """The runs of changed views (:func:`camera_views`) over snapshots already compared; a run still going on at
+    the last snapshot has ``back_to_reference`` None in its evidence."""
+    by_gate: dict[tuple[str, str], list[ComparedSnapshot]] = defaultdict(list)
+    for snap in compared:
         by_gate[(snap.enterprise, snap.gate)].append(snap)
     out = []
-    prepared: dict[int, tuple] = {}
     for (ent, g), snaps in sorted(by_gate.items()):
-        run: list[tuple[SnapshotInput, ViewComparison, str]] = []
-        ordered: list[SnapshotInput | None] = [*sorted(snaps, key=lambda x: x.t), None]
+        run: list[tuple[ComparedSnapshot, ViewComparison, str]] = []
+        ordered: list[ComparedSnapshot | None] = [*sorted(snaps, key=lambda x: x.t), None]
         for s in ordered:
-            msgid = None
             if s is not None:
-                ref = prepared.get(id(s.reference))
-                if ref is None:  # one reference array per gate, prepared once (ids live while the inputs do)
-                    ref = prepared[id(s.reference)] = prepare_reference(s.reference, settings.view_grid)
-                cmp = compare_views(s.picture, ref, grid=settings.view_grid, blank_std=settings.view_blank_std)
-                msgid = view_changed(cmp, settings.view_min_similarity)
+                msgid = view_changed(s.comparison, settings.view_min_similarity)
                 if msgid:
-                    run.append((s, cmp, msgid))
+                    run.append((s, s.comparison, msgid))
                     continue
             if run:
                 first, cmp0, msg0 = run[0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -28,7 +28,7 @@ from ecosentry.contracts.catalogue import rule
 from ecosentry.said import N_, Said
 
 __all__ = ["KINDS", "FLOOR_MONTHS", "RetentionError", "RetentionRule", "RetentionSettings", "add_months",
-           "cutoff", "due_for_deletion"]
+           "cutoff", "due_for_deletion", "due_before", "jurisdiction_of"]
 
 _SRC = "shared/reference/subsystems.md"
 KINDS = ("ledger", "media")
@@ -57,6 +57,10 @@ class RetentionSettings(BaseModel):
     """Section ``gates.retention``: per jurisdiction (``default`` for the others) its :class:`RetentionRule`."""
 
     jurisdictions: dict[str, RetentionRule] = Field(default_factory=lambda: {"default": RetentionRule()})
+    #: The retention job (``store/retention.py``): how often it runs [s] (0: never in the service), and how many
+    #: records one transaction deletes [ours].
+    every_s: float = Field(6 * 3600.0, ge=0)
+    batch: int = Field(2000, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _floors(self) -> RetentionSettings:
@@ -74,6 +78,15 @@ class RetentionSettings(BaseModel):
 
     def of(self, jurisdiction: str | None) -> RetentionRule:
         return self.jurisdictions.get(jurisdiction or "default") or self.jurisdictions["default"]
+
+
+def jurisdiction_of(region_chain: Iterable[str], settings: RetentionSettings) -> str:
+    """The jurisdiction of an enterprise: the nearest region of its chain (its own region first, then the ones
+    above it) that the settings name (``jurisdictions.<region code>``), else ``default``."""
+    for code in region_chain:
+        if code in settings.jurisdictions:
+            return code
+    return "default"
 
 
 def add_months(t: datetime, months: int) -> datetime:
@@ -96,6 +109,16 @@ def cutoff(now: datetime, months: int) -> datetime:
     if now.day > last:
         return datetime.combine(date(year, month, last), time(23, 59, 59, 999999), now.tzinfo)
     return now.replace(year=year, month=month)
+
+
+def due_before(now: datetime, kind: str, settings: RetentionSettings, jurisdiction: str | None = None) -> datetime:
+    """The instant (UTC) before which a record of ``kind`` in ``jurisdiction`` is due at ``now``: exactly the records
+    :func:`due_for_deletion` returns (judged by their whole second), as a bound a database query can use."""
+    if now.tzinfo is None:
+        raise RetentionError(N_("The instant of a retention run must carry its time zone."))
+    r = settings.of(jurisdiction)
+    limit = cutoff(now.astimezone(ZoneInfo(r.timezone)), r.months(kind))
+    return datetime.fromtimestamp(int(limit.timestamp() // 1) + 1, timezone.utc)
 
 
 @rule(code="VEH-RETENTION-DUE", severity=None,

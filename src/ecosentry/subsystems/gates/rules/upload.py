@@ -103,6 +103,13 @@ class UploadSettings(BaseModel):
     max_attempts: int = Field(30, ge=1)
     #: a row acknowledged later than this after its passage is late (§3.6 "late or missing uploads") [ours]
     late_after_s: int = Field(600, ge=1)
+    #: The sender job (``pipeline/upload.py``): how often it looks for due rows when idle [s], rows per round,
+    #: requests at once, one request's time limit [s], extra request headers (a platform's key) [ours].
+    every_s: float = Field(5.0, gt=0)
+    batch: int = Field(200, ge=1, le=10_000)
+    concurrency: int = Field(4, ge=1, le=64)
+    timeout_s: float = Field(10.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> UploadSettings:

@@ -25,6 +25,7 @@ from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.errors import GatesInputError
 from ecosentry.subsystems.gates.gateways.push_event import DIRECTIONS, MAX_PLATE
+from ecosentry.subsystems.gates.store.outbox import enqueue
 from ecosentry.subsystems.gates.rules.ledger import Passages, pair
 from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 from ecosentry.subsystems.gates.rules.stages import parse_fuel, parse_stage
@@ -64,10 +65,12 @@ def _vehicle(conn: Connection, enterprise_id: int, plate: str):
                                v.plate_colour).where(v.enterprise_id == enterprise_id, v.plate == plate)).first()
 
 
-def ledger_row_of_passage(conn: Connection, passage: dict, checks, now: datetime) -> int | None:
+def ledger_row_of_passage(conn: Connection, passage: dict, checks, now: datetime, *, upload: bool = False
+                          ) -> int | None:
     """The ledger row of a camera passage just stored (``passage``: its ``gates_passages`` values with ``id``);
     None when it makes none: no plate read (the guard enters the vehicle), or a repeated read of the same plate
-    at the same gate and direction within ``checks.repeat_seconds``."""
+    at the same gate and direction within ``checks.repeat_seconds``. ``upload``: queue it for the upper platform
+    (:func:`.outbox.enqueue`) in the same transaction."""
     plate = passage["plate"]
     if not plate:
         return None
@@ -103,16 +106,21 @@ def ledger_row_of_passage(conn: Connection, passage: dict, checks, now: datetime
            "transport_company": vehicle.owner if vehicle is not None else None,
            "purpose": "in_plant" if vehicle is not None and vehicle.in_plant else "transport",
            "pairs_with": pairs_with, "entered_by": None, "entered_at": now}
-    return int(conn.execute(gs.gates_ledger.insert().values(**row)).inserted_primary_key[0])
+    ledger_id = int(conn.execute(gs.gates_ledger.insert().values(**row)).inserted_primary_key[0])
+    if upload:
+        enqueue(conn, [(ledger_id, ent, at)], now)
+    return ledger_id
 
 
 def _source_key(source: str, e: LedgerEntry) -> str:
     return f"{source}:{'in' if e.inbound else 'out'}:{e.at.astimezone(timezone.utc).isoformat()}:{e.plate}"
 
 
-def store_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, actor: str | None) -> int:
+def store_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, actor: str | None,
+                  upload: bool = False) -> int:
     """Store CSV or manual rows (joined to the register; an exit paired with the latest unpaired entry of the
-    plate before it within the stay); how many were new."""
+    plate before it within the stay); how many were new. ``upload``: the new rows are queued for the upper
+    platform in the same transaction."""
     now = datetime.now(timezone.utc)
     new = 0
     for e in sorted(entries, key=lambda x: x.at):
@@ -132,7 +140,11 @@ def store_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, 
                "entered_by": actor, "entered_at": now, "source_key": _source_key(source, e)}
         stmt = insert_for(conn, gs.gates_ledger).on_conflict_do_nothing(index_elements=["enterprise_id",
                                                                                         "source_key"])
-        new += conn.scalar(stmt.values(**row).returning(gs.gates_ledger.c.id)) is not None
+        ledger_id = conn.scalar(stmt.values(**row).returning(gs.gates_ledger.c.id))
+        if ledger_id is not None:
+            new += 1
+            if upload:
+                enqueue(conn, [(int(ledger_id), e.enterprise_id, e.at)], now)
     return new
 
 
@@ -147,11 +159,11 @@ def _open_entry(conn: Connection, e: LedgerEntry, source: str) -> int | None:
 
 # ---------------------------------------------------------------------------------------------- the guard
 
-def enter_manually(engine: Engine, entry: LedgerEntry, *, actor: str) -> bool:
+def enter_manually(engine: Engine, entry: LedgerEntry, *, actor: str, upload: bool = False) -> bool:
     """The guard's entry of one row (after :func:`check_entry`); True when it was new (the same row sent again
     changes nothing)."""
     with engine.begin() as conn:
-        return store_entries(conn, [entry], source="manual", actor=actor) > 0
+        return store_entries(conn, [entry], source="manual", actor=actor, upload=upload) > 0
 
 
 def check_entry(values: dict, enterprise_id: int, *, source: str = "", line: int | None = None) -> LedgerEntry:
@@ -224,7 +236,7 @@ def check_entry(values: dict, enterprise_id: int, *, source: str = "", line: int
 
 # ---------------------------------------------------------------------------------------------- CSV files
 
-def import_ledger_csv(engine: Engine, path: Path | str, *, actor: str) -> tuple[int, int]:
+def import_ledger_csv(engine: Engine, path: Path | str, *, actor: str, upload: bool = False) -> tuple[int, int]:
     """Import a ledger CSV: every row checked first (a bad one refuses the whole file with its line and field,
     nothing stored), then stored in one transaction; (rows read, rows new)."""
     path = Path(path)
@@ -261,5 +273,5 @@ def import_ledger_csv(engine: Engine, path: Path | str, *, actor: str) -> tuple[
         except csv.Error as exc:
             raise GatesInputError(name, None, N_("is not CSV (%(reason)s)"), reason=str(exc)) from None
     with engine.begin() as conn:
-        new = store_entries(conn, entries, source="csv", actor=actor)
+        new = store_entries(conn, entries, source="csv", actor=actor, upload=upload)
     return len(entries), new

@@ -30,8 +30,10 @@ item and the field, said in the reader's language; the core refuses the whole im
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Connection, select
 
@@ -46,11 +48,14 @@ from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 from ecosentry.subsystems.gates.rules.stages import parse_fuel, parse_stage
 from ecosentry.subsystems.gates.rules.vin import normalise_vin
 
-__all__ = ["import_gates", "import_register_csv", "REGISTER_COLUMNS"]
+__all__ = ["import_gates", "import_register_csv", "import_machinery_csv", "REGISTER_COLUMNS", "MACHINERY_COLUMNS"]
 
 #: The vehicle register CSV: the offline check's ``R.csv`` columns and, optional, ``engine_no, vehicle_type, owner,
 #: in_plant, list_picture, licence_picture``.
 REGISTER_COLUMNS = ("plate", "plate_colour", "vin", "emission_stage", "fuel", "registration_date")
+#: The non-road machinery register CSV (2020 guide table 5): these columns and, optional, ``production_date,
+#: machine_code, engine_no, machine_type, fuel, nameplate_picture, label_picture``.
+MACHINERY_COLUMNS = ("registration_code", "emission_stage")
 _TRUE = {"1", "true", "yes", "y", "是"}
 _FALSE = {"", "0", "false", "no", "n", "否"}
 
@@ -194,13 +199,8 @@ def import_gates(conn: Connection, fleet: dict, actor: str | None) -> dict[str, 
             if rcode in codes:
                 raise ctx.fail("registration_code", N_("the machine is listed twice"))
             codes.add(rcode)
-            _upsert_id(conn, gs.gates_machinery, {"enterprise_id": ent_id, "registration_code": rcode}, {
-                "production_date": ctx.day(m, "production_date"), "emission_stage": ctx.stage(m, "emission_stage",
-                                                                                              "0123456dx"),
-                "machine_code": ctx.text(m, "machine_code", 64), "engine_no": ctx.text(m, "engine_no", 32),
-                "machine_type": ctx.text(m, "machine_type", 40), "fuel": _fuel(ctx, m),
-                "nameplate_picture": ctx.picture(m, "nameplate_picture"),
-                "label_picture": ctx.picture(m, "label_picture")})
+            _upsert_id(conn, gs.gates_machinery, {"enterprise_id": ent_id, "registration_code": rcode},
+                       _machine(ctx, m))
             counts["machinery"] += 1
     return counts
 
@@ -279,28 +279,22 @@ def _upsert_id(conn: Connection, table, key: dict, values: dict) -> int:
     return int(found)
 
 
-def import_register_csv(engine, path, credit_code: str) -> tuple[int, int]:
-    """Import an enterprise's vehicle register from CSV: every row checked first (a bad one refuses the file with
-    its line and field, nothing stored), then upserted by plate in one transaction; (rows, new vehicles)."""
-    import csv
-    from pathlib import Path
-
-    path = Path(path)
-    ctx = _Ctx(path.name)
+def _read_csv(ctx: _Ctx, path, required: tuple[str, ...], take) -> int:
+    """Read a register CSV: every row checked by ``take(row)`` (a :class:`GatesInputError` naming the file, line
+    and field refuses the whole file); blank lines skipped; how many rows were taken."""
     try:
         fh = open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ctx.fail(None, N_("cannot be read (%(reason)s)"), reason=exc.strerror) from None
-    rows: list[tuple[str, dict]] = []
+    n = 0
     with fh:
         try:
             reader = csv.DictReader(fh)
             header = [h.strip() for h in (reader.fieldnames or [])]
-            missing = [c for c in REGISTER_COLUMNS if c not in header]
+            missing = [c for c in required if c not in header]
             if missing:
                 ctx.line = 1
                 raise ctx.fail(missing[0], N_("missing column(s) %(columns)s"), columns=", ".join(missing))
-            seen: set[str] = set()
             for line, raw in enumerate(reader, start=2):
                 ctx.line = line
                 if None in raw:
@@ -308,29 +302,89 @@ def import_register_csv(engine, path, credit_code: str) -> tuple[int, int]:
                 row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
                 if not any(row.values()):
                     continue
-                flag = row.get("in_plant", "").lower()
-                if flag not in _TRUE | _FALSE:
-                    raise ctx.fail("in_plant", N_("must be true or false"))
-                row["in_plant"] = flag in _TRUE
-                plate = normalise_plate(ctx.text(row, "plate", 20, required=True))
-                if len(plate) > 16:
-                    raise ctx.fail("plate", N_("is longer than %(limit)s characters"), limit=16)
-                if plate in seen:
-                    raise ctx.fail("plate", N_("the vehicle is listed twice"))
-                seen.add(plate)
-                rows.append((plate, _vehicle(ctx, row)))
+                take(row)
+                n += 1
         except UnicodeDecodeError:
             ctx.line = None
             raise ctx.fail(None, N_("is not UTF-8 text")) from None
         except csv.Error as exc:
             raise ctx.fail(None, N_("is not CSV (%(reason)s)"), reason=str(exc)) from None
     ctx.line = None
+    return n
+
+
+def _enterprise_id(conn: Connection, ctx: _Ctx, credit_code: str) -> int:
+    ent_id = conn.scalar(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == credit_code))
+    if ent_id is None:
+        raise ctx.fail("--enterprise", N_("%(value)s is no enterprise's credit code"), value=repr(credit_code))
+    return int(ent_id)
+
+
+def import_register_csv(engine, path, credit_code: str) -> tuple[int, int]:
+    """Import an enterprise's vehicle register from CSV: every row checked first (a bad one refuses the file with
+    its line and field, nothing stored), then upserted by plate in one transaction; (rows, new vehicles)."""
+    path = Path(path)
+    ctx = _Ctx(path.name)
+    rows: list[tuple[str, dict]] = []
+    seen: set[str] = set()
+
+    def take(row: dict) -> None:
+        flag = row.get("in_plant", "").lower()
+        if flag not in _TRUE | _FALSE:
+            raise ctx.fail("in_plant", N_("must be true or false"))
+        row["in_plant"] = flag in _TRUE
+        plate = normalise_plate(ctx.text(row, "plate", 20, required=True))
+        if len(plate) > 16:
+            raise ctx.fail("plate", N_("is longer than %(limit)s characters"), limit=16)
+        if plate in seen:
+            raise ctx.fail("plate", N_("the vehicle is listed twice"))
+        seen.add(plate)
+        rows.append((plate, _vehicle(ctx, row)))
+
+    _read_csv(ctx, path, REGISTER_COLUMNS, take)
     with engine.begin() as conn:
-        ent_id = conn.scalar(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == credit_code))
-        if ent_id is None:
-            raise ctx.fail("--enterprise", N_("%(value)s is no enterprise's credit code"), value=repr(credit_code))
+        ent_id = _enterprise_id(conn, ctx, credit_code)
         v = gs.gates_vehicles.c
         known = set(conn.scalars(select(v.plate).where(v.enterprise_id == ent_id)))
         for plate, values in rows:
             _upsert_id(conn, gs.gates_vehicles, {"enterprise_id": ent_id, "plate": plate}, values)
     return len(rows), len({p for p, _ in rows} - known)
+
+
+def _machine(ctx: _Ctx, m: dict) -> dict:
+    """A machine's fields (2020 guide table 5), checked; the fleet file's and the CSV's alike."""
+    return {"production_date": ctx.day(m, "production_date"),
+            "emission_stage": ctx.stage(m, "emission_stage", "0123456dx"),
+            "machine_code": ctx.text(m, "machine_code", 64), "engine_no": ctx.text(m, "engine_no", 32),
+            "machine_type": ctx.text(m, "machine_type", 40), "fuel": _fuel(ctx, m),
+            "nameplate_picture": ctx.picture(m, "nameplate_picture"), "label_picture": ctx.picture(m, "label_picture")}
+
+
+def import_machinery_csv(engine, path, credit_code: str) -> tuple[int, int]:
+    """Import an enterprise's non-road mobile machinery register from CSV (2020 guide table 5): columns
+    :data:`MACHINERY_COLUMNS` and, optional, ``production_date, machine_code, engine_no, machine_type, fuel,
+    nameplate_picture, label_picture``. Every row checked first (a bad one refuses the whole file with its line and
+    field, in the reader's language, nothing stored), then upserted by registration code in one transaction (a
+    re-import adds nothing); (rows, new machines)."""
+    path = Path(path)
+    ctx = _Ctx(path.name)
+    rows: list[tuple[str, dict]] = []
+    seen: set[str] = set()
+
+    def take(row: dict) -> None:
+        code = ctx.text(row, "registration_code", 32, required=True)
+        if code in seen:
+            raise ctx.fail("registration_code", N_("the machine is listed twice"))
+        seen.add(code)
+        if not row.get("emission_stage"):
+            raise ctx.fail("emission_stage", N_("is required"))
+        rows.append((code, _machine(ctx, row)))
+
+    _read_csv(ctx, path, MACHINERY_COLUMNS, take)
+    with engine.begin() as conn:
+        ent_id = _enterprise_id(conn, ctx, credit_code)
+        m = gs.gates_machinery.c
+        known = set(conn.scalars(select(m.registration_code).where(m.enterprise_id == ent_id)))
+        for code, values in rows:
+            _upsert_id(conn, gs.gates_machinery, {"enterprise_id": ent_id, "registration_code": code}, values)
+    return len(rows), len({c for c, _ in rows} - known)

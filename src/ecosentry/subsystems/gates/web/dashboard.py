@@ -1,7 +1,9 @@
 """``/gates/dashboard``: the alert-period dashboard per region. The reader picks one of the heavy-pollution
 alerts of its regions (or above them; the latest by default); the page lists the enterprises with gates in the
 alert's region that the reader sees, with passages, entries per emission stage, the share of the grade's
-required stage and the violations (the read model is :mod:`..queries.dashboard`)."""
+required stage and the violations, per region, and the stored findings of the checks job each linked to
+``/gates/findings/<id>`` (its evidence: passages with their captures, ledger rows or snapshots). The read models
+are :mod:`..queries.dashboard` and :mod:`..queries.findings`."""
 
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ from fastapi import APIRouter, Request
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates.queries.dashboard import STAGE_COLUMNS, alert_dashboard, alerts_seen
 from ecosentry.subsystems.gates.web.live import reader
-from ecosentry.subsystems.gates.web.words import LEVELS, STAGES, default_tz, gates_settings
+from ecosentry.subsystems.gates.queries.findings import finding_detail
+from ecosentry.subsystems.gates.web.words import (
+    LEVELS, SEVERITIES, STAGES, code_summary, default_tz, finding_sentence, gates_settings, stage_text)
 from ecosentry.web.forms import not_found, work_render
+from ecosentry.web.templating import page_context
 
 __all__ = ["router"]
 
@@ -39,6 +44,25 @@ def dashboard_page(request: Request, alert: str = ""):
             end = min(_end(current, now), now)
             board = alert_dashboard(conn, principal.enterprise_clause(s.enterprises.c.id), current["region_code"],
                                     current["starts_at"], max(end, current["starts_at"]), gates_settings(request).grades)
+    _ = page_context(request)["_"]
     return work_render(request, "gates_dashboard.html", {
         "alerts": alerts, "current": current, "board": board, "LEVELS": LEVELS, "STAGES": STAGES,
-        "columns": STAGE_COLUMNS, "tz": default_tz(request), "now": now})
+        "columns": STAGE_COLUMNS, "tz": default_tz(request), "now": now, "SEVERITIES": SEVERITIES,
+        "sentence": lambda f: finding_sentence(_, f)})
+
+
+@router.get("/gates/findings/{finding_id}")
+def finding_page(request: Request, finding_id: int):
+    """One stored finding of the checks with its evidence: the passages (with their captures), ledger rows or
+    snapshots it names."""
+    principal, denied = reader(request)
+    if denied:
+        return denied
+    with request.app.state.engine.connect() as conn:
+        f = finding_detail(conn, principal.enterprise_clause(s.enterprises.c.id), finding_id)
+    if f is None:
+        return not_found(request, "finding")
+    _ = page_context(request)["_"]
+    return work_render(request, "gates_finding.html", {
+        "f": f, "sentence": finding_sentence(_, f), "summary": code_summary(_, f["code"]),
+        "SEVERITIES": SEVERITIES, "stage_text": lambda st: stage_text(_, st)})

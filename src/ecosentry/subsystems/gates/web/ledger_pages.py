@@ -14,6 +14,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.gates.queries.ledger import LedgerFilter, search_ledger
 from ecosentry.subsystems.gates.queries.passages import gated_enterprises
 from ecosentry.subsystems.gates.rules.stages import LABELS as STAGE_LABELS
+from ecosentry.subsystems.gates.web.guard import guard_message, may_guard
 from ecosentry.subsystems.gates.web.live import reader
 from ecosentry.subsystems.gates.web.words import PURPOSES, default_tz, stage_text
 from ecosentry.web.forms import FormError, error_text, local_time, work_render
@@ -71,7 +72,8 @@ def ledger_page(request: Request, format: str = ""):
         return _xlsx(request, rows)
     stages = [(k, STAGE_LABELS[k]) for k in ("0", "1", "2", "3", "4", "5", "6", "d")]
     return work_render(request, "gates_ledger.html", {"rows": rows, "total": total, "lq": lq, "enterprises": ents,
-                                                      "stages": stages, "error": error})
+                                                      "stages": stages, "error": error,
+                                                      "guard": may_guard(principal), "said": guard_message(request, _)})
 
 
 def _xlsx(request: Request, rows: list[dict]) -> Response:

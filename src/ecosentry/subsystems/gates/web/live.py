@@ -12,6 +12,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.gates.pipeline.sink import picture_store
 from ecosentry.store.pictures import picture_type
 from ecosentry.subsystems.gates.queries.passages import gated_enterprises, latest_passages, picture_visible
+from ecosentry.subsystems.gates.web.guard import guard_message, may_guard
 from ecosentry.subsystems.gates.web.words import decision_sentence, stage_text
 from ecosentry.web.forms import gate, not_found, work_render
 from ecosentry.web.templating import page_context
@@ -57,7 +58,8 @@ def live_page(request: Request, enterprise: str = ""):
         r["stage_text"] = stage_text(_, (r["decision"] or {}).get("stage") or r["registered_stage"])
         verdict = r["override"] or r["decision"] or {}
         r["allowed"] = verdict.get("allowed")
-    return work_render(request, "gates_live.html", {"enterprises": ents, "current": current, "rows": rows})
+    return work_render(request, "gates_live.html", {"enterprises": ents, "current": current, "rows": rows,
+                                                    "guard": may_guard(principal), "said": guard_message(request, _)})
 
 
 @router.get("/gates/pictures/{sha256}")

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from ecosentry.contracts.catalogue import get as catalogue_entry
 from ecosentry.said import N_
+from ecosentry.subsystems.gates.rules.findings import TRANSLATED_PARAMS
 from ecosentry.subsystems.gates.rules.decision import LEVEL_LABELS
 from ecosentry.subsystems.gates.rules.stages import LABELS as STAGE_LABELS
 from ecosentry.subsystems.gates.settings import GatesSettings
 
-__all__ = ["REASONS", "STAGES", "PURPOSES", "gates_settings", "default_tz", "decision_sentence", "stage_text"]
+__all__ = ["REASONS", "STAGES", "PURPOSES", "gates_settings", "default_tz", "decision_sentence", "stage_text",
+           "finding_sentence", "code_summary", "SEVERITIES", "GUARD_PROBLEMS"]
+
+#: What the guard's forms say when refused (the key travels in the URL, the sentence is the catalogue's).
+GUARD_PROBLEMS = {"reason": N_("An override needs a reason."),
+                  "allowed": N_("Choose whether the vehicle may pass."),
+                  "emission_stage": N_("Enter the emission stage read on the vehicle's list or licence."),
+                  "fuel": N_("Choose the fuel from the list."),
+                  "known": N_("The stage of this ledger row is known already."),
+                  "input": N_("The form was not complete; nothing was changed.")}
+#: Severities as the pages say them.
+SEVERITIES = {"info": N_("info"), "warning": N_("warning"), "critical": N_("critical")}
 
 #: The gate decision's sentences by reason (the msgids of ``rules/decision.decide``).
 REASONS = {
@@ -62,3 +75,21 @@ def decision_sentence(_, decision: dict | None) -> str:
 
 
 LEVELS = LEVEL_LABELS
+
+
+def finding_sentence(_, finding: dict) -> str:
+    """A stored finding's sentence in the reader's language (its level, stage and direction words translated)."""
+    params = {k: _(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
+              for k, v in (finding.get("params") or {}).items()}
+    try:
+        return _(finding["msgid"]) % params
+    except (KeyError, TypeError, ValueError):
+        return finding["code"]
+
+
+def code_summary(_, code: str) -> str:
+    """The rule's one-line summary in the reader's language (the code when the catalogue does not know it)."""
+    try:
+        return _(catalogue_entry(code).summary)
+    except KeyError:
+        return code

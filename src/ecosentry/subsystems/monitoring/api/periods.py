@@ -12,7 +12,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import Engine
 
-from ecosentry.api.deps import Page, get_engine, paged, paging
+from ecosentry.api.deps import Page, get_engine, paged, paging, plain_json
 from ecosentry.subsystems.monitoring.api.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
@@ -48,7 +48,8 @@ def periods(point_id: int, period: Literal["day", "month"] = "day", factor: str 
               "n_valid": r["n_valid"], "n_received": r["n_received"], "n_expected": r["n_expected"],
               "reason": r["reason"], "exceeded": r["exceeded"], "multiple": r["multiple"],
               "limit": r["limit_value"]} for r in rows]
-    return {**paged(items[p.offset:p.offset + p.page_size], len(items), p), "point_id": point_id, "tz": tz}
+    return plain_json({**paged(items[p.offset:p.offset + p.page_size], len(items), p), "point_id": point_id,
+                       "tz": tz})
 
 
 @router.get("/points/{point_id}/rates",

@@ -9,15 +9,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import Engine
 
-from ecosentry.api.deps import Page, get_engine, paged, paging
+from ecosentry.alarms.voice import reader_language
+from ecosentry.api.deps import Page, get_engine, paged, paging, plain_json
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.guards import point_or_404
 from ecosentry.auth.principal import Principal
 from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
+from ecosentry.locale import LOCALES, accept_languages, translations
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring.rules.cn.reason_words import reason_text
 from ecosentry.store.queries.points import (hourly_page, last_received, latest_rows, observation_page,
                                             point_factor_ranges, point_page, point_row)
 
@@ -95,15 +98,28 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
     items = [{"time": iso(r["period_start"], tz), "value": r["value"], "min": r["min"], "max": r["max"],
               "cou": r["cou"], "flag": r["flag"], "eflag": r["eflag"], "zs_value": r["zs_value"],
               "zs_min": r["zs_min"], "zs_max": r["zs_max"], "sample_time": iso(r["sample_time"], tz)} for r in rows]
-    return {**paged(items, total, p), "point_id": point_id, "factor": factor, "kind": kind, "tz": tz,
-            "start": iso(t0, tz), "end": iso(t1, tz)}
+    return plain_json({**paged(items, total, p), "point_id": point_id, "factor": factor, "kind": kind, "tz": tz,
+                       "start": iso(t0, tz), "end": iso(t1, tz)})
+
+
+def _reader(request: Request, principal: Principal) -> str:
+    """The language of the ``reason_text`` fields: ``?lang=``, ``Accept-Language``, the user's locale, the default."""
+    st = getattr(request.app.state, "settings", None)
+    for candidate in (request.query_params.get("lang"),
+                      *accept_languages(request.headers.get("accept-language", "")), principal.locale):
+        if candidate in LOCALES:
+            return candidate
+    return reader_language(None, getattr(st, "default_locale", "zh"))
 
 
 @router.get("/points/{point_id}/hourly", summary="Derived hourly values with validity (45-valid-minute rule)")
-def hourly(point_id: int, factor: str | None = None, start: str | None = None, end: str | None = None,
-           tz: TimeZoneQuery = None, engine: Engine = Depends(get_engine), p: Page = Depends(paging),
-           principal: Principal = Depends(current_principal)):
-    """``complete`` is false for the hour still in progress: its validity can still change."""
+def hourly(point_id: int, request: Request, factor: str | None = None, start: str | None = None,
+           end: str | None = None, tz: TimeZoneQuery = None, engine: Engine = Depends(get_engine),
+           p: Page = Depends(paging), principal: Principal = Depends(current_principal)):
+    """``complete`` is false for the hour still in progress: its validity can still change. ``reason`` is the
+    stored machine reason (fragments joined by ``"; "``), ``reason_text`` the same said in the reader's language
+    (``?lang=``, ``Accept-Language``, the user's locale): an out-of-control hour says why."""
+    say = translations(_reader(request, principal)).gettext
     pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     now = datetime.now(timezone.utc)
@@ -114,6 +130,7 @@ def hourly(point_id: int, factor: str | None = None, start: str | None = None, e
     items = [{"factor": r["factor_code"], "time": iso(r["period_start"], tz), "value": r["value"],
               "zs_value": r["zs_value"], "min": r["min"], "max": r["max"], "cou": r["cou"], "flag": r["flag"],
               "valid": r["valid"], "valid_minutes": r["valid_minutes"], "received_minutes": r["received_minutes"],
-              "n_records": r["n_records"], "reason": r["reason"],
+              "n_records": r["n_records"], "reason": r["reason"], "reason_text": reason_text(r["reason"], say),
               "complete": r["period_start"] + timedelta(hours=1) <= now} for r in rows]
-    return {**paged(items, total, p), "point_id": point_id, "tz": tz, "start": iso(t0, tz), "end": iso(t1, tz)}
+    return plain_json({**paged(items, total, p), "point_id": point_id, "tz": tz, "start": iso(t0, tz),
+                       "end": iso(t1, tz)})

@@ -241,6 +241,51 @@ def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the gener
     run_bench_recompute(outlets=outlets, factors=factors, year=year, seed=seed, console=console)
 
 
+@bench_app.command("api")
+def bench_api(db: str = typer.Option(..., "--db", help="an EMPTY PostgreSQL database, e.g. "
+                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/bench_api"),
+              points: int = typer.Option(1000, help="flue-gas points (6 factors each)"),
+              minute_days: int = typer.Option(7, help="days of minute data"),
+              requests: int = typer.Option(400, help="timed requests of a month of hours"),
+              seed: int = typer.Option(1),
+              out: Path | None = typer.Option(Path("docs/bench-api.json"), help="results (and .plans.txt) here")
+              ) -> None:
+    """Load a year of hours and a week of minutes for POINTS points into an empty PostgreSQL database, show the
+    main reads' plans (EXPLAIN ANALYZE) and time the API's month of hours and day of minutes (p50/p95/p99)."""
+    from ecosentry.subsystems.monitoring.bench.api_db import run_bench_api
+
+    if points < 1 or minute_days < 1 or requests < 20:
+        err.print("[red]--points and --minute-days must be ≥ 1, --requests ≥ 20[/red]")
+        raise typer.Exit(2)
+    try:
+        run_bench_api(db, points=points, minute_days=minute_days, requests=requests, seed=seed, console=console,
+                      out=out)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@bench_app.command("outage")
+def bench_outage(modes: str = typer.Option("refuse,hang", "--mode", help="refuse and/or hang, comma-separated"),
+                 seconds: float = typer.Option(60, help="how long the database is unreachable"),
+                 warm: float = typer.Option(10, help="seconds of load before the outage"),
+                 after: float = typer.Option(20, help="seconds of load after it"),
+                 loggers: int = typer.Option(50, help="simulated loggers"),
+                 every: float = typer.Option(1.0, help="seconds between two frames of a logger"),
+                 pg_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                                            help="server where a scratch database is created"),
+                 out: Path | None = typer.Option(Path("docs/bench-outage.json"), help="results here")) -> None:
+    """PostgreSQL unreachable under load (refusing or hanging): nothing lost, replies unaffected, catch-up time."""
+    from ecosentry.subsystems.monitoring.bench.outage import MODES, run_bench_outage
+
+    wanted = [m.strip() for m in modes.split(",") if m.strip()]
+    if not wanted or set(wanted) - set(MODES) or seconds <= 0 or every <= 0 or loggers < 1:
+        err.print("[red]--mode refuse and/or hang; --seconds, --every > 0; --loggers ≥ 1[/red]")
+        raise typer.Exit(2)
+    run_bench_outage(modes=wanted, seconds=seconds, warm=warm, after=after, loggers=loggers, every=every,
+                     pg_url=pg_url, out=out, console=console)
+
+
 @bench_app.command("ingest")
 def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated loggers"),
                  frames: int = typer.Option(20, help="minute frames each logger sends"),

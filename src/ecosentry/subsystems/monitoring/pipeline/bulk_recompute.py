@@ -6,7 +6,8 @@ path: one query per hour, day and month), reached with a few statements per chun
 1. the factors of each point: registered, plus those that sent minute data in the range (a skip scan of the
    observations' key on PostgreSQL);
 2. the minutes of the chunk and month in one binary COPY (:mod:`.minute_block`), the logger's hourly
-   records of wastewater points, the marks and the limits;
+   records of wastewater points, the marks, the limits and the out-of-control periods other subsystems declare
+   (``Subsystem.invalid_periods``);
 3. hours rolled up in bulk (:mod:`.bulk_hours`), finished with the per-period path's own
    :func:`~.hourly.hour_row` (platform 折算, marks, hourly exceedance) and written by COPY + upsert;
 4. days from those hours (plus the stored hours of a day the range cuts) with :func:`~.periods.day_row`,
@@ -31,6 +32,7 @@ from sqlalchemy import Connection, Engine, and_, delete, or_, select, text
 
 from ecosentry.metrics import counters
 from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.invalid_periods import declared_by_series
 from ecosentry.settings import get_settings
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import upsert
@@ -42,8 +44,7 @@ from ecosentry.subsystems.monitoring.pipeline.minute_block import read_minutes, 
 from ecosentry.subsystems.monitoring.pipeline.periods import (
     WATER_FLOW, WATER_WEIGHTED, day_row, load_limits, local_day_bounds, month_bounds, month_row)
 from ecosentry.subsystems.monitoring.pipeline.recompute import points_in_scope
-from ecosentry.subsystems.monitoring.pipeline.substitution import (LOOKBACK_HOURS, days_substitution,
-                                                                   out_of_control_periods, substitutes)
+from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS, days_substitution, substitutes
 from ecosentry.subsystems.monitoring.rules.cn.hourly import hourly_from_minutes
 from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
@@ -177,6 +178,7 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
     fidx = {f: i for i, f in enumerate(block.factors)}
     limits = load_limits(conn, chunk)
     marks = {p: marks_for_hours(conn, p, lo, read_hi) for p in chunk}
+    invalid = declared_by_series(conn, chunk, lo, read_hi, now)  # out-of-control periods (Subsystem.invalid_periods)
     water = [p for p in chunk if medium_of[p] == "water"]
     logger_hours = {}
     if water:
@@ -198,6 +200,7 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
         for f in factors_of[p]:
             fi = fidx[f]
             lim = limits.get((p, f), [])
+            invalid_pf = invalid.get((p, f), ())
             for h_us, h_dt in zip(hours_us, hours_dt):
                 g = group_of.get((p, fi, h_us))
                 if g is not None:
@@ -213,7 +216,7 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
                     return own, o2
 
                 row = hour_row((p, f, h_dt), hv, info, marks_p, lim, zs_method, now, received, minutes_of_hour,
-                               day=local_day[h_us])
+                               day=local_day[h_us], invalid=invalid_pf)
                 hour_rows.append(row)
                 by_day[(p, f, local_day[h_us])].append(row)
     copy_upsert(conn, s.hourly_values, hour_rows, HOUR_KEYS)
@@ -316,9 +319,11 @@ def _substitutions(conn: Connection, chunk: list[int], factors_of: dict[int, lis
         if r["factor_code"] in wanted.get(r["point_id"], ()):
             series[(r["point_id"], r["factor_code"])][r["period_start"]] = r
     out, revisions, replaced = {}, [], []
+    gas = [p for p in wanted if medium_of[p] == "gas"]
+    declared = declared_by_series(conn, gas, lo, hi, datetime.now(timezone.utc)) if gas else {}
     for p, fs in wanted.items():
         for f in fs:
-            ooc = out_of_control_periods(conn, p, f, lo, hi) if medium_of[p] == "gas" else []
+            ooc = declared.get((p, f), []) if medium_of[p] == "gas" else []
             results = days_substitution(series.get((p, f), {}), p, f, medium_of[p], tz,
                                         [bounds[d] for d in finished], now, ooc)
             for d, (result, revs) in zip(finished, results):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 
 from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.pipeline.invalid_periods import declared_by_series
 from ecosentry.subsystems.monitoring.pipeline.columns import fit_ids, fit_text
 from ecosentry.subsystems.monitoring.pipeline.periods import judge_hour, load_limits
 from ecosentry.subsystems.monitoring.rules.cn.flue_gas import hourly_corrected_mean
 from ecosentry.subsystems.monitoring.rules.cn.hourly import VALID_FLAGS, HourlyValue, MinuteRecord, hourly_from_minutes
 from ecosentry.settings import get_settings
 from ecosentry.subsystems.monitoring.rules.cn.marks import hour_mark_effect
+from ecosentry.subsystems.monitoring.rules.cn.out_of_control import apply_out_of_control, outside_minutes
 from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.ingest import upsert_hourly
@@ -82,7 +84,7 @@ def logger_hour(r) -> HourlyValue:
 
 def _derive_hour(key: HourKey, grouped: dict[HourKey, list[MinuteRecord]], logger_hour_row,
                  last_received: dict[HourKey, datetime], info, marks: list, limits: list, zs_method: str,
-                 now: datetime) -> dict:
+                 now: datetime, invalid: Sequence[tuple[datetime, datetime]] = ()) -> dict:
     """One hourly_values row: the rule's hour (or the logger's for wastewater), then :func:`hour_row`."""
     point_id, factor, hour = key
     minutes = grouped.get(key, [])
@@ -93,21 +95,31 @@ def _derive_hour(key: HourKey, grouped: dict[HourKey, list[MinuteRecord]], logge
         hv = hourly_from_minutes(minutes, medium="water" if info and info.medium == "water" else "gas",
                                  interval_minutes=info.min_interval if info else 1)
     return hour_row(key, hv, info, marks, limits, zs_method, now, last_received.get(key),
-                    lambda: (minutes, grouped.get((point_id, O2, hour), [])))
+                    lambda: (minutes, grouped.get((point_id, O2, hour), [])), invalid=invalid)
 
 
 def hour_row(key: HourKey, hv: HourlyValue, info, marks: list, limits: list, zs_method: str, now: datetime,
              last_received_at: datetime | None,
              minutes_of_hour: Callable[[], tuple[list[MinuteRecord], list[MinuteRecord]]],
-             day: date | None = None) -> dict:
-    """One hourly_values row from the rolled-up hour: the platform's 折算 where none was sent, the marks'
-    effect and the exceedance judgement. ``minutes_of_hour`` gives the factor's and the O2 minutes of the
-    hour, called only when the platform's 折算 is needed; ``day`` is the hour's local day when known.
+             day: date | None = None, invalid: Sequence[tuple[datetime, datetime]] = ()) -> dict:
+    """One hourly_values row from the rolled-up hour: the out-of-control minutes made invalid, the platform's
+    折算 where none was sent, the marks' effect and the exceedance judgement. ``minutes_of_hour`` gives the
+    factor's and the O2 minutes of the hour, called only when the platform's 折算 is needed or a period touches
+    the hour; ``day`` is the hour's local day when known; ``invalid`` the factor's out-of-control periods
+    (``Subsystem.invalid_periods``, :mod:`ecosentry.pipeline.invalid_periods`), any that overlap the range
+    recomputed (:func:`~ecosentry.subsystems.monitoring.rules.cn.out_of_control.apply_out_of_control`).
 
     Shared by the per-period path (:func:`recompute_hours`) and the bulk path
     (:mod:`ecosentry.subsystems.monitoring.pipeline.bulk_recompute`), so both give the same rows."""
     point_id, factor, hour = key
     medium = "water" if info and info.medium == "water" else "gas"
+    periods = [p for p in invalid if p[0] < hour + timedelta(hours=1) and p[1] > hour]
+    if periods:
+        interval = info.min_interval if info else 1
+        own, o2_minutes = minutes_of_hour()
+        hv = apply_out_of_control(hv, own, hour, periods, medium=medium, interval_minutes=interval)
+        kept = outside_minutes(own, periods, interval)
+        minutes_of_hour = lambda: (kept, o2_minutes)  # noqa: E731 (the platform's 折算 of the valid minutes left)
     zs_value = hv.zs_value
     if zs_value is None and medium == "gas" and info and info.ref_o2 is not None and factor in CORRECTED_FACTORS:
         minutes, o2_minutes = minutes_of_hour()
@@ -161,6 +173,10 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
             lo, hi = min(by_hour), max(by_hour) + timedelta(hours=1)
             for point_id in {k[0] for k in by_hour_keys(by_hour)}:
                 marks[point_id] = marks_for_hours(conn, point_id, lo, hi)
+        # out-of-control periods of the points (a failed calibration until the next pass), from the subsystems
+        # that declare them (O&M), read once for the flush
+        invalid = declared_by_series(conn, {k[0] for k in by_hour_keys(by_hour)}, min(by_hour),
+                                     max(by_hour) + timedelta(hours=1), now) if by_hour else {}
         for hour, hkeys in sorted(by_hour.items()):
             rows = conn.execute(
                 select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value,
@@ -186,7 +202,8 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                                                      zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou))
             out = [_derive_hour(key, grouped, logger_hours.get(key[:2]), last_received,
                                 directory.by_id(key[0]), marks.get(key[0], []),
-                                limits.get(key[:2], []), zs_method, now) for key in sorted(hkeys)]
+                                limits.get(key[:2], []), zs_method, now, invalid.get(key[:2], ()))
+                   for key in sorted(hkeys)]
             upsert_hourly(conn, out)
             written += len(out)
     return written

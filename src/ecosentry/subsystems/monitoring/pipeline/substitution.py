@@ -3,10 +3,10 @@
 Flue gas (HJ 75-2017 §12, via :func:`ecosentry.subsystems.monitoring.rules.cn.substitution.substitute_gas_emissions`): the hourly
 emission amounts (``-Cou``, kg) of SO2, NOx and particulate in invalid or missing operating hours get a
 substitute chosen by the quarter's capture rate α and the gap length; stopped (excluded) hours are not
-operating hours and are left out. The cause of a gap is ``maintenance`` when a mark made the hour invalid,
-otherwise ``missing`` (an out-of-control cause needs calibration records, which the platform does not hold
-yet). Wastewater (HJ 356-2019 §8, :func:`substitute_water_values`): the hourly volume of ``w00000`` and the
-hourly concentrations of the other factors get the mean (pH: median) of the preceding period.
+operating hours and are left out. The cause of a gap is ``out_of_control`` when an invalid hour touches a
+period another subsystem declares (``Subsystem.invalid_periods``: O&M's failed calibration until the next pass),
+``maintenance`` when a mark made the hour invalid, otherwise ``missing``. Wastewater (HJ 356-2019 §8,
+:func:`substitute_water_values`): the hourly volume of ``w00000`` and the hourly concentrations of the other factors get the mean (pH: median) of the preceding period.
 
 Nothing is overwritten: ``hourly_values`` keeps the measured figures, the substitutes go to ``revisions``
 and the day carries both totals (``cou`` raw, ``cou_substituted``).
@@ -24,7 +24,9 @@ from sqlalchemy import Connection, delete, select
 
 from ecosentry.subsystems.monitoring.rules.cn.substitution import (
     find_gaps, quarterly_capture_rate, substitute_gas_emissions, substitute_water_values)
-from ecosentry.installed import each
+from ecosentry.pipeline.invalid_periods import declared_by_series
+from ecosentry.subsystems.monitoring.rules.cn.hourly import MIN_VALID_MINUTES, MINUTES_PER_HOUR
+from ecosentry.subsystems.monitoring.rules.cn.out_of_control import out_of_control_minutes
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.upsert import upsert
@@ -40,13 +42,19 @@ def out_of_control_periods(conn: Connection, point_id: int, factor: str, start: 
                            end: datetime) -> list[tuple[datetime, datetime]]:
     """The out-of-control stretches the installed subsystems declare (``Subsystem.invalid_periods``)."""
     now = datetime.now(timezone.utc)
-    return [p for _sub, periods in each("invalid_periods") for p in periods(conn, point_id, factor, start, end, now)]
+    return declared_by_series(conn, [point_id], start, end, now).get((point_id, factor), [])
 
 
-def _out_of_control(times: Sequence[datetime], ooc: Sequence[tuple[datetime, datetime]]) -> list[bool]:
-    """Whether each hour starting at ``times`` touches one of the out-of-control periods."""
+def _out_of_control(times: Sequence[datetime],
+                    ooc: Sequence[tuple[datetime, datetime]]) -> tuple[list[bool], list[bool]]:
+    """For each hour starting at ``times``: whether it touches one of the out-of-control periods, and whether the
+    periods leave it fewer than 45 minutes (:mod:`~ecosentry.subsystems.monitoring.rules.cn.out_of_control`: the
+    stored hour is invalid then; a stored hour computed before the period was known is treated so too)."""
     hour = timedelta(hours=1)
-    return [any(a < t + hour and b > t for a, b in ooc) for t in times]
+    touch = [any(a < t + hour and b > t for a, b in ooc) for t in times]
+    breaks = [o and MINUTES_PER_HOUR - out_of_control_minutes(t, ooc) < MIN_VALID_MINUTES
+              for t, o in zip(times, touch)]
+    return touch, breaks
 
 
 @dataclass
@@ -116,8 +124,8 @@ def day_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: st
         alpha = quarterly_capture_rate(quarter_hours, stopped, invalid)
         if alpha is None:
             return DaySubstitution(None, 0), None
-        out = _out_of_control([t for t, _r in hours], ooc)
-        valid = [v and not o for v, o in zip(valid, out)]
+        out, breaks = _out_of_control([t for t, _r in hours], ooc)
+        valid = [v and not b for v, b in zip(valid, breaks)]
         causes = [None if v else "out_of_control" if o else ("maintenance" if r and r["mark_ids"] else "missing")
                   for v, o, (_t, r) in zip(valid, out, hours)]
         revisions = substitute_gas_emissions(series, valid, causes, alpha)
@@ -162,8 +170,8 @@ def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: s
         invalid_before.append(invalid_before[-1] + (not v))
     causes = None
     if medium == "gas":
-        out = _out_of_control(seq_t, ooc)
-        valid = [v and not o for v, o in zip(valid, out)]
+        out, breaks = _out_of_control(seq_t, ooc)
+        valid = [v and not b for v, b in zip(valid, breaks)]
         causes = [None if v else "out_of_control" if o else ("maintenance" if r and r["mark_ids"] else "missing")
                   for v, o, r in zip(valid, out, seq_r)]
     gaps = find_gaps(series, valid, causes)

@@ -1,7 +1,7 @@
 """om: instrument parameters reported over HJ 212 (CN 3020), stored findings, camera devices and snapshots
 
 Revision ID: om_0002_instruments
-Revises: om_0001
+Revises: om_0002_photos
 Create Date: 2026-12-06 07:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import ecosentry.store.schema
 
 
 revision = 'om_0002_instruments'
-down_revision = 'om_0001'
+down_revision = 'om_0002_photos'  # chained after the photos of the work orders
 branch_labels = None
 depends_on = None
 

@@ -40,7 +40,7 @@ _VERIFIED: dict[int, tuple[str, bytes]] = {}
 
 def picture_store(settings) -> FilePictureStore:
     """The O&M pictures: ``om.cameras.pictures_directory``, else ``<data_dir>/om/pictures``."""
-    folder = settings.om.cameras.pictures_directory
+    folder = settings.om.cameras.pictures_directory or settings.om.photos.directory
     return FilePictureStore(Path(folder) if folder else Path(settings.data_dir) / "om" / "pictures")
 
 

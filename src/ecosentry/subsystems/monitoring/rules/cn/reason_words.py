@@ -1,7 +1,8 @@
 """The reason of an invalid hour or period in the reader's language.
 
 The rules write reasons as short machine-readable fragments joined by ``"; "`` (``valid minutes 20 < 45``,
-``missing 40 min``, ``CN-MARK-INVALID: auto mark #10 comm_interruption (invalid)`` …; see
+``missing 40 min``, ``CN-MARK-INVALID: auto mark #10 comm_interruption (invalid)``, ``CN-HOUR-OOC: out of
+control 30 min`` …; see
 :mod:`ecosentry.subsystems.monitoring.rules.cn.hourly`, :mod:`ecosentry.subsystems.monitoring.rules.cn.aggregates`, :mod:`ecosentry.subsystems.monitoring.rules.cn.marks`).
 They stay so in the database and the API; :func:`reason_text` says each fragment as a sentence of the
 catalogue (gettext ``_`` given by the caller). A fragment it does not know is shown as stored.
@@ -55,6 +56,9 @@ def _fragment(frag: str, _: Callable[[str], str]) -> str:
         return _("automatic marks %(ids)s give way to the manual marks") % {"ids": m.group(1)}
     table: list[tuple[str, Callable[[re.Match], str]]] = [
         (r"stopped \(all F\)", lambda m: _("stopped (every record flagged F)")),
+        (r"CN-HOUR-OOC: out of control (\d+) min", lambda m: _(
+            "%(n)s min measured while the analyser was out of control (a failed zero/span check until the next "
+            "passing one): invalid data") % {"n": m.group(1)}),
         (r"valid minutes (\d+) < (\d+)", lambda m: _("%(n)s valid minutes, fewer than %(min)s") % {
             "n": m.group(1), "min": m.group(2)}),
         (r"fewer than (\d+) valid minutes", lambda m: _("fewer than %(min)s valid minutes") % {"min": m.group(1)}),

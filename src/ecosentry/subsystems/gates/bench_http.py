@@ -1,0 +1,184 @@
+"""``ecosentry bench gate --http``: the live path of the gates, measured on the real service (issue 16 item 10).
+
+A fresh database (SQLite in a temporary folder, or ``--database-url``) gets ``enterprises`` graded B enterprises
+of one city, each with a gate, a device and a register of ten trucks (国四, 国五, 国六), and an orange alert in
+force; the service runs (spool, ingest worker, the ``gate-passages`` sink, the push on its own port). Then:
+
+* **throughput**: ``passages`` plate events, each with a small PNG capture, posted over HTTP by ``connections``
+  clients at once (the httpx client runs in the same process and event loop as the push, so the numbers are lower
+  bounds): the rate at which the push acknowledged them durable (decided and on the spool), and the rate from the
+  first request to the last ledger row stored (passage, picture, decision, ledger row, entry/exit pairing);
+* **from passage to alarm**: ``samples`` 国四 trucks sent one at a time while nothing else is sent; for each, the
+  time from the request to the gate's refusal in the reply (what the barrier and the guard's screen get), and to
+  the refusal stored (the decision row the live view and the alert-period dashboard show). The gates raise no
+  alarm of their own on a refused truck yet; when the stored checks raise alarms, this is where their delay goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import statistics
+import struct
+import tempfile
+import time
+import zlib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, insert, make_url, select
+
+__all__ = ["run_http_bench"]
+
+STAGES = ("4", "5", "5", "6", "6", "6", "5", "6", "5", "6")
+_PROVINCE, _CITY = "140000", "141000"
+
+
+def _png(seed: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"\x00" + bytes([seed % 256, (seed >> 8) % 256, 7])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def _credit(i: int) -> str:
+    return f"91141000MA{i:07d}X"[:18]
+
+
+def _plate(i: int, k: int) -> str:
+    return f"晋A{(i * 10 + k) % 100000:05d}"
+
+
+def _token(i: int) -> str:
+    return f"bench-gate-device-token-{i:06d}"
+
+
+def _fleet(enterprises: int) -> dict:
+    return {"gates": {"enterprises": [{
+        "credit_code": _credit(i), "grade": "B",
+        "gates": [{"code": "G1", "name": "东门", "barrier": True,
+                   "devices": [{"code": f"BENCH-{i:05d}", "token": _token(i)}]}],
+        "vehicles": [{"plate": _plate(i, k), "plate_colour": "yellow", "emission_stage": STAGES[k], "fuel": "diesel"}
+                     for k in range(len(STAGES))]} for i in range(enterprises)]}}
+
+
+def _prepare(url: str, enterprises: int, now: datetime) -> None:
+    from ecosentry.service import prepare_database
+    from ecosentry.store import pollution_alerts
+    from ecosentry.store import schema as s
+    from ecosentry.subsystems.gates.store.registry import import_gates
+
+    engine = prepare_database(url)
+    try:
+        with engine.begin() as c:
+            c.execute(insert(s.regions), [{"code": _PROVINCE, "name": "山西省", "level": "province", "parent_code": None},
+                                          {"code": _CITY, "name": "临汾市", "parent_code": _PROVINCE, "level": "city"}])
+            c.execute(insert(s.enterprises), [{"credit_code": _credit(i), "name": f"临汾企业{i:04d}",
+                                               "region_code": _CITY} for i in range(enterprises)])
+            import_gates(c, _fleet(enterprises), "bench")
+        pollution_alerts.issue(engine, region_code=_PROVINCE, level="orange", starts_at=now - timedelta(days=2),
+                               ends_at=now + timedelta(days=1), issued_by="bench", actor="bench")
+    finally:
+        engine.dispose()
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+async def run_http_bench(*, enterprises: int = 20, passages: int = 2000, connections: int = 16, samples: int = 20,
+                         database_url: str | None = None, work_dir: Path | None = None) -> dict:
+    """Run the measures above; a summary dict (rates in passages/s, delays in ms)."""
+    from ecosentry.service import Service
+    from ecosentry.settings import Settings
+    from ecosentry.subsystems.gates import schema as gs
+
+    with tempfile.TemporaryDirectory(prefix="ecosentry-bench-gate-") as tmp:
+        root = Path(work_dir or tmp)
+        url = database_url or f"sqlite:///{root / 'bench.sqlite'}"
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        await asyncio.to_thread(_prepare, url, enterprises, now)
+        st = Settings(database_url=url, data_dir=root / "state", hj212_host="127.0.0.1", hj212_port=0,
+                      http_host="127.0.0.1", http_port=0,
+                      gates={"push": {"host": "127.0.0.1", "port": 0, "refresh_every": 3600},
+                             "retention": {"every_s": 0}})
+        svc = Service(st)
+        await svc.start(web=False, alarms=False, forward=False)
+        try:
+            port = svc.parts["gates_push"].port
+            per_ent = -(-passages // enterprises)
+            # each enterprise's events 61 s apart (no repeated reads), ending an hour ago, inside the alert
+            base = now - timedelta(hours=1) - timedelta(seconds=61 * per_ent)
+            events = []
+            for n in range(passages):
+                i, j = n % enterprises, n // enterprises
+                k = j % len(STAGES)
+                events.append((_token(i), {
+                    "plate": _plate(i, k), "plate_colour": "yellow", "confidence": 0.95, "gate": "G1",
+                    "direction": "in" if (j // len(STAGES)) % 2 == 0 else "out",
+                    "time": (base + timedelta(seconds=61 * j)).isoformat(),
+                    "picture": base64.b64encode(_png(n)).decode()}))
+            limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as client:
+                queue: asyncio.Queue = asyncio.Queue()
+                for e in events:
+                    queue.put_nowait(e)
+                refused = 0
+
+                async def poster() -> None:
+                    nonlocal refused
+                    while not queue.empty():
+                        token, body = queue.get_nowait()
+                        r = await client.post("/gates/v1/passages", json=body,
+                                              headers={"Authorization": f"Bearer {token}"})
+                        r.raise_for_status()
+                        refused += r.json()["allowed"] is False
+
+                t0 = time.perf_counter()
+                await asyncio.gather(*(poster() for _ in range(connections)))
+                t_ack = time.perf_counter() - t0
+                await svc.drain(timeout=max(600.0, passages / 5))
+                t_stored = time.perf_counter() - t0
+                with svc.engine.connect() as c:
+                    stored = c.scalar(select(func.count()).select_from(gs.gates_passages))
+                    ledger = c.scalar(select(func.count()).select_from(gs.gates_ledger))
+                # from passage to alarm: a 国四 truck of the first enterprise, one at a time
+                to_reply, to_stored = [], []
+                for n in range(samples):
+                    body = {"plate": _plate(0, 0), "plate_colour": "yellow", "confidence": 0.95, "gate": "G1",
+                            "direction": "in", "time": (now - timedelta(minutes=50) + timedelta(seconds=61 * n))
+                            .isoformat()}
+                    t1 = time.perf_counter()
+                    r = await client.post("/gates/v1/passages", json=body,
+                                          headers={"Authorization": f"Bearer {_token(0)}"})
+                    t2 = time.perf_counter()
+                    assert r.json()["allowed"] is False, r.text
+                    at = datetime.fromisoformat(body["time"])
+                    while not await asyncio.to_thread(_refusal_stored, svc.engine, at):
+                        await asyncio.sleep(0.002)
+                    t3 = time.perf_counter()
+                    to_reply.append((t2 - t1) * 1000)
+                    to_stored.append((t3 - t1) * 1000)
+        finally:
+            await svc.stop()
+    return {"database": make_url(url).get_backend_name(), "enterprises": enterprises, "passages": passages,
+            "connections": connections, "stored_passages": int(stored), "ledger_rows": int(ledger),
+            "refused": refused, "ack_seconds": round(t_ack, 2), "ack_per_s": round(passages / t_ack, 1),
+            "stored_seconds": round(t_stored, 2), "stored_per_s": round(passages / t_stored, 1),
+            "samples": samples,
+            "reply_ms": {"median": round(statistics.median(to_reply), 1), "p95": round(_pct(to_reply, 0.95), 1),
+                         "max": round(max(to_reply), 1)},
+            "refusal_stored_ms": {"median": round(statistics.median(to_stored), 1),
+                                  "p95": round(_pct(to_stored, 0.95), 1), "max": round(max(to_stored), 1)}}
+
+
+def _refusal_stored(engine, at: datetime) -> bool:
+    from ecosentry.subsystems.gates import schema as gs
+
+    p, d = gs.gates_passages, gs.gates_decisions
+    with engine.connect() as c:
+        return c.scalar(select(d.c.allowed).join(p, p.c.id == d.c.passage_id).where(
+            p.c.at == at, p.c.plate == _plate(0, 0), d.c.kind == "rule")) is False

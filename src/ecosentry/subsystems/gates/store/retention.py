@@ -1,0 +1,250 @@
+"""The retention job's deletions (issue 16 item 6; ``shared/reference/subsystems.md`` §3.2, §3.3, §7 item 18): one
+pass deletes what the jurisdiction's retention no longer keeps, in batches, each batch one transaction with its own
+audit entry. The clock is an argument (``now``); :class:`..service.RetentionPart` runs a pass every
+``gates.retention.every_s`` in a worker thread, off the event loop.
+
+What each kind covers, per jurisdiction (:func:`..rules.retention.jurisdiction_of`: the nearest region of the
+enterprise's chain the settings name, else ``default``):
+
+* **ledger** (``ledger_months``, default 24): ledger rows (with their upload outbox row and delivery log), then
+  passages (with their decisions) that no remaining ledger row names. Held back, never deleted early: a ledger
+  row that a kept exit row pairs with (``pairs_with``), and a passage whose picture is still within the media
+  retention (a jurisdiction keeping pictures longer than its ledger).
+* **media** (``media_months``, default 12; pictures and video references): the passage's reference to its capture
+  (``gates_passages.picture`` set to NULL: the passage itself is ledger and stays); then every picture of
+  ``gates_pictures`` that no remaining row names (passages, the vehicle and machinery registers, the cameras'
+  reference views) and stored before the shortest media retention of any jurisdiction (a picture belongs to no
+  enterprise; every row naming it was cleared by its own jurisdiction's rule) is deleted from the picture store
+  and from the table.
+
+Which records are due is the pure rule's answer (:func:`..rules.retention.due_for_deletion` on the candidates'
+times; the query's bound :func:`..rules.retention.due_before` only narrows what is read), so nothing goes a second
+early. Batches are taken newest first: an exit row is deleted in the batch of its entry or before it, so a
+foreign key never stops a batch. The audit entry (``audit_log``: actor ``retention``, action ``delete``, entity
+``gates_ledger`` / ``gates_media``, entity id the jurisdiction) says what was deleted, how many of each table, the
+period covered (the oldest and newest record time deleted) and the cutoff, in the batch's own transaction.
+
+Known limit: a capture byte-for-byte equal to a picture stored more than the media retention ago and arriving while
+that picture is being deleted would name a deleted file (a plate capture carries its time stamp, so this does not
+happen with cameras).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import Connection, Engine, delete, exists, or_, select, update
+
+from ecosentry.store import audit
+from ecosentry.store import schema as s
+from ecosentry.store.pictures import PictureStore
+from ecosentry.subsystems.gates import schema as gs
+from ecosentry.subsystems.gates.rules.retention import (RetentionSettings, due_before, due_for_deletion,
+                                                        jurisdiction_of)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RetentionReport", "run_retention", "jurisdictions", "ACTOR"]
+
+#: The audit log's actor of the job's deletions.
+ACTOR = "retention"
+_IN_CHUNK = 500
+
+
+@dataclass
+class RetentionReport:
+    """What one pass deleted: per (jurisdiction, table) the count; the batches (= audit entries)."""
+
+    now: datetime
+    deleted: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    batches: int = 0
+    pictures_deleted: int = 0
+
+    def total(self, table: str) -> int:
+        return sum(n for (_j, t), n in self.deleted.items() if t == table)
+
+
+def jurisdictions(conn: Connection, settings: RetentionSettings) -> dict[str, list[int]]:
+    """The gated enterprises by jurisdiction (every enterprise with a gates registry or ledger rows)."""
+    parent = dict(conn.execute(select(s.regions.c.code, s.regions.c.parent_code)).all())
+    e = s.enterprises
+    ids = select(gs.gates_enterprises.c.enterprise_id).union(select(gs.gates_ledger.c.enterprise_id).distinct(),
+                                                             select(gs.gates_passages.c.enterprise_id).distinct())
+    out: dict[str, list[int]] = defaultdict(list)
+    for ent_id, region in conn.execute(select(e.c.id, e.c.region_code).where(e.c.id.in_(ids))).all():
+        chain, seen = [], set()
+        while region is not None and region not in seen:
+            seen.add(region)
+            chain.append(region)
+            region = parent.get(region)
+        out[jurisdiction_of(chain, settings)].append(int(ent_id))
+    return dict(out)
+
+
+def run_retention(engine: Engine, now: datetime, settings: RetentionSettings, pictures: PictureStore,
+                  *, batch: int | None = None) -> RetentionReport:
+    """One pass at ``now`` (aware): every jurisdiction's ledger, then media, then the pictures; the report."""
+    batch = batch or settings.batch
+    report = RetentionReport(now)
+    with engine.connect() as conn:
+        groups = jurisdictions(conn, settings)
+    for name, ents in sorted(groups.items()):
+        for i in range(0, len(ents), _IN_CHUNK):
+            chunk = ents[i:i + _IN_CHUNK]
+            _ledger(engine, now, settings, name, chunk, batch, report)
+            _passages(engine, now, settings, name, chunk, batch, report)
+            _media_references(engine, now, settings, name, chunk, batch, report)
+    _pictures(engine, now, settings, pictures, batch, report)
+    if report.batches:
+        log.info("gate retention at %s: %s", now.isoformat(), {f"{j}/{t}": n for (j, t), n in report.deleted.items()})
+    return report
+
+
+def _due(rows: list, kind: str, now: datetime, settings: RetentionSettings, jurisdiction: str) -> list:
+    """The rows (id, at, …) the pure rule finds due."""
+    if not rows:
+        return []
+    times = np.array([int(r.at.timestamp() // 1) for r in rows], dtype=np.int64)
+    return [rows[i] for i in due_for_deletion(times, kind, now, settings, jurisdiction)]
+
+
+def _audit(conn: Connection, entity: str, jurisdiction: str, kind: str, months: int, bound: datetime, rows: list,
+           counts: dict[str, int]) -> None:
+    """The batch's audit entry: what (the tables and counts), which period (the oldest and newest record time
+    deleted) and under which rule (kind, months, the bound)."""
+    ats = [r.at for r in rows]
+    audit.record(conn, ACTOR, "delete", entity, jurisdiction, {"kind": kind, "months": months, "due_before": bound},
+                 {"counts": counts, "period": [min(ats), max(ats)] if ats else None})
+
+
+def _ledger(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
+            report: RetentionReport) -> None:
+    months = settings.of(name).ledger_months
+    bound = due_before(now, "ledger", settings, name)
+    lg = gs.gates_ledger
+    kept_exit = lg.alias("kept_exit")
+    ob, ul = gs.gates_upload_outbox, gs.gates_upload_log
+    while True:
+        with engine.begin() as conn:
+            # a row that a kept (not due) row pairs with is held: its exit still needs it
+            candidates = conn.execute(
+                select(lg.c.id, lg.c.at).where(lg.c.enterprise_id.in_(ents), lg.c.at < bound, ~exists(
+                    select(kept_exit.c.id).where(kept_exit.c.pairs_with == lg.c.id, kept_exit.c.at >= bound)))
+                .order_by(lg.c.at.desc(), lg.c.id.desc()).limit(batch)).all()
+            rows = _due(candidates, "ledger", now, settings, name)
+            if not rows:
+                return
+            ids = [int(r.id) for r in rows]
+            # a due row whose pairing row is outside this batch waits for that row's batch
+            outside = set(conn.execute(select(lg.c.pairs_with).where(lg.c.pairs_with.in_(ids),
+                                                                     lg.c.id.not_in(ids))).scalars())
+            rows = [r for r in rows if int(r.id) not in outside]
+            if not rows:
+                log.warning("gate retention: %s ledger rows of %s held by their pairs; next pass", len(ids), name)
+                return
+            ids = [int(r.id) for r in rows]
+            outbox = select(ob.c.id).where(ob.c.ledger_id.in_(ids))
+            counts = {"gates_upload_log": conn.execute(delete(ul).where(ul.c.outbox_id.in_(outbox))).rowcount,
+                      "gates_upload_outbox": conn.execute(delete(ob).where(ob.c.ledger_id.in_(ids))).rowcount}
+            # exits first (they name their entries), then the rest
+            conn.execute(delete(lg).where(lg.c.id.in_(ids), lg.c.pairs_with.is_not(None)))
+            conn.execute(delete(lg).where(lg.c.id.in_(ids)))
+            counts = {"gates_ledger": len(ids), **counts}
+            _audit(conn, "gates_ledger", name, "ledger", months, bound, rows, counts)
+        _count(report, name, counts)
+        if len(candidates) < batch:
+            return
+
+
+def _passages(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
+              report: RetentionReport) -> None:
+    bound = due_before(now, "ledger", settings, name)
+    media_bound = due_before(now, "media", settings, name)
+    p, d, lg = gs.gates_passages, gs.gates_decisions, gs.gates_ledger
+    while True:
+        with engine.begin() as conn:
+            candidates = conn.execute(
+                select(p.c.id, p.c.at).where(
+                    p.c.enterprise_id.in_(ents), p.c.at < bound,
+                    # held: a remaining ledger row names it, or its picture is still within the media retention
+                    ~exists(select(lg.c.id).where(lg.c.passage_id == p.c.id)),
+                    or_(p.c.picture.is_(None), p.c.at < media_bound))
+                .order_by(p.c.at.desc(), p.c.id.desc()).limit(batch)).all()
+            rows = _due(candidates, "ledger", now, settings, name)
+            if not rows:
+                return
+            ids = [int(r.id) for r in rows]
+            counts = {"gates_decisions": conn.execute(delete(d).where(d.c.passage_id.in_(ids))).rowcount,
+                      "gates_passages": conn.execute(delete(p).where(p.c.id.in_(ids))).rowcount}
+            _audit(conn, "gates_ledger", name, "ledger", settings.of(name).ledger_months, bound, rows, counts)
+        _count(report, name, counts)
+        if len(candidates) < batch:
+            return
+
+
+def _media_references(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int],
+                      batch: int, report: RetentionReport) -> None:
+    bound = due_before(now, "media", settings, name)
+    p = gs.gates_passages
+    while True:
+        with engine.begin() as conn:
+            candidates = conn.execute(
+                select(p.c.id, p.c.at).where(p.c.enterprise_id.in_(ents), p.c.at < bound, p.c.picture.is_not(None))
+                .order_by(p.c.at.desc(), p.c.id.desc()).limit(batch)).all()
+            rows = _due(candidates, "media", now, settings, name)
+            if not rows:
+                return
+            n = conn.execute(update(p).where(p.c.id.in_([int(r.id) for r in rows])).values(picture=None)).rowcount
+            counts = {"gates_passages.picture": n}
+            _audit(conn, "gates_media", name, "media", settings.of(name).media_months, bound, rows, counts)
+        _count(report, name, counts)
+        if len(candidates) < batch:
+            return
+
+
+def _referenced(sha):
+    """Whether any remaining row names the picture ``sha`` (a column)."""
+    p, v, m, c = gs.gates_passages, gs.gates_vehicles, gs.gates_machinery, gs.gates_cameras
+    return or_(exists(select(p.c.id).where(p.c.picture == sha)),
+               exists(select(v.c.id).where(or_(v.c.list_picture == sha, v.c.licence_picture == sha))),
+               exists(select(m.c.id).where(or_(m.c.nameplate_picture == sha, m.c.label_picture == sha))),
+               exists(select(c.c.id).where(c.c.reference_picture == sha)))
+
+
+def _pictures(engine: Engine, now: datetime, settings: RetentionSettings, pictures: PictureStore, batch: int,
+              report: RetentionReport) -> None:
+    # the shortest media retention of any jurisdiction: every row naming a picture was cleared by its own rule
+    name = max(settings.jurisdictions, key=lambda j: (due_before(now, "media", settings, j), j))
+    bound = due_before(now, "media", settings, name)
+    pic = gs.gates_pictures
+    while True:
+        with engine.begin() as conn:
+            candidates = conn.execute(
+                select(pic.c.sha256, pic.c.stored_at.label("at")).where(pic.c.stored_at < bound,
+                                                                        ~_referenced(pic.c.sha256))
+                .order_by(pic.c.stored_at.desc(), pic.c.sha256).limit(batch)).all()
+            rows = _due(candidates, "media", now, settings, name)
+            if not rows:
+                return
+            shas = [r.sha256 for r in rows]
+            gone = list(conn.execute(delete(pic).where(pic.c.sha256.in_(shas), ~_referenced(pic.c.sha256))
+                                     .returning(pic.c.sha256)).scalars())
+            # the files go inside the transaction: a failed commit leaves rows naming missing files, which the
+            # next pass deletes (delete() of a missing file is no error); never a file without its row
+            files = sum(pictures.delete(sha) for sha in gone)
+            counts = {"gates_pictures": len(gone), "files": files}
+            _audit(conn, "gates_media", "*", "media", settings.of(name).media_months, bound, rows, counts)
+        _count(report, "*", counts)
+        report.pictures_deleted += files
+        if len(candidates) < batch:
+            return
+
+
+def _count(report: RetentionReport, jurisdiction: str, counts: dict[str, int]) -> None:
+    report.batches += 1
+    for table, n in counts.items():
+        report.deleted[(jurisdiction, table)] += int(n)

@@ -1,0 +1,224 @@
+"""The checks over the stored tables as a job (``gates.checks_job``): each check fires on constructed stored data
+and stays quiet on honest data, the job is idempotent and incremental, its findings are stored once, and the
+alarms ``ALM-VEH-…`` are raised (and, for the cameras, cleared) — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import func, insert, select
+
+from ecosentry.store import pollution_alerts
+from ecosentry.store import schema as s
+from ecosentry.store.pictures import FilePictureStore
+from ecosentry.subsystems.gates import schema as gs
+from ecosentry.subsystems.gates.checks_job import CheckJob
+from ecosentry.subsystems.gates.settings import GatesSettings
+from ecosentry.subsystems.gates.simulate_camera import camera_view, cover, gate_scene
+from ecosentry.subsystems.gates.store.snapshots import record_snapshot, set_reference
+from gates_dbkit import STAGE4, STAGE5, STAGE6, gates_database
+
+NOW = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)   # 18:00 in 临汾
+
+
+def _settings(**job) -> GatesSettings:
+    return GatesSettings(camera={"working_hours": "00:00-24:00"}, job=job)
+
+
+class World:
+    def __init__(self, url: str, tmp_path) -> None:
+        self.engine = gates_database(url)
+        self.pictures = FilePictureStore(tmp_path / "pictures")
+        with self.engine.connect() as c:
+            self.ent = c.scalar(select(s.enterprises.c.id))
+            self.gate = c.scalar(select(gs.gates_gates.c.id).where(gs.gates_gates.c.code == "G1"))
+            self.device = c.scalar(select(gs.gates_devices.c.id).where(gs.gates_devices.c.code == "GD-0001"))
+            self.camera = c.scalar(select(gs.gates_cameras.c.id).where(gs.gates_cameras.c.code == "CAM1"))
+        self.seq = 0
+
+    def passage(self, at: datetime, plate: str, inbound: bool = True, ledger: bool = True, stage: str | None = None):
+        self.seq += 1
+        with self.engine.begin() as c:
+            pid = c.execute(insert(gs.gates_passages).values(
+                spool="t", spool_seq=self.seq, enterprise_id=self.ent, gate_id=self.gate, device_id=self.device,
+                at=at, received_at=at, inbound=inbound, plate=plate, confidence=0.99 if plate else None)
+                .returning(gs.gates_passages.c.id)).scalar_one()
+            if ledger:
+                c.execute(insert(gs.gates_ledger).values(
+                    enterprise_id=self.ent, source="camera", passage_id=pid, at=at, inbound=inbound, plate=plate,
+                    vin="1M8GDM9AXKP042788", emission_stage=stage, cargo="煤", weight_t=30.0, entered_at=at))
+        return pid
+
+    def beats(self, t0: datetime, t1: datetime, every: int = 60) -> None:
+        rows, t = [], t0
+        while t <= t1:
+            rows.append({"device_id": self.device, "at": t, "status": "ok"})
+            t += timedelta(seconds=every)
+        with self.engine.begin() as c:
+            c.execute(insert(gs.gates_heartbeats), rows)
+
+    def findings(self, code: str | None = None) -> list[dict]:
+        f = gs.gates_findings.c
+        q = select(gs.gates_findings).order_by(f.id)
+        if code:
+            q = q.where(f.code == code)
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(q).mappings()]
+
+    def alarms(self, kind: str) -> list[dict]:
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(select(s.alarms).where(s.alarms.c.type == kind)
+                                               .order_by(s.alarms.c.id)).mappings()]
+
+
+@pytest.fixture
+def world(db_url, tmp_path) -> World:
+    return World(db_url, tmp_path)
+
+
+def test_a_stage_below_the_grade_during_an_alert_is_found_once_and_alarmed_once(world):
+    pollution_alerts.issue(world.engine, region_code="140000", level="orange", starts_at=NOW - timedelta(hours=5),
+                           ends_at=NOW + timedelta(hours=5), issued_by="山西省", actor="test")
+    world.passage(NOW - timedelta(hours=2), STAGE4, stage="4")        # grade B, orange: 国五 at least
+    world.passage(NOW - timedelta(hours=2, minutes=-5), STAGE6, stage="6")
+    job = CheckJob(world.engine, _settings())
+    first = job.pass_sync(NOW)
+    found = world.findings("VEH-ALERT-STAGE")
+    assert [(x["plate"], x["severity"]) for x in found] == [(STAGE4, "critical")]
+    assert found[0]["evidence"]["lines"] and found[0]["alarm_id"] is not None
+    alarm = world.alarms("ALM-VEH-ALERT-STAGE")
+    assert len(alarm) == 1 and alarm[0]["enterprise_id"] == world.ent and "晋A12344" in alarm[0]["explanation"]
+    assert "国四" in alarm[0]["explanation"]    # said in the deployment's language (zh)
+    assert first.enterprises == 1 and first.findings_new >= 1
+    # the same pass again: nothing new, nothing raised again
+    again = job.pass_sync(NOW)
+    assert again.enterprises == 0 and again.findings_new == 0 and again.alarms == []
+    assert len(world.findings("VEH-ALERT-STAGE")) == 1
+    assert world.alarms("ALM-VEH-ALERT-STAGE")[0]["occurrences"] == 1
+    # a forced re-run over the same data (the progress forgotten) doubles nothing
+    with world.engine.begin() as c:
+        c.execute(gs.gates_check_state.delete())
+    job.pass_sync(NOW)
+    assert len(world.findings("VEH-ALERT-STAGE")) == 1
+    assert world.alarms("ALM-VEH-ALERT-STAGE")[0]["occurrences"] == 1
+    # new data: the same plate again in the same alert grows the finding, no second finding
+    world.passage(NOW + timedelta(minutes=10), STAGE4, stage="4")
+    later = job.pass_sync(NOW + timedelta(minutes=20))
+    assert later.enterprises == 1
+    found = world.findings("VEH-ALERT-STAGE")
+    assert len(found) == 1 and found[0]["params"]["count"] == 2
+    assert found[0]["end"].replace(tzinfo=timezone.utc) == NOW + timedelta(minutes=10)
+
+
+def test_honest_traffic_without_an_alert_finds_nothing(world):
+    for k in range(6):
+        world.passage(NOW - timedelta(hours=3, minutes=-10 * k), STAGE6, inbound=k % 2 == 0, stage="6")
+    report = CheckJob(world.engine, _settings()).pass_sync(NOW)
+    assert report.enterprises == 1
+    # only the register's own faults (the kit's register has VINs with a wrong check digit), no alarm
+    assert {x["code"] for x in world.findings()} == {"VEH-VIN-INVALID"}
+    with world.engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(s.alarms)) == 0
+
+
+def test_a_passage_without_a_ledger_row_is_found_once_settled(world):
+    world.passage(NOW - timedelta(hours=2), STAGE6, stage="6")                  # video and ledger both cover
+    world.passage(NOW - timedelta(seconds=10), STAGE6, inbound=False, stage="6")  # the period compared
+    old = world.passage(NOW - timedelta(hours=1), STAGE5, ledger=False)      # its ledger row was never made
+    world.passage(NOW - timedelta(seconds=30), STAGE5, inbound=False, ledger=False)  # the guard may still enter it
+    job = CheckJob(world.engine, _settings())
+    job.pass_sync(NOW)
+    found = world.findings("VEH-PASSAGE-NO-LEDGER")
+    assert len(found) == 1 and found[0]["evidence"]["line"] == old
+    assert len(world.alarms("ALM-VEH-NO-LEDGER")) == 1
+    # once settled, the second is found by the next pass though no new data came
+    job.pass_sync(NOW + timedelta(minutes=10))
+    assert len(world.findings("VEH-PASSAGE-NO-LEDGER")) == 2
+    assert world.alarms("ALM-VEH-NO-LEDGER")[0]["occurrences"] == 2
+
+
+def test_an_exit_without_an_entry_is_found(world):
+    world.passage(NOW - timedelta(hours=200), STAGE6, stage="6")    # long before: the data's start
+    world.passage(NOW - timedelta(hours=1), STAGE6, inbound=False, stage="6")
+    CheckJob(world.engine, _settings()).pass_sync(NOW)
+    assert [x["plate"] for x in world.findings("VEH-EXIT-WITHOUT-ENTRY")] == [STAGE6]
+    assert len(world.alarms("ALM-VEH-SIDE-GATE")) == 1
+
+
+def test_a_silent_camera_is_an_open_finding_with_an_alarm_cleared_when_it_beats_again(world):
+    world.beats(NOW - timedelta(hours=3), NOW - timedelta(minutes=40))
+    job = CheckJob(world.engine, _settings())
+    job.pass_sync(NOW)
+    found = world.findings("VEH-CAMERA-OFFLINE")
+    assert len(found) == 1 and found[0]["open"] and found[0]["subject"] == "东门"
+    alarm = world.alarms("ALM-VEH-CAMERA-OFFLINE")
+    assert len(alarm) == 1 and alarm[0]["state"] == "active" and alarm[0]["source_id"] == f"{world.ent}:东门"
+    job.pass_sync(NOW + timedelta(minutes=5))       # still silent: the finding grows, no second alarm
+    assert len(world.findings("VEH-CAMERA-OFFLINE")) == 1
+    assert world.alarms("ALM-VEH-CAMERA-OFFLINE")[0]["occurrences"] == 1
+    world.beats(NOW + timedelta(minutes=8), NOW + timedelta(minutes=10))
+    job.pass_sync(NOW + timedelta(minutes=10))
+    found = world.findings("VEH-CAMERA-OFFLINE")
+    assert len(found) == 1 and not found[0]["open"]
+    assert found[0]["evidence"]["next_sign_of_life"] is not None
+    assert world.alarms("ALM-VEH-CAMERA-OFFLINE")[0]["state"] == "cleared"
+
+
+def test_a_beating_camera_or_a_gate_without_heartbeats_is_not_offline(world):
+    world.beats(NOW - timedelta(hours=3), NOW)
+    CheckJob(world.engine, _settings()).pass_sync(NOW)
+    assert world.findings("VEH-CAMERA-OFFLINE") == []
+    # the side gate G2 never beats: silence there is no evidence
+
+
+def _jpeg(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def test_a_turned_camera_is_found_from_its_snapshots_and_cleared_when_turned_back(world):
+    scene = gate_scene(3)
+    view = camera_view(scene)
+    set_reference(world.engine, world.pictures, world.camera, _jpeg(view), "admin")
+    rng = np.random.default_rng(1)
+    record_snapshot(world.engine, world.pictures, world.camera, NOW - timedelta(hours=2), _jpeg(view + 3))
+    record_snapshot(world.engine, world.pictures, world.camera, NOW - timedelta(hours=1),
+                    _jpeg(camera_view(scene, dx=40)))
+    record_snapshot(world.engine, world.pictures, world.camera, NOW - timedelta(minutes=30), _jpeg(cover(view, rng)))
+    job = CheckJob(world.engine, _settings(), pictures=world.pictures)
+    report = job.pass_sync(NOW)
+    assert report.snapshots_compared == 3
+    found = world.findings("VEH-CAMERA-VIEW")
+    assert len(found) == 1 and found[0]["open"] and found[0]["evidence"]["snapshots"] == 2
+    assert found[0]["subject"] == "东门 (CAM1)"
+    assert world.alarms("ALM-VEH-CAMERA-VIEW")[0]["state"] == "active"
+    assert job.pass_sync(NOW).snapshots_compared == 0      # compared once
+    record_snapshot(world.engine, world.pictures, world.camera, NOW + timedelta(minutes=5), _jpeg(view))
+    job.pass_sync(NOW + timedelta(minutes=6))
+    found = world.findings("VEH-CAMERA-VIEW")
+    assert len(found) == 1 and not found[0]["open"] and found[0]["evidence"]["back_to_reference"]
+    assert world.alarms("ALM-VEH-CAMERA-VIEW")[0]["state"] == "cleared"
+
+
+def test_snapshots_of_the_reference_view_find_nothing(world):
+    view = camera_view(gate_scene(4))
+    set_reference(world.engine, world.pictures, world.camera, _jpeg(view), "admin")
+    for k in range(3):
+        record_snapshot(world.engine, world.pictures, world.camera, NOW - timedelta(hours=k), _jpeg(view * 0.5))
+    assert not record_snapshot(world.engine, world.pictures, world.camera, NOW, _jpeg(view * 0.5))  # replay
+    CheckJob(world.engine, _settings(), pictures=world.pictures).pass_sync(NOW)
+    assert world.findings("VEH-CAMERA-VIEW") == []
+
+
+@pytest.mark.parametrize("locale, words", [("vi", ("Camera", "东门", "phút")), ("en", ("camera of gate 东门", "minutes"))])
+def test_the_alarms_are_said_in_the_deployments_language(world, locale, words):
+    world.beats(NOW - timedelta(hours=3), NOW - timedelta(minutes=40))
+    CheckJob(world.engine, _settings(), locale=locale).pass_sync(NOW)
+    [alarm] = world.alarms("ALM-VEH-CAMERA-OFFLINE")
+    for word in words:
+        assert word in alarm["explanation"] or word in alarm["title"], (word, alarm["explanation"], alarm["title"])

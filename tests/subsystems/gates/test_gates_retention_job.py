@@ -1,0 +1,169 @@
+"""The retention job (issue 16 item 6) on SQLite and PostgreSQL on a controllable clock: per jurisdiction (the
+nearest region of the enterprise's chain the settings name, else ``default``), ledger rows with their passages,
+decisions and upload deliveries, and the pictures' references and files; nothing a second early (a missing day
+rolled forward), an entry kept while its exit is kept, a picture kept while any row names it, small batches each
+with its own audit entry (what, how many, which period), and the job as a service part off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+
+from ecosentry.store import schema as s
+from ecosentry.store.audit import list_audit
+from ecosentry.store.pictures import FilePictureStore
+from ecosentry.subsystems.gates import schema as gs
+from ecosentry.subsystems.gates.pipeline.retention import RetentionJob
+from ecosentry.subsystems.gates.rules.retention import RetentionSettings
+from ecosentry.subsystems.gates.store.outbox import enqueue
+from ecosentry.subsystems.gates.store.retention import jurisdictions, run_retention
+from gates_dbkit import CREDIT, STAGE5, gates_database, png
+
+Z = ZoneInfo("Asia/Shanghai")
+#: The province of the test enterprise keeps the 2020 guide's floors; everyone else the defaults (24 / 12).
+SETTINGS = RetentionSettings(jurisdictions={"140000": {"ledger_months": 12, "media_months": 6}})
+
+
+class World:
+    def __init__(self, db_url, tmp_path) -> None:
+        self.engine = gates_database(db_url)
+        self.store = FilePictureStore(tmp_path / "pictures")
+        self.seq = 0
+        with self.engine.begin() as c:
+            self.ent = c.scalar(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == CREDIT))
+            c.execute(insert(s.regions).values(code="110000", name="北京市", level="province"))
+            self.other = c.execute(insert(s.enterprises).values(credit_code="91110000MA0OTHER01", name="北京物流",
+                                                                region_code="110000")).inserted_primary_key[0]
+            self.gate = c.scalar(select(gs.gates_gates.c.id).where(gs.gates_gates.c.code == "G1"))
+            self.device = c.scalar(select(gs.gates_devices.c.id).where(gs.gates_devices.c.code == "GD-0001"))
+
+    def picture(self, seed: int, stored: datetime) -> str:
+        data = png(seed)
+        sha = self.store.put(data)
+        with self.engine.begin() as c:
+            c.execute(insert(gs.gates_pictures).values(sha256=sha, content_type="image/png", size=len(data),
+                                                       stored_at=stored))
+        return sha
+
+    def passage(self, at: datetime, inbound: bool, *, picture: str | None = None, pairs_with: int | None = None,
+                enterprise: int | None = None) -> tuple[int, int]:
+        """A passage with its decision and ledger row (queued for upload); (passage id, ledger id)."""
+        self.seq += 1
+        ent = enterprise or self.ent
+        with self.engine.begin() as c:
+            pid = c.execute(insert(gs.gates_passages).values(
+                spool="s", spool_seq=self.seq, enterprise_id=ent, gate_id=self.gate, device_id=self.device, at=at,
+                received_at=at, inbound=inbound, plate=STAGE5, picture=picture)).inserted_primary_key[0]
+            c.execute(insert(gs.gates_decisions).values(passage_id=pid, kind="rule", allowed=True,
+                                                        reason="no_alert", decided_at=at))
+            lid = c.execute(insert(gs.gates_ledger).values(
+                enterprise_id=ent, source="camera", passage_id=pid, at=at, inbound=inbound, plate=STAGE5,
+                pairs_with=pairs_with, entered_at=at)).inserted_primary_key[0]
+            enqueue(c, [(lid, ent, at)], at)
+        return pid, lid
+
+    def ids(self, table) -> set:
+        with self.engine.connect() as c:
+            return set(c.execute(select(*table.primary_key.columns)).scalars())
+
+    def picture_of(self, pid: int) -> str | None:
+        with self.engine.connect() as c:
+            return c.scalar(select(gs.gates_passages.c.picture).where(gs.gates_passages.c.id == pid))
+
+    def run(self, now: datetime, batch: int = 1):
+        return run_retention(self.engine, now, SETTINGS, self.store, batch=batch)
+
+
+def test_jurisdiction_is_the_nearest_named_region(db_url, tmp_path):
+    w = World(db_url, tmp_path)
+    w.passage(datetime(2024, 1, 1, tzinfo=Z), True, enterprise=w.other)
+    with w.engine.connect() as c:
+        assert jurisdictions(c, SETTINGS) == {"140000": [w.ent], "default": [w.other]}
+
+
+def test_nothing_goes_a_second_early_and_everything_goes_on_time(db_url, tmp_path):
+    w = World(db_url, tmp_path)
+    t0 = datetime(2024, 1, 31, 10, tzinfo=Z)
+    a = w.picture(1, t0)
+    entry_p, entry = w.passage(t0, True, picture=a)
+    exit_p, exit_ = w.passage(t0 + timedelta(hours=2), False, pairs_with=entry)
+    # a capture on 31 March: six months on there is no 31 September, so it is due on 1 October 00:00
+    e = w.picture(2, datetime(2024, 3, 31, 12, tzinfo=Z))
+    march_p, march = w.passage(datetime(2024, 3, 31, 12, tzinfo=Z), True, picture=e)
+    register = w.picture(3, datetime(2023, 5, 1, tzinfo=Z))     # a 行驶证 the register names: kept
+    orphan = w.picture(4, datetime(2024, 1, 1, tzinfo=Z))       # named by nothing
+    with w.engine.begin() as c:
+        c.execute(gs.gates_vehicles.update().where(gs.gates_vehicles.c.plate == STAGE5).values(licence_picture=register))
+    _, other = w.passage(t0, True, enterprise=w.other)          # default jurisdiction: 24 months
+
+    # media, 6 months in 140000: the orphan first (1 July), then the January capture (31 July 10:00)
+    assert w.run(datetime(2024, 6, 30, 23, 59, 59, tzinfo=Z)).batches == 0
+    w.run(datetime(2024, 7, 1, tzinfo=Z))
+    assert not w.store.has(orphan) and w.store.has(a)
+    w.run(datetime(2024, 7, 31, 9, 59, 59, tzinfo=Z))
+    assert w.picture_of(entry_p) == a and w.store.has(a)
+    w.run(datetime(2024, 7, 31, 10, tzinfo=Z))
+    assert w.picture_of(entry_p) is None and not w.store.has(a) and w.store.has(register)
+    assert w.ids(gs.gates_passages) >= {entry_p, exit_p}           # the passage is ledger: kept 12 months
+    w.run(datetime(2024, 9, 30, 23, 59, 59, tzinfo=Z))
+    assert w.picture_of(march_p) == e
+    w.run(datetime(2024, 10, 1, tzinfo=Z))
+    assert w.picture_of(march_p) is None and not w.store.has(e)
+    assert w.ids(gs.gates_pictures) == {register}
+
+    # ledger, 12 months: the entry is due at 10:00 but its exit (12:00) still needs it
+    w.run(datetime(2025, 1, 31, 11, tzinfo=Z))
+    assert {entry, exit_} <= w.ids(gs.gates_ledger) and entry_p in w.ids(gs.gates_passages)
+    report = w.run(datetime(2025, 1, 31, 12, tzinfo=Z))
+    assert w.ids(gs.gates_ledger) == {march, other}
+    assert w.ids(gs.gates_passages).isdisjoint({entry_p, exit_p})
+    with w.engine.connect() as c:
+        assert set(c.execute(select(gs.gates_upload_outbox.c.ledger_id)).scalars()) == {march, other}
+        assert set(c.execute(select(gs.gates_decisions.c.passage_id)).scalars()).isdisjoint({entry_p, exit_p})
+    assert report.total("gates_ledger") == 2 and report.total("gates_passages") == 2 and report.batches == 4
+
+    # the other enterprise keeps the default 24 months
+    w.run(datetime(2026, 1, 31, 9, 59, 59, tzinfo=Z))
+    assert other in w.ids(gs.gates_ledger)
+    w.run(datetime(2026, 1, 31, 10, tzinfo=Z))
+    assert w.ids(gs.gates_ledger) == set()  # March's row went in 2025 (12 months), the other's now
+    assert w.ids(gs.gates_pictures) == {register} and w.store.has(register)
+
+
+def test_each_batch_writes_its_own_audit_entry(db_url, tmp_path):
+    w = World(db_url, tmp_path)
+    t0 = datetime(2024, 2, 1, 8, tzinfo=Z)
+    for i in range(5):
+        w.passage(t0 + timedelta(hours=i), True)
+    w.run(datetime(2025, 3, 1, tzinfo=Z), batch=2)
+    entries = list_audit(w.engine, entity="gates_ledger")
+    rows = [e for e in entries if "gates_ledger" in e["after"]["counts"]]
+    assert sorted(e["after"]["counts"]["gates_ledger"] for e in rows) == [1, 2, 2]
+    assert all(e["actor"] == "retention" and e["action"] == "delete" and e["entity_id"] == "140000" for e in entries)
+    assert all(e["before"]["kind"] == "ledger" and e["before"]["months"] == 12 for e in entries)
+    periods = sorted(tuple(e["after"]["period"]) for e in rows)
+    first = t0.astimezone(timezone.utc).isoformat()
+    last = (t0 + timedelta(hours=4)).astimezone(timezone.utc).isoformat()
+    assert periods[0][0] == first and periods[-1][1] == last
+    assert sum(e["after"]["counts"].get("gates_upload_outbox", 0) for e in rows) == 5
+    assert sum(e["after"]["counts"].get("gates_passages", 0) for e in entries) == 5
+    assert w.run(datetime(2025, 3, 1, tzinfo=Z)).batches == 0     # a second pass finds nothing and writes nothing
+    assert len(list_audit(w.engine, entity="gates_ledger")) == len(entries)
+
+
+async def test_the_job_runs_its_passes_off_the_event_loop(db_url, tmp_path):
+    w = World(db_url, tmp_path)
+    w.passage(datetime(2020, 1, 1, tzinfo=Z), True)
+    clock = [datetime(2021, 1, 1, tzinfo=Z)]
+    job = RetentionJob(w.engine, SETTINGS.model_copy(update={"every_s": 3600}), w.store, clock=lambda: clock[0])
+    task = asyncio.create_task(job.run())
+    ticks = 0
+    while job.last is None:
+        await asyncio.sleep(0.01)          # the loop keeps turning while the pass runs in its thread
+        ticks += 1
+    job.stop()
+    await asyncio.wait_for(task, 10)
+    assert job.last.total("gates_ledger") == 1 and w.ids(gs.gates_ledger) == set() and ticks >= 1
