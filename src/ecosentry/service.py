@@ -26,7 +26,7 @@ from ecosentry.installed import each
 from ecosentry.pipeline.bus_nats import BusConnection, PublishingSpool, SpoolForwarder
 from ecosentry.pipeline.bus_worker import BusWorker
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.pipeline.sinks import build_sinks
+from ecosentry.pipeline.sinks import build_sinks, instrument_routes
 from ecosentry.pipeline.spool import Spool, SpoolReader, read_cursor
 from ecosentry.pipeline.spool_lock import SpoolBusy, SpoolLock
 from ecosentry.pipeline.worker import IngestWorker
@@ -224,7 +224,8 @@ class Service:
                               idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
                               max_per_peer=st.hj212_max_connections_per_peer,
                               max_connections=st.hj212_max_connections,
-                              max_garbage=st.hj212_garbage_chunk, log_every=st.hj212_log_every)
+                              max_garbage=st.hj212_garbage_chunk, log_every=st.hj212_log_every,
+                              routes=instrument_routes(st.hj212_instrument_cns))
             try:
                 await gw.start(st.hj212_host, st.hj212_port)
             except OSError as exc:

@@ -123,6 +123,12 @@ class CoreSettings(BaseSettings):
     hj212_garbage_chunk: int = 65_536
     #: Rejected input is logged at most once per connection per this many seconds (with a count). [s]
     hj212_log_every: float = 60.0
+    #: Command codes whose frames (from a registered point) are instrument information, not monitoring data:
+    #: HJ 212-2017 Table 9 CN 3019 (instrument unique id) and CN 3020 (on-site machine information: log, state,
+    #: parameters; Appendix B info codes ``i1xxxx``). They go to the record kind ``hj212-instrument`` when an
+    #: installed subsystem stores it (O&M), else stay monitoring frames. Add a provincial code here (a door
+    #: controller's events sent through the logger under a CN of its own) to route it too.
+    hj212_instrument_cns: list[str] = ["3019", "3020"]
     #: Seconds between scheduled refreshes of the gateway's copy of the point registry (an unknown MN also
     #: asks for one, at most every 5 s). [s]
     directory_refresh_every: float = 60.0

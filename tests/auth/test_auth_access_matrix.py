@@ -121,6 +121,9 @@ class Spec:
     outside_call: Callable[[str], bool] | None = None   # non-object routes that still have an "outside" call
     listing: Callable[[object, Ctx], tuple[set, set]] | None = None
     stream: bool = False
+    #: Authenticated by the device's own credentials (headers of its own), not by an account: 401 for everyone
+    #: calling without them.
+    device: bool = False
     headers: Callable[[Ctx], dict] | None = None
     content: Callable[[Ctx], str] | None = None
 
@@ -454,6 +457,9 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", f"{API}/om/assessments"): Spec("marks.read", query={"month": "2026-11"}),
     ("GET", f"{API}/om/coverage"): Spec("marks.read", listing=lambda body, ctx: (
         {u["enterprise_id"] for u in body["units"]}, _ents(ctx.world, VISIBLE_ENTERPRISES[ctx.name]))),
+    # the O&M subsystem: station-room cameras push with their own secret (X-Room-Id, X-Camera-Id, X-Camera-Secret)
+    ("POST", f"{API}/om/cameras/snapshots"): Spec(None, device=True),
+    ("POST", f"{API}/om/cameras/heartbeat"): Spec(None, device=True),
 }
 
 
@@ -535,6 +541,8 @@ def call(client: TestClient, method: str, path: str, spec: Spec, ctx: Ctx):
 
 
 def expected(spec: Spec, name: str, inside: bool) -> set[int]:
+    if spec.device:
+        return {401}
     if not may(name, spec.action):
         return {401} if name == "anonymous" else {403}
     if inside:
@@ -714,6 +722,7 @@ def _samples(world: World) -> dict[str, list]:
             "sha256": ["0" * 64, "f" * 64],  # gate pictures: this world has none
             "finding_id": [1, 2],  # the gate checks' findings: none in this world
             "park_code": ["JSHG", "NOPE"], "event_id": [1, 2],  # chemical parks and their warnings: none here
+            "room_id": [1, 2], "snapshot_id": [1, 2],  # O&M station rooms and their snapshots: none here
             "order_id": [world.work_order(a), world.work_order(b)]}  # O&M work orders
 
 

@@ -209,6 +209,7 @@ def _samples(w: VnWorld) -> dict[str, list]:
                                                   actor="fixture", settings=DeadlineSettings(),
                                                   zone=ZoneInfo("Asia/Ho_Chi_Minh"), point_id=w.points[mn])["id"]
                            for mn in (own_mn, other_mn)]
+    samples["room_id"], samples["snapshot_id"] = [1, 2], [1, 2]  # O&M station rooms: none in this world
     return samples
 
 

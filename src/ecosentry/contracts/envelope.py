@@ -8,6 +8,12 @@ business rules or read the database; the kind's sink does, after the spool.
 Record kinds: ``observations`` (monitoring data: HJ 212 frames, the lines of a Vietnamese station file
 decoded into :class:`Reading` values), ``vn-file`` (a whole Circular 10/2021 file, decoded by its sink), and
 whatever kinds installed subsystems declare (:attr:`ecosentry.contracts.subsystem.Subsystem.sinks`).
+
+One more kind is the core's to name and a subsystem's to store: ``hj212-instrument`` (:data:`INSTRUMENT_KIND`),
+the HJ 212 frames of a registered point that carry instrument information rather than monitoring data
+(HJ 212-2017 Table 9: CN 3019 instrument id, CN 3020 on-site machine log, state and parameters). The core gateway
+gives a frame this kind only when an installed subsystem declares a sink for it; ``meta`` holds ``tz`` (the
+point's time zone) and ``cp`` (the CP groups as lists of ``[name, value]`` pairs, verbatim).
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from datetime import datetime, timezone
 from typing import Literal
 
 Status = Literal["accepted", "quarantined", "rejected"]
+
+#: The record kind of HJ 212 instrument-information frames (CN 3019, 3020 ...; see the module's text).
+INSTRUMENT_KIND = "hj212-instrument"
 
 
 @dataclass(slots=True)

@@ -22,6 +22,12 @@ is not in HJ 212-2017 Table 9 (provincial extensions) is archived raw and quaran
 for review, never turned into data: its CP has no meaning the platform knows), counted once, and answered
 with 9014 when it is an upload (2xxx, the data commands' range) that asks for a reply. A system code outside
 Table 5 is kept as sent and counted (``hj212.unknown_st``).
+
+Instrument information (issue 18): an accepted frame of a registered point whose command code is one of
+``routes`` (CN → record kind, built by the service from ``hj212_instrument_cns`` when an installed subsystem
+stores :data:`~ecosentry.contracts.envelope.INSTRUMENT_KIND`) goes to that kind's sink with its CP verbatim in
+``meta["cp"]`` and the point's time zone in ``meta["tz"]`` (HJ 212-2017 Table 9, CN 3020: on-site machine log,
+state and parameters), answered like an upload. The gateway decodes no meaning from it.
 """
 
 from __future__ import annotations
@@ -107,11 +113,15 @@ class HJ212Gateway:
         Largest garbage chunk archived as one rejected record. [bytes]
     log_every : float
         Rejected input is logged at most once per connection per this long. [s]
+    routes : dict of str to str, optional
+        Command code → record kind of the frames another subsystem stores (instrument information).
     """
 
     def __init__(self, directory: PointDirectory, spool: Spool, *, max_frame: int = 10_240,
                  idle_timeout: float = 600.0, frame_deadline: float = 60.0, max_per_peer: int = 64,
-                 max_garbage: int = 65_536, log_every: float = 60.0, max_connections: int = 30_000) -> None:
+                 max_garbage: int = 65_536, log_every: float = 60.0, max_connections: int = 30_000,
+                 routes: dict[str, str] | None = None) -> None:
+        self.routes = dict(routes or {})
         self.directory = directory
         self.spool = spool
         self.max_frame = max_frame
@@ -284,6 +294,12 @@ class HJ212Gateway:
             throttle.warning("quarantined frame from %s: %s (MN=%s CN=%s)", peer, env.error, frame.mn, frame.cn)
             return env, None
         env.point_id = info.point_id
+        kind = self.routes.get(frame.cn)
+        if kind is not None:
+            env.kind = kind
+            env.meta = {"tz": info.tz, "cp": [[list(f) for f in group] for group in frame.cp]}
+            counters.inc("hj212.frames_accepted")
+            return env, data_reply(frame) if frame.reply_wanted else None
         if not frame.cn_known:
             return self._unknown_cn(frame, env, peer, throttle)
         try:

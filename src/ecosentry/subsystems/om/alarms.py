@@ -9,6 +9,12 @@ the service's dispatcher so that they are notified).
   ``<point id>:<factor>``; cleared by the next passing check.
 * ``ALM-OM-DOOR-UNEXPLAINED``: a station-room door opened with no work order at work and no mark (finding
   ``OM-DOOR-UNEXPLAINED``, :mod:`.rules.consistency`); originator ``station_room``, ``source_id`` the room id.
+* ``ALM-OM-PARAM-CHANGE``: a logger reported an instrument parameter unlike its registered value with no work
+  order at work (finding ``OM-PARAM-CHANGE-NO-ORDER``, :mod:`.store.parameters`); originator ``point``,
+  ``source_id`` ``<point id>:<factor>:<parameter>``; cleared when the reports agree with the registered value again.
+* ``ALM-OM-CAMERA-OFFLINE``: a station-room camera (or its NVR) sent neither a heartbeat nor a snapshot for
+  ``cameras.offline_minutes`` (:mod:`.store.cameras`); originator ``camera``, ``source_id`` the camera id;
+  cleared by its next heartbeat or snapshot.
 
 The stored explanation is said in the deployment's language; the evidence keeps the finding's msgid and
 parameters (``sentence``) so a page says it again in the reader's language.
@@ -21,16 +27,20 @@ from dataclasses import replace
 from ecosentry.alarms.catalogue import AlarmType, register_alarm_type, register_originator_kind
 from ecosentry.said import N_
 
-__all__ = ["WORK_ORDER", "STATION_ROOM", "OVERDUE", "OUT_OF_CONTROL", "DOOR_UNEXPLAINED", "TYPE_NAMES"]
+__all__ = ["WORK_ORDER", "STATION_ROOM", "CAMERA", "OVERDUE", "OUT_OF_CONTROL", "DOOR_UNEXPLAINED", "PARAM_CHANGE",
+           "CAMERA_OFFLINE", "TYPE_NAMES"]
 
 _SRC = "shared/reference/subsystems.md"
 
 WORK_ORDER = register_originator_kind("work_order", "an O&M work order (运维工单)")
 STATION_ROOM = register_originator_kind("station_room", "a station room (站房) holding analysers, with its door")
+CAMERA = register_originator_kind("camera", "a station-room camera or NVR channel (RTSP or GB/T 28181)")
 
 OVERDUE = "ALM-OM-WO-OVERDUE"
 OUT_OF_CONTROL = "ALM-OM-CAL-OUT-OF-CONTROL"
 DOOR_UNEXPLAINED = "ALM-OM-DOOR-UNEXPLAINED"
+PARAM_CHANGE = "ALM-OM-PARAM-CHANGE"
+CAMERA_OFFLINE = "ALM-OM-CAMERA-OFFLINE"
 
 _TYPES = (
     AlarmType(OVERDUE, "warning", N_("An O&M work order was not done by its deadline."),
@@ -42,6 +52,14 @@ _TYPES = (
     AlarmType(DOOR_UNEXPLAINED, "warning",
               N_("A station-room door opened with no work order at work and no mark."),
               f"{_SRC} §4.4, §7 item 27 (finding OM-DOOR-UNEXPLAINED)", (STATION_ROOM,)),
+    AlarmType(PARAM_CHANGE, "critical",
+              N_("An instrument parameter reported by the logger differs from its registered value and no work "
+                 "order covers the change."),
+              "china-vietnam-rules.md §5.4 (parameter tampering); HJ 212-2017 Table 9 CN 3020; issue 18 item 8 "
+              "(finding OM-PARAM-CHANGE-NO-ORDER)", ("point",)),
+    AlarmType(CAMERA_OFFLINE, "warning",
+              N_("A station-room camera sent neither a heartbeat nor a snapshot for too long: the room is not "
+                 "watched."), f"{_SRC} §4.4, §7 item 27; issue 18 item 5 [ours]", (CAMERA,)),
 )
 
 #: Alarm type → its short name (titles).
@@ -49,6 +67,8 @@ TYPE_NAMES: dict[str, str] = {
     OVERDUE: N_("Work order overdue"),
     OUT_OF_CONTROL: N_("Analyser out of control"),
     DOOR_UNEXPLAINED: N_("Unexplained door opening"),
+    PARAM_CHANGE: N_("Instrument parameter changed"),
+    CAMERA_OFFLINE: N_("Station-room camera offline"),
 }
 
 for _t in _TYPES:

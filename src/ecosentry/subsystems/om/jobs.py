@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, select
@@ -29,11 +29,13 @@ from ecosentry.subsystems.om.alarms import OVERDUE, WORK_ORDER
 from ecosentry.subsystems.om.rules.deadlines import overdue_orders
 from ecosentry.subsystems.om.schema import om_work_orders as wo
 from ecosentry.subsystems.om.settings import OmSettings
+from ecosentry.subsystems.om.store.cameras import check_offline
 from ecosentry.subsystems.om.store.workorders import as_rule_order
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "parts"]
+__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "CameraCheckPart", "parts",
+           "camera_parts"]
 
 #: States in which an order is still to be done.
 OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
@@ -156,6 +158,30 @@ class AssessPart(OverduePart):
                 await asyncio.wait_for(self._stop.wait(), self.settings.assess_seconds)
 
 
+class CameraCheckPart(OverduePart):
+    """The cameras' offline check as a service part (``service.om_cameras``): every ``check_seconds``,
+    ``ALM-OM-CAMERA-OFFLINE`` for each pushing camera not seen for ``cameras.offline_minutes``
+    (:func:`.store.cameras.check_offline`)."""
+
+    name = "om_cameras"
+
+    async def once(self) -> dict[str, int]:
+        loop = asyncio.get_running_loop()
+        raise_alarm = None
+        if self.dispatcher is not None:
+            def raise_alarm(**kwargs):
+                fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
+                alarm, change, _deliveries = fut.result()
+                return alarm, change
+        after = timedelta(minutes=self.settings.cameras.offline_minutes)
+        return await asyncio.to_thread(check_offline, self.engine, self.clock(), after, raise_alarm)
+
+
 def parts(ctx: ServiceContext) -> list:
     """The overdue check and the monthly assessment (running only when the service runs its alarm jobs)."""
     return [OverduePart(ctx, run="alarms" in ctx.enabled), AssessPart(ctx, run="alarms" in ctx.enabled)]
+
+
+def camera_parts(ctx: ServiceContext) -> list:
+    """The cameras' offline check (running only when the service runs its alarm jobs)."""
+    return [CameraCheckPart(ctx, run="alarms" in ctx.enabled)]

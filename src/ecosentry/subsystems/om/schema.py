@@ -24,7 +24,8 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 
 __all__ = ["om_organisations", "om_contracts", "om_contract_points", "om_staff", "om_rooms", "om_room_points",
            "om_cameras", "om_work_orders", "om_work_order_events", "om_calibrations", "om_door_events",
-           "om_parameters", "om_work_order_photos", "om_assessments", "om_station_health"]
+           "om_parameters", "om_parameter_reports", "om_findings", "om_camera_devices", "om_snapshots",
+           "om_work_order_photos", "om_assessments", "om_station_health"]
 
 # --------------------------------------------------------------------------- registry
 om_organisations = Table(
@@ -195,6 +196,62 @@ om_parameters = Table(
     UniqueConstraint("point_id", "factor_code", "name", name="uq_om_parameters_point_factor_name"),
 )
 
+# --------------------------------------------------------------------------- instruments, cameras (om_0002)
+om_parameter_reports = Table(
+    "om_parameter_reports",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=False),
+    Column("factor_code", String(16), nullable=False, comment="PolId of the report; * = the whole point"),
+    Column("name", String(40), nullable=False, comment="the parameter (its name, or its HJ 212 info code)"),
+    Column("value", Float, nullable=False),
+    Column("at", UTCDateTime, nullable=False, comment="DataTime of the report (UTC)"),
+    Column("source", String(12), nullable=False, server_default="hj212", comment="hj212 (CN 3020) | api"),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("point_id", "factor_code", "name", "at", name="uq_om_parameter_reports_key"),
+)
+
+om_findings = Table(
+    "om_findings",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("code", String(32), nullable=False, comment="the rule's code (OM-PARAM-CHANGE-NO-ORDER ...)"),
+    Column("point_id", Integer, ForeignKey("points.id"), nullable=True),
+    Column("subject", String(100), nullable=False, comment="what it is about: point:factor:parameter ..."),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    Column("msgid", Text, nullable=False, comment="the sentence (English msgid), said again in the reader's language"),
+    Column("params", JSON, nullable=True),
+    Column("evidence", JSON, nullable=True),
+    Column("found_at", UTCDateTime, nullable=False),
+    UniqueConstraint("code", "subject", "start", name="uq_om_findings_code_subject_start"),
+    Index("ix_om_findings_point_start", "point_id", "start"),
+)
+
+om_camera_devices = Table(
+    "om_camera_devices",
+    metadata,
+    Column("camera_id", Integer, ForeignKey("om_cameras.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_hash", String(200), nullable=True, comment="Argon2id hash of the camera's (NVR's) push secret"),
+    Column("last_seen_at", UTCDateTime, nullable=True, comment="last heartbeat or snapshot"),
+)
+
+om_snapshots = Table(
+    "om_snapshots",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("camera_id", Integer, ForeignKey("om_cameras.id", ondelete="CASCADE"), nullable=False),
+    Column("room_id", Integer, ForeignKey("om_rooms.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False, comment="when the camera took it"),
+    Column("picture", String(64), nullable=False, comment="sha256 in the core picture store"),
+    Column("content_type", String(16), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("door_event_id", BigId, ForeignKey("om_door_events.id"), nullable=True,
+           comment="the door event it shows (nearest within the link window)"),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("camera_id", "at", name="uq_om_snapshots_camera_at"),
+    Index("ix_om_snapshots_room_at", "room_id", "at"),
+)
 
 # --------------------------------------------------------------------------- photos taken on site (om_0002_photos)
 om_work_order_photos = Table(

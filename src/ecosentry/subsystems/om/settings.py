@@ -11,7 +11,40 @@ from ecosentry.subsystems.om.rules.consistency import ConsistencySettings
 from ecosentry.subsystems.om.rules.coverage import CoverageSettings
 from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
 
-__all__ = ["OmSettings", "PhotoSettings"]
+__all__ = ["OmSettings", "InstrumentSettings", "CameraSettings", "PhotoSettings"]
+
+
+class InstrumentSettings(BaseModel):
+    """How the loggers' HJ 212 instrument frames are read (HJ 212-2017 Table 9 CN 3020, Appendix B info codes)."""
+
+    #: Info codes of instrument parameters: HJ 212-2017 Appendix B's 现场端信息 codes are ``i11xxx`` logs,
+    #: ``i12xxx`` states and ``i13xxx`` parameters, sent as ``i13xxx-Info=value`` [R].
+    parameter_prefix: str = Field("i13", min_length=1, max_length=16)
+    #: Info code → the name the registered values use (``{"i13001": "range"}``); unlisted codes keep their code
+    #: as the name. The standard's table of i13 codes was not read: a deployment lists its own [R].
+    parameter_names: dict[str, str] = Field(default_factory=dict)
+    #: The CP field a logger sends the station-room door in (UNCONFIRMED: HJ 212-2017 Table 9 and Appendix B
+    #: name no door code; provinces name their own). Its frame must come under a command code of
+    #: ``hj212_instrument_cns`` (CN 3020 by default) [R].
+    door_field: str = Field("DoorState", min_length=1, max_length=40)
+    #: Values of the door field meaning opened and closed.
+    door_open_values: list[str] = Field(default_factory=lambda: ["1", "open"])
+    door_close_values: list[str] = Field(default_factory=lambda: ["0", "close"])
+    #: Days of reports the parameter check looks back over when a report comes in [ours].
+    check_days: float = Field(30, gt=0)
+
+
+class CameraSettings(BaseModel):
+    """Station-room cameras: snapshots pushed on door events, and the offline check [ours]."""
+
+    #: Largest snapshot accepted. [bytes]
+    max_snapshot_bytes: int = Field(2_000_000, gt=0)
+    #: A snapshot is linked to the room's door event nearest in time within this many minutes.
+    link_minutes: float = Field(5, ge=0)
+    #: A camera that sent neither a heartbeat nor a snapshot for this long is offline (ALM-OM-CAMERA-OFFLINE).
+    offline_minutes: float = Field(15, gt=0)
+    #: Folder of the pictures; empty = ``photos.directory``, else ``<data_dir>/om/pictures`` (one store).
+    pictures_directory: str = ""
 
 
 class PhotoSettings(BaseModel):
@@ -34,6 +67,8 @@ class OmSettings(BaseModel):
     door_window_hours: float = Field(24, gt=0)
     #: Seconds between two passes of the monthly assessment job (it stores each finished month once) [ours].
     assess_seconds: float = Field(3600, gt=0)
+    hj212: InstrumentSettings = InstrumentSettings()
+    cameras: CameraSettings = CameraSettings()
     deadlines: DeadlineSettings = DeadlineSettings()
     calibration: CalibrationSettings = CalibrationSettings()
     consistency: ConsistencySettings = ConsistencySettings()

@@ -29,7 +29,7 @@ from ecosentry.subsystems.om.schema import om_room_points, om_rooms
 from ecosentry.subsystems.om.schema import om_work_orders as wo
 from ecosentry.subsystems.om.store.workorders import as_rule_order
 
-__all__ = ["authenticate", "store_event", "room_points", "check_room"]
+__all__ = ["authenticate", "store_event", "insert_event", "room_points", "check_room"]
 
 
 #: door id → (the stored hash, SHA-256 of the secret) of the last verified secret: Argon2id (≈ 0.1–0.8 s) is paid
@@ -55,11 +55,17 @@ def authenticate(conn: Connection, door_id: str, secret: str) -> dict | None:
 def store_event(engine: Engine, room_id: int, at: datetime, event: str, source: str, received_at: datetime) -> bool:
     """Store one event; False when it was already stored."""
     with engine.begin() as conn:
-        res = conn.execute(insert_for(conn, de).values(room_id=room_id, at=at, event=event, source=source,
-                                                       received_at=received_at)
-                           .on_conflict_do_nothing(index_elements=[de.c.room_id, de.c.at, de.c.event])
-                           .returning(de.c.id)).first()
-        return res is not None
+        return bool(insert_event(conn, room_id, at, event, source, received_at))
+
+
+def insert_event(conn: Connection, room_id: int, at: datetime, event: str, source: str, received_at: datetime
+                 ) -> int:
+    """Store one event in the caller's transaction; 1 when new, 0 when it was already stored."""
+    res = conn.execute(insert_for(conn, de).values(room_id=room_id, at=at, event=event, source=source,
+                                                   received_at=received_at)
+                       .on_conflict_do_nothing(index_elements=[de.c.room_id, de.c.at, de.c.event])
+                       .returning(de.c.id)).first()
+    return 0 if res is None else 1
 
 
 def room_points(conn: Connection, room_id: int) -> list[int]:

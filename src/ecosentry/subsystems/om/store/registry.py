@@ -22,7 +22,10 @@ Shape (a top-level ``om:`` key)::
           enterprise: 91130100MA0EXAMPL1
           points: [MN...]
           door: {id: DOOR-01, secret: "the controller's secret"}
-          cameras: [{id: CAM1, rtsp: "rtsp://10.0.0.5/stream1"}, {id: CAM2, gb28181: "34020000001320000001"}]
+          cameras: [{id: CAM1, rtsp: "rtsp://10.0.0.5/stream1", secret: "the camera's push secret"},
+                    {id: CAM2, gb28181: "34020000001320000001"}]
+      parameters:                                   # registered (备案) instrument parameters
+        - {point: MN..., factor: a21026, name: i13001, value: 500}   # factor "*": the whole point's
 
 Enterprises are named by credit code and points by MN: both must be in the file's core part or the database.
 A door controller's secret is stored **only as a hash** (Argon2id, :mod:`ecosentry.auth.passwords`); a
@@ -48,6 +51,7 @@ from ecosentry.auth.passwords import hash_password, verify_password
 from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 from ecosentry.subsystems.om import schema as os_
+from ecosentry.subsystems.om.store.parameters import set_registered
 
 __all__ = ["import_om", "OmRegistryError", "FILING_STATUSES"]
 
@@ -258,10 +262,43 @@ def _import_room(conn: Connection, r: dict, counts: dict[str, int], doors: dict[
             raise _fail(w, N_("the RTSP URL must start with rtsp://, not %(value)s"), value=repr(rtsp))
         if gb and not (gb.isdigit() and len(gb) == 20):
             raise _fail(w, N_("a GB/T 28181 id has 20 digits, not %(value)s"), value=repr(gb))
-        _upsert_id(conn, os_.om_cameras, {"room_id": room_id, "code": _text(cam, "id", w, size=40)},
-                   {"rtsp_url": rtsp, "gb28181_id": gb})
+        cam_id = _upsert_id(conn, os_.om_cameras, {"room_id": room_id, "code": _text(cam, "id", w, size=40)},
+                            {"rtsp_url": rtsp, "gb28181_id": gb})
+        if cam.get("secret") is not None:
+            _camera_secret(conn, cam_id, _text(cam, "secret", w, size=200), w)
         counts["om_cameras"] += 1
     counts["om_rooms"] += 1
+
+
+def _camera_secret(conn: Connection, camera_id: int, secret: str, where: Said) -> None:
+    """The camera's (NVR's) push secret, stored as its Argon2id hash (kept when the same secret comes again)."""
+    if len(secret) < 12:
+        raise _fail(where, N_("the camera's secret must have at least 12 characters"))
+    dev = os_.om_camera_devices
+    stored = conn.execute(select(dev.c.secret_hash).where(dev.c.camera_id == camera_id)).first()
+    if stored is None:
+        conn.execute(dev.insert().values(camera_id=camera_id, secret_hash=hash_password(secret)))
+    elif not (stored.secret_hash and verify_password(stored.secret_hash, secret)):
+        conn.execute(update(dev).where(dev.c.camera_id == camera_id).values(secret_hash=hash_password(secret)))
+
+
+def _import_parameters(conn: Connection, items: list, counts: dict[str, int]) -> None:
+    """Registered instrument parameters: ``{point: MN, factor: code or *, name, value}`` each."""
+    for i, item in enumerate(items):
+        w = _place(N_("parameter %(n)s"), n=i + 1)
+        item = _mapping(item, w)
+        mn = _text(item, "point", w, size=24)
+        pid = conn.execute(select(s.points.c.id).where(s.points.c.mn == mn)).scalar()
+        if pid is None:
+            raise _fail(w, N_("point %(mn)s is neither in the file nor in the database"), mn=mn)
+        factor = _text(item, "factor", w, required=False, size=16) or "*"
+        name = _text(item, "name", w, size=40)
+        value = item.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+                float("inf"), float("-inf")):
+            raise _fail(w, N_("%(field)s must be a number, not %(value)s"), field="value", value=repr(value))
+        set_registered(conn, pid, factor, name, float(value))
+        counts["om_parameters"] += 1
 
 
 def import_om(conn: Connection, fleet: dict, actor: str | None) -> dict[str, int]:
@@ -271,9 +308,10 @@ def import_om(conn: Connection, fleet: dict, actor: str | None) -> dict[str, int
         return {}
     top = _place(N_("the om key"))
     block = _mapping(block, top)
-    unknown = sorted(set(block) - {"organisations", "rooms"})
+    unknown = sorted(set(block) - {"organisations", "rooms", "parameters"})
     if unknown:
-        raise _fail(top, N_("unknown keys %(keys)s (organisations, rooms)"), keys=", ".join(map(str, unknown)))
+        raise _fail(top, N_("unknown keys %(keys)s (organisations, rooms, parameters)"),
+                    keys=", ".join(map(str, unknown)))
     counts = {"om_organisations": 0, "om_staff": 0, "om_contracts": 0, "om_rooms": 0, "om_cameras": 0}
     orgs = _list(block, "organisations", top)
     _codes_once(orgs, lambda c, i: _place(N_("organisation %(org)s"), org=c), set())
@@ -284,4 +322,8 @@ def import_om(conn: Connection, fleet: dict, actor: str | None) -> dict[str, int
     doors: dict[str, str] = {}
     for r in rooms:
         _import_room(conn, _mapping(r, _place(N_("station room %(room)s"), room="?")), counts, doors)
+    parameters = _list(block, "parameters", top)
+    if parameters:
+        counts["om_parameters"] = 0
+        _import_parameters(conn, parameters, counts)
     return counts

@@ -1,0 +1,1 @@
+"""The O&M sink of HJ 212 instrument frames (record kind ``hj212-instrument``)."""
