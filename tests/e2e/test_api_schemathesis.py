@@ -34,7 +34,7 @@ from pgdb import make_pg_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(1800)]
 
-EXAMPLES = 8
+EXAMPLES = 5
 #: Operations that never end by design: the live alarm stream (Server-Sent Events) is tested in tests/alarms.
 ENDLESS = {"GET /api/v1/alarms/stream"}
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
