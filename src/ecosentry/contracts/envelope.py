@@ -13,11 +13,17 @@ whatever kinds installed subsystems declare (:attr:`ecosentry.contracts.subsyste
 from __future__ import annotations
 
 import json
+import marshal
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
 Status = Literal["accepted", "quarantined", "rejected"]
+
+#: First byte of an envelope in its binary spool form (issue 19 item 2): a tuple of str, float, int, None and bytes
+#: in ``marshal`` format 4 (C speed; our own records, checked by the spool's CRC-32). The older JSON form begins
+#: with ``{`` and is still read, so a spool written before the change replays.
+SPOOL_V1 = b"\x01"
 
 
 @dataclass(slots=True)
@@ -75,7 +81,21 @@ class Envelope:
     meta: dict = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        """Serialise for the spool: one JSON header line, then the raw bytes verbatim."""
+        """Serialise for the spool, binary (version byte :data:`SPOOL_V1`); :meth:`decode` also reads the JSON
+        form older spools hold (:meth:`encode_json`)."""
+        r = self.readings
+        rows = [(x.factor, x.kind, x.start.timestamp(), x.value, x.min, x.max, x.cou, x.flag, x.eflag, x.zs_value,
+                 x.zs_min, x.zs_max, x.sample_time.timestamp() if x.sample_time is not None else None) for x in r]
+        head = (self.transport, self.received_at.timestamp(), self.status, self.peer, self.mn, self.cn, self.qn,
+                self.point_id, self.error, self.detail, rows, self.kind,
+                json.dumps(self.meta, ensure_ascii=False, separators=(",", ":")) if self.meta else None, self.raw)
+        try:
+            return SPOOL_V1 + marshal.dumps(head, 4)
+        except ValueError:  # a value of a subclass (numpy float, enum ...) marshal does not take: the JSON form
+            return self.encode_json()
+
+    def encode_json(self) -> bytes:
+        """The spool form before issue 19: one JSON header line, then the raw bytes verbatim (still read)."""
         head = {
             "t": self.transport, "at": self.received_at.timestamp(), "s": self.status, "p": self.peer,
             "mn": self.mn, "cn": self.cn, "qn": self.qn, "pid": self.point_id, "e": self.error,
@@ -89,6 +109,9 @@ class Envelope:
 
     @classmethod
     def decode(cls, data: bytes) -> Envelope:
+        """An envelope from its spool form: binary (:data:`SPOOL_V1`) or the older JSON line."""
+        if data[:1] == SPOOL_V1:
+            return cls._decode_v1(data)
         head_b, _, raw = data.partition(b"\n")
         h = json.loads(head_b)
         return cls(
@@ -97,3 +120,20 @@ class Envelope:
             error=h["e"], detail=h["d"], readings=[Reading.from_list(r) for r in h["r"]],
             kind=h.get("k", "observations"), meta=h.get("m") or {},
         )
+
+    @classmethod
+    def _decode_v1(cls, data: bytes) -> Envelope:
+        (transport, at, status, peer, mn, cn, qn, point_id, error, detail, rows, kind, meta,
+         raw) = marshal.loads(memoryview(data)[1:])
+        utc: dict[float, datetime] = {}  # a frame's readings share one or a few start times
+        readings = []
+        for row in rows:
+            start = utc.get(row[2])
+            if start is None:
+                start = utc[row[2]] = datetime.fromtimestamp(row[2], timezone.utc)
+            sample = row[12]
+            readings.append(Reading(row[0], row[1], start, row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+                                    row[10], row[11],
+                                    datetime.fromtimestamp(sample, timezone.utc) if sample is not None else None))
+        return cls(transport, datetime.fromtimestamp(at, timezone.utc), raw, status, peer, mn, cn, qn, point_id,
+                   error, detail, readings, kind, json.loads(meta) if meta else {})
