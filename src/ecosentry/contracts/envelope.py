@@ -23,10 +23,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
+import msgpack
+
 Status = Literal["accepted", "quarantined", "rejected"]
 
 #: The record kind of HJ 212 instrument-information frames (CN 3019, 3020 ...; see the module's text).
 INSTRUMENT_KIND = "hj212-instrument"
+#: First byte of an envelope in its binary spool form (issue 19 item 2): an array of str, float, int, None and bytes
+#: in MessagePack (C speed; a malformed record raises an error, never more: a stream's records may come from
+#: another process). The older JSON form begins with ``{`` and is still read, so a spool written before replays.
+SPOOL_V1 = b"\x01"
 
 
 @dataclass(slots=True)
@@ -84,7 +90,21 @@ class Envelope:
     meta: dict = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        """Serialise for the spool: one JSON header line, then the raw bytes verbatim."""
+        """Serialise for the spool, binary (version byte :data:`SPOOL_V1`); :meth:`decode` also reads the JSON
+        form older spools hold (:meth:`encode_json`)."""
+        r = self.readings
+        rows = [(x.factor, x.kind, x.start.timestamp(), x.value, x.min, x.max, x.cou, x.flag, x.eflag, x.zs_value,
+                 x.zs_min, x.zs_max, x.sample_time.timestamp() if x.sample_time is not None else None) for x in r]
+        head = (self.transport, self.received_at.timestamp(), self.status, self.peer, self.mn, self.cn, self.qn,
+                self.point_id, self.error, self.detail, rows, self.kind,
+                json.dumps(self.meta, ensure_ascii=False, separators=(",", ":")) if self.meta else None, self.raw)
+        try:
+            return SPOOL_V1 + msgpack.packb(head, use_bin_type=True)
+        except (TypeError, ValueError, OverflowError):  # a value MessagePack does not take (numpy float ...): JSON
+            return self.encode_json()
+
+    def encode_json(self) -> bytes:
+        """The spool form before issue 19: one JSON header line, then the raw bytes verbatim (still read)."""
         head = {
             "t": self.transport, "at": self.received_at.timestamp(), "s": self.status, "p": self.peer,
             "mn": self.mn, "cn": self.cn, "qn": self.qn, "pid": self.point_id, "e": self.error,
@@ -98,6 +118,9 @@ class Envelope:
 
     @classmethod
     def decode(cls, data: bytes) -> Envelope:
+        """An envelope from its spool form: binary (:data:`SPOOL_V1`) or the older JSON line."""
+        if data[:1] == SPOOL_V1:
+            return cls._decode_v1(data)
         head_b, _, raw = data.partition(b"\n")
         h = json.loads(head_b)
         return cls(
@@ -106,3 +129,20 @@ class Envelope:
             error=h["e"], detail=h["d"], readings=[Reading.from_list(r) for r in h["r"]],
             kind=h.get("k", "observations"), meta=h.get("m") or {},
         )
+
+    @classmethod
+    def _decode_v1(cls, data: bytes) -> Envelope:
+        (transport, at, status, peer, mn, cn, qn, point_id, error, detail, rows, kind, meta,
+         raw) = msgpack.unpackb(memoryview(data)[1:], raw=False)
+        utc: dict[float, datetime] = {}  # a frame's readings share one or a few start times
+        readings = []
+        for row in rows:
+            start = utc.get(row[2])
+            if start is None:
+                start = utc[row[2]] = datetime.fromtimestamp(row[2], timezone.utc)
+            sample = row[12]
+            readings.append(Reading(row[0], row[1], start, row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+                                    row[10], row[11],
+                                    datetime.fromtimestamp(sample, timezone.utc) if sample is not None else None))
+        return cls(transport, datetime.fromtimestamp(at, timezone.utc), raw, status, peer, mn, cn, qn, point_id,
+                   error, detail, readings, kind, json.loads(meta) if meta else {})

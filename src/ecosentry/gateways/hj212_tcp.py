@@ -303,7 +303,8 @@ class HJ212Gateway:
         if not frame.cn_known:
             return self._unknown_cn(frame, env, peer, throttle)
         try:
-            env.readings = [_reading(r, _zone(info.tz)) for r in data_records(frame)]
+            zone, utc_of = _zone(info.tz), {}  # a frame's records share one or a few DataTimes
+            env.readings = [_reading(r, zone, utc_of) for r in data_records(frame)]
         except HJ212Error as exc:
             return self._rejected(exc, item, peer, received_at, throttle, env), None
         counters.inc("hj212.frames_accepted")
@@ -357,14 +358,18 @@ class HJ212Gateway:
         return env
 
 
-def _reading(r, zone: ZoneInfo) -> Reading:
-    """Codec record (naive local DataTime) → Reading (UTC). HJ 212 DataTime is the logger's local time."""
+def _reading(r, zone: ZoneInfo, utc_of: dict | None = None) -> Reading:
+    """Codec record (naive local DataTime) → Reading (UTC). HJ 212 DataTime is the logger's local time.
+    ``utc_of`` caches the conversion of each DataTime across the records of one frame."""
     try:
-        start = r.data_time.replace(tzinfo=zone).astimezone(timezone.utc)
+        start = utc_of.get(r.data_time) if utc_of is not None else None
+        if start is None:
+            start = r.data_time.replace(tzinfo=zone).astimezone(timezone.utc)
+            if utc_of is not None:
+                utc_of[r.data_time] = start
         sample = r.sample_time.replace(tzinfo=zone).astimezone(timezone.utc) if r.sample_time else None
     except (OverflowError, ValueError):  # DataTime=00010101000000 in UTC+8 is before year 1
         raise BadField(f"{r.factor}: DataTime {r.data_time:%Y%m%d%H%M%S} is out of range", b"", "DataTime") \
             from None
-    return Reading(factor=r.factor, kind=r.kind, start=start, value=r.value, min=r.min, max=r.max, cou=r.cou,
-                   flag=r.flag, eflag=r.eflag, zs_value=r.zs_value, zs_min=r.zs_min, zs_max=r.zs_max,
-                   sample_time=sample)
+    return Reading(r.factor, r.kind, start, r.value, r.min, r.max, r.cou, r.flag, r.eflag, r.zs_value, r.zs_min,
+                   r.zs_max, sample)

@@ -178,3 +178,33 @@ def test_days_substitution_equals_day_by_day_with_out_of_control_periods():
     assert any("-OOC-" in c for c in codes), codes
     without = [day_substitution(rows, 1, "a21026", "gas", "Asia/Shanghai", lo, hi, now) for lo, hi in days]
     assert without != one_by_one  # the periods change what is substituted
+
+
+def test_one_day_of_the_bulk_substitution_equals_day_substitution_without_history():
+    """The worker's flush substitutes a day through the bulk form with that one day (``substitute_day``, issue 19
+    item 2): equal to :func:`day_substitution` for gas and water, with and without history in the look-back,
+    whatever hours of the day are missing."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from ecosentry.subsystems.monitoring.pipeline.substitution import (LOOKBACK_HOURS, day_substitution,
+                                                                       days_substitution)
+
+    rnd = random.Random(19)
+    day_lo = datetime(2025, 12, 31, 16, tzinfo=timezone.utc)  # 2026-01-01 00:00 in Shanghai
+    day_hi = day_lo + timedelta(days=1)
+    now = datetime(2026, 1, 3, tzinfo=timezone.utc)
+    for history in (0, 24 * 10, LOOKBACK_HOURS):
+        rows, t = {}, day_lo - timedelta(hours=history)
+        while t < day_hi:
+            if rnd.random() > 0.3:
+                valid = rnd.random() > 0.2
+                rows[t] = {"period_start": t, "value": round(rnd.uniform(6, 9), 2), "cou": round(rnd.uniform(5, 9), 3),
+                           "valid": valid, "excluded": rnd.random() < 0.02, "mark_ids": None if valid else "3"}
+            t += timedelta(hours=1)
+        for medium, factor in (("gas", "a21026"), ("water", "w01018"), ("water", "w01001"), ("water", "w00000")):
+            one = day_substitution(rows, 5, factor, medium, "Asia/Shanghai", day_lo, day_hi, now)
+            bulk = days_substitution(rows, 5, factor, medium, "Asia/Shanghai", [(day_lo, day_hi)], now)
+            assert bulk == [one], (history, factor)
+            if medium == "water":
+                assert one[1], (history, factor)  # the day has gaps: revisions to compare

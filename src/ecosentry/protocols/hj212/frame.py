@@ -391,8 +391,9 @@ def _is_qn(text: str) -> bool:
     """QN is the request's time to the millisecond, ``yyyyMMddHHmmssSSS`` (HJ 212-2017 Table 4)."""
     if len(text) != 17 or not (text.isascii() and text.isdigit()):
         return False
-    try:
-        datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    try:  # what strptime("%Y%m%d%H%M%S") accepts of 14 digits, without its regular expression
+        datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
+                 int(text[12:14]))
     except ValueError:
         return False
     return True
@@ -408,7 +409,7 @@ def _check_header_value(key: str, value: str, item: str, raw: bytes) -> None:
     if limit is not None and len(value) > limit:
         raise FieldTooLong(f"{key} has {len(value)} characters, at most {limit} allowed "
                            "(HJ 212-2017 Table 4)", raw, key)
-    if any(ch in _HEADER_FORBIDDEN for ch in value):
+    if not _HEADER_FORBIDDEN.isdisjoint(value):
         raise BadHeaderField(f"malformed header: {key}={value!r} contains a separator or control character",
                              raw, key)
 

@@ -86,7 +86,9 @@ def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz
                h.c.period_start < day_hi)).mappings()}
     now = datetime.now(timezone.utc)
     ooc = out_of_control_periods(conn, point_id, factor, lo, day_hi) if medium == "gas" else []
-    result, revisions = day_substitution(rows, point_id, factor, medium, tz, day_lo, day_hi, now, ooc)
+    # the bulk form runs the rules on the gaps that reach into the day only (equal to day_substitution, which
+    # builds every look-back gap's revisions first: 120 days of them for a point without history; issue 19 item 2)
+    ((result, revisions),) = days_substitution(rows, point_id, factor, medium, tz, [(day_lo, day_hi)], now, ooc)
     if revisions is None:
         return result
     conn.execute(delete(ms.revisions).where(ms.revisions.c.point_id == point_id, ms.revisions.c.factor_code == factor,
