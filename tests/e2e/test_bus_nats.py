@@ -490,10 +490,10 @@ async def test_gateway_killed_mid_stream_every_acknowledged_frame_stored_once(tm
 
 @pytest.mark.slow
 async def test_database_outage_on_the_bus_loses_nothing(tmp_path, pg_fleet, shared_nats):
-    from test_durability import CuttableProxy
+    from ecosentry.subsystems.monitoring.bench.outage import DatabaseProxy
 
-    proxy = CuttableProxy(5432)
-    proxy.up()
+    proxy = DatabaseProxy("127.0.0.1", 5432)
+    proxy.start()
     via_proxy = pg_fleet.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
     bus = unique_bus(shared_nats)
     gateway = Service(settings_for(pg_fleet, tmp_path, bus, "gw"), role="gateway")
@@ -503,14 +503,14 @@ async def test_database_outage_on_the_bus_loses_nothing(tmp_path, pg_fleet, shar
         await worker.start()
         assert await send_minutes(gateway.hj212_port, GAS_MNS[0], 0, 10) == 10
         assert (await wait_stored(pg_fleet, 10)) == (10, 20)
-        proxy.down()  # the database becomes unreachable for the worker
+        proxy.refuse()  # the database becomes unreachable for the worker
         assert await send_minutes(gateway.hj212_port, GAS_MNS[0], 10, 20) == 20  # still acknowledged
         deadline = time.monotonic() + 20
         while worker.bus_worker.db_ok and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         assert worker.bus_worker.db_ok is False and stored(pg_fleet) == (10, 20)
         assert sum((await stream_subjects(bus)).values()) == 20  # waiting in the stream
-        proxy.up()
+        proxy.restore()
         assert (await wait_stored(pg_fleet, 30)) == (30, 60)
         await wait_stream_empty(bus)
         assert worker.bus_worker.db_ok

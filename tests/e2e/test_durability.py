@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta
 
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 from ecosentry.protocols.hj212 import parse_frame
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
+from ecosentry.subsystems.monitoring.bench.outage import DatabaseProxy
 from ecosentry.fleet import import_fleet
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service
 
@@ -100,82 +100,17 @@ def test_acknowledged_data_survives_kill_of_the_server_while_the_database_is_loc
         proc.wait(10)
 
 
-class CuttableProxy:
-    """A TCP proxy in front of PostgreSQL that the test can cut and restore (a database outage).
-
-    It runs its own event loop in a thread, so the service's blocking database calls cannot starve it."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = _free_port()
-        self.server: asyncio.Server | None = None
-        self.links: set[asyncio.StreamWriter] = set()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.flowing = asyncio.run_coroutine_threadsafe(self._event(), self.loop).result(10)
-
-    @staticmethod
-    async def _event() -> asyncio.Event:
-        ev = asyncio.Event()
-        ev.set()
-        return ev
-
-    async def _pipe(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        try:
-            while data := await r.read(65536):
-                await self.flowing.wait()  # hung: bytes are taken and held, nothing answers, nothing is closed
-                w.write(data)
-                await w.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            w.close()
-
-    async def _handle(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        ur, uw = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.links |= {w, uw}
-        await asyncio.gather(self._pipe(r, uw), self._pipe(ur, w))
-
-    async def _up(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-
-    async def _down(self) -> None:
-        if self.server is None:
-            return
-        self.server.close()
-        for w in self.links:
-            w.close()
-        self.links.clear()
-        await self.server.wait_closed()
-        self.server = None
-
-    def up(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._up(), self.loop).result(10)
-
-    def hang(self) -> None:
-        """The database hangs: connections stay open and new ones are accepted, but nothing is answered."""
-        self.loop.call_soon_threadsafe(self.flowing.clear)
-
-    def resume(self) -> None:
-        self.loop.call_soon_threadsafe(self.flowing.set)
-
-    def down(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._down(), self.loop).result(10)
-
-    def close(self) -> None:
-        self.down()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
 @pytest.mark.postgres
-async def test_database_outage_loses_nothing(tmp_path, pg_server):
+@pytest.mark.parametrize("mode", ["refuse", "hang"])
+async def test_a_database_outage_loses_nothing_and_the_replies_go_on(tmp_path, pg_server, mode):
+    """PostgreSQL unreachable behind a proxy, refusing (connections reset, the worker sees errors at once) or
+    hanging (connections open, nothing answered: the worker's calls wait in their thread); the gateway goes on
+    acknowledging from the spool, and when the database is back the backlog is stored, every frame once."""
     from pgdb import make_pg_database
 
     url, drop = make_pg_database(pg_server)
-    proxy = CuttableProxy(5432)
-    proxy.up()
+    proxy = DatabaseProxy("127.0.0.1", 5432)
+    proxy.start()
     via_proxy = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
     try:
         async with running_service(tmp_path, via_proxy) as svc:
@@ -185,53 +120,19 @@ async def test_database_outage_loses_nothing(tmp_path, pg_server):
                 await lg.reply()
             await svc.drain()
             assert _count(url) == 10
-            proxy.down()  # the database becomes unreachable
+            proxy.refuse() if mode == "refuse" else proxy.hang()
             for i in range(10, 30):
                 await lg.send(minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": float(i)}))
-                assert parse_frame(await lg.reply()).cn == "9014"  # still acknowledged: the spool has it
-            await asyncio.sleep(1.0)
-            assert svc.worker.db_ok is False and svc.spool.backlog > 0
-            assert _count(url) == 10
-            proxy.up()
-            await svc.drain(timeout=40)
-            assert _count(url) == 30 and svc.worker.db_ok
-            await lg.close()
-    finally:
-        proxy.close()
-        drop()
-
-
-@pytest.mark.postgres
-async def test_a_hanging_database_loses_nothing_and_the_replies_go_on(tmp_path, pg_server):
-    """PostgreSQL hangs (connections open, nothing answered, nothing refused): the worker's database calls wait
-    in their thread, the gateway goes on acknowledging from the spool, and when the database answers again the
-    backlog is stored, every frame once."""
-    from pgdb import make_pg_database
-
-    url, drop = make_pg_database(pg_server)
-    proxy = CuttableProxy(5432)
-    proxy.up()
-    via_proxy = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    try:
-        async with running_service(tmp_path, via_proxy) as svc:
-            lg = await Logger.connect(svc.hj212_port)
-            for i in range(10):
-                await lg.send(minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": float(i)}))
-                await lg.reply()
-            await svc.drain()
-            assert _count(url) == 10
-            proxy.hang()
-            for i in range(10, 30):
-                await lg.send(minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": float(i)}))
-                # the reply does not wait for the database (a functional bound, not a speed measurement)
+                # still acknowledged: the spool has it (a functional bound, not a speed measurement)
                 assert parse_frame(await asyncio.wait_for(lg.reply(), 20)).cn == "9014"
             await asyncio.sleep(1.0)
             assert svc.spool.backlog > 0 and _count(url) == 10  # held, not lost, not stored
-            proxy.resume()
+            if mode == "refuse":
+                assert svc.worker.db_ok is False
+            proxy.restore()
             await svc.drain(timeout=60)
-            assert _count(url) == 30
+            assert _count(url) == 30 and svc.worker.db_ok
             await lg.close()
     finally:
-        proxy.resume()
         proxy.close()
         drop()
