@@ -232,3 +232,70 @@ async def test_the_guard_overrides_a_refusal_beside_the_rules_decision(db_url, t
         with pytest.raises(GatesInputError) as err:
             override_decision(w.engine, passage.id, allowed=True, operator="门卫张三", reason=" ")
         assert "需要" in err.value.say(translations("zh").gettext)
+
+
+async def _snap(w: World, token: str | None = TOKEN, lang: str = "zh", raw: bytes | None = None, **body):
+    headers = {"Accept-Language": lang}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if raw is not None:
+        return await w.client.post("/gates/v1/snapshot", content=raw, headers=headers)
+    return await w.client.post("/gates/v1/snapshot", json={"time": "2026-12-06T12:00:00+08:00", **body},
+                               headers=headers)
+
+
+async def test_a_snapshot_is_stored_for_the_named_camera_once(db_url, tmp_path):
+    async with World(db_url, tmp_path) as w:
+        picture = png(7)
+        r = await _snap(w, camera="CAM2", picture=b64(picture))
+        assert r.status_code == 200, r.text
+        assert w.rows(gs.gates_snapshots) == []  # acknowledged once durable; stored by the sink
+        w.store()
+        w.store()  # a replay stores nothing twice
+        [snap] = w.rows(gs.gates_snapshots)
+        [cam] = [c for c in w.rows(gs.gates_cameras) if c.code == "CAM2"]
+        assert (snap.camera_id, snap.at) == (cam.id, datetime(2026, 12, 6, 4, 0, tzinfo=timezone.utc))
+        assert snap.similarity is None and picture_store(w.settings).get(snap.picture) == picture
+        [pic] = w.rows(gs.gates_pictures)
+        assert (pic.sha256, pic.content_type, pic.size) == (snap.picture, "image/png", len(picture))
+        [device] = [d for d in w.rows(gs.gates_devices) if d.code == "GD-0001"]
+        assert device.last_seen_at is not None
+
+
+SNAPSHOT_REFUSALS = [
+    # (what, token, body, raw, status, code, words in the zh sentence)
+    ("no token", None, {"camera": "CAM1", "picture": "P"}, None, 401, "unauthenticated", "令牌"),
+    ("wrong token", "not-a-token-of-any-device-000", {"camera": "CAM1", "picture": "P"}, None, 401, "bad_token",
+     "令牌"),
+    ("not JSON", TOKEN, {}, b"[1, 2", 400, "not_json", "JSON"),
+    ("no picture", TOKEN, {"camera": "CAM1"}, None, 422, "bad_picture", "快照"),
+    ("not a picture", TOKEN, {"camera": "CAM1", "picture": b64(b"GIF89a" + b"\0" * 10)}, None, 422, "bad_picture",
+     "JPEG"),
+    ("oversized picture", TOKEN, {"camera": "CAM1", "picture": b64(b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)}, None,
+     413, "picture_too_large", "4096"),
+    ("time without offset", TOKEN, {"camera": "CAM1", "picture": "P", "time": "2026-12-06T12:00:00"}, None, 422,
+     "bad_field", "时区偏移"),
+    ("another gate's camera", TOKEN, {"camera": "CAM3", "picture": "P"}, None, 403, "wrong_camera", "摄像机"),
+    ("camera unnamed at a gate of two", TOKEN, {"picture": "P"}, None, 422, "bad_field", "CAM1, CAM2"),
+]
+
+
+@pytest.mark.parametrize("what, token, body, raw, status, code, words", SNAPSHOT_REFUSALS,
+                         ids=[r[0] for r in SNAPSHOT_REFUSALS])
+async def test_a_bad_snapshot_gets_a_clear_4xx_is_counted_once_and_nothing_is_stored(db_url, tmp_path, what, token,
+                                                                                     body, raw, status, code, words):
+    body = {k: (b64(png(3)) if v == "P" else v) for k, v in body.items()}
+    async with World(db_url, tmp_path) as w:
+        before = counters.get(f"gates.push.rejected.{code}")
+        r = await _snap(w, token=token, raw=raw, **body)
+        assert r.status_code == status, r.text
+        assert r.json()["error"] == code and words in r.json()["message"], r.json()
+        assert counters.get(f"gates.push.rejected.{code}") == before + 1
+        if raw is None:
+            vi = await _snap(w, token=token, lang="vi", **body)
+            assert vi.status_code == status and vi.json()["message"] != r.json()["message"]
+        assert w.spooled() == []
+        w.store()
+        with w.engine.connect() as c:
+            for table in (gs.gates_snapshots, gs.gates_pictures):
+                assert c.scalar(select(func.count()).select_from(table)) == 0

@@ -7,7 +7,9 @@
   it); its ledger row (:func:`..store.ledger.ledger_row_of_passage`: joined to the register, exits paired;
   queued for the upper platform in the same transaction when ``gates.upload.url`` is set);
   the device's ``last_seen_at``;
-* a heartbeat: a ``gates_heartbeats`` row (unique on device and time) and ``last_seen_at``.
+* a heartbeat: a ``gates_heartbeats`` row (unique on device and time) and ``last_seen_at``;
+* a snapshot: its picture and a ``gates_snapshots`` row (unique on camera and time,
+  :func:`..store.snapshots.insert_snapshot`) and ``last_seen_at``.
 
 The passage itself is the archive of what was received (``gates_passages`` keeps every field of the event and
 the picture's sha256); the raw JSON with its base64 picture is not copied into the core's ``raw_frames``. An
@@ -34,9 +36,11 @@ from ecosentry.store.fit import Fault, set_aside_form
 from ecosentry.store.upsert import insert_for
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
-from ecosentry.subsystems.gates.gateways.push_event import Refusal, parse_event
+from ecosentry.subsystems.gates.errors import GatesInputError
+from ecosentry.subsystems.gates.gateways.push_event import Refusal, parse_event, parse_snapshot
 from ecosentry.store.pictures import FilePictureStore, PictureStore
 from ecosentry.subsystems.gates.store.ledger import ledger_row_of_passage
+from ecosentry.subsystems.gates.store.snapshots import insert_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +80,11 @@ class GatePassageSink:
                         stored = self._passage(conn, spool_id, seq, env, now)
                     elif what == "heartbeat":
                         stored = self._heartbeat(conn, env)
+                    elif what == "snapshot":
+                        stored = self._snapshot(conn, env, now)
                     else:
                         raise ValueError(f"unknown record {str(what)[:20]!r}")
-                except (KeyError, TypeError, ValueError, Refusal) as exc:
+                except (KeyError, TypeError, ValueError, Refusal, GatesInputError) as exc:
                     note = f"{type(exc).__name__}: {str(exc)[:200]}"
                     log.warning("gate-passages record %s/%s left out: %s", spool_id, seq, note)
                     result.isolated.append((seq, Fault(BAD_ENVELOPE, note)))
@@ -143,6 +149,15 @@ class GatePassageSink:
                                       detail=m.get("detail")).returning(gs.gates_heartbeats.c.id))
         _seen(conn, int(m["device"]), env.received_at)
         return 0 if new is None else 1
+
+    def _snapshot(self, conn: Connection, env: Envelope, now: datetime) -> int:
+        m = env.meta
+        at = datetime.fromtimestamp(float(m["at"]), timezone.utc)
+        camera_id, device_id = int(m["camera"]), int(m["device"])
+        event = parse_snapshot(env.raw, max_picture_bytes=_ANY_SIZE)
+        new = insert_snapshot(conn, self.pictures, camera_id, at, event.picture, _ANY_SIZE, now)
+        _seen(conn, device_id, env.received_at)
+        return 1 if new else 0
 
 
 def _seen(conn: Connection, device_id: int, at: datetime) -> None:

@@ -16,7 +16,7 @@ from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.errors import GatesInputError
 
-__all__ = ["record_snapshot", "set_reference", "store_picture"]
+__all__ = ["record_snapshot", "insert_snapshot", "set_reference", "store_picture"]
 
 
 def store_picture(conn: Connection, pictures: PictureStore, data: bytes, max_bytes: int, now: datetime) -> str:
@@ -47,10 +47,18 @@ def record_snapshot(engine: Engine, pictures: PictureStore, camera_id: int, at: 
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         _camera(conn, camera_id)
-        digest = store_picture(conn, pictures, data, max_bytes, now)
-        stmt = insert_for(conn, gs.gates_snapshots).on_conflict_do_nothing(index_elements=["camera_id", "at"])
-        return conn.execute(stmt.values(camera_id=camera_id, at=at.astimezone(timezone.utc), picture=digest,
-                                        received_at=now)).rowcount == 1
+        return insert_snapshot(conn, pictures, camera_id, at, data, max_bytes, now)
+
+
+def insert_snapshot(conn: Connection, pictures: PictureStore, camera_id: int, at: datetime, data: bytes,
+                    max_bytes: int, now: datetime) -> bool:
+    """The writes of :func:`record_snapshot` in the caller's transaction (the push's sink: the whole batch is one):
+    the picture checked and stored, the ``gates_snapshots`` row; False when that camera's snapshot of that time is
+    stored (a replay)."""
+    digest = store_picture(conn, pictures, data, max_bytes, now)
+    stmt = insert_for(conn, gs.gates_snapshots).on_conflict_do_nothing(index_elements=["camera_id", "at"])
+    return conn.execute(stmt.values(camera_id=camera_id, at=at.astimezone(timezone.utc), picture=digest,
+                                    received_at=now)).rowcount == 1
 
 
 def set_reference(engine: Engine, pictures: PictureStore, camera_id: int, data: bytes, actor: str,
