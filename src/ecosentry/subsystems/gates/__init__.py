@@ -37,7 +37,7 @@ SUBSYSTEM = Subsystem(
     sinks={"gate-passages": f"{_N}.pipeline.sink:GatePassageSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_gates",),
     api_routers=(f"{_N}.api:router", f"{_N}.api_guard:router"),
-    pages=tuple(f"{_N}.web.{m}:router" for m in ("live", "ledger_pages", "dashboard", "uploads", "guard")),
+    pages=tuple(f"{_N}.web.{m}:router" for m in ("live", "ledger_pages", "dashboard", "uploads", "guard", "cameras")),
     # the 2020 guide's gate ledger is a Chinese programme: the menu shows in a Chinese deployment
     menu=(MenuEntry("/gates", N_("Gates"), order=47, country="cn"),
           MenuEntry("/gates/ledger", N_("Vehicle ledger"), order=48, country="cn"),
