@@ -21,7 +21,7 @@ from ecosentry.store import pollution_alerts
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.gateways.push import GatePushPart
 from ecosentry.subsystems.gates.pipeline.sink import GatePassageSink, picture_store
-from gates_dbkit import ELECTRIC, OTHER_TOKEN, STAGE4, STAGE5, TOKEN, b64, gates_database, png
+from gates_dbkit import ELECTRIC, OTHER_TOKEN, STAGE4, STAGE5, STAGE6, TOKEN, b64, gates_database, png
 
 SH = timezone(timedelta(hours=8))
 
@@ -299,3 +299,58 @@ async def test_a_bad_snapshot_gets_a_clear_4xx_is_counted_once_and_nothing_is_st
         with w.engine.connect() as c:
             for table in (gs.gates_snapshots, gs.gates_pictures):
                 assert c.scalar(select(func.count()).select_from(table)) == 0
+
+
+# (plate, direction, local time on 6 December) in the order the camera pushes them: repeats, an exit pushed before
+# its entry's time, a lone exit, two stays of one truck, an unregistered plate, an unread plate
+BATCH = [(STAGE5, "in", "08:00:00"), (STAGE5, "in", "08:00:30"), (STAGE4, "out", "08:30:00"),
+         (ELECTRIC, "out", "11:00:00"), (ELECTRIC, "in", "10:00:00"), (STAGE6, "in", "07:00:00"),
+         (STAGE6, "out", "07:30:00"), (STAGE5, "out", "09:00:00"), (STAGE6, "in", "08:00:00"),
+         ("晋A99999", "in", "08:10:00"), ("", "in", "08:11:00"), (STAGE6, "out", "08:30:00"),
+         ("晋A99999", "out", "08:40:00"), (STAGE5, "out", "09:00:20")]
+
+
+def _ledger_view(w: World) -> list[tuple]:
+    """The ledger as the passages' spool records name it: (record, stage, unknown, paired entry's record)."""
+    lg, p = gs.gates_ledger.c, gs.gates_passages.c
+    with w.engine.connect() as c:
+        seq = dict(c.execute(select(p.id, p.spool_seq)).all())
+        rows = c.execute(select(lg.id, lg.passage_id, lg.emission_stage, lg.stage_unknown, lg.pairs_with)).all()
+        queued = c.scalar(select(func.count()).select_from(gs.gates_upload_outbox))
+    by_id = {r.id: r for r in rows}
+    return sorted((seq[r.passage_id], r.emission_stage, r.stage_unknown,
+                   seq[by_id[r.pairs_with].passage_id] if r.pairs_with else None) for r in rows) + [("queued", queued)]
+
+
+async def test_one_batch_stores_what_the_records_one_by_one_store(db_url, tmp_path):
+    async with World(db_url, tmp_path) as w:
+        for plate, direction, t in BATCH:
+            r = await w.push(plate=plate, direction=direction, time=f"2026-12-06T{t}+08:00", picture=b64(png(len(t))))
+            assert r.status_code == 200, r.text
+        items = w.spooled()
+        settings = w.settings.model_copy(deep=True)
+        settings.gates.upload.url = "http://127.0.0.1:9/upload"
+        sink = GatePassageSink.from_settings(w.engine, settings, None)
+        for item in items:
+            sink.write(w.spool.id, [item])
+        alone = _ledger_view(w)
+        with w.engine.begin() as c:
+            c.execute(gs.gates_upload_outbox.delete())
+            c.execute(gs.gates_ledger.delete().where(gs.gates_ledger.c.pairs_with.is_not(None)))
+            for table in (gs.gates_ledger, gs.gates_decisions, gs.gates_passages):
+                c.execute(table.delete())
+        result = sink.write(w.spool.id, items)
+        assert result.records_offered == len(BATCH) and not result.isolated
+        assert _ledger_view(w) == alone
+        # what one by one gives, worked out: the repeats and the unread plate make no row, the exit pushed before
+        # its entry stays unpaired, each stay pairs with its own entry
+        records = {i + 1: x for i, x in enumerate(BATCH)}
+        pairs = {(records[r][0], records[r][2], records[e][2]) for r, _, _, e in alone[:-1] if e is not None}
+        assert pairs == {(STAGE6, "07:30:00", "07:00:00"), (STAGE6, "08:30:00", "08:00:00"),
+                         (STAGE5, "09:00:00", "08:00:00"), ("晋A99999", "08:40:00", "08:10:00")}
+        assert len(alone) - 1 == len(BATCH) - 3 and alone[-1] == ("queued", len(BATCH) - 3)
+        assert {records[r][0] for r, _, unknown, _ in alone[:-1] if unknown} == {"晋A99999"}
+        assert len(w.rows(gs.gates_decisions)) == len(BATCH)
+        # and a replay of the whole batch stores nothing twice
+        assert sink.write(w.spool.id, items).records_offered == 0
+        assert _ledger_view(w) == alone and len(w.rows(gs.gates_passages)) == len(BATCH)
