@@ -11,6 +11,10 @@
 * a snapshot: its picture and a ``gates_snapshots`` row (unique on camera and time,
   :func:`..store.snapshots.insert_snapshot`) and ``last_seen_at``.
 
+A batch's passages are written together, with a fixed number of statements whatever the batch's size
+(:meth:`GatePassageSink._passages`, :func:`..store.ledger.ledger_rows_of_passages`): each judged on the passages
+stored before it, so a batch stores exactly what its records one at a time store.
+
 The passage itself is the archive of what was received (``gates_passages`` keeps every field of the event and
 the picture's sha256); the raw JSON with its base64 picture is not copied into the core's ``raw_frames``. An
 envelope whose header the sink cannot use (a fault: ``bad_envelope``) is counted and left out; one the database
