@@ -31,8 +31,8 @@ from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 from ecosentry.subsystems.gates.rules.stages import parse_fuel, parse_stage
 from ecosentry.subsystems.gates.rules.vin import normalise_vin
 
-__all__ = ["LedgerEntry", "ledger_row_of_passage", "ledger_rows_of_passages", "store_entries", "enter_manually", "import_ledger_csv",
-           "LEDGER_COLUMNS"]
+__all__ = ["LedgerEntry", "ledger_row_of_passage", "ledger_rows_of_passages", "store_entries", "enter_manually",
+           "import_ledger_csv", "LEDGER_COLUMNS"]
 
 #: The ledger CSV: the offline check's ``L.csv`` columns (``enterprise`` is the credit code here) and, optional,
 #: ``plate_colour, engine_no, transport_company, purpose``.
@@ -71,45 +71,7 @@ def ledger_row_of_passage(conn: Connection, passage: dict, checks, now: datetime
     None when it makes none: no plate read (the guard enters the vehicle), or a repeated read of the same plate
     at the same gate and direction within ``checks.repeat_seconds``. ``upload``: queue it for the upper platform
     (:func:`.outbox.enqueue`) in the same transaction."""
-    plate = passage["plate"]
-    if not plate:
-        return None
-    p = gs.gates_passages.c
-    ent, at = passage["enterprise_id"], passage["at"]
-    since = at - timedelta(hours=checks.max_stay_hours)
-    rows = conn.execute(select(p.id, p.gate_id, p.at, p.inbound).where(
-        p.enterprise_id == ent, p.plate == plate, p.at >= since, p.at <= at).order_by(p.at, p.id)).all()
-    me = next(i for i, r in enumerate(rows) if r.id == passage["id"])
-    for r in rows[:me]:
-        if r.gate_id == passage["gate_id"] and r.inbound == passage["inbound"] and \
-                (at - r.at).total_seconds() <= checks.repeat_seconds:
-            return None
-    pairs_with = None
-    if not passage["inbound"]:
-        table = Passages.of([(ent, r.gate_id, int(r.at.timestamp()), r.inbound, plate, "", math.nan) for r in rows])
-        # the passages of the window start at the first of them: an exit near that start is not judged there,
-        # but its pair (if any) is still found
-        pairing = pair(table, max_stay_hours=checks.max_stay_hours, repeat_seconds=checks.repeat_seconds)
-        hit = np.flatnonzero(pairing.pairs[:, 1] == me) if len(pairing.pairs) else []
-        if len(hit):
-            entry_passage = rows[int(pairing.pairs[hit[0], 0])].id
-            pairs_with = conn.scalar(select(gs.gates_ledger.c.id).where(gs.gates_ledger.c.passage_id == entry_passage))
-    vehicle = _vehicle(conn, ent, plate)
-    stage = vehicle.emission_stage if vehicle is not None else None
-    row = {"enterprise_id": ent, "source": "camera", "passage_id": passage["id"], "at": at,
-           "inbound": passage["inbound"], "plate": plate,
-           "plate_colour": passage.get("plate_colour") or (vehicle.plate_colour if vehicle is not None else None),
-           "vehicle_id": vehicle.id if vehicle is not None else None,
-           "vin": vehicle.vin if vehicle is not None else None,
-           "engine_no": vehicle.engine_no if vehicle is not None else None, "emission_stage": stage,
-           "stage_unknown": stage is None, "fuel": vehicle.fuel if vehicle is not None else None,
-           "transport_company": vehicle.owner if vehicle is not None else None,
-           "purpose": "in_plant" if vehicle is not None and vehicle.in_plant else "transport",
-           "pairs_with": pairs_with, "entered_by": None, "entered_at": now}
-    ledger_id = int(conn.execute(gs.gates_ledger.insert().values(**row)).inserted_primary_key[0])
-    if upload:
-        enqueue(conn, [(ledger_id, ent, at)], now)
-    return ledger_id
+    return ledger_rows_of_passages(conn, [passage], checks, now, upload=upload)[0]
 
 
 def _vehicle_row(vehicle, passage: dict, now: datetime, pairs_with: int | None) -> dict:
