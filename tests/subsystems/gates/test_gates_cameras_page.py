@@ -84,7 +84,7 @@ def _reference(w):
 
 
 @pytest.mark.parametrize("lang, words", [("zh", ("摄像机", "基准画面", "设为基准画面")),
-                                         ("vi", ("Camera", "Khung hình chuẩn", "Dùng làm khung hình chuẩn"))])
+                                         ("vi", ("Máy quay", "Khung hình chuẩn", "Dùng làm khung hình chuẩn"))])
 def test_the_page_shows_the_snapshots_and_only_the_guard_gets_the_form(site, lang, words):
     w, client = site
     page = client.get(f"/gates/cameras?enterprise={w['a']}&lang={lang}", headers=_auth(w, "plantA"))
