@@ -60,6 +60,20 @@ async def _wait(engine, seconds: float = 120):
     return reasons
 
 
+async def _view_findings(engine, seconds: float = 120):
+    f = gs.gates_findings
+    rows = []
+    for _ in range(int(seconds / 0.5)):
+        with engine.connect() as c:
+            rows = c.execute(select(s.enterprises.c.name, f.c.subject).join(s.enterprises, s.enterprises.c.id ==
+                                                                              f.c.enterprise_id)
+                             .where(f.c.code == "VEH-CAMERA-VIEW")).all()
+        if rows:
+            return rows
+        await asyncio.sleep(0.5)
+    return rows
+
+
 async def test_the_demo_posts_events_and_its_staged_violations_are_stored(tmp_path, db_url):
     engine = prepare_database(db_url)
     with engine.begin() as c:
@@ -72,7 +86,7 @@ async def test_the_demo_posts_events_and_its_staged_violations_are_stored(tmp_pa
     engine.dispose()
     plan_ = demo(options(tmp_path))
     st = Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1", hj212_port=0,
-                  http_host="127.0.0.1", http_port=0)
+                  http_host="127.0.0.1", http_port=0, gates={"job": {"every_seconds": 1.0}})
     svc = Service(st)
     await svc.start(forward=False)
     stop = asyncio.Event()
@@ -99,6 +113,23 @@ async def test_the_demo_posts_events_and_its_staged_violations_are_stored(tmp_pa
         assert picture_store(st).get(a_picture)[:3] == b"\xff\xd8\xff"
         first = next(r for r in board.rows if r.name == "张家港焦化")
         assert first.refused >= 1 and first.side_exits == 1 and first.passages >= 10
+        # the cameras' reference views are registered (audited) and their snapshots pushed; the first
+        # enterprise's side-gate camera is turned away: VEH-CAMERA-VIEW, on that camera alone
+        views = await _view_findings(svc.engine)
+        assert [(v.name, v.subject) for v in views] == [("张家港焦化", "西侧门 (CAM-G2)")], views
+        with svc.engine.connect() as c:
+            refs = c.execute(select(func.count()).select_from(gs.gates_cameras)
+                             .where(gs.gates_cameras.c.reference_picture.is_not(None))).scalar_one()
+            audited = c.execute(select(func.count()).select_from(s.audit_log).where(
+                s.audit_log.c.actor == "demo", s.audit_log.c.entity == "gate_camera")).scalar_one()
+            sn, cam = gs.gates_snapshots.c, gs.gates_cameras.c
+            compared = c.execute(select(s.enterprises.c.name, cam.code, sn.similarity)
+                                 .join(gs.gates_cameras, cam.id == sn.camera_id)
+                                 .join(s.enterprises, s.enterprises.c.id == cam.enterprise_id)
+                                 .where(sn.similarity.is_not(None))).all()
+        assert refs == 6 and audited == 6
+        assert compared and all((sim < 0.65) == ((name, code) == ("张家港焦化", "CAM-G2"))
+                                for name, code, sim in compared), compared
     finally:
         stop.set()
         await asyncio.wait_for(sims, 60)

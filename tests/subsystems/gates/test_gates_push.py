@@ -21,7 +21,7 @@ from ecosentry.store import pollution_alerts
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.gateways.push import GatePushPart
 from ecosentry.subsystems.gates.pipeline.sink import GatePassageSink, picture_store
-from gates_dbkit import ELECTRIC, OTHER_TOKEN, STAGE4, STAGE5, TOKEN, b64, gates_database, png
+from gates_dbkit import ELECTRIC, OTHER_TOKEN, STAGE4, STAGE5, STAGE6, TOKEN, b64, gates_database, png
 
 SH = timezone(timedelta(hours=8))
 
@@ -232,3 +232,125 @@ async def test_the_guard_overrides_a_refusal_beside_the_rules_decision(db_url, t
         with pytest.raises(GatesInputError) as err:
             override_decision(w.engine, passage.id, allowed=True, operator="门卫张三", reason=" ")
         assert "需要" in err.value.say(translations("zh").gettext)
+
+
+async def _snap(w: World, token: str | None = TOKEN, lang: str = "zh", raw: bytes | None = None, **body):
+    headers = {"Accept-Language": lang}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if raw is not None:
+        return await w.client.post("/gates/v1/snapshot", content=raw, headers=headers)
+    return await w.client.post("/gates/v1/snapshot", json={"time": "2026-12-06T12:00:00+08:00", **body},
+                               headers=headers)
+
+
+async def test_a_snapshot_is_stored_for_the_named_camera_once(db_url, tmp_path):
+    async with World(db_url, tmp_path) as w:
+        picture = png(7)
+        r = await _snap(w, camera="CAM2", picture=b64(picture))
+        assert r.status_code == 200, r.text
+        assert w.rows(gs.gates_snapshots) == []  # acknowledged once durable; stored by the sink
+        w.store()
+        w.store()  # a replay stores nothing twice
+        [snap] = w.rows(gs.gates_snapshots)
+        [cam] = [c for c in w.rows(gs.gates_cameras) if c.code == "CAM2"]
+        assert (snap.camera_id, snap.at) == (cam.id, datetime(2026, 12, 6, 4, 0, tzinfo=timezone.utc))
+        assert snap.similarity is None and picture_store(w.settings).get(snap.picture) == picture
+        [pic] = w.rows(gs.gates_pictures)
+        assert (pic.sha256, pic.content_type, pic.size) == (snap.picture, "image/png", len(picture))
+        [device] = [d for d in w.rows(gs.gates_devices) if d.code == "GD-0001"]
+        assert device.last_seen_at is not None
+
+
+SNAPSHOT_REFUSALS = [
+    # (what, token, body, raw, status, code, words in the zh sentence)
+    ("no token", None, {"camera": "CAM1", "picture": "P"}, None, 401, "unauthenticated", "令牌"),
+    ("wrong token", "not-a-token-of-any-device-000", {"camera": "CAM1", "picture": "P"}, None, 401, "bad_token",
+     "令牌"),
+    ("not JSON", TOKEN, {}, b"[1, 2", 400, "not_json", "JSON"),
+    ("no picture", TOKEN, {"camera": "CAM1"}, None, 422, "bad_picture", "快照"),
+    ("not a picture", TOKEN, {"camera": "CAM1", "picture": b64(b"GIF89a" + b"\0" * 10)}, None, 422, "bad_picture",
+     "JPEG"),
+    ("oversized picture", TOKEN, {"camera": "CAM1", "picture": b64(b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)}, None,
+     413, "picture_too_large", "4096"),
+    ("time without offset", TOKEN, {"camera": "CAM1", "picture": "P", "time": "2026-12-06T12:00:00"}, None, 422,
+     "bad_field", "时区偏移"),
+    ("another gate's camera", TOKEN, {"camera": "CAM3", "picture": "P"}, None, 403, "wrong_camera", "摄像机"),
+    ("camera unnamed at a gate of two", TOKEN, {"picture": "P"}, None, 422, "bad_field", "CAM1, CAM2"),
+]
+
+
+@pytest.mark.parametrize("what, token, body, raw, status, code, words", SNAPSHOT_REFUSALS,
+                         ids=[r[0] for r in SNAPSHOT_REFUSALS])
+async def test_a_bad_snapshot_gets_a_clear_4xx_is_counted_once_and_nothing_is_stored(db_url, tmp_path, what, token,
+                                                                                     body, raw, status, code, words):
+    body = {k: (b64(png(3)) if v == "P" else v) for k, v in body.items()}
+    async with World(db_url, tmp_path) as w:
+        before = counters.get(f"gates.push.rejected.{code}")
+        r = await _snap(w, token=token, raw=raw, **body)
+        assert r.status_code == status, r.text
+        assert r.json()["error"] == code and words in r.json()["message"], r.json()
+        assert counters.get(f"gates.push.rejected.{code}") == before + 1
+        if raw is None:
+            vi = await _snap(w, token=token, lang="vi", **body)
+            assert vi.status_code == status and vi.json()["message"] != r.json()["message"]
+        assert w.spooled() == []
+        w.store()
+        with w.engine.connect() as c:
+            for table in (gs.gates_snapshots, gs.gates_pictures):
+                assert c.scalar(select(func.count()).select_from(table)) == 0
+
+
+# (plate, direction, local time on 6 December) in the order the camera pushes them: repeats, an exit pushed before
+# its entry's time, a lone exit, two stays of one truck, an unregistered plate, an unread plate
+BATCH = [(STAGE5, "in", "08:00:00"), (STAGE5, "in", "08:00:30"), (STAGE4, "out", "08:30:00"),
+         (ELECTRIC, "out", "11:00:00"), (ELECTRIC, "in", "10:00:00"), (STAGE6, "in", "07:00:00"),
+         (STAGE6, "out", "07:30:00"), (STAGE5, "out", "09:00:00"), (STAGE6, "in", "08:00:00"),
+         ("晋A99999", "in", "08:10:00"), ("", "in", "08:11:00"), (STAGE6, "out", "08:30:00"),
+         ("晋A99999", "out", "08:40:00"), (STAGE5, "out", "09:00:20")]
+
+
+def _ledger_view(w: World) -> list[tuple]:
+    """The ledger as the passages' spool records name it: (record, stage, unknown, paired entry's record)."""
+    lg, p = gs.gates_ledger.c, gs.gates_passages.c
+    with w.engine.connect() as c:
+        seq = dict(c.execute(select(p.id, p.spool_seq)).all())
+        rows = c.execute(select(lg.id, lg.passage_id, lg.emission_stage, lg.stage_unknown, lg.pairs_with)).all()
+        queued = c.scalar(select(func.count()).select_from(gs.gates_upload_outbox))
+    by_id = {r.id: r for r in rows}
+    return sorted((seq[r.passage_id], r.emission_stage, r.stage_unknown,
+                   seq[by_id[r.pairs_with].passage_id] if r.pairs_with else None) for r in rows) + [("queued", queued)]
+
+
+async def test_one_batch_stores_what_the_records_one_by_one_store(db_url, tmp_path):
+    async with World(db_url, tmp_path) as w:
+        for plate, direction, t in BATCH:
+            r = await w.push(plate=plate, direction=direction, time=f"2026-12-06T{t}+08:00", picture=b64(png(len(t))))
+            assert r.status_code == 200, r.text
+        items = w.spooled()
+        settings = w.settings.model_copy(deep=True)
+        settings.gates.upload.url = "http://127.0.0.1:9/upload"
+        sink = GatePassageSink.from_settings(w.engine, settings, None)
+        for item in items:
+            sink.write(w.spool.id, [item])
+        alone = _ledger_view(w)
+        with w.engine.begin() as c:
+            c.execute(gs.gates_upload_outbox.delete())
+            c.execute(gs.gates_ledger.delete().where(gs.gates_ledger.c.pairs_with.is_not(None)))
+            for table in (gs.gates_ledger, gs.gates_decisions, gs.gates_passages):
+                c.execute(table.delete())
+        result = sink.write(w.spool.id, items)
+        assert result.records_offered == len(BATCH) and not result.isolated
+        assert _ledger_view(w) == alone
+        # what one by one gives, worked out: the repeats and the unread plate make no row, the exit pushed before
+        # its entry stays unpaired, each stay pairs with its own entry
+        records = {i + 1: x for i, x in enumerate(BATCH)}
+        pairs = {(records[r][0], records[r][2], records[e][2]) for r, _, _, e in alone[:-1] if e is not None}
+        assert pairs == {(STAGE6, "07:30:00", "07:00:00"), (STAGE6, "08:30:00", "08:00:00"),
+                         (STAGE5, "09:00:00", "08:00:00"), ("晋A99999", "08:40:00", "08:10:00")}
+        assert len(alone) - 1 == len(BATCH) - 3 and alone[-1] == ("queued", len(BATCH) - 3)
+        assert {records[r][0] for r, _, unknown, _ in alone[:-1] if unknown} == {"晋A99999"}
+        assert len(w.rows(gs.gates_decisions)) == len(BATCH)
+        # and a replay of the whole batch stores nothing twice
+        assert sink.write(w.spool.id, items).records_offered == 0
+        assert _ledger_view(w) == alone and len(w.rows(gs.gates_passages)) == len(BATCH)

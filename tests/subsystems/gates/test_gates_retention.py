@@ -85,3 +85,11 @@ def test_a_naive_clock_or_an_unknown_kind_is_refused():
         due_for_deletion([0], "ledger", datetime(2026, 1, 1), s)
     with pytest.raises(RetentionError, match="pictures is no kind"):
         due_for_deletion([0], "pictures", datetime(2026, 1, 1, tzinfo=Z), s)
+
+
+@pytest.mark.parametrize("kind, field", [("snapshots", "snapshot_months"), ("heartbeats", "heartbeat_months")])
+def test_snapshots_and_heartbeats_never_go_below_the_video_floor(kind, field):
+    with pytest.raises(ValidationError, match=f"{kind} in CN-TJ is 5 months.*floor of 6 months"):
+        RetentionSettings(jurisdictions={"CN-TJ": {field: 5}})
+    r = RetentionSettings(jurisdictions={"CN-TJ": {field: 6}})
+    assert r.of("CN-TJ").months(kind) == 6 and RetentionSettings().of(None).months(kind) == 12

@@ -167,3 +167,53 @@ async def test_the_job_runs_its_passes_off_the_event_loop(db_url, tmp_path):
     job.stop()
     await asyncio.wait_for(task, 10)
     assert job.last.total("gates_ledger") == 1 and w.ids(gs.gates_ledger) == set() and ticks >= 1
+
+
+#: Snapshots at the video floor (6 months), heartbeats at 8.
+SHORT = RetentionSettings(jurisdictions={"140000": {"ledger_months": 12, "media_months": 6, "snapshot_months": 6,
+                                                    "heartbeat_months": 8}})
+
+
+def test_snapshots_and_heartbeats_go_on_time_their_pictures_only_when_nothing_names_them(db_url, tmp_path):
+    w = World(db_url, tmp_path)
+    sn, hb = gs.gates_snapshots, gs.gates_heartbeats
+    t0 = datetime(2024, 1, 31, 10, tzinfo=Z)
+    with w.engine.begin() as c:
+        cam = c.scalar(select(gs.gates_cameras.c.id).where(gs.gates_cameras.c.code == "CAM1"))
+        other_device = c.scalar(select(gs.gates_devices.c.id).where(gs.gates_devices.c.code == "GD-0002"))
+    p1, p2, ref = w.picture(11, t0), w.picture(12, datetime(2024, 3, 1, tzinfo=Z)), w.picture(13, t0)
+    with w.engine.begin() as c:
+        c.execute(insert(sn), [{"camera_id": cam, "at": t0, "picture": p1, "received_at": t0},
+                               {"camera_id": cam, "at": datetime(2024, 3, 1, tzinfo=Z), "picture": p2,
+                                "received_at": t0},
+                               # this snapshot was chosen as the camera's reference view: its picture stays
+                               {"camera_id": cam, "at": t0 - timedelta(days=1), "picture": ref, "received_at": t0}])
+        c.execute(gs.gates_cameras.update().where(gs.gates_cameras.c.id == cam).values(reference_picture=ref))
+        c.execute(insert(hb), [{"device_id": w.device, "at": t0, "status": "ok"},
+                               {"device_id": other_device, "at": datetime(2024, 6, 1, tzinfo=Z), "status": "ok"}])
+
+    def run(now):
+        return run_retention(w.engine, now, SHORT, w.store, batch=1)
+
+    assert run(datetime(2024, 7, 31, 9, 59, 59, tzinfo=Z)).total("gates_snapshots") == 1  # the reference's, 30 Jan
+    assert len(w.ids(sn)) == 2 and w.store.has(ref) and w.store.has(p1)
+    report = run(datetime(2024, 7, 31, 10, tzinfo=Z))
+    assert report.total("gates_snapshots") == 1 and len(w.ids(sn)) == 1
+    assert not w.store.has(p1) and w.store.has(ref) and w.store.has(p2) and w.ids(gs.gates_pictures) == {ref, p2}
+    # heartbeats: 31 January + 8 months has no 31 September: due on 1 October 00:00
+    assert len(w.ids(hb)) == 2
+    run(datetime(2024, 9, 30, 23, 59, 59, tzinfo=Z))
+    assert len(w.ids(hb)) == 2
+    report = run(datetime(2024, 10, 1, tzinfo=Z))
+    assert report.total("gates_heartbeats") == 1 and len(w.ids(hb)) == 1
+    assert not w.store.has(p2) and w.ids(gs.gates_pictures) == {ref}  # the March snapshot went on 1 September
+    snaps = [e for e in list_audit(w.engine, entity="gates_media") if e["before"]["kind"] == "snapshots"]
+    beats = list_audit(w.engine, entity="gates_heartbeats")
+    assert len(snaps) == 3 and all(e["before"]["months"] == 6 and e["after"]["counts"] == {"gates_snapshots": 1}
+                                   for e in snaps)
+    [beat] = beats
+    assert (beat["actor"], beat["action"], beat["entity_id"], beat["before"]["kind"], beat["before"]["months"]) == \
+        ("retention", "delete", "140000", "heartbeats", 8)
+    assert beat["after"]["counts"] == {"gates_heartbeats": 1} and beat["after"]["period"][0] == \
+        t0.astimezone(timezone.utc).isoformat()
+    assert run(datetime(2024, 10, 1, tzinfo=Z)).batches == 0

@@ -6,7 +6,9 @@ earlier run on the same data) get gates, devices and a vehicle register of mixed
 the start unless an alert is already in force there; the push re-reads its directory; then the simulator
 (:mod:`.simulator`) posts the staged passages over HTTP with generated captures (:mod:`.pictures`) — a 国四
 truck refused under the alert, an unread plate missing from the ledger, a side-gate exit without an entry — and
-ordinary traffic every 20 s. The pages: ``/gates``, ``/gates/ledger``, ``/gates/dashboard``.
+ordinary traffic every 20 s; each camera's reference view is registered (when it has none; audited, actor ``demo``)
+and every minute each gate device sends its heartbeat and a snapshot, the first enterprise's side-gate camera
+turned away (``VEH-CAMERA-VIEW`` at the checks job's next pass). The pages: ``/gates``, ``/gates/ledger``, ``/gates/dashboard``.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ __all__ = ["demo", "prepare"]
 EVERY = 20.0
 
 
-def prepare(engine, t0: datetime, seed: str) -> tuple[list, int | None]:
-    """Register the demo gates (idempotent) and issue the orange alert if none is in force; the demo
-    enterprises and the alert's id (None: one was in force)."""
+def prepare(engine, t0: datetime, seed: str, pictures=None) -> tuple[list, int | None]:
+    """Register the demo gates (idempotent), the cameras' reference views into ``pictures`` (a picture store;
+    None: none registered) and issue the orange alert if none is in force; the demo enterprises and the alert's
+    id (None: one was in force)."""
     from ecosentry.store import pollution_alerts
     from ecosentry.store import schema as s
     from ecosentry.store.queries.pollution_alerts import alerts_in_force
@@ -55,12 +58,31 @@ def prepare(engine, t0: datetime, seed: str) -> tuple[list, int | None]:
         parent = conn.execute(select(s.regions.c.parent_code).where(s.regions.c.code == region)).scalar()
         city = parent or region
         in_force = alerts_in_force(conn, region, t0)
+    if pictures is not None:
+        _references(engine, pictures, ents)
     alert = None
     if not in_force:
         alert = pollution_alerts.issue(engine, region_code=city, level="orange", starts_at=t0 - timedelta(hours=2),
                                        ends_at=t0 + timedelta(days=3), issued_by="重污染天气应急指挥部办公室",
                                        note="演示：橙色预警（门禁与车辆台账）", actor="demo")
     return ents, alert
+
+
+def _references(engine, pictures, ents: list) -> None:
+    """Register each demo camera's reference view, unless one is registered (audited, actor ``demo``)."""
+    from ecosentry.subsystems.gates.demo.pictures import gate_view
+    from ecosentry.subsystems.gates.schema import gates_cameras
+    from ecosentry.subsystems.gates.store.snapshots import set_reference
+
+    c = gates_cameras.c
+    with engine.connect() as conn:
+        cams = {(r.enterprise_id, r.code): r for r in conn.execute(select(c.id, c.enterprise_id, c.code,
+                                                                          c.reference_picture))}
+    for e in ents:
+        for g in e.gates:
+            cam = cams.get((e.enterprise_id, f"CAM-{g.code}"))
+            if cam is not None and cam.reference_picture is None:
+                set_reference(engine, pictures, cam.id, gate_view(e.enterprise_id, g.code), "demo")
 
 
 def demo(options: DemoOptions) -> DemoPlan | None:
@@ -79,8 +101,9 @@ def demo(options: DemoOptions) -> DemoPlan | None:
 
     async def run(svc, stop: asyncio.Event) -> None:
         from ecosentry.subsystems.gates.demo.simulator import run_gates
+        from ecosentry.subsystems.gates.pipeline.sink import picture_store
 
-        ents, _ = await asyncio.to_thread(prepare, svc.engine, t0, seed())
+        ents, _ = await asyncio.to_thread(prepare, svc.engine, t0, seed(), picture_store(svc.settings))
         state["ents"] = ents
         push = svc.parts.get("gates_push")
         if push is None or not ents:

@@ -5,6 +5,7 @@ prints it. An unread plate is a frame without a legible plate. JPEG bytes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import datetime
 from functools import lru_cache
@@ -42,4 +43,25 @@ def plate_picture(plate: str, colour: str, at: datetime, gate: str, seed: int = 
     d.text((6, 186), f"{at:%Y-%m-%d %H:%M:%S} {gate}", fill=(255, 255, 255), font=_font(11), anchor="ls")
     out = io.BytesIO()
     img.save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def gate_view(enterprise_id: int, gate: str, seed: int = 0, *, turned: bool = False) -> bytes:
+    """A JPEG of what the gate camera of ``gate`` at the enterprise sees (:func:`..simulate_camera.gate_scene`,
+    each gate its own scene): ``seed`` 0 the reference view; another seed a snapshot shaken by a pixel with sensor
+    grain; ``turned`` the camera turned 6° and panned by a tenth of its frame (``VEH-CAMERA-VIEW``)."""
+    import numpy as np
+
+    from ecosentry.subsystems.gates.simulate_camera import FRAME, camera_view, gate_scene
+
+    scene = gate_scene(int(hashlib.sha256(f"{enterprise_id}/{gate}".encode()).hexdigest()[:8], 16))
+    if seed == 0:
+        view = camera_view(scene)
+    else:
+        rng = np.random.default_rng(seed)
+        view = camera_view(scene, dx=FRAME[0] // 10 if turned else int(rng.integers(-1, 2)),
+                           dy=3 if turned else int(rng.integers(-1, 2)), angle=6.0 if turned else 0.0)
+        view = np.clip(view.astype(float) + rng.normal(0, 3, view.shape), 0, 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(view).save(out, "JPEG", quality=80)
     return out.getvalue()

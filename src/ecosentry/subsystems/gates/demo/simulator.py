@@ -1,5 +1,8 @@
 """The demo's gate cameras: plate events with generated captures posted over HTTP to the push
-(``POST /gates/v1/passages``, each gate device with its bearer token), as a plate-recognition camera does.
+(``POST /gates/v1/passages``, each gate device with its bearer token), as a plate-recognition camera does; every
+``snapshot_every`` seconds each gate device's heartbeat (``/gates/v1/heartbeat``) and its camera's snapshot
+(``/gates/v1/snapshot``): the first enterprise's side-gate camera is turned away from its reference view, so the
+checks job raises ``VEH-CAMERA-VIEW`` at its first pass after the first snapshot.
 
 First the staged passages (minutes before the start, so the live view and the dashboard show them at once),
 then one passage every ``every`` seconds per enterprise: a registered vehicle entering, later leaving by the main
@@ -16,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from ecosentry.subsystems.gates.demo.pictures import plate_picture
+from ecosentry.subsystems.gates.demo.pictures import gate_view, plate_picture
 from ecosentry.subsystems.gates.demo.scene import DemoEnterprise, DemoGate
 
-__all__ = ["staged_events", "post", "run_gates"]
+__all__ = ["staged_events", "post", "post_snapshots", "run_gates", "turned"]
 
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -56,16 +59,42 @@ async def post(client: httpx.AsyncClient, gate: DemoGate, plate: str, colour: st
     return r.json()
 
 
+def turned(ents: list[DemoEnterprise], e: DemoEnterprise, gate: DemoGate) -> bool:
+    """Whether this is the demo's camera turned away from its reference view: the first enterprise's side gate."""
+    return e is ents[0] and gate.side
+
+
+async def post_snapshots(client: httpx.AsyncClient, ents: list[DemoEnterprise], at: datetime, seed: int) -> int:
+    """Each gate device's heartbeat and its camera's snapshot at ``at``; the number of snapshots accepted."""
+    sent = 0
+    for e in ents:
+        for gate in e.gates:
+            auth = {"Authorization": f"Bearer {gate.token}"}
+            (await client.post("/gates/v1/heartbeat", json={"status": "ok"}, headers=auth)).raise_for_status()
+            picture = gate_view(e.enterprise_id, gate.code, seed, turned=turned(ents, e, gate))
+            r = await client.post("/gates/v1/snapshot", headers=auth, json={
+                "time": at.astimezone(TZ).isoformat(), "camera": f"CAM-{gate.code}",
+                "picture": base64.b64encode(picture).decode()})
+            r.raise_for_status()
+            sent += 1
+    return sent
+
+
 async def run_gates(url: str, ents: list[DemoEnterprise], t0: datetime, stop: asyncio.Event, every: float = 20.0,
-                    seed: int = 1) -> int:
-    """Post the staged events, then live traffic until ``stop``; the number of events accepted."""
+                    seed: int = 1, snapshot_every: float = 60.0) -> int:
+    """Post the staged events and a first round of snapshots, then live traffic (and a round of heartbeats and
+    snapshots every ``snapshot_every`` seconds) until ``stop``; the number of events accepted."""
     rng = random.Random(seed)
     sent = 0
     inside: dict[int, list] = {e.enterprise_id: [] for e in ents}
+    loop = asyncio.get_running_loop()
     async with httpx.AsyncClient(base_url=url, timeout=15) as client:
         for n, (e, gate, plate, colour, direction, at) in enumerate(staged_events(ents, t0)):
             await post(client, gate, plate, colour, direction, at, n)
             sent += 1
+        rounds = 1
+        await post_snapshots(client, ents, datetime.now(timezone.utc).replace(microsecond=0), rounds)
+        last_round = loop.time()
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), every)
@@ -73,6 +102,13 @@ async def run_gates(url: str, ents: list[DemoEnterprise], t0: datetime, stop: as
             except TimeoutError:
                 pass
             now = datetime.now(timezone.utc)
+            if loop.time() - last_round >= snapshot_every:
+                rounds += 1
+                last_round = loop.time()
+                try:
+                    await post_snapshots(client, ents, now.replace(microsecond=0), rounds)
+                except httpx.HTTPError as exc:  # the service is stopping
+                    log.info("gates demo: %s", exc)
             for e in ents:
                 here = inside[e.enterprise_id]
                 if here and rng.random() < 0.5:

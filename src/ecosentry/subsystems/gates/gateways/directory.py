@@ -48,6 +48,7 @@ class Snapshot:
     regions: dict[int, tuple[str, ...]] = field(default_factory=dict)  # enterprise id → its region and ancestors
     vehicles: dict[tuple[int, str], tuple[int, Vehicle]] = field(default_factory=dict)  # (enterprise, plate) →
     alerts: list[tuple[str, str, datetime, datetime | None]] = field(default_factory=list)  # region, level, period
+    cameras: dict[int, dict[str, int]] = field(default_factory=dict)  # gate id → camera code → camera id
 
 
 class GateDirectory:
@@ -88,6 +89,10 @@ class GateDirectory:
     def vehicle(self, enterprise_id: int, plate: str) -> tuple[int, Vehicle] | None:
         return self.snapshot.vehicles.get((enterprise_id, plate))
 
+    def cameras(self, gate_id: int) -> dict[str, int]:
+        """The gate's cameras: code → id."""
+        return self.snapshot.cameras.get(gate_id, {})
+
     def level_at(self, enterprise_id: int, at: datetime) -> str | None:
         """The highest alert level in force at ``at`` over the enterprise's region or any region above it."""
         chain = self.snapshot.regions.get(enterprise_id, ())
@@ -108,6 +113,9 @@ def read_snapshot(engine: Engine) -> Snapshot:
                                        g.enterprise_id).join(gs.gates_gates, g.id == d.gate_id)):
             snap.devices[row.token_hash] = DeviceInfo(row.id, row.code, row.gate_id, row.gate_code,
                                                       row.enterprise_id, bool(row.active))
+        c = gs.gates_cameras.c
+        for row in conn.execute(select(c.id, c.code, c.gate_id).where(c.gate_id.is_not(None))):
+            snap.cameras.setdefault(row.gate_id, {})[row.code] = row.id
         snap.grades = {row.enterprise_id: row.grade for row in conn.execute(select(e.enterprise_id, e.grade))}
         parents = {row.code: row.parent_code for row in conn.execute(select(r.code, r.parent_code))}
         for row in conn.execute(select(s.enterprises.c.id, s.enterprises.c.region_code)):

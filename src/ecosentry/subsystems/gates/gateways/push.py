@@ -3,6 +3,13 @@ its own (``gates.push``):
 
 ``POST /gates/v1/passages``  one event (:mod:`.push_event`); the reply carries the gate decision
 ``POST /gates/v1/heartbeat`` ``{"time": …, "status": "ok" | "power_cut" | "camera_fault", "detail": …}``
+``POST /gates/v1/snapshot``  ``{"time": …, "camera": <code, optional when the gate has one camera>,
+                             "picture": <base64 JPEG or PNG>}``: what the camera sees now, compared by the checks
+                             job with the camera's reference view (``VEH-CAMERA-VIEW``)
+
+A snapshot has a route of its own rather than a field of the heartbeat: cameras send their periodic capture
+("定时抓图") as an upload of its own, less often than the keep-alive, and a large picture must not delay or fail a
+heartbeat (the device would be read as offline).
 
 Every request is authenticated per device: ``Authorization: Bearer <token>``, or HTTP Basic with the device's
 code as user and the token as password; only the token's sha256 is kept (``gates_devices.token_hash``). An
@@ -39,7 +46,8 @@ from ecosentry.locale import LOCALES, accept_languages, translations
 from ecosentry.metrics import counters
 from ecosentry.said import N_
 from ecosentry.subsystems.gates.gateways.directory import DeviceInfo, GateDirectory
-from ecosentry.subsystems.gates.gateways.push_event import HEARTBEAT_STATUSES, Refusal, parse_event, parse_heartbeat
+from ecosentry.subsystems.gates.gateways.push_event import (HEARTBEAT_STATUSES, Refusal, parse_event,
+                                                         parse_heartbeat, parse_snapshot)
 from ecosentry.subsystems.gates.rules.decision import decide
 
 log = logging.getLogger(__name__)
@@ -79,7 +87,8 @@ class PushApp:
         self.push = settings.gates.push
         self.default_lang = getattr(settings, "default_locale", "zh")
         self.app = Starlette(routes=[Route("/gates/v1/passages", self.passage, methods=["POST"]),
-                                     Route("/gates/v1/heartbeat", self.heartbeat, methods=["POST"])])
+                                     Route("/gates/v1/heartbeat", self.heartbeat, methods=["POST"]),
+                                     Route("/gates/v1/snapshot", self.snapshot, methods=["POST"])])
 
     async def __call__(self, scope, receive, send) -> None:
         await self.app(scope, receive, send)
@@ -173,6 +182,34 @@ class PushApp:
                                         "detail": beat.detail, "at": now.timestamp()})
         await self._durable(env)
         counters.inc("gates.push.heartbeats")
+        return JSONResponse({"accepted": True})
+
+    async def snapshot(self, request: Request) -> JSONResponse:
+        try:
+            device = self._device(request)
+            body = await self._body(request)
+            event = parse_snapshot(body, max_picture_bytes=self.settings.gates.pictures.max_bytes)
+            cameras = self.directory.cameras(device.gate_id)
+            if event.camera is None:
+                if len(cameras) != 1:
+                    raise Refusal(422, "bad_field", N_("%(field)s must name one of the gate's cameras (%(values)s)."),
+                                  field="camera", values=", ".join(sorted(cameras)) or "-")
+                camera_id = next(iter(cameras.values()))
+            elif event.camera in cameras:
+                camera_id = cameras[event.camera]
+            else:
+                raise Refusal(403, "wrong_camera", N_("The camera %(camera)s is not a camera of gate %(gate)s."),
+                              camera=event.camera, gate=device.gate_code)
+        except Refusal as refusal:
+            return _refused(request, refusal, self.default_lang)
+        now = datetime.now(timezone.utc)
+        env = Envelope(transport="http", received_at=now, raw=body, status="accepted",
+                       peer=request.client.host if request.client else None, mn=device.code, point_id=device.id,
+                       kind=KIND, meta={"what": "snapshot", "device": device.id, "camera": camera_id,
+                                        "at": event.at.astimezone(timezone.utc).timestamp(),
+                                        "picture_type": event.picture_type})
+        await self._durable(env)
+        counters.inc("gates.push.snapshots")
         return JSONResponse({"accepted": True})
 
 

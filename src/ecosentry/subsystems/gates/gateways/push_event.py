@@ -23,8 +23,8 @@ from ecosentry.said import N_
 from ecosentry.store.pictures import PictureError, check_picture
 from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 
-__all__ = ["PlateEvent", "Heartbeat", "Refusal", "parse_event", "parse_heartbeat", "MAX_PLATE", "DIRECTIONS",
-           "HEARTBEAT_STATUSES"]
+__all__ = ["PlateEvent", "Heartbeat", "SnapshotEvent", "Refusal", "parse_event", "parse_heartbeat",
+           "parse_snapshot", "MAX_PLATE", "DIRECTIONS", "HEARTBEAT_STATUSES"]
 
 #: Longest plate kept (``gates_passages.plate``): 8 characters of a new-energy plate and room for a camera's
 #: extra marks; anything longer is no plate.
@@ -122,6 +122,39 @@ def parse_event(body: bytes, *, max_picture_bytes: int, colour_codes: dict[str, 
         raise _field("gate", N_("%(field)s must be the gate's code (at most %(limit)s characters)."), limit=MAX_GATE)
     picture, kind = _picture(data.get("picture"), max_picture_bytes)
     return PlateEvent(plate, colour, confidence, inbound, at, gate.strip(), picture, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotEvent:
+    """A camera snapshot pushed by a gate device (``POST /gates/v1/snapshot``)."""
+
+    camera: str | None  # the camera's code; None: the gate's only camera
+    at: datetime  # aware
+    picture: bytes
+    picture_type: str
+
+
+MAX_CAMERA = 40
+
+
+def parse_snapshot(body: bytes, *, max_picture_bytes: int) -> SnapshotEvent:
+    """The snapshot in ``body`` (JSON ``{"time": …, "camera": …, "picture": <base64 JPEG or PNG>}``; ``camera``
+    optional when the device's gate has one camera), or :class:`Refusal`."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Refusal(400, "not_json", N_("The request body is not JSON in UTF-8.")) from None
+    if not isinstance(data, dict):
+        raise Refusal(400, "not_json", N_("The request body must be a JSON object."))
+    camera = data.get("camera")
+    if camera is not None and (not isinstance(camera, str) or not camera.strip() or len(camera.strip()) > MAX_CAMERA):
+        raise _field("camera", N_("%(field)s must be the camera's code (at most %(limit)s characters)."),
+                     limit=MAX_CAMERA)
+    at = _time(data.get("time"))
+    picture, kind = _picture(data.get("picture"), max_picture_bytes)
+    if picture is None or kind is None:
+        raise Refusal(422, "bad_picture", N_("A snapshot needs its picture (base64 JPEG or PNG)."))
+    return SnapshotEvent(camera.strip() if camera else None, at, picture, kind)
 
 
 def _time(value) -> datetime:

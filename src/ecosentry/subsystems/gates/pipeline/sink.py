@@ -7,7 +7,13 @@
   it); its ledger row (:func:`..store.ledger.ledger_row_of_passage`: joined to the register, exits paired;
   queued for the upper platform in the same transaction when ``gates.upload.url`` is set);
   the device's ``last_seen_at``;
-* a heartbeat: a ``gates_heartbeats`` row (unique on device and time) and ``last_seen_at``.
+* a heartbeat: a ``gates_heartbeats`` row (unique on device and time) and ``last_seen_at``;
+* a snapshot: its picture and a ``gates_snapshots`` row (unique on camera and time,
+  :func:`..store.snapshots.insert_snapshot`) and ``last_seen_at``.
+
+A batch's passages are written together, with a fixed number of statements whatever the batch's size
+(:meth:`GatePassageSink._passages`, :func:`..store.ledger.ledger_rows_of_passages`): each judged on the passages
+stored before it, so a batch stores exactly what its records one at a time store.
 
 The passage itself is the archive of what was received (``gates_passages`` keeps every field of the event and
 the picture's sha256); the raw JSON with its base64 picture is not copied into the core's ``raw_frames``. An
@@ -34,9 +40,11 @@ from ecosentry.store.fit import Fault, set_aside_form
 from ecosentry.store.upsert import insert_for
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
-from ecosentry.subsystems.gates.gateways.push_event import Refusal, parse_event
+from ecosentry.subsystems.gates.errors import GatesInputError
+from ecosentry.subsystems.gates.gateways.push_event import Refusal, parse_event, parse_snapshot
 from ecosentry.store.pictures import FilePictureStore, PictureStore
-from ecosentry.subsystems.gates.store.ledger import ledger_row_of_passage
+from ecosentry.subsystems.gates.store.ledger import ledger_rows_of_passages
+from ecosentry.subsystems.gates.store.snapshots import insert_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -68,22 +76,28 @@ class GatePassageSink:
         if not items:
             return result
         now = datetime.now(timezone.utc)
+        passages: list[tuple[dict, dict, tuple | None]] = []
         with self.engine.begin() as conn:
             for seq, env in items:
                 try:
                     what = env.meta.get("what")
                     if what == "passage":
-                        stored = self._passage(conn, spool_id, seq, env, now)
-                    elif what == "heartbeat":
+                        passages.append(self._passage_values(spool_id, seq, env))
+                        continue
+                    if what == "heartbeat":
                         stored = self._heartbeat(conn, env)
+                    elif what == "snapshot":
+                        stored = self._snapshot(conn, env, now)
                     else:
                         raise ValueError(f"unknown record {str(what)[:20]!r}")
-                except (KeyError, TypeError, ValueError, Refusal) as exc:
+                except (KeyError, TypeError, ValueError, Refusal, GatesInputError) as exc:
                     note = f"{type(exc).__name__}: {str(exc)[:200]}"
                     log.warning("gate-passages record %s/%s left out: %s", spool_id, seq, note)
                     result.isolated.append((seq, Fault(BAD_ENVELOPE, note)))
                     continue
                 result.records_offered += stored
+            if passages:
+                result.records_offered += self._passages(conn, passages, now)
         return result
 
     def set_aside(self, spool_id: str, seq: int, envelope: Envelope, exc: BaseException) -> SinkResult:
@@ -105,8 +119,9 @@ class GatePassageSink:
 
     # ------------------------------------------------------------------------------------------------ writes
 
-    def _passage(self, conn: Connection, spool_id: str, seq: int, env: Envelope, now: datetime) -> int:
-        # every value first (a header the sink cannot use raises before anything is written), then the writes
+    def _passage_values(self, spool_id: str, seq: int, env: Envelope) -> tuple[dict, dict, tuple | None]:
+        """Every value of a passage record (a header the sink cannot use raises before anything is written): its
+        ``gates_passages`` row, its decision, its picture (bytes, type) if any."""
         m, d = env.meta, env.meta["decision"]
         event = parse_event(env.raw, max_picture_bytes=_ANY_SIZE) if m.get("picture_type") else None
         confidence = m.get("confidence")
@@ -120,20 +135,42 @@ class GatePassageSink:
                     "level": d.get("level"), "grade": d.get("grade"),
                     "params": json.loads(json.dumps(d.get("params") or {})),
                     "decided_at": datetime.fromtimestamp(float(d["at"]), timezone.utc)}
-        if event is not None and event.picture is not None:
-            row["picture"] = self.pictures.put(event.picture)  # content-addressed: a replay writes nothing new
+        picture = (event.picture, event.picture_type) if event is not None and event.picture is not None else None
+        return row, decision, picture
+
+    def _passages(self, conn: Connection, batch: list[tuple[dict, dict, tuple | None]], now: datetime) -> int:
+        """Store a batch's passages with a fixed number of statements whatever its size: the pictures (files,
+        then one insert), the passages (one insert; a replayed record, already stored, returns nothing and stops
+        there), their decisions (one insert), their ledger rows (:func:`..store.ledger.ledger_rows_of_passages`)
+        and the devices' ``last_seen_at`` (one update per device)."""
+        pictures: dict[str, dict] = {}
+        for row, _decision, picture in batch:
+            if picture is not None:
+                row["picture"] = self.pictures.put(picture[0])  # content-addressed: a replay writes nothing new
+                pictures.setdefault(row["picture"], {"sha256": row["picture"], "content_type": picture[1],
+                                                     "size": len(picture[0]), "stored_at": now})
+        if pictures:
             stmt = insert_for(conn, gs.gates_pictures).on_conflict_do_nothing(index_elements=["sha256"])
-            conn.execute(stmt.values(sha256=row["picture"], content_type=event.picture_type,
-                                     size=len(event.picture), stored_at=now))
+            conn.execute(stmt, list(pictures.values()))
+        p = gs.gates_passages.c
         stmt = insert_for(conn, gs.gates_passages).on_conflict_do_nothing(index_elements=["spool", "spool_seq"])
-        passage_id = conn.scalar(stmt.values(**row).returning(gs.gates_passages.c.id))
-        if passage_id is None:
-            return 0  # a replay: this record is stored with everything that came with it
-        row["id"] = int(passage_id)
-        conn.execute(gs.gates_decisions.insert().values(passage_id=row["id"], **decision))
-        ledger_row_of_passage(conn, row, self.checks, now, upload=self.upload)
-        _seen(conn, row["device_id"], env.received_at)
-        return 1
+        got = dict(conn.execute(stmt.returning(p.spool_seq, p.id), [row for row, _, _ in batch]).all())
+        stored = []
+        for row, decision, _ in batch:
+            if row["spool_seq"] in got:  # else a replay: stored with everything that came with it
+                row["id"] = int(got[row["spool_seq"]])
+                stored.append((row, decision))
+        if not stored:
+            return 0
+        stored.sort(key=lambda x: x[0]["id"])
+        conn.execute(gs.gates_decisions.insert(), [{"passage_id": row["id"], **decision} for row, decision in stored])
+        ledger_rows_of_passages(conn, [row for row, _ in stored], self.checks, now, upload=self.upload)
+        seen: dict[int, datetime] = {}
+        for row, _ in stored:
+            seen[row["device_id"]] = max(seen.get(row["device_id"], row["received_at"]), row["received_at"])
+        for device_id, at in sorted(seen.items()):
+            _seen(conn, device_id, at)
+        return len(stored)
 
     def _heartbeat(self, conn: Connection, env: Envelope) -> int:
         m = env.meta
@@ -143,6 +180,15 @@ class GatePassageSink:
                                       detail=m.get("detail")).returning(gs.gates_heartbeats.c.id))
         _seen(conn, int(m["device"]), env.received_at)
         return 0 if new is None else 1
+
+    def _snapshot(self, conn: Connection, env: Envelope, now: datetime) -> int:
+        m = env.meta
+        at = datetime.fromtimestamp(float(m["at"]), timezone.utc)
+        camera_id, device_id = int(m["camera"]), int(m["device"])
+        event = parse_snapshot(env.raw, max_picture_bytes=_ANY_SIZE)
+        new = insert_snapshot(conn, self.pictures, camera_id, at, event.picture, _ANY_SIZE, now)
+        _seen(conn, device_id, env.received_at)
+        return 1 if new else 0
 
 
 def _seen(conn: Connection, device_id: int, at: datetime) -> None:

@@ -53,8 +53,8 @@ def latest_passages(conn: Connection, enterprise_id: int, limit: int = 50) -> li
 
 
 def picture_visible(conn: Connection, sha256: str, scope: Clause) -> bool:
-    """Whether ``sha256`` is the capture of a passage, a register picture or a camera snapshot of an enterprise in
-    ``scope``."""
+    """Whether ``sha256`` is the capture of a passage, a register picture, a camera snapshot or reference view of an
+    enterprise in ``scope``."""
     p, v = gates_passages, gates_vehicles
     e = s.enterprises
     by_passage = exists(select(p.c.id).join(e, e.c.id == p.c.enterprise_id).where(p.c.picture == sha256, scope))
@@ -63,4 +63,6 @@ def picture_visible(conn: Connection, sha256: str, scope: Clause) -> bool:
     sn, c = gates_snapshots, gates_cameras
     by_snapshot = exists(select(sn.c.id).join(c, c.c.id == sn.c.camera_id).join(e, e.c.id == c.c.enterprise_id)
                          .where(sn.c.picture == sha256, scope))
-    return bool(conn.execute(select(by_passage | by_vehicle | by_snapshot)).scalar())
+    by_reference = exists(select(c.c.id).join(e, e.c.id == c.c.enterprise_id)
+                          .where(c.c.reference_picture == sha256, scope))
+    return bool(conn.execute(select(by_passage | by_vehicle | by_snapshot | by_reference)).scalar())

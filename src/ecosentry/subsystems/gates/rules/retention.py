@@ -1,8 +1,11 @@
 """Retention of the gate records per jurisdiction (issue 16 item 6, ``shared/reference/subsystems.md`` §3.2, §3.3,
 §7 item 18): which records are due for deletion at a given instant, pure (the clock is an argument).
 
-Two kinds of record: the electronic **ledger** (ledger rows, passages, decisions) and the **media** (pictures, video
-references). The 2020 mobile-source guide keeps the ledger at least 1 year and video at least 6 months (§3.2 "电子
+Four kinds of record: the electronic **ledger** (ledger rows, passages, decisions), the **media** (pictures, video
+references), the cameras' **snapshots** (``gates_snapshots`` rows, which name their pictures: video references, the
+media floor) and the devices' **heartbeats** (``gates_heartbeats``: the evidence that a camera was on, kept as long as
+the video it vouches for, the media floor) [ours: the guide names no period for these two; the defaults are the
+media's 12 months]. The 2020 mobile-source guide keeps the ledger at least 1 year and video at least 6 months (§3.2 "电子
 台账需保存至少一年" [S]; video 6 months [R]); a later (provincial, HJ 1321-era) requirement keeps the ledger 24 months and
 video 12 months (§3.3 [S]). The default is the stricter 24 / 12 months; a jurisdiction may set its own, never below
 the 2020 guide's floors of 12 / 6 months: such a setting is refused with an error naming the jurisdiction, the kind
@@ -31,9 +34,10 @@ __all__ = ["KINDS", "FLOOR_MONTHS", "RetentionError", "RetentionRule", "Retentio
            "cutoff", "due_for_deletion", "due_before", "jurisdiction_of"]
 
 _SRC = "shared/reference/subsystems.md"
-KINDS = ("ledger", "media")
-#: The 2020 mobile-source guide's minimum: ledger 1 year, video 6 months (§3.2 [S], §3.3 [R]).
-FLOOR_MONTHS = {"ledger": 12, "media": 6}
+KINDS = ("ledger", "media", "snapshots", "heartbeats")
+#: The 2020 mobile-source guide's minimum: ledger 1 year, video 6 months (§3.2 [S], §3.3 [R]); snapshots and
+#: heartbeats are video references: the video's floor.
+FLOOR_MONTHS = {"ledger": 12, "media": 6, "snapshots": 6, "heartbeats": 6}
 
 
 class RetentionError(Said):
@@ -45,12 +49,18 @@ class RetentionRule(BaseModel):
 
     ledger_months: int = Field(24, ge=1)
     media_months: int = Field(12, ge=1)
+    #: The cameras' snapshots (rows; their pictures go with the media once nothing names them) [ours].
+    snapshot_months: int = Field(12, ge=1)
+    #: The gate devices' heartbeats [ours].
+    heartbeat_months: int = Field(12, ge=1)
     timezone: str = "Asia/Shanghai"
 
     def months(self, kind: str) -> int:
         if kind not in KINDS:
-            raise RetentionError(N_("%(kind)s is no kind of gate record (ledger, media)."), kind=kind)
-        return self.ledger_months if kind == "ledger" else self.media_months
+            raise RetentionError(N_("%(kind)s is no kind of gate record (ledger, media, snapshots, heartbeats)."),
+                                 kind=kind)
+        return {"ledger": self.ledger_months, "media": self.media_months, "snapshots": self.snapshot_months,
+                "heartbeats": self.heartbeat_months}[kind]
 
 
 class RetentionSettings(BaseModel):
@@ -134,7 +144,7 @@ def due_for_deletion(times: np.ndarray | Iterable[int], kind: str, now: datetime
     ----------
     times : int array
         The records' times (a passage's, a ledger row's, a picture's capture), epoch seconds. [s]
-    kind : {"ledger", "media"}
+    kind : {"ledger", "media", "snapshots", "heartbeats"}
     now : datetime
         The clock, aware (passed in: the rule reads no clock).
     jurisdiction : str, optional

@@ -31,8 +31,8 @@ from ecosentry.subsystems.gates.rules.plate import colour_of, normalise_plate
 from ecosentry.subsystems.gates.rules.stages import parse_fuel, parse_stage
 from ecosentry.subsystems.gates.rules.vin import normalise_vin
 
-__all__ = ["LedgerEntry", "ledger_row_of_passage", "store_entries", "enter_manually", "import_ledger_csv",
-           "LEDGER_COLUMNS"]
+__all__ = ["LedgerEntry", "ledger_row_of_passage", "ledger_rows_of_passages", "store_entries", "enter_manually",
+           "import_ledger_csv", "LEDGER_COLUMNS"]
 
 #: The ledger CSV: the offline check's ``L.csv`` columns (``enterprise`` is the credit code here) and, optional,
 #: ``plate_colour, engine_no, transport_company, purpose``.
@@ -71,45 +71,105 @@ def ledger_row_of_passage(conn: Connection, passage: dict, checks, now: datetime
     None when it makes none: no plate read (the guard enters the vehicle), or a repeated read of the same plate
     at the same gate and direction within ``checks.repeat_seconds``. ``upload``: queue it for the upper platform
     (:func:`.outbox.enqueue`) in the same transaction."""
-    plate = passage["plate"]
-    if not plate:
-        return None
-    p = gs.gates_passages.c
-    ent, at = passage["enterprise_id"], passage["at"]
-    since = at - timedelta(hours=checks.max_stay_hours)
-    rows = conn.execute(select(p.id, p.gate_id, p.at, p.inbound).where(
-        p.enterprise_id == ent, p.plate == plate, p.at >= since, p.at <= at).order_by(p.at, p.id)).all()
-    me = next(i for i, r in enumerate(rows) if r.id == passage["id"])
-    for r in rows[:me]:
-        if r.gate_id == passage["gate_id"] and r.inbound == passage["inbound"] and \
-                (at - r.at).total_seconds() <= checks.repeat_seconds:
-            return None
-    pairs_with = None
-    if not passage["inbound"]:
-        table = Passages.of([(ent, r.gate_id, int(r.at.timestamp()), r.inbound, plate, "", math.nan) for r in rows])
-        # the passages of the window start at the first of them: an exit near that start is not judged there,
-        # but its pair (if any) is still found
-        pairing = pair(table, max_stay_hours=checks.max_stay_hours, repeat_seconds=checks.repeat_seconds)
-        hit = np.flatnonzero(pairing.pairs[:, 1] == me) if len(pairing.pairs) else []
-        if len(hit):
-            entry_passage = rows[int(pairing.pairs[hit[0], 0])].id
-            pairs_with = conn.scalar(select(gs.gates_ledger.c.id).where(gs.gates_ledger.c.passage_id == entry_passage))
-    vehicle = _vehicle(conn, ent, plate)
+    return ledger_rows_of_passages(conn, [passage], checks, now, upload=upload)[0]
+
+
+def _vehicle_row(vehicle, passage: dict, now: datetime, pairs_with: int | None) -> dict:
     stage = vehicle.emission_stage if vehicle is not None else None
-    row = {"enterprise_id": ent, "source": "camera", "passage_id": passage["id"], "at": at,
-           "inbound": passage["inbound"], "plate": plate,
-           "plate_colour": passage.get("plate_colour") or (vehicle.plate_colour if vehicle is not None else None),
-           "vehicle_id": vehicle.id if vehicle is not None else None,
-           "vin": vehicle.vin if vehicle is not None else None,
-           "engine_no": vehicle.engine_no if vehicle is not None else None, "emission_stage": stage,
-           "stage_unknown": stage is None, "fuel": vehicle.fuel if vehicle is not None else None,
-           "transport_company": vehicle.owner if vehicle is not None else None,
-           "purpose": "in_plant" if vehicle is not None and vehicle.in_plant else "transport",
-           "pairs_with": pairs_with, "entered_by": None, "entered_at": now}
-    ledger_id = int(conn.execute(gs.gates_ledger.insert().values(**row)).inserted_primary_key[0])
+    return {"enterprise_id": passage["enterprise_id"], "source": "camera", "passage_id": passage["id"],
+            "at": passage["at"], "inbound": passage["inbound"], "plate": passage["plate"],
+            "plate_colour": passage.get("plate_colour") or (vehicle.plate_colour if vehicle is not None else None),
+            "vehicle_id": vehicle.id if vehicle is not None else None,
+            "vin": vehicle.vin if vehicle is not None else None,
+            "engine_no": vehicle.engine_no if vehicle is not None else None, "emission_stage": stage,
+            "stage_unknown": stage is None, "fuel": vehicle.fuel if vehicle is not None else None,
+            "transport_company": vehicle.owner if vehicle is not None else None,
+            "purpose": "in_plant" if vehicle is not None and vehicle.in_plant else "transport",
+            "pairs_with": pairs_with, "entered_by": None, "entered_at": now}
+
+
+def _in_chunks(values: list, n: int = 500):
+    for i in range(0, len(values), n):
+        yield values[i:i + n]
+
+
+def ledger_rows_of_passages(conn: Connection, passages: list[dict], checks, now: datetime, *,
+                            upload: bool = False) -> list[int | None]:
+    """:func:`ledger_row_of_passage` for a batch of camera passages just stored (in the order they were stored,
+    each with its ``id``), with a fixed number of queries whatever the batch's size: the plates' windows of
+    passages in one read, the register in one, the entries' ledger rows in one, the rows in two inserts (entries
+    and lone exits, then the exits paired with an entry of this batch) and the upload queue in one. Each passage
+    is judged as :func:`ledger_row_of_passage` judges it alone, on the passages stored before it (ids up to its
+    own): the same rows, repeats and pairs. The ledger ids, in the order of ``passages`` (None: no row)."""
+    p, v, lg = gs.gates_passages.c, gs.gates_vehicles.c, gs.gates_ledger.c
+    todo = [x for x in passages if x["plate"]]
+    out: dict[int, int | None] = {x["id"]: None for x in passages}
+    if not todo:
+        return [None] * len(passages)
+    keys = {(x["enterprise_id"], x["plate"]) for x in todo}
+    ents = sorted({k[0] for k in keys})
+    plates = sorted({k[1] for k in keys})
+    stay = timedelta(hours=checks.max_stay_hours)
+    since, until = min(x["at"] for x in todo) - stay, max(x["at"] for x in todo)
+    window: dict[tuple[int, str], list] = {}
+    for chunk in _in_chunks(plates):
+        for r in conn.execute(select(p.id, p.enterprise_id, p.plate, p.gate_id, p.at, p.inbound).where(
+                p.enterprise_id.in_(ents), p.plate.in_(chunk), p.at >= since, p.at <= until)):
+            if (r.enterprise_id, r.plate) in keys:
+                window.setdefault((r.enterprise_id, r.plate), []).append(r)
+    vehicles = {}
+    for chunk in _in_chunks(plates):
+        for r in conn.execute(select(v.id, v.enterprise_id, v.plate, v.vin, v.engine_no, v.emission_stage, v.fuel,
+                                     v.owner, v.in_plant, v.plate_colour)
+                              .where(v.enterprise_id.in_(ents), v.plate.in_(chunk))):
+            vehicles[(r.enterprise_id, r.plate)] = r
+    for rows in window.values():
+        rows.sort(key=lambda r: (_utc(r.at), r.id))
+    entry_of: dict[int, int] = {}   # exit passage → its entry passage
+    kept: list[dict] = []
+    for x in todo:
+        ent, at, plate = x["enterprise_id"], x["at"], x["plate"]
+        # the passages stored before this one (a later one of the batch is not yet there when it is judged alone)
+        rows = [r for r in window.get((ent, plate), ()) if r.id <= x["id"] and at - stay <= _utc(r.at) <= at]
+        me = next(i for i, r in enumerate(rows) if r.id == x["id"])
+        if any(r.gate_id == x["gate_id"] and r.inbound == x["inbound"]
+               and (at - _utc(r.at)).total_seconds() <= checks.repeat_seconds for r in rows[:me]):
+            continue
+        if not x["inbound"]:
+            table = Passages.of([(ent, r.gate_id, int(_utc(r.at).timestamp()), r.inbound, plate, "", math.nan)
+                                 for r in rows])
+            pairing = pair(table, max_stay_hours=checks.max_stay_hours, repeat_seconds=checks.repeat_seconds)
+            hit = np.flatnonzero(pairing.pairs[:, 1] == me) if len(pairing.pairs) else []
+            if len(hit):
+                entry_of[x["id"]] = rows[int(pairing.pairs[hit[0], 0])].id
+        kept.append(x)
+    ledger_of: dict[int, int] = {}  # passage → its ledger row (the entries paired with)
+    outside = sorted(set(entry_of.values()) - {x["id"] for x in kept})
+    for chunk in _in_chunks(outside):
+        ledger_of.update({int(pid): int(lid) for lid, pid in conn.execute(
+            select(lg.id, lg.passage_id).where(lg.passage_id.in_(chunk)))})
+    inside = set(entry_of.values()) & {x["id"] for x in kept}
+    first = [x for x in kept if entry_of.get(x["id"]) not in inside]
+    second = [x for x in kept if entry_of.get(x["id"]) in inside]
+    queued = []
+    for wave in (first, second):
+        if not wave:
+            continue
+        rows = [_vehicle_row(vehicles.get((x["enterprise_id"], x["plate"])), x, now,
+                             ledger_of.get(entry_of[x["id"]]) if x["id"] in entry_of else None) for x in wave]
+        got = conn.execute(gs.gates_ledger.insert().returning(lg.id, lg.passage_id, sort_by_parameter_order=True),
+                           rows).all()
+        for lid, pid in got:
+            ledger_of[int(pid)] = out[int(pid)] = int(lid)
+        queued += [(out[x["id"]], x["enterprise_id"], x["at"]) for x in wave]
     if upload:
-        enqueue(conn, [(ledger_id, ent, at)], now)
-    return ledger_id
+        enqueue(conn, sorted(queued), now)
+    return [out[x["id"]] for x in passages]
+
+
+def _utc(t: datetime) -> datetime:
+    """A stored time, aware (SQLite's are read back aware by ``UTCDateTime`` too; a naive one is UTC)."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
 
 
 def _source_key(source: str, e: LedgerEntry) -> str:

@@ -17,6 +17,12 @@ enterprise's chain the settings name, else ``default``):
   enterprise; every row naming it was cleared by its own jurisdiction's rule) is deleted from the picture store
   and from the table.
 
+* **snapshots** (``snapshot_months``, default 12, floor 6): the cameras' ``gates_snapshots`` rows (their camera's
+  enterprise decides the jurisdiction); their pictures then go with the media pass above once no row names them (a
+  snapshot registered as a camera's reference view is named by the camera and stays).
+* **heartbeats** (``heartbeat_months``, default 12, floor 6): the devices' ``gates_heartbeats`` rows (the device's
+  gate's enterprise decides the jurisdiction).
+
 Which records are due is the pure rule's answer (:func:`..rules.retention.due_for_deletion` on the candidates'
 times; the query's bound :func:`..rules.retention.due_before` only narrows what is read), so nothing goes a second
 early. Batches are taken newest first: an exit row is deleted in the batch of its entry or before it, so a
@@ -98,6 +104,8 @@ def run_retention(engine: Engine, now: datetime, settings: RetentionSettings, pi
             _ledger(engine, now, settings, name, chunk, batch, report)
             _passages(engine, now, settings, name, chunk, batch, report)
             _media_references(engine, now, settings, name, chunk, batch, report)
+            _snapshots(engine, now, settings, name, chunk, batch, report)
+            _heartbeats(engine, now, settings, name, chunk, batch, report)
     _pictures(engine, now, settings, pictures, batch, report)
     if report.batches:
         log.info("gate retention at %s: %s", now.isoformat(), {f"{j}/{t}": n for (j, t), n in report.deleted.items()})
@@ -206,10 +214,53 @@ def _media_references(engine: Engine, now: datetime, settings: RetentionSettings
             return
 
 
+def _snapshots(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
+               report: RetentionReport) -> None:
+    bound = due_before(now, "snapshots", settings, name)
+    sn, cam = gs.gates_snapshots, gs.gates_cameras
+    cams = select(cam.c.id).where(cam.c.enterprise_id.in_(ents))
+    while True:
+        with engine.begin() as conn:
+            candidates = conn.execute(select(sn.c.id, sn.c.at).where(sn.c.camera_id.in_(cams), sn.c.at < bound)
+                                      .order_by(sn.c.at.desc(), sn.c.id.desc()).limit(batch)).all()
+            rows = _due(candidates, "snapshots", now, settings, name)
+            if not rows:
+                return
+            n = conn.execute(delete(sn).where(sn.c.id.in_([int(r.id) for r in rows]))).rowcount
+            counts = {"gates_snapshots": n}
+            _audit(conn, "gates_media", name, "snapshots", settings.of(name).snapshot_months, bound, rows, counts)
+        _count(report, name, counts)
+        if len(candidates) < batch:
+            return
+
+
+def _heartbeats(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
+                report: RetentionReport) -> None:
+    bound = due_before(now, "heartbeats", settings, name)
+    hb, dev, gate = gs.gates_heartbeats, gs.gates_devices, gs.gates_gates
+    devices = select(dev.c.id).join(gate, gate.c.id == dev.c.gate_id).where(gate.c.enterprise_id.in_(ents))
+    while True:
+        with engine.begin() as conn:
+            candidates = conn.execute(select(hb.c.id, hb.c.at).where(hb.c.device_id.in_(devices), hb.c.at < bound)
+                                      .order_by(hb.c.at.desc(), hb.c.id.desc()).limit(batch)).all()
+            rows = _due(candidates, "heartbeats", now, settings, name)
+            if not rows:
+                return
+            n = conn.execute(delete(hb).where(hb.c.id.in_([int(r.id) for r in rows]))).rowcount
+            counts = {"gates_heartbeats": n}
+            _audit(conn, "gates_heartbeats", name, "heartbeats", settings.of(name).heartbeat_months, bound, rows,
+                   counts)
+        _count(report, name, counts)
+        if len(candidates) < batch:
+            return
+
+
 def _referenced(sha):
     """Whether any remaining row names the picture ``sha`` (a column)."""
     p, v, m, c = gs.gates_passages, gs.gates_vehicles, gs.gates_machinery, gs.gates_cameras
+    sn = gs.gates_snapshots
     return or_(exists(select(p.c.id).where(p.c.picture == sha)),
+               exists(select(sn.c.id).where(sn.c.picture == sha)),
                exists(select(v.c.id).where(or_(v.c.list_picture == sha, v.c.licence_picture == sha))),
                exists(select(m.c.id).where(or_(m.c.nameplate_picture == sha, m.c.label_picture == sha))),
                exists(select(c.c.id).where(c.c.reference_picture == sha)))

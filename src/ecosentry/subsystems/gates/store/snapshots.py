@@ -16,7 +16,7 @@ from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.errors import GatesInputError
 
-__all__ = ["record_snapshot", "set_reference", "store_picture"]
+__all__ = ["record_snapshot", "insert_snapshot", "set_reference", "reference_from_snapshot", "store_picture"]
 
 
 def store_picture(conn: Connection, pictures: PictureStore, data: bytes, max_bytes: int, now: datetime) -> str:
@@ -47,10 +47,18 @@ def record_snapshot(engine: Engine, pictures: PictureStore, camera_id: int, at: 
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         _camera(conn, camera_id)
-        digest = store_picture(conn, pictures, data, max_bytes, now)
-        stmt = insert_for(conn, gs.gates_snapshots).on_conflict_do_nothing(index_elements=["camera_id", "at"])
-        return conn.execute(stmt.values(camera_id=camera_id, at=at.astimezone(timezone.utc), picture=digest,
-                                        received_at=now)).rowcount == 1
+        return insert_snapshot(conn, pictures, camera_id, at, data, max_bytes, now)
+
+
+def insert_snapshot(conn: Connection, pictures: PictureStore, camera_id: int, at: datetime, data: bytes,
+                    max_bytes: int, now: datetime) -> bool:
+    """The writes of :func:`record_snapshot` in the caller's transaction (the push's sink: the whole batch is one):
+    the picture checked and stored, the ``gates_snapshots`` row; False when that camera's snapshot of that time is
+    stored (a replay)."""
+    digest = store_picture(conn, pictures, data, max_bytes, now)
+    stmt = insert_for(conn, gs.gates_snapshots).on_conflict_do_nothing(index_elements=["camera_id", "at"])
+    return conn.execute(stmt.values(camera_id=camera_id, at=at.astimezone(timezone.utc), picture=digest,
+                                    received_at=now)).rowcount == 1
 
 
 def set_reference(engine: Engine, pictures: PictureStore, camera_id: int, data: bytes, actor: str,
@@ -65,3 +73,25 @@ def set_reference(engine: Engine, pictures: PictureStore, camera_id: int, data: 
         audit.record(conn, actor, "update", "gate_camera", camera_id, {"reference_picture": cam.reference_picture},
                      {"reference_picture": digest})
     return digest
+
+
+def reference_from_snapshot(engine: Engine, camera_id: int, snapshot_id: int, actor: str) -> str:
+    """Register the camera's stored snapshot ``snapshot_id`` as its reference view (audited: the camera's reference
+    before and after, and the snapshot chosen); its sha256. The camera's snapshots from that one on are compared
+    again with the new reference at the checks job's next pass (the view an administrator accepted: a finding of
+    a changed view from then on closes); earlier ones keep their comparison with the reference of their time."""
+    sn = gs.gates_snapshots.c
+    with engine.begin() as conn:
+        cam = _camera(conn, camera_id)
+        snap = conn.execute(select(sn.id, sn.at, sn.picture).where(sn.id == snapshot_id, sn.camera_id == camera_id)
+                            ).first()
+        if snap is None:
+            raise GatesInputError("", "snapshot", N_("snapshot %(id)s is not a snapshot of this camera"),
+                                  id=snapshot_id)
+        conn.execute(update(gs.gates_cameras).where(gs.gates_cameras.c.id == camera_id)
+                     .values(reference_picture=snap.picture))
+        conn.execute(update(gs.gates_snapshots).where(sn.camera_id == camera_id, sn.at >= snap.at)
+                     .values(similarity=None, blank=None))
+        audit.record(conn, actor, "update", "gate_camera", camera_id, {"reference_picture": cam.reference_picture},
+                     {"reference_picture": snap.picture, "snapshot": snapshot_id})
+    return snap.picture

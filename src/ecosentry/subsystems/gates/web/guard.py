@@ -15,7 +15,7 @@ from ecosentry.subsystems.gates.store.decisions import (
 from ecosentry.subsystems.gates.web.words import GUARD_PROBLEMS, gates_settings
 from ecosentry.web.forms import check_csrf, denied_page, gate, not_found, see_other
 
-__all__ = ["router", "may_guard", "guard_message"]
+__all__ = ["router", "may_guard", "guard_message", "guard_principal"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +30,11 @@ def _allowed(request: Request):
     if denied is None and principal.role not in GUARD_ROLES:
         denied = denied_page(request, Said("Only the enterprise's guard or an administrator acts at the gate."))
     return principal, denied
+
+
+def guard_principal(request: Request):
+    """The reader if the guard's forms are theirs (:func:`may_guard`), else the answer instead (the 403 page)."""
+    return _allowed(request)
 
 
 def _problem(exc: GatesInputError) -> str:

@@ -21,7 +21,8 @@ GUARD_PROBLEMS = {"reason": N_("An override needs a reason."),
                   "emission_stage": N_("Enter the emission stage read on the vehicle's list or licence."),
                   "fuel": N_("Choose the fuel from the list."),
                   "known": N_("The stage of this ledger row is known already."),
-                  "input": N_("The form was not complete; nothing was changed.")}
+                  "input": N_("The form was not complete; nothing was changed."),
+                  "snapshot": N_("Choose one of this camera's snapshots.")}
 #: Severities as the pages say them.
 SEVERITIES = {"info": N_("info"), "warning": N_("warning"), "critical": N_("critical")}
 
