@@ -82,7 +82,10 @@ async def _incident(engine, seconds: float = 240):
     e = ps.park_warning_events.c
     for _ in range(int(seconds / 0.5)):
         with engine.connect() as c:
-            row = c.execute(select(ps.park_warning_events).where(e.incident.is_not(None))
+            # a warning at a toxicological level (an attention, from the station's own background, may come first
+            # under load, when the stations' background is still being learnt)
+            row = c.execute(select(ps.park_warning_events).where(e.incident.is_not(None),
+                                                                  e.code.like("PARK-LEVEL-%"))
                             .order_by(e.id)).mappings().first()
         if row is not None:
             return row
