@@ -4,6 +4,7 @@ start), the core gateway's limits (``hj212_max_frame`` …) and host, a port of 
 
 from __future__ import annotations
 
+import abc
 import errno
 
 from ecosentry.contracts.subsystem import PortInUse, ServiceContext
@@ -11,7 +12,7 @@ from ecosentry.contracts.subsystem import PortInUse, ServiceContext
 __all__ = ["HJ212PortPart"]
 
 
-class HJ212PortPart:
+class HJ212PortPart(abc.ABC):
     """A subclass sets ``name`` and ``gateway_class`` (an :class:`ecosentry.gateways.hj212_tcp.HJ212Gateway`) and
     implements :meth:`listen_port`; ``shared`` has an ``async get()`` returning the directory."""
 
@@ -23,9 +24,9 @@ class HJ212PortPart:
         self.directory = None
         self.gateway = None
 
+    @abc.abstractmethod
     def listen_port(self) -> int:
         """The port to listen on (0: a free one)."""
-        raise NotImplementedError
 
     async def start(self) -> None:
         st = self.ctx.settings

@@ -13,6 +13,7 @@ crash between the two loses that message (the HJ 212 gateway replies only after 
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 from contextlib import suppress
@@ -36,7 +37,7 @@ def broker_address(url: str, setting: str = "mqtt.url") -> tuple[str, int, bool]
     return parts.hostname, parts.port or (8883 if tls else 1883), tls
 
 
-class MqttSubscriberPart:
+class MqttSubscriberPart(abc.ABC):
     """A service part: subscribes to ``<topic_prefix>/+/readings`` while the service runs.
 
     A subclass sets ``name`` (the service part's), ``subsystem`` (the first word of its counters and log lines)
@@ -70,11 +71,11 @@ class MqttSubscriberPart:
         self.log = logging.getLogger(type(self).__module__)
 
     @staticmethod
+    @abc.abstractmethod
     def read_message(topic: str, payload: bytes, *, prefix: str, lookup, received_at: datetime, max_payload: int,
                      max_readings: int):
         """The subsystem's reader of one message (a subclass sets it): the envelope (with ``status``, ``error``,
         ``detail`` and ``encode()``), senders looked up by ``lookup`` (the directory's ``peek``)."""
-        raise NotImplementedError
 
     def read(self, topic: str, payload: bytes):
         """One message → one envelope, read with the settings' topic prefix and limits."""

@@ -6,6 +6,7 @@ the readings a frame had left out. The subsystem stores its readings (:meth:`Arc
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Sequence
 
@@ -71,7 +72,7 @@ def archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Enve
          "error": env.error, "detail": env.detail, "raw": env.raw} for seq, env in items])
 
 
-class ArchivingSink:
+class ArchivingSink(abc.ABC):
     """The sink contract around :meth:`write_in`; a subclass sets ``archive_prefix`` and implements it."""
 
     archive_prefix = ""
@@ -85,9 +86,9 @@ class ArchivingSink:
         needs from the database (not the core's point directory)."""
         return cls(engine)
 
+    @abc.abstractmethod
     def write_in(self, conn: Connection, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
         """One batch inside the caller's transaction."""
-        raise NotImplementedError
 
     def write(self, spool_id: str, items: Sequence[tuple[int, Envelope]]) -> SinkResult:
         """One batch in one transaction; safe to repeat (replay)."""
