@@ -176,10 +176,15 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
            "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
            # every simulated logger connects from 127.0.0.1: lift the per-address bound for the bench
            "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
+    # the server's log goes to a file: a pipe nobody reads would stop the server once it filled
+    server_log = (work / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=server_log)
     try:
-        _wait_port(port, proc)
+        try:
+            _wait_port(port, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc} (its log: {work / 'server.log'})") from exc
         latencies: list[float] = []
         total = sum(len(f) for f in frames)
         with Progress(console=console, transient=True) as progress:
@@ -222,6 +227,7 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        server_log.close()
         engine.dispose()
         if drop:
             drop()
