@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 
 from ecosentry.alarms import store as alarm_store
+from ecosentry.api.app import create_app
+from ecosentry.settings import Settings
 from ecosentry.alarms import disposal_store
 from ecosentry.alarms.disposal import Deadlines
 from ecosentry.alarms import subscriptions as subs
@@ -222,3 +224,9 @@ def build_world(engine: Engine) -> World:
                                       "pass", 0.4) for mn in (MN_A_GAS, MN_B_GAS)]
     om_calibrations.record_checks(engine, checks, source="api", actor="fixture", settings=CalibrationSettings())
     return world
+
+
+def make_app(engine, tmp_path, **access):
+    """The application with these fields of the settings section ``access`` (``login_max_failures`` …)."""
+    st = Settings(database_url="sqlite://", data_dir=tmp_path / "state", access=access)
+    return create_app(engine, settings=st)

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from authkit import COUNTY_A, MN_A_GAS
-from conftest import make_app
+from authkit import make_app
 
 BAD = ("Mars/Olympus", "../../etc/passwd", "")
 

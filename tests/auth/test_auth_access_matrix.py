@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from authkit import (COUNTY_A, COUNTY_B, CITY, DOOR_ID, DOOR_SECRET, MN_A_GAS, MN_A_WATER, MN_B_GAS, CREDIT_A,
                      CREDIT_B, PASSWORD, PROVINCE, ROLES, World, build_world)
-from conftest import make_app
+from authkit import make_app
 from pgdb import make_pg_database
 from ecosentry.auth.principal import PERMISSIONS
 from ecosentry.service import prepare_database

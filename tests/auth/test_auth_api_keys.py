@@ -9,7 +9,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import make_app
+from authkit import make_app
 from ecosentry.store import schema as s
 
 

@@ -10,7 +10,7 @@ import json
 from fastapi.testclient import TestClient
 
 from authkit import COUNTY_B, PASSWORD
-from conftest import make_app
+from authkit import make_app
 
 
 def test_logins_are_audited_and_filterable(world, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from authkit import MN_A_GAS, PASSWORD
-from conftest import make_app
+from authkit import make_app
 
 from ecosentry.auth.csrf import csrf_refusal, origin_of
 

@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 
 from authkit import COUNTY_A, COUNTY_B, MN_A_GAS, MN_B_GAS
-from conftest import make_app
+from authkit import make_app
 from ecosentry.alarms.channels.live import message_regions
 
 WAIT_S = 10.0

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from authkit import PASSWORD
-from conftest import make_app
+from authkit import make_app
 from ecosentry.auth import accounts
 from ecosentry.auth.accounts import AccountLocked, LoginFailed, LoginPolicy
 from ecosentry.store import schema as s

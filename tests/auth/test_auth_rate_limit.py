@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from authkit import PASSWORD
-from conftest import make_app
+from authkit import make_app
 
 
 def test_headers_count_down_and_429_with_retry_after(world, tmp_path):

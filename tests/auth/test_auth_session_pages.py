@@ -9,7 +9,7 @@ import stat
 from fastapi.testclient import TestClient
 
 from authkit import PASSWORD
-from conftest import make_app
+from authkit import make_app
 from ecosentry.auth.sessions import SESSION_KEY_FILE
 
 

@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import make_app
+from authkit import make_app
 from pgdb import make_pg_database
 from ecosentry.alarms import store as alarm_store
 from ecosentry.auth.principal import resolve_scope
