@@ -34,8 +34,8 @@ from ecosentry.subsystems.om.store.workorders import as_rule_order
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "CameraCheckPart", "parts",
-           "camera_parts"]
+__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "CameraCheckPart", "MarkCheckPart", "parts",
+           "camera_parts", "mark_parts"]
 
 #: States in which an order is still to be done.
 OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
@@ -177,6 +177,27 @@ class CameraCheckPart(OverduePart):
         return await asyncio.to_thread(check_offline, self.engine, self.clock(), after, raise_alarm)
 
 
+class MarkCheckPart(OverduePart):
+    """The marks' check as a service part (``service.om_marks``): every ``check_seconds``, each mark past its grace
+    period judged once (:func:`.store.marks.check_marks`), ``ALM-OM-MARK-UNSUPPORTED`` raised through the
+    dispatcher for an unsupported one."""
+
+    name = "om_marks"
+
+    async def once(self) -> dict[str, int]:
+        from ecosentry.subsystems.om.store.marks import check_marks
+
+        loop = asyncio.get_running_loop()
+        raise_alarm = None
+        if self.dispatcher is not None:
+            def raise_alarm(**kwargs):
+                fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
+                alarm, change, _deliveries = fut.result()
+                return alarm, change
+        return await asyncio.to_thread(check_marks, self.engine, self.clock(), self.settings, raise_alarm,
+                                       self.locale)
+
+
 def parts(ctx: ServiceContext) -> list:
     """The overdue check and the monthly assessment (running only when the service runs its alarm jobs)."""
     return [OverduePart(ctx, run="alarms" in ctx.enabled), AssessPart(ctx, run="alarms" in ctx.enabled)]
@@ -185,3 +206,8 @@ def parts(ctx: ServiceContext) -> list:
 def camera_parts(ctx: ServiceContext) -> list:
     """The cameras' offline check (running only when the service runs its alarm jobs)."""
     return [CameraCheckPart(ctx, run="alarms" in ctx.enabled)]
+
+
+def mark_parts(ctx: ServiceContext) -> list:
+    """The marks' check (running only when the service runs its alarm jobs)."""
+    return [MarkCheckPart(ctx, run="alarms" in ctx.enabled)]

@@ -25,7 +25,7 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 __all__ = ["om_organisations", "om_contracts", "om_contract_points", "om_staff", "om_rooms", "om_room_points",
            "om_cameras", "om_work_orders", "om_work_order_events", "om_calibrations", "om_door_events",
            "om_parameters", "om_parameter_reports", "om_findings", "om_camera_devices", "om_snapshots",
-           "om_work_order_photos", "om_assessments", "om_station_health"]
+           "om_work_order_photos", "om_assessments", "om_station_health", "om_mark_checks"]
 
 # --------------------------------------------------------------------------- registry
 om_organisations = Table(
@@ -303,4 +303,16 @@ om_station_health = Table(
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("month", "organisation_id", "point_id", name="uq_om_station_health_month_org_point"),
     Index("ix_om_station_health_month_point", "month", "point_id"),
+)
+
+
+# --------------------------------------------------------------------------- marks judged once (om_0002_mark_checks)
+om_mark_checks = Table(
+    "om_mark_checks",
+    metadata,
+    Column("mark_id", Integer, ForeignKey("marks.id", ondelete="CASCADE"), primary_key=True,
+           comment="the core's mark, judged once after its grace period (jobs.check_marks)"),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("supported", Boolean, nullable=False),
+    Column("codes", String(80), nullable=True, comment="the findings' codes, comma-separated (none when supported)"),
 )
