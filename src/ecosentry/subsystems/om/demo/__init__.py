@@ -25,12 +25,14 @@ from datetime import datetime, timezone
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
 
-__all__ = ["demo", "CHECK_SECONDS"]
+__all__ = ["demo", "CHECK_SECONDS", "ASSESS_SECONDS"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two overdue checks during the demo (the overdue verification's alarm comes within a minute).
 CHECK_SECONDS = 60.0
+#: Seconds between two passes of the assessment during the demo: the provisional month to date follows the visits.
+ASSESS_SECONDS = 120.0
 
 
 def demo(options: DemoOptions) -> DemoPlan | None:
@@ -71,4 +73,5 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                 "check (out of control), an overdue verification, a maintenance mark with no order or door "
                 "opening, a station-room door opened a minute in with no order; a visit every 5 minutes"]
 
-    return DemoPlan(fleet={}, run=run, banner=banner, settings={"om": {"check_seconds": CHECK_SECONDS}})
+    return DemoPlan(fleet={}, run=run, banner=banner, settings={"om": {"check_seconds": CHECK_SECONDS,
+                                                                             "assess_seconds": ASSESS_SECONDS}})
