@@ -102,6 +102,7 @@ om_cameras = Table(
     Column("gb28181_id", String(20), nullable=True, comment="GB/T 28181 device id (20 digits)"),
     Column("last_seen_at", UTCDateTime, nullable=True,
            comment="the camera's last answer (snapshot, heartbeat): networked for the coverage (om_0002)"),
+    # the only copy of a camera's last contact since om_0002_camera_seen: the offline check reads it too
     UniqueConstraint("room_id", "code", name="uq_om_cameras_room_code"),
 )
 
@@ -233,7 +234,6 @@ om_camera_devices = Table(
     metadata,
     Column("camera_id", Integer, ForeignKey("om_cameras.id", ondelete="CASCADE"), primary_key=True),
     Column("secret_hash", String(200), nullable=True, comment="Argon2id hash of the camera's (NVR's) push secret"),
-    Column("last_seen_at", UTCDateTime, nullable=True, comment="last heartbeat or snapshot"),
 )
 
 om_snapshots = Table(
