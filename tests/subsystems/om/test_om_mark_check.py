@@ -97,8 +97,9 @@ def test_a_mark_filed_late_waits_for_its_filing_and_an_open_one_for_a_day(om_wor
     eng, st, pts = om_world
     late = _mark(eng, pts["b"], "maintenance", T, T + timedelta(hours=1), filed_at=T + timedelta(hours=10))
     still_open = _mark(eng, pts["b"], "fault", T, None, filed_at=T + timedelta(minutes=5))
-    assert check_marks(eng, T + timedelta(hours=11), st.om)["judged"] == 0
-    assert check_marks(eng, T + timedelta(hours=12, minutes=1), st.om)["judged"] == 1
+    # filed ten hours after its end: judged half an hour after the filing (marks.filing_grace_minutes)
+    assert check_marks(eng, T + timedelta(hours=10, minutes=29), st.om)["judged"] == 0
+    assert check_marks(eng, T + timedelta(hours=10, minutes=31), st.om)["judged"] == 1
     assert set(_alarms(eng)) == {str(late)}
     # the open fault mark: an order answering it within the day supports it (its door stays unknown: no room)
     order = workorders.create_order(eng, kind="device_fault", at=T + timedelta(hours=6), actor="om_li",

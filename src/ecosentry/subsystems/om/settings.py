@@ -62,11 +62,14 @@ class MarkCheckSettings(BaseModel):
     """The check of each filed mark against its work orders and door openings, once, after a grace period
     (``ALM-OM-MARK-UNSUPPORTED``, :mod:`.store.marks`) [ours]."""
 
-    #: A mark is judged this long after its end (or its filing, when filed later): the engineer files the order
-    #: and the door events arrive in the meantime [ours]. [h]
+    #: A mark is judged this long after its end: the engineer files the order and the door events arrive in the
+    #: meantime [ours]. [h]
     grace_hours: float = Field(2, ge=0)
-    #: A mark still open is judged this long after its start (and ``grace_hours`` after its filing): a false mark
-    #: left open must not escape; the fault's report deadline is 12 h [ours]. [h]
+    #: ... and at least this long after its filing (a mark filed after the visit comes with its order or not at
+    #: all) [ours]. [min]
+    filing_grace_minutes: float = Field(30, ge=0)
+    #: A mark still open is judged this long after its start (and ``filing_grace_minutes`` after its filing): a
+    #: false mark left open must not escape; the fault's report deadline is 12 h [ours]. [h]
     open_mark_hours: float = Field(24, gt=0)
     #: Marks filed earlier than this before the pass are not judged (a new deployment does not alarm on its
     #: history; ``ecosentry ops check`` covers it) [ours]. [days]

@@ -2,8 +2,9 @@
 
 Marks reach the platform through the core (``marks``: the core's mark API, the monitoring subsystem's automatic
 marks, an enterprise's filing), so O&M reads them as stored data and imports no other subsystem. A maintenance,
-calibration or fault mark (``consistency.supported_kinds``) is judged ``marks.grace_hours`` after its end — or after
-its filing when it was filed later; a mark still open ``marks.open_mark_hours`` after its start — by the pure rule
+calibration or fault mark (``consistency.supported_kinds``) is judged ``marks.grace_hours`` after its end and at
+least ``marks.filing_grace_minutes`` after its filing; a mark still open ``marks.open_mark_hours`` after its start —
+by the pure rule
 :func:`..rules.consistency.unsupported_marks` over the point's work orders, the door events of the point's station
 rooms and the analyser's own zero/span checks: ``OM-MARK-NO-ORDER`` and ``OM-MARK-NO-DOOR`` are stored in
 ``om_findings`` (subject ``mark:<id>``) and raise ``ALM-OM-MARK-UNSUPPORTED`` (originator ``mark``). Every judged
@@ -66,7 +67,7 @@ def check_marks(engine: Engine, now: datetime, settings: OmSettings, raise_alarm
     ms = settings.marks
     with engine.connect() as conn:
         due = marks_due(conn, now, settings.consistency.supported_kinds, grace=timedelta(hours=ms.grace_hours),
-                        open_after=timedelta(hours=ms.open_mark_hours), since=now - timedelta(days=ms.lookback_days))
+                        filing_grace=timedelta(minutes=ms.filing_grace_minutes), open_after=timedelta(hours=ms.open_mark_hours), since=now - timedelta(days=ms.lookback_days))
         ids = {r["point_id"] for r in due}
         points = {r.id: (r.mn, r.name) for r in conn.execute(
             select(s.points.c.id, s.points.c.mn, s.points.c.name).where(s.points.c.id.in_(ids)))} if ids else {}
