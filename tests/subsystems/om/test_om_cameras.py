@@ -92,7 +92,7 @@ def test_a_silent_camera_is_alarmed_offline_and_cleared_when_seen(om_world):
     [alarm], _ = alarm_store.list_alarms(engine, types=[CAMERA_OFFLINE])
     assert alarm["source_type"] == "camera" and alarm["point_id"] == ids["a"] and alarm["evidence"]["camera"] == "CAM1"
     with engine.begin() as c:
-        c.execute(os_.om_camera_devices.update().values(last_seen_at=now + timedelta(minutes=5)))
+        c.execute(os_.om_cameras.update().values(last_seen_at=now + timedelta(minutes=5)))
     assert check_offline(engine, now + timedelta(minutes=10), after) == {"offline": 0, "cleared": 1}
     with engine.connect() as c:
         assert c.execute(select(s.alarms.c.state).where(s.alarms.c.type == CAMERA_OFFLINE)).scalar() == "cleared"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
@@ -79,10 +80,12 @@ async def test_the_demo_registers_the_o_and_m_scene_and_its_staged_findings_come
     import_fleet(engine, fleet)
     engine.dispose()
     plan = demo(options(tmp_path))
-    assert plan is not None and plan.settings == {"om": {"check_seconds": 60.0}}
+    assert plan is not None and plan.settings == {"om": {"check_seconds": 60.0, "assess_seconds": 120.0,
+                                                         "marks": {"filing_grace_minutes": 1.0}}}
     st = with_changes(Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1",
                                hj212_port=0, http_host="127.0.0.1", http_port=0),
-                      {**plan.settings, "om": {"check_seconds": 1.0}})
+                      {**plan.settings, "om": {"check_seconds": 1.0, "assess_seconds": 2.0,
+                                               "marks": {"filing_grace_minutes": 0.05}}})
     svc = Service(st)
     await svc.start(forward=False)
     stop = asyncio.Event()
@@ -121,6 +124,42 @@ async def test_the_demo_registers_the_o_and_m_scene_and_its_staged_findings_come
             overdue_kind = c.execute(select(os_.om_work_orders.c.kind).where(
                 os_.om_work_orders.c.id == int(overdue[0]["source_id"]))).scalar_one()
         assert int(door[0]["source_id"]) == quiet and overdue_kind == "verification"
+
+        # the quiet room's logger: its registered parameters over HJ 212 CN 3020, then a doubled range with no
+        # work order at the point: the finding stored and its alarm
+        param = await _until(lambda: _alarms(eng, "ALM-OM-PARAM-CHANGE"))
+        assert len(param) == 1 and param[0]["source_id"].endswith(":i13001")
+        with eng.connect() as c:
+            quiet_point = c.execute(select(os_.om_room_points.c.point_id).where(
+                os_.om_room_points.c.room_id == quiet)).scalar_one()
+            reports = c.execute(select(os_.om_parameter_reports.c.name, os_.om_parameter_reports.c.value).where(
+                os_.om_parameter_reports.c.point_id == quiet_point)).all()
+        assert param[0]["point_id"] == quiet_point
+        assert ("i13001", 500.0) in reports and ("i13001", 1000.0) in reports and ("i13004", 1.0) in reports
+
+        # the cameras: a snapshot of each door opening, linked to it, and the cameras seen (not offline)
+        def snapshots():
+            with eng.connect() as c:
+                return c.execute(select(os_.om_snapshots.c.room_id, os_.om_snapshots.c.door_event_id)).all()
+        assert await _until(lambda: any(r.room_id == quiet for r in snapshots()))
+        assert all(r.door_event_id is not None for r in snapshots())
+        with eng.connect() as c:
+            seen = c.execute(select(os_.om_cameras.c.last_seen_at).where(
+                os_.om_cameras.c.code == "CAM1")).scalars().all()
+        assert len(seen) == 2 and all(seen)
+        assert _alarms(eng, "ALM-OM-CAMERA-OFFLINE") == []
+
+        # the mark with neither order nor door: judged after its filing grace, stored and alarmed
+        unsupported = await _until(lambda: _alarms(eng, "ALM-OM-MARK-UNSUPPORTED"))
+        assert len(unsupported) == 1
+        assert unsupported[0]["evidence"]["codes"] == ["OM-MARK-NO-ORDER", "OM-MARK-NO-DOOR"]
+
+        # the ranking of the month to date (provisional) is there at once, beside the last finished month's
+        month = now_month = datetime.now(timezone.utc).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+        with eng.connect() as c:
+            details = c.execute(select(os_.om_assessments.c.detail).where(
+                os_.om_assessments.c.month == now_month)).scalars().all()
+        assert details and all(d.get("provisional") for d in details), month
 
         # a live visit to the busy room: an order created over the API and done, the door opened and closed
         def live_done():

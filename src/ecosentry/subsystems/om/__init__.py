@@ -41,7 +41,7 @@ SUBSYSTEM = Subsystem(
           MenuEntry("/om/ranking", N_("O&M ranking"), permission="marks.read", order=70),
           MenuEntry("/om/coverage", N_("Door and video coverage"), permission="marks.read", order=71)),
     templates=f"{_N}.web",
-    services=(f"{_N}.jobs:parts", f"{_N}.jobs:camera_parts"),
+    services=(f"{_N}.jobs:parts", f"{_N}.jobs:camera_parts", f"{_N}.jobs:mark_parts"),
     registry_import=(f"{_N}.store.registry:import_om",),
     invalid_periods=(f"{_N}.store.calibrations:invalid_periods_of_points",),
     cli=f"{_N}.cli:register",

@@ -52,7 +52,9 @@ def assessments(month: str = Query(..., description="local month YYYY-MM"),
                           "stations": [{"point_id": s["point_id"], "mn": s["mn"], "name": s["point_name"],
                                         "enterprise": s["enterprise_name"], "score": s["score"], "health": s["health"],
                                         "critical": s["critical"]} for s in stations]})
-    return {"month": month, "items": items}
+    # the current month to date is stored provisionally (``detail.provisional``) until it has ended
+    provisional = any(r["detail"].get("provisional") for r in rows)
+    return {"month": month, "provisional": provisional, "items": items}
 
 
 def _region(r: RegionCoverage, names: dict[str, str]) -> dict:

@@ -34,8 +34,9 @@ from ecosentry.subsystems.om.store.workorders import as_rule_order
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "CameraCheckPart", "parts",
-           "camera_parts"]
+__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "CameraCheckPart", "MarkCheckPart", "parts",
+           "provisional_pass",
+           "camera_parts", "mark_parts"]
 
 #: States in which an order is still to be done.
 OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
@@ -126,27 +127,38 @@ class OverduePart:
 
 def assess_pass(engine: Engine, now: datetime, settings: OmSettings) -> str | None:
     """One pass of the monthly assessment: the last finished local month is computed and stored when it is not
-    stored yet (``ecosentry ops assess --month`` recomputes any month); the month done, or None."""
-    from ecosentry.subsystems.om.queries.assessment import stored_months
+    stored yet or stored only provisionally (``ecosentry ops assess --month`` recomputes any month); the month done, or None."""
+    from ecosentry.subsystems.om.queries.assessment import provisional_months, stored_months
     from ecosentry.subsystems.om.store.assessment import assess_stored_month, last_finished_month
 
     month = last_finished_month(now, ZoneInfo(settings.timezone))
-    with engine.connect() as conn:
-        if month in stored_months(conn):
+    with engine.connect() as conn:   # a month stored while it ran (provisional) is assessed again once finished
+        if month in stored_months(conn) and month not in provisional_months(conn):
             return None
     assess_stored_month(engine, month, settings, now)
     log.info("O&M assessment of %s stored", month)
     return month
 
 
+def provisional_pass(engine: Engine, now: datetime, settings: OmSettings) -> str:
+    """The month ``now`` is in, assessed over its days so far and stored as provisional (replacing the previous
+    pass's rows); the month."""
+    from ecosentry.subsystems.om.store.assessment import assess_month_to_date
+
+    return assess_month_to_date(engine, now, settings).month
+
+
 class AssessPart(OverduePart):
     """The monthly assessment as a service part (``service.om_assess``): every ``assess_seconds``, the last
-    finished month is stored once."""
+    finished month is stored once, then the current month to date (provisional) is recomputed."""
 
     name = "om_assess"
 
     async def once(self):  # type: ignore[override]
-        return await asyncio.to_thread(assess_pass, self.engine, self.clock(), self.settings)
+        now = self.clock()
+        done = await asyncio.to_thread(assess_pass, self.engine, now, self.settings)
+        await asyncio.to_thread(provisional_pass, self.engine, now, self.settings)
+        return done
 
     async def _loop(self) -> None:
         while not self._stop.is_set():
@@ -177,6 +189,27 @@ class CameraCheckPart(OverduePart):
         return await asyncio.to_thread(check_offline, self.engine, self.clock(), after, raise_alarm)
 
 
+class MarkCheckPart(OverduePart):
+    """The marks' check as a service part (``service.om_marks``): every ``check_seconds``, each mark past its grace
+    period judged once (:func:`.store.marks.check_marks`), ``ALM-OM-MARK-UNSUPPORTED`` raised through the
+    dispatcher for an unsupported one."""
+
+    name = "om_marks"
+
+    async def once(self) -> dict[str, int]:
+        from ecosentry.subsystems.om.store.marks import check_marks
+
+        loop = asyncio.get_running_loop()
+        raise_alarm = None
+        if self.dispatcher is not None:
+            def raise_alarm(**kwargs):
+                fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
+                alarm, change, _deliveries = fut.result()
+                return alarm, change
+        return await asyncio.to_thread(check_marks, self.engine, self.clock(), self.settings, raise_alarm,
+                                       self.locale)
+
+
 def parts(ctx: ServiceContext) -> list:
     """The overdue check and the monthly assessment (running only when the service runs its alarm jobs)."""
     return [OverduePart(ctx, run="alarms" in ctx.enabled), AssessPart(ctx, run="alarms" in ctx.enabled)]
@@ -185,3 +218,8 @@ def parts(ctx: ServiceContext) -> list:
 def camera_parts(ctx: ServiceContext) -> list:
     """The cameras' offline check (running only when the service runs its alarm jobs)."""
     return [CameraCheckPart(ctx, run="alarms" in ctx.enabled)]
+
+
+def mark_parts(ctx: ServiceContext) -> list:
+    """The marks' check (running only when the service runs its alarm jobs)."""
+    return [MarkCheckPart(ctx, run="alarms" in ctx.enabled)]

@@ -25,7 +25,7 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 __all__ = ["om_organisations", "om_contracts", "om_contract_points", "om_staff", "om_rooms", "om_room_points",
            "om_cameras", "om_work_orders", "om_work_order_events", "om_calibrations", "om_door_events",
            "om_parameters", "om_parameter_reports", "om_findings", "om_camera_devices", "om_snapshots",
-           "om_work_order_photos", "om_assessments", "om_station_health"]
+           "om_work_order_photos", "om_assessments", "om_station_health", "om_mark_checks"]
 
 # --------------------------------------------------------------------------- registry
 om_organisations = Table(
@@ -102,6 +102,7 @@ om_cameras = Table(
     Column("gb28181_id", String(20), nullable=True, comment="GB/T 28181 device id (20 digits)"),
     Column("last_seen_at", UTCDateTime, nullable=True,
            comment="the camera's last answer (snapshot, heartbeat): networked for the coverage (om_0002)"),
+    # the only copy of a camera's last contact since om_0002_camera_seen: the offline check reads it too
     UniqueConstraint("room_id", "code", name="uq_om_cameras_room_code"),
 )
 
@@ -233,7 +234,6 @@ om_camera_devices = Table(
     metadata,
     Column("camera_id", Integer, ForeignKey("om_cameras.id", ondelete="CASCADE"), primary_key=True),
     Column("secret_hash", String(200), nullable=True, comment="Argon2id hash of the camera's (NVR's) push secret"),
-    Column("last_seen_at", UTCDateTime, nullable=True, comment="last heartbeat or snapshot"),
 )
 
 om_snapshots = Table(
@@ -303,4 +303,16 @@ om_station_health = Table(
     Column("computed_at", UTCDateTime, nullable=False),
     UniqueConstraint("month", "organisation_id", "point_id", name="uq_om_station_health_month_org_point"),
     Index("ix_om_station_health_month_point", "month", "point_id"),
+)
+
+
+# --------------------------------------------------------------------------- marks judged once (om_0002_mark_checks)
+om_mark_checks = Table(
+    "om_mark_checks",
+    metadata,
+    Column("mark_id", Integer, ForeignKey("marks.id", ondelete="CASCADE"), primary_key=True,
+           comment="the core's mark, judged once after its grace period (jobs.check_marks)"),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("supported", Boolean, nullable=False),
+    Column("codes", String(80), nullable=True, comment="the findings' codes, comma-separated (none when supported)"),
 )

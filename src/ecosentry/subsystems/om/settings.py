@@ -11,7 +11,7 @@ from ecosentry.subsystems.om.rules.consistency import ConsistencySettings
 from ecosentry.subsystems.om.rules.coverage import CoverageSettings
 from ecosentry.subsystems.om.rules.deadlines import DeadlineSettings
 
-__all__ = ["OmSettings", "InstrumentSettings", "CameraSettings", "PhotoSettings"]
+__all__ = ["OmSettings", "InstrumentSettings", "CameraSettings", "PhotoSettings", "MarkCheckSettings"]
 
 
 class InstrumentSettings(BaseModel):
@@ -58,6 +58,24 @@ class PhotoSettings(BaseModel):
     max_files: int = Field(12, ge=1)
 
 
+class MarkCheckSettings(BaseModel):
+    """The check of each filed mark against its work orders and door openings, once, after a grace period
+    (``ALM-OM-MARK-UNSUPPORTED``, :mod:`.store.marks`) [ours]."""
+
+    #: A mark is judged this long after its end: the engineer files the order and the door events arrive in the
+    #: meantime [ours]. [h]
+    grace_hours: float = Field(2, ge=0)
+    #: ... and at least this long after its filing (a mark filed after the visit comes with its order or not at
+    #: all) [ours]. [min]
+    filing_grace_minutes: float = Field(30, ge=0)
+    #: A mark still open is judged this long after its start (and ``filing_grace_minutes`` after its filing): a
+    #: false mark left open must not escape; the fault's report deadline is 12 h [ours]. [h]
+    open_mark_hours: float = Field(24, gt=0)
+    #: Marks filed earlier than this before the pass are not judged (a new deployment does not alarm on its
+    #: history; ``ecosentry ops check`` covers it) [ours]. [days]
+    lookback_days: float = Field(7, gt=0)
+
+
 class OmSettings(BaseModel):
     #: The stations' time zone: working days, local months, times in the sentences.
     timezone: str = "Asia/Shanghai"
@@ -75,3 +93,4 @@ class OmSettings(BaseModel):
     assessment: AssessmentSettings = AssessmentSettings()
     photos: PhotoSettings = PhotoSettings()
     coverage: CoverageSettings = CoverageSettings()
+    marks: MarkCheckSettings = MarkCheckSettings()

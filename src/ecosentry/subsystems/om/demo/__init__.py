@@ -25,12 +25,16 @@ from datetime import datetime, timezone
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
 
-__all__ = ["demo", "CHECK_SECONDS"]
+__all__ = ["demo", "CHECK_SECONDS", "ASSESS_SECONDS"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two overdue checks during the demo (the overdue verification's alarm comes within a minute).
 CHECK_SECONDS = 60.0
+#: Seconds between two passes of the assessment during the demo: the provisional month to date follows the visits.
+ASSESS_SECONDS = 120.0
+#: Minutes after its filing when the demo's (late-filed) maintenance mark is judged (``ALM-OM-MARK-UNSUPPORTED``).
+FILING_GRACE_MINUTES = 1.0
 
 
 def demo(options: DemoOptions) -> DemoPlan | None:
@@ -62,13 +66,18 @@ def demo(options: DemoOptions) -> DemoPlan | None:
             try:
                 if first:
                     await post_history(client, sc, key, svc.engine, settings)
-                state["visits"] = await run_live(client, sc, key, t0, stop)
+                state["visits"] = await run_live(client, sc, key, t0, stop, hj212_port=svc.hj212_port)
             except httpx.HTTPError as exc:   # the service is stopping
                 log.info("O&M demo ended: %s", exc)
 
     def banner(svc) -> list[str]:
         return [f"  O&M (运维): work orders {svc.url}api/v1/om/work-orders (account om) — staged: a failed span "
                 "check (out of control), an overdue verification, a maintenance mark with no order or door "
-                "opening, a station-room door opened a minute in with no order; a visit every 5 minutes"]
+                "opening (alarmed a minute in), a station-room door opened a minute in with no order, a logger "
+                "reporting a changed instrument range (CN 3020) two minutes in; camera snapshots on every door "
+                "opening; a visit every 5 minutes"]
 
-    return DemoPlan(fleet={}, run=run, banner=banner, settings={"om": {"check_seconds": CHECK_SECONDS}})
+    return DemoPlan(fleet={}, run=run, banner=banner, settings={"om": {
+        "check_seconds": CHECK_SECONDS, "assess_seconds": ASSESS_SECONDS,
+        # the demo's mark is filed at the start for five hours ago: judged a minute after its filing
+        "marks": {"filing_grace_minutes": FILING_GRACE_MINUTES}}})

@@ -21,8 +21,8 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-__all__ = ["DemoPoint", "Room", "OrderPlan", "DoorPlan", "CheckPlan", "MarkPlan", "Scene", "scene", "ORG_A", "ORG_B",
-           "ENGINEER_B", "REVIEWER"]
+__all__ = ["DemoPoint", "Room", "OrderPlan", "DoorPlan", "CheckPlan", "MarkPlan", "InstrumentPlan", "Scene", "scene",
+           "ORG_A", "ORG_B", "ENGINEER_B", "REVIEWER", "REGISTERED", "CHANGED"]
 
 ORG_A, ORG_B = "DEMO-OM-SZ", "DEMO-OM-QY"
 #: Org B has no account in the demo: its engineer is named as the orders' assignee.
@@ -40,6 +40,7 @@ class DemoPoint:
     enterprise: str       # credit code
     enterprise_name: str
     factor: str           # the factor its checks are about (its first)
+    password: str = ""    # its HJ 212 access password (PW), for the logger's instrument frames
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,23 @@ class MarkPlan:
     reason: str
 
 
+#: The instrument parameters registered (备案) for the logger's analyser: HJ 212-2017 Appendix B i13xxx info codes
+#: (their names in the standard were not read [R]; the demo keeps the codes as names).
+REGISTERED = {"i13001": 500.0, "i13004": 1.0}
+#: The change the logger reports during the demo with no work order: the range doubled.
+CHANGED = ("i13001", 1000.0)
+
+
+@dataclass(frozen=True)
+class InstrumentPlan:
+    """The logger reporting its analyser's parameters over HJ 212 CN 3020: the registered values at first, then
+    :data:`CHANGED` with no work order at the point."""
+
+    point: DemoPoint
+    registered: dict
+    changed: tuple[str, float]
+
+
 @dataclass
 class Scene:
     fleet: dict                          # the registry document (key ``om:``)
@@ -101,6 +119,11 @@ class Scene:
     checks: list[CheckPlan] = field(default_factory=list)
     mark: MarkPlan | None = None
     failed: CheckPlan | None = None
+    instrument: InstrumentPlan | None = None
+
+    def pushing_camera(self, room: Room) -> dict | None:
+        """The room's camera that pushes snapshots and heartbeats (with its secret), if any."""
+        return next((c for c in room.cameras if c.get("secret")), None)
 
 
 def door_secret(seed: str, door_id: str) -> str:
@@ -132,6 +155,9 @@ def scene(points: list[DemoPoint], other: list[DemoPoint], t0: datetime, seed: s
                                    (quiet_p, ({"id": "CAM1", "rtsp": "rtsp://10.20.2.11/h264/ch1/main"},))), start=1):
         if p is not None:
             door = f"DEMO-DOOR-{n}"
+            # each room's CAM1 pushes snapshots on door openings and heartbeats (its secret from the seed)
+            cams = tuple({**c, "secret": door_secret(seed, f"ROOM-{n}-{c['id']}")} if c["id"] == "CAM1" else c
+                         for c in cams)
             rooms.append(Room(f"ROOM-{n}", f"{p.enterprise_name}1号站房", p, door, door_secret(seed, door), cams))
     if other:
         p = other[0]
@@ -169,7 +195,11 @@ def scene(points: list[DemoPoint], other: list[DemoPoint], t0: datetime, seed: s
     fleet = {"om": {"organisations": orgs, "rooms": [
         {"id": r.code, "name": r.name, "enterprise": r.point.enterprise, "points": [r.point.mn],
          "door": {"id": r.door_id, "secret": r.secret}, "cameras": [dict(c) for c in r.cameras]} for r in rooms]}}
-    sc = Scene(fleet, busy, quiet, rooms)
+    # the quiet room's logger reports its analyser's parameters (the busy point always has an order at work)
+    logger_p = quiet_p or busy_p
+    fleet["om"]["parameters"] = [{"point": logger_p.mn, "factor": logger_p.factor, "name": name, "value": value}
+                                 for name, value in REGISTERED.items()]
+    sc = Scene(fleet, busy, quiet, rooms, instrument=InstrumentPlan(logger_p, dict(REGISTERED), CHANGED))
 
     h = timedelta(hours=1)
     visit = (("assign", 5), ("accept", 15), ("arrive", 60), ("finish", 100))

@@ -27,7 +27,7 @@ from ecosentry.subsystems.om.schema import (om_assessments, om_calibrations, om_
                                             om_station_health, om_work_orders)
 
 __all__ = ["parse_month", "month_bounds", "contracted_points", "month_orders", "month_marks", "month_doors",
-           "month_checks", "slot_counts", "stored_months", "visible_organisations", "ranking", "organisation",
+           "month_checks", "slot_counts", "stored_months", "provisional_months", "visible_organisations", "ranking", "organisation",
            "stations", "own_organisation"]
 
 
@@ -125,9 +125,15 @@ def slot_counts(conn: Connection, point_ids: Iterable[int], t0: datetime, t1: da
 
 
 def stored_months(conn: Connection) -> list[str]:
-    """Months with a stored assessment, newest first."""
+    """Months with a stored assessment, newest first (the current month's provisional one included)."""
     a = om_assessments
     return list(conn.execute(select(a.c.month).distinct().order_by(a.c.month.desc())).scalars())
+
+
+def provisional_months(conn: Connection) -> set[str]:
+    """Stored months whose assessment is provisional (the month to date, ``detail.provisional``)."""
+    a = om_assessments
+    return {m for m, d in conn.execute(select(a.c.month, a.c.detail)) if (d or {}).get("provisional")}
 
 
 def own_organisation(conn: Connection, principal: Principal) -> int | None:

@@ -22,7 +22,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.om.schema import (om_contract_points, om_contracts, om_organisations, om_staff,
                                             om_work_order_events, om_work_order_photos, om_work_orders)
 
-__all__ = ["OPEN_STATES", "MINE_STATES", "COLUMNS", "REVIEWED_DAYS", "BoardFilter", "board_orders",
+__all__ = ["points_for_orders", "OPEN_STATES", "MINE_STATES", "COLUMNS", "REVIEWED_DAYS", "BoardFilter", "board_orders",
            "board_choices", "order_detail", "order_events", "order_photos", "photo_of", "engineers_for",
            "people_names", "my_orders", "point_factor_codes", "is_overdue"]
 
@@ -224,3 +224,14 @@ def point_factor_codes(conn: Connection, point_id: int) -> list[str]:
     pf = s.point_factors
     return list(conn.execute(select(pf.c.factor_code).where(pf.c.point_id == point_id)
                              .order_by(pf.c.factor_code)).scalars())
+
+
+def points_for_orders(conn: Connection, point_scope) -> list[dict]:
+    """The active points in scope a planned order may be created for: id, name, MN, time zone and the enterprise's
+    name, by enterprise and point. ``point_scope``: column → clause (``principal.point_clause``)."""
+    p, o, e = s.points, s.outlets, s.enterprises
+    return [dict(r) for r in conn.execute(
+        select(p.c.id, p.c.name, p.c.mn, p.c.tz, e.c.name.label("enterprise_name"))
+        .join(o, o.c.id == p.c.outlet_id).join(e, e.c.id == o.c.enterprise_id)
+        .where(point_scope(p.c.id), p.c.active, p.c.decommissioned_at.is_(None))
+        .order_by(e.c.name, p.c.name, p.c.id)).mappings()]

@@ -61,7 +61,7 @@ def room_head(conn: Connection, room_id: int) -> dict | None:
         .where(om_room_points.c.room_id == room_id).order_by(p.c.id)).mappings()]
     cameras = [dict(r) for r in conn.execute(
         select(om_cameras.c.id, om_cameras.c.code, om_cameras.c.rtsp_url, om_cameras.c.gb28181_id,
-               om_camera_devices.c.last_seen_at, om_camera_devices.c.secret_hash.is_not(None).label("pushes"))
+               om_cameras.c.last_seen_at, om_camera_devices.c.secret_hash.is_not(None).label("pushes"))
         .outerjoin(om_camera_devices, om_camera_devices.c.camera_id == om_cameras.c.id)
         .where(om_cameras.c.room_id == room_id).order_by(om_cameras.c.code)).mappings()]
     return {**dict(row), "points": points, "cameras": cameras}

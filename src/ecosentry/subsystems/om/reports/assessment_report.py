@@ -30,6 +30,12 @@ def assessment_tables(view: dict, _: Callable[[str], str], fmt) -> tuple[str, li
     title = _("O&M assessment %(month)s") % {"month": view["month"]}
     lines = [view["formula"]] + [f"{letter} = {_(name)} ({_('weight')} {view['weights'].get(k, 0):g})"
                                  for k, (letter, name) in COMPONENTS.items()]
+    lines.append(f"N = {_('Overdue work orders and planned work not done in time')}")
+    if view.get("provisional"):
+        title = f"{title} ({_('provisional')})"
+        until = view.get("until")
+        lines.insert(0, _("This month has not ended: the ranking is provisional, computed by the same rules over the "
+                          "days so far (to %(until)s).") % {"until": until.strftime("%Y-%m-%d %H:%M") if until else "—"})
     ranking = [[str(r["rank"]), r["name"], _num(fmt, r["score"]), _(GRADES.get(r["grade"], r["grade"])),
                 str(r["points"]), _pct(fmt, r["transmission_rate"]), _pct(fmt, r["effective_transmission_rate"]),
                 *[_num(fmt, r["components"].get(k), 3) for k in COMPONENTS],

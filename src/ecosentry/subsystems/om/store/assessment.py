@@ -14,12 +14,18 @@ in planned work or an out-of-control period that began the month before counts a
 there), from the month's first moment. Planned
 work is judged over the month and the longest planning interval before it (``deadlines.plan_days``), so a
 quarterly comparison done two months ago still counts.
+
+**Provisional month to date** (``provisional=True``, :func:`assess_month_to_date`): the month ``now`` is in,
+scored by the same rules over its days so far — the counts and the rules' clock end at ``now``'s hour — and stored
+like a finished month with ``provisional: true`` and ``until`` in each row's detail, so the ranking page, its
+reports and the API show it (labelled provisional) in the same scope. It is recomputed by every pass of the job;
+once the month ends, the job's pass of the finished month replaces its rows (no longer provisional).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, insert, select
@@ -36,7 +42,8 @@ from ecosentry.subsystems.om.schema import om_assessments, om_organisations, om_
 from ecosentry.subsystems.om.settings import OmSettings
 from ecosentry.subsystems.om.store.workorders import as_rule_order
 
-__all__ = ["MonthNotFinished", "MonthResult", "assess_stored_month", "last_finished_month", "month_findings"]
+__all__ = ["MonthNotFinished", "MonthResult", "assess_stored_month", "assess_month_to_date", "last_finished_month",
+           "month_findings"]
 
 
 #: Findings of a state that lasts: counted in every month they overlap (the others in the month they begin).
@@ -97,14 +104,29 @@ def _codes(findings: list[Finding], points: set[str]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def assess_stored_month(engine: Engine, month: str, settings: OmSettings, now: datetime, *,
-                        store: bool = True) -> MonthResult:
-    """Assess the finished local month ``YYYY-MM`` over the stored data and (with ``store``) replace its rows.
+def assess_month_to_date(engine: Engine, now: datetime, settings: OmSettings, *, store: bool = True
+                         ) -> MonthResult:
+    """The local month ``now`` is in, provisionally, over its days so far (stored with ``store``)."""
+    return assess_stored_month(engine, month_of(now, ZoneInfo(settings.timezone)), settings, now, store=store,
+                               provisional=True)
 
-    Raises :class:`MonthNotFinished` when the month has not ended at ``now``, ``ValueError`` for a bad month."""
+
+def assess_stored_month(engine: Engine, month: str, settings: OmSettings, now: datetime, *,
+                        store: bool = True, provisional: bool = False) -> MonthResult:
+    """Assess the finished local month ``YYYY-MM`` over the stored data and (with ``store``) replace its rows;
+    with ``provisional`` the month ``now`` is in, up to ``now``'s hour.
+
+    Raises :class:`MonthNotFinished` when the month has not ended at ``now`` (or, ``provisional``, is not the month
+    of ``now``), ``ValueError`` for a bad month."""
     zone = ZoneInfo(settings.timezone)
     t0, t1 = q.month_bounds(month, zone)
-    if t1 > now:
+    until = None
+    if provisional:
+        if not t0 <= now < t1:
+            raise MonthNotFinished(month)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        t1 = until = hour if hour > t0 else now
+    elif t1 > now:
         raise MonthNotFinished(month)
     plan_days = max(settings.deadlines.plan_days.values(), default=7)
     plan_from = t0 - timedelta(days=plan_days, hours=settings.deadlines.plan_grace_hours)
@@ -132,6 +154,7 @@ def assess_stored_month(engine: Engine, month: str, settings: OmSettings, now: d
     marks_m = [m for m in marks if _in_month(m.start, month, zone)]
     checks_m = [c for c in checks if _in_month(c.time, month, zone)]
     a_s, cal, dl = settings.assessment, settings.calibration, settings.deadlines
+    marker = {"provisional": True, "until": until.astimezone(timezone.utc).isoformat()} if until is not None else {}
     kinds = settings.consistency.supported_kinds
     organisations, stations = [], []
     for org_id, pts in contracts.items():
@@ -151,11 +174,12 @@ def assess_stored_month(engine: Engine, month: str, settings: OmSettings, now: d
                            "grade": a.grade, "points": len(a.points), "expected": a.counts.expected,
                            "received": a.counts.received, "valid": a.counts.valid,
                            "detail": {**a.as_dict(), "findings": _codes(findings, pts),
-                                      "overdue_penalty": a_s.overdue_penalty}, "computed_at": now})
+                                      "overdue_penalty": a_s.overdue_penalty, **marker}, "computed_at": now})
         for _code, org_id, p, a in stations:
             rows_s.append({"month": month, "organisation_id": org_id, "point_id": p, "score": a.score,
                            "health": a.grade, "critical": a.critical,
-                           "detail": {**a.as_dict(), "findings": _codes(findings, {str(p)})}, "computed_at": now})
+                           "detail": {**a.as_dict(), "findings": _codes(findings, {str(p)}), **marker},
+                           "computed_at": now})
         with engine.begin() as conn:
             conn.execute(delete(om_station_health).where(om_station_health.c.month == month))
             conn.execute(delete(om_assessments).where(om_assessments.c.month == month))

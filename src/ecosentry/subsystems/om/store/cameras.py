@@ -62,11 +62,8 @@ def authenticate(conn: Connection, room_code: str, camera_code: str, secret: str
 
 
 def seen(conn: Connection, camera_id: int, at: datetime) -> None:
-    """The camera answered at ``at``: its device's last contact (the offline check) and the camera's own
-    (the coverage's "networked", ``queries/coverage``)."""
-    conn.execute(update(dev).where(dev.c.camera_id == camera_id,
-                                   or_(dev.c.last_seen_at.is_(None), dev.c.last_seen_at < at))
-                 .values(last_seen_at=at))
+    """The camera answered at ``at``: its last contact (``om_cameras.last_seen_at``, never moved back), which the
+    offline check and the coverage's "networked" (``queries/coverage``) both read."""
     conn.execute(update(cam).where(cam.c.id == camera_id, or_(cam.c.last_seen_at.is_(None), cam.c.last_seen_at < at))
                  .values(last_seen_at=at))
 
@@ -105,7 +102,7 @@ def check_offline(engine: Engine, now: datetime, offline_after: timedelta, raise
                  .scalar_subquery())
         rows = conn.execute(select(cam.c.id, cam.c.code, om_rooms.c.code.label("room"), om_rooms.c.name,
                                    om_rooms.c.enterprise_id,
-                                   dev.c.last_seen_at, point.label("point_id"))
+                                   cam.c.last_seen_at, point.label("point_id"))
                             .join(dev, dev.c.camera_id == cam.c.id).join(om_rooms, om_rooms.c.id == cam.c.room_id)
                             .where(dev.c.secret_hash.is_not(None))).mappings().all()
         a = s.alarms

@@ -134,6 +134,8 @@ def _done_text(request: Request, _) -> str | None:
         return _("The work order is %(state)s.") % {"state": _(ACTION_WORDS[done])}
     if done == "photos":
         return _("Photos stored: %(count)s.") % {"count": request.query_params.get("n", "0")}
+    if done == "created":
+        return _("The planned work order is created.")
     return None
 
 

@@ -2,7 +2,10 @@
 columns by state (created, assigned, accepted, on site, done, reviewed or rejected) with filters (O&M
 organisation, enterprise, kind, overdue), each order's deadline in local time and overdue ones marked; and
 ``/om/orders/{id}``, one order: its kind, point, source alarm, the audit trail of its transitions, photos,
-readings and checklist, and the actions the reader may take as forms (the core's CSRF token).
+readings and checklist, and the actions the reader may take as forms (the core's CSRF token). On the board, a
+planned order (daily or weekly inspection, calibration, verification 校验, comparison 比对) is created for a point
+in scope with ``POST /om/orders`` (form with the CSRF token; ``marks.file`` as the API's ``POST /work-orders``:
+the O&M accounts, the enterprise, the administrator — a regulator reviews, it does not dispatch).
 
 Writes go through :mod:`..store.workorders` (the state machine of :mod:`..rules.workorders`: a refused move is
 said in the reader's language, nothing written) and :mod:`..store.photos` (photos taken on site:
@@ -18,22 +21,25 @@ outside the reader's scope answers 404 like an unknown one.
 from __future__ import annotations
 
 import math
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from ecosentry.alarms.voice import factor_names
 from ecosentry.said import N_
 from ecosentry.store import schema as s
 from ecosentry.store.pictures import picture_type
 from ecosentry.subsystems.om.queries import orders as q
-from ecosentry.subsystems.om.rules.workorders import ACTIONS, KIND_WORDS, KINDS, STATE_WORDS, TransitionRefused
+from ecosentry.subsystems.om.rules.workorders import (ACTIONS, KIND_WORDS, KINDS, PLANNED_KINDS, STATE_WORDS,
+                                                      TransitionRefused)
 from ecosentry.subsystems.om.schema import om_work_orders as wo
 from ecosentry.subsystems.om.store import photos as photo_store
 from ecosentry.subsystems.om.store import workorders as store
 from ecosentry.subsystems.om.web.order_views import (CHECKLISTS, COLUMN_WORDS, detail_context, late_text, now,
                                                      om_settings, permission, phone_context, reader, visible_order)
-from ecosentry.web.forms import FormError, check_csrf, error_text, not_found, see_other, work_render
+from ecosentry.web.forms import FormError, check_csrf, error_text, local_time, not_found, see_other, work_render
 from ecosentry.web.templating import page_context
 
 __all__ = ["router"]
@@ -58,6 +64,11 @@ def board(request: Request):
     principal, denied = reader(request)
     if denied:
         return denied
+    return _board(request, principal)
+
+
+def _board(request: Request, principal, *, new_error: str | None = None, new_form: dict | None = None,
+           status_code: int = 200):
     ctx = page_context(request)
     _ = ctx["_"]
     qp = request.query_params
@@ -76,6 +87,7 @@ def board(request: Request):
         rows = [] if error else q.board_orders(conn, principal.point_clause(wo.c.point_id), flt, at)
         choices = q.board_choices(conn, principal.point_clause,
                                   principal.enterprise_clause(s.enterprises.c.id))
+        points = q.points_for_orders(conn, principal.point_clause) if principal.may("marks.file") else []
     for r in rows:
         r["late"] = late_text(_, r, at)
     columns = [{"states": states, "title": title, "orders": [r for r in rows if r["state"] in states]}
@@ -83,7 +95,47 @@ def board(request: Request):
     return work_render(request, "om_orders.html", {
         "columns": columns, "total": len(rows), "overdue": sum(1 for r in rows if r["overdue"]),
         "choices": choices, "flt": flt, "error": error, "kinds": [(k, KIND_WORDS[k]) for k in KINDS],
-        "kind_words": KIND_WORDS, "state_words": STATE_WORDS})
+        "kind_words": KIND_WORDS, "state_words": STATE_WORDS, "points": points,
+        "planned_kinds": [(k, KIND_WORDS[k]) for k in PLANNED_KINDS], "new_error": new_error,
+        "new_form": new_form or {}, "planned_hours": {k: f"{v:g}" for k, v in
+                                                    om_settings(request).deadlines.planned_order_hours.items()}},
+        status_code=status_code)
+
+
+@router.post("/om/orders")
+async def create_planned(request: Request):
+    """A planned order (inspection, calibration, verification, comparison) for a point in scope: created, then its
+    page (303); a bad value comes back beside the board's form in the reader's language (422), nothing written."""
+    principal, denied = reader(request, "marks.file")
+    if denied:
+        return denied
+    form = await request.form()
+    bad = check_csrf(request, form)
+    if bad:
+        return bad
+    settings = om_settings(request)
+    try:
+        kind = str(form.get("kind") or "").strip()
+        if kind not in PLANNED_KINDS:
+            raise FormError(N_("%(value)s is not one of the choices."), "kind", value=kind or "—")
+        point_id = _int(form.get("point"), "point")
+        if point_id is None:
+            raise FormError(N_("Choose the monitoring point of the order."), "point")
+        if not principal.sees_point(point_id):
+            raise FormError(N_("%(value)s is not one of the choices."), "point", value=point_id)
+        with request.app.state.engine.connect() as conn:
+            tz = conn.execute(select(s.points.c.tz).where(s.points.c.id == point_id)).scalar() or settings.timezone
+        at = now()
+        deadline = local_time(str(form.get("deadline") or ""), tz, "deadline")
+        if deadline is not None and deadline <= at:
+            raise FormError(N_("The deadline must be later than now."), "deadline")
+        note = str(form.get("note") or "").strip() or None
+        order = store.create_order(request.app.state.engine, kind=kind, at=at, actor=principal.username,
+                                   settings=settings.deadlines, zone=ZoneInfo(settings.timezone), point_id=point_id,
+                                   deadline=deadline, note=note)
+    except (FormError, store.OrderRefused) as exc:
+        return _board(request, principal, new_error=error_text(request, exc), new_form=dict(form), status_code=422)
+    return see_other(f"/om/orders/{order['id']}", done="created")
 
 
 # --------------------------------------------------------------------------------------------- one order

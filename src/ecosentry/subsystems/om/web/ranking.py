@@ -21,7 +21,7 @@ from ecosentry.subsystems.om.words import COMPONENTS, GRADES, HEALTH
 from ecosentry.web.forms import gate, not_found, work_render
 from ecosentry.web.templating import page_context
 
-__all__ = ["router", "ranking_view", "formula_text"]
+__all__ = ["router", "ranking_view", "formula_text", "formula_parts"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,12 +29,23 @@ def _settings(request: Request) -> OmSettings:
     return getattr(getattr(request.app.state, "settings", None), "om", None) or OmSettings()
 
 
-def formula_text(weights: dict[str, float], penalty: float, _) -> str:
-    """The formula with the month's weights, in the reader's language."""
+def formula_parts(weights: dict[str, float], penalty: float) -> dict:
+    """The formula's pieces with the month's weights, for the page to set as a formula: the weighted terms
+    ``[(weight, letter)]``, their sum (the fraction's denominator, shown only when it is not 1) and the penalty."""
     total = sum(weights.values()) or 1.0
-    terms = " + ".join(f"{weights.get(k, 0):g}·{letter}" for k, (letter, _name) in COMPONENTS.items())
-    return _("score = 100 × (%(terms)s) / %(total)s − %(penalty)s × overdue, within 0–100") % {
-        "terms": terms, "total": f"{total:g}", "penalty": f"{penalty:g}"}
+    return {"terms": [(f"{weights.get(k, 0):g}", letter) for k, (letter, _name) in COMPONENTS.items()],
+            "total": f"{total:g}", "fraction": abs(total - 1.0) > 1e-9, "penalty": f"{penalty:g}"}
+
+
+def formula_text(weights: dict[str, float], penalty: float, _) -> str:
+    """The formula with the month's weights as one line of text (reports), in the reader's language."""
+    parts = formula_parts(weights, penalty)
+    terms = " + ".join(f"{w}·{letter}" for w, letter in parts["terms"])
+    if parts["fraction"]:
+        return _("score = 100 × (%(terms)s) / %(total)s − %(penalty)s × N, within 0–100") % {
+            "terms": terms, "total": parts["total"], "penalty": parts["penalty"]}
+    return _("score = 100 × (%(terms)s) − %(penalty)s × N, within 0–100") % {"terms": terms,
+                                                                            "penalty": parts["penalty"]}
 
 
 def default_month(request: Request, conn, principal) -> str:
@@ -65,9 +76,13 @@ def ranking_view(conn, principal, month: str, org: str | None, settings: OmSetti
     weights = first.get("weights") or settings.assessment.weights.model_dump()
     penalty = first.get("overdue_penalty", settings.assessment.overdue_penalty)
     stations = q.stations(conn, principal, month, chosen["organisation_id"]) if chosen else []
+    until = None
+    if first.get("provisional") and first.get("until"):
+        until = datetime.fromisoformat(first["until"]).astimezone(ZoneInfo(settings.timezone))
     # every station of the visible organisations, for the reports (the page shows the chosen one's)
     return {"month": month, "months": q.stored_months(conn), "rows": rows, "org": chosen, "stations": stations,
-            "weights": weights, "penalty": penalty, "settings": settings.assessment}
+            "weights": weights, "penalty": penalty, "settings": settings.assessment,
+            "provisional": bool(first.get("provisional")), "until": until}
 
 
 def report_stations(conn, principal, view: dict) -> list[dict]:
@@ -100,7 +115,7 @@ def ranking_page(request: Request, month: str | None = None, org: str | None = N
         return not_found(request, f"no organisation {org!r} in scope")
     _ = page_context(request)["_"]
     view.update(formula=formula_text(view["weights"], view["penalty"], _), GRADES=GRADES, HEALTH=HEALTH,
-                COMPONENTS=COMPONENTS)
+                COMPONENTS=COMPONENTS, parts=formula_parts(view["weights"], view["penalty"]))
     return work_render(request, "om_ranking.html", view)
 
 
