@@ -239,6 +239,10 @@ raw_frames = Table(
     Column("detail", Text, nullable=True),
     Column("raw", LargeBinary, nullable=False),
     UniqueConstraint("spool", "spool_seq", name="uq_raw_frames_spool_seq"),
+    # PostgreSQL: range-partitioned by month of reception (store/partitions.py, migration 0011), retention =
+    # dropping old partitions; there the primary key is (id, received_at) and the unique key (spool, spool_seq,
+    # received_at): a partitioned table's unique constraints hold its partition key (partitions.raw_frame_key)
+    postgresql_partition_by="RANGE (received_at)",
 )
 
 quarantine = Table(
