@@ -10,13 +10,15 @@ at that same version; otherwise it resolves again. So an administrator's change 
 disabled, a point added to a region) applies from the next request, in every process that shares the database;
 nothing waits for a time-out. A revoked key is refused at once (its row is read on every request).
 
-The principal is read-only (a frozen dataclass), so one object serves many requests. The cache holds at most
-:data:`MAX_ENTRIES` principals per process (a regulator's holds the ids of its points).
+The principal is read-only (a frozen dataclass), so one object serves many requests. Principals are kept per
+engine (two databases never share one, even at the same address: the counter also starts at a random value), at
+most :data:`MAX_ENTRIES` per engine (a regulator's holds the ids of its points).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 
 from sqlalchemy import Connection, Engine, select
@@ -26,11 +28,11 @@ from ecosentry.store import schema as s
 
 __all__ = ["MAX_ENTRIES", "version_column", "current_version", "kept", "keep", "forget_all"]
 
-#: Principals kept per process (least recently used go first).
+#: Principals kept per engine (least recently used go first).
 MAX_ENTRIES = 512
 
 _lock = threading.Lock()
-_kept: OrderedDict[tuple, tuple[int, Principal]] = OrderedDict()
+_kept: weakref.WeakKeyDictionary[Engine, OrderedDict[tuple, tuple[int, Principal]]] = weakref.WeakKeyDictionary()
 
 
 def version_column():
@@ -44,20 +46,16 @@ def current_version(conn: Connection) -> int | None:
     return conn.execute(select(version_column())).scalar()
 
 
-def _key(engine: Engine, who: tuple) -> tuple:
-    return (engine.url.render_as_string(hide_password=True), *who)
-
-
 def kept(engine: Engine, who: tuple, version: int | None) -> Principal | None:
     """The principal kept for ``who`` (user id, auth, key id — or ``("public",)``) if resolved at ``version``."""
     if version is None:
         return None
-    k = _key(engine, who)
     with _lock:
-        hit = _kept.get(k)
+        kept_here = _kept.get(engine)
+        hit = kept_here.get(who) if kept_here is not None else None
         if hit is None or hit[0] != version:
             return None
-        _kept.move_to_end(k)
+        kept_here.move_to_end(who)
         return hit[1]
 
 
@@ -65,12 +63,12 @@ def keep(engine: Engine, who: tuple, version: int | None, principal: Principal) 
     """Keep ``principal`` as resolved at ``version`` (read before the scope was read, so never newer than it)."""
     if version is None:
         return
-    k = _key(engine, who)
     with _lock:
-        _kept[k] = (version, principal)
-        _kept.move_to_end(k)
-        while len(_kept) > MAX_ENTRIES:
-            _kept.popitem(last=False)
+        kept_here = _kept.setdefault(engine, OrderedDict())
+        kept_here[who] = (version, principal)
+        kept_here.move_to_end(who)
+        while len(kept_here) > MAX_ENTRIES:
+            kept_here.popitem(last=False)
 
 
 def forget_all() -> None:
