@@ -18,6 +18,7 @@ from typing import Callable
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine, select, update
 
+from ecosentry.auth import scope_cache
 from ecosentry.auth.principal import Principal, public_principal, resolve_scope
 from ecosentry.store import schema as s
 
@@ -40,13 +41,30 @@ def _api_key_of(request: Request) -> str | None:
 
 
 def principal_for_user(engine: Engine, user_id: int, *, auth: str = "session",
-                       api_key_id: int | None = None) -> Principal | None:
-    """The principal of an active user id, or ``None``."""
+                       api_key_id: int | None = None, version: int | None = None) -> Principal | None:
+    """The principal of an active user id, or ``None``. With ``version`` (``access_version`` read before, on
+    this request) the principal kept from an earlier request at the same version serves (auth/scope_cache.py)."""
+    who = (user_id, auth, api_key_id)
+    principal = scope_cache.kept(engine, who, version)
+    if principal is not None:
+        return principal
     with engine.connect() as conn:
         user = conn.execute(select(s.users).where(s.users.c.id == user_id)).mappings().first()
         if user is None or not user["active"]:
             return None
-        return resolve_scope(conn, dict(user), auth=auth, api_key_id=api_key_id)
+        principal = resolve_scope(conn, dict(user), auth=auth, api_key_id=api_key_id)
+    scope_cache.keep(engine, who, version, principal)
+    return principal
+
+
+def _public(engine: Engine, version: int | None) -> Principal:
+    """The anonymous public's principal (kept as the others are)."""
+    principal = scope_cache.kept(engine, ("public",), version)
+    if principal is None:
+        with engine.connect() as conn:
+            principal = public_principal(conn)
+        scope_cache.keep(engine, ("public",), version, principal)
+    return principal
 
 
 #: A key's ``last_used_at`` is written at most once per this many seconds: a write (and its commit) on every
@@ -58,7 +76,8 @@ _last_stamped: dict[tuple[str, int], float] = {}
 def _from_api_key(engine: Engine, key: str) -> Principal:
     k = s.api_keys
     with engine.connect() as conn:
-        row = conn.execute(select(k.c.id, k.c.user_id, k.c.revoked_at)
+        # the key's row and the scopes' version in one statement: the only one of a request whose scope is kept
+        row = conn.execute(select(k.c.id, k.c.user_id, k.c.revoked_at, scope_cache.version_column().label("v"))
                            .where(k.c.key_hash == hash_api_key(key))).first()
         if row is None or row.revoked_at is not None:
             raise HTTPException(401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
@@ -67,7 +86,7 @@ def _from_api_key(engine: Engine, key: str) -> Principal:
             _last_stamped[stamp] = now
             conn.execute(update(k).where(k.c.id == row.id).values(last_used_at=datetime.now(timezone.utc)))
             conn.commit()
-    principal = principal_for_user(engine, row.user_id, auth="api_key", api_key_id=row.id)
+    principal = principal_for_user(engine, row.user_id, auth="api_key", api_key_id=row.id, version=row.v)
     if principal is None:
         raise HTTPException(401, "the API key belongs to a disabled account", headers={"WWW-Authenticate": "Bearer"})
     return principal
@@ -85,12 +104,13 @@ def current_principal(request: Request) -> Principal:
     else:
         session = request.scope.get("session")
         user_id = session.get("user_id") if session else None
-        principal = principal_for_user(engine, int(user_id)) if user_id is not None else None
+        with engine.connect() as conn:
+            version = scope_cache.current_version(conn)
+        principal = principal_for_user(engine, int(user_id), version=version) if user_id is not None else None
         if principal is None:
             if user_id is not None:  # the account was disabled or deleted since login
                 session.clear()
-            with engine.connect() as conn:
-                principal = public_principal(conn)
+            principal = _public(engine, version)
     request.state.principal = principal
     return principal
 

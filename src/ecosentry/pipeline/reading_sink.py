@@ -16,6 +16,7 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.contracts.sink import SinkResult
 from ecosentry.store import schema as s
 from ecosentry.store.fit import Fault, set_aside_form, with_note
+from ecosentry.store.partitions import raw_frame_key
 from ecosentry.store.upsert import insert_for
 
 __all__ = ["ArchivingSink", "archive_form", "archive_raw", "settle", "with_problems", "MAX_NOTES"]
@@ -65,7 +66,7 @@ def archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Enve
     """One ``raw_frames`` row per envelope; a replayed one (same spool and sequence) changes nothing."""
     if not items:
         return
-    stmt = insert_for(conn, s.raw_frames).on_conflict_do_nothing(index_elements=["spool", "spool_seq"])
+    stmt = insert_for(conn, s.raw_frames).on_conflict_do_nothing(index_elements=raw_frame_key(conn))
     conn.execute(stmt, [
         {"spool": spool_id, "spool_seq": seq, "received_at": env.received_at, "transport": env.transport,
          "peer": env.peer, "mn": env.mn, "cn": env.cn, "qn": env.qn, "point_id": env.point_id, "status": env.status,

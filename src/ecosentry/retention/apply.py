@@ -4,8 +4,10 @@ batches, audit what went (issue 19 item 4).
 On PostgreSQL a monthly partition of ``observations`` whose month ended before the cut-off of every kind is
 dropped whole (no row by row delete, no vacuum debt); rows of the kinds kept shorter (real-time values) are
 deleted from the partitions that stay, a batch of ``batch_rows`` per statement by physical row address, each
-batch its own transaction so no lock is held long and an interrupted pass resumes where it stopped. The derived
-values, the raw frames and the quarantine are deleted in batches the same way (SQLite by ``rowid``). One audit
+batch its own transaction so no lock is held long and an interrupted pass resumes where it stopped. A monthly
+partition of ``raw_frames`` whose month ended before the raw data's cut-off (never less than the legal 60 months)
+is dropped whole the same way; what is left expired (in its default partition) is deleted in batches. The derived
+values and the quarantine are deleted in batches the same way (SQLite by ``rowid``, ``raw_frames`` too). One audit
 entry per pass (actor ``retention``, entity ``store``) records the cut-offs, the partitions dropped and the rows
 deleted per table and kind; a dry run counts instead and writes nothing.
 """
@@ -22,13 +24,13 @@ from sqlalchemy import Connection, Engine, text
 from ecosentry.retention.policy import KINDS, Cutoffs, cutoffs
 from ecosentry.retention.settings import RetentionSettings
 from ecosentry.store import audit
-from ecosentry.store.partitions import TABLE, month_start
+from ecosentry.store.partitions import RAW_TABLE, TABLE, month_start
 
 log = logging.getLogger(__name__)
 
 __all__ = ["RetentionReport", "run_retention", "wanted_months"]
 
-_PARTITION = re.compile(rf"^{TABLE}_y(\d{{4}})m(\d{{2}})$")
+_PARTITION = re.compile(r"^(\w+)_y(\d{4})m(\d{2})$")
 
 
 @dataclass
@@ -48,15 +50,16 @@ def wanted_months(st: RetentionSettings) -> dict[str, int]:
             "raw": st.raw_months}
 
 
-def _partitions(conn: Connection) -> list[tuple[str, date | None]]:
-    """The children of ``observations`` with the first day of their month (None for the default one)."""
+def _partitions(conn: Connection, table: str) -> list[tuple[str, date | None]]:
+    """The children of ``table`` with the first day of their month (None for the default one)."""
     names = conn.exec_driver_sql(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %(t)s", {"t": TABLE}).scalars()
+        "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %(t)s", {"t": table}).scalars()
     out = []
     for name in names:
         m = _PARTITION.match(name)
-        out.append((name, date(int(m.group(1)), int(m.group(2)), 1) if m else None))
+        monthly = m is not None and m.group(1) == table
+        out.append((name, date(int(m.group(2)), int(m.group(3)), 1) if monthly else None))
     return sorted(out, key=lambda x: (x[1] is None, x[1] or date.min))
 
 
@@ -80,14 +83,15 @@ def _batched(engine: Engine, table: str, where: str, params: dict, batch: int, d
             return total
 
 
-def _drop_partitions(engine: Engine, cut: Cutoffs, report: RetentionReport) -> list[str]:
-    """Drop the monthly partitions wholly expired; the names of those that stay (and the default one)."""
+def _drop_partitions(engine: Engine, table: str, cutoff: datetime, report: RetentionReport) -> list[str]:
+    """Drop the monthly partitions of ``table`` whose month ended at or before ``cutoff`` (wholly expired); the
+    names of those that stay (and the default one)."""
     with engine.connect() as conn:
-        parts = _partitions(conn)
+        parts = _partitions(conn, table)
     keep = []
     for name, first in parts:
         if first is not None and datetime.combine(month_start(first, 1), datetime.min.time(),
-                                                  timezone.utc) <= cut.observations_partition:
+                                                  timezone.utc) <= cutoff:
             with engine.begin() as conn:
                 rows = int(conn.exec_driver_sql("SELECT reltuples::bigint FROM pg_class WHERE relname = %(n)s",
                                                 {"n": name}).scalar_one() or 0)
@@ -106,16 +110,19 @@ def run_retention(engine: Engine, now: datetime, settings: RetentionSettings, *,
     report = RetentionReport(now, cut, dry_run)
     batch = settings.batch_rows
     pg = engine.dialect.name == "postgresql"
-    children = _drop_partitions(engine, cut, report) if pg else [TABLE]
+    children = _drop_partitions(engine, TABLE, cut.observations_partition, report) if pg else [TABLE]
     for kind in KINDS:
         n = 0
         for child in children:
             n += _batched(engine, child, "kind = :kind AND period_start < :cutoff",
                           {"kind": kind, "cutoff": cut.by_kind[kind]}, batch, dry_run)
         report.deleted[f"observations:{kind}"] = n
+    # a physical row address is unique within one table only: a partitioned table is deleted from child by child
+    raw_children = _drop_partitions(engine, RAW_TABLE, cut.by_kind["raw"], report) if pg else [RAW_TABLE]
+    report.deleted[RAW_TABLE] = sum(_batched(engine, child, "received_at < :cutoff", {"cutoff": cut.by_kind["raw"]},
+                                             batch, dry_run) for child in raw_children)
     for table, column, kind in (("hourly_values", "period_start", "derived"),
-                                ("derived_periods", "period_start", "derived"),
-                                ("raw_frames", "received_at", "raw"), ("quarantine", "received_at", "raw")):
+                                ("derived_periods", "period_start", "derived"), ("quarantine", "received_at", "raw")):
         report.deleted[table] = _batched(engine, table, f"{column} < :cutoff", {"cutoff": cut.by_kind[kind]},
                                          batch, dry_run)
     if not dry_run:

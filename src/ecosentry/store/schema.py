@@ -219,6 +219,28 @@ api_keys = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
 )
 
+#: What a principal's scope is read from, with the columns that decide it (auth/scope_cache.py): a change to any
+#: of them (or a row added or deleted) raises ``access_version.version``, by triggers (migration 0012).
+SCOPE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("id", "username", "display_name", "role", "region_code", "enterprise_id", "active", "park_code",
+              "locale"),
+    "regions": ("code", "parent_code"),
+    "enterprises": ("id", "region_code", "park_code", "published"),
+    "outlets": ("id", "enterprise_id"),
+    "points": ("id", "outlet_id", "region_code"),
+    "point_maintainers": ("user_id", "point_id"),
+}
+
+access_version = Table(
+    "access_version",
+    metadata,
+    Column("id", Integer, primary_key=True, comment="the one row: 1"),
+    Column("version", BigInteger, nullable=False,
+           comment="raised by triggers whenever the accounts or the registry change a scope (SCOPE_COLUMNS)"),
+    comment="version of everything the principals' scopes are read from: the API's scope cache is valid while "
+            "it holds",
+)
+
 # --------------------------------------------------------------------------- received data
 
 raw_frames = Table(
@@ -239,6 +261,10 @@ raw_frames = Table(
     Column("detail", Text, nullable=True),
     Column("raw", LargeBinary, nullable=False),
     UniqueConstraint("spool", "spool_seq", name="uq_raw_frames_spool_seq"),
+    # PostgreSQL: range-partitioned by month of reception (store/partitions.py, migration 0011), retention =
+    # dropping old partitions; there the primary key is (id, received_at) and the unique key (spool, spool_seq,
+    # received_at): a partitioned table's unique constraints hold its partition key (partitions.raw_frame_key)
+    postgresql_partition_by="RANGE (received_at)",
 )
 
 quarantine = Table(

@@ -12,6 +12,7 @@ from ecosentry.contracts.envelope import Envelope
 from ecosentry.contracts.sink import SinkResult
 from ecosentry.store import schema as s
 from ecosentry.store.fit import set_aside_form
+from ecosentry.store.partitions import raw_frame_key
 from ecosentry.store.upsert import upsert
 from example_noise.records import reading_of
 from example_noise.rules import boundary_limit, exceeds, period_of
@@ -51,7 +52,7 @@ class NoiseSink:
                 "spool": spool_id, "spool_seq": seq, "received_at": safe.received_at, "transport": safe.transport,
                 "peer": safe.peer, "mn": safe.mn, "cn": safe.cn, "qn": safe.qn, "point_id": safe.point_id,
                 "status": safe.status, "error": safe.error, "detail": safe.detail, "raw": safe.raw}],
-                keys=("spool", "spool_seq"))
+                keys=raw_frame_key(conn))  # the archive's replay key (it holds received_at on PostgreSQL)
         return SinkResult(frames=1, isolated=[(seq, fault)])
 
     def after_commit(self, result: SinkResult) -> None:

@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Engine, update
 from ecosentry.contracts.envelope import Envelope
 from ecosentry.contracts.sink import SinkResult
 from ecosentry.store.fit import Fault, set_aside_form
+from ecosentry.store.partitions import raw_frame_key
 from ecosentry.store.upsert import insert_for
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
@@ -104,7 +105,7 @@ class GatePassageSink:
         safe, fault = set_aside_form(dataclasses.replace(envelope, transport=f"gates-{envelope.transport}",
                                                          point_id=None, meta={}), exc)
         with self.engine.begin() as conn:
-            stmt = insert_for(conn, s.raw_frames).on_conflict_do_nothing(index_elements=["spool", "spool_seq"])
+            stmt = insert_for(conn, s.raw_frames).on_conflict_do_nothing(index_elements=raw_frame_key(conn))
             conn.execute(stmt, [{"spool": spool_id, "spool_seq": seq, "received_at": safe.received_at,
                                  "transport": safe.transport, "peer": safe.peer, "mn": safe.mn, "cn": safe.cn,
                                  "qn": safe.qn, "point_id": None, "status": safe.status, "error": safe.error,

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.store import schema as s
 from ecosentry.store.fit import QUARANTINE_LIMITS, Fault, fit_envelope, fit_field, set_aside_form
+from ecosentry.store.partitions import raw_frame_key
 from ecosentry.store.upsert import insert_for, upsert
 
 OBS_COLS = ("point_id", "factor_code", "kind", "period_start", "value", "min", "max", "cou", "flag", "eflag",
@@ -128,13 +129,15 @@ def _archive_raw(conn: Connection, spool_id: str, items: Sequence[tuple[int, Env
             with cur.copy(f"COPY stage_raw_frames ({cols}) FROM STDIN") as copy:
                 for r in rows:
                     copy.write_row(r)
-            # a replayed frame conflicts on (spool, spool_seq); the no-op update makes RETURNING give its id
+            # a replayed frame conflicts on (spool, spool_seq, received_at) (the reception time is in the
+            # envelope); the no-op update makes RETURNING give its id
             cur.execute(f"INSERT INTO raw_frames ({cols}) SELECT {cols} FROM stage_raw_frames ORDER BY spool_seq "
-                        "ON CONFLICT (spool, spool_seq) DO UPDATE SET spool_seq = EXCLUDED.spool_seq "
+                        f"ON CONFLICT ({', '.join(raw_frame_key(conn))}) "
+                        "DO UPDATE SET spool_seq = EXCLUDED.spool_seq "
                         "RETURNING id, spool_seq")
             return {seq: rid for rid, seq in cur.fetchall()}
     stmt = insert_for(conn, s.raw_frames)
-    stmt = stmt.on_conflict_do_update(index_elements=["spool", "spool_seq"],
+    stmt = stmt.on_conflict_do_update(index_elements=raw_frame_key(conn),
                                       set_={"spool_seq": stmt.excluded.spool_seq})
     stmt = stmt.returning(s.raw_frames.c.id, s.raw_frames.c.spool_seq)
     result = conn.execute(stmt, [dict(zip(RAW_COLS, r)) for r in rows])
