@@ -5,11 +5,14 @@ path: one query per hour, day and month), reached with a few statements per chun
 
 1. the factors of each point: registered, plus those that sent minute data in the range (a skip scan of the
    observations' key on PostgreSQL);
-2. the minutes of the chunk and month in one binary COPY (:mod:`.minute_block`), the logger's hourly
+2. the minutes of the chunk and month in binary COPY (:mod:`.minute_block`; on PostgreSQL read ahead, while
+   the previous window is computed, in parallel streams in reader processes), the logger's hourly
    records of wastewater points, the marks, the limits and the out-of-control periods other subsystems declare
    (``Subsystem.invalid_periods``);
 3. hours rolled up in bulk (:mod:`.bulk_hours`), finished with the per-period path's own
-   :func:`~.hourly.hour_row` (platform 折算, marks, hourly exceedance) and written by COPY + upsert;
+   :func:`~.hourly.hour_row` (platform 折算, marks, hourly exceedance) where a mark or an out-of-control
+   period touches the hour or the platform computes its 折算, else with :func:`~.hourly.plain_hour_row` (the
+   same row), and written by COPY + upsert;
 4. days from those hours (plus the stored hours of a day the range cuts) with :func:`~.periods.day_row`,
    the substitute values of finished days with :func:`~.substitution.day_substitution` (look-back hours read
    once per chunk), written the same way; revisions replaced day by day as the per-period path does;
