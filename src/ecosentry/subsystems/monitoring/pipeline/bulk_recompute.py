@@ -60,8 +60,10 @@ log = logging.getLogger(__name__)
 
 #: Points recomputed together: one month of their minutes is held in memory (≈ 200 bytes a minute while read).
 POINTS_PER_CHUNK = 10
-#: Parallel COPY statements that read a chunk's minutes on PostgreSQL (one server process each).
-READ_STREAMS = 2
+#: Reader processes that read the next window's minutes on PostgreSQL while the current one is computed (one
+#: COPY and server process each); 0: every window read here, in turn. 0 by default: on the shared 2-core
+#: machine the processes cost as much CPU as they save wall time (docs/benchmarks.md, 2026-12-06).
+READ_STREAMS = 0
 #: ``--path auto`` recomputes in bulk from this many point-hours on (a day of one point); below, and for
 #: a mark's hours, the per-period path answers as fast.
 BULK_MIN_POINT_HOURS = 24
@@ -77,9 +79,10 @@ def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime
     both are None); returns the same totals as ``recompute_range`` (plus ``failed_points`` when a point's
     data could not be recomputed: logged and counted, the other points are done).
 
-    On PostgreSQL the minutes of the next chunk and month are read (in ``read_streams`` parallel COPY
-    statements) while the current one is computed and written, so the server's work of the read overlaps the
-    rules' work in Python; at most two windows of minutes are held at once."""
+    With ``read_streams`` ≥ 1 on PostgreSQL the minutes of the next chunk and month are read (in that many
+    parallel COPY statements, in reader processes) while the current one is computed and written, so the
+    server's work of the read overlaps the rules' work in Python; at most two windows of minutes are held at
+    once."""
     ids = point_ids if point_ids is not None else points_in_scope(engine, region)
     totals = {"points": len(ids), "hours": 0, "days": 0, "months": 0}
     by_tz: dict[str, list[int]] = defaultdict(list)
