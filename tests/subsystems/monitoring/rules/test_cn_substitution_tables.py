@@ -186,3 +186,34 @@ def test_water_window_skips_invalid_clips_and_may_be_empty():
     assert revs[1].substitute == 4.0
     with pytest.raises(ValueError, match="factor"):
         substitute_water_values([1.0], [True], "a21026")
+
+
+def test_look_back_windows_from_the_valid_hours_index_equal_the_walk_back():
+    """The bulk recompute's windows (slices of a ValidHistory over a longer series, issue 19 item 3) give
+    the revisions of the walk back hour by hour: every window length, short history, no history, out of
+    control, non-finite values and a slice that starts inside the longer series."""
+    import math
+    import random
+
+    from ecosentry.subsystems.monitoring.rules.cn.substitution import ValidHistory
+
+    rnd = random.Random(193)
+    for case in range(40):
+        n = rnd.choice([30, 400, 3000])
+        values = [None if rnd.random() < 0.05 else (math.nan if rnd.random() < 0.01 else round(rnd.uniform(0, 9), 3))
+                  for _ in range(n)]
+        valid = [rnd.random() > (0.5 if case % 5 == 0 else 0.08) for _ in range(n)]
+        causes = [rnd.choice(["missing", "maintenance", "out_of_control"]) if not v else None for v in valid]
+        history = ValidHistory.of(values, valid)
+        offset = rnd.randrange(0, n // 3)
+        for alpha in (0.95, 0.8, 0.5):
+            whole = substitute_gas_emissions(values, valid, causes, alpha)
+            assert substitute_gas_emissions(values, valid, causes, alpha, history=history) == whole
+            part = (values[offset:], valid[offset:], causes[offset:])
+            assert substitute_gas_emissions(*part, alpha, history=history, offset=offset) == \
+                substitute_gas_emissions(*part, alpha)
+        assert any(r.rule_code.endswith("-2160") for r in substitute_gas_emissions(values, valid, causes, 0.8))
+    empty = ValidHistory.of([None, None], [False, False])
+    assert empty.last_before(2, 180).size == 0
+    assert substitute_gas_emissions([None], [False], ["missing"], 0.95, history=empty)[0].rule_code == \
+        "CN-SUB-GAS-NODATA"

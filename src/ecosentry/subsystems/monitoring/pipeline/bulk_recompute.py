@@ -5,11 +5,14 @@ path: one query per hour, day and month), reached with a few statements per chun
 
 1. the factors of each point: registered, plus those that sent minute data in the range (a skip scan of the
    observations' key on PostgreSQL);
-2. the minutes of the chunk and month in one binary COPY (:mod:`.minute_block`), the logger's hourly
+2. the minutes of the chunk and month in binary COPY (:mod:`.minute_block`; on PostgreSQL read ahead, while
+   the previous window is computed, in parallel streams in reader processes), the logger's hourly
    records of wastewater points, the marks, the limits and the out-of-control periods other subsystems declare
    (``Subsystem.invalid_periods``);
 3. hours rolled up in bulk (:mod:`.bulk_hours`), finished with the per-period path's own
-   :func:`~.hourly.hour_row` (platform 折算, marks, hourly exceedance) and written by COPY + upsert;
+   :func:`~.hourly.hour_row` (platform 折算, marks, hourly exceedance) where a mark or an out-of-control
+   period touches the hour or the platform computes its 折算, else with :func:`~.hourly.plain_hour_row` (the
+   same row), and written by COPY + upsert;
 4. days from those hours (plus the stored hours of a day the range cuts) with :func:`~.periods.day_row`,
    the substitute values of finished days with :func:`~.substitution.day_substitution` (look-back hours read
    once per chunk), written the same way; revisions replaced day by day as the per-period path does;
@@ -25,6 +28,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -39,10 +44,12 @@ from ecosentry.store.upsert import upsert
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.pipeline.bulk_hours import (
     HOUR_US, datetime_of, group_hours, hourly_values, records_of)
-from ecosentry.subsystems.monitoring.pipeline.hourly import O2, hour_row, local_hour_start, logger_hour
-from ecosentry.subsystems.monitoring.pipeline.minute_block import read_minutes, us_of
+from ecosentry.subsystems.monitoring.pipeline.hourly import (
+    O2, hour_row, local_hour_start, logger_hour, needs_minutes, plain_hour_row)
+from ecosentry.subsystems.monitoring.pipeline.minute_block import (
+    MinuteBlock, read_minutes_parallel, reader_pool, us_of)
 from ecosentry.subsystems.monitoring.pipeline.periods import (
-    WATER_FLOW, WATER_WEIGHTED, day_row, load_limits, local_day_bounds, month_bounds, month_row)
+    WATER_FLOW, WATER_WEIGHTED, day_row, hour_limit, load_limits, local_day_bounds, month_bounds, month_row)
 from ecosentry.subsystems.monitoring.pipeline.recompute import points_in_scope
 from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS, days_substitution, substitutes
 from ecosentry.subsystems.monitoring.rules.cn.hourly import hourly_from_minutes
@@ -53,6 +60,10 @@ log = logging.getLogger(__name__)
 
 #: Points recomputed together: one month of their minutes is held in memory (≈ 200 bytes a minute while read).
 POINTS_PER_CHUNK = 10
+#: Reader processes that read the next window's minutes on PostgreSQL while the current one is computed (one
+#: COPY and server process each); 0: every window read here, in turn. 0 by default: on the shared 2-core
+#: machine the processes cost as much CPU as they save wall time (docs/benchmarks.md, 2026-12-06).
+READ_STREAMS = 0
 #: ``--path auto`` recomputes in bulk from this many point-hours on (a day of one point); below, and for
 #: a mark's hours, the per-period path answers as fast.
 BULK_MIN_POINT_HOURS = 24
@@ -63,49 +74,87 @@ PERIOD_KEYS = ["point_id", "factor_code", "period", "period_start"]
 def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime, t1: datetime, *,
                          region: str | None = None, point_ids: list[int] | None = None,
                          progress: Callable[[int, int], None] | None = None,
-                         points_per_chunk: int = POINTS_PER_CHUNK) -> dict:
+                         points_per_chunk: int = POINTS_PER_CHUNK, read_streams: int = READ_STREAMS) -> dict:
     """Recompute everything derived in [t0, t1) for ``point_ids``, or the points of ``region`` (all when
     both are None); returns the same totals as ``recompute_range`` (plus ``failed_points`` when a point's
-    data could not be recomputed: logged and counted, the other points are done)."""
+    data could not be recomputed: logged and counted, the other points are done).
+
+    With ``read_streams`` ≥ 1 on PostgreSQL the minutes of the next chunk and month are read (in that many
+    parallel COPY statements, in reader processes) while the current one is computed and written, so the
+    server's work of the read overlaps the rules' work in Python; at most two windows of minutes are held at
+    once."""
     ids = point_ids if point_ids is not None else points_in_scope(engine, region)
     totals = {"points": len(ids), "hours": 0, "days": 0, "months": 0}
     by_tz: dict[str, list[int]] = defaultdict(list)
     for p in ids:
         info = directory.by_id(p)
         by_tz[info.tz if info else "UTC"].append(p)
-    done = 0
     zs_method = get_settings().monitoring.zs_method
-    for tz, pids in sorted(by_tz.items()):
-        for i in range(0, len(pids), points_per_chunk):
-            chunk = pids[i:i + points_per_chunk]
+    chunks = [(tz, pids[i:i + points_per_chunk]) for tz, pids in sorted(by_tz.items())
+              for i in range(0, len(pids), points_per_chunk)]
+    jobs = [(tz, chunk, lo, hi, k == len(windows) - 1) for tz, chunk in chunks
+            for windows in [month_windows(local_hour_start(t0, tz), t1, tz)] for k, (lo, hi) in enumerate(windows)]
+    factors_cache: dict[tuple[int, ...], dict[int, list[str]]] = {}
+
+    def factors_of(chunk: list[int]) -> dict[int, list[str]]:  # once per chunk, in the reading thread
+        key = tuple(chunk)
+        if key not in factors_cache:
+            with engine.connect() as conn:
+                factors_cache[key] = point_factors(conn, chunk, t0, t1)
+        return factors_cache[key]
+
+    def read(job: tuple) -> tuple[dict[int, list[str]], MinuteBlock]:
+        _tz, chunk, lo, hi, _last = job
+        fs = factors_of(chunk)
+        return fs, read_minutes_parallel(engine, fs, lo, read_end(lo, hi), readers, read_streams)
+
+    done = 0
+    # one window: nothing to overlap; read_streams 0: every read here, in turn (the least CPU in all)
+    ahead = engine.dialect.name == "postgresql" and len(jobs) > 1 and read_streams > 0
+    readers = reader_pool(read_streams) if ahead else None
+    with ThreadPoolExecutor(1, thread_name_prefix="bulk-read") as reader, readers or nullcontext():
+        pending = reader.submit(read, jobs[0]) if ahead and jobs else None
+        for j, job in enumerate(jobs):
+            tz, chunk, lo, hi, last = job
+            current, pending = pending, (reader.submit(read, jobs[j + 1]) if ahead and j + 1 < len(jobs) else None)
             try:
-                _recompute_chunk(engine, directory, chunk, tz, t0, t1, zs_method, totals)
+                fs, block = current.result() if current is not None else read(job)
+                _recompute_chunk_window(engine, directory, chunk, fs, tz, lo, hi, zs_method, totals, block)
             except Exception:
-                # one point's bad data must not stop the others: the chunk again point by point
+                # one point's bad data must not stop the others: the chunk's window again point by point
                 log.warning("bulk recompute of points %s failed; retrying them one by one", chunk, exc_info=True)
                 for p in chunk:
                     try:
-                        _recompute_chunk(engine, directory, [p], tz, t0, t1, zs_method, totals)
+                        fs, block = read((tz, [p], lo, hi, last))
+                        _recompute_chunk_window(engine, directory, [p], fs, tz, lo, hi, zs_method, totals, block)
                     except Exception:
                         log.exception("bulk recompute of point %s from %s to %s failed; its derived rows are "
-                                      "left as they were", p, t0, t1)
+                                      "left as they were", p, lo, hi)
                         counters.inc("recompute.bulk_point_failures")
-                        totals.setdefault("failed_points", []).append(p)
-            done += len(chunk)
-            if progress:
-                progress(done, len(ids))
+                        failed = totals.setdefault("failed_points", [])
+                        if p not in failed:
+                            failed.append(p)
+            if last:
+                done += len(chunk)
+                if progress:
+                    progress(done, len(ids))
     return totals
 
 
-def _recompute_chunk(engine: Engine, directory: PointDirectory, chunk: list[int], tz: str, t0: datetime,
-                     t1: datetime, zs_method: str, totals: dict) -> None:
-    with engine.connect() as conn:
-        factors_of = point_factors(conn, chunk, t0, t1)
-    for lo, hi in month_windows(local_hour_start(t0, tz), t1, tz):
-        with engine.begin() as conn:  # one transaction per chunk and month
-            counts = _recompute_window(conn, directory, chunk, factors_of, tz, lo, hi, zs_method)
-        for k, v in counts.items():
-            totals[k] += v
+def read_end(lo: datetime, hi: datetime) -> datetime:
+    """End of the minutes read for the window [lo, hi): the end of the clock hour that holds ``hi``'s last hour
+    (a range that does not end on an hour reads that hour whole)."""
+    lo_us, hi_us = us_of(lo), us_of(hi)
+    return datetime_of(lo_us + ((hi_us - lo_us - 1) // HOUR_US + 1) * HOUR_US)
+
+
+def _recompute_chunk_window(engine: Engine, directory: PointDirectory, chunk: list[int],
+                            factors_of: dict[int, list[str]], tz: str, lo: datetime, hi: datetime, zs_method: str,
+                            totals: dict, block: MinuteBlock) -> None:
+    with engine.begin() as conn:  # one transaction per chunk and month
+        counts = _recompute_window(conn, directory, chunk, factors_of, tz, lo, hi, zs_method, block)
+    for k, v in counts.items():
+        totals[k] += v
 
 
 def choose_path(n_points: int, t0: datetime, t1: datetime) -> str:
@@ -157,17 +206,16 @@ def point_factors(conn: Connection, point_ids: list[int], t0: datetime, t1: date
 
 def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[int],
                       factors_of: dict[int, list[str]], tz: str, lo: datetime, hi: datetime,
-                      zs_method: str) -> dict:
+                      zs_method: str, block: MinuteBlock) -> dict:
     now = datetime.now(timezone.utc)
     zone = ZoneInfo(tz)
     lo_us, hi_us = us_of(lo), us_of(hi)
     hours_us = list(range(lo_us, hi_us, HOUR_US))
     hours_dt = [datetime_of(h) for h in hours_us]
     local_day = {h: dt.astimezone(zone).date() for h, dt in zip(hours_us, hours_dt)}
-    read_hi = hours_dt[-1] + timedelta(hours=1)
+    read_hi = read_end(lo, hi)
 
-    # --- inputs, in bulk
-    block = read_minutes(conn, factors_of, lo, read_hi)
+    # --- inputs, in bulk (the minutes were read before: ``block``)
     groups = group_hours(block, tz)
     infos = {p: directory.by_id(p) for p in chunk}
     medium_of = {p: (i.medium if i else "gas") for p, i in infos.items()}
@@ -188,19 +236,23 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
                 o.c.kind == "hour", o.c.point_id.in_(water), o.c.period_start >= lo, o.c.period_start < hi)):
             logger_hours[(r.point_id, r.factor_code, us_of(r.period_start))] = r
 
-    # --- hours
+    # --- hours: the rolled-up hour as it is (plain_hour_row) where no mark or out-of-control period touches it
+    # and its 折算 was sent; the per-period path's hour_row for the others
     hour_rows: list[dict] = []
     by_day: dict[tuple[int, str, date], list[dict]] = defaultdict(list)
+    limit_of_day: dict[tuple[int, str, date], object] = {}
     for p in chunk:
         info, medium = infos[p], medium_of[p]
         no_data = hourly_from_minutes([], medium="water" if medium == "water" else "gas",
                                       interval_minutes=interval_of[p])
         marks_p = marks[p]
+        marked = _hours_touched(((m.start, m.end) for m in marks_p), lo_us, hi_us)
         o2_index = fidx.get(O2) if O2 in factors_of[p] else None
         for f in factors_of[p]:
             fi = fidx[f]
             lim = limits.get((p, f), [])
             invalid_pf = invalid.get((p, f), ())
+            touched = marked | _hours_touched(invalid_pf, lo_us, hi_us) if invalid_pf else marked
             for h_us, h_dt in zip(hours_us, hours_dt):
                 g = group_of.get((p, fi, h_us))
                 if g is not None:
@@ -208,17 +260,25 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
                 else:
                     lh = logger_hours.get((p, f, h_us)) if medium == "water" else None
                     hv, received = (logger_hour(lh), lh.received_at) if lh is not None else (no_data, None)
+                d = local_day[h_us]
+                if h_us not in touched and not needs_minutes(hv, f, info):
+                    limit = None
+                    if lim and medium == "gas":
+                        if (p, f, d) not in limit_of_day:
+                            limit_of_day[(p, f, d)] = hour_limit(lim, d)
+                        limit = limit_of_day[(p, f, d)]
+                    row = plain_hour_row((p, f, h_dt), hv, medium, limit, bool(lim), now, received)
+                else:
+                    def minutes_of_hour(g=g, h_us=h_us, p=p, o2_index=o2_index):
+                        own = records_of(block, int(groups.starts[g]), int(groups.ends[g])) if g is not None else []
+                        g2 = group_of.get((p, o2_index, h_us)) if o2_index is not None else None
+                        o2 = records_of(block, int(groups.starts[g2]), int(groups.ends[g2])) if g2 is not None else []
+                        return own, o2
 
-                def minutes_of_hour(g=g, h_us=h_us, p=p):
-                    own = records_of(block, int(groups.starts[g]), int(groups.ends[g])) if g is not None else []
-                    g2 = group_of.get((p, o2_index, h_us)) if o2_index is not None else None
-                    o2 = records_of(block, int(groups.starts[g2]), int(groups.ends[g2])) if g2 is not None else []
-                    return own, o2
-
-                row = hour_row((p, f, h_dt), hv, info, marks_p, lim, zs_method, now, received, minutes_of_hour,
-                               day=local_day[h_us], invalid=invalid_pf)
+                    row = hour_row((p, f, h_dt), hv, info, marks_p, lim, zs_method, now, received, minutes_of_hour,
+                                   day=d, invalid=invalid_pf)
                 hour_rows.append(row)
-                by_day[(p, f, local_day[h_us])].append(row)
+                by_day[(p, f, d)].append(row)
     copy_upsert(conn, s.hourly_values, hour_rows, HOUR_KEYS)
 
     # --- days
@@ -261,6 +321,17 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
                   for p, f, first in month_keys]
     copy_upsert(conn, s.derived_periods, month_rows, PERIOD_KEYS)
     return {"hours": len(hour_rows), "days": sum(len(fs) for fs in day_keys.values()), "months": len(month_rows)}
+
+
+def _hours_touched(spans, lo_us: int, hi_us: int) -> set[int]:
+    """Starts (µs) of the hours of [lo_us, hi_us) that the spans (start, end or None for open) touch or border:
+    the hours :func:`~.hourly.hour_row` has to look at (a superset of those a mark or period changes)."""
+    out: set[int] = set()
+    for a, b in spans:
+        first = lo_us + max(0, (us_of(a) - HOUR_US - lo_us) // HOUR_US) * HOUR_US
+        last = hi_us if b is None else min(hi_us, us_of(b) + 1)
+        out.update(range(first, last, HOUR_US))
+    return out
 
 
 def _add_stored_hours(conn: Connection, by_day: dict, chunk: list[int], factors_of: dict[int, list[str]],

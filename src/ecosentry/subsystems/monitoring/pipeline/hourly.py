@@ -14,6 +14,7 @@ from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.invalid_periods import declared_by_series
 from ecosentry.subsystems.monitoring.pipeline.columns import fit_ids, fit_text
 from ecosentry.subsystems.monitoring.pipeline.periods import judge_hour, load_limits
+from ecosentry.subsystems.monitoring.rules.cn.exceedance import Limit, judge
 from ecosentry.subsystems.monitoring.rules.cn.flue_gas import hourly_corrected_mean
 from ecosentry.subsystems.monitoring.rules.cn.hourly import VALID_FLAGS, HourlyValue, MinuteRecord, hourly_from_minutes
 from ecosentry.settings import get_settings
@@ -141,13 +142,37 @@ def hour_row(key: HourKey, hv: HourlyValue, info, marks: list, limits: list, zs_
         exc = judge_hour(medium, zs_value, hv.value, valid and not excluded, limits, day)
     else:
         exc = None  # judge_hour judges flue-gas hours with limits only
+    return _hour_dict(key, hv, zs_value, valid, reason, now, last_received_at, mark_ids, excluded, effect == "exempt",
+                      exc)
+
+
+def _hour_dict(key: HourKey, hv: HourlyValue, zs_value: float | None, valid: bool, reason: str | None, now: datetime,
+               last_received_at: datetime | None, mark_ids: Sequence[int], excluded: bool, exempt: bool, exc) -> dict:
+    point_id, factor, hour = key
     return {"point_id": point_id, "factor_code": factor, "period_start": hour, "value": hv.value,
             "zs_value": zs_value, "min": hv.min, "max": hv.max, "cou": hv.cou, "flag": hv.flag, "valid": valid,
             "valid_minutes": hv.valid_minutes, "received_minutes": hv.received_minutes, "n_records": hv.n_records,
             "reason": fit_text(reason, 200), "computed_at": now, "last_received_at": last_received_at,
-            "mark_ids": fit_ids(mark_ids, 200), "excluded": excluded, "exempt": effect == "exempt",
+            "mark_ids": fit_ids(mark_ids, 200), "excluded": excluded, "exempt": exempt,
             "exceeded": exc.exceeded if exc else None, "multiple": exc.multiple if exc else None,
             "limit_value": exc.limit.upper if exc and exc.limit else None}
+
+
+def needs_minutes(hv: HourlyValue, factor: str, info) -> bool:
+    """Whether :func:`hour_row` computes the platform's 折算 of the hour from its minutes (none was sent)."""
+    return (hv.zs_value is None and info is not None and info.medium != "water" and info.ref_o2 is not None
+            and factor in CORRECTED_FACTORS)
+
+
+def plain_hour_row(key: HourKey, hv: HourlyValue, medium: str, hour_limit: Limit | None, judged: bool,
+                   now: datetime, last_received_at: datetime | None) -> dict:
+    """:func:`hour_row` of an hour that no mark and no out-of-control period touches and whose 折算 needs no
+    minutes (:func:`needs_minutes` false): the rolled-up hour judged against ``hour_limit``, the limit in force
+    on the hour's local day (:func:`~.periods.hour_limit`); ``judged`` whether the series has limits at all.
+    The bulk path's row for most hours (the same dict, without the per-hour checks)."""
+    exc = judge(hv.zs_value if hv.zs_value is not None else hv.value, hv.valid, hour_limit) \
+        if judged and medium == "gas" else None
+    return _hour_dict(key, hv, hv.zs_value, hv.valid, hv.reason, now, last_received_at, (), False, False, exc)
 
 
 def by_hour_keys(by_hour: dict[datetime, set[HourKey]]) -> set[HourKey]:

@@ -65,6 +65,11 @@ def judge_hour(medium: str, zs_value: float | None, value: float | None, valid: 
     return judge_gas_hour(zs_value if zs_value is not None else value, valid, limits, day)
 
 
+def hour_limit(limits: list[Limit], day: date) -> Limit | None:
+    """The hourly limit :func:`judge_hour` judges a flue-gas hour of the local ``day`` against."""
+    return applicable_limit(limits, day, "hour")
+
+
 def days_of_hours(hour_keys: Iterable[tuple[int, str, datetime]], directory: PointDirectory) -> set[DayKey]:
     """The local days of the given hours; a wastewater flow hour also touches the day of every
     flow-weighted factor (its volume is their weight)."""

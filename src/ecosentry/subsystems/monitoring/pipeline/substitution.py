@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, delete, select
 
 from ecosentry.subsystems.monitoring.rules.cn.substitution import (
-    find_gaps, quarterly_capture_rate, substitute_gas_emissions, substitute_water_values)
+    ValidHistory, find_gaps, quarterly_capture_rate, substitute_gas_emissions, substitute_water_values)
 from ecosentry.pipeline.invalid_periods import declared_by_series
 from ecosentry.subsystems.monitoring.rules.cn.hourly import MIN_VALID_MINUTES, MINUTES_PER_HOUR
 from ecosentry.subsystems.monitoring.rules.cn.out_of_control import out_of_control_minutes
@@ -50,6 +50,8 @@ def _out_of_control(times: Sequence[datetime],
     """For each hour starting at ``times``: whether it touches one of the out-of-control periods, and whether the
     periods leave it fewer than 45 minutes (:mod:`~ecosentry.subsystems.monitoring.rules.cn.out_of_control`: the
     stored hour is invalid then; a stored hour computed before the period was known is treated so too)."""
+    if not ooc:
+        return [False] * len(times), [False] * len(times)
     hour = timedelta(hours=1)
     touch = [any(a < t + hour and b > t for a, b in ooc) for t in times]
     breaks = [o and MINUTES_PER_HOUR - out_of_control_minutes(t, ooc) < MIN_VALID_MINUTES
@@ -178,6 +180,8 @@ def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: s
                   for v, o, r in zip(valid, out, seq_r)]
     gaps = find_gaps(series, valid, causes)
     gap_stops = [g[1] for g in gaps]
+    # the look-back windows of every day as slices of one index of the valid hours (HJ 75: running maxima)
+    history = ValidHistory.of(series, valid) if medium == "gas" and gaps else None
     out: list[tuple[DaySubstitution, list[dict] | None]] = []
     for day_lo, day_hi in days:
         a = bisect_left(seq_t, day_lo - timedelta(hours=LOOKBACK_HOURS))
@@ -196,7 +200,8 @@ def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: s
                 break
             day_gaps.append((max(g0, a) - a, min(g1, b) - a, cause))
         if medium == "gas":
-            revisions = substitute_gas_emissions(series[a:b], valid[a:b], causes[a:b], alpha, gaps=day_gaps)
+            revisions = substitute_gas_emissions(series[a:b], valid[a:b], causes[a:b], alpha, gaps=day_gaps,
+                                                 history=history, offset=a)
         else:
             revisions = substitute_water_values(series[a:b], valid[a:b], factor, gaps=day_gaps)
         todays = [rv for rv in revisions if seq_t[a + rv.index] >= day_lo]

@@ -65,8 +65,11 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+import numpy as np
+
 __all__ = [
     "Revision",
+    "ValidHistory",
     "SubstitutionSettings",
     "quarterly_capture_rate",
     "find_gaps",
@@ -174,6 +177,38 @@ def quarterly_capture_rate(quarter_hours: int, stopped_hours: int, invalid_hours
     return (operating - invalid_hours) / operating
 
 
+@dataclass(frozen=True)
+class ValidHistory:
+    """
+    The valid hours of a series (valid and with a finite value), in index order.
+
+    The windows of HJ 75 §12 are the last 180, 720 or 2160 valid hours before a gap: over this index each
+    is one slice (``last_before``) and its maximum one array reduction, instead of a walk back over the
+    series per gap (the bulk recompute substitutes a month of days over a 120-day look-back).
+
+    Attributes
+    ----------
+    positions : ndarray of int64
+        Indices of the valid hours, ascending.
+    values : ndarray of float64
+        Their values. [kg]
+    """
+
+    positions: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, values: Sequence[float | None], valid: Sequence[bool]) -> ValidHistory:
+        ok = [i for i, (x, v) in enumerate(zip(values, valid)) if _is_valid(x, v)]
+        return cls(np.array(ok, dtype=np.int64), np.array([float(values[i]) for i in ok], dtype=np.float64))
+
+    def last_before(self, end: int, k: int, first: int = 0) -> np.ndarray:
+        """The values of the last ``k`` valid hours with ``first <= index < end``, oldest first."""
+        c = int(np.searchsorted(self.positions, end))
+        c0 = int(np.searchsorted(self.positions, first))
+        return self.values[max(c0, c - k):c]
+
+
 def find_gaps(
     values: Sequence[float | None],
     valid: Sequence[bool],
@@ -225,6 +260,8 @@ def substitute_gas_emissions(
     last_calibration_index: int | None = None,
     settings: SubstitutionSettings = SubstitutionSettings(),
     gaps: Sequence[tuple[int, int, str]] | None = None,
+    history: ValidHistory | None = None,
+    offset: int = 0,
 ) -> list[Revision]:
     """
     Substitute hourly emission amounts of invalid flue-gas hours (HJ 75-2017 §12 table).
@@ -246,6 +283,11 @@ def substitute_gas_emissions(
     gaps : sequence of (start, stop, cause), optional
         The gaps to substitute, as :func:`find_gaps` gives them (all of them when omitted); a caller that
         needs the revisions of a few gaps of a long series passes those.
+    history : ValidHistory, optional
+        The valid hours of a longer series of which ``hourly_emissions`` is the slice starting at index
+        ``offset`` (:meth:`ValidHistory.of` on the same values and validity): the look-back windows are
+        then slices of it instead of walks back hour by hour. Same result.
+    offset : int
 
     Returns
     -------
@@ -262,7 +304,7 @@ def substitute_gas_emissions(
     for start, stop, cause in (find_gaps(hourly_emissions, valid, causes) if gaps is None else gaps):
         n = stop - start
         substitute, code, why = _gas_rule(
-            hourly_emissions, valid, start, stop, cause, alpha, last_calibration_index, settings,
+            hourly_emissions, valid, start, stop, cause, alpha, last_calibration_index, settings, history, offset,
         )
         for i in range(start, stop):
             revisions.append(Revision(
@@ -344,7 +386,8 @@ def _merged_gaps(values: Sequence[float | None], valid: Sequence[bool]) -> list[
     return find_gaps(values, valid, None)
 
 
-def _gas_rule(values, valid, start, stop, cause, alpha, last_cal, settings) -> tuple[float | None, str, str]:
+def _gas_rule(values, valid, start, stop, cause, alpha, last_cal, settings, history=None,
+              offset=0) -> tuple[float | None, str, str]:
     n = stop - start
     family = "OOC" if cause == "out_of_control" else "GAP"
     if alpha < ALPHA_LOW:
@@ -372,15 +415,20 @@ def _gas_rule(values, valid, start, stop, cause, alpha, last_cal, settings) -> t
             "(setting mean_before_after, UNCONFIRMED)"
         )
 
-    window: list[float] = []
-    for j in range(end - 1, -1, -1):
-        if _is_valid(values[j], valid[j]):
-            window.append(float(values[j]))
-            if len(window) == hours:
-                break
-    if not window:
+    if history is not None:
+        last = history.last_before(offset + end, hours, offset)
+        window_max, found = (float(last.max()) if last.size else None), int(last.size)
+    else:
+        window: list[float] = []
+        for j in range(end - 1, -1, -1):
+            if _is_valid(values[j], valid[j]):
+                window.append(float(values[j]))
+                if len(window) == hours:
+                    break
+        window_max, found = (max(window) if window else None), len(window)
+    if not found:
         return None, "CN-SUB-GAS-NODATA", f"no valid hour before {anchor}"
-    short = "" if len(window) == hours else f" (only {len(window)} available)"
-    return max(window), f"CN-SUB-GAS-{family}-{hours}", (
+    short = "" if found == hours else f" (only {found} available)"
+    return window_max, f"CN-SUB-GAS-{family}-{hours}", (
         f"max of the {hours} valid hours before {anchor}{short}"
     )
