@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -16,6 +18,23 @@ os.environ.setdefault("COLUMNS", "400")
 
 PG_ADMIN_URL = os.environ.get("ECOSENTRY_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: Seconds per test file of a whole run (tests/tools/file_seconds.py writes it from a JUnit report).
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The longest test files first (``tests/file_seconds.json``), each file's tests in their order: with
+    ``--dist loadfile --no-loadscope-reorder`` (pyproject) the workers take the files in this order, so a long
+    browser walk starts at once and does not run alone at the end. Every worker orders the same way."""
+    try:
+        seconds = json.loads(FILE_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    first_seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        first_seen.setdefault(item.nodeid.split("::", 1)[0], i)
+    items.sort(key=lambda item: (-seconds.get(item.nodeid.split("::", 1)[0], 0.0),
+                                 first_seen[item.nodeid.split("::", 1)[0]]))
 
 
 def _pg_available() -> bool:
