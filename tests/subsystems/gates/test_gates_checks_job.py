@@ -222,3 +222,32 @@ def test_the_alarms_are_said_in_the_deployments_language(world, locale, words):
     [alarm] = world.alarms("ALM-VEH-CAMERA-OFFLINE")
     for word in words:
         assert word in alarm["explanation"] or word in alarm["title"], (word, alarm["explanation"], alarm["title"])
+
+
+async def test_the_watch_checks_new_passages_at_once_and_leaves_the_cameras_to_the_full_pass(world):
+    """Between two full passes the job looks for new passages (``job.watch_seconds``): a 国四 truck's alarm is raised
+    by the look that follows it; the look checks only the enterprises with new rows and no camera (a passage is a
+    sign of life, yet the camera's open silence waits for the full pass to be closed)."""
+    pollution_alerts.issue(world.engine, region_code="140000", level="orange", starts_at=NOW - timedelta(hours=5),
+                           ends_at=NOW + timedelta(hours=5), issued_by="山西省", actor="test")
+    world.beats(NOW - timedelta(hours=3), NOW - timedelta(minutes=40))
+    job = CheckJob(world.engine, _settings())
+    first = await job.watch_once(NOW)          # no pass yet: the first look is a full pass
+    assert first.enterprises == 0 and len(world.findings("VEH-CAMERA-OFFLINE")) == 1
+    assert world.findings("VEH-CAMERA-OFFLINE")[0]["open"]
+    nothing = await job.watch_once(NOW + timedelta(seconds=2))
+    assert nothing.counts() == {"enterprises": 0, "findings_new": 0, "findings_updated": 0,
+                                "snapshots_compared": 0, "alarms": 0}
+    world.passage(NOW + timedelta(seconds=3), STAGE4, stage="4")
+    seen = await job.watch_once(NOW + timedelta(seconds=4))
+    assert seen.enterprises == 1 and seen.snapshots_compared == 0
+    [alarm] = world.alarms("ALM-VEH-ALERT-STAGE")
+    assert alarm["state"] == "active" and alarm["evidence"]["plate"] == STAGE4
+    [offline] = world.findings("VEH-CAMERA-OFFLINE")
+    assert offline["open"] and world.alarms("ALM-VEH-CAMERA-OFFLINE")[0]["state"] == "active"
+    # the next look finds nothing new; the full pass then reads the cameras and closes the silence
+    assert (await job.watch_once(NOW + timedelta(seconds=6))).alarms == []
+    await job.pass_once(NOW + timedelta(seconds=8))
+    assert not world.findings("VEH-CAMERA-OFFLINE")[0]["open"]
+    assert world.alarms("ALM-VEH-CAMERA-OFFLINE")[0]["state"] == "cleared"
+    assert len(world.alarms("ALM-VEH-ALERT-STAGE")) == 1

@@ -235,14 +235,17 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
                passages: int = typer.Option(2000, min=1, help="--http: plate events to send"),
                enterprises: int = typer.Option(20, min=1, help="--http: enterprises (a gate and a device each)"),
                connections: int = typer.Option(16, min=1, help="--http: requests at once"),
-               samples: int = typer.Option(20, min=1, help="--http: refused passages timed one at a time"),
+               samples: int = typer.Option(20, min=1, help="--http: refused passages timed one at a time, to the "
+                                                             "refusal and to the alarm"),
+               watch_seconds: float = typer.Option(2.0, min=0, help="--http: the checks job's look for new "
+                                                                    "passages (gates.job.watch_seconds)"),
                database_url: str | None = typer.Option(None, help="--http: a database to fill (default: SQLite in a "
                                                                   "temporary folder); it must be empty")) -> None:
     """Passages/s through every gate check and precision/recall per code on simulated enterprises with injected
     violations; with ``--http``, passages/s through the HTTP push to the ledger and the time from passage to
-    refusal on a running service."""
+    refusal and to alarm on a running service."""
     if http:
-        _bench_http(passages, enterprises, connections, samples, database_url, as_json)
+        _bench_http(passages, enterprises, connections, samples, database_url, as_json, watch_seconds)
         return
     res = run_bench(seed, honest, violating, days).summary()
     if as_json:
@@ -262,13 +265,13 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
 
 
 def _bench_http(passages: int, enterprises: int, connections: int, samples: int, database_url: str | None,
-                as_json: bool) -> None:
+                as_json: bool, watch_seconds: float = 2.0) -> None:
     import asyncio
 
     from ecosentry.subsystems.gates.bench_http import run_http_bench
 
     res = asyncio.run(run_http_bench(enterprises=enterprises, passages=passages, connections=connections,
-                                     samples=samples, database_url=database_url))
+                                     samples=samples, database_url=database_url, watch_seconds=watch_seconds))
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
@@ -280,6 +283,9 @@ def _bench_http(passages: int, enterprises: int, connections: int, samples: int,
     typer.echo(f"passage to refusal at the gate: median {r['median']} ms, p95 {r['p95']} ms, max {r['max']} ms; "
                f"to the refusal stored: median {s['median']} ms, p95 {s['p95']} ms, max {s['max']} ms "
                f"({res['samples']} samples)")
+    a = res["alarm_ms"]
+    typer.echo(f"passage to alarm stored: median {a['median']} ms, p95 {a['p95']} ms, max {a['max']} ms (checks job "
+               f"looking every {res['watch_seconds']} s; its first full pass {res['checks_first_pass_s']} s)")
 
 
 def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -42,6 +42,10 @@ class CheckJobSettings(BaseModel):
     enabled: bool = True
     #: Seconds between two passes [ours: the camera-offline alarm comes at most this late].
     every_seconds: float = Field(300.0, gt=0)
+    #: Seconds between two looks for new passages and ledger rows between full passes: the enterprises that have
+    #: some get their vehicle checks at once (the delay from a violating passage to its alarm); 0: only the full
+    #: passes. [s]
+    watch_seconds: float = Field(2.0, ge=0)
     #: Passages and ledger rows younger than this are left to the next pass (the guard may still enter the row;
     #: by default the checks' ``match_tolerance_s``). [s]
     settle_seconds: int | None = Field(None, ge=0)
