@@ -63,6 +63,14 @@ def _alarm_plate(i: int, k: int) -> str:
     return f"晋K{(i * 100 + k) % 100000:05d}"
 
 
+def _vin(i: int, k: int) -> str:
+    """A valid VIN (check digit) of the enterprise's ``k``-th truck."""
+    from ecosentry.subsystems.gates.rules.vin import check_digit
+
+    body = f"LZZ1CLVB0{i:04d}{k:04d}"[:17]
+    return body[:8] + check_digit(body) + body[9:]
+
+
 def _token(i: int) -> str:
     return f"bench-gate-device-token-{i:06d}"
 
@@ -78,7 +86,48 @@ def _fleet(enterprises: int, alarm_trucks: int = 0) -> dict:
            for k in range(alarm_trucks)]} for i in range(enterprises)]}}
 
 
-def _prepare(url: str, enterprises: int, now: datetime, alarm_trucks: int) -> None:
+def _history(c, enterprises: int, end: datetime, days: float, per_day: int) -> int:
+    """``days`` of earlier traffic per enterprise (``per_day`` passages a day, its registered trucks in and out,
+    each with its ledger row), written straight into the tables: what the checks job reads back each time it
+    checks an enterprise (the month so far). The rows end at ``end`` (before the throughput's passages)."""
+    from ecosentry.store import schema as s
+    from ecosentry.subsystems.gates import schema as gs
+
+    if days <= 0 or per_day <= 0:
+        return 0
+    g, d = gs.gates_gates.c, gs.gates_devices.c
+    gates = dict(c.execute(select(g.enterprise_id, g.id)).all())
+    devices = dict(c.execute(select(d.gate_id, d.id)).all())
+    ids = dict(c.execute(select(s.enterprises.c.credit_code, s.enterprises.c.id)).all())
+    step = timedelta(seconds=86400 / per_day)
+    n_rows = int(days * per_day)
+    total = 0
+    for i in range(enterprises):
+        ent = ids[_credit(i)]
+        rows = []
+        for j in range(n_rows):
+            at = end - step * (n_rows - j)
+            rows.append({"spool": "bench-history", "spool_seq": total + j, "enterprise_id": ent,
+                         "gate_id": gates[ent], "device_id": devices[gates[ent]], "at": at, "received_at": at,
+                         "inbound": (j // len(STAGES)) % 2 == 0, "plate": _plate(i, j % len(STAGES)),
+                         "plate_colour": "yellow", "confidence": 0.95})
+        c.execute(insert(gs.gates_passages), rows)
+        p = gs.gates_passages.c
+        stored = c.execute(select(p.id, p.at, p.inbound, p.plate).where(p.enterprise_id == ent,
+                                                                        p.spool == "bench-history")).all()
+        # complete rows (the guard filled VIN, cargo and weight): the checks find nothing in them but the 国四
+        # trucks' passages under the alert
+        c.execute(insert(gs.gates_ledger), [{
+            "enterprise_id": ent, "source": "camera", "passage_id": r.id, "at": r.at, "inbound": r.inbound,
+            "plate": r.plate, "plate_colour": "yellow", "vin": _vin(i, int(r.plate[-1])),
+            "emission_stage": STAGES[int(r.plate[-1]) % len(STAGES)],
+            "fuel": "diesel", "cargo": "煤", "weight_t": 30.0, "entered_at": r.at} for r in stored])
+        total += n_rows
+    return total
+
+
+def _prepare(url: str, enterprises: int, now: datetime, alarm_trucks: int, history_days: float = 0,
+             history_per_day: int = 0, history_end: datetime | None = None) -> None:
     from ecosentry.service import prepare_database
     from ecosentry.store import pollution_alerts
     from ecosentry.store import schema as s
@@ -92,6 +141,7 @@ def _prepare(url: str, enterprises: int, now: datetime, alarm_trucks: int) -> No
             c.execute(insert(s.enterprises), [{"credit_code": _credit(i), "name": f"临汾企业{i:04d}",
                                                "region_code": _CITY} for i in range(enterprises)])
             import_gates(c, _fleet(enterprises, alarm_trucks), "bench")
+            _history(c, enterprises, history_end or now, history_days, history_per_day)
         pollution_alerts.issue(engine, region_code=_PROVINCE, level="orange", starts_at=now - timedelta(days=2),
                                ends_at=now + timedelta(days=1), issued_by="bench", actor="bench")
     finally:
@@ -105,7 +155,7 @@ def _pct(xs: list[float], q: float) -> float:
 
 async def run_http_bench(*, enterprises: int = 20, passages: int = 2000, connections: int = 16, samples: int = 20,
                          database_url: str | None = None, work_dir: Path | None = None,
-                         watch_seconds: float = 2.0) -> dict:
+                         watch_seconds: float = 2.0, history_days: float = 0, history_per_day: int = 300) -> dict:
     """Run the measures above; a summary dict (rates in passages/s, delays in ms)."""
     from ecosentry.service import Service
     from ecosentry.settings import Settings
@@ -115,7 +165,11 @@ async def run_http_bench(*, enterprises: int = 20, passages: int = 2000, connect
         root = Path(work_dir or tmp)
         url = database_url or f"sqlite:///{root / 'bench.sqlite'}"
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        await asyncio.to_thread(_prepare, url, enterprises, now, -(-samples // enterprises))
+        per_ent = -(-passages // enterprises)
+        # each enterprise's events 61 s apart (no repeated reads), ending an hour ago, inside the alert
+        base = now - timedelta(hours=1) - timedelta(seconds=61 * per_ent)
+        await asyncio.to_thread(_prepare, url, enterprises, now, -(-samples // enterprises), history_days,
+                                history_per_day, base - timedelta(minutes=10))
         st = Settings(database_url=url, data_dir=root / "state", hj212_host="127.0.0.1", hj212_port=0,
                       http_host="127.0.0.1", http_port=0,
                       gates={"push": {"host": "127.0.0.1", "port": 0, "refresh_every": 3600},
@@ -124,9 +178,6 @@ async def run_http_bench(*, enterprises: int = 20, passages: int = 2000, connect
         await svc.start(web=False, alarms=False, forward=False)
         try:
             port = svc.parts["gates_push"].port
-            per_ent = -(-passages // enterprises)
-            # each enterprise's events 61 s apart (no repeated reads), ending an hour ago, inside the alert
-            base = now - timedelta(hours=1) - timedelta(seconds=61 * per_ent)
             events = []
             for n in range(passages):
                 i, j = n % enterprises, n // enterprises
@@ -158,8 +209,11 @@ async def run_http_bench(*, enterprises: int = 20, passages: int = 2000, connect
                 await svc.drain(timeout=max(600.0, passages / 5))
                 t_stored = time.perf_counter() - t0
                 with svc.engine.connect() as c:
-                    stored = c.scalar(select(func.count()).select_from(gs.gates_passages))
-                    ledger = c.scalar(select(func.count()).select_from(gs.gates_ledger))
+                    stored = c.scalar(select(func.count()).select_from(gs.gates_passages)
+                                      .where(gs.gates_passages.c.spool != "bench-history"))
+                    ledger = c.scalar(select(func.count()).select_from(gs.gates_ledger).join(
+                        gs.gates_passages, gs.gates_passages.c.id == gs.gates_ledger.c.passage_id)
+                                      .where(gs.gates_passages.c.spool != "bench-history"))
                 # the checks job as the service runs it, started on the stored throughput: its first full pass
                 job = svc.parts["gates_checks"].target
                 t4 = time.perf_counter()
@@ -209,6 +263,7 @@ async def run_http_bench(*, enterprises: int = 20, passages: int = 2000, connect
             "refused": refused, "ack_seconds": round(t_ack, 2), "ack_per_s": round(passages / t_ack, 1),
             "stored_seconds": round(t_stored, 2), "stored_per_s": round(passages / t_stored, 1),
             "samples": samples, "watch_seconds": watch_seconds,
+            "history": {"days": history_days, "per_day": history_per_day if history_days else 0},
             "checks_first_pass_s": round(first_pass, 2), "checks_first_pass": first.counts(),
             "reply_ms": _spread(to_reply), "refusal_stored_ms": _spread(to_stored), "alarm_ms": _spread(to_alarm)}
 

@@ -239,13 +239,17 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
                                                              "refusal and to the alarm"),
                watch_seconds: float = typer.Option(2.0, min=0, help="--http: the checks job's look for new "
                                                                     "passages (gates.job.watch_seconds)"),
+               history_days: float = typer.Option(0, min=0, help="--http: days of earlier traffic per enterprise "
+                                                                 "written first (what the checks job reads back)"),
+               history_per_day: int = typer.Option(300, min=1, help="--http: passages a day of that traffic"),
                database_url: str | None = typer.Option(None, help="--http: a database to fill (default: SQLite in a "
                                                                   "temporary folder); it must be empty")) -> None:
     """Passages/s through every gate check and precision/recall per code on simulated enterprises with injected
     violations; with ``--http``, passages/s through the HTTP push to the ledger and the time from passage to
     refusal and to alarm on a running service."""
     if http:
-        _bench_http(passages, enterprises, connections, samples, database_url, as_json, watch_seconds)
+        _bench_http(passages, enterprises, connections, samples, database_url, as_json, watch_seconds,
+                    history_days, history_per_day)
         return
     res = run_bench(seed, honest, violating, days).summary()
     if as_json:
@@ -265,13 +269,15 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
 
 
 def _bench_http(passages: int, enterprises: int, connections: int, samples: int, database_url: str | None,
-                as_json: bool, watch_seconds: float = 2.0) -> None:
+                as_json: bool, watch_seconds: float = 2.0, history_days: float = 0,
+                history_per_day: int = 300) -> None:
     import asyncio
 
     from ecosentry.subsystems.gates.bench_http import run_http_bench
 
     res = asyncio.run(run_http_bench(enterprises=enterprises, passages=passages, connections=connections,
-                                     samples=samples, database_url=database_url, watch_seconds=watch_seconds))
+                                     samples=samples, database_url=database_url, watch_seconds=watch_seconds,
+                                     history_days=history_days, history_per_day=history_per_day))
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
