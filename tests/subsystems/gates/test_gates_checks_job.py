@@ -251,3 +251,39 @@ async def test_the_watch_checks_new_passages_at_once_and_leaves_the_cameras_to_t
     assert not world.findings("VEH-CAMERA-OFFLINE")[0]["open"]
     assert world.alarms("ALM-VEH-CAMERA-OFFLINE")[0]["state"] == "cleared"
     assert len(world.alarms("ALM-VEH-ALERT-STAGE")) == 1
+
+
+def test_a_pass_reads_only_the_new_rows_and_sees_the_guards_completed_stage(world):
+    """The job keeps each enterprise's window in memory: the next pass reads the new rows only (and the ledger rows
+    still waiting for the guard's stage), and what it checks is what a whole read gives."""
+    from ecosentry.subsystems.gates.rules.decision import GradeRules
+    from ecosentry.subsystems.gates.store import findings as fs
+    from ecosentry.subsystems.gates.store.decisions import complete_stage
+
+    for k in range(6):
+        world.passage(NOW - timedelta(hours=3, minutes=-10 * k), STAGE6, inbound=k % 2 == 0, stage="6")
+    job = CheckJob(world.engine, _settings())
+    job.pass_sync(NOW)
+    assert job.rows.last_read == (6, 6)
+    pid = world.passage(NOW + timedelta(minutes=1), "晋A99999")          # not registered: the guard must complete it
+    with world.engine.begin() as c:
+        row = c.scalar(select(gs.gates_ledger.c.id).where(gs.gates_ledger.c.passage_id == pid))
+        c.execute(gs.gates_ledger.update().where(gs.gates_ledger.c.id == row).values(stage_unknown=True))
+    job.pass_sync(NOW + timedelta(minutes=2))
+    assert job.rows.last_read == (1, 1)      # the new passage and its ledger row only
+    complete_stage(world.engine, row, stage="5", fuel=None, operator="guard", rules=GradeRules())
+    world.passage(NOW + timedelta(minutes=20), STAGE5, stage="5")
+    job.pass_sync(NOW + timedelta(minutes=30))
+    # the new passage and row; those of the last 10 minutes before the last read (a late commit); the row still
+    # unknown at the last read
+    assert job.rows.last_read == (2, 3)
+    later = NOW + timedelta(minutes=30)
+    start = datetime(2026, 11, 30, 16, tzinfo=timezone.utc)
+    with world.engine.connect() as c:
+        info = fs.enterprise_info(c, world.ent)
+        cached = job.rows.dataset(c, info, start, later, later)
+        whole = fs.load_dataset(c, info, start, later, later)
+    assert list(cached.passages.line) == list(whole.passages.line) and len(whole.passages) == 8
+    assert list(cached.ledger.line) == list(whole.ledger.line)
+    assert list(cached.ledger.stage) == list(whole.ledger.stage) and "5" == cached.ledger.stage[-2]
+    assert list(cached.passages.t) == list(whole.passages.t)

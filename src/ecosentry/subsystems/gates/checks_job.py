@@ -4,7 +4,10 @@ the offline check's pure rules (:func:`.rules.checks.run_checks`, :mod:`.rules.c
 their findings kept in ``gates_findings`` and turned into core alarms (:mod:`.alarms`).
 
 Incremental: an enterprise is checked when it has passages or ledger rows the last pass did not read (ids above
-``gates_check_state``'s) or data younger than what the last pass settled. The window read starts early enough for
+``gates_check_state``'s) or data younger than what the last pass settled. Its window's rows are kept in memory
+between passes (:class:`.store.findings.RowCache`, ``job.cache_enterprises``): a pass reads only the rows new since
+the last one (and the ledger rows still waiting for the guard's stage); the checks of single passages and rows run
+over the new data less the pairing's reach, those over periods (alert, month, day) over the whole window. The window read starts early enough for
 every finding the new data may change to be found whole: the local month of the earliest new datum (the monthly
 share), the start of the alerts it falls in, less ``max_stay_hours`` (the entry an exit pairs with) and the match
 tolerance; findings that end before the earliest new datum are left as stored (found by an earlier pass, or
@@ -109,6 +112,9 @@ class CheckJob:
         self._stop = asyncio.Event()
         #: the largest passage and ledger ids at the start of the last pass (``None``: no pass yet)
         self._seen: tuple[int, int] | None = None
+        job = self.settings.job
+        #: the windows' rows kept between passes (``job.cache_enterprises`` 0: none)
+        self.rows = fs.RowCache(job.cache_enterprises, job.cache_seconds) if job.cache_enterprises else None
 
     # ------------------------------------------------------------------------------------------------ running
     def stop(self) -> None:
@@ -260,9 +266,13 @@ class CheckJob:
                 starts = fs.alert_starts(conn, info, first, now)
                 lookback = timedelta(hours=st.checks.max_stay_hours, seconds=st.checks.match_tolerance_s)
                 start = min([_month_start(first, zone), *starts]) - lookback
-                ds = fs.load_dataset(conn, info, start, now, now)
+                ds = (self.rows.dataset(conn, info, start, now, now) if self.rows is not None
+                      else fs.load_dataset(conn, info, start, now, now))
                 found = []
-                for f in run_checks(ds, st.grades, zone, st.checks):
+                # the checks of single passages and rows from the new data less the pairing's reach: their findings
+                # that end before ``first`` are not kept anyway (below)
+                for f in run_checks(ds, st.grades, zone, st.checks, events_from=fs.epoch(first - lookback),
+                                    with_inspection=False):
                     if f.code in SKIPPED_CODES or f.code not in FINDING_CODES:
                         continue
                     if f.code in SETTLING_CODES and f.end > upto:

@@ -9,8 +9,10 @@ row id (the evidence's ``lines`` name stored rows, the dashboard links to them).
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,7 @@ from ecosentry.subsystems.gates.rules.decision import Vehicle
 from ecosentry.subsystems.gates.rules.findings import Finding
 from ecosentry.subsystems.gates.rules.ledger import LedgerRows, Passages
 
-__all__ = ["EnterpriseInfo", "enterprise_info", "load_dataset", "load_heartbeats", "load_snapshots", "subject_of",
+__all__ = ["EnterpriseInfo", "enterprise_info", "load_dataset", "RowCache", "load_heartbeats", "load_snapshots", "subject_of",
            "TIMELESS", "StoredFinding", "store_findings", "epoch", "load_alerts", "alert_starts",
            "camera_labels", "close_vanished", "note_alarm", "epochs"]
 
@@ -94,31 +96,122 @@ def alert_starts(conn: Connection, info: EnterpriseInfo, start: datetime, end: d
     return [_aware(a["starts_at"]) for a in alerts_overlapping(conn, start, end, region_ancestry(conn, info.region_code))]
 
 
-def load_dataset(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime) -> Dataset:
-    """The enterprise's passages and ledger rows of ``[start, end]``, its register, grade and alerts."""
+_P_COLS = ("id", "gate_id", "at", "inbound", "plate", "plate_colour", "confidence")
+_L_COLS = ("id", "at", "inbound", "plate", "vin", "emission_stage", "fuel", "cargo", "weight_t", "stage_unknown")
+
+
+def _passage_rows(conn: Connection, *where) -> list:
+    p = gs.gates_passages.c
+    return conn.execute(select(*(p[c] for c in _P_COLS)).where(*where)).all()
+
+
+def _ledger_rows(conn: Connection, *where) -> list:
+    lg = gs.gates_ledger.c
+    return conn.execute(select(*(lg[c] for c in _L_COLS)).where(*where)).all()
+
+
+def _key(r) -> tuple:
+    return (_aware(r.at), r.id)
+
+
+def _dataset(conn: Connection, info: EnterpriseInfo, prow: list, lrow: list, start: datetime, end: datetime,
+             now: datetime) -> Dataset:
     key = str(info.id)
-    p, lg, v = gs.gates_passages.c, gs.gates_ledger.c, gs.gates_vehicles.c
-    prow = conn.execute(select(p.id, p.gate_id, p.at, p.inbound, p.plate, p.plate_colour, p.confidence)
-                        .where(p.enterprise_id == info.id, p.at >= start, p.at <= end).order_by(p.at, p.id)).all()
+    prow = [r for r in prow if _aware(r.at) <= end]
+    lrow = [r for r in lrow if _aware(r.at) <= end]
     passages = Passages.of([(key, info.gates.get(r.gate_id, str(r.gate_id)), 0, bool(r.inbound),
                              r.plate or "", r.plate_colour or "",
                              float("nan") if r.confidence is None else float(r.confidence)) for r in prow])
     passages.t = epochs([r.at for r in prow])
     passages.line = np.asarray([r.id for r in prow], dtype=np.int64)
-    lrow = conn.execute(select(lg.id, lg.at, lg.inbound, lg.plate, lg.vin, lg.emission_stage, lg.fuel, lg.cargo,
-                               lg.weight_t).where(lg.enterprise_id == info.id, lg.at >= start, lg.at <= end)
-                        .order_by(lg.at, lg.id)).all()
     ledger = LedgerRows.of([(key, 0, bool(r.inbound), r.plate or "", r.vin or "",
                              r.emission_stage or "", r.fuel or "", r.cargo or "",
                              float("nan") if r.weight_t is None else float(r.weight_t)) for r in lrow])
     ledger.t = epochs([r.at for r in lrow])
     ledger.line = np.asarray([r.id for r in lrow], dtype=np.int64)
+    v = gs.gates_vehicles.c
     register = {r.plate: Vehicle(r.plate, r.plate_colour, r.vin or "", r.emission_stage, r.fuel,
                                  r.registration_date or "")
                 for r in conn.execute(select(v.plate, v.plate_colour, v.vin, v.emission_stage, v.fuel,
                                              v.registration_date).where(v.enterprise_id == info.id))}
     return Dataset(passages, ledger, register, {key: Enterprise(key, info.grade, info.small_volume_exempt)},
                    load_alerts(conn, info, start, end, now))
+
+
+def load_dataset(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime) -> Dataset:
+    """The enterprise's passages and ledger rows of ``[start, end]``, its register, grade and alerts."""
+    p, lg = gs.gates_passages.c, gs.gates_ledger.c
+    prow = sorted(_passage_rows(conn, p.enterprise_id == info.id, p.at >= start, p.at <= end), key=_key)
+    lrow = sorted(_ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start, lg.at <= end), key=_key)
+    return _dataset(conn, info, prow, lrow, start, end, now)
+
+
+@dataclass
+class _Cached:
+    start: datetime
+    read_at: datetime          # the ``now`` of the last read
+    filled_at: float           # monotonic time of the last full read
+    passages: dict             # id → row
+    ledger: dict
+    passage_max: int
+    ledger_max: int
+
+
+class RowCache:
+    """The passages and ledger rows of the enterprises the checks job read last (issue 16, "the checks job re-reads
+    the month per touched enterprise"): a pass reads only what is new since the last one, not the month again.
+
+    Passages are never changed once stored; a ledger row changes only when the guard completes its unknown stage
+    (:func:`..store.decisions.complete_stage`), so the cached rows still ``stage_unknown`` are read again at each
+    pass. New rows are those above the largest id read **or** timed after the last read less ``tail`` (a
+    transaction that committed a row after a larger id was read: its time is recent); a window starting earlier
+    than the cached one, an entry older than ``max_age`` seconds (a full read bounds what any other writer could
+    hide) or an enterprise beyond the ``size`` most recently read is read whole."""
+
+    def __init__(self, size: int = 200, max_age: float = 3600.0, tail: timedelta = timedelta(minutes=10)) -> None:
+        self.size, self.max_age, self.tail = size, max_age, tail
+        self._entries: OrderedDict[int, _Cached] = OrderedDict()
+        #: rows read by the last :meth:`dataset` (passages, ledger rows): what a pass costs
+        self.last_read = (0, 0)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def dataset(self, conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime
+                ) -> Dataset:
+        """As :func:`load_dataset`, from the cache and what is new."""
+        p, lg = gs.gates_passages.c, gs.gates_ledger.c
+        entry = self._entries.get(info.id)
+        if entry is None or start < entry.start or time.monotonic() - entry.filled_at > self.max_age:
+            prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start)
+            lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start)
+            entry = _Cached(start, now, time.monotonic(), {r.id: r for r in prow}, {r.id: r for r in lrow},
+                            max((r.id for r in prow), default=0), max((r.id for r in lrow), default=0))
+            self.last_read = (len(prow), len(lrow))
+        else:
+            since = entry.read_at - self.tail
+            prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start,
+                                 or_(p.id > entry.passage_max, p.at >= since))
+            lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start,
+                                or_(lg.id > entry.ledger_max, lg.at >= since))
+            unknown = [i for i, r in entry.ledger.items() if r.stage_unknown]
+            for k in range(0, len(unknown), 500):
+                lrow += _ledger_rows(conn, lg.id.in_(unknown[k:k + 500]))
+            self.last_read = (len(prow), len(lrow))
+            entry.passages.update((r.id, r) for r in prow)
+            entry.ledger.update((r.id, r) for r in lrow)
+            if start > entry.start:
+                entry.passages = {i: r for i, r in entry.passages.items() if _aware(r.at) >= start}
+                entry.ledger = {i: r for i, r in entry.ledger.items() if _aware(r.at) >= start}
+            entry.start, entry.read_at = start, now
+            entry.passage_max = max([entry.passage_max, *(r.id for r in prow)])
+            entry.ledger_max = max([entry.ledger_max, *(r.id for r in lrow)])
+        self._entries[info.id] = entry
+        self._entries.move_to_end(info.id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return _dataset(conn, info, sorted(entry.passages.values(), key=_key),
+                        sorted(entry.ledger.values(), key=_key), start, end, now)
 
 
 def load_heartbeats(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime
