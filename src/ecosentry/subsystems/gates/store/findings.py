@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -110,15 +110,9 @@ def _ledger_rows(conn: Connection, *where) -> list:
     return conn.execute(select(*(lg[c] for c in _L_COLS)).where(*where)).all()
 
 
-def _key(r) -> tuple:
-    return (_aware(r.at), r.id)
-
-
-def _dataset(conn: Connection, info: EnterpriseInfo, prow: list, lrow: list, start: datetime, end: datetime,
-             now: datetime) -> Dataset:
+def _columns(info: EnterpriseInfo, prow: list, lrow: list) -> tuple[Passages, LedgerRows, np.ndarray]:
+    """The rows as the rules' columns (the line is the row id), and which ledger rows wait for the guard's stage."""
     key = str(info.id)
-    prow = [r for r in prow if _aware(r.at) <= end]
-    lrow = [r for r in lrow if _aware(r.at) <= end]
     passages = Passages.of([(key, info.gates.get(r.gate_id, str(r.gate_id)), 0, bool(r.inbound),
                              r.plate or "", r.plate_colour or "",
                              float("nan") if r.confidence is None else float(r.confidence)) for r in prow])
@@ -129,6 +123,21 @@ def _dataset(conn: Connection, info: EnterpriseInfo, prow: list, lrow: list, sta
                              float("nan") if r.weight_t is None else float(r.weight_t)) for r in lrow])
     ledger.t = epochs([r.at for r in lrow])
     ledger.line = np.asarray([r.id for r in lrow], dtype=np.int64)
+    return passages, ledger, np.asarray([bool(r.stage_unknown) for r in lrow], dtype=bool)
+
+
+def _join(a, b):
+    """Two column tables of one kind end to end, then in time order (ties by row id)."""
+    joined = type(a)(*(np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(a)))
+    return joined.take(np.lexsort((joined.line, joined.t)))
+
+
+def _dataset(conn: Connection, info: EnterpriseInfo, passages: Passages, ledger: LedgerRows, start: datetime,
+             end: datetime, now: datetime) -> Dataset:
+    t0, t1 = epoch(start), epoch(end)
+    passages = passages.take(np.flatnonzero((passages.t >= t0) & (passages.t <= t1)))
+    ledger = ledger.take(np.flatnonzero((ledger.t >= t0) & (ledger.t <= t1)))
+    key = str(info.id)
     v = gs.gates_vehicles.c
     register = {r.plate: Vehicle(r.plate, r.plate_colour, r.vin or "", r.emission_stage, r.fuel,
                                  r.registration_date or "")
@@ -141,9 +150,12 @@ def _dataset(conn: Connection, info: EnterpriseInfo, prow: list, lrow: list, sta
 def load_dataset(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime) -> Dataset:
     """The enterprise's passages and ledger rows of ``[start, end]``, its register, grade and alerts."""
     p, lg = gs.gates_passages.c, gs.gates_ledger.c
-    prow = sorted(_passage_rows(conn, p.enterprise_id == info.id, p.at >= start, p.at <= end), key=_key)
-    lrow = sorted(_ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start, lg.at <= end), key=_key)
-    return _dataset(conn, info, prow, lrow, start, end, now)
+    prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start, p.at <= end)
+    lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start, lg.at <= end)
+    passages, ledger, _unknown = _columns(info, prow, lrow)
+    passages = passages.take(np.lexsort((passages.line, passages.t)))
+    ledger = ledger.take(np.lexsort((ledger.line, ledger.t)))
+    return _dataset(conn, info, passages, ledger, start, end, now)
 
 
 @dataclass
@@ -151,15 +163,15 @@ class _Cached:
     start: datetime
     read_at: datetime          # the ``now`` of the last read
     filled_at: float           # monotonic time of the last full read
-    passages: dict             # id → row
-    ledger: dict
-    passage_max: int
-    ledger_max: int
+    passages: Passages         # the window's columns from ``start`` on, in time order
+    ledger: LedgerRows
+    unknown: np.ndarray        # per ledger row: still waiting for the guard's stage
 
 
 class RowCache:
     """The passages and ledger rows of the enterprises the checks job read last (issue 16, "the checks job re-reads
-    the month per touched enterprise"): a pass reads only what is new since the last one, not the month again.
+    the month per touched enterprise"), as the rules' columns: a pass reads only what is new since the last one, not
+    the month again, and appends it to the columns.
 
     Passages are never changed once stored; a ledger row changes only when the guard completes its unknown stage
     (:func:`..store.decisions.complete_stage`), so the cached rows still ``stage_unknown`` are read again at each
@@ -185,33 +197,37 @@ class RowCache:
         if entry is None or start < entry.start or time.monotonic() - entry.filled_at > self.max_age:
             prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start)
             lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start)
-            entry = _Cached(start, now, time.monotonic(), {r.id: r for r in prow}, {r.id: r for r in lrow},
-                            max((r.id for r in prow), default=0), max((r.id for r in lrow), default=0))
-            self.last_read = (len(prow), len(lrow))
+            passages, ledger, unknown = _columns(info, prow, lrow)
+            order = np.lexsort((ledger.line, ledger.t))
+            entry = _Cached(start, now, time.monotonic(), passages.take(np.lexsort((passages.line, passages.t))),
+                            ledger.take(order), unknown[order])
         else:
             since = entry.read_at - self.tail
-            prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start,
-                                 or_(p.id > entry.passage_max, p.at >= since))
-            lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start,
-                                or_(lg.id > entry.ledger_max, lg.at >= since))
-            unknown = [i for i, r in entry.ledger.items() if r.stage_unknown]
-            for k in range(0, len(unknown), 500):
-                lrow += _ledger_rows(conn, lg.id.in_(unknown[k:k + 500]))
-            self.last_read = (len(prow), len(lrow))
-            entry.passages.update((r.id, r) for r in prow)
-            entry.ledger.update((r.id, r) for r in lrow)
-            if start > entry.start:
-                entry.passages = {i: r for i, r in entry.passages.items() if _aware(r.at) >= start}
-                entry.ledger = {i: r for i, r in entry.ledger.items() if _aware(r.at) >= start}
-            entry.start, entry.read_at = start, now
-            entry.passage_max = max([entry.passage_max, *(r.id for r in prow)])
-            entry.ledger_max = max([entry.ledger_max, *(r.id for r in lrow)])
+            p_max = int(entry.passages.line.max()) if len(entry.passages) else 0
+            l_max = int(entry.ledger.line.max()) if len(entry.ledger) else 0
+            prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start, or_(p.id > p_max, p.at >= since))
+            lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start, or_(lg.id > l_max, lg.at >= since))
+            waiting = [int(x) for x in entry.ledger.line[entry.unknown]]
+            seen = {r.id for r in lrow}
+            for k in range(0, len(waiting), 500):
+                lrow += [r for r in _ledger_rows(conn, lg.id.in_(waiting[k:k + 500])) if r.id not in seen]
+            new_p, new_l, new_unknown = _columns(info, prow, lrow)
+            t0 = epoch(start)
+            keep_p = (entry.passages.t >= t0) & ~np.isin(entry.passages.line, new_p.line)
+            keep_l = (entry.ledger.t >= t0) & ~np.isin(entry.ledger.line, new_l.line)
+            passages = _join(entry.passages.take(np.flatnonzero(keep_p)), new_p)
+            both = np.concatenate([entry.ledger.line[keep_l], new_l.line])
+            unknown = np.concatenate([entry.unknown[keep_l], new_unknown])
+            ledger = _join(entry.ledger.take(np.flatnonzero(keep_l)), new_l)
+            # the flags follow their rows into the new order
+            unknown = unknown[np.argsort(both, kind="stable")][np.argsort(np.argsort(ledger.line, kind="stable"))]
+            entry = _Cached(start, now, entry.filled_at, passages, ledger, unknown)
+        self.last_read = (len(prow), len(lrow))
         self._entries[info.id] = entry
         self._entries.move_to_end(info.id)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
-        return _dataset(conn, info, sorted(entry.passages.values(), key=_key),
-                        sorted(entry.ledger.values(), key=_key), start, end, now)
+        return _dataset(conn, info, entry.passages, entry.ledger, start, end, now)
 
 
 def load_heartbeats(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime
