@@ -159,3 +159,54 @@ def test_the_form_on_a_session_needs_its_csrf_token(site):
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     r = client.post(url, data={"snapshot": str(first.id), "csrf": token})
     assert r.status_code == 303 and _reference(w) == first.picture
+
+
+def test_a_reference_view_uploaded_from_a_file_is_checked_registered_and_audited(site):
+    w, client = site
+    h = _auth(w, "plantA")
+    url = f"/gates/cameras/{w['camera']}/reference-file"
+    view = gate_view(1, "G1")
+    page = client.get(f"/gates/cameras?enterprise={w['a']}&lang=zh", headers=h).text
+    assert f'action="{url}"' in page and "上传为基准画面" in page
+    assert "reference-file" not in client.get(f"/gates/cameras?enterprise={w['a']}", headers=_auth(w, "city")).text
+    # the guard roles only, a camera the reader sees only
+    assert client.post(url, files={"picture": ("v.png", view, "image/png")}, headers=_auth(w, "city")).status_code == 403
+    assert client.post(url, files={"picture": ("v.png", view, "image/png")},
+                       headers=_auth(w, "plantB")).status_code == 404
+    # not a picture (whatever its name and type say), too large, or no file: said on the page, nothing changed
+    limit = w["settings"].gates.pictures.max_bytes
+    for name, data, problem, zh, vi in (
+            ("v.png", b"GIF89a not a png", "picture_type", "既不是 JPEG 也不是 PNG", "không phải ảnh JPEG hay PNG"),
+            ("v.png", b"\x89PNG\r\n\x1a\n" + bytes(limit), "picture_size", "图片过大", "Ảnh quá lớn"),
+            ("", b"", "picture_missing", "请选择要上传的 JPEG 或 PNG 图片", "Hãy chọn một ảnh JPEG hoặc PNG")):
+        r = client.post(url, files={"picture": (name, data, "image/png")}, headers=h)
+        assert r.status_code == 303 and f"problem={problem}" in r.headers["location"], (problem, r.headers)
+        assert zh in client.get(r.headers["location"] + "&lang=zh", headers=h).text
+        assert vi in client.get(r.headers["location"] + "&lang=vi", headers=h).text
+    assert _reference(w) is None
+    r = client.post(url, files={"picture": ("东门.png", view, "image/png")}, headers=h)
+    assert r.status_code == 303 and f"done={w['camera']}" in r.headers["location"]
+    ref = _reference(w)
+    assert ref is not None and client.get(f"/gates/pictures/{ref}", headers=h).content == view
+    [entry] = [e for e in list_audit(w["engine"], entity="gate_camera") if e["actor"] == "plantA"]
+    assert entry["before"] == {"reference_picture": None} and entry["after"] == {"reference_picture": ref}
+    # the checks job compares the pushed snapshots with it: the turned ones are a changed view
+    CheckJob(w["engine"], w["settings"].gates, pictures=picture_store(w["settings"])).check()
+    first, turned, later = _snapshots(w)
+    assert first.similarity > 0.95 and turned.similarity < 0.65
+
+
+def test_the_upload_on_a_session_needs_its_csrf_token(site):
+    w, client = site
+    with w["engine"].connect() as c:
+        uid = c.scalar(select(s.users.c.id).where(s.users.c.username == "plantA"))
+    set_password(w["engine"], uid, PASSWORD)
+    url = f"/gates/cameras/{w['camera']}/reference-file"
+    assert client.post("/api/v1/auth/login", json={"username": "plantA", "password": PASSWORD}).status_code == 200
+    files = {"picture": ("v.png", gate_view(1, "G1"), "image/png")}
+    assert client.post(url, files=files).status_code == 403
+    assert client.post(url, files=files, data={"csrf": "forged"}).status_code == 403
+    assert _reference(w) is None
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/gates/cameras?enterprise={w['a']}").text).group(1)
+    r = client.post(url, files=files, data={"csrf": token})
+    assert r.status_code == 303 and _reference(w) is not None

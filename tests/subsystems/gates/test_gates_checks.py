@@ -282,3 +282,35 @@ def test_empty_and_one_sided_data():
     only_unread = Passages.of([("E1", "G1", T0 + 5, True, "", "", float("nan"))])
     assert [f.code for f in check_dataset(Dataset(only_unread, LedgerRows.of([]), {}, ent, red))] == [
         "VEH-PLATE-UNREAD"]  # no ledger at all: nothing to compare the passage with
+
+
+def test_single_event_checks_over_the_new_data_find_what_the_whole_run_finds():
+    """``run_checks(events_from=…)`` (the scheduled job's bounded run): on simulated enterprises with every kind of
+    violation, the findings ending at or after ``t`` are those of the whole run when the single-event checks start
+    at ``t`` less the pairing's reach — at several ``t``."""
+    from ecosentry.subsystems.gates.bench import fleet
+    from ecosentry.subsystems.gates.rules.checks import run_checks
+    from ecosentry.subsystems.gates.simulate import merge
+
+    st = GatesSettings()
+    good, bad = fleet(16, 4, 8, 14)
+    ds = merge(good + bad)
+    zone = ZoneInfo("Asia/Shanghai")
+    whole = run_checks(ds, st.grades, zone, st.checks, with_inspection=False)
+    reach = int(st.checks.max_stay_hours * 3600) + st.checks.match_tolerance_s
+    t_min, t_max = int(ds.passages.t.min()), int(ds.passages.t.max())
+
+    def key(f):
+        return (f.code, f.enterprise, f.plate, f.start, f.end, f.msgid, repr(sorted(f.params.items())))
+
+    checked = 0
+    for frac in (0.3, 0.55, 0.8, 0.97):
+        t = t_min + int(frac * (t_max - t_min))
+        since = datetime.fromtimestamp(t, tz=zone)
+        bounded = run_checks(ds, st.grades, zone, st.checks, events_from=t - reach, with_inspection=False)
+        want = sorted(key(f) for f in whole if f.end >= since)
+        got = sorted(key(f) for f in bounded if f.end >= since)
+        assert got == want, frac
+        checked += len(want)
+    assert checked > 20 and {f.code for f in whole} >= {"VEH-PASSAGE-NO-LEDGER", "VEH-EXIT-WITHOUT-ENTRY",
+                                                         "VEH-TAILGATE", "VEH-ALERT-STAGE"}

@@ -222,3 +222,87 @@ def test_the_alarms_are_said_in_the_deployments_language(world, locale, words):
     [alarm] = world.alarms("ALM-VEH-CAMERA-OFFLINE")
     for word in words:
         assert word in alarm["explanation"] or word in alarm["title"], (word, alarm["explanation"], alarm["title"])
+
+
+async def test_the_watch_checks_new_passages_at_once_and_leaves_the_cameras_to_the_full_pass(world):
+    """Between two full passes the job looks for new passages (``job.watch_seconds``): a 国四 truck's alarm is raised
+    by the look that follows it; the look checks only the enterprises with new rows and no camera (a passage is a
+    sign of life, yet the camera's open silence waits for the full pass to be closed)."""
+    pollution_alerts.issue(world.engine, region_code="140000", level="orange", starts_at=NOW - timedelta(hours=5),
+                           ends_at=NOW + timedelta(hours=5), issued_by="山西省", actor="test")
+    world.beats(NOW - timedelta(hours=3), NOW - timedelta(minutes=40))
+    job = CheckJob(world.engine, _settings())
+    first = await job.watch_once(NOW)          # no pass yet: the first look is a full pass
+    assert first.enterprises == 0 and len(world.findings("VEH-CAMERA-OFFLINE")) == 1
+    assert world.findings("VEH-CAMERA-OFFLINE")[0]["open"]
+    nothing = await job.watch_once(NOW + timedelta(seconds=2))
+    assert nothing.counts() == {"enterprises": 0, "findings_new": 0, "findings_updated": 0,
+                                "snapshots_compared": 0, "alarms": 0}
+    world.passage(NOW + timedelta(seconds=3), STAGE4, stage="4")
+    seen = await job.watch_once(NOW + timedelta(seconds=4))
+    assert seen.enterprises == 1 and seen.snapshots_compared == 0
+    [alarm] = world.alarms("ALM-VEH-ALERT-STAGE")
+    assert alarm["state"] == "active" and alarm["evidence"]["plate"] == STAGE4
+    [offline] = world.findings("VEH-CAMERA-OFFLINE")
+    assert offline["open"] and world.alarms("ALM-VEH-CAMERA-OFFLINE")[0]["state"] == "active"
+    # the next look finds nothing new; the full pass then reads the cameras and closes the silence
+    assert (await job.watch_once(NOW + timedelta(seconds=6))).alarms == []
+    await job.pass_once(NOW + timedelta(seconds=8))
+    assert not world.findings("VEH-CAMERA-OFFLINE")[0]["open"]
+    assert world.alarms("ALM-VEH-CAMERA-OFFLINE")[0]["state"] == "cleared"
+    assert len(world.alarms("ALM-VEH-ALERT-STAGE")) == 1
+
+
+def test_a_pass_reads_only_the_new_rows_and_sees_the_guards_completed_stage(world):
+    """The job keeps each enterprise's window in memory: the next pass reads the new rows only (and the ledger rows
+    still waiting for the guard's stage), and what it checks is what a whole read gives."""
+    from ecosentry.subsystems.gates.rules.decision import GradeRules
+    from ecosentry.subsystems.gates.store import findings as fs
+    from ecosentry.subsystems.gates.store.decisions import complete_stage
+
+    for k in range(6):
+        world.passage(NOW - timedelta(hours=3, minutes=-10 * k), STAGE6, inbound=k % 2 == 0, stage="6")
+    job = CheckJob(world.engine, _settings())
+    job.pass_sync(NOW)
+    assert job.rows.last_read == (6, 6)
+    pid = world.passage(NOW + timedelta(minutes=1), "晋A99999")          # not registered: the guard must complete it
+    with world.engine.begin() as c:
+        row = c.scalar(select(gs.gates_ledger.c.id).where(gs.gates_ledger.c.passage_id == pid))
+        c.execute(gs.gates_ledger.update().where(gs.gates_ledger.c.id == row).values(stage_unknown=True))
+    job.pass_sync(NOW + timedelta(minutes=2))
+    assert job.rows.last_read == (1, 1)      # the new passage and its ledger row only
+    complete_stage(world.engine, row, stage="5", fuel=None, operator="guard", rules=GradeRules())
+    world.passage(NOW + timedelta(minutes=20), STAGE5, stage="5")
+    job.pass_sync(NOW + timedelta(minutes=30))
+    # the new passage and row; those of the last 10 minutes before the last read (a late commit), among them the
+    # row still unknown at the last read (read again anyway, once)
+    assert job.rows.last_read == (2, 2)
+    later = NOW + timedelta(minutes=30)
+    start = datetime(2026, 11, 30, 16, tzinfo=timezone.utc)
+    with world.engine.connect() as c:
+        info = fs.enterprise_info(c, world.ent)
+        cached = job.rows.dataset(c, info, start, later, later)
+        whole = fs.load_dataset(c, info, start, later, later)
+    assert list(cached.passages.line) == list(whole.passages.line) and len(whole.passages) == 8
+    assert list(cached.ledger.line) == list(whole.ledger.line)
+    assert list(cached.ledger.stage) == list(whole.ledger.stage) and "5" == cached.ledger.stage[-2]
+    assert list(cached.passages.t) == list(whole.passages.t)
+    # a row waiting for the guard long past the tail: read again at each pass until completed
+    pid = world.passage(NOW + timedelta(minutes=31), "晋A99998")
+    with world.engine.begin() as c:
+        row = c.scalar(select(gs.gates_ledger.c.id).where(gs.gates_ledger.c.passage_id == pid))
+        c.execute(gs.gates_ledger.update().where(gs.gates_ledger.c.id == row).values(stage_unknown=True))
+    job.pass_sync(NOW + timedelta(minutes=40))
+    world.passage(NOW + timedelta(minutes=55), STAGE6, stage="6")
+    job.pass_sync(NOW + timedelta(minutes=60))
+    complete_stage(world.engine, row, stage="4", fuel=None, operator="guard", rules=GradeRules())
+    world.passage(NOW + timedelta(minutes=75), STAGE6, stage="6")
+    job.pass_sync(NOW + timedelta(minutes=80))
+    assert job.rows.last_read == (2, 3)       # the new one, the one of the tail, and the row that was waiting
+    later = NOW + timedelta(minutes=80)
+    with world.engine.connect() as c:
+        cached = job.rows.dataset(c, info, start, later, later)
+        whole = fs.load_dataset(c, info, start, later, later)
+    assert list(cached.ledger.line) == list(whole.ledger.line)
+    assert list(cached.ledger.stage) == list(whole.ledger.stage)
+    assert cached.ledger.stage[list(cached.ledger.line).index(row)] == "4"

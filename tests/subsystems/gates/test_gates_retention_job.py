@@ -2,7 +2,9 @@
 nearest region of the enterprise's chain the settings name, else ``default``), ledger rows with their passages,
 decisions and upload deliveries, and the pictures' references and files; nothing a second early (a missing day
 rolled forward), an entry kept while its exit is kept, a picture kept while any row names it, small batches each
-with its own audit entry (what, how many, which period), and the job as a service part off the event loop."""
+with its own audit entry (what, how many, which period), and the job as a service part off the event loop; legal
+holds (a regulator's hold on an enterprise and a period, an open supervision case on a gates alarm) keep their
+records until released."""
 
 from __future__ import annotations
 
@@ -10,7 +12,12 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import insert, select
+
+from ecosentry.alarms import store as alarm_store
+from ecosentry.alarms.disposal import Deadlines
+from ecosentry.alarms.disposal_store import take_step
 
 from ecosentry.store import schema as s
 from ecosentry.store.audit import list_audit
@@ -18,6 +25,9 @@ from ecosentry.store.pictures import FilePictureStore
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.pipeline.retention import RetentionJob
 from ecosentry.subsystems.gates.rules.retention import RetentionSettings
+from ecosentry.subsystems.gates import alarms as _gates_alarms  # noqa: F401  (the ALM-VEH-… types registered)
+from ecosentry.subsystems.gates.errors import GatesInputError
+from ecosentry.subsystems.gates.store.holds import list_holds, place_hold, release_hold
 from ecosentry.subsystems.gates.store.outbox import enqueue
 from ecosentry.subsystems.gates.store.retention import jurisdictions, run_retention
 from gates_dbkit import CREDIT, STAGE5, gates_database, png
@@ -217,3 +227,127 @@ def test_snapshots_and_heartbeats_go_on_time_their_pictures_only_when_nothing_na
     assert beat["after"]["counts"] == {"gates_heartbeats": 1} and beat["after"]["period"][0] == \
         t0.astimezone(timezone.utc).isoformat()
     assert run(datetime(2024, 10, 1, tzinfo=Z)).batches == 0
+
+
+def _snapshot_and_beat(w, at: datetime, seed: int) -> str:
+    sha = w.picture(seed, at)
+    with w.engine.begin() as c:
+        cam = c.scalar(select(gs.gates_cameras.c.id).where(gs.gates_cameras.c.code == "CAM1"))
+        c.execute(insert(gs.gates_snapshots).values(camera_id=cam, at=at, picture=sha, received_at=at))
+        c.execute(insert(gs.gates_heartbeats).values(device_id=w.device, at=at, status="ok"))
+    return sha
+
+
+def test_a_hold_keeps_the_enterprises_records_of_its_period_until_released(db_url, tmp_path):
+    """A regulator's hold on the enterprise and a period (an inspection under way): its ledger rows, passages,
+    pictures, snapshots and heartbeats survive every pass, however old; released (audited), the next pass deletes
+    them. Records outside the period go on time meanwhile."""
+    w = World(db_url, tmp_path)
+    held_at, free_at = datetime(2024, 1, 31, 10, tzinfo=Z), datetime(2024, 3, 1, 10, tzinfo=Z)
+    pic_held, pic_free = w.picture(1, held_at), w.picture(2, free_at)
+    p_in, l_in = w.passage(held_at, True, picture=pic_held)
+    p_out, l_out = w.passage(held_at + timedelta(hours=2), False, pairs_with=l_in)
+    p_free, l_free = w.passage(free_at, True, picture=pic_free)
+    snap_held = _snapshot_and_beat(w, held_at, 3)
+    snap_free = _snapshot_and_beat(w, free_at, 4)
+    with pytest.raises(GatesInputError, match="reason"):
+        place_hold(w.engine, w.ent, held_at, held_at, reason=" ", actor="city")
+    with pytest.raises(GatesInputError, match="before its start"):
+        place_hold(w.engine, w.ent, held_at, held_at - timedelta(days=1), reason="稽查", actor="city")
+    hold = place_hold(w.engine, w.ent, held_at - timedelta(hours=1), held_at + timedelta(hours=1),
+                      reason="2026年第12号稽查", case_ref="临环稽〔2026〕12号", actor="city")
+    with w.engine.connect() as c:
+        [standing] = list_holds(c)
+    assert (standing["id"], standing["credit_code"], standing["case_ref"]) == (hold, CREDIT, "临环稽〔2026〕12号")
+
+    now = datetime(2026, 6, 1, tzinfo=Z)                  # 12 / 6 months in 140000: everything is due
+    w.run(now, batch=2)
+    # held: the entry, its picture, the snapshot, the heartbeat; the exit two hours later (outside the hold)
+    # goes, the entry it paired with stays; the free records all go
+    assert w.ids(gs.gates_ledger) == {l_in} and w.ids(gs.gates_passages) == {p_in}
+    assert w.picture_of(p_in) == pic_held and w.store.has(pic_held) and not w.store.has(pic_free)
+    assert w.ids(gs.gates_pictures) == {pic_held, snap_held}
+    with w.engine.connect() as c:
+        assert [r.at.astimezone(Z) for r in c.execute(select(gs.gates_snapshots.c.at))] == [held_at]
+        assert [r.at.astimezone(Z) for r in c.execute(select(gs.gates_heartbeats.c.at))] == [held_at]
+    assert not w.store.has(snap_free) and p_out not in w.ids(gs.gates_passages) and l_free not in w.ids(gs.gates_ledger)
+    w.run(now + timedelta(days=400))                      # a year later, still held
+    assert w.ids(gs.gates_ledger) == {l_in} and w.store.has(snap_held)
+
+    released = release_hold(w.engine, hold, actor="city", reason="稽查结束")
+    assert released["released_by"] == "city"
+    with pytest.raises(GatesInputError, match="released already"):
+        release_hold(w.engine, hold, actor="city")
+    entries = [(e["action"], e["actor"]) for e in list_audit(w.engine, entity="gate_hold")]
+    assert sorted(entries) == [("place", "city"), ("release", "city")]
+    w.run(now + timedelta(days=400))
+    assert w.ids(gs.gates_ledger) == set() and w.ids(gs.gates_passages) == set()
+    assert w.ids(gs.gates_snapshots) == set() and w.ids(gs.gates_heartbeats) == set()
+    assert w.ids(gs.gates_pictures) == set() and not w.store.has(pic_held) and not w.store.has(snap_held)
+
+
+def test_an_open_supervision_case_holds_the_period_of_its_alarms_findings(db_url, tmp_path):
+    """A gates alarm under supervision (督办): the records of the period its findings cover are held while the case
+    is open and go at the first pass after it is closed."""
+    w = World(db_url, tmp_path)
+    at = datetime(2024, 1, 31, 10, tzinfo=Z)
+    pic = w.picture(1, at)
+    p_in, l_in = w.passage(at, True, picture=pic)
+    alarm, _ = alarm_store.raise_alarm(
+        w.engine, type="ALM-VEH-ALERT-STAGE", source_type="gates-enterprise", source_id=str(w.ent),
+        severity=None, title="t", explanation="e", evidence={}, enterprise_id=w.ent, at=at)
+    with w.engine.begin() as c:
+        c.execute(insert(gs.gates_findings).values(
+            enterprise_id=w.ent, code="VEH-ALERT-STAGE", severity="critical", subject=STAGE5, plate=STAGE5,
+            start=at, end=at, detected_at=at, msgid="m", found_at=at, updated_at=at, alarm_id=alarm["id"]))
+    now = datetime(2026, 6, 1, tzinfo=Z)
+    d = Deadlines()
+    take_step(w.engine, alarm["id"], "push", actor="city", role="regulator", deadlines=d, text="请说明",
+              at=now - timedelta(days=3))
+    w.run(now)
+    assert w.ids(gs.gates_ledger) == {l_in} and w.picture_of(p_in) == pic and w.store.has(pic)
+    take_step(w.engine, alarm["id"], "handle", actor="plantA", role="enterprise", deadlines=d,
+              at=now - timedelta(days=2))
+    take_step(w.engine, alarm["id"], "feedback", actor="plantA", role="enterprise", deadlines=d, text="已整改",
+              cause="车辆未核查", measures="已停用", at=now - timedelta(days=2))
+    take_step(w.engine, alarm["id"], "accept", actor="city", role="regulator", deadlines=d,
+              at=now - timedelta(days=1))
+    w.run(now)                                           # verified, not closed yet: still held
+    assert w.ids(gs.gates_ledger) == {l_in}
+    take_step(w.engine, alarm["id"], "close", actor="city", role="regulator", deadlines=d, text="结案",
+              at=now - timedelta(hours=1))
+    w.run(now)
+    assert w.ids(gs.gates_ledger) == set() and w.ids(gs.gates_passages) == set() and not w.store.has(pic)
+
+
+def test_the_hold_commands_place_list_and_release_a_hold(db_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    w = World(db_url, tmp_path)
+    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state")}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "ecosentry", "vehicles", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    out = cli("hold", "--enterprise", CREDIT, "--start", "2024-01-01T00:00:00+08:00", "--end",
+              "2024-02-01T00:00:00+08:00", "--reason", "2026年第12号稽查", "--case", "临环稽〔2026〕12号",
+              "--actor", "city")
+    assert out.returncode == 0, out.stderr
+    hold_id = int(out.stdout.split()[1])
+    listed = cli("holds")
+    assert listed.returncode == 0 and f"{hold_id}\t{CREDIT}" in listed.stdout and "临环稽〔2026〕12号" in listed.stdout
+    bad = cli("hold", "--enterprise", "91110000MA0NOSUCH1", "--start", "2024-01-01T00:00:00+08:00", "--end",
+              "2024-02-01T00:00:00+08:00", "--reason", "x")
+    assert bad.returncode == 2 and "91110000MA0NOSUCH1" in bad.stderr
+    naive = cli("hold", "--enterprise", CREDIT, "--start", "2024-01-01T00:00:00", "--end",
+                "2024-02-01T00:00:00+08:00", "--reason", "x")
+    assert naive.returncode == 2 and "error:" in naive.stderr
+    assert cli("release", str(hold_id), "--reason", "结案", "--actor", "city").returncode == 0
+    again = cli("release", str(hold_id))
+    assert again.returncode == 2 and str(hold_id) in again.stderr
+    assert cli("holds").stdout.strip() == "" and "released" in cli("holds", "--all").stdout
+    with w.engine.connect() as c:
+        assert list_holds(c) == [] and len(list_holds(c, standing=False)) == 1

@@ -4,7 +4,10 @@ the offline check's pure rules (:func:`.rules.checks.run_checks`, :mod:`.rules.c
 their findings kept in ``gates_findings`` and turned into core alarms (:mod:`.alarms`).
 
 Incremental: an enterprise is checked when it has passages or ledger rows the last pass did not read (ids above
-``gates_check_state``'s) or data younger than what the last pass settled. The window read starts early enough for
+``gates_check_state``'s) or data younger than what the last pass settled. Its window's rows are kept in memory
+between passes (:class:`.store.findings.RowCache`, ``job.cache_enterprises``): a pass reads only the rows new since
+the last one (and the ledger rows still waiting for the guard's stage); the checks of single passages and rows run
+over the new data less the pairing's reach, those over periods (alert, month, day) over the whole window. The window read starts early enough for
 every finding the new data may change to be found whole: the local month of the earliest new datum (the monthly
 share), the start of the alerts it falls in, less ``max_stay_hours`` (the entry an exit pairs with) and the match
 tolerance; findings that end before the earliest new datum are left as stored (found by an earlier pass, or
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -106,22 +110,68 @@ class CheckJob:
         self.pictures, self.dispatcher = pictures, dispatcher
         self.locale = locale if locale in ("zh", "vi", "en") else "zh"
         self._stop = asyncio.Event()
+        #: the largest passage and ledger ids at the start of the last pass (``None``: no pass yet)
+        self._seen: tuple[int, int] | None = None
+        job = self.settings.job
+        #: the windows' rows kept between passes (``job.cache_enterprises`` 0: none)
+        self.rows = fs.RowCache(job.cache_enterprises, job.cache_seconds) if job.cache_enterprises else None
 
     # ------------------------------------------------------------------------------------------------ running
     def stop(self) -> None:
         self._stop.set()
 
     async def run(self) -> None:
+        """A full pass every ``job.every_seconds``; between two, every ``job.watch_seconds`` (0: never) the
+        enterprises with new passages or ledger rows get their vehicle checks at once (:meth:`watch_once`), so a
+        violating passage's alarm comes within seconds, not at the next full pass."""
+        job = self.settings.job
+        last_full = None
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
-                await self.pass_once()
+                if last_full is None or started - last_full >= job.every_seconds:
+                    last_full = started
+                    await self.pass_once()
+                else:
+                    await self.watch_once()
             except Exception:  # one bad pass must not end the job; the next one retries
                 counters.inc("gates.checks.pass_errors")
                 log.exception("gates checks pass failed")
+            pause = job.every_seconds - (time.monotonic() - last_full)
+            if job.watch_seconds > 0:
+                pause = min(pause, job.watch_seconds)
             try:
-                await asyncio.wait_for(self._stop.wait(), self.settings.job.every_seconds)
+                await asyncio.wait_for(self._stop.wait(), max(pause, 0.0))
             except TimeoutError:
                 pass
+
+    async def watch_once(self, now: datetime | None = None) -> PassReport:
+        """The vehicle checks of the enterprises with passages or ledger rows stored since the last look (no camera
+        checks: those wait for the full pass); their alarms applied."""
+        report = await asyncio.to_thread(self.check_new, now)
+        for order in report.alarms:
+            await self._apply(order)
+        return report
+
+    def _marks(self, conn) -> tuple[int, int]:
+        return (int(conn.scalar(select(func.max(gs.gates_passages.c.id))) or 0),
+                int(conn.scalar(select(func.max(gs.gates_ledger.c.id))) or 0))
+
+    def check_new(self, now: datetime | None = None) -> PassReport:
+        """The database work of :meth:`watch_once`: one look at the passages and ledger rows above the ids last
+        looked at (the primary keys' range), then :meth:`check` of the enterprises they belong to."""
+        if self._seen is None:
+            return self.check(now)
+        p, lg = gs.gates_passages.c, gs.gates_ledger.c
+        with self.engine.connect() as conn:
+            marks = self._marks(conn)
+            if marks == self._seen:
+                return PassReport()
+            ids = set(conn.execute(select(p.enterprise_id).where(p.id > self._seen[0]).distinct()).scalars())
+            ids |= set(conn.execute(select(lg.enterprise_id).where(lg.id > self._seen[1]).distinct()).scalars())
+        report = self.check(now, only=sorted(int(x) for x in ids), cameras=False)
+        self._seen = marks
+        return report
 
     async def pass_once(self, now: datetime | None = None) -> PassReport:
         report = await asyncio.to_thread(self.check, now)
@@ -157,25 +207,33 @@ class CheckJob:
             fs.note_alarm(conn, order["finding_id"], alarm["id"])
 
     # ------------------------------------------------------------------------------------------------ a pass
-    def check(self, now: datetime | None = None) -> PassReport:
-        """Check every enterprise with gates (new data: the vehicle checks; always: the camera checks)."""
+    def check(self, now: datetime | None = None, *, only: list[int] | None = None,
+              cameras: bool = True) -> PassReport:
+        """Check every enterprise with gates, or those of ``only`` (new data: the vehicle checks; with ``cameras``,
+        the camera checks always)."""
         now = _aware(now) if now is not None else datetime.now(timezone.utc)
         report = PassReport()
         with self.engine.connect() as conn:
-            ids = list(conn.execute(select(gs.gates_enterprises.c.enterprise_id)
-                                    .order_by(gs.gates_enterprises.c.enterprise_id)).scalars())
-        if self.pictures is not None:
+            if only is None:
+                marks = self._marks(conn)
+                ids = list(conn.execute(select(gs.gates_enterprises.c.enterprise_id)
+                                        .order_by(gs.gates_enterprises.c.enterprise_id)).scalars())
+            else:
+                ids = only
+        if self.pictures is not None and cameras:
             report.snapshots_compared = self.compare_snapshots()
         for ent in ids:
             try:
-                self._enterprise(int(ent), now, report)
+                self._enterprise(int(ent), now, report, cameras=cameras)
             except Exception:  # one enterprise's bad data must not stop the others' checks
                 counters.inc("gates.checks.enterprise_errors")
                 log.exception("gates checks of enterprise %s failed", ent)
         counters.inc("gates.checks.findings_new", report.findings_new)
+        if only is None:
+            self._seen = marks
         return report
 
-    def _enterprise(self, ent: int, now: datetime, report: PassReport) -> None:
+    def _enterprise(self, ent: int, now: datetime, report: PassReport, *, cameras: bool = True) -> None:
         st = self.settings
         settle = timedelta(seconds=st.job.settle_seconds if st.job.settle_seconds is not None
                            else st.checks.match_tolerance_s)
@@ -208,9 +266,13 @@ class CheckJob:
                 starts = fs.alert_starts(conn, info, first, now)
                 lookback = timedelta(hours=st.checks.max_stay_hours, seconds=st.checks.match_tolerance_s)
                 start = min([_month_start(first, zone), *starts]) - lookback
-                ds = fs.load_dataset(conn, info, start, now, now)
+                ds = (self.rows.dataset(conn, info, start, now, now) if self.rows is not None
+                      else fs.load_dataset(conn, info, start, now, now))
                 found = []
-                for f in run_checks(ds, st.grades, zone, st.checks):
+                # the checks of single passages and rows from the new data less the pairing's reach: their findings
+                # that end before ``first`` are not kept anyway (below)
+                for f in run_checks(ds, st.grades, zone, st.checks, events_from=fs.epoch(first - lookback),
+                                    with_inspection=False):
                     if f.code in SKIPPED_CODES or f.code not in FINDING_CODES:
                         continue
                     if f.code in SETTLING_CODES and f.end > upto:
@@ -225,11 +287,13 @@ class CheckJob:
                     conn.execute(insert_for(conn, gs.gates_check_state).values(enterprise_id=ent, **values))
                 else:
                     conn.execute(update(gs.gates_check_state).where(cs.enterprise_id == ent).values(**values))
-            stored += self._cameras(conn, info, zone, now)
-            closed = fs.close_vanished(conn, ent, "VEH-CAMERA-OFFLINE",
-                                       {x.id for x in stored if x.code == "VEH-CAMERA-OFFLINE" and x.opened}, now)
-            closed += fs.close_vanished(conn, ent, "VEH-CAMERA-VIEW",
-                                        {x.id for x in stored if x.code == "VEH-CAMERA-VIEW" and x.opened}, now)
+            closed: list[dict] = []
+            if cameras:
+                stored += self._cameras(conn, info, zone, now)
+                closed = fs.close_vanished(conn, ent, "VEH-CAMERA-OFFLINE",
+                                           {x.id for x in stored if x.code == "VEH-CAMERA-OFFLINE" and x.opened}, now)
+                closed += fs.close_vanished(conn, ent, "VEH-CAMERA-VIEW",
+                                            {x.id for x in stored if x.code == "VEH-CAMERA-VIEW" and x.opened}, now)
         report.findings_new += sum(x.new for x in stored)
         report.findings_updated += sum(not x.new for x in stored)
         if st.job.alarms:

@@ -1,7 +1,8 @@
 """The subsystem's commands, added by :func:`register`: ``ecosentry vehicles check`` (the inspectors' offline
 check, :mod:`.offline`), ``ecosentry vehicles import-ledger`` / ``import-register`` / ``import-machinery`` (a ledger, vehicle or
 non-road machinery register CSV into the database), ``ecosentry vehicles check-stored`` (one pass of the checks job),
-``ecosentry vehicles snapshot`` (a camera's snapshot or reference view) and ``ecosentry bench gate`` (the rules on
+``ecosentry vehicles snapshot`` (a camera's snapshot or reference view), ``ecosentry vehicles hold`` / ``release`` /
+``holds`` (legal holds on an enterprise's records of a period) and ``ecosentry bench gate`` (the rules on
 simulated enterprises, :mod:`.bench`)."""
 
 from __future__ import annotations
@@ -173,6 +174,93 @@ def snapshot(picture: Path = typer.Argument(..., help="the snapshot (JPEG or PNG
         engine.dispose()
 
 
+def _hold_time(text: str, name: str):
+    from datetime import datetime
+
+    from ecosentry.subsystems.gates.errors import GatesInputError
+
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise GatesInputError("", name, N_("%(text)r is not a time (ISO 8601 with offset)"), text=text) from None
+    if at.tzinfo is None:
+        raise GatesInputError("", name, N_("a time needs its offset"))
+    return at
+
+
+@app.command("hold")
+def hold(enterprise: str = typer.Option(..., help="the enterprise's credit code"),
+         start: str = typer.Option(..., help="the first record time held (ISO 8601 with offset)"),
+         end: str = typer.Option(..., help="the last record time held (ISO 8601 with offset)"),
+         reason: str = typer.Option(..., help="the inspection or case the records are held for"),
+         case_ref: str = typer.Option("", "--case", help="the case's or inspection's reference (文书号)"),
+         actor: str = typer.Option("cli", help="who places the hold (the audit log's actor)")) -> None:
+    """Place a legal hold: the retention job deletes none of the enterprise's ledger rows, passages, pictures,
+    snapshots and heartbeats of the period until it is released (audited); prints the hold's id; exit 2 naming the
+    problem."""
+    from ecosentry.subsystems.gates.store.holds import place_hold
+
+    def act(engine, conn):
+        from sqlalchemy import select
+
+        from ecosentry.store import schema as s
+        from ecosentry.subsystems.gates.errors import GatesInputError
+
+        ent = conn.scalar(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == enterprise))
+        if ent is None:
+            raise GatesInputError("", "enterprise", N_("enterprise %(id)s does not exist"), id=enterprise)
+        hold_id = place_hold(engine, ent, _hold_time(start, "start"), _hold_time(end, "end"), reason=reason,
+                             case_ref=case_ref or None, actor=actor)
+        typer.echo(f"hold {hold_id} placed")
+    _with_engine(act)
+
+
+@app.command("release")
+def release(hold_id: int = typer.Argument(..., help="the hold's id (ecosentry vehicles holds)"),
+            reason: str = typer.Option("", help="why it is released (the case closed, the inspection over)"),
+            actor: str = typer.Option("cli", help="who releases it (the audit log's actor)")) -> None:
+    """Release a legal hold (audited): the next retention pass deletes what is due; exit 2 naming the problem."""
+    from ecosentry.subsystems.gates.store.holds import release_hold
+
+    def act(engine, _conn):
+        release_hold(engine, hold_id, actor=actor, reason=reason)
+        typer.echo(f"hold {hold_id} released")
+    _with_engine(act)
+
+
+@app.command("holds")
+def holds(all_: bool = typer.Option(False, "--all", help="released holds too")) -> None:
+    """List the legal holds (standing ones by default): id, enterprise, period, reason, who placed it."""
+    from ecosentry.subsystems.gates.store.holds import list_holds
+
+    def act(_engine, conn):
+        for h in list_holds(conn, standing=not all_):
+            state = "standing" if h["released_at"] is None else f"released {h['released_at'].isoformat()}"
+            typer.echo(f"{h['id']}\t{h['credit_code']}\t{h['enterprise_name']}\t{h['start'].isoformat()}\t"
+                       f"{h['end'].isoformat()}\t{h['case_ref'] or ''}\t{h['reason']}\t{h['placed_by']}\t{state}")
+    _with_engine(act)
+
+
+def _with_engine(act) -> None:
+    """Run ``act(engine, connection)`` on the deployment's database; a :class:`GatesInputError` is said on stderr
+    in the deployment's language, exit 2."""
+    from ecosentry.locale import translations
+    from ecosentry.settings import get_settings
+    from ecosentry.store.db import make_engine
+    from ecosentry.subsystems.gates.errors import GatesInputError
+
+    st = get_settings()
+    engine = make_engine(st.database_url)
+    try:
+        with engine.connect() as conn:
+            act(engine, conn)
+    except GatesInputError as exc:
+        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+
+
 @app.command("import-register")
 def import_register(path: Path = typer.Argument(..., help="vehicle register CSV: plate,plate_colour,vin,"
                                                          "emission_stage,fuel,registration_date [,engine_no,"
@@ -235,14 +323,21 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
                passages: int = typer.Option(2000, min=1, help="--http: plate events to send"),
                enterprises: int = typer.Option(20, min=1, help="--http: enterprises (a gate and a device each)"),
                connections: int = typer.Option(16, min=1, help="--http: requests at once"),
-               samples: int = typer.Option(20, min=1, help="--http: refused passages timed one at a time"),
+               samples: int = typer.Option(20, min=1, help="--http: refused passages timed one at a time, to the "
+                                                             "refusal and to the alarm"),
+               watch_seconds: float = typer.Option(2.0, min=0, help="--http: the checks job's look for new "
+                                                                    "passages (gates.job.watch_seconds)"),
+               history_days: float = typer.Option(0, min=0, help="--http: days of earlier traffic per enterprise "
+                                                                 "written first (what the checks job reads back)"),
+               history_per_day: int = typer.Option(300, min=1, help="--http: passages a day of that traffic"),
                database_url: str | None = typer.Option(None, help="--http: a database to fill (default: SQLite in a "
                                                                   "temporary folder); it must be empty")) -> None:
     """Passages/s through every gate check and precision/recall per code on simulated enterprises with injected
     violations; with ``--http``, passages/s through the HTTP push to the ledger and the time from passage to
-    refusal on a running service."""
+    refusal and to alarm on a running service."""
     if http:
-        _bench_http(passages, enterprises, connections, samples, database_url, as_json)
+        _bench_http(passages, enterprises, connections, samples, database_url, as_json, watch_seconds,
+                    history_days, history_per_day)
         return
     res = run_bench(seed, honest, violating, days).summary()
     if as_json:
@@ -262,13 +357,15 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
 
 
 def _bench_http(passages: int, enterprises: int, connections: int, samples: int, database_url: str | None,
-                as_json: bool) -> None:
+                as_json: bool, watch_seconds: float = 2.0, history_days: float = 0,
+                history_per_day: int = 300) -> None:
     import asyncio
 
     from ecosentry.subsystems.gates.bench_http import run_http_bench
 
     res = asyncio.run(run_http_bench(enterprises=enterprises, passages=passages, connections=connections,
-                                     samples=samples, database_url=database_url))
+                                     samples=samples, database_url=database_url, watch_seconds=watch_seconds,
+                                     history_days=history_days, history_per_day=history_per_day))
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
@@ -280,6 +377,9 @@ def _bench_http(passages: int, enterprises: int, connections: int, samples: int,
     typer.echo(f"passage to refusal at the gate: median {r['median']} ms, p95 {r['p95']} ms, max {r['max']} ms; "
                f"to the refusal stored: median {s['median']} ms, p95 {s['p95']} ms, max {s['max']} ms "
                f"({res['samples']} samples)")
+    a = res["alarm_ms"]
+    typer.echo(f"passage to alarm stored: median {a['median']} ms, p95 {a['p95']} ms, max {a['max']} ms (checks job "
+               f"looking every {res['watch_seconds']} s; its first full pass {res['checks_first_pass_s']} s)")
 
 
 def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:

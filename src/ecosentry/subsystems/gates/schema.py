@@ -18,7 +18,9 @@ its own Alembic branch (``gates/migrations``, branch ``gates``).
   an exit row names the entry row it pairs with;
 * ``gates_heartbeats``: the gate devices' signs of life;
 * ``gates_upload_outbox`` (a row per ledger row to send to the upper platform, filled in the ledger row's own
-  transaction) and ``gates_upload_log`` (every attempt: status, latency, error); revision ``gates_0002_upload``.
+  transaction) and ``gates_upload_log`` (every attempt: status, latency, error); revision ``gates_0002_upload``;
+* ``gates_holds``: legal holds a regulator places on an enterprise's records of a period (an inspection or case
+  under way): the retention job deletes none of them until the hold is released; revision ``gates_0002_holds``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ecosentry.store.schema import BigId, UTCDateTime, metadata
 __all__ = ["gates_enterprises", "gates_gates", "gates_loading_places", "gates_cameras", "gates_devices",
            "gates_vehicles", "gates_machinery", "gates_pictures", "gates_passages", "gates_decisions",
            "gates_ledger", "gates_heartbeats", "gates_upload_outbox", "gates_upload_log", "gates_snapshots",
-           "gates_findings", "gates_check_state", "PURPOSES", "SOURCES"]
+           "gates_findings", "gates_check_state", "gates_holds", "PURPOSES", "SOURCES"]
 
 #: Why a vehicle passes (issue 16 item 3: maintenance, testing and commissioning vehicles are counted too).
 PURPOSES = ("transport", "in_plant", "maintenance", "testing", "commissioning", "other")
@@ -316,3 +318,20 @@ gates_check_state = Table(
     Column("checked_to", UTCDateTime, nullable=True, comment="data up to here were settled at the last pass"),
     Column("checked_at", UTCDateTime, nullable=True, comment="the last pass"),
 )
+
+gates_holds = Table(
+    "gates_holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("start", UTCDateTime, nullable=False, comment="the first record time held"),
+    Column("end", UTCDateTime, nullable=False, comment="the last record time held (inclusive)"),
+    Column("reason", Text, nullable=False, comment="the inspection or case it is held for"),
+    Column("case_ref", String(64), nullable=True, comment="the case's or inspection's reference (文书号), if any"),
+    Column("placed_by", String(64), nullable=False),
+    Column("placed_at", UTCDateTime, nullable=False),
+    Column("released_by", String(64), nullable=True),
+    Column("released_at", UTCDateTime, nullable=True, comment="NULL: the hold stands"),
+    Column("release_reason", Text, nullable=True),
+)
+Index("ix_gates_holds_enterprise", gates_holds.c.enterprise_id, gates_holds.c.released_at)

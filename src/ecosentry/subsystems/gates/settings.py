@@ -42,6 +42,15 @@ class CheckJobSettings(BaseModel):
     enabled: bool = True
     #: Seconds between two passes [ours: the camera-offline alarm comes at most this late].
     every_seconds: float = Field(300.0, gt=0)
+    #: Seconds between two looks for new passages and ledger rows between full passes: the enterprises that have
+    #: some get their vehicle checks at once (the delay from a violating passage to its alarm); 0: only the full
+    #: passes. [s]
+    watch_seconds: float = Field(2.0, ge=0)
+    #: Enterprises whose passages and ledger rows of the window the job keeps in memory between two passes (it then
+    #: reads only the new rows; the least recently checked are dropped first; 0: read the window every time). [ours]
+    cache_enterprises: int = Field(200, ge=0)
+    #: An enterprise's cached rows are read whole again at least this often. [s]
+    cache_seconds: float = Field(3600.0, gt=0)
     #: Passages and ledger rows younger than this are left to the next pass (the guard may still enter the row;
     #: by default the checks' ``match_tolerance_s``). [s]
     settle_seconds: int | None = Field(None, ge=0)

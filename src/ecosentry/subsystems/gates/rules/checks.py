@@ -673,14 +673,35 @@ def ledger_stages(ds: Dataset, m: Matches, ranks: np.ndarray, codes: np.ndarray,
     return ranks, codes, fuels
 
 
-def run_checks(ds: Dataset, rules: GradeRules, zone: ZoneInfo, settings: CheckSettings) -> list[Finding]:
-    """Every check over the dataset, findings sorted by enterprise, start and code."""
+def _from(ds: Dataset, t0: int) -> Dataset:
+    """The dataset's passages and ledger rows from ``t0`` on (register, enterprises and alerts as they are)."""
+    return Dataset(ds.passages.take(np.flatnonzero(ds.passages.t >= t0)),
+                   ds.ledger.take(np.flatnonzero(ds.ledger.t >= t0)), ds.register, ds.enterprises, ds.alerts)
+
+
+def run_checks(ds: Dataset, rules: GradeRules, zone: ZoneInfo, settings: CheckSettings, *,
+               events_from: int | None = None, with_inspection: bool = True) -> list[Finding]:
+    """Every check over the dataset, findings sorted by enterprise, start and code.
+
+    ``events_from`` (epoch seconds): the checks of single passages and ledger rows (video/ledger reconciliation,
+    incomplete rows, side gates, tailgating) look only at the data from then on; the checks over periods (the
+    alert's stages, the shares per alert and month, the small-volume days, VIN ↔ plate, the register) see the
+    whole dataset. A caller that keeps only the findings ending at or after some time ``t`` and passes
+    ``events_from`` ≤ ``t`` less the pairing's reach (``max_stay_hours`` and ``match_tolerance_s``) gets the same
+    findings as from the whole run, at the cost of those periods only (the scheduled job, ``checks_job``).
+    ``with_inspection`` False leaves out the inspection's sampled draws."""
     ranks, codes, fuels = passage_ranks(ds.passages.plate, ds.register)
     m = match(ds, settings)
     ranks, codes, fuels = ledger_stages(ds, m, ranks, codes, fuels)
     out = (alert_stage(ds, ranks, codes, rules, zone) + stage_shares(ds, ranks, codes, fuels, rules, zone, settings)
-           + reconcile(ds, m, zone, settings) + ledger_rows(ds, zone) + inspection(ds, m, zone, settings)
-           + side_gates(ds, zone, settings) + tailgating(ds, zone, settings) + vin_plates(ds, zone)
-           + small_volume(ds, zone, settings) + unknown_vehicles(ds, zone) + register_validity(ds, zone))
+           + vin_plates(ds, zone) + small_volume(ds, zone, settings) + unknown_vehicles(ds, zone)
+           + register_validity(ds, zone))
+    near, m_near = ds, m
+    if events_from is not None:
+        near = _from(ds, events_from)
+        m_near = match(near, settings)
+    out += (reconcile(near, m_near, zone, settings) + ledger_rows(near, zone)
+            + (inspection(near, m_near, zone, settings) if with_inspection else [])
+            + side_gates(near, zone, settings) + tailgating(near, zone, settings))
     out.sort(key=lambda f: (f.enterprise, f.start, f.code, f.plate))
     return out

@@ -94,6 +94,10 @@ class LedgerRows:
         return cls(_obj(cols[0]), np.asarray(cols[1], dtype=np.int64), np.asarray(cols[2], bool), _obj(cols[3]),
                    _obj(cols[4]), _obj(cols[5]), _obj(cols[6]), _obj(cols[7]), np.asarray(cols[8], dtype=float))
 
+    def take(self, idx: np.ndarray) -> LedgerRows:
+        return LedgerRows(self.enterprise[idx], self.t[idx], self.inbound[idx], self.plate[idx], self.vin[idx],
+                          self.stage[idx], self.fuel[idx], self.cargo[idx], self.weight_t[idx], self.line[idx])
+
 
 def factorize(values: np.ndarray) -> np.ndarray:
     """One integer per distinct value, in order of first appearance (a hash look-up per element: plates and names

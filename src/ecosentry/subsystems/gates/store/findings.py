@@ -9,8 +9,10 @@ row id (the evidence's ``lines`` name stored rows, the dashboard links to them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,7 @@ from ecosentry.subsystems.gates.rules.decision import Vehicle
 from ecosentry.subsystems.gates.rules.findings import Finding
 from ecosentry.subsystems.gates.rules.ledger import LedgerRows, Passages
 
-__all__ = ["EnterpriseInfo", "enterprise_info", "load_dataset", "load_heartbeats", "load_snapshots", "subject_of",
+__all__ = ["EnterpriseInfo", "enterprise_info", "load_dataset", "RowCache", "load_heartbeats", "load_snapshots", "subject_of",
            "TIMELESS", "StoredFinding", "store_findings", "epoch", "load_alerts", "alert_starts",
            "camera_labels", "close_vanished", "note_alarm", "epochs"]
 
@@ -94,31 +96,138 @@ def alert_starts(conn: Connection, info: EnterpriseInfo, start: datetime, end: d
     return [_aware(a["starts_at"]) for a in alerts_overlapping(conn, start, end, region_ancestry(conn, info.region_code))]
 
 
-def load_dataset(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime) -> Dataset:
-    """The enterprise's passages and ledger rows of ``[start, end]``, its register, grade and alerts."""
+_P_COLS = ("id", "gate_id", "at", "inbound", "plate", "plate_colour", "confidence")
+_L_COLS = ("id", "at", "inbound", "plate", "vin", "emission_stage", "fuel", "cargo", "weight_t", "stage_unknown")
+
+
+def _passage_rows(conn: Connection, *where) -> list:
+    p = gs.gates_passages.c
+    return conn.execute(select(*(p[c] for c in _P_COLS)).where(*where)).all()
+
+
+def _ledger_rows(conn: Connection, *where) -> list:
+    lg = gs.gates_ledger.c
+    return conn.execute(select(*(lg[c] for c in _L_COLS)).where(*where)).all()
+
+
+def _columns(info: EnterpriseInfo, prow: list, lrow: list) -> tuple[Passages, LedgerRows, np.ndarray]:
+    """The rows as the rules' columns (the line is the row id), and which ledger rows wait for the guard's stage."""
     key = str(info.id)
-    p, lg, v = gs.gates_passages.c, gs.gates_ledger.c, gs.gates_vehicles.c
-    prow = conn.execute(select(p.id, p.gate_id, p.at, p.inbound, p.plate, p.plate_colour, p.confidence)
-                        .where(p.enterprise_id == info.id, p.at >= start, p.at <= end).order_by(p.at, p.id)).all()
     passages = Passages.of([(key, info.gates.get(r.gate_id, str(r.gate_id)), 0, bool(r.inbound),
                              r.plate or "", r.plate_colour or "",
                              float("nan") if r.confidence is None else float(r.confidence)) for r in prow])
     passages.t = epochs([r.at for r in prow])
     passages.line = np.asarray([r.id for r in prow], dtype=np.int64)
-    lrow = conn.execute(select(lg.id, lg.at, lg.inbound, lg.plate, lg.vin, lg.emission_stage, lg.fuel, lg.cargo,
-                               lg.weight_t).where(lg.enterprise_id == info.id, lg.at >= start, lg.at <= end)
-                        .order_by(lg.at, lg.id)).all()
     ledger = LedgerRows.of([(key, 0, bool(r.inbound), r.plate or "", r.vin or "",
                              r.emission_stage or "", r.fuel or "", r.cargo or "",
                              float("nan") if r.weight_t is None else float(r.weight_t)) for r in lrow])
     ledger.t = epochs([r.at for r in lrow])
     ledger.line = np.asarray([r.id for r in lrow], dtype=np.int64)
+    return passages, ledger, np.asarray([bool(r.stage_unknown) for r in lrow], dtype=bool)
+
+
+def _join(a, b):
+    """Two column tables of one kind end to end, then in time order (ties by row id)."""
+    joined = type(a)(*(np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(a)))
+    return joined.take(np.lexsort((joined.line, joined.t)))
+
+
+def _dataset(conn: Connection, info: EnterpriseInfo, passages: Passages, ledger: LedgerRows, start: datetime,
+             end: datetime, now: datetime) -> Dataset:
+    t0, t1 = epoch(start), epoch(end)
+    passages = passages.take(np.flatnonzero((passages.t >= t0) & (passages.t <= t1)))
+    ledger = ledger.take(np.flatnonzero((ledger.t >= t0) & (ledger.t <= t1)))
+    key = str(info.id)
+    v = gs.gates_vehicles.c
     register = {r.plate: Vehicle(r.plate, r.plate_colour, r.vin or "", r.emission_stage, r.fuel,
                                  r.registration_date or "")
                 for r in conn.execute(select(v.plate, v.plate_colour, v.vin, v.emission_stage, v.fuel,
                                              v.registration_date).where(v.enterprise_id == info.id))}
     return Dataset(passages, ledger, register, {key: Enterprise(key, info.grade, info.small_volume_exempt)},
                    load_alerts(conn, info, start, end, now))
+
+
+def load_dataset(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime) -> Dataset:
+    """The enterprise's passages and ledger rows of ``[start, end]``, its register, grade and alerts."""
+    p, lg = gs.gates_passages.c, gs.gates_ledger.c
+    prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start, p.at <= end)
+    lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start, lg.at <= end)
+    passages, ledger, _unknown = _columns(info, prow, lrow)
+    passages = passages.take(np.lexsort((passages.line, passages.t)))
+    ledger = ledger.take(np.lexsort((ledger.line, ledger.t)))
+    return _dataset(conn, info, passages, ledger, start, end, now)
+
+
+@dataclass
+class _Cached:
+    start: datetime
+    read_at: datetime          # the ``now`` of the last read
+    filled_at: float           # monotonic time of the last full read
+    passages: Passages         # the window's columns from ``start`` on, in time order
+    ledger: LedgerRows
+    unknown: np.ndarray        # per ledger row: still waiting for the guard's stage
+
+
+class RowCache:
+    """The passages and ledger rows of the enterprises the checks job read last (issue 16, "the checks job re-reads
+    the month per touched enterprise"), as the rules' columns: a pass reads only what is new since the last one, not
+    the month again, and appends it to the columns.
+
+    Passages are never changed once stored; a ledger row changes only when the guard completes its unknown stage
+    (:func:`..store.decisions.complete_stage`), so the cached rows still ``stage_unknown`` are read again at each
+    pass. New rows are those above the largest id read **or** timed after the last read less ``tail`` (a
+    transaction that committed a row after a larger id was read: its time is recent); a window starting earlier
+    than the cached one, an entry older than ``max_age`` seconds (a full read bounds what any other writer could
+    hide) or an enterprise beyond the ``size`` most recently read is read whole."""
+
+    def __init__(self, size: int = 200, max_age: float = 3600.0, tail: timedelta = timedelta(minutes=10)) -> None:
+        self.size, self.max_age, self.tail = size, max_age, tail
+        self._entries: OrderedDict[int, _Cached] = OrderedDict()
+        #: rows read by the last :meth:`dataset` (passages, ledger rows): what a pass costs
+        self.last_read = (0, 0)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def dataset(self, conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime
+                ) -> Dataset:
+        """As :func:`load_dataset`, from the cache and what is new."""
+        p, lg = gs.gates_passages.c, gs.gates_ledger.c
+        entry = self._entries.get(info.id)
+        if entry is None or start < entry.start or time.monotonic() - entry.filled_at > self.max_age:
+            prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start)
+            lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start)
+            passages, ledger, unknown = _columns(info, prow, lrow)
+            order = np.lexsort((ledger.line, ledger.t))
+            entry = _Cached(start, now, time.monotonic(), passages.take(np.lexsort((passages.line, passages.t))),
+                            ledger.take(order), unknown[order])
+        else:
+            since = entry.read_at - self.tail
+            p_max = int(entry.passages.line.max()) if len(entry.passages) else 0
+            l_max = int(entry.ledger.line.max()) if len(entry.ledger) else 0
+            prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start, or_(p.id > p_max, p.at >= since))
+            lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start, or_(lg.id > l_max, lg.at >= since))
+            waiting = [int(x) for x in entry.ledger.line[entry.unknown]]
+            seen = {r.id for r in lrow}
+            for k in range(0, len(waiting), 500):
+                lrow += [r for r in _ledger_rows(conn, lg.id.in_(waiting[k:k + 500])) if r.id not in seen]
+            new_p, new_l, new_unknown = _columns(info, prow, lrow)
+            t0 = epoch(start)
+            keep_p = (entry.passages.t >= t0) & ~np.isin(entry.passages.line, new_p.line)
+            keep_l = (entry.ledger.t >= t0) & ~np.isin(entry.ledger.line, new_l.line)
+            passages = _join(entry.passages.take(np.flatnonzero(keep_p)), new_p)
+            both = np.concatenate([entry.ledger.line[keep_l], new_l.line])
+            unknown = np.concatenate([entry.unknown[keep_l], new_unknown])
+            ledger = _join(entry.ledger.take(np.flatnonzero(keep_l)), new_l)
+            # the flags follow their rows into the new order
+            unknown = unknown[np.argsort(both, kind="stable")][np.argsort(np.argsort(ledger.line, kind="stable"))]
+            entry = _Cached(start, now, entry.filled_at, passages, ledger, unknown)
+        self.last_read = (len(prow), len(lrow))
+        self._entries[info.id] = entry
+        self._entries.move_to_end(info.id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return _dataset(conn, info, entry.passages, entry.ledger, start, end, now)
 
 
 def load_heartbeats(conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime

@@ -23,6 +23,13 @@ enterprise's chain the settings name, else ``default``):
 * **heartbeats** (``heartbeat_months``, default 12, floor 6): the devices' ``gates_heartbeats`` rows (the device's
   gate's enterprise decides the jurisdiction).
 
+**Held** (:mod:`.holds`): a record of an enterprise and a period under a standing hold, or in the period of a
+finding whose alarm has an open supervision case, is never a candidate, whatever its age (nor is an entry that a
+held exit pairs with); once the hold is released or the case closed, the next pass deletes what is due.
+
+One function does every kind's batches (:func:`_in_batches`: the candidates, the pure rule, the deletion, the
+audit entry, in one transaction per batch); each kind gives its candidates' query and its deletion.
+
 Which records are due is the pure rule's answer (:func:`..rules.retention.due_for_deletion` on the candidates'
 times; the query's bound :func:`..rules.retention.due_before` only narrows what is read), so nothing goes a second
 early. Batches are taken newest first: an exit row is deleted in the batch of its entry or before it, so a
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,6 +59,7 @@ from ecosentry.store.pictures import PictureStore
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.rules.retention import (RetentionSettings, due_before, due_for_deletion,
                                                         jurisdiction_of)
+from ecosentry.subsystems.gates.store.holds import held
 
 log = logging.getLogger(__name__)
 
@@ -129,43 +138,74 @@ def _audit(conn: Connection, entity: str, jurisdiction: str, kind: str, months: 
                  {"counts": counts, "period": [min(ats), max(ats)] if ats else None})
 
 
+_MONTHS = {"ledger": "ledger_months", "media": "media_months", "snapshots": "snapshot_months",
+           "heartbeats": "heartbeat_months"}
+
+
+def _in_batches(engine: Engine, now: datetime, settings: RetentionSettings, report: RetentionReport, name: str,
+                kind: str, entity: str, bound: datetime, batch: int,
+                candidates: Callable[[Connection], list], apply: Callable[[Connection, list], dict | None],
+                jurisdiction: str | None = None) -> None:
+    """The batched deletion every kind shares: in one transaction per batch, ``candidates`` (rows ``(id, at)`` or
+    ``(key, at)``, newest first, at most ``batch``), those the pure rule finds due (jurisdiction ``name``),
+    ``apply`` deleting them (its counts per table; ``None``: nothing this pass) and the batch's audit entry (as
+    ``jurisdiction``, by default ``name``); until a batch comes back short."""
+    months = getattr(settings.of(name), _MONTHS[kind])
+    said_as = jurisdiction or name
+    while True:
+        with engine.begin() as conn:
+            found = candidates(conn)
+            rows = _due(found, kind, now, settings, name)
+            if not rows:
+                return
+            counts = apply(conn, rows)
+            if counts is None:
+                return
+            _audit(conn, entity, said_as, kind, months, bound, rows, counts)
+        _count(report, said_as, counts)
+        if len(found) < batch:
+            return
+
+
+def _ids(rows: list) -> list[int]:
+    return [int(r.id) for r in rows]
+
+
 def _ledger(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
             report: RetentionReport) -> None:
-    months = settings.of(name).ledger_months
     bound = due_before(now, "ledger", settings, name)
     lg = gs.gates_ledger
     kept_exit = lg.alias("kept_exit")
     ob, ul = gs.gates_upload_outbox, gs.gates_upload_log
-    while True:
-        with engine.begin() as conn:
-            # a row that a kept (not due) row pairs with is held: its exit still needs it
-            candidates = conn.execute(
-                select(lg.c.id, lg.c.at).where(lg.c.enterprise_id.in_(ents), lg.c.at < bound, ~exists(
-                    select(kept_exit.c.id).where(kept_exit.c.pairs_with == lg.c.id, kept_exit.c.at >= bound)))
-                .order_by(lg.c.at.desc(), lg.c.id.desc()).limit(batch)).all()
-            rows = _due(candidates, "ledger", now, settings, name)
-            if not rows:
-                return
-            ids = [int(r.id) for r in rows]
-            # a due row whose pairing row is outside this batch waits for that row's batch
-            outside = set(conn.execute(select(lg.c.pairs_with).where(lg.c.pairs_with.in_(ids),
-                                                                     lg.c.id.not_in(ids))).scalars())
-            rows = [r for r in rows if int(r.id) not in outside]
-            if not rows:
-                log.warning("gate retention: %s ledger rows of %s held by their pairs; next pass", len(ids), name)
-                return
-            ids = [int(r.id) for r in rows]
-            outbox = select(ob.c.id).where(ob.c.ledger_id.in_(ids))
-            counts = {"gates_upload_log": conn.execute(delete(ul).where(ul.c.outbox_id.in_(outbox))).rowcount,
-                      "gates_upload_outbox": conn.execute(delete(ob).where(ob.c.ledger_id.in_(ids))).rowcount}
-            # exits first (they name their entries), then the rest
-            conn.execute(delete(lg).where(lg.c.id.in_(ids), lg.c.pairs_with.is_not(None)))
-            conn.execute(delete(lg).where(lg.c.id.in_(ids)))
-            counts = {"gates_ledger": len(ids), **counts}
-            _audit(conn, "gates_ledger", name, "ledger", months, bound, rows, counts)
-        _count(report, name, counts)
-        if len(candidates) < batch:
-            return
+
+    def candidates(conn: Connection) -> list:
+        # a row that a kept (not due, or held) row pairs with is held: its exit still needs it
+        return conn.execute(
+            select(lg.c.id, lg.c.at).where(
+                lg.c.enterprise_id.in_(ents), lg.c.at < bound, ~held(lg.c.enterprise_id, lg.c.at),
+                ~exists(select(kept_exit.c.id).where(kept_exit.c.pairs_with == lg.c.id, or_(
+                    kept_exit.c.at >= bound, held(kept_exit.c.enterprise_id, kept_exit.c.at)))))
+            .order_by(lg.c.at.desc(), lg.c.id.desc()).limit(batch)).all()
+
+    def apply(conn: Connection, rows: list) -> dict | None:
+        ids = _ids(rows)
+        # a due row whose pairing row is outside this batch waits for that row's batch
+        outside = set(conn.execute(select(lg.c.pairs_with).where(lg.c.pairs_with.in_(ids),
+                                                                 lg.c.id.not_in(ids))).scalars())
+        rows[:] = [r for r in rows if int(r.id) not in outside]
+        if not rows:
+            log.warning("gate retention: %s ledger rows of %s held by their pairs; next pass", len(ids), name)
+            return None
+        ids = _ids(rows)
+        outbox = select(ob.c.id).where(ob.c.ledger_id.in_(ids))
+        counts = {"gates_upload_log": conn.execute(delete(ul).where(ul.c.outbox_id.in_(outbox))).rowcount,
+                  "gates_upload_outbox": conn.execute(delete(ob).where(ob.c.ledger_id.in_(ids))).rowcount}
+        # exits first (they name their entries), then the rest
+        conn.execute(delete(lg).where(lg.c.id.in_(ids), lg.c.pairs_with.is_not(None)))
+        conn.execute(delete(lg).where(lg.c.id.in_(ids)))
+        return {"gates_ledger": len(ids), **counts}
+
+    _in_batches(engine, now, settings, report, name, "ledger", "gates_ledger", bound, batch, candidates, apply)
 
 
 def _passages(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
@@ -173,45 +213,40 @@ def _passages(engine: Engine, now: datetime, settings: RetentionSettings, name: 
     bound = due_before(now, "ledger", settings, name)
     media_bound = due_before(now, "media", settings, name)
     p, d, lg = gs.gates_passages, gs.gates_decisions, gs.gates_ledger
-    while True:
-        with engine.begin() as conn:
-            candidates = conn.execute(
-                select(p.c.id, p.c.at).where(
-                    p.c.enterprise_id.in_(ents), p.c.at < bound,
-                    # held: a remaining ledger row names it, or its picture is still within the media retention
-                    ~exists(select(lg.c.id).where(lg.c.passage_id == p.c.id)),
-                    or_(p.c.picture.is_(None), p.c.at < media_bound))
-                .order_by(p.c.at.desc(), p.c.id.desc()).limit(batch)).all()
-            rows = _due(candidates, "ledger", now, settings, name)
-            if not rows:
-                return
-            ids = [int(r.id) for r in rows]
-            counts = {"gates_decisions": conn.execute(delete(d).where(d.c.passage_id.in_(ids))).rowcount,
-                      "gates_passages": conn.execute(delete(p).where(p.c.id.in_(ids))).rowcount}
-            _audit(conn, "gates_ledger", name, "ledger", settings.of(name).ledger_months, bound, rows, counts)
-        _count(report, name, counts)
-        if len(candidates) < batch:
-            return
+
+    def candidates(conn: Connection) -> list:
+        return conn.execute(
+            select(p.c.id, p.c.at).where(
+                p.c.enterprise_id.in_(ents), p.c.at < bound, ~held(p.c.enterprise_id, p.c.at),
+                # held back: a remaining ledger row names it, or its picture is still within the media retention
+                ~exists(select(lg.c.id).where(lg.c.passage_id == p.c.id)),
+                or_(p.c.picture.is_(None), p.c.at < media_bound))
+            .order_by(p.c.at.desc(), p.c.id.desc()).limit(batch)).all()
+
+    def apply(conn: Connection, rows: list) -> dict:
+        ids = _ids(rows)
+        return {"gates_decisions": conn.execute(delete(d).where(d.c.passage_id.in_(ids))).rowcount,
+                "gates_passages": conn.execute(delete(p).where(p.c.id.in_(ids))).rowcount}
+
+    _in_batches(engine, now, settings, report, name, "ledger", "gates_ledger", bound, batch, candidates, apply)
 
 
 def _media_references(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int],
                       batch: int, report: RetentionReport) -> None:
     bound = due_before(now, "media", settings, name)
     p = gs.gates_passages
-    while True:
-        with engine.begin() as conn:
-            candidates = conn.execute(
-                select(p.c.id, p.c.at).where(p.c.enterprise_id.in_(ents), p.c.at < bound, p.c.picture.is_not(None))
-                .order_by(p.c.at.desc(), p.c.id.desc()).limit(batch)).all()
-            rows = _due(candidates, "media", now, settings, name)
-            if not rows:
-                return
-            n = conn.execute(update(p).where(p.c.id.in_([int(r.id) for r in rows])).values(picture=None)).rowcount
-            counts = {"gates_passages.picture": n}
-            _audit(conn, "gates_media", name, "media", settings.of(name).media_months, bound, rows, counts)
-        _count(report, name, counts)
-        if len(candidates) < batch:
-            return
+
+    def candidates(conn: Connection) -> list:
+        return conn.execute(
+            select(p.c.id, p.c.at).where(p.c.enterprise_id.in_(ents), p.c.at < bound, p.c.picture.is_not(None),
+                                         ~held(p.c.enterprise_id, p.c.at))
+            .order_by(p.c.at.desc(), p.c.id.desc()).limit(batch)).all()
+
+    def apply(conn: Connection, rows: list) -> dict:
+        return {"gates_passages.picture": conn.execute(update(p).where(p.c.id.in_(_ids(rows))).values(picture=None))
+                .rowcount}
+
+    _in_batches(engine, now, settings, report, name, "media", "gates_media", bound, batch, candidates, apply)
 
 
 def _snapshots(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
@@ -219,19 +254,18 @@ def _snapshots(engine: Engine, now: datetime, settings: RetentionSettings, name:
     bound = due_before(now, "snapshots", settings, name)
     sn, cam = gs.gates_snapshots, gs.gates_cameras
     cams = select(cam.c.id).where(cam.c.enterprise_id.in_(ents))
-    while True:
-        with engine.begin() as conn:
-            candidates = conn.execute(select(sn.c.id, sn.c.at).where(sn.c.camera_id.in_(cams), sn.c.at < bound)
-                                      .order_by(sn.c.at.desc(), sn.c.id.desc()).limit(batch)).all()
-            rows = _due(candidates, "snapshots", now, settings, name)
-            if not rows:
-                return
-            n = conn.execute(delete(sn).where(sn.c.id.in_([int(r.id) for r in rows]))).rowcount
-            counts = {"gates_snapshots": n}
-            _audit(conn, "gates_media", name, "snapshots", settings.of(name).snapshot_months, bound, rows, counts)
-        _count(report, name, counts)
-        if len(candidates) < batch:
-            return
+    # correlated to the snapshot row across the hold's EXISTS
+    owner = select(cam.c.enterprise_id).where(cam.c.id == sn.c.camera_id).correlate(sn).scalar_subquery()
+
+    def candidates(conn: Connection) -> list:
+        return conn.execute(select(sn.c.id, sn.c.at).where(sn.c.camera_id.in_(cams), sn.c.at < bound,
+                                                           ~held(owner, sn.c.at))
+                            .order_by(sn.c.at.desc(), sn.c.id.desc()).limit(batch)).all()
+
+    def apply(conn: Connection, rows: list) -> dict:
+        return {"gates_snapshots": conn.execute(delete(sn).where(sn.c.id.in_(_ids(rows)))).rowcount}
+
+    _in_batches(engine, now, settings, report, name, "snapshots", "gates_media", bound, batch, candidates, apply)
 
 
 def _heartbeats(engine: Engine, now: datetime, settings: RetentionSettings, name: str, ents: list[int], batch: int,
@@ -239,20 +273,19 @@ def _heartbeats(engine: Engine, now: datetime, settings: RetentionSettings, name
     bound = due_before(now, "heartbeats", settings, name)
     hb, dev, gate = gs.gates_heartbeats, gs.gates_devices, gs.gates_gates
     devices = select(dev.c.id).join(gate, gate.c.id == dev.c.gate_id).where(gate.c.enterprise_id.in_(ents))
-    while True:
-        with engine.begin() as conn:
-            candidates = conn.execute(select(hb.c.id, hb.c.at).where(hb.c.device_id.in_(devices), hb.c.at < bound)
-                                      .order_by(hb.c.at.desc(), hb.c.id.desc()).limit(batch)).all()
-            rows = _due(candidates, "heartbeats", now, settings, name)
-            if not rows:
-                return
-            n = conn.execute(delete(hb).where(hb.c.id.in_([int(r.id) for r in rows]))).rowcount
-            counts = {"gates_heartbeats": n}
-            _audit(conn, "gates_heartbeats", name, "heartbeats", settings.of(name).heartbeat_months, bound, rows,
-                   counts)
-        _count(report, name, counts)
-        if len(candidates) < batch:
-            return
+    owner = (select(gate.c.enterprise_id).join(dev, dev.c.gate_id == gate.c.id).where(dev.c.id == hb.c.device_id)
+             .correlate(hb).scalar_subquery())
+
+    def candidates(conn: Connection) -> list:
+        return conn.execute(select(hb.c.id, hb.c.at).where(hb.c.device_id.in_(devices), hb.c.at < bound,
+                                                           ~held(owner, hb.c.at))
+                            .order_by(hb.c.at.desc(), hb.c.id.desc()).limit(batch)).all()
+
+    def apply(conn: Connection, rows: list) -> dict:
+        return {"gates_heartbeats": conn.execute(delete(hb).where(hb.c.id.in_(_ids(rows)))).rowcount}
+
+    _in_batches(engine, now, settings, report, name, "heartbeats", "gates_heartbeats", bound, batch, candidates,
+                apply)
 
 
 def _referenced(sha):
@@ -272,27 +305,25 @@ def _pictures(engine: Engine, now: datetime, settings: RetentionSettings, pictur
     name = max(settings.jurisdictions, key=lambda j: (due_before(now, "media", settings, j), j))
     bound = due_before(now, "media", settings, name)
     pic = gs.gates_pictures
-    while True:
-        with engine.begin() as conn:
-            candidates = conn.execute(
-                select(pic.c.sha256, pic.c.stored_at.label("at")).where(pic.c.stored_at < bound,
-                                                                        ~_referenced(pic.c.sha256))
-                .order_by(pic.c.stored_at.desc(), pic.c.sha256).limit(batch)).all()
-            rows = _due(candidates, "media", now, settings, name)
-            if not rows:
-                return
-            shas = [r.sha256 for r in rows]
-            gone = list(conn.execute(delete(pic).where(pic.c.sha256.in_(shas), ~_referenced(pic.c.sha256))
-                                     .returning(pic.c.sha256)).scalars())
-            # the files go inside the transaction: a failed commit leaves rows naming missing files, which the
-            # next pass deletes (delete() of a missing file is no error); never a file without its row
-            files = sum(pictures.delete(sha) for sha in gone)
-            counts = {"gates_pictures": len(gone), "files": files}
-            _audit(conn, "gates_media", "*", "media", settings.of(name).media_months, bound, rows, counts)
-        _count(report, "*", counts)
+
+    def candidates(conn: Connection) -> list:
+        return conn.execute(
+            select(pic.c.sha256, pic.c.stored_at.label("at")).where(pic.c.stored_at < bound,
+                                                                    ~_referenced(pic.c.sha256))
+            .order_by(pic.c.stored_at.desc(), pic.c.sha256).limit(batch)).all()
+
+    def apply(conn: Connection, rows: list) -> dict:
+        shas = [r.sha256 for r in rows]
+        gone = list(conn.execute(delete(pic).where(pic.c.sha256.in_(shas), ~_referenced(pic.c.sha256))
+                                 .returning(pic.c.sha256)).scalars())
+        # the files go inside the transaction: a failed commit leaves rows naming missing files, which the
+        # next pass deletes (delete() of a missing file is no error); never a file without its row
+        files = sum(pictures.delete(sha) for sha in gone)
         report.pictures_deleted += files
-        if len(candidates) < batch:
-            return
+        return {"gates_pictures": len(gone), "files": files}
+
+    _in_batches(engine, now, settings, report, name, "media", "gates_media", bound, batch, candidates, apply,
+                jurisdiction="*")
 
 
 def _count(report: RetentionReport, jurisdiction: str, counts: dict[str, int]) -> None:

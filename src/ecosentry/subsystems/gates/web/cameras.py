@@ -3,20 +3,28 @@
 registers one of those snapshots as the camera's reference view (``VEH-CAMERA-VIEW`` compares every later snapshot
 with it). The form: POST with the session's CSRF token, the enterprise's guard or admin or an administrator
 (:func:`.guard.may_guard`, else the 403 page), for a camera of an enterprise they see (else 404); audited
-(:func:`..store.snapshots.reference_from_snapshot`)."""
+(:func:`..store.snapshots.reference_from_snapshot`). And the form that uploads the reference view from a file (a JPEG
+or PNG of at most ``gates.pictures.max_bytes``; another file or a larger one is refused with a sentence on the page,
+nothing changed), with the same checks (:func:`.guard.guard_form`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import asyncio
 
+from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
+
+from ecosentry.said import N_
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates.errors import GatesInputError
 from ecosentry.subsystems.gates.queries.cameras import camera_enterprise, enterprise_cameras
 from ecosentry.subsystems.gates.queries.passages import gated_enterprises
-from ecosentry.subsystems.gates.store.snapshots import reference_from_snapshot
-from ecosentry.subsystems.gates.web.guard import guard_message, guard_principal, may_guard
+from ecosentry.subsystems.gates.pipeline.sink import picture_store
+from ecosentry.subsystems.gates.store.snapshots import reference_from_snapshot, set_reference
+from ecosentry.subsystems.gates.web.guard import guard_form, guard_message, may_guard
+from ecosentry.subsystems.gates.web.words import gates_settings
 from ecosentry.subsystems.gates.web.live import reader
-from ecosentry.web.forms import check_csrf, not_found, see_other, work_render
+from ecosentry.web.forms import not_found, see_other, work_render
 from ecosentry.web.templating import page_context
 
 __all__ = ["router"]
@@ -45,28 +53,52 @@ def cameras_page(request: Request, enterprise: str = ""):
     return work_render(request, "gates_cameras.html", {
         "enterprises": ents, "current": current, "cameras": cameras, "guard": may_guard(principal),
         "min_similarity": request.app.state.settings.gates.camera.view_min_similarity,
+        "max_mb": gates_settings(request).pictures.max_bytes / 2**20,
         "said": guard_message(request, _)})
 
 
 @router.post("/gates/cameras/{camera_id}/reference")
 async def reference_form(request: Request, camera_id: int):
-    principal, denied = guard_principal(request)
-    if denied:
-        return denied
-    form = await request.form()
-    bad = check_csrf(request, form)
-    if bad:
-        return bad
-    engine = request.app.state.engine
-    with engine.connect() as conn:
-        ent = camera_enterprise(conn, camera_id)
-    if ent is None or not principal.sees_enterprise(ent):
-        return not_found(request, "camera")
-    snapshot = str(form.get("snapshot") or "")
+    g = await guard_form(request, camera_enterprise, camera_id, "camera")
+    if g.answer:
+        return g.answer
+    snapshot = str(g.form.get("snapshot") or "")
     try:
         if not snapshot.isdigit():
             raise GatesInputError("", "snapshot", "must be a snapshot's id")
-        reference_from_snapshot(engine, camera_id, int(snapshot), principal.username)
+        await asyncio.to_thread(reference_from_snapshot, request.app.state.engine, camera_id, int(snapshot),
+                                g.principal.username)
     except GatesInputError:
-        return see_other("/gates/cameras", enterprise=ent, problem="snapshot", row=camera_id)
-    return see_other("/gates/cameras", enterprise=ent, done=camera_id)
+        return see_other("/gates/cameras", enterprise=g.enterprise, problem="snapshot", row=camera_id)
+    return see_other("/gates/cameras", enterprise=g.enterprise, done=camera_id)
+
+
+def _picture_problem(exc: GatesInputError) -> str:
+    """The key of the page's sentence for a refused picture (:func:`ecosentry.store.pictures.check_picture`)."""
+    if "bytes, more than" in exc.msgid:
+        return "picture_size"
+    if "empty" in exc.msgid:
+        return "picture_missing"
+    return "picture_type"
+
+
+@router.post("/gates/cameras/{camera_id}/reference-file")
+async def reference_file_form(request: Request, camera_id: int):
+    """A reference view uploaded from a file (multipart, field ``picture``): a JPEG or PNG (by its bytes, whatever
+    the name or the browser's type says) of at most ``gates.pictures.max_bytes``; registered and audited as the
+    snapshot's form does (:func:`..store.snapshots.set_reference`)."""
+    g = await guard_form(request, camera_enterprise, camera_id, "camera")
+    if g.answer:
+        return g.answer
+    settings = request.app.state.settings
+    limit = gates_settings(request).pictures.max_bytes
+    item = g.form.get("picture")
+    try:
+        if not isinstance(item, UploadFile) or not (item.filename or "").strip():
+            raise GatesInputError("", "picture", N_("The picture is empty."))
+        data = await item.read(limit + 1)
+        await asyncio.to_thread(set_reference, request.app.state.engine, picture_store(settings), camera_id, data,
+                                g.principal.username, limit)
+    except GatesInputError as exc:
+        return see_other("/gates/cameras", enterprise=g.enterprise, problem=_picture_problem(exc), row=camera_id)
+    return see_other("/gates/cameras", enterprise=g.enterprise, done=camera_id)

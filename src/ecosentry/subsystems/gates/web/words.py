@@ -22,7 +22,10 @@ GUARD_PROBLEMS = {"reason": N_("An override needs a reason."),
                   "fuel": N_("Choose the fuel from the list."),
                   "known": N_("The stage of this ledger row is known already."),
                   "input": N_("The form was not complete; nothing was changed."),
-                  "snapshot": N_("Choose one of this camera's snapshots.")}
+                  "snapshot": N_("Choose one of this camera's snapshots."),
+                  "picture_missing": N_("Choose a JPEG or PNG picture to upload."),
+                  "picture_type": N_("The file is neither a JPEG nor a PNG picture; nothing was changed."),
+                  "picture_size": N_("The picture is too large: at most %(mb)s MB; nothing was changed.")}
 #: Severities as the pages say them.
 SEVERITIES = {"info": N_("info"), "warning": N_("warning"), "critical": N_("critical")}
 
