@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, select
 
 from ecosentry.subsystems.monitoring.pipeline.columns import fit_text
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.subsystems.monitoring.pipeline.substitution import substitute_day
+from ecosentry.subsystems.monitoring.pipeline.substitution import substitute_days
 from ecosentry.subsystems.monitoring.rules.cn.aggregates import daily_from_hours, monthly_from_days, water_daily_from_hours
 from ecosentry.subsystems.monitoring.rules.cn.exceedance import Limit, applicable_limit, judge, judge_gas_hour, judge_water_day
 from ecosentry.store import schema as s
@@ -79,7 +79,10 @@ def days_of_hours(hour_keys: Iterable[tuple[int, str, datetime]], directory: Poi
 
 
 def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirectory) -> set[MonthKey]:
-    """Recompute and store the given local days; return the months they belong to."""
+    """Recompute and store the given local days; return the months they belong to.
+
+    The hours are read with one statement per local day (all its points at once), the substitute values of the
+    finished days computed together (:func:`~.substitution.substitute_days`)."""
     by_point_day: dict[tuple[int, date], set[str]] = defaultdict(set)
     for p, f, d in keys:
         by_point_day[(p, d)].add(f)
@@ -88,22 +91,36 @@ def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirec
     h = s.hourly_values
     with engine.begin() as conn:
         limits = load_limits(conn, {p for p, _ in by_point_day})
-        rows_out = []
-        for (point_id, day), factors in sorted(by_point_day.items()):
+        # the points' days grouped by their UTC bounds (a day of one time zone): one read of hours per group
+        bounds: dict[tuple[int, date], tuple[str, str, datetime, datetime]] = {}
+        groups: dict[tuple[datetime, datetime], tuple[set[int], set[str]]] = {}
+        for (point_id, day), factors in by_point_day.items():
             info = directory.by_id(point_id)
             tz, medium = (info.tz, info.medium) if info else ("UTC", "gas")
             lo, hi = local_day_bounds(day, tz)
-            wanted = set(factors) | ({WATER_FLOW} if medium == "water" else set())
-            hours: dict[str, list] = defaultdict(list)
-            for r in conn.execute(select(h).where(h.c.point_id == point_id, h.c.factor_code.in_(sorted(wanted)),
-                                                  h.c.period_start >= lo, h.c.period_start < hi)).mappings():
-                hours[r["factor_code"]].append(r)
-            volumes = {r["period_start"]: r["cou"] for r in hours.get(WATER_FLOW, [])}
+            bounds[(point_id, day)] = (tz, medium, lo, hi)
+            pids, wanted = groups.setdefault((lo, hi), (set(), set()))
+            pids.add(point_id)
+            wanted |= factors | ({WATER_FLOW} if medium == "water" else set())
+        hours: dict[tuple[int, str, datetime], list] = defaultdict(list)
+        for (lo, hi), (pids, wanted) in sorted(groups.items()):
+            ordered = sorted(pids)
+            for i in range(0, len(ordered), 500):
+                for r in conn.execute(select(h).where(h.c.point_id.in_(ordered[i:i + 500]),
+                                                      h.c.factor_code.in_(sorted(wanted)),
+                                                      h.c.period_start >= lo, h.c.period_start < hi)).mappings():
+                    hours[(r["point_id"], r["factor_code"], lo)].append(r)
+        # substitute values only for a finished day (the day in progress is recomputed every flush)
+        subs = substitute_days(conn, [(p, f, medium, tz, lo, hi) for (p, d), (tz, medium, lo, hi) in bounds.items()
+                                      if hi <= now for f in by_point_day[(p, d)]])
+        rows_out = []
+        for (point_id, day), factors in sorted(by_point_day.items()):
+            tz, medium, lo, hi = bounds[(point_id, day)]
+            volumes = {r["period_start"]: r["cou"] for r in hours.get((point_id, WATER_FLOW, lo), [])}
             for factor in sorted(factors):
-                # substitute values only for a finished day (the day in progress is recomputed every flush)
-                sub = substitute_day(conn, point_id, factor, medium, tz, lo, hi) if hi <= now else None
-                rows_out.append(day_row(point_id, factor, day, lo, hours.get(factor, []), volumes,
-                                        limits.get((point_id, factor), []), medium, tz, sub, now))
+                rows_out.append(day_row(point_id, factor, day, lo, hours.get((point_id, factor, lo), []), volumes,
+                                        limits.get((point_id, factor), []), medium, tz, subs.get((point_id, factor, lo)),
+                                        now))
                 months.add((point_id, factor, day.replace(day=1)))
         _upsert_periods(conn, rows_out)
     return months
