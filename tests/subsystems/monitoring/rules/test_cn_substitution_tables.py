@@ -217,3 +217,56 @@ def test_look_back_windows_from_the_valid_hours_index_equal_the_walk_back():
     assert empty.last_before(2, 180).size == 0
     assert substitute_gas_emissions([None], [False], ["missing"], 0.95, history=empty)[0].rule_code == \
         "CN-SUB-GAS-NODATA"
+
+
+def test_emit_from_returns_the_tail_of_the_same_revisions():
+    """A caller that needs one day of a long look-back (the worker's flush) gets exactly the revisions of the
+    hours from ``emit_from`` on: each gap is still judged whole (its N, its window, its explanation)."""
+    import random
+
+    rnd = random.Random(2)
+    values = [None if rnd.random() < 0.2 else round(rnd.uniform(1, 9), 2) for _ in range(400)]
+    values[100:160] = [None] * 60  # a long gap that the cut falls in
+    valid = [v is not None and rnd.random() > 0.05 for v in values]
+    causes = [None if ok else rnd.choice(["maintenance", "missing", "out_of_control"]) for ok in valid]
+    valid[100:160], causes[100:160] = [False] * 60, ["missing"] * 60
+    for cut in (0, 1, 130, 159, 160, 399, 400):
+        for alpha in (0.95, 0.8, 0.5):
+            whole = substitute_gas_emissions(values, valid, causes, alpha)
+            assert substitute_gas_emissions(values, valid, causes, alpha, emit_from=cut) == \
+                [r for r in whole if r.index >= cut]
+        for factor in ("w01018", "w01001"):
+            whole = substitute_water_values(values, valid, factor)
+            assert substitute_water_values(values, valid, factor, emit_from=cut) == [r for r in whole if r.index >= cut]
+    gap = [r for r in substitute_gas_emissions(values, valid, causes, 0.95, emit_from=130) if r.index < 160]
+    assert gap[0].index == 130 and "gap of N = 60 h at [100, 160)" in gap[0].explanation
+
+
+def test_find_gaps_in_runs_equals_hour_by_hour():
+    """The gaps found run by run are the ones an hour-by-hour walk finds; an unknown cause is refused at its
+    first hour."""
+    import math
+    import random
+
+    def by_hour(values, valid, causes):
+        gaps = []
+        for i, (v, ok) in enumerate(zip(values, valid)):
+            if ok and v is not None and math.isfinite(v):
+                continue
+            cause = causes[i] if not ok and causes[i] is not None else "missing"
+            if gaps and gaps[-1][1] == i and gaps[-1][2] == cause:
+                gaps[-1] = (gaps[-1][0], i + 1, cause)
+            else:
+                gaps.append((i, i + 1, cause))
+        return gaps
+
+    rnd = random.Random(3)
+    for _ in range(50):
+        n = rnd.randint(0, 300)
+        values = [rnd.choice([None, 1.0, 2.5, float("nan"), float("inf")]) for _ in range(n)]
+        valid = [rnd.random() > 0.3 for _ in range(n)]
+        causes = [rnd.choice([None, "maintenance", "missing", "out_of_control"]) for _ in range(n)]
+        assert find_gaps(values, valid, causes) == by_hour(values, valid, causes)
+        assert find_gaps(values, valid) == by_hour(values, valid, [None] * n)
+    with pytest.raises(ValueError, match="unknown cause 'calibration' at index 2"):
+        find_gaps([1.0, None, None], [True, False, False], [None, "missing", "calibration"])

@@ -20,11 +20,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, or_, select, tuple_
 
 from ecosentry.subsystems.monitoring.pipeline.columns import fit_text
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.subsystems.monitoring.pipeline.substitution import substitute_day
+from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS, substitute_days, substitutes
 from ecosentry.subsystems.monitoring.rules.cn.aggregates import daily_from_hours, monthly_from_days, water_daily_from_hours
 from ecosentry.subsystems.monitoring.rules.cn.exceedance import Limit, applicable_limit, judge, judge_gas_hour, judge_water_day
 from ecosentry.store import schema as s
@@ -83,8 +83,48 @@ def days_of_hours(hour_keys: Iterable[tuple[int, str, datetime]], directory: Poi
     return out
 
 
+def days_depending_on(engine: Engine, keys: Iterable[DayKey], directory: PointDirectory,
+                      now: datetime) -> set[DayKey]:
+    """The later finished days whose substitute values may change when the given days' hours change: a day's
+    substitution reads the hours of the look-back before its gaps (up to ``LOOKBACK_HOURS``) and, for flue gas,
+    the quarter's capture rate α up to its end. A day whose stored row has every expected hour valid has no gap
+    and depends on nothing before it; the others of the same substituted series within the look-back after a
+    changed day are returned (read from their stored day rows, one statement per batch of series)."""
+    first: dict[tuple[int, str], datetime] = {}
+    for point_id, factor, day in keys:
+        info = directory.by_id(point_id)
+        tz, medium = (info.tz, info.medium) if info else ("UTC", "gas")
+        if not substitutes(medium, factor):
+            continue
+        _lo, hi = local_day_bounds(day, tz)
+        if hi <= now and ((point_id, factor) not in first or hi < first[(point_id, factor)]):
+            first[(point_id, factor)] = hi
+    if not first:
+        return set()
+    d = s.derived_periods
+    out: set[DayKey] = set()
+    series = sorted(first)
+    lo, hi = min(first.values()), min(max(first.values()) + timedelta(hours=LOOKBACK_HOURS), now)
+    with engine.connect() as conn:
+        for i in range(0, len(series), 500):
+            part = series[i:i + 500]
+            for r in conn.execute(select(d.c.point_id, d.c.factor_code, d.c.period_start).where(
+                    tuple_(d.c.point_id, d.c.factor_code).in_(part), d.c.period == "day", d.c.period_start >= lo,
+                    d.c.period_start < hi,
+                    or_(d.c.n_valid.is_(None), d.c.n_expected.is_(None), d.c.n_valid < d.c.n_expected))):
+                start = first[(r.point_id, r.factor_code)]
+                if start <= r.period_start < start + timedelta(hours=LOOKBACK_HOURS):
+                    info = directory.by_id(r.point_id)
+                    out.add((r.point_id, r.factor_code,
+                             r.period_start.astimezone(ZoneInfo(info.tz if info else "UTC")).date()))
+    return out
+
+
 def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirectory) -> set[MonthKey]:
-    """Recompute and store the given local days; return the months they belong to."""
+    """Recompute and store the given local days; return the months they belong to.
+
+    The hours are read with one statement per local day (all its points at once), the substitute values of the
+    finished days computed together (:func:`~.substitution.substitute_days`)."""
     by_point_day: dict[tuple[int, date], set[str]] = defaultdict(set)
     for p, f, d in keys:
         by_point_day[(p, d)].add(f)
@@ -93,22 +133,36 @@ def recompute_days(engine: Engine, keys: Iterable[DayKey], directory: PointDirec
     h = s.hourly_values
     with engine.begin() as conn:
         limits = load_limits(conn, {p for p, _ in by_point_day})
-        rows_out = []
-        for (point_id, day), factors in sorted(by_point_day.items()):
+        # the points' days grouped by their UTC bounds (a day of one time zone): one read of hours per group
+        bounds: dict[tuple[int, date], tuple[str, str, datetime, datetime]] = {}
+        groups: dict[tuple[datetime, datetime], tuple[set[int], set[str]]] = {}
+        for (point_id, day), factors in by_point_day.items():
             info = directory.by_id(point_id)
             tz, medium = (info.tz, info.medium) if info else ("UTC", "gas")
             lo, hi = local_day_bounds(day, tz)
-            wanted = set(factors) | ({WATER_FLOW} if medium == "water" else set())
-            hours: dict[str, list] = defaultdict(list)
-            for r in conn.execute(select(h).where(h.c.point_id == point_id, h.c.factor_code.in_(sorted(wanted)),
-                                                  h.c.period_start >= lo, h.c.period_start < hi)).mappings():
-                hours[r["factor_code"]].append(r)
-            volumes = {r["period_start"]: r["cou"] for r in hours.get(WATER_FLOW, [])}
+            bounds[(point_id, day)] = (tz, medium, lo, hi)
+            pids, wanted = groups.setdefault((lo, hi), (set(), set()))
+            pids.add(point_id)
+            wanted |= factors | ({WATER_FLOW} if medium == "water" else set())
+        hours: dict[tuple[int, str, datetime], list] = defaultdict(list)
+        for (lo, hi), (pids, wanted) in sorted(groups.items()):
+            ordered = sorted(pids)
+            for i in range(0, len(ordered), 500):
+                for r in conn.execute(select(h).where(h.c.point_id.in_(ordered[i:i + 500]),
+                                                      h.c.factor_code.in_(sorted(wanted)),
+                                                      h.c.period_start >= lo, h.c.period_start < hi)).mappings():
+                    hours[(r["point_id"], r["factor_code"], lo)].append(r)
+        # substitute values only for a finished day (the day in progress is recomputed every flush)
+        subs = substitute_days(conn, [(p, f, medium, tz, lo, hi) for (p, d), (tz, medium, lo, hi) in bounds.items()
+                                      if hi <= now for f in by_point_day[(p, d)]])
+        rows_out = []
+        for (point_id, day), factors in sorted(by_point_day.items()):
+            tz, medium, lo, hi = bounds[(point_id, day)]
+            volumes = {r["period_start"]: r["cou"] for r in hours.get((point_id, WATER_FLOW, lo), [])}
             for factor in sorted(factors):
-                # substitute values only for a finished day (the day in progress is recomputed every flush)
-                sub = substitute_day(conn, point_id, factor, medium, tz, lo, hi) if hi <= now else None
-                rows_out.append(day_row(point_id, factor, day, lo, hours.get(factor, []), volumes,
-                                        limits.get((point_id, factor), []), medium, tz, sub, now))
+                rows_out.append(day_row(point_id, factor, day, lo, hours.get((point_id, factor, lo), []), volumes,
+                                        limits.get((point_id, factor), []), medium, tz, subs.get((point_id, factor, lo)),
+                                        now))
                 months.add((point_id, factor, day.replace(day=1)))
         _upsert_periods(conn, rows_out)
     return months
@@ -167,18 +221,33 @@ def month_row(point_id: int, factor: str, first: date, lo: datetime, day_rows: l
 
 
 def recompute_months(engine: Engine, keys: Iterable[MonthKey], directory: PointDirectory) -> int:
+    """Recompute and store the given local months from their stored days; the days are read with one statement
+    per local month (all its points at once)."""
     d = s.derived_periods
     now = datetime.now(timezone.utc)
     rows_out = []
+    spans: dict[tuple[int, str, date], tuple[str, datetime]] = {}
+    groups: dict[tuple[datetime, datetime], tuple[set[int], set[str]]] = {}
+    for point_id, factor, first in set(keys):
+        info = directory.by_id(point_id)
+        tz = info.tz if info else "UTC"
+        lo, hi = month_bounds(first, tz)
+        spans[(point_id, factor, first)] = (tz, lo)
+        pids, factors = groups.setdefault((lo, hi), (set(), set()))
+        pids.add(point_id)
+        factors.add(factor)
     with engine.begin() as conn:
-        for point_id, factor, first in sorted(set(keys)):
-            info = directory.by_id(point_id)
-            tz = info.tz if info else "UTC"
-            lo, hi = month_bounds(first, tz)
-            days = conn.execute(select(d).where(d.c.point_id == point_id, d.c.factor_code == factor,
-                                                d.c.period == "day", d.c.period_start >= lo,
-                                                d.c.period_start < hi)).mappings().all()
-            rows_out.append(month_row(point_id, factor, first, lo, list(days), tz, now))
+        days: dict[tuple[int, str, datetime], list] = defaultdict(list)
+        for (lo, hi), (pids, factors) in sorted(groups.items()):
+            ordered = sorted(pids)
+            for i in range(0, len(ordered), 500):
+                for r in conn.execute(select(d).where(d.c.point_id.in_(ordered[i:i + 500]),
+                                                      d.c.factor_code.in_(sorted(factors)), d.c.period == "day",
+                                                      d.c.period_start >= lo, d.c.period_start < hi)).mappings():
+                    days[(r["point_id"], r["factor_code"], lo)].append(r)
+        for point_id, factor, first in sorted(spans):
+            tz, lo = spans[(point_id, factor, first)]
+            rows_out.append(month_row(point_id, factor, first, lo, days.get((point_id, factor, lo), []), tz, now))
         _upsert_periods(conn, rows_out)
     return len(rows_out)
 

@@ -13,7 +13,8 @@ from ecosentry.contracts.sink import SinkResult
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.subsystems.monitoring.pipeline.gaps import sync_gap_marks_for_hours
 from ecosentry.subsystems.monitoring.pipeline.hourly import HourKey, hours_touched, recompute_hours
-from ecosentry.subsystems.monitoring.pipeline.periods import days_of_hours, recompute_days, recompute_months
+from ecosentry.subsystems.monitoring.pipeline.periods import (
+    days_depending_on, days_of_hours, recompute_days, recompute_months)
 from ecosentry.subsystems.monitoring.store.ingest import set_aside, write_envelopes
 
 
@@ -54,7 +55,10 @@ class ObservationSink:
             if self.auto_gap_marks:
                 keys = keys | sync_gap_marks_for_hours(self.engine, keys, datetime.now(timezone.utc))
             n = recompute_hours(self.engine, keys, self.directory)
-            months = recompute_days(self.engine, days_of_hours(keys, self.directory), self.directory)
+            days = days_of_hours(keys, self.directory)
+            # a finished day's hours changed: the later days whose substitute values read them are done again
+            days |= days_depending_on(self.engine, days, self.directory, datetime.now(timezone.utc))
+            months = recompute_days(self.engine, days, self.directory)
             recompute_months(self.engine, months, self.directory)
         except Exception:
             self.dirty_hours |= keys

@@ -15,12 +15,16 @@ and the day carries both totals (``cou`` raw, ``cou_substituted``).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from itertools import accumulate
+from operator import not_
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, tuple_
 
 from ecosentry.subsystems.monitoring.rules.cn.substitution import (
     ValidHistory, find_gaps, quarterly_capture_rate, substitute_gas_emissions, substitute_water_values)
@@ -78,25 +82,62 @@ def substitutes(medium: str, factor: str) -> bool:
 def substitute_day(conn: Connection, point_id: int, factor: str, medium: str, tz: str, day_lo: datetime,
                    day_hi: datetime) -> DaySubstitution | None:
     """Compute and store the revisions of one day of one factor; None when the factor is not substituted."""
-    if not substitutes(medium, factor):
-        return None
-    h = s.hourly_values
-    lo = day_lo - timedelta(hours=LOOKBACK_HOURS)
-    rows = {r["period_start"]: r for r in conn.execute(
-        select(h.c.period_start, h.c.value, h.c.cou, h.c.valid, h.c.excluded, h.c.mark_ids)
-        .where(h.c.point_id == point_id, h.c.factor_code == factor, h.c.period_start >= lo,
-               h.c.period_start < day_hi)).mappings()}
+    return substitute_days(conn, [(point_id, factor, medium, tz, day_lo, day_hi)])[(point_id, factor, day_lo)]
+
+
+def substitute_days(conn: Connection, wanted: Iterable[tuple[int, str, str, str, datetime, datetime]]
+                    ) -> dict[tuple[int, str, datetime], DaySubstitution | None]:
+    """:func:`substitute_day` of many finished days at once (the worker's flush): ``wanted`` holds (point, factor,
+    medium, tz, day_lo, day_hi); returns (point, factor, day_lo) → the day's totals (None: not substituted).
+
+    The look-back hours of the series are read with one statement per span of days (not one per series), the
+    out-of-control periods once per span, each series' days go through :func:`days_substitution` together, and
+    the revisions of each day are replaced as :func:`substitute_day` replaces them: equal results."""
+    out: dict[tuple[int, str, datetime], DaySubstitution | None] = {}
+    series: dict[tuple[int, str], tuple[str, str, set[tuple[datetime, datetime]]]] = {}
+    for point_id, factor, medium, tz, lo, hi in wanted:
+        if not substitutes(medium, factor):
+            out[(point_id, factor, lo)] = None
+            continue
+        series.setdefault((point_id, factor), (medium, tz, set()))[2].add((lo, hi))
+    by_span: dict[tuple[datetime, datetime], list[tuple[int, str]]] = defaultdict(list)
+    for key, (_medium, _tz, days) in series.items():
+        by_span[(min(days)[0], max(days)[1])].append(key)
+    h, rv = s.hourly_values, ms.revisions
     now = datetime.now(timezone.utc)
-    ooc = out_of_control_periods(conn, point_id, factor, lo, day_hi) if medium == "gas" else []
-    # the bulk form runs the rules on the gaps that reach into the day only (equal to day_substitution, which
-    # builds every look-back gap's revisions first: 120 days of them for a point without history; issue 19 item 2)
-    ((result, revisions),) = days_substitution(rows, point_id, factor, medium, tz, [(day_lo, day_hi)], now, ooc)
-    if revisions is None:
-        return result
-    conn.execute(delete(ms.revisions).where(ms.revisions.c.point_id == point_id, ms.revisions.c.factor_code == factor,
-                                           ms.revisions.c.period_start >= day_lo, ms.revisions.c.period_start < day_hi))
-    upsert(conn, ms.revisions, revisions, ["point_id", "factor_code", "period_start", "field"])
-    return result
+    revisions: list[dict] = []
+    replaced: dict[tuple[datetime, datetime], list[tuple[int, str]]] = defaultdict(list)
+    for (lo, hi), keys in sorted(by_span.items()):
+        look_lo = lo - timedelta(hours=LOOKBACK_HOURS)
+        points = sorted({p for p, _f in keys})
+        factors = sorted({f for _p, f in keys})
+        rows: dict[tuple[int, str], dict[datetime, Mapping]] = defaultdict(dict)
+        for i in range(0, len(points), 500):
+            for r in conn.execute(select(h.c.point_id, h.c.factor_code, h.c.period_start, h.c.value, h.c.cou,
+                                         h.c.valid, h.c.excluded, h.c.mark_ids)
+                                  .where(h.c.point_id.in_(points[i:i + 500]), h.c.factor_code.in_(factors),
+                                         h.c.period_start >= look_lo, h.c.period_start < hi)).mappings():
+                rows[(r["point_id"], r["factor_code"])][r["period_start"]] = r
+        gas = sorted({p for p, f in keys if series[(p, f)][0] == "gas"})
+        declared = declared_by_series(conn, gas, look_lo, hi, datetime.now(timezone.utc)) if gas else {}
+        for point_id, factor in sorted(keys):
+            medium, tz, days = series[(point_id, factor)]
+            ordered = sorted(days)
+            ooc = declared.get((point_id, factor), []) if medium == "gas" else []
+            results = days_substitution(rows.get((point_id, factor), {}), point_id, factor, medium, tz, ordered, now,
+                                        ooc)
+            for (d_lo, d_hi), (result, revs) in zip(ordered, results):
+                out[(point_id, factor, d_lo)] = result
+                if revs is None:  # no capture rate for the quarter: the stored revisions are left as they are
+                    continue
+                replaced[(d_lo, d_hi)].append((point_id, factor))
+                revisions.extend(revs)
+    for (d_lo, d_hi), pairs in sorted(replaced.items()):  # one statement per day replaces its series' revisions
+        for i in range(0, len(pairs), 500):
+            conn.execute(delete(rv).where(tuple_(rv.c.point_id, rv.c.factor_code).in_(pairs[i:i + 500]),
+                                          rv.c.period_start >= d_lo, rv.c.period_start < d_hi))
+    upsert(conn, rv, revisions, ["point_id", "factor_code", "period_start", "field"])
+    return out
 
 
 def day_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: str, medium: str, tz: str,
@@ -147,6 +188,14 @@ def day_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: st
     return DaySubstitution(total, len(subs)), rows_out
 
 
+@lru_cache(maxsize=64)
+def _hour_grid(lo: datetime, hi: datetime) -> tuple[datetime, ...]:
+    """The hour starts from ``lo`` (included) to ``hi`` (excluded), shared by the series of one flush."""
+    n = -(-(hi - lo) // timedelta(hours=1))
+    hour = timedelta(hours=1)
+    return tuple(lo + i * hour for i in range(n))
+
+
 def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: str, medium: str, tz: str,
                       days: Sequence[tuple[datetime, datetime]], now: datetime,
                       ooc: Sequence[tuple[datetime, datetime]] = ()) -> list[tuple[DaySubstitution, list[dict] | None]]:
@@ -159,25 +208,39 @@ def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: s
         return []
     hour = timedelta(hours=1)
     field = "cou" if medium == "gas" or factor == "w00000" else "value"
-    seq_t, seq_r = [], []
-    t, end = days[0][0] - timedelta(hours=LOOKBACK_HOURS), days[-1][1]
-    while t < end:
-        r = rows.get(t)
-        if not (r and r["excluded"]):  # stopped hours are not operating hours
-            seq_t.append(t)
-            seq_r.append(r)
-        t += hour
-    valid = [bool(r and r["valid"]) for r in seq_r]
-    series = [(r[field] if r else None) for r in seq_r]
-    invalid_before = [0]  # the quarter's capture rate counts the stored validity
-    for v in valid:
-        invalid_before.append(invalid_before[-1] + (not v))
+    grid_lo = days[0][0] - timedelta(hours=LOOKBACK_HOURS)
+    grid = _hour_grid(grid_lo, days[-1][1])
+    n = len(grid)
+    # the hours of the grid, most of them often without a row (a point without history): filled from the rows
+    # that fall on the grid (the others are not the series' hours), the rest stay missing
+    placed: dict[int, Mapping] = {}
+    for t, r in rows.items():
+        i, rest = divmod(t - grid_lo, hour)
+        if 0 <= i < n and not rest:
+            placed[i] = r
+    if any(r["excluded"] for r in placed.values()):  # stopped hours are not operating hours
+        seq_r = [placed.get(i) for i in range(n)]
+        kept = [(t, r) for t, r in zip(grid, seq_r) if not (r is not None and r["excluded"])]
+        seq_t, seq_r = [t for t, _ in kept], [r for _, r in kept]
+        valid = [r is not None and bool(r["valid"]) for r in seq_r]
+        series = [None if r is None else r[field] for r in seq_r]
+    else:
+        seq_t = grid
+        seq_r, valid, series = [None] * n, [False] * n, [None] * n
+        for i, r in placed.items():
+            seq_r[i], valid[i], series[i] = r, bool(r["valid"]), r[field]
+    # the quarter's capture rate counts the stored validity
+    invalid_before = list(accumulate(map(not_, valid), initial=0))
     causes = None
     if medium == "gas":
-        out, breaks = _out_of_control(seq_t, ooc)
-        valid = [v and not b for v, b in zip(valid, breaks)]
-        causes = [None if v else "out_of_control" if o else ("maintenance" if r and r["mark_ids"] else "missing")
-                  for v, o, r in zip(valid, out, seq_r)]
+        if ooc:
+            out, breaks = _out_of_control(seq_t, ooc)
+            valid = [v and not b for v, b in zip(valid, breaks)]
+            causes = [None if v else "out_of_control" if o else ("maintenance" if r and r["mark_ids"] else "missing")
+                      for v, o, r in zip(valid, out, seq_r)]
+        else:
+            causes = [None if v else ("maintenance" if r and r["mark_ids"] else "missing")
+                      for v, r in zip(valid, seq_r)]
     gaps = find_gaps(series, valid, causes)
     gap_stops = [g[1] for g in gaps]
     # the look-back windows of every day as slices of one index of the valid hours (HJ 75: running maxima)
@@ -199,12 +262,12 @@ def days_substitution(rows: Mapping[datetime, Mapping], point_id: int, factor: s
             if g0 >= b:
                 break
             day_gaps.append((max(g0, a) - a, min(g1, b) - a, cause))
+        # the rules judge each gap whole and return the revisions of the day's hours only
         if medium == "gas":
-            revisions = substitute_gas_emissions(series[a:b], valid[a:b], causes[a:b], alpha, gaps=day_gaps,
-                                                 history=history, offset=a)
+            todays = substitute_gas_emissions(series[a:b], valid[a:b], causes[a:b], alpha, gaps=day_gaps,
+                                              history=history, offset=a, emit_from=k - a)
         else:
-            revisions = substitute_water_values(series[a:b], valid[a:b], factor, gaps=day_gaps)
-        todays = [rv for rv in revisions if seq_t[a + rv.index] >= day_lo]
+            todays = substitute_water_values(series[a:b], valid[a:b], factor, gaps=day_gaps, emit_from=k - a)
         rows_out = [{"point_id": point_id, "factor_code": factor, "period_start": seq_t[a + rv.index], "field": field,
                      "original": rv.original, "substitute": rv.substitute, "rule_code": rv.rule_code,
                      "explanation": rv.explanation, "computed_at": now} for rv in todays]

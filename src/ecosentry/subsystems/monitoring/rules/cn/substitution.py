@@ -63,6 +63,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Literal, Sequence
 
 import numpy as np
@@ -234,21 +235,29 @@ def find_gaps(
     n = len(values)
     if len(valid) != n or (causes is not None and len(causes) != n):
         raise ValueError("values, valid and causes must have the same length")
+    isfinite = math.isfinite
+    # each hour's key: None when valid, else the cause of its gap (a "valid" hour without a value is missing
+    # data whatever cause it carries); runs of one key are the gaps
+    if causes is None:
+        keys = [None if ok and v is not None and isfinite(float(v)) else "missing" for v, ok in zip(values, valid)]
+    else:
+        keys = [None if ok and v is not None and isfinite(float(v)) else (c if not ok and c is not None else "missing")
+                for v, ok, c in zip(values, valid, causes)]
+    unknown = set(keys) - _KEYS
+    if unknown:
+        i = next(i for i, k in enumerate(keys) if k in unknown)
+        raise ValueError(f"unknown cause {keys[i]!r} at index {i}")
     gaps: list[tuple[int, int, str]] = []
-    for i in range(n):
-        if _is_valid(values[i], valid[i]):
-            continue
-        # A "valid" hour without a value is missing data whatever cause it carries.
-        cause = "missing"
-        if not valid[i] and causes is not None and causes[i] is not None:
-            cause = causes[i]
-        if cause not in CAUSES:
-            raise ValueError(f"unknown cause {cause!r} at index {i}")
-        if gaps and gaps[-1][1] == i and gaps[-1][2] == cause:
-            gaps[-1] = (gaps[-1][0], i + 1, cause)
-        else:
-            gaps.append((i, i + 1, cause))
+    i = 0
+    for key, run in groupby(keys):
+        stop = i + len(list(run))
+        if key is not None:
+            gaps.append((i, stop, key))
+        i = stop
     return gaps
+
+
+_KEYS = frozenset((None, *CAUSES))
 
 
 def substitute_gas_emissions(
@@ -262,6 +271,7 @@ def substitute_gas_emissions(
     gaps: Sequence[tuple[int, int, str]] | None = None,
     history: ValidHistory | None = None,
     offset: int = 0,
+    emit_from: int = 0,
 ) -> list[Revision]:
     """
     Substitute hourly emission amounts of invalid flue-gas hours (HJ 75-2017 §12 table).
@@ -288,6 +298,10 @@ def substitute_gas_emissions(
         ``offset`` (:meth:`ValidHistory.of` on the same values and validity): the look-back windows are
         then slices of it instead of walks back hour by hour. Same result.
     offset : int
+    emit_from : int
+        Index of the first hour whose revision is returned: a gap that begins earlier is judged whole (its
+        length N and the window before it are unchanged) and only its hours from ``emit_from`` on are returned.
+        A caller that needs one day of a long look-back passes the day's first index.
 
     Returns
     -------
@@ -303,14 +317,15 @@ def substitute_gas_emissions(
     revisions: list[Revision] = []
     for start, stop, cause in (find_gaps(hourly_emissions, valid, causes) if gaps is None else gaps):
         n = stop - start
+        if stop <= emit_from:
+            continue
         substitute, code, why = _gas_rule(
             hourly_emissions, valid, start, stop, cause, alpha, last_calibration_index, settings, history, offset,
         )
-        for i in range(start, stop):
-            revisions.append(Revision(
-                index=i, original=hourly_emissions[i], substitute=substitute, rule_code=code,
-                explanation=f"{_CAUSE_ZH[cause]} gap of N = {n} h at [{start}, {stop}), α = {alpha:.4g}: {why}",
-            ))
+        explanation = f"{_CAUSE_ZH[cause]} gap of N = {n} h at [{start}, {stop}), α = {alpha:.4g}: {why}"
+        for i in range(max(start, emit_from), stop):
+            revisions.append(Revision(index=i, original=hourly_emissions[i], substitute=substitute, rule_code=code,
+                                      explanation=explanation))
     return revisions
 
 
@@ -319,6 +334,7 @@ def substitute_water_values(
     valid: Sequence[bool],
     factor_code: str,
     gaps: Sequence[tuple[int, int, str]] | None = None,
+    emit_from: int = 0,
 ) -> list[Revision]:
     """
     Substitute invalid or missing wastewater hours from the preceding period of equal length.
@@ -333,6 +349,8 @@ def substitute_water_values(
         (mean) or pH ``w01001`` (median).
     gaps : sequence of (start, stop, cause), optional
         The gaps to substitute, as :func:`find_gaps` gives them without causes (all when omitted).
+    emit_from : int
+        Index of the first hour whose revision is returned (as in :func:`substitute_gas_emissions`).
 
     Returns
     -------
@@ -357,6 +375,8 @@ def substitute_water_values(
         raise ValueError(f"no HJ 356 substitution rule for factor {factor_code!r}")
     revisions: list[Revision] = []
     for start, stop, _ in (_merged_gaps(values, valid) if gaps is None else gaps):
+        if stop <= emit_from:
+            continue
         n = stop - start
         lo = max(0, start - n)
         window = [float(values[j]) for j in range(lo, start) if _is_valid(values[j], valid[j])]
@@ -367,8 +387,9 @@ def substitute_water_values(
         else:
             substitute, rule = None, "CN-SUB-WATER-NODATA"
             why = f"no valid value in the preceding {n} h [{lo}, {start}){clipped}"
-        for i in range(start, stop):
-            revisions.append(Revision(i, values[i], substitute, rule, f"gap of N = {n} h: {why}"))
+        explanation = f"gap of N = {n} h: {why}"
+        for i in range(max(start, emit_from), stop):
+            revisions.append(Revision(i, values[i], substitute, rule, explanation))
     return revisions
 
 
