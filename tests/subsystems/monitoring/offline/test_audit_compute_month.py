@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -35,14 +34,11 @@ def _write_month(path: Path, *, skip_days: set[int] = frozenset()) -> None:
             fh.write(f"P1,a21026,{t.isoformat()},5.0,N\n")
 
 
-def test_full_month_valid_and_reasonably_fast(tmp_path: Path) -> None:
+def test_full_month_valid(tmp_path: Path) -> None:
     data, out, rates = tmp_path / "oct.csv", tmp_path / "p.csv", tmp_path / "r.json"
     _write_month(data)  # 44 640 rows
-    t = time.perf_counter()
     result = runner.invoke(app, ["--input", str(data), "--output", str(out), "--rates", str(rates)])
-    elapsed = time.perf_counter() - t
     assert result.exit_code == 0, result.output
-    assert elapsed < 20  # ~1 s here; 10 factors (446 400 rows) take ~7 s
     rows = _rows(out)
     assert sum(r["period"] == "hour" for r in rows) == 31 * 24
     assert sum(r["period"] == "day" for r in rows) == 31
