@@ -41,6 +41,14 @@ def _count(engine, table, *where) -> int:
         return c.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
 
 
+def _scanned_all(engine) -> bool:
+    """The relay's scan cursor has passed every archived frame of ``engine``."""
+    with engine.connect() as c:
+        last = c.execute(select(func.max(s.raw_frames.c.id))).scalar_one()
+        cursor = c.execute(select(func.min(ms.forward_targets.c.raw_cursor))).scalar_one()
+    return last is not None and cursor is not None and cursor >= last
+
+
 def _upper_minutes(engine) -> list[datetime]:
     p, o = s.points, s.observations
     with engine.connect() as c:
@@ -87,6 +95,10 @@ async def test_relay_through_upper_outage_nothing_lost_or_doubled(two_db_urls, t
             await logger.send(minute_frame(LOCAL_MN, minutes[6], {"a21026": 26, "a21002": 50.5, "a19001": 8.2}))
             await wait_for(lambda: _count(lower.engine, ms.forward_deliveries, ms.forward_deliveries.c.ok.is_(False))
                            >= 2, "failed attempts while the upper platform is down")
+            # every frame archived (5 before, 5 during the outage, 1 re-sent) and scanned by the relay: only then
+            # is the count final (under load the relay's scan runs behind the failed attempts)
+            await wait_for(lambda: _count(lower.engine, s.raw_frames) >= 11 and _scanned_all(lower.engine),
+                           "every frame scanned by the relay")
             assert backlog(lower.engine)[0]["pending"] == 5
 
             # 3. the upper platform comes back on the same port: the backlog drains, in order
