@@ -94,14 +94,21 @@ class OverduePart:
         self._stop = asyncio.Event()
         self.target = self
 
-    async def once(self) -> dict[str, int]:
+    def alarm_raiser(self):
+        """What a job's thread calls to raise an alarm: the dispatcher is async, so the call goes back to the
+        service's loop and waits for its answer (alarm, change); ``None`` without a dispatcher."""
+        if self.dispatcher is None:
+            return None
         loop = asyncio.get_running_loop()
-        raise_alarm = None
-        if self.dispatcher is not None:
-            def raise_alarm(**kwargs):   # the dispatcher is async: called back on the loop
-                fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
-                alarm, change, _deliveries = fut.result()
-                return alarm, change
+
+        def raise_alarm(**kwargs):
+            fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
+            alarm, change, _deliveries = fut.result()
+            return alarm, change
+        return raise_alarm
+
+    async def once(self) -> dict[str, int]:
+        raise_alarm = self.alarm_raiser()
         return await asyncio.to_thread(check_overdue, self.engine, self.clock(), self.settings, raise_alarm,
                                        self.locale)
 
@@ -178,13 +185,7 @@ class CameraCheckPart(OverduePart):
     name = "om_cameras"
 
     async def once(self) -> dict[str, int]:
-        loop = asyncio.get_running_loop()
-        raise_alarm = None
-        if self.dispatcher is not None:
-            def raise_alarm(**kwargs):
-                fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
-                alarm, change, _deliveries = fut.result()
-                return alarm, change
+        raise_alarm = self.alarm_raiser()
         after = timedelta(minutes=self.settings.cameras.offline_minutes)
         return await asyncio.to_thread(check_offline, self.engine, self.clock(), after, raise_alarm)
 
@@ -199,13 +200,7 @@ class MarkCheckPart(OverduePart):
     async def once(self) -> dict[str, int]:
         from ecosentry.subsystems.om.store.marks import check_marks
 
-        loop = asyncio.get_running_loop()
-        raise_alarm = None
-        if self.dispatcher is not None:
-            def raise_alarm(**kwargs):
-                fut = asyncio.run_coroutine_threadsafe(self.dispatcher.raise_alarm(**kwargs), loop)
-                alarm, change, _deliveries = fut.result()
-                return alarm, change
+        raise_alarm = self.alarm_raiser()
         return await asyncio.to_thread(check_marks, self.engine, self.clock(), self.settings, raise_alarm,
                                        self.locale)
 
