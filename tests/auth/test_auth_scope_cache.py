@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select, text, update
 
 from authkit import CITY, COUNTY_A, COUNTY_B, MN_A_GAS, MN_B_GAS
-from conftest import make_app
+from authkit import make_app
 from ecosentry.auth import scope_cache
 from ecosentry.auth.accounts import set_maintained_points, update_user
 from ecosentry.auth.apikeys import revoke_api_key

@@ -143,6 +143,11 @@ def board_choices(conn: Connection, point_scope, enterprise_clause) -> dict[str,
     return {"organisations": orgs, "enterprises": [dict(r) for r in ents]}
 
 
+def point_timezone(conn: Connection, point_id: int) -> str | None:
+    """The point's time zone (``None`` when the point has none of its own)."""
+    return conn.execute(select(s.points.c.tz).where(s.points.c.id == point_id)).scalar()
+
+
 def order_detail(conn: Connection, order_id: int) -> dict | None:
     """One order with its names (``None``: no such order; the caller checks the scope on ``point_id``)."""
     row = conn.execute(_named().where(wo.c.id == order_id)).mappings().first()

@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from ecosentry.alarms.voice import factor_names
 from ecosentry.said import N_
@@ -124,7 +123,7 @@ async def create_planned(request: Request):
         if not principal.sees_point(point_id):
             raise FormError(N_("%(value)s is not one of the choices."), "point", value=point_id)
         with request.app.state.engine.connect() as conn:
-            tz = conn.execute(select(s.points.c.tz).where(s.points.c.id == point_id)).scalar() or settings.timezone
+            tz = q.point_timezone(conn, point_id) or settings.timezone
         at = now()
         deadline = local_time(str(form.get("deadline") or ""), tz, "deadline")
         if deadline is not None and deadline <= at:
