@@ -34,9 +34,8 @@ from ecosentry.subsystems.om.store.workorders import as_rule_order
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_overdue", "OverduePart", "assess_pass", "AssessPart", "CameraCheckPart", "MarkCheckPart", "parts",
-           "provisional_pass",
-           "camera_parts", "mark_parts"]
+__all__ = ["check_overdue", "OverduePart", "assess_pass", "provisional_pass", "AssessPart", "CameraCheckPart",
+           "MarkCheckPart", "parts", "camera_parts", "mark_parts"]
 
 #: States in which an order is still to be done.
 OPEN_STATES = ("created", "assigned", "accepted", "on_site", "rejected")
@@ -112,14 +111,21 @@ class OverduePart:
         return await asyncio.to_thread(check_overdue, self.engine, self.clock(), self.settings, raise_alarm,
                                        self.locale)
 
+    #: What the log says when a pass fails.
+    failure = "O&M overdue check failed"
+
+    def every(self) -> float:
+        """Seconds between passes."""
+        return self.settings.check_seconds
+
     async def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 await self.once()
             except Exception:   # one failing pass must not end the job; logged, tried again next time
-                log.exception("O&M overdue check failed")
+                log.exception(self.failure)
             with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.settings.check_seconds)
+                await asyncio.wait_for(self._stop.wait(), self.every())
 
     async def start(self) -> None:
         if self._run:
@@ -167,14 +173,10 @@ class AssessPart(OverduePart):
         await asyncio.to_thread(provisional_pass, self.engine, now, self.settings)
         return done
 
-    async def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.once()
-            except Exception:   # one failing pass must not end the job; logged, tried again next time
-                log.exception("O&M monthly assessment failed")
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.settings.assess_seconds)
+    failure = "O&M monthly assessment failed"
+
+    def every(self) -> float:
+        return self.settings.assess_seconds
 
 
 class CameraCheckPart(OverduePart):
@@ -183,6 +185,7 @@ class CameraCheckPart(OverduePart):
     (:func:`.store.cameras.check_offline`)."""
 
     name = "om_cameras"
+    failure = "O&M camera check failed"
 
     async def once(self) -> dict[str, int]:
         raise_alarm = self.alarm_raiser()
@@ -196,6 +199,7 @@ class MarkCheckPart(OverduePart):
     dispatcher for an unsupported one."""
 
     name = "om_marks"
+    failure = "O&M mark check failed"
 
     async def once(self) -> dict[str, int]:
         from ecosentry.subsystems.om.store.marks import check_marks
