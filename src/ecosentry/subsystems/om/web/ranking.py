@@ -100,48 +100,52 @@ def _month_of(request: Request, conn, principal, month: str | None) -> str | Non
     return month if q.parse_month(month) else None
 
 
-@router.get("/om/ranking", response_class=HTMLResponse)
-def ranking_page(request: Request, month: str | None = None, org: str | None = None):
+def _view(request: Request, month: str | None, org: str | None, *, report: bool) -> tuple[dict | None, Response | None]:
+    """The ranking of the month asked for (the default month when none), its formula in the reader's words and,
+    for a report, every visible organisation's stations; or the refusal / 404 to answer instead."""
     principal, denied = gate(request, "marks.read")
     if denied:
-        return denied
+        return None, denied
     settings = _settings(request)
     with request.app.state.engine.connect() as conn:
         chosen = _month_of(request, conn, principal, month)
         if chosen is None:
-            return not_found(request, f"no month {month!r}")
+            return None, not_found(request, f"no month {month!r}")
         view = ranking_view(conn, principal, chosen, org, settings)
+        if view is not None and report:
+            view["stations"] = report_stations(conn, principal, view)
     if view is None:
-        return not_found(request, f"no organisation {org!r} in scope")
-    _ = page_context(request)["_"]
-    view.update(formula=formula_text(view["weights"], view["penalty"], _), GRADES=GRADES, HEALTH=HEALTH,
-                COMPONENTS=COMPONENTS, parts=formula_parts(view["weights"], view["penalty"]))
+        return None, not_found(request, f"no organisation {org!r} in scope")
+    view["formula"] = formula_text(view["weights"], view["penalty"], page_context(request)["_"])
+    return view, None
+
+
+@router.get("/om/ranking", response_class=HTMLResponse)
+def ranking_page(request: Request, month: str | None = None, org: str | None = None):
+    view, answer = _view(request, month, org, report=False)
+    if answer is not None:
+        return answer
+    view.update(GRADES=GRADES, HEALTH=HEALTH, COMPONENTS=COMPONENTS,
+                parts=formula_parts(view["weights"], view["penalty"]))
     return work_render(request, "om_ranking.html", view)
 
 
 def _report(request: Request, month: str | None, kind: str) -> Response:
     from ecosentry.subsystems.om.reports.assessment_report import assessment_pdf, assessment_xlsx
 
-    principal, denied = gate(request, "marks.read")
-    if denied:
-        return denied
-    settings = _settings(request)
-    with request.app.state.engine.connect() as conn:
-        chosen = _month_of(request, conn, principal, month)
-        if chosen is None:
-            return not_found(request, f"no month {month!r}")
-        view = ranking_view(conn, principal, chosen, None, settings)
-        view["stations"] = report_stations(conn, principal, view)
+    view, answer = _view(request, month, None, report=True)
+    if answer is not None:
+        return answer
     ctx = page_context(request)
     _ = ctx["_"]
-    view["formula"] = formula_text(view["weights"], view["penalty"], _)
     if kind == "pdf":
         body, media = assessment_pdf(view, _, ctx["fmt"]), "application/pdf"
     else:
         body, media = assessment_xlsx(view, _, ctx["fmt"]), \
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="om-assessment-{chosen}.{kind}"', "Cache-Control": "no-store"})
+        "Content-Disposition": f'attachment; filename="om-assessment-{view["month"]}.{kind}"',
+        "Cache-Control": "no-store"})
 
 
 @router.get("/om/ranking/report.xlsx")
