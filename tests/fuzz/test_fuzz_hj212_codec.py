@@ -11,7 +11,7 @@ from datetime import datetime
 from hypothesis import assume, given, strategies as st
 
 from ecosentry.protocols.hj212 import (FIELD_LIMITS, BadField, CrcMismatch, DataRecord, FieldTooLong, Frame,
-                                       FrameReader, HJ212Error, LengthMismatch, build_frame, crc16, crc16_hex,
+                                       FrameReader, HJ212Error, LengthMismatch, build_frame, crc16,
                                        data_records, data_reply, format_number, frame_dict, parse_frame,
                                        peek_header, records_to_cp)
 from ecosentry.protocols.hj212.records import CN_BY_KIND
@@ -24,19 +24,6 @@ def wire(segment: bytes | str) -> bytes:
     """``segment`` framed with its true length and CRC: what passes the envelope checks."""
     seg = segment.encode() if isinstance(segment, str) else segment
     return b"##%04d%s%04X\r\n" % (len(seg), seg, crc16(seg))
-
-
-def crc_by_the_book(data: bytes) -> int:
-    """HJ 212-2017 Appendix A steps 1-10, bit by bit, as the standard writes them (the table's yardstick)."""
-    reg = 0xFFFF
-    for byte in data:
-        reg = (reg >> 8) ^ byte
-        for _ in range(8):
-            lsb = reg & 1
-            reg >>= 1
-            if lsb:
-                reg ^= 0xA001
-    return reg
 
 
 def parsed_or_refused(raw: bytes, **kw) -> Frame | HJ212Error:
@@ -103,15 +90,6 @@ def mutated(draw, frames=valid_frames()) -> bytes:
     return bytes(raw)
 
 
-# ------------------------------------------------------------------------------------------------ CRC
-
-
-@fuzz(300)
-@given(st.binary(max_size=2048))
-def test_crc_is_appendix_a(data):
-    assert crc16(data) == crc_by_the_book(data)
-    text = crc16_hex(data)
-    assert len(text) == 4 and text == text.upper() and int(text, 16) == crc16(data)
 
 
 # ------------------------------------------------------------------------------------------- parse_frame

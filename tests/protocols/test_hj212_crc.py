@@ -3,8 +3,10 @@
 import random
 
 import pytest
+from hypothesis import given, strategies as st
 
 from ecosentry.protocols.hj212 import crc16, crc16_hex
+from fuzzkit import fuzz
 
 # HJ 212-2017 Appendix A's worked example (set real-time interval, CN 1062):
 # "##0101QN=20160801085857223;...;CP=&&RtdInterval=30&&1C80\r\n". The same
@@ -94,3 +96,12 @@ def test_docstring_examples():
     for module in (crc, records):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+@fuzz(300)
+@given(st.binary(max_size=2048))
+def test_crc_is_appendix_a_on_any_bytes(data):
+    """Property (issue 19 item 6, moved here beside the reference it checks against)."""
+    assert crc16(data) == _reference_crc(data)
+    text = crc16_hex(data)
+    assert len(text) == 4 and text == text.upper() and int(text, 16) == crc16(data)
