@@ -64,9 +64,11 @@ def test_unknown_user_and_disabled_account_get_the_wrong_password_answer(engine,
     assert str(unknown.value) == str(disabled.value) == "wrong user name or password"
 
 
-def test_successful_login_rehashes_a_weak_hash_and_resets_failures(engine, user_id):
+def test_successful_login_rehashes_a_weak_hash_and_resets_failures(engine, user_id, monkeypatch):
     from argon2 import PasswordHasher
 
+    from ecosentry.auth import passwords
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())  # a server's parameters, not the test suite's
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     with engine.begin() as c:
         c.execute(s.users.update().where(s.users.c.id == user_id).values(password_hash=weak, failed_logins=3))

@@ -34,3 +34,15 @@ def test_short_passwords_are_refused():
     for bad in ("", "short", " " * 20):
         with pytest.raises(PasswordError, match="at least"):
             check_strength(bad)
+
+
+def test_a_server_hashes_with_rfc_9106_parameters_unless_a_test_suite_names_a_cheaper_profile(monkeypatch):
+    from ecosentry.auth import passwords
+    monkeypatch.delenv(passwords.PROFILE_ENV, raising=False)
+    server = passwords._make_hasher()
+    assert (server.memory_cost, server.time_cost, server.parallelism) == (65536, 3, 4)
+    monkeypatch.setenv(passwords.PROFILE_ENV, "cheapest")
+    assert passwords._make_hasher().memory_cost == 8
+    monkeypatch.setenv(passwords.PROFILE_ENV, "fast please")
+    with pytest.raises(ValueError, match="not one of argon2-cffi's profiles"):
+        passwords._make_hasher()

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from ecosentry.auth.passwords import DUMMY_HASH, check_strength, hash_password, needs_rehash, verify_password
+from ecosentry.auth.passwords import check_strength, dummy_hash, hash_password, needs_rehash, verify_password
 from ecosentry.auth.principal import ROLES
 from ecosentry.said import Said
 from ecosentry.store import audit
@@ -267,7 +267,7 @@ def _attempt(conn: Connection, name: str, password: str, policy: LoginPolicy, t:
     """One login attempt: the account on success, else the exception to raise (after the commit)."""
     user = conn.execute(select(u).where(u.c.username == name)).mappings().first() if name else None
     if user is None or not user["active"] or not user["password_hash"]:
-        verify_password(DUMMY_HASH, password)  # the same work as a real check: no probing by timing
+        verify_password(dummy_hash(), password)  # the same work as a real check: no probing by timing
         reason = "unknown or disabled account" if user is None or not user["active"] else "no password set"
         audit.record(conn, name or None, "login_failed", "user", user["id"] if user else None, None,
                      {**(info or {}), "reason": reason, "username": name})
