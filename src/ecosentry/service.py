@@ -112,6 +112,8 @@ class Service:
         self.worker: IngestWorker | None = None
         self.http: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task] = []
+        #: Loops that only sleep and act on a clock (no work in hand to finish): cancelled at once on stop.
+        self._timers: list[asyncio.Task] = []
         self._stopping = False
         self._font_proc: subprocess.Popen | None = None
         self.worker_proc: subprocess.Popen | None = None
@@ -216,9 +218,9 @@ class Service:
                 self.parts[part.name] = part
                 await part.start()
         if alarms:
-            self._tasks.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
+            self._timers.append(asyncio.create_task(self._alarm_ticks(), name="alarm-ticks"))
             if st.retention.enabled:  # the process that runs the jobs keeps the data no longer than they must
-                self._tasks.append(asyncio.create_task(self._retention_passes(), name="retention"))
+                self._timers.append(asyncio.create_task(self._retention_passes(), name="retention"))
         if gateway:
             gw = HJ212Gateway(self.directory, self.spool, max_frame=st.hj212_max_frame,
                               idle_timeout=st.hj212_idle_timeout, frame_deadline=st.hj212_frame_deadline,
@@ -233,7 +235,7 @@ class Service:
                     raise PortInUse("hj212", st.hj212_host, st.hj212_port) from exc
                 raise
             self.gateway = gw
-            self._tasks.append(asyncio.create_task(self._directory_refresh(), name="directory-refresh"))
+            self._timers.append(asyncio.create_task(self._directory_refresh(), name="directory-refresh"))
         if web:
             sockets = listen_sockets(st.http_host, st.http_port, "web")
             self._font_proc = _warm_report_font()
@@ -372,10 +374,9 @@ class Service:
             self._worker_pipe = None
         if self.http:
             self.http.should_exit = True
-        for t in self._tasks:
-            if t.get_name() == "alarm-ticks":
-                t.cancel()
-        for t in self._tasks:
+        for t in self._timers:  # each waited 5 s for nothing before (a retention pass in hand ends its batch)
+            t.cancel()
+        for t in self._tasks + self._timers:
             with suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(t, 5)
         if self._font_proc is not None:
