@@ -26,6 +26,7 @@ from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import upsert
+from ecosentry.yamltext import safe_load
 
 
 class RegistryError(Said):
@@ -57,7 +58,7 @@ def load_fleet_file(path: Path) -> dict:
 
 def _load_fleet_file(path: Path) -> dict:
     if path.suffix.lower() in (".yaml", ".yml"):
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        data = safe_load(path.read_text(encoding="utf-8-sig")) or {}
         if not isinstance(data, dict):
             raise RegistryError("%(path)s: the top level must be a mapping with regions/enterprises/users",
                                 path=str(path))

@@ -6,9 +6,10 @@ meaning of each field.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
-import yaml
+from ecosentry.yamltext import safe_load
 
 __all__ = ["load_factors", "factor_index", "FACTOR_FIELDS"]
 
@@ -35,8 +36,14 @@ def load_factors() -> list[dict]:
     ----------
     .. [1] HJ 212-2017, Appendix B (normative): pollutant and parameter codes.
     """
+    return [dict(entry) for entry in _catalogue()]
+
+
+@functools.cache
+def _catalogue() -> tuple[dict, ...]:
+    """The file read and checked once per process (its entries are flat: a copy of each dict is a deep copy)."""
     text = resources.files(__name__).joinpath("factors.yaml").read_text(encoding="utf-8")
-    factors = yaml.safe_load(text)
+    factors = safe_load(text)
     seen: set[str] = set()
     for entry in factors:
         missing = [key for key in FACTOR_FIELDS if key not in entry]
@@ -45,7 +52,7 @@ def load_factors() -> list[dict]:
         if entry["code"] in seen:
             raise ValueError(f"factor code {entry['code']!r} appears twice")
         seen.add(entry["code"])
-    return factors
+    return tuple(factors)
 
 
 def factor_index() -> dict[str, dict]:

@@ -236,8 +236,10 @@ def _load_settings(path: Optional[Path]):
         return DetectorSettings()
     import yaml
 
+    from ecosentry.yamltext import safe_load
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         _fail(f"{path}: not a YAML/JSON mapping ({exc})")
     if not isinstance(data, dict):

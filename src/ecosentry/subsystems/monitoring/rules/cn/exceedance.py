@@ -397,7 +397,7 @@ def load_limit_seed(path: str | None = None) -> list[LimitSeedRow]:
     ----------
     .. [1] Reference notes §4.3 (limits) and §3.2 (reference O2).
     """
-    import yaml
+    from ecosentry.yamltext import safe_load
     from importlib import resources
 
     if path is None:
@@ -405,7 +405,7 @@ def load_limit_seed(path: str | None = None) -> list[LimitSeedRow]:
     else:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
-    rows = yaml.safe_load(text)["rows"]
+    rows = safe_load(text)["rows"]
     out = []
     for i, raw in enumerate(rows):
         if set(raw) != set(_SEED_FIELDS):

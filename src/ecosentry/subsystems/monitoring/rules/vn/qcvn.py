@@ -59,7 +59,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
-import yaml
+from ecosentry.yamltext import safe_load
 
 from ecosentry.contracts.catalogue import Rule, register
 from ecosentry.subsystems.monitoring.rules.cn.flue_gas import corrected_concentration
@@ -183,7 +183,7 @@ def load_qcvn_seed(path: str | None = None) -> QcvnSeed:
     QcvnError
         If a limit names a standard or a column the file does not declare.
     """
-    raw = yaml.safe_load(Path(path or SEED_PATH).read_text(encoding="utf-8"))
+    raw = safe_load(Path(path or SEED_PATH).read_text(encoding="utf-8"))
     standards = {}
     for s in raw["standards"]:
         standards[s["id"]] = QcvnStandard(
