@@ -18,7 +18,7 @@ import typer
 
 from ecosentry.fuzzing import CORE_TARGETS, command, load
 from ecosentry.installed import fuzz_targets
-from ecosentry.said import N_
+from ecosentry.said import N_, Said
 from ecosentry.terminal.messages import error_line, say
 
 __all__ = ["fuzz", "targets"]
@@ -54,7 +54,7 @@ def fuzz(target: str = typer.Argument(..., help="what to fuzz: hj212, vn-txt, ga
     crashes = work.parent / "crashes" if corpus is None else work.with_name(work.name + "-crashes")
     work.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
-    limit = f"{runs} inputs" if runs else f"{seconds} s"
+    limit = Said(N_("%(n)s inputs"), n=runs) if runs else Said(N_("%(n)s s"), n=seconds)
     typer.echo(say(N_("Fuzzing %(target)s for %(limit)s: seeds %(seeds)s, corpus %(corpus)s, crashes to "
                       "%(crashes)s."), target=target, limit=limit, seeds=seeds, corpus=work, crashes=crashes))
     options = [f"-runs={runs}"] if runs else [f"-max_total_time={seconds}"]
