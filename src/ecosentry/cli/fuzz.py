@@ -29,8 +29,8 @@ def targets() -> dict[str, str]:
     return {**CORE_TARGETS, **fuzz_targets()}
 
 
-def fuzz(target: str = typer.Argument(..., help="what to fuzz: hj212, vn-txt, gates-push, park-mqtt, power-mqtt "
-                                                "(the installed subsystems' targets)"),
+def fuzz(target: str = typer.Argument(..., help="what to fuzz: hj212, vn-txt, and the installed subsystems' "
+                                                "targets (gates-push, park-mqtt, power-mqtt, om-push)"),
          seconds: int = typer.Option(60, "--seconds", min=1, help="how long to run [s]"),
          runs: int = typer.Option(0, "--runs", min=0, help="stop after this many inputs instead (0: --seconds)"),
          corpus: Path | None = typer.Option(None, "--corpus", file_okay=False,
