@@ -31,6 +31,7 @@ import ecosentry.cli  # noqa: F401  (see below)
 import ecosentry.subsystems
 from ecosentry.auth.principal import PERMISSIONS
 from ecosentry.contracts.subsystem import Subsystem
+from ecosentry.contracts.fuzz import FuzzTarget
 from ecosentry.installed import installed, resolve
 from ecosentry.store.db import alembic_config
 from ecosentry.store.schema import metadata
@@ -50,7 +51,7 @@ PACKAGES = tuple(f"ecosentry.subsystems.{d.name}" for d in sorted(SUBSYSTEMS_DIR
 #: Fields holding ``"module:attribute"`` references, and those holding a module or package name.
 ATTRIBUTE_FIELDS = ("sinks", "api_routers", "pages", "page_context", "alarm_links", "alarm_context", "cli",
                     "settings", "services", "demo", "limit_seed", "registry_import", "invalid_periods",
-                    "invalid_periods_changed")
+                    "invalid_periods_changed", "fuzz_targets")
 MODULE_FIELDS = ("schema", "migrations", "templates", "locale", "catalogue")
 
 
@@ -170,6 +171,9 @@ def test_every_reference_resolves_to_the_kind_its_field_asks_for(sub):
             assert callable(resolve(ref)), f"{field}: {ref}"
     if sub.cli:  # register(app, groups)
         assert len(inspect.signature(resolve(sub.cli)).parameters) == 2, sub.cli
+    for name, ref in sub.fuzz_targets.items():
+        target = resolve(ref)
+        assert isinstance(target, FuzzTarget) and target.name == name and target.corpus.is_dir(), f"{name}: {ref}"
     for section, ref in sub.settings.items():
         model = resolve(ref)
         assert isinstance(model, type) and issubclass(model, BaseModel) and model(), f"{section}: {ref}"

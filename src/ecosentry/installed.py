@@ -21,7 +21,7 @@ from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import Said
 
 __all__ = ["INSTALLED", "installed", "installed_names", "resolve", "menu_entries", "template_dirs", "locale_dirs",
-           "settings_sections", "former_settings", "each", "load_schemas", "migration_dirs"]
+           "settings_sections", "former_settings", "each", "load_schemas", "migration_dirs", "fuzz_targets"]
 
 #: The subsystems this platform runs, in order (pages, menus and commands appear in this order).
 INSTALLED: tuple[str, ...] = (
@@ -119,6 +119,11 @@ def locale_dirs(names: tuple[str, ...] | None = None) -> list[Path]:
 def settings_sections(names: tuple[str, ...] | None = None) -> dict[str, type]:
     """Section name → pydantic model, from every subsystem."""
     return {name: resolve(ref) for sub in installed(names) for name, ref in sub.settings.items()}
+
+
+def fuzz_targets(names: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Target name → reference of every subsystem's fuzz targets (resolved only in the fuzzing process)."""
+    return {k: v for sub in installed(names) for k, v in sub.fuzz_targets.items()}
 
 
 def former_settings(names: tuple[str, ...] | None = None) -> dict[str, str]:

@@ -32,7 +32,7 @@ def parsed_or_refused(name: str, data: bytes, **kw) -> VnFile | VnFileError:
 
 #: Pieces of station files, and of what breaks them.
 PIECES = ["COD", "TSS", "pH", "Nhiệt độ", "Nhiệt độ", "m,p-Xylene", "\t", "\t\t", "\r\n", "\n", "\r", " ", "\x00",
-          "\x0b", "\u2028", "\ufeff", "12.5", "12,5", "-1.60", "1e308", "1e309", "NaN", "inf", "٣", "１２", TIME,
+          "\x0b", "\u2028", "\ufeff", "\xa0", "12.5", "12,5", "-1.60", "1e308", "1e309", "NaN", "inf", "٣", "１２", TIME,
           "20260230124500", "２０２６０２０３１２４５００", "00", "01", "02", "0", "3", "mg/l", "mg/L", "Parameter", "Thông số"]
 
 lines_text = st.lists(st.sampled_from(PIECES) | st.text(max_size=5), max_size=60).map("".join)

@@ -10,6 +10,7 @@ tested against this app (tests/cli/test_cli_readme.py).
 from __future__ import annotations
 
 from ecosentry.cli.alerts import app as alerts_app
+from ecosentry.cli.fuzz import fuzz
 from ecosentry.cli.main import alarm_app, app, bench_app, registry_app, rules_app
 from ecosentry.cli.users import app as users_app
 from ecosentry.installed import each
@@ -22,5 +23,6 @@ GROUPS = {"registry": registry_app, "bench": bench_app, "rules": rules_app, "ala
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
 app.add_typer(alerts_app, name="alerts")
+app.command("fuzz")(fuzz)
 for _, _register in each("cli"):
     _register(app, GROUPS)

@@ -42,6 +42,8 @@ field                         used by
                               changes: Sequence[PeriodChange])`` of a consumer, called through
                               :func:`ecosentry.pipeline.invalid_periods.announce_changes` after the producer committed
                               records that changed its periods; the consumer recomputes what it derived from them
+``fuzz_targets``              ``ecosentry fuzz`` and the CI's bounded runs: target name → a
+                              :class:`~ecosentry.contracts.fuzz.FuzzTarget` (a parser of its gateways' input)
 ============================  =====================================================================================
 """
 
@@ -101,6 +103,7 @@ class Subsystem:
     registry_import: tuple[Ref, ...] = ()
     invalid_periods: tuple[Ref, ...] = ()
     invalid_periods_changed: tuple[Ref, ...] = ()
+    fuzz_targets: dict[str, Ref] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

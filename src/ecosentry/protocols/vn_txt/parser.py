@@ -30,7 +30,8 @@ note                       variant
                            Status`` in any case, or Vietnamese ``Thông số`` / ``Chỉ tiêu`` ...), skipped.
 ``blank_lines: N``         Empty or whitespace-only lines, skipped.
 ``trailing_whitespace``    Tabs or spaces after the status field.
-``padded_fields``          Spaces around a field (``COD <TAB> 12.5``); removed.
+``padded_fields``          Spaces around a field (``COD <TAB> 12.5``), no-break ones and byte-order marks too;
+                           removed.
 ``unit_case: a->b``        A known unit in another case (``mg/l`` → ``mg/L``), written canonically.
 ``status_one_digit``       Status written ``0``/``1``/``2`` instead of ``00``/``01``/``02``.
 ``decimal_comma``          ``12,5`` read as 12.5, only when the caller allows it (``decimal_comma=True``).
@@ -261,7 +262,11 @@ def parse_file(name: str, data: bytes, *, strict_time: bool = True, decimal_comm
                 hint = " (the unit field is missing: an empty unit is written as two TABs)"
             raise VnFileError("bad_line", f"expected 5 TAB-separated fields (parameter, value, unit, time, "
                                           f"status), found {len(fields)}{hint}", number)
-        stripped = [f.strip(" ") for f in fields]
+        # every kind of space, as the writer (and any reader) strips it: a no-break space (cp1258 0xA0, which Windows
+        # tools write) around a field was kept, and "COD\xa0" was another parameter than "COD"; likewise a byte-order
+        # mark starting a later line (two files joined), "\ufeffSO2" (both found by `ecosentry fuzz vn-txt`); the
+        # control characters among Unicode's spaces were refused above
+        stripped = [f.strip().strip("\ufeff").strip() for f in fields]
         if stripped != fields:
             flags["padded_fields"] = True
         parameter, value_text, unit, time_text, status = stripped

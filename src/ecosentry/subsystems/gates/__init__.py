@@ -47,4 +47,5 @@ SUBSYSTEM = Subsystem(
     templates=f"{_N}.web",
     alarm_context=(f"{_N}.web.context:alarm_findings",),
     demo=f"{_N}.demo:demo",
+    fuzz_targets={"gates-push": f"{_N}.gateways.fuzz:TARGET"},
 )

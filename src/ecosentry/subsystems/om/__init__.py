@@ -48,4 +48,5 @@ SUBSYSTEM = Subsystem(
     settings={"om": f"{_N}.settings:OmSettings"},
     locale=_N,
     demo=f"{_N}.demo:demo",
+    fuzz_targets={"om-push": f"{_N}.gateways.fuzz:TARGET"},
 )

@@ -19,7 +19,6 @@ transition the order's state does not allow, 422 a bad value.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -40,6 +39,7 @@ from ecosentry.locale import accept_languages, translations
 from ecosentry.metrics import counters
 from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
+from ecosentry.subsystems.om.gateways.push_body import Malformed, door_event as parse_door_event
 from ecosentry.subsystems.om.rules.workorders import ACTIONS, TransitionRefused
 from ecosentry.subsystems.om.schema import om_work_orders as wo
 from ecosentry.subsystems.om.settings import OmSettings
@@ -235,28 +235,11 @@ async def door_event(request: Request, engine: Engine = Depends(get_engine)):
     if room is None:
         return _door_refused(request, 401, "om_door_unauthenticated",
                              Said(N_("Unknown door controller or wrong secret.")), door_id)
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict) or set(body) - {"time", "event"}:
-        return _door_refused(request, 422, "om_door_malformed",
-                             Said(N_("A door event is the JSON {\"time\": ISO 8601 with offset, \"event\": \"open\" "
-                                     "or \"close\"}.")), door_id)
-    event, time = body.get("event"), body.get("time")
-    if event not in ("open", "close"):
-        return _door_refused(request, 422, "om_door_malformed",
-                             Said(N_("The event of a door is open or close, not %(value)s."), value=repr(event)),
-                             door_id)
-    try:
-        at = datetime.fromisoformat(str(time).replace("Z", "+00:00")) if isinstance(time, str) else None
-    except ValueError:
-        at = None
     now = _now()
-    if at is None or at.tzinfo is None or at > now + FUTURE_SLACK:
-        return _door_refused(request, 422, "om_door_malformed",
-                             Said(N_("The time of a door event is ISO 8601 with an offset, not in the future: "
-                                     "%(value)s."), value=repr(time)), door_id)
+    try:
+        event, at = parse_door_event(await request.body(), now, FUTURE_SLACK)
+    except Malformed as e:
+        return _door_refused(request, 422, "om_door_malformed", e, door_id)
     stored = door_store.store_event(engine, room["id"], at, event, "http", now)
     st = _settings(request)
     findings = door_store.check_room(engine, room["id"], now, window=timedelta(hours=st.door_window_hours),

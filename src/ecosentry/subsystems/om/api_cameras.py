@@ -27,6 +27,7 @@ from ecosentry.locale import accept_languages, translations
 from ecosentry.metrics import counters
 from ecosentry.said import N_, Said
 from ecosentry.store.pictures import PictureError
+from ecosentry.subsystems.om.gateways.push_body import Malformed, snapshot_time
 from ecosentry.subsystems.om.settings import OmSettings
 from ecosentry.subsystems.om.store import cameras as cam_store
 
@@ -67,16 +68,11 @@ async def snapshot(request: Request, engine: Engine = Depends(get_engine)):
     if camera is None:
         return _refused(request, 401, "om_camera_unauthenticated", Said(_NO_CAMERA), who)
     st: OmSettings = getattr(request.app.state.settings, "om", None) or OmSettings()
-    text = request.query_params.get("time", "")
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00")) if text and len(text) <= 40 else None
-    except ValueError:
-        at = None
     now = datetime.now(timezone.utc)
-    if at is None or at.tzinfo is None or at > now + FUTURE_SLACK:
-        return _refused(request, 422, "om_camera_malformed",
-                        Said(N_("The time of a snapshot is ISO 8601 with an offset, not in the future: %(value)s."),
-                             value=repr(text[:40])), who)
+    try:
+        at = snapshot_time(request.query_params.get("time", ""), now, FUTURE_SLACK)
+    except Malformed as e:
+        return _refused(request, 422, "om_camera_malformed", e, who)
     limit = st.cameras.max_snapshot_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -38,4 +38,5 @@ SUBSYSTEM = Subsystem(
     # Chinese deployment; the pages stay reachable in any
     menu=(MenuEntry("/park", N_("Chemical parks"), order=47, country="cn"),),
     templates=f"{_N}.web",
+    fuzz_targets={"park-mqtt": f"{_N}.gateways.fuzz:TARGET"},
 )

@@ -41,4 +41,5 @@ SUBSYSTEM = Subsystem(
     sinks={"power-readings": f"{_N}.pipeline.sink:PowerReadingSink.from_settings"},
     registry_import=(f"{_N}.store.registry:import_power",),
     demo=f"{_N}.demo:demo",
+    fuzz_targets={"power-mqtt": f"{_N}.gateways.fuzz:TARGET"},
 )
