@@ -694,7 +694,13 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     ``r_q`` the same for the flow, and the load ratio ``r_c · r_q / median(r_q)``: the flow ratio is taken
     against the plant's usual one over its nights (a plant whose night shift is heavier has a high ``r_q``
     every night; that is its normal). A pollutant rises on a night when ``r_c ≥ night_conc_ratio`` and the
-    load ratio ``≥ night_load_ratio``. A finding when some pollutant rises on ``night_min_nights`` nights
+    load ratio ``≥ night_load_ratio``; on a plant whose usual night concentration is *below* its flanks
+    (median ``r_c`` over the nights < 1: effluent following a day-shift influent hours later, night after
+    night) ``r_c`` is also taken against that usual night, as the flow is: a night at the flanks' level is a
+    rise for that plant (issue 13: a ×1.42 discharge on a batch-stop plant read ×1.24 against the flanks). Only
+    nights with both flanks are judged (``night_min_hours // 2`` hours each): the first night of the data
+    has no evening, a night before a stop no morning, and a ratio against one flank is the day's drift;
+    every night with data still tells the usual ratios. A finding when some pollutant rises on ``night_min_nights`` nights
     and, on at least one of them, ``night_min_pollutants`` pollutants rise together (the same rise night
     after night, and more than one analyser seeing it); it names the pollutants that qualify and the
     nights on which they rose.
@@ -747,12 +753,19 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                 out[d[a]] = float(np.median(vs[a:b]))
         return out
 
+    # a night is judged against both of its flanks: one seen only against its morning (the first night of the
+    # data) or only its evening (a stop after it) has no "before and after", and its ratio is a day's drift
+    per_night = lambda mask: np.bincount(inv[mask], minlength=nd)  # noqa: E731
+    flanked = (per_night(evening & ~night) >= max(p.night_min_hours // 2, 1)) & (
+        per_night(morning & ~night) >= max(p.night_min_hours // 2, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r_q = medians(q, night) / medians(q, side)
+        r_q_any = medians(q, night) / medians(q, side)
+    r_q = np.where(flanked, r_q_any, np.nan)
     if not np.isfinite(r_q).any():
         return []
-    # the plant's usual night-to-flank flow ratio is its own normal (a night shift has a heavier night every night)
-    q_rel = r_q / float(np.nanmedian(r_q))
+    # the plant's usual night-to-flank flow ratio is its own normal (a night shift has a heavier night every night);
+    # every night with data tells it, judged or not
+    q_rel = r_q / float(np.nanmedian(r_q_any))
     rises: dict[str, np.ndarray] = {}
     ratios: dict[str, np.ndarray] = {}
     for f in _pollutants(data, data.hours):
@@ -765,9 +778,17 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             hit = s.times[okc][idx] == t
             c[hit] = s.values[okc][idx[hit]]
         with np.errstate(invalid="ignore", divide="ignore"):
-            r_c = medians(c, night) / medians(c, side)
+            r_c_any = medians(c, night) / medians(c, side)
+        r_c = np.where(flanked, r_c_any, np.nan)
         ratios[f] = r_c
         rises[f] = (r_c >= p.night_conc_ratio) & (r_c * q_rel >= p.night_load_ratio)
+        # a plant whose usual night is leaner than its flanks (effluent following a day-shift influent hours
+        # later) rises against that usual night, as the flow does against its usual night; a usual night above
+        # the flanks is not taken as normal (that is what is judged)
+        usual_c = float(np.nanmedian(r_c_any)) if np.isfinite(r_c_any).any() else 1.0
+        if usual_c < 1.0:
+            r_rel = r_c / usual_c
+            rises[f] |= (r_rel >= p.night_conc_ratio) & (r_rel * q_rel >= p.night_load_ratio)
     if not rises:
         return []
     count = np.sum([v for v in rises.values()], axis=0)
