@@ -565,6 +565,10 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     the hourly limit (gas) or the daily limit (water, the level its hourly values are held under). An
     honest plant close to its limit keeps moving there as it moves everywhere (load, fuel, its analyser's
     noise); a value that reaches the band and then stops changing is held at a ceiling.
+
+    On minute data a second test needs no still hours in a row (:func:`_ceilings`): records piled within half
+    a noise width under one ceiling in the band, a fifth of a window's records or more, where noise puts about
+    1 %. It finds a cap that bites only at the load's peaks. An episode both tests find is one finding.
     """
     p = cfg.signs
     out: list[Finding] = []
@@ -616,6 +620,94 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             nth = a + int(np.flatnonzero(dx[a:b + 1] <= p.cap_change_ratio * usual)[p.cap_min_hours - 1]) + 1
             out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), t[a], t[b + 1] + np.timedelta64(_HOUR, "s"), expl,
                                       ev), t[nth] + np.timedelta64(_HOUR, "s")))
+    hourly = list(out)
+    for f in _pollutants(data, data.minutes):
+        limit = _limit_of(data, f)
+        if limit:
+            out += [c for c in _ceilings(data, f, limit, cfg)
+                    if not any(h.factor == c.factor and h.start < c.end and c.start < h.end for h in hourly)]
+    return out
+
+
+def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> list[Finding]:
+    """Minute records piled against one ceiling just under the limit (the minute part of :func:`detect_limit_cap`).
+
+    Records: valid records of running hours, judged values (gas: 折算), a value held until the next
+    measurement counted once (consecutive repeats collapsed). ``σ``: the series' own record-to-record scatter
+    (1.4826 · MAD of the changes / √2). Windows of ``cap_min_hours`` starting every hour; a window whose highest
+    record ``c`` lies in ``[cap_band_low · L, L)`` is held at a ceiling when at least ``cap_ceiling_share`` of its
+    records, and ``cap_ceiling_min_records`` of them, lie in ``[c − cap_ceiling_width · σ, c]``. Overlapping
+    windows make one finding.
+
+    Why: a measurement's noise spreads its records on both sides of its level, so few records come close to a
+    window's highest one (Gaussian noise: of 360 records the highest lies ≈ 2.9 σ above the level and ≈ 1 %
+    of them within 0.5 σ under it; a level moving with the load leaves fewer). Peaks cut off at a ceiling put
+    every record that would have been above it *at* it: the share at the ceiling is the share of the time the
+    true value was over it (reference notes §5.4 clipping, §5.5 设限值). Unlike the hourly test this needs no
+    still hours in a row: a cap that bites only at the load's peaks, half of the time, piles half the records
+    (issue 13: seed 7 G020, a cap holding 48 % of the window).
+    """
+    p = cfg.signs
+    s = data.minutes[f]
+    step = int(s.step_seconds()) if len(s) >= 2 else 0
+    if not 0 < step < _HOUR:
+        return []
+    x = s.zs if s.zs is not None else s.values
+    ok = valid_mask(s) & np.isfinite(x)
+    t, x = s.times[ok], np.asarray(x[ok], dtype=np.float64)
+    if len(t):
+        run = _running_at(data, t, cfg)
+        t, x = t[run], x[run]
+    if len(x) < 2 * p.cap_ceiling_min_records or not (x >= p.cap_band_low * limit).any():
+        return []
+    keep = np.r_[True, np.diff(x) != 0]
+    t, x = t[keep], x[keep]
+    d = np.diff(x)
+    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0) if len(d) else 0.0
+    if not sigma > 0:
+        return []
+    secs = t.astype("datetime64[s]").astype(np.int64)
+    w = p.cap_min_hours * _HOUR
+    starts = np.arange(secs[0] // _HOUR * _HOUR, secs[-1] - w + 2 * _HOUR, _HOUR)
+    lo, hi = np.searchsorted(secs, starts), np.searchsorted(secs, starts + w)
+    flagged = []
+    for k in np.flatnonzero(hi - lo >= p.cap_ceiling_min_records):  # a few dozen windows a day
+        seg = x[lo[k]:hi[k]]
+        c = float(seg.max())
+        if not p.cap_band_low * limit <= c < limit:
+            continue
+        at = int(np.count_nonzero(seg >= c - p.cap_ceiling_width * sigma))
+        if at >= p.cap_ceiling_min_records and at >= p.cap_ceiling_share * len(seg):
+            flagged.append((int(k), c, at, len(seg)))
+    out: list[Finding] = []
+    unit = _unit(f, data.medium)
+    what = f"{f} 折算" if s.zs is not None else f
+    i = 0
+    while i < len(flagged):
+        j = i
+        while j + 1 < len(flagged) and flagged[j + 1][0] - flagged[j][0] < p.cap_min_hours:
+            j += 1
+        ks = [g[0] for g in flagged[i:j + 1]]
+        a, b = int(lo[ks[0]]), int(hi[ks[-1]])
+        seg = x[a:b]
+        c = max(g[1] for g in flagged[i:j + 1])
+        at = int(np.count_nonzero(seg >= c - p.cap_ceiling_width * sigma))
+        start = np.datetime64(int(starts[ks[0]]), "s")
+        end = min(np.datetime64(int(starts[ks[-1]] + w), "s"), t[b - 1].astype("datetime64[s]") + np.timedelta64(step, "s"))
+        expl = (f"From {_local(start, data.tz)} to {_local(end, data.tz)} ({data.tz}), {at} of the {len(seg)} "
+                f"records of {what} at point {data.point} ({at / len(seg):.0%}) sat within "
+                f"{_num(p.cap_ceiling_width * sigma)} {unit} under the same ceiling {_num(c)} {unit}, just under its "
+                f"limit {_num(limit)} {unit}, and none above it; the series' own scatter from record to record "
+                f"({_num(sigma)} {unit}) puts about 1 % of a window's records that close under its highest: the "
+                f"peaks were cut off at a ceiling.")
+        ev = {"records": len(seg), "at_ceiling": at, "share_at_ceiling": at / len(seg), "ceiling": c,
+              "limit": limit, "sigma": sigma, "band": p.cap_ceiling_width * sigma, "unit": unit,
+              "zs_used": s.zs is not None, "windows": len(ks),
+              "settings": {k_: getattr(p, k_) for k_ in ("cap_band_low", "cap_min_hours", "cap_ceiling_width",
+                                                        "cap_ceiling_share", "cap_ceiling_min_records")}}
+        out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), start, end, expl, ev),
+                         np.datetime64(int(starts[ks[0]] + w), "s")))
+        i = j + 1
     return out
 
 
