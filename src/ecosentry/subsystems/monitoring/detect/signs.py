@@ -259,22 +259,31 @@ def _interval(x: np.ndarray) -> float:
     return fin.sum() / moved if moved else np.inf
 
 
+#: A channel changing on average less often than every this many grid slots holds each measurement (an online
+#: water analyser's cycle): it is compared measurement by measurement (:func:`_copies_held`).
+_HELD_MIN_INTERVAL = 3.0
+
+
 def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
-            res: tuple[float, float] = (float("nan"), float("nan"))) -> list[_Copy]:
+            res: tuple[float, float] = (float("nan"), float("nan")), *, window: int | None = None,
+            stride: int | None = None) -> list[_Copy]:
     """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
     :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes, ``res``
-    the two channels' reported resolutions."""
+    the two channels' reported resolutions. ``window`` and ``stride`` (in slots) replace the windows the
+    grid gives (:func:`_copies_held` judges its measurements with them)."""
     n = len(x)
     if not np.isfinite(every):
         return []
-    w = max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
+    if window is None and every >= _HELD_MIN_INTERVAL:
+        return _copies_held(x, y, step, p, every, res)
+    w = window or max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
     if w >= n:
         return []
     dx, dy = np.diff(x), np.diff(y)
     lx, ly = x[1:], y[1:]
     m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
     # the windows judged: one every w // 16 slots (only they are computed; the same numbers as all of them)
-    k = np.arange(0, n - w, max(w // 16, 1))
+    k = np.arange(0, n - w, stride or max(w // 16, 1))
     # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
     # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
     # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
@@ -316,6 +325,32 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     return found
 
 
+def _copies_held(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
+                 res: tuple[float, float]) -> list[_Copy]:
+    """:func:`_copies` for channels that hold each measurement (a water analyser's cycle), judged measurement by
+    measurement: both channels read at each new measurement of the slower one, windows of
+    ``copy_min_changes`` + 1 measurements starting at each of them.
+
+    Why: the evidence of a copy is the number of changes that match, not the minutes they span. On the grid a
+    window had to last ``copy_min_changes`` + 1 *mean* intervals (stops and repeated values lengthen the mean),
+    so a copy of 13 hours on an hourly analyser (13 matching changes) fitted no window (issue 13, seed 17 W030).
+    A silence longer than three mean intervals (a stop, an outage) starts afresh: no change is counted across it.
+    """
+    slow = y if _interval(y) >= _interval(x) else x
+    idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if len(idx) < p.copy_min_changes + 2:
+        return []
+    at = idx[np.r_[True, np.diff(slow[idx]) != 0]]  # the slower channel's measurements
+    gaps = np.flatnonzero(np.diff(at) > 3.0 * every) + 1
+    xe, ye = np.insert(x[at], gaps, np.nan), np.insert(y[at], gaps, np.nan)
+    slots = np.insert(at, gaps, at[gaps])
+    w = max(p.copy_min_changes + 1, 4)
+    last = len(slots) - 1
+    return [replace(c, first=int(slots[c.first]), end=int(slots[min(c.end, last)]),
+                    seen=int(slots[min(c.seen, last)]), window=int(np.ceil(w * every)))
+            for c in _copies(xe, ye, step, p, 1.0, res, window=w, stride=1)]
+
+
 def _copy_evidence(c: _Copy, step: int, p: Any, **extra: Any) -> dict[str, Any]:
     return {"step_s": step, "window_min": c.window * step // 60, "windows": c.windows,
             "r_changes_min": c.r_changes_min, "r_changes_median": c.r_changes_median,
@@ -347,7 +382,9 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     affine function of the other up to ``copy_rounding_ratio`` times the rounding error of the reported
     digits while moving ``copy_min_spread`` rounding errors (a copy with a small gain loses its changes to
     rounding, not its exactness; two analysers' own noise leaves residuals many rounding errors wide).
-    Overlapping counted windows make one finding. :func:`detect_fleet_copies` applies the same test across points.
+    Overlapping counted windows make one finding. Channels that hold each measurement (a change less often
+    than every three records: a water analyser's cycle) are compared measurement by measurement, windows of
+    ``copy_min_changes`` + 1 measurements (:func:`_copies_held`): the evidence is the matching changes counted. :func:`detect_fleet_copies` applies the same test across points.
 
     Why changes: honest channels share the plant's load (levels correlate), not their analysers' noise
     (changes do not); process parameters are not judged (velocity, flow, pressure are one measurement).
