@@ -728,9 +728,12 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
         a, b = int(lo[ks[0]]), int(hi[ks[-1]])
         seg = x[a:b]
         c = max(g[1] for g in flagged[i:j + 1])
-        at = int(np.count_nonzero(seg >= c - p.cap_ceiling_width * sigma))
-        start = np.datetime64(int(starts[ks[0]]), "s")
-        end = min(np.datetime64(int(starts[ks[-1]] + w), "s"), t[b - 1].astype("datetime64[s]") + np.timedelta64(step, "s"))
+        on = np.flatnonzero(seg >= c - p.cap_ceiling_width * sigma)
+        seg = seg[on[0]:on[-1] + 1]
+        at = len(on)
+        # the episode: from the first record at the ceiling to the last one (the windows reach hours beyond)
+        start = t[a + on[0]].astype("datetime64[s]")
+        end = t[a + on[-1]].astype("datetime64[s]") + np.timedelta64(step, "s")
         expl = (f"From {_local(start, data.tz)} to {_local(end, data.tz)} ({data.tz}), {at} of the {len(seg)} "
                 f"records of {what} at point {data.point} ({at / len(seg):.0%}) sat within "
                 f"{_num(p.cap_ceiling_width * sigma)} {unit} under the same ceiling {_num(c)} {unit}, just under its "
@@ -743,7 +746,7 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
               "settings": {k_: getattr(p, k_) for k_ in ("cap_band_low", "cap_min_hours", "cap_ceiling_width",
                                                         "cap_ceiling_share", "cap_ceiling_min_records")}}
         out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), start, end, expl, ev),
-                         np.datetime64(int(starts[ks[0]] + w), "s")))
+                         np.datetime64(int(starts[ks[0]] + w), "s")))  # the end of the first window that showed it
         i = j + 1
     return out
 
