@@ -460,11 +460,10 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         # flue gas: the 折算 value (what the limit judges) and the analyser's own measured value; a reading held
         # flat shows in the measured value, while the 折算 computed from it still carries the O2's movement
         found: list[Finding] = []
-        for use_zs in (True, False):
-            t, x, known, zs_used = _valid_running(data, data.hours[factor], cfg, use_zs=use_zs)
-            if not use_zs and not zs_first:
-                break  # no 折算: the measured value was the one judged
-            zs_first = zs_used
+        judged = [_valid_running(data, data.hours[factor], cfg)]
+        if judged[0][3]:  # 折算 judged first: the measured value too
+            judged.append(_valid_running(data, data.hours[factor], cfg, use_zs=False))
+        for t, x, known, zs_used in judged:
             if is_flow:  # a declared stop is not production: its flat flow says nothing of the meter
                 keep = ~_in_marks(data.marks, ("stopped",), t, _HOUR)
                 t, x = t[keep], x[keep]
