@@ -385,3 +385,13 @@ def test_a_measured_reading_held_flat_after_a_step_is_found_though_its_zs_moves_
     assert at(a) - timedelta(hours=2) <= found[0].start <= at(a) + timedelta(hours=2)
     # an honest plant of the same kind has no step then flat in either value
     assert [f for f in detect_step_flat(data_of(plant("gas", "load_following", seed=7)), CFG)] == []
+
+
+def test_an_honest_level_near_its_limit_reported_in_whole_units_is_no_ceiling():
+    """SO2 at 0.9 of its limit reported in whole mg/m³: its highest value repeats by rounding alone."""
+    p = plant("gas", "near_limit", seed=1)
+    true = p.zs[SO2] / np.nanmedian(p.zs[SO2]) * 0.93 * 35.0
+    o2 = p.values[O2]
+    p.values[SO2] = np.round(true * (21.0 - o2) / 15.0)
+    p.zs[SO2] = np.round(true)  # a DAS that rounds its 折算 too
+    assert [f for f in signs.detect_limit_cap(data_of(p), CFG) if "at_ceiling" in f.evidence] == []

@@ -671,10 +671,11 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
 
     Records: valid records of running hours, judged values (gas: 折算), a value held until the next
     measurement counted once (consecutive repeats collapsed). ``σ``: the series' own record-to-record scatter
-    (1.4826 · MAD of the changes / √2). Windows of ``cap_min_hours`` starting every hour; a window whose highest
+    on a typical day (1.4826 · MAD of a day's changes / √2, median over the days). Windows of ``cap_min_hours`` starting every hour; a window whose highest
     record ``c`` lies in ``[cap_band_low · L, L)`` is held at a ceiling when at least ``cap_ceiling_share`` of its
     records, and ``cap_ceiling_min_records`` of them, lie in ``[c − cap_ceiling_width · σ, c]``. Overlapping
-    windows make one finding.
+    windows make one finding. Not judged when that band is narrower than two steps of the reported resolution
+    (rounding alone makes ties at the highest value).
 
     Why: a measurement's noise spreads its records on both sides of its level, so few records come close to a
     window's highest one (Gaussian noise: of 360 records the highest lies ≈ 2.9 σ above the level and ≈ 1 %
@@ -699,11 +700,19 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
         return []
     keep = np.r_[True, np.diff(x) != 0]
     t, x = t[keep], x[keep]
-    d = np.diff(x)
-    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0) if len(d) else 0.0
-    if not sigma > 0:
-        return []
     secs = t.astype("datetime64[s]").astype(np.int64)
+    # σ of a typical day: the median over the days of each day's robust scatter, so that a day whose records
+    # were written by the ceiling itself (many records, tiny changes) does not set the noise it is judged by
+    d = np.diff(x)
+    day = secs[1:] // 86400
+    per_day = [1.4826 * float(np.median(np.abs(v - np.median(v)))) / np.sqrt(2.0)
+               for v in np.split(d, np.flatnonzero(np.diff(day)) + 1) if len(v) >= 10]
+    sigma = float(np.median(per_day)) if per_day else 0.0
+    # the band must hold more than the ties of one reported digit: with a coarse resolution an honest level
+    # repeats its highest value by rounding alone
+    res = _resolution(x)
+    if not sigma > 0 or (np.isfinite(res) and p.cap_ceiling_width * sigma < 2.0 * res):
+        return []
     w = p.cap_min_hours * _HOUR
     starts = np.arange(secs[0] // _HOUR * _HOUR, secs[-1] - w + 2 * _HOUR, _HOUR)
     lo, hi = np.searchsorted(secs, starts), np.searchsorted(secs, starts + w)
@@ -743,6 +752,7 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
         ev = {"records": len(seg), "at_ceiling": at, "share_at_ceiling": at / len(seg), "ceiling": c,
               "limit": limit, "sigma": sigma, "band": p.cap_ceiling_width * sigma, "unit": unit,
               "zs_used": s.zs is not None, "windows": len(ks),
+              "window_share_max": max(g[2] / g[3] for g in flagged[i:j + 1]),
               "settings": {k_: getattr(p, k_) for k_ in ("cap_band_low", "cap_min_hours", "cap_ceiling_width",
                                                         "cap_ceiling_share", "cap_ceiling_min_records")}}
         out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), start, end, expl, ev),
