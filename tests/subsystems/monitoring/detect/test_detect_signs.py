@@ -301,3 +301,97 @@ def test_ecosentry_detect_runs_the_fleet_test_over_the_points_it_read(tmp_path):
     assert result.exit_code == 0, result.output
     found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert sorted((f["point"], f["evidence"].get("other_point")) for f in found) == [("A", "B"), ("B", "A")]
+
+
+# ---------------------------------------------------------------------------------------------- issue 13: recall
+# Each kind of fraud a held-out seed showed the signs missing, on a small worked example.
+
+
+@pytest.mark.parametrize("archetype", honest.WATER_ARCHETYPES)
+def test_honest_water_analysers_compared_cycle_by_cycle_are_no_copy(archetype):
+    assert codes(signs.detect_channel_copy(data_of(plant("water", archetype, seed=5)), CFG)) == []
+
+
+def test_a_water_copy_of_thirteen_measuring_cycles_is_found():
+    """13 hours of an hourly analyser: 13 matching changes, no more (seed 17 W030 lasted 13.3 h)."""
+    p = plant("water", "batch_stop", seed=4)
+    stop = np.flatnonzero(~p.running)
+    b0 = 60 if stop[0] > 16 * 60 else int(stop[-1]) + 120  # clear of the plant's stop
+    a = b0 + int(np.flatnonzero(np.diff(p.values[TN][b0:b0 + 100]) != 0)[0]) + 1 - 10  # 10 min before a cycle
+    assert p.running[a:a + 13 * 60 + 20].all()
+    copy_into(p, TN, p.values[COD].copy(), a, a + 13 * 60 + 20)
+    [f] = signs.detect_channel_copy(data_of(p), CFG)
+    assert set(f.factors) == {TN, COD} and f.evidence["r_changes_median"] >= CFG.signs.copy_change_r_min
+    assert at(a) - timedelta(hours=2) <= f.start and f.end <= at(a + 13 * 60) + timedelta(hours=3)
+
+
+def test_night_discharge_on_a_plant_whose_nights_are_leaner_than_its_flanks_is_found():
+    """x1.42 on two nights of a day-shift plant (its effluent follows the day's influent hours later, so
+    its usual night concentration sits under the evening and morning: the discharge reads x1.2-1.3 against
+    them; seed 7 W034)."""
+    p = plant("water", "industrial_day", seed=6)
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60)
+    for g in (COD, NH3N):
+        honest._set_measured(p, g, night, p.values[g][night] * 1.42)
+    p.values[WFLOW][night] *= 1.3
+    [f] = signs.detect_night_load(data_of(p), CFG)
+    assert COD in f.factors and WFLOW in f.factors and len(f.evidence["nights"]) == 2
+
+
+def test_a_night_seen_only_against_its_morning_is_not_judged():
+    """The data begin at midnight: the first night has no evening. A rise there and on one full night is
+    one judged night, not the two a finding needs."""
+    p = plant("water", "industrial_day", seed=3)
+    first = (HOD < 5) & (np.arange(N) < 1440)
+    full = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60) & (np.arange(N) < 3 * 1440)
+    for night in (first, full):
+        for g in (COD, NH3N):
+            honest._set_measured(p, g, night, p.values[g][night] * 1.6)
+        p.values[WFLOW][night] *= 1.3
+    assert codes(signs.detect_night_load(data_of(p), CFG)) == []
+
+
+def test_peaks_capped_only_half_of_the_time_are_found_by_the_records_at_the_ceiling():
+    """The true level crosses the cap at the load's peaks only (about half the minutes): no six still hours
+    in a row, but half the records piled within half a noise width under one ceiling (seed 7 G020)."""
+    p = plant("gas", "night_shift", seed=2)
+    a, b = 1600, 1600 + 20 * 60
+    judged = p.zs[NOX][a:b]
+    true = judged / np.nanmedian(judged) * 48.0
+    cap = 48.0
+    rng = np.random.default_rng(2)
+    reported = np.where(true > cap, cap * (1 - 0.004 * np.abs(rng.standard_normal(b - a))), true)
+    honest._set_judged(p, NOX, slice(a, b), reported)
+    assert 0.3 < float(np.mean(true > cap)) < 0.7
+    found = signs.detect_limit_cap(data_of(p), CFG)
+    assert [f.factors for f in found] == [(NOX,)]
+    ev = found[0].evidence
+    assert ev["share_at_ceiling"] >= CFG.signs.cap_ceiling_share and ev["ceiling"] < 50.0
+    assert at(a) - timedelta(hours=1) <= found[0].start and found[0].end <= at(b) + timedelta(hours=1)
+
+
+def test_a_measured_reading_held_flat_after_a_step_is_found_though_its_zs_moves_with_the_o2():
+    """×1.7 step, the analyser's reading then held within 0.2 %: the 折算 computed from it carries the O2's
+    movement (above the 1 % flatness), the measured value does not (seed 7 G010, seed 17 G004)."""
+    from ecosentry.subsystems.monitoring.detect.patterns import detect_step_flat
+
+    p = plant("gas", "load_following", seed=7)
+    a, b = 1500, 1500 + 9 * 60
+    level = float(np.mean(p.values[NOX][a - 60:a])) * 1.7
+    rng = np.random.default_rng(3)
+    honest._set_measured(p, NOX, slice(a, b), level * (1 + 0.002 * rng.standard_normal(b - a)))
+    found = [f for f in detect_step_flat(data_of(p), CFG) if f.factor == NOX]
+    assert len(found) == 1 and found[0].evidence["zs_used"] is False
+    assert at(a) - timedelta(hours=2) <= found[0].start <= at(a) + timedelta(hours=2)
+    # an honest plant of the same kind has no step then flat in either value
+    assert [f for f in detect_step_flat(data_of(plant("gas", "load_following", seed=7)), CFG)] == []
+
+
+def test_an_honest_level_near_its_limit_reported_in_whole_units_is_no_ceiling():
+    """SO2 at 0.9 of its limit reported in whole mg/m³: its highest value repeats by rounding alone."""
+    p = plant("gas", "near_limit", seed=1)
+    true = p.zs[SO2] / np.nanmedian(p.zs[SO2]) * 0.93 * 35.0
+    o2 = p.values[O2]
+    p.values[SO2] = np.round(true * (21.0 - o2) / 15.0)
+    p.zs[SO2] = np.round(true)  # a DAS that rounds its 折算 too
+    assert [f for f in signs.detect_limit_cap(data_of(p), CFG) if "at_ceiling" in f.evidence] == []

@@ -418,7 +418,16 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     ``step_level_hours`` before hour *i* and the window of ``step_flat_hours`` from *i* with mean ``L1``
     and coefficient of variation ``cv``. A step at *i* when ``cv ≤ step_flat_cv``, the window starting one
     hour earlier is not flat (onset), and ``|L1 − L0| / max(|L0|, |L1|) ≥ step_jump_frac``. The episode
-    runs while consecutive windows stay flat. Concentrations (gas: 折算) and flow.
+    runs while consecutive windows stay flat. Concentrations and flow.
+
+    Flue gas is judged on the 折算 value *and* on the measured value (issue 13): the analyser reports the
+    measured concentration; the 折算 is computed from it and the O2 (HJ 212-2017 Appendix D eq. (28)), so a
+    reading held flat comes out of the 折算 carrying the O2's own movement (≈ 1–2 % an hour), above any
+    flatness threshold, while the held reading itself sits still. One finding per episode. ``L0`` is the mean
+    of the ``step_level_hours`` before *i*, or the last full hour before the hour of the step (the hour in
+    which a step falls holds part of each level), whichever lies further from ``L1``: on a plant that follows
+    its load, a sudden step leaves the level of the hour before it, and a six-hour mean of a rising load
+    understates it.
 
     Flow of a plant that is not producing is no flat-lined meter (issue 13): hours inside a ``stopped``
     mark are left out, and a flat flow at the level the plant holds at the same clock hours on most other
@@ -441,8 +450,6 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     Reference notes §5.2 category 11 (national, threshold not published), §5.4, §5.6 "step and flat";
     anchors.md §6.1 "sudden step changes at calibration time".
     """
-    p = cfg.patterns
-    k, n = p.step_level_hours, p.step_flat_hours
     names = ("step_jump_frac", "step_level_hours", "step_flat_hours", "step_flat_cv", "step_max_gap_hours",
              "step_regime_min_share")
     out: list[Finding] = []
@@ -450,51 +457,78 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         is_flow = role_of(factor) == "flow"
         if not (is_concentration(factor) or is_flow):
             continue
-        t, x, known, zs_used = _valid_running(data, data.hours[factor], cfg)
-        if is_flow:  # a declared stop is not production: its flat flow says nothing of the meter
-            keep = ~_in_marks(data.marks, ("stopped",), t, _HOUR)
-            t, x = t[keep], x[keep]
-        for a, b in _stretches(np.ones(len(t), bool), t, p.step_max_gap_hours * _HOUR):
-            seg_t, seg = t[a:b + 1], x[a:b + 1]
-            if len(seg) < k + n:
+        # flue gas: the 折算 value (what the limit judges) and the analyser's own measured value; a reading held
+        # flat shows in the measured value, while the 折算 computed from it still carries the O2's movement
+        found: list[Finding] = []
+        judged = [_valid_running(data, data.hours[factor], cfg)]
+        if judged[0][3]:  # 折算 judged first: the measured value too
+            judged.append(_valid_running(data, data.hours[factor], cfg, use_zs=False))
+        for t, x, known, zs_used in judged:
+            if is_flow:  # a declared stop is not production: its flat flow says nothing of the meter
+                keep = ~_in_marks(data.marks, ("stopped",), t, _HOUR)
+                t, x = t[keep], x[keep]
+            for f in _step_flat_episodes(data, factor, t, x, known, zs_used, is_flow, cfg, names):
+                if not any(f.start < g.end and g.start < f.end for g in found):  # one finding per episode
+                    found.append(f)
+        out += found
+    return out
+
+
+def _step_flat_episodes(data: PointData, factor: str, t: np.ndarray, x: np.ndarray, known: bool, zs_used: bool,
+                        is_flow: bool, cfg: DetectorSettings, names: tuple[str, ...]) -> list[Finding]:
+    """The step-then-flat episodes of one series of hourly values ``x`` at ``t`` (see :func:`detect_step_flat`)."""
+    p = cfg.patterns
+    k, n = p.step_level_hours, p.step_flat_hours
+    out: list[Finding] = []
+    for a, b in _stretches(np.ones(len(t), bool), t, p.step_max_gap_hours * _HOUR):
+        seg_t, seg = t[a:b + 1], x[a:b + 1]
+        if len(seg) < k + n:
+            continue
+        win = sliding_window_view(seg, n)
+        mu = win.mean(axis=1)
+        sd = win.std(axis=1)
+        flat = (mu > 0) & (sd <= p.step_flat_cv * mu)
+        prev = sliding_window_view(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
+        for i in np.flatnonzero(flat[k:]) + k:
+            if flat[i - 1]:
                 continue
-            win = sliding_window_view(seg, n)
-            mu = win.mean(axis=1)
-            sd = win.std(axis=1)
-            flat = (mu > 0) & (sd <= p.step_flat_cv * mu)
-            prev = sliding_window_view(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
-            for i in np.flatnonzero(flat[k:]) + k:
-                if flat[i - 1]:
-                    continue
-                l0, l1 = float(prev[i - k]), float(mu[i])
-                jump = abs(l1 - l0) / max(abs(l0), abs(l1))
-                if jump < p.step_jump_frac:
-                    continue
-                j = i
-                while j + 1 < len(flat) and flat[j + 1]:
-                    j += 1
-                last = j + n - 1
-                stretch = seg[i:last + 1]
-                level = float(stretch.mean())
-                if is_flow and _daily_regime(t, x, seg_t[i:last + 1], level, p):
-                    continue
-                cv = float(stretch.std() / level)
-                hours = int((seg_t[last] - seg_t[i]).astype(np.int64)) // _HOUR + 1
-                unit = _unit(factor, data.medium)
-                verb = "jumped" if l1 > l0 else "dropped"
-                expl = (f"At point {data.point}, hourly {_what(factor, zs_used)} {verb} from {_num(l0)} to "
-                        f"{_num(l1)} {unit} ({(l1 - l0) / l0 * 100:+.0f} %) at {_local(seg_t[i], data.tz)} "
-                        f"({data.tz}) and then stayed flat for {hours} hours (coefficient of variation "
-                        f"{cv * 100:.2f} %); measurements normally keep fluctuating after a change of level."
-                        if l0 else
-                        f"At point {data.point}, hourly {_what(factor, zs_used)} {verb} from 0 to {_num(l1)} "
-                        f"{unit} at {_local(seg_t[i], data.tz)} ({data.tz}) and then stayed flat for {hours} "
-                        f"hours (coefficient of variation {cv * 100:.2f} %).")
-                ev = {"level_before": l0, "level_after": level, "jump_frac": jump, "flat_hours": hours,
-                      "flat_cv": cv, "unit": unit, "zs_used": zs_used, "running_known": known,
-                      "settings": _settings(cfg, names)}
-                out.append(_finding(RULE_STEP_FLAT, data, (factor,), seg_t[i],
-                                    seg_t[last] + np.timedelta64(_HOUR, "s"), expl, ev))
+            l1 = float(mu[i])
+            # the level left: the mean of the k hours before, or the last full hour before the hour in which the
+            # step happened (that hour holds part of each level): a sudden step on a plant that follows its load
+            # leaves the hour just before it, not the mean of the hours before
+            l0 = float(prev[i - k])
+            if i >= 2:
+                last_full = float(seg[i - 2])
+                if abs(l1 - last_full) > abs(l1 - l0):
+                    l0 = last_full
+            jump = abs(l1 - l0) / max(abs(l0), abs(l1))
+            if jump < p.step_jump_frac:
+                continue
+            j = i
+            while j + 1 < len(flat) and flat[j + 1]:
+                j += 1
+            last = j + n - 1
+            stretch = seg[i:last + 1]
+            level = float(stretch.mean())
+            if is_flow and _daily_regime(t, x, seg_t[i:last + 1], level, p):
+                continue
+            cv = float(stretch.std() / level)
+            hours = int((seg_t[last] - seg_t[i]).astype(np.int64)) // _HOUR + 1
+            unit = _unit(factor, data.medium)
+            verb = "jumped" if l1 > l0 else "dropped"
+            expl = (f"At point {data.point}, hourly {_what(factor, zs_used)} {verb} from {_num(l0)} to "
+                    f"{_num(l1)} {unit} ({(l1 - l0) / l0 * 100:+.0f} %) at {_local(seg_t[i], data.tz)} "
+                    f"({data.tz}) and then stayed flat for {hours} hours (coefficient of variation "
+                    f"{cv * 100:.2f} %); measurements normally keep fluctuating after a change of level."
+                    if l0 else
+                    f"At point {data.point}, hourly {_what(factor, zs_used)} {verb} from 0 to {_num(l1)} "
+                    f"{unit} at {_local(seg_t[i], data.tz)} ({data.tz}) and then stayed flat for {hours} "
+                    f"hours (coefficient of variation {cv * 100:.2f} %).")
+            ev = {"level_before": l0, "level_after": level, "jump_frac": jump, "flat_hours": hours,
+                  "flat_cv": cv, "unit": unit, "zs_used": zs_used, "running_known": known,
+                  "settings": _settings(cfg, names)}
+            out.append(_finding(RULE_STEP_FLAT, data, (factor,), seg_t[i],
+                                seg_t[last] + np.timedelta64(_HOUR, "s"), expl, ev))
     return out
 
 

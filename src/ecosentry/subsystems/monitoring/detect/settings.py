@@ -339,6 +339,15 @@ class SignSettings(BaseModel):
     cap_min_hours: int = 6
     #: The plateau's median hour-to-hour change at most this fraction of the series' own median change.
     cap_change_ratio: float = 0.2
+    #: Minute data: the ceiling band, from the highest record of a window down by this many standard
+    #: deviations of the series' own record-to-record scatter (ours; a measurement's noise puts ~1 % of a
+    #: window's records that close under its highest one).
+    cap_ceiling_width: float = 0.5
+    #: ... a window (``cap_min_hours`` long) whose highest record lies in the band under the limit is held at a
+    #: ceiling when at least this share of its records sit in the ceiling band ...
+    cap_ceiling_share: float = 0.2
+    #: ... and at least this many (distinct records: an analyser holding its value sends one measurement).
+    cap_ceiling_min_records: int = 30
 
     # ------------------------------------------------------------ a pollutant collapsing while the plant runs
     #: Hourly values at most this share of the pollutant's own median over running hours ...

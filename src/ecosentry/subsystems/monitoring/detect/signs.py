@@ -259,22 +259,31 @@ def _interval(x: np.ndarray) -> float:
     return fin.sum() / moved if moved else np.inf
 
 
+#: A channel changing on average less often than every this many grid slots holds each measurement (an online
+#: water analyser's cycle): it is compared measurement by measurement (:func:`_copies_held`).
+_HELD_MIN_INTERVAL = 3.0
+
+
 def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
-            res: tuple[float, float] = (float("nan"), float("nan"))) -> list[_Copy]:
+            res: tuple[float, float] = (float("nan"), float("nan")), *, window: int | None = None,
+            stride: int | None = None) -> list[_Copy]:
     """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
     :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes, ``res``
-    the two channels' reported resolutions."""
+    the two channels' reported resolutions. ``window`` and ``stride`` (in slots) replace the windows the
+    grid gives (:func:`_copies_held` judges its measurements with them)."""
     n = len(x)
     if not np.isfinite(every):
         return []
-    w = max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
+    if window is None and every >= _HELD_MIN_INTERVAL:
+        return _copies_held(x, y, step, p, every, res)
+    w = window or max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
     if w >= n:
         return []
     dx, dy = np.diff(x), np.diff(y)
     lx, ly = x[1:], y[1:]
     m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
     # the windows judged: one every w // 16 slots (only they are computed; the same numbers as all of them)
-    k = np.arange(0, n - w, max(w // 16, 1))
+    k = np.arange(0, n - w, stride or max(w // 16, 1))
     # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
     # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
     # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
@@ -316,6 +325,32 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     return found
 
 
+def _copies_held(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
+                 res: tuple[float, float]) -> list[_Copy]:
+    """:func:`_copies` for channels that hold each measurement (a water analyser's cycle), judged measurement by
+    measurement: both channels read at each new measurement of the slower one, windows of
+    ``copy_min_changes`` + 1 measurements starting at each of them.
+
+    Why: the evidence of a copy is the number of changes that match, not the minutes they span. On the grid a
+    window had to last ``copy_min_changes`` + 1 *mean* intervals (stops and repeated values lengthen the mean),
+    so a copy of 13 hours on an hourly analyser (13 matching changes) fitted no window (issue 13, seed 17 W030).
+    A silence longer than three mean intervals (a stop, an outage) starts afresh: no change is counted across it.
+    """
+    slow = y if _interval(y) >= _interval(x) else x
+    idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if len(idx) < p.copy_min_changes + 2:
+        return []
+    at = idx[np.r_[True, np.diff(slow[idx]) != 0]]  # the slower channel's measurements
+    gaps = np.flatnonzero(np.diff(at) > 3.0 * every) + 1
+    xe, ye = np.insert(x[at], gaps, np.nan), np.insert(y[at], gaps, np.nan)
+    slots = np.insert(at, gaps, at[gaps])
+    w = max(p.copy_min_changes + 1, 4)
+    last = len(slots) - 1
+    return [replace(c, first=int(slots[c.first]), end=int(slots[min(c.end, last)]),
+                    seen=int(slots[min(c.seen, last)]), window=int(np.ceil(w * every)))
+            for c in _copies(xe, ye, step, p, 1.0, res, window=w, stride=1)]
+
+
 def _copy_evidence(c: _Copy, step: int, p: Any, **extra: Any) -> dict[str, Any]:
     return {"step_s": step, "window_min": c.window * step // 60, "windows": c.windows,
             "r_changes_min": c.r_changes_min, "r_changes_median": c.r_changes_median,
@@ -347,7 +382,9 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     affine function of the other up to ``copy_rounding_ratio`` times the rounding error of the reported
     digits while moving ``copy_min_spread`` rounding errors (a copy with a small gain loses its changes to
     rounding, not its exactness; two analysers' own noise leaves residuals many rounding errors wide).
-    Overlapping counted windows make one finding. :func:`detect_fleet_copies` applies the same test across points.
+    Overlapping counted windows make one finding. Channels that hold each measurement (a change less often
+    than every three records: a water analyser's cycle) are compared measurement by measurement, windows of
+    ``copy_min_changes`` + 1 measurements (:func:`_copies_held`): the evidence is the matching changes counted. :func:`detect_fleet_copies` applies the same test across points.
 
     Why changes: honest channels share the plant's load (levels correlate), not their analysers' noise
     (changes do not); process parameters are not judged (velocity, flow, pressure are one measurement).
@@ -565,6 +602,10 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     the hourly limit (gas) or the daily limit (water, the level its hourly values are held under). An
     honest plant close to its limit keeps moving there as it moves everywhere (load, fuel, its analyser's
     noise); a value that reaches the band and then stops changing is held at a ceiling.
+
+    On minute data a second test needs no still hours in a row (:func:`_ceilings`): records piled within half
+    a noise width under one ceiling in the band, a fifth of a window's records or more, where noise puts about
+    1 %. It finds a cap that bites only at the load's peaks. An episode both tests find is one finding.
     """
     p = cfg.signs
     out: list[Finding] = []
@@ -616,6 +657,107 @@ def detect_limit_cap(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             nth = a + int(np.flatnonzero(dx[a:b + 1] <= p.cap_change_ratio * usual)[p.cap_min_hours - 1]) + 1
             out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), t[a], t[b + 1] + np.timedelta64(_HOUR, "s"), expl,
                                       ev), t[nth] + np.timedelta64(_HOUR, "s")))
+    hourly = list(out)
+    for f in _pollutants(data, data.minutes):
+        limit = _limit_of(data, f)
+        if limit:
+            out += [c for c in _ceilings(data, f, limit, cfg)
+                    if not any(h.factor == c.factor and h.start < c.end and c.start < h.end for h in hourly)]
+    return out
+
+
+def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> list[Finding]:
+    """Minute records piled against one ceiling just under the limit (the minute part of :func:`detect_limit_cap`).
+
+    Records: valid records of running hours, judged values (gas: 折算), a value held until the next
+    measurement counted once (consecutive repeats collapsed). ``σ``: the series' own record-to-record scatter
+    on a typical day (1.4826 · MAD of a day's changes / √2, median over the days). Windows of ``cap_min_hours`` starting every hour; a window whose highest
+    record ``c`` lies in ``[cap_band_low · L, L)`` is held at a ceiling when at least ``cap_ceiling_share`` of its
+    records, and ``cap_ceiling_min_records`` of them, lie in ``[c − cap_ceiling_width · σ, c]``. Overlapping
+    windows make one finding. Not judged when that band is narrower than two steps of the reported resolution
+    (rounding alone makes ties at the highest value).
+
+    Why: a measurement's noise spreads its records on both sides of its level, so few records come close to a
+    window's highest one (Gaussian noise: of 360 records the highest lies ≈ 2.9 σ above the level and ≈ 1 %
+    of them within 0.5 σ under it; a level moving with the load leaves fewer). Peaks cut off at a ceiling put
+    every record that would have been above it *at* it: the share at the ceiling is the share of the time the
+    true value was over it (reference notes §5.4 clipping, §5.5 设限值). Unlike the hourly test this needs no
+    still hours in a row: a cap that bites only at the load's peaks, half of the time, piles half the records
+    (issue 13: seed 7 G020, a cap holding 48 % of the window).
+    """
+    p = cfg.signs
+    s = data.minutes[f]
+    step = int(s.step_seconds()) if len(s) >= 2 else 0
+    if not 0 < step < _HOUR:
+        return []
+    x = s.zs if s.zs is not None else s.values
+    ok = valid_mask(s) & np.isfinite(x)
+    t, x = s.times[ok], np.asarray(x[ok], dtype=np.float64)
+    if len(t):
+        run = _running_at(data, t, cfg)
+        t, x = t[run], x[run]
+    if len(x) < 2 * p.cap_ceiling_min_records or not (x >= p.cap_band_low * limit).any():
+        return []
+    keep = np.r_[True, np.diff(x) != 0]
+    t, x = t[keep], x[keep]
+    secs = t.astype("datetime64[s]").astype(np.int64)
+    # σ of a typical day: the median over the days of each day's robust scatter, so that a day whose records
+    # were written by the ceiling itself (many records, tiny changes) does not set the noise it is judged by
+    d = np.diff(x)
+    day = secs[1:] // 86400
+    per_day = [1.4826 * float(np.median(np.abs(v - np.median(v)))) / np.sqrt(2.0)
+               for v in np.split(d, np.flatnonzero(np.diff(day)) + 1) if len(v) >= 10]
+    sigma = float(np.median(per_day)) if per_day else 0.0
+    # the band must hold more than the ties of one reported digit: with a coarse resolution an honest level
+    # repeats its highest value by rounding alone
+    res = _resolution(x)
+    if not sigma > 0 or (np.isfinite(res) and p.cap_ceiling_width * sigma < 2.0 * res):
+        return []
+    w = p.cap_min_hours * _HOUR
+    starts = np.arange(secs[0] // _HOUR * _HOUR, secs[-1] - w + 2 * _HOUR, _HOUR)
+    lo, hi = np.searchsorted(secs, starts), np.searchsorted(secs, starts + w)
+    flagged = []
+    for k in np.flatnonzero(hi - lo >= p.cap_ceiling_min_records):  # a few dozen windows a day
+        seg = x[lo[k]:hi[k]]
+        c = float(seg.max())
+        if not p.cap_band_low * limit <= c < limit:
+            continue
+        at = int(np.count_nonzero(seg >= c - p.cap_ceiling_width * sigma))
+        if at >= p.cap_ceiling_min_records and at >= p.cap_ceiling_share * len(seg):
+            flagged.append((int(k), c, at, len(seg)))
+    out: list[Finding] = []
+    unit = _unit(f, data.medium)
+    what = f"{f} 折算" if s.zs is not None else f
+    i = 0
+    while i < len(flagged):
+        j = i
+        while j + 1 < len(flagged) and flagged[j + 1][0] - flagged[j][0] < p.cap_min_hours:
+            j += 1
+        ks = [g[0] for g in flagged[i:j + 1]]
+        a, b = int(lo[ks[0]]), int(hi[ks[-1]])
+        seg = x[a:b]
+        c = max(g[1] for g in flagged[i:j + 1])
+        on = np.flatnonzero(seg >= c - p.cap_ceiling_width * sigma)
+        seg = seg[on[0]:on[-1] + 1]
+        at = len(on)
+        # the episode: from the first record at the ceiling to the last one (the windows reach hours beyond)
+        start = t[a + on[0]].astype("datetime64[s]")
+        end = t[a + on[-1]].astype("datetime64[s]") + np.timedelta64(step, "s")
+        expl = (f"From {_local(start, data.tz)} to {_local(end, data.tz)} ({data.tz}), {at} of the {len(seg)} "
+                f"records of {what} at point {data.point} ({at / len(seg):.0%}) sat within "
+                f"{_num(p.cap_ceiling_width * sigma)} {unit} under the same ceiling {_num(c)} {unit}, just under its "
+                f"limit {_num(limit)} {unit}, and none above it; the series' own scatter from record to record "
+                f"({_num(sigma)} {unit}) puts about 1 % of a window's records that close under its highest: the "
+                f"peaks were cut off at a ceiling.")
+        ev = {"records": len(seg), "at_ceiling": at, "share_at_ceiling": at / len(seg), "ceiling": c,
+              "limit": limit, "sigma": sigma, "band": p.cap_ceiling_width * sigma, "unit": unit,
+              "zs_used": s.zs is not None, "windows": len(ks),
+              "window_share_max": max(g[2] / g[3] for g in flagged[i:j + 1]),
+              "settings": {k_: getattr(p, k_) for k_ in ("cap_band_low", "cap_min_hours", "cap_ceiling_width",
+                                                        "cap_ceiling_share", "cap_ceiling_min_records")}}
+        out.append(_seen(_finding(RULE_LIMIT_CAP, data, (f,), start, end, expl, ev),
+                         np.datetime64(int(starts[ks[0]] + w), "s")))  # the end of the first window that showed it
+        i = j + 1
     return out
 
 
@@ -694,7 +836,13 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     ``r_q`` the same for the flow, and the load ratio ``r_c · r_q / median(r_q)``: the flow ratio is taken
     against the plant's usual one over its nights (a plant whose night shift is heavier has a high ``r_q``
     every night; that is its normal). A pollutant rises on a night when ``r_c ≥ night_conc_ratio`` and the
-    load ratio ``≥ night_load_ratio``. A finding when some pollutant rises on ``night_min_nights`` nights
+    load ratio ``≥ night_load_ratio``; on a plant whose usual night concentration is *below* its flanks
+    (median ``r_c`` over the nights < 1: effluent following a day-shift influent hours later, night after
+    night) ``r_c`` is also taken against that usual night, as the flow is: a night at the flanks' level is a
+    rise for that plant (issue 13: a ×1.42 discharge on a batch-stop plant read ×1.24 against the flanks). Only
+    nights with both flanks are judged (``night_min_hours // 2`` hours each): the first night of the data
+    has no evening, a night before a stop no morning, and a ratio against one flank is the day's drift;
+    every night with data still tells the usual ratios. A finding when some pollutant rises on ``night_min_nights`` nights
     and, on at least one of them, ``night_min_pollutants`` pollutants rise together (the same rise night
     after night, and more than one analyser seeing it); it names the pollutants that qualify and the
     nights on which they rose.
@@ -747,12 +895,19 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                 out[d[a]] = float(np.median(vs[a:b]))
         return out
 
+    # a night is judged against both of its flanks: one seen only against its morning (the first night of the
+    # data) or only its evening (a stop after it) has no "before and after", and its ratio is a day's drift
+    per_night = lambda mask: np.bincount(inv[mask], minlength=nd)  # noqa: E731
+    flanked = (per_night(evening & ~night) >= max(p.night_min_hours // 2, 1)) & (
+        per_night(morning & ~night) >= max(p.night_min_hours // 2, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r_q = medians(q, night) / medians(q, side)
+        r_q_any = medians(q, night) / medians(q, side)
+    r_q = np.where(flanked, r_q_any, np.nan)
     if not np.isfinite(r_q).any():
         return []
-    # the plant's usual night-to-flank flow ratio is its own normal (a night shift has a heavier night every night)
-    q_rel = r_q / float(np.nanmedian(r_q))
+    # the plant's usual night-to-flank flow ratio is its own normal (a night shift has a heavier night every night);
+    # every night with data tells it, judged or not
+    q_rel = r_q / float(np.nanmedian(r_q_any))
     rises: dict[str, np.ndarray] = {}
     ratios: dict[str, np.ndarray] = {}
     for f in _pollutants(data, data.hours):
@@ -765,9 +920,17 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             hit = s.times[okc][idx] == t
             c[hit] = s.values[okc][idx[hit]]
         with np.errstate(invalid="ignore", divide="ignore"):
-            r_c = medians(c, night) / medians(c, side)
+            r_c_any = medians(c, night) / medians(c, side)
+        r_c = np.where(flanked, r_c_any, np.nan)
         ratios[f] = r_c
         rises[f] = (r_c >= p.night_conc_ratio) & (r_c * q_rel >= p.night_load_ratio)
+        # a plant whose usual night is leaner than its flanks (effluent following a day-shift influent hours
+        # later) rises against that usual night, as the flow does against its usual night; a usual night above
+        # the flanks is not taken as normal (that is what is judged)
+        usual_c = float(np.nanmedian(r_c_any)) if np.isfinite(r_c_any).any() else 1.0
+        if usual_c < 1.0:
+            r_rel = r_c / usual_c
+            rises[f] |= (r_rel >= p.night_conc_ratio) & (r_rel * q_rel >= p.night_load_ratio)
     if not rises:
         return []
     count = np.sum([v for v in rises.values()], axis=0)
