@@ -258,3 +258,39 @@ def test_a_pollutant_held_in_a_narrow_band_for_twelve_hours_is_found():
     assert f.code == "DET-NARROW-SPREAD" and f.factor == NOX and f.kind == "falsification"
     assert at(a * 60) <= f.start and f.end <= at((a + 12) * 60)
     assert f.evidence["ratio"] < 0.2 and set(f.evidence["load_channels"]) >= {FLOW, O2}
+
+
+def capped_day_with_a_warm_flue(seed: int) -> dict[str, np.ndarray]:
+    """A base-load unit (load 0.93 ± 0.02) whose NOx was raised ×1.6 for a day (capped peaks elsewhere at the
+    point) on a day when its flue gas happened to be 0.5 °C warmer: a level fit learns that NOx follows the
+    temperature (about 36 mg/m³ per °C) and then reads the temperature's honest 0.1 °C flicker as 3–5 mg/m³
+    of NOx movement that the steady NOx never makes."""
+    ch = gas_plant(days=5, seed=seed, base_load=True)
+    a = 2 * 24
+    ch[NOX][a:a + 24] = np.round(ch[NOX][a:a + 24] * 1.6, 1)
+    ch[TEMP][a:a + 24] += 0.5
+    return ch
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 6])
+def test_a_steady_plant_is_not_judged_against_more_movement_than_its_pollutant_ever_makes(seed):
+    data = hourly_point(capped_day_with_a_warm_flue(seed), "gas")
+    # the model alone (load + calm residual history, without the cap at the typical window) accuses
+    # 25–51 of the 96 honest hours on these seeds
+    assert codes(pat.detect_narrow_spread(data, CFG)) == []
+
+
+def test_the_cap_is_the_pollutants_own_typical_window_and_a_band_on_a_steady_plant_is_still_found():
+    ch = gas_plant(days=5, seed=4, base_load=True)
+    a = 2 * 24 + 30
+    ch[NOX][a:a + 12] = np.round(31.0 + np.random.default_rng(0).uniform(-0.1, 0.1, 12), 1)
+    [f] = pat.detect_narrow_spread(hourly_point(ch, "gas"), CFG)
+    assert at(a * 60) <= f.start and f.end <= at((a + 12) * 60)
+    x = ch[NOX]
+    dx2 = np.diff(x) ** 2
+    windows = np.lib.stride_tricks.sliding_window_view(dx2, 7).mean(axis=1)
+    assert f.evidence["typical_rms_change"] == pytest.approx(np.sqrt(np.median(windows)))
+    expected = min(f.evidence["history_rms_change"] ** 2 + f.evidence["load_rms_change"] ** 2,
+                   f.evidence["typical_rms_change"] ** 2)
+    assert f.evidence["ratio"] <= 0.2 and f.evidence["ratio"] == pytest.approx(
+        f.evidence["rms_change"] / np.sqrt(expected), rel=0.05)
