@@ -57,7 +57,7 @@ class RankWindows:
         sym_sorted = np.cumsum(new) - 1
         #: the distinct values in increasing order (symbol → value)
         self.distinct = self.sorted[new]
-        sym = np.empty(n, dtype=np.int64)
+        sym = np.empty(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
         sym[order] = sym_sorted
         # bits for every symbol and for the count of symbols (count_below's threshold may equal it)
         self.levels = max(int(len(self.distinct)).bit_length(), 1)
