@@ -177,7 +177,7 @@ def window_stats(x: np.ndarray, a: np.ndarray, b: np.ndarray,
         return empty, empty.copy(), empty.copy()
     med = median_of(rw, a, b)
     c, mean_ad = _mean_ad(x, rw, a, b, med)
-    return med, _neighbour_mad(rw, a, b, med, c), mean_ad
+    return med, _mad(rw, a, b, med, c), mean_ad
 
 
 def window_sigma(x: np.ndarray, a: np.ndarray, b: np.ndarray, mad_scale: float, mean_ad_scale: float,
@@ -224,7 +224,7 @@ def window_sigma(x: np.ndarray, a: np.ndarray, b: np.ndarray, mad_scale: float, 
             lo = np.maximum(np.maximum(0, q + 1 - (n - c)), c - lt_lo - 2)
             hi = np.minimum(np.minimum(q + 1, c), q + 1 - (le_hi - c) + 2)
             bracket = (np.where(guess, lo, -1)[need], np.where(guess, hi, -1)[need])
-        mad[need] = _neighbour_mad(rw, a[need], b[need], med[need], c[need], bracket)
+        mad[need] = _mad(rw, a[need], b[need], med[need], c[need], bracket)
     return med, np.maximum(mad_scale * mad, mean_ad_scale * mean_ad)
 
 
@@ -242,76 +242,12 @@ def _mean_ad(x: np.ndarray, rw: RankWindows, a: np.ndarray, b: np.ndarray,
     return c, np.maximum((total / n).astype(np.float64), 0.0)
 
 
-#: Every ``_GRID``-th window of :func:`_neighbour_mad` is searched on its own; the others start from the nearest
-#: of those (one more round of numpy calls, whatever the number of windows).
-_GRID = 4
-
-
-def _neighbour_mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
-                   bracket: tuple[np.ndarray, np.ndarray] | None = None, grid: int = _GRID) -> np.ndarray:
-    """:func:`_mad` of each window, in two rounds. Every ``grid``-th window (in the order given) is searched
-    from ``bracket``; each of the others starts from the ``q``-th smallest deviation of the nearest of those:
-    neighbouring baseline windows share all but a few values (2,010 of 2,016 every 6 samples), and a logger's
-    values repeat, so that deviation is often this window's own (about half the windows of the honest set) or
-    one next to it. Its counts give the exact position where they agree, a narrow bracket elsewhere;
-    :func:`_mad` checks every guess (the same numbers whatever the guess).
-    """
-    q_n = len(a)
-    mad, d_q = np.zeros(q_n), np.zeros(q_n)
-    if q_n == 0:
-        return mad
-    grid = max(int(grid), 1)
-    pos = np.arange(q_n)
-    first = pos % grid == 0
-    sub = np.flatnonzero(first)
-    guess = None if bracket is None else (bracket[0][sub], bracket[1][sub])
-    mad[sub], d_q[sub] = _mad(rw, a[sub], b[sub], med[sub], c[sub], guess)
-    sub = np.flatnonzero(~first)
-    if len(sub):
-        # the nearest window of the first round (the one after when it is nearer and exists)
-        near = sub - sub % grid
-        after = near + grid
-        near = np.where((sub % grid > grid // 2) & (after < q_n), after, near)
-        guess = _bracket_from(rw, a[sub], b[sub], med[sub], c[sub], d_q[near])
-        mad[sub], d_q[sub] = _mad(rw, a[sub], b[sub], med[sub], c[sub], guess)
-    return mad
-
-
-def _bracket_from(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
-                  d0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A guessed bracket of :func:`_mad`'s bisection for each window from a guessed deviation ``d0`` (e.g. the
-    ``q``-th smallest deviation of a neighbouring window): from the counts of the values within ``d0`` of the
-    median (below ``d0`` and at most ``d0``, each side), the exact position where ``d0`` is the ``q``-th smallest
-    deviation, otherwise the positions between ``d0`` and the ``q``-th. The bounds are taken in real arithmetic
-    (``med ± d0``), not as numpy rounds ``|x - med|``: a guess only, which :func:`_mad` checks."""
-    n = b - a
-    q = (n - 1) // 2
-    nb = n - c
-    lo_v, hi_v = med - d0, med + d0
-    cnt, _ = rw.count_below(np.tile(a, 4), np.tile(b, 4),
-                            np.concatenate([np.nextafter(lo_v, np.inf), lo_v, hi_v, np.nextafter(hi_v, np.inf)]),
-                            sums=False)
-    le_lo, lt_lo, lt_hi, le_hi = cnt.reshape(4, -1)
-    # deviations below the median (A) and above it (B): how many are < d0 and ≤ d0
-    lt_a, le_a = np.clip(c - le_lo, 0, c), np.clip(c - lt_lo, 0, c)
-    lt_b, le_b = np.clip(lt_hi - c, 0, nb), np.clip(le_hi - c, 0, nb)
-    at = (lt_a + lt_b <= q) & (le_a + le_b >= q + 1)  # d0 is the q-th smallest deviation
-    above = le_a + le_b <= q  # every deviation ≤ d0 is among the q+1 smallest
-    # at d0: below the median, every one < d0 and as many = d0 as the q+1 need after those above it
-    g = np.maximum(lt_a, q + 1 - le_b)
-    g_lo = np.where(at, g, np.where(above, le_a, q + 1 - lt_b))
-    g_hi = np.where(at, g, np.where(above, q + 1 - le_b, lt_a))
-    return g_lo, g_hi
-
-
 def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
-         bracket: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``numpy.median(abs(w - median))`` of each window ``w = x[a:b]``, ``c`` of its values below the median,
-    and the ``q``-th smallest deviation (``q = (n - 1) // 2``; the MAD itself for an odd count).
+         bracket: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``numpy.median(abs(w - median))`` of each window ``w = x[a:b]``, ``c`` of its values below the median.
 
     ``bracket``: a guessed ``(lo, hi)`` for the bisection per window (``-1``: none); each is checked (the
-    predicate true just below ``lo``, false at ``hi``) and the full range used where it fails. A guess of one
-    position (``lo == hi``) needs no bisection: the four deviations that check it are those that give the MAD.
+    predicate true just below ``lo``, false at ``hi``) and the full range used where it fails.
     """
     q_n = len(a)
     n = b - a
@@ -326,22 +262,6 @@ def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.n
         g = (g_lo >= 0) & (g_lo <= g_hi)
         g_lo, g_hi = np.clip(g_lo, lo, hi), np.clip(g_hi, lo, hi)
         g &= g_lo <= g_hi
-        narrow = g & (g_hi - g_lo <= _SCAN)
-        near = np.flatnonzero(narrow)
-        if len(near):
-            mad, d_q = np.zeros(q_n), np.zeros(q_n)
-            p_mad, p_dq, ok = _mad_scan(rw, a[near], b[near], med[near], c[near], g_lo[near], g_hi[near])
-            done = near[ok]
-            mad[done], d_q[done] = p_mad[ok], p_dq[ok]
-            rest = np.ones(q_n, dtype=bool)
-            rest[done] = False
-            rest_i = np.flatnonzero(rest)
-            if len(rest_i):
-                # a narrow guess that failed its check: the full range; a wide one: its bisection
-                r_lo = np.where(g & ~narrow, g_lo, -1)[rest_i]
-                r_hi = np.where(g & ~narrow, g_hi, -1)[rest_i]
-                mad[rest_i], d_q[rest_i] = _mad(rw, a[rest_i], b[rest_i], med[rest_i], c[rest_i], (r_lo, r_hi))
-            return mad, d_q
         # more(i): the q+1 nearest take more than i below the median (A[i] < B[q-i]); the answer is the
         # smallest i in [lo, hi] where it is false. The guess holds when more(g_lo - 1) and not more(g_hi).
         i1, i2 = g_lo - 1, g_hi
@@ -385,55 +305,7 @@ def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.n
         b_next = np.where(j < nb, b_next, inf)
         d_next = np.minimum(a_next, b_next)
         mad = np.where(even, (d_q + d_next) / 2.0, d_q)
-    return mad, d_q
-
-
-#: Guessed brackets of :func:`_mad` up to this wide are read whole in one walk (:func:`_mad_scan`) instead of
-#: bisected (a walk per step: each walk of the levels costs ~0.1 ms of numpy calls, whatever its size).
-_SCAN = 0
-
-
-def _mad_scan(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
-              g_lo: np.ndarray, g_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_mad` where the bisection's answer is guessed to lie in ``[g_lo, g_hi]`` (within its full range):
-    the MAD, the ``q``-th smallest deviation, and whether the guess holds (the predicate true at ``g_lo - 1``,
-    or ``g_lo`` the lowest position; false at ``g_hi``, or ``g_hi`` the highest). Every deviation the
-    predicate compares from ``g_lo - 1`` to ``g_hi`` is taken in one walk (``2 (g_hi - g_lo + 2)`` order
-    statistics a window); the predicate is monotone, so the answer is ``g_lo`` plus the number of positions
-    where it holds, and the four deviations next to it, among those taken, make the MAD."""
-    q_n = len(a)
-    n = b - a
-    na, nb = c, n - c
-    q = (n - 1) // 2
-    lo = np.maximum(0, q + 1 - nb)
-    hi = np.minimum(q + 1, na)
-    width = g_hi - g_lo + 2
-    total = int(width.sum())
-    owner = np.repeat(np.arange(q_n), width)
-    start = np.cumsum(width) - width
-    u = np.arange(total) - start[owner]
-    i_u = g_lo[owner] - 1 + u  # i from g_lo - 1 to g_hi
-    # A[i] = |e[c-1-i] - m| and B[q-i] = |e[c+q-i] - m|, where they exist
-    ca, cq = c[owner], (c + q)[owner]
-    has_a = (i_u >= 0) & (i_u < na[owner])
-    has_b = (i_u <= q[owner]) & (q[owner] - i_u < nb[owner])
-    dev_a, dev_b = _devs_at(rw, a[owner], b[owner], med[owner], (np.clip(ca - 1 - i_u, 0, None), has_a),
-                            (np.clip(cq - i_u, 0, None), has_b))
-    # more(i) = A[i] < B[q-i] (i < na and j = q+1-i > 0)
-    more = has_a & has_b & (dev_a < dev_b)
-    first, last = start, start + width - 1
-    ok = ((g_lo == lo) | more[first]) & ((g_hi == hi) | ~more[last])
-    inner = more.copy()
-    inner[first] = False
-    i = g_lo + np.add.reduceat(inner.astype(np.int64), start) if total else g_lo.copy()
-    at = start + (i - g_lo) + 1  # the entry of i: A[i] there, A[i-1] before; B[q-i] there, B[q+1-i] before
-    at = np.minimum(at, last)
-    j = q + 1 - i
-    inf = np.full(q_n, np.inf)
-    d_q = np.maximum(np.where(i > 0, dev_a[at - 1], -inf), np.where(j > 0, dev_b[at], -inf))
-    d_next = np.minimum(np.where(i < na, dev_a[at], inf), np.where(j < nb, dev_b[at - 1], inf))
-    mad = np.where(n % 2 == 0, (d_q + d_next) / 2.0, d_q)
-    return mad, d_q, ok
+    return mad
 
 
 def _devs_at(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray,
