@@ -128,8 +128,9 @@ class RankWindows:
             one = ((t >> bit) & 1) == 1
             # where t has a 1 here, every value of the zero branch is below t
             count += np.where(one, zb - za, 0)
-            if sums:
-                total += np.where(one, s[zb] - s[za], 0.0)
+            if sums:  # (extended precision is slow: only where t has a 1, the same additions)
+                on = np.flatnonzero(one)
+                total[on] += s[zb[on]] - s[za[on]]
             shift = self.nz[lev]
             a = np.where(one, a - za + shift, za)
             b = np.where(one, b - zb + shift, zb)
