@@ -187,3 +187,63 @@ def test_zone_offsets_by_hour_are_zoneinfos(tz, layout):
     assert np.array_equal(patterns._local_offsets(times, tz), want)
     assert np.array_equal(patterns._local_offsets(times, tz), want)  # from the kept offsets
     assert patterns._local_offsets(times[:0], tz).shape == (0,)
+
+
+def _fsum_means(x, ok, bounds):
+    """The per-hour rule's means, hour by hour (``math.fsum``)."""
+    import math
+
+    sel = x[ok].tolist()
+    cum = np.r_[0, np.cumsum(ok)][bounds].tolist()
+    out = np.full(len(bounds) - 1, np.nan)
+    for k in range(len(bounds) - 1):
+        a, b = cum[k], cum[k + 1]
+        if b > a:
+            out[k] = math.fsum(sel[a:b]) / (b - a)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["decimals", "scales", "cancel", "huge-and-small", "dyadic", "zeros", "ties"])
+def test_exact_sums_are_fsum_bit_for_bit(kind):
+    import math
+
+    from ecosentry.subsystems.monitoring.detect.csvinput import _exact_sums, _segment_means
+
+    rng = np.random.default_rng(len(kind) * 7)
+    for _ in range(20):
+        count = rng.integers(1, 61, 90)
+        starts = np.r_[0, np.cumsum(count)[:-1]]
+        n = int(count.sum())
+        if kind == "decimals":
+            x = np.round(rng.normal(35.0, 3.0, n), 2)
+        elif kind == "scales":
+            x = rng.normal(size=n) * 10.0 ** rng.integers(-20, 20, n)
+        elif kind == "cancel":
+            x = np.round(rng.normal(0.0, 1.0, n), 1)
+        elif kind == "huge-and-small":
+            x = rng.choice([1e16, 1.0, -1e16, 0.5, 3.0, 2.0 ** -1074], n)
+        elif kind == "dyadic":
+            x = rng.integers(0, 2 ** 53, n) * 2.0 ** rng.integers(-60, 10, n)
+        elif kind == "zeros":
+            x = rng.choice([0.0, -0.0], n)
+        else:  # sums half-way between two doubles: 2**53 + 1 needs the tie rule
+            x = rng.choice([2.0 ** 53, 1.0, -1.0, 0.5], n)
+        got = _exact_sums(x, starts, count)
+        want = np.array([math.fsum(x[a : a + c].tolist()) for a, c in zip(starts, count)])
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))
+        ok = rng.random(n) > 0.2
+        bounds = np.r_[0, np.cumsum(count)]
+        assert np.array_equal(_segment_means(x, ok, bounds).view(np.int64), _fsum_means(x, ok, bounds).view(np.int64))
+
+
+def test_exact_sums_near_the_largest_double_keep_fsums_overflow():
+    import math
+
+    from ecosentry.subsystems.monitoring.detect.csvinput import _exact_sums
+
+    x = np.array([1e308, 1e308, -1e308])
+    with pytest.raises(OverflowError):
+        math.fsum(x.tolist())
+    with pytest.raises(OverflowError):
+        _exact_sums(x, np.array([0]), np.array([3]))
+    assert _exact_sums(np.array([1e308, -1e308, 2.0]), np.array([0]), np.array([3]))[0] == 2.0
