@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -247,3 +247,54 @@ def test_exact_sums_near_the_largest_double_keep_fsums_overflow():
     with pytest.raises(OverflowError):
         _exact_sums(x, np.array([0]), np.array([3]))
     assert _exact_sums(np.array([1e308, -1e308, 2.0]), np.array([0]), np.array([3]))[0] == 2.0
+
+
+@pytest.mark.parametrize("layout", ["in-order", "repeats", "shuffled", "one-record", "mixed"])
+def test_extent_without_a_sort_is_the_sorted_count(layout):
+    """The input's window and step (``_extent_columns``): a series in order without repeats counts its
+    records as its distinct times; the others are sorted as before (the same step)."""
+    from ecosentry.subsystems.monitoring.detect import csvinput
+
+    zone = ZoneInfo("Asia/Shanghai")
+    rng = np.random.default_rng(len(layout))
+
+    def cs(point, factor, local_us):
+        local_us = np.asarray(local_us, dtype=np.int64)
+        n = len(local_us)
+        return csvinput.ColumnSeries(point, factor, zone, local_us - 8 * 3600 * 1_000_000, local_us, np.ones(n),
+                                     ["N"], np.zeros(n, dtype=np.int64), np.full(n, np.nan))
+
+    base = 1_790_000_000 * 1_000_000 + np.arange(300, dtype=np.int64) * 60_000_000
+    if layout == "in-order":
+        raw = {"P1": {"a": cs("P1", "a", base), "b": cs("P1", "b", base[:200] + 30_000_000)}}
+    elif layout == "repeats":
+        raw = {"P1": {"a": cs("P1", "a", np.sort(np.r_[base, base[:50]]))}}
+    elif layout == "shuffled":
+        raw = {"P1": {"a": cs("P1", "a", rng.permutation(base))}}
+    elif layout == "one-record":
+        raw = {"P1": {"a": cs("P1", "a", base[:1])}, "P2": {"a": cs("P2", "a", base[:7] * 2)}}
+    else:
+        raw = {"P1": {"a": cs("P1", "a", base), "b": cs("P1", "b", rng.permutation(base[::3]))},
+               "P2": {"a": cs("P2", "a", np.r_[base[:100], base[99:150]])}}
+
+    def sorted_extent(raw):
+        steps, lo_all, hi_all = [], [], []
+        for by_factor in raw.values():
+            for r in by_factor.values():
+                lo, hi = int(r.local_us.min()), int(r.local_us.max())
+                lo_all.append(lo)
+                hi_all.append(hi)
+                if len(r) > 1:
+                    ordered = np.sort(r.local_us)
+                    distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+                    steps.append(((hi - lo) / 1_000_000) / (distinct - 1 or 1))
+        step = float(np.median(steps)) if steps else csvinput.HOURLY_STEP_MIN_S
+        return min(lo_all), max(hi_all), (csvinput.HOURLY_STEP_MIN_S if step >= csvinput.HOURLY_STEP_MIN_S
+                                          else max(step, 1.0))
+
+    first, last, step = csvinput._extent_columns(raw)
+    lo, hi, want_step = sorted_extent(raw)
+    assert step == want_step
+    epoch = datetime(1970, 1, 1)
+    assert first.replace(tzinfo=None) == epoch + timedelta(microseconds=lo)
+    assert last.replace(tzinfo=None) == epoch + timedelta(microseconds=hi)

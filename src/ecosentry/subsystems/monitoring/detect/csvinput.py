@@ -728,8 +728,12 @@ def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime |
             if last_key is None or hi > last_key:
                 last_key, last = hi, r.time(i_hi)
             if len(r) > 1:
-                ordered = np.sort(r.local_us)
-                distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+                t = r.local_us
+                if bool((t[1:] > t[:-1]).all()):  # in order without repeats (a logger's file): no sort
+                    distinct = len(t)
+                else:
+                    ordered = np.sort(t)
+                    distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
                 steps.append(((hi - lo) / 1_000_000) / (distinct - 1 or 1))
     step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
     step = HOURLY_STEP_MIN_S if step >= HOURLY_STEP_MIN_S else max(step, 1.0)
