@@ -61,3 +61,17 @@ def test_load_returns_a_fresh_copy():
     first = load_factors()
     first[0]["code"] = "changed"
     assert load_factors()[0]["code"] != "changed"
+
+
+def test_the_libyaml_reading_is_the_pure_python_one():
+    """The catalogue is parsed by libyaml when PyYAML has it (issue 13 item 3, speed): the same entries, in
+    the same order and types, as ``yaml.safe_load``."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("ecosentry.store.seed").joinpath("factors.yaml").read_text(encoding="utf-8")
+    slow = yaml.safe_load(text)
+    fast = load_factors()
+    assert fast == slow
+    assert [[type(v) for v in e.values()] for e in fast] == [[type(v) for v in e.values()] for e in slow]

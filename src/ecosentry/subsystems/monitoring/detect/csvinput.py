@@ -640,16 +640,52 @@ def _fold0_offset(cache: dict, zone: tzinfo, h: int) -> int | None:
 
 
 def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """``math.fsum`` mean of ``x[ok]`` within each segment ``bounds[k]:bounds[k+1]``; NaN where none."""
+    """``math.fsum`` mean of ``x[ok]`` within each segment ``bounds[k]:bounds[k+1]``; NaN where none.
+
+    The sums are :func:`_exact_sums`: ``math.fsum``'s correctly rounded sums, bit for bit.
+    """
     if not ok.any():
         return np.full(len(bounds) - 1, np.nan)
-    sel = x[ok].tolist()
-    cum = np.r_[0, np.cumsum(ok)][bounds].tolist()
+    sel = x[ok]
+    cum = np.r_[0, np.cumsum(ok)][bounds]
+    count = np.diff(cum)
     out = np.full(len(bounds) - 1, np.nan)
-    for k in range(len(bounds) - 1):
-        a, b = cum[k], cum[k + 1]
-        if b > a:
-            out[k] = math.fsum(sel[a:b]) / (b - a)
+    some = count > 0
+    out[some] = _exact_sums(sel, cum[:-1][some], count[some]) / count[some]
+    return out
+
+
+def _exact_sums(x: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``math.fsum(x[a:a+n])`` for each segment (``n ≥ 1``): the sums correctly rounded to float64.
+
+    Each sum is first taken in extended precision (``numpy.longdouble``, one ``add.reduceat``), with a
+    bound on its rounding error (``n − 1`` additions: ``γ(n−1) · Σ|x|``, doubled for the bound's own
+    rounding; Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §4.2, eq. 4.4). Where no
+    point half-way between two float64 numbers lies within that bound of it, the exact sum rounds to the same
+    float64 as it, which is what ``math.fsum`` returns; elsewhere (a sum near such a point, non-finite
+    values, a sum of negative zeros, values near float64's largest, or no extended precision on the
+    platform) ``math.fsum`` itself.
+    """
+    out = np.empty(len(starts))
+    if not len(starts):
+        return out
+    ld = x.astype(np.longdouble)
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = np.add.reduceat(ld, starts)
+        size = np.add.reduceat(np.abs(ld), starts)
+        u = np.finfo(np.longdouble).eps / 2
+        k = (count - 1).astype(np.longdouble)
+        bound = 2 * (k * u / (1 - k * u)) * size
+        r = total.astype(np.float64)
+        lo = (r.astype(np.longdouble) + np.nextafter(r, -np.inf).astype(np.longdouble)) / 2
+        hi = (r.astype(np.longdouble) + np.nextafter(r, np.inf).astype(np.longdouble)) / 2
+        sure = (total - bound > lo) & (total + bound < hi) & np.isfinite(r)
+        sure &= ~((r == 0) & np.signbit(r))  # a sum of negative zeros: fsum's own sign of zero
+        sure &= size < np.finfo(np.float64).max / 2  # near float64's range: fsum's own (or its overflow error)
+    out[sure] = r[sure]
+    for i in np.flatnonzero(~sure).tolist():
+        a = int(starts[i])
+        out[i] = math.fsum(x[a : a + int(count[i])].tolist())
     return out
 
 
@@ -692,8 +728,12 @@ def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime |
             if last_key is None or hi > last_key:
                 last_key, last = hi, r.time(i_hi)
             if len(r) > 1:
-                ordered = np.sort(r.local_us)
-                distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+                t = r.local_us
+                if bool((t[1:] > t[:-1]).all()):  # in order without repeats (a logger's file): no sort
+                    distinct = len(t)
+                else:
+                    ordered = np.sort(t)
+                    distinct = 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
                 steps.append(((hi - lo) / 1_000_000) / (distinct - 1 or 1))
     step = float(np.median(steps)) if steps else HOURLY_STEP_MIN_S
     step = HOURLY_STEP_MIN_S if step >= HOURLY_STEP_MIN_S else max(step, 1.0)

@@ -276,6 +276,15 @@ def _aligned(s: Series | None, times: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return values, flags
 
 
+def _flagged_at(s: Series, times: np.ndarray, flag: str) -> np.ndarray:
+    """Whether ``s`` has a record flagged ``flag`` at exactly each of ``times``: ``_aligned(s, times)[1] == flag``
+    without the aligned values and the object array of flags."""
+    if not len(s) or not len(times):
+        return np.zeros(len(times), dtype=bool)
+    idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
+    return (s.times[idx] == times) & (s.flag_array() == flag)[idx]
+
+
 def _usable(values: np.ndarray, flags: np.ndarray) -> np.ndarray:
     """Finite values whose flag is N, S or F (the cross-parameter rules test the F claim itself)."""
     return np.isfinite(values) & np.isin(flags, _LOGIC_FLAGS)
@@ -1270,8 +1279,7 @@ def _declared_stopped(data: PointData, series: dict[str, Series], grid: np.ndarr
     flag_f = np.zeros(len(grid), dtype=bool)
     for s in series.values():
         if s.flags:
-            _, flags = _aligned(s, grid)
-            flag_f |= flags == "F"
+            flag_f |= _flagged_at(s, grid, "F")
     whole = _mark_mask(data.marks, ("stopped",), grid, step, whole=True)
     part = _mark_mask(data.marks, ("stopped",), grid, step) & ~whole
     return flag_f | whole, part, flag_f
@@ -1301,8 +1309,12 @@ def _declared_minutes(data: PointData, grid: np.ndarray, step: int, factors: Seq
     declared = _mark_mask(data.marks, ("stopped",), mt, mstep, whole=True)
     for s in minutes:
         if s.flags:
-            _, flags = _aligned(s, mt)
-            declared |= flags == "F"
+            declared |= _flagged_at(s, mt, "F")
+    if not declared.any():
+        # no minute declared stopped: no share, and no declared minute to take a mean over (the numbers below
+        # without aligning every factor's minutes; most points of a day are never declared stopped)
+        return (np.zeros(len(grid)), np.zeros(len(grid), dtype=bool),
+                {f: np.full(len(grid), np.nan) for f in factors if f in data.minutes and len(data.minutes[f])})
     k = np.searchsorted(grid, mt, side="right") - 1
     inside = (k >= 0) & (_secs(mt) < _secs(grid[np.clip(k, 0, None)]) + step)
     k = np.where(inside, k, -1)
@@ -1367,7 +1379,9 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
     resolution, series = _source(data)
     if not series:
         return []
-    grid = np.unique(np.concatenate([s.times for s in series.values() if len(s)] or [np.zeros(0, "datetime64[s]")]))
+    present = [s for s in series.values() if len(s)]
+    # the distinct times of all series (one clock shared by all: those times, without the sort)
+    grid = _minute_clock(present) if present else np.zeros(0, "datetime64[s]")
     if not len(grid):
         return []
     step = int(np.median(np.diff(_secs(grid)))) if len(grid) > 1 else _default_step(resolution)

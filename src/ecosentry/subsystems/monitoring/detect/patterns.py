@@ -203,15 +203,29 @@ def _local(t: datetime | np.datetime64, tz: str) -> str:
 
 
 def _local_offsets(times: np.ndarray, tz: str) -> np.ndarray:
-    """UTC offset [s] of the zone at each instant (computed once per distinct UTC hour)."""
+    """UTC offset [s] of the zone at each instant (computed once per UTC hour and zone in a process)."""
     if len(times) == 0:
         return np.zeros(0, dtype=np.int64)
-    zone = ZoneInfo(tz)
-    hours = times.astype("datetime64[h]")
+    hours = times.astype("datetime64[h]").astype(np.int64)
+    lo, hi = int(hours.min()), int(hours.max())
+    if hi - lo < 4 * len(hours) + 48:
+        # the hours of the span in a table, looked up by position (no sort of the instants' hours)
+        return np.array([_hour_offset(tz, h) for h in range(lo, hi + 1)], dtype=np.int64)[hours - lo]
     uniq, inv = np.unique(hours, return_inverse=True)
-    secs = uniq.astype("datetime64[s]").astype(np.int64)
-    offs = np.array([_offset_s(datetime.fromtimestamp(int(s), tz=zone)) for s in secs], dtype=np.int64)
-    return offs[inv.reshape(-1)]
+    return np.array([_hour_offset(tz, h) for h in uniq.tolist()], dtype=np.int64)[inv.reshape(-1)]
+
+
+#: (zone, UTC hour since the epoch) → the zone's UTC offset [s] then (the detectors ask for the same hours of
+#: the same points ~10 times a point)
+_HOUR_OFFSETS: dict[tuple[str, int], int] = {}
+
+
+def _hour_offset(tz: str, hour: int) -> int:
+    """UTC offset [s] of zone ``tz`` at the start of UTC hour ``hour`` (hours since 1970-01-01T00Z)."""
+    off = _HOUR_OFFSETS.get((tz, hour))
+    if off is None:
+        off = _HOUR_OFFSETS[(tz, hour)] = _offset_s(datetime.fromtimestamp(hour * 3600, tz=ZoneInfo(tz)))
+    return off
 
 
 def _offset_s(t: datetime) -> int:

@@ -57,7 +57,7 @@ class RankWindows:
         sym_sorted = np.cumsum(new) - 1
         #: the distinct values in increasing order (symbol → value)
         self.distinct = self.sorted[new]
-        sym = np.empty(n, dtype=np.int64)
+        sym = np.empty(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
         sym[order] = sym_sorted
         # bits for every symbol and for the count of symbols (count_below's threshold may equal it)
         self.levels = max(int(len(self.distinct)).bit_length(), 1)
@@ -73,7 +73,9 @@ class RankWindows:
         #: bytes make ``select`` ~25 % faster; results are the same integers
         self.idx = np.int32 if n < 2**31 - 1 else np.int64
         self.zeros = np.empty((self.levels, n + 1), dtype=self.idx)
-        self.zero_sums = np.empty((self.levels, n + 1), dtype=np.longdouble)
+        #: zero_sums[l][z]: the sum of the first z values of level l's zero branch, in its order (where a walk
+        #: that counted z zeros before a position finds the sum of their values: ``zero_sums[l][zeros[l][i]]``)
+        self.zero_sums: list[np.ndarray] = []
         self.nz = np.empty(self.levels, dtype=self.idx)
         cur = sym
         for lev in range(self.levels):
@@ -81,12 +83,18 @@ class RankWindows:
             is_zero = ((cur >> bit) & 1) == 0
             self.zeros[lev, 0] = 0
             np.cumsum(is_zero, out=self.zeros[lev, 1:])
-            self.zero_sums[lev, 0] = 0.0
-            np.cumsum(np.where(is_zero, shifted, 0.0), out=self.zero_sums[lev, 1:])
-            self.nz[lev] = int(self.zeros[lev, -1])
+            nz = int(self.zeros[lev, -1])
+            self.nz[lev] = nz
             # zeros first, each side in order (the stable partition; ~2× a stable argsort of the bits)
             perm = np.concatenate((np.flatnonzero(is_zero), np.flatnonzero(~is_zero)))
             cur, shifted = cur[perm], shifted[perm]
+            # The zero branch's values are the first nz of the next order, in their order: their running sums
+            # are the same additions as a running sum over this level with 0 for the ones (the same numbers;
+            # half the extended-precision additions, no masked copy).
+            sums = np.empty(nz + 1, dtype=np.longdouble)
+            sums[0] = 0.0
+            np.cumsum(shifted[:nz], out=sums[1:])
+            self.zero_sums.append(sums)
         #: values in the order of the last level (equal symbols side by side): where a walk ends
         self.last = self.distinct[cur]
 
@@ -120,8 +128,9 @@ class RankWindows:
             one = ((t >> bit) & 1) == 1
             # where t has a 1 here, every value of the zero branch is below t
             count += np.where(one, zb - za, 0)
-            if sums:
-                total += np.where(one, s[b] - s[a], 0.0)
+            if sums:  # (extended precision is slow: only where t has a 1, the same additions)
+                on = np.flatnonzero(one)
+                total[on] += s[zb[on]] - s[za[on]]
             shift = self.nz[lev]
             a = np.where(one, a - za + shift, za)
             b = np.where(one, b - zb + shift, zb)
