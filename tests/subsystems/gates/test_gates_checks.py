@@ -155,6 +155,28 @@ def test_incomplete_rows_and_a_faked_stage():
     assert m.plate == "冀A00004" and m.evidence == {"line": -1, "ledger_stage": "6", "register_stage": "4"}
 
 
+def test_what_a_ledger_row_lacks_is_said_in_the_readers_words():
+    """The fields and the VIN's fault are words of the catalogue, not the rule's keys or English (a regulator read
+    "记录不完整：cargo; weight_t" before)."""
+    from ecosentry.locale import translations
+
+    p, lg = honest_day()
+    good = lg[1][4]
+    bad_check = good[:8] + ("1" if good[8] != "1" else "2") + good[9:]
+    lg[1] = (*lg[1][:4], bad_check, lg[1][5], lg[1][6], "", float("nan"))   # a wrong check digit, no cargo, no volume
+    [f] = codes(dataset(p, lg))["VEH-LEDGER-INCOMPLETE"]
+    assert f.explanation.endswith("is incomplete: cargo; transport volume (t); VIN: check digit "
+                                  f"{bad_check[8]} at position 9, {good[8]} expected.")
+    zh = f.say(translations("zh").gettext)
+    assert "货物名称；运输量（吨）；车辆识别代号：第 9 位校验位为" in zh
+    vi = f.say(translations("vi").gettext)
+    assert "hàng hóa; khối lượng vận chuyển (tấn); số VIN: chữ số kiểm tra ở vị trí 9" in vi
+    for said in (zh, vi):
+        assert not any(word in said for word in ("cargo", "weight_t", "check digit", "expected"))
+    assert f.evidence["problems"] == ["cargo", "weight_t", f"vin: check digit {bad_check[8]} at position 9, "
+                                      f"{good[8]} expected"]
+
+
 # ------------------------------------------------------------------------------------------- inspection
 def test_the_inspection_samples_windows_on_alert_days_reproducibly():
     spec = [("冀A00006" if i % 2 else "冀A10006", T0 + i * 200, 100) for i in range(40)]

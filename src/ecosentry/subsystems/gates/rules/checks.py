@@ -19,13 +19,14 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ecosentry.contracts.catalogue import Rule, register, rule
+from ecosentry.contracts.finding import sentence
 from ecosentry.said import N_
 from ecosentry.subsystems.gates.rules.decision import LEVEL_LABELS, GradeRules, Vehicle, least_rank
 from ecosentry.subsystems.gates.rules.findings import Finding, local_time
 from ecosentry.subsystems.gates.rules.inspection import InspectionReport, inspect
 from ecosentry.subsystems.gates.rules.ledger import (
     LedgerRows, Passages, dedupe_repeats, group_codes, index_by, local_days, pair, utc)
-from ecosentry.subsystems.gates.rules.plate import plate_problem
+from ecosentry.subsystems.gates.rules.plate import COLOUR_LABELS, plate_problem
 from ecosentry.subsystems.gates.rules.stages import (
     NEW_ENERGY_FUELS, NEW_ENERGY_RANK, UNKNOWN_RANK, is_new_energy, stage_label, stage_rank)
 from ecosentry.subsystems.gates.rules.vin import vin_problem
@@ -362,13 +363,23 @@ for _r in (
     register(_r)
 
 
-def _row_problems(lg: LedgerRows, i: int, register: dict[str, Vehicle]) -> tuple[list[str], str | None]:
+#: A ledger row's fields as a finding names them (catalogue words; the 2020 guide's table 3).
+FIELD_WORDS = {"plate": N_("plate"), "vin": N_("VIN"), "emission_stage": N_("emission stage"), "cargo": N_("cargo"),
+               "weight_t": N_("transport volume (t)")}
+
+
+def _row_problems(lg: LedgerRows, i: int, register: dict[str, Vehicle]
+                  ) -> tuple[list[str], list[dict], str | None]:
+    """What a ledger row lacks: the fields' keys (evidence), the same as words and sentences of the catalogue (the
+    finding's sentence), and the register's stage where the row's differs."""
     missing = [name for name, v in (("plate", lg.plate[i]), ("vin", lg.vin[i]), ("emission_stage", lg.stage[i]),
                                     ("cargo", lg.cargo[i])) if not v]
     if np.isnan(lg.weight_t[i]):
         missing.append("weight_t")
+    said: list[dict] = [sentence(FIELD_WORDS[name]) for name in missing]
     if lg.vin[i] and (why := vin_problem(lg.vin[i])):
-        missing.append(f"vin: {why}")
+        missing.append("vin: " + why["msgid"] % why["params"])
+        said.append(sentence(N_("VIN: %(problem)s"), problem=why))
     v = register.get(lg.plate[i])
     reg_stage = None
     if v is not None and v.stage and lg.stage[i]:
@@ -376,7 +387,7 @@ def _row_problems(lg: LedgerRows, i: int, register: dict[str, Vehicle]) -> tuple
         mine = "d" if is_new_energy(lg.stage[i], lg.fuel[i] or None) else lg.stage[i]
         if reg != mine:
             reg_stage = reg
-    return missing, reg_stage
+    return missing, said, reg_stage
 
 
 def ledger_rows(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
@@ -394,12 +405,12 @@ def ledger_rows(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
     wanting = ((lg.plate == "") | (lg.vin == "") | (lg.stage == "") | (lg.cargo == "") | np.isnan(lg.weight_t)
                | vin_bad | ((reg != "") & (lg.stage != "") & (reg != mine)))
     for i in np.flatnonzero(wanting):
-        missing, reg_stage = _row_problems(lg, int(i), ds.register)
+        missing, said, reg_stage = _row_problems(lg, int(i), ds.register)
         t = int(lg.t[i])
         if missing:
             out.append(_finding("VEH-LEDGER-INCOMPLETE", lg.enterprise[i], lg.plate[i], t, t, zone,
                                 N_("The ledger row of %(plate)s at %(time)s is incomplete: %(missing)s."),
-                                {"plate": lg.plate[i] or "-", "time": _when(t, zone), "missing": "; ".join(missing)},
+                                {"plate": lg.plate[i] or "-", "time": _when(t, zone), "missing": said},
                                 {"line": int(lg.line[i]), "problems": missing}))
         if reg_stage is not None:
             out.append(_finding("VEH-LEDGER-STAGE-MISMATCH", lg.enterprise[i], lg.plate[i], t, t, zone,
@@ -434,7 +445,7 @@ def inspection_reports(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckS
     lg = ds.ledger
 
     def problems(i: int) -> list[str]:
-        missing, reg_stage = _row_problems(lg, i, ds.register)
+        missing, _, reg_stage = _row_problems(lg, i, ds.register)
         return missing + ([f"stage {lg.stage[i]}, register {reg_stage}"] if reg_stage else [])
 
     alerts: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -643,7 +654,8 @@ def register_validity(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
         if why := plate_problem(v.plate, v.plate_colour):
             out.append(Finding("VEH-PLATE-FORMAT", "", v.plate, epoch, epoch, epoch,
                                N_("The plate %(plate)s (%(colour)s) is not valid: %(problem)s."),
-                               {"plate": v.plate, "colour": v.plate_colour or "-", "problem": why},
+                               {"plate": v.plate, "problem": why,
+                                "colour": COLOUR_LABELS.get(v.plate_colour or "", v.plate_colour or "-")},
                                {"colour": v.plate_colour, "source": "register"}))
     return out
 

@@ -18,7 +18,7 @@ from ecosentry.contracts.finding import FindingSentence
 __all__ = ["Finding", "local_time", "TRANSLATED_PARAMS"]
 
 #: Parameters whose values are words of the catalogue (a level, a stage label), translated with the sentence.
-TRANSLATED_PARAMS = ("level", "stage", "required", "ledger_stage", "direction")
+TRANSLATED_PARAMS = ("level", "stage", "required", "ledger_stage", "direction", "colour")
 
 
 def local_time(t: datetime) -> str:

@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import re
 
-from ecosentry.contracts.catalogue import rule
+from typing import Any
 
-__all__ = ["PROVINCES", "COLOURS", "COLOUR_WORDS", "normalise_plate", "plate_kind", "plate_problem", "colour_of"]
+from ecosentry.contracts.catalogue import rule
+from ecosentry.contracts.finding import sentence
+from ecosentry.said import N_
+
+__all__ = ["PROVINCES", "COLOURS", "COLOUR_WORDS", "normalise_plate", "plate_kind", "plate_problem", "colour_of",
+           "KIND_WORDS", "COLOUR_LABELS"]
 
 #: The 31 province-level abbreviations of the mainland.
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -42,6 +47,12 @@ _ORDINARY = re.compile(f"[{PROVINCES}][{_OFFICE}]([{_SERIAL}]{{5}}|[{_SERIAL}]{{
 _SMALL_NE = re.compile(f"[{PROVINCES}][{_OFFICE}][{_NE_LETTERS}][{_SERIAL}][0-9]{{4}}")
 _LARGE_NE = re.compile(f"[{PROVINCES}][{_OFFICE}][0-9]{{5}}[{_NE_LETTERS}]")
 #: Which colours each kind of plate may have.
+#: The plate kinds and colours as a finding names them (catalogue words).
+KIND_WORDS = {"ordinary": N_("ordinary"), "learner": N_("learner"), "trailer": N_("trailer"), "police": N_("police"),
+              "hk_macau": N_("Hong Kong / Macau"), "consulate": N_("consulate"),
+              "small_new_energy": N_("small new-energy"), "large_new_energy": N_("large new-energy")}
+COLOUR_LABELS = {"blue": N_("blue"), "yellow": N_("yellow"), "green": N_("green"), "yellow_green": N_("yellow-green"),
+                 "white": N_("white"), "black": N_("black")}
 _KIND_COLOURS = {"ordinary": ("blue", "yellow"), "learner": ("yellow",), "trailer": ("yellow",),
                  "police": ("white",), "hk_macau": ("black",), "consulate": ("black",),
                  "small_new_energy": ("green",), "large_new_energy": ("yellow_green",)}
@@ -82,14 +93,19 @@ def plate_kind(plate: str) -> str | None:
               "or whose colour does not fit its kind (8 characters green or yellow-green, trucks yellow).",
       source="GA 36-2018; GA/T 16.110-2015 colour codes; shared/reference/subsystems.md §3.1, §7 item 22",
       tag="S/R")
-def plate_problem(plate: str, colour: str | None) -> str | None:
-    """Why the (normalised) plate and its colour do not fit, in a few English words; ``None`` when they do."""
+def plate_problem(plate: str, colour: str | None) -> dict[str, Any] | None:
+    """Why the (normalised) plate and its colour do not fit, as a sentence for a finding's parameters
+    (:func:`ecosentry.contracts.finding.sentence`); ``None`` when they do."""
     kind = plate_kind(plate)
     if kind is None:
-        return f"{plate!r} is not a plate (province, office letter, serial)"
+        return sentence(N_("%(plate)s is not a plate (province, office letter, serial)"), plate=plate)
     if colour is None:
         return None
     allowed = _KIND_COLOURS[kind]
     if colour not in allowed:
-        return f"{kind.replace('_', ' ')} plates are {' or '.join(allowed)}, not {colour}"
+        return sentence(N_("%(kind)s plates are %(allowed)s, not %(colour)s"), words=("kind", "allowed", "colour"),
+                        kind=KIND_WORDS[kind], colour=COLOUR_LABELS.get(colour, colour),
+                        allowed=COLOUR_LABELS[allowed[0]] if len(allowed) == 1 else sentence(
+                            N_("%(first)s or %(second)s"), words=("first", "second"),
+                            first=COLOUR_LABELS[allowed[0]], second=COLOUR_LABELS[allowed[1]]))
     return None

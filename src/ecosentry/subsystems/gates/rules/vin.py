@@ -19,7 +19,11 @@ standard, S here].
 
 from __future__ import annotations
 
+from typing import Any
+
 from ecosentry.contracts.catalogue import rule
+from ecosentry.contracts.finding import sentence
+from ecosentry.said import N_
 
 __all__ = ["VALUES", "WEIGHTS", "ALPHABET", "check_digit", "vin_problem", "normalise_vin"]
 
@@ -54,14 +58,15 @@ def check_digit(vin: str) -> str:
               "whose check digit (position 9) is wrong.",
       source="GB 16735-2019 §4–5 / ISO 3779 (check digit); shared/reference/subsystems.md §3.6, §7 item 22",
       tag="S")
-def vin_problem(vin: str) -> str | None:
-    """Why the (normalised) VIN is not valid, in a few English words; ``None`` when it is valid."""
+def vin_problem(vin: str) -> dict[str, Any] | None:
+    """Why the (normalised) VIN is not valid, as a sentence for a finding's parameters
+    (:func:`ecosentry.contracts.finding.sentence`: said in the reader's language); ``None`` when it is valid."""
     if len(vin) != 17:
-        return f"{len(vin)} characters instead of 17"
+        return sentence(N_("%(n)s characters instead of 17"), n=len(vin))
     bad = sorted({c for c in vin if c not in ALPHABET})
     if bad:
-        return "character(s) " + ", ".join(bad) + " not allowed (no I, O, Q)"
+        return sentence(N_("characters %(chars)s not allowed (no I, O or Q)"), chars=", ".join(bad))
     want = check_digit(vin)
     if vin[8] != want:
-        return f"check digit {vin[8]} at position 9, {want} expected"
+        return sentence(N_("check digit %(found)s at position 9, %(expected)s expected"), found=vin[8], expected=want)
     return None

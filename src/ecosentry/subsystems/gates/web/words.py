@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from ecosentry.contracts.catalogue import get as catalogue_entry
+from ecosentry.contracts.finding import say_params
 from ecosentry.said import N_
 from ecosentry.subsystems.gates.rules.findings import TRANSLATED_PARAMS
 from ecosentry.subsystems.gates.rules.decision import LEVEL_LABELS
@@ -83,10 +84,8 @@ LEVELS = LEVEL_LABELS
 
 def finding_sentence(_, finding: dict) -> str:
     """A stored finding's sentence in the reader's language (its level, stage and direction words translated)."""
-    params = {k: _(v) if k in TRANSLATED_PARAMS and isinstance(v, str) else v
-              for k, v in (finding.get("params") or {}).items()}
     try:
-        return _(finding["msgid"]) % params
+        return _(finding["msgid"]) % say_params(finding.get("params") or {}, _, TRANSLATED_PARAMS)
     except (KeyError, TypeError, ValueError):
         return finding["code"]
 
