@@ -8,11 +8,15 @@ committed corpus (tests/fuzz/test_atheris_targets.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 
-__all__ = ["FuzzTarget", "Defect"]
+from ecosentry.contracts.envelope import Envelope
+
+__all__ = ["FuzzTarget", "Defect", "check_reader_envelope"]
 
 
 class Defect(AssertionError):
@@ -40,3 +44,25 @@ class FuzzTarget:
     #: A libFuzzer dictionary (``name="token"`` lines): the format's words and extreme values, which mutation alone
     #: rarely spells (the parsers' C parts, ``datetime.fromisoformat``, are invisible to the coverage it steers by).
     dictionary: Path | None = None
+
+
+def check_reader_envelope(env: Envelope, reasons: Collection[str], *, quarantine: Collection[str] = ()) -> None:
+    """What a message reader (a subsystem's MQTT or push reader) must answer any input with, for a sender it knows
+    and an active point: accepted, or rejected with one of its documented ``reasons`` and no readings, or
+    quarantined for one of ``quarantine``; every reading finite and at a UTC instant; the envelope unchanged through
+    the spool's encoding. Raises :class:`Defect` otherwise."""
+    if env.status == "rejected":
+        if env.error not in reasons or env.readings:
+            raise Defect(f"rejected with reason {env.error!r} and {len(env.readings)} readings")
+    elif env.status == "quarantined":
+        if env.error not in quarantine:
+            raise Defect(f"quarantined ({env.error!r}) though the sender is known and active")
+    elif env.status != "accepted":
+        raise Defect(f"status {env.status!r} for a known, active sender")
+    for r in env.readings:
+        if r.value is not None and not math.isfinite(r.value):
+            raise Defect(f"reading {r!r} is not finite")
+        if r.start.utcoffset() != timezone.utc.utcoffset(None):
+            raise Defect(f"reading {r!r} is not at a UTC instant")
+    if Envelope.decode(env.encode()).readings != env.readings:
+        raise Defect("the envelope does not read back from the spool's encoding")

@@ -8,13 +8,11 @@ the spool's encoding and back unchanged.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from ecosentry.contracts.envelope import Envelope
-from ecosentry.contracts.fuzz import Defect, FuzzTarget
+from ecosentry.contracts.fuzz import FuzzTarget, check_reader_envelope
 from ecosentry.subsystems.park.gateways.mqtt_message import read_message, topic_of
 
 __all__ = ["TARGET", "one_input"]
@@ -32,18 +30,7 @@ REASONS = {"too_large", "bad_topic", "bad_json", "bad_time", "bad_kind", "bad_va
 
 def one_input(data: bytes) -> None:
     env = read_message(TOPIC, data, prefix=PREFIX, lookup=lambda mn: STATION, received_at=RECEIVED)
-    if env.status == "rejected":
-        if env.error not in REASONS or env.readings:
-            raise Defect(f"rejected with reason {env.error!r} and {len(env.readings)} readings")
-    elif env.status != "accepted":
-        raise Defect(f"status {env.status!r} for a known active station")
-    for r in env.readings:
-        if r.value is not None and not math.isfinite(r.value):
-            raise Defect(f"reading {r!r} is not finite")
-        if r.start.utcoffset() != timezone.utc.utcoffset(None):
-            raise Defect(f"reading {r!r} is not at a UTC instant")
-    if Envelope.decode(env.encode()).readings != env.readings:
-        raise Defect("the envelope does not read back from the spool's encoding")
+    check_reader_envelope(env, REASONS)
 
 
 TARGET = FuzzTarget(

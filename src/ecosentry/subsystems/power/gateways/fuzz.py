@@ -8,13 +8,11 @@ the spool's encoding and back unchanged.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from ecosentry.contracts.envelope import Envelope
-from ecosentry.contracts.fuzz import Defect, FuzzTarget
+from ecosentry.contracts.fuzz import FuzzTarget, check_reader_envelope
 from ecosentry.subsystems.power.gateways.mqtt_message import read_message, topic_of
 
 __all__ = ["TARGET", "one_input"]
@@ -32,21 +30,8 @@ REASONS = {"too_large", "bad_topic", "bad_json", "bad_time", "bad_kind", "bad_me
 
 def one_input(data: bytes) -> None:
     env = read_message(TOPIC, data, prefix=PREFIX, lookup=lambda mn: DEVICE, received_at=RECEIVED)
-    if env.status == "rejected":
-        if env.error not in REASONS or env.readings:
-            raise Defect(f"rejected with reason {env.error!r} and {len(env.readings)} readings")
-    elif env.status == "quarantined":
-        if env.error != "device_mismatch":  # the payload may name another device than the topic
-            raise Defect(f"quarantined ({env.error!r}) though the device is known and active")
-    elif env.status != "accepted":
-        raise Defect(f"status {env.status!r} for a known active device")
-    for r in env.readings:
-        if r.value is not None and not math.isfinite(r.value):
-            raise Defect(f"reading {r!r} is not finite")
-        if r.start.utcoffset() != timezone.utc.utcoffset(None):
-            raise Defect(f"reading {r!r} is not at a UTC instant")
-    if Envelope.decode(env.encode()).readings != env.readings:
-        raise Defect("the envelope does not read back from the spool's encoding")
+    # the payload may name another device than the topic: quarantined, as the reader documents
+    check_reader_envelope(env, REASONS, quarantine=("device_mismatch",))
 
 
 TARGET = FuzzTarget(
