@@ -121,6 +121,8 @@ def add_hours(engine: Engine, point_id: int, factor: str, start: datetime, value
                      "exceeded": (v > limit) if valid and limit is not None else None,
                      "multiple": ((v - limit) / limit) if valid and limit and v > limit else None,
                      "limit_value": limit})
+    if not rows:  # (an empty executemany would insert one row of defaults)
+        return
     with engine.begin() as c:
         c.execute(insert(s.hourly_values), rows)
 
