@@ -229,7 +229,7 @@ class Service:
                               max_garbage=st.hj212_garbage_chunk, log_every=st.hj212_log_every,
                               routes=instrument_routes(st.hj212_instrument_cns))
             try:
-                await gw.start(st.hj212_host, st.hj212_port)
+                await gw.start(st.hj212_host, st.hj212_port, reuse_port=st.hj212_reuse_port)
             except OSError as exc:
                 if _is_addr_in_use(exc):
                     raise PortInUse("hj212", st.hj212_host, st.hj212_port) from exc

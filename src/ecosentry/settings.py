@@ -119,6 +119,10 @@ class CoreSettings(BaseSettings):
     #: Most HJ 212 connections at once in all (20,000 loggers fit); a further one is closed at once. Keep it
     #: below the process's open-file limit (``ulimit -n``) minus what the database and the web need.
     hj212_max_connections: int = 30_000
+    #: Let several gateway processes on one machine listen on the same HJ 212 port (``SO_REUSEPORT``, Linux and
+    #: BSD): the kernel spreads new connections over them. One process holds at most its open-file limit of
+    #: connections (``ulimit -n``); more loggers than that need more gateway processes (``serve --role gateway``).
+    hj212_reuse_port: bool = False
     #: Bytes outside any frame are archived as one rejected record per run, at most this many bytes each.
     hj212_garbage_chunk: int = 65_536
     #: Rejected input is logged at most once per connection per this many seconds (with a count). [s]

@@ -539,3 +539,27 @@ async def test_database_outage_on_the_bus_loses_nothing(tmp_path, pg_fleet, shar
         await gateway.stop()
         await remove_bus(bus)
         proxy.close()
+
+
+def test_paced_loggers_over_two_gateways_sharing_the_port_are_all_answered_and_stored_once(shared_nats, pg_server):
+    """``bench ingest --bus nats --gateways 2 --every S`` (issue 19 item 2, the 20,000-logger run at a small
+    size): two gateway processes listen on one port (``hj212_reuse_port``), the kernel spreads the loggers over
+    them, every frame is answered and every data point stored once."""
+    import io
+
+    from rich.console import Console
+
+    from ecosentry.subsystems.monitoring.bench.ingest import build_frames
+    from ecosentry.subsystems.monitoring.bench.ingest_bus import run_one_on_bus
+    from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
+
+    fleet = demo_fleet(40, seed=3)
+    frames, n_points = build_frames(fleet, 2)
+    r = run_one_on_bus(1, fleet, frames, n_points, pg_server, shared_nats, 4, Console(file=io.StringIO()),
+                       gateways=2, every=1.0)
+    assert (r["connected"], r["connect_failures"], r["closed_by_server"]) == (40, 0, 0)
+    assert r["sent"] == r["replies"] == 80 and r["unanswered"] == r["unsent"] == 0
+    assert r["stored"] == r["data_points"] == n_points
+    per_gateway = [int(n) for n in r["frames_per_gateway"].split("/")]
+    assert sum(per_gateway) == 80 and min(per_gateway) > 0, per_gateway
+    assert 0 < r["reply_p50_ms"] <= r["reply_p99_ms"] <= r["reply_max_ms"]

@@ -38,7 +38,7 @@ class HJ212PortPart(abc.ABC):
                                 max_connections=st.hj212_max_connections, max_garbage=st.hj212_garbage_chunk,
                                 log_every=st.hj212_log_every)
         try:
-            await gw.start(st.hj212_host, port)
+            await gw.start(st.hj212_host, port, reuse_port=st.hj212_reuse_port)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 # "hj212": the CLI's sentence for a taken HJ 212 port names this port and the option moving the

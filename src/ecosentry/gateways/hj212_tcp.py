@@ -136,8 +136,10 @@ class HJ212Gateway:
         self._per_peer: Counter[str] = Counter()
         self._refused_log = _LogThrottle(log_every)
 
-    async def start(self, host: str = "0.0.0.0", port: int = 9212) -> asyncio.Server:
-        self.server = await asyncio.start_server(self._handle, host, port, backlog=4096, limit=self.max_frame * 4)
+    async def start(self, host: str = "0.0.0.0", port: int = 9212, *, reuse_port: bool = False) -> asyncio.Server:
+        """Listen; ``reuse_port``: share the port with other gateway processes (``SO_REUSEPORT``)."""
+        self.server = await asyncio.start_server(self._handle, host, port, backlog=4096, limit=self.max_frame * 4,
+                                                 reuse_port=reuse_port or None)
         return self.server
 
     @property

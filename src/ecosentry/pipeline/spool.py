@@ -257,6 +257,12 @@ def read_cursor(directory: Path) -> int:
         return 0
 
 
+def last_seq(directory: Path | str) -> int:
+    """The sequence number of the last whole record in a spool folder, read without opening it for writing
+    (records are numbered from 1: how many the spool has taken)."""
+    return max((_scan(path)[1] for path in Path(directory).glob("*.seg")), default=0)
+
+
 def _spool_id(directory: Path) -> str:
     id_file = directory / "spool.id"
     if not id_file.exists():

@@ -49,8 +49,26 @@ def test_recompute_takes_the_bulk_path_for_a_range_and_the_per_period_path_for_a
     assert _hours(engine) == 196
 
 
-def test_recompute_refuses_an_unknown_path(engine):
+@pytest.mark.parametrize("lang, said", [
+    ("zh", "错误：--path 只能是 auto、bulk 或 per-period，不能是 'fast'。"),
+    ("vi", "Lỗi: --path chỉ nhận auto, bulk hoặc per-period, không nhận 'fast'."),
+    ("en", "error: --path is auto, bulk or per-period, not 'fast'."),
+])
+def test_recompute_refuses_an_unknown_path_in_the_terminals_language(engine, monkeypatch, lang, said):
+    monkeypatch.setenv("LANGUAGE", lang)
     out = runner.invoke(cli.app, ["recompute", "--from", "2026-02-03", "--to", "2026-02-04", "--path", "fast"])
     assert out.exit_code == 2
-    assert "--path must be auto, bulk or per-period" in out.output
+    assert said in out.output
+    assert _hours(engine) == 0
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--from", "yesterday", "--to", "2026-02-04"],
+     "错误：--from 'yesterday' 不是 ISO 8601 时间（例如 2026-11-01 或 2026-11-01T08:00+08:00）。"),
+    (["--from", "2026-02-04", "--to", "2026-02-03"], "错误：--from 必须早于 --to。"),
+])
+def test_recompute_refuses_a_bad_range_in_chinese(engine, monkeypatch, args, said):
+    monkeypatch.setenv("LANGUAGE", "zh")
+    out = runner.invoke(cli.app, ["recompute", *args])
+    assert out.exit_code == 2 and said in out.output
     assert _hours(engine) == 0

@@ -174,6 +174,8 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(work / "state"),
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
            "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
+           # HJ 212 only: the other subsystems' listeners (gates push, MQTT …) would clash with a demo running
+           "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.monitoring",
            # every simulated logger connects from 127.0.0.1: lift the per-address bound for the bench
            "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
     # the server's log goes to a file: a pipe nobody reads would stop the server once it filled
@@ -234,13 +236,14 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
 
 
 def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, out: Path | None,
-              console: Console, runs: Callable[..., list[dict]] | None = None) -> list[dict]:
+              console: Console, runs: Callable[..., list[dict]] | None = None, every: float = 0.0) -> list[dict]:
     """``runs``: instead of one server per database, ``runs(fleet, frames, n_points)`` returns the results
     (``bench ingest --bus nats``: one per worker count)."""
     fleet = demo_fleet(loggers, seed=11)
     built, n_points = build_frames(fleet, frames)
     console.print(f"{loggers} loggers × {frames} minute frames = {sum(map(len, built))} frames, "
-                  f"{n_points} data points; server in a separate process; window {WINDOW} frames per logger")
+                  f"{n_points} data points; server in separate processes"
+                  + (f"; each logger one frame every {every:g} s" if every else f"; window {WINDOW} frames per logger"))
     if runs is not None:
         results = runs(fleet, built, n_points)
     else:
@@ -249,9 +252,12 @@ def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, o
     table.add_column("measure")
     for r in results:
         table.add_column(f"{r['workers']} worker(s)" if "workers" in r else r["database"], justify="right")
-    for key in ("frames", "data_points", "stored", "frames_per_s", "points_per_s_acked", "points_per_s_stored",
-                "reply_p50_ms", "reply_p99_ms", "plain_copy_rows_per_s", "ratio_to_copy"):
-        table.add_row(key, *(str(r.get(key, "")) for r in results))
+    for key in ("gateways", "frames_per_gateway", "loggers", "every_s", "clients", "connected", "connect_failures", "frames", "sent",
+                "unsent", "replies", "unanswered", "closed_by_server", "data_points", "stored", "frames_per_s",
+                "points_per_s_acked", "points_per_s_stored", "reply_p50_ms", "reply_p95_ms", "reply_p99_ms",
+                "reply_max_ms", "load_1min", "plain_copy_rows_per_s", "ratio_to_copy"):
+        if any(key in r for r in results):
+            table.add_row(key, *(str(r.get(key, "")) for r in results))
     console.print(table)
     if out:
         machine = {"cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),

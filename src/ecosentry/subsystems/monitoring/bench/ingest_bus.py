@@ -23,9 +23,11 @@ from rich.progress import Progress
 from sqlalchemy import create_engine, func, select, text
 
 from ecosentry.fleet import import_fleet
+from ecosentry.pipeline.spool import last_seq
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.ingest import _drive, _free_port, _wait_port
+from ecosentry.subsystems.monitoring.bench.ingest_paced import drive_paced, percentile_ms
 
 
 def _bus_env(url: str, work: Path, nats_url: str, stream: str, partitions: int) -> dict[str, str]:
@@ -55,7 +57,10 @@ def _remove_stream(nats_url: str, stream: str) -> None:
 
 
 def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_points: int, pg_url: str,
-                   nats_url: str, partitions: int, console: Console) -> dict:
+                   nats_url: str, partitions: int, console: Console, *, gateways: int = 1,
+                   every: float = 0.0) -> dict:
+    """One run: ``gateways`` gateway processes sharing one port, ``workers`` worker processes; the loggers keep
+    frames in flight (``every`` 0) or send one frame every ``every`` seconds (:mod:`.ingest_paced`)."""
     work = Path(tempfile.mkdtemp(prefix=f"ecosentry-bench-bus-{workers}-"))
     name = f"ecosentry_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
@@ -68,26 +73,46 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
     port = _free_port()
     env = _bus_env(url, work, nats_url, stream, partitions)
     gw_env = {**env, "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
-              "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
-    procs = [subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "gateway"], env=gw_env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+              # HJ 212 only: the other subsystems' listeners (gates push, MQTT …) would be one port per process
+              "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.monitoring",
+              "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10),
+              "ECOSENTRY_HJ212_REUSE_PORT": "true" if gateways > 1 else "false"}
+    # each gateway its own spool (a spool has one writer); their logs in files (a full pipe would stop them)
+    logs = [(work / f"gateway-{g}.log").open("wb") for g in range(gateways)]
+    procs = [subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "gateway"],
+                              env={**gw_env, "ECOSENTRY_DATA_DIR": str(work / f"state-gateway-{g}")},
+                              stdout=subprocess.DEVNULL, stderr=logs[g]) for g in range(gateways)]
     procs += [subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "worker"],
                                env={**env, "ECOSENTRY_NATS__WORKER_ID": f"bench-{i}"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(workers)]
     try:
         _wait_port(port, procs[0])
-        time.sleep(2.0)  # the workers claim their partitions
-        latencies: list[float] = []
+        time.sleep(2.0 + gateways)  # every gateway listens, the workers claim their partitions
+        dead = [g for g in range(gateways) if procs[g].poll() is not None]
+        if dead:
+            raise RuntimeError(f"gateway process {dead[0]} exited with {procs[dead[0]].returncode} "
+                               f"(its log: {work / f'gateway-{dead[0]}.log'})")
         total = sum(len(f) for f in frames)
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(f"{workers} worker(s): sending {total} frames", total=total)
-
-            async def main() -> None:
-                await asyncio.gather(*(_drive(port, f, latencies, lambda: progress.advance(task)) for f in frames))
-
-            t0 = time.perf_counter()
-            asyncio.run(main())
+        t0 = time.perf_counter()
+        if every > 0:
+            console.print(f"{len(frames)} loggers connect, then each sends {len(frames[0])} frames, one every "
+                          f"{every:g} s, through {gateways} gateway process(es)")
+            paced = drive_paced(port, frames, every=every)
+            latencies = paced.pop("latencies")
             t_acked = time.perf_counter() - t0
+        else:
+            paced, latencies = None, []
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task(f"{workers} worker(s): sending {total} frames", total=total)
+
+                async def main() -> None:
+                    await asyncio.gather(*(_drive(port, f, latencies, lambda: progress.advance(task))
+                                           for f in frames))
+
+                asyncio.run(main())
+            t_acked = time.perf_counter() - t0
+        with Progress(console=console, transient=True) as progress:
+            progress.add_task("waiting for the rows", total=None)
             stored = 0
             while True:
                 with engine.connect() as c:
@@ -97,14 +122,24 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
                 time.sleep(0.05)
             t_stored = time.perf_counter() - t0
         latencies.sort()
-        return {
-            "database": "postgresql", "bus": "nats", "workers": workers, "partitions": partitions,
-            "loggers": len(frames), "frames": total, "data_points": n_points, "stored": stored,
-            "frames_per_s": round(total / t_acked, 1), "points_per_s_acked": round(n_points / t_acked, 1),
-            "points_per_s_stored": round(stored / t_stored, 1),
-            "reply_p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
-            "reply_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        result = {
+            "database": "postgresql", "bus": "nats", "gateways": gateways, "workers": workers,
+            "partitions": partitions, "loggers": len(frames), "frames": total, "data_points": n_points,
+            "stored": stored, "reply_p50_ms": percentile_ms(latencies, 0.50),
+            "reply_p95_ms": percentile_ms(latencies, 0.95), "reply_p99_ms": percentile_ms(latencies, 0.99),
+            "reply_max_ms": percentile_ms(latencies, 1.0),
         }
+        if paced is None:
+            result |= {"frames_per_s": round(total / t_acked, 1), "points_per_s_acked": round(n_points / t_acked, 1),
+                       "points_per_s_stored": round(stored / t_stored, 1)}
+        else:
+            result |= {"every_s": every, "replies": len(latencies), "load_1min": round(os.getloadavg()[0], 2),
+                       # how the kernel spread the loggers over the gateways sharing the port
+                       "frames_per_gateway": "/".join(str(last_seq(work / f"state-gateway-{g}" / "spool"))
+                                                      for g in range(gateways))}
+            result |= {k: paced[k] for k in ("clients", "connected", "connect_failures", "sent", "unsent",
+                                             "unanswered", "closed_by_server")}
+        return result
     finally:
         for p in procs:
             p.terminate()
@@ -113,6 +148,8 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
+        for f in logs:
+            f.close()
         engine.dispose()
         _remove_stream(nats_url, stream)
         with admin.connect() as c:
@@ -120,8 +157,10 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
         admin.dispose()
 
 
-def runs_on_bus(workers: list[int], *, pg_url: str, nats_url: str, partitions: int, console: Console):
+def runs_on_bus(workers: list[int], *, pg_url: str, nats_url: str, partitions: int, console: Console,
+                gateways: int = 1, every: float = 0.0):
     """The ``runs`` of :func:`ecosentry.subsystems.monitoring.bench.ingest.run_bench`: one run per worker count."""
     def runs(fleet: dict, frames: list[list[bytes]], n_points: int) -> list[dict]:
-        return [run_one_on_bus(n, fleet, frames, n_points, pg_url, nats_url, partitions, console) for n in workers]
+        return [run_one_on_bus(n, fleet, frames, n_points, pg_url, nats_url, partitions, console,
+                               gateways=gateways, every=every) for n in workers]
     return runs

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ecosentry.said import N_, Said
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
 
 
@@ -22,6 +23,14 @@ def get_settings():
 app = typer.Typer()
 report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)
 bench_app = typer.Typer()
+
+
+def _bad_option(msgid: str, **params: object) -> None:
+    """Print ``error: …`` in the terminal's language and exit 2 (a bad option or value)."""
+    from ecosentry.terminal.messages import error_line
+
+    typer.echo(error_line(msgid, **params), err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -47,17 +56,15 @@ def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (lo
         try:
             t = datetime.fromisoformat(v)
         except ValueError:
-            err.print(f"[red]--{name} {v!r} is not an ISO 8601 time[/red] (e.g. 2026-11-01 or 2026-11-01T08:00+08:00)")
-            raise typer.Exit(2) from None
+            _bad_option(N_("--%(name)s %(value)s is not an ISO 8601 time (e.g. 2026-11-01 or 2026-11-01T08:00+08:00)."),
+                        name=name, value=repr(v))
         return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))
 
     t0, t1 = parse(start, "from"), parse(end, "to")
     if t0 >= t1:
-        err.print("[red]--from must be before --to[/red]")
-        raise typer.Exit(2)
+        _bad_option(N_("--from must be before --to."))
     if path not in ("auto", "bulk", "per-period"):
-        err.print(f"[red]--path must be auto, bulk or per-period, not {path!r}[/red]")
-        raise typer.Exit(2)
+        _bad_option(N_("--path is auto, bulk or per-period, not %(value)s."), value=repr(path))
     st = get_settings()
     engine = prepare_database(st.database_url)
     directory = PointDirectory(engine)
@@ -78,13 +85,11 @@ def _write_report(kind: str, fmt: str, output: Path, build) -> None:
     from ecosentry.subsystems.monitoring.reports.model import ReportError
 
     if fmt not in ("pdf", "xlsx"):
-        err.print(f"[red]--format must be pdf or xlsx, not {fmt!r}[/red]")
-        raise typer.Exit(2)
+        _bad_option(N_("--format is pdf or xlsx, not %(value)s."), value=repr(fmt))
     try:
         data = render(kind, fmt, build)
     except (ReportError, ValueError) as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        _bad_option(N_("%(error)s"), error=exc if isinstance(exc, Said) else str(exc))
     output.write_bytes(data)
     console.print(f"wrote {output} ({len(data)} bytes)")
 
@@ -101,8 +106,7 @@ def _date(value: str, name: str):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err.print(f"[red]--{name} {value!r} is not a date (YYYY-MM-DD)[/red]")
-        raise typer.Exit(2) from None
+        _bad_option(N_("--%(name)s %(value)s is not a date (YYYY-MM-DD)."), name=name, value=repr(value))
 
 
 FORMAT = typer.Option("pdf", "--format", help="pdf | xlsx")
@@ -297,18 +301,26 @@ def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated log
                                          "JetStream and worker processes (PostgreSQL only)"),
                  workers: str = typer.Option("1,2", help="--bus nats: comma-separated worker process counts"),
                  nats_url: str = typer.Option("nats://127.0.0.1:4222", help="--bus nats: the NATS server"),
-                 partitions: int = typer.Option(16, help="--bus nats: partitions of the stream")) -> None:
+                 partitions: int = typer.Option(16, help="--bus nats: partitions of the stream"),
+                 every: float = typer.Option(0.0, min=0.0, help="seconds between one logger's frames, as in the "
+                                             "field (0: keep frames in flight, the saturation run)"),
+                 gateways: int = typer.Option(1, min=1, help="--bus nats: gateway processes sharing the HJ 212 "
+                                              "port (one process holds at most its open-file limit of loggers)")
+                 ) -> None:
     """Drive the TCP server with simulated loggers; print frames/s, data points/s, p99 reply latency,
-    and the rate of a plain PostgreSQL COPY of the same rows."""
+    and the rate of a plain PostgreSQL COPY of the same rows. With --every, each logger sends one frame every
+    that many seconds and the reply latencies are what a logger in the field sees."""
     from ecosentry.subsystems.monitoring.bench.ingest import run_bench
 
     if bus not in ("embedded", "nats"):
-        raise typer.BadParameter("embedded or nats", param_hint="--bus")
+        _bad_option(N_("--bus is embedded or nats, not %(value)s."), value=bus)
     runs = None
     if bus == "nats":  # a gateway process → NATS JetStream → 1, 2 … worker processes → PostgreSQL
         from ecosentry.subsystems.monitoring.bench.ingest_bus import runs_on_bus
 
         runs = runs_on_bus([int(w) for w in workers.split(",") if w.strip()], pg_url=pg_url, nats_url=nats_url,
-                           partitions=partitions, console=console)
+                           partitions=partitions, console=console, gateways=gateways, every=every)
+    elif gateways > 1 or every:
+        _bad_option(N_("--every and --gateways run on the NATS bus: add --bus nats."))
     run_bench(loggers=loggers, frames=frames, databases=[d.strip() for d in databases.split(",") if d.strip()],
-              pg_url=pg_url, out=out, console=console, runs=runs)
+              pg_url=pg_url, out=out, console=console, runs=runs, every=every)
