@@ -53,10 +53,10 @@ def test_a_mark_without_order_or_door_is_a_finding_and_an_alarm_once_after_the_g
     false = _mark(eng, pts["a"], "maintenance", T, T + timedelta(hours=1))
     # not before two hours after its end
     assert check_marks(eng, T + timedelta(hours=2, minutes=59), st.om) == {"judged": 0, "unsupported": 0,
-                                                                           "raised": 0}
+                                                                           "raised": 0, "cleared": 0}
     assert _alarms(eng) == {} and _findings(eng) == []
     assert check_marks(eng, T + timedelta(hours=3, minutes=1), st.om) == {"judged": 1, "unsupported": 1,
-                                                                          "raised": 1}
+                                                                          "raised": 1, "cleared": 0}
     assert _findings(eng) == [(f"mark:{false}", "OM-MARK-NO-DOOR"), (f"mark:{false}", "OM-MARK-NO-ORDER")]
     alarm = _alarms(eng)[str(false)]
     assert alarm["severity"] == "critical" and alarm["point_id"] == pts["a"] and alarm["source_type"] == "mark"
@@ -85,7 +85,8 @@ def test_a_mark_with_a_fitting_order_and_the_door_opened_raises_nothing(om_world
     # marks that need no support, and a deleted one, are never judged
     _mark(eng, pts["a"], "stopped", T, T + timedelta(hours=1))
     _mark(eng, pts["b"], "maintenance", T, T + timedelta(hours=1), deleted_at=T + timedelta(hours=1))
-    assert check_marks(eng, T + timedelta(hours=4), st.om) == {"judged": 2, "unsupported": 1, "raised": 1}
+    assert check_marks(eng, T + timedelta(hours=4), st.om) == {"judged": 2, "unsupported": 1, "raised": 1,
+                                                                  "cleared": 0}
     assert set(_alarms(eng)) == {str(fault)}
     assert _alarms(eng)[str(fault)]["evidence"]["codes"] == ["OM-MARK-NO-ORDER"]
     with eng.connect() as c:
@@ -106,7 +107,7 @@ def test_a_mark_filed_late_waits_for_its_filing_and_an_open_one_for_a_day(om_wor
                                     settings=st.om.deadlines, zone=ZoneInfo(st.om.timezone), point_id=pts["b"])
     assert check_marks(eng, T + timedelta(hours=23), st.om)["judged"] == 0
     assert check_marks(eng, T + timedelta(hours=24, minutes=1), st.om) == {"judged": 1, "unsupported": 1,
-                                                                           "raised": 1}
+                                                                           "raised": 1, "cleared": 0}
     assert _alarms(eng)[str(still_open)]["evidence"]["codes"] == ["OM-MARK-NO-DOOR"]
     assert order["point_id"] == pts["b"]
 
@@ -144,3 +145,101 @@ async def test_the_service_part_judges_on_its_clock(om_world):
     assert (await part.once())["judged"] == 0
     assert (await part.once())["raised"] == 1
     await part.close()
+
+
+def _close(eng, mark: int, end: datetime) -> None:
+    with eng.begin() as c:
+        c.execute(update(s.marks).where(s.marks.c.id == mark).values(end=end))
+
+
+def _verdict(eng, mark: int) -> tuple:
+    with eng.connect() as c:
+        r = c.execute(select(om_mark_checks).where(om_mark_checks.c.mark_id == mark)).mappings().one()
+    return r["supported"], r["codes"], r["judged_end"]
+
+
+def test_a_mark_judged_while_open_is_judged_again_once_closed_and_its_alarm_ends_when_supported(om_world):
+    eng, st, pts = om_world
+    zone = ZoneInfo(st.om.timezone)
+    fault = _mark(eng, pts["a"], "fault", T, None, filed_at=T + timedelta(minutes=5))
+    # a day on, nobody has come: unsupported, an alarm
+    assert check_marks(eng, T + timedelta(hours=24, minutes=1), st.om) == {"judged": 1, "unsupported": 1,
+                                                                           "raised": 1, "cleared": 0}
+    assert _verdict(eng, fault) == (False, "OM-MARK-NO-ORDER,OM-MARK-NO-DOOR", None)
+    # the engineer comes on the second day with a fault order, opens the door, and the mark is closed after
+    order = workorders.create_order(eng, kind="device_fault", at=T + timedelta(hours=26), actor="om_li",
+                                    settings=st.om.deadlines, zone=zone, point_id=pts["a"])
+    _door(eng, T + timedelta(hours=26, minutes=10))
+    _close(eng, fault, T + timedelta(hours=27))
+    # not before its grace after the end
+    assert check_marks(eng, T + timedelta(hours=28), st.om)["judged"] == 0
+    assert check_marks(eng, T + timedelta(hours=29, minutes=1), st.om) == {"judged": 1, "unsupported": 0,
+                                                                           "raised": 0, "cleared": 1}
+    assert _verdict(eng, fault) == (True, None, T + timedelta(hours=27))
+    alarm = _alarms(eng)[str(fault)]
+    assert alarm["state"] == "cleared" and alarm["cleared_by"] is not None
+    assert _findings(eng) == []
+    # judged with its end: never again
+    assert check_marks(eng, T + timedelta(hours=40), st.om)["judged"] == 0
+    assert order["point_id"] == pts["a"]
+
+
+def test_a_mark_closed_back_to_before_its_support_is_found_unsupported_then(om_world):
+    eng, st, pts = om_world
+    zone = ZoneInfo(st.om.timezone)
+    fault = _mark(eng, pts["a"], "fault", T, None, filed_at=T + timedelta(minutes=5))
+    workorders.create_order(eng, kind="device_fault", at=T + timedelta(hours=20), actor="om_li",
+                            settings=st.om.deadlines, zone=zone, point_id=pts["a"])
+    _door(eng, T + timedelta(hours=20, minutes=10))
+    assert check_marks(eng, T + timedelta(hours=24, minutes=1), st.om)["unsupported"] == 0
+    assert _alarms(eng) == {}
+    # closed afterwards as if the fault had lasted one hour: the visit nineteen hours later does not answer it
+    _close(eng, fault, T + timedelta(hours=1))
+    assert check_marks(eng, T + timedelta(hours=24, minutes=2), st.om) == {"judged": 1, "unsupported": 1,
+                                                                           "raised": 1, "cleared": 0}
+    assert _verdict(eng, fault) == (False, "OM-MARK-NO-ORDER,OM-MARK-NO-DOOR", T + timedelta(hours=1))
+    assert _alarms(eng)[str(fault)]["state"] == "active"
+    assert _findings(eng) == [(f"mark:{fault}", "OM-MARK-NO-DOOR"), (f"mark:{fault}", "OM-MARK-NO-ORDER")]
+    assert check_marks(eng, T + timedelta(hours=30), st.om)["judged"] == 0
+
+
+def test_a_mark_closed_with_the_same_verdict_raises_nothing_new(om_world):
+    eng, st, pts = om_world
+    fault = _mark(eng, pts["b"], "fault", T, None, filed_at=T + timedelta(minutes=5))
+    assert check_marks(eng, T + timedelta(hours=24, minutes=1), st.om)["raised"] == 1
+    _close(eng, fault, T + timedelta(hours=25))
+    assert check_marks(eng, T + timedelta(hours=27, minutes=1), st.om) == {"judged": 1, "unsupported": 0,
+                                                                           "raised": 0, "cleared": 0}
+    alarm = _alarms(eng)[str(fault)]
+    assert alarm["state"] == "active" and alarm["occurrences"] == 1
+    with eng.connect() as c:   # the findings now run to the mark's end
+        ends = {r.code: r.end for r in c.execute(select(om_findings.c.code, om_findings.c.end))}
+    assert set(ends) == {"OM-MARK-NO-ORDER", "OM-MARK-NO-DOOR"}
+    assert all(e.astimezone(timezone.utc) == T + timedelta(hours=25) for e in ends.values())
+
+
+def test_the_migration_keeps_the_verdicts_given_and_goes_down_and_up(om_world, om_names, db_url):
+    """Revision ``om_0003_mark_judged_end``: a verdict given before it stands (judged with the mark's end now)."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ecosentry.store.db import alembic_config, make_engine
+    from ecosentry.store.schema import installed_metadata
+
+    eng, st, pts = om_world
+    closed = _mark(eng, pts["a"], "maintenance", T, T + timedelta(hours=1))
+    still_open = _mark(eng, pts["b"], "fault", T, None, filed_at=T + timedelta(minutes=5))
+    check_marks(eng, T + timedelta(hours=24, minutes=1), st.om)
+    eng.dispose()
+    cfg = alembic_config(db_url, om_names)
+    command.downgrade(cfg, "om_0002_camera_seen")
+    command.upgrade(cfg, "heads")
+    e2 = make_engine(db_url)
+    try:
+        assert _verdict(e2, closed)[2] == T + timedelta(hours=1) and _verdict(e2, still_open)[2] is None
+        with e2.connect() as c:
+            diffs = compare_metadata(MigrationContext.configure(c), installed_metadata())
+        assert [d for d in diffs if "om_" in repr(d)] == []
+    finally:
+        e2.dispose()

@@ -315,4 +315,6 @@ om_mark_checks = Table(
     Column("checked_at", UTCDateTime, nullable=False),
     Column("supported", Boolean, nullable=False),
     Column("codes", String(80), nullable=True, comment="the findings' codes, comma-separated (none when supported)"),
+    Column("judged_end", UTCDateTime, nullable=True,
+           comment="the mark's end when it was judged (NULL: judged while still open)"),
 )

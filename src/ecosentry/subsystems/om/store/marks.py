@@ -11,6 +11,11 @@ rooms and the analyser's own zero/span checks: ``OM-MARK-NO-ORDER`` and ``OM-MAR
 mark gets its row in ``om_mark_checks``, in the transaction of its findings: a mark is judged once, and a pass run
 twice stores and raises nothing twice. The alarm is raised after that commit (through the service's dispatcher
 when given, so that it is notified).
+
+A mark judged while still open is judged once more when it is closed (``judged_end`` keeps the end it was judged
+with), over its whole time: its findings are replaced; an alarm is raised if the verdict is new (supported before,
+or other codes), and the alarm of its open time is cleared if it is supported now. A mark deleted or rejected after
+its verdict keeps its alarm: withdrawing a mark once it was found unsupported is for the regulator to weigh.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
 
 from ecosentry.alarms import store as alarm_store
 from ecosentry.locale import translations
@@ -32,7 +37,7 @@ from ecosentry.subsystems.om.queries.marks import marks_due
 from ecosentry.subsystems.om.rules.calibration import CalibrationCheck
 from ecosentry.subsystems.om.rules.consistency import DoorEvent, Mark, unsupported_marks
 from ecosentry.subsystems.om.rules.findings import Finding
-from ecosentry.subsystems.om.schema import om_mark_checks as mc
+from ecosentry.subsystems.om.schema import om_findings, om_mark_checks as mc
 from ecosentry.subsystems.om.settings import OmSettings
 from ecosentry.subsystems.om.store.parameters import store_findings
 from ecosentry.subsystems.om.store.workorders import as_rule_order
@@ -71,7 +76,7 @@ def check_marks(engine: Engine, now: datetime, settings: OmSettings, raise_alarm
         ids = {r["point_id"] for r in due}
         points = {r.id: (r.mn, r.name) for r in conn.execute(
             select(s.points.c.id, s.points.c.mn, s.points.c.name).where(s.points.c.id.in_(ids)))} if ids else {}
-    stats = {"judged": 0, "unsupported": 0, "raised": 0}
+    stats = {"judged": 0, "unsupported": 0, "raised": 0, "cleared": 0}
     gettext = translations(locale).gettext if locale else None
     for row in due:
         mn, name = points.get(row["point_id"], (str(row["point_id"]), None))
@@ -79,17 +84,32 @@ def check_marks(engine: Engine, now: datetime, settings: OmSettings, raise_alarm
         findings = [replace(f, point=mn, params={**f.params, "point": said_point})
                     for f in judge_mark(engine, row, now, settings)]
         subject = f"mark:{row['id']}"
+        codes = ",".join(f.code for f in findings) or None
+        again = row["was_supported"] is not None     # judged while open, closed since
+        verdict = {"checked_at": now, "supported": not findings, "codes": codes, "judged_end": row["end"]}
         with engine.begin() as conn:
-            claimed = conn.execute(insert_for(conn, mc).values(
-                mark_id=row["id"], checked_at=now, supported=not findings,
-                codes=",".join(f.code for f in findings) or None)
-                .on_conflict_do_nothing(index_elements=[mc.c.mark_id]).returning(mc.c.mark_id)).first()
+            if again:   # the claim: the row still says "judged while open"
+                claimed = conn.execute(update(mc).where(mc.c.mark_id == row["id"], mc.c.judged_end.is_(None))
+                                       .values(**verdict).returning(mc.c.mark_id)).first()
+            else:
+                claimed = conn.execute(insert_for(conn, mc).values(mark_id=row["id"], **verdict)
+                                       .on_conflict_do_nothing(index_elements=[mc.c.mark_id])
+                                       .returning(mc.c.mark_id)).first()
             if claimed is None:          # another worker judged it meanwhile
                 continue
+            if again:   # the findings over the time it was open give way to those over its whole time
+                conn.execute(delete(om_findings).where(om_findings.c.subject == subject))
             store_findings(conn, findings, row["point_id"], lambda _f: subject, now)
         stats["judged"] += 1
-        if not findings:
+        if again and not findings and not row["was_supported"]:
+            # closed, the mark is supported over its whole time: the alarm of its open time ends
+            cleared = alarm_store.clear_by_data(
+                engine, type=MARK_UNSUPPORTED, source_type=MARK, source_id=row["id"], at=now,
+                explanation=f"the mark, closed at {row['end'].isoformat()}, is supported over its whole time")
+            stats["cleared"] += cleared is not None
             continue
+        if not findings or (again and not row["was_supported"] and row["was_codes"] == codes):
+            continue     # supported, or the same verdict as while open: nothing new to raise
         stats["unsupported"] += 1
         first = findings[0]
         explanation = " ".join(f.say(gettext) if gettext else f.explanation for f in findings)
