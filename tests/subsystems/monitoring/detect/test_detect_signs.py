@@ -395,3 +395,43 @@ def test_an_honest_level_near_its_limit_reported_in_whole_units_is_no_ceiling():
     p.values[SO2] = np.round(true * (21.0 - o2) / 15.0)
     p.zs[SO2] = np.round(true)  # a DAS that rounds its 折算 too
     assert [f for f in signs.detect_limit_cap(data_of(p), CFG) if "at_ceiling" in f.evidence] == []
+
+
+def test_night_discharge_seen_by_one_well_resolved_pollutant_alone_is_found():
+    """x1.45 COD on two nights, the second analyser (NH3-N at a few tenths of a mg/L, near its detection limit)
+    too coarse to show it (seed 47 W037: COD x1.44 at 14 sigma, NH3-N x1.18): COD's rise stands far beyond
+    its own hour-to-hour scatter on each night, so it suffices alone, and the finding says so."""
+    p = plant("water", "industrial_day", seed=6)
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60)
+    honest._set_measured(p, COD, night, p.values[COD][night] * 1.45)
+    p.values[WFLOW][night] *= 1.3
+    [f] = signs.detect_night_load(data_of(p), CFG)
+    assert f.factors == (COD, WFLOW) and f.evidence["alone"] == [COD]
+    assert len(f.evidence["nights"]) == 2
+    assert min(f.evidence["rise_sigmas"][COD]) >= CFG.signs.night_single_z
+    assert "rose alone" in f.explanation
+
+
+def test_a_pollutant_near_its_detection_limit_rising_at_night_alone_is_no_night_discharge():
+    """NH3-N at 0.1 mg/L (a few steps of its 0.01 resolution) reading x1.5 on two nights, with a heavier night
+    flow: its load rises on both nights, but by a few of its own hour-to-hour sigma, within what one analyser
+    near its detection limit wanders (honest plants of the dev seeds: up to 5.8 sigma). One coarse witness is
+    not enough."""
+    p = plant("water", "municipal", seed=3)
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60)
+    honest._set_measured(p, NH3N, night, p.values[NH3N][night] * 1.5)
+    p.values[WFLOW][night] *= 1.3
+    data = data_of(p)
+    nt = signs._nights(data, CFG)
+    rose = nt.rises[NH3N]
+    assert rose.sum() == 2 and np.nanmax(nt.rise_z[NH3N][rose]) < CFG.signs.night_single_z
+    assert codes(signs.detect_night_load(data, CFG)) == []
+
+
+def test_one_pollutant_alone_needs_its_strong_rise_on_two_nights():
+    """COD x1.45 on one night only: a single night is one process upset, not night after night."""
+    p = plant("water", "industrial_day", seed=6)
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60) & (np.arange(N) < 3 * 1440)
+    honest._set_measured(p, COD, night, p.values[COD][night] * 1.45)
+    p.values[WFLOW][night] *= 1.3
+    assert codes(signs.detect_night_load(data_of(p), CFG)) == []
