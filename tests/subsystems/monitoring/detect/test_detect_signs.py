@@ -435,3 +435,45 @@ def test_one_pollutant_alone_needs_its_strong_rise_on_two_nights():
     honest._set_measured(p, COD, night, p.values[COD][night] * 1.45)
     p.values[WFLOW][night] *= 1.3
     assert codes(signs.detect_night_load(data_of(p), CFG)) == []
+
+
+# ---------------------------------------------------------------------------------------------- narrow band at a coarse resolution
+
+
+def test_the_hourly_mean_of_dithering_records_resolves_finer_than_their_digits():
+    """Dust at 0.1 mg/m³ whose minute records spread over several steps in an hour: the hourly mean's rounding
+    error is 0.1 / √(12 · 60), so it resolves 0.1 / √60 ≈ 0.013 with the margin the record's own 0.1 had. A
+    low reading repeating one step (NH3-N 0.08, now and then 0.09) keeps its 0.01: its mean moves by steps."""
+    from ecosentry.subsystems.monitoring.detect.patterns import _mean_resolution
+
+    times = to_datetime64(T0) + np.arange(N) * np.timedelta64(60, "s")
+    rng = np.random.default_rng(1)
+    dust = np.round(2.0 + 0.15 * rng.standard_normal(N), 1)
+    assert _mean_resolution(Series(DUST, times, dust)) == pytest.approx(0.1 / np.sqrt(60))
+    low = np.where(rng.random(N) < 0.05, 0.09, 0.08)
+    assert _mean_resolution(Series(NH3N, times, low)) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("archetype", honest.GAS_ARCHETYPES)
+def test_honest_dust_at_a_coarse_resolution_is_no_narrow_band(archetype):
+    from ecosentry.subsystems.monitoring.detect.patterns import detect_narrow_spread
+
+    assert codes(detect_narrow_spread(data_of(plant("gas", archetype, seed=4)), CFG)) == []
+
+
+def test_dust_held_in_a_narrow_band_under_its_coarse_resolution_is_found():
+    """Dust at 0.1 mg/m³ resolution held at 2.07 ± 0.15 for 30 h (seed 3 G012): the hourly means move 0.01 an
+    hour where the plant's own dust moves them 0.08; the band is narrower than the digits of one record, but not
+    than what the hourly mean of 60 of them resolves."""
+    from ecosentry.subsystems.monitoring.detect.patterns import detect_narrow_spread
+
+    p = plant("gas", "load_following", seed=4)
+    a, b = 1440 + 300, 1440 + 300 + 30 * 60
+    rng = np.random.default_rng(7)
+    honest._set_measured(p, DUST, slice(a, b), 2.07 + rng.uniform(-0.15, 0.15, b - a))
+    found = detect_narrow_spread(data_of(p), CFG)
+    assert found and {f.factor for f in found} == {DUST}
+    for f in found:
+        assert at(a) - timedelta(hours=1) <= f.start and f.end <= at(b) + timedelta(hours=1)
+        assert f.evidence["resolution"] == pytest.approx(0.1 / np.sqrt(60))
+        assert f.evidence["rms_change"] < 0.2 * f.evidence["typical_rms_change"] < 0.1  # under one record's digit
