@@ -437,7 +437,7 @@ def test_one_pollutant_alone_needs_its_strong_rise_on_two_nights():
     assert codes(signs.detect_night_load(data_of(p), CFG)) == []
 
 
-# ---------------------------------------------------------------------------------------------- narrow band at a coarse resolution
+# ------------------------------------------------------------------------------ narrow band at a coarse resolution
 
 
 def test_the_hourly_mean_of_dithering_records_resolves_finer_than_their_digits():

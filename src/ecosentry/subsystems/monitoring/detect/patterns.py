@@ -1048,7 +1048,8 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
     less than the load moved them and than the plant's own history moves them (a set-point is not held to
     a fraction of its own noise). Windows where the expected movement is below the analyser's resolution
     are not judged (quantisation, not a band): the resolution of an hourly mean, which for records that
-    dither over their digits is finer than theirs (:func:`_mean_resolution`). Overlapping narrow windows form one finding.
+    dither over their digits is finer than theirs (:func:`_mean_resolution`). Overlapping narrow windows form
+    one finding.
 
     The expectation is a model, and it is never taken above what the pollutant itself does: ``expected``
     is capped at the *typical* window's movement, the median over the point's windows of ``mean(Δx²)``
