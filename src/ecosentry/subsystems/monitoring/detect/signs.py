@@ -838,7 +838,7 @@ class _Nights:
     ratios: dict[str, np.ndarray]
     rises: dict[str, np.ndarray]
     #: Per pollutant: the night's rise (night median − flank median) in robust standard deviations of the
-    #: pollutant's own hour-to-hour changes (NaN: not judged or no scatter).
+    #: pollutant's own hour-to-hour changes (NaN: not judged, no scatter, or rose on too few nights to ask).
     rise_z: dict[str, np.ndarray]
     flow: str
     start_h: int
@@ -923,11 +923,6 @@ def _nights(data: PointData, cfg: DetectorSettings) -> _Nights | None:
             r_c_any = c_night / c_side
         r_c = np.where(flanked, r_c_any, np.nan)
         ratios[f] = r_c
-        # the pollutant's own scatter from hour to hour (its analyser's noise and its load's wander)
-        dc = np.diff(c)[(np.diff(secs) == _HOUR) & np.isfinite(np.diff(c))]
-        sigma = 1.4826 * float(np.median(np.abs(dc - np.median(dc)))) / np.sqrt(2.0) if len(dc) >= 24 else 0.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rise_z[f] = np.where(flanked & (sigma > 0), (c_night - c_side) / sigma, np.nan)
         rises[f] = (r_c >= p.night_conc_ratio) & (r_c * q_rel >= p.night_load_ratio)
         # a plant whose usual night is leaner than its flanks (effluent following a day-shift influent hours
         # later) rises against that usual night, as the flow does against its usual night; a usual night above
@@ -936,6 +931,14 @@ def _nights(data: PointData, cfg: DetectorSettings) -> _Nights | None:
         if usual_c < 1.0:
             r_rel = r_c / usual_c
             rises[f] |= (r_rel >= p.night_conc_ratio) & (r_rel * q_rel >= p.night_load_ratio)
+        # the rise in the pollutant's own scatter from hour to hour (its analyser's noise and its load's wander);
+        # only asked of a pollutant that rose on enough nights
+        rise_z[f] = np.full(nd, np.nan)
+        if rises[f].sum() >= p.night_min_nights:
+            dc = np.diff(c)[(np.diff(secs) == _HOUR) & np.isfinite(np.diff(c))]
+            sigma = 1.4826 * float(np.median(np.abs(dc - np.median(dc)))) / np.sqrt(2.0) if len(dc) >= 24 else 0.0
+            if sigma > 0:
+                rise_z[f] = np.where(flanked, (c_night - c_side) / sigma, np.nan)
     return _Nights(days, r_q, q_rel, ratios, rises, rise_z, flow.factor, start_h, end_h, flank)
 
 
