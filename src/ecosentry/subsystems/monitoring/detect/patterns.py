@@ -1176,7 +1176,7 @@ def _mean_resolution(minutes: Series, q: float | None = None) -> float:
     full = n >= 0.75 * np.median(n)
     if not full.any() or np.sqrt(float(np.median(var[full]))) < 0.5 * q:
         return q
-    return q / np.sqrt(float(np.median(n[full])))
+    return float(q / np.sqrt(float(np.median(n[full]))))
 
 
 # ---------------------------------------------------------------------------------------------- 6 parameter drift
