@@ -463,8 +463,9 @@ def test_honest_dust_at_a_coarse_resolution_is_no_narrow_band(archetype):
 
 def test_dust_held_in_a_narrow_band_under_its_coarse_resolution_is_found():
     """Dust at 0.1 mg/m³ resolution held at 2.07 ± 0.15 for 30 h (seed 3 G012): the hourly means move 0.01 an
-    hour where the base-load plant's own dust moves them 0.07; its expected movement is under the digit of one
-    record, but not under what the hourly mean of 60 of them resolves (judged against 0.1, nothing was found)."""
+    hour where the base-load plant's history and load move them about 0.06 (0.045 and 0.03); that expected
+    movement is under the digit of one record, but not under what the hourly mean of 60 of them resolves
+    (judged against 0.1, nothing was found)."""
     from ecosentry.subsystems.monitoring.detect.patterns import detect_narrow_spread
 
     p = plant("gas", "base_load", seed=4)
