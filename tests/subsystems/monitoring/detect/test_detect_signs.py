@@ -395,3 +395,86 @@ def test_an_honest_level_near_its_limit_reported_in_whole_units_is_no_ceiling():
     p.values[SO2] = np.round(true * (21.0 - o2) / 15.0)
     p.zs[SO2] = np.round(true)  # a DAS that rounds its 折算 too
     assert [f for f in signs.detect_limit_cap(data_of(p), CFG) if "at_ceiling" in f.evidence] == []
+
+
+def test_night_discharge_seen_by_one_well_resolved_pollutant_alone_is_found():
+    """x1.45 COD on two nights, the second analyser (NH3-N at a few tenths of a mg/L, near its detection limit)
+    too coarse to show it (seed 47 W037: COD x1.44 at 14 sigma, NH3-N x1.18): COD's rise stands far beyond
+    its own hour-to-hour scatter on each night, so it suffices alone, and the finding says so."""
+    p = plant("water", "industrial_day", seed=6)
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60)
+    honest._set_measured(p, COD, night, p.values[COD][night] * 1.45)
+    p.values[WFLOW][night] *= 1.3
+    [f] = signs.detect_night_load(data_of(p), CFG)
+    assert f.factors == (COD, WFLOW) and f.evidence["alone"] == [COD]
+    assert len(f.evidence["nights"]) == 2
+    assert min(f.evidence["rise_sigmas"][COD]) >= CFG.signs.night_single_z
+    assert "rose alone" in f.explanation
+
+
+def test_a_pollutant_near_its_detection_limit_rising_at_night_alone_is_no_night_discharge():
+    """NH3-N at 0.1 mg/L (a few steps of its 0.01 resolution) reading x1.5 on two nights, with a heavier night
+    flow: its load rises on both nights, but by a few of its own hour-to-hour sigma, within what one analyser
+    near its detection limit wanders (honest plants of the dev seeds: up to 5.8 sigma). One coarse witness is
+    not enough."""
+    p = plant("water", "municipal", seed=3)
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60)
+    honest._set_measured(p, NH3N, night, p.values[NH3N][night] * 1.5)
+    p.values[WFLOW][night] *= 1.3
+    data = data_of(p)
+    nt = signs._nights(data, CFG)
+    rose = nt.rises[NH3N]
+    assert rose.sum() == 2 and np.nanmax(nt.rise_z[NH3N][rose]) < CFG.signs.night_single_z
+    assert codes(signs.detect_night_load(data, CFG)) == []
+
+
+def test_one_pollutant_alone_needs_its_strong_rise_on_two_nights():
+    """COD x1.45 on one night only: a single night is one process upset, not night after night."""
+    p = plant("water", "industrial_day", seed=6)
+    night = ((HOD >= 23) | (HOD < 5)) & (np.arange(N) >= 2 * 1440 - 60) & (np.arange(N) < 3 * 1440)
+    honest._set_measured(p, COD, night, p.values[COD][night] * 1.45)
+    p.values[WFLOW][night] *= 1.3
+    assert codes(signs.detect_night_load(data_of(p), CFG)) == []
+
+
+# ------------------------------------------------------------------------------ narrow band at a coarse resolution
+
+
+def test_the_hourly_mean_of_dithering_records_resolves_finer_than_their_digits():
+    """Dust at 0.1 mg/m³ whose minute records spread over several steps in an hour: the hourly mean's rounding
+    error is 0.1 / √(12 · 60), so it resolves 0.1 / √60 ≈ 0.013 with the margin the record's own 0.1 had. A
+    low reading repeating one step (NH3-N 0.08, now and then 0.09) keeps its 0.01: its mean moves by steps."""
+    from ecosentry.subsystems.monitoring.detect.patterns import _mean_resolution
+
+    times = to_datetime64(T0) + np.arange(N) * np.timedelta64(60, "s")
+    rng = np.random.default_rng(1)
+    dust = np.round(2.0 + 0.15 * rng.standard_normal(N), 1)
+    assert _mean_resolution(Series(DUST, times, dust)) == pytest.approx(0.1 / np.sqrt(60))
+    low = np.where(rng.random(N) < 0.05, 0.09, 0.08)
+    assert _mean_resolution(Series(NH3N, times, low)) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("archetype", honest.GAS_ARCHETYPES)
+def test_honest_dust_at_a_coarse_resolution_is_no_narrow_band(archetype):
+    from ecosentry.subsystems.monitoring.detect.patterns import detect_narrow_spread
+
+    assert codes(detect_narrow_spread(data_of(plant("gas", archetype, seed=4)), CFG)) == []
+
+
+def test_dust_held_in_a_narrow_band_under_its_coarse_resolution_is_found():
+    """Dust at 0.1 mg/m³ resolution held at 2.07 ± 0.15 for 30 h (seed 3 G012): the hourly means move 0.01 an
+    hour where the base-load plant's history and load move them about 0.06 (0.045 and 0.03); that expected
+    movement is under the digit of one record, but not under what the hourly mean of 60 of them resolves
+    (judged against 0.1, nothing was found)."""
+    from ecosentry.subsystems.monitoring.detect.patterns import detect_narrow_spread
+
+    p = plant("gas", "base_load", seed=4)
+    a, b = 1440 + 300, 1440 + 300 + 30 * 60
+    rng = np.random.default_rng(7)
+    honest._set_measured(p, DUST, slice(a, b), 2.07 + rng.uniform(-0.15, 0.15, b - a))
+    found = detect_narrow_spread(data_of(p), CFG)
+    assert found and {f.factor for f in found} == {DUST}
+    for f in found:
+        assert at(a) - timedelta(hours=1) <= f.start and f.end <= at(b) + timedelta(hours=1)
+        assert f.evidence["resolution"] == pytest.approx(0.1 / np.sqrt(60))
+        assert f.evidence["rms_change"] < 0.2 * f.evidence["typical_rms_change"] < 0.1  # under one record's digit

@@ -368,6 +368,13 @@ class SignSettings(BaseModel):
     night_min_pollutants: int = 2
     #: Nights that must count for a finding.
     night_min_nights: int = 2
+    #: ... or one pollutant alone, when on each of those nights its rise (night median − flank median) is at
+    #: least this many robust standard deviations of its own hour-to-hour changes (ours). The difference of
+    #: two medians of ~8 hourly values moves about one such σ by the analyser's noise and the load's wander;
+    #: a second pollutant near its detection limit cannot resolve a ×1.5 rise that a well-resolved one shows
+    #: at 10–30 σ (issue 13, seed 47 W037: COD ×1.44 at 14 σ, NH3-N at 0.25 mg/L ×1.18). Honest rises on
+    #: 9 dev seeds' clean wastewater nights: at most 5.8 σ, and on one night each.
+    night_single_z: float = 8.0
     #: Valid hours a night and its flanks need.
     night_min_hours: int = 4
 

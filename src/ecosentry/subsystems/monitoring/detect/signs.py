@@ -826,42 +826,39 @@ def detect_collapse(data: PointData, cfg: DetectorSettings) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------- night load
 
 
-@detector("night_load", codes=[RULE_NIGHT_LOAD.code])
-def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
-    """Wastewater: several pollutants' night load above the same night's evening and morning, night after night.
+@dataclass(frozen=True)
+class _Nights:
+    """The per-night ratios of :func:`detect_night_load` (one entry per local night of the data)."""
 
-    Hourly valid values of running hours, local time. The night is ``night_start_hour`` to
-    ``night_end_hour`` of ``cfg.patterns``; its *flanks* are the ``night_flank_hours`` before and after
-    it. For each night and pollutant: ``r_c`` = median night concentration / median flank concentration,
-    ``r_q`` the same for the flow, and the load ratio ``r_c · r_q / median(r_q)``: the flow ratio is taken
-    against the plant's usual one over its nights (a plant whose night shift is heavier has a high ``r_q``
-    every night; that is its normal). A pollutant rises on a night when ``r_c ≥ night_conc_ratio`` and the
-    load ratio ``≥ night_load_ratio``; on a plant whose usual night concentration is *below* its flanks
-    (median ``r_c`` over the nights < 1: effluent following a day-shift influent hours later, night after
-    night) ``r_c`` is also taken against that usual night, as the flow is: a night at the flanks' level is a
-    rise for that plant (issue 13: a ×1.42 discharge on a batch-stop plant read ×1.24 against the flanks). Only
-    nights with both flanks are judged (``night_min_hours // 2`` hours each): the first night of the data
-    has no evening, a night before a stop no morning, and a ratio against one flank is the day's drift;
-    every night with data still tells the usual ratios. A finding when some pollutant rises on ``night_min_nights`` nights
-    and, on at least one of them, ``night_min_pollutants`` pollutants rise together (the same rise night
-    after night, and more than one analyser seeing it); it names the pollutants that qualify and the
-    nights on which they rose.
+    days: np.ndarray
+    #: Night-to-flank flow ratio (NaN: night not judged), and the same against the plant's usual night.
+    r_q: np.ndarray
+    q_rel: np.ndarray
+    #: Per pollutant: night-to-flank concentration ratio (NaN: not judged), and the nights it rose on.
+    ratios: dict[str, np.ndarray]
+    rises: dict[str, np.ndarray]
+    #: Per pollutant: the night's rise (night median − flank median) in robust standard deviations of the
+    #: pollutant's own hour-to-hour changes (NaN: not judged, no scatter, or rose on too few nights to ask).
+    rise_z: dict[str, np.ndarray]
+    flow: str
+    start_h: int
+    end_h: int
+    flank: int
 
-    Honest plants: municipal night flow is low (load ratio < 1); a night shift raises the flow but the
-    treated concentration stays (r_c ≈ 1); one analyser's wander (a pollutant near its detection limit)
-    moves one pollutant, not several on several nights.
-    """
+
+def _nights(data: PointData, cfg: DetectorSettings) -> _Nights | None:
+    """The night-by-night ratios of :func:`detect_night_load` (``None``: nothing to judge)."""
     if data.medium != "water":
-        return []
+        return None
     flow = data.by_role("flow")
     if flow is None or len(flow) == 0:
-        return []
+        return None
     p, pt = cfg.signs, cfg.patterns
     ok_q = valid_mask(flow) & (flow.values > 0)
     t = flow.times[ok_q]
     q = flow.values[ok_q]
     if len(t) < 24:
-        return []
+        return None
     run = running_mask(data, t, cfg)
     if run is not None:
         t, q = t[run], q[run]
@@ -904,12 +901,14 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         r_q_any = medians(q, night) / medians(q, side)
     r_q = np.where(flanked, r_q_any, np.nan)
     if not np.isfinite(r_q).any():
-        return []
+        return None
     # the plant's usual night-to-flank flow ratio is its own normal (a night shift has a heavier night every night);
     # every night with data tells it, judged or not
     q_rel = r_q / float(np.nanmedian(r_q_any))
     rises: dict[str, np.ndarray] = {}
     ratios: dict[str, np.ndarray] = {}
+    rise_z: dict[str, np.ndarray] = {}
+    secs = t.astype("datetime64[s]").astype(np.int64)
     for f in _pollutants(data, data.hours):
         s = data.hours[f]
         okc = valid_mask(s)
@@ -919,8 +918,9 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if okc.any():
             hit = s.times[okc][idx] == t
             c[hit] = s.values[okc][idx[hit]]
+        c_night, c_side = medians(c, night), medians(c, side)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r_c_any = medians(c, night) / medians(c, side)
+            r_c_any = c_night / c_side
         r_c = np.where(flanked, r_c_any, np.nan)
         ratios[f] = r_c
         rises[f] = (r_c >= p.night_conc_ratio) & (r_c * q_rel >= p.night_load_ratio)
@@ -931,20 +931,66 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if usual_c < 1.0:
             r_rel = r_c / usual_c
             rises[f] |= (r_rel >= p.night_conc_ratio) & (r_rel * q_rel >= p.night_load_ratio)
-    if not rises:
+        # the rise in the pollutant's own scatter from hour to hour (its analyser's noise and its load's wander);
+        # only asked of a pollutant that rose on enough nights
+        rise_z[f] = np.full(nd, np.nan)
+        if rises[f].sum() >= p.night_min_nights:
+            dc = np.diff(c)[(np.diff(secs) == _HOUR) & np.isfinite(np.diff(c))]
+            sigma = 1.4826 * float(np.median(np.abs(dc - np.median(dc)))) / np.sqrt(2.0) if len(dc) >= 24 else 0.0
+            if sigma > 0:
+                rise_z[f] = np.where(flanked, (c_night - c_side) / sigma, np.nan)
+    return _Nights(days, r_q, q_rel, ratios, rises, rise_z, flow.factor, start_h, end_h, flank)
+
+
+@detector("night_load", codes=[RULE_NIGHT_LOAD.code])
+def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
+    """Wastewater: several pollutants' night load above the same night's evening and morning, night after night.
+
+    Hourly valid values of running hours, local time. The night is ``night_start_hour`` to
+    ``night_end_hour`` of ``cfg.patterns``; its *flanks* are the ``night_flank_hours`` before and after
+    it. For each night and pollutant: ``r_c`` = median night concentration / median flank concentration,
+    ``r_q`` the same for the flow, and the load ratio ``r_c · r_q / median(r_q)``: the flow ratio is taken
+    against the plant's usual one over its nights (a plant whose night shift is heavier has a high ``r_q``
+    every night; that is its normal). A pollutant rises on a night when ``r_c ≥ night_conc_ratio`` and the
+    load ratio ``≥ night_load_ratio``; on a plant whose usual night concentration is *below* its flanks
+    (median ``r_c`` over the nights < 1: effluent following a day-shift influent hours later, night after
+    night) ``r_c`` is also taken against that usual night, as the flow is: a night at the flanks' level is a
+    rise for that plant (issue 13: a ×1.42 discharge on a batch-stop plant read ×1.24 against the flanks). Only
+    nights with both flanks are judged (``night_min_hours // 2`` hours each): the first night of the data
+    has no evening, a night before a stop no morning, and a ratio against one flank is the day's drift;
+    every night with data still tells the usual ratios. A finding when some pollutant rises on ``night_min_nights`` nights
+    and, on at least one of them, ``night_min_pollutants`` pollutants rise together (the same rise night
+    after night, and more than one analyser seeing it), or when one pollutant rises on ``night_min_nights``
+    nights by at least ``night_single_z`` robust σ of its own hour-to-hour changes on each (a rise far beyond
+    its analyser's wander; the other pollutants may sit near their detection limit, too coarse to show it);
+    it names the pollutants that qualify and the nights on which they rose.
+
+    Honest plants: municipal night flow is low (load ratio < 1); a night shift raises the flow but the
+    treated concentration stays (r_c ≈ 1); one analyser's wander (a pollutant near its detection limit)
+    moves one pollutant, not several on several nights.
+    """
+    nt = _nights(data, cfg)
+    if nt is None or not nt.rises:
         return []
+    p = cfg.signs
+    days, r_q, q_rel, ratios, rises = nt.days, nt.r_q, nt.q_rel, nt.ratios, nt.rises
+    start_h, end_h, flank = nt.start_h, nt.end_h, nt.flank
     count = np.sum([v for v in rises.values()], axis=0)
     several = count >= p.night_min_pollutants
     # a pollutant whose load rose on several nights, on one of them with others beside it: the same rise
-    # night after night, and more than one analyser seeing it
-    risen = sorted(f for f, v in rises.items() if v.sum() >= p.night_min_nights and (v & several).any())
+    # night after night, and more than one analyser seeing it; or one whose rise stood far outside its own
+    # analyser's scatter on each of those nights (a pollutant near its detection limit, the second witness,
+    # cannot resolve a rise that a well-resolved one shows plainly)
+    strong = {f: v & (np.nan_to_num(nt.rise_z[f], nan=-np.inf) >= p.night_single_z) for f, v in rises.items()}
+    risen = sorted(f for f, v in rises.items() if v.sum() >= p.night_min_nights
+                   and ((v & several).any() or strong[f].sum() >= p.night_min_nights))
     if not risen:
         return []
     marked = np.flatnonzero(np.any([rises[f] for f in risen], axis=0))
     night_start = [_night_start(days[k], start_h, data.tz) for k in marked]
     start = night_start[0]
     end = _night_start(days[marked[-1]], start_h, data.tz) + timedelta(hours=(end_h - start_h) % 24)
-    flow_name = flow.factor
+    flow_name = nt.flow
     per = "; ".join(
         f"{_local(night_start[j], data.tz)[:10]}: flow ×{_num(float(r_q[k]))}, "
         + ", ".join(f"{f} ×{_num(float(ratios[f][k]))}" for f in risen if rises[f][k])
@@ -954,13 +1000,20 @@ def detect_night_load(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             f"and morning ({per}): the pollutant load discharged at night rose, which treated effluent does not "
             f"do (its concentration follows the influent hours later and smoothly); untreated discharge at "
             f"night shows this way.")
+    alone = [f for f in risen if not (rises[f] & several).any()]
+    if alone:
+        low = min(float(nt.rise_z[f][k]) for f in alone for k in marked if strong[f][k])
+        expl += (f" {', '.join(alone)} rose alone, by at least {low:.0f} times its own hour-to-hour scatter on "
+                 f"each of these nights: more than an analyser's wander.")
     ev = {"nights": [str(days[k]) for k in marked], "flow_ratio": [float(r_q[k]) for k in marked],
           "flow_ratio_to_usual_night": [float(q_rel[k]) for k in marked],
           "concentration_ratio": {f: [float(ratios[f][k]) for k in marked] for f in risen},
+          "rise_sigmas": {f: [float(nt.rise_z[f][k]) for k in marked] for f in risen},
+          "alone": alone,
           "unit": _unit(risen[0], data.medium),
           "settings": {k_: getattr(p, k_) for k_ in ("night_conc_ratio", "night_load_ratio",
                                                     "night_min_pollutants", "night_min_nights",
-                                                    "night_flank_hours")},
+                                                    "night_flank_hours", "night_single_z")},
           "night_hours": [start_h, end_h]}
     # seen when the morning after the night that completed the evidence had passed
     completing = night_start[min(p.night_min_nights, len(marked)) - 1]
