@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from ecosentry.auth.passwords import PasswordError, check_strength, hash_password
@@ -25,7 +25,7 @@ from ecosentry.installed import each
 from ecosentry.said import Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
-from ecosentry.store.upsert import upsert
+from ecosentry.store.upsert import insert_for, upsert
 from ecosentry.yamltext import safe_load
 
 
@@ -215,91 +215,7 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
             upsert(conn, s.parks, [{"code": str(pk["code"]), "name": pk["name"], "region_code": str(pk["region"])}],
                    ["code"], ["name", "region_code"])
             summary.parks += 1
-        for e in fleet.get("enterprises") or []:
-            _require(e, ("credit_code", "name", "region"), _at("enterprise"))
-            if conn.execute(select(s.regions.c.code).where(s.regions.c.code == str(e["region"]))).first() is None:
-                raise RegistryError("enterprise %(enterprise)s: region %(region)r is neither in the file's "
-                                    "regions nor in the database", enterprise=e["name"], region=e["region"])
-            ent_id = _upsert_get_id(conn, s.enterprises, {"credit_code": e["credit_code"]}, {
-                "name": e["name"], "industry": e.get("industry"), "region_code": str(e["region"]),
-                "address": e.get("address"), "lon": _float(e, "lon", _at("enterprise %(name)s", name=e["name"])),
-                "lat": _float(e, "lat", _at("enterprise %(name)s", name=e["name"])),
-                "park_code": str(e["park"]) if e.get("park") else None,
-                "published": bool(e.get("published", False))})
-            summary.enterprises += 1
-            for o in e.get("outlets") or []:
-                _require(o, ("code", "name", "medium"), _at("outlet of %(enterprise)s", enterprise=e["name"]))
-                if o["medium"] not in ("gas", "water", "ambient"):
-                    raise RegistryError("outlet %(outlet)s of %(enterprise)s: medium must be gas, water or ambient",
-                                        outlet=o["code"], enterprise=e["name"])
-                where = _at("outlet %(outlet)s of %(enterprise)s", outlet=o["code"], enterprise=e["name"])
-                out_id = _upsert_get_id(conn, s.outlets, {"enterprise_id": ent_id, "code": o["code"]}, {
-                    "name": o["name"], "medium": o["medium"],
-                    "lon": _float(o, "lon", where) if "lon" in o else _float(e, "lon", where),
-                    "lat": _float(o, "lat", where) if "lat" in o else _float(e, "lat", where),
-                    "ref_o2": _float(o, "ref_o2", where), "duct_area": _float(o, "duct_area", where),
-                    "height": _float(o, "height", where)})
-                summary.outlets += 1
-                for p in o.get("points") or []:
-                    _require(p, ("mn", "password", "st"), _at("point of outlet %(outlet)s", outlet=o["code"]))
-                    lenient_before = conn.execute(select(s.points.c.id, s.points.c.lenient_length)
-                                                  .where(s.points.c.mn == str(p["mn"]))).first()
-                    extra = {"lenient_length": _bool(p, "lenient_length", _at("point %(mn)s", mn=p["mn"]))} \
-                        if "lenient_length" in p else {}
-                    point_tz = p.get("tz") or default_tz
-                    # 联网 / 撤销 times: only when the file gives them, so a re-import without them keeps them
-                    extra |= {k: _instant(p[k], point_tz, _at("point %(mn)s, %(field)s", mn=p["mn"], field=k))
-                              for k in ("connected_at", "decommissioned_at") if k in p}
-                    pid = _upsert_get_id(conn, s.points, {"mn": str(p["mn"])}, {**extra,
-                        "outlet_id": out_id, "password": str(p["password"]), "st": str(p["st"]),
-                        "name": p.get("name") or o["name"], "tz": point_tz,
-                        "region_code": str(p.get("region") or e["region"]),
-                        "min_interval": _int(p, "min_interval", _at("point %(mn)s", mn=p["mn"]))
-                        or (1 if o["medium"] == "gas" else 10),
-                        "rtd_interval": _int(p, "rtd_interval", _at("point %(mn)s", mn=p["mn"])) or 30,
-                        "active": bool(p.get("active", True))})
-                    summary.points += 1
-                    old = bool(lenient_before.lenient_length) if lenient_before is not None else False
-                    if "lenient_length" in extra and extra["lenient_length"] != old:
-                        audit.record(conn, actor, "update" if lenient_before is not None else "create", "point", pid,
-                                     {"mn": str(p["mn"]), "lenient_length": old},
-                                     {"mn": str(p["mn"]), "lenient_length": extra["lenient_length"]})
-                    codes_seen: set[str] = set()
-                    for f in p.get("factors") or []:
-                        if isinstance(f, dict):
-                            _require(f, ("code",), _at("factor of point %(mn)s", mn=p["mn"]))
-                        code = str(f["code"]) if isinstance(f, dict) else str(f)
-                        if code not in known_factors:
-                            raise RegistryError("point %(mn)s: unknown factor code %(code)r", mn=p["mn"], code=code)
-                        if code in codes_seen:  # the second entry would silently replace the first's limits
-                            raise RegistryError("point %(mn)s: factor %(code)s is listed twice", mn=p["mn"], code=code)
-                        codes_seen.add(code)
-                        f = f if isinstance(f, dict) else {"code": code}
-                        where = _at("point %(mn)s, factor %(code)s", mn=p["mn"], code=code)
-                        rng = f.get("range") or [None, None]
-                        if not isinstance(rng, (list, tuple)) or len(rng) != 2:
-                            raise RegistryError("%(where)s: range must be [low, high], not %(value)r", where=where, value=rng)
-                        rng = [_float({"range": v}, "range", where) for v in rng]
-                        upsert(conn, s.point_factors, [{"point_id": pid, "factor_code": code,
-                                                        "range_low": rng[0], "range_high": rng[1],
-                                                        "assessed": bool(f.get("assessed", True))}],
-                               ["point_id", "factor_code"], ["range_low", "range_high", "assessed"])
-                        summary.point_factors += 1
-                        conn.execute(delete(s.limits).where(s.limits.c.point_id == pid,
-                                                            s.limits.c.factor_code == code))
-                        for lim in f.get("limits") or []:
-                            lim = _resolve_seed_limit(lim, code, _at("%(where)s, limit", where=where))
-                            conn.execute(s.limits.insert().values(
-                                point_id=pid, factor_code=code, kind=lim.get("kind", "hour"),
-                                upper=_float(lim, "upper", _at("%(where)s, limit", where=where)),
-                                lower=_float(lim, "lower", _at("%(where)s, limit", where=where)),
-                                valid_from=_date(lim.get("valid_from") or "2000-01-01",
-                                                 _at("%(where)s, limit valid_from", where=where)),
-                                valid_to=_date(lim["valid_to"], _at("%(where)s, limit valid_to", where=where))
-                                if lim.get("valid_to")
-                                else None,
-                                standard=lim.get("standard"), season=_season(lim, where)))
-                            summary.limits += 1
+        _import_sources(conn, fleet, default_tz, actor, known_factors, summary)
         for u in fleet.get("users") or []:
             _import_user(conn, u)
             summary.users += 1
@@ -310,6 +226,165 @@ def _import_fleet(engine: Engine, fleet: dict[str, Any], default_tz: str, actor:
                 said = exc if isinstance(exc, Said) else str(exc)
                 raise RegistryError("%(subsystem)s: %(error)s", subsystem=Said(sub.title), error=said) from None
     return summary
+
+
+@dataclass
+class _Sources:
+    """The enterprises, outlets, points, point-factors and limits of a fleet, checked, keyed and deduplicated (a
+    key given twice: the later wins, as when the rows were written one by one), ready to be written in bulk."""
+
+    enterprises: dict[str, dict] = field(default_factory=dict)              # credit code → values
+    outlets: dict[tuple[str, str], dict] = field(default_factory=dict)      # (credit code, outlet code) → values
+    points: dict[str, tuple[tuple[str, str], dict]] = field(default_factory=dict)  # MN → (outlet key, values)
+    factors: dict[tuple[str, str], dict] = field(default_factory=dict)      # (MN, factor) → values
+    limits: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # (MN, factor) → limit rows
+
+
+def _read_sources(fleet: dict[str, Any], default_tz: str, known_factors: set[str], known_regions: set[str],
+                  summary: ImportSummary) -> _Sources:
+    """Check every enterprise, outlet, point, factor and limit of the file, in the file's order (the first fault
+    found is the one said), without touching the database."""
+    out = _Sources()
+    for e in fleet.get("enterprises") or []:
+        _require(e, ("credit_code", "name", "region"), _at("enterprise"))
+        if str(e["region"]) not in known_regions:
+            raise RegistryError("enterprise %(enterprise)s: region %(region)r is neither in the file's "
+                                "regions nor in the database", enterprise=e["name"], region=e["region"])
+        out.enterprises[str(e["credit_code"])] = {
+            "name": e["name"], "industry": e.get("industry"), "region_code": str(e["region"]),
+            "address": e.get("address"), "lon": _float(e, "lon", _at("enterprise %(name)s", name=e["name"])),
+            "lat": _float(e, "lat", _at("enterprise %(name)s", name=e["name"])),
+            "park_code": str(e["park"]) if e.get("park") else None,
+            "published": bool(e.get("published", False))}
+        summary.enterprises += 1
+        for o in e.get("outlets") or []:
+            _require(o, ("code", "name", "medium"), _at("outlet of %(enterprise)s", enterprise=e["name"]))
+            if o["medium"] not in ("gas", "water", "ambient"):
+                raise RegistryError("outlet %(outlet)s of %(enterprise)s: medium must be gas, water or ambient",
+                                    outlet=o["code"], enterprise=e["name"])
+            where = _at("outlet %(outlet)s of %(enterprise)s", outlet=o["code"], enterprise=e["name"])
+            outlet_key = (str(e["credit_code"]), str(o["code"]))
+            out.outlets[outlet_key] = {
+                "name": o["name"], "medium": o["medium"],
+                "lon": _float(o, "lon", where) if "lon" in o else _float(e, "lon", where),
+                "lat": _float(o, "lat", where) if "lat" in o else _float(e, "lat", where),
+                "ref_o2": _float(o, "ref_o2", where), "duct_area": _float(o, "duct_area", where),
+                "height": _float(o, "height", where)}
+            summary.outlets += 1
+            for p in o.get("points") or []:
+                _read_point(p, o, e, outlet_key, default_tz, known_factors, out, summary)
+    return out
+
+
+def _read_point(p: dict, o: dict, e: dict, outlet_key: tuple[str, str], default_tz: str, known_factors: set[str],
+                out: _Sources, summary: ImportSummary) -> None:
+    _require(p, ("mn", "password", "st"), _at("point of outlet %(outlet)s", outlet=o["code"]))
+    mn = str(p["mn"])
+    extra = {"lenient_length": _bool(p, "lenient_length", _at("point %(mn)s", mn=mn))} \
+        if "lenient_length" in p else {}
+    point_tz = p.get("tz") or default_tz
+    # 联网 / 撤销 times: only when the file gives them, so a re-import without them keeps them
+    extra |= {k: _instant(p[k], point_tz, _at("point %(mn)s, %(field)s", mn=mn, field=k))
+              for k in ("connected_at", "decommissioned_at") if k in p}
+    out.points[mn] = (outlet_key, {
+        **extra, "password": str(p["password"]), "st": str(p["st"]), "name": p.get("name") or o["name"],
+        "tz": point_tz, "region_code": str(p.get("region") or e["region"]),
+        "min_interval": _int(p, "min_interval", _at("point %(mn)s", mn=mn)) or (1 if o["medium"] == "gas" else 10),
+        "rtd_interval": _int(p, "rtd_interval", _at("point %(mn)s", mn=mn)) or 30,
+        "active": bool(p.get("active", True))})
+    summary.points += 1
+    codes_seen: set[str] = set()
+    for f in p.get("factors") or []:
+        if isinstance(f, dict):
+            _require(f, ("code",), _at("factor of point %(mn)s", mn=mn))
+        code = str(f["code"]) if isinstance(f, dict) else str(f)
+        if code not in known_factors:
+            raise RegistryError("point %(mn)s: unknown factor code %(code)r", mn=mn, code=code)
+        if code in codes_seen:  # the second entry would silently replace the first's limits
+            raise RegistryError("point %(mn)s: factor %(code)s is listed twice", mn=mn, code=code)
+        codes_seen.add(code)
+        f = f if isinstance(f, dict) else {"code": code}
+        where = _at("point %(mn)s, factor %(code)s", mn=mn, code=code)
+        rng = f.get("range") or [None, None]
+        if not isinstance(rng, (list, tuple)) or len(rng) != 2:
+            raise RegistryError("%(where)s: range must be [low, high], not %(value)r", where=where, value=rng)
+        rng = [_float({"range": v}, "range", where) for v in rng]
+        out.factors[(mn, code)] = {"range_low": rng[0], "range_high": rng[1], "assessed": bool(f.get("assessed", True))}
+        summary.point_factors += 1
+        limits = []
+        for lim in f.get("limits") or []:
+            lim = _resolve_seed_limit(lim, code, _at("%(where)s, limit", where=where))
+            limits.append({
+                "kind": lim.get("kind", "hour"), "upper": _float(lim, "upper", _at("%(where)s, limit", where=where)),
+                "lower": _float(lim, "lower", _at("%(where)s, limit", where=where)),
+                "valid_from": _date(lim.get("valid_from") or "2000-01-01",
+                                    _at("%(where)s, limit valid_from", where=where)),
+                "valid_to": _date(lim["valid_to"], _at("%(where)s, limit valid_to", where=where))
+                if lim.get("valid_to") else None,
+                "standard": lim.get("standard"), "season": _season(lim, where)})
+        out.limits[(mn, code)] = limits
+        summary.limits += len(limits)
+
+
+#: Rows per statement when the registry is written in bulk.
+_CHUNK = 1_000
+
+
+def _import_sources(conn: Connection, fleet: dict[str, Any], default_tz: str, actor: str | None,
+                    known_factors: set[str], summary: ImportSummary) -> None:
+    """The enterprises, outlets, points, their factors and limits: checked first, then written a table at a time,
+    a thousand rows a statement (a province's registry in seconds, not one statement per row and field)."""
+    known_regions = set(conn.scalars(select(s.regions.c.code)))
+    src = _read_sources(fleet, default_tz, known_factors, known_regions, summary)
+    ent_ids = _upsert_ids(conn, s.enterprises, ["credit_code"],
+                          [{"credit_code": k, **v} for k, v in src.enterprises.items()])
+    out_ids = _upsert_ids(conn, s.outlets, ["enterprise_id", "code"],
+                          [{"enterprise_id": ent_ids[(ck,)], "code": oc, **v} for (ck, oc), v in src.outlets.items()])
+    mns = list(src.points)
+    lenient_before = {}
+    for i in range(0, len(mns), _CHUNK):
+        lenient_before |= {r.mn: bool(r.lenient_length) for r in conn.execute(
+            select(s.points.c.mn, s.points.c.lenient_length).where(s.points.c.mn.in_(mns[i:i + _CHUNK])))}
+    point_ids = _upsert_ids(conn, s.points, ["mn"], [
+        {"mn": mn, "outlet_id": out_ids[(ent_ids[(ok[0],)], ok[1])], **v} for mn, (ok, v) in src.points.items()])
+    for mn, (_ok, v) in src.points.items():
+        old = lenient_before.get(mn, False)
+        if "lenient_length" in v and v["lenient_length"] != old:
+            audit.record(conn, actor, "update" if mn in lenient_before else "create", "point", point_ids[(mn,)],
+                         {"mn": mn, "lenient_length": old}, {"mn": mn, "lenient_length": v["lenient_length"]})
+    factor_rows = [{"point_id": point_ids[(mn,)], "factor_code": code, **v} for (mn, code), v in src.factors.items()]
+    for i in range(0, len(factor_rows), _CHUNK):
+        upsert(conn, s.point_factors, factor_rows[i:i + _CHUNK], ["point_id", "factor_code"],
+               ["range_low", "range_high", "assessed"])
+    # the limits of an imported point-factor are replaced (none given: it has none any more)
+    pairs = [(point_ids[(mn,)], code) for mn, code in src.limits]
+    for i in range(0, len(pairs), _CHUNK):
+        conn.execute(delete(s.limits).where(tuple_(s.limits.c.point_id, s.limits.c.factor_code)
+                                            .in_(pairs[i:i + _CHUNK])))
+    limit_rows = [{"point_id": point_ids[(mn,)], "factor_code": code, **lim}
+                  for (mn, code), lims in src.limits.items() for lim in lims]
+    for i in range(0, len(limit_rows), _CHUNK):
+        conn.execute(s.limits.insert(), limit_rows[i:i + _CHUNK])
+
+
+def _upsert_ids(conn: Connection, table: s.Table, keys: list[str], rows: list[dict]) -> dict[tuple, int]:
+    """Insert the rows, or update every given column of those whose ``keys`` exist; the ids by key values.
+
+    Rows are written a chunk at a time, those giving the same columns together (a column the file leaves out is
+    kept as it is in the database)."""
+    ids: dict[tuple, int] = {}
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r), []).append(r)
+    for cols, group in groups.items():
+        stmt = insert_for(conn, table)
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols
+                                                                     if c not in keys})
+        stmt = stmt.returning(table.c.id, *(table.c[k] for k in keys))
+        for i in range(0, len(group), _CHUNK):
+            for row in conn.execute(stmt, group[i:i + _CHUNK]):
+                ids[tuple(row[1:])] = row[0]
+    return ids
 
 
 def _import_user(conn: Connection, u: dict) -> int:
