@@ -16,16 +16,16 @@ from pathlib import Path
 
 import typer
 
-from ecosentry.fuzzing import CORE_TARGETS, command, load
-from ecosentry.installed import fuzz_targets
 from ecosentry.said import N_, Said
-from ecosentry.terminal.messages import error_line, say
 
 __all__ = ["fuzz", "targets"]
 
 
 def targets() -> dict[str, str]:
     """Every target's name → reference: the core's and the installed subsystems'."""
+    from ecosentry.fuzzing import CORE_TARGETS
+    from ecosentry.installed import fuzz_targets
+
     return {**CORE_TARGETS, **fuzz_targets()}
 
 
@@ -38,6 +38,9 @@ def fuzz(target: str = typer.Argument(..., help="what to fuzz: hj212, vn-txt, an
          ) -> None:
     """Run one parser of outside input under the coverage-guided fuzzer atheris; only its typed errors may come
     out. Exit 1 with the crashing input written out, 2 when the target is unknown or atheris is missing."""
+    from ecosentry.fuzzing import command, load
+    from ecosentry.terminal.messages import error_line, say
+
     known = targets()
     if target not in known:
         typer.echo(error_line(N_("there is no fuzz target %(target)s; the targets are %(targets)s."),

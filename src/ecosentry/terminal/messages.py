@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from ecosentry.contracts.subsystem import PortInUse
     from ecosentry.pipeline.spool_lock import SpoolBusy
 
-__all__ = ["cli_language", "terminal_language", "say", "error_line", "port_in_use_message", "spool_busy_message"]
+__all__ = ["cli_language", "terminal_language", "load_meanwhile", "say", "error_line", "port_in_use_message",
+           "spool_busy_message"]
 
 #: The line an offline tool prints for an input it refuses (``error: bad.csv line 2, time: ...``).
 ERROR_LINE = N_("error: %(error)s")
@@ -38,6 +39,22 @@ def terminal_language(environ: Mapping[str, str] | None = None) -> str:
     """The terminal's language, else the deployment's ``ECOSENTRY_DEFAULT_LOCALE`` (``zh`` when unset)."""
     env = os.environ if environ is None else environ
     return cli_language(env.get("ECOSENTRY_DEFAULT_LOCALE", "zh"), env)
+
+
+def load_meanwhile(lang: str | None = None):
+    """Start loading the catalogue of ``lang`` (default the terminal's) in a thread and return it (join it before
+    saying anything), or ``None`` when there is nothing to load (English). For a command that says its result
+    after a wait in which its own process is idle (``ecosentry detect`` while its worker processes judge the
+    points): the ~0.1 s of parsing the catalogues leaves the command's serial end. Start it only once no process
+    will be forked any more (a fork while the thread holds a lock would leave the lock held in the child)."""
+    import threading
+
+    lang = lang or terminal_language()
+    if lang == "en":
+        return None
+    thread = threading.Thread(target=translations, args=(lang,), name="catalogue", daemon=True)
+    thread.start()
+    return thread
 
 
 def say(said: Said | str, lang: str | None = None, /, **params: Any) -> str:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+if TYPE_CHECKING:  # the command line is built without the subsystem's modules; a command imports them
+    from ecosentry.subsystems.gates.settings import GatesSettings
+
 from ecosentry.said import N_
-from ecosentry.subsystems.gates.bench import run_bench
-from ecosentry.subsystems.gates.check import check_dataset, inspection_record
-from ecosentry.subsystems.gates.offline import InputError, load_dataset
-from ecosentry.subsystems.gates.offline_camera import load_heartbeats, load_snapshots
-from ecosentry.subsystems.gates.rules.camera import CameraInputs
-from ecosentry.subsystems.gates.settings import GatesSettings
-from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Gate, video and electronic ledger of cargo vehicles (门禁 + 视频 + 电子台账).",
                   no_args_is_help=True)
@@ -27,6 +24,8 @@ app = typer.Typer(help="Gate, video and electronic ledger of cargo vehicles (门
 
 def _settings() -> GatesSettings:
     """The deployment's section ``gates`` when the subsystem is installed, else the documented defaults."""
+    from ecosentry.subsystems.gates.settings import GatesSettings
+
     from ecosentry.settings import get_settings
 
     return getattr(get_settings(), "gates", None) or GatesSettings()
@@ -52,6 +51,12 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
                                                             "mismatches, sampled rows) as JSON")) -> None:
     """Run every gate check over the files and write one JSON finding a line (exit 2 on bad input, naming the
     file, the line and the field)."""
+    from ecosentry.subsystems.gates.check import check_dataset, inspection_record
+    from ecosentry.subsystems.gates.offline import InputError, load_dataset
+    from ecosentry.subsystems.gates.offline_camera import load_heartbeats, load_snapshots
+    from ecosentry.subsystems.gates.rules.camera import CameraInputs
+    from ecosentry.terminal.messages import error_line, say
+
     settings = _settings()
     if seed is not None:
         settings = settings.model_copy(update={"checks": settings.checks.model_copy(update={
@@ -294,6 +299,8 @@ def import_machinery(path: Path = typer.Argument(..., help="non-road machinery r
     """Import an enterprise's non-road mobile machinery register CSV (2020 guide table 5) into the database
     (upserted by registration code; exit 2 on a bad row, naming the file, the line and the field, nothing
     stored)."""
+    from ecosentry.terminal.messages import say
+
     from ecosentry.locale import translations
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
@@ -335,6 +342,8 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
     """Passages/s through every gate check and precision/recall per code on simulated enterprises with injected
     violations; with ``--http``, passages/s through the HTTP push to the ledger and the time from passage to
     refusal and to alarm on a running service."""
+    from ecosentry.subsystems.gates.bench import run_bench
+
     if http:
         _bench_http(passages, enterprises, connections, samples, database_url, as_json, watch_seconds,
                     history_days, history_per_day)

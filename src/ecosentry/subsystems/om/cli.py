@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+if TYPE_CHECKING:  # the command line is built without the subsystem's modules; a command imports them
+    from ecosentry.subsystems.om.settings import OmSettings
+
 from ecosentry.said import N_
-from ecosentry.subsystems.om.bench import run_bench
-from ecosentry.subsystems.om.check import check_dataset
-from ecosentry.subsystems.om.offline import InputError, load_dataset
-from ecosentry.subsystems.om.settings import OmSettings
-from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Operation and maintenance (运维): marks, work orders, station doors, calibration.",
                   no_args_is_help=True)
@@ -23,6 +22,8 @@ app = typer.Typer(help="Operation and maintenance (运维): marks, work orders, 
 
 def _settings() -> OmSettings:
     """The deployment's section ``om`` when the subsystem is installed, else the documented defaults."""
+    from ecosentry.subsystems.om.settings import OmSettings
+
     from ecosentry.settings import get_settings
 
     return getattr(get_settings(), "om", None) or OmSettings()
@@ -39,6 +40,10 @@ def check(marks: Path = typer.Option(..., help="M.csv: mark_id,point,factor,kind
     """Marks without a work order or door opening, door openings without a work order or mark, overdue orders and
     planned work, failed and overdue calibrations and the periods they make invalid: one JSON finding a line (exit
     2 on bad input, naming the file, the line and the field)."""
+    from ecosentry.subsystems.om.check import check_dataset
+    from ecosentry.subsystems.om.offline import InputError, load_dataset
+    from ecosentry.terminal.messages import error_line, say
+
     settings = _settings()
     now = None
     if as_of:
@@ -66,6 +71,8 @@ def check(marks: Path = typer.Option(..., help="M.csv: mark_id,point,factor,kind
 def assess(month: str = typer.Option(..., help="the local month YYYY-MM (finished)")) -> None:
     """Assess the O&M organisations over the stored data of a finished month and store the result (a recompute
     replaces the month): the ranking, each organisation's score, grade and components, the formula and weights."""
+    from ecosentry.terminal.messages import error_line, say
+
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
     from ecosentry.subsystems.om.queries.assessment import parse_month
@@ -101,6 +108,8 @@ def bench_ops(seed: int = typer.Option(18, help="seed of the simulated stations"
               as_json: bool = typer.Option(False, "--json", help="print the result as JSON")) -> None:
     """Records/s through every O&M check and precision/recall per code on simulated stations with injected false
     marks, unexplained door openings, overdue orders and failed calibrations."""
+    from ecosentry.subsystems.om.bench import run_bench
+
     res = run_bench(seed, honest, violating, days).summary()
     if as_json:
         typer.echo(json.dumps(res, indent=1))

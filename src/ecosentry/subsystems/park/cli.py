@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
+if TYPE_CHECKING:  # the command line is built without the subsystem's modules; a command imports them
+    from ecosentry.subsystems.park.settings import ParkSettings
+
 from ecosentry.said import N_
-from ecosentry.subsystems.park.bench import run_bench
-from ecosentry.subsystems.park.i18n import gettext_for
-from ecosentry.subsystems.park.model.sigmas import normalise_class
-from ecosentry.subsystems.park.model.zones import Release, threat_zones
-from ecosentry.subsystems.park.offline import InputError, load_met, load_readings, load_sources, load_stations
-from ecosentry.subsystems.park.settings import ParkSettings
-from ecosentry.subsystems.park.substances import LEVEL_KEYS, substance_table
-from ecosentry.subsystems.park.tracing import rank_sources
-from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Chemical-park toxic-gas early warning (化工园区有毒有害气体预警): dispersion and traceback.",
                   no_args_is_help=True)
@@ -27,6 +21,8 @@ app = typer.Typer(help="Chemical-park toxic-gas early warning (化工园区有�
 
 def _settings() -> ParkSettings:
     """The deployment's section ``park`` when the subsystem is installed, else the documented defaults."""
+    from ecosentry.subsystems.park.settings import ParkSettings
+
     from ecosentry.settings import get_settings
 
     return getattr(get_settings(), "park", None) or ParkSettings()
@@ -34,11 +30,15 @@ def _settings() -> ParkSettings:
 
 def _fail(message: str, **params: object) -> None:
     """``error: …`` in the terminal's language (``message``: a msgid with ``params``); exit 2."""
+    from ecosentry.terminal.messages import error_line
+
     typer.echo(error_line(message, **params), err=True)
     raise typer.Exit(2)
 
 
 def _point(text: str) -> tuple[float, float, float]:
+    import numpy as np
+
     parts = text.split(",")
     try:
         x, y, z = (float(p) for p in parts)
@@ -64,6 +64,11 @@ def plume(rate: float = typer.Option(..., help="release rate G [g/s]"),
     """Concentrations [mg/m³] of one release: one CSV line ``x,y,z,concentration_mg_m3`` per --at point; with
     --zones and --substance, one line ``zone,threshold_mg_m3,extent_m,half_width_m`` per zone (exit 2 on bad
     input)."""
+    import numpy as np
+    from ecosentry.subsystems.park.model.sigmas import normalise_class
+    from ecosentry.subsystems.park.model.zones import Release, threat_zones
+    from ecosentry.subsystems.park.substances import LEVEL_KEYS, substance_table
+
     try:
         cls = "".join(normalise_class(stability))
     except ValueError as exc:
@@ -117,6 +122,12 @@ def traceback(stations: Path = typer.Option(..., help="S.csv: station,x,y (metre
     """Rank the candidate sources of a release by the upwind sector and a plume fit of the release rate to the
     readings over the wind history, best first, each with its reason (exit 2 on bad input, naming the file, the
     line and the field)."""
+    from ecosentry.subsystems.park.i18n import gettext_for
+    from ecosentry.subsystems.park.offline import InputError, load_met, load_readings, load_sources, load_stations
+    from ecosentry.subsystems.park.substances import substance_table
+    from ecosentry.subsystems.park.tracing import rank_sources
+    from ecosentry.terminal.messages import error_line, say
+
     if lang not in ("en", "zh", "vi"):
         _fail(N_("--lang must be en, zh or vi"))
     settings = _settings()
@@ -142,6 +153,8 @@ def bench_park(seed: int = typer.Option(17, help="seed of the simulated parks an
                as_json: bool = typer.Option(False, "--json", help="print the result as JSON")) -> None:
     """One plume with AEGL zones on a 200 × 200 grid, traceback top-1/top-3 accuracy over random releases with
     noisy wind (and the upwind-sector baseline), and the warning's delay."""
+    from ecosentry.subsystems.park.bench import run_bench
+
     res = run_bench(seed, releases)
     if as_json:
         typer.echo(json.dumps(res, indent=1))

@@ -12,10 +12,6 @@ from pathlib import Path
 import typer
 
 from ecosentry.said import N_, Said
-from ecosentry.subsystems.power.check import check_enterprise
-from ecosentry.subsystems.power.offline import load_orders, load_readings
-from ecosentry.subsystems.power.registry import RegistryError, load_csv
-from ecosentry.terminal.messages import error_line, say, spool_busy_message, terminal_language
 
 app = typer.Typer(help="Electricity monitoring of treatment facilities (用电监控).", no_args_is_help=True)
 
@@ -27,6 +23,11 @@ def check(readings: Path = typer.Option(..., help="R.csv: meter,time,quantity,va
           output: Path = typer.Option(..., help="findings, one JSON object a line")) -> None:
     """Run every electricity rule over the files and write one JSON finding a line (exit 2 on bad input, naming
     the file, the line and the field)."""
+    from ecosentry.subsystems.power.check import check_enterprise
+    from ecosentry.subsystems.power.offline import load_orders, load_readings
+    from ecosentry.subsystems.power.registry import RegistryError, load_csv
+    from ecosentry.terminal.messages import error_line, say
+
     try:
         try:
             text = equipment.read_text(encoding="utf-8-sig")
@@ -63,6 +64,9 @@ def import_readings(path: Path = typer.Argument(..., help="R.csv: meter,time,qua
                     chunk: int = typer.Option(500, min=1, max=50_000, help="readings per spool record")) -> None:
     """Store the readings of a file through the spool and the same sink as the gateways' (idempotent: a file
     imported twice changes nothing). Exit 2 on bad input, naming the file, the line and the field."""
+    from ecosentry.subsystems.power.registry import RegistryError
+    from ecosentry.terminal.messages import error_line, say, spool_busy_message, terminal_language
+
     import asyncio
 
     from ecosentry.pipeline.spool_lock import SpoolBusy
@@ -162,6 +166,8 @@ def mqtt_auth(password_file: Path = typer.Option(..., help="Mosquitto's password
     """Write the broker's password file and ACL from power_devices: each MQTT device may publish only on its own
     topic, the platform's subscriber (power.mqtt.username/password) reads them all. Reload the broker after
     (SIGHUP)."""
+    from ecosentry.terminal.messages import error_line, say
+
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
     from ecosentry.subsystems.power.gateways.mosquitto_auth import write_broker_auth
@@ -184,6 +190,8 @@ def mqtt_secret(mn: str = typer.Argument(..., help="the device's MN (its MQTT us
                                                                "printed once)")) -> None:
     """Set an MQTT device's password: only its hash is stored (power_devices.mqtt_secret_hash); write the broker's
     files after (ecosentry power mqtt-auth)."""
+    from ecosentry.terminal.messages import error_line
+
     import secrets
 
     from sqlalchemy import update

@@ -230,6 +230,12 @@ def test_naive_pandas_script_counts_the_simple_rules(tmp_path):
     assert counts["constant_4h"] == 2
     assert counts["zero_running"] == 1
     assert counts["missing_hours"] == 3
+    # the bench times it as a command of its own (python naive_rules.py DATA TZ): the same counts, and a time
+    from ecosentry.subsystems.monitoring.bench.naive_rules import time_naive_rules
+
+    wall, cpu, as_command = time_naive_rules(path, "Asia/Shanghai")
+    assert as_command == counts
+    assert wall > 0 and (cpu is None or cpu > 0)
 
 
 def _blocked_csv(rng: np.random.Generator, *, split_one: bool, ending: str) -> str:

@@ -49,6 +49,28 @@ def test_workers_write_the_same_file_as_one_process(labelled_set, tmp_path, jobs
     assert many == one
 
 
+def test_workers_say_the_summary_in_the_terminals_language(labelled_set, tmp_path, monkeypatch):
+    """With workers, the parent loads the catalogue while they judge the points: the same summary as one process."""
+    monkeypatch.setenv("LANGUAGE", "vi")
+    said = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"f{jobs}.jsonl"
+        args = ["detect", "--input", str(labelled_set["data"]), "--output", str(out), "--tz", ZONE, "--jobs", jobs]
+        result = runner.invoke(cli.app, args)
+        assert result.exit_code == 0, result.output
+        said[jobs] = result.output.replace(str(out), "OUT")
+    assert "điểm, " in said["2"] and said["2"] == said["1"]
+
+
+def test_load_meanwhile_loads_the_catalogue_in_a_thread():
+    from ecosentry.terminal.messages import load_meanwhile, say
+
+    assert load_meanwhile("en") is None  # English: the msgids themselves
+    thread = load_meanwhile("zh")
+    thread.join()
+    assert say("none", "zh") == "无"
+
+
 def _points(paths, only=None):
     zone = ZoneInfo(ZONE)
     raw = csvinput.read_long(paths["data"], zone)

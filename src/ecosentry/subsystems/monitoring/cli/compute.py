@@ -17,9 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 
 from ecosentry.said import N_, Said
-from ecosentry.subsystems.monitoring.offline.compute import PERIOD_COLUMNS, collect, rates_to_json
-from ecosentry.subsystems.monitoring.offline.compute import compute as compute_periods
-from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, iter_data_rows, read_marks, write_atomically
 
 __all__ = ["app", "compute_command", "compute"]
 
@@ -109,6 +106,12 @@ def compute_command(
         if end <= start:
             _fail("--to is before --from")
         period = (start, end)
+    # the audit's modules (numpy ...) are imported when the command runs, not when the command line is built
+    from ecosentry.subsystems.monitoring.offline.compute import PERIOD_COLUMNS, collect, rates_to_json
+    from ecosentry.subsystems.monitoring.offline.compute import compute as compute_periods
+    from ecosentry.subsystems.monitoring.offline.csvio import (AuditInputError, iter_data_rows, read_marks,
+                                                               write_atomically)
+
     connected_at: dict[str, datetime] = {}
     for item in connected:
         point, sep, when = item.partition("=")

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import click
 import typer
 
-from ecosentry.protocols.hj212 import HJ212Error, frame_dict, parse_frame
 
 app = typer.Typer(
     help="HJ 212-2017 tools: decode frames sent by pollution-source data loggers.",
@@ -49,6 +48,8 @@ def parse(
     Exit code: 0 if at least one frame decoded (or there was no input),
     1 if every non-blank line was bad.
     """
+    from ecosentry.protocols.hj212 import HJ212Error, frame_dict, parse_frame
+
     good = bad = 0
     for line in _stdin_lines():
         frame_bytes = line.rstrip(b"\n").rstrip(b"\r")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import typer
 
-from ecosentry.protocols.vn_txt import VnFileError, parse_file
 
 app = typer.Typer(
     help="Vietnam (Circular 10/2021/TT-BTNMT): read and check station files.",
@@ -44,6 +43,8 @@ def parse(
 
     Exit code: 0 if every file was accepted, 2 if any was rejected (or could not be read).
     """
+    from ecosentry.protocols.vn_txt import VnFileError, parse_file
+
     rejected = 0
     for path in files:
         out: dict = {"file": str(path)}

@@ -603,7 +603,18 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
     hour_zs = _segment_means(zs, ok & np.isfinite(zs), bounds)
 
     stamps = np.empty(n_hours, dtype="datetime64[s]")
-    for k, (h, i) in enumerate(zip(hour[starts].tolist(), first_in.tolist())):
+    # An hour whose wall times all have one offset (every hour but those of a clock change), named by a record
+    # read with fold 0, starts at its wall time less that offset: all such hours at once. The others (a clock
+    # change, the repeated hour's second pass) one by one, below.
+    hours = hour[starts]
+    distinct, which = np.unique(hours, return_inverse=True)
+    offsets = [_fold0_offset(stamps_cache, cs.zone, h) for h in distinct.tolist()]
+    known = np.array([o is not None for o in offsets], dtype=bool)[which]
+    offset = np.array([0 if o is None else o for o in offsets], dtype=np.int64)[which]
+    simple = known & (cs.local_us[first_in] - offset == cs.utc_us[first_in])
+    stamps[simple] = ((hours[simple] * _HOUR_US - offset[simple]) // 1_000_000).astype("datetime64[s]")
+    for k in np.flatnonzero(~simple).tolist():
+        h, i = int(hours[k]), int(first_in[k])
         wall = int(cs.local_us[i])
         off = _fold0_offset(stamps_cache, cs.zone, h)  # the hour's offset when it is one (fold 0)
         if off is None:
