@@ -754,8 +754,16 @@ def _resolution(values: np.ndarray) -> float:
 
 def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int) -> _Readings | None:
     """:class:`_Readings` of the good records: runs of equal consecutive values are one reading each
-    (an online water analyser holds one value per measuring cycle, e.g. 60 min); the cycle is the median
-    run length; the repeat share is 1 − value changes / reading slots. ``None`` with too few readings."""
+    (an online water analyser holds one value per measuring cycle, e.g. 60 min).
+
+    The cycle is the *time-weighted* median run length: the run length in which the analyser spends half
+    its time. A stretch of the factor that moves every minute (a replaced or tampered signal, a
+    calibration) yields many short runs; counted one by one they would outvote the hourly readings that
+    fill most of the window and make the cycle one minute, and every honest repeat of an hourly reading
+    would then look like 60 held values (issue 13). The repeat share is measured on the readings sampled
+    once a cycle (the first record of each cycle-long slot, consecutive slots compared), so a stretch of
+    fast changes counts as many slot transitions as it has cycles, not as many as it has records. ``None``
+    with too few readings."""
     idx = np.flatnonzero(good & np.isfinite(values))
     if len(idx) < 3:
         return None
@@ -765,14 +773,17 @@ def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: i
     new_reading = np.r_[True, ~same]
     starts = np.flatnonzero(new_reading)
     lengths = np.diff(np.r_[starts, len(v)]) * step_s
-    cycle = float(np.median(lengths))
-    slots = float(len(v)) * step_s / cycle
-    stretches = 1 + int((~joined).sum())
-    changes = int((joined & ~same).sum())
-    if slots - stretches < 2:
+    order = np.argsort(lengths, kind="stable")
+    cum = np.cumsum(lengths[order])
+    cycle = float(lengths[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    # one sample per cycle-long slot; a transition is two consecutive slots with a record each
+    slot = (t - t[0]) // max(int(cycle), 1)
+    first = np.flatnonzero(np.r_[True, np.diff(slot) > 0])
+    consecutive = np.diff(slot[first]) == 1
+    if consecutive.sum() < 2:
         return None
-    repeat = min(max(1.0 - changes / (slots - stretches), 0.0), 1.0)
-    return _Readings(_resolution(v), cycle, repeat, slots)
+    repeat = float(np.mean(v[first][1:][consecutive] == v[first][:-1][consecutive]))
+    return _Readings(_resolution(v), cycle, repeat, float(len(first)))
 
 
 def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int,
