@@ -510,10 +510,11 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     return out
 
 
-def _minute_jitter(data: PointData, factor: str, cfg: DetectorSettings) -> list[tuple[np.ndarray, np.ndarray]]:
+def _minute_jitter(data: PointData, factor: str, cfg: DetectorSettings
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per clock hour, the root-mean-square change between consecutive valid running minute readings of
-    ``factor``: ``[(hour_starts [s], jitter)]``, one pair for the measured and one for the 折算 value when
-    present; empty without minute data. Differences of successive readings leave out the hour's own trend
+    ``factor`` and the hour's mean reading: ``[(hour_starts [s], jitter, level)]``, one triple for the
+    measured and one for the 折算 value when present; empty without minute data. Differences of successive readings leave out the hour's own trend
     (a load ramp), so this is the reading's fluctuation, not the process's movement. O(n)."""
     s, hourly = data.minutes.get(factor), data.hours.get(factor)
     if s is None or hourly is None or len(s.times) < 3 or not len(hourly.times):
@@ -537,7 +538,8 @@ def _minute_jitter(data: PointData, factor: str, cfg: DetectorSettings) -> list[
         d2 = np.diff(v)[pair] ** 2
         hours, inv = np.unique(hour[1:][pair], return_inverse=True)
         n = np.bincount(inv).astype(np.float64)
-        out.append((h[hours], np.sqrt(np.bincount(inv, d2) / n)))
+        level = np.bincount(inv, v[1:][pair]) / n
+        out.append((h[hours], np.sqrt(np.bincount(inv, d2) / n), level))
     return out
 
 
@@ -545,21 +547,28 @@ def _secs(times: np.ndarray) -> np.ndarray:
     return times.astype("datetime64[s]").astype(np.int64)
 
 
-def _jitter_ratio(jitter: list[tuple[np.ndarray, np.ndarray]], start: datetime, end: datetime) -> float | None:
-    """The median hourly minute jitter in ``[start, end)`` over the median in the factor's other hours, the
-    smaller over measured and 折算; ``None`` when it cannot be told (no minute data, too few hours, or
-    readings that never move within an hour)."""
+def _jitter_ratio(jitter: list[tuple[np.ndarray, np.ndarray, np.ndarray]], start: datetime, end: datetime
+                  ) -> float | None:
+    """How still the readings in ``[start, end)`` are against the factor's other hours: the median hourly
+    minute jitter inside over the median outside, in absolute terms and relative to the hour's level, the
+    larger of the two (a meter whose noise is a share of its reading jitters less at a low night rate, an
+    analyser with a fixed noise floor jitters relatively less at a high level; a held value is still in
+    both terms); the smaller over measured and 折算. ``None`` when it cannot be told (no minute data, too
+    few hours, or readings that never move within an hour)."""
     a = int(to_datetime64(start).astype("datetime64[s]").astype(np.int64))
     b = int(to_datetime64(end).astype("datetime64[s]").astype(np.int64))
     ratios = []
-    for hours, jit in jitter:
+    for hours, jit, level in jitter:
         inside = (hours >= a) & (hours < b)
         if inside.sum() < 2 or (~inside).sum() < 6:
             continue
         usual = float(np.median(jit[~inside]))
-        if usual <= 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(level > 0, jit / level, np.nan)
+        usual_rel = float(np.nanmedian(rel[~inside])) if np.isfinite(rel[~inside]).any() else 0.0
+        if usual <= 0 or not usual_rel > 0 or not np.isfinite(rel[inside]).any():
             continue
-        ratios.append(float(np.median(jit[inside])) / usual)
+        ratios.append(max(float(np.median(jit[inside])) / usual, float(np.nanmedian(rel[inside])) / usual_rel))
     return min(ratios) if ratios else None
 
 
