@@ -756,11 +756,12 @@ def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: i
     """:class:`_Readings` of the good records: runs of equal consecutive values are one reading each
     (an online water analyser holds one value per measuring cycle, e.g. 60 min).
 
-    The cycle is the *time-weighted* median run length: the run length in which the analyser spends half
-    its time. A stretch of the factor that moves every minute (a replaced or tampered signal, a
-    calibration) yields many short runs; counted one by one they would outvote the hourly readings that
-    fill most of the window and make the cycle one minute, and every honest repeat of an hourly reading
-    would then look like 60 held values (issue 13). The repeat share is measured on the readings sampled
+    The cycle is the median run length over the runs at least a quarter of the *time-weighted* median run
+    (the run length in which the analyser spends half its time; repeats make that one cycle or two, the
+    plain median of the runs around it tells which). A stretch of the factor that moves every minute (a
+    replaced or tampered signal, a calibration) yields many short runs; counted one by one they would
+    outvote the hourly readings that fill most of the window and make the cycle one minute, and every
+    honest repeat of an hourly reading would then look like 60 held values (issue 13). The repeat share is measured on the readings sampled
     once a cycle (the first record of each cycle-long slot, consecutive slots compared), so a stretch of
     fast changes counts as many slot transitions as it has cycles, not as many as it has records. ``None``
     with too few readings."""
@@ -775,7 +776,8 @@ def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: i
     lengths = np.diff(np.r_[starts, len(v)]) * step_s
     order = np.argsort(lengths, kind="stable")
     cum = np.cumsum(lengths[order])
-    cycle = float(lengths[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    typical = float(lengths[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    cycle = float(np.median(lengths[lengths * 4 >= typical]))
     # one sample per cycle-long slot; a transition is two consecutive slots with a record each
     slot = (t - t[0]) // max(int(cycle), 1)
     first = np.flatnonzero(np.r_[True, np.diff(slot) > 0])
