@@ -149,3 +149,12 @@ def test_a_long_stuck_low_reading_after_a_fast_stretch_is_still_found():
     tp[3 * 1440:3 * 1440 + 14 * 60] = 0.16  # 14 analyses in a row: 120 × 0.25¹³ ≪ 1 %
     [f] = [f for f in nat.detect_constant_value(water_point(tp), CFG) if f.factor == TP]
     assert f.code == "DET-CONST-4H" and f.evidence["hours"] >= 14
+
+
+def test_a_run_past_its_last_whole_cycle_counts_the_reading_that_started_that_cycle():
+    # seed 1, W024: NH3-N 0.37 mg/L read at 21:07 and held until 02:29: the analyses of 21:07 … 02:07 all
+    # gave 0.37, six readings; with a repeat share of 0.114 in 116 readings, six equal readings are expected
+    # 116 × 0.114⁵ ≈ 0.002 times (a sign), five (exactly 300 min) 116 × 0.114⁴ ≈ 0.02 times (no sign)
+    st = nat._Readings(resolution=0.01, cycle_s=3600.0, repeat_share=0.114, readings=116.0)
+    assert st.chance(322 * 60, 60) < CFG.national.constant_chance_min < st.chance(300 * 60, 60)
+    assert st.chance(300 * 60, 60) == st.chance(300 * 60)  # whole cycles: as many readings as cycles

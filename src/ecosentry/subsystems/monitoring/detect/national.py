@@ -733,10 +733,15 @@ class _Readings:
     repeat_share: float  # share of successive readings equal to the previous one
     readings: float  # readings in the window (duration / cycle)
 
-    def chance(self, seconds: float) -> float:
-        """Expected number of runs of ``seconds`` / cycle equal readings in the window, for an honest series
-        whose successive readings repeat independently with :attr:`repeat_share` (a union bound)."""
-        k = max(int(seconds // self.cycle_s), 1)
+    def chance(self, seconds: float, step_s: float | None = None) -> float:
+        """Expected number of runs of as many equal readings as a run of ``seconds`` holds somewhere in the
+        window, for an honest series whose successive readings repeat independently with
+        :attr:`repeat_share` (a union bound). A run that starts with a reading and lasts one record
+        (``step_s``, default one cycle) beyond k whole cycles has held k + 1 readings: the analyser read
+        again at the start of the last, partial cycle and got the same value (issue 13: 21:07–02:29 of
+        hourly analyses at :07 is six readings, not five)."""
+        step = self.cycle_s if step_s is None else min(step_s, self.cycle_s)
+        k = max(1 + int((seconds - step) // self.cycle_s), 1)
         return self.readings * self.repeat_share ** (k - 1)
 
 
@@ -802,7 +807,7 @@ def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, goo
     if run.value > floor + nat.constant_quantised_steps * st.resolution:
         return None
     seconds = (run.end - run.start).total_seconds()
-    return st if st.chance(seconds) >= nat.constant_chance_min else None
+    return st if st.chance(seconds, step_s) >= nat.constant_chance_min else None
 
 
 def _merge_runs(found: list[_Run]) -> list[list[_Run]]:
