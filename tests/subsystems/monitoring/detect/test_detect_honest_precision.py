@@ -1,6 +1,7 @@
 """Worked examples of issue 13's false falsification signs on honest plants (seeds 53 and 67 of the
-honest-plant set): a flat hourly stretch whose minute readings still fluctuate, and quantised low
-readings whose statistics were spoiled by a stretch of the same factor that changed every minute."""
+honest-plant set): a flat hourly stretch whose minute readings still fluctuate, quantised low readings
+whose statistics were spoiled by a stretch of the same factor that changed every minute, and a half-day
+copy between plants that the whole-window screen missed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from ecosentry.subsystems.monitoring.detect import national as nat
 from ecosentry.subsystems.monitoring.detect import patterns as pat
+from ecosentry.subsystems.monitoring.detect import signs
 from ecosentry.subsystems.monitoring.detect.model import PointData, Series, to_datetime64
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
@@ -158,3 +160,35 @@ def test_a_run_past_its_last_whole_cycle_counts_the_reading_that_started_that_cy
     st = nat._Readings(resolution=0.01, cycle_s=3600.0, repeat_share=0.114, readings=116.0)
     assert st.chance(322 * 60, 60) < CFG.national.constant_chance_min < st.chance(300 * 60, 60)
     assert st.chance(300 * 60, 60) == st.chance(300 * 60)  # whole cycles: as many readings as cycles
+
+
+# ---------------------------------------------------------------------------------------------- fleet copy
+
+def two_plants(copy: bool, days: int = 5) -> list[PointData]:
+    """Seed 67's G008 (SO2 near 29 mg/m³, minute noise 0.6) and G003 (a base-load 15 mg/m³, noise 0.3); with
+    ``copy`` twelve hours of G003's SO2 are G008's scaled by 0.24 (changes of 0.15, under its own 0.3)."""
+    n = days * 1440
+    rng = np.random.default_rng(21)
+    g008 = np.round(29.0 + np.cumsum(rng.normal(0, 0.6, n)) * 0.05 + rng.normal(0, 0.6, n), 1)
+    g003 = np.round(15.0 + rng.normal(0, 0.3, n), 1)
+    if copy:
+        w = slice(2 * 1440 + 700, 2 * 1440 + 700 + 720)
+        g003[w] = np.round(15.0 + 0.24 * (g008[w] - g008[w].mean()), 1)
+    out = []
+    for name, so2 in (("G003", g003), ("G008", g008)):
+        flow = np.round(100.0 + rng.normal(0, 1.0, n), 2)
+        data = point({SO2: minute_series(SO2, so2), FLOW: minute_series(FLOW, flow)}, "gas")
+        out.append(PointData(point=name, medium="gas", minutes=data.minutes, hours=data.hours))
+    return out
+
+
+def test_a_half_day_copy_at_a_small_gain_is_found_between_plants():
+    found = signs.detect_fleet_copies(two_plants(copy=True), CFG)
+    assert sorted(f.point for f in found) == ["G003", "G008"]
+    assert all(f.code == "DET-CLONE-MINUTE" for f in found)
+    start = T0 + timedelta(minutes=2 * 1440 + 700)
+    assert all(abs((f.start - start).total_seconds()) <= 3600 for f in found)
+
+
+def test_two_honest_plants_share_no_copy():
+    assert signs.detect_fleet_copies(two_plants(copy=False), CFG) == []
