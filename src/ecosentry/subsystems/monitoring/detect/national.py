@@ -733,10 +733,15 @@ class _Readings:
     repeat_share: float  # share of successive readings equal to the previous one
     readings: float  # readings in the window (duration / cycle)
 
-    def chance(self, seconds: float) -> float:
-        """Expected number of runs of ``seconds`` / cycle equal readings in the window, for an honest series
-        whose successive readings repeat independently with :attr:`repeat_share` (a union bound)."""
-        k = max(int(seconds // self.cycle_s), 1)
+    def chance(self, seconds: float, step_s: float | None = None) -> float:
+        """Expected number of runs of as many equal readings as a run of ``seconds`` holds somewhere in the
+        window, for an honest series whose successive readings repeat independently with
+        :attr:`repeat_share` (a union bound). A run that starts with a reading and lasts one record
+        (``step_s``, default one cycle) beyond k whole cycles has held k + 1 readings: the analyser read
+        again at the start of the last, partial cycle and got the same value (issue 13: 21:07–02:29 of
+        hourly analyses at :07 is six readings, not five)."""
+        step = self.cycle_s if step_s is None else min(step_s, self.cycle_s)
+        k = max(1 + int((seconds - step) // self.cycle_s), 1)
         return self.readings * self.repeat_share ** (k - 1)
 
 
@@ -754,8 +759,17 @@ def _resolution(values: np.ndarray) -> float:
 
 def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int) -> _Readings | None:
     """:class:`_Readings` of the good records: runs of equal consecutive values are one reading each
-    (an online water analyser holds one value per measuring cycle, e.g. 60 min); the cycle is the median
-    run length; the repeat share is 1 − value changes / reading slots. ``None`` with too few readings."""
+    (an online water analyser holds one value per measuring cycle, e.g. 60 min).
+
+    The cycle is the median run length over the runs at least a quarter of the *time-weighted* median run
+    (the run length in which the analyser spends half its time; repeats make that one cycle or two, the
+    plain median of the runs around it tells which). A stretch of the factor that moves every minute (a
+    replaced or tampered signal, a calibration) yields many short runs; counted one by one they would
+    outvote the hourly readings that fill most of the window and make the cycle one minute, and every
+    honest repeat of an hourly reading would then look like 60 held values (issue 13). The repeat share is measured on the readings sampled
+    once a cycle (the first record of each cycle-long slot, consecutive slots compared), so a stretch of
+    fast changes counts as many slot transitions as it has cycles, not as many as it has records. ``None``
+    with too few readings."""
     idx = np.flatnonzero(good & np.isfinite(values))
     if len(idx) < 3:
         return None
@@ -765,14 +779,18 @@ def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: i
     new_reading = np.r_[True, ~same]
     starts = np.flatnonzero(new_reading)
     lengths = np.diff(np.r_[starts, len(v)]) * step_s
-    cycle = float(np.median(lengths))
-    slots = float(len(v)) * step_s / cycle
-    stretches = 1 + int((~joined).sum())
-    changes = int((joined & ~same).sum())
-    if slots - stretches < 2:
+    order = np.argsort(lengths, kind="stable")
+    cum = np.cumsum(lengths[order])
+    typical = float(lengths[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    cycle = float(np.median(lengths[lengths * 4 >= typical]))
+    # one sample per cycle-long slot; a transition is two consecutive slots with a record each
+    slot = (t - t[0]) // max(int(cycle), 1)
+    first = np.flatnonzero(np.r_[True, np.diff(slot) > 0])
+    consecutive = np.diff(slot[first]) == 1
+    if consecutive.sum() < 2:
         return None
-    repeat = min(max(1.0 - changes / (slots - stretches), 0.0), 1.0)
-    return _Readings(_resolution(v), cycle, repeat, slots)
+    repeat = float(np.mean(v[first][1:][consecutive] == v[first][:-1][consecutive]))
+    return _Readings(_resolution(v), cycle, repeat, float(len(first)))
 
 
 def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int,
@@ -789,7 +807,7 @@ def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, goo
     if run.value > floor + nat.constant_quantised_steps * st.resolution:
         return None
     seconds = (run.end - run.start).total_seconds()
-    return st if st.chance(seconds) >= nat.constant_chance_min else None
+    return st if st.chance(seconds, step_s) >= nat.constant_chance_min else None
 
 
 def _merge_runs(found: list[_Run]) -> list[list[_Run]]:

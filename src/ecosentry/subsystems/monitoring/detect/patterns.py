@@ -25,6 +25,7 @@ Common conventions
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
@@ -447,6 +448,17 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     mark are left out, and a flat flow at the level the plant holds at the same clock hours on most other
     days (a day-shift plant's pumped day rate, its low night rate) is its schedule (:func:`_daily_regime`).
 
+    Flat hourly means are not a flat reading (issue 13): an honest base-load plant holds its hourly means
+    within 1 % because the hour averages readings that still fluctuate, e.g. SO2 around 15 mg/m³ with a
+    minute-to-minute jitter of 0.3 mg/m³ (2 %), and coming back to that level after any disturbance is a
+    step onto a flat stretch. When the point has minute data, the stretch is a sign only when the
+    analyser's minute jitter in it (:func:`_minute_jitter`, measured and 折算, the stiller of the two) is
+    at most ``step_jitter_ratio`` of the factor's ordinary jitter in its other running hours: a held or
+    programmed value (the same 28.7 mg/m³ ± 0.06) is still at the minute scale too. Worked example: jitter
+    0.31 mg/m³ in the stretch against 0.33 elsewhere (ratio 0.94) is honest; 0.07 against 0.35 (0.20) is
+    a sign. Without minute data, or when the factor's readings never move within an hour (a wastewater
+    analyser holding one value per measuring cycle), the hourly test stands alone.
+
     Parameters
     ----------
     data : PointData
@@ -465,7 +477,7 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     anchors.md §6.1 "sudden step changes at calibration time".
     """
     names = ("step_jump_frac", "step_level_hours", "step_flat_hours", "step_flat_cv", "step_max_gap_hours",
-             "step_regime_min_share")
+             "step_regime_min_share", "step_jitter_ratio")
     out: list[Finding] = []
     for factor in sorted(data.hours):
         is_flow = role_of(factor) == "flow"
@@ -477,15 +489,87 @@ def detect_step_flat(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         judged = [_valid_running(data, data.hours[factor], cfg)]
         if judged[0][3]:  # 折算 judged first: the measured value too
             judged.append(_valid_running(data, data.hours[factor], cfg, use_zs=False))
+        jitter: list[tuple[np.ndarray, np.ndarray]] | None = None  # per-hour minute jitter, computed on demand
         for t, x, known, zs_used in judged:
             if is_flow:  # a declared stop is not production: its flat flow says nothing of the meter
                 keep = ~_in_marks(data.marks, ("stopped",), t, _HOUR)
                 t, x = t[keep], x[keep]
             for f in _step_flat_episodes(data, factor, t, x, known, zs_used, is_flow, cfg, names):
-                if not any(f.start < g.end and g.start < f.end for g in found):  # one finding per episode
-                    found.append(f)
+                if any(f.start < g.end and g.start < f.end for g in found):  # one finding per episode
+                    continue
+                if cfg.patterns.step_jitter_ratio > 0:
+                    if jitter is None:
+                        jitter = _minute_jitter(data, factor, cfg)
+                    ratio = _jitter_ratio(jitter, f.start, f.end)
+                    if ratio is not None:
+                        if ratio > cfg.patterns.step_jitter_ratio:
+                            continue  # the readings still fluctuate as usual: flat hourly means, not a held value
+                        f = replace(f, evidence={**f.evidence, "minute_jitter_ratio": round(ratio, 3)})
+                found.append(f)
         out += found
     return out
+
+
+def _minute_jitter(data: PointData, factor: str, cfg: DetectorSettings
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per clock hour, the root-mean-square change between consecutive valid running minute readings of
+    ``factor`` and the hour's mean reading: ``[(hour_starts [s], jitter, level)]``, one triple for the
+    measured and one for the 折算 value when present; empty without minute data. Differences of successive readings leave out the hour's own trend
+    (a load ramp), so this is the reading's fluctuation, not the process's movement. O(n)."""
+    s, hourly = data.minutes.get(factor), data.hours.get(factor)
+    if s is None or hourly is None or len(s.times) < 3 or not len(hourly.times):
+        return []
+    t = _secs(s.times)
+    h = _secs(hourly.times)
+    # each minute reading belongs to the hour record that starts at or before it (the point's clock hours)
+    hour = np.searchsorted(h, t, side="right") - 1
+    inside = (hour >= 0) & (t < h[np.maximum(hour, 0)] + _HOUR)
+    ok = valid_mask(s) & inside & _running(data, hourly.times, cfg)[0][np.maximum(hour, 0)]
+    out = []
+    for vals in (s.values, s.zs):
+        if vals is None:
+            continue
+        v = np.asarray(vals, dtype=np.float64)
+        good = ok & np.isfinite(v)
+        # a pair counts when both readings are good, one minute-ish apart and in the same hour
+        pair = good[1:] & good[:-1] & (hour[1:] == hour[:-1]) & (np.diff(t) <= 2 * 60)
+        if not pair.any():
+            continue
+        d2 = np.diff(v)[pair] ** 2
+        hours, inv = np.unique(hour[1:][pair], return_inverse=True)
+        n = np.bincount(inv).astype(np.float64)
+        level = np.bincount(inv, v[1:][pair]) / n
+        out.append((h[hours], np.sqrt(np.bincount(inv, d2) / n), level))
+    return out
+
+
+def _secs(times: np.ndarray) -> np.ndarray:
+    return times.astype("datetime64[s]").astype(np.int64)
+
+
+def _jitter_ratio(jitter: list[tuple[np.ndarray, np.ndarray, np.ndarray]], start: datetime, end: datetime
+                  ) -> float | None:
+    """How still the readings in ``[start, end)`` are against the factor's other hours: the median hourly
+    minute jitter inside over the median outside, in absolute terms and relative to the hour's level, the
+    larger of the two (a meter whose noise is a share of its reading jitters less at a low night rate, an
+    analyser with a fixed noise floor jitters relatively less at a high level; a held value is still in
+    both terms); the smaller over measured and 折算. ``None`` when it cannot be told (no minute data, too
+    few hours, or readings that never move within an hour)."""
+    a = int(to_datetime64(start).astype("datetime64[s]").astype(np.int64))
+    b = int(to_datetime64(end).astype("datetime64[s]").astype(np.int64))
+    ratios = []
+    for hours, jit, level in jitter:
+        inside = (hours >= a) & (hours < b)
+        if inside.sum() < 2 or (~inside).sum() < 6:
+            continue
+        usual = float(np.median(jit[~inside]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(level > 0, jit / level, np.nan)
+        usual_rel = float(np.nanmedian(rel[~inside])) if np.isfinite(rel[~inside]).any() else 0.0
+        if usual <= 0 or not usual_rel > 0 or not np.isfinite(rel[inside]).any():
+            continue
+        ratios.append(max(float(np.median(jit[inside])) / usual, float(np.nanmedian(rel[inside])) / usual_rel))
+    return min(ratios) if ratios else None
 
 
 def _step_flat_episodes(data: PointData, factor: str, t: np.ndarray, x: np.ndarray, known: bool, zs_used: bool,

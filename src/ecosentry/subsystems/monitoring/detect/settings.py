@@ -122,6 +122,12 @@ class PatternSettings(BaseModel):
     #: Flow only: a flat level held at the same clock hours on at least this share of the other days is the
     #: plant's daily schedule, not a step (ours; "the same level" = within half of ``step_jump_frac``).
     step_regime_min_share: float = 0.5
+    #: Minute data: the flat stretch is a sign only when the analyser's own minute-to-minute jitter in it is
+    #: at most this share of the factor's ordinary jitter in its other running hours (ours, issue 13). An
+    #: honest base-load plant has flat *hourly means* because the hour averages its readings, which still
+    #: fluctuate (HJ 75-2017 §7: the analyser's noise and the process); a held or programmed value does not.
+    #: 0 = no minute test.
+    step_jitter_ratio: float = 0.5
 
     # ------------------------------------------------------------ cross-channel clone (§5.4, §5.6)
     #: Pearson r on hourly levels within a local day at or above this (§5.6: r > 0.99, ours).
