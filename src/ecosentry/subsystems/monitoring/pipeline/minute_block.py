@@ -1,8 +1,8 @@
 """Minute observations of many points and hours read in one go into numpy arrays (the bulk recompute's input).
 
-PostgreSQL: one ``COPY (SELECT …) TO STDOUT (FORMAT BINARY)`` whose columns are all fixed-width and never
-NULL (NULLs become NaN plus a bit in a mask, the flag a number its text is decoded from), so the binary
-stream is an array of equal tuples that :func:`numpy.frombuffer` reads without a Python loop. Other
+PostgreSQL: one statement per point whose result holds a row per factor, each column the factor's minutes
+packed by the server into fixed-width big-endian numbers (NULLs become NaN plus a bit in a mask, the flag a
+number its text is decoded from), that :func:`numpy.frombuffer` reads without a Python loop. Other
 databases (SQLite): one ordinary SELECT.
 
 Rows come back sorted by (point, factor, start); the factor is an index into :attr:`MinuteBlock.factors`.
@@ -184,43 +184,47 @@ def _empty(factors: list[str]) -> MinuteBlock:
     return MinuteBlock(factors, i, i, i, f, f, f, f, f, i, np.zeros(0, dtype=bool), i)
 
 
-_PG_FIELDS = [("point", ">i4"), ("fidx", ">i4"), ("start", ">i8"), ("value", ">f8"), ("zs_value", ">f8"),
-              ("min", ">f8"), ("max", ">f8"), ("cou", ">f8"), ("nulls", ">i4"), ("flag", ">i8"),
-              ("received", ">i8")]
-_PG_DTYPE = np.dtype([("nfields", ">i2")] + [x for i, (name, t) in enumerate(_PG_FIELDS)
-                                             for x in ((f"len{i}", ">i4"), (name, t))])
-_PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+#: One row per factor of a point: its minutes as columns of fixed-width big-endian numbers, each the
+#: concatenation of the values' binary send form (NULLs become NaN and a bit of ``nulls``, the flag a number).
+_PG_SERIES = (
+    "SELECT array_position(%(factors)s::text[], factor_code::text)::int4, "
+    "string_agg(timestamptz_send(period_start), ''), "
+    + ", ".join(f"string_agg(float8send(coalesce(\"{c}\", 'NaN'::float8)), '')" for c in _NUMBERS) + ", "
+    "string_agg(int4send((" + " | ".join(f'(("{c}" IS NULL)::int4 << {i})' for i, c in enumerate(_NUMBERS))
+    + ")::int4), ''), string_agg(int8send({flag}), ''), string_agg(timestamptz_send(received_at), '') "
+    "FROM observations WHERE kind = 'min' AND point_id = %(point)s AND factor_code = ANY(%(factors)s::text[]) "
+    "AND period_start >= %(lo)s AND period_start < %(hi)s GROUP BY factor_code")
+#: Big-endian types of the series' columns after the factor index: start, the numbers, nulls, flag, received.
+_PG_SERIES_TYPES = (">i8",) + (">f8",) * len(_NUMBERS) + (">i4", ">i8", ">i8")
 
 
 def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: datetime, hi: datetime) -> MinuteBlock:
-    from psycopg import sql
-
-    nulls = " | ".join(f'(("{c}" IS NULL)::int4 << {i})' for i, c in enumerate(_NUMBERS))
-    numbers = ", ".join(f"coalesce(\"{c}\", 'NaN'::float8)" for c in _NUMBERS)
-    query = sql.SQL(
-        "COPY (SELECT point_id::int4, array_position({factors}, factor_code::text)::int4, period_start, "
-        + numbers + ", (" + nulls + ")::int4, " + _FLAG_CODE + ", received_at "
-        "FROM observations WHERE kind = 'min' AND point_id = ANY({points}) AND factor_code = ANY({factors}) "
-        "AND period_start >= {lo} AND period_start < {hi}) TO STDOUT (FORMAT BINARY)"
-    ).format(factors=sql.Literal(factors), points=sql.Literal(points), lo=sql.Literal(lo), hi=sql.Literal(hi))
-    buf = _copy_out(conn.connection.driver_connection, query)
-    if not buf.startswith(_PG_SIGNATURE):
-        raise ValueError("COPY BINARY stream without the PGCOPY signature")
-    ext = int.from_bytes(buf[15:19], "big")
-    offset = 19 + ext
-    n = (len(buf) - offset - 2) // _PG_DTYPE.itemsize
-    rows = np.frombuffer(buf, dtype=_PG_DTYPE, count=n, offset=offset)
-    if n and (np.any(rows["nfields"] != len(_PG_FIELDS)) or np.any(rows["len0"] != 4)):
-        raise ValueError("unexpected COPY BINARY tuple layout")
-    flag_code = rows["flag"].astype(np.int64)
+    """One statement per point, one result row per factor whose columns are the minutes' values packed by the
+    server (``string_agg`` of their binary send form): a few rows cross the wire instead of one message per
+    minute, and :func:`numpy.frombuffer` reads each column without a Python loop. A statement per point keeps
+    the server's aggregation memory to one point's minutes (≈ 70 bytes a minute)."""
+    raw = conn.connection.driver_connection
+    point_parts, fidx_parts = [], []
+    columns: list[list[np.ndarray]] = [[] for _ in _PG_SERIES_TYPES]
+    with raw.cursor(binary=True) as cur:
+        for p in points:
+            cur.execute(_PG_SERIES_SQL, {"point": p, "factors": factors, "lo": lo, "hi": hi})
+            for row in sorted(cur.fetchall(), key=lambda r: r[0]):
+                arrays = [np.frombuffer(b, dtype=t) for b, t in zip(row[1:], _PG_SERIES_TYPES)]
+                n = arrays[0].size
+                if any(a.size != n for a in arrays):
+                    raise ValueError("minute columns of unequal length from the server")
+                point_parts.append(np.full(n, p, dtype=np.int64))
+                fidx_parts.append(np.full(n, row[0] - 1, dtype=np.int64))  # array_position counts from 1
+                for col, a in zip(columns, arrays):
+                    col.append(a)
+    if not point_parts:
+        return _empty(factors)
+    start, *numbers, nulls, flag_code, received = (np.concatenate(c).astype(t.replace(">", "<"))
+                                                  for c, t in zip(columns, _PG_SERIES_TYPES))
     plain = (flag_code == _FLAG_NULL) | (flag_code == 0) | (flag_code == _FLAG_N)
-    block = MinuteBlock(
-        factors,
-        rows["point"].astype(np.int64), rows["fidx"].astype(np.int64) - 1,  # array_position counts from 1
-        rows["start"].astype(np.int64) + PG_EPOCH_US,
-        *(rows[c].astype(np.float64) for c in _NUMBERS),
-        rows["nulls"].astype(np.int64), plain, rows["received"].astype(np.int64) + PG_EPOCH_US)
-    del rows, buf
+    block = MinuteBlock(factors, np.concatenate(point_parts), np.concatenate(fidx_parts), start + PG_EPOCH_US,
+                        *numbers, nulls.astype(np.int64), plain, received + PG_EPOCH_US)
     for i in np.flatnonzero(~plain).tolist():
         block.flags[(int(block.point[i]), factors[int(block.fidx[i])], int(block.start_us[i]))] = \
             _flag_of(int(flag_code[i]))
@@ -228,12 +232,13 @@ def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: dateti
 
 
 #: The flag (varchar(2)) as one fixed-width number: length << 42 | first code point << 21 | second
-#: (length 3 = NULL), so that the COPY rows keep one width and the flag text comes back exactly.
+#: (length 3 = NULL), so that the packed columns keep one width and the flag text comes back exactly.
 _FLAG_CODE = ("(CASE WHEN flag IS NULL THEN 3::int8 << 42 ELSE (length(flag)::int8 << 42) "
               "| (coalesce(ascii(substr(flag, 1, 1)), 0)::int8 << 21) | coalesce(ascii(substr(flag, 2, 1)), 0)::int8 "
               "END)")
 _FLAG_NULL = 3 << 42
 _FLAG_N = (1 << 42) | (ord("N") << 21)
+_PG_SERIES_SQL = _PG_SERIES.replace("{flag}", _FLAG_CODE)
 
 
 def _flag_of(code: int) -> str | None:
@@ -241,40 +246,6 @@ def _flag_of(code: int) -> str | None:
     if length == 3:
         return None
     return (chr((code >> 21) & 0x1FFFFF) + chr(code & 0x1FFFFF))[:length]
-
-
-def _copy_out(raw, query) -> bytearray:
-    """The whole output of a ``COPY … TO STDOUT``.
-
-    PostgreSQL sends one message per row; psycopg's :class:`~psycopg.Copy` iterator costs a few
-    microseconds a message in Python, twice the libpq loop below (``psycopg.pq``, psycopg's documented
-    low-level interface), which is what bounds the bulk recompute's read of 60 rows an hour."""
-    from psycopg import errors, pq
-
-    pgconn = raw.pgconn
-    pgconn.send_query(query.as_bytes(raw))
-    result = pgconn.get_result()
-    if result is None or result.status != pq.ExecStatus.COPY_OUT:
-        message = result.error_message if result is not None else pgconn.error_message
-        while pgconn.get_result() is not None:
-            pass
-        raise errors.DatabaseError(f"COPY TO STDOUT failed: {message!r}")
-    buf = bytearray()
-    get = pgconn.get_copy_data
-    while True:
-        n, data = get(0)
-        if n == -1:
-            break
-        if n == -2:
-            raise errors.DatabaseError(f"COPY TO STDOUT failed: {pgconn.error_message!r}")
-        buf += data
-    failed = None
-    while (result := pgconn.get_result()) is not None:
-        if result.status == pq.ExecStatus.FATAL_ERROR:
-            failed = result.error_message
-    if failed:
-        raise errors.DatabaseError(f"COPY TO STDOUT failed: {failed!r}")
-    return buf
 
 
 def _read_generic(conn: Connection, points: list[int], factors: list[str], lo: datetime,
