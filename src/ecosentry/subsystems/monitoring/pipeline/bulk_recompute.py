@@ -109,9 +109,10 @@ def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime
         return fs, read_minutes_parallel(engine, fs, lo, read_end(lo, hi), readers, read_streams)
 
     done = 0
-    # one window: nothing to overlap; read_streams 0: every read here, in turn (the least CPU in all)
-    ahead = engine.dialect.name == "postgresql" and len(jobs) > 1 and read_streams > 0
-    readers = reader_pool(read_streams) if ahead else None
+    # on PostgreSQL the next window is read in a thread while this one is computed: the server packs the minutes
+    # (its CPU, on the other core) while the thread waits without the GIL; one window: nothing to overlap
+    ahead = engine.dialect.name == "postgresql" and len(jobs) > 1
+    readers = reader_pool(read_streams) if ahead and read_streams > 0 else None
     with ThreadPoolExecutor(1, thread_name_prefix="bulk-read") as reader, readers or nullcontext():
         pending = reader.submit(read, jobs[0]) if ahead and jobs else None
         for j, job in enumerate(jobs):

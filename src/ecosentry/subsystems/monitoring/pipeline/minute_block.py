@@ -190,12 +190,13 @@ _PG_SERIES = (
     "SELECT array_position(%(factors)s::text[], factor_code::text)::int4, "
     "string_agg(timestamptz_send(period_start), ''), "
     + ", ".join(f"string_agg(float8send(coalesce(\"{c}\", 'NaN'::float8)), '')" for c in _NUMBERS) + ", "
-    "string_agg(int4send((" + " | ".join(f'(("{c}" IS NULL)::int4 << {i})' for i, c in enumerate(_NUMBERS))
-    + ")::int4), ''), string_agg(int8send({flag}), ''), string_agg(timestamptz_send(received_at), '') "
+    "string_agg(int8send({flag} | ((" + " | ".join(f'(("{c}" IS NULL)::int4 << {i})' for i, c in enumerate(_NUMBERS))
+    + ")::int8 << {nulls_shift})), ''), string_agg(timestamptz_send(received_at), '') "
     "FROM observations WHERE kind = 'min' AND point_id = %(point)s AND factor_code = ANY(%(factors)s::text[]) "
     "AND period_start >= %(lo)s AND period_start < %(hi)s GROUP BY factor_code")
-#: Big-endian types of the series' columns after the factor index: start, the numbers, nulls, flag, received.
-_PG_SERIES_TYPES = (">i8",) + (">f8",) * len(_NUMBERS) + (">i4", ">i8", ">i8")
+#: Big-endian types of the series' columns after the factor index: start, the numbers, flag code with the
+#: NULL bits above it (one column less to pack: each costs the server ~50 ns a minute), received.
+_PG_SERIES_TYPES = (">i8",) + (">f8",) * len(_NUMBERS) + (">i8", ">i8")
 
 
 def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: datetime, hi: datetime) -> MinuteBlock:
@@ -220,11 +221,12 @@ def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: dateti
                     col.append(a)
     if not point_parts:
         return _empty(factors)
-    start, *numbers, nulls, flag_code, received = (np.concatenate(c).astype(t.replace(">", "<"))
-                                                  for c, t in zip(columns, _PG_SERIES_TYPES))
+    start, *numbers, coded, received = (np.concatenate(c).astype(t.replace(">", "<"))
+                                        for c, t in zip(columns, _PG_SERIES_TYPES))
+    nulls, flag_code = coded >> _NULLS_SHIFT, coded & ((1 << _NULLS_SHIFT) - 1)
     plain = (flag_code == _FLAG_NULL) | (flag_code == 0) | (flag_code == _FLAG_N)
     block = MinuteBlock(factors, np.concatenate(point_parts), np.concatenate(fidx_parts), start + PG_EPOCH_US,
-                        *numbers, nulls.astype(np.int64), plain, received + PG_EPOCH_US)
+                        *numbers, nulls, plain, received + PG_EPOCH_US)
     for i in np.flatnonzero(~plain).tolist():
         block.flags[(int(block.point[i]), factors[int(block.fidx[i])], int(block.start_us[i]))] = \
             _flag_of(int(flag_code[i]))
@@ -238,7 +240,9 @@ _FLAG_CODE = ("(CASE WHEN flag IS NULL THEN 3::int8 << 42 ELSE (length(flag)::in
               "END)")
 _FLAG_NULL = 3 << 42
 _FLAG_N = (1 << 42) | (ord("N") << 21)
-_PG_SERIES_SQL = _PG_SERIES.replace("{flag}", _FLAG_CODE)
+#: The NULL bits sit above the flag code (which uses bits 0–43).
+_NULLS_SHIFT = 45
+_PG_SERIES_SQL = _PG_SERIES.replace("{flag}", _FLAG_CODE).replace("{nulls_shift}", str(_NULLS_SHIFT))
 
 
 def _flag_of(code: int) -> str | None:
