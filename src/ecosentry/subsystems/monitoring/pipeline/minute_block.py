@@ -99,12 +99,11 @@ def read_minutes(conn: Connection, factors_of_point: Mapping[int, Sequence[str]]
 def read_minutes_parallel(engine: Engine, factors_of_point: Mapping[int, Sequence[str]], lo: datetime,
                           hi: datetime, pool: Executor | None = None, streams: int = 2) -> MinuteBlock:
     """As :func:`read_minutes`; on PostgreSQL with a ``pool`` of processes (:func:`reader_pool`), in
-    ``streams`` COPY statements at once over shares of the points, each in a process of its own.
+    ``streams`` statement streams at once over shares of the points, each in a process of its own.
 
-    Each server process then formats its own rows, so the server side of the read (most of its cost) uses
-    as many cores; and libpq hands PostgreSQL's one message per row to a process that holds no other work
-    (in a thread of this process, every row would pass this process's GIL to and fro and slow the rules
-    computed meanwhile several times). Other databases, or no pool: one read here."""
+    Each server process then packs its own points, so the server side of the read (most of its cost) uses
+    as many cores; the arrays come back pickled. Other databases, or no pool: one read here (a thread of the
+    caller reads as well: the server sends a few rows per point, so the thread holds the GIL briefly)."""
     points = sorted(factors_of_point)
     factors = sorted({f for fs in factors_of_point.values() for f in fs})
     if pool is None or engine.dialect.name != "postgresql" or len(points) <= 1 or not factors:
@@ -133,7 +132,7 @@ def _reader_engine(url: str) -> Engine:
 
 
 def read_share(url: str, points: list[int], factors: list[str], lo: datetime, hi: datetime) -> MinuteBlock:
-    """One share of :func:`read_minutes_parallel`, in a reader process: the COPY of ``points``, unsorted."""
+    """One share of :func:`read_minutes_parallel`, in a reader process: the minutes of ``points``, unsorted."""
     with _reader_engine(url).connect() as conn:
         return _read_pg(conn, points, factors, lo, hi)
 
@@ -185,15 +184,15 @@ def _empty(factors: list[str]) -> MinuteBlock:
 
 
 #: One row per factor of a point: its minutes as columns of fixed-width big-endian numbers, each the
-#: concatenation of the values' binary send form (NULLs become NaN and a bit of ``nulls``, the flag a number).
+#: concatenation of the values' binary send form (NULLs become NaN and a bit above the flag code).
 _PG_SERIES = (
-    "SELECT array_position(%(factors)s::text[], factor_code::text)::int4, "
+    "SELECT array_position({factors}, factor_code::text)::int4, "
     "string_agg(timestamptz_send(period_start), ''), "
     + ", ".join(f"string_agg(float8send(coalesce(\"{c}\", 'NaN'::float8)), '')" for c in _NUMBERS) + ", "
     "string_agg(int8send({flag} | ((" + " | ".join(f'(("{c}" IS NULL)::int4 << {i})' for i, c in enumerate(_NUMBERS))
     + ")::int8 << {nulls_shift})), ''), string_agg(timestamptz_send(received_at), '') "
-    "FROM observations WHERE kind = 'min' AND point_id = %(point)s AND factor_code = ANY(%(factors)s::text[]) "
-    "AND period_start >= %(lo)s AND period_start < %(hi)s GROUP BY factor_code")
+    "FROM observations WHERE kind = 'min' AND point_id = {point} AND factor_code = ANY({factors}) "
+    "AND period_start >= {lo} AND period_start < {hi} GROUP BY factor_code")
 #: Big-endian types of the series' columns after the factor index: start, the numbers, flag code with the
 #: NULL bits above it (one column less to pack: each costs the server ~50 ns a minute), received.
 _PG_SERIES_TYPES = (">i8",) + (">f8",) * len(_NUMBERS) + (">i8", ">i8")
@@ -203,29 +202,48 @@ def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: dateti
     """One statement per point, one result row per factor whose columns are the minutes' values packed by the
     server (``string_agg`` of their binary send form): a few rows cross the wire instead of one message per
     minute, and :func:`numpy.frombuffer` reads each column without a Python loop. A statement per point keeps
-    the server's aggregation memory to one point's minutes (≈ 70 bytes a minute)."""
+    the server's aggregation memory to one point's minutes (≈ 70 bytes a minute).
+
+    Each statement goes through libpq's ``PQexecParams`` (``psycopg.pq``, psycopg's documented low-level
+    interface) with a binary result: one C call that waits without the GIL, where a cursor's Python loop
+    would take the GIL for every network read of the ~10 MB a point's month is. The statement is planned
+    each time (never prepared: a generic plan expects a few hundred rows and scans the index row by row; the
+    month of a point is a bitmap scan that visits each page once)."""
+    from psycopg import errors, pq, sql
+
     raw = conn.connection.driver_connection
-    point_parts, fidx_parts = [], []
+    pgconn = raw.pgconn
+    template = sql.SQL(_PG_SERIES_SQL)
+    sizes: list[int] = []
+    point_of: list[int] = []
+    fidx_of: list[int] = []
     columns: list[list[np.ndarray]] = [[] for _ in _PG_SERIES_TYPES]
-    with raw.cursor(binary=True) as cur:
-        for p in points:
-            cur.execute(_PG_SERIES_SQL, {"point": p, "factors": factors, "lo": lo, "hi": hi})
-            for row in sorted(cur.fetchall(), key=lambda r: r[0]):
-                arrays = [np.frombuffer(b, dtype=t) for b, t in zip(row[1:], _PG_SERIES_TYPES)]
-                n = arrays[0].size
-                if any(a.size != n for a in arrays):
-                    raise ValueError("minute columns of unequal length from the server")
-                point_parts.append(np.full(n, p, dtype=np.int64))
-                fidx_parts.append(np.full(n, row[0] - 1, dtype=np.int64))  # array_position counts from 1
-                for col, a in zip(columns, arrays):
-                    col.append(a)
-    if not point_parts:
+    for p in points:
+        query = template.format(point=sql.Literal(p), factors=sql.Literal(factors), lo=sql.Literal(lo),
+                                hi=sql.Literal(hi)).as_bytes(raw)
+        result = pgconn.exec_params(query, [], result_format=pq.Format.BINARY)
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise errors.DatabaseError(f"reading the minutes of point {p} failed: {result.error_message!r}")
+        rows = sorted((int.from_bytes(result.get_value(i, 0), "big"), i) for i in range(result.ntuples))
+        for fidx, i in rows:
+            arrays = [np.frombuffer(result.get_value(i, j + 1), dtype=t) for j, t in enumerate(_PG_SERIES_TYPES)]
+            n = arrays[0].size
+            if any(a.size != n for a in arrays):
+                raise ValueError("minute columns of unequal length from the server")
+            sizes.append(n)
+            point_of.append(p)
+            fidx_of.append(fidx - 1)  # array_position counts from 1
+            for col, a in zip(columns, arrays):
+                col.append(a)
+        result.clear()
+    if not sizes:
         return _empty(factors)
     start, *numbers, coded, received = (np.concatenate(c).astype(t.replace(">", "<"))
                                         for c, t in zip(columns, _PG_SERIES_TYPES))
     nulls, flag_code = coded >> _NULLS_SHIFT, coded & ((1 << _NULLS_SHIFT) - 1)
     plain = (flag_code == _FLAG_NULL) | (flag_code == 0) | (flag_code == _FLAG_N)
-    block = MinuteBlock(factors, np.concatenate(point_parts), np.concatenate(fidx_parts), start + PG_EPOCH_US,
+    block = MinuteBlock(factors, np.repeat(np.array(point_of, dtype=np.int64), sizes),
+                        np.repeat(np.array(fidx_of, dtype=np.int64), sizes), start + PG_EPOCH_US,
                         *numbers, nulls, plain, received + PG_EPOCH_US)
     for i in np.flatnonzero(~plain).tolist():
         block.flags[(int(block.point[i]), factors[int(block.fidx[i])], int(block.start_us[i]))] = \
