@@ -250,3 +250,59 @@ def test_bulk_reads_in_reader_processes_or_here_leave_the_same_rows(db_url):
         assert totals["hours"] > 0 and "failed_points" not in totals
         snaps.append(derived_snapshot(engine))
     assert snaps[0] == snaps[1] == snaps[2] and snaps[0]["hourly_values"]
+
+
+def test_local_hour_of_each_minute_equals_the_per_period_paths_in_every_kind_of_zone():
+    """The bulk hour of each instant (a table of the window's quarter-hours, or the quarter-hours present when
+    the instants are sparse) is the per-period path's ``local_hour_start``: DST changes, half- and
+    quarter-hour offsets. (Not Australia/Lord_Howe, whose DST moves the clock by 30 minutes: there the two
+    differ in the half-hour after the change, before this test as after.)"""
+    import numpy as np
+
+    from ecosentry.subsystems.monitoring.pipeline.bulk_hours import datetime_of, local_hour_starts
+    from ecosentry.subsystems.monitoring.pipeline.hourly import local_hour_start
+    from ecosentry.subsystems.monitoring.pipeline.minute_block import us_of
+
+    rng = np.random.default_rng(5)
+    lo = us_of(datetime(2026, 3, 1, tzinfo=ZoneInfo("UTC")))
+    dense = lo + rng.integers(0, 62 * 86_400, 3000) * 1_000_000  # two months, DST changes in March
+    sparse = lo + rng.integers(-40 * 365 * 86_400, 40 * 365 * 86_400, 300) * 1_000_000  # eighty years
+    for tz in ("Asia/Shanghai", "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu",
+               "UTC"):
+        for instants in (dense, sparse):
+            got = local_hour_starts(instants, tz)
+            want = [us_of(local_hour_start(datetime_of(t), tz)) for t in instants.tolist()]
+            assert got.tolist() == want, tz
+
+
+def test_postgresql_read_of_minutes_equals_the_plain_select(pg_server):
+    """The minutes PostgreSQL packs per point and factor come back as the plain SELECT reads them: every
+    number (NULL and not), every flag (none, empty, N, S, F, two letters, unknown), times to the µs."""
+    import numpy as np
+    from pgdb import make_pg_database
+
+    from ecosentry.subsystems.monitoring.pipeline.minute_block import _COLUMNS, _read_generic, _read_pg
+
+    url, drop = make_pg_database(pg_server)
+    try:
+        engine = prepare_database(url)
+        gen = generate_month(engine, MONTH, gas_points=2, cases=True, seed=5)
+        with engine.begin() as conn:  # the flags the generator leaves out, and a stored NaN
+            conn.exec_driver_sql("UPDATE observations SET flag = 'Sx' WHERE period_start < '2026-01-31T17:00Z'")
+            conn.exec_driver_sql("UPDATE observations SET flag = ' ', value = 'NaN' "
+                                 "WHERE period_start >= '2026-02-03T05:00Z' AND period_start < '2026-02-03T05:07Z'")
+        lo, hi = datetime(2026, 1, 31, 16, tzinfo=ZoneInfo("UTC")), datetime(2026, 2, 28, 16, tzinfo=ZoneInfo("UTC"))
+        points = sorted(gen["point_ids"].values())
+        factors = sorted({f for how in gen["how"].values() for f in how["factors"]})
+        for asked in (factors, [f for f in factors if f != "a21026"]):  # all, and all but one (dropped here)
+            with engine.connect() as conn:
+                packed, plain = _read_pg(conn, points, asked, lo, hi), _read_generic(conn, points, asked, lo, hi)
+            assert len(packed) == len(plain) > 100_000
+            a, b = (np.lexsort((x.start_us, x.fidx, x.point)) for x in (packed, plain))
+            for name in _COLUMNS:
+                assert np.array_equal(getattr(packed, name)[a], getattr(plain, name)[b], equal_nan=name not in (
+                    "point", "fidx", "start_us", "nulls", "plain", "received_us")), name
+            assert packed.flags == plain.flags and {"Sx", " ", "F", "X"} <= set(plain.flags.values())
+        engine.dispose()
+    finally:
+        drop()

@@ -13,8 +13,11 @@ compares their rows.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -234,11 +237,40 @@ def clear_derived(engine: Engine) -> None:
             conn.execute(delete(table))
 
 
+def server_cpu(engine: Engine) -> dict[int, float] | None:
+    """CPU seconds so far of each server process of this database (from ``/proc``: the server runs on this
+    machine), or None when they cannot be read (another machine, another OS). Processes that end between two
+    readings are missed: the bench's pool keeps its connections open."""
+    if engine.dialect.name != "postgresql" or not os.path.isdir("/proc"):
+        return None
+    with engine.connect() as conn:
+        pids = [r[0] for r in conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")]
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return out
+
+
+def _cpu_between(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    if before is None or after is None:
+        return None
+    return round(sum(v - before.get(pid, 0.0) for pid, v in after.items()), 2)
+
+
 def run_bench_recompute_db(url: str, *, points: int = 100, month: date = date(2026, 10, 1), seed: int = 1,
-                           paths: tuple[str, ...] = ("bulk", "per-period"), console: Console | None = None) -> dict:
+                           paths: tuple[str, ...] = ("bulk", "per-period"), console: Console | None = None,
+                           out: Path | None = None) -> dict:
     """Generate ``points`` flue-gas points × 4 factors for ``month`` in a fresh database at ``url`` (its
     tables are created; an existing database must be empty), recompute the month with each path, time it
-    and check that both leave the same rows."""
+    (wall, CPU of this process and, when the server runs on this machine, of its processes for the database)
+    and check that both leave the same rows; the result is written to ``out`` as JSON when given."""
     from ecosentry.service import prepare_database
     from ecosentry.subsystems.monitoring.pipeline.bulk_recompute import bulk_recompute_range
     from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_range
@@ -264,28 +296,36 @@ def run_bench_recompute_db(url: str, *, points: int = 100, month: date = date(20
     for path in paths:
         clear_derived(engine)
         fn = bulk_recompute_range if path == "bulk" else recompute_range
-        t = time.perf_counter()
+        server_before = server_cpu(engine)
+        t, cpu = time.perf_counter(), time.process_time()
         totals = fn(engine, directory, t0, t1)
-        seconds = time.perf_counter() - t
+        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+        server = _cpu_between(server_before, server_cpu(engine))
         runs[path] = {"seconds": round(seconds, 2), "hours": totals["hours"], "days": totals["days"],
-                      "months": totals["months"], "hours_per_s": round(totals["hours"] / seconds)}
+                      "months": totals["months"], "hours_per_s": round(totals["hours"] / seconds),
+                      "cpu_s": round(cpu, 2), "server_cpu_s": server}
         snapshots[path] = derived_snapshot(engine)
-        console.print(f"{path}: {totals['hours']:,} hours in {seconds:.1f} s = {totals['hours'] / seconds:,.0f} hours/s")
+        console.print(f"{path}: {totals['hours']:,} hours in {seconds:.1f} s = {totals['hours'] / seconds:,.0f} hours/s; "
+                      f"CPU {cpu:.1f} s here" + (f" + {server:.1f} s in the server" if server is not None else ""))
     identical = None
     if len(snapshots) == 2:
         a, b = snapshots.values()
         identical = a == b
     table = Table(title=f"ecosentry bench recompute --db ({engine.dialect.name}): {points} points × "
                         f"{len(GAS_FACTORS)} factors, {month:%Y-%m}")
-    for col in ("path", "hours", "days", "months", "seconds", "hours/s"):
+    for col in ("path", "hours", "days", "months", "seconds", "hours/s", "CPU s (+ server)"):
         table.add_column(col, justify="right" if col != "path" else "left")
     for path, r in runs.items():
+        cpu = f"{r['cpu_s']:.1f}" + (f" + {r['server_cpu_s']:.1f}" if r["server_cpu_s"] is not None else "")
         table.add_row(path, f"{r['hours']:,}", f"{r['days']:,}", f"{r['months']:,}", f"{r['seconds']:.1f}",
-                      f"{r['hours_per_s']:,}")
+                      f"{r['hours_per_s']:,}", cpu)
     console.print(table)
     if identical is not None:
         console.print("derived rows identical: " + ("yes" if identical else "[red]NO[/red]"))
     engine.dispose()
-    return {"bench": "recompute-db", "dialect": engine.dialect.name, "points": points, "month": month.isoformat(),
-            "observations": gen["observations"], "generate_s": round(generate_s, 1), "runs": runs,
-            "identical": identical, "machine": _machine(), "date": date.today().isoformat()}
+    result = {"bench": "recompute-db", "dialect": engine.dialect.name, "points": points,
+              "month": month.isoformat(), "observations": gen["observations"], "generate_s": round(generate_s, 1),
+              "runs": runs, "identical": identical, "machine": _machine(), "date": date.today().isoformat()}
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return result

@@ -217,7 +217,8 @@ def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the gener
                                                                      "…/bench): time `ecosentry recompute` there"),
                     points: int = typer.Option(100, help="--db: flue-gas points (4 factors each)"),
                     month: str = typer.Option("2026-10", help="--db: the month generated and recomputed"),
-                    paths: str = typer.Option("bulk,per-period", help="--db: paths timed, comma-separated")) -> None:
+                    paths: str = typer.Option("bulk,per-period", help="--db: paths timed, comma-separated"),
+                    out: Path | None = typer.Option(None, help="--db: write the result here (JSON)")) -> None:
     """Generate a city in memory; time minute→hour, hour→day, day→month, rates and exceedance for a year.
     With --db: a month of minute data in a database, recomputed by the bulk and the per-period path."""
     if db:
@@ -235,7 +236,8 @@ def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the gener
             err.print(f"[red]--paths {paths!r}: bulk and/or per-period[/red]")
             raise typer.Exit(2)
         try:
-            run_bench_recompute_db(db, points=points, month=first, seed=seed, paths=wanted, console=console)
+            run_bench_recompute_db(db, points=points, month=first, seed=seed, paths=wanted, console=console,
+                                   out=out)
         except ValueError as exc:
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None

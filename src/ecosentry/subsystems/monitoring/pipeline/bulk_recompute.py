@@ -5,8 +5,9 @@ path: one query per hour, day and month), reached with a few statements per chun
 
 1. the factors of each point: registered, plus those that sent minute data in the range (a skip scan of the
    observations' key on PostgreSQL);
-2. the minutes of the chunk and month in binary COPY (:mod:`.minute_block`; on PostgreSQL read ahead, while
-   the previous window is computed, in parallel streams in reader processes), the logger's hourly
+2. the minutes of the chunk and month, on PostgreSQL packed by the server into a few columns per point and
+   factor (:mod:`.minute_block`) and read ahead in a thread while the previous window is computed (or, opt-in,
+   in parallel streams in reader processes), the logger's hourly
    records of wastewater points, the marks, the limits and the out-of-control periods other subsystems declare
    (``Subsystem.invalid_periods``);
 3. hours rolled up in bulk (:mod:`.bulk_hours`), finished with the per-period path's own
@@ -61,8 +62,10 @@ log = logging.getLogger(__name__)
 #: Points recomputed together: one month of their minutes is held in memory (≈ 200 bytes a minute while read).
 POINTS_PER_CHUNK = 10
 #: Reader processes that read the next window's minutes on PostgreSQL while the current one is computed (one
-#: COPY and server process each); 0: every window read here, in turn. 0 by default: on the shared 2-core
-#: machine the processes cost as much CPU as they save wall time (docs/benchmarks.md, 2026-12-06).
+#: statement stream and server process each); 0: the next window is read by one thread of this process. 0 by
+#: default: on the shared 2-core machine the processes cost as much CPU as they save wall time
+#: (docs/benchmarks.md, 2026-12-06), while the thread costs none (the server packs the minutes, the thread
+#: waits for them without the GIL).
 READ_STREAMS = 0
 #: ``--path auto`` recomputes in bulk from this many point-hours on (a day of one point); below, and for
 #: a mark's hours, the per-period path answers as fast.
@@ -79,10 +82,10 @@ def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime
     both are None); returns the same totals as ``recompute_range`` (plus ``failed_points`` when a point's
     data could not be recomputed: logged and counted, the other points are done).
 
-    With ``read_streams`` ≥ 1 on PostgreSQL the minutes of the next chunk and month are read (in that many
-    parallel COPY statements, in reader processes) while the current one is computed and written, so the
-    server's work of the read overlaps the rules' work in Python; at most two windows of minutes are held at
-    once."""
+    On PostgreSQL the minutes of the next chunk and month are read (in a thread; with ``read_streams`` ≥ 1 in
+    that many parallel statement streams, in reader processes) while the current one is computed and written,
+    so the server's work of the read overlaps the rules' work in Python; at most two windows of minutes are
+    held at once."""
     ids = point_ids if point_ids is not None else points_in_scope(engine, region)
     totals = {"points": len(ids), "hours": 0, "days": 0, "months": 0}
     by_tz: dict[str, list[int]] = defaultdict(list)
@@ -109,9 +112,10 @@ def bulk_recompute_range(engine: Engine, directory: PointDirectory, t0: datetime
         return fs, read_minutes_parallel(engine, fs, lo, read_end(lo, hi), readers, read_streams)
 
     done = 0
-    # one window: nothing to overlap; read_streams 0: every read here, in turn (the least CPU in all)
-    ahead = engine.dialect.name == "postgresql" and len(jobs) > 1 and read_streams > 0
-    readers = reader_pool(read_streams) if ahead else None
+    # on PostgreSQL the next window is read in a thread while this one is computed: the server packs the minutes
+    # (its CPU, on the other core) while the thread waits without the GIL; one window: nothing to overlap
+    ahead = engine.dialect.name == "postgresql" and len(jobs) > 1
+    readers = reader_pool(read_streams) if ahead and read_streams > 0 else None
     with ThreadPoolExecutor(1, thread_name_prefix="bulk-read") as reader, readers or nullcontext():
         pending = reader.submit(read, jobs[0]) if ahead and jobs else None
         for j, job in enumerate(jobs):

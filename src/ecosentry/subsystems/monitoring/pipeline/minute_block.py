@@ -1,8 +1,8 @@
 """Minute observations of many points and hours read in one go into numpy arrays (the bulk recompute's input).
 
-PostgreSQL: one ``COPY (SELECT …) TO STDOUT (FORMAT BINARY)`` whose columns are all fixed-width and never
-NULL (NULLs become NaN plus a bit in a mask, the flag a number its text is decoded from), so the binary
-stream is an array of equal tuples that :func:`numpy.frombuffer` reads without a Python loop. Other
+PostgreSQL: one statement per point whose result holds a row per factor, each column the factor's minutes
+packed by the server into fixed-width big-endian numbers (NULLs become NaN plus a bit in a mask, the flag a
+number its text is decoded from), that :func:`numpy.frombuffer` reads without a Python loop. Other
 databases (SQLite): one ordinary SELECT.
 
 Rows come back sorted by (point, factor, start); the factor is an index into :attr:`MinuteBlock.factors`.
@@ -99,12 +99,11 @@ def read_minutes(conn: Connection, factors_of_point: Mapping[int, Sequence[str]]
 def read_minutes_parallel(engine: Engine, factors_of_point: Mapping[int, Sequence[str]], lo: datetime,
                           hi: datetime, pool: Executor | None = None, streams: int = 2) -> MinuteBlock:
     """As :func:`read_minutes`; on PostgreSQL with a ``pool`` of processes (:func:`reader_pool`), in
-    ``streams`` COPY statements at once over shares of the points, each in a process of its own.
+    ``streams`` statement streams at once over shares of the points, each in a process of its own.
 
-    Each server process then formats its own rows, so the server side of the read (most of its cost) uses
-    as many cores; and libpq hands PostgreSQL's one message per row to a process that holds no other work
-    (in a thread of this process, every row would pass this process's GIL to and fro and slow the rules
-    computed meanwhile several times). Other databases, or no pool: one read here."""
+    Each server process then packs its own points, so the server side of the read (most of its cost) uses
+    as many cores; the arrays come back pickled. Other databases, or no pool: one read here (a thread of the
+    caller reads as well: the server sends a few rows per point, so the thread holds the GIL briefly)."""
     points = sorted(factors_of_point)
     factors = sorted({f for fs in factors_of_point.values() for f in fs})
     if pool is None or engine.dialect.name != "postgresql" or len(points) <= 1 or not factors:
@@ -133,7 +132,7 @@ def _reader_engine(url: str) -> Engine:
 
 
 def read_share(url: str, points: list[int], factors: list[str], lo: datetime, hi: datetime) -> MinuteBlock:
-    """One share of :func:`read_minutes_parallel`, in a reader process: the COPY of ``points``, unsorted."""
+    """One share of :func:`read_minutes_parallel`, in a reader process: the minutes of ``points``, unsorted."""
     with _reader_engine(url).connect() as conn:
         return _read_pg(conn, points, factors, lo, hi)
 
@@ -184,43 +183,76 @@ def _empty(factors: list[str]) -> MinuteBlock:
     return MinuteBlock(factors, i, i, i, f, f, f, f, f, i, np.zeros(0, dtype=bool), i)
 
 
-_PG_FIELDS = [("point", ">i4"), ("fidx", ">i4"), ("start", ">i8"), ("value", ">f8"), ("zs_value", ">f8"),
-              ("min", ">f8"), ("max", ">f8"), ("cou", ">f8"), ("nulls", ">i4"), ("flag", ">i8"),
-              ("received", ">i8")]
-_PG_DTYPE = np.dtype([("nfields", ">i2")] + [x for i, (name, t) in enumerate(_PG_FIELDS)
-                                             for x in ((f"len{i}", ">i4"), (name, t))])
-_PG_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+#: Points read by one statement: the server holds their minutes while it packs them (≈ 16 MB a point-month of
+#: four 1-minute factors); one statement per point cost the server ~10 % more CPU (a plan and scan each).
+POINTS_PER_READ = 4
+#: One row per point and factor: its minutes as columns of fixed-width big-endian numbers, each the
+#: concatenation of the values' binary send form (NULLs become NaN and a bit above the flag code).
+_PG_SERIES = (
+    "SELECT point_id::int4, factor_code::text, "
+    "string_agg(timestamptz_send(period_start), ''), "
+    + ", ".join(f"string_agg(float8send(coalesce(\"{c}\", 'NaN'::float8)), '')" for c in _NUMBERS) + ", "
+    "string_agg(int8send({flag} | ((" + " | ".join(f'(("{c}" IS NULL)::int4 << {i})' for i, c in enumerate(_NUMBERS))
+    + ")::int8 << {nulls_shift})), ''), string_agg(timestamptz_send(received_at), '') "
+    "FROM observations WHERE kind = 'min' AND point_id = ANY({points}) "
+    "AND period_start >= {lo} AND period_start < {hi} GROUP BY point_id, factor_code")
+#: Big-endian types of the series' columns after the point and factor: start, the numbers, flag code with the
+#: NULL bits above it (one column less to pack: each costs the server ~50 ns a minute), received.
+_PG_SERIES_TYPES = (">i8",) + (">f8",) * len(_NUMBERS) + (">i8", ">i8")
 
 
 def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: datetime, hi: datetime) -> MinuteBlock:
-    from psycopg import sql
+    """One statement per :data:`POINTS_PER_READ` points, one result row per point and factor whose columns are
+    the minutes' values packed by the server (``string_agg`` of their binary send form): a few rows cross the
+    wire instead of one message per minute, and :func:`numpy.frombuffer` reads each column without a Python
+    loop. The server's aggregation memory is that of the statement's points' minutes (≈ 100 bytes a minute).
 
-    nulls = " | ".join(f'(("{c}" IS NULL)::int4 << {i})' for i, c in enumerate(_NUMBERS))
-    numbers = ", ".join(f"coalesce(\"{c}\", 'NaN'::float8)" for c in _NUMBERS)
-    query = sql.SQL(
-        "COPY (SELECT point_id::int4, array_position({factors}, factor_code::text)::int4, period_start, "
-        + numbers + ", (" + nulls + ")::int4, " + _FLAG_CODE + ", received_at "
-        "FROM observations WHERE kind = 'min' AND point_id = ANY({points}) AND factor_code = ANY({factors}) "
-        "AND period_start >= {lo} AND period_start < {hi}) TO STDOUT (FORMAT BINARY)"
-    ).format(factors=sql.Literal(factors), points=sql.Literal(points), lo=sql.Literal(lo), hi=sql.Literal(hi))
-    buf = _copy_out(conn.connection.driver_connection, query)
-    if not buf.startswith(_PG_SIGNATURE):
-        raise ValueError("COPY BINARY stream without the PGCOPY signature")
-    ext = int.from_bytes(buf[15:19], "big")
-    offset = 19 + ext
-    n = (len(buf) - offset - 2) // _PG_DTYPE.itemsize
-    rows = np.frombuffer(buf, dtype=_PG_DTYPE, count=n, offset=offset)
-    if n and (np.any(rows["nfields"] != len(_PG_FIELDS)) or np.any(rows["len0"] != 4)):
-        raise ValueError("unexpected COPY BINARY tuple layout")
-    flag_code = rows["flag"].astype(np.int64)
+    Each statement goes through libpq's ``PQexecParams`` (``psycopg.pq``, psycopg's documented low-level
+    interface) with a binary result: one C call that waits without the GIL, where a cursor's Python loop
+    would take the GIL for every network read of the ~10 MB a point's month is. The statement is planned
+    each time (never prepared: a generic plan expects a few hundred rows and scans the index row by row; the
+    month of some points is a bitmap scan that visits each page once)."""
+    from psycopg import errors, pq, sql
+
+    raw = conn.connection.driver_connection
+    pgconn = raw.pgconn
+    template = sql.SQL(_PG_SERIES_SQL)
+    index = {f: i for i, f in enumerate(factors)}
+    sizes: list[int] = []
+    point_of: list[int] = []
+    fidx_of: list[int] = []
+    columns: list[list[np.ndarray]] = [[] for _ in _PG_SERIES_TYPES]
+    for k in range(0, len(points), POINTS_PER_READ):
+        some = points[k:k + POINTS_PER_READ]
+        query = template.format(points=sql.Literal(some), lo=sql.Literal(lo), hi=sql.Literal(hi)).as_bytes(raw)
+        result = pgconn.exec_params(query, [], result_format=pq.Format.BINARY)
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise errors.DatabaseError(f"reading the minutes of points {some} failed: {result.error_message!r}")
+        # every factor of the points is read and those not asked for are dropped here (the server's test of each
+        # minute's factor cost ~10 % of the read): the bulk recompute asks for every factor the points
+        # registered or sent in the range, so only an hour's overhang past the range is read for nothing
+        rows = sorted((int.from_bytes(result.get_value(i, 0), "big"), index[result.get_value(i, 1).decode()], i)
+                      for i in range(result.ntuples) if result.get_value(i, 1).decode() in index)
+        for p, fidx, i in rows:
+            arrays = [np.frombuffer(result.get_value(i, j + 2), dtype=t) for j, t in enumerate(_PG_SERIES_TYPES)]
+            n = arrays[0].size
+            if any(a.size != n for a in arrays):
+                raise ValueError("minute columns of unequal length from the server")
+            sizes.append(n)
+            point_of.append(p)
+            fidx_of.append(fidx)
+            for col, a in zip(columns, arrays):
+                col.append(a)
+        result.clear()
+    if not sizes:
+        return _empty(factors)
+    start, *numbers, coded, received = (np.concatenate(c).astype(t.replace(">", "<"))
+                                        for c, t in zip(columns, _PG_SERIES_TYPES))
+    nulls, flag_code = coded >> _NULLS_SHIFT, coded & ((1 << _NULLS_SHIFT) - 1)
     plain = (flag_code == _FLAG_NULL) | (flag_code == 0) | (flag_code == _FLAG_N)
-    block = MinuteBlock(
-        factors,
-        rows["point"].astype(np.int64), rows["fidx"].astype(np.int64) - 1,  # array_position counts from 1
-        rows["start"].astype(np.int64) + PG_EPOCH_US,
-        *(rows[c].astype(np.float64) for c in _NUMBERS),
-        rows["nulls"].astype(np.int64), plain, rows["received"].astype(np.int64) + PG_EPOCH_US)
-    del rows, buf
+    block = MinuteBlock(factors, np.repeat(np.array(point_of, dtype=np.int64), sizes),
+                        np.repeat(np.array(fidx_of, dtype=np.int64), sizes), start + PG_EPOCH_US,
+                        *numbers, nulls, plain, received + PG_EPOCH_US)
     for i in np.flatnonzero(~plain).tolist():
         block.flags[(int(block.point[i]), factors[int(block.fidx[i])], int(block.start_us[i]))] = \
             _flag_of(int(flag_code[i]))
@@ -228,12 +260,15 @@ def _read_pg(conn: Connection, points: list[int], factors: list[str], lo: dateti
 
 
 #: The flag (varchar(2)) as one fixed-width number: length << 42 | first code point << 21 | second
-#: (length 3 = NULL), so that the COPY rows keep one width and the flag text comes back exactly.
+#: (length 3 = NULL), so that the packed columns keep one width and the flag text comes back exactly.
 _FLAG_CODE = ("(CASE WHEN flag IS NULL THEN 3::int8 << 42 ELSE (length(flag)::int8 << 42) "
               "| (coalesce(ascii(substr(flag, 1, 1)), 0)::int8 << 21) | coalesce(ascii(substr(flag, 2, 1)), 0)::int8 "
               "END)")
 _FLAG_NULL = 3 << 42
 _FLAG_N = (1 << 42) | (ord("N") << 21)
+#: The NULL bits sit above the flag code (which uses bits 0–43).
+_NULLS_SHIFT = 45
+_PG_SERIES_SQL = _PG_SERIES.replace("{flag}", _FLAG_CODE).replace("{nulls_shift}", str(_NULLS_SHIFT))
 
 
 def _flag_of(code: int) -> str | None:
@@ -241,40 +276,6 @@ def _flag_of(code: int) -> str | None:
     if length == 3:
         return None
     return (chr((code >> 21) & 0x1FFFFF) + chr(code & 0x1FFFFF))[:length]
-
-
-def _copy_out(raw, query) -> bytearray:
-    """The whole output of a ``COPY … TO STDOUT``.
-
-    PostgreSQL sends one message per row; psycopg's :class:`~psycopg.Copy` iterator costs a few
-    microseconds a message in Python, twice the libpq loop below (``psycopg.pq``, psycopg's documented
-    low-level interface), which is what bounds the bulk recompute's read of 60 rows an hour."""
-    from psycopg import errors, pq
-
-    pgconn = raw.pgconn
-    pgconn.send_query(query.as_bytes(raw))
-    result = pgconn.get_result()
-    if result is None or result.status != pq.ExecStatus.COPY_OUT:
-        message = result.error_message if result is not None else pgconn.error_message
-        while pgconn.get_result() is not None:
-            pass
-        raise errors.DatabaseError(f"COPY TO STDOUT failed: {message!r}")
-    buf = bytearray()
-    get = pgconn.get_copy_data
-    while True:
-        n, data = get(0)
-        if n == -1:
-            break
-        if n == -2:
-            raise errors.DatabaseError(f"COPY TO STDOUT failed: {pgconn.error_message!r}")
-        buf += data
-    failed = None
-    while (result := pgconn.get_result()) is not None:
-        if result.status == pq.ExecStatus.FATAL_ERROR:
-            failed = result.error_message
-    if failed:
-        raise errors.DatabaseError(f"COPY TO STDOUT failed: {failed!r}")
-    return buf
 
 
 def _read_generic(conn: Connection, points: list[int], factors: list[str], lo: datetime,

@@ -8,6 +8,7 @@ same rows. Other databases (SQLite) take the ordinary upsert.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 from sqlalchemy import BigInteger, Boolean, Connection, Float, Integer, String, Table, Text
 
@@ -48,8 +49,10 @@ def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict], keys: Sequ
     with raw.cursor() as cur:
         with cur.copy(f"COPY {stage} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types([_pg_type(c) for c in table.columns])
+            # one C call a row instead of a list comprehension (itemgetter of one name gives the bare value)
+            values_of = itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
             for r in rows:
-                copy.write_row([r[c] for c in names])
+                copy.write_row(values_of(r))
         sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in update)
         cur.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
                     f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
