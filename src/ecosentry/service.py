@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import socket
@@ -140,6 +141,8 @@ class Service:
 
         Raises :class:`PortInUse` when a listening port is taken, :class:`SpoolBusy` when another process
         runs the ingest worker of the spool, after stopping what had started."""
+        if self.settings.gc_young_threshold > 0:  # fewer, not longer, pauses of every reply (settings.py)
+            gc.set_threshold(self.settings.gc_young_threshold, 20, 10)
         try:
             await self._start(web=web, gateway=gateway, alarms=alarms, forward=forward)
         except (PortInUse, SpoolBusy):

@@ -204,6 +204,9 @@ class SpoolForwarder:
         self._forwarded = self.reader.cursor
         #: (last record of a published batch, when, disconnect count then), oldest first.
         self._unsettled: deque[tuple[int, float, int]] = deque()
+        #: Highest settled record not yet written to the cursor file, and when the cursor was last written.
+        self._settled_seq = self.reader.cursor
+        self._cursor_written = float("-inf")
         self._inflight: set[int] = set()
         self._settled = asyncio.Event()
         self._committed = asyncio.Event()
@@ -315,8 +318,13 @@ class SpoolForwarder:
             self._replay()
             return
         while self._unsettled and now - self._unsettled[0][1] >= self.settings.publish_settle:
-            seq, _, _ = self._unsettled.popleft()
-            self.reader.commit(seq)
+            self._settled_seq, _, _ = self._unsettled.popleft()
+        # the cursor file is written (two fsyncs, on this loop) at most once per ``publish_settle``, not once per
+        # published batch: with thousands of loggers a batch is a frame or two, and the writes held every reply.
+        # A cursor behind what settled costs only a replay after a crash, which JetStream and the sinks drop.
+        if self._settled_seq > self.reader.cursor and now - self._cursor_written >= self.settings.publish_settle:
+            self.reader.commit(self._settled_seq)
+            self._cursor_written = now
 
     def _replay(self) -> None:
         if self._unsettled:
@@ -325,6 +333,7 @@ class SpoolForwarder:
                         self.reader.cursor + 1, self._forwarded)
         self._unsettled.clear()
         self._acked.clear()
+        self._settled_seq = self.reader.cursor
         self.reader.rewind()
         self._forwarded = self.reader.cursor
         self.caught_up = False
