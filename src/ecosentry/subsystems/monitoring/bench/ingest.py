@@ -174,8 +174,6 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(work / "state"),
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
            "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
-           # HJ 212 only: the other subsystems' listeners (gates push, MQTT …) would clash with a demo running
-           "ECOSENTRY_SUBSYSTEMS": "ecosentry.subsystems.monitoring",
            # every simulated logger connects from 127.0.0.1: lift the per-address bound for the bench
            "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
     # the server's log goes to a file: a pipe nobody reads would stop the server once it filled
