@@ -104,3 +104,20 @@ async def _push_all(st: Settings, engine, now: datetime) -> dict[str, str]:
                                                     gates_passages.c.inbound)):
             pictures.setdefault(plate, sha)
     return pictures
+
+
+def auth(w: dict, user: str) -> dict[str, str]:
+    """The request headers of ``user``'s API key."""
+    return {"Authorization": f"Bearer {w['keys'][user]}"}
+
+
+def site(db_url, tmp_path):
+    """The world and a test client of its web app (``site = pytest.fixture(site)`` in a test module)."""
+    from fastapi.testclient import TestClient
+
+    from ecosentry.api.app import create_app
+
+    w = build(db_url, tmp_path)
+    with TestClient(create_app(w["engine"], settings=w["settings"]), follow_redirects=False) as client:
+        yield w, client
+    w["engine"].dispose()

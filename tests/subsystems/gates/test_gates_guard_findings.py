@@ -5,35 +5,24 @@ by the sink, after a pass of the checks job."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ecosentry.api.app import create_app
 from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.checks_job import CheckJob
 from ecosentry.subsystems.gates.queries.findings import VIOLATION_CODES
 from gates_dbkit import STAGE4
-from gates_pages_world import build
+from gates_pages_world import auth, site as world_site
 
 UNKNOWN = "晋B99999"
 
 
-@pytest.fixture
-def site(db_url, tmp_path):
-    w = build(db_url, tmp_path)
-    with TestClient(create_app(w["engine"], settings=w["settings"]), follow_redirects=False) as client:
-        yield w, client
-    w["engine"].dispose()
-
-
-def _auth(w, user):
-    return {"Authorization": f"Bearer {w['keys'][user]}"}
+site = pytest.fixture(world_site, name="site")
 
 
 def get(client, w, user, path, lang="zh"):
     sep = "&" if "?" in path else "?"
-    return client.get(f"{path}{sep}lang={lang}", headers=_auth(w, user))
+    return client.get(f"{path}{sep}lang={lang}", headers=auth(w, user))
 
 
 def _one(w, table, *where):
@@ -94,13 +83,13 @@ def test_the_guard_overrides_a_decision_through_the_api_with_a_reason_logged_and
     w, client = site
     pid = _passage(w, STAGE4)
     url = f"/api/v1/gates/passages/{pid}/override"
-    r = client.post(url, json={"allowed": True}, headers={**_auth(w, "plantA"), "Accept-Language": "zh"})
+    r = client.post(url, json={"allowed": True}, headers={**auth(w, "plantA"), "Accept-Language": "zh"})
     assert r.status_code == 422 and "理由" in r.json()["detail"]
-    r = client.post(url, json={"allowed": True, "reason": "   "}, headers={**_auth(w, "plantA"), "Accept-Language": "vi"})
+    r = client.post(url, json={"allowed": True, "reason": "   "}, headers={**auth(w, "plantA"), "Accept-Language": "vi"})
     assert r.status_code == 422 and "lý do" in r.json()["detail"]
-    assert client.post(url, json={"allowed": True, "reason": "x"}, headers=_auth(w, "city")).status_code == 403
-    assert client.post(url, json={"allowed": True, "reason": "x"}, headers=_auth(w, "plantB")).status_code == 404
-    r = client.post(url, json={"allowed": True, "reason": "应急保障运输，已登记"}, headers=_auth(w, "plantA"))
+    assert client.post(url, json={"allowed": True, "reason": "x"}, headers=auth(w, "city")).status_code == 403
+    assert client.post(url, json={"allowed": True, "reason": "x"}, headers=auth(w, "plantB")).status_code == 404
+    r = client.post(url, json={"allowed": True, "reason": "应急保障运输，已登记"}, headers=auth(w, "plantA"))
     assert r.status_code == 201, r.text
     row = _one(w, gs.gates_decisions, gs.gates_decisions.c.id == r.json()["decision_id"])
     assert row["kind"] == "override" and row["allowed"] is True and row["operator"] == "plantA"
@@ -118,12 +107,12 @@ def test_the_guard_completes_an_unknown_stage_and_the_decision_is_made_again(sit
     row = _one(w, gs.gates_ledger, gs.gates_ledger.c.plate == UNKNOWN)
     assert row["stage_unknown"]
     url = f"/api/v1/gates/ledger/{row['id']}/stage"
-    bad = client.post(url, json={"emission_stage": "国九"}, headers={**_auth(w, "plantA"), "Accept-Language": "zh"})
+    bad = client.post(url, json={"emission_stage": "国九"}, headers={**auth(w, "plantA"), "Accept-Language": "zh"})
     assert bad.status_code == 422 and "emission_stage" in bad.json()["detail"]
-    assert client.post(url, json={"emission_stage": "4"}, headers=_auth(w, "city")).status_code == 403
-    assert client.post(url, json={"emission_stage": "4"}, headers=_auth(w, "plantB")).status_code == 404
+    assert client.post(url, json={"emission_stage": "4"}, headers=auth(w, "city")).status_code == 403
+    assert client.post(url, json={"emission_stage": "4"}, headers=auth(w, "plantB")).status_code == 404
     r = client.post(url, json={"emission_stage": "国四", "fuel": "柴油"},
-                    headers={**_auth(w, "plantA"), "Accept-Language": "zh"})
+                    headers={**auth(w, "plantA"), "Accept-Language": "zh"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["stage"] == "4" and body["decision"]["allowed"] is False
@@ -134,7 +123,7 @@ def test_the_guard_completes_an_unknown_stage_and_the_decision_is_made_again(sit
                     gs.gates_decisions.c.kind == "complete")
     assert decision["operator"] == "plantA" and decision["reason"] == "stage_below"
     assert _one(w, s.audit_log, s.audit_log.c.entity == "gate_ledger")["actor"] == "plantA"
-    again = client.post(url, json={"emission_stage": "5"}, headers={**_auth(w, "plantA"), "Accept-Language": "vi"})
+    again = client.post(url, json={"emission_stage": "5"}, headers={**auth(w, "plantA"), "Accept-Language": "vi"})
     assert again.status_code == 422 and "đã" in again.json()["detail"]
 
 
@@ -142,7 +131,7 @@ def test_the_guard_completes_an_unknown_stage_and_the_decision_is_made_again(sit
 def test_the_guard_forms_on_the_pages(site, lang, problem):
     w, client = site
     pid = _passage(w, STAGE4)
-    h = _auth(w, "plantA")
+    h = auth(w, "plantA")
     r = client.post(f"/gates/passages/{pid}/override?lang={lang}", data={"allowed": "1", "reason": ""}, headers=h)
     assert r.status_code == 303 and "problem=reason" in r.headers["location"]
     shown = client.get(r.headers["location"] + f"&lang={lang}", headers=h)
@@ -150,7 +139,7 @@ def test_the_guard_forms_on_the_pages(site, lang, problem):
     r = client.post(f"/gates/passages/{pid}/override", data={"allowed": "1", "reason": "持证"}, headers=h)
     assert r.status_code == 303 and f"done={pid}" in r.headers["location"]
     assert client.post(f"/gates/passages/{pid}/override", data={"allowed": "1", "reason": "x"},
-                       headers=_auth(w, "city")).status_code == 403
+                       headers=auth(w, "city")).status_code == 403
     row = _one(w, gs.gates_ledger, gs.gates_ledger.c.plate == UNKNOWN)
     ledger = get(client, w, "plantA", "/gates/ledger?unknown=1", lang)
     assert f'data-complete="{row["id"]}"' in ledger.text
@@ -159,4 +148,4 @@ def test_the_guard_forms_on_the_pages(site, lang, problem):
     assert r.status_code == 303 and f"done={row['id']}" in r.headers["location"]
     assert _one(w, gs.gates_ledger, gs.gates_ledger.c.id == row["id"])["emission_stage"] == "6"
     assert client.post(f"/gates/ledger/{row['id']}/stage", data={"emission_stage": "6"},
-                       headers=_auth(w, "plantB")).status_code == 404
+                       headers=auth(w, "plantB")).status_code == 404

@@ -8,26 +8,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import literal, select
 
-from ecosentry.api.app import create_app
 from ecosentry.store.audit import list_audit
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.store.holds import ENTITY, held
-from gates_pages_world import build
+from gates_pages_world import auth, site as world_site
 
 
-@pytest.fixture
-def site(db_url, tmp_path):
-    w = build(db_url, tmp_path)
-    with TestClient(create_app(w["engine"], settings=w["settings"]), follow_redirects=False) as client:
-        yield w, client
-    w["engine"].dispose()
-
-
-def _auth(w, user):
-    return {"Authorization": f"Bearer {w['keys'][user]}"}
+site = pytest.fixture(world_site, name="site")
 
 
 def _holds(w) -> list[dict]:
@@ -45,19 +34,19 @@ def _held(w, enterprise: int, at: datetime) -> bool:
                                                  "Không có lệnh lưu giữ."))])
 def test_the_regulator_gets_the_page_and_the_enterprise_does_not(site, lang, words):
     w, client = site
-    page = client.get(f"/gates/holds?lang={lang}", headers=_auth(w, "city"))
+    page = client.get(f"/gates/holds?lang={lang}", headers=auth(w, "city"))
     assert page.status_code == 200
     assert all(x in page.text for x in words), page.text[-2500:]
     assert f'<option value="{w["a"]}">' in page.text and f'<option value="{w["b"]}">' in page.text
-    assert client.get("/gates/holds", headers=_auth(w, "plantA")).status_code == 403
+    assert client.get("/gates/holds", headers=auth(w, "plantA")).status_code == 403
     # the regulator of another city has no gated enterprise: the form is not offered
-    other = client.get(f"/gates/holds?lang={lang}", headers=_auth(w, "taiyuan"))
+    other = client.get(f"/gates/holds?lang={lang}", headers=auth(w, "taiyuan"))
     assert other.status_code == 200 and 'id="hold-form"' not in other.text
 
 
 def test_a_hold_placed_on_whole_local_days_keeps_those_records_until_released(site):
     w, client = site
-    h = _auth(w, "city")
+    h = auth(w, "city")
     r = client.post("/gates/holds", data={"enterprise": str(w["a"]), "first": "2026-12-01", "last": "2026-12-03",
                                           "reason": "2026年12月重污染预警期间检查", "case_ref": "临环罚〔2026〕17号"},
                     headers=h)
@@ -77,8 +66,8 @@ def test_a_hold_placed_on_whole_local_days_keeps_those_records_until_released(si
 
     # released from the page, with its reason: the records are no longer held
     url = f"/gates/holds/{hold['id']}/release"
-    assert client.post(url, data={"reason": "检查结束"}, headers=_auth(w, "plantA")).status_code == 403
-    assert client.post(url, data={"reason": "x"}, headers=_auth(w, "taiyuan")).status_code == 404
+    assert client.post(url, data={"reason": "检查结束"}, headers=auth(w, "plantA")).status_code == 403
+    assert client.post(url, data={"reason": "x"}, headers=auth(w, "taiyuan")).status_code == 404
     r = client.post(url, data={"reason": "检查结束"}, headers=h)
     assert r.status_code == 303 and f"released_id={hold['id']}" in r.headers["location"]
     [after] = _holds(w)
@@ -101,7 +90,7 @@ def test_a_hold_placed_on_whole_local_days_keeps_those_records_until_released(si
 ])
 def test_a_refused_form_is_said_on_the_page_and_changes_nothing(site, form, problem, said):
     w, client = site
-    h = _auth(w, "city")
+    h = auth(w, "city")
     r = client.post("/gates/holds", data={"enterprise": str(w["a"]), **form}, headers=h)
     assert r.status_code == 303 and f"problem={problem}" in r.headers["location"]
     assert said in client.get(r.headers["location"] + "&lang=zh", headers=h).text
@@ -111,8 +100,8 @@ def test_a_refused_form_is_said_on_the_page_and_changes_nothing(site, form, prob
 def test_an_enterprise_outside_the_scope_is_not_found(site):
     w, client = site
     data = {"enterprise": str(w["a"]), "first": "2026-12-01", "last": "2026-12-01", "reason": "检查"}
-    assert client.post("/gates/holds", data=data, headers=_auth(w, "taiyuan")).status_code == 404
+    assert client.post("/gates/holds", data=data, headers=auth(w, "taiyuan")).status_code == 404
     assert client.post("/gates/holds", data={**data, "enterprise": "999999"},
-                       headers=_auth(w, "city")).status_code == 404
-    assert client.post("/gates/holds/999999/release", data={}, headers=_auth(w, "city")).status_code == 404
+                       headers=auth(w, "city")).status_code == 404
+    assert client.post("/gates/holds/999999/release", data={}, headers=auth(w, "city")).status_code == 404
     assert _holds(w) == []

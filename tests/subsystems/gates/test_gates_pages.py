@@ -7,20 +7,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from ecosentry.api.app import create_app
 from gates_dbkit import STAGE4, STAGE5, STAGE6, png
-from gates_pages_world import B_PLATE, build
+from gates_pages_world import B_PLATE, site as world_site
 
 
-@pytest.fixture
-def site(db_url, tmp_path):
-    w = build(db_url, tmp_path)
-    with TestClient(create_app(w["engine"], settings=w["settings"]), follow_redirects=False) as client:
-        yield w, client
-    w["engine"].dispose()
+site = pytest.fixture(world_site, name="site")
 
 
 def get(client, w, user, path, lang="zh"):

@@ -58,6 +58,15 @@ def holds_page(request: Request, released: str = ""):
         "released_id": q.get("released_id", "").isdigit() and int(q["released_id"])})
 
 
+async def _form(request: Request):
+    """The reader, the form's fields, and the answer instead (403 page, CSRF refused) or None."""
+    principal, denied = gate(request, RIGHT)
+    if denied:
+        return principal, None, denied
+    form = await request.form()
+    return principal, form, check_csrf(request, form)
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
@@ -68,12 +77,9 @@ def _day(text: str) -> date:
 @router.post("/gates/holds")
 async def place_form(request: Request):
     """Place a hold on the enterprise's records of whole local days ``first``…``last``."""
-    principal, denied = gate(request, RIGHT)
-    if denied:
-        return denied
-    form = await request.form()
-    if (bad := check_csrf(request, form)) is not None:
-        return bad
+    principal, form, answer = await _form(request)
+    if answer:
+        return answer
     engine = request.app.state.engine
     wanted = str(form.get("enterprise") or "")
     ents = await asyncio.to_thread(lambda: _scope_of(engine, principal))
@@ -110,12 +116,9 @@ def _hold_enterprise(engine, hold_id: int) -> int | None:
 @router.post("/gates/holds/{hold_id}/release")
 async def release_form(request: Request, hold_id: int):
     """Release a standing hold (with the reason given, if any)."""
-    principal, denied = gate(request, RIGHT)
-    if denied:
-        return denied
-    form = await request.form()
-    if (bad := check_csrf(request, form)) is not None:
-        return bad
+    principal, form, answer = await _form(request)
+    if answer:
+        return answer
     engine = request.app.state.engine
     ent = await asyncio.to_thread(_hold_enterprise, engine, hold_id)
     if ent is None or not principal.sees_enterprise(ent):
