@@ -96,6 +96,13 @@ def _warm_report_font() -> subprocess.Popen | None:
     return subprocess.Popen([sys.executable, "-m", "ecosentry.reports.fonts"], stdout=subprocess.DEVNULL)
 
 
+def tune_gc(settings: Settings) -> None:
+    """Collect the young generation of Python's cyclic collector every ``gc_young_threshold`` allocations in this
+    service process: fewer pauses of every reply, none longer (settings.py)."""
+    if settings.gc_young_threshold > 0:
+        gc.set_threshold(settings.gc_young_threshold, 20, 10)
+
+
 class Service:
     def __init__(self, settings: Settings, role: str = "all") -> None:
         if role not in ROLES:
@@ -141,8 +148,7 @@ class Service:
 
         Raises :class:`PortInUse` when a listening port is taken, :class:`SpoolBusy` when another process
         runs the ingest worker of the spool, after stopping what had started."""
-        if self.settings.gc_young_threshold > 0:  # fewer, not longer, pauses of every reply (settings.py)
-            gc.set_threshold(self.settings.gc_young_threshold, 20, 10)
+        tune_gc(self.settings)
         try:
             await self._start(web=web, gateway=gateway, alarms=alarms, forward=forward)
         except (PortInUse, SpoolBusy):

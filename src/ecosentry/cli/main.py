@@ -165,8 +165,11 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose"),
     from ecosentry.pipeline.worker import IngestWorker
     from ecosentry.store.db import make_engine
 
+    from ecosentry.service import tune_gc
+
     setup_logging(verbose)
     st = get_settings()
+    tune_gc(st)
     try:
         lock = SpoolLock(st.data_dir / "spool").acquire(wait=lock_wait)
     except SpoolBusy as exc:
