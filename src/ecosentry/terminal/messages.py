@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ecosentry.said import N_, Said
 from ecosentry.terminal.language import cli_language
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ecosentry.contracts.subsystem import PortInUse
     from ecosentry.pipeline.spool_lock import SpoolBusy
 
-__all__ = ["cli_language", "terminal_language", "load_meanwhile", "say", "error_line", "port_in_use_message",
+__all__ = ["cli_language", "terminal_language", "load_meanwhile", "say", "error_line", "fail", "port_in_use_message",
            "spool_busy_message"]
 
 #: The line an offline tool prints for an input it refuses (``error: bad.csv line 2, time: ...``).
@@ -89,6 +89,15 @@ SPOOL_BUSY = ("Another ingest worker (process %(pid)s) already reads the spool %
 #: A subsystem's own listening port (``PortInUse("gates push", …)``): ``what`` names it, ``option`` is its setting.
 PORT_IN_USE_OTHER = ("The %(what)s port %(port)s is already in use by another program: stop that program, or "
                      "choose another port with %(option)s.")
+
+
+def fail(error: Said | str, /, **params: Any) -> NoReturn:
+    """Print :func:`error_line` on the standard error and end the command with exit code 2 (bad input or options).
+    The catalogues are loaded only then."""
+    import typer
+
+    typer.echo(error_line(error, **params), err=True)
+    raise typer.Exit(code=2)
 
 
 def port_in_use_message(exc: PortInUse, options: Mapping[str, str], lang: str) -> str:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the command line is built without the subsystem's modules; 
     from ecosentry.subsystems.park.settings import ParkSettings
 
 from ecosentry.said import N_
+from ecosentry.terminal.messages import fail as _fail
 
 app = typer.Typer(help="Chemical-park toxic-gas early warning (化工园区有毒有害气体预警): dispersion and traceback.",
                   no_args_is_help=True)
@@ -26,14 +27,6 @@ def _settings() -> ParkSettings:
     from ecosentry.settings import get_settings
 
     return getattr(get_settings(), "park", None) or ParkSettings()
-
-
-def _fail(message: str, **params: object) -> None:
-    """``error: …`` in the terminal's language (``message``: a msgid with ``params``); exit 2."""
-    from ecosentry.terminal.messages import error_line
-
-    typer.echo(error_line(message, **params), err=True)
-    raise typer.Exit(2)
 
 
 def _point(text: str) -> tuple[float, float, float]:

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
+from sqlalchemy import select
 
 from ecosentry.said import N_
 from ecosentry.store import schema as s
@@ -109,8 +110,7 @@ def _scope_of(engine, principal) -> list[dict]:
 
 def _hold_enterprise(engine, hold_id: int) -> int | None:
     with engine.connect() as conn:
-        return conn.scalar(gs.gates_holds.select().with_only_columns(gs.gates_holds.c.enterprise_id)
-                           .where(gs.gates_holds.c.id == hold_id))
+        return conn.scalar(select(gs.gates_holds.c.enterprise_id).where(gs.gates_holds.c.id == hold_id))
 
 
 @router.post("/gates/holds/{hold_id}/release")

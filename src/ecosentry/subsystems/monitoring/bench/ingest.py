@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from ecosentry.protocols.hj212 import FrameReader, HJ212Error, build_frame
 from ecosentry.service import prepare_database
+from ecosentry.subsystems.monitoring.bench.ingest_paced import _qn
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
@@ -105,11 +106,6 @@ async def _drive(port: int, frames: list[bytes], latencies: list[float], progres
         await writer.drain()
     await rt
     writer.close()
-
-
-def _qn(frame: bytes) -> str:
-    """The QN of a frame without a full parse: the bench client must not compete for CPU."""
-    return frame.split(b"QN=", 1)[1].split(b";", 1)[0].decode()
 
 
 def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:

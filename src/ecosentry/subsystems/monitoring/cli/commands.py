@@ -10,6 +10,7 @@ import typer
 
 from ecosentry.said import N_, Said
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
+from ecosentry.terminal.messages import fail as _fail
 
 
 def get_settings():
@@ -23,14 +24,6 @@ def get_settings():
 app = typer.Typer()
 report_app = typer.Typer(help="Reports in the HJ 76 layouts, as PDF or XLSX.", no_args_is_help=True)
 bench_app = typer.Typer()
-
-
-def _bad_option(msgid: str, **params: object) -> None:
-    """Print ``error: …`` in the terminal's language and exit 2 (a bad option or value)."""
-    from ecosentry.terminal.messages import error_line
-
-    typer.echo(error_line(msgid, **params), err=True)
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -56,15 +49,15 @@ def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (lo
         try:
             t = datetime.fromisoformat(v)
         except ValueError:
-            _bad_option(N_("--%(name)s %(value)s is not an ISO 8601 time (e.g. 2026-11-01 or 2026-11-01T08:00+08:00)."),
-                        name=name, value=repr(v))
+            _fail(N_("--%(name)s %(value)s is not an ISO 8601 time (e.g. 2026-11-01 or 2026-11-01T08:00+08:00)."),
+                  name=name, value=repr(v))
         return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))
 
     t0, t1 = parse(start, "from"), parse(end, "to")
     if t0 >= t1:
-        _bad_option(N_("--from must be before --to."))
+        _fail(N_("--from must be before --to."))
     if path not in ("auto", "bulk", "per-period"):
-        _bad_option(N_("--path is auto, bulk or per-period, not %(value)s."), value=repr(path))
+        _fail(N_("--path is auto, bulk or per-period, not %(value)s."), value=repr(path))
     st = get_settings()
     engine = prepare_database(st.database_url)
     directory = PointDirectory(engine)
@@ -85,11 +78,11 @@ def _write_report(kind: str, fmt: str, output: Path, build) -> None:
     from ecosentry.subsystems.monitoring.reports.model import ReportError
 
     if fmt not in ("pdf", "xlsx"):
-        _bad_option(N_("--format is pdf or xlsx, not %(value)s."), value=repr(fmt))
+        _fail(N_("--format is pdf or xlsx, not %(value)s."), value=repr(fmt))
     try:
         data = render(kind, fmt, build)
     except (ReportError, ValueError) as exc:
-        _bad_option(N_("%(error)s"), error=exc if isinstance(exc, Said) else str(exc))
+        _fail(N_("%(error)s"), error=exc if isinstance(exc, Said) else str(exc))
     output.write_bytes(data)
     console.print(f"wrote {output} ({len(data)} bytes)")
 
@@ -106,7 +99,7 @@ def _date(value: str, name: str):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _bad_option(N_("--%(name)s %(value)s is not a date (YYYY-MM-DD)."), name=name, value=repr(value))
+        _fail(N_("--%(name)s %(value)s is not a date (YYYY-MM-DD)."), name=name, value=repr(value))
 
 
 FORMAT = typer.Option("pdf", "--format", help="pdf | xlsx")
@@ -315,7 +308,7 @@ def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated log
     from ecosentry.subsystems.monitoring.bench.ingest import run_bench
 
     if bus not in ("embedded", "nats"):
-        _bad_option(N_("--bus is embedded or nats, not %(value)s."), value=bus)
+        _fail(N_("--bus is embedded or nats, not %(value)s."), value=bus)
     runs = None
     if bus == "nats":  # a gateway process → NATS JetStream → 1, 2 … worker processes → PostgreSQL
         from ecosentry.subsystems.monitoring.bench.ingest_bus import runs_on_bus
@@ -323,6 +316,6 @@ def bench_ingest(loggers: int = typer.Option(200, help="concurrent simulated log
         runs = runs_on_bus([int(w) for w in workers.split(",") if w.strip()], pg_url=pg_url, nats_url=nats_url,
                            partitions=partitions, console=console, gateways=gateways, every=every)
     elif gateways > 1 or every:
-        _bad_option(N_("--every and --gateways run on the NATS bus: add --bus nats."))
+        _fail(N_("--every and --gateways run on the NATS bus: add --bus nats."))
     run_bench(loggers=loggers, frames=frames, databases=[d.strip() for d in databases.split(",") if d.strip()],
               pg_url=pg_url, out=out, console=console, runs=runs, every=every)

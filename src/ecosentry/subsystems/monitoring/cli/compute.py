@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 
 from ecosentry.said import N_, Said
+from ecosentry.terminal.messages import fail as _fail
 
 __all__ = ["app", "compute_command", "compute"]
 
@@ -26,14 +27,6 @@ PROGRESS_MIN_BYTES = 2_000_000
 EXIT_BAD_INPUT = 2
 
 app = typer.Typer(add_completion=False)
-
-
-def _fail(message: Said | str, **params: object) -> None:
-    """Print ``error: …`` in the terminal's language (``message``: an error or a msgid with ``params``); exit 2."""
-    from ecosentry.terminal.messages import error_line  # the catalogues are loaded only on the way out
-
-    typer.echo(error_line(message, **params), err=True)
-    raise typer.Exit(code=EXIT_BAD_INPUT)
 
 
 def compute_command(

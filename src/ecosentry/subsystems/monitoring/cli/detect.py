@@ -19,6 +19,7 @@ import typer
 
 from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, write_atomically
+from ecosentry.terminal.messages import fail as _fail
 
 __all__ = ["app", "detect_command", "simulate_inject_command", "bench_detect_command"]
 
@@ -33,14 +34,6 @@ EXIT_BAD_INPUT = 2
 EXIT_DETECTOR_ERROR = 1
 
 app = typer.Typer(add_completion=False, no_args_is_help=True)
-
-
-def _fail(message: Said | str, **params: object) -> None:
-    """Print ``error: …`` in the terminal's language (``message``: an error or a msgid with ``params``); exit 2."""
-    from ecosentry.terminal.messages import error_line  # the catalogues are loaded only on the way out
-
-    typer.echo(error_line(message, **params), err=True)
-    raise typer.Exit(code=EXIT_BAD_INPUT)
 
 
 def _check_file(path: Optional[Path], what: str) -> None:
