@@ -27,7 +27,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.errors import GatesInputError
 
-__all__ = ["place_hold", "release_hold", "list_holds", "held", "ENTITY"]
+__all__ = ["place_hold", "release_hold", "list_holds", "hold_enterprise", "held", "ENTITY"]
 
 #: The audit log's entity of the holds.
 ENTITY = "gate_hold"
@@ -84,6 +84,11 @@ def list_holds(conn: Connection, *, standing: bool = True, enterprise_id: int | 
     if enterprise_id is not None:
         q = q.where(h.c.enterprise_id == enterprise_id)
     return [dict(r) for r in conn.execute(q.order_by(h.c.placed_at.desc(), h.c.id.desc())).mappings()]
+
+
+def hold_enterprise(conn: Connection, hold_id: int) -> int | None:
+    """The enterprise a hold is on (None: no such hold)."""
+    return conn.scalar(select(gs.gates_holds.c.enterprise_id).where(gs.gates_holds.c.id == hold_id))
 
 
 def held(enterprise_id: ColumnElement, at: ColumnElement) -> ColumnElement[bool]:

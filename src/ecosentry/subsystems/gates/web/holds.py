@@ -14,14 +14,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
 from ecosentry.said import N_
 from ecosentry.store import schema as s
-from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.errors import GatesInputError
 from ecosentry.subsystems.gates.queries.passages import gated_enterprises
-from ecosentry.subsystems.gates.store.holds import list_holds, place_hold, release_hold
+from ecosentry.subsystems.gates.store.holds import hold_enterprise, list_holds, place_hold, release_hold
 from ecosentry.web.forms import check_csrf, gate, not_found, see_other, work_render
 
 __all__ = ["router", "HOLD_PROBLEMS"]
@@ -110,7 +108,7 @@ def _scope_of(engine, principal) -> list[dict]:
 
 def _hold_enterprise(engine, hold_id: int) -> int | None:
     with engine.connect() as conn:
-        return conn.scalar(select(gs.gates_holds.c.enterprise_id).where(gs.gates_holds.c.id == hold_id))
+        return hold_enterprise(conn, hold_id)
 
 
 @router.post("/gates/holds/{hold_id}/release")
