@@ -204,7 +204,8 @@ def test_registry_import_unreadable_file_exits_2(db, tmp_path, monkeypatch, name
     assert message in flat(result.stderr) and name in flat(result.stderr)
 
 
-def test_registry_import_missing_file(db, tmp_path):
+def test_registry_import_missing_file(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "en")  # the refusal is said in the terminal's language (test_cli_refusals.py)
     result = invoke("registry", "import", str(tmp_path / "missing.yaml"))
     assert result.exit_code == 2  # click's usage error
     err = flat(result.stderr)

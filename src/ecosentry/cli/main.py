@@ -14,9 +14,12 @@ if TYPE_CHECKING:
 
 from ecosentry.said import N_, Said
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
+from ecosentry.terminal.usage import TerminalGroup
 
+#: The root: its group says Typer's own refusals (unknown command or option, missing or malformed value) in the
+#: terminal's language, as the commands say theirs (ecosentry.terminal.usage).
 app = typer.Typer(help="ecosentry: open platform for pollution-source supervision.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=TerminalGroup)
 registry_app = typer.Typer(help="Registry: regions, enterprises, outlets, points, factors.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print and record numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="The catalogue of rule codes.", no_args_is_help=True)
