@@ -121,6 +121,12 @@ def test_overview_counts_days_above_cmax(world):
     assert other.get(f"/vn/control/points/{world['ids']['water']}").status_code == 404
     assert other.get(f"/vn/control/points/{world['ids']['water']}/report?kind=daily&day="
                      f"{the_day().isoformat()}").status_code == 404
+    # the download's refusals are in the reader's language (Vietnamese for a Vietnamese station by default)
+    bad = _as(world, "donre").get(f"/vn/control/points/{world['ids']['water']}/report?kind=daily&day=12/11/2026")
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("Kỳ không hợp lệ")
+    bad = _as(world, "donre").get(f"/vn/control/points/{world['ids']['water']}/report?kind=monthly&month=2026-13"
+                                  "&lang=zh")
+    assert bad.status_code == 422 and bad.json()["detail"] == "月份 13 不在 1–12 之间"
     assert _as(world, None).get("/vn/control").status_code == 303   # anonymous: to the login page
 
 

@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from ecosentry.locale import translations
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.rules.cn.flue_gas import corrected_concentration, emission_rate_kg_h, standard_dry_flow
 from ecosentry.subsystems.monitoring.rules.cn.reason_words import reason_text
 from ecosentry.subsystems.monitoring.queries import reports as rq
@@ -82,8 +83,20 @@ STANDARD_PRESSURE_PA = 101325.0
 ABSOLUTE_PRESSURE_THRESHOLD_KPA = 50.0
 
 
-class ReportError(LookupError):
-    """The point does not exist."""
+class ReportError(Said, LookupError):
+    """The point (or the Vietnamese station) does not exist: a :class:`~ecosentry.said.Said`, so the API and the
+    command line say it in the reader's language (``str()`` stays English)."""
+
+
+#: The sentences of the reports' refusals (msgids; the catalogues of the core translate them).
+NO_POINT = N_("point %(point)s does not exist")
+NO_VN_STATION = N_("there is no Vietnamese station with id %(point)s")
+MONTH_NOT_1_12 = N_("month %(month)s is not 1–12")
+END_BEFORE_START = N_("end_day must not be before start_day")
+UNKNOWN_MODE = N_("unknown mode %(mode)r")
+#: The Vietnamese station report's download (``/vn/control/points/{id}/report``) refusing its query.
+VN_KIND_FORMAT = N_("kind must be daily or monthly, format xlsx or pdf")
+VN_PERIOD = N_("not a valid period: day is YYYY-MM-DD, month is YYYY-MM")
 
 
 @dataclass(frozen=True)
@@ -216,7 +229,7 @@ def _num(v: Any) -> float | None:
 def _load_point(conn, point_id: int) -> dict:
     row = rq.report_point(conn, point_id)
     if row is None:
-        raise ReportError(f"point {point_id} does not exist")
+        raise ReportError(NO_POINT, point=point_id)
     return row
 
 

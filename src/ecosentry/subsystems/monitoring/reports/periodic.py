@@ -28,8 +28,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from ecosentry.locale import translations
+from ecosentry.said import Said
 from ecosentry.subsystems.monitoring.reports.model import (GAS_POLLUTANT_NAMES, GAS_POLLUTANTS, WATER_POLLUTANT_NAMES, WATER_POLLUTANTS,
-                                     ReportCell, ReportColumn, ReportHeader, ReportRow, SummaryRow, _load_point,
+                                     MONTH_NOT_1_12, ReportCell, ReportColumn, ReportHeader, ReportRow, SummaryRow, _load_point,
                                      _num)
 from ecosentry.subsystems.monitoring.reports.tabular import Sheet, SheetCell, SheetColumn, SheetLine, sheet_pdf, sheet_xlsx
 from ecosentry.subsystems.monitoring.rules.cn.reason_words import reason_text
@@ -229,7 +230,7 @@ def _build(engine: Engine, point_id: int, year: int, month: int | None) -> Perio
 def build_monthly_report(engine: Engine, point_id: int, year: int, month: int) -> PeriodReport:
     """The 月报表 of point ``point_id`` for local month ``year-month``: one row per local day."""
     if not 1 <= month <= 12:
-        raise ValueError(f"month {month} out of 1..12")
+        raise Said(MONTH_NOT_1_12, month=month)
     return _build(engine, point_id, year, month)
 
 

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 
 from ecosentry.store.queries.points import rate_points, region_name
 from ecosentry.subsystems.monitoring.queries.rates import point_rate_counts
-from ecosentry.subsystems.monitoring.reports.model import local_day_utc_range
+from ecosentry.said import Said
+from ecosentry.subsystems.monitoring.reports.model import END_BEFORE_START, UNKNOWN_MODE, local_day_utc_range
 from ecosentry.subsystems.monitoring.reports.tabular import Sheet, SheetCell, SheetColumn, SheetLine, sheet_pdf, sheet_xlsx
 from ecosentry.subsystems.monitoring.rules.cn.rates import RateCounts, RateSettings, Rates, rates_from_counts, sum_counts
 
@@ -93,9 +94,9 @@ def build_rate_report(engine: Engine, region_code: str | None, start_day: date, 
     Only hours that have ended by ``now`` (default: the clock) and in which the point was connected are
     expected (:func:`ecosentry.subsystems.monitoring.queries.rates.point_rate_counts`)."""
     if end_day < start_day:
-        raise ValueError("end_day must not be before start_day")
+        raise Said(END_BEFORE_START)
     if mode not in MODE_ZH:
-        raise ValueError(f"unknown mode {mode!r}")
+        raise Said(UNKNOWN_MODE, mode=mode)
     settings = settings or RateSettings()
     t0 = local_day_utc_range(start_day, tz)[0]
     t1 = local_day_utc_range(end_day, tz)[1]

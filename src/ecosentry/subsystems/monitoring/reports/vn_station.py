@@ -29,7 +29,8 @@ from sqlalchemy.engine import Engine
 from ecosentry.locale import BABEL_LOCALE, Formatter, translations
 from ecosentry.subsystems.monitoring.queries import vn_control as q
 from ecosentry.subsystems.monitoring.queries.reports import configured_factors
-from ecosentry.subsystems.monitoring.reports.model import ReportError
+from ecosentry.said import Said
+from ecosentry.subsystems.monitoring.reports.model import MONTH_NOT_1_12, NO_VN_STATION, ReportError
 from ecosentry.subsystems.monitoring.reports.tabular import Sheet, SheetCell, SheetColumn, SheetLine, sheet_pdf, sheet_xlsx
 from ecosentry.subsystems.monitoring.rules.vn.qcvn import (Bounds, LimitArithmetic, daily_exceedance, judge_value,
                                                            limit_arithmetic)
@@ -128,7 +129,7 @@ def _station(engine: Engine, point_id: int) -> dict:
     with engine.connect() as conn:
         st = q.vn_station(conn, point_id)
     if st is None:
-        raise ReportError(f"there is no Vietnamese station with id {point_id}")
+        raise ReportError(NO_VN_STATION, point=point_id)
     return st
 
 
@@ -329,7 +330,7 @@ def build_vn_daily_report(engine: Engine, point_id: int, day: date, lang: str = 
 def build_vn_monthly_report(engine: Engine, point_id: int, year: int, month: int, lang: str = "vi") -> VnReport:
     """The station's report of a local month: one row per day, each judged on its daily mean."""
     if not 1 <= month <= 12:
-        raise ValueError(f"month {month} is not 1–12")
+        raise Said(MONTH_NOT_1_12, month=month)
     st = _station(engine, point_id)
     w = _words(lang)
     first = date(year, month, 1)

@@ -27,6 +27,7 @@ from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 from ecosentry.subsystems.monitoring.pipeline.detect_input import DetectWindow, load_point_data
 from ecosentry.subsystems.monitoring.pipeline.vn_settings import VnIntakeSettings
 from ecosentry.subsystems.monitoring.queries import vn_control as q
+from ecosentry.subsystems.monitoring.reports.model import NO_VN_STATION, VN_KIND_FORMAT, VN_PERIOD
 from ecosentry.subsystems.monitoring.reports.vn_station import (REPORT_KINDS, build_vn_daily_report,
                                                                 build_vn_monthly_report, vn_report_pdf,
                                                                 vn_report_xlsx)
@@ -34,7 +35,8 @@ from ecosentry.subsystems.monitoring.rules.vn.qcvn import (daily_exceedance, dai
                                                              limit_arithmetic)
 from ecosentry.subsystems.monitoring.rules.vn.status import calibrating_too_long, status_periods
 from ecosentry.web.forms import denied_page, gate, work_render
-from ecosentry.web.i18n import negotiate
+from ecosentry.said import Said
+from ecosentry.web.i18n import negotiate, translations
 
 router = APIRouter(include_in_schema=False)
 
@@ -162,10 +164,12 @@ def _gate(request: Request):
     return principal, denied
 
 
-def _station_or_404(conn: Connection, principal, point_id: int) -> dict:
+def _station_or_404(conn: Connection, principal, point_id: int, gettext=lambda m: m) -> dict:
+    """The station, else 404 (a page answers with the error page; the report download with ``detail`` said by
+    ``gettext``, the reader's catalogue)."""
     st = q.vn_station(conn, point_id) if principal.sees_point(point_id) else None
     if st is None or not principal.sees_enterprise(st["enterprise_id"]):
-        raise HTTPException(404, f"there is no Vietnamese station with id {point_id}")
+        raise HTTPException(404, Said(NO_VN_STATION, point=point_id).say(gettext))
     return st
 
 
@@ -214,12 +218,13 @@ def control_report(request: Request, point_id: int):
         return denied
     qp = request.query_params
     kind, fmt = qp.get("kind", "daily"), qp.get("format", "xlsx")
-    if kind not in REPORT_KINDS or fmt not in ("xlsx", "pdf"):
-        raise HTTPException(422, "kind must be daily or monthly, format xlsx or pdf")
     lang = qp.get("lang") or negotiate(request, principal.locale, "vi")
+    gettext = translations(lang).gettext  # the refusals' detail too is in the reader's language
+    if kind not in REPORT_KINDS or fmt not in ("xlsx", "pdf"):
+        raise HTTPException(422, gettext(VN_KIND_FORMAT))
     engine = request.app.state.engine
     with engine.connect() as conn:
-        station = _station_or_404(conn, principal, point_id)
+        station = _station_or_404(conn, principal, point_id, gettext)
     try:
         if kind == "daily":
             day = date.fromisoformat(qp.get("day", ""))
@@ -229,8 +234,8 @@ def control_report(request: Request, point_id: int):
             year, month = (int(x) for x in (qp.get("month") or "").split("-"))
             report = build_vn_monthly_report(engine, point_id, year, month, lang)
             name = f"bao-cao-thang-{station['mn']}-{year}-{month:02d}"
-    except ValueError as exc:
-        raise HTTPException(422, f"not a valid period: {exc}") from None
+    except ValueError as exc:  # a malformed day or month, or a month beyond 1–12 (a Said of the report)
+        raise HTTPException(422, exc.say(gettext) if isinstance(exc, Said) else gettext(VN_PERIOD)) from None
     data = vn_report_xlsx(report) if fmt == "xlsx" else vn_report_pdf(report)
     media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
              else "application/pdf")
