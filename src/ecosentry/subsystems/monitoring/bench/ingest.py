@@ -49,10 +49,12 @@ def _points(fleet: dict) -> list[dict]:
     return [p | {"medium": o["medium"]} for e in fleet["enterprises"] for o in e["outlets"] for p in o["points"]]
 
 
-def build_frames(fleet: dict, frames_per_logger: int, seed: int = 7) -> tuple[list[list[bytes]], int]:
-    """Minute frames (CN 2051) for every point; returns frames per logger and the number of data points."""
+def build_frames(fleet: dict, frames_per_logger: int, seed: int = 7,
+                 start: datetime | None = None) -> tuple[list[list[bytes]], int]:
+    """Minute frames (CN 2051) for every point from ``start`` (the points' local wall time, naive; default
+    2026-01-01 00:00); returns frames per logger and the number of data points."""
     rnd = random.Random(seed)
-    start = datetime(2026, 1, 1, 0, 0)
+    start = start or datetime(2026, 1, 1, 0, 0)
     out, n_points = [], 0
     for p in _points(fleet):
         codes = [f["code"] if isinstance(f, dict) else f for f in p["factors"]]
