@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,14 +18,9 @@ from ecosentry.pipeline.spool_lock import LOCK_FILE, SpoolBusy, SpoolLock
 from ecosentry.service import prepare_database
 from ecosentry.fleet import import_fleet
 from helpers import FLEET
+from netkit import free_port
 
 WAIT = 60.0  # bound of every wait below; none asserts how fast anything happens [s]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
@@ -75,7 +69,7 @@ def _lock_holder(spool: Path) -> int | None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_worker_child_ends_when_serve_is_killed(tmp_path):
     url = _database(tmp_path)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT,
                               env=_env(tmp_path, url, ECOSENTRY_INGEST_PROCESS="true", ECOSENTRY_HJ212_PORT=str(port)))

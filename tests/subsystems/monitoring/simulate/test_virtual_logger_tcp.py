@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[3] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, running_service  # noqa: E402
+from netkit import free_port  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 GAS_FACTORS = ("a21026", "a21002", "a19001")       # FLEET's gas point
@@ -39,12 +39,6 @@ WATER_FACTORS = ("w01018", "w21003", "w00000")     # FLEET's water point
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @asynccontextmanager
