@@ -17,6 +17,12 @@ the server ended with "port … is in use" (exit 2). :func:`free_port` picks a p
 
 A test that serves on the socket itself should keep the socket (``sockets=[sock]`` for uvicorn): that is
 race-free without this module. :func:`refusing_port` is for the test that needs a port nothing listens on.
+
+A service given a fixed HJ 212 port (to restart on it, or to be reached before it runs) opens more listeners
+than that one: the power loggers' gateway on the port + 1, the park stations' on + 2, the gates push on 9216
+(unless the web or the HJ 212 port is 0), ports nothing reserved, which two services running side by side both
+take ("gates push port 9216 is in use", exit 2). :data:`SIDE_PORTS_ENV` (a subprocess's environment) and
+:data:`SIDE_PORTS` (``Settings`` keywords) put each of them on a port the kernel picks as it binds (0).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["free_port", "free_ports", "port_range", "refusing_port"]
+__all__ = ["SIDE_PORTS", "SIDE_PORTS_ENV", "free_port", "free_ports", "port_range", "refusing_port"]
 
 #: Where the ephemeral range starts and ends when /proc does not say (Linux's defaults).
 EPHEMERAL = (32768, 60999)
@@ -40,6 +46,12 @@ LOWEST = 20000
 MIN_SPAN = 2000
 #: The files :func:`free_port` locks, one per port handed out, shared by every test run on the machine.
 LOCKS = Path(tempfile.gettempdir()) / "ecosentry-test-ports"
+
+#: ``ecosentry serve``'s listeners beside the core HJ 212 and web ports, each on a free port of its own choosing.
+SIDE_PORTS_ENV = {"ECOSENTRY_POWER__HJ212_PORT": "0", "ECOSENTRY_PARK__HJ212_PORT": "0",
+                  "ECOSENTRY_GATES__PUSH__PORT": "0"}
+#: The same for a ``Settings(...)`` of a service in the test's process.
+SIDE_PORTS = {"power": {"hj212_port": 0}, "park": {"hj212_port": 0}, "gates": {"push": {"port": 0}}}
 
 _handed: dict[int, int | None] = {}  # port → the descriptor of its lock file (None where it could not be locked)
 

@@ -72,3 +72,20 @@ def test_a_refusing_port_refuses_connections():
     with refusing_port() as port:
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def test_the_side_ports_are_the_service_settings_of_its_other_listeners(monkeypatch):
+    from ecosentry.settings import Settings
+    from ecosentry.subsystems.gates.gateways.push import push_port
+    from ecosentry.subsystems.park.service import park_port
+    from ecosentry.subsystems.power.service import power_port
+
+    def ports(st: Settings) -> tuple[int, int, int]:
+        return (power_port(st.hj212_port, st.power.hj212_port), park_port(st.hj212_port, st.park.hj212_port),
+                push_port(st.http_port, st.hj212_port, st.gates.push.port))
+
+    assert ports(Settings(hj212_port=9300, http_port=9310)) == (9301, 9302, 9216)  # unset: beside the core's
+    assert ports(Settings(hj212_port=9300, http_port=9310, **netkit.SIDE_PORTS)) == (0, 0, 0)
+    for name, value in netkit.SIDE_PORTS_ENV.items():
+        monkeypatch.setenv(name, value)
+    assert ports(Settings(hj212_port=9300, http_port=9310)) == (0, 0, 0)

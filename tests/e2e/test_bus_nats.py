@@ -36,7 +36,7 @@ from ecosentry.service import Service, prepare_database
 from ecosentry.settings import Settings
 from ecosentry.store import schema as s
 from helpers import FLEET, Logger, minute_frame
-from netkit import free_port
+from netkit import SIDE_PORTS_ENV, free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -409,8 +409,8 @@ def _start_gateway_process(url: str, bus: BusSettings, state: Path, port: int, l
            "ECOSENTRY_NATS__SERVERS": f'["{bus.servers[0]}"]', "ECOSENTRY_NATS__STREAM": bus.stream,
            "ECOSENTRY_NATS__SUBJECT_PREFIX": bus.subject_prefix, "ECOSENTRY_NATS__PARTITIONS": str(bus.partitions),
            "ECOSENTRY_NATS__PUBLISH_TIMEOUT": str(bus.publish_timeout),
-           # the subsystems' own ports (gates push 9216 by default) are free ones: other tests run beside this one
-           "ECOSENTRY_GATES__PUSH__PORT": "0"}
+           # the subsystems' own ports (power +1, park +2, gates push 9216 by default) are any free ones
+           **SIDE_PORTS_ENV}
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "gateway"], env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60

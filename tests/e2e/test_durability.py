@@ -20,15 +20,15 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.outage import DatabaseProxy
 from ecosentry.fleet import import_fleet
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service
-from netkit import free_port
+from netkit import SIDE_PORTS_ENV, free_port
 
 T0 = datetime(2026, 11, 21, 10, 0, 0)
 
 
 def _start_server(url: str, state, port: int) -> subprocess.Popen:
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(state),
-           "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
-           "ECOSENTRY_HTTP_PORT": str(free_port())}
+           "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port), "ECOSENTRY_HTTP_PORT": "0",
+           **SIDE_PORTS_ENV}  # the restart takes the same HJ 212 port; the others are any free ones
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 60

@@ -18,14 +18,14 @@ from ecosentry.pipeline.spool_lock import LOCK_FILE, SpoolBusy, SpoolLock
 from ecosentry.service import prepare_database
 from ecosentry.fleet import import_fleet
 from helpers import FLEET
-from netkit import free_port
+from netkit import SIDE_PORTS_ENV, free_port
 
 WAIT = 60.0  # bound of every wait below; none asserts how fast anything happens [s]
 
 
 def _env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOSENTRY_")}
-    env.update({"ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
+    env.update({**SIDE_PORTS_ENV, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
                 "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HTTP_HOST": "127.0.0.1",
                 "ECOSENTRY_HTTP_PORT": "0", "LANG": "en_GB.UTF-8", "PYTHONUTF8": "1", "COLUMNS": "60", **extra})
     return env

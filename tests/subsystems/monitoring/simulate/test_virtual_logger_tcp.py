@@ -31,7 +31,7 @@ from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[3] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, running_service  # noqa: E402
-from netkit import free_port  # noqa: E402
+from netkit import SIDE_PORTS, SIDE_PORTS_ENV, free_port  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 GAS_FACTORS = ("a21026", "a21002", "a19001")       # FLEET's gas point
@@ -48,7 +48,7 @@ async def service_on(tmp_path: Path, db_url: str, port: int, **overrides):
     import_fleet(engine, FLEET)
     engine.dispose()
     svc = Service(Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1",
-                           hj212_port=port, http_host="127.0.0.1", http_port=0, **overrides))
+                           hj212_port=port, http_host="127.0.0.1", http_port=0, **{**SIDE_PORTS, **overrides}))
     await svc.start(web=False)
     try:
         assert svc.hj212_port == port
@@ -61,7 +61,7 @@ async def start_server_process(db_url: str, state: Path, port: int) -> subproces
     """``ecosentry serve`` in its own process (so it can be frozen and killed), HJ 212 on ``port``."""
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(state),
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
-           "ECOSENTRY_HTTP_HOST": "127.0.0.1", "ECOSENTRY_HTTP_PORT": str(free_port())}
+           "ECOSENTRY_HTTP_HOST": "127.0.0.1", "ECOSENTRY_HTTP_PORT": "0", **SIDE_PORTS_ENV}
     log = state.parent / f"serve-{port}.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
