@@ -5,7 +5,6 @@ level above, through a real SMTP server (aiosmtpd): a late enterprise → the co
 from __future__ import annotations
 
 import email
-import socket
 from datetime import datetime, timedelta, timezone
 from email import policy
 
@@ -22,6 +21,7 @@ from ecosentry.alarms.disposal import Deadlines
 from ecosentry.alarms.dispatch import Dispatcher
 from ecosentry.alarms.routing import AlarmPolicy
 from ecosentry.alarms.subscriptions import create_subscription
+from netkit import free_port
 
 T0 = datetime(2026, 12, 6, 2, 0, tzinfo=timezone.utc)
 D = Deadlines()
@@ -41,12 +41,6 @@ class Inbox:
         out = [(to, msg.get_body(("plain",)).get_content()) for tos, msg in self.messages for to in tos]
         self.messages.clear()
         return sorted(out)
-
-
-def free_port() -> int:
-    with socket.socket() as sk:
-        sk.bind(("127.0.0.1", 0))
-        return sk.getsockname()[1]
 
 
 @pytest.fixture

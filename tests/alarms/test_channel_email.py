@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -19,17 +18,12 @@ from ecosentry.alarms.channels.base import Channel, Notification
 from ecosentry.alarms.channels.config import ChannelSettings
 from ecosentry.alarms.channels.email import EmailChannel, build_message
 from ecosentry.metrics import counters
+from netkit import free_port, refusing_port
 
 REFUSED = "nobody@example.gov.cn"
 
 # The AUTH test server allows login without TLS (loopback only); aiosmtpd warns about that.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StoringHandler:
@@ -122,9 +116,10 @@ async def test_refused_recipient_is_a_failed_delivery(smtp_server):
 
 
 async def test_closed_port_gives_a_clear_failure():
-    channel = EmailChannel(settings(free_port()))
+    with refusing_port() as port:
+        channel = EmailChannel(settings(port))
 
-    result = await channel.send(notification())
+        result = await channel.send(notification())
 
     assert not result.ok
     assert result.detail.startswith("cannot connect to the mail server 127.0.0.1:")

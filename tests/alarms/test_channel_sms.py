@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,6 +11,7 @@ import pytest
 from ecosentry.alarms.channels.base import Channel, Notification
 from ecosentry.alarms.channels.config import ChannelSettings
 from ecosentry.alarms.channels.sms import SmsChannel, normalise_phone, sms_text
+from netkit import refusing_port
 
 
 class Gateway(ThreadingHTTPServer):
@@ -108,10 +108,8 @@ async def test_gateway_error_is_a_failed_delivery(gateway, status):
 
 
 async def test_unreachable_gateway():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    result = await channel(f"http://127.0.0.1:{port}/sms").send(notification())
+    with refusing_port() as port:
+        result = await channel(f"http://127.0.0.1:{port}/sms").send(notification())
     assert not result.ok and result.detail.startswith("cannot reach the SMS gateway")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ import pytest
 from ecosentry.alarms.channels.base import Channel, Notification
 from ecosentry.alarms.channels.config import ChannelSettings
 from ecosentry.alarms.channels.webhook import WebhookChannel, delivery_id, sign, verify_signature
+from netkit import refusing_port
 
 SECRET = "shared-secret-密钥"
 
@@ -136,10 +136,8 @@ async def test_retries_are_bounded(receiver):
 
 
 async def test_connection_refused_is_retried_then_reported():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    result = await channel(webhook_retries=1).send(notification(f"http://127.0.0.1:{port}/hook"))
+    with refusing_port() as port:
+        result = await channel(webhook_retries=1).send(notification(f"http://127.0.0.1:{port}/hook"))
     assert not result.ok and "failed after 2 attempt(s): ConnectError" in result.detail
 
 

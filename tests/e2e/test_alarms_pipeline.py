@@ -12,7 +12,6 @@ import email
 import email.policy
 import math
 import random
-import socket
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -24,6 +23,7 @@ from ecosentry.api.app import create_app
 from ecosentry.store import schema as s
 from ecosentry.fleet import import_fleet
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service, AsUsers
+from netkit import free_port
 
 CST = timezone(timedelta(hours=8))
 RNG = random.Random(7)
@@ -41,12 +41,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sk:
-        sk.bind(("127.0.0.1", 0))
-        return sk.getsockname()[1]
 
 
 def fleet_with_nox_limit_and_a_county_user() -> dict:

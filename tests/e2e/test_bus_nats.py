@@ -36,6 +36,7 @@ from ecosentry.service import Service, prepare_database
 from ecosentry.settings import Settings
 from ecosentry.store import schema as s
 from helpers import FLEET, Logger, minute_frame
+from netkit import SIDE_PORTS_ENV, free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -44,12 +45,6 @@ NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 T0 = datetime(2026, 11, 21, 10, 0, 0)
 GAS_MNS = [f"TEST000000000000000GAS{i:02d}" for i in range(8)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _port_open(port: int) -> bool:
@@ -172,7 +167,7 @@ class PrivateNats:
     """A ``nats-server -js`` of the test's own, on a free port, its store in the test's folder."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.store = tmp_path / "nats-store"
         self.proc: subprocess.Popen | None = None
 
@@ -414,8 +409,8 @@ def _start_gateway_process(url: str, bus: BusSettings, state: Path, port: int, l
            "ECOSENTRY_NATS__SERVERS": f'["{bus.servers[0]}"]', "ECOSENTRY_NATS__STREAM": bus.stream,
            "ECOSENTRY_NATS__SUBJECT_PREFIX": bus.subject_prefix, "ECOSENTRY_NATS__PARTITIONS": str(bus.partitions),
            "ECOSENTRY_NATS__PUBLISH_TIMEOUT": str(bus.publish_timeout),
-           # the subsystems' own ports (gates push 9216 by default) are free ones: other tests run beside this one
-           "ECOSENTRY_GATES__PUSH__PORT": "0"}
+           # the subsystems' own ports (power +1, park +2, gates push 9216 by default) are any free ones
+           **SIDE_PORTS_ENV}
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve", "--role", "gateway"], env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -447,7 +442,7 @@ async def send_until_cut(port: int, mn: str, n: int) -> int:
 @pytest.mark.slow
 async def test_gateway_killed_mid_stream_every_acknowledged_frame_stored_once(tmp_path, pg_fleet, shared_nats):
     bus = unique_bus(shared_nats)
-    port, state = _free_port(), tmp_path / "gateway-state"
+    port, state = free_port(), tmp_path / "gateway-state"
     worker = Service(settings_for(pg_fleet, tmp_path, bus, "wk"), role="worker")
     # the worker runs on this test's event loop: whatever blocks goes to a thread, or its leases (2 s) lapse
     proc = await asyncio.to_thread(_start_gateway_process, pg_fleet, bus, state, port, tmp_path / "gw.log")

@@ -20,20 +20,15 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.outage import DatabaseProxy
 from ecosentry.fleet import import_fleet
 from helpers import FLEET, GAS_MN, Logger, minute_frame, running_service
+from netkit import SIDE_PORTS_ENV, free_port
 
 T0 = datetime(2026, 11, 21, 10, 0, 0)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start_server(url: str, state, port: int) -> subprocess.Popen:
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(state),
-           "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
-           "ECOSENTRY_HTTP_PORT": str(_free_port())}
+           "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port), "ECOSENTRY_HTTP_PORT": "0",
+           **SIDE_PORTS_ENV}  # the restart takes the same HJ 212 port; the others are any free ones
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -66,7 +61,7 @@ def test_acknowledged_data_survives_kill_of_the_server_while_the_database_is_loc
     engine = prepare_database(url)
     import_fleet(engine, FLEET)
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     proc = _start_server(url, tmp_path / "state", port)
     lock = sqlite3.connect(db, timeout=30)
     lock.execute("BEGIN EXCLUSIVE")  # the ingest worker cannot write from now on

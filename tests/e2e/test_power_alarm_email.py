@@ -33,6 +33,7 @@ from ecosentry.settings import Settings
 from ecosentry.store import schema as s
 from ecosentry.subsystems.power.gateways.hj212_map import logger_cp
 from ecosentry.subsystems.power.gateways.mqtt_message import device_payload, topic_of
+from netkit import free_port
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 CST = ZoneInfo("Asia/Shanghai")
@@ -73,12 +74,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sk:
-        sk.bind(("127.0.0.1", 0))
-        return sk.getsockname()[1]
 
 
 def mqtt_auth(db_url: str, folder) -> None:

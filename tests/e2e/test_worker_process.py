@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,19 +18,14 @@ from ecosentry.pipeline.spool_lock import LOCK_FILE, SpoolBusy, SpoolLock
 from ecosentry.service import prepare_database
 from ecosentry.fleet import import_fleet
 from helpers import FLEET
+from netkit import SIDE_PORTS_ENV, free_port
 
 WAIT = 60.0  # bound of every wait below; none asserts how fast anything happens [s]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOSENTRY_")}
-    env.update({"ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
+    env.update({**SIDE_PORTS_ENV, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
                 "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HTTP_HOST": "127.0.0.1",
                 "ECOSENTRY_HTTP_PORT": "0", "LANG": "en_GB.UTF-8", "PYTHONUTF8": "1", "COLUMNS": "60", **extra})
     return env
@@ -75,7 +69,7 @@ def _lock_holder(spool: Path) -> int | None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_worker_child_ends_when_serve_is_killed(tmp_path):
     url = _database(tmp_path)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT,
                               env=_env(tmp_path, url, ECOSENTRY_INGEST_PROCESS="true", ECOSENTRY_HJ212_PORT=str(port)))

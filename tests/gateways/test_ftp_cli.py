@@ -6,7 +6,6 @@ import ftplib
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,9 @@ from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.vn import load_mappings
 
 from vn_testkit import PW, WATER, count, file_bytes, file_name, local, now_minute, point_id, setup_db
+from netkit import free_port
 
 RUN = "from ecosentry.cli import app; app()"  # ``ecosentry ftp ...``
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(pred, timeout: float = 30.0, what: str = "condition") -> None:
@@ -39,7 +33,7 @@ def _wait(pred, timeout: float = 30.0, what: str = "condition") -> None:
 def test_ftp_serve_process_accepts_an_upload(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     engine = setup_db(url)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
            "ECOSENTRY_FTP_HOST": "127.0.0.1", "ECOSENTRY_FTP_PORT": str(port), "ECOSENTRY_HOURLY_EVERY": "3600"}
     proc = subprocess.Popen([sys.executable, "-c", RUN, "ftp", "serve"], env=env, cwd=tmp_path)

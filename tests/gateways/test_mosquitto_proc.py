@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ecosentry.gateways import mosquitto_proc
+from netkit import free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -23,7 +24,7 @@ from pathlib import Path
 from ecosentry.gateways import mosquitto_proc
 
 async def main():
-    port = mosquitto_proc.free_port()
+    port = int(sys.argv[2])
     conf = mosquitto_proc.write_conf(Path(sys.argv[1]), port, "allow_anonymous true\\n")
     proc = await mosquitto_proc.start(mosquitto_proc.binary(), conf, port)
     print(proc.pid, port, flush=True)
@@ -49,8 +50,8 @@ def test_the_broker_ends_when_the_process_that_started_it_is_killed(tmp_path):
         if IN_CI:
             pytest.fail("mosquitto is required in CI")
         pytest.skip("mosquitto not installed")
-    starter = subprocess.Popen([sys.executable, "-c", STARTER, str(tmp_path)], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(SRC)})
+    starter = subprocess.Popen([sys.executable, "-c", STARTER, str(tmp_path), str(free_port())],
+                               stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(SRC)})
     try:
         broker_pid, port = map(int, starter.stdout.readline().split())
         assert _alive(broker_pid)

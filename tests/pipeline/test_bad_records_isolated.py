@@ -24,6 +24,7 @@ from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
+from netkit import refusing_port
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=timezone.utc)
 AT = datetime(2026, 11, 20, 0, 5, tzinfo=timezone.utc)
@@ -163,26 +164,23 @@ def test_a_station_file_log_row_with_an_over_long_station_key_is_cut_not_refused
 def test_an_unreachable_database_is_waited_for_and_a_refused_record_is_not(db_url, tmp_path):
     """The worker retries the whole batch only when the database is unreachable; a record it refuses is a
     reason to split the batch (store/db.py ``is_transient``)."""
-    import socket
-
     from sqlalchemy import create_engine, text
 
     from ecosentry.store.db import is_transient
 
     engine = prepare_database(db_url)
-    if db_url.startswith("sqlite"):
-        down = create_engine(f"sqlite:///{tmp_path / 'no such folder' / 'x.sqlite'}")
-    else:
-        with socket.socket() as sock:  # a port nothing listens on
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        down = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x", connect_args={"connect_timeout": 3})
     unreachable = refused = None
-    try:
-        with down.connect() as c:
-            c.execute(text("select 1"))
-    except Exception as exc:
-        unreachable = exc
+    with refusing_port() as port:  # a port nothing listens on
+        if db_url.startswith("sqlite"):
+            down = create_engine(f"sqlite:///{tmp_path / 'no such folder' / 'x.sqlite'}")
+        else:
+            down = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x",
+                                 connect_args={"connect_timeout": 3})
+        try:
+            with down.connect() as c:
+                c.execute(text("select 1"))
+        except Exception as exc:
+            unreachable = exc
     try:
         write_envelopes(engine, "sp", [(1, env("GAS", [minute("a21026", 0, value=10**400)]))])
     except Exception as exc:

@@ -13,19 +13,15 @@ import uvicorn
 from ecosentry.api.app import create_app
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve(engine):
-    """Yield the base URL of the application on ``engine`` while it runs."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    """Yield the base URL of the application on ``engine`` while it runs (on a socket bound here and kept, so no
+    other program can take the port before uvicorn listens)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(engine), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:  # uvicorn sets it once the socket listens
         if not thread.is_alive():
@@ -36,3 +32,4 @@ def serve(engine):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()

@@ -7,7 +7,6 @@ idempotency key; a row the mapping refuses is never sent; the delivery log and t
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -29,14 +28,9 @@ from ecosentry.subsystems.gates.rules.upload import UploadSettings
 from ecosentry.subsystems.gates.store.ledger import LedgerEntry, store_entries
 from gates_dbkit import CREDIT, STAGE5, STAGE6, gates_database
 from gates_pages_world import build
+from netkit import free_port
 
 SH = timezone(timedelta(hours=8))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Receiver:

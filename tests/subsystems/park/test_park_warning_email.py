@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,7 @@ from ecosentry.settings import settings_class
 from ecosentry.store import schema as s
 from ecosentry.subsystems.park import schema as ps
 from parkkit import AMMON, B01_MN, B01_PW, CHLOR, E01_MN, E01_PW, FAR, MET_MN, MET_PW, NAMES, fleet, park_env
+from netkit import free_port
 
 CST = ZoneInfo("Asia/Shanghai")
 PARK_MAIL = "yjc-park@example.cn"
@@ -47,12 +47,6 @@ class Inbox:
 
 def _utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
-def free_port() -> int:
-    with socket.socket() as sk:
-        sk.bind(("127.0.0.1", 0))
-        return sk.getsockname()[1]
 
 
 def frame(mn: str, pw: str, at: datetime, values: dict[str, float]) -> bytes:

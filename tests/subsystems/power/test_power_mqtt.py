@@ -26,6 +26,7 @@ from ecosentry.subsystems.power.gateways.mqtt import PowerMqttPart
 from ecosentry.subsystems.power.gateways.mqtt_message import read_message
 from ecosentry.subsystems.power.settings import MqttSettings
 from power_ingest_kit import MQTT_MN, OTHER_MQTT_MN, power_database, spooled
+from netkit import free_port
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 PREFIX = "ecosentry/power"
@@ -130,12 +131,6 @@ def test_files_give_each_device_its_own_topic_and_leave_out_the_unusable():
 
 
 # ------------------------------------------------------------------------------------------- a real broker
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 async def broker(tmp_path, db_url):

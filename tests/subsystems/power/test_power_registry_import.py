@@ -23,6 +23,7 @@ from ecosentry.subsystems.power import schema as ps
 from ecosentry.subsystems.power.credentials import mosquitto_hash, mosquitto_verify
 from ecosentry.subsystems.power.registry import RegistryError
 from ecosentry.subsystems.power.store.registry import parse_power
+from netkit import free_port
 from powerkit import CEMENT, COKING, LOGGER, MQTT_DEVICE, MQTT_PASSWORD, fleet
 
 LOCALE = Path(__file__).resolve().parents[3] / "src/ecosentry/subsystems/power/locale"
@@ -311,14 +312,6 @@ def test_the_hash_is_mosquittos_own_format(tmp_path):
     assert len(ours) <= ps.power_devices.c.mqtt_secret_hash.type.length
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _connects(port: int, user: str, password: str) -> int:
     """The broker's CONNACK reason code for these credentials (0: accepted)."""
     import threading
@@ -356,7 +349,7 @@ def test_a_real_broker_accepts_the_stored_hash(tmp_path):
         hashed = conn.scalar(select(ps.power_devices.c.mqtt_secret_hash).where(ps.power_devices.c.mn == MQTT_DEVICE))
     engine.dispose()
     (tmp_path / "passwd").write_text(f"{MQTT_DEVICE}:{hashed}\n")
-    port = _free_port()
+    port = free_port()
     # run as the test's user: a broker started by root would switch to "mosquitto", who cannot read tmp_path
     (tmp_path / "mosquitto.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
                                              f"password_file {tmp_path / 'passwd'}\nuser {getpass.getuser()}\n")

@@ -19,6 +19,7 @@ from ecosentry.subsystems.monitoring.forward.settings import ForwardSettings
 from ecosentry.protocols.hj212 import build_frame
 from ecosentry.service import Service
 from ecosentry.settings import Settings
+from netkit import SIDE_PORTS, free_port
 from pgdb import make_pg_database
 
 #: Quick retries for tests; the production defaults are in ForwardSettings.
@@ -128,7 +129,7 @@ class MonreFtp:
         root.mkdir(parents=True, exist_ok=True)
         self.renames: list[str] = []
         self.stores: list[str] = []
-        self.port = 0
+        self.port = free_port()  # kept across a restart: a port of its own, not one the kernel lends
         self._server: FTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -150,7 +151,6 @@ class MonreFtp:
         Handler.authorizer = auth
         Handler.auth_failed_timeout = 0.05  # answer a wrong password at once (default 3 s)
         self._server = FTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self._server.address[1]
         # handle_exit=False: no start/stop logging, which reads the socket and races a quick stop()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="monre-ftp",
                                         kwargs={"timeout": 0.05, "handle_exit": False})
@@ -168,7 +168,7 @@ class MonreFtp:
 
 def service_settings(db_url: str, state: Path, port: int = 0) -> Settings:
     return Settings(database_url=db_url, data_dir=state, hj212_host="127.0.0.1", hj212_port=port,
-                    http_host="127.0.0.1", http_port=0, hourly_every=0.2)
+                    http_host="127.0.0.1", http_port=0, hourly_every=0.2, **SIDE_PORTS)
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.store.ingest import write_envelopes
 from ecosentry.fleet import import_fleet
+from netkit import free_port
 from forward_testkit import (  # noqa: F401  (fixture)
     FAST,
     LOCAL_MN,
@@ -64,12 +65,12 @@ async def test_relay_through_upper_outage_nothing_lost_or_doubled(two_db_urls, t
         e = prepare_database(url)
         import_fleet(e, cn_fleet(mn, pw, credit))
         e.dispose()
-    upper_settings = service_settings(upper_url, tmp_path / "upper")
+    port = free_port()  # the upper platform comes back on it: a port of its own, not one the kernel lent it
+    upper_settings = service_settings(upper_url, tmp_path / "upper", port=port)
     async with running(service_settings(lower_url, tmp_path / "lower")) as lower:
         upper_cm = running(upper_settings)
         upper = await upper_cm.__aenter__()
         upper_up = True
-        port = upper.hj212_port
         add_target(lower.engine, name="province", kind="hj212", host="127.0.0.1", port=port,
                    mn_map={LOCAL_MN: {"mn": UPPER_MN, "pw": UPPER_PW}}, point_mns=[LOCAL_MN])
         runner = ForwardRunner(lower.engine, FAST)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from ecosentry.fleet import import_fleet
 
 sys.path.insert(0, str(Path(__file__).parents[3] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, running_service  # noqa: E402
+from netkit import SIDE_PORTS, SIDE_PORTS_ENV, free_port  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 GAS_FACTORS = ("a21026", "a21002", "a19001")       # FLEET's gas point
@@ -41,12 +41,6 @@ WATER_FACTORS = ("w01018", "w21003", "w00000")     # FLEET's water point
 # --------------------------------------------------------------------------- helpers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @asynccontextmanager
 async def service_on(tmp_path: Path, db_url: str, port: int, **overrides):
     """Like helpers.running_service, on a fixed HJ 212 port (that helper always asks for port 0)."""
@@ -54,7 +48,7 @@ async def service_on(tmp_path: Path, db_url: str, port: int, **overrides):
     import_fleet(engine, FLEET)
     engine.dispose()
     svc = Service(Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1",
-                           hj212_port=port, http_host="127.0.0.1", http_port=0, **overrides))
+                           hj212_port=port, http_host="127.0.0.1", http_port=0, **{**SIDE_PORTS, **overrides}))
     await svc.start(web=False)
     try:
         assert svc.hj212_port == port
@@ -67,7 +61,7 @@ async def start_server_process(db_url: str, state: Path, port: int) -> subproces
     """``ecosentry serve`` in its own process (so it can be frozen and killed), HJ 212 on ``port``."""
     env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(state),
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
-           "ECOSENTRY_HTTP_HOST": "127.0.0.1", "ECOSENTRY_HTTP_PORT": str(free_port())}
+           "ECOSENTRY_HTTP_HOST": "127.0.0.1", "ECOSENTRY_HTTP_PORT": "0", **SIDE_PORTS_ENV}
     log = state.parent / f"serve-{port}.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ecosentry.cli", "serve"], env=env,
