@@ -55,7 +55,7 @@ from ecosentry.subsystems.monitoring.pipeline.recompute import points_in_scope
 from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS, days_substitution, substitutes
 from ecosentry.subsystems.monitoring.rules.cn.hourly import hourly_from_minutes
 from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
-from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
+from ecosentry.subsystems.monitoring.store.marks import marks_for_points
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def _recompute_window(conn: Connection, directory: PointDirectory, chunk: list[i
     last_received = groups.last_received_us.tolist()
     fidx = {f: i for i, f in enumerate(block.factors)}
     limits = load_limits(conn, chunk)
-    marks = {p: marks_for_hours(conn, p, lo, read_hi) for p in chunk}
+    marks = marks_for_points(conn, chunk, lo, read_hi)
     invalid = declared_by_series(conn, chunk, lo, read_hi, now)  # out-of-control periods (Subsystem.invalid_periods)
     water = [p for p in chunk if medium_of[p] == "water"]
     logger_hours = {}

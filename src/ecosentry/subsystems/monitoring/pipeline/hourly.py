@@ -20,7 +20,7 @@ from ecosentry.subsystems.monitoring.rules.cn.hourly import VALID_FLAGS, HourlyV
 from ecosentry.settings import get_settings
 from ecosentry.subsystems.monitoring.rules.cn.marks import hour_mark_effect
 from ecosentry.subsystems.monitoring.rules.cn.out_of_control import apply_out_of_control, outside_minutes
-from ecosentry.subsystems.monitoring.store.marks import marks_for_hours
+from ecosentry.subsystems.monitoring.store.marks import marks_for_points
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.ingest import upsert_hourly
 
@@ -193,11 +193,8 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
     o = s.observations
     with engine.begin() as conn:
         limits = load_limits(conn, {k[0] for k in by_hour_keys(by_hour)})
-        marks = {}
-        if by_hour:
-            lo, hi = min(by_hour), max(by_hour) + timedelta(hours=1)
-            for point_id in {k[0] for k in by_hour_keys(by_hour)}:
-                marks[point_id] = marks_for_hours(conn, point_id, lo, hi)
+        marks = (marks_for_points(conn, {k[0] for k in by_hour_keys(by_hour)}, min(by_hour),
+                                  max(by_hour) + timedelta(hours=1)) if by_hour else {})
         # out-of-control periods of the points (a failed calibration until the next pass), from the subsystems
         # that declare them (O&M), read once for the flush
         invalid = declared_by_series(conn, {k[0] for k in by_hour_keys(by_hour)}, min(by_hour),

@@ -30,6 +30,7 @@ from ecosentry.subsystems.monitoring import schema as ms
 __all__ = [
     "MarkError", "MarkNotFound", "MAX_EVIDENCE_BYTES", "AUTO_ACTOR", "file_mark", "attach_evidence",
     "get_evidence", "review_mark", "close_mark", "delete_mark", "get_mark", "list_marks", "marks_for_hours",
+    "marks_for_points", "sync_points_gap_marks",
     "sync_auto_gap_marks", "point_tz", "SOURCES", "DECISIONS",
 ]
 
@@ -331,6 +332,22 @@ def _span(row: Any) -> MarkSpan:
                     end=row.end, source=row.source, status=row.status)
 
 
+def marks_for_points(conn: Connection, point_ids: Iterable[int], start: datetime, end: datetime
+                     ) -> dict[int, list[MarkSpan]]:
+    """:func:`marks_for_hours` of many points at once (a statement per 500 points): point → its marks (every
+    point asked for is a key), each point's in the same order."""
+    m = s.marks
+    ids = sorted(set(point_ids))
+    out: dict[int, list[MarkSpan]] = {p: [] for p in ids}
+    for i in range(0, len(ids), 500):
+        q = (select(m.c.point_id, m.c.id, m.c.factor_codes, m.c.type, m.c.start, m.c.end, m.c.source, m.c.status)
+             .where(m.c.point_id.in_(ids[i:i + 500]), m.c.deleted_at.is_(None), *_overlap(start, end))
+             .order_by(m.c.point_id, m.c.start, m.c.id))
+        for r in conn.execute(q):
+            out[r.point_id].append(_span(r))
+    return out
+
+
 def marks_for_hours(bind: Engine | Connection, point_id: int, start: datetime, end: datetime) -> list[MarkSpan]:
     """The non-deleted marks of a point overlapping ``[start, end)``, for
     :func:`ecosentry.subsystems.monitoring.rules.cn.marks.hour_mark_effect` (which ignores rejected ones). ``bind`` may be an
@@ -385,6 +402,14 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
         raise MarkError("window_end must be after window_start")
     out: dict[str, list[int]] = {"created": [], "updated": [], "deleted": []}
     o, m, pf = s.observations, s.marks, s.point_factors
+    if factors is None and only_minute_factors:  # point-wide, the pipeline's call: as for many points
+        with engine.connect() as conn:
+            if conn.execute(select(s.points.c.id).where(s.points.c.id == point_id)).first() is None:
+                raise MarkNotFound("no point with id %(id)s", id=point_id)
+        done = sync_points_gap_marks(engine, {point_id: (w0, w1)}, min_gap_minutes)
+        if point_id in done.failed:
+            raise done.failed[point_id]
+        return done.changes.get(point_id, out)
     with engine.begin() as conn:
         row = conn.execute(select(s.points.c.min_interval).where(s.points.c.id == point_id)).first()
         if row is None:
@@ -427,6 +452,91 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
             existing = [e for e in existing_all if e["factor_codes"] == factor]
             _sync_factor_gaps(conn, point_id, [factor], gaps, existing, w0, w1, min_gap_minutes, out)
     return out
+
+
+class GapMarkSync:
+    """What :func:`sync_points_gap_marks` did: point → ``{"created": [...], "updated": [...], "deleted": [...]}``
+    (mark ids) for the points whose marks changed, and point → the exception of each point whose marks could
+    not be synced (its changes rolled back, the other points' kept)."""
+
+    def __init__(self) -> None:
+        self.changes: dict[int, dict[str, list[int]]] = {}
+        self.failed: dict[int, Exception] = {}
+
+
+def sync_points_gap_marks(engine: Engine, windows: dict[int, tuple[datetime, datetime]],
+                          min_gap_minutes: int = 15) -> GapMarkSync:
+    """The point-wide automatic 通讯中断 marks of many points, each over its own window ``[w0, w1)`` (aware
+    datetimes): what :func:`sync_point_gap_marks` does with ``factors=None, only_minute_factors=True`` for one
+    point, for all of them in one transaction with a few statements per 500 points sharing a window (the
+    worker's flush: every touched point, every ``hourly_every`` seconds).
+
+    Per point: the factors checked are its monitored factors with a minute record in
+    ``[w0 − min_interval, w1)``; a gap is a stretch in which none of them sent one
+    (:func:`~ecosentry.subsystems.monitoring.rules.cn.marks.auto_gap_marks`); the point's non-deleted automatic
+    comm-interruption marks overlapping the window are matched, updated, created or removed as
+    :func:`sync_point_gap_marks` says. Unknown points are skipped. Each point's writes run in a savepoint: a
+    point that fails is reported in ``failed`` and leaves the others' changes in place."""
+    done = GapMarkSync()
+    wins = {p: (_aware(a, "window_start"), _aware(b, "window_end")) for p, (a, b) in windows.items()}
+    wins = {p: w for p, w in wins.items() if w[1] > w[0]}
+    if not wins:
+        return done
+    o, m, pf = s.observations, s.marks, s.point_factors
+    ids = sorted(wins)
+    with engine.begin() as conn:
+        interval: dict[int, int] = {}
+        monitored: dict[int, set[str]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            for pid, mi in conn.execute(select(s.points.c.id, s.points.c.min_interval).where(s.points.c.id.in_(part))):
+                interval[pid] = int(mi or 1)
+            for pid, f in conn.execute(select(pf.c.point_id, pf.c.factor_code).where(pf.c.point_id.in_(part))):
+                monitored.setdefault(pid, set()).add(f)
+        # points sharing a window and an interval are read together
+        groups: dict[tuple[datetime, datetime, int], list[int]] = {}
+        for pid in ids:
+            if pid in interval and monitored.get(pid):
+                groups.setdefault((*wins[pid], interval[pid]), []).append(pid)
+        joined = o.join(pf, (pf.c.point_id == o.c.point_id) & (pf.c.factor_code == o.c.factor_code))
+        for (w0, w1, step), pids in sorted(groups.items()):
+            lo = w0 - timedelta(minutes=step)
+            for i in range(0, len(pids), 500):
+                part = pids[i:i + 500]
+                where = (o.c.point_id.in_(part), o.c.kind == "min", o.c.period_start >= lo, o.c.period_start < w1)
+                # the minutes in which some monitored factor sent a record, and which factors sent any
+                union: dict[int, list[datetime]] = {p: [] for p in part}
+                for pid, t in conn.execute(select(o.c.point_id, o.c.period_start).select_from(joined).where(*where)
+                                           .group_by(o.c.point_id, o.c.period_start)
+                                           .order_by(o.c.point_id, o.c.period_start)):
+                    union[pid].append(t)
+                sent: dict[int, set[str]] = {p: set() for p in part}
+                for pid, f in conn.execute(select(o.c.point_id, o.c.factor_code).select_from(joined).where(*where)
+                                           .distinct()):
+                    sent[pid].add(f)
+                existing: dict[int, list[dict]] = {p: [] for p in part}
+                for r in conn.execute(select(m).where(
+                        m.c.point_id.in_(part), m.c.source == "auto", m.c.type == "comm_interruption",
+                        m.c.deleted_at.is_(None), or_(m.c.end.is_(None), m.c.end >= w0), m.c.start <= w1)
+                        .order_by(m.c.point_id, m.c.start, m.c.id)).mappings():
+                    existing[r["point_id"]].append(dict(r))
+                for pid in part:
+                    checked = sorted(sent[pid])
+                    if not checked:
+                        continue
+                    gaps = auto_gap_marks(union[pid], step, w0, w1, min_gap_minutes)
+                    if not gaps and not existing[pid]:
+                        continue  # nothing to match, create or remove (the steady state)
+                    out: dict[str, list[int]] = {"created": [], "updated": [], "deleted": []}
+                    try:
+                        with conn.begin_nested():
+                            _sync_factor_gaps(conn, pid, checked, gaps, existing[pid], w0, w1, min_gap_minutes, out)
+                    except Exception as exc:  # one point's marks must not cost the others theirs
+                        done.failed[pid] = exc
+                        continue
+                    if any(out.values()):
+                        done.changes[pid] = out
+    return done
 
 
 def _sync_factor_gaps(conn: Connection, point_id: int, factors: list[str] | None, gaps: list[tuple[datetime, datetime]],
