@@ -123,7 +123,9 @@ def test_a_passage_without_its_ledger_row_and_a_row_without_a_passage():
     [a] = got["VEH-PASSAGE-NO-LEDGER"]
     [b] = got["VEH-LEDGER-NO-PASSAGE"]
     assert a.plate == "冀A10006" and a.evidence["direction"] == "in" and a.severity == "critical"
-    assert b.plate == "冀A00003"
+    # the ledger's day: one finding, the row among its examples
+    assert b.plate == "" and b.evidence["count"] == 1 and b.evidence["day"] == "2026-01-05"
+    assert [x["plate"] for x in b.evidence["examples"]] == ["冀A00003"] and b.evidence["directions"]["in"] == 1
 
 
 def test_a_ledger_row_within_the_tolerance_matches_and_the_direction_counts():
@@ -149,9 +151,19 @@ def test_incomplete_rows_and_a_faked_stage():
     p2, lg2 = trips("E1", ("冀A00004", T0 + 7 * H, 600))
     lg2[0] = (*lg2[0][:5], "6", *lg2[0][6:])             # the ledger says 国六 for a 国四 truck
     got = codes(dataset(p + p2, lg + lg2))
-    problems = sorted(f.evidence["problems"][0].split(":")[0] for f in got["VEH-LEDGER-INCOMPLETE"])
-    assert problems == ["vin", "vin"]
+    [day] = got["VEH-LEDGER-INCOMPLETE"]                   # one finding for the enterprise's day
+    assert day.evidence["fields"] == {"vin": 1, "vin_invalid": 1} and day.evidence["count"] == 2
+    assert day.evidence["rows"] == len(lg + lg2) and day.evidence["day"] == "2026-01-05"
     [m] = got["VEH-LEDGER-STAGE-MISMATCH"]
+    assert m.plate == "" and m.evidence["by_vehicle"] == [
+        {"plate": "冀A00004", "ledger_stage": "6", "register_stage": "4", "rows": 1}]
+    # row by row (``by_day`` False): one finding a row, as the rule sees them
+    from ecosentry.subsystems.gates.rules.checks import ledger_rows
+
+    rows = ledger_rows(dataset(p + p2, lg + lg2), ZONE, by_day=False)
+    problems = sorted(f.evidence["problems"][0].split(":")[0] for f in rows if f.code == "VEH-LEDGER-INCOMPLETE")
+    assert problems == ["vin", "vin"]
+    [m] = [f for f in rows if f.code == "VEH-LEDGER-STAGE-MISMATCH"]
     assert m.plate == "冀A00004" and m.evidence == {"line": -1, "ledger_stage": "6", "register_stage": "4"}
 
 
@@ -164,7 +176,9 @@ def test_what_a_ledger_row_lacks_is_said_in_the_readers_words():
     good = lg[1][4]
     bad_check = good[:8] + ("1" if good[8] != "1" else "2") + good[9:]
     lg[1] = (*lg[1][:4], bad_check, lg[1][5], lg[1][6], "", float("nan"))   # a wrong check digit, no cargo, no volume
-    [f] = codes(dataset(p, lg))["VEH-LEDGER-INCOMPLETE"]
+    from ecosentry.subsystems.gates.rules.checks import ledger_rows
+
+    [f] = [x for x in ledger_rows(dataset(p, lg), ZONE, by_day=False) if x.code == "VEH-LEDGER-INCOMPLETE"]
     assert f.explanation.endswith("is incomplete: cargo; transport volume (t); VIN: check digit "
                                   f"{bad_check[8]} at position 9, {good[8]} expected.")
     zh = f.say(translations("zh").gettext)

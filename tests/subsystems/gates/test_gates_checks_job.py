@@ -306,3 +306,159 @@ def test_a_pass_reads_only_the_new_rows_and_sees_the_guards_completed_stage(worl
     assert list(cached.ledger.line) == list(whole.ledger.line)
     assert list(cached.ledger.stage) == list(whole.ledger.stage)
     assert cached.ledger.stage[list(cached.ledger.line).index(row)] == "4"
+
+
+# ------------------------------------------------------------------------------------------- a ledger's day
+def _traffic(world: World, day_start: datetime, n: int, *, cargo: str | None = None, weight: float | None = None,
+             stage: str = "6", plate: str = STAGE6) -> None:
+    """``n`` passages a minute apart (in and out in turn) with their camera ledger rows, in one transaction: the
+    rows as the push makes them (no cargo, no volume) unless given."""
+    p = gs.gates_passages.c
+    with world.engine.begin() as c:
+        rows = []
+        for k in range(n):
+            world.seq += 1
+            at = day_start + timedelta(minutes=k)
+            rows.append({"spool": "t", "spool_seq": world.seq, "enterprise_id": world.ent, "gate_id": world.gate,
+                         "device_id": world.device, "at": at, "received_at": at, "inbound": k % 2 == 0,
+                         "plate": plate, "confidence": 0.99})
+        c.execute(insert(gs.gates_passages), rows)
+        stored = c.execute(select(p.id, p.at, p.inbound).where(p.enterprise_id == world.ent,
+                                                               p.at >= day_start, p.at < day_start + timedelta(minutes=n))
+                           .order_by(p.id)).all()
+        c.execute(insert(gs.gates_ledger), [{
+            "enterprise_id": world.ent, "source": "camera", "passage_id": r.id, "at": r.at, "inbound": r.inbound,
+            "plate": plate, "vin": "1M8GDM9AXKP042788", "emission_stage": stage, "cargo": cargo, "weight_t": weight,
+            "entered_at": r.at} for r in stored])
+
+
+def test_a_day_of_incomplete_ledger_rows_is_one_finding_per_enterprise_day_updated_on_new_rows(world):
+    """The flood: 300 camera rows a day without cargo and volume (the push carries neither), two days → two
+    findings (not 600), no alarm; a pass again adds nothing; new rows of the day update its counts."""
+    day1 = datetime(2026, 12, 4, 0, 30, tzinfo=timezone.utc)          # 08:30 in 临汾, 4 December
+    day2 = day1 + timedelta(days=1)
+    _traffic(world, day1, 300)
+    _traffic(world, day2, 200)
+    job = CheckJob(world.engine, _settings())
+    first = job.pass_sync(day2 + timedelta(hours=6))
+    found = world.findings("VEH-LEDGER-INCOMPLETE")
+    assert [(x["subject"], x["params"]["count"], x["params"]["rows"]) for x in found] == [
+        ("2026-12-04", 300, 300), ("2026-12-05", 200, 200)]
+    assert first.findings_new == 2 + len([x for x in world.findings() if x["code"] != "VEH-LEDGER-INCOMPLETE"])
+    assert not first.alarms
+    ev = found[0]["evidence"]
+    assert ev["fields"] == {"cargo": 300, "weight_t": 300} and ev["count"] == 300 and ev["rows"] == 300
+    assert ev["first"] == "2026-12-04T08:30:00+08:00" and ev["last"] == "2026-12-04T13:29:00+08:00"
+    assert len(ev["examples"]) == 5 and len(ev["lines"]) == 20 and all(x["plate"] == STAGE6 for x in ev["examples"])
+    assert found[0]["open"] and found[0]["plate"] == ""
+    assert found[0]["start"].replace(tzinfo=timezone.utc) == day1
+    assert world.alarms("ALM-VEH-NO-LEDGER") == []
+    # again, and again with the progress forgotten: the same two findings, nothing new
+    assert job.pass_sync(day2 + timedelta(hours=7)).findings_new == 0
+    with world.engine.begin() as c:
+        c.execute(gs.gates_check_state.delete())
+    job.rows.clear()
+    again = job.pass_sync(day2 + timedelta(hours=7))
+    assert again.findings_new == 0 and again.findings_updated >= 2
+    assert len(world.findings("VEH-LEDGER-INCOMPLETE")) == 2
+    # ten more rows on the second day (the watch's look, as the service runs it): the day's counts grow
+    _traffic(world, day2 + timedelta(hours=8), 10, cargo="煤")         # cargo given, no volume
+    later = job.pass_sync(day2 + timedelta(hours=9))
+    assert later.findings_new == 0
+    found = world.findings("VEH-LEDGER-INCOMPLETE")
+    assert len(found) == 2
+    assert found[1]["evidence"]["fields"] == {"cargo": 200, "weight_t": 210}
+    assert (found[1]["params"]["count"], found[1]["params"]["rows"]) == (210, 210)
+    assert found[0]["params"]["count"] == 300                            # the first day left as it was
+
+
+def test_a_ledger_copied_wrong_and_a_day_without_video_are_one_finding_each(world):
+    """A stage written wrong on every row of a vehicle, and ledger rows the camera never saw: one finding per day
+    and code, each with its vehicles or examples."""
+    day = datetime(2026, 12, 4, 0, 30, tzinfo=timezone.utc)
+    _traffic(world, day, 120, cargo="煤", weight=30.0, stage="6", plate=STAGE4)    # 国四 written as 国六
+    _traffic(world, day + timedelta(hours=3), 20, cargo="煤", weight=30.0)
+    with world.engine.begin() as c:                       # 80 rows between the two without any passage
+        c.execute(insert(gs.gates_ledger), [{
+            "enterprise_id": world.ent, "source": "csv", "at": day + timedelta(hours=2, minutes=35, seconds=30 * k),
+            "inbound": True,
+            "plate": STAGE5, "vin": "1M8GDM9AXKP042788", "emission_stage": "5", "cargo": "煤", "weight_t": 30.0,
+            "entered_at": day, "source_key": f"k{k}"} for k in range(80)])
+    CheckJob(world.engine, _settings()).pass_sync(day + timedelta(days=1))
+    [m] = world.findings("VEH-LEDGER-STAGE-MISMATCH")
+    assert m["evidence"]["by_vehicle"] == [{"plate": STAGE4, "ledger_stage": "6", "register_stage": "4",
+                                            "rows": 120}]
+    assert (m["params"]["count"], m["params"]["rows"], m["params"]["vehicles"]) == (120, 220, 1)
+    [n] = world.findings("VEH-LEDGER-NO-PASSAGE")
+    assert (n["params"]["count"], n["evidence"]["directions"]) == (80, {"in": 80, "out": 0})
+    assert not world.findings("VEH-LEDGER-INCOMPLETE") and not world.findings("VEH-PASSAGE-NO-LEDGER")
+
+
+def _ledger_csv(path, day: datetime, n: int, *, cargo: str) -> None:
+    from gates_dbkit import CREDIT
+
+    lines = ["enterprise,time,direction,plate,vin,emission_stage,fuel,cargo,weight_t"]
+    for k in range(n):
+        at = (day + timedelta(minutes=k)).isoformat()
+        lines.append(f"{CREDIT},{at},{'in' if k % 2 == 0 else 'out'},{STAGE5},1M8GDM9AXKP042788,5,diesel,{cargo},"
+                     f"{'' if not cargo else 30}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_day_the_enterprise_corrects_by_uploading_its_ledger_again_shrinks_then_closes(world, tmp_path):
+    """The enterprise's ledger CSV of a day without cargo and volume: one finding; the file uploaded again with half
+    the rows completed → the day's counts shrink at the next pass; all completed → the finding is closed (kept,
+    no longer open); every correction audited."""
+    from ecosentry.store import audit
+    from ecosentry.subsystems.gates.store.ledger import import_ledger_csv
+
+    day = datetime(2026, 12, 4, 0, 30, tzinfo=timezone.utc)
+    _ledger_csv(tmp_path / "L.csv", day, 40, cargo="")
+    assert import_ledger_csv(world.engine, tmp_path / "L.csv", actor="enterprise") == (40, 40, 0)
+    job = CheckJob(world.engine, _settings())
+    job.pass_sync(day + timedelta(days=1))
+    [f] = world.findings("VEH-LEDGER-INCOMPLETE")
+    assert f["open"] and f["evidence"]["fields"] == {"cargo": 40, "weight_t": 40}
+    # half of the day completed: the first 20 rows
+    _ledger_csv(tmp_path / "L2.csv", day, 20, cargo="煤")
+    assert import_ledger_csv(world.engine, tmp_path / "L2.csv", actor="enterprise") == (20, 0, 20)
+    job.pass_sync(day + timedelta(days=1, minutes=5))
+    [f] = world.findings("VEH-LEDGER-INCOMPLETE")
+    assert f["open"] and (f["params"]["count"], f["params"]["rows"]) == (20, 40)
+    assert f["start"].replace(tzinfo=timezone.utc) == day + timedelta(minutes=20)   # the first row still wanting
+    # the whole day completed: closed, not deleted; the same file again changes nothing
+    _ledger_csv(tmp_path / "L3.csv", day, 40, cargo="煤")
+    assert import_ledger_csv(world.engine, tmp_path / "L3.csv", actor="enterprise") == (40, 0, 20)
+    assert import_ledger_csv(world.engine, tmp_path / "L3.csv", actor="enterprise") == (40, 0, 0)
+    report = job.pass_sync(day + timedelta(days=1, minutes=10))
+    [f] = world.findings("VEH-LEDGER-INCOMPLETE")
+    assert not f["open"] and f["params"]["count"] == 20 and report.findings_new == 0
+    corrections = audit.list_audit(world.engine, entity="gate_ledger", limit=100)
+    assert len([a for a in corrections if a["action"] == "correct"]) == 40
+    assert corrections[0]["before"] == {"cargo": None, "weight_t": None}
+    assert corrections[0]["after"] == {"cargo": "煤", "weight_t": 30.0}
+    # a new bad row on that day opens it again
+    with world.engine.begin() as c:
+        c.execute(insert(gs.gates_ledger).values(
+            enterprise_id=world.ent, source="manual", at=day + timedelta(hours=2), inbound=True, plate=STAGE5,
+            vin="1M8GDM9AXKP042788", emission_stage="5", entered_at=day, source_key="late"))
+    job.pass_sync(day + timedelta(days=1, minutes=15))
+    [f] = world.findings("VEH-LEDGER-INCOMPLETE")
+    assert f["open"] and (f["params"]["count"], f["params"]["rows"]) == (1, 41)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("zh", ("2026-12-04 的台账：300 条记录中 300 条不完整", "缺货物名称 300 条", "缺运输量（吨） 300 条", "08:30 至 13:29")),
+    ("vi", ("Sổ theo dõi ngày 2026-12-04: 300 trên 300 dòng chưa đầy đủ", "thiếu hàng hóa ở 300 dòng",
+            "thiếu khối lượng vận chuyển (tấn) ở 300 dòng"))])
+def test_a_days_finding_is_said_with_its_counts_and_the_fields_in_the_readers_words(world, lang, words):
+    from ecosentry.locale import translations
+    from ecosentry.subsystems.gates.web.words import finding_sentence
+
+    _traffic(world, datetime(2026, 12, 4, 0, 30, tzinfo=timezone.utc), 300)
+    CheckJob(world.engine, _settings()).pass_sync(datetime(2026, 12, 5, tzinfo=timezone.utc))
+    [f] = world.findings("VEH-LEDGER-INCOMPLETE")
+    said = finding_sentence(translations(lang).gettext, f)
+    for w in words:
+        assert w in said, said
+    assert not any(code in said for code in ("cargo", "weight_t", "missing"))

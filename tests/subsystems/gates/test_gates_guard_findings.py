@@ -57,6 +57,14 @@ def test_the_dashboard_lists_the_stored_findings_with_a_link_to_their_evidence(s
         every = c.execute(select(gs.gates_findings.c.code).where(gs.gates_findings.c.code == "VEH-LEDGER-INCOMPLETE")
                           ).scalars().all()
     assert r.text.count('data-code="VEH-LEDGER-INCOMPLETE"') == len(every)   # both enterprises of the city
+    # a ledger's day: its page says it is not corrected yet, with the rows it names as examples
+    day = _one(w, gs.gates_findings, gs.gates_findings.c.code == "VEH-LEDGER-INCOMPLETE",
+               gs.gates_findings.c.enterprise_id == w["a"])
+    assert day["open"] and day["subject"] == day["evidence"]["day"] and day["evidence"]["fields"]["cargo"] >= 1
+    ledger_page = get(client, w, "city", f"/gates/findings/{day['id']}", lang)
+    state = {"zh": "尚未更正", "vi": "chưa được sửa", "en": "not corrected yet"}[lang]
+    assert ledger_page.status_code == 200 and f'id="ledger-day-state">{state}<' in ledger_page.text
+    assert all(f'data-ledger="{line}"' in ledger_page.text for line in day["evidence"]["lines"])
     # the evidence: the passage with its capture
     page = get(client, w, "city", f"/gates/findings/{alert_stage['id']}", lang)
     assert page.status_code == 200 and STAGE4 in page.text and words[2] in page.text

@@ -80,7 +80,11 @@ def test_the_files_of_issue_16_give_one_finding_a_line(tmp_path):
     by = {(r["code"], r["plate"]) for r in rows}
     assert ("VEH-ALERT-STAGE", "冀A00004") in by                 # 国四 out during the orange alert at grade B
     assert ("VEH-TAILGATE", "冀AD00001") in by                   # two seconds behind 冀A00004
-    assert ("VEH-LEDGER-INCOMPLETE", "冀A00006") in by           # the exit row without its cargo
+    # the exit row without its cargo: its enterprise's ledger of that day, the row among its examples
+    day = next(r for r in rows if r["code"] == "VEH-LEDGER-INCOMPLETE")
+    assert day["plate"] == "" and day["evidence"]["fields"] == {"cargo": 1} and day["evidence"]["count"] == 1
+    assert [x["plate"] for x in day["evidence"]["examples"]] == ["冀A00006"]
+    assert "1 of " in day["explanation"] and "cargo missing in 1" in day["explanation"]
     assert ("VEH-VIN-MULTI-PLATE", "冀A00004") in by             # 冀AD00001 written with 冀A00004's VIN
     assert ("VEH-EXIT-WITHOUT-ENTRY", "冀A00006") not in by      # E2's exit is at the start of its data
     stage = next(r for r in rows if r["code"] == "VEH-ALERT-STAGE")

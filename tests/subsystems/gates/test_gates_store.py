@@ -66,8 +66,8 @@ def test_a_ledger_csv_is_joined_to_the_register_paired_and_imported_once(db_url,
     engine = gates_database(db_url)
     path = tmp_path / "L.csv"
     path.write_text(LEDGER, encoding="utf-8")
-    assert import_ledger_csv(engine, path, actor="inspector") == (4, 4)
-    assert import_ledger_csv(engine, path, actor="inspector") == (4, 0)
+    assert import_ledger_csv(engine, path, actor="inspector") == (4, 4, 0)
+    assert import_ledger_csv(engine, path, actor="inspector") == (4, 0, 0)
     with engine.connect() as c:
         rows = {(r.plate, r.inbound): r for r in c.execute(select(gs.gates_ledger))}
     assert len(rows) == 4

@@ -51,7 +51,7 @@ from ecosentry.subsystems.gates.alarms import (
     ALARM_OF_CODE, CAMERA, CLEARED_BY_DATA, ENTERPRISE, TYPE_NAMES, camera_source_id)
 from ecosentry.subsystems.gates.rules.camera import camera_offline, view_runs
 from ecosentry.subsystems.gates.rules.camera_view import compare_views, prepare_reference
-from ecosentry.subsystems.gates.rules.checks import FINDING_CODES, run_checks
+from ecosentry.subsystems.gates.rules.checks import DAILY_CODES, FINDING_CODES, run_checks
 from ecosentry.subsystems.gates.rules.findings import Finding
 from ecosentry.subsystems.gates.settings import GatesSettings
 from ecosentry.subsystems.gates.store import findings as fs
@@ -91,6 +91,12 @@ def _aware(t: datetime) -> datetime:
 def _month_start(t: datetime, zone: ZoneInfo) -> datetime:
     local = t.astimezone(zone)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+
+
+def _day_start(t: datetime, zone: ZoneInfo) -> datetime:
+    """The local midnight that begins ``t``'s day in ``zone`` (UTC)."""
+    local = t.astimezone(zone)
+    return datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(timezone.utc)
 
 
 def _grey(data: bytes) -> np.ndarray:
@@ -265,22 +271,33 @@ class CheckJob:
                 first = min(firsts)
                 starts = fs.alert_starts(conn, info, first, now)
                 lookback = timedelta(hours=st.checks.max_stay_hours, seconds=st.checks.match_tolerance_s)
-                start = min([_month_start(first, zone), *starts]) - lookback
-                ds = (self.rows.dataset(conn, info, start, now, now) if self.rows is not None
+                # the checks of single passages and rows from the new data less the pairing's reach, from a local
+                # midnight (a ledger's day is judged whole): their findings that end before ``first`` are not kept
+                # anyway (below), nor the days before ``first``'s
+                events_from = _day_start(first - lookback, zone)
+                start = min(min([_month_start(first, zone), *starts]) - lookback, events_from)
+                ds = (self.rows.dataset(conn, info, start, now, now, ledger_from=seen_l) if self.rows is not None
                       else fs.load_dataset(conn, info, start, now, now))
                 found = []
-                # the checks of single passages and rows from the new data less the pairing's reach: their findings
-                # that end before ``first`` are not kept anyway (below)
-                for f in run_checks(ds, st.grades, zone, st.checks, events_from=fs.epoch(first - lookback),
-                                    with_inspection=False):
+                first_day = first.astimezone(zone).date().isoformat()
+                for f in run_checks(ds, st.grades, zone, st.checks, events_from=fs.epoch(events_from),
+                                    with_inspection=False, settled_before=fs.epoch(upto)):
                     if f.code in SKIPPED_CODES or f.code not in FINDING_CODES:
                         continue
                     if f.code in SETTLING_CODES and f.end > upto:
                         continue
-                    if f.code not in fs.TIMELESS and f.end < first:
+                    if f.code in DAILY_CODES:
+                        if fs.subject_of(f) < first_day:
+                            continue
+                    elif f.code not in fs.TIMELESS and f.end < first:
                         continue
                     found.append(f)
-                stored += fs.store_findings(conn, ent, found, now)
+                new = fs.store_findings(conn, ent, found, now, open_of=lambda f: f.code in DAILY_CODES)
+                stored += new
+                # a ledger's day checked whole and no longer wanting (the enterprise corrected its rows) is closed
+                for code in DAILY_CODES:
+                    fs.close_vanished(conn, ent, code, {x.id for x in new if x.code == code}, now,
+                                      subjects_from=first_day)
                 values = {"passage_id": max(seen_p, new_p[1] or 0), "ledger_id": max(seen_l, new_l[1] or 0),
                           "checked_to": upto, "checked_at": now}
                 if state is None:

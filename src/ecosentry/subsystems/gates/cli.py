@@ -85,8 +85,9 @@ def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise 
                                                        "vin,emission_stage,fuel,cargo,weight_t [,plate_colour,"
                                                        "engine_no,transport_company,purpose]"),
                   actor: str = typer.Option("import", help="who imports (kept on every row)")) -> None:
-    """Import an electronic ledger CSV into the database (a re-import changes nothing; exit 2 on a bad row,
-    naming the file, the line and the field, nothing stored)."""
+    """Import an electronic ledger CSV into the database (a row imported before takes the file's corrected values,
+    an unchanged re-import changes nothing; exit 2 on a bad row, naming the file, the line and the field, nothing
+    stored)."""
     from ecosentry.locale import translations
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
@@ -96,13 +97,13 @@ def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise 
     st = get_settings()
     engine = make_engine(st.database_url)
     try:
-        read, new = import_ledger_csv(engine, path, actor=actor, upload=bool(st.gates.upload.url))
+        read, new, corrected = import_ledger_csv(engine, path, actor=actor, upload=bool(st.gates.upload.url))
     except GatesInputError as exc:
         typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    typer.echo(f"{read} ledger rows read, {new} new")
+    typer.echo(f"{read} ledger rows read, {new} new, {corrected} corrected")
 
 
 @app.command("check-stored")

@@ -33,7 +33,7 @@ from ecosentry.subsystems.gates.rules.vin import vin_problem
 
 __all__ = ["CheckSettings", "Enterprise", "Alert", "Dataset", "run_checks", "passage_ranks", "alert_stage",
            "stage_shares", "reconcile", "inspection", "inspection_reports", "inspection_findings", "side_gates", "tailgating", "vin_plates", "small_volume",
-           "register_validity", "ledger_rows", "unknown_vehicles", "FINDING_CODES"]
+           "register_validity", "ledger_rows", "unknown_vehicles", "FINDING_CODES", "DAILY_CODES"]
 
 _SRC = "shared/reference/subsystems.md"
 
@@ -264,8 +264,9 @@ for _r in (
     Rule("VEH-PASSAGE-NO-LEDGER", "critical", "A vehicle the gate camera saw has no ledger row (same plate and "
          "direction within the tolerance).", f"{_SRC} §3.4 video check 3, §3.6, §7 item 21",
          f"{__name__}.reconcile", "S"),
-    Rule("VEH-LEDGER-NO-PASSAGE", "warning", "A ledger row has no camera passage (same plate and direction within "
-         "the tolerance): written without a vehicle, or the camera missed it.", f"{_SRC} §3.6, §7 item 21",
+    Rule("VEH-LEDGER-NO-PASSAGE", "warning", "Ledger rows of one day have no camera passage (same plate and "
+         "direction within the tolerance): written without a vehicle, or the camera missed them; one finding per "
+         "enterprise and day.", f"{_SRC} §3.6, §7 item 21",
          f"{__name__}.reconcile", "S"),
 ):
     register(_r)
@@ -329,7 +330,12 @@ def match(ds: Dataset, settings: CheckSettings) -> Matches:
     return Matches(p2l, l2p)
 
 
-def reconcile(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings) -> list[Finding]:
+def reconcile(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings, *, by_day: bool = True,
+              settled_before: int | None = None) -> list[Finding]:
+    """A passage without a ledger row: one finding each (a vehicle unaccounted for). A ledger row without a passage:
+    with ``by_day``, one finding per enterprise and local day (:func:`_ledger_day_findings`), else one per row.
+    ``settled_before`` (epoch seconds): the ledger rows after it are not judged yet (the guard may still enter the
+    passage's row; the scheduled job's ``settle_seconds``)."""
     p, lg, out = ds.passages, ds.ledger, []
     for i in np.flatnonzero(m.passage_to_ledger == -1):
         t = int(p.t[i])
@@ -341,7 +347,12 @@ def reconcile(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings) 
                             {"gate": p.gate[i], "direction": "in" if p.inbound[i] else "out",
                              "confidence": None if np.isnan(p.confidence[i]) else round(float(p.confidence[i]), 3),
                              "line": int(p.line[i]), "tolerance_s": settings.match_tolerance_s}))
-    for i in np.flatnonzero(m.ledger_to_passage == -1):
+    lonely = m.ledger_to_passage == -1
+    if settled_before is not None:
+        lonely &= lg.t <= settled_before
+    if by_day:
+        return out + _no_passage_days(lg, np.flatnonzero(lonely), zone, settings)
+    for i in np.flatnonzero(lonely):
         t = int(lg.t[i])
         out.append(_finding("VEH-LEDGER-NO-PASSAGE", lg.enterprise[i], lg.plate[i], t, t, zone,
                             N_("The ledger row of %(plate)s (%(direction)s) at %(time)s has no camera passage."),
@@ -352,12 +363,99 @@ def reconcile(ds: Dataset, m: Matches, zone: ZoneInfo, settings: CheckSettings) 
     return out
 
 
+# ---------------------------------------------------------------------------------------------- a ledger's day
+#: The codes about single ledger rows, said once per enterprise and local day (the enterprise's zone): a ledger
+#: kept wrong all day (a camera's rows without cargo, a clock off by an hour, a stage copied wrong) is one finding
+#: with its counts, not one per row. Passages stay one finding each: there a single vehicle is the point.
+DAILY_CODES = ("VEH-LEDGER-INCOMPLETE", "VEH-LEDGER-STAGE-MISMATCH", "VEH-LEDGER-NO-PASSAGE")
+#: Plates a day's sentence names as examples; rows its evidence names (the finding's page shows them).
+DAY_EXAMPLES, DAY_LINES = 5, 20
+
+
+@dataclass
+class _LedgerDay:
+    enterprise: str
+    day: str            # the local day, YYYY-MM-DD
+    rows: int           # the enterprise's ledger rows that day
+    idx: np.ndarray     # the rows found wanting, in time order
+
+
+def _ledger_days(lg: LedgerRows, idx: np.ndarray, zone: ZoneInfo) -> list[_LedgerDay]:
+    """The rows ``idx`` by enterprise and local day, with each day's count of ledger rows (sorts over the columns;
+    Python over the days found)."""
+    if not len(idx):
+        return []
+    days = local_days(lg.t, zone)
+    key = group_codes(lg.enterprise, days)
+    uniq, counts = np.unique(key, return_counts=True)
+    total = dict(zip(uniq.tolist(), counts.tolist()))
+    out = []
+    for k, ii in index_by(key[idx]).items():
+        rows = idx[ii]
+        rows = rows[np.argsort(lg.t[rows], kind="stable")]
+        i = int(rows[0])
+        out.append(_LedgerDay(lg.enterprise[i], str(np.datetime64(int(days[i]), "D")), total[int(k)], rows))
+    out.sort(key=lambda d: (d.enterprise, d.day))
+    return out
+
+
+def _day_evidence(lg: LedgerRows, d: _LedgerDay, zone: ZoneInfo, problems=None) -> dict:
+    t = lg.t[d.idx]
+    examples = []
+    for i in d.idx[:DAY_EXAMPLES]:
+        ex = {"line": int(lg.line[i]), "plate": lg.plate[i], "time": utc(int(lg.t[i])).astimezone(zone).isoformat(),
+              "direction": "in" if lg.inbound[i] else "out"}
+        if problems is not None:
+            ex["problems"] = problems[int(i)]
+        examples.append(ex)
+    return {"day": d.day, "rows": d.rows, "count": len(d.idx),
+            "first": utc(int(t.min())).astimezone(zone).isoformat(),
+            "last": utc(int(t.max())).astimezone(zone).isoformat(),
+            "examples": examples, "lines": [int(x) for x in lg.line[d.idx[:DAY_LINES]] if x >= 0]}
+
+
+def _day_params(lg: LedgerRows, d: _LedgerDay, zone: ZoneInfo) -> dict:
+    plates: list[str] = []
+    for i in d.idx:
+        pl = lg.plate[i] or "-"
+        if pl not in plates:
+            plates.append(pl)
+        if len(plates) == DAY_EXAMPLES:
+            break
+    t = lg.t[d.idx]
+    clock = lambda x: utc(int(x)).astimezone(zone).strftime("%H:%M")  # noqa: E731
+    return {"day": d.day, "count": len(d.idx), "rows": d.rows, "first": clock(t.min()), "last": clock(t.max()),
+            "examples": ", ".join(plates)}
+
+
+def _day_finding(code: str, lg: LedgerRows, d: _LedgerDay, zone: ZoneInfo, msgid: str, params: dict,
+                 evidence: dict) -> Finding:
+    t = lg.t[d.idx]
+    return _finding(code, d.enterprise, "", int(t.min()), int(t.max()), zone, msgid,
+                    _day_params(lg, d, zone) | params, evidence)
+
+
+def _no_passage_days(lg: LedgerRows, idx: np.ndarray, zone: ZoneInfo, settings: CheckSettings) -> list[Finding]:
+    out = []
+    for d in _ledger_days(lg, idx, zone):
+        inbound = int(lg.inbound[d.idx].sum())
+        out.append(_day_finding(
+            "VEH-LEDGER-NO-PASSAGE", lg, d, zone,
+            N_("The ledger of %(day)s: %(count)s of %(rows)s rows have no camera passage, from %(first)s to "
+               "%(last)s; for example %(examples)s."), {},
+            _day_evidence(lg, d, zone) | {"directions": {"in": inbound, "out": len(d.idx) - inbound},
+                                          "tolerance_s": settings.match_tolerance_s}))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- ledger rows
 for _r in (
-    Rule("VEH-LEDGER-INCOMPLETE", "warning", "A ledger row lacks a field the 2020 guide's table 3 requires (plate, "
-         "VIN, emission stage, cargo, volume) or its VIN is invalid.", f"{_SRC} §3.2 table 3, §3.4 ledger check 1, "
+    Rule("VEH-LEDGER-INCOMPLETE", "warning", "Ledger rows of one day lack a field the 2020 guide's table 3 requires "
+         "(plate, VIN, emission stage, cargo, volume) or give an invalid VIN; one finding per enterprise and day, "
+         "with the rows per field.", f"{_SRC} §3.2 table 3, §3.4 ledger check 1, "
          "§3.6, §7 item 17", f"{__name__}.ledger_rows", "S"),
-    Rule("VEH-LEDGER-STAGE-MISMATCH", "warning", "A ledger row's emission stage differs from the vehicle register's.",
+    Rule("VEH-LEDGER-STAGE-MISMATCH", "warning", "Ledger rows of one day give another emission stage than the "
+         "vehicle register; one finding per enterprise and day, with the rows per vehicle.",
          f"{_SRC} §3.4 ledger check 2", f"{__name__}.ledger_rows", "S"),
 ):
     register(_r)
@@ -390,9 +488,15 @@ def _row_problems(lg: LedgerRows, i: int, register: dict[str, Vehicle]
     return missing, said, reg_stage
 
 
-def ledger_rows(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
+#: The order a day's finding lists the problems in (the 2020 guide's table 3, then an invalid VIN).
+FIELD_ORDER = ("plate", "vin", "emission_stage", "cargo", "weight_t", "vin_invalid")
+
+
+def ledger_rows(ds: Dataset, zone: ZoneInfo, *, by_day: bool = True) -> list[Finding]:
     """Every ledger row: the missing fields and invalid VINs (each distinct VIN validated once), and the stage
-    against the register's (one look-up per distinct plate); Python only over the rows found wanting."""
+    against the register's (one look-up per distinct plate); Python only over the rows found wanting. With
+    ``by_day``, one finding per enterprise, local day and code: how many of the day's rows, which fields (rows per
+    field), which plates and stages, the first and last time, examples; else one per row."""
     lg, out = ds.ledger, []
     if not len(lg):
         return out
@@ -404,21 +508,76 @@ def ledger_rows(ds: Dataset, zone: ZoneInfo) -> list[Finding]:
     mine = np.where(np.isin(lg.fuel.astype(str), list(NEW_ENERGY_FUELS)) | (lg.stage == "d"), "d", lg.stage)
     wanting = ((lg.plate == "") | (lg.vin == "") | (lg.stage == "") | (lg.cargo == "") | np.isnan(lg.weight_t)
                | vin_bad | ((reg != "") & (lg.stage != "") & (reg != mine)))
+    incomplete: dict[int, tuple[list[str], list[dict]]] = {}
+    mismatch: dict[int, str] = {}
     for i in np.flatnonzero(wanting):
         missing, said, reg_stage = _row_problems(lg, int(i), ds.register)
-        t = int(lg.t[i])
         if missing:
-            out.append(_finding("VEH-LEDGER-INCOMPLETE", lg.enterprise[i], lg.plate[i], t, t, zone,
-                                N_("The ledger row of %(plate)s at %(time)s is incomplete: %(missing)s."),
-                                {"plate": lg.plate[i] or "-", "time": _when(t, zone), "missing": said},
-                                {"line": int(lg.line[i]), "problems": missing}))
+            incomplete[int(i)] = (missing, said)
         if reg_stage is not None:
-            out.append(_finding("VEH-LEDGER-STAGE-MISMATCH", lg.enterprise[i], lg.plate[i], t, t, zone,
-                                N_("The ledger row of %(plate)s at %(time)s says %(ledger_stage)s; the register says "
-                                   "%(stage)s."),
-                                {"plate": lg.plate[i], "time": _when(t, zone),
-                                 "ledger_stage": stage_label(lg.stage[i]), "stage": stage_label(reg_stage)},
-                                {"line": int(lg.line[i]), "ledger_stage": lg.stage[i], "register_stage": reg_stage}))
+            mismatch[int(i)] = reg_stage
+    if by_day:
+        return _incomplete_days(lg, incomplete, zone) + _mismatch_days(lg, mismatch, zone)
+    for i, (missing, said) in incomplete.items():
+        t = int(lg.t[i])
+        out.append(_finding("VEH-LEDGER-INCOMPLETE", lg.enterprise[i], lg.plate[i], t, t, zone,
+                            N_("The ledger row of %(plate)s at %(time)s is incomplete: %(missing)s."),
+                            {"plate": lg.plate[i] or "-", "time": _when(t, zone), "missing": said},
+                            {"line": int(lg.line[i]), "problems": missing}))
+    for i, reg_stage in mismatch.items():
+        t = int(lg.t[i])
+        out.append(_finding("VEH-LEDGER-STAGE-MISMATCH", lg.enterprise[i], lg.plate[i], t, t, zone,
+                            N_("The ledger row of %(plate)s at %(time)s says %(ledger_stage)s; the register says "
+                               "%(stage)s."),
+                            {"plate": lg.plate[i], "time": _when(t, zone),
+                             "ledger_stage": stage_label(lg.stage[i]), "stage": stage_label(reg_stage)},
+                            {"line": int(lg.line[i]), "ledger_stage": lg.stage[i], "register_stage": reg_stage}))
+    return out
+
+
+def _incomplete_days(lg: LedgerRows, rows: dict[int, tuple[list[str], list[dict]]], zone: ZoneInfo
+                     ) -> list[Finding]:
+    """One ``VEH-LEDGER-INCOMPLETE`` per enterprise and day: the rows lacking each field, the field names words of
+    the catalogue (said in the reader's language)."""
+    out = []
+    problems = {i: missing for i, (missing, _said) in rows.items()}
+    for d in _ledger_days(lg, np.fromiter(rows, dtype=np.int64, count=len(rows)), zone):
+        per_field: dict[str, int] = defaultdict(int)
+        for i in d.idx:
+            for name in problems[int(i)]:
+                per_field[name if name in FIELD_WORDS else "vin_invalid"] += 1
+        fields = [sentence(N_("%(field)s missing in %(count)s"), words=("field",), field=FIELD_WORDS[k],
+                           count=per_field[k]) for k in FIELD_ORDER if k in FIELD_WORDS and per_field.get(k)]
+        if per_field.get("vin_invalid"):
+            fields.append(sentence(N_("invalid VIN in %(count)s"), count=per_field["vin_invalid"]))
+        out.append(_day_finding(
+            "VEH-LEDGER-INCOMPLETE", lg, d, zone,
+            N_("The ledger of %(day)s: %(count)s of %(rows)s rows are incomplete (%(fields)s), from %(first)s to "
+               "%(last)s; for example %(examples)s."), {"fields": fields},
+            _day_evidence(lg, d, zone, problems) | {"fields": {k: per_field[k] for k in FIELD_ORDER
+                                                              if per_field.get(k)}}))
+    return out
+
+
+def _mismatch_days(lg: LedgerRows, rows: dict[int, str], zone: ZoneInfo) -> list[Finding]:
+    """One ``VEH-LEDGER-STAGE-MISMATCH`` per enterprise and day: each vehicle's stage in the ledger and in the
+    register, with its rows."""
+    out = []
+    for d in _ledger_days(lg, np.fromiter(rows, dtype=np.int64, count=len(rows)), zone):
+        by_plate: dict[tuple[str, str, str], int] = defaultdict(int)
+        for i in d.idx:
+            by_plate[(lg.plate[i], lg.stage[i], rows[int(i)])] += 1
+        ranked = sorted(by_plate.items(), key=lambda kv: (-kv[1], kv[0]))
+        vehicles = [sentence(N_("%(plate)s %(ledger_stage)s instead of %(stage)s: %(count)s"),
+                             words=("ledger_stage", "stage"), plate=pl, ledger_stage=stage_label(ls),
+                             stage=stage_label(rs), count=n) for (pl, ls, rs), n in ranked[:DAY_EXAMPLES]]
+        out.append(_day_finding(
+            "VEH-LEDGER-STAGE-MISMATCH", lg, d, zone,
+            N_("The ledger of %(day)s: %(count)s of %(rows)s rows give another emission stage than the register, "
+               "%(vehicles)s vehicle(s) (rows: %(by_vehicle)s)."),
+            {"vehicles": len({k[0] for k in by_plate}), "by_vehicle": vehicles},
+            _day_evidence(lg, d, zone) | {"by_vehicle": [{"plate": pl, "ledger_stage": ls, "register_stage": rs,
+                                                          "rows": n} for (pl, ls, rs), n in ranked]}))
     return out
 
 
@@ -692,7 +851,8 @@ def _from(ds: Dataset, t0: int) -> Dataset:
 
 
 def run_checks(ds: Dataset, rules: GradeRules, zone: ZoneInfo, settings: CheckSettings, *,
-               events_from: int | None = None, with_inspection: bool = True) -> list[Finding]:
+               events_from: int | None = None, with_inspection: bool = True, by_day: bool = True,
+               settled_before: int | None = None) -> list[Finding]:
     """Every check over the dataset, findings sorted by enterprise, start and code.
 
     ``events_from`` (epoch seconds): the checks of single passages and ledger rows (video/ledger reconciliation,
@@ -701,7 +861,10 @@ def run_checks(ds: Dataset, rules: GradeRules, zone: ZoneInfo, settings: CheckSe
     whole dataset. A caller that keeps only the findings ending at or after some time ``t`` and passes
     ``events_from`` ≤ ``t`` less the pairing's reach (``max_stay_hours`` and ``match_tolerance_s``) gets the same
     findings as from the whole run, at the cost of those periods only (the scheduled job, ``checks_job``).
-    ``with_inspection`` False leaves out the inspection's sampled draws."""
+    ``with_inspection`` False leaves out the inspection's sampled draws. ``by_day`` (default): the checks of single
+    ledger rows (:data:`DAILY_CODES`) give one finding per enterprise and local day of ``zone``, whole only for
+    the days from ``events_from`` on (give it at a local midnight). ``settled_before``: ledger rows after it are
+    not judged against the video yet (:func:`reconcile`)."""
     ranks, codes, fuels = passage_ranks(ds.passages.plate, ds.register)
     m = match(ds, settings)
     ranks, codes, fuels = ledger_stages(ds, m, ranks, codes, fuels)
@@ -712,7 +875,8 @@ def run_checks(ds: Dataset, rules: GradeRules, zone: ZoneInfo, settings: CheckSe
     if events_from is not None:
         near = _from(ds, events_from)
         m_near = match(near, settings)
-    out += (reconcile(near, m_near, zone, settings) + ledger_rows(near, zone)
+    out += (reconcile(near, m_near, zone, settings, by_day=by_day, settled_before=settled_before)
+            + ledger_rows(near, zone, by_day=by_day)
             + (inspection(near, m_near, zone, settings) if with_inspection else [])
             + side_gates(near, zone, settings) + tailgating(near, zone, settings))
     out.sort(key=lambda f: (f.enterprise, f.start, f.code, f.plate))

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from ecosentry.store import audit
 from ecosentry.store import schema as s
@@ -24,7 +24,7 @@ from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_
 from ecosentry.subsystems.gates import schema as gs
 from ecosentry.subsystems.gates.rules.camera import ComparedSnapshot, Heartbeats
 from ecosentry.subsystems.gates.rules.camera_view import ViewComparison
-from ecosentry.subsystems.gates.rules.checks import Alert, Dataset, Enterprise
+from ecosentry.subsystems.gates.rules.checks import DAILY_CODES, Alert, Dataset, Enterprise
 from ecosentry.subsystems.gates.rules.decision import Vehicle
 from ecosentry.subsystems.gates.rules.findings import Finding
 from ecosentry.subsystems.gates.rules.ledger import LedgerRows, Passages
@@ -189,9 +189,11 @@ class RowCache:
     def clear(self) -> None:
         self._entries.clear()
 
-    def dataset(self, conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime
-                ) -> Dataset:
-        """As :func:`load_dataset`, from the cache and what is new."""
+    def dataset(self, conn: Connection, info: EnterpriseInfo, start: datetime, end: datetime, now: datetime,
+                ledger_from: int | None = None) -> Dataset:
+        """As :func:`load_dataset`, from the cache and what is new. ``ledger_from``: the ledger rows with a larger
+        id are read again whatever the cache holds (the check state's mark, lowered by a corrected ledger:
+        :func:`.ledger.correct_entries`)."""
         p, lg = gs.gates_passages.c, gs.gates_ledger.c
         entry = self._entries.get(info.id)
         if entry is None or start < entry.start or time.monotonic() - entry.filled_at > self.max_age:
@@ -205,6 +207,8 @@ class RowCache:
             since = entry.read_at - self.tail
             p_max = int(entry.passages.line.max()) if len(entry.passages) else 0
             l_max = int(entry.ledger.line.max()) if len(entry.ledger) else 0
+            if ledger_from is not None:
+                l_max = min(l_max, ledger_from)
             prow = _passage_rows(conn, p.enterprise_id == info.id, p.at >= start, or_(p.id > p_max, p.at >= since))
             lrow = _ledger_rows(conn, lg.enterprise_id == info.id, lg.at >= start, or_(lg.id > l_max, lg.at >= since))
             waiting = [int(x) for x in entry.ledger.line[entry.unknown]]
@@ -289,7 +293,10 @@ def load_snapshots(conn: Connection, info: EnterpriseInfo, labels: dict[int, str
 
 
 def subject_of(f: Finding) -> str:
-    """What a finding is about, in its key: the plate, else the gate or camera it names, else empty."""
+    """What a finding is about, in its key: the local day of a ledger's day (:data:`.rules.checks.DAILY_CODES`),
+    else the plate, else the gate or camera it names, else empty."""
+    if f.code in DAILY_CODES:
+        return str(f.evidence["day"])
     return str(f.plate or f.params.get("gate") or f.evidence.get("gate") or "")[:64]
 
 
@@ -315,24 +322,28 @@ def store_findings(conn: Connection, enterprise_id: int, findings: list[Finding]
     """Insert the new findings, update those that grew (end, parameters, evidence, open); the stored rows.
 
     A finding is the one stored with the same enterprise, code, subject and start (for the :data:`TIMELESS` codes,
-    the same enterprise, code and subject)."""
+    the same enterprise, code and subject; for a ledger's day, :data:`.rules.checks.DAILY_CODES`, the same
+    enterprise, code and day: its counts, first and last time are updated, never a second one for the day)."""
     f_ = gs.gates_findings.c
     if not findings:
         return []
     codes = sorted({f.code for f in findings})
     starts = [f.start for f in findings]
+    days = sorted({subject_of(f) for f in findings if f.code in DAILY_CODES})
+    by_subject = TIMELESS + DAILY_CODES
     existing = {}
     for r in conn.execute(select(f_.id, f_.code, f_.subject, f_.start, f_.open, f_.alarm_id, f_.end)
                           .where(f_.enterprise_id == enterprise_id, f_.code.in_(codes),
-                                 or_(f_.start >= min(starts), f_.code.in_(TIMELESS)))):
-        key = (r.code, r.subject) if r.code in TIMELESS else (r.code, r.subject, _aware(r.start))
+                                 or_(f_.start >= min(starts), f_.code.in_(TIMELESS),
+                                     and_(f_.code.in_(DAILY_CODES), f_.subject.in_(days or [""]))))):
+        key = (r.code, r.subject) if r.code in by_subject else (r.code, r.subject, _aware(r.start))
         existing[key] = r
     out: list[StoredFinding] = []
     seen: set = set()
     for f in findings:
         subject = subject_of(f)
         start = f.start.astimezone(timezone.utc)
-        key = (f.code, subject) if f.code in TIMELESS else (f.code, subject, start)
+        key = (f.code, subject) if f.code in by_subject else (f.code, subject, start)
         if key in seen:
             continue
         seen.add(key)
@@ -349,18 +360,25 @@ def store_findings(conn: Connection, enterprise_id: int, findings: list[Finding]
             continue
         if f.code in TIMELESS:  # the stored start stays; the end only grows
             values["end"] = max(values["end"], _aware(row.end))
+        elif f.code in DAILY_CODES:  # the day's first wanting row may have been corrected: the start moves
+            values["start"] = start
         conn.execute(update(gs.gates_findings).where(f_.id == row.id).values(**values))
         out.append(StoredFinding(int(row.id), enterprise_id, f.code, subject, False, values["open"], bool(row.open),
                                  row.alarm_id, f))
     return out
 
 
-def close_vanished(conn: Connection, enterprise_id: int, code: str, kept: set[int], now: datetime) -> list[dict]:
+def close_vanished(conn: Connection, enterprise_id: int, code: str, kept: set[int], now: datetime,
+                   subjects_from: str | None = None) -> list[dict]:
     """Open findings of ``code`` that this pass no longer found open are closed (the camera was heard again and
-    the silence fell below the threshold, a snapshot was deleted); their rows."""
+    the silence fell below the threshold, a snapshot was deleted; a ledger's day corrected by the enterprise); their
+    rows. ``subjects_from``: only those whose subject is at or after it (the days a pass checked whole)."""
     f_ = gs.gates_findings.c
-    rows = [dict(r) for r in conn.execute(select(gs.gates_findings).where(
-        f_.enterprise_id == enterprise_id, f_.code == code, f_.open.is_(True))).mappings() if r["id"] not in kept]
+    where = [f_.enterprise_id == enterprise_id, f_.code == code, f_.open.is_(True)]
+    if subjects_from is not None:
+        where.append(f_.subject >= subjects_from)
+    rows = [dict(r) for r in conn.execute(select(gs.gates_findings).where(*where)).mappings()
+            if r["id"] not in kept]
     if rows:
         conn.execute(update(gs.gates_findings).where(f_.id.in_([r["id"] for r in rows]))
                      .values(open=False, updated_at=now))

@@ -5,7 +5,8 @@ ledger CSV (``ecosentry vehicles import-ledger``) and the guard's entries (the A
 
 A row's emission stage is the one it was given, else the register's; when neither has one the row is flagged
 ``stage_unknown`` for the guard to complete. CSV and manual rows are unique on (enterprise, source key): the key
-is the row's direction, time and plate, so importing a file again or re-sending an entry changes nothing.
+is the row's direction, time and plate, so importing a file again or re-sending an entry adds nothing; a ledger
+CSV imported again with values changed corrects the rows it names (audited; the checks job reads them again).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, update
 
 from ecosentry.said import N_
+from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import insert_for
 from ecosentry.subsystems.gates import schema as gs
@@ -32,7 +35,7 @@ from ecosentry.subsystems.gates.rules.stages import parse_fuel, parse_stage
 from ecosentry.subsystems.gates.rules.vin import normalise_vin
 
 __all__ = ["LedgerEntry", "ledger_row_of_passage", "ledger_rows_of_passages", "store_entries", "enter_manually",
-           "import_ledger_csv", "LEDGER_COLUMNS"]
+           "import_ledger_csv", "LEDGER_COLUMNS", "correct_entries", "CORRECTABLE"]
 
 #: The ledger CSV: the offline check's ``L.csv`` columns (``enterprise`` is the credit code here) and, optional,
 #: ``plate_colour, engine_no, transport_company, purpose``.
@@ -176,6 +179,65 @@ def _source_key(source: str, e: LedgerEntry) -> str:
     return f"{source}:{'in' if e.inbound else 'out'}:{e.at.astimezone(timezone.utc).isoformat()}:{e.plate}"
 
 
+#: What a re-uploaded ledger may correct in a row it already holds (a value given; a blank keeps the stored one).
+CORRECTABLE = ("plate_colour", "vin", "engine_no", "emission_stage", "stage_unknown", "fuel", "cargo", "weight_t",
+               "transport_company", "purpose")
+
+
+def correct_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, actor: str | None) -> list[int]:
+    """The rows of ``entries`` already stored (same enterprise, source, direction, time and plate) whose fields the
+    entry gives otherwise — the enterprise re-uploading a corrected ledger — are updated, each with an audit entry
+    (``correct``, ``gate_ledger``, the fields before and after); the ids of the rows corrected.
+
+    The enterprises' check state is set back to just below the first corrected row (``gates_check_state.ledger_id``),
+    so the checks job reads those rows again at its next look and judges their days anew: a day's
+    ``VEH-LEDGER-INCOMPLETE`` shrinks or closes (``docs/gates.md`` "A ledger's day")."""
+    lg, cs = gs.gates_ledger.c, gs.gates_check_state.c
+    if not entries:
+        return []
+    now = datetime.now(timezone.utc)
+    keyed = {(e.enterprise_id, _source_key(source, e)): e for e in entries}
+    stored: dict[tuple[int, str], Any] = {}
+    for ent in sorted({k[0] for k in keyed}):
+        keys = sorted(k[1] for k in keyed if k[0] == ent)
+        for chunk in _in_chunks(keys):
+            for r in conn.execute(select(gs.gates_ledger).where(lg.enterprise_id == ent, lg.source_key.in_(chunk))):
+                stored[(ent, r.source_key)] = r
+    corrected: dict[int, list[int]] = {}
+    for key, row in sorted(stored.items(), key=lambda kv: kv[1].id):
+        wanted = _entry_values(conn, keyed[key], source, actor, now)
+        after = {c: wanted[c] for c in CORRECTABLE if wanted[c] is not None and wanted[c] != getattr(row, c)}
+        if wanted["emission_stage"] is None:
+            after.pop("stage_unknown", None)  # no stage given: the row still waits for one, or keeps its own
+        if not after:
+            continue
+        conn.execute(update(gs.gates_ledger).where(lg.id == row.id).values(**after))
+        audit.record(conn, actor, "correct", "gate_ledger", row.id, {c: getattr(row, c) for c in after}, after)
+        corrected.setdefault(row.enterprise_id, []).append(int(row.id))
+    for ent, ids in corrected.items():
+        mark = min(ids) - 1
+        conn.execute(update(gs.gates_check_state).where(cs.enterprise_id == ent, cs.ledger_id > mark)
+                     .values(ledger_id=mark))
+    return sorted(i for ids in corrected.values() for i in ids)
+
+
+def _entry_values(conn: Connection, e: LedgerEntry, source: str, actor: str | None, now: datetime) -> dict:
+    """A CSV or manual row's values, joined to the register (its own values first)."""
+    vehicle = _vehicle(conn, e.enterprise_id, e.plate)
+    stage = e.emission_stage or (vehicle.emission_stage if vehicle is not None else None)
+    return {"enterprise_id": e.enterprise_id, "source": source, "passage_id": None, "at": e.at,
+            "inbound": e.inbound, "plate": e.plate,
+            "plate_colour": e.plate_colour or (vehicle.plate_colour if vehicle is not None else None),
+            "vehicle_id": vehicle.id if vehicle is not None else None,
+            "vin": e.vin or (vehicle.vin if vehicle is not None else None),
+            "engine_no": e.engine_no or (vehicle.engine_no if vehicle is not None else None),
+            "emission_stage": stage, "stage_unknown": stage is None,
+            "fuel": e.fuel or (vehicle.fuel if vehicle is not None else None), "cargo": e.cargo,
+            "weight_t": e.weight_t,
+            "transport_company": e.transport_company or (vehicle.owner if vehicle is not None else None),
+            "purpose": e.purpose, "entered_by": actor, "entered_at": now, "source_key": _source_key(source, e)}
+
+
 def store_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, actor: str | None,
                   upload: bool = False) -> int:
     """Store CSV or manual rows (joined to the register; an exit paired with the latest unpaired entry of the
@@ -184,20 +246,8 @@ def store_entries(conn: Connection, entries: list[LedgerEntry], *, source: str, 
     now = datetime.now(timezone.utc)
     new = 0
     for e in sorted(entries, key=lambda x: x.at):
-        vehicle = _vehicle(conn, e.enterprise_id, e.plate)
-        stage = e.emission_stage or (vehicle.emission_stage if vehicle is not None else None)
-        row = {"enterprise_id": e.enterprise_id, "source": source, "passage_id": None, "at": e.at,
-               "inbound": e.inbound, "plate": e.plate,
-               "plate_colour": e.plate_colour or (vehicle.plate_colour if vehicle is not None else None),
-               "vehicle_id": vehicle.id if vehicle is not None else None,
-               "vin": e.vin or (vehicle.vin if vehicle is not None else None),
-               "engine_no": e.engine_no or (vehicle.engine_no if vehicle is not None else None),
-               "emission_stage": stage, "stage_unknown": stage is None,
-               "fuel": e.fuel or (vehicle.fuel if vehicle is not None else None), "cargo": e.cargo,
-               "weight_t": e.weight_t,
-               "transport_company": e.transport_company or (vehicle.owner if vehicle is not None else None),
-               "purpose": e.purpose, "pairs_with": None if e.inbound else _open_entry(conn, e, source),
-               "entered_by": actor, "entered_at": now, "source_key": _source_key(source, e)}
+        row = _entry_values(conn, e, source, actor, now)
+        row["pairs_with"] = None if e.inbound else _open_entry(conn, e, source)
         stmt = insert_for(conn, gs.gates_ledger).on_conflict_do_nothing(index_elements=["enterprise_id",
                                                                                         "source_key"])
         ledger_id = conn.scalar(stmt.values(**row).returning(gs.gates_ledger.c.id))
@@ -298,7 +348,9 @@ def check_entry(values: dict, enterprise_id: int, *, source: str = "", line: int
 
 def import_ledger_csv(engine: Engine, path: Path | str, *, actor: str, upload: bool = False) -> tuple[int, int]:
     """Import a ledger CSV: every row checked first (a bad one refuses the whole file with its line and field,
-    nothing stored), then stored in one transaction; (rows read, rows new)."""
+    nothing stored), then stored in one transaction; (rows read, rows new, rows corrected). A row already stored
+    from an earlier import (same enterprise, direction, time and plate) takes the values the file gives it
+    (:func:`correct_entries`): the enterprise re-uploads a corrected ledger."""
     path = Path(path)
     name = path.name
     try:
@@ -333,5 +385,6 @@ def import_ledger_csv(engine: Engine, path: Path | str, *, actor: str, upload: b
         except csv.Error as exc:
             raise GatesInputError(name, None, N_("is not CSV (%(reason)s)"), reason=str(exc)) from None
     with engine.begin() as conn:
+        corrected = correct_entries(conn, entries, source="csv", actor=actor)
         new = store_entries(conn, entries, source="csv", actor=actor, upload=upload)
-    return len(entries), new
+    return len(entries), new, len(corrected)

@@ -14,6 +14,7 @@ from ecosentry.store import schema as s
 from ecosentry.subsystems.gates.queries.dashboard import STAGE_COLUMNS, alert_dashboard, alerts_seen
 from ecosentry.subsystems.gates.web.live import reader
 from ecosentry.subsystems.gates.queries.findings import finding_detail
+from ecosentry.subsystems.gates.rules.checks import DAILY_CODES
 from ecosentry.subsystems.gates.web.words import (
     LEVELS, SEVERITIES, STAGES, code_summary, default_tz, finding_sentence, gates_settings, stage_text)
 from ecosentry.web.forms import not_found, work_render
@@ -65,4 +66,5 @@ def finding_page(request: Request, finding_id: int):
     _ = page_context(request)["_"]
     return work_render(request, "gates_finding.html", {
         "f": f, "sentence": finding_sentence(_, f), "summary": code_summary(_, f["code"]),
-        "SEVERITIES": SEVERITIES, "stage_text": lambda st: stage_text(_, st)})
+        "SEVERITIES": SEVERITIES, "stage_text": lambda st: stage_text(_, st),
+        "ledger_day": f["code"] in DAILY_CODES})
