@@ -43,6 +43,14 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if u.get_backend_name() == "postgresql":
+        # every session in UTC, whatever the server's default: times come back in UTC (psycopg gives them
+        # ``datetime.timezone.utc``, which UTCDateTime passes as they are) and a server-side cast of a timestamp
+        # to a date or an hour means the same on every deployment
+        args = dict(kwargs.get("connect_args") or {})
+        if "options" not in args and "options" not in u.query:
+            args["options"] = "-c TimeZone=UTC"
+            kwargs["connect_args"] = args
     return create_engine(url, **kwargs)
 
 

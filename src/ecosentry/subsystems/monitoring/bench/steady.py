@@ -8,12 +8,13 @@ loggers, not with the data rate, and it decides how many loggers one worker proc
 
 The bench creates a scratch PostgreSQL database with a fleet of ``loggers``, stores ``minutes`` minutes of
 every logger up to now (the hours in progress hold their minutes so far, as in the field), then runs
-``rounds`` rounds of: one new minute from every logger written through the real spool and worker, then the
-worker's flush. It reports, per round, the CPU time of this process (the worker's work) and of the database
-server for the write and for the flush, and the loggers one worker keeps up with: a logger costs the
-worker its minute's write every minute and its hour's recomputation once per minute (a flush every
-``hourly_every`` ≤ 60 s finds each logger's new minute in one of them) or once per ``hourly_every`` (longer),
-so one process keeps up with ``loggers / (write / 60 s + flush / max(hourly_every, 60 s))`` of them.
+``rounds`` rounds of: the minutes every logger sends in ``every`` seconds (one for ``every`` ≤ 60 s, else
+``every / 60``) written through the real spool and worker, then the worker's flush. It reports, per round,
+the CPU time of this process (the worker's work) and of the database server for the write and for the flush,
+and the loggers one worker process keeps up with: a round holds ``k`` minutes of every logger and costs
+``write + flush`` of CPU, so one process keeps up with ``loggers · k · 60 s / (write + flush)`` loggers. (A flush
+every ``every`` ≤ 60 s finds each logger's new minute in one of the flushes of that minute: each hour in
+progress is recomputed once a minute, as in a round of one minute.)
 """
 
 from __future__ import annotations
@@ -51,15 +52,23 @@ __all__ = ["run_bench_steady"]
 FLEET_TZ = "Asia/Shanghai"
 
 
-async def _rounds(url: str, fleet: dict, minutes: int, rounds: int, work: Path, console: Console) -> dict:
+async def _rounds(url: str, fleet: dict, minutes: int, rounds: int, k: int, work: Path, console: Console) -> dict:
     engine = prepare_database(url)
     try:
         import_fleet(engine, fleet)
         directory = PointDirectory(engine)
         # minutes up to now in the fleet's wall time: the last round's minute is the current one
         now_local = datetime.now(ZoneInfo(FLEET_TZ)).replace(tzinfo=None, second=0, microsecond=0)
-        start = now_local - timedelta(minutes=minutes + rounds - 1)
-        frames, _n = build_frames(fleet, minutes + rounds, start=start)
+        start = now_local - timedelta(minutes=minutes + k * rounds - 1)
+        frames, _n = build_frames(fleet, minutes + k * rounds, start=start)
+        # a logger sends a frame every min_interval minutes (a wastewater analyser's 10): frame i of a logger is
+        # at start + i·interval; the history and each round take the frames whose minute falls in them
+        steps = [int(p.get("min_interval") or 1) for e in fleet["enterprises"] for o in e["outlets"]
+                 for p in o["points"]]
+
+        def between(lo: int, hi: int) -> list[bytes]:
+            """The frames of every logger at minutes [lo, hi) from the start."""
+            return [f for fl, step in zip(frames, steps) for i, f in enumerate(fl) if lo <= i * step < hi]
         gateway = HJ212Gateway(directory, None)
         spool = Spool(work / "spool")
         # the bench calls the flush itself, between the rounds
@@ -69,7 +78,7 @@ async def _rounds(url: str, fleet: dict, minutes: int, rounds: int, work: Path, 
         task = asyncio.create_task(worker.run())
         received = datetime.now(timezone.utc)
         try:
-            history = [f for fl in frames for f in fl[:minutes]]
+            history = between(0, minutes)
             t0 = time.perf_counter()
             for i in range(0, len(history), 20000):
                 last = spool.append_sync([gateway.decode(f, "127.0.0.1:1", received)[0].encode()
@@ -78,9 +87,10 @@ async def _rounds(url: str, fleet: dict, minutes: int, rounds: int, work: Path, 
             await worker.flush()
             console.print(f"history: {len(history)} frames stored and followed up in {time.perf_counter() - t0:.1f} s")
             out = []
-            for k in range(minutes, minutes + rounds):
-                batch = [gateway.decode(fl[k], "127.0.0.1:1", datetime.now(timezone.utc))[0].encode()
-                         for fl in frames]
+            for r in range(rounds):
+                first = minutes + r * k
+                batch = [gateway.decode(f, "127.0.0.1:1", datetime.now(timezone.utc))[0].encode()
+                         for f in between(first, first + k)]
                 c0, s0, w0 = time.process_time(), server_cpu(engine), time.perf_counter()
                 last = spool.append_sync(batch)
                 await worker.drain(last, timeout=3600)
@@ -101,11 +111,14 @@ async def _rounds(url: str, fleet: dict, minutes: int, rounds: int, work: Path, 
 
 
 def run_bench_steady(*, loggers: int, minutes: int, rounds: int, pg_url: str, out: Path | None,
-                     console: Console) -> dict:
-    """Run the bench (module docstring) on a scratch database of the server at ``pg_url``; print and return the
-    result (appended to ``out`` when given)."""
-    if loggers < 1 or rounds < 1 or not 1 <= minutes <= 24 * 60:
-        raise ValueError("--loggers and --rounds must be ≥ 1, --minutes between 1 and 1440")
+                     console: Console, every: float | None = None) -> dict:
+    """Run the bench (module docstring) on a scratch database of the server at ``pg_url``, with the worker's flush
+    every ``every`` seconds (default: the setting ``hourly_every``); print and return the result (appended to
+    ``out`` when given)."""
+    every = float(get_settings().hourly_every if every is None else every)
+    if loggers < 1 or rounds < 1 or not 1 <= minutes <= 24 * 60 or every <= 0:
+        raise ValueError("--loggers and --rounds must be ≥ 1, --minutes between 1 and 1440, --every > 0")
+    k = max(1, round(every / 60.0))
     fleet = demo_fleet(loggers, seed=11)
     name = f"ecosentry_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
@@ -114,21 +127,21 @@ def run_bench_steady(*, loggers: int, minutes: int, rounds: int, pg_url: str, ou
     url = pg_url.rsplit("/", 1)[0] + "/" + name
     try:
         with tempfile.TemporaryDirectory(prefix="ecosentry-bench-steady-") as work:
-            result = asyncio.run(_rounds(url, fleet, minutes, rounds, Path(work), console))
+            result = asyncio.run(_rounds(url, fleet, minutes, rounds, k, Path(work), console))
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    every = float(get_settings().hourly_every)
     rs = result["rounds"]
     med = lambda key: sorted(r[key] or 0.0 for r in rs)[len(rs) // 2]  # noqa: E731
-    # worker CPU per logger and second: its minute's write each minute, its hour recomputed at each flush that
-    # follows a new minute (once a minute with a flush every ≤ 60 s)
-    per_s = (med("write_cpu_s") / 60.0 + med("flush_cpu_s") / max(every, 60.0)) / loggers
-    result.update({"loggers": loggers, "minutes_stored": minutes, "hourly_every_s": every,
+    # worker CPU per logger and second: a round is k minutes of every logger, written and followed up once
+    per_s = (med("write_cpu_s") + med("flush_cpu_s")) / (k * 60.0) / loggers
+    result.update({"database": name, "loggers": loggers, "minutes_stored": minutes, "hourly_every_s": every,
+                   "minutes_per_flush": k,
                    "worker_cpu_per_logger_minute_ms": round(per_s * 60_000, 3),
                    "loggers_one_worker_keeps_up_with": int(1.0 / per_s) if per_s else None})
-    table = Table(title=f"ecosentry bench steady: {loggers} loggers, {minutes} minutes stored, one more minute a round")
+    table = Table(title=f"ecosentry bench steady: {loggers} loggers, {minutes} minutes stored, then {k} more "
+                        f"minute(s) of each and a flush a round")
     for col in ("round", "write CPU [s]", "server [s]", "flush CPU [s]", "server [s]", "flush wall [s]", "hours"):
         table.add_column(col, justify="right")
     for i, r in enumerate(rs, 1):
@@ -137,7 +150,7 @@ def run_bench_steady(*, loggers: int, minutes: int, rounds: int, pg_url: str, ou
     console.print(table)
     console.print(f"worker CPU per logger and minute (its minute's write and its hour's recomputation): "
                   f"{result['worker_cpu_per_logger_minute_ms']} ms; one worker process keeps up with about "
-                  f"{result['loggers_one_worker_keeps_up_with']} loggers (hourly_every = {every:g} s)")
+                  f"{result['loggers_one_worker_keeps_up_with']} loggers with a flush every {every:g} s")
     if out:
         record = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),

@@ -291,13 +291,16 @@ def bench_steady(loggers: int = typer.Option(300, help="simulated loggers, one m
                  rounds: int = typer.Option(3, help="rounds of one more minute from every logger, then a flush"),
                  pg_url: str = typer.Option("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                                             help="server where a scratch database is created"),
+                 every: float | None = typer.Option(None, help="seconds between the worker's flushes (default: "
+                                                    "the setting hourly_every)"),
                  out: Path | None = typer.Option(Path("docs/bench-steady.json"), help="append results here")) -> None:
     """The ingest worker in steady state: CPU of one minute's writes and of the follow-up flush (gap marks,
     hours, days, months) for LOGGERS loggers, and how many loggers one worker process keeps up with."""
     from ecosentry.subsystems.monitoring.bench.steady import run_bench_steady
 
     try:
-        run_bench_steady(loggers=loggers, minutes=minutes, rounds=rounds, pg_url=pg_url, out=out, console=console)
+        run_bench_steady(loggers=loggers, minutes=minutes, rounds=rounds, pg_url=pg_url, out=out, console=console,
+                         every=every)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

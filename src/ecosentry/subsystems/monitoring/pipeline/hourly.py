@@ -204,7 +204,7 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                 select(o.c.point_id, o.c.factor_code, o.c.period_start, o.c.value, o.c.flag, o.c.zs_value,
                        o.c.min, o.c.max, o.c.cou, o.c.received_at)
                 .where(o.c.kind == "min", o.c.point_id.in_(sorted({k[0] for k in hkeys})),
-                       o.c.period_start >= hour, o.c.period_start < hour + timedelta(hours=1)))
+                       o.c.period_start >= hour, o.c.period_start < hour + timedelta(hours=1))).all()
             # wastewater: the logger's own hourly record stands for the hour where no minute data exist: the
             # analyser produces one value per measuring cycle, typically the hour (reference notes §2.3); flue
             # gas hours always need their minutes (45 valid minutes, HJ 76-2017 App. B)
@@ -215,13 +215,13 @@ def recompute_hours(engine: Engine, keys: Iterable[HourKey], directory: PointDir
                        o.c.period_start == hour))}
             grouped: dict[HourKey, list[MinuteRecord]] = defaultdict(list)
             last_received: dict[HourKey, datetime] = {}
-            for r in rows:
-                key = (r.point_id, r.factor_code, hour)
+            for point_id, factor, start, value, flag, zs_value, lo, hi, cou, received_at in rows:
+                key = (point_id, factor, hour)
                 if key in hkeys:
-                    if key not in last_received or r.received_at > last_received[key]:
-                        last_received[key] = r.received_at
-                    grouped[key].append(MinuteRecord(start=r.period_start, value=r.value, flag=r.flag,
-                                                     zs_value=r.zs_value, min=r.min, max=r.max, cou=r.cou))
+                    if key not in last_received or received_at > last_received[key]:
+                        last_received[key] = received_at
+                    grouped[key].append(MinuteRecord(start=start, value=value, flag=flag, zs_value=zs_value,
+                                                     min=lo, max=hi, cou=cou))
             out = [_derive_hour(key, grouped, logger_hours.get(key[:2]), last_received,
                                 directory.by_id(key[0]), marks.get(key[0], []),
                                 limits.get(key[:2], []), zs_method, now, invalid.get(key[:2], ()))
