@@ -23,6 +23,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import Progress
@@ -236,7 +237,14 @@ def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, o
     """``runs``: instead of one server per database, ``runs(fleet, frames, n_points)`` returns the results
     (``bench ingest --bus nats``: one per worker count)."""
     fleet = demo_fleet(loggers, seed=11)
-    built, n_points = build_frames(fleet, frames)
+    # paced loggers send the last minutes before now, as in the field (the hours in progress, not finished days of
+    # 2026-01-01 whose substitution a flush would redo); a saturation run keeps its fixed past
+    start = None
+    if every:
+        tz = fleet["enterprises"][0]["outlets"][0]["points"][0].get("tz") or "Asia/Shanghai"
+        now = datetime.now(ZoneInfo(tz)).replace(tzinfo=None, second=0, microsecond=0)
+        start = now - timedelta(minutes=frames)
+    built, n_points = build_frames(fleet, frames, start=start)
     console.print(f"{loggers} loggers × {frames} minute frames = {sum(map(len, built))} frames, "
                   f"{n_points} data points; server in separate processes"
                   + (f"; each logger one frame every {every:g} s" if every else f"; window {WINDOW} frames per logger"))
@@ -251,7 +259,7 @@ def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, o
     for key in ("gateways", "frames_per_gateway", "loggers", "every_s", "clients", "connected", "connect_failures", "frames", "sent",
                 "unsent", "replies", "unanswered", "closed_by_server", "data_points", "stored", "frames_per_s",
                 "points_per_s_acked", "points_per_s_stored", "reply_p50_ms", "reply_p95_ms", "reply_p99_ms",
-                "reply_max_ms", "load_1min", "plain_copy_rows_per_s", "ratio_to_copy"):
+                "reply_max_ms", "stored_after_last_reply_s", "load_1min", "plain_copy_rows_per_s", "ratio_to_copy"):
         if any(key in r for r in results):
             table.add_row(key, *(str(r.get(key, "")) for r in results))
     console.print(table)

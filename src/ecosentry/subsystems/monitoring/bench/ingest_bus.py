@@ -134,6 +134,8 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
                        "points_per_s_stored": round(stored / t_stored, 1)}
         else:
             result |= {"every_s": every, "replies": len(latencies), "load_1min": round(os.getloadavg()[0], 2),
+                       # from the last reply until every data point is in the database: the workers keeping up
+                       "stored_after_last_reply_s": round(t_stored - t_acked, 2),
                        # how the kernel spread the loggers over the gateways sharing the port
                        "frames_per_gateway": "/".join(str(last_seq(work / f"state-gateway-{g}" / "spool"))
                                                       for g in range(gateways))}
