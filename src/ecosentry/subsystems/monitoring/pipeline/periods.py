@@ -28,7 +28,7 @@ from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS
 from ecosentry.subsystems.monitoring.rules.cn.aggregates import daily_from_hours, monthly_from_days, water_daily_from_hours
 from ecosentry.subsystems.monitoring.rules.cn.exceedance import Limit, applicable_limit, judge, judge_gas_hour, judge_water_day
 from ecosentry.store import schema as s
-from ecosentry.store.upsert import upsert
+from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 
 DayKey = tuple[int, str, date]  # (point, factor, local day)
 MonthKey = tuple[int, str, date]  # (point, factor, first day of the local month)
@@ -258,5 +258,4 @@ def _sum_or_none(values) -> float | None:
 
 
 def _upsert_periods(conn: Connection, rows: list[dict]) -> None:
-    keys = ["point_id", "factor_code", "period", "period_start"]
-    upsert(conn, s.derived_periods, rows, keys, [c.name for c in s.derived_periods.columns if c.name not in keys])
+    copy_upsert(conn, s.derived_periods, rows, ["point_id", "factor_code", "period", "period_start"])

@@ -33,12 +33,18 @@ def _pg_type(column) -> str:
     raise TypeError(f"no binary COPY type for column {column.name} ({t!r})")
 
 
+#: Below this many rows the ordinary upsert (one pipelined statement a row) is cheaper than the staging table's
+#: four statements.
+COPY_MIN_ROWS = 200
+
+
 def copy_upsert(conn: Connection, table: Table, rows: Sequence[dict], keys: Sequence[str]) -> None:
-    """Insert ``rows`` (dicts with every column of ``table``); on a key conflict update the other columns."""
+    """Insert ``rows`` (dicts with every column of ``table``, one per key); on a key conflict update the other
+    columns."""
     if not rows:
         return
     update = [c.name for c in table.columns if c.name not in keys]
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS:
         upsert(conn, table, rows, keys, update)
         return
     names = [c.name for c in table.columns]

@@ -23,7 +23,8 @@ from ecosentry.contracts.envelope import Envelope, Reading
 from ecosentry.store import schema as s
 from ecosentry.store.fit import QUARANTINE_LIMITS, Fault, fit_envelope, fit_field, set_aside_form
 from ecosentry.store.partitions import raw_frame_key
-from ecosentry.store.upsert import insert_for, upsert
+from ecosentry.store.upsert import insert_for
+from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 
 OBS_COLS = ("point_id", "factor_code", "kind", "period_start", "value", "min", "max", "cou", "flag", "eflag",
             "zs_value", "zs_min", "zs_max", "sample_time", "received_at", "raw_frame_id")
@@ -199,5 +200,6 @@ def _update_latest(conn: Connection, rows: Iterable[tuple]) -> None:
 
 
 def upsert_hourly(conn: Connection, rows: list[dict]) -> None:
-    cols = [c.name for c in s.hourly_values.columns if c.name not in ("point_id", "factor_code", "period_start")]
-    upsert(conn, s.hourly_values, rows, ["point_id", "factor_code", "period_start"], cols)
+    """Store hourly rows (every column, one row per hour key); a stored hour is replaced (binary COPY through a
+    staging table when there are many: the worker's flush of a large fleet)."""
+    copy_upsert(conn, s.hourly_values, rows, ["point_id", "factor_code", "period_start"])

@@ -475,8 +475,10 @@ def sync_points_gap_marks(engine: Engine, windows: dict[int, tuple[datetime, dat
     ``[w0 − min_interval, w1)``; a gap is a stretch in which none of them sent one
     (:func:`~ecosentry.subsystems.monitoring.rules.cn.marks.auto_gap_marks`); the point's non-deleted automatic
     comm-interruption marks overlapping the window are matched, updated, created or removed as
-    :func:`sync_point_gap_marks` says. Unknown points are skipped. Each point's writes run in a savepoint: a
-    point that fails is reported in ``failed`` and leaves the others' changes in place."""
+    :func:`sync_point_gap_marks` says. Unknown points are skipped. The reads share one connection; each point
+    whose marks change is written in its own transaction (rare: a gap opened, grew or was filled), so a point
+    that fails is reported in ``failed`` and leaves the others' changes in place (and on SQLite no read snapshot
+    is held when the write begins, which a concurrent writer would turn into "database is locked")."""
     done = GapMarkSync()
     wins = {p: (_aware(a, "window_start"), _aware(b, "window_end")) for p, (a, b) in windows.items()}
     wins = {p: w for p, w in wins.items() if w[1] > w[0]}
@@ -484,7 +486,8 @@ def sync_points_gap_marks(engine: Engine, windows: dict[int, tuple[datetime, dat
         return done
     o, m, pf = s.observations, s.marks, s.point_factors
     ids = sorted(wins)
-    with engine.begin() as conn:
+    todo: list[tuple[int, list[str], list[tuple[datetime, datetime]], list[dict], datetime, datetime]] = []
+    with engine.connect() as conn:
         interval: dict[int, int] = {}
         monitored: dict[int, set[str]] = {}
         for i in range(0, len(ids), 500):
@@ -525,17 +528,18 @@ def sync_points_gap_marks(engine: Engine, windows: dict[int, tuple[datetime, dat
                     if not checked:
                         continue
                     gaps = auto_gap_marks(union[pid], step, w0, w1, min_gap_minutes)
-                    if not gaps and not existing[pid]:
-                        continue  # nothing to match, create or remove (the steady state)
-                    out: dict[str, list[int]] = {"created": [], "updated": [], "deleted": []}
-                    try:
-                        with conn.begin_nested():
-                            _sync_factor_gaps(conn, pid, checked, gaps, existing[pid], w0, w1, min_gap_minutes, out)
-                    except Exception as exc:  # one point's marks must not cost the others theirs
-                        done.failed[pid] = exc
-                        continue
-                    if any(out.values()):
-                        done.changes[pid] = out
+                    if gaps or existing[pid]:  # else nothing to match, create or remove (the steady state)
+                        todo.append((pid, checked, gaps, existing[pid], w0, w1))
+    for pid, checked, gaps, existing_marks, w0, w1 in todo:
+        out: dict[str, list[int]] = {"created": [], "updated": [], "deleted": []}
+        try:
+            with engine.begin() as conn:
+                _sync_factor_gaps(conn, pid, checked, gaps, existing_marks, w0, w1, min_gap_minutes, out)
+        except Exception as exc:  # one point's marks must not cost the others theirs
+            done.failed[pid] = exc
+            continue
+        if any(out.values()):
+            done.changes[pid] = out
     return done
 
 
