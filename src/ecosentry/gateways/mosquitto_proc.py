@@ -1,6 +1,10 @@
 """A ``mosquitto`` process of the platform's own, on a free port of the loopback: the demos' MQTT brokers (park
 stations, power meters). Only where ``mosquitto`` is installed; a demo works without it.
 
+Its port is :func:`ecosentry.gateways.ports.free_port` (below the kernel's ephemeral range, bind-checked and
+locked): mosquitto cannot be told to listen on port 0 and report the port it got, and a port of the ephemeral
+range could be taken by any outgoing connection before the broker binds it.
+
 The broker ends with the process that started it, however that ends: a ``kill -9`` of the demo used to leave its
 brokers running, holding their ports, until the machine restarted. On Linux the kernel sends the broker SIGTERM
 when its parent dies (``PR_SET_PDEATHSIG``, set between fork and exec); elsewhere only :func:`stop` ends it.
@@ -17,6 +21,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from ecosentry.gateways.ports import free_port
 from ecosentry.pipeline.parent_watch import set_parent_death_signal
 
 __all__ = ["binary", "free_port", "start", "stop", "write_conf"]
@@ -29,12 +34,6 @@ START_WITHIN = 5.0
 def binary() -> str | None:
     """The ``mosquitto`` executable, or None where it is not installed."""
     return next((found for name in _CANDIDATES if (found := shutil.which(name))), None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_conf(folder: Path, port: int, settings: str) -> Path:
