@@ -10,6 +10,10 @@ brokers running, holding their ports, until the machine restarted. On Linux the 
 when its parent dies (``PR_SET_PDEATHSIG``, set between fork and exec); elsewhere only :func:`stop` ends it.
 The death signal follows the *thread* that forked, so :func:`start` runs ``Popen`` on the event loop's thread,
 never in a worker thread that could end first.
+
+The broker runs in a session of its own: a Ctrl-C in the terminal (SIGINT to the whole foreground process group)
+does not end it under the service, whose MQTT parts would warn of a lost broker while they stop; the demo stops it
+after the service (:func:`stop`).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ async def start(mosquitto: str, conf: Path, port: int) -> subprocess.Popen | Non
     """Start ``mosquitto -c conf`` (:func:`write_conf`; listening on ``port``) and wait until it accepts a
     connection; None if it exits first."""
     proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=set_parent_death_signal)
+                            start_new_session=True, preexec_fn=set_parent_death_signal)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + START_WITHIN
     while loop.time() < deadline:
