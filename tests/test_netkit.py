@@ -1,5 +1,6 @@
-"""tests/netkit.py: the ports it hands out lie outside the kernel's ephemeral range, in this worker's slice, are
-free on every interface and never handed out twice; a refusing port refuses."""
+"""tests/netkit.py: the ports it hands out (the core's ``ecosentry.gateways.ports``, tested in
+tests/gateways/test_ports.py) lie outside the kernel's ephemeral range, in this worker's slice, are free on every
+interface and never handed out twice; a refusing port refuses."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import socket
 import pytest
 
 import netkit
+from ecosentry.gateways.ports import ephemeral_range
 from netkit import free_port, free_ports, port_range, refusing_port
 
 
 def test_ports_lie_below_the_ephemeral_range_in_this_workers_slice_and_are_never_repeated():
-    low, high = netkit._ephemeral()
+    low, high = ephemeral_range()
     first, last = netkit._slice()
     ports = free_ports(40) + [free_port()]
     assert len(set(ports)) == len(ports)
@@ -38,34 +40,6 @@ def test_each_xdist_worker_has_its_own_slice(monkeypatch):
         slices.append(netkit._slice())
     assert all(a[1] < b[0] for a, b in zip(slices, slices[1:]))
     assert slices[0][0] == port_range()[0] and slices[-1][1] <= port_range()[1]
-
-
-def test_the_range_moves_above_an_ephemeral_range_that_starts_too_low(monkeypatch):
-    monkeypatch.setattr(netkit, "_ephemeral", lambda: (1024, 49999))
-    assert port_range() == (50000, 65535)
-    monkeypatch.setattr(netkit, "_ephemeral", lambda: (32768, 60999))
-    assert port_range() == (20000, 32767)
-    monkeypatch.setattr(netkit, "_ephemeral", lambda: (1024, 65000))  # no room outside it: the bind check alone
-    assert port_range() == (20000, 32767)
-
-
-def test_a_port_held_by_another_process_lock_is_skipped(monkeypatch, tmp_path):
-    import fcntl
-    import os
-
-    first = port_range()[0]
-    while not all(p not in netkit._handed and netkit._bindable(p) for p in (first, first + 1)):
-        first += 2
-    monkeypatch.setattr(netkit, "LOCKS", tmp_path)
-    monkeypatch.setattr(netkit, "_slice", lambda: (first, first + 1))
-    fd = os.open(tmp_path / f"{first}.lock", os.O_RDWR | os.O_CREAT)  # another run's lock (a second description)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        assert free_port() == first + 1
-        with pytest.raises(RuntimeError, match="no free TCP port"):
-            free_port()
-    finally:
-        os.close(fd)
 
 
 def test_a_refusing_port_refuses_connections():

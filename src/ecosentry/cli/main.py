@@ -4,6 +4,7 @@ the root app and groups the subsystems add theirs to (``ecosentry.cli``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -282,6 +283,13 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
     import_fleet(prepare_database(st.database_url), fleet)
 
     async def main(stop: asyncio.Event) -> None:
+        async with contextlib.AsyncExitStack() as around:  # what the plans need up before the service starts
+            for plan in plans:
+                if plan.around:
+                    await around.enter_async_context(plan.around(st))
+            await run_demo(stop)
+
+    async def run_demo(stop: asyncio.Event) -> None:
         svc = Service(st)
         await svc.start()
         title = "ecosentry demo (Việt Nam) running:" if country == "vn" else "ecosentry demo running:"

@@ -195,6 +195,10 @@ class DemoPlan:
     settings: dict = field(default_factory=dict)
     #: ``async run(service, stop_event)``: the simulators, until ``stop_event`` is set.
     run: Any = None
+    #: ``around(settings)``: an async context manager the service runs inside, for what must be up before the
+    #: service starts and stay until it has stopped (the demo's own MQTT broker, which the service's subscribers
+    #: connect to as they start: started later, each would first warn of a refused connection).
+    around: Any = None
     #: ``lines(service) -> list[str]``: what the terminal shows once the service runs; lines starting with a
     #: space are printed on their own after the accounts, the others joined on the first line.
     banner: Any = None

@@ -91,7 +91,8 @@ async def test_the_demo_registers_the_o_and_m_scene_and_its_staged_findings_come
     stop = asyncio.Event()
     run = asyncio.create_task(plan.run(svc, stop))
     try:
-        assert "api/v1/om/work-orders" in "\n".join(plan.banner(svc))
+        banner = "\n".join(plan.banner(svc))  # the web pages, not the JSON API
+        assert f"{svc.url}om/orders" in banner and f"{svc.url}om/my" in banner and "api/v1" not in banner
         eng = svc.engine
         # the registry: two organisations, the om account a staff member of the first, its points contracted
         om_user = next(u for u in fleet["users"] if u["username"] == "om")

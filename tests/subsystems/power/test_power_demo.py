@@ -6,6 +6,8 @@ enterprise raises nothing; the Vietnamese demo gets no power enterprises."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import shutil
 from datetime import datetime, timedelta, timezone
 
@@ -68,13 +70,17 @@ async def wait_for_alarms(engine, want: int, seconds: float = 300) -> list[dict]
     return [dict(r) for r in rows]
 
 
-async def test_the_demo_raises_its_staged_power_alarms_and_nothing_else(tmp_path, db_url):
+async def test_the_demo_raises_its_staged_power_alarms_and_nothing_else(tmp_path, db_url, caplog):
     plan = demo(options(tmp_path))
     engine = prepare_database(db_url)
     import_fleet(engine, plan.fleet)
     engine.dispose()
     st = with_changes(Settings(database_url=db_url, data_dir=tmp_path / "state", hj212_host="127.0.0.1",
                                hj212_port=0, http_host="127.0.0.1", http_port=0), plan.settings)
+    around = contextlib.AsyncExitStack()
+    if plan.around:  # the demo's own broker, up before the service (as ``ecosentry demo`` runs it)
+        await around.enter_async_context(plan.around(st))
+    caplog.set_level(logging.WARNING, logger="ecosentry.subsystems.power.gateways.mqtt")
     svc = Service(st)
     await svc.start(forward=False)   # the web too: the banner names its pages
     stop = asyncio.Event()
@@ -98,11 +104,14 @@ async def test_the_demo_raises_its_staged_power_alarms_and_nothing_else(tmp_path
         assert (alert["region_code"], alert["level"]) == ("320500", "orange")
         if shutil.which("mosquitto") or shutil.which("/usr/sbin/mosquitto"):
             assert mqtt_frames >= 3 * 60                                # its history came through the broker
+            # the broker was there when the subscriber first connected: no "connection refused" on a healthy start
+            assert [r.getMessage() for r in caplog.records if r.name.endswith("power.gateways.mqtt")] == []
         assert alert["starts_at"].replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc) - timedelta(hours=1)
     finally:
         stop.set()
         await asyncio.wait_for(sims, 60)
         await svc.stop()
+        await around.aclose()
 
 
 def test_without_mosquitto_every_device_sends_over_hj212_and_the_banner_says_so(tmp_path, monkeypatch):
@@ -112,7 +121,7 @@ def test_without_mosquitto_every_device_sends_over_hj212_and_the_banner_says_so(
 
     monkeypatch.setattr(broker, "binary", lambda: None)   # a fresh machine: no broker installed
     plan = demo(options(tmp_path))
-    assert plan.settings == {}                             # power.mqtt stays off
+    assert plan.settings == {} and plan.around is None     # power.mqtt stays off, no broker
     assert {d["transport"] for d in plan.fleet["power"]["devices"]} == {"hj212"}
     svc = SimpleNamespace(parts={}, url="http://127.0.0.1:8000/")
     assert "MQTT off" in plan.banner(svc)[0]

@@ -190,12 +190,6 @@ def explain(engine: Engine, point_id: int, month_start: datetime, month_end: dat
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as sk:
-        sk.bind(("127.0.0.1", 0))
-        return sk.getsockname()[1]
-
-
 def _percentiles(samples: list[float]) -> dict:
     xs = sorted(samples)
     q = statistics.quantiles(xs, n=100, method="inclusive")
@@ -218,11 +212,17 @@ def time_requests(engine: Engine, url: str, *, requests: int, month_start: datet
         ids = sorted(conn.execute(select(s.points.c.id)).scalars())
     settings = Settings(database_url=url)
     app = create_app(engine, settings=settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
+    # the server's socket bound here and handed to uvicorn: no port closed and bound again, which an outgoing
+    # connection could take in between
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the API server did not start")
         time.sleep(0.05)
     rng = random.Random(seed)
     hour_params = {"factor": "a21026", "start": month_start.isoformat(), "end": month_end.isoformat(),
@@ -250,6 +250,7 @@ def time_requests(engine: Engine, url: str, *, requests: int, month_start: datet
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()
     return {**_percentiles(hours), "rows": hours_rows}, {**_percentiles(minutes), "rows": 1440}
 
 

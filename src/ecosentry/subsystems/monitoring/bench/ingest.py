@@ -30,6 +30,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import create_engine, func, select, text
 
+from ecosentry.gateways.ports import free_port
 from ecosentry.protocols.hj212 import FrameReader, HJ212Error, build_frame
 from ecosentry.service import prepare_database
 from ecosentry.subsystems.monitoring.bench.ingest_paced import _qn
@@ -40,10 +41,11 @@ from ecosentry.fleet import import_fleet
 WINDOW = 8  # frames in flight per logger (latency at saturation ≈ loggers × WINDOW / throughput)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+#: ``ecosentry serve``'s listeners beside its HJ 212 and web ports (power's on the HJ 212 port + 1, park's on + 2,
+#: the gates push on 9216 once the HJ 212 port is given) each on a port the kernel picks as it binds: the bench
+#: does not use them, and on fixed ports two benches, or a bench beside a demo, collide ("port … is in use").
+SIDE_LISTENERS_ANY_PORT = {"ECOSENTRY_POWER__HJ212_PORT": "0", "ECOSENTRY_PARK__HJ212_PORT": "0",
+                           "ECOSENTRY_GATES__PUSH__PORT": "0"}
 
 
 def _points(fleet: dict) -> list[dict]:
@@ -169,10 +171,13 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
             admin.dispose()
     engine = prepare_database(url)
     import_fleet(engine, fleet)
-    port = _free_port()
-    env = {**os.environ, "ECOSENTRY_DATABASE_URL": url, "ECOSENTRY_DATA_DIR": str(work / "state"),
+    # the server is another process: its ports are drawn below the ephemeral range (a port of 127.0.0.1:0,
+    # closed and handed over, could be taken by an outgoing connection before the server binds it)
+    port = free_port()
+    env = {**os.environ, **SIDE_LISTENERS_ANY_PORT, "ECOSENTRY_DATABASE_URL": url,
+           "ECOSENTRY_DATA_DIR": str(work / "state"),
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
-           "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
+           "ECOSENTRY_HTTP_PORT": str(free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
            # every simulated logger connects from 127.0.0.1: lift the per-address bound for the bench
            "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
     # the server's log goes to a file: a pipe nobody reads would stop the server once it filled

@@ -23,10 +23,11 @@ from rich.progress import Progress
 from sqlalchemy import create_engine, func, select, text
 
 from ecosentry.fleet import import_fleet
+from ecosentry.gateways.ports import free_port
 from ecosentry.pipeline.spool import last_seq
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.subsystems.monitoring.bench.ingest import _drive, _free_port, _wait_port
+from ecosentry.subsystems.monitoring.bench.ingest import _drive, _wait_port
 from ecosentry.subsystems.monitoring.bench.ingest_paced import drive_paced, percentile_ms
 
 
@@ -70,7 +71,7 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
     engine = prepare_database(url)
     import_fleet(engine, fleet)
     stream = f"BENCH_{uuid.uuid4().hex[:8].upper()}"
-    port = _free_port()
+    port = free_port()  # shared by the gateway processes (SO_REUSEPORT): drawn below the ephemeral range
     env = _bus_env(url, work, nats_url, stream, partitions)
     gw_env = {**env, "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(port),
               # HJ 212 only: the other subsystems' listeners (gates push, MQTT …) would be one port per process

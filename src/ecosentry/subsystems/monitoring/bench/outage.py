@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,11 @@ from rich.table import Table
 from sqlalchemy import create_engine, func, select, text
 
 from ecosentry.fleet import import_fleet
+from ecosentry.gateways.ports import free_port
 from ecosentry.protocols.hj212 import FrameReader, HJ212Error
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
-from ecosentry.subsystems.monitoring.bench.ingest import _free_port, _qn, _wait_port, build_frames
+from ecosentry.subsystems.monitoring.bench.ingest import SIDE_LISTENERS_ANY_PORT, _qn, _wait_port, build_frames
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 
 MODES = ("refuse", "hang")
@@ -42,11 +44,16 @@ MODES = ("refuse", "hang")
 class DatabaseProxy:
     """A TCP proxy in front of PostgreSQL, on its own event loop in a thread: ``refuse()`` closes the listener
     and resets every connection, ``hang()`` holds every byte (connections stay open, new ones are accepted),
-    ``restore()`` undoes either."""
+    ``restore()`` undoes either.
+
+    Its port is the kernel's choice at the first ``start()`` (port 0) and stays the proxy's until ``close()``: while
+    refusing, a socket bound beside the listener (``SO_REUSEPORT``) and never listening holds it, so the restore
+    listens on the same port and no other program can take it meanwhile."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self.port = _free_port()
+        self.port = 0
+        self.held: socket.socket | None = None  # the port's socket while no server listens on it
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="db-proxy")
         self.thread.start()
@@ -83,14 +90,29 @@ class DatabaseProxy:
         self.links |= {w, uw}
         await asyncio.gather(self._pipe(r, uw), self._pipe(ur, w))
 
+    def _bound(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # beside the listener, until that closes
+        sock.bind(("127.0.0.1", self.port))
+        self.port = sock.getsockname()[1]
+        return sock
+
     async def _listen(self) -> None:
         if self.server is None:
-            self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+            sock, self.held = self.held or self._bound(), None
+            # as asyncio's servers: the connections it accepts, once closed, do not keep the port from a server
+            # (set only now: a held socket with it would let any server bind the port beside it)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.server = await asyncio.start_server(self._handle, sock=sock)  # it listens on the socket
 
-    async def _refuse(self) -> None:
+    async def _refuse(self, hold: bool = True) -> None:
         if self.server is not None:
+            self.held = self._bound() if hold else None
             self.server.close()
             self.server = None
+        if not hold and self.held is not None:
+            self.held.close()
+            self.held = None
         for w in self.links:
             w.transport.abort()
         self.links.clear()
@@ -116,7 +138,7 @@ class DatabaseProxy:
 
     def close(self) -> None:
         self.restore()
-        self._call(self._refuse())
+        self._call(self._refuse(hold=False))
         self._call(self._cancel_links())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
@@ -192,10 +214,11 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
     import_fleet(engine, fleet)
     n_frames = int((warm + seconds + after) / every)
     frames, n_points = build_frames(fleet, n_frames)
-    gw_port = _free_port()
-    env = {**os.environ, "ECOSENTRY_DATABASE_URL": via_proxy, "ECOSENTRY_DATA_DIR": str(work / "state"),
+    gw_port = free_port()  # the server is another process: below the ephemeral range (ecosentry.gateways.ports)
+    env = {**os.environ, **SIDE_LISTENERS_ANY_PORT, "ECOSENTRY_DATABASE_URL": via_proxy,
+           "ECOSENTRY_DATA_DIR": str(work / "state"),
            "ECOSENTRY_HJ212_HOST": "127.0.0.1", "ECOSENTRY_HJ212_PORT": str(gw_port),
-           "ECOSENTRY_HTTP_PORT": str(_free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
+           "ECOSENTRY_HTTP_PORT": str(free_port()), "ECOSENTRY_INGEST_PROCESS": "true",
            "ECOSENTRY_HJ212_MAX_CONNECTIONS_PER_PEER": str(len(frames) + 10)}
     # the server's log to a file: an outage makes it write a lot, and a pipe nobody reads would block it
     server_log = open(work / "server.log", "wb")  # noqa: SIM115 (closed in the finally below)

@@ -71,11 +71,11 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                 log.info("O&M demo ended: %s", exc)
 
     def banner(svc) -> list[str]:
-        return [f"  O&M (运维): work orders {svc.url}api/v1/om/work-orders (account om) — staged: a failed span "
-                "check (out of control), an overdue verification, a maintenance mark with no order or door "
-                "opening (alarmed a minute in), a station-room door opened a minute in with no order, a logger "
-                "reporting a changed instrument range (CN 3020) two minutes in; camera snapshots on every door "
-                "opening; a visit every 5 minutes"]
+        return [f"  O&M (运维): work orders {svc.url}om/orders · the engineer's phone view {svc.url}om/my "
+                "(account om) — staged: a failed span check (out of control), an overdue verification, a "
+                "maintenance mark with no order or door opening (alarmed a minute in), a station-room door opened a "
+                "minute in with no order, a logger reporting a changed instrument range (CN 3020) two minutes in; "
+                "camera snapshots on every door opening; a visit every 5 minutes"]
 
     return DemoPlan(fleet={}, run=run, banner=banner, settings={"om": {
         "check_seconds": CHECK_SECONDS, "assess_seconds": ASSESS_SECONDS,

@@ -6,7 +6,8 @@ eight park-edge stations, a met station, a school and a village (:mod:`.scene`),
 (``ecosentry.fleet.import_fleet``: core ``enterprises:`` + ``park:``; idempotent, a second run upserts the same
 rows). Then the stations (:mod:`.stations`) send an hour of history (its last 12 minutes with two releases) and every minute the minute that ended:
 over HJ 212 to the park gateway and, when ``mosquitto`` is installed, the park-edge stations over MQTT through a
-broker the demo runs itself (anonymous, on the loopback only; :mod:`.broker`). Every 6 minutes a release of
+broker the demo runs itself (anonymous, on the loopback only; :mod:`.broker`; started before the service, whose
+subscriber then connects at once, and stopped after it). Every 6 minutes a release of
 Cl2, NH3, HCl or H2S (50–200 g/s, rotating over the sources, :mod:`.air`) reaches a station above level I, so the
 warning, its incident (zones, ranked sources) and the e-mails come within minutes of the start.
 """
@@ -14,6 +15,8 @@ warning, its incident (zones, ranked sources) and the e-mails come within minute
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -69,6 +72,16 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                                      "persistent_session": False, "reconnect_every": 1.0}}
     state: dict = {}
 
+    @asynccontextmanager
+    async def around(st) -> AsyncIterator[None]:
+        """The broker, up before the service's subscriber connects to it and until the service has stopped."""
+        state["broker"] = await broker.start(st.data_dir, mosquitto, mqtt_port)
+        try:
+            yield
+        finally:
+            if (proc := state.pop("broker")) is not None:
+                broker.stop(proc)
+
     async def run(svc, stop: asyncio.Event) -> None:
         from ecosentry.subsystems.park.demo.air import CYCLE_MIN, Air
         from ecosentry.subsystems.park.demo.scene import sources, stations
@@ -81,29 +94,27 @@ def demo(options: DemoOptions) -> DemoPlan | None:
             return
         state["park"] = doc["park"][0]["code"]
         await asyncio.to_thread((await gw.shared.get()).reload)   # the stations just registered
-        proc = None
-        if mqtt_port:
-            proc = await broker.start(svc.settings.data_dir, mosquitto, mqtt_port)
-            subscriber = svc.parts.get("park_mqtt")
-            if proc is not None and subscriber is not None:
-                try:
-                    await asyncio.wait_for(subscriber.subscribed.wait(), 30)
-                except TimeoutError:
-                    pass
+        proc = state.get("broker")
+        subscriber = svc.parts.get("park_mqtt")
+        if proc is not None and subscriber is not None:  # what a station sends before would be lost
+            try:
+                await asyncio.wait_for(subscriber.subscribed.wait(), 30)
+            except TimeoutError:
+                pass
         state["mqtt"] = proc is not None
         srcs = sources(doc["enterprises"][0]["region"])
         stas = stations(srcs)
         hj = HJ212Sender("127.0.0.1", gw.port)
         mq = MqttSender("127.0.0.1", mqtt_port, svc.settings.park.mqtt.topic_prefix) if proc is not None else None
         routes = [(st, mq if mq is not None and st.tier == "edge" else hj) for st in stas]
+        # releases from two cycles before the start: the first warnings come with the history
+        air = Air(srcs, stas, t0 - timedelta(minutes=2 * CYCLE_MIN))
         try:
-            # releases from two cycles before the start: the first warnings come with the history
-            air = Air(srcs, stas, t0 - timedelta(minutes=2 * CYCLE_MIN))
-            state["sent_to"] = await run_stations(air, routes,
-                                                  t0 - timedelta(minutes=HISTORY_MINUTES), stop)
+            state["sent_to"] = await run_stations(air, routes, t0 - timedelta(minutes=HISTORY_MINUTES), stop)
         finally:
-            if proc is not None:
-                broker.stop(proc)
+            for sender in (hj, mq):  # cancelled with the demo: disconnect from the broker before it stops
+                if sender is not None:
+                    sender.close()
 
     def banner(svc) -> list[str]:
         gw = svc.parts.get("park_hj212")
@@ -115,4 +126,4 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                 "(Cl2, NH3, HCl or H2S, 50–200 g/s, rotating over 12 sources): the warning, its plume zones and "
                 "the ranked sources within minutes"]
 
-    return DemoPlan(fleet={}, run=run, banner=banner, settings=settings)
+    return DemoPlan(fleet={}, run=run, banner=banner, settings=settings, around=around if mqtt_port else None)

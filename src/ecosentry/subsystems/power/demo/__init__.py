@@ -7,8 +7,9 @@ Chinese city programmes (``shared/reference/subsystems.md`` §1.2); the Vietname
   ``zjg``, the coking plant's ``coking``; the city regulator ``regulator`` of the monitoring demo sees them too);
 * the devices (:mod:`.devices`): three HJ 212 loggers over TCP to the power gateway and, when ``mosquitto`` is
   installed, one MQTT device through a broker the demo runs itself (:mod:`.broker`: the password file and ACL
-  written from ``power_devices`` as ``ecosentry power mqtt-auth`` writes them); without it the honest
-  enterprise's logger sends over HJ 212 too and the banner says MQTT is off;
+  written from ``power_devices`` as ``ecosentry power mqtt-auth`` writes them; started before the service, whose
+  subscriber then connects at once, and stopped after it); without it the honest enterprise's logger sends over
+  HJ 212 too and the banner says MQTT is off;
 * at the start of the run an **orange heavy-pollution alert for the city** (core
   ``store/pollution_alerts.issue``) from the clock hour two hours before the start, unless one is already in
   force there (a second run on the same data);
@@ -20,6 +21,8 @@ Chinese city programmes (``shared/reference/subsystems.md`` §1.2); the Vietname
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
@@ -70,17 +73,24 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                                       "persistent_session": False, "reconnect_every": 1.0}}
     state: dict = {}
 
+    @asynccontextmanager
+    async def around(st) -> AsyncIterator[None]:
+        """The broker, up before the service's subscriber connects to it and until the service has stopped."""
+        state["broker"] = await demo_broker.start(st, mosquitto, mqtt_port)
+        try:
+            yield
+        finally:
+            if (proc := state.pop("broker")) is not None:
+                demo_broker.stop(proc)
+
     async def run(svc, stop: asyncio.Event) -> None:
         state["alert_id"] = await asyncio.to_thread(issue_demo_alert, svc.engine, alert_start)
-        proc = None
-        if mqtt_port:
-            proc = await demo_broker.start(svc, mosquitto, mqtt_port)
-            subscriber = svc.parts.get("power_mqtt")
-            if proc is not None and subscriber is not None:  # what a device sends before it would be lost
-                try:
-                    await asyncio.wait_for(subscriber.subscribed.wait(), 30)
-                except TimeoutError:
-                    pass
+        subscriber = svc.parts.get("power_mqtt")
+        if state.get("broker") is not None and subscriber is not None:  # what a device sends before would be lost
+            try:
+                await asyncio.wait_for(subscriber.subscribed.wait(), 30)
+            except TimeoutError:
+                pass
         gw = svc.parts.get("power_hj212")
         history_from = t0 - timedelta(hours=hours)
         devices = []
@@ -116,8 +126,8 @@ def demo(options: DemoOptions) -> DemoPlan | None:
         finally:
             for t in tasks:
                 t.cancel()
-            if proc is not None:
-                demo_broker.stop(proc)
+            for _, sender in devices:  # cancelled with the demo: disconnect from the broker before it stops
+                sender.close()
 
     def banner(svc) -> list[str]:
         gw = svc.parts.get("power_hj212")
@@ -132,4 +142,5 @@ def demo(options: DemoOptions) -> DemoPlan | None:
 
     f = fleet(ents)
     return DemoPlan(fleet=f, run=run, banner=banner, settings=settings, password=DEMO_PASSWORD,
+                    around=around if mqtt_port else None,
                     accounts=[(u["username"], u["role"], u["display_name"]) for u in f["users"]])

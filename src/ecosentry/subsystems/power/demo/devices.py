@@ -141,7 +141,8 @@ class MqttDevice:
     def close(self) -> None:
         client, self.client = self.client, None
         if client is not None:
-            asyncio.ensure_future(client.__aexit__(None, None, None))
+            done = asyncio.ensure_future(client.__aexit__(None, None, None))
+            done.add_done_callback(lambda f: f.cancelled() or f.exception())   # a broker already gone: no matter
 
 
 async def backfill(site: Site, sender, history_from: datetime) -> datetime:
