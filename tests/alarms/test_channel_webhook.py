@@ -148,11 +148,15 @@ async def test_wrong_secret_is_refused_by_the_receiver(receiver):
     assert srv.requests[0]["verified"] is False
 
 
-async def test_unsigned_without_secret(receiver):
+async def test_unsigned_without_secret(receiver, caplog):
     srv = receiver()
-    await channel(webhook_secret=None).send(notification(srv.url))
+    ch = channel(webhook_secret=None)
+    assert "unsigned" not in caplog.text  # a service without webhook recipients is not warned at start
+    await ch.send(notification(srv.url))
+    await ch.send(notification(srv.url))
     assert "X-Ecosentry-Signature" not in srv.requests[0]["headers"]
     assert "X-Ecosentry-Timestamp" in srv.requests[0]["headers"]
+    assert caplog.text.count("webhooks are sent unsigned") == 1  # said at the first unsigned webhook, once
 
 
 async def test_non_http_recipient_fails_without_a_request():

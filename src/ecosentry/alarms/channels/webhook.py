@@ -139,8 +139,8 @@ class WebhookChannel:
         # One TLS context (system trust store) for all requests: building one per client costs ~0.1 s.
         self._tls = ssl.create_default_context()
         self._secret = secret_value(settings.webhook_secret)
-        if not self._secret:
-            log.warning("webhook secret is empty (ECOSENTRY_NOTIFY__WEBHOOK_SECRET): webhooks are sent unsigned")
+        #: said once, at the first webhook sent unsigned (a deployment without webhook recipients never sends one)
+        self._unsigned_said = False
 
     def headers(self, n: Notification, body: bytes, now: float | None = None) -> dict[str, str]:
         """The request headers of one attempt (a fresh timestamp and signature per attempt)."""
@@ -167,6 +167,9 @@ class WebhookChannel:
         if not url.startswith(("http://", "https://")):
             result = DeliveryResult(False, f"not an http(s) URL: {url!r}")
         else:
+            if not self._secret and not self._unsigned_said:
+                self._unsigned_said = True
+                log.warning("webhook secret is empty (ECOSENTRY_NOTIFY__WEBHOOK_SECRET): webhooks are sent unsigned")
             body = webhook_body(notification, self.settings.public_base_url)
             result = await self._post_with_retries(url, notification, body)
         return tally(self.name, self.counts, notification, result)
