@@ -27,7 +27,9 @@ CITY_USER = {"X-Test-User": "city-officer"}
 @pytest.fixture
 async def client(engine):
     app = create_app(engine)
-    async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://test") as c:
+    # an English reader: the refusals' sentences below are the stores' msgids (said in zh/vi to those readers)
+    async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://test",
+                                 headers={"Accept-Language": "en"}) as c:
         yield c
 
 

@@ -92,7 +92,7 @@ def test_level_change_answers_the_new_alert(world):
     # (taken when the module was imported, which may be long before this test runs)
     later = (datetime.fromisoformat(new["starts_at"]) + timedelta(minutes=5)).isoformat()
     again = client.post(f"{API}/{new['id']}/level", json={"level": "red", "at": later}, headers=w.bearer("city"))
-    assert again.status_code == 422 and "already at this level" in again.json()["detail"]
+    assert again.status_code == 422 and "已是该级别" in again.json()["detail"]  # the reader's language (zh)
     assert client.post(f"{API}/{first['id']}/level", json={"level": "orange"},
                        headers=w.bearer("city")).status_code == 409
 
@@ -107,7 +107,7 @@ def test_level_change_answers_the_new_alert(world):
 ])
 def test_bad_values_are_refused_with_a_sentence(world, edit, status, words):
     client, w = world
-    r = client.post(API, json=_body(**edit), headers=w.bearer("admin"))
+    r = client.post(API, json=_body(**edit), params={"lang": "en"}, headers=w.bearer("admin"))
     assert r.status_code == status and words in json.dumps(r.json(), ensure_ascii=False)
     assert client.get(API, params={"state": "all"}, headers=w.bearer("admin")).json()["total"] == 0
 

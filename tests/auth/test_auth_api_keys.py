@@ -39,7 +39,7 @@ def test_create_use_list_and_revoke(world, tmp_path):
         r = c.delete(f"/api/v1/auth/api-keys/{key_id}", headers=owner)
         assert r.status_code == 200 and r.json()["revoked"] is True
         r = c.get("/api/v1/points", headers={"Authorization": f"Bearer {key}"})
-        assert r.status_code == 401 and r.json()["detail"] == "the API key is unknown or revoked"
+        assert r.status_code == 401 and r.json()["detail"] == "API 密钥不存在或已被吊销"  # the deployment default (zh)
         assert r.headers["www-authenticate"] == "Bearer"
 
 
@@ -50,7 +50,7 @@ def test_unknown_key_and_disabled_account_are_401_not_public(world, tmp_path):
         assert c.get("/api/v1/points", headers={"X-API-Key": "es_" + "x" * 40}).status_code == 401
         update_user(world.engine, world.users["enterprise_a"], {"active": False}, actor="admin")
         r = c.get("/api/v1/points", headers=world.headers["enterprise_a"])
-        assert r.status_code == 401 and "disabled" in r.json()["detail"]
+        assert r.status_code == 401 and "已被停用" in r.json()["detail"]
 
 
 def test_only_an_admin_creates_keys_for_others_or_with_an_own_limit(world, tmp_path):

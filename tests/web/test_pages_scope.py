@@ -54,10 +54,10 @@ def test_out_of_scope_objects_are_refused_like_missing_ones(client, engine, keys
         r = client.get(path)
         assert r.status_code == 404 and "此页面不存在，或您的账户无权查看。" in r.text, path
     r = client.get(f"/points/{i['other']}/chart.json")
-    assert r.status_code == 404 and r.json()["detail"] == f"there is no monitoring point with id {i['other']}"
+    assert r.status_code == 404 and r.json()["detail"] == f"没有编号为 {i['other']} 的监测点"  # the reader's language
     assert client.get("/dashboard?region=320505").status_code == 404
     r = client.get("/map/markers.json?region=320505")
-    assert r.status_code == 404 and r.json()["detail"] == "there is no region with code 320505"
+    assert r.status_code == 404 and r.json()["detail"] == "没有代码为 '320505' 的行政区"
     assert client.get("/dashboard?region=999999").status_code == 404
     assert client.get("/enterprises/987654").status_code == 404
     assert client.get("/points/987654").status_code == 404

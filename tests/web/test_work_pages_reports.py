@@ -54,7 +54,7 @@ def test_rates_report_region_follows_the_scope(world):
     assert other.status_code == 422 and "320507" in other.text
     ent = client.get("/reports/download?kind=rates&start_day=2026-11-01&end_day=2026-11-20&format=pdf",
                      headers=w.bearer("ent_a"))
-    assert ent.status_code == 422 and "may not run region reports" in ent.text
+    assert ent.status_code == 422 and "企业账号无权生成区域报表" in ent.text  # the guard's refusal, in the page's language
     data = client.get("/reports/download?kind=rates&region=320500&start_day=2026-11-01&end_day=2026-11-02"
                       "&format=xlsx", headers=w.bearer("city"))
     assert data.status_code == 200 and data.content[:2] == b"PK"

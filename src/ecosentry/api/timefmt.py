@@ -3,6 +3,9 @@
 Every route that takes a ``tz`` query parameter declares it as :data:`TimeZoneQuery`, so an unknown zone is
 refused the same way everywhere: a 422 validation error naming ``tz`` (like any other bad parameter),
 before the route runs (a zone that reached the report builders used to end as a 500).
+
+A time the API refuses (not ISO 8601; a range whose start is not before its end: :data:`START_BEFORE_END`) is a
+422 whose ``detail`` is a :class:`~ecosentry.said.Said`, said in the reader's language.
 """
 
 from __future__ import annotations
@@ -15,7 +18,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import HTTPException, Query
 from pydantic import AfterValidator
 
-__all__ = ["TimeZoneQuery", "valid_zone_name", "zone", "iso", "parse_time"]
+from ecosentry.said import N_, Said
+
+__all__ = ["TimeZoneQuery", "valid_zone_name", "zone", "iso", "parse_time", "START_BEFORE_END", "time_range_refused"]
+
+#: The API's refusals of times (msgids; the core's catalogues translate them).
+START_BEFORE_END = N_("start must be before end")
+NOT_ISO_TIME = N_("%(name)s=%(value)r is not an ISO 8601 time (e.g. 2026-11-23T08:00:00+08:00)")
+
+
+def time_range_refused() -> HTTPException:
+    """422: a range's start is not before its end."""
+    return HTTPException(422, Said(START_BEFORE_END))
 
 
 def valid_zone_name(name: str | None) -> str | None:
@@ -53,7 +67,7 @@ def parse_time(value: str | None, tz: str, name: str) -> datetime | None:
     try:
         t = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
     except ValueError:
-        raise HTTPException(422, f"{name}={value!r} is not an ISO 8601 time (e.g. 2026-11-23T08:00:00+08:00)") from None
+        raise HTTPException(422, Said(NOT_ISO_TIME, name=name, value=value)) from None
     if t.tzinfo is None:
         t = t.replace(tzinfo=zone(tz))
     return t.astimezone(timezone.utc)

@@ -19,10 +19,16 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine, select, update
 
 from ecosentry.auth import scope_cache
+from ecosentry.auth.guards import log_in_first, may_not
 from ecosentry.auth.principal import Principal, public_principal, resolve_scope
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 
 __all__ = ["KEY_PREFIX", "hash_api_key", "current_principal", "requires", "logged_in", "principal_for_user"]
+
+#: The refusals of a key (Saids: the API says them in the reader's language, :mod:`ecosentry.web.errors`).
+KEY_UNKNOWN = N_("the API key is unknown or revoked")
+KEY_DISABLED = N_("the API key belongs to a disabled account")
 
 #: Every API key starts with this, so it is recognisable in logs and secret scanners.
 KEY_PREFIX = "es_"
@@ -80,7 +86,7 @@ def _from_api_key(engine: Engine, key: str) -> Principal:
         row = conn.execute(select(k.c.id, k.c.user_id, k.c.revoked_at, scope_cache.version_column().label("v"))
                            .where(k.c.key_hash == hash_api_key(key))).first()
         if row is None or row.revoked_at is not None:
-            raise HTTPException(401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, Said(KEY_UNKNOWN), headers={"WWW-Authenticate": "Bearer"})
         now, stamp = time.monotonic(), (str(engine.url), row.id)
         if now - _last_stamped.get(stamp, -LAST_USED_EVERY) >= LAST_USED_EVERY:
             _last_stamped[stamp] = now
@@ -88,7 +94,7 @@ def _from_api_key(engine: Engine, key: str) -> Principal:
             conn.commit()
     principal = principal_for_user(engine, row.user_id, auth="api_key", api_key_id=row.id, version=row.v)
     if principal is None:
-        raise HTTPException(401, "the API key belongs to a disabled account", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, Said(KEY_DISABLED), headers={"WWW-Authenticate": "Bearer"})
     return principal
 
 
@@ -120,9 +126,7 @@ def requires(action: str) -> Callable[[Principal], Principal]:
 
     def dep(principal: Principal = Depends(current_principal)) -> Principal:
         if not principal.may(action):
-            if principal.is_public and principal.auth == "anonymous":
-                raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
-            raise HTTPException(403, f"a {principal.role} account may not do {action}")
+            raise may_not(principal, action)
         return principal
 
     dep.__name__ = f"requires_{action.replace('.', '_')}"
@@ -132,5 +136,5 @@ def requires(action: str) -> Callable[[Principal], Principal]:
 def logged_in(principal: Principal = Depends(current_principal)) -> Principal:
     """Dependency: any logged-in account (401 for the anonymous public)."""
     if principal.is_public and principal.auth == "anonymous":
-        raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
+        raise log_in_first()
     return principal

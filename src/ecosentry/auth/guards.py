@@ -10,6 +10,9 @@ The rule (issue 6 "a user never sees or changes anything outside the scope"):
 3. **Lists** are filtered with the principal's clauses; a filter naming something outside the scope (a
    region, an enterprise) simply finds nothing.
 
+A refusal's ``detail`` is a :class:`~ecosentry.said.Said` (msgids below, translated in the core's catalogues):
+the API answers it in the reader's language (:mod:`ecosentry.web.errors`), ``str()`` stays English.
+
 Alarms belong to a point when they have one, else to an enterprise, else to a region
 (:func:`alarm_clause`); marks and reports belong to their point.
 """
@@ -23,28 +26,57 @@ from sqlalchemy import String, and_, cast, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ecosentry.auth.principal import Principal
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 
-__all__ = ["need", "point_or_404", "enterprise_or_404", "alarm_clause", "alarm_visible", "alarm_or_404",
+__all__ = ["may_not", "log_in_first", "need", "point_or_404", "enterprise_or_404", "alarm_clause", "alarm_visible", "alarm_or_404",
            "audit_clause", "report_region"]
+
+
+#: The sentences of the refusals (the same msgids as the stores' ``MarkNotFound`` / ``AlarmNotFound``).
+LOG_IN_FIRST = N_("log in first")
+MAY_NOT_DO = N_("a %(role)s account may not do %(action)s")
+NO_POINT = N_("no point with id %(id)s")
+NO_ENTERPRISE = N_("no enterprise with id %(id)s")
+NO_ALARM = N_("no alarm with id %(id)s")
+NO_REGION_IN_SCOPE = N_("no region %(region)s in your scope")
+NO_REGION_REPORTS = N_("a %(role)s account may not run region reports; ask for its points' reports")
+#: A role as the refusal names it (the administration pages' words for the roles).
+ROLE_WORDS = {"admin": N_("administrator"), "regulator": N_("regulator"), "enterprise": N_("enterprise"),
+              "om": N_("O&M contractor"), "park": N_("park committee"), "public": N_("public")}
+
+
+def role_word(role: str) -> Said | str:
+    """The role, said in the reader's language inside a refusal."""
+    return Said(ROLE_WORDS[role]) if role in ROLE_WORDS else role
+
+
+def log_in_first() -> HTTPException:
+    """401 for the anonymous public."""
+    return HTTPException(401, Said(LOG_IN_FIRST), headers={"WWW-Authenticate": "Bearer"})
+
+
+def may_not(principal: Principal, action: str) -> HTTPException:
+    """401 for the anonymous public, else 403: ``principal`` may not do ``action``."""
+    if principal.is_public and principal.auth == "anonymous":
+        return log_in_first()
+    return HTTPException(403, Said(MAY_NOT_DO, role=role_word(principal.role), action=action))
 
 
 def need(principal: Principal, action: str) -> None:
     """401 (anonymous) or 403 unless the principal may do ``action``."""
     if not principal.may(action):
-        if principal.is_public and principal.auth == "anonymous":
-            raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
-        raise HTTPException(403, f"a {principal.role} account may not do {action}")
+        raise may_not(principal, action)
 
 
 def point_or_404(principal: Principal, point_id: int) -> None:
     if not principal.sees_point(point_id):
-        raise HTTPException(404, f"no point with id {point_id}")
+        raise HTTPException(404, Said(NO_POINT, id=point_id))
 
 
 def enterprise_or_404(principal: Principal, enterprise_id: int) -> None:
     if not principal.sees_enterprise(enterprise_id):
-        raise HTTPException(404, f"no enterprise with id {enterprise_id}")
+        raise HTTPException(404, Said(NO_ENTERPRISE, id=enterprise_id))
 
 
 def alarm_clause(principal: Principal, table=s.alarms) -> ColumnElement[bool]:
@@ -78,7 +110,7 @@ def alarm_visible(principal: Principal, alarm: Mapping[str, Any]) -> bool:
 
 def alarm_or_404(principal: Principal, alarm: Mapping[str, Any]) -> None:
     if not alarm_visible(principal, alarm):
-        raise HTTPException(404, f"no alarm with id {alarm['id']}")
+        raise HTTPException(404, Said(NO_ALARM, id=alarm["id"]))
 
 
 def audit_clause(principal: Principal) -> ColumnElement[bool]:
@@ -111,12 +143,12 @@ def report_region(principal: Principal, region: str | None) -> str | None:
     asked: everything for an unrestricted principal, the regulator's own region, else 403."""
     if region:
         if not principal.sees_region(region):
-            raise HTTPException(404, f"no region {region} in your scope")
+            raise HTTPException(404, Said(NO_REGION_IN_SCOPE, region=region))
         return region
     if principal.region_codes is None:
         return None
     if principal.region_code and principal.role == "regulator":
         return principal.region_code
     if principal.is_public and principal.auth == "anonymous":
-        raise HTTPException(401, "log in first", headers={"WWW-Authenticate": "Bearer"})
-    raise HTTPException(403, f"a {principal.role} account may not run region reports; ask for its points' reports")
+        raise log_in_first()
+    raise HTTPException(403, Said(NO_REGION_REPORTS, role=role_word(principal.role)))

@@ -9,6 +9,11 @@ The page says only the status's general sentence: an object outside the account'
 exist both answer 404 (:func:`ecosentry.web.views.site_state.require_point` and friends), with the same page,
 so ids cannot be probed from the pages either (docs/access.md).
 
+A refusal whose ``detail`` is a :class:`~ecosentry.said.Said` (the scope guards' ``no point with id 7``, a
+store's ``MarkError``, ``start must be before end``) is said in the reader's language
+(:func:`ecosentry.web.i18n.reader_gettext`: ``?lang=``, cookie, the account's locale, ``Accept-Language``, the
+default) when it is answered as JSON; ``str()`` of it stays English for the logs.
+
 A number in the request too large for the database's column (``/api/v1/points/76504715792``: PostgreSQL's
 ``integer out of range``, SQLite's ``Python int too large to convert to SQLite INTEGER``) is the request's fault,
 not the server's: it is answered as a malformed request (422, FastAPI's validation-error shape, or the error page),
@@ -26,7 +31,9 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from ecosentry.said import Said
 from ecosentry.web.forms import work_render
+from ecosentry.web.i18n import reader_gettext
 
 __all__ = ["wants_page", "error_page", "install_error_pages"]
 
@@ -60,6 +67,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
             return error_page(request, exc.status_code, getattr(exc, "headers", None))
         except StarletteHTTPException:  # the principal itself cannot be resolved (a bad API key): JSON
             pass
+    if isinstance(exc.detail, Said):
+        exc = StarletteHTTPException(exc.status_code, exc.detail.say(reader_gettext(request)),
+                                     headers=getattr(exc, "headers", None))
     return await http_exception_handler(request, exc)
 
 

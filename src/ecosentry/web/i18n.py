@@ -8,15 +8,20 @@ The request's language (:func:`negotiate`): ``?lang=`` (also stored in the ``lan
 switcher), the ``lang`` cookie, the user's preferred locale, the ``Accept-Language`` header, then the
 deployment default (``ECOSENTRY_DEFAULT_LOCALE``: ``zh`` for Chinese deployments, ``vi`` for Vietnamese
 ones). Dates, numbers and time zones follow the locale (:class:`Formatter`).
+
+:func:`reader_gettext` is that choice for an answer that is not a page (an API refusal's ``detail``, a report's
+words): the pages, the downloads and the API's errors (:mod:`ecosentry.web.errors`) thus speak one language.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from starlette.requests import Request
 
 from ecosentry.locale import BABEL_LOCALE, LOCALE_DIR, LOCALES, Formatter, accept_languages, translations
 
-__all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "negotiate", "Formatter"]
+__all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "negotiate", "reader_gettext", "Formatter"]
 
 
 def negotiate(request: Request, user_locale: str | None = None, default: str = "zh") -> str:
@@ -26,3 +31,16 @@ def negotiate(request: Request, user_locale: str | None = None, default: str = "
         if candidate in LOCALES:
             return candidate
     return "zh"
+
+
+def reader_gettext(request: Request, principal=None) -> Callable[[str], str]:
+    """The catalogue of the reader's language (:func:`negotiate`: ``?lang=``, cookie, the account's locale,
+    ``Accept-Language``, the deployment's default). ``principal``: the request's, else the one already resolved
+    for it (``request.state.principal``); none (a refused API key): the account's locale is skipped."""
+    from ecosentry.settings import get_settings
+
+    if principal is None:
+        principal = getattr(request.state, "principal", None)
+    st = getattr(request.app.state, "settings", None) or get_settings()
+    lang = negotiate(request, getattr(principal, "locale", None), getattr(st, "default_locale", "zh"))
+    return translations(lang).gettext

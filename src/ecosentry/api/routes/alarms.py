@@ -86,11 +86,11 @@ def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except AlarmNotFound as e:
-        raise HTTPException(404, str(e)) from None
+        raise HTTPException(404, e) from None
     except AlarmConflict as e:
-        raise HTTPException(409, str(e)) from None
+        raise HTTPException(409, e) from None
     except AlarmError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, e) from None
 
 
 def _detail(engine: Engine, alarm_id: int) -> dict:

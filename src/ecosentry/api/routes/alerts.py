@@ -24,10 +24,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from ecosentry.api.deps import Page, get_engine, paged, paging
-from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
+from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time, time_range_refused
 from ecosentry.auth.alert_scope import alert_regions, issue_scope, may_issue_for
 from ecosentry.auth.deps import requires
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.store import pollution_alerts as writes
 from ecosentry.store.pollution_alerts import AlertConflict, AlertError, AlertNotFound
 from ecosentry.store.queries.pollution_alerts import alert_detail, alert_list, status
@@ -78,11 +79,11 @@ def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except AlertNotFound as e:
-        raise HTTPException(404, str(e)) from None
+        raise HTTPException(404, e) from None
     except AlertConflict as e:
-        raise HTTPException(409, str(e)) from None
+        raise HTTPException(409, e) from None
     except AlertError as e:
-        raise HTTPException(422, f"{e.field}: {e}" if e.field else str(e)) from None
+        raise HTTPException(422, Said("%(field)s: %(error)s", field=e.field, error=e) if e.field else e) from None
 
 
 def _visible(engine: Engine, principal: Principal, alert_id: int) -> dict:
@@ -107,7 +108,7 @@ def list_alerts(request: Request,
     now = parse_time(at, local, "at") or datetime.now(timezone.utc)
     t0, t1 = parse_time(start, local, "start"), parse_time(end, local, "end")
     if t0 is not None and t1 is not None and t0 >= t1:
-        raise HTTPException(422, "start must be before end")
+        raise time_range_refused()
     with engine.connect() as conn:
         regions = alert_regions(conn, principal)
         rows, total = alert_list(conn, regions, when=None if state == "all" else state, at=now, start=t0, end=t1,

@@ -95,13 +95,13 @@ def _step(request: Request, engine: Engine, principal: Principal, alarm_id: int,
         case = disposal_store.take_step(engine, alarm_id, step, actor=principal.username, role=principal.role,
                                         deadlines=deadlines_of(request), max_file_bytes=max_file_bytes(request), **kw)
     except AlarmNotFound as e:
-        raise HTTPException(404, str(e)) from None
+        raise HTTPException(404, e) from None
     except DisposalForbidden as e:
-        raise HTTPException(403, str(e)) from None
+        raise HTTPException(403, e) from None
     except DisposalConflict as e:
-        raise HTTPException(409, str(e)) from None
+        raise HTTPException(409, e) from None
     except DisposalError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, e) from None
     _broadcast(request, engine, alarm_id, step)
     return case_out(alarm_id, case, principal)
 
@@ -166,7 +166,7 @@ def download(alarm_id: int, file_id: int, engine: Engine = Depends(get_engine),
     try:
         f = disposal_store.evidence_file(engine, alarm_id, file_id)
     except AlarmNotFound as e:
-        raise HTTPException(404, str(e)) from None
+        raise HTTPException(404, e) from None
     return Response(content=bytes(f["data"]), media_type=f["content_type"],
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f['filename'])}",
                              "X-Content-Type-Options": "nosniff", "X-Content-SHA256": f["sha256"],

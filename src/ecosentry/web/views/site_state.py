@@ -28,7 +28,9 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
 from ecosentry.auth.deps import current_principal
+from ecosentry.auth.guards import NO_ENTERPRISE, NO_POINT
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.store import schema as s
 from ecosentry.store.queries.sites import (
     enterprise_exists,
@@ -95,13 +97,14 @@ def require_enterprise(conn: Connection, principal: Principal, enterprise_id: in
     """404 for an enterprise that does not exist or lies outside the scope: the same answer for both, as the
     API gives (:func:`ecosentry.auth.guards.enterprise_or_404`), so ids cannot be probed."""
     if not principal.sees_enterprise(enterprise_id) or not enterprise_exists(conn, enterprise_id):
-        raise HTTPException(404, f"there is no enterprise with id {enterprise_id}")
+        raise HTTPException(404, Said(NO_ENTERPRISE, id=enterprise_id))
 
 
 def require_point(conn: Connection, principal: Principal, point_id: int) -> None:
-    """404 for a point that does not exist or lies outside the scope (same answer, as in the API)."""
+    """404 for a point that does not exist or lies outside the scope (same answer, as in the API; a JSON path such
+    as the chart's says it in the reader's language)."""
     if not principal.sees_point(point_id) or not point_exists(conn, point_id):
-        raise HTTPException(404, f"there is no monitoring point with id {point_id}")
+        raise HTTPException(404, Said(NO_POINT, id=point_id))
 
 
 def region_scope(conn: Connection, principal: Principal, region: str | None) -> list[str] | None:
@@ -113,7 +116,7 @@ def region_scope(conn: Connection, principal: Principal, region: str | None) -> 
     if not region:
         return None
     if not principal.sees_region(region) or not region_exists(conn, region):
-        raise HTTPException(404, f"there is no region with code {region}")
+        raise HTTPException(404, Said("no region with code %(code)r", code=region))
     return region_subtree(conn, region)
 
 

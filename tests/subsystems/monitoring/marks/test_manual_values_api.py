@@ -27,7 +27,7 @@ async def test_manual_values_lifecycle(engine, gas_point):
         # a factor the mark does not cover, a bad monitor type, an unknown mark
         r = await api.post(f"/api/v1/marks/{mid}/manual-values",
                            json={"factor_code": "a21002", "sampled_at": "2026-11-10T10:00:00", "value": 1})
-        assert r.status_code == 422 and "not covered" in r.json()["detail"]
+        assert r.status_code == 422 and "不在标记" in r.json()["detail"]  # the reader's language (zh)
         r = await api.post(f"/api/v1/marks/{mid}/manual-values",
                            json={"factor_code": "a21026", "sampled_at": "2026-11-10T10:00:00", "value": 1,
                                  "monitor_type": 7})

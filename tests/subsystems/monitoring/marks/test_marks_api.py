@@ -21,7 +21,9 @@ async def client(engine):
     app = create_app(engine)
     if not any(getattr(r, "path", "") == "/api/v1/marks/{mark_id}" for r in app.routes):
         app.include_router(marks.router)
-    async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://test") as c:
+    # an English reader: the refusals below are the store's msgids (zh/vi readers get them translated)
+    async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://test",
+                                 headers={"Accept-Language": "en"}) as c:
         yield c
 
 

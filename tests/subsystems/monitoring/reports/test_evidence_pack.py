@@ -26,6 +26,7 @@ from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.marks import file_mark
 from ecosentry.fleet import import_fleet
+from ecosentry.web.errors import install_error_pages
 
 sys.path.insert(0, str(Path(__file__).parents[3] / "e2e"))
 from helpers import FLEET, GAS_MN, WATER_MN, AsUsers, minute_frame  # noqa: E402
@@ -232,6 +233,7 @@ async def test_route_gives_the_pdf_and_404(setup):
     engine, alarm_id, *_ = setup
     app = FastAPI()
     app.include_router(router)
+    install_error_pages(app)  # the app's answer to a refusal (its detail said in the reader's language)
     app.state.engine = engine
     async with httpx.AsyncClient(transport=AsUsers(app, engine), base_url="http://t") as api:
         r = await api.get(f"/api/v1/alarms/{alarm_id}/evidence.pdf", params={"max_frames": 1})

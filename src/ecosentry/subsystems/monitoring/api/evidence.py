@@ -42,6 +42,6 @@ def evidence_pdf(alarm_id: int, request: Request,
         pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarms.base_url,
                                    settings=settings, lang=lang)
     except AlarmNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, exc) from None
     return Response(evidence_pack_pdf(pack, translations(lang).gettext), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="alarm-{alarm_id}-evidence.pdf"'})

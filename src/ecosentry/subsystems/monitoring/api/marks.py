@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from ecosentry.api.deps import get_engine
-from ecosentry.api.timefmt import iso, parse_time
+from ecosentry.api.timefmt import iso, parse_time, time_range_refused
 from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import point_or_404
 from ecosentry.auth.principal import Principal
@@ -67,10 +67,10 @@ class CloseIn(BaseModel):
 def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
-    except MarkNotFound as e:
-        raise HTTPException(404, str(e)) from None
+    except MarkNotFound as e:  # a Said: said in the reader's language (ecosentry.web.errors)
+        raise HTTPException(404, e) from None
     except MarkError as e:
-        raise HTTPException(422, str(e)) from None
+        raise HTTPException(422, e) from None
 
 
 def _out(mark: dict, tz: str) -> dict:
@@ -96,7 +96,7 @@ def _mark_and_tz(engine: Engine, mark_id: int, principal: Principal) -> tuple[di
     """The mark and its point's time zone; 404 when unknown or its point is outside the scope."""
     mark = _call(store.get_mark, engine, mark_id)
     if not principal.sees_point(mark["point_id"]):
-        raise HTTPException(404, f"no mark with id {mark_id}")
+        raise HTTPException(404, MarkNotFound("no mark with id %(id)s", id=mark_id))
     return mark, _call(store.point_tz, engine, mark["point_id"])
 
 
@@ -122,7 +122,7 @@ def list_point_marks(point_id: int, start: str | None = None, end: str | None = 
     tz = _call(store.point_tz, engine, point_id)
     t0, t1 = parse_time(start, tz, "start"), parse_time(end, tz, "end")
     if t0 is not None and t1 is not None and t0 >= t1:
-        raise HTTPException(422, "start must be before end")
+        raise time_range_refused()
     items = _call(store.list_marks, engine, point_id=point_id, start=t0, end=t1, status=status,
                   include_deleted=include_deleted)
     return {"point_id": point_id, "tz": tz, "items": [_out(m, tz) for m in items]}

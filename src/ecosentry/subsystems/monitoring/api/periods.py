@@ -9,14 +9,14 @@ from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Engine
 
 from ecosentry.api.deps import Page, get_engine, paged, paging, plain_json
 from ecosentry.subsystems.monitoring.api.points import get_point
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.principal import Principal
-from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
+from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time, time_range_refused
 from ecosentry.subsystems.monitoring.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store import schema as s
 from ecosentry.store.queries.points import period_rows, rate_points
@@ -29,7 +29,7 @@ def _range(start: str | None, end: str | None, tz: str, default: timedelta) -> t
     t1 = parse_time(end, tz, "end") or datetime.now(timezone.utc)
     t0 = parse_time(start, tz, "start") or t1 - default
     if t0 >= t1:
-        raise HTTPException(422, "start must be before end")
+        raise time_range_refused()
     return t0, t1
 
 

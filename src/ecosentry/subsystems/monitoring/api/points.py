@@ -15,10 +15,11 @@ from sqlalchemy import Engine
 from ecosentry.alarms.voice import reader_language
 from ecosentry.api.deps import Page, get_engine, paged, paging, plain_json
 from ecosentry.auth.deps import current_principal
-from ecosentry.auth.guards import point_or_404
+from ecosentry.auth.guards import NO_POINT, point_or_404
 from ecosentry.auth.principal import Principal
-from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time
+from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time, time_range_refused
 from ecosentry.locale import LOCALES, accept_languages, translations
+from ecosentry.said import Said
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.rules.cn.reason_words import reason_text
 from ecosentry.store.queries.points import (hourly_page, last_received, latest_rows, observation_page,
@@ -36,7 +37,7 @@ def get_point(engine: Engine, point_id: int, principal: Principal | None = None)
     with engine.connect() as conn:
         row = point_row(conn, point_id)
     if row is None:
-        raise HTTPException(404, f"no point with id {point_id}")
+        raise HTTPException(404, Said(NO_POINT, id=point_id))
     return row
 
 
@@ -92,7 +93,7 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
     t1 = parse_time(end, tz, "end") or datetime.now(timezone.utc)
     t0 = parse_time(start, tz, "start") or t1 - timedelta(hours=24)
     if t0 >= t1:
-        raise HTTPException(422, "start must be before end")
+        raise time_range_refused()
     with engine.connect() as conn:
         rows, total = observation_page(conn, point_id, factor, kind, t0, t1, offset=p.offset, limit=p.page_size)
     items = [{"time": iso(r["period_start"], tz), "value": r["value"], "min": r["min"], "max": r["max"],

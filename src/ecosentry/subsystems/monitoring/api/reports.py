@@ -25,6 +25,7 @@ from ecosentry.auth.deps import current_principal
 from ecosentry.auth.guards import point_or_404, report_region
 from ecosentry.auth.principal import Principal
 from ecosentry.said import Said
+from ecosentry.web.i18n import reader_gettext
 from ecosentry.subsystems.monitoring.reports.model import ReportError, build_daily_report
 from ecosentry.subsystems.monitoring.reports.pdf import daily_report_pdf
 from ecosentry.subsystems.monitoring.reports.periodic import (build_monthly_report, build_yearly_report, monthly_report_pdf,
@@ -51,16 +52,6 @@ def render(kind: str, fmt: str, build: Callable[[], object]) -> bytes:
     xlsx, pdf = RENDER[kind]
     report = build()
     return xlsx(report) if fmt == "xlsx" else pdf(report)
-
-
-def reader_gettext(request: Request, principal: Principal) -> Callable[[str], str]:
-    """The catalogue of the reader's language (the order is the evidence pack's: ``?lang=``, cookie, account,
-    ``Accept-Language``, the deployment's default)."""
-    from ecosentry.settings import get_settings
-    from ecosentry.web.i18n import negotiate, translations
-
-    st = getattr(request.app.state, "settings", None) or get_settings()
-    return translations(negotiate(request, principal.locale, getattr(st, "default_locale", "zh"))).gettext
 
 
 def _download(request: Request, principal: Principal, kind: str, fmt: str, name: str,

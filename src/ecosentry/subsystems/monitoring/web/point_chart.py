@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from ecosentry.alarms.voice import factor_names
 from ecosentry.auth.deps import current_principal
 from ecosentry.locale import Formatter
+from ecosentry.said import Said
 from ecosentry.subsystems.monitoring.store.marks import list_marks
 from ecosentry.subsystems.monitoring.queries.series import (chart_rows, invalid_periods, limits_in_force, point_factor_names,
                                             point_zone)
@@ -20,6 +21,9 @@ from ecosentry.web.templating import page_context
 from ecosentry.web.views.site_state import require_point
 
 router = APIRouter(include_in_schema=False)
+
+#: The chart's refusal of the public (a msgid of the core's catalogues, not marked: ``Said`` translates it).
+LOG_IN_FOR_VALUES = "log in to see a monitoring point's values"
 
 ChartKind = Literal["rtd", "min", "hour", "day"]
 #: Default span of the chart per data kind. [h]
@@ -83,7 +87,7 @@ def point_chart(request: Request, point_id: int, kind: ChartKind = "min",
                 hours: int | None = Query(None, ge=1, le=MAX_HOURS, description="span back from now [h]")):
     principal = current_principal(request)
     if principal.is_public:
-        raise HTTPException(401, "log in to see a monitoring point's values")
+        raise HTTPException(401, Said(LOG_IN_FOR_VALUES))  # point.js shows it: in the reader's language
     engine = request.app.state.engine
     with engine.connect() as conn:
         require_point(conn, principal, point_id)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ecosentry.auth.guards import report_region
 from ecosentry.auth.principal import Principal
+from ecosentry.said import Said
 from ecosentry.subsystems.monitoring.queries.vn_control import vn_point_ids
 from ecosentry.web.forms import FormError, denied_page, error_text, gate, work_render
 from ecosentry.web.views.work_scope import visible_points, visible_regions
@@ -80,8 +81,10 @@ def report_url(choice: ReportChoice, principal: Principal, vn_points: set[int] |
     if choice.kind == "rates":
         try:
             region = report_region(principal, choice.region or None)
-        except HTTPException as exc:
-            raise FormError(str(exc.detail), "region") from None
+        except HTTPException as exc:  # the guard's refusal (a Said): shown beside the field in the reader's language
+            detail = exc.detail
+            raise (FormError(detail.msgid, "region", **detail.params) if isinstance(detail, Said)
+                   else FormError(str(detail), "region")) from None
         start, end = _day(choice.start_day, "start_day"), _day(choice.end_day, "end_day")
         if end < start:
             raise FormError("the last day must not be before the first day", "end_day")
