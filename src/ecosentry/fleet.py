@@ -72,7 +72,7 @@ def _load_fleet_file(path: Path) -> dict:
 CSV_COLUMNS = (
     "region_code", "region_name", "credit_code", "enterprise_name", "industry", "outlet_code", "outlet_name",
     "medium", "ref_o2", "duct_area", "mn", "password", "st", "point_name", "tz", "min_interval", "factor",
-    "range_low", "range_high", "limit_hour", "limit_day", "limit_lower", "limit_from", "standard",
+    "range_low", "range_high", "detection_limit", "limit_hour", "limit_day", "limit_lower", "limit_from", "standard",
     "connected_at", "decommissioned_at",
 )
 
@@ -123,9 +123,11 @@ def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
         if factor is not None:  # another row of the same point-factor: more limits (a limit history)
             factor["limits"].extend(limits)
             continue
-        point["factors"].append({"code": row["factor"],
-                                 "range": [_num(row.get("range_low"), i), _num(row.get("range_high"), i)],
-                                 "limits": limits})
+        factor = {"code": row["factor"], "range": [_num(row.get("range_low"), i), _num(row.get("range_high"), i)],
+                  "limits": limits}
+        if "detection_limit" in row:  # a file without the column keeps the stored detection limits
+            factor["detection_limit"] = _num(row["detection_limit"], i)
+        point["factors"].append(factor)
     return {"regions": list(regions.values()), "enterprises": list(ents.values())}
 
 
@@ -309,7 +311,8 @@ def _read_point(p: dict, o: dict, e: dict, outlet_key: tuple[str, str], default_
         if not isinstance(rng, (list, tuple)) or len(rng) != 2:
             raise RegistryError("%(where)s: range must be [low, high], not %(value)r", where=where, value=rng)
         rng = [_float({"range": v}, "range", where) for v in rng]
-        out.factors[(mn, code)] = {"range_low": rng[0], "range_high": rng[1], "assessed": bool(f.get("assessed", True))}
+        out.factors[(mn, code)] = {"range_low": rng[0], "range_high": rng[1], "assessed": bool(f.get("assessed", True)),
+                                   **_detection_limit(f, rng[1], where)}
         summary.point_factors += 1
         limits = []
         for lim in f.get("limits") or []:
@@ -352,10 +355,13 @@ def _import_sources(conn: Connection, fleet: dict[str, Any], default_tz: str, ac
         if "lenient_length" in v and v["lenient_length"] != old:
             audit.record(conn, actor, "update" if mn in lenient_before else "create", "point", point_ids[(mn,)],
                          {"mn": mn, "lenient_length": old}, {"mn": mn, "lenient_length": v["lenient_length"]})
-    factor_rows = [{"point_id": point_ids[(mn,)], "factor_code": code, **v} for (mn, code), v in src.factors.items()]
-    for i in range(0, len(factor_rows), _CHUNK):
-        upsert(conn, s.point_factors, factor_rows[i:i + _CHUNK], ["point_id", "factor_code"],
-               ["range_low", "range_high", "assessed"])
+    # rows with and without a detection limit apart: a file that does not give it keeps the stored one
+    factor_rows: dict[tuple[str, ...], list[dict]] = {}
+    for (mn, code), v in src.factors.items():
+        factor_rows.setdefault(tuple(v), []).append({"point_id": point_ids[(mn,)], "factor_code": code, **v})
+    for cols, group in factor_rows.items():
+        for i in range(0, len(group), _CHUNK):
+            upsert(conn, s.point_factors, group[i:i + _CHUNK], ["point_id", "factor_code"], list(cols))
     # the limits of an imported point-factor are replaced (none given: it has none any more)
     pairs = [(point_ids[(mn,)], code) for mn, code in src.limits]
     for i in range(0, len(pairs), _CHUNK):
@@ -496,6 +502,22 @@ def _instant(v: Any, tz: str, what: Said) -> datetime | None:
         except (ZoneInfoNotFoundError, ValueError):
             raise RegistryError("%(what)s: unknown time zone %(tz)r", what=what, tz=tz) from None
     return t.astimezone(timezone.utc)
+
+
+def _detection_limit(f: dict, range_high: float | None, where: Said) -> dict[str, float | None]:
+    """``{"detection_limit": value}`` when the factor entry gives the key (``None``: cleared), else ``{}`` (a
+    re-import without it keeps the stored value). The analyser's method detection limit, in the factor's unit:
+    above 0 and, with a range, below its upper bound (a limit at or over the top of the range is a typo or a
+    wrong unit)."""
+    if "detection_limit" not in f:
+        return {}
+    dl = _float(f, "detection_limit", where)
+    if dl is not None and not dl > 0:
+        raise RegistryError("%(where)s: detection_limit %(value)s must be above 0", where=where, value=f"{dl:g}")
+    if dl is not None and range_high is not None and not dl < range_high:
+        raise RegistryError("%(where)s: detection_limit %(value)s must be below the range's upper bound %(high)s",
+                            where=where, value=f"{dl:g}", high=f"{range_high:g}")
+    return {"detection_limit": dl}
 
 
 def _season(lim: dict, what: Said) -> str | None:

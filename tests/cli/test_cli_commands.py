@@ -164,7 +164,8 @@ def test_registry_import_bad_csv_exits_2_and_changes_nothing(db, tmp_path, monke
     ("zh", lambda rows: rows[1].update(range_high="n/a"), "导入失败，未作任何更改： CSV 第 3 行：'n/a' 不是数字"),
     ("vi", lambda rows: rows[-1].update(factor="a99999"), "mã thông số không xác định 'a99999'"),
     ("zh", lambda rows: rows[0].update(limit_from="2024-13-01"), "CSV 第 2 行：limit_from '2024-13-01' 不是日期"),
-], ids=["zh-number", "vi-factor", "zh-date"])
+    ("zh", lambda rows: rows[0].update(detection_limit="-1"), "因子 a34013：检出限 detection_limit -1 必须大于 0"),
+], ids=["zh-number", "vi-factor", "zh-date", "zh-detection-limit"])
 def test_registry_import_errors_in_the_terminal_language(db, tmp_path, monkeypatch, lang, edit, message):
     monkeypatch.setenv("LANGUAGE", lang)
     rows = csv_rows(demo_fleet(3, seed=42))

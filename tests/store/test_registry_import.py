@@ -549,3 +549,156 @@ def test_connection_and_decommission_times_from_yaml_and_csv(engine, tmp_path):
     p1["connected_at"] = "yesterday"
     with pytest.raises(RegistryError, match=rf"point {p1['mn']}, connected_at: 'yesterday' is not a date"):
         import_fleet(engine, fleet)
+
+
+# --------------------------------------------------------------------------- detection limits
+
+
+def _detection_limits(engine) -> dict[tuple[str, str], float | None]:
+    pf, p = s.point_factors, s.points
+    with engine.connect() as c:
+        return {(r.mn, r.factor_code): r.detection_limit for r in c.execute(
+            select(p.c.mn, pf.c.factor_code, pf.c.detection_limit).join_from(pf, p, pf.c.point_id == p.c.id))}
+
+
+def _with_detection_limits(fleet: dict) -> dict[tuple[str, str], float]:
+    """Give every concentration factor of ``fleet`` a method detection limit (SO2/NOx 3 mg/m³, HJ 57-2017 and
+    HJ 693-2014; COD 4 mg/L, HJ 828-2017; NH3-N 0.025 mg/L, HJ 535-2009); the limits given, by (MN, factor)."""
+    given = {"a21026": 3.0, "a21002": 3.0, "w01018": 4.0, "w21003": 0.025}
+    out = {}
+    for _e, _o, p in points_of(fleet):
+        for f in p["factors"]:
+            if f["code"] in given:
+                f["detection_limit"] = given[f["code"]]
+                out[(p["mn"], f["code"])] = given[f["code"]]
+    assert out, "the demo fleet has concentration factors"
+    return out
+
+
+def test_detection_limits_round_trip_through_yaml_and_csv(engine, tmp_path):
+    """The YAML key and the CSV column ``detection_limit`` store ``point_factors.detection_limit``; the CSV of the
+    same fleet stores the same; a file without them keeps the stored values, an empty cell / null clears."""
+    fleet = demo_fleet(4)
+    given = _with_detection_limits(fleet)
+    import_fleet(engine, load_fleet_file(write_fleet_yaml(fleet, tmp_path / "fleet.yaml")))
+    stored = _detection_limits(engine)
+    assert {k: v for k, v in stored.items() if v is not None} == given
+    assert all(stored[k] is None for k in stored if k not in given)  # the other factors have none
+
+    # the same fleet as CSV, with the column: the same values, the same point-factors (updated in place)
+    rows = fleet_csv_rows(fleet)
+    for r in rows:
+        r["detection_limit"] = str(given.get((r["mn"], r["factor"]), ""))
+    before = counts(engine)
+    import_fleet(engine, load_fleet_file(write_csv(tmp_path / "fleet.csv", rows)))
+    assert _detection_limits(engine) == stored and counts(engine) == before
+
+    # an older CSV without the column (and a YAML without the key) keeps them
+    old_columns = [c for c in CSV_COLUMNS if c != "detection_limit"]
+    import_fleet(engine, load_fleet_file(write_csv(tmp_path / "old.csv", [
+        {k: v for k, v in r.items() if k != "detection_limit"} for r in rows], columns=old_columns)))
+    assert _detection_limits(engine) == stored
+    without = demo_fleet(4)
+    import_fleet(engine, load_fleet_file(write_fleet_yaml(without, tmp_path / "without.yaml")))
+    assert _detection_limits(engine) == stored
+
+    # an empty cell clears one; YAML null clears another
+    (mn1, f1), (mn2, f2) = sorted(given)[:2]
+    for r in rows:
+        if (r["mn"], r["factor"]) == (mn1, f1):
+            r["detection_limit"] = ""
+    import_fleet(engine, load_fleet_file(write_csv(tmp_path / "fleet.csv", rows)))
+    assert _detection_limits(engine)[(mn1, f1)] is None
+    entry = {(p["mn"], f["code"]): f for _e, _o, p in points_of(fleet) for f in p["factors"]}
+    del entry[(mn1, f1)]["detection_limit"]  # the YAML no longer gives it: the cleared value stays cleared
+    entry[(mn2, f2)]["detection_limit"] = None
+    import_fleet(engine, load_fleet_file(write_fleet_yaml(fleet, tmp_path / "fleet.yaml")))
+    after = _detection_limits(engine)
+    assert after[(mn2, f2)] is None
+    assert {k: v for k, v in after.items() if v is not None} == {k: v for k, v in given.items()
+                                                                 if k not in ((mn1, f1), (mn2, f2))}
+
+
+@pytest.mark.parametrize("value, message, zh", [
+    (0, r"point \d+, factor a21026: detection_limit 0 must be above 0", "检出限 detection_limit 0 必须大于 0"),
+    (-0.5, r"detection_limit -0.5 must be above 0", "必须大于 0"),
+    (250, r"point \d+, factor a21026: detection_limit 250 must be below the range's upper bound 200",
+     "检出限 detection_limit 250 必须低于量程上限 200"),
+    (200, r"detection_limit 200 must be below the range's upper bound 200", "必须低于量程上限 200"),
+    ("3 mg/m3", r"detection_limit '3 mg/m3' is not a number", "不是数字"),
+], ids=["zero", "negative", "above-range", "at-range-top", "not-a-number"])
+def test_a_bad_detection_limit_is_refused_in_the_readers_language(engine, tmp_path, value, message, zh):
+    from ecosentry.locale import translations
+
+    before = _seeded(engine, tmp_path)
+    fleet = demo_fleet(7)
+    _e, _o, gas = next((e, o, p) for e, o, p in points_of(fleet) if p["st"] == "31")
+    so2 = next(f for f in gas["factors"] if f["code"] == "a21026")
+    so2["range"] = [0.0, 200.0]
+    so2["detection_limit"] = value
+    fleet["enterprises"][0]["name"] += "（新）"  # an update a partial import would leave
+    with pytest.raises(RegistryError, match=message) as refused:
+        import_fleet(engine, load_fleet_file(write_fleet_yaml(fleet, tmp_path / "bad.yaml")))
+    said = refused.value.say(translations("zh").gettext)
+    assert said.startswith(f"监测点 {gas['mn']}，因子 a21026：") and zh in said
+    assert snapshot(engine) == before
+
+
+def test_a_bad_detection_limit_in_a_csv_names_its_line(engine, tmp_path):
+    before = _seeded(engine, tmp_path)
+    rows = fleet_csv_rows(demo_fleet(3, seed=99))
+    rows[2]["detection_limit"] = rows[2]["range_high"]
+    with pytest.raises(RegistryError, match=r"detection_limit \S+ must be below the range's upper bound"):
+        import_fleet(engine, load_fleet_file(write_csv(tmp_path / "bad.csv", rows)))
+    rows[2]["detection_limit"] = "n/a"
+    with pytest.raises(RegistryError, match=r"CSV line 4: 'n/a' is not a number"):
+        import_fleet(engine, load_fleet_file(write_csv(tmp_path / "bad.csv", rows)))
+    assert snapshot(engine) == before
+
+
+def test_the_detection_limit_migration_goes_down_and_up_keeping_the_rows(db_url, tmp_path):
+    """Migration 0013 adds ``point_factors.detection_limit`` (nullable, commented with its unit) and its
+    downgrade drops it, the point-factors and their ranges kept; the schema module and the migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    eng = prepare_database(db_url)
+    fleet = demo_fleet(2)
+    given = _with_detection_limits(fleet)
+    import_fleet(eng, fleet)
+    ranges = structure(eng)["point_factors"]
+    eng.dispose()
+
+    def columns() -> dict[str, dict]:
+        e = make_engine(db_url)
+        try:
+            return {c["name"]: c for c in inspect(e).get_columns("point_factors")}
+        finally:
+            e.dispose()
+
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0012")
+    assert "detection_limit" not in columns()
+    eng = make_engine(db_url)
+    with eng.connect() as c:  # the rows and their ranges stay
+        rows = set(c.execute(select(s.points.c.mn, s.point_factors.c.factor_code, s.point_factors.c.range_low,
+                                    s.point_factors.c.range_high)
+                             .join_from(s.point_factors, s.points, s.point_factors.c.point_id == s.points.c.id)))
+    eng.dispose()
+    assert rows == ranges
+
+    command.upgrade(cfg, "heads")
+    col = columns()["detection_limit"]
+    assert col["nullable"]
+    if db_url.startswith("postgresql"):
+        assert col["comment"] == "analyser's method detection limit, in the factor's concentration unit (factors.unit)"
+    eng = prepare_database(db_url)
+    try:
+        assert set(_detection_limits(eng).values()) == {None}  # the values went with the column
+        import_fleet(eng, fleet)
+        assert {k: v for k, v in _detection_limits(eng).items() if v is not None} == given
+        with eng.connect() as c:
+            diffs = compare_metadata(MigrationContext.configure(c), installed_metadata())
+        assert [d for d in diffs if "point_factors" in repr(d)] == []
+    finally:
+        eng.dispose()

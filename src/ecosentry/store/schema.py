@@ -151,6 +151,8 @@ point_factors = Table(
     Column("factor_code", String(12), ForeignKey("factors.code"), nullable=False),
     Column("range_low", Float, nullable=True, comment="analyser range lower bound"),
     Column("range_high", Float, nullable=True, comment="analyser range upper bound"),
+    Column("detection_limit", Float, nullable=True,
+           comment="analyser's method detection limit, in the factor's concentration unit (factors.unit)"),
     Column("assessed", Boolean, nullable=False, server_default="1", comment="counted in transmission rates (考核)"),
     UniqueConstraint("point_id", "factor_code", name="uq_point_factors_point_factor"),
 )

@@ -56,10 +56,11 @@ def last_received(conn: Connection) -> dict[int, datetime]:
 
 
 def point_factor_ranges(conn: Connection, point_id: int) -> list[dict]:
-    """The point's configured factors with their names, unit and instrument range, by factor code."""
+    """The point's configured factors with their names, unit, instrument range and method detection limit, by
+    factor code."""
     f, pf = s.factors, s.point_factors
     rows = conn.execute(select(pf.c.factor_code, f.c.name_zh, f.c.name_en, f.c.unit, pf.c.range_low,
-                               pf.c.range_high).join(f, pf.c.factor_code == f.c.code)
+                               pf.c.range_high, pf.c.detection_limit).join(f, pf.c.factor_code == f.c.code)
                         .where(pf.c.point_id == point_id).order_by(pf.c.factor_code)).mappings().all()
     return [dict(x) for x in rows]
 

@@ -238,3 +238,63 @@ def test_detect_speaks_the_terminals_language(tmp_path, monkeypatch, lang, said,
                     "P1,a34013,yesterday noon,5.3\n", encoding="utf-8")
     result = invoke("detect", "--input", str(data), "--output", str(tmp_path / "again.jsonl"))
     assert result.exit_code == 2 and said.format(data=data) in result.output, result.output
+
+
+def write_ammonia_csv(path, *, hours: int = 24 * 8) -> None:
+    """A wastewater point: hourly NH3-N (w21003) at 0.02–0.05 mg/L for ``hours``, the flow running."""
+    lines = ["point,factor,time,value,flag"]
+    for i in range(hours):
+        stamp = (T0 + timedelta(hours=i)).isoformat()
+        lines.append(f"W1,w21003,{stamp},{0.02 + 0.03 * ((i * 7) % 11) / 10:.3f},N")
+        lines.append(f"W1,w00000,{stamp},{40.0 + 5.0 * math.sin(i / 3.0):.2f},N")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_the_ranges_files_detection_limit_column_feeds_the_detection_limit_rule(tmp_path):
+    """A week and a day of NH3-N at 0.02–0.05 mg/L: with the 0.025 mg/L method detection limit (HJ 535-2009) in
+    the ranges file, DET-AT-DETECTION-LIMIT; an old ranges file (four columns) still reads, without it."""
+    data, ranges, out = tmp_path / "data.csv", tmp_path / "ranges.csv", tmp_path / "findings.jsonl"
+    write_ammonia_csv(data)
+    ranges.write_text("point,factor,low,high\nW1,w21003,0,20\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--ranges", str(ranges), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert [f for f in read_jsonl(out) if f["code"] == "DET-AT-DETECTION-LIMIT"] == []
+
+    # the column by its header name, anywhere; a row without a value gives none
+    ranges.write_text("point,factor,detection_limit,low,high\nW1,w21003,0.025,0,20\nW1,w00000,,0,200\n",
+                      encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--ranges", str(ranges), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    [f] = [f for f in read_jsonl(out) if f["code"] == "DET-AT-DETECTION-LIMIT"]
+    assert (f["point"], f["factor"]) == ("W1", "w21003")
+    assert f["evidence"]["detection_limit"] == 0.025 and f["evidence"]["hours"] == 192
+    assert "0.025 mg/L method detection limit" in f["explanation"]
+
+
+@pytest.mark.parametrize("row, said", [
+    ("W1,w21003,0,20,0", "{ranges}, line 2: detection_limit 0 is not above 0"),
+    ("W1,w21003,0,20,20", "{ranges}, line 2: detection_limit 20 is not below high 20"),
+    ("W1,w21003,0,20,low", "{ranges}, line 2"),
+], ids=["zero", "at-high", "not-a-number"])
+def test_a_bad_detection_limit_is_exit_2_naming_the_ranges_file(tmp_path, row, said):
+    data, ranges, out = tmp_path / "data.csv", tmp_path / "ranges.csv", tmp_path / "findings.jsonl"
+    write_ammonia_csv(data, hours=4)
+    ranges.write_text(f"point,factor,low,high,detection_limit\n{row}\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--ranges", str(ranges), "--output", str(out))
+    assert result.exit_code == 2 and said.format(ranges=ranges) in result.output, result.output
+    assert not out.exists()
+
+
+def test_a_bad_detection_limit_is_said_in_chinese(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "zh")
+    data, ranges, out = tmp_path / "data.csv", tmp_path / "ranges.csv", tmp_path / "findings.jsonl"
+    write_ammonia_csv(data, hours=4)
+    ranges.write_text("point,factor,low,high,detection_limit\nW1,w21003,0,20,25\n", encoding="utf-8")
+    result = invoke("detect", "--input", str(data), "--ranges", str(ranges), "--output", str(out))
+    assert result.exit_code == 2
+    assert f"{ranges} 第 2 行：检出限 detection_limit 25 不低于量程上限 high 20" in result.output, result.output
+
+
+def test_detect_help_names_the_detection_limit_column():
+    result = invoke("detect", "--help")
+    assert result.exit_code == 0 and "detection_limit" in result.output

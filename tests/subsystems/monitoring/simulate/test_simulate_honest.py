@@ -60,6 +60,22 @@ def test_written_files_are_identical_for_one_seed(tmp_path, hs):
     assert set(doc["clean_points"]) == set(hs.clean_points)
 
 
+def test_the_ranges_file_carries_the_method_detection_limits(tmp_path, hs):
+    """Every pollutant of every point has its method detection limit in ranges.csv (as ``ecosentry detect``
+    reads it), above 0, below the range and no finer than the analyser's resolution; process parameters none."""
+    from ecosentry.subsystems.monitoring.detect.csvinput import read_detection_limits, read_ranges
+
+    paths = write_honest_set(hs, tmp_path)
+    assert paths["ranges"].read_text(encoding="utf-8").splitlines()[0] == "point,factor,low,high,detection_limit"
+    limits, ranges = read_detection_limits(paths["ranges"]), read_ranges(paths["ranges"])
+    expected = {(p.point, f): honest.DETECTION_LIMITS[f] for p in hs.points
+                for f in (honest.GAS_POLLUTANTS if p.medium == "gas" else honest.WATER_POLLUTANTS)}
+    assert limits == expected
+    for (point, factor), dl in limits.items():
+        assert 0 < dl < ranges[(point, factor)][1]
+        assert 10.0 ** -honest.DECIMALS[factor] <= dl + 1e-12
+
+
 def test_process_parameters_move_with_load_on_clean_gas_plants(hs):
     checked = 0
     for p in hs.points:

@@ -394,6 +394,7 @@ def run_bench_detect(
                 raw, tz=ls.tz,
                 limits=csvinput.read_limits(paths["limits"]),
                 ranges=csvinput.read_ranges(paths["ranges"]),
+                detection_limits=csvinput.read_detection_limits(paths["ranges"]),
                 marks=csvinput.read_detect_marks(paths["marks"], zone),
                 parameters=csvinput.read_parameters(paths["parameters"], zone),
             ))

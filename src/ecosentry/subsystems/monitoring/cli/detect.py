@@ -48,7 +48,9 @@ def detect_command(
     fmt: str = typer.Option("long", "--format", help="long | nab"),
     limits: Optional[Path] = typer.Option(
         None, "--limits", help="Limits CSV: point,factor,kind,limit (kind hour|day)."),
-    ranges: Optional[Path] = typer.Option(None, "--ranges", help="Analyser ranges CSV: point,factor,low,high."),
+    ranges: Optional[Path] = typer.Option(
+        None, "--ranges", help="Analyser ranges CSV: point,factor,low,high[,detection_limit] (the method detection "
+        "limit in the factor's unit, an optional column)."),
     marks: Optional[Path] = typer.Option(None, "--marks", help="Marks CSV: point,factor,type,start,end."),
     parameters: Optional[Path] = typer.Option(
         None, "--parameters", help="Instrument parameters CSV: point,factor,name,value[,time] (no time = registered)."),
@@ -130,6 +132,7 @@ def detect_command(
                 extra = {
                     "limits": csvinput.read_limits(limits) if limits else None,
                     "ranges": csvinput.read_ranges(ranges) if ranges else None,
+                    "detection_limits": csvinput.read_detection_limits(ranges) if ranges else None,
                     "marks": csvinput.read_detect_marks(marks, zone) if marks else None,
                     "parameters": csvinput.read_parameters(parameters, zone) if parameters else None,
                 }

@@ -9,7 +9,10 @@ Input formats (header line required; errors name the file and the 1-based line, 
   the file stem, the factor ``value``.
 * **Limits** ``point,factor,kind,limit``; ``kind`` is ``hour`` or ``day`` (reference notes §4.1: gas hourly
   on 折算 values, water daily).
-* **Ranges** ``point,factor,low,high``: analyser range (instrument master data) for the over-range rule.
+* **Ranges** ``point,factor,low,high[,detection_limit]``: analyser range (instrument master data) for the
+  over-range rule, and the analyser's method detection limit (optional column, found by its header name; an
+  empty cell = unknown) for the detection-limit rules (DET-AT-DETECTION-LIMIT; the quantisation floor of
+  DET-CONST-4H).
 * **Marks** ``point,factor,type,start,end``: read by :func:`ecosentry.subsystems.monitoring.offline.csvio.read_marks`.
 * **Parameters** ``point,factor,name,value[,time]``: instrument parameters; a row without ``time`` is the
   registered (备案) value, a row with ``time`` a reported one (HJ 212 CN 3020) — factor ``*`` = point-wide
@@ -67,6 +70,7 @@ __all__ = [
     "read_nab",
     "read_limits",
     "read_ranges",
+    "read_detection_limits",
     "read_parameters",
     "read_detect_marks",
     "build_points",
@@ -302,14 +306,34 @@ def read_limits(path: Path) -> tuple[dict[tuple[str, str], float], dict[tuple[st
 
 
 def read_ranges(path: Path) -> dict[tuple[str, str], tuple[float | None, float | None]]:
-    """Ranges CSV (``point,factor,low,high``; an empty bound = unknown) → ``(point, factor) → (low, high)``.
+    """Ranges CSV (``point,factor,low,high[,detection_limit]``; an empty bound = unknown) →
+    ``(point, factor) → (low, high)``. The detection limits: :func:`read_detection_limits`.
 
     Raises
     ------
     AuditInputError
-        Missing column, bound not a number, low not below high.
+        Missing column, bound not a number, low not below high, a bad detection limit.
     """
+    return _read_ranges_file(path)[0]
+
+
+def read_detection_limits(path: Path) -> dict[tuple[str, str], float]:
+    """The ranges CSV's optional ``detection_limit`` column → ``(point, factor) → method detection limit`` in the
+    factor's unit (rows with an empty cell, and files without the column, give none).
+
+    Raises
+    ------
+    AuditInputError
+        As :func:`read_ranges`; a detection limit not above 0, or not below the row's ``high``.
+    """
+    return _read_ranges_file(path)[1]
+
+
+def _read_ranges_file(
+    path: Path,
+) -> tuple[dict[tuple[str, str], tuple[float | None, float | None]], dict[tuple[str, str], float]]:
     ranges: dict[tuple[str, str], tuple[float | None, float | None]] = {}
+    limits: dict[tuple[str, str], float] = {}
     for line, get in _rows(path, ("point", "factor", "low", "high")):
         key = (_text(get, "point", path, line), _text(get, "factor", path, line))
         low = parse_number(get("low"), path, line, "low", required=False)
@@ -317,7 +341,17 @@ def read_ranges(path: Path) -> dict[tuple[str, str], tuple[float | None, float |
         if low is not None and high is not None and not low < high:
             raise AuditInputError(path, line, N_("low %(low)s is not below high %(high)s"), low=low, high=high)
         ranges[key] = (low, high)
-    return ranges
+        dl = parse_number(get("detection_limit"), path, line, "detection_limit", required=False)
+        if dl is None:
+            limits.pop(key, None)  # a later row of the point-factor wins, as for the range
+            continue
+        if not dl > 0:
+            raise AuditInputError(path, line, N_("detection_limit %(value)s is not above 0"), value=f"{dl:g}")
+        if high is not None and not dl < high:
+            raise AuditInputError(path, line, N_("detection_limit %(value)s is not below high %(high)s"),
+                                  value=f"{dl:g}", high=f"{high:g}")
+        limits[key] = dl
+    return ranges, limits
 
 
 def read_parameters(
@@ -404,6 +438,7 @@ def build_points(
     marks: dict[str, list[Mark]] | None = None,
     parameters: tuple[dict, dict] | None = None,
     only: Collection[str] | None = None,
+    detection_limits: dict[tuple[str, str], float] | None = None,
 ) -> Iterator[PointData]:
     """One :class:`PointData` per point (sorted by point), resolution inferred per point.
 
@@ -415,7 +450,7 @@ def build_points(
         IANA zone of the points (clock hours of the hourly rule, local time of day/night detectors).
     medium : {"gas", "water"} or None
         ``None``: inferred per point by :func:`infer_medium`.
-    limits, ranges, marks, parameters :
+    limits, ranges, marks, parameters, detection_limits :
         From the readers above; entries of unknown points are ignored.
     only : collection of str or None
         Build only these points (a worker of :mod:`~ecosentry.subsystems.monitoring.detect.fanout` builds its
@@ -429,7 +464,7 @@ def build_points(
     without series, so that a registered point that sent nothing is seen (电子督办 联网异常).
     """
     yield from prepare_points(raw, tz=tz, medium=medium, limits=limits, ranges=ranges, marks=marks,
-                              parameters=parameters)(only)
+                              parameters=parameters, detection_limits=detection_limits)(only)
 
 
 def prepare_points(
@@ -441,6 +476,7 @@ def prepare_points(
     ranges: dict[tuple[str, str], tuple[float | None, float | None]] | None = None,
     marks: dict[str, list[Mark]] | None = None,
     parameters: tuple[dict, dict] | None = None,
+    detection_limits: dict[tuple[str, str], float] | None = None,
 ) -> Callable[[Collection[str] | None], Iterator[PointData]]:
     """What :func:`build_points` does once for the whole input (the window, the columns in the points' zone),
     done now; returns ``build(only)``, which yields the points of ``only`` (``None`` = all) as
@@ -449,6 +485,7 @@ def prepare_points(
     """
     hour_limits, day_limits = limits or ({}, {})
     ranges = ranges or {}
+    detection_limits = detection_limits or {}
     marks = marks or {}
     registered, reported = parameters or ({}, {})
     zone = ZoneInfo(tz)
@@ -494,6 +531,8 @@ def prepare_points(
                     data.day_limits[factor] = day_limits[key]
                 if key in ranges:
                     data.ranges[factor] = ranges[key]
+                if key in detection_limits:
+                    data.detection_limits[factor] = detection_limits[key]
             data.marks = sorted(marks.get(point, []), key=lambda m: m.start)
             data.registered = registered.get(point, {})
             data.reported = reported.get(point, [])

@@ -184,7 +184,8 @@ class PointData:
     limits : dict
         factor → hourly limit (gas: on 折算) ; ``day_limits`` for daily limits (water).
     detection_limits : dict
-        factor → method detection limit.
+        factor → the analyser's method detection limit, in the factor's unit (instrument master data,
+        ``point_factors.detection_limit``; ``ecosentry detect``: the ranges CSV's ``detection_limit`` column).
     registered : dict
         instrument parameters as registered (备案): ``{"a01011": {"kv": 1.2, "range_high": 200}, "*": {"area": 3.1}}``.
     reported : list

@@ -1266,6 +1266,7 @@ def _mean_resolution(minutes: Series, q: float | None = None) -> float:
 # ---------------------------------------------------------------------------------------------- 6 parameter drift
 
 _PARAM_LABEL = {"kv": "K_v", "area": "duct area", "range_low": "range low", "range_high": "range high",
+                "detection_limit": "detection limit",
                 "slope": "calibration slope", "intercept": "calibration intercept", "ref_o2": "reference O2",
                 "dilution_ratio": "dilution ratio"}
 

@@ -3,8 +3,8 @@
 The continuous detection pass (:mod:`ecosentry.subsystems.monitoring.pipeline.detection`) looks at a window ending now: the
 minute observations of the last ``minute_hours`` hours and the platform's hourly values of the last
 ``hour_days`` days (15 days by default: the national half-month constant-range rule needs them), with the
-point's analyser ranges, the limits in force today, its marks and the registered (备案) instrument
-parameters (duct area, reference O2, ranges).
+point's analyser ranges and method detection limits (``point_factors``), the limits in force today, its marks and
+the registered (备案) instrument parameters (duct area, reference O2, ranges, detection limits).
 
 The window that the completeness rules judge (``window_start``) is the minute window: hours older than it
 have no minute data loaded, so judging their minutes would be wrong. A pass every minute still sees every
@@ -68,9 +68,14 @@ def load_point_data(conn: Connection, info: PointInfo, now: datetime,
                           .order_by(h.c.factor_code, h.c.period_start)):
         hours[r.factor_code].append((r.period_start, r.value, r.zs_value, r.flag, r.valid))
     pf = s.point_factors
-    ranges = {r.factor_code: (r.range_low, r.range_high) for r in conn.execute(
-        select(pf.c.factor_code, pf.c.range_low, pf.c.range_high).where(pf.c.point_id == pid))
-        if r.range_low is not None or r.range_high is not None}
+    ranges: dict[str, tuple[float | None, float | None]] = {}
+    detection_limits: dict[str, float] = {}
+    for r in conn.execute(select(pf.c.factor_code, pf.c.range_low, pf.c.range_high, pf.c.detection_limit)
+                          .where(pf.c.point_id == pid)):
+        if r.range_low is not None or r.range_high is not None:
+            ranges[r.factor_code] = (r.range_low, r.range_high)
+        if r.detection_limit is not None:
+            detection_limits[r.factor_code] = r.detection_limit
     today = now.astimezone(ZoneInfo(info.tz)).date()
     limits: dict[str, float] = {}
     day_limits: dict[str, float] = {}
@@ -96,9 +101,12 @@ def load_point_data(conn: Connection, info: PointInfo, now: datetime,
             registered["*"]["ref_o2"] = reg.ref_o2
     for factor, (lo, hi) in ranges.items():
         registered[factor] = {k: v for k, v in (("range_low", lo), ("range_high", hi)) if v is not None}
+    for factor, dl in detection_limits.items():
+        registered.setdefault(factor, {})["detection_limit"] = dl
     return PointData(
         point=info.mn, medium=info.medium, tz=info.tz,
         minutes={f: _series(f, rows, with_valid=False) for f, rows in minutes.items()},
         hours={f: _series(f, rows, with_valid=True) for f, rows in hours.items()},
-        ranges=ranges, limits=limits, day_limits=day_limits, registered=registered, marks=marks,
+        ranges=ranges, limits=limits, day_limits=day_limits, detection_limits=detection_limits,
+        registered=registered, marks=marks,
         window_start=t_min, window_end=now)

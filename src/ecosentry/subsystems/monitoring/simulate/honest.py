@@ -34,7 +34,9 @@ Honest behaviour (where it comes from)
   checklist threshold, without any fraud), **plants close to their limit** (hourly 折算 SO2 about 0.8–0.86
   of the ultra-low 35 mg/m³, §4.3), **quantised low values** near the detection limit (dust at 0.1 mg/m³
   resolution, NH3-N and TP at 0.01 mg/L; §5.3 "hovering around the detection limit" is suspicious only
-  when the plant's true level is higher).
+  when the plant's true level is higher). The method detection limits (:data:`DETECTION_LIMITS`, those of
+  the national methods) go to ``ranges.csv`` as its ``detection_limit`` column, so the detection-limit rules
+  judge these plants.
 * **Wastewater** (HJ 355/356-2019): municipal diurnal flow with two peaks; industrial day-shift discharge
   with concentration following production; online analysers report a new value once per measuring cycle
   (60 min here, ours) and hold it in between; one plant pauses its discharge overnight with a ``stopped``
@@ -137,6 +139,16 @@ WATER_POLLUTANTS = ("w01018", "w21003", "w21011", "w21001")  # COD, NH3-N, TP, T
 WATER_LIMITS = {"w01018": 50.0, "w21003": 5.0, "w21011": 0.5, "w21001": 15.0}
 WATER_RANGES = {"w01018": (0.0, 200.0), "w21003": (0.0, 20.0), "w21011": (0.0, 5.0), "w21001": (0.0, 50.0),
                 "w01001": (0.0, 14.0)}
+#: Method detection limits of the pollutants, in the factor's unit: those of the national standard methods of
+#: each pollutant (an analyser's own limit is on its certificate; these are the registered values a regulator
+#: most often sees). Flue gas [mg/m³]: SO2 3 (HJ 57-2017, controlled-potential electrolysis; HJ 629-2011 NDIR
+#: gives 3 too), NOx 3 (as NO, HJ 692-2014 NDIR and HJ 693-2014 electrolysis), low-concentration particulate
+#: 1.0 (HJ 836-2017 gravimetric, 1 m³ sampled). Wastewater [mg/L]: COD 4 (HJ 828-2017 dichromate), NH3-N 0.025
+#: (HJ 535-2009 Nessler's reagent), TP 0.01 (GB 11893-89 ammonium molybdate), TN 0.05 (HJ 636-2012 alkaline
+#: persulfate UV). Written as the ranges file's ``detection_limit`` column. The resolution (:data:`DECIMALS`)
+#: is no coarser than the detection limit for any of them.
+DETECTION_LIMITS = {"a21026": 3.0, "a21002": 3.0, "a34013": 1.0,
+                    "w01018": 4.0, "w21003": 0.025, "w21011": 0.01, "w21001": 0.05}
 #: Reported decimals per factor (the analyser's resolution). Others: 2.
 DECIMALS = {"a21026": 1, "a21002": 1, "a34013": 1, "a19001": 2, "a01011": 2, "a01012": 1, "a01013": 3,
             "a01014": 2, "a00000": 2, "w01018": 1, "w21003": 2, "w21011": 2, "w21001": 2, "w01001": 2,
@@ -331,8 +343,8 @@ def write_honest_set(hs: HonestSet, out_dir: Path) -> dict[str, Path]:
     _atomic(paths["limits"], lambda fh: fh.write("point,factor,kind,limit\n" + "".join(
         f"{p.point},{f},{kind},{lim:g}\n" for p in hs.points
         for kind, table in (("hour", p.hour_limits), ("day", p.day_limits)) for f, lim in sorted(table.items()))))
-    _atomic(paths["ranges"], lambda fh: fh.write("point,factor,low,high\n" + "".join(
-        f"{p.point},{f},{lo:g},{hi:g}\n" for p in hs.points for f, (lo, hi) in sorted(p.ranges.items()))))
+    _atomic(paths["ranges"], lambda fh: fh.write("point,factor,low,high,detection_limit\n" + "".join(
+        f"{p.point},{f},{lo:g},{hi:g},{_dl_text(f)}\n" for p in hs.points for f, (lo, hi) in sorted(p.ranges.items()))))
     _atomic(paths["marks"], lambda fh: fh.write("point,factor,type,start,end\n" + "".join(
         f"{p.point},{f},{kind},{_iso(hs.time(a))},{_iso(hs.time(b))}\n" for p in hs.points
         for f, kind, a, b in sorted(p.marks, key=lambda m: m[2]))))
@@ -355,6 +367,11 @@ def write_honest_set(hs: HonestSet, out_dir: Path) -> dict[str, Path]:
     }
     _atomic(paths["labels"], lambda fh: fh.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n"))
     return paths
+
+
+def _dl_text(factor: str) -> str:
+    dl = DETECTION_LIMITS.get(factor)
+    return "" if dl is None else f"{dl:g}"
 
 
 # --------------------------------------------------------------------------- signal helpers
