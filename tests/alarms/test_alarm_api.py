@@ -170,6 +170,51 @@ async def test_subscriptions_crud(client, user_ids):
     assert [x["action"] for x in r.json()["items"]] == ["delete", "update", "create"]
 
 
+async def test_subscription_refusals_and_malformed_bodies_in_the_readers_language(client, user_ids):
+    """The subscriptions' refusals (store and route) and FastAPI's validation errors are said in the reader's
+    language (web/errors), the validation answer keeping FastAPI's shape (loc, type, msg)."""
+    zh, vi = {"Accept-Language": "zh-CN,zh;q=0.9"}, {"Accept-Language": "vi"}
+    new = {"user_id": user_ids["city-officer"], "channel": "email", "address": "city@eco.example",
+           "region_code": CITY, "alarm_types": None, "min_severity": "warning"}
+    r = await client.post("/api/v1/alarm-subscriptions", headers=zh, json={**new, "region_code": "999999"})
+    assert r.status_code == 422 and r.json()["detail"] == "没有代码为 '999999' 的行政区"
+    r = await client.post("/api/v1/alarm-subscriptions", headers=vi, json={**new, "alarm_types": ["ALM-NOPE"]})
+    assert r.status_code == 422 and r.json()["detail"].startswith("Loại cảnh báo không xác định ALM-NOPE; ")
+    r = await client.post("/api/v1/alarm-subscriptions", headers={**CITY_USER, **zh},
+                          json={**new, "user_id": user_ids["county-officer"]})
+    assert r.status_code == 403 and r.json()["detail"] == "您只能管理自己的订阅"
+    r = await client.post("/api/v1/alarm-subscriptions", headers={"X-Test-User": "county-officer", **zh},
+                          json={**new, "user_id": user_ids["county-officer"]})
+    assert r.status_code == 403 and r.json()["detail"] == "行政区 320500 不在您的辖区内；请订阅您监管的行政区"
+
+    async def invalid(body, headers, **kw) -> list[tuple]:
+        r = await client.post("/api/v1/alarm-subscriptions", headers=headers, json=body, **kw) if body is not None \
+            else await client.post("/api/v1/alarm-subscriptions", headers=headers, **kw)
+        assert r.status_code == 422, r.text
+        return [(tuple(e["loc"]), e["type"], e["msg"]) for e in r.json()["detail"]]
+
+    assert await invalid({**new, "channel": "pigeon"}, zh) == [
+        (("body", "channel"), "literal_error", "'pigeon' 不是以下取值之一：'email', 'webhook', 'sms', 'live'")]
+    assert await invalid({**new, "channel": "pigeon"}, {}) == [  # the client's English reader
+        (("body", "channel"), "literal_error", "'pigeon' is not one of 'email', 'webhook', 'sms', 'live'")]
+    assert await invalid({k: v for k, v in new.items() if k != "address"} | {"user_id": "abc"}, vi) == [
+        (("body", "user_id"), "int_parsing", "'abc' không phải là số nguyên"),
+        (("body", "address"), "missing", "Bắt buộc phải có giá trị này")]
+    assert await invalid({**new, "address": "x" * 301}, zh) == [
+        (("body", "address"), "string_too_long", "最多允许 300 个字符")]
+    [(loc, kind, msg)] = await invalid(None, {**zh, "Content-Type": "application/json"}, content=b'{"channel": ')
+    assert (loc[0], kind, msg) == ("body", "json_invalid", "请求体不是有效的 JSON")
+
+    r = await client.post("/api/v1/alarm-subscriptions", headers=CITY_USER, json=new)
+    sub = r.json()
+    r = await client.patch(f"/api/v1/alarm-subscriptions/{sub['id']}", headers=vi, json={"channel": None})
+    assert r.status_code == 422 and r.json()["detail"] == "channel không được là null"
+    r = await client.get(f"/api/v1/alarm-subscriptions/{sub['id'] + 1000}", headers=vi)
+    assert r.status_code == 404 and r.json()["detail"] == f"Không có đăng ký nhận cảnh báo số {sub['id'] + 1000}"
+    r = await client.get("/api/v1/audit", headers=zh, params={"since": "2026-11-02", "until": "2026-11-01"})
+    assert r.status_code == 422 and r.json()["detail"] == "since 必须早于 until"
+
+
 def test_alarm_text_in_the_requested_language(db_url, tmp_path):
     """``text`` says the alarm in ``?lang=`` (or Accept-Language) with names and local times; the stored
     English ``title`` stays for machines."""

@@ -61,12 +61,19 @@ def test_city_issues_county_sees_and_enterprise_sees_its_region(world):
 
 def test_county_may_not_issue_for_the_city_nor_lift_its_alert(world):
     client, w = world
+    # the refusals in the reader's language: the deployment default (zh), Accept-Language
     r = client.post(API, json=_body(), headers=w.bearer("county_a"))
-    assert r.status_code == 403 and "outside your area" in r.json()["detail"]
+    assert r.status_code == 403
+    assert r.json()["detail"] == "行政区 320500 不在您的辖区内；请为本辖区及其下级行政区发布预警"
     assert client.post(API, json=_body(), headers=w.bearer("ent_a")).status_code == 403
     city = client.post(API, json=_body(), headers=w.bearer("city")).json()
-    r = client.post(f"{API}/{city['id']}/lift", headers=w.bearer("county_a"))
-    assert r.status_code == 403 and "its issuer lifts it" in r.json()["detail"]
+    r = client.post(f"{API}/{city['id']}/lift", headers={**w.bearer("county_a"), "Accept-Language": "vi"})
+    assert r.status_code == 403 and r.json()["detail"] == (f"Cảnh báo {city['id']} được ban hành cho 320500, cấp trên "
+                                                           "địa bàn của bạn; bên ban hành mới được gỡ bỏ")
+    r = client.post(f"{API}/{city['id']}/level", json={"level": "red"}, headers=w.bearer("county_a"))
+    assert r.status_code == 403 and r.json()["detail"].endswith("超出您的辖区；应由发布方调整级别")
+    r = client.get(f"{API}/987654", headers=w.bearer("county_a"))
+    assert r.status_code == 404 and r.json()["detail"] == "没有编号为 987654 的预警"
     r = client.post(f"{API}/{city['id']}/lift", json={"note": "苏重应急〔2026〕8号"}, headers=w.bearer("city"))
     assert r.status_code == 200 and r.json()["status"] == "lifted" and r.json()["lifted_by"] == "city"
     assert client.post(f"{API}/{city['id']}/lift", headers=w.bearer("city")).status_code == 409

@@ -27,11 +27,18 @@ def _routes(world) -> list[tuple[str, dict]]:
 def test_an_unknown_time_zone_is_a_422_naming_tz_on_every_route(world, tmp_path, bad):
     with TestClient(make_app(world.engine, tmp_path), raise_server_exceptions=False) as c:
         for path, params in _routes(world):
-            r = c.get(path, params={**params, "tz": bad}, headers=world.headers["admin"])
+            r = c.get(path, params={**params, "tz": bad}, headers={**world.headers["admin"], "Accept-Language": "en"})
             assert r.status_code == 422, (path, r.status_code, r.text)
             detail = r.json()["detail"]
             assert [d["loc"] for d in detail] == [["query", "tz"]], (path, detail)
-            assert "unknown time zone" in detail[0]["msg"] and "Asia/Shanghai" in detail[0]["msg"]
+            assert detail[0]["msg"] == f"unknown time zone {bad!r}; use an IANA name such as Asia/Shanghai"
+        # in the reader's language: the deployment default (zh), Accept-Language (vi)
+        path, params = _routes(world)[0]
+        r = c.get(path, params={**params, "tz": bad}, headers=world.headers["admin"])
+        assert r.json()["detail"][0]["msg"] == f"未知时区 {bad!r}；请使用 IANA 名称，例如 Asia/Shanghai"
+        r = c.get(path, params={**params, "tz": bad}, headers={**world.headers["admin"], "Accept-Language": "vi"})
+        assert r.json()["detail"][0]["msg"] == (f"Múi giờ {bad!r} không xác định; hãy dùng tên IANA, "
+                                                "ví dụ Asia/Ho_Chi_Minh")
 
 
 def test_a_real_time_zone_is_accepted_and_used(world, tmp_path):

@@ -57,7 +57,7 @@ def test_only_an_admin_creates_keys_for_others_or_with_an_own_limit(world, tmp_p
     with TestClient(make_app(world.engine, tmp_path)) as c:
         other = world.users["om"]
         r = c.post("/api/v1/auth/api-keys", headers=world.headers["county_a"], json={"name": "x", "user_id": other})
-        assert r.status_code == 403
+        assert r.status_code == 403 and r.json()["detail"] == "您只能为自己创建密钥，且只能使用默认的频率限制"
         r = c.post("/api/v1/auth/api-keys", headers=world.headers["county_a"],
                    json={"name": "x", "rate_limit_per_minute": 5})
         assert r.status_code == 403
@@ -66,3 +66,18 @@ def test_only_an_admin_creates_keys_for_others_or_with_an_own_limit(world, tmp_p
         assert r.status_code == 201 and r.json()["user_id"] == other
         assert c.post("/api/v1/auth/api-keys", json={"name": "x"}).status_code == 401  # anonymous
         assert c.post("/api/v1/auth/api-keys", headers=world.headers["public"], json={"name": "x"}).status_code == 403
+
+
+def test_the_key_refusals_in_the_readers_language(world, tmp_path):
+    """The store's ApiKeyError and the route's own refusals are said like every API refusal (web/errors)."""
+    with TestClient(make_app(world.engine, tmp_path)) as c:
+        admin = world.headers["admin"]
+        r = c.post("/api/v1/auth/api-keys", headers=admin, json={"name": "   "})
+        assert r.status_code == 422 and r.json()["detail"] == "API 密钥需要 1 至 100 个字符的名称"
+        r = c.post("/api/v1/auth/api-keys", headers={**admin, "Accept-Language": "vi"},
+                   json={"name": "feed", "user_id": 987654})
+        assert r.status_code == 422 and r.json()["detail"] == "Không có người dùng số 987654"
+        r = c.delete("/api/v1/auth/api-keys/987654", headers={**admin, "Accept-Language": "vi"})
+        assert r.status_code == 404 and r.json()["detail"] == "Không có khóa API số 987654"
+        r = c.delete("/api/v1/auth/api-keys/987654?lang=en", headers=admin)
+        assert r.status_code == 404 and r.json()["detail"] == "no API key with id 987654"

@@ -84,11 +84,18 @@ def test_lockout_over_http_with_the_app_clock(engine, user_id, tmp_path):
     now = [T0]
     app.state.clock = lambda: now[0]
     with TestClient(app) as c:
-        for _ in range(2):
-            r = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": "wrong"})
-            assert r.status_code == 401 and r.json()["detail"] == "wrong user name or password"
+        # the refusals in the reader's language: the deployment default (zh), Accept-Language, ?lang=
         r = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": "wrong"})
-        assert r.status_code == 423 and "locked" in r.json()["detail"]
+        assert r.status_code == 401 and r.json()["detail"] == "用户名或密码错误"
+        r = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": "wrong"},
+                   headers={"Accept-Language": "vi-VN,vi;q=0.9"})
+        assert r.status_code == 401 and r.json()["detail"] == "Sai tên đăng nhập hoặc mật khẩu"
+        r = c.post("/api/v1/auth/login?lang=en", json={"username": "li.wei", "password": "wrong"})
+        assert r.status_code == 423 and r.json()["detail"] == ("the account is locked after repeated failed logins "
+                                                               "until 2026-11-23 09:05:00 UTC; try again later")
+        r = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": "wrong"})
+        assert r.status_code == 423 and r.json()["detail"] == ("登录失败次数过多，账号已被锁定至 2026-11-23 09:05:00 UTC；"
+                                                               "请稍后再试")
         right = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": PASSWORD})
         assert right.status_code == 423 and right.json() == r.json()  # same answer with the right password
         now[0] = T0 + timedelta(minutes=5, seconds=1)
@@ -111,9 +118,10 @@ def test_set_password_unlocks_and_change_password_needs_the_old_one(engine, user
         login = c.post("/api/v1/auth/login", json={"username": "li.wei", "password": "a new long password"})
         c.headers["X-CSRF-Token"] = login.json()["csrf_token"]
         r = c.post("/api/v1/auth/password", json={"old_password": "not it", "new_password": "another password"})
-        assert r.status_code == 403 and r.json()["detail"] == "the old password is wrong"
-        r = c.post("/api/v1/auth/password", json={"old_password": "a new long password", "new_password": "short"})
-        assert r.status_code == 422 and "at least 8" in r.json()["detail"]
+        assert r.status_code == 403 and r.json()["detail"] == "原密码错误"
+        r = c.post("/api/v1/auth/password", json={"old_password": "a new long password", "new_password": "short"},
+                   headers={"Accept-Language": "vi"})
+        assert r.status_code == 422 and r.json()["detail"] == "Mật khẩu cần ít nhất 8 ký tự"
         r = c.post("/api/v1/auth/password", json={"old_password": "a new long password",
                                                   "new_password": "another password"})
         assert r.status_code == 204

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from ecosentry.alarms.catalogue import ALARM_TYPES, SEVERITIES
 from ecosentry.alarms.routing import Subscription, ancestry
 from ecosentry.alarms.store import AlarmError, AlarmNotFound
+from ecosentry.said import N_
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 
@@ -29,6 +30,8 @@ CHANNELS = ("email", "webhook", "sms", "live")
 _FIELDS = ("channel", "address", "region_code", "alarm_types", "min_severity", "active")
 
 sub_t = s.alarm_subscriptions
+#: The refusal of an unknown subscription (a msgid: the API says it in the reader's language).
+NO_SUBSCRIPTION = N_("no alarm subscription with id %(id)s")
 
 
 def _types(types: Iterable[str] | None) -> str | None:
@@ -37,7 +40,8 @@ def _types(types: Iterable[str] | None) -> str | None:
     codes = sorted({t.strip() for t in types if t and t.strip()})
     unknown = [c for c in codes if c not in ALARM_TYPES]
     if unknown:
-        raise AlarmError(f"unknown alarm type(s) {', '.join(unknown)}; known: {', '.join(sorted(ALARM_TYPES))}")
+        raise AlarmError(N_("unknown alarm type(s) %(types)s; known: %(known)s"), types=", ".join(unknown),
+                         known=", ".join(sorted(ALARM_TYPES)))
     return ",".join(codes) or None
 
 
@@ -52,27 +56,29 @@ def _load(conn: Connection, sub_id: int) -> dict:
     row = conn.execute(select(sub_t, u.c.username).join(u, u.c.id == sub_t.c.user_id)
                        .where(sub_t.c.id == sub_id)).mappings().first()
     if row is None:
-        raise AlarmNotFound(f"no alarm subscription with id {sub_id}")
+        raise AlarmNotFound(NO_SUBSCRIPTION, id=sub_id)
     return _out(row)
 
 
 def _validate(conn: Connection, values: dict) -> dict:
     out = dict(values)
     if "channel" in out and out["channel"] not in CHANNELS:
-        raise AlarmError(f"channel must be one of {', '.join(CHANNELS)}, not {out['channel']!r}")
+        raise AlarmError(N_("channel must be one of %(choices)s, not %(value)r"), choices=", ".join(CHANNELS),
+                         value=out["channel"])
     if "address" in out:
         out["address"] = (out["address"] or "").strip()
         if not out["address"] or len(out["address"]) > 300:
-            raise AlarmError("the address must be 1 to 300 characters")
+            raise AlarmError(N_("the address must be 1 to 300 characters"))
     if "min_severity" in out and out["min_severity"] not in SEVERITIES:
-        raise AlarmError(f"min_severity must be one of {', '.join(SEVERITIES)}, not {out['min_severity']!r}")
+        raise AlarmError(N_("min_severity must be one of %(choices)s, not %(value)r"), choices=", ".join(SEVERITIES),
+                         value=out["min_severity"])
     if "alarm_types" in out:
         out["alarm_types"] = _types(out["alarm_types"])
     if "region_code" in out and conn.execute(
             select(s.regions.c.code).where(s.regions.c.code == out["region_code"])).first() is None:
-        raise AlarmError(f"no region with code {out['region_code']!r}")
+        raise AlarmError(N_("no region with code %(code)r"), code=out["region_code"])
     if "user_id" in out and conn.execute(select(s.users.c.id).where(s.users.c.id == out["user_id"])).first() is None:
-        raise AlarmError(f"no user with id {out['user_id']}")
+        raise AlarmError(N_("no user with id %(id)s"), id=out["user_id"])
     return out
 
 
@@ -114,7 +120,8 @@ def update_subscription(engine: Engine, sub_id: int, changes: dict, actor: str |
     """Change some of channel, address, region_code, alarm_types, min_severity, active."""
     unknown = sorted(set(changes) - set(_FIELDS))
     if unknown:
-        raise AlarmError(f"cannot change {', '.join(unknown)}; changeable: {', '.join(_FIELDS)}")
+        raise AlarmError(N_("cannot change %(fields)s; changeable: %(changeable)s"), fields=", ".join(unknown),
+                         changeable=", ".join(_FIELDS))
     with engine.begin() as conn:
         before = _load(conn, sub_id)
         values = _validate(conn, changes)

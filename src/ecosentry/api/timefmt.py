@@ -25,6 +25,7 @@ __all__ = ["TimeZoneQuery", "valid_zone_name", "zone", "iso", "parse_time", "STA
 #: The API's refusals of times (msgids; the core's catalogues translate them).
 START_BEFORE_END = N_("start must be before end")
 NOT_ISO_TIME = N_("%(name)s=%(value)r is not an ISO 8601 time (e.g. 2026-11-23T08:00:00+08:00)")
+UNKNOWN_ZONE = N_("unknown time zone %(name)r; use an IANA name such as Asia/Shanghai")
 
 
 def time_range_refused() -> HTTPException:
@@ -33,13 +34,14 @@ def time_range_refused() -> HTTPException:
 
 
 def valid_zone_name(name: str | None) -> str | None:
-    """``name`` when it is an IANA time zone this machine knows (``None`` passes), else ``ValueError``."""
+    """``name`` when it is an IANA time zone this machine knows (``None`` passes), else ``ValueError`` (a
+    :class:`~ecosentry.said.Said`: the validation answer says it in the reader's language)."""
     if name is None:
         return None
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from None
+        raise Said(UNKNOWN_ZONE, name=name) from None
     return name
 
 
@@ -53,7 +55,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise HTTPException(422, f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from None
+        raise HTTPException(422, Said(UNKNOWN_ZONE, name=name)) from None
 
 
 def iso(t: datetime | None, tz: str) -> str | None:

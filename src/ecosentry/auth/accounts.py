@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ecosentry.auth.passwords import check_strength, dummy_hash, hash_password, needs_rehash, verify_password
 from ecosentry.auth.principal import ROLES
-from ecosentry.said import Said
+from ecosentry.said import N_, Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 
@@ -46,23 +46,20 @@ NEEDS_SCOPE = {"regulator": "a regulator account needs a region",
                "enterprise": "an enterprise account needs an enterprise", "park": "a park account needs a park"}
 
 
-class LoginFailed(Exception):
+class LoginFailed(Said):
     """Wrong user name or password (deliberately one answer for both)."""
 
-    def __str__(self) -> str:
-        return "wrong user name or password"
+    def __init__(self) -> None:
+        super().__init__(N_("wrong user name or password"))
 
 
-class AccountLocked(Exception):
+class AccountLocked(Said):
     """The account is locked after repeated failed logins, until :attr:`until` (UTC)."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(until)
+        super().__init__(N_("the account is locked after repeated failed logins until %(until)s UTC; try again later"),
+                         until=f"{until.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}")
         self.until = until
-
-    def __str__(self) -> str:
-        return (f"the account is locked after repeated failed logins until "
-                f"{self.until.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; try again later")
 
 
 @dataclass(frozen=True)

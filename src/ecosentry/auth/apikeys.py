@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, insert, select, update
 
 from ecosentry.auth.deps import KEY_PREFIX, hash_api_key
+from ecosentry.said import N_, Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 
@@ -28,8 +29,12 @@ _ALPHABET = string.ascii_letters + string.digits + "-_"
 k = s.api_keys
 
 
-class ApiKeyError(ValueError):
-    """An API-key operation was refused (unknown key, bad name ...)."""
+class ApiKeyError(Said):
+    """An API-key operation was refused (unknown key, bad name ...); the message is a catalogue msgid
+    (:class:`ecosentry.said.Said`), so the API says it in the reader's language."""
+
+
+NO_API_KEY = N_("no API key with id %(id)s")
 
 
 def _out(row) -> dict:
@@ -44,13 +49,13 @@ def create_api_key(engine: Engine, user_id: int, name: str, *, actor: str | None
     """Create a key for ``user_id``; return ``(key, record)``. The key is shown this once only."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ApiKeyError("an API key needs a name of 1 to 100 characters")
+        raise ApiKeyError(N_("an API key needs a name of 1 to 100 characters"))
     if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
-        raise ApiKeyError("rate_limit_per_minute must be at least 1")
+        raise ApiKeyError(N_("rate_limit_per_minute must be at least 1"))
     key = KEY_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(KEY_LENGTH))
     with engine.begin() as conn:
         if conn.execute(select(s.users.c.id).where(s.users.c.id == user_id)).first() is None:
-            raise ApiKeyError(f"no user with id {user_id}")
+            raise ApiKeyError(N_("no user with id %(id)s"), id=user_id)
         key_id = conn.execute(insert(k).values(
             user_id=user_id, name=name, prefix=key[:PREFIX_LENGTH], key_hash=hash_api_key(key),
             rate_limit_per_minute=rate_limit_per_minute, created_at=datetime.now(timezone.utc),
@@ -73,7 +78,7 @@ def get_api_key(engine: Engine, key_id: int) -> dict:
     with engine.connect() as conn:
         row = conn.execute(select(k).where(k.c.id == key_id)).mappings().first()
     if row is None:
-        raise ApiKeyError(f"no API key with id {key_id}")
+        raise ApiKeyError(NO_API_KEY, id=key_id)
     return _out(row)
 
 
@@ -82,7 +87,7 @@ def revoke_api_key(engine: Engine, key_id: int, *, actor: str | None = None) -> 
     with engine.begin() as conn:
         row = conn.execute(select(k).where(k.c.id == key_id)).mappings().first()
         if row is None:
-            raise ApiKeyError(f"no API key with id {key_id}")
+            raise ApiKeyError(NO_API_KEY, id=key_id)
         if row["revoked_at"] is None:
             conn.execute(update(k).where(k.c.id == key_id).values(revoked_at=datetime.now(timezone.utc)))
             after = _out(conn.execute(select(k).where(k.c.id == key_id)).mappings().one())

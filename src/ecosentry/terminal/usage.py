@@ -23,6 +23,8 @@ from typer._click.exceptions import (BadParameter, ClickException, MissingParame
 from typer.core import TyperGroup
 
 from ecosentry.said import N_, Said
+from ecosentry.validation_words import MSGIDS as VALIDATION_MSGIDS
+from ecosentry.validation_words import invalid_value
 
 __all__ = ["TerminalGroup", "refusal", "refusal_lines", "MSGIDS"]
 
@@ -36,20 +38,8 @@ MISSING = {"option": N_("Missing option %(name)s."), "argument": N_("Missing arg
            "parameter": N_("Missing parameter %(name)s.")}
 INVALID_FOR = N_("Invalid value for %(name)s: %(error)s")
 INVALID = N_("Invalid value: %(error)s")
-#: A malformed value, by the pydantic error type Typer's coercion raised: ``text`` is the value typed, the
-#: others the bound of the ``min``/``max`` of the option (the offline tools' sentences where they fit).
-PYDANTIC = {
-    "int_parsing": N_("%(text)r is not a whole number"),
-    "int_from_float": N_("%(text)r is not a whole number"),
-    "float_parsing": N_("%(text)r is not a number"),
-    "bool_parsing": N_("%(text)r is not true or false"),
-    "greater_than_equal": N_("%(text)r must be %(minimum)s or more"),
-    "greater_than": N_("%(text)r must be more than %(minimum)s"),
-    "less_than_equal": N_("%(text)r must be %(maximum)s or less"),
-    "less_than": N_("%(text)r must be less than %(maximum)s"),
-}
-#: pydantic's name of a bound → the parameter of the sentence.
-BOUNDS = {"ge": "minimum", "gt": "minimum", "le": "maximum", "lt": "maximum"}
+#: A malformed value is said by the pydantic error type Typer's coercion raised (the API's words for it too:
+#: :mod:`ecosentry.validation_words`): ``'x' is not a whole number``, ``'0' must be 1 or more``.
 #: A path option's refusal (``file '/x' does not exist.``): what the option names, then what is wrong with it.
 PATH_KINDS = {"file": N_("file"), "directory": N_("directory"), "path": N_("path")}
 PATH_REFUSALS = {
@@ -75,7 +65,7 @@ SENTENCES: Sequence[tuple[re.Pattern[str], str]] = (
 )
 #: Every msgid said here (the catalogues' test checks each is translated).
 MSGIDS = (USAGE, TRY_HELP, ABORTED, NO_SUCH_OPTION, NO_SUCH_OPTION_LIKE, INVALID_FOR, INVALID, *MISSING.values(),
-          *PYDANTIC.values(), *PATH_KINDS.values(), *PATH_REFUSALS.values(), *(m for _, m in SENTENCES))
+          *VALIDATION_MSGIDS, *PATH_KINDS.values(), *PATH_REFUSALS.values(), *(m for _, m in SENTENCES))
 
 
 def _hint(exc: BadParameter) -> str | None:
@@ -100,10 +90,8 @@ def _malformed(exc: BadParameter) -> Said:
     """Why a value was refused: the pydantic error under it where there is one, else Typer's sentence."""
     cause = exc.__cause__
     errors = cause.errors() if cause is not None and hasattr(cause, "errors") else []
-    if errors and errors[0].get("type") in PYDANTIC:
-        first = errors[0]
-        bounds = {BOUNDS[k]: v for k, v in (first.get("ctx") or {}).items() if k in BOUNDS}
-        return Said(PYDANTIC[first["type"]], text=first.get("input"), **bounds)
+    if errors and (said := invalid_value(errors[0])) is not None:
+        return said
     return _sentence(exc.message)
 
 

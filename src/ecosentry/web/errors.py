@@ -12,7 +12,10 @@ so ids cannot be probed from the pages either (docs/access.md).
 A refusal whose ``detail`` is a :class:`~ecosentry.said.Said` (the scope guards' ``no point with id 7``, a
 store's ``MarkError``, ``start must be before end``) is said in the reader's language
 (:func:`ecosentry.web.i18n.reader_gettext`: ``?lang=``, cookie, the account's locale, ``Accept-Language``, the
-default) when it is answered as JSON; ``str()`` of it stays English for the logs.
+default) when it is answered as JSON; ``str()`` of it stays English for the logs. A request FastAPI refuses
+before the route runs (422: a missing field, ``id=abc``, a string too long …) keeps FastAPI's JSON shape
+(``detail``: a list of ``loc``, ``type``, ``msg``, ``input``, ``ctx``) with each ``msg`` said in that language
+from the error's ``type`` (:mod:`ecosentry.validation_words`; a type it does not know keeps pydantic's English).
 
 A number in the request too large for the database's column (``/api/v1/points/76504715792``: PostgreSQL's
 ``integer out of range``, SQLite's ``Python int too large to convert to SQLite INTEGER``) is the request's fault,
@@ -21,6 +24,8 @@ never 500 (found by schemathesis, issue 19). Any other database error stays a 50
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
@@ -32,6 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ecosentry.said import Said
+from ecosentry.validation_words import invalid_value
 from ecosentry.web.forms import work_render
 from ecosentry.web.i18n import reader_gettext
 
@@ -74,13 +80,25 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
-    """A page address with a malformed id or parameter (``/points/abc``): the error page, not JSON."""
+    """A page address with a malformed id or parameter (``/points/abc``): the error page, not JSON. As JSON:
+    FastAPI's shape, each ``msg`` said in the reader's language (:func:`said_errors`)."""
     if wants_page(request):
         try:
             return error_page(request, 422)
         except StarletteHTTPException:
             pass
-    return await request_validation_exception_handler(request, exc)
+    return await request_validation_exception_handler(request, RequestValidationError(
+        said_errors(exc.errors(), reader_gettext(request)), body=exc.body))
+
+
+def said_errors(errors: Sequence[dict], gettext: Callable[[str], str]) -> list[dict]:
+    """pydantic's errors with each ``msg`` said from its ``type`` (:func:`ecosentry.validation_words.invalid_value`);
+    a type without a sentence keeps pydantic's English ``msg``."""
+    out = []
+    for error in errors:
+        said = invalid_value(error)
+        out.append(error if said is None else {**error, "msg": said.say(gettext)})
+    return out
 
 
 #: SQLSTATE of PostgreSQL's "numeric value out of range" (an int beyond the column's type).
@@ -97,8 +115,7 @@ def number_out_of_range(exc: BaseException) -> bool:
 async def _out_of_range(request: Request, exc: Exception) -> Response:
     if not number_out_of_range(exc):
         raise exc  # a defect of ours: the server-error answer (500) and its log
-    error = {"type": "out_of_range", "loc": ["request"], "input": None,
-             "msg": "A number in the request is larger than the database stores."}
+    error = {"type": "out_of_range", "loc": ["request"], "input": None, "msg": str(invalid_value({"type": "out_of_range"}))}
     return await _invalid_request(request, RequestValidationError([error]))
 
 

@@ -105,7 +105,9 @@ def test_the_guard_enters_a_row_through_the_api(db_url):
     r = client.post("/api/v1/gates/ledger", json={**body, "direction": "up"}, headers=headers)
     assert r.status_code == 422 and "direction" in r.json()["detail"] and "phải là" in r.json()["detail"]
     r = client.post("/api/v1/gates/ledger", json={**body, "enterprise_id": ent + 1}, headers=headers)
-    assert r.status_code == 404
+    assert r.status_code == 404 and r.json()["detail"] == "Không có doanh nghiệp này trong phạm vi của bạn"
+    r = client.post("/api/v1/gates/ledger?lang=zh", json={**body, "direction": "up"}, headers=headers)
+    assert r.status_code == 422 and "direction" in r.json()["detail"] and "phải là" not in r.json()["detail"]
     with engine.connect() as c:
         [row] = c.execute(select(gs.gates_ledger)).all()
     assert (row.source, row.entered_by, row.emission_stage, row.purpose) == ("manual", "guard", "5", "testing")

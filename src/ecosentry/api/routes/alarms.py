@@ -35,11 +35,18 @@ from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import alarm_clause, alarm_or_404
 from ecosentry.auth.principal import Principal
 from ecosentry.locale import LOCALES, accept_languages
+from ecosentry.said import N_, Said
 from ecosentry.store.audit import jsonable
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
 Severity = Literal["info", "warning", "critical"]
+
+#: The routes' own refusals (msgids: said in the reader's language, :mod:`ecosentry.web.errors`).
+NO_LINK_TARGET = N_("no %(kind)s with id %(id)s")
+REGION_OUTSIDE = N_("region %(region)s is outside your scope; subscribe to a region you supervise")
+OWN_SUBSCRIPTIONS_ONLY = N_("you may manage only your own subscriptions")
+NOT_NULL = N_("%(field)s cannot be null")
 
 
 class AckIn(BaseModel):
@@ -208,7 +215,7 @@ def add_link(alarm_id: int, body: LinkIn, engine: Engine = Depends(get_engine),
     # a target outside the scope is as unknown as a missing one; kinds no installed subsystem checks (a work
     # order before the O&M subsystem) are kept as given
     if not link_target_visible(engine, principal, body.kind, body.target_id.strip(), unchecked=True):
-        raise HTTPException(422, f"no {body.kind} with id {body.target_id.strip()}")
+        raise HTTPException(422, Said(NO_LINK_TARGET, kind=body.kind, id=body.target_id.strip()))
     return jsonable(_call(store.add_link, engine, alarm_id, body.kind, body.target_id, principal.username))
 
 
@@ -218,13 +225,13 @@ def _own_subscription(engine: Engine, sub_id: int, principal: Principal) -> dict
     """The subscription; 404 when unknown or another user's (an admin sees every one)."""
     sub = _call(subs.get_subscription, engine, sub_id)
     if principal.role != "admin" and sub["user_id"] != principal.user_id:
-        raise HTTPException(404, f"no alarm subscription with id {sub_id}")
+        raise HTTPException(404, Said(subs.NO_SUBSCRIPTION, id=sub_id))
     return sub
 
 
 def _region_in_scope(principal: Principal, region_code: str) -> None:
     if not principal.sees_region(region_code):
-        raise HTTPException(403, f"region {region_code} is outside your scope; subscribe to a region you supervise")
+        raise HTTPException(403, Said(REGION_OUTSIDE, region=region_code))
 
 
 @router.get("/alarm-subscriptions", summary="Alarm subscriptions (your own; an admin: everyone's)")
@@ -245,7 +252,7 @@ def create_subscription(body: SubscriptionIn, engine: Engine = Depends(get_engin
     if values["user_id"] is None:
         values["user_id"] = principal.user_id
     if principal.role != "admin" and values["user_id"] != principal.user_id:
-        raise HTTPException(403, "you may manage only your own subscriptions")
+        raise HTTPException(403, Said(OWN_SUBSCRIPTIONS_ONLY))
     _region_in_scope(principal, body.region_code)
     return jsonable(_call(subs.create_subscription, engine, **values, actor=principal.username))
 
@@ -263,7 +270,7 @@ def update_subscription(sub_id: int, body: SubscriptionPatch, engine: Engine = D
     changes = body.model_dump(exclude_unset=True)
     for key in ("channel", "address", "region_code", "min_severity", "active"):
         if key in changes and changes[key] is None:
-            raise HTTPException(422, f"{key} cannot be null")
+            raise HTTPException(422, Said(NOT_NULL, field=key))
     if "region_code" in changes:
         _region_in_scope(principal, changes["region_code"])
     return jsonable(_call(subs.update_subscription, engine, sub_id, changes, principal.username))

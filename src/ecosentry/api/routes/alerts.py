@@ -28,7 +28,7 @@ from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time, time_range_ref
 from ecosentry.auth.alert_scope import alert_regions, issue_scope, may_issue_for
 from ecosentry.auth.deps import requires
 from ecosentry.auth.principal import Principal
-from ecosentry.said import Said
+from ecosentry.said import N_, Said
 from ecosentry.store import pollution_alerts as writes
 from ecosentry.store.pollution_alerts import AlertConflict, AlertError, AlertNotFound
 from ecosentry.store.queries.pollution_alerts import alert_detail, alert_list, status
@@ -75,6 +75,13 @@ def _json(row: dict, principal: Principal, tz: str, now: datetime) -> dict:
     return out
 
 
+#: The routes' refusals of an alert outside the reader's area (msgids: said in the reader's language).
+NO_ALERT = N_("no alert with the number %(id)s")
+REGION_OUTSIDE_AREA = N_("region %(region)s is outside your area; issue alerts for your own region and the regions "
+                         "below it")
+ISSUER_LIFTS = N_("alert %(id)s was issued for %(region)s, above your area; its issuer lifts it")
+ISSUER_CHANGES_LEVEL = N_("alert %(id)s was issued for %(region)s, above your area; its issuer changes its level")
+
 def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
@@ -91,7 +98,7 @@ def _visible(engine: Engine, principal: Principal, alert_id: int) -> dict:
         row = alert_detail(conn, alert_id)
         regions = alert_regions(conn, principal)
     if row is None or (regions is not None and row["region_code"] not in regions):
-        raise HTTPException(404, f"no alert with the number {alert_id}")
+        raise HTTPException(404, Said(NO_ALERT, id=alert_id))
     return row
 
 
@@ -126,8 +133,7 @@ def get_alert(alert_id: int, tz: TimeZoneQuery = None, engine: Engine = Depends(
 def issue_alert(request: Request, body: AlertIn, engine: Engine = Depends(get_engine),
                 principal: Principal = Depends(requires("alerts.issue"))):
     if not may_issue_for(principal, body.region_code):
-        raise HTTPException(403, f"region {body.region_code} is outside your area; issue alerts for your own region "
-                                 "and the regions below it")
+        raise HTTPException(403, Said(REGION_OUTSIDE_AREA, region=body.region_code))
     local = _local_tz(request)
     alert_id = _call(writes.issue, engine, region_code=body.region_code, level=body.level,
                      starts_at=parse_time(body.starts_at, local, "starts_at"),
@@ -141,8 +147,7 @@ def lift_alert(request: Request, alert_id: int, body: LiftIn | None = None, engi
                principal: Principal = Depends(requires("alerts.issue"))):
     row = _visible(engine, principal, alert_id)
     if not may_issue_for(principal, row["region_code"]):
-        raise HTTPException(403, f"alert {alert_id} was issued for {row['region_code']}, above your area; its "
-                                 "issuer lifts it")
+        raise HTTPException(403, Said(ISSUER_LIFTS, id=alert_id, region=row["region_code"]))
     body = body or LiftIn()
     _call(writes.lift, engine, alert_id, at=parse_time(body.at, _local_tz(request), "at"), note=body.note,
           actor=principal.username, scope=issue_scope(principal))
@@ -156,8 +161,7 @@ def change_level(request: Request, alert_id: int, body: LevelIn, engine: Engine 
                  principal: Principal = Depends(requires("alerts.issue"))):
     row = _visible(engine, principal, alert_id)
     if not may_issue_for(principal, row["region_code"]):
-        raise HTTPException(403, f"alert {alert_id} was issued for {row['region_code']}, above your area; its "
-                                 "issuer changes its level")
+        raise HTTPException(403, Said(ISSUER_CHANGES_LEVEL, id=alert_id, region=row["region_code"]))
     local = _local_tz(request)
     ends = "keep" if "ends_at" not in body.model_fields_set else parse_time(body.ends_at, local, "ends_at")
     new_id = _call(writes.change_level, engine, alert_id, level=body.level, at=parse_time(body.at, local, "at"),

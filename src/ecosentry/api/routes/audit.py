@@ -36,9 +36,12 @@ from ecosentry.api.timefmt import iso, parse_time
 from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import audit_clause
 from ecosentry.auth.principal import Principal
+from ecosentry.said import N_, Said
 from ecosentry.store.queries.audit import audit_conditions, audit_count, audit_rows, audit_rows_after
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+SINCE_BEFORE_UNTIL = N_("since must be before until")
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "entity", "entity_id", "before", "after")
 #: Rows fetched per round while streaming the CSV.
@@ -48,7 +51,7 @@ CSV_CHUNK = 1000
 def _filters(principal: Principal, entity, entity_id, actor, action, since, until) -> list:
     t0, t1 = parse_time(since, "UTC", "since"), parse_time(until, "UTC", "until")
     if t0 is not None and t1 is not None and t0 >= t1:
-        raise HTTPException(422, "since must be before until")
+        raise HTTPException(422, Said(SINCE_BEFORE_UNTIL))
     return audit_conditions(audit_clause(principal), entity=entity, entity_id=entity_id, actor=actor,
                             action=action, since=t0, until=t1)
 

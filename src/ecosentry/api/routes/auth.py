@@ -5,6 +5,9 @@ scripts that keep cookies) and answers the principal; 401 for a wrong user name 
 both), 423 while the account is locked after repeated failures (:mod:`ecosentry.auth.accounts`). Scripts
 use an API key instead: create one here (shown once), send it as ``Authorization: Bearer es_…`` or
 ``X-API-Key``. A user manages their own keys; an admin anyone's.
+
+Every refusal's ``detail`` is a :class:`~ecosentry.said.Said`, said in the reader's language
+(:mod:`ecosentry.web.errors`).
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ from ecosentry.auth.deps import current_principal, logged_in, requires
 from ecosentry.auth.passwords import PasswordError
 from ecosentry.auth.principal import Principal
 from ecosentry.auth.sessions import client_address, clock, principal_json, start_session
+from ecosentry.said import N_, Said
 
 router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
+
+NO_PASSWORD = N_("this account has no password to change")
+OLD_PASSWORD_WRONG = N_("the old password is wrong")
+OWN_KEYS_ONLY = N_("you may create keys for yourself only, with the default rate limit")
 
 
 class LoginIn(BaseModel):
@@ -50,9 +58,9 @@ def login(body: LoginIn, request: Request, engine: Engine = Depends(get_engine))
         user = accounts.login(engine, body.username, body.password, policy=login_policy(request),
                               now=clock(request), client=client_address(request))
     except accounts.AccountLocked as exc:
-        raise HTTPException(423, str(exc)) from None
+        raise HTTPException(423, exc) from None
     except accounts.LoginFailed as exc:
-        raise HTTPException(401, str(exc)) from None
+        raise HTTPException(401, exc) from None
     start_session(request, user)
     # scripts that keep the cookie send this token as X-CSRF-Token on writes (ecosentry.auth.csrf)
     return {**principal_json(current_principal(request)), "csrf_token": session_csrf_token(request.session)}
@@ -81,13 +89,13 @@ def me(request: Request, principal: Principal = Depends(current_principal)):
 def change_password(body: PasswordIn, engine: Engine = Depends(get_engine),
                     principal: Principal = Depends(logged_in)):
     if principal.user_id is None:
-        raise HTTPException(403, "this account has no password to change")
+        raise HTTPException(403, Said(NO_PASSWORD))
     try:
         accounts.change_password(engine, principal.user_id, body.old_password, body.new_password)
     except accounts.LoginFailed:
-        raise HTTPException(403, "the old password is wrong") from None
+        raise HTTPException(403, Said(OLD_PASSWORD_WRONG)) from None
     except PasswordError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, exc) from None
     return Response(status_code=204)
 
 
@@ -104,12 +112,12 @@ def create_key(body: ApiKeyIn, engine: Engine = Depends(get_engine),
                principal: Principal = Depends(requires("apikeys.manage"))):
     owner = body.user_id if body.user_id is not None else principal.user_id
     if principal.role != "admin" and (owner != principal.user_id or body.rate_limit_per_minute is not None):
-        raise HTTPException(403, "you may create keys for yourself only, with the default rate limit")
+        raise HTTPException(403, Said(OWN_KEYS_ONLY))
     try:
         key, record = apikeys.create_api_key(engine, owner, body.name, actor=principal.username,
                                              rate_limit_per_minute=body.rate_limit_per_minute)
     except apikeys.ApiKeyError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, exc) from None
     return {"key": key, **record}
 
 
@@ -119,7 +127,7 @@ def revoke_key(key_id: int, engine: Engine = Depends(get_engine),
     try:
         record = apikeys.get_api_key(engine, key_id)
         if principal.role != "admin" and record["user_id"] != principal.user_id:
-            raise apikeys.ApiKeyError(f"no API key with id {key_id}")
+            raise apikeys.ApiKeyError(apikeys.NO_API_KEY, id=key_id)
         return apikeys.revoke_api_key(engine, key_id, actor=principal.username)
     except apikeys.ApiKeyError as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, exc) from None

@@ -67,8 +67,8 @@ def max_file_bytes(request: Request) -> int:
 def _visible(engine: Engine, alarm_id: int, principal: Principal) -> dict:
     try:
         alarm = store.get_alarm(engine, alarm_id)
-    except AlarmNotFound:
-        raise HTTPException(404, f"no alarm with id {alarm_id}") from None
+    except AlarmNotFound as e:
+        raise HTTPException(404, e) from None
     alarm_or_404(principal, alarm)
     return alarm
 

@@ -5,8 +5,8 @@
 "transport_company": …, "purpose": "transport" | "in_plant" | "maintenance" | "testing" | "commissioning" |
 "other"}``: an account that may file records (``marks.file``: the enterprise, its O&M, an admin) for an
 enterprise it sees. 201 with ``{"stored": true}``, 200 with ``{"stored": false}`` when the same row (direction,
-time, plate) was entered before; a bad field is a 422 whose ``detail`` names the field, in the account's
-language (else ``Accept-Language``).
+time, plate) was entered before; a bad field is a 422 whose ``detail`` names the field, in the reader's
+language (:func:`ecosentry.web.i18n.reader_gettext`: ``?lang=``, cookie, the account's, ``Accept-Language``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ecosentry.api.deps import get_engine
 from ecosentry.auth.deps import requires
 from ecosentry.auth.principal import Principal
 from ecosentry.store.schema import enterprises
-from ecosentry.locale import LOCALES, accept_languages, translations
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.gates.errors import GatesInputError
 from ecosentry.subsystems.gates.store.ledger import check_entry, enter_manually
 
@@ -27,12 +27,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/gates", tags=["gates"])
 
-
-def _lang(request: Request, principal: Principal) -> str:
-    for tag in [principal.locale or "", *accept_languages(request.headers.get("accept-language", ""))]:
-        if tag in LOCALES:
-            return tag
-    return getattr(request.app.state.settings, "default_locale", "zh")
+#: The refusal of an enterprise the account does not see (or that does not exist: the same answer).
+NO_ENTERPRISE_HERE = N_("no such enterprise in your area")
 
 
 @router.post("/ledger", status_code=201)
@@ -41,15 +37,15 @@ def manual_entry(request: Request, body: dict = Body(...),
     enterprise_id = body.get("enterprise_id")
     if not isinstance(enterprise_id, int) or isinstance(enterprise_id, bool) \
             or not principal.sees_enterprise(enterprise_id):
-        raise HTTPException(404, "no such enterprise in your area")
+        raise HTTPException(404, Said(NO_ENTERPRISE_HERE))
     try:
         entry = check_entry(body, enterprise_id)
     except GatesInputError as exc:
-        raise HTTPException(422, exc.say(translations(_lang(request, principal)).gettext)) from None
+        raise HTTPException(422, exc) from None
     engine = get_engine(request)
     with engine.connect() as conn:
         if conn.scalar(select(enterprises.c.id).where(enterprises.c.id == enterprise_id)) is None:
-            raise HTTPException(404, "no such enterprise in your area")
+            raise HTTPException(404, Said(NO_ENTERPRISE_HERE))
     stored = enter_manually(engine, entry, actor=principal.username,
                             upload=bool(request.app.state.settings.gates.upload.url))
     return JSONResponse({"stored": stored}, status_code=201 if stored else 200)

@@ -9,7 +9,8 @@ the stage); a row whose stage is known is a 422.
 
 Who: the enterprise's own accounts (its guard) and administrators (``marks.file`` and role ``enterprise`` or
 ``admin``; an O&M account is refused with 403) for a passage or row of an enterprise they see (else 404). Every
-change is audited; a refusal's ``detail`` names the field in the account's language.
+change is audited; a refusal's ``detail`` names the field in the reader's language (``?lang=``, cookie, the
+account's, ``Accept-Language``: :func:`ecosentry.web.i18n.reader_gettext`).
 """
 
 from __future__ import annotations
@@ -20,27 +21,32 @@ from fastapi.responses import JSONResponse
 from ecosentry.api.deps import get_engine
 from ecosentry.auth.deps import requires
 from ecosentry.auth.principal import Principal
-from ecosentry.locale import translations
 from ecosentry.metrics import counters
-from ecosentry.subsystems.gates.api import _lang
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.gates.errors import GatesInputError
 from ecosentry.subsystems.gates.store.decisions import (
     GUARD_ROLES, complete_stage, ledger_enterprise, override_decision, passage_enterprise)
 from ecosentry.subsystems.gates.web.words import decision_sentence
+from ecosentry.web.i18n import reader_gettext
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/gates", tags=["gates"])
 
+#: The refusals (msgids, said in the reader's language by the API's error handler, :mod:`ecosentry.web.errors`).
+GUARD_ONLY = N_("only the enterprise's guard or an administrator acts at the gate")
+NO_PASSAGE_HERE = N_("no such passage in your area")
+NO_LEDGER_ROW_HERE = N_("no such ledger row in your area")
+
 
 def _guard(principal: Principal) -> None:
     if principal.role not in GUARD_ROLES:
-        raise HTTPException(403, "only the enterprise's guard or an administrator acts at the gate")
+        raise HTTPException(403, Said(GUARD_ONLY))
 
 
-def _refused(request: Request, principal: Principal, exc: GatesInputError) -> HTTPException:
+def _refused(exc: GatesInputError) -> HTTPException:
     counters.inc("gates.guard.refused")
-    return HTTPException(422, exc.say(translations(_lang(request, principal)).gettext))
+    return HTTPException(422, exc)
 
 
 @router.post("/passages/{passage_id}/override", status_code=201)
@@ -50,7 +56,7 @@ def override(request: Request, passage_id: int, body: dict = Body(...),
     with engine.connect() as conn:
         ent = passage_enterprise(conn, passage_id)
     if ent is None or not principal.sees_enterprise(ent):
-        raise HTTPException(404, "no such passage in your area")
+        raise HTTPException(404, Said(NO_PASSAGE_HERE))
     _guard(principal)
     allowed, reason = body.get("allowed"), body.get("reason")
     try:
@@ -61,7 +67,7 @@ def override(request: Request, passage_id: int, body: dict = Body(...),
         decision_id = override_decision(engine, passage_id, allowed=allowed, operator=principal.username,
                                         reason=reason)
     except GatesInputError as exc:
-        raise _refused(request, principal, exc) from None
+        raise _refused(exc) from None
     return JSONResponse({"decision_id": decision_id, "allowed": allowed}, status_code=201)
 
 
@@ -72,7 +78,7 @@ def complete(request: Request, row_id: int, body: dict = Body(...),
     with engine.connect() as conn:
         ent = ledger_enterprise(conn, row_id)
     if ent is None or not principal.sees_enterprise(ent):
-        raise HTTPException(404, "no such ledger row in your area")
+        raise HTTPException(404, Said(NO_LEDGER_ROW_HERE))
     _guard(principal)
     stage, fuel = body.get("emission_stage"), body.get("fuel")
     try:
@@ -82,9 +88,9 @@ def complete(request: Request, row_id: int, body: dict = Body(...),
         st = request.app.state.settings.gates
         out = complete_stage(engine, row_id, stage=stage, fuel=fuel, operator=principal.username, rules=st.grades)
     except GatesInputError as exc:
-        raise _refused(request, principal, exc) from None
+        raise _refused(exc) from None
     d = out["decision"]
-    _ = translations(_lang(request, principal)).gettext
+    _ = reader_gettext(request, principal)
     return {"row_id": out["row_id"], "stage": out["stage"],
             "decision": None if d is None else {"allowed": d["allowed"], "reason": d["reason"],
                                                 "message": decision_sentence(_, d)}}

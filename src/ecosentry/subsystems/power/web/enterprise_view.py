@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
+from ecosentry.auth.guards import NO_ENTERPRISE
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 from ecosentry.subsystems.power.queries.registry import enterprise_head, enterprise_zone, metered_enterprises
 from ecosentry.subsystems.power.settings import PowerSettings
@@ -30,6 +32,10 @@ router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
 #: The scripts this subsystem serves (name → file).
 ASSETS = {"view.js": STATIC / "view.js"}
+#: The refusals of the day's data (its script shows them; said in the reader's language, ecosentry.web.errors).
+NOT_A_DAY = N_("%(value)r is not a day (YYYY-MM-DD)")
+LOG_IN_FOR_ELECTRICITY = N_("log in to see an enterprise's electricity")
+NO_ASSET = N_("no such asset")
 
 
 def power_settings(request: Request) -> PowerSettings:
@@ -59,13 +65,13 @@ def parse_day(value: str | None, today: date) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise HTTPException(400, f"{value!r} is not a day (YYYY-MM-DD)") from None
+        raise HTTPException(400, Said(NOT_A_DAY, value=value)) from None
 
 
 @router.get("/power/assets/{name}", include_in_schema=False)
 def asset(name: str):
     if name not in ASSETS:
-        raise HTTPException(404, "no such asset")
+        raise HTTPException(404, Said(NO_ASSET))
     return FileResponse(ASSETS[name], media_type="text/javascript")
 
 
@@ -118,9 +124,9 @@ def enterprise_view(request: Request, enterprise_id: int, day: str | None = None
 def enterprise_day_json(request: Request, enterprise_id: int, day: str | None = None):
     principal, denied = gate(request, "data.read")
     if denied:
-        raise HTTPException(401, "log in to see an enterprise's electricity")
+        raise HTTPException(401, Said(LOG_IN_FOR_ELECTRICITY))
     if principal.is_public or not _visible(request, principal, enterprise_id):
-        raise HTTPException(404, f"there is no enterprise with id {enterprise_id}")
+        raise HTTPException(404, Said(NO_ENTERPRISE, id=enterprise_id))
     now = datetime.now(timezone.utc)
     ctx = page_context(request)
     with request.app.state.engine.connect() as conn:
