@@ -352,14 +352,10 @@ def marks_for_hours(bind: Engine | Connection, point_id: int, start: datetime, e
     """The non-deleted marks of a point overlapping ``[start, end)``, for
     :func:`ecosentry.subsystems.monitoring.rules.cn.marks.hour_mark_effect` (which ignores rejected ones). ``bind`` may be an
     open connection (the hourly recompute reads marks inside its own transaction)."""
-    m = s.marks
-    q = (select(m.c.id, m.c.factor_codes, m.c.type, m.c.start, m.c.end, m.c.source, m.c.status)
-         .where(m.c.point_id == point_id, m.c.deleted_at.is_(None), *_overlap(start, end))
-         .order_by(m.c.start, m.c.id))
     if isinstance(bind, Connection):
-        return [_span(r) for r in bind.execute(q)]
+        return marks_for_points(bind, [point_id], start, end)[point_id]
     with bind.connect() as conn:
-        return [_span(r) for r in conn.execute(q)]
+        return marks_for_points(conn, [point_id], start, end)[point_id]
 
 
 # --------------------------------------------------------------------------- automatic gap marks
@@ -402,11 +398,12 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
         raise MarkError("window_end must be after window_start")
     out: dict[str, list[int]] = {"created": [], "updated": [], "deleted": []}
     o, m, pf = s.observations, s.marks, s.point_factors
-    if factors is None and only_minute_factors:  # point-wide, the pipeline's call: as for many points
+    if factors is None:  # point-wide (the pipeline's call): as for many points
         with engine.connect() as conn:
             if conn.execute(select(s.points.c.id).where(s.points.c.id == point_id)).first() is None:
                 raise MarkNotFound("no point with id %(id)s", id=point_id)
-        done = sync_points_gap_marks(engine, {point_id: (w0, w1)}, min_gap_minutes)
+        done = sync_points_gap_marks(engine, {point_id: (w0, w1)}, min_gap_minutes,
+                                     only_minute_factors=only_minute_factors)
         if point_id in done.failed:
             raise done.failed[point_id]
         return done.changes.get(point_id, out)
@@ -416,7 +413,7 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
             raise MarkNotFound("no point with id %(id)s", id=point_id)
         interval = int(row[0] or 1)
         monitored = set(conn.execute(select(pf.c.factor_code).where(pf.c.point_id == point_id)).scalars())
-        wanted = sorted(monitored if factors is None else set(factors))
+        wanted = sorted(set(factors))
         missing = [f for f in wanted if f not in monitored]
         if missing and require_monitored:
             raise MarkError(f"factor {missing[0]} is not monitored at point {point_id}")
@@ -429,18 +426,6 @@ def sync_point_gap_marks(engine: Engine, point_id: int, factors: Sequence[str] |
                 o.c.period_start >= w0 - timedelta(minutes=interval), o.c.period_start < w1)
                 .order_by(o.c.factor_code, o.c.period_start)):
             times[factor].append(t)
-        if factors is None:  # point-wide: one mark per gap of the point, covering the factors checked
-            checked = [f for f in wanted if times[f] or not only_minute_factors]
-            if not checked:
-                return out
-            existing = [dict(r) for r in conn.execute(select(m).where(
-                m.c.point_id == point_id, m.c.source == "auto", m.c.type == "comm_interruption",
-                m.c.deleted_at.is_(None), or_(m.c.end.is_(None), m.c.end >= w0), m.c.start <= w1)
-                .order_by(m.c.start, m.c.id)).mappings()]
-            union = sorted({t for f in checked for t in times[f]})
-            gaps = auto_gap_marks(union, interval, w0, w1, min_gap_minutes)
-            _sync_factor_gaps(conn, point_id, checked, gaps, existing, w0, w1, min_gap_minutes, out)
-            return out
         existing_all = [dict(r) for r in conn.execute(select(m).where(
             m.c.point_id == point_id, m.c.source == "auto", m.c.type == "comm_interruption",
             m.c.factor_codes.in_(wanted), m.c.deleted_at.is_(None),
@@ -465,14 +450,14 @@ class GapMarkSync:
 
 
 def sync_points_gap_marks(engine: Engine, windows: dict[int, tuple[datetime, datetime]],
-                          min_gap_minutes: int = 15) -> GapMarkSync:
+                          min_gap_minutes: int = 15, *, only_minute_factors: bool = True) -> GapMarkSync:
     """The point-wide automatic 通讯中断 marks of many points, each over its own window ``[w0, w1)`` (aware
-    datetimes): what :func:`sync_point_gap_marks` does with ``factors=None, only_minute_factors=True`` for one
-    point, for all of them in one transaction with a few statements per 500 points sharing a window (the
-    worker's flush: every touched point, every ``hourly_every`` seconds).
+    datetimes): what :func:`sync_point_gap_marks` does with ``factors=None`` for one point (it calls this), for
+    all of them with a few reads per 500 points sharing a window (the worker's flush: every touched point, every
+    ``hourly_every`` seconds).
 
-    Per point: the factors checked are its monitored factors with a minute record in
-    ``[w0 − min_interval, w1)``; a gap is a stretch in which none of them sent one
+    Per point: the factors checked are its monitored factors (``only_minute_factors``: those with a minute
+    record in ``[w0 − min_interval, w1)``); a gap is a stretch in which none of them sent one
     (:func:`~ecosentry.subsystems.monitoring.rules.cn.marks.auto_gap_marks`); the point's non-deleted automatic
     comm-interruption marks overlapping the window are matched, updated, created or removed as
     :func:`sync_point_gap_marks` says. Unknown points are skipped. The reads share one connection; each point
@@ -524,7 +509,7 @@ def sync_points_gap_marks(engine: Engine, windows: dict[int, tuple[datetime, dat
                         .order_by(m.c.point_id, m.c.start, m.c.id)).mappings():
                     existing[r["point_id"]].append(dict(r))
                 for pid in part:
-                    checked = sorted(sent[pid])
+                    checked = sorted(sent[pid] if only_minute_factors else monitored[pid])
                     if not checked:
                         continue
                     gaps = auto_gap_marks(union[pid], step, w0, w1, min_gap_minutes)
