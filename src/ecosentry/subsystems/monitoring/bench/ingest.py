@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -28,15 +27,16 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
+from ecosentry.fleet import import_fleet
 from ecosentry.gateways.ports import free_port
 from ecosentry.protocols.hj212 import FrameReader, HJ212Error, build_frame
 from ecosentry.service import prepare_database
-from ecosentry.subsystems.monitoring.bench.ingest_paced import _qn
-from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 from ecosentry.store import schema as s
-from ecosentry.fleet import import_fleet
+from ecosentry.subsystems.monitoring.bench.ingest_paced import _qn
+from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
+from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 
 WINDOW = 8  # frames in flight per logger (latency at saturation ≈ loggers × WINDOW / throughput)
 
@@ -159,16 +159,7 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
     if db == "sqlite":
         url = f"sqlite:///{work / 'bench.sqlite'}"
     else:
-        name = f"ecosentry_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = pg_url.rsplit("/", 1)[0] + "/" + name
-
-        def drop() -> None:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        url, drop = scratch_database(pg_url)
     engine = prepare_database(url)
     import_fleet(engine, fleet)
     # the server is another process: its ports are drawn below the ephemeral range (a port of 127.0.0.1:0,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from ecosentry.fleet import import_fleet
 from ecosentry.gateways.ports import free_port
@@ -29,6 +29,7 @@ from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.ingest import _drive, _wait_port
 from ecosentry.subsystems.monitoring.bench.ingest_paced import drive_paced, percentile_ms
+from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
 
 
 def _bus_env(url: str, work: Path, nats_url: str, stream: str, partitions: int) -> dict[str, str]:
@@ -63,11 +64,7 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
     """One run: ``gateways`` gateway processes sharing one port, ``workers`` worker processes; the loggers keep
     frames in flight (``every`` 0) or send one frame every ``every`` seconds (:mod:`.ingest_paced`)."""
     work = Path(tempfile.mkdtemp(prefix=f"ecosentry-bench-bus-{workers}-"))
-    name = f"ecosentry_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    url, drop = scratch_database(pg_url)
     engine = prepare_database(url)
     import_fleet(engine, fleet)
     stream = f"BENCH_{uuid.uuid4().hex[:8].upper()}"
@@ -155,9 +152,7 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
             f.close()
         engine.dispose()
         _remove_stream(nats_url, stream)
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 def runs_on_bus(workers: list[int], *, pg_url: str, nats_url: str, partitions: int, console: Console,

@@ -22,13 +22,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from ecosentry.fleet import import_fleet
 from ecosentry.gateways.ports import free_port
@@ -36,6 +35,7 @@ from ecosentry.protocols.hj212 import FrameReader, HJ212Error
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.ingest import SIDE_LISTENERS_ANY_PORT, _qn, _wait_port, build_frames
+from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 
 MODES = ("refuse", "hang")
@@ -198,11 +198,7 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
                pg_url: str, console: Console) -> dict:
     if mode not in MODES:
         raise ValueError(f"--mode must be one of {', '.join(MODES)}")
-    name = f"ecosentry_outage_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    url, drop = scratch_database(pg_url, "ecosentry_outage")
     host_port = url.split("@", 1)[1].split("/", 1)[0]
     host, port_s = host_port.split(":") if ":" in host_port else (host_port, "5432")
     proxy = DatabaseProxy(host, int(port_s))
@@ -292,9 +288,7 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
         server_log.close()
         engine.dispose()
         proxy.close()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 def run_bench_outage(*, modes: list[str], seconds: float, warm: float, after: float, loggers: int, every: float,

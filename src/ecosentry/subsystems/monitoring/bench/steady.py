@@ -25,14 +25,12 @@ import os
 import platform
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
 
 from ecosentry.fleet import import_fleet
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
@@ -43,6 +41,7 @@ from ecosentry.service import prepare_database
 from ecosentry.settings import get_settings
 from ecosentry.subsystems.monitoring.bench.ingest import build_frames
 from ecosentry.subsystems.monitoring.bench.recompute_db import _cpu_between, server_cpu
+from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 
@@ -120,23 +119,17 @@ def run_bench_steady(*, loggers: int, minutes: int, rounds: int, pg_url: str, ou
         raise ValueError("--loggers and --rounds must be ≥ 1, --minutes between 1 and 1440, --every > 0")
     k = max(1, round(every / 60.0))
     fleet = demo_fleet(loggers, seed=11)
-    name = f"ecosentry_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    url, drop = scratch_database(pg_url)
     try:
         with tempfile.TemporaryDirectory(prefix="ecosentry-bench-steady-") as work:
             result = asyncio.run(_rounds(url, fleet, minutes, rounds, k, Path(work), console))
     finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
     rs = result["rounds"]
     med = lambda key: sorted(r[key] or 0.0 for r in rs)[len(rs) // 2]  # noqa: E731
     # worker CPU per logger and second: a round is k minutes of every logger, written and followed up once
     per_s = (med("write_cpu_s") + med("flush_cpu_s")) / (k * 60.0) / loggers
-    result.update({"database": name, "loggers": loggers, "minutes_stored": minutes, "hourly_every_s": every,
+    result.update({"database": url.rsplit("/", 1)[1], "loggers": loggers, "minutes_stored": minutes, "hourly_every_s": every,
                    "minutes_per_flush": k,
                    "worker_cpu_per_logger_minute_ms": round(per_s * 60_000, 3),
                    "loggers_one_worker_keeps_up_with": int(1.0 / per_s) if per_s else None})
