@@ -390,11 +390,12 @@ def run_bench_detect(
             t0 = time.perf_counter()
             zone = ZoneInfo(ls.tz)
             raw = csvinput.read_long(paths["data"], zone)
+            analysers, detection_limits = csvinput.read_instruments(paths["ranges"])
             points_data = list(csvinput.build_points(
                 raw, tz=ls.tz,
                 limits=csvinput.read_limits(paths["limits"]),
-                ranges=csvinput.read_ranges(paths["ranges"]),
-                detection_limits=csvinput.read_detection_limits(paths["ranges"]),
+                ranges=analysers,
+                detection_limits=detection_limits,
                 marks=csvinput.read_detect_marks(paths["marks"], zone),
                 parameters=csvinput.read_parameters(paths["parameters"], zone),
             ))

@@ -129,10 +129,11 @@ def detect_command(
                 build = lambda only: iter([point] if point is not None else [])  # noqa: E731
             else:
                 raw = csvinput.read_long(input, zone, on_progress=advance)
+                analysers, detection_limits = csvinput.read_instruments(ranges) if ranges else (None, None)
                 extra = {
                     "limits": csvinput.read_limits(limits) if limits else None,
-                    "ranges": csvinput.read_ranges(ranges) if ranges else None,
-                    "detection_limits": csvinput.read_detection_limits(ranges) if ranges else None,
+                    "ranges": analysers,
+                    "detection_limits": detection_limits,
                     "marks": csvinput.read_detect_marks(marks, zone) if marks else None,
                     "parameters": csvinput.read_parameters(parameters, zone) if parameters else None,
                 }

@@ -71,6 +71,7 @@ __all__ = [
     "read_limits",
     "read_ranges",
     "read_detection_limits",
+    "read_instruments",
     "read_parameters",
     "read_detect_marks",
     "build_points",
@@ -314,7 +315,7 @@ def read_ranges(path: Path) -> dict[tuple[str, str], tuple[float | None, float |
     AuditInputError
         Missing column, bound not a number, low not below high, a bad detection limit.
     """
-    return _read_ranges_file(path)[0]
+    return read_instruments(path)[0]
 
 
 def read_detection_limits(path: Path) -> dict[tuple[str, str], float]:
@@ -326,12 +327,13 @@ def read_detection_limits(path: Path) -> dict[tuple[str, str], float]:
     AuditInputError
         As :func:`read_ranges`; a detection limit not above 0, or not below the row's ``high``.
     """
-    return _read_ranges_file(path)[1]
+    return read_instruments(path)[1]
 
 
-def _read_ranges_file(
+def read_instruments(
     path: Path,
 ) -> tuple[dict[tuple[str, str], tuple[float | None, float | None]], dict[tuple[str, str], float]]:
+    """The ranges CSV read once: :func:`read_ranges` and :func:`read_detection_limits` of it."""
     ranges: dict[tuple[str, str], tuple[float | None, float | None]] = {}
     limits: dict[tuple[str, str], float] = {}
     for line, get in _rows(path, ("point", "factor", "low", "high")):
