@@ -587,8 +587,12 @@ def build_frame(
     return b"##%04d%s%04X\r\n" % (len(segment), segment, crc16(segment))
 
 
+#: Characters a header value built here may not hold (they would break the framing).
+_BUILD_FORBIDDEN = frozenset(";=&\r\n")
+
+
 def _checked_header(key: str, value: str) -> str:
-    if any(ch in value for ch in ";=&\r\n"):
+    if not _BUILD_FORBIDDEN.isdisjoint(value):
         raise BadField(f"header value {key}={value!r} contains a separator", value.encode(), key)
     return value
 

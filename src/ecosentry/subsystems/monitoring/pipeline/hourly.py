@@ -48,10 +48,16 @@ def _local_hour_start_of_quarter(quarter: datetime, tz: str) -> datetime:
 
 
 def hours_touched(minutes: Iterable[tuple[int, str, datetime]], directory: PointDirectory) -> set[HourKey]:
+    """The (point, factor, local hour start in UTC) keys of the minutes written. A frame's factors share its
+    point and minute, so each (point, minute) is looked up once (the worker's hot path)."""
     out: set[HourKey] = set()
+    hour_of: dict[tuple[int, datetime], datetime] = {}
     for point_id, factor, start in minutes:
-        info = directory.by_id(point_id)
-        out.add((point_id, factor, local_hour_start(start, info.tz if info else "UTC")))
+        hour = hour_of.get((point_id, start))
+        if hour is None:
+            info = directory.by_id(point_id)
+            hour = hour_of[(point_id, start)] = local_hour_start(start, info.tz if info else "UTC")
+        out.add((point_id, factor, hour))
     return out
 
 
