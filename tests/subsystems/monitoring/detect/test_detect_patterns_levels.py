@@ -382,7 +382,8 @@ def test_values_hovering_at_the_detection_limit_that_ignore_the_load_are_a_findi
     assert f.code == "DET-AT-DETECTION-LIMIT" and not f.evidence["parked"]
     assert f.evidence["load_swing"] >= 0.2 and f.evidence["load_p"] >= 0.01
     assert sorted(f.evidence["load_channels"]) == ["a01011", "a19001"]
-    assert "did not follow it" in f.explanation
+    assert f.evidence["load_swing_factor"] == "a01011"
+    assert "a01011 swung by" in f.explanation and "did not follow it (a01011, a19001: p = " in f.explanation
     # without a load channel nothing tells written values from a clean plant's: no finding
     data = PointData("G", hours={"a34013": hourly("a34013", written)}, detection_limits={"a34013": 1.0})
     assert detect_narrow_band(data, CFG) == []

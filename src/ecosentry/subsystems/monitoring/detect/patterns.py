@@ -961,15 +961,16 @@ def _dl_sign(data: PointData, t: np.ndarray, x: np.ndarray, dl: float, p: Patter
     at_dl = np.abs(x - dl) <= p.dl_at_tolerance * dl
     share = float(at_dl.mean()) if len(x) else 0.0
     sign: dict[str, Any] = {"share_at_dl": share, "parked": share >= p.dl_parked_share,
-                            "load_channels": [], "load_swing": None, "load_p": None}
+                            "load_channels": [], "load_swing": None, "load_swing_factor": None, "load_p": None}
     cols, used = _load_levels(data, t)
-    moving = [v for v, f in zip(cols, used) if role_of(f) in ("flow", "velocity")]
+    moving = [(v, f) for v, f in zip(cols, used) if role_of(f) in ("flow", "velocity")]
     if moving:
-        load = moving[0][np.isfinite(moving[0])]
+        load = moving[0][0][np.isfinite(moving[0][0])]
         mid = float(np.median(load)) if len(load) else 0.0
         if mid > 0:
             q10, q90 = np.percentile(load, [10, 90])
             sign["load_swing"] = float((q90 - q10) / mid)
+            sign["load_swing_factor"] = moving[0][1]
     X = np.column_stack(cols) if cols else np.empty((len(x), 0))
     fit = np.isfinite(X).all(axis=1) & np.isfinite(x)
     n, k = int(fit.sum()), len(cols)
@@ -1075,9 +1076,9 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                         f"{_num(dl)} {unit} method detection limit (median {_num(float(np.median(seg)))} {unit}) "
                         + (f"and {_pct(sign['share_at_dl'])} of them were the detection limit itself"
                            if sign["parked"] else
-                           f"while the plant's load moved ({', '.join(sign['load_channels'])} swung by "
-                           f"{_pct(sign['load_swing'])}) and the values did not follow it (p = "
-                           f"{sign['load_p']:.2f})")
+                           f"while the plant's load moved ({sign['load_swing_factor']} swung by "
+                           f"{_pct(sign['load_swing'])} of its median) and the values did not follow it "
+                           f"({', '.join(sign['load_channels'])}: p = {sign['load_p']:.2f})")
                         + "; the inspection guide treats long hovering at the detection limit as suspicious.")
                 ev = {"detection_limit": dl, "values": int(len(seg)), "hours": hours,
                       "median": float(np.median(seg)), "max": float(seg.max()), "unit": unit,
