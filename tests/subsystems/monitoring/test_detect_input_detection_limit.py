@@ -44,7 +44,8 @@ def engine(db_url):
 
 
 def _store_hours(engine) -> None:
-    """Eight days of valid hourly values: NH3-N at 0.02–0.05 mg/L, COD well above its limit of detection."""
+    """Eight days of valid hourly values: NH3-N at 0.02–0.05 mg/L, COD well above its limit of detection, the
+    flow swinging 40–62 m³/h (a twelve-hour cycle) while NH3-N does not follow it: written, not measured."""
     start = NOW - timedelta(hours=HOURS)
     with engine.begin() as c:
         pid = c.execute(s.points.select().where(s.points.c.mn == MN)).first().id
@@ -52,7 +53,7 @@ def _store_hours(engine) -> None:
         for i in range(HOURS):
             t = start + timedelta(hours=i)
             for factor, value in (("w21003", 0.02 + 0.03 * ((i * 7) % 11) / 10), ("w01018", 30.0 + (i % 9)),
-                                  ("w00000", 40.0 + (i % 5))):
+                                  ("w00000", 40.0 + 2.0 * (i % 12))):
                 rows.append({"point_id": pid, "factor_code": factor, "period_start": t, "value": value,
                              "flag": "N", "valid": True, "valid_minutes": 60, "received_minutes": 60,
                              "n_records": 6, "computed_at": NOW})

@@ -18,7 +18,7 @@ import pytest
 from ecosentry.contracts.catalogue import KINDS, RULES, Rule
 from ecosentry.subsystems.monitoring.detect.model import Finding, PointData, Series, to_datetime64
 from ecosentry.subsystems.monitoring.detect.patterns import detect_channel_clone
-from ecosentry.subsystems.monitoring.detect.registry import all_codes, all_detectors, corroborate, rank_key
+from ecosentry.subsystems.monitoring.detect.registry import all_codes, all_detectors, corroborate, points_at, rank_key
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 from ecosentry.subsystems.monitoring.detect.statistical import LOAD_SHIFT_CODE, detect_statistical
 from ecosentry.subsystems.monitoring.pipeline.detection import alarm_type_of, group_current
@@ -188,8 +188,10 @@ def test_independent_signs_on_one_window_corroborate_each_other_and_rank_first()
     process = finding(LOAD_SHIFT_CODE, 10, 16, severity="info")
     out = corroborate([flat, spike, hug, hug_day, other_point, later, process])
     by = {(f.code, f.point): f.corroborated_by for f in out}
+    # the 28-hour hug starts inside the flat window (its onset points at it); it is longer than a day, so it
+    # does not point at the spike's hour 15
     assert by[("DET-CONST-4H", "P1")] == ("DET-LIMIT-HUG", "DET-LIMIT-HUG-DAY", "DET-STAT-SPIKE")
-    assert by[("DET-STAT-SPIKE", "P1")] == ("DET-CONST-4H", "DET-LIMIT-HUG", "DET-LIMIT-HUG-DAY")
+    assert by[("DET-STAT-SPIKE", "P1")] == ("DET-CONST-4H",)
     assert by[("DET-LIMIT-HUG", "P1")] == ("DET-CONST-4H", "DET-STAT-SPIKE")
     assert by[("DET-NARROW-BAND", "P2")] == () and by[("DET-DAY-NIGHT", "P1")] == ()
     assert by[(LOAD_SHIFT_CODE, "P1")] == ()  # a process change explains, it does not accuse
@@ -198,6 +200,26 @@ def test_independent_signs_on_one_window_corroborate_each_other_and_rank_first()
     assert ranked[-1].code == LOAD_SHIFT_CODE
     assert out[0].to_json()["corroborated_by"] == ["DET-LIMIT-HUG", "DET-LIMIT-HUG-DAY", "DET-STAT-SPIKE"]
     assert out[0].signs == 4
+
+
+def test_a_week_long_sign_does_not_corroborate_a_short_shift_inside_it():
+    """Issue 13: a week hovering at the detection limit overlapped every load change of the week and raised
+    each lone DET-STAT-SHIFT to a warning. A sign corroborates a window it points at: no longer than the
+    window or a day, or starting or ending on it."""
+    week = finding("DET-AT-DETECTION-LIMIT", 0, 168, severity="info")
+    shift = finding("DET-STAT-SHIFT", 50, 53)
+    day = finding("DET-DAY-NIGHT", 40, 64)                # a day: points at any window it overlaps
+    onset = finding("DET-NARROW-BAND", 100, 268)          # a week starting on the shift at 100–102
+    shift2 = finding("DET-STAT-SHIFT", 99, 102, point="P2")
+    onset2 = replace(onset, point="P2")
+    out = {(f.code, f.point): f for f in corroborate([week, shift, shift2, onset2])}
+    assert out[("DET-STAT-SHIFT", "P1")].corroborated_by == ()
+    assert out[("DET-STAT-SHIFT", "P1")].severity == "info"          # lone statistical: lowered
+    assert out[("DET-AT-DETECTION-LIMIT", "P1")].corroborated_by == ("DET-STAT-SHIFT",)  # the shift is inside
+    assert out[("DET-STAT-SHIFT", "P2")].corroborated_by == ("DET-NARROW-BAND",)  # the band's onset
+    assert out[("DET-STAT-SHIFT", "P2")].severity == "warning"
+    assert points_at(day, shift) and not points_at(week, shift) and points_at(shift, week)
+    assert [f.corroborated_by for f in corroborate([shift, day])] == [("DET-DAY-NIGHT",), ("DET-STAT-SHIFT",)]
 
 
 def test_statistical_findings_alone_never_raise_a_falsification_alarm():

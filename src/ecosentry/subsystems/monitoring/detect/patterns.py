@@ -941,6 +941,54 @@ def detect_day_night(data: PointData, cfg: DetectorSettings) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------- 5 narrow band
 
 
+def _dl_sign(data: PointData, t: np.ndarray, x: np.ndarray, dl: float, p: PatternSettings
+             ) -> dict[str, Any] | None:
+    """Why values hovering at the detection limit ``dl`` are not measurements of the stack, or ``None``.
+
+    A clean plant whose true level is low reads near the DL too (reference notes §5.3: hovering is suspicious
+    when the true level is higher); its readings are still measurements, so they form a continuum and follow
+    the plant's load (fuel burnt, dilution by excess air: the load component of the honest set). Written
+    values do neither. *Parked*: at least ``dl_parked_share`` of the values are the DL itself (within
+    ``dl_at_tolerance`` · DL). *Not following the load*: the load moved (flow, else velocity: P90 − P10 at
+    least ``dl_load_swing_min`` of the median) and the point's load channels (:func:`_load_levels`) explain
+    none of the values, the Lagrange multiplier test of the least-squares fit
+
+    .. math:: LM = n R^2 \\sim \\chi^2(k)
+
+    giving ``p ≥ dl_load_p_min`` (Breusch & Pagan 1980; hourly values are autocorrelated, which makes the test
+    find a load signal more easily: the error falls on the side of no finding).
+    """
+    at_dl = np.abs(x - dl) <= p.dl_at_tolerance * dl
+    share = float(at_dl.mean()) if len(x) else 0.0
+    sign: dict[str, Any] = {"share_at_dl": share, "parked": share >= p.dl_parked_share,
+                            "load_channels": [], "load_swing": None, "load_swing_factor": None, "load_p": None}
+    cols, used = _load_levels(data, t)
+    moving = [(v, f) for v, f in zip(cols, used) if role_of(f) in ("flow", "velocity")]
+    if moving:
+        load = moving[0][0][np.isfinite(moving[0][0])]
+        mid = float(np.median(load)) if len(load) else 0.0
+        if mid > 0:
+            q10, q90 = np.percentile(load, [10, 90])
+            sign["load_swing"] = float((q90 - q10) / mid)
+            sign["load_swing_factor"] = moving[0][1]
+    X = np.column_stack(cols) if cols else np.empty((len(x), 0))
+    fit = np.isfinite(X).all(axis=1) & np.isfinite(x)
+    n, k = int(fit.sum()), len(cols)
+    if k and n >= 2 * (k + 1) + 10 and float(np.std(x[fit])) > 0:
+        Xf = X[fit]
+        A = np.column_stack([np.ones(n), (Xf - Xf.mean(axis=0)) / Xf.std(axis=0)])
+        coef, *_ = np.linalg.lstsq(A, x[fit], rcond=None)
+        r2 = 1.0 - float(np.sum((x[fit] - A @ coef) ** 2)) / float(np.sum((x[fit] - x[fit].mean()) ** 2))
+        sign["load_p"] = chi2_sf(n * max(r2, 0.0), k)
+        sign["load_channels"] = list(used)
+    elif k and n >= 2 * (k + 1) + 10:
+        sign["load_p"] = 1.0  # one value throughout: nothing of it follows anything
+        sign["load_channels"] = list(used)
+    decoupled = (sign["load_swing"] is not None and sign["load_swing"] >= p.dl_load_swing_min
+                 and sign["load_p"] is not None and sign["load_p"] >= p.dl_load_p_min)
+    return sign if sign["parked"] or decoupled else None
+
+
 @detector("narrow_band", codes=[RULE_NARROW_BAND.code, RULE_AT_DL.code])
 def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """Narrow band: a week within 2 % of the analyser range; hovering at the detection limit.
@@ -954,7 +1002,11 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
 
     *At the detection limit* (``DET-AT-DETECTION-LIMIT``): for factors with a method detection limit DL,
     stretches (gaps ≤ ``dl_max_gap_hours``) of valid running values all ≤ ``dl_hover_factor`` · DL lasting
-    ≥ ``dl_min_hours``.
+    ≥ ``dl_min_hours`` whose values are not measurements of the stack (:func:`_dl_sign`): parked at the DL
+    (most of them the DL itself) or not following the plant's load while it moved. A clean plant whose true
+    level is low reads near the DL for weeks, honestly: its readings form a continuum and follow the load
+    (the honest set's ultra-low dust, 1.2–2 mg/m³ under a DL of 1.0, does both), so hovering alone is not
+    a sign (issue 13).
 
     Measured values (not 折算): the range and DL are the analyser's.
 
@@ -1016,14 +1068,24 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
                 if hours < p.dl_min_hours:
                     continue
                 seg = x[a:b + 1]
+                sign = _dl_sign(data, t[a:b + 1], seg, dl, p)
+                if sign is None:
+                    continue  # values of a clean plant whose true level is low: they follow its load
                 expl = (f"For {hours} hours from {_local(t[a], data.tz)} ({data.tz}), all {len(seg)} valid hourly "
                         f"{factor} values at point {data.point} stayed at or below {_num(p.dl_hover_factor)} × the "
-                        f"{_num(dl)} {unit} method detection limit (median {_num(float(np.median(seg)))} {unit}); "
-                        f"the inspection guide treats long hovering at the detection limit as suspicious.")
+                        f"{_num(dl)} {unit} method detection limit (median {_num(float(np.median(seg)))} {unit}) "
+                        + (f"and {_pct(sign['share_at_dl'])} of them were the detection limit itself"
+                           if sign["parked"] else
+                           f"while the plant's load moved ({sign['load_swing_factor']} swung by "
+                           f"{_pct(sign['load_swing'])} of its median) and the values did not follow it "
+                           f"({', '.join(sign['load_channels'])}: p = {sign['load_p']:.2f})")
+                        + "; the inspection guide treats long hovering at the detection limit as suspicious.")
                 ev = {"detection_limit": dl, "values": int(len(seg)), "hours": hours,
                       "median": float(np.median(seg)), "max": float(seg.max()), "unit": unit,
-                      "running_known": known,
-                      "settings": _settings(cfg, ("dl_hover_factor", "dl_min_hours", "dl_max_gap_hours"))}
+                      "running_known": known, **sign,
+                      "settings": _settings(cfg, ("dl_hover_factor", "dl_min_hours", "dl_max_gap_hours",
+                                                  "dl_parked_share", "dl_at_tolerance", "dl_load_p_min",
+                                                  "dl_load_swing_min"))}
                 out.append(_finding(RULE_AT_DL, data, (factor,), t[a], t[b] + np.timedelta64(_HOUR, "s"),
                                     expl, ev))
     return out

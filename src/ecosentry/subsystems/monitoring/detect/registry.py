@@ -36,6 +36,8 @@ __all__ = [
     "select_detectors",
     "run_detectors",
     "corroborate",
+    "points_at",
+    "LOCAL_SPAN",
     "rank_key",
     "FleetSpec",
     "FLEET_DETECTORS",
@@ -290,15 +292,37 @@ _SEVERITY_RANK = {"critical": 3, "warning": 2, "info": 1}
 LONE_STATISTICAL = "info"
 
 
+#: A sign no longer than this localises the window it overlaps (the regulatory day: daily means and daily
+#: rates are the national unit of judgement; ours). Longer signs corroborate only a window as long as they
+#: are, or one their onset or end falls on.
+LOCAL_SPAN = timedelta(days=1)
+
+
+def points_at(b: Finding, a: Finding, slack: timedelta = timedelta(0)) -> bool:
+    """Whether ``b`` (overlapping ``a``) points at ``a``'s window: ``b`` is no longer than
+    ``max(a's span, LOCAL_SPAN)``, or ``b`` starts or ends inside ``a``'s span (within ``slack``)."""
+    if b.end - b.start <= max(a.end - a.start, LOCAL_SPAN):
+        return True
+    lo, hi = a.start - slack, a.end + slack
+    return lo <= b.start <= hi or lo <= b.end <= hi
+
+
 def corroborate(findings: Sequence[Finding], slack: timedelta = timedelta(0)) -> list[Finding]:
     """Each finding with ``corroborated_by``: the codes of the independent signs on the same window.
 
-    Two findings corroborate each other when they concern the same point, their spans overlap (within
-    ``slack``), both are signs (not process changes) and they answer different questions: their codes
-    belong to different families (:func:`family_of`), so the same test firing twice, or two refinements
-    of one test (``DET-LIMIT-HUG`` and ``DET-LIMIT-HUG-DAY``), do not count as independent. Several
-    independent signs on one window make it more likely to be real (as an inspector weighs concurring
-    evidence, reference notes §5.3); :func:`rank_key` ranks on that count.
+    A finding B corroborates a finding A when they concern the same point, their spans overlap (within
+    ``slack``), both are signs (not process changes), they answer different questions (their codes belong
+    to different families, :func:`family_of`: the same test firing twice, or two refinements of one test,
+    ``DET-LIMIT-HUG`` and ``DET-LIMIT-HUG-DAY``, are not independent) and B points at A's window
+    (:func:`points_at`): B is no longer than A's span or a day (:data:`LOCAL_SPAN`), whichever is longer,
+    or B starts or ends inside A's span. Several independent signs on one window make it more likely to be
+    real (as an inspector weighs concurring evidence, reference notes §5.3); :func:`rank_key` ranks on
+    that count. Why B must point at the window: a sign of length L overlaps a window of length W at a
+    random place with probability about (L + W) / T over a record of length T, so a week-long sign (a week
+    hovering at the detection limit) overlaps every short shift inside it and is no evidence for any of
+    them (issue 13: such overlaps raised honest load changes to warnings). A shorter sign inside A, or a
+    long one whose onset or end falls on A, is a coincidence that chance rarely makes. The relation is not
+    symmetric: a shift inside a week-long sign corroborates the week, not the other way round.
 
     Parameters
     ----------
@@ -330,8 +354,10 @@ def corroborate(findings: Sequence[Finding], slack: timedelta = timedelta(0)) ->
                     break
                 if fb.end + slack < fa.start or fam[fa.code] == fam[fb.code]:
                     continue
-                support.setdefault(a, set()).add(fb.code)
-                support.setdefault(b, set()).add(fa.code)
+                if points_at(fb, fa, slack):
+                    support.setdefault(a, set()).add(fb.code)
+                if points_at(fa, fb, slack):
+                    support.setdefault(b, set()).add(fa.code)
     out = []
     for i, f in enumerate(findings):
         if i in support:

@@ -192,6 +192,18 @@ class PatternSettings(BaseModel):
     dl_min_hours: int = 168
     #: Valid hours further apart than this break a hovering stretch [h] (ours).
     dl_max_gap_hours: int = 6
+    #: A hovering stretch is a finding only when its values are not measurements of the stack: *parked at the
+    #: DL* when at least this share of them is the detection limit itself (ours: the majority; an analyser's
+    #: readings form a continuum, hourly means of it are seldom one exact value) ...
+    dl_parked_share: float = 0.5
+    #: ... "the DL itself" being within this fraction of the DL (ours: rounding of a written DL, not noise).
+    dl_at_tolerance: float = 0.005
+    #: ... or *not following the load*: the point's load channels explain none of the values (Lagrange
+    #: multiplier test n·R² ~ χ²(k) of the hourly values on the load channels, p at least this; ours) ...
+    dl_load_p_min: float = 0.01
+    #: ... while the load moved: its flow (else velocity) swung by at least this fraction of its median,
+    #: P90 − P10 (ours: twice the ±10 % a velocity CMS may be off, HJ 75-2017, so the swing is the plant's).
+    dl_load_swing_min: float = 0.2
 
     # ------------------------------------------------------------ parameter drift (§5.3, §5.4, §5.2 #15)
     #: A reported parameter differs from the registered (备案) one by more than this fraction ... (ours).
