@@ -202,7 +202,8 @@ class PatternSettings(BaseModel):
     #: multiplier test n·R² ~ χ²(k) of the hourly values on the load channels, p at least this; ours) ...
     dl_load_p_min: float = 0.01
     #: ... while the load moved: its flow (else velocity) swung by at least this fraction of its median,
-    #: P90 − P10 (ours: twice the ±10 % a velocity CMS may be off, HJ 75-2017, so the swing is the plant's).
+    #: P90 − P10 (ours: well beyond a velocity or flow CMS's own error, so the swing is the plant's; UNCONFIRMED:
+    #: the reference notes give no accuracy figure for the velocity CMS, a setting to review).
     dl_load_swing_min: float = 0.2
 
     # ------------------------------------------------------------ parameter drift (§5.3, §5.4, §5.2 #15)
