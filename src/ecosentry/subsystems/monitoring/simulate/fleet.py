@@ -50,6 +50,7 @@ from pathlib import Path
 import yaml
 
 from ecosentry.protocols.credit_code import CREDIT_CODE_CHARSET, credit_code_check_digit, organization_code_check_digit
+from ecosentry.subsystems.monitoring.simulate.methods import DETECTION_LIMITS
 
 __all__ = ["demo_fleet", "write_fleet_yaml", "demo_accounts", "REGIONS", "DEMO_PASSWORD"]
 
@@ -352,13 +353,20 @@ def _mn(region: str, serial: int) -> str:
     return f"{region}{serial:08d}"
 
 
+def _detection_limit(code: str, range_high: float) -> dict[str, float]:
+    """The analyser's registered method detection limit (:data:`~.methods.DETECTION_LIMITS`), when it has one below
+    its range's upper bound."""
+    dl = DETECTION_LIMITS.get(code)
+    return {"detection_limit": dl} if dl is not None and dl < range_high else {}
+
+
 def _gas_outlet(rng, ind: _Industry, i: int, region: str, serial: int, lon: float, lat: float, password: str) -> dict:
     std = ind.gas_standard
     area = round(rng.uniform(*ind.duct_area), 2)
     factors = []
     limits = dict(std.limits)
     for code, lo, hi in std.ranges:
-        factors.append({"code": code, "range": [lo, hi], "limits": [
+        factors.append({"code": code, "range": [lo, hi], **_detection_limit(code, hi), "limits": [
             {"kind": "hour", "upper": limits[code], "valid_from": _VALID_FROM, "standard": std.standard}
         ]})
     for code, lo, hi in _GAS_PARAMETERS:
@@ -395,7 +403,8 @@ def _water_outlet(rng, ind: _Industry, i: int, region: str, serial: int, lon: fl
         entry_limits = []
         if code in limits:
             entry_limits.append({"kind": "day", "upper": limits[code], "valid_from": _VALID_FROM, "standard": std.standard})
-        factors.append({"code": code, "range": [0.0, std.cod_range if high is None else high], "limits": entry_limits})
+        high = std.cod_range if high is None else high
+        factors.append({"code": code, "range": [0.0, high], **_detection_limit(code, high), "limits": entry_limits})
     factors.append({"code": "w01001", "range": [0.0, 14.0], "limits": [
         {"kind": "day", "lower": 6.0, "upper": 9.0, "valid_from": _VALID_FROM, "standard": std.standard}
     ]})

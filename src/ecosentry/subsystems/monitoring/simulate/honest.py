@@ -74,6 +74,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ecosentry.subsystems.monitoring.simulate.inject import FILES, Label
+from ecosentry.subsystems.monitoring.simulate.methods import DETECTION_LIMITS
 
 __all__ = [
     "FRAUD_CLASSES",
@@ -139,16 +140,6 @@ WATER_POLLUTANTS = ("w01018", "w21003", "w21011", "w21001")  # COD, NH3-N, TP, T
 WATER_LIMITS = {"w01018": 50.0, "w21003": 5.0, "w21011": 0.5, "w21001": 15.0}
 WATER_RANGES = {"w01018": (0.0, 200.0), "w21003": (0.0, 20.0), "w21011": (0.0, 5.0), "w21001": (0.0, 50.0),
                 "w01001": (0.0, 14.0)}
-#: Method detection limits of the pollutants, in the factor's unit: those of the national standard methods of
-#: each pollutant (an analyser's own limit is on its certificate; these are the registered values a regulator
-#: most often sees). Flue gas [mg/m³]: SO2 3 (HJ 57-2017, controlled-potential electrolysis; HJ 629-2011 NDIR
-#: gives 3 too), NOx 3 (as NO, HJ 692-2014 NDIR and HJ 693-2014 electrolysis), low-concentration particulate
-#: 1.0 (HJ 836-2017 gravimetric, 1 m³ sampled). Wastewater [mg/L]: COD 4 (HJ 828-2017 dichromate), NH3-N 0.025
-#: (HJ 535-2009 Nessler's reagent), TP 0.01 (GB 11893-89 ammonium molybdate), TN 0.05 (HJ 636-2012 alkaline
-#: persulfate UV). Written as the ranges file's ``detection_limit`` column. The resolution (:data:`DECIMALS`)
-#: is no coarser than the detection limit for any of them.
-DETECTION_LIMITS = {"a21026": 3.0, "a21002": 3.0, "a34013": 1.0,
-                    "w01018": 4.0, "w21003": 0.025, "w21011": 0.01, "w21001": 0.05}
 #: Reported decimals per factor (the analyser's resolution). Others: 2.
 DECIMALS = {"a21026": 1, "a21002": 1, "a34013": 1, "a19001": 2, "a01011": 2, "a01012": 1, "a01013": 3,
             "a01014": 2, "a00000": 2, "w01018": 1, "w21003": 2, "w21011": 2, "w21001": 2, "w01001": 2,
