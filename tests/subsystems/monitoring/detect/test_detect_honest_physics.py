@@ -294,3 +294,75 @@ def test_the_cap_is_the_pollutants_own_typical_window_and_a_band_on_a_steady_pla
                    f.evidence["typical_rms_change"] ** 2)
     assert f.evidence["ratio"] <= 0.2 and f.evidence["ratio"] == pytest.approx(
         f.evidence["rms_change"] / np.sqrt(expected), rel=0.05)
+
+
+# ---------------------------------------------------------------------------------------------- 4b narrow band, a week
+
+NO_LOAD_EVIDENCE = DetectorSettings.from_mapping({"patterns": {"narrow_load_swing_min": 0.0,
+                                                                "narrow_load_p_min": 0.0}})
+
+
+def ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    """A slow AR(1) wander of unit standard deviation."""
+    x = np.zeros(n)
+    e = rng.standard_normal(n) * np.sqrt(1 - phi ** 2)
+    for i in range(1, n):
+        x[i] = phi * x[i - 1] + e[i]
+    return x
+
+
+def base_load_unit(days: int = 8, seed: int = 1) -> dict[str, np.ndarray]:
+    """Hourly flue gas of a base-load unit as the honest set makes it (simulate/honest.py): load 0.93 ± 0.006,
+    velocity and flow with it (the velocity CMS wanders 1.5 %), O2 = 4 + 6·(1 − load) with a 0.2 % slow wander
+    of the excess air, NOx held by the SCR at a 折算 set-point of 38 mg/m³ with a 1.2 % controller wander, and
+    measured NOx = 折算 · (21 − O2) / 15 (HJ 212-2017 Appendix D eq. (28) inverted, 6 % reference O2)."""
+    rng = np.random.default_rng(seed)
+    n = days * 24
+    load = 0.93 + 0.006 * ar1(rng, n, 0.9)
+    vel = 14 * (0.15 + 0.85 * load) * (1 + 0.015 * ar1(rng, n, 0.5))
+    o2 = 4 + 6 * (1 - load) + 0.2 * ar1(rng, n, 0.8)
+    nox = 38 * np.exp(0.012 * ar1(rng, n, 0.8)) * (21 - o2) / 15
+    return {VEL: np.round(vel, 2), FLOW: np.round(vel * 6, 2), O2: np.round(o2, 2),
+            TEMP: np.round(50 + 7 * load + 0.05 * rng.standard_normal(n), 1), NOX: np.round(nox, 1)}
+
+
+def nox_point(ch: dict[str, np.ndarray]) -> PointData:
+    data = hourly_point(ch, "gas")
+    data.ranges = {NOX: (0.0, 200.0)}
+    return data
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_base_load_units_nox_narrow_for_a_week_is_no_finding(seed):
+    """Eight days of a base-load unit's NOx stay within 2 % of the 0–200 mg/m³ range and 10 % of their level:
+    the checklist's narrow band. Its firing is steady (velocity P90 − P10 about 4 % of its median) and what
+    NOx moves still follows the O2 dilution: no sign (issue 13: every base-load unit's NOx on 8-day honest
+    sets)."""
+    data = nox_point(base_load_unit(seed=seed))
+    [old] = [f for f in pat.detect_narrow_band(data, NO_LOAD_EVIDENCE) if f.code == "DET-NARROW-BAND"]
+    assert old.evidence["max_window_spread"] <= 4.0 and old.evidence["hours"] == 192
+    assert old.evidence["load_swing"] < 0.1 and old.evidence["load_p"] < 0.01  # steady, and following O2
+    assert codes(pat.detect_narrow_band(data, CFG)) == []
+
+
+def test_a_narrow_band_written_while_the_load_moves_is_found():
+    """A load-following unit (velocity swinging about 40 % of its median between night and day) whose NOx is
+    written as 30 ± 1.2 mg/m³ (1.2 % of range) for its eight days: narrow, and nothing of it follows the load."""
+    ch = gas_plant(days=8, seed=5)
+    ch[NOX] = np.round(30.0 + np.random.default_rng(5).uniform(-1.2, 1.2, len(ch[NOX])), 1)
+    [f] = pat.detect_narrow_band(nox_point(ch), CFG)
+    assert f.code == "DET-NARROW-BAND" and f.kind == "falsification" and f.factor == NOX
+    ev = f.evidence
+    assert ev["load_swing"] >= 0.2 and ev["load_swing_factor"] == FLOW and ev["load_p"] >= 0.01
+    assert set(ev["load_channels"]) == {FLOW, VEL, O2, TEMP}
+    assert "while the plant's load moved (a00000 swung by" in f.explanation
+    assert "did not follow it (" in f.explanation
+    # the same values on the base-load unit: a steady load explains a narrow band, and written values cannot be
+    # told from its honest ones by the load (the national 恒值 rule still judges it over a half-month)
+    steady = base_load_unit(seed=5)
+    steady[NOX] = ch[NOX]
+    assert codes(pat.detect_narrow_band(nox_point(steady), CFG)) == []
+    # without flow or velocity nothing says the load was steady: the checklist's band alone is the finding
+    bare = nox_point({NOX: ch[NOX]})
+    [f] = pat.detect_narrow_band(bare, CFG)
+    assert f.evidence["load_swing"] is None and "reports no flow or velocity" in f.explanation

@@ -36,6 +36,14 @@ def running_params(n, rng, *, o2=None):
     return {"a19001": hourly("a19001", o2v), "a01011": hourly("a01011", vel)}
 
 
+def moving_params(n, rng):
+    """O2 and velocity of a boiler following the diurnal load of :func:`load_following` (velocity swings
+    about 30 % of its median, P90 − P10; O2 falls as the load rises)."""
+    load = 0.75 + 0.15 * np.sin(2 * np.pi * (np.arange(n) - 8) / 24)
+    return {"a19001": hourly("a19001", 4.0 + 6.0 * (1.0 - load) + rng.normal(0, 0.12, n)),
+            "a01011": hourly("a01011", 14.0 * (0.15 + 0.85 * load) + rng.normal(0, 0.1, n))}
+
+
 def load_following(n, rng, mean, cv=0.08):
     """Honest hourly concentrations: diurnal load, AR(1) drift and lognormal noise."""
     h = np.arange(n)
@@ -279,15 +287,19 @@ def test_narrow_band_fires_within_two_percent_of_range():
     n = 24 * 20
     x = load_following(n, rng, 30.0)
     x[120:360] = 30.0 + rng.uniform(-1.0, 1.0, 240)  # 10 days within 2 mg/m³ of a 0–200 range
-    data = PointData("P1", hours={"a21002": hourly("a21002", x), **running_params(n, rng)},
+    data = PointData("P1", hours={"a21002": hourly("a21002", x), **moving_params(n, rng)},
                      ranges={"a21002": (0.0, 200.0)})
     [f] = detect_narrow_band(data, CFG)
     assert f.code == "DET-NARROW-BAND" and f.factors == ("a21002",)
     assert f.start == T0 + timedelta(hours=120) and f.end == T0 + timedelta(hours=360)
     ev = f.evidence
     assert ev["hours"] == 240 and ev["band"] == pytest.approx(4.0) and ev["max_window_spread"] <= 2.0
+    assert ev["load_swing"] >= 0.2 and ev["load_p"] >= 0.01 and ev["load_swing_factor"] == "a01011"
     assert "For 240 hours from 2024-05-06 00:00 (Asia/Shanghai)" in f.explanation
     assert "% of the 0–200 mg/m³ range" in f.explanation
+    # the same band on a boiler whose load does not move: its firing is steady, the band is no sign
+    data.hours.update(running_params(n, rng))
+    assert detect_narrow_band(data, CFG) == []
 
 
 def test_narrow_band_boundary_and_honest():

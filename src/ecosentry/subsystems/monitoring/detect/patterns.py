@@ -941,27 +941,21 @@ def detect_day_night(data: PointData, cfg: DetectorSettings) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------- 5 narrow band
 
 
-def _dl_sign(data: PointData, t: np.ndarray, x: np.ndarray, dl: float, p: PatternSettings
-             ) -> dict[str, Any] | None:
-    """Why values hovering at the detection limit ``dl`` are not measurements of the stack, or ``None``.
+def _load_following(data: PointData, t: np.ndarray, x: np.ndarray) -> dict[str, Any]:
+    """How far the plant's load moved over the values ``x`` at ``t``, and whether ``x`` followed it.
 
-    A clean plant whose true level is low reads near the DL too (reference notes §5.3: hovering is suspicious
-    when the true level is higher); its readings are still measurements, so they form a continuum and follow
-    the plant's load (fuel burnt, dilution by excess air: the load component of the honest set). Written
-    values do neither. *Parked*: at least ``dl_parked_share`` of the values are the DL itself (within
-    ``dl_at_tolerance`` · DL). *Not following the load*: the load moved (flow, else velocity: P90 − P10 at
-    least ``dl_load_swing_min`` of the median) and the point's load channels (:func:`_load_levels`) explain
-    none of the values, the Lagrange multiplier test of the least-squares fit
+    *Swing*: the flow (else the velocity) over the same hours, P90 − P10 over its median (``None`` when the
+    point reports neither). *Following*: the Lagrange multiplier test of the least-squares fit of ``x`` on the
+    point's load channels (:func:`_load_levels`)
 
     .. math:: LM = n R^2 \\sim \\chi^2(k)
 
-    giving ``p ≥ dl_load_p_min`` (Breusch & Pagan 1980; hourly values are autocorrelated, which makes the test
-    find a load signal more easily: the error falls on the side of no finding).
+    whose p-value is ``load_p`` (``None`` when there are too few values or no load channel; 1 when ``x`` is
+    one value throughout: nothing of it follows anything). Breusch & Pagan 1980; hourly values are
+    autocorrelated, which makes the test find a load signal more easily: the error falls on the side of
+    "follows the load".
     """
-    at_dl = np.abs(x - dl) <= p.dl_at_tolerance * dl
-    share = float(at_dl.mean()) if len(x) else 0.0
-    sign: dict[str, Any] = {"share_at_dl": share, "parked": share >= p.dl_parked_share,
-                            "load_channels": [], "load_swing": None, "load_swing_factor": None, "load_p": None}
+    sign: dict[str, Any] = {"load_channels": [], "load_swing": None, "load_swing_factor": None, "load_p": None}
     cols, used = _load_levels(data, t)
     moving = [(v, f) for v, f in zip(cols, used) if role_of(f) in ("flow", "velocity")]
     if moving:
@@ -984,6 +978,36 @@ def _dl_sign(data: PointData, t: np.ndarray, x: np.ndarray, dl: float, p: Patter
     elif k and n >= 2 * (k + 1) + 10:
         sign["load_p"] = 1.0  # one value throughout: nothing of it follows anything
         sign["load_channels"] = list(used)
+    return sign
+
+
+def _load_words(load: dict[str, Any]) -> str:
+    """What the load said of a narrow band (:func:`_load_following`), as a clause of the explanation."""
+    if load["load_swing"] is None:
+        return ", and the point reports no flow or velocity by which a steady load could explain it"
+    said = (f", while the plant's load moved ({load['load_swing_factor']} swung by {_pct(load['load_swing'])} "
+            "of its median)")
+    if load["load_p"] is not None:
+        said += f" and the values did not follow it ({', '.join(load['load_channels'])}: p = {load['load_p']:.2f})"
+    return said
+
+
+def _dl_sign(data: PointData, t: np.ndarray, x: np.ndarray, dl: float, p: PatternSettings
+             ) -> dict[str, Any] | None:
+    """Why values hovering at the detection limit ``dl`` are not measurements of the stack, or ``None``.
+
+    A clean plant whose true level is low reads near the DL too (reference notes §5.3: hovering is suspicious
+    when the true level is higher); its readings are still measurements, so they form a continuum and follow
+    the plant's load (fuel burnt, dilution by excess air: the load component of the honest set). Written
+    values do neither. *Parked*: at least ``dl_parked_share`` of the values are the DL itself (within
+    ``dl_at_tolerance`` · DL). *Not following the load*: the load moved (flow, else velocity: P90 − P10 at
+    least ``dl_load_swing_min`` of the median) and the point's load channels explain none of the values
+    (:func:`_load_following`: ``p ≥ dl_load_p_min``).
+    """
+    at_dl = np.abs(x - dl) <= p.dl_at_tolerance * dl
+    share = float(at_dl.mean()) if len(x) else 0.0
+    sign: dict[str, Any] = {"share_at_dl": share, "parked": share >= p.dl_parked_share,
+                            **_load_following(data, t, x)}
     decoupled = (sign["load_swing"] is not None and sign["load_swing"] >= p.dl_load_swing_min
                  and sign["load_p"] is not None and sign["load_p"] >= p.dl_load_p_min)
     return sign if sign["parked"] or decoupled else None
@@ -998,7 +1022,14 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     of ``m = ceil(narrow_min_share · narrow_window_hours)`` consecutive valid running values spanning at
     most ``narrow_window_hours``; a window is narrow when ``max − min ≤ narrow_range_frac · (high − low)``
     and ``max − min ≤ narrow_level_frac · |mean|`` (ours: honest low readings on a wide range pass the first).
-    Overlapping narrow windows form one episode.
+    Overlapping narrow windows form one episode. An episode is a sign only when the plant's load gives no
+    reason for it (:func:`_load_following` over its hours): not when the load was steady (flow, else velocity,
+    P90 − P10 below ``narrow_load_swing_min`` of its median) and not when the values followed the load
+    (``p < narrow_load_p_min``). A base-load unit fires steadily and its SCR holds NOx at a set-point, so its
+    NOx stays within 2 % of range for weeks, honestly (issue 13: every base-load unit's NOx on 8-day honest
+    sets); what is left of its movement is the O2 dilution of eq. (28), which the test finds. Such a unit is
+    still judged by the national 恒值 rule (``DET-RANGE-HALFMONTH``: half-month range < 5 % of the mean), the
+    line the national rule draws whatever the load. A point without flow or velocity is judged as before.
 
     *At the detection limit* (``DET-AT-DETECTION-LIMIT``): for factors with a method detection limit DL,
     stretches (gaps ≤ ``dl_max_gap_hours``) of valid running values all ≤ ``dl_hover_factor`` · DL lasting
@@ -1046,18 +1077,25 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             for a, b in _stretches(narrow, np.arange(len(narrow)) * _HOUR, _HOUR):
                 last = b + m - 1
                 seg = x[a:last + 1]
+                load = _load_following(data, t[a:last + 1], seg)
+                steady = load["load_swing"] is not None and load["load_swing"] < p.narrow_load_swing_min
+                followed = load["load_p"] is not None and load["load_p"] < p.narrow_load_p_min
+                if steady or followed:
+                    continue  # narrow because the plant's firing was steady, or moving with its load
                 worst = float(spread[a:b + 1].max())
                 hours = int((t[last] - t[a]).astype(np.int64)) // _HOUR + 1
                 expl = (f"For {hours} hours from {_local(t[a], data.tz)} ({data.tz}), hourly {factor} at point "
                         f"{data.point} stayed between {_num(float(seg.min()))} and {_num(float(seg.max()))} "
                         f"{unit} and no {p.narrow_window_hours}-hour window varied by more than {_num(worst)} "
                         f"{unit} = {(worst / (hi - lo)) * 100:.2f} % of the {_num(lo)}–{_num(hi)} {unit} "
-                        f"range; the inspection guide treats variation within "
+                        f"range{_load_words(load)}; the inspection guide treats variation within "
                         f"{p.narrow_range_frac * 100:.0f} % of range as suspicious.")
                 ev = {"range": [lo, hi], "band": band, "max_window_spread": worst, "min": float(seg.min()),
                       "max": float(seg.max()), "values": int(len(seg)), "hours": hours, "unit": unit,
-                      "running_known": known,
-                      "settings": _settings(cfg, ("narrow_range_frac", "narrow_window_hours", "narrow_min_share"))}
+                      "running_known": known, **load,
+                      "settings": _settings(cfg, ("narrow_range_frac", "narrow_window_hours", "narrow_min_share",
+                                                  "narrow_level_frac", "narrow_load_swing_min",
+                                                  "narrow_load_p_min"))}
                 out.append(_finding(RULE_NARROW_BAND, data, (factor,), t[a],
                                     t[last] + np.timedelta64(_HOUR, "s"), expl, ev))
         dl = data.detection_limits.get(factor)

@@ -175,6 +175,16 @@ class PatternSettings(BaseModel):
     #: concentration on a wide range, a scrubbed flue temperature or pH naturally move less than 2 % of range
     #: in a week; a fixed or replayed value moves less than a tenth of its own level.
     narrow_level_frac: float = 0.10
+    #: A narrow week is a sign only when the plant's load gives no reason for it: not when the load was
+    #: steady, its flow (else velocity) swinging P90 − P10 less than this fraction of its median over the same
+    #: hours (ours, as ``dl_load_swing_min``: well beyond a flow or velocity CMS's own error, so a swing beyond
+    #: it is the plant's; UNCONFIRMED: the reference notes give no accuracy figure for the velocity CMS). A
+    #: base-load unit's NOx under an SCR set-point is narrow because its firing is; the national 恒值 rule
+    #: (``DET-RANGE-HALFMONTH``, half-month range < 5 % of the mean) still judges such a unit.
+    narrow_load_swing_min: float = 0.2
+    #: ... and not when the values followed the load (Lagrange multiplier test n·R² ~ χ²(k) of the hourly
+    #: values on the load channels with p below this; ours, as ``dl_load_p_min``).
+    narrow_load_p_min: float = 0.01
     #: Narrow spread (``DET-NARROW-SPREAD``, ours): a window of this many consecutive running hours ...
     spread_window_hours: int = 8
     #: ... whose hour-to-hour changes have an RMS at most this fraction of what the point's own history and its
