@@ -126,8 +126,9 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
     from ecosentry.service import ROLES, Service
 
     if role not in ROLES:
-        err.print(f"[red]--role must be one of {', '.join(ROLES)}[/red]")
-        raise typer.Exit(2)
+        from ecosentry.terminal.messages import fail
+
+        fail(N_("--role must be one of %(choices)s, not %(value)r"), choices=", ".join(ROLES), value=role)
     setup_logging(verbose)
     st = get_settings()
 
@@ -259,8 +260,9 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
     from ecosentry.fleet import import_fleet
 
     if country not in ("cn", "vn"):
-        err.print("[red]--country must be cn or vn[/red]")
-        raise typer.Exit(2)
+        from ecosentry.terminal.messages import fail
+
+        fail(N_("--country must be cn or vn, not %(value)r"), value=country)
     setup_logging(verbose)
     if country == "vn" and data_dir == Path("var/demo"):
         data_dir = data_dir.with_name(data_dir.name + "-vn")
