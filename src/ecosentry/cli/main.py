@@ -90,7 +90,9 @@ def migrate() -> None:
 
     st = get_settings()
     prepare_database(st.database_url).dispose()
-    console.print(f"database ready: {st.database_url}")
+    from ecosentry.terminal.messages import say
+
+    console.print(say(N_("database ready: %(url)s"), url=st.database_url), highlight=False, soft_wrap=True)
 
 
 @registry_app.command("import")
@@ -113,7 +115,8 @@ def registry_import(path: Path = typer.Argument(..., exists=True, dir_okay=False
         err.print(f"[red]{escape(tr.gettext('Import failed, nothing changed:'))}[/red] "
                   f"{escape(exc.say(tr.gettext))}")
         raise typer.Exit(2) from None
-    console.print(f"imported {summary}")
+    tr = translations(cli_language(st.default_locale))
+    console.print(tr.gettext(N_("imported %(summary)s")) % {"summary": summary}, highlight=False, markup=False)
 
 
 @app.command()
