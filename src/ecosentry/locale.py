@@ -26,7 +26,8 @@ from babel.support import NullTranslations, Translations
 
 from ecosentry.installed import locale_dirs
 
-__all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "accept_languages", "Formatter"]
+__all__ = ["LOCALES", "BABEL_LOCALE", "LOCALE_DIR", "translations", "accept_languages", "scope_language",
+           "Formatter"]
 
 #: UI languages: code → name in that language (the switcher shows these).
 LOCALES: dict[str, str] = {"zh": "简体中文", "vi": "Tiếng Việt", "en": "English"}
@@ -53,6 +54,29 @@ def accept_languages(header: str) -> list[str]:
         if tag:
             out.append(tag.split("-")[0])
     return out
+
+
+def scope_language(scope: dict, default: str = "zh") -> str:
+    """The language of an ASGI request answered before any route (a middleware's refusal: CSRF, rate limit), in
+    :func:`ecosentry.web.i18n.negotiate`'s order without an account: ``?lang=``, the ``lang`` cookie,
+    ``Accept-Language``, the application's ``default_locale`` setting, else ``default``."""
+    from http.cookies import CookieError, SimpleCookie
+    from urllib.parse import parse_qs
+
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+    cookie = None
+    try:
+        jar = SimpleCookie(headers.get("cookie", ""))
+        cookie = jar["lang"].value if "lang" in jar else None
+    except CookieError:
+        pass
+    settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+    for candidate in (query, cookie, *accept_languages(headers.get("accept-language", "")),
+                      getattr(settings, "default_locale", None), default):
+        if candidate in LOCALES:
+            return candidate
+    return "zh"
 
 
 def _compiled(po: Path, lang: str) -> Translations:

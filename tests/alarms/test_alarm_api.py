@@ -215,6 +215,31 @@ async def test_subscription_refusals_and_malformed_bodies_in_the_readers_languag
     assert r.status_code == 422 and r.json()["detail"] == "since 必须早于 until"
 
 
+async def test_alarm_store_refusals_in_the_readers_language(client, engine, gas_point):
+    """The alarm store's own refusals (an unknown filter value, a link kind it does not know) are msgids: the API
+    says them in the reader's language, ``str()`` stays the English sentence of the logs."""
+    zh, vi = {"Accept-Language": "zh-CN,zh;q=0.9"}, {"Accept-Language": "vi"}
+    r = await client.get("/api/v1/alarms", params={"state": "open"}, headers=zh)
+    assert r.status_code == 422 and r.json()["detail"] == "未知的状态 open；可用：active, acknowledged, cleared"
+    r = await client.get("/api/v1/alarms", params={"severity": ["loud", "fatal"], "lang": "vi"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "Mức độ nghiêm trọng không xác định fatal, loud; hãy dùng: info, warning, critical"
+    r = await client.get("/api/v1/alarms", params={"state": "open"})  # the client's English reader
+    assert r.json()["detail"] == "unknown state open; use active, acknowledged, cleared"
+
+    aid = raise_(engine, gas_point)["id"]
+    with pytest.raises(store.AlarmError) as refused:
+        store.add_link(engine, aid, "ticket", "1", "city-officer")
+    assert str(refused.value) == "link kind must be one of mark, work_order, not 'ticket'"
+    from ecosentry.locale import translations
+    assert refused.value.say(translations("zh").gettext) == "关联种类必须是 mark, work_order 之一，不能是 'ticket'"
+    assert refused.value.say(translations("vi").gettext) == \
+        "Loại liên kết phải là một trong mark, work_order, không phải 'ticket'"
+    with pytest.raises(store.AlarmError) as refused:
+        raise_(engine, gas_point, type="ALM-NOPE")
+    assert refused.value.say(translations("vi").gettext).startswith("Loại cảnh báo không xác định 'ALM-NOPE'; ")
+
+
 def test_alarm_text_in_the_requested_language(db_url, tmp_path):
     """``text`` says the alarm in ``?lang=`` (or Accept-Language) with names and local times; the stored
     English ``title`` stays for machines."""

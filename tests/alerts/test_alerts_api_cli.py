@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
@@ -17,6 +18,7 @@ from work_world import start  # noqa: E402
 
 from ecosentry import cli  # noqa: E402
 from ecosentry.service import prepare_database  # noqa: E402
+from ecosentry.store import schema as s  # noqa: E402
 from ecosentry.settings import get_settings  # noqa: E402
 from ecosentry.store import pollution_alerts as pa  # noqa: E402
 from ecosentry.fleet import import_fleet  # noqa: E402
@@ -139,6 +141,9 @@ def cli_db(tmp_path, monkeypatch):
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
     monkeypatch.setenv("ECOSENTRY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "250")
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANGUAGE", "en")  # the English terminal (zh, vi: test_cli_in_the_terminals_language)
     get_settings.cache_clear()
     engine = prepare_database(url)
     import_fleet(engine, {"regions": [{"code": "141000", "name": "临汾市", "level": "city"}]})
@@ -179,3 +184,39 @@ def test_cli_issue_list_lift(cli_db):
 def test_cli_bad_input_exits_2_with_a_sentence(cli_db, args, words):
     r = runner.invoke(cli.app, ["alerts", *args])
     assert r.exit_code == 2 and words in r.output.replace("\n", " "), r.output
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("zh", {"issued": "已发布预警 {id}：141000 红色预警，自 2026-12-06 20:00 起",
+            "title": "重污染天气预警（全部，1 条）", "row": ("临汾市 (141000)", "红色预警", "文号", "发布机关"),
+            "lifted": "预警 {id} 已于 ", "level": "错误：级别：",
+            "time": "错误：--start：'soon' 不是日期和时间（YYYY-MM-DDTHH:MM，可带时区偏移）",
+            "state": "错误：--state 必须是 in_force、scheduled、past 或 all，不能是 'future'"}),
+    ("vi", {"issued": "Đã ban hành cảnh báo số {id}: Cảnh báo đỏ cho 141000 từ 2026-12-06 20:00",
+            "title": "Cảnh báo ô nhiễm nặng (tất cả, 1)", "row": ("临汾市 (141000)", "Cảnh báo đỏ", "Số văn bản",
+                                                                 "Cơ quan ban hành"),
+            "lifted": "Cảnh báo số {id} đã được dỡ bỏ lúc ",
+            "level": "Lỗi: Cấp: ", "time": "Lỗi: --start: 'soon' không phải là ngày giờ (YYYY-MM-DDTHH:MM, có thể kèm "
+                                           "độ lệch múi giờ)",
+            "state": "Lỗi: --state phải là in_force, scheduled, past hoặc all, không phải 'future'"}),
+])
+def test_cli_in_the_terminals_language(cli_db, monkeypatch, lang, said):
+    """``ecosentry alerts`` says its results, its table (the alert pages' words) and its refusals (its own and the
+    store's ``AlertError`` with the field's name) in the terminal's language; ``--json`` keeps the codes."""
+    monkeypatch.setenv("LANGUAGE", lang)
+    r = runner.invoke(cli.app, ["alerts", "issue", "--region", "141000", "--level", "red", "--start",
+                                "2026-12-06T20:00", "--issued-by", "临汾市重污染天气应急指挥部"])
+    with cli_db.connect() as c:
+        alert_id = c.execute(select(s.pollution_alerts.c.id)).scalar_one()
+    assert r.exit_code == 0 and r.stdout.strip() == said["issued"].format(id=alert_id), r.output
+    listed = runner.invoke(cli.app, ["alerts", "list", "--state", "all"])
+    assert said["title"] in listed.stdout and all(w in listed.stdout for w in said["row"]), listed.stdout
+    assert json.loads(runner.invoke(cli.app, ["alerts", "list", "--state", "all", "--json"]).stdout)["level"] == "red"
+    r = runner.invoke(cli.app, ["alerts", "lift", "--id", str(alert_id), "--at", "2026-12-06T21:00"])
+    assert r.exit_code == 0 and r.stdout.startswith(said["lifted"].format(id=alert_id)), r.output
+    for args, key in ((["issue", "--region", "141000", "--level", "purple", "--start", "2026-12-06T20:00",
+                        "--issued-by", "x"], "level"),
+                      (["issue", "--region", "141000", "--level", "red", "--start", "soon", "--issued-by", "x"], "time"),
+                      (["list", "--state", "future"], "state")):
+        r = runner.invoke(cli.app, ["alerts", *args])
+        assert r.exit_code == 2 and r.stderr.strip().startswith(said[key]), r.stderr

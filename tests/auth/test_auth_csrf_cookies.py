@@ -33,8 +33,14 @@ def test_cookie_write_without_token_or_origin_is_refused_and_changes_nothing(set
     alarm = world.alarm(world.points[MN_A_GAS])
     with TestClient(app) as c:
         _login(c)
-        r = c.post(f"/api/v1/alarms/{alarm}/ack", json={"comment": "forged"})
+        r = c.post(f"/api/v1/alarms/{alarm}/ack", json={"comment": "forged"}, headers={"Accept-Language": "en"})
         assert r.status_code == 403 and "X-CSRF-Token" in r.json()["detail"]
+        # the refusal in the caller's language (?lang=, cookie, Accept-Language, the deployment's default)
+        r = c.post(f"/api/v1/alarms/{alarm}/ack?lang=vi", json={})
+        assert r.status_code == 403 and r.json()["detail"].startswith(
+            "Yêu cầu bị từ chối: thao tác ghi API bằng cookie phiên cần tiêu đề X-CSRF-Token ")
+        r = c.post(f"/api/v1/alarms/{alarm}/ack", json={}, headers={"Accept-Language": "zh-CN"})
+        assert r.json()["detail"].startswith("请求被拒绝：使用会话 Cookie 的 API 写操作需要 X-CSRF-Token 请求头")
         r = c.post(f"/api/v1/alarms/{alarm}/ack", json={"comment": "forged"}, headers={"X-CSRF-Token": "guess"})
         assert r.status_code == 403
         r = c.post("/api/v1/auth/api-keys", json={"name": "attacker's key"})
@@ -50,9 +56,12 @@ def test_cookie_write_from_a_foreign_origin_is_refused_even_with_the_token(setup
         for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},
                         {"Referer": "https://evil.example/page.html"},
                         {"Origin": "http://testserver.evil.example", "X-CSRF-Token": token}):
-            r = c.post(f"/api/v1/alarms/{alarm}/ack", json={}, headers=headers)
+            r = c.post(f"/api/v1/alarms/{alarm}/ack", json={}, headers={**headers, "Accept-Language": "en"})
             assert r.status_code == 403, headers
             assert "another site" in r.json()["detail"]
+        r = c.post(f"/api/v1/alarms/{alarm}/ack", json={}, headers={"Origin": "https://evil.example",
+                                                                    "Accept-Language": "vi"})
+        assert r.json()["detail"].startswith("Yêu cầu bị từ chối: nó đến từ trang web khác (https://evil.example); ")
         # login from a foreign page is refused too (it would log the browser in to another account)
         r = c.post("/api/v1/auth/login", json={"username": "m-city", "password": PASSWORD},
                    headers={"Origin": "https://evil.example"})

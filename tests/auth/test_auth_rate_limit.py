@@ -20,9 +20,14 @@ def test_headers_count_down_and_429_with_retry_after(world, tmp_path):
             seen.append((r.headers["x-ratelimit-limit"], r.headers["x-ratelimit-remaining"]))
             assert 0 < int(r.headers["x-ratelimit-reset"]) <= 60
         assert seen == [("3", "2"), ("3", "1"), ("3", "0")]
-        r = c.get("/api/v1/points", headers=key)
+        r = c.get("/api/v1/points", headers={**key, "Accept-Language": "en"})
         assert r.status_code == 429
         assert r.json()["detail"].startswith("rate limit exceeded: 3 per 1 minute for this API key; retry in ")
+        r = c.get("/api/v1/points?lang=zh", headers=key)
+        assert r.status_code == 429 and r.json()["detail"].startswith("超出访问频率限制（API 密钥：3 per 1 minute）；请 ")
+        r = c.get("/api/v1/points", headers={**key, "Accept-Language": "vi"})
+        assert r.status_code == 429 and r.json()["detail"].startswith(
+            "Vượt giới hạn tần suất truy cập: 3 per 1 minute cho Khóa API này; hãy thử lại sau ")
         assert 0 < int(r.headers["retry-after"]) <= 60 and r.headers["x-ratelimit-remaining"] == "0"
         # another key has its own window; anonymous callers are counted per address with their own limit
         assert c.get("/api/v1/points", headers=world.headers["county_b"]).headers["x-ratelimit-remaining"] == "2"

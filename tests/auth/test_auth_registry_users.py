@@ -80,6 +80,7 @@ def test_demo_fleet_has_one_account_per_role(tmp_path):
 def test_cli_user_commands(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
+    monkeypatch.setenv("LANGUAGE", "en")  # the English terminal (zh and vi: test_cli_user_commands_in_the_terminals_language)
     from ecosentry.settings import get_settings
 
     get_settings.cache_clear()
@@ -105,5 +106,61 @@ def test_cli_user_commands(tmp_path, monkeypatch):
         assert users.exit_code == 0 and "wz" in users.output and "320506" in users.output and "ops" in users.output
         r = run(cli, ["user", "passwd", "nobody", "--password", "whatever long"])
         assert r.exit_code == 2 and "no user 'nobody'" in r.output
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("zh", {"created": "已创建用户 wz（regulator），编号 ", "needs": "错误：监管账户需要指定管辖行政区",
+            "key": "wz 的 API 密钥 ", "columns": ("编号", "名称", "前缀", "创建时间"),
+            "no key": "错误：wz 没有编号为 999 的 API 密钥", "name": "错误：API 密钥需要 1 至 100 个字符的名称",
+            "revoked": "已吊销 API 密钥 ", "no user": "错误：没有用户 'nobody'", "state": ("状态", "正常"),
+            "unlocked": "已解锁 wz"}),
+    ("vi", {"created": "Đã tạo người dùng wz (regulator), số ",
+            "needs": "Lỗi: Tài khoản cơ quan quản lý cần có địa bàn quản lý",
+            "key": "Khóa API số ", "columns": ("số", "tên", "tiền tố", "tạo lúc"),
+            "no key": "Lỗi: wz không có khóa API số 999", "name": "Lỗi: Khóa API cần một tên dài 1 đến 100 ký tự",
+            "revoked": "Đã thu hồi khóa API số ", "no user": "Lỗi: Không có người dùng 'nobody'",
+            "state": ("trạng thái", "đang hoạt động"), "unlocked": "Đã mở khóa wz"}),
+])
+def test_cli_user_commands_in_the_terminals_language(tmp_path, monkeypatch, lang, said):
+    """``ecosentry user`` says its results, tables and refusals (its own and the account and API-key stores')
+    in the terminal's language; a refusal is ``error: …`` on the standard error with exit code 2."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANGUAGE", lang)
+    monkeypatch.setenv("COLUMNS", "200")
+    from ecosentry.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        engine = prepare_database(url)
+        import_fleet(engine, FLEET)
+        run = CliRunner().invoke
+        r = run(cli, ["user", "add", "wz", "--role", "regulator", "--region", "320506", "--password", "a long password"])
+        assert r.exit_code == 0 and r.stdout.startswith(said["created"]), r.output
+        r = run(cli, ["user", "add", "bad", "--role", "regulator", "--password", "a long password"])
+        assert r.exit_code == 2 and r.stderr.strip() == said["needs"], r.output
+        r = run(cli, ["user", "apikey", "wz", "--name", "export"])
+        assert r.exit_code == 0 and r.stdout.startswith(said["key"]) and "Authorization: Bearer" in r.stdout
+        key_id = int(r.stdout.split(said["key"])[1].split()[0]) if lang == "vi" else \
+            int(r.stdout.split(said["key"])[1].split("（")[0])
+        assert r.stdout.strip().splitlines()[-1].startswith("es_")
+        listed = run(cli, ["user", "apikey", "wz", "--list"])
+        assert all(h in listed.stdout for h in said["columns"]) and "export" in listed.stdout
+        r = run(cli, ["user", "apikey", "wz", "--revoke", "999"])
+        assert r.exit_code == 2 and r.stderr.strip() == said["no key"]
+        r = run(cli, ["user", "apikey", "wz", "--name", " "])
+        assert r.exit_code == 2 and r.stderr.strip() == said["name"]
+        r = run(cli, ["user", "apikey", "wz", "--revoke", str(key_id)])
+        assert r.exit_code == 0 and r.stdout.strip() == f"{said['revoked']}{key_id}"
+        users = run(cli, ["user", "list"])
+        assert users.exit_code == 0 and all(w in users.stdout for w in said["state"])
+        r = run(cli, ["user", "unlock", "wz"])
+        assert r.exit_code == 0 and r.stdout.strip() == said["unlocked"]
+        r = run(cli, ["user", "passwd", "nobody", "--password", "whatever long"])
+        assert r.exit_code == 2 and r.stderr.strip() == said["no user"]
     finally:
         get_settings.cache_clear()

@@ -29,6 +29,7 @@ def db(tmp_path, monkeypatch):
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
     monkeypatch.setenv("ECOSENTRY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "250")  # rich wraps at the terminal width
+    monkeypatch.setenv("LANGUAGE", "en")  # an English terminal unless a test says otherwise
     get_settings.cache_clear()
     engine = make_engine(url)
     yield engine
@@ -104,6 +105,16 @@ def test_migrate_creates_the_schema_and_seeds_factors(db, tmp_path):
         assert counts(db) == dict.fromkeys(counts(db), 0)
     assert set(names) == {"a21026", "w01018"}  # SO2 and COD from the HJ 212-2017 Appendix B catalogue
     assert invoke("migrate").exit_code == 0  # again: nothing to do
+
+
+@pytest.mark.parametrize("lang, ready, imported", [("zh", "数据库已就绪：", "已导入 ImportSummary("),
+                                                   ("vi", "Cơ sở dữ liệu đã sẵn sàng: ", "Đã nhập ImportSummary(")])
+def test_migrate_and_import_say_so_in_the_terminals_language(db, tmp_path, monkeypatch, lang, ready, imported):
+    monkeypatch.setenv("LANGUAGE", lang)
+    result = invoke("migrate")
+    assert result.exit_code == 0 and flat(result.stdout) == f"{ready}sqlite:///{tmp_path / 'cli.sqlite'}"
+    result = invoke("registry", "import", str(write_fleet_yaml(demo_fleet(2), tmp_path / "good.yaml")))
+    assert result.exit_code == 0 and flat(result.stdout).startswith(imported) and "points=2" in result.stdout
 
 
 # --------------------------------------------------------------------------- registry import

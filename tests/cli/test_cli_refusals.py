@@ -50,7 +50,10 @@ def test_an_unknown_option_in_vietnamese():
     ("zh", ["migrate", "extra"], "错误：多余的参数：extra"),
     ("en", ["registry", "nosuch"], "error: No such command 'nosuch'."),
     ("en", ["detect", "-i", ".", "--jobs", "1.5"], "error: Invalid value for '--jobs' / '-j': '1.5' is not a whole number"),
-], ids=["missing-zh", "missing-vi", "int-zh", "min-vi", "path-zh", "no-value-vi", "extra-zh", "group-en", "int-en"])
+    ("vi", ["demo", "--country", "fr"], "Lỗi: --country phải là cn hoặc vn, không phải 'fr'"),
+    ("zh", ["serve", "--role", "boss"], "错误：--role 必须是 all, gateway, worker, api 之一，不能是 'boss'"),
+], ids=["missing-zh", "missing-vi", "int-zh", "min-vi", "path-zh", "no-value-vi", "extra-zh", "group-en", "int-en",
+        "country-vi", "role-zh"])
 def test_each_refusal_is_said_in_the_terminals_language(lang, args, line):
     result = CliRunner().invoke(app, args, env={"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": "", "COLUMNS": "200"})
     assert result.exit_code == 2, result.output

@@ -73,6 +73,18 @@ def test_map_set_and_list(tmp_path, monkeypatch):
         res = runner.invoke(app, ["ftp", "map-set", WATER, "Flow in", "w00000", "--unit", "m3/h", "--scale", "0.277778"])
         assert res.exit_code == 0, res.output
         assert runner.invoke(app, ["ftp", "map-set", "HN_NO_NO", "COD", "w01018"]).exit_code == 2
+        # the refusals in the terminal's language
+        for lang, station, factor, long in (
+                ("vi", "Lỗi: Trạm không xác định HN_NO_NO", "Lỗi: thông số không xác định w99999",
+                 "Lỗi: raw_name có 201 ký tự; chỉ lưu được tối đa 100"),
+                ("zh", "错误：未知的站点 HN_NO_NO", "错误：未知因子 w99999", "错误：raw_name 有 201 个字符；最多保存 100 个")):
+            env = {"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": "", "LANG": ""}
+            res = runner.invoke(app, ["ftp", "map-set", "HN_NO_NO", "COD", "w01018"], env=env)
+            assert res.exit_code == 2 and res.stderr.strip() == station, res.output
+            res = runner.invoke(app, ["ftp", "map-set", WATER, "COD", "w99999"], env=env)
+            assert res.exit_code == 2 and res.stderr.strip() == factor, res.output
+            res = runner.invoke(app, ["ftp", "map-set", WATER, "C" * 201, "w01018"], env=env)
+            assert res.exit_code == 2 and res.stderr.strip() == long, res.output
         rows = load_mappings(engine)[point_id(engine, WATER)]
         assert [(r.name_key, r.unit_key, r.factor_code) for r in rows] == [("flowin", "m3/h", "w00000")]
         listing = runner.invoke(app, ["ftp", "map-list", WATER])

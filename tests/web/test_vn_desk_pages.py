@@ -126,6 +126,28 @@ def test_the_officer_enters_the_register_audited_and_a_facility_cannot(world):
                         .where(ms.vn_register_stations.c.point_id == gas)) == date(2024, 12, 20)
 
 
+@pytest.mark.parametrize("lang, category, day, period", [
+    ("vi", "cơ sở {id}: Loại theo Nghị định 08 không xác định &#39;art-99&#39;; chọn một trong: art97-iz",
+     "trạm {id}, installed_on: &#39;20/12/2024&#39; không phải ngày (YYYY-MM-DD)",
+     "2026-13-01 không phải là ngày (NNNN-TT-NN)"),
+    ("zh", "设施 {id}：未知的第 08 号议定类别 &#39;art-99&#39;；可选：art97-iz",
+     "站点 {id}，installed_on：&#39;20/12/2024&#39; 不是日期（YYYY-MM-DD）", "2026-13-01 不是日期（年-月-日）"),
+])
+def test_the_register_and_the_report_refuse_in_the_readers_language(world, lang, category, day, period):
+    """A wrong category, a day that is not YYYY-MM-DD on the register's forms and on the report's period are
+    said in the officer's language (were the English sentence of the store on the Vietnamese desk)."""
+    engine, client, keys, pts, ents, _ = world
+    other = ents["VN0100000000000002"]
+    bad = client.post(f"/vn/register/facility/{other}?lang={lang}", data={"category": "art-99"},
+                      headers=_h(keys, "donre"))
+    assert bad.status_code == 422 and f'role="alert">{category.format(id=other)}' in bad.text, bad.text
+    bad = client.post(f"/vn/register/station/{pts[GAS]}?lang={lang}", data={"installed_on": "20/12/2024"},
+                      headers=_h(keys, "donre"))
+    assert bad.status_code == 422 and f'role="alert">{day.format(id=pts[GAS])}</p>' in bad.text
+    bad = client.get(f"/vn/report?end_day=2026-13-01&lang={lang}", headers=_h(keys, "donre"))
+    assert bad.status_code == 422 and f'role="alert">{period}</p>' in bad.text
+
+
 def test_forwarding_view_shows_failures_and_the_officer_sends_again(world, tmp_path):
     engine, client, keys, pts, *_ = world
     asyncio.run(_forwarding(engine, client, keys, pts, tmp_path))

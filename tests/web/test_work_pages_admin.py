@@ -167,3 +167,27 @@ def test_point_connection_time_is_edited_in_local_time(world):
     data.update(connected_at="1 Dec")
     bad = _post(client, w, f"/admin/points/{pid}", data)
     assert bad.status_code == 422 and 'data-field="connected_at"' in bad.text
+
+
+def test_registry_edit_refusals_are_msgids(world):
+    """The edit store's refusals of an unknown table, a key that is no number and a missing row or user are
+    msgids with parameters (said in the reader's language), the English sentence for the logs."""
+    from ecosentry.locale import translations
+
+    _client, w = world
+    refusals = []
+    for call in (lambda: registry_edit.update(w.engine, "no_such_table", 1, {}, "admin"),
+                 lambda: registry_edit.update(w.engine, "point", "abc", {}, "admin"),
+                 lambda: registry_edit.update(w.engine, "point", 999999, {}, "admin"),
+                 lambda: registry_edit.reset_lockout(w.engine, 999999, "admin")):
+        with pytest.raises(registry_edit.RegistryEditError) as refused:
+            call()
+        refusals.append(refused.value)
+    assert [str(r) for r in refusals[1:]] == ["point id 'abc' is not a number", "there is no point 999999",
+                                              "there is no user 999999"]
+    assert str(refusals[0]).startswith("unknown registry table 'no_such_table'; known: ")
+    zh, vi = translations("zh").gettext, translations("vi").gettext
+    assert [r.say(zh) for r in refusals[1:]] == ["point 的编号 'abc' 不是数字", "没有 point 999999", "没有用户 999999"]
+    assert [r.say(vi) for r in refusals[1:]] == ["Số của point 'abc' không phải là số", "Không có point 999999",
+                                                 "Không có người dùng 999999"]
+    assert refusals[0].say(vi).startswith("Bảng danh mục không xác định 'no_such_table'; ")

@@ -66,8 +66,20 @@ def test_export_link_carries_the_filters_and_days(world):
     csv = client.get(href, headers=w.bearer("admin"))
     lines = csv.text.strip().splitlines()
     assert csv.status_code == 200 and len(lines) == 2 and f",file,mark,{w.mark_a}," in lines[1]
-    bad = client.get("/audit?since=2026-11-30&until=2026-11-01", headers=w.bearer("admin"))
+    bad = client.get("/audit?since=2026-11-30&until=2026-11-01&lang=en", headers=w.bearer("admin"))
     assert bad.status_code == 422 and "must not be after" in bad.text
+
+
+@pytest.mark.parametrize("lang, wrong_order, not_a_day", [
+    ("zh", "起始日期不能晚于结束日期", "&#39;30.11.2026&#39; 不是日期（YYYY-MM-DD）"),
+    ("vi", "Ngày đầu không được sau ngày cuối", "&#39;30.11.2026&#39; không phải ngày (YYYY-MM-DD)"),
+])
+def test_a_bad_day_is_refused_in_the_readers_language(world, lang, wrong_order, not_a_day):
+    client, w = world
+    bad = client.get(f"/audit?since=2026-11-30&until=2026-11-01&lang={lang}", headers=w.bearer("admin"))
+    assert bad.status_code == 422 and f'role="alert">{wrong_order}</p>' in bad.text
+    bad = client.get(f"/audit?since=30.11.2026&lang={lang}", headers=w.bearer("admin"))
+    assert bad.status_code == 422 and f'role="alert">{not_a_day}</p>' in bad.text
 
 
 def test_diff_puts_changed_fields_first():

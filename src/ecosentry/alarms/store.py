@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, case, func, insert, literal_column, s
 from sqlalchemy.exc import IntegrityError
 
 from ecosentry.alarms.catalogue import ALARM_TYPES, ORIGINATOR_KINDS, SEVERITIES, severity_rank
-from ecosentry.said import Said
+from ecosentry.said import N_, Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.registry import region_subtree
@@ -44,6 +44,11 @@ SYSTEM_ACTOR = "system"
 
 a = s.alarms
 ev = s.alarm_events
+
+#: The list's refusal of a filter value it does not know (a msgid per filter: the API says it in the reader's
+#: language, :mod:`ecosentry.web.errors`).
+UNKNOWN_FILTER = {"state": N_("unknown state %(values)s; use %(allowed)s"),
+                  "severity": N_("unknown severity %(values)s; use %(allowed)s")}
 
 
 class AlarmError(Said):
@@ -85,7 +90,7 @@ class AlarmChange:
 
 def _aware(t: datetime, name: str) -> datetime:
     if not isinstance(t, datetime) or t.tzinfo is None:
-        raise AlarmError(f"{name} must be a timezone-aware datetime")
+        raise AlarmError(N_("%(name)s must be a timezone-aware datetime"), name=name)
     return t.astimezone(timezone.utc)
 
 
@@ -125,13 +130,15 @@ def record_event(conn: Connection, alarm_id: int, kind: str, at: datetime, actor
 
 def _check_raise(type: str, source_type: str, severity: str | None) -> str:
     if type not in ALARM_TYPES:
-        raise AlarmError(f"unknown alarm type {type!r}; known types: {', '.join(sorted(ALARM_TYPES))}")
+        raise AlarmError(N_("unknown alarm type %(type)r; known types: %(known)s"), type=type,
+                         known=", ".join(sorted(ALARM_TYPES)))
     if source_type not in ORIGINATOR_KINDS:
-        raise AlarmError(f"unknown originator kind {source_type!r}; known kinds: "
-                         f"{', '.join(sorted(ORIGINATOR_KINDS))}")
+        raise AlarmError(N_("unknown originator kind %(kind)r; known kinds: %(known)s"), kind=source_type,
+                         known=", ".join(sorted(ORIGINATOR_KINDS)))
     severity = severity or ALARM_TYPES[type].severity
     if severity not in SEVERITIES:
-        raise AlarmError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+        raise AlarmError(N_("severity must be one of %(choices)s, not %(value)r"), choices=", ".join(SEVERITIES),
+                         value=severity)
     return severity
 
 
@@ -211,7 +218,8 @@ def raise_alarm(engine: Engine, *, type: str, source_type: str, source_id: Any, 
         try:
             alarm = _out(conn.execute(stmt).mappings().one())
         except IntegrityError as exc:
-            raise AlarmError(f"alarm refers to an unknown point, enterprise or region: {exc.orig}") from None
+            raise AlarmError(N_("alarm refers to an unknown point, enterprise or region: %(error)s"),
+                             error=str(exc.orig)) from None
         if alarm["occurrences"] == 1:
             event_id = record_event(conn, alarm["id"], "raised", at, DATA_ACTOR, alarm["explanation"],
                                     {"severity": severity, "evidence": alarm["evidence"]})
@@ -326,7 +334,8 @@ def add_link(engine: Engine, alarm_id: int, kind: str, target_id: Any, actor: st
              at: datetime | None = None) -> dict:
     """Link the alarm to a mark (must exist) or a work order (id kept as given); returns the link."""
     if kind not in LINK_KINDS:
-        raise AlarmError(f"link kind must be one of {', '.join(LINK_KINDS)}, not {kind!r}")
+        raise AlarmError(N_("link kind must be one of %(choices)s, not %(value)r"), choices=", ".join(LINK_KINDS),
+                         value=kind)
     target = str(target_id).strip()[:64]
     if not target:
         raise AlarmError("the link needs a target id")
@@ -387,7 +396,7 @@ def list_alarms(engine: Engine, *, states: Sequence[str] | None = None, types: S
     for name, given, allowed in (("state", states, STATES), ("severity", severities, SEVERITIES)):
         bad = sorted(set(given or ()) - set(allowed))
         if bad:
-            raise AlarmError(f"unknown {name} {', '.join(bad)}; use {', '.join(allowed)}")
+            raise AlarmError(UNKNOWN_FILTER[name], values=", ".join(bad), allowed=", ".join(allowed))
     conds = list(where)
     with engine.connect() as conn:
         if states:

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ecosentry.said import N_, Said
+
 __all__ = ["CSRF_HEADER", "CSRF_SESSION_KEY", "UNSAFE_METHODS", "session_csrf_token", "origin_of", "csrf_refusal",
            "CsrfMiddleware"]
 
@@ -85,8 +87,9 @@ def _own_hosts(host_header: str | None, trusted_origins: Iterable[str]) -> set[s
 
 
 def csrf_refusal(method: str, headers: Mapping[str, str], session: Mapping[str, Any] | None,
-                 trusted_origins: Iterable[str] = ()) -> str | None:
-    """Why an API request must be refused (the 403 message), or ``None`` when it may go on.
+                 trusted_origins: Iterable[str] = ()) -> Said | None:
+    """Why an API request must be refused (the 403 message, a :class:`~ecosentry.said.Said` said in the
+    caller's language), or ``None`` when it may go on.
 
     ``headers`` are the request headers with lower-case names; ``session`` the decoded session cookie;
     ``trusted_origins`` further origins of the platform (its public base URL behind a proxy). The own origin
@@ -102,9 +105,9 @@ def csrf_refusal(method: str, headers: Mapping[str, str], session: Mapping[str, 
     if claimed is not None:
         origin = origin_of(claimed)
         if origin is None or _host_of(origin) not in _own_hosts(headers.get("host"), trusted_origins):
-            return (f"request refused: it comes from another site ({claimed.strip()[:100] or 'no origin'}); "
-                    "API writes with the session cookie must come from this platform's pages, scripts use an "
-                    "API key")
+            return Said(N_("request refused: it comes from another site (%(origin)s); API writes with the session "
+                           "cookie must come from this platform's pages, scripts use an API key"),
+                        origin=claimed.strip()[:100] or "-")
         return None
     if not session or session.get("user_id") is None:
         return None
@@ -112,8 +115,9 @@ def csrf_refusal(method: str, headers: Mapping[str, str], session: Mapping[str, 
     given = headers.get(CSRF_HEADER.lower())
     if expected and given and hmac.compare_digest(str(expected), given):
         return None
-    return (f"request refused: an API write with the session cookie needs the {CSRF_HEADER} header (the "
-            "csrf_token answered by POST /api/v1/auth/login and GET /api/v1/auth/me); scripts use an API key")
+    return Said(N_("request refused: an API write with the session cookie needs the %(header)s header (the "
+                   "csrf_token answered by POST /api/v1/auth/login and GET /api/v1/auth/me); scripts use an API key"),
+                header=CSRF_HEADER)
 
 
 class CsrfMiddleware:
@@ -136,7 +140,10 @@ class CsrfMiddleware:
         if why is None:
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"detail": why}).encode("utf-8")
+        from ecosentry.locale import scope_language, translations
+
+        body = json.dumps({"detail": why.say(translations(scope_language(scope)).gettext)},
+                          ensure_ascii=False).encode("utf-8")
         await send({"type": "http.response.start", "status": 403,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode("ascii"))]})

@@ -35,6 +35,7 @@ from sqlalchemy import select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecosentry.auth.deps import hash_api_key
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 
 __all__ = ["RateLimitMiddleware", "Verdict", "RateLimiter"]
@@ -82,7 +83,9 @@ class RateLimiter:
         return tightest
 
 
-_WHO = {"key": "API key", "user": "user", "ip": "client address"}
+_WHO = {"key": N_("API key"), "user": N_("user"), "ip": N_("client address")}
+#: The 429's sentence (said in the caller's language: ``?lang=``, cookie, ``Accept-Language``, the default).
+EXCEEDED = N_("rate limit exceeded: %(limit)s for this %(who)s; retry in %(seconds)s s")
 #: Seconds a key's own limit is kept in the process (see the module's text), and how many keys are kept.
 KEY_LIMIT_KEPT_S = 60.0
 KEY_LIMITS_KEPT = 4096
@@ -163,8 +166,11 @@ class RateLimitMiddleware:
         if not verdict.allowed:
             item = items[0] if len(items) == 1 else min(items, key=lambda i: i.amount)
             who = _WHO[identity.split(":", 1)[0]]
-            body = json.dumps({"detail": f"rate limit exceeded: {item} for this {who}; "
-                                         f"retry in {verdict.reset_s} s"}).encode()
+            from ecosentry.locale import scope_language, translations
+
+            said = Said(EXCEEDED, limit=str(item), who=Said(who), seconds=verdict.reset_s)
+            body = json.dumps({"detail": said.say(translations(scope_language(scope)).gettext)},
+                              ensure_ascii=False).encode()
             await send({"type": "http.response.start", "status": 429,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"content-length", str(len(body)).encode()), *verdict.headers()]})

@@ -3,8 +3,10 @@ office's script, a notice entered after hours).
 
 Times without an offset are local time of the deployment (``ECOSENTRY_DEFAULT_TZ``). Every change is written
 to the audit log with the actor ``cli`` (or ``--actor``). A bad input (unknown level or region, an end before
-the start, an over-long field, an alert that is already lifted) ends with one sentence and exit code 2, and
-changes nothing.
+the start, an over-long field, an alert that is already lifted) ends with one sentence (``error: …``) and exit
+code 2, and changes nothing. What the commands print is said in the terminal's language
+(:mod:`ecosentry.terminal.messages`, the alert pages' words for levels, states and columns); ``--json`` keeps
+the codes (``in_force``, ``red``) for scripts.
 """
 
 from __future__ import annotations
@@ -17,12 +19,26 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ecosentry.said import N_, Said
+from ecosentry.terminal.messages import fail, say
+
 app = typer.Typer(help="Heavy-pollution weather alerts: issue, list, lift.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
 #: Actor recorded in the audit log for changes made here.
 CLI_ACTOR = "cli"
+
+#: The alert pages' words (web/templates/alert_macros.html, alerts.html) for levels, states and columns.
+LEVEL_NAMES = {"yellow": N_("Yellow alert"), "orange": N_("Orange alert"), "red": N_("Red alert")}
+STATUS_NAMES = {"scheduled": N_("Scheduled"), "in_force": N_("In force"), "ended": N_("Ended"),
+                "lifted": N_("Lifted"), "cancelled": N_("Called off")}
+LIST_NAMES = {"in_force": N_("In force"), "scheduled": N_("Scheduled"), "past": N_("Past"), "all": N_("all")}
+FIELD_NAMES = {"region_code": N_("Region"), "level": N_("Level"), "starts_at": N_("Start"),
+               "ends_at": N_("Planned end"), "lifted_at": N_("Lifted at"), "issued_by": N_("Issuing authority"),
+               "document": N_("Document number"), "note": N_("Note"), "at": N_("Effective from")}
+COLUMNS = (N_("id"), N_("Region"), N_("Level"), N_("State"), N_("Start"), N_("End"), N_("Issuing authority"),
+           N_("Document number"))
 
 
 def _settings():
@@ -37,18 +53,14 @@ def _engine():
     return prepare_database(_settings().database_url)
 
 
-def _fail(message: str) -> None:
-    err.print(message, style="red", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
 def _time(value: str | None, name: str, tz: str) -> datetime | None:
     if value is None or not value.strip():
         return None
     try:
         t = datetime.fromisoformat(value.strip().replace(" ", "T").replace("Z", "+00:00"))
     except ValueError:
-        _fail(f"--{name}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM, optionally with its offset)")
+        fail(N_("--%(name)s: %(text)r is not a date and time (YYYY-MM-DDTHH:MM, optionally with its offset)"),
+             name=name, text=value)
     return (t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))).astimezone(timezone.utc)
 
 
@@ -58,7 +70,15 @@ def _write(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except AlertError as exc:
-        _fail(f"{exc.field}: {exc}" if exc.field else str(exc))
+        if exc.field:
+            fail(N_("%(field)s: %(problem)s"), field=Said(FIELD_NAMES[exc.field]) if exc.field in FIELD_NAMES
+                 else exc.field, problem=exc)
+        fail(exc)
+
+
+def _level(level: str) -> Said | str:
+    """An alert level as the alert pages name it (an unknown one as given)."""
+    return Said(LEVEL_NAMES[level]) if level in LEVEL_NAMES else level
 
 
 @app.command("issue")
@@ -78,7 +98,10 @@ def issue(region: str = typer.Option(..., "--region", help="region code (GB/T 22
     engine = _engine()
     alert_id = _write(writes.issue, engine, region_code=region, level=level, starts_at=starts, ends_at=ends,
                       issued_by=issued_by, document=document, note=note, actor=actor)
-    console.print(f"alert {alert_id} issued: {level} for {region} from {starts.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}")
+    start_local = starts.astimezone(ZoneInfo(tz))
+    console.print(say(N_("alert %(id)s issued: %(level)s for %(region)s from %(start)s"), id=alert_id,
+                      level=_level(level), region=region, start=f"{start_local:%Y-%m-%d %H:%M}"),
+                  highlight=False, soft_wrap=True)
 
 
 @app.command("lift")
@@ -91,7 +114,9 @@ def lift(alert_id: int = typer.Option(..., "--id", help="the alert's number"),
 
     engine = _engine()
     row = _write(writes.lift, engine, alert_id, at=_time(at, "at", _settings().default_tz), note=note, actor=actor)
-    console.print(f"alert {alert_id} lifted at {row['lifted_at'].astimezone(ZoneInfo(_settings().default_tz)):%Y-%m-%d %H:%M}")
+    lifted = row["lifted_at"].astimezone(ZoneInfo(_settings().default_tz))
+    console.print(say(N_("alert %(id)s lifted at %(at)s"), id=alert_id, at=f"{lifted:%Y-%m-%d %H:%M}"),
+                  highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -102,7 +127,7 @@ def list_alerts(state: str = typer.Option("in_force", "--state", help="in_force 
     from ecosentry.store.queries.pollution_alerts import alert_list, status
 
     if state not in ("in_force", "scheduled", "past", "all"):
-        _fail(f"--state must be in_force, scheduled, past or all, not {state!r}")
+        fail(N_("--state must be in_force, scheduled, past or all, not %(value)r"), value=state)
     tz = ZoneInfo(_settings().default_tz)
     now = datetime.now(timezone.utc)
     with _engine().connect() as conn:
@@ -116,11 +141,14 @@ def list_alerts(state: str = typer.Option("in_force", "--state", help="in_force 
                               "ends_at": local(r["ends_at"]), "lifted_at": local(r["lifted_at"]),
                               "issued_by": r["issued_by"], "document": r["document"]}, ensure_ascii=False))
         return
-    table = Table(title=f"heavy-pollution alerts ({state}, {len(rows)})")
-    for col in ("id", "region", "level", "status", "from", "to", "issued by", "document"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=say(N_("heavy-pollution alerts (%(state)s, %(n)s)"), state=Said(LIST_NAMES[state]),
+                            n=len(rows)))
+    for col in COLUMNS:
+        table.add_column(say(col), overflow="fold")
     for r in rows:
-        table.add_row(str(r["id"]), f"{r['region_name']} ({r['region_code']})", r["level"], status(r, now),
+        s = status(r, now)
+        table.add_row(str(r["id"]), f"{r['region_name']} ({r['region_code']})", say(_level(r["level"])),
+                      say(Said(STATUS_NAMES[s])) if s in STATUS_NAMES else s,
                       local(r["starts_at"]), local(r["lifted_at"] or r["ends_at"]) or "—", r["issued_by"],
                       r["document"] or "—")
     console.print(table)

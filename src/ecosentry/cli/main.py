@@ -90,7 +90,9 @@ def migrate() -> None:
 
     st = get_settings()
     prepare_database(st.database_url).dispose()
-    console.print(f"database ready: {st.database_url}")
+    from ecosentry.terminal.messages import say
+
+    console.print(say(N_("database ready: %(url)s"), url=st.database_url), highlight=False, soft_wrap=True)
 
 
 @registry_app.command("import")
@@ -113,7 +115,8 @@ def registry_import(path: Path = typer.Argument(..., exists=True, dir_okay=False
         err.print(f"[red]{escape(tr.gettext('Import failed, nothing changed:'))}[/red] "
                   f"{escape(exc.say(tr.gettext))}")
         raise typer.Exit(2) from None
-    console.print(f"imported {summary}")
+    tr = translations(cli_language(st.default_locale))
+    console.print(tr.gettext(N_("imported %(summary)s")) % {"summary": summary}, highlight=False, markup=False)
 
 
 @app.command()
@@ -126,8 +129,9 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
     from ecosentry.service import ROLES, Service
 
     if role not in ROLES:
-        err.print(f"[red]--role must be one of {', '.join(ROLES)}[/red]")
-        raise typer.Exit(2)
+        from ecosentry.terminal.messages import fail
+
+        fail(N_("--role must be one of %(choices)s, not %(value)r"), choices=", ".join(ROLES), value=role)
     setup_logging(verbose)
     st = get_settings()
 
@@ -259,8 +263,9 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
     from ecosentry.fleet import import_fleet
 
     if country not in ("cn", "vn"):
-        err.print("[red]--country must be cn or vn[/red]")
-        raise typer.Exit(2)
+        from ecosentry.terminal.messages import fail
+
+        fail(N_("--country must be cn or vn, not %(value)r"), value=country)
     setup_logging(verbose)
     if country == "vn" and data_dir == Path("var/demo"):
         data_dir = data_dir.with_name(data_dir.name + "-vn")

@@ -2,7 +2,8 @@
 
 Passwords are asked for at the prompt (hidden, twice) unless given with ``--password`` (scripts, demos).
 The database is ``ECOSENTRY_DATABASE_URL``. Every change is written to the audit log with the actor
-``cli``.
+``cli``. What the commands print (results, tables, refusals: ``error: …`` and exit code 2) is said in the
+terminal's language (:mod:`ecosentry.terminal.messages`); the API key itself is printed alone on the last line.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from ecosentry.said import N_
+from ecosentry.terminal.messages import fail, say
 
 
 def get_settings():
@@ -27,6 +31,12 @@ err = Console(stderr=True)
 #: Actor recorded in the audit log for changes made here.
 CLI_ACTOR = "cli"
 
+#: The columns of ``user list`` and ``user apikey --list`` and the account states (msgids).
+USER_COLUMNS = (N_("user"), N_("role"), N_("scope"), N_("name"), N_("password"), N_("state"))
+KEY_COLUMNS = (N_("id"), N_("name"), N_("prefix"), N_("created at"), N_("last used at"), N_("revoked at"))
+ACCOUNT_STATES = {"active": N_("active"), "locked": N_("locked"), "disabled": N_("disabled")}
+REPEAT_PROMPT = N_("Repeat for confirmation")
+
 
 def _engine():
     from ecosentry.service import prepare_database
@@ -34,9 +44,9 @@ def _engine():
     return prepare_database(get_settings().database_url)
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]{message}[/red]")
-    raise typer.Exit(2)
+def _prompt(msgid: str) -> str:
+    """A password asked at the prompt, hidden, twice; the prompts in the terminal's language."""
+    return typer.prompt(say(msgid), hide_input=True, confirmation_prompt=say(REPEAT_PROMPT))
 
 
 def _user_id(engine, username: str) -> int:
@@ -44,7 +54,7 @@ def _user_id(engine, username: str) -> int:
 
     user = get_user(engine, username=username)
     if user is None:
-        _fail(f"no user {username!r}")
+        fail(N_("no user %(name)r"), name=username)
     return user["id"]
 
 
@@ -58,7 +68,7 @@ def _enterprise_id(engine, credit_code: str | None) -> int | None:
     with engine.connect() as conn:
         ent = conn.execute(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == credit_code)).scalar()
     if ent is None:
-        _fail(f"no enterprise with credit code {credit_code!r}")
+        fail(N_("no enterprise with credit code %(code)r"), code=credit_code)
     return ent
 
 
@@ -73,7 +83,7 @@ def _point_ids(engine, mns: list[str]) -> list[int] | None:
         ids = dict(conn.execute(select(s.points.c.mn, s.points.c.id).where(s.points.c.mn.in_(mns))).all())
     missing = [m for m in mns if m not in ids]
     if missing:
-        _fail(f"no point with MN {', '.join(missing)}")
+        fail(N_("no point with MN %(mns)s"), mns=", ".join(missing))
     return [ids[m] for m in mns]
 
 
@@ -95,15 +105,16 @@ def user_add(username: str = typer.Argument(..., help="login name"),
 
     engine = _engine()
     if password is None and not no_password:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = _prompt(N_("password"))
     try:
         user_id = create_user(engine, username=username, role=role, password=password, actor=CLI_ACTOR,
                               point_ids=_point_ids(engine, point), display_name=display_name, region_code=region,
                               enterprise_id=_enterprise_id(engine, enterprise), park_code=park,
                               organisation=organisation, locale=locale)
     except (AccountError, PasswordError) as exc:
-        _fail(str(exc))
-    console.print(f"created user {username} ({role}), id {user_id}")
+        fail(exc)
+    console.print(say(N_("created user %(name)s (%(role)s), id %(id)s"), name=username, role=role, id=user_id),
+                  highlight=False)
 
 
 @app.command("passwd")
@@ -116,12 +127,12 @@ def user_passwd(username: str = typer.Argument(...),
     engine = _engine()
     user_id = _user_id(engine, username)
     if password is None:
-        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+        password = _prompt(N_("new password"))
     try:
         set_password(engine, user_id, password, actor=CLI_ACTOR)
     except PasswordError as exc:
-        _fail(str(exc))
-    console.print(f"password of {username} set")
+        fail(exc)
+    console.print(say(N_("password of %(name)s set"), name=username), highlight=False)
 
 
 @app.command("unlock")
@@ -131,7 +142,7 @@ def user_unlock(username: str = typer.Argument(...)) -> None:
 
     engine = _engine()
     unlock(engine, _user_id(engine, username), actor=CLI_ACTOR)
-    console.print(f"{username} unlocked")
+    console.print(say(N_("%(name)s unlocked"), name=username), highlight=False)
 
 
 @app.command("list")
@@ -139,13 +150,14 @@ def user_list() -> None:
     """Every account with its role, scope and state."""
     from ecosentry.auth.accounts import list_users
 
-    table = Table("user", "role", "scope", "name", "password", "state")
+    table = Table(*(say(h) for h in USER_COLUMNS))
     for u in list_users(_engine()):
-        scope = u["region_code"] or (f"enterprise {u['enterprise_id']}" if u["enterprise_id"] else "") \
-            or (f"park {u['park_code']}" if u["park_code"] else "")
-        state = "disabled" if not u["active"] else ("locked" if u["locked_until"] else "active")
-        table.add_row(u["username"], u["role"], scope, u["display_name"] or "", "yes" if u["has_password"] else "no",
-                      state)
+        scope = u["region_code"] or (say(N_("enterprise %(id)s"), id=u["enterprise_id"]) if u["enterprise_id"]
+                                     else "") \
+            or (say(N_("park %(code)s"), code=u["park_code"]) if u["park_code"] else "")
+        state = ACCOUNT_STATES["disabled" if not u["active"] else ("locked" if u["locked_until"] else "active")]
+        table.add_row(u["username"], u["role"], scope, u["display_name"] or "",
+                      say(N_("yes") if u["has_password"] else N_("no")), say(state))
     console.print(table)
 
 
@@ -162,7 +174,7 @@ def user_apikey(username: str = typer.Argument(...),
     user_id = _user_id(engine, username)
     try:
         if list_keys:
-            table = Table("id", "name", "prefix", "created", "last used", "revoked")
+            table = Table(*(say(h) for h in KEY_COLUMNS))
             for k in list_api_keys(engine, user_id):
                 table.add_row(str(k["id"]), k["name"], k["prefix"] + "…", str(k["created_at"])[:19],
                               str(k["last_used_at"] or "")[:19], str(k["revoked_at"] or "")[:19])
@@ -171,12 +183,13 @@ def user_apikey(username: str = typer.Argument(...),
         if revoke is not None:
             keys = {k["id"] for k in list_api_keys(engine, user_id)}
             if revoke not in keys:
-                _fail(f"{username} has no API key with id {revoke}")
+                fail(N_("%(name)s has no API key with id %(id)s"), name=username, id=revoke)
             revoke_api_key(engine, revoke, actor=CLI_ACTOR)
-            console.print(f"API key {revoke} revoked")
+            console.print(say(N_("API key %(id)s revoked"), id=revoke), highlight=False)
             return
         key, record = create_api_key(engine, user_id, name, actor=CLI_ACTOR, rate_limit_per_minute=rate_limit)
     except ApiKeyError as exc:
-        _fail(str(exc))
-    console.print(f"API key {record['id']} for {username} (shown once; send as 'Authorization: Bearer …'):")
+        fail(exc)
+    console.print(say(N_("API key %(id)s for %(name)s (shown once; send as 'Authorization: Bearer …'):"),
+                      id=record["id"], name=username), highlight=False, markup=False, soft_wrap=True)
     print(key)

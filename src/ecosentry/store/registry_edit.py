@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Engine, Table, func, insert, or_, select
 from sqlalchemy import update as sql_update
 
-from ecosentry.said import Said
+from ecosentry.said import N_, Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 
@@ -36,6 +36,10 @@ __all__ = ["RegistryEditError", "Field", "Entity", "ENTITIES", "get_row", "list_
 #: a test checks that they agree).
 ROLES = ("admin", "regulator", "enterprise", "om", "park", "public")
 MASK = "***"
+
+
+#: The refusal of a row that is not there (the entity's name and the key).
+NO_ROW = N_("there is no %(entity)s %(key)s")
 
 
 class RegistryEditError(Said):
@@ -266,7 +270,8 @@ def _entity(name: str) -> Entity:
     try:
         return ENTITIES[name]
     except KeyError:
-        raise RegistryEditError(f"unknown registry table {name!r}; known: {', '.join(ENTITIES)}") from None
+        raise RegistryEditError(N_("unknown registry table %(name)r; known: %(known)s"), name=name,
+                                known=", ".join(ENTITIES)) from None
 
 
 def _key_value(entity: Entity, key: Any) -> Any:
@@ -275,7 +280,7 @@ def _key_value(entity: Entity, key: Any) -> Any:
     try:
         return int(key)
     except (TypeError, ValueError):
-        raise RegistryEditError(f"{entity.name} id {key!r} is not a number") from None
+        raise RegistryEditError(N_("%(entity)s id %(key)r is not a number"), entity=entity.name, key=key) from None
 
 
 def maintained_points(conn: Connection, user_id: int) -> list[str]:
@@ -457,7 +462,7 @@ def read_form(engine: Engine, entity: str, raw: Mapping[str, Any], key: Any = No
         if key is not None:
             before = _load(conn, e, _key_value(e, key))
             if before is None:
-                raise RegistryEditError(f"there is no {e.name} {key}")
+                raise RegistryEditError(NO_ROW, entity=e.name, key=key)
         return _values(conn, e, raw, before)
 
 
@@ -481,7 +486,7 @@ def update(engine: Engine, entity: str, key: Any, raw: Mapping[str, Any], actor:
     with engine.begin() as conn:
         before = _load(conn, e, _key_value(e, key))
         if before is None:
-            raise RegistryEditError(f"there is no {e.name} {key}")
+            raise RegistryEditError(NO_ROW, entity=e.name, key=key)
         values = _values(conn, e, raw, before)
         _write(conn, e, values, before, actor)
         return _load(conn, e, before[e.key])
@@ -493,7 +498,7 @@ def reset_lockout(engine: Engine, user_id: int, actor: str | None) -> dict:
     with engine.begin() as conn:
         before = _load(conn, e, int(user_id))
         if before is None:
-            raise RegistryEditError(f"there is no user {user_id}")
+            raise RegistryEditError(N_("there is no user %(id)s"), id=user_id)
         conn.execute(sql_update(s.users).where(s.users.c.id == before["id"]).values(failed_logins=0, locked_until=None))
         after = _load(conn, e, before["id"])
         audit.record(conn, actor, "reset_lockout", "user", before["id"],

@@ -189,6 +189,40 @@ async def test_a_bad_event_gets_a_clear_4xx_is_counted_once_and_nothing_is_store
                 assert c.scalar(select(func.count()).select_from(table)) == 0
 
 
+async def test_every_answer_of_the_push_speaks_the_callers_language(db_url, tmp_path, monkeypatch):
+    """``?lang=`` before ``Accept-Language`` before the deployment's default; an address or a method that is no
+    route of the push, and a request it fails to take (the spool not writable), answer in the push's shape
+    ``{"error", "message"}`` in that language too, counted, nothing stored (was Starlette's English text)."""
+    async with World(db_url, tmp_path) as w:
+        r = await w.client.post("/gates/v1/passages?lang=vi", json={}, headers={"Accept-Language": "zh-CN"})
+        assert r.status_code == 401 and r.json()["message"] == "Thiết bị cổng phải xác thực bằng mã thông báo của mình."
+        r = await w.client.post("/gates/v1/passages", json={}, headers={"Accept-Language": "de-DE, vi;q=0.5"})
+        assert r.json()["message"] == "Thiết bị cổng phải xác thực bằng mã thông báo của mình."
+        r = await w.client.post("/gates/v1/passages", json={}, headers={"Accept-Language": "de-DE"})
+        assert r.json()["message"] == "门禁设备必须使用其令牌进行认证。"  # the deployment's default (zh)
+
+        before = counters.get("gates.push.rejected.not_found")
+        r = await w.client.post("/gates/v1/passage", json={}, headers={"Accept-Language": "zh"})
+        assert r.status_code == 404 and r.json() == {"error": "not_found", "message": (
+            "/gates/v1/passage 没有可用的接口：门禁设备应向 /gates/v1/passages、/gates/v1/heartbeat 或 "
+            "/gates/v1/snapshot 发送 POST 请求。")}
+        assert counters.get("gates.push.rejected.not_found") == before + 1
+        r = await w.client.get("/gates/v1/heartbeat?lang=vi")
+        assert r.status_code == 405 and r.headers["allow"] == "POST"
+        assert r.json() == {"error": "method_not_allowed", "message": "/gates/v1/heartbeat chỉ nhận POST, không nhận GET."}
+        r = await w.client.get("/gates/v1/heartbeat", headers={"Accept-Language": "en"})
+        assert r.json()["message"] == "/gates/v1/heartbeat takes POST, not GET."
+
+        async def full(_records):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(w.spool, "append", full)
+        for lang, words in (("zh", "请稍后重新发送"), ("vi", "hãy gửi lại sau")):
+            r = await w.push(lang=lang)
+            assert r.status_code == 503 and r.json()["error"] == "server_error" and words in r.json()["message"]
+        assert w.spooled() == []
+
+
 async def test_basic_authentication_and_heartbeats(db_url, tmp_path):
     async with World(db_url, tmp_path) as w:
         r = await w.client.post("/gates/v1/heartbeat", json={"status": "power_cut", "detail": "UPS on battery"},

@@ -326,7 +326,8 @@ def test_the_hold_commands_place_list_and_release_a_hold(db_url, tmp_path):
     import sys
 
     w = World(db_url, tmp_path)
-    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state")}
+    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
+           "LANGUAGE": "en"}  # the English sentences are compared
 
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "ecosentry", "vehicles", *args], env=env, capture_output=True,

@@ -43,9 +43,10 @@ async def test_the_service_runs_the_push_and_stores_what_it_acknowledged(db_url,
         await svc.stop()
 
 
-def _cli(args: list[str], db_url: str, tmp_path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
-           "ECOSENTRY_DEFAULT_LOCALE": "zh"}
+def _cli(args: list[str], db_url: str, tmp_path, **language) -> subprocess.CompletedProcess:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("LANG", "LC_"))}, "LANG": "C.UTF-8",
+           "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
+           "ECOSENTRY_DEFAULT_LOCALE": "zh", **language}
     return subprocess.run([sys.executable, "-m", "ecosentry", "vehicles", "import-ledger", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -61,7 +62,10 @@ def test_import_ledger_command(db_url, tmp_path):
     refused = _cli([str(bad)], db_url, tmp_path)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "bad.csv 第 2 行, time" in refused.stderr and "时区偏移" in refused.stderr
+    assert refused.stderr.startswith("错误：")  # the terminal's language (LANG=C: the deployment's)
     first = _cli([str(good)], db_url, tmp_path)
-    assert first.returncode == 0 and "1 ledger rows read, 1 new" in first.stdout, first.stderr
-    again = _cli([str(good)], db_url, tmp_path)
+    assert first.returncode == 0 and "读取台账 1 行，新增 1 行" in first.stdout, first.stderr
+    again = _cli([str(good)], db_url, tmp_path, LANGUAGE="vi")
+    assert again.returncode == 0 and "đã đọc 1 dòng sổ theo dõi, 0 dòng mới" in again.stdout, again.stderr
+    again = _cli([str(good)], db_url, tmp_path, LANGUAGE="en")
     assert again.returncode == 0 and "1 ledger rows read, 0 new" in again.stdout, again.stderr

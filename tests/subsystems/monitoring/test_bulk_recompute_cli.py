@@ -24,6 +24,9 @@ def engine(tmp_path, monkeypatch):
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
     monkeypatch.setenv("ECOSENTRY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "250")
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANGUAGE", "en")  # the English sentences are compared (zh, vi: the test below)
     get_settings.cache_clear()
     engine = prepare_database(url)
     generate_month(engine, date(2026, 2, 1), gas_points=1, cases=False, seed=2)
@@ -72,3 +75,13 @@ def test_recompute_refuses_a_bad_range_in_chinese(engine, monkeypatch, args, sai
     out = runner.invoke(cli.app, ["recompute", *args])
     assert out.exit_code == 2 and said in out.output
     assert _hours(engine) == 0
+
+
+@pytest.mark.parametrize("lang, line", [
+    ("zh", "已重算 1 个监测点的 4 个小时、4 天、4 个月（per-period 路径）"),
+    ("vi", "Đã tính lại 4 giờ, 4 ngày, 4 tháng của 1 điểm quan trắc (đường per-period)"),
+])
+def test_recompute_says_what_it_did_in_the_terminals_language(engine, monkeypatch, lang, line):
+    monkeypatch.setenv("LANGUAGE", lang)
+    out = runner.invoke(cli.app, ["recompute", "--from", "2026-02-06T05:00", "--to", "2026-02-06T06:00"])
+    assert out.exit_code == 0 and out.stdout.strip().splitlines()[-1] == line, out.output

@@ -57,6 +57,17 @@ def test_snapshots_are_stored_once_linked_to_the_door_event_and_refusals_store_n
         assert post({}, JPEG).status_code == 401
         r = post({**DEVICE, "X-Camera-Secret": "wrong-secret-0000", "Accept-Language": "vi"}, JPEG)
         assert r.status_code == 401 and "X-Camera-Secret" in r.json()["message"] and r.json()["detail"]
+        # the language as the core's refusals choose it: ?lang=, then Accept-Language (an unknown first tag does
+        # not hide a later one), then the deployment's default
+        wrong = {**DEVICE, "X-Camera-Secret": "wrong-secret-0000"}
+        vi = "Máy quay phải gửi trạm, mã và khóa bí mật của nó (X-Room-Id, X-Camera-Id, X-Camera-Secret) như đã đăng ký."
+        zh = "摄像头须按备案发送其站房、编号和密钥（X-Room-Id、X-Camera-Id、X-Camera-Secret）。"
+        assert post({**wrong, "Accept-Language": "de-DE, vi;q=0.8"}, JPEG).json()["message"] == vi
+        r = http.post("/api/v1/om/cameras/snapshots", params={"time": t, "lang": "zh"},
+                      headers={**wrong, "Accept-Language": "vi"}, content=JPEG)
+        assert r.status_code == 401 and r.json()["message"] == zh
+        assert r.json()["detail"] == "A camera sends its room, its id and its secret (X-Room-Id, X-Camera-Id, " \
+                                     "X-Camera-Secret), as registered."
         assert post({**DEVICE, "X-Camera-Id": "CAM2"}, JPEG).status_code == 401      # CAM2 pushes nothing
         assert post({**DEVICE, "X-Room-Id": "R" * 500}, JPEG).status_code == 401     # over-long: refused, no lookup
         for bad, time, status in ((JPEG, "yesterday", 422), (JPEG, "2026-12-01T10:00:00", 422),
@@ -65,7 +76,7 @@ def test_snapshots_are_stored_once_linked_to_the_door_event_and_refusals_store_n
             r = post(DEVICE, bad, time)
             assert r.status_code == status, (time, r.text)
             assert r.json()["message"]
-        assert counters.get("om_camera_unauthenticated") == before["om_camera_unauthenticated"] + 4
+        assert counters.get("om_camera_unauthenticated") == before["om_camera_unauthenticated"] + 6
         assert counters.get("om_camera_malformed") == before["om_camera_malformed"] + 5
         assert counters.get("om_camera_too_large") == before["om_camera_too_large"] + 1
         assert _count(engine, os_.om_snapshots) == 0                         # nothing half-stored

@@ -104,6 +104,9 @@ def test_each_role_sees_its_own_scope(site):
     [item] = api.json()["items"]
     assert item["organisation"]["code"] == "ORG-LI" and [x["point_id"] for x in item["stations"]] == [pts["b"]]
     assert client.get("/api/v1/om/assessments?month=11", headers={"X-API-Key": KEYS["admin"]}).status_code == 422
+    for lang, said in (("zh", "month 必须是 YYYY-MM，不能是 '11'"), ("vi", "month phải có dạng YYYY-MM, không phải '11'")):
+        r = client.get(f"/api/v1/om/assessments?month=11&lang={lang}", headers={"X-API-Key": KEYS["admin"]})
+        assert r.status_code == 422 and r.json()["detail"] == said
 
 
 def test_the_month_report_as_xlsx_and_pdf(site, tmp_path):
@@ -160,4 +163,9 @@ def test_coverage_per_region_with_the_gaps(site):
     assert far["units"] == [] and far["total"]["key_units"] == 0
     assert client.get("/api/v1/om/coverage?region=130100",
                       headers={"X-API-Key": EXTRA_KEYS["tangshan"]}).status_code == 404
+    r = client.get("/api/v1/om/coverage?region=130100",
+                   headers={"X-API-Key": EXTRA_KEYS["tangshan"], "Accept-Language": "vi"})
+    assert r.json()["detail"] == "Không có địa bàn 130100 trong phạm vi của bạn"
+    r = client.get("/api/v1/om/coverage?region=130100&lang=zh", headers={"X-API-Key": EXTRA_KEYS["tangshan"]})
+    assert r.json()["detail"] == "您的辖区内没有行政区 130100"
     assert get(client, "tangshan", "/om/coverage?region=130100").status_code == 404

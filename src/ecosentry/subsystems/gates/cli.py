@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the command line is built without the subsystem's modules; 
     from ecosentry.subsystems.gates.settings import GatesSettings
 
 from ecosentry.said import N_
+from ecosentry.terminal.messages import error_line, say
 
 app = typer.Typer(help="Gate, video and electronic ledger of cargo vehicles (门禁 + 视频 + 电子台账).",
                   no_args_is_help=True)
@@ -55,7 +56,6 @@ def check(passages: Path = typer.Option(..., help="P.csv: enterprise,gate,time,d
     from ecosentry.subsystems.gates.offline import InputError, load_dataset
     from ecosentry.subsystems.gates.offline_camera import load_heartbeats, load_snapshots
     from ecosentry.subsystems.gates.rules.camera import CameraInputs
-    from ecosentry.terminal.messages import error_line, say
 
     settings = _settings()
     if seed is not None:
@@ -88,7 +88,6 @@ def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise 
     """Import an electronic ledger CSV into the database (a row imported before takes the file's corrected values,
     an unchanged re-import changes nothing; exit 2 on a bad row, naming the file, the line and the field, nothing
     stored)."""
-    from ecosentry.locale import translations
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
     from ecosentry.subsystems.gates.errors import GatesInputError
@@ -99,11 +98,12 @@ def import_ledger(path: Path = typer.Argument(..., help="ledger CSV: enterprise 
     try:
         read, new, corrected = import_ledger_csv(engine, path, actor=actor, upload=bool(st.gates.upload.url))
     except GatesInputError as exc:
-        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    typer.echo(f"{read} ledger rows read, {new} new, {corrected} corrected")
+    typer.echo(say(N_("%(read)s ledger rows read, %(new)s new, %(corrected)s corrected"), read=read, new=new,
+                   corrected=corrected))
 
 
 @app.command("check-stored")
@@ -142,7 +142,6 @@ def snapshot(picture: Path = typer.Argument(..., help="the snapshot (JPEG or PNG
 
     from sqlalchemy import select
 
-    from ecosentry.locale import translations
     from ecosentry.settings import get_settings
     from ecosentry.store import schema as s
     from ecosentry.store.db import make_engine
@@ -164,7 +163,7 @@ def snapshot(picture: Path = typer.Argument(..., help="the snapshot (JPEG or PNG
         limit = st.gates.pictures.max_bytes
         if reference:
             digest = set_reference(engine, picture_store(st), cam, data, "cli", limit)
-            typer.echo(f"reference view {digest}")
+            typer.echo(say(N_("reference view %(digest)s"), digest=digest))
             return
         try:
             at = datetime.fromisoformat(time)
@@ -172,9 +171,9 @@ def snapshot(picture: Path = typer.Argument(..., help="the snapshot (JPEG or PNG
             raise GatesInputError("", "time", N_("%(text)r is not a time (ISO 8601 with offset)"),
                                   text=time) from None
         stored = record_snapshot(engine, picture_store(st), cam, at, data, limit)
-        typer.echo("snapshot stored" if stored else "snapshot already stored")
+        typer.echo(say(N_("snapshot stored") if stored else N_("snapshot already stored")))
     except GatesInputError as exc:
-        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
@@ -217,7 +216,7 @@ def hold(enterprise: str = typer.Option(..., help="the enterprise's credit code"
             raise GatesInputError("", "enterprise", N_("enterprise %(id)s does not exist"), id=enterprise)
         hold_id = place_hold(engine, ent, _hold_time(start, "start"), _hold_time(end, "end"), reason=reason,
                              case_ref=case_ref or None, actor=actor)
-        typer.echo(f"hold {hold_id} placed")
+        typer.echo(say(N_("hold %(id)s placed"), id=hold_id))
     _with_engine(act)
 
 
@@ -230,7 +229,7 @@ def release(hold_id: int = typer.Argument(..., help="the hold's id (ecosentry ve
 
     def act(engine, _conn):
         release_hold(engine, hold_id, actor=actor, reason=reason)
-        typer.echo(f"hold {hold_id} released")
+        typer.echo(say(N_("hold %(id)s released"), id=hold_id))
     _with_engine(act)
 
 
@@ -241,7 +240,8 @@ def holds(all_: bool = typer.Option(False, "--all", help="released holds too")) 
 
     def act(_engine, conn):
         for h in list_holds(conn, standing=not all_):
-            state = "standing" if h["released_at"] is None else f"released {h['released_at'].isoformat()}"
+            state = say(N_("standing")) if h["released_at"] is None else \
+                say(N_("released %(at)s"), at=h["released_at"].isoformat())
             typer.echo(f"{h['id']}\t{h['credit_code']}\t{h['enterprise_name']}\t{h['start'].isoformat()}\t"
                        f"{h['end'].isoformat()}\t{h['case_ref'] or ''}\t{h['reason']}\t{h['placed_by']}\t{state}")
     _with_engine(act)
@@ -249,8 +249,7 @@ def holds(all_: bool = typer.Option(False, "--all", help="released holds too")) 
 
 def _with_engine(act) -> None:
     """Run ``act(engine, connection)`` on the deployment's database; a :class:`GatesInputError` is said on stderr
-    in the deployment's language, exit 2."""
-    from ecosentry.locale import translations
+    in the terminal's language (else the deployment's), exit 2."""
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
     from ecosentry.subsystems.gates.errors import GatesInputError
@@ -261,7 +260,7 @@ def _with_engine(act) -> None:
         with engine.connect() as conn:
             act(engine, conn)
     except GatesInputError as exc:
-        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
@@ -274,7 +273,6 @@ def import_register(path: Path = typer.Argument(..., help="vehicle register CSV:
                     enterprise: str = typer.Option(..., help="the enterprise's credit code")) -> None:
     """Import an enterprise's vehicle register CSV into the database (upserted by plate; exit 2 on a bad row,
     naming the file, the line and the field, nothing stored)."""
-    from ecosentry.locale import translations
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
     from ecosentry.subsystems.gates.errors import GatesInputError
@@ -285,11 +283,11 @@ def import_register(path: Path = typer.Argument(..., help="vehicle register CSV:
     try:
         read, new = import_register_csv(engine, path, enterprise)
     except GatesInputError as exc:
-        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    typer.echo(f"{read} vehicles read, {new} new")
+    typer.echo(say(N_("%(read)s vehicles read, %(new)s new"), read=read, new=new))
 
 
 @app.command("import-machinery")
@@ -300,9 +298,7 @@ def import_machinery(path: Path = typer.Argument(..., help="non-road machinery r
     """Import an enterprise's non-road mobile machinery register CSV (2020 guide table 5) into the database
     (upserted by registration code; exit 2 on a bad row, naming the file, the line and the field, nothing
     stored)."""
-    from ecosentry.terminal.messages import say
 
-    from ecosentry.locale import translations
     from ecosentry.settings import get_settings
     from ecosentry.store.db import make_engine
     from ecosentry.subsystems.gates.errors import GatesInputError
@@ -313,7 +309,7 @@ def import_machinery(path: Path = typer.Argument(..., help="non-road machinery r
     try:
         read, new = import_machinery_csv(engine, path, enterprise)
     except GatesInputError as exc:
-        typer.echo(f"error: {exc.say(translations(st.default_locale).gettext)}", err=True)
+        typer.echo(error_line(exc), err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()

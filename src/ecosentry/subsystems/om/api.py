@@ -35,7 +35,7 @@ from ecosentry.api.timefmt import iso, parse_time
 from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import alarm_visible, need, point_or_404
 from ecosentry.auth.principal import Principal
-from ecosentry.locale import accept_languages, translations
+from ecosentry.web.i18n import reader_gettext
 from ecosentry.metrics import counters
 from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
@@ -92,15 +92,11 @@ def _settings(request: Request) -> OmSettings:
     return getattr(request.app.state.settings, "om", None) or OmSettings()
 
 
-def _lang(request: Request, principal: Principal | None = None) -> str:
-    if principal is not None and principal.locale:
-        return principal.locale
-    langs = accept_languages(request.headers.get("accept-language", ""))
-    return langs[0] if langs else getattr(request.app.state.settings, "default_locale", "zh")
-
-
 def _refuse(request: Request, status: int, said: Said, principal: Principal | None = None) -> JSONResponse:
-    gettext = translations(_lang(request, principal)).gettext
+    """``{"detail": English, "message": the reader's language}``: ``?lang=``, cookie, the account's locale,
+    ``Accept-Language``, the deployment's default (:func:`ecosentry.web.i18n.reader_gettext`, as the core's
+    refusals)."""
+    gettext = reader_gettext(request, principal)
     return JSONResponse({"detail": str(said), "message": said.say(gettext)}, status_code=status)
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import Engine
 
 from ecosentry.api.deps import get_engine
 from ecosentry.auth.deps import requires
+from ecosentry.auth.guards import NO_REGION_IN_SCOPE
 from ecosentry.auth.principal import Principal
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.om.queries import assessment as q
 from ecosentry.subsystems.om.queries.coverage import coverage
 from ecosentry.subsystems.om.rules.coverage import RegionCoverage
@@ -40,7 +41,7 @@ def assessments(month: str = Query(..., description="local month YYYY-MM"),
                 principal: Principal = Depends(requires("marks.read")), engine: Engine = Depends(get_engine)):
     """The month's stored assessment in the caller's scope, best first."""
     if q.parse_month(month) is None:
-        return JSONResponse({"detail": f"month must be YYYY-MM, not {month!r}"}, status_code=422)
+        raise HTTPException(422, Said(N_("month must be YYYY-MM, not %(value)r"), value=month))
     with engine.connect() as conn:
         rows = q.ranking(conn, principal, month)
         items = []
@@ -69,7 +70,7 @@ def coverage_route(request: Request, region: str | None = Query(None, descriptio
                    principal: Principal = Depends(requires("marks.read")), engine: Engine = Depends(get_engine)):
     """Door access and video coverage of the key units per region, with the gaps."""
     if region and not principal.sees_region(region):
-        return JSONResponse({"detail": f"no region {region} in your scope"}, status_code=404)
+        raise HTTPException(404, Said(NO_REGION_IN_SCOPE, region=region))
     st = _settings(request).coverage
     now = datetime.now(timezone.utc)
     with engine.connect() as conn:

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from ecosentry.api.deps import get_engine
-from ecosentry.locale import accept_languages, translations
+from ecosentry.web.i18n import reader_gettext
 from ecosentry.metrics import counters
 from ecosentry.said import N_, Said
 from ecosentry.store.pictures import PictureError
@@ -43,9 +43,8 @@ def _refused(request: Request, status: int, counter: str, said: Said, who: str |
     counters.inc(counter)
     log.warning("camera push refused (%s) from %r at %s: %s", counter, who,
                 request.client.host if request.client else "?", said)
-    langs = accept_languages(request.headers.get("accept-language", ""))
-    lang = langs[0] if langs else getattr(request.app.state.settings, "default_locale", "zh")
-    return JSONResponse({"detail": str(said), "message": said.say(translations(lang).gettext)}, status_code=status)
+    # the camera is no account: ?lang=, Accept-Language, the deployment's default (reader_gettext's order)
+    return JSONResponse({"detail": str(said), "message": said.say(reader_gettext(request))}, status_code=status)
 
 
 def _camera(request: Request, engine: Engine) -> tuple[dict | None, str | None]:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from ecosentry.api.deps import get_engine
 from ecosentry.auth.deps import requires
 from ecosentry.auth.principal import Principal
-from ecosentry.locale import accept_languages, translations
+from ecosentry.web.i18n import reader_gettext
 from ecosentry.said import N_, Said
 from ecosentry.subsystems.om.settings import OmSettings
 from ecosentry.subsystems.om.store import photos as photo_store
@@ -35,9 +35,8 @@ router = APIRouter(prefix="/api/v1/om", tags=["om"])
 
 
 def _refuse(request: Request, principal: Principal, status: int, said: Said) -> JSONResponse:
-    langs = accept_languages(request.headers.get("accept-language", ""))
-    lang = principal.locale or (langs[0] if langs else getattr(request.app.state.settings, "default_locale", "zh"))
-    return JSONResponse({"detail": str(said), "message": said.say(translations(lang).gettext)}, status_code=status)
+    return JSONResponse({"detail": str(said), "message": said.say(reader_gettext(request, principal))},
+                        status_code=status)
 
 
 @router.post("/work-orders/{order_id}/photos", status_code=201,

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ecosentry.auth.guards import audit_clause
+from ecosentry.said import N_, Said
 from ecosentry.store.queries.audit import audit_choices, audit_conditions, audit_count, audit_rows
-from ecosentry.web.forms import gate, work_render
+from ecosentry.web.forms import error_text, gate, work_render
 from ecosentry.web.listing import ListQuery
 
 router = APIRouter(include_in_schema=False)
@@ -58,10 +59,10 @@ def _bounds(f: dict[str, str], tz: ZoneInfo) -> tuple[datetime | None, datetime 
         try:
             day = date.fromisoformat(f[name])
         except ValueError:
-            raise ValueError(f"{f[name]!r} is not a date (YYYY-MM-DD)") from None
+            raise Said(N_("%(text)r is not a date (YYYY-MM-DD)"), text=f[name]) from None
         out.append(datetime.combine(day + timedelta(days=shift), time(0), tz))
     if out[0] is not None and out[1] is not None and out[0] >= out[1]:
-        raise ValueError("the first day must not be after the last day")
+        raise Said(N_("the first day must not be after the last day"))
     return out[0], out[1]
 
 
@@ -86,7 +87,7 @@ def audit_page(request: Request):
     try:
         since, until = _bounds(f, tz)
     except ValueError as exc:
-        error = str(exc)
+        error = error_text(request, exc)
     else:
         for col in ("entity", "entity_id", "actor", "action"):
             if f[col]:

@@ -260,3 +260,45 @@ def test_cli_add_list_backlog(engine, db_url, monkeypatch, request):
     assert r.exit_code == 2 and "LOCAL_MN=UPPER_MN" in r.output
     assert cli.invoke(forward_app, ["pause", "monre"]).exit_code == 0
     assert cli.invoke(forward_app, ["pause", "nope"]).exit_code == 2
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("zh", {"title": "转发目标（1 个）", "cols": ("名称", "类型", "地址", "转发内容", "转发中"), "what": "1 个监测点",
+            "paused": "prov：已暂停", "queued": "prov：0 项已重新排队", "no target": "错误：没有名为 'nope' 的转发目标",
+            "bad map": "错误：无法添加转发目标：--map 'nonsense'：应为 LOCAL_MN=UPPER_MN 或 LOCAL_MN=UPPER_MN:UPPER_PW",
+            "bad kind": "错误：无法添加转发目标：类型必须是 vn-ftp, hj212 之一，不能是 'sftp'",
+            "backlog": ("转发积压", "待发送", "最早待发送", "最近错误")}),
+    ("vi", {"title": "Đích chuyển dữ liệu (1)", "cols": ("tên", "loại", "địa chỉ", "nội dung chuyển", "đang chuyển"),
+            "what": "1 điểm quan trắc", "paused": "prov: tạm dừng", "queued": "prov: 0 mục được xếp hàng lại",
+            "no target": "Lỗi: Không có đích chuyển nào tên 'nope'",
+            "bad map": "Lỗi: Không thêm được đích chuyển: --map 'nonsense': cần có dạng LOCAL_MN=UPPER_MN hoặc "
+                       "LOCAL_MN=UPPER_MN:UPPER_PW",
+            "bad kind": "Lỗi: Không thêm được đích chuyển: Loại phải là một trong vn-ftp, hj212, không phải 'sftp'",
+            "backlog": ("Hàng đợi chuyển dữ liệu", "chờ gửi", "chờ gửi lâu nhất", "lỗi gần nhất")}),
+])
+def test_cli_in_the_terminals_language(engine, db_url, monkeypatch, request, lang, said):
+    """``ecosentry forward`` says its tables, results and refusals (its own and the queue's ``ForwardError``) in
+    the terminal's language; ``--json`` keeps the field names."""
+    monkeypatch.setenv("ECOSENTRY_DATABASE_URL", db_url)
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANGUAGE", lang)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
+    cli = CliRunner()
+    r = cli.invoke(forward_app, ["add", "prov", "--kind", "hj212", "--host", "10.0.0.9", "--point", LOCAL_MN])
+    assert r.exit_code == 0 and json.loads(r.stdout)["kind"] == "hj212", r.output
+    listed = cli.invoke(forward_app, ["list"]).stdout
+    assert said["title"] in listed and all(c in listed for c in said["cols"]) and said["what"] in listed, listed
+    backlog = cli.invoke(forward_app, ["backlog"]).stdout
+    assert all(w in backlog for w in said["backlog"]), backlog
+    r = cli.invoke(forward_app, ["pause", "prov"])
+    assert r.exit_code == 0 and r.stdout.strip() == said["paused"]
+    r = cli.invoke(forward_app, ["retry", "prov"])
+    assert r.exit_code == 0 and r.stdout.strip() == said["queued"]
+    for args, key in ((["pause", "nope"], "no target"), (["add", "bad", "--kind", "hj212", "--host", "h", "--map",
+                                                          "nonsense"], "bad map"),
+                      (["add", "bad", "--kind", "sftp", "--host", "h"], "bad kind")):
+        r = cli.invoke(forward_app, args)
+        assert r.exit_code == 2 and r.stderr.strip() == said[key], r.output

@@ -19,9 +19,13 @@ decision (:func:`..rules.decision.decide`) is taken here, from the in-memory :cl
 so the gate's barrier and screen get it in the reply; the event loop never waits on the database.
 
 A request refused (no or a wrong token, a device retired, a body too large, not JSON, a bad field, a plate over
-16 characters, a picture not JPEG/PNG or too large, another gate's code) gets its 4xx status and
-``{"error": <code>, "message": <sentence>}`` in the caller's language (``Accept-Language``: zh, vi, en), is
-counted once (``gates.push.rejected.<code>``) and logged, and nothing of it is stored.
+16 characters, a picture not JPEG/PNG or too large, another gate's code, an address that is none of the three
+routes, another method than POST) gets its 4xx status and ``{"error": <code>, "message": <sentence>}``, is
+counted once (``gates.push.rejected.<code>``) and logged, and nothing of it is stored. A request the push fails
+to take (the spool cannot be written) gets 503 ``server_error`` in the same shape, so the device sends it again.
+The sentence is in the caller's language, as the other answers of the service choose it for a reader without an
+account: ``?lang=``, then ``Accept-Language`` (zh, vi, en), then the deployment's ``ECOSENTRY_DEFAULT_LOCALE``;
+the decision's ``message`` of an accepted event too.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from datetime import datetime, timezone
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -62,11 +67,20 @@ UNGRADED = "D"
 DEFAULT_PORT = 9216
 
 
+#: The refusals of what is no route of the push (an address or a method the device was wrongly set up with).
+NOT_A_ROUTE = {404: ("not_found", N_("There is nothing at %(path)s: a gate device posts to /gates/v1/passages, "
+                                     "/gates/v1/heartbeat or /gates/v1/snapshot.")),
+               405: ("method_not_allowed", N_("%(path)s takes POST, not %(method)s."))}
+#: A request the push could not take (the spool not writable): not stored, to be sent again.
+NOT_TAKEN = N_("The request could not be taken now and nothing of it is stored; send it again later.")
+
+
 def _lang(request: Request, default: str) -> str:
-    for tag in accept_languages(request.headers.get("accept-language", "")):
+    """``?lang=``, then ``Accept-Language``, then the deployment's default."""
+    for tag in (request.query_params.get("lang"), *accept_languages(request.headers.get("accept-language", ""))):
         if tag in LOCALES:
             return tag
-    return default
+    return default if default in LOCALES else "zh"
 
 
 def _refused(request: Request, refusal: Refusal, default_lang: str) -> JSONResponse:
@@ -88,7 +102,8 @@ class PushApp:
         self.default_lang = getattr(settings, "default_locale", "zh")
         self.app = Starlette(routes=[Route("/gates/v1/passages", self.passage, methods=["POST"]),
                                      Route("/gates/v1/heartbeat", self.heartbeat, methods=["POST"]),
-                                     Route("/gates/v1/snapshot", self.snapshot, methods=["POST"])])
+                                     Route("/gates/v1/snapshot", self.snapshot, methods=["POST"])],
+                             exception_handlers={HTTPException: self._not_a_route, Exception: self._not_taken})
 
     async def __call__(self, scope, receive, send) -> None:
         await self.app(scope, receive, send)
@@ -128,6 +143,21 @@ class PushApp:
                               limit=limit)
             chunks.append(chunk)
         return b"".join(chunks)
+
+    async def _not_a_route(self, request: Request, exc: HTTPException) -> JSONResponse:
+        """Starlette's 404 (no such route) and 405 (not POST), in the push's shape and the caller's language."""
+        code, msgid = NOT_A_ROUTE.get(exc.status_code, NOT_A_ROUTE[404])
+        response = _refused(request, Refusal(exc.status_code, code, msgid, path=request.url.path,
+                                             method=request.method), self.default_lang)
+        response.headers.update(exc.headers or {})
+        return response
+
+    async def _not_taken(self, request: Request, exc: Exception) -> JSONResponse:
+        """A failure of ours (the spool not writable): 503 in the push's shape, so the device sends it again;
+        the exception is logged by the server as well."""
+        counters.inc("gates.push.failed")
+        tr = translations(_lang(request, self.default_lang))
+        return JSONResponse({"error": "server_error", "message": tr.gettext(NOT_TAKEN)}, status_code=503)
 
     async def _durable(self, env: Envelope) -> None:
         await self.spool.append([env.encode()])

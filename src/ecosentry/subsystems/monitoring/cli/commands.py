@@ -10,7 +10,7 @@ import typer
 
 from ecosentry.said import N_, Said
 from ecosentry.terminal import console, err, run_until_signal, setup_logging
-from ecosentry.terminal.messages import fail as _fail
+from ecosentry.terminal.messages import fail as _fail, say
 
 
 def get_settings():
@@ -66,11 +66,12 @@ def recompute(start: str = typer.Option(..., "--from", help="start, ISO 8601 (lo
         path = choose_path(len(ids), t0, t1)
     run = bulk_recompute_range if path == "bulk" else recompute_range
     with Progress(console=console) as progress:
-        task = progress.add_task(f"recomputing ({path})", total=len(ids))
+        task = progress.add_task(say(N_("recomputing (%(path)s)"), path=path), total=len(ids))
         totals = run(engine, directory, t0, t1, point_ids=ids,
                      progress=lambda i, n: progress.update(task, completed=i, total=n))
-    console.print(f"recomputed {totals['hours']} hours, {totals['days']} days, {totals['months']} months "
-                  f"of {totals['points']} points ({path} path)")
+    console.print(say(N_("recomputed %(hours)s hours, %(days)s days, %(months)s months of %(points)s points "
+                         "(%(path)s path)"), hours=totals["hours"], days=totals["days"], months=totals["months"],
+                      points=totals["points"], path=path), highlight=False)
 
 
 def _write_report(kind: str, fmt: str, output: Path, build) -> None:
@@ -84,7 +85,8 @@ def _write_report(kind: str, fmt: str, output: Path, build) -> None:
     except (ReportError, ValueError) as exc:
         _fail(N_("%(error)s"), error=exc if isinstance(exc, Said) else str(exc))
     output.write_bytes(data)
-    console.print(f"wrote {output} ({len(data)} bytes)")
+    console.print(say(N_("wrote %(output)s (%(n)s bytes)"), output=output, n=len(data)), highlight=False,
+                  soft_wrap=True)
 
 
 def _engine():

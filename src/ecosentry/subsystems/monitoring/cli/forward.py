@@ -1,5 +1,8 @@
 """``ecosentry forward ...``: upper-level forwarding targets, backlog, and a standalone forwarder.
 
+What the commands print (results, tables, refusals: ``error: …`` and exit code 2) is said in the terminal's
+language (:mod:`ecosentry.terminal.messages`); ``--json`` keeps the field names for scripts.
+
 Registered in ``ecosentry/cli/__init__.py`` with ``app.add_typer(forward_app, name="forward")``.
 """
 
@@ -14,7 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.forward.settings import ACK_MODES, KINDS
+from ecosentry.terminal.messages import fail, say
 
 # The queue and the runner (SQLAlchemy, the store's schema) are imported by the commands that use them, not
 # when the command line is assembled: ``ecosentry detect`` and the other offline commands never load them.
@@ -33,6 +38,10 @@ app = typer.Typer(help="Forwarding to upper platforms: MONRE by FTP (Vietnam), H
 console = Console()
 err = Console(stderr=True)
 
+TARGET_COLUMNS = (N_("name"), N_("kind"), N_("address"), N_("what"), N_("forwarding"))
+BACKLOG_COLUMNS = (N_("target"), N_("kind"), N_("pending"), N_("delivered"), N_("failed"), N_("oldest pending"),
+                   N_("last error"))
+
 
 def _engine():
     from ecosentry.service import prepare_database
@@ -48,7 +57,8 @@ def _parse_map(items: list[str]) -> dict[str, dict[str, str]]:
     for it in items:
         local, sep, upper = it.partition("=")
         if not sep or not local or not upper:
-            raise ForwardError(f"--map {it!r}: expected LOCAL_MN=UPPER_MN or LOCAL_MN=UPPER_MN:UPPER_PW")
+            raise ForwardError(N_("--map %(item)r: expected LOCAL_MN=UPPER_MN or LOCAL_MN=UPPER_MN:UPPER_PW"),
+                               item=it)
         mn, _, pw = upper.partition(":")
         out[local] = {k: v for k, v in (("mn", mn), ("pw", pw)) if v}
     return out
@@ -82,8 +92,7 @@ def add(
                        mn_map=_parse_map(mn_map or []), pass_through=pass_through, ack_mode=ack_mode,
                        cns=cn or None, from_start=from_start)
     except ForwardError as exc:
-        err.print(f"[red]cannot add target:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(N_("cannot add target: %(problem)s"), problem=exc)
     print(json.dumps(_public(t), ensure_ascii=False))
 
 
@@ -104,13 +113,15 @@ def list_targets(as_json: bool = typer.Option(False, "--json", help="one JSON ob
         for t in targets:
             print(json.dumps(_public(t), ensure_ascii=False))
         return
-    table = Table(title=f"forwarding targets ({len(targets)})")
-    for col in ("name", "kind", "address", "what", "active"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=say(N_("forwarding targets (%(n)s)"), n=len(targets)))
+    for col in TARGET_COLUMNS:
+        table.add_column(say(col), overflow="fold")
     for t in targets:
-        what = ", ".join(x for x in (f"region {t.region_code}" if t.region_code else "",
-                                     f"{len(t.point_ids)} point(s)" if t.point_ids else "") if x) or "every point"
-        table.add_row(t.name, t.kind, f"{t.host}:{t.port}{t.remote_path or ''}", what, "yes" if t.active else "no")
+        what = ", ".join(x for x in (say(N_("region %(code)s"), code=t.region_code) if t.region_code else "",
+                                     say(N_("%(n)s point(s)"), n=len(t.point_ids)) if t.point_ids else "") if x) \
+            or say(N_("every point"))
+        table.add_row(t.name, t.kind, f"{t.host}:{t.port}{t.remote_path or ''}", what,
+                      say(N_("yes") if t.active else N_("no")))
     console.print(table)
 
 
@@ -124,9 +135,9 @@ def show_backlog(as_json: bool = typer.Option(False, "--json", help="one JSON ob
         for r in rows:
             print(json.dumps(r, ensure_ascii=False))
         return
-    table = Table(title="forwarding backlog")
-    for col in ("target", "kind", "pending", "delivered", "failed", "oldest pending", "last error"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=say(N_("forwarding backlog")))
+    for col in BACKLOG_COLUMNS:
+        table.add_column(say(col), overflow="fold")
     for r in rows:
         table.add_row(r["target"], r["kind"], str(r["pending"]), str(r["delivered"]), str(r["failed"]),
                       r["oldest_pending"] or "—", r["last_error"] or "—")
@@ -151,9 +162,9 @@ def _set_active(name: str, active: bool) -> None:
     try:
         set_target_active(_engine(), name, active)
     except ForwardError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    console.print(f"{name}: {'active' if active else 'paused'}")
+        fail(exc)
+    console.print(say(N_("%(name)s: %(state)s"), name=name, state=Said(N_("active") if active else N_("paused"))),
+                  highlight=False)
 
 
 @app.command("retry")
@@ -164,9 +175,8 @@ def retry(name: str) -> None:
     try:
         n = retry_failed(_engine(), name)
     except ForwardError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    console.print(f"{name}: {n} item(s) queued again")
+        fail(exc)
+    console.print(say(N_("%(name)s: %(n)s item(s) queued again"), name=name, n=n), highlight=False)
 
 
 @app.command("run")

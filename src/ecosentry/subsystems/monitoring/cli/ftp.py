@@ -19,6 +19,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ecosentry.said import N_
+from ecosentry.terminal.messages import fail, say
+
 app = typer.Typer(help="Vietnamese station files (Circular 10/2021): FTP intake, folder watcher, parameter mapping.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
@@ -131,8 +134,7 @@ def watch(dirs: list[Path] = typer.Argument(None, help="folders to watch (defaul
     _logging(verbose)
     folders = list(dirs or []) or list(get_settings().vn_folder.dirs)
     if not folders:
-        err.print("[red]no folder to watch[/red]: give folders or set ECOSENTRY_VN_FOLDER__DIRS")
-        raise typer.Exit(2)
+        fail(N_("no folder to watch: give folders or set ECOSENTRY_VN_FOLDER__DIRS"))
     _run_stack(spool_name="spool-vn-folder", ftp=False, dirs=folders, check_every=check_every)
 
 
@@ -171,8 +173,9 @@ def map_set(station: str = typer.Argument(..., help="station key (points.mn)"),
         pid = conn.execute(select(s.points.c.id).where(s.points.c.mn == station)).scalar()
         known = conn.execute(select(s.factors.c.code).where(s.factors.c.code == factor)).scalar()
     if pid is None or known is None:
-        err.print(f"[red]{'unknown station ' + station if pid is None else 'unknown factor ' + factor}[/red]")
-        raise typer.Exit(2)
+        if pid is None:
+            fail(N_("unknown station %(mn)s"), mn=station)
+        fail(N_("unknown factor %(code)s"), code=factor)
     import getpass
     from datetime import datetime, timezone
 
@@ -183,9 +186,10 @@ def map_set(station: str = typer.Argument(..., help="station key (points.mn)"),
         set_mapping(engine, MappingRow(pid, raw_name, unit, name_key(raw_name), unit_key(unit), factor, scale, offset,
                                        changed_at=datetime.now(timezone.utc), changed_by=actor), actor=actor)
     except MappingTooLong as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    console.print(f"{station}: {raw_name!r} [{unit or 'any unit'}] → {factor} × {scale:g} + {offset:g}")
+        fail(N_("%(what)s has %(length)d characters; at most %(limit)d are kept"), what=exc.field, length=exc.length,
+             limit=exc.limit)
+    console.print(f"{station}: {raw_name!r} [{unit or say(N_('any unit'))}] → {factor} × {scale:g} + {offset:g}",
+                  highlight=False, markup=False)
 
 
 @app.command("map-list")

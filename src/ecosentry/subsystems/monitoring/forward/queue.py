@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from ecosentry.metrics import counters
 from ecosentry.contracts.envelope import Envelope
 from ecosentry.protocols.hj212 import HJ212Error, parse_frame
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.store.registry import region_subtree
@@ -57,8 +58,13 @@ DEFAULT_RELAY_CNS = frozenset({"2011", "2051", "2061", "2031", "2021", "2041", "
 VN_NAME_RE = re.compile(r"[^/\\\s;,\"']+_[^/\\\s;,\"']+_[^/\\\s;,\"']+_\d{14}\.txt", re.IGNORECASE)
 
 
-class ForwardError(ValueError):
-    """A target definition or an item that cannot be used; the message says why."""
+class ForwardError(Said):
+    """A target definition or an item that cannot be used; the message says why (a catalogue msgid with named
+    parameters, :class:`ecosentry.said.Said`: the command line says it in the terminal's language)."""
+
+
+#: The refusal of a target name that is not there.
+NO_TARGET = N_("no forwarding target named %(name)r")
 
 
 # ------------------------------------------------------------------------------------------------- targets
@@ -142,25 +148,26 @@ def add_target(engine: Engine, *, name: str, kind: str, host: str, port: int, us
         Unknown kind or ack mode, unknown region or MN, malformed MN map, or a name already used.
     """
     if kind not in KINDS:
-        raise ForwardError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise ForwardError(N_("kind must be one of %(choices)s, not %(value)r"), choices=", ".join(KINDS), value=kind)
     if ack_mode not in ACK_MODES:
-        raise ForwardError(f"ack mode must be one of {', '.join(ACK_MODES)}, not {ack_mode!r}")
+        raise ForwardError(N_("ack mode must be one of %(choices)s, not %(value)r"), choices=", ".join(ACK_MODES),
+                           value=ack_mode)
     if not (0 < int(port) < 65536):
-        raise ForwardError(f"port {port} is not a TCP port")
+        raise ForwardError(N_("port %(port)s is not a TCP port"), port=port)
     norm_map = _normalise_mn_map(mn_map or {})
     with engine.begin() as conn:
         if conn.execute(select(ms.forward_targets.c.id).where(ms.forward_targets.c.name == name)).first():
-            raise ForwardError(f"a forwarding target named {name!r} already exists")
+            raise ForwardError(N_("a forwarding target named %(name)r already exists"), name=name)
         if region_code is not None and conn.execute(
                 select(s.regions.c.code).where(s.regions.c.code == region_code)).first() is None:
-            raise ForwardError(f"region {region_code!r} is not in the registry")
+            raise ForwardError(N_("region %(code)r is not in the registry"), code=region_code)
         point_ids = None
         if point_mns:
             found = dict(conn.execute(select(s.points.c.mn, s.points.c.id).where(s.points.c.mn.in_(list(point_mns))))
                          .all())
             missing = [mn for mn in point_mns if mn not in found]
             if missing:
-                raise ForwardError(f"unknown point MN(s): {', '.join(missing)}")
+                raise ForwardError(N_("unknown point MN(s): %(mns)s"), mns=", ".join(missing))
             point_ids = [found[mn] for mn in point_mns]
         cursor = 0 if from_start else (conn.scalar(select(func.max(s.raw_frames.c.id))) or 0)
         tid = conn.execute(ms.forward_targets.insert().values(
@@ -177,11 +184,13 @@ def _normalise_mn_map(mn_map: Mapping[str, Any]) -> dict[str, dict[str, str]]:
         if isinstance(upper, str):
             upper = {"mn": upper}
         if not isinstance(upper, Mapping) or not (upper.get("mn") or upper.get("pw")):
-            raise ForwardError(f"MN map entry for {local!r} must be an upper MN or {{'mn': ..., 'pw': ...}}")
+            raise ForwardError(N_("MN map entry for %(local)r must be an upper MN or {'mn': ..., 'pw': ...}"),
+                               local=local)
         entry = {k: str(v) for k, v in upper.items() if k in ("mn", "pw") and v}
         for k, v in entry.items():
             if any(ch in v for ch in ";=&,\r\n") or (k == "mn" and len(v) > 24):
-                raise ForwardError(f"MN map entry for {local!r}: {k}={v!r} is not a valid HJ 212 header value")
+                raise ForwardError(N_("MN map entry for %(local)r: %(key)s=%(value)r is not a valid HJ 212 header "
+                                      "value"), local=local, key=k, value=v)
         out[str(local)] = entry
     return out
 
@@ -191,7 +200,7 @@ def set_target_active(engine: Engine, name: str, active: bool) -> None:
         n = conn.execute(update(ms.forward_targets).where(ms.forward_targets.c.name == name)
                          .values(active=active)).rowcount
     if not n:
-        raise ForwardError(f"no forwarding target named {name!r}")
+        raise ForwardError(NO_TARGET, name=name)
 
 
 def load_targets(conn_or_engine: Connection | Engine, *, active_only: bool = True) -> list[Target]:
@@ -476,7 +485,7 @@ def retry_failed(engine: Engine, target_name: str) -> int:
     with engine.begin() as conn:
         tid = conn.scalar(select(t.c.id).where(t.c.name == target_name))
         if tid is None:
-            raise ForwardError(f"no forwarding target named {target_name!r}")
+            raise ForwardError(NO_TARGET, name=target_name)
         return conn.execute(update(q).where(q.c.target_id == tid, q.c.status == "failed")
                             .values(status="pending", next_attempt_at=None)).rowcount
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from ecosentry.said import N_, Said
 from ecosentry.store import audit
 from ecosentry.store import schema as s
 from ecosentry.store.upsert import upsert
@@ -26,11 +27,24 @@ f_, st_ = ms.vn_register_facilities, ms.vn_register_stations
 FACILITY_FIELDS = ("district", "industrial_zone", "category", "obliged_from", "deadline")
 
 
-class RegisterError(ValueError):
-    """A register entry that cannot be stored (unknown category, bad date, text too long); says which."""
+class RegisterError(Said):
+    """A register entry that cannot be stored (unknown category, bad date, text too long); says which (a catalogue
+    msgid with named parameters, :class:`ecosentry.said.Said`: the register page says it in the reader's
+    language). ``what`` parameters are :func:`_where` Saids too."""
 
 
-def _day(v: Any, what: str) -> date | None:
+#: Where a refused value is (the facility or station and the field).
+FACILITY = N_("facility %(id)s")
+FACILITY_FIELD = N_("facility %(id)s, %(field)s")
+STATION_FIELD = N_("station %(id)s, %(field)s")
+IN_PLACE = N_("%(what)s: %(problem)s")
+
+
+def _where(msgid: str, **params: Any) -> Said:
+    return Said(msgid, **params)
+
+
+def _day(v: Any, what: Said) -> date | None:
     if v is None or v == "":
         return None
     if isinstance(v, datetime):
@@ -40,28 +54,32 @@ def _day(v: Any, what: str) -> date | None:
     try:
         return date.fromisoformat(str(v).strip())
     except ValueError:
-        raise RegisterError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
+        raise RegisterError(N_("%(what)s: %(value)r is not a date (YYYY-MM-DD)"), what=what, value=v) from None
 
 
-def _text(v: Any, limit: int, what: str) -> str | None:
+def _text(v: Any, limit: int, what: Said) -> str | None:
     if v is None:
         return None
     text = str(v).strip()
     if len(text) > limit:
-        raise RegisterError(f"{what}: longer than {limit} characters")
+        raise RegisterError(N_("%(what)s: longer than %(limit)s characters"), what=what, limit=limit)
     return text or None
 
 
-def _facility_values(entry: dict, what: str) -> dict:
+def _facility_values(entry: dict, enterprise_id: int) -> dict:
     code = str(entry.get("category") or "").strip()
     try:
         category(code)
     except ValueError as exc:
-        raise RegisterError(f"{what}: {exc}") from None
-    return {"district": _text(entry.get("district"), 100, f"{what}, district"),
-            "industrial_zone": _text(entry.get("industrial_zone"), 150, f"{what}, industrial_zone"),
-            "category": code, "obliged_from": _day(entry.get("obliged_from"), f"{what}, obliged_from"),
-            "deadline": _day(entry.get("deadline"), f"{what}, deadline")}
+        raise RegisterError(IN_PLACE, what=_where(FACILITY, id=enterprise_id), problem=exc) from None
+
+    def at(field: str) -> Said:
+        return _where(FACILITY_FIELD, id=enterprise_id, field=field)
+
+    return {"district": _text(entry.get("district"), 100, at("district")),
+            "industrial_zone": _text(entry.get("industrial_zone"), 150, at("industrial_zone")),
+            "category": code, "obliged_from": _day(entry.get("obliged_from"), at("obliged_from")),
+            "deadline": _day(entry.get("deadline"), at("deadline"))}
 
 
 def _facility_row(conn: Connection, enterprise_id: int) -> dict | None:
@@ -72,7 +90,7 @@ def _facility_row(conn: Connection, enterprise_id: int) -> dict | None:
 def set_facility_in(conn: Connection, enterprise_id: int, entry: dict, actor: str | None) -> bool:
     """Create or replace the register entry of a facility inside the caller's transaction; audited when it
     changes. Returns whether it changed."""
-    values = _facility_values(entry, f"facility {enterprise_id}")
+    values = _facility_values(entry, enterprise_id)
     before = _facility_row(conn, enterprise_id)
     if before == values:
         return False
@@ -87,15 +105,15 @@ def set_facility(engine: Engine, enterprise_id: int, entry: dict, actor: str | N
     """:func:`set_facility_in` in its own transaction; :class:`RegisterError` for an unknown facility."""
     with engine.begin() as conn:
         if conn.scalar(select(s.enterprises.c.id).where(s.enterprises.c.id == enterprise_id)) is None:
-            raise RegisterError(f"no facility {enterprise_id}")
+            raise RegisterError(N_("no facility %(id)s"), id=enterprise_id)
         return set_facility_in(conn, enterprise_id, entry, actor)
 
 
 def set_installed_in(conn: Connection, point_id: int, installed_on: Any, actor: str | None,
                      note: str | None = None) -> bool:
     """Record the day a station was installed (``None`` clears it), audited; returns whether it changed."""
-    day = _day(installed_on, f"station {point_id}, installed_on")
-    note = _text(note, 2000, f"station {point_id}, note")
+    day = _day(installed_on, _where(STATION_FIELD, id=point_id, field="installed_on"))
+    note = _text(note, 2000, _where(STATION_FIELD, id=point_id, field="note"))
     r = conn.execute(select(st_.c.installed_on, st_.c.note).where(st_.c.point_id == point_id)).first()
     before = {"installed_on": r.installed_on, "note": r.note} if r else None
     after = {"installed_on": day, "note": note}
@@ -112,7 +130,7 @@ def set_installed(engine: Engine, point_id: int, installed_on: Any, actor: str |
     """:func:`set_installed_in` in its own transaction; :class:`RegisterError` for an unknown station."""
     with engine.begin() as conn:
         if conn.scalar(select(s.points.c.id).where(s.points.c.id == point_id)) is None:
-            raise RegisterError(f"no station {point_id}")
+            raise RegisterError(N_("no station %(id)s"), id=point_id)
         return set_installed_in(conn, point_id, installed_on, actor, note)
 
 
@@ -128,12 +146,12 @@ def import_register(conn: Connection, fleet: dict, actor: str | None) -> dict[st
         entry = e.get("vn_register")
         if entry:
             if not isinstance(entry, dict):
-                raise RegisterError(f"enterprise {e.get('name')}: vn_register must be a mapping")
+                raise RegisterError(N_("enterprise %(name)s: vn_register must be a mapping"), name=e.get("name"))
             eid = conn.scalar(select(s.enterprises.c.id).where(s.enterprises.c.credit_code == e["credit_code"]))
             try:
                 set_facility_in(conn, eid, entry, actor)
             except RegisterError as exc:
-                raise RegisterError(f"enterprise {e.get('name')}: {exc}") from None
+                raise RegisterError(N_("enterprise %(name)s: %(problem)s"), name=e.get("name"), problem=exc) from None
             n_fac += 1
         for o in e.get("outlets") or []:
             for p in o.get("points") or []:

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection
 
 from ecosentry.auth.principal import public_principal
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.queries import vn_control as vq
 from ecosentry.subsystems.monitoring.queries.series import daily_exceedance_stats, daily_rows
 from ecosentry.subsystems.monitoring.rules.vn.qcvn import daily_from_hours, judge_value, limit_arithmetic
@@ -95,7 +96,7 @@ def published_enterprise(conn: Connection, enterprise_id: int, now: datetime) ->
     """One published enterprise with, per point, its daily values (days × factors) and daily limits."""
     found = visible_tree(conn, public_principal(conn), enterprise_id=enterprise_id)
     if not found:
-        raise HTTPException(404, f"there is no published enterprise with id {enterprise_id}")
+        raise HTTPException(404, Said(N_("there is no published enterprise with id %(id)s"), id=enterprise_id))
     ent = found[0]
     points = ent["points"]
     rows = daily_rows(conn, [pt["id"] for pt in points], now - timedelta(days=PUBLIC_DAYS))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from ecosentry.auth.deps import current_principal
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.queries.vn_control import vn_point_ids
 from ecosentry.subsystems.monitoring.rules.cn.rates import RateSettings, rates_from_counts, sum_counts
 from ecosentry.store.queries.sites import outlet_enterprise
@@ -21,6 +22,8 @@ from ecosentry.subsystems.monitoring.web.site_details import (KINDS, limits_in_f
 from ecosentry.web.views.site_state import (factor_catalogue, login_redirect, point_states, require_enterprise,
                                             visible_tree)
 
+#: The refusal of an outlet that is not there or not in the account's scope (said in the reader's language).
+NO_OUTLET = N_("there is no outlet with id %(id)s")
 router = APIRouter(include_in_schema=False)
 
 
@@ -68,10 +71,10 @@ def outlet_page(request: Request, outlet_id: int):
         enterprise_id = outlet_enterprise(conn, outlet_id)
     principal = current_principal(request)
     if enterprise_id is None or not principal.sees_enterprise(enterprise_id):
-        raise HTTPException(404, f"there is no outlet with id {outlet_id}")
+        raise HTTPException(404, Said(NO_OUTLET, id=outlet_id))
     ctx = site_context(engine, principal, enterprise_id, outlet_id, datetime.now(timezone.utc))
     if not ctx["ent"]["outlets"]:  # the outlet has points, none of them in this account's scope: as if missing
-        raise HTTPException(404, f"there is no outlet with id {outlet_id}")
+        raise HTTPException(404, Said(NO_OUTLET, id=outlet_id))
     ctx["outlet"] = ctx["ent"]["outlets"][0]
     ctx["alarms"] = localise_for(request, ctx["alarms"])
     return render(request, "outlet.html", ctx)

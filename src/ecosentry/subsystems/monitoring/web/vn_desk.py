@@ -275,7 +275,7 @@ async def register_facility(request: Request, enterprise_id: int):
     try:
         set_facility(request.app.state.engine, enterprise_id, entry, principal.username)
     except RegisterError as exc:
-        return _register_context(request, principal, error=str(exc), status_code=422)
+        return _register_context(request, principal, error=error_text(request, exc), status_code=422)
     return see_other("/vn/register", saved=enterprise_id)
 
 
@@ -294,7 +294,7 @@ async def register_station(request: Request, point_id: int):
         set_installed(request.app.state.engine, point_id, (form.get("installed_on") or "").strip() or None,
                       principal.username, (form.get("note") or "").strip() or None)
     except RegisterError as exc:
-        return _register_context(request, principal, error=str(exc), status_code=422)
+        return _register_context(request, principal, error=error_text(request, exc), status_code=422)
     return see_other("/vn/register", saved=point_id)
 
 
@@ -357,7 +357,7 @@ def transmission_report(request: Request):
         end = _day(q.get("end_day"), today)
         start = _day(q.get("start_day"), end - timedelta(days=6))
     except FormError as exc:
-        return denied_page(request, str(exc), status_code=422)
+        return denied_page(request, exc, status_code=422)
     if end < start or (end - start).days > 92:
         return denied_page(request, "Choose a period of at most 93 days, the first day before the last.",
                            status_code=422)

@@ -46,7 +46,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from ecosentry.contracts.catalogue import Rule, register
-from ecosentry.said import N_
+from ecosentry.said import N_, Said
 
 __all__ = ["Category", "CATEGORIES", "STEPS", "DECREE08_IN_FORCE", "LEGAL_DEADLINE", "RegisterSettings",
            "StationSteps", "FacilitySteps", "station_steps", "facility_steps", "days_late", "RULE_LATE_CONNECT",
@@ -88,11 +88,13 @@ CATEGORIES: dict[str, Category] = {c.code: c for c in (
 
 
 def category(code: str) -> Category:
-    """The category of ``code``; :class:`ValueError` naming the valid codes otherwise."""
+    """The category of ``code``; :class:`ValueError` (a :class:`~ecosentry.said.Said`) naming the valid codes
+    otherwise."""
     try:
         return CATEGORIES[code]
     except KeyError:
-        raise ValueError(f"unknown Decree 08 category {code!r}; one of {', '.join(CATEGORIES)}") from None
+        raise Said(N_("unknown Decree 08 category %(code)r; one of %(codes)s"), code=code,
+                   codes=", ".join(CATEGORIES)) from None
 
 
 class RegisterSettings(BaseModel):
