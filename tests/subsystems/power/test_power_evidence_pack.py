@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select
 from power_dbkit import T0, _power_pg, _power_sqlite, power_db, write_minutes  # noqa: F401 (fixtures)
 
 from ecosentry.alarms.store import raise_alarm
+from ecosentry.catalogue import full_catalogue
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.reports.evidence import build_evidence_pack, evidence_pack_pdf
 from ecosentry.subsystems.power.engine.engine import PowerEngine
@@ -112,6 +113,7 @@ def test_a_vietnamese_reader_gets_the_power_section_in_vietnamese(power_db, tmp_
 def test_an_alarm_without_point_of_another_subsystem_is_in_local_time_without_empty_sections(power_db, tmp_path):
     """A gate's alarm (enterprise, no point, no data of its subsystem here): the deployment's zone, the alarm's
     summary, rules, history and links; no empty data window, marks or frames."""
+    full_catalogue()   # every subsystem's alarm types registered, as in the service
     eng = power_db
     alarm, _ = raise_alarm(eng, type="ALM-VEH-NO-LEDGER", source_type="gate", source_id="1:G1", severity="warning",
                            title="临汾焦化: vehicle without ledger", explanation="A truck entered without a ledger entry.",
