@@ -51,7 +51,7 @@ PACKAGES = tuple(f"ecosentry.subsystems.{d.name}" for d in sorted(SUBSYSTEMS_DIR
 #: Fields holding ``"module:attribute"`` references, and those holding a module or package name.
 ATTRIBUTE_FIELDS = ("sinks", "api_routers", "pages", "page_context", "alarm_links", "alarm_context", "cli",
                     "settings", "services", "demo", "limit_seed", "registry_import", "invalid_periods",
-                    "invalid_periods_changed", "fuzz_targets")
+                    "invalid_periods_changed", "fuzz_targets", "evidence_data")
 MODULE_FIELDS = ("schema", "migrations", "templates", "locale", "catalogue")
 
 
@@ -166,7 +166,7 @@ def test_every_reference_resolves_to_the_kind_its_field_asks_for(sub):
     for entry in sub.menu:
         assert entry.path in served, f"menu entry {entry.path} is not a page of {sub.name}"
     for field in ("page_context", "alarm_links", "alarm_context", "services", "demo", "limit_seed", "invalid_periods",
-                  "invalid_periods_changed"):
+                  "invalid_periods_changed", "evidence_data"):
         for ref in refs(sub, field):
             assert callable(resolve(ref)), f"{field}: {ref}"
     if sub.cli:  # register(app, groups)

@@ -42,6 +42,10 @@ field                         used by
                               changes: Sequence[PeriodChange])`` of a consumer, called through
                               :func:`ecosentry.pipeline.invalid_periods.announce_changes` after the producer committed
                               records that changed its periods; the consumer recomputes what it derived from them
+``evidence_data``             the evidence pack (证据包) of an alarm: functions ``(conn, request: EvidenceRequest) ->
+                              EvidenceData | None`` (:mod:`ecosentry.contracts.evidence`): ``None`` for an alarm the
+                              subsystem did not raise, else its data of the alarm's window, zone and original records,
+                              shown in place of a monitoring point's
 ``fuzz_targets``              ``ecosentry fuzz`` and the CI's bounded runs: target name → a
                               :class:`~ecosentry.contracts.fuzz.FuzzTarget` (a parser of its gateways' input)
 ============================  =====================================================================================
@@ -104,6 +108,7 @@ class Subsystem:
     invalid_periods: tuple[Ref, ...] = ()
     invalid_periods_changed: tuple[Ref, ...] = ()
     fuzz_targets: dict[str, Ref] = field(default_factory=dict)
+    evidence_data: tuple[Ref, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,4 +42,6 @@ SUBSYSTEM = Subsystem(
     registry_import=(f"{_N}.store.registry:import_power",),
     demo=f"{_N}.demo:demo",
     fuzz_targets={"power-mqtt": f"{_N}.gateways.fuzz:TARGET"},
+    # an ALM-PWR alarm's evidence pack shows the equipment's power, the orders in force and the loggers' frames
+    evidence_data=(f"{_N}.reports.evidence:evidence_data",),
 )

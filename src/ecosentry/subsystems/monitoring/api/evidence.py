@@ -40,7 +40,8 @@ def evidence_pdf(alarm_id: int, request: Request,
         alarm_or_404(principal, get_alarm(engine, alarm_id))
         # a Vietnamese reader gets a Vietnamese pack; the others the Chinese one (with English beside it)
         pack = build_evidence_pack(engine, alarm_id, base_url=base_url or get_settings().alarms.base_url,
-                                   settings=settings, lang=lang)
+                                   settings=settings, lang=lang,
+                                   default_tz=getattr(st, "default_tz", None) or "Asia/Shanghai")
     except AlarmNotFound as exc:
         raise HTTPException(404, exc) from None
     return Response(evidence_pack_pdf(pack, translations(lang).gettext), media_type="application/pdf",

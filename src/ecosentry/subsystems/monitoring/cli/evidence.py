@@ -41,7 +41,9 @@ def evidence_command(
     engine = prepare_database(st.database_url)
     try:
         settings = EvidenceSettings() if max_frames is None else EvidenceSettings(max_frames=max_frames)
-        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or st.alarms.base_url, settings=settings)
+        pack = build_evidence_pack(engine, alarm_id, base_url=base_url or st.alarms.base_url, settings=settings,
+                                   lang=st.default_locale,
+                                   default_tz=st.default_tz)
         from ecosentry.locale import translations
 
         data = evidence_pack_pdf(pack, translations(st.default_locale).gettext)  # the deployment's language

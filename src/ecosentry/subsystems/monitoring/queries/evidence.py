@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, func, or_, select, union
 
 from ecosentry.store import schema as s
 
-__all__ = ["evidence_point", "evidence_enterprise", "region_and_parent", "window_factor_codes", "factor_rows",
+__all__ = ["evidence_point", "evidence_enterprise", "enterprise_point_zone", "region_and_parent", "window_factor_codes", "factor_rows",
            "evidence_hour_rows", "minute_rows", "frame_rows"]
 
 
@@ -33,6 +33,14 @@ def evidence_enterprise(conn: Connection, enterprise_id: int) -> dict | None:
     row = conn.execute(select(e.c.name.label("enterprise"), e.c.credit_code, e.c.region_code)
                        .where(e.c.id == enterprise_id)).mappings().first()
     return dict(row) if row is not None else None
+
+
+def enterprise_point_zone(conn: Connection, enterprise_id: int) -> str | None:
+    """The zone of the enterprise's monitoring points (its first point's), ``None`` when it has none."""
+    p, o = s.points, s.outlets
+    return conn.execute(select(p.c.tz).select_from(p.join(o, p.c.outlet_id == o.c.id))
+                        .where(o.c.enterprise_id == enterprise_id, p.c.tz.is_not(None))
+                        .order_by(p.c.id).limit(1)).scalar()
 
 
 def region_and_parent(conn: Connection, code: str):

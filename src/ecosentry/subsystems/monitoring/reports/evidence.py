@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -53,6 +54,8 @@ from ecosentry.alarms.voice import load_voice
 from ecosentry.alarms.wording import (SEVERITY_WORDS, STATE_WORDS, alarm_explanation, alarm_title, finding_kind,
                                      kind_name, rule_name, type_name)
 from ecosentry.catalogue import full_catalogue
+from ecosentry.contracts.evidence import EvidenceData, EvidenceRequest, EvidenceSeries, data_window
+from ecosentry.installed import each
 from ecosentry.locale import translations
 from ecosentry.subsystems.monitoring.rules.citations import public_citations
 from ecosentry.subsystems.monitoring.rules.cn.reason_words import (FAMILY_NAMES, MARK_TYPE_NAMES, mark_reason_text,
@@ -274,6 +277,9 @@ class EvidencePack:
     minutes: dict[str, EvidenceMinutes] = field(default_factory=dict)   # factor → minute values
     #: The reader's language: ``vi`` gives a Vietnamese pack (labels, names, dd/mm/yyyy times); else Chinese.
     lang: str = "zh"
+    #: The data of the subsystem that raised the alarm (``Subsystem.evidence_data``): shown in place of a
+    #: monitoring point's window, marks and frames; ``None`` for a monitoring alarm.
+    data: EvidenceData | None = None
 
     @property
     def events(self) -> list[dict]:
@@ -354,15 +360,7 @@ def evidence_window(span_start: datetime, span_end: datetime,
     (datetime, datetime, bool)
         Start (floored to the hour), end (ceiled to the hour, exclusive) and whether it was capped.
     """
-    t0 = span_start - timedelta(hours=settings.hours_before)
-    t1 = span_end + timedelta(hours=settings.hours_after)
-    t0 = t0.replace(minute=0, second=0, microsecond=0)
-    if t1.minute or t1.second or t1.microsecond:
-        t1 = t1.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    longest = timedelta(days=settings.max_window_days)
-    if t1 - t0 > longest:
-        return t1 - longest, t1, True
-    return t0, t1, False
+    return data_window(span_start, span_end, settings.hours_before, settings.hours_after, settings.max_window_days)
 
 
 def frames_digest(raws: Iterable[bytes]) -> str:
@@ -512,10 +510,12 @@ def _periods(evidence: dict) -> list[EvidencePeriod]:
     return out
 
 
-def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding]) -> list[CitedRule]:
-    """The alarm type and every code its evidence cites, as the catalogue states them."""
+def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding],
+                 more: Sequence[str] = ()) -> list[CitedRule]:
+    """The alarm type and every code its evidence cites (and ``more``), as the catalogue states them."""
     catalogue = {r.code: r for r in full_catalogue()}
-    codes = [alarm_type, *(f.code for f in findings), *(c for c in evidence.get("codes") or [] if isinstance(c, str))]
+    codes = [alarm_type, *(f.code for f in findings), *(c for c in evidence.get("codes") or [] if isinstance(c, str)),
+             *more]
     if evidence.get("periods"):
         kinds = {p.get("period") for p in evidence["periods"] if isinstance(p, dict)}
         codes += ["CN-EXC-GAS-HOUR"] if "hour" in kinds else []
@@ -528,9 +528,30 @@ def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding
     return out
 
 
+def subsystem_data(conn, alarm: dict, lang: str, default_tz: str, settings: EvidenceSettings,
+                   now: datetime) -> EvidenceData | None:
+    """The data of the installed subsystem that raised ``alarm`` (``Subsystem.evidence_data``), ``None`` when
+    none claims it (a monitoring alarm: the point's data)."""
+    request = EvidenceRequest(alarm, lang, default_tz, now, hours_before=settings.hours_before,
+                              hours_after=settings.hours_after, max_window_days=settings.max_window_days,
+                              max_records=settings.max_frames, record_chars=settings.frame_chars,
+                              record_grace_minutes=settings.frame_grace_minutes)
+    for _sub, give in each("evidence_data"):
+        data = give(conn, request)
+        if data is not None:
+            return data
+    return None
+
+
+def _records(data: EvidenceData, chars: int) -> tuple[list[EvidenceFrame], list[bytes]]:
+    frames = [EvidenceFrame(r.id, r.received_at, None, r.cn, r.qn, r.status, frame_text(r.raw, chars), len(r.raw),
+                            hashlib.sha256(r.raw).hexdigest()) for r in data.records]
+    return frames, [r.raw for r in data.records]
+
+
 def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None = None,
                         settings: EvidenceSettings | None = None, now: datetime | None = None,
-                        lang: str = "zh") -> EvidencePack:
+                        lang: str = "zh", default_tz: str = "Asia/Shanghai") -> EvidencePack:
     """Read everything the evidence pack of alarm ``alarm_id`` shows.
 
     Parameters
@@ -545,6 +566,12 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         The generation time printed in the pack (default: the current time).
     lang : str, default "zh"
         ``vi``: a Vietnamese pack (the alarm's title and explanation, factor names); else Chinese.
+    default_tz : str, default "Asia/Shanghai"
+        The deployment's zone (``default_tz``): the pack's times for an alarm whose originator has no zone
+        (no point, no zone of the subsystem's, an enterprise without points).
+
+    The pack's times are local: the zone of the subsystem that raised the alarm (``Subsystem.evidence_data``),
+    else the point's, else the zone of the enterprise's points, else ``default_tz``.
     """
     lang = "vi" if lang == "vi" else "zh"
     settings = settings or EvidenceSettings()
@@ -554,16 +581,27 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
     t0, t1, capped = evidence_window(span_start, span_end, settings)
     findings, periods = _findings(evidence), _periods(evidence)
     pid = alarm.get("point_id")
+    generated_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     with engine.connect() as conn:
         info = _point_info(conn, pid, alarm.get("enterprise_id"))
-        tz = info.get("tz") or "UTC"
+        data = subsystem_data(conn, alarm, lang, default_tz, settings, generated_at)
+        if data is not None:
+            tz = data.tz
+            span_start, span_end = data.span_start, data.span_end
+            t0, t1, capped = data.window_start, data.window_end, data.window_capped
+        else:
+            tz = info.get("tz") or (eq.enterprise_point_zone(conn, alarm["enterprise_id"])
+                                    if alarm.get("enterprise_id") is not None else None) or default_tz
         region = _region_path(conn, alarm.get("region_code") or info.get("region_code"))
         factors: list[EvidenceFactor] = []
         hours: list[EvidenceHour] = []
         limits, limit_kind = {}, {}
         minutes: dict[str, EvidenceMinutes] = {}
         frames, total, raws = [], 0, []
-        if pid is not None and info.get("mn"):
+        if data is not None:
+            frames, raws = _records(data, settings.frame_chars)
+            total = data.records_total
+        elif pid is not None and info.get("mn"):
             factors = _factors(conn, pid, alarm.get("factor_codes"), t0, t1)
             codes = [f.code for f in factors]
             hours = _hours(conn, pid, codes, t0, t1)
@@ -571,13 +609,14 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
             limits, limit_kind = _limits(conn, pid, codes, tz, t0, t1)
             frames, total, raws = _frames(conn, pid, info.get("mn"), span_start,
                                           span_end + timedelta(minutes=settings.frame_grace_minutes), settings)
-        voice = load_voice(conn, alarm, lang, tz if tz != "UTC" else "Asia/Shanghai")
+        voice = load_voice(conn, alarm, lang, tz)
         if lang == "vi":   # the factors by their Vietnamese names
             factors = [EvidenceFactor(f.code, voice.names.factor(f.code), f.unit) for f in factors]
         title_text = alarm_title(alarm, voice.names, voice.gettext)
-        explanation_text = alarm_explanation(alarm, voice.names, voice.gettext, voice.when, voice.num)
+        explanation_text = (data.explanation if data is not None else None) or alarm_explanation(
+            alarm, voice.names, voice.gettext, voice.when, voice.num)
     marks = []
-    if pid is not None and info.get("mn"):
+    if data is None and pid is not None and info.get("mn"):
         marks = [EvidenceMark(m["id"], m["type"], m["family"], tuple(m["factor_codes"]) if m["factor_codes"] else None,
                               m["start"], m["end"], m["status"], m["source"], m["filed_by"], m["reason"])
                  for m in list_marks(engine, point_id=pid, start=t0, end=t1)]
@@ -589,10 +628,12 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         point=info.get("point"), mn=info.get("mn"), medium=info.get("medium"), region=region,
         span_start=span_start, span_end=span_end, window_start=t0, window_end=t1, window_capped=capped,
         factors=factors, hours=hours, limits=limits, limit_kind=limit_kind, findings=findings, periods=periods,
-        rules=_cited_rules(alarm["type"], evidence, findings), marks=marks, frames=frames, frames_total=total,
-        frames_sha256=frames_digest(raws), links=_urls(alarm, base_url, lang),
-        generated_at=(now or datetime.now(timezone.utc)).astimezone(timezone.utc), settings=settings,
-        title_text=title_text, explanation_text=explanation_text, minutes=minutes, lang=lang)
+        rules=_cited_rules(alarm["type"], evidence, findings, data.rules if data is not None else ()), marks=marks, frames=frames, frames_total=total,
+        frames_sha256=frames_digest(raws),
+        links=_urls(alarm, base_url, lang) + [(label, f"{(base_url or '').rstrip('/')}{url}")
+                                              for label, url in (data.links if data is not None else [])],
+        generated_at=generated_at, settings=settings,
+        title_text=title_text, explanation_text=explanation_text, minutes=minutes, lang=lang, data=data)
 
 
 # --------------------------------------------------------------------------- chart
@@ -711,6 +752,107 @@ def evidence_chart_png(pack: EvidencePack, factors: Sequence[EvidenceFactor] | N
     return buf.getvalue()
 
 
+def series_chart_png(pack: EvidencePack, series: Sequence[EvidenceSeries], *, dpi: int = 150) -> bytes:
+    """PNG of a subsystem's data of the window (:attr:`EvidencePack.data`), one panel per series: its values
+    as a step line (a min/max envelope per slice when there are more than twice ``chart_slices`` of them), its
+    reference lines (thresholds) dotted, the data's bands (orders in force) hatched, the alarm span shaded red.
+    Times are the originator's local time."""
+    T = labels(pack.lang)
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from ecosentry.reports.chart import PALETTE, minmax_envelope
+    from ecosentry.reports.fonts import register_matplotlib_font
+
+    family = register_matplotlib_font()
+    zone = ZoneInfo(pack.tz)
+
+    def loc(t: datetime) -> datetime:
+        return t.astimezone(zone).replace(tzinfo=None)
+
+    fig = Figure(figsize=(7.6, 0.75 + 1.6 * len(series)), dpi=dpi)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(series), 1, sharex=True, squeeze=False)[:, 0]
+    x0, x1 = loc(pack.window_start), loc(pack.window_end)
+    n0, n1 = date2num(x0), date2num(x1)
+    bands = pack.data.bands if pack.data is not None else []
+    band_words: dict[str, str] = {}
+    line_styles = (":", "-.", "--")
+    line_words: dict[str, str] = {}
+    for k, (ax, s) in enumerate(zip(axes, series)):
+        color = PALETTE[k % len(PALETTE)]
+        ax.axvspan(loc(max(pack.span_start, pack.window_start)), loc(min(pack.span_end, pack.window_end)),
+                   color="#d62728", alpha=0.12, linewidth=0)
+        for b in bands:
+            if b.end > pack.window_start and b.start < pack.window_end:
+                ax.axvspan(loc(max(b.start, pack.window_start)), loc(min(b.end, pack.window_end)),
+                           facecolor="#ff7f0e", alpha=0.12, hatch="\\\\", edgecolor="#ff7f0e", linewidth=0)
+                band_words.setdefault(b.label, b.label)
+        ys = np.array([math.nan if v is None else v for v in s.values], dtype=float)
+        if len(ys) and not np.isnan(ys).all():
+            xs = date2num([loc(t) for t in s.times])
+            cx, lo, hi = minmax_envelope(xs, ys, n0, n1, pack.settings.chart_slices)
+            if cx is xs:
+                ax.step(xs, ys, where="post", linewidth=0.8, color=color)
+            else:
+                ax.fill_between(cx, lo, hi, color=color, alpha=0.35, linewidth=0)
+                ax.plot(cx, hi, linewidth=0.4, color=color)
+        else:
+            ax.text(0.5, 0.5, T("窗口内无数据 no data in the window"), transform=ax.transAxes, ha="center",
+                    va="center", fontfamily=family, fontsize=8, color="gray")
+        for j, line in enumerate(s.lines):
+            style = line_styles[j % len(line_styles)]
+            ax.axhline(line.value, color="red", linestyle=style, linewidth=1.0)
+            line_words.setdefault(line.label, style)
+        ax.set_ylabel(s.label + (f"\n（{s.unit}）" if s.unit else ""), fontfamily=family, fontsize=6.5)
+        ax.grid(True, linewidth=0.3, alpha=0.6)
+        ax.tick_params(labelsize=6.5)
+        ax.set_xlim(x0, x1)
+    axes[-1].xaxis.set_major_locator(AutoDateLocator(minticks=4, maxticks=10))
+    axes[-1].xaxis.set_major_formatter(DateFormatter("%d/%m %H:%M" if pack.lang == "vi" else "%m-%d %H:%M"))
+    off = pack.local(pack.window_start)[-6:]
+    axes[-1].set_xlabel(f"{T('当地时间 local time')}（{pack.tz} {off}）", fontfamily=family, fontsize=7)
+    handles: list = [Line2D([], [], color=PALETTE[0], linewidth=0.8, label=T("分钟值 minute values"))]
+    handles += [Line2D([], [], color="red", linestyle=style, label=word) for word, style in line_words.items()]
+    handles += [Patch(facecolor="#ff7f0e", alpha=0.2, hatch="\\\\", label=word) for word in band_words]
+    handles.append(Patch(facecolor="#d62728", alpha=0.15, label=T("告警时段 alarm span")))
+    fig.legend(handles=handles, loc="upper center", ncol=4, prop={"family": family, "size": 6.5}, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def _data_items(pack: EvidencePack) -> list:
+    """The data window of a subsystem's alarm (:attr:`EvidencePack.data`): the window, the subsystem's lead,
+    its charts (``chart_factors`` panels each) and tables."""
+    data = pack.data
+    assert data is not None
+    L, vi = pack.local, pack.lang == "vi"
+    st = pack.settings
+    if vi:
+        window = (f"Cửa sổ số liệu (Data window): {L(pack.window_start, seconds=False)} đến "
+                  f"{L(pack.window_end, seconds=False)} ({st.hours_before:g} giờ trước và {st.hours_after:g} giờ sau "
+                  "thời gian cảnh báo" + (f"; quá {st.max_window_days:g} ngày, chỉ giữ phần gần nhất"
+                                          if pack.window_capped else "") + ").")
+    else:
+        window = (f"数据窗口 Data window：{L(pack.window_start, seconds=False)} 至 {L(pack.window_end, seconds=False)}"
+                  f"（告警时段前 {st.hours_before:g} h、后 {st.hours_after:g} h"
+                  + (f"；超过 {st.max_window_days:g} 天，只保留最近部分" if pack.window_capped else "") + "）。")
+    items: list = [window + (f" {data.lead}" if data.lead else "")]
+    n = st.chart_factors
+    items += [series_chart_png(pack, data.series[i:i + n]) for i in range(0, len(data.series), n)]
+    for tb in data.tables:
+        items.append(tb.caption)
+        items.append(_Table(list(tb.header), [list(r) for r in tb.rows] or [["—"] * len(tb.header)], list(tb.widths),
+                            wrap=tuple(range(len(tb.header))), font_size=6.5))
+    return items
+
+
 # --------------------------------------------------------------------------- PDF
 
 def _fmt(v: float | None, decimals: int = 3) -> str:
@@ -789,6 +931,13 @@ def _acted(vi: bool, what: str, who: str | None, when: str, reason: str | None =
     return f"，{who} 于 {when} 确认" if what == "ack" else f"，{who} 于 {when} 解除：{reason}"
 
 
+def _raw_shown(pack: EvidencePack) -> bool:
+    """The pack lists original records: a monitoring point's frames, or those the subsystem's data has."""
+    if pack.data is not None:
+        return bool(pack.data.records) or pack.data.records_total > 0
+    return pack.mn is not None
+
+
 def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[tuple[str, list]]:
     """The pack as headings and items (``str`` paragraphs, :class:`_Table`, ``bytes`` chart PNG); ``_``
     translates the catalogue's lines (rule and alarm-type summaries) into the reader's language."""
@@ -803,6 +952,10 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
     def paren(word: str, code: str) -> str:   # "Vượt quy chuẩn (ALM-EXCEEDANCE)", "超标（ALM-EXCEEDANCE）"
         return f"{word} ({code})" if vi else f"{word}（{code}）"
 
+    # a monitoring alarm shows its point's window, marks and frames; another subsystem's alarm its own data
+    # (``pack.data``); what does not apply is left out, not shown empty
+    at_point = pack.data is None and pack.mn is not None
+    raw_shown = _raw_shown(pack)
     head = [[T("告警编号 Alarm id"), f"#{a['id']}"],
             [T("告警类型 Type"), paren(type_name(a['type'], zh), a['type'])],
             [T("严重程度 Severity"), paren(_severity(a['severity'], vi, zh), a['severity'])],
@@ -814,10 +967,14 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
             [T("首次 First seen"), L(a["first_at"])], [T("最近 Last seen"), L(a["last_at"])],
             [T("发生次数 Occurrences"), str(a["occurrences"])],
             [T("告警时段 Alarm span"), f"{L(pack.span_start)}{to}{L(pack.span_end)}"],
-            [T("企业 Enterprise"), pack.enterprise or "—"], [T("统一社会信用代码"), pack.credit_code or "—"],
-            [T("排放口 Outlet"), pack.outlet or "—"], [T("监测点 Point"), pack.point or "—"], [T("MN"), pack.mn or "—"],
-            [T("行政区 Region"), pack.region or "—"], [T("负责人 Assignee"), a.get("assignee") or "—"],
-            [T("原始报文 SHA-256"), f"{pack.frames_sha256}（{len(pack.frames)} {'tệp / gói tin' if vi else '条 frames'}）"]]
+            [T("企业 Enterprise"), pack.enterprise or "—"], [T("统一社会信用代码"), pack.credit_code or "—"]]
+    if pack.point is not None:   # the alarm's monitoring point
+        head += [[T("排放口 Outlet"), pack.outlet or "—"], [T("监测点 Point"), pack.point or "—"], [T("MN"), pack.mn or "—"]]
+    head += [list(row) for row in (pack.data.head if pack.data is not None else [])]
+    head += [[T("行政区 Region"), pack.region or "—"], [T("负责人 Assignee"), a.get("assignee") or "—"]]
+    if raw_shown:
+        head.append(
+            [T("原始报文 SHA-256"), f"{pack.frames_sha256}（{len(pack.frames)} {'tệp / gói tin' if vi else '条 frames'}）"])
     sections.append((T("1 告警概况 Alarm"), [_Table([T("项目 Item"), T("内容 Value")], head, [0.24, 0.76], wrap=(1,),
                                               font_size=8)]))
 
@@ -845,66 +1002,72 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
                         [0.2, 0.1, 0.42, 0.28], wrap=(0, 2, 3)))
     sections.append((T("2 说明与依据 Explanation and rules"), items))
 
-    names = {f.code: f for f in pack.factors}
-    if vi:
-        window = (f"{L(pack.window_start, seconds=False)}{to}{L(pack.window_end, seconds=False)}"
-                  f" ({pack.settings.hours_before:g} giờ trước và {pack.settings.hours_after:g} giờ sau thời gian "
-                  "cảnh báo" + (f"; quá {pack.settings.max_window_days:g} ngày, chỉ giữ phần gần nhất"
-                                if pack.window_capped else "") + ")")
-        lead = (f"Cửa sổ số liệu (Data window): {window}. Thông số: "
-                + ("; ".join(f"{f.name_zh} ({f.code})" for f in pack.factors) or "—") + ". Biểu đồ là giá trị "
-                "phút (số liệu làm căn cứ cảnh báo), vạch đậm là trung bình giờ.")
-    else:
-        window = (f"{L(pack.window_start, seconds=False)} 至 {L(pack.window_end, seconds=False)}"
-                  f"（告警时段前 {pack.settings.hours_before:g} h、后 {pack.settings.hours_after:g} h"
-                  + (f"；超过 {pack.settings.max_window_days:g} 天，只保留最近部分" if pack.window_capped else "") + "）")
-        lead = (f"数据窗口 Data window：{window}。因子 Factors："
-                + ("、".join(f"{f.name_zh}（{f.code}）" for f in pack.factors) or "—") + "。"
-                + "图中为分钟值（告警依据的数据），粗线为小时均值 The charts show the minute values the alarm was "
-                  "raised on; thick bars are the hourly means.")
-    items = [lead, *(evidence_chart_png(pack, group) for group in chart_groups(pack))]
-    lim = [f"{names[c].name_zh if c in names else c}{': ' if vi else '：'}"
-           f"{T('小时均值限值') if k == 'hour' else T('日均值限值')}" for c, k in pack.limit_kind.items()]
-    if lim:
-        items.append("Giới hạn trên biểu đồ (Limits drawn): " + "; ".join(lim) + "." if vi else
-                     "图中限值 Limits drawn：" + "；".join(lim) + "（气态污染物按折算浓度判定）。")
-    rows, shade = [], []
-    for h in pack.hours:
-        rows.append([L(h.start, seconds=False), f"{names[h.factor_code].name_zh if h.factor_code in names else ''}"
-                     f" {h.factor_code}", _fmt(h.value), _fmt(h.zs_value), T("有效") if h.valid else T("无效"),
-                     h.flag or "—", hour_reason(h, pack.lang), _yes(h.exceeded, vi)])
-        if not h.valid:
-            shade.append((len(rows), "#F8CBAD"))
-        elif h.exceeded:
-            shade.append((len(rows), "#FFD7D7"))
-    items.append(_Table([T(x) for x in ("时间 Time", "因子 Factor", "实测 Value", "折算 Corr.", "有效 Valid",
-                                        "标志 Flag", "原因 Reason", "超标 Exc.")], rows or [["—"] * 8],
-                        [0.2, 0.17, 0.09, 0.09, 0.08, 0.07, 0.22, 0.08], wrap=(1, 6), font_size=6.5, shade=shade))
-    sections.append((T("3 数据窗口 Data window"), items))
+    if pack.data is not None:
+        sections.append((T("3 数据窗口 Data window"), _data_items(pack)))
+    elif at_point:
+        names = {f.code: f for f in pack.factors}
+        if vi:
+            window = (f"{L(pack.window_start, seconds=False)}{to}{L(pack.window_end, seconds=False)}"
+                      f" ({pack.settings.hours_before:g} giờ trước và {pack.settings.hours_after:g} giờ sau thời gian "
+                      "cảnh báo" + (f"; quá {pack.settings.max_window_days:g} ngày, chỉ giữ phần gần nhất"
+                                    if pack.window_capped else "") + ")")
+            lead = (f"Cửa sổ số liệu (Data window): {window}. Thông số: "
+                    + ("; ".join(f"{f.name_zh} ({f.code})" for f in pack.factors) or "—") + ". Biểu đồ là giá trị "
+                    "phút (số liệu làm căn cứ cảnh báo), vạch đậm là trung bình giờ.")
+        else:
+            window = (f"{L(pack.window_start, seconds=False)} 至 {L(pack.window_end, seconds=False)}"
+                      f"（告警时段前 {pack.settings.hours_before:g} h、后 {pack.settings.hours_after:g} h"
+                      + (f"；超过 {pack.settings.max_window_days:g} 天，只保留最近部分" if pack.window_capped else "") + "）")
+            lead = (f"数据窗口 Data window：{window}。因子 Factors："
+                    + ("、".join(f"{f.name_zh}（{f.code}）" for f in pack.factors) or "—") + "。"
+                    + "图中为分钟值（告警依据的数据），粗线为小时均值 The charts show the minute values the alarm was "
+                      "raised on; thick bars are the hourly means.")
+        items = [lead, *(evidence_chart_png(pack, group) for group in chart_groups(pack))]
+        lim = [f"{names[c].name_zh if c in names else c}{': ' if vi else '：'}"
+               f"{T('小时均值限值') if k == 'hour' else T('日均值限值')}" for c, k in pack.limit_kind.items()]
+        if lim:
+            items.append("Giới hạn trên biểu đồ (Limits drawn): " + "; ".join(lim) + "." if vi else
+                         "图中限值 Limits drawn：" + "；".join(lim) + "（气态污染物按折算浓度判定）。")
+        rows, shade = [], []
+        for h in pack.hours:
+            rows.append([L(h.start, seconds=False), f"{names[h.factor_code].name_zh if h.factor_code in names else ''}"
+                         f" {h.factor_code}", _fmt(h.value), _fmt(h.zs_value), T("有效") if h.valid else T("无效"),
+                         h.flag or "—", hour_reason(h, pack.lang), _yes(h.exceeded, vi)])
+            if not h.valid:
+                shade.append((len(rows), "#F8CBAD"))
+            elif h.exceeded:
+                shade.append((len(rows), "#FFD7D7"))
+        items.append(_Table([T(x) for x in ("时间 Time", "因子 Factor", "实测 Value", "折算 Corr.", "有效 Valid",
+                                            "标志 Flag", "原因 Reason", "超标 Exc.")], rows or [["—"] * 8],
+                            [0.2, 0.17, 0.09, 0.09, 0.08, 0.07, 0.22, 0.08], wrap=(1, 6), font_size=6.5, shade=shade))
+        sections.append((T("3 数据窗口 Data window"), items))
 
-    sections.append((T("4 标记 Marks"), [_Table(
-        [T(x) for x in ("编号", "类型 Type", "时段 Span", "状态 Status", "填报 Filed by", "原因 Reason")],
-        [[str(m.id), mark_kind(m, pack.lang) + (f"\n{','.join(m.factor_codes)}" if m.factor_codes else ""),
-          f"{L(m.start, seconds=False)}\n{to.strip()} {L(m.end, seconds=False) if m.end else T('未结束 open')}",
-          f"{m.status} / {m.source}", m.filed_by or "—",
-          (mark_reason_text(m.reason, zh) if vi else m.reason) or "—"] for m in pack.marks] or [["—"] * 6],
-        [0.07, 0.2, 0.27, 0.13, 0.12, 0.21], wrap=(1, 2, 5))]))
+    if at_point:
+        sections.append((T("4 标记 Marks"), [_Table(
+            [T(x) for x in ("编号", "类型 Type", "时段 Span", "状态 Status", "填报 Filed by", "原因 Reason")],
+            [[str(m.id), mark_kind(m, pack.lang) + (f"\n{','.join(m.factor_codes)}" if m.factor_codes else ""),
+              f"{L(m.start, seconds=False)}\n{to.strip()} {L(m.end, seconds=False) if m.end else T('未结束 open')}",
+              f"{m.status} / {m.source}", m.filed_by or "—",
+              (mark_reason_text(m.reason, zh) if vi else m.reason) or "—"] for m in pack.marks] or [["—"] * 6],
+            [0.07, 0.2, 0.27, 0.13, 0.12, 0.21], wrap=(1, 2, 5))]))
 
-    note_vi = (f"Các tệp / gói tin gốc nhận được trong thời gian cảnh báo (kể cả {pack.settings.frame_grace_minutes:g} "
-               f"phút sau đó) hoặc mang số liệu của thời gian đó (kể cả gửi bù): {pack.frames_total}; liệt kê "
-               f"{len(pack.frames)} cái sớm nhất. Tính toàn vẹn (Integrity): SHA-256 của các bản gốc đầy đủ nối "
-               f"theo thứ tự = {pack.frames_sha256}; SHA-256 của từng bản ở trong bảng.")
-    note = (f"告警时段内（含结束后 {pack.settings.frame_grace_minutes:g} 分钟）收到的、或载有该时段数据（含补发）的原始报文共 "
-            f"{pack.frames_total} 条，"
-            f"列出最早的 {len(pack.frames)} 条。完整性校验 Integrity：所列报文完整原始字节按顺序拼接的 "
-            f"SHA-256 = {pack.frames_sha256}；每条报文的 SHA-256 见表。")
-    frame_head = (f"Nội dung ({pack.settings.frame_chars} ký tự đầu)" if vi
-                  else f"报文（前 {pack.settings.frame_chars} 字符）Frame")
-    sections.append((T("5 原始报文 Raw HJ 212 frames"), [note_vi if vi else note, _Table(
-        [T("编号 Id"), T("接收时间 Received"), "CN / QN", "SHA-256", frame_head],
-        [[str(f.id), L(f.received_at), f"{f.cn or '—'}\n{f.qn or '—'}\n{f.status}", f.sha256,
-          f.text] for f in pack.frames] or [["—"] * 5],
-        [0.07, 0.15, 0.13, 0.15, 0.5], wrap=(1, 3, 4), font_size=6)]))
+    if raw_shown:
+        grace = pack.settings.frame_grace_minutes
+        note_vi = (f"Các tệp / gói tin gốc nhận được trong thời gian cảnh báo (kể cả {grace:g} "
+                   f"phút sau đó) hoặc mang số liệu của thời gian đó (kể cả gửi bù): {pack.frames_total}; liệt kê "
+                   f"{len(pack.frames)} cái sớm nhất. Tính toàn vẹn (Integrity): SHA-256 của các bản gốc đầy đủ nối "
+                   f"theo thứ tự = {pack.frames_sha256}; SHA-256 của từng bản ở trong bảng.")
+        note = (f"告警时段内（含结束后 {grace:g} 分钟）收到的、或载有该时段数据（含补发）的原始报文共 "
+                f"{pack.frames_total} 条，"
+                f"列出最早的 {len(pack.frames)} 条。完整性校验 Integrity：所列报文完整原始字节按顺序拼接的 "
+                f"SHA-256 = {pack.frames_sha256}；每条报文的 SHA-256 见表。")
+        frame_head = (f"Nội dung ({pack.settings.frame_chars} ký tự đầu)" if vi
+                      else f"报文（前 {pack.settings.frame_chars} 字符）Frame")
+        sections.append((T("5 原始报文 Raw HJ 212 frames"), [note_vi if vi else note, _Table(
+            [T("编号 Id"), T("接收时间 Received"), "CN / QN", "SHA-256", frame_head],
+            [[str(f.id), L(f.received_at), f"{f.cn or '—'}\n{f.qn or '—'}\n{f.status}", f.sha256,
+              f.text] for f in pack.frames] or [["—"] * 5],
+            [0.07, 0.15, 0.13, 0.15, 0.5], wrap=(1, 3, 4), font_size=6)]))
 
     ev_rows = [[L(e["at"]), e["kind"], e.get("actor") or "—", e.get("comment") or ""] for e in pack.events]
     dl_rows = [[L(d["at"]), d["event"], d["channel"], d["recipient"], T("成功") if d["ok"] else T("失败"),
@@ -917,7 +1080,8 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
                                   dl_rows or [["—"] * 6], [0.22, 0.1, 0.1, 0.25, 0.08, 0.25], wrap=(3, 5))]))
 
     sections.append((T("7 链接 Links"), [f"{label}{': ' if vi else '：'}{url}" for label, url in pack.links]))
-    return sections
+    # numbered in order: a section left out leaves no gap
+    return [(re.sub(r"^\d+", str(n), heading), items) for n, (heading, items) in enumerate(sections, start=1)]
 
 
 def _all_text(title: str, sections: list[tuple[str, list]], footer: str) -> str:
@@ -978,14 +1142,19 @@ def evidence_pack_pdf(pack: EvidencePack, gettext: Callable[[str], str] | None =
     from ecosentry.subsystems.monitoring.reports.pdf import HEADER_BG
 
     a = pack.alarm
+    raw_shown = _raw_shown(pack)
     if pack.lang == "vi":
         title = f"Hồ sơ chứng cứ cảnh báo (Evidence pack) — cảnh báo #{a['id']} {a['type']}"
-        sub = f"Lập lúc (Generated) {pack.local(pack.generated_at)}　Dữ liệu gốc SHA-256 {pack.frames_sha256}"
-        footer = f"ecosentry hồ sơ chứng cứ #{a['id']}　Mã trạm {pack.mn or '—'}　lập {pack.local(pack.generated_at)}"
+        sub = f"Lập lúc (Generated) {pack.local(pack.generated_at)}" + (
+            f"　Dữ liệu gốc SHA-256 {pack.frames_sha256}" if raw_shown else "")
+        footer = (f"ecosentry hồ sơ chứng cứ #{a['id']}" + (f"　Mã trạm {pack.mn}" if pack.mn else "")
+                  + f"　lập {pack.local(pack.generated_at)}")
     else:
         title = f"告警证据包 Evidence pack — 告警 #{a['id']} {a['type']}"
-        sub = f"生成时间 Generated {pack.local(pack.generated_at)}　原始报文 SHA-256 {pack.frames_sha256}"
-        footer = f"ecosentry 告警证据包 #{a['id']}　MN {pack.mn or '—'}　生成 {pack.local(pack.generated_at)}"
+        sub = f"生成时间 Generated {pack.local(pack.generated_at)}" + (
+            f"　原始报文 SHA-256 {pack.frames_sha256}" if raw_shown else "")
+        footer = (f"ecosentry 告警证据包 #{a['id']}" + (f"　MN {pack.mn}" if pack.mn else "")
+                  + f"　生成 {pack.local(pack.generated_at)}")
     if gettext is None and pack.lang == "vi":   # a Vietnamese pack says the cited rules in Vietnamese too
         gettext = translations("vi").gettext
     sections = _sections(pack, gettext or _identity)
