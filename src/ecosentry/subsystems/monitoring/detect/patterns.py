@@ -108,8 +108,10 @@ RULE_DAY_NIGHT = register(Rule(
     f"环境自动监控数据异常 category 14 (thresholds not published); {_REF} §5.2, §5.4", _MOD, "S/ours", kind="falsification"))
 RULE_NARROW_BAND = register(Rule(
     "DET-NARROW-BAND", "warning",
-    "Values stay for a week within 2 % of the analyser range (long-term narrow-band fluctuation).",
-    f"现场监督检查 checklist (长期在量程2%以内变化); {_REF} §5.3, §5.6", _MOD, "S", kind="falsification"))
+    "Values stay for a week within 2 % of the analyser range while the plant's load moved and they did not follow it "
+    "(long-term narrow-band fluctuation).",
+    f"现场监督检查 checklist (长期在量程2%以内变化); {_REF} §5.3, §5.4 cross-parameter consistency, §5.6", _MOD, "S/ours",
+    kind="falsification"))
 RULE_NARROW_SPREAD = register(Rule(
     "DET-NARROW-SPREAD", "warning",
     "A pollutant held in a narrow band: for hours its hour-to-hour changes are far smaller than the point's own "
@@ -118,7 +120,8 @@ RULE_NARROW_SPREAD = register(Rule(
     "ratio test (chi-square)", _MOD, "S/ours", kind="falsification"))
 RULE_AT_DL = register(Rule(
     "DET-AT-DETECTION-LIMIT", "info",
-    "Values hover at the method detection limit for a long period.",
+    "Values hover at the method detection limit for a long period, parked at the limit itself or not following the "
+    "plant's load.",
     f"现场监督检查 checklist (数据长期在检出限附近); {_REF} §5.3, §5.6", _MOD, "S/ours", kind="falsification"))
 RULE_PARAM_DRIFT = register(Rule(
     "DET-PARAM-DRIFT", "critical",
