@@ -106,6 +106,10 @@ class PatternSettings(BaseModel):
     #: A day's mean counts with at least this many valid hours (ours; wastewater analysers may sample only
     #: every 2 h, so below the 20 h of HJ 76 for gas).
     hug_day_min_hours: int = 12
+    #: A pile-up (share or cliff) of hourly values is a sign only when the band holds more hours, or the limit's
+    #: far side fewer, than the plant's load and its own scatter put there, by at least this many standard
+    #: deviations of that expectation (ours; one-sided 3 σ, the autocorrelation of the hours counted).
+    hug_excess_z_min: float = 3.0
 
     # ------------------------------------------------------------ step then flat 突升突降后保持平稳 (§5.2 #11)
     #: Jump between the level before and the flat level after, relative to the larger of the two (ours).
