@@ -84,7 +84,8 @@ LINKED_ROLES: frozenset[frozenset[str]] = frozenset({
 _SRC_HUG = f"环境自动监控数据异常 category 12 贴限生产 (thresholds not published); {_REF} §5.2, §5.4, §5.6"
 RULE_LIMIT_HUG = register(Rule(
     "DET-LIMIT-HUG", "warning",
-    "Valid hourly values pile up just below the hourly limit (share in [0.9·L, L) or a histogram cliff at L).",
+    "Valid hourly values pile up just below the hourly limit (share in [0.9·L, L) or a histogram cliff at L), "
+    "more than the plant's load and its own scatter put there.",
     _SRC_HUG, _MOD, "S/ours", kind="falsification"))
 RULE_LIMIT_HUG_DAY = register(Rule(
     "DET-LIMIT-HUG-DAY", "warning",
