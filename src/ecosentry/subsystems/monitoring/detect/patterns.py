@@ -329,9 +329,10 @@ def _hug_expected(data: PointData, t: np.ndarray, x: np.ndarray, limit: float, b
 
     Why: a plant that runs close to its limit is there because of its load and its process; its values move
     with them and spread across the limit as its scatter spreads them, so the band holds what the model puts
-    there (issue 13, honest set: SO2 at 0.8–0.86 of 35 mg/m³, ``z_band`` between −0.5 and 0.7). A ceiling
+    there (issue 13, honest set: SO2 at 0.8–0.88 of 35 mg/m³, ``z_band`` between −0.7 and 0.7). A ceiling
     piles into the band the hours the process would have put above it, or lifts hours into the band that
-    the load does not lift: ``z_band`` of 20 and more on the honest set's capped peaks.
+    the load does not lift: ``z_band`` of 10⁵ and more on the honest set's capped peaks of units whose usual
+    level is well under the limit. A cap on a unit already close to its limit stays inside its scatter.
     """
     pred, used = _load_prediction(data, t, x)
     e = x - pred

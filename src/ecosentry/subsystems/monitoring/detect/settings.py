@@ -97,7 +97,9 @@ class PatternSettings(BaseModel):
     #: Minimum number of valid hourly values looked at (one week, ours).
     hug_min_values: int = 168
     #: Histogram cliff: values in [band_low·L, L) at least this many times the values in [L, (2−band_low)·L)
-    #: (the mirror band above the limit) ... (ours; a Gaussian near the limit gives ≲ 4).
+    #: (the mirror band above the limit) ... (ours; a Gaussian centred at the limit gives ≲ 4, but one centred at
+    #: 0.85·L with a scatter of 0.06·L gives ≈ 30: hourly values are also judged against the load, see
+    #: ``hug_excess_z_min``).
     hug_cliff_ratio: float = 8.0
     #: ... and at least this share of the values in the band below (ours).
     hug_cliff_share_min: float = 0.1
