@@ -434,7 +434,8 @@ def test_a_logger_capping_a_day_of_peaks_just_under_the_limit_is_limit_hugging()
     # without load channels the unit's own scatter is the yardstick, and the day is still a pile-up
     [bare] = pat.detect_limit_hugging(so2_point({SO2: ch[SO2]}), CFG)
     assert bare.evidence["process"]["load_channels"] == []
-    assert "its own scatter (no load channel to compare with)" in bare.explanation
+    assert "where its own scatter (±" in bare.explanation and "; no load channel to compare with) would put" \
+        in bare.explanation
 
 
 def test_a_cap_on_a_unit_already_close_to_its_limit_is_left_to_the_still_hours_at_the_ceiling():

@@ -434,9 +434,11 @@ def detect_limit_hugging(data: PointData, cfg: DetectorSettings) -> list[Finding
                         else f"only {st['in_mirror_band_above']} in the same width above it")
                 said = ""
                 if process is not None:
-                    load = (f"its load ({', '.join(process['load_channels'])}) and its own scatter"
-                            if process["load_channels"] else "its own scatter (no load channel to compare with)")
-                    said = (f", where {load} (±{_num(process['scatter'])} {unit}) would put about "
+                    scatter = f"(±{_num(process['scatter'])} {unit}"
+                    load = (f"its load ({', '.join(process['load_channels'])}) and its own scatter {scatter})"
+                            if process["load_channels"] else
+                            f"its own scatter {scatter}; no load channel to compare with)")
+                    said = (f", where {load} would put about "
                             f"{process['expected_in_band']:.0f} there and {process['expected_at_or_above']:.0f} "
                             f"over the limit")
                 expl = (f"Over {days:.0f} days, {_pct(st['share_in_band'])} of {st['n']} valid hourly {what} "
