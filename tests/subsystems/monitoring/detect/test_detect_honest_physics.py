@@ -366,3 +366,85 @@ def test_a_narrow_band_written_while_the_load_moves_is_found():
     bare = nox_point({NOX: ch[NOX]})
     [f] = pat.detect_narrow_band(bare, CFG)
     assert f.evidence["load_swing"] is None and "reports no flow or velocity" in f.explanation
+
+
+# ---------------------------------------------------------------------------------------------- 4c close to the limit
+
+#: The histogram tests alone (the process test off): what the rule judged before issue 13's near-limit round.
+HISTOGRAM_ONLY = DetectorSettings.from_mapping({"patterns": {"hug_excess_z_min": -1e9}})
+SO2_LIMIT = 35.0  # ultra-low emission hourly limit, mg/m³ (reference notes §4.3)
+
+
+def near_limit_unit(days: int = 8, seed: int = 1) -> dict[str, np.ndarray]:
+    """Hourly flue gas of a unit that honestly runs close to its SO2 limit, as the honest set makes it
+    (simulate/honest.py ``near_limit``): a daily load cycle (0.6–0.9) with velocity, flow, O2 and temperature
+    following it; SO2 at 0.85 of the 35 mg/m³ limit on average, 30 % of it in proportion to the load (fuel
+    burnt), times a slow wander of the desulfurisation (AR(1), 7 %, hour-to-hour correlation 0.85)."""
+    rng = np.random.default_rng(seed)
+    n = days * 24
+    load = 0.75 + 0.15 * np.sin((np.arange(n) % 24 - 6) / 24 * 2 * np.pi) + 0.02 * rng.standard_normal(n)
+    vel = 14 * (0.15 + 0.85 * load)
+    so2 = 0.85 * SO2_LIMIT * (0.7 + 0.3 * load / load.mean()) * np.exp(0.07 * ar1(rng, n, 0.85))
+    return {VEL: np.round(vel, 2), FLOW: np.round(vel * 6, 2), O2: np.round(4 + 6 * (1 - load), 2),
+            TEMP: np.round(50 + 7 * load, 1), SO2: np.round(so2, 2)}
+
+
+def so2_point(ch: dict[str, np.ndarray]) -> PointData:
+    data = hourly_point(ch, "gas")
+    data.limits = {SO2: SO2_LIMIT}
+    return data
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4, 5])
+def test_a_unit_running_close_to_its_limit_with_its_load_is_no_limit_hugging(seed):
+    """Eight days of SO2 at 0.85 of its limit: a sixth to a third of the hours in [0.9 L, L) and few above it, which
+    the histogram tests call a pile-up; the load and the unit's own scatter put as many there (issue 13: three
+    such units on seed 151)."""
+    data = so2_point(near_limit_unit(seed=seed))
+    [old] = pat.detect_limit_hugging(data, HISTOGRAM_ONLY)
+    assert old.evidence["share_in_band"] >= 0.1
+    assert abs(old.evidence["process"]["z_band"]) < 2 and old.evidence["process"]["z_above"] < 2
+    assert set(old.evidence["process"]["load_channels"]) == {FLOW, VEL, O2, TEMP}
+    assert codes(pat.detect_limit_hugging(data, CFG)) == []
+
+
+def capped(so2: np.ndarray, a: int, hours: int, rise: float) -> np.ndarray:
+    """SO2 whose true level rises ``rise`` times for ``hours`` from hour ``a`` while the logger reports every value
+    over 0.97 L as 0.97 L less a few thousandths (simulate/honest.py ``capped_peaks``)."""
+    out = so2.copy()
+    true = so2[a:a + hours] * rise
+    cap = 0.97 * SO2_LIMIT
+    jitter = 1 - 0.004 * np.abs(np.random.default_rng(0).standard_normal(hours))
+    out[a:a + hours] = np.round(np.where(true > cap, cap * jitter, true), 2)
+    return out
+
+
+def test_a_logger_capping_a_day_of_peaks_just_under_the_limit_is_limit_hugging():
+    """A load-following unit whose SO2 usually runs at half its limit; for a day its desulfurisation fails (×2.1,
+    over the limit) and the logger caps the values at 0.97 L: the band holds a day that neither the load nor
+    the unit's scatter puts there."""
+    ch = near_limit_unit(seed=1)
+    ch[SO2] = capped(np.round(ch[SO2] * 0.6, 2), 4 * 24, 24, 2.1)
+    [f] = pat.detect_limit_hugging(so2_point(ch), CFG)
+    assert f.code == "DET-LIMIT-HUG" and f.kind == "falsification" and f.factor == SO2
+    ev = f.evidence
+    assert ev["process"]["z_band"] >= CFG.patterns.hug_excess_z_min
+    assert ev["in_band"] >= 20 and ev["process"]["expected_in_band"] < 1
+    assert "where its load (" in f.explanation and "and its own scatter (±" in f.explanation
+    # without load channels the unit's own scatter is the yardstick, and the day is still a pile-up
+    [bare] = pat.detect_limit_hugging(so2_point({SO2: ch[SO2]}), CFG)
+    assert bare.evidence["process"]["load_channels"] == []
+    assert "where its own scatter (±" in bare.explanation and "; no load channel to compare with) would put" \
+        in bare.explanation
+
+
+def test_a_cap_on_a_unit_already_close_to_its_limit_is_left_to_the_still_hours_at_the_ceiling():
+    """The same cap on the unit at 0.85 L (×1.3 for a day): the capped hours lie within the unit's own scatter
+    of its level, so the histogram is no evidence; the hours held still at the ceiling are (DET-LIMIT-CAP)."""
+    from ecosentry.subsystems.monitoring.detect.signs import detect_limit_cap
+
+    ch = near_limit_unit(seed=1)
+    ch[SO2] = capped(ch[SO2], 4 * 24, 24, 1.3)
+    assert codes(pat.detect_limit_hugging(so2_point(ch), CFG)) == []
+    [f] = detect_limit_cap(so2_point(ch), CFG)
+    assert f.code == "DET-LIMIT-CAP" and at(4 * 24 * 60) <= f.start < at(5 * 24 * 60)

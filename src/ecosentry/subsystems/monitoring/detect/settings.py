@@ -97,7 +97,9 @@ class PatternSettings(BaseModel):
     #: Minimum number of valid hourly values looked at (one week, ours).
     hug_min_values: int = 168
     #: Histogram cliff: values in [band_low·L, L) at least this many times the values in [L, (2−band_low)·L)
-    #: (the mirror band above the limit) ... (ours; a Gaussian near the limit gives ≲ 4).
+    #: (the mirror band above the limit) ... (ours; a Gaussian centred at the limit gives ≲ 4, but one centred at
+    #: 0.85·L with a scatter of 0.06·L gives ≈ 30: hourly values are also judged against the load, see
+    #: ``hug_excess_z_min``).
     hug_cliff_ratio: float = 8.0
     #: ... and at least this share of the values in the band below (ours).
     hug_cliff_share_min: float = 0.1
@@ -106,6 +108,10 @@ class PatternSettings(BaseModel):
     #: A day's mean counts with at least this many valid hours (ours; wastewater analysers may sample only
     #: every 2 h, so below the 20 h of HJ 76 for gas).
     hug_day_min_hours: int = 12
+    #: A pile-up (share or cliff) of hourly values is a sign only when the band holds more hours, or the limit's
+    #: far side fewer, than the plant's load and its own scatter put there, by at least this many standard
+    #: deviations of that expectation (ours; one-sided 3 σ, the autocorrelation of the hours counted).
+    hug_excess_z_min: float = 3.0
 
     # ------------------------------------------------------------ step then flat 突升突降后保持平稳 (§5.2 #11)
     #: Jump between the level before and the flat level after, relative to the larger of the two (ours).
