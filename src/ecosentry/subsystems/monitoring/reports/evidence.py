@@ -1035,7 +1035,7 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
                             [[names_of.get(p.factor_code, p.factor_code),
                               {"hour": T("小时 hour"), "day": T("日 day")}.get(p.period, p.period),
                               L(p.start, seconds=False), _fmt(p.value), _fmt(p.limit_value), _fmt(p.multiple)]
-                             for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16]))
+                             for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16], wrap=(0,)))
     items.append(_("Rules cited: the code in the rule catalogue, what the rule says, and the standard or "
                    "official document it applies."))
     items.append(_Table([_("Code"), _("Severity"), _("Rule"), _("Standard or document")],
@@ -1074,11 +1074,11 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
             if vi:
                 items.append("Giới hạn trên biểu đồ (Limits drawn): " + "; ".join(lim) + ". "
                              + ("Khí thải: xét giá trị đã quy đổi theo O2 tham chiếu của quy chuẩn." if corrected else
-                                "Giá trị xét là trung bình đo được ở điều kiện chuẩn của quy chuẩn, không quy đổi "
-                                "theo O2 (quy chuẩn không quy định O2 tham chiếu)."))
+                                "Giá trị xét là trung bình đo được ở điều kiện chuẩn của quy chuẩn; quy chuẩn không "
+                                "quy định O2 tham chiếu."))
             else:
                 items.append("图中限值 Limits drawn：" + "；".join(lim)
-                             + ("（气态污染物按折算浓度判定）。" if corrected else "（按实测均值判定，未作氧含量折算）。"))
+                             + ("（气态污染物按折算浓度判定）。" if corrected else "（按实测均值判定；限值未规定基准氧含量）。"))
         rows, shade = [], []
         for h in pack.hours:
             rows.append([L(h.start, seconds=False), f"{names[h.factor_code].name_zh if h.factor_code in names else ''}"

@@ -61,7 +61,7 @@ _WATER = "QCVN 40:2011/BTNMT §2.2 (Cmax = C × Kq × Kf)"
 _CIRCULAR = "Circular 10/2021/TT-BTNMT Art. 39"
 _REF = "china-vietnam-rules.md §7.3"
 #: The published sources of a Vietnamese exceedance: what the alarm type cites in a Vietnamese pack.
-SOURCES = f"{_GAS}; {_WATER}; QCVN 22:2009/BTNMT (reference O2); {_CIRCULAR}"
+SOURCES = f"{_GAS}; {_WATER}; QCVN 22:2009/BTNMT; {_CIRCULAR}"
 
 _QCVN = re.compile(r"\bQCVN\b", re.IGNORECASE)
 
@@ -105,7 +105,7 @@ for _r in (
     Rule(RULE_GAS_HOUR, "critical",
          "Hourly mean of a flue-gas pollutant at the QCVN reference state above Cmax = C × Kp × Kv; at a reference "
          "O2 only where the limit sets one.",
-         f"{_GAS}; QCVN 22:2009/BTNMT (reference O2); {_CIRCULAR}; {_REF}", _MODULE, "R"),
+         f"{_GAS}; QCVN 22:2009/BTNMT; {_CIRCULAR}; {_REF}", _MODULE, "R"),
     Rule(RULE_GAS_DAY, "critical",
          "Daily mean of a flue-gas pollutant at the QCVN reference state above its daily Cmax = C × Kp × Kv.",
          f"{_GAS}; {_CIRCULAR}; {_REF}", _MODULE, "R/ours"),
