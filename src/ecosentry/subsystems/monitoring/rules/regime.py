@@ -12,6 +12,7 @@ HJ or GB standards, a Chinese one never QCVN.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from ecosentry.subsystems.monitoring.rules.cn import exceedance as cn
@@ -30,6 +31,7 @@ _TYPE_SOURCES: dict[str, dict[str, str | None]] = {
 }
 
 
+@lru_cache(maxsize=1024)   # a deployment has a few dozen limit texts; judged per hour on the recompute path
 def regime_of(standard: str | None, country: str | None = None) -> Regime:
     """
     The regime of a judgement against a limit.
