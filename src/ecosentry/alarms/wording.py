@@ -196,10 +196,18 @@ def alarm_explanation(alarm: Mapping[str, Any], names: AlarmNames, _: Callable[[
             start = _time(p.get("period_start"))
             period = _("hour") if p.get("period") == "hour" else _("day")
             unit = names.unit(code)
-            parts.append(_("%(factor)s, %(period)s from %(time)s: %(value)s %(unit)s, above the limit "
-                           "%(limit)s %(unit)s.") % {
-                "factor": names.factor(code), "period": period, "time": when(start) if start else "—",
-                "value": num(p.get("judged_value")), "limit": num(p.get("limit_value")), "unit": unit})
+            facts = {"factor": names.factor(code), "period": period, "time": when(start) if start else "—",
+                     "value": num(p.get("judged_value")), "limit": num(p.get("limit_value")), "unit": unit}
+            # "corrected" only where the judged value was corrected to a reference O2 (a Vietnamese hour under
+            # QCVN 19:2009 is judged as measured)
+            if p.get("corrected"):
+                parts.append(_("%(factor)s, %(period)s from %(time)s: %(value)s %(unit)s corrected to the reference "
+                               "O2, above the limit %(limit)s %(unit)s.") % facts)
+            else:
+                parts.append(_("%(factor)s, %(period)s from %(time)s: %(value)s %(unit)s, above the limit "
+                               "%(limit)s %(unit)s.") % facts)
+            if p.get("standard"):
+                parts.append(_("Limit: %(standard)s.") % {"standard": p["standard"]})
         return " ".join(parts)
     if kind == "ALM-EXCEEDANCE-RISK" and ev.get("periods"):
         for p in ev["periods"][:SHOWN]:

@@ -30,7 +30,7 @@ SUBSYSTEM = Subsystem(
         "rules.cn.substitution", "rules.cn.marks", "rules.cn.out_of_control", "detect.national", "detect.patterns",
         "detect.statistical",
         "rules.vn.status", "rules.vn.qcvn", "rules.vn.completeness",
-        "rules.vn.units", "rules.vn.reception", "rules.vn.register")),
+        "rules.vn.units", "rules.vn.reception", "rules.vn.register", "rules.vn.exceedance")),
     api_routers=tuple(f"{_M}.api.{m}:router" for m in ("points", "periods", "marks", "reports", "evidence")),
     pages=tuple(f"{_M}.web.{m}:router" for m in (
         "dashboard", "marks_pages", "point_chart", "public", "reports_pages", "sites", "home",

@@ -33,6 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
@@ -44,6 +45,9 @@ from ecosentry.subsystems.monitoring.detect.registry import all_detectors, rank_
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 from ecosentry.metrics import counters
 from ecosentry.subsystems.monitoring.pipeline.detect_input import DetectWindow, load_point_data
+from ecosentry.subsystems.monitoring.pipeline.periods import load_limits
+from ecosentry.subsystems.monitoring.rules.cn.exceedance import applicable_limit
+from ecosentry.subsystems.monitoring.rules.regime import exceedance_rule, regime_of
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.logger_faults import LoggerFrames, rejected_frames
 from ecosentry.store.registry import PointInfo, load_point_directory
@@ -255,6 +259,8 @@ class DetectionJob:
             data = load_point_data(conn, info, now, self.settings.window)
             exceeded = _newest_judgements(conn, info.point_id, now - timedelta(days=2), now)
             exceeded += _running_over_limit(conn, info.point_id, now)
+            if any(r["exceeded"] for r in exceeded):
+                exceeded = cite_rules(exceeded, load_limits(conn, [info.point_id]), info)
 
         def on_error(name: str, point: str, exc: Exception) -> None:
             counters.inc("detect.detector_errors")
@@ -362,7 +368,9 @@ class DetectionJob:
             await self._clear(stats, **origin, at=now, explanation="the newest judged periods are within the limits")
             return
         parts = [f"{r['factor_code']} {r['period']} {r['period_start'].isoformat()}: "
-                 f"{r['judged_value']:.4g} > limit {r['limit_value']:.4g} (×{1 + (r['multiple'] or 0):.2f})"
+                 f"{r['judged_value']:.4g}{' (O2-corrected)' if r.get('corrected') else ''} > limit "
+                 f"{r['limit_value']:.4g} (×{1 + (r['multiple'] or 0):.2f}"
+                 + "".join(f", {r[k]}" for k in ("rule", "standard") if r.get(k)) + ")"
                  for r in over]
         await self._raise(stats, **origin, severity=None, point_id=info.point_id, at=now,
                           factor_codes=sorted({r["factor_code"] for r in over}),
@@ -389,13 +397,30 @@ class DetectionJob:
                           evidence={"periods": running})
 
 
+def cite_rules(judged: list[dict], limits: dict, info: PointInfo) -> list[dict]:
+    """The judged periods with what they rest on: ``standard`` (the text of the limit in force on the period's
+    local day), ``rule`` (the code of the regime of that limit, :func:`~ecosentry.subsystems.monitoring.rules.
+    regime.exceedance_rule`: ``VN-EXC-GAS-HOUR`` for a QCVN limit, ``CN-EXC-GAS-HOUR`` for a Chinese one) and
+    ``corrected`` as a plain bool (the judged value is the O2-corrected mean); pure."""
+    zone = ZoneInfo(info.tz or "UTC")
+    out = []
+    for r in judged:
+        lim = applicable_limit(limits.get((info.point_id, r["factor_code"]), []),
+                               r["period_start"].astimezone(zone).date(), r["period"])
+        standard = lim.standard if lim is not None else ""
+        out.append({**r, "corrected": bool(r.get("corrected")), "standard": standard,
+                    "rule": exceedance_rule(regime_of(standard), info.medium, r["period"])})
+    return out
+
+
 def _judged_periods(point_id: int):
     """Per judged kind of period (hour: hourly_values; day: derived_periods), its table, name, judged value
     (the 折算 mean where there is one), length, the columns the alarms carry and the point's rows."""
     h, d = s.hourly_values, s.derived_periods
     for table, period, length in ((h, "hour", timedelta(hours=1)), (d, "day", timedelta(days=1))):
         columns = (table.c.factor_code, table.c.period_start,
-                   func.coalesce(table.c.zs_value, table.c.value).label("judged_value"), table.c.exceeded,
+                   func.coalesce(table.c.zs_value, table.c.value).label("judged_value"),
+                   table.c.zs_value.is_not(None).label("corrected"), table.c.exceeded,
                    table.c.multiple, table.c.limit_value)
         mine = [table.c.point_id == point_id] + ([d.c.period == "day"] if table is d else [])
         yield table, period, length, columns, mine

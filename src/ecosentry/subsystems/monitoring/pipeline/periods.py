@@ -14,6 +14,7 @@ Periods are local (the point's time zone) and stored with their UTC start.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
@@ -26,7 +27,10 @@ from ecosentry.subsystems.monitoring.pipeline.columns import fit_text
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.subsystems.monitoring.pipeline.substitution import LOOKBACK_HOURS, substitute_days, substitutes
 from ecosentry.subsystems.monitoring.rules.cn.aggregates import daily_from_hours, monthly_from_days, water_daily_from_hours
-from ecosentry.subsystems.monitoring.rules.cn.exceedance import Limit, applicable_limit, judge, judge_gas_hour, judge_water_day
+from ecosentry.subsystems.monitoring.rules.cn.exceedance import (RULE_NOT_JUDGED, Exceedance, Limit, applicable_limit,
+                                                                  judge, judge_gas_hour, judge_water_day)
+from ecosentry.subsystems.monitoring.rules.regime import exceedance_rule, regime_of
+from ecosentry.subsystems.monitoring.rules.vn.exceedance import RULE_NOT_JUDGED as VN_NOT_JUDGED
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 
@@ -59,10 +63,26 @@ def load_limits(conn: Connection, point_ids: Iterable[int]) -> dict[tuple[int, s
 def judge_hour(medium: str, zs_value: float | None, value: float | None, valid: bool, limits: list[Limit],
                day: date):
     """Flue gas: the hourly 折算 mean (the measured mean where the point has no reference O2, HJ 212
-    App. D eq. (4)) against the hourly limit. Wastewater hours are not judged (daily means are)."""
+    App. D eq. (4)) against the hourly limit. Wastewater hours are not judged (daily means are).
+
+    A QCVN limit is judged the same way and cites its own code (:func:`with_regime_code`): a Vietnamese point
+    under QCVN 19:2009 has no reference O2, so its hour is judged as measured at the QCVN reference state
+    (:mod:`~ecosentry.subsystems.monitoring.rules.vn.exceedance`)."""
     if medium != "gas" or not limits:
         return None
-    return judge_gas_hour(zs_value if zs_value is not None else value, valid, limits, day)
+    return with_regime_code(judge_gas_hour(zs_value if zs_value is not None else value, valid, limits, day),
+                            medium, "hour")
+
+
+def with_regime_code(exc: Exceedance, medium: str, period: str) -> Exceedance:
+    """The judgement citing the code of its regime: a judgement against a QCVN limit cites ``VN-EXC-*``
+    (:func:`~ecosentry.subsystems.monitoring.rules.regime.exceedance_rule`); a Chinese one, and an invalid period
+    (``…-NOT-JUDGED…``), keep theirs."""
+    if exc.limit is None or regime_of(exc.limit.standard) != "vn":
+        return exc
+    if exc.rule_code == RULE_NOT_JUDGED:
+        return dataclasses.replace(exc, rule_code=VN_NOT_JUDGED)
+    return dataclasses.replace(exc, rule_code=exceedance_rule("vn", medium, period))
 
 
 def hour_limit(limits: list[Limit], day: date) -> Limit | None:
@@ -176,7 +196,7 @@ def day_row(point_id: int, factor: str, day: date, lo: datetime, hour_rows: list
     if medium == "water" and factor in WATER_WEIGHTED | {PH}:
         pv = water_daily_from_hours([r["value"] for r in hs], [volumes.get(r["period_start"]) for r in hs],
                                     [bool(r["valid"]) and not r["excluded"] for r in hs], ph=factor == PH)
-        exc = judge_water_day(pv.value, pv.valid, limits, day)
+        exc = with_regime_code(judge_water_day(pv.value, pv.valid, limits, day), "water", "day")
     else:
         zone = ZoneInfo(tz)
         pv = daily_from_hours([SimpleNamespace(value=r["value"], valid=bool(r["valid"]) and not r["excluded"],
@@ -184,7 +204,8 @@ def day_row(point_id: int, factor: str, day: date, lo: datetime, hour_rows: list
                                                start=r["period_start"].astimezone(zone))
                                for r in hs])
         lim = applicable_limit(limits, day, "day")
-        exc = judge(pv.zs_value if pv.zs_value is not None else pv.value, pv.valid, lim) if lim else None
+        exc = with_regime_code(judge(pv.zs_value if pv.zs_value is not None else pv.value, pv.valid, lim),
+                               medium, "day") if lim else None
     return {
         "cou_substituted": sub.cou_substituted if sub else None,
         "n_substituted": sub.n_substituted if sub else None,

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, or_, select, union
 from ecosentry.store import schema as s
 
 __all__ = ["evidence_point", "evidence_enterprise", "enterprise_point_zone", "region_and_parent", "window_factor_codes", "factor_rows",
-           "evidence_hour_rows", "minute_rows", "frame_rows"]
+           "evidence_hour_rows", "minute_rows", "frame_rows", "limit_standards", "region_country"]
 
 
 def evidence_point(conn: Connection, point_id: int) -> dict | None:
@@ -47,6 +47,20 @@ def region_and_parent(conn: Connection, code: str):
     """The row (name, parent_code) of region ``code``, ``None`` when there is none."""
     r = s.regions
     return conn.execute(select(r.c.name, r.c.parent_code).where(r.c.code == code)).first()
+
+
+def limit_standards(conn: Connection, point_id: int, codes: list[str]) -> list[str]:
+    """The distinct ``standard`` texts of the point's limits of the given factors (the regulations judged by)."""
+    lim = s.limits
+    return sorted(t for t in conn.execute(select(lim.c.standard).distinct().where(
+        lim.c.point_id == point_id, lim.c.factor_code.in_(codes), lim.c.standard.is_not(None))).scalars() if t)
+
+
+def region_country(conn: Connection, code: str | None) -> str | None:
+    """The country (``regions.country``, ISO 3166 code) of region ``code``; ``None`` when unknown."""
+    if not code:
+        return None
+    return conn.execute(select(s.regions.c.country).where(s.regions.c.code == code)).scalar()
 
 
 def window_factor_codes(conn: Connection, point_id: int, t0: datetime, t1: datetime) -> list[str]:

@@ -58,6 +58,7 @@ from ecosentry.contracts.evidence import EvidenceData, EvidenceRequest, Evidence
 from ecosentry.installed import each
 from ecosentry.locale import translations
 from ecosentry.subsystems.monitoring.rules.citations import public_citations
+from ecosentry.subsystems.monitoring.rules.regime import alarm_type_sources, exceedance_rule, regime_of, regime_of_rule
 from ecosentry.subsystems.monitoring.rules.cn.reason_words import (FAMILY_NAMES, MARK_TYPE_NAMES, mark_reason_text,
                                                                    reason_text)
 from ecosentry.subsystems.monitoring.store.marks import list_marks
@@ -510,21 +511,50 @@ def _periods(evidence: dict) -> list[EvidencePeriod]:
     return out
 
 
+def period_rules(evidence: dict, regime: str | None = None) -> list[str]:
+    """The rule codes of an exceedance alarm's judged periods: each period's own ``rule`` (stored since the
+    judgement names its regime, :func:`~ecosentry.subsystems.monitoring.pipeline.detection.cite_rules`), else
+    the code of ``regime`` for its kind of period (older alarms)."""
+    codes = []
+    for p in evidence.get("periods") or []:
+        if not isinstance(p, dict):
+            continue
+        if isinstance(p.get("rule"), str) and p["rule"]:
+            codes.append(p["rule"])
+        else:
+            medium = "gas" if p.get("period") == "hour" else "water"
+            codes.append(exceedance_rule(regime or "cn", medium, str(p.get("period") or "hour")))
+    return list(dict.fromkeys(codes))
+
+
+def alarm_regime(evidence: dict, standards: Iterable[str] = (), country: str | None = None) -> str:
+    """The regime of an alarm (:mod:`~ecosentry.subsystems.monitoring.rules.regime`): that of the rules its
+    judged periods cite, else of the limits of its factors (``standards``: their texts) and the point's country."""
+    for p in evidence.get("periods") or []:
+        if isinstance(p, dict) and isinstance(p.get("rule"), str) and regime_of_rule(p["rule"]):
+            return regime_of_rule(p["rule"])
+    for text in standards:
+        if regime_of(text) == "vn":
+            return "vn"
+    return regime_of(None, country)
+
+
 def _cited_rules(alarm_type: str, evidence: dict, findings: list[EvidenceFinding],
-                 more: Sequence[str] = ()) -> list[CitedRule]:
-    """The alarm type and every code its evidence cites (and ``more``), as the catalogue states them."""
+                 more: Sequence[str] = (), regime: str | None = None) -> list[CitedRule]:
+    """The alarm type and every code its evidence cites (and ``more``), as the catalogue states them; an alarm
+    type whose citation depends on the ``regime`` (the exceedance) cites that regime's sources only
+    (:func:`~ecosentry.subsystems.monitoring.rules.regime.alarm_type_sources`)."""
     catalogue = {r.code: r for r in full_catalogue()}
     codes = [alarm_type, *(f.code for f in findings), *(c for c in evidence.get("codes") or [] if isinstance(c, str)),
-             *more]
-    if evidence.get("periods"):
-        kinds = {p.get("period") for p in evidence["periods"] if isinstance(p, dict)}
-        codes += ["CN-EXC-GAS-HOUR"] if "hour" in kinds else []
-        codes += ["CN-EXC-WATER-DAY"] if "day" in kinds else []
+             *more, *period_rules(evidence, regime)]
     out = []
     for code in dict.fromkeys(codes):
         rule = catalogue.get(code)
-        out.append(CitedRule(code, rule.severity, rule.summary, "; ".join(public_citations(rule.source)))
-                   if rule is not None else CitedRule(code, None, "Not in the rule catalogue.", ""))
+        if rule is None:
+            out.append(CitedRule(code, None, "Not in the rule catalogue.", ""))
+            continue
+        source = alarm_type_sources(code, regime) or rule.source
+        out.append(CitedRule(code, rule.severity, rule.summary, "; ".join(public_citations(source))))
     return out
 
 
@@ -598,6 +628,7 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         limits, limit_kind = {}, {}
         minutes: dict[str, EvidenceMinutes] = {}
         frames, total, raws = [], 0, []
+        standards: list[str] = []
         if data is not None:
             frames, raws = _records(data, settings.frame_chars)
             total = data.records_total
@@ -607,8 +638,11 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
             hours = _hours(conn, pid, codes, t0, t1)
             minutes = _minutes(conn, pid, codes, t0, t1)
             limits, limit_kind = _limits(conn, pid, codes, tz, t0, t1)
+            standards = eq.limit_standards(conn, pid, codes)
             frames, total, raws = _frames(conn, pid, info.get("mn"), span_start,
                                           span_end + timedelta(minutes=settings.frame_grace_minutes), settings)
+        regime = alarm_regime(evidence, standards, eq.region_country(conn, alarm.get("region_code")
+                                                                   or info.get("region_code")))
         voice = load_voice(conn, alarm, lang, tz)
         if lang == "vi":   # the factors by their Vietnamese names
             factors = [EvidenceFactor(f.code, voice.names.factor(f.code), f.unit) for f in factors]
@@ -628,7 +662,8 @@ def build_evidence_pack(engine: Engine, alarm_id: int, *, base_url: str | None =
         point=info.get("point"), mn=info.get("mn"), medium=info.get("medium"), region=region,
         span_start=span_start, span_end=span_end, window_start=t0, window_end=t1, window_capped=capped,
         factors=factors, hours=hours, limits=limits, limit_kind=limit_kind, findings=findings, periods=periods,
-        rules=_cited_rules(alarm["type"], evidence, findings, data.rules if data is not None else ()), marks=marks, frames=frames, frames_total=total,
+        rules=_cited_rules(alarm["type"], evidence, findings, data.rules if data is not None else (), regime),
+        marks=marks, frames=frames, frames_total=total,
         frames_sha256=frames_digest(raws),
         links=_urls(alarm, base_url, lang) + [(label, f"{(base_url or '').rstrip('/')}{url}")
                                               for label, url in (data.links if data is not None else [])],
@@ -736,7 +771,8 @@ def evidence_chart_png(pack: EvidencePack, factors: Sequence[EvidenceFactor] | N
     axes[-1].xaxis.set_major_formatter(DateFormatter("%d/%m %H:%M" if pack.lang == "vi" else "%m-%d %H:%M"))
     axes[-1].set_xlabel(f"{T('当地时间 local time')}（{pack.tz}）", fontfamily=family, fontsize=7)
     handles = [Line2D([], [], color="#1f77b4", linewidth=0.8, label=T("分钟值 minute values")),
-               Line2D([], [], color="#1f77b4", linestyle="--", linewidth=0.8, label=T("分钟折算 minute corrected")),
+               *([Line2D([], [], color="#1f77b4", linestyle="--", linewidth=0.8, label=T("分钟折算 minute corrected"))]
+                 if has_corrected(pack) else []),
                Line2D([], [], color="black", linewidth=1.6, alpha=0.75, label=T("小时均值 hourly mean")),
                Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="red",
                       label=T("无效小时 invalid hour")),
@@ -938,6 +974,12 @@ def _raw_shown(pack: EvidencePack) -> bool:
     return pack.mn is not None
 
 
+def has_corrected(pack: EvidencePack) -> bool:
+    """Whether the pack's window holds O2-corrected (折算) values: an hour's or a minute's ``zs_value``."""
+    return (any(h.zs_value is not None for h in pack.hours)
+            or any(v is not None for m in pack.minutes.values() for v in m.zs_values))
+
+
 def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[tuple[str, list]]:
     """The pack as headings and items (``str`` paragraphs, :class:`_Table`, ``bytes`` chart PNG); ``_``
     translates the catalogue's lines (rule and alarm-type summaries) into the reader's language."""
@@ -993,7 +1035,7 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
                             [[names_of.get(p.factor_code, p.factor_code),
                               {"hour": T("小时 hour"), "day": T("日 day")}.get(p.period, p.period),
                               L(p.start, seconds=False), _fmt(p.value), _fmt(p.limit_value), _fmt(p.multiple)]
-                             for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16]))
+                             for p in pack.periods], [0.13, 0.13, 0.3, 0.14, 0.14, 0.16], wrap=(0,)))
     items.append(_("Rules cited: the code in the rule catalogue, what the rule says, and the standard or "
                    "official document it applies."))
     items.append(_Table([_("Code"), _("Severity"), _("Rule"), _("Standard or document")],
@@ -1025,21 +1067,34 @@ def _sections(pack: EvidencePack, _: Callable[[str], str] = _identity) -> list[t
         items = [lead, *(evidence_chart_png(pack, group) for group in chart_groups(pack))]
         lim = [f"{names[c].name_zh if c in names else c}{': ' if vi else '：'}"
                f"{T('小时均值限值') if k == 'hour' else T('日均值限值')}" for c, k in pack.limit_kind.items()]
+        # "corrected" (折算, quy đổi) is said only where the window has corrected values: a point without a
+        # reference O2 (a Vietnamese station under QCVN 19:2009) is judged on its measured means
+        corrected = has_corrected(pack)
         if lim:
-            items.append("Giới hạn trên biểu đồ (Limits drawn): " + "; ".join(lim) + "." if vi else
-                         "图中限值 Limits drawn：" + "；".join(lim) + "（气态污染物按折算浓度判定）。")
+            if vi:
+                items.append("Giới hạn trên biểu đồ (Limits drawn): " + "; ".join(lim) + ". "
+                             + ("Khí thải: xét giá trị đã quy đổi theo O2 tham chiếu của quy chuẩn." if corrected else
+                                "Giá trị xét là trung bình đo được ở điều kiện chuẩn của quy chuẩn; quy chuẩn không "
+                                "quy định O2 tham chiếu."))
+            else:
+                items.append("图中限值 Limits drawn：" + "；".join(lim)
+                             + ("（气态污染物按折算浓度判定）。" if corrected else "（按实测均值判定；限值未规定基准氧含量）。"))
         rows, shade = [], []
         for h in pack.hours:
             rows.append([L(h.start, seconds=False), f"{names[h.factor_code].name_zh if h.factor_code in names else ''}"
-                         f" {h.factor_code}", _fmt(h.value), _fmt(h.zs_value), T("有效") if h.valid else T("无效"),
-                         h.flag or "—", hour_reason(h, pack.lang), _yes(h.exceeded, vi)])
+                         f" {h.factor_code}", _fmt(h.value)] + ([_fmt(h.zs_value)] if corrected else [])
+                        + [T("有效") if h.valid else T("无效"), h.flag or "—", hour_reason(h, pack.lang),
+                           _yes(h.exceeded, vi)])
             if not h.valid:
                 shade.append((len(rows), "#F8CBAD"))
             elif h.exceeded:
                 shade.append((len(rows), "#FFD7D7"))
-        items.append(_Table([T(x) for x in ("时间 Time", "因子 Factor", "实测 Value", "折算 Corr.", "有效 Valid",
-                                            "标志 Flag", "原因 Reason", "超标 Exc.")], rows or [["—"] * 8],
-                            [0.2, 0.17, 0.09, 0.09, 0.08, 0.07, 0.22, 0.08], wrap=(1, 6), font_size=6.5, shade=shade))
+        heads = ("时间 Time", "因子 Factor", "实测 Value") + (("折算 Corr.",) if corrected else ()) + (
+            "有效 Valid", "标志 Flag", "原因 Reason", "超标 Exc.")
+        widths = ([0.2, 0.17, 0.09, 0.09, 0.08, 0.07, 0.22, 0.08] if corrected else
+                  [0.2, 0.19, 0.11, 0.08, 0.07, 0.27, 0.08])
+        items.append(_Table([T(x) for x in heads], rows or [["—"] * len(heads)], widths, wrap=(1, len(heads) - 2),
+                            font_size=6.5, shade=shade))
         sections.append((T("3 数据窗口 Data window"), items))
 
     if at_point:
