@@ -56,7 +56,7 @@ def window_passages(conn: Connection, enterprise_id: int, t0: datetime, t1: date
                     limit: int) -> tuple[list[dict], int]:
     """The enterprise's passages of ``[t0, t1)``, oldest first: those the findings name, then the others up to
     ``limit``; and how many the window holds. Each with its gate, the capture (SHA-256, size when stored), the rule's
-    decision at the gate, its ledger row (id, stage, fuel) and the register's stage and fuel of the plate."""
+    decision at the gate and the guard's latest override or completion (``override``), its ledger row (id, stage, fuel) and the register's stage and fuel of the plate."""
     p, g, lg, pic = gates_passages, gates_gates, gates_ledger, gates_pictures
     where = (p.c.enterprise_id == enterprise_id, p.c.at >= t0, p.c.at < t1)
     total = int(conn.execute(select(func.count()).select_from(p).where(*where)).scalar_one())
@@ -80,9 +80,11 @@ def window_passages(conn: Connection, enterprise_id: int, t0: datetime, t1: date
         return out, total
     ids = [r["id"] for r in out]
     d = gates_decisions
-    decisions = {int(x["passage_id"]): dict(x) for x in conn.execute(
-        select(d.c.passage_id, d.c.allowed, d.c.reason, d.c.stage, d.c.level, d.c.params)
-        .where(d.c.passage_id.in_(ids), d.c.kind == "rule")).mappings()}
+    decisions: dict[int, dict] = {}
+    overrides: dict[int, dict] = {}
+    for x in conn.execute(select(d.c.passage_id, d.c.kind, d.c.allowed, d.c.reason, d.c.stage, d.c.level,
+                                 d.c.params, d.c.operator).where(d.c.passage_id.in_(ids)).order_by(d.c.id)).mappings():
+        (decisions if x["kind"] == "rule" else overrides)[int(x["passage_id"])] = dict(x)
     v = gates_vehicles
     plates = sorted({r["plate"] for r in out if r["plate"]})
     register = {x["plate"]: dict(x) for x in conn.execute(
@@ -90,6 +92,7 @@ def window_passages(conn: Connection, enterprise_id: int, t0: datetime, t1: date
                                                               v.c.plate.in_(plates))).mappings()} if plates else {}
     for r in out:
         r["decision"] = decisions.get(r["id"])
+        r["override"] = overrides.get(r["id"])
         r["register"] = register.get(r["plate"])
         r["named"] = r["id"] in named
     return out, total

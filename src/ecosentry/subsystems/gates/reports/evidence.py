@@ -11,8 +11,9 @@ findings: the pack shows, in the enterprise's local time with its offset,
   its grade allows at that level (``gates.grades``, the setting the gate rule and the checks judge with);
 * the counts of the window: passages in and out, by side gates, refused by the gate rule, without a ledger row,
   the ledger's entries per emission stage;
-* the passages (time, plate, stage, fuel, gate, direction, the gate's decision, the capture's SHA-256), those
-  the findings name first; the ledger rows concerned (2020 guide table 3); for a camera alarm, its snapshots.
+* the passages (time, plate, stage, fuel, gate, direction, the gate rule's decision and the guard's override,
+  the capture's SHA-256), those the findings name first; the ledger rows concerned (2020 guide table 3); for a
+  camera alarm, its snapshots.
 
 The passage as stored is the record of what the gate device pushed (the push's JSON is not kept,
 :mod:`..pipeline.sink`): the pack lists no raw frames and says so.
@@ -237,12 +238,16 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     tables.append(EvidenceTable(word(N_("Counts of the data window.")), (word(N_("Count")), word(N_("Number"))),
                                 counts, (0.7, 0.3)))
 
-    def decision(p: dict) -> str:
-        d = p["decision"]
-        if d is None:
-            return "—"
+    def verdict(d: dict) -> str:
         return tr(N_("allowed")) if d["allowed"] else tr(N_("refused")) if d["allowed"] is False else \
             tr(N_("to complete"))
+
+    def decision(p: dict) -> str:
+        rule, guard = p["decision"], p["override"]
+        said = verdict(rule) if rule is not None else "—"
+        if guard is not None:   # the guard's override or completion stands beside the rule's decision
+            said = tr(N_("%(rule)s; guard: %(guard)s")) % {"rule": said, "guard": verdict(guard)}
+        return said
 
     def p_stage(p: dict) -> str:
         code = p["ledger_stage"] or (p["register"] or {}).get("emission_stage")
