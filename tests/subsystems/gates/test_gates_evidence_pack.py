@@ -147,3 +147,23 @@ def test_hourly_counts_put_each_passage_in_its_clock_hour():
                {"at": t0 + timedelta(hours=1), "inbound": False}, {"at": t0 + timedelta(hours=3), "inbound": True},
                {"at": t0 - timedelta(seconds=1), "inbound": True}]
     assert hourly_counts(t0, 3, traffic) == ([2, 0, 0], [0, 1, 0])
+
+
+def test_a_silent_camera_pack_shows_the_devices_signs_of_life_around_the_silence(gate, tmp_path):
+    """东门's device beats every minute until 17:20 local, then nothing: the pack of ALM-VEH-CAMERA-OFFLINE lists
+    its heartbeats and the last one before the silence, in local time."""
+    rows, t = [], NOW - timedelta(hours=3)
+    while t <= NOW - timedelta(minutes=40):
+        rows.append({"device_id": gate.device, "at": t, "status": "ok"})
+        t += timedelta(seconds=60)
+    with gate.engine.begin() as c:
+        c.execute(insert(gs.gates_heartbeats), rows)
+    alarm = gate.alarm("ALM-VEH-CAMERA-OFFLINE")
+    pack = build_evidence_pack(gate.engine, alarm["id"], now=NOW)
+    assert pack.data is not None and "VEH-CAMERA-OFFLINE" in [r.code for r in pack.rules]
+    [signs] = [tb for tb in pack.data.tables if "心跳" in tb.caption]
+    g1 = next(r for r in signs.rows if r[1] == "GD-0001")
+    assert g1[4] == "2026-12-06 17:20:00 +08:00" and g1[5] == "—"        # silent since, not heard again
+    assert int(g1[2]) == sum(1 for r in rows if r["at"] >= pack.window_start)
+    text = pdf_text(evidence_pack_pdf(pack), tmp_path)
+    assert "UTC" not in text and "GD-0001" in text and "2026-12-0617:20:00+08:00" in "".join(text.split())

@@ -14,12 +14,12 @@ from sqlalchemy import Connection, func, or_, select
 
 from ecosentry.store import schema as s
 from ecosentry.store.queries.pollution_alerts import alerts_overlapping, region_ancestry
-from ecosentry.subsystems.gates.schema import (gates_cameras, gates_decisions, gates_enterprises, gates_findings,
-                                               gates_gates, gates_ledger, gates_passages, gates_pictures,
-                                               gates_snapshots, gates_vehicles)
+from ecosentry.subsystems.gates.schema import (gates_cameras, gates_decisions, gates_devices, gates_enterprises,
+                                               gates_findings, gates_gates, gates_heartbeats, gates_ledger,
+                                               gates_passages, gates_pictures, gates_snapshots, gates_vehicles)
 
 __all__ = ["enterprise_of", "alarm_findings", "window_traffic", "window_passages", "window_ledger",
-           "window_snapshots", "window_alerts"]
+           "window_snapshots", "device_signs", "window_alerts"]
 
 
 def enterprise_of(conn: Connection, enterprise_id: int) -> dict | None:
@@ -131,6 +131,34 @@ def window_snapshots(conn: Connection, enterprise_id: int, t0: datetime, t1: dat
                c.c.reference_picture).join(c, c.c.id == sn.c.camera_id)
         .where(c.c.enterprise_id == enterprise_id, sn.c.at >= t0, sn.c.at < t1)
         .order_by(sn.c.at, sn.c.id).limit(limit)).mappings()]
+
+
+def device_signs(conn: Connection, enterprise_id: int, t0: datetime, t1: datetime, start: datetime,
+                 end: datetime) -> list[dict]:
+    """Per gate device of the enterprise, its signs of life around a silence ``[start, end]``: heartbeats and
+    heartbeats reporting a fault (status not ``ok``) in ``[t0, t1)``, the last heartbeat or passage at or before
+    ``start`` and the first at or after ``end`` (a silence runs from one sign of life to the next); by gate and
+    device."""
+    d, g, h, p = gates_devices, gates_gates, gates_heartbeats, gates_passages
+    out = []
+    for dev in conn.execute(select(d.c.id, d.c.code, d.c.active, g.c.code.label("gate_code"),
+                                   g.c.name.label("gate_name")).join(g, g.c.id == d.c.gate_id)
+                            .where(g.c.enterprise_id == enterprise_id).order_by(g.c.code, d.c.code)).mappings():
+        row = dict(dev)
+        in_window = (h.c.device_id == dev["id"], h.c.at >= t0, h.c.at < t1)
+        row["heartbeats"] = int(conn.execute(select(func.count()).select_from(h).where(*in_window)).scalar_one())
+        row["faults"] = int(conn.execute(select(func.count()).select_from(h).where(*in_window, h.c.status != "ok"))
+                            .scalar_one())
+        row["last_before"] = max([x for x in (
+            conn.scalar(select(func.max(h.c.at)).where(h.c.device_id == dev["id"], h.c.at <= start)),
+            conn.scalar(select(func.max(p.c.at)).where(p.c.device_id == dev["id"], p.c.at <= start))) if x is not None],
+            default=None)
+        row["first_after"] = min([x for x in (
+            conn.scalar(select(func.min(h.c.at)).where(h.c.device_id == dev["id"], h.c.at >= end)),
+            conn.scalar(select(func.min(p.c.at)).where(p.c.device_id == dev["id"], p.c.at >= end))) if x is not None],
+            default=None)
+        out.append(row)
+    return out
 
 
 def window_alerts(conn: Connection, region_code: str | None, t0: datetime, t1: datetime) -> list[dict]:

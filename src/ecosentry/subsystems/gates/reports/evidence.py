@@ -13,7 +13,7 @@ findings: the pack shows, in the enterprise's local time with its offset,
   the ledger's entries per emission stage;
 * the passages (time, plate, stage, fuel, gate, direction, the gate rule's decision and the guard's override,
   the capture's SHA-256), those the findings name first; the ledger rows concerned (2020 guide table 3); for a
-  camera alarm, its snapshots.
+  camera alarm, the gate devices' signs of life around the silence and the cameras' snapshots.
 
 The passage as stored is the record of what the gate device pushed (the push's JSON is not kept,
 :mod:`..pipeline.sink`): the pack lists no raw frames and says so.
@@ -33,7 +33,7 @@ from ecosentry.locale import translations
 from ecosentry.said import N_
 from ecosentry.subsystems.gates.queries.evidence import (alarm_findings, enterprise_of, window_alerts,
                                                          window_ledger, window_passages, window_snapshots,
-                                                         window_traffic)
+                                                         window_traffic, device_signs)
 from ecosentry.subsystems.gates.rules.decision import LEVEL_LABELS
 from ecosentry.subsystems.gates.rules.findings import TRANSLATED_PARAMS
 from ecosentry.subsystems.gates.rules.stages import LABELS as STAGE_LABELS
@@ -277,6 +277,15 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
           f"{r['gate_name']} ({r['gate_code']})" if r["gate_code"] else "—") for r in ledger],
         (0.15, 0.06, 0.1, 0.08, 0.07, 0.16, 0.1, 0.07, 0.09, 0.12)))
     if camera_alarm:
+        signs = device_signs(conn, enterprise, t0, t1, span_start, span_end)
+        tables.append(EvidenceTable(
+            word(N_("Signs of life of the gate devices: heartbeats in the window, the last before the silence and "
+                    "the first after it (a heartbeat or a passage).")),
+            tuple(word(x) for x in (N_("Gate"), N_("Device"), N_("Heartbeats"), N_("Faults reported"),
+                                    N_("Last before"), N_("First after"))),
+            [(f"{x['gate_name']} ({x['gate_code']})", x["code"], str(x["heartbeats"]), str(x["faults"]),
+              when(x["last_before"]), when(x["first_after"])) for x in signs],
+            (0.18, 0.14, 0.12, 0.12, 0.22, 0.22)))
         snaps = window_snapshots(conn, enterprise, t0, t1, ROWS_SHOWN)
         tables.append(EvidenceTable(
             word(N_("Snapshots of the cameras in the window, compared with the reference view.")),
