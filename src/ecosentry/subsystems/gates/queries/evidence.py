@@ -56,7 +56,8 @@ def window_passages(conn: Connection, enterprise_id: int, t0: datetime, t1: date
                     limit: int) -> tuple[list[dict], int]:
     """The enterprise's passages of ``[t0, t1)``, oldest first: those the findings name, then the others up to
     ``limit``; and how many the window holds. Each with its gate, the capture (SHA-256, size when stored), the rule's
-    decision at the gate and the guard's latest override or completion (``override``), its ledger row (id, stage, fuel) and the register's stage and fuel of the plate."""
+    decision at the gate and the guard's latest override or completion (``override``), its ledger row (id, stage,
+    fuel) and the register's stage and fuel of the plate."""
     p, g, lg, pic = gates_passages, gates_gates, gates_ledger, gates_pictures
     where = (p.c.enterprise_id == enterprise_id, p.c.at >= t0, p.c.at < t1)
     total = int(conn.execute(select(func.count()).select_from(p).where(*where)).scalar_one())
