@@ -137,3 +137,19 @@ def test_minute_grid_and_hours_count_each_reading_once_in_its_minute_and_hour():
     assert grid[0] == 0.5 and grid[1] == 2.0 and grid[61] == 1.5 and np.isnan(grid[2]) and np.isfinite(grid).sum() == 3
     assert hour_rows(BASE, grid, 1.0) == [(BASE, 1.25, 2.0, 2, 1), (at(60), 1.5, 1.5, 1, 1)]
     assert hour_rows(BASE, grid, float("nan"))[0][4] is None
+
+
+def test_the_notice_to_an_enterprise_around_shows_the_warnings_data(world):
+    """ALM-PARK-NEARBY (合成氨, 400 m from B01, is told; the escalation updates its one open notice) is proved by
+    the same station's data as the warning, from the notice's first sighting to the warning's clearing."""
+    engine, alarms, raw = world
+    with engine.connect() as c:
+        ammon = c.scalar(select(s.enterprises.c.id).where(s.enterprises.c.name == "园区合成氨有限公司"))
+        b01 = alarms[0]["evidence"]["station_id"]
+        notice = dict(c.execute(select(s.alarms).where(s.alarms.c.type == "ALM-PARK-NEARBY",
+                                                       s.alarms.c.source_id == f"{b01}:Cl2:{ammon}")).mappings().one())
+    pack = build_evidence_pack(engine, notice["id"], now=at(60))
+    assert pack.tz == "Asia/Shanghai" and pack.data is not None
+    assert (pack.data.span_start, pack.data.span_end) == (at(40), at(46))      # raised 08:40, cleared 08:46
+    assert pack.data.series[0].label.split("\n")[1].startswith("B01")
+    assert [f.sha256 for f in pack.frames] == [hashlib.sha256(raw).hexdigest()]

@@ -33,6 +33,7 @@ from ecosentry.contracts.evidence import (EvidenceData, EvidenceLine, EvidenceRe
                                           EvidenceSeries, EvidenceTable)
 from ecosentry.locale import translations
 from ecosentry.said import N_
+from ecosentry.subsystems.park.alarms import NEARBY
 from ecosentry.subsystems.park.maplayout import affected_receptors
 from ecosentry.subsystems.park.queries.evidence import (park_zone, readings_of, receptors_of, source_names,
                                                         station_frames, station_of, stations_reading,
@@ -61,10 +62,17 @@ def _time(v) -> datetime | None:
 
 
 def alarm_span(alarm: dict, events: list[dict]) -> tuple[datetime, datetime]:
-    """[start, end] of a park alarm (UTC): from its warning event (evidence ``event_id``, else ``at``) to the next
-    event of the warning (the level changed or cleared), else the alarm's last sighting."""
+    """[start, end] of a park alarm (UTC). A level's alarm: from its warning event (evidence ``event_id``, else
+    ``at``) to the next event of the warning (the level changed or cleared). A notice to an enterprise around
+    (``ALM-PARK-NEARBY``, one open notice that a later escalation updates): from its first sighting to the
+    warning's clearing. Else up to the alarm's last sighting."""
     ev = alarm.get("evidence") if isinstance(alarm.get("evidence"), dict) else {}
     start = _time(ev.get("at")) or _time(alarm["first_at"])
+    if alarm.get("type") == NEARBY:
+        start = min(start, _time(alarm["first_at"]) or start)
+        end = next((_time(e["at"]) for e in events if e["transition"] == "cleared" and _time(e["at"]) >= start),
+                   None)
+        return start, max(end or _time(alarm["last_at"]) or start, start)
     k = next((i for i, e in enumerate(events) if e["id"] == ev.get("event_id")), None)
     if k is None:
         k = max((i for i, e in enumerate(events) if _time(e["at"]) <= start), default=None)
