@@ -48,6 +48,8 @@ SUBSYSTEM = Subsystem(
           MenuEntry("/gates/holds", N_("Legal holds"), order=51, country="cn", permission="alarms.supervise")),
     templates=f"{_N}.web",
     alarm_context=(f"{_N}.web.context:alarm_findings",),
+    # an ALM-VEH alarm's evidence pack shows the passages, ledger rows, alerts and counts of its window
+    evidence_data=(f"{_N}.reports.evidence:evidence_data",),
     demo=f"{_N}.demo:demo",
     fuzz_targets={"gates-push": f"{_N}.gateways.fuzz:TARGET"},
 )

@@ -39,4 +39,6 @@ SUBSYSTEM = Subsystem(
     menu=(MenuEntry("/park", N_("Chemical parks"), order=47, country="cn"),),
     templates=f"{_N}.web",
     fuzz_targets={"park-mqtt": f"{_N}.gateways.fuzz:TARGET"},
+    # an ALM-PARK alarm's evidence pack shows the stations' readings, the thresholds, the plume and the frames
+    evidence_data=(f"{_N}.reports.evidence:evidence_data",),
 )

@@ -15,7 +15,7 @@ from ecosentry.subsystems.park.queries.warnings import event_park, incident_view
 from ecosentry.subsystems.park.said import TRANSLATED_PARAMS
 from ecosentry.subsystems.park.substances import SUBSTANCES
 from ecosentry.subsystems.park.web.mapdraw import LEVEL_COLOURS, affected_receptors, draw_map
-from ecosentry.subsystems.park.web.words import KIND_NAMES, TIER_NAMES, TRANSITION_NAMES, ZONE_NAMES
+from ecosentry.subsystems.park.names import KIND_NAMES, TIER_NAMES, TRANSITION_NAMES, ZONE_NAMES
 from ecosentry.web.forms import gate, not_found, work_render
 from ecosentry.web.templating import page_context
 

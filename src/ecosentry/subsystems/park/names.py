@@ -1,4 +1,4 @@
-"""Names the park pages show for codes (msgids, translated in the templates)."""
+"""Names the park pages and reports show for codes (msgids, translated where they are shown)."""
 
 from ecosentry.said import N_
 
