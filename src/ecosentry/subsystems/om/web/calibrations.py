@@ -146,7 +146,7 @@ def calibrations_page(request: Request, point: str = "", factor: str = ""):
              "periods": [[_local(max(p.start, start), zone), _local(min(p.end, end), zone), p.reason]
                          for p in periods],
              "start": _local(_first_shown(checks, periods, start), zone), "end": _local(min(end, max(at, start)), zone),
-             "words": {"drift": _("Drift (% F.S.)"), "allowed": _("allowed"), "failed": _(REASONS["failed"]),
+             "words": {"drift": _("Drift (% F.S.)"), "allowed": _("allowed drift"), "failed": _(REASONS["failed"]),
                        "overdue": _(REASONS["overdue"]), "fail": _("fail")}}
     summary = {"checks": len(checks), "failed": sum(r["rule_verdict"] == "fail" for r in checks),
                "mismatch": sum(r["mismatch"] for r in checks),
