@@ -12,13 +12,39 @@ original records, which the pack shows in place of a point's. Everything here is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["data_window", "EvidenceRequest", "EvidenceLine", "EvidenceSeries", "EvidenceBand", "EvidenceTable",
+__all__ = ["evidence_time", "pack_word", "data_window", "EvidenceRequest", "EvidenceLine", "EvidenceSeries", "EvidenceBand", "EvidenceTable",
            "EvidenceRecord", "EvidenceData"]
+
+
+def evidence_time(v: Any) -> datetime | None:
+    """A time of an alarm's evidence (ISO 8601 text, ``Z`` allowed) or of a row (a datetime), aware in UTC; naive
+    means UTC; ``None`` for nothing or a text that is not a time."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, datetime):
+        t = v
+    else:
+        try:
+            t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def pack_word(gettext: Callable[[str], str], lang: str) -> Callable[[str], str]:
+    """How the pack labels its own table heads and rows: the reader's word with the English beside it
+    (``车牌 Plate``, ``Biển số (Plate)``), the English alone where there is no translation."""
+    def word(msgid: str) -> str:
+        said = gettext(msgid)
+        if said == msgid:
+            return said
+        return f"{said} ({msgid})" if lang == "vi" else f"{said} {msgid}"
+    return word
 
 
 def data_window(span_start: datetime, span_end: datetime, hours_before: float, hours_after: float,

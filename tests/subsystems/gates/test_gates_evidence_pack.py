@@ -116,7 +116,7 @@ def test_a_stage_alarm_pack_holds_the_passages_ledger_and_alert_in_local_time(ga
     assert SHA in flat                                               # the capture's SHA-256, whole
     assert "国五(B)" in flat and "山西省重污染天气应急指挥部" in flat     # the least stage grade B allows at orange
     assert "LZZ1CLVB5KA123456" in flat
-    assert "拒绝；门卫：允许" in flat and "门禁规则拒绝" in flat   # the rule's decision, the guard's beside it
+    assert "拒绝；门卫：放行" in flat and "门禁规则拒绝" in flat   # the rule's decision, the guard's beside it
     headings = re.findall(r"^(\d) (\S+)", text, flags=re.M)
     assert [n for n, _ in headings] == [str(i) for i in range(1, len(headings) + 1)]   # numbered without gaps
     assert {"告警概况", "说明与依据", "数据窗口", "告警历史", "链接"} <= {w for _, w in headings}

@@ -22,11 +22,12 @@ The passage as stored is the record of what the gate device pushed (the push's J
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from ecosentry.contracts.evidence import evidence_time, pack_word
 from ecosentry.contracts.evidence import EvidenceBand, EvidenceData, EvidenceRequest, EvidenceSeries, EvidenceTable
 from ecosentry.contracts.finding import say_params
 from ecosentry.locale import translations
@@ -54,11 +55,7 @@ CAMERA_CODES = ("VEH-CAMERA-OFFLINE", "VEH-CAMERA-VIEW")
 _LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
-def _time(v) -> datetime | None:
-    if v is None or v == "":
-        return None
-    t = v if isinstance(v, datetime) else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+_time = evidence_time
 
 
 def alarm_span(alarm: dict, findings: list[dict]) -> tuple[datetime, datetime]:
@@ -111,11 +108,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     lang = request.lang
     tr = translations(lang).gettext
 
-    def word(msgid: str) -> str:   # "车牌 Plate" / "Biển số (Plate)", as the pack's own labels
-        said = tr(msgid)
-        if said == msgid:
-            return said
-        return f"{said} ({msgid})" if lang == "vi" else f"{said} {msgid}"
+    word = pack_word(tr, lang)  # "车牌 Plate" / "Biển số (Plate)"
 
     tz = info["tz"] or request.default_tz
     zone = ZoneInfo(tz)

@@ -54,7 +54,7 @@ from ecosentry.alarms.voice import load_voice
 from ecosentry.alarms.wording import (SEVERITY_WORDS, STATE_WORDS, alarm_explanation, alarm_title, finding_kind,
                                      kind_name, rule_name, type_name)
 from ecosentry.catalogue import full_catalogue
-from ecosentry.contracts.evidence import EvidenceData, EvidenceRequest, EvidenceSeries, data_window
+from ecosentry.contracts.evidence import EvidenceData, EvidenceRequest, EvidenceSeries, data_window, evidence_time
 from ecosentry.installed import each
 from ecosentry.locale import translations
 from ecosentry.subsystems.monitoring.rules.citations import public_citations
@@ -302,18 +302,8 @@ class EvidencePack:
 
 # --------------------------------------------------------------------------- pure helpers
 
-def _time(v: Any) -> datetime | None:
-    """A time from the evidence JSON (ISO 8601 string, ``Z`` allowed) or a datetime; naive = UTC."""
-    if v is None or v == "":
-        return None
-    if isinstance(v, datetime):
-        t = v
-    else:
-        try:
-            t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+#: A time from the evidence JSON (ISO 8601 string, ``Z`` allowed) or a datetime; naive = UTC.
+_time = evidence_time
 
 
 def _num(v: Any) -> float | None:

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import Connection
 
+from ecosentry.contracts.evidence import evidence_time, pack_word
 from ecosentry.contracts.evidence import (EvidenceData, EvidenceLine, EvidenceRecord, EvidenceRequest,
                                           EvidenceSeries, EvidenceTable)
 from ecosentry.locale import translations
@@ -54,11 +55,7 @@ MINUTES_BEFORE = 10
 _LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$")
 
 
-def _time(v) -> datetime | None:
-    if v is None or v == "":
-        return None
-    t = v if isinstance(v, datetime) else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+_time = evidence_time
 
 
 def alarm_span(alarm: dict, events: list[dict]) -> tuple[datetime, datetime]:
@@ -129,11 +126,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     lang = request.lang
     tr = translations(lang).gettext
 
-    def word(msgid: str) -> str:   # "时间 Time" / "Thời gian (Time)", as the pack's own labels
-        said = tr(msgid)
-        if said == msgid:
-            return said
-        return f"{said} ({msgid})" if lang == "vi" else f"{said} {msgid}"
+    word = pack_word(tr, lang)  # "车牌 Plate" / "Biển số (Plate)"
 
     park_name, tz = park_zone(conn, station["park_code"])
     settings = _settings()

@@ -18,12 +18,13 @@ The explanation is the finding's sentence said in the reader's language (:func:`
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import Connection
 
+from ecosentry.contracts.evidence import evidence_time, pack_word
 from ecosentry.contracts.evidence import (EvidenceBand, EvidenceData, EvidenceLine, EvidenceRecord, EvidenceRequest,
                                           EvidenceSeries, EvidenceTable)
 from ecosentry.locale import translations
@@ -82,11 +83,7 @@ def hour_rows(t0: datetime, values: np.ndarray, codes: np.ndarray) -> list[tuple
     return out
 
 
-def _time(v) -> datetime | None:
-    if v is None or v == "":
-        return None
-    t = v if isinstance(v, datetime) else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+_time = evidence_time
 
 
 def _kw(v: float | None) -> str:
@@ -107,11 +104,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     lang = request.lang
     tr = translations(lang).gettext
 
-    def word(msgid: str) -> str:   # "设备 Equipment" / "Thiết bị (Equipment)", as the pack's own labels
-        said = tr(msgid)
-        if said == msgid:
-            return said
-        return f"{said} ({msgid})" if lang == "vi" else f"{said} {msgid}"
+    word = pack_word(tr, lang)  # "车牌 Plate" / "Biển số (Plate)"
 
     enterprise = int(alarm["enterprise_id"])
     tz = enterprise_zone(conn, enterprise, request.default_tz)
