@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-__all__ = ["evidence_time", "pack_word", "data_window", "EvidenceRequest", "EvidenceLine", "EvidenceSeries", "EvidenceBand", "EvidenceTable",
+__all__ = ["evidence_time", "pack_word", "pack_time", "data_window", "EvidenceRequest", "EvidenceLine", "EvidenceSeries", "EvidenceBand", "EvidenceTable",
            "EvidenceRecord", "EvidenceData"]
 
 
@@ -45,6 +45,18 @@ def pack_word(gettext: Callable[[str], str], lang: str) -> Callable[[str], str]:
             return said
         return f"{said} ({msgid})" if lang == "vi" else f"{said} {msgid}"
     return word
+
+
+def pack_time(t: datetime | None, zone: tzinfo, lang: str, *, seconds: bool = True) -> str:
+    """How the pack writes a time: local, with its UTC offset (``2026-11-20 09:00:00 +08:00``; ``20/11/2026 …`` in
+    Vietnamese); ``—`` for none."""
+    at = evidence_time(t)
+    if at is None:
+        return "—"
+    loc = at.astimezone(zone)
+    off = loc.strftime("%z")
+    day = "%d/%m/%Y" if lang == "vi" else "%Y-%m-%d"
+    return loc.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M") + f" {off[:3]}:{off[3:]}"
 
 
 def data_window(span_start: datetime, span_end: datetime, hours_before: float, hours_after: float,

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from ecosentry.contracts.evidence import evidence_time, pack_word
+from ecosentry.contracts.evidence import evidence_time, pack_time, pack_word
 from ecosentry.contracts.evidence import EvidenceBand, EvidenceData, EvidenceRequest, EvidenceSeries, EvidenceTable
 from ecosentry.contracts.finding import say_params
 from ecosentry.locale import translations
@@ -114,12 +114,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     zone = ZoneInfo(tz)
 
     def when(t: datetime | None, seconds: bool = True) -> str:
-        if t is None:
-            return "—"
-        loc = _time(t).astimezone(zone)
-        off = loc.strftime("%z")
-        day = "%d/%m/%Y" if lang == "vi" else "%Y-%m-%d"
-        return loc.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M") + f" {off[:3]}:{off[3:]}"
+        return pack_time(t, zone, lang, seconds=seconds)
 
     def stage(code: str | None) -> str:
         return tr(STAGE_LABELS.get(code or "", N_("unknown stage")))

@@ -54,7 +54,8 @@ from ecosentry.alarms.voice import load_voice
 from ecosentry.alarms.wording import (SEVERITY_WORDS, STATE_WORDS, alarm_explanation, alarm_title, finding_kind,
                                      kind_name, rule_name, type_name)
 from ecosentry.catalogue import full_catalogue
-from ecosentry.contracts.evidence import EvidenceData, EvidenceRequest, EvidenceSeries, data_window, evidence_time
+from ecosentry.contracts.evidence import (EvidenceData, EvidenceRequest, EvidenceSeries, data_window, evidence_time,
+                                          pack_time)
 from ecosentry.installed import each
 from ecosentry.locale import translations
 from ecosentry.subsystems.monitoring.rules.citations import public_citations
@@ -292,12 +293,7 @@ class EvidencePack:
 
     def local(self, t: datetime | None, *, seconds: bool = True) -> str:
         """``t`` in the point's time zone with its UTC offset (``2026-11-20 09:00:00 +08:00``)."""
-        if t is None:
-            return "—"
-        loc = t.astimezone(ZoneInfo(self.tz))
-        off = loc.strftime("%z")
-        day = "%d/%m/%Y" if self.lang == "vi" else "%Y-%m-%d"
-        return loc.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M") + f" {off[:3]}:{off[3:]}"
+        return pack_time(t, ZoneInfo(self.tz), self.lang, seconds=seconds)
 
 
 # --------------------------------------------------------------------------- pure helpers

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Connection
 
-from ecosentry.contracts.evidence import evidence_time, pack_word
+from ecosentry.contracts.evidence import evidence_time, pack_time, pack_word
 from ecosentry.contracts.evidence import (EvidenceData, EvidenceLine, EvidenceRecord, EvidenceRequest,
                                           EvidenceSeries, EvidenceTable)
 from ecosentry.locale import translations
@@ -134,12 +134,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     zone = ZoneInfo(tz)
 
     def when(t, seconds: bool = True) -> str:
-        if t is None:
-            return "—"
-        loc = _time(t).astimezone(zone)
-        off = loc.strftime("%z")
-        day = "%d/%m/%Y" if lang == "vi" else "%Y-%m-%d"
-        return loc.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M") + f" {off[:3]}:{off[3:]}"
+        return pack_time(t, zone, lang, seconds=seconds)
 
     def said(sentence: dict | None) -> str:
         sentence = sentence or {}

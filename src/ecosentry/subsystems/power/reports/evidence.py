@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Connection
 
-from ecosentry.contracts.evidence import evidence_time, pack_word
+from ecosentry.contracts.evidence import evidence_time, pack_time, pack_word
 from ecosentry.contracts.evidence import (EvidenceBand, EvidenceData, EvidenceLine, EvidenceRecord, EvidenceRequest,
                                           EvidenceSeries, EvidenceTable)
 from ecosentry.locale import translations
@@ -123,10 +123,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     settings = _settings()
 
     def when(t: datetime, seconds: bool = False) -> str:
-        loc = t.astimezone(zone)
-        off = loc.strftime("%z")
-        day = "%d/%m/%Y" if lang == "vi" else "%Y-%m-%d"
-        return loc.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M") + f" {off[:3]}:{off[3:]}"
+        return pack_time(t, zone, lang, seconds=seconds)
 
     series, hours, span_cols = [], [], []
     times = [t0 + timedelta(minutes=i) for i in range(minutes)]
