@@ -26,7 +26,7 @@ from ecosentry.auth.deps import requires
 from ecosentry.auth.guards import point_or_404
 from ecosentry.auth.principal import Principal
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_for_mark
+from ecosentry.subsystems.monitoring.pipeline.period_changes import recompute_for_mark
 from ecosentry.subsystems.monitoring.store import marks as store
 from ecosentry.subsystems.monitoring.store.marks import MarkError, MarkNotFound
 

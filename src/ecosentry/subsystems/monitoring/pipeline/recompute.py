@@ -8,7 +8,7 @@ factor of every selected point in the range is recomputed (an hour without minut
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
@@ -64,8 +64,3 @@ def recompute_range(engine: Engine, directory: PointDirectory, t0: datetime, t1:
             progress(i, len(ids))
     return totals
 
-
-def recompute_for_mark(engine: Engine, directory: PointDirectory, mark: dict) -> dict:
-    """A mark was filed, reviewed, closed or deleted: recompute the hours it covers (an open mark: up to now)."""
-    end = mark.get("end") or datetime.now(timezone.utc)
-    return recompute_range(engine, directory, mark["start"], end, point_ids=[mark["point_id"]])

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from ecosentry.auth.principal import Principal
 from ecosentry.said import Said
 from ecosentry.pipeline.directory import PointDirectory
-from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_for_mark
+from ecosentry.subsystems.monitoring.pipeline.period_changes import recompute_for_mark
 from ecosentry.subsystems.monitoring.rules.cn.marks import MARK_TYPES, TYPE_FAMILY
 from ecosentry.subsystems.monitoring.store import marks as store
 from ecosentry.store import schema as s
