@@ -158,6 +158,9 @@ for _r in (
     # ------------------------------------------------------------------ exceedance
     Rule("CN-EXC-GAS-HOUR", "critical", "Hourly 折算 mean of a flue-gas pollutant above the hourly limit.",
          f"HJ 76-2017 App. B; {_REF} §4.1", _EXC, "S"),
+    Rule("CN-EXC-GAS-DAY", "critical",
+         "Daily 折算 mean of a flue-gas pollutant above the daily limit (where the standard or permit sets one).",
+         f"GB 18485-2014 (24 h means); 电子督办 category 废气污染物排放日均值超标; {_REF} §4.1", _EXC, "S/R"),
     Rule("CN-EXC-WATER-DAY", "critical",
          "Daily mean of a wastewater pollutant above the limit (or pH outside 6–9).",
          f"GB 8978-1996 §5; GB 18918-2002 Table 1; {_REF} §4.1", _EXC, "R"),

@@ -105,8 +105,8 @@ def test_regime_of_a_limit_and_its_codes():
     assert regime_of("giấy phép môi trường", country="VN") == "vn"
     assert [exceedance_rule("vn", m, p) for m, p in (("gas", "hour"), ("gas", "day"), ("water", "day"))] == [
         "VN-EXC-GAS-HOUR", "VN-EXC-GAS-DAY", "VN-EXC-WATER-DAY"]
-    assert [exceedance_rule("cn", m, p) for m, p in (("gas", "hour"), ("water", "day"))] == [
-        "CN-EXC-GAS-HOUR", "CN-EXC-WATER-DAY"]
+    assert [exceedance_rule("cn", m, p) for m, p in (("gas", "hour"), ("gas", "day"), ("water", "day"))] == [
+        "CN-EXC-GAS-HOUR", "CN-EXC-GAS-DAY", "CN-EXC-WATER-DAY"]
 
 
 def test_vn_codes_are_in_the_catalogue_citing_qcvn_and_the_circular_only():
@@ -129,4 +129,4 @@ def test_cite_rules_names_the_limit_and_the_regime_of_each_period():
               {"factor_code": "a21002", "period": "day", "period_start": HOUR, "exceeded": True, "corrected": 1}]
     out = cite_rules(judged, limits, info)
     assert [(r["rule"], r["standard"], r["corrected"]) for r in out] == [
-        ("VN-EXC-GAS-HOUR", QCVN19, False), ("CN-EXC-WATER-DAY", "GB 13223-2011 表1", True)]
+        ("VN-EXC-GAS-HOUR", QCVN19, False), ("CN-EXC-GAS-DAY", "GB 13223-2011 表1", True)]

@@ -66,11 +66,14 @@ def exceedance_rule(regime: str, medium: str, period: str) -> str:
     -------
     str
         Vietnamese: ``VN-EXC-GAS-HOUR``, ``VN-EXC-GAS-DAY``, ``VN-EXC-WATER-DAY``; Chinese: ``CN-EXC-GAS-HOUR`` for an
-        hour, ``CN-EXC-WATER-DAY`` for a day (the Chinese catalogue's two judgement codes, as before).
+        hour (only flue-gas hours are judged), ``CN-EXC-GAS-DAY`` for a flue-gas day, ``CN-EXC-WATER-DAY`` for a
+        wastewater day.
     """
     if regime == "vn":
         return vn.rule_code(medium, period)
-    return cn.RULE_GAS_HOUR if period == "hour" else cn.RULE_WATER_DAY
+    if period == "hour":
+        return cn.RULE_GAS_HOUR
+    return cn.RULE_WATER_DAY if medium == "water" else cn.RULE_GAS_DAY
 
 
 def regime_of_rule(code: str) -> Regime | None:

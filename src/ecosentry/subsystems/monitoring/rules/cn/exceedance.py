@@ -62,6 +62,7 @@ Season = Literal["summer", "winter"]
 
 #: Catalogue codes (ecosentry.contracts.catalogue).
 RULE_GAS_HOUR = "CN-EXC-GAS-HOUR"
+RULE_GAS_DAY = "CN-EXC-GAS-DAY"
 RULE_WATER_DAY = "CN-EXC-WATER-DAY"
 RULE_NOT_JUDGED = "CN-EXC-NOT-JUDGED-INVALID"
 
