@@ -177,6 +177,8 @@ class EvidenceData:
     #: The data window: its paragraph, chart panels, bands shaded on them, tables.
     lead: str = ""
     series: list[EvidenceSeries] = field(default_factory=list)
+    #: what the chart's curves are, for its legend, in the reader's language (None: minute values)
+    values_label: str | None = None
     bands: list[EvidenceBand] = field(default_factory=list)
     tables: list[EvidenceTable] = field(default_factory=list)
     #: Original records (oldest first, at most ``max_records``) and how many there are; none: the section

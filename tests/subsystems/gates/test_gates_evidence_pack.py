@@ -102,6 +102,7 @@ def test_a_stage_alarm_pack_holds_the_passages_ledger_and_alert_in_local_time(ga
     entries = data.series[0]
     assert sum(entries.values) == 2 and entries.values[entries.times.index(NOW - timedelta(hours=2))] == 2
     assert sum(data.series[1].values) == 1
+    assert data.values_label == "每小时车辆数 Vehicles counted each hour"   # the chart's legend: hourly counts, not minutes
     assert [b.start for b in data.bands] == [NOW - timedelta(hours=5)] and "橙色" in data.bands[0].label
     assert "VEH-ALERT-STAGE" in [r.code for r in pack.rules]
 

@@ -292,7 +292,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
         head=head, explanation=explanation,
         rules=tuple(dict.fromkeys(f["code"] for f in findings)) or tuple(
             c for c in (evidence.get("code"),) if isinstance(c, str)),
-        lead=lead, series=series, bands=bands, tables=tables,
+        lead=lead, series=series, values_label=word(N_("Vehicles counted each hour")), bands=bands, tables=tables,
         links=[(word(N_("Vehicle ledger of that day")),
                 f"/gates/ledger?enterprise={enterprise}&from={day}T00:00&to={day}T23:59")]
         + [(word(N_("Finding")) + f" {f['id']}", f"/gates/findings/{f['id']}") for f in findings[:10]])

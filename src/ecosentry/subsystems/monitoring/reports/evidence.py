@@ -838,7 +838,8 @@ def series_chart_png(pack: EvidencePack, series: Sequence[EvidenceSeries], *, dp
     axes[-1].xaxis.set_major_formatter(DateFormatter("%d/%m %H:%M" if pack.lang == "vi" else "%m-%d %H:%M"))
     off = pack.local(pack.window_start)[-6:]
     axes[-1].set_xlabel(f"{T('当地时间 local time')}（{pack.tz} {off}）", fontfamily=family, fontsize=7)
-    handles: list = [Line2D([], [], color=PALETTE[0], linewidth=0.8, label=T("分钟值 minute values"))]
+    values = (pack.data.values_label if pack.data is not None else None) or T("分钟值 minute values")
+    handles: list = [Line2D([], [], color=PALETTE[0], linewidth=0.8, label=values)]
     handles += [Line2D([], [], color="red", linestyle=style, label=word) for word, style in line_words.items()]
     handles += [Patch(facecolor="#ff7f0e", alpha=0.2, hatch="\\\\", label=word) for word in band_words]
     handles.append(Patch(facecolor="#d62728", alpha=0.15, label=T("告警时段 alarm span")))
