@@ -11,6 +11,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
+from demo_banner import password_in, url_in
 from helpers import stop_demo
 
 ROOT = Path(__file__).parents[2]
@@ -41,10 +42,9 @@ def test_demo_from_the_readme_command_shows_live_data(tmp_path):
             line = proc.stdout.readline()
             assert line or proc.poll() is None, "demo exited early"
             printed.append(line)
-            m = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
-            url = url or (m.group(1) if m else None)
+            url = url or url_in(line)
         assert url, "the demo did not print its URL"
-        password = re.search(r"demo accounts \(password (\S+),", "".join(printed)).group(1)
+        password = password_in("".join(printed))
         # log in as the printed admin account: the session cookie opens the API and the pages
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         login = urllib.request.Request(url + "api/v1/auth/login", method="POST",

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+from demo_banner import deployment_language_env, password_in, url_in  # noqa: E402
 from helpers import stop_demo  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
@@ -28,17 +29,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
 def start_demo(tmp_path: Path) -> tuple[subprocess.Popen, str, str]:
     proc = subprocess.Popen([str(ROOT / "run"), "demo", "--port", "0", "--loggers", "8", "--data-dir",
                              str(tmp_path / "demo"), "--backfill-hours", "2"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=deployment_language_env())
     printed, url = [], None
     deadline = time.time() + 120
     while (url is None or not any(" county " in x for x in printed)) and time.time() < deadline:
         line = proc.stdout.readline()
         assert line or proc.poll() is None, "demo exited early:\n" + "".join(printed)
         printed.append(line)
-        m = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
-        url = url or (m.group(1) if m else None)
+        url = url or url_in(line)
     assert url, "the demo did not print its URL"
-    password = re.search(r"demo accounts \(password (\S+),", "".join(printed)).group(1)
+    password = password_in("".join(printed))
     return proc, url, password
 
 

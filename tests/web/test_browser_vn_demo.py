@@ -28,6 +28,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).parent))
+from demo_banner import deployment_language_env, password_in, url_in  # noqa: E402
 from helpers import stop_demo  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
@@ -64,20 +65,19 @@ def start_vn_demo(tmp_path: Path) -> tuple[subprocess.Popen, str, str, list[str]
     proc = subprocess.Popen([sys.executable, "-m", "ecosentry", "demo", "--country", "vn", "--port", "0",
                              "--loggers", "12", "--data-dir", str(tmp_path / "demo-vn"), "--backfill-hours", "3"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+                            env={**deployment_language_env(), "COLUMNS": "200"})
     printed: list[str] = []
     url = None
     deadline = time.time() + 180
-    while not any("misbehave" in x for x in printed) and time.time() < deadline:
+    while not any("sự cố mô phỏng" in x for x in printed) and time.time() < deadline:   # in the DONRE's language
         line = proc.stdout.readline()
         assert line or proc.poll() is None, "demo exited early:\n" + "".join(printed)
         printed.append(line)
-        m = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
-        url = url or (m.group(1) if m else None)
+        url = url or url_in(line)
     for _ in range(7):  # the misbehaving stations' lines follow
         printed.append(proc.stdout.readline())
     assert url, "the demo did not print its URL"
-    password = re.search(r"demo accounts \(password (\S+),", "".join(printed)).group(1)
+    password = password_in("".join(printed))
     return proc, url, password, printed
 
 
@@ -134,6 +134,7 @@ def test_vn_demo_officer_and_facility_in_the_browser(tmp_path):
     proc, url, password, printed = start_vn_demo(tmp_path)
     try:
         banner = "".join(printed)
+        assert "Bản demo ecosentry (Việt Nam) đang chạy" in banner and "Tài khoản demo (mật khẩu" in banner
         assert all(f" {u} " in banner for u in ("donre", "huyen", "coso")) and f"{url}public" in banner
         stations = api(url, "api/v1/points?page_size=500", "admin", password)["items"]
         facility = api(url, "api/v1/auth/me", "coso", password)

@@ -297,16 +297,23 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
     async def run_demo(stop: asyncio.Event) -> None:
         svc = Service(st)
         await svc.start()
-        title = "ecosentry demo (Việt Nam) running:" if country == "vn" else "ecosentry demo running:"
-        console.print(f"[bold green]{title}[/bold green] open {svc.url}")
+        from ecosentry.auth.guards import role_word
+        from ecosentry.terminal.messages import operator_language, padded, say
+
+        lang = operator_language(st)
+        title = say(N_("ecosentry demo (Vietnam) running:") if country == "vn" else N_("ecosentry demo running:"), lang)
+        console.print(f"[bold green]{title}[/bold green] " + say(N_("open %(url)s"), lang, url=svc.url))
         lines = [line for plan in plans if plan.banner for line in plan.banner(svc)]
         parts = [line for line in lines if not line.startswith(" ")]   # indented lines: after the accounts
-        console.print(f"  API docs {svc.url}docs · " + " · ".join(parts) + f" · data in {data_dir} · Ctrl-C to stop")
+        console.print("  " + " · ".join([say(N_("API docs %(url)s"), lang, url=f"{svc.url}docs"), *parts,
+                                         say(N_("data in %(folder)s"), lang, folder=str(data_dir)),
+                                         say(N_("Ctrl-C to stop"), lang)]))
         accounts = [a for plan in plans for a in plan.accounts]
         password = next((plan.password for plan in plans if plan.password), "")
-        console.print(f"  demo accounts (password [bold]{password}[/bold], log in at {svc.url}login):")
+        console.print("  " + say(N_("demo accounts (password %(password)s, log in at %(url)s):"), lang,
+                                 password=f"[bold]{password}[/bold]", url=f"{svc.url}login"))
         for username, role, name in accounts:
-            console.print(f"    {username:<11} {role:<10} {name}", highlight=False)
+            console.print(f"    {padded(username, 12)} {padded(say(role_word(role), lang), 18)} {name}", highlight=False)
         for line in lines:
             if line.startswith(" "):
                 console.print(line, highlight=False, soft_wrap=True)

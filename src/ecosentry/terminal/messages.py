@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from ecosentry.contracts.subsystem import PortInUse
     from ecosentry.pipeline.spool_lock import SpoolBusy
 
-__all__ = ["cli_language", "terminal_language", "load_meanwhile", "say", "error_line", "fail", "port_in_use_message",
-           "spool_busy_message"]
+__all__ = ["cli_language", "terminal_language", "operator_language", "load_meanwhile", "say", "error_line", "fail",
+           "port_in_use_message", "spool_busy_message", "padded"]
 
 #: The line an offline tool prints for an input it refuses (``error: bad.csv line 2, time: ...``).
 ERROR_LINE = N_("error: %(error)s")
@@ -39,6 +39,19 @@ def terminal_language(environ: Mapping[str, str] | None = None) -> str:
     """The terminal's language, else the deployment's ``ECOSENTRY_DEFAULT_LOCALE`` (``zh`` when unset)."""
     env = os.environ if environ is None else environ
     return cli_language(env.get("ECOSENTRY_DEFAULT_LOCALE", "zh"), env)
+
+
+def operator_language(settings) -> str:
+    """The language of what a running service prints for its operator (the demo's welcome text): the terminal's,
+    else the deployment's ``default_locale``."""
+    return cli_language(getattr(settings, "default_locale", None) or "zh")
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` filled with spaces to ``width`` terminal columns (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
 
 
 def load_meanwhile(lang: str | None = None):

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
+from ecosentry.said import N_
+from ecosentry.terminal.messages import operator_language, say
 
 __all__ = ["demo", "prepare"]
 
@@ -112,11 +114,13 @@ def demo(options: DemoOptions) -> DemoPlan | None:
         state["sent"] = await run_gates(f"http://127.0.0.1:{push.port}", ents, t0, stop, EVERY)
 
     def banner(svc) -> list[str]:
+        lang = operator_language(svc.settings)
         push = svc.parts.get("gates_push")
-        where = f"127.0.0.1:{push.port}" if push is not None else "off"
-        return [f"gates push on {where}",
-                f"  gates (门禁与车辆台账): {svc.url}gates · ledger {svc.url}gates/ledger · dashboard "
-                f"{svc.url}gates/dashboard — staged: a 国四 truck under the orange alert, an unread plate "
-                "missing from the ledger, a side-gate exit without an entry"]
+        where = f"127.0.0.1:{push.port}" if push is not None else say(N_("off"), lang)
+        return [say(N_("gates push on %(address)s"), lang, address=where),
+                "  " + say(N_("gates and vehicle ledger: %(url)s · ledger %(ledger)s · dashboard %(dashboard)s — staged: "
+                              "a China IV truck under the orange alert, an unread plate missing from the ledger, a "
+                              "side-gate exit without an entry"), lang, url=f"{svc.url}gates",
+                           ledger=f"{svc.url}gates/ledger", dashboard=f"{svc.url}gates/dashboard")]
 
     return DemoPlan(fleet={}, run=run, banner=banner)

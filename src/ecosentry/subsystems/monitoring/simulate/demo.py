@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
+from ecosentry.said import N_
+from ecosentry.terminal.messages import operator_language, padded, say
 from ecosentry.subsystems.monitoring.simulate.fleet import DEMO_PASSWORD, demo_accounts, demo_fleet
 from ecosentry.subsystems.monitoring.simulate.profiles import Episode
 from ecosentry.subsystems.monitoring.simulate.runner import run_fleet
@@ -41,7 +43,8 @@ def _cn(o: DemoOptions) -> DemoPlan:
         fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
         # every simulated logger connects from 127.0.0.1: the per-address bound must admit them all
         settings={"hj212_max_connections_per_peer": max(64, 2 * o.size), "monitoring": DEMO_MONITORING},
-        banner=lambda svc: [f"HJ 212 on 127.0.0.1:{svc.hj212_port} · {o.size} simulated loggers"])
+        banner=lambda svc: [say(N_("HJ 212 on %(address)s · %(n)s simulated loggers"), operator_language(svc.settings),
+                                address=f"127.0.0.1:{svc.hj212_port}", n=o.size)])
 
 
 def staged_violations(fleet: dict, now: datetime, backfill_hours: float) -> dict[str, list[Episode]]:
@@ -84,10 +87,13 @@ def _vn(o: DemoOptions) -> DemoPlan:
         await monre
 
     def banner(svc) -> list[str]:
-        lines = [f"FTP on 127.0.0.1:{svc.ftp_port} (one account per station) · {o.size} stations"]
-        lines.append(f"    {'(public)':<11} {'public':<10} no account: the public page {svc.url}public")
-        lines.append("  stations that misbehave (trạm có sự cố mô phỏng):")
-        return lines + [f"    {mn:<16} {_BEHAVIOUR_WORDS[b]}" for mn, b in misbehaving.items()]
+        lang = operator_language(svc.settings)
+        lines = [say(N_("FTP on %(address)s (one account per station) · %(n)s stations"), lang,
+                     address=f"127.0.0.1:{svc.ftp_port}", n=o.size)]
+        lines.append(f"    {padded(say(N_('(public)'), lang), 12)} {padded(say(N_('public'), lang), 18)} "
+                     + say(N_("no account: the public page %(url)s"), lang, url=f"{svc.url}public"))
+        lines.append("  " + say(N_("stations that misbehave:"), lang))
+        return lines + [f"    {mn:<16} {say(_BEHAVIOUR_WORDS[b], lang)}" for mn, b in misbehaving.items()]
 
     return DemoPlan(
         fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
@@ -97,12 +103,12 @@ def _vn(o: DemoOptions) -> DemoPlan:
 
 
 _BEHAVIOUR_WORDS = {
-    "exceedance": "vượt QCVN (SO2) một giờ trong mỗi sáu giờ, và ngay khi bắt đầu",
-    "status": "hiệu chuẩn (01) và thiết bị lỗi (02) theo chu kỳ",
-    "missing": "thiếu một phần tư số tệp",
-    "late": "gửi tệp trễ hơn 5 phút",
-    "malformed": "thỉnh thoảng gửi tệp sai định dạng (bị từ chối)",
-    "backfill": "mất kết nối 75 phút mỗi 3 giờ rồi gửi bù",
+    "exceedance": N_("above QCVN (SO2) one hour in every six, and at once"),
+    "status": N_("calibrating (01) and device error (02) in turn"),
+    "missing": N_("a quarter of its files missing"),
+    "late": N_("sends its files more than 5 minutes late"),
+    "malformed": N_("now and then a malformed file (refused)"),
+    "backfill": N_("offline 75 minutes every 3 hours, then sends the backlog"),
 }
 #: The order in which stations get a misbehaviour: the first facility's chimney exceeds, its other station
 #: shows status 01/02 periods, then the next stations in the fleet's order.

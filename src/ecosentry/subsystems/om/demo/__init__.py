@@ -24,6 +24,8 @@ import secrets
 from datetime import datetime, timezone
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
+from ecosentry.said import N_
+from ecosentry.terminal.messages import operator_language, say
 
 __all__ = ["demo", "CHECK_SECONDS", "ASSESS_SECONDS"]
 
@@ -71,11 +73,12 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                 log.info("O&M demo ended: %s", exc)
 
     def banner(svc) -> list[str]:
-        return [f"  O&M (运维): work orders {svc.url}om/orders · the engineer's phone view {svc.url}om/my "
-                "(account om) — staged: a failed span check (out of control), an overdue verification, a "
-                "maintenance mark with no order or door opening (alarmed a minute in), a station-room door opened a "
-                "minute in with no order, a logger reporting a changed instrument range (CN 3020) two minutes in; "
-                "camera snapshots on every door opening; a visit every 5 minutes"]
+        return ["  " + say(N_("O&M: work orders %(orders)s · the engineer's phone view %(phone)s (account om) — staged: a "
+                              "failed span check (out of control), an overdue verification, a maintenance mark with no "
+                              "order or door opening (alarmed a minute in), a station-room door opened a minute in with "
+                              "no order, a logger reporting a changed instrument range (CN 3020) two minutes in; camera "
+                              "snapshots on every door opening; a visit every 5 minutes"), operator_language(svc.settings),
+                           orders=f"{svc.url}om/orders", phone=f"{svc.url}om/my")]
 
     return DemoPlan(fleet={}, run=run, banner=banner, settings={"om": {
         "check_seconds": CHECK_SECONDS, "assess_seconds": ASSESS_SECONDS,

@@ -22,6 +22,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
+from ecosentry.said import N_
+from ecosentry.terminal.messages import operator_language, say
 
 __all__ = ["demo", "prepare", "HISTORY_MINUTES"]
 
@@ -117,13 +119,15 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                     sender.close()
 
     def banner(svc) -> list[str]:
+        lang = operator_language(svc.settings)
         gw = svc.parts.get("park_hj212")
-        where = f"127.0.0.1:{gw.port}" if gw is not None else "off"
-        mqtt = (f"park-edge stations over MQTT 127.0.0.1:{mqtt_port} (the demo's own mosquitto)" if mqtt_port
-                else "MQTT off (no mosquitto installed: every park station sends over HJ 212)")
-        return [f"park HJ 212 on {where} · {mqtt}",
-                f"  chemical park (化工园区预警): {svc.url}park (account park) — a release every 6 minutes "
-                "(Cl2, NH3, HCl or H2S, 50–200 g/s, rotating over 12 sources): the warning, its plume zones and "
-                "the ranked sources within minutes"]
+        where = f"127.0.0.1:{gw.port}" if gw is not None else say(N_("off"), lang)
+        mqtt = (say(N_("park-edge stations over MQTT %(address)s (the demo's own mosquitto)"), lang,
+                    address=f"127.0.0.1:{mqtt_port}") if mqtt_port
+                else say(N_("MQTT off (no mosquitto installed: every park station sends over HJ 212)"), lang))
+        return [say(N_("park HJ 212 on %(address)s"), lang, address=where) + f" · {mqtt}",
+                "  " + say(N_("chemical park early warning: %(url)s (account park) — a release every 6 minutes (Cl2, "
+                              "NH3, HCl or H2S, 50–200 g/s, rotating over 12 sources): the warning, its plume zones "
+                              "and the ranked sources within minutes"), lang, url=f"{svc.url}park")]
 
     return DemoPlan(fleet={}, run=run, banner=banner, settings=settings, around=around if mqtt_port else None)

@@ -26,6 +26,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
 from ecosentry.contracts.subsystem import DemoOptions, DemoPlan
+from ecosentry.said import N_
+from ecosentry.terminal.messages import operator_language, padded, say
 from ecosentry.subsystems.power.demo import broker as demo_broker
 from ecosentry.subsystems.power.demo.devices import HJ212Logger, MqttDevice, Site, backfill, run_device
 from ecosentry.subsystems.power.demo.fleet import (ALERT_LEVEL, ALERT_REGION, DEMO_PASSWORD, ISSUED_BY,
@@ -130,14 +132,19 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                 sender.close()
 
     def banner(svc) -> list[str]:
+        lang = operator_language(svc.settings)
         gw = svc.parts.get("power_hj212")
-        port = gw.port if gw is not None else "off"
-        mqtt = (f"MQTT broker 127.0.0.1:{mqtt_port} (the demo's own mosquitto)" if mqtt_port
-                else "MQTT off (no mosquitto installed: every power device sends over HJ 212)")
-        lines = [f"power HJ 212 on 127.0.0.1:{port} · {len(ents)} metered enterprises · {mqtt}"]
-        lines.append(f"  electricity (用电监控): {svc.url}power · orange alert for 苏州市: {svc.url}power/alerts"
-                     f" · alarms {svc.url}alarms (accounts regulator, zjg, coking)")
-        lines += [f"    {e.name:<14} {'honest' if e.honest else 'staged'}: {e.what}" for e in ents]
+        port = f"127.0.0.1:{gw.port}" if gw is not None else say(N_("off"), lang)
+        mqtt = (say(N_("MQTT broker %(address)s (the demo's own mosquitto)"), lang, address=f"127.0.0.1:{mqtt_port}")
+                if mqtt_port else say(N_("MQTT off (no mosquitto installed: every power device sends over HJ 212)"), lang))
+        lines = [say(N_("power HJ 212 on %(address)s · %(n)s metered enterprises"), lang, address=port, n=len(ents))
+                 + f" · {mqtt}"]
+        lines.append("  " + say(N_("electricity monitoring: %(url)s · orange alert for %(region)s: %(alerts)s · alarms "
+                                   "%(alarms)s (accounts regulator, zjg, coking)"), lang, url=f"{svc.url}power",
+                                region="苏州市", alerts=f"{svc.url}power/alerts", alarms=f"{svc.url}alarms"))
+        lines += [f"    {padded(e.name, 28)} " + say(N_("%(kind)s: %(what)s"), lang, what=say(e.what, lang),
+                                                     kind=say(N_("honest") if e.honest else N_("staged"), lang))
+                  for e in ents]
         return lines
 
     f = fleet(ents)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ecosentry.protocols.credit_code import credit_code_check_digit, organization_code_check_digit
+from ecosentry.said import N_
 
 PROVINCE = {"code": "320000", "name": "江苏省", "level": "province"}
 CITY = {"code": "320500", "name": "苏州市", "level": "city", "parent": "320000"}
@@ -102,7 +103,7 @@ def enterprises(*, mqtt: bool) -> list[DemoEnterprise]:
             Unit("total", "厂区总表", "total", 0),
         ),
         measures=(("orange", "oven2", "stop", None), ("red", "oven1", "stop", None)), other_kw=45,
-        what="dust removal off while coke oven 1 runs (since T0-25 min, for 2 h 25 min)", honest=False)
+        what=N_("dust removal off while coke oven 1 runs (since T0-25 min, for 2 h 25 min)"), honest=False)
     cement = DemoEnterprise(
         "cement", 2, "张家港示范水泥有限公司", "3011 水泥制造",
         lines=(("K1", "熟料生产线"), ("M1", "水泥粉磨")),
@@ -116,7 +117,7 @@ def enterprises(*, mqtt: bool) -> list[DemoEnterprise]:
                  off=((None, -55),)),
         ),
         measures=(("orange", "rawmill", "stop", None), ("red", "cmill", "stop", None), ("red", "kiln", "limit", 50)),
-        what="cement mill started at T0-70 min, its bag filter 15 min later (grace 5 min)", honest=False)
+        what=N_("cement mill started at T0-70 min, its bag filter 15 min later (grace 5 min)"), honest=False)
     chemical = DemoEnterprise(
         "chemical", 3, "张家港示范化工有限公司", "2614 有机化学原料制造",
         lines=(("R", "合成车间"),),
@@ -128,7 +129,7 @@ def enterprises(*, mqtt: bool) -> list[DemoEnterprise]:
                  serves=("reactor1", "reactor2")),
         ),
         measures=(("orange", "reactor2", "stop", None), ("red", "reactor1", "stop", None)),
-        what="reactor 2 runs on through the orange alert's stop order", honest=False)
+        what=N_("reactor 2 runs on through the orange alert's stop order"), honest=False)
     steel = DemoEnterprise(
         "steel", 4, "张家港示范特钢有限公司", "3120 炼钢",
         lines=(("E", "电炉炼钢"), ("Z", "轧钢")),
@@ -139,7 +140,7 @@ def enterprises(*, mqtt: bool) -> list[DemoEnterprise]:
             Unit("safety", "保安用电(照明、循环水)", "production", 40, line="E"),
         ),
         measures=(("orange", "eaf", "stop", None), ("red", "rolling", "stop", None)),
-        what="stops its arc furnace before the alert, its dust removal after the furnace", mqtt=mqtt)
+        what=N_("stops its arc furnace before the alert, its dust removal after the furnace"), mqtt=mqtt)
     return [coking, cement, chemical, steel]
 
 
