@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,8 +19,20 @@ from ecosentry.subsystems.monitoring.bench.recompute_db import generate_month
 runner = CliRunner()
 
 
+@pytest.fixture(scope="module")
+def february(tmp_path_factory) -> Path:
+    """A SQLite file holding one gas point's February minutes and nothing derived, made once for the module;
+    each test works on its own copy."""
+    path = tmp_path_factory.mktemp("february") / "cli.sqlite"
+    engine = prepare_database(f"sqlite:///{path}")
+    generate_month(engine, date(2026, 2, 1), gas_points=1, cases=False, seed=2)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def engine(tmp_path, monkeypatch):
+def engine(tmp_path, monkeypatch, february):
+    shutil.copyfile(february, tmp_path / "cli.sqlite")
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     monkeypatch.chdir(tmp_path)  # no stray .env file is read
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
@@ -29,7 +43,6 @@ def engine(tmp_path, monkeypatch):
     monkeypatch.setenv("LANGUAGE", "en")  # the English sentences are compared (zh, vi: the test below)
     get_settings.cache_clear()
     engine = prepare_database(url)
-    generate_month(engine, date(2026, 2, 1), gas_points=1, cases=False, seed=2)
     yield engine
     engine.dispose()
     get_settings.cache_clear()
