@@ -31,6 +31,7 @@ from ecosentry.subsystems.monitoring.rules.cn.exceedance import (RULE_NOT_JUDGED
                                                                   judge, judge_gas_hour, judge_water_day)
 from ecosentry.subsystems.monitoring.rules.regime import exceedance_rule, regime_of
 from ecosentry.subsystems.monitoring.rules.vn.exceedance import RULE_NOT_JUDGED as VN_NOT_JUDGED
+from ecosentry.subsystems.monitoring.rules.vn.qcvn import StoredHour, day_of_stored_hours
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.store.bulk_write import copy_upsert
 
@@ -193,7 +194,17 @@ def day_row(point_id: int, factor: str, day: date, lo: datetime, hour_rows: list
     """One derived_periods day row from the day's hourly_values rows of the factor (any order) and the
     wastewater hourly volumes; shared by the per-period and the bulk path."""
     hs = sorted(hour_rows, key=lambda r: r["period_start"])
-    if medium == "water" and factor in WATER_WEIGHTED | {PH}:
+    if any(regime_of(lim.standard) == "vn" for lim in limits):
+        # a Vietnamese station: the mean of the day's valid values, as the DONRE's desk shows it (the hours'
+        # valid minutes weigh their means: the same weights as their values, the station's interval being fixed)
+        lo_day, hi_day = local_day_bounds(day, tz)
+        pv = day_of_stored_hours([StoredHour(r["value"], r["zs_value"], int(r["valid_minutes"] or 0),
+                                             int(r["received_minutes"] or 0), r["cou"]) for r in hs],
+                                 n_expected=round((hi_day - lo_day) / timedelta(hours=1)))
+        lim = applicable_limit(limits, day, "day")
+        exc = with_regime_code(judge(pv.zs_value if pv.zs_value is not None else pv.value, pv.valid, lim),
+                               medium, "day") if lim else None
+    elif medium == "water" and factor in WATER_WEIGHTED | {PH}:
         pv = water_daily_from_hours([r["value"] for r in hs], [volumes.get(r["period_start"]) for r in hs],
                                     [bool(r["valid"]) and not r["excluded"] for r in hs], ph=factor == PH)
         exc = with_regime_code(judge_water_day(pv.value, pv.valid, limits, day), "water", "day")

@@ -62,6 +62,7 @@ import numpy as np
 from ecosentry.yamltext import safe_load
 
 from ecosentry.contracts.catalogue import Rule, register
+from ecosentry.subsystems.monitoring.rules.cn.aggregates import PeriodValue
 from ecosentry.subsystems.monitoring.rules.cn.flue_gas import corrected_concentration
 from ecosentry.subsystems.monitoring.rules.vn.status import status_validity
 
@@ -71,7 +72,7 @@ __all__ = [
     "max_allowed_wastewater", "max_allowed_emission", "cmax", "convert_reference_temperature", "correct_o2",
     "Measurement", "ValueJudgement", "DayExceedance", "judge_value", "daily_exceedance",
     "RULE_VALUE", "RULE_DAY", "RULE_NOT_JUDGED", "LimitBasis", "parse_limit_basis", "KRow", "k_rows",
-    "LimitArithmetic", "limit_arithmetic", "HourPart", "DayMean", "daily_from_hours",
+    "LimitArithmetic", "limit_arithmetic", "HourPart", "DayMean", "daily_from_hours", "StoredHour", "day_of_stored_hours",
 ]
 
 SEED_PATH = Path(__file__).with_name("limits_seed.yaml")
@@ -985,6 +986,71 @@ def daily_from_hours(parts: Iterable[HourPart], bounds: Mapping[str, Bounds], *,
         out.append(DayMean(day, parameter, int(n), int(max(received - n, 0)), mean,
                            b.upper if b else None, b.lower if b else None, exceeded, multiple, reason, rule))
     return out
+
+
+
+@dataclass(frozen=True)
+class StoredHour:
+    """One stored hour of one parameter, as the daily row of a Vietnamese station is made from it
+    (:func:`day_of_stored_hours`): the mean of its valid values (and of their O2-corrected values where the
+    limit sets a reference O2), their count, the values received and the hour's amount."""
+
+    mean: float | None
+    zs_mean: float | None
+    n_valid: int
+    n_received: int
+    cou: float | None = None
+
+
+def day_of_stored_hours(hours: Iterable[StoredHour], n_expected: int, *, min_valid: int = 1) -> PeriodValue:
+    r"""The daily value of a Vietnamese station's parameter: the mean of the day's valid (status ``00``) values,
+    the same number the DONRE's desk shows (:func:`daily_from_hours`), kept as the platform's daily row.
+
+    .. math:: \bar C_{day} = \frac{\sum_h n_h \bar C_h}{\sum_h n_h}
+
+    The day is valid (judged) when it holds at least ``min_valid`` valid values; hours count as sub-periods
+    (``n_valid``: hours with a valid value; ``n_received``: hours with any value). No 20-hour rule: that is
+    HJ 212's for Chinese points; Circular 10/2021 and the QCVNs set no daily completeness rule for continuous data
+    (reference china-vietnam-rules.md §7.3, the averaging being the platform's choice, [R]).
+
+    Parameters
+    ----------
+    hours : iterable of StoredHour
+    n_expected : int
+        Hours in the local day. [count]
+    min_valid : int, default 1
+        Valid values a judged day needs. [count]
+
+    Returns
+    -------
+    PeriodValue
+        ``kind="day"``; ``cou`` the sum of the hours' amounts (``None`` when none has one).
+    """
+    total = zs_total = 0.0
+    n = 0
+    zs_complete = True
+    n_hours_valid = n_hours_received = 0
+    cous = []
+    for h in hours:
+        if h.cou is not None:
+            cous.append(h.cou)
+        if h.n_received > 0 or h.mean is not None:
+            n_hours_received += 1
+        if h.mean is None or not math.isfinite(h.mean) or h.n_valid <= 0:
+            continue
+        n_hours_valid += 1
+        total += h.mean * h.n_valid
+        n += h.n_valid
+        if h.zs_mean is None or not math.isfinite(h.zs_mean):
+            zs_complete = False
+        else:
+            zs_total += h.zs_mean * h.n_valid
+    need = max(min_valid, 1)
+    mean = total / n if n else None
+    reason = None if n >= need else ("no data" if not n_hours_received else f"valid values {n} < {need}")
+    return PeriodValue(value=mean, zs_value=zs_total / n if n and zs_complete else None,
+                       cou=sum(cous) if cous else None, valid=n >= need, n_valid=n_hours_valid,
+                       n_received=n_hours_received, n_expected=n_expected, reason=reason, kind="day")
 
 
 def _opt_float(v) -> float | None:
