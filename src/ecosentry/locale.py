@@ -5,7 +5,10 @@ both use it, so it sits below both.
 Catalogues are ``web/locale/<lang>/LC_MESSAGES/messages.po`` (English msgids), compiled in memory on first use,
 plus those the installed subsystems bring in their own ``locale/`` folders
 (:attr:`ecosentry.contracts.subsystem.Subsystem.locale`), so a subsystem's words travel with it; where both
-translate one msgid, the core's catalogue wins.
+translate one msgid, the core's catalogue wins. Since they merge into one, a msgid has one translation in all of
+them (``tests/web/test_i18n_catalogues.py``): an English word with another meaning in a subsystem takes a msgid of
+its own (the gates' "Quantity" 数量 beside the core's "Number" 编号, the O&M's "green code" 绿码 beside the plate
+colour "green" 绿色).
 """
 
 from __future__ import annotations

@@ -129,9 +129,9 @@ def test_the_officer_enters_the_register_audited_and_a_facility_cannot(world):
 @pytest.mark.parametrize("lang, category, day, period", [
     ("vi", "cơ sở {id}: Loại theo Nghị định 08 không xác định &#39;art-99&#39;; chọn một trong: art97-iz",
      "trạm {id}, installed_on: &#39;20/12/2024&#39; không phải ngày (YYYY-MM-DD)",
-     "2026-13-01 không phải là ngày (NNNN-TT-NN)"),
+     "2026-13-01 không phải ngày (YYYY-MM-DD)"),
     ("zh", "设施 {id}：未知的第 08 号议定类别 &#39;art-99&#39;；可选：art97-iz",
-     "站点 {id}，installed_on：&#39;20/12/2024&#39; 不是日期（YYYY-MM-DD）", "2026-13-01 不是日期（年-月-日）"),
+     "站点 {id}，installed_on：&#39;20/12/2024&#39; 不是日期（YYYY-MM-DD）", "2026-13-01 不是日期（YYYY-MM-DD）"),
 ])
 def test_the_register_and_the_report_refuse_in_the_readers_language(world, lang, category, day, period):
     """A wrong category, a day that is not YYYY-MM-DD on the register's forms and on the report's period are

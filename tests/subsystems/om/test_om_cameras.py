@@ -61,7 +61,7 @@ def test_snapshots_are_stored_once_linked_to_the_door_event_and_refusals_store_n
         # not hide a later one), then the deployment's default
         wrong = {**DEVICE, "X-Camera-Secret": "wrong-secret-0000"}
         vi = "Máy quay phải gửi trạm, mã và khóa bí mật của nó (X-Room-Id, X-Camera-Id, X-Camera-Secret) như đã đăng ký."
-        zh = "摄像头须按备案发送其站房、编号和密钥（X-Room-Id、X-Camera-Id、X-Camera-Secret）。"
+        zh = "摄像机须按备案发送其站房、编号和密钥（X-Room-Id、X-Camera-Id、X-Camera-Secret）。"
         assert post({**wrong, "Accept-Language": "de-DE, vi;q=0.8"}, JPEG).json()["message"] == vi
         r = http.post("/api/v1/om/cameras/snapshots", params={"time": t, "lang": "zh"},
                       headers={**wrong, "Accept-Language": "vi"}, content=JPEG)

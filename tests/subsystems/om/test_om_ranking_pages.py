@@ -121,7 +121,7 @@ def test_the_month_report_as_xlsx_and_pdf(site, tmp_path):
     assert [row[1] for row in cells[header + 1:]] == ["别家运维有限公司", "河北清源环境运维有限公司"]
     assert cells[header + 2][2] == "76,1" and cells[header + 2][3] == "Khá"
     srows = [[c.value for c in row] for row in stations.iter_rows()]
-    assert any(row[1] == "đỏ" and row[3] for row in srows)
+    assert any(row[1] == "mã đỏ" and row[3] for row in srows)
     p = get(client, "admin", f"/om/ranking/report.pdf?month={MONTH}", "zh")
     assert p.status_code == 200 and p.content.startswith(b"%PDF") and b"NotoSansSC" in p.content
     if shutil.which("pdftotext"):

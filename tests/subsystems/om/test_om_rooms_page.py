@@ -77,7 +77,7 @@ def room_world(om_world):
 
 
 WORDS = {  # what each language says for a few of the page's words
-    "zh": ["站房", "开门", "关门", "摄像头抓拍", "标记开始", "运维人员到场", "二氧化硫", "中国（上海）时间"],
+    "zh": ["站房", "开门", "关门", "摄像机抓拍", "标记开始", "运维人员到场", "二氧化硫", "中国（上海）时间"],
     "vi": ["Trạm", "Cửa mở", "Cửa đóng", "Ảnh chụp của máy quay", "Bắt đầu đánh dấu", "Kỹ sư có mặt", "Lưu huỳnh đioxit"],
     "en": ["Station room", "Door opened", "Door closed", "Camera snapshot", "Mark begins", "Engineer on site",
            "Sulphur dioxide"],

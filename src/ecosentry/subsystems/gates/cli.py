@@ -240,7 +240,7 @@ def holds(all_: bool = typer.Option(False, "--all", help="released holds too")) 
 
     def act(_engine, conn):
         for h in list_holds(conn, standing=not all_):
-            state = say(N_("standing")) if h["released_at"] is None else \
+            state = say(N_("in force")) if h["released_at"] is None else \
                 say(N_("released %(at)s"), at=h["released_at"].isoformat())
             typer.echo(f"{h['id']}\t{h['credit_code']}\t{h['enterprise_name']}\t{h['start'].isoformat()}\t"
                        f"{h['end'].isoformat()}\t{h['case_ref'] or ''}\t{h['reason']}\t{h['placed_by']}\t{state}")

@@ -11,7 +11,7 @@ __all__ = ["GRADES", "HEALTH", "COMPONENTS", "GAPS"]
 #: Stored grade → its word (the Chinese catalogue says 优/良/差).
 GRADES = {"优": N_("Excellent"), "良": N_("Good"), "差": N_("Poor")}
 #: Health code → its word.
-HEALTH = {"green": N_("green"), "yellow": N_("yellow"), "red": N_("red")}
+HEALTH = {"green": N_("green code"), "yellow": N_("yellow code"), "red": N_("red code")}
 #: Component key → (letter of the formula, its name).
 COMPONENTS = {"eff": ("E", N_("Effective transmission rate")), "response": ("R", N_("Alarm orders on site in time")),
               "repair": ("P", N_("Alarm orders restored by the deadline")),

@@ -149,7 +149,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     if not gates:
         gates = sorted({f"{p['gate_name']} ({p['gate_code']})" for p in passages if p["named"]})
     plates = sorted({f["plate"] for f in findings if f["plate"]})
-    head = [(tr(N_("Grade")), info["grade"]), (tr(N_("Gates")), ", ".join(gates) or "—"),
+    head = [(tr(N_("Performance grade")), info["grade"]), (tr(N_("Gates")), ", ".join(gates) or "—"),
             (tr(N_("Plates")), ", ".join(plates) or "—")]
 
     # ---- the explanation: the findings' sentences, their times local with the offset
@@ -223,7 +223,7 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
     counts += [(tr(N_("Entries in the ledger, %(stage)s")) % {"stage": stage(k) if k != "?" else
                                                                tr(N_("unknown stage"))}, str(n))
                for k, n in sorted(stages.items(), key=lambda x: (STAGES + ("?",)).index(x[0]))]
-    tables.append(EvidenceTable(word(N_("Counts of the data window.")), (word(N_("Count")), word(N_("Number"))),
+    tables.append(EvidenceTable(word(N_("Counts of the data window.")), (word(N_("Count")), word(N_("Quantity"))),
                                 counts, (0.7, 0.3)))
 
     def verdict(d: dict) -> str:

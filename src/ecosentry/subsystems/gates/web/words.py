@@ -44,7 +44,7 @@ REASONS = {
                       "enterprise: at least %(required)s is required."),
 }
 STAGES = STAGE_LABELS
-PURPOSES = {"transport": N_("transport"), "in_plant": N_("in-plant vehicle"), "maintenance": N_("maintenance"),
+PURPOSES = {"transport": N_("transport"), "in_plant": N_("in-plant vehicle"), "maintenance": N_("maintenance work"),
             "testing": N_("testing"), "commissioning": N_("commissioning"), "other": N_("other")}
 
 

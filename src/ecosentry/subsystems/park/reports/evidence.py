@@ -251,12 +251,12 @@ def evidence_data(conn: Connection, request: EvidenceRequest) -> EvidenceData | 
         if plume:
             tables.append(EvidenceTable(
                 word(N_("Plume and dispersion computed on the raise (Gaussian plume, AEGL threat zones).")),
-                (word(N_("Item")), word(N_("Value"))), plume, (0.3, 0.7)))
+                (word(N_("Item")), word(N_("Details"))), plume, (0.3, 0.7)))
         ranking = incident.get("ranking") or []
         if ranking:
             tables.append(EvidenceTable(
                 word(N_("Candidate sources ranked by the traceback.")),
-                ("#", *(word(x) for x in (N_("Source"), N_("Enterprise"), N_("Score"), N_("Rate (g/s)"),
+                ("#", *(word(x) for x in (N_("Emission source"), N_("Enterprise"), N_("Score"), N_("Rate (g/s)"),
                                           N_("Reason")))),
                 [(str(i + 1), f"{sources.get(c['source'], {}).get('name') or c['source']} ({c['source']})",
                   sources.get(c["source"], {}).get("enterprise_name") or c.get("enterprise") or "—",

@@ -43,7 +43,7 @@ def incident_lines(ctx: dict, _: Callable[[str], str], when: Callable[[datetime]
         (_("Receptors affected"), [_("Receptor"), _("Kind"), _("Population"), _("Zone")],
          [[r["name"], _(w["kinds"].get(r["kind"], r["kind"])), "—" if r.get("population") is None
            else str(r["population"]), _(w["zones"].get(r["zone"], r["zone"]))] for r in ctx["affected"]]),
-        (_("Ranked sources"), ["#", _("Source"), _("Enterprise"), _("Score"), _("Reason")],
+        (_("Ranked sources"), ["#", _("Emission source"), _("Enterprise"), _("Score"), _("Reason")],
          [[str(i + 1), c["name"], c["enterprise_name"], number(c["score"], 2), c["said"]]
           for i, c in enumerate(ctx["ranking"])]),
         (_("Timeline"), [_("Time"), _("Event"), _("Level"), _("Value (mg/m³)"), _("What happened")],

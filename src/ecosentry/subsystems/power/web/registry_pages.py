@@ -40,7 +40,7 @@ FORMS = {
                 ("tz", N_("Time zone"), "text", False), ("password", N_("HJ 212 password (empty = unchanged)"),
                                                          "secret", False),
                 ("active", N_("Active"), "bool", False)),
-    "meters": (("code", N_("Meter code"), "text", True), ("device_id", N_("Device"), "ref", False),
+    "meters": (("code", N_("Meter code"), "text", True), ("device_id", N_("Acquisition device"), "ref", False),
                ("channel", N_("Channel (as the device names it, e.g. SB1)"), "text", False),
                ("meter_no", N_("Serial number"), "text", False), ("ct_ratio", N_("CT ratio (e.g. 200/5)"), "text",
                                                                    False),
