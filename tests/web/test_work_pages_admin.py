@@ -191,3 +191,39 @@ def test_registry_edit_refusals_are_msgids(world):
     assert [r.say(vi) for r in refusals[1:]] == ["Số của point 'abc' không phải là số", "Không có point 999999",
                                                  "Không có người dùng 999999"]
     assert refusals[0].say(vi).startswith("Bảng danh mục không xác định 'no_such_table'; ")
+
+
+def test_an_administrator_sets_a_points_detection_limit_and_range(world):
+    """The factors of a point (point_factors) are a registry table of their own: the analyser's range and the
+    method's detection limit (which DET-AT-DETECTION-LIMIT reads) are set in a form, refused beside their field
+    when they contradict each other, and audited."""
+    client, w = world
+    pid = w.points[GAS_A]
+    with w.engine.connect() as conn:
+        pf_id = conn.execute(select(s.point_factors.c.id).where(s.point_factors.c.point_id == pid,
+                                                                s.point_factors.c.factor_code == "a21026")).scalar()
+    page = client.get("/admin/point-factors", headers=w.bearer("admin"))
+    assert page.status_code == 200 and "监测点因子（量程、检出限）" in page.text
+    form = client.get(f"/admin/point-factors/{pf_id}", headers=w.bearer("admin")).text
+    assert "方法检出限" in form and "仪器量程上限" in form and "参与传输有效率考核" in form
+    data = {"point_id": str(pid), "factor_code": "a21026", "range_low": "0", "range_high": "200",
+            "detection_limit": "3", "assessed": "1"}
+    assert _post(client, w, f"/admin/point-factors/{pf_id}", data).status_code == 303
+    row = registry_edit.get_row(w.engine, "point_factor", pf_id)
+    assert (row["range_low"], row["range_high"], row["detection_limit"], row["assessed"]) == (0, 200, 3, True)
+    change = audit_rows(w.engine, "point_factor", pf_id)[-1]
+    assert (change["action"], change["actor"]) == ("update", "admin")
+    assert change["before"]["detection_limit"] is None and change["after"]["detection_limit"] == 3
+    # contradictions are refused beside the field, in the reader's language
+    bad = _post(client, w, f"/admin/point-factors/{pf_id}", {**data, "range_low": "250"})
+    assert bad.status_code == 422 and "量程下限必须小于上限" in bad.text and 'data-field="range_low"' in bad.text
+    bad = _post(client, w, f"/admin/point-factors/{pf_id}", {**data, "detection_limit": "200"})
+    assert bad.status_code == 422 and "检出限必须小于量程上限" in bad.text
+    bad = _post(client, w, "/admin/point-factors/new", data)
+    assert bad.status_code == 422 and "该监测点已有此因子" in bad.text and 'data-field="factor_code"' in bad.text
+    # a factor the point did not measure yet; the new form counts it in the rates unless unticked
+    assert 'name="assessed" value="1" checked' in client.get("/admin/point-factors/new", headers=w.bearer("admin")).text
+    r = _post(client, w, "/admin/point-factors/new", {**data, "factor_code": "a34013", "detection_limit": "1"})
+    assert r.status_code == 303
+    assert registry_edit.get_row(w.engine, "point_factor", int(r.headers["location"].split("/")[3].split("?")[0]))[
+        "detection_limit"] == 1

@@ -105,6 +105,8 @@ class Entity:
     check: Callable[[Connection, dict, dict | None], None] | None = None
     composite_unique: tuple[str, ...] = ()
     key_given: bool = False
+    #: The refusal of a row whose ``composite_unique`` columns another row already has (a msgid).
+    composite_taken: str = N_("this code is already used within the same enterprise")
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -158,6 +160,14 @@ def _check_limit(conn: Connection, v: dict, before: dict | None) -> None:
                                           pf.c.factor_code == v["factor_code"])).first() is None:
         raise RegistryEditError("factor %(factor)s is not monitored at point %(point)s", "factor_code",
                                 factor=v["factor_code"], point=v["point_id"])
+
+
+def _check_point_factor(conn: Connection, v: dict, before: dict | None) -> None:
+    if v["range_low"] is not None and v["range_high"] is not None and v["range_low"] >= v["range_high"]:
+        raise RegistryEditError("the range's low end must be below its high end", "range_low")
+    if (v["detection_limit"] is not None and v["range_high"] is not None
+            and v["detection_limit"] >= v["range_high"]):
+        raise RegistryEditError("the detection limit must be below the range's high end", "detection_limit")
 
 
 def _check_user(conn: Connection, v: dict, before: dict | None) -> None:
@@ -242,6 +252,18 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         F("standard", max_len=100),
     ), ("id", "point_id", "factor_code", "kind", "upper", "lower", "valid_from", "valid_to", "season"),
         ("factor_code", "standard"), _check_limit),
+    # the factors a point measures, with its analyser's range and the method's detection limit (the detectors read
+    # it: DET-AT-DETECTION-LIMIT) and whether its hours count in the transmission rates (考核)
+    Entity("point_factor", s.point_factors, "id", (
+        F("point_id", "ref", required=True, ref="point"),
+        F("factor_code", "ref", required=True, ref="factor"),
+        F("range_low", "float"),
+        F("range_high", "float"),
+        F("detection_limit", "float", low=0),
+        F("assessed", "bool"),
+    ), ("id", "point_id", "factor_code", "range_low", "range_high", "detection_limit", "assessed"), ("factor_code",),
+        _check_point_factor, composite_unique=("point_id", "factor_code"),
+        composite_taken=N_("this factor is already monitored at this point: edit its row")),
     Entity("user", s.users, "id", (
         F("username", required=True, max_len=64, unique=True, create_only=True),
         F("display_name", max_len=100),
@@ -406,8 +428,7 @@ def _values(conn: Connection, e: Entity, raw: Mapping[str, Any], before: dict | 
         if before is not None:
             q = q.where(t.c[e.key] != before[e.key])
         if conn.execute(q).first() is not None:
-            # the only composite key is (enterprise_id, code) of outlets
-            raise RegistryEditError("this code is already used within the same enterprise", e.composite_unique[-1])
+            raise RegistryEditError(e.composite_taken, e.composite_unique[-1])
     if e.check is not None:
         e.check(conn, values if before is None else {**before, **values}, before)
     for f in e.fields:  # a local time of the row (its tz, checked above) → UTC

@@ -31,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 #: URL slug → entity name.
 SLUGS = {"regions": "region", "enterprises": "enterprise", "outlets": "outlet", "points": "point",
-         "factors": "factor", "limits": "limit", "users": "user"}
+         "point-factors": "point_factor", "factors": "factor", "limits": "limit", "users": "user"}
 
 
 def _action(entity: str) -> str:
@@ -108,7 +108,7 @@ def admin_new(request: Request, slug: str):
     if denied:
         return denied
     defaults = {"region": {"country": "CN", "level": "county"}, "point": {"tz": "Asia/Shanghai", "min_interval": "1",
-                "rtd_interval": "30", "active": "1"}, "user": {"active": "1"}}
+                "rtd_interval": "30", "active": "1"}, "user": {"active": "1"}, "point_factor": {"assessed": "1"}}
     return _form_page(request, slug, None, defaults.get(SLUGS[slug], {}), None)
 
 
