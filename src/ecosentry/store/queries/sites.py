@@ -189,6 +189,32 @@ def reference_choices(conn: Connection, ref: str) -> list[tuple[str, str]]:
     raise ValueError(f"unknown reference {ref!r}")
 
 
+def reference_labels(conn: Connection, ref: str, values) -> dict[str, str]:
+    """value → label of the given values of a registry reference (a list page's rows: their names, not their
+    keys); a factor's label is its English name, which the page translates (the catalogues hold the factors)."""
+    wanted = sorted({str(v) for v in values if v is not None})
+    if not wanted:
+        return {}
+    if ref == "factor":
+        f = s.factors
+        return {c: n for c, n in conn.execute(select(f.c.code, f.c.name_en).where(f.c.code.in_(wanted)))}
+    if ref in ("region", "park"):
+        t = s.regions if ref == "region" else s.parks
+        return {c: n for c, n in conn.execute(select(t.c.code, t.c.name).where(t.c.code.in_(wanted)))}
+    ids = [int(v) for v in wanted if v.isdigit()]
+    if ref == "enterprise":
+        e = s.enterprises
+        return {str(i): n for i, n in conn.execute(select(e.c.id, e.c.name).where(e.c.id.in_(ids)))}
+    if ref == "outlet":
+        o, e = s.outlets, s.enterprises
+        return {str(i): f"{en} · {n}" for i, n, en in conn.execute(
+            select(o.c.id, o.c.name, e.c.name).join(e, o.c.enterprise_id == e.c.id).where(o.c.id.in_(ids)))}
+    if ref == "point":
+        p = s.points
+        return {str(i): f"{n} ({mn})" for i, mn, n in conn.execute(select(p.c.id, p.c.mn, p.c.name).where(p.c.id.in_(ids)))}
+    raise ValueError(f"unknown reference {ref!r}")
+
+
 def row_count(conn: Connection, table: Table) -> int:
     """How many rows ``table`` holds."""
     return conn.execute(select(func.count()).select_from(table)).scalar_one()

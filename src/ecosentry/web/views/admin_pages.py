@@ -21,7 +21,7 @@ from ecosentry.auth import accounts
 from ecosentry.auth.passwords import PasswordError
 from ecosentry.said import Said
 from ecosentry.store import registry_edit as edit
-from ecosentry.store.queries.sites import reference_choices, row_count
+from ecosentry.store.queries.sites import reference_choices, reference_labels, row_count
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
 from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
 from ecosentry.web.listing import ListQuery
@@ -96,10 +96,14 @@ def admin_list(request: Request, slug: str):
     entity = ENTITIES[SLUGS[slug]]
     lq = ListQuery.from_request(request, sorts=tuple(entity.list_columns), default_sort=entity.key,
                                 per_page=PAGE_SIZE)
-    rows, total = edit.list_rows(request.app.state.engine, entity.name, search=lq.q or None,
+    engine = request.app.state.engine
+    rows, total = edit.list_rows(engine, entity.name, search=lq.q or None,
                                  offset=lq.offset, limit=PAGE_SIZE, sort=lq.sort, desc=lq.desc)
+    with engine.connect() as conn:   # the references the page shows, by their names
+        labels = {f.name: reference_labels(conn, f.ref, [r[f.name] for r in rows]) for f in entity.fields
+                  if f.kind == "ref" and f.ref and f.name in entity.list_columns}
     return work_render(request, "admin_list.html", {
-        "slug": slug, "entity": entity, "rows": rows, "total": total, "q": lq.q, "lq": lq})
+        "slug": slug, "entity": entity, "rows": rows, "total": total, "q": lq.q, "lq": lq, "labels": labels})
 
 
 @router.get("/admin/{slug}/new", response_class=HTMLResponse)
