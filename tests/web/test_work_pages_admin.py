@@ -183,12 +183,12 @@ def test_registry_edit_refusals_are_msgids(world):
         with pytest.raises(registry_edit.RegistryEditError) as refused:
             call()
         refusals.append(refused.value)
-    assert [str(r) for r in refusals[1:]] == ["point id 'abc' is not a number", "there is no point 999999",
+    assert [str(r) for r in refusals[1:]] == ["the id 'abc' is not a number", "there is no monitoring point 999999",
                                               "there is no user 999999"]
     assert str(refusals[0]).startswith("unknown registry table 'no_such_table'; known: ")
     zh, vi = translations("zh").gettext, translations("vi").gettext
-    assert [r.say(zh) for r in refusals[1:]] == ["point 的编号 'abc' 不是数字", "没有 point 999999", "没有用户 999999"]
-    assert [r.say(vi) for r in refusals[1:]] == ["Số của point 'abc' không phải là số", "Không có point 999999",
+    assert [r.say(zh) for r in refusals[1:]] == ["编号 'abc' 不是数字", "没有监测点 999999", "没有用户 999999"]
+    assert [r.say(vi) for r in refusals[1:]] == ["Mã số 'abc' không phải là số", "Không có điểm quan trắc 999999",
                                                  "Không có người dùng 999999"]
     assert refusals[0].say(vi).startswith("Bảng danh mục không xác định 'no_such_table'; ")
 

@@ -40,6 +40,13 @@ MASK = "***"
 
 #: The refusal of a row that is not there (the entity's name and the key).
 NO_ROW = N_("there is no %(entity)s %(key)s")
+#: A missing row and a key that is no number, per table: said with the table's own word in every language.
+NO_ROW_OF = {"region": N_("there is no region %(key)s"), "enterprise": N_("there is no enterprise %(key)s"),
+             "outlet": N_("there is no outlet %(key)s"), "point": N_("there is no monitoring point %(key)s"),
+             "point_factor": N_("there is no factor row %(key)s of a point"),
+             "factor": N_("there is no factor %(key)s"), "limit": N_("there is no limit %(key)s"),
+             "user": N_("there is no user %(key)s")}
+NOT_A_NUMBER_OF = N_("the id %(key)r is not a number")
 
 
 class RegistryEditError(Said):
@@ -302,7 +309,7 @@ def _key_value(entity: Entity, key: Any) -> Any:
     try:
         return int(key)
     except (TypeError, ValueError):
-        raise RegistryEditError(N_("%(entity)s id %(key)r is not a number"), entity=entity.name, key=key) from None
+        raise RegistryEditError(NOT_A_NUMBER_OF, key=key) from None
 
 
 def maintained_points(conn: Connection, user_id: int) -> list[str]:
@@ -483,7 +490,7 @@ def read_form(engine: Engine, entity: str, raw: Mapping[str, Any], key: Any = No
         if key is not None:
             before = _load(conn, e, _key_value(e, key))
             if before is None:
-                raise RegistryEditError(NO_ROW, entity=e.name, key=key)
+                raise RegistryEditError(NO_ROW_OF.get(e.name, NO_ROW), entity=e.name, key=key)
         return _values(conn, e, raw, before)
 
 
@@ -507,7 +514,7 @@ def update(engine: Engine, entity: str, key: Any, raw: Mapping[str, Any], actor:
     with engine.begin() as conn:
         before = _load(conn, e, _key_value(e, key))
         if before is None:
-            raise RegistryEditError(NO_ROW, entity=e.name, key=key)
+            raise RegistryEditError(NO_ROW_OF.get(e.name, NO_ROW), entity=e.name, key=key)
         values = _values(conn, e, raw, before)
         _write(conn, e, values, before, actor)
         return _load(conn, e, before[e.key])
