@@ -704,7 +704,7 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                 tests.append((seasonal, cfg.seasonal_z, cfg.seasonal_novelty))
         clean = [np.where(np.isfinite(stat), stat, 0.0) for stat, _, _ in tests]
         if probe:
-            return _alarm_slots(clean, tests, k, v, stride), (seasonal, yesterday)
+            return _alarm_slots(clean, tests, k, v, stride, cfg.window), (seasonal, yesterday)
         if all_scores or not all(floor > 0 for _, floor, _ in tests):
             judged = [_novel(stat, floor, novelty, cfg.window) for stat, (_, floor, novelty) in zip(clean, tests)]
             parts = np.vstack([part for part, _ in judged])
@@ -787,7 +787,8 @@ def _lags(k: int, v: int) -> tuple[int, int, int]:
     return 0, k - 1, v - 1
 
 
-def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, stride: int) -> np.ndarray:
+def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, stride: int,
+                 window: int) -> np.ndarray:
     """The recomputation slots whose exact σ the alarms may depend on, from statistics taken with σ's lower
     bounds (each statistic is σ's floor-divided into a number: it can only be larger, so the rows found
     here include every row whose statistic reaches ``θ = min(floor, floor / novelty)``).
@@ -798,13 +799,23 @@ def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, st
     makes no row a candidate, its part there is below 1 (a candidate's largest part is at least 1, from a
     test whose σ is exact, so the candidate's score and kind do not change), and it cannot raise its novelty
     threshold above the floor (novelty × statistic < floor). Only the record an alarm reports may come from
-    such a row; :func:`_records_exact` checks it.
+    such a row; :func:`_record_slots` checks it. So that it seldom has to, the rows that set a new record of
+    a test (its value at least the largest of the ``window`` rows before) within ``window`` rows before a row
+    where that test may alarm are finished too: a record is usually one of them.
     """
     lags = (*_lags(k, v), 0)  # the seasonal test: the row's own σ (reported, not read)
     back = []
     for stat, (_, floor, novelty), lag in zip(clean, tests, lags):
         theta = floor if novelty is None else min(floor, floor / novelty)
         back.append(np.flatnonzero(stat >= theta) - lag)
+        if novelty is not None:
+            alarm_rows = np.flatnonzero(stat >= floor)
+            if len(alarm_rows):
+                setters = np.flatnonzero((stat > 0) & (stat >= past_max(stat, window)))
+                after = np.searchsorted(alarm_rows, setters, side="right")
+                near = after < len(alarm_rows)
+                near[near] = alarm_rows[after[near]] - setters[near] <= window
+                back.append(setters[near] - lag)
     rows = np.concatenate(back)
     return np.unique(rows[rows >= 0] // stride)
 
