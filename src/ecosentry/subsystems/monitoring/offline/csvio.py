@@ -248,7 +248,8 @@ def _plain_layout(data: bytes, head_end: int, end: int, width: int) -> int:
     # Rows: one more than the line feeds inside the body. Every row has width - 1 commas (polars refuses a row
     # with more fields than the header; with the total right, none has fewer). A blank line (no comma) breaks the
     # total too, so such a file goes to the row reader, which skips blank lines.
-    n = data.count(b"\n", head_end + 1, end) + 1
+    # (the line feeds are the only controls: those of the body are all of them but the header's and the tail's)
+    n = len(controls) - 1 - data.count(b"\n", end) + 1
     if data.count(b",", head_end + 1, end) != n * (width - 1):
         return 0
     return n
