@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RankWindows", "window_stats", "window_sigma", "median_of"]
+__all__ = ["RankWindows", "window_stats", "window_sigma", "window_center", "sigma_from_center", "median_of"]
 
 
 class RankWindows:
@@ -196,9 +196,32 @@ def window_sigma(x: np.ndarray, a: np.ndarray, b: np.ndarray, mad_scale: float, 
         rw = RankWindows(x)
     if len(a) == 0:
         return np.zeros(0), np.zeros(0)
-    n = b - a
+    med, c, mean_ad = window_center(x, a, b, rw)
+    return med, sigma_from_center(rw, a, b, med, c, mean_ad, mad_scale, mean_ad_scale)
+
+
+def window_center(x: np.ndarray, a: np.ndarray, b: np.ndarray,
+                  rw: RankWindows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first half of :func:`window_sigma`: each window's median, how many of its values lie below it,
+    and its mean absolute deviation (``mean_ad_scale`` × which is a lower bound of the window's σ, and σ itself
+    where the MAD is not the larger term). :func:`sigma_from_center` finishes the σ of any of the windows."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
     med = median_of(rw, a, b)
     c, mean_ad = _mean_ad(x, rw, a, b, med)
+    return med, c, mean_ad
+
+
+def sigma_from_center(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
+                      mean_ad: np.ndarray, mad_scale: float, mean_ad_scale: float) -> np.ndarray:
+    """``max(mad_scale · MAD, mean_ad_scale · mean absolute deviation)`` of each window ``x[a:b]`` from what
+    :func:`window_center` gave for it: the second half of :func:`window_sigma`. Each window's number is its
+    own (it does not depend on which other windows are asked with it)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if len(a) == 0:
+        return np.zeros(0)
+    n = b - a
     with np.errstate(invalid="ignore", over="ignore"):
         t = mean_ad_scale * mean_ad / mad_scale * (1.0 - 1e-9) - 4.0 * np.spacing(np.abs(med))
     sure = t > 0
@@ -226,7 +249,7 @@ def window_sigma(x: np.ndarray, a: np.ndarray, b: np.ndarray, mad_scale: float, 
             hi = np.minimum(np.minimum(q + 1, c), q + 1 - (le_hi - c) + 2)
             bracket = (np.where(guess, lo, -1)[need], np.where(guess, hi, -1)[need])
         mad[need] = _mad(rw, a[need], b[need], med[need], c[need], bracket)
-    return med, np.maximum(mad_scale * mad, mean_ad_scale * mean_ad)
+    return np.maximum(mad_scale * mad, mean_ad_scale * mean_ad)
 
 
 def _mean_ad(x: np.ndarray, rw: RankWindows, a: np.ndarray, b: np.ndarray,

@@ -417,7 +417,7 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     return out
 
 
-def _blockwise_picks(V: np.ndarray, step: int, p: Any) -> np.ndarray:
+def _blockwise_picks(V: np.ndarray, step: int, p: Any, changes: list[np.ndarray] | None = None) -> np.ndarray:
     """Pairs of channels (rows of ``V``, one grid) whose clipped changes correlate beyond chance
     (``r ≥ 4 / √n``) within some block of two copy windows, a boolean matrix.
 
@@ -425,7 +425,8 @@ def _blockwise_picks(V: np.ndarray, step: int, p: Any) -> np.ndarray:
     makes larger changes of its own elsewhere: seed 67 of the honest set, half a day of G003's SO2 copied
     from G008's at a gain of 0.24, r = 0.96 inside the copy, 0.23 over its day, 0.03 over five days
     (floor 0.047; issue 13). Blocks of ``2 × copy_window_min`` hold a whole window of any copy at least
-    that long. An honest pair passes a block by chance about once in 30,000; the window test decides."""
+    that long. An honest pair passes a block by chance about once in 30,000; the window test decides.
+    ``changes``: each row's clipped changes (``_clipped(numpy.diff(row))``) when the caller has them."""
     nch, m = V.shape[0], V.shape[1] - 1
     blk = max(2 * int(p.copy_window_min * 60 // step), 16)
     nb = -(-m // blk)
@@ -434,7 +435,7 @@ def _blockwise_picks(V: np.ndarray, step: int, p: Any) -> np.ndarray:
     Z = np.zeros((nch, nb * blk), dtype=np.float32)
     fin = np.zeros((nch, nb * blk), dtype=bool)
     for i in range(nch):  # one row per channel, numpy inside
-        d = _clipped(np.diff(V[i]))
+        d = _clipped(np.diff(V[i])) if changes is None else changes[i]
         ok = np.isfinite(d)
         Z[i, :m][ok] = d[ok]
         fin[i, :m] = ok
@@ -494,8 +495,10 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
     # first pass: one matrix product of every channel's clipped, centred changes (float32: it only picks pairs)
     Z = np.zeros((len(chans), n - 1), dtype=np.float32)
     fin = np.zeros((len(chans), n - 1), dtype=bool)
+    changes = []
     for i in range(len(chans)):  # one row per channel, numpy inside
         d = _clipped(np.diff(V[i]))
+        changes.append(d)
         ok = np.isfinite(d)
         if ok.any():
             Z[i, ok] = d[ok] - d[ok].mean()
@@ -508,7 +511,8 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
         floor = 4.0 / np.sqrt(np.maximum(common, 1.0))
     picked = C >= floor
     del Z, on
-    picked |= _blockwise_picks(V, step, p)
+    picked |= _blockwise_picks(V, step, p, changes)  # the same clipped changes (taken once)
+    del changes
     owner = np.array([d.point for d, _ in chans])
     ii, jj = np.nonzero(np.triu(picked & (owner[:, None] != owner[None, :]), k=1))
     out: list[Finding] = []

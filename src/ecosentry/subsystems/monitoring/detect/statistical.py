@@ -72,7 +72,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     to_datetime,
     valid_mask,
 )
-from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, window_sigma
+from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows, sigma_from_center, window_center, window_sigma
 from ecosentry.subsystems.monitoring.detect.settings import StatisticalSettings
 from ecosentry.contracts.catalogue import Rule, register
 
@@ -202,6 +202,9 @@ class StreamScores:
 
     scores: np.ndarray | None
     alarms: list[Alarm]
+    #: With ``inexact`` slots given to ``score_stream``: the inexact slots an alarm's novelty record may have
+    #: come from (the caller finishes their σ and scores again; empty: the record of every alarm is exact).
+    unsure: np.ndarray | None = None
 
 
 def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,8 +225,51 @@ def _baseline_at(x: np.ndarray, window: int, min_history: int,
     return at, got[0], got[1], got[2]
 
 
+class _PendingSigma:
+    """The σ of baseline windows not yet finished (:func:`_stream_stats` with ``lazy``): each holds the lower
+    bound ``mean_ad_scale`` × its mean absolute deviation; :meth:`resolve` finishes the σ of the asked
+    recomputation slots of every series in one batch (the same numbers as the eager computation)."""
+
+    def __init__(self, x: np.ndarray, rw: RankWindows, qa: np.ndarray, qb: np.ndarray, med: np.ndarray,
+                 c: np.ndarray, mean_ad: np.ndarray, first: list[int], known: list[np.ndarray]) -> None:
+        self.x, self.rw, self.qa, self.qb, self.med, self.c, self.mean_ad = x, rw, qa, qb, med, c, mean_ad
+        self.first, self.known = first, known
+
+    def floored(self, s_i: int, slots: np.ndarray, med: np.ndarray, fraction: float) -> np.ndarray:
+        """Which of series ``s_i``'s ``slots`` (with a baseline) have a σ that cannot exceed the detector's
+        floor ``fraction · |median|``: there the floored σ is the floor, exact or not. The MAD is at most twice
+        the mean absolute deviation (more than half of the deviations above 2 × their mean would sum to more
+        than all of them), so σ ≤ 2 · ``mad_scale`` · mean absolute deviation (with a margin for rounding)."""
+        known = self.known[s_i]
+        pos = np.searchsorted(known, slots)
+        mean_ad = self.mean_ad[self.first[s_i] + pos]
+        with np.errstate(invalid="ignore", over="ignore"):
+            bound = np.maximum(2.0 * _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA) * mean_ad * (1.0 + 1e-9)
+            return (bound < fraction * np.abs(med[slots])) & (bound >= 0)
+
+    def resolve(self, slots: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each series, its asked slots (indices of its recomputation rows) that have a baseline, and
+        their finished σ."""
+        picked, at = [], []
+        for s_i, want in enumerate(slots):
+            known = self.known[s_i]
+            pos = np.searchsorted(known, np.asarray(want, dtype=np.int64))
+            ok = pos < len(known)
+            ok[ok] = known[pos[ok]] == np.asarray(want, dtype=np.int64)[ok]
+            at.append(known[pos[ok]])
+            picked.append(self.first[s_i] + pos[ok])
+        q = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+        sig = sigma_from_center(self.rw, self.qa[q], self.qb[q], self.med[q], self.c[q], self.mean_ad[q],
+                                _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA)
+        out, used = [], 0
+        for slot in at:
+            out.append((slot, sig[used : used + len(slot)]))
+            used += len(slot)
+        return out
+
+
 def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: int,
-                  recent: tuple[int, ...]) -> list[tuple[np.ndarray, ...]]:
+                  recent: tuple[int, ...], lazy: bool = False):
     """For each series: the baseline median, robust σ and count at its recomputation rows, then the median
     of the last ``k`` values at each row for each ``k`` of ``recent`` (NaN for the first ``k - 1`` rows).
 
@@ -231,12 +277,17 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
     (``O(log n)`` a window; the series laid end to end, each from its own median): the medians and MADs are
     numpy's bit for bit, the mean absolute deviation to rounding (:func:`_exact_sigma` gives numpy's own where
     a number is reported).
+
+    ``lazy``: the σ given is the lower bound ``mean_ad_scale`` × mean absolute deviation of each window (its
+    MAD, the costly part, not searched), and a :class:`_PendingSigma` that finishes any of them comes with
+    the list: ``(stats, pending)``.
     """
     lengths = [len(x) for x in xs]
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     xcat = np.concatenate([np.asarray(x, dtype=np.float64) for x in xs]) if xs else np.zeros(0)
     if not len(xcat):
-        return [tuple([np.zeros(0)] * (3 + len(recent))) for _ in xs]
+        empty = [tuple([np.zeros(0)] * (3 + len(recent))) for _ in xs]
+        return (empty, None) if lazy else empty
     centers = np.repeat([float(np.median(x)) if len(x) else 0.0 for x in xs], lengths)
     rw = RankWindows(xcat, centers)
     # baseline windows
@@ -247,7 +298,15 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
         where.append(known)
         qa.append(o + np.maximum(at[known] - window, 0))
         qb.append(o + at[known])
-    med, sig = window_sigma(xcat, np.concatenate(qa), np.concatenate(qb), _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA, rw)
+    qa_all, qb_all = np.concatenate(qa), np.concatenate(qb)
+    pending = None
+    if lazy:
+        med, c, mean_ad = window_center(xcat, qa_all, qb_all, rw)
+        sig = _MEAN_AD_TO_SIGMA * mean_ad  # σ where the MAD is not the larger term, a lower bound elsewhere
+        first = np.concatenate([[0], np.cumsum([len(k) for k in where])]).astype(np.int64).tolist()
+        pending = _PendingSigma(xcat, rw, qa_all, qb_all, med, c, mean_ad, first[:-1], where)
+    else:
+        med, sig = window_sigma(xcat, qa_all, qb_all, _MAD_TO_SIGMA, _MEAN_AD_TO_SIGMA, rw)
     out = []
     at_q = 0
     for s_i, n in enumerate(lengths):
@@ -262,7 +321,8 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
     for k in recent:
         for s_i, x in enumerate(xs):
             out[s_i].append(_recent_median(x, k))
-    return [tuple(o) for o in out]
+    stats = [tuple(o) for o in out]
+    return (stats, pending) if lazy else stats
 
 
 def _sorted_median(w: np.ndarray) -> np.ndarray:
@@ -534,7 +594,8 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
 
 def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                  times: np.ndarray | None = None, *, stats: tuple[np.ndarray, ...] | None = None,
-                 all_scores: bool = True) -> StreamScores:
+                 all_scores: bool = True, probe: bool = False, inexact: np.ndarray | None = None,
+                 seasonal_of: tuple[np.ndarray, np.ndarray] | None = None):
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -553,6 +614,17 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
         Score every row. ``False``: only the alarms are wanted (``scores`` is ``None``); a row is scored only
         where some test's statistic reaches its threshold's floor (no other row can reach a score of 1), and
         the novelty rule's past maxima are taken at those rows only. The alarms are the same.
+    probe : bool
+        With ``stats`` whose σ are lower bounds (:func:`_stream_stats` with ``lazy``; every floor and novelty
+        factor positive): return instead ``(slots, seasonal)``, the recomputation slots whose exact σ the
+        alarms may depend on, and the seasonal statistic (independent of σ) for ``seasonal_of``. See
+        :func:`_alarm_slots`.
+    inexact : numpy.ndarray or None
+        Per recomputation slot, whether its σ in ``stats`` is still the lower bound (every slot ``probe``
+        named is exact): the alarms are then those of the exact σ, and ``unsure`` names the inexact slots their
+        novelty records may still need (:func:`_record_slots`).
+    seasonal_of : tuple or None
+        The seasonal statistic and yesterday's values as ``probe`` gave them (not computed again).
 
     Returns
     -------
@@ -603,7 +675,9 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             m_v = recent_med_v[v - 1 + may] if recent_med_v is not None else _sorted_median(np.sort(w[may], axis=1))
             spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - m_v[:, None]).mean(axis=1)
     seasonal = yesterday = None
-    if times is not None and cfg.seasonal_z:
+    if seasonal_of is not None:
+        seasonal, yesterday = seasonal_of
+    elif times is not None and cfg.seasonal_z:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg)
     # σ of the baselines an alarm reports is recomputed by the definition (bit for bit the per-window
@@ -629,6 +703,8 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             if seasonal is not None:
                 tests.append((seasonal, cfg.seasonal_z, cfg.seasonal_novelty))
         clean = [np.where(np.isfinite(stat), stat, 0.0) for stat, _, _ in tests]
+        if probe:
+            return _alarm_slots(clean, tests, k, v, stride, cfg.window), (seasonal, yesterday)
         if all_scores or not all(floor > 0 for _, floor, _ in tests):
             judged = [_novel(stat, floor, novelty, cfg.window) for stat, (_, floor, novelty) in zip(clean, tests)]
             parts = np.vstack([part for part, _ in judged])
@@ -695,10 +771,83 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             a = Alarm(int(i), int(s), kind, float(score[i]), float(seasonal[i]), float(x[i]), float(yesterday[i]),
                       float(sigma[i]), int(count[i]))
         alarms.append(replace(a, record=float(records[int(kinds[i])][i])))
+    unsure = (None if inexact is None or not fired
+              else _record_slots(fired, clean, tests, records, inexact, k, v, stride, cfg.window))
     scores_full[rows] = score
     # Alarm indices refer to the compressed (finite) rows: map them back to the input rows.
     alarms = [replace(a, index=int(rows[a.index]), start=int(rows[a.start])) for a in alarms]
-    return StreamScores(scores_full if all_scores else None, alarms)
+    return StreamScores(scores_full if all_scores else None, alarms, unsure)
+
+
+_KINDS = ("spike", "level_shift", "variance", "seasonal")
+
+
+def _lags(k: int, v: int) -> tuple[int, int, int]:
+    """Rows back from a row to the baseline row each test reads σ at (spike, level shift, variance)."""
+    return 0, k - 1, v - 1
+
+
+def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, stride: int,
+                 window: int) -> np.ndarray:
+    """The recomputation slots whose exact σ the alarms may depend on, from statistics taken with σ's lower
+    bounds (each statistic is σ's floor-divided into a number: it can only be larger, so the rows found
+    here include every row whose statistic reaches ``θ = min(floor, floor / novelty)``).
+
+    The σ a test reads at a row where it reaches its θ is among them (and the row's own σ where the seasonal
+    test, which reads none, reaches its θ: a seasonal alarm reports it). Why the others need no exact σ: where
+    a test stays below its θ with the lower bound, it stays below with the exact σ too (θ ≤ floor), so it
+    makes no row a candidate, its part there is below 1 (a candidate's largest part is at least 1, from a
+    test whose σ is exact, so the candidate's score and kind do not change), and it cannot raise its novelty
+    threshold above the floor (novelty × statistic < floor). Only the record an alarm reports may come from
+    such a row; :func:`_record_slots` checks it. So that it seldom has to, the rows that set a new record of
+    a test (its value at least the largest of the ``window`` rows before) within ``window`` rows before a row
+    where that test may alarm are finished too: a record is usually one of them.
+    """
+    lags = (*_lags(k, v), 0)  # the seasonal test: the row's own σ (reported, not read)
+    back = []
+    for stat, (_, floor, novelty), lag in zip(clean, tests, lags):
+        theta = floor if novelty is None else min(floor, floor / novelty)
+        back.append(np.flatnonzero(stat >= theta) - lag)
+        if novelty is not None:
+            alarm_rows = np.flatnonzero(stat >= floor)
+            if len(alarm_rows):
+                setters = np.flatnonzero((stat > 0) & (stat >= past_max(stat, window)))
+                after = np.searchsorted(alarm_rows, setters, side="right")
+                near = after < len(alarm_rows)
+                near[near] = alarm_rows[after[near]] - setters[near] <= window
+                back.append(setters[near] - lag)
+    rows = np.concatenate(back)
+    return np.unique(rows[rows >= 0] // stride)
+
+
+def _record_slots(fired: list[tuple[int, str]], clean: list[np.ndarray], tests: list[tuple],
+                  records: list[np.ndarray], inexact: np.ndarray, k: int, v: int, stride: int,
+                  window: int) -> np.ndarray:
+    """The inexact slots whose exact σ an alarm's novelty record needs (empty when every record is exact).
+
+    The record of an alarm is the largest past value of its statistic. Over the rows whose σ is exact it is
+    exact; the other rows hold at most their lower-bound values. When the largest over the exact rows is the
+    record, the record is exact; otherwise the rows whose lower-bound value beats the exact rows' largest
+    are the ones to finish."""
+    n = len(clean[0])
+    out = []
+    for t_i, lag in enumerate(_lags(k, v)):
+        if tests[t_i][2] is None:
+            continue
+        at = np.array([i for i, kind in fired if kind == _KINDS[t_i]], dtype=np.int64)
+        if not len(at):
+            continue
+        rows = np.arange(n) - lag
+        loose = np.zeros(n, dtype=bool)
+        loose[rows >= 0] = inexact[rows[rows >= 0] // stride]
+        if not loose.any():
+            continue
+        exact_max = past_max_at(np.where(loose, 0.0, clean[t_i]), at, window)
+        for i, best in zip(at[exact_max != records[t_i][at]].tolist(), exact_max[exact_max != records[t_i][at]]):
+            j = np.arange(max(i - window, 0), i)
+            j = j[loose[j] & (clean[t_i][j] > best)]
+            out.append((j - lag) // stride)
+    return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
 
 
 def _refractory(candidates: np.ndarray, samples: int, secs: np.ndarray | None, quiet_s: float | None) -> list[int]:
@@ -853,6 +1002,85 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
     return LoadCheck(abs(z) < (cfg.shift_z if threshold is None else threshold), round(z, 3), load_z, tuple(names))
 
 
+def _lazy_sigma_ok(st: StatisticalSettings) -> bool:
+    """Whether the baselines' σ may be finished only where an alarm can depend on them (:func:`_alarm_slots`:
+    every test's floor and novelty factor positive)."""
+    floors = [st.spike_z, st.shift_z, st.variance_ratio] + ([st.seasonal_z] if st.seasonal_z else [])
+    novelties = [st.spike_novelty, st.shift_novelty, st.variance_novelty, st.seasonal_novelty]
+    return all(f > 0 for f in floors) and all(nv is None or nv > 0 for nv in novelties)
+
+
+def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finite: list[np.ndarray],
+               st: StatisticalSettings) -> list[StreamScores]:
+    """:func:`score_stream` of every analysed series of a point, their baselines taken together.
+
+    The σ of a baseline window is the larger of two terms; the MAD term (a search over the window's order
+    statistics) is the costly one, and most baselines can raise no alarm. So the σ are first the lower bound
+    (the mean absolute deviation term), the slots whose exact σ an alarm may read are found from it
+    (:func:`_alarm_slots`), only those are finished, and the series are scored: the same alarms as with every
+    σ finished. Where an alarm's novelty record may come from a σ still inexact, those σ are finished and the
+    series scored again."""
+    stride = max(int(st.baseline_stride), 1)
+    recent = (max(int(st.shift_samples), 1),)
+    if not _lazy_sigma_ok(st):
+        stats = _stream_stats(finite, st.window, st.min_history, stride, recent)
+        return [score_stream(x, st, times=times, stats=pre, all_scores=False)
+                for (_, _, times, x), pre in zip(analysed, stats)]
+    stats, pending = _stream_stats(finite, st.window, st.min_history, stride, recent, lazy=True)
+    if pending is None:
+        return [score_stream(x, st, times=times, stats=pre, all_scores=False)
+                for (_, _, times, x), pre in zip(analysed, stats)]
+    stats = [list(pre) for pre in stats]
+    probes = [score_stream(x, st, times=times, stats=tuple(pre), all_scores=False, probe=True)
+              for (_, _, times, x), pre in zip(analysed, stats)]
+    asked = []
+    for s_i, (pre, (slots, _)) in enumerate(zip(stats, probes)):
+        # slots without a baseline (NaN) stay as they are; where σ cannot pass the floor, none is needed
+        slots = slots[slots < len(pre[1])]
+        slots = slots[np.isfinite(pre[1][slots])]
+        asked.append(slots[~pending.floored(s_i, slots, pre[0], st.min_sigma_fraction)])
+    inexact = []
+    for pre, (slots, sig) in zip(stats, pending.resolve(asked)):
+        pre[1] = pre[1].copy()
+        pre[1][slots] = sig
+        loose = np.isfinite(pre[1])
+        loose[slots] = False
+        # a floored σ is the floor whatever the MAD: exact as it is
+        cand = np.flatnonzero(loose)
+        loose[cand[pending.floored(len(inexact), cand, pre[0], st.min_sigma_fraction)]] = False
+        inexact.append(loose)
+    results = [score_stream(x, st, times=times, stats=tuple(pre), all_scores=False, inexact=loose,
+                            seasonal_of=seasonal)
+               for (_, _, times, x), pre, loose, (_, seasonal) in zip(analysed, stats, inexact, probes)]
+    # an alarm whose novelty record may come from an inexact σ: those σ finished, the series scored again
+    # (the alarms stay the same; a record can only come closer to the exact one each round)
+    for _ in range(4):
+        again = [i for i, r in enumerate(results) if r.unsure is not None and len(r.unsure)]
+        if not again:
+            return results
+        finished = pending.resolve([results[i].unsure if i in again else np.zeros(0, dtype=np.int64)
+                                    for i in range(len(stats))])
+        for i in again:
+            slots, sig = finished[i]
+            stats[i][1][slots] = sig
+            inexact[i][slots] = False
+            _, _, times, x = analysed[i]
+            results[i] = score_stream(x, st, times=times, stats=tuple(stats[i]), all_scores=False,
+                                      inexact=inexact[i], seasonal_of=probes[i][1])
+    # still unsure after the rounds (never seen): every σ of those series finished
+    again = [i for i, r in enumerate(results) if r.unsure is not None and len(r.unsure)]
+    if again:
+        finished = pending.resolve([np.flatnonzero(inexact[i]) if i in again else np.zeros(0, dtype=np.int64)
+                                    for i in range(len(stats))])
+        for i in again:
+            slots, sig = finished[i]
+            stats[i][1][slots] = sig
+            _, _, times, x = analysed[i]
+            results[i] = score_stream(x, st, times=times, stats=tuple(stats[i]), all_scores=False,
+                                      seasonal_of=probes[i][1])
+    return results
+
+
 def _aligned(data: PointData, factor: str, times: np.ndarray) -> dict[str, np.ndarray]:
     """Every other channel's valid values at ``times`` (``NaN`` where it has no valid record)."""
     out = {}
@@ -900,10 +1128,8 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     # the baselines of every factor of the point in one pass (the order statistics of all their windows)
     finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
     # (the variance test's recent medians are taken by score_stream where that test may alarm)
-    stats = _stream_stats(finite, st.window, st.min_history, max(int(st.baseline_stride), 1),
-                          (max(int(st.shift_samples), 1),))
-    for (factor, s, times, x), pre in zip(analysed, stats):
-        result = score_stream(x, st, times=times, stats=pre, all_scores=False)
+    results = _alarms_of(analysed, finite, st)
+    for (factor, s, times, x), result in zip(analysed, results):
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
         for a in result.alarms:

@@ -230,6 +230,8 @@ _US = 1_000_000
 _HOUR_US = 3600 * _US
 _EPOCH = datetime(1970, 1, 1)
 _PRINTABLE = bytes(range(0x20, 0x7F))
+#: Printable ASCII but the quote and the blank: what the columnar reader's layout check deletes in one pass.
+_PLAIN_TEXT = bytes(c for c in _PRINTABLE if c not in b'" ')
 
 
 def _plain_layout(data: bytes, head_end: int, end: int, width: int) -> int:
@@ -237,18 +239,21 @@ def _plain_layout(data: bytes, head_end: int, end: int, width: int) -> int:
     the columnar reader may take it, else 0: ASCII without control characters other than the line feed, no
     quotes (fields are plain splits), no blank around a field (``str.strip()`` would change it), and every
     row with ``width - 1`` commas."""
-    if not data.isascii() or b'"' in data:
-        return 0
-    controls = data.translate(None, _PRINTABLE)
-    if controls.count(b"\n") != len(controls):
-        return 0
-    if data.find(b" ", head_end) >= 0 and (data[head_end + 1] == 0x20 or data[end - 1] == 0x20 or any(
-            data.find(p, head_end, end) >= 0 for p in (b" ,", b", ", b" \n", b"\n "))):
-        return 0
-    # Rows: one more than the line feeds inside the body. Every row has width - 1 commas (polars refuses a row
-    # with more fields than the header; with the total right, none has fewer). A blank line (no comma) breaks the
-    # total too, so such a file goes to the row reader, which skips blank lines.
-    n = data.count(b"\n", head_end + 1, end) + 1
+    # One pass keeps what is not plain text: line feeds, quotes, blanks, other controls and bytes outside ASCII.
+    rest = data.translate(None, _PLAIN_TEXT)
+    feeds = rest.count(b"\n")
+    if feeds != len(rest):
+        if feeds + rest.count(b" ") != len(rest):  # a quote, another control or a byte outside ASCII
+            return 0
+        # blanks (the header's are stripped with its names): none at the start or end of a field of the body
+        if data[head_end + 1] == 0x20 or data[end - 1] == 0x20 or any(
+                data.find(p, head_end, end) >= 0 for p in (b" ,", b", ", b" \n", b"\n ")):
+            return 0
+    # Rows: one more than the line feeds inside the body (all of them but the header's and the tail's). Every
+    # row has width - 1 commas (polars refuses a row with more fields than the header; with the total right,
+    # none has fewer). A blank line (no comma) breaks the total too, so such a file goes to the row reader,
+    # which skips blank lines.
+    n = feeds - 1 - data.count(b"\n", end) + 1
     if data.count(b",", head_end + 1, end) != n * (width - 1):
         return 0
     return n
