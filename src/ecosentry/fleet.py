@@ -65,7 +65,15 @@ def _load_fleet_file(path: Path) -> dict:
         return data
     if path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as f:
-            return fleet_from_csv_rows(list(csv.DictReader(f)))
+            reader = csv.DictReader(f)
+            header = {(name or "").strip() for name in reader.fieldnames or ()}
+            if not header - {""}:
+                raise RegistryError("%(path)s: an empty CSV file (its first line names the columns)", path=str(path))
+            missing = sorted(CSV_REQUIRED - header)
+            if missing:   # a file of something else: said at once, not as "nothing imported"
+                raise RegistryError("%(path)s: the CSV header lacks the columns %(columns)s", path=str(path),
+                                    columns=", ".join(missing))
+            return fleet_from_csv_rows(list(reader))
     raise RegistryError("%(path)s: unknown fleet format (use .yaml, .yml or .csv)", path=str(path))
 
 
@@ -77,10 +85,14 @@ CSV_COLUMNS = (
 )
 
 
+#: The columns every row of a CSV fleet fills in.
+CSV_REQUIRED = frozenset({"region_code", "credit_code", "enterprise_name", "outlet_code", "medium", "mn", "password",
+                          "st", "factor"})
+
+
 def fleet_from_csv_rows(rows: list[dict[str, str]]) -> dict:
     """Fold flat CSV rows (one per point-factor) into the nested fleet structure."""
-    required = {"region_code", "credit_code", "enterprise_name", "outlet_code", "medium", "mn", "password",
-                "st", "factor"}
+    required = CSV_REQUIRED
     regions: dict[str, dict] = {}
     ents: dict[str, dict] = {}
     for i, row in enumerate(rows, start=2):
