@@ -64,16 +64,23 @@ def _time(value: str | None, name: str, tz: str) -> datetime | None:
     return (t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))).astimezone(timezone.utc)
 
 
-def _write(fn, *args, **kwargs):
+def _write(tz: str, fn, *args, **kwargs):
+    """``fn`` of the alert store; a refusal said in the terminal's language, its times local in ``tz`` (the
+    times the operator typed are read there too)."""
     from ecosentry.store.pollution_alerts import AlertError
+
+    zone = ZoneInfo(tz)
+
+    def local(t: datetime) -> str:
+        return f"{t.astimezone(zone):%Y-%m-%d %H:%M}"
 
     try:
         return fn(*args, **kwargs)
     except AlertError as exc:
         if exc.field:
-            fail(N_("%(field)s: %(problem)s"), field=Said(FIELD_NAMES[exc.field]) if exc.field in FIELD_NAMES
-                 else exc.field, problem=exc)
-        fail(exc)
+            fail(N_("%(field)s: %(problem)s"), times=local,
+                 field=Said(FIELD_NAMES[exc.field]) if exc.field in FIELD_NAMES else exc.field, problem=exc)
+        fail(exc, times=local)
 
 
 def _level(level: str) -> Said | str:
@@ -96,7 +103,7 @@ def issue(region: str = typer.Option(..., "--region", help="region code (GB/T 22
     tz = _settings().default_tz
     starts, ends = _time(start, "start", tz), _time(end, "end", tz)
     engine = _engine()
-    alert_id = _write(writes.issue, engine, region_code=region, level=level, starts_at=starts, ends_at=ends,
+    alert_id = _write(tz, writes.issue, engine, region_code=region, level=level, starts_at=starts, ends_at=ends,
                       issued_by=issued_by, document=document, note=note, actor=actor)
     start_local = starts.astimezone(ZoneInfo(tz))
     console.print(say(N_("alert %(id)s issued: %(level)s for %(region)s from %(start)s"), id=alert_id,
@@ -113,7 +120,8 @@ def lift(alert_id: int = typer.Option(..., "--id", help="the alert's number"),
     from ecosentry.store import pollution_alerts as writes
 
     engine = _engine()
-    row = _write(writes.lift, engine, alert_id, at=_time(at, "at", _settings().default_tz), note=note, actor=actor)
+    tz = _settings().default_tz
+    row = _write(tz, writes.lift, engine, alert_id, at=_time(at, "at", tz), note=note, actor=actor)
     lifted = row["lifted_at"].astimezone(ZoneInfo(_settings().default_tz))
     console.print(say(N_("alert %(id)s lifted at %(at)s"), id=alert_id, at=f"{lifted:%Y-%m-%d %H:%M}"),
                   highlight=False, soft_wrap=True)

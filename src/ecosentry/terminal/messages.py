@@ -11,7 +11,8 @@ so a tool that starts fast (``ecosentry detect``) pays for them only on its way 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ecosentry.said import N_, Said
@@ -70,20 +71,24 @@ def load_meanwhile(lang: str | None = None):
     return thread
 
 
-def say(said: Said | str, lang: str | None = None, /, **params: Any) -> str:
+def say(said: Said | str, lang: str | None = None, /, *, times: Callable[[datetime], str] | None = None,
+        **params: Any) -> str:
     """An error or a msgid (with ``params``) in ``lang``, else in the terminal's language (English: the msgids
-    themselves, no catalogue loaded)."""
+    themselves, no catalogue loaded); its times written by ``times`` (e.g. in the deployment's local time), else
+    in ISO 8601 as they are."""
     if not isinstance(said, Said):
         said = Said(said, **params)
     lang = lang or terminal_language()
-    return said.say((lambda m: m) if lang == "en" else translations(lang).gettext)
+    gettext = (lambda m: m) if lang == "en" else translations(lang).gettext
+    return said.say(gettext, times) if times is not None else said.say(gettext)
 
 
-def error_line(error: Said | str, lang: str | None = None, /, **params: Any) -> str:
+def error_line(error: Said | str, lang: str | None = None, /, *, times: Callable[[datetime], str] | None = None,
+               **params: Any) -> str:
     """``error: …`` / ``错误：…`` / ``Lỗi: …``: the line a tool prints before it exits 2."""
     if not isinstance(error, Said):
         error = Said(error, **params)
-    return say(ERROR_LINE, lang, error=error)
+    return say(ERROR_LINE, lang, times=times, error=error)
 
 #: One sentence per listening port; ``option`` is the command-line option or setting that changes it.
 PORT_IN_USE = {
@@ -104,12 +109,12 @@ PORT_IN_USE_OTHER = ("The %(what)s port %(port)s is already in use by another pr
                      "choose another port with %(option)s.")
 
 
-def fail(error: Said | str, /, **params: Any) -> NoReturn:
+def fail(error: Said | str, /, *, times: Callable[[datetime], str] | None = None, **params: Any) -> NoReturn:
     """Print :func:`error_line` on the standard error and end the command with exit code 2 (bad input or options).
     The catalogues are loaded only then."""
     import typer
 
-    typer.echo(error_line(error, **params), err=True)
+    typer.echo(error_line(error, times=times, **params), err=True)
     raise typer.Exit(code=2)
 
 
