@@ -136,21 +136,27 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
     st = get_settings()
 
     async def main(stop: asyncio.Event) -> None:
+        from ecosentry.terminal.messages import operator_language, say
+
         svc = Service(st, role=role)
         await svc.start()
+        lang = operator_language(st)
+        gateway, docs = f"{st.hj212_host}:{svc.hj212_port}", f"{svc.url}docs"
         if role == "worker":
             assert svc.bus_worker is not None
-            console.print(f"ingest worker {svc.bus_worker.worker_id} on NATS {','.join(st.nats.servers)}, "
-                          f"stream {st.nats.stream} ({st.nats.partitions} partitions)")
+            line = say(N_("ingest worker %(worker)s on NATS %(servers)s, stream %(stream)s (%(n)s partitions)"), lang,
+                       worker=svc.bus_worker.worker_id, servers=",".join(st.nats.servers), stream=st.nats.stream,
+                       n=st.nats.partitions)
         elif role == "gateway":
-            console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}, publishing to NATS stream "
-                          f"{st.nats.stream}")
+            line = say(N_("HJ 212 gateway on %(address)s, publishing to NATS stream %(stream)s"), lang,
+                       address=gateway, stream=st.nats.stream)
         elif role == "api":
-            console.print(f"web and API at {svc.url} (OpenAPI {svc.url}docs); received data goes to NATS stream "
-                          f"{st.nats.stream}")
+            line = say(N_("web and API at %(url)s (OpenAPI %(docs)s); received data goes to NATS stream %(stream)s"),
+                       lang, url=svc.url, docs=docs, stream=st.nats.stream)
         else:
-            console.print(f"HJ 212 gateway on {st.hj212_host}:{svc.hj212_port}; web and API at {svc.url} "
-                          f"(OpenAPI {svc.url}docs)")
+            line = say(N_("HJ 212 gateway on %(address)s; web and API at %(url)s (OpenAPI %(docs)s)"), lang,
+                       address=gateway, url=svc.url, docs=docs)
+        console.print(line, highlight=False, soft_wrap=True)
         await stop.wait()
         await svc.stop()
 
