@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,53 @@ def _out_of_control(engine, point_ids: dict[str, int]) -> None:
                   now=datetime(2026, 3, 1, tzinfo=SH))
 
 
+@pytest.fixture(scope="module")
+def february(request, tmp_path_factory):
+    """``february(kind)`` ("sqlite" or "postgresql") → the URL of a fresh database of that kind holding MONTH
+    with every case (one gas point and the case points, seed 7), and what :func:`generate_month` returned.
+    The month is generated once per module and kind and copied for each test (a file copy; ``CREATE DATABASE …
+    TEMPLATE``) as the migrated templates are: generating it cost ~5 s of CPU (SQLite) a test."""
+    from pgdb import make_pg_database
+
+    made: dict[str, tuple[str, dict]] = {}
+    drops: list = []
+
+    def generate(kind: str) -> tuple[str, dict]:
+        if kind == "sqlite":
+            path = tmp_path_factory.mktemp("february") / "month.sqlite"
+            shutil.copyfile(request.getfixturevalue("sqlite_migrated_template"), path)
+            url = f"sqlite:///{path}"
+        else:
+            url, drop = make_pg_database(request.getfixturevalue("pg_server"),
+                                         template=request.getfixturevalue("pg_migrated_template"))
+            drops.append(drop)
+        engine = prepare_database(url)
+        gen = generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
+        engine.dispose()  # SQLite: the last connection closed writes the WAL back into the file copied below
+        return url, gen
+
+    def copy(kind: str) -> tuple[str, dict]:
+        if kind not in made:
+            made[kind] = generate(kind)
+        url, gen = made[kind]
+        if kind == "sqlite":
+            path = tmp_path_factory.mktemp("february-copy") / "test.sqlite"
+            shutil.copyfile(url.removeprefix("sqlite:///"), path)
+            return f"sqlite:///{path}", gen
+        copied, drop = make_pg_database(request.getfixturevalue("pg_server"), template=url.rsplit("/", 1)[1],
+                                        spare=False)
+        drops.insert(0, drop)  # the copies before their template
+        return copied, gen
+
+    yield copy
+    for drop in drops:
+        drop()
+
+
+def _kind(db_url: str) -> str:
+    return "sqlite" if db_url.startswith("sqlite") else "postgresql"
+
+
 def _both_paths(engine, directory, t0, t1, **kw):
     clear_derived(engine)
     per_period_totals = recompute_range(engine, directory, t0, t1, **kw)
@@ -58,9 +106,9 @@ def _assert_same(per_period: dict, bulk: dict) -> None:
 
 
 @pytest.mark.timeout(1800)  # the per-period path on a shared CI machine: minutes
-def test_bulk_equals_per_period_on_every_case(db_url):
-    engine = prepare_database(db_url)
-    gen = generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
+def test_bulk_equals_per_period_on_every_case(db_url, february):
+    url, gen = february(_kind(db_url))
+    engine = prepare_database(url)
     _out_of_control(engine, gen["point_ids"])
     directory = PointDirectory(engine)
     t0, t1 = datetime(2026, 2, 1, tzinfo=SH), datetime(2026, 3, 1, tzinfo=SH)
@@ -94,9 +142,9 @@ def test_bulk_equals_per_period_on_every_case(db_url):
 
 
 @pytest.mark.timeout(1800)
-def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_url):
-    engine = prepare_database(db_url)
-    generate_month(engine, MONTH, gas_points=1, cases=True, seed=3)
+def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_url, february):
+    url, _gen = february(_kind(db_url))
+    engine = prepare_database(url)
     directory = PointDirectory(engine)
     t0, t1 = datetime(2026, 2, 3, 5, 30, tzinfo=SH), datetime(2026, 2, 9, 17, 0, tzinfo=SH)
     pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
@@ -132,12 +180,12 @@ def test_a_point_that_cannot_be_recomputed_does_not_stop_the_others(db_url):
     assert per_point == {good: 4 * 48} and totals["hours"] == 4 * 48
 
 
-def test_points_without_factors_give_nothing_on_both_paths(db_url):
+def test_points_without_factors_give_nothing_on_both_paths(db_url, february):
     from sqlalchemy import delete
 
-    engine = prepare_database(db_url)
-    gen = generate_month(engine, MONTH, gas_points=1, cases=False, seed=5)
-    with engine.begin() as conn:  # a registered point that has neither factors nor data
+    url, gen = february(_kind(db_url))
+    engine = prepare_database(url)
+    with engine.begin() as conn:  # registered points that have neither factors nor data
         conn.execute(delete(s.observations))
         conn.execute(delete(s.limits))
         conn.execute(delete(s.point_factors))
@@ -275,34 +323,29 @@ def test_local_hour_of_each_minute_equals_the_per_period_paths_in_every_kind_of_
             assert got.tolist() == want, tz
 
 
-def test_postgresql_read_of_minutes_equals_the_plain_select(pg_server):
+def test_postgresql_read_of_minutes_equals_the_plain_select(pg_server, february):
     """The minutes PostgreSQL packs per point and factor come back as the plain SELECT reads them: every
     number (NULL and not), every flag (none, empty, N, S, F, two letters, unknown), times to the µs."""
     import numpy as np
-    from pgdb import make_pg_database
 
     from ecosentry.subsystems.monitoring.pipeline.minute_block import _COLUMNS, _read_generic, _read_pg
 
-    url, drop = make_pg_database(pg_server)
-    try:
-        engine = prepare_database(url)
-        gen = generate_month(engine, MONTH, gas_points=2, cases=True, seed=5)
-        with engine.begin() as conn:  # the flags the generator leaves out, and a stored NaN
-            conn.exec_driver_sql("UPDATE observations SET flag = 'Sx' WHERE period_start < '2026-01-31T17:00Z'")
-            conn.exec_driver_sql("UPDATE observations SET flag = ' ', value = 'NaN' "
-                                 "WHERE period_start >= '2026-02-03T05:00Z' AND period_start < '2026-02-03T05:07Z'")
-        lo, hi = datetime(2026, 1, 31, 16, tzinfo=ZoneInfo("UTC")), datetime(2026, 2, 28, 16, tzinfo=ZoneInfo("UTC"))
-        points = sorted(gen["point_ids"].values())
-        factors = sorted({f for how in gen["how"].values() for f in how["factors"]})
-        for asked in (factors, [f for f in factors if f != "a21026"]):  # all, and all but one (dropped here)
-            with engine.connect() as conn:
-                packed, plain = _read_pg(conn, points, asked, lo, hi), _read_generic(conn, points, asked, lo, hi)
-            assert len(packed) == len(plain) > 100_000
-            a, b = (np.lexsort((x.start_us, x.fidx, x.point)) for x in (packed, plain))
-            for name in _COLUMNS:
-                assert np.array_equal(getattr(packed, name)[a], getattr(plain, name)[b], equal_nan=name not in (
-                    "point", "fidx", "start_us", "nulls", "plain", "received_us")), name
-            assert packed.flags == plain.flags and {"Sx", " ", "F", "X"} <= set(plain.flags.values())
-        engine.dispose()
-    finally:
-        drop()
+    url, gen = february("postgresql")
+    engine = prepare_database(url)
+    with engine.begin() as conn:  # the flags the generator leaves out, and a stored NaN
+        conn.exec_driver_sql("UPDATE observations SET flag = 'Sx' WHERE period_start < '2026-01-31T17:00Z'")
+        conn.exec_driver_sql("UPDATE observations SET flag = ' ', value = 'NaN' "
+                             "WHERE period_start >= '2026-02-03T05:00Z' AND period_start < '2026-02-03T05:07Z'")
+    lo, hi = datetime(2026, 1, 31, 16, tzinfo=ZoneInfo("UTC")), datetime(2026, 2, 28, 16, tzinfo=ZoneInfo("UTC"))
+    points = sorted(gen["point_ids"].values())
+    factors = sorted({f for how in gen["how"].values() for f in how["factors"]})
+    for asked in (factors, [f for f in factors if f != "a21026"]):  # all, and all but one (dropped here)
+        with engine.connect() as conn:
+            packed, plain = _read_pg(conn, points, asked, lo, hi), _read_generic(conn, points, asked, lo, hi)
+        assert len(packed) == len(plain) > 100_000
+        a, b = (np.lexsort((x.start_us, x.fidx, x.point)) for x in (packed, plain))
+        for name in _COLUMNS:
+            assert np.array_equal(getattr(packed, name)[a], getattr(plain, name)[b], equal_nan=name not in (
+                "point", "fidx", "start_us", "nulls", "plain", "received_us")), name
+        assert packed.flags == plain.flags and {"Sx", " ", "F", "X"} <= set(plain.flags.values())
+    engine.dispose()
