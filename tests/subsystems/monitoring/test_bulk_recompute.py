@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -41,51 +40,17 @@ def _out_of_control(engine, point_ids: dict[str, int]) -> None:
                   now=datetime(2026, 3, 1, tzinfo=SH))
 
 
-@pytest.fixture(scope="module")
-def february(request, tmp_path_factory):
-    """``february(kind)`` ("sqlite" or "postgresql") → the URL of a fresh database of that kind holding MONTH
-    with every case (one gas point and the case points, seed 7), and what :func:`generate_month` returned.
-    The month is generated once per module and kind and copied for each test (a file copy; ``CREATE DATABASE …
-    TEMPLATE``) as the migrated templates are: generating it cost ~5 s of CPU (SQLite) a test."""
-    from pgdb import make_pg_database
-
-    made: dict[str, tuple[str, dict]] = {}
-    drops: list = []
-
-    def generate(kind: str) -> tuple[str, dict]:
-        if kind == "sqlite":
-            path = tmp_path_factory.mktemp("february") / "month.sqlite"
-            shutil.copyfile(request.getfixturevalue("sqlite_migrated_template"), path)
-            url = f"sqlite:///{path}"
-        else:
-            url, drop = make_pg_database(request.getfixturevalue("pg_server"),
-                                         template=request.getfixturevalue("pg_migrated_template"))
-            drops.append(drop)
-        engine = prepare_database(url)
-        gen = generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
-        engine.dispose()  # SQLite: the last connection closed writes the WAL back into the file copied below
-        return url, gen
-
-    def copy(kind: str) -> tuple[str, dict]:
-        if kind not in made:
-            made[kind] = generate(kind)
-        url, gen = made[kind]
-        if kind == "sqlite":
-            path = tmp_path_factory.mktemp("february-copy") / "test.sqlite"
-            shutil.copyfile(url.removeprefix("sqlite:///"), path)
-            return f"sqlite:///{path}", gen
-        copied, drop = make_pg_database(request.getfixturevalue("pg_server"), template=url.rsplit("/", 1)[1],
-                                        spare=False)
-        drops.insert(0, drop)  # the copies before their template
-        return copied, gen
-
-    yield copy
-    for drop in drops:
-        drop()
+def _february(engine) -> dict:
+    """MONTH with every case: one gas point and the case points, seed 7."""
+    return generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
 
 
-def _kind(db_url: str) -> str:
-    return "sqlite" if db_url.startswith("sqlite") else "postgresql"
+@pytest.fixture
+def february(built_database):
+    """``february(kind)`` → the URL of a fresh database of ``kind`` holding :func:`_february`, and what
+    :func:`generate_month` returned: generated once per module and kind, copied for each test (generating it
+    cost ~5 s of CPU on SQLite, more on PostgreSQL, a test)."""
+    return lambda kind: built_database(kind, _february)
 
 
 def _both_paths(engine, directory, t0, t1, **kw):
@@ -106,8 +71,8 @@ def _assert_same(per_period: dict, bulk: dict) -> None:
 
 
 @pytest.mark.timeout(1800)  # the per-period path on a shared CI machine: minutes
-def test_bulk_equals_per_period_on_every_case(db_url, february):
-    url, gen = february(_kind(db_url))
+def test_bulk_equals_per_period_on_every_case(db_kind, february):
+    url, gen = february(db_kind)
     engine = prepare_database(url)
     _out_of_control(engine, gen["point_ids"])
     directory = PointDirectory(engine)
@@ -142,8 +107,8 @@ def test_bulk_equals_per_period_on_every_case(db_url, february):
 
 
 @pytest.mark.timeout(1800)
-def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_url, february):
-    url, _gen = february(_kind(db_url))
+def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_kind, february):
+    url, _gen = february(db_kind)
     engine = prepare_database(url)
     directory = PointDirectory(engine)
     t0, t1 = datetime(2026, 2, 3, 5, 30, tzinfo=SH), datetime(2026, 2, 9, 17, 0, tzinfo=SH)
@@ -180,10 +145,10 @@ def test_a_point_that_cannot_be_recomputed_does_not_stop_the_others(db_url):
     assert per_point == {good: 4 * 48} and totals["hours"] == 4 * 48
 
 
-def test_points_without_factors_give_nothing_on_both_paths(db_url, february):
+def test_points_without_factors_give_nothing_on_both_paths(db_kind, february):
     from sqlalchemy import delete
 
-    url, gen = february(_kind(db_url))
+    url, gen = february(db_kind)
     engine = prepare_database(url)
     with engine.begin() as conn:  # registered points that have neither factors nor data
         conn.execute(delete(s.observations))
