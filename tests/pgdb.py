@@ -48,13 +48,12 @@ def _drop(admin_url: str, name: str) -> None:
         print(f"pgdb: could not drop {name}: {exc}", file=sys.stderr)
 
 
-def make_pg_database(admin_url: str, template: str | None = None, *, spare: bool = True) -> tuple[str, callable]:
+def make_pg_database(admin_url: str, template: str | None = None) -> tuple[str, callable]:
     """A scratch database: empty, or a copy of ``template`` (``CREATE DATABASE … TEMPLATE``, a file copy on
     the server: much faster than running the migrations again for every test). A copy of a template was made
-    in the background while the previous test ran; the call starts making the next one (not with ``spare``
-    False: a large template copied for a few tests only, whose spare copy would be made for nothing)."""
-    if template is None or not spare:
-        name = _create(admin_url, template)
+    in the background while the previous test ran; the call starts making the next one."""
+    if template is None:
+        name = _create(admin_url, None)
     else:
         with _lock:
             ready = _spares.pop((admin_url, template), None)
