@@ -86,6 +86,20 @@ class Logger:
     async def reply(self, timeout: float = 5.0) -> bytes:
         return await asyncio.wait_for(self.reader.readuntil(b"\r\n"), timeout)
 
+    async def send_all(self, frames, window: int = 60) -> list[bytes]:
+        """Send ``frames`` as a logger catching up on its backlog does: ``window`` frames written together, then
+        their replies (one each, as :meth:`reply` reads them), then the next window. The gateway then spools a
+        read's frames with one fsync and the worker writes them in one batch, where a frame-and-wait loop costs
+        an fsync, a cursor commit and a database write per frame (~3 ms of CPU each). Returns the replies."""
+        frames, replies = list(frames), []
+        for i in range(0, len(frames), window):
+            chunk = frames[i:i + window]
+            self.writer.write(b"".join(chunk))
+            await self.writer.drain()
+            for _ in chunk:
+                replies.append(await self.reply())
+        return replies
+
     async def close(self) -> None:
         self.writer.close()
         try:

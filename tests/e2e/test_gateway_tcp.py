@@ -23,10 +23,9 @@ def count(engine, table, *where) -> int:
 async def test_minute_frames_are_acknowledged_stored_and_rolled_up(tmp_path, db_url):
     async with running_service(tmp_path, db_url) as svc:
         lg = await Logger.connect(svc.hj212_port)
-        for i in range(50):
-            frame = minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": 20 + i, "a19001": 6.5})
-            await lg.send(frame)
-            reply = parse_frame(await lg.reply())
+        frames = [minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": 20 + i, "a19001": 6.5}) for i in range(50)]
+        for frame, answer in zip(frames, await lg.send_all(frames), strict=True):
+            reply = parse_frame(answer)
             assert reply.cn == "9014" and reply.qn == parse_frame(frame).qn and reply.mn == GAS_MN
         await lg.close()
         await svc.drain()
@@ -50,9 +49,7 @@ async def test_resent_frames_create_no_duplicates(tmp_path, db_url):
         frames = [minute_frame(GAS_MN, T0 + timedelta(minutes=i), {"a21026": 10.0 + i}) for i in range(10)]
         for _attempt in range(3):  # the logger reconnects and re-sends everything twice
             lg = await Logger.connect(svc.hj212_port)
-            for f in frames:
-                await lg.send(f)
-                await lg.reply()
+            await lg.send_all(frames)
             await lg.close()
         await svc.drain()
         o = s.observations

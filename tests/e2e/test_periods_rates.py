@@ -31,11 +31,9 @@ async def test_day_month_exceedance_and_rates(tmp_path, db_url):
         lg = await Logger.connect(svc.hj212_port)
         # 24 hours × 45 minutes of SO2: hours 0-21 at 20 + h/10; hour 22 only 44 minutes (invalid);
         # hour 5 at 40 mg/m³ (above the 35 limit); hour 23 absent.
-        for h in range(23):
-            for m in range(44 if h == 22 else 45):
-                v = 40.0 if h == 5 else 20 + h / 10
-                await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m), {"a21026": v}))
-                await lg.reply()
+        await lg.send_all(minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m),
+                                       {"a21026": 40.0 if h == 5 else 20 + h / 10})
+                          for h in range(23) for m in range(44 if h == 22 else 45))
         await lg.close()
         await svc.drain()
         await svc.worker.flush()
@@ -94,9 +92,8 @@ async def test_bulk_recompute_gives_the_same_figures(tmp_path, db_url):
 
     async with running_service(tmp_path, db_url) as svc:
         lg = await Logger.connect(svc.hj212_port)
-        for m in range(50):
-            await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=3, minutes=m), {"a21026": float(m)}))
-            await lg.reply()
+        await lg.send_all(minute_frame(GAS_MN, DAY + timedelta(hours=3, minutes=m), {"a21026": float(m)})
+                          for m in range(50))
         await lg.close()
         await svc.drain()
         await svc.worker.flush()
@@ -121,10 +118,9 @@ async def test_bulk_recompute_gives_the_same_figures(tmp_path, db_url):
 async def test_a_filed_mark_recomputes_the_hours_it_touches(tmp_path, db_url):
     async with running_service(tmp_path, db_url) as svc:
         lg = await Logger.connect(svc.hj212_port)
-        for h in range(2):  # two full hours 00:00–02:00 local
-            for m in range(60):
-                await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m), {"a21026": 10.0}))
-                await lg.reply()
+        # two full hours 00:00–02:00 local
+        await lg.send_all(minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m), {"a21026": 10.0})
+                          for h in range(2) for m in range(60))
         await lg.close()
         await svc.drain()
         await svc.worker.flush()
@@ -158,9 +154,8 @@ async def test_a_filed_mark_recomputes_the_hours_it_touches(tmp_path, db_url):
 async def test_region_rates_sum_counts_over_points(tmp_path, db_url):
     async with running_service(tmp_path, db_url) as svc:
         lg = await Logger.connect(svc.hj212_port)
-        for m in range(60):  # gas: one full hour of SO2 only (its other 2 factors send nothing)
-            await lg.send(minute_frame(GAS_MN, DAY + timedelta(minutes=m), {"a21026": 5.0}))
-            await lg.reply()
+        # gas: one full hour of SO2 only (its other 2 factors send nothing)
+        await lg.send_all(minute_frame(GAS_MN, DAY + timedelta(minutes=m), {"a21026": 5.0}) for m in range(60))
         await lg.close()
         await svc.drain()
         await svc.worker.flush()
@@ -185,10 +180,8 @@ async def test_platform_computes_the_hourly_corrected_value_when_the_logger_send
 
     async with running_service(tmp_path, db_url) as svc:  # the gas outlet's reference O2 is 6 %
         lg = await Logger.connect(svc.hj212_port)
-        for m in range(60):
-            o2 = 9.0 if m < 30 else 11.0
-            await lg.send(minute_frame(GAS_MN, DAY + timedelta(hours=1, minutes=m), {"a21026": 30.0, "a19001": o2}))
-            await lg.reply()
+        await lg.send_all(minute_frame(GAS_MN, DAY + timedelta(hours=1, minutes=m),
+                                       {"a21026": 30.0, "a19001": 9.0 if m < 30 else 11.0}) for m in range(60))
         await lg.close()
         await svc.drain()
         await svc.worker.flush()
@@ -207,17 +200,18 @@ async def test_substitute_values_are_revisions_beside_the_raw_totals(tmp_path, d
         lg = await Logger.connect(svc.hj212_port)
         # SO2 emission amounts (-Cou, kg per minute): hours 0–19 valid at 0.1 kg/min (6 kg/h) except hour 7 at
         # 0.2 kg/min (12 kg/h); hours 20–23 missing → a 4-hour gap in a quarter where everything else is missing
+        from ecosentry.protocols.hj212 import build_frame, parse_frame
+        frames = []
         for h in range(20):
             for m in range(60):
                 cou = 0.2 if h == 7 else 0.1
                 frame = minute_frame(GAS_MN, DAY + timedelta(hours=h, minutes=m), {"a21026": 30.0})
                 # add -Cou to the group: rebuild with the codec
-                from ecosentry.protocols.hj212 import build_frame, parse_frame
                 f = parse_frame(frame)
                 groups = f.cp_groups()
                 groups[1]["a21026-Cou"] = f"{cou}"
-                await lg.send(build_frame(qn=f.qn, st=f.st, cn=f.cn, pw=f.pw, mn=f.mn, flag=f.flag, cp=groups))
-                await lg.reply()
+                frames.append(build_frame(qn=f.qn, st=f.st, cn=f.cn, pw=f.pw, mn=f.mn, flag=f.flag, cp=groups))
+        await lg.send_all(frames)
         await lg.close()
         await svc.drain()
         await svc.worker.flush()
@@ -234,7 +228,9 @@ async def test_substitute_values_are_revisions_beside_the_raw_totals(tmp_path, d
     assert day["n_substituted"] == 0 and day["cou_substituted"] == pytest.approx(raw)
 
 
-async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url):
+async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url, sqlite_migrated_template):
+    import shutil
+
     from sqlalchemy import select
 
     from ecosentry.store import schema as s
@@ -246,10 +242,9 @@ async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url):
         so2["limits"].append({"kind": "hour", "upper": 20, "valid_from": "2020-01-01", "season": "winter"})
         import_fleet(svc.engine, f)
         lg = await Logger.connect(svc.hj212_port)
-        for d in (datetime(2026, 11, 14, 9), datetime(2026, 11, 16, 9)):  # the day before / after 15 Nov
-            for m in range(60):
-                await lg.send(minute_frame(GAS_MN, d + timedelta(minutes=m), {"a21026": 30.0}))
-                await lg.reply()
+        await lg.send_all(minute_frame(GAS_MN, d + timedelta(minutes=m), {"a21026": 30.0})
+                          for d in (datetime(2026, 11, 14, 9), datetime(2026, 11, 16, 9))  # the day before / after 15 Nov
+                          for m in range(60))
         await lg.close()
         await svc.drain()
         await svc.worker.flush()
@@ -265,6 +260,8 @@ async def test_seasonal_limit_switches_on_its_date(tmp_path, db_url):
     from ecosentry.fleet import RegistryError
     with pytest.raises(RegistryError, match="season"):
         from ecosentry.service import prepare_database
+        # a fresh database: a copy of the migrated template (migrating a new file costs ~1 s of CPU)
+        shutil.copyfile(sqlite_migrated_template, tmp_path / "x.sqlite")
         import_fleet(prepare_database(f"sqlite:///{tmp_path / 'x.sqlite'}"), {**bad, "regions": FLEET["regions"]})
 
 

@@ -4,6 +4,7 @@ row or key at fault and change nothing, the region tree, and the migrations both
 from __future__ import annotations
 
 import csv
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -253,11 +254,19 @@ def test_csv_rows_of_one_point_factor_give_its_limit_history(engine, tmp_path):
 # --------------------------------------------------------------------------- errors
 
 
-def _seeded(engine, tmp_path) -> dict:
-    """A database already holding demo_fleet(7), and its snapshot."""
-    fleet = demo_fleet(7)
-    import_fleet(engine, load_fleet_file(write_fleet_yaml(fleet, tmp_path / "good.yaml")))
-    return snapshot(engine)
+def _demo_fleet_7(engine) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        import_fleet(engine, load_fleet_file(write_fleet_yaml(demo_fleet(7), Path(folder) / "good.yaml")))
+
+
+@pytest.fixture
+def seeded(db_kind, built_database):
+    """A database already holding demo_fleet(7) (imported from its YAML once per module and kind of database,
+    copied for each test), and its snapshot."""
+    url, _ = built_database(db_kind, _demo_fleet_7)
+    eng = prepare_database(url)
+    yield eng, snapshot(eng)
+    eng.dispose()
 
 
 def _bad_csv(tmp_path, edit) -> Path:
@@ -275,16 +284,16 @@ def _bad_csv(tmp_path, edit) -> Path:
     (lambda rows: rows[3].update(min_interval="one"), r"CSV line 5: .*'one'.*min_interval|min_interval.*'one'"),
     (lambda rows: rows[-1].update(limit_from="2020/01/01"), r"CSV line \d+: .*'2020/01/01'"),
 ], ids=["missing-mn", "missing-two", "non-number", "decimal-comma", "bad-min-interval", "bad-date"])
-def test_bad_csv_names_the_line_and_changes_nothing(engine, tmp_path, edit, message):
-    before = _seeded(engine, tmp_path)
+def test_bad_csv_names_the_line_and_changes_nothing(seeded, tmp_path, edit, message):
+    engine, before = seeded
     path = _bad_csv(tmp_path, edit)
     with pytest.raises(RegistryError, match=message):
         import_fleet(engine, load_fleet_file(path))
     assert snapshot(engine) == before
 
 
-def test_bad_limit_date_is_reported_with_its_line_before_any_write(engine, tmp_path):
-    before = _seeded(engine, tmp_path)
+def test_bad_limit_date_is_reported_with_its_line_before_any_write(seeded, tmp_path):
+    engine, before = seeded
     path = _bad_csv(tmp_path, lambda rows: rows[-1].update(limit_from="2020-13-01"))
     n = len(fleet_csv_rows(demo_fleet(3, seed=99))) + 1
     with pytest.raises(RegistryError, match=rf"CSV line {n}: .*'2020-13-01'"):
@@ -315,8 +324,8 @@ def _last_point(fleet: dict) -> dict:
      r"point \d+: factor \w+ is listed twice"),
 ], ids=["unknown-factor", "bad-medium", "no-medium", "no-credit-code", "no-password", "unknown-region",
         "limit-not-a-number", "duct-area-not-a-number", "bad-min-interval", "bad-date", "duplicate-factor"])
-def test_bad_yaml_names_the_key_and_changes_nothing(engine, tmp_path, edit, message):
-    before = _seeded(engine, tmp_path)
+def test_bad_yaml_names_the_key_and_changes_nothing(seeded, tmp_path, edit, message):
+    engine, before = seeded
     fleet = demo_fleet(7)
     fleet["enterprises"].append(demo_fleet(3, seed=99)["enterprises"][0])  # new rows a partial import would leave
     for e in fleet["enterprises"]:
@@ -632,10 +641,10 @@ def test_detection_limits_round_trip_through_yaml_and_csv(engine, tmp_path):
     (200, r"detection_limit 200 must be below the range's upper bound 200", "必须低于量程上限 200"),
     ("3 mg/m3", r"detection_limit '3 mg/m3' is not a number", "不是数字"),
 ], ids=["zero", "negative", "above-range", "at-range-top", "not-a-number"])
-def test_a_bad_detection_limit_is_refused_in_the_readers_language(engine, tmp_path, value, message, zh):
+def test_a_bad_detection_limit_is_refused_in_the_readers_language(seeded, tmp_path, value, message, zh):
     from ecosentry.locale import translations
 
-    before = _seeded(engine, tmp_path)
+    engine, before = seeded
     fleet = demo_fleet(7)
     _e, _o, gas = next((e, o, p) for e, o, p in points_of(fleet) if p["st"] == "31")
     so2 = next(f for f in gas["factors"] if f["code"] == "a21026")
@@ -649,8 +658,8 @@ def test_a_bad_detection_limit_is_refused_in_the_readers_language(engine, tmp_pa
     assert snapshot(engine) == before
 
 
-def test_a_bad_detection_limit_in_a_csv_names_its_line(engine, tmp_path):
-    before = _seeded(engine, tmp_path)
+def test_a_bad_detection_limit_in_a_csv_names_its_line(seeded, tmp_path):
+    engine, before = seeded
     rows = fleet_csv_rows(demo_fleet(3, seed=99))
     rows[2]["detection_limit"] = rows[2]["range_high"]
     with pytest.raises(RegistryError, match=r"detection_limit \S+ must be below the range's upper bound"):

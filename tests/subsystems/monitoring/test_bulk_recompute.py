@@ -40,6 +40,19 @@ def _out_of_control(engine, point_ids: dict[str, int]) -> None:
                   now=datetime(2026, 3, 1, tzinfo=SH))
 
 
+def _february(engine) -> dict:
+    """MONTH with every case: one gas point and the case points, seed 7."""
+    return generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
+
+
+@pytest.fixture
+def february(built_database):
+    """``february(kind)`` → the URL of a fresh database of ``kind`` holding :func:`_february`, and what
+    :func:`generate_month` returned: generated once per module and kind, copied for each test (generating it
+    cost ~5 s of CPU on SQLite, more on PostgreSQL, a test)."""
+    return lambda kind: built_database(kind, _february)
+
+
 def _both_paths(engine, directory, t0, t1, **kw):
     clear_derived(engine)
     per_period_totals = recompute_range(engine, directory, t0, t1, **kw)
@@ -58,9 +71,9 @@ def _assert_same(per_period: dict, bulk: dict) -> None:
 
 
 @pytest.mark.timeout(1800)  # the per-period path on a shared CI machine: minutes
-def test_bulk_equals_per_period_on_every_case(db_url):
-    engine = prepare_database(db_url)
-    gen = generate_month(engine, MONTH, gas_points=1, cases=True, seed=7)
+def test_bulk_equals_per_period_on_every_case(db_kind, february):
+    url, gen = february(db_kind)
+    engine = prepare_database(url)
     _out_of_control(engine, gen["point_ids"])
     directory = PointDirectory(engine)
     t0, t1 = datetime(2026, 2, 1, tzinfo=SH), datetime(2026, 3, 1, tzinfo=SH)
@@ -94,9 +107,9 @@ def test_bulk_equals_per_period_on_every_case(db_url):
 
 
 @pytest.mark.timeout(1800)
-def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_url):
-    engine = prepare_database(db_url)
-    generate_month(engine, MONTH, gas_points=1, cases=True, seed=3)
+def test_bulk_equals_per_period_on_a_range_that_cuts_days(db_kind, february):
+    url, _gen = february(db_kind)
+    engine = prepare_database(url)
     directory = PointDirectory(engine)
     t0, t1 = datetime(2026, 2, 3, 5, 30, tzinfo=SH), datetime(2026, 2, 9, 17, 0, tzinfo=SH)
     pp_totals, per_period, bulk_totals, bulk = _both_paths(engine, directory, t0, t1)
@@ -132,12 +145,12 @@ def test_a_point_that_cannot_be_recomputed_does_not_stop_the_others(db_url):
     assert per_point == {good: 4 * 48} and totals["hours"] == 4 * 48
 
 
-def test_points_without_factors_give_nothing_on_both_paths(db_url):
+def test_points_without_factors_give_nothing_on_both_paths(db_kind, february):
     from sqlalchemy import delete
 
-    engine = prepare_database(db_url)
-    gen = generate_month(engine, MONTH, gas_points=1, cases=False, seed=5)
-    with engine.begin() as conn:  # a registered point that has neither factors nor data
+    url, gen = february(db_kind)
+    engine = prepare_database(url)
+    with engine.begin() as conn:  # registered points that have neither factors nor data
         conn.execute(delete(s.observations))
         conn.execute(delete(s.limits))
         conn.execute(delete(s.point_factors))
@@ -275,34 +288,29 @@ def test_local_hour_of_each_minute_equals_the_per_period_paths_in_every_kind_of_
             assert got.tolist() == want, tz
 
 
-def test_postgresql_read_of_minutes_equals_the_plain_select(pg_server):
+def test_postgresql_read_of_minutes_equals_the_plain_select(pg_server, february):
     """The minutes PostgreSQL packs per point and factor come back as the plain SELECT reads them: every
     number (NULL and not), every flag (none, empty, N, S, F, two letters, unknown), times to the µs."""
     import numpy as np
-    from pgdb import make_pg_database
 
     from ecosentry.subsystems.monitoring.pipeline.minute_block import _COLUMNS, _read_generic, _read_pg
 
-    url, drop = make_pg_database(pg_server)
-    try:
-        engine = prepare_database(url)
-        gen = generate_month(engine, MONTH, gas_points=2, cases=True, seed=5)
-        with engine.begin() as conn:  # the flags the generator leaves out, and a stored NaN
-            conn.exec_driver_sql("UPDATE observations SET flag = 'Sx' WHERE period_start < '2026-01-31T17:00Z'")
-            conn.exec_driver_sql("UPDATE observations SET flag = ' ', value = 'NaN' "
-                                 "WHERE period_start >= '2026-02-03T05:00Z' AND period_start < '2026-02-03T05:07Z'")
-        lo, hi = datetime(2026, 1, 31, 16, tzinfo=ZoneInfo("UTC")), datetime(2026, 2, 28, 16, tzinfo=ZoneInfo("UTC"))
-        points = sorted(gen["point_ids"].values())
-        factors = sorted({f for how in gen["how"].values() for f in how["factors"]})
-        for asked in (factors, [f for f in factors if f != "a21026"]):  # all, and all but one (dropped here)
-            with engine.connect() as conn:
-                packed, plain = _read_pg(conn, points, asked, lo, hi), _read_generic(conn, points, asked, lo, hi)
-            assert len(packed) == len(plain) > 100_000
-            a, b = (np.lexsort((x.start_us, x.fidx, x.point)) for x in (packed, plain))
-            for name in _COLUMNS:
-                assert np.array_equal(getattr(packed, name)[a], getattr(plain, name)[b], equal_nan=name not in (
-                    "point", "fidx", "start_us", "nulls", "plain", "received_us")), name
-            assert packed.flags == plain.flags and {"Sx", " ", "F", "X"} <= set(plain.flags.values())
-        engine.dispose()
-    finally:
-        drop()
+    url, gen = february("postgresql")
+    engine = prepare_database(url)
+    with engine.begin() as conn:  # the flags the generator leaves out, and a stored NaN
+        conn.exec_driver_sql("UPDATE observations SET flag = 'Sx' WHERE period_start < '2026-01-31T17:00Z'")
+        conn.exec_driver_sql("UPDATE observations SET flag = ' ', value = 'NaN' "
+                             "WHERE period_start >= '2026-02-03T05:00Z' AND period_start < '2026-02-03T05:07Z'")
+    lo, hi = datetime(2026, 1, 31, 16, tzinfo=ZoneInfo("UTC")), datetime(2026, 2, 28, 16, tzinfo=ZoneInfo("UTC"))
+    points = sorted(gen["point_ids"].values())
+    factors = sorted({f for how in gen["how"].values() for f in how["factors"]})
+    for asked in (factors, [f for f in factors if f != "a21026"]):  # all, and all but one (dropped here)
+        with engine.connect() as conn:
+            packed, plain = _read_pg(conn, points, asked, lo, hi), _read_generic(conn, points, asked, lo, hi)
+        assert len(packed) == len(plain) > 100_000
+        a, b = (np.lexsort((x.start_us, x.fidx, x.point)) for x in (packed, plain))
+        for name in _COLUMNS:
+            assert np.array_equal(getattr(packed, name)[a], getattr(plain, name)[b], equal_nan=name not in (
+                "point", "fidx", "start_us", "nulls", "plain", "received_us")), name
+        assert packed.flags == plain.flags and {"Sx", " ", "F", "X"} <= set(plain.flags.values())
+    engine.dispose()

@@ -52,9 +52,8 @@ def _level(code: str) -> float:
             "a01011": 11.0, "a01014": 8.0, "a00000": 3.0e5}[code]
 
 
-@pytest.fixture
-def fleet(db_url):
-    engine = prepare_database(db_url)
+def _cems_days(engine) -> int:
+    """The CEMS point and its DAYS of minute data and hourly means; returns the point's id."""
     import_fleet(engine, FLEET)
     with engine.begin() as conn:
         ensure_month_partitions(conn, around=START.date())
@@ -79,6 +78,15 @@ def fleet(db_url):
                               "limit_value": SO2_LIMIT if code == "a21026" else None})
         conn.execute(insert(s.observations), minutes)
         conn.execute(insert(s.hourly_values), hours)
+    return pid
+
+
+@pytest.fixture
+def fleet(db_kind, built_database):
+    """A database of each kind holding :func:`_cems_days`: written once per module and kind (~1 s of CPU),
+    copied for each test."""
+    url, pid = built_database(db_kind, _cems_days)
+    engine = prepare_database(url)
     yield engine, pid
     engine.dispose()
 

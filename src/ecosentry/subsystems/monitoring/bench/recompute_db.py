@@ -163,8 +163,21 @@ def _insert(engine: Engine, rows: list[tuple]) -> None:
                 cp.set_types(OBS_PG)
                 for r in rows:
                     cp.write_row(r)
-        else:
-            conn.execute(s.observations.insert(), [dict(zip(OBS, r)) for r in rows])
+        else:  # the driver's executemany, each time bound once by its column's type (the factors of a point share
+            # their times): through SQLAlchemy, a dict a row, the ~450,000 rows of a month with every case took
+            # ~12 s of CPU more
+            start_of = s.observations.c.period_start.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            bound: dict = {}
+
+            def stored(t: datetime | None):
+                if t is None:
+                    return None
+                if t not in bound:
+                    bound[t] = start_of(t)
+                return bound[t]
+
+            conn.exec_driver_sql(f"INSERT INTO observations ({', '.join(OBS)}) VALUES ({', '.join('?' * len(OBS))})",
+                                 [(*r[:3], stored(r[3]), *r[4:11], stored(r[11])) for r in rows])
 
 
 def _marks(engine: Engine, point_ids: dict[str, int], how: dict[str, dict], month: date, all_points: bool) -> int:
