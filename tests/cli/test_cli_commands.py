@@ -107,14 +107,15 @@ def test_migrate_creates_the_schema_and_seeds_factors(db, tmp_path):
     assert invoke("migrate").exit_code == 0  # again: nothing to do
 
 
-@pytest.mark.parametrize("lang, ready, imported", [("zh", "数据库已就绪：", "已导入 ImportSummary("),
-                                                   ("vi", "Cơ sở dữ liệu đã sẵn sàng: ", "Đã nhập ImportSummary(")])
+@pytest.mark.parametrize("lang, ready, imported", [("zh", "数据库已就绪：", "已导入：行政区 "),
+                                                   ("vi", "Cơ sở dữ liệu đã sẵn sàng: ", "Đã nhập: ")])
 def test_migrate_and_import_say_so_in_the_terminals_language(db, tmp_path, monkeypatch, lang, ready, imported):
     monkeypatch.setenv("LANGUAGE", lang)
     result = invoke("migrate")
     assert result.exit_code == 0 and flat(result.stdout) == f"{ready}sqlite:///{tmp_path / 'cli.sqlite'}"
     result = invoke("registry", "import", str(write_fleet_yaml(demo_fleet(2), tmp_path / "good.yaml")))
-    assert result.exit_code == 0 and flat(result.stdout).startswith(imported) and "points=2" in result.stdout
+    points = "监测点 2 个" if lang == "zh" else "2 điểm quan trắc"
+    assert result.exit_code == 0 and flat(result.stdout).startswith(imported) and points in result.stdout
 
 
 # --------------------------------------------------------------------------- registry import
@@ -128,9 +129,9 @@ def test_registry_import_yaml_prints_a_summary_and_is_idempotent(db, tmp_path):
     result = invoke("registry", "import", str(path))
     assert result.exit_code == 0, result.output
     out = flat(result.stdout)
-    assert out.startswith("imported ImportSummary(")
+    assert out.startswith("imported: ")
     n_users = len(fleet["users"])
-    for part in ("regions=10", f"enterprises={n_ent}", f"outlets={n_out}", "points=7", f"users={n_users}"):
+    for part in ("10 regions", f"{n_ent} enterprises", f"{n_out} outlets", "7 points", f"{n_users} users"):
         assert part in out
     first = counts(db)
     assert (first["regions"], first["enterprises"], first["outlets"], first["points"], first["users"]) == \
@@ -145,7 +146,7 @@ def test_registry_import_csv(db, tmp_path):
     rows = csv_rows(fleet)
     result = invoke("registry", "import", write_csv(tmp_path / "good.csv", rows))
     assert result.exit_code == 0, result.output
-    assert f"point_factors={len(rows)}" in flat(result.stdout)
+    assert f"{len(rows)} point factors" in flat(result.stdout)
     with db.connect() as c:
         mns = set(c.scalars(select(s.points.c.mn)))
     assert mns == {p["mn"] for e in fleet["enterprises"] for o in e["outlets"] for p in o["points"]}

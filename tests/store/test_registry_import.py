@@ -466,8 +466,12 @@ def test_docs_examples_import_as_documented(engine, tmp_path):
     yaml_path = tmp_path / "example.yaml"
     yaml_path.write_text(_doc_block("yaml"), encoding="utf-8")
     summary = import_fleet(engine, load_fleet_file(yaml_path))
-    documented = re.search(r"`imported (ImportSummary\(.*?\))`", DOC.read_text(encoding="utf-8")).group(1)
+    text = DOC.read_text(encoding="utf-8")
+    documented = re.search(r"which returns\n`(ImportSummary\(.*?\))`", text).group(1)
     assert repr(summary) == documented
+    said = ", ".join(f"{getattr(summary, k)} {k.replace('_', ' ')}" for k in
+                     ("regions", "enterprises", "outlets", "points", "point_factors", "limits", "users", "parks"))
+    assert f"`imported: {said}`" in text        # the command's sentence, in English
     with engine.connect() as c:
         assert sorted(region_subtree(c, "320000")) == ["320000", "320500", "320506"]
         cod = c.execute(select(s.limits.c.upper, s.limits.c.valid_to).where(s.limits.c.factor_code == "w01018")

@@ -116,7 +116,9 @@ def registry_import(path: Path = typer.Argument(..., exists=True, dir_okay=False
                   f"{escape(exc.say(tr.gettext))}")
         raise typer.Exit(2) from None
     tr = translations(cli_language(st.default_locale))
-    console.print(tr.gettext(N_("imported %(summary)s")) % {"summary": summary}, highlight=False, markup=False)
+    said = tr.gettext(IMPORTED) % {k: getattr(summary, k) for k in IMPORTED_COUNTS}
+    more = "".join(f"; {name} {n}" for name, n in summary.subsystems.items())   # a subsystem's own tables
+    console.print(said + more, highlight=False, markup=False)
 
 
 @app.command()
@@ -248,6 +250,12 @@ def retention(dry_run: bool = typer.Option(False, "--dry-run", help="count what 
     for what, rows in report.deleted.items():
         if rows:
             console.print(f"  {what}: {rows:,}")
+
+
+#: What ``registry import`` says it imported: the entries of the file, whether inserted or updated.
+IMPORTED = N_("imported: %(regions)s regions, %(enterprises)s enterprises, %(outlets)s outlets, %(points)s points, "
+              "%(point_factors)s point factors, %(limits)s limits, %(users)s users, %(parks)s parks")
+IMPORTED_COUNTS = ("regions", "enterprises", "outlets", "points", "point_factors", "limits", "users", "parks")
 
 
 @app.command()
