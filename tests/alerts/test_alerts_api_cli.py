@@ -5,6 +5,7 @@ lift the city's alert; an enterprise sees its region's alert, not the neighbour 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -135,7 +136,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_db(tmp_path, monkeypatch):
+def cli_db(tmp_path, monkeypatch, sqlite_migrated_template):
+    shutil.copyfile(sqlite_migrated_template, tmp_path / "cli.sqlite")  # migrated once per session, not per test
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
