@@ -15,7 +15,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
-from work_world import start  # noqa: E402
+from work_world import start_copy  # noqa: E402
 
 from ecosentry import cli  # noqa: E402
 from ecosentry.service import prepare_database  # noqa: E402
@@ -37,8 +37,8 @@ def _body(**kw):
 
 
 @pytest.fixture
-def world(db_url, tmp_path):
-    client, w = start(db_url, tmp_path)
+def world(db_copy, tmp_path):
+    client, w = start_copy(db_copy, tmp_path)  # the world made once per module and database kind
     with client:
         yield client, w
     w.engine.dispose()
