@@ -159,3 +159,60 @@ def db_url(request, tmp_path) -> str:
     url, drop = make_pg_database(admin, template=request.getfixturevalue("pg_migrated_template"))
     yield url
     drop()
+
+
+class ModuleDatabases:
+    """Databases filled once per test module and database kind (a world: registry, a day of data, users),
+    each test working on its own copy: a SQLite file copied, a PostgreSQL database made from it as a template
+    (:func:`pgdb.make_pg_database`). Building a world costs seconds; copying it a few milliseconds."""
+
+    def __init__(self, tmp_path_factory) -> None:
+        self._tmp = tmp_path_factory
+        self._made: dict[tuple[str, str], tuple[str, object]] = {}  # (kind, name) → (template, built data)
+        self._pg: list[tuple[str, str, callable]] = []  # (admin url, template name, drop)
+
+    def copy(self, request, kind: str, name: str, build, tmp_path: Path) -> tuple[str, object]:
+        """(url of a fresh copy, what ``build(url, folder)`` returned when it filled the template). ``build``
+        must close its engines: the template is copied when it returns."""
+        key = (kind, name)
+        if kind == "sqlite":
+            if key not in self._made:
+                folder = self._tmp.mktemp(f"{name}-sqlite")
+                path = folder / "template.sqlite"
+                shutil.copyfile(request.getfixturevalue("sqlite_migrated_template"), path)
+                self._made[key] = (str(path), build(f"sqlite:///{path}", folder))
+            template, data = self._made[key]
+            path = tmp_path / "test.sqlite"
+            shutil.copyfile(template, path)
+            return f"sqlite:///{path}", data
+        admin = request.getfixturevalue("pg_server")
+        if key not in self._made:
+            url, drop = make_pg_database(admin, template=request.getfixturevalue("pg_migrated_template"))
+            data = build(url, self._tmp.mktemp(f"{name}-postgresql"))
+            template = url.rsplit("/", 1)[1]
+            self._pg.append((admin, template, drop))
+            self._made[key] = (template, data)
+        template, data = self._made[key]
+        url, drop = make_pg_database(admin, template=template)
+        request.addfinalizer(drop)
+        return url, data
+
+    def close(self) -> None:
+        for admin, template, drop in self._pg:
+            forget_template(admin, template)  # the spare copy made in advance
+            drop()
+
+
+@pytest.fixture(scope="module")
+def module_databases(tmp_path_factory):
+    """The module's :class:`ModuleDatabases`; its PostgreSQL templates are dropped when the module ends."""
+    dbs = ModuleDatabases(tmp_path_factory)
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_copy(request, tmp_path, module_databases):
+    """``db_copy(name, build)`` → (url, data): a fresh database of each kind (the same test ids as
+    :func:`db_url`), a copy of the one ``build(url, folder)`` filled for the module (:class:`ModuleDatabases`)."""
+    return lambda name, build: module_databases.copy(request, request.param, name, build, tmp_path)

@@ -82,13 +82,21 @@ def scope_language(scope: dict, default: str = "zh") -> str:
     return "zh"
 
 
-def _compiled(po: Path, lang: str) -> Translations:
+@lru_cache(maxsize=None)
+def _mo_bytes(po: Path, lang: str, mtime_ns: int, size: int) -> bytes:
+    """The ``.po`` file compiled to ``.mo`` bytes, kept per file version: reading a catalogue with babel costs
+    ~0.1 s, and :func:`translations` is made again whenever the installed list changes (its cache cleared)."""
     with open(po, "rb") as fh:
         catalog = read_po(fh, locale=BABEL_LOCALE[lang])
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
-    buf.seek(0)
-    return Translations(buf)
+    return buf.getvalue()
+
+
+def _compiled(po: Path, lang: str) -> Translations:
+    """A new :class:`Translations` of ``po`` (callers merge into it, so never a shared one)."""
+    st = po.stat()
+    return Translations(io.BytesIO(_mo_bytes(po, lang, st.st_mtime_ns, st.st_size)))
 
 
 @lru_cache(maxsize=None)

@@ -5,6 +5,7 @@ lift the city's alert; an enterprise sees its region's alert, not the neighbour 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
-from work_world import start  # noqa: E402
+from work_world import start_copy  # noqa: E402
 
 from ecosentry import cli  # noqa: E402
 from ecosentry.service import prepare_database  # noqa: E402
@@ -36,8 +37,8 @@ def _body(**kw):
 
 
 @pytest.fixture
-def world(db_url, tmp_path):
-    client, w = start(db_url, tmp_path)
+def world(db_copy, tmp_path):
+    client, w = start_copy(db_copy, tmp_path)  # the world made once per module and database kind
     with client:
         yield client, w
     w.engine.dispose()
@@ -135,7 +136,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_db(tmp_path, monkeypatch):
+def cli_db(tmp_path, monkeypatch, sqlite_migrated_template):
+    shutil.copyfile(sqlite_migrated_template, tmp_path / "cli.sqlite")  # migrated once per session, not per test
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -53,10 +54,12 @@ def _count(url: str) -> int:
 
 
 @pytest.mark.slow
-def test_acknowledged_data_survives_kill_of_the_server_while_the_database_is_locked(tmp_path):
+def test_acknowledged_data_survives_kill_of_the_server_while_the_database_is_locked(tmp_path,
+                                                                                   sqlite_migrated_template):
     """The database is locked (so data can only be in the spool), the logger gets its replies, the
     process is killed with SIGKILL; after a restart every acknowledged value is in the database."""
     db = tmp_path / "kill.sqlite"
+    shutil.copyfile(sqlite_migrated_template, db)  # migrated once per session
     url = f"sqlite:///{db}"
     engine = prepare_database(url)
     import_fleet(engine, FLEET)
@@ -101,13 +104,13 @@ def test_acknowledged_data_survives_kill_of_the_server_while_the_database_is_loc
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("mode", ["refuse", "hang"])
-async def test_a_database_outage_loses_nothing_and_the_replies_go_on(tmp_path, pg_server, mode):
+async def test_a_database_outage_loses_nothing_and_the_replies_go_on(tmp_path, pg_server, pg_migrated_template, mode):
     """PostgreSQL unreachable behind a proxy, refusing (connections reset, the worker sees errors at once) or
     hanging (connections open, nothing answered: the worker's calls wait in their thread); the gateway goes on
     acknowledging from the spool, and when the database is back the backlog is stored, every frame once."""
     from pgdb import make_pg_database
 
-    url, drop = make_pg_database(pg_server)
+    url, drop = make_pg_database(pg_server, template=pg_migrated_template)  # not migrated again per test
     proxy = DatabaseProxy("127.0.0.1", 5432)
     proxy.start()
     via_proxy = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")

@@ -71,7 +71,7 @@ VI_SYLLABLE = re.compile(r"(?i)(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrs
 UTC_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(\+00:00|Z)")
 ROLES = ("admin", "city", "county_a", "ent_a", "om_b")
 #: Links the crawler does not follow: downloads, data for scripts, the API documentation, other languages.
-SKIP = re.compile(r"^/(static|vendor|docs|redoc|openapi|api/)|/download|\.json$|/evidence/|/logout")
+SKIP = re.compile(r"^/(static|vendor|docs|redoc|openapi|api/)|/download|\.(json|pdf|xlsx|csv|zip)$|/evidence/|/logout")
 MAX_PER_SHAPE = 3  # /alarms/1, /alarms/2 …: a few of each kind of page are enough
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from work_world import GAS_A, GAS_B, start  # noqa: E402
+from work_world import GAS_A, GAS_B, start_copy  # noqa: E402
 
 
 @pytest.fixture
-def world(db_url, tmp_path):
-    client, w = start(db_url, tmp_path)
+def world(db_copy, tmp_path):
+    client, w = start_copy(db_copy, tmp_path)  # the world made once per module and database kind
     with client:
         yield client, w
     w.engine.dispose()

@@ -139,3 +139,31 @@ def audit_rows(engine: Engine, entity: str, entity_id) -> list[dict]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(a).where(a.c.entity == entity, a.c.entity_id == str(entity_id))
                                               .order_by(a.c.id)).mappings()]
+
+
+def _fill(url: str, _folder) -> dict:
+    """The world in a new database (for :func:`start_copy`): its ids and keys, the engine closed."""
+    from ecosentry.service import prepare_database
+
+    engine = prepare_database(url)
+    w = build_world(engine)
+    engine.dispose()
+    return {"points": w.points, "enterprises": w.enterprises, "users": w.users, "keys": w.keys}
+
+
+def start_copy(db_copy, tmp_path) -> tuple:
+    """As :func:`start`, on a copy of the world made once per test module and database kind (the root
+    conftest's ``db_copy``): the accounts' password hashes and the fleet import are not redone per test."""
+    import copy
+
+    from fastapi.testclient import TestClient
+
+    from ecosentry.api.app import create_app
+    from ecosentry.settings import Settings
+    from ecosentry.store.db import make_engine
+
+    url, ids = db_copy("work_world", _fill)
+    engine = make_engine(url)
+    w = World(engine, **copy.deepcopy(ids))
+    app = create_app(engine, settings=Settings(database_url=url, data_dir=tmp_path / "state"))
+    return TestClient(app), w

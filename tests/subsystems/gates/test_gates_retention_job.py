@@ -320,35 +320,51 @@ def test_an_open_supervision_case_holds_the_period_of_its_alarms_findings(db_url
     assert w.ids(gs.gates_ledger) == set() and w.ids(gs.gates_passages) == set() and not w.store.has(pic)
 
 
-def test_the_hold_commands_place_list_and_release_a_hold(db_url, tmp_path):
+def test_the_hold_commands_place_list_and_release_a_hold(db_url, tmp_path, monkeypatch, request):
     import os
     import subprocess
     import sys
 
+    from typer.testing import CliRunner
+
+    from ecosentry import cli as ecosentry_cli
+    from ecosentry.settings import get_settings
+
     w = World(db_url, tmp_path)
-    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
+    env = {"ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
            "LANGUAGE": "en"}  # the English sentences are compared
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    request.addfinalizer(get_settings.cache_clear)  # no later test reads this test's settings
+    runner = CliRunner()
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "ecosentry", "vehicles", *args], env=env, capture_output=True,
-                              text=True, timeout=120)
+        """The command in this process (a new process for each command cost ~1 s of imports each)."""
+        get_settings.cache_clear()
+        return runner.invoke(ecosentry_cli.app, ["vehicles", *args])
 
+    # the first through ``python -m ecosentry`` in its own process, as an operator runs it
+    first = subprocess.run([sys.executable, "-m", "ecosentry", "vehicles", "holds"], env={**os.environ, **env},
+                           capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and first.stdout.strip() == "", first.stderr
     out = cli("hold", "--enterprise", CREDIT, "--start", "2024-01-01T00:00:00+08:00", "--end",
               "2024-02-01T00:00:00+08:00", "--reason", "2026年第12号稽查", "--case", "临环稽〔2026〕12号",
               "--actor", "city")
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     hold_id = int(out.stdout.split()[1])
     listed = cli("holds")
-    assert listed.returncode == 0 and f"{hold_id}\t{CREDIT}" in listed.stdout and "临环稽〔2026〕12号" in listed.stdout
+    assert listed.exit_code == 0 and f"{hold_id}\t{CREDIT}" in listed.stdout and "临环稽〔2026〕12号" in listed.stdout
     bad = cli("hold", "--enterprise", "91110000MA0NOSUCH1", "--start", "2024-01-01T00:00:00+08:00", "--end",
               "2024-02-01T00:00:00+08:00", "--reason", "x")
-    assert bad.returncode == 2 and "91110000MA0NOSUCH1" in bad.stderr
+    assert bad.exit_code == 2 and "91110000MA0NOSUCH1" in bad.stderr
     naive = cli("hold", "--enterprise", CREDIT, "--start", "2024-01-01T00:00:00", "--end",
                 "2024-02-01T00:00:00+08:00", "--reason", "x")
-    assert naive.returncode == 2 and "error:" in naive.stderr
-    assert cli("release", str(hold_id), "--reason", "结案", "--actor", "city").returncode == 0
+    assert naive.exit_code == 2 and "error:" in naive.stderr
+    assert cli("release", str(hold_id), "--reason", "结案", "--actor", "city").exit_code == 0
     again = cli("release", str(hold_id))
-    assert again.returncode == 2 and str(hold_id) in again.stderr
+    assert again.exit_code == 2 and str(hold_id) in again.stderr
     assert cli("holds").stdout.strip() == "" and "released" in cli("holds", "--all").stdout
     with w.engine.connect() as c:
         assert list_holds(c) == [] and len(list_holds(c, standing=False)) == 1

@@ -197,14 +197,15 @@ async def test_the_running_service_routes_a_loggers_3020_frame_to_om(om_world, o
     f["om"]["parameters"] = [{"point": MN_A, "factor": "a21026", "name": "i13001", "value": 500}]
     import_fleet(engine, f)
     st = settings_class(om_names)(database_url=str(engine.url.render_as_string(hide_password=False)),
-                                  data_dir=tmp_path / "svc", hj212_host="127.0.0.1", hj212_port=0)
+                                  data_dir=tmp_path / "svc", hj212_host="127.0.0.1", hj212_port=0,
+                                  hourly_every=0.5)  # the worker's flush, 30 s by default: the test waited for it
     svc = Service(st)
     await svc.start(web=False, alarms=False, forward=False)
     try:
         reply = await _send(svc.gateway.port, _frame([{"DataTime": _local(5, 9)},
                                                      {"PolId": "a21026", "i13001-Info": "800"}]))
         assert b"CN=9014" in reply
-        for _ in range(600):        # the worker's batch and its follow-up check (flushed every few seconds)
+        for _ in range(600):        # the worker's batch and its follow-up check (flushed every half second)
             with engine.connect() as c:
                 found = c.execute(select(os_.om_findings.c.code, os_.om_findings.c.subject)).all()
             if found:

@@ -9,8 +9,10 @@ with a sentence saying why, so one bad address never stops the others.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import SecretStr
@@ -18,7 +20,7 @@ from pydantic import SecretStr
 from ecosentry.metrics import counters
 
 __all__ = ["AlarmEvent", "Notification", "DeliveryResult", "Channel", "secret_value", "absolute_url", "alarm_json",
-           "plain_title", "tally"]
+           "plain_title", "system_tls", "tally"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,13 @@ class Channel(Protocol):
 
 
 # -- what every channel does alike (the builder in config.py sits above the channels, so these live here) --
+
+
+@lru_cache(maxsize=1)
+def system_tls() -> ssl.SSLContext:
+    """The process's one TLS context for the channels' HTTPS requests (system trust store): building one
+    costs ~0.1 s of CPU, and a service builds its channels each time it starts. Shared, never changed."""
+    return ssl.create_default_context()
 
 
 def secret_value(secret: SecretStr | None) -> str:

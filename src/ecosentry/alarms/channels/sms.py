@@ -13,7 +13,6 @@ Chinese mobiles (11 digits, ``1[3-9]x``, numbering plan of MIIT) become ``+86...
 from __future__ import annotations
 
 import re
-import ssl
 from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from ecosentry.alarms.channels.base import (DeliveryResult, Notification, absolute_url, alarm_json, plain_title,
-                                            secret_value, tally)
+                                            secret_value, system_tls, tally)
 from ecosentry.alarms.channels.settings import ChannelSettings
 
 __all__ = ["SmsChannel", "normalise_phone", "sms_text"]
@@ -140,8 +139,7 @@ class SmsChannel:
             raise ValueError("the SMS channel needs ECOSENTRY_NOTIFY__SMS_GATEWAY_URL")
         self.settings = settings
         self.counts: Counter[str] = Counter()
-        # One TLS context (system trust store) for all requests: building one per client costs ~0.1 s.
-        self._tls = ssl.create_default_context()
+        self._tls = system_tls()  # one TLS context for all requests (building one costs ~0.1 s)
 
     def request_body(self, n: Notification, number: str) -> dict[str, str]:
         """The gateway's JSON body, with the configured field names."""

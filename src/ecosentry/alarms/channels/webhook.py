@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import json
 import logging
-import ssl
 import time
 from collections import Counter
 from typing import Any
@@ -33,7 +32,8 @@ from typing import Any
 import httpx
 
 from ecosentry import __version__
-from ecosentry.alarms.channels.base import DeliveryResult, Notification, absolute_url, alarm_json, secret_value, tally
+from ecosentry.alarms.channels.base import (DeliveryResult, Notification, absolute_url, alarm_json, secret_value,
+                                            system_tls, tally)
 from ecosentry.alarms.channels.settings import ChannelSettings
 
 __all__ = ["WebhookChannel", "sign", "verify_signature", "delivery_id", "webhook_body"]
@@ -136,8 +136,7 @@ class WebhookChannel:
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
         self.counts: Counter[str] = Counter()
-        # One TLS context (system trust store) for all requests: building one per client costs ~0.1 s.
-        self._tls = ssl.create_default_context()
+        self._tls = system_tls()  # one TLS context for all requests (building one costs ~0.1 s)
         self._secret = secret_value(settings.webhook_secret)
         #: said once, at the first webhook sent unsigned (a deployment without webhook recipients never sends one)
         self._unsigned_said = False
