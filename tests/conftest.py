@@ -92,51 +92,24 @@ def sqlite_migrated_template(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def built_database(request, tmp_path_factory):
+def built_database(request, module_databases, tmp_path_factory):
     """``built_database(kind, build)`` → (URL, what ``build`` returned): a fresh database of ``kind`` ("sqlite"
-    or "postgresql", :func:`db_kind`) holding what ``build(engine)`` wrote into a migrated one
-    (after ``prepare_database``). Built once per module, kind and ``build``, then copied for each test (a file
-    copy; ``CREATE DATABASE … TEMPLATE``, the next copy made while the test runs) as the migrated templates are: for the data a
-    module's tests each read and change, which cost seconds of CPU to write again for every test."""
+    or "postgresql", :func:`db_kind`) holding what ``build(engine)`` wrote into a migrated one (after
+    ``prepare_database``), built once per module, kind and ``build`` and copied for each call
+    (:class:`ModuleDatabases`): for the data a module's tests each read and change."""
     from ecosentry.service import prepare_database
 
-    built: dict[tuple[str, object], tuple[str, object]] = {}
-    drops: list = []
-
-    def build_once(kind: str, build) -> tuple[str, object]:
-        if kind == "sqlite":
-            path = tmp_path_factory.mktemp("built") / "template.sqlite"
-            shutil.copyfile(request.getfixturevalue("sqlite_migrated_template"), path)
-            url = f"sqlite:///{path}"
-        else:
-            url, drop = make_pg_database(request.getfixturevalue("pg_server"),
-                                         template=request.getfixturevalue("pg_migrated_template"))
-            drops.append(drop)
-        engine = prepare_database(url)
-        made = build(engine)
-        engine.dispose()  # SQLite: the last connection closed writes the WAL back into the file copied below
-        return url, made
-
     def copy(kind: str, build) -> tuple[str, object]:
-        if (kind, build) not in built:
-            built[(kind, build)] = build_once(kind, build)
-        url, made = built[(kind, build)]
-        if kind == "sqlite":
-            path = tmp_path_factory.mktemp("built-copy") / "test.sqlite"
-            shutil.copyfile(url.removeprefix("sqlite:///"), path)
-            return f"sqlite:///{path}", made
-        # the next copy is made in the background while this test runs (a copy made on the test's path waited
-        # seconds behind other tests' writes on a loaded server)
-        copied, drop = make_pg_database(request.getfixturevalue("pg_server"), template=url.rsplit("/", 1)[1])
-        drops.insert(0, drop)  # the copies before their template
-        return copied, made
+        def fill(url: str, _folder) -> object:
+            engine = prepare_database(url)
+            made = build(engine)
+            engine.dispose()  # SQLite: the last connection closed writes the WAL back into the file copied
+            return made
 
-    yield copy
-    for kind, _build in built:
-        if kind == "postgresql":
-            forget_template(request.getfixturevalue("pg_server"), built[(kind, _build)][0].rsplit("/", 1)[1])
-    for drop in drops:
-        drop()
+        return module_databases.copy(request, kind, f"built-{build.__module__}.{build.__qualname__}", fill,
+                                     tmp_path_factory.mktemp("built-copy"))
+
+    return copy
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
