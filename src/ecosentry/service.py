@@ -14,13 +14,13 @@ import sys
 from contextlib import suppress
 from datetime import datetime, timezone
 
-import uvicorn
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
 
 from ecosentry.alarms.channels.config import build_channels
 from ecosentry.alarms.channels.live import LiveHub
 from ecosentry.alarms.dispatch import Dispatcher
-from ecosentry.api.app import create_app
 from ecosentry.contracts.subsystem import PortInUse, ServiceContext
 from ecosentry.gateways.hj212_tcp import HJ212Gateway
 from ecosentry.installed import each
@@ -36,6 +36,9 @@ from ecosentry.store.db import make_engine, migrate
 from ecosentry.retention.apply import run_retention
 from ecosentry.store.partitions import ensure_month_partitions
 from ecosentry.store.registry import seed_factors
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +251,10 @@ class Service:
         if web:
             sockets = listen_sockets(st.http_host, st.http_port, "web")
             self._font_proc = _warm_report_font()
+            import uvicorn  # the web's imports (FastAPI, the pages) only where the web is served
+
+            from ecosentry.api.app import create_app
+
             app = create_app(self.engine, service=self)
             config = uvicorn.Config(app, host=st.http_host, port=st.http_port, log_level="warning",
                                     lifespan="off")

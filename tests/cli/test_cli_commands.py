@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import pytest
 from sqlalchemy import func, select
@@ -22,8 +23,8 @@ REGISTRY_TABLES = (s.regions, s.enterprises, s.outlets, s.points, s.point_factor
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    """ECOSENTRY_* pointing at a fresh SQLite file and data folder; returns an engine on that file."""
+def new_db(tmp_path, monkeypatch):
+    """ECOSENTRY_* pointing at a SQLite file not made yet and a data folder; returns an engine on that file."""
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     monkeypatch.chdir(tmp_path)  # no stray .env file is read
     monkeypatch.setenv("ECOSENTRY_DATABASE_URL", url)
@@ -35,6 +36,14 @@ def db(tmp_path, monkeypatch):
     yield engine
     engine.dispose()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def db(new_db, tmp_path, sqlite_migrated_template):
+    """As :func:`new_db`, the file a copy of the migrated template (as ``ecosentry migrate`` leaves it): the
+    commands find it at the newest schema instead of migrating a new file for each test."""
+    shutil.copyfile(sqlite_migrated_template, tmp_path / "cli.sqlite")
+    return new_db
 
 
 def invoke(*args: str, input: bytes | str | None = None):
@@ -95,7 +104,8 @@ def test_help_lists_the_commands(db):
         assert command in result.stdout
 
 
-def test_migrate_creates_the_schema_and_seeds_factors(db, tmp_path):
+def test_migrate_creates_the_schema_and_seeds_factors(new_db, tmp_path):
+    db = new_db  # the file is made by the command
     result = invoke("migrate")
     assert result.exit_code == 0, result.output
     assert flat(result.stdout) == f"database ready: sqlite:///{tmp_path / 'cli.sqlite'}"
@@ -109,7 +119,7 @@ def test_migrate_creates_the_schema_and_seeds_factors(db, tmp_path):
 
 @pytest.mark.parametrize("lang, ready, imported", [("zh", "数据库已就绪：", "已导入：行政区 "),
                                                    ("vi", "Cơ sở dữ liệu đã sẵn sàng: ", "Đã nhập: ")])
-def test_migrate_and_import_say_so_in_the_terminals_language(db, tmp_path, monkeypatch, lang, ready, imported):
+def test_migrate_and_import_say_so_in_the_terminals_language(new_db, tmp_path, monkeypatch, lang, ready, imported):
     monkeypatch.setenv("LANGUAGE", lang)
     result = invoke("migrate")
     assert result.exit_code == 0 and flat(result.stdout) == f"{ready}sqlite:///{tmp_path / 'cli.sqlite'}"
@@ -217,7 +227,7 @@ def test_registry_import_unreadable_file_exits_2(db, tmp_path, monkeypatch, name
     assert message in flat(result.stderr) and name in flat(result.stderr)
 
 
-def test_registry_import_missing_file(db, tmp_path, monkeypatch):
+def test_registry_import_missing_file(new_db, tmp_path, monkeypatch):
     monkeypatch.setenv("LANGUAGE", "en")  # the refusal is said in the terminal's language (test_cli_refusals.py)
     result = invoke("registry", "import", str(tmp_path / "missing.yaml"))
     assert result.exit_code == 2  # click's usage error

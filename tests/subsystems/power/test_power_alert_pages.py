@@ -20,11 +20,13 @@ from sqlalchemy import insert, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alert_world import ENTERPRISES, build  # noqa: E402
+from worldcopy import world_db, world_templates  # noqa: E402, F401  (fixtures)
 
 from ecosentry.api.app import create_app  # noqa: E402
 from ecosentry.auth.deps import hash_api_key  # noqa: E402
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.store import schema as s  # noqa: E402
+from ecosentry.store.db import make_engine  # noqa: E402
 from ecosentry.subsystems.power import schema as ps  # noqa: E402
 
 #: username → (role, region, enterprise letter)
@@ -47,11 +49,19 @@ def add_users(engine, ids) -> dict[str, str]:
     return keys
 
 
-@pytest.fixture
-def site(db_url):
-    engine = prepare_database(db_url)
+def _fill(url: str) -> tuple[dict, dict]:
+    engine = prepare_database(url)
     ids = build(engine)
     keys = add_users(engine, ids)
+    engine.dispose()
+    return ids, keys
+
+
+@pytest.fixture
+def site(world_db):  # noqa: F811  (the fixture imported above)
+    """The alert world, built once per database kind for the module; each test on its own copy."""
+    url, (ids, keys) = world_db("alerts", _fill)
+    engine = make_engine(url)
     with TestClient(create_app(engine), follow_redirects=False) as client:
         yield engine, ids, keys, client
     engine.dispose()

@@ -14,18 +14,28 @@ from sqlalchemy import delete, func, insert, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alert_world import D0, D1, SETTINGS, build  # noqa: E402
+from worldcopy import world_db, world_templates  # noqa: E402, F401  (fixtures)
 
 from ecosentry.service import prepare_database  # noqa: E402
+from ecosentry.store.db import make_engine  # noqa: E402
 from ecosentry.subsystems.power.queries.compliance import BREACH, COMPLIES, NO_DATA, alert_compliance  # noqa: E402
 from ecosentry.subsystems.power import schema as ps  # noqa: E402
 from ecosentry.subsystems.power.engine.engine import PowerEngine  # noqa: E402
 from ecosentry.subsystems.power.queries.measures import orders_for  # noqa: E402
 
 
-@pytest.fixture
-def world(db_url):
-    engine = prepare_database(db_url)
+def _fill(url: str) -> dict:
+    engine = prepare_database(url)
     ids = build(engine)
+    engine.dispose()
+    return ids
+
+
+@pytest.fixture
+def world(world_db):  # noqa: F811  (the fixture imported above)
+    """The alert world, built once per database kind for the module; each test on its own copy."""
+    url, ids = world_db("alerts", _fill)
+    engine = make_engine(url)
     yield engine, ids
     engine.dispose()
 
