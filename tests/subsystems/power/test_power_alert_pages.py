@@ -20,7 +20,6 @@ from sqlalchemy import insert, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alert_world import ENTERPRISES, build  # noqa: E402
-from worldcopy import world_db, world_templates  # noqa: E402, F401  (fixtures)
 
 from ecosentry.api.app import create_app  # noqa: E402
 from ecosentry.auth.deps import hash_api_key  # noqa: E402
@@ -49,7 +48,7 @@ def add_users(engine, ids) -> dict[str, str]:
     return keys
 
 
-def _fill(url: str) -> tuple[dict, dict]:
+def _fill(url: str, _folder) -> tuple[dict, dict]:
     engine = prepare_database(url)
     ids = build(engine)
     keys = add_users(engine, ids)
@@ -58,9 +57,9 @@ def _fill(url: str) -> tuple[dict, dict]:
 
 
 @pytest.fixture
-def site(world_db):  # noqa: F811  (the fixture imported above)
+def site(db_copy):
     """The alert world, built once per database kind for the module; each test on its own copy."""
-    url, (ids, keys) = world_db("alerts", _fill)
+    url, (ids, keys) = db_copy("alerts", _fill)
     engine = make_engine(url)
     with TestClient(create_app(engine), follow_redirects=False) as client:
         yield engine, ids, keys, client

@@ -14,7 +14,6 @@ from sqlalchemy import delete, func, insert, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alert_world import D0, D1, SETTINGS, build  # noqa: E402
-from worldcopy import world_db, world_templates  # noqa: E402, F401  (fixtures)
 
 from ecosentry.service import prepare_database  # noqa: E402
 from ecosentry.store.db import make_engine  # noqa: E402
@@ -24,7 +23,7 @@ from ecosentry.subsystems.power.engine.engine import PowerEngine  # noqa: E402
 from ecosentry.subsystems.power.queries.measures import orders_for  # noqa: E402
 
 
-def _fill(url: str) -> dict:
+def _fill(url: str, _folder) -> dict:
     engine = prepare_database(url)
     ids = build(engine)
     engine.dispose()
@@ -32,9 +31,9 @@ def _fill(url: str) -> dict:
 
 
 @pytest.fixture
-def world(world_db):  # noqa: F811  (the fixture imported above)
+def world(db_copy):
     """The alert world, built once per database kind for the module; each test on its own copy."""
-    url, ids = world_db("alerts", _fill)
+    url, ids = db_copy("alerts", _fill)
     engine = make_engine(url)
     yield engine, ids
     engine.dispose()

@@ -123,5 +123,10 @@ def test_without_mosquitto_every_device_sends_over_hj212_and_the_banner_says_so(
     plan = demo(options(tmp_path))
     assert plan.settings == {} and plan.around is None     # power.mqtt stays off, no broker
     assert {d["transport"] for d in plan.fleet["power"]["devices"]} == {"hj212"}
-    svc = SimpleNamespace(parts={}, url="http://127.0.0.1:8000/")
-    assert "MQTT off" in plan.banner(svc)[0]
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")                  # the banner speaks the deployment's language
+    svc = SimpleNamespace(parts={}, url="http://127.0.0.1:8000/", settings=SimpleNamespace(default_locale="en"))
+    assert "MQTT off (no mosquitto installed" in plan.banner(svc)[0]
+    svc.settings.default_locale = "zh"
+    assert "MQTT 未启用（未安装 mosquitto" in plan.banner(svc)[0]

@@ -114,7 +114,7 @@ def demo(options: DemoOptions) -> DemoPlan | None:
         state["sent"] = await run_gates(f"http://127.0.0.1:{push.port}", ents, t0, stop, EVERY)
 
     def banner(svc) -> list[str]:
-        lang = operator_language(svc.settings)
+        lang = operator_language(getattr(svc, "settings", None))
         push = svc.parts.get("gates_push")
         where = f"127.0.0.1:{push.port}" if push is not None else say(N_("off"), lang)
         return [say(N_("gates push on %(address)s"), lang, address=where),

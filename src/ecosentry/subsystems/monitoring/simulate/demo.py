@@ -43,7 +43,7 @@ def _cn(o: DemoOptions) -> DemoPlan:
         fleet=fleet, run=run, accounts=demo_accounts(fleet), password=DEMO_PASSWORD,
         # every simulated logger connects from 127.0.0.1: the per-address bound must admit them all
         settings={"hj212_max_connections_per_peer": max(64, 2 * o.size), "monitoring": DEMO_MONITORING},
-        banner=lambda svc: [say(N_("HJ 212 on %(address)s · %(n)s simulated loggers"), operator_language(svc.settings),
+        banner=lambda svc: [say(N_("HJ 212 on %(address)s · %(n)s simulated loggers"), operator_language(getattr(svc, "settings", None)),
                                 address=f"127.0.0.1:{svc.hj212_port}", n=o.size)])
 
 
@@ -87,7 +87,7 @@ def _vn(o: DemoOptions) -> DemoPlan:
         await monre
 
     def banner(svc) -> list[str]:
-        lang = operator_language(svc.settings)
+        lang = operator_language(getattr(svc, "settings", None))
         lines = [say(N_("FTP on %(address)s (one account per station) · %(n)s stations"), lang,
                      address=f"127.0.0.1:{svc.ftp_port}", n=o.size)]
         lines.append(f"    {padded(say(N_('(public)'), lang), 12)} {padded(say(N_('public'), lang), 18)} "

@@ -77,7 +77,7 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                               "failed span check (out of control), an overdue verification, a maintenance mark with no "
                               "order or door opening (alarmed a minute in), a station-room door opened a minute in with "
                               "no order, a logger reporting a changed instrument range (CN 3020) two minutes in; camera "
-                              "snapshots on every door opening; a visit every 5 minutes"), operator_language(svc.settings),
+                              "snapshots on every door opening; a visit every 5 minutes"), operator_language(getattr(svc, "settings", None)),
                            orders=f"{svc.url}om/orders", phone=f"{svc.url}om/my")]
 
     return DemoPlan(fleet={}, run=run, banner=banner, settings={"om": {

@@ -119,7 +119,7 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                     sender.close()
 
     def banner(svc) -> list[str]:
-        lang = operator_language(svc.settings)
+        lang = operator_language(getattr(svc, "settings", None))
         gw = svc.parts.get("park_hj212")
         where = f"127.0.0.1:{gw.port}" if gw is not None else say(N_("off"), lang)
         mqtt = (say(N_("park-edge stations over MQTT %(address)s (the demo's own mosquitto)"), lang,

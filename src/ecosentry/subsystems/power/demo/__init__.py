@@ -132,7 +132,7 @@ def demo(options: DemoOptions) -> DemoPlan | None:
                 sender.close()
 
     def banner(svc) -> list[str]:
-        lang = operator_language(svc.settings)
+        lang = operator_language(getattr(svc, "settings", None))
         gw = svc.parts.get("power_hj212")
         port = f"127.0.0.1:{gw.port}" if gw is not None else say(N_("off"), lang)
         mqtt = (say(N_("MQTT broker %(address)s (the demo's own mosquitto)"), lang, address=f"127.0.0.1:{mqtt_port}")
