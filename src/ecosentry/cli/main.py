@@ -143,7 +143,6 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
         svc = Service(st, role=role)
         await svc.start()
         lang = operator_language(st)
-        gateway, docs = f"{st.hj212_host}:{svc.hj212_port}", f"{svc.url}docs"
         if role == "worker":
             assert svc.bus_worker is not None
             line = say(N_("ingest worker %(worker)s on NATS %(servers)s, stream %(stream)s (%(n)s partitions)"), lang,
@@ -151,13 +150,13 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
                        n=st.nats.partitions)
         elif role == "gateway":
             line = say(N_("HJ 212 gateway on %(address)s, publishing to NATS stream %(stream)s"), lang,
-                       address=gateway, stream=st.nats.stream)
+                       address=f"{st.hj212_host}:{svc.hj212_port}", stream=st.nats.stream)
         elif role == "api":
             line = say(N_("web and API at %(url)s (OpenAPI %(docs)s); received data goes to NATS stream %(stream)s"),
-                       lang, url=svc.url, docs=docs, stream=st.nats.stream)
+                       lang, url=svc.url, docs=f"{svc.url}docs", stream=st.nats.stream)
         else:
             line = say(N_("HJ 212 gateway on %(address)s; web and API at %(url)s (OpenAPI %(docs)s)"), lang,
-                       address=gateway, url=svc.url, docs=docs)
+                       address=f"{st.hj212_host}:{svc.hj212_port}", url=svc.url, docs=f"{svc.url}docs")
         console.print(line, highlight=False, soft_wrap=True)
         await stop.wait()
         await svc.stop()

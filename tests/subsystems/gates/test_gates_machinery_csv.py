@@ -46,7 +46,7 @@ def test_a_machinery_csv_is_upserted_once(db_url, tmp_path):
 
 @pytest.mark.parametrize("body, where, field, zh, vi", [
     (HEAD + "14100012345,2018-03-01,国四,,,,\n14100055555,2019-02-30,5,,,,\n", 3, "production_date",
-     "不是日期", "không phải là ngày"),
+     "不是日期", "không phải ngày"),
     (HEAD + "14100055555,,欧五,,,,\n", 2, "emission_stage", "不是排放阶段", "không phải mức khí thải"),
     (HEAD + "14100055555,,,,,,\n", 2, "emission_stage", "必填", "bắt buộc"),
     (HEAD + "1" * 33 + ",,5,,,,\n", 2, "registration_code", "超过 32 个字符", "32 ký tự"),

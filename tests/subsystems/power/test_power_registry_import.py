@@ -293,7 +293,7 @@ def test_the_yaml_fleet_through_the_command(db_url, tmp_path, monkeypatch):
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "power_meters=5" in result.output and "power_devices=2" in result.output
+    assert "power_meters 5" in result.output and "power_devices 2" in result.output
 
 
 def test_the_hash_is_mosquittos_own_format(tmp_path):
