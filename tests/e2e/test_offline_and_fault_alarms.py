@@ -24,7 +24,7 @@ def alarm_states(engine) -> dict[str, str]:
     return {r.type: r.state for r in rows}  # the newest alarm of each type
 
 
-async def wait_for(predicate, timeout: float = 30.0):
+async def wait_for(predicate, timeout: float = 90.0):   # a ceiling for a loaded machine, not a speed check
     async def poll():
         while not (result := predicate()):
             await asyncio.sleep(0.1)
