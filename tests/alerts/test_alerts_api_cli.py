@@ -222,3 +222,20 @@ def test_cli_in_the_terminals_language(cli_db, monkeypatch, lang, said):
                       (["list", "--state", "future"], "state")):
         r = runner.invoke(cli.app, ["alerts", *args])
         assert r.exit_code == 2 and r.stderr.strip().startswith(said[key]), r.stderr
+
+
+# the refusals write their times in the deployment's local time, as the operator typed them, not UTC ISO 8601
+@pytest.mark.parametrize("lang, overlap, order", [
+    ("zh", "（自 2026-12-07 09:00 起）", "结束时间（2026-12-08 00:00）必须晚于开始时间（2026-12-09 00:00）"),
+    ("vi", "(từ 2026-12-07 09:00)", "(2026-12-08 00:00) phải sau thời điểm bắt đầu (2026-12-09 00:00)"),
+    ("en", "(from 2026-12-07 09:00)", "the end (2026-12-08 00:00) must be after the start (2026-12-09 00:00)"),
+])
+def test_refusals_say_their_times_in_local_time(cli_db, monkeypatch, lang, overlap, order):
+    monkeypatch.setenv("LANGUAGE", lang)
+    issue = ["alerts", "issue", "--region", "141000", "--level", "orange", "--issued-by", "临汾市应急指挥部"]
+    assert runner.invoke(cli.app, [*issue, "--start", "2026-12-07T09:00", "--end", "2026-12-09T09:00"]).exit_code == 0
+    again = runner.invoke(cli.app, [*issue, "--start", "2026-12-08T09:00"])
+    assert again.exit_code == 2 and overlap in again.output, again.output
+    backwards = runner.invoke(cli.app, [*issue, "--start", "2026-12-09", "--end", "2026-12-08"])
+    assert backwards.exit_code == 2 and order in backwards.output.replace("\n", " "), backwards.output
+    assert "+00:00" not in again.output + backwards.output
