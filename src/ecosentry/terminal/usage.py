@@ -23,12 +23,12 @@ from typer._click.exceptions import (BadParameter, ClickException, MissingParame
 from typer.core import TyperGroup
 
 from ecosentry.said import N_, Said
+from ecosentry.terminal.help import USAGE, localise_tree
 from ecosentry.validation_words import MSGIDS as VALIDATION_MSGIDS
 from ecosentry.validation_words import invalid_value
 
 __all__ = ["TerminalGroup", "refusal", "refusal_lines", "MSGIDS"]
 
-USAGE = N_("Usage: ")
 TRY_HELP = N_("Try '%(command)s' for help.")
 ABORTED = N_("Aborted!")
 NO_SUCH_OPTION = N_("No such option: %(option)s")
@@ -140,7 +140,7 @@ def _said_in_terminal_language() -> Iterator[None]:
 
     try:
         yield
-    except NoArgsIsHelpError:
+    except NoArgsIsHelpError:  # the help it has shown (said in the reader's language: TerminalGroup)
         raise
     except ClickException as exc:
         lang = terminal_language()
@@ -152,11 +152,35 @@ def _said_in_terminal_language() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def _shows_help(root: Any, args: list[str]) -> bool:
+    """Whether ``args`` ask for a help page: ``--help`` anywhere, or a group (or a command that wants
+    arguments) named without any (Typer then shows its help as it parses it)."""
+    if "--help" in args:
+        return True
+    command, rest = root, list(args)
+    while rest and hasattr(command, "commands"):
+        word = rest.pop(0)
+        command = command.commands.get(word)
+        if command is None:
+            return False
+    return not rest and bool(getattr(command, "no_args_is_help", False))
+
+
+def localise_help(root: Any) -> None:
+    """The help texts of ``root``'s tree in the terminal's language (:mod:`ecosentry.terminal.help`)."""
+    from ecosentry.terminal.messages import terminal_language, translations
+
+    lang = terminal_language()
+    localise_tree(root, (lambda m: m) if lang == "en" else translations(lang).gettext)
+
+
 class TerminalGroup(TyperGroup):
     """The root group of ``ecosentry``: parses and invokes as Typer does, and says Typer's refusals in the
     terminal's language (every subcommand is parsed inside :meth:`invoke`)."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any):
+        if _shows_help(self, args):  # its texts in the reader's language
+            localise_help(self)
         with _said_in_terminal_language():
             return super().make_context(info_name, args, parent=parent, **extra)
 
