@@ -204,8 +204,11 @@ def test_an_administrator_sets_a_points_detection_limit_and_range(world):
                                                                 s.point_factors.c.factor_code == "a21026")).scalar()
     page = client.get("/admin/point-factors", headers=w.bearer("admin"))
     assert page.status_code == 200 and "监测点因子（量程、检出限）" in page.text
+    assert "二氧化硫" in page.text and f"({GAS_A})" in page.text  # the references by their names, the MN beside
     form = client.get(f"/admin/point-factors/{pf_id}", headers=w.bearer("admin")).text
     assert "方法检出限" in form and "仪器量程上限" in form and "参与传输有效率考核" in form
+    # the select's factors in the reader's language (they were the Chinese names whatever the reader's)
+    assert '<option value="a21026" selected>a21026 二氧化硫</option>' in form
     data = {"point_id": str(pid), "factor_code": "a21026", "range_low": "0", "range_high": "200",
             "detection_limit": "3", "assessed": "1"}
     assert _post(client, w, f"/admin/point-factors/{pf_id}", data).status_code == 303

@@ -19,7 +19,7 @@ from ecosentry.store.registry import region_subtree
 
 __all__ = ["enterprise_exists", "point_exists", "region_exists", "outlet_enterprise", "regions_in",
            "all_regions", "enterprise_tree", "enterprise_page", "scoped_points", "point_state_counts",
-           "factor_catalogue", "reference_choices", "row_count"]
+           "factor_catalogue", "reference_names", "row_count"]
 
 Clause = ColumnElement[bool]
 
@@ -165,54 +165,39 @@ def factor_catalogue(conn: Connection) -> dict[str, dict]:
     return {r["code"]: dict(r) for r in conn.execute(select(f.c.code, f.c.name_zh, f.c.name_en, f.c.unit)).mappings()}
 
 
-def reference_choices(conn: Connection, ref: str) -> list[tuple[str, str]]:
-    """(value, label) choices of a registry reference (region, park, enterprise, outlet, point, factor)."""
-    if ref == "region":
-        r = s.regions
-        return [(c, f"{n} ({c})") for c, n in conn.execute(select(r.c.code, r.c.name).order_by(r.c.code))]
-    if ref == "park":
-        pk = s.parks
-        return [(c, f"{n} ({c})") for c, n in conn.execute(select(pk.c.code, pk.c.name).order_by(pk.c.code))]
-    if ref == "enterprise":
-        e = s.enterprises
-        return [(str(i), n) for i, n in conn.execute(select(e.c.id, e.c.name).order_by(e.c.name))]
-    if ref == "outlet":
-        o, e = s.outlets, s.enterprises
-        return [(str(i), f"{en} · {c} {n}") for i, c, n, en in conn.execute(
-            select(o.c.id, o.c.code, o.c.name, e.c.name).join(e, o.c.enterprise_id == e.c.id).order_by(e.c.name, o.c.code))]
-    if ref == "point":
-        p = s.points
-        return [(str(i), f"{mn} · {n}") for i, mn, n in conn.execute(select(p.c.id, p.c.mn, p.c.name).order_by(p.c.mn))]
-    if ref == "factor":
-        f = s.factors
-        return [(c, f"{c} {n}") for c, n in conn.execute(select(f.c.code, f.c.name_zh).order_by(f.c.code))]
-    raise ValueError(f"unknown reference {ref!r}")
+def reference_names(conn: Connection, ref: str, values=None) -> dict[str, str]:
+    """value → name of a registry reference (region, park, enterprise, outlet, point, factor): every row, in
+    the order a form's select lists them, or only ``values`` (a list page's rows: their names, not their keys).
 
-
-def reference_labels(conn: Connection, ref: str, values) -> dict[str, str]:
-    """value → label of the given values of a registry reference (a list page's rows: their names, not their
-    keys); a factor's label is its English name, which the page translates (the catalogues hold the factors)."""
-    wanted = sorted({str(v) for v in values if v is not None})
-    if not wanted:
-        return {}
-    if ref == "factor":
-        f = s.factors
-        return {c: n for c, n in conn.execute(select(f.c.code, f.c.name_en).where(f.c.code.in_(wanted)))}
-    if ref in ("region", "park"):
-        t = s.regions if ref == "region" else s.parks
-        return {c: n for c, n in conn.execute(select(t.c.code, t.c.name).where(t.c.code.in_(wanted)))}
-    ids = [int(v) for v in wanted if v.isdigit()]
+    One name for a reference wherever it shows: a region or park ``name (code)``, an outlet ``enterprise ·
+    name (code)``, a point ``name (MN)``; a factor's is its English name, which the page translates (the
+    catalogues hold the factors)."""
+    if values is not None:
+        wanted = sorted({str(v) for v in values if v is not None})
+        if not wanted:
+            return {}
+    if ref in ("region", "park", "factor"):
+        t = {"region": s.regions, "park": s.parks, "factor": s.factors}[ref]
+        name = t.c.name_en if ref == "factor" else t.c.name
+        query = select(t.c.code, name).order_by(t.c.code)
+        if values is not None:
+            query = query.where(t.c.code.in_(wanted))
+        rows = conn.execute(query).all()
+        return {c: n if ref == "factor" else f"{n} ({c})" for c, n in rows}
+    e, o, p = s.enterprises, s.outlets, s.points
     if ref == "enterprise":
-        e = s.enterprises
-        return {str(i): n for i, n in conn.execute(select(e.c.id, e.c.name).where(e.c.id.in_(ids)))}
-    if ref == "outlet":
-        o, e = s.outlets, s.enterprises
-        return {str(i): f"{en} · {n}" for i, n, en in conn.execute(
-            select(o.c.id, o.c.name, e.c.name).join(e, o.c.enterprise_id == e.c.id).where(o.c.id.in_(ids)))}
-    if ref == "point":
-        p = s.points
-        return {str(i): f"{n} ({mn})" for i, mn, n in conn.execute(select(p.c.id, p.c.mn, p.c.name).where(p.c.id.in_(ids)))}
-    raise ValueError(f"unknown reference {ref!r}")
+        key, query, name = e.c.id, select(e.c.id, e.c.name).order_by(e.c.name, e.c.id), lambda r: r[1]
+    elif ref == "outlet":
+        key, name = o.c.id, lambda r: f"{r[1]} · {r[2]} ({r[3]})"
+        query = (select(o.c.id, e.c.name, o.c.name, o.c.code).join(e, o.c.enterprise_id == e.c.id)
+                 .order_by(e.c.name, o.c.code))
+    elif ref == "point":
+        key, query, name = p.c.id, select(p.c.id, p.c.name, p.c.mn).order_by(p.c.mn), lambda r: f"{r[1]} ({r[2]})"
+    else:
+        raise ValueError(f"unknown reference {ref!r}")
+    if values is not None:
+        query = query.where(key.in_([int(v) for v in wanted if v.isdigit()]))
+    return {str(r[0]): name(r) for r in conn.execute(query).all()}
 
 
 def row_count(conn: Connection, table: Table) -> int:

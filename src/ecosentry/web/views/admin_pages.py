@@ -21,7 +21,7 @@ from ecosentry.auth import accounts
 from ecosentry.auth.passwords import PasswordError
 from ecosentry.said import Said
 from ecosentry.store import registry_edit as edit
-from ecosentry.store.queries.sites import reference_choices, reference_labels, row_count
+from ecosentry.store.queries.sites import reference_names, row_count
 from ecosentry.store.registry_edit import ENTITIES, RegistryEditError
 from ecosentry.web.forms import check_csrf, error_text, gate, not_found, see_other, work_render
 from ecosentry.web.listing import ListQuery
@@ -40,7 +40,7 @@ def _action(entity: str) -> str:
 
 def ref_options(conn: Connection, ref: str) -> list[tuple[str, str]]:
     """(value, label) choices of a reference field, for the form's select."""
-    return reference_choices(conn, ref)
+    return list(reference_names(conn, ref).items())
 
 
 def _form_values(row: dict | None) -> dict[str, str]:
@@ -100,7 +100,7 @@ def admin_list(request: Request, slug: str):
     rows, total = edit.list_rows(engine, entity.name, search=lq.q or None,
                                  offset=lq.offset, limit=PAGE_SIZE, sort=lq.sort, desc=lq.desc)
     with engine.connect() as conn:   # the references the page shows, by their names
-        labels = {f.name: reference_labels(conn, f.ref, [r[f.name] for r in rows]) for f in entity.fields
+        labels = {f.name: reference_names(conn, f.ref, [r[f.name] for r in rows]) for f in entity.fields
                   if f.kind == "ref" and f.ref and f.name in entity.list_columns}
     return work_render(request, "admin_list.html", {
         "slug": slug, "entity": entity, "rows": rows, "total": total, "q": lq.q, "lq": lq, "labels": labels})
