@@ -52,8 +52,9 @@ def test_an_unknown_option_in_vietnamese():
     ("en", ["detect", "-i", ".", "--jobs", "1.5"], "error: Invalid value for '--jobs' / '-j': '1.5' is not a whole number"),
     ("vi", ["demo", "--country", "fr"], "Lỗi: --country phải là cn hoặc vn, không phải 'fr'"),
     ("zh", ["serve", "--role", "boss"], "错误：--role 必须是 all, gateway, worker, api 之一，不能是 'boss'"),
+    ("vi", ["regstry"], "Lỗi: Không có lệnh 'regstry'. Có phải bạn muốn dùng 'registry'?"),
 ], ids=["missing-zh", "missing-vi", "int-zh", "min-vi", "path-zh", "no-value-vi", "extra-zh", "group-en", "int-en",
-        "country-vi", "role-zh"])
+        "country-vi", "role-zh", "close-command-vi"])
 def test_each_refusal_is_said_in_the_terminals_language(lang, args, line):
     result = CliRunner().invoke(app, args, env={"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": "", "COLUMNS": "200"})
     assert result.exit_code == 2, result.output

@@ -53,6 +53,8 @@ PATH_REFUSAL = re.compile(r"(?P<kind>file|directory|path) (?P<path>'.*'|\".*\") 
                           + "|".join(PATH_REFUSALS) + r")\.")
 #: Sentences the parser formats before it raises them (``ctx.fail``, ``BadOptionUsage``), read back into parts.
 SENTENCES: Sequence[tuple[re.Pattern[str], str]] = (
+    (re.compile(r"No such command (?P<name>.+)\. Did you mean (?P<like>.+)\?"),
+     N_("No such command %(name)s. Did you mean %(like)s?")),
     (re.compile(r"No such command (?P<name>.+)\."), N_("No such command %(name)s.")),
     (re.compile(r"Missing command\."), N_("Missing command.")),
     (re.compile(r"Got unexpected extra argument\(s\) \((?P<args>.*)\)"),
