@@ -152,6 +152,7 @@ def test_the_retention_command_says_what_it_would_do_in_the_terminal_language(tm
         assert "原始报文和文件的保存期设为 2 个月，低于最低要求 60 个月：按 60 个月保存。" in out.output
         assert "实时数据：保存 12 个月" in out.output
         assert "将删除 0 个分区和 1 行数据。" in out.output
+        assert "  原始报文和文件：1 行" in out.output and "raw_frames" not in out.output  # what it is, not its table
         with engine.connect() as c:
             assert c.scalar(select(func.count()).select_from(s.raw_frames)) == 1
         out = CliRunner().invoke(cli.app, ["retention"])

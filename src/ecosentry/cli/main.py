@@ -245,10 +245,23 @@ def retention(dry_run: bool = typer.Option(False, "--dry-run", help="count what 
         N_("Dropped %(n)s partitions and deleted %(rows)s rows.")
     console.print(say(head, n=len(report.dropped), rows=sum(report.deleted.values())))
     for name, rows in report.dropped.items():
-        console.print(f"  {name}: ~{rows:,}")
+        console.print("  " + say(N_("partition %(name)s: ~%(rows)s rows"), name=name, rows=f"{rows:,}"))
     for what, rows in report.deleted.items():
         if rows:
-            console.print(f"  {what}: {rows:,}")
+            console.print("  " + say(N_("%(what)s: %(rows)s rows"), what=Said(_deleted_words(what, WORDS)),
+                                     rows=f"{rows:,}"))
+
+
+#: What the retention report's deleted rows are, by their table (observations: by their kind, ``observations:min``).
+DELETED_WORDS = {"raw_frames": "raw", "hourly_values": N_("derived hourly values"),
+                 "derived_periods": N_("derived daily and monthly values"), "quarantine": N_("quarantined input")}
+
+
+def _deleted_words(key: str, kinds: dict[str, str]) -> str:
+    """The msgid of what a retention report's ``deleted`` key counts."""
+    table, _, kind = key.partition(":")
+    word = kinds.get(kind) if kind else DELETED_WORDS.get(table)
+    return kinds.get(word, word) if word else key
 
 
 #: What ``registry import`` says it imported: the entries of the file, whether inserted or updated.

@@ -101,7 +101,8 @@ def test_the_job_stores_the_last_finished_month_once(om_world):
 
 
 def _cli(args: list[str], db_url: str, tmp_path, **env) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"), **env}
+    env = {**os.environ, "ECOSENTRY_DATABASE_URL": db_url, "ECOSENTRY_DATA_DIR": str(tmp_path / "state"),
+           "LANGUAGE": "zh", "LC_ALL": "", **env}
     return subprocess.run([sys.executable, "-m", "ecosentry", "ops", "assess", *args], env=env, capture_output=True,
                           text=True, timeout=120)
 
@@ -114,9 +115,11 @@ def test_ops_assess_command(om_world, db_url, tmp_path):
     r = _cli(["--month", MONTH], db_url, tmp_path, **env)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("2026-11") and "score = 100" in lines[1]
-    assert "ORG-LI" in lines[2] and "98.0" in lines[2] and "优" in lines[2]
-    assert "ORG-QY" in lines[3] and "76.1" in lines[3] and "良" in lines[3]
+    assert lines[0].startswith("2026-11") and lines[1].startswith("得分 = 100 × (0.4·E + 0.15·R")
+    rows = [line for line in lines if "(ORG-" in line]  # the ranking, by the organisations' names
+    assert "(ORG-LI)" in rows[0] and "98.0" in rows[0] and "优" in rows[0] and rows[0].split()[0] == "1"
+    assert "(ORG-QY)" in rows[1] and "76.1" in rows[1] and "良" in rows[1]
+    assert "排名" in r.stdout and "运维机构" in r.stdout and "E = 有效传输率" in r.stdout
     with eng.connect() as c:
         assert c.execute(select(func.count()).select_from(om_assessments)).scalar() == 2
     for bad in ("2026-13", "2099-01"):

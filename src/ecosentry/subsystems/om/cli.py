@@ -92,13 +92,37 @@ def assess(month: str = typer.Option(..., help="the local month YYYY-MM (finishe
     typer.echo(say(N_("%(month)s: %(count)s organisations assessed and stored"), month=month,
                    count=len(res.organisations)))
     if res.organisations:
-        w = res.organisations[0][2].weights
-        typer.echo(f"{res.organisations[0][2].formula}; w = " + ", ".join(f"{k} {v:g}" for k, v in w.items()))
-    for rank, (code, name, a) in enumerate(res.organisations, start=1):
-        eff = a.counts.effective_transmission_rate
-        typer.echo(f"{rank:>3} {code:12} {a.score:5.1f} {a.grade} E {'-' if eff is None else f'{eff:.2%}'} "
-                   + " ".join(f"{k} {v:.3f}" for k, v in a.components.items() if k != "eff")
-                   + f" overdue {a.overdue}  {name}")
+        _print_ranking(res.organisations, _settings().assessment.overdue_penalty)
+
+
+def _print_ranking(organisations: list, penalty: float) -> None:
+    """The month's ranking as the ranking page shows it: the formula with its weights, then one row per
+    organisation (score, grade, the components by their letters, overdue orders) and what each letter is."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from ecosentry.subsystems.om.words import COMPONENTS, GRADES, formula_text
+    from ecosentry.terminal.messages import say
+
+    letters = {key: letter for key, (letter, _name) in COMPONENTS.items()}
+    typer.echo(formula_text(organisations[0][2].weights, penalty, say))
+    table = Table(box=box.SIMPLE, pad_edge=False)
+    for header, justify in ((N_("Rank"), "right"), (N_("O&M organisation"), "left"), (N_("Score"), "right"),
+                            (N_("Grade"), "left")):
+        table.add_column(say(header), justify=justify)
+    for letter in letters.values():
+        table.add_column(letter, justify="right")
+    table.add_column(say(N_("Overdue")), justify="right")
+    for rank, (code, name, a) in enumerate(organisations, start=1):
+        table.add_row(str(rank), f"{name} ({code})", f"{a.score:.1f}", say(GRADES.get(a.grade, a.grade)),
+                      *("—" if a.components.get(k) is None else f"{a.components[k]:.3f}" for k in letters),
+                      str(a.overdue))
+    console = Console(width=200, soft_wrap=True)
+    console.print(table)
+    for letter, name in COMPONENTS.values():
+        console.print(f"{letter} = {say(name)}", markup=False)
+    console.print(f"N = {say(N_('Overdue work orders and planned work not done in time'))}", markup=False)
 
 
 def bench_ops(seed: int = typer.Option(18, help="seed of the simulated stations"),

@@ -179,7 +179,8 @@ def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="vir
     fleet = demo_fleet(loggers, seed=seed)
     if fleet_out:
         write_fleet_yaml(fleet, fleet_out)
-        console.print(f"fleet written to {fleet_out}; import it with: ecosentry registry import {fleet_out}")
+        console.print(say(N_("fleet written to %(path)s; import it with: %(command)s"), path=fleet_out,
+                          command=f"ecosentry registry import {fleet_out}"))
 
     async def main(stop: asyncio.Event) -> None:
         await run_fleet(fleet, host, port, stop=stop, backfill_hours=backfill_hours, rtd_interval=rtd_interval,

@@ -80,11 +80,12 @@ async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], chec
     if ftp:
         gateway = FtpGateway(appender, directory, st.ftp.root or st.data_dir / "ftp", st.ftp)
         await asyncio.to_thread(gateway.start, st.ftp_host, st.ftp_port)
-        console.print(f"FTP intake on {st.ftp_host}:{gateway.port}, drop folders in {gateway.root}")
+        console.print(say(N_("FTP intake on %(address)s, drop folders in %(root)s"),
+                          address=f"{st.ftp_host}:{gateway.port}", root=gateway.root))
     if dirs:
         watcher = FolderWatcher(appender, dirs, st.vn_folder)
         tasks.append(asyncio.create_task(watcher.run(), name="folder-watcher"))
-        console.print(f"watching {', '.join(map(str, dirs))}")
+        console.print(say(N_("watching %(folders)s"), folders=", ".join(map(str, dirs))))
 
     async def checks() -> None:
         while True:

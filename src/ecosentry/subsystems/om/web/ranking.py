@@ -17,35 +17,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from ecosentry.subsystems.om.queries import assessment as q
 from ecosentry.subsystems.om.settings import OmSettings
-from ecosentry.subsystems.om.words import COMPONENTS, GRADES, HEALTH
+from ecosentry.subsystems.om.words import COMPONENTS, GRADES, HEALTH, formula_parts, formula_text
 from ecosentry.web.forms import gate, not_found, work_render
 from ecosentry.web.templating import page_context
 
-__all__ = ["router", "ranking_view", "formula_text", "formula_parts"]
+__all__ = ["router", "ranking_view"]
 
 router = APIRouter(include_in_schema=False)
 
 def _settings(request: Request) -> OmSettings:
     return getattr(getattr(request.app.state, "settings", None), "om", None) or OmSettings()
-
-
-def formula_parts(weights: dict[str, float], penalty: float) -> dict:
-    """The formula's pieces with the month's weights, for the page to set as a formula: the weighted terms
-    ``[(weight, letter)]``, their sum (the fraction's denominator, shown only when it is not 1) and the penalty."""
-    total = sum(weights.values()) or 1.0
-    return {"terms": [(f"{weights.get(k, 0):g}", letter) for k, (letter, _name) in COMPONENTS.items()],
-            "total": f"{total:g}", "fraction": abs(total - 1.0) > 1e-9, "penalty": f"{penalty:g}"}
-
-
-def formula_text(weights: dict[str, float], penalty: float, _) -> str:
-    """The formula with the month's weights as one line of text (reports), in the reader's language."""
-    parts = formula_parts(weights, penalty)
-    terms = " + ".join(f"{w}·{letter}" for w, letter in parts["terms"])
-    if parts["fraction"]:
-        return _("score = 100 × (%(terms)s) / %(total)s − %(penalty)s × N, within 0–100") % {
-            "terms": terms, "total": parts["total"], "penalty": parts["penalty"]}
-    return _("score = 100 × (%(terms)s) − %(penalty)s × N, within 0–100") % {"terms": terms,
-                                                                            "penalty": parts["penalty"]}
 
 
 def default_month(request: Request, conn, principal) -> str:
