@@ -29,6 +29,7 @@ from ecosentry.alarms.wording import type_name
 from ecosentry.auth.deps import current_principal
 from ecosentry.contracts.subsystem import MenuEntry
 from ecosentry.installed import each, menu_entries, template_dirs
+from ecosentry.protocols.vn_txt import REASON_WORDS
 from ecosentry.said import N_
 from ecosentry.web.alert_banner import banner_lines
 from ecosentry.web.i18n import LOCALES, Formatter, negotiate, translations
@@ -39,6 +40,8 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=[HERE / "templates", *template_dirs()])
 #: An alarm type's name in the reader's language (the core's and every subsystem's types): ``alarm_type_name(code, _)``.
 templates.env.globals["alarm_type_name"] = type_name
+#: Why a Vietnamese station file was refused, by its reason code (the reader's words, as the DONRE desk says them).
+templates.env.globals["VN_FILE_REASONS"] = REASON_WORDS
 
 #: The core's own navigation entries; the subsystems add theirs (:attr:`Subsystem.menu`).
 CORE_MENU = (

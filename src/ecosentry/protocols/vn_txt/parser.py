@@ -77,12 +77,21 @@ import unicodedata
 from datetime import datetime
 
 from ecosentry.protocols.vn_txt.model import STATUS_MEANING, VnFile, VnFileError, VnFileName, VnLine
+from ecosentry.said import N_
 
-__all__ = ["parse_file", "parse_name", "parse_time", "REASONS", "MAX_FILE_BYTES", "canonical_unit"]
+__all__ = ["parse_file", "parse_name", "parse_time", "REASONS", "REASON_WORDS", "MAX_FILE_BYTES", "canonical_unit"]
 
-#: Stable rejection reasons (``VnFileError.reason``).
-REASONS = ("bad_name", "too_large", "empty", "encoding", "bad_line", "bad_value", "bad_time", "bad_status",
-           "time_mismatch", "duplicate_parameter")
+#: Stable rejection reasons (``VnFileError.reason``) and what each is called where a person reads it (English
+#: message ids: the pages, the DONRE desk and the command line say them in the reader's language).
+REASON_WORDS = {
+    "bad_name": N_("file name not in the Circular's form"), "too_large": N_("too large for a station file"),
+    "empty": N_("empty file"), "encoding": N_("not UTF-8 or Windows-1258 text"),
+    "bad_line": N_("a line could not be read"), "bad_value": N_("a value is not a number"),
+    "bad_time": N_("bad time in a line"), "bad_status": N_("unknown status code"),
+    "time_mismatch": N_("line time differs from the file name"),
+    "duplicate_parameter": N_("a parameter appears twice"),
+}
+REASONS = tuple(REASON_WORDS)
 
 #: A station file holds a few dozen short lines; anything larger is not one (and is not read).
 MAX_FILE_BYTES = 1 << 20

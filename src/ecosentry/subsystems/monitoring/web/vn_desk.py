@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ecosentry.auth.principal import Principal
+from ecosentry.protocols.vn_txt import REASON_WORDS
 from ecosentry.said import N_
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
@@ -40,12 +41,10 @@ from ecosentry.web.templating import page_context
 router = APIRouter(include_in_schema=False)
 
 PERIODS = (1, 7, 30)
-#: Rejection reasons of the file log (vn/judge.py, protocols/vn_txt) and their English message ids.
+#: Rejection reasons of the file log (vn/judge.py, protocols/vn_txt) and their English message ids: the reader's
+#: own (the words every page uses for them), then the desk's judgement of an accepted file.
 REASONS = {  # N_ ids: translated in the templates
-    "bad_name": N_("file name not in the Circular's form"), "bad_line": N_("a line could not be read"),
-    "bad_value": N_("a value is not a number"), "bad_status": N_("unknown status code"), "bad_time": N_("bad time in a line"),
-    "time_mismatch": N_("line time differs from the file name"), "empty": N_("empty file"), "encoding": N_("not UTF-8 or Windows-1258 text"),
-    "too_large": N_("too large for a station file"), "duplicate_parameter": N_("a parameter appears twice"),
+    **REASON_WORDS,
     "too_old": N_("older than the logger's 60-day buffer"), "future": N_("time in the future (logger clock?)"),
     "unknown_mn": N_("station not in the registry"), "inactive_point": N_("station not active"),
     "station_mismatch": N_("sent with another station's account"), "conflict": N_("same name, other content"),
