@@ -202,8 +202,8 @@ class StreamScores:
 
     scores: np.ndarray | None
     alarms: list[Alarm]
-    #: With ``inexact`` slots given to ``score_stream``: the inexact slots an alarm's novelty record may have
-    #: come from (the caller finishes their σ and scores again; empty: the record of every alarm is exact).
+    #: From :meth:`_SeriesStatistics.alarms` with ``inexact`` slots: the inexact slots an alarm's novelty record
+    #: may have come from (the caller finishes their σ and scores again; empty: the record of every alarm is exact).
     unsure: np.ndarray | None = None
 
 
@@ -594,8 +594,7 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
 
 def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                  times: np.ndarray | None = None, *, stats: tuple[np.ndarray, ...] | None = None,
-                 all_scores: bool = True, probe: bool = False, inexact: np.ndarray | None = None,
-                 seasonal_of: tuple[np.ndarray, np.ndarray] | None = None):
+                 all_scores: bool = True) -> StreamScores:
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -614,17 +613,6 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
         Score every row. ``False``: only the alarms are wanted (``scores`` is ``None``); a row is scored only
         where some test's statistic reaches its threshold's floor (no other row can reach a score of 1), and
         the novelty rule's past maxima are taken at those rows only. The alarms are the same.
-    probe : bool
-        With ``stats`` whose σ are lower bounds (:func:`_stream_stats` with ``lazy``; every floor and novelty
-        factor positive): return instead ``(slots, seasonal)``, the recomputation slots whose exact σ the
-        alarms may depend on, and the seasonal statistic (independent of σ) for ``seasonal_of``. See
-        :func:`_alarm_slots`.
-    inexact : numpy.ndarray or None
-        Per recomputation slot, whether its σ in ``stats`` is still the lower bound (every slot ``probe``
-        named is exact): the alarms are then those of the exact σ, and ``unsure`` names the inexact slots their
-        novelty records may still need (:func:`_record_slots`).
-    seasonal_of : tuple or None
-        The seasonal statistic and yesterday's values as ``probe`` gave them (not computed again).
 
     Returns
     -------
@@ -675,9 +663,7 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             m_v = recent_med_v[v - 1 + may] if recent_med_v is not None else _sorted_median(np.sort(w[may], axis=1))
             spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - m_v[:, None]).mean(axis=1)
     seasonal = yesterday = None
-    if seasonal_of is not None:
-        seasonal, yesterday = seasonal_of
-    elif times is not None and cfg.seasonal_z:
+    if times is not None and cfg.seasonal_z:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg)
     # σ of the baselines an alarm reports is recomputed by the definition (bit for bit the per-window
@@ -703,8 +689,6 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             if seasonal is not None:
                 tests.append((seasonal, cfg.seasonal_z, cfg.seasonal_novelty))
         clean = [np.where(np.isfinite(stat), stat, 0.0) for stat, _, _ in tests]
-        if probe:
-            return _alarm_slots(clean, tests, k, v, stride, cfg.window), (seasonal, yesterday)
         if all_scores or not all(floor > 0 for _, floor, _ in tests):
             judged = [_novel(stat, floor, novelty, cfg.window) for stat, (_, floor, novelty) in zip(clean, tests)]
             parts = np.vstack([part for part, _ in judged])
@@ -771,12 +755,10 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             a = Alarm(int(i), int(s), kind, float(score[i]), float(seasonal[i]), float(x[i]), float(yesterday[i]),
                       float(sigma[i]), int(count[i]))
         alarms.append(replace(a, record=float(records[int(kinds[i])][i])))
-    unsure = (None if inexact is None or not fired
-              else _record_slots(fired, clean, tests, records, inexact, k, v, stride, cfg.window))
     scores_full[rows] = score
     # Alarm indices refer to the compressed (finite) rows: map them back to the input rows.
     alarms = [replace(a, index=int(rows[a.index]), start=int(rows[a.start])) for a in alarms]
-    return StreamScores(scores_full if all_scores else None, alarms, unsure)
+    return StreamScores(scores_full if all_scores else None, alarms)
 
 
 _KINDS = ("spike", "level_shift", "variance", "seasonal")
@@ -1002,6 +984,247 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
     return LoadCheck(abs(z) < (cfg.shift_z if threshold is None else threshold), round(z, 3), load_z, tuple(names))
 
 
+class _SeriesStatistics:
+    """One series' test statistics at every row, kept through the rounds of the lazy path (:func:`_alarms_of`).
+
+    The statistics are taken once over the whole series from the baselines' σ as :func:`_stream_stats` gives
+    them with ``lazy`` (lower bounds); each later change of some slots' σ (:meth:`finish`, and the σ by the
+    definition that :meth:`alarms` puts under an alarm) re-derives only the rows that read those slots: each
+    row's numbers are those :func:`score_stream` takes over the whole series from the same σ, and the alarms
+    those it gives (its loop over the σ by the definition, then the rounds of :func:`_alarms_of`).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The series [unit of the factor]; ``NaN`` rows skipped as :func:`score_stream` does.
+    times : numpy.ndarray or None
+        ``datetime64`` time of each row.
+    cfg : StatisticalSettings
+        Every floor and novelty factor positive (:func:`_lazy_sigma_ok`).
+    stats : tuple
+        This series' ``(median, σ, count, recent median)`` from :func:`_stream_stats` with ``lazy``.
+    """
+
+    def __init__(self, values: np.ndarray, times: np.ndarray | None, cfg: StatisticalSettings,
+                 stats: tuple[np.ndarray, ...]) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        ok = np.isfinite(values)
+        self.rows = np.flatnonzero(ok)
+        self.x = x = values[ok]
+        self.cfg = cfg
+        self.n = n = len(x)
+        self.stride = stride = max(int(cfg.baseline_stride), 1)
+        self.k = k = max(int(cfg.shift_samples), 1)
+        self.v = v = max(int(cfg.variance_samples), 2)
+        self.lags = (*_lags(k, v), 0)
+        med_at, sig_at, count_at, self.recent_med = stats[:4]
+        short = count_at < cfg.min_history
+        #: per recomputation slot: the baseline median and count; σ before the floor as given (``base``) and as
+        #: this scoring reads it (``raw``: with the definition's σ under its alarms), then floored (``sigma``)
+        self.med_at = np.where(short, np.nan, med_at)
+        self.count_at = count_at
+        self.base = np.where(short, np.nan, sig_at)
+        self.raw = self.base.copy()
+        self.sigma = self._floored(self.raw, self.med_at)
+        #: slots whose σ this scoring took by the definition (:meth:`alarms`)
+        self.defined: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.secs = (np.asarray(times)[ok].astype("datetime64[s]").astype(np.int64)
+                     if times is not None and cfg.refractory_hours is not None else None)
+        if n <= cfg.min_history:
+            self.tests: list[tuple[np.ndarray, float, float | None]] = []
+            return
+        level = np.repeat(self.med_at, stride)[:n]
+        self.spread = self._spread(level, np.repeat(self.raw, stride)[:n])
+        self.seasonal = self.yesterday = None
+        if times is not None and cfg.seasonal_z:
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                self.seasonal, self.yesterday = seasonal_departure(np.asarray(times)[ok], x, level, cfg)
+        sigma = np.repeat(self.sigma, stride)[:n]
+        tops = (x, self.recent_med, self.spread)
+        self.tests = [(self._statistic_rows(t_i, tops[t_i], level, sigma), floor, novelty)
+                      for t_i, floor, novelty in ((0, cfg.spike_z, cfg.spike_novelty),
+                                                  (1, cfg.shift_z, cfg.shift_novelty),
+                                                  (2, cfg.variance_ratio, cfg.variance_novelty))]
+        if self.seasonal is not None:
+            self.tests.append((np.where(np.isfinite(self.seasonal), self.seasonal, 0.0), cfg.seasonal_z,
+                               cfg.seasonal_novelty))
+
+    def _floored(self, raw: np.ndarray, med: np.ndarray) -> np.ndarray:
+        """σ as the tests read it: floored at ``min_sigma_fraction`` of ``|median|``; a constant baseline's 0
+        the smallest positive number (any change is news)."""
+        sigma = np.maximum(raw, self.cfg.min_sigma_fraction * np.abs(med))
+        return np.where(sigma == 0, np.finfo(float).tiny, sigma)
+
+    def _spread(self, level: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """The variance test's spread of the last ``variance_samples`` values at each row, as
+        :func:`score_stream` takes it (where the test may reach its floor, with σ's lower bounds: a superset of
+        the rows it takes with any finished σ; at the others the test's part stays below 1, so no alarm changes)."""
+        cfg, x, v, n = self.cfg, self.x, self.v, self.n
+        spread = np.full(n, np.nan)
+        if v > n:
+            return spread
+        w = sliding_window_view(x, v)
+        if cfg.variance_novelty is not None:
+            spread[v - 1 :] = _MEAN_AD_TO_SIGMA * np.abs(w - _recent_median(x, v)[v - 1 :, None]).mean(axis=1)
+            return spread
+        hi, lo = _window_extremes(x, v)
+        base = _lagged(np.maximum(raw, cfg.min_sigma_fraction * np.abs(level)), v - 1)[v - 1 :]
+        with np.errstate(invalid="ignore"):
+            may = np.flatnonzero(~(_MEAN_AD_TO_SIGMA * (hi - lo) < 0.5 * cfg.variance_ratio * base))
+        m_v = _sorted_median(np.sort(w[may], axis=1))
+        spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - m_v[:, None]).mean(axis=1)
+        return spread
+
+    def _statistic_rows(self, t_i: int, top: np.ndarray, level: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Test ``t_i``'s statistic at every row from the row-wise baseline ``level`` and ``sigma`` (each row
+        reading the row ``lag`` before it: :meth:`_statistic`'s numbers)."""
+        lag, n = self.lags[t_i], self.n
+        out = np.zeros(n)
+        if lag >= n:
+            return out
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if t_i == 2:
+                stat = top[lag:] / sigma[: n - lag]
+            else:
+                stat = np.abs((top[lag:] - level[: n - lag]) / sigma[: n - lag])
+        out[lag:] = np.where(np.isfinite(stat), stat, 0.0)
+        return out
+
+    def _statistic(self, t_i: int, rows: np.ndarray) -> np.ndarray:
+        """Test ``t_i``'s statistic (spike, level shift, variance) at ``rows`` from the σ of the slot it reads,
+        ``NaN`` → 0 (the numbers :func:`score_stream` takes: the same operations on the same operands)."""
+        src = rows - self.lags[t_i]
+        has = src >= 0
+        slot = np.where(has, src, 0) // self.stride
+        sigma = np.where(has, self.sigma[slot], np.nan)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if t_i == 2:
+                stat = self.spread[rows] / sigma
+            else:
+                top = self.x[rows] if t_i == 0 else self.recent_med[rows]
+                stat = np.abs((top - np.where(has, self.med_at[slot], np.nan)) / sigma)
+        return np.where(np.isfinite(stat), stat, 0.0)
+
+    def _refresh(self, slots: np.ndarray) -> None:
+        """Re-derive σ at ``slots`` from ``raw`` and the statistics at the rows that read them."""
+        if not len(slots) or not self.tests:
+            return
+        self.sigma[slots] = self._floored(self.raw[slots], self.med_at[slots])
+        span = (slots[:, None] * self.stride + np.arange(self.stride)).ravel()
+        for t_i in range(3):
+            rows = span + self.lags[t_i]
+            rows = rows[rows < self.n]
+            self.tests[t_i][0][rows] = self._statistic(t_i, rows)
+
+    def alarm_slots(self) -> np.ndarray:
+        """The slots whose exact σ the alarms may depend on (:func:`_alarm_slots`), from the σ as given."""
+        if not self.tests:
+            return np.zeros(0, dtype=np.int64)
+        return _alarm_slots([stat for stat, _, _ in self.tests], self.tests, self.k, self.v, self.stride,
+                            self.cfg.window)
+
+    def finish(self, slots: np.ndarray, sigma: np.ndarray) -> None:
+        """Slots whose σ is now finished (the MAD term searched): their σ and the rows reading them."""
+        slots = np.asarray(slots, dtype=np.int64)
+        self.base[slots] = sigma
+        self.raw[slots] = sigma
+        self._refresh(slots)
+
+    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """The rows whose score reaches 1, their score and test, and each test's novelty record per row.
+
+        A test's part at a row is its statistic over ``max(floor, novelty × record)``; it reaches 1 only where
+        the statistic reaches the floor (floors positive), so each test's part and record are taken at those
+        rows only. At a row that some test makes a candidate, the others' parts are below 1: the row's score
+        and test are those of all parts (:func:`score_stream`)."""
+        cfg, n = self.cfg, self.n
+        hits, parts = [], []
+        records = [np.full(n, np.nan) for _ in self.tests]
+        for t_i, (stat, floor, novelty) in enumerate(self.tests):
+            rows = np.flatnonzero(stat >= floor)
+            rows = rows[rows >= cfg.min_history]
+            if novelty is None:
+                part = stat[rows] / floor
+            else:
+                rec = past_max_at(stat, rows, cfg.window) if len(rows) and stat.any() else np.zeros(len(rows))
+                records[t_i][rows] = rec
+                with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                    part = stat[rows] / np.maximum(floor, novelty * rec)
+            hits.append(rows)
+            parts.append(np.where(np.isfinite(part), part, 0.0))
+        at = np.unique(np.concatenate(hits))
+        table = np.zeros((len(self.tests), len(at)))
+        for t_i, (rows, part) in enumerate(zip(hits, parts)):
+            table[t_i, np.searchsorted(at, rows)] = part
+        if not len(at):
+            return at, np.zeros(0), np.zeros(0, dtype=np.int64), records
+        score, kinds = table.max(axis=0), table.argmax(axis=0)
+        top = score >= 1.0
+        return at[top], score[top], kinds[top], records
+
+    def _fired(self) -> tuple[list[tuple[int, str]], dict[int, float], list[np.ndarray]]:
+        """The alarms after the refractory rule: ``(row, kind)``, each one's score, and the tests' records."""
+        cfg = self.cfg
+        candidates, score, kinds, records = self._candidates()
+        quiet_s = None if self.secs is None else float(cfg.refractory_hours) * 3600.0
+        rows = _refractory(candidates, cfg.refractory, None if self.secs is None else self.secs[candidates], quiet_s)
+        pick = np.searchsorted(candidates, rows)
+        fired = [(i, _KINDS[int(kinds[p])]) for i, p in zip(rows, pick.tolist())]
+        return fired, dict(zip(rows, score[pick].tolist())), records
+
+    def alarms(self, inexact: np.ndarray | None) -> StreamScores:
+        """The alarms of :func:`score_stream` from the σ as they are now (``scores`` not taken): the σ under
+        an alarm by the definition (:func:`_exact_sigma`), the scoring repeated until no alarm moves onto
+        another baseline; with ``inexact`` slots, ``unsure`` as :func:`_record_slots` gives it."""
+        cfg, stride = self.cfg, self.stride
+        if not self.tests:
+            return StreamScores(None, [])
+        # each scoring starts from the σ as given (the previous one's σ by the definition taken back)
+        back = self.defined
+        self.raw[back] = self.base[back]
+        self._refresh(back)
+        self.defined = np.zeros(0, dtype=np.int64)
+        for _ in range(8):
+            fired, score, records = self._fired()
+            need = {i - self.lags[_KINDS.index(kind)] for i, kind in fired}
+            need = {r // stride for r in need if r >= 0 and np.isfinite(self.raw[r // stride])}
+            need -= set(self.defined.tolist())
+            if not need:
+                break
+            slots = np.array(sorted(need), dtype=np.int64)
+            exact = _exact_sigma(self.x, slots * stride, cfg.window, stride)
+            self.defined = np.union1d(self.defined, slots)
+            if np.array_equal(exact, self.raw[slots]):
+                break  # the fast σ was already the definition's, bit for bit: the scores would come out the same
+            self.raw[slots] = exact
+            self._refresh(slots)
+        alarms = [replace(self._alarm(i, kind, score[i]), record=float(records[_KINDS.index(kind)][i]))
+                  for i, kind in fired]
+        unsure = (None if inexact is None or not fired else
+                  _record_slots(fired, [stat for stat, _, _ in self.tests], self.tests, records, inexact, self.k,
+                                self.v, stride, cfg.window))
+        # alarm indices refer to the compressed (finite) rows: map them back to the input rows
+        alarms = [replace(a, index=int(self.rows[a.index]), start=int(self.rows[a.start])) for a in alarms]
+        return StreamScores(None, alarms, unsure)
+
+    def _alarm(self, i: int, kind: str, score: float) -> Alarm:
+        """The alarm at row ``i`` with :func:`score_stream`'s numbers (the same operations at that row)."""
+        stride, x = self.stride, self.x
+        s = i - self.lags[_KINDS.index(kind)] if kind != "seasonal" else max(i - int(self.cfg.seasonal_samples) + 1, 0)
+        own, base = i // stride, (i - self.lags[_KINDS.index(kind)]) // stride
+        med, sigma, count = self.med_at[base], self.sigma[base], int(self.count_at[s // stride])
+        if kind == "spike":
+            return Alarm(i, i, kind, score, float((x[i] - med) / sigma), float(x[i]), float(med), float(sigma), count)
+        if kind == "level_shift":
+            return Alarm(i, s, kind, score, float((self.recent_med[i] - med) / sigma), float(self.recent_med[i]),
+                         float(med), float(sigma), count)
+        if kind == "variance":
+            ratio = self.spread[i] / sigma
+            return Alarm(i, s, kind, score, float(ratio), float(ratio * sigma), float(med), float(sigma), count)
+        return Alarm(i, s, kind, score, float(self.seasonal[i]), float(x[i]), float(self.yesterday[i]),
+                     float(self.sigma[own]), int(self.count_at[own]))
+
+
 def _lazy_sigma_ok(st: StatisticalSettings) -> bool:
     """Whether the baselines' σ may be finished only where an alarm can depend on them (:func:`_alarm_slots`:
     every test's floor and novelty factor positive)."""
@@ -1030,28 +1253,24 @@ def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finit
     if pending is None:
         return [score_stream(x, st, times=times, stats=pre, all_scores=False)
                 for (_, _, times, x), pre in zip(analysed, stats)]
-    stats = [list(pre) for pre in stats]
-    probes = [score_stream(x, st, times=times, stats=tuple(pre), all_scores=False, probe=True)
-              for (_, _, times, x), pre in zip(analysed, stats)]
+    series = [_SeriesStatistics(x, times, st, pre) for (_, _, times, x), pre in zip(analysed, stats)]
     asked = []
-    for s_i, (pre, (slots, _)) in enumerate(zip(stats, probes)):
+    for s_i, (pre, one) in enumerate(zip(stats, series)):
         # slots without a baseline (NaN) stay as they are; where σ cannot pass the floor, none is needed
+        slots = one.alarm_slots()
         slots = slots[slots < len(pre[1])]
         slots = slots[np.isfinite(pre[1][slots])]
         asked.append(slots[~pending.floored(s_i, slots, pre[0], st.min_sigma_fraction)])
     inexact = []
-    for pre, (slots, sig) in zip(stats, pending.resolve(asked)):
-        pre[1] = pre[1].copy()
-        pre[1][slots] = sig
+    for s_i, (pre, one, (slots, sig)) in enumerate(zip(stats, series, pending.resolve(asked))):
+        one.finish(slots, sig)
         loose = np.isfinite(pre[1])
         loose[slots] = False
         # a floored σ is the floor whatever the MAD: exact as it is
         cand = np.flatnonzero(loose)
-        loose[cand[pending.floored(len(inexact), cand, pre[0], st.min_sigma_fraction)]] = False
+        loose[cand[pending.floored(s_i, cand, pre[0], st.min_sigma_fraction)]] = False
         inexact.append(loose)
-    results = [score_stream(x, st, times=times, stats=tuple(pre), all_scores=False, inexact=loose,
-                            seasonal_of=seasonal)
-               for (_, _, times, x), pre, loose, (_, seasonal) in zip(analysed, stats, inexact, probes)]
+    results = [one.alarms(loose) for one, loose in zip(series, inexact)]
     # an alarm whose novelty record may come from an inexact σ: those σ finished, the series scored again
     # (the alarms stay the same; a record can only come closer to the exact one each round)
     for _ in range(4):
@@ -1062,22 +1281,17 @@ def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finit
                                     for i in range(len(stats))])
         for i in again:
             slots, sig = finished[i]
-            stats[i][1][slots] = sig
+            series[i].finish(slots, sig)
             inexact[i][slots] = False
-            _, _, times, x = analysed[i]
-            results[i] = score_stream(x, st, times=times, stats=tuple(stats[i]), all_scores=False,
-                                      inexact=inexact[i], seasonal_of=probes[i][1])
+            results[i] = series[i].alarms(inexact[i])
     # still unsure after the rounds (never seen): every σ of those series finished
     again = [i for i, r in enumerate(results) if r.unsure is not None and len(r.unsure)]
     if again:
         finished = pending.resolve([np.flatnonzero(inexact[i]) if i in again else np.zeros(0, dtype=np.int64)
                                     for i in range(len(stats))])
         for i in again:
-            slots, sig = finished[i]
-            stats[i][1][slots] = sig
-            _, _, times, x = analysed[i]
-            results[i] = score_stream(x, st, times=times, stats=tuple(stats[i]), all_scores=False,
-                                      seasonal_of=probes[i][1])
+            series[i].finish(*finished[i])
+            results[i] = series[i].alarms(None)
     return results
 
 
