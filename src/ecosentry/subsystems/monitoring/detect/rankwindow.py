@@ -78,22 +78,24 @@ class RankWindows:
         self.zero_sums: list[np.ndarray] = []
         self.nz = np.empty(self.levels, dtype=self.idx)
         cur = sym
+        #: where each entry of the current level came from (the values to sum are gathered through it: the
+        #: zero branch's only, not every extended-precision value permuted at every level)
+        came = np.arange(n, dtype=self.idx)
         for lev in range(self.levels):
-            bit = self.levels - 1 - lev
-            is_zero = ((cur >> bit) & 1) == 0
+            is_zero = (cur & (1 << (self.levels - 1 - lev))) == 0
             self.zeros[lev, 0] = 0
             np.cumsum(is_zero, out=self.zeros[lev, 1:])
             nz = int(self.zeros[lev, -1])
             self.nz[lev] = nz
             # zeros first, each side in order (the stable partition; ~2× a stable argsort of the bits)
             perm = np.concatenate((np.flatnonzero(is_zero), np.flatnonzero(~is_zero)))
-            cur, shifted = cur[perm], shifted[perm]
+            cur, came = cur[perm], came[perm]
             # The zero branch's values are the first nz of the next order, in their order: their running sums
             # are the same additions as a running sum over this level with 0 for the ones (the same numbers;
             # half the extended-precision additions, no masked copy).
             sums = np.empty(nz + 1, dtype=np.longdouble)
             sums[0] = 0.0
-            np.cumsum(shifted[:nz], out=sums[1:])
+            np.cumsum(shifted[came[:nz]], out=sums[1:])
             self.zero_sums.append(sums)
         #: symbols and values in the order of the last level (equal symbols side by side): where a walk ends
         self.last_symbol = cur

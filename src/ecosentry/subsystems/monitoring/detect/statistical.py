@@ -1309,20 +1309,31 @@ def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finit
     return results
 
 
-def _aligned(data: PointData, factor: str, times: np.ndarray) -> dict[str, np.ndarray]:
-    """Every other channel's valid values at ``times`` (``NaN`` where it has no valid record)."""
+def _valid_channels(data: PointData) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+    """Each channel's valid times and values, and whether its times strictly increase: taken once per point
+    for :func:`_aligned` (every analysed factor with a load-checked alarm reads the other channels)."""
     out = {}
-    for other in data.factors():
-        if other == factor:
-            continue
-        s = _series_for(data, other)
+    for factor in data.factors():
+        s = _series_for(data, factor)
         if s is None or not len(s):
             continue
         ok = valid_mask(s)
-        t, v = s.times[ok], s.values[ok]
-        if len(t) == len(times) and np.array_equal(t, times) and bool((t[1:] > t[:-1]).all()):
+        t = s.times[ok]
+        out[factor] = (t, np.asarray(s.values[ok], dtype=np.float64), bool((t[1:] > t[:-1]).all()))
+    return out
+
+
+def _aligned(channels: dict[str, tuple[np.ndarray, np.ndarray, bool]], factor: str,
+             times: np.ndarray) -> dict[str, np.ndarray]:
+    """Every other channel's valid values at ``times`` (``NaN`` where it has no valid record); ``channels``
+    from :func:`_valid_channels` (read, not written)."""
+    out = {}
+    for other, (t, v, increasing) in channels.items():
+        if other == factor:
+            continue
+        if len(t) == len(times) and increasing and np.array_equal(t, times):
             # the same clock, strictly increasing (the usual case): each row is its own match, no lookup
-            out[other] = v.astype(np.float64, copy=True)
+            out[other] = v
             continue
         idx = np.clip(np.searchsorted(t, times), 0, max(len(t) - 1, 0))
         vals = np.full(len(times), np.nan)
@@ -1357,6 +1368,7 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
     # (the variance test's recent medians are taken by score_stream where that test may alarm)
     results = _alarms_of(analysed, finite, st)
+    channels: dict[str, tuple[np.ndarray, np.ndarray, bool]] | None = None
     for (factor, s, times, x), result in zip(analysed, results):
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
@@ -1365,7 +1377,9 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
             check: LoadCheck | None = None
             if a.kind in ("level_shift", "spike") and st.load_check:
                 if others is None:
-                    others = _aligned(data, factor, times)
+                    if channels is None:
+                        channels = _valid_channels(data)
+                    others = _aligned(channels, factor, times)
                 lo = max(0, a.start - st.window)
                 rows = slice(lo, a.index + 1)
                 check = load_explains_shift(x[rows], {k: v[rows] for k, v in others.items()}, a.start - lo, st,
