@@ -1070,9 +1070,16 @@ class _SeriesStatistics:
         return np.where(sigma == 0, np.finfo(float).tiny, sigma)
 
     def _spread(self, level: np.ndarray, raw: np.ndarray) -> np.ndarray:
-        """The variance test's spread of the last ``variance_samples`` values at each row, as
-        :func:`score_stream` takes it (where the test may reach its floor, with σ's lower bounds: a superset of
-        the rows it takes with any finished σ; at the others the test's part stays below 1, so no alarm changes)."""
+        """The variance test's spread of the last ``variance_samples`` values at each row where the test may
+        reach its floor with σ's lower bounds (then with any finished σ too: the statistic only falls), as
+        :func:`score_stream` takes it. Elsewhere ``NaN``: the test's part is below 1 there, so it makes no row a
+        candidate and changes no candidate's score or test (its novelty record is read only with
+        ``variance_novelty``, and then every row's spread is taken).
+
+        A window's mean absolute deviation from its median is at most half its range (at most half of its values
+        lie on either side of the median: Σ|w - m| ≤ n/2 · (max - m) + n/2 · (m - min)), so rows where
+        ``√(π/2) · range / 2`` (with 1e-9 to spare for rounding) stays below ``variance_ratio`` × the baseline σ
+        cannot reach the floor (9 % of the rows :func:`score_stream`'s looser screen keeps on seed 47)."""
         cfg, x, v, n = self.cfg, self.x, self.v, self.n
         spread = np.full(n, np.nan)
         if v > n:
@@ -1084,7 +1091,7 @@ class _SeriesStatistics:
         hi, lo = _window_extremes(x, v)
         base = _lagged(np.maximum(raw, cfg.min_sigma_fraction * np.abs(level)), v - 1)[v - 1 :]
         with np.errstate(invalid="ignore"):
-            may = np.flatnonzero(~(_MEAN_AD_TO_SIGMA * (hi - lo) < 0.5 * cfg.variance_ratio * base))
+            may = np.flatnonzero(~(_MEAN_AD_TO_SIGMA * (hi - lo) * (0.5 * (1.0 + 1e-9)) < cfg.variance_ratio * base))
         m_v = _sorted_median(np.sort(w[may], axis=1))
         spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - m_v[:, None]).mean(axis=1)
         return spread
@@ -1211,6 +1218,8 @@ class _SeriesStatistics:
             if np.array_equal(exact, self.raw[slots]):
                 break  # the fast σ was already the definition's, bit for bit: the scores would come out the same
             self.raw[slots] = exact
+            if np.array_equal(self._floored(exact, self.med_at[slots]), self.sigma[slots]):
+                break  # both at the floor (or equal once floored): every statistic, hence every alarm, the same
             self._refresh(slots)
         alarms = [replace(self._alarm(i, kind, score[i]), record=float(records[_KINDS.index(kind)][i]))
                   for i, kind in fired]
