@@ -3,7 +3,8 @@
 * the median's walk gives the count and sum below it (``RankWindows.select_below``; ``_median_below``): the
   numbers of ``median_of`` then ``count_below``, bit for bit, on ties, signed zeros, one value, even and odd
   windows;
-* ``_median``: ``numpy.median``'s numbers (``NaN`` with a ``NaN``), by one partition;
+* ``_median`` and ``_row_medians`` (the definition of a reported σ): ``numpy.median``'s numbers (``NaN`` with a
+  ``NaN``), by one partition;
 * the variance test's screen: a window's mean absolute deviation from its median is at most half its range;
 * the other channels' values for the load check taken once per point: those of the per-factor lookup, on
   one clock and on clocks that differ;
@@ -185,3 +186,19 @@ def test_shared_statistics_give_the_eager_alarms(settings, monkeypatch):
     eager = _eager(analysed, st, monkeypatch)
     assert sum(len(r.alarms) for r in eager) > 0
     assert [repr(r.alarms) for r in lazy] == [repr(r.alarms) for r in eager]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 48, 2015, 2016])
+def test_row_medians_and_the_definition_are_numpys(n):
+    """``_window_stats`` (the definition a reported σ is taken by) with ``_row_medians``: numpy's numbers."""
+    rng = np.random.default_rng(n)
+    for _ in range(10):
+        w = np.round(rng.normal(size=(5, n)) * rng.uniform(0.1, 100), int(rng.integers(0, 3)))
+        if rng.random() < 0.3:
+            w[rng.integers(0, 5), rng.integers(0, n)] = np.nan
+        assert np.array_equal(statistical._row_medians(w.copy()), np.median(w, axis=1), equal_nan=True)
+        med, sigma = statistical._window_stats(w.copy())
+        dev = np.abs(w - np.median(w, axis=1)[:, None])
+        want = np.maximum(1.4826 * np.median(dev, axis=1), statistical._MEAN_AD_TO_SIGMA * dev.mean(axis=1))
+        assert np.array_equal(med, np.median(w, axis=1), equal_nan=True)
+        assert np.array_equal(sigma, want, equal_nan=True)

@@ -207,13 +207,30 @@ class StreamScores:
     unsure: np.ndarray | None = None
 
 
+def _row_medians(rows: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """``numpy.median(rows, axis=1)`` (rows of one length ≥ 1): the same middle order statistics by one
+    partition of the rows, the same mean of the two for an even length, ``NaN`` for a row with a ``NaN``
+    (partitioned last, as numpy checks it), without numpy's generic reduction. ``in_place``: ``rows`` is the
+    caller's to reorder."""
+    n = rows.shape[1]
+    h = n // 2
+    kth = (h, n - 1) if n % 2 else (h - 1, h, n - 1)
+    if in_place:
+        rows.partition(kth, axis=1)
+        part = rows
+    else:
+        part = np.partition(rows, kth, axis=1)
+    med = part[:, h] if n % 2 else (part[:, h - 1] + part[:, h]) / 2.0
+    return np.where(np.isnan(part[:, -1]), np.nan, med)
+
+
 def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median and robust σ of each row of ``windows``, one partition per row (the definition)."""
-    med = np.median(windows, axis=1)
+    med = _row_medians(windows)
     dev = np.abs(windows - med[:, None])
     mean_ad = dev.mean(axis=1)
-    # dev is ours: partition it in place (the median is the same order statistic)
-    sigma = np.maximum(_MAD_TO_SIGMA * np.median(dev, axis=1, overwrite_input=True), _MEAN_AD_TO_SIGMA * mean_ad)
+    # dev is ours: partition it in place once its mean is taken (the median is the same order statistic)
+    sigma = np.maximum(_MAD_TO_SIGMA * _row_medians(dev, in_place=True), _MEAN_AD_TO_SIGMA * mean_ad)
     return med, sigma
 
 
@@ -319,8 +336,13 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
         at_q += len(known)
         out.append([med_at, sig_at, np.minimum(at, window)])
     for k in recent:
-        for s_i, x in enumerate(xs):
-            out[s_i].append(_recent_median(x, k))
+        # every series' windows in one pass over the series laid end to end (a window's median is its own
+        # values' order statistics: those across two series are not read)
+        laid = _recent_median(xcat, k)
+        for s_i, (o, n) in enumerate(zip(offsets[:-1].tolist(), lengths)):
+            m = np.full(n, np.nan)
+            m[k - 1 :] = laid[o + k - 1 : o + n]
+            out[s_i].append(m)
     stats = [tuple(o) for o in out]
     return (stats, pending) if lazy else stats
 
@@ -789,9 +811,10 @@ def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, st
     back = []
     for stat, (_, floor, novelty), lag in zip(clean, tests, lags):
         theta = floor if novelty is None else min(floor, floor / novelty)
-        back.append(np.flatnonzero(stat >= theta) - lag)
+        reach = np.flatnonzero(stat >= theta)
+        back.append(reach - lag)
         if novelty is not None:
-            alarm_rows = np.flatnonzero(stat >= floor)
+            alarm_rows = reach if theta == floor else np.flatnonzero(stat >= floor)
             if len(alarm_rows):
                 setters = np.flatnonzero((stat > 0) & (stat >= past_max(stat, window)))
                 after = np.searchsorted(alarm_rows, setters, side="right")
@@ -1059,7 +1082,8 @@ class _SeriesStatistics:
                       for t_i, floor, novelty in ((0, cfg.spike_z, cfg.spike_novelty),
                                                   (1, cfg.shift_z, cfg.shift_novelty),
                                                   (2, cfg.variance_ratio, cfg.variance_novelty))]
-        if self.seasonal is not None:
+        if self.seasonal is not None and np.isfinite(self.seasonal).any():
+            # (a seasonal statistic without a value, under 7 days of history, makes no candidate: left out)
             self.tests.append((np.where(np.isfinite(self.seasonal), self.seasonal, 0.0), cfg.seasonal_z,
                                cfg.seasonal_novelty))
 
@@ -1161,24 +1185,26 @@ class _SeriesStatistics:
         cfg, n = self.cfg, self.n
         hits, parts = [], []
         records = [np.full(n, np.nan) for _ in self.tests]
-        for t_i, (stat, floor, novelty) in enumerate(self.tests):
-            rows = np.flatnonzero(stat >= floor)
-            rows = rows[rows >= cfg.min_history]
-            if novelty is None:
-                part = stat[rows] / floor
-            else:
-                rec = past_max_at(stat, rows, cfg.window) if len(rows) and stat.any() else np.zeros(len(rows))
-                records[t_i][rows] = rec
-                with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            for t_i, (stat, floor, novelty) in enumerate(self.tests):
+                rows = np.flatnonzero(stat >= floor)
+                rows = rows[rows >= cfg.min_history]
+                if not len(rows):
+                    continue
+                if novelty is None:
+                    part = stat[rows] / floor
+                else:
+                    rec = past_max_at(stat, rows, cfg.window)
+                    records[t_i][rows] = rec
                     part = stat[rows] / np.maximum(floor, novelty * rec)
-            hits.append(rows)
-            parts.append(np.where(np.isfinite(part), part, 0.0))
-        at = np.unique(np.concatenate(hits))
+                hits.append((t_i, rows))
+                parts.append(np.where(np.isfinite(part), part, 0.0))
+        if not hits:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), records
+        at = hits[0][1] if len(hits) == 1 else np.unique(np.concatenate([rows for _, rows in hits]))
         table = np.zeros((len(self.tests), len(at)))
-        for t_i, (rows, part) in enumerate(zip(hits, parts)):
+        for (t_i, rows), part in zip(hits, parts):
             table[t_i, np.searchsorted(at, rows)] = part
-        if not len(at):
-            return at, np.zeros(0), np.zeros(0, dtype=np.int64), records
         score, kinds = table.max(axis=0), table.argmax(axis=0)
         top = score >= 1.0
         return at[top], score[top], kinds[top], records
