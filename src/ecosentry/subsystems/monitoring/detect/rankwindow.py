@@ -67,7 +67,7 @@ class RankWindows:
             centers = np.full(n, float(self.sorted[n // 2]) if n else 0.0)
         self.centers = np.asarray(centers, dtype=np.float64)
         self.x = x
-        shifted = x.astype(np.longdouble) - self.centers.astype(np.longdouble)
+        self.shifted = shifted = x.astype(np.longdouble) - self.centers.astype(np.longdouble)
         # zeros[l][i]: zero bits among the first i entries of level l; ones go after the nz[l] zeros.
         #: positions are int32 when they fit (every series here): the walks gather them at random, and half the
         #: bytes make ``select`` ~25 % faster; results are the same integers
@@ -108,7 +108,7 @@ class RankWindows:
         ``x[a:b]``); taken on first use."""
         if self._prefix is None:
             self._prefix = np.zeros(self.n + 1, dtype=np.longdouble)
-            np.cumsum(self.x.astype(np.longdouble) - self.centers.astype(np.longdouble), out=self._prefix[1:])
+            np.cumsum(self.shifted, out=self._prefix[1:])
         return self._prefix
 
     def select(self, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.ndarray:
