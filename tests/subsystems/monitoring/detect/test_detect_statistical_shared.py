@@ -8,7 +8,8 @@
 * the variance test's screen: a window's mean absolute deviation from its median is at most half its range;
 * the other channels' values for the load check taken once per point: those of the per-factor lookup, on
   one clock and on clocks that differ;
-* the lazy path keeps each series' statistics between its rounds (``_SeriesStatistics``): the alarms of the
+* the lazy path keeps each series' statistics between its rounds (``_SeriesStatistics``) and finishes in its first
+  batch every row that may hold an alarm's novelty record (``_next_min``): the alarms of the
   eager path on settings that make the σ by the definition floor to the same σ, and on short series.
 """
 
@@ -202,3 +203,44 @@ def test_row_medians_and_the_definition_are_numpys(n):
         want = np.maximum(1.4826 * np.median(dev, axis=1), statistical._MEAN_AD_TO_SIGMA * dev.mean(axis=1))
         assert np.array_equal(med, np.median(w, axis=1), equal_nan=True)
         assert np.array_equal(sigma, want, equal_nan=True)
+
+
+def test_next_min_is_the_minimum_of_the_rows_after():
+    rng = np.random.default_rng(12)
+    for n in (0, 1, 2, 7, 300):
+        for w in (1, 2, 5, 64, 500):
+            a = rng.uniform(0, 10, n)
+            a[rng.random(n) < 0.3] = np.inf
+            want = [min(a[i + 1 : i + 1 + w], default=np.inf) for i in range(n)]
+            assert np.array_equal(statistical._next_min(a, w), want)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rows_that_may_hold_a_record_leave_no_record_unsure(seed, monkeypatch):
+    """The probe finishes every row whose statistic may be an alarm's novelty record (each statistic falls
+    to at least _RECORD_RATIO of its lower-bound value): no alarm's record is left to a second round."""
+    rng = np.random.default_rng(seed)
+    n = 6000
+    times = T0 + (np.arange(n, dtype=np.int64) * 60).astype("timedelta64[s]")
+    analysed = []
+    for level, noise, bursts in ((50, 1.0, 0), (20, 0.5, 12), (30, 0.4, 5), (1.2, 0.15, 20)):
+        x = level + rng.normal(0, noise, n)
+        for at in rng.choice(n - 60, bursts, replace=False):
+            x[at : at + int(rng.integers(1, 60))] += rng.normal(0, 8 * noise, 1) + rng.uniform(3, 20) * noise
+        analysed.append(("x", None, times, np.round(x, 1)))
+    unsure = []
+    plain = statistical._record_slots
+
+    def watched(*args, **kwargs):
+        got = plain(*args, **kwargs)
+        unsure.append(len(got))
+        return got
+
+    monkeypatch.setattr(statistical, "_record_slots", watched)
+    finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
+    lazy = statistical._alarms_of(analysed, finite, StatisticalSettings())
+    assert unsure and not any(unsure)
+    monkeypatch.undo()
+    eager = _eager(analysed, StatisticalSettings(), monkeypatch)
+    assert sum(len(r.alarms) for r in eager) > 0
+    assert [repr(r.alarms) for r in lazy] == [repr(r.alarms) for r in eager]

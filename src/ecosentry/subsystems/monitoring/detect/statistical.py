@@ -803,9 +803,11 @@ def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, st
     makes no row a candidate, its part there is below 1 (a candidate's largest part is at least 1, from a
     test whose σ is exact, so the candidate's score and kind do not change), and it cannot raise its novelty
     threshold above the floor (novelty × statistic < floor). Only the record an alarm reports may come from
-    such a row; :func:`_record_slots` checks it. So that it seldom has to, the rows that set a new record of
-    a test (its value at least the largest of the ``window`` rows before) within ``window`` rows before a row
-    where that test may alarm are finished too: a record is usually one of them.
+    such a row; :func:`_record_slots` checks it. So that it need not, the rows that may hold the record of a
+    row where the test may alarm are finished too: a finished σ is at most ``2 · 1.4826 / 1.2533`` times its
+    lower bound (the MAD is at most twice the mean absolute deviation; a floor only narrows the ratio), so each
+    statistic is at least :data:`_RECORD_RATIO` of its value here, the record at least that fraction of the
+    largest value here before the row, and a row below that fraction of it cannot hold it.
     """
     lags = (*_lags(k, v), 0)  # the seasonal test: the row's own σ (reported, not read)
     back = []
@@ -816,13 +818,34 @@ def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, st
         if novelty is not None:
             alarm_rows = reach if theta == floor else np.flatnonzero(stat >= floor)
             if len(alarm_rows):
-                setters = np.flatnonzero((stat > 0) & (stat >= past_max(stat, window)))
-                after = np.searchsorted(alarm_rows, setters, side="right")
-                near = after < len(alarm_rows)
-                near[near] = alarm_rows[after[near]] - setters[near] <= window
-                back.append(setters[near] - lag)
+                # each row against the smallest bound record of the possible alarms within window rows after it
+                record = np.full(len(stat), np.inf)
+                record[alarm_rows] = past_max_at(stat, alarm_rows, window)
+                held = np.flatnonzero((stat > 0) & (stat >= _RECORD_RATIO * _next_min(record, window)))
+                back.append(held - lag)
     rows = np.concatenate(back)
     return np.unique(rows[rows >= 0] // stride)
+
+
+#: The least ratio of a statistic with a finished σ to the statistic with σ's lower bound (σ at most
+#: 2 · 1.4826 mean absolute deviations, at least 1.2533), less 1e-9 for rounding.
+_RECORD_RATIO = _MEAN_AD_TO_SIGMA / (2.0 * _MAD_TO_SIGMA) * (1.0 - 1e-9)
+
+
+def _next_min(a: np.ndarray, window: int) -> np.ndarray:
+    """Smallest value of ``a`` over the ``window`` rows after each row: ``out[i] = min(a[i+1 : i+1+window])``
+    (``inf`` past the end), by doubling as :func:`past_max`."""
+    n = len(a)
+    w = max(int(window), 1)
+    low = np.concatenate([np.asarray(a, dtype=np.float64)[1:], np.full(w, np.inf)])
+    span = 1
+    while 2 * span <= w:
+        low = np.minimum(low[:-span], low[span:])
+        span *= 2
+    rest = w - span
+    if rest:
+        low = np.minimum(low[: len(low) - rest], low[rest:])
+    return low[:n]
 
 
 def _record_slots(fired: list[tuple[int, str]], clean: list[np.ndarray], tests: list[tuple],
