@@ -1311,10 +1311,11 @@ def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finit
 
     The σ of a baseline window is the larger of two terms; the MAD term (a search over the window's order
     statistics) is the costly one, and most baselines can raise no alarm. So the σ are first the lower bound
-    (the mean absolute deviation term), the slots whose exact σ an alarm may read are found from it
-    (:func:`_alarm_slots`), only those are finished, and the series are scored: the same alarms as with every
-    σ finished. Where an alarm's novelty record may come from a σ still inexact, those σ are finished and the
-    series scored again."""
+    (the mean absolute deviation term), the slots whose exact σ an alarm (or its novelty record) may read are
+    found from it (:func:`_alarm_slots`), only those are finished, and the series are scored: the same alarms
+    as with every σ finished. Each series' statistics are taken once (:class:`_SeriesStatistics`) and re-derived
+    only where a σ changes. Where an alarm's novelty record may still come from a σ left inexact (none on the
+    honest sets), those σ are finished and the series scored again."""
     stride = max(int(st.baseline_stride), 1)
     recent = (max(int(st.shift_samples), 1),)
     if not _lazy_sigma_ok(st):
