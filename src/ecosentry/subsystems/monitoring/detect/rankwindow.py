@@ -67,7 +67,7 @@ class RankWindows:
             centers = np.full(n, float(self.sorted[n // 2]) if n else 0.0)
         self.centers = np.asarray(centers, dtype=np.float64)
         self.x = x
-        shifted = x.astype(np.longdouble) - self.centers.astype(np.longdouble)
+        self.shifted = shifted = x.astype(np.longdouble) - self.centers.astype(np.longdouble)
         # zeros[l][i]: zero bits among the first i entries of level l; ones go after the nz[l] zeros.
         #: positions are int32 when they fit (every series here): the walks gather them at random, and half the
         #: bytes make ``select`` ~25 % faster; results are the same integers
@@ -78,25 +78,38 @@ class RankWindows:
         self.zero_sums: list[np.ndarray] = []
         self.nz = np.empty(self.levels, dtype=self.idx)
         cur = sym
+        #: where each entry of the current level came from (the values to sum are gathered through it: the
+        #: zero branch's only, not every extended-precision value permuted at every level)
+        came = np.arange(n, dtype=self.idx)
         for lev in range(self.levels):
-            bit = self.levels - 1 - lev
-            is_zero = ((cur >> bit) & 1) == 0
+            is_zero = (cur & (1 << (self.levels - 1 - lev))) == 0
             self.zeros[lev, 0] = 0
             np.cumsum(is_zero, out=self.zeros[lev, 1:])
             nz = int(self.zeros[lev, -1])
             self.nz[lev] = nz
             # zeros first, each side in order (the stable partition; ~2× a stable argsort of the bits)
             perm = np.concatenate((np.flatnonzero(is_zero), np.flatnonzero(~is_zero)))
-            cur, shifted = cur[perm], shifted[perm]
+            cur, came = cur[perm], came[perm]
             # The zero branch's values are the first nz of the next order, in their order: their running sums
             # are the same additions as a running sum over this level with 0 for the ones (the same numbers;
             # half the extended-precision additions, no masked copy).
             sums = np.empty(nz + 1, dtype=np.longdouble)
             sums[0] = 0.0
-            np.cumsum(shifted[:nz], out=sums[1:])
+            np.cumsum(shifted[came[:nz]], out=sums[1:])
             self.zero_sums.append(sums)
-        #: values in the order of the last level (equal symbols side by side): where a walk ends
+        #: symbols and values in the order of the last level (equal symbols side by side): where a walk ends
+        self.last_symbol = cur
         self.last = self.distinct[cur]
+        self._prefix: np.ndarray | None = None
+
+    @property
+    def prefix(self) -> np.ndarray:
+        """Running sums of ``x - centers`` in extended precision, from 0 (``prefix[b] - prefix[a]``: the sum over
+        ``x[a:b]``); taken on first use."""
+        if self._prefix is None:
+            self._prefix = np.zeros(self.n + 1, dtype=np.longdouble)
+            np.cumsum(self.shifted, out=self._prefix[1:])
+        return self._prefix
 
     def select(self, a: np.ndarray, b: np.ndarray, k: np.ndarray) -> np.ndarray:
         """The ``k``-th smallest value (0-based) of ``x[a:b]``, per query (``0 ≤ k < b - a``)."""
@@ -111,6 +124,32 @@ class RankWindows:
             ab = np.where(one, ab - zab + self.nz[lev], zab)
         # every value left in the range has the k-th smallest rank
         return self.last[ab[0] + k]
+
+    def select_below(self, a: np.ndarray, b: np.ndarray,
+                     k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`select`, and from the same walk: the answer's symbol, how many values of ``x[a:b]`` have a
+        smaller symbol and the sum of their differences from their centers, and how many values equal to the
+        answer rank after it.
+
+        The walk follows the answer's bits, as :meth:`count_below` follows its threshold's: for a threshold
+        whose symbol count is the answer's symbol, the count and the sum are :meth:`count_below`'s, the same
+        additions in the same order (bit for bit)."""
+        ab = np.stack([np.asarray(a, dtype=self.idx), np.asarray(b, dtype=self.idx)])
+        k = np.asarray(k, dtype=self.idx).copy()
+        count = np.zeros(len(k), dtype=np.int64)
+        total = np.zeros(len(k), dtype=np.longdouble)
+        for lev in range(self.levels):
+            zab = self.zeros[lev][ab]
+            nzero = zab[1] - zab[0]
+            one = k >= nzero
+            k -= nzero * one
+            count += np.where(one, nzero, 0)
+            on = np.flatnonzero(one)
+            s = self.zero_sums[lev]
+            total[on] += s[zab[1, on]] - s[zab[0, on]]
+            ab = np.where(one, ab - zab + self.nz[lev], zab)
+        at = ab[0] + k
+        return self.last[at], self.last_symbol[at], count, total, ab[1] - at - 1
 
     def count_below(self, a: np.ndarray, b: np.ndarray, v: np.ndarray,
                     sums: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
@@ -176,9 +215,8 @@ def window_stats(x: np.ndarray, a: np.ndarray, b: np.ndarray,
     if q_n == 0:
         empty = np.zeros(0)
         return empty, empty.copy(), empty.copy()
-    med = median_of(rw, a, b)
-    c, mean_ad = _mean_ad(x, rw, a, b, med)
-    return med, _mad(rw, a, b, med, c), mean_ad
+    med, c, below_sum = _median_below(rw, a, b)
+    return med, _mad(rw, a, b, med, c), _mean_ad_of(rw, a, b, med, c, below_sum)
 
 
 def window_sigma(x: np.ndarray, a: np.ndarray, b: np.ndarray, mad_scale: float, mean_ad_scale: float,
@@ -207,9 +245,33 @@ def window_center(x: np.ndarray, a: np.ndarray, b: np.ndarray,
     where the MAD is not the larger term). :func:`sigma_from_center` finishes the σ of any of the windows."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
-    med = median_of(rw, a, b)
-    c, mean_ad = _mean_ad(x, rw, a, b, med)
-    return med, c, mean_ad
+    med, c, below_sum = _median_below(rw, a, b)
+    return med, c, _mean_ad_of(rw, a, b, med, c, below_sum)
+
+
+def _median_below(rw: RankWindows, a: np.ndarray,
+                  b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`median_of` of each window, and :meth:`RankWindows.count_below` at it (how many values lie below
+    the median and the sum of their differences from their centers), the same numbers in fewer walks.
+
+    One walk to the lower middle value gives its count and sum below (:meth:`RankWindows.select_below`); for
+    an even count, the upper middle value is the lower one where a value equal to it ranks after it (a tie),
+    so a second walk is needed only where none does. The walk's count and sum are ``count_below``'s where the
+    median's threshold (how many distinct values lie below it) is the lower middle value's symbol; the other
+    windows (two different middle values: the median between them) are walked again by ``count_below``."""
+    n = b - a
+    lo, symbol, c, below_sum, after = rw.select_below(a, b, (n - 1) // 2)
+    even = n % 2 == 0
+    med = lo.copy()
+    tie = even & (after > 0)
+    med[tie] = (lo[tie] + lo[tie]) / 2.0
+    apart = np.flatnonzero(even & (after <= 0))
+    if len(apart):
+        med[apart] = (lo[apart] + rw.select(a[apart], b[apart], n[apart] // 2)) / 2.0
+    again = np.flatnonzero(np.searchsorted(rw.distinct, med, side="left") != symbol)
+    if len(again):
+        c[again], below_sum[again] = rw.count_below(a[again], b[again], med[again])
+    return med, c, below_sum
 
 
 def sigma_from_center(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
@@ -252,18 +314,17 @@ def sigma_from_center(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.nda
     return np.maximum(mad_scale * mad, mean_ad_scale * mean_ad)
 
 
-def _mean_ad(x: np.ndarray, rw: RankWindows, a: np.ndarray, b: np.ndarray,
-             med: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How many values of each window lie below its median, and its mean absolute deviation."""
+def _mean_ad_of(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,
+                below_sum: np.ndarray) -> np.ndarray:
+    """Mean absolute deviation of each window from its median, ``c`` of its values below it, summing
+    ``below_sum`` (their differences from their centers)."""
     n = b - a
-    c, below_sum = rw.count_below(a, b, med)
     # Σ|w - m| = (Σ above - m·#above) + (m·#below - Σ below), every value taken from its center
-    prefix = np.zeros(len(x) + 1, dtype=np.longdouble)
-    np.cumsum(np.asarray(x, dtype=np.longdouble) - rw.centers.astype(np.longdouble), out=prefix[1:])
+    prefix = rw.prefix
     above_sum = (prefix[b] - prefix[a]) - below_sum
     mc = med.astype(np.longdouble) - rw.centers[a].astype(np.longdouble)
     total = (above_sum - mc * (n - c)) + (mc * c - below_sum)
-    return c, np.maximum((total / n).astype(np.float64), 0.0)
+    return np.maximum((total / n).astype(np.float64), 0.0)
 
 
 def _mad(rw: RankWindows, a: np.ndarray, b: np.ndarray, med: np.ndarray, c: np.ndarray,

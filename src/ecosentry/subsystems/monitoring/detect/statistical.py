@@ -202,18 +202,35 @@ class StreamScores:
 
     scores: np.ndarray | None
     alarms: list[Alarm]
-    #: With ``inexact`` slots given to ``score_stream``: the inexact slots an alarm's novelty record may have
-    #: come from (the caller finishes their σ and scores again; empty: the record of every alarm is exact).
+    #: From :meth:`_SeriesStatistics.alarms` with ``inexact`` slots: the inexact slots an alarm's novelty record
+    #: may have come from (the caller finishes their σ and scores again; empty: the record of every alarm is exact).
     unsure: np.ndarray | None = None
+
+
+def _row_medians(rows: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """``numpy.median(rows, axis=1)`` (rows of one length ≥ 1): the same middle order statistics by one
+    partition of the rows, the same mean of the two for an even length, ``NaN`` for a row with a ``NaN``
+    (partitioned last, as numpy checks it), without numpy's generic reduction. ``in_place``: ``rows`` is the
+    caller's to reorder."""
+    n = rows.shape[1]
+    h = n // 2
+    kth = (h, n - 1) if n % 2 else (h - 1, h, n - 1)
+    if in_place:
+        rows.partition(kth, axis=1)
+        part = rows
+    else:
+        part = np.partition(rows, kth, axis=1)
+    med = part[:, h] if n % 2 else (part[:, h - 1] + part[:, h]) / 2.0
+    return np.where(np.isnan(part[:, -1]), np.nan, med)
 
 
 def _window_stats(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median and robust σ of each row of ``windows``, one partition per row (the definition)."""
-    med = np.median(windows, axis=1)
+    med = _row_medians(windows)
     dev = np.abs(windows - med[:, None])
     mean_ad = dev.mean(axis=1)
-    # dev is ours: partition it in place (the median is the same order statistic)
-    sigma = np.maximum(_MAD_TO_SIGMA * np.median(dev, axis=1, overwrite_input=True), _MEAN_AD_TO_SIGMA * mean_ad)
+    # dev is ours: partition it in place once its mean is taken (the median is the same order statistic)
+    sigma = np.maximum(_MAD_TO_SIGMA * _row_medians(dev, in_place=True), _MEAN_AD_TO_SIGMA * mean_ad)
     return med, sigma
 
 
@@ -288,7 +305,7 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
     if not len(xcat):
         empty = [tuple([np.zeros(0)] * (3 + len(recent))) for _ in xs]
         return (empty, None) if lazy else empty
-    centers = np.repeat([float(np.median(x)) if len(x) else 0.0 for x in xs], lengths)
+    centers = np.repeat([_median(x) if len(x) else 0.0 for x in xs], lengths)
     rw = RankWindows(xcat, centers)
     # baseline windows
     qa, qb, where = [], [], []
@@ -319,8 +336,13 @@ def _stream_stats(xs: list[np.ndarray], window: int, min_history: int, stride: i
         at_q += len(known)
         out.append([med_at, sig_at, np.minimum(at, window)])
     for k in recent:
-        for s_i, x in enumerate(xs):
-            out[s_i].append(_recent_median(x, k))
+        # every series' windows in one pass over the series laid end to end (a window's median is its own
+        # values' order statistics: those across two series are not read)
+        laid = _recent_median(xcat, k)
+        for s_i, (o, n) in enumerate(zip(offsets[:-1].tolist(), lengths)):
+            m = np.full(n, np.nan)
+            m[k - 1 :] = laid[o + k - 1 : o + n]
+            out[s_i].append(m)
     stats = [tuple(o) for o in out]
     return (stats, pending) if lazy else stats
 
@@ -594,8 +616,7 @@ def seasonal_departure(times: np.ndarray, x: np.ndarray, level: np.ndarray,
 
 def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
                  times: np.ndarray | None = None, *, stats: tuple[np.ndarray, ...] | None = None,
-                 all_scores: bool = True, probe: bool = False, inexact: np.ndarray | None = None,
-                 seasonal_of: tuple[np.ndarray, np.ndarray] | None = None):
+                 all_scores: bool = True) -> StreamScores:
     """Anomaly scores and alarms of one series, each row judged from the past only.
 
     Parameters
@@ -614,17 +635,6 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
         Score every row. ``False``: only the alarms are wanted (``scores`` is ``None``); a row is scored only
         where some test's statistic reaches its threshold's floor (no other row can reach a score of 1), and
         the novelty rule's past maxima are taken at those rows only. The alarms are the same.
-    probe : bool
-        With ``stats`` whose σ are lower bounds (:func:`_stream_stats` with ``lazy``; every floor and novelty
-        factor positive): return instead ``(slots, seasonal)``, the recomputation slots whose exact σ the
-        alarms may depend on, and the seasonal statistic (independent of σ) for ``seasonal_of``. See
-        :func:`_alarm_slots`.
-    inexact : numpy.ndarray or None
-        Per recomputation slot, whether its σ in ``stats`` is still the lower bound (every slot ``probe``
-        named is exact): the alarms are then those of the exact σ, and ``unsure`` names the inexact slots their
-        novelty records may still need (:func:`_record_slots`).
-    seasonal_of : tuple or None
-        The seasonal statistic and yesterday's values as ``probe`` gave them (not computed again).
 
     Returns
     -------
@@ -675,9 +685,7 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             m_v = recent_med_v[v - 1 + may] if recent_med_v is not None else _sorted_median(np.sort(w[may], axis=1))
             spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - m_v[:, None]).mean(axis=1)
     seasonal = yesterday = None
-    if seasonal_of is not None:
-        seasonal, yesterday = seasonal_of
-    elif times is not None and cfg.seasonal_z:
+    if times is not None and cfg.seasonal_z:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             seasonal, yesterday = seasonal_departure(np.asarray(times)[ok], x, med, cfg)
     # σ of the baselines an alarm reports is recomputed by the definition (bit for bit the per-window
@@ -703,8 +711,6 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             if seasonal is not None:
                 tests.append((seasonal, cfg.seasonal_z, cfg.seasonal_novelty))
         clean = [np.where(np.isfinite(stat), stat, 0.0) for stat, _, _ in tests]
-        if probe:
-            return _alarm_slots(clean, tests, k, v, stride, cfg.window), (seasonal, yesterday)
         if all_scores or not all(floor > 0 for _, floor, _ in tests):
             judged = [_novel(stat, floor, novelty, cfg.window) for stat, (_, floor, novelty) in zip(clean, tests)]
             parts = np.vstack([part for part, _ in judged])
@@ -771,12 +777,10 @@ def score_stream(values: np.ndarray, cfg: StatisticalSettings | None = None,
             a = Alarm(int(i), int(s), kind, float(score[i]), float(seasonal[i]), float(x[i]), float(yesterday[i]),
                       float(sigma[i]), int(count[i]))
         alarms.append(replace(a, record=float(records[int(kinds[i])][i])))
-    unsure = (None if inexact is None or not fired
-              else _record_slots(fired, clean, tests, records, inexact, k, v, stride, cfg.window))
     scores_full[rows] = score
     # Alarm indices refer to the compressed (finite) rows: map them back to the input rows.
     alarms = [replace(a, index=int(rows[a.index]), start=int(rows[a.start])) for a in alarms]
-    return StreamScores(scores_full if all_scores else None, alarms, unsure)
+    return StreamScores(scores_full if all_scores else None, alarms)
 
 
 _KINDS = ("spike", "level_shift", "variance", "seasonal")
@@ -799,25 +803,49 @@ def _alarm_slots(clean: list[np.ndarray], tests: list[tuple], k: int, v: int, st
     makes no row a candidate, its part there is below 1 (a candidate's largest part is at least 1, from a
     test whose σ is exact, so the candidate's score and kind do not change), and it cannot raise its novelty
     threshold above the floor (novelty × statistic < floor). Only the record an alarm reports may come from
-    such a row; :func:`_record_slots` checks it. So that it seldom has to, the rows that set a new record of
-    a test (its value at least the largest of the ``window`` rows before) within ``window`` rows before a row
-    where that test may alarm are finished too: a record is usually one of them.
+    such a row; :func:`_record_slots` checks it. So that it need not, the rows that may hold the record of a
+    row where the test may alarm are finished too: a finished σ is at most ``2 · 1.4826 / 1.2533`` times its
+    lower bound (the MAD is at most twice the mean absolute deviation; a floor only narrows the ratio), so each
+    statistic is at least :data:`_RECORD_RATIO` of its value here, the record at least that fraction of the
+    largest value here before the row, and a row below that fraction of it cannot hold it.
     """
     lags = (*_lags(k, v), 0)  # the seasonal test: the row's own σ (reported, not read)
     back = []
     for stat, (_, floor, novelty), lag in zip(clean, tests, lags):
         theta = floor if novelty is None else min(floor, floor / novelty)
-        back.append(np.flatnonzero(stat >= theta) - lag)
+        reach = np.flatnonzero(stat >= theta)
+        back.append(reach - lag)
         if novelty is not None:
-            alarm_rows = np.flatnonzero(stat >= floor)
+            alarm_rows = reach if theta == floor else np.flatnonzero(stat >= floor)
             if len(alarm_rows):
-                setters = np.flatnonzero((stat > 0) & (stat >= past_max(stat, window)))
-                after = np.searchsorted(alarm_rows, setters, side="right")
-                near = after < len(alarm_rows)
-                near[near] = alarm_rows[after[near]] - setters[near] <= window
-                back.append(setters[near] - lag)
+                # each row against the smallest bound record of the possible alarms within window rows after it
+                record = np.full(len(stat), np.inf)
+                record[alarm_rows] = past_max_at(stat, alarm_rows, window)
+                held = np.flatnonzero((stat > 0) & (stat >= _RECORD_RATIO * _next_min(record, window)))
+                back.append(held - lag)
     rows = np.concatenate(back)
     return np.unique(rows[rows >= 0] // stride)
+
+
+#: The least ratio of a statistic with a finished σ to the statistic with σ's lower bound (σ at most
+#: 2 · 1.4826 mean absolute deviations, at least 1.2533), less 1e-9 for rounding.
+_RECORD_RATIO = _MEAN_AD_TO_SIGMA / (2.0 * _MAD_TO_SIGMA) * (1.0 - 1e-9)
+
+
+def _next_min(a: np.ndarray, window: int) -> np.ndarray:
+    """Smallest value of ``a`` over the ``window`` rows after each row: ``out[i] = min(a[i+1 : i+1+window])``
+    (``inf`` past the end), by doubling as :func:`past_max`."""
+    n = len(a)
+    w = max(int(window), 1)
+    low = np.concatenate([np.asarray(a, dtype=np.float64)[1:], np.full(w, np.inf)])
+    span = 1
+    while 2 * span <= w:
+        low = np.minimum(low[:-span], low[span:])
+        span *= 2
+    rest = w - span
+    if rest:
+        low = np.minimum(low[: len(low) - rest], low[rest:])
+    return low[:n]
 
 
 def _record_slots(fired: list[tuple[int, str]], clean: list[np.ndarray], tests: list[tuple],
@@ -919,18 +947,32 @@ class LoadCheck:
                 "regressors": list(self.regressors)}
 
 
+def _median(x: np.ndarray) -> float:
+    """``numpy.median`` of a 1-D array, without its generic reduction (~8 µs a call, thousands of calls in the
+    load check): the same middle order statistics by one partition and the same mean of the two for an even
+    count, ``NaN`` when a value is ``NaN`` (partitioned last, as numpy checks it)."""
+    n = len(x)
+    if not n:
+        return float("nan")
+    h = n // 2
+    part = np.partition(x, (h, -1) if n % 2 else (h - 1, h, -1))
+    if np.isnan(part[-1]):
+        return float("nan")
+    return float(part[h]) if n % 2 else float((part[h - 1] + part[h]) / 2.0)
+
+
 def _robust_sigma(x: np.ndarray, floor_of: float, fraction: float, med: float | None = None) -> float:
     """Robust σ of ``x`` (floored at ``fraction`` of ``|floor_of|``); ``med``: its median when known."""
-    med = float(np.median(x)) if med is None else med
+    med = _median(x) if med is None else med
     dev = np.abs(x - med)
-    sigma = max(_MAD_TO_SIGMA * float(np.median(dev)), _MEAN_AD_TO_SIGMA * float(dev.mean()))
+    sigma = max(_MAD_TO_SIGMA * _median(dev), _MEAN_AD_TO_SIGMA * float(dev.mean()))
     return max(sigma, fraction * abs(floor_of), np.finfo(float).tiny)
 
 
 def _shift_z(base: np.ndarray, recent: np.ndarray, fraction: float) -> float:
     """(median of ``recent`` − median of ``base``) in robust σ of ``base`` (σ floored as the detector's)."""
-    m0 = float(np.median(base))
-    return (float(np.median(recent)) - m0) / _robust_sigma(base, m0, fraction, m0)
+    m0 = _median(base)
+    return (_median(recent) - m0) / _robust_sigma(base, m0, fraction, m0)
 
 
 def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: int,
@@ -996,10 +1038,263 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
     resid = y[rows] - A @ coef
     nb = int(base_rows.sum())
     # σ floor as the shift test's: a fraction of the factor's own baseline level, not of the residual's.
-    m0 = float(np.median(y[:n_base]))
+    m0 = _median(y[:n_base])
     sigma = max(_robust_sigma(resid[:nb], 0.0, 0.0), cfg.min_sigma_fraction * abs(m0), np.finfo(float).tiny)
-    z = (float(np.median(resid[nb:])) - float(np.median(resid[:nb]))) / sigma
+    z = (_median(resid[nb:]) - _median(resid[:nb])) / sigma
     return LoadCheck(abs(z) < (cfg.shift_z if threshold is None else threshold), round(z, 3), load_z, tuple(names))
+
+
+class _SeriesStatistics:
+    """One series' test statistics at every row, kept through the rounds of the lazy path (:func:`_alarms_of`).
+
+    The statistics are taken once over the whole series from the baselines' σ as :func:`_stream_stats` gives
+    them with ``lazy`` (lower bounds); each later change of some slots' σ (:meth:`finish`, and the σ by the
+    definition that :meth:`alarms` puts under an alarm) re-derives only the rows that read those slots: each
+    row's numbers are those :func:`score_stream` takes over the whole series from the same σ, and the alarms
+    those it gives (its loop over the σ by the definition, then the rounds of :func:`_alarms_of`).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The series [unit of the factor]; ``NaN`` rows skipped as :func:`score_stream` does.
+    times : numpy.ndarray or None
+        ``datetime64`` time of each row.
+    cfg : StatisticalSettings
+        Every floor and novelty factor positive (:func:`_lazy_sigma_ok`).
+    stats : tuple
+        This series' ``(median, σ, count, recent median)`` from :func:`_stream_stats` with ``lazy``.
+    """
+
+    def __init__(self, values: np.ndarray, times: np.ndarray | None, cfg: StatisticalSettings,
+                 stats: tuple[np.ndarray, ...]) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        ok = np.isfinite(values)
+        self.rows = np.flatnonzero(ok)
+        self.x = x = values[ok]
+        self.cfg = cfg
+        self.n = n = len(x)
+        self.stride = stride = max(int(cfg.baseline_stride), 1)
+        self.k = k = max(int(cfg.shift_samples), 1)
+        self.v = v = max(int(cfg.variance_samples), 2)
+        self.lags = (*_lags(k, v), 0)
+        med_at, sig_at, count_at, self.recent_med = stats[:4]
+        short = count_at < cfg.min_history
+        #: per recomputation slot: the baseline median and count; σ before the floor as given (``base``) and as
+        #: this scoring reads it (``raw``: with the definition's σ under its alarms), then floored (``sigma``)
+        self.med_at = np.where(short, np.nan, med_at)
+        self.count_at = count_at
+        self.base = np.where(short, np.nan, sig_at)
+        self.raw = self.base.copy()
+        self.sigma = self._floored(self.raw, self.med_at)
+        #: slots whose σ this scoring took by the definition (:meth:`alarms`)
+        self.defined: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.secs = (np.asarray(times)[ok].astype("datetime64[s]").astype(np.int64)
+                     if times is not None and cfg.refractory_hours is not None else None)
+        if n <= cfg.min_history:
+            self.tests: list[tuple[np.ndarray, float, float | None]] = []
+            return
+        level = np.repeat(self.med_at, stride)[:n]
+        self.spread = self._spread(level, np.repeat(self.raw, stride)[:n])
+        self.seasonal = self.yesterday = None
+        if times is not None and cfg.seasonal_z:
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                self.seasonal, self.yesterday = seasonal_departure(np.asarray(times)[ok], x, level, cfg)
+        sigma = np.repeat(self.sigma, stride)[:n]
+        tops = (x, self.recent_med, self.spread)
+        self.tests = [(self._statistic_rows(t_i, tops[t_i], level, sigma), floor, novelty)
+                      for t_i, floor, novelty in ((0, cfg.spike_z, cfg.spike_novelty),
+                                                  (1, cfg.shift_z, cfg.shift_novelty),
+                                                  (2, cfg.variance_ratio, cfg.variance_novelty))]
+        if self.seasonal is not None and np.isfinite(self.seasonal).any():
+            # (a seasonal statistic without a value, under 7 days of history, makes no candidate: left out)
+            self.tests.append((np.where(np.isfinite(self.seasonal), self.seasonal, 0.0), cfg.seasonal_z,
+                               cfg.seasonal_novelty))
+
+    def _floored(self, raw: np.ndarray, med: np.ndarray) -> np.ndarray:
+        """σ as the tests read it: floored at ``min_sigma_fraction`` of ``|median|``; a constant baseline's 0
+        the smallest positive number (any change is news)."""
+        sigma = np.maximum(raw, self.cfg.min_sigma_fraction * np.abs(med))
+        return np.where(sigma == 0, np.finfo(float).tiny, sigma)
+
+    def _spread(self, level: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """The variance test's spread of the last ``variance_samples`` values at each row where the test may
+        reach its floor with σ's lower bounds (then with any finished σ too: the statistic only falls), as
+        :func:`score_stream` takes it. Elsewhere ``NaN``: the test's part is below 1 there, so it makes no row a
+        candidate and changes no candidate's score or test (its novelty record is read only with
+        ``variance_novelty``, and then every row's spread is taken).
+
+        A window's mean absolute deviation from its median is at most half its range (at most half of its values
+        lie on either side of the median: Σ|w - m| ≤ n/2 · (max - m) + n/2 · (m - min)), so rows where
+        ``√(π/2) · range / 2`` (with 1e-9 to spare for rounding) stays below ``variance_ratio`` × the baseline σ
+        cannot reach the floor (9 % of the rows :func:`score_stream`'s looser screen keeps on seed 47)."""
+        cfg, x, v, n = self.cfg, self.x, self.v, self.n
+        spread = np.full(n, np.nan)
+        if v > n:
+            return spread
+        w = sliding_window_view(x, v)
+        if cfg.variance_novelty is not None:
+            spread[v - 1 :] = _MEAN_AD_TO_SIGMA * np.abs(w - _recent_median(x, v)[v - 1 :, None]).mean(axis=1)
+            return spread
+        hi, lo = _window_extremes(x, v)
+        base = _lagged(np.maximum(raw, cfg.min_sigma_fraction * np.abs(level)), v - 1)[v - 1 :]
+        with np.errstate(invalid="ignore"):
+            may = np.flatnonzero(~(_MEAN_AD_TO_SIGMA * (hi - lo) * (0.5 * (1.0 + 1e-9)) < cfg.variance_ratio * base))
+        m_v = _sorted_median(np.sort(w[may], axis=1))
+        spread[v - 1 + may] = _MEAN_AD_TO_SIGMA * np.abs(w[may] - m_v[:, None]).mean(axis=1)
+        return spread
+
+    def _statistic_rows(self, t_i: int, top: np.ndarray, level: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Test ``t_i``'s statistic at every row from the row-wise baseline ``level`` and ``sigma`` (each row
+        reading the row ``lag`` before it: :meth:`_statistic`'s numbers)."""
+        lag, n = self.lags[t_i], self.n
+        out = np.zeros(n)
+        if lag >= n:
+            return out
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if t_i == 2:
+                stat = top[lag:] / sigma[: n - lag]
+            else:
+                stat = np.abs((top[lag:] - level[: n - lag]) / sigma[: n - lag])
+        out[lag:] = np.where(np.isfinite(stat), stat, 0.0)
+        return out
+
+    def _statistic(self, t_i: int, rows: np.ndarray) -> np.ndarray:
+        """Test ``t_i``'s statistic (spike, level shift, variance) at ``rows`` from the σ of the slot it reads,
+        ``NaN`` → 0 (the numbers :func:`score_stream` takes: the same operations on the same operands)."""
+        src = rows - self.lags[t_i]
+        has = src >= 0
+        slot = np.where(has, src, 0) // self.stride
+        sigma = np.where(has, self.sigma[slot], np.nan)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if t_i == 2:
+                stat = self.spread[rows] / sigma
+            else:
+                top = self.x[rows] if t_i == 0 else self.recent_med[rows]
+                stat = np.abs((top - np.where(has, self.med_at[slot], np.nan)) / sigma)
+        return np.where(np.isfinite(stat), stat, 0.0)
+
+    def _refresh(self, slots: np.ndarray) -> None:
+        """Re-derive σ at ``slots`` from ``raw`` and the statistics at the rows that read them."""
+        if not len(slots) or not self.tests:
+            return
+        self.sigma[slots] = self._floored(self.raw[slots], self.med_at[slots])
+        span = (slots[:, None] * self.stride + np.arange(self.stride)).ravel()
+        for t_i in range(3):
+            rows = span + self.lags[t_i]
+            rows = rows[rows < self.n]
+            self.tests[t_i][0][rows] = self._statistic(t_i, rows)
+
+    def alarm_slots(self) -> np.ndarray:
+        """The slots whose exact σ the alarms may depend on (:func:`_alarm_slots`), from the σ as given."""
+        if not self.tests:
+            return np.zeros(0, dtype=np.int64)
+        return _alarm_slots([stat for stat, _, _ in self.tests], self.tests, self.k, self.v, self.stride,
+                            self.cfg.window)
+
+    def finish(self, slots: np.ndarray, sigma: np.ndarray) -> None:
+        """Slots whose σ is now finished (the MAD term searched): their σ and the rows reading them."""
+        slots = np.asarray(slots, dtype=np.int64)
+        self.base[slots] = sigma
+        self.raw[slots] = sigma
+        self._refresh(slots)
+
+    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """The rows whose score reaches 1, their score and test, and each test's novelty record per row.
+
+        A test's part at a row is its statistic over ``max(floor, novelty × record)``; it reaches 1 only where
+        the statistic reaches the floor (floors positive), so each test's part and record are taken at those
+        rows only. At a row that some test makes a candidate, the others' parts are below 1: the row's score
+        and test are those of all parts (:func:`score_stream`)."""
+        cfg, n = self.cfg, self.n
+        hits, parts = [], []
+        records = [np.full(n, np.nan) for _ in self.tests]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            for t_i, (stat, floor, novelty) in enumerate(self.tests):
+                rows = np.flatnonzero(stat >= floor)
+                rows = rows[rows >= cfg.min_history]
+                if not len(rows):
+                    continue
+                if novelty is None:
+                    part = stat[rows] / floor
+                else:
+                    rec = past_max_at(stat, rows, cfg.window)
+                    records[t_i][rows] = rec
+                    part = stat[rows] / np.maximum(floor, novelty * rec)
+                hits.append((t_i, rows))
+                parts.append(np.where(np.isfinite(part), part, 0.0))
+        if not hits:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), records
+        at = hits[0][1] if len(hits) == 1 else np.unique(np.concatenate([rows for _, rows in hits]))
+        table = np.zeros((len(self.tests), len(at)))
+        for (t_i, rows), part in zip(hits, parts):
+            table[t_i, np.searchsorted(at, rows)] = part
+        score, kinds = table.max(axis=0), table.argmax(axis=0)
+        top = score >= 1.0
+        return at[top], score[top], kinds[top], records
+
+    def _fired(self) -> tuple[list[tuple[int, str]], dict[int, float], list[np.ndarray]]:
+        """The alarms after the refractory rule: ``(row, kind)``, each one's score, and the tests' records."""
+        cfg = self.cfg
+        candidates, score, kinds, records = self._candidates()
+        quiet_s = None if self.secs is None else float(cfg.refractory_hours) * 3600.0
+        rows = _refractory(candidates, cfg.refractory, None if self.secs is None else self.secs[candidates], quiet_s)
+        pick = np.searchsorted(candidates, rows)
+        fired = [(i, _KINDS[int(kinds[p])]) for i, p in zip(rows, pick.tolist())]
+        return fired, dict(zip(rows, score[pick].tolist())), records
+
+    def alarms(self, inexact: np.ndarray | None) -> StreamScores:
+        """The alarms of :func:`score_stream` from the σ as they are now (``scores`` not taken): the σ under
+        an alarm by the definition (:func:`_exact_sigma`), the scoring repeated until no alarm moves onto
+        another baseline; with ``inexact`` slots, ``unsure`` as :func:`_record_slots` gives it."""
+        cfg, stride = self.cfg, self.stride
+        if not self.tests:
+            return StreamScores(None, [])
+        # each scoring starts from the σ as given (the previous one's σ by the definition taken back)
+        back = self.defined
+        self.raw[back] = self.base[back]
+        self._refresh(back)
+        self.defined = np.zeros(0, dtype=np.int64)
+        for _ in range(8):
+            fired, score, records = self._fired()
+            need = {i - self.lags[_KINDS.index(kind)] for i, kind in fired}
+            need = {r // stride for r in need if r >= 0 and np.isfinite(self.raw[r // stride])}
+            need -= set(self.defined.tolist())
+            if not need:
+                break
+            slots = np.array(sorted(need), dtype=np.int64)
+            exact = _exact_sigma(self.x, slots * stride, cfg.window, stride)
+            self.defined = np.union1d(self.defined, slots)
+            if np.array_equal(exact, self.raw[slots]):
+                break  # the fast σ was already the definition's, bit for bit: the scores would come out the same
+            self.raw[slots] = exact
+            if np.array_equal(self._floored(exact, self.med_at[slots]), self.sigma[slots]):
+                break  # both at the floor (or equal once floored): every statistic, hence every alarm, the same
+            self._refresh(slots)
+        alarms = [replace(self._alarm(i, kind, score[i]), record=float(records[_KINDS.index(kind)][i]))
+                  for i, kind in fired]
+        unsure = (None if inexact is None or not fired else
+                  _record_slots(fired, [stat for stat, _, _ in self.tests], self.tests, records, inexact, self.k,
+                                self.v, stride, cfg.window))
+        # alarm indices refer to the compressed (finite) rows: map them back to the input rows
+        alarms = [replace(a, index=int(self.rows[a.index]), start=int(self.rows[a.start])) for a in alarms]
+        return StreamScores(None, alarms, unsure)
+
+    def _alarm(self, i: int, kind: str, score: float) -> Alarm:
+        """The alarm at row ``i`` with :func:`score_stream`'s numbers (the same operations at that row)."""
+        stride, x = self.stride, self.x
+        s = i - self.lags[_KINDS.index(kind)] if kind != "seasonal" else max(i - int(self.cfg.seasonal_samples) + 1, 0)
+        own, base = i // stride, (i - self.lags[_KINDS.index(kind)]) // stride
+        med, sigma, count = self.med_at[base], self.sigma[base], int(self.count_at[s // stride])
+        if kind == "spike":
+            return Alarm(i, i, kind, score, float((x[i] - med) / sigma), float(x[i]), float(med), float(sigma), count)
+        if kind == "level_shift":
+            return Alarm(i, s, kind, score, float((self.recent_med[i] - med) / sigma), float(self.recent_med[i]),
+                         float(med), float(sigma), count)
+        if kind == "variance":
+            ratio = self.spread[i] / sigma
+            return Alarm(i, s, kind, score, float(ratio), float(ratio * sigma), float(med), float(sigma), count)
+        return Alarm(i, s, kind, score, float(self.seasonal[i]), float(x[i]), float(self.yesterday[i]),
+                     float(self.sigma[own]), int(self.count_at[own]))
 
 
 def _lazy_sigma_ok(st: StatisticalSettings) -> bool:
@@ -1016,10 +1311,11 @@ def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finit
 
     The σ of a baseline window is the larger of two terms; the MAD term (a search over the window's order
     statistics) is the costly one, and most baselines can raise no alarm. So the σ are first the lower bound
-    (the mean absolute deviation term), the slots whose exact σ an alarm may read are found from it
-    (:func:`_alarm_slots`), only those are finished, and the series are scored: the same alarms as with every
-    σ finished. Where an alarm's novelty record may come from a σ still inexact, those σ are finished and the
-    series scored again."""
+    (the mean absolute deviation term), the slots whose exact σ an alarm (or its novelty record) may read are
+    found from it (:func:`_alarm_slots`), only those are finished, and the series are scored: the same alarms
+    as with every σ finished. Each series' statistics are taken once (:class:`_SeriesStatistics`) and re-derived
+    only where a σ changes. Where an alarm's novelty record may still come from a σ left inexact (none on the
+    honest sets), those σ are finished and the series scored again."""
     stride = max(int(st.baseline_stride), 1)
     recent = (max(int(st.shift_samples), 1),)
     if not _lazy_sigma_ok(st):
@@ -1030,28 +1326,24 @@ def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finit
     if pending is None:
         return [score_stream(x, st, times=times, stats=pre, all_scores=False)
                 for (_, _, times, x), pre in zip(analysed, stats)]
-    stats = [list(pre) for pre in stats]
-    probes = [score_stream(x, st, times=times, stats=tuple(pre), all_scores=False, probe=True)
-              for (_, _, times, x), pre in zip(analysed, stats)]
+    series = [_SeriesStatistics(x, times, st, pre) for (_, _, times, x), pre in zip(analysed, stats)]
     asked = []
-    for s_i, (pre, (slots, _)) in enumerate(zip(stats, probes)):
+    for s_i, (pre, one) in enumerate(zip(stats, series)):
         # slots without a baseline (NaN) stay as they are; where σ cannot pass the floor, none is needed
+        slots = one.alarm_slots()
         slots = slots[slots < len(pre[1])]
         slots = slots[np.isfinite(pre[1][slots])]
         asked.append(slots[~pending.floored(s_i, slots, pre[0], st.min_sigma_fraction)])
     inexact = []
-    for pre, (slots, sig) in zip(stats, pending.resolve(asked)):
-        pre[1] = pre[1].copy()
-        pre[1][slots] = sig
+    for s_i, (pre, one, (slots, sig)) in enumerate(zip(stats, series, pending.resolve(asked))):
+        one.finish(slots, sig)
         loose = np.isfinite(pre[1])
         loose[slots] = False
         # a floored σ is the floor whatever the MAD: exact as it is
         cand = np.flatnonzero(loose)
-        loose[cand[pending.floored(len(inexact), cand, pre[0], st.min_sigma_fraction)]] = False
+        loose[cand[pending.floored(s_i, cand, pre[0], st.min_sigma_fraction)]] = False
         inexact.append(loose)
-    results = [score_stream(x, st, times=times, stats=tuple(pre), all_scores=False, inexact=loose,
-                            seasonal_of=seasonal)
-               for (_, _, times, x), pre, loose, (_, seasonal) in zip(analysed, stats, inexact, probes)]
+    results = [one.alarms(loose) for one, loose in zip(series, inexact)]
     # an alarm whose novelty record may come from an inexact σ: those σ finished, the series scored again
     # (the alarms stay the same; a record can only come closer to the exact one each round)
     for _ in range(4):
@@ -1062,39 +1354,45 @@ def _alarms_of(analysed: list[tuple[str, Series, np.ndarray, np.ndarray]], finit
                                     for i in range(len(stats))])
         for i in again:
             slots, sig = finished[i]
-            stats[i][1][slots] = sig
+            series[i].finish(slots, sig)
             inexact[i][slots] = False
-            _, _, times, x = analysed[i]
-            results[i] = score_stream(x, st, times=times, stats=tuple(stats[i]), all_scores=False,
-                                      inexact=inexact[i], seasonal_of=probes[i][1])
+            results[i] = series[i].alarms(inexact[i])
     # still unsure after the rounds (never seen): every σ of those series finished
     again = [i for i, r in enumerate(results) if r.unsure is not None and len(r.unsure)]
     if again:
         finished = pending.resolve([np.flatnonzero(inexact[i]) if i in again else np.zeros(0, dtype=np.int64)
                                     for i in range(len(stats))])
         for i in again:
-            slots, sig = finished[i]
-            stats[i][1][slots] = sig
-            _, _, times, x = analysed[i]
-            results[i] = score_stream(x, st, times=times, stats=tuple(stats[i]), all_scores=False,
-                                      seasonal_of=probes[i][1])
+            series[i].finish(*finished[i])
+            results[i] = series[i].alarms(None)
     return results
 
 
-def _aligned(data: PointData, factor: str, times: np.ndarray) -> dict[str, np.ndarray]:
-    """Every other channel's valid values at ``times`` (``NaN`` where it has no valid record)."""
+def _valid_channels(data: PointData) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+    """Each channel's valid times and values, and whether its times strictly increase: taken once per point
+    for :func:`_aligned` (every analysed factor with a load-checked alarm reads the other channels)."""
     out = {}
-    for other in data.factors():
-        if other == factor:
-            continue
-        s = _series_for(data, other)
+    for factor in data.factors():
+        s = _series_for(data, factor)
         if s is None or not len(s):
             continue
         ok = valid_mask(s)
-        t, v = s.times[ok], s.values[ok]
-        if len(t) == len(times) and np.array_equal(t, times) and bool((t[1:] > t[:-1]).all()):
+        t = s.times[ok]
+        out[factor] = (t, np.asarray(s.values[ok], dtype=np.float64), bool((t[1:] > t[:-1]).all()))
+    return out
+
+
+def _aligned(channels: dict[str, tuple[np.ndarray, np.ndarray, bool]], factor: str,
+             times: np.ndarray) -> dict[str, np.ndarray]:
+    """Every other channel's valid values at ``times`` (``NaN`` where it has no valid record); ``channels``
+    from :func:`_valid_channels` (read, not written)."""
+    out = {}
+    for other, (t, v, increasing) in channels.items():
+        if other == factor:
+            continue
+        if len(t) == len(times) and increasing and np.array_equal(t, times):
             # the same clock, strictly increasing (the usual case): each row is its own match, no lookup
-            out[other] = v.astype(np.float64, copy=True)
+            out[other] = v
             continue
         idx = np.clip(np.searchsorted(t, times), 0, max(len(t) - 1, 0))
         vals = np.full(len(times), np.nan)
@@ -1129,6 +1427,7 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     finite = [x[np.isfinite(x)] for _, _, _, x in analysed]
     # (the variance test's recent medians are taken by score_stream where that test may alarm)
     results = _alarms_of(analysed, finite, st)
+    channels: dict[str, tuple[np.ndarray, np.ndarray, bool]] | None = None
     for (factor, s, times, x), result in zip(analysed, results):
         resolution = "minute" if factor in data.minutes and len(data.minutes[factor]) else "hour"
         others: dict[str, np.ndarray] | None = None
@@ -1137,7 +1436,9 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
             check: LoadCheck | None = None
             if a.kind in ("level_shift", "spike") and st.load_check:
                 if others is None:
-                    others = _aligned(data, factor, times)
+                    if channels is None:
+                        channels = _valid_channels(data)
+                    others = _aligned(channels, factor, times)
                 lo = max(0, a.start - st.window)
                 rows = slice(lo, a.index + 1)
                 check = load_explains_shift(x[rows], {k: v[rows] for k, v in others.items()}, a.start - lo, st,
