@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -142,43 +142,52 @@ def _on_grid(s: Series, slot: np.ndarray, n: int, ok: np.ndarray) -> np.ndarray:
 def _running_at(data: PointData, grid: np.ndarray, cfg: Any) -> np.ndarray:
     """Running state of each grid slot from its hour (all True when unknown)."""
     hours = grid.astype("datetime64[h]").astype("datetime64[s]")
-    uniq, inv = np.unique(hours, return_inverse=True)
+    if len(hours) and (hours[1:] >= hours[:-1]).all():  # in time order (a grid, a series' times): no sort
+        new = np.r_[True, hours[1:] != hours[:-1]]
+        uniq, inv = hours[new], np.cumsum(new) - 1
+    else:
+        uniq, inv = np.unique(hours, return_inverse=True)
     run = running_mask(data, uniq, cfg)
     return np.ones(len(grid), dtype=bool) if run is None else run[inv.reshape(-1)]
 
 
-def _windowed(v: np.ndarray, w: int, at: np.ndarray | None = None) -> np.ndarray:
-    """Sums of ``v`` over every window of ``w`` slots (cumulative sums; NaN counts as 0); with ``at``, only
-    over the windows starting at those slots (the same numbers as ``_windowed(v, w)[at]``)."""
-    c = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
-    return c[w:] - c[:-w] if at is None else c[at + w] - c[at]
+def _windowed(v: np.ndarray, w: int, at: np.ndarray) -> np.ndarray:
+    """Sums of ``v`` over the windows of ``w`` slots starting at the slots ``at`` (cumulative sums; NaN counts
+    as 0, ±inf as the largest float, as :func:`numpy.nan_to_num`, which only finite values skip)."""
+    if not np.isfinite(v).all():
+        v = np.nan_to_num(v, nan=0.0)
+    c = np.concatenate(([0.0], np.cumsum(v)))
+    return c[at + w] - c[at]
 
 
-def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int, at: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Count, variances and covariance of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots
-    (with ``at``: of the windows starting there, element for element the same numbers)."""
+def _counted(m: np.ndarray, w: int, at: np.ndarray) -> np.ndarray:
+    """:func:`_windowed` of a mask (how many of its slots each window holds), in whole numbers: sums of ones
+    are exact in any order, so the same float64 numbers as the cumulative sum of the mask as floats."""
+    c = np.concatenate(([0], np.cumsum(m, dtype=np.int64)))
+    return (c[at + w] - c[at]).astype(np.float64)
+
+
+def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, n: np.ndarray, w: int, at: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Variances and covariance of ``a`` and ``b`` over the slots ``m`` of the windows of ``w`` slots starting
+    at ``at``, ``n`` the slots of ``m`` each holds (population moments; a variance below 0 by rounding is 0)."""
     a = np.where(m, a, 0.0)
     b = np.where(m, b, 0.0)
-    n = _windowed(m.astype(np.float64), w, at)
     sa, sb = _windowed(a, w, at), _windowed(b, w, at)
     with np.errstate(invalid="ignore", divide="ignore"):
         ma, mb = sa / n, sb / n
         va = np.maximum(_windowed(a * a, w, at) / n - ma * ma, 0.0)
         vb = np.maximum(_windowed(b * b, w, at) / n - mb * mb, 0.0)
         cov = _windowed(a * b, w, at) / n - ma * mb
-    return n, va, vb, cov
+    return va, vb, cov
 
 
-def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int,
-              at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots (or of the windows
-    starting at ``at``), and the counts."""
-    n, va, vb, cov = _window_moments(a, b, m, w, at)
+def _correlation(va: np.ndarray, vb: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Pearson r from the moments of :func:`_window_moments`, NaN where either variance is (nearly) 0."""
     with np.errstate(invalid="ignore", divide="ignore"):
         r = cov / np.sqrt(va * vb)
     r[~((va > 1e-12) & (vb > 1e-12))] = np.nan
-    return r, n
+    return r
 
 
 #: Changes beyond this many robust standard deviations of a channel's changes are clipped to it.
@@ -266,11 +275,14 @@ _HELD_MIN_INTERVAL = 3.0
 
 def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
             res: tuple[float, float] = (float("nan"), float("nan")), *, window: int | None = None,
-            stride: int | None = None) -> list[_Copy]:
+            stride: int | None = None,
+            changes: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> list[_Copy]:
     """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
     :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes, ``res``
     the two channels' reported resolutions. ``window`` and ``stride`` (in slots) replace the windows the
-    grid gives (:func:`_copies_held` judges its measurements with them)."""
+    grid gives (:func:`_copies_held` judges its measurements with them). ``changes`` gives
+    ``_clipped(numpy.diff)`` of ``x`` and ``y`` when asked, when the caller keeps them (a channel's are the same
+    in each pair it is in)."""
     n = len(x)
     if not np.isfinite(every):
         return []
@@ -284,14 +296,15 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
     # the windows judged: one every w // 16 slots (only they are computed; the same numbers as all of them)
     k = np.arange(0, n - w, stride or max(w // 16, 1))
-    # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
-    # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
-    # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
-    r_d, cnt = _window_r(_clipped(dx), _clipped(dy), m, w, k)
-    _, vx, vy, cov = _window_moments(lx, ly, m, w, k)
+    # the windows that cover enough and in which both channels move enough; only they can count
+    cnt = _counted(m, w, k)
+    moves_x, moves_y = _counted(m & (dx != 0), w, k), _counted(m & (dy != 0), w, k)
+    eligible = (cnt >= p.copy_min_cover * w) & (moves_x >= p.copy_min_changes) & (moves_y >= p.copy_min_changes)
+    if not eligible.any():
+        return []
+    vx, vy, cov = _window_moments(lx, ly, m, cnt, w, k)
+    r_l = _correlation(vx, vy, cov)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r_l = cov / np.sqrt(vx * vy)
-        r_l[~((vx > 1e-12) & (vy > 1e-12))] = np.nan
         # the affine fit of one channel on the other leaves the rounding of the reported values and nothing
         # else when one is a copy: residual RMS against the RMS rounding error of the two resolutions
         qx, qy = res
@@ -303,13 +316,20 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
                 resid2 = np.maximum(v_dep - cov * cov / v_ind, 0.0)
                 moves = v_dep >= p.copy_min_spread ** 2 * floor2
                 quant = np.minimum(quant, np.where(moves, np.sqrt(resid2 / floor2), np.inf))
-    moves_x = _windowed((m & (dx != 0)).astype(np.float64), w, k)
-    moves_y = _windowed((m & (dy != 0)).astype(np.float64), w, k)
+    with np.errstate(invalid="ignore"):
+        rounded = quant <= p.copy_rounding_ratio
+        # a window counts when its changes and levels correlate, or when it is rounded: without the levels
+        # correlating nor the rounding, none can, and the changes are not needed
+        if not (eligible & ((r_l >= p.copy_level_r_min) | rounded)).any():
+            return []
+    # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
+    # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
+    # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
+    cx, cy = (_clipped(dx), _clipped(dy)) if changes is None else changes()
+    r_d = _correlation(*_window_moments(cx, cy, m, cnt, w, k))
     with np.errstate(invalid="ignore"):
         together = (r_d >= p.copy_change_r_min) & (r_l >= p.copy_level_r_min)
-        rounded = quant <= p.copy_rounding_ratio
-        hit = ((cnt >= p.copy_min_cover * w) & (moves_x >= p.copy_min_changes)
-               & (moves_y >= p.copy_min_changes) & (together | rounded))
+        hit = eligible & (together | rounded)
     found = []
     for a, b in _episodes(k[hit], w):
         inside = (k >= a) & (k < b) & hit
@@ -369,6 +389,19 @@ def _copy_text(c: _Copy, step: int) -> str:
     return text
 
 
+class _ClippedChanges(dict):
+    """Each channel's clipped changes (``_clipped(numpy.diff(x))``), taken when first asked for: a channel is
+    in a pair with each other pollutant of its point, and its changes are the same in each."""
+
+    def __init__(self, series: dict[str, np.ndarray]) -> None:
+        super().__init__()
+        self.series = series
+
+    def __missing__(self, factor: str) -> np.ndarray:
+        self[factor] = changes = _clipped(np.diff(self.series[factor]))
+        return changes
+
+
 @detector("channel_copy", codes=[RULE_COPY.code])
 def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     """Two pollutant channels of one point whose record-to-record changes are the same (a copy with gain).
@@ -403,10 +436,12 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
               for f in pol}
     interval = {f: _interval(x) for f, x in series.items()}
     res = {f: _resolution(data.minutes[f].values) for f in pol}
+    clipped = _ClippedChanges(series)
     out: list[Finding] = []
     for i, f in enumerate(pol):
         for g in pol[i + 1:]:
-            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g]), (res[f], res[g])):
+            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g]), (res[f], res[g]),
+                             changes=lambda f=f, g=g: (clipped[f], clipped[g])):
                 start, end = grid[c.first], grid[min(c.end, n - 1)]
                 expl = (f"At point {data.point}, from {_local(start, data.tz)} to {_local(end, data.tz)} "
                         f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "

@@ -1,0 +1,175 @@
+"""The seventh round's fast paths of ``ecosentry detect`` (issue 13 item 3) against their definitions.
+
+* the copy test's windows (``DET-CLONE-MINUTE``): counts in whole numbers, the changes' moments only when the
+  levels or the rounding can make a window count, each channel's clipped changes taken once: the same
+  episodes and numbers, bit for bit, as every moment of every window computed (the definition, rebuilt here);
+* a clock's hours found where it steps: those of ``numpy.unique``.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from ecosentry.subsystems.monitoring.detect import signs
+from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
+
+T0 = np.datetime64("2026-10-01T00:00:00", "s")
+
+
+def _plain_windowed(v, w, at):
+    c = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
+    return c[at + w] - c[at]
+
+
+def _plain_moments(a, b, m, w, at):
+    a = np.where(m, a, 0.0)
+    b = np.where(m, b, 0.0)
+    n = _plain_windowed(m.astype(np.float64), w, at)
+    sa, sb = _plain_windowed(a, w, at), _plain_windowed(b, w, at)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ma, mb = sa / n, sb / n
+        va = np.maximum(_plain_windowed(a * a, w, at) / n - ma * ma, 0.0)
+        vb = np.maximum(_plain_windowed(b * b, w, at) / n - mb * mb, 0.0)
+        cov = _plain_windowed(a * b, w, at) / n - ma * mb
+    return n, va, vb, cov
+
+
+def _plain_copies(x, y, step, p, every, res, window=None, stride=None):
+    """The copy test's windows as defined: every moment of every judged window."""
+    n = len(x)
+    w = window or max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
+    if w >= n:
+        return []
+    dx, dy = np.diff(x), np.diff(y)
+    lx, ly = x[1:], y[1:]
+    m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
+    k = np.arange(0, n - w, stride or max(w // 16, 1))
+    cnt, va, vb, cov_d = _plain_moments(signs._clipped(dx), signs._clipped(dy), m, w, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_d = cov_d / np.sqrt(va * vb)
+    r_d[~((va > 1e-12) & (vb > 1e-12))] = np.nan
+    _, vx, vy, cov = _plain_moments(lx, ly, m, w, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_l = cov / np.sqrt(vx * vy)
+        r_l[~((vx > 1e-12) & (vy > 1e-12))] = np.nan
+        qx, qy = res
+        quant = np.full(len(cnt), np.inf)
+        if np.isfinite(qx) and np.isfinite(qy):
+            for v_dep, v_ind, q_dep, q_ind in ((vy, vx, qy, qx), (vx, vy, qx, qy)):
+                gain = cov / v_ind
+                floor2 = (q_dep ** 2 + (gain * q_ind) ** 2) / 12.0
+                resid2 = np.maximum(v_dep - cov * cov / v_ind, 0.0)
+                moves = v_dep >= p.copy_min_spread ** 2 * floor2
+                quant = np.minimum(quant, np.where(moves, np.sqrt(resid2 / floor2), np.inf))
+    moves_x = _plain_windowed((m & (dx != 0)).astype(np.float64), w, k)
+    moves_y = _plain_windowed((m & (dy != 0)).astype(np.float64), w, k)
+    with np.errstate(invalid="ignore"):
+        together = (r_d >= p.copy_change_r_min) & (r_l >= p.copy_level_r_min)
+        rounded = quant <= p.copy_rounding_ratio
+        hit = ((cnt >= p.copy_min_cover * w) & (moves_x >= p.copy_min_changes)
+               & (moves_y >= p.copy_min_changes) & (together | rounded))
+    found = []
+    for a, b in signs._episodes(k[hit], w):
+        inside = (k >= a) & (k < b) & hit
+        sel = k[inside]
+        seg = m[a:b]
+        sx, sy = dx[a:b][seg], dy[a:b][seg]
+        gain = float(np.std(sx) / np.std(sy)) if np.std(sy) > 0 else float("nan")
+        found.append(signs._Copy(a, b, int(len(sel)), w, float(np.nanmin(r_d[inside])),
+                                 float(np.nanmedian(r_d[inside])), float(np.nanmin(r_l[inside])), gain,
+                                 (float(np.median(moves_x[inside])), float(np.median(moves_y[inside]))),
+                                 float(np.max(quant[inside])) if np.isfinite(quant[inside]).all() else None,
+                                 int(sel[0]) + w))
+    return found
+
+
+def _pair(kind: str, rng: np.random.Generator, n: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    load = 50 + np.cumsum(rng.normal(0, 0.3, n))
+    x = np.round(load + rng.normal(0, 1.0, n), 1)
+    y = np.round(0.4 * load + rng.normal(0, 0.5, n), 2)
+    if kind == "copy":
+        y[600:1400] = np.round(0.3 * x[600:1400] + 2.0, 2)
+    elif kind == "exact-copy":
+        y = x * 2.0
+    elif kind == "gaps":
+        y[rng.integers(0, n, 300)] = np.nan
+        x[800:900] = np.nan
+        y[1000:1500] = np.round(0.5 * x[1000:1500], 2)
+    elif kind == "still":
+        y[:] = 7.0
+        y[500:700] = np.round(0.3 * x[500:700], 2)
+    elif kind == "all-nan":
+        y[:] = np.nan
+    elif kind == "huge":
+        x[100:1900] = 1e200 * x[100:1900]
+        y[100:1900] = 3.0 * x[100:1900]
+    elif kind == "negative-zeros":
+        x[:400] = -0.0
+        y[:400] = -0.0
+        y[400:1200] = np.round(0.25 * x[400:1200], 2)
+    return x, y
+
+
+KINDS = ["honest", "copy", "exact-copy", "gaps", "still", "all-nan", "huge", "negative-zeros"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("windows", [None, (20, 1)])
+def test_copy_windows_are_the_defined_ones_bit_for_bit(kind, windows):
+    p = DetectorSettings().signs
+    rng = np.random.default_rng(len(kind))
+    x, y = _pair(kind, rng)
+    res = (signs._resolution(x), signs._resolution(y))
+    window, stride = windows or (None, None)
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = _plain_copies(x, y, 60, p, 1.0, res, window=window, stride=stride)
+        fast = signs._copies(x, y, 60, p, 1.0, res, window=window, stride=stride)
+        kept = signs._ClippedChanges({"x": x, "y": y})
+        given = signs._copies(x, y, 60, p, 1.0, res, window=window, stride=stride,
+                              changes=lambda: (kept["x"], kept["y"]))
+    assert repr(fast) == repr(expected)
+    assert repr(given) == repr(expected)
+    if kind in ("copy", "exact-copy", "gaps"):
+        assert expected  # the cases exercise found episodes, not only the early answers
+
+
+def test_copy_windows_of_short_and_empty_pairs():
+    p = DetectorSettings().signs
+    for n in (0, 1, 2, 5):
+        x = np.arange(n, dtype=float)
+        assert signs._copies(x, 2 * x, 60, p, 1.0) == _plain_copies(x, 2 * x, 60, p, 1.0, (np.nan, np.nan))
+
+
+def test_clipped_changes_are_taken_once_per_channel():
+    series = {"a": np.array([1.0, 2.0, 4.0, 3.0, 9.0]), "b": np.array([0.0, 0.0, 1.0, np.nan, 2.0])}
+    kept = signs._ClippedChanges(series)
+    first = kept["a"]
+    assert kept["a"] is first
+    np.testing.assert_array_equal(first, signs._clipped(np.diff(series["a"])))
+    np.testing.assert_array_equal(kept["b"], signs._clipped(np.diff(series["b"])))
+
+
+@pytest.mark.parametrize("layout", ["grid", "records", "unsorted", "empty", "one"])
+def test_running_state_by_hour_is_that_of_the_unique_hours(layout):
+    rng = np.random.default_rng(3)
+    if layout == "grid":
+        t = T0 + np.arange(0, 86400, 60).astype("timedelta64[s]")
+    elif layout == "records":
+        t = T0 + np.sort(rng.choice(86400 * 3, 500, replace=False)).astype("timedelta64[s]")
+    elif layout == "unsorted":
+        t = T0 + rng.choice(86400 * 3, 500, replace=False).astype("timedelta64[s]")
+    elif layout == "empty":
+        t = np.zeros(0, dtype="datetime64[s]")
+    else:
+        t = T0 + np.array([125], dtype="timedelta64[s]")
+    hours = T0 + np.arange(0, 86400 * 3, 3600).astype("timedelta64[s]")
+    flow = signs.Series("a00000", hours, rng.uniform(0, 10, len(hours)))
+    data = signs.PointData("P", hours={"a00000": flow})
+    cfg = SimpleNamespace(running_flow_min=0.5, o2_stopped_pct=19.0)
+    h = t.astype("datetime64[h]").astype("datetime64[s]")
+    uniq, inv = np.unique(h, return_inverse=True)
+    run = signs.running_mask(data, uniq, cfg)
+    np.testing.assert_array_equal(signs._running_at(data, t, cfg), run[inv.reshape(-1)])
