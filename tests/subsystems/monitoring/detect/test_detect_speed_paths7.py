@@ -3,17 +3,23 @@
 * the copy test's windows (``DET-CLONE-MINUTE``): counts in whole numbers, the changes' moments only when the
   levels or the rounding can make a window count, each channel's clipped changes taken once: the same
   episodes and numbers, bit for bit, as every moment of every window computed (the definition, rebuilt here);
-* a clock's hours found where it steps: those of ``numpy.unique``.
+* a clock's hours found where it steps: those of ``numpy.unique``;
+* the hourly values and native series of a series read in order without repeats (no sort, no pick) and of one
+  whose records are all ``N`` (no flag counts): those of the per-hour rule and of the row-by-row series, across
+  the changes of summer time.
 """
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
-from ecosentry.subsystems.monitoring.detect import signs
+from ecosentry.subsystems.monitoring.detect import csvinput, signs
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
 T0 = np.datetime64("2026-10-01T00:00:00", "s")
@@ -173,3 +179,76 @@ def test_running_state_by_hour_is_that_of_the_unique_hours(layout):
     uniq, inv = np.unique(h, return_inverse=True)
     run = signs.running_mask(data, uniq, cfg)
     np.testing.assert_array_equal(signs._running_at(data, t, cfg), run[inv.reshape(-1)])
+
+
+def _same_series(a, b):
+    assert a.factor == b.factor
+    assert a.times.dtype == b.times.dtype and np.array_equal(a.times, b.times)
+    assert a.values.tobytes() == b.values.tobytes()
+    assert a.flags == b.flags
+    assert (a.zs is None) == (b.zs is None)
+    if a.zs is not None:
+        assert a.zs.tobytes() == b.zs.tobytes()
+    assert (a.valid is None) == (b.valid is None)
+    if a.valid is not None:
+        assert np.array_equal(a.valid, b.valid)
+
+
+def _logger_series(tz: str, flags: str, rng: np.random.Generator, interval: int) -> csvinput.RawSeries:
+    """Records in time order without repeats, as a logger writes them, over the autumn clock change."""
+    zone = ZoneInfo(tz)
+    raw = csvinput.RawSeries("P", "a21026")
+    t0 = datetime(2026, 10, 24, 20, tzinfo=timezone.utc) + timedelta(minutes=int(rng.integers(0, 60)))
+    for k in range(int(rng.integers(1, 900))):
+        if rng.random() < 0.1:
+            continue
+        if flags == "N":
+            flag = "N"
+        elif flags == "none":
+            flag = None
+        else:
+            flag = ["N", "N", "N", "S", "F", "D", None, " S "][int(rng.integers(0, 8))]
+        value = None if rng.random() < 0.05 else float(np.round(rng.normal(30, 9), int(rng.integers(0, 4))))
+        zs = None if flags == "none" or rng.random() < 0.2 else float(np.round(rng.uniform(0, 90), 2))
+        raw.add((t0 + timedelta(minutes=interval * k)).astimezone(zone), value, flag, zs)
+    return raw
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin", "America/St_Johns"])
+@pytest.mark.parametrize("flags", ["N", "none", "mixed"])
+@pytest.mark.parametrize("medium", ["gas", "water"])
+def test_series_in_order_give_the_per_hour_rule_and_the_row_series(tz, flags, medium):
+    rng = np.random.default_rng(len(tz) * 7 + len(flags) + len(medium))
+    for trial in range(12):
+        interval = [1, 5, 10][trial % 3]
+        raw = _logger_series(tz, flags, rng, interval)
+        cs = csvinput.columns_of(raw, ZoneInfo(tz))
+        expected = csvinput.hourly_series(raw, medium=medium, tz=tz, interval_minutes=interval)
+        _same_series(csvinput.hourly_columns(cs, medium=medium, interval_minutes=interval), expected)
+        _same_series(csvinput.hourly_columns(cs, medium=medium, interval_minutes=interval, hour_stamps={}), expected)
+        native = csvinput._column_series(cs)
+        _same_series(native, csvinput._series(raw))
+        np.testing.assert_array_equal(signs.valid_mask(native), signs.valid_mask(csvinput._series(raw)))
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "Australia/Lord_Howe"])
+def test_hour_offsets_kept_for_the_same_hours_are_those_of_each_hour(tz):
+    zone = ZoneInfo(tz)
+    cache: dict = {}
+    hours = np.arange(490_000, 490_000 + 24 * 400, dtype=np.int64)
+    known, offset = csvinput._fold0_offsets(cache, zone, hours)
+    again = csvinput._fold0_offsets(cache, zone, hours.copy())
+    assert again[0] is known and again[1] is offset
+    for h, k, o in zip(hours.tolist(), known.tolist(), offset.tolist()):
+        each = csvinput._fold0_offset({}, zone, h)
+        assert k == (each is not None) and o == (each or 0)
+    assert known.all() == (tz == "Europe/Berlin")  # Lord Howe's half-hour changes split hours
+
+
+def test_segment_means_of_every_record_are_fsum_means():
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(50, 20, 600), 3)
+    bounds = np.array([0, 1, 60, 61, 300, 600])
+    got = csvinput._segment_means(x, np.ones(600, dtype=bool), bounds)
+    want = [math.fsum(x[a:b].tolist()) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])]
+    assert got.tolist() == want
