@@ -115,7 +115,7 @@ def _full_declared_minutes(data, grid, step, factors):
         if s is None or not len(s):
             continue
         v, f = national._aligned(s, mt)
-        use = pick & national._usable(v, f)
+        use = pick & np.isfinite(v) & np.isin(f, ("N", "S", "F"))  # usable: a value flagged N, S or F
         cnt = np.bincount(k[use], minlength=len(grid)).astype(float)
         tot = np.bincount(k[use], weights=v[use], minlength=len(grid))
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -6,7 +6,11 @@
 * a clock's hours found where it steps: those of ``numpy.unique``;
 * the hourly values and native series of a series read in order without repeats (no sort, no pick) and of one
   whose records are all ``N`` (no flag counts): those of the per-hour rule and of the row-by-row series, across
-  the changes of summer time.
+  the changes of summer time;
+* flags tested once per distinct flag (coded by the reader or found once): the per-record comparisons of the
+  object array of flags; values and usable flags aligned on a series' own clock without a search;
+* the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
+  whole computation finds, none.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from ecosentry.subsystems.monitoring.detect import csvinput, signs
+from ecosentry.subsystems.monitoring.detect import csvinput, national, signs
+from ecosentry.subsystems.monitoring.detect.model import Series, remember_normal_flags
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
 T0 = np.datetime64("2026-10-01T00:00:00", "s")
@@ -252,3 +257,104 @@ def test_segment_means_of_every_record_are_fsum_means():
     got = csvinput._segment_means(x, np.ones(600, dtype=bool), bounds)
     want = [math.fsum(x[a:b].tolist()) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])]
     assert got.tolist() == want
+
+
+FLAG_CHOICES = ["N", "S", "F", "T", "D", None, "", " S "]
+
+
+def _flagged_series(rng: np.random.Generator, n: int, coded: bool, flags_kind: str) -> Series:
+    times = T0 + (60 * np.sort(rng.choice(3 * n, n, replace=False))).astype("timedelta64[s]")
+    values = rng.normal(5, 3, n)
+    values[rng.random(n) < 0.1] = np.nan
+    if flags_kind == "none":
+        return Series("a21026", times, values)
+    names = list(FLAG_CHOICES)
+    codes = rng.integers(0, len(names), n)
+    s = Series("a21026", times, values, tuple(names[c] for c in codes.tolist()))
+    if coded:
+        remember_normal_flags(s, names, codes)
+    return s
+
+
+def _object_flags(s: Series) -> np.ndarray:
+    return np.array([f or "N" for f in s.flags], dtype=object) if s.flags else np.full(len(s), "N", dtype=object)
+
+
+@pytest.mark.parametrize("coded", [True, False])
+@pytest.mark.parametrize("flags_kind", ["mixed", "none"])
+def test_flag_masks_are_the_per_record_comparisons(coded, flags_kind):
+    rng = np.random.default_rng(11)
+    s = _flagged_series(rng, 500, coded, flags_kind)
+    objects = _object_flags(s)
+    assert list(s.flag_array()) == list(objects)
+    for flag in ("N", "S", "F", "T", " S ", "X"):
+        np.testing.assert_array_equal(s.flag_mask(flag), objects == flag)
+        assert s.flag_mask(flag) is s.flag_mask(flag) and not s.flag_mask(flag).flags.writeable
+    np.testing.assert_array_equal(s.flag_mask(frozenset({"N", "S", "F"})), np.isin(objects, ("N", "S", "F")))
+    empty = Series("a21026", T0 + np.zeros(0, dtype="timedelta64[s]"), np.zeros(0))
+    assert empty.flag_mask("F").shape == (0,) and empty.flag_array().shape == (0,)
+
+
+@pytest.mark.parametrize("clock", ["own", "own-copy", "other", "empty"])
+def test_aligned_usable_values_and_flags_are_the_aligned_ones(clock):
+    rng = np.random.default_rng(12)
+    s = _flagged_series(rng, 400, True, "mixed")
+    if clock == "own":
+        times = s.times
+    elif clock == "own-copy":
+        times = s.times.copy()
+    elif clock == "other":
+        times = T0 + (60 * np.arange(0, 1300, 2)).astype("timedelta64[s]")
+    else:
+        times = s.times[:0]
+    values, flags = national._aligned(s, times)
+    got_values, usable = national._aligned_usable(s, times)
+    assert got_values.tobytes() == values.tobytes()
+    np.testing.assert_array_equal(usable, np.isfinite(values) & np.isin(flags, ("N", "S", "F")))
+    for flag in ("F", "T", "N"):
+        np.testing.assert_array_equal(national._flagged_at(s, times, flag), flags == flag)
+    assert national._aligned_usable(None, times)[1].shape == (len(times),)
+
+
+def _plain_constant_runs(times, values, good, step_s, tolerance, min_seconds):
+    """_constant_runs without its early answer."""
+    saved = national._may_hold
+    national._may_hold = lambda *a: True
+    try:
+        return national._constant_runs(times, values, good, step_s, tolerance, min_seconds, "minute", "measured")
+    finally:
+        national._may_hold = saved
+
+
+@pytest.mark.parametrize("kind", ["noise", "quantised", "held", "held-with-gaps", "nan-and-negative", "short"])
+@pytest.mark.parametrize("step_s", [60, 3600])
+def test_constant_runs_early_answer_is_the_whole_computation(kind, step_s):
+    rng = np.random.default_rng(len(kind) + step_s)
+    n = 3000 if step_s == 60 else 200
+    gaps = rng.choice([step_s, step_s, step_s, step_s, int(1.5 * step_s), 2 * step_s], n)
+    gaps[n // 6:n // 3] = rng.choice([step_s, int(1.5 * step_s)], n // 3 - n // 6)  # no break: the run's place
+    secs = np.cumsum(gaps)
+    times = T0 + secs.astype("timedelta64[s]")
+    values = rng.normal(20, 2, n)
+    if kind == "quantised":
+        values = np.round(rng.normal(0.3, 0.2, n), 1)
+    elif kind in ("held", "held-with-gaps"):
+        values[n // 6:n // 3] = 7.5
+        if kind == "held-with-gaps":
+            values[n // 4] = np.nan
+    elif kind == "nan-and-negative":
+        values[::3] = np.nan
+        values[100:400] = -1.0
+    elif kind == "short":
+        values = values[:2]
+        times = times[:2]
+    good = rng.random(len(values)) > 0.02
+    found = 0
+    for tolerance in (0.0, 0.05):
+        for hours in (1, 4):
+            want = _plain_constant_runs(times, values, good, step_s, tolerance, hours * 3600.0)
+            got = national._constant_runs(times, values, good, step_s, tolerance, hours * 3600.0, "minute",
+                                          "measured")
+            assert got == want
+            found += len(want)
+    assert found or kind not in ("held", "held-with-gaps")

@@ -130,9 +130,45 @@ class Series:
             return np.full(len(self), "N", dtype=object)
         cached = self.__dict__.get("_flag_array")
         if cached is None:
-            cached = np.array([f or "N" for f in self.flags], dtype=object)
+            names, codes = self._coded_flags()
+            table = np.empty(len(names), dtype=object)
+            table[:] = names
+            cached = table[codes]
             object.__setattr__(self, "_flag_array", cached)
         return cached.copy()
+
+    def flag_mask(self, flags: str | frozenset[str]) -> np.ndarray:
+        """Records whose flag (``"N"`` where none) is ``flags`` (or one of them): ``flag_array() == flags``
+        (or ``numpy.isin``), tested once per distinct flag instead of once per record; read-only, kept per
+        series and ``flags`` (its flags never change)."""
+        masks = self.__dict__.get("_flag_masks")
+        if masks is None:
+            masks = {}
+            object.__setattr__(self, "_flag_masks", masks)
+        mask = masks.get(flags)
+        if mask is None:
+            names, codes = self._coded_flags()
+            wanted = frozenset((flags,)) if isinstance(flags, str) else flags
+            mask = np.array([name in wanted for name in names], dtype=bool)[codes]
+            mask.setflags(write=False)
+            masks[flags] = mask
+        return mask
+
+    def _coded_flags(self) -> tuple[list[str], np.ndarray]:
+        """The distinct flags (``"N"`` where none) and each record's index among them, found once (or given
+        by the reader, :func:`remember_normal_flags`)."""
+        cached = self.__dict__.get("_coded")
+        if cached is None:
+            index: dict[str, int] = {}
+            if self.flags:
+                codes = np.fromiter((index.setdefault(f or "N", len(index)) for f in self.flags), dtype=np.int64,
+                                    count=len(self.flags))
+            else:
+                index["N"] = 0
+                codes = np.zeros(len(self), dtype=np.int64)
+            cached = (list(index), codes)
+            object.__setattr__(self, "_coded", cached)
+        return cached
 
     def step_seconds(self) -> float:
         """Median spacing in seconds (60 for minute data, 3600 for hourly); 0 for < 2 records."""
@@ -342,14 +378,16 @@ def _normal_flags(s: Series) -> np.ndarray:
 
 
 def remember_normal_flags(s: Series, flag_names: Sequence[str | None], flag_code: np.ndarray) -> None:
-    """Give ``s`` its :func:`valid_mask` flag part from coded flags (``flag_names[flag_code[i]]`` is the flag of
-    record ``i``): one test per distinct flag instead of one per record (a reader's columns are coded)."""
+    """Give ``s`` its :func:`valid_mask` flag part, and its coded flags (:meth:`Series.flag_mask`), from coded
+    flags (``flag_names[flag_code[i]]`` is the flag of record ``i``): one test per distinct flag instead of one
+    per record (a reader's columns are coded)."""
     if len(flag_code) != len(s.flags):
         raise ValueError("one flag code per record")
     normal = np.array([not f or f in VALID_FLAGS for f in flag_names], dtype=bool)
     mask = normal[flag_code] if len(flag_code) else np.zeros(0, dtype=bool)
     mask.setflags(write=False)
     object.__setattr__(s, "_normal_flags", mask)
+    object.__setattr__(s, "_coded", ([f or "N" for f in flag_names], np.asarray(flag_code, dtype=np.int64)))
 
 
 def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | None:

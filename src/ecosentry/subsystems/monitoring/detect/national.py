@@ -128,7 +128,7 @@ del _rule
 
 _HOUR_S = 3600
 #: Flags whose values the cross-parameter rules trust: normal, manual, and F (stopped is a claim to test).
-_LOGIC_FLAGS = ("N", "S", "F")
+_LOGIC_FLAGS = frozenset({"N", "S", "F"})
 #: At most this many per-interval items are listed in a finding's evidence.
 _EVIDENCE_MAX = 48
 
@@ -281,13 +281,32 @@ def _flagged_at(s: Series, times: np.ndarray, flag: str) -> np.ndarray:
     without the aligned values and the object array of flags."""
     if not len(s) or not len(times):
         return np.zeros(len(times), dtype=bool)
+    if _same_clock(s, times):
+        return s.flag_mask(flag).copy()
     idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
-    return (s.times[idx] == times) & (s.flag_array() == flag)[idx]
+    return (s.times[idx] == times) & s.flag_mask(flag)[idx]
 
 
-def _usable(values: np.ndarray, flags: np.ndarray) -> np.ndarray:
-    """Finite values whose flag is N, S or F (the cross-parameter rules test the F claim itself)."""
-    return np.isfinite(values) & np.isin(flags, _LOGIC_FLAGS)
+def _same_clock(s: Series, times: np.ndarray) -> bool:
+    """Whether ``times`` are the times of ``s`` (a point's minute clock is mostly each factor's own): each
+    record is then found at its own place, without a search."""
+    return times is s.times or (len(times) == len(s) and bool(np.array_equal(times, s.times)))
+
+
+def _aligned_usable(s: Series | None, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``s`` at exactly ``times`` and whether each is usable: finite, flagged N, S or F (the
+    cross-parameter rules test the F claim itself). The flags of :func:`_aligned` tested once per distinct
+    flag (:meth:`Series.flag_mask`), not as an object array per record."""
+    values = np.full(len(times), np.nan)
+    if s is None or not len(s) or not len(times):
+        return values, np.zeros(len(times), dtype=bool)
+    if _same_clock(s, times):
+        values[:] = s.values
+        return values, np.isfinite(values) & s.flag_mask(_LOGIC_FLAGS)
+    idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
+    hit = s.times[idx] == times
+    values[hit] = s.values[idx[hit]]
+    return values, hit & np.isfinite(values) & s.flag_mask(_LOGIC_FLAGS)[idx]
 
 
 def _running(data: PointData, times: np.ndarray, cfg: DetectorSettings) -> tuple[np.ndarray, bool]:
@@ -702,7 +721,7 @@ def _constant_runs(times: np.ndarray, values: np.ndarray, good: np.ndarray, step
     """Runs of consecutive good records with the same value (successive |Δ| ≤ tolerance) lasting
     ``min_seconds`` or more (duration = last − first + one step). O(n)."""
     n = len(values)
-    if n < 2:
+    if n < 2 or not _may_hold(values, step_s, tolerance, min_seconds):
         return []
     ok = good & np.isfinite(values) & (values >= 0)  # national: "the same value ≥ 0"
     same = np.zeros(n, dtype=bool)  # same[i]: record i continues the run of record i − 1
@@ -722,6 +741,25 @@ def _constant_runs(times: np.ndarray, values: np.ndarray, good: np.ndarray, step
         out.append(_Run(_dt(times[first]), _dt(times[b]) + timedelta(seconds=step_s),
                         float(values[first]), b - first + 1, resolution, quantity))
     return out
+
+
+def _may_hold(values: np.ndarray, step_s: int, tolerance: float, min_seconds: float) -> bool:
+    """Whether ``values`` change by at most ``tolerance`` from record to record often enough in a row for a run
+    of :func:`_constant_runs` to last ``min_seconds``: a cheap test that is False only when no run can.
+
+    A run of k + 1 records continues k times, each across a gap of at most 1.5 steps, so it lasts at most
+    1.5 · step · k + step: one of ``min_seconds`` needs k ≥ (min_seconds − step) / (1.5 · step) successive
+    small changes, whatever the flags, the running state and the signs of the values.
+    """
+    need = int(np.floor((min_seconds - step_s) / (1.5 * step_s)))
+    if need <= 0:
+        return True
+    with np.errstate(invalid="ignore"):
+        still = np.abs(np.diff(values)) <= tolerance
+    if np.count_nonzero(still) < need:
+        return False
+    in_a_row = np.concatenate(([0], np.cumsum(still, dtype=np.int64)))
+    return bool((in_a_row[need:] - in_a_row[:-need] == need).any())
 
 
 @dataclass(frozen=True)
@@ -1242,10 +1280,10 @@ def detect_over_range(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             continue
         resolution, s = picked
         high = (data.ranges.get(factor) or (None, None))[1]
-        flags = s.flag_array()
-        flagged_t = flags == "T"
+        flagged_t = s.flag_mask("T")
         if high is None and not flagged_t.any():
             continue
+        flags = s.flag_array()
         step = _step_s(s, _default_step(resolution))
         run, known = _running(data, s.times, cfg)
         with np.errstate(invalid="ignore"):
@@ -1346,8 +1384,8 @@ def _declared_minutes(data: PointData, grid: np.ndarray, step: int, factors: Seq
         s = data.minutes.get(factor)
         if s is None or not len(s):
             continue
-        v, f = _aligned(s, mt)
-        use = pick & _usable(v, f)
+        v, usable = _aligned_usable(s, mt)
+        use = pick & usable
         n = np.bincount(k[use], minlength=len(grid)).astype(float)
         total_v = np.bincount(k[use], weights=v[use], minlength=len(grid))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1424,8 +1462,7 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
     def declared_values(s: Series) -> tuple[np.ndarray, np.ndarray]:
         """Values judged in declared intervals: the mean over the declared minutes when the point has
         them, else the interval's own value; a partly declared interval without minutes is no evidence."""
-        v, f = _aligned(s, grid)
-        use = _usable(v, f)
+        v, use = _aligned_usable(s, grid)
         if by_minutes is not None and s.factor in minute_means:
             m = minute_means[s.factor]
             v = np.where(stopped, m, v)
@@ -1436,8 +1473,8 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
 
     signals: list[tuple[str, np.ndarray, np.ndarray, float, np.ndarray]] = []  # factor, known, says, ref, v
     if flow is not None:
-        v0, f0 = _aligned(flow, grid)
-        ref = _reference(v0, _usable(v0, f0), ~stopped, min_records)
+        v0, usable0 = _aligned_usable(flow, grid)
+        ref = _reference(v0, usable0, ~stopped, min_records)
         if np.isfinite(ref):
             v, use = declared_values(flow)
             signals.append((flow.factor, use, use & (v > cfg.running_flow_min * ref), ref, v))
@@ -1446,8 +1483,8 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
         signals.append((o2.factor, use, use & (v < cfg.o2_stopped_pct), cfg.o2_stopped_pct, v))
     if not signals:
         for s in concentrations:
-            v0, f0 = _aligned(s, grid)
-            ref = _reference(v0, _usable(v0, f0), ~stopped, min_records)
+            v0, usable0 = _aligned_usable(s, grid)
+            ref = _reference(v0, usable0, ~stopped, min_records)
             if np.isfinite(ref):
                 v, use = declared_values(s)
                 signals.append((s.factor, use, use & (v > nat.stopped_concentration_fraction * ref), ref, v))
@@ -1565,10 +1602,8 @@ def detect_o2_logic(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     temp = _by_role(series, "temperature")
     grid = o2.times
     step = _step_s(o2, _default_step(resolution))
-    ov, of = _aligned(o2, grid)
-    o2_ok = _usable(ov, of)
-    fv, ff = _aligned(flow, grid)
-    flow_ok = _usable(fv, ff)
+    ov, o2_ok = _aligned_usable(o2, grid)
+    fv, flow_ok = _aligned_usable(flow, grid)
     o2_running = o2_ok & (ov < cfg.o2_stopped_pct)
     ref = _reference(fv, flow_ok, o2_running, 1)
     if not np.isfinite(ref):
@@ -1577,8 +1612,7 @@ def detect_o2_logic(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     flow_run = flow_ok & (fv > threshold)
     flow_stop = flow_ok & (fv <= threshold)
     if temp is not None:
-        tv, tf = _aligned(temp, grid)
-        temp_ok = _usable(tv, tf)
+        tv, temp_ok = _aligned_usable(temp, grid)
         temp_hot = temp_ok & (tv > nat.ambient_temperature_max_c)
         temp_ambient = temp_ok & (tv <= nat.ambient_temperature_max_c)
     else:
