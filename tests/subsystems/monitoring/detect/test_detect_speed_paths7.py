@@ -9,6 +9,9 @@
   the changes of summer time;
 * flags tested once per distinct flag (coded by the reader or found once): the per-record comparisons of the
   object array of flags; values and usable flags aligned on a series' own clock without a search;
+* the reported resolution tried on a sample of the values first: the decimals every value is whole at;
+* the last-digit rule's conditions in another order, and the clone test's changes only on days whose levels
+  pass: the same findings (the honest and injected sets, compared in the round's report);
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
 """
@@ -24,7 +27,12 @@ import numpy as np
 import pytest
 
 from ecosentry.subsystems.monitoring.detect import csvinput, national, signs
-from ecosentry.subsystems.monitoring.detect.model import Series, remember_normal_flags
+from ecosentry.subsystems.monitoring.detect.model import (
+    Series,
+    remember_normal_flags,
+    resolution_decimals,
+    resolution_step,
+)
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 
 T0 = np.datetime64("2026-10-01T00:00:00", "s")
@@ -133,7 +141,7 @@ def test_copy_windows_are_the_defined_ones_bit_for_bit(kind, windows):
     p = DetectorSettings().signs
     rng = np.random.default_rng(len(kind))
     x, y = _pair(kind, rng)
-    res = (signs._resolution(x), signs._resolution(y))
+    res = (signs.resolution_step(x), signs.resolution_step(y))
     window, stride = windows or (None, None)
     with np.errstate(over="ignore", invalid="ignore"):
         expected = _plain_copies(x, y, 60, p, 1.0, res, window=window, stride=stride)
@@ -358,3 +366,46 @@ def test_constant_runs_early_answer_is_the_whole_computation(kind, step_s):
             assert got == want
             found += len(want)
     assert found or kind not in ("held", "held-with-gaps")
+
+
+def _plain_decimals(values, max_decimals=4):
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    for d in range(max_decimals + 1):
+        scaled = v * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return d
+    return None
+
+
+@pytest.mark.parametrize("kind", ["0", "1", "3", "4", "5", "means", "one-odd-value", "nan", "empty", "huge",
+                                  "negative", "short"])
+def test_resolution_on_a_sample_first_is_the_resolution(kind):
+    rng = np.random.default_rng(len(kind) * 3)
+    n = 5000
+    if kind in ("0", "1", "3", "4", "5"):
+        v = np.round(rng.normal(30, 10, n), int(kind))
+    elif kind == "means":
+        v = rng.normal(30, 10, n)
+    elif kind == "one-odd-value":
+        v = np.round(rng.normal(30, 10, n), 1)
+        v[2777] = 30.123  # off the sample's stride
+    elif kind == "nan":
+        v = np.full(n, np.nan)
+    elif kind == "empty":
+        v = np.zeros(0)
+    elif kind == "huge":
+        v = np.round(rng.normal(0, 1e12, n), 2)
+    elif kind == "negative":
+        v = -np.round(rng.uniform(0, 1, n), 2)
+        v[::7] = np.nan
+    else:
+        v = np.array([0.25, 1.5])
+    for max_decimals in (2, 4):
+        assert resolution_decimals(v, max_decimals) == _plain_decimals(v, max_decimals)
+    s = Series("a21026", T0 + (60 * np.arange(len(v))).astype("timedelta64[s]"), v)
+    assert s.resolution_decimals() == _plain_decimals(v) == s.resolution_decimals()
+    want = _plain_decimals(v)
+    assert repr(resolution_step(s)) == repr(resolution_step(v)) == repr(float("nan") if want is None else 10.0 ** -want)

@@ -38,6 +38,8 @@ __all__ = [
     "running_mask",
     "runs",
     "VALID_FLAGS",
+    "resolution_decimals",
+    "resolution_step",
     "to_datetime64",
     "DetectorSpec",
     "DETECTORS",
@@ -179,6 +181,12 @@ class Series:
             cached = float(np.median(np.diff(self.times).astype("timedelta64[s]").astype(np.int64)))
             object.__setattr__(self, "_step_seconds", cached)
         return cached
+
+    def resolution_decimals(self) -> int | None:
+        """:func:`resolution_decimals` of the values, computed once per series (its values never change)."""
+        if "_resolution_decimals" not in self.__dict__:
+            object.__setattr__(self, "_resolution_decimals", resolution_decimals(self.values))
+        return self.__dict__["_resolution_decimals"]
 
     def finite_median(self) -> float:
         """``numpy.nanmedian`` of the values, NaN when none is finite; computed once per series."""
@@ -351,6 +359,35 @@ def to_datetime64(t: datetime) -> np.datetime64:
 def to_datetime(t: np.datetime64) -> datetime:
     """``datetime64`` (UTC) → aware UTC datetime."""
     return datetime.fromtimestamp(int(t.astype("datetime64[s]").astype(np.int64)), tz=timezone.utc)
+
+
+def resolution_decimals(values: np.ndarray, max_decimals: int = 4) -> int | None:
+    """Number of decimals ``d`` (0…``max_decimals``) at which every finite value is a whole number of 10^-d
+    (the reported resolution), or ``None`` (computed means, no fixed resolution).
+
+    Each ``d`` is first tried on a sample of the values: a sampled value that is not whole at ``d`` is a value
+    that is not, so only the ``d`` the sample passes are tried on them all (the same answer, a full pass or
+    two instead of one per decimal)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    sample = v[:: max(len(v) // 64, 1)]
+    for d in range(max_decimals + 1):
+        if _whole_at(sample, d) and _whole_at(v, d):
+            return d
+    return None
+
+
+def _whole_at(v: np.ndarray, d: int) -> bool:
+    scaled = v * 10.0 ** d
+    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))))
+
+
+def resolution_step(values: np.ndarray | Series) -> float:
+    """The reported resolution 10^-d of :func:`resolution_decimals` (kept on a :class:`Series`), NaN if none."""
+    d = values.resolution_decimals() if isinstance(values, Series) else resolution_decimals(values)
+    return float("nan") if d is None else 10.0 ** -d
 
 
 #: Flags whose records count as normal measurements (S is manual input: valid but visible, §0.2).

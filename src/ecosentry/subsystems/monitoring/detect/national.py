@@ -48,6 +48,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     Series,
     detector,
     is_concentration,
+    resolution_step,
     role_of,
     running_mask,
     to_datetime,
@@ -783,18 +784,6 @@ class _Readings:
         return self.readings * self.repeat_share ** (k - 1)
 
 
-def _resolution(values: np.ndarray) -> float:
-    """The reported resolution 10^-d (the fewest decimals at which every value is whole), NaN if none ≤ 4."""
-    v = values[np.isfinite(values)]
-    if not len(v):
-        return float("nan")
-    for d in range(5):
-        scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
-            return 10.0 ** -d
-    return float("nan")
-
-
 def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int) -> _Readings | None:
     """:class:`_Readings` of the good records: runs of equal consecutive values are one reading each
     (an online water analyser holds one value per measuring cycle, e.g. 60 min).
@@ -828,7 +817,7 @@ def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: i
     if consecutive.sum() < 2:
         return None
     repeat = float(np.mean(v[first][1:][consecutive] == v[first][:-1][consecutive]))
-    return _Readings(_resolution(v), cycle, repeat, float(len(first)))
+    return _Readings(resolution_step(v), cycle, repeat, float(len(first)))
 
 
 def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int,

@@ -39,6 +39,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     Series,
     detector,
     is_concentration,
+    resolution_decimals,
     role_of,
     running_mask,
     to_datetime,
@@ -884,10 +885,17 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
     # 1. raw shape test for every pair (also tells which channels are near-exact copies: no load proxies)
     raw: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
     exact: dict[tuple[int, int], np.ndarray] = {}
+    level_r_min = min(p.clone_r_min, p.clone_copy_r_min)
     for i in range(nf):
         for j in range(i + 1, nf):
             x, y = mat[i], mat[j]
             r, n, cvx, cvy, ok = _daily_r(x, y, day, len(days), p.clone_min_points)
+            if not (ok & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv) & (r >= level_r_min)).any():
+                # no day's levels pass either test: neither a clone nor a copy, whatever the changes do (their
+                # r is only read on the days that pass)
+                raw[(i, j)] = (np.zeros(len(days), dtype=bool), r, np.full(len(days), np.nan), n, cvx, cvy)
+                exact[(i, j)] = np.zeros(len(days), dtype=bool)
+                continue
             ddx = np.where(consecutive, np.diff(x), np.nan)
             ddy = np.where(consecutive, np.diff(y), np.nan)
             rd, _, _, _, okd = _daily_r(ddx, ddy, day[1:], len(days), max(p.clone_min_points // 2, 3))
@@ -1404,7 +1412,7 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
         expected = np.minimum(model, typical)
         src = data.minutes.get(factor)
         narrow = ok_w & (obs <= p.spread_ratio_max ** 2 * expected)
-        resolution = _native_resolution(src.values if src is not None and len(src) else x)
+        resolution = _native_resolution(src if src is not None and len(src) else x)
         if (narrow & (np.sqrt(model) < resolution)).any() and src is not None and len(src):
             resolution = _mean_resolution(src, resolution)  # only asked when it decides something
         narrow &= np.sqrt(model) >= resolution
@@ -1434,8 +1442,8 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
     return out
 
 
-def _native_resolution(values: np.ndarray) -> float:
-    d = last_digit_resolution(values)
+def _native_resolution(values: np.ndarray | Series) -> float:
+    d = values.resolution_decimals() if isinstance(values, Series) else resolution_decimals(values)
     return 0.0 if d is None else 10.0 ** -d
 
 
@@ -1448,7 +1456,7 @@ def _mean_resolution(minutes: Series, q: float | None = None) -> float:
     hourly means moving 0.08 mg/m³ an hour, held at 2.07 ± 0.15 for 30 h, was not judged against ``q``).
     A series that does not dither (a low reading repeating one step) keeps ``q``: its hourly means move by
     whole steps or not at all."""
-    q = _native_resolution(minutes.values) if q is None else q
+    q = _native_resolution(minutes) if q is None else q
     ok = np.isfinite(minutes.values)
     if not q > 0 or ok.sum() < 2:
         return q
@@ -1772,16 +1780,9 @@ def chi2_sf(stat: float, dof: int) -> float:
 
 def last_digit_resolution(values: np.ndarray, max_decimals: int = 4) -> int | None:
     """Number of decimals ``d`` (0…``max_decimals``) at which every value is a whole number of 10^-d
-    (the reported resolution), or ``None`` (computed means, no fixed resolution)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return None
-    for d in range(max_decimals + 1):
-        scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
-            return d
-    return None
+    (the reported resolution), or ``None`` (computed means, no fixed resolution):
+    :func:`~ecosentry.subsystems.monitoring.detect.model.resolution_decimals`."""
+    return resolution_decimals(values, max_decimals)
 
 
 #: Channels usually computed from others (flow = area × velocity, HJ 212-2017 eq. (30)): their last digits
@@ -1843,15 +1844,18 @@ def detect_last_digit(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if d is None:
             continue
         units = np.round(np.abs(x) * 10.0 ** d).astype(np.int64)
-        q5, q95 = np.percentile(units, [5, 95])
-        if q95 - q5 < p.digit_min_spread_steps:
-            continue
+        # the three conditions of a finding, the cheapest first (the digits' shares, the test, then the spread)
         counts = np.bincount(units % 10, minlength=10)
+        deviation = np.abs(counts / len(units) - 0.1)
+        if deviation.max() < p.digit_min_deviation:
+            continue
         expected = len(units) / 10.0
         stat = float(((counts - expected) ** 2 / expected).sum())
         pval = chi2_sf(stat, 9)
-        deviation = np.abs(counts / len(units) - 0.1)
-        if pval >= p.digit_p_max or deviation.max() < p.digit_min_deviation:
+        if pval >= p.digit_p_max:
+            continue
+        q5, q95 = np.percentile(units, [5, 95])
+        if q95 - q5 < p.digit_min_spread_steps:
             continue
         top = int(np.argmax(deviation))
         step = f"{10.0 ** -d:g}"

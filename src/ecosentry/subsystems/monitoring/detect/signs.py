@@ -54,6 +54,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     Series,
     detector,
     is_concentration,
+    resolution_step,
     running_mask,
     runs,
     to_datetime,
@@ -203,18 +204,6 @@ def _clipped(d: np.ndarray) -> np.ndarray:
     if not scale > 0:
         return d
     return np.clip(d, -_CLIP_SIGMAS * scale, _CLIP_SIGMAS * scale)
-
-
-def _resolution(v: np.ndarray) -> float:
-    """The reported resolution 10^-d (fewest decimals, d ≤ 4, at which every value is whole), NaN if none."""
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return float("nan")
-    for d in range(5):
-        scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
-            return 10.0 ** -d
-    return float("nan")
 
 
 def _episodes(starts: np.ndarray, w: int) -> list[tuple[int, int]]:
@@ -435,7 +424,7 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     series = {f: np.where(run, _on_grid(data.minutes[f], slot[f], n, valid_mask(data.minutes[f])), np.nan)
               for f in pol}
     interval = {f: _interval(x) for f, x in series.items()}
-    res = {f: _resolution(data.minutes[f].values) for f in pol}
+    res = {f: resolution_step(data.minutes[f]) for f in pol}
     clipped = _ClippedChanges(series)
     out: list[Finding] = []
     for i, f in enumerate(pol):
@@ -554,7 +543,7 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
     for i, j in zip(ii.tolist(), jj.tolist()):
         (di, fi), (dj, fj) = chans[i], chans[j]
         for c in _copies(V[i], V[j], step, p, max(_interval(V[i]), _interval(V[j])),
-                         (_resolution(di.minutes[fi].values), _resolution(dj.minutes[fj].values))):
+                         (resolution_step(di.minutes[fi]), resolution_step(dj.minutes[fj]))):
             start, end = grid[c.first], grid[min(c.end, n - 1)]
             for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
                 expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "
@@ -787,7 +776,7 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
     sigma = float(np.median(per_day)) if per_day else 0.0
     # the band must hold more than the ties of one reported digit: with a coarse resolution an honest level
     # repeats its highest value by rounding alone
-    res = _resolution(x)
+    res = resolution_step(x)
     if not sigma > 0 or (np.isfinite(res) and p.cap_ceiling_width * sigma < 2.0 * res):
         return []
     w = p.cap_min_hours * _HOUR
@@ -866,7 +855,7 @@ def detect_collapse(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             continue
         usual = float(np.median(x))
         src = data.minutes.get(f)
-        step = _resolution(src.values if src is not None and len(src) else x)
+        step = resolution_step(src if src is not None and len(src) else x)
         if not np.isfinite(step):
             step = 0.0
         if not usual > 0 or usual < p.collapse_min_steps * step:
