@@ -36,6 +36,7 @@ __all__ = [
     "to_datetime",
     "valid_mask",
     "running_mask",
+    "hour_floor",
     "runs",
     "VALID_FLAGS",
     "resolution_decimals",
@@ -440,15 +441,31 @@ def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | N
     if flow is None and o2 is None:
         return None
     # Asked ~60 times a point by the detectors, mostly for the same few clocks: kept on the point, keyed by
-    # everything the answer depends on (the series, the times themselves and the two settings).
+    # everything the answer depends on (the series, the times themselves and the two settings); the times
+    # looked up by their length and ends, then compared (cheaper than hashing every clock asked with).
     times = np.asarray(times)
-    key = (id(flow), id(o2), times.dtype.str, times.tobytes(), getattr(cfg, "running_flow_min", None),
+    ends = (times[0].item(), times[-1].item()) if len(times) else ()
+    key = (id(flow), id(o2), times.dtype.str, len(times), ends, getattr(cfg, "running_flow_min", None),
            getattr(cfg, "o2_stopped_pct", None))
-    cache = data.__dict__.setdefault("_running_masks", {})
-    hit = cache.get(key)
-    if hit is None or hit[0] is not flow or hit[1] is not o2:
-        hit = cache[key] = (flow, o2, _running(flow, o2, times, cfg))
-    return hit[2].copy()
+    kept = data.__dict__.setdefault("_running_masks", {}).setdefault(key, [])
+    clock = times.tobytes()
+    for kept_flow, kept_o2, kept_clock, run in kept:
+        if kept_flow is flow and kept_o2 is o2 and kept_clock == clock:
+            return run.copy()
+    run = _running(flow, o2, times, cfg)
+    kept.append((flow, o2, clock, run))
+    return run.copy()
+
+
+def hour_floor(times: np.ndarray) -> np.ndarray:
+    """The start of the UTC hour of each of ``times`` (``datetime64[s]``): ``times.astype("datetime64[h]")
+    .astype("datetime64[s]")`` in whole seconds, without the calendar units' conversions (NaT stays NaT)."""
+    t = np.asarray(times).astype("datetime64[s]", copy=False).view(np.int64)
+    out = t // 3600 * 3600
+    nat = t == np.iinfo(np.int64).min
+    if nat.any():
+        out[nat] = t[nat]
+    return out.view("datetime64[s]")
 
 
 def _running(flow: Series | None, o2: Series | None, times: np.ndarray, cfg: Any) -> np.ndarray:

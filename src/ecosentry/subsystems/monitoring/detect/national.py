@@ -47,6 +47,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     PointData,
     Series,
     detector,
+    hour_floor,
     is_concentration,
     resolution_step,
     role_of,
@@ -318,7 +319,7 @@ def _running(data: PointData, times: np.ndarray, cfg: DetectorSettings) -> tuple
     """
     if not len(times):
         return np.ones(0, dtype=bool), True
-    hours = times.astype("datetime64[h]").astype("datetime64[s]")
+    hours = hour_floor(times)
     run = running_mask(data, hours, cfg)
     if run is None and data.minutes:
         proxy = PointData(point=data.point, medium=data.medium, tz=data.tz, hours=dict(data.minutes))
@@ -334,7 +335,7 @@ def _running_by_o2(data: PointData, times: np.ndarray, cfg: DetectorSettings) ->
     o2 = (data.by_role("o2") or data.by_role("o2", hourly=False)) if data.medium == "gas" else None
     if o2 is None or not len(times):
         return np.ones(len(times), dtype=bool), False
-    at = times.astype("datetime64[h]").astype("datetime64[s]") if o2 is data.by_role("o2") else times
+    at = hour_floor(times) if o2 is data.by_role("o2") else times
     v, _ = _aligned(o2, at)
     return ~(np.nan_to_num(v, nan=100.0) >= cfg.o2_stopped_pct), True
 
@@ -1703,7 +1704,7 @@ def detect_zero_while_running(data: PointData, cfg: DetectorSettings) -> list[Fi
             if seconds < nat.zero_min_hours * _HOUR_S:
                 continue
             start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
-            hours = s.times[a:b + 1].astype("datetime64[h]").astype("datetime64[s]")
+            hours = hour_floor(s.times[a:b + 1])
             context, ctx_ev = [], {}
             for role in ("flow", "velocity", "o2"):
                 if role == "velocity" and "flow" in ctx_ev:

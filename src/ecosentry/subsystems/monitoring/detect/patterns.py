@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     PointData,
     Series,
     detector,
+    hour_floor,
     is_concentration,
     resolution_decimals,
     role_of,
@@ -212,11 +214,11 @@ def _local_offsets(times: np.ndarray, tz: str) -> np.ndarray:
     """UTC offset [s] of the zone at each instant (computed once per UTC hour and zone in a process)."""
     if len(times) == 0:
         return np.zeros(0, dtype=np.int64)
-    hours = times.astype("datetime64[h]").astype(np.int64)
+    hours = hour_floor(times).view(np.int64) // _HOUR
     lo, hi = int(hours.min()), int(hours.max())
     if hi - lo < 4 * len(hours) + 48:
         # the hours of the span in a table, looked up by position (no sort of the instants' hours)
-        return np.array([_hour_offset(tz, h) for h in range(lo, hi + 1)], dtype=np.int64)[hours - lo]
+        return _span_offsets(tz, lo, hi)[hours - lo]
     uniq, inv = np.unique(hours, return_inverse=True)
     return np.array([_hour_offset(tz, h) for h in uniq.tolist()], dtype=np.int64)[inv.reshape(-1)]
 
@@ -224,6 +226,14 @@ def _local_offsets(times: np.ndarray, tz: str) -> np.ndarray:
 #: (zone, UTC hour since the epoch) → the zone's UTC offset [s] then (the detectors ask for the same hours of
 #: the same points ~10 times a point)
 _HOUR_OFFSETS: dict[tuple[str, int], int] = {}
+
+
+@lru_cache(maxsize=64)
+def _span_offsets(tz: str, lo: int, hi: int) -> np.ndarray:
+    """:func:`_hour_offset` of each UTC hour ``lo``…``hi``, read-only (a point's rules ask for the same span)."""
+    table = np.array([_hour_offset(tz, h) for h in range(lo, hi + 1)], dtype=np.int64)
+    table.setflags(write=False)
+    return table
 
 
 def _hour_offset(tz: str, hour: int) -> int:
@@ -1248,16 +1258,31 @@ _TRIM_SIGMAS = 3.0
 
 def _load_levels(data: PointData, t: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
     """The point's load channels (flow, velocity, O2, temperature) at ``t`` (NaN where a channel has no
-    valid value then), those at least half present and not constant, with their factor codes."""
+    valid value then), those at least half present and not constant, with their factor codes.
+
+    Kept on the point for the same ``t`` and load series (the pollutants of a point mostly share their valid
+    running hours, and several rules ask): read-only arrays, the same numbers as taken afresh."""
+    channels = tuple(data.by_role(role) for role in _LOAD_ROLES)
+    key = (t.dtype.str, t.tobytes())
+    cache = data.__dict__.setdefault("_load_levels", {})
+    hit = cache.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], channels)):
+        hit = cache[key] = (channels, _levels_at(channels, t))
+    cols, used = hit[1]
+    return list(cols), list(used)
+
+
+def _levels_at(channels: tuple[Series | None, ...], t: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
+    """:func:`_load_levels` of ``channels`` (one per role of :data:`_LOAD_ROLES`), taken afresh."""
     cols, used = [], []
-    for role in _LOAD_ROLES:
-        s = data.by_role(role)
+    for s in channels:
         if s is None or not len(s):
             continue
         ok = valid_mask(s)
         idx = np.clip(np.searchsorted(s.times, t), 0, len(s) - 1)
         v = np.where((s.times[idx] == t) & ok[idx], s.values[idx], np.nan)
         if np.isfinite(v).mean() >= 0.5 and np.nanstd(v) > 0:
+            v.setflags(write=False)
             cols.append(v)
             used.append(s.factor)
     return cols, used
@@ -1461,7 +1486,7 @@ def _mean_resolution(minutes: Series, q: float | None = None) -> float:
     if not q > 0 or ok.sum() < 2:
         return q
     v = minutes.values[ok]
-    hour = minutes.times[ok].astype("datetime64[h]").astype(np.int64)  # in time order
+    hour = hour_floor(minutes.times[ok]).view(np.int64) // _HOUR  # in time order
     first = np.r_[0, np.flatnonzero(np.diff(hour)) + 1]
     n = np.diff(np.r_[first, len(v)])
     mean = np.add.reduceat(v, first) / n

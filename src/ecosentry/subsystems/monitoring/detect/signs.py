@@ -53,6 +53,7 @@ from ecosentry.subsystems.monitoring.detect.model import (
     PointData,
     Series,
     detector,
+    hour_floor,
     is_concentration,
     resolution_step,
     running_mask,
@@ -142,7 +143,7 @@ def _on_grid(s: Series, slot: np.ndarray, n: int, ok: np.ndarray) -> np.ndarray:
 
 def _running_at(data: PointData, grid: np.ndarray, cfg: Any) -> np.ndarray:
     """Running state of each grid slot from its hour (all True when unknown)."""
-    hours = grid.astype("datetime64[h]").astype("datetime64[s]")
+    hours = hour_floor(grid)
     if len(hours) and (hours[1:] >= hours[:-1]).all():  # in time order (a grid, a series' times): no sort
         new = np.r_[True, hours[1:] != hours[:-1]]
         uniq, inv = hours[new], np.cumsum(new) - 1
