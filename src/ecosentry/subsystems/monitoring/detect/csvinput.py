@@ -595,7 +595,8 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
         return Series(cs.factor, np.zeros(0, dtype="datetime64[s]"), np.zeros(0), (), zs=None,
                       valid=np.zeros(0, dtype=bool))
     idx, t, starts, first_in = _wall_order(cs.local_us)
-    n = np.diff(np.r_[starts, len(t)])
+    bounds = np.append(starts, len(t))
+    n = np.diff(bounds)
     values = cs.values if idx is None else cs.values[idx]
 
     def count(mask: np.ndarray) -> np.ndarray:
@@ -609,7 +610,6 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
     else:
         codes = cs.flag_code if idx is None else cs.flag_code[idx]
         valid, flag_list, ok = _hour_flags(norm, codes, values, starts, n, medium, interval_minutes)
-    bounds = np.r_[starts, len(t)]
     hour_values = _segment_means(values, ok, bounds)
     zs = cs.zs if idx is None else cs.zs[idx]
     hour_zs = _segment_means(zs, ok & np.isfinite(zs), bounds)
@@ -632,7 +632,7 @@ def _wall_order(local_us: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np
     """
     if (local_us[1:] > local_us[:-1]).all():
         hour = local_us // _HOUR_US
-        starts = np.flatnonzero(np.r_[True, hour[1:] != hour[:-1]])
+        starts = _changes(hour)
         return None, local_us, starts, starts
     order_all = np.argsort(local_us, kind="stable")
     t_all = local_us[order_all]
@@ -640,10 +640,14 @@ def _wall_order(local_us: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np
     keep[1:] = t_all[1:] != t_all[:-1]
     t = t_all[keep]
     hour = t // _HOUR_US
-    starts = np.flatnonzero(np.r_[True, hour[1:] != hour[:-1]])
-    hour_all = t_all // _HOUR_US
-    starts_all = np.flatnonzero(np.r_[True, hour_all[1:] != hour_all[:-1]])
+    starts = _changes(hour)
+    starts_all = _changes(t_all // _HOUR_US)
     return order_all[keep], t, starts, np.minimum.reduceat(order_all, starts_all)
+
+
+def _changes(key: np.ndarray) -> np.ndarray:
+    """Positions where ``key`` (non-empty) takes a new value: 0 and each position unlike the one before."""
+    return np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
 
 
 def _hour_flags(norm: list[str], codes: np.ndarray, values: np.ndarray, starts: np.ndarray, n: np.ndarray,
@@ -748,7 +752,7 @@ def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndar
         return np.full(len(bounds) - 1, np.nan)
     else:
         sel = x[ok]
-        cum = np.r_[0, np.cumsum(ok)][bounds]
+        cum = np.concatenate(([0], np.cumsum(ok)))[bounds]
     count = np.diff(cum)
     out = np.full(len(bounds) - 1, np.nan)
     some = count > 0

@@ -262,12 +262,10 @@ def _stretches(mask: np.ndarray, times: np.ndarray, max_gap_s: float) -> list[tu
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return []
-    gap = np.r_[True, np.diff(times.astype(np.int64)) > max_gap_s] if len(times) else np.zeros(0, bool)
-    prev = np.r_[False, m[:-1]]
-    nxt = np.r_[m[1:], False]
-    start = m & (gap | ~prev)
-    end = m & (np.r_[gap[1:], True] | ~nxt)
-    return list(zip(np.flatnonzero(start).tolist(), np.flatnonzero(end).tolist()))
+    n = len(m)
+    cut = np.ones(n + 1, dtype=bool)  # cut[i]: records i − 1 and i are in different runs (and at both ends)
+    cut[1:n] = (np.diff(times.astype(np.int64)) > max_gap_s) | ~m[:-1] | ~m[1:]
+    return list(zip(np.flatnonzero(m & cut[:n]).tolist(), np.flatnonzero(m & cut[1:]).tolist()))
 
 
 def _finding(rule: Rule, data: PointData, factors: Sequence[str], start: np.datetime64 | datetime,
@@ -888,8 +886,8 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
     local_day, _ = _local_clock(grid, data.tz)
     days, day = np.unique(local_day, return_inverse=True)
     day = day.reshape(-1)
-    consecutive = np.r_[np.diff(grid.astype(np.int64)) == _HOUR] & (day[1:] == day[:-1])
-    consecutive_full = np.r_[consecutive, False]
+    consecutive = (np.diff(grid.astype(np.int64)) == _HOUR) & (day[1:] == day[:-1])
+    consecutive_full = np.append(consecutive, False)
     names = ("clone_r_min", "clone_diff_r_min", "clone_min_points", "clone_min_cv", "clone_linked_factors")
     nf = len(factors)
     # 1. raw shape test for every pair (also tells which channels are near-exact copies: no load proxies)

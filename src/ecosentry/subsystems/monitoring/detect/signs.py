@@ -145,7 +145,7 @@ def _running_at(data: PointData, grid: np.ndarray, cfg: Any) -> np.ndarray:
     """Running state of each grid slot from its hour (all True when unknown)."""
     hours = hour_floor(grid)
     if len(hours) and (hours[1:] >= hours[:-1]).all():  # in time order (a grid, a series' times): no sort
-        new = np.r_[True, hours[1:] != hours[:-1]]
+        new = np.concatenate(([True], hours[1:] != hours[:-1]))
         uniq, inv = hours[new], np.cumsum(new) - 1
     else:
         uniq, inv = np.unique(hours, return_inverse=True)
