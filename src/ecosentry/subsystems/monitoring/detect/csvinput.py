@@ -606,10 +606,10 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
     if norm and all(f == "N" for f in norm):  # every record N (most inputs): the hours are N, none stopped
         ok = np.isfinite(values)
         valid = np.minimum(count(ok) * interval_minutes, MINUTES_PER_HOUR) >= MIN_VALID_MINUTES
-        flag_list: list[str] = []
+        flags: tuple[str, ...] = ()
     else:
         codes = cs.flag_code if idx is None else cs.flag_code[idx]
-        valid, flag_list, ok = _hour_flags(norm, codes, values, starts, n, medium, interval_minutes)
+        valid, flags, ok = _hour_flags(norm, codes, values, starts, n, medium, interval_minutes)
     hour_values = _segment_means(values, ok, bounds)
     zs = cs.zs if idx is None else cs.zs[idx]
     hour_zs = _segment_means(zs, ok & np.isfinite(zs), bounds)
@@ -617,7 +617,7 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
         cs.factor,
         _hour_starts(cs, t[starts] // _HOUR_US, first_in, stamps_cache),
         hour_values,
-        tuple(flag_list) if any(f not in (None, "N") for f in flag_list) else (),
+        flags,
         zs=hour_zs if np.isfinite(hour_zs).any() else None,
         valid=np.asarray(valid, dtype=bool),
     )
@@ -651,33 +651,33 @@ def _changes(key: np.ndarray) -> np.ndarray:
 
 
 def _hour_flags(norm: list[str], codes: np.ndarray, values: np.ndarray, starts: np.ndarray, n: np.ndarray,
-                medium: str, interval_minutes: int) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Each hour's validity and flag (HJ 212-2017 Appendix C roll-up) and each record's validity, from the
-    records' normalised flag names ``norm[codes]``: see :func:`hourly_columns`."""
+                medium: str, interval_minutes: int) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    """Each hour's validity, the hours' flags as a series keeps them (HJ 212-2017 Appendix C roll-up; empty
+    when all are ``N``) and each record's validity, from the records' normalised flag names ``norm[codes]``:
+    see :func:`hourly_columns`. The records not flagged ``N`` are few: the other flags are counted over them."""
     kind = np.array([_FLAG_KINDS.get(f, len(_FLAG_KINDS)) for f in norm], dtype=np.int8)[codes]
-    is_n, is_s, is_f = kind == 0, kind == 1, kind == 2
-    ok = (is_n | is_s) & np.isfinite(values)
-
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(mask.astype(np.int64), starts)
-
-    n_valid, n_n, n_s, n_f = count(ok), count(is_n), count(is_s), count(is_f)
+    ok = (kind <= 1) & np.isfinite(values)
+    n_valid = np.add.reduceat(ok.astype(np.int64), starts)
     valid_minutes = np.minimum(n_valid * interval_minutes, MINUTES_PER_HOUR)
+    other = np.flatnonzero(kind != 0)
+    other_kind = kind[other]
+    hour = np.searchsorted(starts, other, side="right") - 1
+    n_s = np.bincount(hour[other_kind == 1], minlength=len(starts))
+    n_f = np.bincount(hour[other_kind == 2], minlength=len(starts))
+    n_n = n - np.bincount(hour, minlength=len(starts))
     all_stopped = n_f == n
     valid = ~all_stopped & (valid_minutes >= MIN_VALID_MINUTES)
-    if medium == "water":
-        names = np.empty(len(norm), dtype=object)
-        names[:] = norm
-        size = len(codes)
-        pos = np.where(~(is_n | is_s), np.arange(size), size)
-        first_bad = np.minimum.reduceat(pos, starts)
-        flags = np.where(first_bad < size, names[codes][np.minimum(first_bad, size - 1)],
-                         np.where(n_s > 0, "S", "N"))
-    else:
-        flags = np.where(4 * n_n > 3 * n, "N", np.where((n_s > 0) & (4 * (n_n + n_s) > 3 * n), "S", "D"))
-        flags = flags.astype(object)
-    flags = np.where(all_stopped, "F", flags)
-    return valid, [str(f) for f in flags.tolist()], ok
+    if medium == "water":  # the first invalidating flag of the hour, else S when one record is S
+        names = np.where(n_s > 0, "S", "N").astype(object)
+        bad = other_kind >= 2
+        hours_bad, first = np.unique(hour[bad], return_index=True)
+        names[hours_bad] = [norm[c] for c in codes[other[bad][first]].tolist()]
+    else:  # the 75 % rule
+        names = np.array(["N", "S", "D"], dtype=object)[
+            np.where(4 * n_n > 3 * n, 0, np.where((n_s > 0) & (4 * (n_n + n_s) > 3 * n), 1, 2))]
+    names[all_stopped] = "F"
+    flags = tuple(names.tolist())
+    return valid, flags if any(f != "N" for f in flags) else (), ok
 
 
 #: Normalised flags whose count the hourly roll-up needs, by their index in its counts (any other flag: past them).
@@ -760,12 +760,18 @@ def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndar
     return out
 
 
+#: float64's unit roundoff (half its machine epsilon).
+_U64 = np.finfo(np.float64).eps / 2
+
+
 def _exact_sums(x: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndarray:
     """``math.fsum(x[a:a+n])`` for each segment (``n ≥ 1``): the sums correctly rounded to float64.
 
     Each sum is first taken in extended precision (``numpy.longdouble``, one ``add.reduceat``), with a
     bound on its rounding error (``n − 1`` additions: ``γ(n−1) · Σ|x|``, doubled for the bound's own
-    rounding; Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §4.2, eq. 4.4). Where no
+    rounding; Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §4.2, eq. 4.4; ``Σ|x|``
+    summed in float64, whose error on terms of one sign is at most ``γ(n−1)`` of it too, and taken
+    ``4 (n−1) u`` larger to cover it: a little wider, never narrower, than summed in extended precision). Where no
     point half-way between two float64 numbers lies within that bound of it, the exact sum rounds to the same
     float64 as it, which is what ``math.fsum`` returns; elsewhere (a sum near such a point, non-finite
     values, a sum of negative zeros, values near float64's largest, or no extended precision on the
@@ -777,9 +783,9 @@ def _exact_sums(x: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndar
     ld = x.astype(np.longdouble)
     with np.errstate(invalid="ignore", over="ignore"):
         total = np.add.reduceat(ld, starts)
-        size = np.add.reduceat(np.abs(ld), starts)
-        u = np.finfo(np.longdouble).eps / 2
         k = (count - 1).astype(np.longdouble)
+        size = np.add.reduceat(np.abs(x), starts).astype(np.longdouble) * (1 + 4 * k * _U64)
+        u = np.finfo(np.longdouble).eps / 2
         bound = 2 * (k * u / (1 - k * u)) * size
         r = total.astype(np.float64)
         lo = (r.astype(np.longdouble) + np.nextafter(r, -np.inf).astype(np.longdouble)) / 2
