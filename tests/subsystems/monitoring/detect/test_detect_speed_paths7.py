@@ -12,6 +12,9 @@
 * the reported resolution tried on a sample of the values first: the decimals every value is whole at;
 * the last-digit rule's conditions in another order, and the clone test's changes only on days whose levels
   pass: the same findings (the honest and injected sets, compared in the round's report);
+* the medians of sorted segments taken in place (zeros in the middle left to ``numpy.median``), runs and
+  stretches found without ``numpy.r_``, the selective-gap rule's early answer (too few silent slots): the
+  definitions;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
 """
@@ -26,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from ecosentry.subsystems.monitoring.detect import csvinput, national, signs
+from ecosentry.subsystems.monitoring.detect import csvinput, national, patterns, signs
 from ecosentry.subsystems.monitoring.detect.model import (
     Series,
     remember_normal_flags,
@@ -409,3 +412,49 @@ def test_resolution_on_a_sample_first_is_the_resolution(kind):
     assert s.resolution_decimals() == _plain_decimals(v) == s.resolution_decimals()
     want = _plain_decimals(v)
     assert repr(resolution_step(s)) == repr(resolution_step(v)) == repr(float("nan") if want is None else 10.0 ** -want)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "zeros", "signed-zeros", "ones", "huge"])
+def test_medians_of_sorted_segments_are_numpys(kind):
+    rng = np.random.default_rng(len(kind) + 40)
+    size = rng.integers(1, 30, 50)
+    first = np.concatenate(([0], np.cumsum(size)[:-1]))
+    v = rng.normal(10, 5, int(size.sum()))
+    if kind == "ties":
+        v = np.round(v)
+    elif kind == "zeros":
+        v[rng.random(len(v)) < 0.5] = 0.0
+    elif kind == "signed-zeros":
+        v = np.where(rng.random(len(v)) < 0.5, 0.0, -0.0)
+    elif kind == "ones":
+        size = np.ones(50, dtype=np.int64)
+        first = np.arange(50)
+        v = v[:50]
+    elif kind == "huge":
+        v = rng.uniform(1e307, 1.7e308, len(v))
+    for a, n in zip(first.tolist(), size.tolist()):
+        v[a:a + n] = np.sort(v[a:a + n])
+    with np.errstate(over="ignore"):
+        want = np.array([np.median(v[a:a + n]) for a, n in zip(first.tolist(), size.tolist())])
+    assert signs._sorted_medians(v, first, size).tobytes() == want.tobytes()
+
+
+def _plain_stretches(mask, times, max_gap_s):
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return []
+    gap = np.r_[True, np.diff(times.astype(np.int64)) > max_gap_s]
+    prev = np.r_[False, m[:-1]]
+    nxt = np.r_[m[1:], False]
+    return list(zip(np.flatnonzero(m & (gap | ~prev)).tolist(),
+                    np.flatnonzero(m & (np.r_[gap[1:], True] | ~nxt)).tolist()))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 500])
+def test_stretches_are_the_runs_cut_at_gaps(n):
+    rng = np.random.default_rng(n)
+    times = T0 + np.cumsum(rng.choice([3600, 3600, 7200, 14400], n)).astype("timedelta64[s]")
+    for share in (0.0, 0.3, 0.9, 1.0):
+        mask = rng.random(n) < share
+        for gap in (3600, 7200):
+            assert patterns._stretches(mask, times, gap) == _plain_stretches(mask, times, gap)

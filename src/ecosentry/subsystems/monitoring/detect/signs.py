@@ -594,20 +594,24 @@ def detect_selective_gap(data: PointData, cfg: DetectorSettings) -> list[Finding
     t1 = max(int(source[f].times[-1].astype(np.int64)) for f in factors)
     n = (t1 - t0) // step + 1
     grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    slots = {f: (source[f].times.astype(np.int64) - t0) // step for f in factors}  # in time order
+    min_slots = max(int(np.ceil(p.gap_min_minutes * 60 / step)), 2)
+    # a silence is slots without a record: a pollutant with fewer such slots than a finding needs has none
+    judged = [i for i, f in enumerate(factors)
+              if is_concentration(f) and n - 1 - np.count_nonzero(np.diff(slots[f])) >= min_slots]
+    if not judged:
+        return []
     present = np.zeros((len(factors), n), dtype=bool)
     valid = np.zeros((len(factors), n), dtype=bool)
     for i, f in enumerate(factors):
-        s = source[f]
-        slot = (s.times.astype(np.int64) - t0) // step
+        slot = slots[f]
         present[i, slot] = True
-        valid[i, slot[valid_mask(s)]] = True
+        valid[i, slot[valid_mask(source[f])]] = True
     run = _running_at(data, grid, cfg)
-    min_slots = max(int(np.ceil(p.gap_min_minutes * 60 / step)), 2)
     n_valid = valid.sum(axis=0)
     out: list[Finding] = []
-    for i, f in enumerate(factors):
-        if not is_concentration(f):
-            continue
+    for i in judged:
+        f = factors[i]
         others = n_valid - valid[i]
         others_ok = others >= p.gap_others_share * (len(factors) - 1)
         first = int(np.argmax(present[i]))
@@ -760,6 +764,8 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
     x = s.zs if s.zs is not None else s.values
     ok = valid_mask(s) & np.isfinite(x)
     t, x = s.times[ok], np.asarray(x[ok], dtype=np.float64)
+    if len(x) < 2 * p.cap_ceiling_min_records or not (x >= p.cap_band_low * limit).any():
+        return []  # as below: the running hours are among these records
     if len(t):
         run = _running_at(data, t, cfg)
         t, x = t[run], x[run]
@@ -913,6 +919,18 @@ class _Nights:
     flank: int
 
 
+def _sorted_medians(vs: np.ndarray, first: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """``numpy.median(vs[a:a + n])`` of each segment (``n ≥ 1``) of ``vs``, whose segments are each sorted: the
+    middle value, or the mean of the middle two, taken in place. A zero in the middle goes to ``numpy.median``
+    itself (which of ``-0.0`` and ``0.0`` its partition puts there is its own)."""
+    lo, hi = vs[first + (size - 1) // 2], vs[first + size // 2]
+    with np.errstate(over="ignore"):
+        out = np.where(size % 2 == 1, lo, (lo + hi) / 2)
+    for k in np.flatnonzero((lo == 0) | (hi == 0)).tolist():
+        out[k] = float(np.median(vs[first[k]:first[k] + size[k]]))
+    return out
+
+
 def _nights(data: PointData, cfg: DetectorSettings) -> _Nights | None:
     """The night-by-night ratios of :func:`detect_night_load` (``None``: nothing to judge)."""
     if data.medium != "water":
@@ -954,9 +972,10 @@ def _nights(data: PointData, cfg: DetectorSettings) -> _Nights | None:
         order = np.lexsort((v[m], inv[m]))
         d, vs = inv[m][order], v[m][order]
         bounds = np.r_[0, np.flatnonzero(np.diff(d)) + 1, len(d)]
-        for a, b in zip(bounds[:-1], bounds[1:]):  # one median per night (a few per series)
-            if b - a >= p.night_min_hours:
-                out[d[a]] = float(np.median(vs[a:b]))
+        a, size = bounds[:-1], np.diff(bounds)
+        enough = size >= p.night_min_hours
+        a, size = a[enough], size[enough]
+        out[d[a]] = _sorted_medians(vs, a, size)
         return out
 
     # a night is judged against both of its flanks: one seen only against its morning (the first night of the
