@@ -912,12 +912,19 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
         native_res, native = sources[-1] if sources else ("", None)
         for resolution, s in sources:
             step = _step_s(s, _default_step(resolution))
-            run, known = _running(data, s.times, cfg)
-            known_all &= known
-            good = valid_mask(s) & run
             quantities = [("measured", s.values)]
             if role == "concentration" and s.zs is not None:
                 quantities.append(("zs", s.zs))
+            # only a quantity whose values hold still long enough can have a run: the running state and the
+            # validity of the records are asked for it alone (whether the running state is known does not
+            # depend on the times asked: the first is enough)
+            quantities = [(q, v) for q, v in quantities if _may_hold(v, step, nat.constant_tolerance, min_seconds)]
+            if not quantities:
+                known_all &= _running(data, s.times[:1], cfg)[1]
+                continue
+            run, known = _running(data, s.times, cfg)
+            known_all &= known
+            good = valid_mask(s) & run
             for quantity, values in quantities:
                 runs = _constant_runs(s.times, values, good, step, nat.constant_tolerance, min_seconds,
                                       resolution, quantity)
@@ -1273,12 +1280,12 @@ def detect_over_range(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         flagged_t = s.flag_mask("T")
         if high is None and not flagged_t.any():
             continue
-        flags = s.flag_array()
         step = _step_s(s, _default_step(resolution))
         run, known = _running(data, s.times, cfg)
         with np.errstate(invalid="ignore"):
             above = (valid_mask(s) & run & (s.values > high)) if high is not None else np.zeros(len(s), bool)
         for a, b in _segments(above | flagged_t, s.times, step):
+            flags = s.flag_array()
             start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
             seg = s.values[a:b + 1]
             highest = float(np.nanmax(seg)) if np.isfinite(seg).any() else float("nan")
