@@ -15,6 +15,8 @@
 * the medians of sorted segments taken in place (zeros in the middle left to ``numpy.median``), runs and
   stretches found without ``numpy.r_``, the selective-gap rule's early answer (too few silent slots): the
   definitions;
+* the narrow-spread rule without a window that can be narrow and the step-then-flat rule without a level
+  left far enough (early answers before any load model or spread): the findings of the whole computation;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
 """
@@ -458,3 +460,55 @@ def test_stretches_are_the_runs_cut_at_gaps(n):
         mask = rng.random(n) < share
         for gap in (3600, 7200):
             assert patterns._stretches(mask, times, gap) == _plain_stretches(mask, times, gap)
+
+
+def _hourly(factor: str, values: np.ndarray, start: np.datetime64 = T0) -> Series:
+    return Series(factor, start + (3600 * np.arange(len(values))).astype("timedelta64[s]"),
+                  np.asarray(values, dtype=float))
+
+
+def _level_points(rng: np.random.Generator) -> list:
+    """Gas and water points with honest, held, stepped and gappy hourly pollutants and load channels."""
+    n = 24 * 8
+    h = np.arange(n)
+    load = 0.75 + 0.15 * np.sin(2 * np.pi * (h - 8) / 24) + rng.normal(0, 0.02, n)
+    params = {"a19001": _hourly("a19001", 4.0 + 6.0 * (1.0 - load) + rng.normal(0, 0.1, n)),
+              "a01011": _hourly("a01011", 14.0 * load + rng.normal(0, 0.1, n))}
+    honest = np.round(40 * load * rng.lognormal(0, 0.05, n), 2)
+    held = honest.copy()
+    held[60:90] = 31.0 + rng.uniform(-0.02, 0.02, 30)
+    stepped = honest.copy()
+    stepped[100:112] = 12.0 + rng.uniform(-0.04, 0.04, 12)
+    gappy = _hourly("a21002", stepped)
+    keep = np.ones(n, dtype=bool)
+    keep[95:99] = False
+    gappy = Series("a21002", gappy.times[keep], gappy.values[keep])
+    flow = _hourly("w00000", 300 * load + rng.normal(0, 3, n))
+    return [
+        signs.PointData("G1", hours={"a21026": _hourly("a21026", honest), "a34013": _hourly("a34013", held),
+                                     "a21003": _hourly("a21003", stepped), **params}),
+        signs.PointData("G2", hours={"a21002": gappy, "a21026": _hourly("a21026", np.full(n, 5.0)), **params}),
+        signs.PointData("W1", medium="water", hours={"w01018": _hourly("w01018", held), "w21003": _hourly(
+            "w21003", stepped), "w00000": flow}),
+        signs.PointData("W2", medium="water", hours={"w01018": _hourly("w01018", honest)}),
+    ]
+
+
+@pytest.mark.parametrize("rule, early", [(patterns.detect_narrow_spread, "_may_be_narrow"),
+                                         (patterns.detect_step_flat, "_step_jumps")])
+def test_early_answers_of_level_rules_keep_the_findings(monkeypatch, rule, early):
+    cfg = DetectorSettings()
+    found = []
+    for seed in (1, 2, 3):
+        for data in _level_points(np.random.default_rng(seed)):
+            found.append([f.to_json() for f in rule(data, cfg)])
+    if early == "_may_be_narrow":
+        monkeypatch.setattr(patterns, early, lambda *a: True)
+    else:
+        monkeypatch.setattr(patterns, early, lambda seg, mu, prev, k: np.full(len(mu) - k, np.inf))
+    whole = []
+    for seed in (1, 2, 3):
+        for data in _level_points(np.random.default_rng(seed)):
+            whole.append([f.to_json() for f in rule(data, cfg)])
+    assert found == whole
+    assert any(found) and not all(found)  # findings and quiet points both

@@ -682,6 +682,20 @@ def _jitter_ratio(jitter: list[tuple[np.ndarray, np.ndarray, np.ndarray]], start
     return min(ratios) if ratios else None
 
 
+def _step_jumps(seg: np.ndarray, mu: np.ndarray, prev: np.ndarray, k: int) -> np.ndarray:
+    """The jump of :func:`_step_flat_episodes` onto each window ``i ≥ k`` (its mean ``mu[i]``) from the level
+    left (``prev[i − k]``, or ``seg[i − 2]`` when further from it), by the same operations, for every window
+    at once (NaN where both levels are 0)."""
+    l1 = mu[k:]
+    l0 = prev[:len(l1)]
+    i = np.arange(k, len(mu))
+    last_full = seg[np.maximum(i - 2, 0)]
+    further = (i >= 2) & (np.abs(l1 - last_full) > np.abs(l1 - l0))
+    l0 = np.where(further, last_full, l0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.abs(l1 - l0) / np.maximum(np.abs(l0), np.abs(l1))
+
+
 def _step_flat_episodes(data: PointData, factor: str, t: np.ndarray, x: np.ndarray, known: bool, zs_used: bool,
                         is_flow: bool, cfg: DetectorSettings, names: tuple[str, ...]) -> list[Finding]:
     """The step-then-flat episodes of one series of hourly values ``x`` at ``t`` (see :func:`detect_step_flat`)."""
@@ -694,9 +708,11 @@ def _step_flat_episodes(data: PointData, factor: str, t: np.ndarray, x: np.ndarr
             continue
         win = sliding_window_view(seg, n)
         mu = win.mean(axis=1)
+        prev = sliding_window_view(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
+        if not (_step_jumps(seg, mu, prev, k) >= p.step_jump_frac).any():
+            continue  # no level is left far enough for a step, flat or not
         sd = win.std(axis=1)
         flat = (mu > 0) & (sd <= p.step_flat_cv * mu)
-        prev = sliding_window_view(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
         for i in np.flatnonzero(flat[k:]) + k:
             if flat[i - 1]:
                 continue
@@ -1408,6 +1424,8 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
             continue
         secs = t.astype("datetime64[s]").astype(np.int64)
         consecutive = np.diff(secs) == _HOUR
+        if not _may_be_narrow(x, consecutive, w - 1, p.spread_ratio_max):
+            continue
         if data.medium == "water":
             pred_change, used = _load_change_prediction(data, t, x, consecutive)
         else:
@@ -1463,6 +1481,25 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
             out.append(_finding(RULE_NARROW_SPREAD, data, (factor,), t[first], t[last] + np.timedelta64(_HOUR, "s"),
                                 expl, ev))
     return out
+
+
+def _may_be_narrow(x: np.ndarray, consecutive: np.ndarray, k: int, ratio_max: float) -> bool:
+    """Whether some window of :func:`detect_narrow_spread` can be narrow, before any load model: False only
+    when none can.
+
+    A window is judged only when its ``k`` changes are all between consecutive hours (and predicted), and
+    there its ``mean(Δx²)`` is the one taken over consecutive hours alone; it is narrow only at most
+    ``ratio_max²`` times the expected movement, which is at most the median, so at most the largest, of those
+    means over the judged windows: at most ``ratio_max²`` times the largest over the windows of consecutive
+    hours."""
+    dx = np.diff(x)
+    if len(dx) < k:
+        return False
+    whole = sliding_window_view(consecutive, k).all(axis=1)
+    if not whole.any():
+        return False
+    obs = sliding_window_view(np.where(consecutive, dx * dx, 0.0), k).mean(axis=1)
+    return bool((whole & (obs <= ratio_max ** 2 * obs[whole].max())).any())
 
 
 def _native_resolution(values: np.ndarray | Series) -> float:
