@@ -43,6 +43,20 @@ from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
 T0 = np.datetime64("2026-10-01T00:00:00", "s")
 
 
+def _aligned(s, times):
+    """Values and object flags of ``s`` at exactly ``times`` (``NaN`` / ``""`` where ``s`` has no record): the
+    definition the aligned values, usable flags and flagged records of ``national`` are checked against."""
+    values = np.full(len(times), np.nan)
+    flags = np.full(len(times), "", dtype=object)
+    if s is None or not len(s) or not len(times):
+        return values, flags
+    idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
+    hit = s.times[idx] == times
+    values[hit] = s.values[idx[hit]]
+    flags[hit] = s.flag_array()[idx[hit]]
+    return values, flags
+
+
 def _plain_windowed(v, w, at):
     c = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
     return c[at + w] - c[at]
@@ -320,7 +334,7 @@ def test_aligned_usable_values_and_flags_are_the_aligned_ones(clock):
         times = T0 + (60 * np.arange(0, 1300, 2)).astype("timedelta64[s]")
     else:
         times = s.times[:0]
-    values, flags = national._aligned(s, times)
+    values, flags = _aligned(s, times)
     got_values, usable = national._aligned_usable(s, times)
     assert got_values.tobytes() == values.tobytes()
     np.testing.assert_array_equal(usable, np.isfinite(values) & np.isin(flags, ("N", "S", "F")))

@@ -265,22 +265,9 @@ def _segments(mask: np.ndarray, times: np.ndarray, step_s: int) -> list[tuple[in
     return list(zip(starts.tolist(), ends.tolist()))
 
 
-def _aligned(s: Series | None, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values and flags of ``s`` at exactly ``times`` (``NaN`` / ``""`` where ``s`` has no record)."""
-    values = np.full(len(times), np.nan)
-    flags = np.full(len(times), "", dtype=object)
-    if s is None or not len(s) or not len(times):
-        return values, flags
-    idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
-    hit = s.times[idx] == times
-    values[hit] = s.values[idx[hit]]
-    flags[hit] = s.flag_array()[idx[hit]]
-    return values, flags
-
-
 def _flagged_at(s: Series, times: np.ndarray, flag: str) -> np.ndarray:
-    """Whether ``s`` has a record flagged ``flag`` at exactly each of ``times``: ``_aligned(s, times)[1] == flag``
-    without the aligned values and the object array of flags."""
+    """Whether ``s`` has a record flagged ``flag`` at exactly each of ``times`` (its flag tested once per
+    distinct flag, :meth:`Series.flag_mask`)."""
     if not len(s) or not len(times):
         return np.zeros(len(times), dtype=bool)
     if _same_clock(s, times):
@@ -296,8 +283,8 @@ def _same_clock(s: Series, times: np.ndarray) -> bool:
 
 
 def _aligned_usable(s: Series | None, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values of ``s`` at exactly ``times`` and whether each is usable: finite, flagged N, S or F (the
-    cross-parameter rules test the F claim itself). The flags of :func:`_aligned` tested once per distinct
+    """Values of ``s`` at exactly ``times`` (NaN where ``s`` has no record) and whether each is usable: finite,
+    flagged N, S or F (the cross-parameter rules test the F claim itself). The flags tested once per distinct
     flag (:meth:`Series.flag_mask`), not as an object array per record."""
     values = np.full(len(times), np.nan)
     if s is None or not len(s) or not len(times):
@@ -336,7 +323,7 @@ def _running_by_o2(data: PointData, times: np.ndarray, cfg: DetectorSettings) ->
     if o2 is None or not len(times):
         return np.ones(len(times), dtype=bool), False
     at = hour_floor(times) if o2 is data.by_role("o2") else times
-    v, _ = _aligned(o2, at)
+    v, _ = _aligned_usable(o2, at)
     return ~(np.nan_to_num(v, nan=100.0) >= cfg.o2_stopped_pct), True
 
 
@@ -1207,7 +1194,12 @@ def _subset(s: Series, mask: np.ndarray) -> Series:
 
 def _negative_runs(data: PointData, factor: str, resolution: str, s: Series, cfg: DetectorSettings) -> list[Finding]:
     nat = cfg.national
-    findings = []
+    findings: list[Finding] = []
+    with np.errstate(invalid="ignore"):
+        below = s.values < -nat.negative_tolerance
+        below_zs = s.zs < -nat.negative_tolerance if s.zs is not None and is_concentration(factor) else None
+    if not below.any() and (below_zs is None or not below_zs.any()):
+        return findings  # no value below 0: nothing to judge, running or not
     step = _step_s(s, _default_step(resolution))
     if role_of(factor) in ("flow", "velocity"):
         run, known = _running_by_o2(data, s.times, cfg)
@@ -1215,9 +1207,8 @@ def _negative_runs(data: PointData, factor: str, resolution: str, s: Series, cfg
         run, known = _running(data, s.times, cfg)
     good = valid_mask(s) & run
     with np.errstate(invalid="ignore"):
-        neg = good & (s.values < -nat.negative_tolerance)
-        neg_zs = (good & np.isfinite(s.zs) & (s.zs < -nat.negative_tolerance)
-                  if s.zs is not None and is_concentration(factor) else np.zeros(len(s), dtype=bool))
+        neg = good & below
+        neg_zs = good & np.isfinite(s.zs) & below_zs if below_zs is not None else np.zeros(len(s), dtype=bool)
     for a, b in _segments(neg | neg_zs, s.times, step):
         start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
         both = np.concatenate((s.values[a:b + 1][neg[a:b + 1]], (s.zs[a:b + 1][neg_zs[a:b + 1]]
@@ -1721,7 +1712,7 @@ def detect_zero_while_running(data: PointData, cfg: DetectorSettings) -> list[Fi
                     p, at = data.by_role(role, hourly=False), s.times[a:b + 1]
                 if p is None:
                     continue
-                v, _ = _aligned(p, at)
+                v, _ = _aligned_usable(p, at)
                 if np.isfinite(v).any():
                     mean = float(np.nanmean(v))
                     ctx_ev[role] = {"factor": p.factor, "mean": mean}
