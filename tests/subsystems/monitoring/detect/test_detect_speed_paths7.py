@@ -17,6 +17,7 @@
   definitions;
 * the narrow-spread rule without a window that can be narrow and the step-then-flat rule without a level
   left far enough (early answers before any load model or spread): the findings of the whole computation;
+* hours taken in whole seconds: those of the calendar units, before 1970 and with NaT;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
 """
@@ -34,6 +35,7 @@ import pytest
 from ecosentry.subsystems.monitoring.detect import csvinput, national, patterns, signs
 from ecosentry.subsystems.monitoring.detect.model import (
     Series,
+    hour_floor,
     remember_normal_flags,
     resolution_decimals,
     resolution_step,
@@ -526,3 +528,21 @@ def test_early_answers_of_level_rules_keep_the_findings(monkeypatch, rule, early
             whole.append([f.to_json() for f in rule(data, cfg)])
     assert found == whole
     assert any(found) and not all(found)  # findings and quiet points both
+
+
+@pytest.mark.parametrize("kind", ["minutes", "before-1970", "nat", "empty", "minute-unit"])
+def test_hour_floor_is_the_hour_of_calendar_units(kind):
+    rng = np.random.default_rng(7)
+    t = T0 + rng.integers(-10 ** 9, 10 ** 9, 300).astype("timedelta64[s]")
+    if kind == "before-1970":
+        t = np.datetime64("1969-12-31T22:30:00", "s") + rng.integers(-10 ** 6, 10 ** 6, 300).astype(
+            "timedelta64[s]")
+    elif kind == "nat":
+        t[::7] = np.datetime64("NaT")
+    elif kind == "empty":
+        t = t[:0]
+    elif kind == "minute-unit":
+        t = t.astype("datetime64[m]")
+    got = hour_floor(t)
+    want = t.astype("datetime64[h]").astype("datetime64[s]")
+    assert got.dtype == want.dtype and got.view(np.int64).tolist() == want.view(np.int64).tolist()

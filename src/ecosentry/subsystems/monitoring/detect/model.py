@@ -444,7 +444,7 @@ def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | N
     # everything the answer depends on (the series, the times themselves and the two settings); the times
     # looked up by their length and ends, then compared (cheaper than hashing every clock asked with).
     times = np.asarray(times)
-    ends = (times[0].item(), times[-1].item()) if len(times) else ()
+    ends = (times[0], times[-1]) if len(times) else ()
     key = (id(flow), id(o2), times.dtype.str, len(times), ends, getattr(cfg, "running_flow_min", None),
            getattr(cfg, "o2_stopped_pct", None))
     kept = data.__dict__.setdefault("_running_masks", {}).setdefault(key, [])
@@ -462,10 +462,14 @@ def hour_floor(times: np.ndarray) -> np.ndarray:
     .astype("datetime64[s]")`` in whole seconds, without the calendar units' conversions (NaT stays NaT)."""
     t = np.asarray(times).astype("datetime64[s]", copy=False).view(np.int64)
     out = t // 3600 * 3600
-    nat = t == np.iinfo(np.int64).min
-    if nat.any():
+    if len(t) and t.min() == _NAT:
+        nat = t == _NAT
         out[nat] = t[nat]
     return out.view("datetime64[s]")
+
+
+#: ``NaT`` of ``datetime64`` as its 64-bit integer.
+_NAT = np.iinfo(np.int64).min
 
 
 def _running(flow: Series | None, o2: Series | None, times: np.ndarray, cfg: Any) -> np.ndarray:

@@ -1691,12 +1691,15 @@ def detect_zero_while_running(data: PointData, cfg: DetectorSettings) -> list[Fi
         if picked is None or role_of(factor) != "concentration":
             continue
         resolution, s = picked
+        with np.errstate(invalid="ignore"):
+            at_zero = (s.values >= 0) & (s.values <= nat.zero_epsilon)
+        if not at_zero.any():
+            continue  # no value at zero: nothing to judge, running or not
         run, known = _running(data, s.times, cfg)
         if not known:
             continue
         step = _step_s(s, _default_step(resolution))
-        with np.errstate(invalid="ignore"):
-            zero = valid_mask(s) & run & (s.values >= 0) & (s.values <= nat.zero_epsilon)
+        zero = valid_mask(s) & run & at_zero
         for a, b in _segments(zero, s.times, step):
             seconds = float(_secs(s.times[b]) - _secs(s.times[a]) + step)
             if seconds < nat.zero_min_hours * _HOUR_S:
