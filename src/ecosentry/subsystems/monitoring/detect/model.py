@@ -62,6 +62,9 @@ ROLE_CODES: dict[str, frozenset[str]] = {
     "ph": frozenset({"w01001"}),
 }
 
+#: :data:`ROLE_CODES` in the order :meth:`PointData.by_role` tries them (sorted once).
+_SORTED_ROLE_CODES: dict[str, tuple[str, ...]] = {role: tuple(sorted(codes)) for role, codes in ROLE_CODES.items()}
+
 _PARAMETER_CODES = frozenset().union(*ROLE_CODES.values()) | {"a01015", "a01901", "a01902", "w01010"}
 
 
@@ -261,7 +264,7 @@ class PointData:
     def by_role(self, role: str, *, hourly: bool = True) -> Series | None:
         """The first series whose factor has ``role`` (``"o2"``, ``"flow"`` ...)."""
         source = self.hours if hourly else self.minutes
-        for code in sorted(ROLE_CODES.get(role, ())):
+        for code in _SORTED_ROLE_CODES.get(role, ()):
             if code in source:
                 return source[code]
         return None
@@ -374,15 +377,16 @@ def resolution_decimals(values: np.ndarray, max_decimals: int = 4) -> int | None
     if not len(v):
         return None
     sample = v[:: max(len(v) // 64, 1)]
-    for d in range(max_decimals + 1):
-        if _whole_at(sample, d) and _whole_at(v, d):
+    for d in np.flatnonzero(_whole(sample[None, :], np.arange(max_decimals + 1)[:, None]).all(axis=1)).tolist():
+        if _whole(v, d).all():
             return d
     return None
 
 
-def _whole_at(v: np.ndarray, d: int) -> bool:
+def _whole(v: np.ndarray, d: int | np.ndarray) -> np.ndarray:
+    """Whether each value is a whole number of 10^-d (within 10^-6 of one, relative beyond 1)."""
     scaled = v * 10.0 ** d
-    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))))
+    return np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))
 
 
 def resolution_step(values: np.ndarray | Series) -> float:
