@@ -17,6 +17,8 @@
   definitions;
 * the narrow-spread rule without a window that can be narrow and the step-then-flat rule without a level
   left far enough (early answers before any load model or spread): the findings of the whole computation;
+* the clone test's daily correlations of every pair of channels in one pass of weighted counts: each pair's
+  own, bit for bit;
 * hours taken in whole seconds: those of the calendar units, before 1970 and with NaT;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
@@ -546,3 +548,43 @@ def test_hour_floor_is_the_hour_of_calendar_units(kind):
     got = hour_floor(t)
     want = t.astype("datetime64[h]").astype("datetime64[s]")
     assert got.dtype == want.dtype and got.view(np.int64).tolist() == want.view(np.int64).tolist()
+
+
+def _one_pair_daily_r(x, y, day, ndays, min_n):
+    """The clone test's per-day Pearson r of one pair, as defined (one pair at a time)."""
+    c = np.isfinite(x) & np.isfinite(y)
+    d = day[c]
+    xs, ys = x[c], y[c]
+    n = np.bincount(d, minlength=ndays).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = np.bincount(d, xs, ndays) / n
+        my = np.bincount(d, ys, ndays) / n
+        dx, dy = xs - mx[d], ys - my[d]
+        vx = np.bincount(d, dx * dx, ndays) / n
+        vy = np.bincount(d, dy * dy, ndays) / n
+        cov = np.bincount(d, dx * dy, ndays) / n
+        r = cov / np.sqrt(vx * vy)
+        cvx = np.sqrt(vx) / np.abs(mx)
+        cvy = np.sqrt(vy) / np.abs(my)
+    ok = (n >= min_n) & (vx > 0) & (vy > 0)
+    return r, n, cvx, cvy, ok
+
+
+@pytest.mark.parametrize("channels", [2, 5, 9])
+def test_daily_correlations_of_all_pairs_are_each_pairs(channels):
+    rng = np.random.default_rng(channels)
+    hours = 24 * 6 + 5
+    day = np.repeat(np.arange(7), 24)[:hours]
+    mat = rng.normal(50, 10, (channels, hours)) * rng.uniform(0.01, 100, (channels, 1))
+    mat[rng.random(mat.shape) < 0.1] = np.nan
+    mat[0, 30:60] = np.nan  # a channel silent for a day
+    if channels > 2:
+        mat[2] = 3.0 * mat[1] + 1.0  # a copy
+        mat[3, :24] = 7.0  # constant for a day
+    pairs = [(i, j) for i in range(channels) for j in range(i + 1, channels)]
+    first = np.array([i for i, _ in pairs])
+    second = np.array([j for _, j in pairs])
+    together = patterns._daily_r(mat[first], mat[second], day, 7, 18)
+    for k, (i, j) in enumerate(pairs):
+        for got, want in zip(together, _one_pair_daily_r(mat[i], mat[j], day, 7, 18)):
+            assert got[k].tobytes() == want.tobytes()

@@ -766,25 +766,32 @@ def _linked(f1: str, f2: str, p: PatternSettings) -> bool:
     return r1 is not None and r2 is not None and r1 != "concentration" and frozenset({r1, r2}) in LINKED_ROLES
 
 
-def _daily_r(x: np.ndarray, y: np.ndarray, day: np.ndarray, ndays: int, min_n: int
+def _daily_r(a: np.ndarray, b: np.ndarray, day: np.ndarray, ndays: int, min_n: int
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-day Pearson r of ``x`` and ``y`` over common finite points: ``(r, n, cv_x, cv_y, ok)``."""
-    c = np.isfinite(x) & np.isfinite(y)
-    d = day[c]
-    xs, ys = x[c], y[c]
-    n = np.bincount(d, minlength=ndays).astype(np.float64)
+    """Per-day Pearson r of each pair of rows ``a[k]``, ``b[k]`` (one grid, local day ``day``) over their common
+    finite points: ``(r, n, cv_a, cv_b, ok)``, each ``(pairs, ndays)``.
+
+    Every pair in one pass of weighted counts: each (pair, day) sum adds that pair's values of the day in time
+    order, the same numbers as the pair taken alone."""
+    pairs = a.shape[0]
+    c = np.isfinite(a) & np.isfinite(b)
+    pair, pos = np.nonzero(c)
+    key = pair * ndays + day[pos]
+    xs, ys = a[c], b[c]
+    size = pairs * ndays
+    n = np.bincount(key, minlength=size).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx = np.bincount(d, xs, ndays) / n
-        my = np.bincount(d, ys, ndays) / n
-        dx, dy = xs - mx[d], ys - my[d]
-        vx = np.bincount(d, dx * dx, ndays) / n
-        vy = np.bincount(d, dy * dy, ndays) / n
-        cov = np.bincount(d, dx * dy, ndays) / n
+        mx = np.bincount(key, xs, size) / n
+        my = np.bincount(key, ys, size) / n
+        dx, dy = xs - mx[key], ys - my[key]
+        vx = np.bincount(key, dx * dx, size) / n
+        vy = np.bincount(key, dy * dy, size) / n
+        cov = np.bincount(key, dx * dy, size) / n
         r = cov / np.sqrt(vx * vy)
         cvx = np.sqrt(vx) / np.abs(mx)
         cvy = np.sqrt(vy) / np.abs(my)
     ok = (n >= min_n) & (vx > 0) & (vy > 0)
-    return r, n, cvx, cvy, ok
+    return tuple(v.reshape(pairs, ndays) for v in (r, n, cvx, cvy, ok))  # type: ignore[return-value]
 
 
 def _parameter(factor: str) -> bool:
@@ -910,23 +917,26 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
     raw: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
     exact: dict[tuple[int, int], np.ndarray] = {}
     level_r_min = min(p.clone_r_min, p.clone_copy_r_min)
-    for i in range(nf):
-        for j in range(i + 1, nf):
-            x, y = mat[i], mat[j]
-            r, n, cvx, cvy, ok = _daily_r(x, y, day, len(days), p.clone_min_points)
-            if not (ok & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv) & (r >= level_r_min)).any():
-                # no day's levels pass either test: neither a clone nor a copy, whatever the changes do (their
-                # r is only read on the days that pass)
-                raw[(i, j)] = (np.zeros(len(days), dtype=bool), r, np.full(len(days), np.nan), n, cvx, cvy)
-                exact[(i, j)] = np.zeros(len(days), dtype=bool)
-                continue
-            ddx = np.where(consecutive, np.diff(x), np.nan)
-            ddy = np.where(consecutive, np.diff(y), np.nan)
-            rd, _, _, _, okd = _daily_r(ddx, ddy, day[1:], len(days), max(p.clone_min_points // 2, 3))
-            shaped = ok & okd & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
-            hit = shaped & (r >= p.clone_r_min) & (rd >= p.clone_diff_r_min)
-            raw[(i, j)] = (hit, r, rd, n, cvx, cvy)
-            exact[(i, j)] = shaped & (r >= p.clone_copy_r_min) & (rd >= p.clone_copy_diff_r_min)
+    pairs = [(i, j) for i in range(nf) for j in range(i + 1, nf)]
+    first, second = np.array([i for i, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64)
+    r, n, cvx, cvy, ok = _daily_r(mat[first], mat[second], day, len(days), p.clone_min_points)
+    with np.errstate(invalid="ignore"):
+        shaped_levels = ok & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
+        # pairs whose levels pass either test on some day: only their changes are asked (their r is only read
+        # on the days that pass); the others are neither a clone nor a copy, whatever the changes do
+        judged = np.flatnonzero((shaped_levels & (r >= level_r_min)).any(axis=1))
+    rd = np.full(r.shape, np.nan)
+    okd = np.zeros(r.shape, dtype=bool)
+    if len(judged):
+        changes = np.where(consecutive, np.diff(mat, axis=1), np.nan)
+        rd[judged], _, _, _, okd[judged] = _daily_r(changes[first[judged]], changes[second[judged]], day[1:],
+                                                    len(days), max(p.clone_min_points // 2, 3))
+    for k, (i, j) in enumerate(pairs):
+        with np.errstate(invalid="ignore"):
+            shaped = shaped_levels[k] & okd[k]
+            hit = shaped & (r[k] >= p.clone_r_min) & (rd[k] >= p.clone_diff_r_min)
+            raw[(i, j)] = (hit, r[k], rd[k], n[k], cvx[k], cvy[k])
+            exact[(i, j)] = shaped & (r[k] >= p.clone_copy_r_min) & (rd[k] >= p.clone_copy_diff_r_min)
 
     def copies(a: int, b: int, d: int) -> bool:
         return bool(exact[(min(a, b), max(a, b))][d])
