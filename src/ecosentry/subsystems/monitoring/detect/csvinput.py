@@ -805,7 +805,8 @@ def _column_series(cs: ColumnSeries) -> Series:
     seconds = cs.utc_us // 1_000_000
     if (seconds[1:] > seconds[:-1]).all():  # in order without repeats (a logger's file): every record, as read
         idx = np.arange(len(seconds))
-        stamps, values, codes, zs = seconds.astype("datetime64[s]"), cs.values.copy(), cs.flag_code, cs.zs.copy()
+        # the read columns themselves, read-only (no copy: nothing writes into a series' values)
+        stamps, values, codes, zs = seconds.view("datetime64[s]"), _read_only(cs.values), cs.flag_code, cs.zs
     else:
         order = np.argsort(seconds, kind="stable")
         ordered = seconds[order]
@@ -816,10 +817,17 @@ def _column_series(cs: ColumnSeries) -> Series:
     plain = all(f in (None, "N") for f in cs.flag_names) or bool(
         np.array([f in (None, "N") for f in cs.flag_names], dtype=bool)[codes].all())
     flags = () if plain else tuple(cs.flags()[idx].tolist())
-    series = Series(cs.factor, stamps, values, flags, zs=zs if np.isfinite(zs).any() else None)
+    series = Series(cs.factor, stamps, values, flags, zs=_read_only(zs) if np.isfinite(zs).any() else None)
     if flags:
         remember_normal_flags(series, cs.flag_names, codes)
     return series
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (its data shared, not copied)."""
+    view = a.view()
+    view.setflags(write=False)
+    return view
 
 
 def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime | None, datetime | None, float]:

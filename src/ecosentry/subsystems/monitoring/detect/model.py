@@ -365,20 +365,21 @@ def to_datetime(t: np.datetime64) -> datetime:
     return datetime.fromtimestamp(int(t.astype("datetime64[s]").astype(np.int64)), tz=timezone.utc)
 
 
-def resolution_decimals(values: np.ndarray, max_decimals: int = 4) -> int | None:
+def resolution_decimals(values: np.ndarray, max_decimals: int = 4, whole_at: int | None = None) -> int | None:
     """Number of decimals ``d`` (0…``max_decimals``) at which every finite value is a whole number of 10^-d
     (the reported resolution), or ``None`` (computed means, no fixed resolution).
 
     Each ``d`` is first tried on a sample of the values: a sampled value that is not whole at ``d`` is a value
     that is not, so only the ``d`` the sample passes are tried on them all (the same answer, a full pass or
-    two instead of one per decimal)."""
+    two instead of one per decimal). ``whole_at``: decimals at which the values are known to be whole (they
+    are some of a series' values, and that is its resolution), not tried again."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if not len(v):
         return None
     sample = v[:: max(len(v) // 64, 1)]
     for d in np.flatnonzero(_whole(sample[None, :], np.arange(max_decimals + 1)[:, None]).all(axis=1)).tolist():
-        if _whole(v, d).all():
+        if d == whole_at or _whole(v, d).all():
             return d
     return None
 

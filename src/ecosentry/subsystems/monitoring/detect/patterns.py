@@ -1910,7 +1910,8 @@ def detect_last_digit(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         x, t = x[fresh], t[fresh]
         if len(x) < p.digit_min_values:
             continue
-        d = last_digit_resolution(x, p.digit_max_decimals)
+        # x are some of the series' values: whole at its resolution when it has one
+        d = resolution_decimals(x, p.digit_max_decimals, whole_at=s.resolution_decimals())
         if d is None:
             continue
         units = np.round(np.abs(x) * 10.0 ** d).astype(np.int64)
