@@ -401,13 +401,19 @@ VALID_FLAGS = frozenset({"N", "S"})
 
 
 def valid_mask(s: Series) -> np.ndarray:
-    """Records with a value and a normal flag (``N``/``S``/none); for hourly series, ``valid`` if given."""
-    ok = np.isfinite(s.values)
-    if s.valid is not None:
-        return ok & s.valid.astype(bool)
-    if s.flags:
-        ok &= _normal_flags(s)
-    return ok
+    """Records with a value and a normal flag (``N``/``S``/none); for hourly series, ``valid`` if given.
+
+    A new array each call, taken once per series (its values, flags and validity never change; most rules
+    ask for it)."""
+    kept = s.__dict__.get("_valid_mask")
+    if kept is None:
+        kept = np.isfinite(s.values)
+        if s.valid is not None:
+            kept &= s.valid.astype(bool)
+        elif s.flags:
+            kept &= _normal_flags(s)
+        object.__setattr__(s, "_valid_mask", kept)
+    return kept.copy()
 
 
 def _normal_flags(s: Series) -> np.ndarray:
