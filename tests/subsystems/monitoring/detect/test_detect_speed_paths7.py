@@ -19,6 +19,7 @@
   left far enough (early answers before any load model or spread): the findings of the whole computation;
 * the clone test's daily correlations of every pair of channels in one pass of weighted counts: each pair's
   own, bit for bit;
+* windows of a series as numpy's sliding-window view (without its argument handling);
 * hours taken in whole seconds: those of the calendar units, before 1970 and with NaT;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
@@ -588,3 +589,16 @@ def test_daily_correlations_of_all_pairs_are_each_pairs(channels):
     for k, (i, j) in enumerate(pairs):
         for got, want in zip(together, _one_pair_daily_r(mat[i], mat[j], day, 7, 18)):
             assert got[k].tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("n, w", [(10, 1), (10, 3), (10, 10), (10, 0), (1, 1), (0, 0), (50, 7)])
+def test_windows_are_numpys_sliding_windows(n, w):
+    x = np.arange(n, dtype=float) ** 1.5
+    want = np.lib.stride_tricks.sliding_window_view(x, w)
+    got = patterns._windows(x, w)
+    assert got.shape == want.shape and got.strides == want.strides and not got.flags.writeable
+    np.testing.assert_array_equal(got, want)
+    if w:
+        assert got.mean(axis=1).tobytes() == want.mean(axis=1).tobytes()
+    with pytest.raises(ValueError):
+        patterns._windows(x, n + 1)

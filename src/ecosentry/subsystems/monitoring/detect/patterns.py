@@ -32,7 +32,7 @@ from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from ecosentry.subsystems.monitoring.detect.model import (
     Finding,
@@ -653,6 +653,16 @@ def _minute_jitter(data: PointData, factor: str, cfg: DetectorSettings
     return out
 
 
+def _windows(x: np.ndarray, w: int) -> np.ndarray:
+    """Every window of ``w`` consecutive values of the 1-D ``x``, one a row: the read-only view
+    ``numpy.lib.stride_tricks.sliding_window_view(x, w)`` gives, without its argument handling (asked a few
+    thousand times a run, for short series)."""
+    if not 0 <= w <= len(x):
+        raise ValueError("window shape cannot be larger than input array shape")
+    step = x.strides[0]
+    return as_strided(x, shape=(len(x) - w + 1, w), strides=(step, step), writeable=False)
+
+
 def _secs(times: np.ndarray) -> np.ndarray:
     return times.astype("datetime64[s]").astype(np.int64)
 
@@ -706,9 +716,9 @@ def _step_flat_episodes(data: PointData, factor: str, t: np.ndarray, x: np.ndarr
         seg_t, seg = t[a:b + 1], x[a:b + 1]
         if len(seg) < k + n:
             continue
-        win = sliding_window_view(seg, n)
+        win = _windows(seg, n)
         mu = win.mean(axis=1)
-        prev = sliding_window_view(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
+        prev = _windows(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
         if not (_step_jumps(seg, mu, prev, k) >= p.step_jump_frac).any():
             continue  # no level is left far enough for a step, flat or not
         sd = win.std(axis=1)
@@ -1212,7 +1222,7 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if (is_concentration(factor) and lo is not None and hi is not None and hi > lo and m >= 2
                 and len(x) >= m):
             band = p.narrow_range_frac * (hi - lo)
-            win = sliding_window_view(x, m)
+            win = _windows(x, m)
             spread = win.max(axis=1) - win.min(axis=1)
             span = (t[m - 1:] - t[:len(t) - m + 1]).astype(np.int64)
             narrow = ((span <= (p.narrow_window_hours - 1) * _HOUR) & (spread <= band)
@@ -1450,12 +1460,12 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
         k = w - 1  # changes in a window of w hours
         if len(dx) < k:
             continue
-        ok_w = sliding_window_view(step_ok, k).all(axis=1)
+        ok_w = _windows(step_ok, k).all(axis=1)
         if not ok_w.any():
             continue
-        obs = sliding_window_view(np.where(step_ok, dx * dx, 0.0), k).mean(axis=1)
-        load = sliding_window_view(np.where(step_ok, dp * dp, 0.0), k).mean(axis=1)
-        res = sliding_window_view(np.where(step_ok, de2, 0.0), k).mean(axis=1)
+        obs = _windows(np.where(step_ok, dx * dx, 0.0), k).mean(axis=1)
+        load = _windows(np.where(step_ok, dp * dp, 0.0), k).mean(axis=1)
+        res = _windows(np.where(step_ok, de2, 0.0), k).mean(axis=1)
         base = float(np.quantile(res[ok_w], p.spread_history_quantile))
         model = load + base
         # the pollutant's own typical movement, no fit: a model may promise more (see the docstring)
@@ -1505,10 +1515,10 @@ def _may_be_narrow(x: np.ndarray, consecutive: np.ndarray, k: int, ratio_max: fl
     dx = np.diff(x)
     if len(dx) < k:
         return False
-    whole = sliding_window_view(consecutive, k).all(axis=1)
+    whole = _windows(consecutive, k).all(axis=1)
     if not whole.any():
         return False
-    obs = sliding_window_view(np.where(consecutive, dx * dx, 0.0), k).mean(axis=1)
+    obs = _windows(np.where(consecutive, dx * dx, 0.0), k).mean(axis=1)
     return bool((whole & (obs <= ratio_max ** 2 * obs[whole].max())).any())
 
 
@@ -1760,7 +1770,7 @@ def detect_marks_before_exceedance(data: PointData, cfg: DetectorSettings) -> li
         rows = pos[usable][:, None] - k + np.arange(k)[None, :]
         pred, pre_mean = _heading_over(t[rows], x[rows], ev_t[usable], float(limit), p.mark_pre_limit_frac)
         # baseline: every valid hour i ≥ k with its K predecessors close enough
-        bt, bx = sliding_window_view(t[:-1], k), sliding_window_view(x[:-1], k)
+        bt, bx = _windows(t[:-1], k), _windows(x[:-1], k)
         target = t[k:]
         close = (target - bt[:, 0]).astype(np.int64) <= reach
         bpred, _ = _heading_over(bt[close], bx[close], target[close], float(limit), p.mark_pre_limit_frac)
