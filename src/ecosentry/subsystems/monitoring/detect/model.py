@@ -182,7 +182,10 @@ class Series:
             return 0.0
         cached = self.__dict__.get("_step_seconds")  # computed once per series (its times never change)
         if cached is None:
-            cached = float(np.median(np.diff(self.times).astype("timedelta64[s]").astype(np.int64)))
+            spacing = np.diff(self.times).astype("timedelta64[s]").astype(np.int64)
+            low = spacing.min()
+            # a regular clock (a logger's): every spacing is the median, without the partition
+            cached = float(low) if low == spacing.max() else float(np.median(spacing))
             object.__setattr__(self, "_step_seconds", cached)
         return cached
 
