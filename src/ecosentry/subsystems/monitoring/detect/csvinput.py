@@ -668,13 +668,17 @@ def _hour_flags(norm: list[str], codes: np.ndarray, values: np.ndarray, starts: 
     all_stopped = n_f == n
     valid = ~all_stopped & (valid_minutes >= MIN_VALID_MINUTES)
     if medium == "water":  # the first invalidating flag of the hour, else S when one record is S
-        names = np.where(n_s > 0, "S", "N").astype(object)
         bad = other_kind >= 2
+        if not bad.any() and not (n_s > 0).any() and not all_stopped.any():
+            return valid, (), ok  # every hour N
+        names = np.where(n_s > 0, "S", "N").astype(object)
         hours_bad, first = np.unique(hour[bad], return_index=True)
         names[hours_bad] = [norm[c] for c in codes[other[bad][first]].tolist()]
     else:  # the 75 % rule
-        names = np.array(["N", "S", "D"], dtype=object)[
-            np.where(4 * n_n > 3 * n, 0, np.where((n_s > 0) & (4 * (n_n + n_s) > 3 * n), 1, 2))]
+        code = np.where(4 * n_n > 3 * n, 0, np.where((n_s > 0) & (4 * (n_n + n_s) > 3 * n), 1, 2))
+        if not code.any() and not all_stopped.any():
+            return valid, (), ok  # every hour N
+        names = np.array(["N", "S", "D"], dtype=object)[code]
     names[all_stopped] = "F"
     flags = tuple(names.tolist())
     return valid, flags if any(f != "N" for f in flags) else (), ok

@@ -1913,11 +1913,11 @@ def detect_last_digit(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if s is None:
             continue
         ok = valid_mask(s)
-        x, t = s.values[ok], s.times[ok]
+        x = s.values[ok]
         # a repeated value is one reading, not many: a stuck stretch is the constant-value rule's finding
         # (DET-CONST-4H) and would otherwise pile up its one last digit here
         fresh = np.concatenate(([True], x[1:] != x[:-1])) if len(x) else np.zeros(0, dtype=bool)
-        x, t = x[fresh], t[fresh]
+        x = x[fresh]
         if len(x) < p.digit_min_values:
             continue
         # x are some of the series' values: whole at its resolution when it has one
@@ -1938,6 +1938,7 @@ def detect_last_digit(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         q5, q95 = np.percentile(units, [5, 95])
         if q95 - q5 < p.digit_min_spread_steps:
             continue
+        t = s.times[ok][fresh]  # the readings' times, for a finding only
         top = int(np.argmax(deviation))
         step = f"{10.0 ** -d:g}"
         expl = (f"Over {len(x)} valid {res} {factor} values at point {data.point} reported to {step} "
