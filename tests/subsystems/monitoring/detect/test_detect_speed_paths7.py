@@ -20,6 +20,7 @@
 * the clone test's daily correlations of every pair of channels in one pass of weighted counts: each pair's
   own, bit for bit;
 * windows of a series as numpy's sliding-window view (without its argument handling);
+* measurements of held channels broken at silences without ``numpy.insert``: its arrays;
 * hours taken in whole seconds: those of the calendar units, before 1970 and with NaT;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
@@ -602,3 +603,14 @@ def test_windows_are_numpys_sliding_windows(n, w):
         assert got.mean(axis=1).tobytes() == want.mean(axis=1).tobytes()
     with pytest.raises(ValueError):
         patterns._windows(x, n + 1)
+
+
+@pytest.mark.parametrize("n, before", [(5, []), (5, [0]), (5, [4]), (6, [1, 3, 5]), (0, []), (3, [0, 1, 2])])
+def test_breaks_are_numpys_insert(n, before):
+    a = np.arange(n, dtype=float) * 1.5
+    at = np.array(before, dtype=np.int64)
+    assert signs._with_breaks(a, at, np.nan).tobytes() == np.insert(a, at, np.nan).tobytes()
+    ints = np.arange(n, dtype=np.int64) * 7
+    fill = ints[np.minimum(at, max(n - 1, 0))] if n else np.zeros(len(at), dtype=np.int64)
+    got = signs._with_breaks(ints, at, fill)
+    assert got.dtype == np.insert(ints, at, fill).dtype and got.tolist() == np.insert(ints, at, fill).tolist()

@@ -265,19 +265,19 @@ _HELD_MIN_INTERVAL = 3.0
 
 def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
             res: tuple[float, float] = (float("nan"), float("nan")), *, window: int | None = None,
-            stride: int | None = None,
-            changes: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> list[_Copy]:
+            stride: int | None = None, changes: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+            intervals: tuple[float, float] | None = None) -> list[_Copy]:
     """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
     :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes, ``res``
     the two channels' reported resolutions. ``window`` and ``stride`` (in slots) replace the windows the
     grid gives (:func:`_copies_held` judges its measurements with them). ``changes`` gives
     ``_clipped(numpy.diff)`` of ``x`` and ``y`` when asked, when the caller keeps them (a channel's are the same
-    in each pair it is in)."""
+    in each pair it is in); ``intervals`` the two channels' :func:`_interval` when the caller has them."""
     n = len(x)
     if not np.isfinite(every):
         return []
     if window is None and every >= _HELD_MIN_INTERVAL:
-        return _copies_held(x, y, step, p, every, res)
+        return _copies_held(x, y, step, p, every, res, intervals)
     w = window or max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
     if w >= n:
         return []
@@ -335,8 +335,20 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     return found
 
 
+def _with_breaks(a: np.ndarray, before: np.ndarray, fill: Any) -> np.ndarray:
+    """``numpy.insert(a, before, fill)`` for increasing distinct positions ``before``: ``fill`` (one value, or
+    one for each) put before each of them, in ``a``'s type."""
+    out = np.empty(len(a) + len(before), dtype=a.dtype)
+    put = before + np.arange(len(before))
+    kept = np.ones(len(out), dtype=bool)
+    kept[put] = False
+    out[kept] = a
+    out[put] = fill
+    return out
+
+
 def _copies_held(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
-                 res: tuple[float, float]) -> list[_Copy]:
+                 res: tuple[float, float], intervals: tuple[float, float] | None = None) -> list[_Copy]:
     """:func:`_copies` for channels that hold each measurement (a water analyser's cycle), judged measurement by
     measurement: both channels read at each new measurement of the slower one, windows of
     ``copy_min_changes`` + 1 measurements starting at each of them.
@@ -345,15 +357,17 @@ def _copies_held(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     window had to last ``copy_min_changes`` + 1 *mean* intervals (stops and repeated values lengthen the mean),
     so a copy of 13 hours on an hourly analyser (13 matching changes) fitted no window (issue 13, seed 17 W030).
     A silence longer than three mean intervals (a stop, an outage) starts afresh: no change is counted across it.
+    ``intervals``: :func:`_interval` of ``x`` and ``y`` when the caller has them.
     """
-    slow = y if _interval(y) >= _interval(x) else x
+    interval_x, interval_y = intervals or (_interval(x), _interval(y))
+    slow = y if interval_y >= interval_x else x
     idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     if len(idx) < p.copy_min_changes + 2:
         return []
-    at = idx[np.r_[True, np.diff(slow[idx]) != 0]]  # the slower channel's measurements
+    at = idx[np.concatenate(([True], np.diff(slow[idx]) != 0))]  # the slower channel's measurements
     gaps = np.flatnonzero(np.diff(at) > 3.0 * every) + 1
-    xe, ye = np.insert(x[at], gaps, np.nan), np.insert(y[at], gaps, np.nan)
-    slots = np.insert(at, gaps, at[gaps])
+    xe, ye = _with_breaks(x[at], gaps, np.nan), _with_breaks(y[at], gaps, np.nan)
+    slots = _with_breaks(at, gaps, at[gaps])
     w = max(p.copy_min_changes + 1, 4)
     last = len(slots) - 1
     return [replace(c, first=int(slots[c.first]), end=int(slots[min(c.end, last)]),
@@ -431,7 +445,7 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     for i, f in enumerate(pol):
         for g in pol[i + 1:]:
             for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g]), (res[f], res[g]),
-                             changes=lambda f=f, g=g: (clipped[f], clipped[g])):
+                             changes=lambda f=f, g=g: (clipped[f], clipped[g]), intervals=(interval[f], interval[g])):
                 start, end = grid[c.first], grid[min(c.end, n - 1)]
                 expl = (f"At point {data.point}, from {_local(start, data.tz)} to {_local(end, data.tz)} "
                         f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "
@@ -543,8 +557,9 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
     out: list[Finding] = []
     for i, j in zip(ii.tolist(), jj.tolist()):
         (di, fi), (dj, fj) = chans[i], chans[j]
-        for c in _copies(V[i], V[j], step, p, max(_interval(V[i]), _interval(V[j])),
-                         (resolution_step(di.minutes[fi]), resolution_step(dj.minutes[fj]))):
+        intervals = (_interval(V[i]), _interval(V[j]))
+        for c in _copies(V[i], V[j], step, p, max(intervals),
+                         (resolution_step(di.minutes[fi]), resolution_step(dj.minutes[fj])), intervals=intervals):
             start, end = grid[c.first], grid[min(c.end, n - 1)]
             for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
                 expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "
