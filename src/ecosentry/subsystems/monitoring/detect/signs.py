@@ -876,6 +876,8 @@ def detect_collapse(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if len(t) < 24:
             continue
         usual = float(np.median(x))
+        if np.count_nonzero(x <= p.collapse_share * usual) < p.collapse_min_hours:
+            continue  # too few low hours for a collapse, marked or not
         src = data.minutes.get(f)
         step = resolution_step(src if src is not None and len(src) else x)
         if not np.isfinite(step):
