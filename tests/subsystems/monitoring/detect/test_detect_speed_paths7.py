@@ -21,6 +21,7 @@
   own, bit for bit;
 * windows of a series as numpy's sliding-window view (without its argument handling);
 * measurements of held channels broken at silences without ``numpy.insert``: its arrays;
+* local days and hours taken in whole seconds: those of the calendar units, across zones and summer time;
 * hours taken in whole seconds: those of the calendar units, before 1970 and with NaT;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
@@ -614,3 +615,18 @@ def test_breaks_are_numpys_insert(n, before):
     fill = ints[np.minimum(at, max(n - 1, 0))] if n else np.zeros(len(at), dtype=np.int64)
     got = signs._with_breaks(ints, at, fill)
     assert got.dtype == np.insert(ints, at, fill).dtype and got.tolist() == np.insert(ints, at, fill).tolist()
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "UTC"])
+def test_local_clock_in_seconds_is_the_calendar_units(tz):
+    rng = np.random.default_rng(len(tz))
+    t = np.sort(np.datetime64("2026-03-01T00:00:00", "s") + rng.integers(0, 86400 * 300, 2000).astype(
+        "timedelta64[s]"))
+    early = np.datetime64("1969-12-30T00:00:00", "s") + rng.integers(0, 86400 * 3, 50).astype("timedelta64[s]")
+    for times in (t, np.sort(early), t[:0]):
+        local = times.astype("datetime64[s]") + patterns._local_offsets(times, tz).astype("timedelta64[s]")
+        day = local.astype("datetime64[D]")
+        hour = ((local - day.astype("datetime64[s]")).astype(np.int64) // 3600).astype(np.int64)
+        got_day, got_hour = patterns._local_clock(times, tz)
+        assert got_day.dtype == day.dtype and np.array_equal(got_day, day)
+        assert got_hour.dtype == hour.dtype and np.array_equal(got_hour, hour)

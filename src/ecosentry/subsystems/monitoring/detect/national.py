@@ -500,13 +500,18 @@ def detect_missing_minutes(data: PointData, cfg: DetectorSettings) -> list[Findi
     if grid is None or not len(grid):
         return []
     items = []
+    clock: tuple[np.ndarray, int, np.ndarray] | None = None  # the last factor's times, interval and coverage
     for factor in sorted(data.minutes):
         s = data.minutes[factor]
         interval_min = max(1, int(round(_step_s(s, 60) / 60))) if len(s) > 1 else 1
-        k = _hour_index(s.times, grid)
-        inside = k >= 0
-        coverage = np.minimum(
-            np.bincount(k[inside], minlength=len(grid)).astype(float) * interval_min, 60.0)
+        if clock is not None and clock[1] == interval_min and _same_clock(s, clock[0]):
+            coverage = clock[2]  # a logger's factors share their minutes: the same coverage
+        else:
+            k = _hour_index(s.times, grid)
+            inside = k >= 0
+            coverage = np.minimum(
+                np.bincount(k[inside], minlength=len(grid)).astype(float) * interval_min, 60.0)
+            clock = (s.times, interval_min, coverage)
         has_hour = _hours_present(data, factor, grid) if factor in data.hours else coverage > 0
         exempt = _mark_mask(data.marks, nat.missing_exempt_marks, grid, _HOUR_S, factor)
         short = (coverage < nat.min_minutes_per_hour) & has_hour & ~exempt
@@ -744,7 +749,8 @@ def _may_hold(values: np.ndarray, step_s: int, tolerance: float, min_seconds: fl
     if need <= 0:
         return True
     with np.errstate(invalid="ignore"):
-        still = np.abs(np.diff(values)) <= tolerance
+        # |Δ| ≤ 0 is Δ = 0 (±0; NaN is neither): one comparison for the national rule's tolerance of none
+        still = np.diff(values) == 0 if tolerance == 0 else np.abs(np.diff(values)) <= tolerance
     if np.count_nonzero(still) < need:
         return False
     in_a_row = np.concatenate(([0], np.cumsum(still, dtype=np.int64)))

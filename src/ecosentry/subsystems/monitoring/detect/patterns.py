@@ -250,11 +250,16 @@ def _offset_s(t: datetime) -> int:
 
 
 def _local_clock(times: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(local_day as datetime64[D], local hour 0–23)`` for UTC ``times``."""
+    """``(local_day as datetime64[D], local hour 0–23)`` for UTC ``times``: in whole seconds (days and hours
+    floored, as the calendar units are), the calendar units' conversions only for a time that is NaT."""
     local = times.astype("datetime64[s]") + _local_offsets(times, tz).astype("timedelta64[s]")
-    day = local.astype("datetime64[D]")
-    hour = ((local - day.astype("datetime64[s]")).astype(np.int64) // _HOUR).astype(np.int64)
-    return day, hour
+    seconds = local.view(np.int64)
+    if len(seconds) and seconds.min() == np.iinfo(np.int64).min:
+        day = local.astype("datetime64[D]")
+        hour = ((local - day.astype("datetime64[s]")).astype(np.int64) // _HOUR).astype(np.int64)
+        return day, hour
+    days = seconds // 86400
+    return days.view("datetime64[D]"), (seconds - days * 86400) // _HOUR
 
 
 def _stretches(mask: np.ndarray, times: np.ndarray, max_gap_s: float) -> list[tuple[int, int]]:
