@@ -471,6 +471,10 @@ def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | N
     return run.copy()
 
 
+#: ``NaT`` of ``datetime64`` as its 64-bit integer.
+_NAT = np.iinfo(np.int64).min
+
+
 def hour_floor(times: np.ndarray) -> np.ndarray:
     """The start of the UTC hour of each of ``times`` (``datetime64[s]``): ``times.astype("datetime64[h]")
     .astype("datetime64[s]")`` in whole seconds, without the calendar units' conversions (NaT stays NaT)."""
@@ -480,10 +484,6 @@ def hour_floor(times: np.ndarray) -> np.ndarray:
         nat = t == _NAT
         out[nat] = t[nat]
     return out.view("datetime64[s]")
-
-
-#: ``NaT`` of ``datetime64`` as its 64-bit integer.
-_NAT = np.iinfo(np.int64).min
 
 
 def _running(flow: Series | None, o2: Series | None, times: np.ndarray, cfg: Any) -> np.ndarray:
