@@ -22,6 +22,7 @@
 * windows of a series as numpy's sliding-window view (without its argument handling);
 * measurements of held channels broken at silences without ``numpy.insert``: its arrays;
 * local days and hours taken in whole seconds: those of the calendar units, across zones and summer time;
+* clocks compared as whole seconds: ``numpy.array_equal`` of them (NaT unequal to itself);
 * hours taken in whole seconds: those of the calendar units, before 1970 and with NaT;
 * the constant-value rule's early answer (too few small changes in a row for any run to last): the runs the
   whole computation finds, none.
@@ -630,3 +631,24 @@ def test_local_clock_in_seconds_is_the_calendar_units(tz):
         got_day, got_hour = patterns._local_clock(times, tz)
         assert got_day.dtype == day.dtype and np.array_equal(got_day, day)
         assert got_hour.dtype == hour.dtype and np.array_equal(got_hour, hour)
+
+
+@pytest.mark.parametrize("kind", ["same", "copy", "shifted", "shorter", "nat", "minutes-unit", "empty"])
+def test_equal_times_is_array_equal(kind):
+    a = T0 + (60 * np.arange(500)).astype("timedelta64[s]")
+    b = a.copy()
+    if kind == "same":
+        b = a
+    elif kind == "shifted":
+        b = b + np.timedelta64(1, "s")
+    elif kind == "shorter":
+        b = b[:-1]
+    elif kind == "nat":
+        a = a.copy()
+        a[7] = np.datetime64("NaT")
+        b = a.copy()
+    elif kind == "minutes-unit":
+        b = b.astype("datetime64[m]")
+    elif kind == "empty":
+        a, b = a[:0], b[:0]
+    assert national._equal_times(a, b) == np.array_equal(a, b)

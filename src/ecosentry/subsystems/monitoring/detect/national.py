@@ -129,6 +129,8 @@ del _rule
 # ---------------------------------------------------------------------------------------------- helpers
 
 _HOUR_S = 3600
+#: ``NaT`` of ``datetime64`` as its 64-bit integer.
+_NAT = np.iinfo(np.int64).min
 #: Flags whose values the cross-parameter rules trust: normal, manual, and F (stopped is a claim to test).
 _LOGIC_FLAGS = frozenset({"N", "S", "F"})
 #: At most this many per-interval items are listed in a finding's evidence.
@@ -279,7 +281,21 @@ def _flagged_at(s: Series, times: np.ndarray, flag: str) -> np.ndarray:
 def _same_clock(s: Series, times: np.ndarray) -> bool:
     """Whether ``times`` are the times of ``s`` (a point's minute clock is mostly each factor's own): each
     record is then found at its own place, without a search."""
-    return times is s.times or (len(times) == len(s) and bool(np.array_equal(times, s.times)))
+    return _equal_times(times, s.times)
+
+
+def _equal_times(a: np.ndarray, b: np.ndarray) -> bool:
+    """``numpy.array_equal`` of two clocks, compared as whole seconds when they are both ``datetime64[s]``
+    (the same answer; calendar units compare slower)."""
+    if a is b:
+        return True
+    if len(a) != len(b):
+        return False
+    if a.dtype == b.dtype == np.dtype("datetime64[s]"):
+        seconds = a.view(np.int64)
+        # NaT is unequal even to itself
+        return bool(np.array_equal(seconds, b.view(np.int64))) and not (len(a) and seconds.min() == _NAT)
+    return bool(np.array_equal(a, b))
 
 
 def _aligned_usable(s: Series | None, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1339,8 +1355,7 @@ def _minute_clock(minutes: Sequence[Series]) -> np.ndarray:
     """The distinct times of ``minutes`` in order (``numpy.unique`` of them all); when every series has the
     same increasing times (a logger's minutes: one clock for all factors), those times, without the sort."""
     first = minutes[0].times
-    if bool(np.all(first[1:] > first[:-1])) and all(s.times is first or np.array_equal(s.times, first)
-                                                   for s in minutes[1:]):
+    if bool(np.all(first[1:] > first[:-1])) and all(_equal_times(s.times, first) for s in minutes[1:]):
         return first
     return np.unique(np.concatenate([s.times for s in minutes]))
 

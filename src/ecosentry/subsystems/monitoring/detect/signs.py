@@ -158,14 +158,18 @@ def _windowed(v: np.ndarray, w: int, at: np.ndarray) -> np.ndarray:
     as 0, ±inf as the largest float, as :func:`numpy.nan_to_num`, which only finite values skip)."""
     if not np.isfinite(v).all():
         v = np.nan_to_num(v, nan=0.0)
-    c = np.concatenate(([0.0], np.cumsum(v)))
+    c = np.empty(len(v) + 1)
+    c[0] = 0.0
+    np.cumsum(v, out=c[1:])
     return c[at + w] - c[at]
 
 
 def _counted(m: np.ndarray, w: int, at: np.ndarray) -> np.ndarray:
     """:func:`_windowed` of a mask (how many of its slots each window holds), in whole numbers: sums of ones
     are exact in any order, so the same float64 numbers as the cumulative sum of the mask as floats."""
-    c = np.concatenate(([0], np.cumsum(m, dtype=np.int64)))
+    c = np.empty(len(m) + 1, dtype=np.int64)
+    c[0] = 0
+    np.cumsum(m, out=c[1:])
     return (c[at + w] - c[at]).astype(np.float64)
 
 
