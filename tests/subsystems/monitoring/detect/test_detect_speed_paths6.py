@@ -24,6 +24,20 @@ from ecosentry.subsystems.monitoring.detect.rankwindow import RankWindows
 T0 = np.datetime64("2026-10-01T00:00:00", "s")
 
 
+def _aligned(s, times):
+    """Values and object flags of ``s`` at exactly ``times`` (``NaN`` / ``""`` where ``s`` has no record): the
+    definition the aligned values, usable flags and flagged records of ``national`` are checked against."""
+    values = np.full(len(times), np.nan)
+    flags = np.full(len(times), "", dtype=object)
+    if s is None or not len(s) or not len(times):
+        return values, flags
+    idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
+    hit = s.times[idx] == times
+    values[hit] = s.values[idx[hit]]
+    flags[hit] = s.flag_array()[idx[hit]]
+    return values, flags
+
+
 def _whole_level_sums(x: np.ndarray, centers: np.ndarray) -> list[np.ndarray]:
     """The fifth round's sums: per level, ``cumsum(where(bit is 0, x - center, 0))`` over the level's order."""
     order = np.argsort(x, kind="stable")
@@ -99,7 +113,7 @@ def _full_declared_minutes(data, grid, step, factors):
     declared = national._mark_mask(data.marks, ("stopped",), mt, 60, whole=True)
     for s in minutes:
         if s.flags:
-            _, flags = national._aligned(s, mt)
+            _, flags = _aligned(s, mt)
             declared |= flags == "F"
     k = np.searchsorted(grid, mt, side="right") - 1
     inside = (k >= 0) & (national._secs(mt) < national._secs(grid[np.clip(k, 0, None)]) + step)
@@ -114,8 +128,8 @@ def _full_declared_minutes(data, grid, step, factors):
         s = data.minutes.get(factor)
         if s is None or not len(s):
             continue
-        v, f = national._aligned(s, mt)
-        use = pick & national._usable(v, f)
+        v, f = _aligned(s, mt)
+        use = pick & np.isfinite(v) & np.isin(f, ("N", "S", "F"))  # usable: a value flagged N, S or F
         cnt = np.bincount(k[use], minlength=len(grid)).astype(float)
         tot = np.bincount(k[use], weights=v[use], minlength=len(grid))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -158,7 +172,7 @@ def test_flags_found_by_position_are_the_aligned_flags(shift_s):
     times = T0 + (np.arange(500, dtype=np.int64) * 60 + shift_s).astype("timedelta64[s]")
     times = np.delete(times, rng.integers(0, 500, 40))
     for flag in ("F", "S", "N"):
-        _, aligned = national._aligned(s, times)
+        _, aligned = _aligned(s, times)
         assert np.array_equal(national._flagged_at(s, times, flag), aligned == flag)
     assert not national._flagged_at(s, times[:0], "F").size
 

@@ -591,90 +591,144 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
                                 interval_minutes=interval_minutes)  # validates medium and interval
     del check
     stamps_cache = {} if hour_stamps is None else hour_stamps
-    n_all = len(cs.local_us)
-    if n_all == 0:
+    if len(cs.local_us) == 0:
         return Series(cs.factor, np.zeros(0, dtype="datetime64[s]"), np.zeros(0), (), zs=None,
                       valid=np.zeros(0, dtype=bool))
-    order_all = np.argsort(cs.local_us, kind="stable")
-    t_all = cs.local_us[order_all]
-    keep = np.ones(n_all, dtype=bool)
-    keep[1:] = t_all[1:] != t_all[:-1]
-    idx = order_all[keep]
-    t = t_all[keep]
-    hour = t // _HOUR_US
-    starts = np.flatnonzero(np.r_[True, hour[1:] != hour[:-1]])
-    n_hours = len(starts)
-    # first record of each hour in input order (its fold names the hour, as the per-row grouping does)
-    hour_all = t_all // _HOUR_US
-    starts_all = np.flatnonzero(np.r_[True, hour_all[1:] != hour_all[:-1]])
-    first_in = np.minimum.reduceat(order_all, starts_all)
-
-    norm = [_normalise_flag(f) for f in cs.flag_names]
-    names = np.empty(len(norm), dtype=object)
-    names[:] = norm
-    is_n = np.array([f == "N" for f in norm], dtype=bool)[cs.flag_code[idx]] if norm else np.zeros(0, bool)
-    is_s = np.array([f == "S" for f in norm], dtype=bool)[cs.flag_code[idx]]
-    is_f = np.array([f == "F" for f in norm], dtype=bool)[cs.flag_code[idx]]
-    values = cs.values[idx]
-    ok = (is_n | is_s) & np.isfinite(values)
+    idx, t, starts, first_in = _wall_order(cs.local_us)
+    bounds = np.append(starts, len(t))
+    n = np.diff(bounds)
+    values = cs.values if idx is None else cs.values[idx]
 
     def count(mask: np.ndarray) -> np.ndarray:
         return np.add.reduceat(mask.astype(np.int64), starts)
 
-    n = np.diff(np.r_[starts, len(t)])
-    n_valid, n_n, n_s, n_f = count(ok), count(is_n), count(is_s), count(is_f)
+    norm = [_normalise_flag(f) for f in cs.flag_names]
+    if norm and all(f == "N" for f in norm):  # every record N (most inputs): the hours are N, none stopped
+        ok = np.isfinite(values)
+        valid = np.minimum(count(ok) * interval_minutes, MINUTES_PER_HOUR) >= MIN_VALID_MINUTES
+        flags: tuple[str, ...] = ()
+    else:
+        codes = cs.flag_code if idx is None else cs.flag_code[idx]
+        valid, flags, ok = _hour_flags(norm, codes, values, starts, n, medium, interval_minutes)
+    hour_values = _segment_means(values, ok, bounds)
+    zs = cs.zs if idx is None else cs.zs[idx]
+    hour_zs = _segment_means(zs, ok & np.isfinite(zs), bounds)
+    return Series(
+        cs.factor,
+        _hour_starts(cs, t[starts] // _HOUR_US, first_in, stamps_cache),
+        hour_values,
+        flags,
+        zs=hour_zs if np.isfinite(hour_zs).any() else None,
+        valid=np.asarray(valid, dtype=bool),
+    )
+
+
+def _wall_order(local_us: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """The records of one series in wall-clock order, the first in input order of a repeated start kept.
+
+    Returns their input positions (``None``: all of them, already in that order, as a logger writes them:
+    nothing to sort or pick), their wall times, where each clock hour starts among them, and the input position
+    of each hour's first record in input order (its fold names the hour).
+    """
+    if (local_us[1:] > local_us[:-1]).all():
+        hour = local_us // _HOUR_US
+        starts = _changes(hour)
+        return None, local_us, starts, starts
+    order_all = np.argsort(local_us, kind="stable")
+    t_all = local_us[order_all]
+    keep = np.ones(len(t_all), dtype=bool)
+    keep[1:] = t_all[1:] != t_all[:-1]
+    t = t_all[keep]
+    hour = t // _HOUR_US
+    starts = _changes(hour)
+    starts_all = _changes(t_all // _HOUR_US)
+    return order_all[keep], t, starts, np.minimum.reduceat(order_all, starts_all)
+
+
+def _changes(key: np.ndarray) -> np.ndarray:
+    """Positions where ``key`` (non-empty) takes a new value: 0 and each position unlike the one before."""
+    return np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+
+
+def _hour_flags(norm: list[str], codes: np.ndarray, values: np.ndarray, starts: np.ndarray, n: np.ndarray,
+                medium: str, interval_minutes: int) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    """Each hour's validity, the hours' flags as a series keeps them (HJ 212-2017 Appendix C roll-up; empty
+    when all are ``N``) and each record's validity, from the records' normalised flag names ``norm[codes]``:
+    see :func:`hourly_columns`. The records not flagged ``N`` are few: the other flags are counted over them."""
+    kind = np.array([_FLAG_KINDS.get(f, len(_FLAG_KINDS)) for f in norm], dtype=np.int8)[codes]
+    ok = (kind <= 1) & np.isfinite(values)
+    n_valid = np.add.reduceat(ok.astype(np.int64), starts)
     valid_minutes = np.minimum(n_valid * interval_minutes, MINUTES_PER_HOUR)
+    other = np.flatnonzero(kind != 0)
+    other_kind = kind[other]
+    hour = np.searchsorted(starts, other, side="right") - 1
+    n_s = np.bincount(hour[other_kind == 1], minlength=len(starts))
+    n_f = np.bincount(hour[other_kind == 2], minlength=len(starts))
+    n_n = n - np.bincount(hour, minlength=len(starts))
     all_stopped = n_f == n
     valid = ~all_stopped & (valid_minutes >= MIN_VALID_MINUTES)
-    if medium == "water":
-        bad = ~(is_n | is_s)
-        pos = np.where(bad, np.arange(len(t)), len(t))
-        first_bad = np.minimum.reduceat(pos, starts)
-        flags = np.where(first_bad < len(t), names[cs.flag_code[idx]][np.minimum(first_bad, len(t) - 1)],
-                         np.where(n_s > 0, "S", "N"))
-    else:
-        flags = np.where(4 * n_n > 3 * n, "N", np.where((n_s > 0) & (4 * (n_n + n_s) > 3 * n), "S", "D"))
-        flags = flags.astype(object)
-    flags = np.where(all_stopped, "F", flags)
-    flag_list = [str(f) for f in flags.tolist()]
+    if medium == "water":  # the first invalidating flag of the hour, else S when one record is S
+        bad = other_kind >= 2
+        if not bad.any() and not (n_s > 0).any() and not all_stopped.any():
+            return valid, (), ok  # every hour N
+        names = np.where(n_s > 0, "S", "N").astype(object)
+        hours_bad, first = np.unique(hour[bad], return_index=True)
+        names[hours_bad] = [norm[c] for c in codes[other[bad][first]].tolist()]
+    else:  # the 75 % rule
+        code = np.where(4 * n_n > 3 * n, 0, np.where((n_s > 0) & (4 * (n_n + n_s) > 3 * n), 1, 2))
+        if not code.any() and not all_stopped.any():
+            return valid, (), ok  # every hour N
+        names = np.array(["N", "S", "D"], dtype=object)[code]
+    names[all_stopped] = "F"
+    flags = tuple(names.tolist())
+    return valid, flags if any(f != "N" for f in flags) else (), ok
 
-    bounds = np.r_[starts, len(t)]
-    hour_values = _segment_means(values, ok, bounds)
-    zs = cs.zs[idx]
-    hour_zs = _segment_means(zs, ok & np.isfinite(zs), bounds)
 
-    stamps = np.empty(n_hours, dtype="datetime64[s]")
-    # An hour whose wall times all have one offset (every hour but those of a clock change), named by a record
-    # read with fold 0, starts at its wall time less that offset: all such hours at once. The others (a clock
-    # change, the repeated hour's second pass) one by one, below.
-    hours = hour[starts]
-    distinct, which = np.unique(hours, return_inverse=True)
-    offsets = [_fold0_offset(stamps_cache, cs.zone, h) for h in distinct.tolist()]
-    known = np.array([o is not None for o in offsets], dtype=bool)[which]
-    offset = np.array([0 if o is None else o for o in offsets], dtype=np.int64)[which]
+#: Normalised flags whose count the hourly roll-up needs, by their index in its counts (any other flag: past them).
+_FLAG_KINDS = {"N": 0, "S": 1, "F": 2}
+
+
+def _hour_starts(cs: ColumnSeries, hours: np.ndarray, first_in: np.ndarray, cache: dict) -> np.ndarray:
+    """UTC start of each clock hour ``hours`` (wall-clock hours since the epoch, increasing) of ``cs``, named by
+    the fold of its first record in input order (input position ``first_in``); ``cache`` is kept across series.
+
+    An hour whose wall times all have one offset (every hour but those of a clock change), named by a record
+    read with fold 0, starts at its wall time less that offset: all such hours at once. The others (a clock
+    change, the repeated hour's second pass) one by one.
+    """
+    stamps = np.empty(len(hours), dtype="datetime64[s]")
+    known, offset = _fold0_offsets(cache, cs.zone, hours)
     simple = known & (cs.local_us[first_in] - offset == cs.utc_us[first_in])
     stamps[simple] = ((hours[simple] * _HOUR_US - offset[simple]) // 1_000_000).astype("datetime64[s]")
     for k in np.flatnonzero(~simple).tolist():
         h, i = int(hours[k]), int(first_in[k])
         wall = int(cs.local_us[i])
-        off = _fold0_offset(stamps_cache, cs.zone, h)  # the hour's offset when it is one (fold 0)
+        off = _fold0_offset(cache, cs.zone, h)  # the hour's offset when it is one (fold 0)
         if off is None:
             off = wall - _utc_us((_EPOCH + timedelta(microseconds=wall)).replace(tzinfo=cs.zone))
         fold = int(wall - off != int(cs.utc_us[i]))
         key = (h, fold)
-        stamp = stamps_cache.get(key)
+        stamp = cache.get(key)
         if stamp is None:
             local = (_EPOCH + timedelta(hours=h)).replace(tzinfo=cs.zone, fold=fold)
-            stamp = stamps_cache[key] = to_datetime64(local)
+            stamp = cache[key] = to_datetime64(local)
         stamps[k] = stamp
-    return Series(
-        cs.factor,
-        stamps,
-        hour_values,
-        tuple(flag_list) if any(f not in (None, "N") for f in flag_list) else (),
-        zs=hour_zs if np.isfinite(hour_zs).any() else None,
-        valid=np.asarray(valid, dtype=bool),
-    )
+    return stamps
+
+
+def _fold0_offsets(cache: dict, zone: tzinfo, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_fold0_offset` of each of ``hours``: whether it has one offset, and that offset [µs] (0 where
+    not); kept in ``cache`` for the same hours (the series of one input mostly share their hours)."""
+    key = ("offsets", hours.tobytes())
+    hit = cache.get(key)
+    if hit is None:
+        offsets = [_fold0_offset(cache, zone, h) for h in hours.tolist()]
+        known = np.array([o is not None for o in offsets], dtype=bool)
+        offset = np.array([0 if o is None else o for o in offsets], dtype=np.int64)
+        known.setflags(write=False)
+        offset.setflags(write=False)
+        hit = cache[key] = (known, offset)
+    return hit
 
 
 def _fold0_offset(cache: dict, zone: tzinfo, h: int) -> int | None:
@@ -696,10 +750,13 @@ def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndar
 
     The sums are :func:`_exact_sums`: ``math.fsum``'s correctly rounded sums, bit for bit.
     """
-    if not ok.any():
+    if ok.all():  # every record counts (most hours): the segments are the bounds themselves
+        sel, cum = x, bounds
+    elif not ok.any():
         return np.full(len(bounds) - 1, np.nan)
-    sel = x[ok]
-    cum = np.r_[0, np.cumsum(ok)][bounds]
+    else:
+        sel = x[ok]
+        cum = np.concatenate(([0], np.cumsum(ok)))[bounds]
     count = np.diff(cum)
     out = np.full(len(bounds) - 1, np.nan)
     some = count > 0
@@ -707,12 +764,18 @@ def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndar
     return out
 
 
+#: float64's unit roundoff (half its machine epsilon).
+_U64 = np.finfo(np.float64).eps / 2
+
+
 def _exact_sums(x: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndarray:
     """``math.fsum(x[a:a+n])`` for each segment (``n ≥ 1``): the sums correctly rounded to float64.
 
     Each sum is first taken in extended precision (``numpy.longdouble``, one ``add.reduceat``), with a
     bound on its rounding error (``n − 1`` additions: ``γ(n−1) · Σ|x|``, doubled for the bound's own
-    rounding; Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §4.2, eq. 4.4). Where no
+    rounding; Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §4.2, eq. 4.4; ``Σ|x|``
+    summed in float64, whose error on terms of one sign is at most ``γ(n−1)`` of it too, and taken
+    ``4 (n−1) u`` larger to cover it: a little wider, never narrower, than summed in extended precision). Where no
     point half-way between two float64 numbers lies within that bound of it, the exact sum rounds to the same
     float64 as it, which is what ``math.fsum`` returns; elsewhere (a sum near such a point, non-finite
     values, a sum of negative zeros, values near float64's largest, or no extended precision on the
@@ -724,9 +787,9 @@ def _exact_sums(x: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndar
     ld = x.astype(np.longdouble)
     with np.errstate(invalid="ignore", over="ignore"):
         total = np.add.reduceat(ld, starts)
-        size = np.add.reduceat(np.abs(ld), starts)
-        u = np.finfo(np.longdouble).eps / 2
         k = (count - 1).astype(np.longdouble)
+        size = np.add.reduceat(np.abs(x), starts).astype(np.longdouble) * (1 + 4 * k * _U64)
+        u = np.finfo(np.longdouble).eps / 2
         bound = 2 * (k * u / (1 - k * u)) * size
         r = total.astype(np.float64)
         lo = (r.astype(np.longdouble) + np.nextafter(r, -np.inf).astype(np.longdouble)) / 2
@@ -743,25 +806,32 @@ def _exact_sums(x: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndar
 
 def _column_series(cs: ColumnSeries) -> Series:
     """As :func:`_series` on columns: sorted by time, first record of a duplicated second kept."""
-    stamps = (cs.utc_us // 1_000_000).astype("datetime64[s]")
-    order = np.argsort(stamps, kind="stable")
-    stamps = stamps[order]
-    keep = np.ones(len(stamps), dtype=bool)
-    keep[1:] = stamps[1:] != stamps[:-1]
-    idx = order[keep]
-    plain = np.array([f in (None, "N") for f in cs.flag_names], dtype=bool)
-    flags = () if plain[cs.flag_code[idx]].all() else tuple(cs.flags()[idx].tolist())
-    zs = cs.zs[idx]
-    series = Series(
-        cs.factor,
-        stamps[keep],
-        cs.values[idx],
-        flags,
-        zs=zs if np.isfinite(zs).any() else None,
-    )
+    seconds = cs.utc_us // 1_000_000
+    if (seconds[1:] > seconds[:-1]).all():  # in order without repeats (a logger's file): every record, as read
+        idx = np.arange(len(seconds))
+        # the read columns themselves, read-only (no copy: nothing writes into a series' values)
+        stamps, values, codes, zs = seconds.view("datetime64[s]"), _read_only(cs.values), cs.flag_code, cs.zs
+    else:
+        order = np.argsort(seconds, kind="stable")
+        ordered = seconds[order]
+        keep = np.ones(len(ordered), dtype=bool)
+        keep[1:] = ordered[1:] != ordered[:-1]
+        idx = order[keep]
+        stamps, values, codes, zs = ordered[keep].astype("datetime64[s]"), cs.values[idx], cs.flag_code[idx], cs.zs[idx]
+    plain = all(f in (None, "N") for f in cs.flag_names) or bool(
+        np.array([f in (None, "N") for f in cs.flag_names], dtype=bool)[codes].all())
+    flags = () if plain else tuple(cs.flags()[idx].tolist())
+    series = Series(cs.factor, stamps, values, flags, zs=_read_only(zs) if np.isfinite(zs).any() else None)
     if flags:
-        remember_normal_flags(series, cs.flag_names, cs.flag_code[idx])
+        remember_normal_flags(series, cs.flag_names, codes)
     return series
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (its data shared, not copied)."""
+    view = a.view()
+    view.setflags(write=False)
+    return view
 
 
 def _extent_columns(raw: dict[str, dict[str, ColumnSeries]]) -> tuple[datetime | None, datetime | None, float]:

@@ -36,8 +36,11 @@ __all__ = [
     "to_datetime",
     "valid_mask",
     "running_mask",
+    "hour_floor",
     "runs",
     "VALID_FLAGS",
+    "resolution_decimals",
+    "resolution_step",
     "to_datetime64",
     "DetectorSpec",
     "DETECTORS",
@@ -58,6 +61,9 @@ ROLE_CODES: dict[str, frozenset[str]] = {
     "area": frozenset({"a01016"}),
     "ph": frozenset({"w01001"}),
 }
+
+#: :data:`ROLE_CODES` in the order :meth:`PointData.by_role` tries them (sorted once).
+_SORTED_ROLE_CODES: dict[str, tuple[str, ...]] = {role: tuple(sorted(codes)) for role, codes in ROLE_CODES.items()}
 
 _PARAMETER_CODES = frozenset().union(*ROLE_CODES.values()) | {"a01015", "a01901", "a01902", "w01010"}
 
@@ -130,9 +136,45 @@ class Series:
             return np.full(len(self), "N", dtype=object)
         cached = self.__dict__.get("_flag_array")
         if cached is None:
-            cached = np.array([f or "N" for f in self.flags], dtype=object)
+            names, codes = self._coded_flags()
+            table = np.empty(len(names), dtype=object)
+            table[:] = names
+            cached = table[codes]
             object.__setattr__(self, "_flag_array", cached)
         return cached.copy()
+
+    def flag_mask(self, flags: str | frozenset[str]) -> np.ndarray:
+        """Records whose flag (``"N"`` where none) is ``flags`` (or one of them): ``flag_array() == flags``
+        (or ``numpy.isin``), tested once per distinct flag instead of once per record; read-only, kept per
+        series and ``flags`` (its flags never change)."""
+        masks = self.__dict__.get("_flag_masks")
+        if masks is None:
+            masks = {}
+            object.__setattr__(self, "_flag_masks", masks)
+        mask = masks.get(flags)
+        if mask is None:
+            names, codes = self._coded_flags()
+            wanted = frozenset((flags,)) if isinstance(flags, str) else flags
+            mask = np.array([name in wanted for name in names], dtype=bool)[codes]
+            mask.setflags(write=False)
+            masks[flags] = mask
+        return mask
+
+    def _coded_flags(self) -> tuple[list[str], np.ndarray]:
+        """The distinct flags (``"N"`` where none) and each record's index among them, found once (or given
+        by the reader, :func:`remember_normal_flags`)."""
+        cached = self.__dict__.get("_coded")
+        if cached is None:
+            index: dict[str, int] = {}
+            if self.flags:
+                codes = np.fromiter((index.setdefault(f or "N", len(index)) for f in self.flags), dtype=np.int64,
+                                    count=len(self.flags))
+            else:
+                index["N"] = 0
+                codes = np.zeros(len(self), dtype=np.int64)
+            cached = (list(index), codes)
+            object.__setattr__(self, "_coded", cached)
+        return cached
 
     def step_seconds(self) -> float:
         """Median spacing in seconds (60 for minute data, 3600 for hourly); 0 for < 2 records."""
@@ -140,9 +182,18 @@ class Series:
             return 0.0
         cached = self.__dict__.get("_step_seconds")  # computed once per series (its times never change)
         if cached is None:
-            cached = float(np.median(np.diff(self.times).astype("timedelta64[s]").astype(np.int64)))
+            spacing = np.diff(self.times).astype("timedelta64[s]").astype(np.int64)
+            low = spacing.min()
+            # a regular clock (a logger's): every spacing is the median, without the partition
+            cached = float(low) if low == spacing.max() else float(np.median(spacing))
             object.__setattr__(self, "_step_seconds", cached)
         return cached
+
+    def resolution_decimals(self) -> int | None:
+        """:func:`resolution_decimals` of the values, computed once per series (its values never change)."""
+        if "_resolution_decimals" not in self.__dict__:
+            object.__setattr__(self, "_resolution_decimals", resolution_decimals(self.values))
+        return self.__dict__["_resolution_decimals"]
 
     def finite_median(self) -> float:
         """``numpy.nanmedian`` of the values, NaN when none is finite; computed once per series."""
@@ -216,7 +267,7 @@ class PointData:
     def by_role(self, role: str, *, hourly: bool = True) -> Series | None:
         """The first series whose factor has ``role`` (``"o2"``, ``"flow"`` ...)."""
         source = self.hours if hourly else self.minutes
-        for code in sorted(ROLE_CODES.get(role, ())):
+        for code in _SORTED_ROLE_CODES.get(role, ()):
             if code in source:
                 return source[code]
         return None
@@ -317,18 +368,55 @@ def to_datetime(t: np.datetime64) -> datetime:
     return datetime.fromtimestamp(int(t.astype("datetime64[s]").astype(np.int64)), tz=timezone.utc)
 
 
+def resolution_decimals(values: np.ndarray, max_decimals: int = 4, whole_at: int | None = None) -> int | None:
+    """Number of decimals ``d`` (0…``max_decimals``) at which every finite value is a whole number of 10^-d
+    (the reported resolution), or ``None`` (computed means, no fixed resolution).
+
+    Each ``d`` is first tried on a sample of the values: a sampled value that is not whole at ``d`` is a value
+    that is not, so only the ``d`` the sample passes are tried on them all (the same answer, a full pass or
+    two instead of one per decimal). ``whole_at``: decimals at which the values are known to be whole (they
+    are some of a series' values, and that is its resolution), not tried again."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    sample = v[:: max(len(v) // 64, 1)]
+    for d in np.flatnonzero(_whole(sample[None, :], np.arange(max_decimals + 1)[:, None]).all(axis=1)).tolist():
+        if d == whole_at or _whole(v, d).all():
+            return d
+    return None
+
+
+def _whole(v: np.ndarray, d: int | np.ndarray) -> np.ndarray:
+    """Whether each value is a whole number of 10^-d (within 10^-6 of one, relative beyond 1)."""
+    scaled = v * 10.0 ** d
+    return np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))
+
+
+def resolution_step(values: np.ndarray | Series) -> float:
+    """The reported resolution 10^-d of :func:`resolution_decimals` (kept on a :class:`Series`), NaN if none."""
+    d = values.resolution_decimals() if isinstance(values, Series) else resolution_decimals(values)
+    return float("nan") if d is None else 10.0 ** -d
+
+
 #: Flags whose records count as normal measurements (S is manual input: valid but visible, §0.2).
 VALID_FLAGS = frozenset({"N", "S"})
 
 
 def valid_mask(s: Series) -> np.ndarray:
-    """Records with a value and a normal flag (``N``/``S``/none); for hourly series, ``valid`` if given."""
-    ok = np.isfinite(s.values)
-    if s.valid is not None:
-        return ok & s.valid.astype(bool)
-    if s.flags:
-        ok &= _normal_flags(s)
-    return ok
+    """Records with a value and a normal flag (``N``/``S``/none); for hourly series, ``valid`` if given.
+
+    A new array each call, taken once per series (its values, flags and validity never change; most rules
+    ask for it)."""
+    kept = s.__dict__.get("_valid_mask")
+    if kept is None:
+        kept = np.isfinite(s.values)
+        if s.valid is not None:
+            kept &= s.valid.astype(bool)
+        elif s.flags:
+            kept &= _normal_flags(s)
+        object.__setattr__(s, "_valid_mask", kept)
+    return kept.copy()
 
 
 def _normal_flags(s: Series) -> np.ndarray:
@@ -342,14 +430,16 @@ def _normal_flags(s: Series) -> np.ndarray:
 
 
 def remember_normal_flags(s: Series, flag_names: Sequence[str | None], flag_code: np.ndarray) -> None:
-    """Give ``s`` its :func:`valid_mask` flag part from coded flags (``flag_names[flag_code[i]]`` is the flag of
-    record ``i``): one test per distinct flag instead of one per record (a reader's columns are coded)."""
+    """Give ``s`` its :func:`valid_mask` flag part, and its coded flags (:meth:`Series.flag_mask`), from coded
+    flags (``flag_names[flag_code[i]]`` is the flag of record ``i``): one test per distinct flag instead of one
+    per record (a reader's columns are coded)."""
     if len(flag_code) != len(s.flags):
         raise ValueError("one flag code per record")
     normal = np.array([not f or f in VALID_FLAGS for f in flag_names], dtype=bool)
     mask = normal[flag_code] if len(flag_code) else np.zeros(0, dtype=bool)
     mask.setflags(write=False)
     object.__setattr__(s, "_normal_flags", mask)
+    object.__setattr__(s, "_coded", ([f or "N" for f in flag_names], np.asarray(flag_code, dtype=np.int64)))
 
 
 def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | None:
@@ -365,15 +455,35 @@ def running_mask(data: PointData, times: np.ndarray, cfg: Any) -> np.ndarray | N
     if flow is None and o2 is None:
         return None
     # Asked ~60 times a point by the detectors, mostly for the same few clocks: kept on the point, keyed by
-    # everything the answer depends on (the series, the times themselves and the two settings).
+    # everything the answer depends on (the series, the times themselves and the two settings); the times
+    # looked up by their length and ends, then compared (cheaper than hashing every clock asked with).
     times = np.asarray(times)
-    key = (id(flow), id(o2), times.dtype.str, times.tobytes(), getattr(cfg, "running_flow_min", None),
+    ends = (times[0], times[-1]) if len(times) else ()
+    key = (id(flow), id(o2), times.dtype.str, len(times), ends, getattr(cfg, "running_flow_min", None),
            getattr(cfg, "o2_stopped_pct", None))
-    cache = data.__dict__.setdefault("_running_masks", {})
-    hit = cache.get(key)
-    if hit is None or hit[0] is not flow or hit[1] is not o2:
-        hit = cache[key] = (flow, o2, _running(flow, o2, times, cfg))
-    return hit[2].copy()
+    kept = data.__dict__.setdefault("_running_masks", {}).setdefault(key, [])
+    clock = times.tobytes()
+    for kept_flow, kept_o2, kept_clock, run in kept:
+        if kept_flow is flow and kept_o2 is o2 and kept_clock == clock:
+            return run.copy()
+    run = _running(flow, o2, times, cfg)
+    kept.append((flow, o2, clock, run))
+    return run.copy()
+
+
+#: ``NaT`` of ``datetime64`` as its 64-bit integer.
+_NAT = np.iinfo(np.int64).min
+
+
+def hour_floor(times: np.ndarray) -> np.ndarray:
+    """The start of the UTC hour of each of ``times`` (``datetime64[s]``): ``times.astype("datetime64[h]")
+    .astype("datetime64[s]")`` in whole seconds, without the calendar units' conversions (NaT stays NaT)."""
+    t = np.asarray(times).astype("datetime64[s]", copy=False).view(np.int64)
+    out = t // 3600 * 3600
+    if len(t) and t.min() == _NAT:
+        nat = t == _NAT
+        out[nat] = t[nat]
+    return out.view("datetime64[s]")
 
 
 def _running(flow: Series | None, o2: Series | None, times: np.ndarray, cfg: Any) -> np.ndarray:

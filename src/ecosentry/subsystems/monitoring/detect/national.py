@@ -47,7 +47,9 @@ from ecosentry.subsystems.monitoring.detect.model import (
     PointData,
     Series,
     detector,
+    hour_floor,
     is_concentration,
+    resolution_step,
     role_of,
     running_mask,
     to_datetime,
@@ -127,8 +129,10 @@ del _rule
 # ---------------------------------------------------------------------------------------------- helpers
 
 _HOUR_S = 3600
+#: ``NaT`` of ``datetime64`` as its 64-bit integer.
+_NAT = np.iinfo(np.int64).min
 #: Flags whose values the cross-parameter rules trust: normal, manual, and F (stopped is a claim to test).
-_LOGIC_FLAGS = ("N", "S", "F")
+_LOGIC_FLAGS = frozenset({"N", "S", "F"})
 #: At most this many per-interval items are listed in a finding's evidence.
 _EVIDENCE_MAX = 48
 
@@ -263,31 +267,51 @@ def _segments(mask: np.ndarray, times: np.ndarray, step_s: int) -> list[tuple[in
     return list(zip(starts.tolist(), ends.tolist()))
 
 
-def _aligned(s: Series | None, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values and flags of ``s`` at exactly ``times`` (``NaN`` / ``""`` where ``s`` has no record)."""
+def _flagged_at(s: Series, times: np.ndarray, flag: str) -> np.ndarray:
+    """Whether ``s`` has a record flagged ``flag`` at exactly each of ``times`` (its flag tested once per
+    distinct flag, :meth:`Series.flag_mask`)."""
+    if not len(s) or not len(times):
+        return np.zeros(len(times), dtype=bool)
+    if _same_clock(s, times):
+        return s.flag_mask(flag).copy()
+    idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
+    return (s.times[idx] == times) & s.flag_mask(flag)[idx]
+
+
+def _same_clock(s: Series, times: np.ndarray) -> bool:
+    """Whether ``times`` are the times of ``s`` (a point's minute clock is mostly each factor's own): each
+    record is then found at its own place, without a search."""
+    return _equal_times(times, s.times)
+
+
+def _equal_times(a: np.ndarray, b: np.ndarray) -> bool:
+    """``numpy.array_equal`` of two clocks, compared as whole seconds when they are both ``datetime64[s]``
+    (the same answer; calendar units compare slower)."""
+    if a is b:
+        return True
+    if len(a) != len(b):
+        return False
+    if a.dtype == b.dtype == np.dtype("datetime64[s]"):
+        seconds = a.view(np.int64)
+        # NaT is unequal even to itself
+        return bool(np.array_equal(seconds, b.view(np.int64))) and not (len(a) and seconds.min() == _NAT)
+    return bool(np.array_equal(a, b))
+
+
+def _aligned_usable(s: Series | None, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``s`` at exactly ``times`` (NaN where ``s`` has no record) and whether each is usable: finite,
+    flagged N, S or F (the cross-parameter rules test the F claim itself). The flags tested once per distinct
+    flag (:meth:`Series.flag_mask`), not as an object array per record."""
     values = np.full(len(times), np.nan)
-    flags = np.full(len(times), "", dtype=object)
     if s is None or not len(s) or not len(times):
-        return values, flags
+        return values, np.zeros(len(times), dtype=bool)
+    if _same_clock(s, times):
+        values[:] = s.values
+        return values, np.isfinite(values) & s.flag_mask(_LOGIC_FLAGS)
     idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
     hit = s.times[idx] == times
     values[hit] = s.values[idx[hit]]
-    flags[hit] = s.flag_array()[idx[hit]]
-    return values, flags
-
-
-def _flagged_at(s: Series, times: np.ndarray, flag: str) -> np.ndarray:
-    """Whether ``s`` has a record flagged ``flag`` at exactly each of ``times``: ``_aligned(s, times)[1] == flag``
-    without the aligned values and the object array of flags."""
-    if not len(s) or not len(times):
-        return np.zeros(len(times), dtype=bool)
-    idx = np.clip(np.searchsorted(s.times, times), 0, len(s) - 1)
-    return (s.times[idx] == times) & (s.flag_array() == flag)[idx]
-
-
-def _usable(values: np.ndarray, flags: np.ndarray) -> np.ndarray:
-    """Finite values whose flag is N, S or F (the cross-parameter rules test the F claim itself)."""
-    return np.isfinite(values) & np.isin(flags, _LOGIC_FLAGS)
+    return values, hit & np.isfinite(values) & s.flag_mask(_LOGIC_FLAGS)[idx]
 
 
 def _running(data: PointData, times: np.ndarray, cfg: DetectorSettings) -> tuple[np.ndarray, bool]:
@@ -298,7 +322,7 @@ def _running(data: PointData, times: np.ndarray, cfg: DetectorSettings) -> tuple
     """
     if not len(times):
         return np.ones(0, dtype=bool), True
-    hours = times.astype("datetime64[h]").astype("datetime64[s]")
+    hours = hour_floor(times)
     run = running_mask(data, hours, cfg)
     if run is None and data.minutes:
         proxy = PointData(point=data.point, medium=data.medium, tz=data.tz, hours=dict(data.minutes))
@@ -314,8 +338,8 @@ def _running_by_o2(data: PointData, times: np.ndarray, cfg: DetectorSettings) ->
     o2 = (data.by_role("o2") or data.by_role("o2", hourly=False)) if data.medium == "gas" else None
     if o2 is None or not len(times):
         return np.ones(len(times), dtype=bool), False
-    at = times.astype("datetime64[h]").astype("datetime64[s]") if o2 is data.by_role("o2") else times
-    v, _ = _aligned(o2, at)
+    at = hour_floor(times) if o2 is data.by_role("o2") else times
+    v, _ = _aligned_usable(o2, at)
     return ~(np.nan_to_num(v, nan=100.0) >= cfg.o2_stopped_pct), True
 
 
@@ -492,13 +516,18 @@ def detect_missing_minutes(data: PointData, cfg: DetectorSettings) -> list[Findi
     if grid is None or not len(grid):
         return []
     items = []
+    clock: tuple[np.ndarray, int, np.ndarray] | None = None  # the last factor's times, interval and coverage
     for factor in sorted(data.minutes):
         s = data.minutes[factor]
         interval_min = max(1, int(round(_step_s(s, 60) / 60))) if len(s) > 1 else 1
-        k = _hour_index(s.times, grid)
-        inside = k >= 0
-        coverage = np.minimum(
-            np.bincount(k[inside], minlength=len(grid)).astype(float) * interval_min, 60.0)
+        if clock is not None and clock[1] == interval_min and _same_clock(s, clock[0]):
+            coverage = clock[2]  # a logger's factors share their minutes: the same coverage
+        else:
+            k = _hour_index(s.times, grid)
+            inside = k >= 0
+            coverage = np.minimum(
+                np.bincount(k[inside], minlength=len(grid)).astype(float) * interval_min, 60.0)
+            clock = (s.times, interval_min, coverage)
         has_hour = _hours_present(data, factor, grid) if factor in data.hours else coverage > 0
         exempt = _mark_mask(data.marks, nat.missing_exempt_marks, grid, _HOUR_S, factor)
         short = (coverage < nat.min_minutes_per_hour) & has_hour & ~exempt
@@ -702,7 +731,7 @@ def _constant_runs(times: np.ndarray, values: np.ndarray, good: np.ndarray, step
     """Runs of consecutive good records with the same value (successive |Δ| ≤ tolerance) lasting
     ``min_seconds`` or more (duration = last − first + one step). O(n)."""
     n = len(values)
-    if n < 2:
+    if n < 2 or not _may_hold(values, step_s, tolerance, min_seconds):
         return []
     ok = good & np.isfinite(values) & (values >= 0)  # national: "the same value ≥ 0"
     same = np.zeros(n, dtype=bool)  # same[i]: record i continues the run of record i − 1
@@ -724,6 +753,26 @@ def _constant_runs(times: np.ndarray, values: np.ndarray, good: np.ndarray, step
     return out
 
 
+def _may_hold(values: np.ndarray, step_s: int, tolerance: float, min_seconds: float) -> bool:
+    """Whether ``values`` change by at most ``tolerance`` from record to record often enough in a row for a run
+    of :func:`_constant_runs` to last ``min_seconds``: a cheap test that is False only when no run can.
+
+    A run of k + 1 records continues k times, each across a gap of at most 1.5 steps, so it lasts at most
+    1.5 · step · k + step: one of ``min_seconds`` needs k ≥ (min_seconds − step) / (1.5 · step) successive
+    small changes, whatever the flags, the running state and the signs of the values.
+    """
+    need = int(np.floor((min_seconds - step_s) / (1.5 * step_s)))
+    if need <= 0:
+        return True
+    with np.errstate(invalid="ignore"):
+        # |Δ| ≤ 0 is Δ = 0 (±0; NaN is neither): one comparison for the national rule's tolerance of none
+        still = np.diff(values) == 0 if tolerance == 0 else np.abs(np.diff(values)) <= tolerance
+    if np.count_nonzero(still) < need:
+        return False
+    in_a_row = np.concatenate(([0], np.cumsum(still, dtype=np.int64)))
+    return bool((in_a_row[need:] - in_a_row[:-need] == need).any())
+
+
 @dataclass(frozen=True)
 class _Readings:
     """How a factor's analyser reports: resolution, measuring cycle and how often a reading repeats."""
@@ -743,18 +792,6 @@ class _Readings:
         step = self.cycle_s if step_s is None else min(step_s, self.cycle_s)
         k = max(1 + int((seconds - step) // self.cycle_s), 1)
         return self.readings * self.repeat_share ** (k - 1)
-
-
-def _resolution(values: np.ndarray) -> float:
-    """The reported resolution 10^-d (the fewest decimals at which every value is whole), NaN if none ≤ 4."""
-    v = values[np.isfinite(values)]
-    if not len(v):
-        return float("nan")
-    for d in range(5):
-        scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
-            return 10.0 ** -d
-    return float("nan")
 
 
 def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int) -> _Readings | None:
@@ -790,7 +827,7 @@ def _readings(times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: i
     if consecutive.sum() < 2:
         return None
     repeat = float(np.mean(v[first][1:][consecutive] == v[first][:-1][consecutive]))
-    return _Readings(_resolution(v), cycle, repeat, float(len(first)))
+    return _Readings(resolution_step(v), cycle, repeat, float(len(first)))
 
 
 def _quantisation_explains(run: _Run, times: np.ndarray, values: np.ndarray, good: np.ndarray, step_s: int,
@@ -884,12 +921,19 @@ def detect_constant_value(data: PointData, cfg: DetectorSettings) -> list[Findin
         native_res, native = sources[-1] if sources else ("", None)
         for resolution, s in sources:
             step = _step_s(s, _default_step(resolution))
-            run, known = _running(data, s.times, cfg)
-            known_all &= known
-            good = valid_mask(s) & run
             quantities = [("measured", s.values)]
             if role == "concentration" and s.zs is not None:
                 quantities.append(("zs", s.zs))
+            # only a quantity whose values hold still long enough can have a run: the running state and the
+            # validity of the records are asked for it alone (whether the running state is known does not
+            # depend on the times asked: the first is enough)
+            quantities = [(q, v) for q, v in quantities if _may_hold(v, step, nat.constant_tolerance, min_seconds)]
+            if not quantities:
+                known_all &= _running(data, s.times[:1], cfg)[1]
+                continue
+            run, known = _running(data, s.times, cfg)
+            known_all &= known
+            good = valid_mask(s) & run
             for quantity, values in quantities:
                 runs = _constant_runs(s.times, values, good, step, nat.constant_tolerance, min_seconds,
                                       resolution, quantity)
@@ -1172,7 +1216,12 @@ def _subset(s: Series, mask: np.ndarray) -> Series:
 
 def _negative_runs(data: PointData, factor: str, resolution: str, s: Series, cfg: DetectorSettings) -> list[Finding]:
     nat = cfg.national
-    findings = []
+    findings: list[Finding] = []
+    with np.errstate(invalid="ignore"):
+        below = s.values < -nat.negative_tolerance
+        below_zs = s.zs < -nat.negative_tolerance if s.zs is not None and is_concentration(factor) else None
+    if not below.any() and (below_zs is None or not below_zs.any()):
+        return findings  # no value below 0: nothing to judge, running or not
     step = _step_s(s, _default_step(resolution))
     if role_of(factor) in ("flow", "velocity"):
         run, known = _running_by_o2(data, s.times, cfg)
@@ -1180,9 +1229,8 @@ def _negative_runs(data: PointData, factor: str, resolution: str, s: Series, cfg
         run, known = _running(data, s.times, cfg)
     good = valid_mask(s) & run
     with np.errstate(invalid="ignore"):
-        neg = good & (s.values < -nat.negative_tolerance)
-        neg_zs = (good & np.isfinite(s.zs) & (s.zs < -nat.negative_tolerance)
-                  if s.zs is not None and is_concentration(factor) else np.zeros(len(s), dtype=bool))
+        neg = good & below
+        neg_zs = good & np.isfinite(s.zs) & below_zs if below_zs is not None else np.zeros(len(s), dtype=bool)
     for a, b in _segments(neg | neg_zs, s.times, step):
         start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
         both = np.concatenate((s.values[a:b + 1][neg[a:b + 1]], (s.zs[a:b + 1][neg_zs[a:b + 1]]
@@ -1242,8 +1290,7 @@ def detect_over_range(data: PointData, cfg: DetectorSettings) -> list[Finding]:
             continue
         resolution, s = picked
         high = (data.ranges.get(factor) or (None, None))[1]
-        flags = s.flag_array()
-        flagged_t = flags == "T"
+        flagged_t = s.flag_mask("T")
         if high is None and not flagged_t.any():
             continue
         step = _step_s(s, _default_step(resolution))
@@ -1251,6 +1298,7 @@ def detect_over_range(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         with np.errstate(invalid="ignore"):
             above = (valid_mask(s) & run & (s.values > high)) if high is not None else np.zeros(len(s), bool)
         for a, b in _segments(above | flagged_t, s.times, step):
+            flags = s.flag_array()
             start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
             seg = s.values[a:b + 1]
             highest = float(np.nanmax(seg)) if np.isfinite(seg).any() else float("nan")
@@ -1307,8 +1355,7 @@ def _minute_clock(minutes: Sequence[Series]) -> np.ndarray:
     """The distinct times of ``minutes`` in order (``numpy.unique`` of them all); when every series has the
     same increasing times (a logger's minutes: one clock for all factors), those times, without the sort."""
     first = minutes[0].times
-    if bool(np.all(first[1:] > first[:-1])) and all(s.times is first or np.array_equal(s.times, first)
-                                                   for s in minutes[1:]):
+    if bool(np.all(first[1:] > first[:-1])) and all(_equal_times(s.times, first) for s in minutes[1:]):
         return first
     return np.unique(np.concatenate([s.times for s in minutes]))
 
@@ -1346,8 +1393,8 @@ def _declared_minutes(data: PointData, grid: np.ndarray, step: int, factors: Seq
         s = data.minutes.get(factor)
         if s is None or not len(s):
             continue
-        v, f = _aligned(s, mt)
-        use = pick & _usable(v, f)
+        v, usable = _aligned_usable(s, mt)
+        use = pick & usable
         n = np.bincount(k[use], minlength=len(grid)).astype(float)
         total_v = np.bincount(k[use], weights=v[use], minlength=len(grid))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -1424,8 +1471,7 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
     def declared_values(s: Series) -> tuple[np.ndarray, np.ndarray]:
         """Values judged in declared intervals: the mean over the declared minutes when the point has
         them, else the interval's own value; a partly declared interval without minutes is no evidence."""
-        v, f = _aligned(s, grid)
-        use = _usable(v, f)
+        v, use = _aligned_usable(s, grid)
         if by_minutes is not None and s.factor in minute_means:
             m = minute_means[s.factor]
             v = np.where(stopped, m, v)
@@ -1436,8 +1482,8 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
 
     signals: list[tuple[str, np.ndarray, np.ndarray, float, np.ndarray]] = []  # factor, known, says, ref, v
     if flow is not None:
-        v0, f0 = _aligned(flow, grid)
-        ref = _reference(v0, _usable(v0, f0), ~stopped, min_records)
+        v0, usable0 = _aligned_usable(flow, grid)
+        ref = _reference(v0, usable0, ~stopped, min_records)
         if np.isfinite(ref):
             v, use = declared_values(flow)
             signals.append((flow.factor, use, use & (v > cfg.running_flow_min * ref), ref, v))
@@ -1446,8 +1492,8 @@ def detect_data_while_stopped(data: PointData, cfg: DetectorSettings) -> list[Fi
         signals.append((o2.factor, use, use & (v < cfg.o2_stopped_pct), cfg.o2_stopped_pct, v))
     if not signals:
         for s in concentrations:
-            v0, f0 = _aligned(s, grid)
-            ref = _reference(v0, _usable(v0, f0), ~stopped, min_records)
+            v0, usable0 = _aligned_usable(s, grid)
+            ref = _reference(v0, usable0, ~stopped, min_records)
             if np.isfinite(ref):
                 v, use = declared_values(s)
                 signals.append((s.factor, use, use & (v > nat.stopped_concentration_fraction * ref), ref, v))
@@ -1565,10 +1611,8 @@ def detect_o2_logic(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     temp = _by_role(series, "temperature")
     grid = o2.times
     step = _step_s(o2, _default_step(resolution))
-    ov, of = _aligned(o2, grid)
-    o2_ok = _usable(ov, of)
-    fv, ff = _aligned(flow, grid)
-    flow_ok = _usable(fv, ff)
+    ov, o2_ok = _aligned_usable(o2, grid)
+    fv, flow_ok = _aligned_usable(flow, grid)
     o2_running = o2_ok & (ov < cfg.o2_stopped_pct)
     ref = _reference(fv, flow_ok, o2_running, 1)
     if not np.isfinite(ref):
@@ -1577,8 +1621,7 @@ def detect_o2_logic(data: PointData, cfg: DetectorSettings) -> list[Finding]:
     flow_run = flow_ok & (fv > threshold)
     flow_stop = flow_ok & (fv <= threshold)
     if temp is not None:
-        tv, tf = _aligned(temp, grid)
-        temp_ok = _usable(tv, tf)
+        tv, temp_ok = _aligned_usable(temp, grid)
         temp_hot = temp_ok & (tv > nat.ambient_temperature_max_c)
         temp_ambient = temp_ok & (tv <= nat.ambient_temperature_max_c)
     else:
@@ -1669,18 +1712,21 @@ def detect_zero_while_running(data: PointData, cfg: DetectorSettings) -> list[Fi
         if picked is None or role_of(factor) != "concentration":
             continue
         resolution, s = picked
+        with np.errstate(invalid="ignore"):
+            at_zero = (s.values >= 0) & (s.values <= nat.zero_epsilon)
+        if not at_zero.any():
+            continue  # no value at zero: nothing to judge, running or not
         run, known = _running(data, s.times, cfg)
         if not known:
             continue
         step = _step_s(s, _default_step(resolution))
-        with np.errstate(invalid="ignore"):
-            zero = valid_mask(s) & run & (s.values >= 0) & (s.values <= nat.zero_epsilon)
+        zero = valid_mask(s) & run & at_zero
         for a, b in _segments(zero, s.times, step):
             seconds = float(_secs(s.times[b]) - _secs(s.times[a]) + step)
             if seconds < nat.zero_min_hours * _HOUR_S:
                 continue
             start, end = _dt(s.times[a]), _dt(s.times[b]) + timedelta(seconds=step)
-            hours = s.times[a:b + 1].astype("datetime64[h]").astype("datetime64[s]")
+            hours = hour_floor(s.times[a:b + 1])
             context, ctx_ev = [], {}
             for role in ("flow", "velocity", "o2"):
                 if role == "velocity" and "flow" in ctx_ev:
@@ -1690,7 +1736,7 @@ def detect_zero_while_running(data: PointData, cfg: DetectorSettings) -> list[Fi
                     p, at = data.by_role(role, hourly=False), s.times[a:b + 1]
                 if p is None:
                     continue
-                v, _ = _aligned(p, at)
+                v, _ = _aligned_usable(p, at)
                 if np.isfinite(v).any():
                     mean = float(np.nanmean(v))
                     ctx_ev[role] = {"factor": p.factor, "mean": mean}

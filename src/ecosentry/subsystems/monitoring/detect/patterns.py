@@ -27,18 +27,21 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from ecosentry.subsystems.monitoring.detect.model import (
     Finding,
     PointData,
     Series,
     detector,
+    hour_floor,
     is_concentration,
+    resolution_decimals,
     role_of,
     running_mask,
     to_datetime,
@@ -211,11 +214,11 @@ def _local_offsets(times: np.ndarray, tz: str) -> np.ndarray:
     """UTC offset [s] of the zone at each instant (computed once per UTC hour and zone in a process)."""
     if len(times) == 0:
         return np.zeros(0, dtype=np.int64)
-    hours = times.astype("datetime64[h]").astype(np.int64)
+    hours = hour_floor(times).view(np.int64) // _HOUR
     lo, hi = int(hours.min()), int(hours.max())
     if hi - lo < 4 * len(hours) + 48:
         # the hours of the span in a table, looked up by position (no sort of the instants' hours)
-        return np.array([_hour_offset(tz, h) for h in range(lo, hi + 1)], dtype=np.int64)[hours - lo]
+        return _span_offsets(tz, lo, hi)[hours - lo]
     uniq, inv = np.unique(hours, return_inverse=True)
     return np.array([_hour_offset(tz, h) for h in uniq.tolist()], dtype=np.int64)[inv.reshape(-1)]
 
@@ -223,6 +226,14 @@ def _local_offsets(times: np.ndarray, tz: str) -> np.ndarray:
 #: (zone, UTC hour since the epoch) → the zone's UTC offset [s] then (the detectors ask for the same hours of
 #: the same points ~10 times a point)
 _HOUR_OFFSETS: dict[tuple[str, int], int] = {}
+
+
+@lru_cache(maxsize=64)
+def _span_offsets(tz: str, lo: int, hi: int) -> np.ndarray:
+    """:func:`_hour_offset` of each UTC hour ``lo``…``hi``, read-only (a point's rules ask for the same span)."""
+    table = np.array([_hour_offset(tz, h) for h in range(lo, hi + 1)], dtype=np.int64)
+    table.setflags(write=False)
+    return table
 
 
 def _hour_offset(tz: str, hour: int) -> int:
@@ -239,11 +250,16 @@ def _offset_s(t: datetime) -> int:
 
 
 def _local_clock(times: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(local_day as datetime64[D], local hour 0–23)`` for UTC ``times``."""
+    """``(local_day as datetime64[D], local hour 0–23)`` for UTC ``times``: in whole seconds (days and hours
+    floored, as the calendar units are), the calendar units' conversions only for a time that is NaT."""
     local = times.astype("datetime64[s]") + _local_offsets(times, tz).astype("timedelta64[s]")
-    day = local.astype("datetime64[D]")
-    hour = ((local - day.astype("datetime64[s]")).astype(np.int64) // _HOUR).astype(np.int64)
-    return day, hour
+    seconds = local.view(np.int64)
+    if len(seconds) and seconds.min() == np.iinfo(np.int64).min:
+        day = local.astype("datetime64[D]")
+        hour = ((local - day.astype("datetime64[s]")).astype(np.int64) // _HOUR).astype(np.int64)
+        return day, hour
+    days = seconds // 86400
+    return days.view("datetime64[D]"), (seconds - days * 86400) // _HOUR
 
 
 def _stretches(mask: np.ndarray, times: np.ndarray, max_gap_s: float) -> list[tuple[int, int]]:
@@ -251,12 +267,10 @@ def _stretches(mask: np.ndarray, times: np.ndarray, max_gap_s: float) -> list[tu
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return []
-    gap = np.r_[True, np.diff(times.astype(np.int64)) > max_gap_s] if len(times) else np.zeros(0, bool)
-    prev = np.r_[False, m[:-1]]
-    nxt = np.r_[m[1:], False]
-    start = m & (gap | ~prev)
-    end = m & (np.r_[gap[1:], True] | ~nxt)
-    return list(zip(np.flatnonzero(start).tolist(), np.flatnonzero(end).tolist()))
+    n = len(m)
+    cut = np.ones(n + 1, dtype=bool)  # cut[i]: records i − 1 and i are in different runs (and at both ends)
+    cut[1:n] = (np.diff(times.astype(np.int64)) > max_gap_s) | ~m[:-1] | ~m[1:]
+    return list(zip(np.flatnonzero(m & cut[:n]).tolist(), np.flatnonzero(m & cut[1:]).tolist()))
 
 
 def _finding(rule: Rule, data: PointData, factors: Sequence[str], start: np.datetime64 | datetime,
@@ -644,6 +658,16 @@ def _minute_jitter(data: PointData, factor: str, cfg: DetectorSettings
     return out
 
 
+def _windows(x: np.ndarray, w: int) -> np.ndarray:
+    """Every window of ``w`` consecutive values of the 1-D ``x``, one a row: the read-only view
+    ``numpy.lib.stride_tricks.sliding_window_view(x, w)`` gives, without its argument handling (asked a few
+    thousand times a run, for short series)."""
+    if not 0 <= w <= len(x):
+        raise ValueError("window shape cannot be larger than input array shape")
+    step = x.strides[0]
+    return as_strided(x, shape=(len(x) - w + 1, w), strides=(step, step), writeable=False)
+
+
 def _secs(times: np.ndarray) -> np.ndarray:
     return times.astype("datetime64[s]").astype(np.int64)
 
@@ -673,6 +697,20 @@ def _jitter_ratio(jitter: list[tuple[np.ndarray, np.ndarray, np.ndarray]], start
     return min(ratios) if ratios else None
 
 
+def _step_jumps(seg: np.ndarray, mu: np.ndarray, prev: np.ndarray, k: int) -> np.ndarray:
+    """The jump of :func:`_step_flat_episodes` onto each window ``i ≥ k`` (its mean ``mu[i]``) from the level
+    left (``prev[i − k]``, or ``seg[i − 2]`` when further from it), by the same operations, for every window
+    at once (NaN where both levels are 0)."""
+    l1 = mu[k:]
+    l0 = prev[:len(l1)]
+    i = np.arange(k, len(mu))
+    last_full = seg[np.maximum(i - 2, 0)]
+    further = (i >= 2) & (np.abs(l1 - last_full) > np.abs(l1 - l0))
+    l0 = np.where(further, last_full, l0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.abs(l1 - l0) / np.maximum(np.abs(l0), np.abs(l1))
+
+
 def _step_flat_episodes(data: PointData, factor: str, t: np.ndarray, x: np.ndarray, known: bool, zs_used: bool,
                         is_flow: bool, cfg: DetectorSettings, names: tuple[str, ...]) -> list[Finding]:
     """The step-then-flat episodes of one series of hourly values ``x`` at ``t`` (see :func:`detect_step_flat`)."""
@@ -683,11 +721,13 @@ def _step_flat_episodes(data: PointData, factor: str, t: np.ndarray, x: np.ndarr
         seg_t, seg = t[a:b + 1], x[a:b + 1]
         if len(seg) < k + n:
             continue
-        win = sliding_window_view(seg, n)
+        win = _windows(seg, n)
         mu = win.mean(axis=1)
+        prev = _windows(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
+        if not (_step_jumps(seg, mu, prev, k) >= p.step_jump_frac).any():
+            continue  # no level is left far enough for a step, flat or not
         sd = win.std(axis=1)
         flat = (mu > 0) & (sd <= p.step_flat_cv * mu)
-        prev = sliding_window_view(seg, k).mean(axis=1)  # prev[j] = mean(seg[j:j+k])
         for i in np.flatnonzero(flat[k:]) + k:
             if flat[i - 1]:
                 continue
@@ -741,25 +781,32 @@ def _linked(f1: str, f2: str, p: PatternSettings) -> bool:
     return r1 is not None and r2 is not None and r1 != "concentration" and frozenset({r1, r2}) in LINKED_ROLES
 
 
-def _daily_r(x: np.ndarray, y: np.ndarray, day: np.ndarray, ndays: int, min_n: int
+def _daily_r(a: np.ndarray, b: np.ndarray, day: np.ndarray, ndays: int, min_n: int
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-day Pearson r of ``x`` and ``y`` over common finite points: ``(r, n, cv_x, cv_y, ok)``."""
-    c = np.isfinite(x) & np.isfinite(y)
-    d = day[c]
-    xs, ys = x[c], y[c]
-    n = np.bincount(d, minlength=ndays).astype(np.float64)
+    """Per-day Pearson r of each pair of rows ``a[k]``, ``b[k]`` (one grid, local day ``day``) over their common
+    finite points: ``(r, n, cv_a, cv_b, ok)``, each ``(pairs, ndays)``.
+
+    Every pair in one pass of weighted counts: each (pair, day) sum adds that pair's values of the day in time
+    order, the same numbers as the pair taken alone."""
+    pairs = a.shape[0]
+    c = np.isfinite(a) & np.isfinite(b)
+    pair, pos = np.nonzero(c)
+    key = pair * ndays + day[pos]
+    xs, ys = a[c], b[c]
+    size = pairs * ndays
+    n = np.bincount(key, minlength=size).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx = np.bincount(d, xs, ndays) / n
-        my = np.bincount(d, ys, ndays) / n
-        dx, dy = xs - mx[d], ys - my[d]
-        vx = np.bincount(d, dx * dx, ndays) / n
-        vy = np.bincount(d, dy * dy, ndays) / n
-        cov = np.bincount(d, dx * dy, ndays) / n
+        mx = np.bincount(key, xs, size) / n
+        my = np.bincount(key, ys, size) / n
+        dx, dy = xs - mx[key], ys - my[key]
+        vx = np.bincount(key, dx * dx, size) / n
+        vy = np.bincount(key, dy * dy, size) / n
+        cov = np.bincount(key, dx * dy, size) / n
         r = cov / np.sqrt(vx * vy)
         cvx = np.sqrt(vx) / np.abs(mx)
         cvy = np.sqrt(vy) / np.abs(my)
     ok = (n >= min_n) & (vx > 0) & (vy > 0)
-    return r, n, cvx, cvy, ok
+    return tuple(v.reshape(pairs, ndays) for v in (r, n, cvx, cvy, ok))  # type: ignore[return-value]
 
 
 def _parameter(factor: str) -> bool:
@@ -877,24 +924,34 @@ def detect_channel_clone(data: PointData, cfg: DetectorSettings) -> list[Finding
     local_day, _ = _local_clock(grid, data.tz)
     days, day = np.unique(local_day, return_inverse=True)
     day = day.reshape(-1)
-    consecutive = np.r_[np.diff(grid.astype(np.int64)) == _HOUR] & (day[1:] == day[:-1])
-    consecutive_full = np.r_[consecutive, False]
+    consecutive = (np.diff(grid.astype(np.int64)) == _HOUR) & (day[1:] == day[:-1])
+    consecutive_full = np.append(consecutive, False)
     names = ("clone_r_min", "clone_diff_r_min", "clone_min_points", "clone_min_cv", "clone_linked_factors")
     nf = len(factors)
     # 1. raw shape test for every pair (also tells which channels are near-exact copies: no load proxies)
     raw: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
     exact: dict[tuple[int, int], np.ndarray] = {}
-    for i in range(nf):
-        for j in range(i + 1, nf):
-            x, y = mat[i], mat[j]
-            r, n, cvx, cvy, ok = _daily_r(x, y, day, len(days), p.clone_min_points)
-            ddx = np.where(consecutive, np.diff(x), np.nan)
-            ddy = np.where(consecutive, np.diff(y), np.nan)
-            rd, _, _, _, okd = _daily_r(ddx, ddy, day[1:], len(days), max(p.clone_min_points // 2, 3))
-            shaped = ok & okd & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
-            hit = shaped & (r >= p.clone_r_min) & (rd >= p.clone_diff_r_min)
-            raw[(i, j)] = (hit, r, rd, n, cvx, cvy)
-            exact[(i, j)] = shaped & (r >= p.clone_copy_r_min) & (rd >= p.clone_copy_diff_r_min)
+    level_r_min = min(p.clone_r_min, p.clone_copy_r_min)
+    pairs = [(i, j) for i in range(nf) for j in range(i + 1, nf)]
+    first, second = np.array([i for i, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64)
+    r, n, cvx, cvy, ok = _daily_r(mat[first], mat[second], day, len(days), p.clone_min_points)
+    with np.errstate(invalid="ignore"):
+        shaped_levels = ok & (cvx >= p.clone_min_cv) & (cvy >= p.clone_min_cv)
+        # pairs whose levels pass either test on some day: only their changes are asked (their r is only read
+        # on the days that pass); the others are neither a clone nor a copy, whatever the changes do
+        judged = np.flatnonzero((shaped_levels & (r >= level_r_min)).any(axis=1))
+    rd = np.full(r.shape, np.nan)
+    okd = np.zeros(r.shape, dtype=bool)
+    if len(judged):
+        changes = np.where(consecutive, np.diff(mat, axis=1), np.nan)
+        rd[judged], _, _, _, okd[judged] = _daily_r(changes[first[judged]], changes[second[judged]], day[1:],
+                                                    len(days), max(p.clone_min_points // 2, 3))
+    for k, (i, j) in enumerate(pairs):
+        with np.errstate(invalid="ignore"):
+            shaped = shaped_levels[k] & okd[k]
+            hit = shaped & (r[k] >= p.clone_r_min) & (rd[k] >= p.clone_diff_r_min)
+            raw[(i, j)] = (hit, r[k], rd[k], n[k], cvx[k], cvy[k])
+            exact[(i, j)] = shaped & (r[k] >= p.clone_copy_r_min) & (rd[k] >= p.clone_copy_diff_r_min)
 
     def copies(a: int, b: int, d: int) -> bool:
         return bool(exact[(min(a, b), max(a, b))][d])
@@ -1170,7 +1227,7 @@ def detect_narrow_band(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if (is_concentration(factor) and lo is not None and hi is not None and hi > lo and m >= 2
                 and len(x) >= m):
             band = p.narrow_range_frac * (hi - lo)
-            win = sliding_window_view(x, m)
+            win = _windows(x, m)
             spread = win.max(axis=1) - win.min(axis=1)
             span = (t[m - 1:] - t[:len(t) - m + 1]).astype(np.int64)
             narrow = ((span <= (p.narrow_window_hours - 1) * _HOUR) & (spread <= band)
@@ -1240,16 +1297,31 @@ _TRIM_SIGMAS = 3.0
 
 def _load_levels(data: PointData, t: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
     """The point's load channels (flow, velocity, O2, temperature) at ``t`` (NaN where a channel has no
-    valid value then), those at least half present and not constant, with their factor codes."""
+    valid value then), those at least half present and not constant, with their factor codes.
+
+    Kept on the point for the same ``t`` and load series (the pollutants of a point mostly share their valid
+    running hours, and several rules ask): read-only arrays, the same numbers as taken afresh."""
+    channels = tuple(data.by_role(role) for role in _LOAD_ROLES)
+    key = (t.dtype.str, t.tobytes())
+    cache = data.__dict__.setdefault("_load_levels", {})
+    hit = cache.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], channels)):
+        hit = cache[key] = (channels, _levels_at(channels, t))
+    cols, used = hit[1]
+    return list(cols), list(used)
+
+
+def _levels_at(channels: tuple[Series | None, ...], t: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
+    """:func:`_load_levels` of ``channels`` (one per role of :data:`_LOAD_ROLES`), taken afresh."""
     cols, used = [], []
-    for role in _LOAD_ROLES:
-        s = data.by_role(role)
+    for s in channels:
         if s is None or not len(s):
             continue
         ok = valid_mask(s)
         idx = np.clip(np.searchsorted(s.times, t), 0, len(s) - 1)
         v = np.where((s.times[idx] == t) & ok[idx], s.values[idx], np.nan)
         if np.isfinite(v).mean() >= 0.5 and np.nanstd(v) > 0:
+            v.setflags(write=False)
             cols.append(v)
             used.append(s.factor)
     return cols, used
@@ -1377,6 +1449,8 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
             continue
         secs = t.astype("datetime64[s]").astype(np.int64)
         consecutive = np.diff(secs) == _HOUR
+        if not _may_be_narrow(x, consecutive, w - 1, p.spread_ratio_max):
+            continue
         if data.medium == "water":
             pred_change, used = _load_change_prediction(data, t, x, consecutive)
         else:
@@ -1391,12 +1465,12 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
         k = w - 1  # changes in a window of w hours
         if len(dx) < k:
             continue
-        ok_w = sliding_window_view(step_ok, k).all(axis=1)
+        ok_w = _windows(step_ok, k).all(axis=1)
         if not ok_w.any():
             continue
-        obs = sliding_window_view(np.where(step_ok, dx * dx, 0.0), k).mean(axis=1)
-        load = sliding_window_view(np.where(step_ok, dp * dp, 0.0), k).mean(axis=1)
-        res = sliding_window_view(np.where(step_ok, de2, 0.0), k).mean(axis=1)
+        obs = _windows(np.where(step_ok, dx * dx, 0.0), k).mean(axis=1)
+        load = _windows(np.where(step_ok, dp * dp, 0.0), k).mean(axis=1)
+        res = _windows(np.where(step_ok, de2, 0.0), k).mean(axis=1)
         base = float(np.quantile(res[ok_w], p.spread_history_quantile))
         model = load + base
         # the pollutant's own typical movement, no fit: a model may promise more (see the docstring)
@@ -1404,7 +1478,7 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
         expected = np.minimum(model, typical)
         src = data.minutes.get(factor)
         narrow = ok_w & (obs <= p.spread_ratio_max ** 2 * expected)
-        resolution = _native_resolution(src.values if src is not None and len(src) else x)
+        resolution = _native_resolution(src if src is not None and len(src) else x)
         if (narrow & (np.sqrt(model) < resolution)).any() and src is not None and len(src):
             resolution = _mean_resolution(src, resolution)  # only asked when it decides something
         narrow &= np.sqrt(model) >= resolution
@@ -1434,8 +1508,27 @@ def detect_narrow_spread(data: PointData, cfg: DetectorSettings) -> list[Finding
     return out
 
 
-def _native_resolution(values: np.ndarray) -> float:
-    d = last_digit_resolution(values)
+def _may_be_narrow(x: np.ndarray, consecutive: np.ndarray, k: int, ratio_max: float) -> bool:
+    """Whether some window of :func:`detect_narrow_spread` can be narrow, before any load model: False only
+    when none can.
+
+    A window is judged only when its ``k`` changes are all between consecutive hours (and predicted), and
+    there its ``mean(Δx²)`` is the one taken over consecutive hours alone; it is narrow only at most
+    ``ratio_max²`` times the expected movement, which is at most the median, so at most the largest, of those
+    means over the judged windows: at most ``ratio_max²`` times the largest over the windows of consecutive
+    hours."""
+    dx = np.diff(x)
+    if len(dx) < k:
+        return False
+    whole = _windows(consecutive, k).all(axis=1)
+    if not whole.any():
+        return False
+    obs = _windows(np.where(consecutive, dx * dx, 0.0), k).mean(axis=1)
+    return bool((whole & (obs <= ratio_max ** 2 * obs[whole].max())).any())
+
+
+def _native_resolution(values: np.ndarray | Series) -> float:
+    d = values.resolution_decimals() if isinstance(values, Series) else resolution_decimals(values)
     return 0.0 if d is None else 10.0 ** -d
 
 
@@ -1448,12 +1541,12 @@ def _mean_resolution(minutes: Series, q: float | None = None) -> float:
     hourly means moving 0.08 mg/m³ an hour, held at 2.07 ± 0.15 for 30 h, was not judged against ``q``).
     A series that does not dither (a low reading repeating one step) keeps ``q``: its hourly means move by
     whole steps or not at all."""
-    q = _native_resolution(minutes.values) if q is None else q
+    q = _native_resolution(minutes) if q is None else q
     ok = np.isfinite(minutes.values)
     if not q > 0 or ok.sum() < 2:
         return q
     v = minutes.values[ok]
-    hour = minutes.times[ok].astype("datetime64[h]").astype(np.int64)  # in time order
+    hour = hour_floor(minutes.times[ok]).view(np.int64) // _HOUR  # in time order
     first = np.r_[0, np.flatnonzero(np.diff(hour)) + 1]
     n = np.diff(np.r_[first, len(v)])
     mean = np.add.reduceat(v, first) / n
@@ -1682,7 +1775,7 @@ def detect_marks_before_exceedance(data: PointData, cfg: DetectorSettings) -> li
         rows = pos[usable][:, None] - k + np.arange(k)[None, :]
         pred, pre_mean = _heading_over(t[rows], x[rows], ev_t[usable], float(limit), p.mark_pre_limit_frac)
         # baseline: every valid hour i ≥ k with its K predecessors close enough
-        bt, bx = sliding_window_view(t[:-1], k), sliding_window_view(x[:-1], k)
+        bt, bx = _windows(t[:-1], k), _windows(x[:-1], k)
         target = t[k:]
         close = (target - bt[:, 0]).astype(np.int64) <= reach
         bpred, _ = _heading_over(bt[close], bx[close], target[close], float(limit), p.mark_pre_limit_frac)
@@ -1772,16 +1865,9 @@ def chi2_sf(stat: float, dof: int) -> float:
 
 def last_digit_resolution(values: np.ndarray, max_decimals: int = 4) -> int | None:
     """Number of decimals ``d`` (0…``max_decimals``) at which every value is a whole number of 10^-d
-    (the reported resolution), or ``None`` (computed means, no fixed resolution)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return None
-    for d in range(max_decimals + 1):
-        scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
-            return d
-    return None
+    (the reported resolution), or ``None`` (computed means, no fixed resolution):
+    :func:`~ecosentry.subsystems.monitoring.detect.model.resolution_decimals`."""
+    return resolution_decimals(values, max_decimals)
 
 
 #: Channels usually computed from others (flow = area × velocity, HJ 212-2017 eq. (30)): their last digits
@@ -1832,27 +1918,32 @@ def detect_last_digit(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if s is None:
             continue
         ok = valid_mask(s)
-        x, t = s.values[ok], s.times[ok]
+        x = s.values[ok]
         # a repeated value is one reading, not many: a stuck stretch is the constant-value rule's finding
         # (DET-CONST-4H) and would otherwise pile up its one last digit here
         fresh = np.concatenate(([True], x[1:] != x[:-1])) if len(x) else np.zeros(0, dtype=bool)
-        x, t = x[fresh], t[fresh]
+        x = x[fresh]
         if len(x) < p.digit_min_values:
             continue
-        d = last_digit_resolution(x, p.digit_max_decimals)
+        # x are some of the series' values: whole at its resolution when it has one
+        d = resolution_decimals(x, p.digit_max_decimals, whole_at=s.resolution_decimals())
         if d is None:
             continue
         units = np.round(np.abs(x) * 10.0 ** d).astype(np.int64)
-        q5, q95 = np.percentile(units, [5, 95])
-        if q95 - q5 < p.digit_min_spread_steps:
-            continue
+        # the three conditions of a finding, the cheapest first (the digits' shares, the test, then the spread)
         counts = np.bincount(units % 10, minlength=10)
+        deviation = np.abs(counts / len(units) - 0.1)
+        if deviation.max() < p.digit_min_deviation:
+            continue
         expected = len(units) / 10.0
         stat = float(((counts - expected) ** 2 / expected).sum())
         pval = chi2_sf(stat, 9)
-        deviation = np.abs(counts / len(units) - 0.1)
-        if pval >= p.digit_p_max or deviation.max() < p.digit_min_deviation:
+        if pval >= p.digit_p_max:
             continue
+        q5, q95 = np.percentile(units, [5, 95])
+        if q95 - q5 < p.digit_min_spread_steps:
+            continue
+        t = s.times[ok][fresh]  # the readings' times, for a finding only
         top = int(np.argmax(deviation))
         step = f"{10.0 ** -d:g}"
         expl = (f"Over {len(x)} valid {res} {factor} values at point {data.point} reported to {step} "

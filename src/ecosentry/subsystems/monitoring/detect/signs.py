@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -53,7 +53,9 @@ from ecosentry.subsystems.monitoring.detect.model import (
     PointData,
     Series,
     detector,
+    hour_floor,
     is_concentration,
+    resolution_step,
     running_mask,
     runs,
     to_datetime,
@@ -141,44 +143,57 @@ def _on_grid(s: Series, slot: np.ndarray, n: int, ok: np.ndarray) -> np.ndarray:
 
 def _running_at(data: PointData, grid: np.ndarray, cfg: Any) -> np.ndarray:
     """Running state of each grid slot from its hour (all True when unknown)."""
-    hours = grid.astype("datetime64[h]").astype("datetime64[s]")
-    uniq, inv = np.unique(hours, return_inverse=True)
+    hours = hour_floor(grid)
+    if len(hours) and (hours[1:] >= hours[:-1]).all():  # in time order (a grid, a series' times): no sort
+        new = np.concatenate(([True], hours[1:] != hours[:-1]))
+        uniq, inv = hours[new], np.cumsum(new) - 1
+    else:
+        uniq, inv = np.unique(hours, return_inverse=True)
     run = running_mask(data, uniq, cfg)
     return np.ones(len(grid), dtype=bool) if run is None else run[inv.reshape(-1)]
 
 
-def _windowed(v: np.ndarray, w: int, at: np.ndarray | None = None) -> np.ndarray:
-    """Sums of ``v`` over every window of ``w`` slots (cumulative sums; NaN counts as 0); with ``at``, only
-    over the windows starting at those slots (the same numbers as ``_windowed(v, w)[at]``)."""
-    c = np.concatenate(([0.0], np.cumsum(np.nan_to_num(v, nan=0.0))))
-    return c[w:] - c[:-w] if at is None else c[at + w] - c[at]
+def _windowed(v: np.ndarray, w: int, at: np.ndarray) -> np.ndarray:
+    """Sums of ``v`` over the windows of ``w`` slots starting at the slots ``at`` (cumulative sums; NaN counts
+    as 0, ±inf as the largest float, as :func:`numpy.nan_to_num`, which only finite values skip)."""
+    if not np.isfinite(v).all():
+        v = np.nan_to_num(v, nan=0.0)
+    c = np.empty(len(v) + 1)
+    c[0] = 0.0
+    np.cumsum(v, out=c[1:])
+    return c[at + w] - c[at]
 
 
-def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int, at: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Count, variances and covariance of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots
-    (with ``at``: of the windows starting there, element for element the same numbers)."""
+def _counted(m: np.ndarray, w: int, at: np.ndarray) -> np.ndarray:
+    """:func:`_windowed` of a mask (how many of its slots each window holds), in whole numbers: sums of ones
+    are exact in any order, so the same float64 numbers as the cumulative sum of the mask as floats."""
+    c = np.empty(len(m) + 1, dtype=np.int64)
+    c[0] = 0
+    np.cumsum(m, out=c[1:])
+    return (c[at + w] - c[at]).astype(np.float64)
+
+
+def _window_moments(a: np.ndarray, b: np.ndarray, m: np.ndarray, n: np.ndarray, w: int, at: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Variances and covariance of ``a`` and ``b`` over the slots ``m`` of the windows of ``w`` slots starting
+    at ``at``, ``n`` the slots of ``m`` each holds (population moments; a variance below 0 by rounding is 0)."""
     a = np.where(m, a, 0.0)
     b = np.where(m, b, 0.0)
-    n = _windowed(m.astype(np.float64), w, at)
     sa, sb = _windowed(a, w, at), _windowed(b, w, at)
     with np.errstate(invalid="ignore", divide="ignore"):
         ma, mb = sa / n, sb / n
         va = np.maximum(_windowed(a * a, w, at) / n - ma * ma, 0.0)
         vb = np.maximum(_windowed(b * b, w, at) / n - mb * mb, 0.0)
         cov = _windowed(a * b, w, at) / n - ma * mb
-    return n, va, vb, cov
+    return va, vb, cov
 
 
-def _window_r(a: np.ndarray, b: np.ndarray, m: np.ndarray, w: int,
-              at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson r of ``a`` and ``b`` over the slots ``m`` of every window of ``w`` slots (or of the windows
-    starting at ``at``), and the counts."""
-    n, va, vb, cov = _window_moments(a, b, m, w, at)
+def _correlation(va: np.ndarray, vb: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Pearson r from the moments of :func:`_window_moments`, NaN where either variance is (nearly) 0."""
     with np.errstate(invalid="ignore", divide="ignore"):
         r = cov / np.sqrt(va * vb)
     r[~((va > 1e-12) & (vb > 1e-12))] = np.nan
-    return r, n
+    return r
 
 
 #: Changes beyond this many robust standard deviations of a channel's changes are clipped to it.
@@ -194,18 +209,6 @@ def _clipped(d: np.ndarray) -> np.ndarray:
     if not scale > 0:
         return d
     return np.clip(d, -_CLIP_SIGMAS * scale, _CLIP_SIGMAS * scale)
-
-
-def _resolution(v: np.ndarray) -> float:
-    """The reported resolution 10^-d (fewest decimals, d ≤ 4, at which every value is whole), NaN if none."""
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return float("nan")
-    for d in range(5):
-        scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
-            return 10.0 ** -d
-    return float("nan")
 
 
 def _episodes(starts: np.ndarray, w: int) -> list[tuple[int, int]]:
@@ -266,16 +269,19 @@ _HELD_MIN_INTERVAL = 3.0
 
 def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
             res: tuple[float, float] = (float("nan"), float("nan")), *, window: int | None = None,
-            stride: int | None = None) -> list[_Copy]:
+            stride: int | None = None, changes: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+            intervals: tuple[float, float] | None = None) -> list[_Copy]:
     """Episodes in which ``x`` and ``y`` (one grid, NaN = no valid record) change together (see
     :func:`detect_channel_copy`); ``every`` is the slower channel's mean interval between changes, ``res``
     the two channels' reported resolutions. ``window`` and ``stride`` (in slots) replace the windows the
-    grid gives (:func:`_copies_held` judges its measurements with them)."""
+    grid gives (:func:`_copies_held` judges its measurements with them). ``changes`` gives
+    ``_clipped(numpy.diff)`` of ``x`` and ``y`` when asked, when the caller keeps them (a channel's are the same
+    in each pair it is in); ``intervals`` the two channels' :func:`_interval` when the caller has them."""
     n = len(x)
     if not np.isfinite(every):
         return []
     if window is None and every >= _HELD_MIN_INTERVAL:
-        return _copies_held(x, y, step, p, every, res)
+        return _copies_held(x, y, step, p, every, res, intervals)
     w = window or max(int(p.copy_window_min * 60 // step), 4, int(np.ceil((p.copy_min_changes + 1) * every)))
     if w >= n:
         return []
@@ -284,14 +290,15 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     m = np.isfinite(dx) & np.isfinite(dy) & np.isfinite(lx) & np.isfinite(ly)
     # the windows judged: one every w // 16 slots (only they are computed; the same numbers as all of them)
     k = np.arange(0, n - w, stride or max(w // 16, 1))
-    # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
-    # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
-    # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
-    r_d, cnt = _window_r(_clipped(dx), _clipped(dy), m, w, k)
-    _, vx, vy, cov = _window_moments(lx, ly, m, w, k)
+    # the windows that cover enough and in which both channels move enough; only they can count
+    cnt = _counted(m, w, k)
+    moves_x, moves_y = _counted(m & (dx != 0), w, k), _counted(m & (dy != 0), w, k)
+    eligible = (cnt >= p.copy_min_cover * w) & (moves_x >= p.copy_min_changes) & (moves_y >= p.copy_min_changes)
+    if not eligible.any():
+        return []
+    vx, vy, cov = _window_moments(lx, ly, m, cnt, w, k)
+    r_l = _correlation(vx, vy, cov)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r_l = cov / np.sqrt(vx * vy)
-        r_l[~((vx > 1e-12) & (vy > 1e-12))] = np.nan
         # the affine fit of one channel on the other leaves the rounding of the reported values and nothing
         # else when one is a copy: residual RMS against the RMS rounding error of the two resolutions
         qx, qy = res
@@ -303,13 +310,20 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
                 resid2 = np.maximum(v_dep - cov * cov / v_ind, 0.0)
                 moves = v_dep >= p.copy_min_spread ** 2 * floor2
                 quant = np.minimum(quant, np.where(moves, np.sqrt(resid2 / floor2), np.inf))
-    moves_x = _windowed((m & (dx != 0)).astype(np.float64), w, k)
-    moves_y = _windowed((m & (dy != 0)).astype(np.float64), w, k)
+    with np.errstate(invalid="ignore"):
+        rounded = quant <= p.copy_rounding_ratio
+        # a window counts when its changes and levels correlate, or when it is rounded: without the levels
+        # correlating nor the rounding, none can, and the changes are not needed
+        if not (eligible & ((r_l >= p.copy_level_r_min) | rounded)).any():
+            return []
+    # changes clipped at a few robust standard deviations of the channel's own changes: a handful of large
+    # steps at the same clock time (two plants switching something at 23:00) must not make a correlation
+    # that the ordinary record-to-record noise does not have; a copy keeps r ≈ 1 after clipping
+    cx, cy = (_clipped(dx), _clipped(dy)) if changes is None else changes()
+    r_d = _correlation(*_window_moments(cx, cy, m, cnt, w, k))
     with np.errstate(invalid="ignore"):
         together = (r_d >= p.copy_change_r_min) & (r_l >= p.copy_level_r_min)
-        rounded = quant <= p.copy_rounding_ratio
-        hit = ((cnt >= p.copy_min_cover * w) & (moves_x >= p.copy_min_changes)
-               & (moves_y >= p.copy_min_changes) & (together | rounded))
+        hit = eligible & (together | rounded)
     found = []
     for a, b in _episodes(k[hit], w):
         inside = (k >= a) & (k < b) & hit
@@ -325,8 +339,20 @@ def _copies(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     return found
 
 
+def _with_breaks(a: np.ndarray, before: np.ndarray, fill: Any) -> np.ndarray:
+    """``numpy.insert(a, before, fill)`` for increasing distinct positions ``before``: ``fill`` (one value, or
+    one for each) put before each of them, in ``a``'s type."""
+    out = np.empty(len(a) + len(before), dtype=a.dtype)
+    put = before + np.arange(len(before))
+    kept = np.ones(len(out), dtype=bool)
+    kept[put] = False
+    out[kept] = a
+    out[put] = fill
+    return out
+
+
 def _copies_held(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
-                 res: tuple[float, float]) -> list[_Copy]:
+                 res: tuple[float, float], intervals: tuple[float, float] | None = None) -> list[_Copy]:
     """:func:`_copies` for channels that hold each measurement (a water analyser's cycle), judged measurement by
     measurement: both channels read at each new measurement of the slower one, windows of
     ``copy_min_changes`` + 1 measurements starting at each of them.
@@ -335,15 +361,17 @@ def _copies_held(x: np.ndarray, y: np.ndarray, step: int, p: Any, every: float,
     window had to last ``copy_min_changes`` + 1 *mean* intervals (stops and repeated values lengthen the mean),
     so a copy of 13 hours on an hourly analyser (13 matching changes) fitted no window (issue 13, seed 17 W030).
     A silence longer than three mean intervals (a stop, an outage) starts afresh: no change is counted across it.
+    ``intervals``: :func:`_interval` of ``x`` and ``y`` when the caller has them.
     """
-    slow = y if _interval(y) >= _interval(x) else x
+    interval_x, interval_y = intervals or (_interval(x), _interval(y))
+    slow = y if interval_y >= interval_x else x
     idx = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     if len(idx) < p.copy_min_changes + 2:
         return []
-    at = idx[np.r_[True, np.diff(slow[idx]) != 0]]  # the slower channel's measurements
+    at = idx[np.concatenate(([True], np.diff(slow[idx]) != 0))]  # the slower channel's measurements
     gaps = np.flatnonzero(np.diff(at) > 3.0 * every) + 1
-    xe, ye = np.insert(x[at], gaps, np.nan), np.insert(y[at], gaps, np.nan)
-    slots = np.insert(at, gaps, at[gaps])
+    xe, ye = _with_breaks(x[at], gaps, np.nan), _with_breaks(y[at], gaps, np.nan)
+    slots = _with_breaks(at, gaps, at[gaps])
     w = max(p.copy_min_changes + 1, 4)
     last = len(slots) - 1
     return [replace(c, first=int(slots[c.first]), end=int(slots[min(c.end, last)]),
@@ -367,6 +395,19 @@ def _copy_text(c: _Copy, step: int) -> str:
         text += (f"; one is an affine function of the other up to {c.rounding:.1f} times the rounding error of "
                  f"their reported digits")
     return text
+
+
+class _ClippedChanges(dict):
+    """Each channel's clipped changes (``_clipped(numpy.diff(x))``), taken when first asked for: a channel is
+    in a pair with each other pollutant of its point, and its changes are the same in each."""
+
+    def __init__(self, series: dict[str, np.ndarray]) -> None:
+        super().__init__()
+        self.series = series
+
+    def __missing__(self, factor: str) -> np.ndarray:
+        self[factor] = changes = _clipped(np.diff(self.series[factor]))
+        return changes
 
 
 @detector("channel_copy", codes=[RULE_COPY.code])
@@ -402,11 +443,13 @@ def detect_channel_copy(data: PointData, cfg: DetectorSettings) -> list[Finding]
     series = {f: np.where(run, _on_grid(data.minutes[f], slot[f], n, valid_mask(data.minutes[f])), np.nan)
               for f in pol}
     interval = {f: _interval(x) for f, x in series.items()}
-    res = {f: _resolution(data.minutes[f].values) for f in pol}
+    res = {f: resolution_step(data.minutes[f]) for f in pol}
+    clipped = _ClippedChanges(series)
     out: list[Finding] = []
     for i, f in enumerate(pol):
         for g in pol[i + 1:]:
-            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g]), (res[f], res[g])):
+            for c in _copies(series[f], series[g], step, p, max(interval[f], interval[g]), (res[f], res[g]),
+                             changes=lambda f=f, g=g: (clipped[f], clipped[g]), intervals=(interval[f], interval[g])):
                 start, end = grid[c.first], grid[min(c.end, n - 1)]
                 expl = (f"At point {data.point}, from {_local(start, data.tz)} to {_local(end, data.tz)} "
                         f"({data.tz}) every change of {f} was matched by a change of {g} in the same record "
@@ -518,8 +561,9 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
     out: list[Finding] = []
     for i, j in zip(ii.tolist(), jj.tolist()):
         (di, fi), (dj, fj) = chans[i], chans[j]
-        for c in _copies(V[i], V[j], step, p, max(_interval(V[i]), _interval(V[j])),
-                         (_resolution(di.minutes[fi].values), _resolution(dj.minutes[fj].values))):
+        intervals = (_interval(V[i]), _interval(V[j]))
+        for c in _copies(V[i], V[j], step, p, max(intervals),
+                         (resolution_step(di.minutes[fi]), resolution_step(dj.minutes[fj])), intervals=intervals):
             start, end = grid[c.first], grid[min(c.end, n - 1)]
             for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
                 expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "
@@ -569,20 +613,24 @@ def detect_selective_gap(data: PointData, cfg: DetectorSettings) -> list[Finding
     t1 = max(int(source[f].times[-1].astype(np.int64)) for f in factors)
     n = (t1 - t0) // step + 1
     grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    slots = {f: (source[f].times.astype(np.int64) - t0) // step for f in factors}  # in time order
+    min_slots = max(int(np.ceil(p.gap_min_minutes * 60 / step)), 2)
+    # a silence is slots without a record: a pollutant with fewer such slots than a finding needs has none
+    judged = [i for i, f in enumerate(factors)
+              if is_concentration(f) and n - 1 - np.count_nonzero(np.diff(slots[f])) >= min_slots]
+    if not judged:
+        return []
     present = np.zeros((len(factors), n), dtype=bool)
     valid = np.zeros((len(factors), n), dtype=bool)
     for i, f in enumerate(factors):
-        s = source[f]
-        slot = (s.times.astype(np.int64) - t0) // step
+        slot = slots[f]
         present[i, slot] = True
-        valid[i, slot[valid_mask(s)]] = True
+        valid[i, slot[valid_mask(source[f])]] = True
     run = _running_at(data, grid, cfg)
-    min_slots = max(int(np.ceil(p.gap_min_minutes * 60 / step)), 2)
     n_valid = valid.sum(axis=0)
     out: list[Finding] = []
-    for i, f in enumerate(factors):
-        if not is_concentration(f):
-            continue
+    for i in judged:
+        f = factors[i]
         others = n_valid - valid[i]
         others_ok = others >= p.gap_others_share * (len(factors) - 1)
         first = int(np.argmax(present[i]))
@@ -735,6 +783,8 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
     x = s.zs if s.zs is not None else s.values
     ok = valid_mask(s) & np.isfinite(x)
     t, x = s.times[ok], np.asarray(x[ok], dtype=np.float64)
+    if len(x) < 2 * p.cap_ceiling_min_records or not (x >= p.cap_band_low * limit).any():
+        return []  # as below: the running hours are among these records
     if len(t):
         run = _running_at(data, t, cfg)
         t, x = t[run], x[run]
@@ -752,7 +802,7 @@ def _ceilings(data: PointData, f: str, limit: float, cfg: DetectorSettings) -> l
     sigma = float(np.median(per_day)) if per_day else 0.0
     # the band must hold more than the ties of one reported digit: with a coarse resolution an honest level
     # repeats its highest value by rounding alone
-    res = _resolution(x)
+    res = resolution_step(x)
     if not sigma > 0 or (np.isfinite(res) and p.cap_ceiling_width * sigma < 2.0 * res):
         return []
     w = p.cap_min_hours * _HOUR
@@ -830,8 +880,10 @@ def detect_collapse(data: PointData, cfg: DetectorSettings) -> list[Finding]:
         if len(t) < 24:
             continue
         usual = float(np.median(x))
+        if np.count_nonzero(x <= p.collapse_share * usual) < p.collapse_min_hours:
+            continue  # too few low hours for a collapse, marked or not
         src = data.minutes.get(f)
-        step = _resolution(src.values if src is not None and len(src) else x)
+        step = resolution_step(src if src is not None and len(src) else x)
         if not np.isfinite(step):
             step = 0.0
         if not usual > 0 or usual < p.collapse_min_steps * step:
@@ -888,6 +940,18 @@ class _Nights:
     flank: int
 
 
+def _sorted_medians(vs: np.ndarray, first: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """``numpy.median(vs[a:a + n])`` of each segment (``n ≥ 1``) of ``vs``, whose segments are each sorted: the
+    middle value, or the mean of the middle two, taken in place. A zero in the middle goes to ``numpy.median``
+    itself (which of ``-0.0`` and ``0.0`` its partition puts there is its own)."""
+    lo, hi = vs[first + (size - 1) // 2], vs[first + size // 2]
+    with np.errstate(over="ignore"):
+        out = np.where(size % 2 == 1, lo, (lo + hi) / 2)
+    for k in np.flatnonzero((lo == 0) | (hi == 0)).tolist():
+        out[k] = float(np.median(vs[first[k]:first[k] + size[k]]))
+    return out
+
+
 def _nights(data: PointData, cfg: DetectorSettings) -> _Nights | None:
     """The night-by-night ratios of :func:`detect_night_load` (``None``: nothing to judge)."""
     if data.medium != "water":
@@ -929,9 +993,10 @@ def _nights(data: PointData, cfg: DetectorSettings) -> _Nights | None:
         order = np.lexsort((v[m], inv[m]))
         d, vs = inv[m][order], v[m][order]
         bounds = np.r_[0, np.flatnonzero(np.diff(d)) + 1, len(d)]
-        for a, b in zip(bounds[:-1], bounds[1:]):  # one median per night (a few per series)
-            if b - a >= p.night_min_hours:
-                out[d[a]] = float(np.median(vs[a:b]))
+        a, size = bounds[:-1], np.diff(bounds)
+        enough = size >= p.night_min_hours
+        a, size = a[enough], size[enough]
+        out[d[a]] = _sorted_medians(vs, a, size)
         return out
 
     # a night is judged against both of its flanks: one seen only against its morning (the first night of the
