@@ -145,6 +145,21 @@ def test_registered_detector_over_point_data():
     assert f.to_json()["code"] == "DET-STAT-SPIKE"
 
 
+def test_the_flue_gas_state_is_not_tested_but_flow_o2_and_pollutants_are():
+    """The flue gas's velocity, temperature, moisture and pressure follow the load by physics: a spike of them
+    is a process change, not a sign (``unscored_roles``); the same spike of the flow, O2 or a pollutant is."""
+    def spiked(seed):
+        x = _noise(n=3000, level=50.0, sd=1.0, seed=seed)
+        x[2500] = 120.0
+        return x
+    codes = ("a01011", "a01012", "a01013", "a01014", "a00000", "a19001", "a21026")
+    data = PointData(point="P", minutes={c: _minute_series(c, spiked(20 + i)) for i, c in enumerate(codes)})
+    cfg = DetectorSettings.from_mapping({"statistical": {"load_check": False}})
+    assert sorted(f.factors[0] for f in detect_statistical(data, cfg)) == ["a00000", "a19001", "a21026"]
+    every = DetectorSettings.from_mapping({"statistical": {"load_check": False, "unscored_roles": []}})
+    assert sorted(f.factors[0] for f in detect_statistical(data, every)) == sorted(codes)
+
+
 def test_hourly_series_used_when_no_minutes_and_settings_compose():
     x = _noise(n=400, level=5.0, sd=0.2, seed=11)
     x[350:] += 1.5  # 7.5 σ sustained

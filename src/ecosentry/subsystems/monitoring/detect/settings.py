@@ -317,6 +317,12 @@ class StatisticalSettings(BaseModel):
     load_shift_z: float = 3.0
     #: Report a load-explained shift as a process change (``DET-LOAD-SHIFT``, info) instead of dropping it.
     report_process_changes: bool = False
+    #: Channels not tested for anomalies, by their role (``model.ROLE_CODES``; ours, issue 13): the flue gas's
+    #: state (velocity, temperature, moisture, pressure, duct area) follows the load and the weather by physics,
+    #: so a spike or a level shift of it is a process change, never a sign about the emissions; they stay the
+    #: load channels the pollutants' shifts are judged against. Flow and O2 are tested (the mass emitted and
+    #: the 折算 value rest on them), and every pollutant.
+    unscored_roles: tuple[str, ...] = ("velocity", "temperature", "moisture", "pressure", "area")
     #: Seasonal test: the median of the last ``seasonal_samples`` departures from the same time yesterday *and*
     #: last week (both, same sign; each in robust σ of its own past departures) above ``seasonal_z`` [samples,
     #: robust σ]; ``None`` switches the test off. Needs times and more than 7 days of history (ours, NAB tuning,

@@ -1407,7 +1407,8 @@ def _aligned(channels: dict[str, tuple[np.ndarray, np.ndarray, bool]], factor: s
 def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     """Spikes, level shifts and variance shifts in each factor's minute series (hourly when no minutes).
 
-    Only valid records (:func:`~ecosentry.subsystems.monitoring.detect.model.valid_mask`: a value and flag N/S) are analysed;
+    Only valid records (:func:`~ecosentry.subsystems.monitoring.detect.model.valid_mask`: a value and flag N/S) of
+    the pollutants, the flow and O2 are analysed (``unscored_roles``: the flue gas's state is the load's);
     each finding names the factor, the rows of evidence, the numbers and the settings used. A level shift
     the point's own load explains (:func:`load_explains_shift`) is not an anomaly: it is dropped, or
     reported as ``DET-LOAD-SHIFT`` (process change) when ``report_process_changes`` is set.
@@ -1416,6 +1417,8 @@ def detect_statistical(data: PointData, cfg: Any) -> list[Finding]:
     findings: list[Finding] = []
     analysed: list[tuple[str, Series, np.ndarray, np.ndarray]] = []
     for factor in data.factors():
+        if role_of(factor) in st.unscored_roles:  # a state of the flue gas: the load's, not the emissions'
+            continue
         s = _series_for(data, factor)
         if s is None:
             continue
