@@ -128,6 +128,7 @@ def _one_value(text: str) -> bytes:
     (_one_value("1").replace(b"\n", b"\r\n"), True),
     (_one_value("1").replace(b"\n", b"\r\n") + b"\r\n\r\n", True),
     (_one_value("1").replace(b"N,\nP1", b"N,\rP1"), False),                      # a lone carriage return
+    (_one_value("1").replace(b"\nP1,", b'\n"P1,', 1).replace(b"\n", b"\r\n"), False),  # CRLF, one quote first
     (b"\xef\xbb\xbf" + _one_value("1"), True),
     (b" Point , FACTOR,Time,VALUE,flag,zs_value\n" + _one_value("1")[len(_HEAD):], True),
     (f"value,time,factor,point\n1.5,{_TIME},a01,P1\n,{_TIME},a02,P1\n".encode(), True),  # no flag, no zs_value

@@ -337,6 +337,7 @@ def _columns_of_file(mapped: mmap.mmap, path: Path, zone: tzinfo) -> DataColumns
     buf, source = mapped, path
     if mapped.find(b"\r", head_end) >= 0:  # carriage returns (a Windows export): CRLF read as LF, in a copy
         buf = source = mapped[:].replace(b"\r\n", b"\n")
+        head_end = buf.find(b"\n")
     # The trailing line feeds are left out (the row reader ignores them; polars reads each but the first as
     # an empty row, dropped below).
     end = len(buf)
