@@ -75,6 +75,35 @@ def test_constant_run_gives_a_constant_finding(tmp_path, step_minutes):
     )
 
 
+def test_a_file_the_columnar_reader_declines_gives_the_same_findings(tmp_path):
+    """The command reads the data's columns in a thread while it imports the detectors; a file that path
+    declines (here every point quoted) is read row by row afterwards, with the same findings."""
+    plain, quoted = tmp_path / "plain.csv", tmp_path / "quoted.csv"
+    write_gas_csv(plain, step_minutes=1, hours=30, stuck=range(20, 26))
+    quoted.write_text(plain.read_text(encoding="utf-8").replace("\nP1,", '\n"P1",'), encoding="utf-8")
+    outs = []
+    for data in (plain, quoted):
+        outs.append(tmp_path / f"{data.stem}.jsonl")
+        result = invoke("detect", "--input", str(data), "--output", str(outs[-1]))
+        assert result.exit_code == 0, result.output
+    assert read_jsonl(outs[0]) and read_jsonl(outs[0]) == read_jsonl(outs[1])
+
+
+def test_skip_garbage_search_at_exit_registers_one_hook(monkeypatch):
+    """However often the command runs in one process (the tests), the shutdown freezes the heap once."""
+    import atexit
+    import gc
+
+    from ecosentry.subsystems.monitoring.cli.detect import skip_garbage_search_at_exit
+
+    hooks: list = []
+    monkeypatch.setattr(atexit, "register", hooks.append)
+    monkeypatch.setattr(atexit, "unregister", lambda f: hooks.remove(f) if f in hooks else None)
+    skip_garbage_search_at_exit()
+    skip_garbage_search_at_exit()
+    assert hooks == [gc.freeze]
+
+
 def test_only_restricts_the_codes(tmp_path):
     data, out = tmp_path / "data.csv", tmp_path / "findings.jsonl"
     write_gas_csv(data, step_minutes=60, hours=48, stuck=range(20, 30))

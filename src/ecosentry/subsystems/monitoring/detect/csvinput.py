@@ -181,16 +181,21 @@ def columns_of(raw: RawSeries, zone: tzinfo) -> ColumnSeries:
 
 
 def read_long(
-    path: Path, zone: tzinfo, *, on_progress: Callable[[int], None] | None = None
+    path: Path, zone: tzinfo, *, on_progress: Callable[[int], None] | None = None,
+    read_columns: Callable[[], DataColumns | None] | None = None,
 ) -> dict[str, dict[str, RawSeries]]:
     """Long CSV → point → factor → :class:`RawSeries` (input order kept).
+
+    ``read_columns`` gives the file's :func:`~ecosentry.subsystems.monitoring.offline.csvio.read_data_columns`
+    when the caller started that read already (``ecosentry detect`` reads while it imports the detectors);
+    ``None`` reads them here.
 
     Raises
     ------
     AuditInputError
         Naming file and line (missing column, bad time, value not a number ...).
     """
-    columns = read_data_columns(path, zone, on_progress=on_progress)
+    columns = read_data_columns(path, zone, on_progress=on_progress) if read_columns is None else read_columns()
     if columns is None:  # not a plain file (quotes, mixed time layouts, ...) or an error: row by row
         return group_rows(iter_data_rows(path, zone, on_progress=on_progress))
     return group_columns(columns, zone)

@@ -121,5 +121,7 @@ def run_points(job: PointsJob, names: Sequence[str], workers: int) -> Iterator[P
     except BrokenProcessPool as exc:
         raise WorkerDied(f"a worker process ended without answering ({exc})") from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Not waiting for the workers to end: their exit (the system freeing what they hold) overlaps the
+        # caller's next step, the tests across points; the interpreter joins them before it exits.
+        pool.shutdown(wait=False, cancel_futures=True)
         _JOB = None  # the parent does not keep the job (and the input it holds) alive

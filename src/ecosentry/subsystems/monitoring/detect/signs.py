@@ -559,11 +559,13 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
     owner = np.array([d.point for d, _ in chans])
     ii, jj = np.nonzero(np.triu(picked & (owner[:, None] != owner[None, :]), k=1))
     out: list[Finding] = []
+    # a channel's interval between changes and reported resolution, once per channel (it meets several others)
+    interval = {i: _interval(V[i]) for i in {*ii.tolist(), *jj.tolist()}}
+    resolution = {i: resolution_step(chans[i][0].minutes[chans[i][1]]) for i in interval}
     for i, j in zip(ii.tolist(), jj.tolist()):
         (di, fi), (dj, fj) = chans[i], chans[j]
-        intervals = (_interval(V[i]), _interval(V[j]))
-        for c in _copies(V[i], V[j], step, p, max(intervals),
-                         (resolution_step(di.minutes[fi]), resolution_step(dj.minutes[fj])), intervals=intervals):
+        intervals = (interval[i], interval[j])
+        for c in _copies(V[i], V[j], step, p, max(intervals), (resolution[i], resolution[j]), intervals=intervals):
             start, end = grid[c.first], grid[min(c.end, n - 1)]
             for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
                 expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import math
+import mmap
 import os
 import tempfile
 from dataclasses import dataclass
@@ -229,34 +230,69 @@ class DataColumns:
 _US = 1_000_000
 _HOUR_US = 3600 * _US
 _EPOCH = datetime(1970, 1, 1)
-_PRINTABLE = bytes(range(0x20, 0x7F))
-#: Printable ASCII but the quote and the blank: what the columnar reader's layout check deletes in one pass.
-_PLAIN_TEXT = bytes(c for c in _PRINTABLE if c not in b'" ')
+#: Bytes of the data CSV that the layout check compares at a time (numpy on the mapped file: no copy of it).
+_SCAN_STEP = 1 << 20
+#: Columns polars parses as numbers: its CSV parser reads the same double as :func:`parse_number` or refuses
+#: the file (see :func:`read_data_columns`).
+_NUMBER_COLUMNS = ("value", "zs_value")
 
 
-def _plain_layout(data: bytes, head_end: int, end: int, width: int) -> int:
-    """The number of rows of ``data`` (header line ending at ``head_end``, last row ending at ``end``) when
-    the columnar reader may take it, else 0: ASCII without control characters other than the line feed, no
-    quotes (fields are plain splits), no blank around a field (``str.strip()`` would change it), and every
-    row with ``width - 1`` commas."""
-    # One pass keeps what is not plain text: line feeds, quotes, blanks, other controls and bytes outside ASCII.
-    rest = data.translate(None, _PLAIN_TEXT)
-    feeds = rest.count(b"\n")
-    if feeds != len(rest):
-        if feeds + rest.count(b" ") != len(rest):  # a quote, another control or a byte outside ASCII
-            return 0
-        # blanks (the header's are stripped with its names): none at the start or end of a field of the body
-        if data[head_end + 1] == 0x20 or data[end - 1] == 0x20 or any(
-                data.find(p, head_end, end) >= 0 for p in (b" ,", b", ", b" \n", b"\n ")):
-            return 0
-    # Rows: one more than the line feeds inside the body (all of them but the header's and the tail's). Every
-    # row has width - 1 commas (polars refuses a row with more fields than the header; with the total right,
-    # none has fewer). A blank line (no comma) breaks the total too, so such a file goes to the row reader,
-    # which skips blank lines.
-    n = feeds - 1 - data.count(b"\n", end) + 1
-    if data.count(b",", head_end + 1, end) != n * (width - 1):
+def _header_names(head: bytes) -> list[str] | None:
+    """The names of a header line (without its line feed) as :func:`_header` reads them, or ``None`` when the
+    columnar reader leaves the file to the row reader: a byte outside printable ASCII (the byte order mark and
+    a carriage return ending the line aside), a quote, a repeated name, a required column missing."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if head.endswith(b"\r"):
+        head = head[:-1]
+    if not head.isascii() or not head.decode("ascii").isprintable() or b'"' in head:
+        return None
+    names = [h.strip().lower() for h in head.decode("ascii").split(",")]
+    if any(c not in names for c in DATA_REQUIRED) or len(set(names)) != len(names):
+        return None
+    return names
+
+
+def _layout_counts(buf, start: int, stop: int) -> tuple[int, int, int, int]:
+    """Commas, line feeds, quotes and bytes outside printable ASCII (the line feeds among them) of
+    ``buf[start:stop]``, one chunk of :data:`_SCAN_STEP` bytes at a time."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    commas = feeds = quotes = odd = 0
+    for lo in range(start, stop, _SCAN_STEP):
+        chunk = data[lo : min(lo + _SCAN_STEP, stop)]
+        commas += int(np.count_nonzero(chunk == 0x2C))
+        feeds += int(np.count_nonzero(chunk == 0x0A))
+        quotes += int(np.count_nonzero(chunk == 0x22))
+        odd += int(np.count_nonzero(chunk - np.uint8(0x20) > 0x5E))  # a byte below 0x20 wraps above 0xDF
+    return commas, feeds, quotes, odd
+
+
+def _plain_rows(buf, head_end: int, end: int, width: int) -> int:
+    """The number of rows of the body ``buf[head_end + 1:end]`` (the header line and the trailing line feeds
+    left out) when the columnar reader may take it, else 0: printable ASCII and line feeds only (no quote: the
+    fields are plain splits; no other control character: the ``csv`` module ends a line at a carriage
+    return too), and ``width - 1`` commas in every row."""
+    commas, feeds, quotes, odd = _layout_counts(buf, head_end + 1, end)
+    rows = feeds + 1
+    # Polars refuses a row with more fields than the header: with the total right, none has fewer. A blank
+    # line (no comma) breaks the total too, so such a file goes to the row reader, which skips blank lines.
+    if quotes or odd != feeds or commas != rows * (width - 1):
         return 0
-    return n
+    return rows
+
+
+def _read_frame(source, names: list[str]):
+    """Polars' parse of the rows after the header line: the columns of :data:`_NUMBER_COLUMNS` as ``Float64``
+    (an empty field is null), the others as text (an empty field is null); ``None`` when polars refuses the
+    file (a row with more fields than the header, a number it does not read, bytes that are not UTF-8)."""
+    import polars as pl
+
+    schema = {f"c{i}": pl.Float64 if name in _NUMBER_COLUMNS else pl.String for i, name in enumerate(names)}
+    try:
+        return pl.read_csv(source, has_header=False, skip_lines=1, schema=schema, quote_char=None,
+                           truncate_ragged_lines=False, raise_if_empty=True, glob=False)
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, ValueError, TypeError, OSError):
+        return None
 
 
 def read_data_columns(
@@ -266,103 +302,114 @@ def read_data_columns(
     the row-by-row reader.
 
     The same rows and values as :func:`iter_data_rows` for the plain files a logger or an export writes:
-    ASCII, no quotes, every row with the header's number of fields, no blank around a field, one time
-    layout for the whole file (``YYYY-MM-DD[T ]HH:MM[:SS]`` with ``Z``, ``±HH:MM`` or nothing) and numbers
-    of digits, sign, point and exponent. Anything else (and every error) returns ``None``: the caller then
-    reads the file with :func:`iter_data_rows`, which gives the exact error message and line.
+    ASCII, no quotes, every row with the header's number of fields, no blank around a point, factor or flag,
+    one time layout for the whole file (``YYYY-MM-DD[T ]HH:MM[:SS]`` with ``Z``, ``±HH:MM`` or nothing) and
+    numbers that polars reads. Anything else (and every error) returns ``None``: the caller then reads the
+    file with :func:`iter_data_rows`, which gives the exact error message and line.
+
+    Why the numbers are left to polars' parser: every text it reads as a double, Python's ``float()`` reads
+    (after ``strip()``, as :func:`parse_number`) to the same double, sign of zero included; every other text
+    it refuses, failing the whole read (a blank field is null, as ``parse_number`` gives ``None``). Checked on
+    220,000 texts of digits, signs, points, exponents, blanks, ``_``, ``inf``, ``nan`` and hex, and on every
+    byte before, inside and after a number (``tests/.../test_detect_columnar.py`` keeps the edge cases);
+    ``inf`` and ``nan``, which both read, are then refused as :func:`parse_number` refuses them.
     """
     try:
-        data = Path(path).read_bytes()
-    except OSError:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if not size:
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                columns = _columns_of_file(mapped, Path(os.path.abspath(path)), zone)
+    except (OSError, ValueError, BufferError):
         return None
-    size = len(data)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
-    head_end = data.find(b"\n")
-    if head_end < 0:
+    if columns is not None and on_progress is not None:
+        on_progress(size)
+    return columns
+
+
+def _columns_of_file(mapped: mmap.mmap, path: Path, zone: tzinfo) -> DataColumns | None:
+    """:func:`read_data_columns` of the file mapped at ``mapped`` (polars reads it by its ``path``)."""
+    head_end = mapped.find(b"\n")
+    names = _header_names(mapped[:head_end]) if head_end > 0 else None
+    if names is None:
         return None
-    head = data[:head_end]
-    if not head.isascii() or b'"' in head:
-        return None
-    header = head.decode("ascii")
-    names = [h.strip().lower() for h in header.split(",")]
-    if any(c not in names for c in DATA_REQUIRED) or len(set(names)) != len(names):
-        return None
-    cols = {name: i for i, name in enumerate(names)}
-    width = len(names)
-    # Polars reads the whole file, header included (renamed to ``names``): no copy of its 91 MB body. The
-    # trailing line feeds are cut to one first (a copy only then), as the row reader ignores them.
-    end = len(data)
-    while end > head_end and data[end - 1] == 0x0A:
+    buf, source = mapped, path
+    if mapped.find(b"\r", head_end) >= 0:  # carriage returns (a Windows export): CRLF read as LF, in a copy
+        buf = source = mapped[:].replace(b"\r\n", b"\n")
+        head_end = buf.find(b"\n")
+    # The trailing line feeds are left out (the row reader ignores them; polars reads each but the first as
+    # an empty row, dropped below).
+    end = len(buf)
+    while end > head_end + 1 and buf[end - 1] == 0x0A:
         end -= 1
     if end <= head_end + 1:
         return None
-    if end < len(data) - 1:
-        data = data[: end + 1]
-    import polars as pl  # the detect path only (imported here: start-up of the other commands)
     from concurrent.futures import ThreadPoolExecutor
 
-    def parse(buf: bytes):
-        try:
-            return pl.read_csv(buf, has_header=True, new_columns=names, infer_schema=False,
-                               quote_char=None, raise_if_empty=True, truncate_ragged_lines=False)
-        except (pl.exceptions.PolarsError, pl.exceptions.PanicException, ValueError, TypeError):
-            return None  # e.g. bytes that are not UTF-8: the check below sends such a file to the row reader
-
-    # Polars parses in a thread (it releases the GIL) while this one checks the whole file (~0.2 s of CPU on
-    # 91 MB, one core each): a file that fails a check goes to the row reader and the frame is dropped.
+    # Polars parses in a thread (it releases the GIL) while this one checks the layout (one pass of numpy
+    # over the mapped file): a file that fails the check goes to the row reader and the frame is dropped.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        parsing = pool.submit(parse, data)
-        plain = _plain_layout(data, head_end, end, width)
+        parsing = pool.submit(_read_frame, source, names)
+        rows = _plain_rows(buf, head_end, end, len(names))
         frame = parsing.result()
-    if not plain or frame is None:
+    if not rows or frame is None or frame.height != rows + max(len(buf) - end - 1, 0):
+        return None
+    return _columns_of_frame(frame.head(rows), {name: i for i, name in enumerate(names)}, zone)
+
+
+def _columns_of_frame(frame, cols: dict[str, int], zone: tzinfo) -> DataColumns | None:
+    """The frame of :func:`_read_frame` (the rows of a file :func:`_plain_rows` took) as :class:`DataColumns`,
+    or ``None`` when a field needs the row reader's judgement: an empty point, factor or time, a blank at
+    either end of a point, factor or flag (``strip()`` would change it), a time of another layout, a number
+    that is not finite."""
+    column = {name: frame.to_series(i) for name, i in cols.items()}
+    point, factor, flag = column["point"], column["factor"], column.get("flag")
+    if point.null_count() or factor.null_count() or column["time"].null_count():
         return None
     n = frame.height
-    del data
-    frame = frame.fill_null("")  # an empty field (null or "" by the polars version): ""
-    if frame.height != plain or frame.width != width:
-        return None
-    ip, ifa = names[cols["point"]], names[cols["factor"]]
-    if not frame.select((pl.col(ip).str.len_bytes().min() > 0) & (pl.col(ifa).str.len_bytes().min() > 0)).item():
-        return None
     # The columns are converted side by side (polars and numpy release the GIL in these calls): each of
     # them alone, in any order, gives the same arrays; a failing one sends the file to the row reader.
     jobs = {
-        "points": lambda: _categories_pl(frame[ip], runs=True),
-        "factors": lambda: _categories_pl(frame[ifa], runs=True),
-        "times": lambda: _parse_times_pl(frame[names[cols["time"]]], zone),
-        "values": lambda: _parse_numbers_pl(frame[names[cols["value"]]]),
+        "points": lambda: _categories_pl(point, runs=True),
+        "factors": lambda: _categories_pl(factor, runs=True),
+        "times": lambda: _parse_times_pl(column["time"], zone),
+        "values": lambda: _finite_numbers(column["value"]),
     }
-    if "flag" in cols:
-        jobs["flags"] = lambda: _categories_pl(frame[names[cols["flag"]]], runs=True)
-    if "zs_value" in cols:
-        jobs["zs"] = lambda: _parse_numbers_pl(frame[names[cols["zs_value"]]])
+    if flag is not None:
+        jobs["flags"] = lambda: _categories_pl(flag.fill_null("") if flag.null_count() else flag, runs=True)
+    if "zs_value" in column:
+        jobs["zs"] = lambda: _finite_numbers(column["zs_value"])
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         done = {name: pool.submit(job) for name, job in jobs.items()}
         got = {name: future.result() for name, future in done.items()}
     times, values = got["times"], got["values"]
     if times is None or values is None or got.get("zs", 0) is None:
         return None
     (points, point_code), (factors, factor_code) = got["points"], got["factors"]
-    if "flags" in got:
-        flag_names, flag_code = got["flags"]
-        flag_names = [f or None for f in flag_names]
-    else:
-        flag_names, flag_code = [None], np.zeros(n, dtype=np.int64)
+    flag_names, flag_code = got["flags"] if "flags" in got else ([""], np.zeros(n, dtype=np.int64))
+    if not all(_bare(name) for name in (*points, *factors)) or not all(_bare(f) or not f for f in flag_names):
+        return None
     zs = got["zs"] if "zs" in got else np.full(n, np.nan)
-    if on_progress is not None:
-        on_progress(size)
-    return DataColumns(points, point_code, factors, factor_code, times[0], times[1], values, flag_names,
-                       flag_code, zs)
+    return DataColumns(points, point_code, factors, factor_code, times[0], times[1], values,
+                       [f or None for f in flag_names], flag_code, zs)
 
 
-#: The numbers Python's ``float()`` reads among texts of digits, sign, point and exponent (no ``_``,
-#: ``inf`` or ``nan``), which polars reads to the same double (both round correctly).
-_NUMBER_RE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+def _bare(name: str) -> bool:
+    """A point, factor or flag the row reader takes as it stands (not empty, ``strip()`` keeps it)."""
+    return bool(name) and name == name.strip()
+
+
+def _finite_numbers(col) -> np.ndarray | None:
+    """A ``Float64`` column as ``float64``, ``NaN`` for a null (an empty field); ``None`` when a number is not
+    finite (``inf`` or ``nan`` in the file, or a number beyond the double range: :func:`parse_number`
+    refuses them)."""
+    x = col.to_numpy(writable=True)
+    return x if np.count_nonzero(np.isfinite(x)) == len(x) - col.null_count() else None
+
+
 #: ISO 8601 layouts of :func:`parse_time` the columnar reader takes (one per file, by its length).
 _TIME_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
 
@@ -393,27 +440,6 @@ def _categories_pl(col, runs: bool = False) -> tuple[list[str], np.ndarray]:
     names = col.unique().sort().to_list()
     codes = col.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
     return names, codes
-
-
-def _parse_numbers_pl(col) -> np.ndarray | None:
-    """Finite numbers, ``NaN`` for an empty field; ``None`` when one field is not a plain number."""
-    import polars as pl
-
-    present = col.str.len_bytes() > 0
-    text = col.filter(present)
-    out = np.full(len(col), np.nan)
-    if not len(text):
-        return out
-    if not text.str.contains(_NUMBER_RE).all():
-        return None
-    try:
-        parsed = text.cast(pl.Float64, strict=True).to_numpy()
-    except pl.exceptions.PolarsError:
-        return None
-    if not np.isfinite(parsed).all():
-        return None
-    out[present.to_numpy()] = parsed
-    return out
 
 
 def _parse_times_pl(col, zone: tzinfo, distinct: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
