@@ -9,8 +9,9 @@ import sys
 
 
 def main() -> None:
-    from ecosentry.installed import SubsystemError  # imported here: nothing may fail before the handler is set
+    from ecosentry.installed import SubsystemError, start_early  # here: nothing may fail before the handler
 
+    start_early(sys.argv[1:])  # a command's head start (detect's data file) while the command line is assembled
     try:
         from ecosentry.cli import app
     except SubsystemError as exc:

@@ -21,7 +21,8 @@ from ecosentry.contracts.subsystem import MenuEntry, Subsystem
 from ecosentry.said import Said
 
 __all__ = ["INSTALLED", "installed", "installed_names", "resolve", "menu_entries", "template_dirs", "locale_dirs",
-           "settings_sections", "former_settings", "each", "load_schemas", "migration_dirs", "fuzz_targets"]
+           "settings_sections", "former_settings", "each", "load_schemas", "migration_dirs", "fuzz_targets",
+           "start_early"]
 
 #: The subsystems this platform runs, in order (pages, menus and commands appear in this order).
 INSTALLED: tuple[str, ...] = (
@@ -141,3 +142,19 @@ def migration_dirs(names: tuple[str, ...] | None = None) -> list[Path]:
     """The folders of the subsystems' ``migrations`` packages: Alembic version locations, one per subsystem,
     each holding a branch of its own that depends on a core revision (:func:`ecosentry.store.db.migrate`)."""
     return [_package_dir(sub.migrations) for sub in installed(names) if sub.migrations]
+
+
+def start_early(argv: list[str]) -> None:
+    """Let every installed subsystem begin the work of the command ``argv`` names before the command line is
+    assembled (:attr:`Subsystem.early`): ``ecosentry detect`` parses its data file while Typer, pydantic and
+    every command's module are imported (issue 13 item 3). Nothing here may stop the command: a subsystem that
+    cannot be loaded, or a hook that fails, is left to the command line, which says what is wrong."""
+    try:
+        hooks = [hook for _, hook in each("early")]
+    except Exception:  # noqa: BLE001 - the command line reports a broken installation itself
+        return
+    for hook in hooks:
+        try:
+            hook(list(argv))
+        except Exception:  # noqa: BLE001 - a head start only: the command does the work anyway
+            pass

@@ -48,6 +48,11 @@ field                         used by
                               shown in place of a monitoring point's
 ``fuzz_targets``              ``ecosentry fuzz`` and the CI's bounded runs: target name → a
                               :class:`~ecosentry.contracts.fuzz.FuzzTarget` (a parser of its gateways' input)
+``early``                     work a command may begin before the command line is assembled: functions
+                              ``(argv: Sequence[str]) -> None`` the ``ecosentry`` command calls with its arguments
+                              first (:func:`ecosentry.installed.start_early`); one that recognises its command may
+                              start that command's input in a thread (``detect`` parses its CSV while the command
+                              line's imports run), and must neither print nor fail on arguments it does not know
 ============================  =====================================================================================
 """
 
@@ -108,6 +113,7 @@ class Subsystem:
     invalid_periods: tuple[Ref, ...] = ()
     invalid_periods_changed: tuple[Ref, ...] = ()
     fuzz_targets: dict[str, Ref] = field(default_factory=dict)
+    early: tuple[Ref, ...] = ()
     evidence_data: tuple[Ref, ...] = ()
 
 

@@ -63,4 +63,5 @@ SUBSYSTEM = Subsystem(
     demo=f"{_M}.simulate.demo:demo",
     limit_seed=f"{_M}.rules.cn.exceedance:load_limit_seed",
     registry_import=(f"{_M}.store.vn_register:import_register",),
+    early=(f"{_M}.detect.early:start",),
 )

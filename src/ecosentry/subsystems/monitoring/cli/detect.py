@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -20,9 +20,6 @@ import typer
 from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.offline.csvio import AuditInputError, write_atomically
 from ecosentry.terminal.messages import fail as _fail
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 
 __all__ = ["app", "detect_command", "simulate_inject_command", "bench_detect_command"]
 
@@ -99,9 +96,14 @@ def detect_command(
 
     keep_freed_memory()
     skip_garbage_search_at_exit()
-    # The data's columns are read in a thread from here on (polars parses without the GIL) while this one
-    # imports the detectors and loads the settings.
-    early = _read_columns_meanwhile(input, zone) if fmt == "long" else None
+    # The data's columns are read in a thread (polars parses without the GIL): from the command's first moment
+    # when the ``ecosentry`` command started it (detect.early), else from here on, while this thread imports the
+    # detectors and loads the settings.
+    early = None
+    if fmt == "long":
+        from ecosentry.subsystems.monitoring.detect.early import read_columns_meanwhile, take
+
+        early = take(input, tz) or read_columns_meanwhile(input, zone)
     from rich.console import Console
     from rich.progress import Progress
 
@@ -260,23 +262,6 @@ def skip_garbage_search_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
-def _read_columns_meanwhile(path: Path, zone) -> Future:
-    """:func:`~ecosentry.subsystems.monitoring.offline.csvio.read_data_columns` of the data CSV, started in a
-    thread: the parse (polars, numpy) runs on the second processor while the command imports the detectors
-    (~0.15 s of one processor on a 2-core machine, issue 13 item 3). The same columns as read later, or
-    ``None`` for the row reader, which then reads the file in the command's thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import polars  # noqa: F401  (here: its import holds the GIL, the parse does not)
-
-    from ecosentry.subsystems.monitoring.offline.csvio import read_data_columns
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-columns")
-    future = pool.submit(read_data_columns, path, zone)
-    pool.shutdown(wait=False)  # its thread ends with the read
-    return future
-
-
 def _load_settings(path: Optional[Path]):
     from pydantic import ValidationError
 
@@ -390,7 +375,8 @@ def bench_detect_command(
 
 def _detect_files(paths, out: Path, tz: str) -> int:
     """Run ``ecosentry detect`` on a labelled set's files as a user does, a command in its own process
-    (``python -m ecosentry.cli detect ...``: interpreter start and imports included in its time); its exit code
+    (``python -m ecosentry detect ...``, as the ``ecosentry`` script: interpreter start and imports included in
+    its time); its exit code
     (0, 1 when a detector raised, 2 bad input). Its output goes to this command's terminal."""
     import subprocess
     import sys
@@ -398,7 +384,7 @@ def _detect_files(paths, out: Path, tz: str) -> int:
     args = ["detect", "--input", str(paths["data"]), "--output", str(out), "--limits", str(paths["limits"]),
             "--ranges", str(paths["ranges"]), "--marks", str(paths["marks"]), "--parameters",
             str(paths["parameters"]), "--tz", tz]
-    return subprocess.run([sys.executable, "-m", "ecosentry.cli", *args]).returncode
+    return subprocess.run([sys.executable, "-m", "ecosentry", *args]).returncode
 
 
 app.command("detect")(detect_command)
