@@ -2,7 +2,8 @@
 numbers and time zones. The pages (:mod:`ecosentry.web.i18n`) and the notifications (:mod:`ecosentry.alarms`)
 both use it, so it sits below both.
 
-Catalogues are ``web/locale/<lang>/LC_MESSAGES/messages.po`` (English msgids), compiled in memory on first use,
+Catalogues are ``web/locale/<lang>/LC_MESSAGES/messages.po`` (English msgids), compiled on first use (the compiled
+bytes kept between processes in :func:`mo_cache_dir`, under the hash of the ``.po`` file's content),
 plus those the installed subsystems bring in their own ``locale/`` folders
 (:attr:`ecosentry.contracts.subsystem.Subsystem.locale`), so a subsystem's words travel with it; where both
 translate one msgid, the core's catalogue wins. Since they merge into one, a msgid has one translation in all of
@@ -13,7 +14,10 @@ colour "green" 绿色).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -85,18 +89,68 @@ def scope_language(scope: dict, default: str = "zh") -> str:
 @lru_cache(maxsize=None)
 def _mo_bytes(po: Path, lang: str, mtime_ns: int, size: int) -> bytes:
     """The ``.po`` file compiled to ``.mo`` bytes, kept per file version: reading a catalogue with babel costs
-    ~0.1 s, and :func:`translations` is made again whenever the installed list changes (its cache cleared)."""
-    with open(po, "rb") as fh:
-        catalog = read_po(fh, locale=BABEL_LOCALE[lang])
+    ~0.1 s, and :func:`translations` is made again whenever the installed list changes (its cache cleared).
+    Across processes the compiled bytes are kept in :func:`mo_cache_dir` under the hash of the ``.po`` file's
+    content (every command that says a sentence compiled the five catalogues anew: ~0.1 s of CPU each time)."""
+    source = po.read_bytes()
+    cached = None
+    folder = mo_cache_dir()
+    if folder is not None:
+        cached = folder / f"{hashlib.sha256(source + lang.encode()).hexdigest()[:32]}.mo"
+        try:
+            return cached.read_bytes()
+        except OSError:
+            pass
+    compiled = _compile(source, lang)
+    if cached is not None:
+        _keep(cached, compiled)
+    return compiled
+
+
+def _compile(source: bytes, lang: str) -> bytes:
+    """``.po`` bytes compiled to ``.mo`` bytes (babel)."""
     buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
+    write_mo(buf, read_po(io.BytesIO(source), locale=BABEL_LOCALE[lang]), use_fuzzy=False)
     return buf.getvalue()
+
+
+def mo_cache_dir() -> Path | None:
+    """Where compiled catalogues are kept between processes: ``ECOSENTRY_MO_CACHE`` (empty: nowhere), else
+    ``$XDG_CACHE_HOME/ecosentry/mo`` or ``~/.cache/ecosentry/mo``."""
+    if "ECOSENTRY_MO_CACHE" in os.environ:
+        return Path(os.environ["ECOSENTRY_MO_CACHE"]) if os.environ["ECOSENTRY_MO_CACHE"] else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ecosentry" / "mo"
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a unique temporary file renamed over it); a folder
+    that cannot be written leaves the catalogue compiled in memory only."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        # the versions of a catalogue nobody read for a month are let go (each edit of a .po adds one)
+        old = time.time() - _MO_KEEP_SECONDS
+        for other in path.parent.glob("*.mo"):
+            if other.stat().st_atime < old and other.stat().st_mtime < old:
+                other.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+#: A compiled catalogue neither written nor read for this long is deleted when another one is written. [s]
+_MO_KEEP_SECONDS = 30 * 86400
 
 
 def _compiled(po: Path, lang: str) -> Translations:
     """A new :class:`Translations` of ``po`` (callers merge into it, so never a shared one)."""
     st = po.stat()
-    return Translations(io.BytesIO(_mo_bytes(po, lang, st.st_mtime_ns, st.st_size)))
+    try:
+        return Translations(io.BytesIO(_mo_bytes(po, lang, st.st_mtime_ns, st.st_size)))
+    except Exception:  # noqa: BLE001 - a kept file that is not a catalogue (a foreign writer): compile again
+        return Translations(io.BytesIO(_compile(po.read_bytes(), lang)))
 
 
 @lru_cache(maxsize=None)
