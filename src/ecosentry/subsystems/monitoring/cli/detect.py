@@ -251,8 +251,8 @@ def keep_freed_memory() -> bool:
 def skip_garbage_search_at_exit() -> None:
     """Freeze the garbage collector's objects when the process ends, so that Python's shutdown does not search
     the whole heap for unreachable cycles (with numpy, polars, pydantic and the detectors loaded, ``ecosentry
-    detect``'s shutdown took 0.14-0.20 s on seed 47, 0.04-0.06 s so): the memory goes back to the system whole. Standard streams are
-    flushed and modules torn down as before; only objects in reference cycles miss their finaliser, as they
+    detect``'s shutdown took 0.14-0.20 s on seed 47, and 0.04-0.06 s with the freeze): the memory goes back to
+    the system whole. Standard streams are flushed and modules torn down as before; only objects in reference cycles miss their finaliser, as they
     would with ``os._exit``. An ``atexit`` hook (once per process): a command run inside another program (the
     tests' runner) changes nothing until that program ends."""
     import atexit
@@ -376,8 +376,8 @@ def bench_detect_command(
 def _detect_files(paths, out: Path, tz: str) -> int:
     """Run ``ecosentry detect`` on a labelled set's files as a user does, a command in its own process
     (``python -m ecosentry detect ...``, as the ``ecosentry`` script: interpreter start and imports included in
-    its time); its exit code
-    (0, 1 when a detector raised, 2 bad input). Its output goes to this command's terminal."""
+    its time); its exit code (0, 1 when a detector raised, 2 bad input). Its output goes to this command's
+    terminal."""
     import subprocess
     import sys
 
