@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -89,3 +90,24 @@ def test_diff_puts_changed_fields_first():
                                                      ("severity", False)]
     assert diff(None, None) == []
     assert [(c.before, c.after) for c in diff(None, {"a": 1})] == [(None, 1)]
+
+
+def test_a_subsystems_codes_are_said_in_words(world):
+    """The audit page names the subsystems' actions and objects by their words (Subsystem.audit_words), the
+    core's by its own; a code nobody names stays as it is."""
+    client, w = world
+    from ecosentry.store import audit
+
+    with w.engine.begin() as conn:
+        audit.record(conn, "donre", "vn_map_parameter", "point", w.points[GAS_A], None, {"raw_name": "Flow_In"})
+        audit.record(conn, "clerk", "place", "gate_hold", 7, None, {"reason": "inspection"})
+        audit.record(conn, "ops", "photo", "om_work_order", 3, None, {"photos": 1})
+        audit.record(conn, "retention", "retention", "store", None, None, {"dropped": 0})
+        audit.record(conn, "someone", "mystery_action", "mystery_thing", 1, None, None)
+    page = client.get("/audit?lang=zh", headers=w.bearer("admin")).text
+    body = re.sub(r"<[^>]+>", " ", page.split("<tbody>", 1)[1])  # the rows' text (links keep the codes)
+    for words in ("参数已映射", "设立", "法律保全", "已添加照片", "工单", "保存期清理", "存储的数据"):
+        assert words in body, words
+    for code in ("vn_map_parameter", "gate_hold", "om_work_order", "store "):
+        assert code not in body, code
+    assert "mystery_action" in body and "mystery_thing" in body

@@ -48,6 +48,9 @@ field                         used by
                               shown in place of a monitoring point's
 ``fuzz_targets``              ``ecosentry fuzz`` and the CI's bounded runs: target name → a
                               :class:`~ecosentry.contracts.fuzz.FuzzTarget` (a parser of its gateways' input)
+``audit_words``               its audit log's codes in words: a mapping ``{"actions": {code: msgid}, "entities":
+                              {code: msgid}}`` (English msgids of its catalogue), read by the audit page, which
+                              shows the core's codes by its own words and a code nobody names as it is
 ``early``                     work a command may begin before the command line is assembled: functions
                               ``(argv: Sequence[str]) -> None`` the ``ecosentry`` command calls with its arguments
                               first (:func:`ecosentry.installed.start_early`); one that recognises its command may
@@ -114,6 +117,7 @@ class Subsystem:
     invalid_periods_changed: tuple[Ref, ...] = ()
     fuzz_targets: dict[str, Ref] = field(default_factory=dict)
     early: tuple[Ref, ...] = ()
+    audit_words: Ref | None = None
     evidence_data: tuple[Ref, ...] = ()
 
 

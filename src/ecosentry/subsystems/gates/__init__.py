@@ -52,4 +52,5 @@ SUBSYSTEM = Subsystem(
     evidence_data=(f"{_N}.reports.evidence:evidence_data",),
     demo=f"{_N}.demo:demo",
     fuzz_targets={"gates-push": f"{_N}.gateways.fuzz:TARGET"},
+    audit_words=f"{_N}.web.audit_words:AUDIT_WORDS",
 )

@@ -64,4 +64,5 @@ SUBSYSTEM = Subsystem(
     limit_seed=f"{_M}.rules.cn.exceedance:load_limit_seed",
     registry_import=(f"{_M}.store.vn_register:import_register",),
     early=(f"{_M}.detect.early:start",),
+    audit_words=f"{_M}.web.audit_words:AUDIT_WORDS",
 )

@@ -49,4 +49,5 @@ SUBSYSTEM = Subsystem(
     locale=_N,
     demo=f"{_N}.demo:demo",
     fuzz_targets={"om-push": f"{_N}.gateways.fuzz:TARGET"},
+    audit_words=f"{_N}.web.audit_words:AUDIT_WORDS",
 )

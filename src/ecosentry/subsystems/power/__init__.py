@@ -44,4 +44,5 @@ SUBSYSTEM = Subsystem(
     fuzz_targets={"power-mqtt": f"{_N}.gateways.fuzz:TARGET"},
     # an ALM-PWR alarm's evidence pack shows the equipment's power, the orders in force and the loggers' frames
     evidence_data=(f"{_N}.reports.evidence:evidence_data",),
+    audit_words=f"{_N}.web.audit_words:AUDIT_WORDS",
 )

@@ -109,5 +109,18 @@ def audit_page(request: Request):
     return work_render(request, "audit.html", {
         "rows": rows, "total": total, "f": f, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
         "query": query, "export_url": "/api/v1/audit/export.csv" + (f"?{urlencode(export)}" if export else ""),
-        "entities": entities, "actions": actions, "error": error, "lq": lq,
+        "entities": entities, "actions": actions, "error": error, "lq": lq, **_subsystem_words(),
         "as_json": lambda v: json.dumps(v, ensure_ascii=False, default=str)}, status_code=422 if error else 200)
+
+
+def _subsystem_words() -> dict[str, dict[str, str]]:
+    """The installed subsystems' words for their audit codes (:attr:`Subsystem.audit_words`: ``actions`` and
+    ``entities``, code → English msgid), as ``more_actions`` and ``more_entities`` of the page."""
+    from ecosentry.installed import each
+
+    actions: dict[str, str] = {}
+    entities: dict[str, str] = {}
+    for _sub, words in each("audit_words"):
+        actions.update(words.get("actions", {}))
+        entities.update(words.get("entities", {}))
+    return {"more_actions": actions, "more_entities": entities}
