@@ -77,8 +77,13 @@ def _vn(o: DemoOptions) -> DemoPlan:
     for e in fleet["enterprises"]:
         e["published"] = True
 
+    unmapped = _inflow_left_unmapped(fleet)
+    if unmapped is not None:
+        misbehaving[unmapped] = "unmapped"
+
     async def run(svc, stop) -> None:
         st = svc.settings
+        await asyncio.to_thread(_inflow_not_a_factor, svc.engine, fleet, unmapped)
         intake = svc.part("vn_intake")
         history = (intake.appender, Path(st.ftp.root or st.data_dir / "ftp")) if intake is not None else None
         monre = asyncio.create_task(run_monre(svc.engine, Path(o.data_dir) / "monre", stop))  # MONRE, down at times
@@ -109,7 +114,45 @@ _BEHAVIOUR_WORDS = {
     "late": N_("sends its files more than 5 minutes late"),
     "malformed": N_("now and then a malformed file (refused)"),
     "backfill": N_("offline 75 minutes every 3 hours, then sends the backlog"),
+    "unmapped": N_("sends Flow_In (inflow), which no factor takes: mark it on the parameter mapping page"),
 }
+#: The inflow a wastewater station writes beside its discharge (Decree 08/2022 lists both): no HJ 212 factor.
+INFLOW = "Flow_In"
+
+
+def _water_points(fleet: dict) -> list[dict]:
+    return [p for e in fleet.get("enterprises") or [] for o in e.get("outlets") or [] for p in o.get("points") or []
+            if (p.get("simulation") or {}).get("medium") == "water"]
+
+
+def _inflow_left_unmapped(fleet: dict) -> str | None:
+    """The wastewater station whose ``Flow_In`` lines the demo leaves for the officer to map (the last one
+    without another staged case): the other stations' inflow is already marked "not a factor", as a DONRE
+    running for a while would have it, so the reception page shows one station's unmapped lines, not every
+    wastewater station's."""
+    water = _water_points(fleet)
+    calm = [p for p in water if "behaviour" not in p["simulation"]]  # one case per station in the banner
+    return (calm or water)[-1]["mn"] if water else None
+
+
+def _inflow_not_a_factor(engine, fleet: dict, keep: str | None) -> int:
+    """Mark ``Flow_In`` "not a factor" at every wastewater station of ``fleet`` but ``keep`` (the mapping
+    page's rule, audited as the demo's); returns how many rules were set."""
+    from sqlalchemy import select
+
+    from ecosentry.store import schema as s
+    from ecosentry.subsystems.monitoring.rules.vn.units import DEFAULT_REFERENCE
+    from ecosentry.subsystems.monitoring.store.vn import set_mapping
+    from ecosentry.subsystems.monitoring.vn.mapping import plan_rule
+
+    keys = [p["mn"] for p in _water_points(fleet) if p["mn"] != keep]
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(s.points.c.mn, s.points.c.id).where(s.points.c.mn.in_(keys))).all())
+    for key in keys:
+        if key in ids:
+            set_mapping(engine, plan_rule(ids[key], INFLOW, "", None, None, "ignore", DEFAULT_REFERENCE, actor="demo"),
+                        actor="demo")
+    return sum(1 for key in keys if key in ids)
 #: The order in which stations get a misbehaviour: the first facility's chimney exceeds, its other station
 #: shows status 01/02 periods, then the next stations in the fleet's order.
 VN_DEMO_BEHAVIOURS = ("exceedance", "status", "missing", "late", "malformed", "backfill")
