@@ -15,6 +15,8 @@ the 00:00 file again, same bytes     00:00                                      
 another file in the 00:00 slot       00:02:30                                                   1 duplicate
 the 00:05 name, other content        00:05                                                      1 conflict
 an unknown parameter in one file     00:10 has "Chất lạ"                                        1 unmapped
+a line the station marks "not a      00:15 has "Flow_In", which the station's rule says is not   0 unmapped
+factor" (its rule, set before)       a factor
 ===================================  =========================================================  =========
 
 covered = 11 + 3 + 4 = 18, missing = 288 − 18 = 270, completeness = 18 / 288 = 6.25 %.
@@ -33,11 +35,15 @@ from sqlalchemy import select, update
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring import schema as ms
 from ecosentry.subsystems.monitoring.queries import vn_reception
+from ecosentry.subsystems.monitoring.rules.vn.units import DEFAULT_REFERENCE
+from ecosentry.subsystems.monitoring.store.vn import set_mapping
+from ecosentry.subsystems.monitoring.vn.mapping import plan_rule
 
 from vn_testkit import GAS, VN, WATER, drained, file_bytes, file_name, intake_stack, point_id, send, setup_db
 
 LINES = [("COD", "45.20", "mg/L", "00"), ("TSS", "12.5", "mg/L", "00"), ("pH", "7.21", "", "00")]
 ODD = LINES + [("Chất lạ", "3.3", "mg/L", "00")]
+INFLOW = LINES + [("Flow_In", "20.5", "m3/h", "00")]
 
 
 def _day():
@@ -62,7 +68,7 @@ async def _send_day(engine, tmp_path, day) -> None:
 
     for k in range(10):
         t = _at(day, 0, 5 * k)
-        add(t, timedelta(minutes=1), ODD if k == 2 else LINES)
+        add(t, timedelta(minutes=1), ODD if k == 2 else INFLOW if k == 3 else LINES)
     add(_at(day, 23, 55), timedelta(minutes=1))
     for mm in (0, 5, 10):
         add(_at(day, 1, mm), timedelta(minutes=20))
@@ -90,6 +96,8 @@ def day_sent(db_url, tmp_path):
     day = _day()
     with engine.begin() as c:
         c.execute(update(s.points).where(s.points.c.mn == WATER).values(connected_at=_utc(_at(day, 0, 0))))
+    # the officer marked the station's inflow "not a factor" (the mapping page's rule)
+    set_mapping(engine, plan_rule(point_id(engine, WATER), "Flow_In", "", None, None, "ignore", DEFAULT_REFERENCE))
     asyncio.run(_send_day(engine, tmp_path, day))
     yield engine, day
     engine.dispose()

@@ -100,8 +100,10 @@ def _files(conn: Connection, point_ids: list[int], t0: datetime, t1: datetime) -
         unmapped = r.unmapped
         if isinstance(unmapped, str):  # JSON text on some drivers
             unmapped = json.loads(unmapped)
+        # lines a station's rule marks "not a factor" (reason ``ignored``) are read as meant: not unmapped
+        not_mapped = sum(1 for u in unmapped or [] if not isinstance(u, dict) or u.get("reason") != "ignored")
         out[r.point_id].append(ReceivedFile(r.file_time, r.received_at, r.status, r.reason, bool(r.late),
-                                            bool(r.backfill), len(unmapped or [])))
+                                            bool(r.backfill), not_mapped))
     return out
 
 
