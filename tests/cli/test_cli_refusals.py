@@ -53,8 +53,12 @@ def test_an_unknown_option_in_vietnamese():
     ("vi", ["demo", "--country", "fr"], "Lỗi: --country phải là cn hoặc vn, không phải 'fr'"),
     ("zh", ["serve", "--role", "boss"], "错误：--role 必须是 all, gateway, worker, api 之一，不能是 'boss'"),
     ("vi", ["regstry"], "Lỗi: Không có lệnh 'regstry'. Có phải bạn muốn dùng 'registry'?"),
+    ("zh", ["bench", "nab", "--nab-dir", "/nope"],
+     "错误：/nope 处没有 NAB 数据集（应有 labels/combined_windows.json）；请用 --nab-dir 指定"),
+    ("vi", ["bench", "recompute", "--db", "sqlite:///never.db", "--paths", "bad"],
+     "Lỗi: --paths 'bad': chỉ được là bulk và/hoặc per-period"),
 ], ids=["missing-zh", "missing-vi", "int-zh", "min-vi", "path-zh", "no-value-vi", "extra-zh", "group-en", "int-en",
-        "country-vi", "role-zh", "close-command-vi"])
+        "country-vi", "role-zh", "close-command-vi", "bench-nab-zh", "bench-paths-vi"])
 def test_each_refusal_is_said_in_the_terminals_language(lang, args, line):
     result = CliRunner().invoke(app, args, env={"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": "", "COLUMNS": "200"})
     assert result.exit_code == 2, result.output

@@ -198,9 +198,7 @@ def bench_nab(nab_dir: Path = typer.Option(Path("../shared/nab"), help="NAB data
     from ecosentry.subsystems.monitoring.bench.nab import run_bench_nab
 
     if not (nab_dir / "labels" / "combined_windows.json").is_file():
-        err.print(f"[red]no NAB corpus at {nab_dir}[/red] (expected labels/combined_windows.json); "
-                  "pass --nab-dir")
-        raise typer.Exit(2)
+        _fail(N_("no NAB corpus at %(path)s (expected labels/combined_windows.json); pass --nab-dir"), path=nab_dir)
     run_bench_nab(nab_dir, profile=profile, out=out, console=console)
 
 
@@ -225,12 +223,10 @@ def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the gener
         try:
             first = date.fromisoformat(month + "-01")
         except ValueError:
-            err.print(f"[red]--month {month!r} is not YYYY-MM[/red]")
-            raise typer.Exit(2) from None
+            _fail(N_("--month %(text)r is not a month YYYY-MM"), text=month)
         wanted = tuple(p.strip() for p in paths.split(",") if p.strip())
         if not wanted or set(wanted) - {"bulk", "per-period"}:
-            err.print(f"[red]--paths {paths!r}: bulk and/or per-period[/red]")
-            raise typer.Exit(2)
+            _fail(N_("--paths %(text)r: bulk and/or per-period"), text=paths)
         try:
             run_bench_recompute_db(db, points=points, month=first, seed=seed, paths=wanted, console=console,
                                    out=out)
