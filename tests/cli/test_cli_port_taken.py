@@ -19,11 +19,28 @@ from ecosentry.terminal.messages import cli_language
 pytestmark = pytest.mark.slow
 
 
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _listening() -> tuple[socket.socket, int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    return sock, sock.getsockname()[1]
+    """A port held by a listener, whose next two ports are free when it is chosen: the demo puts the
+    electricity and park gateways on the HJ 212 port + 1 and + 2, and a test running beside this one may
+    hold one of them, so that the demo would name that port instead (seen once in CI)."""
+    for _ in range(50):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        if _free(port + 1) and _free(port + 2):
+            sock.listen()
+            return sock, port
+        sock.close()
+    raise RuntimeError("no port with two free neighbours")
 
 
 def _run(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
