@@ -491,16 +491,23 @@ def past_max(a: np.ndarray, window: int) -> np.ndarray:
     if n < 2:
         return out
     # padded with w-1 zeros in front: the window ending at row j (inclusive) is padded rows j .. j+w-1
-    hi = np.concatenate([np.zeros(w - 1), np.asarray(a, dtype=np.float64)])
+    hi = _windows_of(np.concatenate([np.zeros(w - 1), np.asarray(a, dtype=np.float64)]), w, np.maximum)
+    out[1:] = hi[: n - 1]
+    return out
+
+
+def _windows_of(x: np.ndarray, w: int, pick) -> np.ndarray:
+    """``pick`` (``np.maximum``, ``np.minimum``) over every run of ``w`` consecutive values of ``x``:
+    ``out[j] = pick(x[j : j + w])``, ``len(x) - w + 1`` of them, by doubling (the sparse-table range query
+    of :func:`past_max`; the same number in any order)."""
     span = 1
     while 2 * span <= w:
-        hi = np.maximum(hi[:-span], hi[span:])
+        x = pick(x[:-span], x[span:])
         span *= 2
     rest = w - span
     if rest:
-        hi = np.maximum(hi[: len(hi) - rest], hi[rest:])
-    out[1:] = hi[: n - 1]
-    return out
+        x = pick(x[: len(x) - rest], x[rest:])
+    return x
 
 
 def past_max_at(a: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray:
@@ -835,17 +842,9 @@ _RECORD_RATIO = _MEAN_AD_TO_SIGMA / (2.0 * _MAD_TO_SIGMA) * (1.0 - 1e-9)
 def _next_min(a: np.ndarray, window: int) -> np.ndarray:
     """Smallest value of ``a`` over the ``window`` rows after each row: ``out[i] = min(a[i+1 : i+1+window])``
     (``inf`` past the end), by doubling as :func:`past_max`."""
-    n = len(a)
     w = max(int(window), 1)
     low = np.concatenate([np.asarray(a, dtype=np.float64)[1:], np.full(w, np.inf)])
-    span = 1
-    while 2 * span <= w:
-        low = np.minimum(low[:-span], low[span:])
-        span *= 2
-    rest = w - span
-    if rest:
-        low = np.minimum(low[: len(low) - rest], low[rest:])
-    return low[:n]
+    return _windows_of(low, w, np.minimum)[: len(a)]
 
 
 def _record_slots(fired: list[tuple[int, str]], clean: list[np.ndarray], tests: list[tuple],
