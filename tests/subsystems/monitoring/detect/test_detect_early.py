@@ -85,3 +85,31 @@ def test_the_command_with_its_head_start(data, tmp_path):
                           env={**os.environ, "LANGUAGE": "en", "LC_ALL": ""})
     assert done.returncode == 0, done.stderr
     assert out.exists() and "1 point(s)" in done.stdout
+
+
+def test_detect_asks_openblas_for_one_thread_before_numpy_loads_it(tmp_path):
+    """OpenBLAS's pool spins at numpy's import (~0.1 s of a processor per thread): detect's process starts
+    without it, unless the user chose a number of threads; a process that loaded numpy already is left as it is."""
+    probe = ("import os, sys\n"
+             "from ecosentry.subsystems.monitoring.detect import early\n"
+             "early.start(sys.argv[1:])\n"
+             "import numpy\n"
+             "from threadpoolctl import threadpool_info\n"
+             "print(os.environ.get('OPENBLAS_NUM_THREADS'),\n"
+             "      sorted({i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'}))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+
+    def run(*argv: str, **extra: str) -> str:
+        return subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=60,
+                              env={**env, **extra}, check=True).stdout.split()
+
+    assert run("detect", "--input", str(tmp_path / "none.csv")) == ["1", "[1]"]
+    assert run("detect", "--help")[0] == "1"
+    assert run("detect", OPENBLAS_NUM_THREADS="2")[0] == "2"  # the user's choice stands
+    assert run("serve")[0] == "None"  # another command: numpy's default pool
+
+
+def test_one_blas_thread_changes_nothing_once_numpy_is_loaded(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    early.one_blas_thread()  # numpy is loaded in the tests' process
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
