@@ -143,6 +143,10 @@ def _one_value(text: str) -> bytes:
     (b"point,factor,time,value,note\nP1,a01," + _TIME.encode() + b",1,a b\n", True),
     (b"point,factor,time,value,note\nP1,a01," + _TIME.encode() + b',1,a"b\n', False),
     (b"point,factor,time,value,note\nP1,a01," + _TIME.encode() + b",1,a\x00b\n", False),
+    (b"point,factor,time,value,note\nP1,a01," + _TIME.encode() + b",1,a\x01b\n", False),
+    (b"point,factor,time,value,note\nP1,a01," + _TIME.encode() + b",1,\xe7\x82\xb9\n", False),
+    (_one_value('"1"'), False), (_one_value("1").replace(b",N,", b',"N",', 1), False),
+    (_one_value("1").replace(b",N,", b",N\x7f,", 1), False),
 ], ids=lambda v: v if isinstance(v, bool) else repr(v[-60:]))
 def test_columnar_reader_equals_the_row_reader_on_edge_cases(tmp_path, data, columnar):
     """Files at the edge of what the columnar reader takes: when it takes one, its columns are the row
@@ -371,3 +375,17 @@ def test_columnar_reader_on_a_file_written_series_by_series(tmp_path, split_one,
             np.testing.assert_array_equal(cs.local_us, ref.local_us)
             np.testing.assert_array_equal(cs.values, ref.values)
             assert [cs.flag_names[c] for c in cs.flag_code] == [ref.flag_names[c] for c in ref.flag_code]
+
+
+def test_each_read_numbers_its_own_texts(tmp_path):
+    """The columnar reader's categories belong to one read: a second file in the same process gets its own
+    points, factors, flags and times, numbered from 0, whatever the first held."""
+    zone = ZoneInfo("Asia/Shanghai")
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_bytes(_HEAD + b"P2,a02,2026-01-01T00:00:00Z,1,N,\nP1,a01,2026-01-01T00:01:00Z,2,S,\n")
+    second.write_bytes(_HEAD + b"Q9,w01,2026-02-01T00:00:00Z,3,,\nQ9,w01,2026-02-01T00:00:00Z,4,D,\n")
+    a, b = read_data_columns(first, zone), read_data_columns(second, zone)
+    assert (a.points, a.point_code.tolist(), a.flag_names, a.flag_code.tolist()) == (["P1", "P2"], [1, 0], ["N", "S"], [0, 1])
+    assert (b.points, b.point_code.tolist(), b.factors, b.factor_code.tolist()) == (["Q9"], [0, 0], ["w01"], [0, 0])
+    assert (b.flag_names, b.flag_code.tolist()) == ([None, "D"], [0, 1])
+    _assert_same_rows(b, list(iter_data_rows(second, zone)))

@@ -230,7 +230,7 @@ class DataColumns:
 _US = 1_000_000
 _HOUR_US = 3600 * _US
 _EPOCH = datetime(1970, 1, 1)
-#: Bytes of the data CSV that the layout check compares at a time (numpy on the mapped file: no copy of it).
+#: Bytes of the data CSV whose commas are counted at a time (numpy on the mapped file: no copy of it).
 _SCAN_STEP = 1 << 20
 #: Columns polars parses as numbers: its CSV parser reads the same double as :func:`parse_number` or refuses
 #: the file (see :func:`read_data_columns`).
@@ -253,41 +253,29 @@ def _header_names(head: bytes) -> list[str] | None:
     return names
 
 
-def _layout_counts(buf, start: int, stop: int) -> tuple[int, int, int, int]:
-    """Commas, line feeds, quotes and bytes outside printable ASCII (the line feeds among them) of
-    ``buf[start:stop]``, one chunk of :data:`_SCAN_STEP` bytes at a time."""
+def _comma_count(buf, start: int, stop: int) -> int:
+    """The commas of ``buf[start:stop]``, one chunk of :data:`_SCAN_STEP` bytes at a time (numpy on the mapped
+    file: no copy of it)."""
     data = np.frombuffer(buf, dtype=np.uint8)
-    commas = feeds = quotes = odd = 0
-    for lo in range(start, stop, _SCAN_STEP):
-        chunk = data[lo : min(lo + _SCAN_STEP, stop)]
-        commas += int(np.count_nonzero(chunk == 0x2C))
-        feeds += int(np.count_nonzero(chunk == 0x0A))
-        quotes += int(np.count_nonzero(chunk == 0x22))
-        odd += int(np.count_nonzero(chunk - np.uint8(0x20) > 0x5E))  # a byte below 0x20 wraps above 0xDF
-    return commas, feeds, quotes, odd
-
-
-def _plain_rows(buf, head_end: int, end: int, width: int) -> int:
-    """The number of rows of the body ``buf[head_end + 1:end]`` (the header line and the trailing line feeds
-    left out) when the columnar reader may take it, else 0: printable ASCII and line feeds only (no quote: the
-    fields are plain splits; no other control character: the ``csv`` module ends a line at a carriage
-    return too), and ``width - 1`` commas in every row."""
-    commas, feeds, quotes, odd = _layout_counts(buf, head_end + 1, end)
-    rows = feeds + 1
-    # Polars refuses a row with more fields than the header: with the total right, none has fewer. A blank
-    # line (no comma) breaks the total too, so such a file goes to the row reader, which skips blank lines.
-    if quotes or odd != feeds or commas != rows * (width - 1):
-        return 0
-    return rows
+    return sum(int(np.count_nonzero(data[lo : min(lo + _SCAN_STEP, stop)] == 0x2C))
+               for lo in range(start, stop, _SCAN_STEP))
 
 
 def _read_frame(source, names: list[str]):
     """Polars' parse of the rows after the header line: the columns of :data:`_NUMBER_COLUMNS` as ``Float64``
-    (an empty field is null), the others as text (an empty field is null); ``None`` when polars refuses the
-    file (a row with more fields than the header, a number it does not read, bytes that are not UTF-8)."""
+    (an empty field is null), the others as categories (an empty field is null; each column its own
+    categories, numbered from 0 in the order of their first row: a run's columns share nothing with another
+    read); ``None`` when polars refuses the file (a row with more fields than the header, a number it does not
+    read, bytes that are not UTF-8).
+
+    Why categories and not texts: a logger's file repeats its few points, factors, flags and times (2.16 M rows,
+    40 points, 7,200 times), which polars then keeps once each, with a 4-byte number per row instead of a
+    16-byte view (140 MB less memory and 36,000 fewer page faults on the honest set of seed 47), and the times
+    are parsed once each without first finding the distinct ones (0.10 s of CPU, issue 13 item 3)."""
     import polars as pl
 
-    schema = {f"c{i}": pl.Float64 if name in _NUMBER_COLUMNS else pl.String for i, name in enumerate(names)}
+    schema = {f"c{i}": pl.Float64 if name in _NUMBER_COLUMNS else pl.Categorical(pl.Categories.random())
+              for i, name in enumerate(names)}
     try:
         return pl.read_csv(source, has_header=False, skip_lines=1, schema=schema, quote_char=None,
                            truncate_ragged_lines=False, raise_if_empty=True, glob=False)
@@ -338,6 +326,10 @@ def _columns_of_file(mapped: mmap.mmap, path: Path, zone: tzinfo) -> DataColumns
     if mapped.find(b"\r", head_end) >= 0:  # carriage returns (a Windows export): CRLF read as LF, in a copy
         buf = source = mapped[:].replace(b"\r\n", b"\n")
         head_end = buf.find(b"\n")
+    # A carriage return left alone ends a line for the row reader (not for polars), a NUL byte it refuses: both
+    # files are its to judge.
+    if buf.find(b"\r", head_end) >= 0 or buf.find(b"\x00", head_end) >= 0:
+        return None
     # The trailing line feeds are left out (the row reader ignores them; polars reads each but the first as
     # an empty row, dropped below).
     end = len(buf)
@@ -347,37 +339,47 @@ def _columns_of_file(mapped: mmap.mmap, path: Path, zone: tzinfo) -> DataColumns
         return None
     from concurrent.futures import ThreadPoolExecutor
 
-    # Polars parses in a thread (it releases the GIL) while this one checks the layout (one pass of numpy
-    # over the mapped file): a file that fails the check goes to the row reader and the frame is dropped.
+    # Polars parses in a thread (it releases the GIL) while this one counts the commas (one pass of numpy
+    # over the mapped file).
     with ThreadPoolExecutor(max_workers=1) as pool:
         parsing = pool.submit(_read_frame, source, names)
-        rows = _plain_rows(buf, head_end, end, len(names))
+        commas = _comma_count(buf, head_end + 1, end)
         frame = parsing.result()
-    if not rows or frame is None or frame.height != rows + max(len(buf) - end - 1, 0):
+    rows = frame.height - max(len(buf) - end - 1, 0) if frame is not None else 0
+    # Polars refuses a row with more fields than the header, so no row has more than ``width - 1`` commas, and
+    # ``width - 1`` commas a row in all means every row has them: none has fewer fields (polars would fill them
+    # with nulls where the row reader refuses the row) and no line is blank (polars reads it as a row of nulls,
+    # which the row reader skips).
+    if rows < 1 or commas != rows * (len(names) - 1):
         return None
     return _columns_of_frame(frame.head(rows), {name: i for i, name in enumerate(names)}, zone)
 
 
 def _columns_of_frame(frame, cols: dict[str, int], zone: tzinfo) -> DataColumns | None:
-    """The frame of :func:`_read_frame` (the rows of a file :func:`_plain_rows` took) as :class:`DataColumns`,
-    or ``None`` when a field needs the row reader's judgement: an empty point, factor or time, a blank at
-    either end of a point, factor or flag (``strip()`` would change it), a time of another layout, a number
-    that is not finite."""
+    """The frame of :func:`_read_frame` (the rows of a file whose every row has the header's fields) as
+    :class:`DataColumns`, or ``None`` when a field needs the row reader's judgement: an empty point, factor or
+    time; a text field that is not plain (:func:`_plain`: a quote, which the row reader reads as a quote; a
+    control character; a byte outside ASCII) or, for a point, factor or flag, has a blank at either end
+    (``strip()`` would change it); a time of another layout; a number that is not finite. Every text is judged
+    once, as a category: the verdict is the one a check of every row gives."""
     column = {name: frame.to_series(i) for name, i in cols.items()}
     point, factor, flag = column["point"], column["factor"], column.get("flag")
     if point.null_count() or factor.null_count() or column["time"].null_count():
         return None
+    texts = [name for name in cols if name not in _NUMBER_COLUMNS]
+    if not all(_plain(text) for name in texts for text in column[name].dtype.categories.to_series().to_list()):
+        return None
     n = frame.height
-    # The columns are converted side by side (polars and numpy release the GIL in these calls): each of
-    # them alone, in any order, gives the same arrays; a failing one sends the file to the row reader.
+    # The columns are converted side by side (polars and numpy release the GIL in most of these calls): each
+    # of them alone, in any order, gives the same arrays; a failing one sends the file to the row reader.
     jobs = {
-        "points": lambda: _categories_pl(point, runs=True),
-        "factors": lambda: _categories_pl(factor, runs=True),
-        "times": lambda: _parse_times_pl(column["time"], zone),
+        "points": lambda: _categories_of(point),
+        "factors": lambda: _categories_of(factor),
+        "times": lambda: _times_of(column["time"], zone),
         "values": lambda: _finite_numbers(column["value"]),
     }
     if flag is not None:
-        jobs["flags"] = lambda: _categories_pl(flag.fill_null("") if flag.null_count() else flag, runs=True)
+        jobs["flags"] = lambda: _categories_of(flag, null="")
     if "zs_value" in column:
         jobs["zs"] = lambda: _finite_numbers(column["zs_value"])
     from concurrent.futures import ThreadPoolExecutor
@@ -397,6 +399,11 @@ def _columns_of_frame(frame, cols: dict[str, int], zone: tzinfo) -> DataColumns 
                        [f or None for f in flag_names], flag_code, zs)
 
 
+def _plain(text: str) -> bool:
+    """A text field the columnar reader takes as the row reader does: printable ASCII without a quote."""
+    return text.isascii() and text.isprintable() and '"' not in text
+
+
 def _bare(name: str) -> bool:
     """A point, factor or flag the row reader takes as it stands (not empty, ``strip()`` keeps it)."""
     return bool(name) and name == name.strip()
@@ -414,51 +421,46 @@ def _finite_numbers(col) -> np.ndarray | None:
 _TIME_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
 
 
-def _categories_pl(col, runs: bool = False) -> tuple[list[str], np.ndarray]:
-    """Distinct texts (sorted by their bytes, as ``numpy.unique``) and each row's index into them.
+def _categories_of(col, null: str | None = None) -> tuple[list[str], np.ndarray]:
+    """The distinct texts of a column of :func:`_read_frame` (sorted by their bytes, as ``numpy.unique``) and
+    each row's index into them (``int64``); a null is the text ``null`` (a column with nulls needs one).
 
-    ``runs``: the column comes in long runs of one text (the point, factor and flag of a file written series
-    by series): the runs are coded and repeated, ~3× faster than coding every row; the same result.
-    """
+    The column's categories are its own, numbered in the order met, so the rows' numbers index the categories'
+    list: one count over the rows says which are present, a table of ranks renumbers them."""
+    texts = col.dtype.categories.to_series().to_list()
+    ids = col.to_physical()
+    if ids.null_count():
+        if null is None:
+            raise ValueError("a null where the column has none")
+        ids, texts = ids.fill_null(len(texts)), [*texts, null]
+    ids = ids.to_numpy()
+    present = np.flatnonzero(np.bincount(ids, minlength=len(texts)))
+    order = sorted(present.tolist(), key=texts.__getitem__)
+    rank = np.zeros(len(texts), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return [texts[i] for i in order], rank[ids]
+
+
+def _times_of(col, zone: tzinfo) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(utc_us, local_us)`` of a time column of :func:`_read_frame`, as :func:`parse_time` reads each field,
+    or ``None`` when a field is not of the file's one layout (:func:`_parse_times_pl`). A long file repeats
+    each time once per point and factor (2.16 M rows, 7,200 times): the distinct texts are parsed and every row
+    takes its text's result. Every check holds for all rows exactly when it holds for all distinct texts, and
+    the parse is row by row, so the result is the same."""
     import polars as pl
 
-    if runs and len(col):
-        rle = col.rle()
-        lengths = rle.struct.field("len").to_numpy()
-        if len(lengths) <= len(col) // 16:
-            texts = rle.struct.field("value")
-            names = texts.unique().sort().to_list()
-            codes = texts.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
-            if len(lengths) > 4096:
-                return names, np.repeat(codes, lengths)
-            out = np.empty(len(col), dtype=np.int64)  # a few long runs: filled slice by slice (~8× np.repeat)
-            stop = 0
-            for code, length in zip(codes.tolist(), lengths.tolist()):
-                out[stop : stop + length] = code
-                stop += length
-            return names, out
-    names = col.unique().sort().to_list()
-    codes = col.cast(pl.Enum(names)).to_physical().to_numpy().astype(np.int64)
-    return names, codes
+    texts, code = _categories_of(col)
+    parsed = _parse_times_pl(pl.Series("t", texts, dtype=pl.String), zone)
+    return None if parsed is None else (parsed[0][code], parsed[1][code])
 
 
-def _parse_times_pl(col, zone: tzinfo, distinct: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(utc_us, local_us)`` of ISO 8601 fields of one layout, as :func:`parse_time`; ``None`` otherwise.
-
-    A long file repeats each time once per point and factor (2.16 M rows, 7,200 times): the distinct texts
-    are parsed and every row takes its text's result. Every check below holds for all rows exactly when it
-    holds for all distinct texts, and the parse is row by row, so the result is the same. ``distinct``: the
-    texts of ``col`` are already distinct.
-    """
+def _parse_times_pl(col, zone: tzinfo) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(utc_us, local_us)`` of ISO 8601 texts of one layout (a ``String`` series), as :func:`parse_time`;
+    ``None`` otherwise."""
     import polars as pl
 
     if not len(col):
         return None
-    if not distinct:
-        texts, code = _categories_pl(col)
-        if len(texts) <= len(col) // 2:
-            parsed = _parse_times_pl(pl.Series("t", texts, dtype=pl.String), zone, distinct=True)
-            return None if parsed is None else (parsed[0][code], parsed[1][code])
     frame = col.rename("t").to_frame()
     t = pl.col("t")
     lo, hi, layout = frame.select(t.str.len_bytes().min().alias("lo"), t.str.len_bytes().max().alias("hi"),
