@@ -1004,42 +1004,48 @@ def load_explains_shift(y: np.ndarray, channels: dict[str, np.ndarray], n_base: 
     """
     n = len(y)
     load_z: dict[str, float] = {}
+    # each channel's present rows, taken once (the load test, the regressors and their rows all read them)
+    finite = {name: np.isfinite(v) for name, v in channels.items()}
     for name, v in channels.items():
         if role_of(name) not in LOAD_ROLES:
             continue
-        b, r = v[:n_base], v[n_base:]
-        b, r = b[np.isfinite(b)], r[np.isfinite(r)]
+        ok = finite[name]
+        b, r = v[:n_base][ok[:n_base]], v[n_base:][ok[n_base:]]
         if len(b) >= max(n_base // 2, 3) and len(r) >= max((n - n_base) // 2, 1):
             load_z[name] = _shift_z(b, r, cfg.min_sigma_fraction)
             if first_load and abs(load_z[name]) >= cfg.load_shift_z:
                 return LoadCheck(True, None, load_z, ())
     if any(abs(z) >= cfg.load_shift_z for z in load_z.values()):
         return LoadCheck(True, None, load_z, ())
-    # Regressors: channels present on ≥ 90 % of the rows; rows where all of them are present.
-    names = [k for k, v in channels.items() if np.isfinite(v).mean() >= 0.9
-             and (is_concentration(k) or role_of(k) in _REGRESSOR_ROLES)]
+    # Regressors: channels present on ≥ 90 % of the rows (the share as numpy's mean of the mask gives it: an
+    # exact count over the length, one rounding); rows where all of them are present.
+    names = [k for k, ok in finite.items() if (is_concentration(k) or role_of(k) in _REGRESSOR_ROLES)
+             and len(ok) and np.count_nonzero(ok) / len(ok) >= 0.9]
     if not names:
         return LoadCheck(False, None, load_z, ())
-    X = np.column_stack([channels[k] for k in names])
-    rows = np.isfinite(X).all(axis=1)
-    base_rows = rows[:n_base]
+    rows = finite[names[0]].copy()
+    for k in names[1:]:
+        rows &= finite[k]
     k = len(names) + 1
-    if base_rows.sum() < max(2 * k, 8) or rows[n_base:].sum() < 1:
+    if np.count_nonzero(rows[:n_base]) < max(2 * k, 8) or not rows[n_base:].any():
         return LoadCheck(False, None, load_z, tuple(names))
-    Xr = X[rows]
+    Xr = np.column_stack([channels[k][rows] for k in names])
     scale = Xr.std(axis=0)
     keep = scale > 0
     if not keep.any():
         return LoadCheck(False, None, load_z, tuple(names))
     names = [k for k, ok in zip(names, keep) if ok]
-    A = np.column_stack([np.ones(int(rows.sum())), (Xr[:, keep] - Xr[:, keep].mean(axis=0)) / scale[keep]])
+    # (the kept columns as a column selection gives them: an F-ordered copy, whose means numpy sums pairwise)
+    kept = Xr[:, keep]
+    A = np.column_stack([np.ones(len(Xr)), (kept - kept.mean(axis=0)) / scale[keep]])
     coef, *_ = np.linalg.lstsq(A, y[rows], rcond=None)
     resid = y[rows] - A @ coef
-    nb = int(base_rows.sum())
+    nb = int(np.count_nonzero(rows[:n_base]))
     # σ floor as the shift test's: a fraction of the factor's own baseline level, not of the residual's.
     m0 = _median(y[:n_base])
-    sigma = max(_robust_sigma(resid[:nb], 0.0, 0.0), cfg.min_sigma_fraction * abs(m0), np.finfo(float).tiny)
-    z = (_median(resid[nb:]) - _median(resid[:nb])) / sigma
+    m_resid = _median(resid[:nb])
+    sigma = max(_robust_sigma(resid[:nb], 0.0, 0.0, m_resid), cfg.min_sigma_fraction * abs(m0), np.finfo(float).tiny)
+    z = (_median(resid[nb:]) - m_resid) / sigma
     return LoadCheck(abs(z) < (cfg.shift_z if threshold is None else threshold), round(z, 3), load_z, tuple(names))
 
 
