@@ -6,6 +6,9 @@
   to end;
 * the load check reading each channel's present rows once: the same ``LoadCheck`` (``repr``: every number's
   bits, the sign of a zero included) on load steps, gaps, constant and sparse channels, short windows.
+* the other channels' values at a factor's times through the channels' clocks (one comparison of times per
+  channel and point): those of comparing each channel's times, on shared, shifted, gappy, repeated, short and
+  empty clocks, at the factor's own times and at others.
 """
 
 from __future__ import annotations
@@ -150,3 +153,53 @@ def test_load_check_is_the_check_before_it_read_the_present_rows_once(seed):
             got = load_explains_shift(y, channels, n_base, cfg, threshold, first_load=first_load)
             want = _load_check_before(y, channels, n_base, cfg, threshold, first_load=first_load)
             assert repr(got) == repr(want)
+
+
+def _lookup(channels, factor, times):
+    """Each other channel's valid values at ``times`` by comparing its times (the lookup before clocks)."""
+    out = {}
+    for other, (t, v, increasing, _) in channels.items():
+        if other == factor:
+            continue
+        if len(t) == len(times) and increasing and np.array_equal(t, times):
+            out[other] = v
+            continue
+        idx = np.clip(np.searchsorted(t, times), 0, max(len(t) - 1, 0))
+        vals = np.full(len(times), np.nan)
+        if len(t):
+            hit = t[idx] == times
+            vals[hit] = v[idx[hit]]
+        out[other] = vals
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_channels_on_one_clock_are_aligned_as_by_comparing_their_times(seed):
+    from ecosentry.subsystems.monitoring.detect.model import PointData, Series
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    t = np.datetime64("2026-10-01T00:00:00", "s") + (np.arange(n, dtype=np.int64) * 60).astype("timedelta64[s]")
+    clocks = {"same": t, "late": t + np.timedelta64(30, "s"), "gappy": np.delete(t, rng.choice(n, 30, replace=False)),
+              "repeated": np.sort(np.r_[t[: n - 5], t[:5]]), "short": t[: n // 2], "none": t[:0]}
+    names = ["a21026", "a19001", "a00000", "a01011", "a01012", "a21002", "a34013"]
+    minutes = {}
+    for name in names:
+        times = clocks[rng.choice(list(clocks))] if name != "a21026" else t
+        values = rng.normal(30, 1, len(times))
+        if len(times) and rng.random() < 0.4:
+            values[rng.choice(len(times), 10)] = np.nan  # invalid records: the channel's valid clock differs
+        minutes[name] = Series(name, times, values)
+    channels = statistical._valid_channels(PointData(point="P1", medium="gas", minutes=minutes))
+    for factor, (own, _, _, _) in channels.items():
+        for times in (own, t, clocks["late"], clocks["gappy"]):
+            got, want = statistical._aligned(channels, factor, times), _lookup(channels, factor, times)
+            assert list(got) == list(want)
+            for k in want:
+                assert _bits(got[k]) == _bits(want[k])
+    # channels share a clock exactly when their valid times are equal and strictly increase
+    for a, (ta, _, inc_a, clock_a) in channels.items():
+        assert (clock_a >= 0) == inc_a
+        for b, (tb, _, _, clock_b) in channels.items():
+            same = inc_a and len(ta) == len(tb) and np.array_equal(ta, tb)
+            assert (clock_a >= 0 and clock_a == clock_b) == same

@@ -115,13 +115,15 @@ class RankWindows:
         """The ``k``-th smallest value (0-based) of ``x[a:b]``, per query (``0 ≤ k < b - a``)."""
         ab = np.stack([np.asarray(a, dtype=self.idx), np.asarray(b, dtype=self.idx)])
         k = np.asarray(k, dtype=self.idx).copy()
-        for lev in range(self.levels):
-            zab = self.zeros[lev][ab]
+        for lev, nz in enumerate(self.nz.tolist()):
+            zab = self.zeros[lev].take(ab)
             nzero = zab[1] - zab[0]
             one = k >= nzero
-            k -= nzero * one
-            # to the zero branch (its count before), or the one branch (after the nz zeros)
-            ab = np.where(one, ab - zab + self.nz[lev], zab)
+            np.subtract(k, nzero, out=k, where=one)
+            # to the zero branch (its count before), or the one branch (after the nz zeros); in place
+            ab -= zab
+            ab += nz
+            np.copyto(ab, zab, where=~one)
         # every value left in the range has the k-th smallest rank
         return self.last[ab[0] + k]
 
