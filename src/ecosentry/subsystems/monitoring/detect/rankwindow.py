@@ -54,13 +54,15 @@ class RankWindows:
         if n:
             bits = self.sorted.view(np.int64)
             new[1:] = bits[1:] != bits[:-1]
-        sym_sorted = np.cumsum(new) - 1
+        if n >= 2**31:
+            raise ValueError("RankWindows holds at most 2**31 - 1 values (a position and a symbol share an int64)")
+        #: positions are int32 (the walks gather them at random: half the bytes make ``select`` ~25 % faster)
+        self.idx = np.int32
+        sym_sorted = np.cumsum(new, dtype=np.int64) - 1
         #: the distinct values in increasing order (symbol → value)
         self.distinct = self.sorted[new]
-        sym = np.empty(n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
-        sym[order] = sym_sorted
         # bits for every symbol and for the count of symbols (count_below's threshold may equal it)
-        self.levels = max(int(len(self.distinct)).bit_length(), 1)
+        self.levels = levels = max(int(len(self.distinct)).bit_length(), 1)
         #: sums are of ``x - center`` in extended precision (``numpy.longdouble``): the deviations of a steady
         #: series are small against its level, and prefix sums over the whole series would cancel
         if centers is None:
@@ -69,37 +71,35 @@ class RankWindows:
         self.x = x
         self.shifted = shifted = x.astype(np.longdouble) - self.centers.astype(np.longdouble)
         # zeros[l][i]: zero bits among the first i entries of level l; ones go after the nz[l] zeros.
-        #: positions are int32 when they fit (every series here): the walks gather them at random, and half the
-        #: bytes make ``select`` ~25 % faster; results are the same integers
-        self.idx = np.int32 if n < 2**31 - 1 else np.int64
-        self.zeros = np.empty((self.levels, n + 1), dtype=self.idx)
+        self.zeros = np.empty((levels, n + 1), dtype=np.int32)
+        self.zeros[:, 0] = 0
         #: zero_sums[l][z]: the sum of the first z values of level l's zero branch, in its order (where a walk
         #: that counted z zeros before a position finds the sum of their values: ``zero_sums[l][zeros[l][i]]``)
         self.zero_sums: list[np.ndarray] = []
-        self.nz = np.empty(self.levels, dtype=self.idx)
-        cur = sym
-        #: where each entry of the current level came from (the values to sum are gathered through it: the
-        #: zero branch's only, not every extended-precision value permuted at every level)
-        came = np.arange(n, dtype=self.idx)
-        for lev in range(self.levels):
-            is_zero = (cur & (1 << (self.levels - 1 - lev))) == 0
-            self.zeros[lev, 0] = 0
+        # Each entry of a level: its symbol (high 32 bits) and the position it came from (low 32 bits), one
+        # gather moving both; the values to sum are gathered through the positions (the zero branch's only, not
+        # every extended-precision value permuted at every level).
+        entry = np.empty(n, dtype=np.int64)
+        entry[order] = sym_sorted << 32
+        entry |= np.arange(n, dtype=np.int64)
+        is_zero = np.empty(n, dtype=bool)
+        for lev in range(levels):
+            np.equal(entry & (1 << (32 + levels - 1 - lev)), 0, out=is_zero)
             np.cumsum(is_zero, out=self.zeros[lev, 1:])
             nz = int(self.zeros[lev, -1])
-            self.nz[lev] = nz
             # zeros first, each side in order (the stable partition; ~2× a stable argsort of the bits)
-            perm = np.concatenate((np.flatnonzero(is_zero), np.flatnonzero(~is_zero)))
-            cur, came = cur[perm], came[perm]
+            entry = np.take(entry, np.concatenate((np.flatnonzero(is_zero), np.flatnonzero(~is_zero))))
             # The zero branch's values are the first nz of the next order, in their order: their running sums
             # are the same additions as a running sum over this level with 0 for the ones (the same numbers;
             # half the extended-precision additions, no masked copy).
             sums = np.empty(nz + 1, dtype=np.longdouble)
             sums[0] = 0.0
-            np.cumsum(shifted[came[:nz]], out=sums[1:])
+            np.cumsum(np.take(shifted, entry[:nz] & 0xFFFFFFFF), out=sums[1:])
             self.zero_sums.append(sums)
+        self.nz = self.zeros[:, -1].copy()
         #: symbols and values in the order of the last level (equal symbols side by side): where a walk ends
-        self.last_symbol = cur
-        self.last = self.distinct[cur]
+        self.last_symbol = (entry >> 32).astype(np.int32)
+        self.last = self.distinct[self.last_symbol]
         self._prefix: np.ndarray | None = None
 
     @property
@@ -115,13 +115,15 @@ class RankWindows:
         """The ``k``-th smallest value (0-based) of ``x[a:b]``, per query (``0 ≤ k < b - a``)."""
         ab = np.stack([np.asarray(a, dtype=self.idx), np.asarray(b, dtype=self.idx)])
         k = np.asarray(k, dtype=self.idx).copy()
-        for lev in range(self.levels):
-            zab = self.zeros[lev][ab]
+        for lev, nz in enumerate(self.nz.tolist()):
+            zab = self.zeros[lev].take(ab)
             nzero = zab[1] - zab[0]
             one = k >= nzero
-            k -= nzero * one
-            # to the zero branch (its count before), or the one branch (after the nz zeros)
-            ab = np.where(one, ab - zab + self.nz[lev], zab)
+            np.subtract(k, nzero, out=k, where=one)
+            # to the zero branch (its count before), or the one branch (after the nz zeros); in place
+            ab -= zab
+            ab += nz
+            np.copyto(ab, zab, where=~one)
         # every value left in the range has the k-th smallest rank
         return self.last[ab[0] + k]
 
