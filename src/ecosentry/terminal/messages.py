@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from ecosentry.contracts.subsystem import PortInUse
     from ecosentry.pipeline.spool_lock import SpoolBusy
 
-__all__ = ["cli_language", "terminal_language", "operator_language", "load_meanwhile", "say", "error_line", "fail",
-           "port_in_use_message", "spool_busy_message", "padded"]
+__all__ = ["cli_language", "terminal_language", "operator_language", "load_meanwhile", "gettext_of", "say",
+           "error_line", "fail", "port_in_use_message", "spool_busy_message", "padded"]
 
 #: The line an offline tool prints for an input it refuses (``error: bad.csv line 2, time: ...``).
 ERROR_LINE = N_("error: %(error)s")
@@ -71,6 +71,13 @@ def load_meanwhile(lang: str | None = None):
     return thread
 
 
+def gettext_of(lang: str | None = None) -> Callable[[str], str]:
+    """The gettext of ``lang``, else of the terminal's language (English: the msgids themselves, no catalogue
+    loaded): for a command that says many words (a benchmark's table heads and names)."""
+    lang = lang or terminal_language()
+    return (lambda m: m) if lang == "en" else translations(lang).gettext
+
+
 def say(said: Said | str, lang: str | None = None, /, *, times: Callable[[datetime], str] | None = None,
         **params: Any) -> str:
     """An error or a msgid (with ``params``) in ``lang``, else in the terminal's language (English: the msgids
@@ -78,8 +85,7 @@ def say(said: Said | str, lang: str | None = None, /, *, times: Callable[[dateti
     in ISO 8601 as they are."""
     if not isinstance(said, Said):
         said = Said(said, **params)
-    lang = lang or terminal_language()
-    gettext = (lambda m: m) if lang == "en" else translations(lang).gettext
+    gettext = gettext_of(lang)
     return said.say(gettext, times) if times is not None else said.say(gettext)
 
 
