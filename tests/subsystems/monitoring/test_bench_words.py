@@ -5,6 +5,7 @@ The docs' markdown stays English whatever the terminal says."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -137,3 +138,26 @@ def test_the_injected_tables_speak_the_terminals_language(lang, head, words):
 def test_the_speed_line_in_each_language(lang, line):
     timings = {"detect_s": 2.0, "detect_cpu_s": 3.0, "naive_pandas_s": 1.0, "naive_pandas_cpu_s": 1.5}
     assert speed_line(timings, gettext_of(lang)) == line
+
+
+@pytest.mark.parametrize("lang, line", [
+    ("zh", "错误：未知的 NAB 评分方案 'best'；可选：standard, reward_low_FP, reward_low_FN"),
+    ("vi", "Lỗi: không có phương án chấm điểm NAB 'best'; chọn một trong: standard, reward_low_FP, reward_low_FN"),
+])
+def test_bench_nab_refuses_an_unknown_profile_in_the_terminals_language(tmp_path, lang, line):
+    from typer.testing import CliRunner
+
+    from ecosentry.cli import app
+    from ecosentry.subsystems.monitoring.detect.nab import PROFILE_NAMES
+
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "config").mkdir()
+    cost = {"CostMatrix": {"tpWeight": 1.0, "fpWeight": 0.11, "fnWeight": 1.0}}
+    (tmp_path / "config" / "profiles.json").write_text(json.dumps({long: cost for long in PROFILE_NAMES.values()}),
+                                                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["bench", "nab", "--nab-dir", str(tmp_path), "--profile", "best", "--out",
+                                      str(tmp_path / "r.json")],
+                                env={"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": ""})
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines()[-1] == line

@@ -199,7 +199,10 @@ def bench_nab(nab_dir: Path = typer.Option(Path("../shared/nab"), help="NAB data
 
     if not (nab_dir / "labels" / "combined_windows.json").is_file():
         _fail(N_("no NAB corpus at %(path)s (expected labels/combined_windows.json); pass --nab-dir"), path=nab_dir)
-    run_bench_nab(nab_dir, profile=profile, out=out, console=console)
+    try:
+        run_bench_nab(nab_dir, profile=profile, out=out, console=console)
+    except Said as exc:  # a profile the corpus does not define
+        _fail(exc)
 
 
 @bench_app.command("recompute")
