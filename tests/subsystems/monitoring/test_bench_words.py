@@ -161,3 +161,20 @@ def test_bench_nab_refuses_an_unknown_profile_in_the_terminals_language(tmp_path
                                 env={"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": ""})
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines()[-1] == line
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("zh", ["步骤", "分钟 → 小时（1 天）", "合计（目标 < 60 s）", "有效日", "有效传输率"]),
+    ("vi", ["bước", "phút → giờ (1 ngày)", "tổng cộng (mục tiêu < 60 s)", "ngày hợp lệ", "tỷ lệ truyền hợp lệ"]),
+])
+def test_bench_recompute_speaks_the_terminals_language_and_keeps_its_keys(monkeypatch, lang, words):
+    from ecosentry.subsystems.monitoring.bench.recompute import run_bench_recompute
+
+    monkeypatch.setenv("LANGUAGE", lang)
+    console = Console(record=True, width=200, color_system=None)
+    report = run_bench_recompute(outlets=2, factors=3, year=2025, seed=2, console=console)
+    text = console.export_text()
+    for w in words:
+        assert w in text, (w, text)
+    assert not re.search(r"\b(stage|seconds|valid days|total|series|hours)\b", text), text
+    assert "minute → hour (1 day)" in report["stages_s"]  # the JSON keeps its English keys
