@@ -178,3 +178,19 @@ def test_bench_recompute_speaks_the_terminals_language_and_keeps_its_keys(monkey
         assert w in text, (w, text)
     assert not re.search(r"\b(stage|seconds|valid days|total|series|hours)\b", text), text
     assert "minute → hour (1 day)" in report["stages_s"]  # the JSON keeps its English keys
+
+
+@pytest.mark.parametrize("lang, args, line", [
+    ("zh", ["bench", "steady", "--loggers", "0"], "错误：--loggers 和 --rounds 必须 ≥ 1，--minutes 在 1 到 1440 之间，--every > 0"),
+    ("vi", ["bench", "outage", "--mode", "melt"], "Lỗi: --mode chỉ là refuse và/hoặc hang; --seconds, --every > 0; --loggers ≥ 1"),
+    ("zh", ["bench", "api", "--db", "sqlite://", "--requests", "3"], "错误：--points 和 --minute-days 必须 ≥ 1，--requests ≥ 20"),
+    ("vi", ["bench", "detect", "--set", "nab"], "Lỗi: --set phải là injected hoặc honest, không phải 'nab'"),
+])
+def test_the_bench_commands_refuse_in_the_terminals_language(lang, args, line):
+    from typer.testing import CliRunner
+
+    from ecosentry.cli import app
+
+    result = CliRunner().invoke(app, args, env={"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": ""})
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines()[-1] == line
