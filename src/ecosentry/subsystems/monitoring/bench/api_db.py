@@ -165,19 +165,19 @@ def explain(engine: Engine, point_id: int, month_start: datetime, month_end: dat
             day: datetime) -> dict[str, dict]:
     """``EXPLAIN (ANALYZE, BUFFERS)`` of the main reads; per query its plan text, execution time and whether a
     sequential scan of a big table appears (it must not)."""
-    queries = {
-        "month of hours: count": (
+    queries = {  # the names are the JSON's keys, said on the terminal in its language
+        N_("month of hours: count"): (
             "SELECT count(*) FROM hourly_values WHERE point_id = :p AND period_start >= :t0 AND period_start < :t1 "
             "AND factor_code = 'a21026'", {"p": point_id, "t0": month_start, "t1": month_end}),
-        "month of hours: rows": (
+        N_("month of hours: rows"): (
             "SELECT * FROM hourly_values WHERE point_id = :p AND period_start >= :t0 AND period_start < :t1 "
             "AND factor_code = 'a21026' ORDER BY factor_code, period_start LIMIT 1000",
             {"p": point_id, "t0": month_start, "t1": month_end}),
-        "day of minutes": (
+        N_("day of minutes"): (
             "SELECT * FROM observations WHERE point_id = :p AND factor_code = 'a21026' AND kind = 'min' "
             "AND period_start >= :t0 AND period_start < :t1 ORDER BY period_start LIMIT 5000",
             {"p": point_id, "t0": day, "t1": day + timedelta(days=1)}),
-        "a year of one factor's hours": (
+        N_("a year of one factor's hours"): (
             "SELECT period_start, value FROM hourly_values WHERE point_id = :p AND factor_code = 'a21002' "
             "ORDER BY period_start", {"p": point_id}),
     }
@@ -298,7 +298,7 @@ def run_bench_api(url: str, *, points: int, minute_days: int, requests: int, see
     console.print(table)
     for name, p in plans.items():
         flag = "[red]" + _(N_("sequential scan")) + "[/red]" if p["sequential_scan"] else _(N_("index"))
-        console.print(f"  EXPLAIN {name}: {p['execution_ms']} ms, {flag}")
+        console.print(f"  EXPLAIN {_(name)}: {p['execution_ms']} ms, {flag}")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
