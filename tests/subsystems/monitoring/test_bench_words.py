@@ -194,3 +194,12 @@ def test_the_bench_commands_refuse_in_the_terminals_language(lang, args, line):
     result = CliRunner().invoke(app, args, env={"LANGUAGE": lang, "LC_ALL": "", "LC_MESSAGES": ""})
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines()[-1] == line
+
+
+def test_every_registered_detector_code_has_a_rule_name():
+    """The bench tables (and the alarm pages) name each code; a new detector adds its name to RULE_NAMES."""
+    from ecosentry.alarms.wording import RULE_NAMES
+    from ecosentry.subsystems.monitoring.detect.registry import all_detectors
+
+    codes = {c for spec in all_detectors().values() for c in spec.codes}
+    assert codes and not codes - set(RULE_NAMES), sorted(codes - set(RULE_NAMES))
