@@ -45,3 +45,20 @@ def test_the_shared_readers_refuse_what_cannot_be_used(tmp_path):
 def test_a_parameter_may_be_named_error_or_lang():
     assert error_line("%(path)s: %(error)s", "zh", path="x.csv", error="boom") == "错误：x.csv：boom"
     assert say("%(lang)s", "en", lang="vi") == "vi"
+
+
+def test_a_plain_table_keeps_its_columns_with_chinese_heads():
+    from rich.cells import cell_len
+
+    from ecosentry.terminal.code_table import code_table
+    from ecosentry.terminal.messages import columns, padded
+
+    assert padded("码", 4) == "码  " and padded("7", 3, right=True) == "  7" and padded("toolong", 3) == "toolong"
+    assert columns(["A", "1", "22"], [3, 2, 3]) == "A    1  22"
+    rows = [{"code": "OM-CAL-FAIL", "injected": 2, "found": 1, "recall": 0.5, "findings": 3, "precision": None,
+             "honest_per_day": 0.25}]
+    for lang, head in (("zh", "代码"), ("vi", "mã"), ("en", "code")):
+        lines = code_table(rows, code_width=24, lang=lang)
+        assert lines[0].startswith(head) and lines[1].split() == ["OM-CAL-FAIL", "2", "1", "0.5", "3", "-", "0.25"]
+        assert cell_len(lines[0]) == cell_len(lines[1])  # every number under its head
+    assert code_table(rows, 24, lang="zh")[0].split() == ["代码", "注入", "检出", "召回率", "发现数", "精确率", "正常/日"]

@@ -11,7 +11,7 @@ so a tool that starts fast (``ecosentry detect``) pays for them only on its way 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from ecosentry.contracts.subsystem import PortInUse
     from ecosentry.pipeline.spool_lock import SpoolBusy
 
-__all__ = ["cli_language", "terminal_language", "operator_language", "load_meanwhile", "say", "error_line", "fail",
-           "port_in_use_message", "spool_busy_message", "padded"]
+__all__ = ["cli_language", "terminal_language", "operator_language", "load_meanwhile", "gettext_of", "say",
+           "error_line", "fail", "port_in_use_message", "spool_busy_message", "padded", "columns"]
 
 #: The line an offline tool prints for an input it refuses (``error: bad.csv line 2, time: ...``).
 ERROR_LINE = N_("error: %(error)s")
@@ -48,11 +48,19 @@ def operator_language(settings) -> str:
     return cli_language(getattr(settings, "default_locale", None) or "zh")
 
 
-def padded(text: str, width: int) -> str:
-    """``text`` filled with spaces to ``width`` terminal columns (a Chinese character takes two)."""
+def padded(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` filled with spaces to ``width`` terminal columns (a Chinese character takes two), on its right, or
+    on its left when ``right`` (a number's column)."""
     from rich.cells import cell_len
 
-    return text + " " * max(0, width - cell_len(text))
+    fill = " " * max(0, width - cell_len(text))
+    return fill + text if right else text + fill
+
+
+def columns(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """One line of a plain table (a benchmark's codes): the first cell filled to its width on the left of the line,
+    the others (numbers) filled on their left, in terminal columns, so a translated head keeps its column."""
+    return " ".join(padded(c, w, right=i > 0) for i, (c, w) in enumerate(zip(cells, widths)))
 
 
 def load_meanwhile(lang: str | None = None):
@@ -71,6 +79,13 @@ def load_meanwhile(lang: str | None = None):
     return thread
 
 
+def gettext_of(lang: str | None = None) -> Callable[[str], str]:
+    """The gettext of ``lang``, else of the terminal's language (English: the msgids themselves, no catalogue
+    loaded): for a command that says many words (a benchmark's table heads and names)."""
+    lang = lang or terminal_language()
+    return (lambda m: m) if lang == "en" else translations(lang).gettext
+
+
 def say(said: Said | str, lang: str | None = None, /, *, times: Callable[[datetime], str] | None = None,
         **params: Any) -> str:
     """An error or a msgid (with ``params``) in ``lang``, else in the terminal's language (English: the msgids
@@ -78,8 +93,7 @@ def say(said: Said | str, lang: str | None = None, /, *, times: Callable[[dateti
     in ISO 8601 as they are."""
     if not isinstance(said, Said):
         said = Said(said, **params)
-    lang = lang or terminal_language()
-    gettext = (lambda m: m) if lang == "en" else translations(lang).gettext
+    gettext = gettext_of(lang)
     return said.say(gettext, times) if times is not None else said.say(gettext)
 
 

@@ -123,3 +123,15 @@ def test_the_direction_is_said_in_the_readers_language():
     with open(PACKAGE / "locale" / "zh" / "LC_MESSAGES" / "messages.po", "rb") as fh:
         catalog = read_po(fh)
     assert "（进）" in f.say(lambda m: catalog.get(m).string) and "(in)" in f.explanation
+
+
+def test_bench_gate_prints_in_the_terminals_language():
+    from typer.testing import CliRunner
+
+    from ecosentry.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "gate", "--honest", "2", "--violating", "2", "--days", "2"],
+                                env={"LANGUAGE": "zh", "LC_ALL": "", "LC_MESSAGES": ""})
+    assert result.exit_code == 0, result.output
+    assert "家企业" in result.output and "条通行记录" in result.output and "passages" not in result.output
+    assert "代码" in result.output and "召回率" in result.output and "VEH-" in result.output

@@ -141,3 +141,16 @@ def test_the_factor_is_named_in_the_readers_language_by_the_cores_catalogue(lang
     said = f.say(gettext)
     assert f.evidence["factor"] == "a21026" and name in said and sentence in said, said
     assert "a21026" not in said and "Sulphur dioxide (SO2)" in f.explanation
+
+
+def test_bench_ops_prints_in_the_terminals_language():
+    from typer.testing import CliRunner
+
+    from ecosentry.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "ops", "--honest", "2", "--violating", "2"],
+                                env={"LANGUAGE": "vi", "LC_ALL": "", "LC_MESSAGES": ""})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "trạm" in lines[0] and "bản ghi/giây" in lines[0] and "records" not in lines[0]
+    assert lines[1].split()[:3] == ["mã", "đưa", "vào"] and "độ phủ" in lines[1] and "OM-CAL-FAIL" in result.output

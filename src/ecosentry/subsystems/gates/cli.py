@@ -349,17 +349,18 @@ def bench_gate(seed: int = typer.Option(16, help="seed of the simulated enterpri
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
-    typer.echo(f"{res['enterprises']} enterprises, {res['passages']:,} passages, {res['ledger_rows']:,} ledger rows "
-               f"in {res['seconds']} s: {res['passages_per_s']:,} passages/s; honest: "
-               f"{res['honest_findings_per_enterprise_day']} findings per clean enterprise-day")
+    typer.echo(say(N_("%(enterprises)s enterprises, %(passages)s passages, %(rows)s ledger rows in %(seconds)s s: "
+                      "%(rate)s passages/s; honest: %(honest)s findings per clean enterprise-day"),
+                   enterprises=res["enterprises"], passages=f"{res['passages']:,}", rows=f"{res['ledger_rows']:,}",
+                   seconds=res["seconds"], rate=f"{res['passages_per_s']:,}",
+                   honest=res["honest_findings_per_enterprise_day"]))
     if res["heartbeats"] or res["snapshots"]:
-        typer.echo(f"cameras: {res['heartbeats']:,} heartbeats and {res['snapshots']:,} snapshots in "
-                   f"{res['camera_seconds']} s")
-    typer.echo(f"{'code':26} {'inj':>4} {'found':>5} {'recall':>6} {'finds':>5} {'prec':>6} {'honest/d':>8}")
-    for r in res["codes"]:
-        fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
-        typer.echo(f"{r['code']:26} {r['injected']:>4} {r['found']:>5} {fmt(r['recall']):>6} {r['findings']:>5} "
-                   f"{fmt(r['precision']):>6} {r['honest_per_day']:>8g}")
+        typer.echo(say(N_("cameras: %(heartbeats)s heartbeats and %(snapshots)s snapshots in %(seconds)s s"),
+                       heartbeats=f"{res['heartbeats']:,}", snapshots=f"{res['snapshots']:,}",
+                       seconds=res["camera_seconds"]))
+    from ecosentry.terminal.code_table import code_table
+
+    typer.echo("\n".join(code_table(res["codes"], code_width=26)))
 
 
 def _bench_http(passages: int, enterprises: int, connections: int, samples: int, database_url: str | None,
@@ -375,17 +376,26 @@ def _bench_http(passages: int, enterprises: int, connections: int, samples: int,
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
-    typer.echo(f"{res['passages']:,} plate events ({res['enterprises']} enterprises, {res['connections']} connections, "
-               f"{res['database']}): acknowledged durable at {res['ack_per_s']:,}/s ({res['ack_seconds']} s); "
-               f"all {res['stored_passages']:,} passages and {res['ledger_rows']:,} ledger rows stored at "
-               f"{res['stored_per_s']:,}/s ({res['stored_seconds']} s); {res['refused']} refused")
+    typer.echo(say(N_("%(passages)s plate events (%(enterprises)s enterprises, %(connections)s connections, "
+                      "%(database)s): acknowledged durable at %(ack_rate)s/s (%(ack_seconds)s s); all %(stored)s "
+                      "passages and %(rows)s ledger rows stored at %(stored_rate)s/s (%(stored_seconds)s s); "
+                      "%(refused)s refused"),
+                   passages=f"{res['passages']:,}", enterprises=res["enterprises"], connections=res["connections"],
+                   database=res["database"], ack_rate=f"{res['ack_per_s']:,}", ack_seconds=res["ack_seconds"],
+                   stored=f"{res['stored_passages']:,}", rows=f"{res['ledger_rows']:,}",
+                   stored_rate=f"{res['stored_per_s']:,}", stored_seconds=res["stored_seconds"],
+                   refused=res["refused"]))
     r, s = res["reply_ms"], res["refusal_stored_ms"]
-    typer.echo(f"passage to refusal at the gate: median {r['median']} ms, p95 {r['p95']} ms, max {r['max']} ms; "
-               f"to the refusal stored: median {s['median']} ms, p95 {s['p95']} ms, max {s['max']} ms "
-               f"({res['samples']} samples)")
+    typer.echo(say(N_("passage to refusal at the gate: median %(median)s ms, p95 %(p95)s ms, max %(max)s ms; to the "
+                      "refusal stored: median %(stored_median)s ms, p95 %(stored_p95)s ms, max %(stored_max)s ms "
+                      "(%(samples)s samples)"),
+                   median=r["median"], p95=r["p95"], max=r["max"], stored_median=s["median"], stored_p95=s["p95"],
+                   stored_max=s["max"], samples=res["samples"]))
     a = res["alarm_ms"]
-    typer.echo(f"passage to alarm stored: median {a['median']} ms, p95 {a['p95']} ms, max {a['max']} ms (checks job "
-               f"looking every {res['watch_seconds']} s; its first full pass {res['checks_first_pass_s']} s)")
+    typer.echo(say(N_("passage to alarm stored: median %(median)s ms, p95 %(p95)s ms, max %(max)s ms (checks job "
+                      "looking every %(every)s s; its first full pass %(first)s s)"),
+                   median=a["median"], p95=a["p95"], max=a["max"], every=res["watch_seconds"],
+                   first=res["checks_first_pass_s"]))
 
 
 def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -138,14 +138,14 @@ def bench_ops(seed: int = typer.Option(18, help="seed of the simulated stations"
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
-    typer.echo(f"{res['stations']} stations, {res['records']:,} records in {res['seconds']} s: "
-               f"{res['records_per_s']:,} records/s; honest: {res['honest_findings_per_station_day']} findings per "
-               f"honest station-day")
-    typer.echo(f"{'code':24} {'inj':>4} {'found':>5} {'recall':>6} {'finds':>5} {'prec':>6} {'honest/d':>8}")
-    for r in res["codes"]:
-        fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
-        typer.echo(f"{r['code']:24} {r['injected']:>4} {r['found']:>5} {fmt(r['recall']):>6} {r['findings']:>5} "
-                   f"{fmt(r['precision']):>6} {r['honest_per_day']:>8g}")
+    from ecosentry.terminal.code_table import code_table
+    from ecosentry.terminal.messages import say
+
+    typer.echo(say(N_("%(stations)s stations, %(records)s records in %(seconds)s s: %(rate)s records/s; honest: "
+                      "%(honest)s findings per honest station-day"),
+                   stations=res["stations"], records=f"{res['records']:,}", seconds=res["seconds"],
+                   rate=f"{res['records_per_s']:,}", honest=res["honest_findings_per_station_day"]))
+    typer.echo("\n".join(code_table(res["codes"], code_width=24)))
 
 
 def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:

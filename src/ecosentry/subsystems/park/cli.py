@@ -152,15 +152,20 @@ def bench_park(seed: int = typer.Option(17, help="seed of the simulated parks an
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
+    from ecosentry.terminal.messages import say
+
     tb, w = res["traceback"], res["warning"]
-    typer.echo(f"plume + AEGL zones, 200 × 200 grid: {res['plume_with_zones_200x200_s'] * 1000:.1f} ms")
-    typer.echo(f"traceback over {tb['releases']} releases (wind direction noise {tb['direction_noise_deg']}°, "
-               f"{tb['unseen_skipped']} unseen skipped): top 1 {tb['top1']:.1%}, top 3 {tb['top3']:.1%}; "
-               f"straight plume (first method): top 1 {tb['plume_top1']:.1%}, top 3 {tb['plume_top3']:.1%}; "
-               f"upwind sector: top 1 {tb['baseline_top1']:.1%}, top 3 {tb['baseline_top3']:.1%}; "
-               f"{tb['traceback_ms']} ms each")
-    typer.echo(f"warning: raised {w['readings_to_level_i']} reading(s) after the first at level I; one station-day "
-               f"evaluated in {w['evaluate_day_ms']} ms")
+    typer.echo(say(N_("plume + AEGL zones, 200 × 200 grid: %(ms)s ms"),
+                   ms=f"{res['plume_with_zones_200x200_s'] * 1000:.1f}"))
+    typer.echo(say(N_("traceback over %(releases)s releases (wind direction noise %(noise)s°, %(unseen)s unseen "
+                      "skipped): top 1 %(top1)s, top 3 %(top3)s; straight plume (first method): top 1 %(plume1)s, "
+                      "top 3 %(plume3)s; upwind sector: top 1 %(base1)s, top 3 %(base3)s; %(ms)s ms each"),
+                   releases=tb["releases"], noise=tb["direction_noise_deg"], unseen=tb["unseen_skipped"],
+                   top1=f"{tb['top1']:.1%}", top3=f"{tb['top3']:.1%}", plume1=f"{tb['plume_top1']:.1%}",
+                   plume3=f"{tb['plume_top3']:.1%}", base1=f"{tb['baseline_top1']:.1%}",
+                   base3=f"{tb['baseline_top3']:.1%}", ms=tb["traceback_ms"]))
+    typer.echo(say(N_("warning: raised %(readings)s reading(s) after the first at level I; one station-day evaluated "
+                      "in %(ms)s ms"), readings=w["readings_to_level_i"], ms=w["evaluate_day_ms"]))
 
 
 def register(app_: typer.Typer, groups: dict[str, typer.Typer]) -> None:

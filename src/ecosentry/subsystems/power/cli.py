@@ -138,26 +138,31 @@ def bench_power(seed: int = typer.Option(15, help="seed of the simulated fleet")
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
-    typer.echo(f"{res['enterprises']} enterprises, {res['readings']:,} meter-minutes in {res['seconds']} s: "
-               f"{res['readings_per_s']:,} readings/s; honest: {res['honest_findings_per_enterprise_day']} findings "
-               f"per enterprise-day over {res['honest_enterprise_days']:g} enterprise-days")
-    typer.echo(f"{'code':28} {'inj':>4} {'found':>5} {'recall':>6} {'finds':>5} {'prec':>6} {'honest/d':>8} "
-               f"{'delay med/max min':>18}")
-    for r in res["codes"]:
-        fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
-        typer.echo(f"{r['code']:28} {r['injected']:>4} {r['found']:>5} {fmt(r['recall']):>6} {r['findings']:>5} "
-                   f"{fmt(r['precision']):>6} {r['honest_per_day']:>8g} "
-                   f"{fmt(r['delay_median_min']) + '/' + fmt(r['delay_max_min']):>18}")
+    from ecosentry.terminal.code_table import code_table
+    from ecosentry.terminal.messages import say
+
+    typer.echo(say(N_("%(enterprises)s enterprises, %(readings)s meter-minutes in %(seconds)s s: %(rate)s readings/s; "
+                      "honest: %(honest)s findings per enterprise-day over %(days)s enterprise-days"),
+                   enterprises=res["enterprises"], readings=f"{res['readings']:,}", seconds=res["seconds"],
+                   rate=f"{res['readings_per_s']:,}", honest=res["honest_findings_per_enterprise_day"],
+                   days=f"{res['honest_enterprise_days']:g}"))
+    fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
+    typer.echo("\n".join(code_table(res["codes"], code_width=28, more=((N_("delay med/max min"), 18),),
+                                     more_cells=lambda r: (fmt(r["delay_median_min"]) + "/" + fmt(r["delay_max_min"]),))))
     if live:
         v = res["live"]
-        typer.echo(f"live engine on {v['db']}: {v['meters']} meters, {v['passes']} passes of one minute's readings, "
-                   f"pass {v['pass_s_median']} s median / {v['pass_s_max']} s max, "
-                   f"{v['readings_per_s_through_rules']:,} readings/s through the rules (window "
-                   f"{v['window_minutes']} min), {v['new_readings_per_s']:,} new readings/s")
-        typer.echo(f"detection delay (end of the first violating minute → alarm row), dwell {v['dwell']} on / "
-                   f"{v['dwell_off']} off, pass every "
-                   f"{v['every_seconds']:g} s (worst phase): median {v['delay_s_median']} s, max {v['delay_s_max']} s "
-                   f"({v['alarms_on_time']}/{v['violations']} alarms, {v['false_alarms']} false)")
+        typer.echo(say(N_("live engine on %(db)s: %(meters)s meters, %(passes)s passes of one minute's readings, pass "
+                          "%(median)s s median / %(max)s s max, %(rate)s readings/s through the rules (window "
+                          "%(window)s min), %(new)s new readings/s"),
+                       db=v["db"], meters=v["meters"], passes=v["passes"], median=v["pass_s_median"],
+                       max=v["pass_s_max"], rate=f"{v['readings_per_s_through_rules']:,}", window=v["window_minutes"],
+                       new=f"{v['new_readings_per_s']:,}"))
+        typer.echo(say(N_("detection delay (end of the first violating minute → alarm row), dwell %(on)s on / %(off)s "
+                          "off, pass every %(every)s s (worst phase): median %(median)s s, max %(max)s s (%(on_time)s/"
+                          "%(violations)s alarms, %(false)s false)"),
+                       on=v["dwell"], off=v["dwell_off"], every=f"{v['every_seconds']:g}", median=v["delay_s_median"],
+                       max=v["delay_s_max"], on_time=v["alarms_on_time"], violations=v["violations"],
+                       false=v["false_alarms"]))
 
 
 @app.command("mqtt-auth")

@@ -28,3 +28,22 @@ def test_bench_detect_honest_writes_json_and_its_markdown_section(tmp_path):
 def test_bench_detect_refuses_an_unknown_set_and_a_set_too_small():
     assert CliRunner().invoke(app, ["bench-detect", "--set", "nab"]).exit_code == 2
     assert CliRunner().invoke(app, ["bench-detect", "--set", "honest", "--points", "4"]).exit_code == 2
+
+
+def test_bench_detect_honest_speaks_the_terminals_language_and_writes_english_docs(tmp_path):
+    md, out = tmp_path / "bench.md", tmp_path / "honest.json"
+    result = CliRunner().invoke(app, ["bench-detect", "--set", "honest", "--points", "12", "--days", "3", "--seed", "5",
+                                      "--out", str(out), "--markdown", str(md)],
+                                env={"LANGUAGE": "vi", "LC_ALL": "", "LC_MESSAGES": "", "COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    assert "Các bộ phát hiện trên bộ dữ liệu nhà máy trung thực" in result.output
+    assert "Dấu hiệu làm sai lệch số liệu:" in result.output and "độ chính xác" in result.output
+    assert "Falsification signs" not in result.output and "precision" not in result.output
+    assert "Falsification signs:" in md.read_text(encoding="utf-8")  # the docs stay English
+
+
+def test_bench_detect_refuses_in_the_terminals_language():
+    result = CliRunner().invoke(app, ["bench-detect", "--set", "honest", "--points", "4"],
+                                env={"LANGUAGE": "zh", "LC_ALL": "", "LC_MESSAGES": ""})
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == "错误：正常企业数据集至少需要 8 个监测点和 3 天"

@@ -33,8 +33,10 @@ from sqlalchemy import Engine, select, text
 from ecosentry.auth.accounts import create_user
 from ecosentry.auth.apikeys import create_api_key
 from ecosentry.fleet import import_fleet
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 from ecosentry.store.partitions import ensure_month_partitions
+from ecosentry.terminal.messages import gettext_of, say
 
 #: The six factors of each generated point: SO2, NOx, particulate, O2, flow, temperature (level, amplitude).
 FACTORS = {"a21026": (20.0, 8.0), "a21002": (30.0, 12.0), "a34013": (4.0, 2.0), "a19001": (9.0, 1.5),
@@ -84,10 +86,10 @@ def load(engine: Engine, *, points: int, year_end: datetime, minute_end: datetim
     """Import the city and generate its hours and minutes server-side, ``chunk`` points per statement (each its
     own transaction, so progress shows and no transaction grows without end). Returns (hours, minutes, seconds)."""
     if engine.dialect.name != "postgresql":
-        raise ValueError("bench api needs a PostgreSQL database (--db postgresql+psycopg://…)")
+        raise Said(N_("bench api needs a PostgreSQL database (--db postgresql+psycopg://…)"))
     with engine.connect() as conn:
         if conn.execute(select(s.points.c.id).limit(1)).first() is not None:
-            raise ValueError("the database already holds points: give bench api an EMPTY database")
+            raise Said(N_("the database already holds points: give bench api an EMPTY database"))
     t0 = time.perf_counter()
     import_fleet(engine, registry(points))
     with engine.connect() as conn:
@@ -142,9 +144,10 @@ def load(engine: Engine, *, points: int, year_end: datetime, minute_end: datetim
             minutes += conn.execute(minute_sql, {"ids": part, "t0": minute_start,
                                                  "t1": minute_end - timedelta(minutes=1)}).rowcount
         if (k // chunk) % 5 == 4 or k + len(part) == len(ids):
-            console.print(f"  loaded {k + len(part)}/{len(ids)} points: {hours:,} hours, {minutes:,} minutes, "
-                          f"{time.perf_counter() - t0:.0f} s")
-    console.print("  building the indexes")
+            console.print("  " + say(N_("loaded %(done)s points: %(hours)s hours, %(minutes)s minutes, %(seconds)s s"),
+                                     done=f"{k + len(part)}/{len(ids)}", hours=f"{hours:,}", minutes=f"{minutes:,}",
+                                     seconds=f"{time.perf_counter() - t0:.0f}"))
+    console.print("  " + say(N_("building the indexes")))
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE hourly_values ADD CONSTRAINT pk_hourly_values "
                           "PRIMARY KEY (point_id, factor_code, period_start)"))
@@ -162,19 +165,19 @@ def explain(engine: Engine, point_id: int, month_start: datetime, month_end: dat
             day: datetime) -> dict[str, dict]:
     """``EXPLAIN (ANALYZE, BUFFERS)`` of the main reads; per query its plan text, execution time and whether a
     sequential scan of a big table appears (it must not)."""
-    queries = {
-        "month of hours: count": (
+    queries = {  # the names are the JSON's keys, said on the terminal in its language
+        N_("month of hours: count"): (
             "SELECT count(*) FROM hourly_values WHERE point_id = :p AND period_start >= :t0 AND period_start < :t1 "
             "AND factor_code = 'a21026'", {"p": point_id, "t0": month_start, "t1": month_end}),
-        "month of hours: rows": (
+        N_("month of hours: rows"): (
             "SELECT * FROM hourly_values WHERE point_id = :p AND period_start >= :t0 AND period_start < :t1 "
             "AND factor_code = 'a21026' ORDER BY factor_code, period_start LIMIT 1000",
             {"p": point_id, "t0": month_start, "t1": month_end}),
-        "day of minutes": (
+        N_("day of minutes"): (
             "SELECT * FROM observations WHERE point_id = :p AND factor_code = 'a21026' AND kind = 'min' "
             "AND period_start >= :t0 AND period_start < :t1 ORDER BY period_start LIMIT 5000",
             {"p": point_id, "t0": day, "t1": day + timedelta(days=1)}),
-        "a year of one factor's hours": (
+        N_("a year of one factor's hours"): (
             "SELECT period_start, value FROM hourly_values WHERE point_id = :p AND factor_code = 'a21002' "
             "ORDER BY period_start", {"p": point_id}),
     }
@@ -258,11 +261,13 @@ def run_bench_api(url: str, *, points: int, minute_days: int, requests: int, see
                   out: Path | None) -> ApiBenchResult:
     from ecosentry.service import prepare_database
 
+    _ = gettext_of()
     engine = prepare_database(url)
     try:
         year_end = datetime.now(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        console.print(f"[bold]bench api[/bold]: {points} points × {len(FACTORS)} factors, a year of hours to "
-                      f"{year_end:%Y-%m-%d} UTC and {minute_days} days of minutes")
+        console.print("[bold]bench api[/bold]: " + _(N_("%(points)s points × %(factors)s factors, a year of hours "
+                                                        "to %(end)s UTC and %(days)s days of minutes")) % {
+            "points": points, "factors": len(FACTORS), "end": f"{year_end:%Y-%m-%d}", "days": minute_days})
         # the month read: the last whole month; the minutes: whole local days up to its end, the day read in
         # their middle (local time, as the API is asked)
         month_end = year_end.astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -282,22 +287,24 @@ def run_bench_api(url: str, *, points: int, minute_days: int, requests: int, see
                             month_of_hours=hours_t, day_of_minutes=minutes_t,
                             plans={k: {kk: vv for kk, vv in v.items() if kk != "plan"} for k, v in plans.items()},
                             measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    table = Table(title=f"API answer times, {points} points ({hours:,} hours, {minutes:,} minutes loaded)")
-    for col in ("read", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms"):
-        table.add_column(col, justify="right" if col != "read" else "left")
-    for name, t in ((f"a month of one factor's hours ({hours_t['rows']} rows)", hours_t), ("a day of one factor's minutes (1,440)",
-                                                                             minutes_t)):
+    table = Table(title=_(N_("API answer times, %(points)s points (%(hours)s hours, %(minutes)s minutes loaded)"))
+                  % {"points": points, "hours": f"{hours:,}", "minutes": f"{minutes:,}"})
+    for i, col in enumerate((N_("read"), N_("requests"), N_("p50 ms"), N_("p95 ms"), N_("p99 ms"), N_("max ms"))):
+        table.add_column(_(col), justify="right" if i else "left")
+    for name, t in ((_(N_("a month of one factor's hours (%(rows)s rows)")) % {"rows": hours_t["rows"]}, hours_t),
+                    (_(N_("a day of one factor's minutes (1,440)")), minutes_t)):
         table.add_row(name, str(t["requests"]), str(t["p50_ms"]), str(t["p95_ms"]), str(t["p99_ms"]),
                       str(t["max_ms"]))
     console.print(table)
     for name, p in plans.items():
-        flag = "[red]sequential scan[/red]" if p["sequential_scan"] else "index"
-        console.print(f"  EXPLAIN {name}: {p['execution_ms']} ms, {flag}")
+        flag = "[red]" + _(N_("sequential scan")) + "[/red]" if p["sequential_scan"] else _(N_("index"))
+        console.print(f"  EXPLAIN {_(name)}: {p['execution_ms']} ms, {flag}")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         plan_file = out.with_suffix(".plans.txt")
         plan_file.write_text("\n\n".join(f"-- {k}\n{v['plan']}" for k, v in plans.items()) + "\n",
                              encoding="utf-8")
-        console.print(f"  written: {out}, {plan_file}")
+        console.print("  " + _(N_("wrote %(json)s and %(plans)s")) % {"json": out, "plans": plan_file},
+                      highlight=False)
     return result

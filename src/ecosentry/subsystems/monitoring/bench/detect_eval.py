@@ -33,6 +33,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from ecosentry.said import N_
+from ecosentry.subsystems.monitoring.bench.words import class_name, code_cell, pct as _pct
 from ecosentry.subsystems.monitoring.detect.registry import family_of
 from ecosentry.subsystems.monitoring.simulate.inject import FAULT_CLASSES, FAULT_FAMILY, Label
 
@@ -279,10 +281,6 @@ def evaluate(
 # --------------------------------------------------------------------------- presentation
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100.0 * x:.0f} %"
-
-
 def to_markdown(ev: Evaluation, *, note: str = "") -> str:
     """Two pasteable tables: per detector code, and recall per injected fault class."""
     lines = []
@@ -309,29 +307,46 @@ def to_markdown(ev: Evaluation, *, note: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_tables(ev: Evaluation, console) -> None:
-    """Rich tables of :func:`to_markdown`'s content."""
+_CODE_HEAD = (N_("code"), N_("family"), N_("findings"), N_("TP"), N_("expl."), N_("FP"), N_("precision"),
+              N_("recall"), N_("F1"))
+_CLASS_HEAD = (N_("injected fault"), N_("family"), N_("labels"), N_("detected"), N_("recall"), N_("detected by"))
+
+
+def print_tables(ev: Evaluation, console, lang: str | None = None) -> None:
+    """Rich tables of :func:`to_markdown`'s content in ``lang`` (default the terminal's language): heads, families
+    and fault classes said, each code with its rule's name."""
     from rich.table import Table
 
-    t = Table(title=f"Detectors on injected faults (tolerance ±{ev.tolerance_h:g} h)")
-    for col in ("code", "family", "findings", "TP", "expl.", "FP", "precision", "recall", "F1"):
-        t.add_column(col, justify="left" if col in ("code", "family") else "right")
+    from ecosentry.terminal.messages import gettext_of
+
+    _ = gettext_of(lang)
+    t = Table(title=_(N_("Detectors on injected faults (tolerance ±%(tolerance)s h)"))
+              % {"tolerance": f"{ev.tolerance_h:g}"})
+    for i, col in enumerate(_CODE_HEAD):  # a code is never cut short: its rule's name wraps under it
+        t.add_column(_(col), justify="left" if i < 2 else "right",
+                     min_width=max((len(s.code) for s in ev.codes), default=None) if i == 0 else None)
     for s in ev.codes:
-        t.add_row(s.code, s.family or "—", str(s.findings), str(s.tp), str(s.explained), str(s.fp),
-                  _pct(s.precision), f"{_pct(s.recall)} ({s.detected}/{s.family_labels})", _pct(s.f1))
-    t.add_row("all", "", str(ev.findings), str(ev.tp), str(ev.explained), str(ev.fp), _pct(ev.precision),
+        t.add_row(code_cell(s.code, _), class_name(s.family, _), str(s.findings), str(s.tp), str(s.explained),
+                  str(s.fp), _pct(s.precision), f"{_pct(s.recall)} ({s.detected}/{s.family_labels})", _pct(s.f1))
+    t.add_row(_(N_("all")), "", str(ev.findings), str(ev.tp), str(ev.explained), str(ev.fp), _pct(ev.precision),
               f"{_pct(ev.recall)} ({ev.detected}/{ev.labels})", _pct(ev.f1), style="bold")
     console.print(t)
-    c = Table(title="Recall per injected fault class")
-    for col in ("fault", "family", "labels", "detected", "recall", "detected by"):
-        c.add_column(col, justify="right" if col in ("labels", "detected", "recall") else "left")
+    c = Table(title=_(N_("Recall per injected fault class")))
+    for i, col in enumerate(_CLASS_HEAD):
+        c.add_column(_(col), justify="right" if 2 <= i <= 4 else "left")
     for cs in ev.classes:
-        c.add_row(cs.fault, cs.family, str(cs.labels), str(cs.detected), _pct(cs.recall),
-                  ", ".join(sorted(cs.codes)) or "—")
+        c.add_row(class_name(cs.fault, _), class_name(cs.family, _), str(cs.labels), str(cs.detected),
+                  _pct(cs.recall), ", ".join(sorted(cs.codes)) or "—")
     console.print(c)
 
 
 # --------------------------------------------------------------------------- the benchmark
+
+
+#: The set, said above the markdown tables and on the terminal.
+_SETUP = N_("%(points)s points (%(gas)s flue gas), %(days)s days of hourly values (means of 1-min samples), seed "
+            "%(seed)s, %(faults)s injected faults (%(per_class)s per class), %(clean)s clean points, %(detectors)s "
+            "registered detectors, tolerance ±%(tolerance)s h")
 
 
 def run_bench_detect(
@@ -364,13 +379,16 @@ def run_bench_detect(
     from zoneinfo import ZoneInfo
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
 
     from ecosentry.subsystems.monitoring.detect import csvinput
     from ecosentry.subsystems.monitoring.detect.registry import all_detectors, code_families, codes_of_family, run_detectors
     from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
     from ecosentry.subsystems.monitoring.simulate.inject import generate, read_labels, write_set
+    from ecosentry.terminal.messages import gettext_of
 
+    _ = gettext_of()
     console = console or Console()
     specs = all_detectors()
     families = code_families(specs.values())
@@ -381,7 +399,7 @@ def run_bench_detect(
         where = Path(keep_dir) if keep_dir is not None else Path(tmp)
         with Progress(console=console, transient=True) as progress:
             t0 = time.perf_counter()
-            task = progress.add_task("generating the labelled set", total=points)
+            task = progress.add_task(_(N_("generating the labelled set")), total=points)
             ls = generate(seed=seed, points=points, days=days, per_class=per_class,
                           on_point=lambda: progress.advance(task, 1))
             paths = write_set(ls, where, codes_of=lambda fam: codes_of_family(fam, specs.values()))
@@ -402,7 +420,7 @@ def run_bench_detect(
             timings["read_s"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            task = progress.add_task("detecting", total=len(points_data))
+            task = progress.add_task(_(N_("detecting")), total=len(points_data))
             findings = []
             for data in points_data:
                 findings += run_detectors(
@@ -410,7 +428,7 @@ def run_bench_detect(
                 )
                 progress.advance(task, 1)
             timings["detect_s"] = time.perf_counter() - t0
-        labels, _ = read_labels(paths["labels"])
+        labels = read_labels(paths["labels"])[0]
 
     found = [Found.from_json(f.to_json(), _detector_of(f.code, specs)) for f in findings]
     ev = evaluate(found, labels, codes=families, code_family=families, tolerance=timedelta(hours=tolerance_h))
@@ -418,15 +436,18 @@ def run_bench_detect(
     unfamilied = sorted(code for code, fam in families.items() if fam is None)
     no_detector = sorted({lb.family for lb in labels} - {fam for fam in families.values() if fam})
     if no_detector:
-        console.print(f"[yellow]no registered detector for famil(ies): {', '.join(no_detector)}[/yellow]")
+        console.print("[yellow]" + _(N_("no registered detector for these families: %(families)s")) % {
+            "families": ", ".join(class_name(f, _) for f in no_detector)} + "[/yellow]")
     if unfamilied:
-        console.print(f"[yellow]codes without a family (never TP): {', '.join(unfamilied)}[/yellow]")
+        console.print("[yellow]" + _(N_("codes without a family (never a true positive): %(codes)s")) % {
+            "codes": ", ".join(unfamilied)} + "[/yellow]")
     for e in errors[:10]:
-        console.print(f"[red]detector error:[/red] {e}")
+        console.print("[red]" + _(N_("detector error:")) + "[/red] " + escape(e))
 
-    setup = (f"{points} points ({sum(p.medium == 'gas' for p in ls.points)} flue gas), {days} days of hourly values "
-             f"(means of 1-min samples), seed {seed}, {len(labels)} injected faults ({per_class} per class), "
-             f"{len(ls.clean_points)} clean points, {len(specs)} registered detectors, tolerance ±{tolerance_h:g} h")
+    numbers = {"points": points, "gas": sum(p.medium == "gas" for p in ls.points), "days": days, "seed": seed,
+               "faults": len(labels), "per_class": per_class, "clean": len(ls.clean_points), "detectors": len(specs),
+               "tolerance": f"{tolerance_h:g}"}
+    setup = _SETUP % numbers
     doc = {
         "bench": "detect",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -448,10 +469,12 @@ def run_bench_detect(
         from ecosentry.subsystems.monitoring.bench.honest_eval import write_section
 
         write_section(Path(out_markdown), "injected", markdown)
-    console.print(f"{setup}; generate {timings['generate_s']:.1f} s, read {timings['read_s']:.1f} s, "
-                  f"detect {timings['detect_s']:.1f} s")
+    console.print(_(N_("%(setup)s; generate %(generate)s s, read %(read)s s, detect %(detect)s s")) % {
+        "setup": _(_SETUP) % numbers, "generate": f"{timings['generate_s']:.1f}", "read": f"{timings['read_s']:.1f}",
+        "detect": f"{timings['detect_s']:.1f}"})
     if out_json is not None:
-        console.print(f"wrote {out_json}" + (f" and {out_markdown}" if out_markdown else ""))
+        wrote = (_(N_("wrote %(json)s and %(markdown)s")) if out_markdown else _(N_("wrote %(json)s")))
+        console.print(wrote % {"json": out_json, "markdown": out_markdown}, highlight=False)
     return ev
 
 

@@ -53,6 +53,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from ecosentry.said import N_, Said
+from ecosentry.subsystems.monitoring.bench.words import class_name, code_cell, kind_word, pct, severity_name
 from ecosentry.subsystems.monitoring.simulate.inject import Label
 
 __all__ = [
@@ -338,43 +340,63 @@ def score(
 
 
 # --------------------------------------------------------------------------- presentation
+# The docs' markdown and the terminal say the same sentences: English (``_`` the identity, bold in markdown) for
+# the files, the terminal's language on the terminal (``_`` its gettext, words.py's names of kinds and classes).
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100.0 * x:.0f} %"
+def _english(msgid: str) -> str:
+    return msgid
 
 
 def _rate(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f}"
 
 
-def _code_cells(r: CodeRow, labels: int, cpd: float) -> list[str]:
-    return [r.code, r.kind, r.severity, str(r.all.findings), str(r.all.tp), str(r.all.fp), _pct(r.all.precision),
-            f"{_pct(ratio(r.detected, labels))} ({r.detected}/{labels})",
+def _code_cells(r: CodeRow, labels: int, cpd: float, name: Callable[[str], str] = _english,
+                kind: Callable[[str], str] = _english, severity: Callable[[str], str] = _english) -> list[str]:
+    return [name(r.code), kind(r.kind), severity(r.severity), str(r.all.findings), str(r.all.tp), str(r.all.fp),
+            pct(r.all.precision), f"{pct(ratio(r.detected, labels))} ({r.detected}/{labels})",
             _rate(r.all.clean / cpd if cpd else None),
-            str(r.warning.findings), _pct(r.warning.precision), _rate(r.warning.clean / cpd if cpd else None)]
+            str(r.warning.findings), pct(r.warning.precision), _rate(r.warning.clean / cpd if cpd else None)]
 
 
-_CODE_HEAD = ("code", "kind", "severity", "findings", "TP", "FP", "precision", "recall", "per clean pt-day",
-              "≥warning", "≥warning precision", "≥warning per clean pt-day")
+_CODE_HEAD = (N_("code"), N_("kind"), N_("severity"), N_("findings"), N_("TP"), N_("FP"), N_("precision"),
+              N_("recall"), N_("per clean pt-day"), N_("≥warning"), N_("≥warning precision"),
+              N_("≥warning per clean pt-day"))
+
+_FALSIFICATION_LINE = N_("Falsification signs: %(findings)s findings, %(tp)s TP, %(fp)s FP: precision %(precision)s, "
+                         "recall %(recall)s (%(detected)s/%(labels)s) (goal ≥ %(goal_precision)s at ≥ "
+                         "%(goal_recall)s).")
+_ALL_LINE = N_("All findings: %(findings)s (%(tp)s TP, %(explained)s explained, %(fp)s FP), precision "
+               "%(precision)s, recall by any kind %(recall)s (%(detected)s/%(labels)s); %(per_day)s findings per "
+               "clean point-day, %(warning_per_day)s at warning or above (goal ≤ %(goal)s).")
 
 
-def _overall_lines(s: HonestScore) -> list[str]:
+def _bold(text: str) -> str:
+    return f"**{text}**"
+
+
+def _overall_lines(s: HonestScore, _: Callable[[str], str] = _english,
+                   bold: Callable[[str], str] = _bold) -> list[str]:
+    """The two summary sentences (falsification signs; all findings), numbers that meet a goal in ``bold``."""
     return [
-        f"Falsification signs: {s.falsification.findings} findings, {s.falsification.tp} TP, "
-        f"{s.falsification.fp} FP: precision **{_pct(s.falsification_precision)}**, recall "
-        f"**{_pct(s.falsification_recall)}** ({s.detected_falsification}/{s.labels}) "
-        f"(goal ≥ {_pct(GOALS['falsification_precision'])} at ≥ {_pct(GOALS['falsification_recall'])}).",
-        f"All findings: {s.all.findings} ({s.all.tp} TP, {s.all.explained} explained, {s.all.fp} FP), "
-        f"precision {_pct(s.all.precision)}, recall by any kind {_pct(s.recall_any)} ({s.detected_any}/{s.labels}); "
-        f"{_rate(s.per_clean_point_day)} findings per clean point-day, "
-        f"**{_rate(s.warning_per_clean_point_day)}** at warning or above "
-        f"(goal ≤ {GOALS['warning_per_clean_point_day']:g}).",
+        _(_FALSIFICATION_LINE) % {
+            "findings": s.falsification.findings, "tp": s.falsification.tp, "fp": s.falsification.fp,
+            "precision": bold(pct(s.falsification_precision)), "recall": bold(pct(s.falsification_recall)),
+            "detected": s.detected_falsification, "labels": s.labels,
+            "goal_precision": pct(GOALS["falsification_precision"]),
+            "goal_recall": pct(GOALS["falsification_recall"])},
+        _(_ALL_LINE) % {
+            "findings": s.all.findings, "tp": s.all.tp, "explained": s.all.explained, "fp": s.all.fp,
+            "precision": pct(s.all.precision), "recall": pct(s.recall_any), "detected": s.detected_any,
+            "labels": s.labels, "per_day": _rate(s.per_clean_point_day),
+            "warning_per_day": bold(_rate(s.warning_per_clean_point_day)),
+            "goal": f"{GOALS['warning_per_clean_point_day']:g}"},
     ]
 
 
 def to_markdown(s: HonestScore, *, note: str = "") -> str:
-    """The overall lines, a table per code and a table per fraud class (pasteable)."""
+    """The overall lines, a table per code and a table per fraud class (pasteable, English)."""
     lines = [note, ""] if note else []
     lines += _overall_lines(s) + [""]
     lines += ["| " + " | ".join(_CODE_HEAD) + " |", "|---|---|---|" + "---:|" * (len(_CODE_HEAD) - 3)]
@@ -390,41 +412,66 @@ def to_markdown(s: HonestScore, *, note: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_tables(s: HonestScore, console) -> None:
+_CLASS_HEAD = (N_("fraud class"), N_("labels"), N_("detected"), N_("by falsification sign"), N_("detected by"))
+
+
+def print_tables(s: HonestScore, console, lang: str | None = None) -> None:
+    """The tables and summary sentences of :func:`to_markdown` on the terminal, in ``lang`` (default the
+    terminal's language): heads, kinds, severities and fraud classes said, each code with its rule's name."""
     from rich.table import Table
 
-    t = Table(title=f"Detectors on the honest-plant set (tolerance ±{s.tolerance_h:g} h)")
-    for col in _CODE_HEAD:
-        t.add_column(col, justify="left" if col in ("code", "kind", "severity") else "right")
+    from ecosentry.terminal.messages import gettext_of
+
+    _ = gettext_of(lang)
+    t = Table(title=_(N_("Detectors on the honest-plant set (tolerance ±%(tolerance)s h)"))
+              % {"tolerance": f"{s.tolerance_h:g}"})
+    for i, col in enumerate(_CODE_HEAD):  # a code is never cut short: its rule's name wraps under it
+        t.add_column(_(col), justify="left" if i < 3 else "right",
+                     min_width=max((len(r.code) for r in s.codes), default=None) if i == 0 else None)
     for r in s.codes:
-        t.add_row(*_code_cells(r, s.labels, s.clean_point_days))
+        t.add_row(*_code_cells(r, s.labels, s.clean_point_days, name=lambda c: code_cell(c, _),
+                               kind=lambda k: kind_word(k, _), severity=lambda v: severity_name(v, _)))
     console.print(t)
-    c = Table(title="Fraud classes")
-    for col in ("fraud class", "labels", "detected", "by falsification sign", "detected by"):
-        c.add_column(col, justify="right" if col in ("labels", "detected", "by falsification sign") else "left")
+    c = Table(title=_(N_("Fraud classes")))
+    for i, col in enumerate(_CLASS_HEAD):
+        c.add_column(_(col), justify="right" if 1 <= i <= 3 else "left")
     for cl in s.classes:
-        c.add_row(cl.fault, str(cl.labels), str(cl.detected), str(cl.detected_falsification),
+        c.add_row(class_name(cl.fault, _), str(cl.labels), str(cl.detected), str(cl.detected_falsification),
                   ", ".join(sorted(cl.codes)) or "—")
     console.print(c)
-    for line in _overall_lines(s):
-        console.print(line.replace("**", ""))
+    for line in _overall_lines(s, _, bold=str):
+        console.print(line)
 
 
-def speed_line(timings: Mapping[str, float]) -> str:
+def speed_line(timings: Mapping[str, float], _: Callable[[str], str] = _english) -> str:
     """``ecosentry detect`` against the naive pandas script of the simple rules (or why it was not run)."""
     detect = timings["detect_s"]
     naive = timings.get("naive_pandas_s")
     if naive is None:
-        return (f"ecosentry detect {detect:.1f} s; naive pandas script of the simple rules not run: pandas is not "
-                f"installed (pip install pandas, or the test extra)")
+        return _(N_("ecosentry detect %(detect)s s; naive pandas script of the simple rules not run: pandas is not "
+                    "installed (pip install pandas, or the test extra)")) % {"detect": f"{detect:.1f}"}
     cpu, naive_cpu = timings.get("detect_cpu_s"), timings.get("naive_pandas_cpu_s")
     if cpu is None or naive_cpu is None:
-        return (f"ecosentry detect {detect:.1f} s, naive pandas script of the simple rules {naive:.1f} s "
-                f"(ratio detect / naive {detect / naive:.1f})")
+        return _(N_("ecosentry detect %(detect)s s, naive pandas script of the simple rules %(naive)s s "
+                    "(ratio detect / naive %(ratio)s)")) % {
+            "detect": f"{detect:.1f}", "naive": f"{naive:.1f}", "ratio": f"{detect / naive:.1f}"}
     # CPU time (user + system) beside wall: the machine may be shared, and CPU time is what a job costs
-    return (f"ecosentry detect {detect:.1f} s wall, {cpu:.1f} s CPU; naive pandas script of the simple rules "
-            f"{naive:.1f} s wall, {naive_cpu:.1f} s CPU (ratio detect / naive: wall {detect / naive:.1f}, "
-            f"CPU {cpu / naive_cpu:.1f})")
+    return _(N_("ecosentry detect %(detect)s s wall, %(cpu)s s CPU; naive pandas script of the simple rules "
+                "%(naive)s s wall, %(naive_cpu)s s CPU (ratio detect / naive: wall %(ratio)s, CPU %(cpu_ratio)s)")) % {
+        "detect": f"{detect:.1f}", "cpu": f"{cpu:.1f}", "naive": f"{naive:.1f}", "naive_cpu": f"{naive_cpu:.1f}",
+        "ratio": f"{detect / naive:.1f}", "cpu_ratio": f"{cpu / naive_cpu:.1f}"}
+
+
+#: The set and the run, said above the markdown tables and on the terminal.
+_SETUP = N_("%(points)s points (%(gas)s flue gas, %(water)s wastewater; %(clean)s clean), %(days)s days of minute "
+            "data (%(rows)s rows), seed %(seed)s, %(labels)s labelled fraud windows (%(subtle)s subtle), "
+            "%(detectors)s registered detectors, tolerance ±%(tolerance)s h; detect %(detect)s s (%(detect_cpu)s s "
+            "CPU); both timed as commands, each in its own process")
+_SETUP_WITH_NAIVE = N_("%(points)s points (%(gas)s flue gas, %(water)s wastewater; %(clean)s clean), %(days)s days "
+                       "of minute data (%(rows)s rows), seed %(seed)s, %(labels)s labelled fraud windows (%(subtle)s "
+                       "subtle), %(detectors)s registered detectors, tolerance ±%(tolerance)s h; detect %(detect)s s "
+                       "(%(detect_cpu)s s CPU), naive pandas script of the simple rules %(naive)s s (%(naive_cpu)s s "
+                       "CPU); both timed as commands, each in its own process")
 
 
 def write_section(path: Path, name: str, text: str) -> None:
@@ -493,13 +540,14 @@ def run_bench_honest(
 
     Raises
     ------
-    RuntimeError
+    Said
         When ``ecosentry detect`` rejects the generated files (exit code 2).
     """
     from rich.console import Console
 
     from ecosentry.subsystems.monitoring.detect.registry import all_detectors
     from ecosentry.subsystems.monitoring.simulate.honest import SUBTLE_CLASSES, generate_honest, write_honest_set
+    from ecosentry.terminal.messages import gettext_of
 
     console = console or Console()
     timings: dict[str, float] = {}
@@ -517,7 +565,7 @@ def run_bench_honest(
         # user + system, every thread of the process and of the worker processes detect forked (and reaped)
         timings["detect_cpu_s"] = _cpu_with_children() - c0
         if code == 2 or not out.exists():
-            raise RuntimeError(f"ecosentry detect rejected the honest set (exit code {code})")
+            raise Said(N_("ecosentry detect rejected the honest set (exit code %(code)s)"), code=code)
         # the yardstick of issue 13, on the same file in the same run: a naive pandas script of the simple rules,
         # run as its own process like the command (interpreter start and pandas' import included)
         from ecosentry.subsystems.monitoring.bench.naive_rules import time_naive_rules
@@ -531,16 +579,17 @@ def run_bench_honest(
                     if line.strip()]
     s = score(findings, hs.labels, clean_points=hs.clean_points, days=hs.days,
               tolerance=timedelta(hours=tolerance_h))
+    _ = gettext_of()
     print_tables(s, console)
     n_gas = sum(p.medium == "gas" for p in hs.points)
-    setup = (f"{points} points ({n_gas} flue gas, {points - n_gas} wastewater; {len(hs.clean_points)} clean), "
-             f"{days} days of minute data ({rows:,} rows), seed {seed}, {s.labels} labelled fraud windows "
-             f"({sum(1 for lb in hs.labels if lb.fault in SUBTLE_CLASSES)} subtle), "
-             f"{len(all_detectors())} registered detectors, tolerance ±{tolerance_h:g} h; "
-             f"detect {timings['detect_s']:.1f} s ({timings['detect_cpu_s']:.1f} s CPU)"
-             + (f", naive pandas script of the simple rules {timings['naive_pandas_s']:.1f} s "
-                f"({timings['naive_pandas_cpu_s']:.1f} s CPU)" if "naive_pandas_cpu_s" in timings else "")
-             + "; both timed as commands, each in its own process")
+    numbers = {"points": points, "gas": n_gas, "water": points - n_gas, "clean": len(hs.clean_points), "days": days,
+               "rows": f"{rows:,}", "seed": seed, "labels": s.labels,
+               "subtle": sum(1 for lb in hs.labels if lb.fault in SUBTLE_CLASSES), "detectors": len(all_detectors()),
+               "tolerance": f"{tolerance_h:g}", "detect": f"{timings['detect_s']:.1f}",
+               "detect_cpu": f"{timings['detect_cpu_s']:.1f}", "naive": f"{timings.get('naive_pandas_s', 0.0):.1f}",
+               "naive_cpu": f"{timings.get('naive_pandas_cpu_s', 0.0):.1f}"}
+    setup_msgid = _SETUP_WITH_NAIVE if "naive_pandas_cpu_s" in timings else _SETUP
+    setup = setup_msgid % numbers
     doc = {
         "bench": "detect-honest",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -559,10 +608,11 @@ def run_bench_honest(
     if out_markdown is not None:
         write_section(Path(out_markdown), "honest",
                       "## Honest-plant set (latest run)\n\n" + to_markdown(s, note=f"Set: {setup}."))
-    console.print(f"{setup}; generate {timings['generate_s']:.1f} s")
-    console.print(speed_line(timings))
+    console.print(_(N_("%(setup)s; generate %(seconds)s s")) % {"setup": _(setup_msgid) % numbers,
+                                                                 "seconds": f"{timings['generate_s']:.1f}"})
+    console.print(speed_line(timings, _))
     if code == 1:
-        console.print("[yellow]some detector raised on some point (see the warnings above)[/yellow]")
+        console.print("[yellow]" + _(N_("some detector raised on some point (see the warnings above)")) + "[/yellow]")
     return s
 
 

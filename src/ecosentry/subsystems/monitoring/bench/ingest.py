@@ -32,13 +32,28 @@ from sqlalchemy import create_engine, func, select
 from ecosentry.fleet import import_fleet
 from ecosentry.gateways.ports import free_port
 from ecosentry.protocols.hj212 import FrameReader, HJ212Error, build_frame
+from ecosentry.said import N_
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.ingest_paced import _qn
 from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
+from ecosentry.terminal.messages import gettext_of, say
 
 WINDOW = 8  # frames in flight per logger (latency at saturation ≈ loggers × WINDOW / throughput)
+#: A run's measures (its result's keys, recorded in the JSON) as the table names them.
+MEASURES: dict[str, str] = {
+    "gateways": N_("gateway processes"), "frames_per_gateway": N_("frames per gateway"), "loggers": N_("loggers"),
+    "every_s": N_("seconds between a logger's frames"), "clients": N_("clients"), "connected": N_("connected"),
+    "connect_failures": N_("failed connections"), "frames": N_("frames"), "sent": N_("sent"),
+    "unsent": N_("not sent"), "replies": N_("replies"), "unanswered": N_("unanswered"),
+    "closed_by_server": N_("closed by the server"), "data_points": N_("data points"), "stored": N_("stored"),
+    "frames_per_s": N_("frames/s"), "points_per_s_acked": N_("data points/s acknowledged"),
+    "points_per_s_stored": N_("data points/s stored"), "reply_p50_ms": N_("reply p50 ms"),
+    "reply_p95_ms": N_("reply p95 ms"), "reply_p99_ms": N_("reply p99 ms"), "reply_max_ms": N_("reply max ms"),
+    "stored_after_last_reply_s": N_("stored after the last reply, s"), "load_1min": N_("load average (1 min)"),
+    "plain_copy_rows_per_s": N_("plain COPY rows/s"), "ratio_to_copy": N_("ratio to COPY"),
+}
 
 
 #: ``ecosentry serve``'s listeners beside its HJ 212 and web ports (power's on the HJ 212 port + 1, park's on + 2,
@@ -183,7 +198,7 @@ def run_one(db: str, fleet: dict, frames: list[list[bytes]], n_points: int, pg_u
         latencies: list[float] = []
         total = sum(len(f) for f in frames)
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(f"{db}: sending {total} frames", total=total)
+            task = progress.add_task(say(N_("%(db)s: sending %(total)s frames"), db=db, total=total), total=total)
 
             def tick() -> None:
                 progress.advance(task)
@@ -241,23 +256,25 @@ def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, o
         now = datetime.now(ZoneInfo(tz)).replace(tzinfo=None, second=0, microsecond=0)
         start = now - timedelta(minutes=frames)
     built, n_points = build_frames(fleet, frames, start=start)
-    console.print(f"{loggers} loggers × {frames} minute frames = {sum(map(len, built))} frames, "
-                  f"{n_points} data points; server in separate processes"
-                  + (f"; each logger one frame every {every:g} s" if every else f"; window {WINDOW} frames per logger"))
+    _ = gettext_of()
+    numbers = {"loggers": loggers, "frames": frames, "total": sum(map(len, built)), "points": n_points,
+               "every": f"{every:g}", "window": WINDOW}
+    console.print(_(N_("%(loggers)s loggers × %(frames)s minute frames = %(total)s frames, %(points)s data points; "
+                       "server in separate processes; each logger one frame every %(every)s s")) % numbers if every
+                  else _(N_("%(loggers)s loggers × %(frames)s minute frames = %(total)s frames, %(points)s data "
+                            "points; server in separate processes; window %(window)s frames per logger")) % numbers)
     if runs is not None:
         results = runs(fleet, built, n_points)
     else:
         results = [run_one(db, fleet, built, n_points, pg_url, console) for db in databases]
     table = Table(title="ecosentry bench ingest" + (" --bus nats" if runs is not None else ""))
-    table.add_column("measure")
+    table.add_column(_(N_("measure")))
     for r in results:
-        table.add_column(f"{r['workers']} worker(s)" if "workers" in r else r["database"], justify="right")
-    for key in ("gateways", "frames_per_gateway", "loggers", "every_s", "clients", "connected", "connect_failures", "frames", "sent",
-                "unsent", "replies", "unanswered", "closed_by_server", "data_points", "stored", "frames_per_s",
-                "points_per_s_acked", "points_per_s_stored", "reply_p50_ms", "reply_p95_ms", "reply_p99_ms",
-                "reply_max_ms", "stored_after_last_reply_s", "load_1min", "plain_copy_rows_per_s", "ratio_to_copy"):
+        table.add_column(_(N_("%(workers)s worker(s)")) % {"workers": r["workers"]} if "workers" in r
+                         else r["database"], justify="right")
+    for key, name in MEASURES.items():
         if any(key in r for r in results):
-            table.add_row(key, *(str(r.get(key, "")) for r in results))
+            table.add_row(_(name), *(str(r.get(key, "")) for r in results))
     console.print(table)
     if out:
         machine = {"cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
@@ -268,5 +285,5 @@ def run_bench(*, loggers: int, frames: int, databases: list[str], pg_url: str, o
         history = json.loads(out.read_text()) if out.exists() else []
         history.append(record)
         out.write_text(json.dumps(history, indent=2, ensure_ascii=False) + "\n")
-        console.print(f"recorded in {out}")
+        console.print(_(N_("recorded in %(path)s")) % {"path": out}, highlight=False)
     return results

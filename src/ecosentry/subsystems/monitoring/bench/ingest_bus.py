@@ -25,11 +25,13 @@ from sqlalchemy import func, select
 from ecosentry.fleet import import_fleet
 from ecosentry.gateways.ports import free_port
 from ecosentry.pipeline.spool import last_seq
+from ecosentry.said import N_
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.ingest import _drive, _wait_port
 from ecosentry.subsystems.monitoring.bench.ingest_paced import drive_paced, percentile_ms
 from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
+from ecosentry.terminal.messages import say
 
 
 def _bus_env(url: str, work: Path, nats_url: str, stream: str, partitions: int) -> dict[str, str]:
@@ -93,15 +95,17 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
         total = sum(len(f) for f in frames)
         t0 = time.perf_counter()
         if every > 0:
-            console.print(f"{len(frames)} loggers connect, then each sends {len(frames[0])} frames, one every "
-                          f"{every:g} s, through {gateways} gateway process(es)")
+            console.print(say(N_("%(loggers)s loggers connect, then each sends %(frames)s frames, one every %(every)s "
+                                 "s, through %(gateways)s gateway process(es)"), loggers=len(frames),
+                              frames=len(frames[0]), every=f"{every:g}", gateways=gateways))
             paced = drive_paced(port, frames, every=every)
             latencies = paced.pop("latencies")
             t_acked = time.perf_counter() - t0
         else:
             paced, latencies = None, []
             with Progress(console=console, transient=True) as progress:
-                task = progress.add_task(f"{workers} worker(s): sending {total} frames", total=total)
+                task = progress.add_task(say(N_("%(workers)s worker(s): sending %(total)s frames"), workers=workers,
+                                             total=total), total=total)
 
                 async def main() -> None:
                     await asyncio.gather(*(_drive(port, f, latencies, lambda: progress.advance(task))
@@ -110,7 +114,7 @@ def run_one_on_bus(workers: int, fleet: dict, frames: list[list[bytes]], n_point
                 asyncio.run(main())
             t_acked = time.perf_counter() - t0
         with Progress(console=console, transient=True) as progress:
-            progress.add_task("waiting for the rows", total=None)
+            progress.add_task(say(N_("waiting for the rows")), total=None)
             stored = 0
             while True:
                 with engine.connect() as c:

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.detect import nab
 from ecosentry.subsystems.monitoring.detect.registry import run_detectors
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings, StatisticalSettings
@@ -37,6 +38,10 @@ SCOREBOARD: dict[str, float] = {
     "windowed Gaussian": 39.6,
     "random": 11.0,
 }
+
+
+#: The per-family table's heads (a family is a folder of the NAB corpus, named as NAB names it).
+_HEAD = (N_("data family"), N_("series"), N_("windows"), N_("TP"), N_("FP"), N_("FN"), N_("raw"), N_("score"))
 
 
 def _family_score(fam: dict[str, float]) -> float | None:
@@ -66,12 +71,16 @@ def run_bench_nab(nab_dir: Path, profile: str = "standard", out: Path | None = N
         ``score`` (chosen profile), ``scores`` (all profiles), ``families``, ``series``, ``rows``,
         ``seconds`` (detector time), ``settings``, ``scoreboard``.
     """
+    from ecosentry.terminal.messages import gettext_of
+
+    _ = gettext_of()
     console = console or Console()
     cfg = settings or StatisticalSettings()
     nab_dir = Path(nab_dir)
     profiles = nab.load_profiles(nab_dir)
     if profile not in profiles:
-        raise ValueError(f"unknown NAB profile {profile!r}; one of {', '.join(profiles)}")
+        raise Said(N_("unknown NAB profile %(profile)r; one of %(profiles)s"), profile=profile,
+                   profiles=", ".join(profiles))
     windows = nab.load_windows(nab_dir)
     specs = nab.nab_detectors()
     detector_cfg = DetectorSettings(statistical=cfg)
@@ -110,19 +119,24 @@ def run_bench_nab(nab_dir: Path, profile: str = "standard", out: Path | None = N
             families.setdefault(fam, {})[name] = {**{k: (round(v, 4) if isinstance(v, float) else v)
                                                     for k, v in agg.items()}, "score": _family_score(agg)}
 
-    table = Table(title=f"NAB, profile {profile} (fixed alarm decision, no threshold sweep)")
-    for col in ("family", "series", "windows", "TP", "FP", "FN", "raw", "score"):
-        table.add_column(col, justify="left" if col == "family" else "right")
+    table = Table(title=_(N_("NAB, profile %(profile)s (fixed alarm decision, no threshold sweep)"))
+                  % {"profile": profile})
+    for i, col in enumerate(_HEAD):
+        table.add_column(_(col), justify="left" if i == 0 else "right")
     for fam in sorted(families):
         f = families[fam][profile]
         fs = f["score"]
         table.add_row(fam, str(f["series"]), str(f["windows"]), str(f["tp"]), str(f["fp"]), str(f["fn"]),
                       f"{f['raw']:.2f}", "—" if fs is None else f"{fs:.1f}")
     console.print(table)
-    console.print(f"rows {rows:,}; detector {detect_s:.1f} s, total {total_s:.1f} s")
-    console.print("NAB score: " + ", ".join(f"{k} [bold]{v:.1f}[/bold]" for k, v in scores.items()))
-    board = sorted({**SCOREBOARD, "ecosentry statistical": scores["standard"]}.items(), key=lambda kv: -kv[1])
-    console.print("standard-profile scoreboard: " + ", ".join(f"{k} {v:.1f}" for k, v in board))
+    console.print(_(N_("rows %(rows)s; detector %(detector)s s, total %(total)s s"))
+                  % {"rows": f"{rows:,}", "detector": f"{detect_s:.1f}", "total": f"{total_s:.1f}"})
+    console.print(_(N_("NAB score: %(scores)s"))
+                  % {"scores": ", ".join(f"{k} [bold]{v:.1f}[/bold]" for k, v in scores.items())})
+    ours = _(N_("ecosentry statistical"))
+    board = sorted({**SCOREBOARD, ours: scores["standard"]}.items(), key=lambda kv: -kv[1])
+    console.print(_(N_("standard-profile scoreboard: %(board)s"))
+                  % {"board": ", ".join(f"{k} {v:.1f}" for k, v in board)})
 
     result = {
         "benchmark": "nab",
@@ -145,5 +159,5 @@ def run_bench_nab(nab_dir: Path, profile: str = "standard", out: Path | None = N
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-        console.print(f"written {out}")
+        console.print(_(N_("wrote %(json)s")) % {"json": out}, highlight=False)
     return result

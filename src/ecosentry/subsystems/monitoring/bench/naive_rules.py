@@ -86,7 +86,7 @@ def time_naive_rules(path: Path, tz: str) -> tuple[float, float | None, dict[str
 
     Raises
     ------
-    RuntimeError
+    ecosentry.said.Said
         When the script fails (its error output in the message).
     """
     if not pandas_available():
@@ -98,7 +98,10 @@ def time_naive_rules(path: Path, tz: str) -> tuple[float, float | None, dict[str
     wall = time.perf_counter() - t0
     cpu1 = _children_cpu()
     if done.returncode != 0:
-        raise RuntimeError(f"the naive pandas script failed (exit code {done.returncode}): {done.stderr.strip()}")
+        from ecosentry.said import N_, Said  # here, not at the top: the script itself imports nothing of ecosentry
+
+        raise Said(N_("the naive pandas script failed (exit code %(code)s): %(error)s"), code=done.returncode,
+                   error=done.stderr.strip())
     return wall, (cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None), json.loads(done.stdout)
 
 

@@ -32,13 +32,17 @@ from sqlalchemy import func, select
 from ecosentry.fleet import import_fleet
 from ecosentry.gateways.ports import free_port
 from ecosentry.protocols.hj212 import FrameReader, HJ212Error
+from ecosentry.said import N_, Said
 from ecosentry.service import prepare_database
 from ecosentry.store import schema as s
 from ecosentry.subsystems.monitoring.bench.ingest import SIDE_LISTENERS_ANY_PORT, _qn, _wait_port, build_frames
 from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
+from ecosentry.terminal.messages import gettext_of, say
 
 MODES = ("refuse", "hang")
+#: A mode as the table names it.
+MODE_NAMES = {"refuse": N_("refusing"), "hang": N_("hanging")}
 
 
 class DatabaseProxy:
@@ -197,7 +201,7 @@ def _pct(xs: list[float], q: float) -> float | None:
 def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers: int, every: float,
                pg_url: str, console: Console) -> dict:
     if mode not in MODES:
-        raise ValueError(f"--mode must be one of {', '.join(MODES)}")
+        raise Said(N_("--mode must be one of %(modes)s"), modes=", ".join(MODES))
     url, drop = scratch_database(pg_url, "ecosentry_outage")
     host_port = url.split("@", 1)[1].split("/", 1)[0]
     host, port_s = host_port.split(":") if ":" in host_port else (host_port, "5432")
@@ -236,11 +240,12 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
                 await asyncio.sleep(clock.t0 + warm - time.perf_counter())
                 clock.cut = time.perf_counter() - clock.t0
                 await asyncio.to_thread(proxy.refuse if mode == "refuse" else proxy.hang)
-                console.print(f"  {clock.cut:.1f} s: database {'refusing' if mode == 'refuse' else 'hanging'}")
+                console.print(f"  {clock.cut:.1f} s: " + (say(N_("database refusing")) if mode == "refuse"
+                                                           else say(N_("database hanging"))))
                 await asyncio.sleep(seconds)
                 await asyncio.to_thread(proxy.restore)
                 clock.restored = time.perf_counter() - clock.t0
-                console.print(f"  {clock.restored:.1f} s: database back")
+                console.print(f"  {clock.restored:.1f} s: " + say(N_("database back")))
 
             async def watch() -> None:  # the stored rows over time (directly, not through the proxy)
                 while True:
@@ -293,25 +298,30 @@ def run_outage(*, mode: str, seconds: float, warm: float, after: float, loggers:
 
 def run_bench_outage(*, modes: list[str], seconds: float, warm: float, after: float, loggers: int, every: float,
                      pg_url: str, out: Path | None, console: Console) -> list[dict]:
+    _ = gettext_of()
     results = []
     for mode in modes:
-        console.print(f"[bold]bench outage[/bold]: {loggers} loggers, a frame each every {every} s; PostgreSQL "
-                      f"{'refusing' if mode == 'refuse' else 'hanging'} for {seconds:g} s after {warm:g} s")
+        said = (N_("%(loggers)s loggers, a frame each every %(every)s s; PostgreSQL refusing for %(seconds)s s after "
+                   "%(warm)s s") if mode == "refuse" else
+                N_("%(loggers)s loggers, a frame each every %(every)s s; PostgreSQL hanging for %(seconds)s s after "
+                   "%(warm)s s"))
+        console.print("[bold]bench outage[/bold]: " + _(said) % {"loggers": loggers, "every": every,
+                                                                 "seconds": f"{seconds:g}", "warm": f"{warm:g}"})
         results.append(run_outage(mode=mode, seconds=seconds, warm=warm, after=after, loggers=loggers, every=every,
                                   pg_url=pg_url, console=console))
-    table = Table(title="PostgreSQL outage under load")
-    for col in ("mode", "frames sent / acked", "points sent / stored", "exactly once", "backlog at restore",
-                "catch-up s", "reply p99 ms before / during / after"):
-        table.add_column(col)
+    table = Table(title=_(N_("PostgreSQL outage under load")))
+    for col in (N_("mode"), N_("frames sent / acked"), N_("points sent / stored"), N_("exactly once"),
+                N_("backlog at restore"), N_("catch-up s"), N_("reply p99 ms before / during / after")):
+        table.add_column(_(col))
     for r in results:
         rp = r["reply_ms"]
-        table.add_row(r["mode"], f"{r['frames_sent']} / {r['frames_acked']}",
-                      f"{r['data_points_sent']} / {r['rows_stored']}", "yes" if r["exactly_once"] else "NO",
+        table.add_row(_(MODE_NAMES[r["mode"]]), f"{r['frames_sent']} / {r['frames_acked']}",
+                      f"{r['data_points_sent']} / {r['rows_stored']}", _(N_("yes")) if r["exactly_once"] else _(N_("NO")),
                       str(r["backlog_points_at_restore"]), str(r["catch_up_s"]),
                       " / ".join(str(rp[k]["p99"]) for k in ("before", "during", "after")))
     console.print(table)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        console.print(f"  written: {out}")
+        console.print("  " + _(N_("wrote %(json)s")) % {"json": out}, highlight=False)
     return results

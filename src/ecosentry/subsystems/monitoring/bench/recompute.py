@@ -28,6 +28,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from ecosentry.said import N_
 from ecosentry.subsystems.monitoring.rules.cn import bulk
 
 #: Hourly levels and hourly limits of the generated factors (flue-gas-like, mg/m³): SO2, NOx, PM, CO,
@@ -148,15 +149,19 @@ def run_bench_recompute(
         ``stages_s`` (seconds per stage), ``total_s``, ``goal_s``, ``generate_s``, ``peak_rss_mb``,
         sizes, result counts and the machine.
     """
+    from ecosentry.terminal.messages import gettext_of
+
+    _ = gettext_of()
     console = console or Console()
     t0 = time.perf_counter()
     city = generate_city(outlets, factors, year, seed)
     generate_s = time.perf_counter() - t0
     n_series, n_hours = city["hour_values"].shape
     n_days = city["dates"].size
-    console.print(f"city: {outlets} outlets × {factors} factors = {n_series:,} series, "
-                  f"{n_series * n_hours:,} hours ({year}), {n_series * 24 * 60:,} minute values; "
-                  f"generated in {generate_s:.1f} s")
+    console.print(_(N_("city: %(outlets)s outlets × %(factors)s factors = %(series)s series, %(hours)s hours "
+                       "(%(year)s), %(minutes)s minute values; generated in %(seconds)s s")) % {
+        "outlets": outlets, "factors": factors, "series": f"{n_series:,}", "hours": f"{n_series * n_hours:,}",
+        "year": year, "minutes": f"{n_series * 24 * 60:,}", "seconds": f"{generate_s:.1f}"})
 
     stages: dict[str, float] = {}
     results: dict[str, object] = {}
@@ -167,19 +172,19 @@ def run_bench_recompute(
     day0 = city["hour_values"][:, :24]
     day0[...] = np.where(city["received"][:, :24], hours.mean, np.nan)
     city["hour_valid"][:, :24] = hours.valid & ~city["stopped"][:, :24] & city["received"][:, :24]
-    stages["minute → hour (1 day)"] = time.perf_counter() - t
+    stages[N_("minute → hour (1 day)")] = time.perf_counter() - t
     results["hours_from_minutes_valid"] = int(hours.valid.sum())
 
     t = time.perf_counter()
     days = bulk.days_from_hours(city["hour_values"].reshape(n_series, n_days, 24),
                                 city["hour_valid"].reshape(n_series, n_days, 24))
-    stages["hour → day (year)"] = time.perf_counter() - t
+    stages[N_("hour → day (year)")] = time.perf_counter() - t
     results["valid_days"] = int(days.valid.sum())
     results["days"] = int(days.valid.size)
 
     t = time.perf_counter()
     months = bulk.months_from_days(days.mean, days.valid, city["dates"])
-    stages["day → month (year)"] = time.perf_counter() - t
+    stages[N_("day → month (year)")] = time.perf_counter() - t
     results["valid_months"] = int(months.valid.sum())
     results["months"] = int(months.valid.size)
 
@@ -188,7 +193,7 @@ def run_bench_recompute(
     per_series = bulk.rates(counts)
     per_outlet = bulk.rates(bulk.RateCountBlock(*(a.reshape(outlets, factors) for a in counts)).sum(axis=1))
     city_rates = bulk.rates(counts.sum())
-    stages["rates (year: series, outlets, city)"] = time.perf_counter() - t
+    stages[N_("rates (year: series, outlets, city)")] = time.perf_counter() - t
     results["city_trans_rate"] = float(city_rates.trans_rate)
     results["city_effe_rate"] = float(city_rates.effe_rate)
     results["city_effe_trans_rate"] = float(city_rates.effe_trans_rate)
@@ -199,7 +204,7 @@ def run_bench_recompute(
     exc = bulk.exceed(city["hour_values"], city["hour_valid"], city["upper"][:, None])
     n_exceeded = int(np.count_nonzero(exc.exceeded))
     n_judged = int(np.count_nonzero(exc.judged))
-    stages["exceedance (year of hours)"] = time.perf_counter() - t
+    stages[N_("exceedance (year of hours)")] = time.perf_counter() - t
     results["hours_judged"] = n_judged
     results["hours_exceeded"] = n_exceeded
     results["max_multiple"] = float(np.nanmax(exc.multiple)) if n_exceeded else None
@@ -220,19 +225,22 @@ def run_bench_recompute(
         "machine": _machine(),
     }
 
-    table = Table(title=f"ecosentry bench recompute: {n_series:,} series, {n_series * n_hours:,} hours")
-    table.add_column("stage")
-    table.add_column("seconds", justify="right")
+    table = Table(title=_(N_("ecosentry bench recompute: %(series)s series, %(hours)s hours"))
+                  % {"series": f"{n_series:,}", "hours": f"{n_series * n_hours:,}"})
+    table.add_column(_(N_("stage")))
+    table.add_column(_(N_("seconds")), justify="right")
     for name, seconds in stages.items():
-        table.add_row(name, f"{seconds:.2f}")
-    table.add_row(f"[bold]total[/bold] (goal < {GOAL_S:g} s)", f"[bold]{total:.2f}[/bold]")
-    table.add_row("data generation (not in total)", f"{generate_s:.2f}")
-    table.add_row("peak RSS [MB]", f"{report['peak_rss_mb']:,.0f}")
+        table.add_row(_(name), f"{seconds:.2f}")
+    table.add_row("[bold]" + _(N_("total (goal < %(goal)s s)")) % {"goal": f"{GOAL_S:g}"} + "[/bold]",
+                  f"[bold]{total:.2f}[/bold]")
+    table.add_row(_(N_("data generation (not in total)")), f"{generate_s:.2f}")
+    table.add_row(_(N_("peak RSS [MB]")), f"{report['peak_rss_mb']:,.0f}")
     console.print(table)
-    console.print(
-        f"valid days {results['valid_days']:,}/{results['days']:,}, valid months "
-        f"{results['valid_months']:,}/{results['months']:,}, hours judged {n_judged:,}, exceeded "
-        f"{n_exceeded:,}; city transRate {results['city_trans_rate']:.4f}, effeRate "
-        f"{results['city_effe_rate']:.4f}, effeTransRate {results['city_effe_trans_rate']:.4f}"
-    )
+    console.print(_(N_("valid days %(days)s, valid months %(months)s, hours judged %(judged)s, exceeded "
+                       "%(exceeded)s; city transmission rate %(trans)s, validity rate %(effe)s, effective "
+                       "transmission rate %(effe_trans)s")) % {
+        "days": f"{results['valid_days']:,}/{results['days']:,}",
+        "months": f"{results['valid_months']:,}/{results['months']:,}", "judged": f"{n_judged:,}",
+        "exceeded": f"{n_exceeded:,}", "trans": f"{results['city_trans_rate']:.4f}",
+        "effe": f"{results['city_effe_rate']:.4f}", "effe_trans": f"{results['city_effe_trans_rate']:.4f}"})
     return report

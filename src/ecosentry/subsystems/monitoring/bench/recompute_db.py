@@ -27,6 +27,7 @@ from sqlalchemy import Engine, delete, select
 
 from ecosentry.fleet import import_fleet
 from ecosentry.pipeline.directory import PointDirectory
+from ecosentry.said import N_, Said
 from ecosentry.store import schema as s
 from ecosentry.store.partitions import ensure_month_partitions
 from ecosentry.subsystems.monitoring import schema as ms
@@ -288,15 +289,19 @@ def run_bench_recompute_db(url: str, *, points: int = 100, month: date = date(20
     from ecosentry.subsystems.monitoring.pipeline.bulk_recompute import bulk_recompute_range
     from ecosentry.subsystems.monitoring.pipeline.recompute import recompute_range
 
+    from ecosentry.terminal.messages import gettext_of
+
+    _ = gettext_of()
     console = console or Console()
     engine = prepare_database(url)
     with engine.connect() as conn:
         if conn.execute(select(s.observations.c.point_id).limit(1)).first() is not None:
-            raise ValueError(f"{url} already holds observations: the bench needs an empty database")
+            raise Said(N_("%(url)s already holds observations: the bench needs an empty database"), url=url)
     t = time.perf_counter()
     gen = generate_month(engine, month, gas_points=points, cases=False, seed=seed)
     generate_s = time.perf_counter() - t
-    console.print(f"generated {len(gen['point_ids'])} points, {gen['observations']:,} minute rows in {generate_s:.1f} s")
+    console.print(_(N_("generated %(points)s points, %(rows)s minute rows in %(seconds)s s")) % {
+        "points": len(gen["point_ids"]), "rows": f"{gen['observations']:,}", "seconds": f"{generate_s:.1f}"})
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE observations")
@@ -318,23 +323,31 @@ def run_bench_recompute_db(url: str, *, points: int = 100, month: date = date(20
                       "months": totals["months"], "hours_per_s": round(totals["hours"] / seconds),
                       "cpu_s": round(cpu, 2), "server_cpu_s": server}
         snapshots[path] = derived_snapshot(engine)
-        console.print(f"{path}: {totals['hours']:,} hours in {seconds:.1f} s = {totals['hours'] / seconds:,.0f} hours/s; "
-                      f"CPU {cpu:.1f} s here" + (f" + {server:.1f} s in the server" if server is not None else ""))
+        numbers = {"path": path, "hours": f"{totals['hours']:,}", "seconds": f"{seconds:.1f}",
+                   "rate": f"{totals['hours'] / seconds:,.0f}", "cpu": f"{cpu:.1f}",
+                   "server": f"{server:.1f}" if server is not None else ""}
+        console.print((_(N_("%(path)s: %(hours)s hours in %(seconds)s s = %(rate)s hours/s; CPU %(cpu)s s here"))
+                       if server is None else
+                       _(N_("%(path)s: %(hours)s hours in %(seconds)s s = %(rate)s hours/s; CPU %(cpu)s s here + "
+                            "%(server)s s in the server"))) % numbers)
     identical = None
     if len(snapshots) == 2:
         a, b = snapshots.values()
         identical = a == b
-    table = Table(title=f"ecosentry bench recompute --db ({engine.dialect.name}): {points} points × "
-                        f"{len(GAS_FACTORS)} factors, {month:%Y-%m}")
-    for col in ("path", "hours", "days", "months", "seconds", "hours/s", "CPU s (+ server)"):
-        table.add_column(col, justify="right" if col != "path" else "left")
+    table = Table(title=_(N_("ecosentry bench recompute --db (%(dialect)s): %(points)s points × %(factors)s "
+                             "factors, %(month)s")) % {"dialect": engine.dialect.name, "points": points,
+                                                       "factors": len(GAS_FACTORS), "month": f"{month:%Y-%m}"})
+    for i, col in enumerate((N_("recompute path"), N_("hours"), N_("days"), N_("months"), N_("seconds"), N_("hours/s"),
+                             N_("CPU s (+ server)"))):
+        table.add_column(_(col), justify="right" if i else "left")
     for path, r in runs.items():
         cpu = f"{r['cpu_s']:.1f}" + (f" + {r['server_cpu_s']:.1f}" if r["server_cpu_s"] is not None else "")
         table.add_row(path, f"{r['hours']:,}", f"{r['days']:,}", f"{r['months']:,}", f"{r['seconds']:.1f}",
                       f"{r['hours_per_s']:,}", cpu)
     console.print(table)
     if identical is not None:
-        console.print("derived rows identical: " + ("yes" if identical else "[red]NO[/red]"))
+        console.print(_(N_("derived rows identical: yes")) if identical
+                      else "[red]" + _(N_("derived rows identical: NO")) + "[/red]")
     engine.dispose()
     result = {"bench": "recompute-db", "dialect": engine.dialect.name, "points": points,
               "month": month.isoformat(), "observations": gen["observations"], "generate_s": round(generate_s, 1),

@@ -30,6 +30,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ecosentry.fleet import import_fleet
@@ -37,6 +38,7 @@ from ecosentry.gateways.hj212_tcp import HJ212Gateway
 from ecosentry.pipeline.directory import PointDirectory
 from ecosentry.pipeline.spool import Spool, SpoolReader
 from ecosentry.pipeline.worker import IngestWorker
+from ecosentry.said import N_, Said
 from ecosentry.service import prepare_database
 from ecosentry.settings import get_settings
 from ecosentry.subsystems.monitoring.bench.ingest import build_frames
@@ -44,6 +46,7 @@ from ecosentry.subsystems.monitoring.bench.recompute_db import _cpu_between, ser
 from ecosentry.subsystems.monitoring.bench.scratch import scratch_database
 from ecosentry.subsystems.monitoring.pipeline.sink import ObservationSink
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
+from ecosentry.terminal.messages import gettext_of, say
 
 __all__ = ["run_bench_steady"]
 
@@ -84,7 +87,8 @@ async def _rounds(url: str, fleet: dict, minutes: int, rounds: int, k: int, work
                                           for f in history[i:i + 20000]])
                 await worker.drain(last, timeout=3600)
             await worker.flush()
-            console.print(f"history: {len(history)} frames stored and followed up in {time.perf_counter() - t0:.1f} s")
+            console.print(say(N_("history: %(frames)s frames stored and followed up in %(seconds)s s"),
+                              frames=len(history), seconds=f"{time.perf_counter() - t0:.1f}"))
             out = []
             for r in range(rounds):
                 first = minutes + r * k
@@ -116,7 +120,7 @@ def run_bench_steady(*, loggers: int, minutes: int, rounds: int, pg_url: str, ou
     ``out`` when given)."""
     every = float(get_settings().hourly_every if every is None else every)
     if loggers < 1 or rounds < 1 or not 1 <= minutes <= 24 * 60 or every <= 0:
-        raise ValueError("--loggers and --rounds must be ≥ 1, --minutes between 1 and 1440, --every > 0")
+        raise Said(N_("--loggers and --rounds must be ≥ 1, --minutes between 1 and 1440, --every > 0"))
     k = max(1, round(every / 60.0))
     fleet = demo_fleet(loggers, seed=11)
     url, drop = scratch_database(pg_url)
@@ -133,17 +137,22 @@ def run_bench_steady(*, loggers: int, minutes: int, rounds: int, pg_url: str, ou
                    "minutes_per_flush": k,
                    "worker_cpu_per_logger_minute_ms": round(per_s * 60_000, 3),
                    "loggers_one_worker_keeps_up_with": int(1.0 / per_s) if per_s else None})
-    table = Table(title=f"ecosentry bench steady: {loggers} loggers, {minutes} minutes stored, then {k} more "
-                        f"minute(s) of each and a flush a round")
-    for col in ("round", "write CPU [s]", "server [s]", "flush CPU [s]", "server [s]", "flush wall [s]", "hours"):
-        table.add_column(col, justify="right")
+    _ = gettext_of()
+    table = Table(title=_(N_("ecosentry bench steady: %(loggers)s loggers, %(minutes)s minutes stored, then %(k)s "
+                             "more minute(s) of each and a flush a round"))
+                  % {"loggers": loggers, "minutes": minutes, "k": k})
+    for col in (N_("round"), N_("write CPU [s]"), N_("server [s]"), N_("flush CPU [s]"), N_("server [s]"),
+                N_("flush wall [s]"), N_("hours")):
+        table.add_column(escape(_(col)), justify="right")  # "[s]" is not rich's strike-through
     for i, r in enumerate(rs, 1):
         table.add_row(str(i), f"{r['write_cpu_s']:.2f}", str(r["write_server_cpu_s"]), f"{r['flush_cpu_s']:.2f}",
                       str(r["flush_server_cpu_s"]), f"{r['flush_wall_s']:.2f}", str(r["hours"]))
     console.print(table)
-    console.print(f"worker CPU per logger and minute (its minute's write and its hour's recomputation): "
-                  f"{result['worker_cpu_per_logger_minute_ms']} ms; one worker process keeps up with about "
-                  f"{result['loggers_one_worker_keeps_up_with']} loggers with a flush every {every:g} s")
+    console.print(_(N_("worker CPU per logger and minute (its minute's write and its hour's recomputation): "
+                       "%(ms)s ms; one worker process keeps up with about %(loggers)s loggers with a flush every "
+                       "%(every)s s")) % {"ms": result["worker_cpu_per_logger_minute_ms"],
+                                          "loggers": result["loggers_one_worker_keeps_up_with"],
+                                          "every": f"{every:g}"})
     if out:
         record = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
@@ -152,5 +161,5 @@ def run_bench_steady(*, loggers: int, minutes: int, rounds: int, pg_url: str, ou
         history.append(record)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(history, indent=2, ensure_ascii=False) + "\n")
-        console.print(f"recorded in {out}")
+        console.print(_(N_("recorded in %(path)s")) % {"path": out}, highlight=False)
     return result

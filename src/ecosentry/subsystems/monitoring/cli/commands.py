@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from ecosentry.said import N_, Said
-from ecosentry.terminal import console, err, run_until_signal, setup_logging
+from ecosentry.terminal import console, run_until_signal, setup_logging
 from ecosentry.terminal.messages import fail as _fail, say
 
 
@@ -166,8 +166,7 @@ def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="vir
     """
     if inject is not None:
         if inject_out is None:
-            err.print("[red]--inject needs --inject-out DIR[/red]")
-            raise typer.Exit(2)
+            _fail(N_("--inject needs --inject-out DIR"))
         from ecosentry.subsystems.monitoring.cli.detect import simulate_inject_command
 
         simulate_inject_command(out=inject_out, inject=inject, seed=seed, points=24, days=30, per_class=2, clean=4)
@@ -199,7 +198,10 @@ def bench_nab(nab_dir: Path = typer.Option(Path("../shared/nab"), help="NAB data
 
     if not (nab_dir / "labels" / "combined_windows.json").is_file():
         _fail(N_("no NAB corpus at %(path)s (expected labels/combined_windows.json); pass --nab-dir"), path=nab_dir)
-    run_bench_nab(nab_dir, profile=profile, out=out, console=console)
+    try:
+        run_bench_nab(nab_dir, profile=profile, out=out, console=console)
+    except Said as exc:  # a profile the corpus does not define
+        _fail(exc)
 
 
 @bench_app.command("recompute")
@@ -231,8 +233,7 @@ def bench_recompute(outlets: int = typer.Option(1000, help="outlets in the gener
             run_bench_recompute_db(db, points=points, month=first, seed=seed, paths=wanted, console=console,
                                    out=out)
         except ValueError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            _fail(exc if isinstance(exc, Said) else str(exc))
         return
     from ecosentry.subsystems.monitoring.bench.recompute import run_bench_recompute
 
@@ -253,14 +254,12 @@ def bench_api(db: str = typer.Option(..., "--db", help="an EMPTY PostgreSQL data
     from ecosentry.subsystems.monitoring.bench.api_db import run_bench_api
 
     if points < 1 or minute_days < 1 or requests < 20:
-        err.print("[red]--points and --minute-days must be ≥ 1, --requests ≥ 20[/red]")
-        raise typer.Exit(2)
+        _fail(N_("--points and --minute-days must be ≥ 1, --requests ≥ 20"))
     try:
         run_bench_api(db, points=points, minute_days=minute_days, requests=requests, seed=seed, console=console,
                       out=out)
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        _fail(exc if isinstance(exc, Said) else str(exc))
 
 
 @bench_app.command("outage")
@@ -278,8 +277,7 @@ def bench_outage(modes: str = typer.Option("refuse,hang", "--mode", help="refuse
 
     wanted = [m.strip() for m in modes.split(",") if m.strip()]
     if not wanted or set(wanted) - set(MODES) or seconds <= 0 or every <= 0 or loggers < 1:
-        err.print("[red]--mode refuse and/or hang; --seconds, --every > 0; --loggers ≥ 1[/red]")
-        raise typer.Exit(2)
+        _fail(N_("--mode refuse and/or hang; --seconds, --every > 0; --loggers ≥ 1"))
     run_bench_outage(modes=wanted, seconds=seconds, warm=warm, after=after, loggers=loggers, every=every,
                      pg_url=pg_url, out=out, console=console)
 
@@ -301,8 +299,7 @@ def bench_steady(loggers: int = typer.Option(300, help="simulated loggers, one m
         run_bench_steady(loggers=loggers, minutes=minutes, rounds=rounds, pg_url=pg_url, out=out, console=console,
                          every=every)
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        _fail(exc if isinstance(exc, Said) else str(exc))
 
 
 @bench_app.command("ingest")

@@ -348,29 +348,32 @@ def bench_detect_command(
 
     which = set_.strip().lower()
     if which not in ("injected", "honest"):
-        _fail(f"--set must be injected or honest, not {set_!r}")
+        _fail(N_("--set must be injected or honest, not %(value)r"), value=set_)
     if which == "honest":
         from ecosentry.subsystems.monitoring.bench.honest_eval import run_bench_honest
 
         points, days = points or 40, days or 5
         if points < 8 or days < 3:
-            _fail("the honest set needs at least 8 points and 3 days")
+            _fail(N_("the honest set needs at least 8 points and 3 days"))
         try:
             run_bench_honest(_detect_files, seed=seed, points=points, days=days, tolerance_h=1.0 if tolerance is None else tolerance,
                              out_json=out or Path("docs/bench-detect-honest.json"), out_markdown=markdown,
                              keep_dir=keep, console=Console())
-        except (RuntimeError, ValueError) as exc:  # a set too small to host every fraud class; detect refused it
-            _fail(str(exc))
+        except ValueError as exc:  # a set too small to host every fraud class; detect refused it (Said)
+            _fail(exc if isinstance(exc, Said) else str(exc))
         return
     from ecosentry.subsystems.monitoring.bench.detect_eval import run_bench_detect
 
     points, days = points or 24, days or 30
     if points < 2 or days < 10:
-        _fail("the injected set needs at least 2 points and 10 days")
-    run_bench_detect(seed=seed, points=points, days=days, per_class=per_class,
-                     tolerance_h=2.0 if tolerance is None else tolerance,
-                     out_json=out or Path("docs/bench-detect.json"), out_markdown=markdown, keep_dir=keep,
-                     console=Console())
+        _fail(N_("the injected set needs at least 2 points and 10 days"))
+    try:
+        run_bench_detect(seed=seed, points=points, days=days, per_class=per_class,
+                         tolerance_h=2.0 if tolerance is None else tolerance,
+                         out_json=out or Path("docs/bench-detect.json"), out_markdown=markdown, keep_dir=keep,
+                         console=Console())
+    except Said as exc:  # a set too small to host every fault class
+        _fail(exc)
 
 
 def _detect_files(paths, out: Path, tz: str) -> int:

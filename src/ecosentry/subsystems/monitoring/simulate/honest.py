@@ -73,6 +73,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.simulate.inject import FILES, Label
 from ecosentry.subsystems.monitoring.simulate.methods import DETECTION_LIMITS
 
@@ -291,7 +292,7 @@ def generate_honest(
         clone_count += fault == "clone"
         done = _place(fault, hosts, place, n, hod, cross)
         if done is None:
-            raise ValueError(f"no point can host fraud class {fault!r} (try more points or days)")
+            raise Said(N_("no point can host fraud class %(fault)r (try more points or days)"), fault=fault)
         raw_labels.extend(done)
 
     labels = []

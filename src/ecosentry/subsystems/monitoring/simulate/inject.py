@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.simulate.fleet import demo_fleet
 from ecosentry.subsystems.monitoring.simulate.profiles import GAS_POLLUTANTS, WATER_POLLUTANTS, PointProfile, gas_profile, water_profile
 
@@ -315,7 +316,7 @@ def generate(
     for fault in tasks:
         label = _place(fault, hosts, times, local_hours, half_months, rng, len(labels) + 1)
         if label is None:
-            raise ValueError(f"no point can host fault class {fault!r} (try more points or days)")
+            raise Said(N_("no point can host fault class %(fault)r (try more points or days)"), fault=fault)
         labels.append(label)
     _baseline_parameter_reports(synthetic, times)
     labels.sort(key=lambda lb: (lb.point, lb.start, lb.fault))
