@@ -120,7 +120,7 @@ def test_run_points_in_workers_gives_every_point_in_order_with_its_failures(labe
     for a, b in zip(serial, forked):
         assert a.findings == b.findings
         assert a.errors == b.errors
-        assert [p.point for p in (a.fleet, b.fleet)] == [a.point, a.point]
+        assert [p["fleet_copy"].point for p in (a.fleet, b.fleet)] == [a.point, a.point]
     failed = [r for r in forked if r.errors]
     assert [r.point for r in failed] == [victim]
     assert "broken on purpose" in failed[0].errors[0]

@@ -183,7 +183,7 @@ def two_plants(copy: bool, days: int = 5) -> list[PointData]:
 
 
 def test_a_half_day_copy_at_a_small_gain_is_found_between_plants():
-    found = signs.detect_fleet_copies(two_plants(copy=True), CFG)
+    found = signs.detect_fleet_copies([signs.copy_feed(p, CFG) for p in two_plants(copy=True)], CFG)
     assert sorted(f.point for f in found) == ["G003", "G008"]
     assert all(f.code == "DET-CLONE-MINUTE" for f in found)
     start = T0 + timedelta(minutes=2 * 1440 + 700)
@@ -191,4 +191,4 @@ def test_a_half_day_copy_at_a_small_gain_is_found_between_plants():
 
 
 def test_two_honest_plants_share_no_copy():
-    assert signs.detect_fleet_copies(two_plants(copy=False), CFG) == []
+    assert signs.detect_fleet_copies([signs.copy_feed(p, CFG) for p in two_plants(copy=False)], CFG) == []

@@ -18,7 +18,7 @@ from ecosentry.subsystems.monitoring.detect.registry import (
     all_detectors,
     all_fleet_detectors,
     family_of,
-    fleet_view,
+    fleet_digests,
     run_fleet_detectors,
 )
 from ecosentry.subsystems.monitoring.detect.settings import DetectorSettings
@@ -148,11 +148,13 @@ def test_a_water_copy_is_judged_over_enough_measuring_cycles():
 def test_fleet_copy_names_the_other_point_on_both_and_honest_fleets_are_quiet():
     a, b, c = (plant("gas", k, seed=s, name=n) for k, s, n in
                (("load_following", 1, "A"), ("night_shift", 2, "B"), ("near_limit", 4, "C")))
-    assert run_fleet_detectors([data_of(a), data_of(b), data_of(c)], CFG) == []
+    assert run_fleet_detectors([fleet_digests(data_of(p), CFG) for p in (a, b, c)], CFG) == []
     copy_into(b, NOX, a.values[NOX].copy(), 2000, 2000 + 20 * 60)
-    found = run_fleet_detectors([fleet_view(data_of(a)), fleet_view(data_of(b)), fleet_view(data_of(c))], CFG)
+    found = run_fleet_detectors([fleet_digests(data_of(p), CFG) for p in (a, b, c)], CFG)
     assert sorted((f.point, f.factor, f.evidence["other_point"]) for f in found) == [("A", NOX, "B"), ("B", NOX, "A")]
-    assert run_fleet_detectors([data_of(a), data_of(b)], CFG, only_codes=["DET-NEGATIVE"]) == []
+    only = ["DET-NEGATIVE"]
+    assert fleet_digests(data_of(a), CFG, only_codes=only) == {}
+    assert run_fleet_detectors([fleet_digests(data_of(p), CFG) for p in (a, b)], CFG, only_codes=only) == []
 
 
 def test_two_plants_stepping_at_the_same_minute_are_no_copy():
@@ -164,7 +166,7 @@ def test_two_plants_stepping_at_the_same_minute_are_no_copy():
         night = (HOD >= 23) | (HOD < 5)
         night[:1440] = False
         honest._set_measured(p, COD, night, p.values[COD][night] * 1.6)
-        pts.append(data_of(p))
+        pts.append(fleet_digests(data_of(p), CFG))
     assert [f.code for f in run_fleet_detectors(pts, CFG)] == []
 
 

@@ -608,12 +608,14 @@ def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
         return np.add.reduceat(mask.astype(np.int64), starts)
 
     norm = [_normalise_flag(f) for f in cs.flag_names]
-    if norm and all(f == "N" for f in norm):  # every record N (most inputs): the hours are N, none stopped
+    codes = cs.flag_code if idx is None else cs.flag_code[idx]
+    # every record N (most series: an input's flags are coded over all its series, so a series whose own records
+    # are all N still has the input's other flags among its names): the hours are N, none stopped
+    if norm and np.array([f == "N" for f in norm], dtype=bool)[codes].all():
         ok = np.isfinite(values)
         valid = np.minimum(count(ok) * interval_minutes, MINUTES_PER_HOUR) >= MIN_VALID_MINUTES
         flags: tuple[str, ...] = ()
     else:
-        codes = cs.flag_code if idx is None else cs.flag_code[idx]
         valid, flags, ok = _hour_flags(norm, codes, values, starts, n, medium, interval_minutes)
     hour_values = _segment_means(values, ok, bounds)
     zs = cs.zs if idx is None else cs.zs[idx]

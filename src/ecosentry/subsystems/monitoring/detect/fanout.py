@@ -4,12 +4,13 @@ Every per-point detector reads one point only (:func:`~ecosentry.subsystems.moni
 so the points of a run can be built and judged in separate processes and their findings gathered: the
 findings are the same as one process gives, in any order (the command sorts them). The tests across points
 (:func:`~ecosentry.subsystems.monitoring.detect.registry.run_fleet_detectors`) run afterwards in the calling
-process, on the :func:`~ecosentry.subsystems.monitoring.detect.registry.fleet_view` of every point, which the
-workers send back in point order.
+process, on what each of them needs of every point
+(:func:`~ecosentry.subsystems.monitoring.detect.registry.fleet_digests`), which the workers take and send back
+in point order.
 
 The workers are *forked* after the input was read: they share the parsed columns with the parent (copy on
 write) instead of reading the file again or receiving it through a pipe; only the points' names go to them
-and only the findings, the fleet views and the errors come back. Fork is a POSIX start method; where it is
+and only the findings, the fleet digests and the errors come back. Fork is a POSIX start method; where it is
 missing or unsafe (Windows, macOS), :func:`available_workers` says 1 and the caller runs in its own process.
 A worker builds one point at a time (dynamic share: a point with more channels does not leave the other
 processor idle at the end).
@@ -43,7 +44,7 @@ class PointsJob:
     only_codes : sequence of str or None
         Keep only findings with these codes.
     fleet : bool
-        Send back each point's fleet view (the long format's run; not for a NAB series).
+        Send back each point's fleet digests (the long format's run; not for a NAB series).
     """
 
     build: Callable[[Sequence[str] | None], Iterator[PointData]]
@@ -55,24 +56,27 @@ class PointsJob:
 
 @dataclass
 class PointResult:
-    """Findings of one point, its fleet view (``None`` when not asked) and its detectors' failures."""
+    """Findings of one point, its fleet digests (``None`` when not asked) and its detectors' failures."""
 
     point: str
     findings: list[Finding]
-    fleet: PointData | None
+    fleet: dict[str, Any] | None
     errors: list[str] = field(default_factory=list)
 
 
 def judge_point(job: PointsJob, data: PointData) -> PointResult:
     """Run ``job``'s detectors on one built point (the same call in a worker and in the parent)."""
-    from ecosentry.subsystems.monitoring.detect.registry import fleet_view, run_detectors
+    from ecosentry.subsystems.monitoring.detect.registry import fleet_digests, run_detectors
 
     errors: list[str] = []
-    view = fleet_view(data) if job.fleet else None
     found = run_detectors(data, job.cfg, job.specs, only_codes=job.only_codes,
                           on_error=lambda name, point, exc: errors.append(
                               f"detector {name} failed on point {point}: {exc!r}"))
-    return PointResult(data.point, found, view, errors)
+    # after the detectors: the digests reuse what they kept on the point's series (validity, resolution)
+    digests = fleet_digests(data, job.cfg, only_codes=job.only_codes,
+                            on_error=lambda name, point, exc: errors.append(
+                                f"fleet detector {name} failed on point {point}: {exc!r}")) if job.fleet else None
+    return PointResult(data.point, found, digests, errors)
 
 
 def available_workers() -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ecosentry.subsystems.monitoring.detect.model import DETECTORS, DetectorSpec, Finding, PointData
 
@@ -44,7 +44,7 @@ __all__ = [
     "fleet_detector",
     "all_fleet_detectors",
     "run_fleet_detectors",
-    "fleet_view",
+    "fleet_digests",
 ]
 
 #: Modules whose import registers detectors (national rules, pattern rules, statistical detector).
@@ -99,24 +99,27 @@ def all_detectors() -> dict[str, DetectorSpec]:
 @dataclass(frozen=True)
 class FleetSpec:
     """A detector that compares the points of one run with each other (a copied feed between plants):
-    ``func(points, cfg) -> list[Finding]``; its codes are catalogue entries like any detector's."""
+    ``digest(data, cfg)`` takes what it needs of one point where the point is built (a worker process), and
+    ``func(digests, cfg) -> list[Finding]`` compares the points' digests; its codes are catalogue entries like
+    any detector's."""
 
     name: str
     codes: Sequence[str]
-    func: Callable[[Sequence[PointData], object], list[Finding]]
+    func: Callable[[Sequence[Any], object], list[Finding]]
+    digest: Callable[[PointData, object], Any]
 
 
 #: Fleet detectors by name, filled by ``@fleet_detector`` when their module is imported.
 FLEET_DETECTORS: dict[str, FleetSpec] = {}
 
 
-def fleet_detector(name: str, codes: Sequence[str]):
-    """Register a fleet detector (run once over all points by :func:`run_fleet_detectors`)."""
+def fleet_detector(name: str, codes: Sequence[str], digest: Callable[[PointData, object], Any]):
+    """Register a fleet detector (run once over all points' ``digest`` by :func:`run_fleet_detectors`)."""
 
     def wrap(func):
         if name in FLEET_DETECTORS:
             raise ValueError(f"fleet detector {name!r} registered twice")
-        FLEET_DETECTORS[name] = FleetSpec(name, tuple(codes), func)
+        FLEET_DETECTORS[name] = FleetSpec(name, tuple(codes), func, digest)
         return func
 
     return wrap
@@ -128,43 +131,47 @@ def all_fleet_detectors() -> dict[str, FleetSpec]:
     return {name: FLEET_DETECTORS[name] for name in sorted(FLEET_DETECTORS)}
 
 
-#: Roles a fleet detector may read besides pollutants (the running state of a point comes from them).
-_FLEET_ROLES = ("flow", "velocity", "o2")
+def _fleet_wanted(spec: FleetSpec, only_codes: Sequence[str] | None) -> bool:
+    return not only_codes or bool(set(spec.codes) & set(only_codes))
 
 
-def fleet_view(data: PointData) -> PointData:
-    """What the fleet detectors read of one point: its pollutants' minute series and the hourly series of
-    its running state (flow, velocity, O2), marks and master data; kept while the other points are read, so
-    a run holds its pollutant series, not every channel of every point."""
-    from ecosentry.subsystems.monitoring.detect.model import ROLE_CODES, is_concentration
+def fleet_digests(data: PointData, cfg: object, *, only_codes: Sequence[str] | None = None,
+                  on_error=None) -> dict[str, Any]:
+    """What each fleet detector needs of one point (name → its ``digest``), taken while the point is at hand;
+    kept while the other points are judged, so a run holds these, not every point's series.
 
-    keep_hours = {code for role in _FLEET_ROLES for code in ROLE_CODES[role]}
-    return replace(
-        data,
-        minutes={f: s for f, s in data.minutes.items() if is_concentration(f)},
-        hours={f: s for f, s in data.hours.items() if f in keep_hours},
-        reported=[],
-    )
+    ``only_codes`` and ``on_error`` as in :func:`run_fleet_detectors` (a failed digest is left out)."""
+    digests: dict[str, Any] = {}
+    for name, spec in all_fleet_detectors().items():
+        if not _fleet_wanted(spec, only_codes):
+            continue
+        try:
+            digests[name] = spec.digest(data, cfg)
+        except Exception as exc:  # one failing fleet test must not hide the per-point findings
+            if on_error is None:
+                raise
+            on_error(name, data.point, exc)
+    return digests
 
 
 def run_fleet_detectors(
-    points: Sequence[PointData],
+    digests: Sequence[dict[str, Any]],
     cfg: object,
     *,
     only_codes: Sequence[str] | None = None,
     on_error=None,
 ) -> list[Finding]:
-    """Run every fleet detector over ``points`` (the points of one ``ecosentry detect`` run).
+    """Run every fleet detector over the :func:`fleet_digests` of the points of one ``ecosentry detect`` run.
 
     ``only_codes`` keeps those codes (and skips fleet detectors emitting none of them); ``on_error`` as in
     :func:`run_detectors` (the point is reported as ``"*"``). Findings are sorted by point, start, code.
     """
     findings: list[Finding] = []
     for name, spec in all_fleet_detectors().items():
-        if only_codes and not set(spec.codes) & set(only_codes):
+        if not _fleet_wanted(spec, only_codes):
             continue
         try:
-            findings.extend(spec.func(points, cfg) or ())
+            findings.extend(spec.func([d[name] for d in digests if name in d], cfg) or ())
         except Exception as exc:  # one failing fleet test must not hide the per-point findings
             if on_error is None:
                 raise

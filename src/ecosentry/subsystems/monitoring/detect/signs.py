@@ -76,6 +76,8 @@ __all__ = [
     "detect_limit_cap",
     "detect_channel_copy",
     "detect_fleet_copies",
+    "CopyFeed",
+    "copy_feed",
     "detect_selective_gap",
     "detect_night_load",
 ]
@@ -497,44 +499,126 @@ def _blockwise_picks(V: np.ndarray, step: int, p: Any, changes: list[np.ndarray]
     return picked
 
 
-@fleet_detector("fleet_copy", codes=[RULE_COPY.code])
-def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> list[Finding]:
+@dataclass(frozen=True)
+class _FeedChannel:
+    """One pollutant channel of a :class:`CopyFeed`: its valid records, placed as on any grid of its step.
+
+    ``values`` are the valid values (NaN elsewhere) on the slots ``first + step × k`` when every record falls on
+    one of them (a logger's clock; ``times`` is ``None``), else the valid records' values with their ``times``.
+    """
+
+    factor: str
+    step: float
+    first: int
+    last: int
+    values: np.ndarray
+    times: np.ndarray | None
+    resolution: float
+
+
+@dataclass(frozen=True)
+class CopyFeed:
+    """What the copy test across points (:func:`detect_fleet_copies`) needs of one point: its minute pollutants'
+    valid records and its running state by hour (:func:`copy_feed`).
+
+    Taken where the point is built (a worker of :mod:`~ecosentry.subsystems.monitoring.detect.fanout`), so the
+    calling process receives these instead of the point's series (times, flags, 折算 values: 8 of 24 MB on
+    seed 47) and does not place each channel on a grid again (issue 13 item 3).
+
+    ``step`` is the point's finest pollutant step (0 when it has none at most ``copy_max_step_s``: the point
+    takes no part); ``pollutants`` how many minute pollutants it has; ``running`` the running state of the
+    hours from ``first_hour`` on (``None``: unknown, every hour runs).
+    """
+
+    point: str
+    tz: str
+    step: int
+    pollutants: int
+    channels: tuple[_FeedChannel, ...]
+    first_hour: int = 0
+    running: np.ndarray | None = None
+
+
+def copy_feed(data: PointData, cfg: DetectorSettings) -> CopyFeed:
+    """The :class:`CopyFeed` of one point."""
+    p = cfg.signs
+    pol = _pollutants(data, data.minutes)
+    st = _step_s(data, pol) if pol else 0
+    if not 0 < st <= p.copy_max_step_s:
+        return CopyFeed(data.point, data.tz, 0, len(pol), ())
+    channels = []
+    for f in pol:
+        s = data.minutes[f]
+        step = s.step_seconds()
+        if not (step > 0 and step == int(step)):  # no grid of whole seconds can hold it: the test never takes it
+            continue
+        times = s.times.astype(np.int64)
+        first, last, ok, k = int(times[0]), int(times[-1]), valid_mask(s), int(step)
+        since = times - first
+        slot = since // k
+        if (slot * k == since).all():
+            values, at = _on_grid(s, slot, (last - first) // k + 1, ok), None
+        else:
+            values, at = s.values[ok], times[ok]
+        channels.append(_FeedChannel(f, step, first, last, values, at, resolution_step(s)))
+    if not channels:
+        return CopyFeed(data.point, data.tz, st, len(pol), ())
+    # the hours any slot of a grid of the channels' steps holding one of their records can fall in
+    first_hour = (min(c.first for c in channels) - int(max(c.step for c in channels))) // _HOUR * _HOUR
+    hours = np.arange(first_hour, max(c.last for c in channels) + 1, _HOUR, dtype=np.int64)
+    running = running_mask(data, hours.astype("datetime64[s]"), cfg)
+    return CopyFeed(data.point, data.tz, st, len(pol), tuple(channels), first_hour, running)
+
+
+def _fleet_grid(feeds: Sequence[CopyFeed]
+                ) -> tuple[list[tuple[CopyFeed, _FeedChannel]], int, np.ndarray, np.ndarray] | None:
+    """The channels of the copy test across points, its step, its grid and each channel's valid records of
+    running hours on it (NaN elsewhere), one row each; ``None`` when fewer than two points take part."""
+    taking = [feed for feed in feeds if feed.step]
+    if sum(feed.pollutants for feed in taking) < 2 or len({feed.point for feed in taking}) < 2:
+        return None
+    step = min(feed.step for feed in taking)
+    chans = [(feed, c) for feed in taking for c in feed.channels if c.step == step]
+    t0 = min(c.first for _, c in chans)
+    t1 = max(c.last for _, c in chans)
+    n = (t1 - t0) // step + 1
+    if n < 3:
+        return None
+    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
+    hour = hour_floor(grid).view(np.int64)
+    V = np.full((len(chans), n), np.nan)
+    runs_of: dict[str, np.ndarray] = {}
+    for i, (feed, c) in enumerate(chans):
+        if c.times is None:  # on a grid of its step: the same slots shifted by its first record's
+            at = (c.first - t0) // step
+            V[i, at:at + len(c.values)] = c.values
+        else:
+            V[i, (c.times - t0) // step] = c.values
+        if feed.point not in runs_of:
+            runs_of[feed.point] = (np.ones(n, dtype=bool) if feed.running is None else
+                                   feed.running[np.clip((hour - feed.first_hour) // _HOUR, 0, len(feed.running) - 1)])
+        V[i, ~runs_of[feed.point]] = np.nan
+    return chans, step, grid, V
+
+
+@fleet_detector("fleet_copy", codes=[RULE_COPY.code], digest=copy_feed)
+def detect_fleet_copies(feeds: Sequence[CopyFeed], cfg: DetectorSettings) -> list[Finding]:
     """Pollutant channels of *different* points that change together record by record (a copied feed).
 
     All points' minute pollutant series at the finest common step (≤ ``copy_max_step_s``) on one grid
-    (valid records of running hours). A first pass keeps the pairs of channels of different points whose
-    clipped changes correlate over the whole window beyond chance (``r ≥ 4 / √n``, n the common records;
-    one matrix product in float32); the window test of :func:`detect_channel_copy` then finds the episodes. Each episode
-    gives one finding on each of the two points (which one is the copy the data cannot say), naming the
-    other. Honest plants share weather and grid dispatch at most, never their analysers' noise.
+    (valid records of running hours), from each point's :func:`copy_feed`. A first pass keeps the pairs of
+    channels of different points whose clipped changes correlate over the whole window beyond chance
+    (``r ≥ 4 / √n``, n the common records; one matrix product in float32); the window test of
+    :func:`detect_channel_copy` then finds the episodes. Each episode gives one finding on each of the two
+    points (which one is the copy the data cannot say), naming the other. Honest plants share weather and grid
+    dispatch at most, never their analysers' noise.
     """
     p = cfg.signs
-    chans: list[tuple[PointData, str]] = []
-    steps = []
-    for data in points:
-        pol = _pollutants(data, data.minutes)
-        st = _step_s(data, pol) if pol else 0
-        if 0 < st <= p.copy_max_step_s:
-            chans += [(data, f) for f in pol]
-            steps.append(st)
-    if len(chans) < 2 or len({d.point for d, _ in chans}) < 2:
+    laid = _fleet_grid(feeds)
+    if laid is None:
         return []
-    step = min(steps)
-    chans = [(d, f) for d, f in chans if d.minutes[f].step_seconds() == step]
-    t0 = min(int(d.minutes[f].times[0].astype(np.int64)) for d, f in chans)
-    t1 = max(int(d.minutes[f].times[-1].astype(np.int64)) for d, f in chans)
-    n = (t1 - t0) // step + 1
-    if n < 3:
-        return []
-    grid = (t0 + step * np.arange(n, dtype=np.int64)).astype("datetime64[s]")
-    V = np.full((len(chans), n), np.nan)
-    runs_of: dict[str, np.ndarray] = {}
-    for i, (d, f) in enumerate(chans):
-        s = d.minutes[f]
-        if d.point not in runs_of:
-            runs_of[d.point] = _running_at(d, grid, cfg)
-        V[i] = np.where(runs_of[d.point], _on_grid(s, (s.times.astype(np.int64) - t0) // step, n, valid_mask(s)),
-                        np.nan)
+    chans, step, grid, V = laid
+    n = len(grid)
     # first pass: one matrix product of every channel's clipped, centred changes (float32: it only picks pairs)
     Z = np.zeros((len(chans), n - 1), dtype=np.float32)
     fin = np.zeros((len(chans), n - 1), dtype=bool)
@@ -556,16 +640,16 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
     del Z, on
     picked |= _blockwise_picks(V, step, p, changes)  # the same clipped changes (taken once)
     del changes
-    owner = np.array([d.point for d, _ in chans])
+    owner = np.array([feed.point for feed, _ in chans])
     ii, jj = np.nonzero(np.triu(picked & (owner[:, None] != owner[None, :]), k=1))
     out: list[Finding] = []
-    # a channel's interval between changes and reported resolution, once per channel (it meets several others)
+    # a channel's interval between changes, once per channel (it meets several others)
     interval = {i: _interval(V[i]) for i in {*ii.tolist(), *jj.tolist()}}
-    resolution = {i: resolution_step(chans[i][0].minutes[chans[i][1]]) for i in interval}
     for i, j in zip(ii.tolist(), jj.tolist()):
-        (di, fi), (dj, fj) = chans[i], chans[j]
+        (di, ci), (dj, cj) = chans[i], chans[j]
+        fi, fj = ci.factor, cj.factor
         intervals = (interval[i], interval[j])
-        for c in _copies(V[i], V[j], step, p, max(intervals), (resolution[i], resolution[j]), intervals=intervals):
+        for c in _copies(V[i], V[j], step, p, max(intervals), (ci.resolution, cj.resolution), intervals=intervals):
             start, end = grid[c.first], grid[min(c.end, n - 1)]
             for (d, f), (o, g) in (((di, fi), (dj, fj)), ((dj, fj), (di, fi))):
                 expl = (f"From {_local(start, d.tz)} to {_local(end, d.tz)} ({d.tz}) every change of {f} at point "
@@ -573,7 +657,8 @@ def detect_fleet_copies(points: Sequence[PointData], cfg: DetectorSettings) -> l
                         f"({_copy_text(c, step)}): two plants' analysers do not share their noise, so one "
                         f"channel is a copy of the other.")
                 ev = _copy_evidence(c, step, p, other_point=o.point, other_factor=g, global_r=float(C[i, j]))
-                out.append(_seen(_finding(RULE_COPY, d, (f,), start, end, expl, ev), grid[min(c.seen, n - 1)]))
+                found = _finding(RULE_COPY, PointData(point=d.point, tz=d.tz), (f,), start, end, expl, ev)
+                out.append(_seen(found, grid[min(c.seen, n - 1)]))
     return out
 
 
