@@ -312,3 +312,45 @@ def test_extent_without_a_sort_is_the_sorted_count(layout):
     epoch = datetime(1970, 1, 1)
     assert first.replace(tzinfo=None) == epoch + timedelta(microseconds=lo)
     assert last.replace(tzinfo=None) == epoch + timedelta(microseconds=hi)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_exact_sums_of_hourly_readings_are_fsum_bit_for_bit(seed):
+    """Readings as analysers report them (a few decimals around a level, from 10⁻⁶ to 10⁹): mostly the exact
+    path (the small parts add exactly, ties rounded to even as fsum rounds them); a stray tiny or huge value
+    in a segment sends it through the bound or to fsum."""
+    import math
+
+    from ecosentry.subsystems.monitoring.detect.csvinput import _exact_sums
+
+    rng = np.random.default_rng([seed, 212])
+    count = rng.integers(1, [61, 61, 3601][seed % 3], int(rng.integers(1, 80)))
+    starts = np.r_[0, np.cumsum(count)[:-1]]
+    n = int(count.sum())
+    level = 10.0 ** rng.uniform(-6, 9)
+    x = np.round(rng.normal(level, level * rng.uniform(0, 0.3), n), int(rng.integers(0, 7)))
+    if seed % 2:
+        stray = rng.random(n) < 0.01
+        x[stray] = rng.choice([1e-300, 5e-324, -1e-30, 1e300, 0.0, -0.0, 2.0 ** 60], int(stray.sum()))
+    got = _exact_sums(x, starts, count)
+    want = np.array([math.fsum(x[a : a + c].tolist()) for a, c in zip(starts, count)])
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
+    # the values of one segment one float64 step apart from ties: 2^53 + 1 over two segments
+    tie = np.array([2.0 ** 53, 1.0, 2.0 ** 53, 1.0, 2.0 ** -20, 3.0, 2.0 ** 52, 0.5])
+    got = _exact_sums(tie, np.array([0, 2, 5]), np.array([2, 3, 3]))
+    assert got.tolist() == [math.fsum(tie[0:2]), math.fsum(tie[2:5]), math.fsum(tie[5:8])]
+
+
+def test_exact_sums_of_non_finite_values_are_fsums():
+    import math
+
+    from ecosentry.subsystems.monitoring.detect.csvinput import _exact_sums
+
+    x = np.array([1.0, np.inf, 2.0, np.nan, 3.0, 4.0])
+    got = _exact_sums(x, np.array([0, 2, 4]), np.array([2, 2, 2]))
+    assert got[0] == math.inf and math.isnan(got[1]) and got[2] == 7.0
+    with pytest.raises(ValueError):
+        _exact_sums(np.array([np.inf, -np.inf]), np.array([0]), np.array([2]))
+    assert _exact_sums(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).shape == (0,)
+    zeros = _exact_sums(np.array([-0.0, -0.0]), np.array([0]), np.array([2]))[0]  # fsum's sign of zero
+    assert math.copysign(1.0, zeros) == math.copysign(1.0, math.fsum([-0.0, -0.0]))
