@@ -242,6 +242,14 @@ def test_hourly_columns_equal_the_per_hour_rule(tz, medium):
         expected = csvinput.hourly_series(raw, medium=medium, tz=tz, interval_minutes=interval)
         got = csvinput.hourly_columns(csvinput.columns_of(raw, zone), medium=medium, interval_minutes=interval)
         _same_series(got, expected)
+        # the clock of another factor written at the same instants (a logger's): taken for this one, the same hours
+        cs = csvinput.columns_of(raw, zone)
+        twin = csvinput.ColumnSeries("P", "a02", zone, cs.utc_us.copy(), cs.local_us.copy(), rng.normal(size=len(cs)),
+                                     cs.flag_names, cs.flag_code, cs.zs)
+        theirs = csvinput.hour_clock(twin)
+        assert csvinput.hour_clock(cs, like=theirs) is theirs
+        shared = csvinput.hourly_columns(cs, medium=medium, interval_minutes=interval, clock=theirs)
+        _same_series(shared, expected)
 
 
 def _reference_baseline(x, window, min_history, stride=1, chunk=2048):
@@ -389,3 +397,24 @@ def test_each_read_numbers_its_own_texts(tmp_path):
     assert (b.points, b.point_code.tolist(), b.factors, b.factor_code.tolist()) == (["Q9"], [0, 0], ["w01"], [0, 0])
     assert (b.flag_names, b.flag_code.tolist()) == ([None, "D"], [0, 1])
     _assert_same_rows(b, list(iter_data_rows(second, zone)))
+
+
+def test_an_hour_clock_is_shared_only_by_the_same_times_in_the_same_zone():
+    zone = ZoneInfo("Asia/Shanghai")
+    raw = csvinput.RawSeries("P", "a01")
+    t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    for k in range(150):
+        raw.add((t0 + timedelta(minutes=k)).astimezone(zone), float(k), "N", None)
+    cs = csvinput.columns_of(raw, zone)
+    clock = csvinput.hour_clock(cs)
+    assert not clock.stamps.flags.writeable  # the hours' starts of every series of the clock: not to be written
+    later = csvinput.ColumnSeries("P", "a02", zone, cs.utc_us + 60_000_000, cs.local_us + 60_000_000, cs.values,
+                                  cs.flag_names, cs.flag_code, cs.zs)
+    assert csvinput.hour_clock(later, like=clock) is not clock
+    berlin = csvinput.columns_of(raw, ZoneInfo("Europe/Berlin"))
+    assert csvinput.hour_clock(berlin, like=csvinput.hour_clock(csvinput.columns_of(raw, ZoneInfo("Europe/Paris")))
+                               ).zone is berlin.zone
+    empty = csvinput.ColumnSeries("P", "a03", zone, cs.utc_us[:0], cs.local_us[:0], cs.values[:0], cs.flag_names,
+                                  cs.flag_code[:0], cs.zs[:0])
+    assert len(csvinput.hourly_columns(empty, medium="gas", interval_minutes=1,
+                                       clock=csvinput.hour_clock(empty, like=clock))) == 0
