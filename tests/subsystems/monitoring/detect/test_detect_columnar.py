@@ -248,8 +248,9 @@ def test_hourly_columns_equal_the_per_hour_rule(tz, medium):
                                      cs.flag_names, cs.flag_code, cs.zs)
         theirs = csvinput.hour_clock(twin)
         assert csvinput.hour_clock(cs, like=theirs) is theirs
-        shared = csvinput.hourly_columns(cs, medium=medium, interval_minutes=interval, clock=theirs)
+        shared, twins = csvinput.hourly_columns_of([cs, twin], theirs, medium=medium, interval_minutes=interval)
         _same_series(shared, expected)
+        _same_series(twins, csvinput.hourly_columns(twin, medium=medium, interval_minutes=interval))
 
 
 def _reference_baseline(x, window, min_history, stride=1, chunk=2048):
@@ -416,5 +417,5 @@ def test_an_hour_clock_is_shared_only_by_the_same_times_in_the_same_zone():
                                ).zone is berlin.zone
     empty = csvinput.ColumnSeries("P", "a03", zone, cs.utc_us[:0], cs.local_us[:0], cs.values[:0], cs.flag_names,
                                   cs.flag_code[:0], cs.zs[:0])
-    assert len(csvinput.hourly_columns(empty, medium="gas", interval_minutes=1,
-                                       clock=csvinput.hour_clock(empty, like=clock))) == 0
+    [none] = csvinput.hourly_columns_of([empty], csvinput.hour_clock(empty, like=clock), medium="gas", interval_minutes=1)
+    assert len(none) == 0

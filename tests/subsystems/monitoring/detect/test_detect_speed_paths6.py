@@ -247,7 +247,8 @@ def test_exact_sums_are_fsum_bit_for_bit(kind):
         assert np.array_equal(got.view(np.int64), want.view(np.int64))
         ok = rng.random(n) > 0.2
         bounds = np.r_[0, np.cumsum(count)]
-        assert np.array_equal(_segment_means(x, ok, bounds).view(np.int64), _fsum_means(x, ok, bounds).view(np.int64))
+        [got_means] = _segment_means([(x, ok)], bounds)
+        assert np.array_equal(got_means.view(np.int64), _fsum_means(x, ok, bounds).view(np.int64))
 
 
 def test_exact_sums_near_the_largest_double_keep_fsums_overflow():
@@ -354,3 +355,22 @@ def test_exact_sums_of_non_finite_values_are_fsums():
     assert _exact_sums(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).shape == (0,)
     zeros = _exact_sums(np.array([-0.0, -0.0]), np.array([0]), np.array([2]))[0]  # fsum's sign of zero
     assert math.copysign(1.0, zeros) == math.copysign(1.0, math.fsum([-0.0, -0.0]))
+
+
+def test_segment_means_of_several_series_at_once_are_each_series_fsum_means():
+    """The hourly means of a point's series summed together: each series' own (every record, none, some)."""
+    from ecosentry.subsystems.monitoring.detect.csvinput import _segment_means
+
+    rng = np.random.default_rng(61)
+    for _ in range(20):
+        bounds = np.r_[0, np.cumsum(rng.integers(1, 61, int(rng.integers(1, 30))))]
+        n = int(bounds[-1])
+        series = []
+        for kind in rng.choice(["all", "none", "some", "sparse"], int(rng.integers(1, 6))):
+            x = np.round(rng.normal(10.0 ** rng.uniform(-3, 4), 3.0, n), int(rng.integers(0, 4)))
+            ok = {"all": np.ones(n, bool), "none": np.zeros(n, bool), "some": rng.random(n) > 0.3,
+                  "sparse": rng.random(n) > 0.97}[kind]
+            series.append((x, ok))
+        for (x, ok), got in zip(series, _segment_means(series, bounds)):
+            assert np.array_equal(got.view(np.int64), _fsum_means(x, ok, bounds).view(np.int64))
+    assert _segment_means([], np.array([0, 3])) == []

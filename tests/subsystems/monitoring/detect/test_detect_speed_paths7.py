@@ -289,7 +289,7 @@ def test_segment_means_of_every_record_are_fsum_means():
     rng = np.random.default_rng(5)
     x = np.round(rng.normal(50, 20, 600), 3)
     bounds = np.array([0, 1, 60, 61, 300, 600])
-    got = csvinput._segment_means(x, np.ones(600, dtype=bool), bounds)
+    [got] = csvinput._segment_means([(x, np.ones(600, dtype=bool))], bounds)
     want = [math.fsum(x[a:b].tolist()) / (b - a) for a, b in zip(bounds[:-1], bounds[1:])]
     assert got.tolist() == want
 

@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -78,6 +78,7 @@ __all__ = [
     "point_names",
     "prepare_points",
     "hourly_columns",
+    "hourly_columns_of",
     "HourClock",
     "hour_clock",
     "infer_medium",
@@ -525,12 +526,19 @@ def prepare_points(
             if point_step < HOURLY_STEP_MIN_S:
                 data.minutes = native
                 interval = _min_interval(point_step)
-                data.hours = {}
-                clock = None
+                groups: list[tuple[HourClock, list[str]]] = []  # the factors of each clock, in factor order
                 for f in sorted(by_factor):
-                    clock = hour_clock(by_factor[f], hour_stamps, like=clock)
-                    data.hours[f] = hourly_columns(by_factor[f], medium=point_medium, interval_minutes=interval,
-                                                   hour_stamps=hour_stamps, clock=clock)
+                    clock = hour_clock(by_factor[f], hour_stamps, like=groups[-1][0] if groups else None)
+                    if groups and clock is groups[-1][0]:
+                        groups[-1][1].append(f)
+                    else:
+                        groups.append((clock, [f]))
+                hours = {}
+                for clock, factors in groups:
+                    each = hourly_columns_of([by_factor[f] for f in factors], clock, medium=point_medium,
+                                             interval_minutes=interval)
+                    hours.update(zip(factors, each))
+                data.hours = {f: hours[f] for f in sorted(by_factor)}
             else:
                 data.hours = native
             for factor in set(by_factor) | master.get(point, set()):
@@ -620,54 +628,58 @@ def hour_clock(cs: ColumnSeries, hour_stamps: dict | None = None, *, like: HourC
 
 
 def hourly_columns(cs: ColumnSeries, *, medium: str, interval_minutes: int,
-                   hour_stamps: dict[tuple[int, int], np.datetime64] | None = None,
-                   clock: HourClock | None = None) -> Series:
+                   hour_stamps: dict[tuple[int, int], np.datetime64] | None = None) -> Series:
     """:func:`hourly_series` in array form: the same hours, values, flags, 折算 values and validity.
 
     The rule of :func:`~ecosentry.subsystems.monitoring.rules.cn.hourly.hourly_from_minutes` per clock hour
     of the zone's wall clock: duplicates of a start dropped (first in input order kept), a minute valid when
     its flag is ``N``/``S`` and it has a value, the hour valid with ``min(valid × interval, 60) ≥ 45`` and
     not all ``F``, the flag rolled up as Appendix C (gas 75 % rule, water first invalidating flag), the
-    means with ``math.fsum`` as the per-hour rule. ``hour_stamps`` caches hour → UTC stamp across series;
-    ``clock`` is ``cs``'s :func:`hour_clock` when the caller has it.
+    means with ``math.fsum`` as the per-hour rule. ``hour_stamps`` caches hour → UTC stamp across series.
     """
+    return hourly_columns_of([cs], hour_clock(cs, hour_stamps), medium=medium, interval_minutes=interval_minutes)[0]
+
+
+def hourly_columns_of(series: Sequence[ColumnSeries], clock: HourClock, *, medium: str,
+                      interval_minutes: int) -> list[Series]:
+    """:func:`hourly_columns` of several series of one :func:`hour_clock` (``clock``): their hourly means summed
+    together, one :func:`_exact_sums` for all (seed 47: 40 calls instead of 300, ~10 ms less, issue 13 item 3)."""
     check = hourly_from_minutes([], medium="water" if medium == "water" else "gas",
                                 interval_minutes=interval_minutes)  # validates medium and interval
     del check
-    if len(cs.local_us) == 0:
-        return Series(cs.factor, np.zeros(0, dtype="datetime64[s]"), np.zeros(0), (), zs=None,
-                      valid=np.zeros(0, dtype=bool))
-    if clock is None:
-        clock = hour_clock(cs, hour_stamps)
+    if len(clock.t) == 0:
+        return [Series(cs.factor, np.zeros(0, dtype="datetime64[s]"), np.zeros(0), (), zs=None,
+                       valid=np.zeros(0, dtype=bool)) for cs in series]
     idx, starts = clock.idx, clock.starts
     bounds = np.append(starts, len(clock.t))
     n = np.diff(bounds)
-    values = cs.values if idx is None else cs.values[idx]
 
     def count(mask: np.ndarray) -> np.ndarray:
         return np.add.reduceat(mask.astype(np.int64), starts)
 
-    norm = [_normalise_flag(f) for f in cs.flag_names]
-    codes = cs.flag_code if idx is None else cs.flag_code[idx]
-    # every record N (most series: an input's flags are coded over all its series, so a series whose own records
-    # are all N still has the input's other flags among its names): the hours are N, none stopped
-    if norm and np.array([f == "N" for f in norm], dtype=bool)[codes].all():
-        ok = np.isfinite(values)
-        valid = np.minimum(count(ok) * interval_minutes, MINUTES_PER_HOUR) >= MIN_VALID_MINUTES
-        flags: tuple[str, ...] = ()
-    else:
-        valid, flags, ok = _hour_flags(norm, codes, values, starts, n, medium, interval_minutes)
-    hour_values = _segment_means(values, ok, bounds)
-    zs = cs.zs if idx is None else cs.zs[idx]
-    hour_zs = _segment_means(zs, ok & np.isfinite(zs), bounds)
-    return Series(
-        cs.factor,
-        clock.stamps,
-        hour_values,
-        flags,
-        zs=hour_zs if np.isfinite(hour_zs).any() else None,
-        valid=np.asarray(valid, dtype=bool),
-    )
+    rolled, means_of = [], []
+    for cs in series:
+        values = cs.values if idx is None else cs.values[idx]
+        norm = [_normalise_flag(f) for f in cs.flag_names]
+        codes = cs.flag_code if idx is None else cs.flag_code[idx]
+        # every record N (most series: an input's flags are coded over all its series, so a series whose own
+        # records are all N still has the input's other flags among its names): the hours are N, none stopped
+        if norm and np.array([f == "N" for f in norm], dtype=bool)[codes].all():
+            ok = np.isfinite(values)
+            valid = np.minimum(count(ok) * interval_minutes, MINUTES_PER_HOUR) >= MIN_VALID_MINUTES
+            flags: tuple[str, ...] = ()
+        else:
+            valid, flags, ok = _hour_flags(norm, codes, values, starts, n, medium, interval_minutes)
+        zs = cs.zs if idx is None else cs.zs[idx]
+        rolled.append((flags, valid))
+        means_of += [(values, ok), (zs, ok & np.isfinite(zs))]
+    means = _segment_means(means_of, bounds)
+    out = []
+    for k, (cs, (flags, valid)) in enumerate(zip(series, rolled)):
+        hour_values, hour_zs = means[2 * k], means[2 * k + 1]
+        out.append(Series(cs.factor, clock.stamps, hour_values, flags,
+                          zs=hour_zs if np.isfinite(hour_zs).any() else None, valid=np.asarray(valid, dtype=bool)))
+    return out
 
 
 def _wall_order(local_us: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
@@ -792,23 +804,38 @@ def _fold0_offset(cache: dict, zone: tzinfo, h: int) -> int | None:
     return off
 
 
-def _segment_means(x: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """``math.fsum`` mean of ``x[ok]`` within each segment ``bounds[k]:bounds[k+1]``; NaN where none.
+def _segment_means(series: Sequence[tuple[np.ndarray, np.ndarray]], bounds: np.ndarray) -> list[np.ndarray]:
+    """For each ``(x, ok)`` of ``series``: the ``math.fsum`` mean of ``x[ok]`` within each segment
+    ``bounds[k]:bounds[k+1]``, NaN where none.
 
-    The sums are :func:`_exact_sums`: ``math.fsum``'s correctly rounded sums, bit for bit.
+    The sums are :func:`_exact_sums` (``math.fsum``'s correctly rounded sums, bit for bit), of every series'
+    segments at once.
     """
-    if ok.all():  # every record counts (most hours): the segments are the bounds themselves
-        sel, cum = x, bounds
-    elif not ok.any():
-        return np.full(len(bounds) - 1, np.nan)
-    else:
-        sel = x[ok]
-        cum = np.concatenate(([0], np.cumsum(ok)))[bounds]
-    count = np.diff(cum)
-    out = np.full(len(bounds) - 1, np.nan)
-    some = count > 0
-    out[some] = _exact_sums(sel, cum[:-1][some], count[some]) / count[some]
-    return out
+    values, counts, outs, filled = [], [], [], []
+    for x, ok in series:
+        out = np.full(len(bounds) - 1, np.nan)
+        outs.append(out)
+        if ok.all():  # every record counts (most hours): the segments are the bounds themselves
+            sel, cum = x, bounds
+        elif not ok.any():
+            continue
+        else:
+            sel = x[ok]
+            cum = np.concatenate(([0], np.cumsum(ok)))[bounds]
+        count = np.diff(cum)
+        some = count > 0
+        values.append(sel[cum[0]:cum[-1]])  # its non-empty segments, each after the one before
+        counts.append(count[some])
+        filled.append((out, some))
+    if not filled:
+        return outs
+    count = np.concatenate(counts)
+    sums = _exact_sums(np.concatenate(values), np.concatenate(([0], np.cumsum(count)[:-1])), count)
+    at = 0
+    for (out, some), c in zip(filled, counts):
+        out[some] = sums[at:at + len(c)] / c
+        at += len(c)
+    return outs
 
 
 def _exact_sums(x: np.ndarray, starts: np.ndarray, count: np.ndarray) -> np.ndarray:
