@@ -634,7 +634,8 @@ def detect_fleet_copies(feeds: Sequence[CopyFeed], cfg: DetectorSettings) -> lis
         changes.append(d)
         ok = np.isfinite(d)
         if ok.any():
-            Z[i, ok] = d[ok] - d[ok].mean()
+            moved = d[ok]
+            Z[i, ok] = moved - moved.mean()
         fin[i] = ok
     with np.errstate(invalid="ignore", divide="ignore"):
         norm = np.sqrt(np.einsum("ij,ij->i", Z, Z, dtype=np.float64))
