@@ -63,3 +63,16 @@ def test_no_window_gives_no_sums():
     rows = np.ones((5, 4))
     assert signs._windowed(rows, 2, np.zeros(0, dtype=np.int64)).shape == (5, 0)
     assert signs._counted(np.ones((3, 4), dtype=bool), 2, np.zeros(0, dtype=np.int64)).shape == (3, 0)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_median_of_changes_is_numpys(seed):
+    rng = np.random.default_rng([seed, 5])
+    n = int(rng.integers(1, 400))
+    a = np.round(rng.normal(0.0, 1.0, n), int(rng.integers(0, 3)))  # ties when rounded
+    if seed % 3 == 0:
+        a[rng.random(n) < 0.3] = rng.choice([0.0, -0.0, 1e300, -1e300])
+    for x in (a, np.abs(a - np.median(a)), a[:1], a[:2], np.array([1e308, 1e308]), np.array([-0.0, -0.0])):
+        with np.errstate(over="ignore"):
+            got, want = signs._median(x), np.median(x)
+        assert np.array_equal(np.float64(got).view(np.int64), np.float64(want).view(np.int64))
