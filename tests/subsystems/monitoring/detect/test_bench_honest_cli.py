@@ -47,3 +47,19 @@ def test_bench_detect_refuses_in_the_terminals_language():
                                 env={"LANGUAGE": "zh", "LC_ALL": "", "LC_MESSAGES": ""})
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == "错误：正常企业数据集至少需要 8 个监测点和 3 天"
+
+
+def test_the_timed_detect_imports_compiled_byte_code(tmp_path, monkeypatch):
+    """bench detect writes the package's byte code before it times ``ecosentry detect`` (as installing a wheel
+    does), also where the machine says not to write it at import: a stale or missing .pyc is written."""
+    import sys
+
+    from ecosentry.subsystems.monitoring.cli.detect import _compile_package
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("X = 1\n")
+    (pkg / "sub" / "mod.py").write_text("Y = 2\n")
+    _compile_package(pkg)
+    assert sorted(p.name.split(".")[0] for p in pkg.rglob("*.pyc")) == ["__init__", "mod"]
