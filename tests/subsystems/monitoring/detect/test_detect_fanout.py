@@ -146,3 +146,17 @@ def test_a_worker_that_dies_is_an_error_not_a_wait(labelled_set):
                     {"dies": DetectorSpec(name="dies", codes=("DET-DIES",), func=dies)})
     with pytest.raises(WorkerDied):
         list(run_points(job, names, 2))
+
+
+def test_the_shared_catalogue_is_read_before_the_workers_fork():
+    """load_shared reads the factor catalogue of the explanations into this process (the workers inherit it),
+    and the labels read from it name the factor."""
+    from ecosentry.subsystems.monitoring.detect import national
+    from ecosentry.subsystems.monitoring.detect.registry import load_shared
+
+    national.factor_catalogue.cache_clear()
+    load_shared()
+    assert national.factor_catalogue.cache_info().currsize == 1
+    assert national.factor_catalogue()["a21026"]["unit"]
+    assert national._label("a21026") == "SO2 (a21026)"
+    assert national.factor_catalogue.cache_info().misses == 1

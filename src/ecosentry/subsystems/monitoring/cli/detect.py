@@ -108,7 +108,8 @@ def detect_command(
     from rich.progress import Progress
 
     from ecosentry.subsystems.monitoring.detect import csvinput, fanout, nab
-    from ecosentry.subsystems.monitoring.detect.registry import all_detectors, run_fleet_detectors, select_detectors
+    from ecosentry.subsystems.monitoring.detect.registry import (all_detectors, load_shared, run_fleet_detectors,
+                                                                  select_detectors)
 
     cfg = _load_settings(settings)
     only_codes = [c.strip() for c in only.split(",") if c.strip()] if only else None
@@ -120,6 +121,8 @@ def detect_command(
     except ValueError as exc:
         _fail(str(exc))
 
+    if fmt != "nab":
+        load_shared()  # while the input is parsed: once here, not once in each worker
     errors: list[str] = []
     findings = []
     n_points = 0

@@ -138,8 +138,9 @@ _EVIDENCE_MAX = 48
 
 
 @lru_cache(maxsize=1)
-def _factor_catalogue() -> dict[str, dict]:
-    """HJ 212-2017 Appendix B names and units (packaged seed data; empty if unreadable)."""
+def factor_catalogue() -> dict[str, dict]:
+    """HJ 212-2017 Appendix B names and units (packaged seed data; empty if unreadable), read once per process
+    (:func:`~ecosentry.subsystems.monitoring.detect.registry.load_shared`)."""
     try:
         from ecosentry.store.seed import factor_index
 
@@ -150,7 +151,7 @@ def _factor_catalogue() -> dict[str, dict]:
 
 def _label(factor: str) -> str:
     """``"SO2 (a21026)"``: the chemical short name from Appendix B when there is one, then the code."""
-    entry = _factor_catalogue().get(factor)
+    entry = factor_catalogue().get(factor)
     if not entry or not entry.get("name_en"):
         return factor
     name = str(entry["name_en"])
@@ -172,7 +173,7 @@ _ROLE_UNITS = {"o2": "%", "velocity": "m/s", "temperature": "°C", "moisture": "
 
 def _unit(factor: str, medium: str) -> str:
     """Unit of a factor's values (Appendix B; unknown concentrations: mg/m³ for gas, mg/L for water)."""
-    entry = _factor_catalogue().get(factor)
+    entry = factor_catalogue().get(factor)
     if entry and entry.get("unit"):
         return str(entry["unit"])
     role = role_of(factor)

@@ -45,6 +45,7 @@ __all__ = [
     "all_fleet_detectors",
     "run_fleet_detectors",
     "fleet_digests",
+    "load_shared",
 ]
 
 #: Modules whose import registers detectors (national rules, pattern rules, statistical detector).
@@ -54,6 +55,16 @@ DETECTOR_MODULES = (
     "ecosentry.subsystems.monitoring.detect.statistical",
     "ecosentry.subsystems.monitoring.detect.signs",
 )
+
+def load_shared() -> None:
+    """Read the data the detectors' explanations share (the factor catalogue, HJ 212-2017 Appendix B) once in
+    this process: worker processes forked after it inherit it, where each read it for itself before (YAML's
+    import and parse, ~33 ms of CPU a worker on the project's machine, issue 13 item 3). Called by ``ecosentry
+    detect`` while its input is parsed; a detector that finds it unread reads it itself."""
+    from ecosentry.subsystems.monitoring.detect.national import factor_catalogue
+
+    factor_catalogue()
+
 
 #: Family → keywords looked for (upper case) in ``"<detector name> <code>"``; order matters: the first
 #: family with a matching keyword wins, so specific families come before general ones.
