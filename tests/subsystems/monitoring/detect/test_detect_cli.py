@@ -327,3 +327,27 @@ def test_a_bad_detection_limit_is_said_in_chinese(tmp_path, monkeypatch):
 def test_detect_help_names_the_detection_limit_column():
     result = invoke("detect", "--help")
     assert result.exit_code == 0 and "detection_limit" in result.output
+
+
+@pytest.mark.parametrize("lang, args, said", [
+    ("zh", ["--format", "csv"], "--format 只能是 long 或 nab，不能是 'csv'"),
+    ("vi", ["--tz", "Mars/Olympus"], "múi giờ không xác định 'Mars/Olympus'"),
+    ("zh", ["--limits", "nowhere.csv"], "--limits：文件 'nowhere.csv' 不存在"),
+    ("vi", ["--only", "DET-NOPE"], "mã bộ phát hiện không xác định DET-NOPE; các mã đã biết: DET-"),
+    ("zh", ["--output", "no/such/folder/out.jsonl"], "'no/such/folder/out.jsonl' 所在的文件夹不存在"),
+])
+def test_detect_refuses_its_options_in_the_terminals_language(tmp_path, monkeypatch, lang, args, said):
+    monkeypatch.setenv("LANGUAGE", lang)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("point,factor,time,value\nP1,a21026,2026-10-01T00:00:00+08:00,1\n")
+    base = {"--input": "data.csv", "--output": "out.jsonl"}
+    base.update(dict(zip(args[::2], args[1::2])))
+    r = runner.invoke(cli.app, ["detect", *[w for kv in base.items() for w in kv]])
+    assert r.exit_code == 2
+    assert said in r.output and "must be" not in r.output and "unknown" not in r.output
+
+
+def test_simulate_inject_refuses_an_unknown_class_in_the_terminals_language(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "zh")
+    r = runner.invoke(cli.app, ["simulate-inject", "--out", str(tmp_path / "set"), "--inject", "teleport"])
+    assert r.exit_code == 2 and "未知的故障类别 teleport；已知类别：all、" in r.output

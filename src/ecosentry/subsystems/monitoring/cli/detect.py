@@ -38,7 +38,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True)
 
 def _check_file(path: Optional[Path], what: str) -> None:
     if path is not None and not path.is_file():
-        _fail(f"{what} file {str(path)!r} not found")
+        _fail(N_("%(option)s: no such file %(path)s"), option=what, path=repr(str(path)))
 
 
 def detect_command(
@@ -73,11 +73,11 @@ def detect_command(
     """
     fmt = fmt.strip().lower()
     if fmt not in ("long", "nab"):
-        _fail(f"--format must be long or nab, not {fmt!r}")
+        _fail(N_("--format must be long or nab, not %(value)s"), value=repr(fmt))
     if medium is not None:
         medium = medium.strip().lower()
         if medium not in ("gas", "water"):
-            _fail(f"--medium must be gas or water, not {medium!r}")
+            _fail(N_("--medium must be gas or water, not %(value)s"), value=repr(medium))
     if fmt == "nab" and tz is None:
         from ecosentry.subsystems.monitoring.detect.nab import NAB_TZ
 
@@ -86,13 +86,13 @@ def detect_command(
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        _fail(f"unknown time zone {tz!r}")
-    _check_file(input, "input")
-    for path, what in ((limits, "limits"), (ranges, "ranges"), (marks, "marks"), (parameters, "parameters"),
-                       (settings, "settings")):
+        _fail(N_("unknown time zone %(zone)s"), zone=repr(tz))
+    _check_file(input, "--input")
+    for path, what in ((limits, "--limits"), (ranges, "--ranges"), (marks, "--marks"), (parameters, "--parameters"),
+                       (settings, "--settings")):
         _check_file(path, what)
     if not (output.parent if str(output.parent) else Path(".")).is_dir():
-        _fail(f"output directory of {str(output)!r} does not exist")
+        _fail(N_("the folder of %(path)s does not exist"), path=repr(str(output)))
 
     keep_freed_memory()
     skip_garbage_search_at_exit()
@@ -118,8 +118,8 @@ def detect_command(
             specs = nab.nab_detectors(only_codes)
         else:
             specs = select_detectors(all_detectors(), only_codes=only_codes)
-    except ValueError as exc:
-        _fail(str(exc))
+    except ValueError as exc:  # an unknown code (Said)
+        _fail(exc if isinstance(exc, Said) else str(exc))
 
     if fmt != "nab":
         load_shared()  # while the input is parsed: once here, not once in each worker
@@ -158,7 +158,7 @@ def detect_command(
                 # the whole input's part of building the points, once, before any worker is forked
                 build = csvinput.prepare_points(raw, tz=tz, medium=medium, **extra) if raw else None
             if not names:
-                _fail(f"{input}: no data rows")
+                _fail(N_("%(path)s: no data rows"), path=input)
             detecting = progress.add_task("detecting", total=len(names))
             fleet = []  # what the tests across points need of each point, kept while the others are judged
             job = fanout.PointsJob(build, cfg, specs, only_codes=only_codes, fleet=fmt != "nab")
@@ -279,13 +279,13 @@ def _load_settings(path: Optional[Path]):
     try:
         data = safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        _fail(f"{path}: not a YAML/JSON mapping ({exc})")
+        _fail(N_("%(path)s: not a YAML/JSON mapping (%(reason)s)"), path=path, reason=str(exc))
     if not isinstance(data, dict):
-        _fail(f"{path}: the settings file must hold a mapping")
+        _fail(N_("%(path)s: the settings file must hold a mapping"), path=path)
     try:
         return DetectorSettings.from_mapping(data)
     except ValidationError as exc:
-        _fail(f"{path}: {exc}")
+        _fail(N_("%(path)s: %(error)s"), path=path, error=str(exc))
 
 
 def simulate_inject_command(
@@ -307,14 +307,14 @@ def simulate_inject_command(
 
     try:
         classes = parse_classes(inject)
-    except ValueError as exc:
-        _fail(str(exc))
+    except ValueError as exc:  # unknown classes (Said)
+        _fail(exc if isinstance(exc, Said) else str(exc))
     if out.exists() and not out.is_dir():
-        _fail(f"{out} exists and is not a directory")
+        _fail(N_("%(path)s exists and is not a folder"), path=out)
     try:
         ls = generate(classes, seed=seed, points=points, days=days, per_class=per_class, clean=clean)
-    except ValueError as exc:
-        _fail(str(exc))
+    except ValueError as exc:  # a set too small for a class (Said)
+        _fail(exc if isinstance(exc, Said) else str(exc))
     from ecosentry.subsystems.monitoring.detect.registry import all_detectors, codes_of_family
 
     specs = all_detectors()

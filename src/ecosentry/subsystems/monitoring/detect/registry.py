@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Callable, Iterable, Sequence
 
+from ecosentry.said import N_, Said
 from ecosentry.subsystems.monitoring.detect.model import DETECTORS, DetectorSpec, Finding, PointData
 
 __all__ = [
@@ -248,10 +249,8 @@ def select_detectors(
         known = set(all_codes(specs.values()))
         unknown = [c for c in only_codes if c not in known]
         if unknown:
-            raise ValueError(
-                f"unknown detector code(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known)) or '(none registered)'}"
-            )
+            raise Said(N_("unknown detector code(s) %(codes)s; known: %(known)s"), codes=", ".join(unknown),
+                       known=", ".join(sorted(known)) or "—")
         chosen = {n: s for n, s in chosen.items() if set(s.codes) & set(only_codes)}
     if families is not None:
         fams = set(families)

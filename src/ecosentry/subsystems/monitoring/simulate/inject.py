@@ -242,7 +242,8 @@ def parse_classes(text: str) -> list[str]:
         return list(FAULT_CLASSES)
     unknown = [n for n in names if n not in FAULT_FAMILY]
     if unknown:
-        raise ValueError(f"unknown fault class(es) {', '.join(unknown)}; known: all, {', '.join(FAULT_CLASSES)}")
+        raise Said(N_("unknown fault class(es) %(classes)s; known: all, %(known)s"), classes=", ".join(unknown),
+                   known=", ".join(FAULT_CLASSES))
     return list(dict.fromkeys(names))
 
 
