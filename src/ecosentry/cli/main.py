@@ -3,7 +3,6 @@ the root app and groups the subsystems add theirs to (``ecosentry.cli``)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +43,7 @@ def _run_service(main, st: Settings, options: dict[str, str]) -> None:
     """Run ``main`` until a signal; a listening port held by another program ends the command with one
     sentence naming the port and the option (``options``: web/hj212/ftp → option) that moves it, exit 2;
     so does a spool whose ingest worker another process runs."""
+    import asyncio
     from ecosentry.terminal.messages import cli_language, port_in_use_message
     from ecosentry.pipeline.spool_lock import SpoolBusy
     from ecosentry.service import PortInUse
@@ -128,6 +128,7 @@ def serve(verbose: bool = typer.Option(False, "-v", "--verbose"),
                                         "one part of a scale-out deployment over NATS JetStream (ECOSENTRY_NATS__*)"),
           ) -> None:
     """Run the HJ 212 gateway, the ingest worker and the web/API server (settings from ECOSENTRY_*)."""
+    import asyncio
     from ecosentry.service import ROLES, Service
 
     if role not in ROLES:
@@ -172,6 +173,7 @@ def worker(verbose: bool = typer.Option(False, "-v", "--verbose"),
            lock_wait: float = typer.Option(0.0, hidden=True, help="seconds to wait for the spool lock")) -> None:
     """Run only the ingest worker: spool (ECOSENTRY_DATA_DIR) → database. `serve` starts it itself when
     ECOSENTRY_INGEST_PROCESS=true. One worker per spool: a second one exits (code 2) naming the first."""
+    import asyncio
     from ecosentry.pipeline.directory import PointDirectory
     from ecosentry.pipeline.parent_watch import watch_parent
     from ecosentry.pipeline.sinks import build_sinks
@@ -283,6 +285,7 @@ def demo(loggers: int = typer.Option(12, "--loggers", "-n", min=1,
     """SQLite + HJ 212 server + simulated loggers + web, in one process. Prints the URL.
 
     Each installed subsystem adds its registry rows and its simulators (``Subsystem.demo``)."""
+    import asyncio
     from ecosentry.contracts.subsystem import DemoOptions
     from ecosentry.installed import each
     from ecosentry.service import Service, prepare_database

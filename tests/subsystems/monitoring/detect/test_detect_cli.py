@@ -213,7 +213,7 @@ def test_point_only_in_master_data_is_reported_without_data(tmp_path):
 #: Libraries of the server, the database and the reports: ``ecosentry detect`` (an offline command) must not pay
 #: for importing them (issue 13 item 3: start-up is part of the command's time).
 HEAVY_FOR_DETECT = ("sqlalchemy", "asyncpg", "pydantic_settings", "plotly", "matplotlib", "reportlab", "fastapi",
-                    "starlette", "jinja2", "pandas",
+                    "starlette", "jinja2", "pandas", "asyncio", "ssl",
                     # the other commands' rules, simulators and parsers: imported when their command runs
                     "ecosentry.subsystems.monitoring.offline.compute", "ecosentry.subsystems.power.check",
                     "ecosentry.subsystems.gates.bench", "ecosentry.subsystems.park.bench",

@@ -3,7 +3,6 @@ benchmarks (added to the core's ``bench`` group)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import typer
@@ -164,6 +163,7 @@ def simulate(loggers: int = typer.Option(10, "--loggers", "-n", min=1, help="vir
 
     With ``--inject``, write a labelled synthetic set with injected faults instead (see ``simulate-inject``).
     """
+    import asyncio
     if inject is not None:
         if inject_out is None:
             _fail(N_("--inject needs --inject-out DIR"))

@@ -8,7 +8,6 @@ Registered in ``ecosentry/cli/__init__.py`` with ``app.add_typer(forward_app, na
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import signal
@@ -182,6 +181,7 @@ def retry(name: str) -> None:
 @app.command("run")
 def run(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the forwarder on its own (when ``serve`` does not run it): feed, send, retry until Ctrl-C."""
+    import asyncio
     from ecosentry.subsystems.monitoring.forward.runner import ForwardRunner
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,

@@ -8,7 +8,6 @@ same parts share the service's spool instead.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 from contextlib import suppress
@@ -41,6 +40,7 @@ def _logging(verbose: bool) -> None:
 async def _run(*, spool_name: str, ftp: bool, dirs: list[Path], check_every: float,
                ready=None) -> None:
     """Run one intake stack until SIGINT/SIGTERM."""
+    import asyncio
     from ecosentry.pipeline.spool_lock import SpoolLock
     from ecosentry.settings import get_settings
 
@@ -54,6 +54,7 @@ async def _run(*, spool_name: str, ftp: bool, dirs: list[Path], check_every: flo
 
 
 async def _serve_stack(st, *, spool_name: str, ftp: bool, dirs: list[Path], check_every: float, ready) -> None:
+    import asyncio
     from ecosentry.gateways.folder import FolderWatcher
     from ecosentry.gateways.ftp import FtpGateway
     from ecosentry.gateways.station_files import SpoolAppender
@@ -141,6 +142,7 @@ def watch(dirs: list[Path] = typer.Argument(None, help="folders to watch (defaul
 
 def _run_stack(**kwargs) -> None:
     """:func:`_run`; a spool whose worker another process runs ends the command with one sentence (exit 2)."""
+    import asyncio
     from ecosentry.terminal.messages import cli_language, spool_busy_message
     from ecosentry.pipeline.spool_lock import SpoolBusy
     from ecosentry.settings import get_settings
