@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ecosentry.said import N_
-from ecosentry.subsystems.monitoring.bench.words import class_name, code_cell, pct as _pct
+from ecosentry.subsystems.monitoring.bench.words import class_name, code_cell, code_table, pct as _pct
 from ecosentry.subsystems.monitoring.detect.registry import family_of
 from ecosentry.subsystems.monitoring.simulate.inject import FAULT_CLASSES, FAULT_FAMILY, Label
 
@@ -320,11 +320,8 @@ def print_tables(ev: Evaluation, console, lang: str | None = None) -> None:
     from ecosentry.terminal.messages import gettext_of
 
     _ = gettext_of(lang)
-    t = Table(title=_(N_("Detectors on injected faults (tolerance ±%(tolerance)s h)"))
-              % {"tolerance": f"{ev.tolerance_h:g}"})
-    for i, col in enumerate(_CODE_HEAD):  # a code is never cut short: its rule's name wraps under it
-        t.add_column(_(col), justify="left" if i < 2 else "right",
-                     min_width=max((len(s.code) for s in ev.codes), default=None) if i == 0 else None)
+    t = code_table(_(N_("Detectors on injected faults (tolerance ±%(tolerance)s h)"))
+                   % {"tolerance": f"{ev.tolerance_h:g}"}, _CODE_HEAD, [s.code for s in ev.codes], 2, _)
     for s in ev.codes:
         t.add_row(code_cell(s.code, _), class_name(s.family, _), str(s.findings), str(s.tp), str(s.explained),
                   str(s.fp), _pct(s.precision), f"{_pct(s.recall)} ({s.detected}/{s.family_labels})", _pct(s.f1))

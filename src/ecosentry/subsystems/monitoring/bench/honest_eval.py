@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ecosentry.said import N_, Said
-from ecosentry.subsystems.monitoring.bench.words import class_name, code_cell, kind_word, pct, severity_name
+from ecosentry.subsystems.monitoring.bench.words import class_name, code_cell, code_table, kind_word, pct, severity_name
 from ecosentry.subsystems.monitoring.simulate.inject import Label
 
 __all__ = [
@@ -423,11 +423,8 @@ def print_tables(s: HonestScore, console, lang: str | None = None) -> None:
     from ecosentry.terminal.messages import gettext_of
 
     _ = gettext_of(lang)
-    t = Table(title=_(N_("Detectors on the honest-plant set (tolerance ±%(tolerance)s h)"))
-              % {"tolerance": f"{s.tolerance_h:g}"})
-    for i, col in enumerate(_CODE_HEAD):  # a code is never cut short: its rule's name wraps under it
-        t.add_column(_(col), justify="left" if i < 3 else "right",
-                     min_width=max((len(r.code) for r in s.codes), default=None) if i == 0 else None)
+    t = code_table(_(N_("Detectors on the honest-plant set (tolerance ±%(tolerance)s h)"))
+                   % {"tolerance": f"{s.tolerance_h:g}"}, _CODE_HEAD, [r.code for r in s.codes], 3, _)
     for r in s.codes:
         t.add_row(*_code_cells(r, s.labels, s.clean_point_days, name=lambda c: code_cell(c, _),
                                kind=lambda k: kind_word(k, _), severity=lambda v: severity_name(v, _)))

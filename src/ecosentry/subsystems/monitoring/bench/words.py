@@ -13,7 +13,8 @@ from collections.abc import Callable
 from ecosentry.alarms.wording import kind_name, rule_name
 from ecosentry.said import N_
 
-__all__ = ["CLASS_NAMES", "SEVERITY_NAMES", "class_name", "severity_name", "kind_word", "code_cell", "pct"]
+__all__ = ["CLASS_NAMES", "SEVERITY_NAMES", "class_name", "severity_name", "kind_word", "code_cell", "code_table",
+           "pct"]
 
 #: Fault class of a labelled set (honest and injected) or detector family → its name (the keys are shared:
 #: a class is named after the family that should find it).
@@ -78,3 +79,16 @@ def code_cell(code: str, _: Callable[[str], str]) -> str:
 def pct(x: float | None) -> str:
     """A ratio as a whole percentage, "—" when undefined."""
     return "—" if x is None else f"{100.0 * x:.0f} %"
+
+
+def code_table(title: str, heads, codes, left: int, _: Callable[[str], str]):
+    """A rich table of one row per detector code: its ``heads`` (msgids) said, the first ``left`` columns on the
+    left and the others (numbers) on the right; the code column as wide as the longest of ``codes``, so a code is
+    never cut short and its rule's name (:func:`code_cell`) wraps under it."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    width = max((len(code) for code in codes), default=None)
+    for i, head in enumerate(heads):
+        table.add_column(_(head), justify="left" if i < left else "right", min_width=width if i == 0 else None)
+    return table
